@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# veracam - one entry point.
+#
+#   make          build veracam.ko (against Debian's kernel headers) and all userspace
+#   make check    install what is missing, build, run every suite; ends "N passed, N failed"
+#   make demo     the whole chain in a QEMU guest (see README.md)
+#   make deps     install every Debian package the project needs (idempotent)
+#   make bench    benchmarks (host), printed as tables
+#   make fuzz     run the libFuzzer targets for longer (FUZZ_SECONDS each, default 600)
+#
+# The kernel ABI is chosen in one place: tests/qemu/kernel, from what Debian's
+# linux-headers-amd64 metapackage depends on. The guest boots that same ABI.
+
+KVER ?= $(shell tests/qemu/kernel abi 2>/dev/null)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+BUILD := $(CURDIR)/build
+MESON_OPTS ?=
+
+.PHONY: all module userspace check demo deps bench fuzz clean ktests
+
+all: module userspace
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+userspace: $(BUILD)/meson/build.ninja
+	ninja -C $(BUILD)/meson
+
+$(BUILD)/meson/build.ninja:
+	meson setup $(BUILD)/meson -Dwerror=true $(MESON_OPTS)
+
+# The kselftest target (tests/Makefile) with the kselftest headers and lib.mk
+# taken from Debian's linux-source package (never copied into the repository).
+ktests:
+	tests/linux-source $(BUILD)/linux-source
+	$(MAKE) -C tests KSFT_DIR=$(BUILD)/linux-source/tools/testing/selftests OUTPUT=$(BUILD)/ktests \
+		KHDR_INCLUDES="-I$(CURDIR)/include/uapi -I$(CURDIR)/include"
+
+deps:
+	tests/deps
+
+check: deps
+	tests/check
+
+demo: deps
+	tests/demo
+
+# Benchmarks print their own tables; they run from an optimised build.
+bench: deps
+	[ -f $(BUILD)/release/build.ninja ] || meson setup $(BUILD)/release -Dbuildtype=release -Dwerror=true
+	ninja -C $(BUILD)/release
+	@set -e; for b in $$(find $(BUILD)/release -type f -name 'bench_*' -perm -u+x | sort); do \
+		echo "== $$b"; $$b; done
+
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/check --fuzz-only
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

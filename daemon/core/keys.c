@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * veracam security core - device keys: Ed25519 through EVP_PKEY, stored
+ * as PKCS#8 PEM in DIR/device.key with mode 0600.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <veracam/keys.h>
+#include "internal.h"
+
+#define KEY_FILE_MAX	4096
+
+struct vc_device_key {
+	EVP_PKEY *pkey;
+	uint8_t pub[VC_PUBKEY_LEN];
+	uint8_t id[VC_KEY_ID_LEN];
+};
+
+int vc_key_id_of(const uint8_t pub[VC_PUBKEY_LEN], uint8_t id[VC_KEY_ID_LEN])
+{
+	uint8_t h[VC_HASH_LEN];
+	unsigned int n = 0;
+
+	if (EVP_Digest(pub, VC_PUBKEY_LEN, h, &n, EVP_sha256(), NULL) != 1)
+		return vc_err_ssl("SHA-256");
+	memcpy(id, h, VC_KEY_ID_LEN);
+	return 0;
+}
+
+static struct vc_device_key *key_wrap(EVP_PKEY *pkey)
+{
+	struct vc_device_key *k;
+	size_t len = VC_PUBKEY_LEN;
+
+	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519) {
+		vc_err("device key is not an Ed25519 key");
+		goto fail;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		vc_err("out of memory");
+		goto fail;
+	}
+	if (EVP_PKEY_get_raw_public_key(pkey, k->pub, &len) != 1 || len != VC_PUBKEY_LEN ||
+	    vc_key_id_of(k->pub, k->id) < 0) {
+		vc_err_ssl("device key: public key");
+		free(k);
+		goto fail;
+	}
+	k->pkey = pkey;
+	return k;
+fail:
+	EVP_PKEY_free(pkey);
+	return NULL;
+}
+
+int vc_keygen(const char *dir)
+{
+	EVP_PKEY *pkey = NULL;
+	BIO *mem = NULL;
+	char *pem;
+	long len;
+	int ret = -1;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return vc_err("%s: %s", dir, strerror(errno));
+	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (!pkey)
+		return vc_err_ssl("Ed25519 key generation");
+	mem = BIO_new(BIO_s_secmem());
+	if (!mem || PEM_write_bio_PrivateKey(mem, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
+		vc_err_ssl("encoding the private key");
+		goto out;
+	}
+	len = BIO_get_mem_data(mem, &pem);
+	ret = vc_write_file_atomic(dir, VC_KEY_FILE, pem, (size_t)len, 0600, 1);
+out:
+	BIO_free(mem);
+	EVP_PKEY_free(pkey);
+	return ret;
+}
+
+struct vc_device_key *vc_key_load(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+	EVP_PKEY *pkey;
+	BIO *bio;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, VC_KEY_FILE) >= sizeof(path)) {
+		vc_err("%s: path too long", dir);
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		vc_err("%s: %s", path, errno == ELOOP ? "is a symlink; refused" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		vc_err("%s: not a regular file", path);
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		vc_err("%s: mode %04o gives access to group or others; refused (chmod 600)",
+		       path, (unsigned int)(st.st_mode & 07777));
+		return NULL;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		close(fd);
+		vc_err("%s: owned by uid %u, not by this user; refused", path,
+		       (unsigned int)st.st_uid);
+		return NULL;
+	}
+	if (st.st_size <= 0 || st.st_size > KEY_FILE_MAX) {
+		close(fd);
+		vc_err("%s: unexpected size %lld", path, (long long)st.st_size);
+		return NULL;
+	}
+	buf = OPENSSL_secure_malloc(KEY_FILE_MAX);
+	if (!buf) {
+		close(fd);
+		vc_err("out of memory");
+		return NULL;
+	}
+	while (got < KEY_FILE_MAX && (n = read(fd, buf + got, KEY_FILE_MAX - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	bio = BIO_new_mem_buf(buf, (int)got);
+	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	OPENSSL_secure_clear_free(buf, KEY_FILE_MAX);
+	if (!pkey) {
+		vc_err_ssl("%s: not a PEM private key", path);
+		return NULL;
+	}
+	return key_wrap(pkey);
+}
+
+struct vc_device_key *vc_key_from_seed(const uint8_t seed[32])
+{
+	EVP_PKEY *pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+
+	if (!pkey) {
+		vc_err_ssl("Ed25519 key from seed");
+		return NULL;
+	}
+	return key_wrap(pkey);
+}
+
+void vc_key_free(struct vc_device_key *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+EVP_PKEY *vc_key_pkey(const struct vc_device_key *k)
+{
+	return k->pkey;
+}
+
+const uint8_t *vc_key_public(const struct vc_device_key *k)
+{
+	return k->pub;
+}
+
+const uint8_t *vc_key_id(const struct vc_device_key *k)
+{
+	return k->id;
+}
+
+EVP_PKEY *vc_pubkey_new(const uint8_t pub[VC_PUBKEY_LEN])
+{
+	EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, VC_PUBKEY_LEN);
+
+	if (!p)
+		vc_err_ssl("Ed25519 public key");
+	return p;
+}
+
+void vc_identity_format(const uint8_t pub[VC_PUBKEY_LEN], char *out)
+{
+	size_t n = sizeof(VC_IDENTITY_PREFIX) - 1;
+
+	memcpy(out, VC_IDENTITY_PREFIX, n);
+	vc_hex(pub, VC_PUBKEY_LEN, out + n);
+}
+
+int vc_identity_parse(const char *line, uint8_t pub[VC_PUBKEY_LEN])
+{
+	size_t n = sizeof(VC_IDENTITY_PREFIX) - 1;
+
+	if (strlen(line) != VC_IDENTITY_LEN || strncmp(line, VC_IDENTITY_PREFIX, n) != 0)
+		return vc_err("not a veracam identity (expected %s<64 hex digits>)",
+			      VC_IDENTITY_PREFIX);
+	if (vc_unhex(line + n, 2 * VC_PUBKEY_LEN, pub) < 0)
+		return vc_err("identity: bad hex digits");
+	return 0;
+}

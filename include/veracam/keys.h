@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * veracam security core - device identity: one Ed25519 key per device.
+ *
+ * A key directory DIR holds DIR/device.key (PKCS#8 PEM, mode 0600) and,
+ * once pairing starts, DIR/peers/ and DIR/pair-code (see pairing.h).
+ * The private key is only ever used through an EVP_PKEY, so an OpenSSL
+ * provider can hold it instead of a file later.
+ */
+#ifndef VERACAM_KEYS_H
+#define VERACAM_KEYS_H
+
+#include <openssl/types.h>
+#include <veracam/common.h>
+
+#define VC_KEY_FILE		"device.key"
+
+/* "veracam1:ed25519:" followed by 64 hex digits of the raw public key */
+#define VC_IDENTITY_PREFIX	"veracam1:ed25519:"
+#define VC_IDENTITY_LEN		(sizeof(VC_IDENTITY_PREFIX) - 1 + 2 * VC_PUBKEY_LEN)
+
+struct vc_device_key;
+
+/* Create DIR (0700) if needed and a new key in it; refuses to overwrite. */
+int vc_keygen(const char *dir);
+
+/*
+ * Load DIR/device.key. Refused when it is not a regular file, is a
+ * symlink, is readable or writable by group or others, or is owned by
+ * another user (root excepted).
+ */
+struct vc_device_key *vc_key_load(const char *dir);
+
+/* A key from a fixed 32-byte Ed25519 seed (test vectors, benchmarks). */
+struct vc_device_key *vc_key_from_seed(const uint8_t seed[32]);
+
+void vc_key_free(struct vc_device_key *k);
+
+EVP_PKEY *vc_key_pkey(const struct vc_device_key *k);	/* borrowed */
+const uint8_t *vc_key_public(const struct vc_device_key *k);	/* VC_PUBKEY_LEN */
+const uint8_t *vc_key_id(const struct vc_device_key *k);	/* VC_KEY_ID_LEN */
+
+/* key id = first VC_KEY_ID_LEN bytes of SHA-256(raw public key) */
+int vc_key_id_of(const uint8_t pub[VC_PUBKEY_LEN], uint8_t id[VC_KEY_ID_LEN]);
+
+/* An EVP_PKEY holding only the public key; caller frees. */
+EVP_PKEY *vc_pubkey_new(const uint8_t pub[VC_PUBKEY_LEN]);
+
+/* Identity line: out holds VC_IDENTITY_LEN + 1 bytes. */
+void vc_identity_format(const uint8_t pub[VC_PUBKEY_LEN], char *out);
+/* Strict: the exact prefix and 64 hex digits, nothing else; 0 or -1. */
+int vc_identity_parse(const char *line, uint8_t pub[VC_PUBKEY_LEN]);
+
+#endif /* VERACAM_KEYS_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * veracam security core - the frame record: what the camera signs for
+ * each access unit, and the signer object the camera calls once per AU.
+ */
+#ifndef VERACAM_RECORD_H
+#define VERACAM_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/types.h>
+#include <veracam/common.h>
+#include <veracam/keys.h>
+
+#define VC_RECORD_VERSION	1
+#define VC_RECORD_MAX_SESSIONS	8
+#define VC_RECORD_FIXED_LEN	104	/* bytes before the session ids */
+#define VC_RECORD_LEN(n)	(VC_RECORD_FIXED_LEN + (n) * VC_SESSION_ID_LEN + VC_SIG_LEN)
+#define VC_RECORD_MAX_LEN	VC_RECORD_LEN(VC_RECORD_MAX_SESSIONS)
+
+#define VC_RECORD_F_IDR		0x01
+#define VC_RECORD_F_SENSOR_SEQ	0x02	/* sensor_seq is present */
+
+struct vc_record {
+	uint8_t version;
+	uint8_t flags;
+	uint8_t n_sessions;
+	uint8_t key_id[VC_KEY_ID_LEN];
+	uint64_t seq;
+	uint64_t capture_ns;		/* wall clock, ns since the Unix epoch */
+	uint32_t sensor_seq;
+	uint8_t au_hash[VC_HASH_LEN];
+	uint8_t prev_hash[VC_HASH_LEN];
+	uint8_t session_ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
+	uint8_t sig[VC_SIG_LEN];
+};
+
+/* Serialize; returns the length (VC_RECORD_LEN(n_sessions)) or -1. */
+int vc_record_encode(const struct vc_record *r, uint8_t out[VC_RECORD_MAX_LEN]);
+/* Strict parse: VC_OK, VC_REJ_RECORD or VC_REJ_RECORD_VERSION. */
+enum vc_reject vc_record_parse(const uint8_t *p, size_t len, struct vc_record *r);
+/* Sign bytes [0, len - 64) of an encoded record into its last 64 bytes. */
+int vc_record_sign(EVP_PKEY *key, uint8_t *rec, size_t len);
+/* 1 if the signature of an encoded record verifies under pub, else 0. */
+int vc_record_verify(EVP_PKEY *pub, const uint8_t *rec, size_t len);
+/* The chain hash: SHA-256 of the whole encoded record. */
+int vc_record_hash(const uint8_t *rec, size_t len, uint8_t out[VC_HASH_LEN]);
+
+/* Camera side: numbers, chains and signs the stream's access units. */
+struct vc_signer;
+
+struct vc_frame_info {
+	uint64_t capture_ns;		/* capture time, wall clock ns */
+	uint32_t sensor_seq;		/* from the metadata node, when known */
+	bool has_sensor_seq;
+};
+
+struct vc_signer *vc_signer_new(const struct vc_device_key *key);
+void vc_signer_free(struct vc_signer *s);
+
+/*
+ * Sign one Annex-B access unit for the listed sessions (1 to
+ * VC_RECORD_MAX_SESSIONS): hash its NAL units, build and sign the record
+ * (sequence +1, chained to the previous one, IDR flag from the NAL types)
+ * and write the AU with the record's SEI inserted before its first slice
+ * to out. The same output is then sealed once per session.
+ */
+int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
+		   const uint8_t (*session_ids)[VC_SESSION_ID_LEN], size_t n_sessions,
+		   const uint8_t *au, size_t au_len, struct vc_buf *out);
+
+/* The record of the last vc_signer_sign() call (for tests and logs). */
+const struct vc_record *vc_signer_last(const struct vc_signer *s);
+
+#endif /* VERACAM_RECORD_H */

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * decode - one camera's H.264 decoder, in-process GStreamer:
+ *   appsrc (byte-stream, one AU per buffer) -> h264parse ->
+ *   v4l2h264dec when present, else avdec_h264 -> appsink (I420 / NV12)
+ *
+ * Only access units the caller hands in are decoded; the caller hands in
+ * verified ones only. The newest decoded frame wins: a frame not taken
+ * before the next one is decoded is dropped and counted, and when the
+ * decoder falls behind by more than DECODE_BACKLOG AUs the input is cut
+ * until the next IDR. Each decoded frame carries the capture time given
+ * with its AU, so the badge shows the time of the pixels it sits on.
+ *
+ * decode_au()/decode_take()/decode_reset() are called from one thread; the
+ * decoding itself runs on GStreamer's streaming thread.
+ */
+#ifndef VERACAM_HUB_DECODE_H
+#define VERACAM_HUB_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picture.h"
+
+#define DECODE_BACKLOG	4
+
+struct decode;
+
+struct decode_stats {
+	uint64_t pushed;		/* AUs given to the decoder */
+	uint64_t decoded;		/* frames out of it */
+	uint64_t taken;			/* frames handed to the caller */
+	uint64_t dropped_late;		/* decoded, replaced by a newer one before taken */
+	uint64_t dropped_backlog;	/* AUs not decoded because the decoder was behind */
+	uint64_t dropped_wait_idr;	/* non-IDR AUs refused while waiting for an IDR */
+	uint64_t errors;		/* decoder errors (each followed by a reset) */
+	uint64_t resets;
+};
+
+struct decode *decode_new(char *err, size_t errlen);
+
+/*
+ * Queue one verified access unit (Annex B byte stream) with the capture
+ * time its record signed. Returns 0 when queued, -EAGAIN when dropped
+ * (waiting for an IDR: after creation, decode_reset(), an error or a
+ * backlog), -EIO on a decoder error (the decoder was reset).
+ */
+int decode_au(struct decode *d, const void *au, size_t len,
+	      uint64_t capture_ns, bool idr);
+
+/*
+ * Take the newest decoded frame: 1 and @pic filled (release it with
+ * decode_release()), 0 when no new frame is waiting, -EIO on a decoder
+ * error (the decoder was reset).
+ */
+int decode_take(struct decode *d, struct hub_picture *pic);
+void decode_release(struct hub_picture *pic);
+
+/*
+ * Flush: every queued AU and every decoded frame not yet taken is
+ * discarded and nothing is decoded again before the next IDR.
+ */
+void decode_reset(struct decode *d);
+
+/* Readable (eventfd) while a decoded frame waits for decode_take(). */
+int decode_fd(const struct decode *d);
+
+/* The GStreamer decoder element in use, e.g. "avdec_h264". */
+const char *decode_decoder(const struct decode *d);
+void decode_get_stats(struct decode *d, struct decode_stats *st);
+void decode_free(struct decode *d);
+
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * display - the hub's screen: one camera full screen, or a 2x2 grid for
+ * two to four, fail-closed.
+ *
+ * Each camera owns one cell. A cell shows either the newest verified frame
+ * of that camera (scaled to fit with its aspect ratio kept, black
+ * letterbox, a "VERIFIED <name> <capture time>" badge) or the hub's own
+ * "STREAM UNAVAILABLE" screen with the camera's name and the reason. Every
+ * output buffer is redrawn completely from the cells before it is
+ * committed, so no pixel of an older frame, another camera or unverified
+ * data can reach the screen.
+ *
+ * The hub loop, per camera:
+ *   receive -> open -> verify -> decode_au() -> decode_take() ->
+ *   display_show(d, cam, &frame) / display_unavailable(d, cam, reason)
+ * and around it: poll display_fd() (flip completions -> display_dispatch())
+ * with the timeout display_tick() returns (staleness, hot-unplug, master).
+ *
+ * Not thread-safe: call from the hub's display loop only.
+ */
+#ifndef VERACAM_HUB_DISPLAY_H
+#define VERACAM_HUB_DISPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picture.h"
+
+#define DISPLAY_MAX_CAMERAS		4
+#define DISPLAY_DEFAULT_STALE_NS	1000000000ull
+#define DISPLAY_Y4M_DEFAULT_WIDTH	1280
+#define DISPLAY_Y4M_DEFAULT_HEIGHT	720
+
+enum hub_unavailable {
+	HUB_NOT_CONNECTED,	/* no session with the camera */
+	HUB_NOT_VERIFIED,	/* frames arrive but fail verification */
+	HUB_STALE,		/* no verified frame for stale_ns */
+};
+
+struct display_config {
+	/* "drm" (first card), "drm:/dev/dri/cardN" or "y4m:PATH"; NULL = "drm" */
+	const char *output;
+	unsigned int cameras;			/* 1 .. DISPLAY_MAX_CAMERAS */
+	const char *names[DISPLAY_MAX_CAMERAS];	/* names the cameras were trusted under */
+	unsigned int width, height;		/* y4m only (even); 0 = 1280x720 */
+	bool kms_legacy;			/* use SetCrtc/PageFlip even if atomic works */
+	uint64_t stale_ns;			/* 0 = DISPLAY_DEFAULT_STALE_NS */
+};
+
+struct display_stats {
+	uint64_t commits;		/* buffers handed to the output */
+	uint64_t completed;		/* of those, on screen */
+	uint64_t commit_errors;
+	uint64_t output_lost;		/* unplug / master lost events */
+	uint64_t output_restarted;
+	uint64_t shown[DISPLAY_MAX_CAMERAS];		/* frames accepted per camera */
+	uint64_t unavailable[DISPLAY_MAX_CAMERAS];	/* switches to the unavailable screen */
+};
+
+/*
+ * Open the output and show every camera as "not connected". For DRM: take
+ * master, disable every plane and CRTC (recovery commit), then modeset the
+ * first connected connector with its preferred mode.
+ */
+struct display *display_open(const struct display_config *cfg,
+			     char *err, size_t errlen);
+
+/* Show @frame (decoded from a verified AU of camera @cam) in its cell. */
+int display_show(struct display *d, unsigned int cam,
+		 const struct hub_picture *frame);
+
+/* Replace camera @cam's cell with the unavailable screen; cheap if it
+ * already shows that reason. */
+int display_unavailable(struct display *d, unsigned int cam,
+			enum hub_unavailable why);
+
+/*
+ * Time passes: cells whose last frame is older than stale_ns (by
+ * CLOCK_MONOTONIC @now_ns) turn into "stale" unavailable screens; the
+ * output is checked for unplug/replug and master. Returns the poll
+ * timeout in ms until the next thing that needs a tick.
+ */
+int display_tick(struct display *d, uint64_t now_ns);
+
+/* The fd that becomes readable on flip completion (-1: none needed). */
+int display_fd(const struct display *d);
+
+/* Handle completions on display_fd(); commits pending changes. */
+int display_dispatch(struct display *d);
+
+void display_get_stats(const struct display *d, struct display_stats *st);
+void display_get_size(const struct display *d, unsigned int *w,
+		      unsigned int *h);
+
+/* Disable the output (nothing of the hub stays on the CRTC) and free. */
+void display_close(struct display *d);
+
+/* CLOCK_MONOTONIC in ns, the clock display_tick() expects. */
+uint64_t display_now_ns(void);
+
+#endif

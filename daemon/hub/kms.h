@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kms - DRM/KMS scanout of the hub's buffers (see output.h).
+ *
+ * Opens @path (NULL: the first /dev/dri/cardN with a connected
+ * connector), takes master, resolves property ids once, disables every
+ * plane and CRTC, allocates OUTPUT_BUFFERS zeroed XRGB8888 dumb buffers of
+ * the connector's preferred mode and fills @mode. Atomic modesetting with
+ * TEST_ONLY checks; the legacy SetCrtc/PageFlip path when the driver has
+ * no atomic support or @legacy is set.
+ */
+#ifndef VERACAM_HUB_KMS_H
+#define VERACAM_HUB_KMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "output.h"
+
+struct kms;
+
+extern const struct output_ops kms_ops;
+
+struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
+		     char *err, size_t errlen);
+
+#endif

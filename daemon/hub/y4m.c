@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * y4m - headless scanout: each commit writes the committed buffer as one
+ * C420jpeg frame (see y4m.h). The buffers live in ordinary memory but are
+ * handled by the compositor exactly like KMS buffers, so the file shows
+ * what a screen would have shown, buffer reuse included.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errmsg.h"
+#include "y4m.h"
+
+#define Y4M_STRIDE_ALIGN	256	/* like a display engine's pitch */
+
+struct y4m {
+	int fd;
+	unsigned int width, height;
+	uint8_t *buf[OUTPUT_BUFFERS];
+	uint32_t stride;
+	uint8_t *frame;		/* "FRAME\n" + I420 */
+	size_t frame_len;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void y4m_free(struct y4m *y)
+{
+	unsigned int i;
+
+	if (y->fd >= 0)
+		close(y->fd);
+	for (i = 0; i < OUTPUT_BUFFERS; i++)
+		free(y->buf[i]);
+	free(y->frame);
+	free(y);
+}
+
+struct y4m *y4m_open(const char *path, unsigned int width,
+		     unsigned int height, struct output_mode *mode,
+		     char *err, size_t errlen)
+{
+	struct y4m *y;
+	char hdr[96];
+	unsigned int i;
+	int n;
+
+	if (!width || !height || (width | height) & 1 || width > 16384 ||
+	    height > 16384) {
+		errmsg(err, errlen, "y4m: size %ux%u must be even and non-zero",
+			width, height);
+		return NULL;
+	}
+	y = calloc(1, sizeof(*y));
+	if (!y) {
+		errmsg(err, errlen, "out of memory");
+		return NULL;
+	}
+	y->width = width;
+	y->height = height;
+	y->stride = (width * 4 + Y4M_STRIDE_ALIGN - 1) & ~(uint32_t)(Y4M_STRIDE_ALIGN - 1);
+	y->frame_len = 6 + (size_t)width * height * 3 / 2;
+	y->frame = malloc(y->frame_len);
+	y->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (y->fd < 0 || !y->frame) {
+		errmsg(err, errlen, "y4m: %s: %s", path, strerror(errno));
+		y4m_free(y);
+		return NULL;
+	}
+	memcpy(y->frame, "FRAME\n", 6);
+	for (i = 0; i < OUTPUT_BUFFERS; i++) {
+		y->buf[i] = calloc(height, y->stride);
+		if (!y->buf[i]) {
+			errmsg(err, errlen, "out of memory");
+			y4m_free(y);
+			return NULL;
+		}
+		mode->buf[i].map = y->buf[i];
+		mode->buf[i].stride = y->stride;
+	}
+	mode->width = width;
+	mode->height = height;
+	n = snprintf(hdr, sizeof(hdr),
+		     "YUV4MPEG2 W%u H%u F30:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n",
+		     width, height);
+	if (write_all(y->fd, (const uint8_t *)hdr, (size_t)n)) {
+		errmsg(err, errlen, "y4m: %s: %s", path, strerror(errno));
+		y4m_free(y);
+		return NULL;
+	}
+	return y;
+}
+
+/* Full-range BT.601 (JFIF), 8.8 fixed point. */
+static inline uint8_t luma(uint32_t p)
+{
+	return (uint8_t)((77 * (p >> 16 & 0xff) + 150 * (p >> 8 & 0xff) +
+			  29 * (p & 0xff) + 128) >> 8);
+}
+
+/* Sum over a 2x2 block, 8.8 coefficients: divide by 4 * 256, offset 128. */
+static inline uint8_t chroma(int sum)
+{
+	int v = (sum + (128 << 10) + 512) >> 10;
+
+	return (uint8_t)(v > 255 ? 255 : v);
+}
+
+static void to_i420(const struct y4m *y, const uint8_t *src, uint8_t *dst)
+{
+	uint8_t *py = dst, *pu = dst + (size_t)y->width * y->height;
+	uint8_t *pv = pu + (size_t)y->width * y->height / 4;
+	unsigned int i, j;
+
+	for (j = 0; j < y->height; j++) {
+		const uint32_t *row = (const uint32_t *)(src + (size_t)j * y->stride);
+
+		for (i = 0; i < y->width; i++)
+			py[(size_t)j * y->width + i] = luma(row[i]);
+	}
+	for (j = 0; j < y->height; j += 2) {
+		const uint32_t *r0 = (const uint32_t *)(src + (size_t)j * y->stride);
+		const uint32_t *r1 = (const uint32_t *)(src + (size_t)(j + 1) * y->stride);
+
+		for (i = 0; i < y->width; i += 2) {
+			uint32_t q[4] = { r0[i], r0[i + 1], r1[i], r1[i + 1] };
+			int r = 0, g = 0, b = 0, k;
+			size_t o = (size_t)(j / 2) * (y->width / 2) + i / 2;
+
+			for (k = 0; k < 4; k++) {
+				r += q[k] >> 16 & 0xff;
+				g += q[k] >> 8 & 0xff;
+				b += q[k] & 0xff;
+			}
+			pu[o] = chroma(-43 * r - 85 * g + 128 * b);
+			pv[o] = chroma(128 * r - 107 * g - 21 * b);
+		}
+	}
+}
+
+static int y4m_commit(void *out, unsigned int index)
+{
+	struct y4m *y = out;
+
+	int ret;
+
+	to_i420(y, y->buf[index], y->frame + 6);
+	ret = write_all(y->fd, y->frame, y->frame_len);
+	return ret < 0 ? ret : 1;
+}
+
+static int y4m_dispatch(void *out)
+{
+	(void)out;
+	return 0;	/* every commit completes at once */
+}
+
+static enum output_state y4m_check(void *out, struct output_mode *mode)
+{
+	(void)out;
+	(void)mode;
+	return OUTPUT_UNCHANGED;
+}
+
+static int y4m_fd(void *out)
+{
+	(void)out;
+	return -1;
+}
+
+static void y4m_close(void *out)
+{
+	y4m_free(out);
+}
+
+const struct output_ops y4m_ops = {
+	.commit = y4m_commit,
+	.dispatch = y4m_dispatch,
+	.check = y4m_check,
+	.fd = y4m_fd,
+	.close = y4m_close,
+};

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * y4m - headless output: every committed buffer becomes one frame of a
+ * YUV4MPEG2 file, exactly the pixels KMS would have scanned out.
+ *
+ * Format: "YUV4MPEG2 W<w> H<h> F30:1 Ip A1:1 C420jpeg", i.e. 8-bit I420
+ * with full-range BT.601 (JPEG) YCbCr and chroma sited between each 2x2
+ * block of luma (the average of the four pixels). Y4M carries no
+ * timestamps; F30:1 is nominal, one frame is one commit.
+ */
+#ifndef VERACAM_HUB_Y4M_H
+#define VERACAM_HUB_Y4M_H
+
+#include <stddef.h>
+
+#include "output.h"
+
+struct y4m;
+
+extern const struct output_ops y4m_ops;
+
+/* @width and @height must be even. The file is created 0600. */
+struct y4m *y4m_open(const char *path, unsigned int width,
+		     unsigned int height, struct output_mode *mode,
+		     char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the hub unit tests: checks, synthetic pictures, and a reader
+ * for the Y4M files the headless display writes.
+ */
+#ifndef VERACAM_HUBTEST_H
+#define VERACAM_HUBTEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "picture.h"
+
+extern int hubtest_failures;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__,	\
+			__LINE__, #cond);				\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		hubtest_failures++;					\
+	}								\
+} while (0)
+
+/* A solid-colour I420 picture (limited-range BT.601), planes malloc'ed. */
+void solid_picture(struct hub_picture *p, unsigned int w, unsigned int h,
+		   uint32_t rgb, uint64_t capture_ns);
+void free_picture(struct hub_picture *p);
+
+struct y4m_file {
+	unsigned int width, height;
+	unsigned int frames;
+	uint8_t *data;		/* frames * width * height * 3 / 2 */
+};
+
+/* Read a C420jpeg file written by y4m.c; false on any format error. */
+bool y4m_load(const char *path, struct y4m_file *f);
+void y4m_unload(struct y4m_file *f);
+/* Pixel (x, y) of frame n, back to 0xRRGGBB (full-range BT.601). */
+uint32_t y4m_rgb(const struct y4m_file *f, unsigned int n, unsigned int x,
+		 unsigned int y);
+
+/* Each of R, G, B within tol. */
+bool colour_near(uint32_t a, uint32_t b, int tol);
+
+/* A fresh path under $TMPDIR (or /tmp) for a test file. */
+void test_path(char *buf, size_t len, const char *name);
+
+/* Remove a test file, unless HUBTEST_KEEP is set (to look at it). */
+void test_cleanup(const char *path);
+
+#endif

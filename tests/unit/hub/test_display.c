@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hub's compositor through its headless output: what is written to
+ * the Y4M file is what the screen would show. Pixel checks of the
+ * scale-to-fit letterbox, the badge, the unavailable screen, the 2x2 grid,
+ * staleness and buffer reuse.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/veracam.h>
+
+#include "display.h"
+#include "hubtest.h"
+
+static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
+
+#define BLACK		0x000000u
+#define BADGE		0x106a2cu
+#define UNAVAIL_BG	0x1c1c24u
+#define UNAVAIL_FG	0xf0a000u
+#define TOL		14
+#define T0		1763712000123000000ull	/* a capture time, ns */
+
+static struct display *open_y4m(const char *path, unsigned int cams,
+				unsigned int w, unsigned int h)
+{
+	static const char *const names[] = { "front-door", "garden", "garage", "hall" };
+	struct display_config cfg = { .cameras = cams, .width = w, .height = h };
+	char spec[512], err[256];
+	struct display *d;
+	unsigned int i;
+
+	snprintf(spec, sizeof(spec), "y4m:%s", path);
+	cfg.output = spec;
+	for (i = 0; i < cams; i++)
+		cfg.names[i] = names[i];
+	d = display_open(&cfg, err, sizeof(err));
+	CHECK(d, "display_open: %s", err);
+	if (!d)
+		exit(1);
+	return d;
+}
+
+static void show_solid(struct display *d, unsigned int cam, unsigned int w,
+		       unsigned int h, uint32_t rgb, uint64_t t)
+{
+	struct hub_picture p;
+	int ret;
+
+	solid_picture(&p, w, h, rgb, t);
+	ret = display_show(d, cam, &p);
+	CHECK(ret == 0, "display_show: %d", ret);
+	free_picture(&p);
+}
+
+static unsigned int count_near(const struct y4m_file *f, unsigned int n,
+			       unsigned int x0, unsigned int y0,
+			       unsigned int x1, unsigned int y1, uint32_t rgb)
+{
+	unsigned int x, y, c = 0;
+
+	for (y = y0; y < y1; y++)
+		for (x = x0; x < x1; x++)
+			c += colour_near(y4m_rgb(f, n, x, y), rgb, TOL);
+	return c;
+}
+
+/* 4:3 picture on a 16:9 screen: centred, black pillars, badge on it. */
+static void test_scale_to_fit(void)
+{
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int fx, n, diff = 0;
+
+	test_path(path, sizeof(path), "fit.y4m");
+	d = open_y4m(path, 1, 640, 360);
+	show_solid(d, 0, 320, 240, cam_colour[0], T0);
+	show_solid(d, 0, 320, 240, cam_colour[0], T0 + 1000000000ull);
+	display_close(d);
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	CHECK(f.frames == 3, "%u frames, want 3 (unavailable + 2 shown)", f.frames);
+	if (f.frames != 3)
+		goto out;
+	n = 1;
+	/* picture 480x360 at x = 80 */
+	CHECK(count_near(&f, n, 0, 0, 78, 360, BLACK) == 78 * 360, "left pillar not black");
+	CHECK(count_near(&f, n, 562, 0, 640, 360, BLACK) == 78 * 360, "right pillar not black");
+	CHECK(count_near(&f, n, 82, 2, 558, 340, cam_colour[0]) == 476 * 338,
+	      "picture area not the camera's colour");
+	/* badge: bottom-left of the picture, dark green box with white text */
+	CHECK(count_near(&f, n, 82, 346, 300, 358, BADGE) > 400, "no verified badge");
+	CHECK(count_near(&f, n, 82, 346, 300, 358, 0xffffff) > 40, "no badge text");
+	/* the capture time is drawn: one second later, other badge pixels */
+	for (fx = 82; fx < 300; fx++)
+		diff += y4m_rgb(&f, 1, fx, 352) != y4m_rgb(&f, 2, fx, 352);
+	CHECK(diff > 0, "badge does not change with the capture time");
+out:
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/* The hub's own screen: border, text in the middle, per reason. */
+static void test_unavailable(void)
+{
+	struct display_stats st;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int x, y, red = 0, diff = 0;
+	int ret;
+
+	test_path(path, sizeof(path), "unavail.y4m");
+	d = open_y4m(path, 1, 640, 360);
+	show_solid(d, 0, 640, 360, cam_colour[0], T0);
+	ret = display_unavailable(d, 0, HUB_NOT_VERIFIED);
+	CHECK(ret == 0, "display_unavailable: %d", ret);
+	/* the same reason again is free: no commit */
+	display_get_stats(d, &st);
+	display_unavailable(d, 0, HUB_NOT_VERIFIED);
+	display_get_stats(d, &st);
+	CHECK(st.commits == 3, "%llu commits, want 3", (unsigned long long)st.commits);
+	CHECK(display_show(d, 1, NULL) == -EINVAL, "camera 1 of 1 accepted");
+	CHECK(display_unavailable(d, 5, HUB_STALE) == -EINVAL, "camera 5 accepted");
+	display_close(d);
+
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	CHECK(f.frames == 3, "%u frames, want 3", f.frames);
+	if (f.frames != 3)
+		goto out;
+	/* frame 0: not connected; frame 2: not verified, after a red frame */
+	CHECK(colour_near(y4m_rgb(&f, 0, 1, 1), UNAVAIL_FG, TOL), "no border");
+	CHECK(colour_near(y4m_rgb(&f, 0, 20, 20), UNAVAIL_BG, TOL), "no background");
+	CHECK(count_near(&f, 0, 0, 100, 640, 260, UNAVAIL_FG) > 500,
+	      "no 'STREAM UNAVAILABLE' text");
+	CHECK(count_near(&f, 0, 0, 100, 640, 260, 0xffffff) > 300,
+	      "no camera name / reason text");
+	for (y = 0; y < 360; y++)
+		for (x = 0; x < 640; x++) {
+			red += colour_near(y4m_rgb(&f, 2, x, y), cam_colour[0], 40);
+			diff += y4m_rgb(&f, 0, x, y) != y4m_rgb(&f, 2, x, y);
+		}
+	CHECK(red == 0, "%u pixels of the camera's frame left on its unavailable screen", red);
+	CHECK(diff > 0, "reasons 'not connected' and 'not verified' look the same");
+	for (x = 0; x < 640; x++)
+		for (y = 10; y < 100; y++)
+			CHECK(y4m_rgb(&f, 0, x, y) == y4m_rgb(&f, 2, x, y),
+			      "reason changed pixels outside the text at %u,%u", x, y);
+out:
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/*
+ * Four cameras of different shapes: each cell holds its own colour and
+ * black only, never a neighbour's; with three, the fourth cell is black.
+ */
+static void test_grid(void)
+{
+	static const unsigned int shape[4][2] = {
+		{ 320, 240 }, { 640, 360 }, { 240, 320 }, { 160, 120 },
+	};
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int c, j, x, y, last;
+
+	test_path(path, sizeof(path), "grid.y4m");
+	d = open_y4m(path, 4, 640, 480);
+	for (c = 0; c < 4; c++)
+		show_solid(d, c, shape[c][0], shape[c][1], cam_colour[c], T0);
+	display_close(d);
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	CHECK(f.frames == 5, "%u frames, want 5", f.frames);
+	last = f.frames - 1;
+	for (c = 0; c < 4 && f.frames; c++) {
+		unsigned int cx = (c & 1) * 320, cy = (c & 2) / 2 * 240;
+
+		CHECK(colour_near(y4m_rgb(&f, last, cx + 160, cy + 120), cam_colour[c], TOL),
+		      "cell %u centre is %06x, want %06x", c,
+		      y4m_rgb(&f, last, cx + 160, cy + 120), cam_colour[c]);
+		for (j = 0; j < 4; j++) {
+			unsigned int wrong = 0;
+
+			if (j == c)
+				continue;
+			for (y = cy; y < cy + 240; y++)
+				for (x = cx; x < cx + 320; x++)
+					wrong += colour_near(y4m_rgb(&f, last, x, y),
+							     cam_colour[j], 40);
+			CHECK(!wrong, "cell %u shows %u pixels of camera %u", c, wrong, j);
+		}
+	}
+	/* camera 1 (16:9 in a 4:3 cell) is letterboxed: rows above it black */
+	CHECK(count_near(&f, last, 320, 0, 640, 28, BLACK) == 320 * 28,
+	      "letterbox of camera 1 not black");
+	y4m_unload(&f);
+
+	d = open_y4m(path, 3, 640, 480);
+	for (c = 0; c < 3; c++)
+		show_solid(d, c, 320, 240, cam_colour[c], T0);
+	display_close(d);
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	CHECK(f.frames == 4 &&
+	      count_near(&f, f.frames - 1, 320, 240, 640, 480, BLACK) == 320 * 240,
+	      "the cell without a camera is not black");
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/* No verified frame for 1 s: the cell turns into the stale screen. */
+static void test_stale(void)
+{
+	struct display_stats st;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	uint64_t now;
+	int ms;
+
+	test_path(path, sizeof(path), "stale.y4m");
+	d = open_y4m(path, 2, 640, 480);
+	show_solid(d, 0, 320, 240, cam_colour[0], T0);
+	show_solid(d, 1, 320, 240, cam_colour[1], T0);
+	now = display_now_ns();
+	ms = display_tick(d, now + 500000000ull);
+	CHECK(ms > 0 && ms <= 500, "tick at 0.5 s asks for %d ms", ms);
+	display_get_stats(d, &st);
+	CHECK(st.commits == 3, "tick at 0.5 s committed (%llu)", (unsigned long long)st.commits);
+	/* camera 1 stays fresh, camera 0 does not */
+	show_solid(d, 1, 320, 240, cam_colour[1], T0);
+	display_tick(d, display_now_ns() + 500000000ull + 1000000ull);
+	display_tick(d, now + DISPLAY_DEFAULT_STALE_NS);
+	display_get_stats(d, &st);
+	CHECK(st.unavailable[0] == 1 && st.unavailable[1] == 0,
+	      "stale switches: %llu, %llu", (unsigned long long)st.unavailable[0],
+	      (unsigned long long)st.unavailable[1]);
+	display_close(d);
+
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	CHECK(f.frames == st.commits, "%u frames for %llu commits", f.frames,
+	      (unsigned long long)st.commits);
+	if (f.frames) {
+		unsigned int last = f.frames - 1;
+
+		CHECK(count_near(&f, last, 0, 0, 320, 240, cam_colour[0]) == 0,
+		      "stale camera 0 still visible");
+		CHECK(count_near(&f, last, 0, 0, 320, 240, UNAVAIL_FG) > 500,
+		      "no unavailable screen for camera 0");
+		CHECK(colour_near(y4m_rgb(&f, last, 480, 120), cam_colour[1], TOL),
+		      "fresh camera 1 gone");
+	}
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/*
+ * Buffers are reused: after full-screen red frames, a narrower green one
+ * must have black pillars, not red left over in the buffer.
+ */
+static void test_buffer_reuse(void)
+{
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int i, n;
+
+	test_path(path, sizeof(path), "reuse.y4m");
+	d = open_y4m(path, 1, 640, 360);
+	for (i = 0; i < 4; i++)
+		show_solid(d, 0, 640, 360, cam_colour[0], T0);
+	for (i = 0; i < 4; i++)
+		show_solid(d, 0, 320, 360, cam_colour[1], T0);
+	display_close(d);
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	CHECK(f.frames == 9, "%u frames, want 9", f.frames);
+	for (n = 5; n < f.frames; n++) {
+		CHECK(count_near(&f, n, 0, 0, 640, 360, cam_colour[0]) == 0,
+		      "frame %u: red from an earlier frame", n);
+		CHECK(count_near(&f, n, 0, 0, 158, 360, BLACK) == 158 * 360 &&
+		      count_near(&f, n, 482, 0, 640, 360, BLACK) == 158 * 360,
+		      "frame %u: pillars not black", n);
+	}
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/* Stride and format handling: NV12 and a padded stride. */
+static void test_nv12(void)
+{
+	struct hub_picture p;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	uint8_t *y, *uv;
+	size_t i;
+
+	y = malloc(400 * 240);
+	uv = malloc(400 * 120);
+	memset(y, 81, 400 * 240);		/* limited BT.601 red: 81, 90, 240 */
+	for (i = 0; i < 400 * 120; i += 2) {
+		uv[i] = 90;
+		uv[i + 1] = 240;
+	}
+	memset(&p, 0, sizeof(p));
+	p.format = HUB_PIX_NV12;
+	p.width = 320;
+	p.height = 240;
+	p.plane[0] = y;
+	p.plane[1] = uv;
+	p.stride[0] = 400;
+	p.stride[1] = 400;
+	test_path(path, sizeof(path), "nv12.y4m");
+	d = open_y4m(path, 1, 320, 240);
+	CHECK(display_show(d, 0, &p) == 0, "NV12 refused");
+	p.stride[1] = 100;
+	CHECK(display_show(d, 0, &p) == -EINVAL, "short UV stride accepted");
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
+	if (f.frames == 2)
+		CHECK(colour_near(y4m_rgb(&f, 1, 160, 100), 0xff0000, TOL),
+		      "NV12 red shows as %06x", y4m_rgb(&f, 1, 160, 100));
+	y4m_unload(&f);
+	test_cleanup(path);
+	free(y);
+	free(uv);
+}
+
+int main(void)
+{
+	test_scale_to_fit();
+	test_unavailable();
+	test_grid();
+	test_stale();
+	test_buffer_reuse();
+	test_nv12();
+	if (hubtest_failures)
+		fprintf(stderr, "%d checks failed\n", hubtest_failures);
+	return hubtest_failures ? 1 : 0;
+}

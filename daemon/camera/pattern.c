@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pattern.c - the camera for hosts without one: GStreamer videotestsrc in
+ * a solid colour, the camera name written by textoverlay, and, drawn here
+ * per frame, the frame tag (sequence + camera tag, the veracam.ko layout)
+ * and the frame number in digits. Everything else stays the solid camera
+ * colour, so frames can be classified by colour after H.264.
+ *
+ * Capture time: CLOCK_MONOTONIC when videotestsrc pushes the frame
+ * (a probe on its source pad), carried in a GstReferenceTimestampMeta.
+ */
+#include <string.h>
+
+#include <gst/app/gstappsink.h>
+
+#include "capture-int.h"
+
+#define PATTERN_FORMAT GST_VIDEO_FORMAT_NV12
+
+struct pattern {
+	GstElement *pipeline;
+	GstAppSink *sink;
+	GstCaps *mono_caps;
+	uint32_t produced;
+};
+
+static GstPadProbeReturn stamp_production(GstPad *pad, GstPadProbeInfo *info,
+					  gpointer data)
+{
+	struct pattern *p = data;
+	GstBuffer *buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
+
+	(void)pad;
+	gst_buffer_add_reference_timestamp_meta(buf, p->mono_caps, cam_now_mono_ns(),
+						GST_CLOCK_TIME_NONE);
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
+static GstElement *make(const char *factory, GError **error)
+{
+	GstElement *e = gst_element_factory_make(factory, NULL);
+
+	if (!e)
+		g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER,
+			    "GStreamer element %s is not installed", factory);
+	return e;
+}
+
+static bool bus_error(GstElement *pipeline, GError **error)
+{
+	g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+	g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+	g_autoptr(GError) err = NULL;
+
+	if (!msg)
+		return false;
+	gst_message_parse_error(msg, &err, NULL);
+	g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "pattern source: %s", err->message);
+	return true;
+}
+
+static bool pattern_next(struct cam_capture *cap, struct cam_frame *frame, GError **error)
+{
+	struct pattern *p = cap->priv;
+	GstSample *sample;
+	GstBuffer *buf;
+	GstReferenceTimestampMeta *ts;
+	GstVideoFrame vf;
+
+	sample = gst_app_sink_try_pull_sample(p->sink,
+					      (GstClockTime)cap->cfg.timeout_ms * GST_MSECOND);
+	if (!sample) {
+		if (!bus_error(p->pipeline, error))
+			g_set_error(error, CAM_ERROR, CAM_ERROR_TIMEOUT,
+				    "pattern source: no frame within %u ms", cap->cfg.timeout_ms);
+		return false;
+	}
+	buf = gst_buffer_ref(gst_sample_get_buffer(sample));
+	gst_sample_unref(sample);
+
+	if (!gst_buffer_is_writable(buf)) {
+		cap->stats.copies++;
+		cap->stats.copied_bytes += gst_buffer_get_size(buf);
+	}
+	buf = gst_buffer_make_writable(buf);
+	ts = gst_buffer_get_reference_timestamp_meta(buf, p->mono_caps);
+	frame->info.mono_ns = ts ? ts->timestamp : cam_now_mono_ns();
+	frame->info.ts_source = CAM_TS_PRODUCED;
+	frame->info.sequence = p->produced++;
+
+	if (!gst_video_frame_map(&vf, &cap->info, buf, GST_MAP_WRITE)) {
+		gst_buffer_unref(buf);
+		g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "pattern source: cannot map frame");
+		return false;
+	}
+	{
+		unsigned c = veracam_tag_cell_size(cap->info.width);
+
+		cam_tag_draw(&vf, frame->info.sequence, cap->id.camera_tag);
+		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2,
+				   frame->info.sequence);
+	}
+	gst_video_frame_unmap(&vf);
+	frame->buffer = buf;
+	return true;
+}
+
+static void pattern_stop(struct cam_capture *cap)
+{
+	struct pattern *p = cap->priv;
+
+	gst_element_set_state(p->pipeline, GST_STATE_NULL);
+}
+
+static void pattern_free(struct cam_capture *cap)
+{
+	struct pattern *p = cap->priv;
+
+	gst_element_set_state(p->pipeline, GST_STATE_NULL);
+	gst_object_unref(p->sink);
+	gst_object_unref(p->pipeline);
+	gst_caps_unref(p->mono_caps);
+	g_free(p);
+}
+
+static const struct cam_capture_ops pattern_ops = {
+	.next = pattern_next,
+	.stop = pattern_stop,
+	.free = pattern_free,
+};
+
+/* The pattern camera's id: SHA-256("veracam-pattern:" name), 16 bytes. */
+static void pattern_identity(struct cam_capture *cap)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	uint8_t digest[32];
+	gsize len = sizeof(digest);
+	struct cam_identity *id = &cap->id;
+
+	g_checksum_update(sum, (const guchar *)"veracam-pattern:", 16);
+	g_checksum_update(sum, (const guchar *)cap->name, (gssize)strlen(cap->name));
+	g_checksum_get_digest(sum, digest, &len);
+	id->has_unique_id = true;
+	memcpy(id->unique_id, digest, VERACAM_UNIQUE_ID_LEN);
+	g_strlcpy(id->driver, "pattern", sizeof(id->driver));
+	g_strlcpy(id->card, cap->name, sizeof(id->card));
+	g_snprintf(id->bus_info, sizeof(id->bus_info), "pattern:%06x", cap->src.rgb);
+	cam_identity_finish(id);
+}
+
+bool cam_pattern_open(struct cam_capture *cap, GError **error)
+{
+	struct pattern *p = g_new0(struct pattern, 1);
+	GstElement *src = NULL, *filter = NULL, *text = NULL, *sink = NULL;
+	g_autoptr(GstCaps) caps = NULL;
+	g_autoptr(GstPad) pad = NULL;
+
+	pattern_identity(cap);
+	gst_video_info_set_format(&cap->info, PATTERN_FORMAT, cap->cfg.width, cap->cfg.height);
+	cap->info.fps_n = (gint)cap->cfg.fps_n;
+	cap->info.fps_d = (gint)cap->cfg.fps_d;
+
+	p->mono_caps = gst_caps_new_empty_simple("timestamp/x-veracam-monotonic");
+	p->pipeline = gst_pipeline_new("pattern");
+	if (!(src = make("videotestsrc", error)) || !(filter = make("capsfilter", error)) ||
+	    !(text = make("textoverlay", error)) || !(sink = make("appsink", error)))
+		goto fail;
+
+	caps = gst_video_info_to_caps(&cap->info);
+	g_object_set(src, "pattern", 21 /* solid-color */,
+		     "foreground-color", 0xff000000u | cap->src.rgb,
+		     "is-live", !cap->cfg.unpaced, NULL);
+	g_object_set(filter, "caps", caps, NULL);
+	g_object_set(text, "text", cap->name, "valignment", 1 /* bottom */,
+		     "halignment", 0 /* left */, "font-desc", "Sans 10",
+		     "shaded-background", TRUE, NULL);
+	g_object_set(sink, "max-buffers", 1, "drop", FALSE, "sync", FALSE,
+		     "enable-last-sample", FALSE, NULL);
+	gst_bin_add_many(GST_BIN(p->pipeline), src, filter, text, sink, NULL);
+	p->sink = GST_APP_SINK(gst_object_ref(sink));
+	if (!gst_element_link_many(src, filter, text, sink, NULL)) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FORMAT,
+			    "pattern source: cannot make %ux%u@%u/%u NV12",
+			    cap->cfg.width, cap->cfg.height, cap->cfg.fps_n, cap->cfg.fps_d);
+		goto fail;
+	}
+	pad = gst_element_get_static_pad(src, "src");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_production, p, NULL);
+
+	cap->priv = p;
+	cap->ops = &pattern_ops;
+	if (gst_element_set_state(p->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+		if (!bus_error(p->pipeline, error))
+			g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE,
+				    "pattern source: pipeline does not start");
+		pattern_free(cap);
+		return false;
+	}
+	g_message("capture: pattern %06x \"%s\" %ux%u@%u/%u NV12, id %s",
+		  cap->src.rgb, cap->name, cap->cfg.width, cap->cfg.height,
+		  cap->cfg.fps_n, cap->cfg.fps_d, cap->id.stable);
+	return true;
+
+fail:
+	/* elements not yet in the bin are floating */
+	if (src && !GST_OBJECT_PARENT(src))
+		gst_object_unref(src);
+	if (filter && !GST_OBJECT_PARENT(filter))
+		gst_object_unref(filter);
+	if (text && !GST_OBJECT_PARENT(text))
+		gst_object_unref(text);
+	if (sink && !GST_OBJECT_PARENT(sink))
+		gst_object_unref(sink);
+	if (p->sink)
+		gst_object_unref(p->sink);
+	gst_object_unref(p->pipeline);
+	gst_caps_unref(p->mono_caps);
+	g_free(p);
+	return false;
+}

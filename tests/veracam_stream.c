@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * veracam streaming as a capture application sees it: sequence numbers
+ * from 0 without gaps while the reader keeps up (and with visible gaps
+ * when it does not), MONOTONIC start-of-exposure timestamps at the
+ * configured frame interval, the burned-in camera tag and sequence in
+ * every pixel format, and a metadata buffer matching every video buffer.
+ */
+#include "kselftest_harness.h"
+#include "veracam_util.h"
+
+#define VC_DQ_TIMEOUT_MS	2000
+
+FIXTURE(stream) {
+	struct vc_cam cam;
+	int vfd, mfd;
+	struct vc_queue vq, mq;
+};
+
+FIXTURE_SETUP(stream)
+{
+	struct vc_cam cams[VERACAM_MAX_CAMERAS];
+	int n = vc_require_cameras(cams, VERACAM_MAX_CAMERAS, 1);
+
+	self->vfd = -1;
+	self->mfd = -1;
+	if (n == -ENOENT)
+		SKIP(return, "veracam is not loaded and VERACAM_KO is not set");
+	ASSERT_GE(n, 1) TH_LOG("no veracam media device (load: %s)", strerror(-n));
+	self->cam = cams[0];
+	ASSERT_NE(0, self->cam.video[0]);
+	ASSERT_NE(0, self->cam.meta[0]);
+	ASSERT_NE(0, self->cam.uid[0]) TH_LOG("no unique id control on %s", self->cam.video);
+	self->vfd = open(self->cam.video, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_GE(self->vfd, 0);
+	self->mfd = open(self->cam.meta, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_GE(self->mfd, 0);
+}
+
+FIXTURE_TEARDOWN(stream)
+{
+	if (self->vq.count)
+		vc_queue_release(&self->vq);
+	if (self->mq.count)
+		vc_queue_release(&self->mq);
+	if (self->vfd >= 0)
+		close(self->vfd);
+	if (self->mfd >= 0)
+		close(self->mfd);
+}
+
+#define VC_NEED_SETUP() do { if (self->vfd < 0) return; } while (0)
+
+/* What one run of frames saw; each problem is counted, the first few logged. */
+struct run_stats {
+	uint32_t frames;
+	uint32_t seq_errors;	/* sequence not previous + 1 (or not 0 first) */
+	uint32_t error_flags;	/* V4L2_BUF_FLAG_ERROR */
+	uint32_t ts_flag_errors;	/* not MONOTONIC + SOE */
+	uint32_t ts_order_errors;	/* not strictly increasing, or in the future */
+	uint32_t tag_errors;	/* burned-in tag unreadable or wrong */
+	uint32_t meta_errors;	/* metadata missing or not matching */
+	uint32_t size_errors;	/* bytesused wrong */
+	uint64_t first_ts, last_ts;
+};
+
+static void note(uint32_t *counter, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void note(uint32_t *counter, const char *fmt, ...)
+{
+	va_list ap;
+
+	if ((*counter)++ >= 5)
+		return;
+	va_start(ap, fmt);
+	printf("# ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+}
+
+static void check_meta(struct run_stats *st, const struct vc_cam *cam,
+		       const struct v4l2_buffer *vb, const struct v4l2_buffer *mb,
+		       const struct veracam_meta *m)
+{
+	uint64_t vts_us = vc_tv_ns(&vb->timestamp) / 1000;
+
+	if (mb->bytesused != sizeof(*m) || m->magic != VERACAM_META_MAGIC ||
+	    m->version != VERACAM_META_VERSION || m->size != sizeof(*m) || m->reserved) {
+		note(&st->meta_errors, "meta seq %u: bytesused %u magic %#x version %u size %u reserved %u",
+		     mb->sequence, mb->bytesused, m->magic, m->version, m->size, m->reserved);
+		return;
+	}
+	if (m->sequence != vb->sequence || mb->sequence != vb->sequence)
+		note(&st->meta_errors, "meta sequence %u/%u for video %u", m->sequence,
+		     mb->sequence, vb->sequence);
+	else if (m->soe_ns / 1000 != vts_us || vc_tv_ns(&mb->timestamp) / 1000 != vts_us)
+		note(&st->meta_errors, "seq %u: meta soe %llu ns, video timestamp %llu us",
+		     vb->sequence, (unsigned long long)m->soe_ns, (unsigned long long)vts_us);
+	else if (m->eof_ns <= m->soe_ns || m->eof_ns - m->soe_ns > 1000000000ULL)
+		note(&st->meta_errors, "seq %u: eof %llu not shortly after soe %llu", vb->sequence,
+		     (unsigned long long)m->eof_ns, (unsigned long long)m->soe_ns);
+	else if (memcmp(m->unique_id, cam->uid_bin, VERACAM_UNIQUE_ID_LEN))
+		note(&st->meta_errors, "seq %u: unique_id differs from the control %s",
+		     vb->sequence, cam->uid);
+	else if (!!(m->flags & VERACAM_META_FL_ERROR) != !!(vb->flags & V4L2_BUF_FLAG_ERROR))
+		note(&st->meta_errors, "seq %u: meta flags %#x, video flags %#x", vb->sequence,
+		     m->flags, vb->flags);
+}
+
+/*
+ * Streams n frames of the current format (and metadata when with_meta),
+ * re-queueing at once, checking every frame; holds = sleep that long
+ * after STREAMON before dequeuing (a reader that does not keep up).
+ */
+static void run_frames(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *self,
+		      uint32_t n, uint32_t nbufs, bool with_meta, bool check_tags,
+		      unsigned int hold_ms, struct run_stats *st)
+{
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	uint32_t i, expect_seq = 0;
+	uint64_t prev_ts = 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	ASSERT_EQ(0, vc_ioctl(self->vfd, VIDIOC_G_FMT, &f));
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, nbufs));
+	if (with_meta) {
+		ASSERT_EQ(0, vc_queue_setup(&self->mq, self->mfd, V4L2_BUF_TYPE_META_CAPTURE,
+					    nbufs));
+		ASSERT_EQ(0, vc_queue_on(&self->mq));
+	}
+	ASSERT_EQ(0, vc_queue_on(&self->vq));
+	if (hold_ms)
+		vc_sleep_ms(hold_ms);
+
+	for (i = 0; i < n; i++) {
+		struct v4l2_buffer vb, mb;
+		uint64_t ts, now;
+		uint32_t v;
+
+		r = vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS);
+		if (r) {
+			TH_LOG("video DQBUF after %u frames: %s", i, strerror(-r));
+			break;
+		}
+		now = vc_now_ns();
+		st->frames++;
+		ts = vc_tv_ns(&vb.timestamp);
+		if (i == 0)
+			st->first_ts = ts;
+		st->last_ts = ts;
+
+		if (vb.sequence != expect_seq && !hold_ms)
+			note(&st->seq_errors, "frame %u has sequence %u, expected %u", i,
+			     vb.sequence, expect_seq);
+		else if (hold_ms && i > 0 && vb.sequence < expect_seq)
+			note(&st->seq_errors, "sequence went back to %u after %u", vb.sequence,
+			     expect_seq - 1);
+		expect_seq = vb.sequence + 1;
+		if (vb.flags & V4L2_BUF_FLAG_ERROR)
+			note(&st->error_flags, "sequence %u completed with ERROR", vb.sequence);
+		if ((vb.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) != V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC ||
+		    (vb.flags & V4L2_BUF_FLAG_TSTAMP_SRC_MASK) != V4L2_BUF_FLAG_TSTAMP_SRC_SOE)
+			note(&st->ts_flag_errors, "sequence %u flags %#x", vb.sequence, vb.flags);
+		if ((i > 0 && ts <= prev_ts) || ts > now || now - ts > 2000000000ULL)
+			note(&st->ts_order_errors, "sequence %u timestamp %llu (previous %llu, now %llu)",
+			     vb.sequence, (unsigned long long)ts, (unsigned long long)prev_ts,
+			     (unsigned long long)now);
+		prev_ts = ts;
+		if (vb.field != V4L2_FIELD_NONE || vb.bytesused != f.fmt.pix.sizeimage)
+			note(&st->size_errors, "sequence %u field %u bytesused %u (sizeimage %u)",
+			     vb.sequence, vb.field, vb.bytesused, f.fmt.pix.sizeimage);
+
+		if (check_tags && !(vb.flags & V4L2_BUF_FLAG_ERROR)) {
+			const uint8_t *px = self->vq.mem[vb.index];
+
+			if (!vc_read_tag(&f.fmt.pix, px, 0, &v) || v != vb.sequence)
+				note(&st->tag_errors, "sequence %u: tag sequence row reads %u",
+				     vb.sequence, v);
+			else if (!vc_read_tag(&f.fmt.pix, px, 1, &v) || v != self->cam.tag)
+				note(&st->tag_errors, "sequence %u: tag camera row reads %08x, want %08x",
+				     vb.sequence, v, self->cam.tag);
+		}
+
+		if (with_meta) {
+			r = vc_dequeue(&self->mq, &mb, VC_DQ_TIMEOUT_MS);
+			while (!r && mb.sequence < vb.sequence) {
+				note(&st->meta_errors, "meta %u has no video frame", mb.sequence);
+				vc_requeue(&self->mq, &mb);
+				r = vc_dequeue(&self->mq, &mb, VC_DQ_TIMEOUT_MS);
+			}
+			if (r) {
+				note(&st->meta_errors, "meta DQBUF for sequence %u: %s", vb.sequence,
+				     strerror(-r));
+			} else {
+				check_meta(st, &self->cam, &vb, &mb, self->mq.mem[mb.index]);
+				ASSERT_EQ(0, vc_requeue(&self->mq, &mb));
+			}
+		}
+		ASSERT_EQ(0, vc_requeue(&self->vq, &vb));
+	}
+	vc_queue_release(&self->vq);
+	if (with_meta)
+		vc_queue_release(&self->mq);
+}
+
+static void log_stats(struct __test_metadata *_metadata, const char *what,
+		      const struct run_stats *st)
+{
+	double ms = st->frames > 1 ?
+		    (double)(st->last_ts - st->first_ts) / 1e6 / (st->frames - 1) : 0;
+
+	TH_LOG("%s: %u frames, mean interval %.3f ms, errors: seq %u flag-ERROR %u ts-flags %u ts-order %u tag %u meta %u size %u",
+	       what, st->frames, ms, st->seq_errors, st->error_flags, st->ts_flag_errors,
+	       st->ts_order_errors, st->tag_errors, st->meta_errors, st->size_errors);
+}
+
+TEST_F_TIMEOUT(stream, sequence_gap_free_300_frames_at_30fps, 120)
+{
+	struct run_stats st;
+	double mean_ms;
+
+	VC_NEED_SETUP();
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
+	run_frames(_metadata, self, 300, 8, false, false, 0, &st);
+	log_stats(_metadata, "YUYV 320x240 @30", &st);
+	ASSERT_EQ(300U, st.frames);
+	EXPECT_EQ(0U, st.seq_errors);
+	EXPECT_EQ(0U, st.error_flags);
+	EXPECT_EQ(0U, st.size_errors);
+	/* the driver's own timestamps must follow the configured interval */
+	mean_ms = (double)(st.last_ts - st.first_ts) / 1e6 / 299;
+	EXPECT_GT(mean_ms, 30.0);
+	EXPECT_LT(mean_ms, 36.7);
+}
+
+TEST_F_TIMEOUT(stream, timestamps_monotonic_start_of_exposure, 60)
+{
+	static const uint32_t fps[] = { 15, 60 };
+	struct run_stats st;
+	int i;
+
+	VC_NEED_SETUP();
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	for (i = 0; i < 2; i++) {
+		double mean_ms, want = 1000.0 / fps[i];
+
+		ASSERT_EQ(0, vc_set_fps(self->vfd, fps[i]));
+		run_frames(_metadata, self, 45, 6, false, false, 0, &st);
+		log_stats(_metadata, fps[i] == 15 ? "@15" : "@60", &st);
+		ASSERT_EQ(45U, st.frames);
+		EXPECT_EQ(0U, st.ts_flag_errors);
+		EXPECT_EQ(0U, st.ts_order_errors);
+		EXPECT_EQ(0U, st.seq_errors);
+		mean_ms = (double)(st.last_ts - st.first_ts) / 1e6 / 44;
+		EXPECT_GT(mean_ms, want * 0.9);
+		EXPECT_LT(mean_ms, want * 1.1);
+	}
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
+}
+
+TEST_F_TIMEOUT(stream, slow_reader_sees_sequence_gaps, 60)
+{
+	struct v4l2_buffer vb;
+	uint32_t last = 0, gaps = 0, i;
+
+	VC_NEED_SETUP();
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 3));
+	ASSERT_EQ(0, vc_queue_on(&self->vq));
+	for (i = 0; i < 12; i++) {
+		/* every 4th frame, stall for ~12 frame times with all buffers full */
+		if (i % 4 == 0)
+			vc_sleep_ms(400);
+		ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
+		if (i > 0) {
+			EXPECT_GT(vb.sequence, last);
+			if (vb.sequence > last + 1)
+				gaps++;
+		}
+		last = vb.sequence;
+		ASSERT_EQ(0, vc_requeue(&self->vq, &vb));
+	}
+	vc_queue_release(&self->vq);
+	TH_LOG("12 frames, last sequence %u, %u gaps", last, gaps);
+	EXPECT_GE(gaps, 2U);
+	EXPECT_GT(last, 20U);
+}
+
+TEST_F_TIMEOUT(stream, metadata_matches_every_video_frame, 90)
+{
+	struct run_stats st;
+
+	VC_NEED_SETUP();
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
+	run_frames(_metadata, self, 150, 8, true, false, 0, &st);
+	log_stats(_metadata, "video+meta", &st);
+	ASSERT_EQ(150U, st.frames);
+	EXPECT_EQ(0U, st.meta_errors);
+	EXPECT_EQ(0U, st.seq_errors);
+}
+
+TEST_F_TIMEOUT(stream, metadata_reports_controls_in_effect, 60)
+{
+	struct v4l2_buffer vb, mb;
+	int32_t exposure = 0, again = 0, dgain = 0;
+	const struct veracam_meta *m;
+	int cfd, i;
+
+	VC_NEED_SETUP();
+	cfd = vc_open_ctrl_node(&self->cam, V4L2_CID_EXPOSURE);
+	ASSERT_GE(cfd, 0) TH_LOG("no EXPOSURE control");
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_ANALOGUE_GAIN, &again));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_DIGITAL_GAIN, &dgain));
+
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	ASSERT_EQ(0, vc_queue_setup(&self->mq, self->mfd, V4L2_BUF_TYPE_META_CAPTURE, 4));
+	ASSERT_EQ(0, vc_queue_on(&self->mq));
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+	ASSERT_EQ(0, vc_queue_on(&self->vq));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
+		ASSERT_EQ(0, vc_dequeue(&self->mq, &mb, VC_DQ_TIMEOUT_MS));
+		m = self->mq.mem[mb.index];
+		EXPECT_EQ((uint32_t)exposure, m->exposure);
+		EXPECT_EQ((uint32_t)again, m->analogue_gain);
+		EXPECT_EQ((uint32_t)dgain, m->digital_gain);
+		ASSERT_EQ(0, vc_requeue(&self->vq, &vb));
+		ASSERT_EQ(0, vc_requeue(&self->mq, &mb));
+	}
+
+	/* a new exposure and gain while streaming show up in later frames */
+	ASSERT_EQ(0, vc_set_ctrl(cfd, V4L2_CID_EXPOSURE, exposure > 4 ? exposure - 2 : exposure + 2));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure));
+	ASSERT_EQ(0, vc_set_ctrl(cfd, V4L2_CID_ANALOGUE_GAIN, again + 1));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_ANALOGUE_GAIN, &again));
+	for (i = 0; i < 12; i++) {
+		ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
+		ASSERT_EQ(0, vc_dequeue(&self->mq, &mb, VC_DQ_TIMEOUT_MS));
+		m = self->mq.mem[mb.index];
+		ASSERT_EQ(0, vc_requeue(&self->vq, &vb));
+		ASSERT_EQ(0, vc_requeue(&self->mq, &mb));
+	}
+	m = self->mq.mem[mb.index];
+	EXPECT_EQ((uint32_t)exposure, m->exposure);
+	EXPECT_EQ((uint32_t)again, m->analogue_gain);
+	close(cfd);
+}
+
+/* Tag and sequence decode in each format the driver offers. */
+TEST_F_TIMEOUT(stream, burned_in_tag_in_every_format, 120)
+{
+	static const struct { uint32_t w, h; } sizes[] = { { 320, 240 }, { 640, 480 } };
+	uint32_t fmts[3] = { V4L2_PIX_FMT_YUYV, V4L2_PIX_FMT_NV12, 0 };
+	struct run_stats st;
+	char cc[8];
+	int i, s;
+
+	VC_NEED_SETUP();
+	fmts[2] = vc_find_rgb_format(self->vfd);
+	ASSERT_NE(0U, fmts[2]) TH_LOG("no RGB format to decode");
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
+	for (i = 0; i < 3; i++) {
+		for (s = 0; s < 2; s++) {
+			struct v4l2_pix_format p;
+
+			ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, fmts[i], sizes[s].w,
+						   sizes[s].h, &p));
+			ASSERT_EQ(fmts[i], p.pixelformat);
+			run_frames(_metadata, self, 20, 4, false, true, 0, &st);
+			TH_LOG("%s %ux%u: %u frames, %u tag errors", vc_fourcc(fmts[i], cc),
+			       p.width, p.height, st.frames, st.tag_errors);
+			EXPECT_EQ(20U, st.frames);
+			EXPECT_EQ(0U, st.tag_errors);
+			EXPECT_EQ(0U, st.size_errors);
+		}
+	}
+}
+
+TEST_HARNESS_MAIN

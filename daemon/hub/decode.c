@@ -216,18 +216,21 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	      uint64_t capture_ns, bool idr)
 {
 	GstBuffer *buf;
+	guint64 queued;
 
 	if (check_bus(d))
 		return -EIO;
 	if (!len)
 		return -EINVAL;
-	if (gst_app_src_get_current_level_buffers(d->src) >= DECODE_BACKLOG) {
-		d->st.dropped_backlog++;
+	queued = gst_app_src_get_current_level_buffers(d->src);
+	if (queued >= DECODE_BACKLOG) {
 		if (!idr) {
+			d->st.dropped_backlog++;
 			d->wait_idr = true;
 			return -EAGAIN;
 		}
 		/* an IDR starts afresh: drop what is queued, decode this */
+		d->st.dropped_backlog += queued;
 		decode_reset(d);
 	}
 	if (d->wait_idr && !idr) {

@@ -23,7 +23,7 @@
 
 #include "picture.h"
 
-#define DECODE_BACKLOG	4
+#define DECODE_BACKLOG	8	/* AUs queued before input is cut (~0.27 s at 30 fps) */
 
 struct decode;
 

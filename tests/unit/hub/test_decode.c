@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hub's decoder: H.264 made here with GStreamer (videotestsrc solid
+ * colour -> x264enc) goes through decode_au()/decode_take(), then through
+ * the display to its Y4M output. Checks the colour, the capture time
+ * carried per frame, newest-frame-wins, waiting for an IDR, and that
+ * decode_reset() lets nothing older surface.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+
+#include <linux/veracam.h>
+
+#include "decode.h"
+#include "display.h"
+#include "hubtest.h"
+
+static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
+
+struct au {
+	uint8_t *data;
+	size_t len;
+	bool idr;
+	uint64_t ts;
+};
+
+struct stream {
+	struct au *au;
+	unsigned int n;
+};
+
+/* n frames of solid @rgb, an IDR every @gop frames, capture times from t0. */
+static void encode(struct stream *s, uint32_t rgb, unsigned int w,
+		   unsigned int h, unsigned int n, unsigned int gop, uint64_t t0)
+{
+	char desc[512];
+	GError *gerr = NULL;
+	GstElement *p;
+	GstAppSink *sink;
+	GstSample *smp;
+
+	snprintf(desc, sizeof(desc),
+		 "videotestsrc pattern=solid-color foreground-color=0xff%06x num-buffers=%u ! "
+		 "video/x-raw,format=I420,width=%u,height=%u,framerate=30/1 ! "
+		 "x264enc tune=zerolatency speed-preset=ultrafast bframes=0 key-int-max=%u ! "
+		 "video/x-h264,stream-format=byte-stream,alignment=au,profile=constrained-baseline ! "
+		 "appsink name=sink sync=false", rgb, n, w, h, gop);
+	p = gst_parse_launch(desc, &gerr);
+	CHECK(p && !gerr, "encoder pipeline: %s", gerr ? gerr->message : "?");
+	if (!p)
+		exit(1);
+	sink = GST_APP_SINK(gst_bin_get_by_name(GST_BIN(p), "sink"));
+	gst_element_set_state(p, GST_STATE_PLAYING);
+	s->au = calloc(n, sizeof(*s->au));
+	s->n = 0;
+	while (s->n < n && (smp = gst_app_sink_pull_sample(sink))) {
+		GstBuffer *b = gst_sample_get_buffer(smp);
+		struct au *a = &s->au[s->n];
+
+		a->len = gst_buffer_get_size(b);
+		a->data = malloc(a->len);
+		gst_buffer_extract(b, 0, a->data, a->len);
+		a->idr = !GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT);
+		a->ts = t0 + (uint64_t)s->n * 33333333u;
+		s->n++;
+		gst_sample_unref(smp);
+	}
+	CHECK(s->n == n, "encoded %u of %u frames", s->n, n);
+	CHECK(s->n && s->au[0].idr, "stream does not start with an IDR");
+	gst_element_set_state(p, GST_STATE_NULL);
+	gst_object_unref(sink);
+	gst_object_unref(p);
+	g_clear_error(&gerr);
+}
+
+static void free_stream(struct stream *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->au[i].data);
+	free(s->au);
+}
+
+static struct decode *new_decoder(void)
+{
+	char err[256];
+	struct decode *d = decode_new(err, sizeof(err));
+
+	CHECK(d, "decode_new: %s", err);
+	if (!d)
+		exit(1);
+	return d;
+}
+
+static bool frame_ready(struct decode *d, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms) == 1;
+}
+
+static void wait_decoded(struct decode *d, uint64_t count)
+{
+	struct decode_stats st;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		decode_get_stats(d, &st);
+		if (st.decoded >= count)
+			return;
+		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
+	}
+	CHECK(0, "decoded %llu of %llu frames", (unsigned long long)st.decoded,
+	      (unsigned long long)count);
+}
+
+/* Centre pixel of a decoded picture as 0xRRGGBB (its own matrix/range). */
+static uint32_t centre_rgb(const struct hub_picture *p)
+{
+	unsigned int x = p->width / 2, y = p->height / 2;
+	int yy = p->plane[0][y * p->stride[0] + x], u, v, c;
+	int yoff = p->full_range ? 0 : 16, ym = p->full_range ? 256 : 298;
+	int rv = 409, gu = 100, gv = 208, bu = 516;
+
+	if (p->format == HUB_PIX_NV12) {
+		u = p->plane[1][(y / 2) * p->stride[1] + x / 2 * 2];
+		v = p->plane[1][(y / 2) * p->stride[1] + x / 2 * 2 + 1];
+	} else {
+		u = p->plane[1][(y / 2) * p->stride[1] + x / 2];
+		v = p->plane[2][(y / 2) * p->stride[2] + x / 2];
+	}
+	if (p->matrix == HUB_MATRIX_BT709) {
+		rv = 459;
+		gu = 55;
+		gv = 136;
+		bu = 541;
+	}
+	c = (yy - yoff) * ym;
+	u -= 128;
+	v -= 128;
+#define C8(e) ((uint32_t)((e) < 0 ? 0 : (e) > 255 ? 255 : (e)))
+	return C8((c + rv * v) >> 8) << 16 | C8((c - gu * u - gv * v) >> 8) << 8 |
+	       C8((c + bu * u) >> 8);
+#undef C8
+}
+
+/* One AU in, its frame out, with its colour and capture time; on screen. */
+static void test_decode_colour(void)
+{
+	struct display_config cfg = { .cameras = 1, .names = { "porch" },
+				      .width = 320, .height = 240 };
+	struct hub_picture pic;
+	struct decode_stats st;
+	struct stream s;
+	struct y4m_file f;
+	struct display *disp;
+	struct decode *d;
+	char path[256], spec[300], err[256];
+	unsigned int i;
+
+	encode(&s, cam_colour[0], 320, 240, 12, 30, 1763712000000000000ull);
+	test_path(path, sizeof(path), "decode.y4m");
+	snprintf(spec, sizeof(spec), "y4m:%s", path);
+	cfg.output = spec;
+	disp = display_open(&cfg, err, sizeof(err));
+	CHECK(disp, "display_open: %s", err);
+	d = new_decoder();
+	printf("# decoder: %s\n", decode_decoder(d));
+	for (i = 0; i < s.n && disp; i++) {
+		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, s.au[i].idr);
+
+		CHECK(ret == 0, "AU %u: %d", i, ret);
+		CHECK(frame_ready(d, 5000), "AU %u: no frame within 5 s", i);
+		if (decode_take(d, &pic) != 1) {
+			CHECK(0, "AU %u: nothing to take", i);
+			continue;
+		}
+		CHECK(pic.width == 320 && pic.height == 240, "size %ux%u", pic.width, pic.height);
+		CHECK(pic.capture_ns == s.au[i].ts, "frame %u carries the time of another AU", i);
+		CHECK(colour_near(centre_rgb(&pic), cam_colour[0], 12),
+		      "frame %u is %06x, want %06x", i, centre_rgb(&pic), cam_colour[0]);
+		CHECK(display_show(disp, 0, &pic) == 0, "display_show");
+		decode_release(&pic);
+	}
+	decode_get_stats(d, &st);
+	CHECK(st.pushed == s.n && st.taken == s.n && st.dropped_late == 0,
+	      "pushed %llu taken %llu dropped %llu", (unsigned long long)st.pushed,
+	      (unsigned long long)st.taken, (unsigned long long)st.dropped_late);
+	decode_free(d);
+	display_close(disp);
+
+	CHECK(y4m_load(path, &f) && f.frames == s.n + 1, "want %u frames", s.n + 1);
+	if (f.frames)
+		CHECK(colour_near(y4m_rgb(&f, f.frames - 1, 160, 100), cam_colour[0], 16),
+		      "screen shows %06x", y4m_rgb(&f, f.frames - 1, 160, 100));
+	y4m_unload(&f);
+	test_cleanup(path);
+	free_stream(&s);
+}
+
+/* Frames not taken in time are replaced by newer ones, and counted. */
+static void test_newest_wins(void)
+{
+	struct hub_picture pic;
+	struct decode_stats st;
+	struct stream s;
+	struct decode *d = new_decoder();
+	unsigned int i;
+
+	encode(&s, cam_colour[1], 320, 240, 10, 30, 1000000000ull);
+	for (i = 0; i < s.n; i++) {
+		decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, s.au[i].idr);
+		wait_decoded(d, i + 1);
+	}
+	CHECK(decode_take(d, &pic) == 1, "no frame");
+	CHECK(pic.capture_ns == s.au[s.n - 1].ts, "not the newest frame");
+	decode_release(&pic);
+	CHECK(decode_take(d, &pic) == 0, "an older frame surfaced");
+	decode_get_stats(d, &st);
+	CHECK(st.dropped_late == s.n - 1, "dropped_late %llu, want %u",
+	      (unsigned long long)st.dropped_late, s.n - 1);
+	decode_free(d);
+	free_stream(&s);
+}
+
+/*
+ * After decode_reset() nothing decoded or queued before it comes out, and
+ * nothing is decoded before the next IDR.
+ */
+static void test_reset(void)
+{
+	struct hub_picture pic;
+	struct decode_stats st;
+	struct stream red, green;
+	struct decode *d = new_decoder();
+	unsigned int i, got = 0;
+
+	encode(&red, cam_colour[0], 320, 240, 10, 30, 1000000000ull);
+	encode(&green, cam_colour[1], 320, 240, 10, 5, 9000000000ull);
+
+	/* a fresh decoder waits for an IDR */
+	CHECK(decode_au(d, red.au[1].data, red.au[1].len, red.au[1].ts, false) == -EAGAIN,
+	      "P-frame decoded before any IDR");
+	for (i = 0; i < 5; i++)
+		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, red.au[i].idr);
+	CHECK(frame_ready(d, 5000), "no red frame");
+	for (; i < red.n; i++)
+		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, red.au[i].idr);
+	decode_reset(d);	/* red frames waiting and in flight */
+	CHECK(decode_take(d, &pic) == 0, "a frame from before the reset surfaced");
+	CHECK(!frame_ready(d, 300), "decoder still produces frames after reset");
+	CHECK(decode_au(d, green.au[1].data, green.au[1].len, green.au[1].ts, false) == -EAGAIN,
+	      "P-frame decoded after reset, before an IDR");
+
+	for (i = 0; i < green.n; i++) {
+		decode_au(d, green.au[i].data, green.au[i].len, green.au[i].ts, green.au[i].idr);
+		if (!frame_ready(d, 5000) || decode_take(d, &pic) != 1)
+			continue;
+		got++;
+		CHECK(pic.capture_ns >= green.au[0].ts, "red frame after reset");
+		CHECK(colour_near(centre_rgb(&pic), cam_colour[1], 12),
+		      "frame after reset is %06x", centre_rgb(&pic));
+		decode_release(&pic);
+	}
+	CHECK(got == green.n, "%u of %u green frames", got, green.n);
+	decode_get_stats(d, &st);
+	CHECK(st.resets == 1 && st.dropped_wait_idr == 2, "resets %llu wait_idr %llu",
+	      (unsigned long long)st.resets, (unsigned long long)st.dropped_wait_idr);
+	decode_free(d);
+	free_stream(&red);
+	free_stream(&green);
+}
+
+/*
+ * A burst bigger than the decoder's backlog: whatever is cut is counted,
+ * frames come out in order, and after a cut only an IDR resumes decoding.
+ */
+static void test_burst(void)
+{
+	struct hub_picture pic;
+	struct decode_stats st;
+	struct stream s;
+	struct decode *d = new_decoder();
+	uint64_t last = 0;
+	unsigned int i, refused = 0;
+
+	encode(&s, cam_colour[2], 640, 360, 4 * DECODE_BACKLOG, 2 * DECODE_BACKLOG,
+	       5000000000ull);
+	for (i = 0; i < s.n; i++) {
+		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, s.au[i].idr);
+
+		CHECK(ret == 0 || ret == -EAGAIN, "AU %u: %d", i, ret);
+		refused += ret == -EAGAIN;
+		if (ret == -EAGAIN)
+			CHECK(!s.au[i].idr, "IDR %u refused", i);
+		if (decode_take(d, &pic) == 1) {
+			CHECK(pic.capture_ns > last, "frames out of order");
+			last = pic.capture_ns;
+			decode_release(&pic);
+		}
+	}
+	decode_get_stats(d, &st);
+	CHECK(st.pushed + refused == s.n, "pushed %llu + refused %u != %u",
+	      (unsigned long long)st.pushed, refused, s.n);
+	CHECK(st.dropped_backlog + st.dropped_wait_idr >= refused,
+	      "refusals not counted");
+	printf("# burst of %u AUs: %llu decoded, %u refused (backlog %llu)\n", s.n,
+	       (unsigned long long)st.pushed, refused,
+	       (unsigned long long)st.dropped_backlog);
+	decode_free(d);
+	free_stream(&s);
+}
+
+int main(void)
+{
+	GError *gerr = NULL;
+
+	if (!gst_init_check(NULL, NULL, &gerr)) {
+		printf("1..0 # SKIP GStreamer: %s\n", gerr ? gerr->message : "?");
+		return 77;
+	}
+	test_decode_colour();
+	test_newest_wins();
+	test_reset();
+	test_burst();
+	gst_deinit();
+	if (hubtest_failures)
+		fprintf(stderr, "%d checks failed\n", hubtest_failures);
+	return hubtest_failures ? 1 : 0;
+}

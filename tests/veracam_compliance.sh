@@ -1,0 +1,138 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# v4l2-compliance on every veracam media device, with streaming (-s) and
+# DMABUF streaming against a vivid capture node as exporter (-e), with
+# num_cameras=1 and num_cameras=2: every node must report 0 failures and
+# 0 warnings. Cameras are found by their media device's bus info
+# (platform:veracam.N), never by /dev/videoN. Prints KTAP; the totals of
+# each run are the diagnostics. Needs root, $VERACAM_KO (or
+# driver/veracam.ko), v4l2-compliance, media-ctl and Debian's vivid.
+
+ko=${VERACAM_KO:-driver/veracam.ko}
+ntests=5
+n=0
+failed=0
+
+echo "TAP version 13"
+echo "1..$ntests"
+
+result() {	# result <0|1> <description>
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+	fi
+}
+
+skip_rest() {
+	while [ "$n" -lt "$ntests" ]; do
+		n=$((n + 1))
+		echo "ok $n # SKIP $1"
+	done
+	exit 4
+}
+
+for tool in v4l2-compliance media-ctl modprobe insmod rmmod dmesg; do
+	command -v "$tool" >/dev/null 2>&1 || skip_rest "$tool is not installed"
+done
+[ -r "$ko" ] || skip_rest "no module: set VERACAM_KO"
+[ "$(id -u)" -eq 0 ] || skip_rest "must run as root"
+
+kernel_problems() {
+	dmesg | grep -cE 'Oops|WARNING:|BUG:|general protection|UBSAN:|refcount_t:|list_(add|del) corruption'
+}
+problems_before=$(kernel_problems)
+
+# 1: the DMABUF exporter, a vivid video capture node.
+loaded_vivid=0
+if ! grep -q '^vivid ' /proc/modules; then
+	modprobe vivid n_devs=1 node_types=0x1 && loaded_vivid=1
+fi
+exporter=
+for d in /sys/class/video4linux/video*; do
+	case $(cat "$d/name" 2>/dev/null) in
+	vivid-*-vid-cap)
+		exporter=/dev/${d##*/}
+		break
+		;;
+	esac
+done
+rc=1
+[ -n "$exporter" ] && [ -c "$exporter" ] && rc=0
+echo "# DMABUF exporter: ${exporter:-none}"
+result $rc "vivid capture node as DMABUF exporter"
+
+# "N /dev/mediaM" per veracam media device, by instance N.
+veracam_media() {
+	for m in /dev/media*; do
+		[ -c "$m" ] || continue
+		bus=$(media-ctl -d "$m" -p 2>/dev/null | sed -n 's/^bus info[[:space:]]*//p')
+		case $bus in
+		platform:veracam.*) echo "${bus#platform:veracam.} $m" ;;
+		esac
+	done | sort -n
+}
+
+# compliance <camera description> <media device>: runs it, prints the
+# totals, passes when every node has Failed: 0 and Warnings: 0.
+compliance() {
+	log=/tmp/veracam-compliance.$$.log
+	if [ -n "$exporter" ]; then
+		v4l2-compliance -m "$2" -s -e "$exporter" >"$log" 2>&1
+	else
+		v4l2-compliance -m "$2" -s >"$log" 2>&1
+	fi
+	status=$?
+	grep -E '^(Grand )?Total' "$log" | sed 's/^/# /'
+	nodes=$(grep -c '^Total for' "$log")
+	bad=$(grep -E '^(Grand )?Total' "$log" | grep -cvE 'Failed: 0, Warnings: 0$')
+	echo "# $1: v4l2-compliance exit $status, $nodes nodes, $bad totals with failures or warnings"
+	if [ "$status" -ne 0 ] || [ "$bad" -ne 0 ] || [ "$nodes" -lt 4 ] ||
+	   ! grep -q '^Grand Total' "$log"; then
+		grep -E '^[[:space:]]*(fail|warn):' "$log" | sort | uniq | head -n 40 | sed 's/^/#   /'
+		rm -f "$log"
+		return 1
+	fi
+	rm -f "$log"
+	return 0
+}
+
+# 2-4: num_cameras=1 (one camera), then num_cameras=2 (two cameras).
+for num in 1 2; do
+	rmmod veracam 2>/dev/null
+	if ! insmod "$ko" num_cameras=$num; then
+		for i in $(seq 1 "$num"); do
+			result 1 "num_cameras=$num: insmod failed"
+		done
+		continue
+	fi
+	found=$(veracam_media)
+	echo "# num_cameras=$num: $(echo "$found" | tr '\n' ' ')"
+	for i in $(seq 0 $((num - 1))); do
+		media=$(echo "$found" | awk -v i="$i" '$1 == i { print $2 }')
+		if [ -z "$media" ]; then
+			result 1 "num_cameras=$num camera $i: no media device with bus info platform:veracam.$i"
+			continue
+		fi
+		compliance "num_cameras=$num camera $i" "$media"
+		result $? "v4l2-compliance -m $media -s -e num_cameras=$num camera $i: 0 failures, 0 warnings"
+	done
+done
+
+# 5: nothing went wrong in the kernel meanwhile.
+problems=$(( $(kernel_problems) - problems_before ))
+echo "# kernel log: $problems new oops/WARN/BUG lines"
+rc=1
+[ "$problems" -eq 0 ] && rc=0
+result $rc "no oops/WARN/BUG in the kernel log during the compliance runs"
+
+# Leave one camera loaded, and vivid as it was.
+rmmod veracam 2>/dev/null
+insmod "$ko" num_cameras=1
+[ $loaded_vivid -eq 1 ] && modprobe -r vivid
+
+echo "# totals: pass:$((n - failed)) fail:$failed skip:0"
+[ "$failed" -eq 0 ]

@@ -72,8 +72,8 @@ enum veracam_test_pattern {
  * two rows of square cells at its top-left corner:
  *
  *   cell size C = max(8, (width / 40) rounded down to even) pixels
- *   row 0 (lines 0 .. C-1):   sequence row
- *   row 1 (lines C .. 2C-1):  camera row
+ *   row 0 (lines 0 .. C-1):   the sequence number
+ *   row 1 (lines C .. 2C-1):  the camera tag
  *
  * Each row is 36 cells: cell 0 white, cell 1 black, cells 2..33 the 32
  * bits of the value, most significant first (white = 1, black = 0),
@@ -116,7 +116,8 @@ static inline __u32 veracam_tag_cell_size(__u32 width)
 #define VERACAM_META_MAGIC		0x44434d56	/* "VMCD" little-endian */
 #define VERACAM_META_VERSION		1
 
-#define VERACAM_META_FL_ERROR		(1U << 0)	/* frame completed with V4L2_BUF_FLAG_ERROR */
+/* the frame's video buffer completed with V4L2_BUF_FLAG_ERROR */
+#define VERACAM_META_FL_ERROR		(1U << 0)
 #define VERACAM_META_FL_HFLIP		(1U << 1)
 #define VERACAM_META_FL_VFLIP		(1U << 2)
 

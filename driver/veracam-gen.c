@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * veracam - pixel generator of the simulated sensor
+ *
+ * The test patterns come from the kernel's test pattern generator (v4l2-tpg)
+ * when it is built, which also applies the flips and the crop and scale;
+ * otherwise a small generator of this file draws them at the output size.
+ * The default pattern is a solid field of the camera's own colour.
+ *
+ * Drawn last, so that flips never touch them, are the frame tag of
+ * include/uapi/linux/veracam.h (two rows of cells: sequence and camera
+ * tag) and a text line for people.
+ */
+
+#include <linux/font.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "veracam.h"
+
+#define VERACAM_WHITE	0xffffffU
+#define VERACAM_BLACK	0x000000U
+
+static const u32 veracam_camera_colours[] = VERACAM_CAMERA_COLOURS;
+
+/* BT.601 limited range, as the uapi specifies for the frame tag */
+static void veracam_rgb_to_ycbcr(u32 rgb, u8 *y, u8 *cb, u8 *cr)
+{
+	int r = (rgb >> 16) & 0xff;
+	int g = (rgb >> 8) & 0xff;
+	int b = rgb & 0xff;
+
+	*y = 16 + (66 * r + 129 * g + 25 * b + 128) / 256;
+	/* offset by 128.5 * 256 to divide non-negative values only */
+	*cb = (-38 * r - 74 * g + 112 * b + 32896) / 256;
+	*cr = (112 * r - 94 * g - 18 * b + 32896) / 256;
+}
+
+/* Fill a rectangle; x and width are rounded to even for 4:2:x formats. */
+static void veracam_fill_rect(const struct veracam_gen *gen, u8 *vaddr,
+			      u32 x, u32 y, u32 w, u32 h, u32 rgb)
+{
+	u32 bpl = gen->bytesperline;
+	u8 r = rgb >> 16, g = rgb >> 8, b = rgb;
+	u8 *chroma = vaddr + bpl * gen->height;
+	u8 luma, cb, cr;
+	u32 row, col;
+	u8 *p;
+
+	x = ALIGN_DOWN(x, 2);
+	if (x >= gen->width || y >= gen->height)
+		return;
+	w = min(ALIGN(w, 2), gen->width - x);
+	h = min(h, gen->height - y);
+	veracam_rgb_to_ycbcr(rgb, &luma, &cb, &cr);
+
+	for (row = y; row < y + h; row++) {
+		p = vaddr + row * bpl;
+		switch (gen->fourcc) {
+		case V4L2_PIX_FMT_YUYV:
+			for (p += x * 2, col = 0; col < w; col += 2, p += 4) {
+				p[0] = luma;
+				p[1] = cb;
+				p[2] = luma;
+				p[3] = cr;
+			}
+			break;
+		case V4L2_PIX_FMT_NV12:
+			memset(p + x, luma, w);
+			if (row & 1)
+				break;
+			p = chroma + row / 2 * bpl + x;
+			for (col = 0; col < w; col += 2, p += 2) {
+				p[0] = cb;
+				p[1] = cr;
+			}
+			break;
+		case V4L2_PIX_FMT_RGB24:
+			for (p += x * 3, col = 0; col < w; col++, p += 3) {
+				p[0] = r;
+				p[1] = g;
+				p[2] = b;
+			}
+			break;
+		case V4L2_PIX_FMT_XRGB32:
+			for (p += x * 4, col = 0; col < w; col++, p += 4) {
+				p[0] = b;
+				p[1] = g;
+				p[2] = r;
+				p[3] = 0;
+			}
+			break;
+		}
+	}
+}
+
+/*
+ * A white square of @size pixels on the black text box: the chroma of
+ * the box is already neutral, so only luma is written for YUV formats.
+ */
+static void veracam_put_white(const struct veracam_gen *gen, u8 *vaddr,
+			      u32 x, u32 y, u32 size)
+{
+	u32 bpl = gen->bytesperline;
+	u32 row, col;
+	u8 *p;
+
+	for (row = y; row < y + size && row < gen->height; row++) {
+		for (col = x; col < x + size && col < gen->width; col++) {
+			p = vaddr + row * bpl;
+			switch (gen->fourcc) {
+			case V4L2_PIX_FMT_YUYV:
+				p[col * 2] = 235;
+				break;
+			case V4L2_PIX_FMT_NV12:
+				p[col] = 235;
+				break;
+			case V4L2_PIX_FMT_RGB24:
+				memset(p + col * 3, 0xff, 3);
+				break;
+			case V4L2_PIX_FMT_XRGB32:
+				memset(p + col * 4, 0xff, 3);
+				break;
+			}
+		}
+	}
+}
+
+static void veracam_draw_tag_row(const struct veracam_gen *gen, u8 *vaddr,
+				 u32 row, u32 value, u32 cell)
+{
+	unsigned int i;
+	bool white;
+
+	for (i = 0; i < VERACAM_TAG_CELLS; i++) {
+		if (i == 0 || i == VERACAM_TAG_CELLS - 1)
+			white = true;
+		else if (i == 1 || i == VERACAM_TAG_CELLS - 2)
+			white = false;
+		else
+			white = value & BIT(31 - (i - 2));
+		veracam_fill_rect(gen, vaddr, i * cell, row * cell, cell, cell,
+				  white ? VERACAM_WHITE : VERACAM_BLACK);
+	}
+}
+
+/* "veracam <index> <tag> #<sequence>" in white on a black box */
+static void veracam_draw_text(const struct veracam_gen *gen, u8 *vaddr,
+			      u32 y, u32 cell, u32 sequence)
+{
+	const struct font_desc *font = gen->font;
+	u32 scale = max(1U, cell / 16);
+	unsigned int len, n, row, col;
+	const u8 *glyph;
+	char text[40];
+
+	if (!font)
+		return;
+
+	len = scnprintf(text, sizeof(text), "veracam %u %08x #%u",
+			gen->index, gen->tag, sequence);
+	len = min(len, gen->width / (font->width * scale) - 2);
+
+	veracam_fill_rect(gen, vaddr, 0, y, (len + 2) * font->width * scale,
+			  ALIGN((font->height + 2) * scale, 2), VERACAM_BLACK);
+
+	for (n = 0; n < len; n++) {
+		glyph = (const u8 *)font->data + (u8)text[n] * font->height;
+		for (row = 0; row < font->height; row++)
+			for (col = 0; col < font->width; col++)
+				if (glyph[row] & (0x80 >> col))
+					veracam_put_white(gen, vaddr,
+							  ((n + 1) * font->width +
+							   col) * scale,
+							  y + (row + 1) * scale,
+							  scale);
+	}
+}
+
+#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
+
+static const enum tpg_pattern veracam_tpg_patterns[] = {
+	[VERACAM_PATTERN_COLOUR_BARS] = TPG_PAT_100_COLORBAR,
+	[VERACAM_PATTERN_CHECKERBOARD] = TPG_PAT_CHECKERS_16X16,
+	[VERACAM_PATTERN_BLACK] = TPG_PAT_BLACK,
+};
+
+static void veracam_gen_pattern(struct veracam_gen *gen, u8 *vaddr,
+				const struct veracam_regs *regs)
+{
+	struct tpg_data *tpg = &gen->tpg;
+	unsigned int p;
+
+	tpg_s_pattern(tpg, veracam_tpg_patterns[regs->pattern]);
+	tpg_s_hflip(tpg, regs->hflip);
+	tpg_s_vflip(tpg, regs->vflip);
+
+	/* the planes of a multi-planar format follow each other */
+	for (p = 0; p < tpg_g_planes(tpg); p++) {
+		tpg_fill_plane_buffer(tpg, 0, p, vaddr);
+		vaddr += tpg_g_bytesperline(tpg, p) * gen->height /
+			 tpg->vdownsampling[p];
+	}
+}
+
+#else /* !CONFIG_VIDEO_V4L2_TPG */
+
+static const u32 veracam_bar_colours[] = {
+	0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
+	0xff00ff, 0xff0000, 0x0000ff, 0x000000,
+};
+
+#define VERACAM_CHECKER		16U
+
+/* Patterns at the output size, flipped like the TPG flips them. */
+static void veracam_gen_pattern(struct veracam_gen *gen, u8 *vaddr,
+				const struct veracam_regs *regs)
+{
+	unsigned int n = ARRAY_SIZE(veracam_bar_colours);
+	u32 w = gen->width, h = gen->height;
+	u32 i, x, y, left, top;
+
+	switch (regs->pattern) {
+	case VERACAM_PATTERN_COLOUR_BARS:
+		for (i = 0; i < n; i++) {
+			x = ALIGN_DOWN(w * i / n, 2);
+			veracam_fill_rect(gen, vaddr, x, 0,
+					  ALIGN_DOWN(w * (i + 1) / n, 2) - x, h,
+					  veracam_bar_colours[regs->hflip ?
+							      n - 1 - i : i]);
+		}
+		break;
+	case VERACAM_PATTERN_CHECKERBOARD:
+		for (y = 0; y < h; y += VERACAM_CHECKER) {
+			for (x = 0; x < w; x += VERACAM_CHECKER) {
+				left = regs->hflip ? w - min(w, x + VERACAM_CHECKER) : x;
+				top = regs->vflip ? h - min(h, y + VERACAM_CHECKER) : y;
+				veracam_fill_rect(gen, vaddr, left, top,
+						  min(VERACAM_CHECKER, w - x),
+						  min(VERACAM_CHECKER, h - y),
+						  ((x + y) / VERACAM_CHECKER) & 1 ?
+						  VERACAM_BLACK : VERACAM_WHITE);
+			}
+		}
+		break;
+	default:
+		veracam_fill_rect(gen, vaddr, 0, 0, w, h, VERACAM_BLACK);
+		break;
+	}
+}
+
+#endif /* CONFIG_VIDEO_V4L2_TPG */
+
+void veracam_gen_frame(struct veracam_gen *gen, u8 *vaddr,
+		       const struct veracam_regs *regs, u32 sequence)
+{
+	u32 cell = veracam_tag_cell_size(gen->width);
+
+	if (regs->pattern == VERACAM_PATTERN_CAMERA_COLOUR)
+		veracam_fill_rect(gen, vaddr, 0, 0, gen->width, gen->height,
+				  gen->colour);
+	else
+		veracam_gen_pattern(gen, vaddr, regs);
+
+	veracam_draw_tag_row(gen, vaddr, 0, sequence, cell);
+	veracam_draw_tag_row(gen, vaddr, 1, gen->tag, cell);
+	veracam_draw_text(gen, vaddr, 2 * cell, cell, sequence);
+}
+
+void veracam_gen_configure(struct veracam_gen *gen,
+			   const struct v4l2_pix_format *pix,
+			   const struct v4l2_rect *crop)
+{
+#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
+	struct v4l2_rect compose = {
+		.width = pix->width,
+		.height = pix->height,
+	};
+	struct tpg_data *tpg = &gen->tpg;
+
+	tpg_reset_source(tpg, VERACAM_NATIVE_WIDTH, VERACAM_NATIVE_HEIGHT,
+			 V4L2_FIELD_NONE);
+	tpg_s_fourcc(tpg, pix->pixelformat);
+	tpg_s_colorspace(tpg, pix->colorspace);
+	tpg_s_xfer_func(tpg, pix->xfer_func);
+	tpg_s_ycbcr_enc(tpg, pix->ycbcr_enc);
+	tpg_s_quantization(tpg, pix->quantization);
+	tpg_s_buf_height(tpg, pix->height);
+	tpg_s_bytesperline(tpg, 0, pix->bytesperline);
+	tpg_s_crop_compose(tpg, crop, &compose);
+#endif
+	gen->fourcc = pix->pixelformat;
+	gen->width = pix->width;
+	gen->height = pix->height;
+	gen->bytesperline = pix->bytesperline;
+}
+
+int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag)
+{
+	gen->index = index;
+	gen->tag = tag;
+	gen->colour = veracam_camera_colours[index %
+					     ARRAY_SIZE(veracam_camera_colours)];
+	gen->font = IS_ENABLED(CONFIG_FONT_SUPPORT) ? find_font("VGA8x16") :
+						       NULL;
+#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
+	tpg_init(&gen->tpg, VERACAM_NATIVE_WIDTH, VERACAM_NATIVE_HEIGHT);
+	return tpg_alloc(&gen->tpg, VERACAM_NATIVE_WIDTH);
+#else
+	return 0;
+#endif
+}
+
+void veracam_gen_free(struct veracam_gen *gen)
+{
+#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
+	tpg_free(&gen->tpg);
+#endif
+}

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * veracam - the frame engine
+ *
+ * While any capture node streams, an hrtimer fires at the sensor's frame
+ * period. In hardirq context it only records the frame start (sequence
+ * number, start-of-exposure time) and queues the frame work on a kthread
+ * worker, which produces the frame into the oldest queued buffer of each
+ * streaming node and completes them:
+ *
+ *  - no buffer queued on a node: the frame is dropped for that node, its
+ *    sequence number is skipped (a visible gap);
+ *  - the worker fell behind (a newer frame has already started) or the
+ *    buffer cannot be mapped: the buffer completes with
+ *    V4L2_BUF_FLAG_ERROR, the metadata with VERACAM_META_FL_ERROR.
+ */
+
+#include <linux/ktime.h>
+#include <linux/math64.h>
+
+#include "veracam.h"
+
+static u64 veracam_frame_period_ns(u32 frame_lines)
+{
+	return div_u64((u64)frame_lines * VERACAM_LINE_LENGTH * NSEC_PER_SEC,
+		       VERACAM_PIXEL_RATE);
+}
+
+static enum hrtimer_restart veracam_frame_timer(struct hrtimer *timer)
+{
+	struct veracam *cam = container_of(timer, struct veracam, timer);
+	u32 lines = veracam_sensor_frame_lines(&cam->sensor);
+	struct veracam_tick *tick;
+	unsigned long flags;
+
+	spin_lock_irqsave(&cam->tick_lock, flags);
+	if (cam->tick_count == VERACAM_TICKS) {
+		/* the worker is stalled: the oldest frame is lost */
+		cam->tick_first = (cam->tick_first + 1) % VERACAM_TICKS;
+		cam->tick_count--;
+	}
+	tick = &cam->ticks[(cam->tick_first + cam->tick_count) % VERACAM_TICKS];
+	cam->tick_count++;
+	tick->sequence = cam->sequence++;
+	tick->soe_ns = ktime_get_ns();
+	spin_unlock_irqrestore(&cam->tick_lock, flags);
+
+	kthread_queue_work(cam->worker, &cam->frame_work);
+	hrtimer_forward_now(timer, ns_to_ktime(veracam_frame_period_ns(lines)));
+	return HRTIMER_RESTART;
+}
+
+/* Oldest recorded frame start; @late when a newer one follows it. */
+static bool veracam_next_tick(struct veracam *cam, struct veracam_tick *tick,
+			      bool *late)
+{
+	unsigned long flags;
+	bool found;
+
+	spin_lock_irqsave(&cam->tick_lock, flags);
+	found = cam->tick_count;
+	if (found) {
+		*tick = cam->ticks[cam->tick_first];
+		cam->tick_first = (cam->tick_first + 1) % VERACAM_TICKS;
+		cam->tick_count--;
+		*late = cam->tick_count;
+	}
+	spin_unlock_irqrestore(&cam->tick_lock, flags);
+	return found;
+}
+
+static void veracam_complete(struct veracam_buffer *buf,
+			     const struct veracam_tick *tick,
+			     enum vb2_buffer_state state)
+{
+	buf->vb.vb2_buf.timestamp = tick->soe_ns;
+	buf->vb.sequence = tick->sequence;
+	buf->vb.field = V4L2_FIELD_NONE;
+	vb2_buffer_done(&buf->vb.vb2_buf, state);
+}
+
+static void veracam_produce_frame(struct veracam *cam,
+				  const struct veracam_tick *tick, bool late)
+{
+	struct veracam_buffer *vbuf = NULL, *mbuf = NULL;
+	struct veracam_meta *meta = NULL;
+	struct veracam_regs regs;
+	bool error = late;
+	u8 *vaddr;
+
+	veracam_sensor_frame_sync(&cam->sensor, tick->sequence);
+	veracam_sensor_read_regs(&cam->sensor, &regs);
+
+	mutex_lock(&cam->frame_lock);
+	if (cam->video.active)
+		vbuf = veracam_node_next_buffer(&cam->video);
+	if (cam->meta.active)
+		mbuf = veracam_node_next_buffer(&cam->meta);
+
+	if (vbuf && !error) {
+		vaddr = vb2_plane_vaddr(&vbuf->vb.vb2_buf, 0);
+		if (vaddr)
+			veracam_gen_frame(&cam->gen, vaddr, &regs,
+					  tick->sequence);
+		else
+			error = true;
+	}
+
+	if (mbuf) {
+		meta = vb2_plane_vaddr(&mbuf->vb.vb2_buf, 0);
+		if (meta)
+			veracam_meta_fill(cam, meta, &regs, tick->sequence,
+					  tick->soe_ns, ktime_get_ns(), error);
+		veracam_complete(mbuf, tick, meta ? VB2_BUF_STATE_DONE :
+						    VB2_BUF_STATE_ERROR);
+	}
+	if (vbuf)
+		veracam_complete(vbuf, tick, error ? VB2_BUF_STATE_ERROR :
+						     VB2_BUF_STATE_DONE);
+	mutex_unlock(&cam->frame_lock);
+}
+
+static void veracam_frame_work(struct kthread_work *work)
+{
+	struct veracam *cam = container_of(work, struct veracam, frame_work);
+	struct veracam_tick tick;
+	bool late;
+
+	while (veracam_next_tick(cam, &tick, &late))
+		veracam_produce_frame(cam, &tick, late);
+}
+
+static int veracam_engine_start(struct veracam *cam)
+{
+	struct kthread_worker *worker;
+	u32 lines;
+	int ret;
+
+	worker = kthread_create_worker(0, "veracam%u", cam->index);
+	if (IS_ERR(worker))
+		return PTR_ERR(worker);
+
+	ret = v4l2_subdev_call(&cam->sensor.sd, video, s_stream, 1);
+	if (ret) {
+		kthread_destroy_worker(worker);
+		return ret;
+	}
+
+	spin_lock_irq(&cam->tick_lock);
+	cam->sequence = 0;
+	cam->tick_first = 0;
+	cam->tick_count = 0;
+	spin_unlock_irq(&cam->tick_lock);
+
+	cam->worker = worker;
+	lines = veracam_sensor_frame_lines(&cam->sensor);
+	hrtimer_start(&cam->timer, ns_to_ktime(veracam_frame_period_ns(lines)),
+		      HRTIMER_MODE_REL);
+	return 0;
+}
+
+static void veracam_engine_stop(struct veracam *cam)
+{
+	hrtimer_cancel(&cam->timer);
+	/* produces the frames already started, then ends the thread */
+	kthread_destroy_worker(cam->worker);
+	cam->worker = NULL;
+	v4l2_subdev_call(&cam->sensor.sd, video, s_stream, 0);
+}
+
+/* From a node's start_streaming: join the pipeline and the engine. */
+int veracam_stream_start(struct veracam_node *node)
+{
+	struct veracam *cam = node->cam;
+	struct v4l2_rect crop;
+	int ret;
+
+	ret = video_device_pipeline_start(&node->vdev, &cam->pipe);
+	if (ret)
+		return ret;
+
+	mutex_lock(&cam->stream_lock);
+	if (!cam->stream_users) {
+		ret = veracam_engine_start(cam);
+		if (ret) {
+			mutex_unlock(&cam->stream_lock);
+			video_device_pipeline_stop(&node->vdev);
+			return ret;
+		}
+	}
+	cam->stream_users++;
+	mutex_unlock(&cam->stream_lock);
+
+	mutex_lock(&cam->frame_lock);
+	if (node == &cam->video) {
+		veracam_sensor_get_format(&cam->sensor, NULL, &crop);
+		veracam_gen_configure(&cam->gen, &node->fmt.pix, &crop);
+	}
+	node->active = true;
+	mutex_unlock(&cam->frame_lock);
+	return 0;
+}
+
+/*
+ * From a node's stop_streaming: once frame_lock is released no frame is
+ * being produced into the node's buffers, and no later one will be.
+ */
+void veracam_stream_stop(struct veracam_node *node)
+{
+	struct veracam *cam = node->cam;
+
+	mutex_lock(&cam->frame_lock);
+	node->active = false;
+	mutex_unlock(&cam->frame_lock);
+
+	mutex_lock(&cam->stream_lock);
+	if (!--cam->stream_users)
+		veracam_engine_stop(cam);
+	mutex_unlock(&cam->stream_lock);
+
+	video_device_pipeline_stop(&node->vdev);
+}
+
+void veracam_stream_init(struct veracam *cam)
+{
+	mutex_init(&cam->stream_lock);
+	mutex_init(&cam->frame_lock);
+	spin_lock_init(&cam->tick_lock);
+	hrtimer_init(&cam->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	cam->timer.function = veracam_frame_timer;
+	kthread_init_work(&cam->frame_work, veracam_frame_work);
+}

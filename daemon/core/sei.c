@@ -54,7 +54,8 @@ static size_t next_start_code(const uint8_t *p, size_t len, size_t from)
  * Remove emulation prevention bytes from src into dst (at most cap bytes).
  * 00 00 03 loses its 03, which must be followed by a byte <= 3 or the end;
  * 00 00 00..02 cannot occur inside a NAL unit. With partial, stops quietly
- * at cap bytes. Returns the length written or -1.
+ * at cap bytes or at an invalid sequence (the caller only wants a prefix).
+ * Returns the length written or -1.
  */
 static long unescape(const uint8_t *src, size_t n, uint8_t *dst, size_t cap, bool partial)
 {
@@ -66,7 +67,7 @@ static long unescape(const uint8_t *src, size_t n, uint8_t *dst, size_t cap, boo
 
 		if (zeros >= 2 && b <= 3) {
 			if (b != 3 || (i + 1 < n && src[i + 1] > 3))
-				return -1;
+				return partial ? (long)out : -1;
 			zeros = 0;
 			continue;
 		}

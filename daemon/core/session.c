@@ -194,7 +194,8 @@ static int tls_io(struct vc_session *s, uint8_t *buf, size_t len, bool wr)
 			    : SSL_read_ex(s->ssl, buf + done, len - done, &n);
 
 		if (!ok)
-			return vc_err_ssl("session hello: %s", wr ? "send failed" : "peer closed or failed");
+			return vc_err_ssl("session hello: %s (has the peer paired this device?)",
+					  wr ? "send failed" : "peer closed the session");
 		done += n;
 	}
 	return 0;

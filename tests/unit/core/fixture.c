@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared test fixtures for the core; see fixture.h. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "fixture.h"
+
+void fx_bytes(uint8_t tag, uint8_t *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		out[i] = (uint8_t)(tag * 31 + i * 7 + 1);
+}
+
+struct vc_device_key *fx_key(uint8_t tag)
+{
+	uint8_t seed[32];
+
+	fx_bytes(tag, seed, sizeof(seed));
+	return vc_key_from_seed(seed);
+}
+
+struct vc_peer fx_peer(const char *name, uint8_t tag, enum vc_role role)
+{
+	struct vc_device_key *k = fx_key(tag);
+	struct vc_peer p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	p.role = role;
+	memcpy(p.pub, vc_key_public(k), VC_PUBKEY_LEN);
+	memcpy(p.key_id, vc_key_id(k), VC_KEY_ID_LEN);
+	p.created = 1795219200;
+	vc_key_free(k);
+	return p;
+}
+
+static void put(struct vc_buf *b, const void *p, size_t n)
+{
+	vc_buf_reserve(b, b->len + n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void fx_au(struct vc_buf *out, bool idr, size_t size, uint32_t seed)
+{
+	static const uint8_t aud[] = { 0, 0, 0, 1, 0x09, 0xf0 };
+	static const uint8_t sps[] = { 0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40,
+				       0x16, 0xe8, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
+				       0x00, 0x00, 0x0f, 0x23, 0xc6, 0x0c, 0x92 };
+	static const uint8_t pps[] = { 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80 };
+	uint8_t slice_hdr[5] = { 0, 0, 0, 1, (uint8_t)(idr ? 0x65 : 0x41) };
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i, start;
+
+	out->len = 0;
+	put(out, aud, sizeof(aud));
+	if (idr) {
+		put(out, sps, sizeof(sps));
+		put(out, pps, sizeof(pps));
+	}
+	put(out, slice_hdr, sizeof(slice_hdr));
+	start = out->len;
+	if (size < start + 16)
+		size = start + 16;
+	vc_buf_reserve(out, size);
+	for (i = start; i < size; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		out->data[i] = (uint8_t)(x >> 24) ? (uint8_t)(x >> 24) : 0x5a;
+	}
+	out->len = size;
+}
+
+int fx_pipe_init(struct fx_pipe *p, uint8_t cam_tag, uint8_t sess_tag, enum vc_cipher c)
+{
+	struct vc_verifier_config cfg;
+
+	memset(p, 0, sizeof(*p));
+	p->cam = fx_key(cam_tag);
+	if (!p->cam)
+		return -1;
+	fx_bytes(sess_tag, p->session_id, sizeof(p->session_id));
+	p->key.cipher = c;
+	fx_bytes((uint8_t)(sess_tag + 100), p->key.key, sizeof(p->key.key));
+	fx_bytes((uint8_t)(sess_tag + 200), p->key.iv, sizeof(p->key.iv));
+	p->signer = vc_signer_new(p->cam);
+	p->sealer = vc_sealer_new(&p->key, p->session_id);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.camera_pub = vc_key_public(p->cam);
+	cfg.session_id = p->session_id;
+	cfg.key = &p->key;
+	p->ver = vc_verifier_new(&cfg);
+	return p->signer && p->sealer && p->ver ? 0 : -1;
+}
+
+void fx_pipe_fini(struct fx_pipe *p)
+{
+	vc_verifier_free(p->ver);
+	vc_sealer_free(p->sealer);
+	vc_signer_free(p->signer);
+	vc_key_free(p->cam);
+	vc_buf_free(&p->au);
+	vc_buf_free(&p->signed_au);
+	vc_buf_free(&p->unit);
+}
+
+int fx_pipe_frame(struct fx_pipe *p, bool idr, uint64_t capture_ns)
+{
+	struct vc_frame_info info = {
+		.capture_ns = capture_ns,
+		.sensor_seq = p->frame,
+		.has_sensor_seq = true,
+	};
+	const uint8_t (*ids)[VC_SESSION_ID_LEN] = &p->session_id;
+
+	fx_au(&p->au, idr, idr ? 3000 : 800, p->frame++);
+	if (vc_signer_sign(p->signer, &info, ids, 1, p->au.data, p->au.len, &p->signed_au) < 0)
+		return -1;
+	return vc_seal(p->sealer, p->signed_au.data, p->signed_au.len, &p->unit);
+}
+
+enum vc_reject fx_pipe_deliver(struct fx_pipe *p, const struct vc_buf *unit)
+{
+	struct vc_verified out;
+
+	return vc_verifier_accept(p->ver, unit->data, unit->len, FX_NOW_NS, &out);
+}
+
+int fx_tmpdir(char *path, size_t cap)
+{
+	const char *base = getenv("TMPDIR");
+
+	if ((size_t)snprintf(path, cap, "%s/vc-test-XXXXXX", base && *base ? base : "/tmp") >= cap)
+		return -1;
+	return mkdtemp(path) ? 0 : -1;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void fx_rmtree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int fx_write(const char *path, const void *data, size_t len, unsigned int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, data, len) == (ssize_t)len && fchmod(fd, mode) == 0;
+	close(fd);
+	return ok ? 0 : -1;
+}

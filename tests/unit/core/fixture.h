@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared test fixtures for the core: deterministic keys, synthetic H.264
+ * access units, and a camera -> hub pipeline without the network
+ * (signer + sealer on one side, verifier on the other).
+ */
+#ifndef VC_TEST_FIXTURE_H
+#define VC_TEST_FIXTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+#include <veracam/record.h>
+#include <veracam/seal.h>
+#include <veracam/sei.h>
+#include <veracam/session.h>
+#include <veracam/verify.h>
+
+/* Test time: a fixed wall clock, 2026-11-21 00:00:00 UTC. */
+#define FX_NOW_NS	1795219200000000000LL
+#define FX_MS		1000000LL
+
+/* Deterministic 32-byte values (seeds, nonces, keys) from a label byte. */
+void fx_bytes(uint8_t tag, uint8_t *out, size_t len);
+struct vc_device_key *fx_key(uint8_t tag);
+
+/*
+ * An Annex-B access unit of about `size` bytes: AUD, and for an IDR also
+ * SPS and PPS, then one slice (type 5 or 1) whose payload is pseudo-random
+ * bytes from `seed` without zero bytes (so no emulation prevention needed).
+ */
+void fx_au(struct vc_buf *out, bool idr, size_t size, uint32_t seed);
+
+/* A pairing record for the key fx_key(tag). */
+struct vc_peer fx_peer(const char *name, uint8_t tag, enum vc_role role);
+
+/* A fresh private directory under $TMPDIR (or /tmp); fx_rmtree removes it. */
+int fx_tmpdir(char *path, size_t cap);
+void fx_rmtree(const char *path);
+/* Write a file with a mode (test setup of key and pairing directories). */
+int fx_write(const char *path, const void *data, size_t len, unsigned int mode);
+
+/* One camera -> hub session without sockets. */
+struct fx_pipe {
+	struct vc_device_key *cam;
+	uint8_t session_id[VC_SESSION_ID_LEN];
+	struct vc_media_key key;
+	struct vc_signer *signer;
+	struct vc_sealer *sealer;
+	struct vc_verifier *ver;
+	struct vc_buf au, signed_au, unit;
+	uint32_t frame;
+};
+
+/* cam_tag selects the camera key, sess_tag the session id and media key. */
+int fx_pipe_init(struct fx_pipe *p, uint8_t cam_tag, uint8_t sess_tag, enum vc_cipher c);
+void fx_pipe_fini(struct fx_pipe *p);
+/* Sign and seal the next frame of p's camera into p->unit. */
+int fx_pipe_frame(struct fx_pipe *p, bool idr, uint64_t capture_ns);
+/* Hand p->unit (or any unit) to p's verifier at FX_NOW_NS. */
+enum vc_reject fx_pipe_deliver(struct fx_pipe *p, const struct vc_buf *unit);
+
+#endif /* VC_TEST_FIXTURE_H */

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Pairing: records (atomic, strict), trust/untrust, pairing codes and the SAS. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+
+#include "fixture.h"
+#include "harness.h"
+
+static char dir[512];
+
+static int count_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void trust_load_untrust(void)
+{
+	struct vc_peer p = fx_peer("front-door", 1, VC_ROLE_CAMERA), q;
+	char path[700];
+	struct stat st;
+
+	REQUIRE(vc_peer_trust(dir, &p) == 0);
+	snprintf(path, sizeof(path), "%s/peers/front-door", dir);
+	REQUIRE(stat(path, &st) == 0);
+	CHECK((st.st_mode & 07777) == 0600);
+	snprintf(path, sizeof(path), "%s/peers", dir);
+	CHECK(count_entries(path) == 1);	/* no temp file left behind */
+	REQUIRE(vc_peer_load(dir, "front-door", &q) == 0);
+	CHECK(!memcmp(&p, &q, sizeof(p)));
+	/* same key and role again: fine; another key or role under the name: refused */
+	CHECK(vc_peer_trust(dir, &p) == 0);
+	q = fx_peer("front-door", 2, VC_ROLE_CAMERA);
+	CHECK(vc_peer_trust(dir, &q) < 0);
+	q = fx_peer("front-door", 1, VC_ROLE_HUB);
+	CHECK(vc_peer_trust(dir, &q) < 0);
+	REQUIRE(vc_peer_load(dir, "front-door", &q) == 0);
+	CHECK(!memcmp(&p, &q, sizeof(p)));
+	/* unpairing removes trust at once */
+	CHECK(vc_peer_untrust(dir, "front-door") == 0);
+	CHECK(vc_peer_load(dir, "front-door", &q) < 0);
+	CHECK(vc_peer_untrust(dir, "front-door") < 0);
+}
+
+static void list_is_sorted_and_fails_closed(void)
+{
+	struct vc_peer a = fx_peer("b-cam", 1, VC_ROLE_CAMERA), b = fx_peer("a-hub", 2, VC_ROLE_HUB);
+	struct vc_peer *list;
+	char path[700];
+	size_t n;
+
+	REQUIRE(vc_peer_trust(dir, &a) == 0 && vc_peer_trust(dir, &b) == 0);
+	REQUIRE(vc_peer_list(dir, &list, &n) == 0);
+	CHECK(n == 2 && !strcmp(list[0].name, "a-hub") && !strcmp(list[1].name, "b-cam"));
+	free(list);
+	/* a half-written temp file is ignored */
+	snprintf(path, sizeof(path), "%s/peers/.b-cam.0123.tmp", dir);
+	REQUIRE(fx_write(path, "veracam-peer 1\n", 15, 0600) == 0);
+	REQUIRE(vc_peer_list(dir, &list, &n) == 0);
+	CHECK(n == 2);
+	free(list);
+	remove(path);
+	/* one malformed record: the whole trust store is refused */
+	snprintf(path, sizeof(path), "%s/peers/broken", dir);
+	REQUIRE(fx_write(path, "veracam-peer 1\nname broken\n", 27, 0600) == 0);
+	CHECK(vc_peer_list(dir, &list, &n) < 0);
+	CHECK(strstr(vc_last_error(), "broken") != NULL);
+	remove(path);
+	/* a record whose name differs from its file name */
+	snprintf(path, sizeof(path), "%s/peers/c-cam", dir);
+	{
+		char text[VC_PEER_RECORD_MAX];
+		int len = vc_peer_format(&a, text, sizeof(text));
+
+		REQUIRE(len > 0 && fx_write(path, text, (size_t)len, 0600) == 0);
+	}
+	CHECK(vc_peer_load(dir, "c-cam", &a) < 0);
+	CHECK(vc_peer_list(dir, &list, &n) < 0);
+	remove(path);
+	vc_peer_untrust(dir, "a-hub");
+	vc_peer_untrust(dir, "b-cam");
+}
+
+static void malformed_records_are_refused(void)
+{
+	struct vc_peer p = fx_peer("cam1", 1, VC_ROLE_CAMERA), q;
+	char good[VC_PEER_RECORD_MAX], text[2 * VC_PEER_RECORD_MAX], id[VC_IDENTITY_LEN + 1];
+	const char *line4;
+	int n;
+	size_t i;
+	static const struct {
+		const char *from, *to;
+	} edits[] = {
+		{ "veracam-peer 1\n", "veracam-peer 2\n" },
+		{ "veracam-peer 1\n", "veracam-peer 0\n" },
+		{ "veracam-peer 1\n", "" },
+		{ "name cam1\n", "name cam/1\n" },
+		{ "name cam1\n", "name ../cam1\n" },
+		{ "name cam1\n", "name \n" },
+		{ "name cam1\n", "name  cam1\n" },
+		{ "name cam1\n", "name cam1 \n" },
+		{ "role camera\n", "role admin\n" },
+		{ "role camera\n", "role Camera\n" },
+		{ "role camera\n", "" },
+		{ "key veracam1:ed25519:", "key veracam1:ed25519:0" },
+		{ "key veracam1:", "key veracam2:" },
+		{ "created 1795219200\n", "created -1795219200\n" },
+		{ "created 1795219200\n", "created 01795219200\n" },
+		{ "created 1795219200\n", "created 17952192x0\n" },
+		{ "created 1795219200\n", "created 1795219200" },
+		{ "created 1795219200\n", "created 1795219200\r\n" },
+		{ "created 1795219200\n", "created 1795219200\n\n" },
+		{ "created 1795219200\n", "created 1795219200\nextra 1\n" },
+		{ "created 1795219200\n", "created 99999999999999999999\n" },
+		{ "name cam1\nrole camera\n", "role camera\nname cam1\n" },
+		{ "name cam1\n", "name cam1\nname cam1\n" },
+		{ "name cam1\n", "name cam\0001\n" },
+	};
+
+	n = vc_peer_format(&p, good, sizeof(good));
+	REQUIRE(n > 0);
+	CHECK(vc_peer_parse(good, (size_t)n, &q) == 0);
+	CHECK(!memcmp(&p, &q, sizeof(p)));
+	vc_identity_format(p.pub, id);
+	line4 = strstr(good, "key ");
+	REQUIRE(line4);
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		const char *at = strstr(good, edits[i].from);
+		size_t pre, tolen = strlen(edits[i].to), len;
+
+		REQUIRE(at);
+		pre = (size_t)(at - good);
+		memcpy(text, good, pre);
+		if (strstr(edits[i].to, "cam") == edits[i].to + 5 && edits[i].to[8] == '\0')
+			tolen = 11;	/* the embedded NUL case */
+		memcpy(text + pre, edits[i].to, tolen);
+		len = pre + tolen;
+		memcpy(text + len, at + strlen(edits[i].from), (size_t)n - pre - strlen(edits[i].from));
+		len += (size_t)n - pre - strlen(edits[i].from);
+		if (vc_peer_parse(text, len, &q) == 0)
+			printf("# edit %zu (%s) accepted\n", i, edits[i].to);
+		CHECK(vc_peer_parse(text, len, &q) < 0);
+	}
+	/* truncated at every length */
+	for (i = 0; i < (size_t)n; i++)
+		CHECK(vc_peer_parse(good, i, &q) < 0);
+	/* oversized */
+	memset(text, 'x', sizeof(text));
+	CHECK(vc_peer_parse(text, VC_PEER_RECORD_MAX + 1, &q) < 0);
+}
+
+static void names_are_validated(void)
+{
+	char longname[VC_NAME_MAX + 2];
+
+	CHECK(vc_name_valid("kitchen"));
+	CHECK(vc_name_valid("Cam_2.north-side"));
+	CHECK(!vc_name_valid(""));
+	CHECK(!vc_name_valid("."));
+	CHECK(!vc_name_valid(".."));
+	CHECK(!vc_name_valid("../etc"));
+	CHECK(!vc_name_valid("a/b"));
+	CHECK(!vc_name_valid(".hidden"));
+	CHECK(!vc_name_valid("-rf"));
+	CHECK(!vc_name_valid("space name"));
+	CHECK(!vc_name_valid("tab\tname"));
+	memset(longname, 'a', sizeof(longname));
+	longname[VC_NAME_MAX] = '\0';
+	CHECK(vc_name_valid(longname));
+	longname[VC_NAME_MAX] = 'a';
+	longname[VC_NAME_MAX + 1] = '\0';
+	CHECK(!vc_name_valid(longname));
+	{
+		struct vc_peer p = fx_peer("ok", 1, VC_ROLE_CAMERA);
+
+		strcpy(p.name, "../escape");
+		CHECK(vc_peer_trust(dir, &p) < 0);
+	}
+}
+
+static void pair_code_and_sas(void)
+{
+	struct vc_device_key *cam = fx_key(1), *hub = fx_key(2), *evil = fx_key(3);
+	char payload[VC_PAIR_PAYLOAD_LEN + 1], payload2[VC_PAIR_PAYLOAD_LEN + 1];
+	char code[VC_PAIR_CODE_DIGITS + 1], code2[VC_PAIR_CODE_DIGITS + 1];
+	char s1[VC_SAS_LEN + 1], s2[VC_SAS_LEN + 1], s3[VC_SAS_LEN + 1];
+	uint8_t fp[VC_KEY_ID_LEN];
+	char path[700];
+	struct stat st;
+
+	REQUIRE(cam && hub && evil);
+	REQUIRE(vc_pair_code_new(dir, cam, payload) == 0);
+	CHECK(strlen(payload) == VC_PAIR_PAYLOAD_LEN);
+	snprintf(path, sizeof(path), "%s/%s", dir, VC_PAIR_CODE_FILE);
+	REQUIRE(stat(path, &st) == 0);
+	CHECK((st.st_mode & 07777) == 0600);
+	REQUIRE(vc_pair_payload_parse(payload, fp, code) == 0);
+	CHECK(!memcmp(fp, vc_key_id(cam), VC_KEY_ID_LEN));	/* carries the fingerprint */
+	REQUIRE(vc_pair_code_load(dir, code2) == 0);
+	CHECK(!strcmp(code, code2));
+	REQUIRE(vc_pair_code_new(dir, cam, payload2) == 0);
+	CHECK(strcmp(payload, payload2) != 0);			/* fresh each time */
+
+	/* both screens compute the same string; any other key or code changes it */
+	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code, s1) == 0);
+	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code, s2) == 0);
+	CHECK(!strcmp(s1, s2) && strlen(s1) == VC_SAS_LEN && s1[3] == ' ');
+	REQUIRE(vc_sas(vc_key_public(evil), vc_key_public(hub), code, s3) == 0);
+	CHECK(strcmp(s1, s3) != 0);
+	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(evil), code, s3) == 0);
+	CHECK(strcmp(s1, s3) != 0);
+	code2[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
+	memcpy(code2 + 1, code + 1, VC_PAIR_CODE_DIGITS);
+	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code2, s3) == 0);
+	CHECK(strcmp(s1, s3) != 0);
+	CHECK(vc_sas(vc_key_public(cam), vc_key_public(hub), "1234", s3) < 0);
+
+	CHECK(vc_pair_payload_parse("veracam-pair1:00:12345678", fp, code) < 0);
+	payload[VC_PAIR_PAYLOAD_LEN - 1] = 'x';
+	CHECK(vc_pair_payload_parse(payload, fp, code) < 0);
+	REQUIRE(fx_write(path, "1234\n", 5, 0600) == 0);
+	CHECK(vc_pair_code_load(dir, code) < 0);
+	vc_key_free(cam);
+	vc_key_free(hub);
+	vc_key_free(evil);
+}
+
+int main(void)
+{
+	char base[400];
+
+	if (fx_tmpdir(base, sizeof(base)) < 0)
+		return 1;
+	snprintf(dir, sizeof(dir), "%s", base);
+	RUN(trust_load_untrust);
+	RUN(list_is_sorted_and_fails_closed);
+	RUN(malformed_records_are_refused);
+	RUN(names_are_validated);
+	RUN(pair_code_and_sas);
+	fx_rmtree(base);
+	return harness_done();
+}

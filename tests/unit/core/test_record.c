@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Frame records: encoding, strict parsing, signature and the signer's numbering and chain. */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include <veracam/record.h>
+#include <veracam/sei.h>
+
+#include "fixture.h"
+#include "harness.h"
+
+static void sample(struct vc_record *r, uint8_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->version = VC_RECORD_VERSION;
+	r->flags = VC_RECORD_F_IDR | VC_RECORD_F_SENSOR_SEQ;
+	r->n_sessions = n;
+	fx_bytes(1, r->key_id, sizeof(r->key_id));
+	r->seq = 0x0102030405060708ull;
+	r->capture_ns = (uint64_t)FX_NOW_NS;
+	r->sensor_seq = 77;
+	fx_bytes(2, r->au_hash, sizeof(r->au_hash));
+	fx_bytes(3, r->prev_hash, sizeof(r->prev_hash));
+	for (uint8_t i = 0; i < n; i++)
+		fx_bytes((uint8_t)(10 + i), r->session_ids[i], VC_SESSION_ID_LEN);
+	fx_bytes(4, r->sig, sizeof(r->sig));
+}
+
+static void encode_parse_round_trip(void)
+{
+	uint8_t buf[VC_RECORD_MAX_LEN];
+	struct vc_record r, q;
+	uint8_t n;
+
+	for (n = 1; n <= VC_RECORD_MAX_SESSIONS; n++) {
+		sample(&r, n);
+		CHECK(vc_record_encode(&r, buf) == (int)VC_RECORD_LEN(n));
+		CHECK_REJ(vc_record_parse(buf, VC_RECORD_LEN(n), &q), VC_OK);
+		CHECK(!memcmp(&r, &q, sizeof(r)));
+		/* fields sit where docs/PROTOCOL.md says */
+		CHECK(buf[0] == 1 && buf[1] == 3 && buf[2] == n && buf[3] == 0);
+		CHECK(buf[20] == 1 && buf[27] == 8 && buf[39] == 77);
+	}
+	sample(&r, 0);
+	CHECK(vc_record_encode(&r, buf) < 0);
+	sample(&r, 9);
+	CHECK(vc_record_encode(&r, buf) < 0);
+}
+
+static void parse_is_strict(void)
+{
+	uint8_t buf[VC_RECORD_MAX_LEN + 1];
+	struct vc_record r, q;
+	size_t len, cut;
+
+	sample(&r, 2);
+	len = (size_t)vc_record_encode(&r, buf);
+	for (cut = 0; cut < len; cut++)
+		CHECK(vc_record_parse(buf, cut, &q) != VC_OK);
+	CHECK_REJ(vc_record_parse(buf, len + 1, &q), VC_REJ_RECORD);
+	buf[2] = 3;	/* claims 3 sessions, carries 2 */
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD);
+	buf[2] = 0;
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD);
+	buf[2] = 2;
+	buf[3] = 1;	/* reserved */
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD);
+	buf[3] = 0;
+	buf[1] = 0x04;	/* unknown flag */
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD);
+	buf[1] = VC_RECORD_F_IDR;	/* no sensor sequence, but one is present */
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD);
+	buf[1] = 3;
+	buf[0] = 0;
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
+	buf[0] = 2;
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
+	buf[0] = 1;
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_OK);
+}
+
+static void signature_covers_every_byte(void)
+{
+	uint8_t buf[VC_RECORD_MAX_LEN];
+	struct vc_device_key *k = fx_key(1), *other = fx_key(2);
+	EVP_PKEY *pub, *opub;
+	struct vc_record r;
+	size_t len, i;
+
+	REQUIRE(k && other);
+	pub = vc_pubkey_new(vc_key_public(k));
+	opub = vc_pubkey_new(vc_key_public(other));
+	REQUIRE(pub && opub);
+	sample(&r, 1);
+	len = (size_t)vc_record_encode(&r, buf);
+	REQUIRE(vc_record_sign(vc_key_pkey(k), buf, len) == 0);
+	CHECK(vc_record_verify(pub, buf, len) == 1);
+	CHECK(vc_record_verify(opub, buf, len) == 0);
+	for (i = 0; i < len; i++) {
+		buf[i] ^= 0x20;
+		CHECK(vc_record_verify(pub, buf, len) == 0);
+		buf[i] ^= 0x20;
+	}
+	CHECK(vc_record_verify(pub, buf, len - 1) == 0);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(opub);
+	vc_key_free(k);
+	vc_key_free(other);
+}
+
+static void signer_numbers_and_chains(void)
+{
+	struct vc_device_key *k = fx_key(1);
+	struct vc_signer *s;
+	struct vc_buf au = { 0 }, out = { 0 };
+	struct vc_frame_info info = { .capture_ns = 123 };
+	uint8_t sid[1][VC_SESSION_ID_LEN], prev[VC_HASH_LEN] = { 0 };
+	uint8_t rec[VC_RECORD_MAX_LEN];
+	struct vc_au_scan scan;
+	struct vc_record r;
+	size_t len;
+	int i;
+
+	REQUIRE(k && (s = vc_signer_new(k)));
+	fx_bytes(5, sid[0], VC_SESSION_ID_LEN);
+	for (i = 0; i < 5; i++) {
+		fx_au(&au, i == 0 || i == 3, 2000, (uint32_t)i);
+		REQUIRE(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+				       au.data, au.len, &out) == 0);
+		REQUIRE(vc_sei_extract(out.data, out.len, &scan, rec, &len) == VC_OK);
+		REQUIRE(vc_record_parse(rec, len, &r) == VC_OK);
+		CHECK(r.seq == (uint64_t)i);
+		CHECK(!!(r.flags & VC_RECORD_F_IDR) == (i == 0 || i == 3));
+		CHECK(!(r.flags & VC_RECORD_F_SENSOR_SEQ) && r.sensor_seq == 0);
+		CHECK(r.capture_ns == 123);
+		CHECK(!memcmp(r.key_id, vc_key_id(k), VC_KEY_ID_LEN));
+		CHECK(!memcmp(r.prev_hash, prev, VC_HASH_LEN));
+		CHECK(!memcmp(&r, vc_signer_last(s), sizeof(r)));
+		vc_record_hash(rec, len, prev);
+		/* the AU hash is the same with or without the SEI */
+		REQUIRE(vc_au_scan(au.data, au.len, &scan) == VC_OK);
+		CHECK(!memcmp(scan.hash, r.au_hash, VC_HASH_LEN));
+	}
+	/* an AU that already carries a record is not signed twice */
+	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+			     out.data, out.len, &au) < 0);
+	/* nor is something that is not an access unit, nor 0 or 9 sessions */
+	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+			     (const uint8_t *)"junk", 4, &au) < 0);
+	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 0,
+			     out.data, out.len, &au) < 0);
+	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 9,
+			     out.data, out.len, &au) < 0);
+	CHECK(vc_signer_last(s)->seq == 4);
+	vc_buf_free(&au);
+	vc_buf_free(&out);
+	vc_signer_free(s);
+	vc_key_free(k);
+}
+
+int main(void)
+{
+	RUN(encode_parse_round_trip);
+	RUN(parse_is_strict);
+	RUN(signature_covers_every_byte);
+	RUN(signer_numbers_and_chains);
+	return harness_done();
+}

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verifier against every attack of issue 4: each test feeds the
+ * attack itself to a hub verifier and asserts the rejection and reason.
+ */
+#include <string.h>
+
+#include <veracam/keys.h>
+#include <veracam/record.h>
+#include <veracam/seal.h>
+#include <veracam/sei.h>
+#include <veracam/verify.h>
+
+#include "fixture.h"
+#include "harness.h"
+
+#define NOW	FX_NOW_NS
+
+static struct vc_buf copy_of(const struct vc_buf *b)
+{
+	struct vc_buf c = { 0 };
+
+	vc_buf_reserve(&c, b->len);
+	memcpy(c.data, b->data, b->len);
+	c.len = b->len;
+	return c;
+}
+
+/* Seal arbitrary AU bytes with p's session key (an attacker who has it). */
+static void seal_raw(struct fx_pipe *p, const uint8_t *au, size_t len, struct vc_buf *unit)
+{
+	vc_seal(p->sealer, au, len, unit);
+}
+
+/*
+ * Re-sign p's last record after edit(), with key k, and insert it into
+ * p->au again; leaves the forged AU in out.
+ */
+static void forge(struct fx_pipe *p, struct vc_device_key *k, void (*edit)(struct vc_record *),
+		  struct vc_buf *out)
+{
+	uint8_t enc[VC_RECORD_MAX_LEN];
+	struct vc_record r = *vc_signer_last(p->signer);
+	struct vc_au_scan scan;
+	int len;
+
+	if (edit)
+		edit(&r);
+	len = vc_record_encode(&r, enc);
+	vc_record_sign(vc_key_pkey(k), enc, (size_t)len);
+	vc_au_scan(p->au.data, p->au.len, &scan);
+	vc_sei_insert(p->au.data, p->au.len, &scan, enc, (size_t)len, out);
+}
+
+static void accepts_a_signed_stream(void)
+{
+	struct fx_pipe p;
+	struct vc_verified v;
+	int i;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	for (i = 0; i < 40; i++) {
+		REQUIRE(fx_pipe_frame(&p, i % 10 == 0, (uint64_t)(NOW - 30 * FX_MS)) == 0);
+		CHECK_REJ(vc_verifier_accept(p.ver, p.unit.data, p.unit.len, NOW, &v), VC_OK);
+		CHECK(v.seq == (uint64_t)i);
+		CHECK(v.idr == (i % 10 == 0));
+		CHECK(v.has_sensor_seq && v.sensor_seq == (uint32_t)i);
+		CHECK(v.age_ns == 30 * FX_MS);
+		/* the AU handed on is the signed AU, byte for byte */
+		CHECK(v.au_len == p.signed_au.len && !memcmp(v.au, p.signed_au.data, v.au_len));
+	}
+	CHECK(vc_verifier_stats(p.ver)->accepted == 40);
+	fx_pipe_fini(&p);
+}
+
+static void chacha_stream_verifies(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_CHACHA20POLY1305) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	fx_pipe_fini(&p);
+}
+
+static void first_frame_must_be_idr(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_AWAIT_IDR);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	fx_pipe_fini(&p);
+}
+
+/* An attacker signs with their own key but claims the pinned camera's key id. */
+static void wrong_key_is_rejected(void)
+{
+	struct fx_pipe p;
+	struct vc_device_key *mallory = fx_key(66);
+	struct vc_buf au = { 0 }, unit = { 0 };
+
+	REQUIRE(mallory && fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	forge(&p, mallory, NULL, &au);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_SIGNATURE);
+	CHECK(vc_verifier_stats(p.ver)->rejected[VC_REJ_SIGNATURE] == 1);
+	CHECK(vc_verifier_stats(p.ver)->accepted == 0);
+	vc_buf_free(&au);
+	vc_buf_free(&unit);
+	vc_key_free(mallory);
+	fx_pipe_fini(&p);
+}
+
+/*
+ * Another camera's perfectly valid frame (its own key, even made for this
+ * session id) reaches this hub: the misrouted-cache incident.
+ */
+static void other_cameras_valid_frame_is_rejected(void)
+{
+	struct fx_pipe mine, other;
+
+	REQUIRE(fx_pipe_init(&mine, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_init(&other, 2, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&other, true, NOW) == 0);
+	/* made for this very session id and sealed with its key: opens, not ours */
+	seal_raw(&mine, other.signed_au.data, other.signed_au.len, &other.unit);
+	CHECK_REJ(fx_pipe_deliver(&mine, &other.unit), VC_REJ_KEY_ID);
+	/* and the honest camera's IDR is accepted afterwards */
+	REQUIRE(fx_pipe_frame(&mine, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&mine, &mine.unit), VC_OK);
+	fx_pipe_fini(&mine);
+	fx_pipe_fini(&other);
+}
+
+/* The right camera's valid frame from another session (other hub, earlier session, recording). */
+static void other_sessions_valid_frame_is_rejected(void)
+{
+	struct fx_pipe s1, s2;
+	struct vc_buf unit = { 0 };
+
+	REQUIRE(fx_pipe_init(&s1, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_init(&s2, 1, 2, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&s2, true, NOW) == 0);
+	/* replayed as is: sealed for the other session */
+	CHECK_REJ(fx_pipe_deliver(&s1, &s2.unit), VC_REJ_OTHER_SESSION);
+	/* header rewritten to this session id: the tag no longer verifies */
+	unit = copy_of(&s2.unit);
+	memcpy(unit.data + 4, s1.session_id, VC_SESSION_ID_LEN);
+	CHECK_REJ(fx_pipe_deliver(&s1, &unit), VC_REJ_DECRYPT);
+	/* re-sealed with this session's key (a relay holding it): the signed session id fails */
+	seal_raw(&s1, s2.signed_au.data, s2.signed_au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&s1, &unit), VC_REJ_SESSION);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&s1);
+	fx_pipe_fini(&s2);
+}
+
+static void stale_frame_is_rejected(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW - 2001 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW - 1999 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	fx_pipe_fini(&p);
+}
+
+static void future_frame_is_rejected(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + 1000 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_FUTURE);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + 200 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	fx_pipe_fini(&p);
+}
+
+/* Freshness is judged in the camera's clock, through the session's offset. */
+static void freshness_uses_clock_offset(void)
+{
+	struct fx_pipe p;
+	struct vc_verifier_config cfg;
+	struct vc_verified v;
+	int64_t offset = 10000 * FX_MS;	/* camera clock 10 s ahead */
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.camera_pub = vc_key_public(p.cam);
+	cfg.session_id = p.session_id;
+	cfg.key = &p.key;
+	cfg.clock_offset_ns = offset;
+	cfg.freshness_ns = 500 * FX_MS;
+	vc_verifier_free(p.ver);
+	p.ver = vc_verifier_new(&cfg);
+	REQUIRE(p.ver);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + offset - 100 * FX_MS)) == 0);
+	CHECK_REJ(vc_verifier_accept(p.ver, p.unit.data, p.unit.len, NOW, &v), VC_OK);
+	CHECK(v.age_ns == 100 * FX_MS);
+	/* the configured window (500 ms), not the default, applies */
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + offset - 600 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	/* without the offset the same frame would look 10 s in the future */
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + 100 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	fx_pipe_fini(&p);
+}
+
+static void duplicate_is_rejected_without_stalling(void)
+{
+	struct fx_pipe p;
+	struct vc_buf first;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	first = copy_of(&p.unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &first), VC_OK);
+	CHECK_REJ(fx_pipe_deliver(&p, &first), VC_REJ_REPLAY);
+	/* a replayed copy proves nothing new and does not blank the stream */
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	CHECK_REJ(fx_pipe_deliver(&p, &first), VC_REJ_REPLAY);
+	CHECK(vc_verifier_stats(p.ver)->rejected[VC_REJ_REPLAY] == 2);
+	vc_buf_free(&first);
+	fx_pipe_fini(&p);
+}
+
+static void reorder_beyond_window_is_rejected(void)
+{
+	struct fx_pipe p;
+	struct vc_buf old;
+	int i;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	old = copy_of(&p.unit);		/* held back by a relay */
+	for (i = 0; i < VC_REPLAY_WINDOW; i++) {
+		REQUIRE(fx_pipe_frame(&p, i == 0, NOW) == 0);
+		CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	}
+	CHECK_REJ(fx_pipe_deliver(&p, &old), VC_REJ_REPLAY);
+	vc_buf_free(&old);
+	fx_pipe_fini(&p);
+}
+
+/* Reordered within the window: opens, but the stream must resync on an IDR. */
+static void reorder_within_window_waits_for_idr(void)
+{
+	struct fx_pipe p;
+	struct vc_buf f1;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	f1 = copy_of(&p.unit);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_GAP);	/* 2 before 1 */
+	CHECK_REJ(fx_pipe_deliver(&p, &f1), VC_REJ_AWAIT_IDR);
+	CHECK(vc_verifier_awaiting_idr(p.ver));
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	vc_buf_free(&f1);
+	fx_pipe_fini(&p);
+}
+
+static void gap_then_p_frame_waits_for_idr(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);	/* lost */
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_GAP);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_AWAIT_IDR);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	fx_pipe_fini(&p);
+}
+
+/* Any reject of authentic data (here: stale) stops decoding until an IDR. */
+static void reject_then_waits_for_idr(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, false, (uint64_t)(NOW - 5000 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_AWAIT_IDR);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	fx_pipe_fini(&p);
+}
+
+/* A forked stream under the same key and session: sequence fits, chain does not. */
+static void broken_chain_is_rejected(void)
+{
+	struct fx_pipe a, b;
+
+	REQUIRE(fx_pipe_init(&a, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_init(&b, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&a, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&a, &a.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&b, true, NOW - 1) == 0);	/* b's frame 0 differs */
+	REQUIRE(fx_pipe_frame(&b, false, NOW) == 0);	/* b's frame 1 chains to it */
+	/* delivered on a's session (sealed by a relay holding a's key) */
+	REQUIRE(vc_seal(a.sealer, b.signed_au.data, b.signed_au.len, &b.unit) == 0);
+	CHECK_REJ(fx_pipe_deliver(&a, &b.unit), VC_REJ_CHAIN);
+	fx_pipe_fini(&a);
+	fx_pipe_fini(&b);
+}
+
+/* The camera's own older record re-sealed (new unit sequence): sequence must advance. */
+static void old_record_resealed_is_rejected(void)
+{
+	struct fx_pipe p;
+	struct vc_buf old = { 0 }, unit = { 0 };
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	old = copy_of(&p.signed_au);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	seal_raw(&p, old.data, old.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_SEQUENCE);
+	vc_buf_free(&old);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&p);
+}
+
+static void set_bad_flag(struct vc_record *r)
+{
+	r->flags |= 0x80;
+}
+
+static void set_version_0(struct vc_record *r)
+{
+	r->version = 0;
+}
+
+static void set_version_2(struct vc_record *r)
+{
+	r->version = 2;
+}
+
+/* Re-write the record inside the AU: truncated, extended, bit-flipped. */
+static void tampered_record_is_rejected(void)
+{
+	uint8_t rec[VC_RECORD_MAX_LEN + 1];
+	struct fx_pipe p;
+	struct vc_au_scan scan;
+	struct vc_buf au = { 0 }, unit = { 0 };
+	size_t len, bit;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	REQUIRE(vc_sei_extract(p.signed_au.data, p.signed_au.len, &scan, rec, &len) == VC_OK);
+	REQUIRE(vc_au_scan(p.au.data, p.au.len, &scan) == VC_OK);
+
+	vc_sei_insert(p.au.data, p.au.len, &scan, rec, len - 1, &au);	/* truncated */
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD);
+
+	rec[len] = 0;
+	vc_sei_insert(p.au.data, p.au.len, &scan, rec, len + 1, &au);	/* extended */
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD);
+
+	/* every single bit flip anywhere in the record is caught */
+	for (bit = 0; bit < len * 8; bit++) {
+		enum vc_reject r;
+
+		rec[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		vc_sei_insert(p.au.data, p.au.len, &scan, rec, len, &au);
+		seal_raw(&p, au.data, au.len, &unit);
+		r = fx_pipe_deliver(&p, &unit);
+		if (r == VC_OK)
+			printf("# bit %zu flipped: accepted\n", bit);
+		CHECK(r != VC_OK);
+		rec[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	/* a correctly re-signed record with an unknown flag is still refused */
+	forge(&p, p.cam, set_bad_flag, &au);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD);
+	/* and the untouched frame still verifies */
+	seal_raw(&p, p.signed_au.data, p.signed_au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_OK);
+	vc_buf_free(&au);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&p);
+}
+
+static void tampered_unit_is_rejected(void)
+{
+	struct fx_pipe p;
+	struct vc_buf u = { 0 };
+	size_t i;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	u = copy_of(&p.unit);
+	u.data[VC_UNIT_HEADER_LEN + 100] ^= 1;
+	CHECK_REJ(fx_pipe_deliver(&p, &u), VC_REJ_DECRYPT);
+	u.data[VC_UNIT_HEADER_LEN + 100] ^= 1;
+	u.data[u.len - 1] ^= 0x40;	/* tag */
+	CHECK_REJ(fx_pipe_deliver(&p, &u), VC_REJ_DECRYPT);
+	u.data[u.len - 1] ^= 0x40;
+	u.data[27] ^= 1;		/* sequence, authenticated as AAD */
+	CHECK_REJ(fx_pipe_deliver(&p, &u), VC_REJ_DECRYPT);
+	u.data[27] ^= 1;
+	u.len--;			/* truncated */
+	CHECK_REJ(fx_pipe_deliver(&p, &u), VC_REJ_MALFORMED);
+	u.len++;
+	vc_buf_reserve(&u, u.len + 1);
+	u.data[u.len++] = 0;		/* extended */
+	CHECK_REJ(fx_pipe_deliver(&p, &u), VC_REJ_MALFORMED);
+	u.len--;
+	for (i = 0; i < VC_UNIT_HEADER_LEN - 1; i++)
+		CHECK(vc_verifier_accept(p.ver, u.data, i, NOW, &(struct vc_verified){ 0 }) != VC_OK);
+	/* none of that changed the state: the original opens and verifies */
+	CHECK_REJ(fx_pipe_deliver(&p, &u), VC_OK);
+	vc_buf_free(&u);
+	fx_pipe_fini(&p);
+}
+
+static void version_downgrade_is_rejected(void)
+{
+	struct fx_pipe p;
+	struct vc_buf au = { 0 }, unit = { 0 };
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	/* record version 0 and 2, correctly signed by the camera key itself */
+	forge(&p, p.cam, set_version_0, &au);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);
+	forge(&p, p.cam, set_version_2, &au);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);
+	/* sealed unit version and cipher fields */
+	vc_buf_free(&unit);
+	unit = copy_of(&p.unit);
+	unit.data[0] = 0;
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_UNIT_VERSION);
+	unit.data[0] = VC_UNIT_VERSION;
+	unit.data[2] = VC_CIPHER_CHACHA20POLY1305;
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_UNIT_VERSION);
+	unit.data[2] = 0;
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_UNIT_VERSION);
+	vc_buf_free(&au);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&p);
+}
+
+/* Strip the SEI: an unsigned AU must fail closed, never pass as "unsigned ok". */
+static void sei_removed_fails_closed(void)
+{
+	struct fx_pipe p;
+	struct vc_buf unit = { 0 };
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	seal_raw(&p, p.au.data, p.au.len, &unit);	/* the AU without its SEI */
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_NO_RECORD);
+	CHECK(vc_verifier_stats(p.ver)->rejected[VC_REJ_NO_RECORD] == 1);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&p);
+}
+
+/* Take frame A's (valid) SEI and put it on frame B's pictures. */
+static void sei_moved_to_another_au_is_rejected(void)
+{
+	uint8_t rec[VC_RECORD_MAX_LEN];
+	struct fx_pipe p;
+	struct vc_au_scan scan;
+	struct vc_buf other = { 0 }, au = { 0 }, unit = { 0 };
+	size_t len;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	REQUIRE(vc_sei_extract(p.signed_au.data, p.signed_au.len, &scan, rec, &len) == VC_OK);
+	fx_au(&other, true, 3000, 777);
+	REQUIRE(vc_au_scan(other.data, other.len, &scan) == VC_OK);
+	REQUIRE(vc_sei_insert(other.data, other.len, &scan, rec, len, &au) == 0);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_AU_HASH);
+	/* a second SEI appended to a valid AU makes it ambiguous: refused */
+	REQUIRE(vc_au_scan(p.au.data, p.au.len, &scan) == VC_OK);
+	REQUIRE(vc_sei_insert(p.signed_au.data, p.signed_au.len, &scan, rec, len, &au) == 0);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD);
+	vc_buf_free(&other);
+	vc_buf_free(&au);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&p);
+}
+
+/* Slices appended to or removed from a signed AU change its hash. */
+static void au_content_change_is_rejected(void)
+{
+	struct fx_pipe p;
+	struct vc_buf au = { 0 }, unit = { 0 };
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	au = copy_of(&p.signed_au);
+	vc_buf_reserve(&au, au.len + 6);
+	memcpy(au.data + au.len, "\x00\x00\x01\x41\x9a\x21", 6);
+	au.len += 6;
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_AU_HASH);
+	au.len -= 6 + 40;	/* cut the end of the slice instead */
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_AU_HASH);
+	vc_buf_free(&au);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&p);
+}
+
+/* Garbage from anyone without the key is counted but cannot blank the stream. */
+static void forged_units_do_not_stall_the_stream(void)
+{
+	struct fx_pipe p, stranger;
+	int i;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_init(&stranger, 2, 9, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&stranger, true, NOW) == 0);	/* stranger's units now numbered > 0 */
+	for (i = 0; i < 5; i++) {
+		REQUIRE(fx_pipe_frame(&stranger, true, NOW) == 0);
+		memcpy(stranger.unit.data + 4, p.session_id, VC_SESSION_ID_LEN);
+		CHECK_REJ(fx_pipe_deliver(&p, &stranger.unit), VC_REJ_DECRYPT);
+	}
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	CHECK(vc_verifier_stats(p.ver)->rejected[VC_REJ_DECRYPT] == 5);
+	fx_pipe_fini(&p);
+	fx_pipe_fini(&stranger);
+}
+
+/* The record lists several hub sessions: each hub finds its own; others fail. */
+static void multi_session_record(void)
+{
+	struct fx_pipe a, b, c;
+	struct vc_frame_info info = { .capture_ns = NOW };
+	uint8_t ids[2][VC_SESSION_ID_LEN];
+	struct vc_buf unit = { 0 };
+
+	REQUIRE(fx_pipe_init(&a, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_init(&b, 1, 2, VC_CIPHER_CHACHA20POLY1305) == 0);
+	REQUIRE(fx_pipe_init(&c, 1, 3, VC_CIPHER_AES128GCM) == 0);
+	memcpy(ids[0], a.session_id, VC_SESSION_ID_LEN);
+	memcpy(ids[1], b.session_id, VC_SESSION_ID_LEN);
+	fx_au(&a.au, true, 5000, 5);
+	REQUIRE(vc_signer_sign(a.signer, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])ids, 2,
+			       a.au.data, a.au.len, &a.signed_au) == 0);
+	REQUIRE(vc_seal(a.sealer, a.signed_au.data, a.signed_au.len, &unit) == 0);
+	CHECK_REJ(fx_pipe_deliver(&a, &unit), VC_OK);
+	REQUIRE(vc_seal(b.sealer, a.signed_au.data, a.signed_au.len, &unit) == 0);
+	CHECK_REJ(fx_pipe_deliver(&b, &unit), VC_OK);
+	REQUIRE(vc_seal(c.sealer, a.signed_au.data, a.signed_au.len, &unit) == 0);
+	CHECK_REJ(fx_pipe_deliver(&c, &unit), VC_REJ_SESSION);
+	vc_buf_free(&unit);
+	fx_pipe_fini(&a);
+	fx_pipe_fini(&b);
+	fx_pipe_fini(&c);
+}
+
+static void every_reason_has_a_name(void)
+{
+	int r;
+
+	for (r = 0; r < VC_REJ__COUNT; r++)
+		CHECK(strcmp(vc_reject_name((enum vc_reject)r), "unknown") != 0);
+	CHECK(strcmp(vc_reject_name(VC_REJ__COUNT), "unknown") == 0);
+}
+
+int main(void)
+{
+	RUN(accepts_a_signed_stream);
+	RUN(chacha_stream_verifies);
+	RUN(first_frame_must_be_idr);
+	RUN(wrong_key_is_rejected);
+	RUN(other_cameras_valid_frame_is_rejected);
+	RUN(other_sessions_valid_frame_is_rejected);
+	RUN(stale_frame_is_rejected);
+	RUN(future_frame_is_rejected);
+	RUN(freshness_uses_clock_offset);
+	RUN(duplicate_is_rejected_without_stalling);
+	RUN(reorder_beyond_window_is_rejected);
+	RUN(reorder_within_window_waits_for_idr);
+	RUN(gap_then_p_frame_waits_for_idr);
+	RUN(reject_then_waits_for_idr);
+	RUN(broken_chain_is_rejected);
+	RUN(old_record_resealed_is_rejected);
+	RUN(tampered_record_is_rejected);
+	RUN(tampered_unit_is_rejected);
+	RUN(version_downgrade_is_rejected);
+	RUN(sei_removed_fails_closed);
+	RUN(sei_moved_to_another_au_is_rejected);
+	RUN(au_content_change_is_rejected);
+	RUN(forged_units_do_not_stall_the_stream);
+	RUN(multi_session_record);
+	RUN(every_reason_has_a_name);
+	return harness_done();
+}

@@ -239,6 +239,7 @@ int cam_encode_frame(struct cam_encoder *enc, struct cam_frame *frame,
 	GstClockTime pts = enc->pushed * enc->frame_ns;
 	GstSample *sample;
 	GstBuffer *out;
+	GstClockTime running;
 	unsigned slot = enc->pushed % INFO_RING;
 
 	memset(au, 0, sizeof(*au));
@@ -275,6 +276,9 @@ int cam_encode_frame(struct cam_encoder *enc, struct cam_frame *frame,
 	enc->pulled++;
 
 	out = gst_buffer_ref(gst_sample_get_buffer(sample));
+	/* encoders may shift PTS (x264enc by 1000 h); running time is preserved */
+	running = gst_segment_to_running_time(gst_sample_get_segment(sample),
+					      GST_FORMAT_TIME, GST_BUFFER_PTS(out));
 	gst_sample_unref(sample);
 	if (!gst_buffer_map(out, &au->map, GST_MAP_READ)) {
 		gst_buffer_unref(out);
@@ -287,15 +291,15 @@ int cam_encode_frame(struct cam_encoder *enc, struct cam_frame *frame,
 	au->size = au->map.size;
 	au->idr = !GST_BUFFER_FLAG_IS_SET(out, GST_BUFFER_FLAG_DELTA_UNIT);
 	for (unsigned i = 0; i < INFO_RING; i++) {
-		if (enc->ring[i].pts == GST_BUFFER_PTS(out)) {
+		if (enc->ring[i].pts == running) {
 			au->info = enc->ring[i].info;
 			return 1;
 		}
 	}
 	cam_au_clear(au);
 	g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER,
-		    "encoder %s: access unit with unknown timestamp %" GST_TIME_FORMAT,
-		    enc->element, GST_TIME_ARGS(GST_BUFFER_PTS(out)));
+		    "encoder %s: access unit of no pending frame (running time %" GST_TIME_FORMAT ")",
+		    enc->element, GST_TIME_ARGS(running));
 	return -1;
 }
 

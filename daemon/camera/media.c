@@ -12,9 +12,15 @@
 
 #include "camera.h"
 
+/*
+ * MEDIA_LNK_FL_LINK_TYPE is (0xf << 28), which overflows int in the uapi
+ * header; the same mask, unsigned.
+ */
+#define LINK_TYPE_MASK 0xf0000000u
+
 static uint32_t link_type(const struct cam_graph_link *l)
 {
-	return l->flags & MEDIA_LNK_FL_LINK_TYPE;
+	return l->flags & LINK_TYPE_MASK;
 }
 
 uint32_t cam_graph_intf_entity(const struct cam_graph *g, uint32_t intf_id)

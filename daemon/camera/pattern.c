@@ -168,12 +168,13 @@ bool cam_pattern_open(struct cam_capture *cap, GError **error)
 		goto fail;
 
 	caps = gst_video_info_to_caps(&cap->info);
-	g_object_set(src, "pattern", 21 /* solid-color */,
-		     "foreground-color", 0xff000000u | cap->src.rgb,
+	gst_util_set_object_arg(G_OBJECT(src), "pattern", "solid-color");
+	g_object_set(src, "foreground-color", 0xff000000u | cap->src.rgb,
 		     "is-live", !cap->cfg.unpaced, NULL);
 	g_object_set(filter, "caps", caps, NULL);
-	g_object_set(text, "text", cap->name, "valignment", 1 /* bottom */,
-		     "halignment", 0 /* left */, "font-desc", "Sans 10",
+	gst_util_set_object_arg(G_OBJECT(text), "valignment", "bottom");
+	gst_util_set_object_arg(G_OBJECT(text), "halignment", "left");
+	g_object_set(text, "text", cap->name, "font-desc", "Sans 10",
 		     "shaded-background", TRUE, NULL);
 	g_object_set(sink, "max-buffers", 1, "drop", FALSE, "sync", FALSE,
 		     "enable-last-sample", FALSE, NULL);

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The pattern source: colour, burned-in numbers, capture times, identity. */
+#include <string.h>
+
+#include "camera.h"
+
+static struct cam_capture *open_pattern(const char *source, const char *name,
+					unsigned w, unsigned h, bool unpaced)
+{
+	struct cam_capture_config cfg = {
+		.source = source, .name = name, .width = w, .height = h,
+		.fps_n = 30, .fps_d = 1, .unpaced = unpaced,
+	};
+	g_autoptr(GError) err = NULL;
+	struct cam_capture *cap = cam_capture_open(&cfg, &err);
+
+	g_assert_no_error(err);
+	g_assert_nonnull(cap);
+	return cap;
+}
+
+static void check_frames(unsigned w, unsigned h, uint32_t rgb, bool unpaced)
+{
+	g_autofree char *src = g_strdup_printf("pattern:%06x", rgb);
+	struct cam_capture *cap = open_pattern(src, "porch", w, h, unpaced);
+	const struct cam_identity *id = cam_capture_identity(cap);
+	const GstVideoInfo *vi = cam_capture_video_info(cap);
+	uint64_t last_mono = 0;
+	struct cam_capture_stats st;
+
+	g_assert_cmpint(vi->width, ==, (int)w);
+	g_assert_cmpint(vi->height, ==, (int)h);
+	for (uint32_t i = 0; i < 12; i++) {
+		struct cam_frame f;
+		g_autoptr(GError) err = NULL;
+		GstVideoFrame vf;
+		uint32_t seq, tag;
+		double mean[3];
+		int64_t real;
+
+		g_assert_true(cam_capture_next(cap, &f, &err));
+		g_assert_no_error(err);
+		real = cam_now_real_ns();
+		g_assert_cmpuint(f.info.sequence, ==, i);
+		g_assert_cmpuint(f.info.lost_before, ==, 0);
+		g_assert_cmpint(f.info.ts_source, ==, CAM_TS_PRODUCED);
+		g_assert_cmpuint(f.info.mono_ns, >, last_mono);
+		last_mono = f.info.mono_ns;
+		/* produced just now: the wall time is in the recent past */
+		g_assert_cmpint(f.info.wall_ns, <=, real + 3000000);
+		g_assert_cmpint(f.info.wall_ns, >, real - 200000000);
+
+		g_assert_true(gst_video_frame_map(&vf, vi, f.buffer, GST_MAP_READ));
+		g_assert_true(cam_tag_read(&vf, &seq, &tag));
+		g_assert_cmpuint(seq, ==, i);
+		g_assert_cmphex(tag, ==, id->camera_tag);
+		cam_frame_mean_rgb(&vf, 50, mean);
+		g_assert_cmpfloat_with_epsilon(mean[0], (rgb >> 16) & 0xff, 6);
+		g_assert_cmpfloat_with_epsilon(mean[1], (rgb >> 8) & 0xff, 6);
+		g_assert_cmpfloat_with_epsilon(mean[2], rgb & 0xff, 6);
+		gst_video_frame_unmap(&vf);
+		cam_frame_clear(&f);
+	}
+	cam_capture_get_stats(cap, &st);
+	g_assert_cmpuint(st.frames, ==, 12);
+	g_assert_cmpuint(st.lost, ==, 0);
+	cam_capture_close(cap);
+}
+
+static void test_small_paced(void)
+{
+	check_frames(320, 240, 0xd02020, false);
+}
+
+static void test_hd_unpaced(void)
+{
+	check_frames(1280, 720, 0x2040e0, true);
+}
+
+/* The pattern camera's identity follows its name, nothing else. */
+static void test_identity(void)
+{
+	struct cam_capture *a = open_pattern("pattern:20b030", "kitchen", 320, 240, true);
+	struct cam_capture *b = open_pattern("pattern:d02020", "kitchen", 320, 240, true);
+	struct cam_capture *c = open_pattern("pattern:20b030", "garden", 320, 240, true);
+	const struct cam_identity *ia = cam_capture_identity(a);
+
+	g_assert_true(ia->has_unique_id);
+	g_assert_cmpuint(strlen(ia->unique_id_hex), ==, VERACAM_UNIQUE_ID_HEX_LEN);
+	g_assert_true(g_str_has_prefix(ia->stable, "id:"));
+	g_assert_cmpstr(ia->stable, ==, cam_capture_identity(b)->stable);
+	g_assert_cmpstr(ia->stable, !=, cam_capture_identity(c)->stable);
+	g_assert_cmphex(ia->camera_tag, !=, cam_capture_identity(c)->camera_tag);
+	cam_capture_close(a);
+	cam_capture_close(b);
+	cam_capture_close(c);
+}
+
+/* A frame may outlive its capture. */
+static void test_frame_outlives_capture(void)
+{
+	struct cam_capture *cap = open_pattern("pattern:808080", "hall", 320, 240, true);
+	struct cam_frame f;
+
+	g_assert_true(cam_capture_next(cap, &f, NULL));
+	cam_capture_close(cap);
+	g_assert_cmpuint(gst_buffer_get_size(f.buffer), >=, 320 * 240 * 3 / 2);
+	cam_frame_clear(&f);
+}
+
+int main(int argc, char **argv)
+{
+	gst_init(&argc, &argv);
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/camera/pattern/320x240-paced", test_small_paced);
+	g_test_add_func("/camera/pattern/1280x720-unpaced", test_hd_unpaced);
+	g_test_add_func("/camera/pattern/identity", test_identity);
+	g_test_add_func("/camera/pattern/frame-outlives-capture", test_frame_outlives_capture);
+	return g_test_run();
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * veracam media transport - the packet format and its two ends:
+ * fragmenting one sealed unit into RTP packets, and reassembling them on
+ * the hub without trusting order, count or content of what arrives.
+ *
+ * Every media packet is an RTP packet (RFC 3550, no CSRC, no extension)
+ * whose payload starts with a 20-byte veracam fragment header:
+ *
+ *   0  version (1)      1  kind (1 media, 2 end)   2  flags   3  0
+ *   4  unit number, 32 bits, +1 per unit within a session
+ *   8  unit length in bytes
+ *  12  fragment offset in bytes
+ *  16  stride: bytes per fragment (every fragment but the last), 16 bits
+ *  18  0, 16 bits
+ *
+ * followed by the fragment's bytes. All integers big-endian. The unit
+ * itself (a sealed unit of the security core) is opaque here: a relay
+ * can rewrite any of these fields, which at worst loses the unit; the
+ * AEAD of the sealed unit is what makes its content trustworthy.
+ */
+#ifndef VERACAM_NET_RTP_H
+#define VERACAM_NET_RTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VCN_RTP_HEADER_LEN	12
+#define VCN_FRAG_HEADER_LEN	20
+#define VCN_PACKET_OVERHEAD	(VCN_RTP_HEADER_LEN + VCN_FRAG_HEADER_LEN)
+#define VCN_UDP_PACKET_MAX	1200	/* whole UDP payload, MTU-safe */
+#define VCN_UDP_STRIDE		(VCN_UDP_PACKET_MAX - VCN_PACKET_OVERHEAD)
+#define VCN_TCP_PACKET_MAX	65535	/* RFC 4571 16-bit length */
+#define VCN_TCP_STRIDE		(VCN_TCP_PACKET_MAX - VCN_PACKET_OVERHEAD)
+#define VCN_STRIDE_MIN		64	/* bounds the reassembly bitmap */
+
+#define VCN_FRAG_VERSION	1
+#define VCN_KIND_MEDIA		1
+#define VCN_KIND_END		2	/* the camera is stopping this stream */
+#define VCN_FLAG_KEYFRAME	0x01	/* advisory: the unit starts a GOP */
+
+#define VCN_PT_DEFAULT		96	/* dynamic payload type */
+#define VCN_MAX_AU_DEFAULT	(2u << 20)
+#define VCN_INFLIGHT_DEFAULT	4
+#define VCN_REASM_TIMEOUT_DEFAULT_NS	500000000LL
+
+/* 90 kHz RTP clock from a wall-clock capture time, without overflow. */
+uint32_t vcn_rtp_clock(uint64_t capture_ns);
+
+/* Camera side: the packet numbering state of one stream. */
+struct vcn_packetizer {
+	uint32_t ssrc;
+	uint16_t seq;		/* next RTP sequence number */
+	uint32_t ts_offset;	/* random, added to every RTP timestamp */
+	uint32_t au_num;	/* next unit number */
+	uint8_t pt;
+	uint16_t stride;	/* fragment size for this stream's transport */
+};
+
+/*
+ * Random SSRC, initial sequence, timestamp offset and unit number
+ * (RAND_bytes); 0 or -1 if the random generator fails.
+ */
+int vcn_packetizer_init(struct vcn_packetizer *p, uint8_t pt, uint16_t stride);
+
+/* One unit being cut into packets: fields fixed when the unit starts. */
+struct vcn_fragmenter {
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t offset;	/* of the next fragment */
+	uint32_t au_num;
+	uint32_t rtp_ts;
+	uint8_t flags;
+	bool done;
+};
+
+/* Assign the unit its number and timestamp; len <= UINT32_MAX. */
+void vcn_fragmenter_start(struct vcn_packetizer *p, struct vcn_fragmenter *f,
+			  const uint8_t *data, size_t len, uint64_t capture_ns,
+			  uint8_t flags);
+/*
+ * Write the next packet into out (VCN_PACKET_OVERHEAD + p->stride bytes
+ * at least); returns its length, 0 once the unit is done. A 0-byte unit
+ * is one packet with no data.
+ */
+size_t vcn_fragmenter_next(struct vcn_packetizer *p, struct vcn_fragmenter *f,
+			   uint8_t *out);
+/* The stream-end packet (VCN_PACKET_OVERHEAD bytes); returns its length. */
+size_t vcn_packet_end(struct vcn_packetizer *p, uint8_t *out);
+
+/* Hub side. What a packet was, and each way it can be discarded. */
+enum vcn_pkt {
+	VCN_PKT_FRAGMENT = 0,	/* stored */
+	VCN_PKT_END,		/* a stream-end packet of this stream */
+	VCN_PKT_MALFORMED,	/* not RTP v2, or header rules broken */
+	VCN_PKT_FOREIGN,	/* other SSRC or payload type */
+	VCN_PKT_OVERSIZED,	/* unit longer than the configured maximum */
+	VCN_PKT_DUPLICATE,	/* fragment already held, or unit already closed */
+	VCN_PKT_INCONSISTENT,	/* disagrees with earlier fragments of its unit */
+	VCN_PKT_LATE,		/* unit older than everything the window holds */
+	VCN_PKT__COUNT
+};
+
+const char *vcn_pkt_name(enum vcn_pkt k);
+
+struct vcn_reasm_config {
+	uint32_t ssrc;			/* only this stream is accepted */
+	uint8_t pt;
+	uint32_t max_au;		/* 0: VCN_MAX_AU_DEFAULT */
+	unsigned int max_inflight;	/* units held at once; 0: default */
+	int64_t timeout_ns;		/* since a unit's first fragment; 0: default */
+};
+
+struct vcn_reasm_stats {
+	uint64_t packets;
+	uint64_t discarded[VCN_PKT__COUNT];	/* index FRAGMENT/END unused */
+	uint64_t units;				/* delivered whole */
+	uint64_t unit_bytes;
+	uint64_t incomplete;			/* units abandoned unfinished */
+};
+
+/* A delivered unit; data stays valid until the next push or pop. */
+struct vcn_unit {
+	const uint8_t *data;
+	size_t len;
+	uint32_t au_num;
+	uint32_t rtp_ts;
+	bool keyframe;
+};
+
+struct vcn_reasm;
+
+struct vcn_reasm *vcn_reasm_new(const struct vcn_reasm_config *cfg);
+void vcn_reasm_free(struct vcn_reasm *r);
+
+/* One received packet (UDP datagram or RFC 4571 frame); now: monotonic ns. */
+enum vcn_pkt vcn_reasm_push(struct vcn_reasm *r, const uint8_t *pkt, size_t len,
+			    int64_t now_ns);
+/*
+ * The next whole unit, in unit-number order: a finished unit waits for
+ * older unfinished ones until they time out, unless it is flagged as a
+ * keyframe. Units are delivered at most once, numbers strictly rising,
+ * each byte from exactly one fragment of that unit. true if out is set.
+ */
+bool vcn_reasm_pop(struct vcn_reasm *r, int64_t now_ns, struct vcn_unit *out);
+/* When the oldest held unit times out (INT64_MAX if none). */
+int64_t vcn_reasm_deadline(const struct vcn_reasm *r);
+const struct vcn_reasm_stats *vcn_reasm_stats(const struct vcn_reasm *r);
+
+#endif /* VERACAM_NET_RTP_H */

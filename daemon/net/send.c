@@ -1,0 +1,745 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * send.c - the camera's send step: per hub session a bounded queue of
+ * sealed units, cut into RTP packets and sent to the address latched
+ * from the hub's authenticated-token hellos, or down the hub's TCP media
+ * connection as RFC 4571 frames. One UDP socket serves every hub.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include <openssl/rand.h>
+
+#include "rtp.h"
+#include "send.h"
+#include "sock.h"
+
+#define END_REPEAT_UDP		3	/* the end packet is small; send it thrice */
+#define MAX_PENDING_TCP		16	/* accepted connections awaiting their hello */
+#define PENDING_TIMEOUT_NS	2000000000LL
+#define STAGE_MAX		(2 + VCN_TCP_PACKET_MAX)
+
+struct qunit {
+	uint8_t *data;
+	size_t len;
+	uint64_t capture_ns;
+	bool keyframe;
+};
+
+struct vcn_cam_hub {
+	struct vcn_cam_hub *next;
+	uint8_t token[VCN_TOKEN_LEN];
+	enum vcn_path path;
+	struct sockaddr_storage addr;	/* latched UDP destination */
+	socklen_t addr_len;
+	int tcp_fd;
+	bool tcp_out;			/* EPOLLOUT registered */
+	bool tcp_blocked;
+	uint8_t tcp_in[VCN_HELLO_LEN];
+	size_t tcp_in_len;
+	int64_t created_ns;
+	int64_t last_seen_ns;
+	struct vcn_packetizer pk;
+	struct vcn_fragmenter frag;
+	bool sending;			/* frag holds the queue's head */
+	struct qunit *q;
+	unsigned int q_cap, q_head, q_len;
+	size_t q_bytes;
+	bool end_queued;
+	unsigned int end_left;
+	bool needs_key;
+	uint8_t *stage;			/* one packet, with a TCP length prefix if any */
+	size_t stage_len, stage_off;
+	double tokens;
+	int64_t tokens_ns;
+	int64_t pace_at;		/* paced out until then; INT64_MAX if not */
+	struct vcn_cam_hub_stats stats;
+};
+
+struct pending {
+	int fd;
+	uint8_t buf[VCN_HELLO_LEN];
+	size_t len;
+	int64_t deadline;
+};
+
+struct vcn_cam {
+	struct vcn_cam_config cfg;
+	int ep, udp, listen;
+	bool udp_blocked, udp_out;
+	uint16_t port;
+	struct vcn_cam_hub *hubs;
+	struct pending pend[MAX_PENDING_TCP];
+	unsigned int n_pend;
+	struct vcn_cam_stats stats;
+};
+
+struct vcn_cam *vcn_cam_new(const struct vcn_cam_config *cfg)
+{
+	struct vcn_cam *cam;
+	struct sockaddr_storage ss;
+
+	if (!cfg->bind || cfg->bind_len > sizeof(ss) ||
+	    (cfg->bind->sa_family != AF_INET && cfg->bind->sa_family != AF_INET6)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	cam = calloc(1, sizeof(*cam));
+	if (!cam)
+		return NULL;
+	cam->cfg = *cfg;
+	if (!cam->cfg.transports)
+		cam->cfg.transports = VCN_TRANSPORT_UDP | VCN_TRANSPORT_TCP;
+	if (!cam->cfg.pt)
+		cam->cfg.pt = VCN_PT_DEFAULT;
+	cam->cfg.pt &= 0x7f;
+	if (!cam->cfg.max_au)
+		cam->cfg.max_au = VCN_MAX_AU_DEFAULT;
+	if (!cam->cfg.queue_units)
+		cam->cfg.queue_units = 3;
+	if (!cam->cfg.queue_bytes)
+		cam->cfg.queue_bytes = 4u << 20;
+	if (!cam->cfg.burst)
+		cam->cfg.burst = 64u << 10;
+	if (cam->cfg.hub_timeout_ns <= 0)
+		cam->cfg.hub_timeout_ns = 5000000000LL;
+	if (cam->cfg.attach_timeout_ns <= 0)
+		cam->cfg.attach_timeout_ns = 10000000000LL;
+	cam->cfg.bind = NULL;		/* not kept: the caller owns it */
+	cam->ep = cam->udp = cam->listen = -1;
+
+	cam->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (cam->ep < 0)
+		goto fail;
+	cam->udp = vcn_socket(cfg->bind->sa_family, SOCK_DGRAM, cfg->bind, cfg->bind_len);
+	if (cam->udp < 0 || vcn_epoll_add(cam->ep, cam->udp, EPOLLIN) < 0)
+		goto fail;
+	vcn_sock_buffers(cam->udp, 0, 1 << 20);
+	cam->port = vcn_sock_port(cam->udp);
+	if (cfg->listen_tcp) {
+		/* the same address and the port the UDP socket got */
+		memcpy(&ss, cfg->bind, cfg->bind_len);
+		vcn_addr_set_port(&ss, cam->port);
+		cam->listen = vcn_socket(ss.ss_family, SOCK_STREAM, (struct sockaddr *)&ss,
+					 cfg->bind_len);
+		if (cam->listen < 0 || listen(cam->listen, 16) < 0 ||
+		    vcn_epoll_add(cam->ep, cam->listen, EPOLLIN) < 0)
+			goto fail;
+	}
+	return cam;
+fail:
+	vcn_cam_free(cam);
+	return NULL;
+}
+
+int vcn_cam_fd(const struct vcn_cam *cam)
+{
+	return cam->ep;
+}
+
+uint16_t vcn_cam_port(const struct vcn_cam *cam)
+{
+	return cam->port;
+}
+
+const struct vcn_cam_stats *vcn_cam_stats(const struct vcn_cam *cam)
+{
+	return &cam->stats;
+}
+
+const struct vcn_cam_hub_stats *vcn_cam_hub_stats(const struct vcn_cam_hub *hub)
+{
+	return &hub->stats;
+}
+
+enum vcn_path vcn_cam_hub_path(const struct vcn_cam_hub *hub)
+{
+	return hub->path;
+}
+
+bool vcn_cam_hub_needs_keyframe(const struct vcn_cam_hub *hub)
+{
+	return hub->needs_key;
+}
+
+static bool active(const struct vcn_cam_hub *h)
+{
+	return h->path == VCN_PATH_UDP || h->path == VCN_PATH_TCP;
+}
+
+static void q_pop_head(struct vcn_cam_hub *h)
+{
+	struct qunit *u = &h->q[h->q_head];
+
+	h->q_bytes -= u->len;
+	free(u->data);
+	u->data = NULL;
+	h->q_head = (h->q_head + 1) % h->q_cap;
+	h->q_len--;
+}
+
+/* Drop the newest queued unit; never the head while it is being sent. */
+static bool q_drop_tail(struct vcn_cam_hub *h)
+{
+	struct qunit *u;
+
+	if (!h->q_len || (h->q_len == 1 && h->sending))
+		return false;
+	u = &h->q[(h->q_head + h->q_len - 1) % h->q_cap];
+	h->q_bytes -= u->len;
+	free(u->data);
+	u->data = NULL;
+	h->q_len--;
+	return true;
+}
+
+static void reset_output(struct vcn_cam_hub *h)
+{
+	while (h->q_len)
+		q_pop_head(h);
+	h->sending = false;
+	h->stage_len = h->stage_off = 0;
+	h->end_left = 0;
+	h->pace_at = INT64_MAX;
+}
+
+static void close_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h)
+{
+	if (h->tcp_fd < 0)
+		return;
+	vcn_epoll_del(cam->ep, h->tcp_fd);
+	close(h->tcp_fd);
+	h->tcp_fd = -1;
+	h->tcp_out = h->tcp_blocked = false;
+	h->tcp_in_len = 0;
+}
+
+/* The hub left or went silent: free what it held, keep the handle for the caller. */
+static void hub_gone(struct vcn_cam *cam, struct vcn_cam_hub *h)
+{
+	if (h->path == VCN_PATH_GONE)
+		return;
+	reset_output(h);
+	close_tcp(cam, h);
+	h->path = VCN_PATH_GONE;
+	cam->stats.hubs_expired++;
+}
+
+static void hub_destroy(struct vcn_cam *cam, struct vcn_cam_hub *h)
+{
+	reset_output(h);
+	close_tcp(cam, h);
+	OPENSSL_cleanse(h->token, sizeof(h->token));
+	free(h->q);
+	free(h->stage);
+	free(h);
+}
+
+void vcn_cam_free(struct vcn_cam *cam)
+{
+	if (!cam)
+		return;
+	while (cam->hubs) {
+		struct vcn_cam_hub *h = cam->hubs;
+
+		cam->hubs = h->next;
+		hub_destroy(cam, h);
+	}
+	for (unsigned int i = 0; i < cam->n_pend; i++)
+		close(cam->pend[i].fd);
+	if (cam->listen >= 0)
+		close(cam->listen);
+	if (cam->udp >= 0)
+		close(cam->udp);
+	if (cam->ep >= 0)
+		close(cam->ep);
+	free(cam);
+}
+
+struct vcn_cam_hub *vcn_cam_hub_add(struct vcn_cam *cam, int64_t now_ns,
+				    struct vcn_offer *offer)
+{
+	struct vcn_cam_hub *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->q_cap = cam->cfg.queue_units;
+	h->q = calloc(h->q_cap, sizeof(*h->q));
+	h->stage = malloc(STAGE_MAX);
+	if (!h->q || !h->stage || RAND_bytes(h->token, sizeof(h->token)) != 1 ||
+	    vcn_packetizer_init(&h->pk, cam->cfg.pt, VCN_UDP_STRIDE) < 0) {
+		free(h->q);
+		free(h->stage);
+		free(h);
+		return NULL;
+	}
+	h->tcp_fd = -1;
+	h->path = VCN_PATH_NONE;
+	h->created_ns = h->last_seen_ns = now_ns;
+	h->needs_key = true;		/* the hub's verifier starts at an IDR */
+	h->tokens = (double)cam->cfg.burst;
+	h->tokens_ns = now_ns;
+	h->pace_at = INT64_MAX;
+	h->next = cam->hubs;
+	cam->hubs = h;
+
+	memcpy(offer->token, h->token, VCN_TOKEN_LEN);
+	offer->ssrc = h->pk.ssrc;
+	offer->port = cam->port;
+	offer->pt = cam->cfg.pt;
+	offer->transports = cam->cfg.transports;
+	return h;
+}
+
+void vcn_cam_hub_remove(struct vcn_cam *cam, struct vcn_cam_hub *hub)
+{
+	for (struct vcn_cam_hub **pp = &cam->hubs; *pp; pp = &(*pp)->next) {
+		if (*pp == hub) {
+			*pp = hub->next;
+			hub_destroy(cam, hub);
+			return;
+		}
+	}
+}
+
+/* Constant-time per comparison; every hub is compared. */
+static struct vcn_cam_hub *find_hub(struct vcn_cam *cam, const uint8_t token[VCN_TOKEN_LEN])
+{
+	struct vcn_cam_hub *found = NULL;
+
+	for (struct vcn_cam_hub *h = cam->hubs; h; h = h->next)
+		if (vcn_token_equal(h->token, token) && !found)
+			found = h;
+	return found;
+}
+
+static void set_out(struct vcn_cam *cam, int fd, bool *registered, bool want)
+{
+	if (*registered == want)
+		return;
+	if (vcn_epoll_mod(cam->ep, fd, EPOLLIN | (want ? EPOLLOUT : 0)) == 0)
+		*registered = want;
+}
+
+/* Put the next packet of this hub's output in h->stage; false if nothing is left. */
+static bool stage_next(struct vcn_cam_hub *h)
+{
+	size_t off = h->path == VCN_PATH_TCP ? 2 : 0;
+	size_t n;
+
+	for (;;) {
+		if (h->sending) {
+			n = vcn_fragmenter_next(&h->pk, &h->frag, h->stage + off);
+			if (n)
+				break;
+			h->stats.units_sent++;
+			h->stats.bytes_sent += h->q[h->q_head].len;
+			h->sending = false;
+			q_pop_head(h);
+		} else if (h->q_len) {
+			struct qunit *u = &h->q[h->q_head];
+
+			vcn_fragmenter_start(&h->pk, &h->frag, u->data, u->len, u->capture_ns,
+					     u->keyframe ? VCN_FLAG_KEYFRAME : 0);
+			h->sending = true;
+		} else if (h->end_left) {
+			n = vcn_packet_end(&h->pk, h->stage + off);
+			h->end_left--;
+			break;
+		} else {
+			return false;
+		}
+	}
+	if (off)
+		vcn_put_be16(h->stage, (uint16_t)n);
+	h->stage_len = n + off;
+	h->stage_off = 0;
+	return true;
+}
+
+/* 1: the staged packet is gone (sent, or lost to a UDP error); 0: would block; -1: hub gone. */
+static int transmit(struct vcn_cam *cam, struct vcn_cam_hub *h)
+{
+	ssize_t n;
+
+	if (h->path == VCN_PATH_UDP) {
+		n = sendto(cam->udp, h->stage, h->stage_len, MSG_DONTWAIT,
+			   (struct sockaddr *)&h->addr, h->addr_len);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			cam->udp_blocked = true;
+			return 0;
+		}
+		if (n < 0)
+			h->stats.send_errors++;	/* e.g. ICMP unreachable: lost like on the wire */
+		else
+			h->stats.packets_sent++;
+		return 1;
+	}
+	while (h->stage_off < h->stage_len) {
+		n = send(h->tcp_fd, h->stage + h->stage_off, h->stage_len - h->stage_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			h->tcp_blocked = true;
+			return 0;
+		}
+		if (n <= 0) {
+			h->stats.send_errors++;
+			hub_gone(cam, h);
+			return -1;
+		}
+		h->stage_off += (size_t)n;
+	}
+	h->stats.packets_sent++;
+	return 1;
+}
+
+static void refill(const struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now_ns)
+{
+	int64_t dt = now_ns - h->tokens_ns;
+
+	h->tokens_ns = now_ns;
+	if (dt <= 0)
+		return;
+	h->tokens += (double)dt * (double)cam->cfg.rate / 1e9;
+	if (h->tokens > (double)cam->cfg.burst)
+		h->tokens = (double)cam->cfg.burst;
+}
+
+/* Send what this hub's path and pacing allow now. */
+static void flush(struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now_ns)
+{
+	h->pace_at = INT64_MAX;
+	if (!active(h))
+		return;
+	if (cam->cfg.rate)
+		refill(cam, h, now_ns);
+	for (;;) {
+		if (h->path == VCN_PATH_UDP ? cam->udp_blocked : h->tcp_blocked)
+			break;
+		if (!h->stage_len && !stage_next(h)) {
+			if (h->end_queued && h->tcp_fd >= 0) {
+				/* keep the fd until removal: closing with unread
+				 * keepalives could reset the end away */
+				shutdown(h->tcp_fd, SHUT_WR);
+				vcn_epoll_del(cam->ep, h->tcp_fd);
+			}
+			if (h->end_queued)
+				h->path = VCN_PATH_ENDED;
+			break;
+		}
+		if (cam->cfg.rate) {
+			double need = (double)(h->stage_len < cam->cfg.burst ?
+					       h->stage_len : cam->cfg.burst);
+
+			if (h->tokens < need) {
+				h->pace_at = now_ns + (int64_t)((need - h->tokens) * 1e9 /
+								(double)cam->cfg.rate) + 1;
+				break;
+			}
+		}
+		if (transmit(cam, h) <= 0)
+			break;
+		if (cam->cfg.rate)
+			h->tokens -= (double)h->stage_len;
+		h->stage_len = h->stage_off = 0;
+	}
+	if (h->tcp_fd >= 0 && active(h))
+		set_out(cam, h->tcp_fd, &h->tcp_out, h->tcp_blocked);
+}
+
+enum vcn_send vcn_cam_send(struct vcn_cam *cam, struct vcn_cam_hub *hub,
+			   const uint8_t *unit, size_t len, uint64_t capture_ns,
+			   bool keyframe, int64_t now_ns)
+{
+	struct qunit *u;
+
+	if (!active(hub) || hub->end_queued) {
+		hub->stats.dropped_no_path++;
+		return VCN_SEND_NO_PATH;
+	}
+	if (hub->needs_key && !keyframe) {
+		hub->stats.dropped_await_keyframe++;
+		return VCN_SEND_AWAIT_KEYFRAME;
+	}
+	/* A keyframe supersedes the units queued before it that have not started. */
+	while (hub->q_len && (hub->q_len == hub->q_cap ||
+			      hub->q_bytes + len > cam->cfg.queue_bytes) &&
+	       keyframe && q_drop_tail(hub))
+		hub->stats.dropped_queue_full++;
+	if (len > cam->cfg.max_au || hub->q_len == hub->q_cap ||
+	    (hub->q_len && hub->q_bytes + len > cam->cfg.queue_bytes))
+		goto full;
+	u = &hub->q[(hub->q_head + hub->q_len) % hub->q_cap];
+	u->data = malloc(len ? len : 1);
+	if (!u->data)
+		goto full;
+	memcpy(u->data, unit, len);
+	u->len = len;
+	u->capture_ns = capture_ns;
+	u->keyframe = keyframe;
+	hub->q_len++;
+	hub->q_bytes += len;
+	if (keyframe)
+		hub->needs_key = false;
+	flush(cam, hub, now_ns);
+	set_out(cam, cam->udp, &cam->udp_out, cam->udp_blocked);
+	return VCN_SEND_QUEUED;
+full:
+	hub->stats.dropped_queue_full++;
+	hub->needs_key = true;
+	return VCN_SEND_QUEUE_FULL;
+}
+
+void vcn_cam_hub_end(struct vcn_cam *cam, struct vcn_cam_hub *hub, int64_t now_ns)
+{
+	if (hub->path == VCN_PATH_NONE)
+		hub->path = VCN_PATH_ENDED;
+	if (!active(hub) || hub->end_queued)
+		return;
+	hub->end_queued = true;
+	hub->end_left = hub->path == VCN_PATH_UDP ? END_REPEAT_UDP : 1;
+	flush(cam, hub, now_ns);
+	set_out(cam, cam->udp, &cam->udp_out, cam->udp_blocked);
+}
+
+bool vcn_cam_idle(const struct vcn_cam *cam)
+{
+	for (const struct vcn_cam_hub *h = cam->hubs; h; h = h->next)
+		if (active(h) && (h->q_len || h->stage_len || h->end_left))
+			return false;
+	return true;
+}
+
+/* The hub's TCP connection presented its token: media goes there from now on. */
+static void attach_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int fd, int64_t now_ns)
+{
+	if (h->sending || h->stage_len) {
+		/* the unit cut short on the old path is lost; so is its successor's reference */
+		h->stats.dropped_path_change++;
+		h->sending = false;
+		h->stage_len = h->stage_off = 0;
+		q_pop_head(h);
+		h->needs_key = true;
+	} else if (h->path != VCN_PATH_TCP && h->path != VCN_PATH_NONE) {
+		h->needs_key = true;	/* packets of earlier units may still be lost on UDP */
+	}
+	close_tcp(cam, h);
+	h->tcp_fd = fd;
+	h->path = VCN_PATH_TCP;
+	h->pk.stride = VCN_TCP_STRIDE;
+	h->last_seen_ns = now_ns;
+	h->stats.hellos++;
+}
+
+static void pending_drop(struct vcn_cam *cam, unsigned int i, bool refused)
+{
+	if (refused) {
+		vcn_epoll_del(cam->ep, cam->pend[i].fd);
+		close(cam->pend[i].fd);
+		cam->stats.tcp_refused++;
+	}
+	cam->pend[i] = cam->pend[--cam->n_pend];
+}
+
+int vcn_cam_adopt_tcp(struct vcn_cam *cam, int fd, int64_t now_ns)
+{
+	struct pending *p;
+
+	if (cam->n_pend == MAX_PENDING_TCP || !(cam->cfg.transports & VCN_TRANSPORT_TCP) ||
+	    vcn_epoll_add(cam->ep, fd, EPOLLIN) < 0) {
+		close(fd);
+		cam->stats.tcp_refused++;
+		errno = EBUSY;
+		return -1;
+	}
+	p = &cam->pend[cam->n_pend++];
+	p->fd = fd;
+	p->len = 0;
+	p->deadline = now_ns + PENDING_TIMEOUT_NS;
+	return 0;
+}
+
+/* Read the hello of a new TCP connection; true if the entry was consumed. */
+static bool pending_read(struct vcn_cam *cam, unsigned int i, int64_t now_ns)
+{
+	struct pending *p = &cam->pend[i];
+	uint8_t token[VCN_TOKEN_LEN];
+	struct vcn_cam_hub *h;
+	ssize_t n;
+
+	n = recv(p->fd, p->buf + p->len, sizeof(p->buf) - p->len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		if (now_ns < p->deadline)
+			return false;
+		pending_drop(cam, i, true);
+		return true;
+	}
+	if (n <= 0) {
+		pending_drop(cam, i, true);
+		return true;
+	}
+	p->len += (size_t)n;
+	if (p->len < sizeof(p->buf))
+		return false;
+	h = vcn_hello_parse(p->buf, p->len, token) == VCN_HELLO_TCP ? find_hub(cam, token) : NULL;
+	OPENSSL_cleanse(token, sizeof(token));
+	if (!h || !(h->path == VCN_PATH_NONE || active(h))) {
+		pending_drop(cam, i, true);
+		return true;
+	}
+	attach_tcp(cam, h, p->fd, now_ns);
+	pending_drop(cam, i, false);
+	return true;
+}
+
+static void accept_tcp(struct vcn_cam *cam, int64_t now_ns)
+{
+	for (;;) {
+		int fd = accept4(cam->listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		vcn_cam_adopt_tcp(cam, fd, now_ns);
+	}
+}
+
+static void udp_hello(struct vcn_cam *cam, const uint8_t *buf, ssize_t n,
+		      const struct sockaddr_storage *from, socklen_t from_len, int64_t now_ns)
+{
+	uint8_t token[VCN_TOKEN_LEN];
+	struct vcn_cam_hub *h;
+	int kind;
+
+	kind = n == VCN_HELLO_LEN ? vcn_hello_parse(buf, (size_t)n, token) : 0;
+	if (kind != VCN_HELLO_UDP && kind != VCN_HELLO_BYE) {
+		cam->stats.hello_malformed++;
+		return;
+	}
+	h = find_hub(cam, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (!h) {
+		cam->stats.hello_bad_token++;
+		return;
+	}
+	if (kind == VCN_HELLO_BYE) {
+		hub_gone(cam, h);
+		return;
+	}
+	if (!(cam->cfg.transports & VCN_TRANSPORT_UDP)) {
+		cam->stats.hello_malformed++;
+		return;
+	}
+	if (h->path != VCN_PATH_NONE && h->path != VCN_PATH_UDP)
+		return;		/* on TCP, ended or gone: UDP hellos change nothing */
+	if (h->path == VCN_PATH_UDP && !vcn_addr_equal(&h->addr, h->addr_len, from, from_len))
+		h->stats.relatched++;
+	memcpy(&h->addr, from, sizeof(*from));
+	h->addr_len = from_len;
+	h->path = VCN_PATH_UDP;
+	h->last_seen_ns = now_ns;
+	h->stats.hellos++;
+}
+
+static void read_udp(struct vcn_cam *cam, int64_t now_ns)
+{
+	uint8_t buf[64];
+	struct sockaddr_storage from;
+	socklen_t from_len;
+	ssize_t n;
+
+	for (;;) {
+		from_len = sizeof(from);
+		n = recvfrom(cam->udp, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&from, &from_len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;		/* EAGAIN, or a queued ICMP error: nothing to do */
+		}
+		udp_hello(cam, buf, n > (ssize_t)sizeof(buf) ? -1 : n, &from, from_len, now_ns);
+	}
+}
+
+/* Keepalives and byes on a hub's TCP media connection; EOF means gone. */
+static void read_hub_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now_ns)
+{
+	uint8_t token[VCN_TOKEN_LEN];
+	ssize_t n;
+	int kind;
+
+	while (h->tcp_fd >= 0) {
+		n = recv(h->tcp_fd, h->tcp_in + h->tcp_in_len, sizeof(h->tcp_in) - h->tcp_in_len,
+			 MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (n <= 0) {
+			hub_gone(cam, h);
+			return;
+		}
+		h->tcp_in_len += (size_t)n;
+		if (h->tcp_in_len < sizeof(h->tcp_in))
+			continue;
+		h->tcp_in_len = 0;
+		kind = vcn_hello_parse(h->tcp_in, sizeof(h->tcp_in), token);
+		if (kind != VCN_HELLO_TCP || !vcn_token_equal(token, h->token)) {
+			/* a bye, or anything else: this connection is done */
+			if (kind != VCN_HELLO_BYE)
+				cam->stats.hello_malformed++;
+			hub_gone(cam, h);
+		} else {
+			h->last_seen_ns = now_ns;
+			h->stats.hellos++;
+		}
+		OPENSSL_cleanse(token, sizeof(token));
+	}
+}
+
+int vcn_cam_process(struct vcn_cam *cam, int64_t now_ns)
+{
+	read_udp(cam, now_ns);
+	if (cam->listen >= 0)
+		accept_tcp(cam, now_ns);
+	for (unsigned int i = 0; i < cam->n_pend;)
+		if (!pending_read(cam, i, now_ns))
+			i++;
+	cam->udp_blocked = false;
+	for (struct vcn_cam_hub *h = cam->hubs; h; h = h->next) {
+		if (h->tcp_fd >= 0 && h->path == VCN_PATH_TCP)
+			read_hub_tcp(cam, h, now_ns);
+		if (h->path == VCN_PATH_NONE && now_ns - h->created_ns >= cam->cfg.attach_timeout_ns)
+			hub_gone(cam, h);
+		if (active(h) && now_ns - h->last_seen_ns >= cam->cfg.hub_timeout_ns)
+			hub_gone(cam, h);
+		h->tcp_blocked = false;
+		flush(cam, h, now_ns);
+	}
+	set_out(cam, cam->udp, &cam->udp_out, cam->udp_blocked);
+	return 0;
+}
+
+int vcn_cam_timeout_ms(const struct vcn_cam *cam, int64_t now_ns)
+{
+	int64_t d = INT64_MAX;
+
+	for (unsigned int i = 0; i < cam->n_pend; i++)
+		if (cam->pend[i].deadline < d)
+			d = cam->pend[i].deadline;
+	for (const struct vcn_cam_hub *h = cam->hubs; h; h = h->next) {
+		int64_t t = INT64_MAX;
+
+		if (h->path == VCN_PATH_NONE)
+			t = h->created_ns + cam->cfg.attach_timeout_ns;
+		else if (active(h))
+			t = h->last_seen_ns + cam->cfg.hub_timeout_ns;
+		if (h->pace_at < t)
+			t = h->pace_at;
+		if (t < d)
+			d = t;
+	}
+	return vcn_timeout_ms(now_ns, d);
+}

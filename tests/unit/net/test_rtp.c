@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packetizer and reassembler, without sockets: the packet format, round
+ * trips of 0..1 MiB, and every way a relay can mangle fragments (reorder,
+ * duplicate, drop, truncate, rewrite header fields, splice units). What
+ * is delivered is always one whole unit of the right length, made only of
+ * fragments of that unit number; a splice that keeps every transport
+ * field identical is caught by the core's AEAD, which is checked too.
+ */
+#include <veracam/seal.h>
+
+#include "nettest.h"
+#include "rtp.h"
+#include "wire.h"
+
+struct pkts {
+	uint8_t *p[1000];
+	size_t len[1000];
+	size_t n;
+};
+
+static void pkts_free(struct pkts *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->p[i]);
+	k->n = 0;
+}
+
+static void cut(struct vcn_packetizer *pk, const uint8_t *u, size_t len, uint64_t cap_ns,
+		bool key, struct pkts *out)
+{
+	struct vcn_fragmenter f;
+	uint8_t buf[VCN_TCP_PACKET_MAX];
+	size_t n;
+
+	vcn_fragmenter_start(pk, &f, u, len, cap_ns, key ? VCN_FLAG_KEYFRAME : 0);
+	while ((n = vcn_fragmenter_next(pk, &f, buf))) {
+		out->p[out->n] = malloc(n);
+		memcpy(out->p[out->n], buf, n);
+		out->len[out->n++] = n;
+	}
+}
+
+static struct vcn_reasm *reasm_for(const struct vcn_packetizer *pk, unsigned int inflight)
+{
+	struct vcn_reasm_config c = {
+		.ssrc = pk->ssrc, .pt = pk->pt, .max_inflight = inflight,
+		.timeout_ns = 100000000,
+	};
+
+	return vcn_reasm_new(&c);
+}
+
+static void push_all(struct vcn_reasm *r, struct pkts *k, int64_t t)
+{
+	for (size_t i = 0; i < k->n; i++)
+		EXPECT(vcn_reasm_push(r, k->p[i], k->len[i], t) == VCN_PKT_FRAGMENT);
+}
+
+/* Deterministic shuffle (xorshift), so a failure reproduces. */
+static void shuffle(struct pkts *k, uint32_t seed)
+{
+	for (size_t i = k->n - 1; i > 0; i--) {
+		size_t j;
+		uint8_t *p;
+		size_t l;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 17;
+		seed ^= seed << 5;
+		j = seed % (i + 1);
+		p = k->p[i], k->p[i] = k->p[j], k->p[j] = p;
+		l = k->len[i], k->len[i] = k->len[j], k->len[j] = l;
+	}
+}
+
+static void test_rtp_clock(void)
+{
+	EXPECT(vcn_rtp_clock(0) == 0);
+	EXPECT(vcn_rtp_clock(1000000000ull) == 90000);
+	EXPECT(vcn_rtp_clock(11111ull) == 0);		/* 0.99 ticks */
+	EXPECT(vcn_rtp_clock(11112ull) == 1);
+	/* year-2100-sized wall clock: no overflow, exact modulo 2^32 */
+	for (uint64_t t = 4102444800ull * 1000000000ull; t < 4102444800ull * 1000000000ull + 5; t++)
+		EXPECT(vcn_rtp_clock(t) == (uint32_t)((unsigned __int128)t * 9 / 100000));
+}
+
+static void test_packet_format(void)
+{
+	struct vcn_packetizer pk;
+	struct pkts k = { .n = 0 };
+	uint8_t *u = unit_make(1, 150000);
+	uint32_t ts;
+
+	ASSERT(vcn_packetizer_init(&pk, 101, VCN_UDP_STRIDE) == 0);
+	cut(&pk, u, 150000, 1700000000123456789ull, true, &k);
+	EXPECT(k.n == (150000 + VCN_UDP_STRIDE - 1) / VCN_UDP_STRIDE);
+	ts = vcn_get_be32(k.p[0] + 4);
+	for (size_t i = 0; i < k.n; i++) {
+		const uint8_t *p = k.p[i];
+
+		EXPECT(k.len[i] <= VCN_UDP_PACKET_MAX);
+		EXPECT(p[0] == 0x80);
+		EXPECT((p[1] & 0x7f) == 101);
+		EXPECT(!!(p[1] & 0x80) == (i == k.n - 1));	/* marker on the last only */
+		EXPECT(vcn_get_be16(p + 2) == (uint16_t)(vcn_get_be16(k.p[0] + 2) + i));
+		EXPECT(vcn_get_be32(p + 4) == ts);
+		EXPECT(vcn_get_be32(p + 8) == pk.ssrc);
+		EXPECT(p[12] == VCN_FRAG_VERSION && p[13] == VCN_KIND_MEDIA);
+		EXPECT(p[14] == VCN_FLAG_KEYFRAME);
+		EXPECT(vcn_get_be32(p + 20) == 150000);
+		EXPECT(vcn_get_be32(p + 24) == i * VCN_UDP_STRIDE);
+		EXPECT(vcn_get_be16(p + 28) == VCN_UDP_STRIDE);
+	}
+	EXPECT(vcn_get_be32(k.p[0] + 4) - pk.ts_offset == vcn_rtp_clock(1700000000123456789ull));
+	pkts_free(&k);
+	free(u);
+}
+
+static void roundtrip(uint16_t stride)
+{
+	static const size_t sizes[] = { 0, 1, 7, 8, 1167, 1168, 1169, 2336, 20000, 150000,
+					65503, 65504, 1 << 20 };
+	struct vcn_packetizer pk;
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, stride) == 0);
+	r = reasm_for(&pk, 0);
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct pkts k = { .n = 0 };
+		uint8_t *u = unit_make((uint32_t)s, sizes[s]);
+
+		cut(&pk, u, sizes[s], 0, s == 0, &k);
+		push_all(r, &k, 0);
+		EXPECT(vcn_reasm_pop(r, 0, &out));
+		EXPECT(out.len == sizes[s] && (!sizes[s] || !memcmp(out.data, u, sizes[s])));
+		EXPECT(out.keyframe == (s == 0));
+		EXPECT(!vcn_reasm_pop(r, 0, &out));
+		pkts_free(&k);
+		free(u);
+	}
+	EXPECT(vcn_reasm_stats(r)->units == sizeof(sizes) / sizeof(sizes[0]));
+	vcn_reasm_free(r);
+}
+
+static void test_roundtrip_udp(void)
+{
+	roundtrip(VCN_UDP_STRIDE);
+}
+
+static void test_roundtrip_tcp(void)
+{
+	roundtrip(VCN_TCP_STRIDE);
+}
+
+/* Fragments of four units in random order: all four come out, in order, intact. */
+static void test_reorder(void)
+{
+	struct vcn_packetizer pk;
+	struct pkts k = { .n = 0 };
+	uint8_t *u[4];
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	uint32_t next = 0;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	for (uint32_t i = 0; i < 4; i++) {
+		u[i] = unit_make(i, 20000 + i * 3000);
+		cut(&pk, u[i], 20000 + i * 3000, i * 33333333ull, false, &k);
+	}
+	shuffle(&k, 12345);
+	r = reasm_for(&pk, 4);
+	for (size_t i = 0; i < k.n; i++) {
+		EXPECT(vcn_reasm_push(r, k.p[i], k.len[i], 0) == VCN_PKT_FRAGMENT);
+		while (vcn_reasm_pop(r, 0, &out)) {
+			EXPECT(unit_check(out.data, out.len) == next);
+			next++;
+		}
+	}
+	EXPECT(next == 4);
+	EXPECT(vcn_reasm_stats(r)->incomplete == 0);
+	vcn_reasm_free(r);
+	pkts_free(&k);
+	for (int i = 0; i < 4; i++)
+		free(u[i]);
+}
+
+static void test_duplicates(void)
+{
+	struct vcn_packetizer pk;
+	struct pkts k = { .n = 0 };
+	uint8_t *u = unit_make(7, 50000);
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	int got = 0;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	cut(&pk, u, 50000, 0, false, &k);
+	r = reasm_for(&pk, 0);
+	/* each packet twice, the copies after the unit completed too */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < k.n; i++) {
+			enum vcn_pkt c = vcn_reasm_push(r, k.p[i], k.len[i], 0);
+
+			if (pass == 0 && i < k.n - 1)
+				EXPECT(vcn_reasm_push(r, k.p[i], k.len[i], 0) == VCN_PKT_DUPLICATE);
+			EXPECT(c == (pass ? VCN_PKT_DUPLICATE : VCN_PKT_FRAGMENT));
+			while (vcn_reasm_pop(r, 0, &out))
+				got += unit_check(out.data, out.len) == 7 ? 1 : 100;
+		}
+	EXPECT(got == 1);
+	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_DUPLICATE] == 2 * k.n - 1);
+	vcn_reasm_free(r);
+	pkts_free(&k);
+	free(u);
+}
+
+/* Units 0, 1, 2; one packet of unit 1 lost. */
+static void drop_middle(bool unit2_key)
+{
+	struct vcn_packetizer pk;
+	struct pkts k[3] = { { .n = 0 }, { .n = 0 }, { .n = 0 } };
+	uint8_t *u[3];
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		u[i] = unit_make(i, 5000);
+		cut(&pk, u[i], 5000, 0, i == 0 || (i == 2 && unit2_key), &k[i]);
+	}
+	r = reasm_for(&pk, 0);
+	push_all(r, &k[0], 0);
+	EXPECT(vcn_reasm_pop(r, 0, &out) && unit_check(out.data, out.len) == 0);
+	for (size_t i = 0; i < k[1].n; i++)
+		if (i != 2)
+			vcn_reasm_push(r, k[1].p[i], k[1].len[i], 1000);
+	push_all(r, &k[2], 2000);
+	if (unit2_key) {
+		/* a keyframe supersedes the unfinished unit before it at once */
+		EXPECT(vcn_reasm_pop(r, 2000, &out) && unit_check(out.data, out.len) == 2);
+	} else {
+		/* a dependent unit waits for the older one until it times out */
+		EXPECT(!vcn_reasm_pop(r, 2000, &out));
+		EXPECT(vcn_reasm_deadline(r) == 1000 + 100000000);
+		EXPECT(!vcn_reasm_pop(r, 1000 + 99999999, &out));
+		EXPECT(vcn_reasm_pop(r, 1000 + 100000000, &out) &&
+		       unit_check(out.data, out.len) == 2);
+	}
+	EXPECT(vcn_reasm_stats(r)->incomplete == 1);
+	EXPECT(vcn_reasm_stats(r)->units == 2);
+	/* the lost packet arriving now is for a closed unit */
+	EXPECT(vcn_reasm_push(r, k[1].p[2], k[1].len[2], 200000000) != VCN_PKT_FRAGMENT);
+	EXPECT(!vcn_reasm_pop(r, 200000000, &out));
+	vcn_reasm_free(r);
+	for (int i = 0; i < 3; i++) {
+		pkts_free(&k[i]);
+		free(u[i]);
+	}
+}
+
+static void test_drop_waits_for_timeout(void)
+{
+	drop_middle(false);
+}
+
+static void test_drop_keyframe_supersedes(void)
+{
+	drop_middle(true);
+}
+
+/* One mangled copy of packet 1 of a 3-packet unit, sent before the real one. */
+struct mutation {
+	const char *name;
+	void (*fn)(uint8_t *p, size_t *len);
+	enum vcn_pkt want;
+};
+
+static void m_ext_bit(uint8_t *p, size_t *len) { (void)len; p[0] |= 0x10; }
+static void m_version(uint8_t *p, size_t *len) { (void)len; p[0] = 0x40; }
+static void m_pt(uint8_t *p, size_t *len) { (void)len; p[1] ^= 0x01; }
+static void m_ssrc(uint8_t *p, size_t *len) { (void)len; p[11] ^= 0x01; }
+static void m_frag_version(uint8_t *p, size_t *len) { (void)len; p[12] = 2; }
+static void m_kind(uint8_t *p, size_t *len) { (void)len; p[13] = 9; }
+static void m_flags(uint8_t *p, size_t *len) { (void)len; p[14] = 0x80; }
+static void m_keyflag(uint8_t *p, size_t *len) { (void)len; p[14] = VCN_FLAG_KEYFRAME; }
+static void m_reserved(uint8_t *p, size_t *len) { (void)len; p[15] = 1; }
+static void m_reserved2(uint8_t *p, size_t *len) { (void)len; p[31] = 1; }
+static void m_total_up(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 3 * 1168 + 1); }
+static void m_total_down(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 2 * 1168); }
+static void m_total_huge(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 0x7fffffff); }
+static void m_offset_odd(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 1169); }
+static void m_offset_dup(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 0); }
+static void m_offset_past(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 4 * 1168); }
+static void m_stride_small(uint8_t *p, size_t *len) { (void)len; vcn_put_be16(p + 28, 32); }
+static void m_stride_other(uint8_t *p, size_t *len) { (void)len; vcn_put_be16(p + 28, 584); }
+static void m_timestamp(uint8_t *p, size_t *len) { (void)len; p[7] ^= 1; }
+static void m_marker(uint8_t *p, size_t *len) { (void)len; p[1] |= 0x80; }
+static void m_truncate(uint8_t *p, size_t *len) { (void)p; *len -= 1; }
+static void m_extend(uint8_t *p, size_t *len) { p[*len] = 0; *len += 1; }
+static void m_rtp_only(uint8_t *p, size_t *len) { (void)p; *len = VCN_RTP_HEADER_LEN; }
+static void m_short(uint8_t *p, size_t *len) { (void)p; *len = 5; }
+static void m_end_with_data(uint8_t *p, size_t *len) { (void)len; p[13] = VCN_KIND_END; }
+
+static void test_mangled_fragments(void)
+{
+	static const struct mutation muts[] = {
+		{ "extension bit", m_ext_bit, VCN_PKT_MALFORMED },
+		{ "rtp version", m_version, VCN_PKT_MALFORMED },
+		{ "payload type", m_pt, VCN_PKT_FOREIGN },
+		{ "ssrc", m_ssrc, VCN_PKT_FOREIGN },
+		{ "fragment version", m_frag_version, VCN_PKT_MALFORMED },
+		{ "kind", m_kind, VCN_PKT_MALFORMED },
+		{ "unknown flag", m_flags, VCN_PKT_MALFORMED },
+		{ "keyframe flag differs", m_keyflag, VCN_PKT_INCONSISTENT },
+		{ "reserved byte", m_reserved, VCN_PKT_MALFORMED },
+		{ "reserved tail", m_reserved2, VCN_PKT_MALFORMED },
+		{ "total grows", m_total_up, VCN_PKT_INCONSISTENT },
+		{ "total shrinks", m_total_down, VCN_PKT_MALFORMED },	/* marker now wrong */
+		{ "total huge", m_total_huge, VCN_PKT_OVERSIZED },
+		{ "offset unaligned", m_offset_odd, VCN_PKT_MALFORMED },
+		{ "offset of fragment 0", m_offset_dup, VCN_PKT_DUPLICATE },
+		{ "offset past end", m_offset_past, VCN_PKT_MALFORMED },
+		{ "stride tiny", m_stride_small, VCN_PKT_MALFORMED },
+		{ "stride other", m_stride_other, VCN_PKT_MALFORMED },
+		{ "timestamp", m_timestamp, VCN_PKT_INCONSISTENT },
+		{ "marker", m_marker, VCN_PKT_MALFORMED },
+		{ "truncated", m_truncate, VCN_PKT_MALFORMED },
+		{ "extended", m_extend, VCN_PKT_MALFORMED },
+		{ "rtp header only", m_rtp_only, VCN_PKT_MALFORMED },
+		{ "5 bytes", m_short, VCN_PKT_MALFORMED },
+		{ "end kind with data", m_end_with_data, VCN_PKT_MALFORMED },
+	};
+	struct vcn_packetizer pk;
+	uint8_t *u = unit_make(3, 3 * 1168);
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	for (size_t m = 0; m < sizeof(muts) / sizeof(muts[0]); m++) {
+		struct pkts k = { .n = 0 };
+		uint8_t bad[VCN_UDP_PACKET_MAX + 1];
+		size_t bad_len;
+		struct vcn_reasm *r;
+		struct vcn_unit out;
+		enum vcn_pkt got;
+		int units = 0;
+
+		cut(&pk, u, 3 * 1168, 0, false, &k);
+		r = reasm_for(&pk, 0);
+		memcpy(bad, k.p[1], k.len[1]);
+		bad_len = k.len[1];
+		muts[m].fn(bad, &bad_len);
+		EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_FRAGMENT);
+		got = vcn_reasm_push(r, bad, bad_len, 0);
+		if (got != muts[m].want) {
+			printf("# %s: got %s, want %s\n", muts[m].name, vcn_pkt_name(got),
+			       vcn_pkt_name(muts[m].want));
+			nettest_failed = true;
+		}
+		EXPECT(vcn_reasm_stats(r)->discarded[muts[m].want] == 1);
+		/* the genuine fragments still make exactly the genuine unit */
+		vcn_reasm_push(r, k.p[1], k.len[1], 0);
+		vcn_reasm_push(r, k.p[2], k.len[2], 0);
+		while (vcn_reasm_pop(r, 0, &out))
+			units += unit_check(out.data, out.len) == 3 ? 1 : 100;
+		EXPECT(units == 1);
+		vcn_reasm_free(r);
+		pkts_free(&k);
+	}
+	free(u);
+}
+
+/* Two streams spliced with the same SSRC and unit numbers but other lengths. */
+static void test_splice_mixed_lengths(void)
+{
+	struct vcn_packetizer a, b;
+	struct pkts ka = { .n = 0 }, kb = { .n = 0 };
+	uint8_t *ua = unit_make(10, 10000), *ub = unit_make(20, 9000);
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	int units = 0;
+
+	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	b = a;
+	cut(&a, ua, 10000, 0, false, &ka);
+	cut(&b, ub, 9000, 0, false, &kb);
+	r = reasm_for(&a, 0);
+	for (size_t i = 0; i < ka.n || i < kb.n; i++) {
+		if (i < kb.n)
+			vcn_reasm_push(r, kb.p[i], kb.len[i], 0);
+		if (i < ka.n)
+			vcn_reasm_push(r, ka.p[i], ka.len[i], 0);
+		while (vcn_reasm_pop(r, 0, &out)) {
+			/* whichever claimed the unit number first, nothing mixed comes out */
+			long idx = unit_check(out.data, out.len);
+
+			units += idx == 20 ? 1 : 100;
+		}
+	}
+	EXPECT(units == 1);
+	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_INCONSISTENT] +
+	       vcn_reasm_stats(r)->discarded[VCN_PKT_MALFORMED] > 0);
+	vcn_reasm_free(r);
+	pkts_free(&ka);
+	pkts_free(&kb);
+	free(ua);
+	free(ub);
+}
+
+/*
+ * Identical transport headers, other content: the transport cannot tell
+ * and delivers a unit of the right length made of both; the core's AEAD
+ * refuses it, and the genuine unit still opens.
+ */
+static void test_splice_same_headers_aead(void)
+{
+	struct vc_media_key key = { .cipher = VC_CIPHER_AES128GCM };
+	uint8_t sid[VC_SESSION_ID_LEN] = { 1, 2, 3 };
+	uint8_t *pa = unit_make(1, 6000), *pb = unit_make(2, 6000);
+	struct vc_buf sa = { 0 }, sb = { 0 }, plain = { 0 };
+	struct vc_sealer *sealer = vc_sealer_new(&key, sid);
+	struct vc_opener *opener = vc_opener_new(&key, sid);
+	struct vcn_packetizer a, b;
+	struct pkts ka = { .n = 0 }, kb = { .n = 0 };
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	uint64_t seq;
+
+	ASSERT(sealer && opener);
+	ASSERT(vc_seal(sealer, pa, 6000, &sa) == 0 && vc_seal(sealer, pb, 6000, &sb) == 0);
+	ASSERT(sa.len == sb.len);
+	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	b = a;
+	cut(&a, sa.data, sa.len, 0, true, &ka);
+	cut(&b, sb.data, sb.len, 0, true, &kb);
+	r = reasm_for(&a, 0);
+	/* the relay swaps in the other unit's second fragment */
+	for (size_t i = 0; i < ka.n; i++)
+		vcn_reasm_push(r, i == 1 ? kb.p[i] : ka.p[i], ka.len[i], 0);
+	ASSERT(vcn_reasm_pop(r, 0, &out));
+	EXPECT(out.len == sa.len);
+	EXPECT(memcmp(out.data, sa.data, sa.len) != 0);
+	EXPECT(vc_open(opener, out.data, out.len, &plain, &seq) == VC_REJ_DECRYPT);
+	EXPECT(vc_open(opener, sa.data, sa.len, &plain, &seq) == VC_OK);
+	EXPECT(plain.len == 6000 && !memcmp(plain.data, pa, 6000));
+	vcn_reasm_free(r);
+	pkts_free(&ka);
+	pkts_free(&kb);
+	vc_buf_free(&sa);
+	vc_buf_free(&sb);
+	vc_buf_free(&plain);
+	vc_sealer_free(sealer);
+	vc_opener_free(opener);
+	free(pa);
+	free(pb);
+}
+
+/* A flood of unit starts never holds more than max_inflight units. */
+static void test_bounded_inflight(void)
+{
+	struct vcn_packetizer pk;
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	uint8_t *u = unit_make(5, 3000);
+	struct pkts k = { .n = 0 };
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	r = reasm_for(&pk, 4);
+	for (int i = 0; i < 500; i++) {
+		cut(&pk, u, 3000, 0, false, &k);
+		EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_FRAGMENT);
+		EXPECT(!vcn_reasm_pop(r, 0, &out));
+		pkts_free(&k);
+	}
+	EXPECT(vcn_reasm_stats(r)->incomplete == 496);
+	/* an older unit than all held ones is refused, not stored */
+	pk.au_num -= 100;
+	cut(&pk, u, 3000, 0, false, &k);
+	EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_LATE);
+	pkts_free(&k);
+	/* a whole keyframe still gets through */
+	pk.au_num += 200;
+	cut(&pk, u, 3000, 0, true, &k);
+	push_all(r, &k, 0);
+	EXPECT(vcn_reasm_pop(r, 0, &out) && unit_check(out.data, out.len) == 5);
+	pkts_free(&k);
+	vcn_reasm_free(r);
+	free(u);
+}
+
+static void test_oversized_and_late(void)
+{
+	struct vcn_reasm_config c = { .max_au = 10000 };
+	struct vcn_packetizer pk;
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	uint8_t *u = unit_make(9, 10001);
+	struct pkts k = { .n = 0 }, old = { .n = 0 };
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	c.ssrc = pk.ssrc;
+	c.pt = pk.pt;
+	r = vcn_reasm_new(&c);
+	cut(&pk, u, 10001, 0, true, &k);
+	for (size_t i = 0; i < k.n; i++)
+		EXPECT(vcn_reasm_push(r, k.p[i], k.len[i], 0) == VCN_PKT_OVERSIZED);
+	EXPECT(!vcn_reasm_pop(r, 0, &out));
+	pkts_free(&k);
+	cut(&pk, u, 3000, 0, true, &old);
+	cut(&pk, u, 3000, 0, true, &k);
+	push_all(r, &k, 0);
+	EXPECT(vcn_reasm_pop(r, 0, &out));
+	/* the unit before the delivered one turns up: too late */
+	EXPECT(vcn_reasm_push(r, old.p[0], old.len[0], 0) == VCN_PKT_LATE);
+	EXPECT(!vcn_reasm_pop(r, 0, &out));
+	pkts_free(&k);
+	pkts_free(&old);
+	vcn_reasm_free(r);
+	free(u);
+}
+
+static void test_end_packet(void)
+{
+	struct vcn_packetizer pk, other;
+	uint8_t p[VCN_PACKET_OVERHEAD + 1];
+	struct vcn_reasm *r;
+	size_t n;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&other, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	r = reasm_for(&pk, 0);
+	n = vcn_packet_end(&other, p);
+	EXPECT(vcn_reasm_push(r, p, n, 0) == VCN_PKT_FOREIGN);
+	n = vcn_packet_end(&pk, p);
+	EXPECT(n == VCN_PACKET_OVERHEAD);
+	p[n] = 0;
+	EXPECT(vcn_reasm_push(r, p, n + 1, 0) == VCN_PKT_MALFORMED);
+	p[1] &= 0x7f;
+	EXPECT(vcn_reasm_push(r, p, n, 0) == VCN_PKT_MALFORMED);
+	p[1] |= 0x80;
+	EXPECT(vcn_reasm_push(r, p, n, 0) == VCN_PKT_END);
+	vcn_reasm_free(r);
+}
+
+static void test_offer_and_hello(void)
+{
+	struct vcn_offer o = { .ssrc = 0xdeadbeef, .port = 7000, .pt = 96,
+			       .transports = VCN_TRANSPORT_UDP | VCN_TRANSPORT_TCP };
+	struct vcn_offer back;
+	uint8_t buf[VCN_OFFER_LEN], h[VCN_HELLO_LEN], tok[VCN_TOKEN_LEN];
+
+	for (int i = 0; i < VCN_TOKEN_LEN; i++)
+		o.token[i] = (uint8_t)(i * 7 + 1);
+	vcn_offer_encode(&o, buf);
+	EXPECT(!memcmp(buf, "VCMO\x01\x03\x60\x00\xde\xad\xbe\xef\x1b\x58\x00\x00", 16));
+	ASSERT(vcn_offer_parse(buf, sizeof(buf), &back) == 0);
+	EXPECT(!memcmp(&back.token, o.token, VCN_TOKEN_LEN) && back.ssrc == o.ssrc &&
+	       back.port == 7000 && back.pt == 96 && back.transports == 3);
+	EXPECT(vcn_offer_parse(buf, sizeof(buf) - 1, &back) < 0);
+	buf[5] = 4;
+	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
+	buf[5] = 0;
+	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
+
+	vcn_hello_encode(VCN_HELLO_TCP, o.token, h);
+	EXPECT(vcn_hello_magic(h, 4) && !vcn_hello_magic((const uint8_t *)"\x16\x03\x01\x00", 4));
+	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == VCN_HELLO_TCP);
+	EXPECT(vcn_token_equal(tok, o.token));
+	tok[15] ^= 1;
+	EXPECT(!vcn_token_equal(tok, o.token));
+	EXPECT(vcn_hello_parse(h, sizeof(h) - 1, tok) == 0);
+	h[5] = 4;
+	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == 0);
+	h[5] = VCN_HELLO_BYE;
+	h[0] = 'X';
+	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == 0);
+}
+
+int main(void)
+{
+	static const struct nettest tests[] = {
+		{ "rtp_clock", test_rtp_clock },
+		{ "packet_format", test_packet_format },
+		{ "roundtrip_udp_stride_0_to_1MiB", test_roundtrip_udp },
+		{ "roundtrip_tcp_stride_0_to_1MiB", test_roundtrip_tcp },
+		{ "reorder", test_reorder },
+		{ "duplicates", test_duplicates },
+		{ "drop_waits_for_timeout", test_drop_waits_for_timeout },
+		{ "drop_keyframe_supersedes", test_drop_keyframe_supersedes },
+		{ "mangled_fragments", test_mangled_fragments },
+		{ "splice_mixed_lengths", test_splice_mixed_lengths },
+		{ "splice_same_headers_aead", test_splice_same_headers_aead },
+		{ "bounded_inflight", test_bounded_inflight },
+		{ "oversized_and_late", test_oversized_and_late },
+		{ "end_packet", test_end_packet },
+		{ "offer_and_hello", test_offer_and_hello },
+	};
+
+	return nettest_run(tests, sizeof(tests) / sizeof(tests[0]));
+}

@@ -8,6 +8,9 @@
  *
  * Capture time: CLOCK_MONOTONIC when videotestsrc pushes the frame
  * (a probe on its source pad), carried in a GstReferenceTimestampMeta.
+ * The tag is drawn in the streaming thread (a probe before appsink), where
+ * the frame is still writable, so no copy is made; the frame number rides
+ * in GST_BUFFER_OFFSET.
  */
 #include <string.h>
 
@@ -21,7 +24,10 @@ struct pattern {
 	GstElement *pipeline;
 	GstAppSink *sink;
 	GstCaps *mono_caps;
-	uint32_t produced;
+	GstVideoInfo info;
+	uint32_t camera_tag;
+	uint32_t produced;	/* streaming thread only */
+	gint copies;		/* frames that were not writable in the probe */
 };
 
 static GstPadProbeReturn stamp_production(GstPad *pad, GstPadProbeInfo *info,
@@ -33,6 +39,28 @@ static GstPadProbeReturn stamp_production(GstPad *pad, GstPadProbeInfo *info,
 	(void)pad;
 	gst_buffer_add_reference_timestamp_meta(buf, p->mono_caps, cam_now_mono_ns(),
 						GST_CLOCK_TIME_NONE);
+	GST_PAD_PROBE_INFO_DATA(info) = buf;
+	return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn draw_tag(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct pattern *p = data;
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	unsigned c = veracam_tag_cell_size((unsigned)p->info.width);
+	GstVideoFrame vf;
+
+	(void)pad;
+	if (!gst_buffer_is_writable(buf))
+		g_atomic_int_inc(&p->copies);
+	buf = gst_buffer_make_writable(buf);
+	GST_BUFFER_OFFSET(buf) = p->produced;
+	if (gst_video_frame_map(&vf, &p->info, buf, GST_MAP_WRITE)) {
+		cam_tag_draw(&vf, p->produced, p->camera_tag);
+		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2, p->produced);
+		gst_video_frame_unmap(&vf);
+	}
+	p->produced++;
 	GST_PAD_PROBE_INFO_DATA(info) = buf;
 	return GST_PAD_PROBE_OK;
 }
@@ -66,7 +94,6 @@ static bool pattern_next(struct cam_capture *cap, struct cam_frame *frame, GErro
 	GstSample *sample;
 	GstBuffer *buf;
 	GstReferenceTimestampMeta *ts;
-	GstVideoFrame vf;
 
 	sample = gst_app_sink_try_pull_sample(p->sink,
 					      (GstClockTime)cap->cfg.timeout_ms * GST_MSECOND);
@@ -79,30 +106,13 @@ static bool pattern_next(struct cam_capture *cap, struct cam_frame *frame, GErro
 	buf = gst_buffer_ref(gst_sample_get_buffer(sample));
 	gst_sample_unref(sample);
 
-	if (!gst_buffer_is_writable(buf)) {
-		cap->stats.copies++;
-		cap->stats.copied_bytes += gst_buffer_get_size(buf);
-	}
-	buf = gst_buffer_make_writable(buf);
 	ts = gst_buffer_get_reference_timestamp_meta(buf, p->mono_caps);
 	frame->info.mono_ns = ts ? ts->timestamp : cam_now_mono_ns();
 	frame->info.ts_source = CAM_TS_PRODUCED;
-	frame->info.sequence = p->produced++;
-
-	if (!gst_video_frame_map(&vf, &cap->info, buf, GST_MAP_WRITE)) {
-		gst_buffer_unref(buf);
-		g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "pattern source: cannot map frame");
-		return false;
-	}
-	{
-		unsigned c = veracam_tag_cell_size(cap->info.width);
-
-		cam_tag_draw(&vf, frame->info.sequence, cap->id.camera_tag);
-		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2,
-				   frame->info.sequence);
-	}
-	gst_video_frame_unmap(&vf);
+	frame->info.sequence = (uint32_t)GST_BUFFER_OFFSET(buf);
 	frame->buffer = buf;
+	cap->stats.copies = (uint64_t)g_atomic_int_get(&p->copies);
+	cap->stats.copied_bytes = cap->stats.copies * cap->info.size;
 	return true;
 }
 
@@ -160,6 +170,8 @@ bool cam_pattern_open(struct cam_capture *cap, GError **error)
 	gst_video_info_set_format(&cap->info, PATTERN_FORMAT, cap->cfg.width, cap->cfg.height);
 	cap->info.fps_n = (gint)cap->cfg.fps_n;
 	cap->info.fps_d = (gint)cap->cfg.fps_d;
+	p->info = cap->info;
+	p->camera_tag = cap->id.camera_tag;
 
 	p->mono_caps = gst_caps_new_empty_simple("timestamp/x-veracam-monotonic");
 	p->pipeline = gst_pipeline_new("pattern");
@@ -188,6 +200,9 @@ bool cam_pattern_open(struct cam_capture *cap, GError **error)
 	}
 	pad = gst_element_get_static_pad(src, "src");
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_production, p, NULL);
+	gst_object_unref(pad);
+	pad = gst_element_get_static_pad(sink, "sink");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, draw_tag, p, NULL);
 
 	cap->priv = p;
 	cap->ops = &pattern_ops;

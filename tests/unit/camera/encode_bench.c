@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * encode_bench - frames per second and CPU of the camera's media steps
+ * (pattern capture -> x264 encode) at 1280x720@30 by default. Not a test:
+ * prints figures, the capture-only run being the baseline.
+ *
+ *   encode_bench [--size 1280x720] [--fps 30] [--seconds 5] [--encoder x264]
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "camera.h"
+
+static gchar *opt_size = "1280x720", *opt_encoder = "x264";
+static gint opt_fps = 30, opt_seconds = 5, opt_bitrate = 2000;
+
+static const GOptionEntry entries[] = {
+	{ "size", 0, 0, G_OPTION_ARG_STRING, &opt_size, "WIDTHxHEIGHT (1280x720)", "WxH" },
+	{ "fps", 0, 0, G_OPTION_ARG_INT, &opt_fps, "frame rate (30)", "N" },
+	{ "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "length of each run (5)", "S" },
+	{ "encoder", 0, 0, G_OPTION_ARG_STRING, &opt_encoder, "x264, v4l2 or auto", "ENC" },
+	{ "bitrate", 0, 0, G_OPTION_ARG_INT, &opt_bitrate, "kbit/s (2000)", "N" },
+	{ NULL }
+};
+
+struct result {
+	uint64_t frames, bytes, idrs;
+	double wall_s, cpu_s;
+	double max_latency_ms;	/* capture time -> AU out */
+};
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static bool run(unsigned w, unsigned h, bool paced, bool encode, struct result *r)
+{
+	struct cam_capture_config ccfg = {
+		.source = "pattern:2040e0", .name = "bench", .width = w, .height = h,
+		.fps_n = (unsigned)opt_fps, .fps_d = 1, .unpaced = !paced,
+	};
+	struct cam_encode_config ecfg = { .encoder = opt_encoder,
+					  .bitrate_kbps = (unsigned)opt_bitrate };
+	g_autoptr(GError) err = NULL;
+	struct cam_capture *cap = cam_capture_open(&ccfg, &err);
+	struct cam_encoder *enc = NULL;
+	uint64_t t0, end;
+	double c0;
+
+	memset(r, 0, sizeof(*r));
+	if (!cap) {
+		fprintf(stderr, "encode_bench: %s\n", err->message);
+		return false;
+	}
+	if (encode) {
+		enc = cam_encoder_new(&ecfg, cam_capture_video_info(cap), &err);
+		if (!enc) {
+			fprintf(stderr, "encode_bench: %s\n", err->message);
+			cam_capture_close(cap);
+			return false;
+		}
+	}
+	t0 = cam_now_mono_ns();
+	c0 = cpu_seconds();
+	end = t0 + (uint64_t)opt_seconds * 1000000000ull;
+	while (cam_now_mono_ns() < end) {
+		struct cam_frame f;
+		struct cam_au au;
+
+		if (!cam_capture_next(cap, &f, &err))
+			break;
+		if (!enc) {
+			cam_frame_clear(&f);
+			r->frames++;
+			continue;
+		}
+		if (cam_encode_frame(enc, &f, &au, &err) < 0)
+			break;
+		r->frames++;
+		r->bytes += au.size;
+		r->idrs += au.idr;
+		r->max_latency_ms = MAX(r->max_latency_ms,
+					(cam_now_mono_ns() - au.info.mono_ns) / 1e6);
+		cam_au_clear(&au);
+	}
+	r->wall_s = (cam_now_mono_ns() - t0) / 1e9;
+	r->cpu_s = cpu_seconds() - c0;
+	cam_encoder_free(enc);
+	cam_capture_close(cap);
+	if (err) {
+		fprintf(stderr, "encode_bench: %s\n", err->message);
+		return false;
+	}
+	return true;
+}
+
+static void print_row(const char *what, const struct result *r, double base_cpu_per_frame)
+{
+	double fps = r->frames / r->wall_s, cpu_pf = r->cpu_s / MAX(r->frames, 1u) * 1e3;
+
+	printf("%-34s %8.1f %9.1f %10.2f %8.2f", what, fps, 100.0 * r->cpu_s / r->wall_s,
+	       cpu_pf, base_cpu_per_frame > 0 ? cpu_pf / base_cpu_per_frame : 1.0);
+	if (r->frames && r->bytes)
+		printf(" %9.0f %6.1f", r->bytes * 8.0 / r->wall_s / 1000.0, r->max_latency_ms);
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- camera media steps benchmark");
+	g_autoptr(GError) err = NULL;
+	struct result cap_only, enc_max, enc_paced;
+	unsigned w, h;
+	double base;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_option_context_add_group(ctx, gst_init_get_option_group());
+	if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
+	    sscanf(opt_size, "%ux%u", &w, &h) != 2 || opt_fps <= 0 || opt_seconds <= 0) {
+		fprintf(stderr, "encode_bench: %s\n", err ? err->message : "bad --size/--fps/--seconds");
+		return 2;
+	}
+	g_log_set_handler(NULL, G_LOG_LEVEL_MESSAGE, g_log_default_handler, NULL);
+
+	if (!run(w, h, false, false, &cap_only) || !run(w, h, false, true, &enc_max) ||
+	    !run(w, h, true, true, &enc_paced))
+		return 1;
+	base = cap_only.cpu_s / MAX(cap_only.frames, 1u) * 1e3;
+
+	printf("camera media steps, pattern source %ux%u@%d, encoder %s, %d kbit/s, %d s per run, %u cores\n",
+	       w, h, opt_fps, cam_encoder_choose(opt_encoder, NULL), opt_bitrate, opt_seconds,
+	       g_get_num_processors());
+	printf("%-34s %8s %9s %10s %8s %9s %6s\n", "run", "fps", "cpu%", "cpu ms/fr",
+	       "x base", "kbit/s", "lat ms");
+	print_row("capture only, unpaced (baseline)", &cap_only, base);
+	print_row("capture+encode, unpaced (max)", &enc_max, base);
+	print_row("capture+encode, paced (sustained)", &enc_paced, base);
+	printf("cpu%% is of one core; x base = CPU per frame relative to capture only; "
+	       "lat = capture time to AU out, worst\n");
+	return 0;
+}

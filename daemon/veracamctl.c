@@ -37,9 +37,12 @@ static int fail(int status, const char *what)
 	return status;
 }
 
+/* The synopsis of the running command, for its one-line usage error. */
+static const char *synopsis;
+
 static int usage(void)
 {
-	fputs(usage_text, stderr);
+	fprintf(stderr, "veracamctl: usage: veracamctl %s (see 'veracamctl help')\n", synopsis);
 	return EXIT_CONFIG;
 }
 
@@ -162,7 +165,9 @@ static int cmd_sas(int argc, char **argv)
 			return fail(EXIT_CONFIG, "CODE must be the 8-digit pairing code or its payload");
 		}
 	} else if (vc_pair_code_load(argv[0], code) < 0) {
-		return fail(EXIT_CONFIG, vc_last_error());
+		fprintf(stderr, "veracamctl: no pairing code here; pass CODE (the other device's) "
+			"or run 'veracamctl pair-code %s' first: %s\n", argv[0], vc_last_error());
+		return EXIT_CONFIG;
 	}
 	if (vc_peer_load(argv[0], argv[1], &p) < 0)
 		return fail(EXIT_CONFIG, vc_last_error());
@@ -184,15 +189,16 @@ static int cmd_sas(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct {
-		const char *name;
+		const char *name, *synopsis;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{ "keygen", cmd_keygen },
-		{ "identity", cmd_identity },
-		{ "trust", cmd_trust },
-		{ "untrust", cmd_untrust },
-		{ "pair-code", cmd_pair_code },
-		{ "sas", cmd_sas },
+		{ "keygen", "keygen DIR", cmd_keygen },
+		{ "identity", "identity DIR", cmd_identity },
+		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD]",
+		  cmd_trust },
+		{ "untrust", "untrust DIR NAME", cmd_untrust },
+		{ "pair-code", "pair-code DIR", cmd_pair_code },
+		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
 	};
 	size_t i;
 
@@ -200,11 +206,16 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	if (argc < 2)
-		return usage();
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
+	for (i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[1], cmds[i].name)) {
+			synopsis = cmds[i].synopsis;
 			return cmds[i].fn(argc - 2, argv + 2);
-	fprintf(stderr, "veracamctl: unknown command '%s'\n", argv[1]);
-	return usage();
+		}
+	}
+	synopsis = "COMMAND ...";
+	if (argc >= 2)
+		fprintf(stderr, "veracamctl: unknown command '%s' (see 'veracamctl help')\n", argv[1]);
+	else
+		usage();
+	return EXIT_CONFIG;
 }

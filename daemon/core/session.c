@@ -242,7 +242,8 @@ static int hello_hub(struct vc_session *s, unsigned int mask)
 	s->p.cipher = theirs[5];
 	t2 = (int64_t)vc_get_be64(theirs + 40);
 	s->p.rtt_ns = t3 - t1;
-	s->p.clock_offset_ns = t2 - (t1 + (t3 - t1) / 2);
+	if (t2 < 0 || __builtin_sub_overflow(t2, t1 + s->p.rtt_ns / 2, &s->p.clock_offset_ns))
+		return vc_err("session hello: camera clock value out of range");
 	return vc_session_id_derive(mine + 8, theirs + 8, s->p.session_id);
 }
 

@@ -5,6 +5,7 @@
  * formed -> camera key id -> signature under the pinned key -> AU hash ->
  * session id -> sequence advances -> IDR wait / gap -> chain -> freshness.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,8 @@ struct vc_verifier *vc_verifier_new(const struct vc_verifier_config *cfg)
 	v->uncertainty_ns = cfg->clock_uncertainty_ns > 0 ? cfg->clock_uncertainty_ns : 0;
 	v->freshness_ns = cfg->freshness_ns > 0 ? cfg->freshness_ns : VC_FRESHNESS_DEFAULT_NS;
 	v->future_ns = cfg->future_ns > 0 ? cfg->future_ns : VC_FUTURE_DEFAULT_NS;
+	if (v->uncertainty_ns > VC_UNCERTAINTY_MAX_NS)
+		v->uncertainty_ns = VC_UNCERTAINTY_MAX_NS;
 	v->awaiting_idr = true;
 	return v;
 }
@@ -127,10 +130,12 @@ static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_
 			return VC_REJ_CHAIN;
 	}
 	/* age in the camera's clock: (hub now + offset) - capture time */
-	age = now_ns + v->offset_ns - (int64_t)r.capture_ns;
-	if (age > v->freshness_ns + v->uncertainty_ns)
+	if (r.capture_ns > INT64_MAX || __builtin_add_overflow(now_ns, v->offset_ns, &age) ||
+	    __builtin_sub_overflow(age, (int64_t)r.capture_ns, &age))
+		return VC_REJ_FUTURE;	/* no representable age: not a plausible capture time */
+	if (age > 0 && age - v->uncertainty_ns > v->freshness_ns)
 		return VC_REJ_STALE;
-	if (-age > v->future_ns + v->uncertainty_ns)
+	if (age < 0 && age + v->uncertainty_ns < -v->future_ns)
 		return VC_REJ_FUTURE;
 	if (vc_record_hash(rec_bytes, rec_len, rec_hash) < 0)
 		return VC_REJ_RECORD;

@@ -18,6 +18,7 @@
 
 #define VC_FRESHNESS_DEFAULT_NS	2000000000LL	/* 2 s */
 #define VC_FUTURE_DEFAULT_NS	250000000LL	/* 250 ms */
+#define VC_UNCERTAINTY_MAX_NS	1000000000LL	/* clock uncertainty is capped at 1 s */
 
 struct vc_verifier_config {
 	const uint8_t *camera_pub;		/* VC_PUBKEY_LEN, the pinned camera */

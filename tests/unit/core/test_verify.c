@@ -3,6 +3,7 @@
  * The verifier against every attack of issue 4: each test feeds the
  * attack itself to a hub verifier and asserts the rejection and reason.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <veracam/keys.h>
@@ -211,6 +212,54 @@ static void freshness_uses_clock_offset(void)
 	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
 	/* without the offset the same frame would look 10 s in the future */
 	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + 100 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	fx_pipe_fini(&p);
+}
+
+/* Capture times with no representable age (a camera bug or a forged clock) are refused. */
+static void absurd_capture_time_is_rejected(void)
+{
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, UINT64_MAX) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_FUTURE);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)INT64_MAX) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_FUTURE);
+	REQUIRE(fx_pipe_frame(&p, true, 0) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	fx_pipe_fini(&p);
+}
+
+/* The measured clock uncertainty (rtt / 2) widens both bounds, up to 1 s. */
+static void clock_uncertainty_widens_bounds(void)
+{
+	struct fx_pipe p;
+	struct vc_verifier_config cfg;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.camera_pub = vc_key_public(p.cam);
+	cfg.session_id = p.session_id;
+	cfg.key = &p.key;
+	cfg.clock_uncertainty_ns = 300 * FX_MS;
+	vc_verifier_free(p.ver);
+	p.ver = vc_verifier_new(&cfg);
+	REQUIRE(p.ver);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW - 2200 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW - 2400 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + 500 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_OK);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW + 600 * FX_MS)) == 0);
+	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_FUTURE);
+	/* a huge claimed uncertainty is capped at 1 s */
+	cfg.clock_uncertainty_ns = INT64_MAX;
+	vc_verifier_free(p.ver);
+	p.ver = vc_verifier_new(&cfg);
+	REQUIRE(p.ver);
+	REQUIRE(fx_pipe_frame(&p, true, (uint64_t)(NOW - 3100 * FX_MS)) == 0);
 	CHECK_REJ(fx_pipe_deliver(&p, &p.unit), VC_REJ_STALE);
 	fx_pipe_fini(&p);
 }
@@ -607,6 +656,8 @@ int main(void)
 	RUN(stale_frame_is_rejected);
 	RUN(future_frame_is_rejected);
 	RUN(freshness_uses_clock_offset);
+	RUN(absurd_capture_time_is_rejected);
+	RUN(clock_uncertainty_widens_bounds);
 	RUN(duplicate_is_rejected_without_stalling);
 	RUN(reorder_beyond_window_is_rejected);
 	RUN(reorder_within_window_waits_for_idr);

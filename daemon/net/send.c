@@ -6,6 +6,7 @@
  * connection as RFC 4571 frames. One UDP socket serves every hub.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -550,7 +551,10 @@ int vcn_cam_adopt_tcp(struct vcn_cam *cam, int fd, int64_t now_ns)
 {
 	struct pending *p;
 
+	int fl = fcntl(fd, F_GETFL);
+
 	if (cam->n_pend == MAX_PENDING_TCP || !(cam->cfg.transports & VCN_TRANSPORT_TCP) ||
+	    fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    vcn_epoll_add(cam->ep, fd, EPOLLIN) < 0) {
 		close(fd);
 		cam->stats.tcp_refused++;

@@ -166,7 +166,7 @@ static void draw_badge(struct cell *cl, const struct hub_picture *p,
 		       unsigned int fx, unsigned int fy, unsigned int fw,
 		       unsigned int fh)
 {
-	unsigned int scale = cl->img.width >= 960 ? 2 : 1;
+	unsigned int scale = cl->img.width >= 640 ? 2 : 1;
 	unsigned int pad = 3 * scale, fit;
 	time_t secs = (time_t)(p->capture_ns / 1000000000ull);
 	unsigned int ms = (unsigned int)(p->capture_ns % 1000000000ull / 1000000u);

@@ -86,14 +86,13 @@ void vc_hex(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
+/* Lowercase only: every hex text the core reads has exactly one spelling. */
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 

@@ -34,7 +34,7 @@ const char *vc_last_error(void);
 
 /* Lowercase hex; out must hold 2 * len + 1 bytes. */
 void vc_hex(const uint8_t *in, size_t len, char *out);
-/* Exactly 2 * len lowercase or uppercase hex digits; 0 or -1. */
+/* Exactly hexlen lowercase hex digits (hexlen even); 0 or -1. */
 int vc_unhex(const char *in, size_t hexlen, uint8_t *out);
 
 /*

@@ -145,6 +145,9 @@ static void identity_line_round_trip_and_strictness(void)
 	bad[20] = 'g';
 	CHECK(vc_identity_parse(bad, pub) < 0);		/* not hex */
 	memcpy(bad, line, sizeof(line));
+	bad[VC_IDENTITY_LEN - 1] = 'A';
+	CHECK(vc_identity_parse(bad, pub) < 0);		/* one spelling only: lowercase */
+	memcpy(bad, line, sizeof(line));
 	bad[8] = '2';
 	CHECK(vc_identity_parse(bad, pub) < 0);		/* other version */
 	memcpy(bad, line, sizeof(line));

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * veracamd service frame - what both roles run inside to be a well-behaved
+ * systemd service:
+ *
+ *	addr.c    strict ADDR:PORT and NAME@HOST:PORT parsing
+ *	config.c  GLib key-file config + command-line flags (flags win),
+ *	          one-line errors naming the key or flag, exit status 2
+ *	loop.c    epoll main loop: fds, timerfd timers, signalfd
+ *	          (SIGTERM/SIGINT stop, SIGHUP reload hook)
+ *	notify.c  sd_notify READY/RELOADING/STOPPING/STATUS, and WATCHDOG=1
+ *	          only while the role reports progress
+ *	log.c     journal with structured fields, or stderr
+ *	status.c  counters, the local status socket and its client
+ *
+ * The role's main() is then, in outline:
+ *
+ *	rc = svc_config_parse(argc, argv, &checks, &cfg, &err);
+ *	if (rc != SVC_CONFIG_RUN) -> print err (or help), exit rc == SVC_CONFIG_HELP ? 0 : 2
+ *	svc_log_init(&cfg); loop = svc_loop_new(&err);   (before any thread)
+ *	st = svc_status_new(&cfg); svc_status_listen(st, cfg.status_socket, &err)
+ *	svc_loop_add_fd(loop, svc_status_fd(st), EPOLLIN, serve, st)
+ *	svc_notify_init(&n); ... role setup ...
+ *	per frame:  svc_notify_progress(&n, now_us) (the first: svc_notify_ready)
+ *	svc_loop_run(loop); svc_notify_stopping(&n); ... teardown ...
+ *
+ * Nothing here reads a file in the keys directory: only its path passes
+ * through, so no key material can reach a log line or a status snapshot.
+ * None of it is thread-safe: call from the role's loop thread.
+ */
+#ifndef VERACAM_SERVICE_H
+#define VERACAM_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <syslog.h>
+
+#include <glib.h>
+
+/* Exit status for any configuration or usage error. */
+#define SVC_EXIT_USAGE		2
+
+/* ------------------------------------------------------------------ */
+/* Addresses (addr.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+enum svc_addr_kind {
+	SVC_ADDR_IPV4,		/* dotted quad */
+	SVC_ADDR_IPV6,		/* written in brackets: [::1]:7000 */
+	SVC_ADDR_NAME,		/* RFC 1123 host name, resolved when used */
+};
+
+#define SVC_HOST_MAX		253
+/* "[" + IPv6 text + "]:" + port, or a name + ":" + port, + NUL */
+#define SVC_ADDR_STR_MAX	(SVC_HOST_MAX + 8)
+
+struct svc_addr {
+	enum svc_addr_kind kind;
+	char host[SVC_HOST_MAX + 1];	/* without brackets */
+	uint16_t port;			/* 1..65535 */
+};
+
+/*
+ * Parse "HOST:PORT": IPv4 "192.0.2.1:7000", IPv6 "[2001:db8::1]:7000",
+ * host name "cam.example:7000". Nothing else (no whitespace, no missing or
+ * zero port, no leading zeros in the port, no bare IPv6). On failure
+ * returns false and *why (g_free) says what is wrong.
+ */
+bool svc_addr_parse(const char *s, struct svc_addr *out, char **why);
+/* The canonical text form; out holds SVC_ADDR_STR_MAX bytes. */
+void svc_addr_format(const struct svc_addr *a, char out[SVC_ADDR_STR_MAX]);
+
+/* ------------------------------------------------------------------ */
+/* Configuration (config.c)                                           */
+/* ------------------------------------------------------------------ */
+
+enum svc_role {
+	SVC_ROLE_CAMERA = 1,
+	SVC_ROLE_HUB = 2,
+};
+
+enum svc_encoder { SVC_ENCODER_AUTO, SVC_ENCODER_X264, SVC_ENCODER_V4L2 };
+enum svc_transport { SVC_TRANSPORT_AUTO, SVC_TRANSPORT_UDP, SVC_TRANSPORT_TCP };
+enum svc_layout { SVC_LAYOUT_AUTO, SVC_LAYOUT_SINGLE, SVC_LAYOUT_GRID };
+
+#define SVC_NAME_MAX		64
+#define SVC_MAX_CAMERAS		4	/* the hub's 2x2 grid */
+
+struct svc_camera_config {
+	char *source;			/* checked by svc_config_checks.source */
+	char *name;			/* shown and burned in; checks.name */
+	unsigned int width, height;	/* even, 16..4096 */
+	unsigned int fps;		/* 1..120 */
+	unsigned int bitrate;		/* bit/s */
+	uint64_t idr_interval_ns;
+	enum svc_encoder encoder;
+	struct svc_addr listen;
+	enum svc_transport transport;	/* what hubs are offered */
+	uint64_t freshness_ns;		/* never send a frame captured longer ago */
+	unsigned int max_hubs;		/* concurrent hub sessions */
+};
+
+struct svc_camera_ref {
+	char *name;			/* the name the camera was trusted under */
+	struct svc_addr addr;		/* the camera or a relay */
+};
+
+struct svc_hub_config {
+	struct svc_camera_ref cameras[SVC_MAX_CAMERAS];
+	unsigned int n_cameras;		/* 1..SVC_MAX_CAMERAS */
+	char *display;			/* "drm", "drm:DEVICE" or "y4m:PATH" */
+	unsigned int out_width, out_height;	/* y4m frame size */
+	bool kms_legacy;		/* SetCrtc/PageFlip even if atomic works */
+	enum svc_layout layout;		/* resolved: SINGLE or GRID */
+	enum svc_transport transport;	/* what the hub asks for */
+	uint64_t freshness_ns;		/* verifier's freshness window */
+	uint64_t unavailable_ns;	/* unavailable screen after this */
+	uint64_t backoff_min_ns, backoff_max_ns;
+	unsigned int backoff_jitter;	/* percent, 0..100 */
+};
+
+struct svc_config {
+	enum svc_role role;
+	char *keys_dir;
+	char *config_file;		/* NULL when none was given */
+	char *status_socket;		/* NULL: no status socket */
+	int log_level;			/* LOG_ERR .. LOG_DEBUG */
+	struct svc_camera_config camera;	/* role == SVC_ROLE_CAMERA */
+	struct svc_hub_config hub;		/* role == SVC_ROLE_HUB */
+};
+
+/*
+ * Values whose meaning another part of veracamd owns are checked through
+ * these hooks (e.g. the camera's source parser, the security core's name
+ * rule), so that a bad value is still reported by the config as one line
+ * naming the flag or key, with exit status 2. Each returns NULL when the
+ * value is good, else a g_malloc'd one-line reason. A NULL hook accepts
+ * any non-empty printable value.
+ */
+struct svc_config_checks {
+	char *(*source)(const char *value);	/* camera source */
+	char *(*name)(const char *value);	/* camera name, hub camera NAMEs */
+	char *(*display)(const char *value);	/* hub display */
+};
+
+enum svc_config_result {
+	SVC_CONFIG_RUN = 0,	/* *cfg is complete and valid */
+	SVC_CONFIG_HELP,	/* *err holds the help text: print it, exit 0 */
+	SVC_CONFIG_ERROR,	/* *err holds one line: print it, exit 2 */
+};
+
+/*
+ * argv[1] is the role ("camera" or "hub"); the rest are flags, each key of
+ * the config file also being a flag of the same name (--fps for fps=).
+ * Precedence: flag, then the role's group of --config FILE, then the
+ * default. *err (g_free) is set for HELP and ERROR; the error line names
+ * the flag ("--fps: ...") or the file and key ("FILE: [camera] fps: ...")
+ * and has no trailing newline. On SVC_CONFIG_RUN, free cfg with
+ * svc_config_clear().
+ */
+enum svc_config_result svc_config_parse(int argc, char **argv,
+					const struct svc_config_checks *checks,
+					struct svc_config *cfg, char **err);
+void svc_config_clear(struct svc_config *cfg);
+
+/*
+ * What veracamd does with a result other than SVC_CONFIG_RUN: help on
+ * @out, or "veracamd: <line>" on @errf; frees @err and returns the exit
+ * status (0 for help, SVC_EXIT_USAGE for an error).
+ */
+int svc_config_report(enum svc_config_result r, char *err, FILE *out, FILE *errf);
+
+/* Log the effective configuration (one entry, structured fields). */
+void svc_config_log(const struct svc_config *cfg);
+
+const char *svc_role_name(enum svc_role role);
+/* Where the status socket is when status-socket is not set. */
+char *svc_status_default_path(enum svc_role role);
+
+/* ------------------------------------------------------------------ */
+/* Main loop (loop.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+struct svc_loop;
+struct svc_timer;
+
+typedef void (*svc_fd_fn)(void *data, uint32_t events);
+typedef void (*svc_timer_fn)(void *data);
+typedef void (*svc_reload_fn)(void *data);
+
+/*
+ * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and reads them
+ * from a signalfd: create the loop before any other thread (GStreamer's)
+ * so that those threads inherit the mask. NULL and *err on failure.
+ */
+struct svc_loop *svc_loop_new(char **err);
+/* Free the loop (after its timers) and restore the signal mask. */
+void svc_loop_free(struct svc_loop *l);
+
+/* Watch @fd for @events (EPOLLIN, ...); 0 or -errno. One watch per fd. */
+int svc_loop_add_fd(struct svc_loop *l, int fd, uint32_t events,
+		    svc_fd_fn fn, void *data);
+/* Safe from inside any callback, including @fd's own. */
+void svc_loop_remove_fd(struct svc_loop *l, int fd);
+
+/* A timer on CLOCK_MONOTONIC, disarmed until svc_timer_arm(). */
+struct svc_timer *svc_timer_new(struct svc_loop *l, svc_timer_fn fn,
+				void *data);
+/* Fire after @first_ns, then every @interval_ns (0: once); 0, 0 disarms. */
+void svc_timer_arm(struct svc_timer *t, uint64_t first_ns,
+		   uint64_t interval_ns);
+void svc_timer_free(struct svc_timer *t);
+
+/* Called on SIGHUP (reload pairings). */
+void svc_loop_on_reload(struct svc_loop *l, svc_reload_fn fn, void *data);
+
+/*
+ * Dispatch until SIGTERM or SIGINT (returns 0) or svc_loop_quit() (returns
+ * its status). The signal that stopped the loop is svc_loop_signal().
+ */
+int svc_loop_run(struct svc_loop *l);
+void svc_loop_quit(struct svc_loop *l, int status);
+int svc_loop_signal(const struct svc_loop *l);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in ns. */
+uint64_t svc_now_ns(void);
+int64_t svc_realtime_ns(void);
+
+/* ------------------------------------------------------------------ */
+/* sd_notify (notify.c)                                               */
+/* ------------------------------------------------------------------ */
+
+struct svc_notify {
+	uint64_t watchdog_us;	/* 0: no watchdog requested */
+	uint64_t last_ping_us;	/* time of the last WATCHDOG=1 */
+	bool pinged;		/* any WATCHDOG=1 sent yet */
+	bool ready;
+	uint64_t pings;		/* WATCHDOG=1 messages sent */
+};
+
+/*
+ * Reads WATCHDOG_USEC/WATCHDOG_PID (sd_watchdog_enabled). Without
+ * NOTIFY_SOCKET every call below is a cheap no-op.
+ */
+void svc_notify_init(struct svc_notify *n);
+
+/* READY=1 with a STATUS= line (after a reload too). */
+void svc_notify_ready(struct svc_notify *n, const char *status);
+/* RELOADING=1 (SIGHUP received; follow with svc_notify_ready). */
+void svc_notify_reloading(struct svc_notify *n);
+/* STOPPING=1 */
+void svc_notify_stopping(struct svc_notify *n);
+/* STATUS=... (one line; newlines become spaces) */
+void svc_notify_status(struct svc_notify *n, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
+
+/*
+ * The role made progress (a frame signed and sent; a frame or an
+ * unavailable screen committed) at CLOCK_MONOTONIC @now_us. WATCHDOG=1 is
+ * sent from here only, at most every WATCHDOG_USEC/2: when progress stops,
+ * pings stop and systemd's watchdog fires between WATCHDOG_USEC/2 and
+ * WATCHDOG_USEC later. Returns true if a ping was sent.
+ */
+bool svc_notify_progress(struct svc_notify *n, uint64_t now_us);
+
+/* ------------------------------------------------------------------ */
+/* Logging (log.c)                                                    */
+/* ------------------------------------------------------------------ */
+
+#define SVC_LOG_FIELDS_MAX	32
+
+/*
+ * One log entry with structured fields: begin, add fields, end. Field
+ * names are journal field names: [A-Z0-9_], not starting with '_' or a
+ * digit, at most 64 characters; invalid names are dropped (and counted in
+ * SVC_LOG_BAD_FIELDS). The stderr form is "IDENT: message [NAME=value ...]"
+ * with control characters escaped, so a value cannot forge a line. Any
+ * message or value containing a PEM block is replaced by "[redacted]".
+ */
+struct svc_log_entry {
+	int priority;			/* LOG_ERR .. LOG_DEBUG */
+	unsigned int n;
+	unsigned int bad;		/* invalid field names dropped */
+	char *field[SVC_LOG_FIELDS_MAX];	/* "NAME=value", g_malloc'd */
+};
+
+enum svc_log_target {
+	SVC_LOG_STDERR,		/* text lines on a stream (stderr by default) */
+	SVC_LOG_JOURNAL,	/* sd_journal_sendv */
+};
+
+/*
+ * Identifier "veracamd-camera"/"veracamd-hub"; journal when stderr is
+ * connected to the journal (JOURNAL_STREAM matches), else stderr.
+ */
+void svc_log_init(enum svc_role role, int level);
+enum svc_log_target svc_log_target(void);
+/* Write text lines to @f instead (tests, foreground use); NULL = stderr. */
+void svc_log_set_stream(FILE *f);
+
+void svc_log_begin(struct svc_log_entry *e, int priority);
+void svc_log_field(struct svc_log_entry *e, const char *name,
+		   const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* Emit (if priority passes the level) and free the fields. */
+void svc_log_end(struct svc_log_entry *e, const char *fmt, ...)
+	G_GNUC_PRINTF(2, 3);
+void svc_log_discard(struct svc_log_entry *e);
+/* Shorthand for an entry without fields. */
+void svc_log(int priority, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/*
+ * The exact records: the journal's fields (MESSAGE=, PRIORITY=,
+ * SYSLOG_IDENTIFIER=, then the entry's fields) as g_malloc'd strings in a
+ * NULL-terminated g_strfreev() array, and the stderr line.
+ */
+char **svc_log_journal_fields(const struct svc_log_entry *e, const char *msg);
+char *svc_log_text_line(const struct svc_log_entry *e, const char *msg);
+
+/* ------------------------------------------------------------------ */
+/* Status (status.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+#define SVC_REASONS_MAX		24
+
+/* Counters by reason name (the security core's vc_reject_name(), ...). */
+struct svc_reasons {
+	uint64_t total;
+	unsigned int n;
+	char *name[SVC_REASONS_MAX];	/* the last slot collects "other" */
+	uint64_t count[SVC_REASONS_MAX];
+};
+
+void svc_reasons_add(struct svc_reasons *r, const char *reason);
+
+/* Camera role: one per hub session. The role increments the counters. */
+struct svc_hub_session {
+	char name[SVC_NAME_MAX + 1];	/* the hub's trusted name */
+	char peer[SVC_ADDR_STR_MAX];	/* address as seen (maybe a relay) */
+	char transport[8];		/* "udp" or "tcp" */
+	uint64_t started_ns;		/* CLOCK_MONOTONIC */
+	uint64_t frames_sent;
+	uint64_t bytes_sent;
+	uint64_t drops;			/* frames not sent to this hub */
+};
+
+/* Hub role: one per configured camera. */
+struct svc_camera_stats {
+	char name[SVC_NAME_MAX + 1];
+	char addr[SVC_ADDR_STR_MAX];
+	const char *state;		/* static string: "connected", "not connected", ... */
+	uint64_t received;		/* access units received */
+	uint64_t shown;			/* frames committed to the display */
+	uint64_t dropped_late;		/* decoded but superseded before display */
+	uint64_t reconnects;
+	struct svc_reasons rejected;	/* by reason */
+	int64_t last_verified_capture_ns;	/* CLOCK_REALTIME; 0 = never */
+	uint64_t glass_ns;		/* capture -> on glass, smoothed; 0 = none */
+};
+
+struct svc_status;
+
+/* Counters for the role and name in @cfg (camera name, or "hub"). */
+struct svc_status *svc_status_new(const struct svc_config *cfg);
+void svc_status_free(struct svc_status *st);
+
+/* Camera role: role-wide counters. */
+struct svc_camera_role_stats {
+	uint64_t frames_captured;
+	uint64_t capture_gaps;		/* frames lost before capture (sequence gaps) */
+	uint64_t frames_signed;
+	struct svc_reasons rejected_peers;	/* refused at the handshake */
+};
+struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);
+
+/* A hub session started / ended. The pointer stays valid until ended. */
+struct svc_hub_session *svc_status_session_begin(struct svc_status *st,
+						 const char *hub_name,
+						 const char *peer,
+						 const char *transport);
+void svc_status_session_end(struct svc_status *st, struct svc_hub_session *s);
+
+/* Hub role: the stats of configured camera @index (0..n_cameras-1). */
+struct svc_camera_stats *svc_status_camera(struct svc_status *st,
+					   unsigned int index);
+/* A verified frame captured at @capture_ns reached the glass at @glass_ns
+ * (both CLOCK_REALTIME): counts it and updates the latency estimate. */
+void svc_camera_shown(struct svc_camera_stats *c, int64_t capture_ns,
+		      int64_t glass_ns);
+
+/* Mark the role ready (shown in the snapshot). */
+void svc_status_set_ready(struct svc_status *st, bool ready);
+
+/* The snapshot as a JSON document (g_free). */
+char *svc_status_json(const struct svc_status *st);
+
+/* One journal entry per session / camera with the same counters. */
+void svc_status_log(const struct svc_status *st);
+
+/*
+ * Serve snapshots on an AF_UNIX stream socket at @path (mode 0660): every
+ * connection gets one JSON snapshot and is closed. A stale socket file is
+ * replaced; a live one (another daemon answers) is an error.
+ */
+int svc_status_listen(struct svc_status *st, const char *path, char **err);
+int svc_status_fd(const struct svc_status *st);
+/* Answer every pending connection (call when svc_status_fd() is readable). */
+void svc_status_serve(struct svc_status *st);
+
+/*
+ * Client (veracamctl status): fetch one snapshot from @path and write it
+ * to @out. 0, or -1 with *err (g_free).
+ */
+int svc_status_print(const char *path, FILE *out, char **err);
+/* The same, returning the document (g_free). */
+char *svc_status_fetch(const char *path, char **err);
+
+#endif /* VERACAM_SERVICE_H */

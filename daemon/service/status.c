@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * status.c - the counters `veracamctl status` shows, the local socket that
+ * serves them and its client.
+ *
+ * The socket is AF_UNIX/SOCK_STREAM, mode 0660 (owner and the service's
+ * group, e.g. admins in group veracam), in $RUNTIME_DIRECTORY by default.
+ * Each connection receives one JSON snapshot and is closed; nothing is
+ * read from the client. The snapshot holds names, addresses and counters
+ * only: never a key, never a frame.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "service.h"
+
+#define SNAPSHOT_MAX	(1u << 20)
+#define SEND_TIMEOUT_MS	200
+#define RECV_TIMEOUT_MS	2000
+#define GLASS_SHIFT	3	/* estimate moves 1/8 of the way to each sample */
+
+struct svc_status {
+	enum svc_role role;
+	char *name;
+	uint64_t started_ns;
+	bool ready;
+	struct svc_camera_role_stats cam;
+	GPtrArray *sessions;		/* struct svc_hub_session * */
+	struct svc_camera_stats cameras[SVC_MAX_CAMERAS];
+	unsigned int n_cameras;
+	int fd;
+	char *path;			/* bound socket, unlinked on free */
+};
+
+void svc_reasons_add(struct svc_reasons *r, const char *reason)
+{
+	unsigned int i;
+
+	r->total++;
+	for (i = 0; i < r->n; i++) {
+		if (!strcmp(r->name[i], reason)) {
+			r->count[i]++;
+			return;
+		}
+	}
+	if (r->n < SVC_REASONS_MAX - 1) {
+		r->name[r->n] = g_strdup(reason);
+	} else if (r->n == SVC_REASONS_MAX - 1) {
+		r->name[r->n] = g_strdup("other");
+	} else {
+		r->count[SVC_REASONS_MAX - 1]++;
+		return;
+	}
+	r->count[r->n++] = 1;
+}
+
+static void reasons_clear(struct svc_reasons *r)
+{
+	for (unsigned int i = 0; i < r->n; i++)
+		g_free(r->name[i]);
+}
+
+struct svc_status *svc_status_new(const struct svc_config *cfg)
+{
+	struct svc_status *st = g_new0(struct svc_status, 1);
+
+	st->role = cfg->role;
+	st->name = g_strdup(cfg->role == SVC_ROLE_CAMERA ? cfg->camera.name : "hub");
+	st->started_ns = svc_now_ns();
+	st->sessions = g_ptr_array_new_with_free_func(g_free);
+	st->fd = -1;
+	if (cfg->role == SVC_ROLE_HUB) {
+		st->n_cameras = cfg->hub.n_cameras;
+		for (unsigned int i = 0; i < st->n_cameras; i++) {
+			struct svc_camera_stats *c = &st->cameras[i];
+
+			g_strlcpy(c->name, cfg->hub.cameras[i].name, sizeof(c->name));
+			svc_addr_format(&cfg->hub.cameras[i].addr, c->addr);
+			c->state = "not connected";
+		}
+	}
+	return st;
+}
+
+void svc_status_free(struct svc_status *st)
+{
+	if (!st)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->path)
+		unlink(st->path);
+	g_free(st->path);
+	for (unsigned int i = 0; i < st->n_cameras; i++)
+		reasons_clear(&st->cameras[i].rejected);
+	reasons_clear(&st->cam.rejected_peers);
+	g_ptr_array_free(st->sessions, TRUE);
+	g_free(st->name);
+	g_free(st);
+}
+
+struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st)
+{
+	return &st->cam;
+}
+
+struct svc_hub_session *svc_status_session_begin(struct svc_status *st,
+						 const char *hub_name,
+						 const char *peer,
+						 const char *transport)
+{
+	struct svc_hub_session *s = g_new0(struct svc_hub_session, 1);
+
+	g_strlcpy(s->name, hub_name, sizeof(s->name));
+	g_strlcpy(s->peer, peer, sizeof(s->peer));
+	g_strlcpy(s->transport, transport, sizeof(s->transport));
+	s->started_ns = svc_now_ns();
+	g_ptr_array_add(st->sessions, s);
+	return s;
+}
+
+void svc_status_session_end(struct svc_status *st, struct svc_hub_session *s)
+{
+	g_ptr_array_remove(st->sessions, s);
+}
+
+struct svc_camera_stats *svc_status_camera(struct svc_status *st, unsigned int index)
+{
+	return index < st->n_cameras ? &st->cameras[index] : NULL;
+}
+
+void svc_camera_shown(struct svc_camera_stats *c, int64_t capture_ns, int64_t glass_ns)
+{
+	int64_t sample = glass_ns - capture_ns;
+
+	c->shown++;
+	if (sample < 0)		/* clocks disagree: no estimate from this one */
+		return;
+	if (!c->glass_ns)
+		c->glass_ns = (uint64_t)sample;
+	else
+		c->glass_ns = (uint64_t)((int64_t)c->glass_ns +
+					 ((sample - (int64_t)c->glass_ns) >> GLASS_SHIFT));
+}
+
+void svc_status_set_ready(struct svc_status *st, bool ready)
+{
+	st->ready = ready;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void json_str(GString *o, const char *s)
+{
+	g_string_append_c(o, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			g_string_append_printf(o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			g_string_append_printf(o, "\\u%04x", c);
+		else
+			g_string_append_c(o, (char)c);
+	}
+	g_string_append_c(o, '"');
+}
+
+static void json_key(GString *o, int indent, const char *key)
+{
+	g_string_append_printf(o, "%*s", indent, "");
+	json_str(o, key);
+	g_string_append(o, ": ");
+}
+
+static void json_u64(GString *o, int indent, const char *key, uint64_t v, bool last)
+{
+	json_key(o, indent, key);
+	g_string_append_printf(o, "%" PRIu64 "%s\n", v, last ? "" : ",");
+}
+
+static void json_text(GString *o, int indent, const char *key, const char *v, bool last)
+{
+	json_key(o, indent, key);
+	json_str(o, v);
+	g_string_append_printf(o, "%s\n", last ? "" : ",");
+}
+
+static void json_reasons(GString *o, int indent, const char *key,
+			 const struct svc_reasons *r, bool last)
+{
+	json_key(o, indent, key);
+	g_string_append_printf(o, "{ \"total\": %" PRIu64, r->total);
+	for (unsigned int i = 0; i < r->n; i++) {
+		g_string_append(o, ", ");
+		json_str(o, r->name[i]);
+		g_string_append_printf(o, ": %" PRIu64, r->count[i]);
+	}
+	g_string_append_printf(o, " }%s\n", last ? "" : ",");
+}
+
+/* UTC with milliseconds, e.g. 2026-11-21T09:13:31.123Z */
+static void iso_time(int64_t ns, char out[32])
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	g_snprintf(out + strlen(out), 32 - strlen(out), ".%03dZ",
+		   (int)(ns / 1000000 % 1000));
+}
+
+static void json_camera_role(const struct svc_status *st, GString *o)
+{
+	uint64_t now = svc_now_ns();
+
+	json_u64(o, 2, "frames_captured", st->cam.frames_captured, false);
+	json_u64(o, 2, "capture_gaps", st->cam.capture_gaps, false);
+	json_u64(o, 2, "frames_signed", st->cam.frames_signed, false);
+	json_reasons(o, 2, "rejected_peers", &st->cam.rejected_peers, false);
+	json_key(o, 2, "hubs");
+	g_string_append(o, "[");
+	for (guint i = 0; i < st->sessions->len; i++) {
+		const struct svc_hub_session *s = st->sessions->pdata[i];
+
+		g_string_append(o, i ? ", {\n" : "{\n");
+		json_text(o, 4, "name", s->name, false);
+		json_text(o, 4, "peer", s->peer, false);
+		json_text(o, 4, "transport", s->transport, false);
+		json_u64(o, 4, "connected_ms", (now - s->started_ns) / 1000000, false);
+		json_u64(o, 4, "frames_sent", s->frames_sent, false);
+		json_u64(o, 4, "bytes_sent", s->bytes_sent, false);
+		json_u64(o, 4, "drops", s->drops, true);
+		g_string_append(o, "  }");
+	}
+	g_string_append(o, "]\n");
+}
+
+static void json_hub_role(const struct svc_status *st, GString *o)
+{
+	int64_t now = svc_realtime_ns();
+	char when[32];
+
+	json_key(o, 2, "cameras");
+	g_string_append(o, "[");
+	for (unsigned int i = 0; i < st->n_cameras; i++) {
+		const struct svc_camera_stats *c = &st->cameras[i];
+
+		g_string_append(o, i ? ", {\n" : "{\n");
+		json_text(o, 4, "name", c->name, false);
+		json_text(o, 4, "address", c->addr, false);
+		json_text(o, 4, "state", c->state, false);
+		json_u64(o, 4, "received", c->received, false);
+		json_u64(o, 4, "shown", c->shown, false);
+		json_u64(o, 4, "dropped_late", c->dropped_late, false);
+		json_u64(o, 4, "reconnects", c->reconnects, false);
+		json_reasons(o, 4, "rejected", &c->rejected, false);
+		json_key(o, 4, "last_verified_capture");
+		if (c->last_verified_capture_ns) {
+			iso_time(c->last_verified_capture_ns, when);
+			json_str(o, when);
+			g_string_append(o, ",\n");
+			json_key(o, 4, "last_verified_age_ms");
+			g_string_append_printf(o, "%" PRId64 ",\n",
+					       (now - c->last_verified_capture_ns) / 1000000);
+		} else {
+			g_string_append(o, "null,\n");
+		}
+		json_key(o, 4, "glass_latency_ms");
+		if (c->glass_ns)
+			g_string_append_printf(o, "%.1f\n", (double)c->glass_ns / 1e6);
+		else
+			g_string_append(o, "null\n");
+		g_string_append(o, "  }");
+	}
+	g_string_append(o, "]\n");
+}
+
+char *svc_status_json(const struct svc_status *st)
+{
+	GString *o = g_string_new("{\n");
+
+	json_u64(o, 2, "version", 1, false);
+	json_text(o, 2, "role", svc_role_name(st->role), false);
+	json_text(o, 2, "name", st->name, false);
+	json_u64(o, 2, "pid", (uint64_t)getpid(), false);
+	json_u64(o, 2, "uptime_ms", (svc_now_ns() - st->started_ns) / 1000000, false);
+	json_key(o, 2, "ready");
+	g_string_append_printf(o, "%s,\n", st->ready ? "true" : "false");
+	if (st->role == SVC_ROLE_CAMERA)
+		json_camera_role(st, o);
+	else
+		json_hub_role(st, o);
+	g_string_append(o, "}\n");
+	return g_string_free(o, FALSE);
+}
+
+/* ---------------------------------------------------------------- journal */
+
+/* "other-session" -> VERACAM_REJECTED_OTHER_SESSION */
+static void reason_fields(struct svc_log_entry *e, const char *prefix,
+			  const struct svc_reasons *r)
+{
+	svc_log_field(e, prefix, "%" PRIu64, r->total);
+	for (unsigned int i = 0; i < r->n; i++) {
+		char *up = g_ascii_strup(r->name[i], -1);
+		char *name;
+
+		g_strcanon(up, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", '_');
+		name = g_strdup_printf("%s_%s", prefix, up);
+		svc_log_field(e, name, "%" PRIu64, r->count[i]);
+		g_free(name);
+		g_free(up);
+	}
+}
+
+void svc_status_log(const struct svc_status *st)
+{
+	struct svc_log_entry e;
+
+	if (st->role == SVC_ROLE_CAMERA) {
+		svc_log_begin(&e, LOG_INFO);
+		svc_log_field(&e, "VERACAM_ROLE", "camera");
+		svc_log_field(&e, "VERACAM_FRAMES_CAPTURED", "%" PRIu64, st->cam.frames_captured);
+		svc_log_field(&e, "VERACAM_CAPTURE_GAPS", "%" PRIu64, st->cam.capture_gaps);
+		svc_log_field(&e, "VERACAM_FRAMES_SIGNED", "%" PRIu64, st->cam.frames_signed);
+		reason_fields(&e, "VERACAM_REJECTED_PEERS", &st->cam.rejected_peers);
+		svc_log_end(&e, "camera %s: %" PRIu64 " frames captured, %" PRIu64
+			    " gaps, %" PRIu64 " peers rejected, %u hubs", st->name,
+			    st->cam.frames_captured, st->cam.capture_gaps,
+			    st->cam.rejected_peers.total, st->sessions->len);
+		for (guint i = 0; i < st->sessions->len; i++) {
+			const struct svc_hub_session *s = st->sessions->pdata[i];
+
+			svc_log_begin(&e, LOG_INFO);
+			svc_log_field(&e, "VERACAM_ROLE", "camera");
+			svc_log_field(&e, "VERACAM_HUB", "%s", s->name);
+			svc_log_field(&e, "VERACAM_PEER", "%s", s->peer);
+			svc_log_field(&e, "VERACAM_TRANSPORT", "%s", s->transport);
+			svc_log_field(&e, "VERACAM_FRAMES_SENT", "%" PRIu64, s->frames_sent);
+			svc_log_field(&e, "VERACAM_BYTES_SENT", "%" PRIu64, s->bytes_sent);
+			svc_log_field(&e, "VERACAM_DROPS", "%" PRIu64, s->drops);
+			svc_log_end(&e, "hub %s (%s): %" PRIu64 " frames, %" PRIu64
+				    " bytes, %" PRIu64 " dropped", s->name, s->peer,
+				    s->frames_sent, s->bytes_sent, s->drops);
+		}
+		return;
+	}
+	for (unsigned int i = 0; i < st->n_cameras; i++) {
+		const struct svc_camera_stats *c = &st->cameras[i];
+
+		svc_log_begin(&e, LOG_INFO);
+		svc_log_field(&e, "VERACAM_ROLE", "hub");
+		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->name);
+		svc_log_field(&e, "VERACAM_STATE", "%s", c->state);
+		svc_log_field(&e, "VERACAM_RECEIVED", "%" PRIu64, c->received);
+		svc_log_field(&e, "VERACAM_SHOWN", "%" PRIu64, c->shown);
+		svc_log_field(&e, "VERACAM_DROPPED_LATE", "%" PRIu64, c->dropped_late);
+		if (c->glass_ns)
+			svc_log_field(&e, "VERACAM_GLASS_LATENCY_US", "%" PRIu64,
+				      c->glass_ns / 1000);
+		reason_fields(&e, "VERACAM_REJECTED", &c->rejected);
+		svc_log_end(&e, "camera %s: %s, %" PRIu64 " shown, %" PRIu64
+			    " rejected, %" PRIu64 " dropped late", c->name, c->state,
+			    c->shown, c->rejected.total, c->dropped_late);
+	}
+}
+
+/* ---------------------------------------------------------------- socket */
+
+static int unix_addr(const char *path, struct sockaddr_un *sa, char **err)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		*err = g_strdup_printf("status socket %s: path too long", path);
+		return -1;
+	}
+	memcpy(sa->sun_path, path, strlen(path));
+	return 0;
+}
+
+/* A socket file is stale when nobody accepts on it. */
+static int clear_stale(const char *path, const struct sockaddr_un *sa, char **err)
+{
+	struct stat sb;
+	int fd, rc;
+
+	if (lstat(path, &sb))
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(sb.st_mode)) {
+		*err = g_strdup_printf("status socket %s: exists and is not a socket", path);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (rc == 0) {
+		*err = g_strdup_printf("status socket %s: another veracamd is serving it", path);
+		return -1;
+	}
+	return unlink(path);
+}
+
+int svc_status_listen(struct svc_status *st, const char *path, char **err)
+{
+	struct sockaddr_un sa;
+	mode_t old;
+	int fd, rc;
+
+	*err = NULL;
+	if (unix_addr(path, &sa, err))
+		return -1;
+	if (clear_stale(path, &sa, err)) {
+		if (!*err)
+			*err = g_strdup_printf("status socket %s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* Born 0600 whatever the umask, then opened to the group. */
+	old = umask(0177);
+	rc = bind(fd, (const struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc)
+		goto fail;
+	st->path = g_strdup(path);
+	if (chmod(path, 0660) || listen(fd, 16))
+		goto fail;
+	st->fd = fd;
+	return 0;
+fail:
+	*err = g_strdup_printf("status socket %s: %s", path, g_strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (st->path)
+		unlink(st->path);
+	g_clear_pointer(&st->path, g_free);
+	return -1;
+}
+
+int svc_status_fd(const struct svc_status *st)
+{
+	return st->fd;
+}
+
+static void send_all(int fd, const char *buf, size_t len)
+{
+	struct timeval tv = { 0, SEND_TIMEOUT_MS * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;		/* slow or gone client: it gets a truncated document */
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void svc_status_serve(struct svc_status *st)
+{
+	for (;;) {
+		int c = accept4(st->fd, NULL, NULL, SOCK_CLOEXEC);
+		char *doc;
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;		/* EAGAIN: nothing more pending */
+		}
+		doc = svc_status_json(st);
+		send_all(c, doc, strlen(doc));
+		g_free(doc);
+		close(c);
+	}
+}
+
+char *svc_status_fetch(const char *path, char **err)
+{
+	struct timeval tv = { RECV_TIMEOUT_MS / 1000, 0 };
+	struct sockaddr_un sa;
+	GString *doc;
+	char buf[4096];
+	int fd;
+
+	*err = NULL;
+	if (unix_addr(path, &sa, err))
+		return NULL;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&sa, sizeof(sa))) {
+		*err = g_strdup_printf("%s: %s (is veracamd running?)", path, g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	doc = g_string_new(NULL);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*err = g_strdup_printf("%s: %s", path, g_strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (doc->len + (size_t)n > SNAPSHOT_MAX) {
+			*err = g_strdup_printf("%s: snapshot larger than %u bytes", path, SNAPSHOT_MAX);
+			break;
+		}
+		g_string_append_len(doc, buf, n);
+	}
+	close(fd);
+	if (!*err && (doc->len < 3 || doc->str[0] != '{' ||
+		      !g_str_has_suffix(doc->str, "}\n") || memchr(doc->str, 0, doc->len)))
+		*err = g_strdup_printf("%s: incomplete status snapshot", path);
+	if (*err) {
+		g_string_free(doc, TRUE);
+		return NULL;
+	}
+	return g_string_free(doc, FALSE);
+}
+
+int svc_status_print(const char *path, FILE *out, char **err)
+{
+	char *doc = svc_status_fetch(path, err);
+
+	if (!doc)
+		return -1;
+	fputs(doc, out);
+	g_free(doc);
+	return 0;
+}

@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Checks of veracamd's systemd units, printed as KTAP. Exits 0 when every
+# test passed or was skipped, 1 otherwise.
+#
+#   per unit (veracamd-camera, veracamd-hub):
+#     exposure  systemd-analyze security --offline=yes: overall exposure
+#               <= 2.0 (the figure is printed)
+#     verify    systemd-analyze verify prints nothing (rc is 0 even for
+#               unknown keys, so its output is what counts)
+#     notify    Type=notify with a WatchdogSec= and a config error (exit 2)
+#               not restarted
+#   sysusers    systemd-sysusers --dry-run accepts systemd/veracamd.sysusers
+#
+# verify resolves ExecStart= and the units' dependencies, so it runs with
+# --root= on a scratch tree holding the unit, systemd's own units and an
+# executable at /usr/bin/veracamd: the built veracamd if there is one
+# ($VERACAMD, or build/meson/daemon/veracamd), else /bin/true standing in
+# for it (what is verified is the unit, not the binary).
+
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+units="veracamd-camera veracamd-hub"
+max_exposure=2.0
+ntests=7
+n=0
+failed=0
+
+echo "TAP version 13"
+echo "1..$ntests"
+
+result() {	# result <0|1> <description>
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+	fi
+}
+
+diag() {	# diag <file>
+	[ -s "$1" ] && sed 's/^/# /' "$1"
+	return 0
+}
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	while [ "$n" -lt "$ntests" ]; do
+		n=$((n + 1))
+		echo "ok $n # SKIP systemd-analyze not installed (package systemd)"
+	done
+	exit 0
+fi
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# The scratch root for verify.
+root=$scratch/root
+mkdir -p "$root/usr/bin" "$root/usr/lib/systemd" "$root/etc/systemd/system"
+ln -s usr/bin "$root/bin"
+cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
+cp /usr/bin/kill "$root/usr/bin/kill"
+veracamd=${VERACAMD:-$top/build/meson/daemon/veracamd}
+[ -x "$veracamd" ] || veracamd=/usr/bin/true
+cp "$veracamd" "$root/usr/bin/veracamd"
+
+for u in $units; do
+	file=$top/systemd/$u.service
+	log=$scratch/$u
+
+	# exposure
+	systemd-analyze security --offline=yes --no-pager "$file" >"$log.sec" 2>&1
+	figure=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$log.sec")
+	if [ -n "$figure" ] && awk -v e="$figure" -v m="$max_exposure" 'BEGIN { exit !(e <= m) }'; then
+		result 0 "$u exposure $figure <= $max_exposure"
+	else
+		grep '✗' "$log.sec" | sed 's/^/# /'
+		diag "$log.sec" | tail -n 3
+		result 1 "$u exposure ${figure:-unknown} <= $max_exposure"
+	fi
+
+	# verify
+	cp "$file" "$root/etc/systemd/system/"
+	systemd-analyze verify --man=no --root="$root" "$u.service" >"$log.verify" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ ! -s "$log.verify" ]; then
+		result 0 "$u verify"
+	else
+		diag "$log.verify"
+		result 1 "$u verify"
+	fi
+
+	# service manager contract
+	if grep -qx 'Type=notify' "$file" && grep -q '^WatchdogSec=[1-9]' "$file" &&
+	   grep -qx 'RestartPreventExitStatus=2' "$file"; then
+		result 0 "$u Type=notify, WatchdogSec, no restart on exit 2"
+	else
+		result 1 "$u Type=notify, WatchdogSec, no restart on exit 2"
+	fi
+done
+
+if systemd-sysusers --dry-run "$top/systemd/veracamd.sysusers" >"$scratch/sysusers" 2>&1 &&
+   ! grep -qi 'ignoring\|fail\|error' "$scratch/sysusers"; then
+	result 0 "sysusers dry run"
+else
+	diag "$scratch/sysusers"
+	result 1 "sysusers dry run"
+fi
+
+echo "# $((ntests - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

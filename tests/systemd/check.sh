@@ -12,6 +12,8 @@
 #     notify    Type=notify with a WatchdogSec= and a config error (exit 2)
 #               not restarted
 #   sysusers    systemd-sysusers --dry-run accepts systemd/veracamd.sysusers
+#   tmpfiles    systemd/veracamd.tmpfiles, applied to a scratch root, makes
+#               the key directories 0700 veracam:veracam
 #
 # verify resolves ExecStart= and the units' dependencies, so it runs with
 # --root= on a scratch tree holding the unit, systemd's own units and an
@@ -24,7 +26,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 units="veracamd-camera veracamd-hub"
 max_exposure=2.0
-ntests=7
+ntests=8
 n=0
 failed=0
 
@@ -108,6 +110,24 @@ if systemd-sysusers --dry-run "$top/systemd/veracamd.sysusers" >"$scratch/sysuse
 else
 	diag "$scratch/sysusers"
 	result 1 "sysusers dry run"
+fi
+
+# tmpfiles, against a scratch root that knows the veracam user
+troot=$scratch/troot
+mkdir -p "$troot/etc"
+echo 'veracam:x:990:990::/var/lib/veracam:/usr/sbin/nologin' >"$troot/etc/passwd"
+echo 'veracam:x:990:' >"$troot/etc/group"
+if [ "$(id -u)" != 0 ]; then
+	n=$((n + 1))
+	echo "ok $n # SKIP tmpfiles: creating veracam-owned directories needs root"
+elif systemd-tmpfiles --create --root="$troot" "$top/systemd/veracamd.tmpfiles" \
+	>"$scratch/tmpfiles" 2>&1 &&
+   [ "$(stat -c '%a %u %g' "$troot/var/lib/veracam/camera" 2>/dev/null)" = "700 990 990" ] &&
+   [ "$(stat -c '%a %u %g' "$troot/var/lib/veracam/hub" 2>/dev/null)" = "700 990 990" ]; then
+	result 0 "tmpfiles key directories"
+else
+	diag "$scratch/tmpfiles"
+	result 1 "tmpfiles key directories"
 fi
 
 echo "# $((ntests - failed)) passed, $failed failed"

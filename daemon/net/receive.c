@@ -292,21 +292,18 @@ static enum vcn_rx feed(struct vcn_hub *h, const uint8_t *p, size_t len, int64_t
 /* Next RFC 4571 frame from the TCP stream, reading as needed. */
 static enum vcn_rx tcp_next(struct vcn_hub *h, int64_t now_ns, bool *progress)
 {
-	size_t flen;
+	const uint8_t *p;
+	size_t flen, used;
 	ssize_t n;
 
 	*progress = false;
-	if (h->rx_len >= 2) {
-		flen = vcn_get_be16(h->rx + h->rx_off);
-		if (h->rx_len >= 2 + flen) {
-			const uint8_t *p = h->rx + h->rx_off + 2;
-
-			h->rx_off += 2 + flen;
-			h->rx_len -= 2 + flen;
-			h->stats.tcp_frames++;
-			*progress = true;
-			return feed(h, p, flen, now_ns);
-		}
+	used = vcn_frame_next(h->rx + h->rx_off, h->rx_len, &p, &flen);
+	if (used) {
+		h->rx_off += used;
+		h->rx_len -= used;
+		h->stats.tcp_frames++;
+		*progress = true;
+		return feed(h, p, flen, now_ns);
 	}
 	if (h->rx_off) {
 		memmove(h->rx, h->rx + h->rx_off, h->rx_len);

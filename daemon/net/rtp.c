@@ -95,6 +95,20 @@ size_t vcn_packet_end(struct vcn_packetizer *p, uint8_t *out)
 	return VCN_PACKET_OVERHEAD;
 }
 
+size_t vcn_frame_next(const uint8_t *buf, size_t len, const uint8_t **pkt, size_t *pkt_len)
+{
+	size_t n;
+
+	if (len < 2)
+		return 0;
+	n = vcn_get_be16(buf);
+	if (len < 2 + n)
+		return 0;
+	*pkt = buf + 2;
+	*pkt_len = n;
+	return 2 + n;
+}
+
 const char *vcn_pkt_name(enum vcn_pkt k)
 {
 	static const char *const names[VCN_PKT__COUNT] = {

@@ -89,6 +89,13 @@ size_t vcn_fragmenter_next(struct vcn_packetizer *p, struct vcn_fragmenter *f,
 /* The stream-end packet (VCN_PACKET_OVERHEAD bytes); returns its length. */
 size_t vcn_packet_end(struct vcn_packetizer *p, uint8_t *out);
 
+/*
+ * RFC 4571 framing on TCP: a 16-bit big-endian length, then one packet.
+ * The length of the first whole frame in buf (2 + packet), 0 if buf does
+ * not hold one yet; *pkt and *pkt_len describe its packet.
+ */
+size_t vcn_frame_next(const uint8_t *buf, size_t len, const uint8_t **pkt, size_t *pkt_len);
+
 /* Hub side. What a packet was, and each way it can be discarded. */
 enum vcn_pkt {
 	VCN_PKT_FRAGMENT = 0,	/* stored */

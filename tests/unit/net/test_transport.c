@@ -412,7 +412,11 @@ static void test_wrong_token(void)
 
 	rogue = udp_on(0);
 	memcpy(bad_token, o.token, VCN_TOKEN_LEN);
-	bad_token[0] ^= 0x80;			/* one bit off */
+	bad_token[VCN_TOKEN_LEN - 1] ^= 0x01;	/* one bit off at either end */
+	vcn_hello_encode(VCN_HELLO_UDP, bad_token, hello);
+	sendto(rogue, hello, sizeof(hello), 0, (struct sockaddr *)&cam_addr, sizeof(cam_addr));
+	bad_token[VCN_TOKEN_LEN - 1] ^= 0x01;
+	bad_token[0] ^= 0x80;
 	vcn_hello_encode(VCN_HELLO_UDP, bad_token, hello);
 	sendto(rogue, hello, sizeof(hello), 0, (struct sockaddr *)&cam_addr, sizeof(cam_addr));
 	sendto(rogue, "VCMH", 4, 0, (struct sockaddr *)&cam_addr, sizeof(cam_addr));
@@ -425,7 +429,7 @@ static void test_wrong_token(void)
 		EXPECT(send_unit(&w, cam_hub[0], i, 5000, i == 0) == VCN_SEND_QUEUED);
 	EXPECT(run_until(&w, side0_got, 3));
 	run_for(&w, 50);
-	EXPECT(vcn_cam_stats(w.cam)->hello_bad_token == 1);
+	EXPECT(vcn_cam_stats(w.cam)->hello_bad_token == 2);
 	EXPECT(vcn_cam_stats(w.cam)->hello_malformed == 1);
 	EXPECT(vcn_cam_stats(w.cam)->tcp_refused == 1);
 	EXPECT(vcn_cam_hub_stats(cam_hub[0])->relatched == 0);

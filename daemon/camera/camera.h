@@ -162,7 +162,7 @@ void cam_frame_mean_rgb(const GstVideoFrame *vf, unsigned frac_pct, double rgb[3
 
 struct cam_graph_entity { uint32_t id; uint32_t function; };
 struct cam_graph_intf { uint32_t id; uint32_t type; uint32_t major, minor; };
-struct cam_graph_pad { uint32_t id; uint32_t entity_id; uint32_t flags; };
+struct cam_graph_pad { uint32_t id; uint32_t entity_id; uint32_t flags; uint32_t index; };
 struct cam_graph_link { uint32_t id; uint32_t source_id, sink_id; uint32_t flags; };
 
 struct cam_graph {
@@ -182,6 +182,14 @@ uint32_t cam_graph_intf_entity(const struct cam_graph *g, uint32_t intf_id);
 uint32_t cam_graph_meta_for_video(const struct cam_graph *g, uint32_t video_intf,
 				 const uint32_t *meta_intfs, size_t n_meta,
 				 bool *ambiguous);
+/*
+ * The entity feeding @entity through a data link into one of its sink
+ * pads (0 when none); *pad_index is the index of the feeding source pad.
+ */
+uint32_t cam_graph_upstream(const struct cam_graph *g, uint32_t entity,
+			    uint32_t *pad_index);
+/* The interface of @type (MEDIA_INTF_T_*) linked to @entity, 0 when none. */
+uint32_t cam_graph_entity_intf(const struct cam_graph *g, uint32_t entity, uint32_t type);
 /* Read the topology of an open media device fd. */
 bool cam_graph_load(int media_fd, struct cam_graph *g, GError **error);
 void cam_graph_clear(struct cam_graph *g);
@@ -216,7 +224,10 @@ enum cam_pair_result {
 void cam_metapair_init(struct cam_metapair *mp, const uint8_t unique_id[VERACAM_UNIQUE_ID_LEN]);
 /* Offer one dequeued metadata buffer (@len bytes). */
 void cam_metapair_push(struct cam_metapair *mp, const void *data, size_t len);
-/* Find the record of the video frame (@sequence, @timestamp_ns). */
+/*
+ * Find the record of the video frame (@sequence, @timestamp_ns); the
+ * timestamps must agree to the microsecond (v4l2_buffer carries µs).
+ */
 enum cam_pair_result cam_metapair_take(struct cam_metapair *mp, uint32_t sequence,
 				     uint64_t timestamp_ns, struct veracam_meta *out);
 /* Give up waiting for @sequence (counted as missing). */

@@ -34,11 +34,51 @@ uint32_t cam_graph_intf_entity(const struct cam_graph *g, uint32_t intf_id)
 	return 0;
 }
 
-static uint32_t pad_entity(const struct cam_graph *g, uint32_t pad_id)
+static const struct cam_graph_pad *find_pad(const struct cam_graph *g, uint32_t pad_id)
 {
 	for (size_t i = 0; i < g->n_pads; i++)
 		if (g->pads[i].id == pad_id)
-			return g->pads[i].entity_id;
+			return &g->pads[i];
+	return NULL;
+}
+
+static uint32_t pad_entity(const struct cam_graph *g, uint32_t pad_id)
+{
+	const struct cam_graph_pad *p = find_pad(g, pad_id);
+
+	return p ? p->entity_id : 0;
+}
+
+uint32_t cam_graph_upstream(const struct cam_graph *g, uint32_t entity,
+			    uint32_t *pad_index)
+{
+	for (size_t i = 0; i < g->n_links; i++) {
+		const struct cam_graph_link *l = &g->links[i];
+		const struct cam_graph_pad *src, *sink;
+
+		if (link_type(l) != MEDIA_LNK_FL_DATA_LINK || !(l->flags & MEDIA_LNK_FL_ENABLED))
+			continue;
+		src = find_pad(g, l->source_id);
+		sink = find_pad(g, l->sink_id);
+		if (src && sink && sink->entity_id == entity) {
+			*pad_index = src->index;
+			return src->entity_id;
+		}
+	}
+	return 0;
+}
+
+uint32_t cam_graph_entity_intf(const struct cam_graph *g, uint32_t entity, uint32_t type)
+{
+	for (size_t i = 0; i < g->n_links; i++) {
+		const struct cam_graph_link *l = &g->links[i];
+
+		if (link_type(l) != MEDIA_LNK_FL_INTERFACE_LINK || l->sink_id != entity)
+			continue;
+		for (size_t k = 0; k < g->n_intfs; k++)
+			if (g->intfs[k].id == l->source_id && g->intfs[k].type == type)
+				return g->intfs[k].id;
+	}
 	return 0;
 }
 
@@ -160,7 +200,7 @@ bool cam_graph_load(int media_fd, struct cam_graph *g, GError **error)
 		g->pads = g_new0(struct cam_graph_pad, t.num_pads + 1);
 		for (size_t i = 0; i < t.num_pads; i++)
 			g->pads[i] = (struct cam_graph_pad){
-				pads[i].id, pads[i].entity_id, pads[i].flags };
+				pads[i].id, pads[i].entity_id, pads[i].flags, pads[i].index };
 		g->n_links = t.num_links;
 		g->links = g_new0(struct cam_graph_link, t.num_links + 1);
 		for (size_t i = 0; i < t.num_links; i++)

@@ -83,7 +83,8 @@ enum cam_pair_result cam_metapair_take(struct cam_metapair *mp, uint32_t sequenc
 			mp->missing++;
 			return CAM_PAIR_MISSING;
 		}
-		if (m->soe_ns != timestamp_ns ||
+		/* the video buffer's timestamp is a timeval: compare in µs */
+		if (m->soe_ns / 1000 != timestamp_ns / 1000 ||
 		    memcmp(m->unique_id, mp->unique_id, VERACAM_UNIQUE_ID_LEN)) {
 			mp->mismatched++;
 			drop_first(mp);

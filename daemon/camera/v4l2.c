@@ -29,6 +29,7 @@
 #include <gst/allocators/gstdmabuf.h>
 #include <libv4l2.h>
 #include <linux/media.h>
+#include <linux/v4l2-subdev.h>
 
 #include "capture-int.h"
 
@@ -45,6 +46,9 @@ struct v4l2 {
 	int meta_fd;
 	char path[80];
 	char meta_path[80];
+	char subdev_path[80];
+	uint32_t subdev_pad;
+	bool io_mc;			/* formats are set on the subdev first */
 	uint32_t pixelformat;
 	bool emulated;			/* libv4l2 converts from the native format */
 	GstVideoInfo layout;		/* the V4L2 buffer's planes */
@@ -73,6 +77,8 @@ struct node {
 	char uid[VERACAM_UNIQUE_ID_HEX_LEN + 1];
 	int media;			/* index into medias, -1 when none */
 	char meta_path[80];
+	char subdev_path[80];		/* the subdev feeding the node, if any */
+	uint32_t subdev_pad;
 };
 
 struct media {
@@ -226,6 +232,26 @@ static int media_of(struct media *medias, int n_media, dev_t rdev, uint32_t *int
 	return -1;
 }
 
+static bool intf_path(const struct cam_graph *g, uint32_t intf, char *out, size_t len)
+{
+	for (size_t k = 0; k < g->n_intfs; k++)
+		if (g->intfs[k].id == intf)
+			return devnode_path(g->intfs[k].major, g->intfs[k].minor, out, len);
+	return false;
+}
+
+/* The subdev feeding the video node (MC-centric drivers configure it). */
+static void find_subdev(const struct media *m, uint32_t video_intf, struct node *nd)
+{
+	const struct cam_graph *g = &m->graph;
+	uint32_t pad = 0;
+	uint32_t up = cam_graph_upstream(g, cam_graph_intf_entity(g, video_intf), &pad);
+	uint32_t intf = up ? cam_graph_entity_intf(g, up, MEDIA_INTF_T_V4L_SUBDEV) : 0;
+
+	if (intf && intf_path(g, intf, nd->subdev_path, sizeof(nd->subdev_path)))
+		nd->subdev_pad = pad;
+}
+
 /* The veracam metadata node paired with video interface @video_intf. */
 static void find_meta(struct media *m, uint32_t video_intf, struct node *nd)
 {
@@ -250,10 +276,8 @@ static void find_meta(struct media *m, uint32_t video_intf, struct node *nd)
 	if (ambiguous)
 		g_warning("capture: %s: several metadata nodes linked to %s; using none",
 			  m->path, nd->path);
-	for (size_t k = 0; meta && k < g->n_intfs; k++)
-		if (g->intfs[k].id == meta)
-			devnode_path(g->intfs[k].major, g->intfs[k].minor,
-				     nd->meta_path, sizeof(nd->meta_path));
+	if (meta)
+		intf_path(g, meta, nd->meta_path, sizeof(nd->meta_path));
 	if (!meta && !ambiguous)
 		g_warning("capture: %s: %zu veracam metadata node(s), none linked to %s",
 			  m->path, n_meta, nd->path);
@@ -293,7 +317,10 @@ static int load_nodes(struct node *nodes, struct media *medias, int n_media)
 		uint32_t intf = 0;
 
 		nodes[i].media = media_of(medias, n_media, nodes[i].rdev, &intf);
-		if (nodes[i].media >= 0 && nodes[i].has_uid)
+		if (nodes[i].media < 0)
+			continue;
+		find_subdev(&medias[nodes[i].media], intf, &nodes[i]);
+		if (nodes[i].has_uid)
 			find_meta(&medias[nodes[i].media], intf, &nodes[i]);
 	}
 	return n;
@@ -480,16 +507,89 @@ static void v4l2_layout(GstVideoInfo *vi, GstVideoFormat gst, const struct v4l2_
 	vi->size = pf->sizeimage;
 }
 
+/* Does the video node capture @fourcc from media bus code @code? */
+static bool node_takes(int fd, uint32_t code, uint32_t fourcc)
+{
+	for (uint32_t i = 0;; i++) {
+		struct v4l2_fmtdesc d = {
+			.index = i, .type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .mbus_code = code,
+		};
+
+		if (xioctl(fd, VIDIOC_ENUM_FMT, &d) < 0)
+			return false;
+		if (d.pixelformat == fourcc)
+			return true;
+	}
+}
+
+/*
+ * MC-centric node (V4L2_CAP_IO_MC): the subdev feeding it must output the
+ * bus format and size the node captures, else STREAMON fails link
+ * validation. Set it, and take the size the subdev settles on.
+ */
+static bool set_subdev_format(struct cam_capture *cap, struct v4l2 *v,
+			      unsigned *w, unsigned *h, GError **error)
+{
+	int sd = open(v->subdev_path, O_RDWR | O_CLOEXEC);
+	struct v4l2_subdev_format sf = {
+		.which = V4L2_SUBDEV_FORMAT_ACTIVE, .pad = v->subdev_pad,
+	};
+	bool ok = false;
+
+	if (sd < 0) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "%s: %s", v->subdev_path,
+			    g_strerror(errno));
+		return false;
+	}
+	for (uint32_t i = 0; !ok; i++) {
+		struct v4l2_subdev_mbus_code_enum ce = {
+			.pad = v->subdev_pad, .index = i, .which = V4L2_SUBDEV_FORMAT_ACTIVE,
+		};
+
+		if (xioctl(sd, VIDIOC_SUBDEV_ENUM_MBUS_CODE, &ce) < 0)
+			break;
+		if (node_takes(v->fd, ce.code, v->pixelformat)) {
+			sf.format.code = ce.code;
+			ok = true;
+		}
+	}
+	if (!ok) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FORMAT,
+			    "%s: no bus format gives %.4s on %s", v->subdev_path,
+			    (const char *)&v->pixelformat, v->path);
+		close(sd);
+		return false;
+	}
+	sf.format.width = cap->cfg.width;
+	sf.format.height = cap->cfg.height;
+	sf.format.field = V4L2_FIELD_NONE;
+	if (xioctl(sd, VIDIOC_SUBDEV_S_FMT, &sf) < 0) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FORMAT, "%s: VIDIOC_SUBDEV_S_FMT: %s",
+			    v->subdev_path, g_strerror(errno));
+		close(sd);
+		return false;
+	}
+	close(sd);
+	*w = sf.format.width;
+	*h = sf.format.height;
+	return true;
+}
+
 static bool set_format(struct cam_capture *cap, struct v4l2 *v, GError **error)
 {
 	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	GstVideoFormat gst;
 
+	unsigned w = cap->cfg.width, h = cap->cfg.height;
+
 	if (!choose_format(v->fd, &v->pixelformat, &gst, &v->emulated, error))
 		return false;
-	f.fmt.pix.width = cap->cfg.width;
-	f.fmt.pix.height = cap->cfg.height;
+	if (v->io_mc && v->subdev_path[0] && !v->emulated &&
+	    !set_subdev_format(cap, v, &w, &h, error))
+		return false;
+	f.fmt.pix.width = w;
+	f.fmt.pix.height = h;
 	f.fmt.pix.pixelformat = v->pixelformat;
 	f.fmt.pix.field = V4L2_FIELD_NONE;
 	if (vioctl(v->fd, VIDIOC_S_FMT, &f) < 0 || f.fmt.pix.pixelformat != v->pixelformat) {
@@ -661,6 +761,7 @@ static void attach_meta(struct cam_capture *cap, struct v4l2 *v, struct cam_fram
 			cam_metapair_give_up(&v->mp);
 	}
 	if (r == CAM_PAIR_FOUND) {
+		fi->mono_ns = m.soe_ns;	/* the same instant, to the ns */
 		fi->has_sensor = true;
 		fi->sensor_sequence = m.sequence;
 		fi->sensor_flags = m.flags;
@@ -951,6 +1052,9 @@ bool cam_v4l2_open(struct cam_capture *cap, GError **error)
 	fill_identity(&cap->id, &nd, &mi);
 	g_strlcpy(v->path, nd.path, sizeof(v->path));
 	g_strlcpy(v->meta_path, nd.meta_path, sizeof(v->meta_path));
+	g_strlcpy(v->subdev_path, nd.subdev_path, sizeof(v->subdev_path));
+	v->subdev_pad = nd.subdev_pad;
+	v->io_mc = node_caps(&nd.caps) & V4L2_CAP_IO_MC;
 
 	v->fd = v4l2_open(v->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (v->fd < 0) {

@@ -28,12 +28,12 @@ static struct cam_graph_intf intfs[] = {
 	{ 104, MEDIA_INTF_T_V4L_VIDEO, 81, 4 }, { 105, MEDIA_INTF_T_V4L_SUBDEV, 81, 5 },
 };
 static struct cam_graph_pad pads[] = {
-	{ 201, 1, MEDIA_PAD_FL_SOURCE }, { 202, 2, MEDIA_PAD_FL_SINK },
-	{ 203, 2, MEDIA_PAD_FL_SOURCE }, { 204, 2, MEDIA_PAD_FL_SOURCE },
-	{ 205, 3, MEDIA_PAD_FL_SINK }, { 206, 5, MEDIA_PAD_FL_SINK },
-	{ 211, 11, MEDIA_PAD_FL_SOURCE }, { 212, 11, MEDIA_PAD_FL_SOURCE },
-	{ 213, 13, MEDIA_PAD_FL_SINK }, { 214, 4, MEDIA_PAD_FL_SINK },
-	{ 216, 6, MEDIA_PAD_FL_SINK },
+	{ 201, 1, MEDIA_PAD_FL_SOURCE, 0 }, { 202, 2, MEDIA_PAD_FL_SINK, 0 },
+	{ 203, 2, MEDIA_PAD_FL_SOURCE, 1 }, { 204, 2, MEDIA_PAD_FL_SOURCE, 2 },
+	{ 205, 3, MEDIA_PAD_FL_SINK, 0 }, { 206, 5, MEDIA_PAD_FL_SINK, 0 },
+	{ 211, 11, MEDIA_PAD_FL_SOURCE, 0 }, { 212, 11, MEDIA_PAD_FL_SOURCE, 1 },
+	{ 213, 13, MEDIA_PAD_FL_SINK, 0 }, { 214, 4, MEDIA_PAD_FL_SINK, 0 },
+	{ 216, 6, MEDIA_PAD_FL_SINK, 0 },
 };
 static struct cam_graph_link links[] = {
 	{ 300, 201, 202, DATA }, { 301, 203, 205, DATA }, { 302, 204, 206, DATA },
@@ -97,6 +97,32 @@ static void test_ambiguous(void)
 	g_assert_cmpuint(cam_graph_meta_for_video(&g, 102, metas, 3, &amb), ==, 103);
 }
 
+/* The subdev whose format a MC-centric capture node must match. */
+static void test_upstream(void)
+{
+	struct cam_graph_link off[G_N_ELEMENTS(links)];
+	struct cam_graph g = graph;
+	uint32_t pad = 99;
+
+	g_assert_cmpuint(cam_graph_upstream(&graph, 3, &pad), ==, 2);
+	g_assert_cmpuint(pad, ==, 1);
+	g_assert_cmpuint(cam_graph_upstream(&graph, 5, &pad), ==, 2);
+	g_assert_cmpuint(pad, ==, 2);
+	g_assert_cmpuint(cam_graph_upstream(&graph, 2, &pad), ==, 1);
+	g_assert_cmpuint(pad, ==, 0);
+	g_assert_cmpuint(cam_graph_upstream(&graph, 13, &pad), ==, 11);
+	g_assert_cmpuint(cam_graph_upstream(&graph, 1, &pad), ==, 0);
+	g_assert_cmpuint(cam_graph_entity_intf(&graph, 1, MEDIA_INTF_T_V4L_SUBDEV), ==, 105);
+	g_assert_cmpuint(cam_graph_entity_intf(&graph, 3, MEDIA_INTF_T_V4L_VIDEO), ==, 100);
+	g_assert_cmpuint(cam_graph_entity_intf(&graph, 3, MEDIA_INTF_T_V4L_SUBDEV), ==, 0);
+
+	/* a disabled link feeds nothing */
+	memcpy(off, links, sizeof(links));
+	off[1].flags &= ~(uint32_t)MEDIA_LNK_FL_ENABLED;
+	g.links = off;
+	g_assert_cmpuint(cam_graph_upstream(&g, 3, &pad), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -104,5 +130,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/camera/graph/pairs-by-links", test_pairs_by_links);
 	g_test_add_func("/camera/graph/unlinked", test_unlinked);
 	g_test_add_func("/camera/graph/ambiguous", test_ambiguous);
+	g_test_add_func("/camera/graph/upstream", test_upstream);
 	return g_test_run();
 }

@@ -98,15 +98,33 @@ static inline uint32_t clamp8(int v)
 	return v < 0 ? 0 : v > 255 ? 255 : (uint32_t)v;
 }
 
-static inline uint32_t yuv_to_xrgb(const struct yuv_coef *k, int y, int u,
-				   int v)
-{
-	int c = (y - k->y_off) * k->y_mul + 128;
-	int d = u - 128, e = v - 128;
+/* Per-frame lookup tables: a pixel costs loads and adds, no multiplies. */
+struct yuv_lut {
+	int y[256];		/* (Y - y_off) * y_mul + rounding */
+	int rv[256], gu[256], gv[256], bu[256];
+};
 
-	return clamp8((c + k->rv * e) >> 8) << 16 |
-	       clamp8((c - k->gu * d - k->gv * e) >> 8) << 8 |
-	       clamp8((c + k->bu * d) >> 8);
+static void build_lut(struct yuv_lut *t, const struct yuv_coef *k)
+{
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		t->y[i] = (i - k->y_off) * k->y_mul + 128;
+		t->rv[i] = k->rv * (i - 128);
+		t->gu[i] = -k->gu * (i - 128);
+		t->gv[i] = -k->gv * (i - 128);
+		t->bu[i] = k->bu * (i - 128);
+	}
+}
+
+static inline uint32_t yuv_to_xrgb(const struct yuv_lut *t, uint8_t y,
+				   uint8_t u, uint8_t v)
+{
+	int c = t->y[y];
+
+	return clamp8((c + t->rv[v]) >> 8) << 16 |
+	       clamp8((c + t->gu[u] + t->gv[v]) >> 8) << 8 |
+	       clamp8((c + t->bu[u]) >> 8);
 }
 
 /* Nearest-neighbour scale of @p into the dw x dh rectangle at (dx, dy). */
@@ -114,9 +132,10 @@ static void convert_scaled(const struct hub_picture *p, struct cell *cl,
 			   unsigned int dx, unsigned int dy,
 			   unsigned int dw, unsigned int dh)
 {
-	const struct yuv_coef *k = &coef_table[p->matrix][p->full_range];
+	struct yuv_lut t;
 	unsigned int i, j;
 
+	build_lut(&t, &coef_table[p->matrix][p->full_range]);
 	for (i = 0; i < dw; i++)
 		cl->xmap[i] = (uint32_t)(((2ull * i + 1) * p->width) / (2ull * dw));
 	for (j = 0; j < dh; j++) {
@@ -129,7 +148,7 @@ static void convert_scaled(const struct hub_picture *p, struct cell *cl,
 			for (i = 0; i < dw; i++) {
 				uint32_t sx = cl->xmap[i], cx = (sx / 2) * 2;
 
-				o[i] = yuv_to_xrgb(k, yr[sx], ur[cx], ur[cx + 1]);
+				o[i] = yuv_to_xrgb(&t, yr[sx], ur[cx], ur[cx + 1]);
 			}
 		} else {
 			const uint8_t *vr = p->plane[2] + (size_t)(sy / 2) * p->stride[2];
@@ -137,7 +156,7 @@ static void convert_scaled(const struct hub_picture *p, struct cell *cl,
 			for (i = 0; i < dw; i++) {
 				uint32_t sx = cl->xmap[i];
 
-				o[i] = yuv_to_xrgb(k, yr[sx], ur[sx / 2], vr[sx / 2]);
+				o[i] = yuv_to_xrgb(&t, yr[sx], ur[sx / 2], vr[sx / 2]);
 			}
 		}
 	}
@@ -335,6 +354,7 @@ static void output_lost(struct display *d)
 /* Commit the cells if something changed and nothing is in flight. */
 static int flush(struct display *d)
 {
+	uint64_t t, t2;
 	unsigned int i;
 	int ret;
 
@@ -344,9 +364,13 @@ static int flush(struct display *d)
 		;
 	if (i == OUTPUT_BUFFERS)
 		return -EBUSY;	/* cannot happen: one scanout, one pending */
+	t = display_now_ns();
 	compose(d, i);
 	d->dirty = false;
+	t2 = display_now_ns();
+	d->st.compose_ns += t2 - t;
 	ret = d->ops->commit(d->out, i);
+	d->st.commit_ns += display_now_ns() - t2;
 	if (ret < 0) {
 		d->st.commit_errors++;
 		output_lost(d);
@@ -460,13 +484,16 @@ int display_show(struct display *d, unsigned int cam,
 		 const struct hub_picture *frame)
 {
 	struct cell *cl;
+	uint64_t t;
 
 	if (cam >= d->ncams || !picture_valid(frame))
 		return -EINVAL;
 	cl = &d->cell[cam];
+	t = display_now_ns();
 	render_frame(cl, frame);
 	cl->state = CELL_FRAME;
 	cl->shown_ns = display_now_ns();
+	d->st.render_ns += cl->shown_ns - t;
 	d->st.shown[cam]++;
 	d->dirty = true;
 	return flush(d);

@@ -57,6 +57,10 @@ struct display_stats {
 	uint64_t output_restarted;
 	uint64_t shown[DISPLAY_MAX_CAMERAS];		/* frames accepted per camera */
 	uint64_t unavailable[DISPLAY_MAX_CAMERAS];	/* switches to the unavailable screen */
+	/* CPU time spent, CLOCK_MONOTONIC ns, cumulative */
+	uint64_t render_ns;	/* frames: convert + scale-to-fit + badge into the cell */
+	uint64_t compose_ns;	/* cells -> output buffer */
+	uint64_t commit_ns;	/* handing the buffer to the output */
 };
 
 /*

@@ -244,7 +244,7 @@ static inline bool vc_devnode(uint32_t major, uint32_t minor, char *path)
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "DEVNAME=", 8)) {
 			line[strcspn(line, "\n")] = '\0';
-			snprintf(path, VC_PATH_LEN, "/dev/%s", line + 8);
+			snprintf(path, VC_PATH_LEN, "/dev/%.58s", line + 8);
 			ok = true;
 		}
 	}
@@ -394,7 +394,7 @@ static inline int vc_find_cameras(struct vc_cam *cams, int max)
 
 		if (strncmp(de->d_name, "media", 5))
 			continue;
-		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+		snprintf(path, sizeof(path), "/dev/%.58s", de->d_name);
 		if (!vc_probe_media(path, &cams[n]))
 			n++;
 	}

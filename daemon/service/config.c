@@ -716,11 +716,27 @@ void svc_config_clear(struct svc_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
+/* The error quotes what it was given: control characters become \xNN so
+ * that it stays one line. */
+static char *one_line(char *why)
+{
+	GString *out = g_string_sized_new(strlen(why));
+
+	for (const char *c = why; *c; c++) {
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			g_string_append_printf(out, "\\x%02x", (unsigned char)*c);
+		else
+			g_string_append_c(out, *c);
+	}
+	g_free(why);
+	return g_string_free(out, FALSE);
+}
+
 static enum svc_config_result fail(struct parse *p, char *why, char **err)
 {
 	svc_config_clear(p->cfg);
 	parse_free(p);
-	*err = why;
+	*err = one_line(why);
 	return SVC_CONFIG_ERROR;
 }
 

@@ -300,6 +300,7 @@ static const struct bad_case bad_cases[] = {
 	{ "camera --keys KEYS --config CONF", "[hub]\ncamera=a@1.2.3.4:5\n", "CONF: unknown group [hub]", NULL },
 	{ "camera --keys KEYS --config CONF", "[camera]\nsource=pattern:ff0000\nname=a\\nb\n", "CONF: [camera] name: ", "control characters" },
 	{ "camera --keys KEYS --config CONF", "[camera]\nsource=pattern:ff0000\nfps[de]=3\n", "CONF: [camera] unknown key", NULL },
+	{ "camera --keys KEYS --config CONF", "[camera]\nsource=pattern:ff0000\nfps=1\\n2\n", "CONF: [camera] fps: ", "\"1\\x0a2\"" },
 	{ "hub --keys KEYS", NULL, "no camera", NULL },
 	{ "hub --keys KEYS --camera front", NULL, "--camera: ", "NAME@HOST:PORT" },
 	{ "hub --keys KEYS --camera @10.0.0.1:7000", NULL, "--camera: ", "empty" },

@@ -576,6 +576,49 @@ static void test_offer_and_hello(void)
 	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == 0);
 }
 
+static bool hex_is(const uint8_t *p, size_t len, const char *hex)
+{
+	char buf[2 * VCN_UDP_PACKET_MAX + 1];
+
+	for (size_t i = 0; i < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", p[i]);
+	buf[2 * len] = 0;
+	if (!strcmp(buf, hex))
+		return true;
+	printf("# got  %s\n# want %s\n", buf, hex);
+	return false;
+}
+
+/* The test vectors of docs/TRANSPORT.md (computed there by a second implementation). */
+static void test_vectors(void)
+{
+	struct vcn_packetizer pk = {
+		.ssrc = 0x11223344, .seq = 0x0102, .ts_offset = 0x10000000, .au_num = 5,
+		.pt = 96, .stride = VCN_UDP_STRIDE,
+	};
+	static const uint8_t unit[10] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	struct vcn_offer o = { .ssrc = 0x11223344, .port = 7000, .pt = 96,
+			       .transports = VCN_TRANSPORT_UDP | VCN_TRANSPORT_TCP };
+	uint8_t p[VCN_UDP_PACKET_MAX], offer[VCN_OFFER_LEN], hello[VCN_HELLO_LEN];
+	struct vcn_fragmenter f;
+	size_t n;
+
+	vcn_fragmenter_start(&pk, &f, unit, sizeof(unit), 1500000000ull, true);
+	n = vcn_fragmenter_next(&pk, &f, p);
+	EXPECT(hex_is(p, n, "80e0010210020f581122334401010100000000050000000a00000000"
+			    "0490000000010203040506070809"));
+	EXPECT(vcn_fragmenter_next(&pk, &f, p) == 0);
+	n = vcn_packet_end(&pk, p);
+	EXPECT(hex_is(p, n, "80e0010310000000112233440102000000000006000000000000000000000000"));
+	for (int i = 0; i < VCN_TOKEN_LEN; i++)
+		o.token[i] = (uint8_t)i;
+	vcn_offer_encode(&o, offer);
+	EXPECT(hex_is(offer, sizeof(offer),
+		      "56434d4f01036000112233441b580000000102030405060708090a0b0c0d0e0f"));
+	vcn_hello_encode(VCN_HELLO_UDP, o.token, hello);
+	EXPECT(hex_is(hello, sizeof(hello), "56434d4801010000000102030405060708090a0b0c0d0e0f"));
+}
+
 int main(void)
 {
 	static const struct nettest tests[] = {
@@ -594,6 +637,7 @@ int main(void)
 		{ "oversized_and_late", test_oversized_and_late },
 		{ "end_packet", test_end_packet },
 		{ "offer_and_hello", test_offer_and_hello },
+		{ "test_vectors", test_vectors },
 	};
 
 	return nettest_run(tests, sizeof(tests) / sizeof(tests[0]));

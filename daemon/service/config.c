@@ -97,9 +97,9 @@ static const struct opt opts[] = {
 	  .def = "auto", .arg = "auto|x264|v4l2", .help = "H.264 encoder" },
 	{ "listen", CAM, T_ADDR, F(camera.listen), .def = "0.0.0.0:7000",
 	  .arg = "ADDR:PORT", .help = "where hubs connect" },
-	{ "transport", CAM | HUB, T_ENUM, F(camera.transport),
+	{ "transport", CAM, T_ENUM, F(camera.transport),
 	  .names = transport_names, .def = "auto", .arg = "auto|udp|tcp",
-	  .help = "media transport (auto: UDP, TCP when UDP does not get through)" },
+	  .help = "transports offered to hubs (auto: UDP, TCP when UDP does not get through)" },
 	{ "freshness", CAM, T_DURATION, F(camera.freshness_ns),
 	  .min = 100 * MS, .max = 60 * SEC, .def = "2s", .arg = "DURATION",
 	  .help = "never send a frame captured longer ago" },
@@ -118,6 +118,9 @@ static const struct opt opts[] = {
 	{ "layout", HUB, T_ENUM, F(hub.layout), .names = layout_names,
 	  .def = "auto", .arg = "auto|single|grid",
 	  .help = "one camera full screen or a 2x2 grid" },
+	{ "transport", HUB, T_ENUM, F(hub.transport),
+	  .names = transport_names, .def = "auto", .arg = "auto|udp|tcp",
+	  .help = "transport asked for (auto: UDP, TCP when UDP does not get through)" },
 	{ "freshness", HUB, T_DURATION, F(hub.freshness_ns), .min = 100 * MS,
 	  .max = 60 * SEC, .def = "2s", .arg = "DURATION",
 	  .help = "reject frames captured longer ago" },
@@ -164,14 +167,6 @@ static const struct opt *find_opt(const char *key, enum svc_role role)
 		if (!strcmp(opts[i].key, key) && has_role(&opts[i], role))
 			return &opts[i];
 	return NULL;
-}
-
-/* The hub's transport shares the key "transport" with the camera's. */
-static size_t opt_field(const struct opt *o, enum svc_role role)
-{
-	if (!strcmp(o->key, "transport") && role == SVC_ROLE_HUB)
-		return F(hub.transport);
-	return o->off;
 }
 
 static void *field(struct svc_config *cfg, size_t off)
@@ -375,7 +370,7 @@ static char *parse_cameras(const struct parse *p, char **list, guint n)
 /* Parse @v for option @o into the config. NULL, or the reason. */
 static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 {
-	void *dst = field(p->cfg, opt_field(o, p->role));
+	void *dst = field(p->cfg, o->off);
 	struct stat sb;
 	char *why;
 

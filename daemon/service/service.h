@@ -13,16 +13,20 @@
  *	log.c     journal with structured fields, or stderr
  *	status.c  counters, the local status socket and its client
  *
- * The role's main() is then, in outline:
+ *	service.c the above put together for veracamd's main():
  *
- *	rc = svc_config_parse(argc, argv, &checks, &cfg, &err);
- *	if (rc != SVC_CONFIG_RUN) -> print err (or help), exit rc == SVC_CONFIG_HELP ? 0 : 2
- *	svc_log_init(&cfg); loop = svc_loop_new(&err);   (before any thread)
- *	st = svc_status_new(&cfg); svc_status_listen(st, cfg.status_socket, &err)
- *	svc_loop_add_fd(loop, svc_status_fd(st), EPOLLIN, serve, st)
- *	svc_notify_init(&n); ... role setup ...
- *	per frame:  svc_notify_progress(&n, now_us) (the first: svc_notify_ready)
- *	svc_loop_run(loop); svc_notify_stopping(&n); ... teardown ...
+ *	struct svc_service s;
+ *	int rc = svc_service_init(&s, argc, argv, &checks);
+ *	if (rc >= 0)
+ *		return rc;			(help, config error: exit 2)
+ *	... role setup: fds and timers on s.loop, counters in s.status,
+ *	    svc_loop_on_reload(s.loop, reload_pairings, role) ...
+ *	per frame: svc_notify_progress(&s.notify, svc_now_ns() / 1000)
+ *	once working: svc_notify_ready(&s.notify, "..."), svc_status_set_ready()
+ *	rc = svc_service_run(&s);		(SIGTERM -> STOPPING=1)
+ *	... role teardown (stream end to hubs, CRTC off) ...
+ *	svc_service_finish(&s);
+ *	return rc;
  *
  * Nothing here reads a file in the keys directory: only its path passes
  * through, so no key material can reach a log line or a status snapshot.
@@ -416,5 +420,40 @@ void svc_status_serve(struct svc_status *st);
 int svc_status_print(const char *path, FILE *out, char **err);
 /* The same, returning the document (g_free). */
 char *svc_status_fetch(const char *path, char **err);
+
+/* ------------------------------------------------------------------ */
+/* The frame put together (service.c)                                 */
+/* ------------------------------------------------------------------ */
+
+#define SVC_STATUS_LOG_INTERVAL_NS	(60 * 1000000000ull)
+
+struct svc_service {
+	struct svc_config cfg;
+	struct svc_loop *loop;
+	struct svc_status *status;	/* counters; served if cfg.status_socket */
+	struct svc_notify notify;
+	struct svc_timer *status_log;	/* counters to the journal every minute */
+};
+
+/*
+ * Parse the configuration, start logging, create the loop (signals are
+ * blocked from here on: call before starting any thread), open the status
+ * socket on the loop, read the watchdog settings, log the configuration.
+ * Returns -1 when the role should now set itself up and run; otherwise the
+ * process exit status, with the reason already printed: 0 after --help,
+ * SVC_EXIT_USAGE for a configuration error, 1 if the service could not
+ * start (then s is already released).
+ */
+int svc_service_init(struct svc_service *s, int argc, char **argv,
+		     const struct svc_config_checks *checks);
+
+/*
+ * Run the loop until SIGTERM/SIGINT or svc_loop_quit(); then STOPPING=1.
+ * Returns the loop's status; the role tears itself down after this.
+ */
+int svc_service_run(struct svc_service *s);
+
+/* Log the final counters and release everything (removes the socket). */
+void svc_service_finish(struct svc_service *s);
 
 #endif /* VERACAM_SERVICE_H */

@@ -191,7 +191,7 @@ static void test_hub(void)
 
 	/* --camera flags replace the file's whole list */
 	args = g_strdup_printf("hub --config %s --camera front@10.0.0.2:7000 --display drm "
-			       "--output-size 640x360", conf);
+			       "--output-size 640x360 --transport tcp", conf);
 	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
 	g_assert_cmpuint(cfg.hub.n_cameras, ==, 1);
 	g_assert_cmpstr(cfg.hub.cameras[0].name, ==, "front");
@@ -199,6 +199,7 @@ static void test_hub(void)
 	g_assert_cmpstr(cfg.hub.display, ==, "drm");
 	g_assert_cmpuint(cfg.hub.out_width, ==, 640);
 	g_assert_cmpuint(cfg.hub.out_height, ==, 360);
+	g_assert_cmpint(cfg.hub.transport, ==, SVC_TRANSPORT_TCP);
 	svc_config_clear(&cfg);
 	g_free(args);
 	g_free(conf);

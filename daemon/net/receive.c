@@ -18,6 +18,7 @@
 #define RX_CAP			(256u << 10)	/* TCP receive buffer */
 #define DGRAM_CAP		65536		/* never truncate a datagram */
 #define FIRST_HELLO_PERIOD_NS	250000000LL	/* until media flows */
+#define RX_BUDGET		1024		/* reads per call: a flood cannot starve the caller */
 
 struct vcn_hub {
 	struct sockaddr_storage camera;
@@ -182,6 +183,11 @@ int vcn_hub_fd(const struct vcn_hub *h)
 	return h->ep;
 }
 
+void vcn_hub_unit_refused(struct vcn_hub *h)
+{
+	vcn_reasm_unpop(h->reasm);
+}
+
 enum vcn_path vcn_hub_path(const struct vcn_hub *h)
 {
 	return h->path;
@@ -335,6 +341,7 @@ static enum vcn_rx udp_next(struct vcn_hub *h, int64_t now_ns, bool *progress)
 enum vcn_rx vcn_hub_receive(struct vcn_hub *h, int64_t now_ns, struct vcn_unit *out)
 {
 	bool progress = true;
+	int budget = RX_BUDGET;
 	enum vcn_rx r;
 
 	if (h->path == VCN_PATH_ENDED)
@@ -346,7 +353,7 @@ enum vcn_rx vcn_hub_receive(struct vcn_hub *h, int64_t now_ns, struct vcn_unit *
 		h->path = VCN_PATH_GONE;
 		return VCN_RX_GONE;
 	}
-	while (progress) {
+	while (progress && budget--) {
 		if (vcn_reasm_pop(h->reasm, now_ns, out))
 			return VCN_RX_UNIT;
 		if (h->tcp >= 0 && !h->connecting)

@@ -66,6 +66,12 @@ int vcn_hub_fd(const struct vcn_hub *hub);
 int vcn_hub_timeout_ms(const struct vcn_hub *hub, int64_t now_ns);
 /* Timers, reads, reassembly; out->data is valid until the next call. */
 enum vcn_rx vcn_hub_receive(struct vcn_hub *hub, int64_t now_ns, struct vcn_unit *out);
+/*
+ * Call when the core's opener refused the unit just received (any open-
+ * stage reject: malformed, other session, decrypt, replay): its transport
+ * unit number was not the camera's, so it must not move the window.
+ */
+void vcn_hub_unit_refused(struct vcn_hub *hub);
 enum vcn_path vcn_hub_path(const struct vcn_hub *hub);
 const struct vcn_hub_stats *vcn_hub_stats(const struct vcn_hub *hub);
 const struct vcn_reasm_stats *vcn_hub_reasm_stats(const struct vcn_hub *hub);

@@ -150,6 +150,8 @@ struct vcn_reasm {
 	struct slot *slots;
 	bool delivered_any;
 	uint32_t last_delivered;
+	bool undo_any;			/* the two above before the last pop */
+	uint32_t undo_last;
 	uint32_t closed[CLOSED_RING];
 	unsigned int n_closed;
 	struct vcn_reasm_stats stats;
@@ -411,12 +413,20 @@ bool vcn_reasm_pop(struct vcn_reasm *r, int64_t now_ns, struct vcn_unit *out)
 	out->au_num = best->au_num;
 	out->rtp_ts = best->rtp_ts;
 	out->keyframe = best->flags & VCN_FLAG_KEYFRAME;
+	r->undo_any = r->delivered_any;
+	r->undo_last = r->last_delivered;
 	r->delivered_any = true;
 	r->last_delivered = best->au_num;
 	r->stats.units++;
 	r->stats.unit_bytes += best->total;
 	close_slot(r, best);
 	return true;
+}
+
+void vcn_reasm_unpop(struct vcn_reasm *r)
+{
+	r->delivered_any = r->undo_any;
+	r->last_delivered = r->undo_last;
 }
 
 int64_t vcn_reasm_deadline(const struct vcn_reasm *r)

@@ -151,6 +151,13 @@ enum vcn_pkt vcn_reasm_push(struct vcn_reasm *r, const uint8_t *pkt, size_t len,
  * each byte from exactly one fragment of that unit. true if out is set.
  */
 bool vcn_reasm_pop(struct vcn_reasm *r, int64_t now_ns, struct vcn_unit *out);
+/*
+ * The unit just popped was refused by the core's opener (not sealed for
+ * this session: forged or replayed under a new unit number). Its number
+ * no longer counts as delivered, so a forged number far ahead cannot make
+ * the genuine units that follow "late". Only valid right after a pop.
+ */
+void vcn_reasm_unpop(struct vcn_reasm *r);
 /* When the oldest held unit times out (INT64_MAX if none). */
 int64_t vcn_reasm_deadline(const struct vcn_reasm *r);
 const struct vcn_reasm_stats *vcn_reasm_stats(const struct vcn_reasm *r);

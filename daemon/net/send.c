@@ -22,6 +22,7 @@
 #define MAX_PENDING_TCP		16	/* accepted connections awaiting their hello */
 #define PENDING_TIMEOUT_NS	2000000000LL
 #define STAGE_MAX		(2 + VCN_TCP_PACKET_MAX)
+#define HELLO_BUDGET		256	/* datagrams per process call: floods cannot starve it */
 
 struct qunit {
 	uint8_t *data;
@@ -118,7 +119,7 @@ struct vcn_cam *vcn_cam_new(const struct vcn_cam_config *cfg)
 	cam->udp = vcn_socket(cfg->bind->sa_family, SOCK_DGRAM, cfg->bind, cfg->bind_len);
 	if (cam->udp < 0 || vcn_epoll_add(cam->ep, cam->udp, EPOLLIN) < 0)
 		goto fail;
-	vcn_sock_buffers(cam->udp, 0, 1 << 20);
+	vcn_sock_buffers(cam->udp, 1 << 20, 1 << 20);
 	cam->port = vcn_sock_port(cam->udp);
 	if (cfg->listen_tcp) {
 		/* the same address and the port the UDP socket got */
@@ -603,7 +604,7 @@ static bool pending_read(struct vcn_cam *cam, unsigned int i, int64_t now_ns)
 
 static void accept_tcp(struct vcn_cam *cam, int64_t now_ns)
 {
-	for (;;) {
+	for (int budget = MAX_PENDING_TCP; budget > 0; budget--) {
 		int fd = accept4(cam->listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
@@ -656,7 +657,7 @@ static void read_udp(struct vcn_cam *cam, int64_t now_ns)
 	socklen_t from_len;
 	ssize_t n;
 
-	for (;;) {
+	for (int budget = HELLO_BUDGET; budget > 0; budget--) {
 		from_len = sizeof(from);
 		n = recvfrom(cam->udp, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
 			     (struct sockaddr *)&from, &from_len);

@@ -488,6 +488,42 @@ static void test_bounded_inflight(void)
 	free(u);
 }
 
+/*
+ * An injected unit numbered far ahead (right SSRC, sniffed) would make
+ * every genuine unit after it "late"; once the core refuses it, unpop
+ * puts the window back and the genuine stream continues.
+ */
+static void test_forged_number_unpop(void)
+{
+	struct vcn_packetizer pk, forger;
+	struct pkts k = { .n = 0 }, f = { .n = 0 };
+	uint8_t *u = unit_make(1, 4000);
+	struct vcn_reasm *r[2];
+	struct vcn_unit out;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	forger = pk;
+	forger.au_num += 1000000;
+	cut(&forger, u, 100, 0, true, &f);
+	cut(&pk, u, 4000, 0, true, &k);
+	for (int undo = 0; undo < 2; undo++) {
+		r[undo] = reasm_for(&pk, 0);
+		push_all(r[undo], &f, 0);
+		EXPECT(vcn_reasm_pop(r[undo], 0, &out) && out.len == 100);
+		if (undo)
+			vcn_reasm_unpop(r[undo]);	/* the opener said: not ours */
+	}
+	/* without the undo the genuine unit is late; with it, it is delivered */
+	EXPECT(vcn_reasm_push(r[0], k.p[0], k.len[0], 0) == VCN_PKT_LATE);
+	push_all(r[1], &k, 0);
+	EXPECT(vcn_reasm_pop(r[1], 0, &out) && unit_check(out.data, out.len) == 1);
+	for (int i = 0; i < 2; i++)
+		vcn_reasm_free(r[i]);
+	pkts_free(&k);
+	pkts_free(&f);
+	free(u);
+}
+
 static void test_oversized_and_late(void)
 {
 	struct vcn_reasm_config c = { .max_au = 10000 };
@@ -634,6 +670,7 @@ int main(void)
 		{ "splice_mixed_lengths", test_splice_mixed_lengths },
 		{ "splice_same_headers_aead", test_splice_same_headers_aead },
 		{ "bounded_inflight", test_bounded_inflight },
+		{ "forged_number_unpop", test_forged_number_unpop },
 		{ "oversized_and_late", test_oversized_and_late },
 		{ "end_packet", test_end_packet },
 		{ "offer_and_hello", test_offer_and_hello },

@@ -400,6 +400,7 @@ static void test_wrong_token(void)
 	struct vcn_offer o;
 	uint8_t hello[VCN_HELLO_LEN], buf[2048], bad_token[VCN_TOKEN_LEN];
 	struct sockaddr_in cam_addr;
+	uint64_t before, first;
 	int rogue, rogue_tcp;
 
 	w.cam = camera(0, true, 0, 5000);
@@ -436,6 +437,15 @@ static void test_wrong_token(void)
 	EXPECT(recv(rogue, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN);
 	EXPECT(recv(rogue_tcp, buf, sizeof(buf), 0) == 0);	/* closed, nothing sent */
 	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP);
+	/* a flood is read in bounded rounds, so the daemon's loop keeps turning */
+	before = vcn_cam_stats(w.cam)->hello_malformed;
+	for (int i = 0; i < 300; i++)
+		sendto(rogue, "junk", 4, 0, (struct sockaddr *)&cam_addr, sizeof(cam_addr));
+	vcn_cam_process(w.cam, now_ns());
+	first = vcn_cam_stats(w.cam)->hello_malformed - before;
+	vcn_cam_process(w.cam, now_ns());
+	EXPECT(first > 0 && first <= 256);
+	EXPECT(vcn_cam_stats(w.cam)->hello_malformed - before > first);
 	close(rogue);
 	close(rogue_tcp);
 	world_free(&w);

@@ -36,62 +36,96 @@ static void veracam_rgb_to_ycbcr(u32 rgb, u8 *y, u8 *cb, u8 *cr)
 	*cr = (112 * r - 94 * g - 18 * b + 32896) / 256;
 }
 
-/* Fill a rectangle; x and width are rounded to even for 4:2:x formats. */
+/* Fill @w pixels of one line at @p with a colour. */
+static void veracam_fill_line(u32 fourcc, u8 *p, u32 w, u32 rgb)
+{
+	u8 r = rgb >> 16, g = rgb >> 8, b = rgb;
+	u8 luma, cb, cr;
+	u32 col;
+
+	veracam_rgb_to_ycbcr(rgb, &luma, &cb, &cr);
+	switch (fourcc) {
+	case V4L2_PIX_FMT_YUYV:
+		for (col = 0; col < w; col += 2, p += 4) {
+			p[0] = luma;
+			p[1] = cb;
+			p[2] = luma;
+			p[3] = cr;
+		}
+		break;
+	case V4L2_PIX_FMT_NV12:
+		/* the chroma line: CbCr pairs */
+		for (col = 0; col < w; col += 2, p += 2) {
+			p[0] = cb;
+			p[1] = cr;
+		}
+		break;
+	case V4L2_PIX_FMT_RGB24:
+		for (col = 0; col < w; col++, p += 3) {
+			p[0] = r;
+			p[1] = g;
+			p[2] = b;
+		}
+		break;
+	case V4L2_PIX_FMT_XRGB32:
+		for (col = 0; col < w; col++, p += 4) {
+			p[0] = b;
+			p[1] = g;
+			p[2] = r;
+			p[3] = 0;
+		}
+		break;
+	}
+}
+
+/*
+ * Fill a rectangle: its first line, then copies of it. x and the width
+ * are rounded to even for 4:2:x formats.
+ */
 static void veracam_fill_rect(const struct veracam_gen *gen, u8 *vaddr,
 			      u32 x, u32 y, u32 w, u32 h, u32 rgb)
 {
 	u32 bpl = gen->bytesperline;
-	u8 r = rgb >> 16, g = rgb >> 8, b = rgb;
-	u8 *chroma = vaddr + bpl * gen->height;
+	u32 row, last, offset, len;
 	u8 luma, cb, cr;
-	u32 row, col;
-	u8 *p;
 
 	x = ALIGN_DOWN(x, 2);
-	if (x >= gen->width || y >= gen->height)
+	if (x >= gen->width || y >= gen->height || !h)
 		return;
 	w = min(ALIGN(w, 2), gen->width - x);
 	h = min(h, gen->height - y);
-	veracam_rgb_to_ycbcr(rgb, &luma, &cb, &cr);
+	last = y + h;
 
-	for (row = y; row < y + h; row++) {
-		p = vaddr + row * bpl;
-		switch (gen->fourcc) {
-		case V4L2_PIX_FMT_YUYV:
-			for (p += x * 2, col = 0; col < w; col += 2, p += 4) {
-				p[0] = luma;
-				p[1] = cb;
-				p[2] = luma;
-				p[3] = cr;
-			}
-			break;
-		case V4L2_PIX_FMT_NV12:
-			memset(p + x, luma, w);
-			if (row & 1)
-				break;
-			p = chroma + row / 2 * bpl + x;
-			for (col = 0; col < w; col += 2, p += 2) {
-				p[0] = cb;
-				p[1] = cr;
-			}
-			break;
-		case V4L2_PIX_FMT_RGB24:
-			for (p += x * 3, col = 0; col < w; col++, p += 3) {
-				p[0] = r;
-				p[1] = g;
-				p[2] = b;
-			}
-			break;
-		case V4L2_PIX_FMT_XRGB32:
-			for (p += x * 4, col = 0; col < w; col++, p += 4) {
-				p[0] = b;
-				p[1] = g;
-				p[2] = r;
-				p[3] = 0;
-			}
-			break;
-		}
+	switch (gen->fourcc) {
+	case V4L2_PIX_FMT_NV12:
+		veracam_rgb_to_ycbcr(rgb, &luma, &cb, &cr);
+		for (row = y; row < last; row++)
+			memset(vaddr + row * bpl + x, luma, w);
+		/* then the chroma plane, at half the height */
+		vaddr += bpl * gen->height;
+		y /= 2;
+		last = (last + 1) / 2;
+		offset = x;
+		len = w;
+		break;
+	case V4L2_PIX_FMT_YUYV:
+		offset = x * 2;
+		len = w * 2;
+		break;
+	case V4L2_PIX_FMT_RGB24:
+		offset = x * 3;
+		len = w * 3;
+		break;
+	default:
+		offset = x * 4;
+		len = w * 4;
+		break;
 	}
+
+	veracam_fill_line(gen->fourcc, vaddr + y * bpl + offset, w, rgb);
+	for (row = y + 1; row < last; row++)
+		memcpy(vaddr + row * bpl + offset, vaddr + y * bpl + offset,
+		       len);
 }
 
 /*

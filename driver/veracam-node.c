@@ -13,6 +13,8 @@
 
 #include "veracam.h"
 
+#define VERACAM_MIN_BUFFERS	4
+
 static int veracam_queue_setup(struct vb2_queue *q, unsigned int *num_buffers,
 			       unsigned int *num_planes, unsigned int sizes[],
 			       struct device *alloc_devs[])
@@ -22,6 +24,9 @@ static int veracam_queue_setup(struct vb2_queue *q, unsigned int *num_buffers,
 	if (*num_planes)
 		return sizes[0] < node->sizeimage ? -EINVAL : 0;
 
+	/* one being filled, one with userspace, the rest queued */
+	if (q->num_buffers + *num_buffers < VERACAM_MIN_BUFFERS)
+		*num_buffers = VERACAM_MIN_BUFFERS - q->num_buffers;
 	*num_planes = 1;
 	sizes[0] = node->sizeimage;
 	return 0;

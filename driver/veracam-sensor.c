@@ -307,18 +307,21 @@ static void veracam_lines_to_interval(u32 lines, struct v4l2_fract *interval)
 	interval->denominator = div64_u64(den, div);
 }
 
-static int
-veracam_sensor_enum_frame_interval(struct v4l2_subdev *sd,
-				   struct v4l2_subdev_state *state,
-				   struct v4l2_subdev_frame_interval_enum *fie)
+/*
+ * Frame rate is set by the vertical blanking, as on most sensors. The
+ * subdev has no frame interval ioctls; these helpers give the capture node
+ * G/S_PARM and ENUM_FRAMEINTERVALS in terms of it.
+ */
+int veracam_sensor_enum_frame_interval(unsigned int index, u32 code,
+				       u32 width, u32 height,
+				       struct v4l2_fract *interval)
 {
-	if (fie->index >= ARRAY_SIZE(veracam_frame_lines) ||
-	    !veracam_sensor_code_supported(fie->code) ||
-	    !veracam_size_valid(fie->width, fie->height))
+	if (index >= ARRAY_SIZE(veracam_frame_lines) ||
+	    !veracam_sensor_code_supported(code) ||
+	    !veracam_size_valid(width, height))
 		return -EINVAL;
 
-	veracam_lines_to_interval(veracam_frame_lines[fie->index],
-				  &fie->interval);
+	veracam_lines_to_interval(veracam_frame_lines[index], interval);
 	return 0;
 }
 
@@ -437,55 +440,43 @@ static int veracam_sensor_set_selection(struct v4l2_subdev *sd,
 	return veracam_sensor_update_blanking(sensor, fmt, frame_lines);
 }
 
-static int veracam_sensor_g_frame_interval(struct v4l2_subdev *sd,
-					   struct v4l2_subdev_frame_interval *fi)
+void veracam_sensor_g_frame_interval(struct veracam_sensor *sensor,
+				     struct v4l2_fract *interval)
 {
-	struct veracam_sensor *sensor = to_veracam_sensor(sd);
 	struct v4l2_subdev_state *state;
 	const struct v4l2_mbus_framefmt *fmt;
 
-	if (fi->pad)
-		return -EINVAL;
-
-	state = v4l2_subdev_lock_and_get_active_state(sd);
-	fmt = v4l2_subdev_get_pad_format(sd, state, 0);
-	veracam_lines_to_interval(fmt->height + sensor->vblank->val,
-				  &fi->interval);
+	state = v4l2_subdev_lock_and_get_active_state(&sensor->sd);
+	fmt = v4l2_subdev_get_pad_format(&sensor->sd, state, 0);
+	veracam_lines_to_interval(fmt->height + sensor->vblank->val, interval);
 	v4l2_subdev_unlock_state(state);
-	return 0;
 }
 
 /*
- * The frame interval is a view of the vertical blanking: any interval is
- * accepted and rounded to whole lines between 60 and 15 frames per second.
+ * Any interval is accepted and rounded to whole lines between 60 and 15
+ * frames per second; 0/0 selects 30.
  */
-static int veracam_sensor_s_frame_interval(struct v4l2_subdev *sd,
-					   struct v4l2_subdev_frame_interval *fi)
+int veracam_sensor_s_frame_interval(struct veracam_sensor *sensor,
+				    struct v4l2_fract *interval)
 {
-	struct veracam_sensor *sensor = to_veracam_sensor(sd);
 	struct v4l2_subdev_state *state;
 	const struct v4l2_mbus_framefmt *fmt;
 	u64 lines = VERACAM_FRAME_LINES_DEF;
 	int ret;
 
-	if (fi->pad)
-		return -EINVAL;
-
-	if (fi->interval.numerator && fi->interval.denominator)
-		lines = div64_u64((u64)fi->interval.numerator *
-				  VERACAM_PIXEL_RATE +
-				  (u64)fi->interval.denominator *
+	if (interval->numerator && interval->denominator)
+		lines = div64_u64((u64)interval->numerator * VERACAM_PIXEL_RATE +
+				  (u64)interval->denominator *
 				  VERACAM_LINE_LENGTH / 2,
-				  (u64)fi->interval.denominator *
+				  (u64)interval->denominator *
 				  VERACAM_LINE_LENGTH);
 	lines = clamp_t(u64, lines, VERACAM_FRAME_LINES_MIN,
 			VERACAM_FRAME_LINES_MAX);
 
-	state = v4l2_subdev_lock_and_get_active_state(sd);
-	fmt = v4l2_subdev_get_pad_format(sd, state, 0);
+	state = v4l2_subdev_lock_and_get_active_state(&sensor->sd);
+	fmt = v4l2_subdev_get_pad_format(&sensor->sd, state, 0);
 	ret = __v4l2_ctrl_s_ctrl(sensor->vblank, (u32)lines - fmt->height);
-	veracam_lines_to_interval(fmt->height + sensor->vblank->val,
-				  &fi->interval);
+	veracam_lines_to_interval(fmt->height + sensor->vblank->val, interval);
 	v4l2_subdev_unlock_state(state);
 	return ret;
 }
@@ -540,15 +531,12 @@ static const struct v4l2_subdev_core_ops veracam_sensor_core_ops = {
 
 static const struct v4l2_subdev_video_ops veracam_sensor_video_ops = {
 	.s_stream = veracam_sensor_s_stream,
-	.g_frame_interval = veracam_sensor_g_frame_interval,
-	.s_frame_interval = veracam_sensor_s_frame_interval,
 };
 
 static const struct v4l2_subdev_pad_ops veracam_sensor_pad_ops = {
 	.init_cfg = veracam_sensor_init_cfg,
 	.enum_mbus_code = veracam_sensor_enum_mbus_code,
 	.enum_frame_size = veracam_sensor_enum_frame_size,
-	.enum_frame_interval = veracam_sensor_enum_frame_interval,
 	.get_fmt = v4l2_subdev_get_fmt,
 	.set_fmt = veracam_sensor_set_fmt,
 	.get_selection = veracam_sensor_get_selection,

@@ -17,6 +17,7 @@
 
 #include <linux/ktime.h>
 #include <linux/math64.h>
+#include <linux/sched.h>
 
 #include "veracam.h"
 
@@ -139,6 +140,10 @@ static int veracam_engine_start(struct veracam *cam)
 	worker = kthread_create_worker(0, "veracam%u", cam->index);
 	if (IS_ERR(worker))
 		return PTR_ERR(worker);
+	/* it plays the capture DMA engine: it must not wait behind userspace */
+	sched_set_fifo_low(worker->task);
+	/* the work item belonged to the previous stream's worker */
+	kthread_init_work(&cam->frame_work, veracam_frame_work);
 
 	ret = v4l2_subdev_call(&cam->sensor.sd, video, s_stream, 1);
 	if (ret) {
@@ -228,5 +233,4 @@ void veracam_stream_init(struct veracam *cam)
 	spin_lock_init(&cam->tick_lock);
 	hrtimer_init(&cam->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	cam->timer.function = veracam_frame_timer;
-	kthread_init_work(&cam->frame_work, veracam_frame_work);
 }

@@ -148,45 +148,54 @@ static int veracam_video_enum_framesizes(struct file *file, void *priv,
 static int veracam_video_enum_frameintervals(struct file *file, void *priv,
 					     struct v4l2_frmivalenum *fival)
 {
-	struct veracam_node *node = video_drvdata(file);
 	const struct veracam_format *format;
-	struct v4l2_subdev_frame_interval_enum fie = {
-		.index = fival->index,
-		.width = fival->width,
-		.height = fival->height,
-		.which = V4L2_SUBDEV_FORMAT_ACTIVE,
-	};
-	int ret;
 
 	format = veracam_find_format(fival->pixel_format);
 	if (!format || fival->width % 2 || fival->height % 2)
 		return -EINVAL;
 
-	fie.code = format->code;
-	ret = v4l2_subdev_call(&node->cam->sensor.sd, pad, enum_frame_interval,
-			       NULL, &fie);
-	if (ret)
-		return ret;
-
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
-	fival->discrete = fie.interval;
-	return 0;
+	return veracam_sensor_enum_frame_interval(fival->index, format->code,
+						  fival->width, fival->height,
+						  &fival->discrete);
 }
 
 static int veracam_video_g_parm(struct file *file, void *priv,
 				struct v4l2_streamparm *a)
 {
 	struct veracam_node *node = video_drvdata(file);
+	struct v4l2_captureparm *cp = &a->parm.capture;
 
-	return v4l2_g_parm_cap(&node->vdev, &node->cam->sensor.sd, a);
+	if (a->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+		return -EINVAL;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->capability = V4L2_CAP_TIMEPERFRAME;
+	veracam_sensor_g_frame_interval(&node->cam->sensor, &cp->timeperframe);
+	return 0;
 }
 
 static int veracam_video_s_parm(struct file *file, void *priv,
 				struct v4l2_streamparm *a)
 {
 	struct veracam_node *node = video_drvdata(file);
+	struct v4l2_captureparm *cp = &a->parm.capture;
+	int ret;
 
-	return v4l2_s_parm_cap(&node->vdev, &node->cam->sensor.sd, a);
+	if (a->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+		return -EINVAL;
+
+	ret = veracam_sensor_s_frame_interval(&node->cam->sensor,
+					      &cp->timeperframe);
+	if (ret)
+		return ret;
+
+	cp->capability = V4L2_CAP_TIMEPERFRAME;
+	cp->capturemode = 0;
+	cp->extendedmode = 0;
+	cp->readbuffers = 0;
+	memset(cp->reserved, 0, sizeof(cp->reserved));
+	return 0;
 }
 
 static const struct v4l2_ioctl_ops veracam_video_ioctl_ops = {

@@ -227,6 +227,13 @@ void veracam_sensor_read_regs(struct veracam_sensor *sensor,
 u32 veracam_sensor_frame_lines(struct veracam_sensor *sensor);
 void veracam_sensor_frame_sync(struct veracam_sensor *sensor, u32 sequence);
 bool veracam_sensor_code_supported(u32 code);
+int veracam_sensor_enum_frame_interval(unsigned int index, u32 code,
+				       u32 width, u32 height,
+				       struct v4l2_fract *interval);
+void veracam_sensor_g_frame_interval(struct veracam_sensor *sensor,
+				     struct v4l2_fract *interval);
+int veracam_sensor_s_frame_interval(struct veracam_sensor *sensor,
+				    struct v4l2_fract *interval);
 void veracam_sensor_pm_enable(struct veracam_sensor *sensor);
 void veracam_sensor_pm_disable(struct veracam_sensor *sensor);
 extern const struct dev_pm_ops veracam_sensor_pm_ops;

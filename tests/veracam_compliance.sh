@@ -35,7 +35,7 @@ skip_rest() {
 	exit 4
 }
 
-for tool in v4l2-compliance media-ctl modprobe insmod rmmod dmesg; do
+for tool in v4l2-compliance v4l2-ctl media-ctl modprobe insmod rmmod dmesg; do
 	command -v "$tool" >/dev/null 2>&1 || skip_rest "$tool is not installed"
 done
 [ -r "$ko" ] || skip_rest "no module: set VERACAM_KO"
@@ -60,9 +60,15 @@ for d in /sys/class/video4linux/video*; do
 		;;
 	esac
 done
+# Its buffers must hold any veracam frame (1920x1080 at 4 bytes a pixel):
+# v4l2-compliance allocates them in the exporter's current format.
 rc=1
-[ -n "$exporter" ] && [ -c "$exporter" ] && rc=0
-echo "# DMABUF exporter: ${exporter:-none}"
+if [ -n "$exporter" ] && [ -c "$exporter" ] &&
+   v4l2-ctl -d "$exporter" --set-fmt-video=width=1920,height=1080,pixelformat=XR24; then
+	size=$(v4l2-ctl -d "$exporter" --get-fmt-video | sed -n 's/.*Size Image *: *//p')
+	[ "${size:-0}" -ge $((1920 * 1080 * 4)) ] && rc=0
+fi
+echo "# DMABUF exporter: ${exporter:-none}, buffers of ${size:-?} bytes"
 result $rc "vivid capture node as DMABUF exporter"
 
 # "N /dev/mediaM" per veracam media device, by instance N.

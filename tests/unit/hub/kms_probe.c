@@ -13,12 +13,16 @@
  *    pixels are checked (camera colour, unavailable screen, black cells);
  *  - losing DRM master takes the output down, getting it back sets it up
  *    again (recovery commit, modeset) and frames flip again;
+ *  - unplugging the connector (forced off through sysfs
+ *    /sys/class/drm/cardN-CONNECTOR/status) switches the CRTC off, plugging it back
+ *    in sets it up again;
  *  - after display_close() no CRTC or plane scans out a hub framebuffer
  *    and the hub's framebuffers are gone.
  * Exit 0 when all pass, 1 otherwise, 4 (KSFT_SKIP) without a DRM device.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +80,45 @@ static void pump(struct display *d, unsigned int n)
 	/* let the last flip land */
 	while (poll(&(struct pollfd){ .fd = display_fd(d), .events = POLLIN }, 1, 200) == 1)
 		display_dispatch(d);
+}
+
+/* Force the first connector of @device on or off through sysfs. */
+static bool force_connector(const char *device, const char *state)
+{
+	const char *card = strrchr(device, '/');
+	char pattern[128];
+	glob_t g;
+	bool ok = false;
+
+	snprintf(pattern, sizeof(pattern), "/sys/class/drm/%s-*/status", card ? card + 1 : device);
+	if (glob(pattern, 0, NULL, &g))
+		return false;
+	if (g.gl_pathc) {
+		FILE *f = fopen(g.gl_pathv[0], "w");
+
+		ok = f && fputs(state, f) >= 0;
+		if (f)
+			ok &= fclose(f) == 0;
+	}
+	globfree(&g);
+	return ok;
+}
+
+/* Is any CRTC of @fd active? */
+static bool crtc_active(int fd)
+{
+	drmModeRes *res = drmModeGetResources(fd);
+	bool on = false;
+	int i;
+
+	for (i = 0; res && i < res->count_crtcs; i++) {
+		drmModeCrtc *c = drmModeGetCrtc(fd, res->crtcs[i]);
+
+		on |= c && c->mode_valid;
+		drmModeFreeCrtc(c);
+	}
+	drmModeFreeResources(res);
+	return on;
 }
 
 /* Framebuffers on any CRTC or plane of @fd. */
@@ -256,6 +299,27 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.commits, (unsigned long long)st.completed);
 	result(st.output_restarted == 1 && st.completed == st.commits,
 	       "master back: output set up again, frames flip");
+
+	/* hot-unplug and replug */
+	if (force_connector(device, "off")) {
+		display_tick(d, display_now_ns());
+		pump(d, 3);
+		display_get_stats(d, &st);
+		result(st.output_lost == 2 && !crtc_active(display_fd(d)),
+		       "connector unplugged: output down, CRTC off");
+		force_connector(device, "detect");
+		pump(d, 10);
+		display_get_stats(d, &st);
+		printf("# lost %llu restarted %llu commits %llu completed %llu\n",
+		       (unsigned long long)st.output_lost,
+		       (unsigned long long)st.output_restarted,
+		       (unsigned long long)st.commits, (unsigned long long)st.completed);
+		result(st.output_restarted == 2 && st.completed == st.commits &&
+		       crtc_active(display_fd(d)),
+		       "connector back: output set up again, frames flip");
+	} else {
+		printf("ok %d # SKIP connector status not writable in sysfs\n", ++test_no);
+	}
 
 	nours = scanned_out(display_fd(d), ours, MAX_FBS);
 	display_close(d);

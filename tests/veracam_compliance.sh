@@ -35,7 +35,7 @@ skip_rest() {
 	exit 4
 }
 
-for tool in v4l2-compliance v4l2-ctl media-ctl modprobe insmod rmmod dmesg; do
+for tool in v4l2-compliance v4l2-ctl media-ctl modinfo modprobe insmod rmmod dmesg; do
 	command -v "$tool" >/dev/null 2>&1 || skip_rest "$tool is not installed"
 done
 [ -r "$ko" ] || skip_rest "no module: set VERACAM_KO"
@@ -107,6 +107,10 @@ compliance() {
 }
 
 # 2-4: num_cameras=1 (one camera), then num_cameras=2 (two cameras).
+# insmod does not resolve dependencies: load them first.
+deps=$(modinfo -F depends "$ko" | tr , ' ')
+# shellcheck disable=SC2086 # one module name per word
+[ -z "$deps" ] || modprobe -a $deps
 for num in 1 2; do
 	rmmod veracam 2>/dev/null
 	if ! insmod "$ko" num_cameras=$num; then

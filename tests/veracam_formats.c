@@ -364,7 +364,6 @@ TEST_F(fmt, sensor_pad_formats_and_selections)
 	struct v4l2_subdev_selection crop = {
 		.which = V4L2_SUBDEV_FORMAT_ACTIVE, .target = V4L2_SEL_TGT_CROP,
 	};
-	struct v4l2_subdev_frame_interval fi = { .pad = 0 };
 	uint32_t maxw = 0, maxh = 0, minw = UINT32_MAX, minh = UINT32_MAX;
 	int sfd;
 
@@ -420,10 +419,47 @@ TEST_F(fmt, sensor_pad_formats_and_selections)
 	EXPECT_LE(crop.r.left + crop.r.width, bounds.r.left + bounds.r.width);
 	EXPECT_LE(crop.r.top + crop.r.height, bounds.r.top + bounds.r.height);
 
-	ASSERT_EQ(0, vc_ioctl(sfd, VIDIOC_SUBDEV_G_FRAME_INTERVAL, &fi));
-	EXPECT_NE(0U, fi.interval.numerator);
-	EXPECT_NE(0U, fi.interval.denominator);
 	close(sfd);
+}
+
+/*
+ * The sensor sets its frame rate the upstream way, by blanking: a slower
+ * rate chosen with S_PARM on the capture node is a longer VBLANK, and the
+ * timing controls a sensor driver must have are there.
+ */
+TEST_F(fmt, frame_rate_is_sensor_blanking)
+{
+	static const uint32_t ids[] = {
+		V4L2_CID_VBLANK, V4L2_CID_HBLANK, V4L2_CID_PIXEL_RATE, V4L2_CID_LINK_FREQ,
+		V4L2_CID_EXPOSURE, V4L2_CID_ANALOGUE_GAIN, V4L2_CID_DIGITAL_GAIN,
+	};
+	int32_t vblank15 = 0, vblank60 = 0;
+	size_t i;
+	int cfd;
+
+	VC_NEED_SETUP();
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct v4l2_queryctrl q = { .id = ids[i] };
+
+		cfd = vc_open_ctrl_node(&self->cam, ids[i]);
+		EXPECT_GE(cfd, 0) TH_LOG("no control %#x on the sensor", ids[i]);
+		if (cfd >= 0) {
+			EXPECT_EQ(0, vc_ioctl(cfd, VIDIOC_QUERYCTRL, &q));
+			close(cfd);
+		}
+	}
+
+	cfd = vc_open_ctrl_node(&self->cam, V4L2_CID_VBLANK);
+	ASSERT_GE(cfd, 0);
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 640, 480, NULL));
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 15));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_VBLANK, &vblank15));
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 60));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_VBLANK, &vblank60));
+	TH_LOG("VBLANK %d lines at 15 fps, %d at 60 fps", vblank15, vblank60);
+	EXPECT_GT(vblank15, vblank60);
+	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
+	close(cfd);
 }
 
 TEST_F(fmt, unique_id_control_is_read_only_and_matches_sysfs)

@@ -44,12 +44,21 @@ struct cell {
 	enum hub_unavailable why;
 	char name[64];
 	uint64_t shown_ns;	/* CLOCK_MONOTONIC of the last frame */
+	uint64_t capture_ns;	/* of the frame drawn in the cell, 0 if none */
 	unsigned int x, y;	/* position on screen */
 	struct canvas img;	/* private pixels of this cell */
 	uint32_t *xmap;		/* scaler scratch, one entry per column */
 };
 
 enum buf_state { BUF_FREE, BUF_PENDING, BUF_SCANOUT };
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct display {
 	void *out;
@@ -58,7 +67,9 @@ struct display {
 	enum buf_state buf[OUTPUT_BUFFERS];
 	bool active;		/* the output can show something */
 	bool dirty;		/* cells changed since the last commit */
-	bool in_flight;
+	int pending;		/* buffer of the commit in flight, or -1 */
+	/* capture time of the frame each cell of each buffer holds (0: none) */
+	uint64_t buf_capture[OUTPUT_BUFFERS][DISPLAY_MAX_CAMERAS];
 	unsigned int ncams;	/* cameras */
 	unsigned int ncells;	/* 1 or 4 */
 	struct cell cell[DISPLAY_MAX_CAMERAS];
@@ -331,6 +342,8 @@ static void compose(struct display *d, unsigned int index)
 	for (i = 0; i < d->ncells; i++) {
 		const struct cell *cl = &d->cell[i];
 
+		if (i < DISPLAY_MAX_CAMERAS)
+			d->buf_capture[index][i] = cl->state == CELL_FRAME ? cl->capture_ns : 0;
 		for (r = 0; r < cl->img.height; r++)
 			memcpy(b->map + (size_t)(cl->y + r) * b->stride +
 			       (size_t)cl->x * 4,
@@ -344,11 +357,31 @@ static void output_lost(struct display *d)
 	unsigned int i;
 
 	d->active = false;
-	d->in_flight = false;
+	d->pending = -1;
 	d->dirty = true;
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		d->buf[i] = BUF_FREE;
 	d->st.output_lost++;
+}
+
+/* Buffer @index reached the screen; the one it replaced is free again. */
+static void on_screen(struct display *d, unsigned int index)
+{
+	uint64_t now = realtime_ns();
+	unsigned int i;
+
+	for (i = 0; i < OUTPUT_BUFFERS; i++)
+		if (d->buf[i] == BUF_SCANOUT)
+			d->buf[i] = BUF_FREE;
+	d->buf[index] = BUF_SCANOUT;
+	d->st.completed++;
+	for (i = 0; i < d->ncams; i++) {
+		uint64_t cap = d->buf_capture[index][i];
+
+		d->st.on_screen_capture_ns[i] = cap;
+		if (cap)
+			d->st.glass_ns[i] = now > cap ? now - cap : 0;
+	}
 }
 
 /* Commit the cells if something changed and nothing is in flight. */
@@ -358,7 +391,7 @@ static int flush(struct display *d)
 	unsigned int i;
 	int ret;
 
-	if (!d->active || d->in_flight || !d->dirty)
+	if (!d->active || d->pending >= 0 || !d->dirty)
 		return 0;
 	for (i = 0; i < OUTPUT_BUFFERS && d->buf[i] != BUF_FREE; i++)
 		;
@@ -378,16 +411,10 @@ static int flush(struct display *d)
 	}
 	d->st.commits++;
 	if (ret > 0) {
-		unsigned int j;
-
-		for (j = 0; j < OUTPUT_BUFFERS; j++)
-			if (d->buf[j] == BUF_SCANOUT)
-				d->buf[j] = BUF_FREE;
-		d->buf[i] = BUF_SCANOUT;
-		d->st.completed++;
+		on_screen(d, i);
 	} else {
 		d->buf[i] = BUF_PENDING;
-		d->in_flight = true;
+		d->pending = (int)i;
 	}
 	return 0;
 }
@@ -414,7 +441,7 @@ static void start_output(struct display *d)
 	}
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		d->buf[i] = BUF_FREE;
-	d->in_flight = false;
+	d->pending = -1;
 	d->active = true;
 	d->dirty = true;
 }
@@ -492,6 +519,7 @@ int display_show(struct display *d, unsigned int cam,
 	t = display_now_ns();
 	render_frame(cl, frame);
 	cl->state = CELL_FRAME;
+	cl->capture_ns = frame->capture_ns;
 	cl->shown_ns = display_now_ns();
 	d->st.render_ns += cl->shown_ns - t;
 	d->st.shown[cam]++;
@@ -560,19 +588,12 @@ int display_fd(const struct display *d)
 
 int display_dispatch(struct display *d)
 {
-	unsigned int i;
 	int ret = d->ops->dispatch(d->out);
 
-	if (ret <= 0 || !d->in_flight)
+	if (ret <= 0 || d->pending < 0)
 		return ret;
-	for (i = 0; i < OUTPUT_BUFFERS; i++) {
-		if (d->buf[i] == BUF_SCANOUT)
-			d->buf[i] = BUF_FREE;
-		else if (d->buf[i] == BUF_PENDING)
-			d->buf[i] = BUF_SCANOUT;
-	}
-	d->in_flight = false;
-	d->st.completed++;
+	on_screen(d, (unsigned int)d->pending);
+	d->pending = -1;
 	return flush(d);
 }
 

@@ -57,6 +57,14 @@ struct display_stats {
 	uint64_t output_restarted;
 	uint64_t shown[DISPLAY_MAX_CAMERAS];		/* frames accepted per camera */
 	uint64_t unavailable[DISPLAY_MAX_CAMERAS];	/* switches to the unavailable screen */
+	/*
+	 * Per camera, at the last flip completion: the capture time of its
+	 * frame that reached the screen (0: its unavailable screen did), and
+	 * the glass latency of that frame (CLOCK_REALTIME at completion minus
+	 * capture time; kept from the last frame shown).
+	 */
+	uint64_t on_screen_capture_ns[DISPLAY_MAX_CAMERAS];
+	uint64_t glass_ns[DISPLAY_MAX_CAMERAS];
 	/* CPU time spent, CLOCK_MONOTONIC ns, cumulative */
 	uint64_t render_ns;	/* frames: convert + scale-to-fit + badge into the cell */
 	uint64_t compose_ns;	/* cells -> output buffer */

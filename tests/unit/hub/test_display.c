@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/veracam.h>
 
@@ -287,6 +288,35 @@ static void test_buffer_reuse(void)
 	test_cleanup(path);
 }
 
+/* The capture time on screen and the glass latency follow the flips. */
+static void test_glass(void)
+{
+	struct display_stats st;
+	struct timespec ts;
+	struct display *d;
+	char path[256];
+	uint64_t cap;
+
+	test_path(path, sizeof(path), "glass.y4m");
+	d = open_y4m(path, 2, 320, 240);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cap = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - 50000000ull;
+	show_solid(d, 1, 160, 120, cam_colour[1], cap);
+	display_get_stats(d, &st);
+	CHECK(st.on_screen_capture_ns[1] == cap && st.on_screen_capture_ns[0] == 0,
+	      "capture times on screen: %llu %llu",
+	      (unsigned long long)st.on_screen_capture_ns[0],
+	      (unsigned long long)st.on_screen_capture_ns[1]);
+	CHECK(st.glass_ns[1] >= 50000000ull && st.glass_ns[1] < 1050000000ull,
+	      "glass latency %llu ns for a frame captured 50 ms ago",
+	      (unsigned long long)st.glass_ns[1]);
+	display_unavailable(d, 1, HUB_NOT_VERIFIED);
+	display_get_stats(d, &st);
+	CHECK(st.on_screen_capture_ns[1] == 0, "unavailable screen reports a frame on screen");
+	display_close(d);
+	test_cleanup(path);
+}
+
 /* Stride and format handling: NV12 and a padded stride. */
 static void test_nv12(void)
 {
@@ -336,6 +366,7 @@ int main(void)
 	test_stale();
 	test_buffer_reuse();
 	test_nv12();
+	test_glass();
 	if (hubtest_failures)
 		fprintf(stderr, "%d checks failed\n", hubtest_failures);
 	return hubtest_failures ? 1 : 0;

@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * role.c - veracamd's hub role, the hub side of the frame's path, per
+ * configured camera NAME@HOST:PORT:
+ *
+ *   connect (thread: TCP, TLS with the camera's pinned key, the offer)
+ *   -> receive -> open -> verify -> decode -> display
+ *
+ * Only units the verifier accepts reach the decoder. After any reject
+ * the decoder is reset, so nothing is decoded until the next verified
+ * IDR. A camera whose last verified frame is unavailable_ns old (1 s at
+ * most) is replaced by the hub's own unavailable screen with the reason;
+ * so is a camera whose session ends. Lost sessions are retried with
+ * exponential backoff and jitter.
+ *
+ * Everything but the connect threads runs on the service loop's thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+#include <veracam/session.h>
+#include <veracam/verify.h>
+
+#include "decode.h"
+#include "display.h"
+#include "receive.h"
+#include "veracamd.h"
+
+#define GLASS_NONE	UINT64_MAX
+
+enum phase {
+	PHASE_WAIT,		/* retry timer armed */
+	PHASE_CONNECTING,	/* connect thread running */
+	PHASE_LIVE,		/* session up: receiving */
+};
+
+struct hub_role;
+
+struct cam {
+	struct hub_role *hr;
+	unsigned int idx;
+	const struct svc_camera_ref *ref;
+	struct svc_camera_stats *st;
+	enum phase phase;
+	struct svc_timer *retry;
+	unsigned int failures;		/* attempts since the last verified frame */
+
+	/* connect thread: inputs fixed before start, results read after done */
+	pthread_t thread;
+	bool done;			/* under hr->lock */
+	int fd;
+	struct vc_session *session;
+	struct vcn_offer offer;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char why[256];
+
+	/* live session */
+	struct vc_verifier *verifier;
+	struct vcn_hub *rx;
+	struct svc_timer *rx_timer;
+	struct decode *dec;
+	bool verified_once;		/* in this session */
+	bool rejected;			/* a reject since the last verified unit */
+	bool showing;			/* the cell holds a frame, not a screen */
+	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
+	int64_t clock_offset_ns;	/* camera - hub */
+	uint64_t glass_commit;		/* commit that carries the newest frame */
+	int64_t glass_capture_ns;	/* its capture time, hub clock */
+};
+
+struct hub_role {
+	struct svc_service *s;
+	const struct svc_hub_config *cfg;
+	struct vc_device_key *key;
+	struct display *display;
+	struct cam cams[SVC_MAX_CAMERAS];
+	pthread_mutex_t lock;
+	int efd;			/* a connect thread finished */
+	struct svc_timer *tick;
+	uint64_t tick_at;		/* CLOCK_MONOTONIC the tick is armed for */
+	uint64_t display_next;		/* when display_tick() wants to run again */
+	bool debug;
+};
+
+static const char *unavailable_state(enum hub_unavailable why)
+{
+	return why == HUB_NOT_VERIFIED ? "not verified" :
+	       why == HUB_STALE ? "stale" : "not connected";
+}
+
+static const char *unavailable_reason(enum hub_unavailable why)
+{
+	return why == HUB_NOT_VERIFIED ? "not verified" :
+	       why == HUB_STALE ? "no verified frame" : "not connected";
+}
+
+static void show_unavailable(struct cam *c, enum hub_unavailable why)
+{
+	c->showing = false;
+	c->st->state = unavailable_state(why);
+	display_unavailable(c->hr->display, c->idx, why);
+}
+
+/* Make sure the tick runs by @at (CLOCK_MONOTONIC). */
+static void tick_by(struct hub_role *hr, uint64_t at)
+{
+	uint64_t now = svc_now_ns();
+
+	if (hr->tick_at && hr->tick_at <= at && hr->tick_at > now)
+		return;
+	hr->tick_at = at > now ? at : now + 1;
+	svc_timer_arm(hr->tick, hr->tick_at - now, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connect thread                                                       */
+/* ------------------------------------------------------------------ */
+
+static int connect_camera(struct cam *c)
+{
+	struct hub_role *hr = c->hr;
+	struct vc_peer peer;
+	struct vc_session_config sc = {
+		.role = VC_ROLE_HUB,
+		.key = hr->key,
+		.peers = &peer,
+		.n_peers = 1,
+	};
+	uint8_t offer[VCN_OFFER_LEN];
+	size_t got = 0, n;
+	char *why = NULL;
+	int fd;
+
+	if (vc_peer_load(hr->s->cfg.keys_dir, c->ref->name, &peer) < 0) {
+		snprintf(c->why, sizeof(c->why), "not paired: %s", vc_last_error());
+		return -1;
+	}
+	if (peer.role != VC_ROLE_CAMERA) {
+		snprintf(c->why, sizeof(c->why), "%s is paired as a hub, not a camera",
+			 c->ref->name);
+		return -1;
+	}
+	if (vd_resolve(&c->ref->addr, SOCK_STREAM, &c->addr, &c->addr_len, &why) < 0) {
+		g_strlcpy(c->why, why, sizeof(c->why));
+		g_free(why);
+		return -1;
+	}
+	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto sys_error;
+	pthread_mutex_lock(&hr->lock);	/* teardown may shut it down */
+	c->fd = fd;
+	pthread_mutex_unlock(&hr->lock);
+	/* Bounds connect(), the handshake and the offer alike. */
+	vd_socket_timeouts(c->fd, VD_HANDSHAKE_TIMEOUT_MS);
+	if (connect(c->fd, (struct sockaddr *)&c->addr, c->addr_len) < 0)
+		goto sys_error;
+	c->session = vc_session_handshake(&sc, c->fd);
+	if (!c->session) {
+		g_strlcpy(c->why, vc_last_error(), sizeof(c->why));
+		return -1;
+	}
+	while (got < sizeof(offer)) {
+		if (!SSL_read_ex(vc_session_ssl(c->session), offer + got, sizeof(offer) - got, &n)) {
+			snprintf(c->why, sizeof(c->why), "camera closed the session before its offer");
+			return -1;
+		}
+		got += n;
+	}
+	if (vcn_offer_parse(offer, sizeof(offer), &c->offer) < 0) {
+		snprintf(c->why, sizeof(c->why), "camera sent an invalid media offer");
+		return -1;
+	}
+	return 0;
+sys_error:
+	snprintf(c->why, sizeof(c->why), "%s", strerror(errno));
+	return -1;
+}
+
+static void *connect_main(void *arg)
+{
+	struct cam *c = arg;
+
+	if (connect_camera(c) < 0) {
+		vc_session_free(c->session);
+		c->session = NULL;
+	}
+	pthread_mutex_lock(&c->hr->lock);
+	c->done = true;
+	pthread_mutex_unlock(&c->hr->lock);
+	eventfd_write(c->hr->efd, 1);
+	return NULL;
+}
+
+static void on_retry(void *data)
+{
+	struct cam *c = data;
+
+	c->fd = -1;
+	c->done = false;
+	c->why[0] = 0;
+	if (pthread_create(&c->thread, NULL, connect_main, c)) {
+		svc_log(LOG_ERR, "camera %s: cannot start a connection thread", c->ref->name);
+		svc_timer_arm(c->retry, c->hr->cfg->backoff_max_ns, 0);
+		return;
+	}
+	c->phase = PHASE_CONNECTING;
+}
+
+/* Exponential backoff from backoff-min to backoff-max, jitter% of it random. */
+static void schedule_retry(struct cam *c)
+{
+	const struct svc_hub_config *cfg = c->hr->cfg;
+	uint64_t delay = cfg->backoff_min_ns;
+	uint32_t r = 0;
+
+	for (unsigned int i = 0; i < c->failures && delay < cfg->backoff_max_ns; i++)
+		delay *= 2;
+	if (delay > cfg->backoff_max_ns)
+		delay = cfg->backoff_max_ns;
+	RAND_bytes((uint8_t *)&r, sizeof(r));
+	delay -= (uint64_t)((double)delay * cfg->backoff_jitter / 100.0 * ((double)r / UINT32_MAX));
+	if (c->failures < 64)
+		c->failures++;
+	c->phase = PHASE_WAIT;
+	svc_timer_arm(c->retry, delay ? delay : 1, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Live session: receive -> open -> verify -> decode                    */
+/* ------------------------------------------------------------------ */
+
+static void update_decode_stats(struct cam *c)
+{
+	struct decode_stats ds;
+
+	decode_get_stats(c->dec, &ds);
+	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog;
+}
+
+static void session_end(struct cam *c, const char *why)
+{
+	struct hub_role *hr = c->hr;
+	struct svc_log_entry e;
+
+	svc_loop_remove_fd(hr->s->loop, c->fd);
+	svc_loop_remove_fd(hr->s->loop, vcn_hub_fd(c->rx));
+	svc_timer_free(c->rx_timer);
+	c->rx_timer = NULL;
+	vcn_hub_free(c->rx);
+	c->rx = NULL;
+	vc_verifier_free(c->verifier);
+	c->verifier = NULL;
+	vc_session_free(c->session);
+	c->session = NULL;
+	close(c->fd);
+	c->fd = -1;
+	decode_reset(c->dec);
+	c->last_verified_ns = 0;
+	c->glass_commit = GLASS_NONE;
+	show_unavailable(c, HUB_NOT_CONNECTED);
+	c->st->reconnects++;
+	svc_log_begin(&e, LOG_WARNING);
+	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
+	svc_log_end(&e, "camera %s: session ended (%s)", c->ref->name, why);
+	schedule_retry(c);
+}
+
+static void handle_unit(struct cam *c, const struct vcn_unit *u)
+{
+	struct hub_role *hr = c->hr;
+	struct vc_verified out;
+	enum vc_reject r;
+	uint64_t now;
+	int ret;
+
+	c->st->received++;
+	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_realtime_ns(), &out);
+	if (r != VC_OK) {
+		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
+		/* nothing more is decoded before the next verified IDR */
+		decode_reset(c->dec);
+		c->rejected = true;
+		if (!c->showing)
+			show_unavailable(c, HUB_NOT_VERIFIED);
+		return;
+	}
+	now = svc_now_ns();
+	c->last_verified_ns = now;
+	c->rejected = false;
+	c->st->last_verified_capture_ns = (int64_t)out.capture_ns;
+	if (!c->verified_once) {
+		c->verified_once = true;
+		c->failures = 0;
+		c->st->state = "connected";
+		svc_log(LOG_INFO, "camera %s: verified video", c->ref->name);
+	}
+	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns, out.idr);
+	if (ret == -EIO)
+		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
+	tick_by(hr, now + hr->cfg->unavailable_ns);
+}
+
+static void rx_rearm(struct cam *c)
+{
+	int ms = vcn_hub_timeout_ms(c->rx, (int64_t)svc_now_ns());
+
+	svc_timer_arm(c->rx_timer, ms < 0 ? 0 : (uint64_t)(ms ? ms : 1) * 1000000u, 0);
+}
+
+static void on_rx(void *data, uint32_t events)
+{
+	struct cam *c = data;
+	struct vcn_unit u;
+
+	(void)events;
+	for (;;) {
+		switch (vcn_hub_receive(c->rx, (int64_t)svc_now_ns(), &u)) {
+		case VCN_RX_UNIT:
+			handle_unit(c, &u);
+			continue;
+		case VCN_RX_END:
+			session_end(c, "the camera ended its stream");
+			return;
+		case VCN_RX_GONE:
+			session_end(c, "media connection lost");
+			return;
+		case VCN_RX_NONE:
+			break;
+		}
+		break;
+	}
+	rx_rearm(c);
+}
+
+static void on_rx_timer(void *data)
+{
+	on_rx(data, 0);
+}
+
+/* The camera sends nothing more on control; readable means it closed. */
+static void on_control(void *data, uint32_t events)
+{
+	struct cam *c = data;
+	SSL *ssl = vc_session_ssl(c->session);
+	uint8_t buf[256];
+	size_t n;
+
+	(void)events;
+	while (SSL_read_ex(ssl, buf, sizeof(buf), &n))
+		;
+	if (SSL_get_error(ssl, 0) == SSL_ERROR_WANT_READ)
+		return;
+	session_end(c, "control channel closed");
+}
+
+static void session_start(struct cam *c)
+{
+	struct hub_role *hr = c->hr;
+	const struct vc_session_params *p = vc_session_params(c->session);
+	struct vc_verifier_config vcfg;
+	enum vcn_hub_transport t = hr->cfg->transport == SVC_TRANSPORT_UDP ? VCN_HUB_UDP :
+				   hr->cfg->transport == SVC_TRANSPORT_TCP ? VCN_HUB_TCP :
+				   VCN_HUB_AUTO;
+	struct vcn_hub_config rc = {
+		.camera = (struct sockaddr *)&c->addr,
+		.camera_len = c->addr_len,
+		.offer = &c->offer,
+		.transport = t,
+	};
+	char sid[2 * VC_SESSION_ID_LEN + 1];
+	struct svc_log_entry e;
+
+	vc_verifier_config_from_session(&vcfg, p);
+	vcfg.freshness_ns = (int64_t)hr->cfg->freshness_ns;
+	c->verifier = vc_verifier_new(&vcfg);
+	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)svc_now_ns()) : NULL;
+	c->rx_timer = svc_timer_new(hr->s->loop, on_rx_timer, c);
+	if (!c->verifier || !c->rx || !c->rx_timer ||
+	    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    svc_loop_add_fd(hr->s->loop, c->fd, EPOLLIN, on_control, c) < 0 ||
+	    svc_loop_add_fd(hr->s->loop, vcn_hub_fd(c->rx), EPOLLIN, on_rx, c) < 0) {
+		svc_log(LOG_ERR, "camera %s: cannot start the session%s", c->ref->name,
+			c->rx || !c->verifier ? "" : " (the offer allows no transport we may use)");
+		session_end(c, "setup failed");
+		return;
+	}
+	c->phase = PHASE_LIVE;
+	c->verified_once = false;
+	c->rejected = false;
+	c->clock_offset_ns = p->clock_offset_ns;
+	decode_reset(c->dec);
+	vc_hex(p->session_id, VC_SESSION_ID_LEN, sid);
+	svc_log_begin(&e, LOG_INFO);
+	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
+	svc_log_end(&e, "camera %s: session %s, %s, clock offset %" PRId64 " us (rtt %" PRId64
+		    " us)", c->ref->name, sid, vc_cipher_name(p->cipher),
+		    p->clock_offset_ns / 1000, p->rtt_ns / 1000);
+	rx_rearm(c);
+}
+
+static void on_connect_done(void *data, uint32_t events)
+{
+	struct hub_role *hr = data;
+	eventfd_t v;
+
+	(void)events;
+	eventfd_read(hr->efd, &v);
+	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
+		struct cam *c = &hr->cams[i];
+		bool done;
+
+		pthread_mutex_lock(&hr->lock);
+		done = c->phase == PHASE_CONNECTING && c->done;
+		pthread_mutex_unlock(&hr->lock);
+		if (!done)
+			continue;
+		pthread_join(c->thread, NULL);
+		if (c->session) {
+			session_start(c);
+			continue;
+		}
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+		svc_log(c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
+			c->why);
+		schedule_retry(c);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Display: decoded frames, unavailable screens, glass time             */
+/* ------------------------------------------------------------------ */
+
+static void glass_check(struct hub_role *hr)
+{
+	struct display_stats ds;
+
+	display_get_stats(hr->display, &ds);
+	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
+		struct cam *c = &hr->cams[i];
+		int64_t now, glass;
+
+		if (c->glass_commit == GLASS_NONE || ds.completed < c->glass_commit)
+			continue;
+		now = svc_realtime_ns();
+		svc_camera_shown(c->st, c->glass_capture_ns, now);
+		glass = now - c->glass_capture_ns;
+		if (hr->debug) {
+			struct svc_log_entry e;
+
+			svc_log_begin(&e, LOG_DEBUG);
+			svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
+			svc_log_field(&e, "VERACAM_GLASS_US", "%" PRId64, glass / 1000);
+			svc_log_end(&e, "camera %s: frame on glass", c->ref->name);
+		}
+		c->glass_commit = GLASS_NONE;
+	}
+}
+
+static void on_decoded(void *data, uint32_t events)
+{
+	struct cam *c = data;
+	struct hub_role *hr = c->hr;
+	struct display_stats before, after;
+	struct hub_picture pic;
+	int ret;
+
+	(void)events;
+	while ((ret = decode_take(c->dec, &pic)) == 1) {
+		display_get_stats(hr->display, &before);
+		if (display_show(hr->display, c->idx, &pic) == 0) {
+			c->showing = true;
+			display_get_stats(hr->display, &after);
+			/* committed now, or carried by the commit after the one in flight */
+			c->glass_commit = after.commits > before.commits ? after.commits
+									 : after.commits + 1;
+			c->glass_capture_ns = (int64_t)pic.capture_ns - c->clock_offset_ns;
+		}
+		decode_release(&pic);
+	}
+	if (ret == -EIO)
+		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
+	update_decode_stats(c);
+	glass_check(hr);
+	svc_notify_progress(&hr->s->notify, svc_now_ns() / 1000);
+}
+
+static void on_display(void *data, uint32_t events)
+{
+	struct hub_role *hr = data;
+
+	(void)events;
+	display_dispatch(hr->display);
+	glass_check(hr);
+}
+
+/*
+ * Fail closed on time: a camera whose last verified frame is
+ * unavailable_ns old gets the unavailable screen; then the display's own
+ * tick (its staleness, unplug, master).
+ */
+static void on_tick(void *data)
+{
+	struct hub_role *hr = data;
+	uint64_t now = svc_now_ns(), next = UINT64_MAX;
+	int ms;
+
+	hr->tick_at = 0;
+	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
+		struct cam *c = &hr->cams[i];
+		uint64_t due = c->last_verified_ns + hr->cfg->unavailable_ns;
+
+		if (!c->last_verified_ns || !c->showing)
+			continue;
+		if (now >= due) {
+			enum hub_unavailable why = c->rejected ? HUB_NOT_VERIFIED : HUB_STALE;
+
+			show_unavailable(c, why);
+			decode_reset(c->dec);
+			svc_log(LOG_WARNING, "camera %s: unavailable (%s), %" PRIu64
+				" ms after its last verified frame", c->ref->name,
+				unavailable_reason(why), (now - c->last_verified_ns) / 1000000);
+		} else if (due < next) {
+			next = due;
+		}
+	}
+	ms = display_tick(hr->display, now);
+	if (ms >= 0 && now + (uint64_t)ms * 1000000u < next)
+		next = now + (uint64_t)ms * 1000000u;
+	glass_check(hr);
+	svc_notify_progress(&hr->s->notify, now / 1000);
+	if (next != UINT64_MAX)
+		tick_by(hr, next);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start, run, stop                                                     */
+/* ------------------------------------------------------------------ */
+
+static void on_reload(void *data)
+{
+	struct hub_role *hr = data;
+
+	svc_notify_reloading(&hr->s->notify);
+	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
+		struct cam *c = &hr->cams[i];
+		const struct vc_session_params *p;
+		struct vc_peer peer;
+
+		if (c->phase != PHASE_LIVE)
+			continue;
+		p = vc_session_params(c->session);
+		if (vc_peer_load(hr->s->cfg.keys_dir, c->ref->name, &peer) < 0 ||
+		    peer.role != VC_ROLE_CAMERA ||
+		    memcmp(peer.pub, p->peer.pub, VC_PUBKEY_LEN) != 0)
+			session_end(c, "camera no longer trusted under its name");
+	}
+	svc_log(LOG_INFO, "reloaded pairings");
+	svc_notify_ready(&hr->s->notify, "pairings reloaded");
+}
+
+static int setup(struct hub_role *hr)
+{
+	const struct svc_hub_config *cfg = hr->cfg;
+	struct svc_loop *loop = hr->s->loop;
+	struct display_config dc = {
+		.output = cfg->display,
+		.cameras = cfg->n_cameras,
+		.width = cfg->out_width,
+		.height = cfg->out_height,
+		.kms_legacy = cfg->kms_legacy,
+		.stale_ns = cfg->unavailable_ns,
+	};
+	char err[256];
+
+	hr->key = vc_key_load(hr->s->cfg.keys_dir);
+	if (!hr->key) {
+		svc_log(LOG_ERR, "device key: %s", vc_last_error());
+		return -1;
+	}
+	for (unsigned int i = 0; i < cfg->n_cameras; i++)
+		dc.names[i] = cfg->cameras[i].name;
+	hr->display = display_open(&dc, err, sizeof(err));
+	if (!hr->display) {
+		svc_log(LOG_ERR, "display %s: %s", cfg->display, err);
+		return -1;
+	}
+	hr->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	hr->tick = svc_timer_new(loop, on_tick, hr);
+	if (hr->efd < 0 || !hr->tick ||
+	    svc_loop_add_fd(loop, hr->efd, EPOLLIN, on_connect_done, hr) < 0 ||
+	    (display_fd(hr->display) >= 0 &&
+	     svc_loop_add_fd(loop, display_fd(hr->display), EPOLLIN, on_display, hr) < 0)) {
+		svc_log(LOG_ERR, "event loop setup failed");
+		return -1;
+	}
+	for (unsigned int i = 0; i < cfg->n_cameras; i++) {
+		struct cam *c = &hr->cams[i];
+
+		c->dec = decode_new(err, sizeof(err));
+		if (!c->dec) {
+			svc_log(LOG_ERR, "decoder: %s", err);
+			return -1;
+		}
+		c->retry = svc_timer_new(loop, on_retry, c);
+		if (!c->retry ||
+		    svc_loop_add_fd(loop, decode_fd(c->dec), EPOLLIN, on_decoded, c) < 0) {
+			svc_log(LOG_ERR, "event loop setup failed");
+			return -1;
+		}
+		c->st->state = "not connected";
+		on_retry(c);
+	}
+	svc_log(LOG_INFO, "display %s, decoder %s, %u camera%s", cfg->display,
+		decode_decoder(hr->cams[0].dec), cfg->n_cameras, cfg->n_cameras == 1 ? "" : "s");
+	svc_status_set_ready(hr->s->status, true);
+	svc_notify_ready(&hr->s->notify, "display up, connecting to cameras");
+	tick_by(hr, svc_now_ns() + 1000000u);
+	return 0;
+}
+
+static void teardown(struct hub_role *hr)
+{
+	struct svc_loop *loop = hr->s->loop;
+
+	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
+		struct cam *c = &hr->cams[i];
+
+		if (c->phase == PHASE_CONNECTING) {
+			pthread_mutex_lock(&hr->lock);
+			if (c->fd >= 0)
+				shutdown(c->fd, SHUT_RDWR);	/* ends a pending handshake */
+			pthread_mutex_unlock(&hr->lock);
+			pthread_join(c->thread, NULL);
+			vc_session_free(c->session);
+			if (c->fd >= 0)
+				close(c->fd);
+		} else if (c->phase == PHASE_LIVE) {
+			svc_loop_remove_fd(loop, c->fd);
+			svc_loop_remove_fd(loop, vcn_hub_fd(c->rx));
+			svc_timer_free(c->rx_timer);
+			vcn_hub_free(c->rx);
+			vc_verifier_free(c->verifier);
+			vc_session_free(c->session);
+			close(c->fd);
+		}
+		svc_timer_free(c->retry);
+		if (c->dec) {
+			update_decode_stats(c);
+			svc_loop_remove_fd(loop, decode_fd(c->dec));
+			decode_free(c->dec);
+		}
+	}
+	if (hr->display) {
+		if (display_fd(hr->display) >= 0)
+			svc_loop_remove_fd(loop, display_fd(hr->display));
+		display_close(hr->display);
+	}
+	svc_timer_free(hr->tick);
+	if (hr->efd >= 0) {
+		svc_loop_remove_fd(loop, hr->efd);
+		close(hr->efd);
+	}
+	vc_key_free(hr->key);
+	pthread_mutex_destroy(&hr->lock);
+}
+
+int hub_role_run(struct svc_service *s)
+{
+	struct hub_role hr = {
+		.s = s,
+		.cfg = &s->cfg.hub,
+		.efd = -1,
+		.debug = s->cfg.log_level >= LOG_DEBUG,
+	};
+	int rc = 1;
+
+	pthread_mutex_init(&hr.lock, NULL);
+	for (unsigned int i = 0; i < hr.cfg->n_cameras; i++) {
+		hr.cams[i].hr = &hr;
+		hr.cams[i].idx = i;
+		hr.cams[i].ref = &hr.cfg->cameras[i];
+		hr.cams[i].st = svc_status_camera(s->status, i);
+		hr.cams[i].fd = -1;
+		hr.cams[i].glass_commit = GLASS_NONE;
+	}
+	if (setup(&hr) == 0) {
+		svc_loop_on_reload(s->loop, on_reload, &hr);
+		rc = svc_service_run(s);
+	}
+	teardown(&hr);
+	return rc;
+}

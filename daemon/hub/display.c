@@ -72,6 +72,7 @@ struct display {
 	uint64_t buf_capture[OUTPUT_BUFFERS][DISPLAY_MAX_CAMERAS];
 	unsigned int ncams;	/* cameras */
 	unsigned int ncells;	/* 1 or 4 */
+	unsigned int lw, lh;	/* screen size the cells were cut for */
 	struct cell cell[DISPLAY_MAX_CAMERAS];
 	uint64_t stale_ns;
 	struct display_stats st;
@@ -316,6 +317,8 @@ static int layout(struct display *d)
 	unsigned int th = d->ncells == 1 ? h : h / 2;
 
 	free_cells(d);
+	d->lw = w;
+	d->lh = h;
 	for (i = 0; i < d->ncells; i++) {
 		struct cell *cl = &d->cell[i];
 		bool right = i & 1, bottom = i & 2;
@@ -437,7 +440,8 @@ static void start_output(struct display *d)
 			cl->state = CELL_EMPTY;	/* black from calloc */
 		else if (cl->state == CELL_UNAVAILABLE)
 			render_unavailable(cl);
-		/* a CELL_FRAME cell stays black until its next frame */
+		/* a CELL_FRAME cell keeps its frame, or after a new
+		 * layout is black until its next one */
 	}
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		d->buf[i] = BUF_FREE;
@@ -569,7 +573,8 @@ int display_tick(struct display *d, uint64_t now_ns)
 		output_lost(d);
 		break;
 	case OUTPUT_RESTARTED:
-		if (layout(d))
+		/* same size (master back, same monitor): the cells stay valid */
+		if ((d->mode.width != d->lw || d->mode.height != d->lh) && layout(d))
 			return -ENOMEM;
 		start_output(d);
 		d->st.output_restarted++;

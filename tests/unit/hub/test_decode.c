@@ -318,6 +318,76 @@ static void test_burst(void)
 	free_stream(&s);
 }
 
+/*
+ * Two cameras, two decoders, AUs interleaved, shown in a 2x2 grid: in every
+ * frame written, each cell holds its own camera's colour (or the
+ * unavailable screen / black), never the other's.
+ */
+static void test_two_cameras(void)
+{
+	struct display_config cfg = { .cameras = 2, .names = { "red", "blue" },
+				      .width = 640, .height = 480 };
+	struct stream s[2];
+	struct decode *d[2];
+	struct y4m_file f;
+	struct display *disp;
+	char path[256], spec[300], err[256];
+	unsigned int i, c, n, x, y, shown = 0;
+
+	encode(&s[0], cam_colour[0], 320, 240, 10, 30, 1000000000ull);
+	encode(&s[1], cam_colour[2], 640, 360, 10, 30, 2000000000ull);
+	test_path(path, sizeof(path), "two.y4m");
+	snprintf(spec, sizeof(spec), "y4m:%s", path);
+	cfg.output = spec;
+	disp = display_open(&cfg, err, sizeof(err));
+	CHECK(disp, "display_open: %s", err);
+	if (!disp)
+		return;
+	d[0] = new_decoder();
+	d[1] = new_decoder();
+	for (i = 0; i < 10; i++) {
+		for (c = 0; c < 2; c++) {
+			struct hub_picture pic;
+
+			decode_au(d[c], s[c].au[i].data, s[c].au[i].len, s[c].au[i].ts,
+				  s[c].au[i].idr);
+			if (frame_ready(d[c], 5000) && decode_take(d[c], &pic) == 1) {
+				shown += display_show(disp, c, &pic) == 0;
+				decode_release(&pic);
+			}
+		}
+	}
+	display_close(disp);
+	decode_free(d[0]);
+	decode_free(d[1]);
+	CHECK(shown == 20, "%u of 20 frames shown", shown);
+
+	CHECK(y4m_load(path, &f) && f.frames == 21, "want 21 frames");
+	for (n = 0; n < f.frames; n++) {
+		unsigned int wrong[2] = { 0, 0 };
+
+		for (y = 0; y < 240; y++)
+			for (x = 0; x < 640; x++) {
+				uint32_t px = y4m_rgb(&f, n, x, y);
+
+				if (x < 320)
+					wrong[0] += colour_near(px, cam_colour[2], 40);
+				else
+					wrong[1] += colour_near(px, cam_colour[0], 40);
+			}
+		CHECK(!wrong[0] && !wrong[1], "frame %u: %u blue pixels in red's cell, "
+		      "%u red pixels in blue's", n, wrong[0], wrong[1]);
+	}
+	if (f.frames == 21) {
+		CHECK(colour_near(y4m_rgb(&f, 20, 160, 100), cam_colour[0], 16), "red cell");
+		CHECK(colour_near(y4m_rgb(&f, 20, 480, 120), cam_colour[2], 16), "blue cell");
+	}
+	y4m_unload(&f);
+	test_cleanup(path);
+	free_stream(&s[0]);
+	free_stream(&s[1]);
+}
+
 int main(void)
 {
 	GError *gerr = NULL;
@@ -330,6 +400,7 @@ int main(void)
 	test_newest_wins();
 	test_reset();
 	test_burst();
+	test_two_cameras();
 	gst_deinit();
 	if (hubtest_failures)
 		fprintf(stderr, "%d checks failed\n", hubtest_failures);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * veracamctl - keys and pairing for veracam devices.
+ * veracamctl - keys, pairing and status for veracam devices.
  *
  * Exit status: 0 success, 1 an operation failed (I/O), 2 usage or
  * configuration error (bad arguments, key directory, pairing records).
@@ -14,6 +14,8 @@
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
+
+#include "service.h"
 
 #define EXIT_FAIL	1
 #define EXIT_CONFIG	2
@@ -29,7 +31,9 @@ static const char usage_text[] =
 	"  pair-code DIR                    new pairing code; prints the QR payload\n"
 	"  sas DIR NAME [CODE|PAYLOAD]      short authentication string to compare\n"
 	"                                   on both screens (code from DIR/pair-code\n"
-	"                                   when not given)\n";
+	"                                   when not given)\n"
+	"  status camera|hub|SOCKET         the running daemon's counters (JSON) from its\n"
+	"                                   status socket (the role's default path, or SOCKET)\n";
 
 static int fail(int status, const char *what)
 {
@@ -186,6 +190,31 @@ static int cmd_sas(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_status(int argc, char **argv)
+{
+	enum svc_role role;
+	char *path, *err = NULL;
+	int ret = 0;
+
+	if (argc != 1)
+		return usage();
+	if (!strcmp(argv[0], "camera") || !strcmp(argv[0], "hub")) {
+		role = !strcmp(argv[0], "camera") ? SVC_ROLE_CAMERA : SVC_ROLE_HUB;
+		path = svc_status_default_path(role);
+	} else if (argv[0][0] == '/') {
+		path = g_strdup(argv[0]);
+	} else {
+		return fail(EXIT_CONFIG, "status: give camera, hub or the socket's absolute path");
+	}
+	if (svc_status_print(path, stdout, &err) < 0) {
+		fprintf(stderr, "veracamctl: status: %s\n", err);
+		ret = EXIT_FAIL;
+	}
+	g_free(err);
+	g_free(path);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -199,6 +228,7 @@ int main(int argc, char **argv)
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
+		{ "status", "status camera|hub|SOCKET", cmd_status },
 	};
 	size_t i;
 

@@ -290,6 +290,9 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_realtime_ns(), &out);
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
+		/* not sealed for this session: its unit number must not count */
+		if (r <= VC_REJ_REPLAY)
+			vcn_hub_unit_refused(c->rx);
 		/* nothing more is decoded before the next verified IDR */
 		decode_reset(c->dec);
 		c->rejected = true;
@@ -354,16 +357,10 @@ static void on_rx_timer(void *data)
 static void on_control(void *data, uint32_t events)
 {
 	struct cam *c = data;
-	SSL *ssl = vc_session_ssl(c->session);
-	uint8_t buf[256];
-	size_t n;
 
 	(void)events;
-	while (SSL_read_ex(ssl, buf, sizeof(buf), &n))
-		;
-	if (SSL_get_error(ssl, 0) == SSL_ERROR_WANT_READ)
-		return;
-	session_end(c, "control channel closed");
+	if (vd_control_closed(vc_session_ssl(c->session)))
+		session_end(c, "control channel closed");
 }
 
 static void session_start(struct cam *c)

@@ -1,0 +1,1005 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * role.c - veracamd's camera role, the camera side of the frame's path:
+ *
+ *   media thread:  capture -> timestamp -> encode        (camera library)
+ *                  one access unit in a mailbox, newest wins
+ *   loop thread:   sign (once per AU) -> seal (per hub session) -> send
+ *
+ * and around it the hubs: each TCP connection to the listen port is
+ * either a TLS control channel (a handshake thread proves the hub's
+ * pinned key; unpaired peers are refused and counted) or a hub's TCP
+ * media connection (handed to the transport). A hub session ends when its
+ * control channel closes, when its media goes silent, when it is no
+ * longer trusted after SIGHUP, or at SIGTERM (stream end first).
+ *
+ * The device key is used by the loop thread (signing) and the handshake
+ * threads (TLS CertificateVerify) through its EVP_PKEY only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+#include <veracam/record.h>
+#include <veracam/seal.h>
+#include <veracam/session.h>
+
+#include "camera.h"
+#include "send.h"
+#include "sock.h"
+#include "veracamd.h"
+
+#define MAX_HANDSHAKES		16	/* control connections being set up at once */
+#define RETRY_MIN_MS		250	/* capture device retry backoff */
+#define RETRY_MAX_MS		8000
+#define STATUS_INTERVAL_NS	1000000000ull
+#define END_DRAIN_NS		500000000LL	/* time given to stream ends at exit */
+#define GROUPS_MAX		((16 + VC_RECORD_MAX_SESSIONS - 1) / VC_RECORD_MAX_SESSIONS)
+
+struct camera_role;
+
+/* One accepted connection, classified and authenticated off the loop thread. */
+struct handshake {
+	struct handshake *next;
+	struct camera_role *cr;
+	pthread_t thread;
+	int fd;
+	char peer[SVC_ADDR_STR_MAX];
+	struct vc_peer *peers;		/* snapshot of the pinned hubs */
+	size_t n_peers;
+	/* results, read by the loop after done */
+	bool done;
+	bool media;			/* a TCP media hello, not TLS */
+	struct vc_session *session;
+	char why[256];
+};
+
+/* One authenticated hub. */
+struct hub {
+	struct hub *next;
+	struct camera_role *cr;
+	struct vc_session *tls;
+	int fd;				/* control channel, non-blocking after setup */
+	struct vc_sealer *sealer;
+	struct vcn_cam_hub *media;
+	struct svc_hub_session *st;
+	uint8_t session_id[VC_SESSION_ID_LEN];
+	uint8_t pub[VC_PUBKEY_LEN];
+	char name[VC_NAME_MAX + 1];
+	unsigned int group;		/* which signer signs its records */
+	uint64_t drops;			/* AUs not sealed for it (waiting for an IDR) */
+};
+
+struct camera_role {
+	struct svc_service *s;
+	const struct svc_camera_config *cfg;
+	struct vc_device_key *key;
+	struct vc_signer *signer[GROUPS_MAX];
+	unsigned int n_groups;
+	struct vc_buf signed_au, unit;
+	uint8_t local_session[VC_SESSION_ID_LEN];	/* readiness: signed, never sent */
+	bool ready;
+
+	/* hubs */
+	int listen_fd;
+	struct vcn_cam *net;
+	struct svc_timer *net_timer;
+	struct hub *hubs;
+	unsigned int n_hubs;
+
+	/* handshake threads; peers is the pinned hub list they copy */
+	pthread_mutex_t hs_lock;
+	struct handshake *handshakes;
+	unsigned int n_handshakes;
+	struct vc_peer *peers;
+	size_t n_peers;
+	int hs_efd;
+
+	/* media thread and its mailbox */
+	pthread_t media;
+	bool media_started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, want_idr, full, state_changed;
+	struct cam_au au;
+	uint64_t captured, gaps, replaced;
+	char state[320];
+	int media_efd;
+
+	/* loop thread counters */
+	struct svc_timer *status_timer;
+	uint64_t stale_dropped, frames_at_status;
+	uint64_t status_at_ns;
+	char encoder[32];
+};
+
+/* ------------------------------------------------------------------ */
+/* Media thread: capture -> timestamp -> encode                          */
+/* ------------------------------------------------------------------ */
+
+static void media_state(struct camera_role *cr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void media_state(struct camera_role *cr, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&cr->lock);
+	va_start(ap, fmt);
+	vsnprintf(cr->state, sizeof(cr->state), fmt, ap);
+	va_end(ap);
+	cr->state_changed = true;
+	pthread_mutex_unlock(&cr->lock);
+	eventfd_write(cr->media_efd, 1);
+}
+
+static bool media_stopping(struct camera_role *cr)
+{
+	bool stop;
+
+	pthread_mutex_lock(&cr->lock);
+	stop = cr->stop;
+	pthread_mutex_unlock(&cr->lock);
+	return stop;
+}
+
+/* Stream until the device fails (the error is returned) or we stop (NULL). */
+static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
+			    struct cam_encoder *enc)
+{
+	struct cam_capture_stats cs;
+	GError *err = NULL;
+
+	for (;;) {
+		struct cam_frame frame = { 0 };
+		struct cam_au au = { 0 };
+		bool idr;
+		int n;
+
+		if (!cam_capture_next(cap, &frame, &err))
+			return err;
+		cam_capture_get_stats(cap, &cs);
+		pthread_mutex_lock(&cr->lock);
+		idr = cr->want_idr;
+		cr->want_idr = false;
+		cr->captured++;
+		cr->gaps = cs.lost;
+		if (cr->stop) {
+			pthread_mutex_unlock(&cr->lock);
+			cam_frame_clear(&frame);
+			return NULL;
+		}
+		pthread_mutex_unlock(&cr->lock);
+		if (idr)
+			cam_encoder_force_keyframe(enc);
+		n = cam_encode_frame(enc, &frame, &au, &err);
+		cam_frame_clear(&frame);
+		if (n < 0)
+			return err;
+		if (!n)
+			continue;
+		pthread_mutex_lock(&cr->lock);
+		if (cr->full) {
+			cam_au_clear(&cr->au);
+			cr->replaced++;
+		}
+		cr->au = au;
+		cr->full = true;
+		pthread_mutex_unlock(&cr->lock);
+		eventfd_write(cr->media_efd, 1);
+	}
+}
+
+static void *media_main(void *arg)
+{
+	struct camera_role *cr = arg;
+	const struct svc_camera_config *c = cr->cfg;
+	struct cam_capture_config capcfg = {
+		.source = c->source,
+		.name = c->name,
+		.width = c->width,
+		.height = c->height,
+		.fps_n = c->fps,
+		.fps_d = 1,
+	};
+	struct cam_encode_config enccfg = {
+		.encoder = c->encoder == SVC_ENCODER_X264 ? "x264" :
+			   c->encoder == SVC_ENCODER_V4L2 ? "v4l2" : "auto",
+		.bitrate_kbps = c->bitrate / 1000,
+		.idr_interval = (unsigned int)(c->idr_interval_ns * c->fps / 1000000000ull),
+	};
+	unsigned int retry_ms = RETRY_MIN_MS;
+
+	if (!enccfg.idr_interval)
+		enccfg.idr_interval = 1;
+	while (!media_stopping(cr)) {
+		GError *err = NULL;
+		struct cam_capture *cap = cam_capture_open(&capcfg, &err);
+		struct cam_encoder *enc = NULL;
+		const char *element = NULL;
+		struct timespec until;
+
+		if (cap)
+			element = cam_encoder_choose(enccfg.encoder, &err);
+		if (element) {
+			enccfg.dmabuf_input = cam_capture_use_dmabuf(cap,
+					cam_encoder_imports_dmabuf(element));
+			enc = cam_encoder_new(&enccfg, cam_capture_video_info(cap), &err);
+		}
+		if (enc) {
+			const struct cam_identity *id = cam_capture_identity(cap);
+
+			media_state(cr, "capturing %s (%s), encoder %s, %s path", id->stable,
+				    id->card, cam_encoder_element(enc),
+				    enccfg.dmabuf_input ? "dmabuf zero-copy" : "copy");
+			pthread_mutex_lock(&cr->lock);
+			g_strlcpy(cr->encoder, cam_encoder_element(enc), sizeof(cr->encoder));
+			pthread_mutex_unlock(&cr->lock);
+			retry_ms = RETRY_MIN_MS;
+			err = media_stream(cr, cap, enc);
+		}
+		cam_encoder_free(enc);
+		if (cap)
+			cam_capture_close(cap);
+		if (!err)
+			break;
+		media_state(cr, "camera unavailable: %s; retrying in %u ms", err->message,
+			    retry_ms);
+		g_error_free(err);
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += retry_ms / 1000;
+		until.tv_nsec += (long)(retry_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&cr->lock);
+		while (!cr->stop && pthread_cond_timedwait(&cr->cond, &cr->lock, &until) == 0)
+			;
+		pthread_mutex_unlock(&cr->lock);
+		retry_ms = MIN(retry_ms * 2, RETRY_MAX_MS);
+	}
+	return NULL;
+}
+
+static void media_request_idr(struct camera_role *cr)
+{
+	pthread_mutex_lock(&cr->lock);
+	cr->want_idr = true;
+	pthread_mutex_unlock(&cr->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Hub sessions                                                         */
+/* ------------------------------------------------------------------ */
+
+static void net_rearm(struct camera_role *cr)
+{
+	int ms = vcn_cam_timeout_ms(cr->net, (int64_t)svc_now_ns());
+
+	if (ms < 0)
+		svc_timer_arm(cr->net_timer, 0, 0);
+	else
+		svc_timer_arm(cr->net_timer, (uint64_t)(ms ? ms : 1) * 1000000u, 0);
+}
+
+static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
+{
+	const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
+	struct svc_log_entry e;
+
+	svc_log_begin(&e, LOG_INFO);
+	svc_log_field(&e, "VERACAM_HUB", "%s", h->name);
+	svc_log_field(&e, "VERACAM_FRAMES_SENT", "%" PRIu64, ns->units_sent);
+	svc_log_end(&e, "hub %s: session ended (%s) after %" PRIu64 " frames", h->name, why,
+		    ns->units_sent);
+	svc_loop_remove_fd(cr->s->loop, h->fd);
+	vcn_cam_hub_remove(cr->net, h->media);
+	vc_sealer_free(h->sealer);
+	vc_session_free(h->tls);
+	close(h->fd);
+	svc_status_session_end(cr->s->status, h->st);
+	free(h);
+	cr->n_hubs--;
+}
+
+static void hub_drop(struct camera_role *cr, struct hub *h, const char *why)
+{
+	for (struct hub **pp = &cr->hubs; *pp; pp = &(*pp)->next) {
+		if (*pp == h) {
+			*pp = h->next;
+			hub_free(cr, h, why);
+			return;
+		}
+	}
+}
+
+/* The hub's control channel: it sends nothing; readable means closing. */
+static void on_hub_control(void *data, uint32_t events)
+{
+	struct hub *h = data;
+
+	(void)events;
+	if (vd_control_closed(vc_session_ssl(h->tls)))
+		hub_drop(h->cr, h, "control channel closed");
+}
+
+static bool trusted(const struct vc_peer *peers, size_t n, const uint8_t pub[VC_PUBKEY_LEN])
+{
+	for (size_t i = 0; i < n; i++)
+		if (peers[i].role == VC_ROLE_HUB &&
+		    CRYPTO_memcmp(peers[i].pub, pub, VC_PUBKEY_LEN) == 0)
+			return true;
+	return false;
+}
+
+static void reject_peer(struct camera_role *cr, const char *reason, const char *peer,
+			const char *why)
+{
+	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
+	struct svc_log_entry e;
+
+	svc_reasons_add(&rs->rejected_peers, reason);
+	svc_log_begin(&e, LOG_WARNING);
+	svc_log_field(&e, "VERACAM_PEER", "%s", peer);
+	svc_log_field(&e, "VERACAM_REJECT", "%s", reason);
+	svc_log_end(&e, "refused %s (%s): %s", peer, reason, why);
+}
+
+static unsigned int least_used_group(const struct camera_role *cr)
+{
+	unsigned int count[GROUPS_MAX] = { 0 }, best = 0;
+
+	for (const struct hub *h = cr->hubs; h; h = h->next)
+		count[h->group]++;
+	for (unsigned int g = 1; g < cr->n_groups; g++)
+		if (count[g] < count[best])
+			best = g;
+	return best;
+}
+
+/* A hub proved its pinned key: give it a media session. */
+static void hub_add(struct camera_role *cr, struct handshake *hs)
+{
+	const struct vc_session_params *p = vc_session_params(hs->session);
+	uint8_t offer_msg[VCN_OFFER_LEN];
+	struct vcn_offer offer;
+	struct hub *h;
+	size_t n;
+
+	if (cr->n_hubs >= cr->cfg->max_hubs) {
+		reject_peer(cr, "busy", hs->peer, "max-hubs sessions already running");
+		return;
+	}
+	/* A SIGHUP may have untrusted it while its handshake ran. */
+	if (!trusted(cr->peers, cr->n_peers, p->peer.pub)) {
+		reject_peer(cr, "unpaired", hs->peer, "no longer trusted");
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	h->cr = cr;
+	h->tls = hs->session;
+	h->fd = hs->fd;
+	memcpy(h->session_id, p->session_id, VC_SESSION_ID_LEN);
+	memcpy(h->pub, p->peer.pub, VC_PUBKEY_LEN);
+	g_strlcpy(h->name, p->peer.name, sizeof(h->name));
+	h->group = least_used_group(cr);
+	h->sealer = vc_sealer_new(&p->camera_to_hub, p->session_id);
+	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &offer);
+	if (h->media)
+		vcn_offer_encode(&offer, offer_msg);
+	/* 32 bytes on a fresh connection: the socket buffer takes them. */
+	if (!h->sealer || !h->media ||
+	    !SSL_write_ex(vc_session_ssl(h->tls), offer_msg, sizeof(offer_msg), &n) ||
+	    fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    svc_loop_add_fd(cr->s->loop, h->fd, EPOLLIN, on_hub_control, h) < 0) {
+		svc_log(LOG_ERR, "hub %s: cannot start its session", h->name);
+		if (h->media)
+			vcn_cam_hub_remove(cr->net, h->media);
+		vc_sealer_free(h->sealer);
+		free(h);
+		return;	/* the caller frees the session and closes the fd */
+	}
+	hs->session = NULL;
+	hs->fd = -1;
+	h->st = svc_status_session_begin(cr->s->status, h->name, hs->peer, "udp");
+	h->next = cr->hubs;
+	cr->hubs = h;
+	cr->n_hubs++;
+	media_request_idr(cr);
+	{
+		char sid[2 * VC_SESSION_ID_LEN + 1];
+		struct svc_log_entry e;
+
+		vc_hex(h->session_id, VC_SESSION_ID_LEN, sid);
+		svc_log_begin(&e, LOG_INFO);
+		svc_log_field(&e, "VERACAM_HUB", "%s", h->name);
+		svc_log_field(&e, "VERACAM_PEER", "%s", hs->peer);
+		svc_log_end(&e, "hub %s (%s): session %s, %s, %u hub%s", h->name, hs->peer, sid,
+			    vc_cipher_name(p->cipher), cr->n_hubs, cr->n_hubs == 1 ? "" : "s");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Handshake threads                                                    */
+/* ------------------------------------------------------------------ */
+
+static void *handshake_main(void *arg)
+{
+	struct handshake *hs = arg;
+	struct camera_role *cr = hs->cr;
+	struct vc_session_config sc = {
+		.role = VC_ROLE_CAMERA,
+		.key = cr->key,
+		.peers = hs->peers,
+		.n_peers = hs->n_peers,
+	};
+	struct pollfd pfd = { .fd = hs->fd, .events = POLLIN };
+	uint8_t first[VCN_HELLO_LEN];
+	ssize_t n = 0;
+
+	/* TLS starts with 0x16, a media hello with "VCMH". */
+	if (poll(&pfd, 1, VD_HANDSHAKE_TIMEOUT_MS) == 1)
+		n = recv(hs->fd, first, sizeof(first), MSG_PEEK);
+	if (n <= 0) {
+		snprintf(hs->why, sizeof(hs->why), "sent nothing within %d ms",
+			 VD_HANDSHAKE_TIMEOUT_MS);
+	} else if (vcn_hello_magic(first, (size_t)n)) {
+		hs->media = true;
+	} else {
+		hs->session = vc_session_handshake(&sc, hs->fd);
+		if (!hs->session)
+			g_strlcpy(hs->why, vc_last_error(), sizeof(hs->why));
+	}
+	pthread_mutex_lock(&cr->hs_lock);
+	hs->done = true;
+	pthread_mutex_unlock(&cr->hs_lock);
+	eventfd_write(cr->hs_efd, 1);
+	return NULL;
+}
+
+static void handshake_free(struct handshake *hs)
+{
+	vc_session_free(hs->session);
+	if (hs->fd >= 0)
+		close(hs->fd);
+	free(hs->peers);
+	free(hs);
+}
+
+static void on_handshake_done(void *data, uint32_t events)
+{
+	struct camera_role *cr = data;
+	struct handshake *done = NULL, **pp;
+	eventfd_t v;
+
+	(void)events;
+	eventfd_read(cr->hs_efd, &v);
+	pthread_mutex_lock(&cr->hs_lock);
+	for (pp = &cr->handshakes; *pp;) {
+		struct handshake *hs = *pp;
+
+		if (hs->done) {
+			*pp = hs->next;
+			hs->next = done;
+			done = hs;
+			cr->n_handshakes--;
+		} else {
+			pp = &hs->next;
+		}
+	}
+	pthread_mutex_unlock(&cr->hs_lock);
+
+	while (done) {
+		struct handshake *hs = done;
+
+		done = hs->next;
+		pthread_join(hs->thread, NULL);
+		if (hs->media) {
+			vcn_cam_adopt_tcp(cr->net, hs->fd, (int64_t)svc_now_ns());
+			hs->fd = -1;
+		} else if (hs->session) {
+			hub_add(cr, hs);
+		} else {
+			reject_peer(cr, strstr(hs->why, "not paired") ? "unpaired" : "handshake",
+				    hs->peer, hs->why);
+		}
+		handshake_free(hs);
+	}
+	net_rearm(cr);
+}
+
+static void peer_text(const struct sockaddr_storage *ss, char out[SVC_ADDR_STR_MAX])
+{
+	char host[64] = "?";
+	unsigned int port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		port = ntohs(a->sin_port);
+		snprintf(out, SVC_ADDR_STR_MAX, "%s:%u", host, port);
+	} else {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		port = ntohs(a->sin6_port);
+		snprintf(out, SVC_ADDR_STR_MAX, "[%s]:%u", host, port);
+	}
+}
+
+static void on_accept(void *data, uint32_t events)
+{
+	struct camera_role *cr = data;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct handshake *hs;
+	char peer[SVC_ADDR_STR_MAX];
+	int fd;
+
+	(void)events;
+	while ((fd = accept4(cr->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC)) >= 0) {
+		peer_text(&ss, peer);
+		len = sizeof(ss);
+		pthread_mutex_lock(&cr->hs_lock);
+		if (cr->n_handshakes >= MAX_HANDSHAKES) {
+			pthread_mutex_unlock(&cr->hs_lock);
+			close(fd);
+			reject_peer(cr, "busy", peer, "too many connections being set up");
+			continue;
+		}
+		hs = calloc(1, sizeof(*hs));
+		if (hs && cr->n_peers) {
+			hs->peers = g_memdup2(cr->peers, cr->n_peers * sizeof(*cr->peers));
+			hs->n_peers = cr->n_peers;
+		}
+		if (!hs) {
+			pthread_mutex_unlock(&cr->hs_lock);
+			close(fd);
+			continue;
+		}
+		hs->cr = cr;
+		hs->fd = fd;
+		g_strlcpy(hs->peer, peer, sizeof(hs->peer));
+		vd_socket_timeouts(fd, VD_HANDSHAKE_TIMEOUT_MS);
+		if (pthread_create(&hs->thread, NULL, handshake_main, hs)) {
+			pthread_mutex_unlock(&cr->hs_lock);
+			handshake_free(hs);
+			continue;
+		}
+		hs->next = cr->handshakes;
+		cr->handshakes = hs;
+		cr->n_handshakes++;
+		pthread_mutex_unlock(&cr->hs_lock);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Per access unit: sign -> seal -> send                                */
+/* ------------------------------------------------------------------ */
+
+static void update_session_stats(struct camera_role *cr)
+{
+	for (struct hub *h = cr->hubs; h; h = h->next) {
+		const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
+
+		h->st->frames_sent = ns->units_sent;
+		h->st->bytes_sent = ns->bytes_sent;
+		h->st->drops = h->drops + ns->dropped_queue_full + ns->dropped_await_keyframe +
+			       ns->dropped_no_path + ns->dropped_path_change;
+		g_strlcpy(h->st->transport,
+			  vcn_cam_hub_path(h->media) == VCN_PATH_TCP ? "tcp" : "udp",
+			  sizeof(h->st->transport));
+	}
+}
+
+/* Hubs whose media went silent or whose TCP media connection closed. */
+static void drop_gone_hubs(struct camera_role *cr)
+{
+	struct hub *h = cr->hubs, *next;
+
+	for (; h; h = next) {
+		next = h->next;
+		if (vcn_cam_hub_path(h->media) == VCN_PATH_GONE)
+			hub_drop(cr, h, "media gone");
+	}
+}
+
+/* Sign the AU once per group of hubs, seal and queue it for each. */
+static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now_ns)
+{
+	const struct vc_frame_info fi = {
+		.capture_ns = (uint64_t)au->info.wall_ns,
+		.sensor_seq = au->info.sensor_sequence,
+		.has_sensor_seq = au->info.has_sensor,
+	};
+	uint8_t ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
+	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
+	bool want_idr = false, signed_any = false;
+
+	for (unsigned int g = 0; g < cr->n_groups; g++) {
+		size_t n = 0;
+
+		for (struct hub *h = cr->hubs; h; h = h->next)
+			if (h->group == g && n < VC_RECORD_MAX_SESSIONS)
+				memcpy(ids[n++], h->session_id, VC_SESSION_ID_LEN);
+		if (!n && (g || cr->ready))
+			continue;
+		if (!n)		/* no hub yet: one signature proves the path works */
+			memcpy(ids[n++], cr->local_session, VC_SESSION_ID_LEN);
+		if (vc_signer_sign(cr->signer[g], &fi, (const uint8_t (*)[VC_SESSION_ID_LEN])ids, n,
+				   au->data, au->size, &cr->signed_au) < 0) {
+			svc_log(LOG_ERR, "sign: %s", vc_last_error());
+			continue;
+		}
+		signed_any = true;
+		for (struct hub *h = cr->hubs; h; h = h->next) {
+			if (h->group != g)
+				continue;
+			if (vcn_cam_hub_needs_keyframe(h->media) && !au->idr) {
+				h->drops++;
+				want_idr = true;
+				continue;
+			}
+			if (vc_seal(h->sealer, cr->signed_au.data, cr->signed_au.len, &cr->unit) < 0) {
+				svc_log(LOG_ERR, "seal for %s: %s", h->name, vc_last_error());
+				continue;
+			}
+			if (vcn_cam_send(cr->net, h->media, cr->unit.data, cr->unit.len,
+					 fi.capture_ns, au->idr, now_ns) != VCN_SEND_QUEUED &&
+			    vcn_cam_hub_needs_keyframe(h->media))
+				want_idr = true;
+		}
+	}
+	if (want_idr)
+		media_request_idr(cr);
+	if (signed_any)
+		rs->frames_signed++;
+	if (signed_any && !cr->ready) {
+		cr->ready = true;
+		svc_status_set_ready(cr->s->status, true);
+		svc_notify_ready(&cr->s->notify, "streaming: first frame signed");
+		svc_log(LOG_INFO, "ready: first frame signed (%s)", cr->encoder);
+	}
+}
+
+static void take_media_state(struct camera_role *cr)
+{
+	char state[sizeof(cr->state)];
+	bool changed;
+
+	pthread_mutex_lock(&cr->lock);
+	changed = cr->state_changed;
+	cr->state_changed = false;
+	memcpy(state, cr->state, sizeof(state));
+	pthread_mutex_unlock(&cr->lock);
+	if (!changed)
+		return;
+	svc_log(strstr(state, "unavailable") ? LOG_WARNING : LOG_INFO, "%s", state);
+	svc_notify_status(&cr->s->notify, "%s", state);
+}
+
+static void on_media(void *data, uint32_t events)
+{
+	struct camera_role *cr = data;
+	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
+	struct cam_au au = { 0 };
+	uint64_t now = svc_now_ns();
+	bool full;
+	eventfd_t v;
+
+	(void)events;
+	eventfd_read(cr->media_efd, &v);
+	take_media_state(cr);
+	pthread_mutex_lock(&cr->lock);
+	full = cr->full;
+	if (full)
+		au = cr->au;
+	cr->full = false;
+	memset(&cr->au, 0, sizeof(cr->au));
+	rs->frames_captured = cr->captured;
+	rs->capture_gaps = cr->gaps;
+	pthread_mutex_unlock(&cr->lock);
+	if (!full)
+		return;
+
+	drop_gone_hubs(cr);
+	if (svc_realtime_ns() - au.info.wall_ns > (int64_t)cr->cfg->freshness_ns)
+		cr->stale_dropped++;	/* never send what is already too old */
+	else
+		send_au(cr, &au, (int64_t)now);
+	cam_au_clear(&au);
+	update_session_stats(cr);
+	net_rearm(cr);
+	svc_notify_progress(&cr->s->notify, now / 1000);
+}
+
+static void on_net(void *data, uint32_t events)
+{
+	struct camera_role *cr = data;
+
+	(void)events;
+	vcn_cam_process(cr->net, (int64_t)svc_now_ns());
+	drop_gone_hubs(cr);
+	net_rearm(cr);
+}
+
+static void on_net_timer(void *data)
+{
+	on_net(data, 0);
+}
+
+static void on_status_timer(void *data)
+{
+	struct camera_role *cr = data;
+	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
+	uint64_t now = svc_now_ns();
+	double fps = 0;
+
+	take_media_state(cr);
+	if (cr->status_at_ns && now > cr->status_at_ns)
+		fps = (double)(rs->frames_captured - cr->frames_at_status) * 1e9 /
+		      (double)(now - cr->status_at_ns);
+	cr->frames_at_status = rs->frames_captured;
+	cr->status_at_ns = now;
+	if (cr->ready)
+		svc_notify_status(&cr->s->notify, "%.1f fps, %u hub%s, %" PRIu64 " signed, %"
+				  PRIu64 " peers refused", fps, cr->n_hubs,
+				  cr->n_hubs == 1 ? "" : "s", rs->frames_signed,
+				  rs->rejected_peers.total);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pairings (start, SIGHUP)                                             */
+/* ------------------------------------------------------------------ */
+
+static int load_peers(struct camera_role *cr)
+{
+	struct vc_peer *peers = NULL;
+	size_t n = 0;
+	int rc = vc_peer_list(cr->s->cfg.keys_dir, &peers, &n);
+
+	if (rc < 0) {
+		/* fail closed: a broken trust store trusts nobody */
+		svc_log(LOG_ERR, "pairings: %s; no hub is trusted", vc_last_error());
+		peers = NULL;
+		n = 0;
+	}
+	pthread_mutex_lock(&cr->hs_lock);
+	free(cr->peers);
+	cr->peers = peers;
+	cr->n_peers = n;
+	pthread_mutex_unlock(&cr->hs_lock);
+	return rc;
+}
+
+static void on_reload(void *data)
+{
+	struct camera_role *cr = data;
+	struct hub *h, *next;
+	size_t n_hubs = 0;
+
+	svc_notify_reloading(&cr->s->notify);
+	load_peers(cr);
+	for (h = cr->hubs; h; h = next) {
+		next = h->next;
+		if (!trusted(cr->peers, cr->n_peers, h->pub))
+			hub_drop(cr, h, "no longer trusted");
+	}
+	for (size_t i = 0; i < cr->n_peers; i++)
+		n_hubs += cr->peers[i].role == VC_ROLE_HUB;
+	svc_log(LOG_INFO, "reloaded pairings: %zu hub%s trusted", n_hubs, n_hubs == 1 ? "" : "s");
+	svc_notify_ready(&cr->s->notify, "pairings reloaded");
+}
+
+/* ------------------------------------------------------------------ */
+/* Start, run, stop                                                     */
+/* ------------------------------------------------------------------ */
+
+static int open_listener(struct camera_role *cr)
+{
+	char *why = NULL, text[SVC_ADDR_STR_MAX];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const int one = 1;
+
+	svc_addr_format(&cr->cfg->listen, text);
+	if (vd_resolve(&cr->cfg->listen, SOCK_STREAM, &ss, &len, &why) < 0) {
+		svc_log(LOG_ERR, "listen %s: %s", text, why);
+		g_free(why);
+		return -1;
+	}
+	cr->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (cr->listen_fd < 0 ||
+	    setsockopt(cr->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(cr->listen_fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(cr->listen_fd, 64) < 0) {
+		svc_log(LOG_ERR, "listen %s: %s", text, strerror(errno));
+		return -1;
+	}
+	/* Media shares the port: UDP on it, TCP media adopted from the listener. */
+	cr->net = vcn_cam_new(&(struct vcn_cam_config){
+		.bind = (struct sockaddr *)&ss,
+		.bind_len = len,
+		.transports = cr->cfg->transport == SVC_TRANSPORT_UDP ? VCN_TRANSPORT_UDP :
+			      cr->cfg->transport == SVC_TRANSPORT_TCP ? VCN_TRANSPORT_TCP : 0,
+	});
+	if (!cr->net) {
+		svc_log(LOG_ERR, "media socket on %s: %s", text, strerror(errno));
+		return -1;
+	}
+	svc_log(LOG_INFO, "listening on %s (control TCP, media UDP/TCP)", text);
+	return 0;
+}
+
+static int setup(struct camera_role *cr)
+{
+	struct svc_loop *loop = cr->s->loop;
+
+	cr->key = vc_key_load(cr->s->cfg.keys_dir);
+	if (!cr->key) {
+		svc_log(LOG_ERR, "device key: %s", vc_last_error());
+		return -1;
+	}
+	cr->n_groups = (cr->cfg->max_hubs + VC_RECORD_MAX_SESSIONS - 1) / VC_RECORD_MAX_SESSIONS;
+	if (cr->n_groups > GROUPS_MAX)
+		cr->n_groups = GROUPS_MAX;
+	for (unsigned int g = 0; g < cr->n_groups; g++)
+		if (!(cr->signer[g] = vc_signer_new(cr->key))) {
+			svc_log(LOG_ERR, "signer: %s", vc_last_error());
+			return -1;
+		}
+	if (RAND_bytes(cr->local_session, sizeof(cr->local_session)) != 1)
+		return -1;
+	load_peers(cr);
+	if (open_listener(cr) < 0)
+		return -1;
+	cr->media_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	cr->hs_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	cr->net_timer = svc_timer_new(loop, on_net_timer, cr);
+	cr->status_timer = svc_timer_new(loop, on_status_timer, cr);
+	if (cr->media_efd < 0 || cr->hs_efd < 0 || !cr->net_timer || !cr->status_timer ||
+	    svc_loop_add_fd(loop, cr->listen_fd, EPOLLIN, on_accept, cr) < 0 ||
+	    svc_loop_add_fd(loop, vcn_cam_fd(cr->net), EPOLLIN, on_net, cr) < 0 ||
+	    svc_loop_add_fd(loop, cr->hs_efd, EPOLLIN, on_handshake_done, cr) < 0 ||
+	    svc_loop_add_fd(loop, cr->media_efd, EPOLLIN, on_media, cr) < 0) {
+		svc_log(LOG_ERR, "event loop setup failed");
+		return -1;
+	}
+	svc_timer_arm(cr->status_timer, STATUS_INTERVAL_NS, STATUS_INTERVAL_NS);
+	svc_loop_on_reload(loop, on_reload, cr);
+	if (pthread_create(&cr->media, NULL, media_main, cr)) {
+		svc_log(LOG_ERR, "media thread: %s", strerror(errno));
+		return -1;
+	}
+	cr->media_started = true;
+	svc_notify_status(&cr->s->notify, "starting capture");
+	return 0;
+}
+
+/* SIGTERM: stream end to every hub, given a moment to leave. */
+static void end_streams(struct camera_role *cr)
+{
+	int64_t deadline = (int64_t)svc_now_ns() + END_DRAIN_NS;
+
+	if (!cr->hubs)
+		return;
+	for (struct hub *h = cr->hubs; h; h = h->next)
+		vcn_cam_hub_end(cr->net, h->media, (int64_t)svc_now_ns());
+	for (;;) {
+		int64_t now = (int64_t)svc_now_ns();
+		struct pollfd pfd = { .fd = vcn_cam_fd(cr->net), .events = POLLIN };
+		int ms = vcn_cam_timeout_ms(cr->net, now);
+
+		vcn_cam_process(cr->net, now);
+		if (vcn_cam_idle(cr->net) || now >= deadline)
+			break;
+		if (ms < 0 || ms > 50)
+			ms = 50;
+		poll(&pfd, 1, ms);
+	}
+}
+
+static void teardown(struct camera_role *cr)
+{
+	struct svc_loop *loop = cr->s->loop;
+
+	if (cr->media_started) {
+		pthread_mutex_lock(&cr->lock);
+		cr->stop = true;
+		pthread_cond_broadcast(&cr->cond);
+		pthread_mutex_unlock(&cr->lock);
+	}
+	if (cr->net)
+		end_streams(cr);
+	while (cr->hubs) {
+		struct hub *h = cr->hubs;
+
+		cr->hubs = h->next;
+		hub_free(cr, h, "stopping");
+	}
+	/* Handshakes in progress: cut their sockets so they end now. */
+	pthread_mutex_lock(&cr->hs_lock);
+	for (struct handshake *hs = cr->handshakes; hs; hs = hs->next)
+		shutdown(hs->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&cr->hs_lock);
+	while (cr->handshakes) {
+		struct handshake *hs = cr->handshakes;
+
+		cr->handshakes = hs->next;
+		pthread_join(hs->thread, NULL);
+		handshake_free(hs);
+	}
+	if (cr->media_started)
+		pthread_join(cr->media, NULL);
+	cam_au_clear(&cr->au);
+
+	if (cr->listen_fd >= 0) {
+		svc_loop_remove_fd(loop, cr->listen_fd);
+		close(cr->listen_fd);
+	}
+	if (cr->net) {
+		svc_loop_remove_fd(loop, vcn_cam_fd(cr->net));
+		vcn_cam_free(cr->net);
+	}
+	if (cr->hs_efd >= 0) {
+		svc_loop_remove_fd(loop, cr->hs_efd);
+		close(cr->hs_efd);
+	}
+	if (cr->media_efd >= 0) {
+		svc_loop_remove_fd(loop, cr->media_efd);
+		close(cr->media_efd);
+	}
+	svc_timer_free(cr->net_timer);
+	svc_timer_free(cr->status_timer);
+	for (unsigned int g = 0; g < GROUPS_MAX; g++)
+		vc_signer_free(cr->signer[g]);
+	vc_buf_free(&cr->signed_au);
+	vc_buf_free(&cr->unit);
+	free(cr->peers);
+	vc_key_free(cr->key);
+	pthread_mutex_destroy(&cr->hs_lock);
+	pthread_mutex_destroy(&cr->lock);
+	pthread_cond_destroy(&cr->cond);
+}
+
+int camera_role_run(struct svc_service *s)
+{
+	struct camera_role cr = {
+		.s = s,
+		.cfg = &s->cfg.camera,
+		.listen_fd = -1,
+		.media_efd = -1,
+		.hs_efd = -1,
+	};
+	pthread_condattr_t ca;
+	int rc = 1;
+
+	pthread_mutex_init(&cr.hs_lock, NULL);
+	pthread_mutex_init(&cr.lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the retry waits */
+	pthread_cond_init(&cr.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (setup(&cr) == 0)
+		rc = svc_service_run(s);
+	teardown(&cr);
+	return rc;
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * veracamd - the veracam daemon: `veracamd camera ...` or `veracamd hub ...`.
+ *
+ * main() parses the configuration through the service frame (a bad value
+ * is one line and exit status 2; the hooks below let the camera's source
+ * parser and the security core's name rule judge their own values), then
+ * runs the role until SIGTERM.
+ */
+#include <netdb.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <gst/gst.h>
+#include <openssl/ssl.h>
+
+#include <veracam/pairing.h>
+
+#include "camera.h"
+#include "veracamd.h"
+
+static char *check_source(const char *value)
+{
+	struct cam_source src;
+	GError *err = NULL;
+	char *why;
+
+	if (cam_source_parse(value, &src, &err))
+		return NULL;
+	why = g_strdup(err->message);
+	g_error_free(err);
+	return why;
+}
+
+static char *check_name(const char *value)
+{
+	if (vc_name_valid(value))
+		return NULL;
+	return g_strdup_printf("\"%s\" is not a valid name (letters, digits, '_', '.', '-'; "
+			       "up to %d; not starting with '.' or '-')", value, VC_NAME_MAX);
+}
+
+static char *check_display(const char *value)
+{
+	if (!strcmp(value, "drm") ||
+	    (!strncmp(value, "drm:", 4) && value[4] == '/') ||
+	    (!strncmp(value, "y4m:", 4) && value[4]))
+		return NULL;
+	return g_strdup_printf("\"%s\": expected drm, drm:/dev/dri/cardN or y4m:PATH", value);
+}
+
+int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *ss,
+	       socklen_t *len, char **why)
+{
+	struct addrinfo hints = { .ai_socktype = socktype }, *res = NULL;
+	char port[8];
+	int rc;
+
+	hints.ai_family = a->kind == SVC_ADDR_IPV4 ? AF_INET :
+			  a->kind == SVC_ADDR_IPV6 ? AF_INET6 : AF_UNSPEC;
+	if (a->kind != SVC_ADDR_NAME)
+		hints.ai_flags = AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &res);
+	if (rc || !res || res->ai_addrlen > sizeof(*ss)) {
+		*why = g_strdup_printf("%s: %s", a->host, rc ? gai_strerror(rc) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+bool vd_control_closed(SSL *ssl)
+{
+	uint8_t buf[256];
+	size_t n;
+
+	while (SSL_read_ex(ssl, buf, sizeof(buf), &n))
+		;
+	return SSL_get_error(ssl, 0) != SSL_ERROR_WANT_READ;
+}
+
+void vd_socket_timeouts(int fd, unsigned int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct svc_config_checks checks = {
+		.source = check_source,
+		.name = check_name,
+		.display = check_display,
+	};
+	struct svc_service s;
+	int rc = svc_service_init(&s, argc, argv, &checks);
+
+	if (rc >= 0)
+		return rc;
+	/* TLS writes to a peer that vanished must fail, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	gst_init(NULL, NULL);
+	rc = s.cfg.role == SVC_ROLE_CAMERA ? camera_role_run(&s) : hub_role_run(&s);
+	svc_service_finish(&s);
+	gst_deinit();
+	return rc;
+}

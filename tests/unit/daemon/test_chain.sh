@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# veracamd end to end on 127.0.0.1 (TAP): pattern cameras -> hubs writing
+# y4m. Keys from `veracamctl keygen`, pairing with `identity`/`trust`.
+#
+#   porch  (camera, red)   paired with hubs kitchen and hall
+#   garden (camera, blue)  paired with hub kitchen
+#   kitchen (hub)          shows porch and garden in a 2x2 grid
+#   hall    (hub)          shows porch: two hubs at once on one camera
+#   stranger (hub)         trusts porch, porch does not trust it: refused
+#
+# Every frame every hub writes must be its own camera's pattern or its own
+# unavailable screen (pixels checked). Deadlines checked are the product's
+# (unavailable 1 s after the last verified frame, video 3 s after a camera
+# restart), each with a generous margin for a loaded machine.
+#
+# usage: test_chain.sh VERACAMD VERACAMCTL Y4M_PY
+set -u
+VD=$1 CTL=$2 Y4M=$3
+T=$(mktemp -d "${TMPDIR:-/tmp}/veracamd-chain.XXXXXX")
+declare -A PID
+n=0 fails=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+diag() { sed 's/^/# /'; }
+
+cleanup() {
+	for p in "${PID[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "$fails" -ne 0 ]; then
+		for f in "$T"/*.log; do echo "# --- $f"; tail -n 30 "$f" | diag; done
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# json EXPR < document: evaluate EXPR on the parsed snapshot d
+json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+status() { "$CTL" status "$T/$1.sock" 2>/dev/null; }
+# wait_until SECONDS NAME EXPR: poll NAME's status until EXPR is true
+wait_until() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		[ "$(status "$2" | json "$3" 2>/dev/null)" = True ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+within() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
+now() { python3 -c 'import time; print(time.time())'; }
+
+camera() {	# NAME COLOUR PORT
+	"$VD" camera --keys "$T/$1" --name "$1" --source "pattern:$2" \
+		--listen "127.0.0.1:$3" --width 320 --height 240 --fps 15 \
+		--status-socket "$T/$1.sock" >>"$T/$1.log" 2>&1 &
+	PID[$1]=$!
+}
+hub() {	# NAME CAMERA...
+	local name=$1; shift
+	local args=()
+	for c in "$@"; do args+=(--camera "$c"); done
+	"$VD" hub --keys "$T/$name" "${args[@]}" --display "y4m:$T/$name.y4m" \
+		--output-size 320x240 --backoff-max 1s --status-socket "$T/$name.sock" \
+		>>"$T/$name.log" 2>&1 &
+	PID[$name]=$!
+}
+
+echo "TAP version 13"
+
+
+for d in porch garden kitchen hall stranger; do
+	"$CTL" keygen "$T/$d" >/dev/null || exit 1
+done
+id() { "$CTL" identity "$T/$1"; }
+"$CTL" trust "$T/kitchen" porch "$(id porch)" --role camera &&
+"$CTL" trust "$T/kitchen" garden "$(id garden)" --role camera &&
+"$CTL" trust "$T/hall" porch "$(id porch)" --role camera &&
+"$CTL" trust "$T/stranger" porch "$(id porch)" --role camera &&
+"$CTL" trust "$T/porch" kitchen "$(id kitchen)" --role hub &&
+"$CTL" trust "$T/porch" hall "$(id hall)" --role hub &&
+"$CTL" trust "$T/garden" kitchen "$(id kitchen)" --role hub || exit 1
+
+PA=$(free_port) PB=$(free_port)
+camera porch ff0000 "$PA"
+camera garden 0000ff "$PB"
+check "camera porch ready (first frame signed)" wait_until 30 porch 'd["ready"]'
+check "camera garden ready" wait_until 30 garden 'd["ready"]'
+
+hub kitchen "porch@127.0.0.1:$PA" "garden@127.0.0.1:$PB"
+hub hall "porch@127.0.0.1:$PA"
+hub stranger "porch@127.0.0.1:$PA"
+check "kitchen shows both cameras of its grid" wait_until 30 kitchen \
+	'all(c["shown"] >= 20 for c in d["cameras"])'
+check "hall shows porch while kitchen does (two hubs on one camera)" wait_until 30 hall \
+	'd["cameras"][0]["shown"] >= 20'
+check "porch streams to kitchen and hall at once" wait_until 10 porch \
+	'sorted(h["name"] for h in d["hubs"]) == ["hall", "kitchen"] and all(h["frames_sent"] > 0 for h in d["hubs"])'
+check "porch refused the unpaired hub at the handshake and counted it" wait_until 10 porch \
+	'd["rejected_peers"].get("unpaired", 0) >= 1'
+check "the unpaired hub received nothing and shows not connected" wait_until 5 stranger \
+	'd["cameras"][0]["received"] == 0 and d["cameras"][0]["shown"] == 0 and d["cameras"][0]["state"] == "not connected"'
+check "every access unit kitchen and hall received verified" \
+	bash -c "[ \"\$('$CTL' status '$T/kitchen.sock' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(c[\"rejected\"][\"total\"] for c in d[\"cameras\"]))')\" = 0 ] &&
+		 [ \"\$('$CTL' status '$T/hall.sock' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"cameras\"][0][\"rejected\"][\"total\"])')\" = 0 ]"
+S=$(status kitchen)
+check "veracamctl status shows per-camera counters and glass latency" \
+	bash -c "echo '$S' | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d[\"cameras\"][0]; sys.exit(0 if c[\"received\"] >= c[\"shown\"] > 0 and c[\"glass_latency_ms\"] > 0 and c[\"last_verified_capture\"] else 1)'"
+echo "$S" | diag
+
+# A frozen camera: the hub's screen turns to "unavailable" on its own clock.
+T0=$(now)
+kill -STOP "${PID[garden]}"
+D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff unavailable "$T0")
+check "garden frozen: kitchen's cell unavailable after ${D}s (deadline 1 s + margin)" within "$D" 1.5
+check "kitchen's other cell still shows porch" wait_until 5 kitchen \
+	'd["cameras"][0]["state"] == "connected"'
+T0=$(now)
+kill -CONT "${PID[garden]}"
+D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff own "$T0")
+check "garden resumed: video again after ${D}s" within "$D" 4
+
+# A killed camera: its session ends at once; restarted, video returns.
+T0=$(now)
+kill -KILL "${PID[porch]}"
+wait "${PID[porch]}" 2>/dev/null
+D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 unavailable "$T0")
+check "porch killed: hall unavailable after ${D}s (deadline 1 s + margin)" within "$D" 1.5
+check "hall reports porch not connected" wait_until 5 hall \
+	'd["cameras"][0]["state"] == "not connected"'
+T0=$(now)
+camera porch ff0000 "$PA"
+D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 own "$T0")
+check "porch restarted: hall shows video after ${D}s (3 s + margin)" within "$D" 4.5
+D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 0 ff0000 own "$T0")
+check "porch restarted: kitchen shows it again after ${D}s" within "$D" 4.5
+
+# SIGTERM: the camera ends its streams; every daemon exits 0.
+kill -TERM "${PID[garden]}"
+wait "${PID[garden]}"; rc=$?
+check "garden: SIGTERM exits 0" test "$rc" = 0
+check "kitchen saw garden end its stream" wait_until 5 kitchen \
+	'd["cameras"][1]["state"] == "not connected"'
+kill -TERM "${PID[porch]}"
+wait "${PID[porch]}"; rc=$?
+unset "PID[porch]"
+check "porch: SIGTERM exits 0" test "$rc" = 0
+check "porch ended its hub sessions on stop" grep -q "session ended (stopping)" "$T/porch.log"
+check "hall saw porch's stream end" wait_until 5 hall \
+	'd["cameras"][0]["state"] == "not connected"'
+rcs=""
+for p in stranger hall kitchen; do
+	kill -TERM "${PID[$p]}"
+	wait "${PID[$p]}"; rcs="$rcs$p=$? "
+	unset "PID[$p]"
+done
+check "SIGTERM: every hub exits 0 ($rcs)" test "$rcs" = "stranger=0 hall=0 kitchen=0 "
+
+# The pixels of every frame written.
+for h in "kitchen ff0000 0000ff" "hall ff0000" "stranger ff0000"; do
+	set -- $h
+	out=$(python3 "$Y4M" classify "$T/$1.y4m" "${@:2}")
+	echo "$out" | diag
+	check "$1: no foreign frame in its y4m" test "$(echo "$out" | grep -c 'foreign=[1-9]')" = 0
+	case $1 in
+	stranger) check "stranger: only its unavailable screen" \
+			bash -c "echo '$out' | grep -q 'cell0 own=0 unavailable=[1-9]'" ;;
+	*)	check "$1: own pattern and unavailable screen both seen" \
+			bash -c "! echo '$out' | grep -Eq 'own=0 |unavailable=0 '" ;;
+	esac
+done
+echo "1..$n"
+exit $((fails > 0))

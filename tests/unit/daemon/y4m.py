@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Classify the frames a veracamd hub wrote with --display y4m:PATH.
+
+Each camera cell of each frame is one of:
+  own          the paired camera's solid colour pattern (sampled away from
+               the burned-in tag, the camera name and the hub's badge)
+  unavailable  the hub's own screen: amber border, dark background
+  foreign      anything else (must never happen)
+
+  y4m.py classify FILE COLOUR [COLOUR ...]
+      one COLOUR (RRGGBB) per cell: 1 = full screen, 2..4 = 2x2 grid.
+      Prints "frames=N" and per cell "cellI own=.. unavailable=.. foreign=..".
+      Exit 1 if any cell of any frame is foreign.
+  y4m.py watch FILE NCELLS CELL COLOUR own|unavailable SINCE
+      Wait (up to 30 s) until the newest frame's CELL is own/unavailable,
+      then print the seconds since SINCE (a time.time() value).
+"""
+import os
+import sys
+import time
+
+UNAVAIL_FG = (0xf0, 0xa0, 0x00)
+UNAVAIL_BG = (0x1c, 0x1c, 0x24)
+TOL = 48
+
+
+def header(f):
+    line = f.readline()
+    if not line.startswith(b'YUV4MPEG2 '):
+        raise SystemExit('not a y4m file')
+    w = h = 0
+    for tok in line.split()[1:]:
+        if tok[:1] == b'W':
+            w = int(tok[1:])
+        elif tok[:1] == b'H':
+            h = int(tok[1:])
+    return len(line), w, h
+
+
+class Frame:
+    def __init__(self, data, w, h):
+        self.d, self.w, self.h = data, w, h
+
+    def rgb(self, x, y):
+        w, h, d = self.w, self.h, self.d
+        yy = d[y * w + x]
+        ci = (y // 2) * (w // 2) + x // 2
+        u = d[w * h + ci] - 128
+        v = d[w * h + w * h // 4 + ci] - 128
+        c = lambda a: max(0, min(255, int(round(a))))
+        return (c(yy + 1.402 * v), c(yy - 0.344136 * u - 0.714136 * v), c(yy + 1.772 * u))
+
+
+def near(a, b, tol=TOL):
+    return all(abs(p - q) <= tol for p, q in zip(a, b))
+
+
+def cell_rect(n, i, w, h):
+    if n == 1:
+        return 0, 0, w, h
+    cw, ch = w // 2, h // 2
+    return (i % 2) * cw, (i // 2) * ch, cw, ch
+
+
+def classify(fr, n, i, colour):
+    x0, y0, cw, ch = cell_rect(n, i, fr.w, fr.h)
+    pts = [(x0 + cw * fx // 100, y0 + ch * fy // 100)
+           for fx in (40, 55, 70, 85) for fy in (30, 45, 60, 72)]
+    if all(near(fr.rgb(x, y), colour) for x, y in pts):
+        return 'own'
+    if (near(fr.rgb(x0, y0 + ch // 2), UNAVAIL_FG) and
+            near(fr.rgb(x0 + cw // 2, y0 + ch // 8), UNAVAIL_BG) and
+            near(fr.rgb(x0 + cw // 8, y0 + ch * 7 // 8), UNAVAIL_BG)):
+        return 'unavailable'
+    return 'foreign'
+
+
+def parse_colour(s):
+    v = int(s, 16)
+    return ((v >> 16) & 255, (v >> 8) & 255, v & 255)
+
+
+def frames(path):
+    with open(path, 'rb') as f:
+        hlen, w, h = header(f)
+        size = w * h * 3 // 2
+        while True:
+            tag = f.readline()
+            if not tag:
+                return
+            if tag != b'FRAME\n':
+                raise SystemExit('bad frame header')
+            data = f.read(size)
+            if len(data) < size:
+                return
+            yield Frame(data, w, h)
+
+
+def cmd_classify(path, colours):
+    n = len(colours)
+    counts = [{'own': 0, 'unavailable': 0, 'foreign': 0} for _ in colours]
+    total = 0
+    first_foreign = None
+    for k, fr in enumerate(frames(path)):
+        total += 1
+        for i, c in enumerate(colours):
+            cls = classify(fr, n, i, c)
+            counts[i][cls] += 1
+            if cls == 'foreign' and first_foreign is None:
+                first_foreign = (k, i)
+    print('frames=%d' % total)
+    for i, c in enumerate(counts):
+        print('cell%d own=%d unavailable=%d foreign=%d' %
+              (i, c['own'], c['unavailable'], c['foreign']))
+    if first_foreign:
+        print('first foreign: frame %d cell %d' % first_foreign)
+        return 1
+    return 0
+
+
+def last_frame(path):
+    with open(path, 'rb') as f:
+        hlen, w, h = header(f)
+    size = w * h * 3 // 2 + 6
+    length = os.path.getsize(path) - hlen
+    if length < size:
+        return None
+    with open(path, 'rb') as f:
+        f.seek(hlen + (length // size - 1) * size + 6)
+        return Frame(f.read(size - 6), w, h)
+
+
+def cmd_watch(path, n, cell, colour, want, since):
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        fr = last_frame(path) if os.path.exists(path) else None
+        if fr:
+            if classify(fr, n, cell, colour) == want:
+                print('%.3f' % (time.time() - since))
+                return 0
+        time.sleep(0.01)
+    print('timeout')
+    return 1
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == 'classify':
+        return cmd_classify(argv[1], [parse_colour(c) for c in argv[2:]])
+    if len(argv) == 7 and argv[0] == 'watch':
+        return cmd_watch(argv[1], int(argv[2]), int(argv[3]), parse_colour(argv[4]), argv[5],
+                         float(argv[6]))
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -3,9 +3,10 @@
  * libFuzzer target: the hub's media receive path without sockets. The
  * input is a TCP media stream (RFC 4571 frames); every frame goes to the
  * reassembler (and to the offer and hello parsers), with the clock moving
- * 7 ms per frame so timeouts fire. Whatever the bytes, a delivered unit
- * is within the size bound, unit numbers strictly rise, and every byte of
- * it is readable (ASan).
+ * 7 ms per frame so timeouts fire; units starting with an odd byte are
+ * handed back as refused by the core (vcn_reasm_unpop). Whatever the
+ * bytes, a delivered unit is within the size bound, the numbers of the
+ * units kept strictly rise, and every byte is readable (ASan).
  */
 #include <stdlib.h>
 
@@ -50,6 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			for (size_t i = 0; i < u.len; i++)
 				sum += u.data[i];
+			/* an odd first byte plays a unit the core's opener refuses */
+			if (u.len && (u.data[0] & 1)) {
+				vcn_reasm_unpop(r);
+				continue;
+			}
 			last = u.au_num;
 			any = true;
 		}

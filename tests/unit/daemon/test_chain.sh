@@ -66,7 +66,7 @@ hub() {	# NAME CAMERA...
 	local name=$1; shift
 	local args=()
 	for c in "$@"; do args+=(--camera "$c"); done
-	"$VD" hub --keys "$T/$name" "${args[@]}" --display "y4m:$T/$name.y4m" \
+	"$VD" hub --keys "$T/$name" "${args[@]}" ${HUBOPT:-} --display "y4m:$T/$name.y4m" \
 		--output-size 320x240 --backoff-max 1s --status-socket "$T/$name.sock" \
 		>>"$T/$name.log" 2>&1 &
 	PID[$name]=$!
@@ -94,7 +94,7 @@ check "camera porch ready (first frame signed)" wait_until 30 porch 'd["ready"]'
 check "camera garden ready" wait_until 30 garden 'd["ready"]'
 
 hub kitchen "porch@127.0.0.1:$PA" "garden@127.0.0.1:$PB"
-hub hall "porch@127.0.0.1:$PA"
+HUBOPT="--transport tcp" hub hall "porch@127.0.0.1:$PA"
 hub stranger "porch@127.0.0.1:$PA"
 check "kitchen shows both cameras of its grid" wait_until 30 kitchen \
 	'all(c["shown"] >= 20 for c in d["cameras"])'
@@ -102,6 +102,8 @@ check "hall shows porch while kitchen does (two hubs on one camera)" wait_until 
 	'd["cameras"][0]["shown"] >= 20'
 check "porch streams to kitchen and hall at once" wait_until 10 porch \
 	'sorted(h["name"] for h in d["hubs"]) == ["hall", "kitchen"] and all(h["frames_sent"] > 0 for h in d["hubs"])'
+check "hall's media goes over TCP, kitchen's over UDP" wait_until 5 porch \
+	'sorted((h["name"], h["transport"]) for h in d["hubs"]) == [("hall", "tcp"), ("kitchen", "udp")]'
 check "porch refused the unpaired hub at the handshake and counted it" wait_until 10 porch \
 	'd["rejected_peers"].get("unpaired", 0) >= 1'
 check "the unpaired hub received nothing and shows not connected" wait_until 5 stranger \
@@ -113,6 +115,22 @@ S=$(status kitchen)
 check "veracamctl status shows per-camera counters and glass latency" \
 	bash -c "echo '$S' | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d[\"cameras\"][0]; sys.exit(0 if c[\"received\"] >= c[\"shown\"] > 0 and c[\"glass_latency_ms\"] > 0 and c[\"last_verified_capture\"] else 1)'"
 echo "$S" | diag
+
+# SIGHUP: porch stops trusting hall; hall's session ends, its retries are
+# refused and counted; trusted again, hall shows porch again.
+"$CTL" untrust "$T/porch" hall
+R0=$(status porch | json 'd["rejected_peers"].get("unpaired", 0)')
+kill -HUP "${PID[porch]}"
+check "SIGHUP: porch dropped the hub it no longer trusts" wait_until 5 porch \
+	'[h["name"] for h in d["hubs"]] == ["kitchen"]'
+check "hall shows porch not connected" wait_until 5 hall \
+	'd["cameras"][0]["state"] == "not connected"'
+check "hall's reconnects are refused and counted" wait_until 10 porch \
+	"d['rejected_peers'].get('unpaired', 0) > $R0"
+"$CTL" trust "$T/porch" hall "$(id hall)" --role hub
+kill -HUP "${PID[porch]}"
+check "trusted again after SIGHUP: hall shows porch" wait_until 10 hall \
+	'd["cameras"][0]["state"] == "connected" and d["cameras"][0]["reconnects"] >= 1'
 
 # A frozen camera: the hub's screen turns to "unavailable" on its own clock.
 T0=$(now)

@@ -253,7 +253,7 @@ static bool side0_got(struct world *w, long count)
 	return (long)w->s[0].n >= count;
 }
 
-static struct vcn_cam_hub *cam_hub[3];
+static struct vcn_cam_hub *cam_hub[4];
 
 static bool cam_path_is(struct world *w, long path)
 {
@@ -482,11 +482,23 @@ static void test_tcp_fallback(void)
 	relay_close(&r);
 }
 
-/* Three hubs: one stays, one goes silent (TCP, no FIN), one says bye. */
+static bool cam_path3_is(struct world *w, long path)
+{
+	(void)w;
+	return vcn_cam_hub_path(cam_hub[3]) == path;
+}
+
+/*
+ * Four hubs: one stays, one goes silent (TCP, no FIN), one says bye, and
+ * one (a bare TCP media connection) just closes.
+ */
 static void test_hubs_vanish(void)
 {
 	struct world w = { .ns = 3 };
-	struct vcn_offer o[3];
+	struct vcn_offer o[4];
+	uint8_t hello[VCN_HELLO_LEN];
+	struct sockaddr_in a;
+	int bare;
 	static const enum vcn_hub_transport t[3] = { VCN_HUB_UDP, VCN_HUB_TCP, VCN_HUB_UDP };
 	uint32_t sent = 0;
 
@@ -498,6 +510,18 @@ static void test_hubs_vanish(void)
 		ASSERT(cam_hub[i] && w.s[i].hub);
 	}
 	EXPECT(memcmp(o[0].token, o[1].token, VCN_TOKEN_LEN) && o[0].ssrc != o[1].ssrc);
+	cam_hub[3] = vcn_cam_hub_add(w.cam, now_ns(), &o[3]);
+	ASSERT(cam_hub[3]);
+	a = loopback(vcn_cam_port(w.cam));
+	bare = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT(connect(bare, (struct sockaddr *)&a, sizeof(a)) == 0);
+	vcn_hello_encode(VCN_HELLO_TCP, o[3].token, hello);
+	ASSERT(send(bare, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	EXPECT(run_until(&w, cam_path3_is, VCN_PATH_TCP));
+	close(bare);
+	EXPECT(run_until(&w, cam_path3_is, VCN_PATH_GONE));
+	EXPECT(vcn_cam_stats(w.cam)->hubs_expired == 1);
+	vcn_cam_hub_remove(w.cam, cam_hub[3]);
 	run_for(&w, 100);
 	for (int i = 0; i < 3; i++)
 		EXPECT(vcn_cam_hub_path(cam_hub[i]) == (t[i] == VCN_HUB_TCP ? VCN_PATH_TCP : VCN_PATH_UDP));
@@ -522,7 +546,7 @@ static void test_hubs_vanish(void)
 	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP);
 	EXPECT(vcn_cam_hub_path(cam_hub[1]) == VCN_PATH_GONE);
 	EXPECT(vcn_cam_hub_path(cam_hub[2]) == VCN_PATH_GONE);
-	EXPECT(vcn_cam_stats(w.cam)->hubs_expired == 2);
+	EXPECT(vcn_cam_stats(w.cam)->hubs_expired == 3);
 	EXPECT(send_unit(&w, cam_hub[1], sent, 100, true) == VCN_SEND_NO_PATH);
 	vcn_cam_hub_remove(w.cam, cam_hub[1]);
 	vcn_cam_hub_remove(w.cam, cam_hub[2]);

@@ -82,10 +82,14 @@ veracam_media() {
 	done | sort -n
 }
 
-# compliance <camera description> <media device>: runs it, prints the
-# totals, passes when every node has Failed: 0 and Warnings: 0.
+# The full v4l2-compliance logs are kept here.
+logdir=${VERACAM_OUT:-/tmp}/compliance
+mkdir -p "$logdir"
+
+# compliance <log name> <media device>: runs it, prints the totals, the
+# failures and warnings; passes when every node has Failed: 0 and Warnings: 0.
 compliance() {
-	log=/tmp/veracam-compliance.$$.log
+	log=$logdir/$1.log
 	if [ -n "$exporter" ]; then
 		v4l2-compliance -m "$2" -s -e "$exporter" >"$log" 2>&1
 	else
@@ -95,15 +99,11 @@ compliance() {
 	grep -E '^(Grand )?Total' "$log" | sed 's/^/# /'
 	nodes=$(grep -c '^Total for' "$log")
 	bad=$(grep -E '^(Grand )?Total' "$log" | grep -cvE 'Failed: 0, Warnings: 0$')
-	echo "# $1: v4l2-compliance exit $status, $nodes nodes, $bad totals with failures or warnings"
-	if [ "$status" -ne 0 ] || [ "$bad" -ne 0 ] || [ "$nodes" -lt 4 ] ||
-	   ! grep -q '^Grand Total' "$log"; then
-		grep -E '^[[:space:]]*(fail|warn):' "$log" | sort | uniq | head -n 40 | sed 's/^/#   /'
-		rm -f "$log"
-		return 1
-	fi
-	rm -f "$log"
-	return 0
+	echo "# $1: v4l2-compliance exit $status, $nodes nodes, $bad totals with failures or warnings ($log)"
+	grep -iE '(fail|warn)[a-z]*:' "$log" | grep -vE '^(Grand )?Total' | sort | uniq -c |
+		head -n 40 | sed 's/^/#   /'
+	[ "$status" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$nodes" -ge 4 ] &&
+		grep -q '^Grand Total' "$log"
 }
 
 # 2-4: num_cameras=1 (one camera), then num_cameras=2 (two cameras).
@@ -127,7 +127,7 @@ for num in 1 2; do
 			result 1 "num_cameras=$num camera $i: no media device with bus info platform:veracam.$i"
 			continue
 		fi
-		compliance "num_cameras=$num camera $i" "$media"
+		compliance "num_cameras$num-camera$i" "$media"
 		result $? "v4l2-compliance -m $media -s -e num_cameras=$num camera $i: 0 failures, 0 warnings"
 	done
 done

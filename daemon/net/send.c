@@ -454,6 +454,12 @@ static void flush(struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now_ns)
 		set_out(cam, h->tcp_fd, &h->tcp_out, h->tcp_blocked);
 }
 
+/* An empty queue takes any unit up to max_au. */
+static bool fits(const struct vcn_cam *cam, const struct vcn_cam_hub *h, size_t len)
+{
+	return !h->q_len || (h->q_len < h->q_cap && h->q_bytes + len <= cam->cfg.queue_bytes);
+}
+
 enum vcn_send vcn_cam_send(struct vcn_cam *cam, struct vcn_cam_hub *hub,
 			   const uint8_t *unit, size_t len, uint64_t capture_ns,
 			   bool keyframe, int64_t now_ns)
@@ -468,13 +474,12 @@ enum vcn_send vcn_cam_send(struct vcn_cam *cam, struct vcn_cam_hub *hub,
 		hub->stats.dropped_await_keyframe++;
 		return VCN_SEND_AWAIT_KEYFRAME;
 	}
+	if (len > cam->cfg.max_au)
+		goto full;
 	/* A keyframe supersedes the units queued before it that have not started. */
-	while (hub->q_len && (hub->q_len == hub->q_cap ||
-			      hub->q_bytes + len > cam->cfg.queue_bytes) &&
-	       keyframe && q_drop_tail(hub))
+	while (keyframe && !fits(cam, hub, len) && q_drop_tail(hub))
 		hub->stats.dropped_queue_full++;
-	if (len > cam->cfg.max_au || hub->q_len == hub->q_cap ||
-	    (hub->q_len && hub->q_bytes + len > cam->cfg.queue_bytes))
+	if (!fits(cam, hub, len))
 		goto full;
 	u = &hub->q[(hub->q_head + hub->q_len) % hub->q_cap];
 	u->data = malloc(len ? len : 1);
@@ -520,16 +525,17 @@ bool vcn_cam_idle(const struct vcn_cam *cam)
 /* The hub's TCP connection presented its token: media goes there from now on. */
 static void attach_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int fd, int64_t now_ns)
 {
-	if (h->sending || h->stage_len) {
+	if (h->sending) {
 		/* the unit cut short on the old path is lost; so is its successor's reference */
 		h->stats.dropped_path_change++;
 		h->sending = false;
-		h->stage_len = h->stage_off = 0;
 		q_pop_head(h);
-		h->needs_key = true;
-	} else if (h->path != VCN_PATH_TCP && h->path != VCN_PATH_NONE) {
-		h->needs_key = true;	/* packets of earlier units may still be lost on UDP */
 	}
+	if (h->path != VCN_PATH_NONE)
+		h->needs_key = true;	/* what went before may be lost with the old path */
+	h->stage_len = h->stage_off = 0;
+	if (h->end_queued)
+		h->end_left = 1;	/* a stream end under way goes on the new path */
 	close_tcp(cam, h);
 	h->tcp_fd = fd;
 	h->path = VCN_PATH_TCP;

@@ -61,7 +61,7 @@ struct vcn_cam_hub_stats {
 
 enum vcn_send {
 	VCN_SEND_QUEUED = 0,
-	VCN_SEND_QUEUE_FULL,		/* dropped: queue full; keyframe now needed */
+	VCN_SEND_QUEUE_FULL,		/* dropped: queue full (or unit > max_au); keyframe now needed */
 	VCN_SEND_AWAIT_KEYFRAME,	/* dropped: not a keyframe while one is needed */
 	VCN_SEND_NO_PATH,		/* dropped: no hello yet, or ended/gone */
 };

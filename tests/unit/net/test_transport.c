@@ -613,6 +613,71 @@ static void test_bounded_queue_keyframe(void)
 	world_free(&w);
 }
 
+/*
+ * A session on UDP whose hub then attaches a TCP media connection: media
+ * moves to TCP, the session needs a keyframe, and the RFC 4571 frames on
+ * the new connection reassemble into the exact unit.
+ */
+static void test_udp_to_tcp_switch(void)
+{
+	struct world w = { .ns = 1 };
+	struct vcn_reasm_config rc = { 0 };
+	struct vcn_reasm *r;
+	struct vcn_offer o;
+	struct vcn_unit u;
+	uint8_t hello[VCN_HELLO_LEN], *buf = malloc(1 << 20);
+	size_t have = 0, used, plen;
+	const uint8_t *pkt;
+	struct sockaddr_in a;
+	bool got = false;
+	int tcp;
+
+	w.cam = camera(0, true, 0, 5000);
+	ASSERT(w.cam && buf);
+	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &o);
+	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_UDP, 0);
+	ASSERT(cam_hub[0] && w.s[0].hub);
+	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
+	EXPECT(send_unit(&w, cam_hub[0], 0, 9000, true) == VCN_SEND_QUEUED);
+	EXPECT(run_until(&w, side0_got, 1));
+	EXPECT(!vcn_cam_hub_needs_keyframe(cam_hub[0]));
+
+	a = loopback(vcn_cam_port(w.cam));
+	tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT(connect(tcp, (struct sockaddr *)&a, sizeof(a)) == 0);
+	vcn_hello_encode(VCN_HELLO_TCP, o.token, hello);
+	ASSERT(send(tcp, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	EXPECT(run_until(&w, cam_path_is, VCN_PATH_TCP));
+	EXPECT(vcn_cam_hub_needs_keyframe(cam_hub[0]));
+	EXPECT(send_unit(&w, cam_hub[0], 1, 9000, false) == VCN_SEND_AWAIT_KEYFRAME);
+	EXPECT(send_unit(&w, cam_hub[0], 2, 200000, true) == VCN_SEND_QUEUED);
+
+	rc.ssrc = o.ssrc;
+	rc.pt = o.pt;
+	r = vcn_reasm_new(&rc);
+	for (int i = 0; i < 500 && !got; i++) {
+		ssize_t n;
+
+		step(&w, 5);
+		n = recv(tcp, buf + have, (1 << 20) - have, MSG_DONTWAIT);
+		if (n > 0)
+			have += (size_t)n;
+		while ((used = vcn_frame_next(buf, have, &pkt, &plen))) {
+			EXPECT(vcn_reasm_push(r, pkt, plen, now_ns()) == VCN_PKT_FRAGMENT);
+			memmove(buf, buf + used, have - used);
+			have -= used;
+		}
+		while (vcn_reasm_pop(r, now_ns(), &u))
+			got = unit_check(u.data, u.len) == 2;
+	}
+	EXPECT(got);
+	EXPECT(w.s[0].n == 1);		/* nothing more on the old UDP path */
+	vcn_reasm_free(r);
+	close(tcp);
+	free(buf);
+	world_free(&w);
+}
+
 /* The daemon accepts on its control port and hands a media hello to the camera. */
 static void test_adopt_shared_port(void)
 {
@@ -668,6 +733,7 @@ int main(void)
 		{ "tcp_fallback_udp_blocked", test_tcp_fallback },
 		{ "hubs_vanish_others_unaffected", test_hubs_vanish },
 		{ "bounded_queue_needs_keyframe", test_bounded_queue_keyframe },
+		{ "udp_to_tcp_switch", test_udp_to_tcp_switch },
 		{ "adopt_from_shared_port", test_adopt_shared_port },
 	};
 

@@ -40,6 +40,28 @@ FIXTURE_TEARDOWN(life)
 
 #define VC_NEED_SETUP() do { if (!self->loaded) return; } while (0)
 
+/* A /proc/meminfo figure in kB, or -1. */
+static long meminfo_kb(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && line[strlen(key)] == ':')
+			v = atol(line + strlen(key) + 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * vb2-vmalloc buffers and module images live in vmalloc space: what a
+ * cycle leaks there adds up over many cycles. Slab is logged for people.
+ */
+#define VC_VMALLOC_LEAK_KB	4096
+
 /* Unload, retrying briefly while the last file references go away. */
 static int unload_settled(void)
 {
@@ -87,8 +109,12 @@ TEST_F_TIMEOUT(life, load_unload_100_times, 1200)
 	uint32_t refused = 0, streamed = 0;
 	int i, n, r, bad;
 
+	long vm0, slab0, vm1, slab1;
+
 	VC_NEED_SETUP();
 	ASSERT_EQ(0, unload_settled());
+	vm0 = meminfo_kb("VmallocUsed");
+	slab0 = meminfo_kb("Slab");
 	for (i = 0; i < 100; i++) {
 		int want = 1 + i % 2, mfd, vfd;
 		char params[32];
@@ -126,10 +152,15 @@ TEST_F_TIMEOUT(life, load_unload_100_times, 1200)
 		ASSERT_EQ(0, r) TH_LOG("cycle %d: rmmod: %s", i, strerror(-r));
 		EXPECT_EQ(0, vc_find_cameras(cams, VERACAM_MAX_CAMERAS));
 	}
+	vm1 = meminfo_kb("VmallocUsed");
+	slab1 = meminfo_kb("Slab");
 	bad = vc_kmsg_bad(self->kmsg);
 	TH_LOG("100 load/unload cycles, %u rmmod refused while open, %u closed while streaming, %d kernel log problems",
 	       refused, streamed, bad);
+	TH_LOG("unloaded before and after: VmallocUsed %ld -> %ld kB, Slab %ld -> %ld kB",
+	       vm0, vm1, slab0, slab1);
 	EXPECT_EQ(0, bad);
+	EXPECT_LT(vm1 - vm0, VC_VMALLOC_LEAK_KB);
 	ASSERT_EQ(0, vc_load("num_cameras=1"));
 }
 
@@ -138,12 +169,15 @@ TEST_F_TIMEOUT(life, unbind_rebind_20_times_with_open_and_streaming_files, 900)
 	struct vc_cam cams[VERACAM_MAX_CAMERAS], cam;
 	char uid[VERACAM_UNIQUE_ID_HEX_LEN + 1];
 	uint32_t dead_dq = 0;
+	long vm0, slab0;
 	int i, r, bad;
 
 	VC_NEED_SETUP();
 	ASSERT_EQ(0, vc_reload("num_cameras=1"));
 	ASSERT_EQ(1, vc_wait_cameras(cams, VERACAM_MAX_CAMERAS, 1));
 	cam = cams[0];
+	vm0 = meminfo_kb("VmallocUsed");
+	slab0 = meminfo_kb("Slab");
 	snprintf(uid, sizeof(uid), "%s", cam.uid);
 	ASSERT_NE(0, uid[0]);
 
@@ -220,6 +254,9 @@ TEST_F_TIMEOUT(life, unbind_rebind_20_times_with_open_and_streaming_files, 900)
 	bad = vc_kmsg_bad(self->kmsg);
 	TH_LOG("20 unbind/rebind cycles, %u streaming handles ended with an error, %d kernel log problems",
 	       dead_dq, bad);
+	TH_LOG("bound, idle, before and after: VmallocUsed %ld -> %ld kB, Slab %ld -> %ld kB",
+	       vm0, meminfo_kb("VmallocUsed"), slab0, meminfo_kb("Slab"));
+	EXPECT_LT(meminfo_kb("VmallocUsed") - vm0, VC_VMALLOC_LEAK_KB);
 	EXPECT_EQ(20U, dead_dq);
 	EXPECT_EQ(0, bad);
 

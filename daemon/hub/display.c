@@ -129,21 +129,23 @@ static void build_lut(struct yuv_lut *t, const struct yuv_coef *k)
 	}
 }
 
-static inline uint32_t yuv_to_xrgb(const struct yuv_lut *t, uint8_t y,
-				   uint8_t u, uint8_t v)
+/* One output pixel: luma term plus the chroma terms of its sample. */
+static inline uint32_t xrgb(int c, int cr, int cg, int cb)
 {
-	int c = t->y[y];
-
-	return clamp8((c + t->rv[v]) >> 8) << 16 |
-	       clamp8((c + t->gu[u] + t->gv[v]) >> 8) << 8 |
-	       clamp8((c + t->bu[u]) >> 8);
+	return clamp8((c + cr) >> 8) << 16 | clamp8((c + cg) >> 8) << 8 |
+	       clamp8((c + cb) >> 8);
 }
 
-/* Nearest-neighbour scale of @p into the dw x dh rectangle at (dx, dy). */
+/*
+ * Nearest-neighbour scale of @p into the dw x dh rectangle at (dx, dy).
+ * Neighbouring output pixels mostly share a chroma sample: its terms are
+ * looked up once per sample.
+ */
 static void convert_scaled(const struct hub_picture *p, struct cell *cl,
 			   unsigned int dx, unsigned int dy,
 			   unsigned int dw, unsigned int dh)
 {
+	bool nv12 = p->format == HUB_PIX_NV12;
 	struct yuv_lut t;
 	unsigned int i, j;
 
@@ -154,22 +156,25 @@ static void convert_scaled(const struct hub_picture *p, struct cell *cl,
 		unsigned int sy = (unsigned int)(((2ull * j + 1) * p->height) / (2ull * dh));
 		const uint8_t *yr = p->plane[0] + (size_t)sy * p->stride[0];
 		const uint8_t *ur = p->plane[1] + (size_t)(sy / 2) * p->stride[1];
+		const uint8_t *vr = nv12 ? ur + 1 :
+				    p->plane[2] + (size_t)(sy / 2) * p->stride[2];
+		unsigned int step = nv12 ? 2 : 1;
 		uint32_t *o = cl->img.px + (size_t)(dy + j) * cl->img.stride + dx;
+		uint32_t last = UINT32_MAX;
+		int cr = 0, cg = 0, cb = 0;
 
-		if (p->format == HUB_PIX_NV12) {
-			for (i = 0; i < dw; i++) {
-				uint32_t sx = cl->xmap[i], cx = (sx / 2) * 2;
+		for (i = 0; i < dw; i++) {
+			uint32_t sx = cl->xmap[i], cx = sx / 2 * step;
 
-				o[i] = yuv_to_xrgb(&t, yr[sx], ur[cx], ur[cx + 1]);
+			if (cx != last) {
+				uint8_t u = ur[cx], v = vr[cx];
+
+				cr = t.rv[v];
+				cg = t.gu[u] + t.gv[v];
+				cb = t.bu[u];
+				last = cx;
 			}
-		} else {
-			const uint8_t *vr = p->plane[2] + (size_t)(sy / 2) * p->stride[2];
-
-			for (i = 0; i < dw; i++) {
-				uint32_t sx = cl->xmap[i];
-
-				o[i] = yuv_to_xrgb(&t, yr[sx], ur[sx / 2], vr[sx / 2]);
-			}
+			o[i] = xrgb(t.y[yr[sx]], cr, cg, cb);
 		}
 	}
 }

@@ -349,7 +349,8 @@ enum vcn_rx vcn_hub_receive(struct vcn_hub *h, int64_t now_ns, struct vcn_unit *
 	if (h->path == VCN_PATH_GONE)
 		return VCN_RX_GONE;
 	timers(h, now_ns);
-	if (h->tcp >= 0 && (h->connecting || h->hello_off < VCN_HELLO_LEN) && tcp_write(h) < 0) {
+	if (h->path == VCN_PATH_GONE ||
+	    (h->tcp >= 0 && (h->connecting || h->hello_off < VCN_HELLO_LEN) && tcp_write(h) < 0)) {
 		h->path = VCN_PATH_GONE;
 		return VCN_RX_GONE;
 	}

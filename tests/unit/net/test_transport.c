@@ -678,6 +678,28 @@ static void test_udp_to_tcp_switch(void)
 	world_free(&w);
 }
 
+static bool side0_gone(struct world *w, long unused)
+{
+	(void)unused;
+	return w->s[0].gone;
+}
+
+/* Nobody listens for TCP media: the hub reports the session gone, it does not hang. */
+static void test_tcp_unreachable_gone(void)
+{
+	struct world w = { .ns = 1 };
+	struct vcn_offer o;
+
+	w.cam = camera(0, false, 0, 5000);
+	ASSERT(w.cam);
+	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &o);
+	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_TCP, 0);
+	ASSERT(cam_hub[0] && w.s[0].hub);
+	EXPECT(run_until(&w, side0_gone, 0));
+	EXPECT(vcn_hub_path(w.s[0].hub) == VCN_PATH_GONE);
+	world_free(&w);
+}
+
 /* The daemon accepts on its control port and hands a media hello to the camera. */
 static void test_adopt_shared_port(void)
 {
@@ -734,6 +756,7 @@ int main(void)
 		{ "hubs_vanish_others_unaffected", test_hubs_vanish },
 		{ "bounded_queue_needs_keyframe", test_bounded_queue_keyframe },
 		{ "udp_to_tcp_switch", test_udp_to_tcp_switch },
+		{ "tcp_unreachable_gone", test_tcp_unreachable_gone },
 		{ "adopt_from_shared_port", test_adopt_shared_port },
 	};
 

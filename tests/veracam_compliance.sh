@@ -82,6 +82,18 @@ veracam_media() {
 	done | sort -n
 }
 
+# One failure no driver can avoid on this kernel with bookworm's tool:
+# Linux 6.1's v4l_fill_fmtdesc() overwrites every driver's ENUM_FMT
+# description, naming NV12 "Y/UV 4:2:0", while v4l2-compliance 1.22
+# still expects the older "Y/CbCr 4:2:0" (vivid fails it too). With that
+# tool version, exactly these lines are set apart and reported; any other
+# failure or warning, or this one with a newer tool, fails the test.
+known_fail="fmtdesc.description mismatch: was 'Y/UV 4:2:0', expected 'Y/CbCr 4:2:0'"
+case $(v4l2-compliance --version 2>/dev/null) in
+"v4l2-compliance 1.22."*) ;;
+*) known_fail= ;;
+esac
+
 # The full v4l2-compliance logs are kept here.
 logdir=${VERACAM_OUT:-/tmp}/compliance
 mkdir -p "$logdir"
@@ -98,12 +110,17 @@ compliance() {
 	status=$?
 	grep -E '^(Grand )?Total' "$log" | sed 's/^/# /'
 	nodes=$(grep -c '^Total for' "$log")
-	bad=$(grep -E '^(Grand )?Total' "$log" | grep -cvE 'Failed: 0, Warnings: 0$')
-	echo "# $1: v4l2-compliance exit $status, $nodes nodes, $bad totals with failures or warnings ($log)"
+	grand=$(grep '^Grand Total' "$log")
+	failures=$(echo "$grand" | sed -n 's/.*Failed: \([0-9]*\),.*/\1/p')
+	warnings=$(echo "$grand" | sed -n 's/.*Warnings: \([0-9]*\)$/\1/p')
+	known=0
+	[ -n "$known_fail" ] && known=$(grep -cF "fail: v4l2-test-formats.cpp(263): $known_fail" "$log")
+	echo "# $1: v4l2-compliance exit $status, $nodes nodes, ${failures:-?} failures ($known known: NV12 description, tool/kernel mismatch), ${warnings:-?} warnings ($log)"
 	grep -iE '(fail|warn)[a-z]*:' "$log" | grep -vE '^(Grand )?Total' | sort | uniq -c |
 		head -n 40 | sed 's/^/#   /'
-	[ "$status" -eq 0 ] && [ "$bad" -eq 0 ] && [ "$nodes" -ge 4 ] &&
-		grep -q '^Grand Total' "$log"
+	[ -n "$failures" ] && [ -n "$warnings" ] && [ "$nodes" -ge 4 ] &&
+		[ "$warnings" -eq 0 ] && [ "$failures" -eq "$known" ] &&
+		{ [ "$status" -eq 0 ] || [ "$known" -gt 0 ]; }
 }
 
 # 2-4: num_cameras=1 (one camera), then num_cameras=2 (two cameras).
@@ -128,7 +145,7 @@ for num in 1 2; do
 			continue
 		fi
 		compliance "num_cameras$num-camera$i" "$media"
-		result $? "v4l2-compliance -m $media -s -e num_cameras=$num camera $i: 0 failures, 0 warnings"
+		result $? "v4l2-compliance -m $media -s -e num_cameras=$num camera $i: 0 failures (but the known one), 0 warnings"
 	done
 done
 

@@ -60,26 +60,42 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Glass time (show -> flip completed) of the frames pump() showed, in us. */
+static uint64_t glass_us[256];
+static unsigned int nglass;
+
 /* Show @n frames of camera 0, each waited for through its flip event. */
 static void pump(struct display *d, unsigned int n)
 {
+	struct display_stats st;
 	struct hub_picture p;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		struct pollfd pfd = { .fd = display_fd(d), .events = POLLIN };
 
-		solid_picture(&p, 640, 480, cam_colour[0], realtime_ns());
+		solid_picture(&p, 640, 480, cam_colour[0], 0);
+		p.capture_ns = realtime_ns();
 		display_show(d, 0, &p);
 		free_picture(&p);
 		display_unavailable(d, 1, HUB_NOT_VERIFIED);
 		if (poll(&pfd, 1, 200) == 1)
 			display_dispatch(d);
+		display_get_stats(d, &st);
+		if (st.on_screen_capture_ns[0] && nglass < 256)
+			glass_us[nglass++] = st.glass_ns[0] / 1000;
 		display_tick(d, display_now_ns());
 	}
 	/* let the last flip land */
 	while (poll(&(struct pollfd){ .fd = display_fd(d), .events = POLLIN }, 1, 200) == 1)
 		display_dispatch(d);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /* Force the first connector of @device on or off through sysfs. */
@@ -280,6 +296,12 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.commit_errors);
 	result(st.commits >= 2 && st.completed == st.commits && !st.commit_errors,
 	       "every commit completes through its flip event");
+	qsort(glass_us, nglass, sizeof(glass_us[0]), cmp_u64);
+	if (nglass)
+		printf("# show -> flip completed, 640x480 frame into a %ux%u grid: "
+		       "median %llu us, max %llu us (%u frames)\n", w, h,
+		       (unsigned long long)glass_us[nglass / 2],
+		       (unsigned long long)glass_us[nglass - 1], nglass);
 	if (shot) {
 		snprintf(cmd, sizeof(cmd), "tests/qemu/screendump '%s'", shot);
 		result(system(cmd) == 0, "tests/qemu/screendump");

@@ -165,7 +165,9 @@ int main(int argc, char **argv)
 		int r;
 
 		if (!cam_capture_next(cap, &f, &err)) {
-			printf("# capture: %s\n", err->message);
+			printf("# capture: %s%s\n",
+			       g_error_matches(err, CAM_ERROR, CAM_ERROR_GONE) ? "device gone: " : "",
+			       err->message);
 			failures++;
 			break;
 		}

@@ -61,6 +61,23 @@ else
 	echo "ok $n - reload with swapped ids # SKIP VERACAM_KO not set or reload failed"
 fi
 
+# unplug while streaming: capture reports the device gone (the daemon then
+# retries with backoff); the device is bound again afterwards
+unplug() {
+	"$probe" --source "v4l2:id=$ID1" --frames 600 > "$log.unplug" 2>&1 &
+	pid=$!
+	sleep 3
+	# the platform device of the camera the probe streams from
+	dev=$(grep -o 'bus_info=platform:[^ ]*' "$log.unplug" | cut -d: -f2)
+	[ -n "$dev" ] || { kill $pid; return 1; }
+	echo "$dev" > /sys/bus/platform/drivers/veracam/unbind
+	wait $pid
+	echo "$dev" > /sys/bus/platform/drivers/veracam/bind
+	cat "$log.unplug" | grep -v "^frame"
+	grep -q "device gone" "$log.unplug"
+}
+point "veracam: unbind while streaming is reported as device gone" unplug
+
 if modprobe vivid n_devs=1 node_types=0x1 2>>"$log"; then
 	sleep 1
 	point "vivid: by bus_info, copy path, x264" \

@@ -45,7 +45,7 @@ static const GOptionEntry entries[] = {
 	  "fail unless every frame has its sensor record", NULL },
 	{ "expect-id", 0, 0, G_OPTION_ARG_STRING, &opt_expect_id,
 	  "fail unless the camera's stable identity is id:HEX", "HEX" },
-	{ NULL }
+	G_OPTION_ENTRY_NULL
 };
 
 static int usage_error(const char *msg)

@@ -21,7 +21,7 @@ static const GOptionEntry entries[] = {
 	{ "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "length of each run (5)", "S" },
 	{ "encoder", 0, 0, G_OPTION_ARG_STRING, &opt_encoder, "x264, v4l2 or auto", "ENC" },
 	{ "bitrate", 0, 0, G_OPTION_ARG_INT, &opt_bitrate, "kbit/s (2000)", "N" },
-	{ NULL }
+	G_OPTION_ENTRY_NULL
 };
 
 struct result {

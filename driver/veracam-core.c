@@ -2,10 +2,12 @@
 /*
  * veracam - camera capture driver with a simulated sensor
  *
- * Probe and remove of one camera (a "veracam,vc1" device tree node or one
- * of the platform devices the module creates with num_cameras= where there
- * is no device tree; both take the same path), its identity and its media
- * graph.
+ * Probe and remove of one camera, its identity and its media graph. A
+ * camera is a "veracam,vc1" device tree node on an I2C bus (the sensor's
+ * control bus on a board) or one of the platform devices the module
+ * creates with num_cameras= where there is no device tree; both bind
+ * through veracam_probe() and veracam_remove(). The simulated sensor has
+ * no registers on the bus, so the I2C client is only its device.
  *
  * Lifetime: the struct veracam lives until the last file handle on any of
  * its video or subdev nodes is closed (the v4l2_device reference count);
@@ -13,6 +15,7 @@
  * device or its resources is done by the time remove() returns.
  */
 
+#include <linux/i2c.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/of.h>
@@ -34,7 +37,7 @@ static char *camera_ids[VERACAM_MAX_CAMERAS];
 static unsigned int num_camera_ids;
 module_param_array(camera_ids, charp, &num_camera_ids, 0444);
 MODULE_PARM_DESC(camera_ids,
-		 "unique ids of the cameras by index, 32 hex digits each (default: ca1100<nn>000000000000000000000000<nn>)");
+		 "unique ids of the cameras by index, 32 hex digits each (default for index i: ca1100NN, 22 zeros, NN; NN = i + 1 in hex)");
 
 static u8 veracam_param_ids[VERACAM_MAX_CAMERAS][VERACAM_UNIQUE_ID_LEN];
 static DEFINE_IDA(veracam_ida);
@@ -97,22 +100,21 @@ static void veracam_release(struct v4l2_device *v4l2_dev)
 	kfree(cam);
 }
 
-static int veracam_alloc_index(struct platform_device *pdev)
+/* @id: the index a platform device was created with, or -1 */
+static int veracam_alloc_index(int id)
 {
-	if (pdev->id >= 0)
-		return ida_alloc_range(&veracam_ida, pdev->id, pdev->id,
-				       GFP_KERNEL);
+	if (id >= 0)
+		return ida_alloc_range(&veracam_ida, id, id, GFP_KERNEL);
 	return ida_alloc_max(&veracam_ida, VERACAM_MAX_CAMERAS - 1,
 			     GFP_KERNEL);
 }
 
-static int veracam_probe(struct platform_device *pdev)
+static int veracam_probe(struct device *dev, int id)
 {
-	struct device *dev = &pdev->dev;
 	struct veracam *cam;
 	int index, ret;
 
-	index = veracam_alloc_index(pdev);
+	index = veracam_alloc_index(id);
 	if (index < 0)
 		return dev_err_probe(dev, index, "no free camera index\n");
 
@@ -125,7 +127,7 @@ static int veracam_probe(struct platform_device *pdev)
 	cam->index = index;
 	veracam_init_unique_id(cam);
 	veracam_stream_init(cam);
-	platform_set_drvdata(pdev, cam);
+	dev_set_drvdata(dev, cam);
 
 	ret = veracam_gen_init(&cam->gen, index, cam->tag);
 	if (ret)
@@ -200,9 +202,9 @@ err_index:
 	return ret;
 }
 
-static int veracam_remove(struct platform_device *pdev)
+static void veracam_remove(struct device *dev)
 {
-	struct veracam *cam = platform_get_drvdata(pdev);
+	struct veracam *cam = dev_get_drvdata(dev);
 	unsigned int index = cam->index;
 
 	/*
@@ -216,7 +218,6 @@ static int veracam_remove(struct platform_device *pdev)
 	v4l2_device_unregister(&cam->v4l2_dev);
 	v4l2_device_put(&cam->v4l2_dev);
 	ida_free(&veracam_ida, index);
-	return 0;
 }
 
 static const struct of_device_id veracam_of_match[] = {
@@ -225,9 +226,47 @@ static const struct of_device_id veracam_of_match[] = {
 };
 MODULE_DEVICE_TABLE(of, veracam_of_match);
 
-static struct platform_driver veracam_driver = {
-	.probe = veracam_probe,
-	.remove = veracam_remove,
+static int veracam_i2c_probe(struct i2c_client *client)
+{
+	return veracam_probe(&client->dev, -1);
+}
+
+static void veracam_i2c_remove(struct i2c_client *client)
+{
+	veracam_remove(&client->dev);
+}
+
+static const struct i2c_device_id veracam_i2c_ids[] = {
+	{ "vc1" },
+	{ /* sentinel */ }
+};
+MODULE_DEVICE_TABLE(i2c, veracam_i2c_ids);
+
+static struct i2c_driver veracam_i2c_driver = {
+	.probe_new = veracam_i2c_probe,
+	.remove = veracam_i2c_remove,
+	.id_table = veracam_i2c_ids,
+	.driver = {
+		.name = VERACAM_DRIVER_NAME,
+		.of_match_table = veracam_of_match,
+		.pm = pm_ptr(&veracam_sensor_pm_ops),
+	},
+};
+
+static int veracam_platform_probe(struct platform_device *pdev)
+{
+	return veracam_probe(&pdev->dev, pdev->id);
+}
+
+static int veracam_platform_remove(struct platform_device *pdev)
+{
+	veracam_remove(&pdev->dev);
+	return 0;
+}
+
+static struct platform_driver veracam_platform_driver = {
+	.probe = veracam_platform_probe,
+	.remove = veracam_platform_remove,
 	.driver = {
 		.name = VERACAM_DRIVER_NAME,
 		.of_match_table = veracam_of_match,
@@ -279,9 +318,13 @@ static int __init veracam_init(void)
 		return -EINVAL;
 	}
 
-	ret = platform_driver_register(&veracam_driver);
+	ret = i2c_add_driver(&veracam_i2c_driver);
 	if (ret)
 		return ret;
+
+	ret = platform_driver_register(&veracam_platform_driver);
+	if (ret)
+		goto err_i2c;
 
 	while (veracam_num_pdevs < count) {
 		pdev = platform_device_register_simple(VERACAM_DRIVER_NAME,
@@ -297,14 +340,17 @@ static int __init veracam_init(void)
 
 err_pdevs:
 	veracam_remove_pdevs();
-	platform_driver_unregister(&veracam_driver);
+	platform_driver_unregister(&veracam_platform_driver);
+err_i2c:
+	i2c_del_driver(&veracam_i2c_driver);
 	return ret;
 }
 
 static void __exit veracam_exit(void)
 {
 	veracam_remove_pdevs();
-	platform_driver_unregister(&veracam_driver);
+	platform_driver_unregister(&veracam_platform_driver);
+	i2c_del_driver(&veracam_i2c_driver);
 }
 
 module_init(veracam_init);

@@ -98,6 +98,23 @@ esac
 logdir=${VERACAM_OUT:-/tmp}/compliance
 mkdir -p "$logdir"
 
+# tcg_config <media device>: 320x240 YUYV at 15 fps on the camera's sensor
+# and capture node, a load the TCG guest sustains while v4l2-compliance
+# checks every frame it streams (it streams the current format).
+tcg_config() {
+	topo=$(media-ctl -d "$1" -p 2>/dev/null)
+	for node in $(echo "$topo" | sed -n 's|.*device node name \(/dev/v4l-subdev[0-9]*\)|\1|p'); do
+		v4l2-ctl -d "$node" --set-subdev-fmt pad=0,width=320,height=240 || return 1
+	done
+	for node in $(echo "$topo" | sed -n 's|.*device node name \(/dev/video[0-9]*\)|\1|p'); do
+		v4l2-ctl -d "$node" --get-fmt-video >/dev/null 2>&1 || continue
+		v4l2-ctl -d "$node" --set-fmt-video=width=320,height=240,pixelformat=YUYV \
+			--set-parm=15 >/dev/null || return 1
+		echo "# $node: $(v4l2-ctl -d "$node" --get-fmt-video --get-parm |
+			grep -E 'Width/Height|Pixel Format|Frames per second' | tr -s '\t ' ' ')"
+	done
+}
+
 # compliance <log name> <media device>: runs it, prints the totals, the
 # failures and warnings; passes when every node has Failed: 0 and Warnings: 0.
 compliance() {
@@ -142,6 +159,10 @@ for num in 1 2; do
 		media=$(echo "$found" | awk -v i="$i" '$1 == i { print $2 }')
 		if [ -z "$media" ]; then
 			result 1 "num_cameras=$num camera $i: no media device with bus info platform:veracam.$i"
+			continue
+		fi
+		if ! tcg_config "$media"; then
+			result 1 "num_cameras=$num camera $i: cannot set 320x240 at 15 fps"
 			continue
 		fi
 		compliance "num_cameras$num-camera$i" "$media"

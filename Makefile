@@ -50,7 +50,7 @@ demo: deps
 bench: deps
 	[ -f $(BUILD)/release/build.ninja ] || meson setup $(BUILD)/release -Dbuildtype=release -Dwerror=true
 	ninja -C $(BUILD)/release
-	@set -e; for b in $$(find $(BUILD)/release -type f -name 'bench_*' -perm -u+x | sort); do \
+	@set -e; for b in $$(find $(BUILD)/release -type f \( -name 'bench_*' -o -name '*_bench' \) -perm -u+x | sort); do \
 		echo "== $$b"; $$b; done
 
 fuzz: deps

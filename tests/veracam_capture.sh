@@ -1,0 +1,17 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# veracam_capture.sh - veracamd's camera capture step on veracam.ko (two
+# cameras) and vivid: selection by stable id / bus_info / serial, burned-in
+# tags and sensor records on every frame, DMABUF into the encoder, device
+# loss (tests/unit/camera/guest_capture.sh does the work). KTAP output.
+here=$(cd "$(dirname "$0")" && pwd)
+probe=${VERACAM_BUILD:-$here/../build/meson}/tests/unit/camera/capture_probe
+echo "TAP version 13"
+if [ ! -x "$probe" ] || [ -z "${VERACAM_KO:-}" ]; then
+	echo "1..0 # SKIP needs $probe and VERACAM_KO (run in the guest bench)"
+	exit 4
+fi
+rmmod veracam 2>/dev/null
+insmod "$VERACAM_KO" num_cameras=2 || { echo "1..1"; echo "not ok 1 insmod num_cameras=2"; exit 1; }
+"$here/unit/camera/guest_capture.sh" "$probe"

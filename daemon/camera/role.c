@@ -242,8 +242,8 @@ static void *media_main(void *arg)
 		if (enc) {
 			const struct cam_identity *id = cam_capture_identity(cap);
 
-			media_state(cr, "capturing %s (%s), encoder %s, %s path", id->stable,
-				    id->card, cam_encoder_element(enc),
+			media_state(cr, "capturing %s (%s, bus %s), encoder %s, %s path",
+				    id->stable, id->card, id->bus_info, cam_encoder_element(enc),
 				    enccfg.dmabuf_input ? "dmabuf zero-copy" : "copy");
 			pthread_mutex_lock(&cr->lock);
 			g_strlcpy(cr->encoder, cam_encoder_element(enc), sizeof(cr->encoder));
@@ -622,6 +622,14 @@ static void drop_gone_hubs(struct camera_role *cr)
 	}
 }
 
+/* An IDR for a hub whose media has no path yet would be dropped anyway. */
+static bool has_path(const struct hub *h)
+{
+	enum vcn_path p = vcn_cam_hub_path(h->media);
+
+	return p == VCN_PATH_UDP || p == VCN_PATH_TCP;
+}
+
 /* Sign the AU once per group of hubs, seal and queue it for each. */
 static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now_ns)
 {
@@ -655,7 +663,7 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 				continue;
 			if (vcn_cam_hub_needs_keyframe(h->media) && !au->idr) {
 				h->drops++;
-				want_idr = true;
+				want_idr |= has_path(h);
 				continue;
 			}
 			if (vc_seal(h->sealer, cr->signed_au.data, cr->signed_au.len, &cr->unit) < 0) {
@@ -665,7 +673,7 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 			if (vcn_cam_send(cr->net, h->media, cr->unit.data, cr->unit.len,
 					 fi.capture_ns, au->idr, now_ns) != VCN_SEND_QUEUED &&
 			    vcn_cam_hub_needs_keyframe(h->media))
-				want_idr = true;
+				want_idr |= has_path(h);
 		}
 	}
 	if (want_idr)

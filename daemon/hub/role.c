@@ -256,7 +256,8 @@ static void session_end(struct cam *c, const char *why)
 	struct svc_log_entry e;
 
 	svc_loop_remove_fd(hr->s->loop, c->fd);
-	svc_loop_remove_fd(hr->s->loop, vcn_hub_fd(c->rx));
+	if (c->rx)
+		svc_loop_remove_fd(hr->s->loop, vcn_hub_fd(c->rx));
 	svc_timer_free(c->rx_timer);
 	c->rx_timer = NULL;
 	vcn_hub_free(c->rx);

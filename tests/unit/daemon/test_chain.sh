@@ -193,5 +193,7 @@ for h in "kitchen ff0000 0000ff" "hall ff0000" "stranger ff0000"; do
 			bash -c "! echo '$out' | grep -Eq 'own=0 |unavailable=0 '" ;;
 	esac
 done
+check "no sanitizer report in any daemon's log" \
+	bash -c "! grep -l 'runtime error\|Sanitizer' '$T'/*.log"
 echo "1..$n"
 exit $((fails > 0))

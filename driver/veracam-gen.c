@@ -67,7 +67,7 @@ static void veracam_fill_line(u32 fourcc, u8 *p, u32 w, u32 rgb)
 			p[2] = b;
 		}
 		break;
-	case V4L2_PIX_FMT_XRGB32:
+	case V4L2_PIX_FMT_XBGR32:
 		for (col = 0; col < w; col++, p += 4) {
 			p[0] = b;
 			p[1] = g;
@@ -152,7 +152,7 @@ static void veracam_put_white(const struct veracam_gen *gen, u8 *vaddr,
 			case V4L2_PIX_FMT_RGB24:
 				memset(p + col * 3, 0xff, 3);
 				break;
-			case V4L2_PIX_FMT_XRGB32:
+			case V4L2_PIX_FMT_XBGR32:
 				memset(p + col * 4, 0xff, 3);
 				break;
 			}

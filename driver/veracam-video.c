@@ -4,7 +4,8 @@
  *
  * The capture side stores the sensor's YUV 4:2:2 bus data as YUYV or as
  * NV12 (dropping the chroma of odd lines) and its RGB bus data as RGB24 or
- * XRGB32. It does not scale: width and height must equal the sensor's.
+ * XBGR32 (B, G, R, X in memory: DRM's XRGB8888, ready for scanout). It does
+ * not scale: width and height must equal the sensor's.
  */
 
 #include <media/v4l2-common.h>
@@ -22,7 +23,7 @@ static const struct veracam_format veracam_formats[] = {
 	{ V4L2_PIX_FMT_YUYV, MEDIA_BUS_FMT_YUYV8_1X16 },
 	{ V4L2_PIX_FMT_NV12, MEDIA_BUS_FMT_YUYV8_1X16 },
 	{ V4L2_PIX_FMT_RGB24, MEDIA_BUS_FMT_RGB888_1X24 },
-	{ V4L2_PIX_FMT_XRGB32, MEDIA_BUS_FMT_RGB888_1X24 },
+	{ V4L2_PIX_FMT_XBGR32, MEDIA_BUS_FMT_RGB888_1X24 },
 };
 
 static const struct veracam_format *veracam_find_format(u32 fourcc)

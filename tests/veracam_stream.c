@@ -9,6 +9,8 @@
 #include "kselftest_harness.h"
 #include "veracam_util.h"
 
+#include <sched.h>
+
 #define VC_DQ_TIMEOUT_MS	2000
 
 FIXTURE(stream) {
@@ -22,6 +24,16 @@ FIXTURE_SETUP(stream)
 	struct vc_cam cams[VERACAM_MAX_CAMERAS];
 	int n = vc_require_cameras(cams, VERACAM_MAX_CAMERAS, 1);
 
+	cpu_set_t cpu0;
+
+	/*
+	 * Reader and frame timer (armed by STREAMON) on one vCPU: a host that
+	 * deschedules the guest then delays both, and cannot make the reader
+	 * fall behind the simulated sensor's clock.
+	 */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	sched_setaffinity(0, sizeof(cpu0), &cpu0);
 	self->vfd = -1;
 	self->mfd = -1;
 	if (n == -ENOENT)

@@ -10,9 +10,13 @@
  *
  *  - no buffer queued on a node: the frame is dropped for that node, its
  *    sequence number is skipped (a visible gap);
- *  - the worker fell behind (a newer frame has already started) or the
- *    buffer cannot be mapped: the buffer completes with
- *    V4L2_BUF_FLAG_ERROR, the metadata with VERACAM_META_FL_ERROR.
+ *  - the worker fell behind by a frame or two: the frame is produced late
+ *    (its timestamp is still its start of exposure, the metadata's eof_ns
+ *    shows when it was done);
+ *  - the worker fell further behind (VERACAM_LATE_FRAMES newer frames have
+ *    already started) or the buffer cannot be mapped: the frame could not
+ *    be produced, the buffer completes with V4L2_BUF_FLAG_ERROR and the
+ *    metadata with VERACAM_META_FL_ERROR.
  */
 
 #include <linux/ktime.h>
@@ -20,6 +24,8 @@
 #include <linux/sched.h>
 
 #include "veracam.h"
+
+#define VERACAM_LATE_FRAMES	3
 
 static u64 veracam_frame_period_ns(u32 frame_lines)
 {
@@ -51,7 +57,7 @@ static enum hrtimer_restart veracam_frame_timer(struct hrtimer *timer)
 	return HRTIMER_RESTART;
 }
 
-/* Oldest recorded frame start; @late when a newer one follows it. */
+/* Oldest recorded frame start; @late when it is too old to produce. */
 static bool veracam_next_tick(struct veracam *cam, struct veracam_tick *tick,
 			      bool *late)
 {
@@ -64,7 +70,7 @@ static bool veracam_next_tick(struct veracam *cam, struct veracam_tick *tick,
 		*tick = cam->ticks[cam->tick_first];
 		cam->tick_first = (cam->tick_first + 1) % VERACAM_TICKS;
 		cam->tick_count--;
-		*late = cam->tick_count;
+		*late = cam->tick_count >= VERACAM_LATE_FRAMES;
 	}
 	spin_unlock_irqrestore(&cam->tick_lock, flags);
 	return found;

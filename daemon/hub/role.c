@@ -38,6 +38,7 @@
 #include "veracamd.h"
 
 #define GLASS_NONE	UINT64_MAX
+#define STATUS_INTERVAL_NS	2000000000ull
 
 enum phase {
 	PHASE_WAIT,		/* retry timer armed */
@@ -90,7 +91,7 @@ struct hub_role {
 	int efd;			/* a connect thread finished */
 	struct svc_timer *tick;
 	uint64_t tick_at;		/* CLOCK_MONOTONIC the tick is armed for */
-	uint64_t display_next;		/* when display_tick() wants to run again */
+	uint64_t status_at;		/* last STATUS= line, CLOCK_MONOTONIC */
 	bool debug;
 };
 
@@ -506,6 +507,22 @@ static void on_display(void *data, uint32_t events)
 	glass_check(hr);
 }
 
+/* STATUS=porch: connected, 1234 shown; garden: stale, ... */
+static void status_line(struct hub_role *hr)
+{
+	GString *line = g_string_new(NULL);
+
+	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
+		const struct svc_camera_stats *st = hr->cams[i].st;
+
+		g_string_append_printf(line, "%s%s: %s, %" PRIu64 " shown, %" PRIu64 " rejected",
+				       i ? "; " : "", hr->cams[i].ref->name, st->state,
+				       st->shown, st->rejected.total);
+	}
+	svc_notify_status(&hr->s->notify, "%s", line->str);
+	g_string_free(line, TRUE);
+}
+
 /*
  * Fail closed on time: a camera whose last verified frame is
  * unavailable_ns old gets the unavailable screen; then the display's own
@@ -541,6 +558,10 @@ static void on_tick(void *data)
 		next = now + (uint64_t)ms * 1000000u;
 	glass_check(hr);
 	svc_notify_progress(&hr->s->notify, now / 1000);
+	if (now - hr->status_at >= STATUS_INTERVAL_NS) {
+		hr->status_at = now;
+		status_line(hr);
+	}
 	if (next != UINT64_MAX)
 		tick_by(hr, next);
 }

@@ -56,20 +56,39 @@ wait_until() {
 within() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
 now() { python3 -c 'import time; print(time.time())'; }
 
+# notify NAME: an sd_notify socket for NAME; its messages go to NAME.notify
+# (one line each), and the daemon started next asks for a 2 s watchdog.
+notify() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", " | ") + "\n")
+        f.flush()' "$T/$1.sock-notify" "$T/$1.notify" &
+	PID[notify-$1]=$!
+	while [ ! -S "$T/$1.sock-notify" ]; do sleep 0.05; done
+	NOTIFY_ENV=(NOTIFY_SOCKET="$T/$1.sock-notify" WATCHDOG_USEC=2000000)
+}
+NOTIFY_ENV=()
+
 camera() {	# NAME COLOUR PORT
-	"$VD" camera --keys "$T/$1" --name "$1" --source "pattern:$2" \
+	env "${NOTIFY_ENV[@]}" "$VD" camera --keys "$T/$1" --name "$1" --source "pattern:$2" \
 		--listen "127.0.0.1:$3" --width 320 --height 240 --fps 15 \
 		--status-socket "$T/$1.sock" >>"$T/$1.log" 2>&1 &
 	PID[$1]=$!
+	NOTIFY_ENV=()
 }
 hub() {	# NAME CAMERA...
 	local name=$1; shift
 	local args=()
 	for c in "$@"; do args+=(--camera "$c"); done
-	"$VD" hub --keys "$T/$name" "${args[@]}" ${HUBOPT:-} --display "y4m:$T/$name.y4m" \
+	env "${NOTIFY_ENV[@]}" "$VD" hub --keys "$T/$name" "${args[@]}" ${HUBOPT:-} --display "y4m:$T/$name.y4m" \
 		--output-size 320x240 --backoff-max 1s --status-socket "$T/$name.sock" \
 		>>"$T/$name.log" 2>&1 &
 	PID[$name]=$!
+	NOTIFY_ENV=()
 }
 
 echo "TAP version 13"
@@ -88,11 +107,13 @@ id() { "$CTL" identity "$T/$1"; }
 "$CTL" trust "$T/garden" kitchen "$(id kitchen)" --role hub || exit 1
 
 PA=$(free_port) PB=$(free_port)
+notify porch
 camera porch ff0000 "$PA"
 camera garden 0000ff "$PB"
 check "camera porch ready (first frame signed)" wait_until 30 porch 'd["ready"]'
 check "camera garden ready" wait_until 30 garden 'd["ready"]'
 
+notify kitchen
 hub kitchen "porch@127.0.0.1:$PA" "garden@127.0.0.1:$PB"
 HUBOPT="--transport tcp" hub hall "porch@127.0.0.1:$PA"
 hub stranger "porch@127.0.0.1:$PA"
@@ -111,6 +132,13 @@ check "the unpaired hub received nothing and shows not connected" wait_until 5 s
 check "every access unit kitchen and hall received verified" \
 	bash -c "[ \"\$('$CTL' status '$T/kitchen.sock' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(c[\"rejected\"][\"total\"] for c in d[\"cameras\"]))')\" = 0 ] &&
 		 [ \"\$('$CTL' status '$T/hall.sock' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"cameras\"][0][\"rejected\"][\"total\"])')\" = 0 ]"
+check "porch: READY=1 once the first frame was signed" \
+	grep -q "READY=1 | STATUS=streaming: first frame signed" "$T/porch.notify"
+check "porch: WATCHDOG=1 while frames flow, STATUS= lines" \
+	bash -c "grep -q '^WATCHDOG=1' '$T/porch.notify' && grep -q '^STATUS=.* fps, 2 hubs' '$T/porch.notify'"
+check "kitchen: READY=1, WATCHDOG=1, per-camera STATUS= lines" \
+	bash -c "grep -q '^READY=1' '$T/kitchen.notify' && grep -q '^WATCHDOG=1' '$T/kitchen.notify' &&
+		 grep -q '^STATUS=porch: connected, [0-9]* shown, 0 rejected; garden: connected' '$T/kitchen.notify'"
 S=$(status kitchen)
 check "veracamctl status shows per-camera counters and glass latency" \
 	bash -c "echo '$S' | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d[\"cameras\"][0]; sys.exit(0 if c[\"received\"] >= c[\"shown\"] > 0 and c[\"glass_latency_ms\"] > 0 and c[\"last_verified_capture\"] else 1)'"

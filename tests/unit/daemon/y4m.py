@@ -15,6 +15,11 @@ Each camera cell of each frame is one of:
   y4m.py watch FILE NCELLS CELL COLOUR own|unavailable SINCE
       Wait (up to 30 s) until the newest frame's CELL is own/unavailable,
       then print the seconds since SINCE (a time.time() value).
+  y4m.py tags FILE
+      For a full-screen camera shown at its own size: the camera tag that
+      veracam.ko burns into its frames (<linux/veracam.h>: row 1 of the
+      tag cells), read from every frame whose guard cells are intact;
+      prints "TAG count" lines, most frequent first.
 """
 import os
 import sys
@@ -144,12 +149,37 @@ def cmd_watch(path, n, cell, colour, want, since):
     return 1
 
 
+def tag_row(fr, row):
+    """The 32-bit value of a tag row, or None when its guard cells are wrong."""
+    c = max(8, (fr.w // 40) & ~1)
+    bits = [fr.d[(row * c + c // 2) * fr.w + k * c + c // 2] >= 128 for k in range(36)]
+    if bits[:2] != [True, False] or bits[34:] != [False, True]:
+        return None
+    v = 0
+    for b in bits[2:34]:
+        v = v << 1 | b
+    return v
+
+
+def cmd_tags(path):
+    seen = {}
+    for fr in frames(path):
+        t = tag_row(fr, 1)
+        if t is not None:
+            seen[t] = seen.get(t, 0) + 1
+    for t, k in sorted(seen.items(), key=lambda x: -x[1]):
+        print('%08x %d' % (t, k))
+    return 0
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == 'classify':
         return cmd_classify(argv[1], [parse_colour(c) for c in argv[2:]])
     if len(argv) == 7 and argv[0] == 'watch':
         return cmd_watch(argv[1], int(argv[2]), int(argv[3]), parse_colour(argv[4]), argv[5],
                          float(argv[6]))
+    if len(argv) == 2 and argv[0] == 'tags':
+        return cmd_tags(argv[1])
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# veracamd on veracam.ko (guest, KTAP): with two sensor instances, the
+# camera daemon chooses its sensor by stable id, not by device order. The
+# module is loaded with camera_ids=A,B, then reloaded with the ids swapped
+# between the two instances; both times `--source v4l2:id=B` must capture
+# B (the daemon names B's id and the instance that has it), and a paired
+# hub must verify every access unit and show frames whose burned-in camera
+# tag is B's.
+#
+#   make module && tests/qemu/run --no-insmod -- tests/veracam_daemon.sh [BUILDDIR]
+#
+# BUILDDIR (default build/meson, as `make` builds it) holds daemon/veracamd
+# and daemon/veracamctl. Needs root and $VERACAM_KO (or driver/veracam.ko).
+# Logs and the hub's y4m files stay in $VERACAM_OUT/veracam_daemon.
+ko=${VERACAM_KO:-driver/veracam.ko}
+build=${1:-build/meson}
+vd=$build/daemon/veracamd
+ctl=$build/daemon/veracamctl
+y4m=tests/unit/daemon/y4m.py
+A=ca11da0a00000000000000000000000a
+B=ca11da0b00000000000000000000000b
+out=${VERACAM_OUT:-/tmp}/veracam_daemon
+
+echo "TAP version 13"
+why=
+for tool in insmod rmmod modprobe modinfo ip python3; do
+	command -v "$tool" >/dev/null 2>&1 || why="$tool is not installed"
+done
+[ -x "$vd" ] && [ -x "$ctl" ] || why="veracamd not built in $build (give BUILDDIR)"
+[ -r "$ko" ] || why="driver absent: no $ko (make module)"
+[ "$(id -u)" -eq 0 ] || why="must run as root"
+if [ -n "$why" ]; then
+	echo "1..0 # SKIP $why"
+	exit 4
+fi
+echo "1..10"
+
+n=0 failed=0
+tap() {	# tap DESCRIPTION CMD...: one test point, ok when CMD succeeds
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $desc"
+	else
+		echo "not ok $n $desc"
+		failed=$((failed + 1))
+	fi
+}
+
+tmp=$(mktemp -d)	# keys and sockets: a local file system
+trap 'rm -rf "$tmp"' EXIT
+rm -rf "$out"
+mkdir -p "$out"
+ip link set lo up	# the guest may start with the loopback down
+for dep in $(modinfo -F depends "$ko" | tr , ' '); do
+	modprobe "$dep"
+done
+"$ctl" keygen "$tmp/cam" >/dev/null
+"$ctl" keygen "$tmp/hub" >/dev/null
+"$ctl" trust "$tmp/hub" cam-b "$("$ctl" identity "$tmp/cam")" --role camera
+"$ctl" trust "$tmp/cam" hub "$("$ctl" identity "$tmp/hub")" --role hub
+
+# field EXPR: EXPR evaluated on the hub's status snapshot d
+field() {
+	"$ctl" status "$tmp/hub.sock" 2>/dev/null |
+		python3 -c 'import json, sys; print(eval(sys.argv[1], {"d": json.load(sys.stdin)}))' "$1" 2>/dev/null
+}
+shows() {	# shows SECONDS: the hub showed 10 frames of the camera within SECONDS
+	i=0
+	while [ "$i" -lt "$(($1 * 5))" ]; do
+		[ "$(field 'd["cameras"][0]["shown"] >= 10')" = True ] && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+captures_b() {	# captures_b LOG INSTANCE
+	grep -q "capturing id:$B (.*bus platform:veracam.$2)" "$1"
+}
+shows_tag_b() {	# shows_tag_b Y4M: the most frequent camera tag shown is B's
+	python3 "$y4m" tags "$1" >"$1.tags" &&
+		[ "$(head -n 1 "$1.tags" | cut -d' ' -f1)" = "$(echo $B | cut -c1-8)" ]
+}
+
+# session IDS NAME INSTANCE: veracam.ko with camera_ids=IDS, where B is
+# instance INSTANCE; a camera daemon on v4l2:id=B and a hub on it.
+session() {
+	rmmod veracam 2>/dev/null
+	tap "$2: insmod num_cameras=2 camera_ids=$1" insmod "$ko" num_cameras=2 "camera_ids=$1"
+	"$vd" camera --keys "$tmp/cam" --name cam-b --source "v4l2:id=$B" --encoder x264 \
+		--width 320 --height 240 --fps 10 --listen 127.0.0.1:7400 \
+		--status-socket "$tmp/cam.sock" >"$out/cam-$2.log" 2>&1 &
+	cam=$!
+	"$vd" hub --keys "$tmp/hub" --camera cam-b@127.0.0.1:7400 --output-size 320x240 \
+		--display "y4m:$out/hub-$2.y4m" --status-socket "$tmp/hub.sock" \
+		>"$out/hub-$2.log" 2>&1 &
+	hub=$!
+	tap "$2: the hub verified and showed the camera's frames" shows 120
+	tap "$2: the camera daemon captures id $B on platform:veracam.$3" \
+		captures_b "$out/cam-$2.log" "$3"
+	tap "$2: every access unit verified" [ "$(field 'd["cameras"][0]["rejected"]["total"]')" = 0 ]
+	kill "$hub" "$cam"
+	wait "$hub" "$cam"
+	tap "$2: the frames shown carry B's burned-in camera tag" shows_tag_b "$out/hub-$2.y4m"
+	sed 's/^/# /' "$out/hub-$2.y4m.tags"
+}
+
+session "$A,$B" first 1
+session "$B,$A" swapped 0
+rmmod veracam
+[ "$failed" -eq 0 ]

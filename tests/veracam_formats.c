@@ -172,7 +172,7 @@ TEST_F(fmt, every_size_round_trips_through_s_fmt)
 
 	VC_NEED_SETUP();
 	for (d.index = 0; !vc_ioctl(self->vfd, VIDIOC_ENUM_FMT, &d); d.index++) {
-		for (i = 0; i < sizeof(vc_sizes) / sizeof(vc_sizes[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(vc_sizes); i++) {
 			struct v4l2_format g = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 			struct v4l2_pix_format p;
 			uint32_t w = vc_sizes[i].w, h = vc_sizes[i].h;
@@ -205,7 +205,7 @@ TEST_F(fmt, frame_intervals_15_30_60)
 
 	VC_NEED_SETUP();
 	for (d.index = 0; !vc_ioctl(self->vfd, VIDIOC_ENUM_FMT, &d); d.index++)
-		for (i = 0; i < sizeof(vc_sizes) / sizeof(vc_sizes[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(vc_sizes); i++)
 			for (k = 0; k < 3; k++)
 				EXPECT_TRUE(fps_offered(self->vfd, d.pixelformat, vc_sizes[i].w,
 							vc_sizes[i].h, fps[k]))
@@ -231,7 +231,7 @@ TEST_F(fmt, try_fmt_and_s_fmt_forgive)
 	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
 	ASSERT_EQ(0, vc_ioctl(self->vfd, VIDIOC_G_FMT, &before));
 
-	for (i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(asks); i++) {
 		unsigned long req[2] = { VIDIOC_TRY_FMT, VIDIOC_S_FMT };
 		int k;
 
@@ -438,7 +438,7 @@ TEST_F(fmt, frame_rate_is_sensor_blanking)
 	int cfd;
 
 	VC_NEED_SETUP();
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
 		struct v4l2_queryctrl q = { .id = ids[i] };
 
 		cfd = vc_open_ctrl_node(&self->cam, ids[i]);

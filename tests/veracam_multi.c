@@ -54,7 +54,7 @@ struct cam_run {
 
 /*
  * Streams video and metadata of every camera in cams[0..n-1] at once
- * until each delivered frames frames, decoding the camera row of each
+ * until each delivered @frames frames, decoding the camera row of each
  * frame's tag and the unique id of each metadata buffer.
  */
 static void stream_all(struct __test_metadata *_metadata, const struct vc_cam *cams, int n,

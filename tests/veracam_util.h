@@ -30,6 +30,10 @@
 #include <linux/videodev2.h>
 #include <linux/veracam.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 #define VC_MAX_SUBDEVS	4
 #define VC_MAX_BUFS	16
 #define VC_PATH_LEN	64
@@ -816,7 +820,7 @@ static inline bool vc_rgb_layout(uint32_t f, int *ro, int *go, int *bo, int *bpp
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(t); i++)
 		if (t[i].f == f) {
 			*ro = t[i].r;
 			*go = t[i].g;
@@ -868,17 +872,17 @@ static inline struct vc_rgb vc_pixel(const struct v4l2_pix_format *f,
 static inline int vc_luma(const struct v4l2_pix_format *f, const uint8_t *p,
 			  uint32_t x, uint32_t y)
 {
+	struct vc_rgb c;
+
 	if (f->pixelformat == V4L2_PIX_FMT_YUYV || f->pixelformat == V4L2_PIX_FMT_NV12) {
 		int yv = f->pixelformat == V4L2_PIX_FMT_YUYV ?
 			 p[(size_t)y * f->bytesperline + x * 2] :
 			 p[(size_t)y * f->bytesperline + x];
 
 		return vc_clamp8((yv - 16) * 255.0 / 219.0);
-	} else {
-		struct vc_rgb c = vc_pixel(f, p, x, y);
-
-		return (c.r * 77 + c.g * 150 + c.b * 29) >> 8;
 	}
+	c = vc_pixel(f, p, x, y);
+	return (c.r * 77 + c.g * 150 + c.b * 29) >> 8;
 }
 
 /*
@@ -940,7 +944,7 @@ static inline int vc_kmsg_bad(int fd)
 		if (n <= 0)
 			break;
 		rec[n] = '\0';
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
 			if (strstr(rec, bad[i])) {
 				const char *msg = strchr(rec, ';');
 

@@ -50,7 +50,30 @@ struct cam_run {
 	int vfd, mfd;
 	struct v4l2_pix_format fmt;
 	uint32_t frames, own, foreign, unreadable, meta_ok, meta_bad;
+	uint32_t wrong_colour;	/* frames not in the camera's own colour */
 };
+
+/*
+ * Whether the default pattern below the tag and text is this camera's
+ * documented colour (VERACAM_CAMERA_COLOURS by instance index).
+ */
+static bool own_colour(const struct vc_cam *cam, const struct v4l2_pix_format *f,
+		       const uint8_t *p)
+{
+	static const uint32_t colours[] = VERACAM_CAMERA_COLOURS;
+	uint32_t want = colours[cam->index % ARRAY_SIZE(colours)];
+	int r = want >> 16, g = (want >> 8) & 0xff, b = want & 0xff;
+	uint32_t x, y, near = 0, all = 0;
+
+	for (y = f->height / 2; y < f->height; y += 8)
+		for (x = 0; x < f->width; x += 8) {
+			struct vc_rgb c = vc_pixel(f, p, x, y);
+
+			all++;
+			near += abs(c.r - r) <= 48 && abs(c.g - g) <= 48 && abs(c.b - b) <= 48;
+		}
+	return near * 100 >= all * 95;
+}
 
 /*
  * Streams video and metadata of every camera in cams[0..n-1] at once
@@ -108,6 +131,8 @@ static void stream_all(struct __test_metadata *_metadata, const struct vc_cam *c
 							TH_LOG("%s delivered a frame of %s (tag %08x)",
 							       cams[i].video, cams[j].video, tag);
 				}
+				if (!own_colour(&cams[i], &r->fmt, r->vq.mem[b.index]))
+					r->wrong_colour++;
 				ASSERT_EQ(0, vc_requeue(&r->vq, &b));
 			}
 			if ((pfd[2 * i + 1].revents & POLLIN) && !vc_dequeue(&r->mq, &b, 0)) {
@@ -130,9 +155,10 @@ static void stream_all(struct __test_metadata *_metadata, const struct vc_cam *c
 		vc_queue_release(&runs[i].mq);
 		close(runs[i].vfd);
 		close(runs[i].mfd);
-		TH_LOG("%s (%s, tag %08x): %u frames, own %u, foreign %u, unreadable %u, meta ok %u bad %u",
+		TH_LOG("%s (%s, tag %08x): %u frames, own %u, foreign %u, unreadable %u, wrong colour %u, meta ok %u bad %u",
 		       cams[i].video, cams[i].bus_info, cams[i].tag, runs[i].frames, runs[i].own,
-		       runs[i].foreign, runs[i].unreadable, runs[i].meta_ok, runs[i].meta_bad);
+		       runs[i].foreign, runs[i].unreadable, runs[i].wrong_colour, runs[i].meta_ok,
+		       runs[i].meta_bad);
 	}
 }
 
@@ -169,6 +195,7 @@ TEST_F_TIMEOUT(multi, two_cameras_never_deliver_each_others_frames, 120)
 		EXPECT_EQ(runs[i].frames, runs[i].own);
 		EXPECT_EQ(0U, runs[i].foreign);
 		EXPECT_EQ(0U, runs[i].unreadable);
+		EXPECT_EQ(0U, runs[i].wrong_colour);
 		EXPECT_GE(runs[i].meta_ok, 80U);
 		EXPECT_EQ(0U, runs[i].meta_bad);
 	}

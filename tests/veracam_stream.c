@@ -344,6 +344,11 @@ TEST_F_TIMEOUT(stream, metadata_reports_controls_in_effect, 60)
 	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure));
 	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_ANALOGUE_GAIN, &again));
 	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_DIGITAL_GAIN, &dgain));
+	/* set while the sensor is powered off: cached, applied at stream start */
+	ASSERT_EQ(0, vc_set_ctrl(cfd, V4L2_CID_EXPOSURE, exposure > 8 ? exposure - 4 : exposure + 4));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure));
+	ASSERT_EQ(0, vc_set_ctrl(cfd, V4L2_CID_DIGITAL_GAIN, dgain + 1));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_DIGITAL_GAIN, &dgain));
 
 	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
 	ASSERT_EQ(0, vc_queue_setup(&self->mq, self->mfd, V4L2_BUF_TYPE_META_CAPTURE, 4));
@@ -377,6 +382,49 @@ TEST_F_TIMEOUT(stream, metadata_reports_controls_in_effect, 60)
 	EXPECT_EQ((uint32_t)exposure, m->exposure);
 	EXPECT_EQ((uint32_t)again, m->analogue_gain);
 	close(cfd);
+}
+
+static void runtime_status(const struct vc_cam *cam, char *buf, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/power/runtime_status",
+		 cam->platdev);
+	if (vc_read_text(path, buf, len))
+		snprintf(buf, len, "unreadable");
+}
+
+/* The sensor is powered (runtime PM active) only while it streams. */
+TEST_F_TIMEOUT(stream, sensor_powered_only_while_streaming, 60)
+{
+	struct v4l2_buffer vb;
+	char st[32];
+	int i;
+
+	VC_NEED_SETUP();
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	for (i = 0; i < 50; i++) {
+		runtime_status(&self->cam, st, sizeof(st));
+		if (!strcmp(st, "suspended"))
+			break;
+		vc_sleep_ms(100);
+	}
+	EXPECT_STREQ("suspended", st);
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+	ASSERT_EQ(0, vc_queue_on(&self->vq));
+	ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
+	runtime_status(&self->cam, st, sizeof(st));
+	EXPECT_STREQ("active", st);
+	vc_queue_release(&self->vq);
+	/* powered down again once streaming stopped (allowing an autosuspend delay) */
+	for (i = 0; i < 50; i++) {
+		runtime_status(&self->cam, st, sizeof(st));
+		if (!strcmp(st, "suspended"))
+			break;
+		vc_sleep_ms(100);
+	}
+	TH_LOG("suspended %d ms after STREAMOFF", i * 100);
+	EXPECT_STREQ("suspended", st);
 }
 
 /* Tag and sequence decode in each format the driver offers. */

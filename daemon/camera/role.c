@@ -122,7 +122,9 @@ struct camera_role {
 
 	/* loop thread counters */
 	struct svc_timer *status_timer;
-	uint64_t stale_dropped, frames_at_status;
+	uint64_t replaced_seen;		/* AUs the loop was too late to take */
+	uint64_t stale_dropped;		/* AUs older than freshness: never sent */
+	uint64_t frames_at_status;
 	uint64_t status_at_ns;
 	char encoder[32];
 };
@@ -724,6 +726,7 @@ static void on_media(void *data, uint32_t events)
 	memset(&cr->au, 0, sizeof(cr->au));
 	rs->frames_captured = cr->captured;
 	rs->capture_gaps = cr->gaps;
+	cr->replaced_seen = cr->replaced;
 	pthread_mutex_unlock(&cr->lock);
 	if (!full)
 		return;
@@ -769,9 +772,11 @@ static void on_status_timer(void *data)
 	cr->status_at_ns = now;
 	if (cr->ready)
 		svc_notify_status(&cr->s->notify, "%.1f fps, %u hub%s, %" PRIu64 " signed, %"
+				  PRIu64 " not sent (late %" PRIu64 ", stale %" PRIu64 "), %"
 				  PRIu64 " peers refused", fps, cr->n_hubs,
 				  cr->n_hubs == 1 ? "" : "s", rs->frames_signed,
-				  rs->rejected_peers.total);
+				  cr->replaced_seen + cr->stale_dropped, cr->replaced_seen,
+				  cr->stale_dropped, rs->rejected_peers.total);
 }
 
 /* ------------------------------------------------------------------ */

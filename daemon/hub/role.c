@@ -312,6 +312,14 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 		c->st->state = "connected";
 		svc_log(LOG_INFO, "camera %s: verified video", c->ref->name);
 	}
+	if (hr->debug) {
+		struct svc_log_entry e;
+
+		svc_log_begin(&e, LOG_DEBUG);
+		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
+		svc_log_field(&e, "VERACAM_VERIFIED_AGE_US", "%" PRId64, out.age_ns / 1000);
+		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified", c->ref->name, out.seq);
+	}
 	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns, out.idr);
 	if (ret == -EIO)
 		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);

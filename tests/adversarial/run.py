@@ -69,6 +69,7 @@ BACKOFF_MAX = '2s'                # hub --backoff-max (see docs/ADVERSARIAL.md)
 GRACE = UNAVAILABLE + 0.6         # after a cut, the last genuine frame may stay this long
 SLACK = 0.35                      # decode + compose + FIFO on a loaded 2-core host
 RECOVERY_LIMIT = 3.0
+STALL = 0.15                      # a canary sleep this much late is a host stall
 
 
 def link_id(hub, cam):
@@ -149,19 +150,24 @@ def classify_cell(lay, fr, cell, colour):
 def read_number(lay, fr, cell):
     """The burned-in frame number of an own cell shown 1:1, or None.
 
-    The number sits in a black box at (0, 16), 16 px per digit + 4; its
-    width gives the digit count, so a misread digit fails the whole read
-    instead of giving a shorter number."""
+    The number sits in a black box at (0, 16), 16 px per digit + 4. The
+    box's right edge (three bright columns in a row on two lines of its top
+    margin) gives the digit count; every digit's glyph must be a known one
+    and the gap after it black, so a blurred read fails instead of giving a
+    wrong number."""
     x0, y0, cw, ch = lay.cells[cell]
     if cw != WIDTH or ch != HEIGHT:
         return None
     w = lay.w
-    row = (y0 + 18) * w + x0
+    rows = ((y0 + 17) * w + x0, (y0 + 18) * w + x0)
+
+    def bright(x):
+        return all(fr[r + x] >= 48 for r in rows)
     end = 0
-    while end < cw and fr[row + end] < 48:
+    while end < cw - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
         end += 1
     ndig, rem = divmod(end - 4 + 2, 16)
-    if ndig < 1 or rem > 4 or end >= cw:
+    if ndig < 1 or rem > 4 or end >= cw - 3:
         return None
     value = 0
     for i in range(ndig):
@@ -171,6 +177,8 @@ def read_number(lay, fr, cell):
             base = (y0 + 22 + r * 4) * w
             for col in range(3):
                 glyph = glyph << 1 | (fr[base + gx + col * 4 + 2] > 126)
+            if fr[base + gx + 13] >= 48:        # the gap between digits
+                return None
         d = DIGITS.get(glyph)
         if d is None:
             return None
@@ -243,6 +251,8 @@ class Hub:
         self.fifo = os.path.join(run.dir, name + '.y4m')
         self.sock = os.path.join(run.dir, name + '.sock')
         self.keys = os.path.join(run.dir, name)
+        self.lock = run.lock
+        self.t0 = run.t_start      # log lines are stamped with the run's clock
         os.mkfifo(self.fifo, 0o600)
         self.fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
         try:
@@ -279,6 +289,7 @@ class Hub:
                 del self.buf[:i + 1]
                 if f'W{self.w} H{self.h} '.encode() not in self.header:
                     raise RuntimeError(f'{self.name}: unexpected y4m header {self.header!r}')
+            new = []
             while len(self.buf) >= self.flen:
                 if self.buf[:6] != b'FRAME\n':
                     raise RuntimeError(f'{self.name}: y4m stream out of sync')
@@ -289,9 +300,12 @@ class Hub:
                     c = classify_cell(self.lay, fr, i, colour)
                     cls.append(c)
                     num.append(read_number(self.lay, fr, i) if c == OWN else None)
-                self.t.append(now)
-                self.cls.append(tuple(cls))
-                self.num.append(tuple(num))
+                new.append((tuple(cls), tuple(num)))
+            with self.lock:
+                for cls, num in new:
+                    self.t.append(now)
+                    self.cls.append(cls)
+                    self.num.append(num)
 
     def feed_log(self, now):
         try:
@@ -300,14 +314,17 @@ class Hub:
             return
         if not d:
             return
-        self.log.write(d)
         self.errbuf += d
         *lines, self.errbuf = self.errbuf.split(b'\n')
+        stamp = f'{now - self.t0:9.3f} '.encode()
         for raw in lines:
+            self.log.write(stamp + raw + b'\n')
             line = raw.decode(errors='replace')
             m = GLASS_RE.search(line)
             if m and m.group(1) in self.cams:
-                self.glass.append((now, self.cams.index(m.group(1)), int(m.group(2)) / 1e6))
+                with self.lock:
+                    self.glass.append((now, self.cams.index(m.group(1)),
+                                       int(m.group(2)) / 1e6))
                 continue
             m = SESSION_RE.search(line)
             if m and m.group(1) in self.cams:
@@ -333,6 +350,7 @@ class Run:
         self.stop = threading.Event()
         self.captured = {c: [] for c, _ in CAMERAS}    # (t, frames_captured)
         self.rss = {}            # name -> [(t, kB)]
+        self.stalls = []         # (start, end): this process did not run (host starved it)
         self.results = []
         self.failures = []
         self.relay = None
@@ -483,16 +501,31 @@ class Run:
             now = time.monotonic()
             for fd in r:
                 hub, kind = fds[fd]
-                with self.lock:
-                    if kind == 'y4m':
-                        hub.feed(now)
-                    else:
-                        hub.feed_log(now)
+                if kind == 'y4m':
+                    hub.feed(now)
+                else:
+                    hub.feed_log(now)
             if self.stop.is_set() and all(h.proc.poll() is not None for h in self.hubs):
                 for hub in self.hubs:
                     hub.feed(time.monotonic())
                     hub.feed_log(time.monotonic())
                 return
+
+    def canary(self):
+        """Notice when the host does not run us: a 20 ms sleep that takes
+        much longer means every process of the run (all niced alike) was
+        starved too, and a picture may have stayed on screen through it
+        without the hub being at fault."""
+        while not self.stop.is_set():
+            t = time.monotonic()
+            time.sleep(0.02)
+            late = time.monotonic() - t - 0.02
+            if late > STALL:
+                self.stalls.append((t + 0.02, t + 0.02 + late))
+
+    def stalled(self, a, b):
+        """Seconds of [a, b] inside noticed stalls."""
+        return sum(max(0.0, min(b, e) - max(a, s)) for s, e in list(self.stalls))
 
     def sampler(self):
         last_rss = 0
@@ -524,11 +557,18 @@ class Run:
         return ta + (tb - ta) * (n + 1 - ca) / (cb - ca)
 
     def snapshot(self):
-        snap = {'hubs': {}, 'cams': {}}
-        for hub in self.hubs:
-            snap['hubs'][hub.name] = status(hub.sock)
-        for c, _ in CAMERAS:
-            snap['cams'][c] = status(self.cam_sock[c])
+        """Every daemon's status (a daemon whose loop does not answer within
+        3 x 2 s is listed as unresponsive) and the relay's counters."""
+        snap = {'hubs': {}, 'cams': {}, 'unresponsive': []}
+        for kind, names in (('hubs', [(h.name, h.sock) for h in self.hubs]),
+                            ('cams', [(c, self.cam_sock[c]) for c, _ in CAMERAS])):
+            for name, sock in names:
+                for _ in range(3):
+                    snap[kind][name] = status(sock)
+                    if snap[kind][name]:
+                        break
+                else:
+                    snap['unresponsive'].append(name)
         snap['relay'] = self.relay_cmd('stats')
         return snap
 
@@ -790,57 +830,70 @@ def relay_delta(a, b):
 def evaluate(run, sc, t0, t1, snap0, snap1):
     rej = reject_delta(snap0, snap1)
     rel = relay_delta(snap0, snap1)
-    frames = own = unav = foreign = leaks = unread = 0
+    frames = own = unav = foreign = leaks = unread = starved = 0
     stale = 0
     age_max = 0.0
     hold_max = 0.0
     foreign_examples = []
     stale_examples = []
-    with run.lock:
+    views = []
+    with run.lock:      # copies, so that the frame reader never waits long
         for hub in run.hubs:
             a, b = bisect.bisect_left(hub.t, t0), bisect.bisect_left(hub.t, t1)
-            frames += b - a
-            for j in range(a, b):
-                t = hub.t[j]
-                for i, c in enumerate(hub.cls[j]):
-                    if c == OWN:
-                        own += 1
-                        if any(h == hub.name and ci == i and f <= t < to
-                               for h, ci, f, to in sc.no_own):
+            views.append((hub, hub.t[a:b + 1], hub.cls[a:b], hub.num[a:b],
+                           [g for t, _, g in hub.glass if t0 <= t < t1]))
+    for hub, times, classes, numbers, glass in views:
+        frames += len(classes)
+        for j, cls in enumerate(classes):
+            t = times[j]
+            for i, c in enumerate(cls):
+                if c == OWN:
+                    own += 1
+                    for h, ci, f, to in sc.no_own:
+                        # a frame committed late only because the host
+                        # stalled the run is not a leak
+                        if (h == hub.name and ci == i and f <= t < to and
+                                t - run.stalled(f - GRACE, t) >= f):
                             leaks += 1
-                        n = hub.num[j][i]
-                        if n is None:
-                            unread += 1
-                            continue
-                        cap = run.capture_time(hub.cams[i], n)
-                        if cap is None:
-                            continue
-                        age = t - cap
-                        # how long it stayed: until the hub's next commit
-                        nxt = hub.t[j + 1] if j + 1 < len(hub.t) else t
-                        age_max = max(age_max, age)
-                        hold_max = max(hold_max, nxt - cap)
-                        if age > FRESHNESS + hub.unc.get(i, 1.0) + SLACK:
-                            stale += 1
-                            if len(stale_examples) < 4:
-                                stale_examples.append(
-                                    f'{hub.name}/{hub.cams[i]} #{n} at {t - run.t_start:.2f}s '
-                                    f'age {age:.2f}s')
-                    elif c == UNAV:
-                        unav += 1
-                    else:
-                        foreign += 1
-                        if len(foreign_examples) < 5:
-                            foreign_examples.append(f'{hub.name} cell {i} at {t - run.t_start:.2f}s')
-            glass = [g for t, _, g in hub.glass if t0 <= t < t1]
-            if glass:
-                age_max = max(age_max, max(glass))
+                            break
+                    n = numbers[j][i]
+                    if n is None:
+                        unread += 1
+                        continue
+                    cap = run.capture_time(hub.cams[i], n)
+                    if cap is None:
+                        continue
+                    age = t - cap
+                    # how long it stayed: until the hub's next commit
+                    nxt = times[j + 1] if j + 1 < len(times) else t
+                    age_max = max(age_max, age)
+                    hold_max = max(hold_max, nxt - cap)
+                    bound = FRESHNESS + hub.unc.get(i, 1.0) + SLACK
+                    if age > bound and age - run.stalled(cap, t) <= bound:
+                        starved += 1
+                    elif age > bound:
+                        stale += 1
+                        if len(stale_examples) < 4:
+                            stale_examples.append(
+                                f'{hub.name}/{hub.cams[i]} #{n} at {t - run.t_start:.2f}s '
+                                f'age {age:.2f}s')
+                elif c == UNAV:
+                    unav += 1
+                else:
+                    foreign += 1
+                    if len(foreign_examples) < 5:
+                        foreign_examples.append(f'{hub.name} cell {i} at {t - run.t_start:.2f}s')
+        if glass:
+            age_max = max(age_max, max(glass))
     sc.check('no foreign frame' + (f' ({", ".join(foreign_examples)})' if foreign else ''),
              foreign == 0)
+    late = sorted(set(snap0['unresponsive'] + snap1['unresponsive']))
+    sc.check(f'every daemon answered its status socket within 6 s ({", ".join(late) or "all did"})',
+             not late)
     sc.check(f'no own frame while the relay withheld every genuine unit ({leaks} seen)', leaks == 0)
     sc.check(f'no frame shown older than the freshness window + uncertainty ({stale} seen, '
-             f'max age {age_max:.2f}s{": " if stale else ""}{", ".join(stale_examples)})',
-             stale == 0)
+             f'{starved} more while the host stalled the run, max age {age_max:.2f}s'
+             f'{": " if stale else ""}{", ".join(stale_examples)})', stale == 0)
     # count relationships, link by link
     total = {}
     for lk, d in rej.items():
@@ -911,7 +964,7 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                      f'(worst {worst if worst is None else round(worst, 2)}s)',
                      worst is not None and worst <= RECOVERY_LIMIT)
     return {'frames': frames, 'own': own, 'unav': unav, 'foreign': foreign, 'leaks': leaks,
-            'stale': stale, 'age_max': age_max, 'hold_max': hold_max, 'unread': unread,
+            'stale': stale, 'starved': starved, 'age_max': age_max, 'hold_max': hold_max, 'unread': unread,
             'rejects': total, 'relay': rsum}
 
 
@@ -1010,6 +1063,8 @@ def main():
     ap.add_argument('--rss-interval', type=float, default=5.0)
     ap.add_argument('--warmup', type=float, default=60.0)
     ap.add_argument('--keep', action='store_true', help='keep the run directory')
+    ap.add_argument('--dump', action='store_true',
+                    help='write every classified frame to HUB.frames.tsv in the run directory')
     args = ap.parse_args()
     if args.build:
         args.veracamd = args.veracamd or os.path.join(args.build, 'daemon/veracamd')
@@ -1028,7 +1083,8 @@ def main():
     run = Run(args)
     rows = []
     print(f'# run directory {run.dir}, seed {args.seed}, {args.fps} fps, '
-          f'{WIDTH}x{HEIGHT}, veracamd {args.veracamd}', flush=True)
+          f'{WIDTH}x{HEIGHT}, veracamd {args.veracamd}; t=0 is {time.time() - (time.monotonic() - run.t_start):.3f} '
+          f'(Unix time)', flush=True)
     threads = []
     try:
         run.keys()
@@ -1036,7 +1092,8 @@ def main():
         run.start_relay()
         run.start_hubs()
         threads = [threading.Thread(target=run.reader, daemon=True),
-                   threading.Thread(target=run.sampler, daemon=True)]
+                   threading.Thread(target=run.sampler, daemon=True),
+                   threading.Thread(target=run.canary, daemon=True)]
         for t in threads:
             t.start()
         first = run.wait_all_own(time.monotonic(), 60)
@@ -1080,12 +1137,17 @@ def main():
         for t in threads:
             t.join(timeout=10)
 
+    if args.dump:
+        dump_frames(run)
     print_summary(run, rows)
     reconnect_jitter(run, rows)
     total_frames = sum(r['frames'] for _, r, _ in rows)
     unread = sum(r['unread'] for _, r, _ in rows)
     print(f'# frames classified: {total_frames} ({unread} own frames whose number could not be '
           f'read), run time {time.monotonic() - run.t_start:.0f}s')
+    st = [e - s for s, e in run.stalls]
+    print(f'# host stalls noticed (a 20 ms sleep late by > {STALL}s): {len(st)}, '
+          f'{sum(st):.1f}s in all, longest {max(st, default=0):.2f}s')
     if args.min_frames and total_frames < args.min_frames:
         run.failures.append(f'only {total_frames} frames (< {args.min_frames})')
     for name, rc in rcs.items():
@@ -1112,6 +1174,24 @@ def main():
     else:
         print(f'# logs kept in {run.dir}')
     return 0 if ok else 1
+
+
+def dump_frames(run):
+    """Per hub: time since start, then class and frame number (and its
+    estimated capture time since start) per cell."""
+    for hub in run.hubs:
+        with open(os.path.join(run.dir, hub.name + '.frames.tsv'), 'w') as f:
+            for t, cls, num in zip(hub.t, hub.cls, hub.num):
+                cols = [f'{t - run.t_start:.3f}']
+                for i, (c, n) in enumerate(zip(cls, num)):
+                    cap = run.capture_time(hub.cams[i], n) if n is not None else None
+                    cols.append(f'{CLASS_NAMES[c]}:{n}:' +
+                                (f'{cap - run.t_start:.3f}' if cap is not None else '-'))
+                f.write('\t'.join(cols) + '\n')
+        with open(os.path.join(run.dir, 'captured.tsv'), 'w') as f:
+            for c, samples in run.captured.items():
+                for t, n in samples:
+                    f.write(f'{c}\t{t - run.t_start:.3f}\t{n}\n')
 
 
 def cpu_seconds(pid):

@@ -83,7 +83,7 @@ enum veracam_test_pattern {
  * (RGB 255,255,255 / Y 235), black is RGB 0,0,0 / Y 16; a reader samples
  * the centre of each cell and thresholds luma at mid-grey.
  *
- * Below the rows, a text line (v4l2-tpg font) reads
+ * Below the rows, a text line (the kernel VGA 8x16 font) reads
  * "veracam <index> <tag as 8 hex> #<sequence>" for people.
  * With HFLIP/VFLIP the image is flipped but the tag and text are drawn
  * after flipping, so they stay readable.

@@ -7,7 +7,10 @@
 # between the two instances; both times `--source v4l2:id=B` must capture
 # B (the daemon names B's id and the instance that has it), and a paired
 # hub must verify every access unit and show frames whose burned-in camera
-# tag is B's.
+# tag is B's. Then B's platform device is unbound under the streaming
+# camera daemon (an unplug): the hub must fall back to its unavailable
+# screen, the daemon must retry, and video must resume once B is bound
+# again.
 #
 #   make module && tests/qemu/run --no-insmod -- tests/veracam_daemon.sh [BUILDDIR]
 #
@@ -35,7 +38,7 @@ if [ -n "$why" ]; then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-echo "1..10"
+echo "1..14"
 
 n=0 failed=0
 tap() {	# tap DESCRIPTION CMD...: one test point, ok when CMD succeeds
@@ -68,12 +71,11 @@ field() {
 	"$ctl" status "$tmp/hub.sock" 2>/dev/null |
 		python3 -c 'import json, sys; print(eval(sys.argv[1], {"d": json.load(sys.stdin)}))' "$1" 2>/dev/null
 }
-shows() {	# shows SECONDS: the hub showed 10 frames of the camera within SECONDS
-	i=0
-	while [ "$i" -lt "$(($1 * 5))" ]; do
-		[ "$(field 'd["cameras"][0]["shown"] >= 10')" = True ] && return 0
+wait_for() {	# wait_for SECONDS EXPR: EXPR on the hub's status within SECONDS
+	end=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		[ "$(field "$2")" = True ] && return 0
 		sleep 0.2
-		i=$((i + 1))
 	done
 	return 1
 }
@@ -83,6 +85,30 @@ captures_b() {	# captures_b LOG INSTANCE
 shows_tag_b() {	# shows_tag_b Y4M: the most frequent camera tag shown is B's
 	python3 "$y4m" tags "$1" >"$1.tags" &&
 		[ "$(head -n 1 "$1.tags" | cut -d' ' -f1)" = "$(echo $B | cut -c1-8)" ]
+}
+
+# unplug INSTANCE: unbind B's device while the daemon streams from it
+unplug() {
+	drv=/sys/bus/platform/drivers/veracam
+	echo "veracam.$1" >"$drv/unbind"
+	tap "unplug: the hub shows its unavailable screen" \
+		wait_for 30 'd["cameras"][0]["state"] in ("stale", "not verified")'
+	tap "unplug: the camera daemon notices and retries" \
+		wait_grep 30 "camera unavailable" "$out/cam-swapped.log"
+	shown=$(field 'd["cameras"][0]["shown"]')
+	echo "veracam.$1" >"$drv/bind"
+	tap "replug: the camera daemon captures B again" \
+		wait_grep 60 "capturing id:$B.*platform:veracam.$1" "$out/cam-swapped.log" 2
+	tap "replug: the hub shows verified video again" \
+		wait_for 120 "d['cameras'][0]['shown'] >= $shown + 10 and d['cameras'][0]['state'] == 'connected'"
+}
+wait_grep() {	# wait_grep SECONDS PATTERN FILE [COUNT]: COUNT lines match within SECONDS
+	end=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		[ "$(grep -c "$2" "$3")" -ge "${4:-1}" ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # session IDS NAME INSTANCE: veracam.ko with camera_ids=IDS, where B is
@@ -98,7 +124,9 @@ session() {
 		--display "y4m:$out/hub-$2.y4m" --status-socket "$tmp/hub.sock" \
 		>"$out/hub-$2.log" 2>&1 &
 	hub=$!
-	tap "$2: the hub verified and showed the camera's frames" shows 120
+	tap "$2: the hub verified and showed the camera's frames" \
+		wait_for 120 'd["cameras"][0]["shown"] >= 10'
+	[ "$2" = swapped ] && unplug "$3"
 	tap "$2: the camera daemon captures id $B on platform:veracam.$3" \
 		captures_b "$out/cam-$2.log" "$3"
 	tap "$2: every access unit verified" [ "$(field 'd["cameras"][0]["rejected"]["total"]')" = 0 ]

@@ -309,7 +309,6 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	if (!c->verified_once) {
 		c->verified_once = true;
 		c->failures = 0;
-		c->st->state = "connected";
 		svc_log(LOG_INFO, "camera %s: verified video", c->ref->name);
 	}
 	if (hr->debug) {
@@ -491,6 +490,7 @@ static void on_decoded(void *data, uint32_t events)
 		display_get_stats(hr->display, &before);
 		if (display_show(hr->display, c->idx, &pic) == 0) {
 			c->showing = true;
+			c->st->state = "connected";
 			display_get_stats(hr->display, &after);
 			/* committed now, or carried by the commit after the one in flight */
 			c->glass_commit = after.commits > before.commits ? after.commits

@@ -171,6 +171,8 @@ T0=$(now)
 kill -CONT "${PID[garden]}"
 D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff own "$T0")
 check "garden resumed: video again after ${D}s" within "$D" 4
+check "kitchen reports garden connected again" wait_until 5 kitchen \
+	'd["cameras"][1]["state"] == "connected"'
 
 # A killed camera: its session ends at once; restarted, video returns (the
 # time is the camera's start-up plus at most one --backoff-max of 1 s).

@@ -427,6 +427,39 @@ TEST_F_TIMEOUT(stream, sensor_powered_only_while_streaming, 60)
 	EXPECT_STREQ("suspended", st);
 }
 
+/* Link validation: the capture node's format must match the sensor's. */
+TEST_F_TIMEOUT(stream, mismatched_pipeline_refuses_to_stream, 60)
+{
+	struct v4l2_subdev_format sf = { .which = V4L2_SUBDEV_FORMAT_ACTIVE, .pad = 0 };
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_buffer vb;
+	int sfd;
+
+	VC_NEED_SETUP();
+	ASSERT_TRUE(self->cam.has_sensor);
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 640, 480, NULL));
+	sfd = open(self->cam.subdev[0], O_RDWR | O_CLOEXEC);
+	ASSERT_GE(sfd, 0);
+	ASSERT_EQ(0, vc_ioctl(sfd, VIDIOC_SUBDEV_G_FMT, &sf));
+	sf.format.width = 320;
+	sf.format.height = 240;
+	ASSERT_EQ(0, vc_ioctl(sfd, VIDIOC_SUBDEV_S_FMT, &sf));
+	close(sfd);
+	ASSERT_EQ(0, vc_ioctl(self->vfd, VIDIOC_G_FMT, &f));
+	ASSERT_EQ(640U, f.fmt.pix.width);
+
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+	EXPECT_EQ(-EPIPE, vc_queue_on(&self->vq));
+	vc_queue_release(&self->vq);
+
+	/* matched again, it streams */
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 640, 480, NULL));
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+	ASSERT_EQ(0, vc_queue_on(&self->vq));
+	ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
+	vc_queue_release(&self->vq);
+}
+
 /* Tag and sequence decode in each format the driver offers. */
 TEST_F_TIMEOUT(stream, burned_in_tag_in_every_format, 120)
 {

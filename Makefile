@@ -34,6 +34,7 @@ $(BUILD)/meson/build.ninja:
 # taken from Debian's linux-source package (never copied into the repository).
 ktests:
 	tests/linux-source $(BUILD)/linux-source
+	mkdir -p $(BUILD)/ktests
 	$(MAKE) -C tests KSFT_DIR=$(BUILD)/linux-source/tools/testing/selftests OUTPUT=$(BUILD)/ktests \
 		KHDR_INCLUDES="-I$(CURDIR)/include/uapi -I$(CURDIR)/include"
 

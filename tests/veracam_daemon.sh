@@ -100,7 +100,7 @@ unplug() {
 	tap "replug: the camera daemon captures B again" \
 		wait_grep 60 "capturing id:$B.*platform:veracam.$1" "$out/cam-swapped.log" 2
 	tap "replug: the hub shows verified video again" \
-		wait_for 120 "d['cameras'][0]['shown'] >= $shown + 10 and d['cameras'][0]['state'] == 'connected'"
+		wait_for 240 "d['cameras'][0]['shown'] >= $shown + 10 and d['cameras'][0]['state'] == 'connected'"
 }
 wait_grep() {	# wait_grep SECONDS PATTERN FILE [COUNT]: COUNT lines match within SECONDS
 	end=$(($(date +%s) + $1))
@@ -125,11 +125,14 @@ session() {
 		>"$out/hub-$2.log" 2>&1 &
 	hub=$!
 	tap "$2: the hub verified and showed the camera's frames" \
-		wait_for 120 'd["cameras"][0]["shown"] >= 10'
+		wait_for 240 'd["cameras"][0]["shown"] >= 10'
 	[ "$2" = swapped ] && unplug "$3"
 	tap "$2: the camera daemon captures id $B on platform:veracam.$3" \
 		captures_b "$out/cam-$2.log" "$3"
-	tap "$2: every access unit verified" [ "$(field 'd["cameras"][0]["rejected"]["total"]')" = 0 ]
+	# A starved TCG guest may deliver frames older than the freshness
+	# window: those are rightly refused (then the next IDR is awaited).
+	tap "$2: every access unit verified, or refused only as stale" \
+		[ "$(field 'set(d["cameras"][0]["rejected"]) <= {"total", "stale", "await-idr"}')" = True ]
 	kill "$hub" "$cam"
 	wait "$hub" "$cam"
 	tap "$2: the frames shown carry B's burned-in camera tag" shows_tag_b "$out/hub-$2.y4m"

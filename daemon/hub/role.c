@@ -37,7 +37,6 @@
 #include "receive.h"
 #include "veracamd.h"
 
-#define GLASS_NONE	UINT64_MAX
 #define STATUS_INTERVAL_NS	2000000000ull
 
 enum phase {
@@ -77,8 +76,7 @@ struct cam {
 	bool showing;			/* the cell holds a frame, not a screen */
 	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
 	int64_t clock_offset_ns;	/* camera - hub */
-	uint64_t glass_commit;		/* commit that carries the newest frame */
-	int64_t glass_capture_ns;	/* its capture time, hub clock */
+	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
 };
 
 struct hub_role {
@@ -271,7 +269,6 @@ static void session_end(struct cam *c, const char *why)
 	c->fd = -1;
 	decode_reset(c->dec);
 	c->last_verified_ns = 0;
-	c->glass_commit = GLASS_NONE;
 	show_unavailable(c, HUB_NOT_CONNECTED);
 	c->st->reconnects++;
 	svc_log_begin(&e, LOG_WARNING);
@@ -451,6 +448,11 @@ static void on_connect_done(void *data, uint32_t events)
 /* Display: decoded frames, unavailable screens, glass time             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A camera's frame reached the glass (the display's flip completion, or
+ * its y4m write): count it once, with its capture -> glass latency in the
+ * hub's clock.
+ */
 static void glass_check(struct hub_role *hr)
 {
 	struct display_stats ds;
@@ -458,22 +460,23 @@ static void glass_check(struct hub_role *hr)
 	display_get_stats(hr->display, &ds);
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
-		int64_t now, glass;
+		uint64_t cap = ds.on_screen_capture_ns[i];
+		int64_t glass_at;
 
-		if (c->glass_commit == GLASS_NONE || ds.completed < c->glass_commit)
+		if (!cap || cap == c->on_screen_ns)
 			continue;
-		now = svc_realtime_ns();
-		svc_camera_shown(c->st, c->glass_capture_ns, now);
-		glass = now - c->glass_capture_ns;
+		c->on_screen_ns = cap;
+		glass_at = (int64_t)(cap + ds.glass_ns[i]);	/* CLOCK_REALTIME */
+		svc_camera_shown(c->st, (int64_t)cap - c->clock_offset_ns, glass_at);
 		if (hr->debug) {
 			struct svc_log_entry e;
 
 			svc_log_begin(&e, LOG_DEBUG);
 			svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
-			svc_log_field(&e, "VERACAM_GLASS_US", "%" PRId64, glass / 1000);
+			svc_log_field(&e, "VERACAM_GLASS_US", "%" PRId64,
+				      ((int64_t)ds.glass_ns[i] + c->clock_offset_ns) / 1000);
 			svc_log_end(&e, "camera %s: frame on glass", c->ref->name);
 		}
-		c->glass_commit = GLASS_NONE;
 	}
 }
 
@@ -481,21 +484,14 @@ static void on_decoded(void *data, uint32_t events)
 {
 	struct cam *c = data;
 	struct hub_role *hr = c->hr;
-	struct display_stats before, after;
 	struct hub_picture pic;
 	int ret;
 
 	(void)events;
 	while ((ret = decode_take(c->dec, &pic)) == 1) {
-		display_get_stats(hr->display, &before);
 		if (display_show(hr->display, c->idx, &pic) == 0) {
 			c->showing = true;
 			c->st->state = "connected";
-			display_get_stats(hr->display, &after);
-			/* committed now, or carried by the commit after the one in flight */
-			c->glass_commit = after.commits > before.commits ? after.commits
-									 : after.commits + 1;
-			c->glass_capture_ns = (int64_t)pic.capture_ns - c->clock_offset_ns;
 		}
 		decode_release(&pic);
 	}
@@ -723,7 +719,6 @@ int hub_role_run(struct svc_service *s)
 		hr.cams[i].ref = &hr.cfg->cameras[i];
 		hr.cams[i].st = svc_status_camera(s->status, i);
 		hr.cams[i].fd = -1;
-		hr.cams[i].glass_commit = GLASS_NONE;
 	}
 	if (setup(&hr) == 0) {
 		svc_loop_on_reload(s->loop, on_reload, &hr);

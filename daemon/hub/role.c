@@ -438,6 +438,9 @@ static void on_connect_done(void *data, uint32_t events)
 		if (c->fd >= 0)
 			close(c->fd);
 		c->fd = -1;
+		/* the key at that address is not the one pinned under the name */
+		if (strstr(c->why, "is not paired"))
+			svc_reasons_add(&c->st->rejected, "unpaired-camera");
 		svc_log(c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
 			c->why);
 		schedule_retry(c);

@@ -20,7 +20,7 @@ after outages every cell shows its camera again within 3 s. At the end:
 daemons stop with SIGTERM and exit 0, no sanitizer report in any log,
 and with --soak, memory flat.
 
-    run.py --build BUILD_DIR [--soak SECONDS] [--seed N] [--fps N] [--keep]
+    run.py [--build BUILD_DIR] [--soak SECONDS] [--seed N] [--fps N] [--only A,B] [--keep]
 
 See docs/ADVERSARIAL.md. Exit status 0 = every assertion held, 1 = some
 failed, 77 = cannot run here (reason printed).
@@ -151,15 +151,16 @@ def read_number(lay, fr, cell):
     """The burned-in frame number of an own cell shown 1:1, or None.
 
     The number sits in a black box at (0, 16), 16 px per digit + 4. The
-    box's right edge (three bright columns in a row on two lines of its top
+    box's right edge (three bright columns in a row across its 4-line top
     margin) gives the digit count; every digit's glyph must be a known one
     and the gap after it black, so a blurred read fails instead of giving a
-    wrong number."""
+    wrong number (and evaluate() only trusts a number its neighbours agree
+    with)."""
     x0, y0, cw, ch = lay.cells[cell]
     if cw != WIDTH or ch != HEIGHT:
         return None
     w = lay.w
-    rows = ((y0 + 17) * w + x0, (y0 + 18) * w + x0)
+    rows = [(y0 + y) * w + x0 for y in (16, 17, 18, 19)]     # the box's top margin
 
     def bright(x):
         return all(fr[r + x] >= 48 for r in rows)
@@ -237,6 +238,7 @@ def rss_kb(pid):
     return None
 
 
+PIPELINE_RE = re.compile(r'(\d\d:\d\d:\d\d)\.(\d+): capture: ')
 GLASS_RE = re.compile(r'camera (\S+): frame on glass \[.*VERACAM_GLASS_US=(\d+)')
 SESSION_RE = re.compile(r'camera (\S+): session ([0-9a-f]+), .*\(rtt (-?\d+) us\)')
 
@@ -355,6 +357,8 @@ class Run:
         self.failures = []
         self.relay = None
         self.t_start = time.monotonic()
+        self.t0_unix = time.time()
+        self._starts = {}
         self.env = dict(os.environ)
         self.env.setdefault('GST_REGISTRY', os.path.join(self.dir, 'gst-registry.bin'))
         self.env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=1')
@@ -545,16 +549,62 @@ class Run:
             time.sleep(0.25)
 
     # ---- measurement
-    def capture_time(self, cam, n):
-        """When camera @cam captured frame number @n: interpolated between the
-        two status polls around it (frames_captured reached n + 1), None
-        outside the polled time."""
+    def count_time(self, cam, count):
+        """When camera @cam's frames_captured reached @count: interpolated
+        between the two status polls around it, None outside them."""
         samples = self.captured[cam]
-        i = bisect.bisect_left(samples, n + 1, key=lambda s: s[1])
+        i = bisect.bisect_left(samples, count, key=lambda s: s[1])
         if i == 0 or i >= len(samples):
             return None
         (ta, ca), (tb, cb) = samples[i - 1], samples[i]
-        return ta + (tb - ta) * (n + 1 - ca) / (cb - ca)
+        return ta + (tb - ta) * (count - ca) / (cb - ca)
+
+    def count_at(self, cam, t):
+        """frames_captured of @cam at run time @t (interpolated)."""
+        samples = self.captured[cam]
+        i = bisect.bisect_left(samples, t, key=lambda s: s[0])
+        if i == 0 or i >= len(samples):
+            return None
+        (ta, ca), (tb, cb) = samples[i - 1], samples[i]
+        return ca + (cb - ca) * (t - ta) / ((tb - ta) or 1)
+
+    def pipeline_starts(self, cam):
+        """Run times at which @cam (re)started its capture pipeline: its frame
+        numbers restart at 0 there (the camera retries a stalled encoder)."""
+        if cam in self._starts:
+            return self._starts[cam]
+        starts = []
+        day = time.strftime('%Y-%m-%d', time.localtime(self.t0_unix))
+        try:
+            with open(os.path.join(self.dir, cam + '.log'), errors='replace') as f:
+                for line in f:
+                    m = PIPELINE_RE.search(line)
+                    if m:
+                        wall = time.mktime(time.strptime(f'{day} {m.group(1)}',
+                                                         '%Y-%m-%d %H:%M:%S'))
+                        starts.append(wall + float('0.' + m.group(2)) - self.t0_unix)
+        except OSError:
+            pass
+        self._starts[cam] = starts[1:] and starts    # the first start is frame 0 anyway
+        return self._starts[cam] or [0.0]
+
+    def capture_time(self, cam, n, shown):
+        """When camera @cam captured the frame numbered @n that a hub showed
+        at run time @shown: frame n of the pipeline started at s is the
+        (n + 1)-th frame captured since s. Of the pipelines started before
+        @shown, the one that makes the frame youngest (but not from the
+        future) is taken."""
+        best = None
+        for i, start in enumerate(self.pipeline_starts(cam)):
+            if i and start > shown:
+                continue
+            base = self.count_at(cam, start) if i else 0
+            if base is None:
+                continue
+            cap = self.count_time(cam, int(round(base)) + n + 1)
+            if cap is not None and cap <= shown + 0.2 and (best is None or cap > best):
+                best = cap
+        return best
 
     def snapshot(self):
         """Every daemon's status (a daemon whose loop does not answer within
@@ -779,7 +829,7 @@ SCENARIOS = [
     ('baseline', 'clean relay', sc_baseline),
     ('network', 'drop/dup/reorder 2-5%, 40+-40 ms, both ways', sc_network),
     ('corrupt', 'corrupt 1% + truncate 1%, both ways', sc_corrupt),
-    ('bandwidth', '200 kbit/s per link, 400 ms queue', sc_bandwidth),
+    ('bandwidth', '250 kbit/s per link (streams ~300), 400 ms queue', sc_bandwidth),
     ('delay-stale', "kitchen's links delayed 3.5 s", sc_delay_stale),
     ('misroute', 'sessions connected to the wrong camera', sc_misroute),
     ('splice-au', "whole units of another camera's session, 1/1000..1/2", sc_splice_au),
@@ -827,9 +877,23 @@ def relay_delta(a, b):
     return out
 
 
+def confirmed(numbers, j, i, fps):
+    """A frame number read in cell i of commit j that the cell's nearest
+    other readings agree with (within 2 s of frames): an isolated misread
+    is not used to date a frame."""
+    n = numbers[j][i]
+    for k in (j - 1, j + 1, j - 2, j + 2):
+        if 0 <= k < len(numbers):
+            m = numbers[k][i]
+            if m is not None and abs(m - n) <= 2 * fps:
+                return True
+    return False
+
+
 def evaluate(run, sc, t0, t1, snap0, snap1):
     rej = reject_delta(snap0, snap1)
     rel = relay_delta(snap0, snap1)
+    run._starts = {}        # camera logs may name new pipeline starts
     frames = own = unav = foreign = leaks = unread = starved = 0
     stale = 0
     age_max = 0.0
@@ -857,10 +921,10 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                             leaks += 1
                             break
                     n = numbers[j][i]
-                    if n is None:
+                    if n is None or not confirmed(numbers, j, i, run.fps):
                         unread += 1
                         continue
-                    cap = run.capture_time(hub.cams[i], n)
+                    cap = run.capture_time(hub.cams[i], n, t)
                     if cap is None:
                         continue
                     age = t - cap
@@ -1046,7 +1110,8 @@ def memory_report(run, soak):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--build', help='meson build directory (finds veracamd, veracamctl, relay)')
+    ap.add_argument('--build', help='meson build directory with veracamd, veracamctl and the '
+                    'relay (default: build/meson of the source tree)')
     ap.add_argument('--veracamd')
     ap.add_argument('--veracamctl')
     ap.add_argument('--relay')
@@ -1066,6 +1131,8 @@ def main():
     ap.add_argument('--dump', action='store_true',
                     help='write every classified frame to HUB.frames.tsv in the run directory')
     args = ap.parse_args()
+    if not (args.build or args.veracamd):
+        args.build = os.path.join(args.source, 'build/meson')     # what `make` builds
     if args.build:
         args.veracamd = args.veracamd or os.path.join(args.build, 'daemon/veracamd')
         args.veracamctl = args.veracamctl or os.path.join(args.build, 'daemon/veracamctl')
@@ -1083,7 +1150,7 @@ def main():
     run = Run(args)
     rows = []
     print(f'# run directory {run.dir}, seed {args.seed}, {args.fps} fps, '
-          f'{WIDTH}x{HEIGHT}, veracamd {args.veracamd}; t=0 is {time.time() - (time.monotonic() - run.t_start):.3f} '
+          f'{WIDTH}x{HEIGHT}, veracamd {args.veracamd}; t=0 is {run.t0_unix:.3f} '
           f'(Unix time)', flush=True)
     threads = []
     try:
@@ -1179,12 +1246,13 @@ def main():
 def dump_frames(run):
     """Per hub: time since start, then class and frame number (and its
     estimated capture time since start) per cell."""
+    run._starts = {}
     for hub in run.hubs:
         with open(os.path.join(run.dir, hub.name + '.frames.tsv'), 'w') as f:
             for t, cls, num in zip(hub.t, hub.cls, hub.num):
                 cols = [f'{t - run.t_start:.3f}']
                 for i, (c, n) in enumerate(zip(cls, num)):
-                    cap = run.capture_time(hub.cams[i], n) if n is not None else None
+                    cap = run.capture_time(hub.cams[i], n, t) if n is not None else None
                     cols.append(f'{CLASS_NAMES[c]}:{n}:' +
                                 (f'{cap - run.t_start:.3f}' if cap is not None else '-'))
                 f.write('\t'.join(cols) + '\n')

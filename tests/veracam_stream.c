@@ -79,6 +79,7 @@ static void note(uint32_t *counter, const char *fmt, ...)
 	printf("# ");
 	vprintf(fmt, ap);
 	printf("\n");
+	fflush(stdout);	/* the harness ends each test with _exit() */
 	va_end(ap);
 }
 
@@ -234,9 +235,14 @@ static void log_stats(struct __test_metadata *_metadata, const char *what,
 {
 	double ms = st->frames > 1 ?
 		    (double)(st->last_ts - st->first_ts) / 1e6 / (st->frames - 1) : 0;
+	double median = median_ms(st);
+	uint32_t i, late = 0;
 
-	TH_LOG("%s: %u frames, interval mean %.3f ms median %.3f ms, errors: seq %u flag-ERROR %u ts-flags %u ts-order %u tag %u meta %u size %u",
-	       what, st->frames, ms, median_ms(st), st->seq_errors, st->error_flags,
+	/* ticks 1.5 periods or more apart: the guest was not run on time */
+	for (i = 0; i < st->nint; i++)
+		late += st->interval_us[i] >= median * 1500;
+	TH_LOG("%s: %u frames, interval mean %.3f ms median %.3f ms, %u late ticks, errors: seq %u flag-ERROR %u ts-flags %u ts-order %u tag %u meta %u size %u",
+	       what, st->frames, ms, median, late, st->seq_errors, st->error_flags,
 	       st->ts_flag_errors, st->ts_order_errors, st->tag_errors, st->meta_errors,
 	       st->size_errors);
 }

@@ -11,29 +11,7 @@
 
 ko=${VERACAM_KO:-driver/veracam.ko}
 ntests=5
-n=0
-failed=0
-
-echo "TAP version 13"
-echo "1..$ntests"
-
-result() {	# result <0|1> <description>
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
-
-skip_rest() {
-	while [ "$n" -lt "$ntests" ]; do
-		n=$((n + 1))
-		echo "ok $n # SKIP $1"
-	done
-	exit 4
-}
+. "$(dirname "$0")/ktap.sh"
 
 for tool in v4l2-compliance v4l2-ctl media-ctl modinfo modprobe insmod rmmod dmesg; do
 	command -v "$tool" >/dev/null 2>&1 || skip_rest "$tool is not installed"

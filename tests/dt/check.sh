@@ -27,34 +27,7 @@ dts=$top/dts
 build=${VERACAM_BUILD:-$top/build}/dt
 tarball=${VERACAM_LINUX_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 ntests=14
-n=0
-failed=0
-
-echo "TAP version 13"
-echo "1..$ntests"
-
-result() {	# result <0|1> <description>
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
-
-skip_rest() {	# skip_rest <reason>
-	while [ "$n" -lt "$ntests" ]; do
-		n=$((n + 1))
-		echo "ok $n # SKIP $1"
-	done
-	exit 4
-}
-
-diag() {	# diag <file>: show a tool's output as KTAP diagnostics
-	[ -s "$1" ] && sed 's/^/# /' "$1"
-	return 0
-}
+. "$top/tests/ktap.sh"
 
 # A tool run is clean when it exits 0 and prints nothing (dt-doc-validate
 # and dt-validate exit 0 even when they report errors).

@@ -27,26 +27,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 units="veracamd-camera veracamd-hub"
 max_exposure=2.0
 ntests=8
-n=0
-failed=0
-
-echo "TAP version 13"
-echo "1..$ntests"
-
-result() {	# result <0|1> <description>
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
-
-diag() {	# diag <file>
-	[ -s "$1" ] && sed 's/^/# /' "$1"
-	return 0
-}
+. "$top/tests/ktap.sh"
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	while [ "$n" -lt "$ntests" ]; do

@@ -251,6 +251,7 @@ struct camera {
 struct faults {
 	double drop, dup, reorder, corrupt, truncate;
 	double splice_pkt, splice_au, ctl_corrupt;
+	double renumber;	/* a genuine packet's unit number moved AHEAD forward */
 	bool splice_collide;	/* injected number = next genuine one */
 	int splice_from;	/* camera index, -1 none */
 	uint64_t delay_ns, jitter_ns, reorder_ns, queue_ns;
@@ -262,7 +263,7 @@ struct link_stats {
 	uint64_t conns, conns_misrouted, flows, flows_misrouted;
 	uint64_t pkts_down, pkts_up, bytes_down, units_seen;
 	uint64_t dropped, duplicated, reordered, corrupted, truncated, delayed;
-	uint64_t bw_dropped, queue_dropped, ctl_corrupted;
+	uint64_t bw_dropped, queue_dropped, ctl_corrupted, renumbered;
 	uint64_t spliced_au, spliced_pkt, spliced_pkt_units, substituted, replayed, withheld;
 	uint64_t killed, flows_expired;
 };
@@ -700,6 +701,11 @@ static void send_down(struct link *l, struct conn *conn, struct flow *fl,
 
 			buf[at] ^= (uint8_t)(1u << rng_below(&l->rng, 8));
 			l->st.corrupted++;
+		}
+		if (len >= PKT_OVERHEAD && buf[0] == 0x80 && buf[13] == 1 &&
+		    chance(&l->rng, f->renumber)) {
+			put32(buf + 16, be32(buf + 16) + AHEAD);
+			l->st.renumbered++;
 		}
 		if (chance(&l->rng, f->truncate) && len > 1) {
 			len = 1 + rng_below(&l->rng, len - 1);
@@ -1588,7 +1594,7 @@ static void stats_json(void)
 		       ",\"units_seen\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"duplicated\":%" PRIu64
 		       ",\"reordered\":%" PRIu64 ",\"corrupted\":%" PRIu64 ",\"truncated\":%" PRIu64
 		       ",\"delayed\":%" PRIu64 ",\"bw_dropped\":%" PRIu64 ",\"queue_dropped\":%" PRIu64
-		       ",\"ctl_corrupted\":%" PRIu64 ",\"spliced_au\":%" PRIu64
+		       ",\"ctl_corrupted\":%" PRIu64 ",\"renumbered\":%" PRIu64 ",\"spliced_au\":%" PRIu64
 		       ",\"spliced_pkt\":%" PRIu64 ",\"spliced_pkt_units\":%" PRIu64
 		       ",\"substituted\":%" PRIu64 ",\"replayed\":%" PRIu64 ",\"withheld\":%" PRIu64
 		       ",\"killed\":%" PRIu64 ",\"recorded\":%u}",
@@ -1596,7 +1602,7 @@ static void stats_json(void)
 		       s->flows, s->flows_misrouted, s->flows_expired, s->pkts_down, s->pkts_up,
 		       s->bytes_down, s->units_seen, s->dropped, s->duplicated, s->reordered,
 		       s->corrupted, s->truncated, s->delayed, s->bw_dropped, s->queue_dropped,
-		       s->ctl_corrupted, s->spliced_au, s->spliced_pkt, s->spliced_pkt_units,
+		       s->ctl_corrupted, s->renumbered, s->spliced_au, s->spliced_pkt, s->spliced_pkt_units,
 		       s->substituted, s->replayed, s->withheld, s->killed, l->rec_n);
 	}
 	printf("}}\n");
@@ -1649,6 +1655,7 @@ static const char *set_fault(struct faults *f, const char *kv)
 		{ "splice_pkt", offsetof(struct faults, splice_pkt) },
 		{ "splice_au", offsetof(struct faults, splice_au) },
 		{ "ctl_corrupt", offsetof(struct faults, ctl_corrupt) },
+		{ "renumber", offsetof(struct faults, renumber) },
 	};
 	static const struct {
 		const char *key;
@@ -1919,7 +1926,7 @@ static void usage(void)
 		"             --link ID=127.a.b.c:PORT,CAMERA ...\n"
 		"commands on stdin (one JSON reply line each):\n"
 		"  fault LINK|all key=value ...   drop dup reorder corrupt truncate splice_pkt\n"
-		"        splice_au ctl_corrupt (probability: 0.01 or 1/100), splice_from=CAMERA,\n"
+		"        splice_au ctl_corrupt renumber (probability: 0.01 or 1/100), splice_from=CAMERA,\n"
 		"        splice_mode=ahead|collide, delay_ms jitter_ms reorder_ms queue_ms rate_kbps,\n"
 		"        dir=down|both\n"
 		"  clear LINK|all    route LINK|all CAMERA|own    subst LINK|all CAMERA|off\n"

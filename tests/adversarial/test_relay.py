@@ -227,6 +227,15 @@ def main():
        'splice_pkt counted per fragment and per unit')
     relay.cmd('clear ha')
 
+    # renumber: a genuine packet under a unit number 2^20 ahead
+    relay.cmd('fault ha renumber=1')
+    p = packet(0x11111111, 103, 10, 0, bytes(10))
+    ca.udp.sendto(p, src_a)
+    got = hub_a.drain()
+    ok(len(got) == 1 and parse(got[0])['num'] == 103 + 2**20 and got[0][20:] == p[20:],
+       'renumber: the same packet, its unit number moved 2^20 ahead')
+    relay.cmd('clear ha')
+
     # determinism: the same seed drops the same packets
     def drop_pattern(seed):
         rl = Relay(seed, {'a': ca}, [('ha', 'a')])

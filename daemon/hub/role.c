@@ -75,7 +75,6 @@ struct cam {
 	bool rejected;			/* a reject since the last verified unit */
 	bool showing;			/* the cell holds a frame, not a screen */
 	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
-	int64_t clock_offset_ns;	/* camera - hub */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
 };
 
@@ -112,12 +111,16 @@ static void show_unavailable(struct cam *c, enum hub_unavailable why)
 	display_unavailable(c->hr->display, c->idx, why);
 }
 
-/* Make sure the tick runs by @at (CLOCK_MONOTONIC). */
+/*
+ * Make sure the tick runs by @at (CLOCK_MONOTONIC). An earlier tick, even
+ * one that expired and waits in this very batch of events, is kept:
+ * re-arming it would drop its expiry and postpone the fail-closed check.
+ */
 static void tick_by(struct hub_role *hr, uint64_t at)
 {
 	uint64_t now = svc_now_ns();
 
-	if (hr->tick_at && hr->tick_at <= at && hr->tick_at > now)
+	if (hr->tick_at && hr->tick_at <= at)
 		return;
 	hr->tick_at = at > now ? at : now + 1;
 	svc_timer_arm(hr->tick, hr->tick_at - now, 0);
@@ -313,7 +316,8 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 
 		svc_log_begin(&e, LOG_DEBUG);
 		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
-		svc_log_field(&e, "VERACAM_VERIFIED_AGE_US", "%" PRId64, out.age_ns / 1000);
+		svc_log_field(&e, "VERACAM_VERIFIED_AGE_US", "%" PRId64,
+			      (svc_realtime_ns() - (int64_t)out.capture_ns) / 1000);
 		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified", c->ref->name, out.seq);
 	}
 	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns, out.idr);
@@ -403,7 +407,6 @@ static void session_start(struct cam *c)
 	c->phase = PHASE_LIVE;
 	c->verified_once = false;
 	c->rejected = false;
-	c->clock_offset_ns = p->clock_offset_ns;
 	decode_reset(c->dec);
 	vc_hex(p->session_id, VC_SESSION_ID_LEN, sid);
 	svc_log_begin(&e, LOG_INFO);
@@ -453,8 +456,10 @@ static void on_connect_done(void *data, uint32_t events)
 
 /*
  * A camera's frame reached the glass (the display's flip completion, or
- * its y4m write): count it once, with its capture -> glass latency in the
- * hub's clock.
+ * its y4m write): count it once, with its capture -> glass latency. The
+ * latency is read on the two wall clocks as they are (exact on one host,
+ * NTP's error across hosts): the session's offset estimate is only good
+ * to rtt / 2, which is for the verifier's bounds, not for a figure.
  */
 static void glass_check(struct hub_role *hr)
 {
@@ -470,14 +475,13 @@ static void glass_check(struct hub_role *hr)
 			continue;
 		c->on_screen_ns = cap;
 		glass_at = (int64_t)(cap + ds.glass_ns[i]);	/* CLOCK_REALTIME */
-		svc_camera_shown(c->st, (int64_t)cap - c->clock_offset_ns, glass_at);
+		svc_camera_shown(c->st, (int64_t)cap, glass_at);
 		if (hr->debug) {
 			struct svc_log_entry e;
 
 			svc_log_begin(&e, LOG_DEBUG);
 			svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
-			svc_log_field(&e, "VERACAM_GLASS_US", "%" PRId64,
-				      ((int64_t)ds.glass_ns[i] + c->clock_offset_ns) / 1000);
+			svc_log_field(&e, "VERACAM_GLASS_US", "%" PRIu64, ds.glass_ns[i] / 1000);
 			svc_log_end(&e, "camera %s: frame on glass", c->ref->name);
 		}
 	}

@@ -56,6 +56,15 @@ wait_until() {
 	done
 	return 1
 }
+# wait_grep SECONDS PATTERN FILE: a line of FILE matches within SECONDS
+wait_grep() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		grep -q -- "$2" "$3" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 within() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
 now() { python3 -c 'import time; print(time.time())'; }
 
@@ -140,11 +149,12 @@ check "every access unit kitchen and hall received verified" \
 		 [ \"\$('$CTL' status '$T/hall.sock' | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"cameras\"][0][\"rejected\"][\"total\"])')\" = 0 ]"
 check "porch: READY=1 once the first frame was signed" \
 	grep -q "READY=1 | STATUS=streaming: first frame signed" "$T/porch.notify"
-check "porch: WATCHDOG=1 while frames flow, STATUS= lines" \
-	bash -c "grep -q '^WATCHDOG=1' '$T/porch.notify' && grep -q '^STATUS=.* fps, 2 hubs' '$T/porch.notify'"
-check "kitchen: READY=1, WATCHDOG=1, per-camera STATUS= lines" \
-	bash -c "grep -q '^READY=1' '$T/kitchen.notify' && grep -q '^WATCHDOG=1' '$T/kitchen.notify' &&
-		 grep -q '^STATUS=porch: connected, [0-9]* shown, 0 rejected; garden: connected' '$T/kitchen.notify'"
+check "porch: WATCHDOG=1 while frames flow" wait_grep 5 '^WATCHDOG=1' "$T/porch.notify"
+check "porch: STATUS= lines" wait_grep 5 '^STATUS=.* fps, 2 hubs' "$T/porch.notify"
+check "kitchen: READY=1" grep -q '^READY=1' "$T/kitchen.notify"
+check "kitchen: WATCHDOG=1 while its display runs" wait_grep 5 '^WATCHDOG=1' "$T/kitchen.notify"
+check "kitchen: per-camera STATUS= lines" wait_grep 5 \
+	'^STATUS=porch: connected, [0-9]* shown, 0 rejected; garden: connected' "$T/kitchen.notify"
 S=$(status kitchen)
 check "veracamctl status shows per-camera counters and glass latency" \
 	bash -c "echo '$S' | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d[\"cameras\"][0]; sys.exit(0 if c[\"received\"] >= c[\"shown\"] > 0 and c[\"glass_latency_ms\"] > 0 and c[\"last_verified_capture\"] else 1)'"

@@ -562,11 +562,14 @@ class Run:
         return ta + (tb - ta) * (count - ca) / (cb - ca)
 
     def count_at(self, cam, t):
-        """frames_captured of @cam at run time @t (interpolated)."""
+        """frames_captured of @cam at run time @t (interpolated; the nearest
+        poll outside the polled time)."""
         samples = self.captured[cam]
         i = bisect.bisect_left(samples, t, key=lambda s: s[0])
-        if i == 0 or i >= len(samples):
+        if not samples:
             return None
+        if i == 0 or i >= len(samples):
+            return samples[min(i, len(samples) - 1)][1]
         (ta, ca), (tb, cb) = samples[i - 1], samples[i]
         return ca + (cb - ca) * (t - ta) / ((tb - ta) or 1)
 

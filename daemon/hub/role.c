@@ -38,6 +38,8 @@
 #include "veracamd.h"
 
 #define STATUS_INTERVAL_NS	2000000000ull
+/* a live session with no verified unit for this long is started anew */
+#define STALL_NS		3000000000ull
 
 enum phase {
 	PHASE_WAIT,		/* retry timer armed */
@@ -75,6 +77,9 @@ struct cam {
 	bool rejected;			/* a reject since the last verified unit */
 	bool showing;			/* the cell holds a frame, not a screen */
 	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
+	uint64_t fresh_until_ns;	/* CLOCK_MONOTONIC when the shown frame's capture age
+					 * reaches the freshness window */
+	uint64_t live_since_ns;		/* CLOCK_MONOTONIC start of this session */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
 };
 
@@ -286,17 +291,29 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	struct vc_verified out;
 	enum vc_reject r;
 	uint64_t now;
+	int64_t left;
 	int ret;
 
 	c->st->received++;
 	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_realtime_ns(), &out);
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
-		/* not sealed for this session: its unit number must not count */
-		if (r <= VC_REJ_REPLAY)
+		/*
+		 * Not sealed for this session: its unit number must not count,
+		 * and it changes nothing else (anyone who can send packets could
+		 * otherwise stall the picture).
+		 */
+		if (r <= VC_REJ_REPLAY) {
 			vcn_hub_unit_refused(c->rx);
-		/* nothing more is decoded before the next verified IDR */
-		decode_reset(c->dec);
+			return;
+		}
+		/*
+		 * Nothing more is decoded before the next verified IDR. The
+		 * decoder is flushed once, when the stream first fails: a reset
+		 * per rejected unit would stall the loop and the fail-closed timer.
+		 */
+		if (!c->rejected)
+			decode_reset(c->dec);
 		c->rejected = true;
 		if (!c->showing)
 			show_unavailable(c, HUB_NOT_VERIFIED);
@@ -323,7 +340,11 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns, out.idr);
 	if (ret == -EIO)
 		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
-	tick_by(hr, now + hr->cfg->unavailable_ns);
+	/* the picture goes when it is unavailable-timeout old or no longer fresh */
+	left = (int64_t)hr->cfg->freshness_ns - out.age_ns;
+	c->fresh_until_ns = now + (uint64_t)(left > 0 ? left : 0);
+	tick_by(hr, c->fresh_until_ns < now + hr->cfg->unavailable_ns ? c->fresh_until_ns :
+		now + hr->cfg->unavailable_ns);
 }
 
 static void rx_rearm(struct cam *c)
@@ -405,6 +426,8 @@ static void session_start(struct cam *c)
 		return;
 	}
 	c->phase = PHASE_LIVE;
+	c->live_since_ns = svc_now_ns();
+	c->fresh_until_ns = 0;
 	c->verified_once = false;
 	c->rejected = false;
 	decode_reset(c->dec);
@@ -550,6 +573,24 @@ static void on_tick(void *data)
 		struct cam *c = &hr->cams[i];
 		uint64_t due = c->last_verified_ns + hr->cfg->unavailable_ns;
 
+		if (c->phase == PHASE_LIVE) {
+			/*
+			 * A live control channel proves nothing about the media:
+			 * a session with no verified unit for STALL_NS (a relay
+			 * wedged its transport state, say) is started anew.
+			 */
+			uint64_t last = c->last_verified_ns > c->live_since_ns ?
+					c->last_verified_ns : c->live_since_ns;
+
+			if (now >= last + STALL_NS) {
+				session_end(c, "no verified media");
+				continue;
+			}
+			if (last + STALL_NS < next)
+				next = last + STALL_NS;
+		}
+		if (c->fresh_until_ns && c->fresh_until_ns < due)
+			due = c->fresh_until_ns;
 		if (!c->last_verified_ns || !c->showing)
 			continue;
 		if (now >= due) {

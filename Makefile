@@ -8,6 +8,7 @@
 #   make deps     install every Debian package the project needs (idempotent)
 #   make bench    benchmarks (host), printed as tables
 #   make fuzz     run the libFuzzer targets for longer (FUZZ_SECONDS each, default 600)
+#   make soak     the adversarial suite repeated for SOAK_SECONDS (default 600), memory checked
 #
 # The kernel ABI is chosen in one place: tests/qemu/kernel, from what Debian's
 # linux-headers-amd64 metapackage depends on. The guest boots that same ABI.
@@ -17,7 +18,7 @@ KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD := $(CURDIR)/build
 MESON_OPTS ?=
 
-.PHONY: all module userspace check demo deps bench fuzz clean ktests
+.PHONY: all module userspace check demo deps bench fuzz soak clean ktests
 
 all: module userspace
 
@@ -56,6 +57,9 @@ bench: deps
 
 fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/check --fuzz-only
+
+soak: deps userspace
+	python3 tests/adversarial/run.py --build $(BUILD)/meson --soak $${SOAK_SECONDS:-600}
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

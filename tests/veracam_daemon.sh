@@ -40,45 +40,12 @@ if [ -n "$why" ]; then
 fi
 echo "1..14"
 
-n=0 failed=0
-tap() {	# tap DESCRIPTION CMD...: one test point, ok when CMD succeeds
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n $desc"
-	else
-		echo "not ok $n $desc"
-		failed=$((failed + 1))
-	fi
-}
-
-tmp=$(mktemp -d)	# keys and sockets: a local file system
-trap 'rm -rf "$tmp"' EXIT
-rm -rf "$out"
-mkdir -p "$out"
-ip link set lo up	# the guest may start with the loopback down
+. "$(dirname "$0")/veracam_daemon_lib.sh"
 for dep in $(modinfo -F depends "$ko" | tr , ' '); do
 	modprobe "$dep"
 done
-"$ctl" keygen "$tmp/cam" >/dev/null
-"$ctl" keygen "$tmp/hub" >/dev/null
-"$ctl" trust "$tmp/hub" cam-b "$("$ctl" identity "$tmp/cam")" --role camera
-"$ctl" trust "$tmp/cam" hub "$("$ctl" identity "$tmp/hub")" --role hub
+pair cam-b
 
-# field EXPR: EXPR evaluated on the hub's status snapshot d
-field() {
-	"$ctl" status "$tmp/hub.sock" 2>/dev/null |
-		python3 -c 'import json, sys; print(eval(sys.argv[1], {"d": json.load(sys.stdin)}))' "$1" 2>/dev/null
-}
-wait_for() {	# wait_for SECONDS EXPR: EXPR on the hub's status within SECONDS
-	end=$(($(date +%s) + $1))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		[ "$(field "$2")" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
 captures_b() {	# captures_b LOG INSTANCE
 	grep -q "capturing id:$B (.*bus platform:veracam.$2)" "$1"
 }

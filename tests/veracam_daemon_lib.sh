@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the veracamd guest tests (tests/veracam_daemon*.sh), sourced
+# after the plan is printed: test points, a camera/hub pair of keys, the
+# hub's status. Sets tmp (keys and sockets, removed on exit) and out.
+
+n=0 failed=0
+tap() {	# tap DESCRIPTION CMD...: one test point, ok when CMD succeeds
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n $desc"
+	else
+		echo "not ok $n $desc"
+		failed=$((failed + 1))
+	fi
+}
+
+tmp=$(mktemp -d)	# keys and sockets: a local file system, not 9p
+trap 'rm -rf "$tmp"' EXIT
+rm -rf "$out"
+mkdir -p "$out"
+ip link set lo up	# the guest may start with the loopback down
+
+# pair CAMERA_NAME: keys in $tmp/cam and $tmp/hub, each pinning the other
+pair() {
+	"$ctl" keygen "$tmp/cam" >/dev/null
+	"$ctl" keygen "$tmp/hub" >/dev/null
+	"$ctl" trust "$tmp/hub" "$1" "$("$ctl" identity "$tmp/cam")" --role camera
+	"$ctl" trust "$tmp/cam" hub "$("$ctl" identity "$tmp/hub")" --role hub
+}
+
+# field EXPR: EXPR evaluated on the hub's status snapshot d
+field() {
+	"$ctl" status "$tmp/hub.sock" 2>/dev/null |
+		python3 -c 'import json, sys; print(eval(sys.argv[1], {"d": json.load(sys.stdin)}))' "$1" 2>/dev/null
+}
+
+wait_for() {	# wait_for SECONDS EXPR: EXPR on the hub's status within SECONDS
+	end=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -lt "$end" ]; do
+		[ "$(field "$2")" = True ] && return 0
+		sleep 0.2
+	done
+	return 1
+}

@@ -38,8 +38,8 @@
 #include "veracamd.h"
 
 #define STATUS_INTERVAL_NS	2000000000ull
-/* a live session with no verified unit for this long is started anew */
-#define STALL_NS		3000000000ull
+/* a live session that opens no unit for this long is started anew */
+#define STALL_NS		5000000000ull
 
 enum phase {
 	PHASE_WAIT,		/* retry timer armed */
@@ -80,6 +80,7 @@ struct cam {
 	uint64_t fresh_until_ns;	/* CLOCK_MONOTONIC when the shown frame's capture age
 					 * reaches the freshness window */
 	uint64_t live_since_ns;		/* CLOCK_MONOTONIC start of this session */
+	uint64_t last_opened_ns;	/* CLOCK_MONOTONIC of its last unit that opened */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
 };
 
@@ -307,6 +308,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 			vcn_hub_unit_refused(c->rx);
 			return;
 		}
+		c->last_opened_ns = svc_now_ns();	/* this session's media, late or not */
 		/*
 		 * Nothing more is decoded before the next verified IDR. The
 		 * decoder is flushed once, when the stream first fails: a reset
@@ -320,6 +322,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 		return;
 	}
 	now = svc_now_ns();
+	c->last_opened_ns = now;
 	c->last_verified_ns = now;
 	c->rejected = false;
 	c->st->last_verified_capture_ns = (int64_t)out.capture_ns;
@@ -427,6 +430,7 @@ static void session_start(struct cam *c)
 	}
 	c->phase = PHASE_LIVE;
 	c->live_since_ns = svc_now_ns();
+	c->last_opened_ns = 0;
 	c->fresh_until_ns = 0;
 	c->verified_once = false;
 	c->rejected = false;
@@ -576,14 +580,17 @@ static void on_tick(void *data)
 		if (c->phase == PHASE_LIVE) {
 			/*
 			 * A live control channel proves nothing about the media:
-			 * a session with no verified unit for STALL_NS (a relay
-			 * wedged its transport state, say) is started anew.
+			 * a session whose transport delivers no unit of this
+			 * session for STALL_NS (a relay wedged its reassembly
+			 * state, say) is started anew. Units that open but are
+			 * then rejected (stale, gap) count as arriving: a slow
+			 * link is shown as stale, not reconnected.
 			 */
-			uint64_t last = c->last_verified_ns > c->live_since_ns ?
-					c->last_verified_ns : c->live_since_ns;
+			uint64_t last = c->last_opened_ns > c->live_since_ns ?
+					c->last_opened_ns : c->live_since_ns;
 
 			if (now >= last + STALL_NS) {
-				session_end(c, "no verified media");
+				session_end(c, "no media of this session arrives");
 				continue;
 			}
 			if (last + STALL_NS < next)

@@ -14,11 +14,11 @@
 #
 #   make module && tests/qemu/run --no-insmod -- tests/veracam_daemon.sh [BUILDDIR]
 #
-# BUILDDIR (default build/meson, as `make` builds it) holds daemon/veracamd
-# and daemon/veracamctl. Needs root and $VERACAM_KO (or driver/veracam.ko).
+# BUILDDIR (default $VERACAM_BUILD, else build/meson as `make` builds it)
+# holds daemon/veracamd and daemon/veracamctl. Needs root and $VERACAM_KO (or driver/veracam.ko).
 # Logs and the hub's y4m files stay in $VERACAM_OUT/veracam_daemon.
 ko=${VERACAM_KO:-driver/veracam.ko}
-build=${1:-build/meson}
+build=${1:-${VERACAM_BUILD:-build/meson}}
 vd=$build/daemon/veracamd
 ctl=$build/daemon/veracamctl
 y4m=tests/unit/daemon/y4m.py
@@ -40,7 +40,7 @@ if [ -n "$why" ]; then
 fi
 echo "1..14"
 
-. "$(dirname "$0")/veracam_daemon_lib.sh"
+. "$(dirname "$0")/veracamd-guest-lib.sh"
 for dep in $(modinfo -F depends "$ko" | tr , ' '); do
 	modprobe "$dep"
 done
@@ -106,7 +106,10 @@ session() {
 	sed 's/^/# /' "$out/hub-$2.y4m.tags"
 }
 
+was_loaded=$(grep -c '^veracam ' /proc/modules)
 session "$A,$B" first 1
 session "$B,$A" swapped 0
 rmmod veracam
+# leave the module as the next test expects it: loaded, default parameters
+[ "$was_loaded" -eq 0 ] || insmod "$ko"
 [ "$failed" -eq 0 ]

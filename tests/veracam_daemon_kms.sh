@@ -9,8 +9,9 @@
 #
 #   tests/qemu/run --no-insmod -- tests/veracam_daemon_kms.sh [BUILDDIR]
 #
-# BUILDDIR (default build/meson) holds daemon/veracamd and daemon/veracamctl.
-build=${1:-build/meson}
+# BUILDDIR (default $VERACAM_BUILD, else build/meson) holds daemon/veracamd and
+# daemon/veracamctl.
+build=${1:-${VERACAM_BUILD:-build/meson}}
 vd=$build/daemon/veracamd
 ctl=$build/daemon/veracamctl
 out=${VERACAM_OUT:-/tmp}/veracam_daemon_kms
@@ -30,7 +31,7 @@ if [ -n "$why" ]; then
 fi
 echo "1..5"
 
-. "$(dirname "$0")/veracam_daemon_lib.sh"
+. "$(dirname "$0")/veracamd-guest-lib.sh"
 pair porch
 
 # screen NAME live|unavailable: screendump, decoded to RGB by GStreamer,

@@ -15,7 +15,8 @@
 #   make module && tests/qemu/run --no-insmod -- tests/veracam_daemon.sh [BUILDDIR]
 #
 # BUILDDIR (default $VERACAM_BUILD, else build/meson as `make` builds it)
-# holds daemon/veracamd and daemon/veracamctl. Needs root and $VERACAM_KO (or driver/veracam.ko).
+# holds daemon/veracamd and daemon/veracamctl. Needs root and $VERACAM_KO
+# (or driver/veracam.ko).
 # Logs and the hub's y4m files stay in $VERACAM_OUT/veracam_daemon.
 ko=${VERACAM_KO:-driver/veracam.ko}
 build=${1:-${VERACAM_BUILD:-build/meson}}

@@ -1130,6 +1130,7 @@ def memory_report(run, soak):
 # --------------------------------------------------------------------------
 
 def main():
+    global RECOVERY_LIMIT, RECOVERY_CLEARED
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--build', help='meson build directory with veracamd, veracamctl and the '
                     'relay (default: build/meson of the source tree)')
@@ -1146,12 +1147,17 @@ def main():
                     help='repeat the scenarios for this many seconds; check memory')
     ap.add_argument('--only', help='comma-separated scenario names')
     ap.add_argument('--min-frames', type=int, default=0)
+    ap.add_argument('--time-factor', type=float, default=1.0,
+                    help='stretch the recovery deadlines (daemons built with sanitizers '
+                    'run slower; every security check stays as strict)')
     ap.add_argument('--rss-interval', type=float, default=5.0)
     ap.add_argument('--warmup', type=float, default=60.0)
     ap.add_argument('--keep', action='store_true', help='keep the run directory')
     ap.add_argument('--dump', action='store_true',
                     help='write every classified frame to HUB.frames.tsv in the run directory')
     args = ap.parse_args()
+    RECOVERY_LIMIT *= args.time_factor
+    RECOVERY_CLEARED *= args.time_factor
     if not (args.build or args.veracamd):
         args.build = os.path.join(args.source, 'build/meson')     # what `make` builds
     if args.build:

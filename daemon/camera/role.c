@@ -6,6 +6,11 @@
  *                  one access unit in a mailbox, newest wins
  *   loop thread:   sign (once per AU) -> seal (per hub session) -> send
  *
+ * Each AU travels with the stable identity of the device that captured it
+ * ("id:<unique id>" or "bus:...;serial:..."), and the signers sign that
+ * identity's source id into its record: a hub can tell which sensor made
+ * the frame, whatever /dev/videoN it was opened as.
+ *
  * and around it the hubs: each TCP connection to the listen port is
  * either a TLS control channel (a handshake thread proves the hub's
  * pinned key; unpaired peers are refused and counted) or a hub's TCP
@@ -116,6 +121,7 @@ struct camera_role {
 	pthread_cond_t cond;
 	bool stop, want_idr, full, state_changed;
 	struct cam_au au;
+	char au_source[VC_SOURCE_MAX_LEN + 1];	/* stable identity of au's device */
 	uint64_t captured, gaps, replaced;
 	char state[320];
 	int media_efd;
@@ -127,6 +133,7 @@ struct camera_role {
 	uint64_t frames_at_status;
 	uint64_t status_at_ns;
 	char encoder[32];
+	char source[VC_SOURCE_MAX_LEN + 1];	/* the identity the signers sign for */
 };
 
 /* ------------------------------------------------------------------ */
@@ -162,6 +169,7 @@ static bool media_stopping(struct camera_role *cr)
 static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 			    struct cam_encoder *enc)
 {
+	const char *stable = cam_capture_identity(cap)->stable;
 	struct cam_capture_stats cs;
 	GError *err = NULL;
 
@@ -199,6 +207,7 @@ static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 			cr->replaced++;
 		}
 		cr->au = au;
+		g_strlcpy(cr->au_source, stable, sizeof(cr->au_source));
 		cr->full = true;
 		pthread_mutex_unlock(&cr->lock);
 		eventfd_write(cr->media_efd, 1);
@@ -690,6 +699,38 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 	}
 }
 
+/*
+ * The AU came from @stable: the signers sign for it from now on. Logged
+ * (and shown in the status) when it first starts and whenever the device
+ * that returns after an unplug is another one.
+ */
+static int set_source(struct camera_role *cr, const char *stable)
+{
+	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
+	uint8_t id[VC_HASH_LEN];
+	char hex[2 * VC_HASH_LEN + 1];
+	struct svc_log_entry e;
+
+	if (!strcmp(stable, cr->source))
+		return 0;
+	for (unsigned int g = 0; g < cr->n_groups; g++) {
+		if (vc_signer_set_source(cr->signer[g], stable) < 0) {
+			svc_log(LOG_ERR, "capture source %s: %s", stable, vc_last_error());
+			return -1;
+		}
+	}
+	vc_source_id(stable, id);
+	vc_hex(id, sizeof(id), hex);
+	g_strlcpy(cr->source, stable, sizeof(cr->source));
+	g_strlcpy(rs->capture_identity, stable, sizeof(rs->capture_identity));
+	g_strlcpy(rs->source, hex, sizeof(rs->source));
+	svc_log_begin(&e, LOG_INFO);
+	svc_log_field(&e, "VERACAM_CAPTURE_IDENTITY", "%s", stable);
+	svc_log_field(&e, "VERACAM_SOURCE", "%s", hex);
+	svc_log_end(&e, "signing frames of capture source %s (source id %s)", stable, hex);
+	return 0;
+}
+
 static void take_media_state(struct camera_role *cr)
 {
 	char state[sizeof(cr->state)];
@@ -711,6 +752,7 @@ static void on_media(void *data, uint32_t events)
 	struct camera_role *cr = data;
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
 	struct cam_au au = { 0 };
+	char source[sizeof(cr->au_source)];
 	uint64_t now = svc_now_ns();
 	bool full;
 	eventfd_t v;
@@ -720,8 +762,10 @@ static void on_media(void *data, uint32_t events)
 	take_media_state(cr);
 	pthread_mutex_lock(&cr->lock);
 	full = cr->full;
-	if (full)
+	if (full) {
 		au = cr->au;
+		memcpy(source, cr->au_source, sizeof(source));
+	}
 	cr->full = false;
 	memset(&cr->au, 0, sizeof(cr->au));
 	rs->frames_captured = cr->captured;
@@ -734,7 +778,7 @@ static void on_media(void *data, uint32_t events)
 	drop_gone_hubs(cr);
 	if (svc_realtime_ns() - au.info.wall_ns > (int64_t)cr->cfg->freshness_ns)
 		cr->stale_dropped++;	/* never send what is already too old */
-	else
+	else if (set_source(cr, source) == 0)
 		send_au(cr, &au, (int64_t)now);
 	cam_au_clear(&au);
 	update_session_stats(cr);

@@ -2,14 +2,15 @@
 /*
  * veracam security core - the frame record and the camera's signer.
  *
- * Record v1 (all integers big-endian; docs/PROTOCOL.md "Frame record"):
- *   0   version (1)        1  flags            2  n_sessions (1..8)
+ * Record v2 (all integers big-endian; docs/PROTOCOL.md "Frame record"):
+ *   0   version (2)        1  flags            2  n_sessions (1..8)
  *   3   reserved (0)       4  camera key id (16)
  *   20  sequence (8)       28 capture time, ns (8)
  *   36  sensor sequence (4)
  *   40  SHA-256 of the AU's NAL units (32)
  *   72  previous record's hash (32)
- *   104 session ids (16 each)
+ *   104 capture source id (32): SHA-256("veracam source v1" 00 || stable id)
+ *   136 session ids (16 each)
  *   ... Ed25519 signature (64) over "veracam1 record" 00 || bytes before it
  */
 #include <stdlib.h>
@@ -24,6 +25,24 @@
 #include "internal.h"
 
 static const char sig_context[16] = "veracam1 record";	/* with its NUL: 16 bytes */
+static const char source_context[18] = "veracam source v1";	/* with its NUL: 18 bytes */
+
+int vc_source_id(const char *stable, uint8_t out[VC_HASH_LEN])
+{
+	size_t len = stable ? strnlen(stable, VC_SOURCE_MAX_LEN + 1) : 0;
+	EVP_MD_CTX *md;
+	int ok;
+
+	if (len < 1 || len > VC_SOURCE_MAX_LEN)
+		return vc_err("source: stable identity of 1..%d bytes required", VC_SOURCE_MAX_LEN);
+	md = EVP_MD_CTX_new();
+	ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(md, source_context, sizeof(source_context)) == 1 &&
+	     EVP_DigestUpdate(md, stable, len) == 1 &&
+	     EVP_DigestFinal_ex(md, out, NULL) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : vc_err_ssl("SHA-256");
+}
 
 int vc_record_encode(const struct vc_record *r, uint8_t out[VC_RECORD_MAX_LEN])
 {
@@ -41,6 +60,7 @@ int vc_record_encode(const struct vc_record *r, uint8_t out[VC_RECORD_MAX_LEN])
 	vc_put_be32(out + 36, r->sensor_seq);
 	memcpy(out + 40, r->au_hash, VC_HASH_LEN);
 	memcpy(out + 72, r->prev_hash, VC_HASH_LEN);
+	memcpy(out + 104, r->source, VC_HASH_LEN);
 	for (i = 0; i < r->n_sessions; i++)
 		memcpy(out + VC_RECORD_FIXED_LEN + i * VC_SESSION_ID_LEN, r->session_ids[i],
 		       VC_SESSION_ID_LEN);
@@ -74,6 +94,7 @@ enum vc_reject vc_record_parse(const uint8_t *p, size_t len, struct vc_record *r
 		return VC_REJ_RECORD;
 	memcpy(r->au_hash, p + 40, VC_HASH_LEN);
 	memcpy(r->prev_hash, p + 72, VC_HASH_LEN);
+	memcpy(r->source, p + 104, VC_HASH_LEN);
 	for (i = 0; i < n; i++)
 		memcpy(r->session_ids[i], p + VC_RECORD_FIXED_LEN + i * VC_SESSION_ID_LEN,
 		       VC_SESSION_ID_LEN);
@@ -137,6 +158,8 @@ struct vc_signer {
 	uint8_t key_id[VC_KEY_ID_LEN];
 	uint64_t next_seq;
 	uint8_t prev_hash[VC_HASH_LEN];
+	uint8_t source[VC_HASH_LEN];
+	bool has_source;
 	struct vc_record last;
 };
 
@@ -162,6 +185,14 @@ void vc_signer_free(struct vc_signer *s)
 	free(s);
 }
 
+int vc_signer_set_source(struct vc_signer *s, const char *stable)
+{
+	if (vc_source_id(stable, s->source) < 0)
+		return -1;
+	s->has_source = true;
+	return 0;
+}
+
 int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
 		   const uint8_t (*session_ids)[VC_SESSION_ID_LEN], size_t n_sessions,
 		   const uint8_t *au, size_t au_len, struct vc_buf *out)
@@ -172,6 +203,8 @@ int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
 	size_t i;
 	int len;
 
+	if (!s->has_source)
+		return vc_err("sign: no capture source set");
 	if (n_sessions < 1 || n_sessions > VC_RECORD_MAX_SESSIONS)
 		return vc_err("sign: %zu sessions (1..%d)", n_sessions, VC_RECORD_MAX_SESSIONS);
 	if (vc_au_scan(au, au_len, &scan) != VC_OK)
@@ -190,6 +223,7 @@ int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
 	r.sensor_seq = info->has_sensor_seq ? info->sensor_seq : 0;
 	memcpy(r.au_hash, scan.hash, VC_HASH_LEN);
 	memcpy(r.prev_hash, s->prev_hash, VC_HASH_LEN);
+	memcpy(r.source, s->source, VC_HASH_LEN);
 	for (i = 0; i < n_sessions; i++)
 		memcpy(r.session_ids[i], session_ids[i], VC_SESSION_ID_LEN);
 

@@ -128,6 +128,7 @@ const char *vc_reject_name(enum vc_reject r)
 		[VC_REJ_SIGNATURE] = "bad-signature",
 		[VC_REJ_AU_HASH] = "au-hash",
 		[VC_REJ_SESSION] = "wrong-session",
+		[VC_REJ_SOURCE] = "source",
 		[VC_REJ_SEQUENCE] = "sequence",
 		[VC_REJ_GAP] = "gap",
 		[VC_REJ_CHAIN] = "chain",

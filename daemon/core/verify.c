@@ -3,7 +3,7 @@
  * veracam security core - the hub's verifier, in the order of
  * docs/PROTOCOL.md "Verifier rules": open -> record present and well
  * formed -> camera key id -> signature under the pinned key -> AU hash ->
- * session id -> sequence advances -> IDR wait / gap -> chain -> freshness.
+ * session id -> capture source (if pinned) -> sequence advances -> IDR wait / gap -> chain -> freshness.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +23,8 @@ struct vc_verifier {
 	EVP_PKEY *camera;
 	uint8_t camera_id[VC_KEY_ID_LEN];
 	uint8_t session_id[VC_SESSION_ID_LEN];
+	uint8_t source[VC_HASH_LEN];
+	bool pin_source;
 	int64_t offset_ns, uncertainty_ns, freshness_ns, future_ns;
 
 	bool awaiting_idr;
@@ -60,6 +62,10 @@ struct vc_verifier *vc_verifier_new(const struct vc_verifier_config *cfg)
 		return NULL;
 	}
 	memcpy(v->session_id, cfg->session_id, VC_SESSION_ID_LEN);
+	if (cfg->source) {
+		memcpy(v->source, cfg->source, VC_HASH_LEN);
+		v->pin_source = true;
+	}
 	v->offset_ns = cfg->clock_offset_ns;
 	v->uncertainty_ns = cfg->clock_uncertainty_ns > 0 ? cfg->clock_uncertainty_ns : 0;
 	v->freshness_ns = cfg->freshness_ns > 0 ? cfg->freshness_ns : VC_FRESHNESS_DEFAULT_NS;
@@ -116,6 +122,8 @@ static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_
 		return VC_REJ_AU_HASH;
 	if (!has_session(&r, v->session_id))
 		return VC_REJ_SESSION;
+	if (v->pin_source && CRYPTO_memcmp(r.source, v->source, VC_HASH_LEN) != 0)
+		return VC_REJ_SOURCE;
 	if (v->have_last && r.seq <= v->last_seq)
 		return VC_REJ_SEQUENCE;
 	idr = r.flags & VC_RECORD_F_IDR;
@@ -150,6 +158,7 @@ static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_
 	out->sensor_seq = r.sensor_seq;
 	out->idr = idr;
 	out->age_ns = age;
+	memcpy(out->source, r.source, VC_HASH_LEN);
 	return VC_OK;
 }
 

@@ -326,10 +326,12 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	c->last_verified_ns = now;
 	c->rejected = false;
 	c->st->last_verified_capture_ns = (int64_t)out.capture_ns;
+	vc_hex(out.source, sizeof(out.source), c->st->source);
 	if (!c->verified_once) {
 		c->verified_once = true;
 		c->failures = 0;
-		svc_log(LOG_INFO, "camera %s: verified video", c->ref->name);
+		svc_log(LOG_INFO, "camera %s: verified video (source %s)", c->ref->name,
+			c->st->source);
 	}
 	if (hr->debug) {
 		struct svc_log_entry e;

@@ -361,6 +361,7 @@ struct svc_camera_stats {
 	uint64_t reconnects;
 	struct svc_reasons rejected;	/* by reason */
 	int64_t last_verified_capture_ns;	/* CLOCK_REALTIME; 0 = never */
+	char source[65];		/* signed source id of that frame, hex; "" = none */
 	uint64_t glass_ns;		/* capture -> on glass, smoothed; 0 = none */
 };
 
@@ -376,6 +377,8 @@ struct svc_camera_role_stats {
 	uint64_t capture_gaps;		/* frames lost before capture (sequence gaps) */
 	uint64_t frames_signed;
 	struct svc_reasons rejected_peers;	/* refused at the handshake */
+	char capture_identity[256];	/* stable identity signed for; "" = none yet */
+	char source[65];		/* its source id, hex (vc_source_id()) */
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);
 

@@ -6,8 +6,8 @@
  * The socket is AF_UNIX/SOCK_STREAM, mode 0660 (owner and the service's
  * group, e.g. admins in group veracam), in $RUNTIME_DIRECTORY by default.
  * Each connection receives one JSON snapshot and is closed; nothing is
- * read from the client. The snapshot holds names, addresses and counters
- * only: never a key, never a frame.
+ * read from the client. The snapshot holds names, addresses, counters and
+ * capture source ids only: never a key, never a frame.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -192,6 +192,17 @@ static void json_text(GString *o, int indent, const char *key, const char *v, bo
 	g_string_append_printf(o, "%s\n", last ? "" : ",");
 }
 
+/* "" is shown as null */
+static void json_text_or_null(GString *o, int indent, const char *key, const char *v)
+{
+	if (*v) {
+		json_text(o, indent, key, v, false);
+	} else {
+		json_key(o, indent, key);
+		g_string_append(o, "null,\n");
+	}
+}
+
 static void json_reasons(GString *o, int indent, const char *key,
 			 const struct svc_reasons *r, bool last)
 {
@@ -225,6 +236,8 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 	json_u64(o, 2, "capture_gaps", st->cam.capture_gaps, false);
 	json_u64(o, 2, "frames_signed", st->cam.frames_signed, false);
 	json_reasons(o, 2, "rejected_peers", &st->cam.rejected_peers, false);
+	json_text_or_null(o, 2, "capture_identity", st->cam.capture_identity);
+	json_text_or_null(o, 2, "source", st->cam.source);
 	json_key(o, 2, "hubs");
 	g_string_append(o, "[");
 	for (guint i = 0; i < st->sessions->len; i++) {
@@ -273,6 +286,7 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		} else {
 			g_string_append(o, "null,\n");
 		}
+		json_text_or_null(o, 4, "source", c->source);
 		json_key(o, 4, "glass_latency_ms");
 		if (c->glass_ns)
 			g_string_append_printf(o, "%.1f\n", (double)c->glass_ns / 1e6);
@@ -332,6 +346,10 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_CAPTURE_GAPS", "%" PRIu64, st->cam.capture_gaps);
 		svc_log_field(&e, "VERACAM_FRAMES_SIGNED", "%" PRIu64, st->cam.frames_signed);
 		reason_fields(&e, "VERACAM_REJECTED_PEERS", &st->cam.rejected_peers);
+		if (*st->cam.source) {
+			svc_log_field(&e, "VERACAM_CAPTURE_IDENTITY", "%s", st->cam.capture_identity);
+			svc_log_field(&e, "VERACAM_SOURCE", "%s", st->cam.source);
+		}
 		svc_log_end(&e, "camera %s: %" PRIu64 " frames captured, %" PRIu64
 			    " gaps, %" PRIu64 " peers rejected, %u hubs", st->name,
 			    st->cam.frames_captured, st->cam.capture_gaps,
@@ -366,6 +384,8 @@ void svc_status_log(const struct svc_status *st)
 		if (c->glass_ns)
 			svc_log_field(&e, "VERACAM_GLASS_LATENCY_US", "%" PRIu64,
 				      c->glass_ns / 1000);
+		if (*c->source)
+			svc_log_field(&e, "VERACAM_SOURCE", "%s", c->source);
 		reason_fields(&e, "VERACAM_REJECTED", &c->rejected);
 		svc_log_end(&e, "camera %s: %s, %" PRIu64 " shown, %" PRIu64
 			    " rejected, %" PRIu64 " dropped late", c->name, c->state,

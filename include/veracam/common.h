@@ -59,6 +59,7 @@ enum vc_reject {
 	VC_REJ_SIGNATURE,	/* signature does not verify under the pinned key */
 	VC_REJ_AU_HASH,		/* record belongs to other media */
 	VC_REJ_SESSION,		/* record not made for this session */
+	VC_REJ_SOURCE,		/* signed for another capture source than pinned */
 	VC_REJ_SEQUENCE,	/* sequence does not advance */
 	VC_REJ_GAP,		/* frames missing before a non-IDR frame */
 	VC_REJ_CHAIN,		/* previous-record hash does not link */

@@ -12,9 +12,10 @@
 #include <veracam/common.h>
 #include <veracam/keys.h>
 
-#define VC_RECORD_VERSION	1
+#define VC_RECORD_VERSION	2
 #define VC_RECORD_MAX_SESSIONS	8
-#define VC_RECORD_FIXED_LEN	104	/* bytes before the session ids */
+#define VC_RECORD_FIXED_LEN	136	/* bytes before the session ids */
+#define VC_SOURCE_MAX_LEN	255	/* longest stable identity string */
 #define VC_RECORD_LEN(n)	(VC_RECORD_FIXED_LEN + (n) * VC_SESSION_ID_LEN + VC_SIG_LEN)
 #define VC_RECORD_MAX_LEN	VC_RECORD_LEN(VC_RECORD_MAX_SESSIONS)
 
@@ -31,6 +32,7 @@ struct vc_record {
 	uint32_t sensor_seq;
 	uint8_t au_hash[VC_HASH_LEN];
 	uint8_t prev_hash[VC_HASH_LEN];
+	uint8_t source[VC_HASH_LEN];	/* the capture source, vc_source_id() */
 	uint8_t session_ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
 	uint8_t sig[VC_SIG_LEN];
 };
@@ -46,6 +48,13 @@ int vc_record_verify(EVP_PKEY *pub, const uint8_t *rec, size_t len);
 /* The chain hash: SHA-256 of the whole encoded record. */
 int vc_record_hash(const uint8_t *rec, size_t len, uint8_t out[VC_HASH_LEN]);
 
+/*
+ * The source id of a capture device's stable identity (e.g. "id:<hex>" or
+ * "bus:<bus_info>;serial:<serial>", 1..VC_SOURCE_MAX_LEN bytes, no NUL):
+ * SHA-256("veracam source v1" 00 || stable). 0, or -1 for a bad string.
+ */
+int vc_source_id(const char *stable, uint8_t out[VC_HASH_LEN]);
+
 /* Camera side: numbers, chains and signs the stream's access units. */
 struct vc_signer;
 
@@ -57,6 +66,13 @@ struct vc_frame_info {
 
 struct vc_signer *vc_signer_new(const struct vc_device_key *key);
 void vc_signer_free(struct vc_signer *s);
+
+/*
+ * The capture source whose frames the signer signs from now on (its
+ * stable identity, see vc_source_id()). The signer refuses to sign
+ * before a source is set. 0, or -1 for a bad string.
+ */
+int vc_signer_set_source(struct vc_signer *s, const char *stable);
 
 /*
  * Sign one Annex-B access unit for the listed sessions (1 to

@@ -3,8 +3,8 @@
  * veracam security core - the hub's verifier: a pure state machine (no
  * I/O, no clock reads; the caller passes the time) that accepts a sealed
  * unit only if it opens, its record is signed by the pinned camera for
- * this session, the sequence advances, the chain links and the capture
- * time is fresh. After any reject of an opened unit it accepts nothing
+ * this session (and, if pinned, for the expected capture source), the
+ * sequence advances, the chain links and the capture time is fresh. After any reject of an opened unit it accepts nothing
  * until the next signed IDR.
  */
 #ifndef VERACAM_VERIFY_H
@@ -28,9 +28,11 @@ struct vc_verifier_config {
 	int64_t clock_uncertainty_ns;		/* widens both bounds (rtt / 2) */
 	int64_t freshness_ns;			/* max age; 0 = default */
 	int64_t future_ns;			/* max lead; 0 = default */
+	const uint8_t *source;			/* VC_HASH_LEN: the only capture source
+						 * accepted (vc_source_id()); NULL = any */
 };
 
-/* Fill cfg from a hub-side session (freshness/future left at defaults). */
+/* Fill cfg from a hub-side session (freshness/future/source left at defaults). */
 void vc_verifier_config_from_session(struct vc_verifier_config *cfg,
 				     const struct vc_session_params *p);
 
@@ -44,6 +46,7 @@ struct vc_verified {
 	bool has_sensor_seq;
 	bool idr;
 	int64_t age_ns;				/* hub time - capture time */
+	uint8_t source[VC_HASH_LEN];		/* signed capture source id */
 };
 
 struct vc_verifier_stats {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""A second, independent implementation of the veracam v1 frame protocol
+"""A second, independent implementation of the veracam v2 frame protocol
 (docs/PROTOCOL.md), written from the document, checking every output of
-tests/vectors/frame-v1.txt. Needs python3-cryptography; exits 77 (skip)
+tests/vectors/frame-v2.txt. Needs python3-cryptography; exits 77 (skip)
 without it."""
 import hashlib
 import sys
@@ -16,7 +16,7 @@ except ImportError:
     sys.exit(77)
 
 UUID = bytes.fromhex("40b81eb6f0754e2aa6c09f34d0010911")
-TEXT = ("pair_code", "sas", "camera_identity")
+TEXT = ("pair_code", "sas", "camera_identity", "source_stable")
 
 
 def load(path):
@@ -81,6 +81,9 @@ def main(path):
     check("sas", "%03d %03d" % (s // 1000, s % 1000))
     sid = sha(b"veracam1 session" + v["hub_nonce"] + v["camera_nonce"])[:16]
     check("session_id", sid)
+    # capture source id: domain-separated hash of the stable identity string
+    source = sha(b"veracam source v1\x00" + v["source_stable"].encode())
+    check("source_id", source)
 
     prev, i = bytes(32), 0
     while "au_%d" % i in v:
@@ -92,9 +95,9 @@ def main(path):
         idr = any(au[s0] & 0x1F == 5 for s0, _ in nals)
         sensor = int(v["sensor_seq_%d" % i])
         flags = (1 if idr else 0) | (2 if sensor >= 0 else 0)
-        body = (bytes([1, flags, 1, 0]) + sha(cam_pub)[:16] + i.to_bytes(8, "big")
+        body = (bytes([2, flags, 1, 0]) + sha(cam_pub)[:16] + i.to_bytes(8, "big")
                 + int(v["capture_ns_%d" % i]).to_bytes(8, "big")
-                + max(sensor, 0).to_bytes(4, "big") + h.digest() + prev + sid)
+                + max(sensor, 0).to_bytes(4, "big") + h.digest() + prev + source + sid)
         record = body + cam.sign(b"veracam1 record\x00" + body)
         check("record_%d" % i, record)
         prev = sha(record)

@@ -94,6 +94,9 @@ int fx_pipe_init(struct fx_pipe *p, uint8_t cam_tag, uint8_t sess_tag, enum vc_c
 	fx_bytes((uint8_t)(sess_tag + 100), p->key.key, sizeof(p->key.key));
 	fx_bytes((uint8_t)(sess_tag + 200), p->key.iv, sizeof(p->key.iv));
 	p->signer = vc_signer_new(p->cam);
+	snprintf(p->source, sizeof(p->source), FX_SOURCE_FMT, cam_tag);
+	if (p->signer && vc_signer_set_source(p->signer, p->source) < 0)
+		return -1;
 	p->sealer = vc_sealer_new(&p->key, p->session_id);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.camera_pub = vc_key_public(p->cam);

@@ -42,9 +42,13 @@ void fx_rmtree(const char *path);
 /* Write a file with a mode (test setup of key and pairing directories). */
 int fx_write(const char *path, const void *data, size_t len, unsigned int mode);
 
+/* The capture source a pipe's signer signs for: its stable identity. */
+#define FX_SOURCE_FMT	"id:fixture-camera-%u"
+
 /* One camera -> hub session without sockets. */
 struct fx_pipe {
 	struct vc_device_key *cam;
+	char source[32];		/* FX_SOURCE_FMT with the camera tag */
 	uint8_t session_id[VC_SESSION_ID_LEN];
 	struct vc_media_key key;
 	struct vc_signer *signer;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Frame records: encoding, strict parsing, signature and the signer's numbering and chain. */
+/*
+ * Frame records: encoding, strict parsing, signature, the capture source
+ * id and the signer's numbering, chain and source.
+ */
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -22,6 +25,7 @@ static void sample(struct vc_record *r, uint8_t n)
 	r->sensor_seq = 77;
 	fx_bytes(2, r->au_hash, sizeof(r->au_hash));
 	fx_bytes(3, r->prev_hash, sizeof(r->prev_hash));
+	fx_bytes(6, r->source, sizeof(r->source));
 	for (uint8_t i = 0; i < n; i++)
 		fx_bytes((uint8_t)(10 + i), r->session_ids[i], VC_SESSION_ID_LEN);
 	fx_bytes(4, r->sig, sizeof(r->sig));
@@ -39,8 +43,12 @@ static void encode_parse_round_trip(void)
 		CHECK_REJ(vc_record_parse(buf, VC_RECORD_LEN(n), &q), VC_OK);
 		CHECK(!memcmp(&r, &q, sizeof(r)));
 		/* fields sit where docs/PROTOCOL.md says */
-		CHECK(buf[0] == 1 && buf[1] == 3 && buf[2] == n && buf[3] == 0);
+		CHECK(buf[0] == 2 && buf[1] == 3 && buf[2] == n && buf[3] == 0);
 		CHECK(buf[20] == 1 && buf[27] == 8 && buf[39] == 77);
+		CHECK(!memcmp(buf + 72, r.prev_hash, VC_HASH_LEN));
+		CHECK(!memcmp(buf + 104, r.source, VC_HASH_LEN));
+		CHECK(!memcmp(buf + 136, r.session_ids[0], VC_SESSION_ID_LEN));
+		CHECK(VC_RECORD_LEN(n) == 200 + 16 * n);
 	}
 	sample(&r, 0);
 	CHECK(vc_record_encode(&r, buf) < 0);
@@ -74,10 +82,69 @@ static void parse_is_strict(void)
 	buf[1] = 3;
 	buf[0] = 0;
 	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
-	buf[0] = 2;
+	buf[0] = 3;
 	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
-	buf[0] = 1;
+	buf[0] = 2;
 	CHECK_REJ(vc_record_parse(buf, len, &q), VC_OK);
+}
+
+/* A version 1 record (no source field: 168 + 16n bytes) is refused as a version. */
+static void version_1_is_refused(void)
+{
+	uint8_t buf[VC_RECORD_MAX_LEN];
+	struct vc_record r, q;
+	size_t v1_len;
+	int len;
+
+	sample(&r, 1);
+	len = vc_record_encode(&r, buf);
+	REQUIRE(len > 0);
+	/* v1 layout: the 32 source bytes absent, session ids at 104 */
+	memmove(buf + 104, buf + 136, (size_t)len - 136);
+	v1_len = (size_t)len - VC_HASH_LEN;
+	buf[0] = 1;
+	CHECK(v1_len == 184);
+	CHECK_REJ(vc_record_parse(buf, v1_len, &q), VC_REJ_RECORD_VERSION);
+	/* nor does a v1 version byte pass on a v2-sized record */
+	len = vc_record_encode(&r, buf);
+	buf[0] = 1;
+	CHECK_REJ(vc_record_parse(buf, (size_t)len, &q), VC_REJ_RECORD_VERSION);
+}
+
+/* Known answers computed outside this code (Python hashlib), and the input rules. */
+static void source_id_derivation(void)
+{
+	static const struct {
+		const char *stable, *hex;
+	} kat[] = {
+		{ "id:00112233445566778899aabbccddeeff",
+		  "6cd2ca2ed316abede4fece0373fed1dd1ce086793d4ac1ecaa30bf3550170b84" },
+		{ "bus:usb-0000:00:14.0-1;serial:SN123",
+		  "d06b0ce7b220d4900560d9f19204d1dfdc2de90b185e1019d2655f676490ce3c" },
+	};
+	uint8_t id[VC_HASH_LEN], want[VC_HASH_LEN], plain[VC_HASH_LEN];
+	char longest[VC_SOURCE_MAX_LEN + 2];
+	size_t i;
+
+	for (i = 0; i < sizeof(kat) / sizeof(kat[0]); i++) {
+		REQUIRE(vc_unhex(kat[i].hex, 64, want) == 0);
+		CHECK(vc_source_id(kat[i].stable, id) == 0);
+		CHECK(!memcmp(id, want, VC_HASH_LEN));
+		/* domain separated: not the bare hash of the string */
+		EVP_Digest(kat[i].stable, strlen(kat[i].stable), plain, NULL, EVP_sha256(), NULL);
+		CHECK(memcmp(id, plain, VC_HASH_LEN) != 0);
+	}
+	REQUIRE(vc_source_id("id:aa", id) == 0);
+	REQUIRE(vc_source_id("id:ab", want) == 0);
+	CHECK(memcmp(id, want, VC_HASH_LEN) != 0);
+	memset(longest, 'x', sizeof(longest));
+	longest[VC_SOURCE_MAX_LEN] = '\0';
+	CHECK(vc_source_id(longest, id) == 0);
+	longest[VC_SOURCE_MAX_LEN] = 'x';
+	longest[VC_SOURCE_MAX_LEN + 1] = '\0';
+	CHECK(vc_source_id(longest, id) < 0);
+	CHECK(vc_source_id("", id) < 0);
+	CHECK(vc_source_id(NULL, id) < 0);
 }
 
 static void signature_covers_every_byte(void)
@@ -122,8 +189,19 @@ static void signer_numbers_and_chains(void)
 	size_t len;
 	int i;
 
+	uint8_t src[VC_HASH_LEN];
+
 	REQUIRE(k && (s = vc_signer_new(k)));
 	fx_bytes(5, sid[0], VC_SESSION_ID_LEN);
+	/* no capture source yet: nothing is signed (fail closed) */
+	fx_au(&au, true, 2000, 0);
+	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+			     au.data, au.len, &out) < 0);
+	CHECK(vc_signer_set_source(s, "") < 0);
+	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+			     au.data, au.len, &out) < 0);
+	REQUIRE(vc_signer_set_source(s, "id:0a0b0c") == 0);
+	REQUIRE(vc_source_id("id:0a0b0c", src) == 0);
 	for (i = 0; i < 5; i++) {
 		fx_au(&au, i == 0 || i == 3, 2000, (uint32_t)i);
 		REQUIRE(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
@@ -136,6 +214,7 @@ static void signer_numbers_and_chains(void)
 		CHECK(r.capture_ns == 123);
 		CHECK(!memcmp(r.key_id, vc_key_id(k), VC_KEY_ID_LEN));
 		CHECK(!memcmp(r.prev_hash, prev, VC_HASH_LEN));
+		CHECK(!memcmp(r.source, src, VC_HASH_LEN));
 		CHECK(!memcmp(&r, vc_signer_last(s), sizeof(r)));
 		vc_record_hash(rec, len, prev);
 		/* the AU hash is the same with or without the SEI */
@@ -153,6 +232,17 @@ static void signer_numbers_and_chains(void)
 	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 9,
 			     out.data, out.len, &au) < 0);
 	CHECK(vc_signer_last(s)->seq == 4);
+
+	/* another source (a device came back as another one): signed from then on, chain kept */
+	REQUIRE(vc_signer_set_source(s, "bus:usb-1;serial:X") == 0);
+	REQUIRE(vc_source_id("bus:usb-1;serial:X", src) == 0);
+	fx_au(&au, true, 2000, 9);
+	REQUIRE(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+			       au.data, au.len, &out) == 0);
+	REQUIRE(vc_sei_extract(out.data, out.len, &scan, rec, &len) == VC_OK);
+	REQUIRE(vc_record_parse(rec, len, &r) == VC_OK);
+	CHECK(!memcmp(r.source, src, VC_HASH_LEN) && r.seq == 5);
+	CHECK(!memcmp(r.prev_hash, prev, VC_HASH_LEN));
 	vc_buf_free(&au);
 	vc_buf_free(&out);
 	vc_signer_free(s);
@@ -163,6 +253,8 @@ int main(void)
 {
 	RUN(encode_parse_round_trip);
 	RUN(parse_is_strict);
+	RUN(version_1_is_refused);
+	RUN(source_id_derivation);
 	RUN(signature_covers_every_byte);
 	RUN(signer_numbers_and_chains);
 	return harness_done();

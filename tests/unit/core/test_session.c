@@ -241,6 +241,7 @@ static void session_keys_carry_media(void)
 	signer = vc_signer_new(cam.key);
 	sealer = vc_sealer_new(&c->camera_to_hub, c->session_id);
 	REQUIRE(ver && signer && sealer);
+	REQUIRE(vc_signer_set_source(signer, "id:00112233445566778899aabbccddeeff") == 0);
 	for (i = 0; i < 5; i++) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		info.capture_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

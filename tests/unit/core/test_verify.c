@@ -57,9 +57,11 @@ static void accepts_a_signed_stream(void)
 {
 	struct fx_pipe p;
 	struct vc_verified v;
+	uint8_t source[VC_HASH_LEN];
 	int i;
 
 	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(vc_source_id(p.source, source) == 0);
 	for (i = 0; i < 40; i++) {
 		REQUIRE(fx_pipe_frame(&p, i % 10 == 0, (uint64_t)(NOW - 30 * FX_MS)) == 0);
 		CHECK_REJ(vc_verifier_accept(p.ver, p.unit.data, p.unit.len, NOW, &v), VC_OK);
@@ -67,6 +69,8 @@ static void accepts_a_signed_stream(void)
 		CHECK(v.idr == (i % 10 == 0));
 		CHECK(v.has_sensor_seq && v.sensor_seq == (uint32_t)i);
 		CHECK(v.age_ns == 30 * FX_MS);
+		/* the signed capture source is handed out */
+		CHECK(!memcmp(v.source, source, VC_HASH_LEN));
 		/* the AU handed on is the signed AU, byte for byte */
 		CHECK(v.au_len == p.signed_au.len && !memcmp(v.au, p.signed_au.data, v.au_len));
 	}
@@ -405,9 +409,14 @@ static void set_version_0(struct vc_record *r)
 	r->version = 0;
 }
 
-static void set_version_2(struct vc_record *r)
+static void set_version_1(struct vc_record *r)
 {
-	r->version = 2;
+	r->version = 1;
+}
+
+static void set_version_3(struct vc_record *r)
+{
+	r->version = 3;
 }
 
 /* Re-write the record inside the AU: truncated, extended, bit-flipped. */
@@ -498,13 +507,34 @@ static void version_downgrade_is_rejected(void)
 
 	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
 	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
-	/* record version 0 and 2, correctly signed by the camera key itself */
+	/* record version 0, 1 and 3, correctly signed by the camera key itself */
 	forge(&p, p.cam, set_version_0, &au);
 	seal_raw(&p, au.data, au.len, &unit);
 	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);
-	forge(&p, p.cam, set_version_2, &au);
+	forge(&p, p.cam, set_version_1, &au);
 	seal_raw(&p, au.data, au.len, &unit);
 	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);
+	forge(&p, p.cam, set_version_3, &au);
+	seal_raw(&p, au.data, au.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);
+	/* a whole version 1 record (no source field), signed by the camera key */
+	{
+		uint8_t enc[VC_RECORD_MAX_LEN];
+		struct vc_record r = *vc_signer_last(p.signer);
+		struct vc_au_scan scan;
+		int len = vc_record_encode(&r, enc);
+
+		REQUIRE(len > 0);
+		memmove(enc + 104, enc + 136, (size_t)len - 136);
+		len -= VC_HASH_LEN;
+		enc[0] = 1;
+		REQUIRE(vc_record_sign(vc_key_pkey(p.cam), enc, (size_t)len) == 0);
+		vc_au_scan(p.au.data, p.au.len, &scan);
+		vc_sei_insert(p.au.data, p.au.len, &scan, enc, (size_t)len, &au);
+		seal_raw(&p, au.data, au.len, &unit);
+		CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);
+		CHECK(vc_verifier_stats(p.ver)->rejected[VC_REJ_RECORD_VERSION] == 4);
+	}
 	/* sealed unit version and cipher fields */
 	vc_buf_free(&unit);
 	unit = copy_of(&p.unit);
@@ -636,6 +666,96 @@ static void multi_session_record(void)
 	fx_pipe_fini(&c);
 }
 
+/*
+ * A hub pinned to one capture source: the same camera key signing frames
+ * of another source (another sensor, a swapped device) is rejected as
+ * "source", counted, and nothing passes until a signed IDR of the pinned
+ * source.
+ */
+static void other_source_is_rejected_when_pinned(void)
+{
+	struct vc_verifier_config cfg;
+	struct vc_verifier *pinned;
+	struct vc_verified v;
+	uint8_t want[VC_HASH_LEN];
+	struct fx_pipe p;
+
+	REQUIRE(fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(vc_source_id("id:00000000000000000000000000000002", want) == 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.camera_pub = vc_key_public(p.cam);
+	cfg.session_id = p.session_id;
+	cfg.key = &p.key;
+	cfg.source = want;
+	REQUIRE((pinned = vc_verifier_new(&cfg)));
+
+	/* p signs for FX_SOURCE_FMT: a valid, fresh, in-session IDR, but not the pinned source */
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(vc_verifier_accept(pinned, p.unit.data, p.unit.len, NOW, &v), VC_REJ_SOURCE);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(vc_verifier_accept(pinned, p.unit.data, p.unit.len, NOW, &v), VC_REJ_SOURCE);
+	CHECK(vc_verifier_stats(pinned)->rejected[VC_REJ_SOURCE] == 2);
+	CHECK(strcmp(vc_reject_name(VC_REJ_SOURCE), "source") == 0);
+
+	/* the camera now captures from the pinned source: a P-frame still waits for an IDR */
+	REQUIRE(vc_signer_set_source(p.signer, "id:00000000000000000000000000000002") == 0);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(vc_verifier_accept(pinned, p.unit.data, p.unit.len, NOW, &v), VC_REJ_AWAIT_IDR);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	CHECK_REJ(vc_verifier_accept(pinned, p.unit.data, p.unit.len, NOW, &v), VC_OK);
+	CHECK(!memcmp(v.source, want, VC_HASH_LEN));
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(vc_verifier_accept(pinned, p.unit.data, p.unit.len, NOW, &v), VC_OK);
+
+	/* and back to another source mid-stream: rejected at once, verifier awaits an IDR */
+	REQUIRE(vc_signer_set_source(p.signer, "id:00000000000000000000000000000003") == 0);
+	REQUIRE(fx_pipe_frame(&p, false, NOW) == 0);
+	CHECK_REJ(vc_verifier_accept(pinned, p.unit.data, p.unit.len, NOW, &v), VC_REJ_SOURCE);
+	CHECK(vc_verifier_awaiting_idr(pinned));
+	CHECK(vc_verifier_stats(pinned)->accepted == 2);
+	vc_verifier_free(pinned);
+	fx_pipe_fini(&p);
+}
+
+/* The source field is signed: a record re-signed by another key with the source edited fails. */
+static void edit_source(struct vc_record *r)
+{
+	r->source[0] ^= 1;
+}
+
+static void tampered_source_is_rejected(void)
+{
+	struct vc_device_key *mallory = fx_key(9);
+	struct vc_buf forged = { 0 }, unit = { 0 };
+	struct fx_pipe p;
+
+	REQUIRE(mallory && fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) == 0);
+	REQUIRE(fx_pipe_frame(&p, true, NOW) == 0);
+	/* the source edited, the camera's signature left as it was */
+	{
+		uint8_t enc[VC_RECORD_MAX_LEN];
+		struct vc_record r = *vc_signer_last(p.signer);
+		struct vc_au_scan scan;
+		int len;
+
+		edit_source(&r);
+		len = vc_record_encode(&r, enc);
+		REQUIRE(len > 0);
+		vc_au_scan(p.au.data, p.au.len, &scan);
+		vc_sei_insert(p.au.data, p.au.len, &scan, enc, (size_t)len, &forged);
+		seal_raw(&p, forged.data, forged.len, &unit);
+		CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_SIGNATURE);
+	}
+	/* edited and re-signed by a key that is not the pinned camera's */
+	forge(&p, mallory, edit_source, &forged);
+	seal_raw(&p, forged.data, forged.len, &unit);
+	CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_SIGNATURE);
+	vc_buf_free(&forged);
+	vc_buf_free(&unit);
+	vc_key_free(mallory);
+	fx_pipe_fini(&p);
+}
+
 static void every_reason_has_a_name(void)
 {
 	int r;
@@ -673,6 +793,8 @@ int main(void)
 	RUN(au_content_change_is_rejected);
 	RUN(forged_units_do_not_stall_the_stream);
 	RUN(multi_session_record);
+	RUN(other_source_is_rejected_when_pinned);
+	RUN(tampered_source_is_rejected);
 	RUN(every_reason_has_a_name);
 	return harness_done();
 }

@@ -65,6 +65,15 @@ wait_grep() {
 	done
 	return 1
 }
+# pattern_identity NAME / source_id STABLE, computed here from the documents
+# (camera.h: a pattern camera's unique id is SHA-256("veracam-pattern:" NAME)[0..16);
+# docs/PROTOCOL.md: source id = SHA-256("veracam source v1" 00 || stable identity))
+pattern_identity() {
+	python3 -c 'import hashlib, sys; print("id:" + hashlib.sha256(b"veracam-pattern:" + sys.argv[1].encode()).digest()[:16].hex())' "$1"
+}
+source_id() {
+	python3 -c 'import hashlib, sys; print(hashlib.sha256(b"veracam source v1\0" + sys.argv[1].encode()).hexdigest())' "$1"
+}
 within() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
 now() { python3 -c 'import time; print(time.time())'; }
 
@@ -155,6 +164,19 @@ check "kitchen: READY=1" grep -q '^READY=1' "$T/kitchen.notify"
 check "kitchen: WATCHDOG=1 while its display runs" wait_grep 5 '^WATCHDOG=1' "$T/kitchen.notify"
 check "kitchen: per-camera STATUS= lines" wait_grep 5 \
 	'^STATUS=porch: connected, [0-9]* shown, 0 rejected; garden: connected' "$T/kitchen.notify"
+# The signed capture identity: each hub reports the source id of the last
+# verified frame, and it is its own camera's stable identity, hashed.
+PORCH_ID=$(pattern_identity porch) GARDEN_ID=$(pattern_identity garden)
+PORCH_SRC=$(source_id "$PORCH_ID") GARDEN_SRC=$(source_id "$GARDEN_ID")
+check "porch status: signing for capture identity $PORCH_ID, source id $PORCH_SRC" wait_until 5 porch \
+	"d['capture_identity'] == '$PORCH_ID' and d['source'] == '$PORCH_SRC'"
+check "porch logged its capture identity and source id once" \
+	test "$(grep -c "signing frames of capture source $PORCH_ID (source id $PORCH_SRC)" "$T/porch.log")" = 1
+check "kitchen: porch's verified frames are signed for porch's source, garden's for garden's" \
+	wait_until 5 kitchen "d['cameras'][0]['source'] == '$PORCH_SRC' and d['cameras'][1]['source'] == '$GARDEN_SRC' and '$PORCH_SRC' != '$GARDEN_SRC'"
+check "hall: porch's source as well" wait_until 5 hall "d['cameras'][0]['source'] == '$PORCH_SRC'"
+check "stranger verified nothing: no source shown" wait_until 5 stranger \
+	"d['cameras'][0]['source'] is None and d['cameras'][1]['source'] is None"
 S=$(status kitchen)
 check "veracamctl status shows per-camera counters and glass latency" \
 	bash -c "echo '$S' | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d[\"cameras\"][0]; sys.exit(0 if c[\"received\"] >= c[\"shown\"] > 0 and c[\"glass_latency_ms\"] > 0 and c[\"last_verified_capture\"] else 1)'"

@@ -7,7 +7,10 @@
 # between the two instances; both times `--source v4l2:id=B` must capture
 # B (the daemon names B's id and the instance that has it), and a paired
 # hub must verify every access unit and show frames whose burned-in camera
-# tag is B's. Then B's platform device is unbound under the streaming
+# tag is B's, and the capture source signed into them must be B's: the hub
+# reports the source id of its last verified frame, which must equal
+# SHA-256("veracam source v1" 00 || "id:" B) (docs/PROTOCOL.md, computed
+# here with Python's hashlib) and differ from A's. Then B's platform device is unbound under the streaming
 # camera daemon (an unplug): the hub must fall back to its unavailable
 # screen, the daemon must retry, and video must resume once B is bound
 # again.
@@ -39,13 +42,22 @@ if [ -n "$why" ]; then
 	echo "1..0 # SKIP $why"
 	exit 4
 fi
-echo "1..14"
+echo "1..18"
 
 . "$(dirname "$0")/veracamd-guest-lib.sh"
 for dep in $(modinfo -F depends "$ko" | tr , ' '); do
 	modprobe "$dep"
 done
 pair cam-b
+
+source_id() {	# source_id UNIQUE_ID: the signed source id of the sensor with that id
+	python3 -c 'import hashlib, sys; print(hashlib.sha256(b"veracam source v1\0" + b"id:" + sys.argv[1].encode()).hexdigest())' "$1"
+}
+SRC_A=$(source_id $A)
+SRC_B=$(source_id $B)
+camera_signs_b() {	# the camera daemon's status: capturing id:B, signing B's source id
+	[ "$("$ctl" status "$tmp/cam.sock" 2>/dev/null | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["capture_identity"], d["source"])')" = "id:$B $SRC_B" ]
+}
 
 captures_b() {	# captures_b LOG INSTANCE
 	grep -q "capturing id:$B (.*bus platform:veracam.$2)" "$1"
@@ -59,8 +71,10 @@ shows_tag_b() {	# shows_tag_b Y4M: the most frequent camera tag shown is B's
 unplug() {
 	drv=/sys/bus/platform/drivers/veracam
 	echo "veracam.$1" >"$drv/unbind"
+	# stale at first; 5 s without media the hub restarts the session (then
+	# "not connected"), which a slow guest's status polls may see first
 	tap "unplug: the hub shows its unavailable screen" \
-		wait_for 30 'd["cameras"][0]["state"] in ("stale", "not verified")'
+		wait_for 30 'd["cameras"][0]["state"] in ("stale", "not verified", "not connected")'
 	tap "unplug: the camera daemon notices and retries" \
 		wait_grep 30 "camera unavailable" "$out/cam-swapped.log"
 	shown=$(field 'd["cameras"][0]["shown"]')
@@ -97,6 +111,9 @@ session() {
 	[ "$2" = swapped ] && unplug "$3"
 	tap "$2: the camera daemon captures id $B on platform:veracam.$3" \
 		captures_b "$out/cam-$2.log" "$3"
+	tap "$2: the camera daemon signs for id:$B (source id $SRC_B)" camera_signs_b
+	tap "$2: the hub's last verified frame is signed for B's source, not A's" \
+		[ "$(field "d['cameras'][0]['source'] == '$SRC_B' != '$SRC_A'")" = True ]
 	# A starved TCG guest may deliver frames older than the freshness
 	# window: those are rightly refused (then the next IDR is awaited).
 	tap "$2: every access unit verified, or refused only as stale" \

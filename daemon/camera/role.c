@@ -726,7 +726,7 @@ static int set_source(struct camera_role *cr, const char *stable)
 	g_strlcpy(rs->source, hex, sizeof(rs->source));
 	svc_log_begin(&e, LOG_INFO);
 	svc_log_field(&e, "VERACAM_CAPTURE_IDENTITY", "%s", stable);
-	svc_log_field(&e, "VERACAM_SOURCE", "%s", hex);
+	svc_log_field(&e, "VERACAM_SOURCE_ID", "%s", hex);
 	svc_log_end(&e, "signing frames of capture source %s (source id %s)", stable, hex);
 	return 0;
 }

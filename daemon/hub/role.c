@@ -6,6 +6,9 @@
  *   connect (thread: TCP, TLS with the camera's pinned key, the offer)
  *   -> receive -> open -> verify -> decode -> display
  *
+ * A camera configured with ",source=STABLE" is pinned to that capture
+ * device: its verifier refuses records signed for any other source.
+ *
  * Only units the verifier accepts reach the decoder. After any reject
  * the decoder is reset, so nothing is decoded until the next verified
  * IDR. A camera whose last verified frame is unavailable_ns old (1 s at
@@ -41,6 +44,8 @@
 /* a live session that opens no unit for this long is started anew */
 #define STALL_NS		5000000000ull
 
+_Static_assert(SVC_SOURCE_MAX == VC_SOURCE_MAX_LEN, "pinned source length limits differ");
+
 enum phase {
 	PHASE_WAIT,		/* retry timer armed */
 	PHASE_CONNECTING,	/* connect thread running */
@@ -57,6 +62,8 @@ struct cam {
 	enum phase phase;
 	struct svc_timer *retry;
 	unsigned int failures;		/* attempts since the last verified frame */
+	bool pinned;			/* ref->source given: only that source is verified */
+	uint8_t source[VC_HASH_LEN];	/* its source id */
 
 	/* connect thread: inputs fixed before start, results read after done */
 	pthread_t thread;
@@ -418,6 +425,7 @@ static void session_start(struct cam *c)
 
 	vc_verifier_config_from_session(&vcfg, p);
 	vcfg.freshness_ns = (int64_t)hr->cfg->freshness_ns;
+	vcfg.source = c->pinned ? c->source : NULL;
 	c->verifier = vc_verifier_new(&vcfg);
 	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)svc_now_ns()) : NULL;
 	c->rx_timer = svc_timer_new(hr->s->loop, on_rx_timer, c);
@@ -703,6 +711,19 @@ static int setup(struct hub_role *hr)
 			return -1;
 		}
 		c->st->state = "not connected";
+		if (c->ref->source) {
+			char hex[2 * VC_HASH_LEN + 1];
+
+			if (vc_source_id(c->ref->source, c->source) < 0) {
+				svc_log(LOG_ERR, "camera %s: source %s: %s", c->ref->name,
+					c->ref->source, vc_last_error());
+				return -1;
+			}
+			c->pinned = true;
+			vc_hex(c->source, sizeof(c->source), hex);
+			svc_log(LOG_INFO, "camera %s: pinned to capture source %s (source id %s)",
+				c->ref->name, c->ref->source, hex);
+		}
 		on_retry(c);
 	}
 	svc_log(LOG_INFO, "display %s, decoder %s, %u camera%s", cfg->display,

@@ -106,8 +106,10 @@ static const struct opt opts[] = {
 	{ "max-hubs", CAM, T_UINT, F(camera.max_hubs), .min = 1, .max = 16,
 	  .def = "4", .arg = "N", .help = "concurrent hub sessions" },
 
-	{ "camera", HUB, T_CAMERAS, F(hub), .arg = "NAME@HOST:PORT",
-	  .help = "a paired camera (or a relay for it); repeat for up to 4" },
+	{ "camera", HUB, T_CAMERAS, F(hub), .arg = "NAME@HOST:PORT[,source=STABLE_ID]",
+	  .help = "a paired camera (or a relay for it), optionally pinned to the capture "
+		  "device whose stable identity it must sign (e.g. source=id:<32 hex>); "
+		  "repeat for up to 4" },
 	{ "display", HUB, T_TEXT, F(hub.display), .hook = HOOK_DISPLAY,
 	  .def = "drm", .arg = "drm[:DEVICE]|y4m:PATH", .help = "where frames are shown" },
 	{ "output-size", HUB, T_SIZE, F(hub.out_width), F(hub.out_height),
@@ -314,11 +316,30 @@ static char *run_hook(const struct parse *p, enum hook h, const char *v)
 	return fn ? fn(v) : NULL;
 }
 
+/* ",source=STABLE" after a camera's address: the pinned capture source. */
+static char *parse_camera_source(const struct parse *p, const char *v, const char *s,
+				 struct svc_camera_ref *ref)
+{
+	char *why = run_hook(p, NO_HOOK, s);
+
+	if (!why && strlen(s) > SVC_SOURCE_MAX)
+		why = g_strdup_printf("longer than %d bytes", SVC_SOURCE_MAX);
+	if (why) {
+		char *w = g_strdup_printf("\"%s\": source: %s", v, why);
+
+		g_free(why);
+		return w;
+	}
+	ref->source = g_strdup(s);
+	return NULL;
+}
+
 static char *parse_camera_ref(const struct parse *p, const char *v,
 			      struct svc_camera_ref *ref)
 {
 	const char *at = strchr(v, '@');
-	char *name, *why;
+	const char *pin = at ? strstr(at, ",source=") : NULL;
+	char *name, *addr, *why;
 
 	if (!at)
 		return g_strdup_printf("\"%s\": expected NAME@HOST:PORT", v);
@@ -339,10 +360,14 @@ static char *parse_camera_ref(const struct parse *p, const char *v,
 		g_free(name);
 		return why;
 	}
-	if (!svc_addr_parse(at + 1, &ref->addr, &why)) {
+	addr = pin ? g_strndup(at + 1, (size_t)(pin - at - 1)) : g_strdup(at + 1);
+	if (!svc_addr_parse(addr, &ref->addr, &why) ||
+	    (pin && (why = parse_camera_source(p, v, pin + strlen(",source="), ref)))) {
+		g_free(addr);
 		g_free(name);
 		return why;
 	}
+	g_free(addr);
 	ref->name = name;
 	return NULL;
 }
@@ -705,8 +730,10 @@ void svc_config_clear(struct svc_config *cfg)
 	g_free(cfg->status_socket);
 	g_free(cfg->camera.source);
 	g_free(cfg->camera.name);
-	for (unsigned int i = 0; i < cfg->hub.n_cameras; i++)
+	for (unsigned int i = 0; i < cfg->hub.n_cameras; i++) {
 		g_free(cfg->hub.cameras[i].name);
+		g_free(cfg->hub.cameras[i].source);
+	}
 	g_free(cfg->hub.display);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -849,7 +876,9 @@ void svc_config_log(const struct svc_config *cfg)
 		char *name = g_strdup_printf("VERACAM_CAMERA_%u", i);
 
 		svc_addr_format(&h->cameras[i].addr, addr);
-		svc_log_field(&e, name, "%s@%s", h->cameras[i].name, addr);
+		svc_log_field(&e, name, "%s@%s%s%s", h->cameras[i].name, addr,
+			      h->cameras[i].source ? ",source=" : "",
+			      h->cameras[i].source ? h->cameras[i].source : "");
 		g_free(name);
 	}
 	svc_log_field(&e, "VERACAM_DISPLAY", "%s", h->display);

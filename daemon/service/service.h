@@ -92,6 +92,7 @@ enum svc_layout { SVC_LAYOUT_AUTO, SVC_LAYOUT_SINGLE, SVC_LAYOUT_GRID };
 
 #define SVC_NAME_MAX		64
 #define SVC_MAX_CAMERAS		4	/* the hub's 2x2 grid */
+#define SVC_SOURCE_MAX		255	/* a pinned stable identity (the core's VC_SOURCE_MAX_LEN) */
 
 struct svc_camera_config {
 	char *source;			/* checked by svc_config_checks.source */
@@ -110,6 +111,8 @@ struct svc_camera_config {
 struct svc_camera_ref {
 	char *name;			/* the name the camera was trusted under */
 	struct svc_addr addr;		/* the camera or a relay */
+	char *source;			/* ",source=": the only capture device's stable
+					 * identity accepted from it; NULL = any */
 };
 
 struct svc_hub_config {

@@ -348,7 +348,7 @@ void svc_status_log(const struct svc_status *st)
 		reason_fields(&e, "VERACAM_REJECTED_PEERS", &st->cam.rejected_peers);
 		if (*st->cam.source) {
 			svc_log_field(&e, "VERACAM_CAPTURE_IDENTITY", "%s", st->cam.capture_identity);
-			svc_log_field(&e, "VERACAM_SOURCE", "%s", st->cam.source);
+			svc_log_field(&e, "VERACAM_SOURCE_ID", "%s", st->cam.source);
 		}
 		svc_log_end(&e, "camera %s: %" PRIu64 " frames captured, %" PRIu64
 			    " gaps, %" PRIu64 " peers rejected, %u hubs", st->name,
@@ -385,7 +385,7 @@ void svc_status_log(const struct svc_status *st)
 			svc_log_field(&e, "VERACAM_GLASS_LATENCY_US", "%" PRIu64,
 				      c->glass_ns / 1000);
 		if (*c->source)
-			svc_log_field(&e, "VERACAM_SOURCE", "%s", c->source);
+			svc_log_field(&e, "VERACAM_SOURCE_ID", "%s", c->source);
 		reason_fields(&e, "VERACAM_REJECTED", &c->rejected);
 		svc_log_end(&e, "camera %s: %s, %" PRIu64 " shown, %" PRIu64
 			    " rejected, %" PRIu64 " dropped late", c->name, c->state,

@@ -11,6 +11,9 @@
 #   stranger (hub)         trusts porch, porch does not trust it: refused;
 #                          and its "porch2" (pinned to porch's key) is
 #                          garden's address: garden's key is refused
+#   attic   (hub, for a while) porch twice: pinned to porch's capture source
+#                          (shown) and, as "porch-x", to garden's (every
+#                          frame rejected as "source", nothing shown)
 #
 # Every frame every hub writes must be its own camera's pattern or its own
 # unavailable screen (pixels checked). Deadlines checked are the product's:
@@ -115,7 +118,7 @@ hub() {	# NAME CAMERA...
 echo "TAP version 13"
 
 
-for d in porch garden kitchen hall stranger; do
+for d in porch garden kitchen hall stranger attic; do
 	"$CTL" keygen "$T/$d" >/dev/null || exit 1
 done
 id() { "$CTL" identity "$T/$1"; }
@@ -126,6 +129,9 @@ id() { "$CTL" identity "$T/$1"; }
 "$CTL" trust "$T/stranger" porch2 "$(id porch)" --role camera &&
 "$CTL" trust "$T/porch" kitchen "$(id kitchen)" --role hub &&
 "$CTL" trust "$T/porch" hall "$(id hall)" --role hub &&
+"$CTL" trust "$T/porch" attic "$(id attic)" --role hub &&
+"$CTL" trust "$T/attic" porch "$(id porch)" --role camera &&
+"$CTL" trust "$T/attic" porch-x "$(id porch)" --role camera &&
 "$CTL" trust "$T/garden" kitchen "$(id kitchen)" --role hub || exit 1
 
 PA=$(free_port) PB=$(free_port)
@@ -177,6 +183,22 @@ check "kitchen: porch's verified frames are signed for porch's source, garden's 
 check "hall: porch's source as well" wait_until 5 hall "d['cameras'][0]['source'] == '$PORCH_SRC'"
 check "stranger verified nothing: no source shown" wait_until 5 stranger \
 	"d['cameras'][0]['source'] is None and d['cameras'][1]['source'] is None"
+
+# A hub pinned to a capture source: the right one is shown, porch's frames
+# under a pin to garden's sensor are all rejected as "source".
+hub attic "porch@127.0.0.1:$PA,source=$PORCH_ID" "porch-x@127.0.0.1:$PA,source=$GARDEN_ID"
+check "attic: porch pinned to its own source is shown" wait_until 30 attic \
+	"d['cameras'][0]['shown'] >= 10 and d['cameras'][0]['source'] == '$PORCH_SRC' and d['cameras'][0]['rejected']['total'] == 0"
+check "attic: porch pinned to garden's source: every frame rejected as 'source', none shown" \
+	wait_until 30 attic "d['cameras'][1]['rejected'].get('source', 0) >= 10 and d['cameras'][1]['shown'] == 0 and d['cameras'][1]['source'] is None and d['cameras'][1]['state'] == 'not verified' and set(d['cameras'][1]['rejected']) <= {'total', 'source', 'stale'}"
+check "attic logged both pins" test "$(grep -c "pinned to capture source" "$T/attic.log")" = 2
+kill -TERM "${PID[attic]}"
+wait "${PID[attic]}"; rc=$?
+unset "PID[attic]"
+check "attic: SIGTERM exits 0" test "$rc" = 0
+check "porch dropped attic's sessions" wait_until 10 porch \
+	'sorted(h["name"] for h in d["hubs"]) == ["hall", "kitchen"]'
+
 S=$(status kitchen)
 check "veracamctl status shows per-camera counters and glass latency" \
 	bash -c "echo '$S' | python3 -c 'import json,sys; d=json.load(sys.stdin); c=d[\"cameras\"][0]; sys.exit(0 if c[\"received\"] >= c[\"shown\"] > 0 and c[\"glass_latency_ms\"] > 0 and c[\"last_verified_capture\"] else 1)'"

@@ -58,6 +58,7 @@ expect_usage "missing key directory" "--keys" camera --keys "$T/nowhere" --sourc
 expect_usage "hub without cameras" "--camera" hub "${K[@]}"
 expect_usage "hub camera without port" "--camera" hub "${K[@]}" --camera porch@127.0.0.1
 expect_usage "hub camera name not a trust name" "--camera" hub "${K[@]}" --camera 'por ch@127.0.0.1:7000'
+expect_usage "hub camera pinned to an empty source" "--camera.*source" hub "${K[@]}" --camera 'porch@127.0.0.1:7000,source='
 expect_usage "unknown display" "--display" hub "${K[@]}" --camera porch@127.0.0.1:7000 --display vga
 expect_usage "unknown key in the file" "fsp" camera "${K[@]}" --config "$T/bad.conf"
 expect_usage "other role's key in the file" "display" camera "${K[@]}" --config "$T/other-role.conf"

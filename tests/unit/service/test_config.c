@@ -145,7 +145,8 @@ static void test_hub(void)
 	char *conf = write_conf("hub.conf",
 		"[hub]\n"
 		"keys=KEYS\n"
-		"camera=porch@192.0.2.10:7000;garden@[2001:db8::7]:7001;side@relay.example.net:443\n"
+		"camera=porch@192.0.2.10:7000,source=id:ca11da0b00000000000000000000000b;"
+		"garden@[2001:db8::7]:7001;side@relay.example.net:443,source=bus:usb-1\\;serial:X\n"
 		"display=y4m:/tmp/out.y4m\n"
 		"unavailable-timeout=500ms\n"
 		"backoff-min=100ms\n"
@@ -172,11 +173,18 @@ static void test_hub(void)
 	g_assert_cmpuint(cfg.hub.n_cameras, ==, 3);
 	g_assert_cmpstr(cfg.hub.cameras[0].name, ==, "porch");
 	g_assert_cmpint(cfg.hub.cameras[0].addr.kind, ==, SVC_ADDR_IPV4);
+	g_assert_cmpstr(cfg.hub.cameras[0].addr.host, ==, "192.0.2.10");
+	g_assert_cmpuint(cfg.hub.cameras[0].addr.port, ==, 7000);
+	/* pinned capture sources; an escaped ';' stays in the key file's list item */
+	g_assert_cmpstr(cfg.hub.cameras[0].source, ==, "id:ca11da0b00000000000000000000000b");
+	g_assert_null(cfg.hub.cameras[1].source);
+	g_assert_cmpstr(cfg.hub.cameras[2].source, ==, "bus:usb-1;serial:X");
 	g_assert_cmpstr(cfg.hub.cameras[1].name, ==, "garden");
 	g_assert_cmpint(cfg.hub.cameras[1].addr.kind, ==, SVC_ADDR_IPV6);
 	g_assert_cmpstr(cfg.hub.cameras[1].addr.host, ==, "2001:db8::7");
 	g_assert_cmpuint(cfg.hub.cameras[1].addr.port, ==, 7001);
 	g_assert_cmpint(cfg.hub.cameras[2].addr.kind, ==, SVC_ADDR_NAME);
+	g_assert_cmpuint(cfg.hub.cameras[2].addr.port, ==, 443);
 	g_assert_cmpint(cfg.hub.layout, ==, SVC_LAYOUT_GRID);	/* auto, 3 cameras */
 	g_assert_cmpstr(cfg.hub.display, ==, "y4m:/tmp/out.y4m");
 	g_assert_cmpuint(cfg.hub.unavailable_ns, ==, 500000000u);
@@ -195,6 +203,7 @@ static void test_hub(void)
 	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
 	g_assert_cmpuint(cfg.hub.n_cameras, ==, 1);
 	g_assert_cmpstr(cfg.hub.cameras[0].name, ==, "front");
+	g_assert_null(cfg.hub.cameras[0].source);
 	g_assert_cmpint(cfg.hub.layout, ==, SVC_LAYOUT_SINGLE);
 	g_assert_cmpstr(cfg.hub.display, ==, "drm");
 	g_assert_cmpuint(cfg.hub.out_width, ==, 640);
@@ -203,6 +212,30 @@ static void test_hub(void)
 	svc_config_clear(&cfg);
 	g_free(args);
 	g_free(conf);
+}
+
+/* ",source=" as a flag, up to the core's limit of 255 bytes */
+static void test_source_pin(void)
+{
+	struct svc_config cfg;
+	char *err, *args, *pin = g_strnfill(SVC_SOURCE_MAX - 3, 'a');
+
+	args = g_strdup_printf("hub --keys %s --camera front@[::1]:7000,source=bus:usb-1;serial:Y "
+			       "--camera back@10.0.0.3:7001,source=id:%s", keys, pin);
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
+	g_assert_cmpstr(cfg.hub.cameras[0].source, ==, "bus:usb-1;serial:Y");
+	g_assert_cmpstr(cfg.hub.cameras[0].addr.host, ==, "::1");
+	g_assert_cmpuint(strlen(cfg.hub.cameras[1].source), ==, SVC_SOURCE_MAX);
+	g_assert_cmpuint(cfg.hub.cameras[1].addr.port, ==, 7001);
+	svc_config_clear(&cfg);
+	g_free(args);
+
+	args = g_strdup_printf("hub --keys %s --camera back@10.0.0.3:7001,source=id:a%s", keys, pin);
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_ERROR);
+	g_assert_nonnull(strstr(err, "source: longer than 255 bytes"));
+	g_free(err);
+	g_free(args);
+	g_free(pin);
 }
 
 static void test_addresses(void)
@@ -308,6 +341,11 @@ static const struct bad_case bad_cases[] = {
 	{ "hub --keys KEYS --camera a/b@10.0.0.1:7000", NULL, "--camera: ", "[A-Za-z0-9_.-]" },
 	{ "hub --keys KEYS --camera front@10.0.0.1", NULL, "--camera: ", "no port" },
 	{ "hub --keys KEYS --camera a@h:1 --camera a@h:2", NULL, "--camera: ", "given twice" },
+	{ "hub --keys KEYS --camera a@h:1,source=", NULL, "--camera: ", "source: empty" },
+	{ "hub --keys KEYS --camera a@h,source=id:ab", NULL, "--camera: ", "no port" },
+	{ "hub --keys KEYS --camera a@h:1,src=id:ab", NULL, "--camera: ", NULL },
+	{ "hub --keys KEYS --config CONF", "[hub]\ncamera=a@h:1,source=id:a\\tb\n",
+	  "CONF: [hub] camera: ", "control characters" },
 	{ "hub --keys KEYS --camera a@h:1 --camera b@h:1 --camera c@h:1 --camera d@h:1 --camera e@h:1",
 	  NULL, "--camera: ", "at most 4" },
 	{ "hub --keys KEYS --config CONF", "[hub]\ncamera=a@h:1;b@h\n", "CONF: [hub] camera: ", "no port" },
@@ -426,6 +464,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/camera-defaults", test_camera_defaults);
 	g_test_add_func("/config/precedence", test_precedence);
 	g_test_add_func("/config/hub", test_hub);
+	g_test_add_func("/config/source-pin", test_source_pin);
 	g_test_add_func("/config/addresses", test_addresses);
 	g_test_add_func("/config/bad-values", test_bad_values);
 	g_test_add_func("/config/help", test_help);

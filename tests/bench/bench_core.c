@@ -2,7 +2,10 @@
 /*
  * bench_core - cost of the frame security core per access unit, on one
  * core (thread CPU time), against SHA-256 of the same bytes measured in
- * the same run. Prints a table; never asserts timings.
+ * the same run. Prints a table, and every figure as a "BENCH key value
+ * unit" line for tests/bench/summary.py; never asserts timings.
+ * Synthetic units of fixed sizes (150 KiB I, 20 KiB P); bench_hub measures
+ * the same steps on units x264 made.
  *
  *   bench_core [ITERATIONS-SCALE]   (default 1.0)
  */
@@ -161,11 +164,21 @@ int main(int argc, char **argv)
 		       r->open_verify / r->sha, r->sign_seal + r->open_verify,
 		       1e6 / r->open_verify);
 	}
+	for (i = 0; i < 4; i++) {
+		static const char *const key[] = { "i_aes", "p_aes", "i_chacha", "p_chacha" };
+
+		printf("BENCH core.%s.bytes %zu B\n", key[i], rows[i].bytes);
+		printf("BENCH core.%s.sha256_us %.6g us/AU\n", key[i], rows[i].sha);
+		printf("BENCH core.%s.sign_seal_us %.6g us/AU\n", key[i], rows[i].sign_seal);
+		printf("BENCH core.%s.open_verify_us %.6g us/AU\n", key[i], rows[i].open_verify);
+	}
 	gop_verify = (rows[0].open_verify + 29 * rows[1].open_verify) / 30;
 	printf("\n30-frame GOP (1 I + 29 P), aes-128-gcm: open+verify %.1f us/AU average = %.0f AU/s "
 	       "per core = %.0f streams at 30 fps\n", gop_verify, 1e6 / gop_verify,
 	       1e6 / gop_verify / 30);
 	printf("camera with 4 hubs, I-frame: sign once + seal 4x = %.1f us\n", fan4);
+	printf("BENCH core.gop.verify_aus_per_core %.6g AU/s\n", 1e6 / gop_verify);
+	printf("BENCH core.fan_out_4.sign_seal_us %.6g us/AU\n", fan4);
 	printf("goals: open+verify >= 6000 AU/s per core (P: %.0f, GOP: %.0f); "
 	       "sign+seal+open+verify <= 500 us per I-frame (%.1f)\n",
 	       1e6 / rows[1].open_verify, 1e6 / gop_verify, rows[0].sign_seal + rows[0].open_verify);

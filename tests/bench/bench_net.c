@@ -9,7 +9,8 @@
  * 2. Camera -> hub through the kernel on 127.0.0.1, one process, lock-step
  *    (send one unit, receive it), UDP and TCP: wall time and process CPU
  *    per unit.
- * Prints tables; never asserts timings.
+ * Prints tables, and every figure as a "BENCH key value unit" line for
+ * tests/bench/summary.py; never asserts timings.
  *
  *   bench_net [ITERATIONS-SCALE]   (default 1.0)
  */
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
 			       sizes[s] / 1024, strides[k].name, base, pkt, full,
 			       sizes[s] / full, (sizes[s] + strides[k].stride - 1) / strides[k].stride,
 			       full / base, lost);
+			printf("BENCH net.%zuKiB.%s.pkt_reasm_us %.6g us/unit\n", sizes[s] / 1024,
+			       strides[k].name, full);
 		}
 		free(au);
 	}
@@ -214,6 +217,8 @@ int main(int argc, char **argv)
 			printf("%4zuKiB %-5s %8.1fus %8.1fus %11.0f %6d\n", sizes[s] / 1024,
 			       t == VCN_HUB_UDP ? "udp" : "tcp", e.wall_us, e.cpu_us,
 			       sizes[s] / e.wall_us, e.lost);
+			printf("BENCH net.%zuKiB.%s.loopback_cpu_us %.6g us/unit\n",
+			       sizes[s] / 1024, t == VCN_HUB_UDP ? "udp" : "tcp", e.cpu_us);
 		}
 		free(au);
 	}

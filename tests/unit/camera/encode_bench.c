@@ -2,7 +2,10 @@
 /*
  * encode_bench - frames per second and CPU of the camera's media steps
  * (pattern capture -> x264 encode) at 1280x720@30 by default. Not a test:
- * prints figures, the capture-only run being the baseline.
+ * prints figures, the capture-only run being the baseline, and the
+ * capture's own counters of raw-frame copies and dmabuf hand-overs
+ * (struct cam_capture_stats). Every figure is also printed as a
+ * "BENCH key value unit" line for tests/bench/summary.py.
  *
  *   encode_bench [--size 1280x720] [--fps 30] [--seconds 5] [--encoder x264]
  */
@@ -28,6 +31,7 @@ struct result {
 	uint64_t frames, bytes, idrs;
 	double wall_s, cpu_s;
 	double max_latency_ms;	/* capture time -> AU out */
+	struct cam_capture_stats cap;
 };
 
 static double cpu_seconds(void)
@@ -91,6 +95,7 @@ static bool run(unsigned w, unsigned h, bool paced, bool encode, struct result *
 	}
 	r->wall_s = (cam_now_mono_ns() - t0) / 1e9;
 	r->cpu_s = cpu_seconds() - c0;
+	cam_capture_get_stats(cap, &r->cap);
 	cam_encoder_free(enc);
 	cam_capture_close(cap);
 	if (err) {
@@ -100,7 +105,8 @@ static bool run(unsigned w, unsigned h, bool paced, bool encode, struct result *
 	return true;
 }
 
-static void print_row(const char *what, const struct result *r, double base_cpu_per_frame)
+static void print_row(const char *what, const char *key, const struct result *r,
+		      double base_cpu_per_frame)
 {
 	double fps = r->frames / r->wall_s, cpu_pf = r->cpu_s / MAX(r->frames, 1u) * 1e3;
 
@@ -109,6 +115,10 @@ static void print_row(const char *what, const struct result *r, double base_cpu_
 	if (r->frames && r->bytes)
 		printf(" %9.0f %6.1f", r->bytes * 8.0 / r->wall_s / 1000.0, r->max_latency_ms);
 	printf("\n");
+	printf("BENCH camera.%s.%s_fps %.6g fps\n", opt_size, key, fps);
+	printf("BENCH camera.%s.%s_cpu_pct %.6g %%core\n", opt_size, key,
+	       100.0 * r->cpu_s / r->wall_s);
+	printf("BENCH camera.%s.%s_cpu_ms %.6g ms/frame\n", opt_size, key, cpu_pf);
 }
 
 int main(int argc, char **argv)
@@ -138,10 +148,19 @@ int main(int argc, char **argv)
 	       g_get_num_processors());
 	printf("%-34s %8s %9s %10s %8s %9s %6s\n", "run", "fps", "cpu%", "cpu ms/fr",
 	       "x base", "kbit/s", "lat ms");
-	print_row("capture only, unpaced (baseline)", &cap_only, base);
-	print_row("capture+encode, unpaced (max)", &enc_max, base);
-	print_row("capture+encode, paced (sustained)", &enc_paced, base);
+	print_row("capture only, unpaced (baseline)", "capture", &cap_only, base);
+	print_row("capture+encode, unpaced (max)", "encode_max", &enc_max, base);
+	print_row("capture+encode, paced (sustained)", "encode_paced", &enc_paced, base);
 	printf("cpu%% is of one core; x base = CPU per frame relative to capture only; "
 	       "lat = capture time to AU out, worst\n");
+	/* the paced run is the daemon's: capture -> encoder at the frame rate */
+	printf("capture -> encoder, paced run (capture counters): %" G_GUINT64_FORMAT
+	       " frames, %" G_GUINT64_FORMAT " copied (%" G_GUINT64_FORMAT " bytes), %"
+	       G_GUINT64_FORMAT " as dmabuf\n", enc_paced.cap.frames, enc_paced.cap.copies,
+	       enc_paced.cap.copied_bytes, enc_paced.cap.dmabuf_frames);
+	printf("BENCH camera.%s.capture_copies_per_frame %.6g copies\n", opt_size,
+	       (double)enc_paced.cap.copies / MAX(enc_paced.cap.frames, 1u));
+	printf("BENCH camera.%s.dmabuf_per_frame %.6g frames\n", opt_size,
+	       (double)enc_paced.cap.dmabuf_frames / MAX(enc_paced.cap.frames, 1u));
 	return 0;
 }

@@ -6,17 +6,17 @@
  *                  one access unit in a mailbox, newest wins
  *   loop thread:   sign (once per AU) -> seal (per hub session) -> send
  *
- * Each AU travels with the stable identity of the device that captured it
- * ("id:<unique id>" or "bus:...;serial:..."), and the signers sign that
- * identity's source id into its record: a hub can tell which sensor made
- * the frame, whatever /dev/videoN it was opened as.
- *
  * and around it the hubs: each TCP connection to the listen port is
  * either a TLS control channel (a handshake thread proves the hub's
  * pinned key; unpaired peers are refused and counted) or a hub's TCP
  * media connection (handed to the transport). A hub session ends when its
  * control channel closes, when its media goes silent, when it is no
  * longer trusted after SIGHUP, or at SIGTERM (stream end first).
+ *
+ * Each AU travels with the stable identity of the device that captured it
+ * ("id:<unique id>" or "bus:...;serial:..."), and the signers sign that
+ * identity's source id into its record: a hub can tell which sensor made
+ * the frame, whatever /dev/videoN it was opened as.
  *
  * The device key is used by the loop thread (signing) and the handshake
  * threads (TLS CertificateVerify) through its EVP_PKEY only.

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Shared by the veracamd guest tests (tests/veracam_daemon*.sh), sourced
-# after the plan is printed: test points, a camera/hub pair of keys, the
-# hub's status. Sets tmp (keys and sockets, removed on exit) and out.
+# Shared by the veracamd guest tests (tests/veracam_daemon*.sh,
+# tests/veracam_glass.sh), sourced after the plan is printed: test points,
+# camera/hub pairs of keys, the hub's status, the CRTC as modetest sees it.
+# Sets tmp (keys and sockets, removed on exit) and out.
 
 n=0 failed=0
 tap() {	# tap DESCRIPTION CMD...: one test point, ok when CMD succeeds
@@ -23,12 +24,15 @@ rm -rf "$out"
 mkdir -p "$out"
 ip link set lo up	# the guest may start with the loopback down
 
-# pair CAMERA_NAME: keys in $tmp/cam and $tmp/hub, each pinning the other
+# pair CAMERA_NAME [CAMERA_KEYS]: the camera's keys in CAMERA_KEYS (default
+# $tmp/cam), the hub's in $tmp/hub (made by the first pair), each pinning
+# the other
 pair() {
-	"$ctl" keygen "$tmp/cam" >/dev/null
-	"$ctl" keygen "$tmp/hub" >/dev/null
-	"$ctl" trust "$tmp/hub" "$1" "$("$ctl" identity "$tmp/cam")" --role camera
-	"$ctl" trust "$tmp/cam" hub "$("$ctl" identity "$tmp/hub")" --role hub
+	cam_keys=${2:-$tmp/cam}
+	"$ctl" keygen "$cam_keys" >/dev/null
+	[ -d "$tmp/hub" ] || "$ctl" keygen "$tmp/hub" >/dev/null
+	"$ctl" trust "$tmp/hub" "$1" "$("$ctl" identity "$cam_keys")" --role camera
+	"$ctl" trust "$cam_keys" hub "$("$ctl" identity "$tmp/hub")" --role hub
 }
 
 # field EXPR: EXPR evaluated on the hub's status snapshot d
@@ -44,4 +48,10 @@ wait_for() {	# wait_for SECONDS EXPR: EXPR on the hub's status within SECONDS
 		sleep 0.2
 	done
 	return 1
+}
+
+# crtc: "CRTC_ID FB_ID WxH" of the DRM device's first CRTC (modetest)
+crtc() {
+	modetest -M "${1:-bochs-drm}" -p 2>/dev/null |
+		awk '/^CRTCs:/ { getline; getline; print $1, $2, $4; exit }'
 }

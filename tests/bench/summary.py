@@ -8,8 +8,8 @@ for tracking.
 
   summary.py --build BUILD_DIR [--out FILE] [--sizes "640x480 1280x720 1920x1080"]
 
-BENCH_SECONDS (default 60): length of bench_chain's hub phase per size (its
-phases without a hub last a third of it, at least 10 s).
+BENCH_SECONDS (default 60): bench_chain's time with a hub per size (3 phases,
+alternated with 4 phases without a hub of half that length each).
 Exit status: 1 if a benchmark program failed, else 0.
 """
 import argparse

@@ -11,13 +11,15 @@
 # anything else. A camera daemon stopped (SIGTERM; then SIGSTOP, the stale
 # path) must turn its cell unavailable while the other cell keeps
 # advancing; restarted, its picture must come back. The times are measured
-# on the screendumps and printed; the bound asserted is lenient for TCG
-# (3 s from the stop; the hub's own bound is 1 s after the last verified
-# frame). Afterwards the hub must exit 0 and leave the CRTC to the console.
+# on the screendumps and printed; the bound asserted is lenient for TCG: no
+# screendump begun more than 3 s after the stop shows the camera (the
+# hub's own bound is 1 s after the last verified frame). Afterwards the hub
+# must exit 0 and leave the CRTC to the console.
 # Diagnostics: capture -> flip completion latency (p50/p95/p99, the hub's
 # VERACAM_GLASS_US per frame on the glass) and the hub's frame counts.
 #
-#   tests/qemu/run --timeout 900 -- tests/qemu/ktap-run tests/veracam_glass.sh [BUILDDIR]
+#   tests/qemu/run --timeout 900 -- tests/qemu/ktap-run tests/veracam_glass.sh
+#   (in the guest: tests/veracam_glass.sh [BUILDDIR])
 #
 # veracam.ko is (re)loaded with num_cameras=2 and ids of the test's own,
 # then put back as it was. BUILDDIR (default $VERACAM_BUILD, else
@@ -127,17 +129,23 @@ gone() {
 		}' "$out/glass.txt"
 }
 # back CELL FIRST SINCE: seconds from SINCE to the end of the first
-# screendump from FIRST on that shows CELL's camera; "none" if none does
+# screendump from FIRST on that shows CELL's camera ("none" if none does),
+# and to the start of the last one before it that did not
 back() {
 	awk -v c="$1" -v a="$2" -v t="$3" '
-		$1 >= a && $(4 + c) ~ /^live=/ && at == "" { at = sprintf("%.2f", $3 - t) }
-		END { print at == "" ? "none" : at }' "$out/glass.txt"
+		$1 >= a && at == "" {
+			if ($(4 + c) ~ /^live=/) at = sprintf("%.2f", $3 - t)
+			else not = sprintf("%.2f", $2 - t)
+		}
+		END { print at == "" ? "none" : at, not == "" ? "-" : not }' "$out/glass.txt"
 }
-# shots_until SINCE SECONDS: screendumps back to back until SECONDS after SINCE
+# shots_until SINCE SECONDS: screendumps back to back until one started
+# more than SECONDS after SINCE
 shots_until() {
-	while awk -v t="$(now)" -v e="$2" -v s="$1" 'BEGIN { exit !(t < s + e) }'; do
-		shot || return 1
+	while shot; do
+		awk -v t="$t0" -v e="$2" -v s="$1" 'BEGIN { exit !(t > s + e) }' && return 0
 	done
+	return 1
 }
 # spaced FIRST CELL...: rounds of three screendumps 1.5 s apart (more than
 # the hub's 1 s to unavailable: a frame must not be shown twice) until each
@@ -220,7 +228,7 @@ tap "grid: the burned-in frame numbers advance in both cells (3 screendumps in a
 from=$((k + 1))
 stop=$(now)
 kill -TERM "$cam1"
-shots_until "$stop" 6
+shots_until "$stop" 5
 wait "$cam1"
 read_shots "$from"
 echo "# SIGTERM camera 1 at $stop s (screendumps $from-$k)"
@@ -234,16 +242,20 @@ from=$((k + 1))
 restart=$(now)
 start_camera 1
 end=$(($(date +%s) + 180))
-until [ "$(field 'd["cameras"][1]["shown"] >= 1 and d["cameras"][1]["state"] == "connected"')" = True ] ||
-	[ "$(date +%s)" -ge "$end" ]; do
-	shot
-	sleep 0.5
+while [ "$(date +%s)" -lt "$end" ]; do	# batches of four back to back
+	batch=$((k + 1))
+	for _ in 1 2 3 4; do
+		shot
+	done
+	read_shots "$batch"
+	back 1 "$batch" "$restart" | grep -qv '^none' && break
 done
-read_shots "$from"
 again=$((k + 1))
 spaced "$again" 1
-t=$(back 1 "$from" "$restart")
-echo "# camera 1 restarted at $restart s: its picture back on the glass after $t s (hub backoff at most 2 s)"
+read -r t before <<EOF
+$(back 1 "$from" "$restart")
+EOF
+echo "# camera 1 restarted at $restart s: its picture back on the glass $t s after it (not yet at $before s; hub backoff at most 2 s)"
 tap "camera 1 restarted: its picture is back" [ "$t" != none ]
 seqs "$again" 1
 tap "camera 1 restarted: its frame numbers advance again (3 screendumps in a row)" \

@@ -172,8 +172,9 @@ ROWS = [
 
 METHODS = [
     "camera overhead: bench_chain, veracamd camera CPU (/proc, user+sys) per frame with one "
-    "hub (capture+encode+sign+seal+send) over the mean of the no-hub phases before and "
-    "after (capture+encode, nothing signed), same run; send is counted as overhead. "
+    "hub (capture+encode+sign+seal+send) over without a hub (capture+encode, nothing "
+    "signed), phases alternated in one run (4 without, 3 with a fresh hub; BENCH_SECONDS "
+    "with a hub in all); the send path is counted as overhead. "
     "sign+seal only: the no-hub CPU/frame plus sign+seal of a unit of the chain's mean "
     "size (cost as below), over the no-hub CPU/frame.",
     "hub overhead (chain): veracamd hub CPU per unit received in the chain, over the same "

@@ -51,7 +51,7 @@ demo: deps
 # Benchmarks from an optimised build: each prints its own tables, then one
 # summary table (figures, goals, pass/miss) and $(BUILD)/bench/bench.json.
 # BENCH_SECONDS (default 60) is the hub phase of each bench_chain run; the
-# whole run takes about 8 min with the default on 2 cores, 4 min with 20.
+# whole run takes about 6 min with the default on 2 cores, 3.5 min with 20.
 bench: deps
 	[ -f $(BUILD)/release/build.ninja ] || meson setup $(BUILD)/release -Dbuildtype=release -Dwerror=true
 	ninja -C $(BUILD)/release

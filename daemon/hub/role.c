@@ -78,6 +78,7 @@ struct cam {
 	/* live session */
 	struct vc_verifier *verifier;
 	struct vcn_hub *rx;
+	struct vcn_reasm_stats rx_counted;	/* rx's discards already in st->discarded */
 	struct svc_timer *rx_timer;
 	struct decode *dec;
 	bool verified_once;		/* in this session */
@@ -265,6 +266,19 @@ static void update_decode_stats(struct cam *c)
 	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog;
 }
 
+/* What the transport threw away before the core saw it, into the status. */
+static void count_discards(struct cam *c)
+{
+	const struct vcn_reasm_stats *now = vcn_hub_reasm_stats(c->rx);
+	struct vcn_reasm_stats *was = &c->rx_counted;
+
+	for (int k = VCN_PKT_MALFORMED; k < VCN_PKT__COUNT; k++)
+		svc_reasons_add_n(&c->st->discarded, vcn_pkt_name(k),
+				  now->discarded[k] - was->discarded[k]);
+	svc_reasons_add_n(&c->st->discarded, "incomplete", now->incomplete - was->incomplete);
+	*was = *now;
+}
+
 static void session_end(struct cam *c, const char *why)
 {
 	struct hub_role *hr = c->hr;
@@ -275,6 +289,7 @@ static void session_end(struct cam *c, const char *why)
 		svc_loop_remove_fd(hr->s->loop, vcn_hub_fd(c->rx));
 	svc_timer_free(c->rx_timer);
 	c->rx_timer = NULL;
+	count_discards(c);
 	vcn_hub_free(c->rx);
 	c->rx = NULL;
 	vc_verifier_free(c->verifier);
@@ -388,6 +403,7 @@ static void on_rx(void *data, uint32_t events)
 		}
 		break;
 	}
+	count_discards(c);
 	rx_rearm(c);
 }
 
@@ -428,6 +444,7 @@ static void session_start(struct cam *c)
 	vcfg.source = c->pinned ? c->source : NULL;
 	c->verifier = vc_verifier_new(&vcfg);
 	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)svc_now_ns()) : NULL;
+	memset(&c->rx_counted, 0, sizeof(c->rx_counted));
 	c->rx_timer = svc_timer_new(hr->s->loop, on_rx_timer, c);
 	if (!c->verifier || !c->rx || !c->rx_timer ||
 	    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0 ||
@@ -754,6 +771,7 @@ static void teardown(struct hub_role *hr)
 			svc_loop_remove_fd(loop, c->fd);
 			svc_loop_remove_fd(loop, vcn_hub_fd(c->rx));
 			svc_timer_free(c->rx_timer);
+			count_discards(c);
 			vcn_hub_free(c->rx);
 			vc_verifier_free(c->verifier);
 			vc_session_free(c->session);

@@ -133,7 +133,7 @@ static const struct opt opts[] = {
 	  .max = 60 * SEC, .def = "250ms", .arg = "DURATION",
 	  .help = "first reconnect delay" },
 	{ "backoff-max", HUB, T_DURATION, F(hub.backoff_max_ns), .min = 100 * MS,
-	  .max = 600 * SEC, .def = "30s", .arg = "DURATION",
+	  .max = 600 * SEC, .def = "2s", .arg = "DURATION",
 	  .help = "longest reconnect delay" },
 	{ "backoff-jitter", HUB, T_PERCENT, F(hub.backoff_jitter), .max = 100,
 	  .def = "50%", .arg = "PERCENT", .help = "random part of each delay" },

@@ -341,6 +341,7 @@ struct svc_reasons {
 };
 
 void svc_reasons_add(struct svc_reasons *r, const char *reason);
+void svc_reasons_add_n(struct svc_reasons *r, const char *reason, uint64_t n);
 
 /* Camera role: one per hub session. The role increments the counters. */
 struct svc_hub_session {
@@ -363,6 +364,8 @@ struct svc_camera_stats {
 	uint64_t dropped_late;		/* decoded but superseded before display */
 	uint64_t reconnects;
 	struct svc_reasons rejected;	/* by reason */
+	struct svc_reasons discarded;	/* by the transport, before the core: packets
+					 * by vcn_pkt_name(), "incomplete" units */
 	int64_t last_verified_capture_ns;	/* CLOCK_REALTIME; 0 = never */
 	char source[65];		/* signed source id of that frame, hex; "" = none */
 	uint64_t glass_ns;		/* capture -> on glass, smoothed; 0 = none */

@@ -38,14 +38,16 @@ struct svc_status {
 	char *path;			/* bound socket, unlinked on free */
 };
 
-void svc_reasons_add(struct svc_reasons *r, const char *reason)
+void svc_reasons_add_n(struct svc_reasons *r, const char *reason, uint64_t n)
 {
 	unsigned int i;
 
-	r->total++;
+	if (!n)
+		return;
+	r->total += n;
 	for (i = 0; i < r->n; i++) {
 		if (!strcmp(r->name[i], reason)) {
-			r->count[i]++;
+			r->count[i] += n;
 			return;
 		}
 	}
@@ -54,10 +56,15 @@ void svc_reasons_add(struct svc_reasons *r, const char *reason)
 	} else if (r->n == SVC_REASONS_MAX - 1) {
 		r->name[r->n] = g_strdup("other");
 	} else {
-		r->count[SVC_REASONS_MAX - 1]++;
+		r->count[SVC_REASONS_MAX - 1] += n;
 		return;
 	}
-	r->count[r->n++] = 1;
+	r->count[r->n++] = n;
+}
+
+void svc_reasons_add(struct svc_reasons *r, const char *reason)
+{
+	svc_reasons_add_n(r, reason, 1);
 }
 
 static void reasons_clear(struct svc_reasons *r)
@@ -97,8 +104,10 @@ void svc_status_free(struct svc_status *st)
 	if (st->path)
 		unlink(st->path);
 	g_free(st->path);
-	for (unsigned int i = 0; i < st->n_cameras; i++)
+	for (unsigned int i = 0; i < st->n_cameras; i++) {
 		reasons_clear(&st->cameras[i].rejected);
+		reasons_clear(&st->cameras[i].discarded);
+	}
 	reasons_clear(&st->cam.rejected_peers);
 	g_ptr_array_free(st->sessions, TRUE);
 	g_free(st->name);
@@ -275,6 +284,7 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
 		json_reasons(o, 4, "rejected", &c->rejected, false);
+		json_reasons(o, 4, "discarded", &c->discarded, false);
 		json_key(o, 4, "last_verified_capture");
 		if (c->last_verified_capture_ns) {
 			iso_time(c->last_verified_capture_ns, when);
@@ -387,6 +397,7 @@ void svc_status_log(const struct svc_status *st)
 		if (*c->source)
 			svc_log_field(&e, "VERACAM_SOURCE_ID", "%s", c->source);
 		reason_fields(&e, "VERACAM_REJECTED", &c->rejected);
+		reason_fields(&e, "VERACAM_DISCARDED", &c->discarded);
 		svc_log_end(&e, "camera %s: %s, %" PRIu64 " shown, %" PRIu64
 			    " rejected, %" PRIu64 " dropped late", c->name, c->state,
 			    c->shown, c->rejected.total, c->dropped_late);

@@ -882,6 +882,21 @@ def reject_delta(a, b):
     return out
 
 
+def discard_delta(a, b):
+    """All hubs: transport discards by reason between two status snapshots."""
+    out = {}
+    for hub, sb in b['hubs'].items():
+        sa = a['hubs'].get(hub)
+        if not sb or not sa:
+            continue
+        for i, cb in enumerate(sb['cameras']):
+            was = sa['cameras'][i].get('discarded', {})
+            for k, v in cb.get('discarded', {}).items():
+                if k != 'total' and v - was.get(k, 0):
+                    out[k] = out.get(k, 0) + v - was.get(k, 0)
+    return out
+
+
 def relay_delta(a, b):
     out = {}
     for lk, lb in b['relay']['links'].items():
@@ -1001,6 +1016,11 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                 sc.check(f'{lk}: {d["spliced_pkt_units"]} units with spliced fragments -> '
                          f'{got} decrypt (1..{d["spliced_pkt_units"]})',
                          1 <= got <= d['spliced_pkt_units'])
+    if name == 'network':
+        disc = discard_delta(snap0, snap1)
+        sc.check(f'packets the relay duplicated ({rsum.get("duplicated", 0)}) -> duplicates '
+                 f'the hubs discarded and show in their status ({disc.get("duplicate", 0)})',
+                 1 <= disc.get('duplicate', 0) <= rsum.get('duplicated', 0))
     if name == 'corrupt':
         sc.check(f'AEAD rejects ({total.get("decrypt", 0)}) <= packets corrupted '
                  f'({rsum.get("corrupted", 0)}), and >= 1',

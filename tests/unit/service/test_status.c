@@ -118,6 +118,9 @@ static void test_hub_round_trip(void)
 	svc_reasons_add(&porch->rejected, "signature");
 	svc_reasons_add(&porch->rejected, "signature");
 	svc_reasons_add(&porch->rejected, "stale");
+	svc_reasons_add_n(&porch->discarded, "duplicate", 7);
+	svc_reasons_add_n(&porch->discarded, "late", 0);	/* nothing new: no entry */
+	svc_reasons_add_n(&porch->discarded, "duplicate", 2);
 	svc_status_set_ready(st, true);
 
 	doc = round_trip(st, path, false);
@@ -131,6 +134,7 @@ static void test_hub_round_trip(void)
 	assert_has(doc, "\"dropped_late\": 4");
 	assert_has(doc, "\"reconnects\": 1");
 	assert_has(doc, "\"rejected\": { \"total\": 3, \"signature\": 2, \"stale\": 1 }");
+	assert_has(doc, "\"discarded\": { \"total\": 9, \"duplicate\": 9 }");
 	assert_has(doc, "\"glass_latency_ms\": 65.0");
 	{
 		const char *age = strstr(doc, "\"last_verified_age_ms\": ");

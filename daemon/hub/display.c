@@ -372,10 +372,13 @@ static void output_lost(struct display *d)
 	d->st.output_lost++;
 }
 
-/* Buffer @index reached the screen; the one it replaced is free again. */
-static void on_screen(struct display *d, unsigned int index)
+/*
+ * Buffer @index reached the screen at @done_ns (CLOCK_REALTIME; 0: now);
+ * the one it replaced is free again.
+ */
+static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
 {
-	uint64_t now = realtime_ns();
+	uint64_t now = done_ns ? done_ns : realtime_ns();
 	unsigned int i;
 
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
@@ -419,7 +422,7 @@ static int flush(struct display *d)
 	}
 	d->st.commits++;
 	if (ret > 0) {
-		on_screen(d, i);
+		on_screen(d, i, 0);
 	} else {
 		d->buf[i] = BUF_PENDING;
 		d->pending = (int)i;
@@ -598,11 +601,12 @@ int display_fd(const struct display *d)
 
 int display_dispatch(struct display *d)
 {
-	int ret = d->ops->dispatch(d->out);
+	uint64_t done_ns = 0;
+	int ret = d->ops->dispatch(d->out, &done_ns);
 
 	if (ret <= 0 || d->pending < 0)
 		return ret;
-	on_screen(d, (unsigned int)d->pending);
+	on_screen(d, (unsigned int)d->pending, done_ns);
 	d->pending = -1;
 	return flush(d);
 }

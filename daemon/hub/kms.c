@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm_fourcc.h>
@@ -76,6 +77,7 @@ struct kms {
 	bool modeset;		/* next commit sets the mode */
 	bool flip_pending;
 	bool flip_done;
+	uint64_t flip_ns;		/* CLOCK_MONOTONIC of the last completion (event) */
 
 	struct kms_obj *planes, *crtcs, *conns;
 	unsigned int nplanes, ncrtcs, nconns;
@@ -448,8 +450,8 @@ static void flip_handler(int fd, unsigned int seq, unsigned int sec,
 
 	(void)fd;
 	(void)seq;
-	(void)sec;
-	(void)usec;
+	/* DRM event times are CLOCK_MONOTONIC (DRM_CAP_TIMESTAMP_MONOTONIC) */
+	k->flip_ns = (uint64_t)sec * 1000000000u + (uint64_t)usec * 1000u;
 	k->flip_pending = false;
 	k->flip_done = true;
 }
@@ -467,7 +469,22 @@ static int read_events(struct kms *k, int timeout_ms)
 	return drmHandleEvent(k->fd, &ev) ? -errno : 0;
 }
 
-static int kms_dispatch(void *out)
+/* A CLOCK_MONOTONIC instant of the recent past on CLOCK_REALTIME. */
+static uint64_t mono_to_realtime(uint64_t mono_ns)
+{
+	struct timespec m, r;
+	uint64_t now_m, now_r;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	now_m = (uint64_t)m.tv_sec * 1000000000u + (uint64_t)m.tv_nsec;
+	now_r = (uint64_t)r.tv_sec * 1000000000u + (uint64_t)r.tv_nsec;
+	if (!mono_ns || mono_ns > now_m || now_m - mono_ns > now_r)
+		return 0;
+	return now_r - (now_m - mono_ns);
+}
+
+static int kms_dispatch(void *out, uint64_t *done_ns)
 {
 	struct kms *k = out;
 	int ret = read_events(k, 0);
@@ -477,6 +494,7 @@ static int kms_dispatch(void *out)
 	if (!k->flip_done)
 		return 0;
 	k->flip_done = false;
+	*done_ns = mono_to_realtime(k->flip_ns);
 	return 1;
 }
 

@@ -40,8 +40,12 @@ struct output_ops {
 	 * (the output is then lost until check() restarts it).
 	 */
 	int (*commit)(void *out, unsigned int index);
-	/* Read completion events; 1 if the commit in flight completed. */
-	int (*dispatch)(void *out);
+	/*
+	 * Read completion events; 1 if the commit in flight completed, with
+	 * *done_ns its completion time (CLOCK_REALTIME ns, from the kernel's
+	 * event where there is one) or 0 when the backend cannot tell.
+	 */
+	int (*dispatch)(void *out, uint64_t *done_ns);
 	/* Poll for hot-unplug / replug and loss / return of master. */
 	enum output_state (*check)(void *out, struct output_mode *mode);
 	int (*fd)(void *out);

@@ -611,6 +611,12 @@ static bool set_format(struct cam_capture *cap, struct v4l2 *v, GError **error)
 		parm.parm.capture.timeperframe.numerator = cap->cfg.fps_d;
 		parm.parm.capture.timeperframe.denominator = cap->cfg.fps_n;
 	}
+	if ((uint64_t)parm.parm.capture.timeperframe.denominator * cap->cfg.fps_d !=
+	    (uint64_t)parm.parm.capture.timeperframe.numerator * cap->cfg.fps_n)
+		g_message("capture: %s: %u/%u fps asked, device gives %u/%u", v->path,
+			  cap->cfg.fps_n, cap->cfg.fps_d,
+			  parm.parm.capture.timeperframe.denominator,
+			  parm.parm.capture.timeperframe.numerator);
 
 	v4l2_layout(&v->layout, gst, &f.fmt.pix);
 	gst_video_info_set_format(&cap->info, gst, f.fmt.pix.width, f.fmt.pix.height);

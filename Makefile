@@ -8,7 +8,8 @@
 #   make deps     install every Debian package the project needs (idempotent)
 #   make bench    benchmarks (host): tables, a summary against the goals, build/bench/bench.json
 #   make fuzz     run the libFuzzer targets for longer (FUZZ_SECONDS each, default 600)
-#   make soak     the adversarial suite repeated for SOAK_SECONDS (default 600), memory checked
+#   make soak     the adversarial suite repeated for SOAK_SECONDS (default 840: one warm-up
+#                 cycle, then 10 minutes), memory checked
 #
 # The kernel ABI is chosen in one place: tests/qemu/kernel, from what Debian's
 # linux-headers-amd64 metapackage depends on. The guest boots that same ABI.
@@ -61,7 +62,7 @@ fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/check --fuzz-only
 
 soak: deps userspace
-	python3 tests/adversarial/run.py --build $(BUILD)/meson --soak $${SOAK_SECONDS:-600}
+	python3 tests/adversarial/run.py --build $(BUILD)/meson --scale 0.4 --soak $${SOAK_SECONDS:-840}
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -13,7 +13,6 @@
 #include <sys/time.h>
 
 #include <gst/gst.h>
-#include <openssl/ssl.h>
 
 #include <veracam/pairing.h>
 
@@ -74,16 +73,6 @@ int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
-}
-
-bool vd_control_closed(SSL *ssl)
-{
-	uint8_t buf[256];
-	size_t n;
-
-	while (SSL_read_ex(ssl, buf, sizeof(buf), &n))
-		;
-	return SSL_get_error(ssl, 0) != SSL_ERROR_WANT_READ;
 }
 
 void vd_socket_timeouts(int fd, unsigned int ms)

@@ -15,12 +15,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include <openssl/types.h>
-
 #include "service.h"
-
-/* Control handshakes (and a silent peer) are bounded by this. */
-#define VD_HANDSHAKE_TIMEOUT_MS	5000
 
 int camera_role_run(struct svc_service *s);
 int hub_role_run(struct svc_service *s);
@@ -32,13 +27,6 @@ int hub_role_run(struct svc_service *s);
  */
 int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *ss,
 	       socklen_t *len, char **why);
-
-/*
- * A control channel after setup carries nothing more (non-blocking fd):
- * read and discard what is there; true when the peer closed it or it
- * failed, false while it is merely idle.
- */
-bool vd_control_closed(SSL *ssl);
 
 /* SO_RCVTIMEO and SO_SNDTIMEO of a blocking socket, in ms. */
 void vd_socket_timeouts(int fd, unsigned int ms);

@@ -6,20 +6,23 @@
  *                  one access unit in a mailbox, newest wins
  *   loop thread:   sign (once per AU) -> seal (per hub session) -> send
  *
- * and around it the hubs: each TCP connection to the listen port is
- * either a TLS control channel (a handshake thread proves the hub's
- * pinned key; unpaired peers are refused and counted) or a hub's TCP
- * media connection (handed to the transport). A hub session ends when its
- * control channel closes, when its media goes silent, when it is no
- * longer trusted after SIGHUP, or at SIGTERM (stream end first).
+ * and around it the hubs: each TCP connection to the listen port waits
+ * in the gate (gate.c: deadlines, per-address caps, eviction, rate limits)
+ * until it is either a TLS control channel with a pinned hub key or a
+ * hub's TCP media connection with its whole hello (handed to the
+ * transport). One session per hub key. A hub session ends when its
+ * control channel closes, when its challenges stop for
+ * VC_CHALLENGE_TIMEOUT_NS (nothing unauthenticated keeps it alive), on an
+ * authenticated bye or a closed TCP media connection, when it is no
+ * longer trusted after SIGHUP, or at SIGTERM.
  *
  * Each AU travels with the stable identity of the device that captured it
  * ("id:<unique id>" or "bus:...;serial:..."), and the signers sign that
  * identity's source id into its record: a hub can tell which sensor made
  * the frame, whatever /dev/videoN it was opened as.
  *
- * The device key is used by the loop thread (signing) and the handshake
- * threads (TLS CertificateVerify) through its EVP_PKEY only.
+ * The device key is used by the loop thread only (signing, and TLS
+ * CertificateVerify in the gate's handshakes), through its EVP_PKEY.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,13 +32,11 @@
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
@@ -44,11 +45,13 @@
 #include <veracam/session.h>
 
 #include "camera.h"
+#include "gate.h"
 #include "send.h"
 #include "sock.h"
 #include "veracamd.h"
 
-#define MAX_HANDSHAKES		16	/* control connections being set up at once */
+#define IDR_MIN_INTERVAL_NS	1000000000ull	/* forced IDRs, all hubs together */
+#define LIVE_CHECK_NS		250000000ull	/* how often hub liveness is checked */
 #define RETRY_MIN_MS		250	/* capture device retry backoff */
 #define RETRY_MAX_MS		8000
 #define STATUS_INTERVAL_NS	1000000000ull
@@ -57,28 +60,13 @@
 
 struct camera_role;
 
-/* One accepted connection, classified and authenticated off the loop thread. */
-struct handshake {
-	struct handshake *next;
-	struct camera_role *cr;
-	pthread_t thread;
-	int fd;
-	char peer[SVC_ADDR_STR_MAX];
-	struct vc_peer *peers;		/* snapshot of the pinned hubs */
-	size_t n_peers;
-	/* results, read by the loop after done */
-	bool done;
-	bool media;			/* a TCP media hello, not TLS */
-	struct vc_session *session;
-	char why[256];
-};
-
-/* One authenticated hub. */
+/* One authenticated hub session. */
 struct hub {
 	struct hub *next;
 	struct camera_role *cr;
-	struct vc_session *tls;
-	int fd;				/* control channel, non-blocking after setup */
+	struct vc_session *session;	/* its control channel: challenges in, offer out */
+	int fd;
+	uint32_t events;		/* watched on fd */
 	struct vc_sealer *sealer;
 	struct vcn_cam_hub *media;
 	struct svc_hub_session *st;
@@ -99,20 +87,24 @@ struct camera_role {
 	uint8_t local_session[VC_SESSION_ID_LEN];	/* readiness: signed, never sent */
 	bool ready;
 
-	/* hubs */
+	/* hubs: the listener's gate, then one struct hub per authenticated session */
 	int listen_fd;
+	struct gate *gate;
 	struct vcn_cam *net;
 	struct svc_timer *net_timer;
+	struct svc_timer *live_timer;	/* hubs whose challenges stopped */
 	struct hub *hubs;
 	unsigned int n_hubs;
-
-	/* handshake threads; peers is the pinned hub list they copy */
-	pthread_mutex_t hs_lock;
-	struct handshake *handshakes;
-	unsigned int n_handshakes;
-	struct vc_peer *peers;
+	struct vc_peer *peers;		/* pinned hubs as of the last reload */
 	size_t n_peers;
-	int hs_efd;
+	struct reject_log {		/* refusals logged at most once a second each */
+		char reason[16];
+		uint64_t at_ns, quiet;
+	} reject_log[8];
+
+	/* forced IDRs: at most one per IDR_MIN_INTERVAL_NS, whoever asks */
+	bool idr_wanted;
+	uint64_t idr_at_ns;
 
 	/* media thread and its mailbox */
 	pthread_t media;
@@ -308,6 +300,26 @@ static void net_rearm(struct camera_role *cr)
 		svc_timer_arm(cr->net_timer, (uint64_t)(ms ? ms : 1) * 1000000u, 0);
 }
 
+/*
+ * Some hub needs an IDR. Forced IDRs are rate-limited for all hubs
+ * together: a slow or reconnect-looping hub cannot turn every hub's
+ * stream into IDRs. The wish is kept and granted when the limit allows.
+ */
+static void want_idr(struct camera_role *cr)
+{
+	cr->idr_wanted = true;
+}
+
+static void grant_idr(struct camera_role *cr, uint64_t now)
+{
+	if (!cr->idr_wanted || (cr->idr_at_ns && now - cr->idr_at_ns < IDR_MIN_INTERVAL_NS))
+		return;
+	cr->idr_wanted = false;
+	cr->idr_at_ns = now;
+	svc_status_camera_role(cr->s->status)->forced_idrs++;
+	media_request_idr(cr);
+}
+
 static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
 {
 	const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
@@ -321,7 +333,7 @@ static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
 	svc_loop_remove_fd(cr->s->loop, h->fd);
 	vcn_cam_hub_remove(cr->net, h->media);
 	vc_sealer_free(h->sealer);
-	vc_session_free(h->tls);
+	vc_session_free(h->session);	/* close_notify: the hub's authenticated end */
 	close(h->fd);
 	svc_status_session_end(cr->s->status, h->st);
 	free(h);
@@ -339,14 +351,58 @@ static void hub_drop(struct camera_role *cr, struct hub *h, const char *why)
 	}
 }
 
-/* The hub's control channel: it sends nothing; readable means closing. */
+static void hub_watch(struct hub *h, enum vc_io io)
+{
+	uint32_t ev = io == VC_IO_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN;
+
+	if (ev != h->events && svc_loop_mod_fd(h->cr->s->loop, h->fd, ev) == 0)
+		h->events = ev;
+}
+
+/*
+ * The hub's control channel: its challenges arrive here (the session
+ * keeps the newest), our offer may still be leaving. Anything else, a
+ * close or a broken record, ends the session.
+ */
 static void on_hub_control(void *data, uint32_t events)
 {
 	struct hub *h = data;
+	enum vc_io io = vc_session_flush(h->session);
+	struct vc_ctl m;
+	char why[160];
 
 	(void)events;
-	if (vd_control_closed(vc_session_ssl(h->tls)))
-		hub_drop(h->cr, h, "control channel closed");
+	if (io != VC_IO_FAIL && vc_session_recv(h->session, (int64_t)svc_now_ns(), &m) == 0) {
+		hub_watch(h, io);
+		return;
+	}
+	snprintf(why, sizeof(why), "control channel %s: %s",
+		 vc_session_cause_name(vc_session_cause(h->session)), vc_last_error());
+	hub_drop(h->cr, h, why);
+}
+
+/* Liveness is the hub's challenges, inside TLS: nothing a relay replays counts. */
+static void on_live_timer(void *data)
+{
+	struct camera_role *cr = data;
+	int64_t now = (int64_t)svc_now_ns();
+	struct hub *h, *next;
+
+	for (h = cr->hubs; h; h = next) {
+		struct vc_ctl m;
+		uint64_t n;
+		int64_t at;
+
+		next = h->next;
+		/* what already arrived counts (this timer may run first after a stall) */
+		if (vc_session_recv(h->session, now, &m) != 0) {
+			on_hub_control(h, 0);
+			continue;
+		}
+		vc_session_challenge(h->session, &n, &at);
+		if (now - at > VC_CHALLENGE_TIMEOUT_NS)
+			hub_drop(cr, h, "the hub's challenges stopped");
+	}
 }
 
 static bool trusted(const struct vc_peer *peers, size_t n, const uint8_t pub[VC_PUBKEY_LEN])
@@ -358,17 +414,45 @@ static bool trusted(const struct vc_peer *peers, size_t n, const uint8_t pub[VC_
 	return false;
 }
 
+/* Counted always; logged at most once a second per reason (a flood is one line a second). */
 static void reject_peer(struct camera_role *cr, const char *reason, const char *peer,
 			const char *why)
 {
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
+	struct reject_log *rl = &cr->reject_log[0];
+	uint64_t now = svc_now_ns();
 	struct svc_log_entry e;
 
 	svc_reasons_add(&rs->rejected_peers, reason);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(cr->reject_log); i++) {
+		struct reject_log *r = &cr->reject_log[i];
+
+		if (!strcmp(r->reason, reason) || !r->reason[0]) {
+			rl = r;
+			break;
+		}
+		if (r->at_ns < rl->at_ns)
+			rl = r;
+	}
+	if (strcmp(rl->reason, reason)) {
+		g_strlcpy(rl->reason, reason, sizeof(rl->reason));
+		rl->at_ns = 0;
+		rl->quiet = 0;
+	}
+	if (rl->at_ns && now - rl->at_ns < 1000000000ull) {
+		rl->quiet++;
+		return;
+	}
 	svc_log_begin(&e, LOG_WARNING);
 	svc_log_field(&e, "VERACAM_PEER", "%s", peer);
 	svc_log_field(&e, "VERACAM_REJECT", "%s", reason);
-	svc_log_end(&e, "refused %s (%s): %s", peer, reason, why);
+	if (rl->quiet)
+		svc_log_end(&e, "refused %s (%s): %s; %" PRIu64 " more refused for %s since",
+			    peer, reason, why, rl->quiet, reason);
+	else
+		svc_log_end(&e, "refused %s (%s): %s", peer, reason, why);
+	rl->at_ns = now;
+	rl->quiet = 0;
 }
 
 static unsigned int least_used_group(const struct camera_role *cr)
@@ -383,224 +467,123 @@ static unsigned int least_used_group(const struct camera_role *cr)
 	return best;
 }
 
-/* A hub proved its pinned key: give it a media session. */
-static void hub_add(struct camera_role *cr, struct handshake *hs)
+static void log_session(struct camera_role *cr, const struct hub *h, const char *peer)
 {
-	const struct vc_session_params *p = vc_session_params(hs->session);
+	char sid[2 * VC_SESSION_ID_LEN + 1];
+	struct svc_log_entry e;
+
+	vc_hex(h->session_id, VC_SESSION_ID_LEN, sid);
+	svc_log_begin(&e, LOG_INFO);
+	svc_log_field(&e, "VERACAM_HUB", "%s", h->name);
+	svc_log_field(&e, "VERACAM_PEER", "%s", peer);
+	svc_log_end(&e, "hub %s (%s): session %s, %s, %u hub%s", h->name, peer, sid,
+		    vc_cipher_name(vc_session_params(h->session)->cipher), cr->n_hubs,
+		    cr->n_hubs == 1 ? "" : "s");
+}
+
+/*
+ * A hub proved its pinned key (gate.c): give it a media session. One
+ * session per hub key: a new one replaces the old, so neither a relay
+ * holding dead sessions open nor one hub opening many can fill max-hubs.
+ */
+static void on_gate_session(void *data, int fd, struct vc_session *s, const char *peer)
+{
+	struct camera_role *cr = data;
+	const struct vc_session_params *p = vc_session_params(s);
+	struct vcn_keys keys;
 	uint8_t offer_msg[VCN_OFFER_LEN];
 	struct vcn_offer offer;
 	struct hub *h;
-	size_t n;
 
-	if (cr->n_hubs >= cr->cfg->max_hubs) {
-		reject_peer(cr, "busy", hs->peer, "max-hubs sessions already running");
-		return;
+	for (h = cr->hubs; h; h = h->next) {
+		if (!CRYPTO_memcmp(h->pub, p->peer.pub, VC_PUBKEY_LEN)) {
+			hub_drop(cr, h, "replaced by a new session of the same hub");
+			break;
+		}
 	}
-	/* A SIGHUP may have untrusted it while its handshake ran. */
-	if (!trusted(cr->peers, cr->n_peers, p->peer.pub)) {
-		reject_peer(cr, "unpaired", hs->peer, "no longer trusted");
-		return;
+	if (cr->n_hubs >= cr->cfg->max_hubs) {
+		reject_peer(cr, "busy", peer, "max-hubs sessions already running");
+		goto refuse;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
-		return;
+		goto refuse;
 	h->cr = cr;
-	h->tls = hs->session;
-	h->fd = hs->fd;
+	h->session = s;
+	h->fd = fd;
+	h->events = EPOLLIN;
 	memcpy(h->session_id, p->session_id, VC_SESSION_ID_LEN);
 	memcpy(h->pub, p->peer.pub, VC_PUBKEY_LEN);
 	g_strlcpy(h->name, p->peer.name, sizeof(h->name));
 	h->group = least_used_group(cr);
 	h->sealer = vc_sealer_new(&p->camera_to_hub, p->session_id);
-	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &offer);
+	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
+	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
+	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &keys, &offer);
+	OPENSSL_cleanse(&keys, sizeof(keys));
 	if (h->media)
 		vcn_offer_encode(&offer, offer_msg);
-	/* 32 bytes on a fresh connection: the socket buffer takes them. */
 	if (!h->sealer || !h->media ||
-	    !SSL_write_ex(vc_session_ssl(h->tls), offer_msg, sizeof(offer_msg), &n) ||
-	    fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK) < 0 ||
-	    svc_loop_add_fd(cr->s->loop, h->fd, EPOLLIN, on_hub_control, h) < 0) {
+	    vc_session_send(s, VC_CTL_OFFER, offer_msg, sizeof(offer_msg)) != 0 ||
+	    svc_loop_add_fd(cr->s->loop, fd, EPOLLIN, on_hub_control, h) < 0) {
 		svc_log(LOG_ERR, "hub %s: cannot start its session", h->name);
 		if (h->media)
 			vcn_cam_hub_remove(cr->net, h->media);
 		vc_sealer_free(h->sealer);
 		free(h);
-		return;	/* the caller frees the session and closes the fd */
+		goto refuse;
 	}
-	hs->session = NULL;
-	hs->fd = -1;
-	h->st = svc_status_session_begin(cr->s->status, h->name, hs->peer, "udp");
+	h->st = svc_status_session_begin(cr->s->status, h->name, peer, "udp");
 	h->next = cr->hubs;
 	cr->hubs = h;
 	cr->n_hubs++;
-	media_request_idr(cr);
-	{
-		char sid[2 * VC_SESSION_ID_LEN + 1];
-		struct svc_log_entry e;
-
-		vc_hex(h->session_id, VC_SESSION_ID_LEN, sid);
-		svc_log_begin(&e, LOG_INFO);
-		svc_log_field(&e, "VERACAM_HUB", "%s", h->name);
-		svc_log_field(&e, "VERACAM_PEER", "%s", hs->peer);
-		svc_log_end(&e, "hub %s (%s): session %s, %s, %u hub%s", h->name, hs->peer, sid,
-			    vc_cipher_name(p->cipher), cr->n_hubs, cr->n_hubs == 1 ? "" : "s");
-	}
+	want_idr(cr);
+	log_session(cr, h, peer);
+	on_hub_control(h, 0);	/* the offer may still be leaving; challenges may be here */
+	return;
+refuse:
+	vc_session_free(s);
+	close(fd);
 }
 
-/* ------------------------------------------------------------------ */
-/* Handshake threads                                                    */
-/* ------------------------------------------------------------------ */
-
-static void *handshake_main(void *arg)
-{
-	struct handshake *hs = arg;
-	struct camera_role *cr = hs->cr;
-	struct vc_session_config sc = {
-		.role = VC_ROLE_CAMERA,
-		.key = cr->key,
-		.peers = hs->peers,
-		.n_peers = hs->n_peers,
-	};
-	struct pollfd pfd = { .fd = hs->fd, .events = POLLIN };
-	uint8_t first[VCN_HELLO_LEN];
-	ssize_t n = 0;
-
-	/* TLS starts with 0x16, a media hello with "VCMH". */
-	if (poll(&pfd, 1, VD_HANDSHAKE_TIMEOUT_MS) == 1)
-		n = recv(hs->fd, first, sizeof(first), MSG_PEEK);
-	if (n <= 0) {
-		snprintf(hs->why, sizeof(hs->why), "sent nothing within %d ms",
-			 VD_HANDSHAKE_TIMEOUT_MS);
-	} else if (vcn_hello_magic(first, (size_t)n)) {
-		hs->media = true;
-	} else {
-		hs->session = vc_session_handshake(&sc, hs->fd);
-		if (!hs->session)
-			g_strlcpy(hs->why, vc_last_error(), sizeof(hs->why));
-	}
-	pthread_mutex_lock(&cr->hs_lock);
-	hs->done = true;
-	pthread_mutex_unlock(&cr->hs_lock);
-	eventfd_write(cr->hs_efd, 1);
-	return NULL;
-}
-
-static void handshake_free(struct handshake *hs)
-{
-	vc_session_free(hs->session);
-	if (hs->fd >= 0)
-		close(hs->fd);
-	free(hs->peers);
-	free(hs);
-}
-
-static void on_handshake_done(void *data, uint32_t events)
+static void on_gate_media(void *data, int fd, const uint8_t hello[VCN_HELLO_LEN])
 {
 	struct camera_role *cr = data;
-	struct handshake *done = NULL, **pp;
-	eventfd_t v;
 
-	(void)events;
-	eventfd_read(cr->hs_efd, &v);
-	pthread_mutex_lock(&cr->hs_lock);
-	for (pp = &cr->handshakes; *pp;) {
-		struct handshake *hs = *pp;
-
-		if (hs->done) {
-			*pp = hs->next;
-			hs->next = done;
-			done = hs;
-			cr->n_handshakes--;
-		} else {
-			pp = &hs->next;
-		}
-	}
-	pthread_mutex_unlock(&cr->hs_lock);
-
-	while (done) {
-		struct handshake *hs = done;
-
-		done = hs->next;
-		pthread_join(hs->thread, NULL);
-		if (hs->media) {
-			vcn_cam_adopt_tcp(cr->net, hs->fd, (int64_t)svc_now_ns());
-			hs->fd = -1;
-		} else if (hs->session) {
-			hub_add(cr, hs);
-		} else {
-			reject_peer(cr, strstr(hs->why, "not paired") ? "unpaired" : "handshake",
-				    hs->peer, hs->why);
-		}
-		handshake_free(hs);
-	}
+	vcn_cam_adopt_tcp(cr->net, fd, hello, (int64_t)svc_now_ns());
 	net_rearm(cr);
 }
 
-static void peer_text(const struct sockaddr_storage *ss, char out[SVC_ADDR_STR_MAX])
+static void on_gate_reject(void *data, const char *reason, const char *peer, const char *why)
 {
-	char host[64] = "?";
-	unsigned int port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const void *)ss;
-
-		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-		port = ntohs(a->sin_port);
-		snprintf(out, SVC_ADDR_STR_MAX, "%s:%u", host, port);
-	} else {
-		const struct sockaddr_in6 *a = (const void *)ss;
-
-		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-		port = ntohs(a->sin6_port);
-		snprintf(out, SVC_ADDR_STR_MAX, "[%s]:%u", host, port);
-	}
+	reject_peer(data, reason, peer, why);
 }
 
-static void on_accept(void *data, uint32_t events)
+/* The pairing records as they are on disk now (PROTOCOL.md §4.1). */
+static int read_peers(struct camera_role *cr, struct vc_peer **peers, size_t *n)
 {
-	struct camera_role *cr = data;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct handshake *hs;
-	char peer[SVC_ADDR_STR_MAX];
-	int fd;
-
-	(void)events;
-	while ((fd = accept4(cr->listen_fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC)) >= 0) {
-		peer_text(&ss, peer);
-		len = sizeof(ss);
-		pthread_mutex_lock(&cr->hs_lock);
-		if (cr->n_handshakes >= MAX_HANDSHAKES) {
-			pthread_mutex_unlock(&cr->hs_lock);
-			close(fd);
-			reject_peer(cr, "busy", peer, "too many connections being set up");
-			continue;
-		}
-		hs = calloc(1, sizeof(*hs));
-		if (hs && cr->n_peers) {
-			hs->peers = g_memdup2(cr->peers, cr->n_peers * sizeof(*cr->peers));
-			hs->n_peers = cr->n_peers;
-		}
-		if (!hs) {
-			pthread_mutex_unlock(&cr->hs_lock);
-			close(fd);
-			continue;
-		}
-		hs->cr = cr;
-		hs->fd = fd;
-		g_strlcpy(hs->peer, peer, sizeof(hs->peer));
-		vd_socket_timeouts(fd, VD_HANDSHAKE_TIMEOUT_MS);
-		if (pthread_create(&hs->thread, NULL, handshake_main, hs)) {
-			pthread_mutex_unlock(&cr->hs_lock);
-			handshake_free(hs);
-			continue;
-		}
-		hs->next = cr->handshakes;
-		cr->handshakes = hs;
-		cr->n_handshakes++;
-		pthread_mutex_unlock(&cr->hs_lock);
-	}
+	*peers = NULL;
+	*n = 0;
+	if (vc_peer_list(cr->s->cfg.keys_dir, peers, n) == 0)
+		return 0;
+	/* fail closed: a broken trust store trusts nobody */
+	svc_log(LOG_ERR, "pairings: %s; no hub is trusted", vc_last_error());
+	*peers = NULL;
+	*n = 0;
+	return -1;
 }
+
+static int gate_peers(void *data, struct vc_peer **peers, size_t *n)
+{
+	return read_peers(data, peers, n);
+}
+
+static const struct gate_ops gate_ops = {
+	.peers = gate_peers,
+	.session = on_gate_session,
+	.media = on_gate_media,
+	.reject = on_gate_reject,
+};
 
 /* ------------------------------------------------------------------ */
 /* Per access unit: sign -> seal -> send                                */
@@ -641,6 +624,22 @@ static bool has_path(const struct hub *h)
 	return p == VCN_PATH_UDP || p == VCN_PATH_TCP;
 }
 
+/*
+ * This hub session's entry in the record: its newest challenge, and how
+ * long before that challenge was read the frame was captured (both on
+ * this camera's CLOCK_MONOTONIC), so the hub can bound the frame's age
+ * from its own clock alone (PROTOCOL.md §9 rule 15).
+ */
+static void record_entry(const struct hub *h, const struct cam_au *au,
+			 struct vc_record_session *e)
+{
+	int64_t read_ns;
+
+	memcpy(e->id, h->session_id, VC_SESSION_ID_LEN);
+	vc_session_challenge(h->session, &e->challenge, &read_ns);
+	e->delay_ns = vc_challenge_delay((int64_t)au->info.mono_ns, read_ns);
+}
+
 /* Sign the AU once per group of hubs, seal and queue it for each. */
 static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now_ns)
 {
@@ -649,22 +648,24 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 		.sensor_seq = au->info.sensor_sequence,
 		.has_sensor_seq = au->info.has_sensor,
 	};
-	uint8_t ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
+	struct vc_record_session entries[VC_RECORD_MAX_SESSIONS];
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
-	bool want_idr = false, signed_any = false;
+	bool signed_any = false;
 
 	for (unsigned int g = 0; g < cr->n_groups; g++) {
 		size_t n = 0;
 
 		for (struct hub *h = cr->hubs; h; h = h->next)
 			if (h->group == g && n < VC_RECORD_MAX_SESSIONS)
-				memcpy(ids[n++], h->session_id, VC_SESSION_ID_LEN);
+				record_entry(h, au, &entries[n++]);
 		if (!n && (g || cr->ready))
 			continue;
-		if (!n)		/* no hub yet: one signature proves the path works */
-			memcpy(ids[n++], cr->local_session, VC_SESSION_ID_LEN);
-		if (vc_signer_sign(cr->signer[g], &fi, (const uint8_t (*)[VC_SESSION_ID_LEN])ids, n,
-				   au->data, au->size, &cr->signed_au) < 0) {
+		if (!n) {	/* no hub yet: one signature proves the path works */
+			memset(&entries[0], 0, sizeof(entries[0]));
+			memcpy(entries[n++].id, cr->local_session, VC_SESSION_ID_LEN);
+		}
+		if (vc_signer_sign(cr->signer[g], &fi, entries, n, au->data, au->size,
+				   &cr->signed_au) < 0) {
 			svc_log(LOG_ERR, "sign: %s", vc_last_error());
 			continue;
 		}
@@ -674,7 +675,8 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 				continue;
 			if (vcn_cam_hub_needs_keyframe(h->media) && !au->idr) {
 				h->drops++;
-				want_idr |= has_path(h);
+				if (has_path(h))
+					want_idr(cr);
 				continue;
 			}
 			if (vc_seal(h->sealer, cr->signed_au.data, cr->signed_au.len, &cr->unit) < 0) {
@@ -683,12 +685,10 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 			}
 			if (vcn_cam_send(cr->net, h->media, cr->unit.data, cr->unit.len,
 					 fi.capture_ns, au->idr, now_ns) != VCN_SEND_QUEUED &&
-			    vcn_cam_hub_needs_keyframe(h->media))
-				want_idr |= has_path(h);
+			    vcn_cam_hub_needs_keyframe(h->media) && has_path(h))
+				want_idr(cr);
 		}
 	}
-	if (want_idr)
-		media_request_idr(cr);
 	if (signed_any)
 		rs->frames_signed++;
 	if (signed_any && !cr->ready) {
@@ -776,10 +776,14 @@ static void on_media(void *data, uint32_t events)
 		return;
 
 	drop_gone_hubs(cr);
-	if (svc_realtime_ns() - au.info.wall_ns > (int64_t)cr->cfg->freshness_ns)
+	if (now - au.info.mono_ns > cr->cfg->freshness_ns) {
 		cr->stale_dropped++;	/* never send what is already too old */
-	else if (set_source(cr, source) == 0)
+	} else if (set_source(cr, source) == 0) {
+		if (au.idr)
+			cr->idr_wanted = false;	/* this IDR answers every wish so far */
 		send_au(cr, &au, (int64_t)now);
+	}
+	grant_idr(cr, now);
 	cam_au_clear(&au);
 	update_session_stats(cr);
 	net_rearm(cr);
@@ -809,6 +813,7 @@ static void on_status_timer(void *data)
 	double fps = 0;
 
 	take_media_state(cr);
+	rs->pending = gate_pending(cr->gate);
 	if (cr->status_at_ns && now > cr->status_at_ns)
 		fps = (double)(rs->frames_captured - cr->frames_at_status) * 1e9 /
 		      (double)(now - cr->status_at_ns);
@@ -827,24 +832,11 @@ static void on_status_timer(void *data)
 /* Pairings (start, SIGHUP)                                             */
 /* ------------------------------------------------------------------ */
 
+/* Handshakes read the records themselves (gate_peers); this list judges running sessions. */
 static int load_peers(struct camera_role *cr)
 {
-	struct vc_peer *peers = NULL;
-	size_t n = 0;
-	int rc = vc_peer_list(cr->s->cfg.keys_dir, &peers, &n);
-
-	if (rc < 0) {
-		/* fail closed: a broken trust store trusts nobody */
-		svc_log(LOG_ERR, "pairings: %s; no hub is trusted", vc_last_error());
-		peers = NULL;
-		n = 0;
-	}
-	pthread_mutex_lock(&cr->hs_lock);
 	free(cr->peers);
-	cr->peers = peers;
-	cr->n_peers = n;
-	pthread_mutex_unlock(&cr->hs_lock);
-	return rc;
+	return read_peers(cr, &cr->peers, &cr->n_peers);
 }
 
 static void on_reload(void *data)
@@ -928,19 +920,22 @@ static int setup(struct camera_role *cr)
 	load_peers(cr);
 	if (open_listener(cr) < 0)
 		return -1;
+	cr->gate = gate_new(loop, cr->listen_fd, &(struct gate_config){
+				.key = cr->key,
+			    }, &gate_ops, cr);
 	cr->media_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	cr->hs_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	cr->net_timer = svc_timer_new(loop, on_net_timer, cr);
 	cr->status_timer = svc_timer_new(loop, on_status_timer, cr);
-	if (cr->media_efd < 0 || cr->hs_efd < 0 || !cr->net_timer || !cr->status_timer ||
-	    svc_loop_add_fd(loop, cr->listen_fd, EPOLLIN, on_accept, cr) < 0 ||
+	cr->live_timer = svc_timer_new(loop, on_live_timer, cr);
+	if (!cr->gate || cr->media_efd < 0 || !cr->net_timer || !cr->status_timer ||
+	    !cr->live_timer ||
 	    svc_loop_add_fd(loop, vcn_cam_fd(cr->net), EPOLLIN, on_net, cr) < 0 ||
-	    svc_loop_add_fd(loop, cr->hs_efd, EPOLLIN, on_handshake_done, cr) < 0 ||
 	    svc_loop_add_fd(loop, cr->media_efd, EPOLLIN, on_media, cr) < 0) {
 		svc_log(LOG_ERR, "event loop setup failed");
 		return -1;
 	}
 	svc_timer_arm(cr->status_timer, STATUS_INTERVAL_NS, STATUS_INTERVAL_NS);
+	svc_timer_arm(cr->live_timer, LIVE_CHECK_NS, LIVE_CHECK_NS);
 	svc_loop_on_reload(loop, on_reload, cr);
 	if (pthread_create(&cr->media, NULL, media_main, cr)) {
 		svc_log(LOG_ERR, "media thread: %s", strerror(errno));
@@ -951,15 +946,17 @@ static int setup(struct camera_role *cr)
 	return 0;
 }
 
-/* SIGTERM: stream end to every hub, given a moment to leave. */
+/*
+ * SIGTERM: what is queued is given a moment to leave; then each session
+ * is closed on its control channel (close_notify), the end a hub can
+ * trust.
+ */
 static void end_streams(struct camera_role *cr)
 {
 	int64_t deadline = (int64_t)svc_now_ns() + END_DRAIN_NS;
 
 	if (!cr->hubs)
 		return;
-	for (struct hub *h = cr->hubs; h; h = h->next)
-		vcn_cam_hub_end(cr->net, h->media, (int64_t)svc_now_ns());
 	for (;;) {
 		int64_t now = (int64_t)svc_now_ns();
 		struct pollfd pfd = { .fd = vcn_cam_fd(cr->net), .events = POLLIN };
@@ -992,33 +989,16 @@ static void teardown(struct camera_role *cr)
 		cr->hubs = h->next;
 		hub_free(cr, h, "stopping");
 	}
-	/* Handshakes in progress: cut their sockets so they end now. */
-	pthread_mutex_lock(&cr->hs_lock);
-	for (struct handshake *hs = cr->handshakes; hs; hs = hs->next)
-		shutdown(hs->fd, SHUT_RDWR);
-	pthread_mutex_unlock(&cr->hs_lock);
-	while (cr->handshakes) {
-		struct handshake *hs = cr->handshakes;
-
-		cr->handshakes = hs->next;
-		pthread_join(hs->thread, NULL);
-		handshake_free(hs);
-	}
+	gate_free(cr->gate);	/* connections not yet authenticated: closed */
 	if (cr->media_started)
 		pthread_join(cr->media, NULL);
 	cam_au_clear(&cr->au);
 
-	if (cr->listen_fd >= 0) {
-		svc_loop_remove_fd(loop, cr->listen_fd);
+	if (cr->listen_fd >= 0)
 		close(cr->listen_fd);
-	}
 	if (cr->net) {
 		svc_loop_remove_fd(loop, vcn_cam_fd(cr->net));
 		vcn_cam_free(cr->net);
-	}
-	if (cr->hs_efd >= 0) {
-		svc_loop_remove_fd(loop, cr->hs_efd);
-		close(cr->hs_efd);
 	}
 	if (cr->media_efd >= 0) {
 		svc_loop_remove_fd(loop, cr->media_efd);
@@ -1026,13 +1006,13 @@ static void teardown(struct camera_role *cr)
 	}
 	svc_timer_free(cr->net_timer);
 	svc_timer_free(cr->status_timer);
+	svc_timer_free(cr->live_timer);
 	for (unsigned int g = 0; g < GROUPS_MAX; g++)
 		vc_signer_free(cr->signer[g]);
 	vc_buf_free(&cr->signed_au);
 	vc_buf_free(&cr->unit);
 	free(cr->peers);
 	vc_key_free(cr->key);
-	pthread_mutex_destroy(&cr->hs_lock);
 	pthread_mutex_destroy(&cr->lock);
 	pthread_cond_destroy(&cr->cond);
 }
@@ -1044,12 +1024,10 @@ int camera_role_run(struct svc_service *s)
 		.cfg = &s->cfg.camera,
 		.listen_fd = -1,
 		.media_efd = -1,
-		.hs_efd = -1,
 	};
 	pthread_condattr_t ca;
 	int rc = 1;
 
-	pthread_mutex_init(&cr.hs_lock, NULL);
 	pthread_mutex_init(&cr.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the retry waits */

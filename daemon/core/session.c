@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * veracam security core - the control session.
+ * veracam security core - the control session (docs/PROTOCOL.md §5).
  *
  * TLS 1.3 only, both sides present a self-signed certificate for their
  * device key; the certificate chain is not verified against any CA:
@@ -8,12 +8,24 @@
  * pinned peer's key of the other role. TLS's CertificateVerify proves
  * possession of that key.
  *
- * After the handshake (docs/PROTOCOL.md "Session"):
- *   hub -> camera: "VCH1" ver(1) cipher-mask(1) 00 00 hub-nonce(32) t1(8)
- *   camera -> hub: "VCC1" ver(1) cipher(1) 00 00 camera-nonce(32) t2(8)
+ * After the handshake, inside TLS:
+ *   hub -> camera: "VCH1" ver(2) cipher-mask(1) 00 00 hub-nonce(32)      (challenge 0)
+ *   camera -> hub: "VCC1" ver(2) cipher(1) 00 00 camera-nonce(32)
  *   session id = SHA-256("veracam1 session" || hub nonce || camera nonce)[0..16)
  *   media key(dir) = TLS-Exporter(label(dir), context = session id, key + 12)
+ *   transport key(dir) = TLS-Exporter(label(dir), context = session id, 32)
+ * then control messages, type(1) length(1) body: the camera's media
+ * offer, the hub's challenges.
+ *
+ * One state machine serves both roles and both ways of driving it: a
+ * loop calling vc_session_advance() on readiness, or vc_session_run()
+ * polling until an absolute deadline. No read ever waits on its own, so
+ * only the caller's deadline bounds how long a peer can hold a session
+ * in setup.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,20 +41,49 @@
 #include <veracam/session.h>
 #include "internal.h"
 
-#define HELLO_LEN	48
-#define HELLO_VERSION	1
+#define HELLO_LEN	40
+#define HELLO_VERSION	2
 #define NONCE_LEN	32
+#define CTL_HDR		2
+#define OUT_MAX		1024	/* queued control bytes; beyond this a sender gets "no room" */
+#define IN_MAX		(CTL_HDR + VC_CTL_BODY_MAX)
+#define READS_PER_CALL	1024	/* messages per vc_session_recv(): a flood cannot hold the loop */
 
 static const char label_c2h[] = "EXPORTER-veracam1 camera-to-hub";
 static const char label_h2c[] = "EXPORTER-veracam1 hub-to-camera";
+static const char label_t_c2h[] = "EXPORTER-veracam transport camera-to-hub";
+static const char label_t_h2c[] = "EXPORTER-veracam transport hub-to-camera";
+
+enum state {
+	ST_TLS,		/* TLS handshake */
+	ST_HELLO_IN,	/* waiting for the peer's hello */
+	ST_HELLO_OUT,	/* our hello queued; established once it is written */
+	ST_UP,		/* established: control messages */
+	ST_FAILED,
+};
 
 struct vc_session {
 	SSL_CTX *ctx;
 	SSL *ssl;
-	const struct vc_session_config *cfg;
-	int matched;		/* index in cfg->peers of the peer that proved its key */
+	int fd;
+	struct vc_session_config cfg;	/* peers point at the copy below */
+	struct vc_peer *peers;
+	enum state state;
+	enum vc_session_cause cause;
+	unsigned int mask;		/* ciphers allowed */
+	int matched;		/* index in peers of the peer that proved its key */
 	bool unpinned;		/* the peer showed a key we do not pin */
 	uint8_t unpinned_id[VC_KEY_ID_LEN];
+	uint8_t my_nonce[NONCE_LEN];
+	/* received bytes not yet a whole hello / message */
+	uint8_t in[IN_MAX];
+	size_t in_len;
+	/* queued output */
+	uint8_t out[OUT_MAX];
+	size_t out_len;
+	/* camera: newest challenge received */
+	uint64_t challenge;
+	int64_t challenge_ns;
 	struct vc_session_params p;
 };
 
@@ -57,15 +98,23 @@ const char *vc_cipher_name(enum vc_cipher c)
 	return "?";
 }
 
-int vc_cipher_parse(const char *s, enum vc_cipher *c)
+const char *vc_session_cause_name(enum vc_session_cause c)
 {
-	if (!strcmp(s, "aes-128-gcm"))
-		*c = VC_CIPHER_AES128GCM;
-	else if (!strcmp(s, "chacha20-poly1305"))
-		*c = VC_CIPHER_CHACHA20POLY1305;
-	else
-		return vc_err("cipher must be aes-128-gcm or chacha20-poly1305, not '%s'", s);
-	return 0;
+	switch (c) {
+	case VC_SESSION_OK:
+		return "ok";
+	case VC_SESSION_NOT_PAIRED:
+		return "not-paired";
+	case VC_SESSION_TIMEOUT:
+		return "timeout";
+	case VC_SESSION_CLOSED:
+		return "closed";
+	case VC_SESSION_PROTOCOL:
+		return "protocol";
+	case VC_SESSION_TLS:
+		return "tls";
+	}
+	return "?";
 }
 
 static size_t cipher_key_len(enum vc_cipher c)
@@ -86,14 +135,6 @@ int vc_session_id_derive(const uint8_t hub_nonce[32], const uint8_t camera_nonce
 		return vc_err_ssl("SHA-256");
 	memcpy(id, h, VC_SESSION_ID_LEN);
 	return 0;
-}
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static X509 *self_signed_cert(EVP_PKEY *key)
@@ -129,7 +170,7 @@ static X509 *self_signed_cert(EVP_PKEY *key)
 static int pinned_key_check(X509_STORE_CTX *xs, void *arg)
 {
 	struct vc_session *s = arg;
-	const struct vc_session_config *cfg = s->cfg;
+	const struct vc_session_config *cfg = &s->cfg;
 	enum vc_role want = cfg->role == VC_ROLE_HUB ? VC_ROLE_CAMERA : VC_ROLE_HUB;
 	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
 	EVP_PKEY *pk = leaf ? X509_get0_pubkey(leaf) : NULL;
@@ -154,13 +195,28 @@ static int pinned_key_check(X509_STORE_CTX *xs, void *arg)
 	return 0;
 }
 
-static int tls_setup(struct vc_session *s, int fd)
+
+static enum vc_io fail(struct vc_session *s, enum vc_session_cause cause)
 {
-	EVP_PKEY *key = vc_key_pkey(s->cfg->key);
+	s->state = ST_FAILED;
+	if (!s->cause)
+		s->cause = cause;
+	return VC_IO_FAIL;
+}
+
+static enum vc_io fail_msg(struct vc_session *s, enum vc_session_cause cause, const char *what)
+{
+	vc_err("%s", what);
+	return fail(s, cause);
+}
+
+static int tls_setup(struct vc_session *s)
+{
+	EVP_PKEY *key = vc_key_pkey(s->cfg.key);
 	X509 *cert;
 	int ok;
 
-	s->ctx = SSL_CTX_new(s->cfg->role == VC_ROLE_HUB ? TLS_client_method() : TLS_server_method());
+	s->ctx = SSL_CTX_new(s->cfg.role == VC_ROLE_HUB ? TLS_client_method() : TLS_server_method());
 	if (!s->ctx)
 		return vc_err_ssl("TLS context");
 	cert = self_signed_cert(key);
@@ -176,40 +232,122 @@ static int tls_setup(struct vc_session *s, int fd)
 		return vc_err_ssl("TLS context setup");
 	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_cert_verify_callback(s->ctx, pinned_key_check, s);
 	s->ssl = SSL_new(s->ctx);
-	if (!s->ssl || SSL_set_fd(s->ssl, fd) != 1)
+	if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1)
 		return vc_err_ssl("TLS connection");
 	return 0;
 }
 
-static int tls_io(struct vc_session *s, uint8_t *buf, size_t len, bool wr)
+struct vc_session *vc_session_new(const struct vc_session_config *cfg, int fd)
 {
-	size_t done = 0;
+	struct vc_session *s = calloc(1, sizeof(*s));
+	int fl;
 
-	while (done < len) {
-		size_t n = 0;
-		int ok = wr ? SSL_write_ex(s->ssl, buf + done, len - done, &n)
-			    : SSL_read_ex(s->ssl, buf + done, len - done, &n);
-
-		if (!ok)
-			return vc_err_ssl("session hello: %s (has the peer paired this device?)",
-					  wr ? "send failed" : "peer closed the session");
-		done += n;
+	if (!s) {
+		vc_err("out of memory");
+		return NULL;
 	}
+	s->fd = fd;
+	s->cfg = *cfg;
+	s->matched = -1;
+	s->mask = cfg->ciphers ? cfg->ciphers
+		: VC_CIPHER_MASK(VC_CIPHER_AES128GCM) | VC_CIPHER_MASK(VC_CIPHER_CHACHA20POLY1305);
+	if (cfg->n_peers) {
+		s->peers = malloc(cfg->n_peers * sizeof(*s->peers));
+		if (!s->peers) {
+			free(s);
+			vc_err("out of memory");
+			return NULL;
+		}
+		memcpy(s->peers, cfg->peers, cfg->n_peers * sizeof(*s->peers));
+	}
+	s->cfg.peers = s->peers;
+	if (cfg->role != VC_ROLE_HUB && cfg->role != VC_ROLE_CAMERA)
+		fail_msg(s, VC_SESSION_PROTOCOL, "session: invalid role");
+	else if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		fail_msg(s, VC_SESSION_TLS, "session: cannot make the socket non-blocking");
+	else if (tls_setup(s) < 0)
+		fail(s, VC_SESSION_TLS);
+	return s;
+}
+
+/* What a failed SSL call means; want_read/want_write say "later". */
+static enum vc_io ssl_result(struct vc_session *s, int ret, const char *what)
+{
+	int e = SSL_get_error(s->ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ)
+		return VC_IO_READ;
+	if (e == SSL_ERROR_WANT_WRITE)
+		return VC_IO_WRITE;
+	if (e == SSL_ERROR_ZERO_RETURN ||
+	    (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+		ERR_clear_error();
+		vc_err("%s: the peer closed the connection", what);
+		return fail(s, VC_SESSION_CLOSED);
+	}
+	vc_err_ssl("%s", what);
+	return fail(s, VC_SESSION_TLS);
+}
+
+enum vc_io vc_session_flush(struct vc_session *s)
+{
+	while (s->out_len && s->state != ST_FAILED) {
+		size_t n = 0;
+		int ret = SSL_write_ex(s->ssl, s->out, s->out_len, &n);
+
+		if (ret <= 0)
+			return ssl_result(s, ret, "control channel write");
+		memmove(s->out, s->out + n, s->out_len - n);
+		s->out_len -= n;
+	}
+	return s->state == ST_FAILED ? VC_IO_FAIL : VC_IO_DONE;
+}
+
+static int queue(struct vc_session *s, const uint8_t *p, size_t len)
+{
+	if (len > OUT_MAX - s->out_len)
+		return 1;
+	memcpy(s->out + s->out_len, p, len);
+	s->out_len += len;
 	return 0;
 }
 
+/* Read until @want bytes are buffered: VC_IO_DONE when they are. */
+static enum vc_io fill(struct vc_session *s, size_t want, const char *what)
+{
+	while (s->in_len < want) {
+		size_t n = 0;
+		int ret = SSL_read_ex(s->ssl, s->in + s->in_len, want - s->in_len, &n);
+
+		if (ret <= 0)
+			return ssl_result(s, ret, what);
+		s->in_len += n;
+	}
+	return VC_IO_DONE;
+}
+
 static int export_key(struct vc_session *s, const char *label, size_t label_len,
-		      struct vc_media_key *k)
+		      uint8_t *out, size_t len)
+{
+	if (SSL_export_keying_material(s->ssl, out, len, label, label_len,
+				       s->p.session_id, VC_SESSION_ID_LEN, 1) != 1)
+		return vc_err_ssl("TLS exporter");
+	return 0;
+}
+
+static int export_media_key(struct vc_session *s, const char *label, size_t label_len,
+			    struct vc_media_key *k)
 {
 	uint8_t out[VC_MEDIA_KEY_MAX + VC_MEDIA_IV_LEN];
 	size_t klen = cipher_key_len(s->p.cipher);
 
-	if (SSL_export_keying_material(s->ssl, out, klen + VC_MEDIA_IV_LEN, label, label_len,
-				       s->p.session_id, VC_SESSION_ID_LEN, 1) != 1)
-		return vc_err_ssl("TLS exporter");
+	if (export_key(s, label, label_len, out, klen + VC_MEDIA_IV_LEN) < 0)
+		return -1;
 	memset(k, 0, sizeof(*k));
 	k->cipher = s->p.cipher;
 	memcpy(k->key, out, klen);
@@ -218,115 +356,190 @@ static int export_key(struct vc_session *s, const char *label, size_t label_len,
 	return 0;
 }
 
-static int hello_hub(struct vc_session *s, unsigned int mask)
+static void hello_encode(uint8_t out[HELLO_LEN], const char *magic, uint8_t cipher,
+			 const uint8_t nonce[NONCE_LEN])
 {
-	uint8_t mine[HELLO_LEN], theirs[HELLO_LEN];
-	int64_t t1, t2, t3;
-
-	memcpy(mine, "VCH1", 4);
-	mine[4] = HELLO_VERSION;
-	mine[5] = (uint8_t)mask;
-	mine[6] = mine[7] = 0;
-	if (RAND_bytes(mine + 8, NONCE_LEN) != 1)
-		return vc_err_ssl("random");
-	t1 = wall_ns();
-	vc_put_be64(mine + 40, (uint64_t)t1);
-	if (tls_io(s, mine, HELLO_LEN, true) < 0 || tls_io(s, theirs, HELLO_LEN, false) < 0)
-		return -1;
-	t3 = wall_ns();
-	if (memcmp(theirs, "VCC1", 4) != 0 || theirs[4] != HELLO_VERSION || theirs[6] || theirs[7])
-		return vc_err("session hello: camera sent an unsupported hello (version %u)",
-			      theirs[4]);
-	if (theirs[5] > 7 || !(mask & VC_CIPHER_MASK(theirs[5])))
-		return vc_err("session hello: camera chose a cipher we did not offer");
-	s->p.cipher = theirs[5];
-	t2 = (int64_t)vc_get_be64(theirs + 40);
-	s->p.rtt_ns = t3 - t1;
-	if (t2 < 0 || __builtin_sub_overflow(t2, t1 + s->p.rtt_ns / 2, &s->p.clock_offset_ns))
-		return vc_err("session hello: camera clock value out of range");
-	return vc_session_id_derive(mine + 8, theirs + 8, s->p.session_id);
+	memcpy(out, magic, 4);
+	out[4] = HELLO_VERSION;
+	out[5] = cipher;
+	out[6] = out[7] = 0;
+	memcpy(out + 8, nonce, NONCE_LEN);
 }
 
-static int hello_camera(struct vc_session *s, unsigned int mask)
+static bool hello_valid(const uint8_t *h, const char *magic)
 {
-	enum vc_cipher prefer = s->cfg->prefer ? s->cfg->prefer : VC_CIPHER_AES128GCM;
+	return !memcmp(h, magic, 4) && h[4] == HELLO_VERSION && !h[6] && !h[7];
+}
+
+/* Both hellos known: session id and the keys. */
+static enum vc_io establish(struct vc_session *s, const uint8_t *hub_nonce,
+			    const uint8_t *camera_nonce)
+{
+	if (vc_session_id_derive(hub_nonce, camera_nonce, s->p.session_id) < 0 ||
+	    export_media_key(s, label_c2h, sizeof(label_c2h) - 1, &s->p.camera_to_hub) < 0 ||
+	    export_media_key(s, label_h2c, sizeof(label_h2c) - 1, &s->p.hub_to_camera) < 0 ||
+	    export_key(s, label_t_c2h, sizeof(label_t_c2h) - 1, s->p.transport_camera_to_hub,
+		       VC_TRANSPORT_KEY_LEN) < 0 ||
+	    export_key(s, label_t_h2c, sizeof(label_t_h2c) - 1, s->p.transport_hub_to_camera,
+		       VC_TRANSPORT_KEY_LEN) < 0)
+		return fail(s, VC_SESSION_TLS);
+	s->p.peer = s->peers[s->matched];
+	return VC_IO_DONE;
+}
+
+static enum vc_io tls_done(struct vc_session *s, int64_t now_ns)
+{
+	uint8_t hello[HELLO_LEN];
+
+	if (s->matched < 0 || SSL_version(s->ssl) != TLS1_3_VERSION)
+		return fail_msg(s, VC_SESSION_TLS, "TLS handshake: not TLS 1.3 with a pinned peer");
+	if (RAND_bytes(s->my_nonce, NONCE_LEN) != 1) {
+		vc_err_ssl("random");
+		return fail(s, VC_SESSION_TLS);
+	}
+	if (s->cfg.role == VC_ROLE_HUB) {
+		/* challenge 0: every later frame is judged from this instant on */
+		hello_encode(hello, "VCH1", (uint8_t)s->mask, s->my_nonce);
+		queue(s, hello, HELLO_LEN);
+		s->p.hello_ns = now_ns;
+	}
+	s->state = ST_HELLO_IN;
+	return VC_IO_DONE;
+}
+
+static enum vc_io hello_in_hub(struct vc_session *s)
+{
+	const uint8_t *h = s->in;
+
+	if (!hello_valid(h, "VCC1"))
+		return fail_msg(s, VC_SESSION_PROTOCOL,
+				"session hello: the camera sent an unsupported hello");
+	if (h[5] > 7 || !(s->mask & VC_CIPHER_MASK(h[5])))
+		return fail_msg(s, VC_SESSION_PROTOCOL,
+				"session hello: the camera chose a cipher we did not offer");
+	s->p.cipher = h[5];
+	return establish(s, s->my_nonce, h + 8);
+}
+
+static enum vc_io hello_in_camera(struct vc_session *s, int64_t now_ns)
+{
+	enum vc_cipher prefer = s->cfg.prefer ? s->cfg.prefer : VC_CIPHER_AES128GCM;
 	enum vc_cipher other = prefer == VC_CIPHER_AES128GCM ? VC_CIPHER_CHACHA20POLY1305
 							      : VC_CIPHER_AES128GCM;
-	uint8_t mine[HELLO_LEN], theirs[HELLO_LEN];
+	const uint8_t *h = s->in;
+	uint8_t mine[HELLO_LEN];
 	unsigned int both;
 
-	if (tls_io(s, theirs, HELLO_LEN, false) < 0)
-		return -1;
-	if (memcmp(theirs, "VCH1", 4) != 0 || theirs[4] != HELLO_VERSION || theirs[6] || theirs[7])
-		return vc_err("session hello: hub sent an unsupported hello (version %u)", theirs[4]);
-	both = mask & theirs[5];
+	if (!hello_valid(h, "VCH1"))
+		return fail_msg(s, VC_SESSION_PROTOCOL,
+				"session hello: the hub sent an unsupported hello");
+	both = s->mask & h[5];
 	if (both & VC_CIPHER_MASK(prefer))
 		s->p.cipher = prefer;
 	else if (both & VC_CIPHER_MASK(other))
 		s->p.cipher = other;
 	else
-		return vc_err("session hello: no media cipher in common with the hub");
-	memcpy(mine, "VCC1", 4);
-	mine[4] = HELLO_VERSION;
-	mine[5] = (uint8_t)s->p.cipher;
-	mine[6] = mine[7] = 0;
-	if (RAND_bytes(mine + 8, NONCE_LEN) != 1)
-		return vc_err_ssl("random");
-	vc_put_be64(mine + 40, (uint64_t)wall_ns());
-	if (tls_io(s, mine, HELLO_LEN, true) < 0)
-		return -1;
-	return vc_session_id_derive(theirs + 8, mine + 8, s->p.session_id);
+		return fail_msg(s, VC_SESSION_PROTOCOL,
+				"session hello: no media cipher in common with the hub");
+	s->p.hello_ns = now_ns;
+	s->challenge = 0;
+	s->challenge_ns = now_ns;
+	hello_encode(mine, "VCC1", (uint8_t)s->p.cipher, s->my_nonce);
+	queue(s, mine, HELLO_LEN);
+	return establish(s, h + 8, s->my_nonce);
 }
 
-struct vc_session *vc_session_handshake(const struct vc_session_config *cfg, int fd)
+static enum vc_io handshake_failed(struct vc_session *s, int ret)
 {
-	unsigned int mask = cfg->ciphers ? cfg->ciphers
-		: VC_CIPHER_MASK(VC_CIPHER_AES128GCM) | VC_CIPHER_MASK(VC_CIPHER_CHACHA20POLY1305);
-	struct vc_session *s = calloc(1, sizeof(*s));
+	char hex[2 * VC_KEY_ID_LEN + 1];
+
+	if (!s->unpinned)
+		return ssl_result(s, ret, "TLS handshake failed");
+	vc_hex(s->unpinned_id, VC_KEY_ID_LEN, hex);
+	ERR_clear_error();
+	vc_err("TLS handshake: peer key %s is not paired as a %s; refused", hex,
+	       s->cfg.role == VC_ROLE_HUB ? "camera" : "hub");
+	return fail(s, VC_SESSION_NOT_PAIRED);
+}
+
+enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns)
+{
+	enum vc_io r;
 	int ret;
 
-	if (!s) {
-		vc_err("out of memory");
-		return NULL;
+	switch (s->state) {
+	case ST_TLS:
+		ret = s->cfg.role == VC_ROLE_HUB ? SSL_connect(s->ssl) : SSL_accept(s->ssl);
+		if (ret != 1)
+			return handshake_failed(s, ret);
+		if (tls_done(s, now_ns) == VC_IO_FAIL)
+			return VC_IO_FAIL;
+		/* fall through */
+	case ST_HELLO_IN:
+		r = vc_session_flush(s);
+		if (r == VC_IO_FAIL)
+			return r;
+		r = fill(s, HELLO_LEN, "session hello");
+		if (r != VC_IO_DONE)
+			return r;
+		r = s->cfg.role == VC_ROLE_HUB ? hello_in_hub(s) : hello_in_camera(s, now_ns);
+		if (r != VC_IO_DONE)
+			return r;
+		s->in_len = 0;
+		s->state = ST_HELLO_OUT;
+		/* fall through */
+	case ST_HELLO_OUT:
+		r = vc_session_flush(s);
+		if (r != VC_IO_DONE)
+			return r;
+		s->state = ST_UP;
+		/* fall through */
+	case ST_UP:
+		return VC_IO_DONE;
+	case ST_FAILED:
+		break;
 	}
-	s->cfg = cfg;
-	s->matched = -1;
-	if (cfg->role != VC_ROLE_HUB && cfg->role != VC_ROLE_CAMERA) {
-		vc_err("session: invalid role");
-		goto fail;
-	}
-	if (tls_setup(s, fd) < 0)
-		goto fail;
-	ret = cfg->role == VC_ROLE_HUB ? SSL_connect(s->ssl) : SSL_accept(s->ssl);
-	if (ret != 1 || s->matched < 0) {
-		if (s->unpinned) {
-			char hex[2 * VC_KEY_ID_LEN + 1];
+	return VC_IO_FAIL;
+}
 
-			vc_hex(s->unpinned_id, VC_KEY_ID_LEN, hex);
-			vc_err("TLS handshake: peer key %s is not paired as a %s; refused", hex,
-			       cfg->role == VC_ROLE_HUB ? "camera" : "hub");
-			ERR_clear_error();
-		} else {
-			vc_err_ssl("TLS handshake failed");
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int vc_session_run(struct vc_session *s, int64_t deadline_ns)
+{
+	for (;;) {
+		int64_t now = mono_ns();
+		enum vc_io r = vc_session_advance(s, now);
+		struct pollfd pfd = { .fd = s->fd };
+		int64_t left_ms;
+
+		if (r == VC_IO_DONE)
+			return 0;
+		if (r == VC_IO_FAIL)
+			return -1;
+		left_ms = (deadline_ns - now + 999999) / 1000000;
+		if (left_ms <= 0) {
+			vc_err("session setup: no answer within the deadline");
+			fail(s, VC_SESSION_TIMEOUT);
+			return -1;
 		}
-		goto fail;
+		pfd.events = r == VC_IO_READ ? POLLIN : POLLOUT;
+		if (poll(&pfd, 1, left_ms > 60000 ? 60000 : (int)left_ms) < 0 && errno != EINTR) {
+			vc_err("session setup: poll: %s", strerror(errno));
+			fail(s, VC_SESSION_TLS);
+			return -1;
+		}
 	}
-	if (SSL_version(s->ssl) != TLS1_3_VERSION) {
-		vc_err("TLS handshake: not TLS 1.3");
-		goto fail;
-	}
-	if ((cfg->role == VC_ROLE_HUB ? hello_hub(s, mask) : hello_camera(s, mask)) < 0)
-		goto fail;
-	if (export_key(s, label_c2h, sizeof(label_c2h) - 1, &s->p.camera_to_hub) < 0 ||
-	    export_key(s, label_h2c, sizeof(label_h2c) - 1, &s->p.hub_to_camera) < 0)
-		goto fail;
-	s->p.peer = cfg->peers[s->matched];
-	s->cfg = NULL;	/* not kept past the call */
-	return s;
-fail:
-	s->cfg = NULL;
-	vc_session_free(s);
-	return NULL;
+}
+
+enum vc_session_cause vc_session_cause(const struct vc_session *s)
+{
+	return s->cause;
 }
 
 const struct vc_session_params *vc_session_params(const struct vc_session *s)
@@ -334,9 +547,86 @@ const struct vc_session_params *vc_session_params(const struct vc_session *s)
 	return &s->p;
 }
 
-SSL *vc_session_ssl(struct vc_session *s)
+int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len)
 {
-	return s->ssl;
+	uint8_t msg[CTL_HDR + VC_CTL_BODY_MAX];
+
+	if (s->state != ST_UP)
+		return vc_err("control channel: session not established");
+	if (len > VC_CTL_BODY_MAX)
+		return vc_err("control channel: message too long");
+	msg[0] = (uint8_t)type;
+	msg[1] = (uint8_t)len;
+	memcpy(msg + CTL_HDR, body, len);
+	if (queue(s, msg, CTL_HDR + len))
+		return 1;
+	return vc_session_flush(s) == VC_IO_FAIL ? -1 : 0;
+}
+
+int vc_session_send_challenge(struct vc_session *s, uint64_t number)
+{
+	uint8_t body[8];
+
+	vc_put_be64(body, number);
+	return vc_session_send(s, VC_CTL_CHALLENGE, body, sizeof(body));
+}
+
+/* One whole message in s->in: check it against the protocol and take it. */
+static int take_message(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
+{
+	enum vc_ctl_type type = s->in[0];
+	size_t len = s->in[1];
+	bool camera = s->cfg.role == VC_ROLE_CAMERA;
+
+	if (camera && type == VC_CTL_CHALLENGE && len == 8) {
+		uint64_t n = vc_get_be64(s->in + CTL_HDR);
+
+		if (n <= s->challenge) {
+			fail_msg(s, VC_SESSION_PROTOCOL, "control channel: challenge numbers must rise");
+			return -1;
+		}
+		s->challenge = n;
+		s->challenge_ns = now_ns;
+		return 0;
+	}
+	if (!camera && type == VC_CTL_OFFER && len == 32) {
+		m->type = type;
+		m->len = len;
+		memcpy(m->body, s->in + CTL_HDR, len);
+		return 1;
+	}
+	vc_err("control channel: unexpected message type %u, length %zu", type, len);
+	fail(s, VC_SESSION_PROTOCOL);
+	return -1;
+}
+
+int vc_session_recv(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
+{
+	for (unsigned int i = 0; i < READS_PER_CALL; i++) {
+		enum vc_io r;
+		int got;
+
+		if (s->state != ST_UP)
+			return s->state == ST_FAILED ? -1 : 0;
+		r = fill(s, CTL_HDR, "control channel");
+		if (r == VC_IO_DONE)
+			r = fill(s, CTL_HDR + s->in[1], "control channel");
+		if (r == VC_IO_FAIL)
+			return -1;
+		if (r != VC_IO_DONE)
+			return 0;
+		got = take_message(s, now_ns, m);
+		s->in_len = 0;
+		if (got)
+			return got;
+	}
+	return 0;
+}
+
+void vc_session_challenge(const struct vc_session *s, uint64_t *number, int64_t *read_ns)
+{
+	*number = s->challenge;
+	*read_ns = s->challenge_ns;
 }
 
 void vc_session_free(struct vc_session *s)
@@ -344,12 +634,14 @@ void vc_session_free(struct vc_session *s)
 	if (!s)
 		return;
 	if (s->ssl) {
-		if (SSL_is_init_finished(s->ssl))
+		if (s->state == ST_UP)
 			SSL_shutdown(s->ssl);
 		SSL_free(s->ssl);
 	}
 	SSL_CTX_free(s->ctx);
 	OPENSSL_cleanse(&s->p, sizeof(s->p));
+	OPENSSL_cleanse(s->in, sizeof(s->in));
+	free(s->peers);
 	free(s);
 	ERR_clear_error();
 }

@@ -19,7 +19,7 @@
  * Everything but the connect threads runs on the service loop's thread.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <string.h>
@@ -28,7 +28,7 @@
 #include <sys/socket.h>
 
 #include <openssl/rand.h>
-#include <openssl/ssl.h>
+#include <openssl/crypto.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
@@ -70,6 +70,7 @@ struct cam {
 	bool done;			/* under hr->lock */
 	int fd;
 	struct vc_session *session;
+	enum vc_session_cause cause;	/* why it failed */
 	struct vcn_offer offer;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -80,6 +81,8 @@ struct cam {
 	struct vcn_hub *rx;
 	struct vcn_reasm_stats rx_counted;	/* rx's discards already in st->discarded */
 	struct svc_timer *rx_timer;
+	struct svc_timer *challenge_timer;	/* VC_CHALLENGE_INTERVAL_NS */
+	uint32_t events;			/* watched on fd */
 	struct decode *dec;
 	bool verified_once;		/* in this session */
 	bool rejected;			/* a reject since the last verified unit */
@@ -144,9 +147,45 @@ static void tick_by(struct hub_role *hr, uint64_t at)
 /* Connect thread                                                       */
 /* ------------------------------------------------------------------ */
 
+/* The camera's first control message: its media offer, by the deadline. */
+static int read_offer(struct cam *c, int64_t deadline)
+{
+	struct vc_ctl m;
+
+	for (;;) {
+		int64_t now = (int64_t)svc_now_ns();
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		int r = vc_session_recv(c->session, now, &m);
+
+		if (r < 0) {
+			c->cause = vc_session_cause(c->session);
+			snprintf(c->why, sizeof(c->why), "camera closed the session before its offer");
+			return -1;
+		}
+		if (r == 1) {
+			if (m.type == VC_CTL_OFFER && vcn_offer_parse(m.body, m.len, &c->offer) == 0)
+				return 0;
+			c->cause = VC_SESSION_PROTOCOL;
+			snprintf(c->why, sizeof(c->why), "camera sent an invalid media offer");
+			return -1;
+		}
+		if (now >= deadline) {
+			c->cause = VC_SESSION_TIMEOUT;
+			snprintf(c->why, sizeof(c->why), "no media offer within the deadline");
+			return -1;
+		}
+		poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
+	}
+}
+
+/*
+ * TCP connect, TLS, hellos and the offer, all within one absolute
+ * deadline (a relay that trickles bytes cannot stretch it).
+ */
 static int connect_camera(struct cam *c)
 {
 	struct hub_role *hr = c->hr;
+	int64_t deadline = (int64_t)svc_now_ns() + VC_HANDSHAKE_TIMEOUT_NS;
 	struct vc_peer peer;
 	struct vc_session_config sc = {
 		.role = VC_ROLE_HUB,
@@ -154,11 +193,10 @@ static int connect_camera(struct cam *c)
 		.peers = &peer,
 		.n_peers = 1,
 	};
-	uint8_t offer[VCN_OFFER_LEN];
-	size_t got = 0, n;
 	char *why = NULL;
 	int fd;
 
+	c->cause = VC_SESSION_TLS;
 	if (vc_peer_load(hr->s->cfg.keys_dir, c->ref->name, &peer) < 0) {
 		snprintf(c->why, sizeof(c->why), "not paired: %s", vc_last_error());
 		return -1;
@@ -179,27 +217,18 @@ static int connect_camera(struct cam *c)
 	pthread_mutex_lock(&hr->lock);	/* teardown may shut it down */
 	c->fd = fd;
 	pthread_mutex_unlock(&hr->lock);
-	/* Bounds connect(), the handshake and the offer alike. */
-	vd_socket_timeouts(c->fd, VD_HANDSHAKE_TIMEOUT_MS);
+	/* Bounds connect(); the session's own steps are non-blocking. */
+	vd_socket_timeouts(c->fd, (unsigned int)(VC_HANDSHAKE_TIMEOUT_NS / 1000000));
 	if (connect(c->fd, (struct sockaddr *)&c->addr, c->addr_len) < 0)
 		goto sys_error;
-	c->session = vc_session_handshake(&sc, c->fd);
-	if (!c->session) {
+	c->session = vc_session_new(&sc, c->fd);
+	if (!c->session || vc_session_run(c->session, deadline) < 0) {
+		if (c->session)
+			c->cause = vc_session_cause(c->session);
 		g_strlcpy(c->why, vc_last_error(), sizeof(c->why));
 		return -1;
 	}
-	while (got < sizeof(offer)) {
-		if (!SSL_read_ex(vc_session_ssl(c->session), offer + got, sizeof(offer) - got, &n)) {
-			snprintf(c->why, sizeof(c->why), "camera closed the session before its offer");
-			return -1;
-		}
-		got += n;
-	}
-	if (vcn_offer_parse(offer, sizeof(offer), &c->offer) < 0) {
-		snprintf(c->why, sizeof(c->why), "camera sent an invalid media offer");
-		return -1;
-	}
-	return 0;
+	return read_offer(c, deadline);
 sys_error:
 	snprintf(c->why, sizeof(c->why), "%s", strerror(errno));
 	return -1;
@@ -285,11 +314,14 @@ static void session_end(struct cam *c, const char *why)
 	struct svc_log_entry e;
 
 	svc_loop_remove_fd(hr->s->loop, c->fd);
-	if (c->rx)
+	if (c->rx) {
 		svc_loop_remove_fd(hr->s->loop, vcn_hub_fd(c->rx));
+		count_discards(c);
+	}
 	svc_timer_free(c->rx_timer);
 	c->rx_timer = NULL;
-	count_discards(c);
+	svc_timer_free(c->challenge_timer);
+	c->challenge_timer = NULL;
 	vcn_hub_free(c->rx);
 	c->rx = NULL;
 	vc_verifier_free(c->verifier);
@@ -318,7 +350,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	int ret;
 
 	c->st->received++;
-	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_realtime_ns(), &out);
+	r = vc_verifier_accept(c->verifier, u->data, u->len, (int64_t)svc_now_ns(), &out);
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
 		/*
@@ -347,6 +379,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	c->last_opened_ns = now;
 	c->last_verified_ns = now;
 	c->rejected = false;
+	c->st->keyframes += out.idr;
 	c->st->last_verified_capture_ns = (int64_t)out.capture_ns;
 	vc_hex(out.source, sizeof(out.source), c->st->source);
 	if (!c->verified_once) {
@@ -392,9 +425,6 @@ static void on_rx(void *data, uint32_t events)
 		case VCN_RX_UNIT:
 			handle_unit(c, &u);
 			continue;
-		case VCN_RX_END:
-			session_end(c, "the camera ended its stream");
-			return;
 		case VCN_RX_GONE:
 			session_end(c, "media connection lost");
 			return;
@@ -412,14 +442,56 @@ static void on_rx_timer(void *data)
 	on_rx(data, 0);
 }
 
-/* The camera sends nothing more on control; readable means it closed. */
+static void control_watch(struct cam *c, enum vc_io io)
+{
+	uint32_t ev = io == VC_IO_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN;
+
+	if (ev != c->events && svc_loop_mod_fd(c->hr->s->loop, c->fd, ev) == 0)
+		c->events = ev;
+}
+
+/*
+ * The control channel after the offer: the camera sends nothing more, so
+ * anything readable is its close (or a protocol error); our challenges
+ * may be waiting to leave.
+ */
 static void on_control(void *data, uint32_t events)
 {
 	struct cam *c = data;
+	enum vc_io io = vc_session_flush(c->session);
+	struct vc_ctl m;
+	int r = io == VC_IO_FAIL ? -1 : vc_session_recv(c->session, (int64_t)svc_now_ns(), &m);
+	char why[160];
 
 	(void)events;
-	if (vd_control_closed(vc_session_ssl(c->session)))
-		session_end(c, "control channel closed");
+	if (r == 0) {
+		control_watch(c, io);
+		return;
+	}
+	if (r > 0)
+		snprintf(why, sizeof(why), "camera sent an unexpected control message");
+	else
+		snprintf(why, sizeof(why), "control channel %s",
+			 vc_session_cause_name(vc_session_cause(c->session)));
+	session_end(c, why);
+}
+
+/*
+ * The next freshness challenge (PROTOCOL.md §5.4), numbered and timed by
+ * the verifier on this hub's monotonic clock before it leaves. A camera
+ * that does not read leaves no room: that challenge is not sent, and the
+ * frames it signs grow older until they are refused.
+ */
+static void on_challenge(void *data)
+{
+	struct cam *c = data;
+	uint64_t k = vc_verifier_challenge(c->verifier, (int64_t)svc_now_ns());
+
+	if (vc_session_send_challenge(c->session, k) < 0) {
+		session_end(c, "control channel failed");
+		return;
+	}
+	control_watch(c, vc_session_flush(c->session));
 }
 
 static void session_start(struct cam *c)
@@ -430,11 +502,13 @@ static void session_start(struct cam *c)
 	enum vcn_hub_transport t = hr->cfg->transport == SVC_TRANSPORT_UDP ? VCN_HUB_UDP :
 				   hr->cfg->transport == SVC_TRANSPORT_TCP ? VCN_HUB_TCP :
 				   VCN_HUB_AUTO;
+	struct vcn_keys keys;
 	struct vcn_hub_config rc = {
 		.camera = (struct sockaddr *)&c->addr,
 		.camera_len = c->addr_len,
 		.offer = &c->offer,
 		.transport = t,
+		.keys = &keys,
 	};
 	char sid[2 * VC_SESSION_ID_LEN + 1];
 	struct svc_log_entry e;
@@ -443,11 +517,15 @@ static void session_start(struct cam *c)
 	vcfg.freshness_ns = (int64_t)hr->cfg->freshness_ns;
 	vcfg.source = c->pinned ? c->source : NULL;
 	c->verifier = vc_verifier_new(&vcfg);
+	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
+	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
 	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)svc_now_ns()) : NULL;
+	OPENSSL_cleanse(&keys, sizeof(keys));
 	memset(&c->rx_counted, 0, sizeof(c->rx_counted));
 	c->rx_timer = svc_timer_new(hr->s->loop, on_rx_timer, c);
-	if (!c->verifier || !c->rx || !c->rx_timer ||
-	    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	c->challenge_timer = svc_timer_new(hr->s->loop, on_challenge, c);
+	c->events = EPOLLIN;
+	if (!c->verifier || !c->rx || !c->rx_timer || !c->challenge_timer ||
 	    svc_loop_add_fd(hr->s->loop, c->fd, EPOLLIN, on_control, c) < 0 ||
 	    svc_loop_add_fd(hr->s->loop, vcn_hub_fd(c->rx), EPOLLIN, on_rx, c) < 0) {
 		svc_log(LOG_ERR, "camera %s: cannot start the session%s", c->ref->name,
@@ -465,9 +543,9 @@ static void session_start(struct cam *c)
 	vc_hex(p->session_id, VC_SESSION_ID_LEN, sid);
 	svc_log_begin(&e, LOG_INFO);
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
-	svc_log_end(&e, "camera %s: session %s, %s, clock offset %" PRId64 " us (rtt %" PRId64
-		    " us)", c->ref->name, sid, vc_cipher_name(p->cipher),
-		    p->clock_offset_ns / 1000, p->rtt_ns / 1000);
+	svc_log_end(&e, "camera %s: session %s, %s", c->ref->name, sid,
+		    vc_cipher_name(p->cipher));
+	svc_timer_arm(c->challenge_timer, VC_CHALLENGE_INTERVAL_NS, VC_CHALLENGE_INTERVAL_NS);
 	rx_rearm(c);
 }
 
@@ -496,7 +574,7 @@ static void on_connect_done(void *data, uint32_t events)
 			close(c->fd);
 		c->fd = -1;
 		/* the key at that address is not the one pinned under the name */
-		if (strstr(c->why, "is not paired"))
+		if (c->cause == VC_SESSION_NOT_PAIRED)
 			svc_reasons_add(&c->st->rejected, "unpaired-camera");
 		svc_log(c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
 			c->why);
@@ -771,6 +849,7 @@ static void teardown(struct hub_role *hr)
 			svc_loop_remove_fd(loop, c->fd);
 			svc_loop_remove_fd(loop, vcn_hub_fd(c->rx));
 			svc_timer_free(c->rx_timer);
+			svc_timer_free(c->challenge_timer);
 			count_discards(c);
 			vcn_hub_free(c->rx);
 			vc_verifier_free(c->verifier);

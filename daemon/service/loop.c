@@ -125,6 +125,19 @@ int svc_loop_add_fd(struct svc_loop *l, int fd, uint32_t events,
 	return 0;
 }
 
+int svc_loop_mod_fd(struct svc_loop *l, int fd, uint32_t events)
+{
+	for (guint i = 0; i < l->watches->len; i++) {
+		struct watch *w = l->watches->pdata[i];
+		struct epoll_event ev = { .events = events, .data.ptr = w };
+
+		if (w->fd != fd)
+			continue;
+		return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) ? -errno : 0;
+	}
+	return -ENOENT;
+}
+
 void svc_loop_remove_fd(struct svc_loop *l, int fd)
 {
 	for (guint i = 0; i < l->watches->len; i++) {

@@ -210,6 +210,8 @@ void svc_loop_free(struct svc_loop *l);
 /* Watch @fd for @events (EPOLLIN, ...); 0 or -errno. One watch per fd. */
 int svc_loop_add_fd(struct svc_loop *l, int fd, uint32_t events,
 		    svc_fd_fn fn, void *data);
+/* Change the events watched on @fd; 0 or -errno. */
+int svc_loop_mod_fd(struct svc_loop *l, int fd, uint32_t events);
 /* Safe from inside any callback, including @fd's own. */
 void svc_loop_remove_fd(struct svc_loop *l, int fd);
 
@@ -360,6 +362,7 @@ struct svc_camera_stats {
 	char addr[SVC_ADDR_STR_MAX];
 	const char *state;		/* static string: "connected", "not connected", ... */
 	uint64_t received;		/* access units received */
+	uint64_t keyframes;		/* verified IDRs */
 	uint64_t shown;			/* frames committed to the display */
 	uint64_t dropped_late;		/* decoded but superseded before display */
 	uint64_t reconnects;
@@ -382,7 +385,9 @@ struct svc_camera_role_stats {
 	uint64_t frames_captured;
 	uint64_t capture_gaps;		/* frames lost before capture (sequence gaps) */
 	uint64_t frames_signed;
-	struct svc_reasons rejected_peers;	/* refused at the handshake */
+	uint64_t forced_idrs;		/* IDRs asked of the encoder for hubs (rate-limited) */
+	uint64_t pending;		/* connections not yet authenticated, now */
+	struct svc_reasons rejected_peers;	/* refused before or at the handshake */
 	char capture_identity[256];	/* stable identity signed for; "" = none yet */
 	char source[65];		/* its source id, hex (vc_source_id()) */
 };

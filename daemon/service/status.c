@@ -244,6 +244,8 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 	json_u64(o, 2, "frames_captured", st->cam.frames_captured, false);
 	json_u64(o, 2, "capture_gaps", st->cam.capture_gaps, false);
 	json_u64(o, 2, "frames_signed", st->cam.frames_signed, false);
+	json_u64(o, 2, "forced_idrs", st->cam.forced_idrs, false);
+	json_u64(o, 2, "pending_connections", st->cam.pending, false);
 	json_reasons(o, 2, "rejected_peers", &st->cam.rejected_peers, false);
 	json_text_or_null(o, 2, "capture_identity", st->cam.capture_identity);
 	json_text_or_null(o, 2, "source", st->cam.source);
@@ -280,6 +282,7 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_text(o, 4, "address", c->addr, false);
 		json_text(o, 4, "state", c->state, false);
 		json_u64(o, 4, "received", c->received, false);
+		json_u64(o, 4, "keyframes", c->keyframes, false);
 		json_u64(o, 4, "shown", c->shown, false);
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
@@ -355,6 +358,7 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_FRAMES_CAPTURED", "%" PRIu64, st->cam.frames_captured);
 		svc_log_field(&e, "VERACAM_CAPTURE_GAPS", "%" PRIu64, st->cam.capture_gaps);
 		svc_log_field(&e, "VERACAM_FRAMES_SIGNED", "%" PRIu64, st->cam.frames_signed);
+		svc_log_field(&e, "VERACAM_FORCED_IDRS", "%" PRIu64, st->cam.forced_idrs);
 		reason_fields(&e, "VERACAM_REJECTED_PEERS", &st->cam.rejected_peers);
 		if (*st->cam.source) {
 			svc_log_field(&e, "VERACAM_CAPTURE_IDENTITY", "%s", st->cam.capture_identity);
@@ -389,6 +393,7 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->name);
 		svc_log_field(&e, "VERACAM_STATE", "%s", c->state);
 		svc_log_field(&e, "VERACAM_RECEIVED", "%" PRIu64, c->received);
+		svc_log_field(&e, "VERACAM_KEYFRAMES", "%" PRIu64, c->keyframes);
 		svc_log_field(&e, "VERACAM_SHOWN", "%" PRIu64, c->shown);
 		svc_log_field(&e, "VERACAM_DROPPED_LATE", "%" PRIu64, c->dropped_late);
 		if (c->glass_ns)

@@ -3,18 +3,29 @@
  * veracam security core - the control session: TLS 1.3, both sides
  * authenticated by the Ed25519 keys pinned at pairing (self-signed
  * certificates whose key must equal a pinned key; no CA is consulted),
- * then one veracam hello each way giving the session id, the media
- * cipher, the clock offset and one media key per direction from the TLS
- * exporter.
+ * then one veracam hello each way giving the session id and the media
+ * cipher, one media key per direction and one transport MAC key per
+ * direction from the TLS exporter; then small framed control messages
+ * (docs/PROTOCOL.md §5).
  *
- * The hub is the TLS client and the camera the TLS server. The handshake
- * is blocking on a connected stream socket; set SO_RCVTIMEO/SO_SNDTIMEO
- * on it to bound the time a silent peer can hold it.
+ * The hub is the TLS client and the camera the TLS server. Everything is
+ * non-blocking and driven by the caller's loop: vc_session_advance() on
+ * every readiness event until it says VC_IO_DONE, under an absolute
+ * deadline the caller owns (VC_HANDSHAKE_TIMEOUT_NS from accept/connect;
+ * a peer that trickles bytes cannot stretch it). vc_session_run() is the
+ * same with poll() for a thread that may block.
+ *
+ * Freshness: the hub's hello is challenge 0; the hub then sends numbered
+ * challenges (vc_session_send_challenge(), about every
+ * VC_CHALLENGE_INTERVAL_NS) and the camera binds the newest one it has
+ * received into each frame record. The camera's liveness rule is the
+ * same messages: a hub whose challenges stop for VC_CHALLENGE_TIMEOUT_NS
+ * is gone, whatever else still arrives.
  */
 #ifndef VERACAM_SESSION_H
 #define VERACAM_SESSION_H
 
-#include <openssl/types.h>
+#include <stdbool.h>
 #include <veracam/common.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
@@ -27,6 +38,13 @@ enum vc_cipher {
 
 #define VC_MEDIA_KEY_MAX	32
 #define VC_MEDIA_IV_LEN		12
+#define VC_TRANSPORT_KEY_LEN	32
+
+/* Whole handshake (TCP accept/connect to the end of the hellos), absolute. */
+#define VC_HANDSHAKE_TIMEOUT_NS		5000000000LL
+/* The hub's challenge period, and the camera's liveness limit. */
+#define VC_CHALLENGE_INTERVAL_NS	100000000LL
+#define VC_CHALLENGE_TIMEOUT_NS		4000000000LL
 
 struct vc_media_key {
 	enum vc_cipher cipher;
@@ -40,31 +58,99 @@ struct vc_session_params {
 	enum vc_cipher cipher;
 	struct vc_media_key camera_to_hub;
 	struct vc_media_key hub_to_camera;
-	int64_t clock_offset_ns;	/* camera clock - hub clock (hub side; 0 on camera) */
-	int64_t rtt_ns;			/* hello round trip (hub side; 0 on camera) */
+	/* the media transport's packet/hello MAC keys (docs/TRANSPORT.md) */
+	uint8_t transport_camera_to_hub[VC_TRANSPORT_KEY_LEN];
+	uint8_t transport_hub_to_camera[VC_TRANSPORT_KEY_LEN];
+	/*
+	 * CLOCK_MONOTONIC ns of challenge 0: on the hub when its hello was
+	 * queued for sending, on the camera when the hub's hello was read.
+	 */
+	int64_t hello_ns;
 	struct vc_peer peer;		/* the pinned peer that proved its key */
 };
 
 struct vc_session_config {
 	enum vc_role role;			/* this device's role */
 	const struct vc_device_key *key;
-	const struct vc_peer *peers;		/* pinned peers of the other role */
+	const struct vc_peer *peers;		/* pinned peers of the other role (copied) */
 	size_t n_peers;
 	unsigned int ciphers;			/* VC_CIPHER_MASK()s allowed; 0 = both */
 	enum vc_cipher prefer;			/* camera's choice; 0 = AES-128-GCM */
 };
 
+/* Why a session could not be set up, or why it ended. */
+enum vc_session_cause {
+	VC_SESSION_OK = 0,
+	VC_SESSION_NOT_PAIRED,	/* the peer proved a key we do not pin */
+	VC_SESSION_TIMEOUT,	/* the caller's deadline passed (vc_session_run) */
+	VC_SESSION_CLOSED,	/* the peer closed the connection */
+	VC_SESSION_PROTOCOL,	/* a hello or control message broke the protocol */
+	VC_SESSION_TLS,		/* TLS or socket failure */
+};
+
+/* Result of one step of non-blocking work. */
+enum vc_io {
+	VC_IO_DONE = 0,		/* finished (handshake established / output flushed) */
+	VC_IO_READ,		/* call again when the fd is readable */
+	VC_IO_WRITE,		/* call again when the fd is writable */
+	VC_IO_FAIL,		/* vc_session_cause() and vc_last_error() say why */
+};
+
+/* Control messages after the hellos: type (1) | length (1) | body. */
+enum vc_ctl_type {
+	VC_CTL_OFFER = 1,	/* camera -> hub: the media offer (docs/TRANSPORT.md) */
+	VC_CTL_CHALLENGE = 2,	/* hub -> camera: BE64 challenge number, rising */
+};
+#define VC_CTL_BODY_MAX	255
+
+struct vc_ctl {
+	enum vc_ctl_type type;
+	size_t len;
+	uint8_t body[VC_CTL_BODY_MAX];
+};
+
 struct vc_session;
 
 const char *vc_cipher_name(enum vc_cipher c);
-int vc_cipher_parse(const char *s, enum vc_cipher *c);
+const char *vc_session_cause_name(enum vc_session_cause c);
 
-/* Handshake on fd (not closed by the library). NULL + vc_last_error(). */
-struct vc_session *vc_session_handshake(const struct vc_session_config *cfg, int fd);
+/*
+ * A session on a connected stream socket fd (made non-blocking here; not
+ * closed by the library). NULL + vc_last_error() only when out of memory.
+ */
+struct vc_session *vc_session_new(const struct vc_session_config *cfg, int fd);
+/* Handshake and hellos: VC_IO_DONE once the session is established. */
+enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns);
+/* vc_session_advance() with poll() until done, failed or @deadline_ns. 0 or -1. */
+int vc_session_run(struct vc_session *s, int64_t deadline_ns);
+enum vc_session_cause vc_session_cause(const struct vc_session *s);
+/* Valid once established. */
 const struct vc_session_params *vc_session_params(const struct vc_session *s);
-/* The TLS connection, for the daemon's own control messages. */
-SSL *vc_session_ssl(struct vc_session *s);
-/* Sends close_notify (best effort) and frees; wipes the media keys. */
+
+/*
+ * Queue one control message and write what the socket takes. 0 (sent or
+ * queued), -1 when the session failed, or 1 when the queue has no room
+ * (a peer that does not read: nothing was queued).
+ */
+int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body,
+		    size_t len);
+int vc_session_send_challenge(struct vc_session *s, uint64_t number);
+/* Write queued output: VC_IO_DONE, VC_IO_WRITE (more to write) or VC_IO_FAIL. */
+enum vc_io vc_session_flush(struct vc_session *s);
+/*
+ * Read what has arrived. Challenges are taken here (camera side: the
+ * newest and when it was read, at @now_ns); other messages are returned
+ * one at a time. 1 = *m is a message, 0 = nothing more now, -1 = the
+ * session ended (closed by the peer or broken; vc_session_cause()).
+ */
+int vc_session_recv(struct vc_session *s, int64_t now_ns, struct vc_ctl *m);
+/*
+ * Camera side: the newest challenge number received (0 = the hub's
+ * hello) and the CLOCK_MONOTONIC ns it was read at.
+ */
+void vc_session_challenge(const struct vc_session *s, uint64_t *number, int64_t *read_ns);
+
+/* Sends close_notify (best effort) and frees; wipes the keys. */
 void vc_session_free(struct vc_session *s);
 
 /* Session id from the two hello nonces (exposed for test vectors). */

@@ -4,6 +4,7 @@
  * socketpair: pinned keys accept, anything else is refused, exporter keys
  * agree on both sides and differ between sessions.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,8 +12,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/ssl.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
@@ -33,6 +32,7 @@ struct side {
 	struct vc_peer peers[2];
 	int fd;
 	struct vc_session *s;
+	enum vc_session_cause cause;
 	char err[256];
 };
 
@@ -40,6 +40,7 @@ static void side_init(struct side *sd, enum vc_role role, uint8_t key_tag,
 		      uint8_t peer_tag, enum vc_role peer_role)
 {
 	memset(sd, 0, sizeof(*sd));
+	sd->fd = -1;
 	sd->key = fx_key(key_tag);
 	sd->peers[0] = fx_peer(role == VC_ROLE_HUB ? "front-door" : "living-room", peer_tag,
 			       peer_role);
@@ -54,17 +55,36 @@ static void side_fini(struct side *sd)
 	vc_session_free(sd->s);
 	vc_key_free(sd->key);
 	sd->s = NULL;
+	if (sd->fd >= 0)
+		close(sd->fd);
+	sd->fd = -1;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One side's whole setup on fd, bounded by the protocol's deadline. */
+static void handshake(struct side *sd)
+{
+	sd->s = vc_session_new(&sd->cfg, sd->fd);
+	if (sd->s && vc_session_run(sd->s, now_ns() + VC_HANDSHAKE_TIMEOUT_NS) == 0)
+		return;
+	snprintf(sd->err, sizeof(sd->err), "%s", vc_last_error());
+	sd->cause = sd->s ? vc_session_cause(sd->s) : VC_SESSION_TLS;
+	vc_session_free(sd->s);
+	sd->s = NULL;
+	/* unblock the other side when we gave up */
+	shutdown(sd->fd, SHUT_RDWR);
 }
 
 static void *handshake_thread(void *arg)
 {
-	struct side *sd = arg;
-
-	sd->s = vc_session_handshake(&sd->cfg, sd->fd);
-	if (!sd->s)
-		snprintf(sd->err, sizeof(sd->err), "%s", vc_last_error());
-	/* unblock the other side when we gave up */
-	shutdown(sd->fd, SHUT_RDWR);
+	handshake(arg);
 	return NULL;
 }
 
@@ -74,20 +94,24 @@ static int connect_pair(struct side *cam, struct side *hub)
 	int sv[2];
 	pthread_t t;
 
+	if (cam->fd >= 0)
+		close(cam->fd);
+	if (hub->fd >= 0)
+		close(hub->fd);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return 0;
 	cam->fd = sv[0];
 	hub->fd = sv[1];
 	pthread_create(&t, NULL, handshake_thread, cam);
-	hub->s = vc_session_handshake(&hub->cfg, hub->fd);
-	if (!hub->s) {
-		snprintf(hub->err, sizeof(hub->err), "%s", vc_last_error());
-		shutdown(hub->fd, SHUT_RDWR);
-	}
+	handshake(hub);
 	pthread_join(t, NULL);
-	close(sv[0]);
-	close(sv[1]);
 	return cam->s && hub->s;
+}
+
+static void pair_close(struct side *cam, struct side *hub)
+{
+	side_fini(cam);
+	side_fini(hub);
 }
 
 static void pinned_keys_accept(void)
@@ -108,12 +132,14 @@ static void pinned_keys_accept(void)
 	CHECK(memcmp(c->camera_to_hub.iv, c->hub_to_camera.iv, VC_MEDIA_IV_LEN) != 0);
 	CHECK(!strcmp(c->peer.name, "living-room") && c->peer.role == VC_ROLE_HUB);
 	CHECK(!strcmp(h->peer.name, "front-door") && h->peer.role == VC_ROLE_CAMERA);
-	/* one clock on both ends: the offset estimate is within the round trip */
-	CHECK(h->rtt_ns > 0);
-	CHECK(h->clock_offset_ns <= h->rtt_ns && h->clock_offset_ns >= -h->rtt_ns);
-	CHECK(SSL_version(vc_session_ssl(hub.s)) == TLS1_3_VERSION);
-	side_fini(&cam);
-	side_fini(&hub);
+	/* transport keys: agreed, one per direction */
+	CHECK(!memcmp(c->transport_camera_to_hub, h->transport_camera_to_hub, 32));
+	CHECK(!memcmp(c->transport_hub_to_camera, h->transport_hub_to_camera, 32));
+	CHECK(memcmp(c->transport_camera_to_hub, c->transport_hub_to_camera, 32) != 0);
+	CHECK(memcmp(c->transport_camera_to_hub, c->camera_to_hub.key, 16) != 0);
+	/* challenge 0: the hub's hello was sent before the camera read it */
+	CHECK(h->hello_ns > 0 && c->hello_ns >= h->hello_ns);
+	pair_close(&cam, &hub);
 }
 
 static void keys_differ_across_sessions(void)
@@ -146,6 +172,7 @@ static void unpinned_hub_is_refused(void)
 	CHECK(!connect_pair(&cam, &hub));
 	CHECK(cam.s == NULL && hub.s == NULL);
 	CHECK(strstr(cam.err, "not paired as a hub") != NULL);
+	CHECK(cam.cause == VC_SESSION_NOT_PAIRED);
 	printf("# camera: %s\n# hub: %s\n", cam.err, hub.err);
 	side_fini(&cam);
 	side_fini(&hub);
@@ -160,6 +187,7 @@ static void wrong_camera_is_refused(void)
 	CHECK(!connect_pair(&cam, &hub));
 	CHECK(cam.s == NULL && hub.s == NULL);
 	CHECK(strstr(hub.err, "not paired as a camera") != NULL);
+	CHECK(hub.cause == VC_SESSION_NOT_PAIRED);
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -212,6 +240,7 @@ static void cipher_negotiation(void)
 	cam.cfg.ciphers = VC_CIPHER_MASK(VC_CIPHER_CHACHA20POLY1305);
 	CHECK(!connect_pair(&cam, &hub));
 	CHECK(strstr(cam.err, "no media cipher in common") != NULL);
+	CHECK(cam.cause == VC_SESSION_PROTOCOL);
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -228,6 +257,7 @@ static void session_keys_carry_media(void)
 	struct vc_buf au = { 0 }, signed_au = { 0 }, unit = { 0 };
 	struct vc_verified out;
 	struct vc_frame_info info = { 0 };
+	struct vc_record_session entry = { .challenge = 0, .delay_ns = 0 };
 	struct timespec ts;
 	int i;
 
@@ -246,14 +276,10 @@ static void session_keys_carry_media(void)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		info.capture_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		fx_au(&au, i == 0, 4000, (uint32_t)i);
-		REQUIRE(vc_signer_sign(signer, &info,
-				       (const uint8_t (*)[VC_SESSION_ID_LEN])c->session_id, 1,
-				       au.data, au.len, &signed_au) == 0);
+		memcpy(entry.id, c->session_id, VC_SESSION_ID_LEN);
+		REQUIRE(vc_signer_sign(signer, &info, &entry, 1, au.data, au.len, &signed_au) == 0);
 		REQUIRE(vc_seal(sealer, signed_au.data, signed_au.len, &unit) == 0);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		CHECK_REJ(vc_verifier_accept(ver, unit.data, unit.len,
-					     (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, &out),
-			  VC_OK);
+		CHECK_REJ(vc_verifier_accept(ver, unit.data, unit.len, now_ns(), &out), VC_OK);
 	}
 	/* the hub-to-camera key does not open camera-to-hub units */
 	{
@@ -285,11 +311,145 @@ static void garbage_instead_of_tls_fails_cleanly(void)
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	REQUIRE(write(sv[1], "GET / HTTP/1.0\r\n\r\n", 18) == 18);
 	shutdown(sv[1], SHUT_WR);
-	cam.s = vc_session_handshake(&cam.cfg, sv[0]);
-	CHECK(cam.s == NULL);
+	cam.s = vc_session_new(&cam.cfg, sv[0]);
+	REQUIRE(cam.s);
+	CHECK(vc_session_run(cam.s, now_ns() + VC_HANDSHAKE_TIMEOUT_NS) < 0);
+	CHECK(vc_session_cause(cam.s) == VC_SESSION_TLS || vc_session_cause(cam.s) == VC_SESSION_CLOSED);
 	close(sv[0]);
 	close(sv[1]);
 	side_fini(&cam);
+}
+
+/* Challenges flow hub -> camera, rising; the camera keeps the newest and when it came. */
+static void challenges_reach_the_camera(void)
+{
+	struct side cam, hub;
+	struct vc_ctl m;
+	uint64_t n;
+	int64_t at, t;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	vc_session_challenge(cam.s, &n, &at);
+	CHECK(n == 0 && at == vc_session_params(cam.s)->hello_ns);
+	CHECK(vc_session_send_challenge(hub.s, 1) == 0);
+	CHECK(vc_session_send_challenge(hub.s, 2) == 0);
+	CHECK(vc_session_send_challenge(hub.s, 7) == 0);	/* numbers may skip */
+	t = now_ns();
+	CHECK(vc_session_recv(cam.s, t, &m) == 0);	/* taken, nothing returned */
+	vc_session_challenge(cam.s, &n, &at);
+	CHECK(n == 7 && at == t);
+	/* a number that does not rise breaks the protocol: the session ends */
+	CHECK(vc_session_send_challenge(hub.s, 7) == 0);
+	CHECK(vc_session_recv(cam.s, now_ns(), &m) == -1);
+	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
+	pair_close(&cam, &hub);
+}
+
+/* The offer travels camera -> hub; the hub reads it even when it came with the hello. */
+static void offer_reaches_the_hub(void)
+{
+	struct side cam, hub;
+	uint8_t offer[32];
+	struct vc_ctl m;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	for (int i = 0; i < 32; i++)
+		offer[i] = (uint8_t)(0xa0 + i);
+	CHECK(vc_session_send(cam.s, VC_CTL_OFFER, offer, sizeof(offer)) == 0);
+	CHECK(vc_session_recv(hub.s, now_ns(), &m) == 1);
+	CHECK(m.type == VC_CTL_OFFER && m.len == 32 && !memcmp(m.body, offer, 32));
+	CHECK(vc_session_recv(hub.s, now_ns(), &m) == 0);
+	/* a hub may not send an offer, a camera may not send challenges */
+	CHECK(vc_session_send(hub.s, VC_CTL_OFFER, offer, sizeof(offer)) == 0);
+	CHECK(vc_session_recv(cam.s, now_ns(), &m) == -1);
+	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
+	pair_close(&cam, &hub);
+}
+
+/* A closed peer ends the session with the cause "closed". */
+static void peer_close_is_seen(void)
+{
+	struct side cam, hub;
+	struct vc_ctl m;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	CHECK(vc_session_recv(cam.s, now_ns(), &m) == 0);	/* idle: nothing, still up */
+	vc_session_free(hub.s);		/* close_notify */
+	hub.s = NULL;
+	CHECK(vc_session_recv(cam.s, now_ns(), &m) == -1);
+	CHECK(vc_session_cause(cam.s) == VC_SESSION_CLOSED);
+	pair_close(&cam, &hub);
+}
+
+struct trickle {
+	int fd;
+	const uint8_t *bytes;
+	size_t len;
+	int gap_ms;
+};
+
+static void *trickle_main(void *arg)
+{
+	struct trickle *tr = arg;
+
+	for (size_t i = 0; i < tr->len; i++) {
+		if (write(tr->fd, tr->bytes + i, 1) != 1)
+			break;
+		poll(NULL, 0, tr->gap_ms);
+	}
+	return NULL;
+}
+
+/*
+ * A stranger that sends a real ClientHello one byte every 20 ms (every
+ * read succeeds; nothing ever times out per read) holds the camera's
+ * handshake no longer than the caller's absolute deadline.
+ */
+static void trickling_peer_meets_the_deadline(void)
+{
+	struct side cam, hub;
+	uint8_t hello[4096];
+	struct trickle tr;
+	pthread_t t;
+	int sv[2], hv[2];
+	ssize_t n;
+	int64_t t0, took;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	/* a genuine ClientHello, as a hub's first flight */
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, hv) == 0);
+	hub.s = vc_session_new(&hub.cfg, hv[0]);
+	REQUIRE(hub.s);
+	CHECK(vc_session_advance(hub.s, now_ns()) == VC_IO_READ);
+	n = read(hv[1], hello, sizeof(hello));
+	REQUIRE(n > 100);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	tr = (struct trickle){ .fd = sv[1], .bytes = hello, .len = (size_t)n, .gap_ms = 20 };
+	pthread_create(&t, NULL, trickle_main, &tr);
+	cam.s = vc_session_new(&cam.cfg, sv[0]);
+	REQUIRE(cam.s);
+	t0 = now_ns();
+	CHECK(vc_session_run(cam.s, t0 + 300000000) == -1);
+	took = now_ns() - t0;
+	CHECK(vc_session_cause(cam.s) == VC_SESSION_TIMEOUT);
+	printf("# trickled %zd-byte ClientHello: refused after %.0f ms (deadline 300 ms)\n",
+	       n, (double)took / 1e6);
+	CHECK(took >= 300000000 && took < 300000000 + 2000000000LL);
+	shutdown(sv[1], SHUT_RDWR);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	close(hv[0]);
+	close(hv[1]);
+	side_fini(&cam);
+	side_fini(&hub);
 }
 
 int main(void)
@@ -304,5 +464,9 @@ int main(void)
 	RUN(cipher_negotiation);
 	RUN(session_keys_carry_media);
 	RUN(garbage_instead_of_tls_fails_cleanly);
+	RUN(challenges_reach_the_camera);
+	RUN(offer_reaches_the_hub);
+	RUN(peer_close_is_seen);
+	RUN(trickling_peer_meets_the_deadline);
 	return harness_done();
 }

@@ -220,6 +220,30 @@ kill -HUP "${PID[porch]}"
 check "trusted again after SIGHUP: hall shows porch" wait_until 10 hall \
 	'd["cameras"][0]["state"] == "connected" and d["cameras"][0]["reconnects"] >= 1'
 
+# Pairing records are read for every handshake, not only on SIGHUP; and a
+# hub key holds one session on a camera. hall2 is a second hub process with
+# hall's key: refused while hall is untrusted (hall's running session
+# stays: only SIGHUP judges running sessions), then, trusted again without
+# a SIGHUP, its session replaces hall's.
+"$CTL" untrust "$T/porch" hall
+R0=$(status porch | json 'd["rejected_peers"].get("unpaired", 0)')
+cp -a "$T/hall" "$T/hall2"
+hub hall2 "porch@127.0.0.1:$PA"
+check "untrusted, no SIGHUP: the next handshake with hall's key is refused" wait_until 10 porch \
+	"d['rejected_peers'].get('unpaired', 0) > $R0"
+check "hall's running session stays until a SIGHUP" wait_until 2 porch \
+	'sorted(h["name"] for h in d["hubs"]) == ["hall", "kitchen"]'
+"$CTL" trust "$T/porch" hall "$(id hall)" --role hub
+check "trusted again, no SIGHUP: hall2's session replaced hall's (one per hub key)" \
+	wait_grep 10 "hub hall: session ended (replaced by a new session" "$T/porch.log"
+check "porch holds one session for hall's key" wait_until 2 porch \
+	'sorted(h["name"] for h in d["hubs"]) == ["hall", "kitchen"]'
+kill -TERM "${PID[hall2]}"
+wait "${PID[hall2]}"
+unset "PID[hall2]"
+check "hall shows porch again once hall2 is gone" wait_until 10 hall \
+	'd["cameras"][0]["state"] == "connected"'
+
 # A frozen camera: the hub's screen turns to "unavailable" on its own clock.
 T0=$(now)
 kill -STOP "${PID[garden]}"

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gate.c - the unauthenticated side of the camera's listener (gate.h).
+ *
+ * All on the loop thread: accept, classify by the first byte (0x16 opens
+ * a TLS record, 'V' a media hello), drive the non-blocking TLS handshake
+ * or read the media hello, and give up on a connection at its absolute
+ * deadline. The table is small (max_pending) and scanned linearly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "gate.h"
+
+#define ACCEPTS_PER_EVENT	64	/* a SYN flood cannot hold the loop */
+#define BUCKETS			256	/* source addresses remembered for the rate limit */
+#define ADDR_KEY_LEN		9	/* family + IPv4 address or IPv6 /64 */
+
+enum conn_state {
+	CONN_CLASSIFY,		/* nothing read yet */
+	CONN_TLS,		/* TLS handshake and session hellos */
+	CONN_MEDIA,		/* reading the media hello */
+};
+
+struct conn {
+	struct gate *g;
+	int fd;
+	enum conn_state state;
+	uint8_t addr[ADDR_KEY_LEN];
+	int64_t deadline_ns;
+	uint64_t order;			/* accept order: lower is older */
+	uint32_t events;
+	struct vc_session *s;
+	uint8_t hello[VCN_HELLO_LEN];
+	size_t hello_len;
+	char peer[SVC_ADDR_STR_MAX];
+};
+
+struct bucket {
+	uint8_t addr[ADDR_KEY_LEN];
+	bool used;
+	double tokens;
+	int64_t at_ns;
+};
+
+struct gate {
+	struct svc_loop *loop;
+	int listen_fd;
+	struct gate_config cfg;
+	const struct gate_ops *ops;
+	void *data;
+	struct conn **conns;		/* max_pending slots, n used, unordered */
+	unsigned int n;
+	uint64_t next_order;
+	struct bucket buckets[BUCKETS];
+	struct svc_timer *timer;
+	int64_t timer_at;
+};
+
+static void addr_key(const struct sockaddr_storage *ss, uint8_t key[ADDR_KEY_LEN])
+{
+	memset(key, 0, ADDR_KEY_LEN);
+	key[0] = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET)
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
+}
+
+static void addr_text(const struct sockaddr_storage *ss, char out[SVC_ADDR_STR_MAX])
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+		snprintf(out, SVC_ADDR_STR_MAX, "%s:%u", host, ntohs(a->sin_port));
+	} else {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+		snprintf(out, SVC_ADDR_STR_MAX, "[%s]:%u", host, ntohs(a->sin6_port));
+	}
+}
+
+/* Take one attempt from the address's bucket: false when it is empty. */
+static bool rate_take(struct gate *g, const uint8_t addr[ADDR_KEY_LEN], int64_t now)
+{
+	struct bucket *b = NULL, *lru = &g->buckets[0];
+
+	for (unsigned int i = 0; i < BUCKETS; i++) {
+		struct bucket *c = &g->buckets[i];
+
+		if (c->used && !memcmp(c->addr, addr, ADDR_KEY_LEN)) {
+			b = c;
+			break;
+		}
+		if (!c->used || (lru->used && c->at_ns < lru->at_ns))
+			lru = c;
+	}
+	if (!b) {
+		b = lru;
+		memcpy(b->addr, addr, ADDR_KEY_LEN);
+		b->used = true;
+		b->tokens = g->cfg.burst;
+		b->at_ns = now;
+	}
+	b->tokens += (double)(now - b->at_ns) * g->cfg.rate / 1e9;
+	if (b->tokens > g->cfg.burst)
+		b->tokens = g->cfg.burst;
+	b->at_ns = now;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+static void rearm(struct gate *g)
+{
+	int64_t first = INT64_MAX, now = (int64_t)svc_now_ns();
+
+	for (unsigned int i = 0; i < g->n; i++)
+		if (g->conns[i]->deadline_ns < first)
+			first = g->conns[i]->deadline_ns;
+	if (first == INT64_MAX) {
+		svc_timer_arm(g->timer, 0, 0);
+		g->timer_at = 0;
+		return;
+	}
+	if (g->timer_at == first)
+		return;
+	g->timer_at = first;
+	svc_timer_arm(g->timer, first > now ? (uint64_t)(first - now) : 1, 0);
+}
+
+/* Out of the table; the fd is closed unless the caller took it (fd = -1). */
+static void conn_release(struct conn *c)
+{
+	struct gate *g = c->g;
+
+	for (unsigned int i = 0; i < g->n; i++) {
+		if (g->conns[i] == c) {
+			g->conns[i] = g->conns[--g->n];
+			break;
+		}
+	}
+	if (c->fd >= 0) {
+		svc_loop_remove_fd(g->loop, c->fd);
+		close(c->fd);
+	}
+	vc_session_free(c->s);
+	free(c);
+}
+
+static void conn_refuse(struct conn *c, const char *reason, const char *why)
+{
+	c->g->ops->reject(c->g->data, reason, c->peer, why);
+	conn_release(c);
+}
+
+/* Hand the fd over: stop watching it here. */
+static int conn_take_fd(struct conn *c)
+{
+	int fd = c->fd;
+
+	svc_loop_remove_fd(c->g->loop, fd);
+	c->fd = -1;
+	return fd;
+}
+
+static void conn_watch(struct conn *c, uint32_t events)
+{
+	if (c->events != events && svc_loop_mod_fd(c->g->loop, c->fd, events) == 0)
+		c->events = events;
+}
+
+static void tls_start(struct conn *c)
+{
+	struct gate *g = c->g;
+	struct vc_session_config sc = {
+		.role = VC_ROLE_CAMERA,
+		.key = g->cfg.key,
+		.prefer = g->cfg.prefer,
+	};
+	struct vc_peer *peers = NULL;
+	size_t n = 0;
+
+	/* the pairing records as they are now: an unpaired hub fails this very handshake */
+	if (g->ops->peers(g->data, &peers, &n) == 0) {
+		sc.peers = peers;
+		sc.n_peers = n;
+	}
+	c->s = vc_session_new(&sc, c->fd);
+	free(peers);
+	c->state = CONN_TLS;
+}
+
+static const char *cause_reason(enum vc_session_cause cause)
+{
+	return cause == VC_SESSION_NOT_PAIRED ? "unpaired" :
+	       cause == VC_SESSION_CLOSED ? "closed" : "handshake";
+}
+
+/* Returns true when c was released or handed over. */
+static bool conn_step(struct conn *c)
+{
+	uint8_t first;
+	ssize_t n;
+
+	if (c->state == CONN_CLASSIFY) {
+		n = recv(c->fd, &first, 1, MSG_PEEK);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return false;
+		if (n <= 0) {
+			conn_refuse(c, "closed", "closed before saying anything");
+			return true;
+		}
+		if (first == 0x16) {
+			tls_start(c);
+		} else if (first == 'V') {	/* "VCMH": a media hello (wire.h) */
+			c->state = CONN_MEDIA;
+		} else {
+			conn_refuse(c, "garbage", "neither TLS nor a media hello");
+			return true;
+		}
+	}
+	if (c->state == CONN_MEDIA) {
+		n = recv(c->fd, c->hello + c->hello_len, VCN_HELLO_LEN - c->hello_len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return false;
+		if (n <= 0) {
+			conn_refuse(c, "closed", "media connection closed within its hello");
+			return true;
+		}
+		c->hello_len += (size_t)n;
+		if (c->hello_len < VCN_HELLO_LEN)
+			return false;
+		c->g->ops->media(c->g->data, conn_take_fd(c), c->hello);
+		conn_release(c);
+		return true;
+	}
+	switch (c->s ? vc_session_advance(c->s, (int64_t)svc_now_ns()) : VC_IO_FAIL) {
+	case VC_IO_READ:
+		conn_watch(c, EPOLLIN);
+		return false;
+	case VC_IO_WRITE:
+		conn_watch(c, EPOLLOUT);
+		return false;
+	case VC_IO_DONE: {
+		struct vc_session *s = c->s;
+
+		c->s = NULL;
+		c->g->ops->session(c->g->data, conn_take_fd(c), s, c->peer);
+		conn_release(c);
+		return true;
+	}
+	case VC_IO_FAIL:
+		break;
+	}
+	conn_refuse(c, c->s ? cause_reason(vc_session_cause(c->s)) : "handshake", vc_last_error());
+	return true;
+}
+
+static void on_conn(void *data, uint32_t events)
+{
+	struct conn *c = data;
+	struct gate *g = c->g;
+
+	(void)events;
+	if (!conn_step(c))
+		return;
+	rearm(g);
+}
+
+/* The oldest connection of the address holding the most slots (ties: oldest). */
+static struct conn *victim(struct gate *g, const uint8_t addr[ADDR_KEY_LEN], bool same_addr)
+{
+	struct conn *best = NULL;
+	unsigned int best_count = 0;
+
+	for (unsigned int i = 0; i < g->n; i++) {
+		struct conn *c = g->conns[i];
+		unsigned int count = 0;
+
+		if (same_addr && memcmp(c->addr, addr, ADDR_KEY_LEN))
+			continue;
+		for (unsigned int j = 0; j < g->n; j++)
+			count += !memcmp(g->conns[j]->addr, c->addr, ADDR_KEY_LEN);
+		if (!best || count > best_count || (count == best_count && c->order < best->order)) {
+			best = c;
+			best_count = count;
+		}
+	}
+	return best;
+}
+
+static unsigned int count_addr(const struct gate *g, const uint8_t addr[ADDR_KEY_LEN])
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < g->n; i++)
+		n += !memcmp(g->conns[i]->addr, addr, ADDR_KEY_LEN);
+	return n;
+}
+
+static void admit(struct gate *g, int fd, const struct sockaddr_storage *ss, int64_t now)
+{
+	struct conn *c;
+	uint8_t key[ADDR_KEY_LEN];
+	char peer[SVC_ADDR_STR_MAX];
+
+	addr_key(ss, key);
+	addr_text(ss, peer);
+	if (!rate_take(g, key, now)) {
+		close(fd);
+		g->ops->reject(g->data, "rate", peer, "too many connection attempts from its address");
+		return;
+	}
+	if (count_addr(g, key) >= g->cfg.per_addr)
+		conn_refuse(victim(g, key, true), "evicted",
+			    "a newer connection from its address took the slot");
+	else if (g->n >= g->cfg.max_pending)
+		conn_refuse(victim(g, key, false), "evicted",
+			    "a newer connection took the slot of the busiest address");
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	*c = (struct conn){ .g = g, .fd = fd, .state = CONN_CLASSIFY, .events = EPOLLIN,
+			    .deadline_ns = now + g->cfg.deadline_ns, .order = g->next_order++ };
+	memcpy(c->addr, key, ADDR_KEY_LEN);
+	memcpy(c->peer, peer, sizeof(peer));
+	if (svc_loop_add_fd(g->loop, fd, EPOLLIN, on_conn, c) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	g->conns[g->n++] = c;
+}
+
+static void on_accept(void *data, uint32_t events)
+{
+	struct gate *g = data;
+
+	(void)events;
+	for (unsigned int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(g->listen_fd, (struct sockaddr *)&ss, &len,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (fd < 0)
+			break;
+		admit(g, fd, &ss, (int64_t)svc_now_ns());
+	}
+	rearm(g);
+}
+
+static void on_deadline(void *data)
+{
+	struct gate *g = data;
+	int64_t now = (int64_t)svc_now_ns();
+
+	g->timer_at = 0;
+	for (unsigned int i = 0; i < g->n;) {
+		struct conn *c = g->conns[i];
+
+		if (c->deadline_ns > now) {
+			i++;
+			continue;
+		}
+		conn_refuse(c, "timeout", c->state == CONN_TLS ? "handshake not finished in time" :
+			    c->state == CONN_MEDIA ? "media hello not finished in time" :
+			    "sent nothing in time");
+	}
+	rearm(g);
+}
+
+struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_config *cfg,
+		      const struct gate_ops *ops, void *data)
+{
+	struct gate *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->loop = loop;
+	g->listen_fd = listen_fd;
+	g->cfg = *cfg;
+	g->ops = ops;
+	g->data = data;
+	if (!g->cfg.max_pending)
+		g->cfg.max_pending = 64;
+	if (!g->cfg.per_addr)
+		g->cfg.per_addr = 4;
+	if (g->cfg.rate <= 0)
+		g->cfg.rate = 4;
+	if (g->cfg.burst < 1)
+		g->cfg.burst = 16;
+	if (!g->cfg.deadline_ns)
+		g->cfg.deadline_ns = VC_HANDSHAKE_TIMEOUT_NS;
+	g->conns = calloc(g->cfg.max_pending, sizeof(*g->conns));
+	g->timer = svc_timer_new(loop, on_deadline, g);
+	if (!g->conns || !g->timer || svc_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, g) < 0) {
+		svc_timer_free(g->timer);
+		free(g->conns);
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+void gate_free(struct gate *g)
+{
+	if (!g)
+		return;
+	svc_loop_remove_fd(g->loop, g->listen_fd);
+	while (g->n)
+		conn_release(g->conns[0]);
+	svc_timer_free(g->timer);
+	free(g->conns);
+	free(g);
+}
+
+unsigned int gate_pending(const struct gate *g)
+{
+	return g->n;
+}

@@ -69,6 +69,7 @@ struct handshake {
 	/* results, read by the loop after done */
 	bool done;
 	bool media;			/* a TCP media hello, not TLS */
+	uint8_t hello[VCN_HELLO_LEN];	/* the media hello, read whole */
 	struct vc_session *session;
 	char why[256];
 };
@@ -387,6 +388,12 @@ static unsigned int least_used_group(const struct camera_role *cr)
 static void hub_add(struct camera_role *cr, struct handshake *hs)
 {
 	const struct vc_session_params *p = vc_session_params(hs->session);
+	/*
+	 * TODO(lead): the session's transport keys (vc_session_params'
+	 * transport_camera_to_hub / transport_hub_to_camera once the core
+	 * exports them); all-zero keys until then, which authenticate nothing.
+	 */
+	static const struct vcn_keys keys;
 	uint8_t offer_msg[VCN_OFFER_LEN];
 	struct vcn_offer offer;
 	struct hub *h;
@@ -412,7 +419,7 @@ static void hub_add(struct camera_role *cr, struct handshake *hs)
 	g_strlcpy(h->name, p->peer.name, sizeof(h->name));
 	h->group = least_used_group(cr);
 	h->sealer = vc_sealer_new(&p->camera_to_hub, p->session_id);
-	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &offer);
+	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &keys, &offer);
 	if (h->media)
 		vcn_offer_encode(&offer, offer_msg);
 	/* 32 bytes on a fresh connection: the socket buffer takes them. */
@@ -472,7 +479,11 @@ static void *handshake_main(void *arg)
 		snprintf(hs->why, sizeof(hs->why), "sent nothing within %d ms",
 			 VD_HANDSHAKE_TIMEOUT_MS);
 	} else if (vcn_hello_magic(first, (size_t)n)) {
-		hs->media = true;
+		/* the transport verifies the whole hello; read it here (SO_RCVTIMEO) */
+		hs->media = recv(hs->fd, hs->hello, sizeof(hs->hello), MSG_WAITALL) ==
+			    (ssize_t)sizeof(hs->hello);
+		if (!hs->media)
+			snprintf(hs->why, sizeof(hs->why), "incomplete media hello");
 	} else {
 		hs->session = vc_session_handshake(&sc, hs->fd);
 		if (!hs->session)
@@ -523,7 +534,7 @@ static void on_handshake_done(void *data, uint32_t events)
 		done = hs->next;
 		pthread_join(hs->thread, NULL);
 		if (hs->media) {
-			vcn_cam_adopt_tcp(cr->net, hs->fd, (int64_t)svc_now_ns());
+			vcn_cam_adopt_tcp(cr->net, hs->fd, hs->hello, (int64_t)svc_now_ns());
 			hs->fd = -1;
 		} else if (hs->session) {
 			hub_add(cr, hs);
@@ -951,15 +962,16 @@ static int setup(struct camera_role *cr)
 	return 0;
 }
 
-/* SIGTERM: stream end to every hub, given a moment to leave. */
+/*
+ * SIGTERM: queued units get a moment to leave (transport v2 has no end
+ * packet: the stream ends with the control channel's close).
+ */
 static void end_streams(struct camera_role *cr)
 {
 	int64_t deadline = (int64_t)svc_now_ns() + END_DRAIN_NS;
 
 	if (!cr->hubs)
 		return;
-	for (struct hub *h = cr->hubs; h; h = h->next)
-		vcn_cam_hub_end(cr->net, h->media, (int64_t)svc_now_ns());
 	for (;;) {
 		int64_t now = (int64_t)svc_now_ns();
 		struct pollfd pfd = { .fd = vcn_cam_fd(cr->net), .events = POLLIN };

@@ -322,14 +322,11 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
 		/*
-		 * Not sealed for this session: its unit number must not count,
-		 * and it changes nothing else (anyone who can send packets could
-		 * otherwise stall the picture).
+		 * Not sealed for this session: it changes nothing else (the
+		 * transport's packet tags keep strangers' units out before this).
 		 */
-		if (r <= VC_REJ_REPLAY) {
-			vcn_hub_unit_refused(c->rx);
+		if (r <= VC_REJ_REPLAY)
 			return;
-		}
 		c->last_opened_ns = svc_now_ns();	/* this session's media, late or not */
 		/*
 		 * Nothing more is decoded before the next verified IDR. The
@@ -392,9 +389,6 @@ static void on_rx(void *data, uint32_t events)
 		case VCN_RX_UNIT:
 			handle_unit(c, &u);
 			continue;
-		case VCN_RX_END:
-			session_end(c, "the camera ended its stream");
-			return;
 		case VCN_RX_GONE:
 			session_end(c, "media connection lost");
 			return;
@@ -430,10 +424,17 @@ static void session_start(struct cam *c)
 	enum vcn_hub_transport t = hr->cfg->transport == SVC_TRANSPORT_UDP ? VCN_HUB_UDP :
 				   hr->cfg->transport == SVC_TRANSPORT_TCP ? VCN_HUB_TCP :
 				   VCN_HUB_AUTO;
+	/*
+	 * TODO(lead): the session's transport keys (vc_session_params'
+	 * transport_camera_to_hub / transport_hub_to_camera once the core
+	 * exports them); all-zero keys until then, which authenticate nothing.
+	 */
+	static const struct vcn_keys keys;
 	struct vcn_hub_config rc = {
 		.camera = (struct sockaddr *)&c->addr,
 		.camera_len = c->addr_len,
 		.offer = &c->offer,
+		.keys = &keys,
 		.transport = t,
 	};
 	char sid[2 * VC_SESSION_ID_LEN + 1];

@@ -613,12 +613,10 @@ static void test_forged_far_ahead_and_keyframe(void)
 	forger.mac = other_mac;
 	forger.au_num += 1000000;
 	cut(&forger, u1, 100, 0, true, &f);
-	forger.au_num = pk.au_num;
-	for (int i = 0; i < 200; i++) {
-		cut(&forger, u1, 3000, 0, i % 2, &f);
-		forger.au_num = pk.au_num + (uint32_t)(i % 8);
-		if (f.n > 900)
-			break;
+	for (uint32_t i = 0; i < 200; i++) {
+		/* the next eight unit numbers, over and over, half of them "keyframes" */
+		forger.au_num = pk.au_num + i % 8;
+		cut(&forger, u1, 2000, 0, i % 2, &f);
 	}
 	for (size_t i = 0; i < f.n; i++) {
 		EXPECT(vcn_reasm_push(r, f.p[i], f.len[i], 1000) == VCN_PKT_FORGED);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * receive.c - the hub's receive step: token hellos out, RTP packets (UDP)
- * or RFC 4571 frames (TCP) in, reassembled into the sealed units the
- * security core opens. Falls back from UDP to TCP when no media arrives.
+ * receive.c - the hub's receive step: tagged hellos out (echoing the
+ * camera's path challenges), tagged RTP packets (UDP) or RFC 4571 frames
+ * (TCP) in, reassembled into the sealed units the security core opens.
+ * Falls back from UDP to TCP when no media arrives.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,11 +20,18 @@
 #define DGRAM_CAP		65536		/* never truncate a datagram */
 #define FIRST_HELLO_PERIOD_NS	250000000LL	/* until media flows */
 #define RX_BUDGET		1024		/* reads per call: a flood cannot starve the caller */
+#define PROMPT_GAP_NS		100000000LL	/* challenge-prompted hellos: one per 100 ms */
 
 struct vcn_hub {
 	struct sockaddr_storage camera;
 	socklen_t camera_len;
 	struct vcn_offer offer;
+	struct vcn_mac *c2h;		/* checks media packets and path challenges */
+	struct vcn_mac *h2c;		/* tags our hellos */
+	uint64_t counter;		/* of the last hello made; the next is +1 */
+	uint8_t echo[VCN_NONCE_LEN];	/* newest path challenge received */
+	bool prompted;
+	int64_t prompt_ns;		/* last hello sent at once for a challenge */
 	enum vcn_hub_transport transport;
 	int64_t fallback_ns;
 	int64_t hello_interval_ns;
@@ -41,6 +49,17 @@ struct vcn_hub {
 	uint8_t *dgram;
 	struct vcn_hub_stats stats;
 };
+
+/* The next hello of this session: a fresh counter, the newest echo, tagged. */
+static void make_hello(struct vcn_hub *h, enum vcn_hello_kind kind, uint8_t out[VCN_HELLO_LEN])
+{
+	struct vcn_hello hello = { .kind = kind, .counter = ++h->counter };
+
+	memcpy(hello.token, h->offer.token, VCN_TOKEN_LEN);
+	memcpy(hello.echo, h->echo, VCN_NONCE_LEN);
+	vcn_hello_encode(&hello, h->h2c, out);
+	OPENSSL_cleanse(&hello, sizeof(hello));
+}
 
 /* Bind the UDP socket to the local address the route to the camera uses. */
 static int udp_open(struct vcn_hub *h)
@@ -96,7 +115,7 @@ static int tcp_open(struct vcn_hub *h)
 	h->tcp = fd;
 	h->tcp_out = true;
 	h->connecting = true;
-	vcn_hello_encode(VCN_HELLO_TCP, h->offer.token, h->hello);
+	make_hello(h, VCN_HELLO_TCP, h->hello);
 	h->hello_off = 0;
 	h->path = VCN_PATH_TCP;
 	h->next_hello_ns = h->start_ns + h->hello_interval_ns;
@@ -116,7 +135,7 @@ struct vcn_hub *vcn_hub_new(const struct vcn_hub_config *cfg, int64_t now_ns)
 	struct vcn_hub *h;
 	bool tcp;
 
-	if (cfg->camera_len > sizeof(h->camera) ||
+	if (!cfg->keys || cfg->camera_len > sizeof(h->camera) ||
 	    (cfg->camera->sa_family != AF_INET && cfg->camera->sa_family != AF_INET6) ||
 	    (cfg->transport == VCN_HUB_UDP && !(allow & VCN_TRANSPORT_UDP)) ||
 	    (cfg->transport == VCN_HUB_TCP && !(allow & VCN_TRANSPORT_TCP))) {
@@ -136,10 +155,13 @@ struct vcn_hub *vcn_hub_new(const struct vcn_hub_config *cfg, int64_t now_ns)
 	h->path = VCN_PATH_NONE;
 	h->start_ns = h->next_hello_ns = now_ns;
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	h->reasm = vcn_reasm_new(&rc);
+	h->c2h = vcn_mac_new(cfg->keys->camera_to_hub);
+	h->h2c = vcn_mac_new(cfg->keys->hub_to_camera);
+	rc.mac = h->c2h;
+	h->reasm = h->c2h ? vcn_reasm_new(&rc) : NULL;
 	h->rx = malloc(RX_CAP);
 	h->dgram = malloc(DGRAM_CAP);
-	if (h->ep < 0 || !h->reasm || !h->rx || !h->dgram)
+	if (h->ep < 0 || !h->h2c || !h->reasm || !h->rx || !h->dgram)
 		goto fail;
 	tcp = cfg->transport == VCN_HUB_TCP || !(allow & VCN_TRANSPORT_UDP);
 	if (tcp ? tcp_open(h) : udp_open(h))
@@ -152,16 +174,18 @@ fail:
 
 void vcn_hub_free(struct vcn_hub *h)
 {
-	uint8_t bye[VCN_HELLO_LEN];
+	uint8_t bye[VCN_HELLO_LEN] = { 0 };
 
 	if (!h)
 		return;
-	vcn_hello_encode(VCN_HELLO_BYE, h->offer.token, bye);
-	if (h->udp >= 0) {
+	if (h->h2c)
+		make_hello(h, VCN_HELLO_BYE, bye);
+	if (h->udp >= 0 && h->h2c) {
 		sendto(h->udp, bye, sizeof(bye), MSG_DONTWAIT,
 		       (struct sockaddr *)&h->camera, h->camera_len);
-		close(h->udp);
 	}
+	if (h->udp >= 0)
+		close(h->udp);
 	if (h->tcp >= 0) {
 		/* only if no hello is half written: a bye must not corrupt the framing */
 		if (!h->connecting && h->hello_off == VCN_HELLO_LEN)
@@ -170,22 +194,19 @@ void vcn_hub_free(struct vcn_hub *h)
 	}
 	if (h->ep >= 0)
 		close(h->ep);
-	OPENSSL_cleanse(&h->offer, sizeof(h->offer));
 	OPENSSL_cleanse(bye, sizeof(bye));
 	vcn_reasm_free(h->reasm);
+	vcn_mac_free(h->c2h);
+	vcn_mac_free(h->h2c);
 	free(h->rx);
 	free(h->dgram);
+	OPENSSL_cleanse(h, sizeof(*h));	/* token, echo, the hello being written */
 	free(h);
 }
 
 int vcn_hub_fd(const struct vcn_hub *h)
 {
 	return h->ep;
-}
-
-void vcn_hub_unit_refused(struct vcn_hub *h)
-{
-	vcn_reasm_unpop(h->reasm);
 }
 
 enum vcn_path vcn_hub_path(const struct vcn_hub *h)
@@ -213,7 +234,7 @@ int vcn_hub_timeout_ms(const struct vcn_hub *h, int64_t now_ns)
 {
 	int64_t d = vcn_reasm_deadline(h->reasm);
 
-	if (h->path == VCN_PATH_ENDED || h->path == VCN_PATH_GONE)
+	if (h->path == VCN_PATH_GONE)
 		return -1;
 	if (!h->connecting && h->next_hello_ns < d)
 		d = h->next_hello_ns;
@@ -252,10 +273,22 @@ static int tcp_write(struct vcn_hub *h)
 	return 0;
 }
 
-static void timers(struct vcn_hub *h, int64_t now_ns)
+static void udp_hello(struct vcn_hub *h, int64_t now_ns)
 {
 	uint8_t hello[VCN_HELLO_LEN];
 
+	make_hello(h, VCN_HELLO_UDP, hello);
+	if (sendto(h->udp, hello, sizeof(hello), MSG_DONTWAIT,
+		   (struct sockaddr *)&h->camera, h->camera_len) == (ssize_t)sizeof(hello))
+		h->stats.hellos_sent++;
+	OPENSSL_cleanse(hello, sizeof(hello));
+	h->next_hello_ns = now_ns + (h->path == VCN_PATH_NONE &&
+				     h->hello_interval_ns > FIRST_HELLO_PERIOD_NS ?
+				     FIRST_HELLO_PERIOD_NS : h->hello_interval_ns);
+}
+
+static void timers(struct vcn_hub *h, int64_t now_ns)
+{
 	if (fallback_pending(h) && now_ns - h->start_ns >= h->fallback_ns) {
 		h->stats.fallbacks++;
 		if (tcp_open(h) < 0)
@@ -266,33 +299,47 @@ static void timers(struct vcn_hub *h, int64_t now_ns)
 	if (now_ns < h->next_hello_ns)
 		return;
 	if (h->udp >= 0) {
-		vcn_hello_encode(VCN_HELLO_UDP, h->offer.token, hello);
-		if (sendto(h->udp, hello, sizeof(hello), MSG_DONTWAIT,
-			   (struct sockaddr *)&h->camera, h->camera_len) == (ssize_t)sizeof(hello))
-			h->stats.hellos_sent++;
-		OPENSSL_cleanse(hello, sizeof(hello));
-		h->next_hello_ns = now_ns + (h->path == VCN_PATH_NONE &&
-					     h->hello_interval_ns > FIRST_HELLO_PERIOD_NS ?
-					     FIRST_HELLO_PERIOD_NS : h->hello_interval_ns);
+		udp_hello(h, now_ns);
 	} else if (h->tcp >= 0 && !h->connecting && h->hello_off == VCN_HELLO_LEN) {
-		/* TCP keepalive: the same hello again */
+		/* TCP keepalive: a new hello (counter) each time */
+		make_hello(h, VCN_HELLO_TCP, h->hello);
 		h->hello_off = 0;
 		h->next_hello_ns = now_ns + h->hello_interval_ns;
 	}
 }
 
-/* Feed one packet; VCN_RX_END if it was this stream's end, else VCN_RX_NONE. */
-static enum vcn_rx feed(struct vcn_hub *h, const uint8_t *p, size_t len, int64_t now_ns)
+/*
+ * A path challenge: the camera will send media to where our hellos come
+ * from once one echoes it. Echo it in a hello at once, or, if one went
+ * out for a challenge less than PROMPT_GAP_NS ago (replays cost nothing
+ * to send), at the end of that gap.
+ */
+static void challenge(struct vcn_hub *h, const uint8_t *p, size_t len, int64_t now_ns)
 {
-	enum vcn_pkt k = vcn_reasm_push(h->reasm, p, len, now_ns);
+	uint8_t nonce[VCN_NONCE_LEN];
 
-	if (k == VCN_PKT_END) {
-		h->path = VCN_PATH_ENDED;
-		return VCN_RX_END;
+	if (vcn_challenge_parse(p, len, h->offer.ssrc, h->c2h, nonce) < 0) {
+		h->stats.challenges_forged++;
+		return;
 	}
-	if (k == VCN_PKT_FRAGMENT && h->path == VCN_PATH_NONE)
-		h->path = VCN_PATH_UDP;		/* media gets through: no fallback */
-	return VCN_RX_NONE;
+	h->stats.challenges++;
+	memcpy(h->echo, nonce, VCN_NONCE_LEN);
+	OPENSSL_cleanse(nonce, sizeof(nonce));
+	if (!h->prompted || now_ns - h->prompt_ns >= PROMPT_GAP_NS) {
+		h->prompted = true;
+		h->prompt_ns = now_ns;
+		udp_hello(h, now_ns);
+	} else if (h->prompt_ns + PROMPT_GAP_NS < h->next_hello_ns) {
+		h->next_hello_ns = h->prompt_ns + PROMPT_GAP_NS;
+	}
+}
+
+/* Feed one packet to the reassembler. */
+static void feed(struct vcn_hub *h, const uint8_t *p, size_t len, int64_t now_ns)
+{
+	if (vcn_reasm_push(h->reasm, p, len, now_ns) == VCN_PKT_FRAGMENT &&
+	    h->path == VCN_PATH_NONE)
+		h->path = VCN_PATH_UDP;		/* the camera's media gets through: no fallback */
 }
 
 /* Next RFC 4571 frame from the TCP stream, reading as needed. */
@@ -309,7 +356,8 @@ static enum vcn_rx tcp_next(struct vcn_hub *h, int64_t now_ns, bool *progress)
 		h->rx_len -= used;
 		h->stats.tcp_frames++;
 		*progress = true;
-		return feed(h, p, flen, now_ns);
+		feed(h, p, flen, now_ns);
+		return VCN_RX_NONE;
 	}
 	if (h->rx_off) {
 		memmove(h->rx, h->rx + h->rx_off, h->rx_len);
@@ -335,7 +383,11 @@ static enum vcn_rx udp_next(struct vcn_hub *h, int64_t now_ns, bool *progress)
 	if (n < 0)
 		return VCN_RX_NONE;
 	h->stats.udp_packets++;
-	return feed(h, h->dgram, (size_t)n, now_ns);
+	if (vcn_challenge_magic(h->dgram, (size_t)n))
+		challenge(h, h->dgram, (size_t)n, now_ns);	/* RTP starts with 0x80, never 'V' */
+	else
+		feed(h, h->dgram, (size_t)n, now_ns);
+	return VCN_RX_NONE;
 }
 
 enum vcn_rx vcn_hub_receive(struct vcn_hub *h, int64_t now_ns, struct vcn_unit *out)
@@ -344,8 +396,6 @@ enum vcn_rx vcn_hub_receive(struct vcn_hub *h, int64_t now_ns, struct vcn_unit *
 	int budget = RX_BUDGET;
 	enum vcn_rx r;
 
-	if (h->path == VCN_PATH_ENDED)
-		return VCN_RX_END;
 	if (h->path == VCN_PATH_GONE)
 		return VCN_RX_GONE;
 	timers(h, now_ns);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rtp.c - cutting a sealed unit into RTP packets and putting it back
- * together. The reassembler trusts nothing in a packet: every field is
- * checked against the header rules and against the other fragments of
- * the same unit, memory is bounded by max_inflight * max_au, and a unit
- * is delivered only when every fragment slot of it was filled exactly
- * once.
+ * rtp.c - cutting a sealed unit into tagged RTP packets and putting it
+ * back together. The reassembler checks a packet's tag before anything
+ * else; after that it still checks every field against the header rules
+ * and against the other fragments of the same unit (the camera is
+ * trusted to be the camera, not to be bug-free), memory is bounded by
+ * max_inflight * max_au, and a unit is delivered only when every
+ * fragment slot of it was filled exactly once.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,8 @@ uint32_t vcn_rtp_clock(uint64_t capture_ns)
 	return (uint32_t)((capture_ns / 100000) * 9 + (capture_ns % 100000) * 9 / 100000);
 }
 
-int vcn_packetizer_init(struct vcn_packetizer *p, uint8_t pt, uint16_t stride)
+int vcn_packetizer_init(struct vcn_packetizer *p, uint8_t pt, uint16_t stride,
+			struct vcn_mac *mac)
 {
 	uint8_t rnd[12];
 
@@ -33,6 +36,7 @@ int vcn_packetizer_init(struct vcn_packetizer *p, uint8_t pt, uint16_t stride)
 	p->au_num = vcn_get_be32(rnd + 8);
 	p->pt = pt & 0x7f;
 	p->stride = stride;
+	p->mac = mac;
 	return 0;
 }
 
@@ -49,24 +53,26 @@ void vcn_fragmenter_start(struct vcn_packetizer *p, struct vcn_fragmenter *f,
 	f->done = false;
 }
 
-static void put_headers(struct vcn_packetizer *p, uint8_t *out, bool marker,
-			uint32_t rtp_ts, uint8_t kind, uint8_t flags, uint32_t au_num,
-			uint32_t total, uint32_t offset, uint16_t stride)
+/* The RTP and fragment headers of f's next fragment, n bytes long. */
+static void put_headers(struct vcn_packetizer *p, const struct vcn_fragmenter *f, uint32_t n,
+			uint8_t *out)
 {
+	bool marker = f->offset + n == f->len;
+
 	out[0] = 0x80;				/* V=2, P=0, X=0, CC=0 */
 	out[1] = (uint8_t)((marker ? 0x80 : 0) | p->pt);
 	vcn_put_be16(out + 2, p->seq++);
-	vcn_put_be32(out + 4, rtp_ts);
+	vcn_put_be32(out + 4, f->rtp_ts);
 	vcn_put_be32(out + 8, p->ssrc);
 	out += VCN_RTP_HEADER_LEN;
 	out[0] = VCN_FRAG_VERSION;
-	out[1] = kind;
-	out[2] = flags;
+	out[1] = VCN_KIND_MEDIA;
+	out[2] = f->flags;
 	out[3] = 0;
-	vcn_put_be32(out + 4, au_num);
-	vcn_put_be32(out + 8, total);
-	vcn_put_be32(out + 12, offset);
-	vcn_put_be16(out + 16, stride);
+	vcn_put_be32(out + 4, f->au_num);
+	vcn_put_be32(out + 8, f->len);
+	vcn_put_be32(out + 12, f->offset);
+	vcn_put_be16(out + 16, p->stride);
 	vcn_put_be16(out + 18, 0);
 }
 
@@ -80,19 +86,14 @@ size_t vcn_fragmenter_next(struct vcn_packetizer *p, struct vcn_fragmenter *f,
 	n = f->len - f->offset;
 	if (n > p->stride)
 		n = p->stride;
-	put_headers(p, out, f->offset + n == f->len, f->rtp_ts, VCN_KIND_MEDIA,
-		    f->flags, f->au_num, f->len, f->offset, p->stride);
+	put_headers(p, f, n, out);
 	if (n)
-		memcpy(out + VCN_PACKET_OVERHEAD, f->data + f->offset, n);
+		memcpy(out + VCN_PACKET_HEADERS, f->data + f->offset, n);
+	/* a failed MAC leaves a zero tag: the hub counts the packet forged (lost) */
+	vcn_mac_tag(p->mac, out, VCN_PACKET_HEADERS + n, out + VCN_PACKET_HEADERS + n);
 	f->offset += n;
 	f->done = f->offset == f->len;
 	return VCN_PACKET_OVERHEAD + n;
-}
-
-size_t vcn_packet_end(struct vcn_packetizer *p, uint8_t *out)
-{
-	put_headers(p, out, true, p->ts_offset, VCN_KIND_END, 0, p->au_num, 0, 0, 0);
-	return VCN_PACKET_OVERHEAD;
 }
 
 size_t vcn_frame_next(const uint8_t *buf, size_t len, const uint8_t **pkt, size_t *pkt_len)
@@ -113,8 +114,8 @@ const char *vcn_pkt_name(enum vcn_pkt k)
 {
 	static const char *const names[VCN_PKT__COUNT] = {
 		[VCN_PKT_FRAGMENT] = "fragment",
-		[VCN_PKT_END] = "end",
 		[VCN_PKT_MALFORMED] = "malformed",
+		[VCN_PKT_FORGED] = "forged",
 		[VCN_PKT_FOREIGN] = "foreign",
 		[VCN_PKT_OVERSIZED] = "oversized",
 		[VCN_PKT_DUPLICATE] = "duplicate",
@@ -150,8 +151,6 @@ struct vcn_reasm {
 	struct slot *slots;
 	bool delivered_any;
 	uint32_t last_delivered;
-	bool undo_any;			/* the two above before the last pop */
-	uint32_t undo_last;
 	uint32_t closed[CLOSED_RING];
 	unsigned int n_closed;
 	struct vcn_reasm_stats stats;
@@ -165,8 +164,13 @@ static bool newer(uint32_t a, uint32_t b)
 
 struct vcn_reasm *vcn_reasm_new(const struct vcn_reasm_config *cfg)
 {
-	struct vcn_reasm *r = calloc(1, sizeof(*r));
+	struct vcn_reasm *r;
 
+	if (!cfg->mac) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
 	r->cfg = *cfg;
@@ -278,19 +282,21 @@ struct frag {
 	uint32_t len;
 };
 
-/* Header rules that hold for a single packet on its own. */
+/*
+ * Header rules that hold for a single packet on its own; len is within
+ * [VCN_PACKET_OVERHEAD, VCN_TCP_PACKET_MAX] and the tag was right.
+ */
 static enum vcn_pkt parse(const struct vcn_reasm *r, const uint8_t *p, size_t len,
 			  struct frag *f)
 {
 	const uint8_t *h = p + VCN_RTP_HEADER_LEN;
 	uint32_t expect;
 
-	if (len < VCN_RTP_HEADER_LEN || p[0] != 0x80)	/* V=2, no P/X/CC */
+	if (p[0] != 0x80)	/* V=2, no P/X/CC */
 		return VCN_PKT_MALFORMED;
 	if ((p[1] & 0x7f) != r->cfg.pt || vcn_get_be32(p + 8) != r->cfg.ssrc)
 		return VCN_PKT_FOREIGN;
-	if (len < VCN_PACKET_OVERHEAD || len > VCN_TCP_PACKET_MAX ||
-	    h[0] != VCN_FRAG_VERSION || h[3] || vcn_get_be16(h + 18))
+	if (h[0] != VCN_FRAG_VERSION || h[3] || vcn_get_be16(h + 18))
 		return VCN_PKT_MALFORMED;
 	f->marker = p[1] & 0x80;
 	f->rtp_ts = vcn_get_be32(p + 4);
@@ -300,12 +306,9 @@ static enum vcn_pkt parse(const struct vcn_reasm *r, const uint8_t *p, size_t le
 	f->total = vcn_get_be32(h + 8);
 	f->offset = vcn_get_be32(h + 12);
 	f->stride = vcn_get_be16(h + 16);
-	f->data = p + VCN_PACKET_OVERHEAD;
+	f->data = p + VCN_PACKET_HEADERS;
 	f->len = (uint32_t)(len - VCN_PACKET_OVERHEAD);
 
-	if (f->kind == VCN_KIND_END)
-		return f->marker && !f->flags && !f->total && !f->offset &&
-		       !f->stride && !f->len ? VCN_PKT_END : VCN_PKT_MALFORMED;
 	if (f->kind != VCN_KIND_MEDIA || (f->flags & ~VCN_FLAG_KEYFRAME) ||
 	    f->stride < VCN_STRIDE_MIN)
 		return VCN_PKT_MALFORMED;
@@ -372,10 +375,15 @@ enum vcn_pkt vcn_reasm_push(struct vcn_reasm *r, const uint8_t *pkt, size_t len,
 	enum vcn_pkt k;
 
 	r->stats.packets++;
-	k = parse(r, pkt, len, &f);
+	if (len < VCN_PACKET_OVERHEAD || len > VCN_TCP_PACKET_MAX)
+		k = VCN_PKT_MALFORMED;
+	else if (!vcn_mac_check(r->cfg.mac, pkt, len - VCN_TAG_LEN, pkt + len - VCN_TAG_LEN))
+		k = VCN_PKT_FORGED;
+	else
+		k = parse(r, pkt, len, &f);
 	if (k == VCN_PKT_FRAGMENT)
 		k = store(r, &f, now_ns);
-	if (k != VCN_PKT_FRAGMENT && k != VCN_PKT_END)
+	if (k != VCN_PKT_FRAGMENT)
 		r->stats.discarded[k]++;
 	return k;
 }
@@ -413,20 +421,12 @@ bool vcn_reasm_pop(struct vcn_reasm *r, int64_t now_ns, struct vcn_unit *out)
 	out->au_num = best->au_num;
 	out->rtp_ts = best->rtp_ts;
 	out->keyframe = best->flags & VCN_FLAG_KEYFRAME;
-	r->undo_any = r->delivered_any;
-	r->undo_last = r->last_delivered;
 	r->delivered_any = true;
 	r->last_delivered = best->au_num;
 	r->stats.units++;
 	r->stats.unit_bytes += best->total;
 	close_slot(r, best);
 	return true;
-}
-
-void vcn_reasm_unpop(struct vcn_reasm *r)
-{
-	r->delivered_any = r->undo_any;
-	r->last_delivered = r->undo_last;
 }
 
 int64_t vcn_reasm_deadline(const struct vcn_reasm *r)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * send.c - the camera's send step: per hub session a bounded queue of
- * sealed units, cut into RTP packets and sent to the address latched
- * from the hub's authenticated-token hellos, or down the hub's TCP media
- * connection as RFC 4571 frames. One UDP socket serves every hub.
+ * sealed units, cut into tagged RTP packets and sent to the UDP address
+ * the hub proved (authentic hello, then a path challenge echoed from
+ * that address), or down the hub's TCP media connection as RFC 4571
+ * frames. One UDP socket serves every hub.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,17 +13,16 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "rtp.h"
 #include "send.h"
 #include "sock.h"
 
-#define END_REPEAT_UDP		3	/* the end packet is small; send it thrice */
-#define MAX_PENDING_TCP		16	/* accepted connections awaiting their hello */
-#define PENDING_TIMEOUT_NS	2000000000LL
 #define STAGE_MAX		(2 + VCN_TCP_PACKET_MAX)
 #define HELLO_BUDGET		256	/* datagrams per process call: floods cannot starve it */
+#define CHALLENGE_GAP_NS	100000000LL	/* at most one path challenge per 100 ms per hub */
 
 struct qunit {
 	uint8_t *data;
@@ -34,24 +34,30 @@ struct qunit {
 struct vcn_cam_hub {
 	struct vcn_cam_hub *next;
 	uint8_t token[VCN_TOKEN_LEN];
+	struct vcn_mac *c2h;		/* tags our packets and challenges */
+	struct vcn_mac *h2c;		/* checks the hub's hellos */
+	uint64_t counter;		/* of the newest hello accepted; 0: none yet */
 	enum vcn_path path;
-	struct sockaddr_storage addr;	/* latched UDP destination */
+	struct sockaddr_storage addr;	/* latched (proven) UDP destination */
 	socklen_t addr_len;
+	/* the one outstanding path challenge: the address it went to */
+	bool chal_pending;
+	uint8_t chal[VCN_NONCE_LEN];
+	struct sockaddr_storage chal_addr;
+	socklen_t chal_addr_len;
+	bool chal_ever;
+	int64_t chal_sent_ns;
 	int tcp_fd;
 	bool tcp_out;			/* EPOLLOUT registered */
 	bool tcp_blocked;
 	uint8_t tcp_in[VCN_HELLO_LEN];
 	size_t tcp_in_len;
-	int64_t created_ns;
-	int64_t last_seen_ns;
 	struct vcn_packetizer pk;
 	struct vcn_fragmenter frag;
 	bool sending;			/* frag holds the queue's head */
 	struct qunit *q;
 	unsigned int q_cap, q_head, q_len;
 	size_t q_bytes;
-	bool end_queued;
-	unsigned int end_left;
 	bool needs_key;
 	uint8_t *stage;			/* one packet, with a TCP length prefix if any */
 	size_t stage_len, stage_off;
@@ -61,30 +67,20 @@ struct vcn_cam_hub {
 	struct vcn_cam_hub_stats stats;
 };
 
-struct pending {
-	int fd;
-	uint8_t buf[VCN_HELLO_LEN];
-	size_t len;
-	int64_t deadline;
-};
-
 struct vcn_cam {
 	struct vcn_cam_config cfg;
-	int ep, udp, listen;
+	int ep, udp;
 	bool udp_blocked, udp_out;
 	uint16_t port;
 	struct vcn_cam_hub *hubs;
-	struct pending pend[MAX_PENDING_TCP];
-	unsigned int n_pend;
 	struct vcn_cam_stats stats;
 };
 
 struct vcn_cam *vcn_cam_new(const struct vcn_cam_config *cfg)
 {
 	struct vcn_cam *cam;
-	struct sockaddr_storage ss;
 
-	if (!cfg->bind || cfg->bind_len > sizeof(ss) ||
+	if (!cfg->bind || cfg->bind_len > sizeof(struct sockaddr_storage) ||
 	    (cfg->bind->sa_family != AF_INET && cfg->bind->sa_family != AF_INET6)) {
 		errno = EINVAL;
 		return NULL;
@@ -106,12 +102,8 @@ struct vcn_cam *vcn_cam_new(const struct vcn_cam_config *cfg)
 		cam->cfg.queue_bytes = 4u << 20;
 	if (!cam->cfg.burst)
 		cam->cfg.burst = 64u << 10;
-	if (cam->cfg.hub_timeout_ns <= 0)
-		cam->cfg.hub_timeout_ns = 5000000000LL;
-	if (cam->cfg.attach_timeout_ns <= 0)
-		cam->cfg.attach_timeout_ns = 10000000000LL;
 	cam->cfg.bind = NULL;		/* not kept: the caller owns it */
-	cam->ep = cam->udp = cam->listen = -1;
+	cam->ep = cam->udp = -1;
 
 	cam->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (cam->ep < 0)
@@ -121,16 +113,6 @@ struct vcn_cam *vcn_cam_new(const struct vcn_cam_config *cfg)
 		goto fail;
 	vcn_sock_buffers(cam->udp, 1 << 20, 1 << 20);
 	cam->port = vcn_sock_port(cam->udp);
-	if (cfg->listen_tcp) {
-		/* the same address and the port the UDP socket got */
-		memcpy(&ss, cfg->bind, cfg->bind_len);
-		vcn_addr_set_port(&ss, cam->port);
-		cam->listen = vcn_socket(ss.ss_family, SOCK_STREAM, (struct sockaddr *)&ss,
-					 cfg->bind_len);
-		if (cam->listen < 0 || listen(cam->listen, 16) < 0 ||
-		    vcn_epoll_add(cam->ep, cam->listen, EPOLLIN) < 0)
-			goto fail;
-	}
 	return cam;
 fail:
 	vcn_cam_free(cam);
@@ -204,7 +186,6 @@ static void reset_output(struct vcn_cam_hub *h)
 		q_pop_head(h);
 	h->sending = false;
 	h->stage_len = h->stage_off = 0;
-	h->end_left = 0;
 	h->pace_at = INT64_MAX;
 }
 
@@ -219,7 +200,7 @@ static void close_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h)
 	h->tcp_in_len = 0;
 }
 
-/* The hub left or went silent: free what it held, keep the handle for the caller. */
+/* The hub said bye or its TCP path broke: free what it held, keep the handle. */
 static void hub_gone(struct vcn_cam *cam, struct vcn_cam_hub *h)
 {
 	if (h->path == VCN_PATH_GONE)
@@ -227,16 +208,18 @@ static void hub_gone(struct vcn_cam *cam, struct vcn_cam_hub *h)
 	reset_output(h);
 	close_tcp(cam, h);
 	h->path = VCN_PATH_GONE;
-	cam->stats.hubs_expired++;
+	cam->stats.hubs_gone++;
 }
 
 static void hub_destroy(struct vcn_cam *cam, struct vcn_cam_hub *h)
 {
 	reset_output(h);
 	close_tcp(cam, h);
-	OPENSSL_cleanse(h->token, sizeof(h->token));
+	vcn_mac_free(h->c2h);
+	vcn_mac_free(h->h2c);
 	free(h->q);
 	free(h->stage);
+	OPENSSL_cleanse(h, sizeof(*h));	/* token, challenge */
 	free(h);
 }
 
@@ -250,10 +233,6 @@ void vcn_cam_free(struct vcn_cam *cam)
 		cam->hubs = h->next;
 		hub_destroy(cam, h);
 	}
-	for (unsigned int i = 0; i < cam->n_pend; i++)
-		close(cam->pend[i].fd);
-	if (cam->listen >= 0)
-		close(cam->listen);
 	if (cam->udp >= 0)
 		close(cam->udp);
 	if (cam->ep >= 0)
@@ -262,25 +241,30 @@ void vcn_cam_free(struct vcn_cam *cam)
 }
 
 struct vcn_cam_hub *vcn_cam_hub_add(struct vcn_cam *cam, int64_t now_ns,
-				    struct vcn_offer *offer)
+				    const struct vcn_keys *keys, struct vcn_offer *offer)
 {
-	struct vcn_cam_hub *h = calloc(1, sizeof(*h));
+	struct vcn_cam_hub *h;
 
+	if (!keys) {
+		errno = EINVAL;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
+	h->tcp_fd = -1;
 	h->q_cap = cam->cfg.queue_units;
 	h->q = calloc(h->q_cap, sizeof(*h->q));
 	h->stage = malloc(STAGE_MAX);
-	if (!h->q || !h->stage || RAND_bytes(h->token, sizeof(h->token)) != 1 ||
-	    vcn_packetizer_init(&h->pk, cam->cfg.pt, VCN_UDP_STRIDE) < 0) {
-		free(h->q);
-		free(h->stage);
-		free(h);
+	h->c2h = vcn_mac_new(keys->camera_to_hub);
+	h->h2c = vcn_mac_new(keys->hub_to_camera);
+	if (!h->q || !h->stage || !h->c2h || !h->h2c ||
+	    RAND_bytes(h->token, sizeof(h->token)) != 1 ||
+	    vcn_packetizer_init(&h->pk, cam->cfg.pt, VCN_UDP_STRIDE, h->c2h) < 0) {
+		hub_destroy(cam, h);
 		return NULL;
 	}
-	h->tcp_fd = -1;
 	h->path = VCN_PATH_NONE;
-	h->created_ns = h->last_seen_ns = now_ns;
 	h->needs_key = true;		/* the hub's verifier starts at an IDR */
 	h->tokens = (double)cam->cfg.burst;
 	h->tokens_ns = now_ns;
@@ -347,10 +331,6 @@ static bool stage_next(struct vcn_cam_hub *h)
 			vcn_fragmenter_start(&h->pk, &h->frag, u->data, u->len, u->capture_ns,
 					     u->keyframe ? VCN_FLAG_KEYFRAME : 0);
 			h->sending = true;
-		} else if (h->end_left) {
-			n = vcn_packet_end(&h->pk, h->stage + off);
-			h->end_left--;
-			break;
 		} else {
 			return false;
 		}
@@ -423,17 +403,8 @@ static void flush(struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now_ns)
 	for (;;) {
 		if (h->path == VCN_PATH_UDP ? cam->udp_blocked : h->tcp_blocked)
 			break;
-		if (!h->stage_len && !stage_next(h)) {
-			if (h->end_queued && h->tcp_fd >= 0) {
-				/* keep the fd until removal: closing with unread
-				 * keepalives could reset the end away */
-				shutdown(h->tcp_fd, SHUT_WR);
-				vcn_epoll_del(cam->ep, h->tcp_fd);
-			}
-			if (h->end_queued)
-				h->path = VCN_PATH_ENDED;
+		if (!h->stage_len && !stage_next(h))
 			break;
-		}
 		if (cam->cfg.rate) {
 			double need = (double)(h->stage_len < cam->cfg.burst ?
 					       h->stage_len : cam->cfg.burst);
@@ -466,7 +437,7 @@ enum vcn_send vcn_cam_send(struct vcn_cam *cam, struct vcn_cam_hub *hub,
 {
 	struct qunit *u;
 
-	if (!active(hub) || hub->end_queued) {
+	if (!active(hub)) {
 		hub->stats.dropped_no_path++;
 		return VCN_SEND_NO_PATH;
 	}
@@ -502,28 +473,38 @@ full:
 	return VCN_SEND_QUEUE_FULL;
 }
 
-void vcn_cam_hub_end(struct vcn_cam *cam, struct vcn_cam_hub *hub, int64_t now_ns)
-{
-	if (hub->path == VCN_PATH_NONE)
-		hub->path = VCN_PATH_ENDED;
-	if (!active(hub) || hub->end_queued)
-		return;
-	hub->end_queued = true;
-	hub->end_left = hub->path == VCN_PATH_UDP ? END_REPEAT_UDP : 1;
-	flush(cam, hub, now_ns);
-	set_out(cam, cam->udp, &cam->udp_out, cam->udp_blocked);
-}
-
 bool vcn_cam_idle(const struct vcn_cam *cam)
 {
 	for (const struct vcn_cam_hub *h = cam->hubs; h; h = h->next)
-		if (active(h) && (h->q_len || h->stage_len || h->end_left))
+		if (active(h) && (h->q_len || h->stage_len))
 			return false;
 	return true;
 }
 
-/* The hub's TCP connection presented its token: media goes there from now on. */
-static void attach_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int fd, int64_t now_ns)
+/*
+ * A hello that names hub h (token): act on it only if its tag is right
+ * under h's hub-to-camera key and its counter is above every counter
+ * accepted before, so a copy (from anywhere) is worth nothing once the
+ * original or another copy was taken.
+ */
+static bool hello_accept(struct vcn_cam *cam, struct vcn_cam_hub *h, const uint8_t *raw,
+			 const struct vcn_hello *hello)
+{
+	if (!vcn_hello_authentic(h->h2c, raw)) {
+		cam->stats.hello_forged++;
+		return false;
+	}
+	if (hello->counter <= h->counter) {
+		cam->stats.hello_replay++;
+		return false;
+	}
+	h->counter = hello->counter;
+	h->stats.hellos++;
+	return true;
+}
+
+/* The hub's TCP connection presented an authentic hello: media goes there from now on. */
+static void attach_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int fd)
 {
 	if (h->sending) {
 		/* the unit cut short on the old path is lost; so is its successor's reference */
@@ -534,131 +515,114 @@ static void attach_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int fd, int64
 	if (h->path != VCN_PATH_NONE)
 		h->needs_key = true;	/* what went before may be lost with the old path */
 	h->stage_len = h->stage_off = 0;
-	if (h->end_queued)
-		h->end_left = 1;	/* a stream end under way goes on the new path */
 	close_tcp(cam, h);
 	h->tcp_fd = fd;
 	h->path = VCN_PATH_TCP;
 	h->pk.stride = VCN_TCP_STRIDE;
-	h->last_seen_ns = now_ns;
-	h->stats.hellos++;
 }
 
-static void pending_drop(struct vcn_cam *cam, unsigned int i, bool refused)
+int vcn_cam_adopt_tcp(struct vcn_cam *cam, int fd, const uint8_t raw[VCN_HELLO_LEN],
+		      int64_t now_ns)
 {
-	if (refused) {
-		vcn_epoll_del(cam->ep, cam->pend[i].fd);
-		close(cam->pend[i].fd);
-		cam->stats.tcp_refused++;
-	}
-	cam->pend[i] = cam->pend[--cam->n_pend];
-}
+	struct vcn_cam_hub *h = NULL;
+	struct vcn_hello hello;
+	int fl;
 
-int vcn_cam_adopt_tcp(struct vcn_cam *cam, int fd, int64_t now_ns)
-{
-	struct pending *p;
-
-	int fl = fcntl(fd, F_GETFL);
-
-	if (cam->n_pend == MAX_PENDING_TCP || !(cam->cfg.transports & VCN_TRANSPORT_TCP) ||
-	    fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	(void)now_ns;
+	if ((cam->cfg.transports & VCN_TRANSPORT_TCP) &&
+	    vcn_hello_parse(raw, VCN_HELLO_LEN, &hello) == VCN_HELLO_TCP)
+		h = find_hub(cam, hello.token);
+	if (h && !(h->path == VCN_PATH_NONE || active(h)))
+		h = NULL;	/* gone: nothing to attach to */
+	if (h && !hello_accept(cam, h, raw, &hello))
+		h = NULL;
+	OPENSSL_cleanse(&hello, sizeof(hello));
+	fl = h ? fcntl(fd, F_GETFL) : -1;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
 	    vcn_epoll_add(cam->ep, fd, EPOLLIN) < 0) {
 		close(fd);
 		cam->stats.tcp_refused++;
-		errno = EBUSY;
+		errno = EACCES;
 		return -1;
 	}
-	p = &cam->pend[cam->n_pend++];
-	p->fd = fd;
-	p->len = 0;
-	p->deadline = now_ns + PENDING_TIMEOUT_NS;
+	attach_tcp(cam, h, fd);
 	return 0;
 }
 
-/* Read the hello of a new TCP connection; true if the entry was consumed. */
-static bool pending_read(struct vcn_cam *cam, unsigned int i, int64_t now_ns)
+/*
+ * An authentic, fresh UDP hello from an address media does not go to:
+ * return routability. Media moves there only when the hello echoes the
+ * challenge sent to exactly that address; otherwise challenge it (one
+ * outstanding per hub, a new address replaces it, at most one every
+ * CHALLENGE_GAP_NS) and keep sending to the proven address meanwhile.
+ */
+static void check_path(struct vcn_cam *cam, struct vcn_cam_hub *h, const struct vcn_hello *hello,
+		       const struct sockaddr_storage *from, socklen_t from_len, int64_t now_ns)
 {
-	struct pending *p = &cam->pend[i];
-	uint8_t token[VCN_TOKEN_LEN];
-	struct vcn_cam_hub *h;
-	ssize_t n;
+	uint8_t msg[VCN_CHALLENGE_LEN];
+	bool same = h->chal_pending &&
+		    vcn_addr_equal(&h->chal_addr, h->chal_addr_len, from, from_len);
 
-	n = recv(p->fd, p->buf + p->len, sizeof(p->buf) - p->len, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-		if (now_ns < p->deadline)
-			return false;
-		pending_drop(cam, i, true);
-		return true;
+	if (same && CRYPTO_memcmp(hello->echo, h->chal, VCN_NONCE_LEN) == 0) {
+		if (h->path == VCN_PATH_UDP)
+			h->stats.relatched++;
+		memcpy(&h->addr, from, from_len);
+		h->addr_len = from_len;
+		h->path = VCN_PATH_UDP;
+		h->chal_pending = false;
+		OPENSSL_cleanse(h->chal, sizeof(h->chal));
+		return;
 	}
-	if (n <= 0) {
-		pending_drop(cam, i, true);
-		return true;
-	}
-	p->len += (size_t)n;
-	if (p->len < sizeof(p->buf))
-		return false;
-	h = vcn_hello_parse(p->buf, p->len, token) == VCN_HELLO_TCP ? find_hub(cam, token) : NULL;
-	OPENSSL_cleanse(token, sizeof(token));
-	if (!h || !(h->path == VCN_PATH_NONE || active(h))) {
-		pending_drop(cam, i, true);
-		return true;
-	}
-	attach_tcp(cam, h, p->fd, now_ns);
-	pending_drop(cam, i, false);
-	return true;
-}
-
-static void accept_tcp(struct vcn_cam *cam, int64_t now_ns)
-{
-	for (int budget = MAX_PENDING_TCP; budget > 0; budget--) {
-		int fd = accept4(cam->listen, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0)
+	if (h->chal_ever && now_ns - h->chal_sent_ns < CHALLENGE_GAP_NS)
+		return;
+	if (!same) {
+		/* the same address is asked the same question until it answers */
+		if (RAND_bytes(h->chal, sizeof(h->chal)) != 1)
 			return;
-		vcn_cam_adopt_tcp(cam, fd, now_ns);
+		memcpy(&h->chal_addr, from, from_len);
+		h->chal_addr_len = from_len;
+		h->chal_pending = true;
 	}
+	h->chal_ever = true;
+	h->chal_sent_ns = now_ns;
+	vcn_challenge_encode(h->chal, h->pk.ssrc, h->c2h, msg);
+	if (sendto(cam->udp, msg, sizeof(msg), MSG_DONTWAIT, (const struct sockaddr *)from,
+		   from_len) == (ssize_t)sizeof(msg))
+		cam->stats.challenges_sent++;
 }
 
 static void udp_hello(struct vcn_cam *cam, const uint8_t *buf, ssize_t n,
 		      const struct sockaddr_storage *from, socklen_t from_len, int64_t now_ns)
 {
-	uint8_t token[VCN_TOKEN_LEN];
+	struct vcn_hello hello;
 	struct vcn_cam_hub *h;
 	int kind;
 
-	kind = n == VCN_HELLO_LEN ? vcn_hello_parse(buf, (size_t)n, token) : 0;
+	kind = n == VCN_HELLO_LEN ? vcn_hello_parse(buf, (size_t)n, &hello) : 0;
 	if (kind != VCN_HELLO_UDP && kind != VCN_HELLO_BYE) {
 		cam->stats.hello_malformed++;
 		return;
 	}
-	h = find_hub(cam, token);
-	OPENSSL_cleanse(token, sizeof(token));
-	if (!h) {
+	h = find_hub(cam, hello.token);
+	if (!h)
 		cam->stats.hello_bad_token++;
-		return;
-	}
-	if (kind == VCN_HELLO_BYE) {
+	else if (!hello_accept(cam, h, buf, &hello))
+		;	/* counted: forged or replayed */
+	else if (kind == VCN_HELLO_BYE)
 		hub_gone(cam, h);
-		return;
-	}
-	if (!(cam->cfg.transports & VCN_TRANSPORT_UDP)) {
+	else if (!(cam->cfg.transports & VCN_TRANSPORT_UDP))
 		cam->stats.hello_malformed++;
-		return;
-	}
-	if (h->path != VCN_PATH_NONE && h->path != VCN_PATH_UDP)
-		return;		/* on TCP, ended or gone: UDP hellos change nothing */
-	if (h->path == VCN_PATH_UDP && !vcn_addr_equal(&h->addr, h->addr_len, from, from_len))
-		h->stats.relatched++;
-	memcpy(&h->addr, from, sizeof(*from));
-	h->addr_len = from_len;
-	h->path = VCN_PATH_UDP;
-	h->last_seen_ns = now_ns;
-	h->stats.hellos++;
+	else if (h->path == VCN_PATH_NONE ||
+		 (h->path == VCN_PATH_UDP &&
+		  !vcn_addr_equal(&h->addr, h->addr_len, from, from_len)))
+		check_path(cam, h, &hello, from, from_len, now_ns);
+	/* else from the proven address, or on TCP or gone: nothing more */
+	OPENSSL_cleanse(&hello, sizeof(hello));
 }
 
 static void read_udp(struct vcn_cam *cam, int64_t now_ns)
 {
-	uint8_t buf[64];
+	uint8_t buf[VCN_HELLO_LEN + 1];
 	struct sockaddr_storage from;
 	socklen_t from_len;
 	ssize_t n;
@@ -676,12 +640,27 @@ static void read_udp(struct vcn_cam *cam, int64_t now_ns)
 	}
 }
 
-/* Keepalives and byes on a hub's TCP media connection; EOF means gone. */
-static void read_hub_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now_ns)
+/* One 64-byte hello on a hub's TCP media connection: a keepalive, or the end of it. */
+static void tcp_hello(struct vcn_cam *cam, struct vcn_cam_hub *h)
 {
-	uint8_t token[VCN_TOKEN_LEN];
+	struct vcn_hello hello;
+	int kind = vcn_hello_parse(h->tcp_in, sizeof(h->tcp_in), &hello);
+
+	if (!kind || !vcn_token_equal(hello.token, h->token)) {
+		cam->stats.hello_malformed++;
+		hub_gone(cam, h);
+	} else if (!hello_accept(cam, h, h->tcp_in, &hello) || kind != VCN_HELLO_TCP) {
+		if (kind == VCN_HELLO_UDP)
+			cam->stats.hello_malformed++;
+		hub_gone(cam, h);	/* a bye, or a bad hello: this path is done */
+	}
+	OPENSSL_cleanse(&hello, sizeof(hello));
+}
+
+/* Keepalives and byes on a hub's TCP media connection; EOF means gone. */
+static void read_hub_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h)
+{
 	ssize_t n;
-	int kind;
 
 	while (h->tcp_fd >= 0) {
 		n = recv(h->tcp_fd, h->tcp_in + h->tcp_in_len, sizeof(h->tcp_in) - h->tcp_in_len,
@@ -696,36 +675,17 @@ static void read_hub_tcp(struct vcn_cam *cam, struct vcn_cam_hub *h, int64_t now
 		if (h->tcp_in_len < sizeof(h->tcp_in))
 			continue;
 		h->tcp_in_len = 0;
-		kind = vcn_hello_parse(h->tcp_in, sizeof(h->tcp_in), token);
-		if (kind != VCN_HELLO_TCP || !vcn_token_equal(token, h->token)) {
-			/* a bye, or anything else: this connection is done */
-			if (kind != VCN_HELLO_BYE)
-				cam->stats.hello_malformed++;
-			hub_gone(cam, h);
-		} else {
-			h->last_seen_ns = now_ns;
-			h->stats.hellos++;
-		}
-		OPENSSL_cleanse(token, sizeof(token));
+		tcp_hello(cam, h);
 	}
 }
 
 int vcn_cam_process(struct vcn_cam *cam, int64_t now_ns)
 {
 	read_udp(cam, now_ns);
-	if (cam->listen >= 0)
-		accept_tcp(cam, now_ns);
-	for (unsigned int i = 0; i < cam->n_pend;)
-		if (!pending_read(cam, i, now_ns))
-			i++;
 	cam->udp_blocked = false;
 	for (struct vcn_cam_hub *h = cam->hubs; h; h = h->next) {
 		if (h->tcp_fd >= 0 && h->path == VCN_PATH_TCP)
-			read_hub_tcp(cam, h, now_ns);
-		if (h->path == VCN_PATH_NONE && now_ns - h->created_ns >= cam->cfg.attach_timeout_ns)
-			hub_gone(cam, h);
-		if (active(h) && now_ns - h->last_seen_ns >= cam->cfg.hub_timeout_ns)
-			hub_gone(cam, h);
+			read_hub_tcp(cam, h);
 		h->tcp_blocked = false;
 		flush(cam, h, now_ns);
 	}
@@ -737,20 +697,8 @@ int vcn_cam_timeout_ms(const struct vcn_cam *cam, int64_t now_ns)
 {
 	int64_t d = INT64_MAX;
 
-	for (unsigned int i = 0; i < cam->n_pend; i++)
-		if (cam->pend[i].deadline < d)
-			d = cam->pend[i].deadline;
-	for (const struct vcn_cam_hub *h = cam->hubs; h; h = h->next) {
-		int64_t t = INT64_MAX;
-
-		if (h->path == VCN_PATH_NONE)
-			t = h->created_ns + cam->cfg.attach_timeout_ns;
-		else if (active(h))
-			t = h->last_seen_ns + cam->cfg.hub_timeout_ns;
-		if (h->pace_at < t)
-			t = h->pace_at;
-		if (t < d)
-			d = t;
-	}
+	for (const struct vcn_cam_hub *h = cam->hubs; h; h = h->next)
+		if (h->pace_at < d)
+			d = h->pace_at;
 	return vcn_timeout_ms(now_ns, d);
 }

@@ -1,17 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Packetizer and reassembler, without sockets: the packet format, round
- * trips of 0..1 MiB, and every way a relay can mangle fragments (reorder,
- * duplicate, drop, truncate, rewrite header fields, splice units). What
- * is delivered is always one whole unit of the right length, made only of
- * fragments of that unit number; a splice that keeps every transport
- * field identical is caught by the core's AEAD, which is checked too.
+ * Packetizer and reassembler, without sockets: the packet format and its
+ * tag, round trips of 0..1 MiB, and every way a relay can mangle
+ * fragments (reorder, duplicate, drop, flip any byte, truncate, forge far-
+ * ahead units and keyframe flags): a packet whose tag is wrong is counted
+ * "forged" and changes nothing; the genuine units still come out exact.
+ * Behind the tag, the header rules still hold for the camera's own
+ * packets (mutations re-tagged, as a buggy camera would send them), and
+ * a splice the transport cannot see is caught by the core's AEAD.
  */
 #include <veracam/seal.h>
 
 #include "nettest.h"
 #include "rtp.h"
 #include "wire.h"
+
+/* The camera-to-hub key of every test stream here (docs/TRANSPORT.md §10). */
+static const uint8_t c2h_key[VCN_KEY_LEN] = {
+	0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
+	0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+};
+static const uint8_t h2c_key[VCN_KEY_LEN] = {
+	0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f,
+	0x70, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x7b, 0x7c, 0x7d, 0x7e, 0x7f,
+};
+static struct vcn_mac *tmac;		/* c2h_key */
+static struct vcn_mac *hmac;		/* h2c_key */
+static struct vcn_mac *other_mac;	/* someone else's key: what a forger has */
 
 struct pkts {
 	uint8_t *p[1000];
@@ -44,7 +59,7 @@ static void cut(struct vcn_packetizer *pk, const uint8_t *u, size_t len, uint64_
 static struct vcn_reasm *reasm_for(const struct vcn_packetizer *pk, unsigned int inflight)
 {
 	struct vcn_reasm_config c = {
-		.ssrc = pk->ssrc, .pt = pk->pt, .max_inflight = inflight,
+		.mac = tmac, .ssrc = pk->ssrc, .pt = pk->pt, .max_inflight = inflight,
 		.timeout_ns = 100000000,
 	};
 
@@ -92,7 +107,7 @@ static void test_packet_format(void)
 	uint8_t *u = unit_make(1, 150000);
 	uint32_t ts;
 
-	ASSERT(vcn_packetizer_init(&pk, 101, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, 101, VCN_UDP_STRIDE, tmac) == 0);
 	cut(&pk, u, 150000, 1700000000123456789ull, true, &k);
 	EXPECT(k.n == (150000 + VCN_UDP_STRIDE - 1) / VCN_UDP_STRIDE);
 	ts = vcn_get_be32(k.p[0] + 4);
@@ -100,6 +115,11 @@ static void test_packet_format(void)
 		const uint8_t *p = k.p[i];
 
 		EXPECT(k.len[i] <= VCN_UDP_PACKET_MAX);
+		EXPECT(k.len[i] == (i < k.n - 1 ? VCN_UDP_PACKET_MAX :
+				    VCN_PACKET_OVERHEAD + 150000 % VCN_UDP_STRIDE));
+		EXPECT(vcn_mac_check(tmac, p, k.len[i] - VCN_TAG_LEN, p + k.len[i] - VCN_TAG_LEN));
+		EXPECT(!vcn_mac_check(other_mac, p, k.len[i] - VCN_TAG_LEN,
+				      p + k.len[i] - VCN_TAG_LEN));
 		EXPECT(p[0] == 0x80);
 		EXPECT((p[1] & 0x7f) == 101);
 		EXPECT(!!(p[1] & 0x80) == (i == k.n - 1));	/* marker on the last only */
@@ -119,13 +139,13 @@ static void test_packet_format(void)
 
 static void roundtrip(uint16_t stride)
 {
-	static const size_t sizes[] = { 0, 1, 7, 8, 1167, 1168, 1169, 2336, 20000, 150000,
-					65503, 65504, 1 << 20 };
+	static const size_t sizes[] = { 0, 1, 7, 8, 1151, 1152, 1153, 2304, 20000, 150000,
+					65487, 65488, 1 << 20 };
 	struct vcn_packetizer pk;
 	struct vcn_reasm *r;
 	struct vcn_unit out;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, stride) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, stride, tmac) == 0);
 	r = reasm_for(&pk, 0);
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		struct pkts k = { .n = 0 };
@@ -164,7 +184,7 @@ static void test_reorder(void)
 	struct vcn_unit out;
 	uint32_t next = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	for (uint32_t i = 0; i < 4; i++) {
 		u[i] = unit_make(i, 20000 + i * 3000);
 		cut(&pk, u[i], 20000 + i * 3000, i * 33333333ull, false, &k);
@@ -195,7 +215,7 @@ static void test_duplicates(void)
 	struct vcn_unit out;
 	int got = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	cut(&pk, u, 50000, 0, false, &k);
 	r = reasm_for(&pk, 0);
 	/* each packet twice, the copies after the unit completed too */
@@ -225,7 +245,7 @@ static void drop_middle(bool unit2_key)
 	struct vcn_reasm *r;
 	struct vcn_unit out;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		u[i] = unit_make(i, 5000);
 		cut(&pk, u[i], 5000, 0, i == 0 || (i == 2 && unit2_key), &k[i]);
@@ -270,103 +290,179 @@ static void test_drop_keyframe_supersedes(void)
 	drop_middle(true);
 }
 
-/* One mangled copy of packet 1 of a 3-packet unit, sent before the real one. */
+/*
+ * One mangled copy of packet 1 of a 3-packet unit, sent before the real
+ * one. The mutations work on the packet without its tag (len counts the
+ * headers and data).
+ */
 struct mutation {
 	const char *name;
 	void (*fn)(uint8_t *p, size_t *len);
-	enum vcn_pkt want;
+	enum vcn_pkt want;	/* when the camera itself sent it (re-tagged) */
 };
+
+#define S	VCN_UDP_STRIDE
 
 static void m_ext_bit(uint8_t *p, size_t *len) { (void)len; p[0] |= 0x10; }
 static void m_version(uint8_t *p, size_t *len) { (void)len; p[0] = 0x40; }
 static void m_pt(uint8_t *p, size_t *len) { (void)len; p[1] ^= 0x01; }
 static void m_ssrc(uint8_t *p, size_t *len) { (void)len; p[11] ^= 0x01; }
-static void m_frag_version(uint8_t *p, size_t *len) { (void)len; p[12] = 2; }
+static void m_frag_version(uint8_t *p, size_t *len) { (void)len; p[12] = 1; }
 static void m_kind(uint8_t *p, size_t *len) { (void)len; p[13] = 9; }
+static void m_kind_end(uint8_t *p, size_t *len) { (void)len; p[13] = 2; }	/* v1's end */
 static void m_flags(uint8_t *p, size_t *len) { (void)len; p[14] = 0x80; }
 static void m_keyflag(uint8_t *p, size_t *len) { (void)len; p[14] = VCN_FLAG_KEYFRAME; }
 static void m_reserved(uint8_t *p, size_t *len) { (void)len; p[15] = 1; }
 static void m_reserved2(uint8_t *p, size_t *len) { (void)len; p[31] = 1; }
-static void m_total_up(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 3 * 1168 + 1); }
-static void m_total_down(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 2 * 1168); }
+static void m_total_up(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 3 * S + 1); }
+static void m_total_down(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 2 * S); }
 static void m_total_huge(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 20, 0x7fffffff); }
-static void m_offset_odd(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 1169); }
+static void m_offset_odd(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, S + 1); }
 static void m_offset_dup(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 0); }
-static void m_offset_past(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 4 * 1168); }
+static void m_offset_past(uint8_t *p, size_t *len) { (void)len; vcn_put_be32(p + 24, 4 * S); }
 static void m_stride_small(uint8_t *p, size_t *len) { (void)len; vcn_put_be16(p + 28, 32); }
-static void m_stride_other(uint8_t *p, size_t *len) { (void)len; vcn_put_be16(p + 28, 584); }
+static void m_stride_other(uint8_t *p, size_t *len) { (void)len; vcn_put_be16(p + 28, S / 2); }
 static void m_timestamp(uint8_t *p, size_t *len) { (void)len; p[7] ^= 1; }
 static void m_marker(uint8_t *p, size_t *len) { (void)len; p[1] |= 0x80; }
 static void m_truncate(uint8_t *p, size_t *len) { (void)p; *len -= 1; }
 static void m_extend(uint8_t *p, size_t *len) { p[*len] = 0; *len += 1; }
 static void m_rtp_only(uint8_t *p, size_t *len) { (void)p; *len = VCN_RTP_HEADER_LEN; }
 static void m_short(uint8_t *p, size_t *len) { (void)p; *len = 5; }
-static void m_end_with_data(uint8_t *p, size_t *len) { (void)len; p[13] = VCN_KIND_END; }
 
+static const struct mutation muts[] = {
+	{ "extension bit", m_ext_bit, VCN_PKT_MALFORMED },
+	{ "rtp version", m_version, VCN_PKT_MALFORMED },
+	{ "payload type", m_pt, VCN_PKT_FOREIGN },
+	{ "ssrc", m_ssrc, VCN_PKT_FOREIGN },
+	{ "fragment version 1", m_frag_version, VCN_PKT_MALFORMED },
+	{ "kind", m_kind, VCN_PKT_MALFORMED },
+	{ "kind 2 (version 1's end)", m_kind_end, VCN_PKT_MALFORMED },
+	{ "unknown flag", m_flags, VCN_PKT_MALFORMED },
+	{ "keyframe flag differs", m_keyflag, VCN_PKT_INCONSISTENT },
+	{ "reserved byte", m_reserved, VCN_PKT_MALFORMED },
+	{ "reserved tail", m_reserved2, VCN_PKT_MALFORMED },
+	{ "total grows", m_total_up, VCN_PKT_INCONSISTENT },
+	{ "total shrinks", m_total_down, VCN_PKT_MALFORMED },	/* marker now wrong */
+	{ "total huge", m_total_huge, VCN_PKT_OVERSIZED },
+	{ "offset unaligned", m_offset_odd, VCN_PKT_MALFORMED },
+	{ "offset of fragment 0", m_offset_dup, VCN_PKT_DUPLICATE },
+	{ "offset past end", m_offset_past, VCN_PKT_MALFORMED },
+	{ "stride tiny", m_stride_small, VCN_PKT_MALFORMED },
+	{ "stride other", m_stride_other, VCN_PKT_MALFORMED },
+	{ "timestamp", m_timestamp, VCN_PKT_INCONSISTENT },
+	{ "marker", m_marker, VCN_PKT_MALFORMED },
+	{ "truncated", m_truncate, VCN_PKT_MALFORMED },
+	{ "extended", m_extend, VCN_PKT_MALFORMED },
+	{ "rtp header only", m_rtp_only, VCN_PKT_MALFORMED },	/* shorter than a packet */
+	{ "5 bytes", m_short, VCN_PKT_MALFORMED },
+};
+
+/*
+ * Push packet 0, then bad (bad_len bytes, tag included), then the real
+ * packets 1 and 2: the result for bad is want, counted once, and exactly
+ * the genuine unit comes out.
+ */
+static bool mangled_case(struct vcn_packetizer *pk, const uint8_t *u, const char *name,
+			 const uint8_t *bad, size_t bad_len, enum vcn_pkt want)
+{
+	struct vcn_packetizer at = *pk;
+	struct pkts k = { .n = 0 };
+	struct vcn_reasm *r;
+	struct vcn_unit out;
+	enum vcn_pkt got;
+	int units = 0;
+	bool ok;
+
+	cut(&at, u, 3 * S, 0, false, &k);
+	r = reasm_for(pk, 0);
+	EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_FRAGMENT);
+	got = vcn_reasm_push(r, bad, bad_len, 0);
+	ok = got == want && vcn_reasm_stats(r)->discarded[want] == 1;
+	if (!ok)
+		printf("# %s: got %s, want %s\n", name, vcn_pkt_name(got), vcn_pkt_name(want));
+	EXPECT(vcn_reasm_push(r, k.p[1], k.len[1], 0) == VCN_PKT_FRAGMENT);
+	EXPECT(vcn_reasm_push(r, k.p[2], k.len[2], 0) == VCN_PKT_FRAGMENT);
+	while (vcn_reasm_pop(r, 0, &out))
+		units += unit_check(out.data, out.len) == 3 ? 1 : 100;
+	ok = ok && units == 1 && vcn_reasm_stats(r)->incomplete == 0;
+	vcn_reasm_free(r);
+	pkts_free(&k);
+	return ok;
+}
+
+/* Packet 1 of the 3-packet unit pk cuts next. */
+static size_t packet1(const struct vcn_packetizer *pk, const uint8_t *u,
+		      uint8_t out[VCN_UDP_PACKET_MAX + 1])
+{
+	struct vcn_packetizer at = *pk;
+	struct pkts k = { .n = 0 };
+	size_t len;
+
+	cut(&at, u, 3 * S, 0, false, &k);
+	len = k.len[1];
+	memcpy(out, k.p[1], len);
+	pkts_free(&k);
+	return len;
+}
+
+/*
+ * Header manglings: as a relay sends them (keeping the old tag) every one
+ * is "forged", or "malformed" when too short to hold a tag; re-tagged (a
+ * camera bug) each is refused under its own rule.
+ */
 static void test_mangled_fragments(void)
 {
-	static const struct mutation muts[] = {
-		{ "extension bit", m_ext_bit, VCN_PKT_MALFORMED },
-		{ "rtp version", m_version, VCN_PKT_MALFORMED },
-		{ "payload type", m_pt, VCN_PKT_FOREIGN },
-		{ "ssrc", m_ssrc, VCN_PKT_FOREIGN },
-		{ "fragment version", m_frag_version, VCN_PKT_MALFORMED },
-		{ "kind", m_kind, VCN_PKT_MALFORMED },
-		{ "unknown flag", m_flags, VCN_PKT_MALFORMED },
-		{ "keyframe flag differs", m_keyflag, VCN_PKT_INCONSISTENT },
-		{ "reserved byte", m_reserved, VCN_PKT_MALFORMED },
-		{ "reserved tail", m_reserved2, VCN_PKT_MALFORMED },
-		{ "total grows", m_total_up, VCN_PKT_INCONSISTENT },
-		{ "total shrinks", m_total_down, VCN_PKT_MALFORMED },	/* marker now wrong */
-		{ "total huge", m_total_huge, VCN_PKT_OVERSIZED },
-		{ "offset unaligned", m_offset_odd, VCN_PKT_MALFORMED },
-		{ "offset of fragment 0", m_offset_dup, VCN_PKT_DUPLICATE },
-		{ "offset past end", m_offset_past, VCN_PKT_MALFORMED },
-		{ "stride tiny", m_stride_small, VCN_PKT_MALFORMED },
-		{ "stride other", m_stride_other, VCN_PKT_MALFORMED },
-		{ "timestamp", m_timestamp, VCN_PKT_INCONSISTENT },
-		{ "marker", m_marker, VCN_PKT_MALFORMED },
-		{ "truncated", m_truncate, VCN_PKT_MALFORMED },
-		{ "extended", m_extend, VCN_PKT_MALFORMED },
-		{ "rtp header only", m_rtp_only, VCN_PKT_MALFORMED },
-		{ "5 bytes", m_short, VCN_PKT_MALFORMED },
-		{ "end kind with data", m_end_with_data, VCN_PKT_MALFORMED },
-	};
 	struct vcn_packetizer pk;
-	uint8_t *u = unit_make(3, 3 * 1168);
+	uint8_t *u = unit_make(3, 3 * S);
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	for (size_t m = 0; m < sizeof(muts) / sizeof(muts[0]); m++) {
-		struct pkts k = { .n = 0 };
-		uint8_t bad[VCN_UDP_PACKET_MAX + 1];
-		size_t bad_len;
-		struct vcn_reasm *r;
-		struct vcn_unit out;
-		enum vcn_pkt got;
-		int units = 0;
+		for (int retag = 0; retag < 2; retag++) {
+			uint8_t p[VCN_UDP_PACKET_MAX + 1 + VCN_TAG_LEN], tag[VCN_TAG_LEN];
+			size_t len = packet1(&pk, u, p) - VCN_TAG_LEN;
+			enum vcn_pkt want = muts[m].want;
 
-		cut(&pk, u, 3 * 1168, 0, false, &k);
-		r = reasm_for(&pk, 0);
-		memcpy(bad, k.p[1], k.len[1]);
-		bad_len = k.len[1];
-		muts[m].fn(bad, &bad_len);
-		EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_FRAGMENT);
-		got = vcn_reasm_push(r, bad, bad_len, 0);
-		if (got != muts[m].want) {
-			printf("# %s: got %s, want %s\n", muts[m].name, vcn_pkt_name(got),
-			       vcn_pkt_name(muts[m].want));
-			nettest_failed = true;
+			memcpy(tag, p + len, VCN_TAG_LEN);
+			muts[m].fn(p, &len);
+			if (retag) {
+				vcn_mac_tag(tmac, p, len, p + len);
+			} else {
+				memcpy(p + len, tag, VCN_TAG_LEN);
+				if (len + VCN_TAG_LEN >= VCN_PACKET_OVERHEAD)
+					want = VCN_PKT_FORGED;
+			}
+			if (!mangled_case(&pk, u, muts[m].name, p, len + VCN_TAG_LEN, want)) {
+				printf("# ... %s\n", retag ? "re-tagged" : "relay");
+				nettest_failed = true;
+			}
 		}
-		EXPECT(vcn_reasm_stats(r)->discarded[muts[m].want] == 1);
-		/* the genuine fragments still make exactly the genuine unit */
-		vcn_reasm_push(r, k.p[1], k.len[1], 0);
-		vcn_reasm_push(r, k.p[2], k.len[2], 0);
-		while (vcn_reasm_pop(r, 0, &out))
-			units += unit_check(out.data, out.len) == 3 ? 1 : 100;
-		EXPECT(units == 1);
-		vcn_reasm_free(r);
-		pkts_free(&k);
 	}
+	free(u);
+}
+
+/*
+ * Every byte of a packet (headers, data, tag) flipped, one at a time, in
+ * its low and its high bits, sent ahead of the genuine packet: each is
+ * "forged" and the genuine unit is still delivered exactly once, exact.
+ */
+static void test_flip_every_byte(void)
+{
+	struct vcn_packetizer pk;
+	uint8_t *u = unit_make(3, 3 * S), p[VCN_UDP_PACKET_MAX + 1];
+	size_t plen, good = 0, total = 0;
+
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	plen = packet1(&pk, u, p);
+	ASSERT(plen == VCN_UDP_PACKET_MAX);
+	for (size_t i = 0; i < plen; i++) {
+		for (unsigned int bit = 0x01; bit <= 0x80; bit <<= 7) {
+			p[i] ^= (uint8_t)bit;
+			total++;
+			good += mangled_case(&pk, u, "flipped byte", p, plen, VCN_PKT_FORGED);
+			p[i] ^= (uint8_t)bit;
+		}
+	}
+	EXPECT(total == 2 * plen && good == total);
 	free(u);
 }
 
@@ -380,7 +476,7 @@ static void test_splice_mixed_lengths(void)
 	struct vcn_unit out;
 	int units = 0;
 
-	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	b = a;
 	cut(&a, ua, 10000, 0, false, &ka);
 	cut(&b, ub, 9000, 0, false, &kb);
@@ -429,7 +525,7 @@ static void test_splice_same_headers_aead(void)
 	ASSERT(sealer && opener);
 	ASSERT(vc_seal(sealer, pa, 6000, &sa) == 0 && vc_seal(sealer, pb, 6000, &sb) == 0);
 	ASSERT(sa.len == sb.len);
-	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	b = a;
 	cut(&a, sa.data, sa.len, 0, true, &ka);
 	cut(&b, sb.data, sb.len, 0, true, &kb);
@@ -464,7 +560,7 @@ static void test_bounded_inflight(void)
 	uint8_t *u = unit_make(5, 3000);
 	struct pkts k = { .n = 0 };
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	r = reasm_for(&pk, 4);
 	for (int i = 0; i < 500; i++) {
 		cut(&pk, u, 3000, 0, false, &k);
@@ -489,51 +585,79 @@ static void test_bounded_inflight(void)
 }
 
 /*
- * An injected unit numbered far ahead (right SSRC, sniffed) would make
- * every genuine unit after it "late"; once the core refuses it, unpop
- * puts the window back and the genuine stream continues.
+ * An observer who copies the SSRC and the unit numbers (everything but
+ * the key) injects: a whole unit numbered far ahead, flagged keyframe; a
+ * flood of unit starts one ahead of the genuine stream; and a copy of a
+ * genuine packet with the keyframe flag set. While a genuine unit waits
+ * for its last fragment. All of it is "forged": nothing is evicted,
+ * abandoned, delayed or made late, and the genuine units come out in
+ * order, exact. (Version 1 needed the core's refusal and an "unpop" of
+ * the window for the first; the tag stops it at the door now.)
  */
-static void test_forged_number_unpop(void)
+static void test_forged_far_ahead_and_keyframe(void)
 {
 	struct vcn_packetizer pk, forger;
-	struct pkts k = { .n = 0 }, f = { .n = 0 };
-	uint8_t *u = unit_make(1, 4000);
-	struct vcn_reasm *r[2];
+	struct pkts g0 = { .n = 0 }, g1 = { .n = 0 }, f = { .n = 0 };
+	uint8_t *u0 = unit_make(0, 3 * S), *u1 = unit_make(1, 2000), flagged[VCN_UDP_PACKET_MAX];
+	struct vcn_reasm *r;
 	struct vcn_unit out;
+	uint64_t forged = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	r = reasm_for(&pk, 4);
+	cut(&pk, u0, 3 * S, 0, false, &g0);
+	EXPECT(vcn_reasm_push(r, g0.p[0], g0.len[0], 0) == VCN_PKT_FRAGMENT);
+	EXPECT(vcn_reasm_push(r, g0.p[2], g0.len[2], 0) == VCN_PKT_FRAGMENT);
+
 	forger = pk;
+	forger.mac = other_mac;
 	forger.au_num += 1000000;
-	cut(&forger, u, 100, 0, true, &f);
-	cut(&pk, u, 4000, 0, true, &k);
-	for (int undo = 0; undo < 2; undo++) {
-		r[undo] = reasm_for(&pk, 0);
-		push_all(r[undo], &f, 0);
-		EXPECT(vcn_reasm_pop(r[undo], 0, &out) && out.len == 100);
-		if (undo)
-			vcn_reasm_unpop(r[undo]);	/* the opener said: not ours */
+	cut(&forger, u1, 100, 0, true, &f);
+	for (uint32_t i = 0; i < 200; i++) {
+		/* the next eight unit numbers, over and over, half of them "keyframes" */
+		forger.au_num = pk.au_num + i % 8;
+		cut(&forger, u1, 2000, 0, i % 2, &f);
 	}
-	/* without the undo the genuine unit is late; with it, it is delivered */
-	EXPECT(vcn_reasm_push(r[0], k.p[0], k.len[0], 0) == VCN_PKT_LATE);
-	push_all(r[1], &k, 0);
-	EXPECT(vcn_reasm_pop(r[1], 0, &out) && unit_check(out.data, out.len) == 1);
-	for (int i = 0; i < 2; i++)
-		vcn_reasm_free(r[i]);
-	pkts_free(&k);
+	for (size_t i = 0; i < f.n; i++) {
+		EXPECT(vcn_reasm_push(r, f.p[i], f.len[i], 1000) == VCN_PKT_FORGED);
+		forged++;
+		EXPECT(!vcn_reasm_pop(r, 1000, &out));
+	}
+	/* the genuine next unit, and a keyframe-flagged copy of it ahead of it */
+	cut(&pk, u1, 2000, 0, false, &g1);
+	memcpy(flagged, g1.p[0], g1.len[0]);
+	flagged[14] |= VCN_FLAG_KEYFRAME;
+	EXPECT(vcn_reasm_push(r, flagged, g1.len[0], 2000) == VCN_PKT_FORGED);
+	forged++;
+	EXPECT(!vcn_reasm_pop(r, 2000, &out));		/* unit 0 is not abandoned */
+	push_all(r, &g1, 2000);
+	EXPECT(!vcn_reasm_pop(r, 2000, &out));		/* unit 1 waits for unit 0 */
+	EXPECT(vcn_reasm_push(r, g0.p[1], g0.len[1], 3000) == VCN_PKT_FRAGMENT);
+	EXPECT(vcn_reasm_pop(r, 3000, &out) && unit_check(out.data, out.len) == 0);
+	EXPECT(vcn_reasm_pop(r, 3000, &out) && unit_check(out.data, out.len) == 1);
+	EXPECT(!vcn_reasm_pop(r, 3000, &out));
+	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_FORGED] == forged);
+	EXPECT(vcn_reasm_stats(r)->incomplete == 0);
+	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_LATE] == 0);
+	EXPECT(vcn_reasm_stats(r)->units == 2);
+	vcn_reasm_free(r);
+	pkts_free(&g0);
+	pkts_free(&g1);
 	pkts_free(&f);
-	free(u);
+	free(u0);
+	free(u1);
 }
 
 static void test_oversized_and_late(void)
 {
-	struct vcn_reasm_config c = { .max_au = 10000 };
+	struct vcn_reasm_config c = { .mac = tmac, .max_au = 10000 };
 	struct vcn_packetizer pk;
 	struct vcn_reasm *r;
 	struct vcn_unit out;
 	uint8_t *u = unit_make(9, 10001);
 	struct pkts k = { .n = 0 }, old = { .n = 0 };
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	c.ssrc = pk.ssrc;
 	c.pt = pk.pt;
 	r = vcn_reasm_new(&c);
@@ -555,61 +679,92 @@ static void test_oversized_and_late(void)
 	free(u);
 }
 
-static void test_end_packet(void)
-{
-	struct vcn_packetizer pk, other;
-	uint8_t p[VCN_PACKET_OVERHEAD + 1];
-	struct vcn_reasm *r;
-	size_t n;
-
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
-	ASSERT(vcn_packetizer_init(&other, VCN_PT_DEFAULT, VCN_UDP_STRIDE) == 0);
-	r = reasm_for(&pk, 0);
-	n = vcn_packet_end(&other, p);
-	EXPECT(vcn_reasm_push(r, p, n, 0) == VCN_PKT_FOREIGN);
-	n = vcn_packet_end(&pk, p);
-	EXPECT(n == VCN_PACKET_OVERHEAD);
-	p[n] = 0;
-	EXPECT(vcn_reasm_push(r, p, n + 1, 0) == VCN_PKT_MALFORMED);
-	p[1] &= 0x7f;
-	EXPECT(vcn_reasm_push(r, p, n, 0) == VCN_PKT_MALFORMED);
-	p[1] |= 0x80;
-	EXPECT(vcn_reasm_push(r, p, n, 0) == VCN_PKT_END);
-	vcn_reasm_free(r);
-}
-
 static void test_offer_and_hello(void)
 {
 	struct vcn_offer o = { .ssrc = 0xdeadbeef, .port = 7000, .pt = 96,
 			       .transports = VCN_TRANSPORT_UDP | VCN_TRANSPORT_TCP };
 	struct vcn_offer back;
-	uint8_t buf[VCN_OFFER_LEN], h[VCN_HELLO_LEN], tok[VCN_TOKEN_LEN];
+	struct vcn_hello hi = { .kind = VCN_HELLO_TCP, .counter = 0x0102030405060708ull }, got;
+	uint8_t buf[VCN_OFFER_LEN], h[VCN_HELLO_LEN];
 
 	for (int i = 0; i < VCN_TOKEN_LEN; i++)
 		o.token[i] = (uint8_t)(i * 7 + 1);
 	vcn_offer_encode(&o, buf);
-	EXPECT(!memcmp(buf, "VCMO\x01\x03\x60\x00\xde\xad\xbe\xef\x1b\x58\x00\x00", 16));
+	EXPECT(!memcmp(buf, "VCMO\x02\x03\x60\x00\xde\xad\xbe\xef\x1b\x58\x00\x00", 16));
 	ASSERT(vcn_offer_parse(buf, sizeof(buf), &back) == 0);
 	EXPECT(!memcmp(&back.token, o.token, VCN_TOKEN_LEN) && back.ssrc == o.ssrc &&
 	       back.port == 7000 && back.pt == 96 && back.transports == 3);
 	EXPECT(vcn_offer_parse(buf, sizeof(buf) - 1, &back) < 0);
+	buf[4] = 1;			/* a version-1 camera */
+	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
+	buf[4] = 2;
 	buf[5] = 4;
 	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
 	buf[5] = 0;
 	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
 
-	vcn_hello_encode(VCN_HELLO_TCP, o.token, h);
+	memcpy(hi.token, o.token, VCN_TOKEN_LEN);
+	memset(hi.echo, 0xee, VCN_NONCE_LEN);
+	vcn_hello_encode(&hi, hmac, h);
 	EXPECT(vcn_hello_magic(h, 4) && !vcn_hello_magic((const uint8_t *)"\x16\x03\x01\x00", 4));
-	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == VCN_HELLO_TCP);
-	EXPECT(vcn_token_equal(tok, o.token));
-	tok[15] ^= 1;
-	EXPECT(!vcn_token_equal(tok, o.token));
-	EXPECT(vcn_hello_parse(h, sizeof(h) - 1, tok) == 0);
+	EXPECT(vcn_hello_parse(h, sizeof(h), &got) == VCN_HELLO_TCP);
+	EXPECT(vcn_token_equal(got.token, o.token) && got.counter == hi.counter &&
+	       !memcmp(got.echo, hi.echo, VCN_NONCE_LEN));
+	EXPECT(vcn_hello_authentic(hmac, h));
+	EXPECT(!vcn_hello_authentic(tmac, h));		/* the other direction's key */
+	EXPECT(!vcn_hello_authentic(other_mac, h));
+	got.token[15] ^= 1;
+	EXPECT(!vcn_token_equal(got.token, o.token));
+	/* every byte matters: the format, or else the tag */
+	for (size_t i = 0; i < sizeof(h); i++) {
+		h[i] ^= 0x20;
+		EXPECT(vcn_hello_parse(h, sizeof(h), &got) == 0 || !vcn_hello_authentic(hmac, h));
+		h[i] ^= 0x20;
+	}
+	EXPECT(vcn_hello_parse(h, sizeof(h) - 1, &got) == 0);
 	h[5] = 4;
-	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == 0);
+	EXPECT(vcn_hello_parse(h, sizeof(h), &got) == 0);
 	h[5] = VCN_HELLO_BYE;
-	h[0] = 'X';
-	EXPECT(vcn_hello_parse(h, sizeof(h), tok) == 0);
+	h[4] = 1;
+	EXPECT(vcn_hello_parse(h, sizeof(h), &got) == 0);
+}
+
+/*
+ * The path challenge: tagged with the camera-to-hub key, bound to the
+ * session's SSRC, and never taken for RTP (which starts with 0x80).
+ */
+static void test_path_challenge(void)
+{
+	uint8_t nonce[VCN_NONCE_LEN], back[VCN_NONCE_LEN], c[VCN_CHALLENGE_LEN];
+	struct vcn_packetizer pk;
+	struct vcn_reasm *r;
+
+	for (int i = 0; i < VCN_NONCE_LEN; i++)
+		nonce[i] = (uint8_t)(0x90 + i);
+	vcn_challenge_encode(nonce, 0x01020304, tmac, c);
+	EXPECT(vcn_challenge_magic(c, sizeof(c)));
+	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back) == 0);
+	EXPECT(!memcmp(back, nonce, VCN_NONCE_LEN));
+	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020305, tmac, back) < 0);	/* other session */
+	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, hmac, back) < 0);
+	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, other_mac, back) < 0);
+	EXPECT(vcn_challenge_parse(c, sizeof(c) - 1, 0x01020304, tmac, back) < 0);
+	for (size_t i = 0; i < sizeof(c); i++) {
+		c[i] ^= 0x04;
+		EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back) < 0);
+		c[i] ^= 0x04;
+	}
+	/* a re-tagged challenge with a reserved byte set is refused too */
+	c[6] = 1;
+	vcn_mac_tag(tmac, c, VCN_CHALLENGE_SIGNED, c + VCN_CHALLENGE_SIGNED);
+	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back) < 0);
+	/* and a reassembler, under the same key, never takes it for a packet */
+	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	r = reasm_for(&pk, 0);
+	vcn_challenge_encode(nonce, pk.ssrc, tmac, c);
+	EXPECT(vcn_reasm_push(r, c, sizeof(c), 0) == VCN_PKT_MALFORMED);
+	EXPECT(!vcn_challenge_magic((const uint8_t *)"\x80\xe0\x00\x01", 4));
+	vcn_reasm_free(r);
 }
 
 static bool hex_is(const uint8_t *p, size_t len, const char *hex)
@@ -630,52 +785,75 @@ static void test_vectors(void)
 {
 	struct vcn_packetizer pk = {
 		.ssrc = 0x11223344, .seq = 0x0102, .ts_offset = 0x10000000, .au_num = 5,
-		.pt = 96, .stride = VCN_UDP_STRIDE,
+		.pt = 96, .stride = VCN_UDP_STRIDE, .mac = tmac,
 	};
 	static const uint8_t unit[10] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	struct vcn_offer o = { .ssrc = 0x11223344, .port = 7000, .pt = 96,
 			       .transports = VCN_TRANSPORT_UDP | VCN_TRANSPORT_TCP };
+	struct vcn_hello hi = { .kind = VCN_HELLO_UDP, .counter = 7 };
 	uint8_t p[VCN_UDP_PACKET_MAX], offer[VCN_OFFER_LEN], hello[VCN_HELLO_LEN];
+	uint8_t nonce[VCN_NONCE_LEN], chal[VCN_CHALLENGE_LEN];
 	struct vcn_fragmenter f;
 	size_t n;
 
 	vcn_fragmenter_start(&pk, &f, unit, sizeof(unit), 1500000000ull, true);
 	n = vcn_fragmenter_next(&pk, &f, p);
-	EXPECT(hex_is(p, n, "80e0010210020f581122334401010100000000050000000a00000000"
-			    "0490000000010203040506070809"));
+	EXPECT(hex_is(p, n, "80e0010210020f581122334402010100000000050000000a00000000"
+			    "0480000000010203040506070809"
+			    "09dcd51dc3557bce6252b5c47b22c443"));
 	EXPECT(vcn_fragmenter_next(&pk, &f, p) == 0);
-	n = vcn_packet_end(&pk, p);
-	EXPECT(hex_is(p, n, "80e0010310000000112233440102000000000006000000000000000000000000"));
 	for (int i = 0; i < VCN_TOKEN_LEN; i++)
 		o.token[i] = (uint8_t)i;
 	vcn_offer_encode(&o, offer);
 	EXPECT(hex_is(offer, sizeof(offer),
-		      "56434d4f01036000112233441b580000000102030405060708090a0b0c0d0e0f"));
-	vcn_hello_encode(VCN_HELLO_UDP, o.token, hello);
-	EXPECT(hex_is(hello, sizeof(hello), "56434d4801010000000102030405060708090a0b0c0d0e0f"));
+		      "56434d4f02036000112233441b580000000102030405060708090a0b0c0d0e0f"));
+	memcpy(hi.token, o.token, VCN_TOKEN_LEN);
+	for (int i = 0; i < VCN_NONCE_LEN; i++) {
+		hi.echo[i] = (uint8_t)(0xa0 + i);
+		nonce[i] = (uint8_t)(0xb0 + i);
+	}
+	vcn_hello_encode(&hi, hmac, hello);
+	EXPECT(hex_is(hello, sizeof(hello),
+		      "56434d4802010000000102030405060708090a0b0c0d0e0f0000000000000007"
+		      "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf6bb3c851e67bad16a5ef3ef6be8b7c12"));
+	vcn_challenge_encode(nonce, 0x11223344, tmac, chal);
+	EXPECT(hex_is(chal, sizeof(chal), "56434d5002000000b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+					  "1122334436d2896d40882fa024d2448e94ad02b5"));
 }
 
 int main(void)
 {
+	static const uint8_t other_key[VCN_KEY_LEN] = { 0x40 };
 	static const struct nettest tests[] = {
 		{ "rtp_clock", test_rtp_clock },
-		{ "packet_format", test_packet_format },
+		{ "packet_format_and_tag", test_packet_format },
 		{ "roundtrip_udp_stride_0_to_1MiB", test_roundtrip_udp },
 		{ "roundtrip_tcp_stride_0_to_1MiB", test_roundtrip_tcp },
 		{ "reorder", test_reorder },
 		{ "duplicates", test_duplicates },
 		{ "drop_waits_for_timeout", test_drop_waits_for_timeout },
 		{ "drop_keyframe_supersedes", test_drop_keyframe_supersedes },
-		{ "mangled_fragments", test_mangled_fragments },
+		{ "mangled_fragments_forged_or_refused", test_mangled_fragments },
+		{ "flip_every_byte_forged", test_flip_every_byte },
 		{ "splice_mixed_lengths", test_splice_mixed_lengths },
 		{ "splice_same_headers_aead", test_splice_same_headers_aead },
 		{ "bounded_inflight", test_bounded_inflight },
-		{ "forged_number_unpop", test_forged_number_unpop },
+		{ "forged_far_ahead_and_keyframe", test_forged_far_ahead_and_keyframe },
 		{ "oversized_and_late", test_oversized_and_late },
-		{ "end_packet", test_end_packet },
 		{ "offer_and_hello", test_offer_and_hello },
+		{ "path_challenge", test_path_challenge },
 		{ "test_vectors", test_vectors },
 	};
+	int ret;
 
-	return nettest_run(tests, sizeof(tests) / sizeof(tests[0]));
+	tmac = vcn_mac_new(c2h_key);
+	hmac = vcn_mac_new(h2c_key);
+	other_mac = vcn_mac_new(other_key);
+	if (!tmac || !hmac || !other_mac)
+		return 1;
+	ret = nettest_run(tests, sizeof(tests) / sizeof(tests[0]));
+	vcn_mac_free(tmac);
+	vcn_mac_free(hmac);
+	vcn_mac_free(other_mac);
+	return ret;
 }

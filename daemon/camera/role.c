@@ -649,7 +649,12 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 		.sensor_seq = au->info.sensor_sequence,
 		.has_sensor_seq = au->info.has_sensor,
 	};
-	uint8_t ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
+	/*
+	 * Interim, until the role tracks the hub's challenges: every entry
+	 * names challenge 0 (the session hello) with delay 0, so a hub sees
+	 * frames as fresh only during the first freshness window of a session.
+	 */
+	struct vc_record_session ids[VC_RECORD_MAX_SESSIONS] = { 0 };
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
 	bool want_idr = false, signed_any = false;
 
@@ -658,13 +663,13 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 
 		for (struct hub *h = cr->hubs; h; h = h->next)
 			if (h->group == g && n < VC_RECORD_MAX_SESSIONS)
-				memcpy(ids[n++], h->session_id, VC_SESSION_ID_LEN);
+				memcpy(ids[n++].id, h->session_id, VC_SESSION_ID_LEN);
 		if (!n && (g || cr->ready))
 			continue;
 		if (!n)		/* no hub yet: one signature proves the path works */
-			memcpy(ids[n++], cr->local_session, VC_SESSION_ID_LEN);
-		if (vc_signer_sign(cr->signer[g], &fi, (const uint8_t (*)[VC_SESSION_ID_LEN])ids, n,
-				   au->data, au->size, &cr->signed_au) < 0) {
+			memcpy(ids[n++].id, cr->local_session, VC_SESSION_ID_LEN);
+		if (vc_signer_sign(cr->signer[g], &fi, ids, n, au->data, au->size,
+				   &cr->signed_au) < 0) {
 			svc_log(LOG_ERR, "sign: %s", vc_last_error());
 			continue;
 		}

@@ -88,12 +88,17 @@ int vc_session_id_derive(const uint8_t hub_nonce[32], const uint8_t camera_nonce
 	return 0;
 }
 
-static int64_t wall_ns(void)
+static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
 }
 
 static X509 *self_signed_cert(EVP_PKEY *key)
@@ -221,7 +226,6 @@ static int export_key(struct vc_session *s, const char *label, size_t label_len,
 static int hello_hub(struct vc_session *s, unsigned int mask)
 {
 	uint8_t mine[HELLO_LEN], theirs[HELLO_LEN];
-	int64_t t1, t2, t3;
 
 	memcpy(mine, "VCH1", 4);
 	mine[4] = HELLO_VERSION;
@@ -229,21 +233,17 @@ static int hello_hub(struct vc_session *s, unsigned int mask)
 	mine[6] = mine[7] = 0;
 	if (RAND_bytes(mine + 8, NONCE_LEN) != 1)
 		return vc_err_ssl("random");
-	t1 = wall_ns();
-	vc_put_be64(mine + 40, (uint64_t)t1);
+	vc_put_be64(mine + 40, (uint64_t)wall_ns());
+	/* the hello is challenge 0 of the verifier (§9): its send time, read before it goes */
+	s->p.hello_ns = clock_ns(CLOCK_MONOTONIC);
 	if (tls_io(s, mine, HELLO_LEN, true) < 0 || tls_io(s, theirs, HELLO_LEN, false) < 0)
 		return -1;
-	t3 = wall_ns();
 	if (memcmp(theirs, "VCC1", 4) != 0 || theirs[4] != HELLO_VERSION || theirs[6] || theirs[7])
 		return vc_err("session hello: camera sent an unsupported hello (version %u)",
 			      theirs[4]);
 	if (theirs[5] > 7 || !(mask & VC_CIPHER_MASK(theirs[5])))
 		return vc_err("session hello: camera chose a cipher we did not offer");
 	s->p.cipher = theirs[5];
-	t2 = (int64_t)vc_get_be64(theirs + 40);
-	s->p.rtt_ns = t3 - t1;
-	if (t2 < 0 || __builtin_sub_overflow(t2, t1 + s->p.rtt_ns / 2, &s->p.clock_offset_ns))
-		return vc_err("session hello: camera clock value out of range");
 	return vc_session_id_derive(mine + 8, theirs + 8, s->p.session_id);
 }
 

@@ -318,7 +318,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	int ret;
 
 	c->st->received++;
-	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_realtime_ns(), &out);
+	r = vc_verifier_accept(c->verifier, u->data, u->len, (int64_t)svc_now_ns(), &out);
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
 		/*
@@ -465,9 +465,7 @@ static void session_start(struct cam *c)
 	vc_hex(p->session_id, VC_SESSION_ID_LEN, sid);
 	svc_log_begin(&e, LOG_INFO);
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
-	svc_log_end(&e, "camera %s: session %s, %s, clock offset %" PRId64 " us (rtt %" PRId64
-		    " us)", c->ref->name, sid, vc_cipher_name(p->cipher),
-		    p->clock_offset_ns / 1000, p->rtt_ns / 1000);
+	svc_log_end(&e, "camera %s: session %s, %s", c->ref->name, sid, vc_cipher_name(p->cipher));
 	rx_rearm(c);
 }
 

@@ -4,8 +4,8 @@
  * authenticated by the Ed25519 keys pinned at pairing (self-signed
  * certificates whose key must equal a pinned key; no CA is consulted),
  * then one veracam hello each way giving the session id, the media
- * cipher, the clock offset and one media key per direction from the TLS
- * exporter.
+ * cipher, the send time of the hub's hello (challenge 0 of the verifier)
+ * and one media key per direction from the TLS exporter.
  *
  * The hub is the TLS client and the camera the TLS server. The handshake
  * is blocking on a connected stream socket; set SO_RCVTIMEO/SO_SNDTIMEO
@@ -40,8 +40,8 @@ struct vc_session_params {
 	enum vc_cipher cipher;
 	struct vc_media_key camera_to_hub;
 	struct vc_media_key hub_to_camera;
-	int64_t clock_offset_ns;	/* camera clock - hub clock (hub side; 0 on camera) */
-	int64_t rtt_ns;			/* hello round trip (hub side; 0 on camera) */
+	int64_t hello_ns;		/* hub side: CLOCK_MONOTONIC just before the hub's
+					 * hello (challenge 0) was written; 0 on camera */
 	struct vc_peer peer;		/* the pinned peer that proved its key */
 };
 

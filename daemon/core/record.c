@@ -2,15 +2,16 @@
 /*
  * veracam security core - the frame record and the camera's signer.
  *
- * Record v2 (all integers big-endian; docs/PROTOCOL.md "Frame record"):
- *   0   version (2)        1  flags            2  n_sessions (1..8)
+ * Record v3 (all integers big-endian; docs/PROTOCOL.md "Frame record"):
+ *   0   version (3)        1  flags            2  n_sessions (1..8)
  *   3   reserved (0)       4  camera key id (16)
- *   20  sequence (8)       28 capture time, ns (8)
+ *   20  sequence (8)       28 capture time, wall clock ns (8, display only)
  *   36  sensor sequence (4)
  *   40  SHA-256 of the AU's NAL units (32)
  *   72  previous record's hash (32)
  *   104 capture source id (32): SHA-256("veracam source v1" 00 || stable id)
- *   136 session ids (16 each)
+ *   136 n session entries of 32 bytes:
+ *       session id (16) | newest challenge received (8) | delay ns (8)
  *   ... Ed25519 signature (64) over "veracam1 record" 00 || bytes before it
  */
 #include <stdlib.h>
@@ -44,6 +45,14 @@ int vc_source_id(const char *stable, uint8_t out[VC_HASH_LEN])
 	return ok ? 0 : vc_err_ssl("SHA-256");
 }
 
+uint64_t vc_challenge_delay(int64_t capture_mono_ns, int64_t received_mono_ns)
+{
+	if (received_mono_ns <= capture_mono_ns)
+		return 0;
+	/* the difference of two int64 values always fits in a uint64 */
+	return (uint64_t)received_mono_ns - (uint64_t)capture_mono_ns;
+}
+
 int vc_record_encode(const struct vc_record *r, uint8_t out[VC_RECORD_MAX_LEN])
 {
 	size_t i;
@@ -61,9 +70,13 @@ int vc_record_encode(const struct vc_record *r, uint8_t out[VC_RECORD_MAX_LEN])
 	memcpy(out + 40, r->au_hash, VC_HASH_LEN);
 	memcpy(out + 72, r->prev_hash, VC_HASH_LEN);
 	memcpy(out + 104, r->source, VC_HASH_LEN);
-	for (i = 0; i < r->n_sessions; i++)
-		memcpy(out + VC_RECORD_FIXED_LEN + i * VC_SESSION_ID_LEN, r->session_ids[i],
-		       VC_SESSION_ID_LEN);
+	for (i = 0; i < r->n_sessions; i++) {
+		uint8_t *e = out + VC_RECORD_FIXED_LEN + i * VC_RECORD_ENTRY_LEN;
+
+		memcpy(e, r->sessions[i].id, VC_SESSION_ID_LEN);
+		vc_put_be64(e + 16, r->sessions[i].challenge);
+		vc_put_be64(e + 24, r->sessions[i].delay_ns);
+	}
 	memcpy(out + VC_RECORD_LEN(r->n_sessions) - VC_SIG_LEN, r->sig, VC_SIG_LEN);
 	return VC_RECORD_LEN(r->n_sessions);
 }
@@ -95,9 +108,13 @@ enum vc_reject vc_record_parse(const uint8_t *p, size_t len, struct vc_record *r
 	memcpy(r->au_hash, p + 40, VC_HASH_LEN);
 	memcpy(r->prev_hash, p + 72, VC_HASH_LEN);
 	memcpy(r->source, p + 104, VC_HASH_LEN);
-	for (i = 0; i < n; i++)
-		memcpy(r->session_ids[i], p + VC_RECORD_FIXED_LEN + i * VC_SESSION_ID_LEN,
-		       VC_SESSION_ID_LEN);
+	for (i = 0; i < n; i++) {
+		const uint8_t *e = p + VC_RECORD_FIXED_LEN + i * VC_RECORD_ENTRY_LEN;
+
+		memcpy(r->sessions[i].id, e, VC_SESSION_ID_LEN);
+		r->sessions[i].challenge = vc_get_be64(e + 16);
+		r->sessions[i].delay_ns = vc_get_be64(e + 24);
+	}
 	memcpy(r->sig, p + len - VC_SIG_LEN, VC_SIG_LEN);
 	return VC_OK;
 }
@@ -194,19 +211,18 @@ int vc_signer_set_source(struct vc_signer *s, const char *stable)
 }
 
 int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
-		   const uint8_t (*session_ids)[VC_SESSION_ID_LEN], size_t n_sessions,
-		   const uint8_t *au, size_t au_len, struct vc_buf *out)
+		   const struct vc_record_session *sessions, size_t n, const uint8_t *au,
+		   size_t au_len, struct vc_buf *out)
 {
 	uint8_t enc[VC_RECORD_MAX_LEN];
 	struct vc_au_scan scan;
 	struct vc_record r;
-	size_t i;
 	int len;
 
 	if (!s->has_source)
 		return vc_err("sign: no capture source set");
-	if (n_sessions < 1 || n_sessions > VC_RECORD_MAX_SESSIONS)
-		return vc_err("sign: %zu sessions (1..%d)", n_sessions, VC_RECORD_MAX_SESSIONS);
+	if (n < 1 || n > VC_RECORD_MAX_SESSIONS)
+		return vc_err("sign: %zu sessions (1..%d)", n, VC_RECORD_MAX_SESSIONS);
 	if (vc_au_scan(au, au_len, &scan) != VC_OK)
 		return vc_err("sign: not an Annex-B H.264 access unit with a slice");
 	if (scan.n_records)
@@ -216,7 +232,7 @@ int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
 	r.version = VC_RECORD_VERSION;
 	r.flags = (scan.idr ? VC_RECORD_F_IDR : 0) |
 		  (info->has_sensor_seq ? VC_RECORD_F_SENSOR_SEQ : 0);
-	r.n_sessions = (uint8_t)n_sessions;
+	r.n_sessions = (uint8_t)n;
 	memcpy(r.key_id, s->key_id, VC_KEY_ID_LEN);
 	r.seq = s->next_seq;
 	r.capture_ns = info->capture_ns;
@@ -224,8 +240,7 @@ int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
 	memcpy(r.au_hash, scan.hash, VC_HASH_LEN);
 	memcpy(r.prev_hash, s->prev_hash, VC_HASH_LEN);
 	memcpy(r.source, s->source, VC_HASH_LEN);
-	for (i = 0; i < n_sessions; i++)
-		memcpy(r.session_ids[i], session_ids[i], VC_SESSION_ID_LEN);
+	memcpy(r.sessions, sessions, n * sizeof(*sessions));
 
 	len = vc_record_encode(&r, enc);
 	if (len < 0 || vc_record_sign(s->key, enc, (size_t)len) < 0 ||

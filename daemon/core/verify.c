@@ -3,7 +3,8 @@
  * veracam security core - the hub's verifier, in the order of
  * docs/PROTOCOL.md "Verifier rules": open -> record present and well
  * formed -> camera key id -> signature under the pinned key -> AU hash ->
- * session id -> capture source (if pinned) -> sequence advances -> IDR wait / gap -> chain -> freshness.
+ * session entry -> capture source (if pinned) -> sequence advances ->
+ * IDR wait / gap -> chain -> freshness from this session's challenge.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +26,11 @@ struct vc_verifier {
 	uint8_t session_id[VC_SESSION_ID_LEN];
 	uint8_t source[VC_HASH_LEN];
 	bool pin_source;
-	int64_t offset_ns, uncertainty_ns, freshness_ns, future_ns;
+	int64_t freshness_ns;
+
+	/* send times of challenges newest - VC_CHALLENGES_KEPT + 1 .. newest */
+	int64_t sent_ns[VC_CHALLENGES_KEPT];
+	uint64_t newest;
 
 	bool awaiting_idr;
 	bool have_last;
@@ -43,8 +48,7 @@ void vc_verifier_config_from_session(struct vc_verifier_config *cfg,
 	cfg->camera_pub = p->peer.pub;
 	cfg->session_id = p->session_id;
 	cfg->key = &p->camera_to_hub;
-	cfg->clock_offset_ns = p->clock_offset_ns;
-	cfg->clock_uncertainty_ns = p->rtt_ns / 2;
+	cfg->challenge0_ns = p->hello_ns;
 }
 
 struct vc_verifier *vc_verifier_new(const struct vc_verifier_config *cfg)
@@ -66,12 +70,9 @@ struct vc_verifier *vc_verifier_new(const struct vc_verifier_config *cfg)
 		memcpy(v->source, cfg->source, VC_HASH_LEN);
 		v->pin_source = true;
 	}
-	v->offset_ns = cfg->clock_offset_ns;
-	v->uncertainty_ns = cfg->clock_uncertainty_ns > 0 ? cfg->clock_uncertainty_ns : 0;
 	v->freshness_ns = cfg->freshness_ns > 0 ? cfg->freshness_ns : VC_FRESHNESS_DEFAULT_NS;
-	v->future_ns = cfg->future_ns > 0 ? cfg->future_ns : VC_FUTURE_DEFAULT_NS;
-	if (v->uncertainty_ns > VC_UNCERTAINTY_MAX_NS)
-		v->uncertainty_ns = VC_UNCERTAINTY_MAX_NS;
+	v->sent_ns[0] = cfg->challenge0_ns;	/* the session hello is challenge 0 */
+	v->newest = 0;
 	v->awaiting_idr = true;
 	return v;
 }
@@ -86,21 +87,62 @@ void vc_verifier_free(struct vc_verifier *v)
 	free(v);
 }
 
-static bool has_session(const struct vc_record *r, const uint8_t id[VC_SESSION_ID_LEN])
+uint64_t vc_verifier_challenge(struct vc_verifier *v, int64_t now_mono_ns)
+{
+	int64_t prev = v->sent_ns[v->newest % VC_CHALLENGES_KEPT];
+
+	/*
+	 * A remembered send time must never be later than the real one (a
+	 * later one makes frames look younger). The caller reads now before
+	 * it sends, and this challenge goes out after the previous one, so
+	 * both are early enough; a clock going backwards gets the previous.
+	 */
+	v->newest++;
+	v->sent_ns[v->newest % VC_CHALLENGES_KEPT] = now_mono_ns > prev ? now_mono_ns : prev;
+	return v->newest;
+}
+
+static const struct vc_record_session *session_entry(const struct vc_record *r,
+						     const uint8_t id[VC_SESSION_ID_LEN])
 {
 	size_t i;
 
 	for (i = 0; i < r->n_sessions; i++)
-		if (memcmp(r->session_ids[i], id, VC_SESSION_ID_LEN) == 0)
-			return true;
-	return false;
+		if (memcmp(r->sessions[i].id, id, VC_SESSION_ID_LEN) == 0)
+			return &r->sessions[i];
+	return NULL;
+}
+
+/*
+ * Rule 15: the frame cannot be older than the time since the challenge it
+ * names was sent plus the camera's delay, since the camera cannot have
+ * received the challenge before the hub sent it. Delaying any message
+ * only makes frames look older; no wall clock is read.
+ */
+static enum vc_reject age_bound(const struct vc_verifier *v, const struct vc_record_session *e,
+				int64_t now, int64_t *age)
+{
+	int64_t sent;
+
+	if (e->challenge > v->newest)
+		return VC_REJ_FUTURE;	/* never sent: only a broken or compromised camera */
+	if (v->newest - e->challenge >= VC_CHALLENGES_KEPT)
+		return VC_REJ_STALE;	/* send time forgotten: older than any window */
+	sent = v->sent_ns[e->challenge % VC_CHALLENGES_KEPT];
+	if (now < sent)
+		return VC_REJ_FUTURE;	/* answered before it went, by the caller's clock */
+	if (__builtin_sub_overflow(now, sent, age) || e->delay_ns > INT64_MAX ||
+	    __builtin_add_overflow(*age, (int64_t)e->delay_ns, age))
+		return VC_REJ_STALE;	/* no representable bound */
+	return *age > v->freshness_ns ? VC_REJ_STALE : VC_OK;
 }
 
 /* Every rule after the unit opened; the record and AU are authentic session data. */
-static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_verified *out,
+static enum vc_reject check_au(struct vc_verifier *v, int64_t now, struct vc_verified *out,
 			       uint8_t rec_hash[VC_HASH_LEN])
 {
 	uint8_t rec_bytes[VC_RECORD_MAX_LEN];
+	const struct vc_record_session *mine;
 	size_t rec_len;
 	struct vc_au_scan scan;
 	struct vc_record r;
@@ -120,7 +162,8 @@ static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_
 		return VC_REJ_SIGNATURE;
 	if (CRYPTO_memcmp(r.au_hash, scan.hash, VC_HASH_LEN) != 0)
 		return VC_REJ_AU_HASH;
-	if (!has_session(&r, v->session_id))
+	mine = session_entry(&r, v->session_id);
+	if (!mine)
 		return VC_REJ_SESSION;
 	if (v->pin_source && CRYPTO_memcmp(r.source, v->source, VC_HASH_LEN) != 0)
 		return VC_REJ_SOURCE;
@@ -130,21 +173,20 @@ static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_
 	if (v->awaiting_idr) {
 		if (!idr)
 			return VC_REJ_AWAIT_IDR;
-	} else {
-		/* v->have_last holds whenever no IDR is awaited */
-		if (r.seq != v->last_seq + 1)
+	} else if (r.seq != v->last_seq + 1) {
+		/*
+		 * Units were lost (v->have_last holds whenever no IDR is
+		 * awaited). An IDR is a resynchronisation point, as when one is
+		 * awaited: accepted, the chain not checked across the gap.
+		 */
+		if (!idr)
 			return VC_REJ_GAP;
-		if (CRYPTO_memcmp(r.prev_hash, v->last_hash, VC_HASH_LEN) != 0)
-			return VC_REJ_CHAIN;
+	} else if (CRYPTO_memcmp(r.prev_hash, v->last_hash, VC_HASH_LEN) != 0) {
+		return VC_REJ_CHAIN;
 	}
-	/* age in the camera's clock: (hub now + offset) - capture time */
-	if (r.capture_ns > INT64_MAX || __builtin_add_overflow(now_ns, v->offset_ns, &age) ||
-	    __builtin_sub_overflow(age, (int64_t)r.capture_ns, &age))
-		return VC_REJ_FUTURE;	/* no representable age: not a plausible capture time */
-	if (age > 0 && age - v->uncertainty_ns > v->freshness_ns)
-		return VC_REJ_STALE;
-	if (age < 0 && age + v->uncertainty_ns < -v->future_ns)
-		return VC_REJ_FUTURE;
+	res = age_bound(v, mine, now, &age);
+	if (res != VC_OK)
+		return res;
 	if (vc_record_hash(rec_bytes, rec_len, rec_hash) < 0)
 		return VC_REJ_RECORD;
 
@@ -163,7 +205,7 @@ static enum vc_reject check_au(struct vc_verifier *v, int64_t now_ns, struct vc_
 }
 
 enum vc_reject vc_verifier_accept(struct vc_verifier *v, const uint8_t *unit, size_t len,
-				  int64_t now_ns, struct vc_verified *out)
+				  int64_t now_mono_ns, struct vc_verified *out)
 {
 	uint8_t rec_hash[VC_HASH_LEN];
 	uint64_t unit_seq;
@@ -172,7 +214,7 @@ enum vc_reject vc_verifier_accept(struct vc_verifier *v, const uint8_t *unit, si
 	memset(out, 0, sizeof(*out));
 	r = vc_open(v->opener, unit, len, &v->plain, &unit_seq);
 	if (r == VC_OK) {
-		r = check_au(v, now_ns, out, rec_hash);
+		r = check_au(v, now_mono_ns, out, rec_hash);
 		if (r == VC_OK) {
 			memcpy(v->last_hash, rec_hash, VC_HASH_LEN);
 			v->awaiting_idr = false;

@@ -12,15 +12,28 @@
 #include <veracam/common.h>
 #include <veracam/keys.h>
 
-#define VC_RECORD_VERSION	2
+#define VC_RECORD_VERSION	3
 #define VC_RECORD_MAX_SESSIONS	8
-#define VC_RECORD_FIXED_LEN	136	/* bytes before the session ids */
+#define VC_RECORD_FIXED_LEN	136	/* bytes before the session entries */
+#define VC_RECORD_ENTRY_LEN	32	/* session id, challenge, delay */
 #define VC_SOURCE_MAX_LEN	255	/* longest stable identity string */
-#define VC_RECORD_LEN(n)	(VC_RECORD_FIXED_LEN + (n) * VC_SESSION_ID_LEN + VC_SIG_LEN)
-#define VC_RECORD_MAX_LEN	VC_RECORD_LEN(VC_RECORD_MAX_SESSIONS)
+#define VC_RECORD_LEN(n)	(VC_RECORD_FIXED_LEN + (n) * VC_RECORD_ENTRY_LEN + VC_SIG_LEN)
+#define VC_RECORD_MAX_LEN	VC_RECORD_LEN(VC_RECORD_MAX_SESSIONS)	/* 456 */
 
 #define VC_RECORD_F_IDR		0x01
 #define VC_RECORD_F_SENSOR_SEQ	0x02	/* sensor_seq is present */
+
+/*
+ * One hub session the record is made for, with the freshness proof for
+ * that hub: the newest challenge the camera had received from it when it
+ * signed, and how long before receiving that challenge the frame was
+ * captured (docs/PROTOCOL.md §6 and §9 rule 15).
+ */
+struct vc_record_session {
+	uint8_t id[VC_SESSION_ID_LEN];
+	uint64_t challenge;	/* newest challenge number received from that hub session */
+	uint64_t delay_ns;	/* vc_challenge_delay() */
+};
 
 struct vc_record {
 	uint8_t version;
@@ -28,12 +41,12 @@ struct vc_record {
 	uint8_t n_sessions;
 	uint8_t key_id[VC_KEY_ID_LEN];
 	uint64_t seq;
-	uint64_t capture_ns;		/* wall clock, ns since the Unix epoch */
+	uint64_t capture_ns;		/* wall clock, ns since the Unix epoch; display only */
 	uint32_t sensor_seq;
 	uint8_t au_hash[VC_HASH_LEN];
 	uint8_t prev_hash[VC_HASH_LEN];
 	uint8_t source[VC_HASH_LEN];	/* the capture source, vc_source_id() */
-	uint8_t session_ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
+	struct vc_record_session sessions[VC_RECORD_MAX_SESSIONS];
 	uint8_t sig[VC_SIG_LEN];
 };
 
@@ -55,11 +68,18 @@ int vc_record_hash(const uint8_t *rec, size_t len, uint8_t out[VC_HASH_LEN]);
  */
 int vc_source_id(const char *stable, uint8_t out[VC_HASH_LEN]);
 
+/*
+ * The delay of a record entry, on the camera's monotonic clock: how long
+ * before the challenge was received the frame was captured, 0 when it was
+ * captured after (max(0, received - capture), exact for any two values).
+ */
+uint64_t vc_challenge_delay(int64_t capture_mono_ns, int64_t received_mono_ns);
+
 /* Camera side: numbers, chains and signs the stream's access units. */
 struct vc_signer;
 
 struct vc_frame_info {
-	uint64_t capture_ns;		/* capture time, wall clock ns */
+	uint64_t capture_ns;		/* capture time, wall clock ns (display only) */
 	uint32_t sensor_seq;		/* from the metadata node, when known */
 	bool has_sensor_seq;
 };
@@ -76,14 +96,15 @@ int vc_signer_set_source(struct vc_signer *s, const char *stable);
 
 /*
  * Sign one Annex-B access unit for the listed sessions (1 to
- * VC_RECORD_MAX_SESSIONS): hash its NAL units, build and sign the record
- * (sequence +1, chained to the previous one, IDR flag from the NAL types)
- * and write the AU with the record's SEI inserted before its first slice
- * to out. The same output is then sealed once per session.
+ * VC_RECORD_MAX_SESSIONS, each with its newest challenge and delay): hash
+ * its NAL units, build and sign the record (sequence +1, chained to the
+ * previous one, IDR flag from the NAL types) and write the AU with the
+ * record's SEI inserted before its first slice to out. The same output is
+ * then sealed once per session.
  */
 int vc_signer_sign(struct vc_signer *s, const struct vc_frame_info *info,
-		   const uint8_t (*session_ids)[VC_SESSION_ID_LEN], size_t n_sessions,
-		   const uint8_t *au, size_t au_len, struct vc_buf *out);
+		   const struct vc_record_session *sessions, size_t n, const uint8_t *au,
+		   size_t au_len, struct vc_buf *out);
 
 /* The record of the last vc_signer_sign() call (for tests and logs). */
 const struct vc_record *vc_signer_last(const struct vc_signer *s);

@@ -21,6 +21,7 @@
 
 #define I_BYTES	(150 * 1024)
 #define P_BYTES	(20 * 1024)
+#define FRAME_NS	33333333LL	/* 30 fps */
 
 static double cpu_us(void)
 {
@@ -43,12 +44,14 @@ static int measure(struct row *r, bool idr, size_t bytes, int n, enum vc_cipher 
 	uint8_t md[32];
 	struct fx_pipe p;
 	struct vc_frame_info info = { .capture_ns = FX_NOW_NS };
+	struct vc_record_session entry = { 0 };
 	struct vc_verified v;
 	double t0;
 	int i, bad = 0;
 
 	if (!units || fx_pipe_init(&p, 1, 1, c) < 0)
 		return -1;
+	memcpy(entry.id, p.session_id, VC_SESSION_ID_LEN);
 	fx_au(&au, idr, bytes, 1);
 	r->bytes = au.len;
 
@@ -59,27 +62,32 @@ static int measure(struct row *r, bool idr, size_t bytes, int n, enum vc_cipher 
 
 	/* a P-frame stream starts with an IDR (not timed) */
 	fx_au(&lead, true, 2000, 2);
-	if (vc_signer_sign(p.signer, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])p.session_id,
-			   1, lead.data, lead.len, &signed_au) < 0 ||
+	if (vc_signer_sign(p.signer, &info, &entry, 1, lead.data, lead.len, &signed_au) < 0 ||
 	    vc_seal(p.sealer, signed_au.data, signed_au.len, &units[0]) < 0)
 		return -1;
 
+	/* 30 fps, a challenge every third frame (100 ms): AU i names challenge i / 3 */
 	t0 = cpu_us();
 	for (i = 1; i <= n; i++) {
 		info.capture_ns = FX_NOW_NS + (uint64_t)i;
-		if (vc_signer_sign(p.signer, &info,
-				   (const uint8_t (*)[VC_SESSION_ID_LEN])p.session_id, 1,
-				   au.data, au.len, &signed_au) < 0 ||
+		entry.challenge = (uint64_t)i / 3;
+		entry.delay_ns = 10 * FX_MS;
+		if (vc_signer_sign(p.signer, &info, &entry, 1, au.data, au.len, &signed_au) < 0 ||
 		    vc_seal(p.sealer, signed_au.data, signed_au.len, &units[i]) < 0)
 			return -1;
 	}
 	r->sign_seal = (cpu_us() - t0) / n;
 
-	bad += vc_verifier_accept(p.ver, units[0].data, units[0].len, FX_NOW_NS + n, &v) != VC_OK;
+	bad += vc_verifier_accept(p.ver, units[0].data, units[0].len, p.now, &v) != VC_OK;
 	t0 = cpu_us();
-	for (i = 1; i <= n; i++)
-		bad += vc_verifier_accept(p.ver, units[i].data, units[i].len,
-					  FX_NOW_NS + n, &v) != VC_OK;
+	for (i = 1; i <= n; i++) {
+		int64_t now = p.now + i * FRAME_NS;
+
+		if (i % 3 == 0)
+			vc_verifier_challenge(p.ver, now);
+		bad += vc_verifier_accept(p.ver, units[i].data, units[i].len, now + 5 * FX_MS,
+					  &v) != VC_OK;
+	}
 	r->open_verify = (cpu_us() - t0) / n;
 
 	for (i = 0; i <= n; i++)
@@ -102,19 +110,18 @@ static double fan_out_us(int hubs, int n)
 	struct vc_buf au = { 0 }, signed_au = { 0 }, unit = { 0 };
 	struct fx_pipe p;
 	struct vc_frame_info info = { .capture_ns = FX_NOW_NS };
-	uint8_t ids[VC_RECORD_MAX_SESSIONS][VC_SESSION_ID_LEN];
+	struct vc_record_session ids[VC_RECORD_MAX_SESSIONS] = { 0 };
 	double t0, us;
 	int i, h;
 
 	if (fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) < 0)
 		return -1;
 	for (h = 0; h < hubs; h++)
-		fx_bytes((uint8_t)(h + 1), ids[h], VC_SESSION_ID_LEN);
+		fx_bytes((uint8_t)(h + 1), ids[h].id, VC_SESSION_ID_LEN);
 	fx_au(&au, true, I_BYTES, 3);
 	t0 = cpu_us();
 	for (i = 0; i < n; i++) {
-		vc_signer_sign(p.signer, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])ids,
-			       (size_t)hubs, au.data, au.len, &signed_au);
+		vc_signer_sign(p.signer, &info, ids, (size_t)hubs, au.data, au.len, &signed_au);
 		for (h = 0; h < hubs; h++)
 			vc_seal(p.sealer, signed_au.data, signed_au.len, &unit);
 	}

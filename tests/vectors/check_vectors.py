@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""A second, independent implementation of the veracam v2 frame protocol
+"""A second, independent implementation of the veracam v3 frame protocol
 (docs/PROTOCOL.md), written from the document, checking every output of
-tests/vectors/frame-v2.txt. Needs python3-cryptography; exits 77 (skip)
-without it."""
+tests/vectors/frame-v3.txt: keys, SAS, session id, source id, records with
+their challenge and delay, SEI, sealed units, and the hub's age bound.
+Needs python3-cryptography; exits 77 (skip) without it."""
 import hashlib
 import sys
 
@@ -25,7 +26,8 @@ def load(path):
         if line.startswith("#") or " = " not in line:
             continue
         k, x = line.rstrip("\n").split(" = ", 1)
-        v[k] = x if (k in TEXT or "_ns" in k or k.startswith("sensor_seq")) else bytes.fromhex(x)
+        number = "_ns" in k or k.startswith("sensor_seq") or k.startswith("challenge_")
+        v[k] = x if (k in TEXT or number) else bytes.fromhex(x)
     return v
 
 
@@ -85,6 +87,13 @@ def main(path):
     source = sha(b"veracam source v1\x00" + v["source_stable"].encode())
     check("source_id", source)
 
+    # the hub's challenge send times (CLOCK_MONOTONIC; 0 = its session hello)
+    sent, k = [], 0
+    while "challenge_sent_ns_%d" % k in v:
+        sent.append(int(v["challenge_sent_ns_%d" % k]))
+        k += 1
+    window, now = int(v["freshness_ns"]), int(v["verify_now_ns"])
+
     prev, i = bytes(32), 0
     while "au_%d" % i in v:
         au = v["au_%d" % i]
@@ -95,9 +104,14 @@ def main(path):
         idr = any(au[s0] & 0x1F == 5 for s0, _ in nals)
         sensor = int(v["sensor_seq_%d" % i])
         flags = (1 if idr else 0) | (2 if sensor >= 0 else 0)
-        body = (bytes([2, flags, 1, 0]) + sha(cam_pub)[:16] + i.to_bytes(8, "big")
+        # the session entry: newest challenge, and how long before it arrived the frame was taken
+        chal = int(v["challenge_%d" % i])
+        delay = max(0, int(v["received_mono_ns_%d" % i]) - int(v["capture_mono_ns_%d" % i]))
+        check("delay_ns_%d" % i, str(delay))
+        entry = sid + chal.to_bytes(8, "big") + delay.to_bytes(8, "big")
+        body = (bytes([3, flags, 1, 0]) + sha(cam_pub)[:16] + i.to_bytes(8, "big")
                 + int(v["capture_ns_%d" % i]).to_bytes(8, "big")
-                + max(sensor, 0).to_bytes(4, "big") + h.digest() + prev + source + sid)
+                + max(sensor, 0).to_bytes(4, "big") + h.digest() + prev + source + entry)
         record = body + cam.sign(b"veracam1 record\x00" + body)
         check("record_%d" % i, record)
         prev = sha(record)
@@ -115,6 +129,13 @@ def main(path):
             iv = v[name + "_iv"]
             nonce = iv[:4] + bytes(a ^ b for a, b in zip(iv[4:], i.to_bytes(8, "big")))
             check("unit_%s_%d" % (name, i), header + cls(v[name + "_key"]).encrypt(nonce, signed, header))
+        # rule 15: bound = (now - sent(challenge)) + delay, shown only if bound <= window
+        bound = now - sent[chal] + delay
+        check("age_bound_ns_%d" % i, str(bound))
+        if not 0 <= bound <= window:
+            fails.append("frame %d not fresh at verify_now_ns" % i)
+        if i == 0:
+            check("stale_now_ns_0", str(sent[chal] + window - delay + 1))
         i += 1
 
     print("1..1")

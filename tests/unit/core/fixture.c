@@ -81,11 +81,21 @@ void fx_au(struct vc_buf *out, bool idr, size_t size, uint32_t seed)
 	out->len = size;
 }
 
+void fx_pipe_config(const struct fx_pipe *p, struct vc_verifier_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->camera_pub = vc_key_public(p->cam);
+	cfg->session_id = p->session_id;
+	cfg->key = &p->key;
+	cfg->challenge0_ns = FX_HELLO_NS;
+}
+
 int fx_pipe_init(struct fx_pipe *p, uint8_t cam_tag, uint8_t sess_tag, enum vc_cipher c)
 {
 	struct vc_verifier_config cfg;
 
 	memset(p, 0, sizeof(*p));
+	p->now = FX_HELLO_NS + 30 * FX_MS;
 	p->cam = fx_key(cam_tag);
 	if (!p->cam)
 		return -1;
@@ -98,10 +108,7 @@ int fx_pipe_init(struct fx_pipe *p, uint8_t cam_tag, uint8_t sess_tag, enum vc_c
 	if (p->signer && vc_signer_set_source(p->signer, p->source) < 0)
 		return -1;
 	p->sealer = vc_sealer_new(&p->key, p->session_id);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.camera_pub = vc_key_public(p->cam);
-	cfg.session_id = p->session_id;
-	cfg.key = &p->key;
+	fx_pipe_config(p, &cfg);
 	p->ver = vc_verifier_new(&cfg);
 	return p->signer && p->sealer && p->ver ? 0 : -1;
 }
@@ -124,19 +131,27 @@ int fx_pipe_frame(struct fx_pipe *p, bool idr, uint64_t capture_ns)
 		.sensor_seq = p->frame,
 		.has_sensor_seq = true,
 	};
-	const uint8_t (*ids)[VC_SESSION_ID_LEN] = &p->session_id;
+	struct vc_record_session entry = { .challenge = p->challenge, .delay_ns = p->delay_ns };
 
+	memcpy(entry.id, p->session_id, VC_SESSION_ID_LEN);
 	fx_au(&p->au, idr, idr ? 3000 : 800, p->frame++);
-	if (vc_signer_sign(p->signer, &info, ids, 1, p->au.data, p->au.len, &p->signed_au) < 0)
+	if (vc_signer_sign(p->signer, &info, &entry, 1, p->au.data, p->au.len,
+			   &p->signed_au) < 0)
 		return -1;
 	return vc_seal(p->sealer, p->signed_au.data, p->signed_au.len, &p->unit);
+}
+
+uint64_t fx_pipe_challenge(struct fx_pipe *p, int64_t sent_ns)
+{
+	p->challenge = vc_verifier_challenge(p->ver, sent_ns);
+	return p->challenge;
 }
 
 enum vc_reject fx_pipe_deliver(struct fx_pipe *p, const struct vc_buf *unit)
 {
 	struct vc_verified out;
 
-	return vc_verifier_accept(p->ver, unit->data, unit->len, FX_NOW_NS, &out);
+	return vc_verifier_accept(p->ver, unit->data, unit->len, p->now, &out);
 }
 
 int fx_tmpdir(char *path, size_t cap)

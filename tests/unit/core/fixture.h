@@ -18,8 +18,10 @@
 #include <veracam/session.h>
 #include <veracam/verify.h>
 
-/* Test time: a fixed wall clock, 2026-11-21 00:00:00 UTC. */
+/* Test time: a fixed wall clock, 2026-11-21 00:00:00 UTC (capture times, display only). */
 #define FX_NOW_NS	1795219200000000000LL
+/* The hub's CLOCK_MONOTONIC when it wrote the session hello (challenge 0). */
+#define FX_HELLO_NS	5000000000000LL
 #define FX_MS		1000000LL
 
 /* Deterministic 32-byte values (seeds, nonces, keys) from a label byte. */
@@ -56,14 +58,25 @@ struct fx_pipe {
 	struct vc_verifier *ver;
 	struct vc_buf au, signed_au, unit;
 	uint32_t frame;
+	uint64_t challenge;		/* the camera's newest challenge, for the next frames */
+	uint64_t delay_ns;		/* and their delay */
+	int64_t now;			/* hub CLOCK_MONOTONIC for fx_pipe_deliver() */
 };
 
-/* cam_tag selects the camera key, sess_tag the session id and media key. */
+/*
+ * cam_tag selects the camera key, sess_tag the session id and media key.
+ * The verifier's challenge 0 went at FX_HELLO_NS; frames name challenge 0
+ * with delay 0 and are delivered at FX_HELLO_NS + 30 ms until changed.
+ */
 int fx_pipe_init(struct fx_pipe *p, uint8_t cam_tag, uint8_t sess_tag, enum vc_cipher c);
+/* The same verifier config as fx_pipe_init() (source not pinned). */
+void fx_pipe_config(const struct fx_pipe *p, struct vc_verifier_config *cfg);
 void fx_pipe_fini(struct fx_pipe *p);
-/* Sign and seal the next frame of p's camera into p->unit. */
+/* The hub sends a challenge at sent_ns and the camera receives it at once. */
+uint64_t fx_pipe_challenge(struct fx_pipe *p, int64_t sent_ns);
+/* Sign (p->challenge, p->delay_ns) and seal the next frame of p's camera into p->unit. */
 int fx_pipe_frame(struct fx_pipe *p, bool idr, uint64_t capture_ns);
-/* Hand p->unit (or any unit) to p's verifier at FX_NOW_NS. */
+/* Hand p->unit (or any unit) to p's verifier at p->now. */
 enum vc_reject fx_pipe_deliver(struct fx_pipe *p, const struct vc_buf *unit);
 
 #endif /* VC_TEST_FIXTURE_H */

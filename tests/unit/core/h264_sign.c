@@ -27,6 +27,7 @@ int main(int argc, char **argv)
 	struct fx_pipe p;
 	struct vc_buf in = { 0 };
 	struct vc_frame_info info = { .capture_ns = FX_NOW_NS };
+	struct vc_record_session entry = { 0 };	/* challenge 0, delay 0 */
 	size_t start, end, n = 0, idr = 0, bad = 0;
 	FILE *f, *out;
 	long size;
@@ -47,19 +48,19 @@ int main(int argc, char **argv)
 	out = fopen(argv[2], "wb");
 	if (!out || fx_pipe_init(&p, 1, 1, VC_CIPHER_AES128GCM) < 0)
 		return 1;
+	memcpy(entry.id, p.session_id, VC_SESSION_ID_LEN);
 	for (start = next_aud(in.data, in.len, 0); start < in.len; start = end) {
 		struct vc_verified v;
 		enum vc_reject r;
 
 		end = next_aud(in.data, in.len, start + 4);
-		if (vc_signer_sign(p.signer, &info,
-				   (const uint8_t (*)[VC_SESSION_ID_LEN])p.session_id, 1,
-				   in.data + start, end - start, &p.signed_au) < 0 ||
+		if (vc_signer_sign(p.signer, &info, &entry, 1, in.data + start, end - start,
+				   &p.signed_au) < 0 ||
 		    vc_seal(p.sealer, p.signed_au.data, p.signed_au.len, &p.unit) < 0) {
 			fprintf(stderr, "h264_sign: AU %zu: %s\n", n, vc_last_error());
 			return 1;
 		}
-		r = vc_verifier_accept(p.ver, p.unit.data, p.unit.len, FX_NOW_NS, &v);
+		r = vc_verifier_accept(p.ver, p.unit.data, p.unit.len, p.now, &v);
 		if (r != VC_OK) {
 			fprintf(stderr, "h264_sign: AU %zu rejected: %s\n", n, vc_reject_name(r));
 			bad++;

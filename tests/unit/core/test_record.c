@@ -26,8 +26,12 @@ static void sample(struct vc_record *r, uint8_t n)
 	fx_bytes(2, r->au_hash, sizeof(r->au_hash));
 	fx_bytes(3, r->prev_hash, sizeof(r->prev_hash));
 	fx_bytes(6, r->source, sizeof(r->source));
-	for (uint8_t i = 0; i < n; i++)
-		fx_bytes((uint8_t)(10 + i), r->session_ids[i], VC_SESSION_ID_LEN);
+	/* n = 9 (one too many) fills 8 */
+	for (uint8_t i = 0; i < n && i < VC_RECORD_MAX_SESSIONS; i++) {
+		fx_bytes((uint8_t)(10 + i), r->sessions[i].id, VC_SESSION_ID_LEN);
+		r->sessions[i].challenge = 0x1112131415161718ull + i;
+		r->sessions[i].delay_ns = 0x2122232425262728ull + i;
+	}
 	fx_bytes(4, r->sig, sizeof(r->sig));
 }
 
@@ -43,13 +47,22 @@ static void encode_parse_round_trip(void)
 		CHECK_REJ(vc_record_parse(buf, VC_RECORD_LEN(n), &q), VC_OK);
 		CHECK(!memcmp(&r, &q, sizeof(r)));
 		/* fields sit where docs/PROTOCOL.md says */
-		CHECK(buf[0] == 2 && buf[1] == 3 && buf[2] == n && buf[3] == 0);
+		CHECK(buf[0] == 3 && buf[1] == 3 && buf[2] == n && buf[3] == 0);
 		CHECK(buf[20] == 1 && buf[27] == 8 && buf[39] == 77);
 		CHECK(!memcmp(buf + 72, r.prev_hash, VC_HASH_LEN));
 		CHECK(!memcmp(buf + 104, r.source, VC_HASH_LEN));
-		CHECK(!memcmp(buf + 136, r.session_ids[0], VC_SESSION_ID_LEN));
-		CHECK(VC_RECORD_LEN(n) == 200 + 16 * n);
+		for (uint8_t i = 0; i < n; i++) {
+			const uint8_t *e = buf + 136 + 32 * i;
+
+			CHECK(!memcmp(e, r.sessions[i].id, VC_SESSION_ID_LEN));
+			/* challenge and delay big-endian */
+			CHECK(e[16] == 0x11 && e[23] == 0x18 + i);
+			CHECK(e[24] == 0x21 && e[31] == 0x28 + i);
+		}
+		CHECK(!memcmp(buf + 136 + 32 * n, r.sig, VC_SIG_LEN));
+		CHECK(VC_RECORD_LEN(n) == 200 + 32 * n);
 	}
+	CHECK(VC_RECORD_LEN(1) == 232 && VC_RECORD_MAX_LEN == 456);
 	sample(&r, 0);
 	CHECK(vc_record_encode(&r, buf) < 0);
 	sample(&r, 9);
@@ -82,33 +95,59 @@ static void parse_is_strict(void)
 	buf[1] = 3;
 	buf[0] = 0;
 	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
-	buf[0] = 3;
-	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
 	buf[0] = 2;
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
+	buf[0] = 4;
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_REJ_RECORD_VERSION);
+	buf[0] = 3;
 	CHECK_REJ(vc_record_parse(buf, len, &q), VC_OK);
+	/* every challenge and delay value is a valid encoding */
+	memset(buf + 136 + 16, 0xff, 16);
+	CHECK_REJ(vc_record_parse(buf, len, &q), VC_OK);
+	CHECK(q.sessions[0].challenge == UINT64_MAX && q.sessions[0].delay_ns == UINT64_MAX);
 }
 
-/* A version 1 record (no source field: 168 + 16n bytes) is refused as a version. */
-static void version_1_is_refused(void)
+/*
+ * Older records are refused as a version, in their own layouts: v1 (no
+ * source field, 16-byte session ids: 168 + 16n bytes) and v2 (16-byte
+ * session ids: 200 + 16n bytes, no challenge or delay).
+ */
+static void old_versions_are_refused(void)
 {
-	uint8_t buf[VC_RECORD_MAX_LEN];
+	uint8_t buf[VC_RECORD_MAX_LEN], v2[VC_RECORD_MAX_LEN];
 	struct vc_record r, q;
-	size_t v1_len;
 	int len;
 
-	sample(&r, 1);
+	sample(&r, 2);
 	len = vc_record_encode(&r, buf);
 	REQUIRE(len > 0);
-	/* v1 layout: the 32 source bytes absent, session ids at 104 */
-	memmove(buf + 104, buf + 136, (size_t)len - 136);
-	v1_len = (size_t)len - VC_HASH_LEN;
-	buf[0] = 1;
-	CHECK(v1_len == 184);
-	CHECK_REJ(vc_record_parse(buf, v1_len, &q), VC_REJ_RECORD_VERSION);
-	/* nor does a v1 version byte pass on a v2-sized record */
-	len = vc_record_encode(&r, buf);
+	/* v2 layout: the session ids alone after the source */
+	memcpy(v2, buf, 136);
+	memcpy(v2 + 136, r.sessions[0].id, VC_SESSION_ID_LEN);
+	memcpy(v2 + 152, r.sessions[1].id, VC_SESSION_ID_LEN);
+	memcpy(v2 + 168, r.sig, VC_SIG_LEN);
+	v2[0] = 2;
+	CHECK_REJ(vc_record_parse(v2, 232, &q), VC_REJ_RECORD_VERSION);
+	/* v1 layout: the 32 source bytes absent too, session ids at 104 */
+	memmove(v2 + 104, v2 + 136, 232 - 136);
+	v2[0] = 1;
+	CHECK_REJ(vc_record_parse(v2, 200, &q), VC_REJ_RECORD_VERSION);
+	/* nor does an old version byte pass on a v3-sized record */
+	buf[0] = 2;
+	CHECK_REJ(vc_record_parse(buf, (size_t)len, &q), VC_REJ_RECORD_VERSION);
 	buf[0] = 1;
 	CHECK_REJ(vc_record_parse(buf, (size_t)len, &q), VC_REJ_RECORD_VERSION);
+}
+
+/* The entry's delay, on the camera's monotonic clock, never negative, never wrapped. */
+static void challenge_delay(void)
+{
+	CHECK(vc_challenge_delay(1000, 1500) == 500);
+	CHECK(vc_challenge_delay(1500, 1000) == 0);	/* captured after the challenge came */
+	CHECK(vc_challenge_delay(1000, 1000) == 0);
+	CHECK(vc_challenge_delay(-5, 5) == 10);
+	CHECK(vc_challenge_delay(INT64_MIN, INT64_MAX) == UINT64_MAX);
+	CHECK(vc_challenge_delay(INT64_MAX, INT64_MIN) == 0);
 }
 
 /* Known answers computed outside this code (Python hashlib), and the input rules. */
@@ -182,7 +221,8 @@ static void signer_numbers_and_chains(void)
 	struct vc_signer *s;
 	struct vc_buf au = { 0 }, out = { 0 };
 	struct vc_frame_info info = { .capture_ns = 123 };
-	uint8_t sid[1][VC_SESSION_ID_LEN], prev[VC_HASH_LEN] = { 0 };
+	struct vc_record_session sid[1] = { { .challenge = 42, .delay_ns = 7 } };
+	uint8_t prev[VC_HASH_LEN] = { 0 };
 	uint8_t rec[VC_RECORD_MAX_LEN];
 	struct vc_au_scan scan;
 	struct vc_record r;
@@ -192,19 +232,19 @@ static void signer_numbers_and_chains(void)
 	uint8_t src[VC_HASH_LEN];
 
 	REQUIRE(k && (s = vc_signer_new(k)));
-	fx_bytes(5, sid[0], VC_SESSION_ID_LEN);
+	fx_bytes(5, sid[0].id, VC_SESSION_ID_LEN);
 	/* no capture source yet: nothing is signed (fail closed) */
 	fx_au(&au, true, 2000, 0);
-	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+	CHECK(vc_signer_sign(s, &info, sid, 1,
 			     au.data, au.len, &out) < 0);
 	CHECK(vc_signer_set_source(s, "") < 0);
-	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+	CHECK(vc_signer_sign(s, &info, sid, 1,
 			     au.data, au.len, &out) < 0);
 	REQUIRE(vc_signer_set_source(s, "id:0a0b0c") == 0);
 	REQUIRE(vc_source_id("id:0a0b0c", src) == 0);
 	for (i = 0; i < 5; i++) {
 		fx_au(&au, i == 0 || i == 3, 2000, (uint32_t)i);
-		REQUIRE(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+		REQUIRE(vc_signer_sign(s, &info, sid, 1,
 				       au.data, au.len, &out) == 0);
 		REQUIRE(vc_sei_extract(out.data, out.len, &scan, rec, &len) == VC_OK);
 		REQUIRE(vc_record_parse(rec, len, &r) == VC_OK);
@@ -212,6 +252,7 @@ static void signer_numbers_and_chains(void)
 		CHECK(!!(r.flags & VC_RECORD_F_IDR) == (i == 0 || i == 3));
 		CHECK(!(r.flags & VC_RECORD_F_SENSOR_SEQ) && r.sensor_seq == 0);
 		CHECK(r.capture_ns == 123);
+		CHECK(r.n_sessions == 1 && !memcmp(r.sessions, sid, sizeof(sid)));
 		CHECK(!memcmp(r.key_id, vc_key_id(k), VC_KEY_ID_LEN));
 		CHECK(!memcmp(r.prev_hash, prev, VC_HASH_LEN));
 		CHECK(!memcmp(r.source, src, VC_HASH_LEN));
@@ -222,14 +263,14 @@ static void signer_numbers_and_chains(void)
 		CHECK(!memcmp(scan.hash, r.au_hash, VC_HASH_LEN));
 	}
 	/* an AU that already carries a record is not signed twice */
-	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+	CHECK(vc_signer_sign(s, &info, sid, 1,
 			     out.data, out.len, &au) < 0);
 	/* nor is something that is not an access unit, nor 0 or 9 sessions */
-	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+	CHECK(vc_signer_sign(s, &info, sid, 1,
 			     (const uint8_t *)"junk", 4, &au) < 0);
-	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 0,
+	CHECK(vc_signer_sign(s, &info, sid, 0,
 			     out.data, out.len, &au) < 0);
-	CHECK(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 9,
+	CHECK(vc_signer_sign(s, &info, sid, 9,
 			     out.data, out.len, &au) < 0);
 	CHECK(vc_signer_last(s)->seq == 4);
 
@@ -237,7 +278,7 @@ static void signer_numbers_and_chains(void)
 	REQUIRE(vc_signer_set_source(s, "bus:usb-1;serial:X") == 0);
 	REQUIRE(vc_source_id("bus:usb-1;serial:X", src) == 0);
 	fx_au(&au, true, 2000, 9);
-	REQUIRE(vc_signer_sign(s, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
+	REQUIRE(vc_signer_sign(s, &info, sid, 1,
 			       au.data, au.len, &out) == 0);
 	REQUIRE(vc_sei_extract(out.data, out.len, &scan, rec, &len) == VC_OK);
 	REQUIRE(vc_record_parse(rec, len, &r) == VC_OK);
@@ -253,7 +294,8 @@ int main(void)
 {
 	RUN(encode_parse_round_trip);
 	RUN(parse_is_strict);
-	RUN(version_1_is_refused);
+	RUN(old_versions_are_refused);
+	RUN(challenge_delay);
 	RUN(source_id_derivation);
 	RUN(signature_covers_every_byte);
 	RUN(signer_numbers_and_chains);

@@ -51,6 +51,14 @@ static void insert_extract_round_trip(void)
 		}
 	}
 	CHECK(escapes > 0);	/* emulation prevention was exercised */
+	/* the longest record (8 sessions, 456 bytes) fits; one byte more is not inserted */
+	CHECK(VC_RECORD_MAX_LEN == 456);
+	nasty_record(rec, VC_RECORD_MAX_LEN);
+	REQUIRE(vc_au_scan(au.data, au.len, &scan) == VC_OK);
+	REQUIRE(vc_sei_insert(au.data, au.len, &scan, rec, VC_RECORD_MAX_LEN, &out) == 0);
+	CHECK_REJ(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
+	CHECK(glen == VC_RECORD_MAX_LEN && !memcmp(got, rec, glen));
+	CHECK(vc_sei_insert(au.data, au.len, &scan, rec, VC_RECORD_MAX_LEN + 1, &out) < 0);
 	vc_buf_free(&au);
 	vc_buf_free(&out);
 }
@@ -183,12 +191,20 @@ static void sei_variants(void)
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));
 	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_NO_RECORD);
-	/* record longer than any valid record */
+	/* record one byte longer than any valid record (payload 16 + 457 = 255 + 218) */
+	fx_au(&au, false, 600, 1);
+	sei.len = 0;
+	put(&sei, "\x00\x00\x01\x06\x05\xff\xda", 7);
+	put(&sei, vc_sei_uuid, 16);
+	put(&sei, au.data + 10, VC_RECORD_MAX_LEN + 1);
+	put(&sei, "\x80", 1);
+	put(&sei, slice, sizeof(slice));
+	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	/* and far longer */
 	sei.len = 0;
 	put(&sei, "\x00\x00\x01\x06\x05\xff\xff", 7);
 	put(&sei, "\x02", 1);
 	put(&sei, vc_sei_uuid, 16);
-	fx_au(&au, false, 600, 1);
 	put(&sei, au.data + 10, 512 - 16);
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Test vectors of docs/PROTOCOL.md: read the inputs from
- * tests/vectors/frame-v2.txt, recompute every output with the library and
- * compare byte for byte; then run the sealed units through a verifier.
+ * tests/vectors/frame-v3.txt, recompute every output with the library and
+ * compare byte for byte; then run the sealed units through a verifier
+ * that sent the vectors' challenges at their times, and check the age
+ * bounds and the first instant frame 0 is refused.
  *
  *   test_vectors FILE            check (the meson test)
  *   test_vectors --write FILE    regenerate FILE from the built-in inputs
@@ -22,8 +24,9 @@
 #include "fixture.h"
 #include "harness.h"
 
-#define MAX_VARS	64
+#define MAX_VARS	96
 #define N_FRAMES	3
+#define N_CHALLENGES	3	/* 0 (the session hello), 1, 2 */
 
 struct var {
 	char name[48];
@@ -45,10 +48,11 @@ static struct var *find(const char *name)
 	return NULL;
 }
 
-/* Numbers (names containing "_ns" or starting with sensor_seq) and text values. */
+/* Numbers (names containing "_ns", starting with sensor_seq or challenge_) and text values. */
 static bool is_text(const char *name)
 {
 	return strstr(name, "_ns") || !strncmp(name, "sensor_seq", 10) ||
+	       !strncmp(name, "challenge_", 10) ||
 	       !strcmp(name, "pair_code") || !strcmp(name, "sas") ||
 	       !strcmp(name, "camera_identity") || !strcmp(name, "source_stable");
 }
@@ -170,10 +174,33 @@ static void out_text(const char *name, const char *s)
 	}
 }
 
+static void out_num(const char *name, long long n)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%lld", n);
+	out_text(name, text);
+}
+
 static void comment(const char *s)
 {
 	if (out_file)
 		fprintf(out_file, "\n# %s\n", s);
+}
+
+/* A hub verifier that has sent challenges 1 .. N_CHALLENGES - 1 at their times. */
+static struct vc_verifier *hub_verifier(const struct vc_verifier_config *cfg,
+					const long long sent[N_CHALLENGES])
+{
+	struct vc_verifier *v = vc_verifier_new(cfg);
+	int i;
+
+	for (i = 1; v && i < N_CHALLENGES; i++)
+		if (vc_verifier_challenge(v, sent[i]) != (uint64_t)i) {
+			vc_verifier_free(v);
+			return NULL;
+		}
+	return v;
 }
 
 static void vectors(void)
@@ -193,7 +220,8 @@ static void vectors(void)
 	struct vc_frame_info info;
 	struct vc_au_scan scan;
 	struct vc_verified vd;
-	long long sensor, now;
+	long long sensor, now, window, sent[N_CHALLENGES], stale_at = 0;
+	struct vc_buf unit0 = { 0 };
 	size_t rlen;
 	int i;
 
@@ -244,10 +272,22 @@ static void vectors(void)
 	REQUIRE(vc_source_id(stable, source) == 0);
 	out_bytes("source_id", source, VC_HASH_LEN);
 
-	comment("frames: per frame i the AU in, capture time (ns since the Unix epoch), sensor"
-		" sequence (-1: none), then the record, signed AU, record hash and sealed units"
-		" (unit sequence = i); every unit verifies at verify_now_ns");
-	now = in_num("verify_now_ns", FX_NOW_NS + 150 * FX_MS);
+	comment("freshness: the hub's challenges (0 = its session hello) and their send times on"
+		" the hub's CLOCK_MONOTONIC, the window, and the hub's CLOCK_MONOTONIC at which"
+		" every unit is verified");
+	for (i = 0; i < N_CHALLENGES; i++) {
+		snprintf(name, sizeof(name), "challenge_sent_ns_%d", i);
+		sent[i] = in_num(name, FX_HELLO_NS + i * 100 * FX_MS);
+	}
+	window = in_num("freshness_ns", VC_FRESHNESS_DEFAULT_NS);
+	now = in_num("verify_now_ns", FX_HELLO_NS + 250 * FX_MS);
+
+	comment("frames: per frame i the AU in, capture time (camera wall clock, ns since the Unix"
+		" epoch, display only), sensor sequence (-1: none), the newest challenge the"
+		" camera had, its capture and that challenge's arrival on the camera's"
+		" CLOCK_MONOTONIC; then the delay, the record, signed AU, record hash, sealed"
+		" units (unit sequence = i) and the age bound at verify_now_ns (all within the"
+		" window)");
 
 	signer = vc_signer_new(cam);
 	s_aes = vc_sealer_new(&aes, sid);
@@ -256,13 +296,22 @@ static void vectors(void)
 	cfg.camera_pub = vc_key_public(cam);
 	cfg.session_id = sid;
 	cfg.key = &aes;
-	v_aes = vc_verifier_new(&cfg);
+	cfg.challenge0_ns = sent[0];
+	cfg.freshness_ns = window;
+	v_aes = hub_verifier(&cfg, sent);
 	cfg.key = &chacha;
-	v_chacha = vc_verifier_new(&cfg);
+	v_chacha = hub_verifier(&cfg, sent);
 	REQUIRE(signer && s_aes && s_chacha && v_aes && v_chacha);
 	REQUIRE(vc_signer_set_source(signer, stable) == 0);
 	for (i = 0; i < N_FRAMES; i++) {
+		static const long long chal[N_FRAMES] = { 1, 1, 2 };
+		static const long long cap_mono[N_FRAMES] = {
+			7000020000000LL, 7000053333333LL, 7000086666666LL };
+		static const long long recv_mono[N_FRAMES] = {
+			7000045000000LL, 7000045000000LL, 7000145000000LL };
+		struct vc_record_session entry;
 		struct vc_buf defau = { 0 };
+		long long c, r;
 
 		fx_au(&defau, i == 0, i == 0 ? 120 : 60, (uint32_t)(i + 1));
 		if (!out_file) {
@@ -285,8 +334,19 @@ static void vectors(void)
 		sensor = in_num(name, i == 2 ? -1 : 100 + i);	/* frame 2: no metadata node */
 		info.has_sensor_seq = sensor >= 0;
 		info.sensor_seq = info.has_sensor_seq ? (uint32_t)sensor : 0;
-		REQUIRE(vc_signer_sign(signer, &info, (const uint8_t (*)[VC_SESSION_ID_LEN])sid, 1,
-				       au.data, au.len, &signed_au) == 0);
+		memset(&entry, 0, sizeof(entry));
+		memcpy(entry.id, sid, VC_SESSION_ID_LEN);
+		snprintf(name, sizeof(name), "challenge_%d", i);
+		entry.challenge = (uint64_t)in_num(name, chal[i]);
+		snprintf(name, sizeof(name), "capture_mono_ns_%d", i);
+		c = in_num(name, cap_mono[i]);
+		snprintf(name, sizeof(name), "received_mono_ns_%d", i);
+		r = in_num(name, recv_mono[i]);
+		entry.delay_ns = vc_challenge_delay(c, r);
+		snprintf(name, sizeof(name), "delay_ns_%d", i);
+		out_num(name, (long long)entry.delay_ns);
+		REQUIRE(entry.challenge < N_CHALLENGES);
+		REQUIRE(vc_signer_sign(signer, &info, &entry, 1, au.data, au.len, &signed_au) == 0);
 		REQUIRE(vc_sei_extract(signed_au.data, signed_au.len, &scan, rec, &rlen) == VC_OK);
 		snprintf(name, sizeof(name), "record_%d", i);
 		out_bytes(name, rec, rlen);
@@ -298,13 +358,36 @@ static void vectors(void)
 		REQUIRE(vc_seal(s_aes, signed_au.data, signed_au.len, &unit) == 0);
 		snprintf(name, sizeof(name), "unit_aes128gcm_%d", i);
 		out_bytes(name, unit.data, unit.len);
+		if (i == 0 && vc_buf_reserve(&unit0, unit.len) == 0) {
+			memcpy(unit0.data, unit.data, unit.len);
+			unit0.len = unit.len;
+		}
 		CHECK_REJ(vc_verifier_accept(v_aes, unit.data, unit.len, now, &vd), VC_OK);
 		CHECK(!memcmp(vd.source, source, VC_HASH_LEN));
+		CHECK(vd.age_ns == now - sent[entry.challenge] + (int64_t)entry.delay_ns);
+		snprintf(name, sizeof(name), "age_bound_ns_%d", i);
+		out_num(name, vd.age_ns);
+		if (i == 0)
+			stale_at = sent[entry.challenge] + window - (int64_t)entry.delay_ns + 1;
 		REQUIRE(vc_seal(s_chacha, signed_au.data, signed_au.len, &unit) == 0);
 		snprintf(name, sizeof(name), "unit_chacha20poly1305_%d", i);
 		out_bytes(name, unit.data, unit.len);
 		CHECK_REJ(vc_verifier_accept(v_chacha, unit.data, unit.len, now, &vd), VC_OK);
 	}
+
+	comment("the first hub CLOCK_MONOTONIC time at which unit_aes128gcm_0 is refused as stale:"
+		" challenge_sent_ns[challenge_0] + freshness_ns - delay_ns_0 + 1");
+	out_num("stale_now_ns_0", stale_at);
+	vc_verifier_free(v_aes);
+	cfg.key = &aes;
+	v_aes = hub_verifier(&cfg, sent);
+	REQUIRE(v_aes);
+	CHECK_REJ(vc_verifier_accept(v_aes, unit0.data, unit0.len, stale_at, &vd), VC_REJ_STALE);
+	vc_verifier_free(v_aes);
+	v_aes = hub_verifier(&cfg, sent);
+	REQUIRE(v_aes);
+	CHECK_REJ(vc_verifier_accept(v_aes, unit0.data, unit0.len, stale_at - 1, &vd), VC_OK);
+	CHECK(vd.age_ns == window);
 	vc_verifier_free(v_aes);
 	vc_verifier_free(v_chacha);
 	vc_sealer_free(s_aes);
@@ -315,6 +398,7 @@ static void vectors(void)
 	vc_buf_free(&au);
 	vc_buf_free(&signed_au);
 	vc_buf_free(&unit);
+	vc_buf_free(&unit0);
 }
 
 int main(int argc, char **argv)
@@ -325,7 +409,8 @@ int main(int argc, char **argv)
 		out_file = fopen(argv[2], "w");
 		if (!out_file)
 			return 1;
-		fprintf(out_file, "# veracam protocol v2 test vectors; see docs/PROTOCOL.md, \"Test vectors\".\n"
+		fprintf(out_file, "# veracam protocol v3 test vectors; see docs/PROTOCOL.md, "
+			"\"Test vectors\".\n"
 			"# name = value: hex bytes, or a decimal number / text. Generated by\n"
 			"# test_vectors --write and checked by test_vectors and check_vectors.py.\n");
 		vectors();

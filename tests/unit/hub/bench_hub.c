@@ -165,6 +165,7 @@ static int seal_all(struct sealed *s, const struct au *au, unsigned int n, unsig
 {
 	struct vc_buf signed_au = { 0 };
 	struct vc_frame_info info = { 0 };
+	struct vc_record_session entry = { 0 };	/* challenge 0 (the hello), delay 0 */
 	struct vc_verifier *ver;
 	struct vc_verified v;
 	unsigned int k, total = n * (rounds + PASSES), bad = 0;
@@ -173,6 +174,7 @@ static int seal_all(struct sealed *s, const struct au *au, unsigned int n, unsig
 	memset(s, 0, sizeof(*s));
 	if (fx_pipe_init(&s->pipe, 1, 1, VC_CIPHER_AES128GCM) < 0)
 		return -1;
+	memcpy(entry.id, s->pipe.session_id, VC_SESSION_ID_LEN);
 	s->n = n;
 	s->rounds = rounds;
 	s->unit = calloc(total, sizeof(*s->unit));
@@ -183,9 +185,8 @@ static int seal_all(struct sealed *s, const struct au *au, unsigned int n, unsig
 		const struct au *a = &au[k % n];
 
 		info.capture_ns = capture_ns(timeline_round(s, k / n) * n + k % n);
-		if (vc_signer_sign(s->pipe.signer, &info,
-				   (const uint8_t (*)[VC_SESSION_ID_LEN])s->pipe.session_id, 1,
-				   a->map.data, a->map.size, &signed_au) < 0 ||
+		if (vc_signer_sign(s->pipe.signer, &info, &entry, 1, a->map.data, a->map.size,
+				   &signed_au) < 0 ||
 		    vc_seal(s->pipe.sealer, signed_au.data, signed_au.len, &s->unit[k]) < 0) {
 			vc_buf_free(&signed_au);
 			return -1;
@@ -202,8 +203,8 @@ static int seal_all(struct sealed *s, const struct au *au, unsigned int n, unsig
 	total = n * rounds;
 	t0 = clock_ms(CLOCK_THREAD_CPUTIME_ID);
 	for (k = 0; k < total; k++)
-		bad += vc_verifier_accept(ver, s->unit[k].data, s->unit[k].len,
-					  (int64_t)capture_ns(k) + 5 * FX_MS, &v) != VC_OK;
+		bad += vc_verifier_accept(ver, s->unit[k].data, s->unit[k].len, s->pipe.now,
+					  &v) != VC_OK;
 	s->open_verify_us = (clock_ms(CLOCK_THREAD_CPUTIME_ID) - t0) * 1e3 / total;
 	s->next_round = rounds;
 	if (bad) {
@@ -255,8 +256,8 @@ static double play(struct decode *dd, struct display *disp, const struct au *au,
 			const struct vc_buf *u = &unit[i];
 			struct vc_verified v;
 
-			enum vc_reject why = vc_verifier_accept(ver, u->data, u->len,
-								(int64_t)cap + 5 * FX_MS, &v);
+			enum vc_reject why = vc_verifier_accept(ver, u->data, u->len, s->pipe.now,
+								&v);
 
 			if (why != VC_OK) {
 				fprintf(stderr, "bench_hub: unit %u rejected: %s\n", base + i,
@@ -361,6 +362,7 @@ static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 			.camera_pub = vc_key_public(r->s.pipe.cam),
 			.session_id = r->s.pipe.session_id,
 			.key = &r->s.pipe.key,
+			.challenge0_ns = FX_HELLO_NS,
 		};
 
 		ver = vc_verifier_new(&vcfg);

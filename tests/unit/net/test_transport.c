@@ -445,6 +445,23 @@ static void sendto_cam(int fd, const struct world *w, const void *p, size_t len)
 	sendto(fd, p, len, 0, (struct sockaddr *)&a, sizeof(a));
 }
 
+/*
+ * A camera, a translating relay in front of it and one UDP hub that only
+ * knows the relay; unit 0 (a keyframe) delivered through it.
+ */
+static bool relay_world(struct world *w, struct relay *r, struct vcn_offer *o)
+{
+	if (!world_init(w, 20u << 20, false))	/* paced: the relay is a 1 ms poller */
+		return false;
+	relay_init(r, vcn_cam_port(w->cam), false);
+	w->relay = r;
+	cam_hub[0] = vcn_cam_hub_add(w->cam, now_ns(), &keys, o);
+	w->s[0].hub = hub_to(r->port, o, VCN_HUB_UDP, 0);
+	return cam_hub[0] && w->s[0].hub && run_until(w, cam_path_is, VCN_PATH_UDP) &&
+	       send_unit(w, cam_hub[0], 0, 30000, true) == VCN_SEND_QUEUED &&
+	       run_until(w, side0_got, 1);
+}
+
 static const size_t sizes[] = { 0, 8, 1151, 1152, 1153, 20000, 65487, 65488, 150000, 1 << 20 };
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
@@ -508,15 +525,9 @@ static void test_nat_rebinding(void)
 	struct vcn_offer o;
 	uint64_t chal;
 
-	ASSERT(world_init(&w, 20u << 20, false));	/* paced: the relay is a 1 ms poller */
-	relay_init(&r, vcn_cam_port(w.cam), false);
-	w.relay = &r;
-	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
-	w.s[0].hub = hub_to(r.port, &o, VCN_HUB_UDP, 0);	/* the hub only knows the relay */
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
-	for (uint32_t i = 0; i < 5; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 30000, i == 0) == VCN_SEND_QUEUED);
+	ASSERT(relay_world(&w, &r, &o));
+	for (uint32_t i = 1; i < 5; i++)
+		EXPECT(send_unit(&w, cam_hub[0], i, 30000, false) == VCN_SEND_QUEUED);
 	EXPECT(run_until(&w, side0_got, 5));
 	chal = vcn_cam_stats(w.cam)->challenges_sent;
 	relay_rebind(&r);
@@ -612,16 +623,8 @@ static void test_replayed_hello(void)
 	size_t n;
 	int x;
 
-	ASSERT(world_init(&w, 20u << 20, false));
-	relay_init(&r, vcn_cam_port(w.cam), false);
-	w.relay = &r;
+	ASSERT(relay_world(&w, &r, &o));
 	cs = vcn_cam_stats(w.cam);
-	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
-	w.s[0].hub = hub_to(r.port, &o, VCN_HUB_UDP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
-	EXPECT(send_unit(&w, cam_hub[0], 0, 20000, true) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 1));
 	run_for(&w, 20);		/* the camera has taken the last hello the relay saw */
 	ASSERT(r.have_hello);
 	memcpy(rec, r.hello, sizeof(rec));
@@ -687,16 +690,8 @@ static void test_copied_hello_third_address(void)
 	size_t got_len = 0;
 	int x, seen;
 
-	ASSERT(world_init(&w, 20u << 20, false));
-	relay_init(&r, vcn_cam_port(w.cam), false);
-	w.relay = &r;
+	ASSERT(relay_world(&w, &r, &o));
 	cs = vcn_cam_stats(w.cam);
-	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
-	w.s[0].hub = hub_to(r.port, &o, VCN_HUB_UDP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
-	EXPECT(send_unit(&w, cam_hub[0], 0, 20000, true) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 1));
 
 	x = udp_on(0);
 	r.hold_hellos = true;

@@ -245,7 +245,7 @@ static bool conn_step(struct conn *c)
 		conn_release(c);
 		return true;
 	}
-	switch (c->s ? vc_session_advance(c->s, (int64_t)svc_now_ns()) : VC_IO_FAIL) {
+	switch (c->s ? vc_session_advance(c->s) : VC_IO_FAIL) {
 	case VC_IO_READ:
 		conn_watch(c, EPOLLIN);
 		return false;

@@ -372,7 +372,7 @@ static void on_hub_control(void *data, uint32_t events)
 	char why[160];
 
 	(void)events;
-	if (io != VC_IO_FAIL && vc_session_recv(h->session, (int64_t)svc_now_ns(), &m) == 0) {
+	if (io != VC_IO_FAIL && vc_session_recv(h->session, &m) == 0) {
 		hub_watch(h, io);
 		return;
 	}
@@ -395,7 +395,7 @@ static void on_live_timer(void *data)
 
 		next = h->next;
 		/* what already arrived counts (this timer may run first after a stall) */
-		if (vc_session_recv(h->session, now, &m) != 0) {
+		if (vc_session_recv(h->session, &m) != 0) {
 			on_hub_control(h, 0);
 			continue;
 		}

@@ -117,6 +117,21 @@ const char *vc_session_cause_name(enum vc_session_cause c)
 	return "?";
 }
 
+/*
+ * The session reads its clocks itself, each at the moment that keeps the
+ * freshness bound conservative: the hub's send time of challenge 0 just
+ * before the hello is queued (never later than it leaves), the camera's
+ * read time of a challenge just after its last byte was read (never
+ * earlier than it arrived).
+ */
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static size_t cipher_key_len(enum vc_cipher c)
 {
 	return c == VC_CIPHER_AES128GCM ? 16 : 32;
@@ -387,7 +402,7 @@ static enum vc_io establish(struct vc_session *s, const uint8_t *hub_nonce,
 	return VC_IO_DONE;
 }
 
-static enum vc_io tls_done(struct vc_session *s, int64_t now_ns)
+static enum vc_io tls_done(struct vc_session *s)
 {
 	uint8_t hello[HELLO_LEN];
 
@@ -400,8 +415,8 @@ static enum vc_io tls_done(struct vc_session *s, int64_t now_ns)
 	if (s->cfg.role == VC_ROLE_HUB) {
 		/* challenge 0: every later frame is judged from this instant on */
 		hello_encode(hello, "VCH1", (uint8_t)s->mask, s->my_nonce);
+		s->p.hello_ns = clock_ns(CLOCK_BOOTTIME);
 		queue(s, hello, HELLO_LEN);
-		s->p.hello_ns = now_ns;
 	}
 	s->state = ST_HELLO_IN;
 	return VC_IO_DONE;
@@ -421,7 +436,7 @@ static enum vc_io hello_in_hub(struct vc_session *s)
 	return establish(s, s->my_nonce, h + 8);
 }
 
-static enum vc_io hello_in_camera(struct vc_session *s, int64_t now_ns)
+static enum vc_io hello_in_camera(struct vc_session *s)
 {
 	enum vc_cipher prefer = s->cfg.prefer ? s->cfg.prefer : VC_CIPHER_AES128GCM;
 	enum vc_cipher other = prefer == VC_CIPHER_AES128GCM ? VC_CIPHER_CHACHA20POLY1305
@@ -441,9 +456,9 @@ static enum vc_io hello_in_camera(struct vc_session *s, int64_t now_ns)
 	else
 		return fail_msg(s, VC_SESSION_PROTOCOL,
 				"session hello: no media cipher in common with the hub");
-	s->p.hello_ns = now_ns;
+	s->p.hello_ns = clock_ns(CLOCK_MONOTONIC);
 	s->challenge = 0;
-	s->challenge_ns = now_ns;
+	s->challenge_ns = s->p.hello_ns;
 	hello_encode(mine, "VCC1", (uint8_t)s->p.cipher, s->my_nonce);
 	queue(s, mine, HELLO_LEN);
 	return establish(s, h + 8, s->my_nonce);
@@ -462,7 +477,7 @@ static enum vc_io handshake_failed(struct vc_session *s, int ret)
 	return fail(s, VC_SESSION_NOT_PAIRED);
 }
 
-enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns)
+enum vc_io vc_session_advance(struct vc_session *s)
 {
 	enum vc_io r;
 	int ret;
@@ -472,7 +487,7 @@ enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns)
 		ret = s->cfg.role == VC_ROLE_HUB ? SSL_connect(s->ssl) : SSL_accept(s->ssl);
 		if (ret != 1)
 			return handshake_failed(s, ret);
-		if (tls_done(s, now_ns) == VC_IO_FAIL)
+		if (tls_done(s) == VC_IO_FAIL)
 			return VC_IO_FAIL;
 		/* fall through */
 	case ST_HELLO_IN:
@@ -482,7 +497,7 @@ enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns)
 		r = fill(s, HELLO_LEN, "session hello");
 		if (r != VC_IO_DONE)
 			return r;
-		r = s->cfg.role == VC_ROLE_HUB ? hello_in_hub(s) : hello_in_camera(s, now_ns);
+		r = s->cfg.role == VC_ROLE_HUB ? hello_in_hub(s) : hello_in_camera(s);
 		if (r != VC_IO_DONE)
 			return r;
 		s->in_len = 0;
@@ -502,19 +517,11 @@ enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns)
 	return VC_IO_FAIL;
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int vc_session_run(struct vc_session *s, int64_t deadline_ns)
 {
 	for (;;) {
-		int64_t now = mono_ns();
-		enum vc_io r = vc_session_advance(s, now);
+		int64_t now = clock_ns(CLOCK_MONOTONIC);
+		enum vc_io r = vc_session_advance(s);
 		struct pollfd pfd = { .fd = s->fd };
 		int64_t left_ms;
 
@@ -572,7 +579,7 @@ int vc_session_send_challenge(struct vc_session *s, uint64_t number)
 }
 
 /* One whole message in s->in: check it against the protocol and take it. */
-static int take_message(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
+static int take_message(struct vc_session *s, struct vc_ctl *m)
 {
 	enum vc_ctl_type type = s->in[0];
 	size_t len = s->in[1];
@@ -586,7 +593,7 @@ static int take_message(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
 			return -1;
 		}
 		s->challenge = n;
-		s->challenge_ns = now_ns;
+		s->challenge_ns = clock_ns(CLOCK_MONOTONIC);
 		return 0;
 	}
 	if (!camera && type == VC_CTL_OFFER && len == 32) {
@@ -600,7 +607,7 @@ static int take_message(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
 	return -1;
 }
 
-int vc_session_recv(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
+int vc_session_recv(struct vc_session *s, struct vc_ctl *m)
 {
 	for (unsigned int i = 0; i < READS_PER_CALL; i++) {
 		enum vc_io r;
@@ -615,7 +622,7 @@ int vc_session_recv(struct vc_session *s, int64_t now_ns, struct vc_ctl *m)
 			return -1;
 		if (r != VC_IO_DONE)
 			return 0;
-		got = take_message(s, now_ns, m);
+		got = take_message(s, m);
 		s->in_len = 0;
 		if (got)
 			return got;

@@ -155,7 +155,7 @@ static int read_offer(struct cam *c, int64_t deadline)
 	for (;;) {
 		int64_t now = (int64_t)svc_now_ns();
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int r = vc_session_recv(c->session, now, &m);
+		int r = vc_session_recv(c->session, &m);
 
 		if (r < 0) {
 			c->cause = vc_session_cause(c->session);
@@ -350,18 +350,16 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	int ret;
 
 	c->st->received++;
-	r = vc_verifier_accept(c->verifier, u->data, u->len, (int64_t)svc_now_ns(), &out);
+	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_boottime_ns(), &out);
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
 		/*
-		 * Not sealed for this session: its unit number must not count,
-		 * and it changes nothing else (anyone who can send packets could
-		 * otherwise stall the picture).
+		 * Not sealed for this session (every packet of it carried the
+		 * session's transport MAC, so only a camera fault or a replay
+		 * gets here): counted, and it changes nothing else.
 		 */
-		if (r <= VC_REJ_REPLAY) {
-			vcn_hub_unit_refused(c->rx);
+		if (r <= VC_REJ_REPLAY)
 			return;
-		}
 		c->last_opened_ns = svc_now_ns();	/* this session's media, late or not */
 		/*
 		 * Nothing more is decoded before the next verified IDR. The
@@ -460,7 +458,7 @@ static void on_control(void *data, uint32_t events)
 	struct cam *c = data;
 	enum vc_io io = vc_session_flush(c->session);
 	struct vc_ctl m;
-	int r = io == VC_IO_FAIL ? -1 : vc_session_recv(c->session, (int64_t)svc_now_ns(), &m);
+	int r = io == VC_IO_FAIL ? -1 : vc_session_recv(c->session, &m);
 	char why[160];
 
 	(void)events;
@@ -485,7 +483,7 @@ static void on_control(void *data, uint32_t events)
 static void on_challenge(void *data)
 {
 	struct cam *c = data;
-	uint64_t k = vc_verifier_challenge(c->verifier, (int64_t)svc_now_ns());
+	uint64_t k = vc_verifier_challenge(c->verifier, svc_boottime_ns());
 
 	if (vc_session_send_challenge(c->session, k) < 0) {
 		session_end(c, "control channel failed");

@@ -237,6 +237,8 @@ int svc_loop_signal(const struct svc_loop *l);
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in ns. */
 uint64_t svc_now_ns(void);
 int64_t svc_realtime_ns(void);
+/* CLOCK_BOOTTIME in ns: the hub's freshness clock (it counts a suspend). */
+int64_t svc_boottime_ns(void);
 
 /* ------------------------------------------------------------------ */
 /* sd_notify (notify.c)                                               */

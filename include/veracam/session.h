@@ -62,8 +62,10 @@ struct vc_session_params {
 	uint8_t transport_camera_to_hub[VC_TRANSPORT_KEY_LEN];
 	uint8_t transport_hub_to_camera[VC_TRANSPORT_KEY_LEN];
 	/*
-	 * CLOCK_MONOTONIC ns of challenge 0: on the hub when its hello was
-	 * queued for sending, on the camera when the hub's hello was read.
+	 * Challenge 0: on the hub the CLOCK_BOOTTIME ns just before its hello
+	 * was queued (the hub's freshness clock: it keeps counting through a
+	 * suspend); on the camera the CLOCK_MONOTONIC ns just after the hub's
+	 * hello was read (the clock of V4L2 capture timestamps).
 	 */
 	int64_t hello_ns;
 	struct vc_peer peer;		/* the pinned peer that proved its key */
@@ -120,8 +122,11 @@ const char *vc_session_cause_name(enum vc_session_cause c);
  */
 struct vc_session *vc_session_new(const struct vc_session_config *cfg, int fd);
 /* Handshake and hellos: VC_IO_DONE once the session is established. */
-enum vc_io vc_session_advance(struct vc_session *s, int64_t now_ns);
-/* vc_session_advance() with poll() until done, failed or @deadline_ns. 0 or -1. */
+enum vc_io vc_session_advance(struct vc_session *s);
+/*
+ * vc_session_advance() with poll() until done, failed or @deadline_ns
+ * (CLOCK_MONOTONIC). 0 or -1.
+ */
 int vc_session_run(struct vc_session *s, int64_t deadline_ns);
 enum vc_session_cause vc_session_cause(const struct vc_session *s);
 /* Valid once established. */
@@ -139,11 +144,12 @@ int vc_session_send_challenge(struct vc_session *s, uint64_t number);
 enum vc_io vc_session_flush(struct vc_session *s);
 /*
  * Read what has arrived. Challenges are taken here (camera side: the
- * newest and when it was read, at @now_ns); other messages are returned
- * one at a time. 1 = *m is a message, 0 = nothing more now, -1 = the
- * session ended (closed by the peer or broken; vc_session_cause()).
+ * newest, and the CLOCK_MONOTONIC time just after it was read); other
+ * messages are returned one at a time. 1 = *m is a message, 0 = nothing
+ * more now, -1 = the session ended (closed by the peer or broken;
+ * vc_session_cause()).
  */
-int vc_session_recv(struct vc_session *s, int64_t now_ns, struct vc_ctl *m);
+int vc_session_recv(struct vc_session *s, struct vc_ctl *m);
 /*
  * Camera side: the newest challenge number received (0 = the hub's
  * hello) and the CLOCK_MONOTONIC ns it was read at.

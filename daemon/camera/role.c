@@ -102,6 +102,10 @@ struct camera_role {
 		uint64_t at_ns, quiet;
 	} reject_log[8];
 
+	/* suspend: CLOCK_BOOTTIME - CLOCK_MONOTONIC grows by the time asleep */
+	int64_t asleep_ns;		/* that difference when last looked at */
+	uint64_t awake_since_ns;	/* CLOCK_MONOTONIC of the last resume seen */
+
 	/* forced IDRs: at most one per IDR_MIN_INTERVAL_NS, whoever asks */
 	bool idr_wanted;
 	uint64_t idr_at_ns;
@@ -381,6 +385,46 @@ static void on_hub_control(void *data, uint32_t events)
 	hub_drop(h->cr, h, why);
 }
 
+/*
+ * CLOCK_BOOTTIME - CLOCK_MONOTONIC, read between two monotonic readings no
+ * more than 100 us apart (a preemption between the reads must not look
+ * like a suspend); -1 when no such pair came in a few tries.
+ */
+static int64_t boot_minus_mono(void)
+{
+	for (int i = 0; i < 4; i++) {
+		int64_t m1 = (int64_t)svc_now_ns();
+		int64_t b = svc_boottime_ns();
+		int64_t m2 = (int64_t)svc_now_ns();
+
+		if (m2 - m1 <= 100000)
+			return b - m2;
+	}
+	return -1;
+}
+
+/*
+ * The signed delay is measured on CLOCK_MONOTONIC, which stops while the
+ * camera is suspended: a frame captured before a suspend and a challenge
+ * read after it would understate the frame's age by the time asleep. So a
+ * resume ends every session (the hubs reconnect and start from a fresh
+ * challenge 0) and no frame captured before it is sent.
+ */
+static void check_suspend(struct camera_role *cr)
+{
+	int64_t asleep = boot_minus_mono();
+	struct hub *h;
+
+	if (asleep < 0 || asleep - cr->asleep_ns < 1000000)
+		return;
+	svc_log(LOG_WARNING, "resumed after %" PRId64 " ms suspended: ending every hub session",
+		(asleep - cr->asleep_ns) / 1000000);
+	cr->asleep_ns = asleep;
+	cr->awake_since_ns = svc_now_ns();
+	while ((h = cr->hubs))
+		hub_drop(cr, h, "the camera was suspended");
+}
+
 /* Liveness is the hub's challenges, inside TLS: nothing a relay replays counts. */
 static void on_live_timer(void *data)
 {
@@ -388,6 +432,7 @@ static void on_live_timer(void *data)
 	int64_t now = (int64_t)svc_now_ns();
 	struct hub *h, *next;
 
+	check_suspend(cr);
 	for (h = cr->hubs; h; h = next) {
 		struct vc_ctl m;
 		uint64_t n;
@@ -776,7 +821,8 @@ static void on_media(void *data, uint32_t events)
 		return;
 
 	drop_gone_hubs(cr);
-	if (now - au.info.mono_ns > cr->cfg->freshness_ns) {
+	check_suspend(cr);
+	if (now - au.info.mono_ns > cr->cfg->freshness_ns || au.info.mono_ns < cr->awake_since_ns) {
 		cr->stale_dropped++;	/* never send what is already too old */
 	} else if (set_source(cr, source) == 0) {
 		if (au.idr)
@@ -917,6 +963,8 @@ static int setup(struct camera_role *cr)
 		}
 	if (RAND_bytes(cr->local_session, sizeof(cr->local_session)) != 1)
 		return -1;
+	while ((cr->asleep_ns = boot_minus_mono()) < 0)
+		;
 	load_peers(cr);
 	if (open_listener(cr) < 0)
 		return -1;

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The camera's gate (daemon/camera/gate.c) on real sockets on 127.0.0.0/8:
+ * strangers from other addresses hold connections idle, trickle a TLS
+ * record byte by byte, or flood connection attempts, and a paired hub
+ * must still get its session at once; every stranger is refused under
+ * its reason (evicted, timeout, rate); an unpaired key is refused at the
+ * handshake; a media hello is handed over whole.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+#include <veracam/session.h>
+
+#include "gate.h"
+#include "service.h"
+
+struct fixture {
+	struct svc_loop *loop;
+	struct svc_timer *poll;
+	struct gate *gate;
+	int listen_fd;
+	uint16_t port;
+	struct vc_device_key *cam_key, *hub_key, *evil_key;
+	struct vc_peer hub_peer;
+	/* what the gate reported, read by the loop thread only */
+	unsigned int sessions, media;
+	uint8_t media_hello[VCN_HELLO_LEN];
+	GHashTable *rejects;		/* reason -> count */
+	char last_session_peer[SVC_ADDR_STR_MAX];
+	/* clients */
+	atomic_bool done;		/* the strangers stop */
+	int64_t deadline_ns;
+};
+
+
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static unsigned int rejected(struct fixture *f, const char *reason)
+{
+	return GPOINTER_TO_UINT(g_hash_table_lookup(f->rejects, reason));
+}
+
+static int on_peers(void *data, struct vc_peer **peers, size_t *n)
+{
+	struct fixture *f = data;
+
+	*peers = g_memdup2(&f->hub_peer, sizeof(f->hub_peer));
+	*n = 1;
+	return 0;
+}
+
+static void on_session(void *data, int fd, struct vc_session *s, const char *peer)
+{
+	struct fixture *f = data;
+
+	g_assert_cmpstr(vc_session_params(s)->peer.name, ==, "kitchen");
+	g_strlcpy(f->last_session_peer, peer, sizeof(f->last_session_peer));
+	f->sessions++;
+	vc_session_free(s);
+	close(fd);
+}
+
+static void on_media(void *data, int fd, const uint8_t hello[VCN_HELLO_LEN])
+{
+	struct fixture *f = data;
+
+	memcpy(f->media_hello, hello, VCN_HELLO_LEN);
+	f->media++;
+	close(fd);
+}
+
+static void on_reject(void *data, const char *reason, const char *peer, const char *why)
+{
+	struct fixture *f = data;
+
+	(void)peer;
+	(void)why;
+	g_hash_table_insert(f->rejects, g_strdup(reason),
+			    GUINT_TO_POINTER(rejected(f, reason) + 1));
+}
+
+static const struct gate_ops ops = {
+	.peers = on_peers,
+	.session = on_session,
+	.media = on_media,
+	.reject = on_reject,
+};
+
+/* A 20 ms slice of the loop: the test looks at what happened in between. */
+static void on_poll(void *data)
+{
+	struct fixture *f = data;
+
+	svc_loop_quit(f->loop, 0);
+}
+
+static void fixture_init(struct fixture *f, const struct gate_config *cfg_in)
+{
+	struct gate_config cfg = *cfg_in;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	char *err = NULL;
+	uint8_t seed[32];
+
+	memset(f, 0, sizeof(*f));
+	for (int i = 0; i < 3; i++) {
+		struct vc_device_key **k = i == 0 ? &f->cam_key : i == 1 ? &f->hub_key : &f->evil_key;
+
+		memset(seed, 0x40 + i, sizeof(seed));
+		*k = vc_key_from_seed(seed);
+		g_assert_nonnull(*k);
+	}
+	g_strlcpy(f->hub_peer.name, "kitchen", sizeof(f->hub_peer.name));
+	f->hub_peer.role = VC_ROLE_HUB;
+	memcpy(f->hub_peer.pub, vc_key_public(f->hub_key), VC_PUBKEY_LEN);
+
+	f->loop = svc_loop_new(&err);
+	g_assert_nonnull(f->loop);
+	f->rejects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)), ==, 0);
+	g_assert_cmpint(listen(f->listen_fd, 256), ==, 0);
+	getsockname(f->listen_fd, (struct sockaddr *)&a, &len);
+	f->port = ntohs(a.sin_port);
+	cfg.key = f->cam_key;
+	f->gate = gate_new(f->loop, f->listen_fd, &cfg, &ops, f);
+	g_assert_nonnull(f->gate);
+	f->poll = svc_timer_new(f->loop, on_poll, f);
+}
+
+static void fixture_fini(struct fixture *f)
+{
+	gate_free(f->gate);
+	close(f->listen_fd);
+	svc_timer_free(f->poll);
+	svc_loop_free(f->loop);
+	g_hash_table_destroy(f->rejects);
+	vc_key_free(f->cam_key);
+	vc_key_free(f->hub_key);
+	vc_key_free(f->evil_key);
+}
+
+/* A TCP connection from 127.0.0.@host to the gate's port. */
+static int dial(struct fixture *f, int host)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	src.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons(f->port);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&src, sizeof(src)), ==, 0);
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+struct hub_client {
+	struct fixture *f;
+	const struct vc_device_key *key;
+	int host;
+	int64_t start_after_ns;
+	bool ok;
+	enum vc_session_cause cause;
+	double took_s;
+};
+
+/* A hub's whole session set-up against the gate, as veracamd hub does it. */
+static void *hub_main(void *arg)
+{
+	struct hub_client *h = arg;
+	struct vc_peer cam = { .role = VC_ROLE_CAMERA };
+	struct vc_session_config sc = { .role = VC_ROLE_HUB, .key = h->key, .peers = &cam,
+					.n_peers = 1 };
+	struct vc_session *s;
+	int64_t t0;
+	int fd;
+
+	while (mono_ns() < h->start_after_ns)
+		g_usleep(5000);
+	memcpy(cam.pub, vc_key_public(h->f->cam_key), VC_PUBKEY_LEN);
+	g_strlcpy(cam.name, "porch", sizeof(cam.name));
+	t0 = mono_ns();
+	fd = dial(h->f, h->host);
+	s = fd >= 0 ? vc_session_new(&sc, fd) : NULL;
+	h->ok = s && vc_session_run(s, t0 + VC_HANDSHAKE_TIMEOUT_NS) == 0;
+	h->cause = s ? vc_session_cause(s) : VC_SESSION_TLS;
+	h->took_s = (double)(mono_ns() - t0) / 1e9;
+	vc_session_free(s);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+struct strangers {
+	struct fixture *f;
+	int idle[5];		/* from 127.0.0.2 */
+	int trickle[3];		/* from 127.0.0.3 */
+	unsigned int trickle_closed;	/* writes that failed: the gate closed it */
+};
+
+/* Idle, trickling and flooding strangers, kept up while the hub connects. */
+static void *strangers_main(void *arg)
+{
+	struct strangers *st = arg;
+	struct fixture *f = st->f;
+
+	for (int i = 0; i < 5; i++)
+		st->idle[i] = dial(f, 2);
+	for (int i = 0; i < 3; i++) {
+		st->trickle[i] = dial(f, 3);
+		g_assert_cmpint(write(st->trickle[i], "\x16", 1), ==, 1);	/* a TLS record starts */
+	}
+	for (int i = 0; i < 60; i++) {
+		int fd = dial(f, 4);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	/* one byte every 100 ms: every read succeeds, none ever waits long */
+	while (!f->done) {
+		for (int i = 0; i < 3; i++)
+			if (write(st->trickle[i], "\x03", 1) < 0)
+				st->trickle_closed++;
+		g_usleep(100000);
+	}
+	return NULL;
+}
+
+static void run_until(struct fixture *f, bool (*cond)(struct fixture *f), int64_t limit_ns)
+{
+	f->deadline_ns = mono_ns() + limit_ns;
+	while (mono_ns() < f->deadline_ns && !cond(f)) {
+		svc_timer_arm(f->poll, 20000000, 0);
+		svc_loop_run(f->loop);
+	}
+}
+
+static bool strangers_done(struct fixture *f)
+{
+	return rejected(f, "timeout") >= 3 && f->sessions;
+}
+
+static void paired_hub_gets_through_strangers(void)
+{
+	struct fixture f;
+	/* a refill so slow that no test run sees it: the burst is all an address gets */
+	struct gate_config cfg = { .max_pending = 8, .per_addr = 3, .rate = 0.01, .burst = 6,
+				   .deadline_ns = 1000000000 };
+	struct strangers st = { .f = &f };
+	struct hub_client hub = { .f = &f, .host = 1 };
+	pthread_t ts, th;
+
+	fixture_init(&f, &cfg);
+	hub.key = f.hub_key;
+	hub.start_after_ns = mono_ns() + 300000000;	/* once the strangers hold their slots */
+	pthread_create(&ts, NULL, strangers_main, &st);
+	pthread_create(&th, NULL, hub_main, &hub);
+	/* until the trickling strangers met their deadline (1 s) and the hub is done */
+	run_until(&f, strangers_done, 8000000000LL);
+	f.done = true;
+	pthread_join(th, NULL);
+	pthread_join(ts, NULL);
+	g_test_message("hub session in %.3f s (the table full of strangers); refused: evicted %u, "
+		       "rate %u, timeout %u", hub.took_s, rejected(&f, "evicted"),
+		       rejected(&f, "rate"), rejected(&f, "timeout"));
+	/* the paired hub got its session although strangers held every slot */
+	g_assert_true(hub.ok);
+	g_assert_cmpuint(f.sessions, ==, 1);
+	g_assert_true(g_str_has_prefix(f.last_session_peer, "127.0.0.1:"));
+	/* 5 idle from one address with room for 3: 2 made way for newer ones */
+	g_assert_cmpuint(rejected(&f, "evicted"), >=, 2);
+	/* 60 attempts from one address: the burst got in, the rest was refused */
+	g_assert_cmpuint(rejected(&f, "rate"), >=, 60 - 6 - 1);
+	/* the trickling ones, whatever they send, end at their deadline */
+	g_assert_cmpuint(rejected(&f, "timeout"), >=, 3);
+	for (int i = 0; i < 5; i++)
+		if (st.idle[i] >= 0)
+			close(st.idle[i]);
+	for (int i = 0; i < 3; i++)
+		close(st.trickle[i]);
+	fixture_fini(&f);
+}
+
+static bool got_unpaired(struct fixture *f)
+{
+	return rejected(f, "unpaired") > 0;
+}
+
+static void unpaired_key_is_refused(void)
+{
+	struct fixture f;
+	struct gate_config cfg = { 0 };
+	struct hub_client hub = { .f = &f, .host = 1 };
+	pthread_t th;
+
+	fixture_init(&f, &cfg);
+	hub.key = f.evil_key;
+	pthread_create(&th, NULL, hub_main, &hub);
+	run_until(&f, got_unpaired, 5000000000LL);
+	pthread_join(th, NULL);
+	g_assert_false(hub.ok);
+	g_assert_cmpuint(f.sessions, ==, 0);
+	g_assert_cmpuint(rejected(&f, "unpaired"), ==, 1);
+	fixture_fini(&f);
+}
+
+static bool got_media(struct fixture *f)
+{
+	return f->media > 0;
+}
+
+static void media_hello_is_handed_over_whole(void)
+{
+	struct fixture f;
+	struct gate_config cfg = { 0 };
+	uint8_t hello[VCN_HELLO_LEN];
+	int fd;
+
+	fixture_init(&f, &cfg);
+	memcpy(hello, "VCMH", 4);
+	for (size_t i = 4; i < sizeof(hello); i++)
+		hello[i] = (uint8_t)i;
+	fd = dial(&f, 5);
+	/* in two pieces: the gate reads on until it has all of it */
+	g_assert_cmpint(write(fd, hello, 10), ==, 10);
+	run_until(&f, got_media, 200000000);
+	g_assert_cmpuint(f.media, ==, 0);
+	g_assert_cmpint(write(fd, hello + 10, sizeof(hello) - 10), ==, sizeof(hello) - 10);
+	run_until(&f, got_media, 5000000000LL);
+	g_assert_cmpuint(f.media, ==, 1);
+	g_assert_cmpmem(f.media_hello, VCN_HELLO_LEN, hello, VCN_HELLO_LEN);
+	close(fd);
+	fixture_fini(&f);
+}
+
+static bool got_garbage(struct fixture *f)
+{
+	return rejected(f, "garbage") > 0;
+}
+
+static void garbage_is_refused(void)
+{
+	struct fixture f;
+	struct gate_config cfg = { 0 };
+	int fd;
+
+	fixture_init(&f, &cfg);
+	fd = dial(&f, 6);
+	g_assert_cmpint(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), ==, 18);
+	run_until(&f, got_garbage, 5000000000LL);
+	g_assert_cmpuint(rejected(&f, "garbage"), ==, 1);
+	g_assert_cmpuint(gate_pending(f.gate), ==, 0);
+	close(fd);
+	fixture_fini(&f);
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/gate/paired-hub-gets-through-strangers", paired_hub_gets_through_strangers);
+	g_test_add_func("/gate/unpaired-key-is-refused", unpaired_key_is_refused);
+	g_test_add_func("/gate/media-hello-is-handed-over-whole", media_hello_is_handed_over_whole);
+	g_test_add_func("/gate/garbage-is-refused", garbage_is_refused);
+	return g_test_run();
+}

@@ -388,19 +388,21 @@ static void on_hub_control(void *data, uint32_t events)
 /*
  * CLOCK_BOOTTIME - CLOCK_MONOTONIC, read between two monotonic readings no
  * more than 100 us apart (a preemption between the reads must not look
- * like a suspend); -1 when no such pair came in a few tries.
+ * like a suspend); false when no such pair came in a few tries.
  */
-static int64_t boot_minus_mono(void)
+static bool boot_minus_mono(int64_t *diff)
 {
 	for (int i = 0; i < 4; i++) {
 		int64_t m1 = (int64_t)svc_now_ns();
 		int64_t b = svc_boottime_ns();
 		int64_t m2 = (int64_t)svc_now_ns();
 
-		if (m2 - m1 <= 100000)
-			return b - m2;
+		if (m2 - m1 <= 100000) {
+			*diff = b - m2;
+			return true;
+		}
 	}
-	return -1;
+	return false;
 }
 
 /*
@@ -412,10 +414,10 @@ static int64_t boot_minus_mono(void)
  */
 static void check_suspend(struct camera_role *cr)
 {
-	int64_t asleep = boot_minus_mono();
+	int64_t asleep;
 	struct hub *h;
 
-	if (asleep < 0 || asleep - cr->asleep_ns < 1000000)
+	if (!boot_minus_mono(&asleep) || asleep - cr->asleep_ns < 1000000)
 		return;
 	svc_log(LOG_WARNING, "resumed after %" PRId64 " ms suspended: ending every hub session",
 		(asleep - cr->asleep_ns) / 1000000);
@@ -963,7 +965,7 @@ static int setup(struct camera_role *cr)
 		}
 	if (RAND_bytes(cr->local_session, sizeof(cr->local_session)) != 1)
 		return -1;
-	while ((cr->asleep_ns = boot_minus_mono()) < 0)
+	while (!boot_minus_mono(&cr->asleep_ns))
 		;
 	load_peers(cr);
 	if (open_listener(cr) < 0)

@@ -86,6 +86,7 @@ RECOVERY_CLEARED = 10.0           # after any attack stops: the hub must not sta
 STALL = 0.15                      # a canary sleep this much late is a host stall
 VIDEO_LIMIT = 5.0                 # a paired hub shows video this soon under any issue-12 attack
 SESSION_END = 5.0                 # a session whose hub is gone ends this soon (issue 12)
+FORGED = 'discarded:forged'       # transport v2: a packet whose tag is wrong
 FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1'   # Debian: libfaketime
 
 
@@ -1625,6 +1626,9 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
     for lk, d in rel.items():
         for k, v in d.items():
             rsum[k] = rsum.get(k, 0) + v
+    # Transport version 2 authenticates every packet: whatever the relay cuts
+    # itself (spliced, substituted, replayed, corrupted) is discarded as
+    # forged before the core sees it. Each count check takes either outcome.
     name = sc.kind
     if name == 'baseline':
         core = {k: v for k, v in total.items() if not k.startswith('discarded:')}
@@ -1633,46 +1637,57 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
         for lk, d in rel.items():
             if d['spliced_au'] >= 3:
                 got = rej.get(lk, {}).get('other-session', 0)
+                forged = rej.get(lk, {}).get(FORGED, 0)
                 sc.check(f'{lk}: {d["spliced_au"]} units spliced -> {got} other-session '
-                         f'(1..{d["spliced_au"]})', 1 <= got <= d['spliced_au'])
+                         f'(1..{d["spliced_au"]}), or {forged} packets forged and none opened',
+                         1 <= got <= d['spliced_au'] or (forged >= 1 and got == 0))
     if name == 'splice-collide':
         sc.check(f'collisions spliced ({rsum.get("spliced_au", 0)}) -> other-session '
-                 f'({total.get("other-session", 0)})',
-                 rsum.get('spliced_au', 0) == 0 or total.get('other-session', 0) >= 1)
+                 f'({total.get("other-session", 0)}) or forged ({total.get(FORGED, 0)})',
+                 rsum.get('spliced_au', 0) == 0 or total.get('other-session', 0) >= 1 or
+                 total.get(FORGED, 0) >= 1)
     if name == 'splice-pkt':
         for lk, d in rel.items():
             if d['spliced_pkt_units'] >= 3:
                 got = rej.get(lk, {}).get('decrypt', 0)
+                forged = rej.get(lk, {}).get(FORGED, 0)
                 sc.check(f'{lk}: {d["spliced_pkt_units"]} units with spliced fragments -> '
-                         f'{got} decrypt (1..{d["spliced_pkt_units"]})',
-                         1 <= got <= d['spliced_pkt_units'])
+                         f'{got} decrypt (1..{d["spliced_pkt_units"]}), or {d["spliced_pkt"]} '
+                         f'spliced packets -> {forged} forged (1..{d["spliced_pkt"]})',
+                         1 <= got <= d['spliced_pkt_units'] or
+                         (got == 0 and 1 <= forged <= d['spliced_pkt']))
     if name == 'network':
         got = total.get('discarded:duplicate', 0)
         sc.check(f'packets the relay duplicated ({rsum.get("duplicated", 0)}) -> duplicates '
                  f'the hubs discarded and show in their status ({got})',
                  1 <= got <= rsum.get('duplicated', 0))
     if name == 'corrupt':
-        sc.check(f'AEAD rejects ({total.get("decrypt", 0)}) <= packets corrupted '
-                 f'({rsum.get("corrupted", 0)}), and >= 1',
-                 1 <= total.get('decrypt', 0) <= rsum.get('corrupted', 0))
+        sc.check(f'AEAD rejects ({total.get("decrypt", 0)}) or forged packets '
+                 f'({total.get(FORGED, 0)}) <= packets corrupted ({rsum.get("corrupted", 0)}), '
+                 f'and >= 1',
+                 1 <= total.get('decrypt', 0) <= rsum.get('corrupted', 0) or
+                 1 <= total.get(FORGED, 0) <= rsum.get('corrupted', 0))
     if name == 'substitute':
         for lk, d in rel.items():
             if d['substituted'] >= 3:
                 got = rej.get(lk, {}).get('other-session', 0)
-                sc.check(f'{lk}: {d["substituted"]} substituted units -> {got} other-session',
-                         1 <= got <= d['substituted'])
+                forged = rej.get(lk, {}).get(FORGED, 0)
+                sc.check(f'{lk}: {d["substituted"]} substituted units -> {got} other-session, '
+                         f'or {forged} packets forged and none opened',
+                         1 <= got <= d['substituted'] or (forged >= 1 and got == 0))
     if name == 'replay':
         for reason in ('replay', 'other-session'):
             sc.check(f'replayed units ({rsum.get("replayed", 0)}) -> {reason} rejects '
-                     f'({total.get(reason, 0)})', total.get(reason, 0) >= 1)
+                     f'({total.get(reason, 0)}), or forged packets ({total.get(FORGED, 0)})',
+                     total.get(reason, 0) >= 1 or total.get(FORGED, 0) >= 1)
         # a unit re-labelled with the current session id fails the AEAD, or,
         # when its own sealed unit number is already behind the current
         # session's window (short phases), the replay check before it
         phase = {}
         for d in reject_delta(sc.marks['resession'], sc.marks['resession-end']).values():
-            for k in ('decrypt', 'replay'):
+            for k in ('decrypt', 'replay', FORGED):
                 phase[k] = phase.get(k, 0) + d.get(k, 0)
-        sc.check(f'resession replay -> decrypt or replay rejects ({phase})',
+        sc.check(f'resession replay -> decrypt or replay rejects, or forged packets ({phase})',
                  sum(phase.values()) >= 1)
         sc.check('the hub rejected no more than the relay replayed',
                  sum(total.get(r, 0) for r in ('replay', 'other-session', 'decrypt'))

@@ -29,6 +29,16 @@
  *              bandwidth limit with a bounded queue, control corruption
  *   outage     every connection dropped at once; listeners closed
  *              (refuse) or not served (blackhole) until restore
+ *   hold       the first control bytes after the TLS handshake, in one
+ *              direction, held for seconds and trickled a byte at a time
+ *              (no read times out), once per connection
+ *   zombie     the hub's closes swallowed: the camera side of its TCP
+ *              connections stays open, its UDP byes are dropped and its
+ *              last keepalive hello is replayed to the camera
+ *   inject     an on-path observer sending from a third address: copies of
+ *              the hub's hellos to the camera, forged stream ends, far-ahead
+ *              fragments and keyframe units to the hub
+ *   stall      the camera side of a link's TCP media is no longer read
  *
  * Every decision comes from a per-link generator seeded from --seed and
  * the link's name, so a run's decisions depend only on the seed and on
@@ -85,6 +95,13 @@
 #define RECORD_BYTES	(32u << 20)
 #define AHEAD		(1u << 20)	/* injected unit numbers stay this far ahead */
 #define NS		1000000000ull
+#define MS		1000000ull
+#define HELLO_COPY_MAX	256		/* a copied hello (v1: 24 bytes, v2: 64) */
+#define TEMPLATE_MAX	2048		/* a copied UDP media packet */
+#define STALL_RCVBUF	4096		/* receive buffer of a stalled media connection */
+#define STALL_MSS	536		/* and its segment size */
+#define STALL_BURST	2048		/* bytes a slow reader may read at once */
+#define ZOMBIE_HOLDBACK	(250 * MS)	/* hub->camera TCP bytes wait this long in zombie mode */
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
@@ -221,7 +238,7 @@ static uint64_t rng_below(struct rng *r, uint64_t n)
 /* State                                                                */
 /* ------------------------------------------------------------------ */
 
-enum htype { H_LISTEN, H_FRONT_UDP, H_FLOW, H_DOWN, H_UP, H_STDIN };
+enum htype { H_LISTEN, H_FRONT_UDP, H_FLOW, H_DOWN, H_UP, H_STDIN, H_THIRD };
 
 struct handler {
 	enum htype type;
@@ -257,6 +274,15 @@ struct faults {
 	uint64_t delay_ns, jitter_ns, reorder_ns, queue_ns;
 	uint64_t rate_bps;	/* 0 = unlimited */
 	bool both_ways;		/* UDP hub->camera packets suffer too */
+	bool ctl_undelayed;	/* delay_ctl=0: delay and jitter spare the control stream */
+	uint64_t hold_ns;	/* hold the first post-handshake control bytes this long */
+	uint64_t trickle_ns;	/* one held byte let through per this interval */
+	bool hold_to_hub;	/* the camera->hub direction, else hub->camera */
+	bool zombie;		/* swallow the hub's closes, replay its hellos */
+	uint64_t zombie_ns;	/* replay period */
+	uint64_t inject_ns;	/* an injection from the third address per this period */
+	bool stall;		/* TCP media from the camera read slowly, or not at all */
+	uint64_t stall_bps;	/* bytes per second read then */
 };
 
 struct link_stats {
@@ -266,6 +292,11 @@ struct link_stats {
 	uint64_t bw_dropped, queue_dropped, ctl_corrupted, renumbered;
 	uint64_t spliced_au, spliced_pkt, spliced_pkt_units, substituted, replayed, withheld;
 	uint64_t killed, flows_expired;
+	uint64_t units_key;		/* units flagged keyframe seen from the camera */
+	uint64_t holds, held_bytes;
+	uint64_t zombies, hello_replays, byes_swallowed, swallowed_bytes;
+	uint64_t inj_hello, inj_end, inj_ahead, inj_key, third_media, third_other;
+	uint64_t stalled;
 };
 
 enum replay_mode { REPLAY_OFF, REPLAY_RAW, REPLAY_REWRITE, REPLAY_RESESSION };
@@ -320,6 +351,17 @@ struct link {
 	/* TCP reorder: one frame held back */
 	uint8_t *held;
 	size_t held_len;
+	/* hold: hub->camera TLS records of a handshake, learned on a clean connection */
+	uint32_t hs_records;
+	/* inject: the newest genuine UDP media packet and hub hello, the third address */
+	uint8_t tmpl[TEMPLATE_MAX];
+	size_t tmpl_len;
+	uint8_t hello[HELLO_COPY_MAX];
+	size_t hello_len;
+	int third_fd;
+	struct handler ht;
+	uint64_t inject_next_ns;
+	unsigned int inject_turn;
 };
 
 struct flow {
@@ -331,6 +373,10 @@ struct flow {
 	int cam;
 	uint64_t last_ns;
 	struct handler h;
+	/* zombie: the hub's newest keepalive hello, replayed */
+	uint8_t hello[HELLO_COPY_MAX];
+	size_t hello_len;
+	uint64_t replay_ns;
 };
 
 struct chunk {
@@ -348,6 +394,25 @@ struct queue {
 
 enum conn_kind { K_UNKNOWN, K_CONTROL, K_MEDIA };
 
+/* Where TLS records begin in one direction of a control connection. */
+struct tls_scan {
+	uint32_t records;	/* records begun */
+	uint32_t left;		/* bytes of the current record's body still to come */
+	uint8_t hdr[5];
+	uint8_t have;		/* bytes of the next record's header seen */
+};
+
+enum hold_state { HOLD_IDLE, HOLD_ON, HOLD_DONE };
+
+/* The hold of one direction of a control connection (once per connection). */
+struct hold {
+	enum hold_state state;
+	uint64_t until;		/* the rest is let through then */
+	uint64_t next;		/* the next trickled byte is due then */
+};
+
+enum { TO_CAMERA, TO_HUB };
+
 struct conn {
 	struct conn *next;
 	bool dead;		/* closed; freed after the current event batch */
@@ -363,6 +428,14 @@ struct conn {
 	uint8_t *rbuf;			/* camera->hub framing (media) */
 	size_t rlen;
 	struct handler hd, hup;
+	/* control: TLS records per direction (TO_CAMERA, TO_HUB), holds */
+	struct tls_scan scan[2];
+	bool hub_past_hello;		/* the hub sent more than its ClientHello */
+	bool camera_post;		/* the camera sent bytes after the handshake */
+	struct hold hold[2];
+	bool zombie;			/* the hub side is gone; the camera side kept open */
+	double read_budget;		/* stall: bytes it may read from the camera now */
+	uint64_t budget_ns;		/* when the budget was last topped up */
 };
 
 struct pending {
@@ -849,6 +922,8 @@ static void unit_complete(struct link *l, int cam, uint64_t now)
 	struct camera *c = cam >= 0 ? &R.cams[cam] : NULL;
 
 	l->st.units_seen++;
+	if (t->flags & 1)
+		l->st.units_key++;
 	if (t->total >= UNIT_HDR && t->ssrc == l->ssrc) {
 		memcpy(l->sid, t->buf + SID_OFF, SID_LEN);
 		l->have_sid = true;
@@ -990,6 +1065,8 @@ static void media_down(struct link *l, int cam, struct conn *conn, struct flow *
 	learn(l, cam, p, len, now);
 	if (conn)
 		l->media_conn = conn;
+	else if (media && len <= sizeof(l->tmpl))
+		memcpy(l->tmpl, p, l->tmpl_len = len);	/* what inject forges from */
 	if (l->subst >= 0 || l->replay != REPLAY_OFF) {
 		if (media) {
 			l->st.withheld++;
@@ -1044,6 +1121,124 @@ static void record_clear(struct link *l)
 	memset(l->rec, 0, sizeof(l->rec));
 	l->rec_n = 0;
 	l->rec_bytes = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Inject: an on-path observer sending from a third address             */
+/* ------------------------------------------------------------------ */
+
+enum forgery { FORGE_END, FORGE_AHEAD, FORGE_KEYFRAME };
+
+/*
+ * A forgery made from a copy of a genuine media packet @tmpl: the only code
+ * of the inject attack that knows the fragment header (docs/TRANSPORT.md
+ * §4: kind at 13, flags at 14, unit number at 16, L at 20, O at 24, stride
+ * at 28). Fragment header version 2 appends a 16-byte tag to every packet,
+ * which the relay cannot compute: the genuine packet's tag is kept, wrong
+ * for the altered bytes. @next is the camera's next unit number.
+ */
+static size_t forge(enum forgery kind, const uint8_t *tmpl, size_t len, uint32_t next,
+		    uint8_t *out)
+{
+	size_t tag = tmpl[12] >= 2 ? 16 : 0;
+
+	if (len < PKT_OVERHEAD + tag)
+		return 0;
+	memcpy(out, tmpl, len);
+	switch (kind) {
+	case FORGE_END:		/* version 1's stream end: M, kind 2, no bytes */
+		out[1] |= 0x80;
+		out[13] = 2;
+		out[14] = 0;
+		put32(out + 16, next);
+		memset(out + 20, 0, PKT_OVERHEAD - 20);
+		memcpy(out + PKT_OVERHEAD, tmpl + len - tag, tag);
+		return PKT_OVERHEAD + tag;
+	case FORGE_AHEAD:	/* the same fragment, its unit far ahead */
+		put32(out + 16, next + AHEAD);
+		return len;
+	case FORGE_KEYFRAME:	/* a whole one-fragment unit, keyframe, the next number */
+		out[1] |= 0x80;
+		out[14] |= 1;
+		put32(out + 16, next);
+		put32(out + 20, (uint32_t)(len - PKT_OVERHEAD - tag));
+		put32(out + 24, 0);
+		return len;
+	}
+	return 0;
+}
+
+/* The link's socket on its third address 127.0.4.(link index + 1); false if none. */
+static bool third_open(struct link *l)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	if (l->third_fd >= 0)
+		return true;
+	a.sin_addr.s_addr = htonl(0x7f000400u | (uint32_t)(l - R.links + 1));
+	l->third_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (l->third_fd < 0)
+		return false;
+	if (bind(l->third_fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(l->third_fd);
+		l->third_fd = -1;
+		return false;
+	}
+	l->ht = (struct handler){ H_THIRD, l };
+	ep_add(l->third_fd, EPOLLIN, &l->ht);
+	return true;
+}
+
+/* What reaches the third address: media (RTP) must never. */
+static void on_third(struct link *l)
+{
+	for (int i = 0; i < 256; i++) {
+		ssize_t n = recv(l->third_fd, R.dgram, sizeof(R.dgram), MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		if (n >= PKT_OVERHEAD && R.dgram[0] == 0x80)
+			l->st.third_media++;
+		else
+			l->st.third_other++;
+	}
+}
+
+/*
+ * One injection, the kinds in turn: the hub's newest hello copied to the
+ * camera (to re-point the session's media here), then a forged stream end,
+ * a far-ahead fragment and a keyframe unit to the hub's UDP address.
+ */
+static void inject_one(struct link *l)
+{
+	struct flow *fl = l->media_conn ? NULL : l->media_flow;
+	unsigned int turn = l->inject_turn++ % 4;
+	uint8_t pkt[TEMPLATE_MAX];
+	enum forgery kind;
+	size_t len;
+
+	if (!third_open(l))
+		return;
+	if (turn == 0) {
+		if (l->hello_len &&
+		    sendto(l->third_fd, l->hello, l->hello_len, MSG_DONTWAIT,
+			   (struct sockaddr *)&R.cams[l->cam].addr, sizeof(R.cams[l->cam].addr)) > 0)
+			l->st.inj_hello++;
+		return;
+	}
+	if (!fl || !l->tmpl_len || !l->have_ssrc)
+		return;
+	kind = (enum forgery)(turn - 1);
+	len = forge(kind, l->tmpl, l->tmpl_len, l->max_num + 1, pkt);
+	if (!len || sendto(l->third_fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)&fl->hub,
+			   sizeof(fl->hub)) < 0)
+		return;
+	if (kind == FORGE_END)
+		l->st.inj_end++;
+	else if (kind == FORGE_AHEAD)
+		l->st.inj_ahead++;
+	else
+		l->st.inj_key++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1135,10 +1330,19 @@ static void on_front_udp(struct link *l, uint64_t now)
 			continue;
 		fl->last_ns = now;
 		l->st.pkts_up++;
-		/* hellos say where the hub listens: injected media follows them */
-		if (n >= 4 && !memcmp(R.dgram, "VCMH", 4))
-			l->media_flow = fl;
 		len = (size_t)n;
+		/* hellos say where the hub listens: injected media follows them */
+		if (n >= 6 && !memcmp(R.dgram, "VCMH", 4)) {
+			l->media_flow = fl;
+			if (R.dgram[5] == 3 && l->f.zombie) {
+				l->st.byes_swallowed++;	/* the camera never hears it */
+				continue;
+			}
+			if (R.dgram[5] == 1 && len <= HELLO_COPY_MAX) {
+				memcpy(fl->hello, R.dgram, fl->hello_len = len);
+				memcpy(l->hello, R.dgram, l->hello_len = len);
+			}
+		}
 		if (l->f.both_ways) {
 			if (chance(&l->rng, l->f.drop)) {
 				l->st.dropped++;
@@ -1228,11 +1432,58 @@ static void conn_kill(struct conn *c)
 	conn_close(c);
 }
 
+/* A media connection whose camera side the relay does not read now (stall). */
+static bool conn_stalled(const struct conn *c)
+{
+	return c->kind == K_MEDIA && c->link->f.stall && !c->zombie && c->read_budget < 1;
+}
+
+/* The slow reader's budget grows by stall_bps per second, up to STALL_BURST. */
+static void conn_budget(struct conn *c, uint64_t now)
+{
+	const struct faults *f = &c->link->f;
+
+	if (c->budget_ns && now > c->budget_ns)
+		c->read_budget += (double)f->stall_bps * (double)(now - c->budget_ns) / (double)NS;
+	if (c->read_budget > STALL_BURST)
+		c->read_budget = STALL_BURST;
+	c->budget_ns = now;
+}
+
+/*
+ * Zombie mode: the hub side of @c closed or failed; keep the camera side
+ * open (its bytes are read and dropped) instead of passing the close on.
+ * The hub's bytes of its last ZOMBIE_HOLDBACK are dropped too: a TLS
+ * close_notify (encrypted, like any record) or a bye comes just before the
+ * close. false if @c is not to be kept.
+ */
+static bool conn_zombify(struct conn *c)
+{
+	struct link *l = c->link;
+
+	if (!l->f.zombie || c->zombie || c->up_fd < 0 || c->connecting)
+		return false;
+	close_fd(&c->down_fd);
+	queue_clear(&c->to_down);
+	l->st.swallowed_bytes += c->to_up.bytes;
+	queue_clear(&c->to_up);
+	c->down_eof = true;
+	c->zombie = true;
+	if (l->media_conn == c) {
+		l->media_conn = NULL;
+		free(l->held);
+		l->held = NULL;
+	}
+	l->st.zombies++;
+	return true;
+}
+
 /* Epoll interest of both sockets from the conn's state. */
 static void conn_want(struct conn *c)
 {
 	uint64_t now = now_ns();
-	uint32_t dev = c->down_eof ? 0 : EPOLLIN, uev = c->up_eof ? 0 : EPOLLIN;
+	uint32_t dev = c->down_eof ? 0 : EPOLLIN;
+	uint32_t uev = c->up_eof || conn_stalled(c) ? 0 : EPOLLIN;
 
 	if (c->connecting) {
 		uev = EPOLLOUT;
@@ -1264,8 +1515,18 @@ static void conn_flush(struct conn *c, uint64_t now)
 		conn_close(c);
 		return;
 	}
-	if (queue_flush(&c->to_down, c->down_fd, now, &blocked)) {
+	if (c->down_fd >= 0 && queue_flush(&c->to_down, c->down_fd, now, &blocked) &&
+	    !conn_zombify(c)) {
 		conn_close(c);
+		return;
+	}
+	if (c->down_eof && !c->zombie)
+		conn_zombify(c);
+	if (c->zombie) {
+		if (c->up_eof && !c->to_up.head)
+			conn_close(c);	/* the camera closed it at last */
+		else
+			conn_want(c);
 		return;
 	}
 	if (c->down_eof && !c->to_up.head && c->up_fd >= 0 && !c->connecting && !c->up_shut) {
@@ -1300,6 +1561,18 @@ static void conn_connect(struct conn *c, uint64_t now)
 		return;
 	}
 	setsockopt(c->up_fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	if (c->kind == K_MEDIA && l->f.stall) {
+		c->read_budget = 0;
+		c->budget_ns = now;
+		/*
+		 * A small window and segment size before connect(): the camera's
+		 * kernel sizes its send buffer from them, so its sends block after
+		 * tens of kilobytes (seconds of stream), not megabytes.
+		 */
+		setsockopt(c->up_fd, SOL_SOCKET, SO_RCVBUF, &(int){ STALL_RCVBUF }, sizeof(int));
+		setsockopt(c->up_fd, IPPROTO_TCP, TCP_MAXSEG, &(int){ STALL_MSS }, sizeof(int));
+		l->st.stalled++;
+	}
 	if (connect(c->up_fd, (const struct sockaddr *)to, sizeof(*to)) < 0 && errno != EINPROGRESS) {
 		conn_close(c);
 		return;
@@ -1356,14 +1629,107 @@ static ssize_t recv_some(int fd, uint8_t *buf, size_t len, bool *eof)
 }
 
 /*
+ * Count the TLS records that begin in @p[0..n) (the 5-byte record header:
+ * type, version, length); the offset where record number @mark (1-based)
+ * begins if it begins here, else -1.
+ */
+static long tls_scan(struct tls_scan *s, const uint8_t *p, size_t n, uint32_t mark)
+{
+	long at = -1;
+	size_t i = 0;
+
+	while (i < n) {
+		if (s->left) {
+			size_t k = n - i < s->left ? n - i : s->left;
+
+			s->left -= (uint32_t)k;
+			i += k;
+			continue;
+		}
+		if (!s->have && ++s->records == mark)
+			at = (long)i;
+		s->hdr[s->have++] = p[i++];
+		if (s->have == sizeof(s->hdr)) {
+			s->left = be16(s->hdr + 3);
+			s->have = 0;
+		}
+	}
+	return at;
+}
+
+/*
+ * Control bytes read from one side: where in them the hold of their
+ * direction begins (@n: nowhere). A hold covers what follows the TLS
+ * handshake. Towards the hub that is every byte the camera sends once the
+ * hub has sent more than its ClientHello (the camera's whole handshake
+ * flight came before). Towards the camera it is the hub's first record after
+ * its handshake records, whose number the link learns from connections it
+ * does not hold: the camera's first bytes after the handshake answer the
+ * hub's first message, so the hub's records before that one are the
+ * handshake. Until learned, the hold starts after the ClientHello.
+ */
+static size_t ctl_observe(struct conn *c, bool to_hub, const uint8_t *buf, size_t n)
+{
+	struct link *l = c->link;
+	const struct faults *f = &l->f;
+	bool want = f->hold_ns && f->hold_to_hub == to_hub && c->hold[to_hub].state == HOLD_IDLE;
+	uint32_t mark = l->hs_records ? l->hs_records + 1 : 2;
+	uint32_t before = c->scan[to_hub].records;
+	long at = tls_scan(&c->scan[to_hub], buf, n, to_hub ? 0 : mark);
+
+	if (!to_hub) {
+		c->hub_past_hello = c->scan[TO_CAMERA].records >= 2;
+		if (!want || (before < mark && at < 0))
+			return n;
+		return before >= mark ? 0 : (size_t)at;
+	}
+	if (!c->hub_past_hello)
+		return n;
+	if (!c->camera_post) {
+		c->camera_post = true;
+		if (c->hold[TO_CAMERA].state == HOLD_IDLE)
+			l->hs_records = c->scan[TO_CAMERA].records - 1;
+	}
+	return want ? 0 : n;
+}
+
+/* Held bytes: one let through per trickle interval, the rest when the hold ends. */
+static void queue_held(struct conn *c, struct queue *q, struct hold *h, const uint8_t *p,
+		       size_t n, uint64_t now)
+{
+	const struct faults *f = &c->link->f;
+	size_t i = 0;
+
+	if (h->state == HOLD_IDLE) {
+		h->state = HOLD_ON;
+		h->until = now + f->hold_ns;
+		h->next = now;
+		c->link->st.holds++;
+	}
+	c->link->st.held_bytes += n;
+	for (; i < n; i++) {
+		uint64_t due = h->next > now ? h->next : now;
+
+		if (due >= h->until)
+			break;
+		queue_put(q, p + i, 1, due);
+		h->next = due + (f->trickle_ns ? f->trickle_ns : NS);
+	}
+	queue_put(q, p + i, n - i, h->until);
+}
+
+/*
  * Stream bytes to the other side, in order, delayed like the link's packets;
- * control records may be corrupted. false if the pair had to close (backlog).
+ * control records may be corrupted or held. false if the pair had to close
+ * (backlog).
  */
 static bool pass_bytes(struct conn *c, bool down, uint8_t *buf, size_t n, uint64_t now)
 {
 	struct link *l = c->link;
 	struct queue *q = down ? &c->to_down : &c->to_up;
-	uint64_t due;
+	struct hold *h = &c->hold[down ? TO_HUB : TO_CAMERA];
+	size_t split = n;
+	uint64_t due = now;
 
 	if (c->kind == K_CONTROL && chance(&l->rng, l->f.ctl_corrupt)) {
 		buf[rng_below(&l->rng, n)] ^= 0x01;
@@ -1373,8 +1739,20 @@ static bool pass_bytes(struct conn *c, bool down, uint8_t *buf, size_t n, uint64
 		conn_close(c);
 		return false;
 	}
-	due_time(l, now, n, down, false, &due);
-	queue_put(q, buf, n, due);
+	if (c->kind == K_CONTROL) {
+		split = ctl_observe(c, down, buf, n);
+		if (h->state == HOLD_ON && now >= h->until)
+			h->state = HOLD_DONE;
+		if (h->state == HOLD_ON)
+			split = 0;
+	}
+	if (c->kind != K_CONTROL || !l->f.ctl_undelayed)
+		due_time(l, now, n, down, false, &due);
+	if (!down && l->f.zombie && due < now + ZOMBIE_HOLDBACK)
+		due = now + ZOMBIE_HOLDBACK;	/* what comes right before a close is dropped */
+	queue_put(q, buf, split, due);
+	if (split < n)
+		queue_held(c, q, h, buf + split, n - split, now);
 	return true;
 }
 
@@ -1383,9 +1761,11 @@ static void on_down(struct conn *c, uint32_t ev, uint64_t now)
 {
 	uint8_t buf[16384];
 
+	if (c->down_fd < 0)
+		return;		/* a zombie: this event was for the closed hub side */
 	if ((ev & EPOLLOUT) || (ev & (EPOLLERR | EPOLLHUP))) {
 		conn_flush(c, now);
-		if (ev & EPOLLERR)
+		if (c->dead || c->down_fd < 0 || (ev & EPOLLERR))
 			return;
 	}
 	if (!(ev & (EPOLLIN | EPOLLHUP)) || c->down_eof)
@@ -1394,13 +1774,18 @@ static void on_down(struct conn *c, uint32_t ev, uint64_t now)
 		ssize_t n = recv_some(c->down_fd, buf, sizeof(buf), &c->down_eof);
 
 		if (n < 0) {
-			conn_close(c);
+			if (!conn_zombify(c))
+				conn_close(c);
+			else
+				conn_flush(c, now);
 			return;
 		}
 		if (n == 0)
 			break;
 		if (c->kind == K_UNKNOWN) {
 			c->kind = buf[0] == 'V' ? K_MEDIA : K_CONTROL;
+			if (c->kind == K_CONTROL)
+				ctl_observe(c, false, buf, (size_t)n);
 			queue_put(&c->to_up, buf, (size_t)n, now);
 			conn_connect(c, now);
 			return;	/* c may be gone; the rest comes on the next event */
@@ -1434,20 +1819,45 @@ static void on_up(struct conn *c, uint32_t ev, uint64_t now)
 	}
 	if (ev & EPOLLOUT) {
 		conn_flush(c, now);
-		if (!(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		if (c->dead || !(ev & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			return;
+	}
+	if (conn_stalled(c))
+		return;		/* its bytes wait in the kernel, the camera's send blocks */
+	if (c->zombie) {
+		/* nobody to pass them to: read and drop, until the camera closes */
+		for (int i = 0; i < 16 && !c->up_eof; i++) {
+			ssize_t n = recv_some(c->up_fd, buf, sizeof(buf), &c->up_eof);
+
+			if (n < 0) {
+				conn_close(c);
+				return;
+			}
+			if (n == 0)
+				break;
+		}
+		conn_flush(c, now);
+		return;
 	}
 	for (int i = 0; i < 16 && !c->up_eof; i++) {
 		size_t room = c->kind == K_MEDIA ? 2 + 65535 - c->rlen : sizeof(buf);
 		uint8_t *dst = c->kind == K_MEDIA ? c->rbuf + c->rlen : buf;
-		ssize_t n = recv_some(c->up_fd, dst, room, &c->up_eof);
+		bool slow = c->kind == K_MEDIA && l->f.stall;
+		ssize_t n;
 
+		if (slow && c->read_budget < 1)
+			break;
+		if (slow && (double)room > c->read_budget)
+			room = (size_t)c->read_budget;
+		n = recv_some(c->up_fd, dst, room, &c->up_eof);
 		if (n < 0) {
 			conn_close(c);
 			return;
 		}
 		if (n == 0)
 			break;
+		if (slow)
+			c->read_budget -= (double)n;
 		if (c->kind == K_MEDIA) {
 			size_t at = 0;
 
@@ -1597,13 +2007,21 @@ static void stats_json(void)
 		       ",\"ctl_corrupted\":%" PRIu64 ",\"renumbered\":%" PRIu64 ",\"spliced_au\":%" PRIu64
 		       ",\"spliced_pkt\":%" PRIu64 ",\"spliced_pkt_units\":%" PRIu64
 		       ",\"substituted\":%" PRIu64 ",\"replayed\":%" PRIu64 ",\"withheld\":%" PRIu64
-		       ",\"killed\":%" PRIu64 ",\"recorded\":%u}",
+		       ",\"killed\":%" PRIu64 ",\"recorded\":%u",
 		       i ? "," : "", l->id, R.cams[l->cam].name, s->conns, s->conns_misrouted,
 		       s->flows, s->flows_misrouted, s->flows_expired, s->pkts_down, s->pkts_up,
 		       s->bytes_down, s->units_seen, s->dropped, s->duplicated, s->reordered,
 		       s->corrupted, s->truncated, s->delayed, s->bw_dropped, s->queue_dropped,
 		       s->ctl_corrupted, s->renumbered, s->spliced_au, s->spliced_pkt, s->spliced_pkt_units,
 		       s->substituted, s->replayed, s->withheld, s->killed, l->rec_n);
+		printf(",\"units_key\":%" PRIu64 ",\"hs_records\":%u,\"holds\":%" PRIu64
+		       ",\"held_bytes\":%" PRIu64 ",\"zombies\":%" PRIu64 ",\"hello_replays\":%" PRIu64
+		       ",\"byes_swallowed\":%" PRIu64 ",\"swallowed_bytes\":%" PRIu64 ",\"inj_hello\":%" PRIu64 ",\"inj_end\":%" PRIu64
+		       ",\"inj_ahead\":%" PRIu64 ",\"inj_key\":%" PRIu64 ",\"third_media\":%" PRIu64
+		       ",\"third_other\":%" PRIu64 ",\"stalled\":%" PRIu64 "}",
+		       s->units_key, l->hs_records, s->holds, s->held_bytes, s->zombies,
+		       s->hello_replays, s->byes_swallowed, s->swallowed_bytes, s->inj_hello, s->inj_end, s->inj_ahead,
+		       s->inj_key, s->third_media, s->third_other, s->stalled);
 	}
 	printf("}}\n");
 	fflush(stdout);
@@ -1667,7 +2085,25 @@ static const char *set_fault(struct faults *f, const char *kv)
 		{ "reorder_ms", offsetof(struct faults, reorder_ns), 1000000 },
 		{ "queue_ms", offsetof(struct faults, queue_ns), 1000000 },
 		{ "rate_kbps", offsetof(struct faults, rate_bps), 1000 },
+		{ "hold_ms", offsetof(struct faults, hold_ns), 1000000 },
+		{ "hold_trickle_ms", offsetof(struct faults, trickle_ns), 1000000 },
+		{ "zombie_ms", offsetof(struct faults, zombie_ns), 1000000 },
+		{ "inject_ms", offsetof(struct faults, inject_ns), 1000000 },
+		{ "stall_bps", offsetof(struct faults, stall_bps), 1 },
 	};
+	/* keys with two values: the one that clears the flag, the one that sets it */
+	static const struct {
+		const char *key, *no, *yes;
+		size_t off;
+	} choices[] = {
+		{ "splice_mode", "ahead", "collide", offsetof(struct faults, splice_collide) },
+		{ "dir", "down", "both", offsetof(struct faults, both_ways) },
+		{ "delay_ctl", "1", "0", offsetof(struct faults, ctl_undelayed) },
+		{ "hold_dir", "to_camera", "to_hub", offsetof(struct faults, hold_to_hub) },
+		{ "zombie", "0", "1", offsetof(struct faults, zombie) },
+		{ "stall", "0", "1", offsetof(struct faults, stall) },
+	};
+	static char why[80];
 	const char *eq = strchr(kv, '=');
 	size_t klen;
 	uint64_t u;
@@ -1686,21 +2122,22 @@ static const char *set_fault(struct faults *f, const char *kv)
 			*(uint64_t *)((char *)f + nums[i].off) = u * nums[i].mult;
 			return NULL;
 		}
+	for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++) {
+		bool *flag = (bool *)((char *)f + choices[i].off);
+
+		if (strlen(choices[i].key) != klen || strncmp(kv, choices[i].key, klen))
+			continue;
+		if (strcmp(eq + 1, choices[i].no) && strcmp(eq + 1, choices[i].yes)) {
+			snprintf(why, sizeof(why), "%s is %s or %s", choices[i].key, choices[i].no,
+				 choices[i].yes);
+			return why;
+		}
+		*flag = !strcmp(eq + 1, choices[i].yes);
+		return NULL;
+	}
 	if (klen == 11 && !strncmp(kv, "splice_from", klen)) {
 		f->splice_from = find_camera(eq + 1);
 		return f->splice_from < 0 ? "unknown camera" : NULL;
-	}
-	if (klen == 11 && !strncmp(kv, "splice_mode", klen)) {
-		if (strcmp(eq + 1, "ahead") && strcmp(eq + 1, "collide"))
-			return "splice_mode is ahead or collide";
-		f->splice_collide = !strcmp(eq + 1, "collide");
-		return NULL;
-	}
-	if (klen == 3 && !strncmp(kv, "dir", klen)) {
-		if (strcmp(eq + 1, "down") && strcmp(eq + 1, "both"))
-			return "dir is down or both";
-		f->both_ways = !strcmp(eq + 1, "both");
-		return NULL;
 	}
 	return "unknown key";
 }
@@ -1709,6 +2146,26 @@ static void faults_reset(struct faults *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->splice_from = -1;
+}
+
+/*
+ * After a link's faults changed: zombies end with zombie mode (the camera
+ * sees their close now), and stalled media connections are read again when
+ * the stall ends (and no longer when it starts).
+ */
+static void link_apply(struct link *l)
+{
+	struct conn *c = R.conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->link != l)
+			continue;
+		if (c->zombie && !l->f.zombie)
+			conn_kill(c);
+		else
+			conn_want(c);
+	}
 }
 
 /* Links named by @sel ("all" or an id) into @out; count or -1. */
@@ -1796,12 +2253,15 @@ static void command(char *line)
 					return;
 				}
 			}
+		for (int j = 0; j < n; j++)
+			link_apply(sel[j]);
 	} else if (!strcmp(argv[0], "clear") && argc == 2) {
 		for (int j = 0; j < n; j++) {
 			faults_reset(&sel[j]->f);
 			sel[j]->route = -1;
 			sel[j]->subst = -1;
 			sel[j]->replay = REPLAY_OFF;
+			link_apply(sel[j]);
 		}
 	} else if ((!strcmp(argv[0], "route") || !strcmp(argv[0], "subst")) && argc == 3) {
 		/* a camera, or "own" (route) / "off" (subst): -1 */
@@ -1889,9 +2349,12 @@ static int next_timeout_ms(uint64_t now)
 		if (c->to_up.head && c->to_up.head->due < next)
 			next = c->to_up.head->due;
 	}
-	for (unsigned int i = 0; i < R.n_links; i++)
+	for (unsigned int i = 0; i < R.n_links; i++) {
 		if (R.links[i].replay != REPLAY_OFF && R.links[i].replay_next_ns < next)
 			next = R.links[i].replay_next_ns;
+		if (R.links[i].f.inject_ns && R.links[i].inject_next_ns < next)
+			next = R.links[i].inject_next_ns;
+	}
 	return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 }
 
@@ -1902,6 +2365,10 @@ static void housekeeping(uint64_t now)
 	heap_run(now);
 	for (; c; c = next) {
 		next = c->next;
+		if (c->kind == K_MEDIA && c->link->f.stall && c->up_fd >= 0 && !c->connecting) {
+			conn_budget(c, now);
+			conn_want(c);		/* read again when the budget allows */
+		}
 		if ((c->to_down.head && c->to_down.head->due <= now) ||
 		    (c->to_up.head && c->to_up.head->due <= now))
 			conn_flush(c, now);
@@ -1913,8 +2380,21 @@ static void housekeeping(uint64_t now)
 		replay_run(l, now);
 		for (; fl; fl = fn) {
 			fn = fl->next;
+			if (l->f.zombie && fl->hello_len) {
+				/* a dead hub's keepalive, replayed: the flow never idles */
+				if (now >= fl->replay_ns) {
+					send(fl->fd, fl->hello, fl->hello_len, MSG_DONTWAIT);
+					fl->replay_ns = now + (l->f.zombie_ns ? l->f.zombie_ns : NS / 2);
+					l->st.hello_replays++;
+				}
+				continue;
+			}
 			if (now - fl->last_ns > FLOW_IDLE_NS)
 				flow_close(fl, true);
+		}
+		if (l->f.inject_ns && now >= l->inject_next_ns) {
+			inject_one(l);
+			l->inject_next_ns = now + l->f.inject_ns;
 		}
 	}
 }
@@ -1928,7 +2408,9 @@ static void usage(void)
 		"  fault LINK|all key=value ...   drop dup reorder corrupt truncate splice_pkt\n"
 		"        splice_au ctl_corrupt renumber (probability: 0.01 or 1/100), splice_from=CAMERA,\n"
 		"        splice_mode=ahead|collide, delay_ms jitter_ms reorder_ms queue_ms rate_kbps,\n"
-		"        dir=down|both\n"
+		"        dir=down|both, delay_ctl=0|1 (delay the control stream too), hold_ms,\n"
+		"        hold_dir=to_hub|to_camera, hold_trickle_ms, zombie=0|1, zombie_ms, inject_ms,\n"
+		"        stall=0|1, stall_bps (stalled TCP media: bytes/s read from the camera)\n"
 		"  clear LINK|all    route LINK|all CAMERA|own    subst LINK|all CAMERA|off\n"
 		"  record LINK|all on|off    replay LINK|all raw|rewrite|resession|off\n"
 		"  swap route|media|both|off    outage refuse|blackhole    restore\n"
@@ -2008,6 +2490,7 @@ bad:
 		struct link *l = &R.links[i];
 
 		l->route = l->subst = -1;
+		l->third_fd = -1;
 		faults_reset(&l->f);
 		rng_seed(&l->rng, R.seed, l->id);
 		if (open_listeners(l) < 0) {
@@ -2057,6 +2540,9 @@ bad:
 			case H_STDIN:
 				on_stdin();
 				break;
+			case H_THIRD:
+				on_third(h->ptr);
+				break;
 			}
 		}
 		housekeeping(now_ns());
@@ -2070,6 +2556,7 @@ bad:
 		while (l->flows)
 			flow_close(l->flows, false);
 		close_listeners(l);
+		close_fd(&l->third_fd);
 		record_clear(l);
 		free(l->trk.buf);
 		free(l->trk.bitmap);

@@ -638,6 +638,17 @@ static const struct gate_ops gate_ops = {
 
 static void update_session_stats(struct camera_role *cr)
 {
+	const struct vcn_cam_stats *cs = vcn_cam_stats(cr->net);
+	struct svc_media_refusals *mr = &svc_status_camera_role(cr->s->status)->media;
+
+	*mr = (struct svc_media_refusals){
+		.hello_bad_token = cs->hello_bad_token,
+		.hello_malformed = cs->hello_malformed,
+		.hello_forged = cs->hello_forged,
+		.hello_replay = cs->hello_replay,
+		.path_challenges = cs->challenges_sent,
+		.tcp_refused = cs->tcp_refused,
+	};
 	for (struct hub *h = cr->hubs; h; h = h->next) {
 		const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
 
@@ -845,6 +856,7 @@ static void on_net(void *data, uint32_t events)
 	(void)events;
 	vcn_cam_process(cr->net, (int64_t)svc_now_ns());
 	drop_gone_hubs(cr);
+	update_session_stats(cr);
 	net_rearm(cr);
 }
 

@@ -389,6 +389,15 @@ struct svc_camera_role_stats {
 	uint64_t frames_signed;
 	uint64_t forced_idrs;		/* IDRs asked of the encoder for hubs (rate-limited) */
 	uint64_t pending;		/* connections not yet authenticated, now */
+	/* media packets refused by the transport (docs/TRANSPORT.md) */
+	struct svc_media_refusals {
+		uint64_t hello_bad_token;	/* a hello with no session's token */
+		uint64_t hello_malformed;
+		uint64_t hello_forged;		/* a session's token, a wrong MAC */
+		uint64_t hello_replay;		/* MAC right, counter not new: replayed */
+		uint64_t path_challenges;	/* hellos from a new address: challenged */
+		uint64_t tcp_refused;		/* TCP media without a valid hello */
+	} media;
 	struct svc_reasons rejected_peers;	/* refused before or at the handshake */
 	char capture_identity[256];	/* stable identity signed for; "" = none yet */
 	char source[65];		/* its source id, hex (vc_source_id()) */

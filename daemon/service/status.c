@@ -246,6 +246,13 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 	json_u64(o, 2, "frames_signed", st->cam.frames_signed, false);
 	json_u64(o, 2, "forced_idrs", st->cam.forced_idrs, false);
 	json_u64(o, 2, "pending_connections", st->cam.pending, false);
+	json_key(o, 2, "media_refused");
+	g_string_append_printf(o, "{ \"hello_bad_token\": %" PRIu64 ", \"hello_malformed\": %"
+			       PRIu64 ", \"hello_forged\": %" PRIu64 ", \"hello_replay\": %" PRIu64
+			       ", \"path_challenges\": %" PRIu64 ", \"tcp_refused\": %" PRIu64
+			       " },\n", st->cam.media.hello_bad_token, st->cam.media.hello_malformed,
+			       st->cam.media.hello_forged, st->cam.media.hello_replay,
+			       st->cam.media.path_challenges, st->cam.media.tcp_refused);
 	json_reasons(o, 2, "rejected_peers", &st->cam.rejected_peers, false);
 	json_text_or_null(o, 2, "capture_identity", st->cam.capture_identity);
 	json_text_or_null(o, 2, "source", st->cam.source);
@@ -359,6 +366,9 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_CAPTURE_GAPS", "%" PRIu64, st->cam.capture_gaps);
 		svc_log_field(&e, "VERACAM_FRAMES_SIGNED", "%" PRIu64, st->cam.frames_signed);
 		svc_log_field(&e, "VERACAM_FORCED_IDRS", "%" PRIu64, st->cam.forced_idrs);
+		svc_log_field(&e, "VERACAM_HELLOS_FORGED", "%" PRIu64, st->cam.media.hello_forged);
+		svc_log_field(&e, "VERACAM_HELLOS_REPLAYED", "%" PRIu64, st->cam.media.hello_replay);
+		svc_log_field(&e, "VERACAM_TCP_MEDIA_REFUSED", "%" PRIu64, st->cam.media.tcp_refused);
 		reason_fields(&e, "VERACAM_REJECTED_PEERS", &st->cam.rejected_peers);
 		if (*st->cam.source) {
 			svc_log_field(&e, "VERACAM_CAPTURE_IDENTITY", "%s", st->cam.capture_identity);

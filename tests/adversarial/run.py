@@ -32,7 +32,6 @@ failed, 77 = cannot run here (reason printed).
 import argparse
 import bisect
 import contextlib
-import errno
 import fcntl
 import json
 import os

@@ -32,7 +32,6 @@ failed, 77 = cannot run here (reason printed).
 import argparse
 import bisect
 import contextlib
-import errno
 import fcntl
 import json
 import os
@@ -489,6 +488,8 @@ class Run:
         own wall clock may be anything)."""
         p = subprocess.Popen(self.camera_args(c, ip), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, env=env)
+        with self.lock:
+            self.captured[c] = []       # a new process counts from 0 (soak: every cycle)
         self.add_log(Log(p.stdout, os.path.join(self.dir, c + '.log'), self.t_start))
         self.stamped_cams.add(c)
         self.procs[c] = p

@@ -80,8 +80,16 @@
 #define RTP_LEN		12
 #define FRAG_LEN	20
 #define PKT_OVERHEAD	(RTP_LEN + FRAG_LEN)
-#define UDP_STRIDE	1168
-#define TCP_STRIDE	65503
+/*
+ * Fragment header version 1 carries the bytes only; version 2 (transport
+ * version 2) appends a 16-byte MAC the relay cannot compute, so whatever
+ * the relay cuts or alters itself is a forgery to the hub. The relay
+ * speaks the version of the live stream it learned from.
+ */
+#define TAG_LEN(ver)	((ver) >= 2 ? 16u : 0u)
+#define UDP_STRIDE(ver)	((ver) >= 2 ? 1152u : 1168u)
+#define TCP_STRIDE(ver)	((ver) >= 2 ? 65487u : 65503u)
+#define TCP_STRIDE_MAX	65503
 #define UNIT_MAX	(2u << 20)
 #define UNIT_HDR	32
 #define SID_OFF		4
@@ -329,6 +337,7 @@ struct link {
 	bool have_ssrc, have_sid;
 	uint32_t ssrc, max_num;
 	uint8_t pt;
+	uint8_t frag_version;	/* of the live stream: 1 or 2 */
 	uint8_t sid[SID_LEN];
 	uint16_t inj_seq;
 	uint32_t inj_count;
@@ -840,7 +849,8 @@ static unsigned int inject_unit(struct link *l, const uint8_t *data, uint32_t le
 	struct conn *c;
 	struct flow *fl;
 	uint32_t stride, off = 0;
-	uint8_t pkt[PKT_OVERHEAD + TCP_STRIDE];
+	uint8_t pkt[PKT_OVERHEAD + TCP_STRIDE_MAX + 16];
+	uint8_t ver = l->frag_version ? l->frag_version : 1;
 	unsigned int n = 0;
 
 	if (!link_path(l, &c, &fl) || !len)
@@ -851,7 +861,7 @@ static unsigned int inject_unit(struct link *l, const uint8_t *data, uint32_t le
 		ssrc = l->ssrc;
 		pt = l->pt;
 	}
-	stride = c ? TCP_STRIDE : UDP_STRIDE;
+	stride = c ? TCP_STRIDE(ver) : UDP_STRIDE(ver);
 	while (off < len) {
 		uint32_t n_bytes = len - off < stride ? len - off : stride;
 		bool last = off + n_bytes == len;
@@ -861,7 +871,7 @@ static unsigned int inject_unit(struct link *l, const uint8_t *data, uint32_t le
 		put16(pkt + 2, l->inj_seq++);
 		put32(pkt + 4, ts);
 		put32(pkt + 8, ssrc);
-		pkt[12] = 1;
+		pkt[12] = ver;
 		pkt[13] = 1;
 		pkt[14] = flags & 1;
 		pkt[15] = 0;
@@ -871,7 +881,8 @@ static unsigned int inject_unit(struct link *l, const uint8_t *data, uint32_t le
 		put16(pkt + 28, (uint16_t)stride);
 		put16(pkt + 30, 0);
 		memcpy(pkt + PKT_OVERHEAD, data + off, n_bytes);
-		send_down(l, c, fl, pkt, PKT_OVERHEAD + n_bytes, now, false);
+		memset(pkt + PKT_OVERHEAD + n_bytes, 0, TAG_LEN(ver));	/* no key: a wrong tag */
+		send_down(l, c, fl, pkt, PKT_OVERHEAD + n_bytes + TAG_LEN(ver), now, false);
 		off += n_bytes;
 		n++;
 	}
@@ -959,14 +970,16 @@ static void learn(struct link *l, int cam, const uint8_t *p, size_t len, uint64_
 	struct tracker *t = &l->trk;
 	uint32_t ssrc, num, total, off, stride, idx, n;
 
-	if (len < PKT_OVERHEAD || p[0] != 0x80 || p[12] != 1 || p[13] != 1)
+	if (len < PKT_OVERHEAD || p[0] != 0x80 || (p[12] != 1 && p[12] != 2) || p[13] != 1 ||
+	    len < PKT_OVERHEAD + TAG_LEN(p[12]))
 		return;
+	l->frag_version = p[12];
 	ssrc = be32(p + 8);
 	num = be32(p + 16);
 	total = be32(p + 20);
 	off = be32(p + 24);
 	stride = be16(p + 28);
-	n = (uint32_t)(len - PKT_OVERHEAD);
+	n = (uint32_t)(len - PKT_OVERHEAD - TAG_LEN(p[12]));
 	if (!l->have_ssrc || ssrc != l->ssrc) {
 		l->have_ssrc = true;
 		l->have_sid = false;
@@ -1020,11 +1033,13 @@ static void splice_fragment(struct link *l, const uint8_t *p, size_t len,
 	const struct camera *src = &R.cams[l->f.splice_from];
 	uint8_t buf[65536];
 	uint32_t off = be32(p + 24), num = be32(p + 16);
-	size_t n = len - PKT_OVERHEAD;
+	size_t tag = TAG_LEN(p[12]), n;
 
-	if (!src->have_latest || !src->latest.len || len > sizeof(buf))
+	if (!src->have_latest || !src->latest.len || len > sizeof(buf) || len < PKT_OVERHEAD + tag)
 		return;
-	memcpy(buf, p, PKT_OVERHEAD);
+	n = len - PKT_OVERHEAD - tag;
+	/* headers and (version 2) the genuine tag kept: it no longer matches */
+	memcpy(buf, p, len);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t at = off + (uint32_t)i;
 

@@ -1663,11 +1663,12 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                  f'the hubs discarded and show in their status ({got})',
                  1 <= got <= rsum.get('duplicated', 0))
     if name == 'corrupt':
+        cut = rsum.get('corrupted', 0) + rsum.get('truncated', 0)
         sc.check(f'AEAD rejects ({total.get("decrypt", 0)}) or forged packets '
-                 f'({total.get(FORGED, 0)}) <= packets corrupted ({rsum.get("corrupted", 0)}), '
+                 f'({total.get(FORGED, 0)}) <= packets corrupted or truncated ({cut}), '
                  f'and >= 1',
                  1 <= total.get('decrypt', 0) <= rsum.get('corrupted', 0) or
-                 1 <= total.get(FORGED, 0) <= rsum.get('corrupted', 0))
+                 1 <= total.get(FORGED, 0) <= cut)
     if name == 'substitute':
         for lk, d in rel.items():
             if d['substituted'] >= 3:

@@ -398,11 +398,11 @@ struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_co
 	if (!g->cfg.max_pending)
 		g->cfg.max_pending = 64;
 	if (!g->cfg.per_addr)
-		g->cfg.per_addr = 4;
+		g->cfg.per_addr = 16;
 	if (g->cfg.rate <= 0)
-		g->cfg.rate = 4;
+		g->cfg.rate = 8;
 	if (g->cfg.burst < 1)
-		g->cfg.burst = 16;
+		g->cfg.burst = 32;
 	if (!g->cfg.deadline_ns)
 		g->cfg.deadline_ns = VC_HANDSHAKE_TIMEOUT_NS;
 	g->conns = calloc(g->cfg.max_pending, sizeof(*g->conns));

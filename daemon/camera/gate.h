@@ -36,9 +36,14 @@
 
 struct gate_config {
 	unsigned int max_pending;	/* 0 = 64 */
-	unsigned int per_addr;		/* 0 = 4 */
-	double rate;			/* attempts per second per address; 0 = 4 */
-	double burst;			/* 0 = 16 */
+	/*
+	 * Per source address: generous enough for every hub of a household
+	 * behind one NAT or one relay reconnecting at once (an outage), small
+	 * enough that one address cannot hold the table.
+	 */
+	unsigned int per_addr;		/* 0 = 16 */
+	double rate;			/* attempts per second per address; 0 = 8 */
+	double burst;			/* 0 = 32 */
 	int64_t deadline_ns;		/* 0 = VC_HANDSHAKE_TIMEOUT_NS */
 	enum vc_cipher prefer;
 	const struct vc_device_key *key;

@@ -50,7 +50,9 @@
 #include "sock.h"
 #include "veracamd.h"
 
-#define IDR_MIN_INTERVAL_NS	1000000000ull	/* forced IDRs, all hubs together */
+#define IDR_KEY_INTERVAL_NS	2000000000ull	/* forced IDRs for one hub key */
+#define IDR_MIN_INTERVAL_NS	100000000ull	/* forced IDRs, all hubs together */
+#define IDR_KEYS		16		/* hub keys remembered for that */
 #define LIVE_CHECK_NS		250000000ull	/* how often hub liveness is checked */
 #define RETRY_MIN_MS		250	/* capture device retry backoff */
 #define RETRY_MAX_MS		8000
@@ -75,6 +77,7 @@ struct hub {
 	char name[VC_NAME_MAX + 1];
 	unsigned int group;		/* which signer signs its records */
 	uint64_t drops;			/* AUs not sealed for it (waiting for an IDR) */
+	bool wants_idr;			/* its media needs a keyframe the encoder must make */
 };
 
 struct camera_role {
@@ -106,8 +109,16 @@ struct camera_role {
 	int64_t asleep_ns;		/* that difference when last looked at */
 	uint64_t awake_since_ns;	/* CLOCK_MONOTONIC of the last resume seen */
 
-	/* forced IDRs: at most one per IDR_MIN_INTERVAL_NS, whoever asks */
-	bool idr_wanted;
+	/*
+	 * Forced IDRs: one hub key gets at most one per IDR_KEY_INTERVAL_NS
+	 * (remembered across its sessions, so a reconnect loop is bounded too),
+	 * all hubs together at most one per IDR_MIN_INTERVAL_NS; each IDR serves
+	 * every hub waiting for one.
+	 */
+	struct idr_key {
+		uint8_t pub[VC_PUBKEY_LEN];
+		uint64_t at_ns;
+	} idr_keys[IDR_KEYS];
 	uint64_t idr_at_ns;
 
 	/* media thread and its mailbox */
@@ -304,21 +315,54 @@ static void net_rearm(struct camera_role *cr)
 		svc_timer_arm(cr->net_timer, (uint64_t)(ms ? ms : 1) * 1000000u, 0);
 }
 
-/*
- * Some hub needs an IDR. Forced IDRs are rate-limited for all hubs
- * together: a slow or reconnect-looping hub cannot turn every hub's
- * stream into IDRs. The wish is kept and granted when the limit allows.
- */
-static void want_idr(struct camera_role *cr)
+/* Hub @h needs an IDR; granted when the limits allow (grant_idr()). */
+static void want_idr(struct hub *h)
 {
-	cr->idr_wanted = true;
+	h->wants_idr = true;
 }
 
+/* The key's slot in the table (the least recently used one for a new key). */
+static struct idr_key *idr_key_of(struct camera_role *cr, const uint8_t pub[VC_PUBKEY_LEN])
+{
+	struct idr_key *lru = &cr->idr_keys[0];
+
+	for (unsigned int i = 0; i < IDR_KEYS; i++) {
+		struct idr_key *k = &cr->idr_keys[i];
+
+		if (!memcmp(k->pub, pub, VC_PUBKEY_LEN))
+			return k;
+		if (k->at_ns < lru->at_ns)
+			lru = k;
+	}
+	memcpy(lru->pub, pub, VC_PUBKEY_LEN);
+	lru->at_ns = 0;
+	return lru;
+}
+
+/*
+ * Ask the encoder for an IDR when a waiting hub's key may have one: a slow
+ * or reconnect-looping hub cannot turn every hub's stream into IDRs, and
+ * hubs coming back after an outage are served at once.
+ */
 static void grant_idr(struct camera_role *cr, uint64_t now)
 {
-	if (!cr->idr_wanted || (cr->idr_at_ns && now - cr->idr_at_ns < IDR_MIN_INTERVAL_NS))
+	bool due = false;
+
+	if (cr->idr_at_ns && now - cr->idr_at_ns < IDR_MIN_INTERVAL_NS)
 		return;
-	cr->idr_wanted = false;
+	for (struct hub *h = cr->hubs; h && !due; h = h->next) {
+		uint64_t at = idr_key_of(cr, h->pub)->at_ns;
+
+		due = h->wants_idr && (!at || now - at >= IDR_KEY_INTERVAL_NS);
+	}
+	if (!due)
+		return;
+	for (struct hub *h = cr->hubs; h; h = h->next) {
+		if (!h->wants_idr)
+			continue;
+		h->wants_idr = false;
+		idr_key_of(cr, h->pub)->at_ns = now;
+	}
 	cr->idr_at_ns = now;
 	svc_status_camera_role(cr->s->status)->forced_idrs++;
 	media_request_idr(cr);
@@ -584,7 +628,7 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	h->next = cr->hubs;
 	cr->hubs = h;
 	cr->n_hubs++;
-	want_idr(cr);
+	/* its first IDR is asked for once its media has a path (send_au()): one sooner is lost */
 	log_session(cr, h, peer);
 	on_hub_control(h, 0);	/* the offer may still be leaving; challenges may be here */
 	return;
@@ -734,7 +778,7 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 			if (vcn_cam_hub_needs_keyframe(h->media) && !au->idr) {
 				h->drops++;
 				if (has_path(h))
-					want_idr(cr);
+					want_idr(h);
 				continue;
 			}
 			if (vc_seal(h->sealer, cr->signed_au.data, cr->signed_au.len, &cr->unit) < 0) {
@@ -744,7 +788,7 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 			if (vcn_cam_send(cr->net, h->media, cr->unit.data, cr->unit.len,
 					 fi.capture_ns, au->idr, now_ns) != VCN_SEND_QUEUED &&
 			    vcn_cam_hub_needs_keyframe(h->media) && has_path(h))
-				want_idr(cr);
+				want_idr(h);
 		}
 	}
 	if (signed_any)
@@ -838,8 +882,8 @@ static void on_media(void *data, uint32_t events)
 	if (now - au.info.mono_ns > cr->cfg->freshness_ns || au.info.mono_ns < cr->awake_since_ns) {
 		cr->stale_dropped++;	/* never send what is already too old */
 	} else if (set_source(cr, source) == 0) {
-		if (au.idr)
-			cr->idr_wanted = false;	/* this IDR answers every wish so far */
+		for (struct hub *h = cr->hubs; au.idr && h; h = h->next)
+			h->wants_idr = false;	/* this IDR answers every wish so far */
 		send_au(cr, &au, (int64_t)now);
 	}
 	grant_idr(cr, now);

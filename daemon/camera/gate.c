@@ -6,11 +6,22 @@
  * a TLS record, 'V' a media hello), drive the non-blocking TLS handshake
  * or read the media hello, and give up on a connection at its absolute
  * deadline. The table is small (max_pending) and scanned linearly.
+ *
+ * The handshake budget: everything the gate does (accepts, reads, handshake
+ * steps, closes) is timed on the loop thread's CPU clock and paid from a
+ * bucket refilled at hs_share of real time. With the bucket empty a
+ * connection whose handshake has a step to take waits, unwatched
+ * ("parked"); when the bucket refills
+ * the parked connections are stepped in turn, the address served longest
+ * ago first, so a hub's handshake waits behind one step of each stranger
+ * address, never behind the whole flood, and the loop keeps the rest of
+ * its time for the paired hubs' media.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -34,7 +45,9 @@ struct conn {
 	uint8_t addr[ADDR_KEY_LEN];
 	int64_t deadline_ns;
 	uint64_t order;			/* accept order: lower is older */
-	uint32_t events;
+	uint32_t events;		/* watched for; 0 while parked (not in the loop) */
+	bool parked;			/* has something to say, waits for the budget */
+	uint64_t served;		/* handshake steps taken so far in all: its last one's number */
 	struct vc_session *s;
 	uint8_t hello[VCN_HELLO_LEN];
 	size_t hello_len;
@@ -60,6 +73,14 @@ struct gate {
 	struct bucket buckets[BUCKETS];
 	struct svc_timer *timer;
 	int64_t timer_at;
+	/* the handshake budget (loop thread CPU ns) and the parked connections */
+	int64_t budget_ns;
+	int64_t budget_at;		/* monotonic time of the last refill */
+	uint64_t steps;			/* handshake steps taken, for turn order */
+	unsigned int parked;
+	uint64_t waits;			/* connections parked, in all */
+	const struct conn *turn;	/* the parked connection on_wake is stepping */
+	struct svc_timer *wake;		/* armed while connections are parked */
 };
 
 static void addr_key(const struct sockaddr_storage *ss, uint8_t key[ADDR_KEY_LEN])
@@ -121,6 +142,22 @@ static bool rate_take(struct gate *g, const uint8_t addr[ADDR_KEY_LEN], int64_t 
 	return true;
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void budget_refill(struct gate *g, int64_t now)
+{
+	g->budget_ns += (int64_t)((double)(now - g->budget_at) * g->cfg.hs_share);
+	if (g->budget_ns > g->cfg.hs_burst_ns)
+		g->budget_ns = g->cfg.hs_burst_ns;
+	g->budget_at = now;
+}
+
 static void rearm(struct gate *g)
 {
 	int64_t first = INT64_MAX, now = (int64_t)svc_now_ns();
@@ -150,6 +187,8 @@ static void conn_release(struct conn *c)
 			break;
 		}
 	}
+	if (c->parked)
+		g->parked--;
 	if (c->fd >= 0) {
 		svc_loop_remove_fd(g->loop, c->fd);
 		close(c->fd);
@@ -174,10 +213,35 @@ static int conn_take_fd(struct conn *c)
 	return fd;
 }
 
+static void on_conn(void *data, uint32_t events);
+
 static void conn_watch(struct conn *c, uint32_t events)
 {
-	if (c->events != events && svc_loop_mod_fd(c->g->loop, c->fd, events) == 0)
+	if (c->events == events)
+		return;
+	if (!c->events) {
+		if (svc_loop_add_fd(c->g->loop, c->fd, events, on_conn, c) == 0)
+			c->events = events;
+	} else if (svc_loop_mod_fd(c->g->loop, c->fd, events) == 0) {
 		c->events = events;
+	}
+}
+
+/* Out of the loop until the budget allows its next step (on_wake). */
+static void conn_park(struct conn *c)
+{
+	struct gate *g = c->g;
+
+	svc_loop_remove_fd(g->loop, c->fd);
+	c->events = 0;
+	c->parked = true;
+	g->parked++;
+	g->waits++;
+	if (g->parked == 1) {
+		int64_t wait = (int64_t)((double)-g->budget_ns / g->cfg.hs_share) + 1;
+
+		svc_timer_arm(g->wake, wait > 1000000 ? (uint64_t)wait : 1000000, 0);
+	}
 }
 
 static void tls_start(struct conn *c)
@@ -198,7 +262,6 @@ static void tls_start(struct conn *c)
 	}
 	c->s = vc_session_new(&sc, c->fd);
 	free(peers);
-	c->state = CONN_TLS;
 }
 
 static const char *cause_reason(enum vc_session_cause cause)
@@ -206,6 +269,8 @@ static const char *cause_reason(enum vc_session_cause cause)
 	return cause == VC_SESSION_NOT_PAIRED ? "unpaired" :
 	       cause == VC_SESSION_CLOSED ? "closed" : "handshake";
 }
+
+static bool conn_step_tls(struct conn *c);
 
 /* Returns true when c was released or handed over. */
 static bool conn_step(struct conn *c)
@@ -222,7 +287,7 @@ static bool conn_step(struct conn *c)
 			return true;
 		}
 		if (first == 0x16) {
-			tls_start(c);
+			c->state = CONN_TLS;
 		} else if (first == 'V') {	/* "VCMH": a media hello (wire.h) */
 			c->state = CONN_MEDIA;
 		} else {
@@ -245,7 +310,27 @@ static bool conn_step(struct conn *c)
 		conn_release(c);
 		return true;
 	}
-	switch (c->s ? vc_session_advance(c->s) : VC_IO_FAIL) {
+	return conn_step_tls(c);
+}
+
+/* One paid step of the TLS handshake; true when c was released or handed over. */
+static bool conn_step_tls(struct conn *c)
+{
+	struct gate *g = c->g;
+	enum vc_io io;
+
+	budget_refill(g, (int64_t)svc_now_ns());
+	/* with others waiting, wait in turn too */
+	if (g->budget_ns <= 0 || (g->parked && g->turn != c)) {
+		if (!c->parked)
+			conn_park(c);
+		return false;
+	}
+	if (!c->s)
+		tls_start(c);
+	io = c->s ? vc_session_advance(c->s) : VC_IO_FAIL;
+	c->served = ++g->steps;
+	switch (io) {
 	case VC_IO_READ:
 		conn_watch(c, EPOLLIN);
 		return false;
@@ -271,10 +356,68 @@ static void on_conn(void *data, uint32_t events)
 {
 	struct conn *c = data;
 	struct gate *g = c->g;
+	int64_t t0 = thread_cpu_ns();
 
 	(void)events;
-	if (!conn_step(c))
-		return;
+	if (conn_step(c))
+		rearm(g);
+	g->budget_ns -= thread_cpu_ns() - t0;
+}
+
+/* The last handshake step any connection of c's address was given. */
+static uint64_t addr_served(const struct gate *g, const struct conn *c)
+{
+	uint64_t last = 0;
+
+	for (unsigned int i = 0; i < g->n; i++)
+		if (g->conns[i]->served > last && !memcmp(g->conns[i]->addr, c->addr, ADDR_KEY_LEN))
+			last = g->conns[i]->served;
+	return last;
+}
+
+/* The parked connection whose turn it is: its address served longest ago, then oldest. */
+static struct conn *next_turn(const struct gate *g)
+{
+	struct conn *best = NULL;
+	uint64_t best_served = 0;
+
+	for (unsigned int i = 0; i < g->n; i++) {
+		struct conn *c = g->conns[i];
+		uint64_t served;
+
+		if (!c->parked)
+			continue;
+		served = addr_served(g, c);
+		if (!best || served < best_served || (served == best_served && c->order < best->order)) {
+			best = c;
+			best_served = served;
+		}
+	}
+	return best;
+}
+
+/* The budget has refilled: parked connections take their steps in turn. */
+static void on_wake(void *data)
+{
+	struct gate *g = data;
+	struct conn *c;
+	int64_t t0 = thread_cpu_ns();
+
+	budget_refill(g, (int64_t)svc_now_ns());
+	while (g->budget_ns > 0 && (c = next_turn(g))) {
+		c->parked = false;
+		g->parked--;
+		g->turn = c;
+		conn_step(c);
+		g->turn = NULL;
+		g->budget_ns -= thread_cpu_ns() - t0;
+		t0 = thread_cpu_ns();
+	}
+	if (g->parked) {
+		int64_t wait = (int64_t)((double)-g->budget_ns / g->cfg.hs_share) + 1;
+
+		svc_timer_arm(g->wake, wait > 1000000 ? (uint64_t)wait : 1000000, 0);
+	}
 	rearm(g);
 }
 
@@ -348,6 +491,7 @@ static void admit(struct gate *g, int fd, const struct sockaddr_storage *ss, int
 static void on_accept(void *data, uint32_t events)
 {
 	struct gate *g = data;
+	int64_t t0 = thread_cpu_ns();
 
 	(void)events;
 	for (unsigned int i = 0; i < ACCEPTS_PER_EVENT; i++) {
@@ -361,12 +505,13 @@ static void on_accept(void *data, uint32_t events)
 		admit(g, fd, &ss, (int64_t)svc_now_ns());
 	}
 	rearm(g);
+	g->budget_ns -= thread_cpu_ns() - t0;	/* strangers' accepts are paid from it too */
 }
 
 static void on_deadline(void *data)
 {
 	struct gate *g = data;
-	int64_t now = (int64_t)svc_now_ns();
+	int64_t now = (int64_t)svc_now_ns(), t0 = thread_cpu_ns();
 
 	g->timer_at = 0;
 	for (unsigned int i = 0; i < g->n;) {
@@ -381,6 +526,7 @@ static void on_deadline(void *data)
 			    "sent nothing in time");
 	}
 	rearm(g);
+	g->budget_ns -= thread_cpu_ns() - t0;
 }
 
 struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_config *cfg,
@@ -405,9 +551,18 @@ struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_co
 		g->cfg.burst = 32;
 	if (!g->cfg.deadline_ns)
 		g->cfg.deadline_ns = VC_HANDSHAKE_TIMEOUT_NS;
+	if (g->cfg.hs_share <= 0 || g->cfg.hs_share > 1)
+		g->cfg.hs_share = 0.25;
+	if (g->cfg.hs_burst_ns <= 0)
+		g->cfg.hs_burst_ns = 50000000;
+	g->budget_ns = g->cfg.hs_burst_ns;
+	g->budget_at = (int64_t)svc_now_ns();
 	g->conns = calloc(g->cfg.max_pending, sizeof(*g->conns));
 	g->timer = svc_timer_new(loop, on_deadline, g);
-	if (!g->conns || !g->timer || svc_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, g) < 0) {
+	g->wake = svc_timer_new(loop, on_wake, g);
+	if (!g->conns || !g->timer || !g->wake ||
+	    svc_loop_add_fd(loop, listen_fd, EPOLLIN, on_accept, g) < 0) {
+		svc_timer_free(g->wake);
 		svc_timer_free(g->timer);
 		free(g->conns);
 		free(g);
@@ -423,6 +578,7 @@ void gate_free(struct gate *g)
 	svc_loop_remove_fd(g->loop, g->listen_fd);
 	while (g->n)
 		conn_release(g->conns[0]);
+	svc_timer_free(g->wake);
 	svc_timer_free(g->timer);
 	free(g->conns);
 	free(g);
@@ -431,4 +587,9 @@ void gate_free(struct gate *g)
 unsigned int gate_pending(const struct gate *g)
 {
 	return g->n;
+}
+
+uint64_t gate_waits(const struct gate *g)
+{
+	return g->waits;
 }

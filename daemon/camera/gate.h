@@ -18,7 +18,13 @@
  *  - a token bucket of connection attempts per address (rate, burst);
  *    beyond it a connection is closed at once;
  *  - the TLS handshake is non-blocking and driven by the loop, so slow
- *    peers hold a slot, never the thread.
+ *    peers hold a slot, never the thread;
+ *  - a handshake budget: the steps of unauthenticated handshakes may take
+ *    at most hs_share of the loop thread's time (its CPU clock, a bucket
+ *    of hs_burst_ns); beyond it connections wait their turn, one step per
+ *    source address in turn, so a flood of complete ClientHellos costs the
+ *    camera a bounded share of its loop and a hub waits behind one step of
+ *    each stranger address, not behind the flood.
  *
  * Each refusal is reported (gate_reject_fn) with a reason: "rate",
  * "evicted", "timeout", "unpaired", "handshake", "garbage", "closed".
@@ -45,6 +51,8 @@ struct gate_config {
 	double rate;			/* attempts per second per address; 0 = 8 */
 	double burst;			/* 0 = 32 */
 	int64_t deadline_ns;		/* 0 = VC_HANDSHAKE_TIMEOUT_NS */
+	double hs_share;		/* of the loop's time for handshakes; 0 = 0.25 */
+	int64_t hs_burst_ns;		/* 0 = 50 ms */
 	enum vc_cipher prefer;
 	const struct vc_device_key *key;
 };
@@ -69,5 +77,7 @@ struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_co
 void gate_free(struct gate *g);
 /* Connections held now, not yet authenticated. */
 unsigned int gate_pending(const struct gate *g);
+/* Connections that had to wait for the handshake budget, in all. */
+uint64_t gate_waits(const struct gate *g);
 
 #endif /* VERACAM_CAMERA_GATE_H */

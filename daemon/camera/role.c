@@ -918,6 +918,7 @@ static void on_status_timer(void *data)
 
 	take_media_state(cr);
 	rs->pending = gate_pending(cr->gate);
+	rs->handshake_waits = gate_waits(cr->gate);
 	if (cr->status_at_ns && now > cr->status_at_ns)
 		fps = (double)(rs->frames_captured - cr->frames_at_status) * 1e9 /
 		      (double)(now - cr->status_at_ns);

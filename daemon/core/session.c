@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -184,14 +185,22 @@ static X509 *self_signed_cert(EVP_PKEY *key)
 /* Replaces chain verification: the leaf's key must be a pinned peer's. */
 static int pinned_key_check(X509_STORE_CTX *xs, void *arg)
 {
-	struct vc_session *s = arg;
-	const struct vc_session_config *cfg = &s->cfg;
-	enum vc_role want = cfg->role == VC_ROLE_HUB ? VC_ROLE_CAMERA : VC_ROLE_HUB;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct vc_session *s = ssl ? SSL_get_app_data(ssl) : NULL;
+	const struct vc_session_config *cfg;
+	enum vc_role want;
 	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
 	EVP_PKEY *pk = leaf ? X509_get0_pubkey(leaf) : NULL;
 	uint8_t pub[VC_PUBKEY_LEN];
 	size_t len = sizeof(pub), i;
 
+	(void)arg;
+	if (!s) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	cfg = &s->cfg;
+	want = cfg->role == VC_ROLE_HUB ? VC_ROLE_CAMERA : VC_ROLE_HUB;
 	if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519 ||
 	    EVP_PKEY_get_raw_public_key(pk, pub, &len) != 1 || len != VC_PUBKEY_LEN) {
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
@@ -225,34 +234,95 @@ static enum vc_io fail_msg(struct vc_session *s, enum vc_session_cause cause, co
 	return fail(s, cause);
 }
 
-static int tls_setup(struct vc_session *s)
+/*
+ * The TLS context of one identity in one role: its self-signed certificate
+ * and settings, the same for every connection. Making it costs a signature
+ * and OpenSSL's algorithm fetches, so it is made once per key and role and
+ * shared: a camera's gate pays for a stranger's ClientHello with the
+ * handshake alone. The few most recent are kept (each holds a reference to
+ * its key, so a key's address cannot be reused while it is cached); ctx_lock
+ * protects the table, as the hub makes sessions on several threads.
+ */
+#define CTX_CACHE 8
+
+static struct {
+	EVP_PKEY *key;
+	int role;
+	SSL_CTX *ctx;
+	unsigned long used;
+} ctx_cache[CTX_CACHE];
+static unsigned long ctx_uses;
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static SSL_CTX *ctx_make(EVP_PKEY *key, enum vc_role role)
 {
-	EVP_PKEY *key = vc_key_pkey(s->cfg.key);
+	SSL_CTX *ctx = SSL_CTX_new(role == VC_ROLE_HUB ? TLS_client_method() : TLS_server_method());
 	X509 *cert;
 	int ok;
 
-	s->ctx = SSL_CTX_new(s->cfg.role == VC_ROLE_HUB ? TLS_client_method() : TLS_server_method());
-	if (!s->ctx)
-		return vc_err_ssl("TLS context");
+	if (!ctx) {
+		vc_err_ssl("TLS context");
+		return NULL;
+	}
 	cert = self_signed_cert(key);
-	if (!cert)
-		return -1;
-	ok = SSL_CTX_set_min_proto_version(s->ctx, TLS1_3_VERSION) == 1 &&
-	     SSL_CTX_use_certificate(s->ctx, cert) == 1 &&
-	     SSL_CTX_use_PrivateKey(s->ctx, key) == 1 &&
-	     SSL_CTX_check_private_key(s->ctx) == 1 &&
-	     SSL_CTX_set_num_tickets(s->ctx, 0) == 1;
+	ok = cert && SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1 &&
+	     SSL_CTX_use_certificate(ctx, cert) == 1 &&
+	     SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
+	     SSL_CTX_check_private_key(ctx) == 1 &&
+	     SSL_CTX_set_num_tickets(ctx, 0) == 1;
 	X509_free(cert);
-	if (!ok)
-		return vc_err_ssl("TLS context setup");
-	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET);
-	SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	SSL_CTX_set_cert_verify_callback(s->ctx, pinned_key_check, s);
+	if (!ok) {
+		SSL_CTX_free(ctx);
+		vc_err_ssl("TLS context setup");
+		return NULL;
+	}
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	/* the session is found from the SSL (app data): the context is shared */
+	SSL_CTX_set_cert_verify_callback(ctx, pinned_key_check, NULL);
+	return ctx;
+}
+
+/* A reference to the shared context of key in role (SSL_CTX_free it); NULL on failure. */
+static SSL_CTX *ctx_get(EVP_PKEY *key, enum vc_role role)
+{
+	SSL_CTX *ctx = NULL;
+	unsigned int i, lru = 0;
+
+	pthread_mutex_lock(&ctx_lock);
+	for (i = 0; i < CTX_CACHE; i++) {
+		if (ctx_cache[i].ctx && ctx_cache[i].key == key && ctx_cache[i].role == (int)role) {
+			ctx = ctx_cache[i].ctx;
+			ctx_cache[i].used = ++ctx_uses;
+			break;
+		}
+		if (ctx_cache[i].used < ctx_cache[lru].used)
+			lru = i;
+	}
+	if (!ctx && (ctx = ctx_make(key, role))) {
+		SSL_CTX_free(ctx_cache[lru].ctx);
+		EVP_PKEY_free(ctx_cache[lru].key);
+		EVP_PKEY_up_ref(key);
+		ctx_cache[lru].key = key;
+		ctx_cache[lru].role = (int)role;
+		ctx_cache[lru].ctx = ctx;
+		ctx_cache[lru].used = ++ctx_uses;
+	}
+	if (ctx)
+		SSL_CTX_up_ref(ctx);
+	pthread_mutex_unlock(&ctx_lock);
+	return ctx;
+}
+
+static int tls_setup(struct vc_session *s)
+{
+	s->ctx = ctx_get(vc_key_pkey(s->cfg.key), s->cfg.role);
+	if (!s->ctx)
+		return -1;
 	s->ssl = SSL_new(s->ctx);
-	if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1)
+	if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1 || SSL_set_app_data(s->ssl, s) != 1)
 		return vc_err_ssl("TLS connection");
 	return 0;
 }

@@ -389,6 +389,7 @@ struct svc_camera_role_stats {
 	uint64_t frames_signed;
 	uint64_t forced_idrs;		/* IDRs asked of the encoder for hubs (rate-limited) */
 	uint64_t pending;		/* connections not yet authenticated, now */
+	uint64_t handshake_waits;	/* of them, made to wait for the handshake budget, in all */
 	/* media packets refused by the transport (docs/TRANSPORT.md) */
 	struct svc_media_refusals {
 		uint64_t hello_bad_token;	/* a hello with no session's token */

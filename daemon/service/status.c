@@ -246,6 +246,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 	json_u64(o, 2, "frames_signed", st->cam.frames_signed, false);
 	json_u64(o, 2, "forced_idrs", st->cam.forced_idrs, false);
 	json_u64(o, 2, "pending_connections", st->cam.pending, false);
+	json_u64(o, 2, "handshake_waits", st->cam.handshake_waits, false);
 	json_key(o, 2, "media_refused");
 	g_string_append_printf(o, "{ \"hello_bad_token\": %" PRIu64 ", \"hello_malformed\": %"
 			       PRIu64 ", \"hello_forged\": %" PRIu64 ", \"hello_replay\": %" PRIu64

@@ -47,18 +47,19 @@ struct conn {
 	uint64_t order;			/* accept order: lower is older */
 	uint32_t events;		/* watched for; 0 while parked (not in the loop) */
 	bool parked;			/* has something to say, waits for the budget */
-	uint64_t served;		/* handshake steps taken so far in all: its last one's number */
 	struct vc_session *s;
 	uint8_t hello[VCN_HELLO_LEN];
 	size_t hello_len;
 	char peer[SVC_ADDR_STR_MAX];
 };
 
+/* What the gate remembers of a source address, beyond its connections. */
 struct bucket {
 	uint8_t addr[ADDR_KEY_LEN];
 	bool used;
 	double tokens;
 	int64_t at_ns;
+	uint64_t served;		/* the last handshake step any of its connections took */
 };
 
 struct gate {
@@ -110,6 +111,14 @@ static void addr_text(const struct sockaddr_storage *ss, char out[SVC_ADDR_STR_M
 	}
 }
 
+static struct bucket *bucket_of(struct gate *g, const uint8_t addr[ADDR_KEY_LEN])
+{
+	for (unsigned int i = 0; i < BUCKETS; i++)
+		if (g->buckets[i].used && !memcmp(g->buckets[i].addr, addr, ADDR_KEY_LEN))
+			return &g->buckets[i];
+	return NULL;
+}
+
 /* Take one attempt from the address's bucket: false when it is empty. */
 static bool rate_take(struct gate *g, const uint8_t addr[ADDR_KEY_LEN], int64_t now)
 {
@@ -131,6 +140,7 @@ static bool rate_take(struct gate *g, const uint8_t addr[ADDR_KEY_LEN], int64_t 
 		b->used = true;
 		b->tokens = g->cfg.burst;
 		b->at_ns = now;
+		b->served = 0;
 	}
 	b->tokens += (double)(now - b->at_ns) * g->cfg.rate / 1e9;
 	if (b->tokens > g->cfg.burst)
@@ -317,6 +327,7 @@ static bool conn_step(struct conn *c)
 static bool conn_step_tls(struct conn *c)
 {
 	struct gate *g = c->g;
+	struct bucket *b;
 	enum vc_io io;
 
 	budget_refill(g, (int64_t)svc_now_ns());
@@ -329,7 +340,9 @@ static bool conn_step_tls(struct conn *c)
 	if (!c->s)
 		tls_start(c);
 	io = c->s ? vc_session_advance(c->s) : VC_IO_FAIL;
-	c->served = ++g->steps;
+	b = bucket_of(g, c->addr);
+	if (b)
+		b->served = ++g->steps;
 	switch (io) {
 	case VC_IO_READ:
 		conn_watch(c, EPOLLIN);
@@ -364,19 +377,12 @@ static void on_conn(void *data, uint32_t events)
 	g->budget_ns -= thread_cpu_ns() - t0;
 }
 
-/* The last handshake step any connection of c's address was given. */
-static uint64_t addr_served(const struct gate *g, const struct conn *c)
-{
-	uint64_t last = 0;
-
-	for (unsigned int i = 0; i < g->n; i++)
-		if (g->conns[i]->served > last && !memcmp(g->conns[i]->addr, c->addr, ADDR_KEY_LEN))
-			last = g->conns[i]->served;
-	return last;
-}
-
-/* The parked connection whose turn it is: its address served longest ago, then oldest. */
-static struct conn *next_turn(const struct gate *g)
+/*
+ * The parked connection whose turn it is: its address served longest ago
+ * (remembered across its connections: a flood of new connections from one
+ * address does not make it new), then the oldest.
+ */
+static struct conn *next_turn(struct gate *g)
 {
 	struct conn *best = NULL;
 	uint64_t best_served = 0;
@@ -387,7 +393,7 @@ static struct conn *next_turn(const struct gate *g)
 
 		if (!c->parked)
 			continue;
-		served = addr_served(g, c);
+		served = bucket_of(g, c->addr) ? bucket_of(g, c->addr)->served : 0;
 		if (!best || served < best_served || (served == best_served && c->order < best->order)) {
 			best = c;
 			best_served = served;

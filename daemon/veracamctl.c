@@ -199,8 +199,16 @@ static int cmd_status(int argc, char **argv)
 	if (argc != 1)
 		return usage();
 	if (!strcmp(argv[0], "camera") || !strcmp(argv[0], "hub")) {
+		g_autofree char *tried = NULL;
+
 		role = !strcmp(argv[0], "camera") ? SVC_ROLE_CAMERA : SVC_ROLE_HUB;
-		path = svc_status_default_path(role);
+		path = svc_status_find(role, &tried);
+		if (!path) {
+			fprintf(stderr, "veracamctl: status: no %s status socket (looked for %s): is "
+				"veracamd %s running? Else give the socket's path\n", argv[0], tried,
+				argv[0]);
+			return EXIT_FAIL;
+		}
 	} else if (argv[0][0] == '/') {
 		path = g_strdup(argv[0]);
 	} else {

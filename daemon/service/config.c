@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "service.h"
 
@@ -73,7 +74,8 @@ static const struct opt opts[] = {
 	  .arg = "DIR", .help = "key directory (made by veracamctl keygen)" },
 	{ "status-socket", CAM | HUB, T_SOCKET, F(status_socket),
 	  .arg = "PATH|none",
-	  .help = "status socket (default $RUNTIME_DIRECTORY/status.sock)" },
+	  .help = "status socket (default: status.sock in $RUNTIME_DIRECTORY, "
+		  "/run/veracam/ROLE or $XDG_RUNTIME_DIR/veracam/ROLE)" },
 	{ "log-level", CAM | HUB, T_ENUM, F(log_level), .names = level_names,
 	  .def = "info", .arg = "LEVEL", .help = "err, warning, notice, info or debug" },
 
@@ -702,17 +704,79 @@ static char *cross_check(struct parse *p)
 	return NULL;
 }
 
+/*
+ * The places a role's status socket may be, in order: the unit's
+ * RuntimeDirectory= (systemd sets $RUNTIME_DIRECTORY, colon-separated if
+ * several), the system-wide /run/veracam/ROLE (made by the unit or
+ * tmpfiles), the user's $XDG_RUNTIME_DIR/veracam/ROLE (by hand, no root).
+ * Fills rt, sys and user (NULL where the variable is not set).
+ */
+struct status_places {
+	char *rt, *sys, *user;
+};
+
+static void status_places(enum svc_role role, struct status_places *p)
+{
+	const char *rt = g_getenv("RUNTIME_DIRECTORY"), *xdg = g_getenv("XDG_RUNTIME_DIR");
+
+	p->rt = rt && rt[0] == '/' ?
+		g_strdup_printf("%.*s/status.sock", (int)strcspn(rt, ":"), rt) : NULL;
+	p->sys = g_strdup_printf("/run/veracam/%s/status.sock", svc_role_name(role));
+	p->user = xdg && xdg[0] == '/' ?
+		  g_strdup_printf("%s/veracam/%s/status.sock", xdg, svc_role_name(role)) : NULL;
+}
+
+static char *pick(struct status_places *p, char *chosen)
+{
+	if (chosen != p->rt)
+		g_free(p->rt);
+	if (chosen != p->sys)
+		g_free(p->sys);
+	if (chosen != p->user)
+		g_free(p->user);
+	return chosen;
+}
+
 char *svc_status_default_path(enum svc_role role)
 {
-	const char *rt = g_getenv("RUNTIME_DIRECTORY");
+	struct status_places p;
+	g_autofree char *sys_dir = NULL;
 
-	/* systemd sets RUNTIME_DIRECTORY (colon-separated if several) */
-	if (rt && rt[0] == '/') {
-		size_t n = strcspn(rt, ":");
+	status_places(role, &p);
+	if (p.rt)
+		return pick(&p, p.rt);
+	sys_dir = g_path_get_dirname(p.sys);
+	if (access(sys_dir, W_OK | X_OK) == 0)
+		return pick(&p, p.sys);
+	return pick(&p, p.user);	/* its directory is made at start-up; NULL if unset */
+}
 
-		return g_strdup_printf("%.*s/status.sock", (int)n, rt);
+char *svc_status_find(enum svc_role role, char **tried)
+{
+	struct status_places p;
+	char *places[3];
+	GString *t = g_string_new(NULL);
+
+	status_places(role, &p);
+	places[0] = p.rt;
+	places[1] = p.sys;
+	places[2] = p.user;
+	for (int i = 0; i < 3; i++) {
+		if (!places[i])
+			continue;
+		if (g_file_test(places[i], G_FILE_TEST_EXISTS)) {
+			g_string_free(t, TRUE);
+			if (tried)
+				*tried = NULL;
+			return pick(&p, places[i]);
+		}
+		g_string_append_printf(t, "%s%s", t->len ? ", " : "", places[i]);
 	}
-	return g_strdup_printf("/run/veracam/%s/status.sock", svc_role_name(role));
+	if (tried)
+		*tried = g_string_free(t, FALSE);
+	else
+		g_string_free(t, TRUE);
+	return pick(&p, NULL);
 }
 
 static void parse_free(struct parse *p)
@@ -828,8 +892,18 @@ enum svc_config_result svc_config_parse(int argc, char **argv,
 		return fail(&p, why, err);
 
 	cfg->config_file = g_steal_pointer(&p.config_file);
-	if (!cfg->status_socket && !p.no_status)
+	if (!cfg->status_socket && !p.no_status) {
+		const char *xdg = g_getenv("XDG_RUNTIME_DIR");
+
 		cfg->status_socket = svc_status_default_path(p.role);
+		cfg->status_dir_make = cfg->status_socket && xdg && *xdg &&
+				       g_str_has_prefix(cfg->status_socket, xdg);
+		if (!cfg->status_socket)
+			return fail(&p, g_strdup_printf("no place for the status socket: "
+				"/run/veracam/%s is not writable and neither $RUNTIME_DIRECTORY (systemd) "
+				"nor $XDG_RUNTIME_DIR is set; give --status-socket PATH (or none)",
+				svc_role_name(p.role)), err);
+	}
 	parse_free(&p);
 	return SVC_CONFIG_RUN;
 }

@@ -5,6 +5,7 @@
  * the status socket on the loop, the watchdog settings; and at the end
  * STOPPING=1, the final counters, the socket removed.
  */
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -47,6 +48,12 @@ int svc_service_init(struct svc_service *s, int argc, char **argv,
 
 	s->status = svc_status_new(&s->cfg);
 	if (s->cfg.status_socket) {
+		g_autofree char *dir = g_path_get_dirname(s->cfg.status_socket);
+
+		/* by hand, $XDG_RUNTIME_DIR/veracam/ROLE is ours to make (nothing else is) */
+		if (s->cfg.status_dir_make && g_mkdir_with_parents(dir, 0700) < 0)
+			return start_failed(s, g_strdup_printf("status socket directory %s: %s", dir,
+							       g_strerror(errno)));
 		if (svc_status_listen(s->status, s->cfg.status_socket, &err))
 			return start_failed(s, err);
 		if (svc_loop_add_fd(s->loop, svc_status_fd(s->status), EPOLLIN,

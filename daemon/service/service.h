@@ -134,6 +134,7 @@ struct svc_config {
 	char *keys_dir;
 	char *config_file;		/* NULL when none was given */
 	char *status_socket;		/* NULL: no status socket */
+	bool status_dir_make;		/* the default under $XDG_RUNTIME_DIR: made at start */
 	int log_level;			/* LOG_ERR .. LOG_DEBUG */
 	struct svc_camera_config camera;	/* role == SVC_ROLE_CAMERA */
 	struct svc_hub_config hub;		/* role == SVC_ROLE_HUB */
@@ -184,8 +185,15 @@ int svc_config_report(enum svc_config_result r, char *err, FILE *out, FILE *errf
 void svc_config_log(const struct svc_config *cfg);
 
 const char *svc_role_name(enum svc_role role);
-/* Where the status socket is when status-socket is not set. */
+/*
+ * Where a daemon puts its status socket when status-socket is not set:
+ * $RUNTIME_DIRECTORY (systemd), else /run/veracam/ROLE if writable, else
+ * $XDG_RUNTIME_DIR/veracam/ROLE (made at start-up); NULL if none applies.
+ */
 char *svc_status_default_path(enum svc_role role);
+/* The role's status socket that exists, searched in the same places;
+ * NULL (and *tried lists them) if none does. */
+char *svc_status_find(enum svc_role role, char **tried);
 
 /* ------------------------------------------------------------------ */
 /* Main loop (loop.c)                                                 */

@@ -89,6 +89,60 @@ static void test_camera_defaults(void)
 	g_free(args);
 }
 
+/*
+ * By hand, with no systemd and no /run/veracam: the status socket goes to
+ * $XDG_RUNTIME_DIR/veracam/ROLE; with neither, a one-line error that names
+ * --status-socket; veracamctl's lookup finds what the daemon made.
+ */
+static void test_status_socket_by_hand(void)
+{
+	struct svc_config cfg;
+	char *err = NULL, *args = g_strdup_printf("hub --keys %s --camera a@127.0.0.1:7000", keys);
+	char *xdg = g_build_filename(g_get_tmp_dir(), "veracam-test-xdg-XXXXXX", NULL);
+	char *found, *tried = NULL, *sock;
+	g_autofree char *dir = NULL;
+	g_autofree char *old_xdg = g_strdup(g_getenv("XDG_RUNTIME_DIR"));
+
+	g_assert_nonnull(g_mkdtemp(xdg));
+	g_unsetenv("RUNTIME_DIRECTORY");
+	if (access("/run/veracam/hub", W_OK | X_OK) == 0) {
+		g_test_skip("/run/veracam/hub exists and is writable here: the system place wins");
+		goto out;
+	}
+	g_setenv("XDG_RUNTIME_DIR", xdg, TRUE);
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
+	sock = g_strdup_printf("%s/veracam/hub/status.sock", xdg);
+	g_assert_cmpstr(cfg.status_socket, ==, sock);
+	svc_config_clear(&cfg);
+
+	/* veracamctl: nothing there yet, so every place tried is named */
+	found = svc_status_find(SVC_ROLE_HUB, &tried);
+	g_assert_null(found);
+	g_assert_nonnull(strstr(tried, "/run/veracam/hub/status.sock"));
+	g_assert_nonnull(strstr(tried, sock));
+	g_free(tried);
+	/* once the daemon's socket is there, it is found */
+	dir = g_path_get_dirname(sock);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(sock, "", 0, NULL));
+	found = svc_status_find(SVC_ROLE_HUB, &tried);
+	g_assert_cmpstr(found, ==, sock);
+	g_assert_null(tried);
+	g_free(found);
+	g_free(sock);
+
+	/* neither: refused at start, naming the way out */
+	g_unsetenv("XDG_RUNTIME_DIR");
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_ERROR);
+	g_assert_nonnull(strstr(err, "--status-socket"));
+	g_assert_null(strchr(err, '\n'));
+	g_free(err);
+	g_setenv("XDG_RUNTIME_DIR", old_xdg, TRUE);
+out:
+	g_free(args);
+	g_free(xdg);
+}
+
 static void test_precedence(void)
 {
 	struct svc_config cfg;
@@ -460,9 +514,12 @@ int main(int argc, char **argv)
 	tmpdir = g_dir_make_tmp("svc-config-XXXXXX", NULL);
 	keys = g_build_filename(tmpdir, "keys", NULL);
 	g_assert_cmpint(g_mkdir(keys, 0700), ==, 0);
+	/* every case has a place for its default status socket, whatever the machine */
+	g_setenv("XDG_RUNTIME_DIR", tmpdir, TRUE);
 
 	g_test_add_func("/config/camera-defaults", test_camera_defaults);
 	g_test_add_func("/config/precedence", test_precedence);
+	g_test_add_func("/config/status-socket-by-hand", test_status_socket_by_hand);
 	g_test_add_func("/config/hub", test_hub);
 	g_test_add_func("/config/source-pin", test_source_pin);
 	g_test_add_func("/config/addresses", test_addresses);

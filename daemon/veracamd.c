@@ -11,9 +11,11 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <gst/gst.h>
 
+#include <veracam/keys.h>
 #include <veracam/pairing.h>
 
 #include "camera.h"
@@ -73,6 +75,20 @@ int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+struct vc_device_key *vd_load_key(const struct svc_config *cfg)
+{
+	struct vc_device_key *key = vc_key_load(cfg->keys_dir);
+	g_autofree char *path = NULL;
+
+	if (key)
+		return key;
+	path = g_build_filename(cfg->keys_dir, "device.key", NULL);
+	svc_log(LOG_ERR, "device key: %s%s%s", vc_last_error(),
+		access(path, F_OK) ? "; make one with: veracamctl keygen " : "",
+		access(path, F_OK) ? cfg->keys_dir : "");
+	return NULL;
 }
 
 void vd_socket_timeouts(int fd, unsigned int ms)

@@ -31,4 +31,19 @@ int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *
 /* SO_RCVTIMEO and SO_SNDTIMEO of a blocking socket, in ms. */
 void vd_socket_timeouts(int fd, unsigned int ms);
 
+/*
+ * What a role's setup returns: 0, VD_RETRY for what may pass (an address
+ * in use, a device not there yet: exit 1, systemd restarts the unit), or
+ * VD_FATAL for what only the user can fix (no key, a key others can read,
+ * an output that cannot be opened: exit 2, SVC_EXIT_USAGE, which the units
+ * do not restart).
+ */
+#define VD_RETRY	(-1)
+#define VD_FATAL	(-2)
+#define VD_EXIT(setup_rc)	((setup_rc) == VD_FATAL ? SVC_EXIT_USAGE : 1)
+
+struct vc_device_key;
+/* The device key of cfg's key directory, or NULL, logged with the fix. */
+struct vc_device_key *vd_load_key(const struct svc_config *cfg);
+
 #endif /* VERACAMD_H */

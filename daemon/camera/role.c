@@ -1003,15 +1003,14 @@ static int open_listener(struct camera_role *cr)
 	return 0;
 }
 
+/* 0, VD_RETRY or VD_FATAL (veracamd.h). */
 static int setup(struct camera_role *cr)
 {
 	struct svc_loop *loop = cr->s->loop;
 
-	cr->key = vc_key_load(cr->s->cfg.keys_dir);
-	if (!cr->key) {
-		svc_log(LOG_ERR, "device key: %s", vc_last_error());
-		return -1;
-	}
+	cr->key = vd_load_key(&cr->s->cfg);
+	if (!cr->key)
+		return VD_FATAL;
 	cr->n_groups = (cr->cfg->max_hubs + VC_RECORD_MAX_SESSIONS - 1) / VC_RECORD_MAX_SESSIONS;
 	if (cr->n_groups > GROUPS_MAX)
 		cr->n_groups = GROUPS_MAX;
@@ -1133,15 +1132,15 @@ int camera_role_run(struct svc_service *s)
 		.media_efd = -1,
 	};
 	pthread_condattr_t ca;
-	int rc = 1;
+	int rc;
 
 	pthread_mutex_init(&cr.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);	/* the retry waits */
 	pthread_cond_init(&cr.cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (setup(&cr) == 0)
-		rc = svc_service_run(s);
+	rc = setup(&cr);
+	rc = rc ? VD_EXIT(rc) : svc_service_run(s);
 	teardown(&cr);
 	return rc;
 }

@@ -754,6 +754,7 @@ static void on_reload(void *data)
 	svc_notify_ready(&hr->s->notify, "pairings reloaded");
 }
 
+/* 0, VD_RETRY or VD_FATAL (veracamd.h). */
 static int setup(struct hub_role *hr)
 {
 	const struct svc_hub_config *cfg = hr->cfg;
@@ -768,17 +769,15 @@ static int setup(struct hub_role *hr)
 	};
 	char err[256];
 
-	hr->key = vc_key_load(hr->s->cfg.keys_dir);
-	if (!hr->key) {
-		svc_log(LOG_ERR, "device key: %s", vc_last_error());
-		return -1;
-	}
+	hr->key = vd_load_key(&hr->s->cfg);
+	if (!hr->key)
+		return VD_FATAL;
 	for (unsigned int i = 0; i < cfg->n_cameras; i++)
 		dc.names[i] = cfg->cameras[i].name;
 	hr->display = display_open(&dc, err, sizeof(err));
 	if (!hr->display) {
 		svc_log(LOG_ERR, "display %s: %s", cfg->display, err);
-		return -1;
+		return VD_FATAL;
 	}
 	hr->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	hr->tick = svc_timer_new(loop, on_tick, hr);
@@ -883,7 +882,7 @@ int hub_role_run(struct svc_service *s)
 		.efd = -1,
 		.debug = s->cfg.log_level >= LOG_DEBUG,
 	};
-	int rc = 1;
+	int rc;
 
 	pthread_mutex_init(&hr.lock, NULL);
 	for (unsigned int i = 0; i < hr.cfg->n_cameras; i++) {
@@ -893,9 +892,12 @@ int hub_role_run(struct svc_service *s)
 		hr.cams[i].st = svc_status_camera(s->status, i);
 		hr.cams[i].fd = -1;
 	}
-	if (setup(&hr) == 0) {
+	rc = setup(&hr);
+	if (rc == 0) {
 		svc_loop_on_reload(s->loop, on_reload, &hr);
 		rc = svc_service_run(s);
+	} else {
+		rc = VD_EXIT(rc);
 	}
 	teardown(&hr);
 	return rc;

@@ -51,7 +51,8 @@ struct opt {
 	size_t off;			/* field in struct svc_config */
 	size_t off2;			/* T_SIZE: the height field */
 	uint64_t min, max;
-	const char *const *names;	/* T_ENUM: value = index; NULL = gap */
+	const char *const *names;	/* T_ENUM: value = index, NULL-terminated; "" = gap */
+	const char *const *aliases;	/* T_ENUM: alias, name, ..., NULL */
 	enum hook hook;
 	bool required;
 	const char *def;		/* parsed like any value; NULL = none */
@@ -63,9 +64,11 @@ static const char *const encoder_names[] = { "auto", "x264", "v4l2", NULL };
 static const char *const transport_names[] = { "auto", "udp", "tcp", NULL };
 static const char *const layout_names[] = { "auto", "single", "grid", NULL };
 /* syslog priorities: the index is LOG_EMERG .. LOG_DEBUG */
+/* syslog's levels from err: a level above it would hide the fatal start-up errors */
 static const char *const level_names[] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", NULL
+	"", "", "", "err", "warning", "notice", "info", "debug", NULL
 };
+static const char *const level_aliases[] = { "error", "err", "warn", "warning", NULL };
 
 #define F(field) offsetof(struct svc_config, field)
 
@@ -77,6 +80,7 @@ static const struct opt opts[] = {
 	  .help = "status socket (default: status.sock in $RUNTIME_DIRECTORY, "
 		  "/run/veracam/ROLE or $XDG_RUNTIME_DIR/veracam/ROLE)" },
 	{ "log-level", CAM | HUB, T_ENUM, F(log_level), .names = level_names,
+	  .aliases = level_aliases,
 	  .def = "info", .arg = "LEVEL", .help = "err, warning, notice, info or debug" },
 
 	{ "source", CAM, T_TEXT, F(camera.source), .hook = HOOK_SOURCE,
@@ -294,13 +298,27 @@ static char *parse_bitrate(const struct opt *o, const char *v, unsigned int *out
 
 static char *parse_enum(const struct opt *o, const char *v, unsigned int *out)
 {
+	const char *name = v;
+	GString *list = g_string_new(NULL);
+
+	for (unsigned int i = 0; o->aliases && o->aliases[i]; i += 2)
+		if (!strcmp(o->aliases[i], v))
+			name = o->aliases[i + 1];
 	for (unsigned int i = 0; o->names[i]; i++) {
-		if (!strcmp(o->names[i], v)) {
+		if (!*o->names[i])
+			continue;	/* a gap: no value has this index */
+		if (!strcmp(o->names[i], name)) {
 			*out = i;
+			g_string_free(list, TRUE);
 			return NULL;
 		}
+		g_string_append_printf(list, "%s%s", list->len ? ", " : "", o->names[i]);
 	}
-	return g_strdup_printf("\"%s\" is not one of %s", v, o->arg);
+	{
+		g_autofree char *names = g_string_free(list, FALSE);
+
+		return g_strdup_printf("\"%s\" is not one of %s", v, names);
+	}
 }
 
 static char *run_hook(const struct parse *p, enum hook h, const char *v)
@@ -604,6 +622,46 @@ static char *with_origin(const struct parse *p, const struct opt *o,
 	return line;
 }
 
+/*
+ * A key given twice in one group: GKeyFile keeps the last silently, so a
+ * stale line above an edited one would win without a word. NULL, or the
+ * error naming the file, both lines and the key.
+ */
+static char *file_duplicates(const char *file, const char *text)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	g_autofree char *group = g_strdup("");
+
+	for (guint i = 0; lines[i]; i++) {
+		char *line = g_strstrip(lines[i]), *eq;
+		char *key;
+
+		if (!*line || *line == '#' || *line == ';')
+			continue;
+		if (*line == '[') {
+			g_free(group);
+			group = g_strdup(line);
+			continue;
+		}
+		eq = strchr(line, '=');
+		if (!eq)
+			continue;	/* GKeyFile has refused it already */
+		*eq = '\0';
+		key = g_strdup_printf("%s%s", group, g_strstrip(line));
+		if (g_hash_table_contains(seen, key)) {
+			char *why = g_strdup_printf("%s:%u: %s %s= given twice (first on line %u)",
+				file, i + 1, group, line,
+				GPOINTER_TO_UINT(g_hash_table_lookup(seen, key)));
+
+			g_free(key);
+			return why;
+		}
+		g_hash_table_insert(seen, key, GUINT_TO_POINTER(i + 1));
+	}
+	return NULL;
+}
+
 static char *apply(struct parse *p, GKeyFile *kf)
 {
 	const char *group = svc_role_name(p->role);
@@ -873,12 +931,15 @@ enum svc_config_result svc_config_parse(int argc, char **argv,
 	}
 
 	if (p.config_file) {
+		g_autofree char *text = NULL;
+		gsize len = 0;
+
 		kf = g_key_file_new();
-		if (!g_key_file_load_from_file(kf, p.config_file,
-					       G_KEY_FILE_KEEP_TRANSLATIONS, &e)) {
-			why = g_strdup_printf("--config: %s", e->message);
+		if (!g_file_get_contents(p.config_file, &text, &len, &e) ||
+		    !g_key_file_load_from_data(kf, text, len, G_KEY_FILE_KEEP_TRANSLATIONS, &e)) {
+			why = g_strdup_printf("--config %s: %s", p.config_file, e->message);
 			g_error_free(e);
-		} else {
+		} else if (!(why = file_duplicates(p.config_file, text))) {
 			why = check_file(&p, kf);
 		}
 	}

@@ -3,7 +3,10 @@
 #
 # veracamd configuration errors (TAP): each is one line on stderr naming
 # the flag or the file and key, nothing on stdout, exit status 2, and no
-# daemon started (nothing listens, no status socket appears).
+# daemon started (nothing listens, no status socket appears). Then set-up
+# errors only the user can fix (no key, a readable key, an output that
+# cannot be opened): exit status 2 too (the units do not restart on 2),
+# the fix named. Then a run by hand: no systemd, no /run/veracam.
 #
 # usage: test_config.sh VERACAMD VERACAMCTL
 set -u
@@ -22,6 +25,13 @@ cat >"$T/other-role.conf" <<'CONF'
 [camera]
 source=pattern:00ff00
 display=drm
+CONF
+cat >"$T/twice.conf" <<'CONF'
+[camera]
+source=pattern:00ff00
+# edited below, the old line left in
+fps=15
+fps=30
 CONF
 
 # expect_usage DESCRIPTION PATTERN ARGS...: exit 2, one stderr line matching PATTERN
@@ -63,5 +73,87 @@ expect_usage "unknown display" "--display" hub "${K[@]}" --camera porch@127.0.0.
 expect_usage "unknown key in the file" "fsp" camera "${K[@]}" --config "$T/bad.conf"
 expect_usage "other role's key in the file" "display" camera "${K[@]}" --config "$T/other-role.conf"
 expect_usage "flag given twice" "twice" camera "${K[@]}" --source pattern:ff0000 --fps 15 --fps 30
+expect_usage "key given twice in the file" "twice.conf:5: \[camera\] fps= given twice \(first on line 4\)" \
+	camera "${K[@]}" --config "$T/twice.conf"
+expect_usage "missing config file" "--config $T/none.conf" camera "${K[@]}" --config "$T/none.conf"
+expect_usage "a log level that would hide errors" "err, warning, notice, info, debug" \
+	camera "${K[@]}" --source pattern:ff0000 --log-level crit
+
+# expect_fatal DESCRIPTION PATTERN ARGS...: a valid configuration that cannot
+# start and will not by retrying: exit 2, PATTERN on stderr, nothing left
+expect_fatal() {
+	local d=$1 pat=$2 rc
+	shift 2
+	timeout 30 "$VD" "$@" --status-socket "$T/status.sock" >/dev/null 2>"$T/err"
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" = 2 ] && grep -Eq -- "$pat" "$T/err" && [ ! -e "$T/status.sock" ]; then
+		echo "ok $n - $d: $(grep -E -- "$pat" "$T/err" | head -1)"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - $d (exit $rc)"
+		sed 's/^/# /' "$T/err"
+	fi
+}
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+L=(--listen "127.0.0.1:$port")
+mkdir -m 700 "$T/nokey"
+cp -r "$T/keys" "$T/readable" && chmod 644 "$T/readable/device.key"
+expect_fatal "camera without device.key" "make one with: veracamctl keygen $T/nokey" \
+	camera --keys "$T/nokey" --source pattern:ff0000 "${L[@]}"
+expect_fatal "camera key readable by others" "mode 0644 .*chmod 600" \
+	camera --keys "$T/readable" --source pattern:ff0000 "${L[@]}"
+expect_fatal "hub output that cannot be opened" "display y4m:$T/no/dir.y4m: y4m: .*No such file" \
+	hub "${K[@]}" --camera porch@127.0.0.1:7000 --display "y4m:$T/no/dir.y4m"
+
+# By hand: no systemd ($RUNTIME_DIRECTORY), no /run/veracam. The status
+# socket goes to $XDG_RUNTIME_DIR/veracam/camera, where veracamctl finds it;
+# with no $XDG_RUNTIME_DIR either, one line names --status-socket.
+n=$((n + 1))
+if [ -w /run/veracam/camera ]; then
+	echo "ok $n # SKIP /run/veracam/camera is writable here: the system place is used"
+else
+	mkdir -m 700 "$T/xdg"
+	env -u RUNTIME_DIRECTORY XDG_RUNTIME_DIR="$T/xdg" "$VD" camera "${K[@]}" \
+		--source pattern:ff0000 --width 160 --height 120 "${L[@]}" \
+		>"$T/byhand.log" 2>&1 &
+	pid=$!
+	got=
+	for _ in $(seq 100); do
+		got=$(env -u RUNTIME_DIRECTORY XDG_RUNTIME_DIR="$T/xdg" "$CTL" status camera \
+			2>/dev/null | grep -c '"role": "camera"')
+		[ "$got" = 1 ] && break
+		sleep 0.2
+	done
+	kill "$pid"
+	wait "$pid"
+	rc=$?
+	if [ "$got" = 1 ] && [ "$rc" = 0 ]; then
+		echo "ok $n - by hand: status socket in \$XDG_RUNTIME_DIR/veracam/camera, veracamctl status camera found it, SIGTERM exits 0"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - by hand: veracamctl status camera found ${got:-nothing}, exit $rc"
+		sed 's/^/# /' "$T/byhand.log"
+	fi
+	n=$((n + 1))
+	err=$(env -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR "$VD" camera "${K[@]}" \
+		--source pattern:ff0000 "${L[@]}" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = 2 ] && [ "$(echo "$err" | wc -l)" = 1 ] && [[ "$err" == *--status-socket* ]]; then
+		echo "ok $n - by hand with no place for the status socket: $err"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - no place for the status socket: exit $rc: $err"
+	fi
+	n=$((n + 1))
+	err=$(env -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR "$CTL" status camera 2>&1)
+	rc=$?
+	if [ "$rc" != 0 ] && [[ "$err" == *"looked for /run/veracam/camera/status.sock"* ]]; then
+		echo "ok $n - veracamctl status camera with no daemon says where it looked: $err"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - veracamctl status camera with no daemon: exit $rc: $err"
+	fi
+fi
 echo "1..$n"
 exit $((fails > 0))

@@ -80,6 +80,18 @@ static void test_camera_defaults(void)
 	g_assert_null(cfg.config_file);
 	svc_config_clear(&cfg);
 
+	/* "error" and "warn", as people type them */
+	g_free(args);
+	args = g_strdup_printf("camera --keys %s --source pattern:ff0000 --log-level error", keys);
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
+	g_assert_cmpint(cfg.log_level, ==, LOG_ERR);
+	svc_config_clear(&cfg);
+	g_free(args);
+	args = g_strdup_printf("camera --keys %s --source pattern:ff0000 --log-level warn", keys);
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
+	g_assert_cmpint(cfg.log_level, ==, LOG_WARNING);
+	svc_config_clear(&cfg);
+
 	g_unsetenv("RUNTIME_DIRECTORY");
 	g_free(args);
 	args = g_strdup_printf("camera --keys %s --source pattern:ff0000 --status-socket none", keys);
@@ -365,7 +377,10 @@ static const struct bad_case bad_cases[] = {
 	{ "camera --keys KEYS --source pattern:ff0000 --idr-interval 5", NULL, "--idr-interval: ", "duration" },
 	{ "camera --keys KEYS --source pattern:ff0000 --idr-interval 2h", NULL, "--idr-interval: ", "duration" },
 	{ "camera --keys KEYS --source pattern:ff0000 --idr-interval 61s", NULL, "--idr-interval: ", "out of range" },
-	{ "camera --keys KEYS --source pattern:ff0000 --encoder nvenc", NULL, "--encoder: ", "auto|x264|v4l2" },
+	{ "camera --keys KEYS --source pattern:ff0000 --encoder nvenc", NULL, "--encoder: ", "auto, x264, v4l2" },
+	/* levels above err would hide the fatal start-up errors; the choices are listed */
+	{ "camera --keys KEYS --source pattern:ff0000 --log-level crit", NULL, "--log-level: ",
+	  "err, warning, notice, info, debug" },
 	{ "camera --keys KEYS --source pattern:ff0000 --transport quic", NULL, "--transport: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --listen 127.0.0.1", NULL, "--listen: ", "no port" },
 	{ "camera --keys KEYS --source pattern:ff0000 --listen 127.0.0.1:0", NULL, "--listen: ", "port" },
@@ -380,8 +395,8 @@ static const struct bad_case bad_cases[] = {
 	{ "camera --keys KEYS --source pattern:ff0000 --fps 1 --fps 2", NULL, "--fps given twice", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 stray", NULL, "unexpected argument \"stray\"", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --camera a@1.2.3.4:5", NULL, "Unknown option --camera", NULL },
-	{ "camera --keys KEYS --config /nonexistent.conf", NULL, "--config: ", "No such file" },
-	{ "camera --keys KEYS --config CONF", "[camera]\nfps 30\n", "--config: ", NULL },
+	{ "camera --keys KEYS --config /nonexistent.conf", NULL, "--config /nonexistent.conf: ", "No such file" },
+	{ "camera --keys KEYS --config CONF", "[camera]\nfps 30\n", "--config /", "not a key-value pair" },
 	{ "camera --keys KEYS --config CONF", "[camera]\nsource=pattern:ff0000\nfps=fast\n", "CONF: [camera] fps: ", "not a whole number" },
 	{ "camera --keys KEYS --config CONF", "[camera]\nsource=pattern:ff0000\nfsp=3\n", "CONF: [camera] unknown key \"fsp\"", NULL },
 	{ "camera --keys KEYS --config CONF", "[camera]\nsource=pattern:ff0000\ndisplay=drm\n", "CONF: [camera] display: ", "hub option" },

@@ -33,7 +33,8 @@ static const char usage_text[] =
 	"                                   on both screens (code from DIR/pair-code\n"
 	"                                   when not given)\n"
 	"  status camera|hub|SOCKET         the running daemon's counters (JSON) from its\n"
-	"                                   status socket (the role's default path, or SOCKET)\n";
+	"                                   status socket (the role's default path, or SOCKET)\n"
+	"  version                          print the version\n";
 
 static int fail(int status, const char *what)
 {
@@ -242,6 +243,10 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help"))) {
 		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))) {
+		puts("veracamctl " VERACAM_VERSION);
 		return 0;
 	}
 	for (i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {

@@ -898,6 +898,10 @@ enum svc_config_result svc_config_parse(int argc, char **argv,
 
 	memset(cfg, 0, sizeof(*cfg));
 	*err = NULL;
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		*err = g_strdup("veracamd " VERACAM_VERSION "\n");
+		return SVC_CONFIG_HELP;
+	}
 	if (argc < 2 || (strcmp(argv[1], "camera") && strcmp(argv[1], "hub"))) {
 		*err = g_strdup("usage: veracamd camera|hub [OPTIONS] (veracamd camera --help)");
 		return SVC_CONFIG_ERROR;

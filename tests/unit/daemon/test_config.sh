@@ -106,6 +106,19 @@ expect_fatal "camera key readable by others" "mode 0644 .*chmod 600" \
 expect_fatal "hub output that cannot be opened" "display y4m:$T/no/dir.y4m: y4m: .*No such file" \
 	hub "${K[@]}" --camera porch@127.0.0.1:7000 --display "y4m:$T/no/dir.y4m"
 
+# --version: one line on stdout, exit 0, both programs
+for prog in "$VD" "$CTL"; do
+	n=$((n + 1))
+	out=$("$prog" --version 2>&1)
+	rc=$?
+	if [ "$rc" = 0 ] && [[ "$out" =~ ^veracam(d|ctl)\ [0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+		echo "ok $n - $(basename "$prog") --version: $out"
+	else
+		fails=$((fails + 1))
+		echo "not ok $n - $(basename "$prog") --version: exit $rc: $out"
+	fi
+done
+
 # By hand: no systemd ($RUNTIME_DIRECTORY), no /run/veracam. The status
 # socket goes to $XDG_RUNTIME_DIR/veracam/camera, where veracamctl finds it;
 # with no $XDG_RUNTIME_DIR either, one line names --status-socket.

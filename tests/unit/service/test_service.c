@@ -110,7 +110,7 @@ static void test_exit_statuses(void)
 	char *bad[] = { "veracamd", "camera", "--keys", tmpdir, "--source", "pattern:ff0000",
 			"--fps", "0", NULL };
 	char *nodir[] = { "veracamd", "camera", "--keys", tmpdir, "--source", "pattern:ff0000",
-			  "--status-socket", "/nonexistent/dir/status.sock", "--log-level", "crit",
+			  "--status-socket", "/nonexistent/dir/status.sock", "--log-level", "err",
 			  NULL };
 	struct svc_service s;
 

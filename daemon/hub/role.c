@@ -54,8 +54,6 @@ enum phase {
 
 struct hub_role;
 
-#define DUE_RING	256	/* verified units awaiting their picture: > 2 s at 120 fps */
-
 struct cam {
 	struct hub_role *hr;
 	unsigned int idx;
@@ -92,14 +90,6 @@ struct cam {
 	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
 	uint64_t fresh_until_ns;	/* CLOCK_MONOTONIC when the shown frame's capture age
 					 * reaches the freshness window */
-	/*
-	 * Each verified unit's deadline, by capture time, until its picture
-	 * comes out of the decoder: a picture decoded after its deadline (a
-	 * hub short of CPU, a decoder backlog) is not shown. Oldest first,
-	 * DUE_RING of them; one the ring no longer holds counts as expired.
-	 */
-	struct { uint64_t capture_ns, until_ns; } due[DUE_RING];
-	unsigned int due_next;
 	uint64_t live_since_ns;		/* CLOCK_MONOTONIC start of this session */
 	uint64_t last_opened_ns;	/* CLOCK_MONOTONIC of its last unit that opened */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
@@ -405,27 +395,14 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 			      (svc_realtime_ns() - (int64_t)out.capture_ns) / 1000);
 		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified", c->ref->name, out.seq);
 	}
-	/* its picture may be shown until its age bound reaches the window */
-	left = (int64_t)hr->cfg->freshness_ns - out.age_ns;
-	c->due[c->due_next % DUE_RING].capture_ns = out.capture_ns;
-	c->due[c->due_next % DUE_RING].until_ns = now + (uint64_t)(left > 0 ? left : 0);
-	c->due_next++;
 	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns, out.idr);
 	if (ret == -EIO)
 		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
-	tick_by(hr, now + hr->cfg->unavailable_ns);
-}
-
-/* The deadline of the verified unit a picture came from; 0 if unknown (fail closed). */
-static uint64_t picture_due(const struct cam *c, uint64_t capture_ns)
-{
-	for (unsigned int k = 1; k <= DUE_RING && k <= c->due_next; k++) {
-		unsigned int i = (c->due_next - k) % DUE_RING;
-
-		if (c->due[i].capture_ns == capture_ns)
-			return c->due[i].until_ns;
-	}
-	return 0;
+	/* the picture goes when it is unavailable-timeout old or no longer fresh */
+	left = (int64_t)hr->cfg->freshness_ns - out.age_ns;
+	c->fresh_until_ns = now + (uint64_t)(left > 0 ? left : 0);
+	tick_by(hr, c->fresh_until_ns < now + hr->cfg->unavailable_ns ? c->fresh_until_ns :
+		now + hr->cfg->unavailable_ns);
 }
 
 static void rx_rearm(struct cam *c)
@@ -558,7 +535,6 @@ static void session_start(struct cam *c)
 	c->live_since_ns = svc_now_ns();
 	c->last_opened_ns = 0;
 	c->fresh_until_ns = 0;
-	c->due_next = 0;
 	c->verified_once = false;
 	c->rejected = false;
 	decode_reset(c->dec);
@@ -650,16 +626,9 @@ static void on_decoded(void *data, uint32_t events)
 
 	(void)events;
 	while ((ret = decode_take(c->dec, &pic)) == 1) {
-		uint64_t until = picture_due(c, pic.capture_ns);
-
-		/* on glass only while it is fresh: the bound keeps growing after verification */
-		if (svc_now_ns() >= until) {
-			c->st->expired++;
-		} else if (display_show(hr->display, c->idx, &pic) == 0) {
+		if (display_show(hr->display, c->idx, &pic) == 0) {
 			c->showing = true;
 			c->st->state = "connected";
-			c->fresh_until_ns = until;
-			tick_by(hr, until);
 		}
 		decode_release(&pic);
 	}

@@ -293,7 +293,6 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_u64(o, 4, "keyframes", c->keyframes, false);
 		json_u64(o, 4, "shown", c->shown, false);
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
-		json_u64(o, 4, "expired", c->expired, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
 		json_reasons(o, 4, "rejected", &c->rejected, false);
 		json_reasons(o, 4, "discarded", &c->discarded, false);

@@ -1363,8 +1363,12 @@ def sc_many_sessions(s):
     limit = VIDEO_LIMIT * run.args.time_factor
     watch = SessionWatch(run, cam)
     annex, lobby, t_lobby = [], None, None
+    # Sanitizer builds: three processes (still many sessions of one key); six
+    # ASan hubs starting at once overloaded a 2-core machine, and the other
+    # hubs' frames aged for that reason alone
+    n_annex = 5 if run.args.time_factor <= 1 else 3
     try:
-        for _ in range(5):
+        for _ in range(n_annex):
             annex.append(run.start_extra_hub('annex', addr, fifo=False))
         run.sleep(3)
         lobby = run.start_extra_hub('lobby', addr)
@@ -1377,7 +1381,7 @@ def sc_many_sessions(s):
         watch.close()
     most = watch.most('annex')
     s.figure = f'annex sessions {most}, lobby {fmt_s(t_lobby)}'
-    s.check(f'five processes with one key: attic never holds more than one session of it '
+    s.check(f'{n_annex} processes with one key: attic never holds more than one session of it '
             f'(at most {most} at once)', most <= 1)
     s.check(f'another paired hub (lobby) shows attic within {limit:.0f}s of being ready '
             f'({fmt_s(t_lobby)})',
@@ -1503,7 +1507,7 @@ SCENARIOS = [
      sc_preauth),
     ('zombie', 'kitchen restarted 5 times; the relay swallows closes, replays keepalives',
      sc_zombie),
-    ('many-sessions', 'five hub processes with one key at attic; another hub timed',
+    ('many-sessions', 'five hub processes (three under sanitizers) with one key at attic; another hub timed',
      sc_many_sessions),
     ('inject', 'an observer at 127.0.4.x: hellos, stream ends, far-ahead and keyframe units',
      sc_inject),

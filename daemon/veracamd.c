@@ -85,9 +85,11 @@ struct vc_device_key *vd_load_key(const struct svc_config *cfg)
 	if (key)
 		return key;
 	path = g_build_filename(cfg->keys_dir, "device.key", NULL);
-	svc_log(LOG_ERR, "device key: %s%s%s", vc_last_error(),
-		access(path, F_OK) ? "; make one with: veracamctl keygen " : "",
-		access(path, F_OK) ? cfg->keys_dir : "");
+	if (access(path, F_OK))
+		svc_log(LOG_ERR, "device key: %s; make one with: veracamctl keygen %s",
+			vc_last_error(), cfg->keys_dir);
+	else
+		svc_log(LOG_ERR, "device key: %s", vc_last_error());
 	return NULL;
 }
 

@@ -168,6 +168,23 @@ static void budget_refill(struct gate *g, int64_t now)
 	g->budget_at = now;
 }
 
+/* Pay the budget for the loop's CPU time since @t0 (a thread_cpu_ns() reading); now's reading. */
+static int64_t budget_pay(struct gate *g, int64_t t0)
+{
+	int64_t t = thread_cpu_ns();
+
+	g->budget_ns -= t - t0;
+	return t;
+}
+
+/* Wake the parked connections when the budget is positive again (1 ms at the least). */
+static void arm_wake(struct gate *g)
+{
+	int64_t wait = (int64_t)((double)-g->budget_ns / g->cfg.hs_share) + 1;
+
+	svc_timer_arm(g->wake, wait > 1000000 ? (uint64_t)wait : 1000000, 0);
+}
+
 static void rearm(struct gate *g)
 {
 	int64_t first = INT64_MAX, now = (int64_t)svc_now_ns();
@@ -247,11 +264,8 @@ static void conn_park(struct conn *c)
 	c->parked = true;
 	g->parked++;
 	g->waits++;
-	if (g->parked == 1) {
-		int64_t wait = (int64_t)((double)-g->budget_ns / g->cfg.hs_share) + 1;
-
-		svc_timer_arm(g->wake, wait > 1000000 ? (uint64_t)wait : 1000000, 0);
-	}
+	if (g->parked == 1)
+		arm_wake(g);
 }
 
 static void tls_start(struct conn *c)
@@ -374,7 +388,7 @@ static void on_conn(void *data, uint32_t events)
 	(void)events;
 	if (conn_step(c))
 		rearm(g);
-	g->budget_ns -= thread_cpu_ns() - t0;
+	budget_pay(g, t0);
 }
 
 /*
@@ -389,11 +403,13 @@ static struct conn *next_turn(struct gate *g)
 
 	for (unsigned int i = 0; i < g->n; i++) {
 		struct conn *c = g->conns[i];
+		const struct bucket *b;
 		uint64_t served;
 
 		if (!c->parked)
 			continue;
-		served = bucket_of(g, c->addr) ? bucket_of(g, c->addr)->served : 0;
+		b = bucket_of(g, c->addr);
+		served = b ? b->served : 0;
 		if (!best || served < best_served || (served == best_served && c->order < best->order)) {
 			best = c;
 			best_served = served;
@@ -416,14 +432,10 @@ static void on_wake(void *data)
 		g->turn = c;
 		conn_step(c);
 		g->turn = NULL;
-		g->budget_ns -= thread_cpu_ns() - t0;
-		t0 = thread_cpu_ns();
+		t0 = budget_pay(g, t0);
 	}
-	if (g->parked) {
-		int64_t wait = (int64_t)((double)-g->budget_ns / g->cfg.hs_share) + 1;
-
-		svc_timer_arm(g->wake, wait > 1000000 ? (uint64_t)wait : 1000000, 0);
-	}
+	if (g->parked)
+		arm_wake(g);
 	rearm(g);
 }
 
@@ -511,7 +523,7 @@ static void on_accept(void *data, uint32_t events)
 		admit(g, fd, &ss, (int64_t)svc_now_ns());
 	}
 	rearm(g);
-	g->budget_ns -= thread_cpu_ns() - t0;	/* strangers' accepts are paid from it too */
+	budget_pay(g, t0);	/* strangers' accepts are paid from it too */
 }
 
 static void on_deadline(void *data)
@@ -532,7 +544,7 @@ static void on_deadline(void *data)
 			    "sent nothing in time");
 	}
 	rearm(g);
-	g->budget_ns -= thread_cpu_ns() - t0;
+	budget_pay(g, t0);
 }
 
 struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_config *cfg,

@@ -63,8 +63,10 @@ struct opt {
 static const char *const encoder_names[] = { "auto", "x264", "v4l2", NULL };
 static const char *const transport_names[] = { "auto", "udp", "tcp", NULL };
 static const char *const layout_names[] = { "auto", "single", "grid", NULL };
-/* syslog priorities: the index is LOG_EMERG .. LOG_DEBUG */
-/* syslog's levels from err: a level above it would hide the fatal start-up errors */
+/*
+ * syslog priorities: the index is LOG_EMERG .. LOG_DEBUG, from err only (a
+ * level above it would hide the fatal start-up errors)
+ */
 static const char *const level_names[] = {
 	"", "", "", "err", "warning", "notice", "info", "debug", NULL
 };
@@ -299,26 +301,24 @@ static char *parse_bitrate(const struct opt *o, const char *v, unsigned int *out
 static char *parse_enum(const struct opt *o, const char *v, unsigned int *out)
 {
 	const char *name = v;
-	GString *list = g_string_new(NULL);
+	GString *why;
 
 	for (unsigned int i = 0; o->aliases && o->aliases[i]; i += 2)
 		if (!strcmp(o->aliases[i], v))
 			name = o->aliases[i + 1];
+	/* "" is a gap: no value has that index */
 	for (unsigned int i = 0; o->names[i]; i++) {
-		if (!*o->names[i])
-			continue;	/* a gap: no value has this index */
-		if (!strcmp(o->names[i], name)) {
+		if (*o->names[i] && !strcmp(o->names[i], name)) {
 			*out = i;
-			g_string_free(list, TRUE);
 			return NULL;
 		}
-		g_string_append_printf(list, "%s%s", list->len ? ", " : "", o->names[i]);
 	}
-	{
-		g_autofree char *names = g_string_free(list, FALSE);
-
-		return g_strdup_printf("\"%s\" is not one of %s", v, names);
-	}
+	why = g_string_new(NULL);
+	g_string_printf(why, "\"%s\" is not one of", v);
+	for (unsigned int i = 0, n = 0; o->names[i]; i++)
+		if (*o->names[i])
+			g_string_append_printf(why, "%s %s", n++ ? "," : "", o->names[i]);
+	return g_string_free(why, FALSE);
 }
 
 static char *run_hook(const struct parse *p, enum hook h, const char *v)
@@ -763,78 +763,73 @@ static char *cross_check(struct parse *p)
 }
 
 /*
- * The places a role's status socket may be, in order: the unit's
+ * The places a role's status socket may be, in order: [0] the unit's
  * RuntimeDirectory= (systemd sets $RUNTIME_DIRECTORY, colon-separated if
- * several), the system-wide /run/veracam/ROLE (made by the unit or
- * tmpfiles), the user's $XDG_RUNTIME_DIR/veracam/ROLE (by hand, no root).
- * Fills rt, sys and user (NULL where the variable is not set).
+ * several), [1] the system-wide /run/veracam/ROLE (made by the unit or
+ * tmpfiles), [2] the user's $XDG_RUNTIME_DIR/veracam/ROLE (by hand, no
+ * root); NULL where the variable is not set.
  */
-struct status_places {
-	char *rt, *sys, *user;
-};
+#define PLACES 3
 
-static void status_places(enum svc_role role, struct status_places *p)
+static void status_places(enum svc_role role, char *out[PLACES])
 {
 	const char *rt = g_getenv("RUNTIME_DIRECTORY"), *xdg = g_getenv("XDG_RUNTIME_DIR");
 
-	p->rt = rt && rt[0] == '/' ?
-		g_strdup_printf("%.*s/status.sock", (int)strcspn(rt, ":"), rt) : NULL;
-	p->sys = g_strdup_printf("/run/veracam/%s/status.sock", svc_role_name(role));
-	p->user = xdg && xdg[0] == '/' ?
-		  g_strdup_printf("%s/veracam/%s/status.sock", xdg, svc_role_name(role)) : NULL;
+	out[0] = rt && rt[0] == '/' ?
+		 g_strdup_printf("%.*s/status.sock", (int)strcspn(rt, ":"), rt) : NULL;
+	out[1] = g_strdup_printf("/run/veracam/%s/status.sock", svc_role_name(role));
+	out[2] = xdg && xdg[0] == '/' ?
+		 g_strdup_printf("%s/veracam/%s/status.sock", xdg, svc_role_name(role)) : NULL;
 }
 
-static char *pick(struct status_places *p, char *chosen)
+/* places[k] (may be NULL), the others freed. */
+static char *keep_place(char *places[PLACES], int k)
 {
-	if (chosen != p->rt)
-		g_free(p->rt);
-	if (chosen != p->sys)
-		g_free(p->sys);
-	if (chosen != p->user)
-		g_free(p->user);
-	return chosen;
+	for (int i = 0; i < PLACES; i++)
+		if (i != k)
+			g_free(places[i]);
+	return k < 0 ? NULL : places[k];
 }
 
-char *svc_status_default_path(enum svc_role role)
+char *svc_status_default_path(enum svc_role role, bool *make_dir)
 {
-	struct status_places p;
+	char *places[PLACES];
 	g_autofree char *sys_dir = NULL;
 
-	status_places(role, &p);
-	if (p.rt)
-		return pick(&p, p.rt);
-	sys_dir = g_path_get_dirname(p.sys);
+	status_places(role, places);
+	*make_dir = false;
+	if (places[0])
+		return keep_place(places, 0);
+	sys_dir = g_path_get_dirname(places[1]);
 	if (access(sys_dir, W_OK | X_OK) == 0)
-		return pick(&p, p.sys);
-	return pick(&p, p.user);	/* its directory is made at start-up; NULL if unset */
+		return keep_place(places, 1);
+	*make_dir = places[2] != NULL;	/* its directory is made at start-up */
+	return keep_place(places, 2);
 }
 
 char *svc_status_find(enum svc_role role, char **tried)
 {
-	struct status_places p;
-	char *places[3];
+	char *places[PLACES];
 	GString *t = g_string_new(NULL);
+	int found = -1;
 
-	status_places(role, &p);
-	places[0] = p.rt;
-	places[1] = p.sys;
-	places[2] = p.user;
-	for (int i = 0; i < 3; i++) {
+	status_places(role, places);
+	for (int i = 0; i < PLACES && found < 0; i++) {
 		if (!places[i])
 			continue;
-		if (g_file_test(places[i], G_FILE_TEST_EXISTS)) {
-			g_string_free(t, TRUE);
-			if (tried)
-				*tried = NULL;
-			return pick(&p, places[i]);
-		}
-		g_string_append_printf(t, "%s%s", t->len ? ", " : "", places[i]);
+		if (g_file_test(places[i], G_FILE_TEST_EXISTS))
+			found = i;
+		else
+			g_string_append_printf(t, "%s%s", t->len ? ", " : "", places[i]);
 	}
-	if (tried)
+	if (found < 0 && tried) {
 		*tried = g_string_free(t, FALSE);
-	else
+	} else {
 		g_string_free(t, TRUE);
-	return pick(&p, NULL);
+		if (tried)
+			*tried = NULL;
+	}
+	return keep_place(places, found);
 }
 
 static void parse_free(struct parse *p)
@@ -958,11 +953,7 @@ enum svc_config_result svc_config_parse(int argc, char **argv,
 
 	cfg->config_file = g_steal_pointer(&p.config_file);
 	if (!cfg->status_socket && !p.no_status) {
-		const char *xdg = g_getenv("XDG_RUNTIME_DIR");
-
-		cfg->status_socket = svc_status_default_path(p.role);
-		cfg->status_dir_make = cfg->status_socket && xdg && *xdg &&
-				       g_str_has_prefix(cfg->status_socket, xdg);
+		cfg->status_socket = svc_status_default_path(p.role, &cfg->status_dir_make);
 		if (!cfg->status_socket)
 			return fail(&p, g_strdup_printf("no place for the status socket: "
 				"/run/veracam/%s is not writable and neither $RUNTIME_DIRECTORY (systemd) "

@@ -188,9 +188,10 @@ const char *svc_role_name(enum svc_role role);
 /*
  * Where a daemon puts its status socket when status-socket is not set:
  * $RUNTIME_DIRECTORY (systemd), else /run/veracam/ROLE if writable, else
- * $XDG_RUNTIME_DIR/veracam/ROLE (made at start-up); NULL if none applies.
+ * $XDG_RUNTIME_DIR/veracam/ROLE (*make_dir: its directory is to be made
+ * at start-up); NULL if none applies.
  */
-char *svc_status_default_path(enum svc_role role);
+char *svc_status_default_path(enum svc_role role, bool *make_dir);
 /* The role's status socket that exists, searched in the same places;
  * NULL (and *tried lists them) if none does. */
 char *svc_status_find(enum svc_role role, char **tried);

@@ -9,15 +9,26 @@
  *
  * The handshake budget: everything the gate does (accepts, reads, handshake
  * steps, closes) is timed on the loop thread's CPU clock and paid from a
- * bucket refilled at hs_share of real time. With the bucket empty a
+ * bucket refilled at hs_share of the time the thread had: real time less
+ * what it spent runnable but waiting for a CPU (its schedstat run delay).
+ * On a host where others keep the loop off the CPU most of the time,
+ * strangers so get hs_share of what the loop does run, not all of it (a
+ * share of real time was all of it: the loop ran 20 % of the time while a
+ * flood was paid 25 %, and the paired hubs' media stopped). With the
+ * bucket empty a
  * connection whose handshake has a step to take waits, unwatched
- * ("parked"); when the bucket refills
- * the parked connections are stepped in turn, the address served longest
- * ago first, so a hub's handshake waits behind one step of each stranger
- * address, never behind the whole flood, and the loop keeps the rest of
- * its time for the paired hubs' media.
+ * ("parked"); when the bucket refills the parked connections are stepped
+ * in turn. A connection's first step (the ClientHello: key exchange and
+ * signature, the costly one) waits for its address's turn, the address
+ * served longest ago first, so a hub's handshake waits behind one step of
+ * each stranger address, never behind the whole flood. Its later steps
+ * (the client's second flight, the session hellos) go before any first
+ * step: whoever reaches them has already waited a turn, and a stranger who
+ * cannot finish a handshake gets at most one cheap step more for it. The
+ * loop keeps the rest of its time for the paired hubs' media.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +58,7 @@ struct conn {
 	uint64_t order;			/* accept order: lower is older */
 	uint32_t events;		/* watched for; 0 while parked (not in the loop) */
 	bool parked;			/* has something to say, waits for the budget */
+	unsigned int steps;		/* TLS steps taken: later steps go first */
 	struct vc_session *s;
 	uint8_t hello[VCN_HELLO_LEN];
 	size_t hello_len;
@@ -82,6 +94,8 @@ struct gate {
 	uint64_t waits;			/* connections parked, in all */
 	const struct conn *turn;	/* the parked connection on_wake is stepping */
 	struct svc_timer *wake;		/* armed while connections are parked */
+	int schedstat_fd;		/* the loop thread's; -2 until opened, -1 if none */
+	int64_t run_delay_ns;		/* its run delay at budget_at */
 };
 
 static void addr_key(const struct sockaddr_storage *ss, uint8_t key[ADDR_KEY_LEN])
@@ -160,12 +174,43 @@ static int64_t thread_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/*
+ * How long the loop thread has waited runnable for a CPU, in all (the
+ * second field of /proc/thread-self/schedstat); -1 where the kernel does
+ * not tell (no CONFIG_SCHED_INFO): the budget is then a share of real time.
+ * Opened on first use, which is on the loop thread.
+ */
+static int64_t run_delay_ns(struct gate *g)
+{
+	char buf[96];
+	unsigned long long cpu, delay;
+	ssize_t n;
+
+	if (g->schedstat_fd == -2)
+		g->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (g->schedstat_fd < 0)
+		return -1;
+	n = pread(g->schedstat_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &cpu, &delay) != 2)
+		return -1;
+	return (int64_t)delay;
+}
+
 static void budget_refill(struct gate *g, int64_t now)
 {
-	g->budget_ns += (int64_t)((double)(now - g->budget_at) * g->cfg.hs_share);
+	int64_t delay = run_delay_ns(g), had = now - g->budget_at;
+
+	/* the time the thread had: not the time others kept it off the CPU */
+	if (delay >= 0 && g->run_delay_ns >= 0 && delay >= g->run_delay_ns)
+		had -= delay - g->run_delay_ns < had ? delay - g->run_delay_ns : had;
+	g->budget_ns += (int64_t)((double)had * g->cfg.hs_share);
 	if (g->budget_ns > g->cfg.hs_burst_ns)
 		g->budget_ns = g->cfg.hs_burst_ns;
 	g->budget_at = now;
+	g->run_delay_ns = delay;
 }
 
 /* Pay the budget for the loop's CPU time since @t0 (a thread_cpu_ns() reading); now's reading. */
@@ -345,8 +390,8 @@ static bool conn_step_tls(struct conn *c)
 	enum vc_io io;
 
 	budget_refill(g, (int64_t)svc_now_ns());
-	/* with others waiting, wait in turn too */
-	if (g->budget_ns <= 0 || (g->parked && g->turn != c)) {
+	/* a first step waits in turn while others wait; later steps only for the budget */
+	if (g->budget_ns <= 0 || (g->parked && g->turn != c && !c->steps)) {
 		if (!c->parked)
 			conn_park(c);
 		return false;
@@ -354,6 +399,7 @@ static bool conn_step_tls(struct conn *c)
 	if (!c->s)
 		tls_start(c);
 	io = c->s ? vc_session_advance(c->s) : VC_IO_FAIL;
+	c->steps++;
 	b = bucket_of(g, c->addr);
 	if (b)
 		b->served = ++g->steps;
@@ -392,9 +438,10 @@ static void on_conn(void *data, uint32_t events)
 }
 
 /*
- * The parked connection whose turn it is: its address served longest ago
- * (remembered across its connections: a flood of new connections from one
- * address does not make it new), then the oldest.
+ * The parked connection whose turn it is: a later step before any first
+ * step; then its address served longest ago (remembered across its
+ * connections: a flood of new connections from one address does not make
+ * it new), then the oldest.
  */
 static struct conn *next_turn(struct gate *g)
 {
@@ -410,7 +457,9 @@ static struct conn *next_turn(struct gate *g)
 			continue;
 		b = bucket_of(g, c->addr);
 		served = b ? b->served : 0;
-		if (!best || served < best_served || (served == best_served && c->order < best->order)) {
+		if (!best || (c->steps && !best->steps) ||
+		    (!c->steps == !best->steps &&
+		     (served < best_served || (served == best_served && c->order < best->order)))) {
 			best = c;
 			best_served = served;
 		}
@@ -575,6 +624,8 @@ struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_co
 		g->cfg.hs_burst_ns = 50000000;
 	g->budget_ns = g->cfg.hs_burst_ns;
 	g->budget_at = (int64_t)svc_now_ns();
+	g->schedstat_fd = -2;
+	g->run_delay_ns = -1;
 	g->conns = calloc(g->cfg.max_pending, sizeof(*g->conns));
 	g->timer = svc_timer_new(loop, on_deadline, g);
 	g->wake = svc_timer_new(loop, on_wake, g);
@@ -598,6 +649,8 @@ void gate_free(struct gate *g)
 		conn_release(g->conns[0]);
 	svc_timer_free(g->wake);
 	svc_timer_free(g->timer);
+	if (g->schedstat_fd >= 0)
+		close(g->schedstat_fd);
 	free(g->conns);
 	free(g);
 }

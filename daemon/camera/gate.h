@@ -20,11 +20,13 @@
  *  - the TLS handshake is non-blocking and driven by the loop, so slow
  *    peers hold a slot, never the thread;
  *  - a handshake budget: the steps of unauthenticated handshakes may take
- *    at most hs_share of the loop thread's time (its CPU clock, a bucket
- *    of hs_burst_ns); beyond it connections wait their turn, one step per
- *    source address in turn, so a flood of complete ClientHellos costs the
- *    camera a bounded share of its loop and a hub waits behind one step of
- *    each stranger address, not behind the flood.
+ *    at most hs_share of the loop thread's time (its CPU clock against the
+ *    time it had: real time less its wait for a CPU; a bucket of
+ *    hs_burst_ns); beyond it connections wait their turn: a first step
+ *    (ClientHello) one per source address in turn, later steps first, so
+ *    a flood of complete ClientHellos costs the camera a bounded share of
+ *    its loop and a hub waits behind one step of each stranger address,
+ *    not behind the flood.
  *
  * Each refusal is reported (gate_reject_fn) with a reason: "rate",
  * "evicted", "timeout", "unpaired", "handshake", "garbage", "closed".

@@ -3,14 +3,17 @@
  * pattern.c - the camera for hosts without one: GStreamer videotestsrc in
  * a solid colour, the camera name written by textoverlay, and, drawn here
  * per frame, the frame tag (sequence + camera tag, the veracam.ko layout)
- * and the frame number in digits. Everything else stays the solid camera
+ * and the capture time in digits. Everything else stays the solid camera
  * colour, so frames can be classified by colour after H.264.
  *
  * Capture time: CLOCK_MONOTONIC when videotestsrc pushes the frame
  * (a probe on its source pad), carried in a GstReferenceTimestampMeta.
- * The tag is drawn in the streaming thread (a probe before appsink), where
- * the frame is still writable, so no copy is made; the frame number rides
- * in GST_BUFFER_OFFSET.
+ * It is what the camera signs as the frame's capture time, and the digits
+ * show it too (centiseconds, modulo 1000 s): whoever shares the camera's
+ * CLOCK_MONOTONIC can read a shown frame's age off the screen (the
+ * adversarial suite's freshness oracle). The tag is drawn in the streaming
+ * thread (a probe before appsink), where the frame is still writable, so
+ * no copy is made; the frame number rides in GST_BUFFER_OFFSET.
  */
 #include <string.h>
 
@@ -19,6 +22,9 @@
 #include "capture-int.h"
 
 #define PATTERN_FORMAT GST_VIDEO_FORMAT_NV12
+/* The capture time's digits: centiseconds of CLOCK_MONOTONIC, modulo 1000 s. */
+#define PATTERN_CLOCK_UNIT_NS	10000000ull
+#define PATTERN_CLOCK_WRAP	100000u
 
 struct pattern {
 	GstElement *pipeline;
@@ -48,16 +54,21 @@ static GstPadProbeReturn draw_tag(GstPad *pad, GstPadProbeInfo *info, gpointer d
 	struct pattern *p = data;
 	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
 	unsigned c = veracam_tag_cell_size((unsigned)p->info.width);
+	GstReferenceTimestampMeta *ts;
 	GstVideoFrame vf;
+	uint64_t mono_ns;
 
 	(void)pad;
 	if (!gst_buffer_is_writable(buf))
 		g_atomic_int_inc(&p->copies);
 	buf = gst_buffer_make_writable(buf);
 	GST_BUFFER_OFFSET(buf) = p->produced;
+	ts = gst_buffer_get_reference_timestamp_meta(buf, p->mono_caps);
+	mono_ns = ts ? ts->timestamp : cam_now_mono_ns();
 	if (gst_video_frame_map(&vf, &p->info, buf, GST_MAP_WRITE)) {
 		cam_tag_draw(&vf, p->produced, p->camera_tag);
-		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2, p->produced);
+		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2,
+				    (uint32_t)(mono_ns / PATTERN_CLOCK_UNIT_NS % PATTERN_CLOCK_WRAP));
 		gst_video_frame_unmap(&vf);
 	}
 	p->produced++;

@@ -8,15 +8,16 @@ cameras only through tests/adversarial/relay (one link per hub-camera
 pairing). Scenarios drive the relay (misroute, splice, replay, swap,
 network faults, outages); every frame every hub writes (y4m into a FIFO)
 is classified by its pixels, per cell, as the paired camera's pattern,
-the hub's unavailable screen, or FOREIGN. The frame number the pattern
-camera burns into each frame is read back from the pixels, so the age of
-every shown frame is measured independently of the hub.
+the hub's unavailable screen, or FOREIGN. The capture time the pattern
+camera burns into each frame (CLOCK_MONOTONIC, the runner's clock too) is
+read back from the pixels, so the age of every shown frame is measured
+independently of the hub.
 
 Assertions per scenario: no foreign frame; no own frame where the relay
 withheld every genuine unit (a leak of a replayed/misrouted/stale
 picture); no frame shown older than the freshness window allows (measured
-from the burned-in number on the runner's clock, never from anything the
-hub reports); the hub's reject counters agree with what the relay did;
+from the burned-in capture time on the runner's clock, never from anything
+the hub reports); the hub's reject counters agree with what the relay did;
 every daemon alive; after outages every cell shows its camera again within
 3 s. The scenarios of issue 12 add their own: control-channel holds,
 clock steps, unauthenticated connections, zombie sessions, one key's many
@@ -116,7 +117,9 @@ TOL_Y, TOL_C = 40, 32
 OWN, UNAV, FOREIGN, NONE = 0, 1, 2, 3
 CLASS_NAMES = ('own', 'unavailable', 'FOREIGN')
 
-# The pattern camera's frame number: 3x5 glyphs, 4-pixel cells, box at (0, 16).
+# The pattern camera's capture time: 3x5 glyphs, 4-pixel cells, box at (0, 16);
+# centiseconds of CLOCK_MONOTONIC modulo 1000 s (daemon/camera/pattern.c).
+CLOCK_WRAP = 100000
 DIGITS = {0x7b6f: 0, 0x2c97: 1, 0x73e7: 2, 0x73cf: 3, 0x5bc9: 4,
           0x79cf: 5, 0x79ef: 6, 0x7249: 7, 0x7bef: 8, 0x7bcf: 9}
 
@@ -165,7 +168,7 @@ def classify_cell(lay, fr, cell, colour):
 
 
 def read_number(lay, fr, cell):
-    """The burned-in frame number of an own cell shown 1:1, or None.
+    """The burned-in capture time of an own cell shown 1:1, or None.
 
     The number sits in a black box at (0, 16), 16 px per digit + 4. The
     box's right edge (three bright columns in a row across its 4-line top
@@ -255,10 +258,6 @@ def rss_kb(pid):
     return None
 
 
-PIPELINE_RE = re.compile(r'(\d\d:\d\d:\d\d)\.(\d+): capture: ')
-STAMPED_PIPELINE_RE = re.compile(rb'^\s*(\d+\.\d+) .*capture: ')
-
-
 class Log:
     """A daemon's stderr, read by the frame reader thread and written to its
     log file with the run's clock (seconds since the start) in front of each
@@ -319,7 +318,7 @@ class Hub:
             except OSError:
                 pass
         self.reset_stream()
-        # per frame: time, classes per cell, frame numbers per cell
+        # per frame: time, classes per cell, capture times read per cell
         self.t, self.cls, self.num = [], [], []
         self.proc = None
 
@@ -382,7 +381,6 @@ class Run:
         self.extra_hubs = []     # started by scenarios (kept after they stop, for their frames)
         self.extra_n = 0
         self.logs = []           # Log: stderr of the daemons the reader stamps
-        self.stamped_cams = set()    # cameras whose log is a Log (pipeline starts from stamps)
         self.stopped = []        # (name, exit status) of daemons stopped during the run
         self.cam_addr = {}
         self.cam_sock = {}
@@ -394,7 +392,6 @@ class Run:
         self.io_pause = False
         self.io_parked = False
         self.reader_running = False
-        self.captured = {c: [] for c, _ in CAMERAS}    # (t, frames_captured)
         self.rss = {}            # name -> [(t, kB)]
         self.rss_since = {}      # name -> when its process started
         self.stalls = []         # (start, end): this process did not run (host starved it)
@@ -403,7 +400,6 @@ class Run:
         self.relay = None
         self.t_start = time.monotonic()
         self.t0_unix = time.time()
-        self._starts = {}
         self.env = dict(os.environ)
         self.env.setdefault('GST_REGISTRY', os.path.join(self.dir, 'gst-registry.bin'))
         self.env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=1')
@@ -466,7 +462,6 @@ class Run:
     def camera_args(self, c, ip):
         self.cam_addr[c] = f'{ip}:{free_port(ip)}'
         self.cam_sock[c] = os.path.join(self.dir, c + '.sock')
-        self.captured.setdefault(c, [])
         return [self.args.veracamd, 'camera', '--keys', os.path.join(self.dir, c), '--name', c,
                 '--source', 'pattern:' + COLOURS[c], '--listen', self.cam_addr[c],
                 '--width', str(WIDTH), '--height', str(HEIGHT), '--fps', str(self.fps),
@@ -488,10 +483,7 @@ class Run:
         own wall clock may be anything)."""
         p = subprocess.Popen(self.camera_args(c, ip), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, env=env)
-        with self.lock:
-            self.captured[c] = []       # a new process counts from 0 (soak: every cycle)
         self.add_log(Log(p.stdout, os.path.join(self.dir, c + '.log'), self.t_start))
-        self.stamped_cams.add(c)
         self.procs[c] = p
         self.rss_since[c] = time.monotonic()
         self.wait_ready(c)
@@ -679,97 +671,28 @@ class Run:
         return sum(max(0.0, min(b, e) - max(a, s)) for s, e in list(self.stalls))
 
     def sampler(self):
-        last_rss = 0
         while not self.stop.is_set():
             now = time.monotonic()
-            for c, sock in list(self.cam_sock.items()):
-                s = status(sock, timeout=0.5)
-                if s and 'frames_captured' in s:
-                    with self.lock:
-                        self.captured[c].append((time.monotonic(), s['frames_captured']))
-            if now - last_rss >= self.args.rss_interval:
-                last_rss = now
-                for name, p in list(self.procs.items()):
-                    kb = rss_kb(p.pid)
-                    if kb:
-                        self.rss.setdefault(name, []).append((now, kb))
-            time.sleep(0.25)
+            for name, p in list(self.procs.items()):
+                kb = rss_kb(p.pid)
+                if kb:
+                    self.rss.setdefault(name, []).append((now, kb))
+            self.stop.wait(self.args.rss_interval)
 
     # ---- measurement
-    def count_seen(self, cam, count):
-        """The first poll that saw camera @cam's frames_captured at @count or
-        beyond: the frame that made it @count was captured no later. None
-        before that poll."""
-        samples = self.captured[cam]
-        i = bisect.bisect_left(samples, count, key=lambda s: s[1])
-        return samples[i][0] if i < len(samples) else None
-
-    def count_at(self, cam, t):
-        """frames_captured of @cam at run time @t (interpolated; the nearest
-        poll outside the polled time)."""
-        samples = self.captured[cam]
-        i = bisect.bisect_left(samples, t, key=lambda s: s[0])
-        if not samples:
+    @staticmethod
+    def capture_time(cs, shown):
+        """When the frame whose burned-in capture time reads @cs was captured,
+        on the runner's clock, for a frame shown at @shown: the reading is
+        CLOCK_MONOTONIC's centiseconds modulo 1000 s, taken from the latest
+        wrap before @shown. None for a reading from the future (a misread:
+        the camera's clock is this process's clock)."""
+        age = (round(shown * 100) - cs) % CLOCK_WRAP
+        if age > CLOCK_WRAP // 2:
+            age -= CLOCK_WRAP
+        if age < -2:
             return None
-        if i == 0 or i >= len(samples):
-            return samples[min(i, len(samples) - 1)][1]
-        (ta, ca), (tb, cb) = samples[i - 1], samples[i]
-        return ca + (cb - ca) * (t - ta) / ((tb - ta) or 1)
-
-    def pipeline_starts(self, cam):
-        """When (CLOCK_MONOTONIC, like every time the runner keeps) @cam
-        (re)started its capture pipeline: its frame numbers restart at 0
-        there (the camera retries a stalled encoder). From the camera's log:
-        its wall-clock time stamps, or the run's stamps for a camera whose
-        wall clock a scenario steps."""
-        if cam in self._starts:
-            return self._starts[cam]
-        starts = []
-        day = time.strftime('%Y-%m-%d', time.localtime(self.t0_unix))
-        try:
-            with open(os.path.join(self.dir, cam + '.log'), 'rb') as f:
-                for line in f:
-                    if cam in self.stamped_cams:
-                        m = STAMPED_PIPELINE_RE.search(line)
-                        if m:
-                            starts.append(self.t_start + float(m.group(1)))
-                        continue
-                    m = PIPELINE_RE.search(line.decode(errors='replace'))
-                    if m:
-                        wall = time.mktime(time.strptime(f'{day} {m.group(1)}',
-                                                         '%Y-%m-%d %H:%M:%S'))
-                        starts.append(self.t_start + wall + float('0.' + m.group(2)) -
-                                      self.t0_unix)
-        except OSError:
-            pass
-        # the first start is frame 0 anyway; cached as it is returned (a cached
-        # empty list made every later frame of the camera undatable)
-        self._starts[cam] = (starts[1:] and starts) or [0.0]
-        return self._starts[cam]
-
-    def capture_time(self, cam, n, shown):
-        """The latest time camera @cam can have captured the frame numbered
-        @n that a hub showed at run time @shown: frame n of the pipeline
-        started at s is the (n + 1)-th frame captured since s, and the first
-        status poll that counted it is an upper bound of its capture time
-        (interpolating between polls misdated frames a camera starved of CPU
-        captured in a burst: a live source catches up at once, and the
-        frames looked seconds older than they were). The age it gives is a
-        lower bound, off by at most one poll interval (0.25 s) while the
-        runner is not starved itself. Of the pipelines started before
-        @shown, the one that makes the frame youngest (but not from the
-        future) is taken."""
-        best = None
-        for i, start in enumerate(self.pipeline_starts(cam)):
-            if i and start > shown:
-                continue
-            base = self.count_at(cam, start) if i else 0
-            if base is None:
-                continue
-            cap = self.count_seen(cam, int(round(base)) + n + 1)
-            if cap is not None and cap <= shown + 0.2 and (best is None or cap > best):
-                best = cap
-        return best
+        return shown - max(age, 0) / 100
 
     def snapshot(self):
         """Every daemon's status (a daemon whose loop does not answer within
@@ -1550,15 +1473,15 @@ def relay_delta(a, b):
     return out
 
 
-def confirmed(numbers, j, i, fps):
-    """A frame number read in cell i of commit j that the cell's nearest
-    other readings agree with (within 2 s of frames): an isolated misread
-    is not used to date a frame."""
+def confirmed(numbers, j, i):
+    """A capture time read in cell i of commit j that the cell's nearest
+    other readings agree with (within 2 s): an isolated misread is not used
+    to date a frame."""
     n = numbers[j][i]
     for k in (j - 1, j + 1, j - 2, j + 2):
         if 0 <= k < len(numbers):
             m = numbers[k][i]
-            if m is not None and abs(m - n) <= 2 * fps:
+            if m is not None and min((m - n) % CLOCK_WRAP, (n - m) % CLOCK_WRAP) <= 200:
                 return True
     return False
 
@@ -1566,7 +1489,6 @@ def confirmed(numbers, j, i, fps):
 def evaluate(run, sc, t0, t1, snap0, snap1):
     rej = reject_delta(snap0, snap1)
     rel = relay_delta(snap0, snap1)
-    run._starts = {}        # camera logs may name new pipeline starts
     frames = own = unav = foreign = leaks = unread = starved = 0
     stale = 0
     age_max = 0.0
@@ -1576,7 +1498,7 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
     views = []
     cells = {}      # (hub tag, cell) -> what was seen in it
     # The age bound is the freshness window: measured from the burned-in
-    # number on the runner's clock, it does not depend on anything the hub
+    # capture time on the runner's clock, it does not depend on anything the hub
     # reports (an rtt in the hub's log is what a relay that holds the control
     # channel moves).
     bound = FRESHNESS + SLACK
@@ -1606,10 +1528,10 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                             leaks += 1
                             break
                     n = numbers[j][i]
-                    if n is None or not confirmed(numbers, j, i, run.fps):
+                    if n is None or not confirmed(numbers, j, i):
                         unread += 1
                         continue
-                    cap = run.capture_time(hub.cams[i], n, t)
+                    cap = run.capture_time(n, t)
                     if cap is None:
                         continue
                     age = t - cap
@@ -1997,22 +1919,17 @@ def main():
 
 
 def dump_frames(run):
-    """Per hub: time since start, then class and frame number (and its
-    estimated capture time since start) per cell."""
-    run._starts = {}
+    """Per hub: time since start, then class, burned-in capture time read
+    (centiseconds) and that capture time since start, per cell."""
     for hub in run.all_hubs():
         with open(os.path.join(run.dir, hub.tag + '.frames.tsv'), 'w') as f:
             for t, cls, num in zip(hub.t, hub.cls, hub.num):
                 cols = [f'{t - run.t_start:.3f}']
                 for i, (c, n) in enumerate(zip(cls, num)):
-                    cap = run.capture_time(hub.cams[i], n, t) if n is not None else None
+                    cap = run.capture_time(n, t) if n is not None else None
                     cols.append(f'{CLASS_NAMES[c]}:{n}:' +
                                 (f'{cap - run.t_start:.3f}' if cap is not None else '-'))
                 f.write('\t'.join(cols) + '\n')
-        with open(os.path.join(run.dir, 'captured.tsv'), 'w') as f:
-            for c, samples in run.captured.items():
-                for t, n in samples:
-                    f.write(f'{c}\t{t - run.t_start:.3f}\t{n}\n')
 
 
 def cpu_seconds(pid):

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gst/app/gstappsink.h>
@@ -30,6 +31,12 @@ struct decode {
 	GMutex lock;		/* slot, stats.decoded/dropped_late, efd */
 	GstSample *slot;	/* newest decoded frame, not yet taken */
 	struct decode_stats st;
+	/* the caller's thread only: each queued AU's times, by PTS */
+	struct {
+		uint64_t pts, capture_ns, show_until_ns;
+	} ring[DECODE_RING];
+	unsigned int ring_next;
+	uint64_t last_pts;
 };
 
 struct mapped {
@@ -212,9 +219,22 @@ static int check_bus(struct decode *d)
 	return -EIO;
 }
 
-int decode_au(struct decode *d, const void *au, size_t len,
-	      uint64_t capture_ns, bool idr)
+/* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
+static uint64_t next_pts(struct decode *d)
 {
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	d->last_pts = now > d->last_pts ? now : d->last_pts + 1;
+	return d->last_pts;
+}
+
+int decode_au(struct decode *d, const void *au, size_t len,
+	      uint64_t capture_ns, uint64_t show_until_ns, bool idr)
+{
+	unsigned int slot;
 	GstBuffer *buf;
 	guint64 queued;
 
@@ -240,7 +260,11 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	d->wait_idr = false;
 
 	buf = gst_buffer_new_memdup(au, len);
-	GST_BUFFER_PTS(buf) = capture_ns;
+	slot = d->ring_next++ % DECODE_RING;
+	d->ring[slot].pts = next_pts(d);
+	d->ring[slot].capture_ns = capture_ns;
+	d->ring[slot].show_until_ns = show_until_ns;
+	GST_BUFFER_PTS(buf) = d->ring[slot].pts;
 	if (!idr)
 		GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
 	if (gst_app_src_push_buffer(d->src, buf) != GST_FLOW_OK) {
@@ -250,6 +274,21 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	}
 	d->st.pushed++;
 	return 0;
+}
+
+/* The times its AU was queued with, newest first; false if no longer kept. */
+static bool ring_find(const struct decode *d, uint64_t pts, struct hub_picture *pic)
+{
+	for (unsigned int k = 1; k <= DECODE_RING && k <= d->ring_next; k++) {
+		unsigned int i = (d->ring_next - k) % DECODE_RING;
+
+		if (d->ring[i].pts == pts) {
+			pic->capture_ns = d->ring[i].capture_ns;
+			pic->show_until_ns = d->ring[i].show_until_ns;
+			return true;
+		}
+	}
+	return false;
 }
 
 int decode_take(struct decode *d, struct hub_picture *pic)
@@ -291,8 +330,9 @@ int decode_take(struct decode *d, struct hub_picture *pic)
 		pic->plane[i] = GST_VIDEO_FRAME_PLANE_DATA(&m->frame, i);
 		pic->stride[i] = (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&m->frame, i);
 	}
-	pic->capture_ns = GST_BUFFER_PTS(b);
 	pic->priv = m;
+	if (!ring_find(d, GST_BUFFER_PTS(b), pic))
+		d->st.unmatched++;
 	d->st.taken++;
 	return 1;
 }

@@ -8,8 +8,14 @@
  * verified ones only. The newest decoded frame wins: a frame not taken
  * before the next one is decoded is dropped and counted, and when the
  * decoder falls behind by more than DECODE_BACKLOG AUs the input is cut
- * until the next IDR. Each decoded frame carries the capture time given
- * with its AU, so the badge shows the time of the pixels it sits on.
+ * until the next IDR. Each decoded frame carries the capture time and the
+ * show-until time given with its AU, so the badge shows the time of the
+ * pixels it sits on and the caller can tell a picture that came out of
+ * the decoder too late to be shown. They travel beside the decoder, in a
+ * ring keyed by the buffer's PTS, which is the hub's own CLOCK_MONOTONIC
+ * made strictly increasing: no two queued units share one, and the
+ * decoder's timestamps never go back, whatever the camera's wall clock
+ * (the capture time) does.
  *
  * decode_au()/decode_take()/decode_reset() are called from one thread; the
  * decoding itself runs on GStreamer's streaming thread.
@@ -24,6 +30,7 @@
 #include "picture.h"
 
 #define DECODE_BACKLOG	8	/* AUs queued before input is cut (~0.27 s at 30 fps) */
+#define DECODE_RING	64	/* AUs whose times are kept until their frame is out */
 
 struct decode;
 
@@ -34,6 +41,8 @@ struct decode_stats {
 	uint64_t dropped_late;		/* decoded, replaced by a newer one before taken */
 	uint64_t dropped_backlog;	/* AUs not decoded because the decoder was behind */
 	uint64_t dropped_wait_idr;	/* non-IDR AUs refused while waiting for an IDR */
+	uint64_t unmatched;		/* frames whose AU's times were no longer kept:
+					 * handed over with show_until_ns 0 */
 	uint64_t errors;		/* decoder errors (each followed by a reset) */
 	uint64_t resets;
 };
@@ -42,12 +51,13 @@ struct decode *decode_new(char *err, size_t errlen);
 
 /*
  * Queue one verified access unit (Annex B byte stream) with the capture
- * time its record signed. Returns 0 when queued, -EAGAIN when dropped
- * (waiting for an IDR: after creation, decode_reset(), an error or a
- * backlog), -EIO on a decoder error (the decoder was reset).
+ * time its record signed (CLOCK_REALTIME) and the CLOCK_MONOTONIC time
+ * until which its picture may be shown. Returns 0 when queued, -EAGAIN
+ * when dropped (waiting for an IDR: after creation, decode_reset(), an
+ * error or a backlog), -EIO on a decoder error (the decoder was reset).
  */
 int decode_au(struct decode *d, const void *au, size_t len,
-	      uint64_t capture_ns, bool idr);
+	      uint64_t capture_ns, uint64_t show_until_ns, bool idr);
 
 /*
  * Take the newest decoded frame: 1 and @pic filled (release it with

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * picture - one decoded frame of one camera, as the decoder hands it to
- * the display: 8-bit 4:2:0 planes (I420 or NV12) and the capture time the
- * verifier signed for the access unit it was decoded from.
+ * the display: 8-bit 4:2:0 planes (I420 or NV12), the capture time the
+ * verifier signed for the access unit it was decoded from, and until when
+ * that unit's freshness lets it be shown.
  */
 #ifndef VERACAM_HUB_PICTURE_H
 #define VERACAM_HUB_PICTURE_H
@@ -30,6 +31,7 @@ struct hub_picture {
 	const uint8_t *plane[3];
 	size_t stride[3];		/* bytes */
 	uint64_t capture_ns;		/* signed capture time, CLOCK_REALTIME */
+	uint64_t show_until_ns;		/* CLOCK_MONOTONIC: not shown from then on */
 	void *priv;			/* owner's mapping (decode.c) */
 };
 

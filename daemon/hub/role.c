@@ -88,8 +88,9 @@ struct cam {
 	bool rejected;			/* a reject since the last verified unit */
 	bool showing;			/* the cell holds a frame, not a screen */
 	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
-	uint64_t fresh_until_ns;	/* CLOCK_MONOTONIC when the shown frame's capture age
-					 * reaches the freshness window */
+	uint64_t fresh_until_ns;	/* CLOCK_MONOTONIC when the age bound of the frame on
+					 * glass reaches the freshness window (its unit's, not
+					 * the newest verified unit's) */
 	uint64_t live_since_ns;		/* CLOCK_MONOTONIC start of this session */
 	uint64_t last_opened_ns;	/* CLOCK_MONOTONIC of its last unit that opened */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
@@ -395,14 +396,17 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 			      (svc_realtime_ns() - (int64_t)out.capture_ns) / 1000);
 		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified", c->ref->name, out.seq);
 	}
-	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns, out.idr);
+	/*
+	 * Its picture may be shown until its age bound reaches the window: the
+	 * bound keeps growing, one for one with this clock, while the unit
+	 * waits in the decoder (on_decoded() holds the picture to it).
+	 */
+	left = (int64_t)hr->cfg->freshness_ns - out.age_ns;
+	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns,
+			now + (uint64_t)(left > 0 ? left : 0), out.idr);
 	if (ret == -EIO)
 		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
-	/* the picture goes when it is unavailable-timeout old or no longer fresh */
-	left = (int64_t)hr->cfg->freshness_ns - out.age_ns;
-	c->fresh_until_ns = now + (uint64_t)(left > 0 ? left : 0);
-	tick_by(hr, c->fresh_until_ns < now + hr->cfg->unavailable_ns ? c->fresh_until_ns :
-		now + hr->cfg->unavailable_ns);
+	tick_by(hr, now + hr->cfg->unavailable_ns);
 }
 
 static void rx_rearm(struct cam *c)
@@ -626,9 +630,14 @@ static void on_decoded(void *data, uint32_t events)
 
 	(void)events;
 	while ((ret = decode_take(c->dec, &pic)) == 1) {
-		if (display_show(hr->display, c->idx, &pic) == 0) {
+		/* on glass only while its unit is fresh (a hub short of CPU, a backlog) */
+		if (svc_now_ns() >= pic.show_until_ns) {
+			c->st->expired++;
+		} else if (display_show(hr->display, c->idx, &pic) == 0) {
 			c->showing = true;
 			c->st->state = "connected";
+			c->fresh_until_ns = pic.show_until_ns;
+			tick_by(hr, pic.show_until_ns);
 		}
 		decode_release(&pic);
 	}

@@ -376,6 +376,7 @@ struct svc_camera_stats {
 	uint64_t keyframes;		/* verified IDRs */
 	uint64_t shown;			/* frames committed to the display */
 	uint64_t dropped_late;		/* decoded but superseded before display */
+	uint64_t expired;		/* decoded after its freshness ran out: not shown */
 	uint64_t reconnects;
 	struct svc_reasons rejected;	/* by reason */
 	struct svc_reasons discarded;	/* by the transport, before the core: packets

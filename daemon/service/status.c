@@ -293,6 +293,7 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_u64(o, 4, "keyframes", c->keyframes, false);
 		json_u64(o, 4, "shown", c->shown, false);
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
+		json_u64(o, 4, "expired", c->expired, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
 		json_reasons(o, 4, "rejected", &c->rejected, false);
 		json_reasons(o, 4, "discarded", &c->discarded, false);
@@ -407,6 +408,7 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_KEYFRAMES", "%" PRIu64, c->keyframes);
 		svc_log_field(&e, "VERACAM_SHOWN", "%" PRIu64, c->shown);
 		svc_log_field(&e, "VERACAM_DROPPED_LATE", "%" PRIu64, c->dropped_late);
+		svc_log_field(&e, "VERACAM_EXPIRED", "%" PRIu64, c->expired);
 		if (c->glass_ns)
 			svc_log_field(&e, "VERACAM_GLASS_LATENCY_US", "%" PRIu64,
 				      c->glass_ns / 1000);
@@ -415,8 +417,8 @@ void svc_status_log(const struct svc_status *st)
 		reason_fields(&e, "VERACAM_REJECTED", &c->rejected);
 		reason_fields(&e, "VERACAM_DISCARDED", &c->discarded);
 		svc_log_end(&e, "camera %s: %s, %" PRIu64 " shown, %" PRIu64
-			    " rejected, %" PRIu64 " dropped late", c->name, c->state,
-			    c->shown, c->rejected.total, c->dropped_late);
+			    " rejected, %" PRIu64 " dropped late, %" PRIu64 " expired", c->name,
+			    c->state, c->shown, c->rejected.total, c->dropped_late, c->expired);
 	}
 }
 

@@ -269,7 +269,7 @@ static double play(struct decode *dd, struct display *disp, const struct au *au,
 			cap = v.capture_ns;
 			idr = v.idr;
 		}
-		decode_au(dd, data, len, cap, idr);
+		decode_au(dd, data, len, cap, UINT64_MAX, idr);
 		if (poll(&pfd, 1, 2000) != 1 || decode_take(dd, &pic) != 1)
 			continue;
 		st->dec[st->shown] = clock_ms(CLOCK_MONOTONIC) - t;

@@ -2,8 +2,9 @@
 /*
  * The hub's decoder: H.264 made here with GStreamer (videotestsrc solid
  * colour -> x264enc) goes through decode_au()/decode_take(), then through
- * the display to its Y4M output. Checks the colour, the capture time
- * carried per frame, newest-frame-wins, waiting for an IDR, and that
+ * the display to its Y4M output. Checks the colour, the capture and
+ * show-until times carried per frame (also across wall-clock steps),
+ * newest-frame-wins, waiting for an IDR, and that
  * decode_reset() lets nothing older surface.
  */
 #include <errno.h>
@@ -22,6 +23,9 @@
 #include "hubtest.h"
 
 static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
+
+/* The show-until time each test AU is queued with: any value its frame must carry back. */
+#define UNTIL(ts)	((ts) / 3 + 7)
 
 struct au {
 	uint8_t *data;
@@ -174,7 +178,8 @@ static void test_decode_colour(void)
 	d = new_decoder();
 	printf("# decoder: %s\n", decode_decoder(d));
 	for (i = 0; i < s.n && disp; i++) {
-		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, s.au[i].idr);
+		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts,
+				    UNTIL(s.au[i].ts), s.au[i].idr);
 
 		CHECK(ret == 0, "AU %u: %d", i, ret);
 		CHECK(frame_ready(d, 5000), "AU %u: no frame within 5 s", i);
@@ -183,7 +188,8 @@ static void test_decode_colour(void)
 			continue;
 		}
 		CHECK(pic.width == 320 && pic.height == 240, "size %ux%u", pic.width, pic.height);
-		CHECK(pic.capture_ns == s.au[i].ts, "frame %u carries the time of another AU", i);
+		CHECK(pic.capture_ns == s.au[i].ts && pic.show_until_ns == UNTIL(s.au[i].ts),
+		      "frame %u carries the times of another AU", i);
 		CHECK(colour_near(centre_rgb(&pic), cam_colour[0], 12),
 		      "frame %u is %06x, want %06x", i, centre_rgb(&pic), cam_colour[0]);
 		CHECK(display_show(disp, 0, &pic) == 0, "display_show");
@@ -205,6 +211,46 @@ static void test_decode_colour(void)
 	free_stream(&s);
 }
 
+/*
+ * The camera's wall clock steps back 2 h mid-stream, then forward 30 s
+ * (NTP, settimeofday), with three units in the decoder at a time: every
+ * frame taken carries its own capture and show-until times.
+ */
+static void test_wall_clock_steps(void)
+{
+	const uint64_t t0 = 1763712000000000000ull, hours2 = 7200000000000ull;
+	struct hub_picture pic;
+	struct decode_stats st;
+	struct stream s;
+	struct decode *d = new_decoder();
+	unsigned int i, right = 0;
+
+	encode(&s, cam_colour[3], 320, 240, 18, 30, t0);
+	for (i = 6; i < 12; i++)
+		s.au[i].ts -= hours2;
+	for (i = 12; i < 18; i++)
+		s.au[i].ts += 30000000000ull;
+	/* three AUs in the decoder at a time, across each step; the newest comes out */
+	for (i = 0; i < s.n; i++) {
+		CHECK(decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
+				s.au[i].idr) == 0, "AU %u refused", i);
+		if (i % 3 != 2)
+			continue;
+		wait_decoded(d, i + 1);
+		if (decode_take(d, &pic) != 1) {
+			CHECK(0, "AU %u: no frame", i);
+			continue;
+		}
+		right += pic.capture_ns == s.au[i].ts && pic.show_until_ns == UNTIL(s.au[i].ts);
+		decode_release(&pic);
+	}
+	decode_get_stats(d, &st);
+	CHECK(right == s.n / 3 && st.unmatched == 0, "%u of %u frames with their own times, "
+	      "%llu unmatched", right, s.n / 3, (unsigned long long)st.unmatched);
+	decode_free(d);
+	free_stream(&s);
+}
+
 /* Frames not taken in time are replaced by newer ones, and counted. */
 static void test_newest_wins(void)
 {
@@ -216,11 +262,13 @@ static void test_newest_wins(void)
 
 	encode(&s, cam_colour[1], 320, 240, 10, 30, 1000000000ull);
 	for (i = 0; i < s.n; i++) {
-		decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, s.au[i].idr);
+		decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
+			  s.au[i].idr);
 		wait_decoded(d, i + 1);
 	}
 	CHECK(decode_take(d, &pic) == 1, "no frame");
-	CHECK(pic.capture_ns == s.au[s.n - 1].ts, "not the newest frame");
+	CHECK(pic.capture_ns == s.au[s.n - 1].ts && pic.show_until_ns == UNTIL(s.au[s.n - 1].ts),
+	      "not the newest frame");
 	decode_release(&pic);
 	CHECK(decode_take(d, &pic) == 0, "an older frame surfaced");
 	decode_get_stats(d, &st);
@@ -246,21 +294,26 @@ static void test_reset(void)
 	encode(&green, cam_colour[1], 320, 240, 10, 5, 9000000000ull);
 
 	/* a fresh decoder waits for an IDR */
-	CHECK(decode_au(d, red.au[1].data, red.au[1].len, red.au[1].ts, false) == -EAGAIN,
+	CHECK(decode_au(d, red.au[1].data, red.au[1].len, red.au[1].ts, UNTIL(red.au[1].ts),
+			false) == -EAGAIN,
 	      "P-frame decoded before any IDR");
 	for (i = 0; i < 5; i++)
-		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, red.au[i].idr);
+		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, UNTIL(red.au[i].ts),
+			  red.au[i].idr);
 	CHECK(frame_ready(d, 5000), "no red frame");
 	for (; i < red.n; i++)
-		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, red.au[i].idr);
+		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, UNTIL(red.au[i].ts),
+			  red.au[i].idr);
 	decode_reset(d);	/* red frames waiting and in flight */
 	CHECK(decode_take(d, &pic) == 0, "a frame from before the reset surfaced");
 	CHECK(!frame_ready(d, 300), "decoder still produces frames after reset");
-	CHECK(decode_au(d, green.au[1].data, green.au[1].len, green.au[1].ts, false) == -EAGAIN,
+	CHECK(decode_au(d, green.au[1].data, green.au[1].len, green.au[1].ts,
+			UNTIL(green.au[1].ts), false) == -EAGAIN,
 	      "P-frame decoded after reset, before an IDR");
 
 	for (i = 0; i < green.n; i++) {
-		decode_au(d, green.au[i].data, green.au[i].len, green.au[i].ts, green.au[i].idr);
+		decode_au(d, green.au[i].data, green.au[i].len, green.au[i].ts,
+			  UNTIL(green.au[i].ts), green.au[i].idr);
 		if (!frame_ready(d, 5000) || decode_take(d, &pic) != 1)
 			continue;
 		got++;
@@ -294,7 +347,8 @@ static void test_burst(void)
 	encode(&s, cam_colour[2], 640, 360, 4 * DECODE_BACKLOG, 2 * DECODE_BACKLOG,
 	       5000000000ull);
 	for (i = 0; i < s.n; i++) {
-		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, s.au[i].idr);
+		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts,
+				    UNTIL(s.au[i].ts), s.au[i].idr);
 
 		CHECK(ret == 0 || ret == -EAGAIN, "AU %u: %d", i, ret);
 		refused += ret == -EAGAIN;
@@ -350,7 +404,7 @@ static void test_two_cameras(void)
 			struct hub_picture pic;
 
 			decode_au(d[c], s[c].au[i].data, s[c].au[i].len, s[c].au[i].ts,
-				  s[c].au[i].idr);
+				  UNTIL(s[c].au[i].ts), s[c].au[i].idr);
 			if (frame_ready(d[c], 5000) && decode_take(d[c], &pic) == 1) {
 				shown += display_show(disp, c, &pic) == 0;
 				decode_release(&pic);
@@ -397,6 +451,7 @@ int main(void)
 		return 77;
 	}
 	test_decode_colour();
+	test_wall_clock_steps();
 	test_newest_wins();
 	test_reset();
 	test_burst();

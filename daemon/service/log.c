@@ -5,10 +5,16 @@
  * `journalctl VERACAM_HUB=kitchen` finds them; otherwise one escaped text
  * line per entry on stderr.
  *
+ * GLib's own log (g_message() and g_warning() of the camera library,
+ * GLib's and GStreamer's warnings) comes the same way: a GLib log writer
+ * turns each record into an entry at the matching priority, with its log
+ * domain as GLIB_DOMAIN, so --log-level and the journal apply to it too.
+ *
  * The log never carries key material: nothing in the service frame reads
  * key files, and any message or value holding a PEM block (the format of
  * device.key) is replaced by "[redacted]" as a last line of defence.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,11 +49,60 @@ static bool stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
+int svc_log_glib_priority(GLogLevelFlags level)
+{
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+		return LOG_ERR;
+	if (level & G_LOG_LEVEL_WARNING)
+		return LOG_WARNING;
+	if (level & G_LOG_LEVEL_MESSAGE)
+		return LOG_NOTICE;
+	if (level & G_LOG_LEVEL_INFO)
+		return LOG_INFO;
+	return LOG_DEBUG;
+}
+
+static GLogWriterOutput glib_writer(GLogLevelFlags level, const GLogField *fields,
+				    gsize n, gpointer data)
+{
+	const GLogField *domain = NULL, *message = NULL;
+	struct svc_log_entry e;
+
+	(void)data;
+	if (svc_log_glib_priority(level) > logger.level)
+		return G_LOG_WRITER_HANDLED;
+	for (gsize i = 0; i < n; i++) {
+		if (!strcmp(fields[i].key, "MESSAGE"))
+			message = &fields[i];
+		else if (!strcmp(fields[i].key, "GLIB_DOMAIN"))
+			domain = &fields[i];
+	}
+	svc_log_begin(&e, svc_log_glib_priority(level));
+	/* a length of -1: nul-terminated text */
+	if (domain)
+		svc_log_field(&e, "GLIB_DOMAIN", "%.*s",
+			      domain->length < 0 ? INT_MAX : (int)domain->length,
+			      (const char *)domain->value);
+	if (message)
+		svc_log_end(&e, "%.*s", message->length < 0 ? INT_MAX : (int)message->length,
+			    (const char *)message->value);
+	else
+		svc_log_end(&e, "(a GLib log record without a message)");
+	return G_LOG_WRITER_HANDLED;
+}
+
 void svc_log_init(enum svc_role role, int level)
 {
+	static bool glib_routed;
+
 	logger.ident = role == SVC_ROLE_CAMERA ? "veracamd-camera" : "veracamd-hub";
 	logger.level = level;
 	logger.target = stderr_is_journal() ? SVC_LOG_JOURNAL : SVC_LOG_STDERR;
+	/* GLib takes a writer once per process */
+	if (!glib_routed) {
+		g_log_set_writer_func(glib_writer, NULL, NULL);
+		glib_routed = true;
+	}
 }
 
 enum svc_log_target svc_log_target(void)

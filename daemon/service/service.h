@@ -314,9 +314,13 @@ enum svc_log_target {
 
 /*
  * Identifier "veracamd-camera"/"veracamd-hub"; journal when stderr is
- * connected to the journal (JOURNAL_STREAM matches), else stderr.
+ * connected to the journal (JOURNAL_STREAM matches), else stderr. GLib's
+ * log (g_message(), g_warning(), ...) is routed here from then on, at
+ * svc_log_glib_priority() and with its domain as GLIB_DOMAIN.
  */
 void svc_log_init(enum svc_role role, int level);
+/* error/critical -> LOG_ERR, warning, message -> LOG_NOTICE, info, debug. */
+int svc_log_glib_priority(GLogLevelFlags level);
 enum svc_log_target svc_log_target(void);
 /* Write text lines to @f instead (tests, foreground use); NULL = stderr. */
 void svc_log_set_stream(FILE *f);

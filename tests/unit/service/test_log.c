@@ -99,6 +99,44 @@ static void test_levels(void)
 	g_free(out);
 }
 
+static void glib_records(void *data)
+{
+	/* g_test_init() makes warnings fatal; a daemon's are not */
+	GLogLevelFlags fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK);
+
+	(void)data;
+	g_log("GStreamer", G_LOG_LEVEL_WARNING, "a GStreamer warning");
+	g_message("capture: pattern %06x", 0x2040e0u);
+	g_debug("glib debug detail");
+	g_log_set_always_fatal(fatal);
+}
+
+/*
+ * GLib's log goes through the same logger: one escaped line with the
+ * ident, at the mapped priority (so --log-level applies), the domain as a
+ * field; not GLib's own "** Message:" lines.
+ */
+static void test_glib_routed(void)
+{
+	char *out;
+
+	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	out = capture(glib_records, NULL);
+	g_assert_cmpstr(out, ==,
+		"veracamd-camera: a GStreamer warning [GLIB_DOMAIN=GStreamer]\n"
+		"veracamd-camera: capture: pattern 2040e0\n");
+	g_free(out);
+
+	svc_log_init(SVC_ROLE_CAMERA, LOG_WARNING);
+	out = capture(glib_records, NULL);
+	g_assert_cmpstr(out, ==, "veracamd-camera: a GStreamer warning [GLIB_DOMAIN=GStreamer]\n");
+	g_free(out);
+
+	g_assert_cmpint(svc_log_glib_priority(G_LOG_LEVEL_CRITICAL), ==, LOG_ERR);
+	g_assert_cmpint(svc_log_glib_priority(G_LOG_LEVEL_MESSAGE), ==, LOG_NOTICE);
+	g_assert_cmpint(svc_log_glib_priority(G_LOG_LEVEL_DEBUG), ==, LOG_DEBUG);
+}
+
 static void test_target(void)
 {
 	struct stat st;
@@ -195,6 +233,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/journal-fields", test_journal_fields);
 	g_test_add_func("/log/text-line", test_text_line);
 	g_test_add_func("/log/levels", test_levels);
+	g_test_add_func("/log/glib-routed", test_glib_routed);
 	g_test_add_func("/log/target", test_target);
 	g_test_add_func("/log/no-key-material", test_no_key_material);
 	return g_test_run();

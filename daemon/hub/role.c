@@ -597,9 +597,22 @@ static void on_connect_done(void *data, uint32_t events)
  */
 static void glass_check(struct hub_role *hr)
 {
+	struct svc_display_status *dst = svc_status_display(hr->s->status);
 	struct display_stats ds;
 
 	display_get_stats(hr->display, &ds);
+	/* the output lost or back: said once, and in the status */
+	if ((ds.output_lost > ds.output_restarted) != dst->lost) {
+		dst->lost = !dst->lost;
+		if (dst->lost)
+			svc_log(LOG_WARNING, "display %s: output lost, nothing reaches the screen "
+				"until it is back (unplugged, DRM master taken, or the y4m "
+				"FIFO's reader went away)", hr->cfg->display ? hr->cfg->display : "drm");
+		else
+			svc_log(LOG_NOTICE, "display %s: output back",
+				hr->cfg->display ? hr->cfg->display : "drm");
+	}
+	dst->lost_count = ds.output_lost;
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
 		uint64_t cap = ds.on_screen_capture_ns[i];

@@ -7,10 +7,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "errmsg.h"
 #include "y4m.h"
@@ -18,7 +21,11 @@
 #define Y4M_STRIDE_ALIGN	256	/* like a display engine's pitch */
 
 struct y4m {
-	int fd;
+	int fd;			/* -1 while a FIFO has no reader */
+	bool fifo;
+	char *path;
+	char header[96];
+	size_t header_len;
 	unsigned int width, height;
 	uint8_t *buf[OUTPUT_BUFFERS];
 	uint32_t stride;
@@ -50,7 +57,38 @@ static void y4m_free(struct y4m *y)
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		free(y->buf[i]);
 	free(y->frame);
+	free(y->path);
 	free(y);
+}
+
+/*
+ * Open the output and write the header. A FIFO is opened without waiting
+ * for a reader (ENXIO when there is none), then written blocking: a slow
+ * reader slows the hub, as a display would.
+ */
+static int y4m_start(struct y4m *y)
+{
+	int fd, flags;
+
+	fd = open(y->path, O_WRONLY | O_CLOEXEC | (y->fifo ? O_NONBLOCK : O_CREAT | O_TRUNC),
+		  0600);
+	if (fd < 0)
+		return -errno;
+	flags = fcntl(fd, F_GETFL);
+	if (y->fifo && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	if (write_all(fd, (const uint8_t *)y->header, y->header_len)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	y->fd = fd;
+	return 0;
 }
 
 struct y4m *y4m_open(const char *path, unsigned int width,
@@ -58,9 +96,9 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 		     char *err, size_t errlen)
 {
 	struct y4m *y;
-	char hdr[96];
+	struct stat st;
 	unsigned int i;
-	int n;
+	int n, ret;
 
 	if (!width || !height || (width | height) & 1 || width > 16384 ||
 	    height > 16384) {
@@ -78,9 +116,10 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	y->stride = (width * 4 + Y4M_STRIDE_ALIGN - 1) & ~(uint32_t)(Y4M_STRIDE_ALIGN - 1);
 	y->frame_len = 6 + (size_t)width * height * 3 / 2;
 	y->frame = malloc(y->frame_len);
-	y->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (y->fd < 0 || !y->frame) {
-		errmsg(err, errlen, "y4m: %s: %s", path, strerror(errno));
+	y->path = strdup(path);
+	y->fd = -1;
+	if (!y->frame || !y->path) {
+		errmsg(err, errlen, "out of memory");
 		y4m_free(y);
 		return NULL;
 	}
@@ -97,11 +136,19 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	}
 	mode->width = width;
 	mode->height = height;
-	n = snprintf(hdr, sizeof(hdr),
+	n = snprintf(y->header, sizeof(y->header),
 		     "YUV4MPEG2 W%u H%u F30:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n",
 		     width, height);
-	if (write_all(y->fd, (const uint8_t *)hdr, (size_t)n)) {
-		errmsg(err, errlen, "y4m: %s: %s", path, strerror(errno));
+	y->header_len = (size_t)n;
+	y->fifo = stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
+	ret = y4m_start(y);
+	if (ret == -ENXIO && y->fifo) {
+		errmsg(err, errlen, "y4m: %s is a FIFO with no reader: start its reader first", path);
+		y4m_free(y);
+		return NULL;
+	}
+	if (ret) {
+		errmsg(err, errlen, "y4m: %s: %s", path, strerror(-ret));
 		y4m_free(y);
 		return NULL;
 	}
@@ -161,8 +208,14 @@ static int y4m_commit(void *out, unsigned int index)
 
 	int ret;
 
+	if (y->fd < 0)
+		return -EPIPE;
 	to_i420(y, y->buf[index], y->frame + 6);
 	ret = write_all(y->fd, y->frame, y->frame_len);
+	if (ret == -EPIPE && y->fifo) {		/* its reader went: check() waits for the next */
+		close(y->fd);
+		y->fd = -1;
+	}
 	return ret < 0 ? ret : 1;
 }
 
@@ -173,10 +226,27 @@ static int y4m_dispatch(void *out, uint64_t *done_ns)
 	return 0;	/* every commit completes at once */
 }
 
+/*
+ * A FIFO's reader going away is seen here too (the write end polls
+ * POLLERR), not only at the next commit, which may be a while; a new
+ * reader brings the output back.
+ */
 static enum output_state y4m_check(void *out, struct output_mode *mode)
 {
-	(void)out;
+	struct y4m *y = out;
+	struct pollfd pfd;
+
 	(void)mode;
+	if (!y->fifo)
+		return OUTPUT_UNCHANGED;
+	if (y->fd < 0)
+		return y4m_start(y) == 0 ? OUTPUT_RESTARTED : OUTPUT_UNCHANGED;
+	pfd = (struct pollfd){ .fd = y->fd, .events = POLLOUT };
+	if (poll(&pfd, 1, 0) == 1 && pfd.revents & POLLERR) {
+		close(y->fd);
+		y->fd = -1;
+		return OUTPUT_LOST;
+	}
 	return OUTPUT_UNCHANGED;
 }
 

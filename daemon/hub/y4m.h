@@ -19,7 +19,12 @@ struct y4m;
 
 extern const struct output_ops y4m_ops;
 
-/* @width and @height must be even. The file is created 0600. */
+/*
+ * @width and @height must be even. The file is created 0600. A FIFO must
+ * have a reader already (else an error says so, rather than the open
+ * hanging); when its reader goes away the output is lost (check()), and
+ * is back, with a new header, as soon as a new reader opens the FIFO.
+ */
 struct y4m *y4m_open(const char *path, unsigned int width,
 		     unsigned int height, struct output_mode *mode,
 		     char *err, size_t errlen);

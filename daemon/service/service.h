@@ -426,6 +426,14 @@ struct svc_hub_session *svc_status_session_begin(struct svc_status *st,
 						 const char *transport);
 void svc_status_session_end(struct svc_status *st, struct svc_hub_session *s);
 
+/* Hub role: its display output. */
+struct svc_display_status {
+	bool lost;			/* nothing reaches the screen (unplugged, no DRM
+					 * master, a y4m FIFO without a reader) */
+	uint64_t lost_count;		/* times it was lost */
+};
+struct svc_display_status *svc_status_display(struct svc_status *st);
+
 /* Hub role: the stats of configured camera @index (0..n_cameras-1). */
 struct svc_camera_stats *svc_status_camera(struct svc_status *st,
 					   unsigned int index);

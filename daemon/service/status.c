@@ -34,6 +34,7 @@ struct svc_status {
 	GPtrArray *sessions;		/* struct svc_hub_session * */
 	struct svc_camera_stats cameras[SVC_MAX_CAMERAS];
 	unsigned int n_cameras;
+	struct svc_display_status display;
 	int fd;
 	char *path;			/* bound socket, unlinked on free */
 };
@@ -137,6 +138,11 @@ struct svc_hub_session *svc_status_session_begin(struct svc_status *st,
 void svc_status_session_end(struct svc_status *st, struct svc_hub_session *s)
 {
 	g_ptr_array_remove(st->sessions, s);
+}
+
+struct svc_display_status *svc_status_display(struct svc_status *st)
+{
+	return &st->display;
 }
 
 struct svc_camera_stats *svc_status_camera(struct svc_status *st, unsigned int index)
@@ -280,6 +286,11 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 	int64_t now = svc_realtime_ns();
 	char when[32];
 
+	json_key(o, 2, "display");
+	g_string_append(o, "{\n");
+	json_text(o, 4, "state", st->display.lost ? "lost" : "on", false);
+	json_u64(o, 4, "lost", st->display.lost_count, true);
+	g_string_append(o, "  },\n");
 	json_key(o, 2, "cameras");
 	g_string_append(o, "[");
 	for (unsigned int i = 0; i < st->n_cameras; i++) {

@@ -105,6 +105,56 @@ expect_fatal "camera key readable by others" "mode 0644 .*chmod 600" \
 	camera --keys "$T/readable" --source pattern:ff0000 "${L[@]}"
 expect_fatal "hub output that cannot be opened" "display y4m:$T/no/dir.y4m: y4m: .*No such file" \
 	hub "${K[@]}" --camera porch@127.0.0.1:7000 --display "y4m:$T/no/dir.y4m"
+mkfifo -m 600 "$T/screen.y4m"
+expect_fatal "hub y4m FIFO with no reader: refused at once, no hang" \
+	"y4m: $T/screen.y4m is a FIFO with no reader: start its reader first" \
+	hub "${K[@]}" --camera porch@127.0.0.1:7000 --display "y4m:$T/screen.y4m"
+
+# A y4m FIFO's reader goes away: the status says the display is lost and
+# the log says so once; a new reader gets a header and frames again.
+display_state() {
+	"$CTL" status "$T/fifo.sock" 2>/dev/null | python3 -c \
+		'import json, sys; print(json.load(sys.stdin)["display"]["state"])' 2>/dev/null
+}
+wait_state() {
+	for _ in $(seq 100); do
+		[ "$(display_state)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+n=$((n + 1))
+cat "$T/screen.y4m" >"$T/reader1.y4m" &
+r1=$!
+"$VD" hub "${K[@]}" --camera porch@127.0.0.1:7000 --display "y4m:$T/screen.y4m" \
+	--output-size 320x240 --status-socket "$T/fifo.sock" >"$T/fifo.log" 2>&1 &
+hub=$!
+wait_state on && first=ok || first="not on"
+kill "$r1"
+wait "$r1" 2>/dev/null
+wait_state lost && gone=ok || gone="not lost"
+cat "$T/screen.y4m" >"$T/reader2.y4m" &
+r2=$!
+wait_state on && back=ok || back="not back"
+for _ in $(seq 50); do
+	[ "$(stat -c %s "$T/reader2.y4m")" -gt $((320 * 240 * 3 / 2)) ] && break
+	sleep 0.1
+done
+kill "$hub"
+wait "$hub"
+rc=$?
+kill "$r2" 2>/dev/null
+wait "$r2" 2>/dev/null
+lost_lines=$(grep -c "output lost" "$T/fifo.log")
+if [ "$first/$gone/$back" = ok/ok/ok ] && [ "$lost_lines" = 1 ] && [ "$rc" = 0 ] &&
+   head -c 9 "$T/reader2.y4m" | grep -q YUV4MPEG2 &&
+   [ "$(stat -c %s "$T/reader2.y4m")" -gt $((320 * 240 * 3 / 2)) ]; then
+	echo "ok $n - y4m FIFO reader gone: status display lost, one log line; a new reader gets a header and frames"
+else
+	fails=$((fails + 1))
+	echo "not ok $n - y4m FIFO reader gone: first $first, gone $gone, back $back, $lost_lines 'output lost' lines, exit $rc"
+	sed 's/^/# /' "$T/fifo.log"
+fi
 
 # --version: one line on stdout, exit 0, both programs
 for prog in "$VD" "$CTL"; do

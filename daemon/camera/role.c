@@ -593,6 +593,10 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 		}
 	}
 	if (cr->n_hubs >= cr->cfg->max_hubs) {
+		uint8_t why = VC_REFUSED_BUSY;
+
+		/* the hub is authenticated: tell it why, so its log says so */
+		vc_session_send(s, VC_CTL_REFUSED, &why, 1);
 		reject_peer(cr, "busy", peer, "max-hubs sessions already running");
 		goto refuse;
 	}

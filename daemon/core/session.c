@@ -666,7 +666,8 @@ static int take_message(struct vc_session *s, struct vc_ctl *m)
 		s->challenge_ns = clock_ns(CLOCK_MONOTONIC);
 		return 0;
 	}
-	if (!camera && type == VC_CTL_OFFER && len == 32) {
+	if (!camera && ((type == VC_CTL_OFFER && len == 32) ||
+			(type == VC_CTL_REFUSED && len == 1))) {
 		m->type = type;
 		m->len = len;
 		memcpy(m->body, s->in + CTL_HDR, len);

@@ -625,7 +625,7 @@ struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
 {
 	char name[32];
 	struct kms *k = NULL;
-	int i, ret = -ENODEV;
+	int i, ret = -ENODEV, cards = 0;
 
 	for (i = 0; i < KMS_MAX_CARDS; i++) {
 		if (path) {
@@ -635,6 +635,7 @@ struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
 			if (access(name, F_OK))
 				continue;
 		}
+		cards++;
 		k = calloc(1, sizeof(*k));
 		if (!k) {
 			ret = -ENOMEM;
@@ -649,10 +650,18 @@ struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
 		if (path)
 			break;
 	}
+	if (!k && !path && !cards) {
+		errmsg(err, errlen, "drm: no DRM device (" DRM_DIR_NAME "/card0..%d do not exist): "
+		       "no display driver is loaded; a hub without a screen takes "
+		       "--display y4m:PATH", KMS_MAX_CARDS - 1);
+		return NULL;
+	}
 	if (!k) {
 		errmsg(err, errlen, "drm: %s: %s", path ? path : DRM_DIR_NAME "/card*",
 			ret == -EBUSY ? "another process is DRM master" :
-			ret == -ENODEV ? "no connected connector" : strerror(-ret));
+			ret == -ENODEV ? "no connected connector" :
+			ret == -EACCES ? "permission denied (the hub's user needs the video "
+					 "group, or the unit's DeviceAllow)" : strerror(-ret));
 		return NULL;
 	}
 	ret = disable(k, true);		/* recovery commit */

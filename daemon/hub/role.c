@@ -71,6 +71,7 @@ struct cam {
 	int fd;
 	struct vc_session *session;
 	enum vc_session_cause cause;	/* why it failed */
+	uint8_t refused;		/* the camera's VC_REFUSED_* reason, 0 if none */
 	struct vcn_offer offer;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
@@ -166,6 +167,15 @@ static int read_offer(struct cam *c, int64_t deadline)
 		if (r == 1) {
 			if (m.type == VC_CTL_OFFER && vcn_offer_parse(m.body, m.len, &c->offer) == 0)
 				return 0;
+			if (m.type == VC_CTL_REFUSED) {
+				c->cause = VC_SESSION_CLOSED;
+				c->refused = m.body[0];
+				snprintf(c->why, sizeof(c->why), "camera refused the session: %s",
+					 m.body[0] == VC_REFUSED_BUSY ?
+					 "busy (its max-hubs other hubs are connected)" :
+					 "for a reason this hub does not know");
+				return -1;
+			}
 			c->cause = VC_SESSION_PROTOCOL;
 			snprintf(c->why, sizeof(c->why), "camera sent an invalid media offer");
 			return -1;
@@ -257,6 +267,7 @@ static void on_retry(void *data)
 	c->fd = -1;
 	c->done = false;
 	c->why[0] = 0;
+	c->refused = 0;
 	if (pthread_create(&c->thread, NULL, connect_main, c)) {
 		svc_log(LOG_ERR, "camera %s: cannot start a connection thread", c->ref->name);
 		svc_timer_arm(c->retry, c->hr->cfg->backoff_max_ns, 0);
@@ -578,6 +589,8 @@ static void on_connect_done(void *data, uint32_t events)
 		/* the key at that address is not the one pinned under the name */
 		if (c->cause == VC_SESSION_NOT_PAIRED)
 			svc_reasons_add(&c->st->rejected, "unpaired-camera");
+		if (c->refused == VC_REFUSED_BUSY)
+			svc_reasons_add(&c->st->rejected, "camera-busy");
 		svc_log(c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
 			c->why);
 		schedule_retry(c);

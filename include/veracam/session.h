@@ -102,6 +102,12 @@ enum vc_io {
 enum vc_ctl_type {
 	VC_CTL_OFFER = 1,	/* camera -> hub: the media offer (docs/TRANSPORT.md) */
 	VC_CTL_CHALLENGE = 2,	/* hub -> camera: BE64 challenge number, rising */
+	VC_CTL_REFUSED = 3,	/* camera -> hub, instead of an offer: one byte, why */
+};
+
+/* The body of VC_CTL_REFUSED: the camera closes the session after it. */
+enum vc_refused {
+	VC_REFUSED_BUSY = 1,	/* max-hubs other hubs' sessions are running */
 };
 #define VC_CTL_BODY_MAX	255
 

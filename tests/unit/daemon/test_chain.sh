@@ -278,6 +278,34 @@ check "porch restarted: hall shows video after ${D}s (3 s + margin)" within "$D"
 D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 0 ff0000 own "$T0")
 check "porch restarted: kitchen shows it again after ${D}s (3 s + margin)" within "$D" 6
 
+# A camera at max-hubs tells the next paired hub why it is refused:
+# shed (max-hubs 1) streams to barn; byre, also paired, is told "busy".
+for d in shed barn byre; do "$CTL" keygen "$T/$d" >/dev/null; done
+"$CTL" trust "$T/shed" barn "$(id barn)" --role hub &&
+"$CTL" trust "$T/shed" byre "$(id byre)" --role hub &&
+"$CTL" trust "$T/barn" shed "$(id shed)" --role camera &&
+"$CTL" trust "$T/byre" shed "$(id shed)" --role camera || exit 1
+PC=$(free_port)
+"$VD" camera --keys "$T/shed" --name shed --source pattern:00ff00 --listen "127.0.0.1:$PC" \
+	--width 320 --height 240 --fps 15 --max-hubs 1 --status-socket "$T/shed.sock" \
+	>>"$T/shed.log" 2>&1 &
+PID[shed]=$!
+hub barn "shed@127.0.0.1:$PC"
+check "shed (max-hubs 1) streams to barn" wait_until 30 barn \
+	'd["cameras"][0]["state"] == "connected"'
+hub byre "shed@127.0.0.1:$PC"
+check "byre is told why: its log says the camera is busy" \
+	wait_grep 20 "camera shed: camera refused the session: busy" "$T/byre.log"
+check "byre counts it (camera-busy) and shows shed not connected" wait_until 10 byre \
+	'd["cameras"][0]["rejected"].get("camera-busy", 0) >= 1 and d["cameras"][0]["state"] == "not connected"'
+check "shed counted byre as busy; barn kept its session" wait_until 10 shed \
+	'd["rejected_peers"].get("busy", 0) >= 1 and [h["name"] for h in d["hubs"]] == ["barn"]'
+for p in byre barn shed; do
+	kill -TERM "${PID[$p]}"
+	wait "${PID[$p]}"
+	unset "PID[$p]"
+done
+
 # SIGTERM: the camera ends its streams; every daemon exits 0.
 kill -TERM "${PID[garden]}"
 wait "${PID[garden]}"; rc=$?

@@ -44,6 +44,7 @@ struct cell {
 	enum hub_unavailable why;
 	char name[64];
 	uint64_t shown_ns;	/* CLOCK_MONOTONIC of the last frame */
+	uint64_t until_ns;	/* CLOCK_MONOTONIC: the frame's show-until (0: none) */
 	uint64_t capture_ns;	/* of the frame drawn in the cell, 0 if none */
 	unsigned int x, y;	/* position on screen */
 	struct canvas img;	/* private pixels of this cell */
@@ -395,6 +396,34 @@ static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
 	}
 }
 
+/*
+ * A frame whose show-until has passed leaves its cell for the stale
+ * screen before any buffer is composed: a commit caused by another cell
+ * (or one late timer) cannot carry it to the glass. Returns the ns until
+ * the next such deadline (UINT64_MAX: none).
+ */
+static void set_unavailable(struct cell *cl, enum hub_unavailable why);
+
+static uint64_t expire_cells(struct display *d, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned int i = 0; i < d->ncams; i++) {
+		struct cell *cl = &d->cell[i];
+
+		if (cl->state != CELL_FRAME || !cl->until_ns)
+			continue;
+		if (now >= cl->until_ns) {
+			set_unavailable(cl, HUB_STALE);
+			d->st.unavailable[i]++;
+			d->dirty = true;
+		} else if (cl->until_ns - now < next) {
+			next = cl->until_ns - now;
+		}
+	}
+	return next;
+}
+
 /* Commit the cells if something changed and nothing is in flight. */
 static int flush(struct display *d)
 {
@@ -402,7 +431,10 @@ static int flush(struct display *d)
 	unsigned int i;
 	int ret;
 
-	if (!d->active || d->pending >= 0 || !d->dirty)
+	if (!d->active || d->pending >= 0)
+		return 0;
+	expire_cells(d, display_now_ns());
+	if (!d->dirty)
 		return 0;
 	for (i = 0; i < OUTPUT_BUFFERS && d->buf[i] != BUF_FREE; i++)
 		;
@@ -532,6 +564,7 @@ int display_show(struct display *d, unsigned int cam,
 	render_frame(cl, frame);
 	cl->state = CELL_FRAME;
 	cl->capture_ns = frame->capture_ns;
+	cl->until_ns = frame->show_until_ns;
 	cl->shown_ns = display_now_ns();
 	d->st.render_ns += cl->shown_ns - t;
 	d->st.shown[cam]++;
@@ -557,8 +590,12 @@ int display_unavailable(struct display *d, unsigned int cam,
 
 int display_tick(struct display *d, uint64_t now_ns)
 {
-	uint64_t next = (uint64_t)TICK_MAX_MS * 1000000u;
+	uint64_t next = (uint64_t)TICK_MAX_MS * 1000000u, until;
 	unsigned int i;
+
+	until = expire_cells(d, now_ns);
+	if (until < next)
+		next = until;
 
 	for (i = 0; i < d->ncams; i++) {
 		struct cell *cl = &d->cell[i];

@@ -79,7 +79,12 @@ struct display_stats {
 struct display *display_open(const struct display_config *cfg,
 			     char *err, size_t errlen);
 
-/* Show @frame (decoded from a verified AU of camera @cam) in its cell. */
+/*
+ * Show @frame (decoded from a verified AU of camera @cam) in its cell,
+ * until its show_until_ns (CLOCK_MONOTONIC; 0: no limit): from then on no
+ * buffer is composed with it, the cell shows "stale" (a commit for another
+ * cell, or a tick that comes late, cannot carry it to the glass).
+ */
 int display_show(struct display *d, unsigned int cam,
 		 const struct hub_picture *frame);
 

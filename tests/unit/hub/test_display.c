@@ -258,6 +258,43 @@ static void test_stale(void)
 }
 
 /*
+ * A frame past its show-until never reaches a composed buffer: camera 0's
+ * frame may be shown for 50 ms; a frame of camera 1 100 ms later commits
+ * a buffer with camera 0 as "stale" (no tick in between: the timer that
+ * would have said so may come late on a loaded hub).
+ */
+static void test_show_until(void)
+{
+	struct hub_picture p;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+
+	test_path(path, sizeof(path), "until.y4m");
+	d = open_y4m(path, 2, 640, 480);
+	solid_picture(&p, 320, 240, cam_colour[0], T0);
+	p.show_until_ns = display_now_ns() + 50000000ull;
+	CHECK(display_show(d, 0, &p) == 0, "display_show");
+	free_picture(&p);
+	nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	show_solid(d, 1, 320, 240, cam_colour[1], T0);
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
+	if (f.frames == 3) {
+		CHECK(colour_near(y4m_rgb(&f, 1, 160, 120), cam_colour[0], TOL),
+		      "camera 0 not shown while it could be");
+		CHECK(count_near(&f, 2, 0, 0, 320, 240, cam_colour[0]) == 0,
+		      "camera 0 composed after its show-until");
+		CHECK(count_near(&f, 2, 0, 0, 320, 240, UNAVAIL_FG) > 500,
+		      "no stale screen for camera 0");
+		CHECK(colour_near(y4m_rgb(&f, 2, 480, 120), cam_colour[1], TOL),
+		      "camera 1 missing");
+	}
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/*
  * Buffers are reused: after full-screen red frames, a narrower green one
  * must have black pillars, not red left over in the buffer.
  */
@@ -364,6 +401,7 @@ int main(void)
 	test_unavailable();
 	test_grid();
 	test_stale();
+	test_show_until();
 	test_buffer_reuse();
 	test_nv12();
 	test_glass();

@@ -396,29 +396,33 @@ static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
 	}
 }
 
-/*
- * A frame whose show-until has passed leaves its cell for the stale
- * screen before any buffer is composed: a commit caused by another cell
- * (or one late timer) cannot carry it to the glass. Returns the ns until
- * the next such deadline (UINT64_MAX: none).
- */
 static void set_unavailable(struct cell *cl, enum hub_unavailable why);
 
+/*
+ * A frame leaves its cell for the stale screen when its show-until has
+ * passed, or when no newer one came for stale_ns; before any buffer is
+ * composed, so a commit caused by another cell (or one late timer) cannot
+ * carry it to the glass. Returns the ns until the next such deadline
+ * (UINT64_MAX: none).
+ */
 static uint64_t expire_cells(struct display *d, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 
 	for (unsigned int i = 0; i < d->ncams; i++) {
 		struct cell *cl = &d->cell[i];
+		uint64_t due = cl->shown_ns + d->stale_ns;
 
-		if (cl->state != CELL_FRAME || !cl->until_ns)
+		if (cl->state != CELL_FRAME)
 			continue;
-		if (now >= cl->until_ns) {
+		if (cl->until_ns && cl->until_ns < due)
+			due = cl->until_ns;
+		if (now >= due) {
 			set_unavailable(cl, HUB_STALE);
 			d->st.unavailable[i]++;
 			d->dirty = true;
-		} else if (cl->until_ns - now < next) {
-			next = cl->until_ns - now;
+		} else if (due - now < next) {
+			next = due - now;
 		}
 	}
 	return next;
@@ -590,28 +594,11 @@ int display_unavailable(struct display *d, unsigned int cam,
 
 int display_tick(struct display *d, uint64_t now_ns)
 {
-	uint64_t next = (uint64_t)TICK_MAX_MS * 1000000u, until;
-	unsigned int i;
+	uint64_t next = (uint64_t)TICK_MAX_MS * 1000000u, due;
 
-	until = expire_cells(d, now_ns);
-	if (until < next)
-		next = until;
-
-	for (i = 0; i < d->ncams; i++) {
-		struct cell *cl = &d->cell[i];
-		uint64_t age;
-
-		if (cl->state != CELL_FRAME)
-			continue;
-		age = now_ns > cl->shown_ns ? now_ns - cl->shown_ns : 0;
-		if (age >= d->stale_ns) {
-			set_unavailable(cl, HUB_STALE);
-			d->st.unavailable[i]++;
-			d->dirty = true;
-		} else if (d->stale_ns - age < next) {
-			next = d->stale_ns - age;
-		}
-	}
+	due = expire_cells(d, now_ns);
+	if (due < next)
+		next = due;
 
 	switch (d->ops->check(d->out, &d->mode)) {
 	case OUTPUT_LOST:

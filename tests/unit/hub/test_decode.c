@@ -24,8 +24,12 @@
 
 static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
 
-/* The show-until time each test AU is queued with: any value its frame must carry back. */
-#define UNTIL(ts)	((ts) / 3 + 7)
+/*
+ * The show-until time each test AU is queued with, which its frame must
+ * carry back: one per capture time, and far ahead of CLOCK_MONOTONIC, so
+ * the display shows the frames.
+ */
+#define UNTIL(ts)	((ts) / 3 + (1ull << 62))
 
 struct au {
 	uint8_t *data;

@@ -247,6 +247,24 @@ def status(path, timeout=2.0):
         s.close()
 
 
+def proc_sched(pid):
+    """(CPU ns, ns spent runnable waiting for a CPU) of the live threads of
+    @pid so far, from their schedstat."""
+    cpu = wait = 0
+    try:
+        tids = os.listdir(f'/proc/{pid}/task')
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open(f'/proc/{pid}/task/{tid}/schedstat') as f:
+                a, b = f.read().split()[:2]
+            cpu, wait = cpu + int(a), wait + int(b)
+        except (OSError, ValueError):
+            pass
+    return cpu, wait
+
+
 def rss_kb(pid):
     try:
         with open(f'/proc/{pid}/status') as f:
@@ -394,6 +412,9 @@ class Run:
         self.reader_running = False
         self.rss = {}            # name -> [(t, kB)]
         self.rss_since = {}      # name -> when its process started
+        # the daemons' CPU time and wait for a CPU, summed: [(t, cpu ns, wait ns)]
+        self.sched = []
+        self.sched_last = {}     # pid -> (cpu, wait) at the last sample
         self.stalls = []         # (start, end): this process did not run (host starved it)
         self.results = []
         self.failures = []
@@ -561,11 +582,12 @@ class Run:
         p = self.procs.pop(name)
         p.send_signal(signal.SIGTERM)
         try:
-            rc = p.wait(timeout=30)
+            rc = p.wait(timeout=30 * self.args.time_factor)
         except subprocess.TimeoutExpired:
             p.kill()
             rc = p.wait()
-            self.failures.append(f'{name} did not stop within 30 s of SIGTERM')
+            self.failures.append(f'{name} did not stop within '
+                                 f'{30 * self.args.time_factor:.0f} s of SIGTERM')
         self.stopped.append((name, rc))
         if rc != 0:
             self.failures.append(f'{name} exit status {rc} when the scenario stopped it')
@@ -671,13 +693,46 @@ class Run:
         return sum(max(0.0, min(b, e) - max(a, s)) for s, e in list(self.stalls))
 
     def sampler(self):
+        last_rss = 0.0
+        cpu = wait = 0
         while not self.stop.is_set():
             now = time.monotonic()
-            for name, p in list(self.procs.items()):
-                kb = rss_kb(p.pid)
-                if kb:
-                    self.rss.setdefault(name, []).append((now, kb))
-            self.stop.wait(self.args.rss_interval)
+            procs = list(self.procs.items()) + [(h.tag, h.proc) for h in self.all_hubs()
+                                                if h.proc is not None]
+            for pid in {p.pid for _, p in procs}:
+                got = proc_sched(pid)
+                if got is None:
+                    continue
+                was = self.sched_last.get(pid, (0, 0))
+                cpu += max(0, got[0] - was[0])      # threads that ended take theirs along
+                wait += max(0, got[1] - was[1])
+                self.sched_last[pid] = got
+            with self.lock:
+                self.sched.append((now, cpu, wait))
+            if now - last_rss >= self.args.rss_interval:
+                last_rss = now
+                for name, p in list(self.procs.items()):
+                    kb = rss_kb(p.pid)
+                    if kb:
+                        self.rss.setdefault(name, []).append((now, kb))
+            self.stop.wait(0.5)
+
+    def stretch(self, a, b):
+        """How much longer the daemons' work took in [a, b] than on CPUs of
+        their own: (their CPU time + their time runnable but waiting for a
+        CPU) / their CPU time, at least 1. About 1.1 on a quiet 2-core
+        machine; 3-5 with a second CI run beside this one. The deadlines
+        the product promises (recovery, video under attack, no gap) hold
+        at the CPU the daemons need; where the host gave them less, each
+        is checked stretched by this, and says so."""
+        with self.lock:
+            samples = list(self.sched)
+        if len(samples) < 2:
+            return 1.0
+        i = max(0, bisect.bisect_right(samples, a, key=lambda x: x[0]) - 1)
+        j = min(len(samples) - 1, bisect.bisect_left(samples, b, key=lambda x: x[0]))
+        dcpu, dwait = samples[j][1] - samples[i][1], samples[j][2] - samples[i][2]
+        return max(1.0, (dcpu + dwait) / dcpu) if dcpu > 0 else 1.0
 
     # ---- measurement
     @staticmethod
@@ -866,7 +921,7 @@ def sc_replay(s):
     # new sessions, then the recording of the earlier ones
     s.relay('kick all')
     s.recover_at.append(('new sessions', time.monotonic()))
-    run.wait_all_own(time.monotonic(), 10)
+    run.wait_all_own(time.monotonic(), RECOVERY_LIMIT * WAIT_STRETCH + 1)
     for mode in ('raw', 'rewrite', 'resession'):
         s.marks[mode] = run.snapshot()
         s.relay(f'replay all {mode}')
@@ -875,7 +930,7 @@ def sc_replay(s):
         s.forbid_own('all', t + GRACE, time.monotonic())
         s.relay('replay all off')
         s.marks[mode + '-end'] = run.snapshot()
-        run.wait_all_own(time.monotonic(), 10)
+        run.wait_all_own(time.monotonic(), RECOVERY_LIMIT * WAIT_STRETCH + 1)
 
 
 def sc_swap(s):
@@ -890,7 +945,7 @@ def sc_swap(s):
             s.forbid_own('all', t + GRACE - 1.0, time.monotonic())
         s.relay('swap off')
         s.recover_at.append((f'swap {mode} off', time.monotonic()))
-        s.run.wait_all_own(time.monotonic(), 10)
+        s.run.wait_all_own(time.monotonic(), RECOVERY_LIMIT * WAIT_STRETCH + 1)
 
 
 def sc_outage(s):
@@ -899,7 +954,7 @@ def sc_outage(s):
         s.sleep(secs)
         s.relay('restore')
         s.recover_at.append((f'{kind} {secs}s', time.monotonic()))
-        s.run.wait_all_own(time.monotonic(), 10)
+        s.run.wait_all_own(time.monotonic(), RECOVERY_LIMIT * WAIT_STRETCH + 1)
         s.sleep(4)
 
 
@@ -936,6 +991,32 @@ def sc_control_corrupt(s):
 # --------------------------------------------------------------------------
 
 STRANGER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stranger.py')
+
+
+WAIT_STRETCH = 3.0     # waits for video last this many times a deadline (only a failure waits)
+
+
+def kept(run, unav, gap, a, b):
+    """Video kept in [a, b]: no gap longer than the unavailable timeout and
+    so no unavailable screen, with the gap allowed to stretch with the CPU
+    the daemons got (Run.stretch); a gap the host made longer than the
+    timeout must show the unavailable screen, so then that is no fault.
+    Returns (ok, a note for the check's text)."""
+    f = run.stretch(a, b)
+    if unav == 0 and gap <= UNAVAILABLE:
+        return True, ''
+    note = f'; the daemons got 1/{f:.1f} of the CPU they needed: gaps to {UNAVAILABLE * f:.2f}s'
+    return f > 1.05 and gap <= UNAVAILABLE * f, note
+
+
+def in_time(run, took, limit, since):
+    """Whether @took seconds from @since are within @limit stretched by the
+    CPU the daemons got meanwhile (Run.stretch), and the limit as text."""
+    if took is None:
+        return False, f'{limit:.0f}s'
+    f = run.stretch(since, since + took)
+    text = f'{limit:.0f}s' + (f' x {f:.1f} for the CPU the daemons got' if f > 1.05 else '')
+    return took <= limit * f, text
 
 
 def cell_of(run, lk):
@@ -1170,10 +1251,11 @@ def sc_clock_step(s):
                 for k, (_, _, t) in enumerate(marks)]
     dark = [f'{who} {off}' for (who, off, _), (o, _, _) in zip(marks, per_step) if not o]
     s.figure = f'unavail {unav}, gap {gap:.2f}s'
+    ok, why = kept(run, unav, gap, marks[0][2], t_end)
     s.check(f'video kept on screen through every step of either wall clock: {own} frames shown, '
-            f'{unav} unavailable, longest without a new frame {gap:.2f}s'
+            f'{unav} unavailable, longest without a new frame {gap:.2f}s{why}'
             f'{"; none after " + ", ".join(dark) if dark else ""}',
-            unav == 0 and not dark and gap <= UNAVAILABLE)
+            ok and not dark)
 
 
 PREAUTH = (('slow', 64), ('idle', 64), ('flood', 32), ('media', 64))
@@ -1200,7 +1282,7 @@ def sc_preauth(s):
             for lk in links:
                 s.relay(f'kick {lk}')
             t = time.monotonic()
-            got = time_to_video(run, cells, t, limit + 3, after_blank=True)
+            got = time_to_video(run, cells, t, limit * WAIT_STRETCH + 3, after_blank=True)
         finally:
             p.stdin.close()
             out = p.stdout.readline()
@@ -1208,12 +1290,13 @@ def sc_preauth(s):
         st = json.loads(out or '{}')
         times = [got[(h.tag, i)] for h, i in cells]
         worst = None if None in times else max(times)
+        ok, lim = in_time(run, worst, limit, t)
         figs.append(f'{mode} {fmt_s(worst)}')
         s.check(f'{mode}: {n} unauthenticated connections at {cam} from 127.0.3.1-16 '
                 f'({st.get("opened", "?")} opened, {st.get("closed_by_camera", "?")} closed by '
                 f'the camera, {st.get("bytes_sent", "?")} B): after a reconnect ' +
                 ', '.join(f'{lk} shows video in {fmt_s(v)}' for lk, v in zip(links, times)) +
-                f' (limit {limit:.0f}s)', worst is not None and worst <= limit)
+                f' (limit {lim})', ok)
         if worst is None:
             time_to_video(run, cells, time.monotonic(), 15)     # back before the next mode
     s.figure = 'video ' + ' '.join(figs)
@@ -1238,11 +1321,13 @@ def sc_zombie(s):
         for _ in range(ZOMBIE_RESTARTS):
             alive = [p for n, p in (sessions_of(run, cam) or []) if n == 'kitchen']
             deaths.append((run.restart_hub(hub), alive))
-            restarts.append(time_to_video(run, [(hub, 0)], hub.started, limit + 3)[(hub.tag, 0)])
+            restarts.append((hub.started, time_to_video(run, [(hub, 0)], hub.started,
+                                                        limit * WAIT_STRETCH + 3)[(hub.tag, 0)]))
             run.sleep(0.5)
         lobby = run.start_extra_hub('lobby', {cam: run.cam_addr[cam]})
         since = hub_ready(run, lobby, 30)
-        t_lobby = time_to_video(run, [(lobby, 0)], since, limit + 3)[(lobby.tag, 0)]
+        t_lobby = time_to_video(run, [(lobby, 0)], since,
+                                limit * WAIT_STRETCH + 3)[(lobby.tag, 0)]
         run.sleep(max(0.0, deaths[-1][0] + SESSION_END + 1.5 - time.monotonic()))
     finally:
         if lobby:
@@ -1270,11 +1355,13 @@ def sc_zombie(s):
             f'({len(lives)} sessions: {alive} still alive at the end, the longest of the rest '
             f'{longest:.2f}s after its hub stopped)',
             alive == 0 and longest <= SESSION_END + 0.5)
-    s.check('the restarted kitchen shows porch within ' + f'{limit:.0f}s each time (' +
-            ', '.join(fmt_s(v) for v in restarts) + ')',
-            all(v is not None and v <= limit for v in restarts))
-    s.check(f'a hub on a clean direct path (lobby) shows porch within {limit:.0f}s of being ready '
-            f'({fmt_s(t_lobby)})', t_lobby is not None and t_lobby <= limit)
+    judged = [in_time(run, v, limit, t) for t, v in restarts]
+    s.check('the restarted kitchen shows porch in time each time (' +
+            ', '.join(f'{fmt_s(v)} of {lim}' for (_, v), (_, lim) in zip(restarts, judged)) + ')',
+            all(ok for ok, _ in judged))
+    ok, lim = in_time(run, t_lobby, limit, since)
+    s.check(f'a hub on a clean direct path (lobby) shows porch within {lim} of being ready '
+            f'({fmt_s(t_lobby)})', ok)
 
 
 def sc_many_sessions(s):
@@ -1296,7 +1383,8 @@ def sc_many_sessions(s):
         run.sleep(3)
         lobby = run.start_extra_hub('lobby', addr)
         since = hub_ready(run, lobby, 30)
-        t_lobby = time_to_video(run, [(lobby, 0)], since, limit + 3)[(lobby.tag, 0)]
+        t_lobby = time_to_video(run, [(lobby, 0)], since,
+                                limit * WAIT_STRETCH + 3)[(lobby.tag, 0)]
         run.sleep(2)
     finally:
         for h in annex + ([lobby] if lobby else []):
@@ -1306,9 +1394,9 @@ def sc_many_sessions(s):
     s.figure = f'annex sessions {most}, lobby {fmt_s(t_lobby)}'
     s.check(f'{n_annex} processes with one key: attic never holds more than one session of it '
             f'(at most {most} at once)', most <= 1)
-    s.check(f'another paired hub (lobby) shows attic within {limit:.0f}s of being ready '
-            f'({fmt_s(t_lobby)})',
-            t_lobby is not None and t_lobby <= limit)
+    ok, lim = in_time(run, t_lobby, limit, since)
+    s.check(f'another paired hub (lobby) shows attic within {lim} of being ready '
+            f'({fmt_s(t_lobby)})', ok)
 
 
 INJECT = ['kitchen.porch', 'hall.nursery', 'office.garage']
@@ -1341,8 +1429,9 @@ def sc_inject(s):
         hub, i = cell_of(run, lk)
         own, unav, gap = cell_window(hub, i, t + 0.5, t_end)
         worst_unav, worst_gap = max(worst_unav, unav), max(worst_gap, gap)
+        ok, why = kept(run, unav, gap, t + 0.5, t_end)
         s.check(f'{lk}: video kept through the injection ({own} frames, {unav} unavailable, '
-                f'longest without a new frame {gap:.2f}s)', unav == 0 and gap <= UNAVAILABLE)
+                f'longest without a new frame {gap:.2f}s{why})', ok)
         s.check(f'{lk}: the hub counted the forgeries ({forged} sent: {d["inj_end"]} ends, '
                 f'{d["inj_ahead"]} far ahead, {d["inj_key"]} keyframe units; counted '
                 f'{fmt_rejects({k: v for k, v in rej.get(lk, {}).items() if not k.startswith("_")})})',
@@ -1522,9 +1611,12 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                     own += 1
                     for h, ci, f, to in sc.no_own:
                         # a frame committed late only because the host
-                        # stalled the run is not a leak
+                        # stalled the run, or kept the daemons off the
+                        # CPU (the grace stretched as Run.stretch), is
+                        # not a leak
                         if (h == hub.name and ci == i and f <= t < to and
-                                t - run.stalled(f - GRACE, t) >= f):
+                                t - run.stalled(f - GRACE, t) >=
+                                f + GRACE * (run.stretch(f - GRACE, t) - 1)):
                             leaks += 1
                             break
                     n = numbers[j][i]
@@ -1662,15 +1754,15 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
             worst = max(first.values()) if len(first) == len(run.cells()) else None
             stuck = [f'{h}/{dict(HUBS_CAMS)[h][i]}' for h, i in
                      ((hub.name, i) for hub, i in run.cells()) if (h, i) not in first]
+            ok, lim = in_time(run, worst, RECOVERY_CLEARED, at)
             sc.check(f'after the relay is clean again every cell shows its camera within '
-                     f'{RECOVERY_CLEARED:.0f}s (worst {worst if worst is None else round(worst, 2)}s'
-                     f'{"; still not: " + ", ".join(stuck) if stuck else ""})',
-                     worst is not None and worst <= RECOVERY_CLEARED)
+                     f'{lim} (worst {worst if worst is None else round(worst, 2)}s'
+                     f'{"; still not: " + ", ".join(stuck) if stuck else ""})', ok)
         elif name == 'outage' or label.startswith('swap'):
             worst = max(first.values()) if len(first) == len(run.cells()) else None
-            sc.check(f'after {label}: every cell shows its camera within {RECOVERY_LIMIT:.0f}s '
-                     f'(worst {worst if worst is None else round(worst, 2)}s)',
-                     worst is not None and worst <= RECOVERY_LIMIT)
+            ok, lim = in_time(run, worst, RECOVERY_LIMIT, at)
+            sc.check(f'after {label}: every cell shows its camera within {lim} '
+                     f'(worst {worst if worst is None else round(worst, 2)}s)', ok)
     r = {'frames': frames, 'own': own, 'unav': unav, 'foreign': foreign, 'leaks': leaks,
          'stale': stale, 'starved': starved, 'age_max': age_max, 'hold_max': hold_max,
          'unread': unread, 'rejects': total, 'relay': rsum, 'cells': cells, 'figure': sc.figure}
@@ -1851,7 +1943,7 @@ def main():
                 run.relay_cmd('clear all')
                 run.relay_cmd('record all off')
                 sc.recover_at.append(('cleared', time.monotonic()))
-                run.wait_all_own(time.monotonic(), 15)
+                run.wait_all_own(time.monotonic(), RECOVERY_CLEARED * WAIT_STRETCH)
                 t2 = time.monotonic()
                 r = evaluate(run, sc, t0, t2, snap0, snap1)
                 rows.append((sc.name, r, sc.recovery))
@@ -1863,7 +1955,8 @@ def main():
                 for d in bad:
                     run.failures.append(f'{sc.name}: {d}')
                 run.log(f'{sc.name}: {r["frames"]} frames, own {r["own"]}, unavailable '
-                        f'{r["unav"]}, foreign {r["foreign"]}, rejects {fmt_rejects(r["rejects"])}')
+                        f'{r["unav"]}, foreign {r["foreign"]}, rejects {fmt_rejects(r["rejects"])}'
+                        f', daemons\' CPU stretch {run.stretch(t0, t2):.2f}')
             if cycle == 1:
                 run.first_cycle_s = time.monotonic() - run.t_start
             if not args.soak or time.monotonic() - run.t_start >= args.soak:
@@ -1967,11 +2060,12 @@ def stop_all(run):
         if not p:
             continue
         try:
-            rcs[name] = p.wait(timeout=30)
+            rcs[name] = p.wait(timeout=30 * run.args.time_factor)
         except subprocess.TimeoutExpired:
             p.kill()
             rcs[name] = p.wait()
-            run.failures.append(f'{name} did not stop within 30 s of SIGTERM')
+            run.failures.append(f'{name} did not stop within '
+                                f'{30 * run.args.time_factor:.0f} s of SIGTERM')
     return rcs
 
 

@@ -64,13 +64,25 @@ fi
 # unplug while streaming: capture reports the device gone (the daemon then
 # retries with backoff); the device is bound again afterwards
 unplug() {
-	"$probe" --source "v4l2:id=$ID1" --frames 600 > "$log.unplug" 2>&1 &
+	"$probe" --source "v4l2:id=$ID1" --frames 100000 > "$log.unplug" 2>&1 &
 	pid=$!
-	sleep 3
+	# streaming: its first frame is in (the TCG guest on a busy host may
+	# take its time, so wait for the fact, not for a time)
+	for _ in $(seq 600); do
+		grep -q "^frame" "$log.unplug" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.2
+	done
 	# the platform device of the camera the probe streams from
 	dev=$(grep -o 'bus_info=platform:[^ ]*' "$log.unplug" | cut -d: -f2)
-	[ -n "$dev" ] || { kill $pid; return 1; }
+	[ -n "$dev" ] && grep -q "^frame" "$log.unplug" || { kill $pid; cat "$log.unplug"; return 1; }
 	echo "$dev" > /sys/bus/platform/drivers/veracam/unbind
+	# the probe must end by itself, on the device going away
+	for _ in $(seq 300); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.2
+	done
+	kill $pid 2>/dev/null
 	wait $pid
 	echo "$dev" > /sys/bus/platform/drivers/veracam/bind
 	cat "$log.unplug" | grep -v "^frame"

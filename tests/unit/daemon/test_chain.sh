@@ -19,7 +19,9 @@
 # unavailable screen (pixels checked). Deadlines checked are the product's:
 # unavailable 1 s after the last verified frame (as the hub measures it,
 # and from outside, from the signal to the screen written), video 3 s after
-# a camera restart; each with a generous margin for a loaded machine.
+# a camera restart; each with a margin, and stretched by how much longer
+# the daemons' work took than on CPUs of their own (their schedstat: a
+# loaded host, a sanitizer build), which each check prints.
 #
 # usage: test_chain.sh VERACAMD VERACAMCTL Y4M_PY
 set -u
@@ -78,6 +80,37 @@ source_id() {
 	python3 -c 'import hashlib, sys; print(hashlib.sha256(b"veracam source v1\0" + sys.argv[1].encode()).hexdigest())' "$1"
 }
 within() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$1" "$2"; }
+# sched: the CPU time and the time runnable but waiting for a CPU (ns) of
+# every running daemon's threads, summed (their schedstat)
+sched() {
+	python3 -c '
+import os, sys
+cpu = wait = 0
+for pid in sys.argv[1:]:
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        continue
+    for tid in tids:
+        try:
+            a, b = open(f"/proc/{pid}/task/{tid}/schedstat").read().split()[:2]
+            cpu, wait = cpu + int(a), wait + int(b)
+        except (OSError, ValueError):
+            pass
+print(cpu, wait)' "${PID[@]}"
+}
+# stretched LIMIT "SCHED": LIMIT times how much longer the daemons' work took
+# since the sched reading SCHED than on CPUs of their own ((CPU + wait) /
+# CPU, at least 1): the deadlines are the product's at the CPU it needs; a
+# host that gives the daemons less (a second CI run, a sanitizer build)
+# stretches them, and the check says by how much
+stretched() {
+	python3 -c '
+import sys
+limit, (c0, w0), (c1, w1) = float(sys.argv[1]), map(int, sys.argv[2].split()), map(int, sys.argv[3].split())
+f = max(1.0, (c1 - c0 + w1 - w0) / (c1 - c0)) if c1 > c0 else 1.0
+print(f"{limit * f:.2f}")' "$1" "$2" "$(sched)"
+}
 now() { python3 -c 'import time; print(time.time())'; }
 
 # notify NAME: an sd_notify socket for NAME; its messages go to NAME.notify
@@ -245,38 +278,45 @@ check "hall shows porch again once hall2 is gone" wait_until 10 hall \
 	'd["cameras"][0]["state"] == "connected"'
 
 # A frozen camera: the hub's screen turns to "unavailable" on its own clock.
-T0=$(now)
+T0=$(now) S0=$(sched)
 kill -STOP "${PID[garden]}"
 D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff unavailable "$T0")
-check "garden frozen: kitchen's cell unavailable after ${D}s" within "$D" 3
+L=$(stretched 3 "$S0")
+check "garden frozen: kitchen's cell unavailable after ${D}s (limit ${L}s)" within "$D" "$L"
 G=$(sed -n 's/.*camera garden: unavailable (no verified frame), \([0-9]*\) ms after.*/\1/p' \
 	"$T/kitchen.log" | tail -n 1)
-check "kitchen: unavailable ${G:-?} ms after garden's last verified frame (1000 + margin)" \
-	within "${G:-99999}" 1250
+L=$(stretched 1250 "$S0")
+check "kitchen: unavailable ${G:-?} ms after garden's last verified frame (1000 + margin: ${L})" \
+	within "${G:-99999}" "$L"
 check "kitchen's other cell still shows porch" wait_until 5 kitchen \
 	'd["cameras"][0]["state"] == "connected"'
-T0=$(now)
+T0=$(now) S0=$(sched)
 kill -CONT "${PID[garden]}"
 D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff own "$T0")
-check "garden resumed: video again after ${D}s" within "$D" 4
+L=$(stretched 4 "$S0")
+check "garden resumed: video again after ${D}s (limit ${L}s)" within "$D" "$L"
 check "kitchen reports garden connected again" wait_until 5 kitchen \
 	'd["cameras"][1]["state"] == "connected"'
 
 # A killed camera: its session ends at once; restarted, video returns (the
 # time is the camera's start-up plus at most one --backoff-max of 1 s).
-T0=$(now)
+T0=$(now) S0=$(sched)
 kill -KILL "${PID[porch]}"
 wait "${PID[porch]}" 2>/dev/null
 D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 unavailable "$T0")
-check "porch killed: hall unavailable after ${D}s (session ended: at once)" within "$D" 3
+L=$(stretched 3 "$S0")
+check "porch killed: hall unavailable after ${D}s (session ended: at once; limit ${L}s)" \
+	within "$D" "$L"
 check "hall reports porch not connected" wait_until 5 hall \
 	'd["cameras"][0]["state"] == "not connected"'
-T0=$(now)
+T0=$(now) S0=$(sched)
 camera porch ff0000 "$PA"
 D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 own "$T0")
-check "porch restarted: hall shows video after ${D}s (3 s + margin)" within "$D" 6
+L=$(stretched 6 "$S0")
+check "porch restarted: hall shows video after ${D}s (3 s + margin: ${L}s)" within "$D" "$L"
 D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 0 ff0000 own "$T0")
-check "porch restarted: kitchen shows it again after ${D}s (3 s + margin)" within "$D" 6
+L=$(stretched 6 "$S0")
+check "porch restarted: kitchen shows it again after ${D}s (3 s + margin: ${L}s)" within "$D" "$L"
 
 # A camera at max-hubs tells the next paired hub why it is refused:
 # shed (max-hubs 1) streams to barn; byre, also paired, is told "busy".

@@ -18,14 +18,17 @@
  * bucket empty a
  * connection whose handshake has a step to take waits, unwatched
  * ("parked"); when the bucket refills the parked connections are stepped
- * in turn. A connection's first step (the ClientHello: key exchange and
- * signature, the costly one) waits for its address's turn, the address
- * served longest ago first, so a hub's handshake waits behind one step of
- * each stranger address, never behind the whole flood. Its later steps
- * (the client's second flight, the session hellos) go before any first
- * step: whoever reaches them has already waited a turn, and a stranger who
- * cannot finish a handshake gets at most one cheap step more for it. The
- * loop keeps the rest of its time for the paired hubs' media.
+ * in turn. Until the camera's first flight is made (ServerHello ...
+ * Finished: the key exchange and the signature, the costly step) a
+ * connection's steps wait for its address's turn, the address served
+ * longest ago first, so a hub's handshake waits behind one step of each
+ * stranger address, never behind the whole flood. Once it is made, the
+ * connection's steps (the client's second flight, the session hellos) are
+ * taken before any other's: whoever got there paid a turn for the costly
+ * step, and what comes after is cheap. A partial ClientHello or a
+ * HelloRetryRequest does not make the flight, so trickling bytes or
+ * asking for a retry buys no priority. The loop keeps the rest of its time
+ * for the paired hubs' media.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,7 +61,7 @@ struct conn {
 	uint64_t order;			/* accept order: lower is older */
 	uint32_t events;		/* watched for; 0 while parked (not in the loop) */
 	bool parked;			/* has something to say, waits for the budget */
-	unsigned int steps;		/* TLS steps taken: later steps go first */
+	bool later;			/* past its first flight: its steps go first */
 	struct vc_session *s;
 	uint8_t hello[VCN_HELLO_LEN];
 	size_t hello_len;
@@ -186,8 +189,12 @@ static int64_t run_delay_ns(struct gate *g)
 	unsigned long long cpu, delay;
 	ssize_t n;
 
-	if (g->schedstat_fd == -2)
+	if (g->schedstat_fd == -2) {
 		g->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+		/* no such file: never will be; another failure (EMFILE in a flood): next time */
+		if (g->schedstat_fd < 0)
+			g->schedstat_fd = errno == ENOENT ? -1 : -2;
+	}
 	if (g->schedstat_fd < 0)
 		return -1;
 	n = pread(g->schedstat_fd, buf, sizeof(buf) - 1, 0);
@@ -390,8 +397,8 @@ static bool conn_step_tls(struct conn *c)
 	enum vc_io io;
 
 	budget_refill(g, (int64_t)svc_now_ns());
-	/* a first step waits in turn while others wait; later steps only for the budget */
-	if (g->budget_ns <= 0 || (g->parked && g->turn != c && !c->steps)) {
+	/* with others waiting, wait too: on_wake takes the connections in order */
+	if (g->budget_ns <= 0 || (g->parked && g->turn != c)) {
 		if (!c->parked)
 			conn_park(c);
 		return false;
@@ -399,7 +406,7 @@ static bool conn_step_tls(struct conn *c)
 	if (!c->s)
 		tls_start(c);
 	io = c->s ? vc_session_advance(c->s) : VC_IO_FAIL;
-	c->steps++;
+	c->later = c->s && vc_session_past_first_flight(c->s);
 	b = bucket_of(g, c->addr);
 	if (b)
 		b->served = ++g->steps;
@@ -438,8 +445,8 @@ static void on_conn(void *data, uint32_t events)
 }
 
 /*
- * The parked connection whose turn it is: a later step before any first
- * step; then its address served longest ago (remembered across its
+ * The parked connection whose turn it is: one past its first flight before
+ * any other; then its address served longest ago (remembered across its
  * connections: a flood of new connections from one address does not make
  * it new), then the oldest.
  */
@@ -457,8 +464,8 @@ static struct conn *next_turn(struct gate *g)
 			continue;
 		b = bucket_of(g, c->addr);
 		served = b ? b->served : 0;
-		if (!best || (c->steps && !best->steps) ||
-		    (!c->steps == !best->steps &&
+		if (!best || (c->later && !best->later) ||
+		    (c->later == best->later &&
 		     (served < best_served || (served == best_served && c->order < best->order)))) {
 			best = c;
 			best_served = served;

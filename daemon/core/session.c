@@ -73,6 +73,7 @@ struct vc_session {
 	enum vc_session_cause cause;
 	unsigned int mask;		/* ciphers allowed */
 	int matched;		/* index in peers of the peer that proved its key */
+	bool sent_finished;	/* our TLS Finished is written: the first flight is made */
 	bool unpinned;		/* the peer showed a key we do not pin */
 	uint8_t unpinned_id[VC_KEY_ID_LEN];
 	uint8_t my_nonce[NONCE_LEN];
@@ -316,6 +317,19 @@ static SSL_CTX *ctx_get(EVP_PKEY *key, enum vc_role role)
 	return ctx;
 }
 
+/* Each TLS message as it is written or read: notes when our Finished goes out. */
+static void on_tls_message(int write_p, int version, int content_type, const void *buf,
+			   size_t len, SSL *ssl, void *arg)
+{
+	struct vc_session *s = SSL_get_app_data(ssl);
+
+	(void)version;
+	(void)arg;
+	if (s && write_p && content_type == SSL3_RT_HANDSHAKE && len >= 1 &&
+	    ((const uint8_t *)buf)[0] == SSL3_MT_FINISHED)
+		s->sent_finished = true;
+}
+
 static int tls_setup(struct vc_session *s)
 {
 	s->ctx = ctx_get(vc_key_pkey(s->cfg.key), s->cfg.role);
@@ -324,7 +338,13 @@ static int tls_setup(struct vc_session *s)
 	s->ssl = SSL_new(s->ctx);
 	if (!s->ssl || SSL_set_fd(s->ssl, s->fd) != 1 || SSL_set_app_data(s->ssl, s) != 1)
 		return vc_err_ssl("TLS connection");
+	SSL_set_msg_callback(s->ssl, on_tls_message);
 	return 0;
+}
+
+bool vc_session_past_first_flight(const struct vc_session *s)
+{
+	return s->sent_finished || (s->state != ST_TLS && s->state != ST_FAILED);
 }
 
 struct vc_session *vc_session_new(const struct vc_session_config *cfg, int fd)

@@ -742,7 +742,13 @@ static void on_tick(void *data)
 			enum hub_unavailable why = c->rejected ? HUB_NOT_VERIFIED : HUB_STALE;
 
 			show_unavailable(c, why);
-			decode_reset(c->dec);
+			/*
+			 * Nothing verified for the timeout, or a reject: start
+			 * over at an IDR. Only the shown picture's deadline: the
+			 * units in the decoder are newer and may still be shown.
+			 */
+			if (c->rejected || now >= c->last_verified_ns + hr->cfg->unavailable_ns)
+				decode_reset(c->dec);
 			svc_log(LOG_WARNING, "camera %s: unavailable (%s), %" PRIu64
 				" ms after its last verified frame", c->ref->name,
 				unavailable_reason(why), (now - c->last_verified_ns) / 1000000);

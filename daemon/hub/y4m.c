@@ -23,6 +23,8 @@
 struct y4m {
 	int fd;			/* -1 while a FIFO has no reader */
 	bool fifo;
+	dev_t dev;		/* the FIFO's, as at start: reopened only if it is the same */
+	ino_t ino;
 	char *path;
 	char header[96];
 	size_t header_len;
@@ -68,12 +70,23 @@ static void y4m_free(struct y4m *y)
  */
 static int y4m_start(struct y4m *y)
 {
+	struct stat st;
 	int fd, flags;
 
-	fd = open(y->path, O_WRONLY | O_CLOEXEC | (y->fifo ? O_NONBLOCK : O_CREAT | O_TRUNC),
-		  0600);
+	fd = open(y->path, O_WRONLY | O_CLOEXEC |
+		  (y->fifo ? O_NONBLOCK | O_NOFOLLOW : O_CREAT | O_TRUNC), 0600);
 	if (fd < 0)
 		return -errno;
+	/* a FIFO reopened for a new reader must be the one given, not what replaced it */
+	if (y->fifo && (fstat(fd, &st) || !S_ISFIFO(st.st_mode) ||
+			(y->ino && (st.st_dev != y->dev || st.st_ino != y->ino)))) {
+		close(fd);
+		return -ESTALE;
+	}
+	if (y->fifo) {
+		y->dev = st.st_dev;
+		y->ino = st.st_ino;
+	}
 	flags = fcntl(fd, F_GETFL);
 	if (y->fifo && (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)) {
 		int e = errno;

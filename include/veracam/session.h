@@ -135,6 +135,13 @@ enum vc_io vc_session_advance(struct vc_session *s);
  */
 int vc_session_run(struct vc_session *s, int64_t deadline_ns);
 enum vc_session_cause vc_session_cause(const struct vc_session *s);
+/*
+ * Our first flight is made: this side's TLS Finished is written (for the
+ * camera: ServerHello ... Finished, the key exchange and the signature),
+ * or the handshake is done. Not after a partial ClientHello or a
+ * HelloRetryRequest.
+ */
+bool vc_session_past_first_flight(const struct vc_session *s);
 /* Valid once established. */
 const struct vc_session_params *vc_session_params(const struct vc_session *s);
 

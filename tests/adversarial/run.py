@@ -84,6 +84,7 @@ SLACK = 0.35                      # decode + compose + FIFO on a loaded 2-core h
 RECOVERY_LIMIT = 3.0              # after an outage (the product's promise)
 RECOVERY_CLEARED = 10.0           # after any attack stops: the hub must not stay stuck
 STALL = 0.15                      # a canary sleep this much late is a host stall
+STRETCH_MAX = 6.0                 # Run.stretch: beyond it no deadline means much
 VIDEO_LIMIT = 5.0                 # a paired hub shows video this soon under any issue-12 attack
 SESSION_END = 5.0                 # a session whose hub is gone ends this soon (issue 12)
 FORGED = 'discarded:forged'       # transport v2: a packet whose tag is wrong
@@ -248,21 +249,21 @@ def status(path, timeout=2.0):
 
 
 def proc_sched(pid):
-    """(CPU ns, ns spent runnable waiting for a CPU) of the live threads of
-    @pid so far, from their schedstat."""
-    cpu = wait = 0
+    """{tid: (CPU ns, ns spent runnable waiting for a CPU)} of the live
+    threads of @pid so far, from their schedstat."""
+    out = {}
     try:
         tids = os.listdir(f'/proc/{pid}/task')
     except OSError:
-        return None
+        return out
     for tid in tids:
         try:
             with open(f'/proc/{pid}/task/{tid}/schedstat') as f:
                 a, b = f.read().split()[:2]
-            cpu, wait = cpu + int(a), wait + int(b)
+            out[tid] = (int(a), int(b))
         except (OSError, ValueError):
             pass
-    return cpu, wait
+    return out
 
 
 def rss_kb(pid):
@@ -414,7 +415,7 @@ class Run:
         self.rss_since = {}      # name -> when its process started
         # the daemons' CPU time and wait for a CPU, summed: [(t, cpu ns, wait ns)]
         self.sched = []
-        self.sched_last = {}     # pid -> (cpu, wait) at the last sample
+        self.sched_last = {}     # tid -> (cpu, wait) at the last sample
         self.stalls = []         # (start, end): this process did not run (host starved it)
         self.results = []
         self.failures = []
@@ -699,14 +700,14 @@ class Run:
             now = time.monotonic()
             procs = list(self.procs.items()) + [(h.tag, h.proc) for h in self.all_hubs()
                                                 if h.proc is not None]
+            seen = {}
             for pid in {p.pid for _, p in procs}:
-                got = proc_sched(pid)
-                if got is None:
-                    continue
-                was = self.sched_last.get(pid, (0, 0))
-                cpu += max(0, got[0] - was[0])      # threads that ended take theirs along
-                wait += max(0, got[1] - was[1])
-                self.sched_last[pid] = got
+                seen.update(proc_sched(pid))
+            # per thread, so that one that ends takes only its own times along
+            for tid, (c, w) in seen.items():
+                c0, w0 = self.sched_last.get(tid, (0, 0))
+                cpu, wait = cpu + max(0, c - c0), wait + max(0, w - w0)
+            self.sched_last = seen
             with self.lock:
                 self.sched.append((now, cpu, wait))
             if now - last_rss >= self.args.rss_interval:
@@ -720,8 +721,11 @@ class Run:
     def stretch(self, a, b):
         """How much longer the daemons' work took in [a, b] than on CPUs of
         their own: (their CPU time + their time runnable but waiting for a
-        CPU) / their CPU time, at least 1. About 1.1 on a quiet 2-core
-        machine; 3-5 with a second CI run beside this one. The deadlines
+        CPU) / their CPU time, at least 1, at most STRETCH_MAX (a daemon
+        gone wrong, spinning, must not relax its own checks without bound).
+        About 1.1 on a quiet 2-core machine for the plain build, 2.5-4.5
+        for the ASan one (its daemons crowd the 2 cores themselves), more
+        with a second CI run beside this one. The deadlines
         the product promises (recovery, video under attack, no gap) hold
         at the CPU the daemons need; where the host gave them less, each
         is checked stretched by this, and says so."""
@@ -732,7 +736,7 @@ class Run:
         i = max(0, bisect.bisect_right(samples, a, key=lambda x: x[0]) - 1)
         j = min(len(samples) - 1, bisect.bisect_left(samples, b, key=lambda x: x[0]))
         dcpu, dwait = samples[j][1] - samples[i][1], samples[j][2] - samples[i][2]
-        return max(1.0, (dcpu + dwait) / dcpu) if dcpu > 0 else 1.0
+        return min(STRETCH_MAX, max(1.0, (dcpu + dwait) / dcpu)) if dcpu > 0 else 1.0
 
     # ---- measurement
     @staticmethod
@@ -996,17 +1000,25 @@ STRANGER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stranger.py
 WAIT_STRETCH = 3.0     # waits for video last this many times a deadline (only a failure waits)
 
 
-def kept(run, unav, gap, a, b):
-    """Video kept in [a, b]: no gap longer than the unavailable timeout and
-    so no unavailable screen, with the gap allowed to stretch with the CPU
-    the daemons got (Run.stretch); a gap the host made longer than the
-    timeout must show the unavailable screen, so then that is no fault.
-    Returns (ok, a note for the check's text)."""
+def kept(run, hub, cell, a, b):
+    """Video kept on @cell in [a, b]: no gap longer than the unavailable
+    timeout and no unavailable screen. Where the host gave the daemons less
+    CPU than they need (Run.stretch f), a gap may stretch to the timeout
+    x f, and an unavailable screen is no fault only when it is explained:
+    after a gap longer than the timeout, or while the cell's pictures were
+    within 0.5 s of the freshness window (the hub behind by that much must
+    turn them stale). Returns (ok, the figures for the check's text)."""
+    own, unav, gap = cell_window(hub, cell, a, b)
     f = run.stretch(a, b)
+    text = f'{own} frames, {unav} unavailable, longest without a new frame {gap:.2f}s'
     if unav == 0 and gap <= UNAVAILABLE:
-        return True, ''
-    note = f'; the daemons got 1/{f:.1f} of the CPU they needed: gaps to {UNAVAILABLE * f:.2f}s'
-    return f > 1.05 and gap <= UNAVAILABLE * f, note
+        return True, text
+    age = cell_age_max(hub, cell, a, b)
+    text += (f', oldest picture {age:.2f}s; the daemons got 1/{f:.1f} of the CPU they '
+             f'needed: gaps to {UNAVAILABLE * f:.2f}s')
+    if f <= 1.05 or gap > UNAVAILABLE * f:
+        return False, text
+    return unav == 0 or gap > UNAVAILABLE or age >= FRESHNESS - 0.5, text
 
 
 def in_time(run, took, limit, since):
@@ -1082,6 +1094,18 @@ def cell_window(hub, cell, a, b):
             elif c == UNAV:
                 unav += 1
     return own, unav, max(gap, b - last)
+
+
+def cell_age_max(hub, cell, a, b):
+    """The largest age read off @cell's own frames in [a, b] (0 if none)."""
+    worst = 0.0
+    with hub.lock:
+        for j in range(bisect.bisect_left(hub.t, a), bisect.bisect_right(hub.t, b)):
+            n = hub.num[j][cell]
+            cap = Run.capture_time(n, hub.t[j]) if n is not None else None
+            if cap is not None:
+                worst = max(worst, hub.t[j] - cap)
+    return worst
 
 
 def fmt_s(v):
@@ -1251,9 +1275,8 @@ def sc_clock_step(s):
                 for k, (_, _, t) in enumerate(marks)]
     dark = [f'{who} {off}' for (who, off, _), (o, _, _) in zip(marks, per_step) if not o]
     s.figure = f'unavail {unav}, gap {gap:.2f}s'
-    ok, why = kept(run, unav, gap, marks[0][2], t_end)
-    s.check(f'video kept on screen through every step of either wall clock: {own} frames shown, '
-            f'{unav} unavailable, longest without a new frame {gap:.2f}s{why}'
+    ok, text = kept(run, hub, 0, marks[0][2], t_end)
+    s.check(f'video kept on screen through every step of either wall clock: {text}'
             f'{"; none after " + ", ".join(dark) if dark else ""}',
             ok and not dark)
 
@@ -1429,9 +1452,8 @@ def sc_inject(s):
         hub, i = cell_of(run, lk)
         own, unav, gap = cell_window(hub, i, t + 0.5, t_end)
         worst_unav, worst_gap = max(worst_unav, unav), max(worst_gap, gap)
-        ok, why = kept(run, unav, gap, t + 0.5, t_end)
-        s.check(f'{lk}: video kept through the injection ({own} frames, {unav} unavailable, '
-                f'longest without a new frame {gap:.2f}s{why})', ok)
+        ok, text = kept(run, hub, i, t + 0.5, t_end)
+        s.check(f'{lk}: video kept through the injection ({text})', ok)
         s.check(f'{lk}: the hub counted the forgeries ({forged} sent: {d["inj_end"]} ends, '
                 f'{d["inj_ahead"]} far ahead, {d["inj_key"]} keyframe units; counted '
                 f'{fmt_rejects({k: v for k, v in rej.get(lk, {}).items() if not k.startswith("_")})})',
@@ -1611,12 +1633,11 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                     own += 1
                     for h, ci, f, to in sc.no_own:
                         # a frame committed late only because the host
-                        # stalled the run, or kept the daemons off the
-                        # CPU (the grace stretched as Run.stretch), is
-                        # not a leak
+                        # stalled the run is not a leak (never stretched:
+                        # this is what a replayed or misrouted picture
+                        # would show up as)
                         if (h == hub.name and ci == i and f <= t < to and
-                                t - run.stalled(f - GRACE, t) >=
-                                f + GRACE * (run.stretch(f - GRACE, t) - 1)):
+                                t - run.stalled(f - GRACE, t) >= f):
                             leaks += 1
                             break
                     n = numbers[j][i]
@@ -1625,6 +1646,12 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                         continue
                     cap = run.capture_time(n, t)
                     if cap is None:
+                        # a confirmed reading from "the future" is a picture
+                        # at least 500 s old (the reading wraps at 1000 s)
+                        stale += 1
+                        if len(stale_examples) < 4:
+                            stale_examples.append(f'{hub.name}/{hub.cams[i]} reading {n} at '
+                                                  f'{t - run.t_start:.2f}s: undatable')
                         continue
                     age = t - cap
                     # how long it stayed: until the hub's next commit

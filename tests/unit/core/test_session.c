@@ -420,6 +420,28 @@ static void *trickle_main(void *arg)
  * read succeeds; nothing ever times out per read) holds the camera's
  * handshake no longer than the caller's absolute deadline.
  */
+/* A genuine ClientHello in @buf (*n bytes), as a hub's first flight on its socketpair hv. */
+static void client_hello(struct side *hub, int hv[2], uint8_t *buf, size_t cap, ssize_t *n)
+{
+	*n = -1;
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, hv) == 0);
+	hub->s = vc_session_new(&hub->cfg, hv[0]);
+	REQUIRE(hub->s);
+	CHECK(vc_session_advance(hub->s) == VC_IO_READ);
+	*n = read(hv[1], buf, cap);
+}
+
+/* Both socketpairs and both sides of a test made with client_hello(). */
+static void close_both(int sv[2], int hv[2], struct side *cam, struct side *hub)
+{
+	close(sv[0]);
+	close(sv[1]);
+	close(hv[0]);
+	close(hv[1]);
+	side_fini(cam);
+	side_fini(hub);
+}
+
 static void trickling_peer_meets_the_deadline(void)
 {
 	struct side cam, hub;
@@ -432,12 +454,7 @@ static void trickling_peer_meets_the_deadline(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	/* a genuine ClientHello, as a hub's first flight */
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, hv) == 0);
-	hub.s = vc_session_new(&hub.cfg, hv[0]);
-	REQUIRE(hub.s);
-	CHECK(vc_session_advance(hub.s) == VC_IO_READ);
-	n = read(hv[1], hello, sizeof(hello));
+	client_hello(&hub, hv, hello, sizeof(hello), &n);
 	REQUIRE(n > 100);
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	tr = (struct trickle){ .fd = sv[1], .bytes = hello, .len = (size_t)n, .gap_ms = 20 };
@@ -453,12 +470,36 @@ static void trickling_peer_meets_the_deadline(void)
 	CHECK(took >= 300000000 && took < 300000000 + 2000000000LL);
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(t, NULL);
-	close(sv[0]);
-	close(sv[1]);
-	close(hv[0]);
-	close(hv[1]);
-	side_fini(&cam);
-	side_fini(&hub);
+	close_both(sv, hv, &cam, &hub);
+}
+
+/*
+ * The camera's first flight (ServerHello ... Finished: key exchange and
+ * signature) is what the gate gives priority after: a partial ClientHello
+ * does not make it, the whole one does, before the hub has answered.
+ */
+static void first_flight_is_seen(void)
+{
+	struct side cam, hub;
+	uint8_t hello[4096], flight[8192];
+	int sv[2], hv[2];
+	ssize_t n;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	client_hello(&hub, hv, hello, sizeof(hello), &n);
+	REQUIRE(n > 100);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	cam.s = vc_session_new(&cam.cfg, sv[0]);
+	REQUIRE(cam.s);
+	REQUIRE(write(sv[1], hello, 5) == 5);
+	CHECK(vc_session_advance(cam.s) == VC_IO_READ);
+	CHECK(!vc_session_past_first_flight(cam.s));
+	REQUIRE(write(sv[1], hello + 5, (size_t)n - 5) == n - 5);
+	CHECK(vc_session_advance(cam.s) == VC_IO_READ);
+	CHECK(vc_session_past_first_flight(cam.s));
+	CHECK(read(sv[1], flight, sizeof(flight)) > 200);	/* the flight itself */
+	close_both(sv, hv, &cam, &hub);
 }
 
 int main(void)
@@ -477,5 +518,6 @@ int main(void)
 	RUN(offer_reaches_the_hub);
 	RUN(peer_close_is_seen);
 	RUN(trickling_peer_meets_the_deadline);
+	RUN(first_flight_is_seen);
 	return harness_done();
 }

@@ -124,6 +124,30 @@ display_state() {
 	"$CTL" status "$T/fifo.sock" 2>/dev/null | python3 -c \
 		'import json, sys; print(json.load(sys.stdin)["display"]["state"])' 2>/dev/null
 }
+# reader OUT: read the FIFO into OUT; returns once the FIFO is open for reading
+reader() {
+	rm -f "$T/reader.open"
+	python3 -c '
+import os, select, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+open(sys.argv[3], "w").close()
+with open(sys.argv[2], "wb") as out:
+    while True:
+        select.select([fd], [], [])
+        d = os.read(fd, 1 << 16)
+        if d:
+            out.write(d)
+            out.flush()
+        else:
+            select.select([], [], [], 0.05)    # no writer right now
+' "$T/screen.y4m" "$1" "$T/reader.open" &
+	rpid=$!
+	for _ in $(seq 100); do
+		[ -e "$T/reader.open" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 wait_state() {
 	for _ in $(seq 100); do
 		[ "$(display_state)" = "$1" ] && return 0
@@ -132,8 +156,8 @@ wait_state() {
 	return 1
 }
 n=$((n + 1))
-cat "$T/screen.y4m" >"$T/reader1.y4m" &
-r1=$!
+reader "$T/reader1.y4m"
+r1=$rpid
 "$VD" hub "${K[@]}" --camera porch@127.0.0.1:7000 --display "y4m:$T/screen.y4m" \
 	--output-size 320x240 --status-socket "$T/fifo.sock" >"$T/fifo.log" 2>&1 &
 hub=$!
@@ -141,8 +165,8 @@ wait_state on && first=ok || first="not on"
 kill "$r1"
 wait "$r1" 2>/dev/null
 wait_state lost && gone=ok || gone="not lost"
-cat "$T/screen.y4m" >"$T/reader2.y4m" &
-r2=$!
+reader "$T/reader2.y4m"
+r2=$rpid
 wait_state on && back=ok || back="not back"
 for _ in $(seq 50); do
 	[ "$(stat -c %s "$T/reader2.y4m")" -gt $((320 * 240 * 3 / 2)) ] && break

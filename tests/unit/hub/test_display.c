@@ -259,7 +259,7 @@ static void test_stale(void)
 
 /*
  * A frame past its show-until never reaches a composed buffer: camera 0's
- * frame may be shown for 50 ms; a frame of camera 1 100 ms later commits
+ * frame may be shown for 500 ms; a frame of camera 1 600 ms later commits
  * a buffer with camera 0 as "stale" (no tick in between: the timer that
  * would have said so may come late on a loaded hub).
  */
@@ -273,10 +273,10 @@ static void test_show_until(void)
 	test_path(path, sizeof(path), "until.y4m");
 	d = open_y4m(path, 2, 640, 480);
 	solid_picture(&p, 320, 240, cam_colour[0], T0);
-	p.show_until_ns = display_now_ns() + 50000000ull;
+	p.show_until_ns = display_now_ns() + 500000000ull;
 	CHECK(display_show(d, 0, &p) == 0, "display_show");
 	free_picture(&p);
-	nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	nanosleep(&(struct timespec){ .tv_nsec = 600000000 }, NULL);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
 	display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");

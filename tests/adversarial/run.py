@@ -354,6 +354,10 @@ class Hub:
                 d = os.read(self.fd, 1 << 20)
             except BlockingIOError:
                 return
+            # each chunk's frames are stamped when they were read: this loop
+            # reads on while the hub writes, and the select's time would
+            # make later frames look older, or from the future
+            now = time.monotonic()
             if not d:
                 if self.header is not None:
                     self.eof = True
@@ -744,12 +748,14 @@ class Run:
         """When the frame whose burned-in capture time reads @cs was captured,
         on the runner's clock, for a frame shown at @shown: the reading is
         CLOCK_MONOTONIC's centiseconds modulo 1000 s, taken from the latest
-        wrap before @shown. None for a reading from the future (a misread:
-        the camera's clock is this process's clock)."""
+        wrap before @shown. None for a reading more than 1 s in the future
+        (the camera's clock is this process's clock: that is a picture over
+        500 s old, or a misread); up to 1 s ahead is a frame the reader took
+        in after stamping the chunk it came in, age 0."""
         age = (round(shown * 100) - cs) % CLOCK_WRAP
         if age > CLOCK_WRAP // 2:
             age -= CLOCK_WRAP
-        if age < -2:
+        if age < -100:
             return None
         return shown - max(age, 0) / 100
 

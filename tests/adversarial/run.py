@@ -1705,7 +1705,13 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
     name = sc.kind
     if name == 'baseline':
         core = {k: v for k, v in total.items() if not k.startswith('discarded:')}
-        sc.check(f'no reject on a clean relay ({core})', not core)
+        # units that came too late because the host kept the daemons off the
+        # CPU are refused as stale (and what follows until the next IDR):
+        # failing closed, no fault; any other reject on a clean relay is one
+        f = run.stretch(t0, t1)
+        late = {'stale', 'await-idr'} if f > 1.5 and core.get('stale') else set()
+        why = f'; stale allowed: the daemons got 1/{f:.1f} of the CPU they needed' if late else ''
+        sc.check(f'no reject on a clean relay ({core}{why})', not set(core) - late)
     if name == 'splice-au':
         for lk, d in rel.items():
             if d['spliced_au'] >= 3:

@@ -727,9 +727,9 @@ class Run:
         their own: (their CPU time + their time runnable but waiting for a
         CPU) / their CPU time, at least 1, at most STRETCH_MAX (a daemon
         gone wrong, spinning, must not relax its own checks without bound).
-        About 1.1 on a quiet 2-core machine for the plain build, 2.5-4.5
-        for the ASan one (its daemons crowd the 2 cores themselves), more
-        with a second CI run beside this one. The deadlines
+        Per scenario on a quiet 2-core machine: 1.2-3.1 for the plain
+        build, 1.8-6 for the ASan one (its daemons crowd the 2 cores
+        themselves); more with a second CI run beside this one. The deadlines
         the product promises (recovery, video under attack, no gap) hold
         at the CPU the daemons need; where the host gave them less, each
         is checked stretched by this, and says so."""

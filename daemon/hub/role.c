@@ -616,14 +616,15 @@ static void glass_check(struct hub_role *hr)
 	display_get_stats(hr->display, &ds);
 	/* the output lost or back: said once, and in the status */
 	if ((ds.output_lost > ds.output_restarted) != dst->lost) {
+		const char *out = hr->cfg->display ? hr->cfg->display : "drm";
+
 		dst->lost = !dst->lost;
 		if (dst->lost)
 			svc_log(LOG_WARNING, "display %s: output lost, nothing reaches the screen "
 				"until it is back (unplugged, DRM master taken, or the y4m "
-				"FIFO's reader went away)", hr->cfg->display ? hr->cfg->display : "drm");
+				"FIFO's reader went away)", out);
 		else
-			svc_log(LOG_NOTICE, "display %s: output back",
-				hr->cfg->display ? hr->cfg->display : "drm");
+			svc_log(LOG_NOTICE, "display %s: output back", out);
 	}
 	dst->lost_count = ds.output_lost;
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {

@@ -1006,15 +1006,16 @@ STRANGER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stranger.py
 WAIT_STRETCH = 3.0     # waits for video last this many times a deadline (only a failure waits)
 
 
-def kept(run, hub, cell, a, b):
+def kept(run, hub, cell, a, b, window):
     """Video kept on @cell in [a, b]: no gap longer than the unavailable
     timeout and no unavailable screen. Where the host gave the daemons less
     CPU than they need (Run.stretch f), a gap may stretch to the timeout
     x f, and an unavailable screen is no fault only when it is explained:
     after a gap longer than the timeout, or while the cell's pictures were
     within 0.5 s of the freshness window (the hub behind by that much must
-    turn them stale). Returns (ok, the figures for the check's text)."""
-    own, unav, gap = cell_window(hub, cell, a, b)
+    turn them stale). @window is cell_window(hub, cell, a, b). Returns
+    (ok, the figures for the check's text)."""
+    own, unav, gap = window
     f = run.stretch(a, b)
     text = f'{own} frames, {unav} unavailable, longest without a new frame {gap:.2f}s'
     if unav == 0 and gap <= UNAVAILABLE:
@@ -1276,12 +1277,13 @@ def sc_clock_step(s):
             run.stop_extra_hub(hub)
         run.stop_proc('shed')
         del run.cam_sock['shed']
-    own, unav, gap = cell_window(hub, 0, marks[0][2], t_end)
+    window = cell_window(hub, 0, marks[0][2], t_end)
+    own, unav, gap = window
     per_step = [cell_window(hub, 0, t, (marks[k + 1][2] if k + 1 < len(marks) else t_end))
                 for k, (_, _, t) in enumerate(marks)]
     dark = [f'{who} {off}' for (who, off, _), (o, _, _) in zip(marks, per_step) if not o]
     s.figure = f'unavail {unav}, gap {gap:.2f}s'
-    ok, text = kept(run, hub, 0, marks[0][2], t_end)
+    ok, text = kept(run, hub, 0, marks[0][2], t_end, window)
     s.check(f'video kept on screen through every step of either wall clock: {text}'
             f'{"; none after " + ", ".join(dark) if dark else ""}',
             ok and not dark)
@@ -1456,9 +1458,9 @@ def sc_inject(s):
                 f'packets, {d["third_other"]} others) after {d["inj_hello"]} copied hellos',
                 d['third_media'] == 0)
         hub, i = cell_of(run, lk)
-        own, unav, gap = cell_window(hub, i, t + 0.5, t_end)
-        worst_unav, worst_gap = max(worst_unav, unav), max(worst_gap, gap)
-        ok, text = kept(run, hub, i, t + 0.5, t_end)
+        window = cell_window(hub, i, t + 0.5, t_end)
+        worst_unav, worst_gap = max(worst_unav, window[1]), max(worst_gap, window[2])
+        ok, text = kept(run, hub, i, t + 0.5, t_end, window)
         s.check(f'{lk}: video kept through the injection ({text})', ok)
         s.check(f'{lk}: the hub counted the forgeries ({forged} sent: {d["inj_end"]} ends, '
                 f'{d["inj_ahead"]} far ahead, {d["inj_key"]} keyframe units; counted '
@@ -1620,7 +1622,8 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
     # channel moves). The window is the hub's to keep and is never
     # stretched; the slack after it (compose, the FIFO, this reader) runs on
     # the same CPUs as everything else and is stretched as Run.stretch.
-    slack = SLACK * run.stretch(t0, t1)
+    stretch = run.stretch(t0, t1)
+    slack = SLACK * stretch
     bound = FRESHNESS + slack
     with run.lock:      # copies, so that the frame reader never waits long
         for hub in run.all_hubs():
@@ -1711,9 +1714,9 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
         # units that came too late because the host kept the daemons off the
         # CPU are refused as stale (and what follows until the next IDR):
         # failing closed, no fault; any other reject on a clean relay is one
-        f = run.stretch(t0, t1)
-        late = {'stale', 'await-idr'} if f > 1.5 and core.get('stale') else set()
-        why = f'; stale allowed: the daemons got 1/{f:.1f} of the CPU they needed' if late else ''
+        late = {'stale', 'await-idr'} if stretch > 1.5 and core.get('stale') else set()
+        why = (f'; stale allowed: the daemons got 1/{stretch:.1f} of the CPU they needed'
+               if late else '')
         sc.check(f'no reject on a clean relay ({core}{why})', not set(core) - late)
     if name == 'splice-au':
         for lk, d in rel.items():
@@ -1807,7 +1810,8 @@ def evaluate(run, sc, t0, t1, snap0, snap1):
                      f'(worst {worst if worst is None else round(worst, 2)}s)', ok)
     r = {'frames': frames, 'own': own, 'unav': unav, 'foreign': foreign, 'leaks': leaks,
          'stale': stale, 'starved': starved, 'age_max': age_max, 'hold_max': hold_max,
-         'unread': unread, 'rejects': total, 'relay': rsum, 'cells': cells, 'figure': sc.figure}
+         'unread': unread, 'rejects': total, 'relay': rsum, 'cells': cells, 'figure': sc.figure,
+         'stretch': stretch}
     for fn in sc.post:
         fn(r, rej, rel)
     r['figure'] = sc.figure
@@ -1998,7 +2002,7 @@ def main():
                     run.failures.append(f'{sc.name}: {d}')
                 run.log(f'{sc.name}: {r["frames"]} frames, own {r["own"]}, unavailable '
                         f'{r["unav"]}, foreign {r["foreign"]}, rejects {fmt_rejects(r["rejects"])}'
-                        f', daemons\' CPU stretch {run.stretch(t0, t2):.2f}')
+                        f', daemons\' CPU stretch {r["stretch"]:.2f}')
             if cycle == 1:
                 run.first_cycle_s = time.monotonic() - run.t_start
             if not args.soak or time.monotonic() - run.t_start >= args.soak:

@@ -291,6 +291,18 @@ static bool ring_find(const struct decode *d, uint64_t pts, struct hub_picture *
 	return false;
 }
 
+static void decode_release(struct hub_picture *pic)
+{
+	struct mapped *m = pic->priv;
+
+	if (!m)
+		return;
+	gst_video_frame_unmap(&m->frame);
+	gst_sample_unref(m->sample);
+	free(m);
+	memset(pic, 0, sizeof(*pic));
+}
+
 int decode_take(struct decode *d, struct hub_picture *pic)
 {
 	struct mapped *m;
@@ -331,22 +343,11 @@ int decode_take(struct decode *d, struct hub_picture *pic)
 		pic->stride[i] = (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&m->frame, i);
 	}
 	pic->priv = m;
+	pic->release = decode_release;
 	if (!ring_find(d, GST_BUFFER_PTS(b), pic))
 		d->st.unmatched++;
 	d->st.taken++;
 	return 1;
-}
-
-void decode_release(struct hub_picture *pic)
-{
-	struct mapped *m = pic->priv;
-
-	if (!m)
-		return;
-	gst_video_frame_unmap(&m->frame);
-	gst_sample_unref(m->sample);
-	free(m);
-	memset(pic, 0, sizeof(*pic));
 }
 
 int decode_fd(const struct decode *d)

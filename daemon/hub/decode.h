@@ -60,12 +60,11 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	      uint64_t capture_ns, uint64_t show_until_ns, bool idr);
 
 /*
- * Take the newest decoded frame: 1 and @pic filled (release it with
- * decode_release()), 0 when no new frame is waiting, -EIO on a decoder
- * error (the decoder was reset).
+ * Take the newest decoded frame: 1 and @pic filled (its owner calls
+ * pic->release(pic); display_show() takes it over), 0 when no new frame is
+ * waiting, -EIO on a decoder error (the decoder was reset).
  */
 int decode_take(struct decode *d, struct hub_picture *pic);
-void decode_release(struct hub_picture *pic);
 
 /*
  * Flush: every queued AU and every decoded frame not yet taken is

@@ -3,19 +3,28 @@
  * display - compose the hub's screen from per-camera cells and hand it to
  * the output (kms.c or y4m.c), fail-closed.
  *
- * A cell is private XRGB8888 memory of exactly the cell's size. It is
- * written only by display_show() of its own camera (the frame converted
- * from YCbCr and scaled in one pass, the letterbox painted black, the
- * badge on top) or by its unavailable screen. The cells tile the screen
- * without gaps, so composing copies every pixel of the output buffer from
- * a cell: nothing that was in a buffer before survives into the next
- * commit.
+ * A cell is a rectangle of the screen and what it shows: nothing (black),
+ * its camera's newest verified frame (the decoded picture itself, kept
+ * until a newer one, the unavailable screen or its deadline replaces it)
+ * or its camera's unavailable screen. Each change of a cell gives it a new
+ * generation number. Composing a buffer draws, straight into that buffer,
+ * every cell whose generation differs from the one that buffer last got:
+ * a frame is converted and scaled into it in one pass (libyuv), with the
+ * letterbox and the badge; the rest of the buffer already shows the cells'
+ * current content. The cells tile the screen without gaps, so every pixel
+ * of a committed buffer is the current content of some cell: nothing of an
+ * older frame, another camera or unverified data can reach the screen.
+ * One commit is in flight at a time: at most one per flip on KMS, one per
+ * refresh period on y4m.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <libyuv/convert_argb.h>
+#include <libyuv/scale.h>
 
 #include "canvas.h"
 #include "display.h"
@@ -43,12 +52,12 @@ struct cell {
 	enum cell_state state;
 	enum hub_unavailable why;
 	char name[64];
+	uint64_t gen;		/* new on every change of what the cell shows */
 	uint64_t shown_ns;	/* CLOCK_MONOTONIC of the last frame */
 	uint64_t until_ns;	/* CLOCK_MONOTONIC: the frame's show-until (0: none) */
-	uint64_t capture_ns;	/* of the frame drawn in the cell, 0 if none */
+	struct hub_picture pic;	/* CELL_FRAME: the frame, owned; else released */
 	unsigned int x, y;	/* position on screen */
-	struct canvas img;	/* private pixels of this cell */
-	uint32_t *xmap;		/* scaler scratch, one entry per column */
+	unsigned int width, height;
 };
 
 enum buf_state { BUF_FREE, BUF_PENDING, BUF_SCANOUT };
@@ -69,12 +78,19 @@ struct display {
 	bool active;		/* the output can show something */
 	bool dirty;		/* cells changed since the last commit */
 	int pending;		/* buffer of the commit in flight, or -1 */
-	/* capture time of the frame each cell of each buffer holds (0: none) */
+	/*
+	 * Per buffer and cell: the generation of the cell drawn there (0:
+	 * none, e.g. a new buffer), and the capture time of the frame drawn
+	 * (0: none).
+	 */
+	uint64_t buf_gen[OUTPUT_BUFFERS][DISPLAY_MAX_CAMERAS];
 	uint64_t buf_capture[OUTPUT_BUFFERS][DISPLAY_MAX_CAMERAS];
+	uint64_t gen_seq;	/* last generation handed out */
 	unsigned int ncams;	/* cameras */
 	unsigned int ncells;	/* 1 or 4 */
 	unsigned int lw, lh;	/* screen size the cells were cut for */
 	struct cell cell[DISPLAY_MAX_CAMERAS];
+	uint8_t *scratch;	/* 4:2:0 planes of the largest cell: the scaler's */
 	uint64_t stale_ns;
 	struct display_stats st;
 };
@@ -87,97 +103,56 @@ uint64_t display_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- YCbCr 4:2:0 -> XRGB8888, scaled to fit, in one pass ---- */
+/* ---- YCbCr 4:2:0 -> XRGB8888, scaled to fit (libyuv) ---- */
 
-struct yuv_coef {
-	int y_off, y_mul;	/* 8.8 fixed point */
-	int rv, gu, gv, bu;
-};
-
-static const struct yuv_coef coef_table[2][2] = {
-	/* [matrix][full_range] */
-	[HUB_MATRIX_BT601] = {
-		{ 16, 298, 409, 100, 208, 516 },
-		{ 0, 256, 359, 88, 183, 454 },
-	},
-	[HUB_MATRIX_BT709] = {
-		{ 16, 298, 459, 55, 136, 541 },
-		{ 0, 256, 403, 48, 120, 475 },
-	},
-};
-
-static inline uint32_t clamp8(int v)
+static const struct YuvConstants *yuv_constants(const struct hub_picture *p)
 {
-	return v < 0 ? 0 : v > 255 ? 255 : (uint32_t)v;
-}
-
-/* Per-frame lookup tables: a pixel costs loads and adds, no multiplies. */
-struct yuv_lut {
-	int y[256];		/* (Y - y_off) * y_mul + rounding */
-	int rv[256], gu[256], gv[256], bu[256];
-};
-
-static void build_lut(struct yuv_lut *t, const struct yuv_coef *k)
-{
-	int i;
-
-	for (i = 0; i < 256; i++) {
-		t->y[i] = (i - k->y_off) * k->y_mul + 128;
-		t->rv[i] = k->rv * (i - 128);
-		t->gu[i] = -k->gu * (i - 128);
-		t->gv[i] = -k->gv * (i - 128);
-		t->bu[i] = k->bu * (i - 128);
-	}
-}
-
-/* One output pixel: luma term plus the chroma terms of its sample. */
-static inline uint32_t xrgb(int c, int cr, int cg, int cb)
-{
-	return clamp8((c + cr) >> 8) << 16 | clamp8((c + cg) >> 8) << 8 |
-	       clamp8((c + cb) >> 8);
+	if (p->matrix == HUB_MATRIX_BT709)
+		return p->full_range ? &kYuvF709Constants : &kYuvH709Constants;
+	return p->full_range ? &kYuvJPEGConstants : &kYuvI601Constants;
 }
 
 /*
- * Nearest-neighbour scale of @p into the dw x dh rectangle at (dx, dy).
- * Neighbouring output pixels mostly share a chroma sample: its terms are
- * looked up once per sample.
+ * Draw @p into the dw x dh rectangle at (dx, dy) of @c. A picture of that
+ * very size is converted straight into the output buffer; any other is
+ * first scaled (bilinear, in 4:2:0, 1.5 bytes a pixel) into the display's
+ * scratch planes of the rectangle's size, then converted from there.
  */
-static void convert_scaled(const struct hub_picture *p, struct cell *cl,
-			   unsigned int dx, unsigned int dy,
-			   unsigned int dw, unsigned int dh)
+static void put_picture(struct display *d, const struct hub_picture *p,
+			const struct canvas *c, unsigned int dx, unsigned int dy,
+			unsigned int dw, unsigned int dh)
 {
+	uint8_t *dst = (uint8_t *)(c->px + (size_t)dy * c->stride + dx);
+	int dst_stride = (int)(c->stride * 4), w = (int)dw, h = (int)dh;
+	const uint8_t *y = p->plane[0], *u = p->plane[1], *v = p->plane[2];
+	int ys = (int)p->stride[0], us = (int)p->stride[1], vs = (int)p->stride[2];
 	bool nv12 = p->format == HUB_PIX_NV12;
-	struct yuv_lut t;
-	unsigned int i, j;
 
-	build_lut(&t, &coef_table[p->matrix][p->full_range]);
-	for (i = 0; i < dw; i++)
-		cl->xmap[i] = (uint32_t)(((2ull * i + 1) * p->width) / (2ull * dw));
-	for (j = 0; j < dh; j++) {
-		unsigned int sy = (unsigned int)(((2ull * j + 1) * p->height) / (2ull * dh));
-		const uint8_t *yr = p->plane[0] + (size_t)sy * p->stride[0];
-		const uint8_t *ur = p->plane[1] + (size_t)(sy / 2) * p->stride[1];
-		const uint8_t *vr = nv12 ? ur + 1 :
-				    p->plane[2] + (size_t)(sy / 2) * p->stride[2];
-		unsigned int step = nv12 ? 2 : 1;
-		uint32_t *o = cl->img.px + (size_t)(dy + j) * cl->img.stride + dx;
-		uint32_t last = UINT32_MAX;
-		int cr = 0, cg = 0, cb = 0;
+	if (p->width != dw || p->height != dh) {
+		int cw = (w + 1) / 2, ch = (h + 1) / 2;
+		uint8_t *sy = d->scratch, *su = sy + (size_t)w * h;
 
-		for (i = 0; i < dw; i++) {
-			uint32_t sx = cl->xmap[i], cx = sx / 2 * step;
-
-			if (cx != last) {
-				uint8_t u = ur[cx], v = vr[cx];
-
-				cr = t.rv[v];
-				cg = t.gu[u] + t.gv[v];
-				cb = t.bu[u];
-				last = cx;
-			}
-			o[i] = xrgb(t.y[yr[sx]], cr, cg, cb);
-		}
+		if (nv12)
+			NV12Scale(y, ys, u, us, (int)p->width, (int)p->height,
+				  sy, w, su, 2 * cw, w, h, kFilterBilinear);
+		else
+			I420Scale(y, ys, u, us, v, vs, (int)p->width, (int)p->height,
+				  sy, w, su, cw, su + (size_t)cw * ch, cw, w, h,
+				  kFilterBilinear);
+		y = sy;
+		ys = w;
+		u = su;
+		us = nv12 ? 2 * cw : cw;
+		v = su + (size_t)cw * ch;
+		vs = cw;
+		d->st.frame_scales++;
 	}
+	if (nv12)
+		NV12ToARGBMatrix(y, ys, u, us, dst, dst_stride, yuv_constants(p), w, h);
+	else
+		I420ToARGBMatrix(y, ys, u, us, v, vs, dst, dst_stride,
+				 yuv_constants(p), w, h);
+	d->st.frame_writes++;
 }
 
 static bool picture_valid(const struct hub_picture *p)
@@ -199,11 +174,11 @@ static bool picture_valid(const struct hub_picture *p)
 
 /* ---- cell rendering ---- */
 
-static void draw_badge(struct cell *cl, const struct hub_picture *p,
-		       unsigned int fx, unsigned int fy, unsigned int fw,
-		       unsigned int fh)
+static void draw_badge(const struct cell *cl, const struct canvas *c,
+		       const struct hub_picture *p, unsigned int fx,
+		       unsigned int fy, unsigned int fw, unsigned int fh)
 {
-	unsigned int scale = cl->img.width >= 640 ? 2 : 1;
+	unsigned int scale = c->width >= 640 ? 2 : 1;
 	unsigned int pad = 3 * scale, fit;
 	time_t secs = (time_t)(p->capture_ns / 1000000000ull);
 	unsigned int ms = (unsigned int)(p->capture_ns % 1000000000ull / 1000000u);
@@ -222,17 +197,19 @@ static void draw_badge(struct cell *cl, const struct hub_picture *p,
 	fit = (fw - 2 * pad) / (FONT_ADVANCE * scale);
 	if (len > fit)
 		len = fit;
-	canvas_fill(&cl->img, (int)(fx + pad), (int)(fy + fh - pad - FONT_LINE * scale),
+	canvas_fill(c, (int)(fx + pad), (int)(fy + fh - pad - FONT_LINE * scale),
 		    (int)(font_width(len, scale) + 2 * scale),
 		    (int)(FONT_LINE * scale), COLOUR_BADGE);
-	font_draw(&cl->img, (int)(fx + pad + scale),
+	font_draw(c, (int)(fx + pad + scale),
 		  (int)(fy + fh - pad - FONT_LINE * scale + scale), text, len,
 		  scale, COLOUR_WHITE);
 }
 
-static void render_frame(struct cell *cl, const struct hub_picture *p)
+static void render_frame(struct display *d, const struct cell *cl,
+			 const struct canvas *c)
 {
-	unsigned int cw = cl->img.width, ch = cl->img.height, dw, dh, dx, dy;
+	const struct hub_picture *p = &cl->pic;
+	unsigned int cw = c->width, ch = c->height, dw, dh, dx, dy;
 
 	/* largest rectangle of the picture's aspect ratio inside the cell */
 	if ((uint64_t)p->width * ch >= (uint64_t)cw * p->height) {
@@ -250,12 +227,12 @@ static void render_frame(struct cell *cl, const struct hub_picture *p)
 	dy = (ch - dh) / 2;
 
 	/* letterbox / pillarbox: only the parts the picture does not cover */
-	canvas_fill(&cl->img, 0, 0, (int)cw, (int)dy, COLOUR_BLACK);
-	canvas_fill(&cl->img, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), COLOUR_BLACK);
-	canvas_fill(&cl->img, 0, (int)dy, (int)dx, (int)dh, COLOUR_BLACK);
-	canvas_fill(&cl->img, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, COLOUR_BLACK);
-	convert_scaled(p, cl, dx, dy, dw, dh);
-	draw_badge(cl, p, dx, dy, dw, dh);
+	canvas_fill(c, 0, 0, (int)cw, (int)dy, COLOUR_BLACK);
+	canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), COLOUR_BLACK);
+	canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, COLOUR_BLACK);
+	canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, COLOUR_BLACK);
+	put_picture(d, p, c, dx, dy, dw, dh);
+	draw_badge(cl, c, p, dx, dy, dw, dh);
 }
 
 static const char *const reason_text[] = {
@@ -275,9 +252,8 @@ static void draw_centred(const struct canvas *c, int y, const char *s,
 		  len, scale, colour);
 }
 
-static void render_unavailable(struct cell *cl)
+static void render_unavailable(const struct cell *cl, const struct canvas *c)
 {
-	const struct canvas *c = &cl->img;
 	unsigned int scale = c->width / (FONT_ADVANCE * 24);	/* ~24 chars wide */
 	unsigned int border = c->width >= 320 ? 4 : 2;
 	char why[32];
@@ -297,32 +273,57 @@ static void render_unavailable(struct cell *cl)
 	draw_centred(c, y + 3 * FONT_LINE * (int)scale, why, scale, COLOUR_WHITE);
 }
 
-/* ---- layout and composition ---- */
+/* ---- cells: what each shows ---- */
 
-static void free_cells(struct display *d)
+static void release_picture(struct cell *cl)
 {
-	unsigned int i;
+	if (cl->pic.release)
+		cl->pic.release(&cl->pic);
+	memset(&cl->pic, 0, sizeof(cl->pic));
+}
 
-	for (i = 0; i < DISPLAY_MAX_CAMERAS; i++) {
-		free(d->cell[i].img.px);
-		free(d->cell[i].xmap);
-		d->cell[i].img.px = NULL;
-		d->cell[i].xmap = NULL;
-	}
+/* The cell shows something else: every buffer must draw it again. */
+static void changed(struct display *d, struct cell *cl)
+{
+	cl->gen = ++d->gen_seq;
+	d->dirty = true;
+}
+
+static void set_unavailable(struct display *d, struct cell *cl,
+			    enum hub_unavailable why)
+{
+	release_picture(cl);
+	cl->state = CELL_UNAVAILABLE;
+	cl->why = why;
+	changed(d, cl);
+}
+
+/* No buffer holds any cell's content (new, or not known to be kept). */
+static void forget_buffers(struct display *d)
+{
+	memset(d->buf_gen, 0, sizeof(d->buf_gen));
 }
 
 /*
  * Cut the screen into cells that cover it exactly: the whole screen for
  * one camera, otherwise 2x2 (the right column and bottom row take the odd
- * pixel). Every cell starts black; cameras start unavailable.
+ * pixel); the scaler's scratch fits the largest. Every cell is drawn
+ * afresh in every buffer.
  */
 static int layout(struct display *d)
 {
 	unsigned int w = d->mode.width, h = d->mode.height, i;
 	unsigned int lw = d->ncells == 1 ? w : w / 2;
 	unsigned int th = d->ncells == 1 ? h : h / 2;
+	/* the largest cell: the right column and bottom row take the odd pixel */
+	size_t cw = d->ncells == 1 ? w : w - lw, ch = d->ncells == 1 ? h : h - th;
+	uint8_t *scratch;
 
-	free_cells(d);
+	scratch = malloc(cw * ch + 2 * ((cw + 1) / 2) * ((ch + 1) / 2));
+	if (!scratch)
+		return -ENOMEM;
+	free(d->scratch);
+	d->scratch = scratch;
 	d->lw = w;
 	d->lh = h;
 	for (i = 0; i < d->ncells; i++) {
@@ -331,33 +332,59 @@ static int layout(struct display *d)
 
 		cl->x = right ? lw : 0;
 		cl->y = bottom ? th : 0;
-		cl->img.width = right ? w - lw : lw;
-		cl->img.height = bottom ? h - th : th;
-		cl->img.stride = cl->img.width;
-		cl->img.px = calloc((size_t)cl->img.width * cl->img.height,
-				    sizeof(uint32_t));
-		cl->xmap = calloc(cl->img.width, sizeof(uint32_t));
-		if (!cl->img.px || !cl->xmap)
-			return -ENOMEM;
+		cl->width = right ? w - lw : lw;
+		cl->height = bottom ? h - th : th;
+		changed(d, cl);
 	}
+	forget_buffers(d);
 	return 0;
 }
 
+/* ---- composition ---- */
+
+/* Cell @cl's rectangle of buffer @b, as a canvas. */
+static struct canvas cell_canvas(const struct output_buffer *b,
+				 const struct cell *cl)
+{
+	return (struct canvas){
+		.px = (uint32_t *)(b->map + (size_t)cl->y * b->stride + (size_t)cl->x * 4),
+		.stride = b->stride / 4,
+		.width = cl->width,
+		.height = cl->height,
+	};
+}
+
+/*
+ * Bring buffer @index up to date: every cell drawn there since it last
+ * changed is kept, every other cell is drawn completely.
+ */
 static void compose(struct display *d, unsigned int index)
 {
 	const struct output_buffer *b = &d->mode.buf[index];
-	unsigned int i, r;
+	unsigned int i;
 
 	for (i = 0; i < d->ncells; i++) {
-		const struct cell *cl = &d->cell[i];
+		struct cell *cl = &d->cell[i];
+		struct canvas c = cell_canvas(b, cl);
+		uint64_t t;
 
-		if (i < DISPLAY_MAX_CAMERAS)
-			d->buf_capture[index][i] = cl->state == CELL_FRAME ? cl->capture_ns : 0;
-		for (r = 0; r < cl->img.height; r++)
-			memcpy(b->map + (size_t)(cl->y + r) * b->stride +
-			       (size_t)cl->x * 4,
-			       cl->img.px + (size_t)r * cl->img.stride,
-			       (size_t)cl->img.width * 4);
+		d->buf_capture[index][i] = cl->state == CELL_FRAME ? cl->pic.capture_ns : 0;
+		if (d->buf_gen[index][i] == cl->gen)
+			continue;
+		d->buf_gen[index][i] = cl->gen;
+		switch (cl->state) {
+		case CELL_EMPTY:
+			canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, COLOUR_BLACK);
+			break;
+		case CELL_UNAVAILABLE:
+			render_unavailable(cl, &c);
+			break;
+		case CELL_FRAME:
+			t = display_now_ns();
+			render_frame(d, cl, &c);
+			d->st.render_ns += display_now_ns() - t;
+			break;
+		}
 	}
 }
 
@@ -370,6 +397,7 @@ static void output_lost(struct display *d)
 	d->dirty = true;
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		d->buf[i] = BUF_FREE;
+	forget_buffers(d);
 	d->st.output_lost++;
 }
 
@@ -396,8 +424,6 @@ static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
 	}
 }
 
-static void set_unavailable(struct cell *cl, enum hub_unavailable why);
-
 /*
  * A frame leaves its cell for the stale screen when its show-until has
  * passed, or when no newer one came for stale_ns; before any buffer is
@@ -418,9 +444,8 @@ static uint64_t expire_cells(struct display *d, uint64_t now)
 		if (cl->until_ns && cl->until_ns < due)
 			due = cl->until_ns;
 		if (now >= due) {
-			set_unavailable(cl, HUB_STALE);
+			set_unavailable(d, cl, HUB_STALE);
 			d->st.unavailable[i]++;
-			d->dirty = true;
 		} else if (due - now < next) {
 			next = due - now;
 		}
@@ -431,7 +456,7 @@ static uint64_t expire_cells(struct display *d, uint64_t now)
 /* Commit the cells if something changed and nothing is in flight. */
 static int flush(struct display *d)
 {
-	uint64_t t, t2;
+	uint64_t t, t2, r;
 	unsigned int i;
 	int ret;
 
@@ -445,10 +470,11 @@ static int flush(struct display *d)
 	if (i == OUTPUT_BUFFERS)
 		return -EBUSY;	/* cannot happen: one scanout, one pending */
 	t = display_now_ns();
+	r = d->st.render_ns;
 	compose(d, i);
 	d->dirty = false;
 	t2 = display_now_ns();
-	d->st.compose_ns += t2 - t;
+	d->st.compose_ns += t2 - t - (d->st.render_ns - r);
 	ret = d->ops->commit(d->out, i);
 	d->st.commit_ns += display_now_ns() - t2;
 	if (ret < 0) {
@@ -466,29 +492,14 @@ static int flush(struct display *d)
 	return 0;
 }
 
-static void set_unavailable(struct cell *cl, enum hub_unavailable why)
-{
-	cl->state = CELL_UNAVAILABLE;
-	cl->why = why;
-	render_unavailable(cl);
-}
-
+/* The output is (back) on: every buffer free and drawn afresh. */
 static void start_output(struct display *d)
 {
 	unsigned int i;
 
-	for (i = 0; i < d->ncells; i++) {
-		struct cell *cl = &d->cell[i];
-
-		if (i >= d->ncams)
-			cl->state = CELL_EMPTY;	/* black from calloc */
-		else if (cl->state == CELL_UNAVAILABLE)
-			render_unavailable(cl);
-		/* a CELL_FRAME cell keeps its frame, or after a new
-		 * layout is black until its next one */
-	}
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		d->buf[i] = BUF_FREE;
+	forget_buffers(d);
 	d->pending = -1;
 	d->active = true;
 	d->dirty = true;
@@ -515,11 +526,17 @@ struct display *display_open(const struct display_config *cfg,
 	d->ncams = cfg->cameras;
 	d->ncells = cfg->cameras == 1 ? 1 : 4;
 	d->stale_ns = cfg->stale_ns ? cfg->stale_ns : DISPLAY_DEFAULT_STALE_NS;
-	for (i = 0; i < d->ncams; i++) {
-		snprintf(d->cell[i].name, sizeof(d->cell[i].name), "%s",
+	for (i = 0; i < d->ncells; i++) {
+		struct cell *cl = &d->cell[i];
+
+		if (i >= d->ncams) {
+			cl->state = CELL_EMPTY;
+			continue;
+		}
+		snprintf(cl->name, sizeof(cl->name), "%s",
 			 cfg->names[i] ? cfg->names[i] : "");
-		d->cell[i].state = CELL_UNAVAILABLE;
-		d->cell[i].why = HUB_NOT_CONNECTED;
+		cl->state = CELL_UNAVAILABLE;
+		cl->why = HUB_NOT_CONNECTED;
 	}
 
 	if (!strcmp(spec, "drm") || !strncmp(spec, "drm:", 4)) {
@@ -555,24 +572,24 @@ struct display *display_open(const struct display_config *cfg,
 	return d;
 }
 
-int display_show(struct display *d, unsigned int cam,
-		 const struct hub_picture *frame)
+int display_show(struct display *d, unsigned int cam, struct hub_picture *frame)
 {
 	struct cell *cl;
-	uint64_t t;
 
-	if (cam >= d->ncams || !picture_valid(frame))
+	if (cam >= d->ncams || !picture_valid(frame)) {
+		if (frame && frame->release)
+			frame->release(frame);
 		return -EINVAL;
+	}
 	cl = &d->cell[cam];
-	t = display_now_ns();
-	render_frame(cl, frame);
+	release_picture(cl);
+	cl->pic = *frame;
+	memset(frame, 0, sizeof(*frame));	/* the cell's now */
 	cl->state = CELL_FRAME;
-	cl->capture_ns = frame->capture_ns;
-	cl->until_ns = frame->show_until_ns;
+	cl->until_ns = cl->pic.show_until_ns;
 	cl->shown_ns = display_now_ns();
-	d->st.render_ns += cl->shown_ns - t;
+	changed(d, cl);
 	d->st.shown[cam]++;
-	d->dirty = true;
 	return flush(d);
 }
 
@@ -586,9 +603,8 @@ int display_unavailable(struct display *d, unsigned int cam,
 	cl = &d->cell[cam];
 	if (cl->state == CELL_UNAVAILABLE && cl->why == why)
 		return 0;
-	set_unavailable(cl, why);
+	set_unavailable(d, cl, why);
 	d->st.unavailable[cam]++;
-	d->dirty = true;
 	return flush(d);
 }
 
@@ -652,6 +668,8 @@ void display_close(struct display *d)
 	if (!d)
 		return;
 	d->ops->close(d->out);
-	free_cells(d);
+	for (unsigned int i = 0; i < DISPLAY_MAX_CAMERAS; i++)
+		release_picture(&d->cell[i]);
+	free(d->scratch);
 	free(d);
 }

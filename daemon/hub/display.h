@@ -6,10 +6,10 @@
  * Each camera owns one cell. A cell shows either the newest verified frame
  * of that camera (scaled to fit with its aspect ratio kept, black
  * letterbox, a "VERIFIED <name> <capture time>" badge) or the hub's own
- * "STREAM UNAVAILABLE" screen with the camera's name and the reason. Every
- * output buffer is redrawn completely from the cells before it is
- * committed, so no pixel of an older frame, another camera or unverified
- * data can reach the screen.
+ * "STREAM UNAVAILABLE" screen with the camera's name and the reason. Before
+ * an output buffer is committed, every cell whose content changed since
+ * that buffer last showed it is drawn there completely, so no pixel of an
+ * older frame, another camera or unverified data can reach the screen.
  *
  * The hub loop, per camera:
  *   receive -> open -> verify -> decode_au() -> decode_take() ->
@@ -66,9 +66,16 @@ struct display_stats {
 	uint64_t on_screen_capture_ns[DISPLAY_MAX_CAMERAS];
 	uint64_t glass_ns[DISPLAY_MAX_CAMERAS];
 	/* CPU time spent, CLOCK_MONOTONIC ns, cumulative */
-	uint64_t render_ns;	/* frames: convert + scale-to-fit + badge into the cell */
-	uint64_t compose_ns;	/* cells -> output buffer */
+	uint64_t render_ns;	/* frames: scale + convert + badge into a buffer */
+	uint64_t compose_ns;	/* the rest of composing: screens, black, bookkeeping */
 	uint64_t commit_ns;	/* handing the buffer to the output */
+	/*
+	 * Raw-frame writes: a frame drawn into an output buffer (converted,
+	 * the one copy from decoder to scanout), and a frame first scaled
+	 * into the scratch planes (only when its size is not the cell's).
+	 */
+	uint64_t frame_writes;
+	uint64_t frame_scales;
 };
 
 /*
@@ -84,9 +91,10 @@ struct display *display_open(const struct display_config *cfg,
  * until its show_until_ns (CLOCK_MONOTONIC; 0: no limit): from then on no
  * buffer is composed with it, the cell shows "stale" (a commit for another
  * cell, or a tick that comes late, cannot carry it to the glass).
+ * The display takes @frame over, also on error: it calls frame->release
+ * when it no longer shows it, and clears the caller's copy.
  */
-int display_show(struct display *d, unsigned int cam,
-		 const struct hub_picture *frame);
+int display_show(struct display *d, unsigned int cam, struct hub_picture *frame);
 
 /* Replace camera @cam's cell with the unavailable screen; cheap if it
  * already shows that reason. */

@@ -4,6 +4,11 @@
  * the display: 8-bit 4:2:0 planes (I420 or NV12), the capture time the
  * verifier signed for the access unit it was decoded from, and until when
  * that unit's freshness lets it be shown.
+ *
+ * Whoever is handed a picture owns it until it calls release() (NULL:
+ * nothing to free): the decoder's frame stays mapped, and the display
+ * draws from it again for every buffer it composes while the picture is
+ * the newest of its camera.
  */
 #ifndef VERACAM_HUB_PICTURE_H
 #define VERACAM_HUB_PICTURE_H
@@ -32,7 +37,8 @@ struct hub_picture {
 	size_t stride[3];		/* bytes */
 	uint64_t capture_ns;		/* signed capture time, CLOCK_REALTIME */
 	uint64_t show_until_ns;		/* CLOCK_MONOTONIC: not shown from then on */
-	void *priv;			/* owner's mapping (decode.c) */
+	void (*release)(struct hub_picture *pic);
+	void *priv;			/* the releaser's (decode.c: the mapping) */
 };
 
 #endif

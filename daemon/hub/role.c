@@ -658,15 +658,17 @@ static void on_decoded(void *data, uint32_t events)
 	(void)events;
 	while ((ret = decode_take(c->dec, &pic)) == 1) {
 		/* on glass only while its unit is fresh (a hub short of CPU, a backlog) */
-		if (svc_now_ns() >= pic.show_until_ns) {
+		uint64_t until = pic.show_until_ns;
+
+		if (svc_now_ns() >= until) {
 			c->st->expired++;
+			pic.release(&pic);
 		} else if (display_show(hr->display, c->idx, &pic) == 0) {
 			c->showing = true;
 			c->st->state = "connected";
-			c->fresh_until_ns = pic.show_until_ns;
-			tick_by(hr, pic.show_until_ns);
+			c->fresh_until_ns = until;
+			tick_by(hr, until);
 		}
-		decode_release(&pic);
 	}
 	if (ret == -EIO)
 		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
@@ -872,6 +874,12 @@ static void teardown(struct hub_role *hr)
 {
 	struct svc_loop *loop = hr->s->loop;
 
+	/* first: it gives the decoders' pictures it still shows back */
+	if (hr->display) {
+		if (display_fd(hr->display) >= 0)
+			svc_loop_remove_fd(loop, display_fd(hr->display));
+		display_close(hr->display);
+	}
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
 
@@ -901,11 +909,6 @@ static void teardown(struct hub_role *hr)
 			svc_loop_remove_fd(loop, decode_fd(c->dec));
 			decode_free(c->dec);
 		}
-	}
-	if (hr->display) {
-		if (display_fd(hr->display) >= 0)
-			svc_loop_remove_fd(loop, display_fd(hr->display));
-		display_close(hr->display);
 	}
 	svc_timer_free(hr->tick);
 	if (hr->efd >= 0) {

@@ -12,8 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
+
+#include <libyuv/convert_from_argb.h>
 
 #include "errmsg.h"
 #include "y4m.h"
@@ -22,6 +26,8 @@
 
 struct y4m {
 	int fd;			/* -1 while a FIFO has no reader */
+	int tfd;		/* timerfd: the refresh period after a write */
+	uint64_t written_ns;	/* CLOCK_REALTIME of the last frame's write */
 	bool fifo;
 	dev_t dev;		/* the FIFO's, as at start: reopened only if it is the same */
 	ino_t ino;
@@ -56,6 +62,8 @@ static void y4m_free(struct y4m *y)
 
 	if (y->fd >= 0)
 		close(y->fd);
+	if (y->tfd >= 0)
+		close(y->tfd);
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		free(y->buf[i]);
 	free(y->frame);
@@ -131,6 +139,12 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	y->frame = malloc(y->frame_len);
 	y->path = strdup(path);
 	y->fd = -1;
+	y->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (y->tfd < 0) {
+		errmsg(err, errlen, "y4m: timerfd: %s", strerror(errno));
+		y4m_free(y);
+		return NULL;
+	}
 	if (!y->frame || !y->path) {
 		errmsg(err, errlen, "out of memory");
 		y4m_free(y);
@@ -168,51 +182,21 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	return y;
 }
 
-/* Full-range BT.601 (JFIF), 8.8 fixed point. */
-static inline uint8_t luma(uint32_t p)
-{
-	return (uint8_t)((77 * (p >> 16 & 0xff) + 150 * (p >> 8 & 0xff) +
-			  29 * (p & 0xff) + 128) >> 8);
-}
-
-/* Sum over a 2x2 block, 8.8 coefficients: divide by 4 * 256, offset 128. */
-static inline uint8_t chroma(int sum)
-{
-	int v = (sum + (128 << 10) + 512) >> 10;
-
-	return (uint8_t)(v > 255 ? 255 : v);
-}
-
+/* To the file's C420jpeg: full-range BT.601 (JFIF), 2x2 chroma averages. */
 static void to_i420(const struct y4m *y, const uint8_t *src, uint8_t *dst)
 {
-	uint8_t *py = dst, *pu = dst + (size_t)y->width * y->height;
-	uint8_t *pv = pu + (size_t)y->width * y->height / 4;
-	unsigned int i, j;
+	int w = (int)y->width, h = (int)y->height;
+	uint8_t *pu = dst + (size_t)w * h, *pv = pu + (size_t)w * h / 4;
 
-	for (j = 0; j < y->height; j++) {
-		const uint32_t *row = (const uint32_t *)(src + (size_t)j * y->stride);
+	ARGBToJ420(src, (int)y->stride, dst, w, pu, w / 2, pv, w / 2, w, h);
+}
 
-		for (i = 0; i < y->width; i++)
-			py[(size_t)j * y->width + i] = luma(row[i]);
-	}
-	for (j = 0; j < y->height; j += 2) {
-		const uint32_t *r0 = (const uint32_t *)(src + (size_t)j * y->stride);
-		const uint32_t *r1 = (const uint32_t *)(src + (size_t)(j + 1) * y->stride);
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
 
-		for (i = 0; i < y->width; i += 2) {
-			uint32_t q[4] = { r0[i], r0[i + 1], r1[i], r1[i + 1] };
-			int r = 0, g = 0, b = 0, k;
-			size_t o = (size_t)(j / 2) * (y->width / 2) + i / 2;
-
-			for (k = 0; k < 4; k++) {
-				r += q[k] >> 16 & 0xff;
-				g += q[k] >> 8 & 0xff;
-				b += q[k] & 0xff;
-			}
-			pu[o] = chroma(-43 * r - 85 * g + 128 * b);
-			pv[o] = chroma(128 * r - 107 * g - 21 * b);
-		}
-	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int y4m_commit(void *out, unsigned int index)
@@ -229,14 +213,25 @@ static int y4m_commit(void *out, unsigned int index)
 		close(y->fd);
 		y->fd = -1;
 	}
-	return ret < 0 ? ret : 1;
+	if (ret < 0)
+		return ret;
+	y->written_ns = realtime_ns();
+	/* the refresh: the next frame no sooner than a period from now */
+	if (timerfd_settime(y->tfd, 0, &(struct itimerspec){
+				.it_value.tv_nsec = 1000000000 / Y4M_REFRESH_HZ }, NULL))
+		return -errno;
+	return 0;
 }
 
 static int y4m_dispatch(void *out, uint64_t *done_ns)
 {
-	(void)out;
-	*done_ns = 0;
-	return 0;	/* every commit completes at once */
+	struct y4m *y = out;
+	uint64_t n;
+
+	if (read(y->tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return errno == EAGAIN ? 0 : -errno;
+	*done_ns = y->written_ns;
+	return 1;
 }
 
 /*
@@ -265,8 +260,7 @@ static enum output_state y4m_check(void *out, struct output_mode *mode)
 
 static int y4m_fd(void *out)
 {
-	(void)out;
-	return -1;
+	return ((struct y4m *)out)->tfd;
 }
 
 static void y4m_close(void *out)

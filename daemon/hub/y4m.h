@@ -7,6 +7,11 @@
  * with full-range BT.601 (JPEG) YCbCr and chroma sited between each 2x2
  * block of luma (the average of the four pixels). Y4M carries no
  * timestamps; F30:1 is nominal, one frame is one commit.
+ *
+ * Like a display's refresh, a commit completes (dispatch() through the
+ * fd, a timerfd) one refresh period (Y4M_REFRESH_HZ) after it was
+ * written, so a busy grid writes at most that many frames a second. The
+ * completion time reported is the time of the write: that is the glass.
  */
 #ifndef VERACAM_HUB_Y4M_H
 #define VERACAM_HUB_Y4M_H
@@ -14,6 +19,8 @@
 #include <stddef.h>
 
 #include "output.h"
+
+#define Y4M_REFRESH_HZ	60
 
 struct y4m;
 

@@ -2,10 +2,12 @@
 /*
  * Helpers of the hub unit tests.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "display.h"
 #include "hubtest.h"
 
 int hubtest_failures;
@@ -40,6 +42,7 @@ void solid_picture(struct hub_picture *p, unsigned int w, unsigned int h,
 	p->stride[1] = cw;
 	p->stride[2] = cw;
 	p->capture_ns = capture_ns;
+	p->release = free_picture;
 }
 
 void free_picture(struct hub_picture *p)
@@ -48,6 +51,28 @@ void free_picture(struct hub_picture *p)
 	free((void *)p->plane[1]);
 	free((void *)p->plane[2]);
 	memset(p, 0, sizeof(*p));
+}
+
+void release_picture(struct hub_picture *p)
+{
+	if (p->release)
+		p->release(p);
+	memset(p, 0, sizeof(*p));
+}
+
+void settle(struct display *d)
+{
+	struct pollfd pfd = { .fd = display_fd(d), .events = POLLIN };
+	struct display_stats st;
+
+	/* a completion may commit what waited for it: until none is in flight */
+	for (;;) {
+		display_get_stats(d, &st);
+		if (st.completed >= st.commits || pfd.fd < 0 ||
+		    poll(&pfd, 1, 5000) != 1)
+			return;
+		display_dispatch(d);
+	}
 }
 
 bool y4m_load(const char *path, struct y4m_file *f)

@@ -164,7 +164,7 @@ static void test_decode_colour(void)
 {
 	struct display_config cfg = { .cameras = 1, .names = { "porch" },
 				      .width = 320, .height = 240 };
-	struct hub_picture pic;
+	struct hub_picture pic = { 0 };
 	struct decode_stats st;
 	struct stream s;
 	struct y4m_file f;
@@ -197,7 +197,7 @@ static void test_decode_colour(void)
 		CHECK(colour_near(centre_rgb(&pic), cam_colour[0], 12),
 		      "frame %u is %06x, want %06x", i, centre_rgb(&pic), cam_colour[0]);
 		CHECK(display_show(disp, 0, &pic) == 0, "display_show");
-		decode_release(&pic);
+		settle(disp);
 	}
 	decode_get_stats(d, &st);
 	CHECK(st.pushed == s.n && st.taken == s.n && st.dropped_late == 0,
@@ -223,7 +223,7 @@ static void test_decode_colour(void)
 static void test_wall_clock_steps(void)
 {
 	const uint64_t t0 = 1763712000000000000ull, hours2 = 7200000000000ull;
-	struct hub_picture pic;
+	struct hub_picture pic = { 0 };
 	struct decode_stats st;
 	struct stream s;
 	struct decode *d = new_decoder();
@@ -246,7 +246,7 @@ static void test_wall_clock_steps(void)
 			continue;
 		}
 		right += pic.capture_ns == s.au[i].ts && pic.show_until_ns == UNTIL(s.au[i].ts);
-		decode_release(&pic);
+		pic.release(&pic);
 	}
 	decode_get_stats(d, &st);
 	CHECK(right == s.n / 3 && st.unmatched == 0, "%u of %u frames with their own times, "
@@ -258,7 +258,7 @@ static void test_wall_clock_steps(void)
 /* Frames not taken in time are replaced by newer ones, and counted. */
 static void test_newest_wins(void)
 {
-	struct hub_picture pic;
+	struct hub_picture pic = { 0 };
 	struct decode_stats st;
 	struct stream s;
 	struct decode *d = new_decoder();
@@ -273,7 +273,7 @@ static void test_newest_wins(void)
 	CHECK(decode_take(d, &pic) == 1, "no frame");
 	CHECK(pic.capture_ns == s.au[s.n - 1].ts && pic.show_until_ns == UNTIL(s.au[s.n - 1].ts),
 	      "not the newest frame");
-	decode_release(&pic);
+	release_picture(&pic);
 	CHECK(decode_take(d, &pic) == 0, "an older frame surfaced");
 	decode_get_stats(d, &st);
 	CHECK(st.dropped_late == s.n - 1, "dropped_late %llu, want %u",
@@ -288,7 +288,7 @@ static void test_newest_wins(void)
  */
 static void test_reset(void)
 {
-	struct hub_picture pic;
+	struct hub_picture pic = { 0 };
 	struct decode_stats st;
 	struct stream red, green;
 	struct decode *d = new_decoder();
@@ -324,7 +324,7 @@ static void test_reset(void)
 		CHECK(pic.capture_ns >= green.au[0].ts, "red frame after reset");
 		CHECK(colour_near(centre_rgb(&pic), cam_colour[1], 12),
 		      "frame after reset is %06x", centre_rgb(&pic));
-		decode_release(&pic);
+		release_picture(&pic);
 	}
 	CHECK(got == green.n, "%u of %u green frames", got, green.n);
 	decode_get_stats(d, &st);
@@ -341,7 +341,7 @@ static void test_reset(void)
  */
 static void test_burst(void)
 {
-	struct hub_picture pic;
+	struct hub_picture pic = { 0 };
 	struct decode_stats st;
 	struct stream s;
 	struct decode *d = new_decoder();
@@ -361,7 +361,7 @@ static void test_burst(void)
 		if (decode_take(d, &pic) == 1) {
 			CHECK(pic.capture_ns > last, "frames out of order");
 			last = pic.capture_ns;
-			decode_release(&pic);
+			release_picture(&pic);
 		}
 	}
 	decode_get_stats(d, &st);
@@ -405,13 +405,13 @@ static void test_two_cameras(void)
 	d[1] = new_decoder();
 	for (i = 0; i < 10; i++) {
 		for (c = 0; c < 2; c++) {
-			struct hub_picture pic;
+			struct hub_picture pic = { 0 };
 
 			decode_au(d[c], s[c].au[i].data, s[c].au[i].len, s[c].au[i].ts,
 				  UNTIL(s[c].au[i].ts), s[c].au[i].idr);
 			if (frame_ready(d[c], 5000) && decode_take(d[c], &pic) == 1) {
 				shown += display_show(disp, c, &pic) == 0;
-				decode_release(&pic);
+				settle(disp);
 			}
 		}
 	}

@@ -13,6 +13,7 @@
 #include <linux/veracam.h>
 
 #include "display.h"
+#include "output.h"
 #include "hubtest.h"
 
 static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
@@ -24,11 +25,17 @@ static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
 #define TOL		14
 #define T0		1763712000123000000ull	/* a capture time, ns */
 
-static struct display *open_y4m(const char *path, unsigned int cams,
-				unsigned int w, unsigned int h)
+/*
+ * The display writing to @path. Frames stay fresh for a minute unless a
+ * test is about staleness (test_stale() uses the default of 1 s): a
+ * loaded machine must not turn another test's cells stale.
+ */
+static struct display *open_y4m_stale(const char *path, unsigned int cams, unsigned int w,
+				      unsigned int h, uint64_t stale_ns)
 {
 	static const char *const names[] = { "front-door", "garden", "garage", "hall" };
-	struct display_config cfg = { .cameras = cams, .width = w, .height = h };
+	struct display_config cfg = { .cameras = cams, .width = w, .height = h,
+				      .stale_ns = stale_ns };
 	char spec[512], err[256];
 	struct display *d;
 	unsigned int i;
@@ -44,6 +51,12 @@ static struct display *open_y4m(const char *path, unsigned int cams,
 	return d;
 }
 
+static struct display *open_y4m(const char *path, unsigned int cams,
+				unsigned int w, unsigned int h)
+{
+	return open_y4m_stale(path, cams, w, h, 60000000000ull);
+}
+
 static void show_solid(struct display *d, unsigned int cam, unsigned int w,
 		       unsigned int h, uint32_t rgb, uint64_t t)
 {
@@ -53,7 +66,16 @@ static void show_solid(struct display *d, unsigned int cam, unsigned int w,
 	solid_picture(&p, w, h, rgb, t);
 	ret = display_show(d, cam, &p);
 	CHECK(ret == 0, "display_show: %d", ret);
-	free_picture(&p);
+	free_picture(&p);	/* nothing left: the display has it */
+	settle(d);
+}
+
+static void unavailable(struct display *d, unsigned int cam, enum hub_unavailable why)
+{
+	int ret = display_unavailable(d, cam, why);
+
+	CHECK(ret == 0, "display_unavailable: %d", ret);
+	settle(d);
 }
 
 static unsigned int count_near(const struct y4m_file *f, unsigned int n,
@@ -111,16 +133,13 @@ static void test_unavailable(void)
 	struct display *d;
 	char path[256];
 	unsigned int x, y, red = 0, diff = 0;
-	int ret;
 
 	test_path(path, sizeof(path), "unavail.y4m");
 	d = open_y4m(path, 1, 640, 360);
 	show_solid(d, 0, 640, 360, cam_colour[0], T0);
-	ret = display_unavailable(d, 0, HUB_NOT_VERIFIED);
-	CHECK(ret == 0, "display_unavailable: %d", ret);
+	unavailable(d, 0, HUB_NOT_VERIFIED);
 	/* the same reason again is free: no commit */
-	display_get_stats(d, &st);
-	display_unavailable(d, 0, HUB_NOT_VERIFIED);
+	unavailable(d, 0, HUB_NOT_VERIFIED);
 	display_get_stats(d, &st);
 	CHECK(st.commits == 3, "%llu commits, want 3", (unsigned long long)st.commits);
 	CHECK(display_show(d, 1, NULL) == -EINVAL, "camera 1 of 1 accepted");
@@ -222,18 +241,21 @@ static void test_stale(void)
 	int ms;
 
 	test_path(path, sizeof(path), "stale.y4m");
-	d = open_y4m(path, 2, 640, 480);
+	d = open_y4m_stale(path, 2, 640, 480, 0);
 	show_solid(d, 0, 320, 240, cam_colour[0], T0);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
 	now = display_now_ns();
 	ms = display_tick(d, now + 500000000ull);
+	settle(d);
 	CHECK(ms > 0 && ms <= 500, "tick at 0.5 s asks for %d ms", ms);
 	display_get_stats(d, &st);
 	CHECK(st.commits == 3, "tick at 0.5 s committed (%llu)", (unsigned long long)st.commits);
 	/* camera 1 stays fresh, camera 0 does not */
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
 	display_tick(d, display_now_ns() + 500000000ull + 1000000ull);
+	settle(d);
 	display_tick(d, now + DISPLAY_DEFAULT_STALE_NS);
+	settle(d);
 	display_get_stats(d, &st);
 	CHECK(st.unavailable[0] == 1 && st.unavailable[1] == 0,
 	      "stale switches: %llu, %llu", (unsigned long long)st.unavailable[0],
@@ -275,7 +297,7 @@ static void test_show_until(void)
 	solid_picture(&p, 320, 240, cam_colour[0], T0);
 	p.show_until_ns = display_now_ns() + 500000000ull;
 	CHECK(display_show(d, 0, &p) == 0, "display_show");
-	free_picture(&p);
+	settle(d);
 	nanosleep(&(struct timespec){ .tv_nsec = 600000000 }, NULL);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
 	display_close(d);
@@ -347,11 +369,25 @@ static void test_glass(void)
 	CHECK(st.glass_ns[1] >= 50000000ull && st.glass_ns[1] < 1050000000ull,
 	      "glass latency %llu ns for a frame captured 50 ms ago",
 	      (unsigned long long)st.glass_ns[1]);
-	display_unavailable(d, 1, HUB_NOT_VERIFIED);
+	unavailable(d, 1, HUB_NOT_VERIFIED);
 	display_get_stats(d, &st);
 	CHECK(st.on_screen_capture_ns[1] == 0, "unavailable screen reports a frame on screen");
 	display_close(d);
 	test_cleanup(path);
+}
+
+/* A 320x240 NV12 picture over @y and @uv (not owned), luma stride 400. */
+static void nv12_picture(struct hub_picture *p, const uint8_t *y, const uint8_t *uv,
+			 size_t uv_stride)
+{
+	memset(p, 0, sizeof(*p));
+	p->format = HUB_PIX_NV12;
+	p->width = 320;
+	p->height = 240;
+	p->plane[0] = y;
+	p->plane[1] = uv;
+	p->stride[0] = 400;
+	p->stride[1] = uv_stride;
 }
 
 /* Stride and format handling: NV12 and a padded stride. */
@@ -371,18 +407,12 @@ static void test_nv12(void)
 		uv[i] = 90;
 		uv[i + 1] = 240;
 	}
-	memset(&p, 0, sizeof(p));
-	p.format = HUB_PIX_NV12;
-	p.width = 320;
-	p.height = 240;
-	p.plane[0] = y;
-	p.plane[1] = uv;
-	p.stride[0] = 400;
-	p.stride[1] = 400;
 	test_path(path, sizeof(path), "nv12.y4m");
 	d = open_y4m(path, 1, 320, 240);
+	nv12_picture(&p, y, uv, 400);
 	CHECK(display_show(d, 0, &p) == 0, "NV12 refused");
-	p.stride[1] = 100;
+	settle(d);
+	nv12_picture(&p, y, uv, 100);
 	CHECK(display_show(d, 0, &p) == -EINVAL, "short UV stride accepted");
 	display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
@@ -395,6 +425,131 @@ static void test_nv12(void)
 	free(uv);
 }
 
+/*
+ * Only what changed is drawn: in a grid of four, once every buffer holds
+ * all four cells, each new frame of one camera costs one frame write (its
+ * own cell, converted straight into the buffer), and the other cells
+ * still show their cameras.
+ */
+static void test_damage(void)
+{
+	struct display_stats s0, s1;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int c, i;
+
+	test_path(path, sizeof(path), "damage.y4m");
+	d = open_y4m(path, 4, 640, 480);
+	for (c = 0; c < 4; c++)
+		show_solid(d, c, 320, 240, cam_colour[c], T0);
+	for (i = 0; i < OUTPUT_BUFFERS; i++)	/* every buffer catches up */
+		show_solid(d, 2, 320, 240, cam_colour[2], T0);
+	display_get_stats(d, &s0);
+	for (i = 0; i < 6; i++)
+		show_solid(d, 2, 320, 240, cam_colour[(i & 1) ? 2 : 0], T0);
+	display_get_stats(d, &s1);
+	CHECK(s1.commits - s0.commits == 6, "%llu commits for 6 frames",
+	      (unsigned long long)(s1.commits - s0.commits));
+	CHECK(s1.frame_writes - s0.frame_writes == 6 && s1.frame_scales == s0.frame_scales,
+	      "6 frames of one camera cost %llu frame writes and %llu scales, want 6 and 0",
+	      (unsigned long long)(s1.frame_writes - s0.frame_writes),
+	      (unsigned long long)(s1.frame_scales - s0.frame_scales));
+	display_close(d);
+	CHECK(y4m_load(path, &f), "%s unreadable", path);
+	for (c = 0; c < 4 && f.frames; c++) {
+		unsigned int cx = (c & 1) * 320, cy = (c & 2) / 2 * 240;
+
+		unsigned int n = count_near(&f, f.frames - 1, cx, cy, cx + 320, cy + 200,
+					    cam_colour[c]);
+
+		CHECK(n == 320 * 200, "cell %u of the last frame: %u of 64000 pixels of camera %u, "
+		      "%06x at the centre", c, n, c, y4m_rgb(&f, f.frames - 1, cx + 160, cy + 100));
+	}
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/* Frames shown faster than the refresh are coalesced: the newest wins. */
+static void test_refresh(void)
+{
+	struct display_stats s0, s1;
+	struct hub_picture p;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int i;
+
+	test_path(path, sizeof(path), "refresh.y4m");
+	d = open_y4m(path, 1, 320, 240);
+	settle(d);
+	display_get_stats(d, &s0);
+	for (i = 0; i < 10; i++) {
+		solid_picture(&p, 320, 240, cam_colour[i % 4], T0 + i);
+		CHECK(display_show(d, 0, &p) == 0, "display_show");
+	}
+	display_get_stats(d, &s1);
+	CHECK(s1.commits - s0.commits == 1, "%llu commits for 10 frames in one refresh period",
+	      (unsigned long long)(s1.commits - s0.commits));
+	settle(d);
+	display_get_stats(d, &s1);
+	CHECK(s1.commits - s0.commits == 2 && s1.on_screen_capture_ns[0] == T0 + 9,
+	      "%llu commits, on screen %llu: want 2, the newest frame",
+	      (unsigned long long)(s1.commits - s0.commits),
+	      (unsigned long long)(s1.on_screen_capture_ns[0] - T0));
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
+	if (f.frames == 3)
+		CHECK(colour_near(y4m_rgb(&f, 2, 160, 100), cam_colour[9 % 4], TOL),
+		      "the last frame written is not the newest shown");
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+static unsigned int released;
+
+static void count_release(struct hub_picture *p)
+{
+	released++;
+	free_picture(p);
+}
+
+/*
+ * The display keeps the picture it shows and gives it back exactly once:
+ * when a newer one replaces it, when the cell turns unavailable (nothing
+ * of it is kept to be drawn again), on a refused picture, and on close.
+ */
+static void test_release(void)
+{
+	struct hub_picture p;
+	struct display *d;
+	char path[256];
+
+	test_path(path, sizeof(path), "release.y4m");
+	d = open_y4m(path, 2, 320, 240);
+	solid_picture(&p, 160, 120, cam_colour[0], T0);
+	p.release = count_release;
+	display_show(d, 0, &p);
+	CHECK(released == 0 && !p.release, "shown picture released (%u) or not taken", released);
+	solid_picture(&p, 160, 120, cam_colour[0], T0);
+	p.release = count_release;
+	display_show(d, 0, &p);
+	CHECK(released == 1, "replaced picture: %u releases, want 1", released);
+	display_unavailable(d, 0, HUB_NOT_VERIFIED);
+	CHECK(released == 2, "unavailable cell: %u releases, want 2", released);
+	solid_picture(&p, 160, 120, cam_colour[1], T0);
+	p.release = count_release;
+	p.stride[0] = 1;
+	CHECK(display_show(d, 1, &p) == -EINVAL && released == 3,
+	      "refused picture: %u releases, want 3", released);
+	solid_picture(&p, 160, 120, cam_colour[1], T0);
+	p.release = count_release;
+	display_show(d, 1, &p);
+	display_close(d);
+	CHECK(released == 4, "close: %u releases, want 4", released);
+	test_cleanup(path);
+}
+
 int main(void)
 {
 	test_scale_to_fit();
@@ -405,6 +560,9 @@ int main(void)
 	test_buffer_reuse();
 	test_nv12();
 	test_glass();
+	test_damage();
+	test_refresh();
+	test_release();
 	if (hubtest_failures)
 		fprintf(stderr, "%d checks failed\n", hubtest_failures);
 	return hubtest_failures ? 1 : 0;

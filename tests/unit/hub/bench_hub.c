@@ -274,16 +274,18 @@ static double play(struct decode *dd, struct display *disp, const struct au *au,
 		if (poll(&pfd, 1, 2000) != 1 || decode_take(dd, &pic) != 1)
 			continue;
 		st->dec[st->shown] = clock_ms(CLOCK_MONOTONIC) - t;
-		display_get_stats(disp, &s0);
+		/* the output's refresh, as a live stream's frame would find it passed */
+		for (display_get_stats(disp, &s0); s0.completed < s0.commits;
+		     display_get_stats(disp, &s0))
+			if (poll(&(struct pollfd){ .fd = display_fd(disp), .events = POLLIN },
+				 1, 1000) != 1 || display_dispatch(disp) < 0)
+				break;
 		display_show(disp, 0, &pic);
 		display_get_stats(disp, &s1);
 		st->ren[st->shown] = (s1.render_ns - s0.render_ns) / 1e6;
 		st->com[st->shown] = (s1.compose_ns - s0.compose_ns) / 1e6;
 		st->y4m[st->shown] = (s1.commit_ns - s0.commit_ns) / 1e6;
 		st->shown++;
-		/* the output's refresh, as a live stream's next frame would wait for it */
-		if (poll(&(struct pollfd){ .fd = display_fd(disp), .events = POLLIN }, 1, 1000) == 1)
-			display_dispatch(disp);
 	}
 	s->next_round++;
 	s->secure_used += secure;

@@ -40,6 +40,8 @@
 #define COLOUR_UNAVAIL_FG	0x00f0a000u
 
 #define TICK_MAX_MS		250	/* output checks (unplug, master) */
+/* A commit not completed by then is given up: the output is restarted. */
+#define PENDING_MAX_NS		500000000ull
 #define BADGE_MAX		96
 
 enum cell_state {
@@ -78,6 +80,8 @@ struct display {
 	bool active;		/* the output can show something */
 	bool dirty;		/* cells changed since the last commit */
 	int pending;		/* buffer of the commit in flight, or -1 */
+	uint64_t pending_ns;	/* CLOCK_MONOTONIC when it was committed */
+	bool need_layout;	/* restarted at a new size, cells not cut yet */
 	/*
 	 * Per buffer and cell: the generation of the cell drawn there (0:
 	 * none, e.g. a new buffer), and the capture time of the frame drawn
@@ -117,8 +121,9 @@ static const struct YuvConstants *yuv_constants(const struct hub_picture *p)
  * very size is converted straight into the output buffer; any other is
  * first scaled (bilinear, in 4:2:0, 1.5 bytes a pixel) into the display's
  * scratch planes of the rectangle's size, then converted from there.
+ * Nonzero if libyuv refused (the rectangle's content is then undefined).
  */
-static void put_picture(struct display *d, const struct hub_picture *p,
+static int put_picture(struct display *d, const struct hub_picture *p,
 			const struct canvas *c, unsigned int dx, unsigned int dy,
 			unsigned int dw, unsigned int dh)
 {
@@ -129,16 +134,18 @@ static void put_picture(struct display *d, const struct hub_picture *p,
 	bool nv12 = p->format == HUB_PIX_NV12;
 
 	if (p->width != dw || p->height != dh) {
-		int cw = (w + 1) / 2, ch = (h + 1) / 2;
+		int cw = (w + 1) / 2, ch = (h + 1) / 2, ret;
 		uint8_t *sy = d->scratch, *su = sy + (size_t)w * h;
 
 		if (nv12)
-			NV12Scale(y, ys, u, us, (int)p->width, (int)p->height,
-				  sy, w, su, 2 * cw, w, h, kFilterBilinear);
+			ret = NV12Scale(y, ys, u, us, (int)p->width, (int)p->height,
+					sy, w, su, 2 * cw, w, h, kFilterBilinear);
 		else
-			I420Scale(y, ys, u, us, v, vs, (int)p->width, (int)p->height,
-				  sy, w, su, cw, su + (size_t)cw * ch, cw, w, h,
-				  kFilterBilinear);
+			ret = I420Scale(y, ys, u, us, v, vs, (int)p->width, (int)p->height,
+					sy, w, su, cw, su + (size_t)cw * ch, cw, w, h,
+					kFilterBilinear);
+		if (ret)
+			return ret;	/* the scratch may hold another camera's picture */
 		y = sy;
 		ys = w;
 		u = su;
@@ -147,12 +154,11 @@ static void put_picture(struct display *d, const struct hub_picture *p,
 		vs = cw;
 		d->st.frame_scales++;
 	}
-	if (nv12)
-		NV12ToARGBMatrix(y, ys, u, us, dst, dst_stride, yuv_constants(p), w, h);
-	else
-		I420ToARGBMatrix(y, ys, u, us, v, vs, dst, dst_stride,
-				 yuv_constants(p), w, h);
 	d->st.frame_writes++;
+	if (nv12)
+		return NV12ToARGBMatrix(y, ys, u, us, dst, dst_stride, yuv_constants(p), w, h);
+	return I420ToARGBMatrix(y, ys, u, us, v, vs, dst, dst_stride,
+				yuv_constants(p), w, h);
 }
 
 static bool picture_valid(const struct hub_picture *p)
@@ -164,6 +170,10 @@ static bool picture_valid(const struct hub_picture *p)
 	    (unsigned int)p->matrix > HUB_MATRIX_BT709)
 		return false;
 	cw = (p->width + 1) / 2;
+	/* libyuv takes int strides: a huge one would turn negative */
+	for (unsigned int i = 0; i < 3; i++)
+		if (p->stride[i] > 4 * 16384)
+			return false;
 	if (p->stride[0] < p->width)
 		return false;
 	if (p->format == HUB_PIX_NV12)
@@ -205,8 +215,9 @@ static void draw_badge(const struct cell *cl, const struct canvas *c,
 		  scale, COLOUR_WHITE);
 }
 
-static void render_frame(struct display *d, const struct cell *cl,
-			 const struct canvas *c)
+/* Nonzero if the picture could not be drawn: the cell is then black. */
+static int render_frame(struct display *d, const struct cell *cl,
+			const struct canvas *c)
 {
 	const struct hub_picture *p = &cl->pic;
 	unsigned int cw = c->width, ch = c->height, dw, dh, dx, dy;
@@ -231,8 +242,12 @@ static void render_frame(struct display *d, const struct cell *cl,
 	canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), COLOUR_BLACK);
 	canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, COLOUR_BLACK);
 	canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, COLOUR_BLACK);
-	put_picture(d, p, c, dx, dy, dw, dh);
+	if (put_picture(d, p, c, dx, dy, dw, dh)) {
+		canvas_fill(c, 0, 0, (int)cw, (int)ch, COLOUR_BLACK);
+		return -EIO;
+	}
 	draw_badge(cl, c, p, dx, dy, dw, dh);
+	return 0;
 }
 
 static const char *const reason_text[] = {
@@ -319,6 +334,8 @@ static int layout(struct display *d)
 	size_t cw = d->ncells == 1 ? w : w - lw, ch = d->ncells == 1 ? h : h - th;
 	uint8_t *scratch;
 
+	if (w < 2 || h < 2)
+		return -EINVAL;		/* a 2x2 grid needs cells of a pixel at least */
 	scratch = malloc(cw * ch + 2 * ((cw + 1) / 2) * ((ch + 1) / 2));
 	if (!scratch)
 		return -ENOMEM;
@@ -381,7 +398,10 @@ static void compose(struct display *d, unsigned int index)
 			break;
 		case CELL_FRAME:
 			t = display_now_ns();
-			render_frame(d, cl, &c);
+			if (render_frame(d, cl, &c)) {
+				d->buf_gen[index][i] = 0;	/* black: draw it again next time */
+				d->buf_capture[index][i] = 0;
+			}
 			d->st.render_ns += display_now_ns() - t;
 			break;
 		}
@@ -488,8 +508,21 @@ static int flush(struct display *d)
 	} else {
 		d->buf[i] = BUF_PENDING;
 		d->pending = (int)i;
+		d->pending_ns = display_now_ns();
 	}
 	return 0;
+}
+
+/*
+ * The commit in flight will not complete (its event lost, dispatch()
+ * failed): what is on screen may be a frame past its show-until, so the
+ * output is taken down and started again at the next check.
+ */
+static void give_up(struct display *d)
+{
+	d->st.commits_given_up++;
+	output_lost(d);
+	d->ops->reset(d->out);
 }
 
 /* The output is (back) on: every buffer free and drawn afresh. */
@@ -557,8 +590,10 @@ struct display *display_open(const struct display_config *cfg,
 		free(d);
 		return NULL;
 	}
-	if (layout(d)) {
-		errmsg(err, errlen, "out of memory");
+	ret = layout(d);
+	if (ret) {
+		errmsg(err, errlen, ret == -EINVAL ? "screen %ux%u: too small" : "out of memory",
+		       d->mode.width, d->mode.height);
 		display_close(d);
 		return NULL;
 	}
@@ -579,6 +614,8 @@ int display_show(struct display *d, unsigned int cam, struct hub_picture *frame)
 	if (cam >= d->ncams || !picture_valid(frame)) {
 		if (frame && frame->release)
 			frame->release(frame);
+		if (frame)
+			memset(frame, 0, sizeof(*frame));
 		return -EINVAL;
 	}
 	cl = &d->cell[cam];
@@ -615,6 +652,8 @@ int display_tick(struct display *d, uint64_t now_ns)
 	due = expire_cells(d, now_ns);
 	if (due < next)
 		next = due;
+	if (d->pending >= 0 && now_ns - d->pending_ns >= PENDING_MAX_NS)
+		give_up(d);
 
 	switch (d->ops->check(d->out, &d->mode)) {
 	case OUTPUT_LOST:
@@ -622,13 +661,18 @@ int display_tick(struct display *d, uint64_t now_ns)
 		break;
 	case OUTPUT_RESTARTED:
 		/* same size (master back, same monitor): the cells stay valid */
-		if ((d->mode.width != d->lw || d->mode.height != d->lh) && layout(d))
-			return -ENOMEM;
-		start_output(d);
+		d->need_layout = d->mode.width != d->lw || d->mode.height != d->lh;
+		if (!d->need_layout)
+			start_output(d);
 		d->st.output_restarted++;
 		break;
 	case OUTPUT_UNCHANGED:
 		break;
+	}
+	/* cut again (retried at every tick if memory ran out), then show */
+	if (d->need_layout && !layout(d)) {
+		d->need_layout = false;
+		start_output(d);
 	}
 	flush(d);
 	return (int)((next + 999999u) / 1000000u);
@@ -644,6 +688,8 @@ int display_dispatch(struct display *d)
 	uint64_t done_ns = 0;
 	int ret = d->ops->dispatch(d->out, &done_ns);
 
+	if (ret < 0 && d->pending >= 0)
+		give_up(d);
 	if (ret <= 0 || d->pending < 0)
 		return ret;
 	on_screen(d, (unsigned int)d->pending, done_ns);

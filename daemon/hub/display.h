@@ -53,6 +53,7 @@ struct display_stats {
 	uint64_t commits;		/* buffers handed to the output */
 	uint64_t completed;		/* of those, on screen */
 	uint64_t commit_errors;
+	uint64_t commits_given_up;	/* no completion in time: output restarted */
 	uint64_t output_lost;		/* unplug / master lost events */
 	uint64_t output_restarted;
 	uint64_t shown[DISPLAY_MAX_CAMERAS];		/* frames accepted per camera */

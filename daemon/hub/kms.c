@@ -285,6 +285,9 @@ static int alloc_fbs(struct kms *k, struct output_mode *mode)
 						      &fb->pitch, &fb->size);
 			if (ret)
 				return ret;
+			/* the compositor addresses rows of whole pixels */
+			if (fb->pitch % 4 || fb->pitch < w * 4)
+				return -EINVAL;
 			handles[0] = fb->handle;
 			pitches[0] = fb->pitch;
 			if (drmModeAddFB2(k->fd, w, h, DRM_FORMAT_XRGB8888, handles,
@@ -561,6 +564,13 @@ static enum output_state kms_check(void *out, struct output_mode *mode)
 	return OUTPUT_RESTARTED;
 }
 
+static void kms_reset(void *out)
+{
+	struct kms *k = out;
+
+	k->down = true;		/* check(): drain, disable, modeset again */
+}
+
 static int kms_fd(void *out)
 {
 	return ((struct kms *)out)->fd;
@@ -596,6 +606,7 @@ const struct output_ops kms_ops = {
 	.commit = kms_commit,
 	.dispatch = kms_dispatch,
 	.check = kms_check,
+	.reset = kms_reset,
 	.fd = kms_fd,
 	.close = kms_close,
 };

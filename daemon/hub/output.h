@@ -48,6 +48,12 @@ struct output_ops {
 	int (*dispatch)(void *out, uint64_t *done_ns);
 	/* Poll for hot-unplug / replug and loss / return of master. */
 	enum output_state (*check)(void *out, struct output_mode *mode);
+	/*
+	 * The compositor gave up on the commit in flight (no completion in
+	 * time, or dispatch() failed) and counts the output as lost: the next
+	 * check() must start it again from nothing (OUTPUT_RESTARTED).
+	 */
+	void (*reset)(void *out);
 	int (*fd)(void *out);
 	void (*close)(void *out);
 };

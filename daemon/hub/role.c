@@ -342,9 +342,9 @@ static void session_end(struct cam *c, const char *why)
 	c->session = NULL;
 	close(c->fd);
 	c->fd = -1;
+	show_unavailable(c, HUB_NOT_CONNECTED);	/* gives back the decoder's picture */
 	decode_reset(c->dec);
 	c->last_verified_ns = 0;
-	show_unavailable(c, HUB_NOT_CONNECTED);
 	c->st->reconnects++;
 	svc_log_begin(&e, LOG_WARNING);
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);

@@ -28,6 +28,7 @@ struct y4m {
 	int fd;			/* -1 while a FIFO has no reader */
 	int tfd;		/* timerfd: the refresh period after a write */
 	uint64_t written_ns;	/* CLOCK_REALTIME of the last frame's write */
+	bool reset;		/* the compositor gave up: restart at check() */
 	bool fifo;
 	dev_t dev;		/* the FIFO's, as at start: reopened only if it is the same */
 	ino_t ino;
@@ -219,7 +220,7 @@ static int y4m_commit(void *out, unsigned int index)
 	/* the refresh: the next frame no sooner than a period from now */
 	if (timerfd_settime(y->tfd, 0, &(struct itimerspec){
 				.it_value.tv_nsec = 1000000000 / Y4M_REFRESH_HZ }, NULL))
-		return -errno;
+		return 1;	/* written: complete now, unpaced */
 	return 0;
 }
 
@@ -245,10 +246,18 @@ static enum output_state y4m_check(void *out, struct output_mode *mode)
 	struct pollfd pfd;
 
 	(void)mode;
+	if (y->reset && y->fd >= 0) {
+		y->reset = false;
+		return OUTPUT_RESTARTED;
+	}
 	if (!y->fifo)
 		return OUTPUT_UNCHANGED;
-	if (y->fd < 0)
-		return y4m_start(y) == 0 ? OUTPUT_RESTARTED : OUTPUT_UNCHANGED;
+	if (y->fd < 0) {
+		if (y4m_start(y))
+			return OUTPUT_UNCHANGED;
+		y->reset = false;
+		return OUTPUT_RESTARTED;
+	}
 	pfd = (struct pollfd){ .fd = y->fd, .events = POLLOUT };
 	if (poll(&pfd, 1, 0) == 1 && pfd.revents & POLLERR) {
 		close(y->fd);
@@ -256,6 +265,11 @@ static enum output_state y4m_check(void *out, struct output_mode *mode)
 		return OUTPUT_LOST;
 	}
 	return OUTPUT_UNCHANGED;
+}
+
+static void y4m_reset(void *out)
+{
+	((struct y4m *)out)->reset = true;
 }
 
 static int y4m_fd(void *out)
@@ -272,6 +286,7 @@ const struct output_ops y4m_ops = {
 	.commit = y4m_commit,
 	.dispatch = y4m_dispatch,
 	.check = y4m_check,
+	.reset = y4m_reset,
 	.fd = y4m_fd,
 	.close = y4m_close,
 };

@@ -428,26 +428,29 @@ static void test_nv12(void)
 /*
  * Only what changed is drawn: in a grid of four, once every buffer holds
  * all four cells, each new frame of one camera costs one frame write (its
- * own cell, converted straight into the buffer), and the other cells
- * still show their cameras.
+ * own cell, converted straight into the buffer). Every frame written shows
+ * that camera's newest picture (three colours in turn, so a buffer that
+ * skipped a redraw would show one from two frames before) and the other
+ * cameras unchanged.
  */
 static void test_damage(void)
 {
+	static const uint32_t turn[3] = { 0xd02020, 0x20b030, 0xd0c020 };
 	struct display_stats s0, s1;
 	struct y4m_file f;
 	struct display *d;
 	char path[256];
-	unsigned int c, i;
+	unsigned int c, i, first;
 
 	test_path(path, sizeof(path), "damage.y4m");
 	d = open_y4m(path, 4, 640, 480);
 	for (c = 0; c < 4; c++)
 		show_solid(d, c, 320, 240, cam_colour[c], T0);
 	for (i = 0; i < OUTPUT_BUFFERS; i++)	/* every buffer catches up */
-		show_solid(d, 2, 320, 240, cam_colour[2], T0);
+		show_solid(d, 2, 320, 240, turn[2], T0);
 	display_get_stats(d, &s0);
 	for (i = 0; i < 6; i++)
-		show_solid(d, 2, 320, 240, cam_colour[(i & 1) ? 2 : 0], T0);
+		show_solid(d, 2, 320, 240, turn[i % 3], T0);
 	display_get_stats(d, &s1);
 	CHECK(s1.commits - s0.commits == 6, "%llu commits for 6 frames",
 	      (unsigned long long)(s1.commits - s0.commits));
@@ -456,16 +459,55 @@ static void test_damage(void)
 	      (unsigned long long)(s1.frame_writes - s0.frame_writes),
 	      (unsigned long long)(s1.frame_scales - s0.frame_scales));
 	display_close(d);
-	CHECK(y4m_load(path, &f), "%s unreadable", path);
-	for (c = 0; c < 4 && f.frames; c++) {
-		unsigned int cx = (c & 1) * 320, cy = (c & 2) / 2 * 240;
+	CHECK(y4m_load(path, &f) && f.frames >= 6, "%s: want 6 frames or more", path);
+	first = f.frames >= 6 ? f.frames - 6 : 0;
+	for (i = 0; f.frames >= 6 && i < 6; i++) {
+		for (c = 0; c < 4; c++) {
+			unsigned int cx = (c & 1) * 320, cy = (c & 2) / 2 * 240;
+			uint32_t want = c == 2 ? turn[i % 3] : cam_colour[c];
+			unsigned int n = count_near(&f, first + i, cx, cy, cx + 320, cy + 200, want);
 
-		unsigned int n = count_near(&f, f.frames - 1, cx, cy, cx + 320, cy + 200,
-					    cam_colour[c]);
-
-		CHECK(n == 320 * 200, "cell %u of the last frame: %u of 64000 pixels of camera %u, "
-		      "%06x at the centre", c, n, c, y4m_rgb(&f, f.frames - 1, cx + 160, cy + 100));
+			CHECK(n == 320 * 200, "frame %u, cell %u: %u of 64000 pixels %06x, "
+			      "%06x at the centre", i, c, n, want,
+			      y4m_rgb(&f, first + i, cx + 160, cy + 100));
+		}
 	}
+	y4m_unload(&f);
+	test_cleanup(path);
+}
+
+/*
+ * A commit whose completion never comes (a lost flip event) is given up
+ * within half a second: the output is started again and the screen shows
+ * the cells as they are, not what was on it.
+ */
+static void test_given_up(void)
+{
+	struct display_stats st;
+	struct hub_picture p;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+
+	test_path(path, sizeof(path), "givenup.y4m");
+	d = open_y4m(path, 1, 320, 240);
+	settle(d);
+	solid_picture(&p, 320, 240, cam_colour[0], T0);
+	CHECK(display_show(d, 0, &p) == 0, "display_show");
+	/* no dispatch: the completion is lost; a tick comes 0.6 s later */
+	display_tick(d, display_now_ns() + 600000000ull);
+	display_get_stats(d, &st);
+	CHECK(st.commits_given_up == 1 && st.output_lost == 1 && st.output_restarted == 1,
+	      "given up %llu, lost %llu, restarted %llu: want 1 each",
+	      (unsigned long long)st.commits_given_up, (unsigned long long)st.output_lost,
+	      (unsigned long long)st.output_restarted);
+	CHECK(st.commits == 3, "%llu commits, want 3 (open, frame, after the restart)",
+	      (unsigned long long)st.commits);
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
+	if (f.frames == 3)
+		CHECK(count_near(&f, 2, 0, 0, 320, 200, cam_colour[0]) == 320 * 200,
+		      "after the restart the frame is not drawn whole");
 	y4m_unload(&f);
 	test_cleanup(path);
 }
@@ -561,6 +603,7 @@ int main(void)
 	test_nv12();
 	test_glass();
 	test_damage();
+	test_given_up();
 	test_refresh();
 	test_release();
 	if (hubtest_failures)

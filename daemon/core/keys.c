@@ -4,9 +4,9 @@
  * DIR/device.key with mode 0600, and every Ed25519 operation of the
  * library. Each key is held twice, both made from its one 32-byte seed:
  * an EVP_PKEY for TLS (the certificate and CertificateVerify) and
- * libsodium's secret key for frame records, whose Ed25519 is about twice
- * as fast as OpenSSL 3.0's portable one. Ed25519 is deterministic, so
- * both give the same signature bytes.
+ * libsodium's secret key for frame records, whose Ed25519 signs in about
+ * half and verifies in about 0.6 of the time OpenSSL 3.0's portable one
+ * takes. Ed25519 is deterministic, so both give the same signature bytes.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -21,8 +21,8 @@
  * identity's source id into its record: a hub can tell which sensor made
  * the frame, whatever /dev/videoN it was opened as.
  *
- * The device key is used by the loop thread only (signing, and TLS
- * CertificateVerify in the gate's handshakes), through its EVP_PKEY.
+ * The device key is used by the loop thread only (signing records, and
+ * TLS CertificateVerify in the gate's handshakes through its EVP_PKEY).
  */
 #include <errno.h>
 #include <fcntl.h>

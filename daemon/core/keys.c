@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * veracam security core - device keys: Ed25519 through EVP_PKEY, stored
- * as PKCS#8 PEM in DIR/device.key with mode 0600.
+ * veracam security core - device keys, stored as PKCS#8 PEM in
+ * DIR/device.key with mode 0600, and every Ed25519 operation of the
+ * library. Each key is held twice, both made from its one 32-byte seed:
+ * an EVP_PKEY for TLS (the certificate and CertificateVerify) and
+ * libsodium's secret key for frame records, whose Ed25519 signs in about
+ * half and verifies in about 0.6 of the time OpenSSL 3.0's portable one
+ * takes. Ed25519 is deterministic, so both give the same signature bytes.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,17 +20,37 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 
 #include <veracam/keys.h>
 #include "internal.h"
 
 #define KEY_FILE_MAX	4096
 
+_Static_assert(VC_PUBKEY_LEN == crypto_sign_ed25519_PUBLICKEYBYTES, "public key size");
+_Static_assert(VC_SIG_LEN == crypto_sign_ed25519_BYTES, "signature size");
+
 struct vc_device_key {
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey;				/* TLS */
+	uint8_t sk[crypto_sign_ed25519_SECRETKEYBYTES];	/* records: seed || public key */
 	uint8_t pub[VC_PUBKEY_LEN];
 	uint8_t id[VC_KEY_ID_LEN];
 };
+
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static bool sodium_ok;
+
+static void sodium_start(void)
+{
+	sodium_ok = sodium_init() >= 0;
+}
+
+/* libsodium is initialised once per process, before its first use. */
+static int sodium_ready(void)
+{
+	pthread_once(&sodium_once, sodium_start);
+	return sodium_ok ? 0 : vc_err("libsodium: initialisation failed");
+}
 
 int vc_key_id_of(const uint8_t pub[VC_PUBKEY_LEN], uint8_t id[VC_KEY_ID_LEN])
 {
@@ -37,29 +63,42 @@ int vc_key_id_of(const uint8_t pub[VC_PUBKEY_LEN], uint8_t id[VC_KEY_ID_LEN])
 	return 0;
 }
 
+/*
+ * Both forms of the key from its seed; refused unless libsodium derives
+ * the public key OpenSSL has.
+ */
 static struct vc_device_key *key_wrap(EVP_PKEY *pkey)
 {
-	struct vc_device_key *k;
-	size_t len = VC_PUBKEY_LEN;
+	uint8_t seed[crypto_sign_ed25519_SEEDBYTES], pub[VC_PUBKEY_LEN];
+	size_t seed_len = sizeof(seed), len = VC_PUBKEY_LEN;
+	struct vc_device_key *k = NULL;
+	int ok;
 
 	if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519) {
 		vc_err("device key is not an Ed25519 key");
 		goto fail;
 	}
+	if (sodium_ready() < 0)
+		goto fail;
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		vc_err("out of memory");
 		goto fail;
 	}
-	if (EVP_PKEY_get_raw_public_key(pkey, k->pub, &len) != 1 || len != VC_PUBKEY_LEN ||
-	    vc_key_id_of(k->pub, k->id) < 0) {
-		vc_err_ssl("device key: public key");
-		free(k);
+	ok = EVP_PKEY_get_raw_private_key(pkey, seed, &seed_len) == 1 &&
+	     seed_len == sizeof(seed) &&
+	     EVP_PKEY_get_raw_public_key(pkey, k->pub, &len) == 1 && len == VC_PUBKEY_LEN;
+	ok = ok && crypto_sign_ed25519_seed_keypair(pub, k->sk, seed) == 0 &&
+	     sodium_memcmp(pub, k->pub, VC_PUBKEY_LEN) == 0;
+	sodium_memzero(seed, sizeof(seed));
+	if (!ok || vc_key_id_of(k->pub, k->id) < 0) {
+		vc_err_ssl("device key: raw key");
 		goto fail;
 	}
 	k->pkey = pkey;
 	return k;
 fail:
+	vc_key_free(k);
 	EVP_PKEY_free(pkey);
 	return NULL;
 }
@@ -173,6 +212,7 @@ void vc_key_free(struct vc_device_key *k)
 	if (!k)
 		return;
 	EVP_PKEY_free(k->pkey);
+	sodium_memzero(k->sk, sizeof(k->sk));
 	free(k);
 }
 
@@ -191,13 +231,19 @@ const uint8_t *vc_key_id(const struct vc_device_key *k)
 	return k->id;
 }
 
-EVP_PKEY *vc_pubkey_new(const uint8_t pub[VC_PUBKEY_LEN])
+int vc_ed25519_sign(const struct vc_device_key *k, const uint8_t *msg, size_t len,
+		    uint8_t sig[VC_SIG_LEN])
 {
-	EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, VC_PUBKEY_LEN);
+	if (crypto_sign_ed25519_detached(sig, NULL, msg, len, k->sk) != 0)
+		return vc_err("Ed25519 signature");
+	return 0;
+}
 
-	if (!p)
-		vc_err_ssl("Ed25519 public key");
-	return p;
+bool vc_ed25519_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *msg, size_t len,
+		       const uint8_t sig[VC_SIG_LEN])
+{
+	return sodium_ready() == 0 &&
+	       crypto_sign_ed25519_verify_detached(sig, msg, len, pub) == 0;
 }
 
 void vc_identity_format(const uint8_t pub[VC_PUBKEY_LEN], char *out)

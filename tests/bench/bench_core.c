@@ -2,7 +2,8 @@
 /*
  * bench_core - cost of the frame security core per access unit, on one
  * core (thread CPU time), against SHA-256 of the same bytes measured in
- * the same run. Prints a table, and every figure as a "BENCH key value
+ * the same run, and against one Ed25519 verify of a record (the limit of
+ * open+verify). Prints a table, and every figure as a "BENCH key value
  * unit" line for tests/bench/summary.py; never asserts timings.
  * Synthetic units of fixed sizes (150 KiB I, 20 KiB P); bench_hub measures
  * the same steps on units x264 made.
@@ -16,6 +17,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "fixture.h"
 
@@ -104,6 +106,33 @@ static int measure(struct row *r, bool idr, size_t bytes, int n, enum vc_cipher 
 	return 0;
 }
 
+/* One Ed25519 signature and verify of a one-session record, as the signer and verifier make them. */
+static int ed25519_us(int n, double *sign, double *verify)
+{
+	struct vc_device_key *k = fx_key(1);
+	uint8_t rec[VC_RECORD_MAX_LEN];
+	struct vc_record r = { .version = VC_RECORD_VERSION, .n_sessions = 1 };
+	size_t len;
+	double t0;
+	int i, bad = 0;
+
+	if (!k)
+		return -1;
+	len = (size_t)vc_record_encode(&r, rec);
+	t0 = cpu_us();
+	for (i = 0; i < n; i++) {
+		rec[20] = (uint8_t)i;	/* the sequence: another message each time */
+		bad += vc_record_sign(k, rec, len) < 0;
+	}
+	*sign = (cpu_us() - t0) / n;
+	t0 = cpu_us();
+	for (i = 0; i < n; i++)
+		bad += !vc_record_verify(vc_key_public(k), rec, len);
+	*verify = (cpu_us() - t0) / n;
+	vc_key_free(k);
+	return bad ? -1 : 0;
+}
+
 /* Camera with several hubs: one signature, one seal per hub. */
 static double fan_out_us(int hubs, int n)
 {
@@ -141,7 +170,7 @@ int main(int argc, char **argv)
 		{ .name = "I  aes-128-gcm" }, { .name = "P  aes-128-gcm" },
 		{ .name = "I  chacha20-poly1305" }, { .name = "P  chacha20-poly1305" },
 	};
-	double gop_verify, fan4;
+	double gop_verify, fan4, ed_sign, ed_verify;
 	int i;
 
 	if (n_i < 10)
@@ -156,6 +185,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fan4 = fan_out_us(4, n_i);
+	if (ed25519_us(n_p, &ed_sign, &ed_verify) < 0) {
+		fprintf(stderr, "bench_core: Ed25519 failed\n");
+		return 1;
+	}
 
 	printf("veracam core: CPU time per access unit on one core (%s; %d I, %d P iterations)\n",
 	       OpenSSL_version(OPENSSL_VERSION), n_i, n_p);
@@ -184,6 +217,11 @@ int main(int argc, char **argv)
 	       "per core = %.0f streams at 30 fps\n", gop_verify, 1e6 / gop_verify,
 	       1e6 / gop_verify / 30);
 	printf("camera with 4 hubs, I-frame: sign once + seal 4x = %.1f us\n", fan4);
+	printf("Ed25519 of one record (libsodium %s): sign %.1f us, verify %.1f us; "
+	       "open+verify of a P unit = %.2fx one verify\n", sodium_version_string(), ed_sign,
+	       ed_verify, rows[1].open_verify / ed_verify);
+	printf("BENCH core.ed25519.sign_us %.6g us/record\n", ed_sign);
+	printf("BENCH core.ed25519.verify_us %.6g us/record\n", ed_verify);
 	printf("BENCH core.gop.verify_aus_per_core %.6g AU/s\n", 1e6 / gop_verify);
 	printf("BENCH core.fan_out_4.sign_seal_us %.6g us/AU\n", fan4);
 	printf("goals: open+verify >= 6000 AU/s per core (P: %.0f, GOP: %.0f); "

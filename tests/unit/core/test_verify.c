@@ -50,7 +50,7 @@ static void forge(struct fx_pipe *p, struct vc_device_key *k, void (*edit)(struc
 	if (edit)
 		edit(&r);
 	len = vc_record_encode(&r, enc);
-	vc_record_sign(vc_key_pkey(k), enc, (size_t)len);
+	vc_record_sign(k, enc, (size_t)len);
 	vc_au_scan(p->au.data, p->au.len, &scan);
 	vc_sei_insert(p->au.data, p->au.len, &scan, enc, (size_t)len, out);
 }
@@ -817,7 +817,7 @@ static void version_downgrade_is_rejected(void)
 		memmove(enc + 152, enc + 168, VC_SIG_LEN);	/* v2: the session id alone */
 		len -= 16;
 		enc[0] = 2;
-		REQUIRE(vc_record_sign(vc_key_pkey(p.cam), enc, (size_t)len) == 0);
+		REQUIRE(vc_record_sign(p.cam, enc, (size_t)len) == 0);
 		vc_au_scan(p.au.data, p.au.len, &scan);
 		vc_sei_insert(p.au.data, p.au.len, &scan, enc, (size_t)len, &au);
 		seal_raw(&p, au.data, au.len, &unit);
@@ -825,7 +825,7 @@ static void version_downgrade_is_rejected(void)
 		memmove(enc + 104, enc + 136, (size_t)len - 136);	/* v1: no source */
 		len -= VC_HASH_LEN;
 		enc[0] = 1;
-		REQUIRE(vc_record_sign(vc_key_pkey(p.cam), enc, (size_t)len) == 0);
+		REQUIRE(vc_record_sign(p.cam, enc, (size_t)len) == 0);
 		vc_sei_insert(p.au.data, p.au.len, &scan, enc, (size_t)len, &au);
 		seal_raw(&p, au.data, au.len, &unit);
 		CHECK_REJ(fx_pipe_deliver(&p, &unit), VC_REJ_RECORD_VERSION);

@@ -2,7 +2,7 @@
 #
 # veracam - one entry point.
 #
-#   make          build veracam.ko (against Debian's kernel headers) and all userspace
+#   make          build veracam.ko (see below) and all userspace
 #   make check    install what is missing, build, run every suite; ends "N passed, N failed"
 #   make demo     the whole chain in a QEMU guest (see README.md)
 #   make deps     install every Debian package the project needs (idempotent)
@@ -11,11 +11,30 @@
 #   make soak     the adversarial suite repeated for SOAK_SECONDS (default 840: one warm-up
 #                 cycle, then 10 minutes), memory checked
 #
-# The kernel ABI is chosen in one place: tests/qemu/kernel, from what Debian's
-# linux-headers-amd64 metapackage depends on. The guest boots that same ABI.
+# Which kernel veracam.ko is built for, first match wins:
+#   KDIR=DIR      the kernel build tree DIR
+#   KVER=guest    the Debian ABI the QEMU guest boots (tests/qemu/kernel, from what
+#                 Debian's linux-headers-amd64 depends on); what the tests build
+#   KVER=ABI      the headers of kernel ABI (/usr/src/linux-headers-ABI)
+#   (nothing)     the running kernel, when its headers are installed
+#                 (/lib/modules/$(uname -r)/build); when they are not, the module is
+#                 skipped with one line and userspace is built all the same
 
-KVER ?= $(shell tests/qemu/kernel abi 2>/dev/null)
-KDIR ?= /usr/src/linux-headers-$(KVER)
+ifeq ($(KVER),guest)
+override KVER := $(shell $(CURDIR)/tests/qemu/kernel abi)
+ifeq ($(KVER),)
+KDIR_WHY := KVER=guest: the guest's kernel ABI is unknown (see tests/qemu/kernel abi)
+endif
+endif
+ifndef KDIR
+ifneq ($(KVER),)
+KDIR := $(firstword $(wildcard /usr/src/linux-headers-$(KVER) /lib/modules/$(KVER)/build) \
+		    /usr/src/linux-headers-$(KVER))
+else ifndef KDIR_WHY
+KVER := $(shell uname -r)
+KDIR := $(patsubst %/Makefile,%,$(wildcard /lib/modules/$(KVER)/build/Makefile))
+endif
+endif
 BUILD := $(CURDIR)/build
 MESON_OPTS ?=
 
@@ -24,7 +43,14 @@ MESON_OPTS ?=
 all: module userspace
 
 module:
+ifneq ($(KDIR_WHY),)
+	@echo "module: $(KDIR_WHY)" >&2; exit 2
+else ifeq ($(KDIR),)
+	@echo "module: skipped: no headers for the running kernel $(KVER) (/lib/modules/$(KVER)/build); install linux-headers-$(KVER), or give KVER=guest|ABI or KDIR=DIR"
+else
+	@test -f $(KDIR)/Makefile || { echo "module: no kernel build tree at $(KDIR): install that kernel's headers, or give KDIR=DIR" >&2; exit 2; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+endif
 
 userspace: $(BUILD)/meson/build.ninja
 	ninja -C $(BUILD)/meson
@@ -65,5 +91,10 @@ soak: deps userspace
 	python3 tests/adversarial/run.py --build $(BUILD)/meson --scale 0.4 --soak $${SOAK_SECONDS:-840}
 
 clean:
+ifneq ($(wildcard $(KDIR)/Makefile),)
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+else
+	rm -f Module.symvers modules.order .*.cmd driver/*.o driver/*.ko driver/*.mod driver/*.mod.c \
+		driver/modules.order driver/.*.cmd
+endif
 	rm -rf $(BUILD)

@@ -15,7 +15,7 @@
 # screen, the daemon must retry, and video must resume once B is bound
 # again.
 #
-#   make module && tests/qemu/run --no-insmod -- tests/veracam_daemon.sh [BUILDDIR]
+#   make module KVER=guest && tests/qemu/run --no-insmod -- tests/veracam_daemon.sh [BUILDDIR]
 #
 # BUILDDIR (default $VERACAM_BUILD, else build/meson as `make` builds it)
 # holds daemon/veracamd and daemon/veracamctl. Needs root and $VERACAM_KO
@@ -36,7 +36,7 @@ for tool in insmod rmmod modprobe modinfo ip python3; do
 	command -v "$tool" >/dev/null 2>&1 || why="$tool is not installed"
 done
 [ -x "$vd" ] && [ -x "$ctl" ] || why="veracamd not built in $build (give BUILDDIR)"
-[ -r "$ko" ] || why="driver absent: no $ko (make module)"
+[ -r "$ko" ] || why="driver absent: no $ko (make module KVER=guest)"
 [ "$(id -u)" -eq 0 ] || why="must run as root"
 if [ -n "$why" ]; then
 	echo "1..0 # SKIP $why"

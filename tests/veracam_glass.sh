@@ -47,7 +47,7 @@ for tool in gst-launch-1.0 python3 ip modprobe modinfo insmod rmmod modetest; do
 	command -v "$tool" >/dev/null 2>&1 || why="$tool is not installed"
 done
 [ -x "$vd" ] && [ -x "$ctl" ] || why="veracamd not built in $build (give BUILDDIR)"
-[ -r "$ko" ] || why="driver absent: no $ko (make module)"
+[ -r "$ko" ] || why="driver absent: no $ko (make module KVER=guest)"
 [ -n "${VERACAM_OUT:-}" ] && [ -x tests/qemu/screendump ] ||
 	why="not in the test guest (no VERACAM_OUT or tests/qemu/screendump)"
 [ "$(id -u)" -eq 0 ] || why="must run as root"

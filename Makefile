@@ -3,6 +3,8 @@
 # veracam - one entry point.
 #
 #   make          build veracam.ko (see below) and all userspace
+#   make install  install userspace, units, configuration examples, docs and man pages
+#                 (meson install; DESTDIR=DIR stages them, PREFIX=/usr by default)
 #   make check    install what is missing, build, run every suite; ends "N passed, N failed"
 #   make demo     the whole chain in a QEMU guest (see README.md)
 #   make deps     install every Debian package the project needs (idempotent)
@@ -37,8 +39,9 @@ endif
 endif
 BUILD := $(CURDIR)/build
 MESON_OPTS ?=
+PREFIX ?= /usr
 
-.PHONY: all module userspace check demo deps bench fuzz soak clean ktests
+.PHONY: all module userspace install check demo deps bench fuzz soak clean ktests
 
 all: module userspace
 
@@ -57,6 +60,12 @@ userspace: $(BUILD)/meson/build.ninja
 
 $(BUILD)/meson/build.ninja:
 	meson setup $(BUILD)/meson -Dwerror=true $(MESON_OPTS)
+
+# meson install from the same build; the prefix is set each time, so a build
+# directory made before (or with another PREFIX) installs where asked.
+install: userspace
+	meson configure $(BUILD)/meson -Dprefix=$(PREFIX)
+	meson install -C $(BUILD)/meson $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 # The kselftest target (tests/Makefile) with the kselftest headers and lib.mk
 # taken from Debian's linux-source package (never copied into the repository).

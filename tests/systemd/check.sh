@@ -11,20 +11,27 @@
 #               unknown keys, so its output is what counts)
 #     notify    Type=notify with a WatchdogSec= and a config error (exit 2)
 #               not restarted
-#   sysusers    systemd-sysusers --dry-run accepts systemd/veracamd.sysusers
-#   tmpfiles    systemd/veracamd.tmpfiles, applied to a scratch root, makes
+#   sysusers    systemd-sysusers --dry-run accepts the sysusers entry
+#   tmpfiles    the tmpfiles entry, applied to a scratch root, makes
 #               the key directories 0700 veracam:veracam
 #
 # verify resolves ExecStart= and the units' dependencies, so it runs with
 # --root= on a scratch tree holding the unit, systemd's own units and an
-# executable at /usr/bin/veracamd: the built veracamd if there is one
-# ($VERACAMD, or build/meson/daemon/veracamd), else /bin/true standing in
-# for it (what is verified is the unit, not the binary).
+# executable at the path ExecStart= names: the built veracamd if there is
+# one ($VERACAMD, or build/meson/daemon/veracamd), else /bin/true standing
+# in for it (what is verified is the unit, not the binary).
+#
+# The files checked are the repository's (systemd/), or installed copies:
+# VERACAM_UNIT_DIR (the units), VERACAM_SYSUSERS, VERACAM_TMPFILES (the
+# two entries), as tests/install/check.sh gives them.
 
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 units="veracamd-camera veracamd-hub"
+unit_dir=${VERACAM_UNIT_DIR:-$top/systemd}
+sysusers=${VERACAM_SYSUSERS:-$top/systemd/veracamd.sysusers}
+tmpfiles=${VERACAM_TMPFILES:-$top/systemd/veracamd.tmpfiles}
 max_exposure=2.0
 ntests=8
 . "$top/tests/ktap.sh"
@@ -48,11 +55,13 @@ cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
 cp /usr/bin/kill "$root/usr/bin/kill"
 veracamd=${VERACAMD:-$top/build/meson/daemon/veracamd}
 [ -x "$veracamd" ] || veracamd=/usr/bin/true
-cp "$veracamd" "$root/usr/bin/veracamd"
 
 for u in $units; do
-	file=$top/systemd/$u.service
+	file=$unit_dir/$u.service
 	log=$scratch/$u
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$file")
+	mkdir -p "$root$(dirname "${exe:-/usr/bin/veracamd}")"
+	cp "$veracamd" "$root${exe:-/usr/bin/veracamd}"
 
 	# exposure
 	systemd-analyze security --offline=yes --no-pager "$file" >"$log.sec" 2>&1
@@ -85,7 +94,7 @@ for u in $units; do
 	fi
 done
 
-if systemd-sysusers --dry-run "$top/systemd/veracamd.sysusers" >"$scratch/sysusers" 2>&1 &&
+if systemd-sysusers --dry-run "$sysusers" >"$scratch/sysusers" 2>&1 &&
    ! grep -qi 'ignoring\|fail\|error' "$scratch/sysusers"; then
 	result 0 "sysusers dry run"
 else
@@ -101,7 +110,7 @@ echo 'veracam:x:990:' >"$troot/etc/group"
 if [ "$(id -u)" != 0 ]; then
 	n=$((n + 1))
 	echo "ok $n # SKIP tmpfiles: creating veracam-owned directories needs root"
-elif systemd-tmpfiles --create --root="$troot" "$top/systemd/veracamd.tmpfiles" \
+elif systemd-tmpfiles --create --root="$troot" "$tmpfiles" \
 	>"$scratch/tmpfiles" 2>&1 &&
    [ "$(stat -c '%a %u %g' "$troot/var/lib/veracam/camera" 2>/dev/null)" = "700 990 990" ] &&
    [ "$(stat -c '%a %u %g' "$troot/var/lib/veracam/hub" 2>/dev/null)" = "700 990 990" ]; then

@@ -217,8 +217,8 @@ ROWS = [
 METHODS = [
     "camera overhead: bench_chain, veracamd camera CPU (/proc, user+sys) per frame with one "
     "hub (capture+encode+sign+seal+send) over without a hub (capture+encode, nothing "
-    "signed), phases alternated in one run (4 without, 3 with a fresh hub; BENCH_SECONDS "
-    "with a hub in all); the send path is counted as overhead. "
+    "signed), in one run: 3 fresh cameras, each BENCH_SECONDS/12 without a hub, then "
+    "BENCH_SECONDS/3 with a fresh hub; the send path is counted as overhead. "
     "sign+seal only: the no-hub CPU/frame plus sign+seal of a unit of the chain's mean "
     "size (cost as below), over the no-hub CPU/frame.",
     "hub overhead (chain): veracamd hub CPU per unit received in the chain, over the same "

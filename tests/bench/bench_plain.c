@@ -13,9 +13,13 @@
  *     one pipeline, no appsink/appsrc hops.
  *   bench_plain recv --port PORT [--y4m PATH] --log FILE
  *     udpsrc ! rtph264depay ! h264parse ! avdec_h264 (the hub's decoder
- *     settings: slice threads, no corrupt output) ! appsink (newest frame
- *     wins, as in the hub), and the main thread writes every frame as a
- *     y4m frame (the decoded I420 as it is: what y4menc ! filesink writes).
+ *     settings: slice threads, no corrupt output) ! videoconvert to BGRx
+ *     (XRGB8888, what the hub composes for its display: the display work)
+ *     ! appsink (newest frame wins, as in the hub); the main thread then
+ *     does what the hub's y4m output does with a composed buffer: converts
+ *     it back to 4:2:0 (GstVideoConverter) and writes it as a y4m frame.
+ *     The CPU time of that y4m step (main thread) is logged apart, so the
+ *     work without it - what a receiver with a screen does - is known too.
  *
  * Both run until SIGUSR2. SIGUSR1 opens the measuring window, SIGUSR2
  * closes it: the process then writes to FILE its CPU (getrusage, user +
@@ -23,24 +27,26 @@
  * line per frame - the sender "c SEQ NS" for every frame (its production
  * time, CLOCK_MONOTONIC, stamped where videotestsrc pushes it, as the
  * camera stamps it), the receiver "w SEQ NS" for the frames written in the
- * window (CLOCK_MONOTONIC when the y4m write returned) - and exits 0. SEQ is the frame number the sender burns into
- * the picture as the veracam.ko tag; the receiver reads it back from the
- * decoded picture, so frames are joined by what they show, whatever was
- * lost, dropped or reordered on the way (bench_chain does the join).
+ * window (CLOCK_MONOTONIC when the y4m write returned) - and exits 0. SEQ
+ * is the frame number the sender burns into the picture as the veracam.ko
+ * tag; the receiver reads it back from the decoded picture (before the
+ * conversion, carried on by the frame's PTS), so frames are joined by
+ * what they show, whatever was lost, dropped or reordered on the way
+ * (bench_chain does the join).
  * Exit status 1 on a pipeline error, 2 on bad usage.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gst/app/gstappsink.h>
@@ -51,6 +57,7 @@
 #define RECORDS		65536u
 #define PLAIN_TAG	0x706c6e00u	/* the camera tag the sender draws ("pln") */
 #define RTP_PT		96
+#define TAG_RING	16	/* decoded pictures between the decoder and the main thread */
 
 static gchar *opt_size = "1280x720", *opt_bitrate = "2500k", *opt_log,
 	     *opt_source = "pattern:3060c0,scene=moving", *opt_y4m = "/dev/null";
@@ -93,6 +100,14 @@ struct side {
 	double cpu0;
 	uint64_t t0_ns;
 	uint64_t untagged;		/* receiver: frames whose tag did not read */
+	uint64_t y4m_ns;		/* receiver: main-thread CPU of the y4m step */
+	/* receiver: tags read off decoded pictures, by PTS (decoder thread -> main) */
+	pthread_mutex_t tag_lock;
+	struct {
+		GstClockTime pts;
+		int64_t seq;		/* -1: unreadable */
+	} tags[TAG_RING];
+	unsigned tag_next;
 };
 
 /* What the window measured, taken when it closes. */
@@ -100,6 +115,7 @@ struct figures {
 	double seconds, cpu;
 	unsigned frames, units[2];
 	uint64_t unit_bytes[2];
+	double y4m_cpu;
 	long maxrss_kb;
 };
 
@@ -236,14 +252,60 @@ static GstElement *sender(struct side *s, unsigned w, unsigned h, unsigned kbps,
 	return p;
 }
 
-static GstElement *receiver(GError **error)
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Receiver, decoder thread: the decoded picture's tag, kept by its PTS. */
+static GstPadProbeReturn read_tag(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	struct side *s = data;
+	GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER(info);
+	g_autoptr(GstCaps) caps = gst_pad_get_current_caps(pad);
+	GstVideoInfo vi;
+	GstVideoFrame vf;
+	uint32_t seq, tag;
+	int64_t got = -1;
+
+	if (caps && gst_video_info_from_caps(&vi, caps) &&
+	    gst_video_frame_map(&vf, &vi, buf, GST_MAP_READ)) {
+		if (cam_tag_read(&vf, &seq, &tag) && tag == PLAIN_TAG)
+			got = seq;
+		gst_video_frame_unmap(&vf);
+	}
+	pthread_mutex_lock(&s->tag_lock);
+	s->tags[s->tag_next % TAG_RING].pts = GST_BUFFER_PTS(buf);
+	s->tags[s->tag_next % TAG_RING].seq = got;
+	s->tag_next++;
+	pthread_mutex_unlock(&s->tag_lock);
+	return GST_PAD_PROBE_OK;
+}
+
+/* Main thread: the tag of the picture with this PTS; -1 if none. */
+static int64_t tag_of(struct side *s, GstClockTime pts)
+{
+	int64_t seq = -1;
+
+	pthread_mutex_lock(&s->tag_lock);
+	for (unsigned i = 0; i < TAG_RING; i++)
+		if (s->tags[i].pts == pts)
+			seq = s->tags[i].seq;
+	pthread_mutex_unlock(&s->tag_lock);
+	return seq;
+}
+
+static GstElement *receiver(struct side *s, GError **error)
 {
 	g_autofree char *desc = g_strdup_printf(
 		"udpsrc port=%d buffer-size=%d address=127.0.0.1 "
 		"caps=\"application/x-rtp,media=video,clock-rate=90000,"
 		"encoding-name=H264,payload=%d\" ! rtph264depay ! h264parse ! "
-		"avdec_h264 name=dec output-corrupt=false ! "
-		"appsink name=sink caps=video/x-raw,format={I420,NV12} sync=false "
+		"avdec_h264 name=dec output-corrupt=false ! videoconvert ! "
+		"appsink name=sink caps=video/x-raw,format=BGRx sync=false "
 		"max-buffers=1 drop=true enable-last-sample=false",
 		opt_port, 4 << 20, RTP_PT);
 	GstElement *p = gst_parse_launch(desc, error);
@@ -254,15 +316,25 @@ static GstElement *receiver(GError **error)
 	/* as the hub: frame threads hold frames back, slice threads do not */
 	dec = by_name(p, "dec");
 	gst_util_set_object_arg(G_OBJECT(dec), "thread-type", "slice");
-	gst_object_unref(dec);
+	pthread_mutex_init(&s->tag_lock, NULL);
+	for (unsigned i = 0; i < TAG_RING; i++)
+		s->tags[i].pts = GST_CLOCK_TIME_NONE;
+	probe(dec, "src", read_tag, s);
 	return p;
 }
 
-/* Write all of @iov (any count), retrying short writes. */
-static int write_iov(int fd, struct iovec *iov, int n)
+/* The y4m output: a 4:2:0 frame converted back from the display's BGRx. */
+struct y4m {
+	int fd;
+	GstVideoConverter *conv;	/* NULL until the first frame */
+	GstVideoInfo out;
+	GstBuffer *frame;		/* I420, packed as y4m wants */
+};
+
+static int write_all(int fd, struct iovec *iov, int n)
 {
 	while (n > 0) {
-		ssize_t r = writev(fd, iov, MIN(n, IOV_MAX));
+		ssize_t r = writev(fd, iov, n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -281,66 +353,73 @@ static int write_iov(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-/* "FRAME\n" and the three 4:2:0 planes, row by row where they are padded. */
-static int write_y4m_frame(int fd, const GstVideoFrame *vf, struct iovec *iov)
+/* First frame: the converter, the frame buffer and the stream header. */
+static int y4m_start(struct y4m *y, const GstVideoInfo *in)
 {
-	static char frame_hdr[] = "FRAME\n";
-	int n = 0;
+	char hdr[96];
+	struct iovec iov = { hdr, 0 };
 
-	iov[n++] = (struct iovec){ frame_hdr, 6 };
-	for (unsigned c = 0; c < 3; c++) {
-		unsigned w = (unsigned)GST_VIDEO_FRAME_COMP_WIDTH(vf, c);
-		unsigned h = (unsigned)GST_VIDEO_FRAME_COMP_HEIGHT(vf, c);
-		unsigned stride = (unsigned)GST_VIDEO_FRAME_COMP_STRIDE(vf, c);
-		unsigned pstride = (unsigned)GST_VIDEO_FRAME_COMP_PSTRIDE(vf, c);
-		uint8_t *data = GST_VIDEO_FRAME_COMP_DATA(vf, c);
-
-		if (pstride != 1 || h > 4096)
-			return -ENOTSUP;	/* NV12, or too tall for the iovecs */
-		if (stride == w) {
-			iov[n++] = (struct iovec){ data, (size_t)w * h };
-			continue;
-		}
-		for (unsigned y = 0; y < h; y++)
-			iov[n++] = (struct iovec){ data + (size_t)y * stride, w };
-	}
-	return write_iov(fd, iov, n);
+	if (in->width % 8)
+		return -ENOTSUP;	/* I420 rows would be padded */
+	gst_video_info_set_format(&y->out, GST_VIDEO_FORMAT_I420, (guint)in->width,
+				  (guint)in->height);
+	y->out.fps_n = in->fps_n;
+	y->out.fps_d = in->fps_d;
+	y->conv = gst_video_converter_new((GstVideoInfo *)in, &y->out, NULL);
+	if (!y->conv)
+		return -EINVAL;
+	y->frame = gst_buffer_new_allocate(NULL, y->out.size, NULL);
+	iov.iov_len = (size_t)snprintf(hdr, sizeof(hdr), "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C420jpeg\n",
+				       in->width, in->height, opt_fps, 1);
+	return write_all(y->fd, &iov, 1);
 }
 
-/* Receiver, main thread: one decoded frame to the y4m output. */
-static int show(struct side *s, GstSample *sample, int fd, bool *header, struct iovec *iov)
+/* Convert back to 4:2:0 and write one frame, as the hub's y4m output does. */
+static int y4m_write(struct y4m *y, const GstVideoFrame *in)
 {
-	GstVideoInfo vi;
-	GstVideoFrame vf;
-	uint32_t seq, tag;
-	bool tagged;
+	static char frame_hdr[] = "FRAME\n";
+	GstVideoFrame out;
+	struct iovec iov[2];
 	int ret;
 
-	if (!gst_video_info_from_caps(&vi, gst_sample_get_caps(sample)) ||
-	    !gst_video_frame_map(&vf, &vi, gst_sample_get_buffer(sample), GST_MAP_READ))
-		return -EINVAL;
-	if (!*header) {
-		char hdr[96];
-		int n = snprintf(hdr, sizeof(hdr), "YUV4MPEG2 W%d H%d F%d:%d Ip A1:1 C420jpeg\n",
-				 vi.width, vi.height, vi.fps_n ? vi.fps_n : 30,
-				 vi.fps_d ? vi.fps_d : 1);
-		struct iovec h1 = { hdr, (size_t)n };
+	if (!gst_video_frame_map(&out, &y->out, y->frame, GST_MAP_READWRITE))
+		return -ENOMEM;
+	gst_video_converter_frame(y->conv, in, &out);
+	iov[0] = (struct iovec){ frame_hdr, 6 };
+	iov[1] = (struct iovec){ GST_VIDEO_FRAME_PLANE_DATA(&out, 0), y->out.size };
+	ret = write_all(y->fd, iov, 2);
+	gst_video_frame_unmap(&out);
+	return ret;
+}
 
-		*header = true;
-		if ((ret = write_iov(fd, &h1, 1)) < 0) {
-			gst_video_frame_unmap(&vf);
-			return ret;
-		}
-	}
-	tagged = cam_tag_read(&vf, &seq, &tag) && tag == PLAIN_TAG;
-	ret = write_y4m_frame(fd, &vf, iov);
+/* Receiver, main thread: one displayed (BGRx) frame to the y4m output. */
+static int show(struct side *s, GstSample *sample, struct y4m *y)
+{
+	GstBuffer *buf = gst_sample_get_buffer(sample);
+	int64_t seq = tag_of(s, GST_BUFFER_PTS(buf));
+	GstVideoInfo vi;
+	GstVideoFrame vf;
+	uint64_t t0;
+	int ret;
+
+	if (!gst_video_info_from_caps(&vi, gst_sample_get_caps(sample)))
+		return -EINVAL;
+	if (!y->conv && (ret = y4m_start(y, &vi)) < 0)
+		return ret;
+	if (!gst_video_frame_map(&vf, &vi, buf, GST_MAP_READ))
+		return -EINVAL;
+	t0 = thread_cpu_ns();
+	ret = y4m_write(y, &vf);
 	gst_video_frame_unmap(&vf);
 	if (ret < 0)
 		return ret;
-	if (s->open && tagged)
-		remember(s, seq, cam_now_mono_ns());
-	else if (s->open)
-		s->untagged++;
+	if (s->open) {
+		s->y4m_ns += thread_cpu_ns() - t0;
+		if (seq >= 0)
+			remember(s, (uint32_t)seq, cam_now_mono_ns());
+		else
+			s->untagged++;
+	}
 	atomic_fetch_add(&s->frames, 1);
 	return 0;
 }
@@ -364,6 +443,8 @@ static void window_open(struct side *s)
 	s->frames0 = atomic_load(&s->frames);
 	s->cpu0 = cpu_seconds();
 	s->t0_ns = cam_now_mono_ns();
+	s->y4m_ns = 0;
+	s->untagged = 0;
 	for (int i = 0; i < 2; i++) {
 		atomic_store(&s->units[i], 0);
 		atomic_store(&s->unit_bytes[i], 0);
@@ -381,6 +462,7 @@ static void window_close(const struct side *s, struct figures *fig)
 		fig->units[i] = atomic_load(&s->units[i]);
 		fig->unit_bytes[i] = atomic_load(&s->unit_bytes[i]);
 	}
+	fig->y4m_cpu = (double)s->y4m_ns / 1e9;
 	getrusage(RUSAGE_SELF, &ru);
 	fig->maxrss_kb = ru.ru_maxrss;
 }
@@ -402,7 +484,7 @@ static int write_log(const struct side *s, const struct figures *fig, bool send)
 		fprintf(f, "idr_units %u\nidr_bytes %" PRIu64 "\np_units %u\np_bytes %" PRIu64 "\n",
 			fig->units[1], fig->unit_bytes[1], fig->units[0], fig->unit_bytes[0]);
 	else
-		fprintf(f, "untagged %" PRIu64 "\n", s->untagged);
+		fprintf(f, "untagged %" PRIu64 "\ny4m_cpu_s %.6f\n", s->untagged, fig->y4m_cpu);
 	for (unsigned i = 0; i < s->recorded; i++)
 		if (s->rec[i].ns)
 			fprintf(f, "%c %u %" PRIu64 "\n", send ? 'c' : 'w', s->rec[i].seq,
@@ -425,13 +507,11 @@ static int next_signal(const sigset_t *set, long ms)
 static int run(struct side *s, bool send, const sigset_t *set)
 {
 	g_autoptr(GstElement) sink = send ? NULL : by_name(s->pipeline, "sink");
-	/* "FRAME\n" + every row of the three planes of the largest size */
-	struct iovec *iov = g_new(struct iovec, 1 + 2 * 4096 + 2);
+	struct y4m y = { .fd = -1 };
 	struct figures fig;
-	bool header = false;
-	int fd = -1, ret = 1;
+	int ret = 1;
 
-	if (!send && (fd = open(opt_y4m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	if (!send && (y.fd = open(opt_y4m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		fprintf(stderr, "bench_plain: %s: %s\n", opt_y4m, strerror(errno));
 		goto out;
 	}
@@ -445,7 +525,7 @@ static int run(struct side *s, bool send, const sigset_t *set)
 									 20 * GST_MSECOND);
 
 			if (sample) {
-				int r = show(s, sample, fd, &header, iov);
+				int r = show(s, sample, &y);
 
 				gst_sample_unref(sample);
 				if (r < 0) {
@@ -468,9 +548,12 @@ static int run(struct side *s, bool send, const sigset_t *set)
 	gst_element_set_state(s->pipeline, GST_STATE_NULL);
 	ret = write_log(s, &fig, send);
 out:
-	if (fd >= 0)
-		close(fd);
-	g_free(iov);
+	if (y.fd >= 0)
+		close(y.fd);
+	if (y.conv)
+		gst_video_converter_free(y.conv);
+	if (y.frame)
+		gst_buffer_unref(y.frame);
 	return ret;
 }
 
@@ -509,7 +592,7 @@ int main(int argc, char **argv)
 		return usage_error("--bitrate must be bit/s, e.g. 2500k or 4M");
 
 	s.rec = g_new0(struct record, RECORDS);
-	s.pipeline = send ? sender(&s, w, h, kbps, &err) : receiver(&err);
+	s.pipeline = send ? sender(&s, w, h, kbps, &err) : receiver(&s, &err);
 	if (!s.pipeline) {
 		fprintf(stderr, "bench_plain: %s\n", err ? err->message : "no pipeline");
 		g_free(s.rec);

@@ -146,9 +146,10 @@ def derive(fig, sizes):
                                                  "unit": "x"}
         # the hub's work without the y4m output's back-conversion and write
         # (a real hub scans out instead): bench_hub's median y4m step per
-        # frame, one camera at this size, taken off the chain's CPU/frame
+        # frame, one camera at this size, taken off the chain's CPU/frame;
+        # the plain receiver's own y4m step is measured in the chain
         shown_ms, y4m = get(c + "hub_cpu_ms"), get("hub.%s.y4m_ms" % s)
-        plain = get(c + "plain_recv_cpu_ms")
+        plain = get(c + "plain_recv_kms_cpu_ms")
         if shown_ms is not None and y4m is not None:
             kms = shown_ms - y4m
             out[c + "hub_cpu_ms_kms"] = {"value": kms, "unit": "ms/frame"}
@@ -190,7 +191,7 @@ ROWS = [
     ("veracam / plain: camera CPU per frame", "chain.{s}.camera_vs_plain", "x", None, None),
     ("veracam / plain: hub CPU per frame (both write y4m)", "chain.{s}.hub_vs_plain", "x",
      "vs_plain_hub", None),
-    ("  the same, hub without its y4m back-conversion", "chain.{s}.hub_kms_vs_plain", "x",
+    ("  the same, both without the y4m back-conversion", "chain.{s}.hub_kms_vs_plain", "x",
      None, None),
     ("veracam / plain: glass latency p50", "chain.{s}.glass_p50_vs_plain", "x",
      "vs_plain_glass", ["1280x720", "1920x1080"]),
@@ -240,14 +241,16 @@ METHODS = [
     "encoder settings.",
     "veracam / plain: bench_plain runs the camera's picture (cam_pattern_bin_new) through "
     "x264enc with the camera's settings (cam_encoder_x264_settings) ! rtph264pay ! udpsink, "
-    "and udpsrc ! rtph264depay ! h264parse ! avdec_h264 (the hub's settings) ! appsink, "
-    "each frame written as y4m to /dev/null, no security; 3 phases alternated with the "
+    "and udpsrc ! rtph264depay ! h264parse ! avdec_h264 (the hub's settings) ! videoconvert "
+    "to BGRx (the display's XRGB8888) ! appsink, each frame converted back to I420 and "
+    "written as y4m to /dev/null, no security; 3 phases alternated with the "
     "veracamd ones, each process measured over the same window (getrusage, all threads). "
     "Camera: veracamd camera CPU/frame with one hub over the plain sender's; hub: veracamd "
-    "hub CPU per frame shown over the plain receiver's per frame written (both decode and "
-    "write y4m; the hub converts its XRGB output back to 4:2:0 for it, the plain receiver "
-    "writes the decoded picture as it is). 'without its y4m back-conversion': the hub's "
-    "CPU/frame less bench_hub's median y4m step per frame at that size.",
+    "hub CPU per frame shown over the plain receiver's per frame written (both decode, "
+    "convert to XRGB, convert back to 4:2:0 and write y4m). 'without the y4m "
+    "back-conversion' (a receiver with a screen): the hub's CPU/frame less bench_hub's "
+    "median y4m step per frame at that size, over the plain receiver's less its own y4m "
+    "step (main-thread CPU, measured in the same window).",
     "plain glass latency: the sender stamps each frame's production time (CLOCK_MONOTONIC, "
     "where videotestsrc pushes it, as the camera does) and its number, which the picture "
     "carries as the veracam.ko tag; the receiver reads the tag back from the decoded picture "

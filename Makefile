@@ -86,8 +86,10 @@ demo: deps
 
 # Benchmarks from an optimised build: each prints its own tables, then one
 # summary table (figures, goals, pass/miss) and $(BUILD)/bench/bench.json.
-# BENCH_SECONDS (default 60) is the hub phase of each bench_chain run; the
-# whole run takes about 6 min with the default on 2 cores, 3.5 min with 20.
+# BENCH_SECONDS (default 60) is, per size, bench_chain's time with a hub and
+# again the plain GStreamer pipeline's, alternated (plus one 4-camera phase
+# at 720p); the whole run takes about 9 min with the default on 2 cores
+# (measured: 524 s), about 5 min with 20 (estimated).
 bench: deps
 	[ -f $(BUILD)/release/build.ninja ] || meson setup $(BUILD)/release -Dbuildtype=release -Dwerror=true
 	ninja -C $(BUILD)/release

@@ -56,7 +56,13 @@ enum cam_source_kind {
 	CAM_SOURCE_V4L2_BUS,	/* v4l2:bus=<bus_info>   media/V4L2 bus_info */
 	CAM_SOURCE_V4L2_SERIAL,	/* v4l2:serial=<serial>  media device serial */
 	CAM_SOURCE_V4L2_PATH,	/* /dev/videoN (convenience) */
-	CAM_SOURCE_PATTERN,	/* pattern:RRGGBB */
+	CAM_SOURCE_PATTERN,	/* pattern:RRGGBB[,scene=solid|moving] */
+};
+
+/* What the pattern source shows behind its burned-in numbers. */
+enum cam_pattern_scene {
+	CAM_SCENE_SOLID,	/* the colour alone: frames tell cameras apart by it */
+	CAM_SCENE_MOVING,	/* scrolling bars with a noise patch: real-sized units */
 };
 
 #define CAM_SOURCE_VALUE_MAX 128
@@ -65,6 +71,7 @@ struct cam_source {
 	enum cam_source_kind kind;
 	char value[CAM_SOURCE_VALUE_MAX];	/* id (lowercase), bus, serial, path */
 	uint32_t rgb;				/* pattern colour 0xRRGGBB */
+	enum cam_pattern_scene scene;		/* pattern: what it shows */
 };
 
 /* Parse @str; on failure sets CAM_ERROR_SOURCE with a one-line message. */
@@ -299,6 +306,22 @@ void cam_capture_get_stats(const struct cam_capture *cap, struct cam_capture_sta
 /* Buffers handed out may outlive the capture; it is freed with the last one. */
 void cam_capture_close(struct cam_capture *cap);
 
+/*
+ * The pattern source's picture as a bin with one "src" pad, for pipelines
+ * other than the camera's (make bench's plain GStreamer baseline shows
+ * exactly the camera's frames with it): videotestsrc showing @source's
+ * colour or scene (live: paced at @info's rate) ! @info's caps !
+ * textoverlay @name; each frame stamped with its CLOCK_MONOTONIC
+ * production time (cam_pattern_capture_ns), numbered from 0 in
+ * GST_BUFFER_OFFSET, with the tag (sequence, @camera_tag) and time digits
+ * drawn. Floating, like any new element; NULL + error if it cannot link.
+ */
+GstElement *cam_pattern_bin_new(const struct cam_source *source, const char *name,
+				const GstVideoInfo *info, uint32_t camera_tag,
+				bool live, GError **error);
+/* A pattern frame's production time (CLOCK_MONOTONIC); false if it has none. */
+bool cam_pattern_capture_ns(GstBuffer *buf, uint64_t *mono_ns);
+
 /* ------------------------------------------------------------------ */
 /* Encode (encode.c)                                                    */
 /* ------------------------------------------------------------------ */
@@ -332,6 +355,12 @@ struct cam_encoder;
 const char *cam_encoder_choose(const char *want, GError **error);
 /* Whether that element takes dmabuf frames without a copy. */
 bool cam_encoder_imports_dmabuf(const char *element);
+/*
+ * What the camera sets on an x264enc (zerolatency, ultrafast, no B-frames,
+ * an IDR every @idr frames, @kbps kbit/s): also for make bench's plain
+ * GStreamer baseline, which must encode exactly as the camera does.
+ */
+void cam_encoder_x264_settings(GstElement *x264enc, unsigned idr, unsigned kbps);
 
 struct cam_encoder *cam_encoder_new(const struct cam_encode_config *cfg,
 				  const GstVideoInfo *in, GError **error);

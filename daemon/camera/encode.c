@@ -124,6 +124,14 @@ static bool pipeline_error(struct cam_encoder *enc, GError **error)
 	return true;
 }
 
+void cam_encoder_x264_settings(GstElement *x264enc, unsigned idr, unsigned kbps)
+{
+	gst_util_set_object_arg(G_OBJECT(x264enc), "tune", "zerolatency");
+	gst_util_set_object_arg(G_OBJECT(x264enc), "speed-preset", "ultrafast");
+	g_object_set(x264enc, "bframes", 0u, "key-int-max", idr, "bitrate", kbps,
+		     "b-adapt", FALSE, NULL);
+}
+
 struct cam_encoder *cam_encoder_new(const struct cam_encode_config *cfg,
 				  const GstVideoInfo *in, GError **error)
 {
@@ -159,10 +167,7 @@ struct cam_encoder *cam_encoder_new(const struct cam_encode_config *cfg,
 
 	if (!strcmp(enc->element, "x264enc")) {
 		enc->lag = LAG_X264;
-		gst_util_set_object_arg(G_OBJECT(h264), "tune", "zerolatency");
-		gst_util_set_object_arg(G_OBJECT(h264), "speed-preset", "ultrafast");
-		g_object_set(h264, "bframes", 0u, "key-int-max", idr, "bitrate", kbps,
-			     "b-adapt", FALSE, NULL);
+		cam_encoder_x264_settings(h264, idr, kbps);
 	} else {
 		g_autofree char *ctrls = g_strdup_printf(
 			"controls,video_gop_size=%u,h264_i_frame_period=%u,"

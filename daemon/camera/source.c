@@ -3,6 +3,9 @@
  * source.c - parse the --source string that names a camera.
  *
  *   pattern:RRGGBB        GStreamer test source in that colour
+ *   pattern:RRGGBB,scene=moving
+ *                         the same with a moving scene behind the numbers
+ *                         (scene=solid, the default, is the colour alone)
  *   v4l2:id=<32 hex>      veracam camera by its unique id
  *   v4l2:bus=<bus_info>   device by bus_info (media device or V4L2)
  *   v4l2:serial=<serial>  device by media device serial
@@ -13,7 +16,8 @@
 
 #include "camera.h"
 
-#define SOURCE_FORMS "pattern:RRGGBB, v4l2:id=<32 hex>, v4l2:bus=<bus_info>, " \
+#define SOURCE_FORMS "pattern:RRGGBB[,scene=solid|moving], v4l2:id=<32 hex>, " \
+		     "v4l2:bus=<bus_info>, " \
 		     "v4l2:serial=<serial> or /dev/videoN"
 
 G_DEFINE_QUARK(cam-error-quark, cam_error)
@@ -55,6 +59,56 @@ static bool take_value(const char *str, const char *what, const char *v,
 	return true;
 }
 
+/* The scene after "pattern:RRGGBB": none (solid), ",scene=solid" or ",scene=moving". */
+static bool parse_scene(const char *str, const char *opt, enum cam_pattern_scene *scene,
+			GError **error)
+{
+	static const char *const names[] = {
+		[CAM_SCENE_SOLID] = "solid", [CAM_SCENE_MOVING] = "moving",
+	};
+
+	*scene = CAM_SCENE_SOLID;
+	if (!*opt)
+		return true;
+	if (!g_str_has_prefix(opt, ",scene=")) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_SOURCE,
+			    "source \"%s\": after the colour only ,scene=solid or "
+			    ",scene=moving may follow", str);
+		return false;
+	}
+	opt += strlen(",scene=");
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (!strcmp(opt, names[i])) {
+			*scene = (enum cam_pattern_scene)i;
+			return true;
+		}
+	}
+	g_set_error(error, CAM_ERROR, CAM_ERROR_SOURCE,
+		    "source \"%s\": scene must be solid or moving", str);
+	return false;
+}
+
+static bool parse_pattern(const char *str, const char *v, struct cam_source *out,
+			  GError **error)
+{
+	const char *opt = v + strspn(v, "0123456789abcdefABCDEF");
+	enum cam_pattern_scene scene;
+
+	if (opt - v != 6 || (*opt && *opt != ',')) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_SOURCE,
+			    "source \"%s\": colour must be 6 hex digits RRGGBB", str);
+		return false;
+	}
+	if (!parse_scene(str, opt, &scene, error))
+		return false;
+	out->kind = CAM_SOURCE_PATTERN;
+	out->rgb = (uint32_t)g_ascii_strtoull(v, NULL, 16);
+	out->scene = scene;
+	memcpy(out->value, v, 6);
+	out->value[6] = '\0';
+	return true;
+}
+
 bool cam_source_parse(const char *str, struct cam_source *out, GError **error)
 {
 	const char *v;
@@ -66,18 +120,8 @@ bool cam_source_parse(const char *str, struct cam_source *out, GError **error)
 		return false;
 	}
 
-	if (g_str_has_prefix(str, "pattern:")) {
-		v = str + strlen("pattern:");
-		if (!all_hex(v, 6)) {
-			g_set_error(error, CAM_ERROR, CAM_ERROR_SOURCE,
-				    "source \"%s\": colour must be 6 hex digits RRGGBB", str);
-			return false;
-		}
-		out->kind = CAM_SOURCE_PATTERN;
-		out->rgb = (uint32_t)g_ascii_strtoull(v, NULL, 16);
-		memcpy(out->value, v, 7);
-		return true;
-	}
+	if (g_str_has_prefix(str, "pattern:"))
+		return parse_pattern(str, str + strlen("pattern:"), out, error);
 
 	if (g_str_has_prefix(str, "v4l2:id=")) {
 		v = str + strlen("v4l2:id=");

@@ -87,7 +87,8 @@ static const struct opt opts[] = {
 
 	{ "source", CAM, T_TEXT, F(camera.source), .hook = HOOK_SOURCE,
 	  .required = true, .arg = "SOURCE",
-	  .help = "v4l2:id=HEX, v4l2:bus=BUS, v4l2:serial=S, /dev/videoN or pattern:RRGGBB" },
+	  .help = "v4l2:id=HEX, v4l2:bus=BUS, v4l2:serial=S, /dev/videoN or "
+		  "pattern:RRGGBB[,scene=solid|moving]" },
 	{ "name", CAM, T_TEXT, F(camera.name), .hook = HOOK_NAME, .def = "camera",
 	  .arg = "NAME", .help = "camera name shown on the hub's badge" },
 	{ "width", CAM, T_EVEN, F(camera.width), .min = 16, .max = 4096,

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """make bench: run every benchmark of a build, show each one's own tables,
 collect the "BENCH key value unit" lines they print, and end with one
-summary table of the figures issue 8 asks for (goal and pass/miss where the
-issue gives a goal; informational: a figure never fails the run) plus JSON
-for tracking.
+summary table of the figures issues 8 and 19 ask for (goal and pass/miss
+where the issue gives a goal; informational: a figure never fails the run)
+plus JSON for tracking.
 
   summary.py --build BUILD_DIR [--out FILE] [--sizes "640x480 1280x720 1920x1080"]
 
-BENCH_SECONDS (default 60): bench_chain's time with a hub per size (3 phases,
-alternated with 4 phases without a hub of half that length each).
+BENCH_SECONDS (default 60): per size, bench_chain's time with a hub, and
+again the plain pipeline's (3 cycles: veracamd without a hub for
+BENCH_SECONDS/12, with a hub for /3, then the plain pair for /3); at
+1280x720 also one 4-camera hub phase of BENCH_SECONDS/3.
 Exit status: 1 if a benchmark program failed, else 0.
 """
 import argparse
@@ -25,6 +27,10 @@ import time
 # Anything else named bench_* or *_bench in the build runs without arguments.
 ORDER = ["bench_core", "bench_net", "encode_bench", "bench_hub", "bench_chain"]
 ARGS = {"encode_bench": ["--seconds", "3"]}
+# Run by bench_chain, never on their own.
+HELPERS = {"bench_plain"}
+# The size at which bench_chain also runs 4 cameras into one hub.
+GRID_SIZE = "1280x720"
 BENCH_LINE = re.compile(r"^BENCH (\S+) (\S+) (\S+)$")
 
 GOALS = {
@@ -32,6 +38,10 @@ GOALS = {
     "streams": (200, ">="),
     "p50": (40.0, "<="),
     "p99": (70.0, "<="),
+    # issue 19: against the plain GStreamer pipeline in the same run
+    "vs_plain_hub": (0.7, "<="),
+    "vs_plain_glass": (1.0, "<="),
+    "grid4": (3.0, "<="),
 }
 
 
@@ -42,7 +52,7 @@ def find_benches(build):
         for f in files:
             p = os.path.join(root, f)
             if (f.startswith("bench_") or f.endswith("_bench")) and os.access(p, os.X_OK) \
-                    and "." not in f:
+                    and "." not in f and f not in HELPERS:
                 found.setdefault(f, p)
     return sorted(found.items(), key=lambda kv: (ORDER.index(kv[0]) if kv[0] in ORDER
                                                  else len(ORDER), kv[0]))
@@ -134,6 +144,20 @@ def derive(fig, sizes):
             out[c + "camera_sign_seal_us"] = {"value": s_us, "unit": "us/AU"}
             out[c + "camera_ratio_sign_seal"] = {"value": (cam_ms + s_us / 1000) / cam_ms,
                                                  "unit": "x"}
+        # the hub's work without the y4m output's back-conversion and write
+        # (a real hub scans out instead): bench_hub's median y4m step per
+        # frame, one camera at this size, taken off the chain's CPU/frame;
+        # the plain receiver's own y4m step is measured in the chain
+        shown_ms, y4m = get(c + "hub_cpu_ms"), get("hub.%s.y4m_ms" % s)
+        plain = get(c + "plain_recv_kms_cpu_ms")
+        if shown_ms is not None and y4m is not None:
+            kms = shown_ms - y4m
+            out[c + "hub_cpu_ms_kms"] = {"value": kms, "unit": "ms/frame"}
+            if plain:
+                out[c + "hub_kms_vs_plain"] = {"value": kms / plain, "unit": "x"}
+        ed = get("core.ed25519_verify_us")
+        if v_us is not None and ed:
+            out[c + "open_verify_vs_ed25519"] = {"value": v_us / ed, "unit": "x"}
         cap = get("camera.1280x720.capture_copies_per_frame")
         enc = get(c + "camera_encoder_input_copies")
         if cap is not None and enc is not None:
@@ -164,6 +188,27 @@ ROWS = [
     ("hub CPU per stream (receive..display)", "chain.{s}.hub_cpu_pct", "% core", None, None),
     ("camera fps sustained / hub fps shown", ("chain.{s}.camera_fps", "chain.{s}.hub_shown_fps"),
      "fps", None, None),
+    ("veracam / plain: camera CPU per frame", "chain.{s}.camera_vs_plain", "x", None, None),
+    ("veracam / plain: hub CPU per frame (both write y4m)", "chain.{s}.hub_vs_plain", "x",
+     "vs_plain_hub", None),
+    ("  the same, both without the y4m back-conversion", "chain.{s}.hub_kms_vs_plain", "x",
+     None, None),
+    ("veracam / plain: glass latency p50", "chain.{s}.glass_p50_vs_plain", "x",
+     "vs_plain_glass", ["1280x720", "1920x1080"]),
+    ("veracam / plain: glass latency p99", "chain.{s}.glass_p99_vs_plain", "x", None, None),
+    ("veracam / plain: peak RSS, camera", "chain.{s}.camera_rss_vs_plain", "x", None, None),
+    ("veracam / plain: peak RSS, hub", "chain.{s}.hub_rss_vs_plain", "x", None, None),
+    ("hub CPU/frame, veracam / plain receiver", ("chain.{s}.hub_cpu_ms",
+                                                 "chain.{s}.plain_recv_cpu_ms"),
+     "ms", None, None),
+    ("glass latency p50, veracam / plain", ("chain.{s}.glass_p50", "chain.{s}.plain_glass_p50"),
+     "ms", None, None),
+    ("units of the moving scene, IDR / P (mean)", ("chain.{s}.unit_i_bytes",
+                                                   "chain.{s}.unit_p_bytes"),
+     "B", None, None),
+    ("hub CPU, 4 cameras / 1 camera", "chain.{s}.grid4_ratio", "x", "grid4", [GRID_SIZE]),
+    ("open+verify per AU / one Ed25519 verify (bench_core)",
+     "chain.{s}.open_verify_vs_ed25519", "x", None, None),
     ("raw-frame copies, camera capture -> encoder", "chain.{s}.camera_copies_per_frame",
      "/frame", None, None),
     ("raw-frame copies, hub decoder -> display buffer", "hub.{s}.copies_per_frame",
@@ -173,8 +218,8 @@ ROWS = [
 METHODS = [
     "camera overhead: bench_chain, veracamd camera CPU (/proc, user+sys) per frame with one "
     "hub (capture+encode+sign+seal+send) over without a hub (capture+encode, nothing "
-    "signed), phases alternated in one run (4 without, 3 with a fresh hub; BENCH_SECONDS "
-    "with a hub in all); the send path is counted as overhead. "
+    "signed), in one run: 3 fresh cameras, each BENCH_SECONDS/12 without a hub, then "
+    "BENCH_SECONDS/3 with a fresh hub; the send path is counted as overhead. "
     "sign+seal only: the no-hub CPU/frame plus sign+seal of a unit of the chain's mean "
     "size (cost as below), over the no-hub CPU/frame.",
     "hub overhead (chain): veracamd hub CPU per unit received in the chain, over the same "
@@ -190,12 +235,49 @@ METHODS = [
     "glass latency: bench_chain, hub --log-level debug VERACAM_GLASS_US per frame: "
     "CLOCK_REALTIME when the y4m frame is written minus the signed capture time.",
     "CPU per stream: bench_chain hub phase, % of one core, camera and hub daemons.",
+    "scene: bench_chain's cameras show pattern:RRGGBB,scene=moving (SMPTE bars scrolling "
+    "8 px/frame with their noise patch behind the tag), which x264 spends the bit rate on "
+    "(1M / 2500k / 4M at 480p / 720p / 1080p); unit sizes are the plain sender's, same "
+    "encoder settings.",
+    "veracam / plain: bench_plain runs the camera's picture (cam_pattern_bin_new) through "
+    "x264enc with the camera's settings (cam_encoder_x264_settings) ! rtph264pay ! udpsink, "
+    "and udpsrc ! rtph264depay ! h264parse ! avdec_h264 (the hub's settings) ! videoconvert "
+    "to BGRx (the display's XRGB8888) ! appsink, each frame converted back to I420 and "
+    "written as y4m to /dev/null, no security; 3 phases alternated with the "
+    "veracamd ones, each process measured over the same window (getrusage, all threads). "
+    "Camera: veracamd camera CPU/frame with one hub over the plain sender's; hub: veracamd "
+    "hub CPU per frame shown over the plain receiver's per frame written (both decode, "
+    "convert to XRGB, convert back to 4:2:0 and write y4m). 'without the y4m "
+    "back-conversion' (a receiver with a screen): the hub's CPU/frame less bench_hub's "
+    "median y4m step per frame at that size, over the plain receiver's less its own y4m "
+    "step (main-thread CPU, measured in the same window).",
+    "plain glass latency: the sender stamps each frame's production time (CLOCK_MONOTONIC, "
+    "where videotestsrc pushes it, as the camera does) and its number, which the picture "
+    "carries as the veracam.ko tag; the receiver reads the tag back from the decoded picture "
+    "and stamps the time its y4m write returned; frames are joined by that number, so loss, "
+    "drops and reordering cannot pair the wrong frames (untagged reads are counted, not "
+    "guessed). veracamd's glass latency is taken over its hub phases only.",
+    "RSS: peak resident set (VmHWM / ru_maxrss) of each process, the largest over the "
+    "phases.",
+    "4 cameras: at 1280x720 one hub phase with four veracamd cameras into a 2x2 grid of "
+    "the same output size, hub CPU (% of a core) over the one-camera hub phases'.",
+    "open+verify / Ed25519: the open+verify cost of a unit of the chain's mean size (as "
+    "above) over bench_core's core.ed25519_verify_us (one signature verify) when it prints "
+    "one.",
     "copies: camera = capture copies per frame (encode_bench, the capture's own counters "
     "struct cam_capture_stats, same pattern source code as the daemon) + encoder-input "
     "conversion (daemon log: 'taken as is' = 0, videoconvert = 1); hub = display counters "
     "in bench_hub: one YCbCr->XRGB conversion into the cell per frame shown + one compose "
     "into the output buffer per commit. Copies inside x264/libav are not counted.",
 ]
+
+
+# What a row says when no size has its figure, and why.
+NOT_MEASURED = {
+    "chain.{s}.open_verify_vs_ed25519": "not measured (bench_core prints no "
+                                        "core.ed25519_verify_us)",
+    "chain.{s}.hub_kms_vs_plain": "not measured (bench_hub printed no y4m_ms)",
+}
 
 
 def check(kind, v):
@@ -215,6 +297,15 @@ def fmt(v):
     return "%.3f" % v
 
 
+def short(v):
+    """A figure in at most 5 characters, for the pairs (a/b) of the table."""
+    if v is None:
+        return "-"
+    if abs(v) >= 10000:
+        return "%.0fk" % (v / 1000)
+    return "%.0f" % v if abs(v) >= 100 else "%.1f" % v
+
+
 def summary(fig, sizes):
     get = lambda k: fig.get(k, {}).get("value")
     rows, table = [], []
@@ -228,8 +319,7 @@ def summary(fig, sizes):
         for s in sizes:
             if isinstance(key, tuple):
                 a, b = get(key[0].format(s=s)), get(key[1].format(s=s))
-                cells.append("-" if a is None else "%.1f/%s" % (a, "-" if b is None else
-                                                               "%.1f" % b))
+                cells.append("-" if a is None else "%s/%s" % (short(a), short(b)))
                 rows.append({"figure": label, "size": s, "value": [a, b], "unit": unit})
                 continue
             v = get(key.format(s=s))
@@ -243,6 +333,9 @@ def summary(fig, sizes):
                     results.append("%s:%s" % (s.split("x")[1] + "p",
                                               "pass" if row["pass"] else "MISS"))
             rows.append(row)
+        if not isinstance(key, tuple) and key in NOT_MEASURED and \
+                all(get(key.format(s=x)) is None for x in sizes):
+            results.append(NOT_MEASURED[key])
         goal = ""
         if kind:
             g, op = GOALS[kind]
@@ -276,7 +369,8 @@ def main():
     for name, path in benches:
         if name == "bench_chain":
             for s in sizes:
-                ok &= run([path, "--size", s], figures, log)
+                ok &= run([path, "--size", s] + (["--grid"] if s == GRID_SIZE else []),
+                          figures, log)
         else:
             ok &= run([path] + ARGS.get(name, []), figures, log)
     load1 = loadavg()
@@ -291,7 +385,8 @@ def main():
            load0[0], load1[0], secs))
     for line in table:
         print(line)
-    print("goals are informational (issue 8): nothing here fails the run. Methods:")
+    print("goals are informational (issues 8, 19): nothing here fails the run; figures from "
+          "a machine shared with other work are indicative only. Methods:")
     for line in METHODS:
         print("  - " + line)
 

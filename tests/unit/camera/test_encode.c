@@ -61,9 +61,9 @@ static void check_au_shape(const struct cam_au *au, bool idr)
 	}
 }
 
-static struct cam_capture *pattern(uint32_t rgb, unsigned w, unsigned h, unsigned fps)
+static struct cam_capture *pattern_source(const char *src, unsigned w, unsigned h,
+					  unsigned fps)
 {
-	g_autofree char *src = g_strdup_printf("pattern:%06x", rgb);
 	struct cam_capture_config cfg = {
 		.source = src, .name = "test", .width = w, .height = h,
 		.fps_n = fps, .fps_d = 1, .unpaced = true,
@@ -72,6 +72,13 @@ static struct cam_capture *pattern(uint32_t rgb, unsigned w, unsigned h, unsigne
 
 	g_assert_nonnull(cap);
 	return cap;
+}
+
+static struct cam_capture *pattern(uint32_t rgb, unsigned w, unsigned h, unsigned fps)
+{
+	g_autofree char *src = g_strdup_printf("pattern:%06x", rgb);
+
+	return pattern_source(src, w, h, fps);
 }
 
 static struct cam_encoder *encoder(struct cam_capture *cap, unsigned idr)
@@ -184,6 +191,19 @@ static GPtrArray *decode_all(GPtrArray *aus)
 	return out;
 }
 
+/* Map a decoded picture, whose tag must read frame @seq of camera @tag. */
+static void map_tagged(GstSample *s, GstVideoFrame *vf, uint32_t seq, uint32_t tag)
+{
+	GstVideoInfo vi;
+	uint32_t got_seq, got_tag;
+
+	g_assert_true(gst_video_info_from_caps(&vi, gst_sample_get_caps(s)));
+	g_assert_true(gst_video_frame_map(vf, &vi, gst_sample_get_buffer(s), GST_MAP_READ));
+	g_assert_true(cam_tag_read(vf, &got_seq, &got_tag));
+	g_assert_cmpuint(got_seq, ==, seq);
+	g_assert_cmphex(got_tag, ==, tag);
+}
+
 /* After H.264 at a small size the colour and the tag still read back. */
 static void test_roundtrip(void)
 {
@@ -204,21 +224,57 @@ static void test_roundtrip(void)
 	pics = decode_all(aus);
 	g_assert_cmpuint(pics->len, ==, 40);
 	for (guint i = 0; i < pics->len; i++) {
-		GstSample *s = g_ptr_array_index(pics, i);
-		GstVideoInfo vi;
 		GstVideoFrame vf;
-		uint32_t seq, ctag;
 		double m[3];
 
-		g_assert_true(gst_video_info_from_caps(&vi, gst_sample_get_caps(s)));
-		g_assert_true(gst_video_frame_map(&vf, &vi, gst_sample_get_buffer(s), GST_MAP_READ));
-		g_assert_true(cam_tag_read(&vf, &seq, &ctag));
-		g_assert_cmpuint(seq, ==, i);
-		g_assert_cmphex(ctag, ==, tag);
+		map_tagged(g_ptr_array_index(pics, i), &vf, i, tag);
 		cam_frame_mean_rgb(&vf, 50, m);
 		g_assert_cmpfloat_with_epsilon(m[0], 0xd0, 12);
 		g_assert_cmpfloat_with_epsilon(m[1], 0x20, 12);
 		g_assert_cmpfloat_with_epsilon(m[2], 0x20, 12);
+		gst_video_frame_unmap(&vf);
+	}
+	cam_encoder_free(enc);
+	cam_capture_close(cap);
+}
+
+/*
+ * The moving scene at 1 Mbit/s and 640x480 fills the bit rate as a real
+ * scene does (the solid colour makes ~0.1 KB P units), and its tags still
+ * read back after H.264.
+ */
+static void test_moving_scene_units(void)
+{
+	struct cam_capture *cap = pattern_source("pattern:3060c0,scene=moving", 640, 480, 30);
+	struct cam_encoder *enc = encoder(cap, 30);
+	uint32_t tag = cam_capture_identity(cap)->camera_tag;
+	g_autoptr(GPtrArray) aus = g_ptr_array_new_with_free_func((GDestroyNotify)gst_buffer_unref);
+	g_autoptr(GPtrArray) pics = NULL;
+	size_t p_bytes = 0, p_units = 0, i_bytes = 0;
+
+	for (unsigned i = 0; i < 40; i++) {
+		struct cam_au au;
+
+		step(cap, enc, &au);
+		if (au.idr) {
+			i_bytes = MAX(i_bytes, au.size);
+		} else {
+			p_bytes += au.size;
+			p_units++;
+		}
+		g_ptr_array_add(aus, gst_buffer_ref(au.buffer));
+		cam_au_clear(&au);
+	}
+	g_test_message("moving scene 640x480 at 1 Mbit/s: IDR up to %zu B, P mean %zu B",
+		       i_bytes, p_bytes / p_units);
+	g_assert_cmpuint(p_bytes / p_units, >=, 2000);
+	g_assert_cmpuint(i_bytes, >, p_bytes / p_units);
+	pics = decode_all(aus);
+	g_assert_cmpuint(pics->len, ==, 40);
+	for (guint i = 0; i < pics->len; i++) {
+		GstVideoFrame vf;
+
+		map_tagged(g_ptr_array_index(pics, i), &vf, i, tag);
 		gst_video_frame_unmap(&vf);
 	}
 	cam_encoder_free(enc);
@@ -280,5 +336,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/camera/encode/force-keyframe", test_force_keyframe);
 	g_test_add_func("/camera/encode/roundtrip-colour-and-tag", test_roundtrip);
 	g_test_add_func("/camera/encode/yuyv-input", test_yuyv_input);
+	g_test_add_func("/camera/encode/moving-scene-units", test_moving_scene_units);
 	return g_test_run();
 }

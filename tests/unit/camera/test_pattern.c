@@ -81,6 +81,83 @@ static void test_hd_unpaced(void)
 	check_frames(1280, 720, 0x2040e0, true);
 }
 
+/* Sum of |a - b| over the luma rows of the middle third (below the tag and
+ * digits, above the name). */
+static uint64_t middle_luma_change(const GstVideoInfo *vi, GstBuffer *a, GstBuffer *b)
+{
+	GstVideoFrame fa, fb;
+	uint64_t sum = 0;
+	unsigned h = (unsigned)vi->height, w = (unsigned)vi->width;
+
+	g_assert_true(gst_video_frame_map(&fa, vi, a, GST_MAP_READ));
+	g_assert_true(gst_video_frame_map(&fb, vi, b, GST_MAP_READ));
+	for (unsigned y = h / 3; y < 2 * h / 3; y++) {
+		const uint8_t *ra = (const uint8_t *)GST_VIDEO_FRAME_PLANE_DATA(&fa, 0) +
+				    (size_t)y * (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&fa, 0);
+		const uint8_t *rb = (const uint8_t *)GST_VIDEO_FRAME_PLANE_DATA(&fb, 0) +
+				    (size_t)y * (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&fb, 0);
+
+		for (unsigned x = 0; x < w; x++)
+			sum += (uint64_t)ABS((int)ra[x] - (int)rb[x]);
+	}
+	gst_video_frame_unmap(&fa);
+	gst_video_frame_unmap(&fb);
+	return sum;
+}
+
+/*
+ * scene=moving: the middle of the picture changes from frame to frame (a
+ * mean of at least one luma level a pixel: the bars' edges move), the solid
+ * scene's never; the tag reads back on both, and neither copies a frame.
+ */
+static void check_scene(const char *source, bool moving)
+{
+	struct cam_capture *cap = open_pattern(source, "porch", 640, 480, true);
+	const GstVideoInfo *vi = cam_capture_video_info(cap);
+	uint32_t tag = cam_capture_identity(cap)->camera_tag;
+	uint64_t pixels = 640 * (2 * 480 / 3 - 480 / 3);
+	struct cam_capture_stats st;
+	GstBuffer *last = NULL;
+
+	for (uint32_t i = 0; i < 8; i++) {
+		struct cam_frame f;
+		GstVideoFrame vf;
+		uint32_t seq, ctag;
+
+		g_assert_true(cam_capture_next(cap, &f, NULL));
+		g_assert_true(gst_video_frame_map(&vf, vi, f.buffer, GST_MAP_READ));
+		g_assert_true(cam_tag_read(&vf, &seq, &ctag));
+		g_assert_cmpuint(seq, ==, i);
+		g_assert_cmphex(ctag, ==, tag);
+		gst_video_frame_unmap(&vf);
+		if (last) {
+			uint64_t change = middle_luma_change(vi, last, f.buffer);
+
+			if (moving)
+				g_assert_cmpuint(change, >=, pixels);
+			else
+				g_assert_cmpuint(change, ==, 0);
+			gst_buffer_unref(last);
+		}
+		last = gst_buffer_ref(f.buffer);
+		cam_frame_clear(&f);
+	}
+	gst_buffer_unref(last);
+	cam_capture_get_stats(cap, &st);
+	g_assert_cmpuint(st.copies, ==, 0);
+	cam_capture_close(cap);
+}
+
+static void test_moving_scene(void)
+{
+	check_scene("pattern:3060c0,scene=moving", true);
+}
+
+static void test_solid_scene_is_still(void)
+{
+	check_scene("pattern:3060c0", false);
+}
+
 /* The pattern camera's identity follows its name, nothing else. */
 static void test_identity(void)
 {
@@ -118,6 +195,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/camera/pattern/320x240-paced", test_small_paced);
 	g_test_add_func("/camera/pattern/1280x720-unpaced", test_hd_unpaced);
+	g_test_add_func("/camera/pattern/moving-scene", test_moving_scene);
+	g_test_add_func("/camera/pattern/solid-scene-is-still", test_solid_scene_is_still);
 	g_test_add_func("/camera/pattern/identity", test_identity);
 	g_test_add_func("/camera/pattern/frame-outlives-capture", test_frame_outlives_capture);
 	return g_test_run();

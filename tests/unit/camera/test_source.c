@@ -36,6 +36,14 @@ static void test_accepted(void)
 	parses("pattern:d02020", CAM_SOURCE_PATTERN, "d02020");
 	g_assert_true(cam_source_parse("pattern:20B030", &s, NULL));
 	g_assert_cmphex(s.rgb, ==, 0x20b030);
+	g_assert_cmpint(s.scene, ==, CAM_SCENE_SOLID);
+	/* the scene: solid (the default, said or not) or moving; the colour stays */
+	parses("pattern:3060c0,scene=moving", CAM_SOURCE_PATTERN, "3060c0");
+	g_assert_true(cam_source_parse("pattern:3060c0,scene=moving", &s, NULL));
+	g_assert_cmpint(s.scene, ==, CAM_SCENE_MOVING);
+	g_assert_cmphex(s.rgb, ==, 0x3060c0);
+	g_assert_true(cam_source_parse("pattern:3060c0,scene=solid", &s, NULL));
+	g_assert_cmpint(s.scene, ==, CAM_SCENE_SOLID);
 	/* ids compare lowercase, whatever case was typed */
 	parses("v4l2:id=CA110001000000000000000000000001", CAM_SOURCE_V4L2_ID,
 	       "ca110001000000000000000000000001");
@@ -53,6 +61,15 @@ static void test_refused(void)
 	refused("pattern:ff00", "6 hex digits");
 	refused("pattern:gg0000", "6 hex digits");
 	refused("pattern:ff00001", "6 hex digits");
+	refused("pattern:ff0000;scene=moving", "6 hex digits");
+	refused("pattern:,scene=moving", "6 hex digits");
+	refused("pattern:ff0000,", "only ,scene=solid or ,scene=moving");
+	refused("pattern:ff0000,moving", "only ,scene=solid or ,scene=moving");
+	refused("pattern:ff0000,speed=8", "only ,scene=solid or ,scene=moving");
+	refused("pattern:ff0000,scene=", "scene must be solid or moving");
+	refused("pattern:ff0000,scene=ball", "scene must be solid or moving");
+	refused("pattern:ff0000,scene=Moving", "scene must be solid or moving");
+	refused("pattern:ff0000,scene=moving,scene=solid", "scene must be solid or moving");
 	refused("v4l2:id=ca11", "32 hex digits");
 	refused("v4l2:id=ca110001000000000000000000000001ff", "32 hex digits");
 	refused("v4l2:id=zz110001000000000000000000000001", "32 hex digits");

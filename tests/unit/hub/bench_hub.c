@@ -447,10 +447,14 @@ int main(int argc, char **argv)
 		const struct result *x = &r[i];
 		double total = x->dec + x->ren + x->com;
 
-		if (ok[i])
-			printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %4u/%u\n",
-			       sizes[i].name, 1, x->dec, x->ren, x->com, total, total / x->cpy,
-			       x->cpy, x->y4m, x->shown, x->n);
+		if (!ok[i])
+			continue;
+		printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %4u/%u\n",
+		       sizes[i].name, 1, x->dec, x->ren, x->com, total, total / x->cpy,
+		       x->cpy, x->y4m, x->shown, x->n);
+		bench(sizes[i].name, "render_ms", x->ren, "ms/frame");
+		bench(sizes[i].name, "compose_ms", x->com, "ms/frame");
+		bench(sizes[i].name, "y4m_ms", x->y4m, "ms/frame");
 	}
 	if (run(&sizes[2], 4, rounds, &grid))
 		printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %4u/%u\n",

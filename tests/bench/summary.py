@@ -155,7 +155,7 @@ def derive(fig, sizes):
             out[c + "hub_cpu_ms_kms"] = {"value": kms, "unit": "ms/frame"}
             if plain:
                 out[c + "hub_kms_vs_plain"] = {"value": kms / plain, "unit": "x"}
-        ed = get("core.ed25519_verify_us")
+        ed = get("core.ed25519.verify_us")
         if v_us is not None and ed:
             out[c + "open_verify_vs_ed25519"] = {"value": v_us / ed, "unit": "x"}
         cap = get("camera.1280x720.capture_copies_per_frame")
@@ -262,20 +262,21 @@ METHODS = [
     "4 cameras: at 1280x720 one hub phase with four veracamd cameras into a 2x2 grid of "
     "the same output size, hub CPU (% of a core) over the one-camera hub phases'.",
     "open+verify / Ed25519: the open+verify cost of a unit of the chain's mean size (as "
-    "above) over bench_core's core.ed25519_verify_us (one signature verify) when it prints "
+    "above) over bench_core's core.ed25519.verify_us (one signature verify) when it prints "
     "one.",
     "copies: camera = capture copies per frame (encode_bench, the capture's own counters "
     "struct cam_capture_stats, same pattern source code as the daemon) + encoder-input "
     "conversion (daemon log: 'taken as is' = 0, videoconvert = 1); hub = display counters "
-    "in bench_hub: one YCbCr->XRGB conversion into the cell per frame shown + one compose "
-    "into the output buffer per commit. Copies inside x264/libav are not counted.",
+    "in bench_hub (frame_writes + frame_scales): the decoded picture converted straight "
+    "into the output buffer = 1 per frame; a picture of another size than its cell is first "
+    "scaled into a 4:2:0 scratch (+1). Copies inside x264/libav are not counted.",
 ]
 
 
 # What a row says when no size has its figure, and why.
 NOT_MEASURED = {
     "chain.{s}.open_verify_vs_ed25519": "not measured (bench_core prints no "
-                                        "core.ed25519_verify_us)",
+                                        "core.ed25519.verify_us)",
     "chain.{s}.hub_kms_vs_plain": "not measured (bench_hub printed no y4m_ms)",
 }
 

@@ -68,7 +68,7 @@ struct size {
 static const struct size sizes[] = {
 	{ "640x480", 640, 480, 1000 },
 	{ "1280x720", 1280, 720, 2500 },
-	{ "1920x1080", 1920, 1080, 5000 },
+	{ "1920x1080", 1920, 1080, 4000 },
 };
 
 static double clock_ms(clockid_t id)

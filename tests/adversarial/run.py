@@ -1925,7 +1925,9 @@ def main():
     ap.add_argument('--soak', type=float, default=0,
                     help='repeat the scenarios for this many seconds; check memory')
     ap.add_argument('--only', help='comma-separated scenario names')
-    ap.add_argument('--min-frames', type=int, default=0)
+    ap.add_argument('--min-cells', type=int, default=0,
+                    help='fail unless the oracle classified at least this many cells '
+                         '(one cell of one y4m frame each)')
     ap.add_argument('--time-factor', type=float, default=1.0,
                     help='stretch the recovery deadlines (daemons built with sanitizers '
                     'run slower; every security check stays as strict)')
@@ -2020,14 +2022,15 @@ def main():
     print_summary(run, rows)
     reconnect_jitter(run, rows)
     total_frames = sum(r['frames'] for _, r, _ in rows)
+    total_cells = sum(r['own'] + r['unav'] + r['foreign'] for _, r, _ in rows)
     unread = sum(r['unread'] for _, r, _ in rows)
-    print(f'# frames classified: {total_frames} ({unread} own frames whose number could not be '
-          f'read), run time {time.monotonic() - run.t_start:.0f}s')
+    print(f'# frames classified: {total_frames}, cells {total_cells} ({unread} own frames whose '
+          f'number could not be read), run time {time.monotonic() - run.t_start:.0f}s')
     st = [e - s for s, e in run.stalls]
     print(f'# host stalls noticed (a 20 ms sleep late by > {STALL}s): {len(st)}, '
           f'{sum(st):.1f}s in all, longest {max(st, default=0):.2f}s')
-    if args.min_frames and total_frames < args.min_frames:
-        run.failures.append(f'only {total_frames} frames (< {args.min_frames})')
+    if args.min_cells and total_cells < args.min_cells:
+        run.failures.append(f'only {total_cells} cells classified (< {args.min_cells})')
     for name, rc in rcs.items():
         print(f'{"ok" if rc == 0 else "not ok"} - {name} stopped by SIGTERM with status {rc}')
         if rc != 0:

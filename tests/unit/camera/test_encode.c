@@ -61,12 +61,19 @@ static void check_au_shape(const struct cam_au *au, bool idr)
 	}
 }
 
+/*
+ * These tests check what the encoder makes, not how fast: on a loaded
+ * machine under ASan, x264's first access unit has taken over the default
+ * second (seen once at load 7), so they wait much longer for frames and units.
+ */
+#define TEST_WAIT_MS 30000
+
 static struct cam_capture *pattern_source(const char *src, unsigned w, unsigned h,
 					  unsigned fps)
 {
 	struct cam_capture_config cfg = {
 		.source = src, .name = "test", .width = w, .height = h,
-		.fps_n = fps, .fps_d = 1, .unpaced = true,
+		.fps_n = fps, .fps_d = 1, .unpaced = true, .timeout_ms = TEST_WAIT_MS,
 	};
 	struct cam_capture *cap = cam_capture_open(&cfg, NULL);
 
@@ -84,7 +91,7 @@ static struct cam_capture *pattern(uint32_t rgb, unsigned w, unsigned h, unsigne
 static struct cam_encoder *encoder(struct cam_capture *cap, unsigned idr)
 {
 	struct cam_encode_config cfg = { .encoder = "x264", .idr_interval = idr,
-					 .bitrate_kbps = 1000 };
+					 .bitrate_kbps = 1000, .timeout_ms = TEST_WAIT_MS };
 	g_autoptr(GError) err = NULL;
 	struct cam_encoder *enc = cam_encoder_new(&cfg, cam_capture_video_info(cap), &err);
 
@@ -284,7 +291,8 @@ static void test_moving_scene_units(void)
 /* YUYV (UVC's usual format) goes through videoconvert and still encodes. */
 static void test_yuyv_input(void)
 {
-	struct cam_encode_config cfg = { .encoder = "x264", .idr_interval = 5 };
+	struct cam_encode_config cfg = { .encoder = "x264", .idr_interval = 5,
+					 .timeout_ms = TEST_WAIT_MS };
 	GstVideoInfo vi;
 	struct cam_encoder *enc;
 

@@ -32,7 +32,7 @@ n=0 fails=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi; }
 diag() { sed 's/^/# /'; }
 
 cleanup() {
@@ -228,8 +228,12 @@ check "stranger verified nothing: no source shown" wait_until 5 stranger \
 hub attic "porch@127.0.0.1:$PA,source=$PORCH_ID" "porch-x@127.0.0.1:$PA,source=$GARDEN_ID"
 check "attic: porch pinned to its own source is shown" wait_until 30 attic \
 	"d['cameras'][0]['shown'] >= 10 and d['cameras'][0]['source'] == '$PORCH_SRC' and d['cameras'][0]['rejected']['total'] == 0"
+# Besides 'source', only what delivery itself causes on a loaded host may
+# appear (a late unit, a lost one and the P-frames after it until an IDR);
+# never a reason that would mean the frames were not porch's own.
 check "attic: porch pinned to garden's source: every frame rejected as 'source', none shown" \
-	wait_until 30 attic "d['cameras'][1]['rejected'].get('source', 0) >= 10 and d['cameras'][1]['shown'] == 0 and d['cameras'][1]['source'] is None and d['cameras'][1]['state'] == 'not verified' and set(d['cameras'][1]['rejected']) <= {'total', 'source', 'stale'}"
+	wait_until 30 attic "d['cameras'][1]['rejected'].get('source', 0) >= 10 and d['cameras'][1]['shown'] == 0 and d['cameras'][1]['source'] is None and d['cameras'][1]['state'] == 'not verified' and set(d['cameras'][1]['rejected']) <= {'total', 'source', 'stale', 'gap', 'await-idr'}" ||
+	status attic | diag
 check "attic logged both pins" test "$(grep -c "pinned to capture source" "$T/attic.log")" = 2
 kill -TERM "${PID[attic]}"
 wait "${PID[attic]}"; rc=$?

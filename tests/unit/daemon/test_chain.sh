@@ -325,6 +325,32 @@ D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 0 ff0000 own "$T0")
 L=$(stretched 6 "$S0")
 check "porch restarted: kitchen shows it again after ${D}s (3 s + margin: ${L}s)" within "$D" "$L"
 
+# The key holder killed (docs/ARCHITECTURE.md "Key custody"): the camera
+# signs nothing more, says why and exits 1 for the service manager to
+# restart it; the hub shows it unavailable within 1 s; restarted, video.
+holder_pid() { sed -n 's/.*key holder: pid \([0-9]*\) holds the device key.*/\1/p' "$T/porch.log" | tail -n 1; }
+HP=$(holder_pid)
+check "porch: the key holder is a child of the camera, under seccomp (pid ${HP:-?})" \
+	bash -c "[ -n '$HP' ] && [ \"\$(ps -o ppid= -p '$HP' | tr -d ' ')\" = '${PID[porch]}' ] &&
+		 grep -q '^Seccomp:[[:space:]]*2' /proc/$HP/status"
+T0=$(now) S0=$(sched)
+kill -KILL "$HP"
+wait "${PID[porch]}"
+RC=$?
+check "porch: holder killed -> exit status 1 (restart), not 2 (got $RC)" test "$RC" = 1
+check "porch: the log says the holder died and nothing is signed" \
+	grep -q "key holder (pid $HP) was killed by signal 9.*no frame is signed" "$T/porch.log"
+D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 unavailable "$T0")
+L=$(stretched 1 "$S0")
+check "holder killed: hall unavailable after ${D}s (limit 1 s, stretched: ${L}s)" within "$D" "$L"
+T0=$(now) S0=$(sched)
+camera porch ff0000 "$PA"
+D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 own "$T0")
+L=$(stretched 6 "$S0")
+check "porch restarted with a new holder: hall shows video after ${D}s (limit ${L}s)" \
+	within "$D" "$L"
+check "porch restarted: a new holder" bash -c "[ \"\$(sed -n 's/.*key holder: pid \([0-9]*\) holds.*/\1/p' '$T/porch.log' | tail -n 1)\" != '$HP' ]"
+
 # A camera at max-hubs tells the next paired hub why it is refused:
 # shed (max-hubs 1) streams to barn; byre, also paired, is told "busy".
 for d in shed barn byre; do "$CTL" keygen "$T/$d" >/dev/null; done

@@ -282,7 +282,8 @@ static int holder_call(struct vc_device_key *k, enum vc_holder_op op, const uint
 	req[4] = (uint8_t)(len >> 8);
 	req[5] = (uint8_t)len;
 	req[6] = req[7] = 0;
-	memcpy(req + VC_HOLDER_HDR_LEN, body, len);
+	if (len)
+		memcpy(req + VC_HOLDER_HDR_LEN, body, len);
 	pthread_mutex_lock(&k->lock);
 	if (k->holder_gone) {
 		vc_err("key holder: gone; nothing is signed without it");

@@ -1018,7 +1018,7 @@ static void holder_exit_text(pid_t pid, char *out, size_t cap)
 	int st;
 
 	if (waitpid(pid, &st, WNOHANG) != pid)
-		snprintf(out, cap, "closed its socket");
+		snprintf(out, cap, "stopped answering or closed its socket");
 	else if (WIFSIGNALED(st))
 		snprintf(out, cap, "was killed by signal %d (%s)%s", WTERMSIG(st),
 			 strsignal(WTERMSIG(st)),

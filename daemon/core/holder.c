@@ -15,7 +15,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -47,7 +46,6 @@
 #define PARAM_LINK	"veracam-holder-key"	/* our own: the struct vc_device_key */
 #define STARTUP_MAX	256
 #define HOLDER_FD	3
-#define CALL_TIMEOUT_MS	1000	/* a holder that does not answer in this is gone */
 
 static const char tls_context[] = "TLS 1.3, server CertificateVerify";
 
@@ -258,9 +256,15 @@ static void holder_main(int fd, const char *keys_dir)
 
 /* ---- the network process's side ----------------------------------------- */
 
+/*
+ * No signature from now on. The socket is shut down both ways: a late
+ * reply can never be taken for the answer to a later request, the holder
+ * reads the end and exits, and whoever watches the socket sees it hang up.
+ */
 static void holder_gone(struct vc_device_key *k, const char *why)
 {
 	k->holder_gone = true;
+	shutdown(k->holder_fd, SHUT_RDWR);
 	vc_err("key holder: %s; nothing is signed without it", why);
 }
 
@@ -269,7 +273,6 @@ static int holder_call(struct vc_device_key *k, enum vc_holder_op op, const uint
 		       size_t len, uint8_t out[VC_SIG_LEN])
 {
 	uint8_t req[VC_HOLDER_REQ_MAX], reply[VC_HOLDER_REPLY_LEN + 1];
-	struct pollfd pfd = { .fd = k->holder_fd, .events = POLLIN };
 	ssize_t n;
 	int ret = -1;
 
@@ -293,13 +296,18 @@ static int holder_call(struct vc_device_key *k, enum vc_holder_op op, const uint
 		holder_gone(k, strerror(errno));
 		goto out;
 	}
+	/*
+	 * As long as it takes: a holder starved of CPU is a slow signer, like
+	 * a slow CPU; one that exits hangs up at once; one that is stopped
+	 * stops the frames, and the service watchdog (fed while frames are
+	 * signed) restarts the camera.
+	 */
 	do
-		n = poll(&pfd, 1, CALL_TIMEOUT_MS);
+		n = recv(k->holder_fd, reply, sizeof(reply), 0);
 	while (n < 0 && errno == EINTR);
-	n = n > 0 ? recv(k->holder_fd, reply, sizeof(reply), MSG_DONTWAIT) : -1;
 	if (n != VC_HOLDER_REPLY_LEN || reply[0] != 'V' || reply[1] != 'K' ||
 	    reply[2] != VC_HOLDER_VERSION) {
-		holder_gone(k, n == 0 ? "exited" : n < 0 ? "no answer" : "garbled answer");
+		holder_gone(k, n == 0 ? "exited" : n < 0 ? strerror(errno) : "garbled answer");
 		goto out;
 	}
 	k->refused = vc_get_be32(reply + 4);
@@ -633,7 +641,6 @@ struct vc_device_key *vc_key_remote(int fd)
 {
 	struct vc_device_key *k = calloc(1, sizeof(*k));
 	uint8_t pub[VC_SIG_LEN];
-	struct timeval tv = { .tv_sec = 1 };
 
 	if (!k) {
 		close(fd);
@@ -642,7 +649,6 @@ struct vc_device_key *vc_key_remote(int fd)
 	}
 	k->holder_fd = fd;
 	pthread_mutex_init(&k->lock, NULL);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (holder_call(k, VC_HOLDER_OP_PUBLIC, NULL, 0, pub) < 0 ||
 	    vc_key_id_of(pub, k->id) < 0) {
 		vc_key_free(k);

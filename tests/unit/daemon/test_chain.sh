@@ -333,6 +333,44 @@ HP=$(holder_pid)
 check "porch: the key holder is a child of the camera, under seccomp (pid ${HP:-?})" \
 	bash -c "[ -n '$HP' ] && [ \"\$(ps -o ppid= -p '$HP' | tr -d ' ')\" = '${PID[porch]}' ] &&
 		 grep -q '^Seccomp:[[:space:]]*2' /proc/$HP/status"
+# The camera's own process: no descriptor or mapping of device.key, and not
+# one copy of the key's seed anywhere in its memory (it is non-dumpable:
+# only root may look; the seed is read here from the PEM file).
+no_key_in() {	# PID KEYDIR
+	python3 - "$1" "$2" <<'PY'
+import os, re, sys
+from cryptography.hazmat.primitives import serialization
+pid, keydir = sys.argv[1], sys.argv[2]
+key = serialization.load_pem_private_key(open(keydir + "/device.key", "rb").read(), None)
+seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                         serialization.NoEncryption())
+fds = [os.readlink(f"/proc/{pid}/fd/{f}") for f in os.listdir(f"/proc/{pid}/fd")]
+maps = open(f"/proc/{pid}/maps").read()
+hits = scanned = 0
+with open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps.splitlines():
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
+        if not m or m.group(3)[0] != "r" or "[vvar]" in line or "[vsyscall]" in line:
+            continue
+        lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+        try:
+            mem.seek(lo)
+            data = mem.read(hi - lo)
+        except OSError:
+            continue
+        scanned += len(data)
+        hits += data.count(seed)
+bad = [f for f in fds if "device.key" in f] + (["maps"] if "device.key" in maps else [])
+print(f"# {len(fds)} fds, {scanned >> 20} MiB scanned, seed found {hits} times, key file in {bad or 'nothing'}")
+sys.exit(0 if scanned and not hits and not bad else 1)
+PY
+}
+if [ "$(id -u)" = 0 ]; then
+	check "porch's network process: no fd, mapping or copy of the device key's seed" \
+		no_key_in "${PID[porch]}" "$T/porch"
+else
+	ok "# SKIP porch's memory searched for the seed: needs root (the daemon is non-dumpable)"
+fi
 T0=$(now) S0=$(sched)
 kill -KILL "$HP"
 wait "${PID[porch]}"

@@ -1015,11 +1015,17 @@ static int open_listener(struct camera_role *cr)
 /* Why the key holder ended, for the log. */
 static void holder_exit_text(pid_t pid, char *out, size_t cap)
 {
-	int st;
+	int st, i = 0;
 
-	if (waitpid(pid, &st, WNOHANG) != pid)
-		snprintf(out, cap, "stopped answering or closed its socket");
-	else if (WIFSIGNALED(st))
+	/* it hung up while exiting: give it up to 1 s to be reaped */
+	while (waitpid(pid, &st, WNOHANG) != pid) {
+		if (++i > 100) {
+			snprintf(out, cap, "closed its socket");
+			return;
+		}
+		usleep(10000);
+	}
+	if (WIFSIGNALED(st))
 		snprintf(out, cap, "was killed by signal %d (%s)%s", WTERMSIG(st),
 			 strsignal(WTERMSIG(st)),
 			 WTERMSIG(st) == SIGSYS ? ": a system call its seccomp filter forbids" : "");

@@ -353,6 +353,8 @@ with open(f"/proc/{pid}/mem", "rb", 0) as mem:
         if not m or m.group(3)[0] != "r" or "[vvar]" in line or "[vsyscall]" in line:
             continue
         lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+        if hi - lo > 1 << 32:    # a sanitizer's shadow, never written by us
+            continue
         try:
             mem.seek(lo)
             data = mem.read(hi - lo)
@@ -365,11 +367,12 @@ print(f"# {len(fds)} fds, {scanned >> 20} MiB scanned, seed found {hits} times, 
 sys.exit(0 if scanned and not hits and not bad else 1)
 PY
 }
-if [ "$(id -u)" = 0 ]; then
+if [ "$EUID" = 0 ]; then
 	check "porch's network process: no fd, mapping or copy of the device key's seed" \
 		no_key_in "${PID[porch]}" "$T/porch"
 else
-	ok "# SKIP porch's memory searched for the seed: needs root (the daemon is non-dumpable)"
+	n=$((n + 1))
+	echo "ok $n # SKIP porch's memory not searched for the seed: needs root (the daemon is non-dumpable)"
 fi
 T0=$(now) S0=$(sched)
 kill -KILL "$HP"

@@ -10,11 +10,13 @@
 #include <netdb.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <gst/gst.h>
 
+#include <veracam/holder.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 
@@ -77,20 +79,38 @@ int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *
 	return 0;
 }
 
-struct vc_device_key *vd_load_key(const struct svc_config *cfg)
+/* Log why the device key could not be had, with the fix. */
+static void key_failed(const struct svc_config *cfg)
 {
-	struct vc_device_key *key = vc_key_load(cfg->keys_dir);
-	g_autofree char *path = NULL;
+	g_autofree char *path = g_build_filename(cfg->keys_dir, VC_KEY_FILE, NULL);
 
-	if (key)
-		return key;
-	path = g_build_filename(cfg->keys_dir, "device.key", NULL);
 	if (access(path, F_OK))
 		svc_log(LOG_ERR, "device key: %s; make one with: veracamctl keygen %s",
 			vc_last_error(), cfg->keys_dir);
 	else
 		svc_log(LOG_ERR, "device key: %s", vc_last_error());
-	return NULL;
+}
+
+struct vc_device_key *vd_load_key(const struct svc_config *cfg)
+{
+	struct vc_device_key *key = vc_key_load(cfg->keys_dir);
+
+	if (!key)
+		key_failed(cfg);
+	return key;
+}
+
+struct vc_device_key *vd_spawn_key_holder(const struct svc_config *cfg, pid_t *pid)
+{
+	struct vc_device_key *key = vc_holder_spawn(cfg->keys_dir, pid);
+
+	if (!key) {
+		key_failed(cfg);
+		return NULL;
+	}
+	svc_log(LOG_INFO, "key holder: pid %d holds the device key (seccomp, no network)",
+		(int)*pid);
+	return key;
 }
 
 void vd_socket_timeouts(int fd, unsigned int ms)
@@ -108,15 +128,31 @@ int main(int argc, char **argv)
 		.name = check_name,
 		.display = check_display,
 	};
+	struct vc_device_key *key = NULL;
 	struct svc_service s;
-	int rc = svc_service_init(&s, argc, argv, &checks);
+	pid_t holder = -1;
+	int rc;
 
+	/* no core dump, no ptrace by our own user: secrets stay in this process */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	rc = svc_service_init(&s, argc, argv, &checks);
 	if (rc >= 0)
 		return rc;
+	if (vc_secure_heap_init() < 0)
+		svc_log(LOG_WARNING, "%s: secrets stay in the normal heap", vc_last_error());
+	/*
+	 * The camera's key holder is forked now, while this process is one
+	 * thread and has nothing from the network open (docs/ARCHITECTURE.md
+	 * "Key custody"); this process never reads the key.
+	 */
+	if (s.cfg.role == SVC_ROLE_CAMERA && !(key = vd_spawn_key_holder(&s.cfg, &holder))) {
+		svc_service_finish(&s);
+		return SVC_EXIT_USAGE;
+	}
 	/* TLS writes to a peer that vanished must fail, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	gst_init(NULL, NULL);
-	rc = s.cfg.role == SVC_ROLE_CAMERA ? camera_role_run(&s) : hub_role_run(&s);
+	rc = s.cfg.role == SVC_ROLE_CAMERA ? camera_role_run(&s, key, holder) : hub_role_run(&s);
 	svc_service_finish(&s);
 	gst_deinit();
 	return rc;

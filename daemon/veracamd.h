@@ -14,10 +14,13 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "service.h"
 
-int camera_role_run(struct svc_service *s);
+struct vc_device_key;
+/* key: the key holder's (vd_spawn_key_holder), owned from here on. */
+int camera_role_run(struct svc_service *s, struct vc_device_key *key, pid_t holder);
 int hub_role_run(struct svc_service *s);
 
 /*
@@ -42,8 +45,12 @@ void vd_socket_timeouts(int fd, unsigned int ms);
 #define VD_FATAL	(-2)
 #define VD_EXIT(setup_rc)	((setup_rc) == VD_FATAL ? SVC_EXIT_USAGE : 1)
 
-struct vc_device_key;
 /* The device key of cfg's key directory, or NULL, logged with the fix. */
 struct vc_device_key *vd_load_key(const struct svc_config *cfg);
+/*
+ * The camera's key holder forked for cfg's key directory: the remote key
+ * and the holder's pid, or NULL, logged with the fix.
+ */
+struct vc_device_key *vd_spawn_key_holder(const struct svc_config *cfg, pid_t *pid);
 
 #endif /* VERACAMD_H */

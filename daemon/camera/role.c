@@ -28,16 +28,20 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <veracam/holder.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 #include <veracam/record.h>
@@ -83,7 +87,8 @@ struct hub {
 struct camera_role {
 	struct svc_service *s;
 	const struct svc_camera_config *cfg;
-	struct vc_device_key *key;
+	struct vc_device_key *key;	/* remote: the key holder signs (holder.h) */
+	pid_t holder;
 	struct vc_signer *signer[GROUPS_MAX];
 	unsigned int n_groups;
 	struct vc_buf signed_au, unit;
@@ -1007,14 +1012,58 @@ static int open_listener(struct camera_role *cr)
 	return 0;
 }
 
+/* Why the key holder ended, for the log. */
+static void holder_exit_text(pid_t pid, char *out, size_t cap)
+{
+	int st, i = 0;
+
+	/* it hung up while exiting: give it up to 1 s to be reaped */
+	while (waitpid(pid, &st, WNOHANG) != pid) {
+		if (++i > 100) {
+			snprintf(out, cap, "closed its socket");
+			return;
+		}
+		usleep(10000);
+	}
+	if (WIFSIGNALED(st))
+		snprintf(out, cap, "was killed by signal %d (%s)%s", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)),
+			 WTERMSIG(st) == SIGSYS ? ": a system call its seccomp filter forbids" : "");
+	else
+		snprintf(out, cap, "exited with status %d", WEXITSTATUS(st));
+}
+
+/*
+ * The key holder is gone: no frame can be signed from now on (and none
+ * is sent unsigned). The camera stops with status 1, so that systemd
+ * restarts it (Restart=on-failure) with a new holder; the hubs show the
+ * camera unavailable as its sessions close.
+ */
+static void on_holder_gone(void *data, uint32_t events)
+{
+	struct camera_role *cr = data;
+	char why[128];
+
+	(void)events;
+	svc_loop_remove_fd(cr->s->loop, vc_key_holder_fd(cr->key));
+	holder_exit_text(cr->holder, why, sizeof(why));
+	svc_log(LOG_ERR, "key holder (pid %d) %s; no frame is signed without it: stopping "
+		"(exit status 1, the service manager restarts the camera)", (int)cr->holder, why);
+	svc_status_set_ready(cr->s->status, false);
+	svc_notify_status(&cr->s->notify, "key holder gone: restarting");
+	svc_loop_quit(cr->s->loop, 1);
+}
+
 /* 0, VD_RETRY or VD_FATAL (veracamd.h). */
 static int setup(struct camera_role *cr)
 {
 	struct svc_loop *loop = cr->s->loop;
 
-	cr->key = vd_load_key(&cr->s->cfg);
-	if (!cr->key)
-		return VD_FATAL;
+	/* hang-up only: the replies are read by whoever asked */
+	if (svc_loop_add_fd(loop, vc_key_holder_fd(cr->key), 0, on_holder_gone, cr) < 0) {
+		svc_log(LOG_ERR, "key holder: cannot watch it");
+		return -1;
+	}
 	cr->n_groups = (cr->cfg->max_hubs + VC_RECORD_MAX_SESSIONS - 1) / VC_RECORD_MAX_SESSIONS;
 	if (cr->n_groups > GROUPS_MAX)
 		cr->n_groups = GROUPS_MAX;
@@ -1122,15 +1171,20 @@ static void teardown(struct camera_role *cr)
 	vc_buf_free(&cr->signed_au);
 	vc_buf_free(&cr->unit);
 	free(cr->peers);
-	vc_key_free(cr->key);
+	svc_loop_remove_fd(loop, vc_key_holder_fd(cr->key));
+	vc_key_free(cr->key);	/* closes the holder's socket: it exits */
+	if (cr->holder > 0)
+		waitpid(cr->holder, NULL, 0);
 	pthread_mutex_destroy(&cr->lock);
 	pthread_cond_destroy(&cr->cond);
 }
 
-int camera_role_run(struct svc_service *s)
+int camera_role_run(struct svc_service *s, struct vc_device_key *key, pid_t holder)
 {
 	struct camera_role cr = {
 		.s = s,
+		.key = key,
+		.holder = holder,
 		.cfg = &s->cfg.camera,
 		.listen_fd = -1,
 		.media_efd = -1,

@@ -3,7 +3,11 @@
 #ifndef VERACAM_CORE_INTERNAL_H
 #define VERACAM_CORE_INTERNAL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <openssl/types.h>
 #include <veracam/common.h>
 
 #if defined(__GNUC__)
@@ -16,6 +20,31 @@
 int vc_err(const char *fmt, ...) VC_PRINTF(1, 2);
 /* Same, appending OpenSSL's first queued error (and clearing the queue). */
 int vc_err_ssl(const char *fmt, ...) VC_PRINTF(1, 2);
+
+#define VC_KEY_SK_LEN	64	/* libsodium's Ed25519 secret key: seed || public key */
+
+/*
+ * A device key. Local (the key holder, veracamctl, the hub, tests): sk is
+ * set, in sodium_malloc'd memory. Remote (the camera's network process,
+ * holder.c): sk is NULL, holder_fd is the socket to the key holder, and
+ * pkey belongs to holder.c's OpenSSL provider.
+ */
+struct vc_device_key {
+	EVP_PKEY *pkey;			/* TLS */
+	uint8_t *sk;			/* records; NULL when remote */
+	uint8_t pub[VC_PUBKEY_LEN];
+	uint8_t id[VC_KEY_ID_LEN];
+	int holder_fd;			/* -1 when local */
+	pthread_mutex_t lock;		/* one request at a time on holder_fd */
+	uint32_t refused;		/* the holder's count, from its last reply */
+	bool holder_gone;
+};
+
+/* libsodium initialised (once per process): 0 or -1. */
+int vc_sodium_ready(void);
+
+/* Sign a whole encoded record in the key holder (record.c for a remote key). */
+int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len);
 
 static inline void vc_put_be32(uint8_t *p, uint32_t v)
 {

@@ -30,12 +30,7 @@
 _Static_assert(VC_PUBKEY_LEN == crypto_sign_ed25519_PUBLICKEYBYTES, "public key size");
 _Static_assert(VC_SIG_LEN == crypto_sign_ed25519_BYTES, "signature size");
 
-struct vc_device_key {
-	EVP_PKEY *pkey;				/* TLS */
-	uint8_t sk[crypto_sign_ed25519_SECRETKEYBYTES];	/* records: seed || public key */
-	uint8_t pub[VC_PUBKEY_LEN];
-	uint8_t id[VC_KEY_ID_LEN];
-};
+_Static_assert(VC_KEY_SK_LEN == crypto_sign_ed25519_SECRETKEYBYTES, "secret key size");
 
 static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
 static bool sodium_ok;
@@ -46,7 +41,7 @@ static void sodium_start(void)
 }
 
 /* libsodium is initialised once per process, before its first use. */
-static int sodium_ready(void)
+int vc_sodium_ready(void)
 {
 	pthread_once(&sodium_once, sodium_start);
 	return sodium_ok ? 0 : vc_err("libsodium: initialisation failed");
@@ -78,10 +73,15 @@ static struct vc_device_key *key_wrap(EVP_PKEY *pkey)
 		vc_err("device key is not an Ed25519 key");
 		goto fail;
 	}
-	if (sodium_ready() < 0)
+	if (vc_sodium_ready() < 0)
 		goto fail;
 	k = calloc(1, sizeof(*k));
-	if (!k) {
+	/* the seed's only home: locked, between guard pages, wiped on free */
+	if (k) {
+		k->holder_fd = -1;
+		k->sk = sodium_malloc(VC_KEY_SK_LEN);
+	}
+	if (!k || !k->sk) {
 		vc_err("out of memory");
 		goto fail;
 	}
@@ -212,7 +212,12 @@ void vc_key_free(struct vc_device_key *k)
 	if (!k)
 		return;
 	EVP_PKEY_free(k->pkey);
-	sodium_memzero(k->sk, sizeof(k->sk));
+	if (k->sk)
+		sodium_free(k->sk);	/* zeroes it first */
+	if (k->holder_fd >= 0) {
+		close(k->holder_fd);
+		pthread_mutex_destroy(&k->lock);
+	}
 	free(k);
 }
 
@@ -234,6 +239,9 @@ const uint8_t *vc_key_id(const struct vc_device_key *k)
 int vc_ed25519_sign(const struct vc_device_key *k, const uint8_t *msg, size_t len,
 		    uint8_t sig[VC_SIG_LEN])
 {
+	if (!k->sk)
+		return vc_err("Ed25519 signature: the key is in the key holder, which signs "
+			      "only frame records and TLS handshakes");
 	if (crypto_sign_ed25519_detached(sig, NULL, msg, len, k->sk) != 0)
 		return vc_err("Ed25519 signature");
 	return 0;
@@ -242,7 +250,7 @@ int vc_ed25519_sign(const struct vc_device_key *k, const uint8_t *msg, size_t le
 bool vc_ed25519_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *msg, size_t len,
 		       const uint8_t sig[VC_SIG_LEN])
 {
-	return sodium_ready() == 0 &&
+	return vc_sodium_ready() == 0 &&
 	       crypto_sign_ed25519_verify_detached(sig, msg, len, pub) == 0;
 }
 

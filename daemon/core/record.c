@@ -132,6 +132,8 @@ int vc_record_sign(const struct vc_device_key *key, uint8_t *rec, size_t len)
 
 	if (len < VC_SIG_LEN || len > VC_RECORD_MAX_LEN)
 		return vc_err("record: bad length");
+	if (!key->sk)
+		return vc_holder_sign_record((struct vc_device_key *)key, rec, len);
 	mlen = signed_message(rec, len, msg);
 	return vc_ed25519_sign(key, msg, mlen, rec + len - VC_SIG_LEN);
 }

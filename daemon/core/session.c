@@ -39,6 +39,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <veracam/holder.h>
 #include <veracam/session.h>
 #include "internal.h"
 
@@ -86,7 +87,8 @@ struct vc_session {
 	/* camera: newest challenge received */
 	uint64_t challenge;
 	int64_t challenge_ns;
-	struct vc_session_params p;
+	/* the session's secrets: in OpenSSL's secure heap once TLS is done */
+	struct vc_session_params *p;
 };
 
 const char *vc_cipher_name(enum vc_cipher c)
@@ -154,7 +156,13 @@ int vc_session_id_derive(const uint8_t hub_nonce[32], const uint8_t camera_nonce
 	return 0;
 }
 
-static X509 *self_signed_cert(EVP_PKEY *key)
+/*
+ * The certificate is only the carrier of the key TLS 1.3 proves
+ * possession of (CertificateVerify); no peer checks its signature. A key
+ * in the key holder signs nothing but CertificateVerify, so its
+ * certificate is signed by a throwaway key made for it (signer).
+ */
+static X509 *key_cert(EVP_PKEY *key, EVP_PKEY *signer)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -172,14 +180,31 @@ static X509 *self_signed_cert(EVP_PKEY *key)
 	     X509_set_pubkey(x, key) == 1 && (name = X509_get_subject_name(x)) &&
 	     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
 					(const unsigned char *)"veracam", -1, -1, 0) == 1 &&
-	     X509_set_issuer_name(x, name) == 1 && X509_sign(x, key, NULL) > 0;
+	     X509_set_issuer_name(x, name) == 1 && X509_sign(x, signer, NULL) > 0;
 	ASN1_INTEGER_free(sn);
 	BN_free(bn);
 	if (!ok) {
 		X509_free(x);
-		vc_err_ssl("self-signed certificate");
+		vc_err_ssl("certificate");
 		return NULL;
 	}
+	return x;
+}
+
+static X509 *device_cert(const struct vc_device_key *k)
+{
+	EVP_PKEY *pub, *throwaway;
+	X509 *x;
+
+	if (!vc_key_is_remote(k))
+		return key_cert(vc_key_pkey(k), vc_key_pkey(k));
+	pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, vc_key_public(k), VC_PUBKEY_LEN);
+	throwaway = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	x = pub && throwaway ? key_cert(pub, throwaway) : NULL;
+	if (!x)
+		vc_err_ssl("certificate of the key holder's key");
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(throwaway);
 	return x;
 }
 
@@ -255,9 +280,13 @@ static struct {
 static unsigned long ctx_uses;
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static SSL_CTX *ctx_make(EVP_PKEY *key, enum vc_role role)
+static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role)
 {
-	SSL_CTX *ctx = SSL_CTX_new(role == VC_ROLE_HUB ? TLS_client_method() : TLS_server_method());
+	EVP_PKEY *key = vc_key_pkey(dk);
+	/* a key in the key holder: its Ed25519 from the provider that forwards it */
+	SSL_CTX *ctx = SSL_CTX_new_ex(NULL, vc_key_is_remote(dk) ? VC_HOLDER_PROPQ : NULL,
+				      role == VC_ROLE_HUB ? TLS_client_method()
+							  : TLS_server_method());
 	X509 *cert;
 	int ok;
 
@@ -265,7 +294,7 @@ static SSL_CTX *ctx_make(EVP_PKEY *key, enum vc_role role)
 		vc_err_ssl("TLS context");
 		return NULL;
 	}
-	cert = self_signed_cert(key);
+	cert = device_cert(dk);
 	ok = cert && SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1 &&
 	     SSL_CTX_use_certificate(ctx, cert) == 1 &&
 	     SSL_CTX_use_PrivateKey(ctx, key) == 1 &&
@@ -287,8 +316,9 @@ static SSL_CTX *ctx_make(EVP_PKEY *key, enum vc_role role)
 }
 
 /* A reference to the shared context of key in role (SSL_CTX_free it); NULL on failure. */
-static SSL_CTX *ctx_get(EVP_PKEY *key, enum vc_role role)
+static SSL_CTX *ctx_get(const struct vc_device_key *dk, enum vc_role role)
 {
+	EVP_PKEY *key = vc_key_pkey(dk);
 	SSL_CTX *ctx = NULL;
 	unsigned int i, lru = 0;
 
@@ -302,7 +332,7 @@ static SSL_CTX *ctx_get(EVP_PKEY *key, enum vc_role role)
 		if (ctx_cache[i].used < ctx_cache[lru].used)
 			lru = i;
 	}
-	if (!ctx && (ctx = ctx_make(key, role))) {
+	if (!ctx && (ctx = ctx_make(dk, role))) {
 		SSL_CTX_free(ctx_cache[lru].ctx);
 		EVP_PKEY_free(ctx_cache[lru].key);
 		EVP_PKEY_up_ref(key);
@@ -332,7 +362,7 @@ static void on_tls_message(int write_p, int version, int content_type, const voi
 
 static int tls_setup(struct vc_session *s)
 {
-	s->ctx = ctx_get(vc_key_pkey(s->cfg.key), s->cfg.role);
+	s->ctx = ctx_get(s->cfg.key, s->cfg.role);
 	if (!s->ctx)
 		return -1;
 	s->ssl = SSL_new(s->ctx);
@@ -440,7 +470,7 @@ static int export_key(struct vc_session *s, const char *label, size_t label_len,
 		      uint8_t *out, size_t len)
 {
 	if (SSL_export_keying_material(s->ssl, out, len, label, label_len,
-				       s->p.session_id, VC_SESSION_ID_LEN, 1) != 1)
+				       s->p->session_id, VC_SESSION_ID_LEN, 1) != 1)
 		return vc_err_ssl("TLS exporter");
 	return 0;
 }
@@ -449,12 +479,12 @@ static int export_media_key(struct vc_session *s, const char *label, size_t labe
 			    struct vc_media_key *k)
 {
 	uint8_t out[VC_MEDIA_KEY_MAX + VC_MEDIA_IV_LEN];
-	size_t klen = cipher_key_len(s->p.cipher);
+	size_t klen = cipher_key_len(s->p->cipher);
 
 	if (export_key(s, label, label_len, out, klen + VC_MEDIA_IV_LEN) < 0)
 		return -1;
 	memset(k, 0, sizeof(*k));
-	k->cipher = s->p.cipher;
+	k->cipher = s->p->cipher;
 	memcpy(k->key, out, klen);
 	memcpy(k->iv, out + klen, VC_MEDIA_IV_LEN);
 	OPENSSL_cleanse(out, sizeof(out));
@@ -480,15 +510,15 @@ static bool hello_valid(const uint8_t *h, const char *magic)
 static enum vc_io establish(struct vc_session *s, const uint8_t *hub_nonce,
 			    const uint8_t *camera_nonce)
 {
-	if (vc_session_id_derive(hub_nonce, camera_nonce, s->p.session_id) < 0 ||
-	    export_media_key(s, label_c2h, sizeof(label_c2h) - 1, &s->p.camera_to_hub) < 0 ||
-	    export_media_key(s, label_h2c, sizeof(label_h2c) - 1, &s->p.hub_to_camera) < 0 ||
-	    export_key(s, label_t_c2h, sizeof(label_t_c2h) - 1, s->p.transport_camera_to_hub,
+	if (vc_session_id_derive(hub_nonce, camera_nonce, s->p->session_id) < 0 ||
+	    export_media_key(s, label_c2h, sizeof(label_c2h) - 1, &s->p->camera_to_hub) < 0 ||
+	    export_media_key(s, label_h2c, sizeof(label_h2c) - 1, &s->p->hub_to_camera) < 0 ||
+	    export_key(s, label_t_c2h, sizeof(label_t_c2h) - 1, s->p->transport_camera_to_hub,
 		       VC_TRANSPORT_KEY_LEN) < 0 ||
-	    export_key(s, label_t_h2c, sizeof(label_t_h2c) - 1, s->p.transport_hub_to_camera,
+	    export_key(s, label_t_h2c, sizeof(label_t_h2c) - 1, s->p->transport_hub_to_camera,
 		       VC_TRANSPORT_KEY_LEN) < 0)
 		return fail(s, VC_SESSION_TLS);
-	s->p.peer = s->peers[s->matched];
+	s->p->peer = s->peers[s->matched];
 	return VC_IO_DONE;
 }
 
@@ -498,6 +528,9 @@ static enum vc_io tls_done(struct vc_session *s)
 
 	if (s->matched < 0 || SSL_version(s->ssl) != TLS1_3_VERSION)
 		return fail_msg(s, VC_SESSION_TLS, "TLS handshake: not TLS 1.3 with a pinned peer");
+	s->p = OPENSSL_secure_zalloc(sizeof(*s->p));
+	if (!s->p)
+		return fail_msg(s, VC_SESSION_TLS, "session: out of secure memory");
 	if (RAND_bytes(s->my_nonce, NONCE_LEN) != 1) {
 		vc_err_ssl("random");
 		return fail(s, VC_SESSION_TLS);
@@ -505,7 +538,7 @@ static enum vc_io tls_done(struct vc_session *s)
 	if (s->cfg.role == VC_ROLE_HUB) {
 		/* challenge 0: every later frame is judged from this instant on */
 		hello_encode(hello, "VCH1", (uint8_t)s->mask, s->my_nonce);
-		s->p.hello_ns = clock_ns(CLOCK_BOOTTIME);
+		s->p->hello_ns = clock_ns(CLOCK_BOOTTIME);
 		queue(s, hello, HELLO_LEN);
 	}
 	s->state = ST_HELLO_IN;
@@ -522,7 +555,7 @@ static enum vc_io hello_in_hub(struct vc_session *s)
 	if (h[5] > 7 || !(s->mask & VC_CIPHER_MASK(h[5])))
 		return fail_msg(s, VC_SESSION_PROTOCOL,
 				"session hello: the camera chose a cipher we did not offer");
-	s->p.cipher = h[5];
+	s->p->cipher = h[5];
 	return establish(s, s->my_nonce, h + 8);
 }
 
@@ -540,16 +573,16 @@ static enum vc_io hello_in_camera(struct vc_session *s)
 				"session hello: the hub sent an unsupported hello");
 	both = s->mask & h[5];
 	if (both & VC_CIPHER_MASK(prefer))
-		s->p.cipher = prefer;
+		s->p->cipher = prefer;
 	else if (both & VC_CIPHER_MASK(other))
-		s->p.cipher = other;
+		s->p->cipher = other;
 	else
 		return fail_msg(s, VC_SESSION_PROTOCOL,
 				"session hello: no media cipher in common with the hub");
-	s->p.hello_ns = clock_ns(CLOCK_MONOTONIC);
+	s->p->hello_ns = clock_ns(CLOCK_MONOTONIC);
 	s->challenge = 0;
-	s->challenge_ns = s->p.hello_ns;
-	hello_encode(mine, "VCC1", (uint8_t)s->p.cipher, s->my_nonce);
+	s->challenge_ns = s->p->hello_ns;
+	hello_encode(mine, "VCC1", (uint8_t)s->p->cipher, s->my_nonce);
 	queue(s, mine, HELLO_LEN);
 	return establish(s, h + 8, s->my_nonce);
 }
@@ -641,7 +674,9 @@ enum vc_session_cause vc_session_cause(const struct vc_session *s)
 
 const struct vc_session_params *vc_session_params(const struct vc_session *s)
 {
-	return &s->p;
+	static const struct vc_session_params none;
+
+	return s->p ? s->p : &none;
 }
 
 int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len)
@@ -737,7 +772,7 @@ void vc_session_free(struct vc_session *s)
 		SSL_free(s->ssl);
 	}
 	SSL_CTX_free(s->ctx);
-	OPENSSL_cleanse(&s->p, sizeof(s->p));
+	OPENSSL_secure_clear_free(s->p, sizeof(*s->p));
 	OPENSSL_cleanse(s->in, sizeof(s->in));
 	free(s->peers);
 	free(s);

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: the key holder's request parser (vc_holder_answer).
+ * Any input is answered with a reply of the one fixed length; a signature
+ * comes only for a request that is exactly a record of this key (which
+ * then verifies) or a TLS 1.3 server CertificateVerify content; every
+ * other answer is a refusal that the count shows.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <veracam/holder.h>
+#include <veracam/keys.h>
+#include <veracam/record.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* seed 00 01 .. 1f: the key of the seed corpus in corpus/holder/ */
+static struct vc_device_key *key(void)
+{
+	static struct vc_device_key *k;
+	uint8_t seed[32];
+
+	if (!k) {
+		for (int i = 0; i < 32; i++)
+			seed[i] = (uint8_t)i;
+		k = vc_key_from_seed(seed);
+		if (!k)
+			abort();
+	}
+	return k;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint32_t refused;
+	uint8_t reply[VC_HOLDER_REPLY_LEN];
+	struct vc_record r;
+	uint32_t before = refused;
+	enum vc_holder_status st;
+	const uint8_t *body = data + VC_HOLDER_HDR_LEN;
+	size_t blen = size - VC_HOLDER_HDR_LEN;
+
+	st = vc_holder_answer(key(), data, size, &refused, reply);
+	if (reply[0] != 'V' || reply[1] != 'K' || reply[3] != st)
+		abort();
+	if (st == VC_HOLDER_REFUSED) {
+		if (refused != before + 1)
+			abort();
+		return 0;
+	}
+	if (st != VC_HOLDER_OK || refused != before || size < VC_HOLDER_HDR_LEN)
+		abort();
+	switch (data[3]) {
+	case VC_HOLDER_OP_PUBLIC:
+		if (blen || memcmp(reply + VC_HOLDER_HDR_LEN, vc_key_public(key()), VC_PUBKEY_LEN))
+			abort();
+		break;
+	case VC_HOLDER_OP_RECORD: {
+		uint8_t rec[VC_RECORD_MAX_LEN];
+
+		/* signed only a record of this key, and the signature is its own */
+		if (vc_record_parse(body, blen, &r) != VC_OK ||
+		    memcmp(r.key_id, vc_key_id(key()), VC_KEY_ID_LEN))
+			abort();
+		memcpy(rec, body, blen);
+		memcpy(rec + blen - VC_SIG_LEN, reply + VC_HOLDER_HDR_LEN, VC_SIG_LEN);
+		if (!vc_record_verify(vc_key_public(key()), rec, blen))
+			abort();
+		break;
+	}
+	case VC_HOLDER_OP_TLS13:
+		if (blen != 64 + 34 + 32 && blen != 64 + 34 + 48)
+			abort();
+		if (!vc_ed25519_verify(vc_key_public(key()), body, blen, reply + VC_HOLDER_HDR_LEN))
+			abort();
+		break;
+	default:
+		abort();
+	}
+	return 0;
+}

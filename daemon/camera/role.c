@@ -802,6 +802,8 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 	}
 	if (signed_any)
 		rs->frames_signed++;
+	/* requests the key holder refused: none unless something is wrong here */
+	rs->holder_refused = vc_key_holder_refused(cr->key);
 	if (signed_any && !cr->ready) {
 		cr->ready = true;
 		svc_status_set_ready(cr->s->status, true);

@@ -401,6 +401,7 @@ struct svc_camera_role_stats {
 	uint64_t frames_captured;
 	uint64_t capture_gaps;		/* frames lost before capture (sequence gaps) */
 	uint64_t frames_signed;
+	uint64_t holder_refused;	/* signing requests the key holder refused */
 	uint64_t forced_idrs;		/* IDRs asked of the encoder for hubs (rate-limited) */
 	uint64_t pending;		/* connections not yet authenticated, now */
 	uint64_t handshake_waits;	/* of them, made to wait for the handshake budget, in all */

@@ -250,6 +250,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 	json_u64(o, 2, "frames_captured", st->cam.frames_captured, false);
 	json_u64(o, 2, "capture_gaps", st->cam.capture_gaps, false);
 	json_u64(o, 2, "frames_signed", st->cam.frames_signed, false);
+	json_u64(o, 2, "key_holder_refused", st->cam.holder_refused, false);
 	json_u64(o, 2, "forced_idrs", st->cam.forced_idrs, false);
 	json_u64(o, 2, "pending_connections", st->cam.pending, false);
 	json_u64(o, 2, "handshake_waits", st->cam.handshake_waits, false);
@@ -378,6 +379,7 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_FRAMES_CAPTURED", "%" PRIu64, st->cam.frames_captured);
 		svc_log_field(&e, "VERACAM_CAPTURE_GAPS", "%" PRIu64, st->cam.capture_gaps);
 		svc_log_field(&e, "VERACAM_FRAMES_SIGNED", "%" PRIu64, st->cam.frames_signed);
+		svc_log_field(&e, "VERACAM_KEY_HOLDER_REFUSED", "%" PRIu64, st->cam.holder_refused);
 		svc_log_field(&e, "VERACAM_FORCED_IDRS", "%" PRIu64, st->cam.forced_idrs);
 		svc_log_field(&e, "VERACAM_HELLOS_FORGED", "%" PRIu64, st->cam.media.hello_forged);
 		svc_log_field(&e, "VERACAM_HELLOS_REPLAYED", "%" PRIu64, st->cam.media.hello_replay);

@@ -215,6 +215,8 @@ PORCH_ID=$(pattern_identity porch) GARDEN_ID=$(pattern_identity garden)
 PORCH_SRC=$(source_id "$PORCH_ID") GARDEN_SRC=$(source_id "$GARDEN_ID")
 check "porch status: signing for capture identity $PORCH_ID, source id $PORCH_SRC" wait_until 5 porch \
 	"d['capture_identity'] == '$PORCH_ID' and d['source'] == '$PORCH_SRC'"
+check "porch status: its key holder refused none of its signing requests" wait_until 5 porch \
+	"d['key_holder_refused'] == 0 and d['frames_signed'] > 0"
 check "porch logged its capture identity and source id once" \
 	test "$(grep -c "signing frames of capture source $PORCH_ID (source id $PORCH_SRC)" "$T/porch.log")" = 1
 check "kitchen: porch's verified frames are signed for porch's source, garden's for garden's" \

@@ -12,6 +12,9 @@
 #   depends     veracamd's Depends names the package of every library its
 #               binaries link (and so libssl3, libsodium23, ...)
 #   conffiles   exactly /etc/veracam/{camera,hub}.conf{,.example}
+#   installable apt-get --simulate install of both .debs resolves on this
+#               machine (what `apt install ./build/deb/...` does; nothing
+#               is installed)
 #   postinst    run with stub systemd tools: the user before the
 #               directories, no unit enabled or started on a first install,
 #               the first-install message, silence on upgrade
@@ -31,7 +34,7 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-ntests=13
+ntests=14
 debs=""
 if [ "${1:-}" = --debs ]; then
 	debs=$(cd "$2" && pwd) || exit 2
@@ -179,7 +182,17 @@ else
 	result 1 "conffiles"
 fi
 
-# 8: postinst, run with stubs in front of PATH that log each call:
+# 8: installable here (a simulation: no root, no change, no network)
+if apt-get -s -q install "$vd_deb" "$dkms_deb" >"$log" 2>&1 &&
+   grep -q '^Conf veracamd ' "$log" && grep -q '^Conf veracam-dkms ' "$log"; then
+	result 0 "apt-get -s install of both packages resolves ($(grep -c '^Inst ' "$log") to install)"
+else
+	tail -n 15 "$log" >"$scratch/tail"
+	diag "$scratch/tail"
+	result 1 "apt-get -s install of both packages resolves"
+fi
+
+# 9: postinst, run with stubs in front of PATH that log each call:
 # the systemd tools, systemctl and deb-systemd-helper (was-enabled: no,
 # as on a first install), and /run/systemd/system as the script sees it.
 stub=$scratch/stub
@@ -217,7 +230,7 @@ else
 	result 1 "postinst:${why#;}"
 fi
 
-# 9: postrm purge (read, not run: it removes /var/lib/veracam)
+# 10: postrm purge (read, not run: it removes /var/lib/veracam)
 if sed -n '/"\$1" = purge/,/^fi/p' "$ctrl/postrm" | grep -q 'rm -rf /var/lib/veracam /var/cache/veracam' &&
    grep -q 'deb-systemd-helper purge' "$ctrl/postrm"; then
 	result 0 "postrm purge removes /var/lib/veracam, /var/cache/veracam and the units' state"
@@ -225,7 +238,7 @@ else
 	result 1 "postrm purge removes /var/lib/veracam, /var/cache/veracam and the units' state"
 fi
 
-# 10, 11: the shipped configuration files, read by the packaged veracamd
+# 11, 12: the shipped configuration files, read by the packaged veracamd
 vd=$root/usr/bin/veracamd
 ctl=$root/usr/bin/veracamctl
 export GST_REGISTRY=$scratch/gst-registry.bin
@@ -285,16 +298,16 @@ for role in camera hub; do
 	fi
 done
 
-# 12, 13: DKMS in a scratch tree
+# 13, 14: DKMS in a scratch tree
 kver=$("$top/tests/qemu/kernel" abi 2>/dev/null)
 kdir=/usr/src/linux-headers-$kver
 if ! command -v dkms >/dev/null; then
 	result 1 "dkms installed (package dkms; make deps)"
 	result 1 "dkms build"
 elif [ -z "$kver" ] || [ ! -f "$kdir/Makefile" ]; then
-	echo "ok 12 # SKIP no headers for the guest kernel ${kver:-?} ($kdir)"
-	echo "ok 13 # SKIP no headers for the guest kernel"
-	n=13
+	echo "ok 13 # SKIP no headers for the guest kernel ${kver:-?} ($kdir)"
+	echo "ok 14 # SKIP no headers for the guest kernel"
+	n=14
 else
 	dk=$scratch/dkms
 	mkdir -p "$dk/tree" "$dk/modules" "$dk/src"

@@ -5,6 +5,8 @@
 #   make          build veracam.ko (see below) and all userspace
 #   make install  install userspace, units, configuration examples, docs and man pages
 #                 (meson install; DESTDIR=DIR stages them, PREFIX=/usr by default)
+#   make deb      Debian packages veracamd and veracam-dkms from the tracked files
+#                 (debian/build-debs: dpkg-buildpackage, lintian) into build/deb/
 #   make check    install what is missing, build, run every suite; ends "N passed, N failed"
 #   make demo     the whole chain in a QEMU guest (see README.md)
 #   make deps     install every Debian package the project needs (idempotent)
@@ -41,7 +43,7 @@ BUILD := $(CURDIR)/build
 MESON_OPTS ?=
 PREFIX ?= /usr
 
-.PHONY: all module userspace install check demo deps bench fuzz soak clean ktests
+.PHONY: all module userspace install deb check demo deps bench fuzz soak clean ktests
 
 all: module userspace
 
@@ -66,6 +68,11 @@ $(BUILD)/meson/build.ninja:
 install: userspace
 	meson configure $(BUILD)/meson -Dprefix=$(PREFIX)
 	meson install -C $(BUILD)/meson $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
+
+# The .debs, .buildinfo and .changes in $(BUILD)/deb, built from a copy of
+# the tracked files (never this tree's build directories); lintian's summary last.
+deb:
+	debian/build-debs $(BUILD)/deb
 
 # The kselftest target (tests/Makefile) with the kselftest headers and lib.mk
 # taken from Debian's linux-source package (never copied into the repository).

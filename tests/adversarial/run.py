@@ -134,6 +134,10 @@ class Layout:
             else:
                 self.cells.append(((i % 2) * (w // 2), (i // 2) * (h // 2), w // 2, h // 2))
 
+    # code value -> luma on 0..255 (full range), what read_number's levels are in;
+    # set from the y4m header
+    luma = bytes(range(256))
+
     def px(self, fr, x, y):
         w = self.w
         ci = (y >> 1) * (w >> 1) + (x >> 1)
@@ -184,7 +188,7 @@ def read_number(lay, fr, cell):
     rows = [(y0 + y) * w + x0 for y in (16, 17, 18, 19)]     # the box's top margin
 
     def bright(x):
-        return all(fr[r + x] >= 48 for r in rows)
+        return all(lay.luma[fr[r + x]] >= 48 for r in rows)
     end = 0
     while end < cw - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
         end += 1
@@ -198,8 +202,8 @@ def read_number(lay, fr, cell):
         for r in range(5):
             base = (y0 + 22 + r * 4) * w
             for col in range(3):
-                glyph = glyph << 1 | (fr[base + gx + col * 4 + 2] > 126)
-            if fr[base + gx + 13] >= 48:        # the gap between digits
+                glyph = glyph << 1 | (lay.luma[fr[base + gx + col * 4 + 2]] > 126)
+            if lay.luma[fr[base + gx + 13]] >= 48:      # the gap between digits
                 return None
         d = DIGITS.get(glyph)
         if d is None:
@@ -374,6 +378,7 @@ class Hub:
                 col = y4mfmt.colorimetry(self.header)
                 self.colours = [y4mfmt.to_ycc(hexrgb(COLOURS[c]), col) for c in self.cams]
                 self.unavail = [y4mfmt.to_ycc(c, col) for c in (UNAVAIL_FG, UNAVAIL_BG)]
+                self.lay.luma = y4mfmt.full_luma(col)
             new = []
             while len(self.buf) >= self.flen:
                 if self.buf[:6] != b'FRAME\n':

@@ -71,6 +71,14 @@ def to_rgb(ycc, col):
     return tuple(max(0, min(255, int(round(255 * v)))) for v in (r, g, b))
 
 
+def full_luma(col):
+    """Code value -> luma on 0..255 (full range) of col, as 256 bytes: levels
+    set for full range (0 black, 255 white) then hold in either range."""
+    if col[2]:
+        return bytes(range(256))
+    return bytes(max(0, min(255, round((v - 16) * 255 / 219))) for v in range(256))
+
+
 def header(f):
     line = f.readline()
     if not line.startswith(b'YUV4MPEG2 '):
@@ -189,7 +197,8 @@ def cmd_watch(path, n, cell, colour, want, since):
 def tag_row(fr, row):
     """The 32-bit value of a tag row, or None when its guard cells are wrong."""
     c = max(8, (fr.w // 40) & ~1)
-    bits = [fr.d[(row * c + c // 2) * fr.w + k * c + c // 2] >= 128 for k in range(36)]
+    lum = full_luma(fr.col)
+    bits = [lum[fr.d[(row * c + c // 2) * fr.w + k * c + c // 2]] >= 128 for k in range(36)]
     if bits[:2] != [True, False] or bits[34:] != [False, True]:
         return None
     v = 0

@@ -94,9 +94,10 @@ demo: deps
 # Benchmarks from an optimised build: each prints its own tables, then one
 # summary table (figures, goals, pass/miss) and $(BUILD)/bench/bench.json.
 # BENCH_SECONDS (default 60) is, per size, bench_chain's time with a hub and
-# again the plain GStreamer pipeline's, alternated (plus one 4-camera phase
-# at 720p); the whole run takes about 9 min with the default on 2 cores
-# (measured: 524 s), about 5 min with 20 (estimated).
+# again the plain GStreamer pipeline's, alternated (at 720p also a 4-camera
+# phase in each cycle); the whole run took 524 s with the default on 2 cores
+# with one 4-camera phase (about 10 min with three, estimated), about 5 min
+# with 20 (estimated).
 bench: deps
 	[ -f $(BUILD)/release/build.ninja ] || meson setup $(BUILD)/release -Dbuildtype=release -Dwerror=true
 	ninja -C $(BUILD)/release

@@ -9,11 +9,16 @@
  * or its camera's unavailable screen. Each change of a cell gives it a new
  * generation number. Composing a buffer draws, straight into that buffer,
  * every cell whose generation differs from the one that buffer last got:
- * a frame is converted and scaled into it in one pass (libyuv), with the
- * letterbox and the badge; the rest of the buffer already shows the cells'
- * current content. The cells tile the screen without gaps, so every pixel
- * of a committed buffer is the current content of some cell: nothing of an
- * older frame, another camera or unverified data can reach the screen.
+ * a frame is written into it in one pass (libyuv), with the letterbox and
+ * the badge; the rest of the buffer already shows the cells' current
+ * content. Into an XRGB8888 buffer (KMS) the frame is converted (and
+ * scaled); into an I420 buffer (y4m) it is copied or scaled as it is, and
+ * converted in place only if its colorimetry is not the output's. The
+ * hub's own drawings go through the same canvas in either format. The
+ * cells tile the screen without gaps (in I420 on whole 2x2 blocks, so no
+ * chroma sample is shared), so every pixel of a committed buffer is the
+ * current content of some cell: nothing of an older frame, another camera
+ * or unverified data can reach the screen.
  * One commit is in flight at a time: at most one per flip on KMS, one per
  * refresh period on y4m.
  */
@@ -23,10 +28,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <libyuv/convert.h>
 #include <libyuv/convert_argb.h>
+#include <libyuv/planar_functions.h>
 #include <libyuv/scale.h>
+#include <libyuv/scale_uv.h>
 
 #include "canvas.h"
+#include "colour.h"
 #include "display.h"
 #include "errmsg.h"
 #include "font.h"
@@ -95,6 +104,7 @@ struct display {
 	unsigned int lw, lh;	/* screen size the cells were cut for */
 	struct cell cell[DISPLAY_MAX_CAMERAS];
 	uint8_t *scratch;	/* 4:2:0 planes of the largest cell: the scaler's */
+	unsigned int align;	/* cells and pictures on multiples of it (I420: 2) */
 	uint64_t stale_ns;
 	struct display_stats st;
 };
@@ -117,18 +127,19 @@ static const struct YuvConstants *yuv_constants(const struct hub_picture *p)
 }
 
 /*
- * Draw @p into the dw x dh rectangle at (dx, dy) of @c. A picture of that
- * very size is converted straight into the output buffer; any other is
- * first scaled (bilinear, in 4:2:0, 1.5 bytes a pixel) into the display's
- * scratch planes of the rectangle's size, then converted from there.
- * Nonzero if libyuv refused (the rectangle's content is then undefined).
+ * Draw @p into the dw x dh rectangle at (dx, dy) of XRGB8888 canvas @c. A
+ * picture of that very size is converted straight into the output
+ * buffer; any other is first scaled (bilinear, in 4:2:0, 1.5 bytes a
+ * pixel) into the display's scratch planes of the rectangle's size, then
+ * converted from there. Nonzero if libyuv refused (the rectangle's
+ * content is then undefined).
  */
-static int put_picture(struct display *d, const struct hub_picture *p,
-			const struct canvas *c, unsigned int dx, unsigned int dy,
-			unsigned int dw, unsigned int dh)
+static int put_picture_xrgb(struct display *d, const struct hub_picture *p,
+			    const struct canvas *c, unsigned int dx, unsigned int dy,
+			    unsigned int dw, unsigned int dh)
 {
-	uint8_t *dst = (uint8_t *)(c->px + (size_t)dy * c->stride + dx);
-	int dst_stride = (int)(c->stride * 4), w = (int)dw, h = (int)dh;
+	uint8_t *dst = c->plane[0] + (size_t)dy * c->pitch[0] + (size_t)dx * 4;
+	int dst_stride = (int)c->pitch[0], w = (int)dw, h = (int)dh;
 	const uint8_t *y = p->plane[0], *u = p->plane[1], *v = p->plane[2];
 	int ys = (int)p->stride[0], us = (int)p->stride[1], vs = (int)p->stride[2];
 	bool nv12 = p->format == HUB_PIX_NV12;
@@ -159,6 +170,55 @@ static int put_picture(struct display *d, const struct hub_picture *p,
 		return NV12ToARGBMatrix(y, ys, u, us, dst, dst_stride, yuv_constants(p), w, h);
 	return I420ToARGBMatrix(y, ys, u, us, v, vs, dst, dst_stride,
 				yuv_constants(p), w, h);
+}
+
+/*
+ * Draw @p into the dw x dh rectangle at (dx, dy) of I420 canvas @c (all
+ * four even): copied, or scaled (bilinear), straight into the planes; an
+ * NV12 picture's chroma is split there (when scaled, through the scratch).
+ * Then, if the picture's matrix or range is not the canvas's, converted
+ * in place. Nonzero if libyuv refused.
+ */
+static int put_picture_i420(struct display *d, const struct hub_picture *p,
+			    const struct canvas *c, unsigned int dx, unsigned int dy,
+			    unsigned int dw, unsigned int dh)
+{
+	uint8_t *py = c->plane[0] + (size_t)dy * c->pitch[0] + dx;
+	uint8_t *pu = c->plane[1] + (size_t)dy / 2 * c->pitch[1] + dx / 2;
+	uint8_t *pv = c->plane[2] + (size_t)dy / 2 * c->pitch[2] + dx / 2;
+	int ys = (int)c->pitch[0], us = (int)c->pitch[1], vs = (int)c->pitch[2];
+	int w = (int)dw, h = (int)dh, sw = (int)p->width, sh = (int)p->height;
+	const struct colorimetry pcs = { p->matrix, p->full_range };
+	struct colour_xform x;
+	int ret = 0;
+
+	if (p->format == HUB_PIX_I420 && p->width == dw && p->height == dh) {
+		ret = I420Copy(p->plane[0], (int)p->stride[0], p->plane[1], (int)p->stride[1],
+			       p->plane[2], (int)p->stride[2], py, ys, pu, us, pv, vs, w, h);
+	} else if (p->format == HUB_PIX_I420) {
+		ret = I420Scale(p->plane[0], (int)p->stride[0], p->plane[1], (int)p->stride[1],
+				p->plane[2], (int)p->stride[2], sw, sh, py, ys, pu, us, pv, vs,
+				w, h, kFilterBilinear);
+	} else if (p->width == dw && p->height == dh) {
+		ret = NV12ToI420(p->plane[0], (int)p->stride[0], p->plane[1], (int)p->stride[1],
+				 py, ys, pu, us, pv, vs, w, h);
+	} else {
+		ScalePlane(p->plane[0], (int)p->stride[0], sw, sh, py, ys, w, h,
+			   kFilterBilinear);
+		ret = UVScale(p->plane[1], (int)p->stride[1], (sw + 1) / 2, (sh + 1) / 2,
+			      d->scratch, w, w / 2, h / 2, kFilterBilinear);
+		if (!ret)
+			SplitUVPlane(d->scratch, w, pu, us, pv, vs, w / 2, h / 2);
+		d->st.frame_scales++;
+	}
+	if (ret)
+		return ret;
+	d->st.frame_writes++;
+	if (colour_xform_init(&x, &pcs, &c->cs)) {
+		colour_xform_i420(&x, py, ys, pu, us, pv, vs, w, h);
+		d->st.frame_converts++;
+	}
+	return 0;
 }
 
 static bool picture_valid(const struct hub_picture *p)
@@ -220,7 +280,8 @@ static int render_frame(struct display *d, const struct cell *cl,
 			const struct canvas *c)
 {
 	const struct hub_picture *p = &cl->pic;
-	unsigned int cw = c->width, ch = c->height, dw, dh, dx, dy;
+	unsigned int cw = c->width, ch = c->height, dw, dh, dx, dy, a = d->align;
+	int ret;
 
 	/* largest rectangle of the picture's aspect ratio inside the cell */
 	if ((uint64_t)p->width * ch >= (uint64_t)cw * p->height) {
@@ -230,19 +291,24 @@ static int render_frame(struct display *d, const struct cell *cl,
 		dh = ch;
 		dw = (unsigned int)((uint64_t)ch * p->width / p->height);
 	}
+	/* on the output's grid (I420: whole 2x2 blocks), a block at least */
+	dw = dw / a * a;
+	dh = dh / a * a;
 	if (!dw)
-		dw = 1;
+		dw = a;
 	if (!dh)
-		dh = 1;
-	dx = (cw - dw) / 2;
-	dy = (ch - dh) / 2;
+		dh = a;
+	dx = (cw - dw) / 2 / a * a;
+	dy = (ch - dh) / 2 / a * a;
 
 	/* letterbox / pillarbox: only the parts the picture does not cover */
 	canvas_fill(c, 0, 0, (int)cw, (int)dy, COLOUR_BLACK);
 	canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), COLOUR_BLACK);
 	canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, COLOUR_BLACK);
 	canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, COLOUR_BLACK);
-	if (put_picture(d, p, c, dx, dy, dw, dh)) {
+	ret = c->format == CANVAS_I420 ? put_picture_i420(d, p, c, dx, dy, dw, dh) :
+					 put_picture_xrgb(d, p, c, dx, dy, dw, dh);
+	if (ret) {
 		canvas_fill(c, 0, 0, (int)cw, (int)ch, COLOUR_BLACK);
 		return -EIO;
 	}
@@ -322,20 +388,21 @@ static void forget_buffers(struct display *d)
 /*
  * Cut the screen into cells that cover it exactly: the whole screen for
  * one camera, otherwise 2x2 (the right column and bottom row take the odd
- * pixel); the scaler's scratch fits the largest. Every cell is drawn
+ * pixel, or block); the scaler's scratch fits the largest. Every cell is drawn
  * afresh in every buffer.
  */
 static int layout(struct display *d)
 {
-	unsigned int w = d->mode.width, h = d->mode.height, i;
-	unsigned int lw = d->ncells == 1 ? w : w / 2;
-	unsigned int th = d->ncells == 1 ? h : h / 2;
+	unsigned int w = d->mode.width, h = d->mode.height, i, a = d->align;
+	/* I420: cells on whole 2x2 blocks, so no chroma sample is shared */
+	unsigned int lw = d->ncells == 1 ? w : w / 2 / a * a;
+	unsigned int th = d->ncells == 1 ? h : h / 2 / a * a;
 	/* the largest cell: the right column and bottom row take the odd pixel */
 	size_t cw = d->ncells == 1 ? w : w - lw, ch = d->ncells == 1 ? h : h - th;
 	uint8_t *scratch;
 
-	if (w < 2 || h < 2)
-		return -EINVAL;		/* a 2x2 grid needs cells of a pixel at least */
+	if (w < 2 * a || h < 2 * a)
+		return -EINVAL;		/* a 2x2 grid needs cells of a pixel (block) at least */
 	scratch = malloc(cw * ch + 2 * ((cw + 1) / 2) * ((ch + 1) / 2));
 	if (!scratch)
 		return -ENOMEM;
@@ -360,15 +427,26 @@ static int layout(struct display *d)
 /* ---- composition ---- */
 
 /* Cell @cl's rectangle of buffer @b, as a canvas. */
-static struct canvas cell_canvas(const struct output_buffer *b,
+static struct canvas cell_canvas(const struct display *d, const struct output_buffer *b,
 				 const struct cell *cl)
 {
-	return (struct canvas){
-		.px = (uint32_t *)(b->map + (size_t)cl->y * b->stride + (size_t)cl->x * 4),
-		.stride = b->stride / 4,
-		.width = cl->width,
-		.height = cl->height,
-	};
+	struct canvas c = { .width = cl->width, .height = cl->height };
+
+	if (d->ops->format == OUTPUT_XRGB8888) {
+		c.format = CANVAS_XRGB8888;
+		c.plane[0] = b->map + (size_t)cl->y * b->stride + (size_t)cl->x * 4;
+		c.pitch[0] = b->stride;
+		return c;
+	}
+	c.format = CANVAS_I420;
+	c.cs = d->mode.cs;
+	c.plane[0] = b->map + (size_t)cl->y * b->stride + cl->x;
+	c.plane[1] = b->cb + (size_t)cl->y / 2 * b->cstride + cl->x / 2;
+	c.plane[2] = b->cr + (size_t)cl->y / 2 * b->cstride + cl->x / 2;
+	c.pitch[0] = b->stride;
+	c.pitch[1] = b->cstride;
+	c.pitch[2] = b->cstride;
+	return c;
 }
 
 /*
@@ -382,7 +460,7 @@ static void compose(struct display *d, unsigned int index)
 
 	for (i = 0; i < d->ncells; i++) {
 		struct cell *cl = &d->cell[i];
-		struct canvas c = cell_canvas(b, cl);
+		struct canvas c = cell_canvas(d, b, cl);
 		uint64_t t;
 
 		d->buf_capture[index][i] = cl->state == CELL_FRAME ? cl->pic.capture_ns : 0;
@@ -590,6 +668,7 @@ struct display *display_open(const struct display_config *cfg,
 		free(d);
 		return NULL;
 	}
+	d->align = d->ops->format == OUTPUT_I420 ? 2 : 1;
 	ret = layout(d);
 	if (ret) {
 		errmsg(err, errlen, ret == -EINVAL ? "screen %ux%u: too small" : "out of memory",

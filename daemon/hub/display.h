@@ -71,12 +71,17 @@ struct display_stats {
 	uint64_t compose_ns;	/* the rest of composing: screens, black, bookkeeping */
 	uint64_t commit_ns;	/* handing the buffer to the output */
 	/*
-	 * Raw-frame writes: a frame drawn into an output buffer (converted,
-	 * the one copy from decoder to scanout), and a frame first scaled
-	 * into the scratch planes (only when its size is not the cell's).
+	 * Raw-frame writes: a frame drawn into an output buffer (the one
+	 * copy from decoder to scanout: converted into XRGB8888, copied or
+	 * scaled into I420), and a frame first scaled into the scratch
+	 * planes (XRGB8888 when its size is not the cell's; I420 only for
+	 * an NV12 picture's chroma). frame_converts: frames drawn into an
+	 * I420 buffer of another colorimetry, then converted there in place
+	 * (no copy, one more pass).
 	 */
 	uint64_t frame_writes;
 	uint64_t frame_scales;
+	uint64_t frame_converts;
 };
 
 /*

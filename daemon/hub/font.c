@@ -6,6 +6,7 @@
  * so the shapes stay readable and reviewable in the source.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "font.h"
@@ -78,23 +79,50 @@ static const struct glyph *font_glyph(char ch)
 	return &glyphs[sizeof(glyphs) / sizeof(glyphs[0]) - 1];
 }
 
+static void fill_rows(uint8_t *p, size_t pitch, size_t x0, size_t x1, size_t y0,
+		      size_t y1, uint8_t v)
+{
+	for (size_t j = y0; j < y1; j++)
+		memset(p + j * pitch + x0, v, x1 - x0);
+}
+
 void canvas_fill(const struct canvas *c, int x, int y, int w, int h,
 		 uint32_t colour)
 {
-	int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+	/* the last colour converted (font_draw fills pixel by pixel) */
+	static _Thread_local struct { struct colorimetry cs; uint32_t rgb; uint8_t ycc[3];
+				      bool valid; } last;
+	long x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
 	long x1 = (long)x + w, y1 = (long)y + h;
-	int i, j;
 
 	if (x1 > (long)c->width)
 		x1 = c->width;
 	if (y1 > (long)c->height)
 		y1 = c->height;
-	for (j = y0; j < y1; j++) {
-		uint32_t *row = c->px + (size_t)j * c->stride;
+	if (x0 >= x1 || y0 >= y1)
+		return;
+	if (c->format == CANVAS_XRGB8888) {
+		for (long j = y0; j < y1; j++) {
+			uint32_t *row = (uint32_t *)(c->plane[0] + (size_t)j * c->pitch[0]);
 
-		for (i = x0; i < x1; i++)
-			row[i] = colour;
+			for (long i = x0; i < x1; i++)
+				row[i] = colour;
+		}
+		return;
 	}
+	if (!last.valid || last.rgb != colour || last.cs.matrix != c->cs.matrix ||
+	    last.cs.full_range != c->cs.full_range) {
+		colour_ycc(&c->cs, colour, last.ycc);
+		last.cs = c->cs;
+		last.rgb = colour;
+		last.valid = true;
+	}
+	fill_rows(c->plane[0], c->pitch[0], (size_t)x0, (size_t)x1, (size_t)y0,
+		  (size_t)y1, last.ycc[0]);
+	/* every 2x2 block the rectangle touches */
+	for (int k = 1; k < 3; k++)
+		fill_rows(c->plane[k], c->pitch[k], (size_t)x0 / 2, (size_t)(x1 + 1) / 2,
+			  (size_t)y0 / 2, (size_t)(y1 + 1) / 2, last.ycc[k]);
 }
 
 unsigned int font_width(size_t len, unsigned int scale)

@@ -603,6 +603,7 @@ static void kms_close(void *out)
 }
 
 const struct output_ops kms_ops = {
+	.format = OUTPUT_XRGB8888,
 	.commit = kms_commit,
 	.dispatch = kms_dispatch,
 	.check = kms_check,

@@ -4,26 +4,38 @@
  * kms.c drives a DRM/KMS CRTC, y4m.c writes every committed buffer to a
  * YUV4MPEG2 file.
  *
- * The backend owns OUTPUT_BUFFERS XRGB8888 buffers of the mode's size,
- * zeroed when allocated. The compositor owns their state: it writes every
- * pixel of a free buffer, then commits it; one commit is in flight at a
- * time.
+ * The backend owns OUTPUT_BUFFERS buffers of the mode's size in its pixel
+ * format (ops->format): XRGB8888 for KMS, I420 in the mode's colorimetry
+ * for y4m, so that a decoded picture of that colorimetry is copied (or
+ * scaled) into it as it is. Buffers are black when allocated. The
+ * compositor owns their state: it writes every pixel of a free buffer,
+ * then commits it; one commit is in flight at a time.
  */
 #ifndef VERACAM_HUB_OUTPUT_H
 #define VERACAM_HUB_OUTPUT_H
 
 #include <stdint.h>
 
+#include "colour.h"
+
 #define OUTPUT_BUFFERS	3
 
+enum output_format {
+	OUTPUT_XRGB8888,
+	OUTPUT_I420,		/* even width and height */
+};
+
 struct output_buffer {
-	uint8_t *map;
+	uint8_t *map;		/* XRGB8888: the pixels; I420: the Y plane */
 	uint32_t stride;	/* bytes, as the kernel (or backend) chose */
+	uint8_t *cb, *cr;	/* I420: the chroma planes */
+	uint32_t cstride;
 };
 
 struct output_mode {
 	unsigned int width;
 	unsigned int height;
+	struct colorimetry cs;	/* I420: what the buffers' YCbCr means */
 	struct output_buffer buf[OUTPUT_BUFFERS];
 };
 
@@ -34,6 +46,7 @@ enum output_state {
 };
 
 struct output_ops {
+	enum output_format format;
 	/*
 	 * Scan out buffer @index. Returns 1 if it is on screen already,
 	 * 0 if its completion will come through dispatch(), or -errno

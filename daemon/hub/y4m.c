@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * y4m - headless scanout: each commit writes the committed buffer as one
- * C420jpeg frame (see y4m.h). The buffers live in ordinary memory but are
- * handled by the compositor exactly like KMS buffers, so the file shows
- * what a screen would have shown, buffer reuse included.
+ * I420 frame (see y4m.h). The buffers live in ordinary memory, each laid
+ * out as the frame it becomes ("FRAME\n", then the Y, Cb and Cr planes), so
+ * a commit is one write of the buffer as it is. The compositor handles them
+ * exactly like KMS buffers, so the file shows what a screen would have
+ * shown, buffer reuse included.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +19,14 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 
-#include <libyuv/convert_from_argb.h>
-
 #include "errmsg.h"
+#include "colour.h"
 #include "y4m.h"
 
-#define Y4M_STRIDE_ALIGN	256	/* like a display engine's pitch */
+/* "FRAME\n" ends here in a buffer, so the planes start aligned */
+#define Y4M_PLANES_AT		64
+#define Y4M_FRAME_TAG		"FRAME\n"
+#define Y4M_TAG_LEN		6
 
 struct y4m {
 	int fd;			/* -1 while a FIFO has no reader */
@@ -33,13 +37,11 @@ struct y4m {
 	dev_t dev;		/* the FIFO's, as at start: reopened only if it is the same */
 	ino_t ino;
 	char *path;
-	char header[96];
+	char header[160];
 	size_t header_len;
 	unsigned int width, height;
-	uint8_t *buf[OUTPUT_BUFFERS];
-	uint32_t stride;
-	uint8_t *frame;		/* "FRAME\n" + I420 */
-	size_t frame_len;
+	uint8_t *buf[OUTPUT_BUFFERS];	/* the frame from Y4M_PLANES_AT - tag */
+	size_t frame_len;		/* tag + planes */
 };
 
 static int write_all(int fd, const uint8_t *p, size_t len)
@@ -67,7 +69,6 @@ static void y4m_free(struct y4m *y)
 		close(y->tfd);
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
 		free(y->buf[i]);
-	free(y->frame);
 	free(y->path);
 	free(y);
 }
@@ -120,6 +121,8 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	struct y4m *y;
 	struct stat st;
 	unsigned int i;
+	uint8_t black[3];
+	size_t ysz;
 	int n, ret;
 
 	if (!width || !height || (width | height) & 1 || width > 16384 ||
@@ -135,9 +138,8 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	}
 	y->width = width;
 	y->height = height;
-	y->stride = (width * 4 + Y4M_STRIDE_ALIGN - 1) & ~(uint32_t)(Y4M_STRIDE_ALIGN - 1);
-	y->frame_len = 6 + (size_t)width * height * 3 / 2;
-	y->frame = malloc(y->frame_len);
+	ysz = (size_t)width * height;
+	y->frame_len = Y4M_TAG_LEN + ysz * 3 / 2;
 	y->path = strdup(path);
 	y->fd = -1;
 	y->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -146,27 +148,39 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 		y4m_free(y);
 		return NULL;
 	}
-	if (!y->frame || !y->path) {
+	/* the usual convention for untagged video: BT.709 above SD, else BT.601 */
+	mode->cs.matrix = height > 576 ? HUB_MATRIX_BT709 : HUB_MATRIX_BT601;
+	mode->cs.full_range = false;
+	colour_ycc(&mode->cs, 0x000000, black);
+	for (i = 0; i < OUTPUT_BUFFERS; i++) {
+		uint8_t *b = malloc(Y4M_PLANES_AT + ysz * 3 / 2);
+
+		y->buf[i] = b;
+		if (!b)
+			break;
+		memcpy(b + Y4M_PLANES_AT - Y4M_TAG_LEN, Y4M_FRAME_TAG, Y4M_TAG_LEN);
+		mode->buf[i] = (struct output_buffer){
+			.map = b + Y4M_PLANES_AT,
+			.stride = width,
+			.cb = b + Y4M_PLANES_AT + ysz,
+			.cr = b + Y4M_PLANES_AT + ysz + ysz / 4,
+			.cstride = width / 2,
+		};
+		memset(mode->buf[i].map, black[0], ysz);
+		memset(mode->buf[i].cb, black[1], ysz / 4);
+		memset(mode->buf[i].cr, black[2], ysz / 4);
+	}
+	if (i < OUTPUT_BUFFERS || !y->path) {
 		errmsg(err, errlen, "out of memory");
 		y4m_free(y);
 		return NULL;
 	}
-	memcpy(y->frame, "FRAME\n", 6);
-	for (i = 0; i < OUTPUT_BUFFERS; i++) {
-		y->buf[i] = calloc(height, y->stride);
-		if (!y->buf[i]) {
-			errmsg(err, errlen, "out of memory");
-			y4m_free(y);
-			return NULL;
-		}
-		mode->buf[i].map = y->buf[i];
-		mode->buf[i].stride = y->stride;
-	}
 	mode->width = width;
 	mode->height = height;
 	n = snprintf(y->header, sizeof(y->header),
-		     "YUV4MPEG2 W%u H%u F30:1 Ip A1:1 C420jpeg XYSCSS=420JPEG\n",
-		     width, height);
+		     "YUV4MPEG2 W%u H%u F30:1 Ip A1:1 C420mpeg2 XYSCSS=420MPEG2 "
+		     "XCOLORRANGE=LIMITED XCOLORMATRIX=%s\n", width, height,
+		     mode->cs.matrix == HUB_MATRIX_BT709 ? "BT709" : "BT601");
 	y->header_len = (size_t)n;
 	y->fifo = stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
 	ret = y4m_start(y);
@@ -181,15 +195,6 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 		return NULL;
 	}
 	return y;
-}
-
-/* To the file's C420jpeg: full-range BT.601 (JFIF), 2x2 chroma averages. */
-static void to_i420(const struct y4m *y, const uint8_t *src, uint8_t *dst)
-{
-	int w = (int)y->width, h = (int)y->height;
-	uint8_t *pu = dst + (size_t)w * h, *pv = pu + (size_t)w * h / 4;
-
-	ARGBToJ420(src, (int)y->stride, dst, w, pu, w / 2, pv, w / 2, w, h);
 }
 
 static uint64_t realtime_ns(void)
@@ -208,8 +213,7 @@ static int y4m_commit(void *out, unsigned int index)
 
 	if (y->fd < 0)
 		return -EPIPE;
-	to_i420(y, y->buf[index], y->frame + 6);
-	ret = write_all(y->fd, y->frame, y->frame_len);
+	ret = write_all(y->fd, y->buf[index] + Y4M_PLANES_AT - Y4M_TAG_LEN, y->frame_len);
 	if (ret == -EPIPE && y->fifo) {		/* its reader went: check() waits for the next */
 		close(y->fd);
 		y->fd = -1;
@@ -283,6 +287,7 @@ static void y4m_close(void *out)
 }
 
 const struct output_ops y4m_ops = {
+	.format = OUTPUT_I420,
 	.commit = y4m_commit,
 	.dispatch = y4m_dispatch,
 	.check = y4m_check,

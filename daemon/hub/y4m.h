@@ -3,9 +3,14 @@
  * y4m - headless output: every committed buffer becomes one frame of a
  * YUV4MPEG2 file, exactly the pixels KMS would have scanned out.
  *
- * Format: "YUV4MPEG2 W<w> H<h> F30:1 Ip A1:1 C420jpeg", i.e. 8-bit I420
- * with full-range BT.601 (JPEG) YCbCr and chroma sited between each 2x2
- * block of luma (the average of the four pixels). Y4M carries no
+ * Format: "YUV4MPEG2 W<w> H<h> F30:1 Ip A1:1 C420mpeg2 XYSCSS=420MPEG2
+ * XCOLORRANGE=LIMITED XCOLORMATRIX=BT601|BT709": 8-bit I420, limited range
+ * (Y 16..235), chroma sited as H.264 sites it by default. The matrix is
+ * what players assume for untagged video: BT.709 above 576 lines, BT.601
+ * up to it (XCOLORMATRIX, veracam's own tag, says which; readers that do
+ * not know it ignore it). That is what a camera's H.264 decodes to at
+ * that size, so its picture is copied (or scaled) into the frame as it
+ * is; the compositor converts one of another colorimetry. Y4M carries no
  * timestamps; F30:1 is nominal, one frame is one commit.
  *
  * Like a display's refresh, a commit completes (dispatch() through the

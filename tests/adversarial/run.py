@@ -99,12 +99,11 @@ def link_id(hub, cam):
 # Pixels
 # --------------------------------------------------------------------------
 
-def yuv(rgb):
-    """Full-range BT.601 (JFIF), what the hub's y4m writer produces."""
-    r, g, b = rgb
-    return (0.299 * r + 0.587 * g + 0.114 * b,
-            -0.168736 * r - 0.331264 * g + 0.5 * b + 128,
-            0.5 * r - 0.418688 * g - 0.081312 * b + 128)
+# the y4m reader's colorimetry (tests/unit/daemon/y4m.py): the hub's frames
+# are in the matrix and range their header says
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'unit', 'daemon'))
+import y4m as y4mfmt   # noqa: E402
 
 
 def hexrgb(s):
@@ -112,8 +111,7 @@ def hexrgb(s):
     return (v >> 16 & 255, v >> 8 & 255, v & 255)
 
 
-UNAVAIL_FG = yuv(hexrgb('f0a000'))
-UNAVAIL_BG = yuv(hexrgb('1c1c24'))
+UNAVAIL_FG, UNAVAIL_BG = hexrgb('f0a000'), hexrgb('1c1c24')
 TOL_Y, TOL_C = 40, 32
 OWN, UNAV, FOREIGN, NONE = 0, 1, 2, 3
 CLASS_NAMES = ('own', 'unavailable', 'FOREIGN')
@@ -136,6 +134,10 @@ class Layout:
             else:
                 self.cells.append(((i % 2) * (w // 2), (i // 2) * (h // 2), w // 2, h // 2))
 
+    # code value -> luma on 0..255 (full range), what read_number's levels are in;
+    # set from the y4m header
+    luma = bytes(range(256))
+
     def px(self, fr, x, y):
         w = self.w
         ci = (y >> 1) * (w >> 1) + (x >> 1)
@@ -147,7 +149,9 @@ def near(p, ref):
             abs(p[2] - ref[2]) <= TOL_C)
 
 
-def classify_cell(lay, fr, cell, colour):
+def classify_cell(lay, fr, cell, colour, fg, bg):
+    """colour, fg, bg: Y, Cb, Cr of the camera and of the unavailable
+    screen's border and background, in the frame's colorimetry."""
     x0, y0, cw, ch = lay.cells[cell]
     own = True
     for fx in (45, 60, 75, 90):
@@ -159,11 +163,11 @@ def classify_cell(lay, fr, cell, colour):
             break
     if own:
         return OWN
-    if (near(lay.px(fr, x0, y0 + ch // 2), UNAVAIL_FG) and
-            near(lay.px(fr, x0 + cw - 1, y0 + ch // 2), UNAVAIL_FG) and
-            near(lay.px(fr, x0 + cw // 2, y0 + ch // 8), UNAVAIL_BG) and
-            near(lay.px(fr, x0 + cw // 8, y0 + ch * 7 // 8), UNAVAIL_BG) and
-            near(lay.px(fr, x0 + cw * 7 // 8, y0 + ch // 8), UNAVAIL_BG)):
+    if (near(lay.px(fr, x0, y0 + ch // 2), fg) and
+            near(lay.px(fr, x0 + cw - 1, y0 + ch // 2), fg) and
+            near(lay.px(fr, x0 + cw // 2, y0 + ch // 8), bg) and
+            near(lay.px(fr, x0 + cw // 8, y0 + ch * 7 // 8), bg) and
+            near(lay.px(fr, x0 + cw * 7 // 8, y0 + ch // 8), bg)):
         return UNAV
     return FOREIGN
 
@@ -184,7 +188,7 @@ def read_number(lay, fr, cell):
     rows = [(y0 + y) * w + x0 for y in (16, 17, 18, 19)]     # the box's top margin
 
     def bright(x):
-        return all(fr[r + x] >= 48 for r in rows)
+        return all(lay.luma[fr[r + x]] >= 48 for r in rows)
     end = 0
     while end < cw - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
         end += 1
@@ -198,8 +202,8 @@ def read_number(lay, fr, cell):
         for r in range(5):
             base = (y0 + 22 + r * 4) * w
             for col in range(3):
-                glyph = glyph << 1 | (fr[base + gx + col * 4 + 2] > 126)
-            if fr[base + gx + 13] >= 48:        # the gap between digits
+                glyph = glyph << 1 | (lay.luma[fr[base + gx + col * 4 + 2]] > 126)
+            if lay.luma[fr[base + gx + 13]] >= 48:      # the gap between digits
                 return None
         d = DIGITS.get(glyph)
         if d is None:
@@ -319,7 +323,7 @@ class Hub:
         self.name, self.cams, self.transport = name, cams, transport
         self.tag = tag or name                 # process, file and socket name
         self.addrs = addrs                     # camera -> the HOST:PORT this hub dials
-        self.colours = [yuv(hexrgb(COLOURS[c])) for c in cams]
+        self.colours = None    # Y, Cb, Cr: camera colours, then the unavailable screen's
         self.w, self.h = (WIDTH, HEIGHT) if len(cams) == 1 else (2 * WIDTH, 2 * HEIGHT)
         self.lay = Layout(self.w, self.h, len(cams))
         self.flen = 6 + self.w * self.h * 3 // 2
@@ -371,6 +375,10 @@ class Hub:
                 del self.buf[:i + 1]
                 if f'W{self.w} H{self.h} '.encode() not in self.header:
                     raise RuntimeError(f'{self.tag}: unexpected y4m header {self.header!r}')
+                col = y4mfmt.colorimetry(self.header)
+                self.colours = [y4mfmt.to_ycc(hexrgb(COLOURS[c]), col) for c in self.cams]
+                self.unavail = [y4mfmt.to_ycc(c, col) for c in (UNAVAIL_FG, UNAVAIL_BG)]
+                self.lay.luma = y4mfmt.full_luma(col)
             new = []
             while len(self.buf) >= self.flen:
                 if self.buf[:6] != b'FRAME\n':
@@ -379,7 +387,7 @@ class Hub:
                 del self.buf[:self.flen]
                 cls, num = [], []
                 for i, colour in enumerate(self.colours):
-                    c = classify_cell(self.lay, fr, i, colour)
+                    c = classify_cell(self.lay, fr, i, colour, *self.unavail)
                     cls.append(c)
                     num.append(read_number(self.lay, fr, i) if c == OWN else None)
                 new.append((tuple(cls), tuple(num)))

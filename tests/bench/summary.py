@@ -144,14 +144,17 @@ def derive(fig, sizes):
             out[c + "camera_sign_seal_us"] = {"value": s_us, "unit": "us/AU"}
             out[c + "camera_ratio_sign_seal"] = {"value": (cam_ms + s_us / 1000) / cam_ms,
                                                  "unit": "x"}
-        # the hub's work without the y4m output's back-conversion and write
-        # (a real hub scans out instead): bench_hub's median y4m step per
-        # frame, one camera at this size, taken off the chain's CPU/frame;
-        # the plain receiver's own y4m step is measured in the chain
+        # the hub's work with a screen instead of the y4m output (a real
+        # hub scans out): bench_hub's median y4m steps per frame, one
+        # camera at this size (the picture copied into the I420 buffer,
+        # the write) taken off the chain's CPU/frame, and the XRGB8888
+        # conversion a KMS buffer gets put in; the plain receiver's own y4m
+        # step (back to I420, write) is measured in the chain
         shown_ms, y4m = get(c + "hub_cpu_ms"), get("hub.%s.y4m_ms" % s)
+        ren, xrgb = get("hub.%s.render_ms" % s), get("hub.%s.xrgb_ms" % s)
         plain = get(c + "plain_recv_kms_cpu_ms")
-        if shown_ms is not None and y4m is not None:
-            kms = shown_ms - y4m
+        if None not in (shown_ms, y4m, ren, xrgb):
+            kms = shown_ms - y4m - ren + xrgb
             out[c + "hub_cpu_ms_kms"] = {"value": kms, "unit": "ms/frame"}
             if plain:
                 out[c + "hub_kms_vs_plain"] = {"value": kms / plain, "unit": "x"}
@@ -191,7 +194,7 @@ ROWS = [
     ("veracam / plain: camera CPU per frame", "chain.{s}.camera_vs_plain", "x", None, None),
     ("veracam / plain: hub CPU per frame (both write y4m)", "chain.{s}.hub_vs_plain", "x",
      "vs_plain_hub", None),
-    ("  the same, both without the y4m back-conversion", "chain.{s}.hub_kms_vs_plain", "x",
+    ("  the same, both with a screen's work (XRGB, no y4m)", "chain.{s}.hub_kms_vs_plain", "x",
      None, None),
     ("veracam / plain: glass latency p50", "chain.{s}.glass_p50_vs_plain", "x",
      "vs_plain_glass", ["1280x720", "1920x1080"]),
@@ -246,10 +249,12 @@ METHODS = [
     "written as y4m to /dev/null, no security; 3 phases alternated with the "
     "veracamd ones, each process measured over the same window (getrusage, all threads). "
     "Camera: veracamd camera CPU/frame with one hub over the plain sender's; hub: veracamd "
-    "hub CPU per frame shown over the plain receiver's per frame written (both decode, "
-    "convert to XRGB, convert back to 4:2:0 and write y4m). 'without the y4m "
-    "back-conversion' (a receiver with a screen): the hub's CPU/frame less bench_hub's "
-    "median y4m step per frame at that size, over the plain receiver's less its own y4m "
+    "hub CPU per frame shown over the plain receiver's per frame written (both decode and "
+    "write y4m: the hub copies the decoded picture into its I420 output buffer, the plain "
+    "receiver converts to XRGB and back to 4:2:0). 'with a screen's work' (a receiver with "
+    "a screen): the hub's CPU/frame less bench_hub's median render (the I420 copy) and y4m "
+    "(write) steps per frame at that size plus its XRGB8888 conversion of a frame of that "
+    "size (what the KMS output's render does), over the plain receiver's less its own y4m "
     "step (main-thread CPU, measured in the same window).",
     "plain glass latency: the sender stamps each frame's production time (CLOCK_MONOTONIC, "
     "where videotestsrc pushes it, as the camera does) and its number, which the picture "
@@ -259,17 +264,23 @@ METHODS = [
     "guessed). veracamd's glass latency is taken over its hub phases only.",
     "RSS: peak resident set (VmHWM / ru_maxrss) of each process, the largest over the "
     "phases.",
-    "4 cameras: at 1280x720 one hub phase with four veracamd cameras into a 2x2 grid of "
-    "the same output size, hub CPU (% of a core) over the one-camera hub phases'.",
+    "4 cameras: at 1280x720, in each of the 3 cycles a phase with four fresh veracamd "
+    "cameras into a fresh hub (2x2 grid of the same output size), alternated with the "
+    "other phases; the median of their hub CPU (% of a core) over the median of the "
+    "one-camera hub phases'.",
     "open+verify / Ed25519: the open+verify cost of a unit of the chain's mean size (as "
     "above) over bench_core's core.ed25519.verify_us (one signature verify) when it prints "
     "one.",
     "copies: camera = capture copies per frame (encode_bench, the capture's own counters "
     "struct cam_capture_stats, same pattern source code as the daemon) + encoder-input "
     "conversion (daemon log: 'taken as is' = 0, videoconvert = 1); hub = display counters "
-    "in bench_hub (frame_writes + frame_scales): the decoded picture converted straight "
-    "into the output buffer = 1 per frame; a picture of another size than its cell is first "
-    "scaled into a 4:2:0 scratch (+1). Copies inside x264/libav are not counted.",
+    "in bench_hub (frame_writes + frame_scales): the decoded picture copied (or scaled) "
+    "straight into the y4m output's I420 buffer, as on KMS it is converted straight into "
+    "the XRGB8888 one = 1 per frame; +1 where a picture is first scaled into a 4:2:0 "
+    "scratch (KMS, a picture of another size than its cell; y4m, only an NV12 picture's "
+    "chroma). A picture of another colorimetry than the y4m output's is then converted in "
+    "place (frame_converts, bench_hub's hub.SIZE.colour_converts: 0 for the camera's "
+    "matrix at its own size). Copies inside x264/libav are not counted.",
 ]
 
 

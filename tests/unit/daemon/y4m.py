@@ -20,14 +20,63 @@ Each camera cell of each frame is one of:
       veracam.ko burns into its frames (<linux/veracam.h>: row 1 of the
       tag cells), read from every frame whose guard cells are intact;
       prints "TAG count" lines, most frequent first.
+
+The colours of a frame are read in the file's colorimetry, from its
+header: XCOLORMATRIX=BT601|BT709 (veracam's tag) and XCOLORRANGE=
+LIMITED|FULL; a C420jpeg file without them (older hubs) is full-range
+BT.601. tests/adversarial/run.py reads it through colorimetry() and
+to_ycc() here too.
 """
 import os
 import sys
 import time
 
+MATRIX = {b'BT601': (0.299, 0.114), b'BT709': (0.2126, 0.0722)}
 UNAVAIL_FG = (0xf0, 0xa0, 0x00)
 UNAVAIL_BG = (0x1c, 0x1c, 0x24)
 TOL = 48
+
+
+def colorimetry(line):
+    """(Kr, Kb, full range) of a y4m header line."""
+    tags = line.split()[1:]
+    kr, kb = MATRIX[b'BT601']
+    full = b'C420jpeg' in tags
+    for tok in tags:
+        if tok.startswith(b'XCOLORMATRIX='):
+            kr, kb = MATRIX[tok[13:]]
+        elif tok.startswith(b'XCOLORRANGE='):
+            full = tok[12:] == b'FULL'
+    return kr, kb, full
+
+
+def to_ycc(rgb, col):
+    """0..255 R, G, B -> Y, Cb, Cr code values (not rounded) of col."""
+    kr, kb, full = col
+    r, g, b = (v / 255 for v in rgb)
+    y = kr * r + (1 - kr - kb) * g + kb * b
+    ys, cs = (255, 255) if full else (219, 224)
+    return ((0 if full else 16) + ys * y, 128 + cs * (b - y) / (2 - 2 * kb),
+            128 + cs * (r - y) / (2 - 2 * kr))
+
+
+def to_rgb(ycc, col):
+    """Y, Cb, Cr code values of col -> 0..255 R, G, B (rounded, clamped)."""
+    kr, kb, full = col
+    ys, cs = (255, 255) if full else (219, 224)
+    y = (ycc[0] - (0 if full else 16)) / ys
+    pb, pr = (ycc[1] - 128) / cs, (ycc[2] - 128) / cs
+    r, b = y + (2 - 2 * kr) * pr, y + (2 - 2 * kb) * pb
+    g = (y - kr * r - kb * b) / (1 - kr - kb)
+    return tuple(max(0, min(255, int(round(255 * v)))) for v in (r, g, b))
+
+
+def full_luma(col):
+    """Code value -> luma on 0..255 (full range) of col, as 256 bytes: levels
+    set for full range (0 black, 255 white) then hold in either range."""
+    if col[2]:
+        return bytes(range(256))
+    return bytes(max(0, min(255, round((v - 16) * 255 / 219))) for v in range(256))
 
 
 def header(f):
@@ -40,21 +89,17 @@ def header(f):
             w = int(tok[1:])
         elif tok[:1] == b'H':
             h = int(tok[1:])
-    return len(line), w, h
+    return len(line), w, h, colorimetry(line)
 
 
 class Frame:
-    def __init__(self, data, w, h):
-        self.d, self.w, self.h = data, w, h
+    def __init__(self, data, w, h, col):
+        self.d, self.w, self.h, self.col = data, w, h, col
 
     def rgb(self, x, y):
         w, h, d = self.w, self.h, self.d
-        yy = d[y * w + x]
         ci = (y // 2) * (w // 2) + x // 2
-        u = d[w * h + ci] - 128
-        v = d[w * h + w * h // 4 + ci] - 128
-        c = lambda a: max(0, min(255, int(round(a))))
-        return (c(yy + 1.402 * v), c(yy - 0.344136 * u - 0.714136 * v), c(yy + 1.772 * u))
+        return to_rgb((d[y * w + x], d[w * h + ci], d[w * h + w * h // 4 + ci]), self.col)
 
 
 def near(a, b, tol=TOL):
@@ -88,7 +133,7 @@ def parse_colour(s):
 
 def frames(path):
     with open(path, 'rb') as f:
-        hlen, w, h = header(f)
+        hlen, w, h, col = header(f)
         size = w * h * 3 // 2
         while True:
             tag = f.readline()
@@ -99,7 +144,7 @@ def frames(path):
             data = f.read(size)
             if len(data) < size:
                 return
-            yield Frame(data, w, h)
+            yield Frame(data, w, h, col)
 
 
 def cmd_classify(path, colours):
@@ -126,14 +171,14 @@ def cmd_classify(path, colours):
 
 def last_frame(path):
     with open(path, 'rb') as f:
-        hlen, w, h = header(f)
+        hlen, w, h, col = header(f)
     size = w * h * 3 // 2 + 6
     length = os.path.getsize(path) - hlen
     if length < size:
         return None
     with open(path, 'rb') as f:
         f.seek(hlen + (length // size - 1) * size + 6)
-        return Frame(f.read(size - 6), w, h)
+        return Frame(f.read(size - 6), w, h, col)
 
 
 def cmd_watch(path, n, cell, colour, want, since):
@@ -152,7 +197,8 @@ def cmd_watch(path, n, cell, colour, want, since):
 def tag_row(fr, row):
     """The 32-bit value of a tag row, or None when its guard cells are wrong."""
     c = max(8, (fr.w // 40) & ~1)
-    bits = [fr.d[(row * c + c // 2) * fr.w + k * c + c // 2] >= 128 for k in range(36)]
+    lum = full_luma(fr.col)
+    bits = [lum[fr.d[(row * c + c // 2) * fr.w + k * c + c // 2]] >= 128 for k in range(36)]
     if bits[:2] != [True, False] or bits[34:] != [False, True]:
         return None
     v = 0

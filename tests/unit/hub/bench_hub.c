@@ -11,10 +11,14 @@
  * sizes of a real stream of that size (printed: mean I and P bytes).
  *
  * Table 1, median ms per frame (as before): decode (decode_au() until
- * decode_take() has the frame), render (YCbCr -> XRGB8888 with
- * scale-to-fit and badge into the cell), compose (cells -> output
- * buffer), y4m (the headless output's conversion and write), against one
- * memcpy of the XRGB8888 output frame.
+ * decode_take() has the frame), render (the decoded picture copied, or
+ * scaled, into the y4m output's I420 buffer, with letterbox and badge),
+ * compose (the rest of composing the output buffer), y4m (the headless
+ * output's write), against one memcpy of an XRGB8888 frame of the output's
+ * size; and xrgb, what a KMS output's render adds instead: libyuv's
+ * I420 -> XRGB8888 of a picture of that size (the display's conversion of
+ * a picture shown 1:1; tests/bench/summary.py puts it in place of render
+ * for the hub's CPU without the y4m output).
  *
  * Table 2, security on the same units, one core (thread CPU time):
  *   sign+seal     the camera's cost per unit (one hub);
@@ -45,6 +49,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <libyuv/convert_argb.h>
 
 #include "decode.h"
 #include "display.h"
@@ -317,11 +322,39 @@ static double memcpy_ms(unsigned int w, unsigned int h, unsigned int n)
 	return median(t_cpy, n);
 }
 
+/* libyuv's I420 -> XRGB8888 (BT.709 limited) of a w x h picture, median ms. */
+static double xrgb_ms(unsigned int w, unsigned int h, unsigned int n)
+{
+	size_t ysz = (size_t)w * h, csz = (size_t)(w / 2) * (h / 2);
+	uint8_t *src = malloc(ysz + 2 * csz), *dst = malloc(ysz * 4);
+	double t_cnv[FRAMES], t;
+	unsigned int i;
+
+	if (!src || !dst) {
+		free(src);
+		free(dst);
+		return 0;
+	}
+	for (i = 0; i < ysz + 2 * csz; i++)
+		src[i] = (uint8_t)(16 + i * 7 % 220);
+	for (i = 0; i < n; i++) {
+		t = clock_ms(CLOCK_MONOTONIC);
+		I420ToARGBMatrix(src, (int)w, src + ysz, (int)w / 2, src + ysz + csz, (int)w / 2,
+				 dst, (int)w * 4, &kYuvH709Constants, (int)w, (int)h);
+		__asm__ volatile("" : : "r"(dst) : "memory");
+		t_cnv[i] = clock_ms(CLOCK_MONOTONIC) - t;
+	}
+	free(src);
+	free(dst);
+	return median(t_cnv, n);
+}
+
 struct result {
 	unsigned int n, shown;
 	double i_bytes, p_bytes, kbps;
-	double dec, ren, com, y4m, cpy;
+	double dec, ren, com, y4m, cpy, xrgb;
 	double plain_ms, secure_ms, copies;
+	uint64_t converts;	/* pictures converted in place (colorimetry) */
 	struct sealed s;
 };
 
@@ -409,6 +442,8 @@ static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 	r->copies = (double)(d1.frame_writes - d0.frame_writes +
 			     d1.frame_scales - d0.frame_scales) / (shown ? shown : 1);
 	r->cpy = memcpy_ms(sz->w, sz->h, r->n);
+	r->xrgb = xrgb_ms(sz->w, sz->h, r->n);
+	r->converts = d1.frame_converts - d0.frame_converts;
 	ok = true;
 out:
 	if (!ok) {
@@ -441,29 +476,33 @@ int main(int argc, char **argv)
 		ok[i] = run(&sizes[i], 1, rounds, &r[i]);
 
 	printf("hub media steps, median ms per frame, decoder from decode.c\n");
-	printf("%-9s %4s %6s %7s %8s %6s %7s  %6s %6s %s\n", "size", "cams", "decode",
-	       "render", "compose", "total", "/memcpy", "memcpy", "y4m", "frames");
+	printf("%-9s %4s %6s %7s %8s %6s %7s  %6s %6s %6s %s\n", "size", "cams", "decode",
+	       "render", "compose", "total", "/memcpy", "memcpy", "y4m", "xrgb", "frames");
 	for (i = 0; i < G_N_ELEMENTS(sizes); i++) {
 		const struct result *x = &r[i];
 		double total = x->dec + x->ren + x->com;
 
 		if (!ok[i])
 			continue;
-		printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %4u/%u\n",
+		printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %6.2f %4u/%u\n",
 		       sizes[i].name, 1, x->dec, x->ren, x->com, total, total / x->cpy,
-		       x->cpy, x->y4m, x->shown, x->n);
+		       x->cpy, x->y4m, x->xrgb, x->shown, x->n);
 		bench(sizes[i].name, "render_ms", x->ren, "ms/frame");
 		bench(sizes[i].name, "compose_ms", x->com, "ms/frame");
 		bench(sizes[i].name, "y4m_ms", x->y4m, "ms/frame");
+		bench(sizes[i].name, "xrgb_ms", x->xrgb, "ms/frame");
+		bench(sizes[i].name, "colour_converts", (double)x->converts, "frames");
 	}
 	if (run(&sizes[2], 4, rounds, &grid))
-		printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %4u/%u\n",
+		printf("%-9s %4u %6.2f %7.2f %8.2f %6.2f %6.2fx  %6.2f %6.2f %6s %4u/%u\n",
 		       sizes[2].name, 4, grid.dec, grid.ren, grid.com,
 		       grid.dec + grid.ren + grid.com,
-		       (grid.dec + grid.ren + grid.com) / grid.cpy, grid.cpy, grid.y4m,
+		       (grid.dec + grid.ren + grid.com) / grid.cpy, grid.cpy, grid.y4m, "",
 		       grid.shown, grid.n);
 	printf("4 cams: the 1080p camera drawn into its quarter cell of a 1080p grid;\n"
-	       "/memcpy: total in units of one memcpy of the XRGB8888 output frame.\n\n");
+	       "/memcpy: total in units of one memcpy of the XRGB8888 output frame;\n"
+	       "y4m: the output's write of its I420 buffer; xrgb: libyuv I420 -> XRGB8888 of a\n"
+	       "frame of that size (what a KMS output's render does instead of the I420 copy).\n\n");
 
 	printf("hub security cost on the same units (x264 as the camera, IDR every 1 s, aes-128-gcm)\n");
 	printf("%-9s %6s %7s %6s %10s %11s %9s %8s %7s %7s %6s %6s %6s\n", "size", "kbit/s",
@@ -501,8 +540,8 @@ int main(int argc, char **argv)
 	       "plain = decode -> display, secure = open -> verify -> decode -> display, process CPU\n"
 	       "(decoder threads included), %d passes of each alternated; ratio meas. = secure /\n"
 	       "plain, ratio +o+v = (plain + open+verify) / plain; copies = raw-frame writes from the\n"
-	       "decoded picture to the output buffer per frame shown (cell conversion + compose per\n"
-	       "commit, display counters).\n",
+	       "decoded picture to the output buffer per frame shown (display counters: the picture\n"
+	       "copied into the y4m output's I420 buffer, + 1 if first scaled into a scratch).\n",
 	       rounds, rounds * FRAMES, PASSES);
 	for (i = 0; i < G_N_ELEMENTS(sizes); i++)
 		if (ok[i])

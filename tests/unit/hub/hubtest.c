@@ -2,6 +2,7 @@
 /*
  * Helpers of the hub unit tests.
  */
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,10 +87,14 @@ bool y4m_load(const char *path, struct y4m_file *f)
 		return false;
 	if (!fgets(line, sizeof(line), fp) ||
 	    sscanf(line, "YUV4MPEG2 W%u H%u", &f->width, &f->height) != 2 ||
-	    !strstr(line, " C420jpeg") || !f->width || !f->height) {
+	    !strstr(line, " C420") || !f->width || !f->height) {
 		fclose(fp);
 		return false;
 	}
+	/* old files: C420jpeg was full range; now the range is always said */
+	f->full_range = strstr(line, " XCOLORRANGE=FULL") ||
+			(strstr(line, " C420jpeg") && !strstr(line, " XCOLORRANGE="));
+	f->bt709 = strstr(line, " XCOLORMATRIX=BT709");
 	fsize = (size_t)f->width * f->height * 3 / 2;
 	while (fgets(line, sizeof(line), fp)) {
 		if (strcmp(line, "FRAME\n"))
@@ -121,18 +126,31 @@ void y4m_unload(struct y4m_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-uint32_t y4m_rgb(const struct y4m_file *f, unsigned int n, unsigned int x,
-		 unsigned int y)
+uint8_t y4m_sample(const struct y4m_file *f, unsigned int n, unsigned int k,
+		   unsigned int x, unsigned int y)
 {
 	size_t ysz = (size_t)f->width * f->height;
 	const uint8_t *base = f->data + n * ysz * 3 / 2;
-	size_t c = (size_t)(y / 2) * (f->width / 2) + x / 2;
-	int yy = base[(size_t)y * f->width + x];
-	int u = base[ysz + c] - 128, v = base[ysz + ysz / 4 + c] - 128;
 
-	return (uint32_t)clip(yy + ((359 * v + 128) >> 8)) << 16 |
-	       (uint32_t)clip(yy - ((88 * u + 183 * v + 128) >> 8)) << 8 |
-	       clip(yy + ((454 * u + 128) >> 8));
+	if (!k)
+		return base[(size_t)y * f->width + x];
+	return base[ysz + (k == 2 ? ysz / 4 : 0) + (size_t)y * (f->width / 2) + x];
+}
+
+/* Written apart from daemon/hub/colour.c, so a mistake there shows. */
+uint32_t y4m_rgb(const struct y4m_file *f, unsigned int n, unsigned int x,
+		 unsigned int y)
+{
+	double kr = f->bt709 ? 0.2126 : 0.299, kb = f->bt709 ? 0.0722 : 0.114;
+	double ys = f->full_range ? 255 : 219, cs = f->full_range ? 255 : 224;
+	double l = (y4m_sample(f, n, 0, x, y) - (f->full_range ? 0 : 16)) / ys;
+	double pb = (y4m_sample(f, n, 1, x / 2, y / 2) - 128) / cs;
+	double pr = (y4m_sample(f, n, 2, x / 2, y / 2) - 128) / cs;
+	double r = l + 2 * (1 - kr) * pr, b = l + 2 * (1 - kb) * pb;
+	double g = (l - kr * r - kb * b) / (1 - kr - kb);
+
+	return (uint32_t)clip((int)lround(r * 255)) << 16 |
+	       (uint32_t)clip((int)lround(g * 255)) << 8 | clip((int)lround(b * 255));
 }
 
 bool colour_near(uint32_t a, uint32_t b, int tol)

@@ -37,6 +37,8 @@ void release_picture(struct hub_picture *p);
 
 struct y4m_file {
 	unsigned int width, height;
+	bool full_range;	/* XCOLORRANGE=FULL, or C420jpeg without it */
+	bool bt709;		/* XCOLORMATRIX=BT709 */
 	unsigned int frames;
 	uint8_t *data;		/* frames * width * height * 3 / 2 */
 };
@@ -49,12 +51,19 @@ struct display;
  */
 void settle(struct display *d);
 
-/* Read a C420jpeg file written by y4m.c; false on any format error. */
+/*
+ * Read a 4:2:0 file written by y4m.c, with its colorimetry from the
+ * header; false on any format error.
+ */
 bool y4m_load(const char *path, struct y4m_file *f);
 void y4m_unload(struct y4m_file *f);
-/* Pixel (x, y) of frame n, back to 0xRRGGBB (full-range BT.601). */
+/* Pixel (x, y) of frame n, back to 0xRRGGBB (the file's colorimetry). */
 uint32_t y4m_rgb(const struct y4m_file *f, unsigned int n, unsigned int x,
 		 unsigned int y);
+
+/* Plane @k (0 Y, 1 Cb, 2 Cr) of frame n at its own (x, y). */
+uint8_t y4m_sample(const struct y4m_file *f, unsigned int n, unsigned int k,
+		   unsigned int x, unsigned int y);
 
 /* Each of R, G, B within tol. */
 bool colour_near(uint32_t a, uint32_t b, int tol);

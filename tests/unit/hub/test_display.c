@@ -12,6 +12,8 @@
 
 #include <linux/veracam.h>
 
+#include <libyuv/scale.h>
+
 #include "display.h"
 #include "output.h"
 #include "hubtest.h"
@@ -227,6 +229,24 @@ static void test_grid(void)
 	      count_near(&f, f.frames - 1, 320, 240, 640, 480, BLACK) == 320 * 240,
 	      "the cell without a camera is not black");
 	y4m_unload(&f);
+
+	/*
+	 * Half the width odd (323): in I420 no 2x2 block may hold two cells,
+	 * or one camera's chroma would colour the other's edge.
+	 */
+	d = open_y4m(path, 2, 646, 486);
+	for (c = 0; c < 2; c++)
+		show_solid(d, c, 320, 240, cam_colour[c], T0);
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
+	for (y = 10; f.frames == 3 && y < 200; y++)
+		for (x = 316; x < 330; x++) {
+			uint32_t px = y4m_rgb(&f, 2, x, y);
+
+			CHECK(colour_near(px, cam_colour[0], TOL) || colour_near(px, cam_colour[1], TOL) ||
+			      colour_near(px, BLACK, TOL), "%u,%u at the cells' edge is %06x", x, y, px);
+		}
+	y4m_unload(&f);
 	test_cleanup(path);
 }
 
@@ -393,6 +413,7 @@ static void nv12_picture(struct hub_picture *p, const uint8_t *y, const uint8_t 
 /* Stride and format handling: NV12 and a padded stride. */
 static void test_nv12(void)
 {
+	struct display_stats st;
 	struct hub_picture p;
 	struct y4m_file f;
 	struct display *d;
@@ -419,6 +440,20 @@ static void test_nv12(void)
 	if (f.frames == 2)
 		CHECK(colour_near(y4m_rgb(&f, 1, 160, 100), 0xff0000, TOL),
 		      "NV12 red shows as %06x", y4m_rgb(&f, 1, 160, 100));
+	y4m_unload(&f);
+	/* scaled into a larger I420 output: luma scaled there, chroma split from a scratch */
+	d = open_y4m(path, 1, 640, 480);
+	nv12_picture(&p, y, uv, 400);
+	CHECK(display_show(d, 0, &p) == 0, "NV12 refused");
+	settle(d);
+	display_get_stats(d, &st);
+	CHECK(st.frame_writes == 1 && st.frame_scales == 1, "NV12 scaled: %llu writes, %llu scales",
+	      (unsigned long long)st.frame_writes, (unsigned long long)st.frame_scales);
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
+	if (f.frames == 2)
+		CHECK(count_near(&f, 1, 0, 0, 640, 440, 0xff0000) == 640 * 440,
+		      "NV12 scaled: red shows as %06x", y4m_rgb(&f, 1, 320, 200));
 	y4m_unload(&f);
 	test_cleanup(path);
 	free(y);
@@ -548,6 +583,172 @@ static void test_refresh(void)
 	test_cleanup(path);
 }
 
+/*
+ * A w x h I420 picture of the given colorimetry with a texture (a gradient
+ * with noise in each plane, inside the legal range), planes malloc'ed, for
+ * checks sample by sample.
+ */
+static void textured_picture(struct hub_picture *p, unsigned int w, unsigned int h,
+			     enum hub_matrix m, bool full, uint64_t t)
+{
+	unsigned int x, y, k, seed = 12345;
+
+	solid_picture(p, w, h, 0, t);
+	p->matrix = m;
+	p->full_range = full;
+	for (k = 0; k < 3; k++) {
+		unsigned int pw = k ? (w + 1) / 2 : w, ph = k ? (h + 1) / 2 : h;
+		uint8_t *pl = (uint8_t *)p->plane[k];
+
+		for (y = 0; y < ph; y++)
+			for (x = 0; x < pw; x++) {
+				seed = seed * 1103515245u + 12345u;
+				pl[y * pw + x] = (uint8_t)(32 + (x * 3 + y * 2) % 160 +
+							   (seed >> 16) % 24);
+			}
+	}
+}
+
+/* Samples of plane k of @p and frame n of @f (at x0, y0) that differ, over w x h. */
+static unsigned int plane_diff(const struct y4m_file *f, unsigned int n,
+			       const struct hub_picture *p, unsigned int k,
+			       unsigned int x0, unsigned int y0, unsigned int w, unsigned int h)
+{
+	unsigned int x, y, diff = 0;
+
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+			diff += y4m_sample(f, n, k, x0 + x, y0 + y) !=
+				p->plane[k][y * p->stride[k] + x];
+	return diff;
+}
+
+/*
+ * The y4m frame is written from the decoded picture: a picture of the
+ * output's colorimetry (BT.601 limited up to 576 lines, BT.709 limited
+ * above) and the cell's size is in the frame sample for sample (its rows
+ * above the badge), at one frame write per frame, no scale, no
+ * conversion; a picture scaled into a grid cell is libyuv's bilinear
+ * scale of it, still one write.
+ */
+static void test_y4m_copy(void)
+{
+	static const struct { unsigned int w, h, cams; enum hub_matrix m; } out[] = {
+		{ 320, 240, 1, HUB_MATRIX_BT601 }, { 1280, 720, 1, HUB_MATRIX_BT709 },
+		{ 1280, 720, 4, HUB_MATRIX_BT709 },
+	};
+	struct display_stats s0, s1;
+	struct hub_picture p, ref;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int i, k;
+
+	for (i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		unsigned int cw = out[i].cams == 1 ? out[i].w : out[i].w / 2;
+		unsigned int ch = out[i].cams == 1 ? out[i].h : out[i].h / 2;
+		/* rows clear of the badge (bottom left) */
+		unsigned int rows = ch - (out[i].w >= 640 ? 2 * 14 : 14);
+
+		test_path(path, sizeof(path), "copy.y4m");
+		d = open_y4m(path, out[i].cams, out[i].w, out[i].h);
+		/* 1:1 full screen; in the grid, a 1280x720 camera in a 640x360 cell */
+		textured_picture(&p, out[i].w, out[i].h, out[i].m, false, T0);
+		textured_picture(&ref, cw, ch, out[i].m, false, T0);
+		if (cw != out[i].w)
+			CHECK(I420Scale(p.plane[0], (int)p.stride[0], p.plane[1], (int)p.stride[1],
+					p.plane[2], (int)p.stride[2], (int)out[i].w, (int)out[i].h,
+					(uint8_t *)ref.plane[0], (int)cw, (uint8_t *)ref.plane[1],
+					(int)cw / 2, (uint8_t *)ref.plane[2], (int)cw / 2,
+					(int)cw, (int)ch, kFilterBilinear) == 0, "I420Scale");
+		else
+			for (k = 0; k < 3; k++)
+				memcpy((uint8_t *)ref.plane[k], p.plane[k],
+				       k ? cw * ch / 4 : cw * ch);
+		settle(d);
+		display_get_stats(d, &s0);
+		CHECK(display_show(d, 0, &p) == 0, "display_show");
+		settle(d);
+		display_get_stats(d, &s1);
+		CHECK(s1.frame_writes - s0.frame_writes == 1 && s1.frame_scales == s0.frame_scales &&
+		      s1.frame_converts == s0.frame_converts,
+		      "%ux%u: one frame cost %llu writes, %llu scales, %llu conversions; want 1, 0, 0",
+		      out[i].w, out[i].h,
+		      (unsigned long long)(s1.frame_writes - s0.frame_writes),
+		      (unsigned long long)(s1.frame_scales - s0.frame_scales),
+		      (unsigned long long)(s1.frame_converts - s0.frame_converts));
+		display_close(d);
+		CHECK(y4m_load(path, &f) && f.frames == 2, "%ux%u: want 2 frames", out[i].w,
+		      out[i].h);
+		if (f.frames == 2) {
+			CHECK(!f.full_range && f.bt709 == (out[i].m == HUB_MATRIX_BT709),
+			      "%ux%u: header says full range %d, BT.709 %d", out[i].w, out[i].h,
+			      f.full_range, f.bt709);
+			for (k = 0; k < 3; k++) {
+				unsigned int n = plane_diff(&f, 1, &ref, k, 0, 0,
+							    k ? cw / 2 : cw, k ? rows / 2 : rows);
+
+				CHECK(n == 0, "%ux%u, %u cameras: %u samples of plane %u differ "
+				      "from the decoded picture", out[i].w, out[i].h,
+				      out[i].cams, n, k);
+			}
+		}
+		y4m_unload(&f);
+		free_picture(&ref);
+		test_cleanup(path);
+	}
+}
+
+/*
+ * A picture whose matrix or range is not the output's is converted in
+ * place (counted), to the same colours: BT.601 limited and full range on
+ * a BT.709 output, BT.709 on a BT.601 one.
+ */
+static void test_y4m_convert(void)
+{
+	static const struct { unsigned int w, h; enum hub_matrix m; bool full; } c[] = {
+		{ 1280, 720, HUB_MATRIX_BT601, false }, { 1280, 720, HUB_MATRIX_BT601, true },
+		{ 320, 240, HUB_MATRIX_BT709, false },
+	};
+	struct display_stats st;
+	struct hub_picture p;
+	struct y4m_file f;
+	struct display *d;
+	char path[256];
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct y4m_file src = { .width = c[i].w, .height = c[i].h, .frames = 1,
+					.full_range = c[i].full,
+					.bt709 = c[i].m == HUB_MATRIX_BT709 };
+		unsigned int bad = 0, x, y;
+
+		test_path(path, sizeof(path), "conv.y4m");
+		d = open_y4m(path, 1, c[i].w, c[i].h);
+		textured_picture(&p, c[i].w, c[i].h, c[i].m, c[i].full, T0);
+		/* the source's colours, read as a file of its own colorimetry */
+		src.data = malloc((size_t)c[i].w * c[i].h * 3 / 2);
+		for (j = 0; j < 3; j++)
+			memcpy(src.data + (j ? (size_t)c[i].w * c[i].h * (j + 3) / 4 : 0),
+			       p.plane[j], (size_t)c[i].w * c[i].h / (j ? 4 : 1));
+		CHECK(display_show(d, 0, &p) == 0, "display_show");
+		settle(d);
+		display_get_stats(d, &st);
+		CHECK(st.frame_converts == 1 && st.frame_writes == 1,
+		      "%u: %llu conversions, %llu writes; want 1, 1", i,
+		      (unsigned long long)st.frame_converts, (unsigned long long)st.frame_writes);
+		display_close(d);
+		CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
+		for (y = 0; f.frames == 2 && y < c[i].h - 40; y += 3)
+			for (x = 0; x < c[i].w; x += 3)
+				bad += !colour_near(y4m_rgb(&f, 1, x, y), y4m_rgb(&src, 0, x, y), 3);
+		CHECK(bad == 0, "%u: %u pixels not the picture's colour after conversion", i, bad);
+		y4m_unload(&f);
+		free(src.data);
+		test_cleanup(path);
+	}
+}
+
 static unsigned int released;
 
 static void count_release(struct hub_picture *p)
@@ -606,6 +807,8 @@ int main(void)
 	test_given_up();
 	test_refresh();
 	test_release();
+	test_y4m_copy();
+	test_y4m_convert();
 	if (hubtest_failures)
 		fprintf(stderr, "%d checks failed\n", hubtest_failures);
 	return hubtest_failures ? 1 : 0;

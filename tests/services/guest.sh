@@ -148,18 +148,26 @@ note "started in $(($(date +%s) - t0)) s"
 record start $units
 tap "glass: both cameras' verified video, frame numbers advancing" \
 	glass_until 120 live live
-tap "hub status: both cameras connected and verified" \
-	sh -c "veracamctl status $hubsock | python3 -c '
+verified() {	# the hub's status: both cameras connected, frames shown
+	# (a few tries: a hub starved of CPU under TCG may leave a connection
+	# in its listen backlog, and connect() then fails with EAGAIN)
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		veracamctl status "$hubsock" >"$out/hub-status.json" 2>&1 && break
+		sleep 2
+	done
+	python3 -c '
 import json, sys
-d = json.load(sys.stdin)
-sys.exit(not all(c[\"state\"] == \"connected\" and c[\"shown\"] > 0 for c in d[\"cameras\"]))'"
+d = json.load(open(sys.argv[1]))
+sys.exit(not all(c["state"] == "connected" and c["shown"] > 0 for c in d["cameras"]))' "$out/hub-status.json"
+}
+tap "hub status: both cameras connected and verified" verified
 
 # ---- 8: untrust + reload
 
 as_veracam veracamctl untrust "$hubkeys" cam1
 note "untrust cam1, systemctl reload veracamd-hub"
 reload_untrusted() {
-	timeout 60 systemctl reload veracamd-hub && glass_until 30 live unavailable
+	timeout 60 systemctl reload veracamd-hub && glass_until 180 live unavailable
 }
 tap "untrust cam1 + systemctl reload: cell 1 unavailable, cell 0 live" reload_untrusted
 record reload veracamd-hub.service
@@ -226,9 +234,9 @@ tap "journal: no permission denied (EPERM/EACCES) from veracamd" denials
 
 cp /etc/veracam/hub.conf "$out/hub.conf.good"
 echo "bogus-key=1" >>/etc/veracam/hub.conf
-restarts=$(prop veracamd-hub NRestarts)
 note "hub.conf with an unknown key; systemctl restart veracamd-hub"
 timeout 60 systemctl restart veracamd-hub
+restarts=$(prop veracamd-hub NRestarts)	# (a manual restart resets it)
 cfgfail() {
 	sleep 5	# more than RestartSec=2s
 	note "hub: $(prop veracamd-hub ActiveState), result $(prop veracamd-hub Result), status $(prop veracamd-hub ExecMainStatus), NRestarts $(prop veracamd-hub NRestarts)"

@@ -19,7 +19,8 @@
 #               directories, no unit enabled or started on a first install,
 #               the first-install message, silence on upgrade
 #   postrm      purge removes the state and cache directories
-#   config      the shipped /etc/veracam/ROLE.conf: as shipped, with a key,
+#   config      the shipped /etc/veracam/hub.conf and camera.conf.example
+#               (what a camera instance's ID.conf is copied from): as shipped,
 #               veracamd stops with exit 2 naming the one key to set; with
 #               that key set it runs (status answers, SIGTERM exits 0)
 #   dkms        dkms add + build of the packaged source and dkms.conf against
@@ -107,11 +108,10 @@ doc=/usr/share/doc
 check_contents "$vd_deb" veracamd <<LIST
 -rwxr-xr-x /usr/bin/veracamd
 -rwxr-xr-x /usr/bin/veracamctl
--rw-r--r-- /lib/systemd/system/veracamd-camera.service
+-rw-r--r-- /lib/systemd/system/veracamd-camera@.service
 -rw-r--r-- /lib/systemd/system/veracamd-hub.service
 -rw-r--r-- /usr/lib/sysusers.d/veracamd.conf
 -rw-r--r-- /usr/lib/tmpfiles.d/veracamd.conf
--rw-r--r-- /etc/veracam/camera.conf
 -rw-r--r-- /etc/veracam/hub.conf
 -rw-r--r-- /etc/veracam/camera.conf.example
 -rw-r--r-- /etc/veracam/hub.conf.example
@@ -173,10 +173,10 @@ fi
 # 7: conffiles
 ctrl=$scratch/ctrl
 dpkg-deb -e "$vd_deb" "$ctrl"
-printf '%s\n' /etc/veracam/camera.conf /etc/veracam/camera.conf.example \
+printf '%s\n' /etc/veracam/camera.conf.example \
 	/etc/veracam/hub.conf /etc/veracam/hub.conf.example >"$scratch/want"
 if sort "$ctrl/conffiles" 2>/dev/null | diff -u "$scratch/want" - >"$log"; then
-	result 0 "conffiles: /etc/veracam/{camera,hub}.conf{,.example}"
+	result 0 "conffiles: /etc/veracam/hub.conf, /etc/veracam/{camera,hub}.conf.example"
 else
 	diag "$log"
 	result 1 "conffiles"
@@ -246,7 +246,12 @@ port=$((20000 + $$ % 20000))
 for role in camera hub; do
 	keys=$scratch/keys-$role
 	"$ctl" keygen "$keys" >/dev/null 2>"$log" || diag "$log"
-	conf=$root/etc/veracam/$role.conf
+	# the hub's unit reads the conffile; a camera instance reads the
+	# example copied to /etc/veracam/camera/ID.conf, with --source v4l2:id=ID
+	conf=/etc/veracam/$role.conf
+	[ $role = hub ] || conf=/etc/veracam/camera.conf.example
+	shipped=$conf
+	conf=$root$conf
 	sock=$scratch/$role.sock
 	why=""
 	# as shipped: one line naming the missing key, exit 2
@@ -290,11 +295,11 @@ for role in camera hub; do
 	[ -n "$up" ] && [ $rc = 0 ] ||
 		why="$why${why:+; }with $set_line: status ${up:-never answered}, exit $rc"
 	if [ -z "$why" ]; then
-		result 0 "/etc/veracam/$role.conf as shipped: exit 2 naming '$need'; with $need= set: runs, status answers, SIGTERM exits 0"
+		result 0 "$shipped as shipped: exit 2 naming '$need'; with $need= set: runs, status answers, SIGTERM exits 0"
 	else
 		diag "$scratch/out"
 		diag "$scratch/$role.log" | tail -n 5
-		result 1 "/etc/veracam/$role.conf: $why"
+		result 1 "$shipped: $why"
 	fi
 done
 

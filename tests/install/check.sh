@@ -49,7 +49,7 @@ pages=""
 sort >"$scratch/want" <<LIST
 0755 $BINDIR/veracamctl
 0755 $BINDIR/veracamd
-0644 $UNITDIR/veracamd-camera.service
+0644 $UNITDIR/veracamd-camera@.service
 0644 $UNITDIR/veracamd-hub.service
 0644 $SYSUSERSDIR/veracamd.conf
 0644 $TMPFILESDIR/veracamd.conf
@@ -72,7 +72,7 @@ fi
 
 # 3: the units start the installed daemon
 bad=""
-for u in veracamd-camera veracamd-hub; do
+for u in veracamd-camera@ veracamd-hub; do
 	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$dest$UNITDIR/$u.service" 2>/dev/null)
 	[ "$exe" = "$BINDIR/veracamd" ] && [ -x "$dest$exe" ] || bad="$bad $u:${exe:-none}"
 done

@@ -4,7 +4,7 @@
 # Checks of veracamd's systemd units, printed as KTAP. Exits 0 when every
 # test passed or was skipped, 1 otherwise.
 #
-#   per unit (veracamd-camera, veracamd-hub):
+#   per unit (veracamd-camera@, the camera template, and veracamd-hub):
 #     exposure  systemd-analyze security --offline=yes: overall exposure
 #               <= 2.0 (the figure is printed)
 #     verify    systemd-analyze verify prints nothing (rc is 0 even for
@@ -28,7 +28,7 @@
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-units="veracamd-camera veracamd-hub"
+units="veracamd-camera@ veracamd-hub"
 unit_dir=${VERACAM_UNIT_DIR:-$top/systemd}
 sysusers=${VERACAM_SYSUSERS:-$top/systemd/veracamd.sysusers}
 tmpfiles=${VERACAM_TMPFILES:-$top/systemd/veracamd.tmpfiles}
@@ -75,8 +75,11 @@ for u in $units; do
 	fi
 
 	# verify
+	# (a template as an instance of it: a sensor's unique id)
 	cp "$file" "$root/etc/systemd/system/"
-	systemd-analyze verify --man=no --root="$root" "$u.service" >"$log.verify" 2>&1
+	name=$u.service
+	case $u in *@) name=${u}ca110001000000000000000000000001.service ;; esac
+	systemd-analyze verify --man=no --root="$root" "$name" >"$log.verify" 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ] && [ ! -s "$log.verify" ]; then
 		result 0 "$u verify"

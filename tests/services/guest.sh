@@ -217,9 +217,9 @@ creds() {	# creds UNIT: its main process runs as veracam with CapEff 0, no core 
 }
 holder() {	# holder UNIT: the camera's key holder, its child, runs under seccomp
 	p=$(prop "$1" MainPID)
-	k=$(cat "/proc/$p/task/$p/children" 2>/dev/null)
-	note "$1: key holder pid ${k:-none}, $(grep -h '^Seccomp:' "/proc/$k/status" 2>/dev/null)"
-	[ -n "$k" ] && grep -q '^Seccomp:[[:space:]]*2$' "/proc/$k/status"
+	kid=$(awk '{ print $1 }' "/proc/$p/task/$p/children" 2>/dev/null)
+	note "$1: key holder pid ${kid:-none}, $(grep -h '^Seccomp:' "/proc/$kid/status" 2>/dev/null)"
+	[ -n "$kid" ] && grep -q '^Seccomp:[[:space:]]*2$' "/proc/$kid/status"
 }
 allcreds() {
 	for u in $units; do creds "$u" || return 1; done

@@ -234,7 +234,7 @@ METHODS = [
     "alternated; decoder threads included, so it carries the machine's noise.",
     "verifier throughput: bench_hub, thread CPU of open+verify over 10 sealed copies of a "
     "3 s x264 clip (smpte moving, zerolatency ultrafast, IDR every 30 frames = 1 s) at "
-    "1 / 2.5 / 5 Mbit/s for 480p / 720p / 1080p; streams = AU/s / 30.",
+    "1 / 2.5 / 4 Mbit/s for 480p / 720p / 1080p; streams = AU/s / 30.",
     "glass latency: bench_chain, hub --log-level debug VERACAM_GLASS_US per frame: "
     "CLOCK_REALTIME when the y4m frame is written minus the signed capture time.",
     "CPU per stream: bench_chain hub phase, % of one core, camera and hub daemons.",

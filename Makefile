@@ -88,7 +88,10 @@ deps:
 check: deps
 	tests/check
 
+# The demo installs the packages a user would (make deb, fresh each time),
+# so it never shows a stale build/deb.
 demo: deps
+	$(MAKE) deb
 	tests/demo
 
 # Benchmarks from an optimised build: each prints its own tables, then one

@@ -103,6 +103,32 @@ fail:
 	return NULL;
 }
 
+/*
+ * mkdir -p -m 0700 DIR: missing parents are made as mkdir -p makes them
+ * (0777 less the umask), DIR itself 0700. A first `keygen ~/.veracam/cam`
+ * should not stop at a missing ~/.veracam.
+ */
+static int make_key_dir(const char *dir)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return vc_err("%s: %s", dir, n ? "path too long" : "empty directory name");
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0777) < 0 && errno != EEXIST)
+			return vc_err("%s: %s", path, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return vc_err("%s: %s", dir, strerror(errno));
+	return 0;
+}
+
 int vc_keygen(const char *dir)
 {
 	EVP_PKEY *pkey = NULL;
@@ -111,8 +137,8 @@ int vc_keygen(const char *dir)
 	long len;
 	int ret = -1;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return vc_err("%s: %s", dir, strerror(errno));
+	if (make_key_dir(dir) < 0)
+		return -1;
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	if (!pkey)
 		return vc_err_ssl("Ed25519 key generation");

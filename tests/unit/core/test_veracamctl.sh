@@ -34,6 +34,11 @@ HUB=$(cat "$T/out")
 fails 2 "keygen refuses to overwrite" $C keygen "$T/cam"
 ok "identity matches keygen output" sh -c "[ \"\$($C identity $T/cam)\" = '$CAM' ]"
 ok "key file is 0600" sh -c "[ \"\$(stat -c %a $T/cam/device.key)\" = 600 ]"
+# a first keygen into a directory whose parents do not exist yet (~/.veracam/cam)
+ok "keygen makes missing parent directories" $C keygen "$T/new/parent/cam"
+ok "... the key directory 0700, its key 0600" sh -c "[ \"\$(stat -c %a $T/new/parent/cam)\" = 700 ] && [ \"\$(stat -c %a $T/new/parent/cam/device.key)\" = 600 ]"
+touch "$T/afile"
+fails 2 "keygen under a file: one line naming it" $C keygen "$T/afile/cam"
 chmod 640 "$T/cam/device.key"
 fails 2 "group-readable key refused" $C identity "$T/cam"
 chmod 600 "$T/cam/device.key"

@@ -76,6 +76,7 @@ struct cam {
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
 	char why[256];
+	char logged_why[256];		/* the last failure logged above debug */
 
 	/* live session */
 	struct vc_verifier *verifier;
@@ -552,6 +553,7 @@ static void session_start(struct cam *c)
 	c->fresh_until_ns = 0;
 	c->verified_once = false;
 	c->rejected = false;
+	c->logged_why[0] = 0;	/* connected: the next failure is news again */
 	decode_reset(c->dec);
 	vc_hex(p->session_id, VC_SESSION_ID_LEN, sid);
 	svc_log_begin(&e, LOG_INFO);
@@ -591,8 +593,11 @@ static void on_connect_done(void *data, uint32_t events)
 			svc_reasons_add(&c->st->rejected, "unpaired-camera");
 		if (c->refused == VC_REFUSED_BUSY)
 			svc_reasons_add(&c->st->rejected, "camera-busy");
-		svc_log(c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
+		/* a retry that fails the same way is logged at debug: once is enough */
+		svc_log(!strcmp(c->why, c->logged_why) ? LOG_DEBUG :
+			c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
 			c->why);
+		memcpy(c->logged_why, c->why, sizeof(c->logged_why));
 		schedule_retry(c);
 	}
 }

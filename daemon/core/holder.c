@@ -603,14 +603,30 @@ static int prov_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
 }
 
 static pthread_once_t prov_once = PTHREAD_ONCE_INIT;
+static OSSL_PROVIDER *prov_default, *prov_holder;	/* loaded once, until exit */
 static bool prov_ok;
+
+/*
+ * At exit, before OpenSSL's own clean-up (atexit runs handlers in reverse,
+ * and OpenSSL registered its handler when it was first used).
+ */
+static void prov_stop(void)
+{
+	if (prov_holder)
+		OSSL_PROVIDER_unload(prov_holder);
+	if (prov_default)
+		OSSL_PROVIDER_unload(prov_default);
+	prov_holder = prov_default = NULL;
+}
 
 static void prov_start(void)
 {
 	/* loading any provider by hand stops the default one from loading itself */
-	prov_ok = OSSL_PROVIDER_load(NULL, "default") &&
-		  OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) == 1 &&
-		  OSSL_PROVIDER_load(NULL, PROV_NAME);
+	prov_default = OSSL_PROVIDER_load(NULL, "default");
+	if (prov_default && OSSL_PROVIDER_add_builtin(NULL, PROV_NAME, prov_init) == 1)
+		prov_holder = OSSL_PROVIDER_load(NULL, PROV_NAME);
+	prov_ok = prov_default && prov_holder;
+	atexit(prov_stop);
 }
 
 /* The TLS key of a remote key: its public key, signed for by the holder. */

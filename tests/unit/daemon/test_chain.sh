@@ -242,9 +242,12 @@ check "attic: porch pinned to its own source is shown" wait_until 30 attic \
 	"d['cameras'][0]['shown'] >= 10 and d['cameras'][0]['source'] == '$PORCH_SRC' and d['cameras'][0]['rejected']['total'] == 0"
 # Besides 'source', only what delivery itself causes on a loaded host may
 # appear (a late unit, a lost one and the P-frames after it until an IDR);
-# never a reason that would mean the frames were not porch's own.
+# never a reason that would mean the frames were not porch's own. Its state
+# is 'not verified', or 'not connected' between sessions: under ASan beside
+# a second CI run attic's sessions to porch were seen reconnecting (25 in
+# 37 s, both pins alike), and a snapshot can fall between two.
 check "attic: porch pinned to garden's source: every frame rejected as 'source', none shown" \
-	wait_until 30 attic "d['cameras'][1]['rejected'].get('source', 0) >= 10 and d['cameras'][1]['shown'] == 0 and d['cameras'][1]['source'] is None and d['cameras'][1]['state'] == 'not verified' and set(d['cameras'][1]['rejected']) <= {'total', 'source', 'stale', 'gap', 'await-idr'}" ||
+	wait_until 30 attic "d['cameras'][1]['rejected'].get('source', 0) >= 10 and d['cameras'][1]['shown'] == 0 and d['cameras'][1]['source'] is None and d['cameras'][1]['state'] in ('not verified', 'not connected') and set(d['cameras'][1]['rejected']) <= {'total', 'source', 'stale', 'gap', 'await-idr'}" ||
 	status attic | diag
 check "attic logged both pins" test "$(grep -c "pinned to capture source" "$T/attic.log")" = 2
 kill -TERM "${PID[attic]}"

@@ -1025,7 +1025,7 @@ def kept(run, hub, cell, a, b, window):
     x f, and an unavailable screen is no fault only when it is explained:
     after a gap longer than the timeout, or while the cell's pictures were
     within 0.5 s of the freshness window (the hub behind by that much must
-    turn them stale). @window is cell_window(hub, cell, a, b). Returns
+    turn them stale), or, with f > 2, once they were a timeout old. @window is cell_window(hub, cell, a, b). Returns
     (ok, the figures for the check's text)."""
     own, unav, gap = window
     f = run.stretch(a, b)
@@ -1037,7 +1037,14 @@ def kept(run, hub, cell, a, b, window):
              f'needed: gaps to {UNAVAILABLE * f:.2f}s')
     if f <= 1.05 or gap > UNAVAILABLE * f:
         return False, text
-    return unav == 0 or gap > UNAVAILABLE or age >= FRESHNESS - 0.5, text
+    # Starved to less than half the CPU it needed, a hub whose newest
+    # picture is a second old has had nothing newer verified for about that
+    # long: its unavailable screen is P5 working, not a fault. (Seen under
+    # ASan beside a second CI run, 1/5.2 of the CPU: 5 and 29 unavailable
+    # frames with the oldest picture at 1.05 s and 1.27 s, one of the two
+    # cells sent no forgery at all.)
+    starved_behind = f > 2 and age >= UNAVAILABLE
+    return (unav == 0 or gap > UNAVAILABLE or age >= FRESHNESS - 0.5 or starved_behind), text
 
 
 def in_time(run, took, limit, since):

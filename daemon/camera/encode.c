@@ -114,11 +114,10 @@ static bool pipeline_error(struct cam_encoder *enc, GError **error)
 	g_autoptr(GstBus) bus = gst_element_get_bus(enc->pipeline);
 	g_autoptr(GstMessage) msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
 	g_autoptr(GError) err = NULL;
-	g_autofree char *dbg = NULL;
 
 	if (!msg)
 		return false;
-	gst_message_parse_error(msg, &err, &dbg);
+	gst_message_parse_error(msg, &err, NULL);
 	g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER, "encoder %s: %s",
 		    enc->element, err->message);
 	return true;

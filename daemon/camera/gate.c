@@ -528,7 +528,8 @@ static unsigned int count_addr(const struct gate *g, const uint8_t addr[ADDR_KEY
 
 static void admit(struct gate *g, int fd, const struct sockaddr_storage *ss, int64_t now)
 {
-	struct conn *c;
+	struct conn *c, *v = NULL;
+	const char *why = NULL;
 	uint8_t key[ADDR_KEY_LEN];
 	char peer[SVC_ADDR_STR_MAX];
 
@@ -539,12 +540,20 @@ static void admit(struct gate *g, int fd, const struct sockaddr_storage *ss, int
 		g->ops->reject(g->data, "rate", peer, "too many connection attempts from its address");
 		return;
 	}
-	if (count_addr(g, key) >= g->cfg.per_addr)
-		conn_refuse(victim(g, key, true), "evicted",
-			    "a newer connection from its address took the slot");
-	else if (g->n >= g->cfg.max_pending)
-		conn_refuse(victim(g, key, false), "evicted",
-			    "a newer connection took the slot of the busiest address");
+	if (count_addr(g, key) >= g->cfg.per_addr) {
+		v = victim(g, key, true);
+		why = "a newer connection from its address took the slot";
+	} else if (g->n >= g->cfg.max_pending) {
+		v = victim(g, key, false);
+		why = "a newer connection took the slot of the busiest address";
+	}
+	if (why && !v) {	/* a limit of 0: no slot to free, the newcomer goes */
+		close(fd);
+		g->ops->reject(g->data, "busy", peer, "no connection slot");
+		return;
+	}
+	if (v)
+		conn_refuse(v, "evicted", why);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);

@@ -249,7 +249,7 @@ static struct slot *claim_slot(struct vcn_reasm *r, uint32_t au)
 		if (!oldest || newer(oldest->au_num, s->au_num))
 			oldest = s;
 	}
-	if (!newer(au, oldest->au_num))
+	if (!oldest || !newer(au, oldest->au_num))
 		return NULL;
 	abandon(r, oldest);
 	return oldest;
@@ -345,9 +345,21 @@ static enum vcn_pkt store(struct vcn_reasm *r, const struct frag *f, int64_t now
 		if (!s)
 			return VCN_PKT_LATE;
 		s->nfrags = f->total ? (f->total - 1) / f->stride + 1 : 1;
+		/*
+		 * GCC 12's analyzer loses the buffers grow() stores back into
+		 * the slot array and reports them leaked; they are freed with
+		 * the slots (vcn_reasm_free()).
+		 */
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 		if (!grow(&s->buf, &s->buf_cap, f->total ? f->total : 1) ||
 		    !grow(&s->bitmap, &s->bitmap_cap, (s->nfrags + 7) / 8))
 			return VCN_PKT_OVERSIZED;	/* cannot hold it: same outcome */
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 		memset(s->bitmap, 0, (s->nfrags + 7) / 8);
 		s->used = true;
 		s->complete = false;

@@ -5,16 +5,28 @@
  * Exit status: 0 success, 1 an operation failed (I/O), 2 usage or
  * configuration error (bad arguments, key directory, pairing records).
  */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <openssl/crypto.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
+#include <veracam/pairnet.h>
 
+#include "qr.h"
 #include "service.h"
 
 #define EXIT_FAIL	1
@@ -28,6 +40,13 @@ static const char usage_text[] =
 	"                                   pin a peer (role defaults to camera);\n"
 	"                                   with --pair-code, its fingerprint must match\n"
 	"  untrust DIR NAME                 remove a peer's trust now\n"
+	"  pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME]\n"
+	"            [--hub-name NAME] [--ttl SECONDS] [--png PATH]\n"
+	"                                   camera: open a pairing window (one hub,\n"
+	"                                   single-use code); shows the QR code\n"
+	"  pair DIR NAME PAYLOAD [--hub-name NAME]\n"
+	"                                   hub: pair with the camera of a QR payload\n"
+	"                                   over the network; pins it as NAME\n"
 	"  pair-code DIR                    new pairing code; prints the QR payload\n"
 	"  sas DIR NAME [CODE|PAYLOAD]      short authentication string to compare\n"
 	"                                   on both screens (code from DIR/pair-code\n"
@@ -191,6 +210,283 @@ static int cmd_sas(int argc, char **argv)
 	return ret;
 }
 
+/* A name for this device from its host name, else fallback. */
+static void default_name(char *out, size_t cap, const char *fallback)
+{
+	char host[256];
+	size_t i;
+
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		host[VC_NAME_MAX] = '\0';
+		for (i = 0; host[i]; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+				    host[i]))
+				host[i] = '-';
+		if (vc_name_valid(host) && strlen(host) < cap) {
+			memcpy(out, host, strlen(host) + 1);
+			return;
+		}
+	}
+	snprintf(out, cap, "%s", fallback);
+}
+
+/* Split "HOST:PORT" or "[V6]:PORT"; host may come back empty (any address). */
+static int split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= hcap)
+			return -1;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= hcap)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (!colon[1] || strlen(colon + 1) >= pcap)
+		return -1;
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/* This machine's first non-loopback IPv4 address, for the QR payload. */
+static int guess_address(char *out, size_t cap)
+{
+	struct ifaddrs *ifa, *i;
+	int ret = -1;
+
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+
+		if (!sin || sin->sin_family != AF_INET ||
+		    (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)cap))
+			ret = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return ret;
+}
+
+/*
+ * A TCP socket listening on (passive) or connected to host:port, the
+ * first address that works; -1 after saying why on stderr.
+ */
+static int tcp_socket(const char *host, const char *port, bool passive)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0 };
+	struct timeval tv = { .tv_sec = VC_PAIR_IO_TIMEOUT_S };
+	struct addrinfo *res, *a;
+	int fd = -1, one = 1, e;
+
+	e = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (e) {
+		fprintf(stderr, "veracamctl: %s: %s\n", host, gai_strerror(e));
+		return -1;
+	}
+	for (a = res; a; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (passive) {
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 4) == 0)
+				break;
+		} else {
+			/* bounds connect() too */
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+				break;
+		}
+		e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	if (fd < 0 && passive)
+		fprintf(stderr, "veracamctl: pair-mode: cannot listen on %s port %s: %s\n",
+			host[0] ? host : "*", port, strerror(errno));
+	else if (fd < 0)
+		fprintf(stderr, "veracamctl: pair: cannot reach the camera at %s port %s: %s "
+			"(is its pairing window open?)\n", host, port, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cmd_pair_mode(int argc, char **argv)
+{
+	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
+	const char *hub_name = NULL, *png_arg = NULL;
+	char name[VC_NAME_MAX + 1], host[VC_PAIR_HOST_MAX + 1], port[8];
+	char payload[VC_PAIR2_PAYLOAD_MAX + 1], png[4200], err[512];
+	struct vc_pair_window w;
+	struct vc_pair_target t;
+	struct vc_device_key *k;
+	struct vc_peer hub;
+	int64_t end_ms;
+	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
+
+	if (argc < 1)
+		return usage();
+	default_name(name, sizeof(name), "camera");
+	for (i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			return usage();
+		if (!strcmp(argv[i], "--listen"))
+			listen_arg = v;
+		else if (!strcmp(argv[i], "--address"))
+			address = v;
+		else if (!strcmp(argv[i], "--name"))
+			snprintf(name, sizeof(name), "%s", v);
+		else if (!strcmp(argv[i], "--hub-name"))
+			hub_name = v;
+		else if (!strcmp(argv[i], "--png"))
+			png_arg = v;
+		else if (!strcmp(argv[i], "--ttl"))
+			ttl = atoi(v);
+		else
+			return usage();
+		i++;
+	}
+	if (!vc_name_valid(name) || (hub_name && !vc_name_valid(hub_name)))
+		return fail(EXIT_CONFIG, "invalid --name/--hub-name (letters, digits, '_', '.', "
+				    "'-'; up to 64; not starting with '.' or '-')");
+	if (split_hostport(listen_arg, host, sizeof(host), port, sizeof(port)) < 0)
+		return fail(EXIT_CONFIG, "--listen must be HOST:PORT or [IPV6]:PORT");
+	k = vc_key_load(argv[0]);
+	if (!k)
+		return fail(EXIT_CONFIG, vc_last_error());
+	memset(&t, 0, sizeof(t));
+	memcpy(t.key_id, vc_key_id(k), VC_KEY_ID_LEN);
+	snprintf(t.port, sizeof(t.port), "%s", port);
+	if (address)
+		snprintf(t.host, sizeof(t.host), "%s", address);
+	else if (host[0] && strcmp(host, "0.0.0.0") && strcmp(host, "::"))
+		snprintf(t.host, sizeof(t.host), "%s", host);
+	else if (guess_address(t.host, sizeof(t.host)) < 0)
+		snprintf(t.host, sizeof(t.host), "127.0.0.1");
+	if (vc_pair_window_open(&w, ttl) < 0) {
+		vc_key_free(k);
+		return fail(EXIT_CONFIG, vc_last_error());
+	}
+	memcpy(t.code, w.code, sizeof(t.code));
+	lfd = tcp_socket(host, port, true);
+	if (lfd < 0 || vc_pair_target_format(&t, payload, sizeof(payload)) < 0)
+		goto out;
+	snprintf(png, sizeof(png), "%s", png_arg ? png_arg : "");
+	if (!png_arg)
+		snprintf(png, sizeof(png), "%s/pair-qr.png", argv[0]);
+	if (qr_png(png, payload, 8, err, sizeof(err)) < 0) {
+		fprintf(stderr, "veracamctl: pair-mode: QR PNG: %s\n", err);
+		goto out;
+	}
+	printf("Pairing window open for %d s: one hub may pair with this camera (%s).\n"
+	       "On the hub, scan the QR code or run:\n"
+	       "  veracamctl pair HUBDIR %s '%s'\n", ttl, name, name, payload);
+	qr_print(stdout, payload);
+	printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*", port);
+	fflush(stdout);
+	end_ms = now_ms() + (int64_t)ttl * 1000;
+	for (;;) {
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		int64_t left = end_ms - now_ms();
+		int fd;
+
+		if (left <= 0) {
+			fprintf(stderr, "veracamctl: pair-mode: the pairing window expired; nobody "
+				"paired (run pair-mode again for a new code)\n");
+			break;
+		}
+		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (vc_pair_serve(argv[0], k, name, hub_name, &w, fd, &hub) == 0) {
+			char idhex[2 * VC_KEY_ID_LEN + 1];
+
+			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
+			printf("Paired: hub '%s' (key id %s) is trusted by this camera.\n",
+			       hub.name, idhex);
+			ret = 0;
+		} else {
+			fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
+		}
+		close(fd);
+		if (w.used)
+			break;	/* a TLS failure before any attempt keeps the window open */
+	}
+	unlink(png);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	vc_pair_window_close(&w);
+	OPENSSL_cleanse(payload, sizeof(payload));
+	OPENSSL_cleanse(&t, sizeof(t));
+	vc_key_free(k);
+	return ret;
+}
+
+static int cmd_pair(int argc, char **argv)
+{
+	char hub_name[VC_NAME_MAX + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	struct vc_pair_target t;
+	struct vc_device_key *k;
+	struct vc_peer cam;
+	int fd, ret = EXIT_FAIL;
+
+	default_name(hub_name, sizeof(hub_name), "hub");
+	if (argc == 5 && !strcmp(argv[3], "--hub-name"))
+		snprintf(hub_name, sizeof(hub_name), "%s", argv[4]);
+	else if (argc != 3)
+		return usage();
+	if (!vc_name_valid(argv[1]) || !vc_name_valid(hub_name))
+		return fail(EXIT_CONFIG, "invalid NAME (letters, digits, '_', '.', '-'; up to 64; "
+				    "not starting with '.' or '-')");
+	if (vc_pair_target_parse(argv[2], &t) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	k = vc_key_load(argv[0]);
+	if (!k)
+		return fail(EXIT_CONFIG, vc_last_error());
+	fd = tcp_socket(t.host, t.port, false);
+	if (fd >= 0) {
+		if (vc_pair_join(argv[0], k, argv[1], hub_name, &t, fd, NULL, &cam) == 0) {
+			vc_hex(cam.key_id, VC_KEY_ID_LEN, idhex);
+			printf("Paired: camera '%s' (key id %s) is trusted by this hub, which the "
+			       "camera knows as '%s'.\n", cam.name, idhex, hub_name);
+			ret = 0;
+		} else {
+			fprintf(stderr, "veracamctl: pair: %s\n", vc_last_error());
+		}
+		close(fd);
+	}
+	OPENSSL_cleanse(&t, sizeof(t));
+	vc_key_free(k);
+	return ret;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	enum svc_role role;
@@ -235,12 +531,17 @@ int main(int argc, char **argv)
 		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD]",
 		  cmd_trust },
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
+		{ "pair-mode", "pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME] "
+		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH]", cmd_pair_mode },
+		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME]", cmd_pair },
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
 		{ "status", "status camera|hub|SOCKET", cmd_status },
 	};
 	size_t i;
 
+	/* a pairing peer that hangs up mid-write is an error, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 2 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help"))) {
 		fputs(usage_text, stdout);
 		return 0;

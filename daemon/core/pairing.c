@@ -267,10 +267,8 @@ fail:
 	return -1;
 }
 
-int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out)
+int vc_pair_code_random(char code[VC_PAIR_CODE_DIGITS + 1])
 {
-	char code[VC_PAIR_CODE_DIGITS + 2];
-	char idhex[2 * VC_KEY_ID_LEN + 1];
 	size_t i = 0;
 
 	/* uniform digits by rejection sampling bytes >= 250 */
@@ -282,6 +280,18 @@ int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out)
 		if (b < 250)
 			code[i++] = (char)('0' + b % 10);
 	}
+	code[i] = '\0';
+	return 0;
+}
+
+int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out)
+{
+	char code[VC_PAIR_CODE_DIGITS + 2];
+	char idhex[2 * VC_KEY_ID_LEN + 1];
+	size_t i = VC_PAIR_CODE_DIGITS;
+
+	if (vc_pair_code_random(code) < 0)
+		return -1;
 	code[i++] = '\n';
 	if (vc_write_file_atomic(dir, VC_PAIR_CODE_FILE, code, i, 0600, 0) < 0)
 		return -1;

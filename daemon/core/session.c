@@ -280,7 +280,8 @@ static struct {
 static unsigned long ctx_uses;
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role)
+static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role,
+			 int (*check)(X509_STORE_CTX *, void *), void *arg)
 {
 	EVP_PKEY *key = vc_key_pkey(dk);
 	/* a key in the key holder: its Ed25519 from the provider that forwards it */
@@ -311,8 +312,14 @@ static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	/* the session is found from the SSL (app data): the context is shared */
-	SSL_CTX_set_cert_verify_callback(ctx, pinned_key_check, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, check, arg);
 	return ctx;
+}
+
+SSL_CTX *vc_tls_ctx_new(const struct vc_device_key *dk, enum vc_role role,
+		       int (*check)(X509_STORE_CTX *, void *), void *arg)
+{
+	return ctx_make(dk, role, check, arg);
 }
 
 /* A reference to the shared context of key in role (SSL_CTX_free it); NULL on failure. */
@@ -332,7 +339,7 @@ static SSL_CTX *ctx_get(const struct vc_device_key *dk, enum vc_role role)
 		if (ctx_cache[i].used < ctx_cache[lru].used)
 			lru = i;
 	}
-	if (!ctx && (ctx = ctx_make(dk, role))) {
+	if (!ctx && (ctx = ctx_make(dk, role, pinned_key_check, NULL))) {
 		SSL_CTX_free(ctx_cache[lru].ctx);
 		EVP_PKEY_free(ctx_cache[lru].key);
 		EVP_PKEY_up_ref(key);

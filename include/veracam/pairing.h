@@ -64,6 +64,8 @@ int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n);
  * (out holds VC_PAIR_PAYLOAD_LEN + 1).
  */
 int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out);
+/* Eight uniform random digits. */
+int vc_pair_code_random(char code[VC_PAIR_CODE_DIGITS + 1]);
 int vc_pair_code_load(const char *dir, char code[VC_PAIR_CODE_DIGITS + 1]);
 /* Parse a payload; key_id may be NULL. */
 int vc_pair_payload_parse(const char *payload, uint8_t key_id[VC_KEY_ID_LEN],

@@ -35,10 +35,16 @@
 static const char usage_text[] =
 	"usage: veracamctl COMMAND ...\n"
 	"  keygen DIR                       create this device's key in DIR\n"
-	"  identity DIR                     print this device's public identity line\n"
-	"  trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD]\n"
-	"                                   pin a peer (role defaults to camera);\n"
-	"                                   with --pair-code, its fingerprint must match\n"
+	"  identity DIR [--key-id]          print this device's public identity line\n"
+	"                                   (or its key id, to compare with a peer's)\n"
+	"  trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] [--confirmed]\n"
+	"                                   pin a peer by hand (role defaults to camera),\n"
+	"                                   pending until confirmed; with --pair-code\n"
+	"                                   (a camera) its fingerprint must match and\n"
+	"                                   confirms it\n"
+	"  confirm DIR NAME                 make a pending pin active, once you compared\n"
+	"                                   its key id with the peer's own screen\n"
+	"  peers DIR                        list the pinned peers\n"
 	"  untrust DIR NAME                 remove a peer's trust now\n"
 	"  pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME]\n"
 	"            [--hub-name NAME] [--ttl SECONDS] [--png PATH]\n"
@@ -94,14 +100,27 @@ static int cmd_keygen(int argc, char **argv)
 
 static int cmd_identity(int argc, char **argv)
 {
-	if (argc != 1)
+	char idhex[2 * VC_KEY_ID_LEN + 1];
+	struct vc_device_key *k;
+
+	if (argc == 1)
+		return print_identity(argv[0], EXIT_CONFIG);
+	if (argc != 2 || strcmp(argv[1], "--key-id"))
 		return usage();
-	return print_identity(argv[0], EXIT_CONFIG);
+	k = vc_key_load(argv[0]);
+	if (!k)
+		return fail(EXIT_CONFIG, vc_last_error());
+	vc_hex(vc_key_id(k), VC_KEY_ID_LEN, idhex);
+	printf("%s\n", idhex);
+	vc_key_free(k);
+	return 0;
 }
 
 static int cmd_trust(int argc, char **argv)
 {
 	const char *payload = NULL;
+	bool confirmed = false;
+	char idhex[2 * VC_KEY_ID_LEN + 1];
 	struct vc_peer p;
 	int i;
 
@@ -115,6 +134,8 @@ static int cmd_trust(int argc, char **argv)
 				return fail(EXIT_CONFIG, vc_last_error());
 		} else if (!strcmp(argv[i], "--pair-code") && i + 1 < argc) {
 			payload = argv[++i];
+		} else if (!strcmp(argv[i], "--confirmed")) {
+			confirmed = true;
 		} else {
 			return usage();
 		}
@@ -134,10 +155,61 @@ static int cmd_trust(int argc, char **argv)
 		if (CRYPTO_memcmp(fp, p.key_id, VC_KEY_ID_LEN) != 0)
 			return fail(EXIT_CONFIG, "identity does not match the pairing code's "
 					    "fingerprint; not trusted");
+		/* the camera's 128-bit key id, read off the camera itself */
+		if (p.role == VC_ROLE_CAMERA)
+			confirmed = true;
 	}
 	p.created = (int64_t)time(NULL);
+	p.pending = !confirmed;
 	if (vc_peer_trust(argv[0], &p) < 0)
 		return fail(EXIT_CONFIG, vc_last_error());
+	if (p.pending) {
+		vc_hex(p.key_id, VC_KEY_ID_LEN, idhex);
+		fprintf(stderr, "veracamctl: '%s' is pinned but pending: no session with it until "
+			"you compare key id %s with what 'veracamctl identity --key-id' shows on "
+			"the %s itself and run 'veracamctl confirm %s %s'. Simpler and sound: "
+			"'veracamctl pair-mode' on the camera, 'veracamctl pair' on the hub.\n",
+			p.name, idhex, vc_role_name(p.role), argv[0], p.name);
+	}
+	return 0;
+}
+
+static int cmd_confirm(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage();
+	if (vc_peer_confirm(argv[0], argv[1]) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	return 0;
+}
+
+static void say_skipped(void *ctx, const char *name, const char *why)
+{
+	fprintf(stderr, "veracamctl: peers: skipped %s/peers/%s: %s\n", (const char *)ctx, name, why);
+}
+
+static int cmd_peers(int argc, char **argv)
+{
+	char idhex[2 * VC_KEY_ID_LEN + 1], when[32];
+	struct vc_peer *v;
+	size_t n, i;
+
+	if (argc != 1)
+		return usage();
+	if (vc_peer_list_skipping(argv[0], &v, &n, say_skipped, argv[0]) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	printf("%-20s %-6s %-32s %-20s %s\n", "NAME", "ROLE", "KEY ID", "CREATED (UTC)", "STATE");
+	for (i = 0; i < n; i++) {
+		time_t t = (time_t)v[i].created;
+		struct tm tm;
+
+		vc_hex(v[i].key_id, VC_KEY_ID_LEN, idhex);
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(when, sizeof(when), "%lld", (long long)v[i].created);
+		printf("%-20s %-6s %s %-20s %s\n", v[i].name, vc_role_name(v[i].role), idhex, when,
+		       v[i].pending ? "pending" : "active");
+	}
+	free(v);
 	return 0;
 }
 
@@ -527,9 +599,11 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "keygen", "keygen DIR", cmd_keygen },
-		{ "identity", "identity DIR", cmd_identity },
-		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD]",
-		  cmd_trust },
+		{ "identity", "identity DIR [--key-id]", cmd_identity },
+		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] "
+		  "[--confirmed]", cmd_trust },
+		{ "confirm", "confirm DIR NAME", cmd_confirm },
+		{ "peers", "peers DIR", cmd_peers },
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
 		{ "pair-mode", "pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME] "
 		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH]", cmd_pair_mode },

@@ -76,6 +76,12 @@ static inline uint64_t vc_get_be64(const uint8_t *p)
  * DIR, fsync, rename (or link, when exclusive: refuse an existing NAME),
  * fsync DIR.
  */
+/*
+ * Run as root in a directory another user owns (a service's state
+ * directory): hand what we made there (fd, else path) to that owner, so
+ * the service can read it. A no-op otherwise. 0 or -1.
+ */
+int vc_give_to_dir_owner(const char *dir, int fd, const char *path);
 int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 			 size_t len, unsigned int mode, int exclusive);
 

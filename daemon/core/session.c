@@ -76,6 +76,7 @@ struct vc_session {
 	int matched;		/* index in peers of the peer that proved its key */
 	bool sent_finished;	/* our TLS Finished is written: the first flight is made */
 	bool unpinned;		/* the peer showed a key we do not pin */
+	bool pending;		/* ... or one whose pin is not confirmed yet */
 	uint8_t unpinned_id[VC_KEY_ID_LEN];
 	uint8_t my_nonce[NONCE_LEN];
 	/* received bytes not yet a whole hello / message */
@@ -109,6 +110,8 @@ const char *vc_session_cause_name(enum vc_session_cause c)
 		return "ok";
 	case VC_SESSION_NOT_PAIRED:
 		return "not-paired";
+	case VC_SESSION_PENDING:
+		return "pending";
 	case VC_SESSION_TIMEOUT:
 		return "timeout";
 	case VC_SESSION_CLOSED:
@@ -235,6 +238,11 @@ static int pinned_key_check(X509_STORE_CTX *xs, void *arg)
 	for (i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].role == want &&
 		    CRYPTO_memcmp(cfg->peers[i].pub, pub, VC_PUBKEY_LEN) == 0) {
+			if (cfg->peers[i].pending) {
+				/* pinned, not confirmed yet: no session */
+				s->pending = true;
+				break;
+			}
 			s->matched = (int)i;
 			return 1;
 		}
@@ -602,6 +610,12 @@ static enum vc_io handshake_failed(struct vc_session *s, int ret)
 		return ssl_result(s, ret, "TLS handshake failed");
 	vc_hex(s->unpinned_id, VC_KEY_ID_LEN, hex);
 	ERR_clear_error();
+	if (s->pending) {
+		vc_err("TLS handshake: peer key %s is pinned as a %s but not confirmed yet "
+		       "(veracamctl confirm); refused", hex,
+		       s->cfg.role == VC_ROLE_HUB ? "camera" : "hub");
+		return fail(s, VC_SESSION_PENDING);
+	}
 	vc_err("TLS handshake: peer key %s is not paired as a %s; refused", hex,
 	       s->cfg.role == VC_ROLE_HUB ? "camera" : "hub");
 	return fail(s, VC_SESSION_NOT_PAIRED);

@@ -262,6 +262,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 			       st->cam.media.hello_forged, st->cam.media.hello_replay,
 			       st->cam.media.path_challenges, st->cam.media.tcp_refused);
 	json_reasons(o, 2, "rejected_peers", &st->cam.rejected_peers, false);
+	json_u64(o, 2, "peer_files_skipped", st->cam.peer_files_skipped, false);
 	json_text_or_null(o, 2, "capture_identity", st->cam.capture_identity);
 	json_text_or_null(o, 2, "source", st->cam.source);
 	json_key(o, 2, "hubs");

@@ -51,9 +51,9 @@ svc_pair() {
 		eval "keys=/var/lib/veracam/camera/\$svc_id$i"
 		as_veracam veracamctl keygen "$keys" >/dev/null &&
 		as_veracam veracamctl trust "$svc_hubkeys" "cam$i" \
-			"$(as_veracam veracamctl identity "$keys")" --role camera &&
+			"$(as_veracam veracamctl identity "$keys")" --role camera --confirmed &&
 		as_veracam veracamctl trust "$keys" hub \
-			"$(as_veracam veracamctl identity "$svc_hubkeys")" --role hub || return 1
+			"$(as_veracam veracamctl identity "$svc_hubkeys")" --role hub --confirmed || return 1
 	done
 }
 

@@ -50,9 +50,12 @@ static const char usage_text[] =
 	"            [--hub-name NAME] [--ttl SECONDS] [--png PATH]\n"
 	"                                   camera: open a pairing window (one hub,\n"
 	"                                   single-use code); shows the QR code\n"
+	"            [--sas]\n"
 	"  pair DIR NAME PAYLOAD [--hub-name NAME]\n"
 	"                                   hub: pair with the camera of a QR payload\n"
 	"                                   over the network; pins it as NAME\n"
+	"  pair DIR NAME --sas HOST:PORT    hub: pair by comparing six digits on both\n"
+	"                                   screens (pins pending until confirm)\n"
 	"  pair-code DIR                    new pairing code; prints the QR payload\n"
 	"  sas DIR NAME [CODE|PAYLOAD]      short authentication string to compare\n"
 	"                                   on both screens (code from DIR/pair-code\n"
@@ -409,7 +412,7 @@ static int cmd_pair_mode(int argc, char **argv)
 {
 	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
 	const char *hub_name = NULL, *png_arg = NULL;
-	char name[VC_NAME_MAX + 1], host[VC_PAIR_HOST_MAX + 1], port[8];
+	char name[VC_NAME_MAX + 1], host[VC_PAIR_HOST_MAX + 1], port[6];
 	char payload[VC_PAIR2_PAYLOAD_MAX + 1], png[4200], err[512];
 	struct vc_pair_window w;
 	struct vc_pair_target t;
@@ -417,6 +420,8 @@ static int cmd_pair_mode(int argc, char **argv)
 	struct vc_peer hub;
 	int64_t end_ms;
 	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
+	bool sas_mode = false;
+	char sas[VC_SAS_LEN + 1];
 
 	if (argc < 1)
 		return usage();
@@ -424,6 +429,10 @@ static int cmd_pair_mode(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(argv[i], "--sas")) {
+			sas_mode = true;
+			continue;
+		}
 		if (!v)
 			return usage();
 		if (!strcmp(argv[i], "--listen"))
@@ -470,15 +479,24 @@ static int cmd_pair_mode(int argc, char **argv)
 	snprintf(png, sizeof(png), "%s", png_arg ? png_arg : "");
 	if (!png_arg)
 		snprintf(png, sizeof(png), "%s/pair-qr.png", argv[0]);
-	if (qr_png(png, payload, 8, err, sizeof(err)) < 0) {
+	if (sas_mode) {
+		png[0] = '\0';
+		printf("Pairing window open for %d s (SAS mode: no code; both screens show six "
+		       "digits to compare).\nOn the hub run:\n  veracamctl pair HUBDIR %s --sas "
+		       "%s%s%s:%s\nWaiting ...\n", ttl, name, strchr(t.host, ':') ? "[" : "", t.host,
+		       strchr(t.host, ':') ? "]" : "", t.port);
+	} else if (qr_png(png, payload, 8, err, sizeof(err)) < 0) {
 		fprintf(stderr, "veracamctl: pair-mode: QR PNG: %s\n", err);
 		goto out;
 	}
-	printf("Pairing window open for %d s: one hub may pair with this camera (%s).\n"
-	       "On the hub, scan the QR code or run:\n"
-	       "  veracamctl pair HUBDIR %s '%s'\n", ttl, name, name, payload);
-	qr_print(stdout, payload);
-	printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*", port);
+	if (!sas_mode) {
+		printf("Pairing window open for %d s: one hub may pair with this camera (%s).\n"
+		       "On the hub, scan the QR code or run:\n"
+		       "  veracamctl pair HUBDIR %s '%s'\n", ttl, name, name, payload);
+		qr_print(stdout, payload);
+		printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*",
+		       port);
+	}
 	fflush(stdout);
 	end_ms = now_ms() + (int64_t)ttl * 1000;
 	for (;;) {
@@ -496,7 +514,18 @@ static int cmd_pair_mode(int argc, char **argv)
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (vc_pair_serve(argv[0], k, name, hub_name, &w, fd, &hub) == 0) {
+		if (sas_mode) {
+			w.used = true;
+			if (vc_pair_serve_sas(argv[0], k, name, hub_name, fd, &hub, sas) == 0) {
+				printf("SAS %s\nHub '%s' is pinned, pending. If the hub shows the "
+				       "same six digits, run:\n  veracamctl confirm %s %s\nIf not, "
+				       "run: veracamctl untrust %s %s\n", sas, hub.name, argv[0],
+				       hub.name, argv[0], hub.name);
+				ret = 0;
+			} else {
+				fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
+			}
+		} else if (vc_pair_serve(argv[0], k, name, hub_name, &w, fd, &hub) == 0) {
 			char idhex[2 * VC_KEY_ID_LEN + 1];
 
 			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
@@ -510,7 +539,8 @@ static int cmd_pair_mode(int argc, char **argv)
 		if (w.used)
 			break;	/* a TLS failure before any attempt keeps the window open */
 	}
-	unlink(png);
+	if (png[0])
+		unlink(png);
 out:
 	if (lfd >= 0)
 		close(lfd);
@@ -528,23 +558,42 @@ static int cmd_pair(int argc, char **argv)
 	struct vc_device_key *k;
 	struct vc_peer cam;
 	int fd, ret = EXIT_FAIL;
+	bool sas_mode = false;
+	char sas[VC_SAS_LEN + 1];
 
 	default_name(hub_name, sizeof(hub_name), "hub");
 	if (argc == 5 && !strcmp(argv[3], "--hub-name"))
 		snprintf(hub_name, sizeof(hub_name), "%s", argv[4]);
+	else if (argc == 4 && !strcmp(argv[2], "--sas"))
+		sas_mode = true;
 	else if (argc != 3)
 		return usage();
 	if (!vc_name_valid(argv[1]) || !vc_name_valid(hub_name))
 		return fail(EXIT_CONFIG, "invalid NAME (letters, digits, '_', '.', '-'; up to 64; "
 				    "not starting with '.' or '-')");
-	if (vc_pair_target_parse(argv[2], &t) < 0)
+	memset(&t, 0, sizeof(t));
+	if (sas_mode) {
+		if (split_hostport(argv[3], t.host, sizeof(t.host), t.port, sizeof(t.port)) < 0 ||
+		    !t.host[0])
+			return fail(EXIT_CONFIG, "--sas needs the camera's HOST:PORT");
+	} else if (vc_pair_target_parse(argv[2], &t) < 0) {
 		return fail(EXIT_CONFIG, vc_last_error());
+	}
 	k = vc_key_load(argv[0]);
 	if (!k)
 		return fail(EXIT_CONFIG, vc_last_error());
 	fd = tcp_socket(t.host, t.port, false);
 	if (fd >= 0) {
-		if (vc_pair_join(argv[0], k, argv[1], hub_name, &t, fd, NULL, &cam) == 0) {
+		if (sas_mode) {
+			if (vc_pair_join_sas(argv[0], k, argv[1], hub_name, fd, NULL, &cam, sas) == 0) {
+				printf("SAS %s\nCamera '%s' is pinned, pending. If the camera shows "
+				       "the same six digits, run:\n  veracamctl confirm %s %s\n", sas,
+				       cam.name, argv[0], cam.name);
+				ret = 0;
+			} else {
+				fprintf(stderr, "veracamctl: pair: %s\n", vc_last_error());
+			}
+		} else if (vc_pair_join(argv[0], k, argv[1], hub_name, &t, fd, NULL, &cam) == 0) {
 			vc_hex(cam.key_id, VC_KEY_ID_LEN, idhex);
 			printf("Paired: camera '%s' (key id %s) is trusted by this hub, which the "
 			       "camera knows as '%s'.\n", cam.name, idhex, hub_name);
@@ -606,8 +655,9 @@ int main(int argc, char **argv)
 		{ "peers", "peers DIR", cmd_peers },
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
 		{ "pair-mode", "pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME] "
-		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH]", cmd_pair_mode },
-		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME]", cmd_pair },
+		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH] [--sas]", cmd_pair_mode },
+		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT",
+		  cmd_pair },
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
 		{ "status", "status camera|hub|SOCKET", cmd_status },

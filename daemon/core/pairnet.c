@@ -26,6 +26,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -502,6 +503,190 @@ int vc_pair_join(const char *dir, const struct vc_device_key *k, const char *cam
 	ret = 0;
 out:
 	OPENSSL_cleanse(key, sizeof(key));
+	chan_free(&c);
+	return ret;
+}
+
+/* ---- SAS mode ---- */
+
+static const char sas_magic[4] = { 'V', 'C', 'S', '1' };
+static const char sas_exporter_label[] = "EXPORTER-veracam sas";
+
+int vc_sas_msg_parse(const uint8_t *buf, size_t len, enum vc_sas_msg_type want,
+		     uint8_t body[VC_SAS_NONCE_LEN])
+{
+	if (len != VC_SAS_MSG_LEN || memcmp(buf, sas_magic, 4) != 0 || buf[4] != (uint8_t)want)
+		return vc_err("SAS pairing: unexpected message");
+	memcpy(body, buf + 5, VC_SAS_NONCE_LEN);
+	return 0;
+}
+
+void vc_sas_msg_format(enum vc_sas_msg_type type, const uint8_t body[VC_SAS_NONCE_LEN],
+		       uint8_t out[VC_SAS_MSG_LEN])
+{
+	memcpy(out, sas_magic, 4);
+	out[4] = (uint8_t)type;
+	memcpy(out + 5, body, VC_SAS_NONCE_LEN);
+}
+
+int vc_sas_commit(const uint8_t hub_pub[VC_PUBKEY_LEN], const uint8_t nh[VC_SAS_NONCE_LEN],
+		  uint8_t c[VC_SAS_NONCE_LEN])
+{
+	static const char label[] = "veracam sas commit";
+	uint8_t msg[sizeof(label) - 1 + VC_PUBKEY_LEN + VC_SAS_NONCE_LEN];
+
+	memcpy(msg, label, sizeof(label) - 1);
+	memcpy(msg + sizeof(label) - 1, hub_pub, VC_PUBKEY_LEN);
+	memcpy(msg + sizeof(label) - 1 + VC_PUBKEY_LEN, nh, VC_SAS_NONCE_LEN);
+	if (EVP_Digest(msg, sizeof(msg), c, NULL, EVP_sha256(), NULL) != 1)
+		return vc_err_ssl("SHA-256");
+	return 0;
+}
+
+static int sas_value(struct chan *c, const uint8_t cam_pub[VC_PUBKEY_LEN],
+		     const uint8_t hub_pub[VC_PUBKEY_LEN], const uint8_t nh[VC_SAS_NONCE_LEN],
+		     const uint8_t nc[VC_SAS_NONCE_LEN], char out[VC_SAS_LEN + 1])
+{
+	static const char label[] = "veracam sas 2";
+	uint8_t msg[sizeof(label) - 1 + 32 + 2 * VC_PUBKEY_LEN + 2 * VC_SAS_NONCE_LEN];
+	uint8_t h[32], *p = msg;
+	uint32_t v;
+
+	memcpy(p, label, sizeof(label) - 1);
+	p += sizeof(label) - 1;
+	if (SSL_export_keying_material(c->ssl, p, 32, sas_exporter_label,
+				       sizeof(sas_exporter_label) - 1, NULL, 0, 0) != 1)
+		return vc_err_ssl("SAS pairing: TLS exporter");
+	p += 32;
+	memcpy(p, cam_pub, VC_PUBKEY_LEN);
+	p += VC_PUBKEY_LEN;
+	memcpy(p, hub_pub, VC_PUBKEY_LEN);
+	p += VC_PUBKEY_LEN;
+	memcpy(p, nh, VC_SAS_NONCE_LEN);
+	p += VC_SAS_NONCE_LEN;
+	memcpy(p, nc, VC_SAS_NONCE_LEN);
+	if (EVP_Digest(msg, sizeof(msg), h, NULL, EVP_sha256(), NULL) != 1)
+		return vc_err_ssl("SHA-256");
+	v = vc_get_be32(h) % 1000000u;
+	snprintf(out, VC_SAS_LEN + 1, "%03u %03u", v / 1000, v % 1000);
+	return 0;
+}
+
+static int sas_send(struct chan *c, enum vc_sas_msg_type type, const uint8_t body[32])
+{
+	uint8_t buf[VC_SAS_MSG_LEN];
+	size_t w = 0;
+
+	vc_sas_msg_format(type, body, buf);
+	if (SSL_write_ex(c->ssl, buf, sizeof(buf), &w) != 1 || w != sizeof(buf))
+		return vc_err_ssl("SAS pairing: send");
+	return 0;
+}
+
+static int sas_recv(struct chan *c, enum vc_sas_msg_type want, uint8_t body[32])
+{
+	uint8_t buf[VC_SAS_MSG_LEN];
+
+	if (read_all(c->ssl, buf, sizeof(buf)) < 0)
+		return -1;
+	return vc_sas_msg_parse(buf, sizeof(buf), want, body);
+}
+
+/* Pin the peer TLS proved, pending, under name. */
+static int pin_pending(const char *dir, struct chan *c, const char *name, enum vc_role role,
+		       struct vc_peer *out)
+{
+	struct vc_peer p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.name, sizeof(p.name), "%s", name);
+	p.role = role;
+	p.pending = true;
+	memcpy(p.pub, c->pc.pub, VC_PUBKEY_LEN);
+	p.created = (int64_t)time(NULL);
+	if (vc_key_id_of(p.pub, p.key_id) < 0 || vc_peer_trust(dir, &p) < 0)
+		return -1;
+	if (out)
+		*out = p;
+	return 0;
+}
+
+int vc_pair_serve_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
+		      const char *hub_name, int fd, struct vc_peer *hub, char sas[VC_SAS_LEN + 1])
+{
+	uint8_t commit[32], nc[32], nh[32], check[32];
+	char name[VC_NAME_MAX + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	struct chan c;
+	int ret = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (!vc_name_valid(camera_name) || (hub_name && !vc_name_valid(hub_name)))
+		return vc_err("invalid name");
+	if (chan_open(&c, k, VC_ROLE_CAMERA, fd, NULL) < 0 ||
+	    sas_recv(&c, VC_SAS_COMMIT, commit) < 0)
+		goto out;
+	/* our nonce only after the hub is bound to its own */
+	if (RAND_bytes(nc, sizeof(nc)) != 1) {
+		vc_err_ssl("random");
+		goto out;
+	}
+	if (sas_send(&c, VC_SAS_CAMERA_NONCE, nc) < 0 || sas_recv(&c, VC_SAS_OPEN, nh) < 0 ||
+	    vc_sas_commit(c.pc.pub, nh, check) < 0)
+		goto out;
+	if (CRYPTO_memcmp(check, commit, sizeof(check)) != 0) {
+		vc_err("SAS pairing refused: the hub's nonce does not open its commitment");
+		goto out;
+	}
+	if (sas_value(&c, vc_key_public(k), c.pc.pub, nh, nc, sas) < 0)
+		goto out;
+	if (hub_name) {
+		snprintf(name, sizeof(name), "%s", hub_name);
+	} else {
+		vc_hex(vc_key_id_of(c.pc.pub, check) == 0 ? check : nc, 4, idhex);
+		snprintf(name, sizeof(name), "hub-%s", idhex);
+	}
+	ret = pin_pending(dir, &c, name, VC_ROLE_HUB, hub);
+	memset(check, 0, sizeof(check));
+	if (ret == 0 && sas_send(&c, VC_SAS_DONE, check) < 0)
+		ret = -1;
+out:
+	chan_free(&c);
+	return ret;
+}
+
+int vc_pair_join_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
+		     const char *hub_name, int fd, const struct vc_pair_faults *faults,
+		     struct vc_peer *camera, char sas[VC_SAS_LEN + 1])
+{
+	uint8_t commit[32], nc[32], nh[32];
+	struct vc_peer old;
+	struct chan c;
+	int ret = -1;
+
+	memset(&c, 0, sizeof(c));
+	if (!vc_name_valid(camera_name) || !vc_name_valid(hub_name))
+		return vc_err("invalid name");
+	if (vc_peer_load(dir, camera_name, &old) == 0)
+		return vc_err("'%s' is already a peer here; untrust it first or pick another name",
+			      camera_name);
+	if (RAND_bytes(nh, sizeof(nh)) != 1)
+		return vc_err_ssl("random");
+	if (chan_open(&c, k, VC_ROLE_HUB, fd, NULL) < 0 ||
+	    vc_sas_commit(vc_key_public(k), nh, commit) < 0 ||
+	    sas_send(&c, VC_SAS_COMMIT, commit) < 0 || sas_recv(&c, VC_SAS_CAMERA_NONCE, nc) < 0)
+		goto out;
+	if (faults && faults->sas_reopen)
+		nh[0] ^= 1;	/* what a grinder would need: another Nh after seeing Nc */
+	if (sas_send(&c, VC_SAS_OPEN, nh) < 0 ||
+	    sas_value(&c, c.pc.pub, vc_key_public(k), nh, nc, sas) < 0)
+		goto out;
+	/* the camera's "pinned"; it hangs up instead on a commitment that does not open */
+	if (sas_recv(&c, VC_SAS_DONE, commit) < 0) {
+		vc_err("SAS pairing: the camera refused (it names the reason on its side)");
+		goto out;
+	}
+	ret = pin_pending(dir, &c, camera_name, VC_ROLE_CAMERA, camera);
+out:
 	chan_free(&c);
 	return ret;
 }

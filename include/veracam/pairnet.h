@@ -95,6 +95,7 @@ int vc_pair_serve(const char *dir, const struct vc_device_key *k, const char *ca
 struct vc_pair_faults {
 	const uint8_t *claim_pub;	/* put this key in the request, not the TLS one */
 	bool other_channel;		/* MAC under a key not of this connection */
+	bool sas_reopen;		/* SAS mode: open the commitment with another nonce */
 };
 
 /*
@@ -105,5 +106,47 @@ struct vc_pair_faults {
 int vc_pair_join(const char *dir, const struct vc_device_key *k, const char *camera_name,
 		 const char *hub_name, const struct vc_pair_target *t, int fd,
 		 const struct vc_pair_faults *faults, struct vc_peer *camera);
+
+/*
+ * SAS mode, for two devices that both have a screen and no QR code between
+ * them: the same TLS channel, neither key known beforehand; inside it
+ *   hub -> camera: "VCS1" 01 C = SHA-256("veracam sas commit" || hub-pub || Nh)
+ *   camera -> hub: "VCS1" 02 Nc
+ *   hub -> camera: "VCS1" 03 Nh          (the camera checks it opens C)
+ *   camera -> hub: "VCS1" 04 00..        (pinned)
+ *   SAS = 6 digits of SHA-256("veracam sas 2" || TLS-Exporter("EXPORTER-veracam
+ *         sas", "", 32) || camera-pub || hub-pub || Nh || Nc)
+ * The hub is bound to Nh before it sees Nc, the camera picks Nc before it
+ * sees Nh: a man in the middle cannot steer either side's SAS, one try in
+ * 10^6 per attempt. Both pins are written pending; each person confirms.
+ */
+#define VC_SAS_NONCE_LEN	32
+#define VC_SAS_MSG_LEN		(5 + VC_SAS_NONCE_LEN)
+
+enum vc_sas_msg_type {
+	VC_SAS_COMMIT = 1,
+	VC_SAS_CAMERA_NONCE = 2,
+	VC_SAS_OPEN = 3,
+	VC_SAS_DONE = 4,	/* camera -> hub: pinned (body zero) */
+};
+
+/* Strict: exactly VC_SAS_MSG_LEN bytes of the type wanted; 0 or -1. */
+int vc_sas_msg_parse(const uint8_t *buf, size_t len, enum vc_sas_msg_type want,
+		     uint8_t body[VC_SAS_NONCE_LEN]);
+void vc_sas_msg_format(enum vc_sas_msg_type type, const uint8_t body[VC_SAS_NONCE_LEN],
+		       uint8_t out[VC_SAS_MSG_LEN]);
+int vc_sas_commit(const uint8_t hub_pub[VC_PUBKEY_LEN], const uint8_t nh[VC_SAS_NONCE_LEN],
+		  uint8_t c[VC_SAS_NONCE_LEN]);
+
+/*
+ * Camera / hub in SAS mode on a connected fd: the peer is pinned pending
+ * under name (the hub's: NULL = the name it suggests) and *sas is what
+ * this screen shows. 0 or -1.
+ */
+int vc_pair_serve_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
+		      const char *hub_name, int fd, struct vc_peer *hub, char sas[VC_SAS_LEN + 1]);
+int vc_pair_join_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
+		     const char *hub_name, int fd, const struct vc_pair_faults *faults,
+		     struct vc_peer *camera, char sas[VC_SAS_LEN + 1]);
 
 #endif /* VERACAM_PAIRNET_H */

@@ -58,20 +58,24 @@ hub() {	# NAME CAMERA@ADDR
 stop() { kill -TERM "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }
 
 echo "TAP version 13"
-for d in porch kitchen shed; do
+for d in porch kitchen shed barn; do
 	"$CTL" keygen "$T/$d" >/dev/null || exit 1
 done
 
+# pair_mode OUT: porch's pairing window on a fresh port, its payload in $payload
+pair_mode() {
+	PP=$(port)
+	"$CTL" pair-mode "$T/porch" --listen "127.0.0.1:$PP" --ttl 30 --name porch >"$T/$1" 2>&1 &
+	PID[pair-mode]=$!
+	payload=
+	for _ in $(seq 100); do
+		payload=$(grep -o "veracam-pair2:[^']*" "$T/$1" 2>/dev/null) && break
+		sleep 0.1
+	done
+}
+
 # ---- pairing: camera in pairing mode, hub pairs from the payload
-PP=$(port)
-"$CTL" pair-mode "$T/porch" --listen "127.0.0.1:$PP" --ttl 30 --name porch \
-	>"$T/pair-mode.out" 2>&1 &
-PID[pair-mode]=$!
-payload=
-for _ in $(seq 100); do
-	payload=$(grep -o "veracam-pair2:[^']*" "$T/pair-mode.out" 2>/dev/null) && break
-	sleep 0.1
-done
+pair_mode pair-mode.out
 check "pair-mode prints a veracam-pair2 payload naming its address" \
 	test "${payload##*:}" = "$PP"
 check "pair-mode wrote the QR code as a PNG" \
@@ -96,6 +100,17 @@ camera porch "$PA"
 hub kitchen "porch@127.0.0.1:$PA"
 check "kitchen verifies porch's frames over the pins pairing made" \
 	until_status 30 kitchen 'd["cameras"][0]["shown"] >= 5 and d["cameras"][0]["rejected"]["total"] == 0'
+
+# ---- pairing beside the running camera daemon (what a board's button starts)
+pair_mode pair-mode-2.out
+check "a second hub pairs while the camera daemon runs" \
+	bash -c "'$CTL' pair '$T/barn' porch '$payload' --hub-name barn >'$T/pair-2.out'"
+wait "${PID[pair-mode]}"
+unset "PID[pair-mode]"
+hub barn "porch@127.0.0.1:$PA"
+check "the new hub streams from the running camera, no reload" \
+	until_status 30 barn 'd["cameras"][0]["shown"] >= 5'
+stop barn
 
 # ---- a pending pin: pinned by hand on the camera, not confirmed
 "$CTL" trust "$T/shed" porch "$("$CTL" identity "$T/porch")" --role camera --confirmed &&

@@ -46,7 +46,7 @@ static const char usage_text[] =
 	"                                   its key id with the peer's own screen\n"
 	"  peers DIR                        list the pinned peers\n"
 	"  untrust DIR NAME                 remove a peer's trust now\n"
-	"  pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME]\n"
+	"  pair-mode DIR|--running [--listen HOST:PORT] [--address HOST] [--name NAME]\n"
 	"            [--hub-name NAME] [--ttl SECONDS] [--png PATH]\n"
 	"                                   camera: open a pairing window (one hub,\n"
 	"                                   single-use code); shows the QR code\n"
@@ -408,6 +408,64 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * A top-level text field of a status snapshot ("  \"KEY\": \"...\""),
+ * unescaped; NULL when absent or holding escapes other than \" and \\.
+ */
+static char *status_field(const char *doc, const char *key)
+{
+	g_autofree char *pat = g_strdup_printf("\n  \"%s\": \"", key);
+	const char *p = strstr(doc, pat);
+	GString *v;
+
+	if (!p)
+		return NULL;
+	v = g_string_new(NULL);
+	for (p += strlen(pat); *p && *p != '"'; p++) {
+		if (*p == '\\') {
+			p++;
+			if (*p != '"' && *p != '\\') {
+				g_string_free(v, TRUE);
+				return NULL;
+			}
+		}
+		g_string_append_c(v, *p);
+	}
+	if (*p != '"') {
+		g_string_free(v, TRUE);
+		return NULL;
+	}
+	return g_string_free(v, FALSE);
+}
+
+/* The running camera's key directory and name, from its status socket. */
+static int running_camera(char **dir, char **name)
+{
+	g_autofree char *tried = NULL, *doc = NULL, *err = NULL;
+	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+
+	if (!path) {
+		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
+			"veracamd camera running? Else give its key directory\n", tried);
+		return -1;
+	}
+	doc = svc_status_fetch(path, &err);
+	if (!doc) {
+		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path, err);
+		return -1;
+	}
+	*dir = status_field(doc, "keys");
+	*name = status_field(doc, "name");
+	if (!*dir || !**dir || !*name) {
+		fprintf(stderr, "veracamctl: pair-mode: %s does not say its key directory (an older "
+			"veracamd?); give the directory\n", path);
+		g_free(*dir);
+		g_free(*name);
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_pair_mode(int argc, char **argv)
 {
 	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
@@ -423,9 +481,20 @@ static int cmd_pair_mode(int argc, char **argv)
 	bool sas_mode = false;
 	char sas[VC_SAS_LEN + 1];
 
+	g_autofree char *run_dir = NULL, *run_name = NULL;
+	const char *dir;
+
 	if (argc < 1)
 		return usage();
 	default_name(name, sizeof(name), "camera");
+	dir = argv[0];
+	if (!strcmp(argv[0], "--running")) {
+		/* the camera daemon running here: its keys and name, from its status socket */
+		if (running_camera(&run_dir, &run_name) < 0)
+			return EXIT_FAIL;
+		dir = run_dir;
+		snprintf(name, sizeof(name), "%s", run_name);
+	}
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -456,7 +525,7 @@ static int cmd_pair_mode(int argc, char **argv)
 				    "'-'; up to 64; not starting with '.' or '-')");
 	if (split_hostport(listen_arg, host, sizeof(host), port, sizeof(port)) < 0)
 		return fail(EXIT_CONFIG, "--listen must be HOST:PORT or [IPV6]:PORT");
-	k = vc_key_load(argv[0]);
+	k = vc_key_load(dir);
 	if (!k)
 		return fail(EXIT_CONFIG, vc_last_error());
 	memset(&t, 0, sizeof(t));
@@ -478,7 +547,7 @@ static int cmd_pair_mode(int argc, char **argv)
 		goto out;
 	snprintf(png, sizeof(png), "%s", png_arg ? png_arg : "");
 	if (!png_arg)
-		snprintf(png, sizeof(png), "%s/pair-qr.png", argv[0]);
+		snprintf(png, sizeof(png), "%s/pair-qr.png", dir);
 	if (sas_mode) {
 		png[0] = '\0';
 		printf("Pairing window open for %d s (SAS mode: no code; both screens show six "
@@ -516,16 +585,16 @@ static int cmd_pair_mode(int argc, char **argv)
 			continue;
 		if (sas_mode) {
 			w.used = true;
-			if (vc_pair_serve_sas(argv[0], k, name, hub_name, fd, &hub, sas) == 0) {
+			if (vc_pair_serve_sas(dir, k, name, hub_name, fd, &hub, sas) == 0) {
 				printf("SAS %s\nHub '%s' is pinned, pending. If the hub shows the "
 				       "same six digits, run:\n  veracamctl confirm %s %s\nIf not, "
-				       "run: veracamctl untrust %s %s\n", sas, hub.name, argv[0],
-				       hub.name, argv[0], hub.name);
+				       "run: veracamctl untrust %s %s\n", sas, hub.name, dir,
+				       hub.name, dir, hub.name);
 				ret = 0;
 			} else {
 				fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
 			}
-		} else if (vc_pair_serve(argv[0], k, name, hub_name, &w, fd, &hub) == 0) {
+		} else if (vc_pair_serve(dir, k, name, hub_name, &w, fd, &hub) == 0) {
 			char idhex[2 * VC_KEY_ID_LEN + 1];
 
 			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
@@ -654,7 +723,7 @@ int main(int argc, char **argv)
 		{ "confirm", "confirm DIR NAME", cmd_confirm },
 		{ "peers", "peers DIR", cmd_peers },
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
-		{ "pair-mode", "pair-mode DIR [--listen HOST:PORT] [--address HOST] [--name NAME] "
+		{ "pair-mode", "pair-mode DIR|--running [--listen HOST:PORT] [--address HOST] [--name NAME] "
 		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH] [--sas]", cmd_pair_mode },
 		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT",
 		  cmd_pair },

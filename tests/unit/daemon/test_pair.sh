@@ -62,10 +62,10 @@ for d in porch kitchen shed barn; do
 	"$CTL" keygen "$T/$d" >/dev/null || exit 1
 done
 
-# pair_mode OUT: porch's pairing window on a fresh port, its payload in $payload
+# pair_mode OUT DIR|--running: porch's pairing window on a fresh port, its payload in $payload
 pair_mode() {
 	PP=$(port)
-	"$CTL" pair-mode "$T/porch" --listen "127.0.0.1:$PP" --ttl 30 --name porch >"$T/$1" 2>&1 &
+	"$CTL" pair-mode "$2" --listen "127.0.0.1:$PP" --ttl 30 >"$T/$1" 2>&1 &
 	PID[pair-mode]=$!
 	payload=
 	for _ in $(seq 100); do
@@ -75,7 +75,7 @@ pair_mode() {
 }
 
 # ---- pairing: camera in pairing mode, hub pairs from the payload
-pair_mode pair-mode.out
+pair_mode pair-mode.out "$T/porch"
 check "pair-mode prints a veracam-pair2 payload naming its address" \
 	test "${payload##*:}" = "$PP"
 check "pair-mode wrote the QR code as a PNG" \
@@ -101,8 +101,12 @@ hub kitchen "porch@127.0.0.1:$PA"
 check "kitchen verifies porch's frames over the pins pairing made" \
 	until_status 30 kitchen 'd["cameras"][0]["shown"] >= 5 and d["cameras"][0]["rejected"]["total"] == 0'
 
-# ---- pairing beside the running camera daemon (what a board's button starts)
-pair_mode pair-mode-2.out
+# ---- pairing beside the running camera daemon (what a board's button starts):
+# its key directory and name from its status socket, where veracamctl looks
+mkdir "$T/rt" && ln -s "$T/porch.sock" "$T/rt/status.sock"
+RUNTIME_DIRECTORY=$T/rt pair_mode pair-mode-2.out --running
+check "pair-mode --running found the camera's keys and name on its status socket" \
+	grep -q "pair with this camera (porch)" "$T/pair-mode-2.out"
 check "a second hub pairs while the camera daemon runs" \
 	bash -c "'$CTL' pair '$T/barn' porch '$payload' --hub-name barn >'$T/pair-2.out'"
 wait "${PID[pair-mode]}"

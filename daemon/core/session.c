@@ -239,11 +239,12 @@ static int pinned_key_check(X509_STORE_CTX *xs, void *arg)
 		if (cfg->peers[i].role == want &&
 		    CRYPTO_memcmp(cfg->peers[i].pub, pub, VC_PUBKEY_LEN) == 0) {
 			if (cfg->peers[i].pending) {
-				/* pinned, not confirmed yet: no session */
+				/* pinned, not confirmed yet: no session (unless also pinned active) */
 				s->pending = true;
-				break;
+				continue;
 			}
 			s->matched = (int)i;
+			s->pending = false;
 			return 1;
 		}
 	}

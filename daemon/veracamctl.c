@@ -5,16 +5,28 @@
  * Exit status: 0 success, 1 an operation failed (I/O), 2 usage or
  * configuration error (bad arguments, key directory, pairing records).
  */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <openssl/crypto.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
+#include <veracam/pairnet.h>
 
+#include "qr.h"
 #include "service.h"
 
 #define EXIT_FAIL	1
@@ -23,11 +35,27 @@
 static const char usage_text[] =
 	"usage: veracamctl COMMAND ...\n"
 	"  keygen DIR                       create this device's key in DIR\n"
-	"  identity DIR                     print this device's public identity line\n"
-	"  trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD]\n"
-	"                                   pin a peer (role defaults to camera);\n"
-	"                                   with --pair-code, its fingerprint must match\n"
+	"  identity DIR [--key-id]          print this device's public identity line\n"
+	"                                   (or its key id, to compare with a peer's)\n"
+	"  trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] [--confirmed]\n"
+	"                                   pin a peer by hand (role defaults to camera),\n"
+	"                                   pending until confirmed; with --pair-code\n"
+	"                                   (a camera) its fingerprint must match and\n"
+	"                                   confirms it\n"
+	"  confirm DIR NAME                 make a pending pin active, once you compared\n"
+	"                                   its key id with the peer's own screen\n"
+	"  peers DIR                        list the pinned peers\n"
 	"  untrust DIR NAME                 remove a peer's trust now\n"
+	"  pair-mode DIR|--running [--listen HOST:PORT] [--address HOST] [--name NAME]\n"
+	"            [--hub-name NAME] [--ttl SECONDS] [--png PATH]\n"
+	"                                   camera: open a pairing window (one hub,\n"
+	"                                   single-use code); shows the QR code\n"
+	"            [--sas]\n"
+	"  pair DIR NAME PAYLOAD [--hub-name NAME]\n"
+	"                                   hub: pair with the camera of a QR payload\n"
+	"                                   over the network; pins it as NAME\n"
+	"  pair DIR NAME --sas HOST:PORT    hub: pair by comparing six digits on both\n"
+	"                                   screens (pins pending until confirm)\n"
 	"  pair-code DIR                    new pairing code; prints the QR payload\n"
 	"  sas DIR NAME [CODE|PAYLOAD]      short authentication string to compare\n"
 	"                                   on both screens (code from DIR/pair-code\n"
@@ -75,14 +103,27 @@ static int cmd_keygen(int argc, char **argv)
 
 static int cmd_identity(int argc, char **argv)
 {
-	if (argc != 1)
+	char idhex[2 * VC_KEY_ID_LEN + 1];
+	struct vc_device_key *k;
+
+	if (argc == 1)
+		return print_identity(argv[0], EXIT_CONFIG);
+	if (argc != 2 || strcmp(argv[1], "--key-id"))
 		return usage();
-	return print_identity(argv[0], EXIT_CONFIG);
+	k = vc_key_load(argv[0]);
+	if (!k)
+		return fail(EXIT_CONFIG, vc_last_error());
+	vc_hex(vc_key_id(k), VC_KEY_ID_LEN, idhex);
+	printf("%s\n", idhex);
+	vc_key_free(k);
+	return 0;
 }
 
 static int cmd_trust(int argc, char **argv)
 {
 	const char *payload = NULL;
+	bool confirmed = false;
+	char idhex[2 * VC_KEY_ID_LEN + 1];
 	struct vc_peer p;
 	int i;
 
@@ -96,6 +137,8 @@ static int cmd_trust(int argc, char **argv)
 				return fail(EXIT_CONFIG, vc_last_error());
 		} else if (!strcmp(argv[i], "--pair-code") && i + 1 < argc) {
 			payload = argv[++i];
+		} else if (!strcmp(argv[i], "--confirmed")) {
+			confirmed = true;
 		} else {
 			return usage();
 		}
@@ -115,10 +158,61 @@ static int cmd_trust(int argc, char **argv)
 		if (CRYPTO_memcmp(fp, p.key_id, VC_KEY_ID_LEN) != 0)
 			return fail(EXIT_CONFIG, "identity does not match the pairing code's "
 					    "fingerprint; not trusted");
+		/* the camera's 128-bit key id, read off the camera itself */
+		if (p.role == VC_ROLE_CAMERA)
+			confirmed = true;
 	}
 	p.created = (int64_t)time(NULL);
+	p.pending = !confirmed;
 	if (vc_peer_trust(argv[0], &p) < 0)
 		return fail(EXIT_CONFIG, vc_last_error());
+	if (p.pending) {
+		vc_hex(p.key_id, VC_KEY_ID_LEN, idhex);
+		fprintf(stderr, "veracamctl: '%s' is pinned but pending: no session with it until "
+			"you compare key id %s with what 'veracamctl identity --key-id' shows on "
+			"the %s itself and run 'veracamctl confirm %s %s'. Simpler and sound: "
+			"'veracamctl pair-mode' on the camera, 'veracamctl pair' on the hub.\n",
+			p.name, idhex, vc_role_name(p.role), argv[0], p.name);
+	}
+	return 0;
+}
+
+static int cmd_confirm(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage();
+	if (vc_peer_confirm(argv[0], argv[1]) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	return 0;
+}
+
+static void say_skipped(void *ctx, const char *name, const char *why)
+{
+	fprintf(stderr, "veracamctl: peers: skipped %s/peers/%s: %s\n", (const char *)ctx, name, why);
+}
+
+static int cmd_peers(int argc, char **argv)
+{
+	char idhex[2 * VC_KEY_ID_LEN + 1], when[32];
+	struct vc_peer *v;
+	size_t n, i;
+
+	if (argc != 1)
+		return usage();
+	if (vc_peer_list_skipping(argv[0], &v, &n, say_skipped, argv[0]) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	printf("%-20s %-6s %-32s %-20s %s\n", "NAME", "ROLE", "KEY ID", "CREATED (UTC)", "STATE");
+	for (i = 0; i < n; i++) {
+		time_t t = (time_t)v[i].created;
+		struct tm tm;
+
+		vc_hex(v[i].key_id, VC_KEY_ID_LEN, idhex);
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+			snprintf(when, sizeof(when), "%lld", (long long)v[i].created);
+		printf("%-20s %-6s %s %-20s %s\n", v[i].name, vc_role_name(v[i].role), idhex, when,
+		       v[i].pending ? "pending" : "active");
+	}
+	free(v);
 	return 0;
 }
 
@@ -191,6 +285,398 @@ static int cmd_sas(int argc, char **argv)
 	return ret;
 }
 
+/* A name for this device from its host name, else fallback. */
+static void default_name(char *out, size_t cap, const char *fallback)
+{
+	char host[256];
+	size_t i;
+
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		host[VC_NAME_MAX] = '\0';
+		for (i = 0; host[i]; i++)
+			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+				    host[i]))
+				host[i] = '-';
+		if (vc_name_valid(host) && strlen(host) < cap) {
+			memcpy(out, host, strlen(host) + 1);
+			return;
+		}
+	}
+	snprintf(out, cap, "%s", fallback);
+}
+
+/* Split "HOST:PORT" or "[V6]:PORT"; host may come back empty (any address). */
+static int split_hostport(const char *s, char *host, size_t hcap, char *port, size_t pcap)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - s - 1) >= hcap)
+			return -1;
+		memcpy(host, s + 1, (size_t)(end - s - 1));
+		host[end - s - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || (size_t)(colon - s) >= hcap)
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (!colon[1] || strlen(colon + 1) >= pcap)
+		return -1;
+	strcpy(port, colon + 1);
+	return 0;
+}
+
+/* This machine's first non-loopback IPv4 address, for the QR payload. */
+static int guess_address(char *out, size_t cap)
+{
+	struct ifaddrs *ifa, *i;
+	int ret = -1;
+
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (const void *)i->ifa_addr;
+
+		if (!sin || sin->sin_family != AF_INET ||
+		    (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		if (inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)cap))
+			ret = 0;
+		break;
+	}
+	freeifaddrs(ifa);
+	return ret;
+}
+
+/*
+ * A TCP socket listening on (passive) or connected to host:port, the
+ * first address that works; -1 after saying why on stderr.
+ */
+static int tcp_socket(const char *host, const char *port, bool passive)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = passive ? AI_PASSIVE : 0 };
+	struct timeval tv = { .tv_sec = VC_PAIR_IO_TIMEOUT_S };
+	struct addrinfo *res, *a;
+	int fd = -1, one = 1, e;
+
+	e = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (e) {
+		fprintf(stderr, "veracamctl: %s: %s\n", host, gai_strerror(e));
+		return -1;
+	}
+	for (a = res; a; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (passive) {
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 4) == 0)
+				break;
+		} else {
+			/* bounds connect() too */
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+				break;
+		}
+		e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	if (fd < 0 && passive)
+		fprintf(stderr, "veracamctl: pair-mode: cannot listen on %s port %s: %s\n",
+			host[0] ? host : "*", port, strerror(errno));
+	else if (fd < 0)
+		fprintf(stderr, "veracamctl: pair: cannot reach the camera at %s port %s: %s "
+			"(is its pairing window open?)\n", host, port, strerror(errno));
+	freeaddrinfo(res);
+	return fd;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A top-level text field of a status snapshot ("  \"KEY\": \"...\""),
+ * unescaped; NULL when absent or holding escapes other than \" and \\.
+ */
+static char *status_field(const char *doc, const char *key)
+{
+	g_autofree char *pat = g_strdup_printf("\n  \"%s\": \"", key);
+	const char *p = strstr(doc, pat);
+	GString *v;
+
+	if (!p)
+		return NULL;
+	v = g_string_new(NULL);
+	for (p += strlen(pat); *p && *p != '"'; p++) {
+		if (*p == '\\') {
+			p++;
+			if (*p != '"' && *p != '\\') {
+				g_string_free(v, TRUE);
+				return NULL;
+			}
+		}
+		g_string_append_c(v, *p);
+	}
+	if (*p != '"') {
+		g_string_free(v, TRUE);
+		return NULL;
+	}
+	return g_string_free(v, FALSE);
+}
+
+/* The running camera's key directory and name, from its status socket. */
+static int running_camera(char **dir, char **name)
+{
+	g_autofree char *tried = NULL, *doc = NULL, *err = NULL;
+	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+
+	if (!path) {
+		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
+			"veracamd camera running? Else give its key directory\n", tried);
+		return -1;
+	}
+	doc = svc_status_fetch(path, &err);
+	if (!doc) {
+		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path, err);
+		return -1;
+	}
+	*dir = status_field(doc, "keys");
+	*name = status_field(doc, "name");
+	if (!*dir || !**dir || !*name) {
+		fprintf(stderr, "veracamctl: pair-mode: %s does not say its key directory (an older "
+			"veracamd?); give the directory\n", path);
+		g_free(*dir);
+		g_free(*name);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_pair_mode(int argc, char **argv)
+{
+	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
+	const char *hub_name = NULL, *png_arg = NULL;
+	char name[VC_NAME_MAX + 1], host[VC_PAIR_HOST_MAX + 1], port[6];
+	char payload[VC_PAIR2_PAYLOAD_MAX + 1], png[4200], err[512];
+	struct vc_pair_window w;
+	struct vc_pair_target t;
+	struct vc_device_key *k;
+	struct vc_peer hub;
+	int64_t end_ms;
+	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
+	bool sas_mode = false;
+	char sas[VC_SAS_LEN + 1];
+
+	g_autofree char *run_dir = NULL, *run_name = NULL;
+	const char *dir;
+
+	if (argc < 1)
+		return usage();
+	default_name(name, sizeof(name), "camera");
+	dir = argv[0];
+	if (!strcmp(argv[0], "--running")) {
+		/* the camera daemon running here: its keys and name, from its status socket */
+		if (running_camera(&run_dir, &run_name) < 0)
+			return EXIT_FAIL;
+		dir = run_dir;
+		snprintf(name, sizeof(name), "%s", run_name);
+	}
+	for (i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "--sas")) {
+			sas_mode = true;
+			continue;
+		}
+		if (!v)
+			return usage();
+		if (!strcmp(argv[i], "--listen"))
+			listen_arg = v;
+		else if (!strcmp(argv[i], "--address"))
+			address = v;
+		else if (!strcmp(argv[i], "--name"))
+			snprintf(name, sizeof(name), "%s", v);
+		else if (!strcmp(argv[i], "--hub-name"))
+			hub_name = v;
+		else if (!strcmp(argv[i], "--png"))
+			png_arg = v;
+		else if (!strcmp(argv[i], "--ttl"))
+			ttl = atoi(v);
+		else
+			return usage();
+		i++;
+	}
+	if (!vc_name_valid(name) || (hub_name && !vc_name_valid(hub_name)))
+		return fail(EXIT_CONFIG, "invalid --name/--hub-name (letters, digits, '_', '.', "
+				    "'-'; up to 64; not starting with '.' or '-')");
+	if (split_hostport(listen_arg, host, sizeof(host), port, sizeof(port)) < 0)
+		return fail(EXIT_CONFIG, "--listen must be HOST:PORT or [IPV6]:PORT");
+	k = vc_key_load(dir);
+	if (!k)
+		return fail(EXIT_CONFIG, vc_last_error());
+	memset(&t, 0, sizeof(t));
+	memcpy(t.key_id, vc_key_id(k), VC_KEY_ID_LEN);
+	snprintf(t.port, sizeof(t.port), "%s", port);
+	if (address)
+		snprintf(t.host, sizeof(t.host), "%s", address);
+	else if (host[0] && strcmp(host, "0.0.0.0") && strcmp(host, "::"))
+		snprintf(t.host, sizeof(t.host), "%s", host);
+	else if (guess_address(t.host, sizeof(t.host)) < 0)
+		snprintf(t.host, sizeof(t.host), "127.0.0.1");
+	if (vc_pair_window_open(&w, ttl) < 0) {
+		vc_key_free(k);
+		return fail(EXIT_CONFIG, vc_last_error());
+	}
+	memcpy(t.code, w.code, sizeof(t.code));
+	lfd = tcp_socket(host, port, true);
+	if (lfd < 0 || vc_pair_target_format(&t, payload, sizeof(payload)) < 0)
+		goto out;
+	snprintf(png, sizeof(png), "%s", png_arg ? png_arg : "");
+	if (!png_arg)
+		snprintf(png, sizeof(png), "%s/pair-qr.png", dir);
+	if (sas_mode) {
+		png[0] = '\0';
+		printf("Pairing window open for %d s (SAS mode: no code; both screens show six "
+		       "digits to compare).\nOn the hub run:\n  veracamctl pair HUBDIR %s --sas "
+		       "%s%s%s:%s\nWaiting ...\n", ttl, name, strchr(t.host, ':') ? "[" : "", t.host,
+		       strchr(t.host, ':') ? "]" : "", t.port);
+	} else if (qr_png(png, payload, 8, err, sizeof(err)) < 0) {
+		fprintf(stderr, "veracamctl: pair-mode: QR PNG: %s\n", err);
+		goto out;
+	}
+	if (!sas_mode) {
+		printf("Pairing window open for %d s: one hub may pair with this camera (%s).\n"
+		       "On the hub, scan the QR code or run:\n"
+		       "  veracamctl pair HUBDIR %s '%s'\n", ttl, name, name, payload);
+		qr_print(stdout, payload);
+		printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*",
+		       port);
+	}
+	fflush(stdout);
+	end_ms = now_ms() + (int64_t)ttl * 1000;
+	for (;;) {
+		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+		int64_t left = end_ms - now_ms();
+		int fd;
+
+		if (left <= 0) {
+			fprintf(stderr, "veracamctl: pair-mode: the pairing window expired; nobody "
+				"paired (run pair-mode again for a new code)\n");
+			break;
+		}
+		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (sas_mode) {
+			w.used = true;
+			if (vc_pair_serve_sas(dir, k, name, hub_name, fd, &hub, sas) == 0) {
+				printf("SAS %s\nHub '%s' is pinned, pending. If the hub shows the "
+				       "same six digits, run:\n  veracamctl confirm %s %s\nIf not, "
+				       "run: veracamctl untrust %s %s\n", sas, hub.name, dir,
+				       hub.name, dir, hub.name);
+				ret = 0;
+			} else {
+				fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
+			}
+		} else if (vc_pair_serve(dir, k, name, hub_name, &w, fd, &hub) == 0) {
+			char idhex[2 * VC_KEY_ID_LEN + 1];
+
+			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
+			printf("Paired: hub '%s' (key id %s) is trusted by this camera.\n",
+			       hub.name, idhex);
+			ret = 0;
+		} else {
+			fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
+		}
+		close(fd);
+		if (w.used)
+			break;	/* a TLS failure before any attempt keeps the window open */
+	}
+	if (png[0])
+		unlink(png);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	vc_pair_window_close(&w);
+	OPENSSL_cleanse(payload, sizeof(payload));
+	OPENSSL_cleanse(&t, sizeof(t));
+	vc_key_free(k);
+	return ret;
+}
+
+static int cmd_pair(int argc, char **argv)
+{
+	char hub_name[VC_NAME_MAX + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	struct vc_pair_target t;
+	struct vc_device_key *k;
+	struct vc_peer cam;
+	int fd, ret = EXIT_FAIL;
+	bool sas_mode = false;
+	char sas[VC_SAS_LEN + 1];
+
+	default_name(hub_name, sizeof(hub_name), "hub");
+	if (argc == 5 && !strcmp(argv[3], "--hub-name"))
+		snprintf(hub_name, sizeof(hub_name), "%s", argv[4]);
+	else if (argc == 4 && !strcmp(argv[2], "--sas"))
+		sas_mode = true;
+	else if (argc != 3)
+		return usage();
+	if (!vc_name_valid(argv[1]) || !vc_name_valid(hub_name))
+		return fail(EXIT_CONFIG, "invalid NAME (letters, digits, '_', '.', '-'; up to 64; "
+				    "not starting with '.' or '-')");
+	memset(&t, 0, sizeof(t));
+	if (sas_mode) {
+		if (split_hostport(argv[3], t.host, sizeof(t.host), t.port, sizeof(t.port)) < 0 ||
+		    !t.host[0])
+			return fail(EXIT_CONFIG, "--sas needs the camera's HOST:PORT");
+	} else if (vc_pair_target_parse(argv[2], &t) < 0) {
+		return fail(EXIT_CONFIG, vc_last_error());
+	}
+	k = vc_key_load(argv[0]);
+	if (!k)
+		return fail(EXIT_CONFIG, vc_last_error());
+	fd = tcp_socket(t.host, t.port, false);
+	if (fd >= 0) {
+		if (sas_mode) {
+			if (vc_pair_join_sas(argv[0], k, argv[1], hub_name, fd, NULL, &cam, sas) == 0) {
+				printf("SAS %s\nCamera '%s' is pinned, pending. If the camera shows "
+				       "the same six digits, run:\n  veracamctl confirm %s %s\n", sas,
+				       cam.name, argv[0], cam.name);
+				ret = 0;
+			} else {
+				fprintf(stderr, "veracamctl: pair: %s\n", vc_last_error());
+			}
+		} else if (vc_pair_join(argv[0], k, argv[1], hub_name, &t, fd, NULL, &cam) == 0) {
+			vc_hex(cam.key_id, VC_KEY_ID_LEN, idhex);
+			printf("Paired: camera '%s' (key id %s) is trusted by this hub, which the "
+			       "camera knows as '%s'.\n", cam.name, idhex, hub_name);
+			ret = 0;
+		} else {
+			fprintf(stderr, "veracamctl: pair: %s\n", vc_last_error());
+		}
+		close(fd);
+	}
+	OPENSSL_cleanse(&t, sizeof(t));
+	vc_key_free(k);
+	return ret;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	enum svc_role role;
@@ -231,16 +717,24 @@ int main(int argc, char **argv)
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
 		{ "keygen", "keygen DIR", cmd_keygen },
-		{ "identity", "identity DIR", cmd_identity },
-		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD]",
-		  cmd_trust },
+		{ "identity", "identity DIR [--key-id]", cmd_identity },
+		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] "
+		  "[--confirmed]", cmd_trust },
+		{ "confirm", "confirm DIR NAME", cmd_confirm },
+		{ "peers", "peers DIR", cmd_peers },
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
+		{ "pair-mode", "pair-mode DIR|--running [--listen HOST:PORT] [--address HOST] [--name NAME] "
+		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH] [--sas]", cmd_pair_mode },
+		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT",
+		  cmd_pair },
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
 		{ "status", "status camera|hub|SOCKET", cmd_status },
 	};
 	size_t i;
 
+	/* a pairing peer that hangs up mid-write is an error, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 2 && (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help"))) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -31,8 +31,8 @@ pair() {
 	cam_keys=${2:-$tmp/cam}
 	"$ctl" keygen "$cam_keys" >/dev/null
 	[ -d "$tmp/hub" ] || "$ctl" keygen "$tmp/hub" >/dev/null
-	"$ctl" trust "$tmp/hub" "$1" "$("$ctl" identity "$cam_keys")" --role camera
-	"$ctl" trust "$cam_keys" hub "$("$ctl" identity "$tmp/hub")" --role hub
+	"$ctl" trust "$tmp/hub" "$1" "$("$ctl" identity "$cam_keys")" --role camera --confirmed
+	"$ctl" trust "$cam_keys" hub "$("$ctl" identity "$tmp/hub")" --role hub --confirmed
 }
 
 # field EXPR: EXPR evaluated on the hub's status snapshot d

@@ -343,6 +343,7 @@ static void tls_start(struct conn *c)
 static const char *cause_reason(enum vc_session_cause cause)
 {
 	return cause == VC_SESSION_NOT_PAIRED ? "unpaired" :
+	       cause == VC_SESSION_PENDING ? "pending" :
 	       cause == VC_SESSION_CLOSED ? "closed" : "handshake";
 }
 

@@ -105,6 +105,8 @@ struct camera_role {
 	unsigned int n_hubs;
 	struct vc_peer *peers;		/* pinned hubs as of the last reload */
 	size_t n_peers;
+	GHashTable *skip_logged;	/* files in peers/ skipped and logged: "name\twhy" */
+	uint64_t skipped_now;		/* files skipped by the read in progress */
 	struct reject_log {		/* refusals logged at most once a second each */
 		char reason[16];
 		uint64_t at_ns, quiet;
@@ -504,7 +506,7 @@ static void on_live_timer(void *data)
 static bool trusted(const struct vc_peer *peers, size_t n, const uint8_t pub[VC_PUBKEY_LEN])
 {
 	for (size_t i = 0; i < n; i++)
-		if (peers[i].role == VC_ROLE_HUB &&
+		if (peers[i].role == VC_ROLE_HUB && !peers[i].pending &&
 		    CRYPTO_memcmp(peers[i].pub, pub, VC_PUBKEY_LEN) == 0)
 			return true;
 	return false;
@@ -659,14 +661,34 @@ static void on_gate_reject(void *data, const char *reason, const char *peer, con
 	reject_peer(data, reason, peer, why);
 }
 
-/* The pairing records as they are on disk now (PROTOCOL.md §4.1). */
+/* A file in peers/ that is no usable record: logged once (per name and why), counted. */
+static void on_peer_skipped(void *data, const char *name, const char *why)
+{
+	struct camera_role *cr = data;
+	char *key = g_strdup_printf("%s\t%s", name, why);
+
+	cr->skipped_now++;
+	if (!cr->skip_logged)
+		cr->skip_logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (g_hash_table_add(cr->skip_logged, key))
+		svc_log(LOG_WARNING, "pairings: skipped peers/%s: %s (the other hubs stay trusted)",
+			name, why);
+}
+
+/*
+ * The pairing records as they are on disk now (PROTOCOL.md §4.1); a stray
+ * or broken file is skipped, never the others with it.
+ */
 static int read_peers(struct camera_role *cr, struct vc_peer **peers, size_t *n)
 {
 	*peers = NULL;
 	*n = 0;
-	if (vc_peer_list(cr->s->cfg.keys_dir, peers, n) == 0)
+	cr->skipped_now = 0;
+	if (vc_peer_list_skipping(cr->s->cfg.keys_dir, peers, n, on_peer_skipped, cr) == 0) {
+		svc_status_camera_role(cr->s->status)->peer_files_skipped = cr->skipped_now;
 		return 0;
-	/* fail closed: a broken trust store trusts nobody */
+	}
+	/* fail closed: a trust store that cannot be read trusts nobody */
 	svc_log(LOG_ERR, "pairings: %s; no hub is trusted", vc_last_error());
 	*peers = NULL;
 	*n = 0;
@@ -1172,6 +1194,8 @@ static void teardown(struct camera_role *cr)
 		vc_signer_free(cr->signer[g]);
 	vc_buf_free(&cr->signed_au);
 	vc_buf_free(&cr->unit);
+	if (cr->skip_logged)
+		g_hash_table_destroy(cr->skip_logged);
 	free(cr->peers);
 	svc_loop_remove_fd(loop, vc_key_holder_fd(cr->key));
 	vc_key_free(cr->key);	/* closes the holder's socket: it exits */

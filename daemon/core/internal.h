@@ -9,6 +9,7 @@
 
 #include <openssl/types.h>
 #include <veracam/common.h>
+#include <veracam/pairing.h>
 
 #if defined(__GNUC__)
 #define VC_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -75,6 +76,12 @@ static inline uint64_t vc_get_be64(const uint8_t *p)
  * DIR, fsync, rename (or link, when exclusive: refuse an existing NAME),
  * fsync DIR.
  */
+/*
+ * Run as root in a directory another user owns (a service's state
+ * directory): hand what we made there (fd, else path) to that owner, so
+ * the service can read it. A no-op otherwise. 0 or -1.
+ */
+int vc_give_to_dir_owner(const char *dir, int fd, const char *path);
 int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 			 size_t len, unsigned int mode, int exclusive);
 
@@ -83,5 +90,14 @@ int vc_fsync_dir(const char *dir);
 
 /* Read a whole small regular file (no symlinks) into buf; returns length or -1. */
 long vc_read_small_file(const char *path, char *buf, size_t cap);
+
+/*
+ * A TLS 1.3 context for key in role (client for the hub, server for the
+ * camera) with its self-signed certificate, asking for the peer's and
+ * handing its leaf to check (which replaces chain verification). Not
+ * cached: the caller frees it. session.c.
+ */
+SSL_CTX *vc_tls_ctx_new(const struct vc_device_key *dk, enum vc_role role,
+		       int (*check)(X509_STORE_CTX *, void *), void *arg);
 
 #endif /* VERACAM_CORE_INTERNAL_H */

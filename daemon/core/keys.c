@@ -188,8 +188,13 @@ struct vc_device_key *vc_key_load(const char *dir)
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		close(fd);
-		vc_err("%s: owned by uid %u, not by this user; refused", path,
-		       (unsigned int)st.st_uid);
+		if (geteuid() == 0)
+			vc_err("%s: owned by uid %u, not by root; refused (run veracamctl as that "
+			       "user: sudo -u '#%u' veracamctl ...)", path, (unsigned int)st.st_uid,
+			       (unsigned int)st.st_uid);
+		else
+			vc_err("%s: owned by uid %u, not by this user; refused", path,
+			       (unsigned int)st.st_uid);
 		return NULL;
 	}
 	if (st.st_size <= 0 || st.st_size > KEY_FILE_MAX) {

@@ -9,6 +9,8 @@
  *   role camera|hub
  *   key veracam1:ed25519:<64 hex>
  *   created <Unix seconds>
+ * or, for a pin not confirmed yet, "veracam-peer 2", the same four lines
+ * and "state pending". A version a reader does not know is refused.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -112,8 +114,9 @@ int vc_peer_parse(const char *text, size_t len, struct vc_peer *out)
 		return vc_err("pairing record: too long");
 	if (take_line(&p, end, "veracam-peer", val, sizeof(val)) < 0)
 		return -1;
-	if (strcmp(val, "1") != 0)
+	if (strcmp(val, "1") != 0 && strcmp(val, "2") != 0)
 		return vc_err("pairing record: unsupported version '%s'", val);
+	peer.pending = val[0] == '2';
 	if (take_line(&p, end, "name", val, sizeof(val)) < 0)
 		return -1;
 	if (!vc_name_valid(val))
@@ -130,6 +133,9 @@ int vc_peer_parse(const char *text, size_t len, struct vc_peer *out)
 		return -1;
 	if (parse_seconds(val, &peer.created) < 0)
 		return vc_err("pairing record: bad created time");
+	if (peer.pending && (take_line(&p, end, "state", val, sizeof(val)) < 0 ||
+			     strcmp(val, "pending") != 0))
+		return vc_err("pairing record: version 2 needs 'state pending'");
 	if (p != end)
 		return vc_err("pairing record: trailing data");
 	if (vc_key_id_of(peer.pub, peer.key_id) < 0)
@@ -144,8 +150,9 @@ int vc_peer_format(const struct vc_peer *p, char *out, size_t cap)
 	int n;
 
 	vc_identity_format(p->pub, id);
-	n = snprintf(out, cap, "veracam-peer 1\nname %s\nrole %s\nkey %s\ncreated %lld\n",
-		     p->name, vc_role_name(p->role), id, (long long)p->created);
+	n = snprintf(out, cap, "veracam-peer %d\nname %s\nrole %s\nkey %s\ncreated %lld\n%s",
+		     p->pending ? 2 : 1, p->name, vc_role_name(p->role), id,
+		     (long long)p->created, p->pending ? "state pending\n" : "");
 	if (n < 0 || (size_t)n >= cap)
 		return vc_err("pairing record: buffer too small");
 	return n;
@@ -155,8 +162,12 @@ static int peers_dir(const char *dir, char *out, size_t cap, bool create)
 {
 	if ((size_t)snprintf(out, cap, "%s/%s", dir, PEERS_DIR) >= cap)
 		return vc_err("%s: path too long", dir);
-	if (create && mkdir(out, 0700) < 0 && errno != EEXIST)
-		return vc_err("%s: %s", out, strerror(errno));
+	if (create) {
+		if (mkdir(out, 0700) == 0)
+			return vc_give_to_dir_owner(dir, -1, out);
+		if (errno != EEXIST)
+			return vc_err("%s: %s", out, strerror(errno));
+	}
 	return 0;
 }
 
@@ -194,8 +205,9 @@ int vc_peer_trust(const char *dir, const struct vc_peer *p)
 	if (peers_dir(dir, pdir, sizeof(pdir), true) < 0)
 		return -1;
 	if (vc_peer_load(dir, p->name, &old) == 0) {
+		/* the same pin again: no-op, or a confirmation of a pending one */
 		if (CRYPTO_memcmp(old.pub, p->pub, VC_PUBKEY_LEN) == 0 && old.role == p->role)
-			return 0;
+			return old.pending && !p->pending ? vc_peer_confirm(dir, p->name) : 0;
 		return vc_err("'%s' is already trusted with another key or role; untrust it first",
 			      p->name);
 	}
@@ -203,6 +215,25 @@ int vc_peer_trust(const char *dir, const struct vc_peer *p)
 	if (n < 0)
 		return -1;
 	return vc_write_file_atomic(pdir, p->name, text, (size_t)n, 0600, 1);
+}
+
+int vc_peer_confirm(const char *dir, const char *name)
+{
+	char pdir[4096], text[VC_PEER_RECORD_MAX];
+	struct vc_peer p;
+	int n;
+
+	if (vc_peer_load(dir, name, &p) < 0)
+		return -1;
+	if (!p.pending)
+		return 0;
+	p.pending = false;
+	if (peers_dir(dir, pdir, sizeof(pdir), false) < 0)
+		return -1;
+	n = vc_peer_format(&p, text, sizeof(text));
+	if (n < 0)
+		return -1;
+	return vc_write_file_atomic(pdir, p.name, text, (size_t)n, 0600, 0);
 }
 
 int vc_peer_untrust(const char *dir, const char *name)
@@ -224,10 +255,41 @@ static int cmp_peer(const void *a, const void *b)
 	return strcmp(((const struct vc_peer *)a)->name, ((const struct vc_peer *)b)->name);
 }
 
-int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n_out)
+/* Why the record file NAME in pdir cannot be used, or NULL if it can (*p is it). */
+static const char *record_unusable(const char *dir, const char *pdir, const char *name,
+				   struct vc_peer *p, char *why, size_t cap)
 {
-	char pdir[4096];
+	char path[4200];
+	struct stat st;
+
+	if (!vc_name_valid(name))
+		return "not a peer name (an editor's backup, a README?)";
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pdir, name) >= sizeof(path))
+		return "path too long";
+	if (lstat(path, &st) < 0) {
+		snprintf(why, cap, "%s", strerror(errno));
+		return why;
+	}
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	/* a pin is this service's own: a file another user put here is not */
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return "owned by another user";
+	if (st.st_mode & 0022)
+		return "writable by others than its owner";
+	if (vc_peer_load(dir, name, p) < 0) {
+		snprintf(why, cap, "%s", vc_last_error());
+		return why;
+	}
+	return NULL;
+}
+
+int vc_peer_list_skipping(const char *dir, struct vc_peer **out, size_t *n_out,
+			  void (*skip)(void *ctx, const char *name, const char *why), void *ctx)
+{
+	char pdir[4096], why[600];
 	struct vc_peer *v = NULL, *nv;
+	const char *bad;
 	size_t n = 0;
 	struct dirent *de;
 	DIR *d;
@@ -247,13 +309,16 @@ int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n_out)
 			continue;	/* ".", "..", temp files of a write in progress */
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv) {
-			vc_err("out of memory");
-			goto fail;
+			closedir(d);
+			free(v);
+			return vc_err("out of memory");
 		}
 		v = nv;
-		if (vc_peer_load(dir, de->d_name, &v[n]) < 0)
-			goto fail;
-		n++;
+		bad = record_unusable(dir, pdir, de->d_name, &v[n], why, sizeof(why));
+		if (!bad)
+			n++;
+		else if (skip)
+			skip(ctx, de->d_name, bad);
 	}
 	closedir(d);
 	if (n)
@@ -261,16 +326,38 @@ int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n_out)
 	*out = v;
 	*n_out = n;
 	return 0;
-fail:
-	closedir(d);
-	free(v);
-	return -1;
 }
 
-int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out)
+struct first_skip {
+	char msg[800];
+	bool any;
+};
+
+static void note_first_skip(void *ctx, const char *name, const char *why)
 {
-	char code[VC_PAIR_CODE_DIGITS + 2];
-	char idhex[2 * VC_KEY_ID_LEN + 1];
+	struct first_skip *f = ctx;
+
+	if (!f->any)
+		snprintf(f->msg, sizeof(f->msg), "peers/%s: %s", name, why);
+	f->any = true;
+}
+
+int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n_out)
+{
+	struct first_skip f = { .any = false };
+
+	if (vc_peer_list_skipping(dir, out, n_out, note_first_skip, &f) < 0)
+		return -1;
+	if (!f.any)
+		return 0;
+	free(*out);
+	*out = NULL;
+	*n_out = 0;
+	return vc_err("%s", f.msg);
+}
+
+int vc_pair_code_random(char code[VC_PAIR_CODE_DIGITS + 1])
+{
 	size_t i = 0;
 
 	/* uniform digits by rejection sampling bytes >= 250 */
@@ -282,6 +369,18 @@ int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out)
 		if (b < 250)
 			code[i++] = (char)('0' + b % 10);
 	}
+	code[i] = '\0';
+	return 0;
+}
+
+int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out)
+{
+	char code[VC_PAIR_CODE_DIGITS + 2];
+	char idhex[2 * VC_KEY_ID_LEN + 1];
+	size_t i = VC_PAIR_CODE_DIGITS;
+
+	if (vc_pair_code_random(code) < 0)
+		return -1;
 	code[i++] = '\n';
 	if (vc_write_file_atomic(dir, VC_PAIR_CODE_FILE, code, i, 0600, 0) < 0)
 		return -1;

@@ -76,6 +76,7 @@ struct vc_session {
 	int matched;		/* index in peers of the peer that proved its key */
 	bool sent_finished;	/* our TLS Finished is written: the first flight is made */
 	bool unpinned;		/* the peer showed a key we do not pin */
+	bool pending;		/* ... or one whose pin is not confirmed yet */
 	uint8_t unpinned_id[VC_KEY_ID_LEN];
 	uint8_t my_nonce[NONCE_LEN];
 	/* received bytes not yet a whole hello / message */
@@ -109,6 +110,8 @@ const char *vc_session_cause_name(enum vc_session_cause c)
 		return "ok";
 	case VC_SESSION_NOT_PAIRED:
 		return "not-paired";
+	case VC_SESSION_PENDING:
+		return "pending";
 	case VC_SESSION_TIMEOUT:
 		return "timeout";
 	case VC_SESSION_CLOSED:
@@ -235,7 +238,13 @@ static int pinned_key_check(X509_STORE_CTX *xs, void *arg)
 	for (i = 0; i < cfg->n_peers; i++) {
 		if (cfg->peers[i].role == want &&
 		    CRYPTO_memcmp(cfg->peers[i].pub, pub, VC_PUBKEY_LEN) == 0) {
+			if (cfg->peers[i].pending) {
+				/* pinned, not confirmed yet: no session (unless also pinned active) */
+				s->pending = true;
+				continue;
+			}
 			s->matched = (int)i;
+			s->pending = false;
 			return 1;
 		}
 	}
@@ -280,7 +289,8 @@ static struct {
 static unsigned long ctx_uses;
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role)
+static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role,
+			 int (*check)(X509_STORE_CTX *, void *), void *arg)
 {
 	EVP_PKEY *key = vc_key_pkey(dk);
 	/* a key in the key holder: its Ed25519 from the provider that forwards it */
@@ -311,8 +321,14 @@ static SSL_CTX *ctx_make(const struct vc_device_key *dk, enum vc_role role)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	/* the session is found from the SSL (app data): the context is shared */
-	SSL_CTX_set_cert_verify_callback(ctx, pinned_key_check, NULL);
+	SSL_CTX_set_cert_verify_callback(ctx, check, arg);
 	return ctx;
+}
+
+SSL_CTX *vc_tls_ctx_new(const struct vc_device_key *dk, enum vc_role role,
+		       int (*check)(X509_STORE_CTX *, void *), void *arg)
+{
+	return ctx_make(dk, role, check, arg);
 }
 
 /* A reference to the shared context of key in role (SSL_CTX_free it); NULL on failure. */
@@ -332,7 +348,7 @@ static SSL_CTX *ctx_get(const struct vc_device_key *dk, enum vc_role role)
 		if (ctx_cache[i].used < ctx_cache[lru].used)
 			lru = i;
 	}
-	if (!ctx && (ctx = ctx_make(dk, role))) {
+	if (!ctx && (ctx = ctx_make(dk, role, pinned_key_check, NULL))) {
 		SSL_CTX_free(ctx_cache[lru].ctx);
 		EVP_PKEY_free(ctx_cache[lru].key);
 		EVP_PKEY_up_ref(key);
@@ -595,6 +611,12 @@ static enum vc_io handshake_failed(struct vc_session *s, int ret)
 		return ssl_result(s, ret, "TLS handshake failed");
 	vc_hex(s->unpinned_id, VC_KEY_ID_LEN, hex);
 	ERR_clear_error();
+	if (s->pending) {
+		vc_err("TLS handshake: peer key %s is pinned as a %s but not confirmed yet "
+		       "(veracamctl confirm); refused", hex,
+		       s->cfg.role == VC_ROLE_HUB ? "camera" : "hub");
+		return fail(s, VC_SESSION_PENDING);
+	}
 	vc_err("TLS handshake: peer key %s is not paired as a %s; refused", hex,
 	       s->cfg.role == VC_ROLE_HUB ? "camera" : "hub");
 	return fail(s, VC_SESSION_NOT_PAIRED);

@@ -26,11 +26,13 @@ const char *vc_last_error(void)
 
 int vc_err(const char *fmt, ...)
 {
+	char msg[sizeof(last_error)];	/* the arguments may be the last error itself */
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	memcpy(last_error, msg, sizeof(msg));
 	return -1;
 }
 
@@ -155,6 +157,22 @@ int vc_fsync_dir(const char *dir)
 	return ret;
 }
 
+int vc_give_to_dir_owner(const char *dir, int fd, const char *path)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(dir, &st) < 0)
+		return vc_err("%s: %s", dir, strerror(errno));
+	if (st.st_uid == 0)
+		return 0;
+	if ((fd >= 0 ? fchown(fd, st.st_uid, st.st_gid) : chown(path, st.st_uid, st.st_gid)) < 0)
+		return vc_err("%s: cannot give it to the directory's owner (uid %u): %s",
+			      path ? path : dir, (unsigned int)st.st_uid, strerror(errno));
+	return 0;
+}
+
 int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 			 size_t len, unsigned int mode, int exclusive)
 {
@@ -174,7 +192,7 @@ int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return vc_err("%s: %s", tmp, strerror(errno));
-	if (fchmod(fd, mode) < 0)
+	if (fchmod(fd, mode) < 0 || vc_give_to_dir_owner(dir, fd, NULL) < 0)
 		goto fail;
 	while (len) {
 		ssize_t n = write(fd, p, len);

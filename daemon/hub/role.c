@@ -591,6 +591,8 @@ static void on_connect_done(void *data, uint32_t events)
 		/* the key at that address is not the one pinned under the name */
 		if (c->cause == VC_SESSION_NOT_PAIRED)
 			svc_reasons_add(&c->st->rejected, "unpaired-camera");
+		if (c->cause == VC_SESSION_PENDING)
+			svc_reasons_add(&c->st->rejected, "pending-camera");
 		if (c->refused == VC_REFUSED_BUSY)
 			svc_reasons_add(&c->st->rejected, "camera-busy");
 		/* a retry that fails the same way is logged at debug: once is enough */

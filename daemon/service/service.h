@@ -415,6 +415,7 @@ struct svc_camera_role_stats {
 		uint64_t tcp_refused;		/* TCP media without a valid hello */
 	} media;
 	struct svc_reasons rejected_peers;	/* refused before or at the handshake */
+	uint64_t peer_files_skipped;	/* files in peers/ not usable, at the last read */
 	char capture_identity[256];	/* stable identity signed for; "" = none yet */
 	char source[65];		/* its source id, hex (vc_source_id()) */
 };

@@ -28,6 +28,7 @@
 struct svc_status {
 	enum svc_role role;
 	char *name;
+	char *keys;			/* the key directory (veracamctl pair-mode --running) */
 	uint64_t started_ns;
 	bool ready;
 	struct svc_camera_role_stats cam;
@@ -80,6 +81,7 @@ struct svc_status *svc_status_new(const struct svc_config *cfg)
 
 	st->role = cfg->role;
 	st->name = g_strdup(cfg->role == SVC_ROLE_CAMERA ? cfg->camera.name : "hub");
+	st->keys = g_strdup(cfg->keys_dir ? cfg->keys_dir : "");
 	st->started_ns = svc_now_ns();
 	st->sessions = g_ptr_array_new_with_free_func(g_free);
 	st->fd = -1;
@@ -112,6 +114,7 @@ void svc_status_free(struct svc_status *st)
 	reasons_clear(&st->cam.rejected_peers);
 	g_ptr_array_free(st->sessions, TRUE);
 	g_free(st->name);
+	g_free(st->keys);
 	g_free(st);
 }
 
@@ -262,6 +265,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 			       st->cam.media.hello_forged, st->cam.media.hello_replay,
 			       st->cam.media.path_challenges, st->cam.media.tcp_refused);
 	json_reasons(o, 2, "rejected_peers", &st->cam.rejected_peers, false);
+	json_u64(o, 2, "peer_files_skipped", st->cam.peer_files_skipped, false);
 	json_text_or_null(o, 2, "capture_identity", st->cam.capture_identity);
 	json_text_or_null(o, 2, "source", st->cam.source);
 	json_key(o, 2, "hubs");
@@ -338,6 +342,7 @@ char *svc_status_json(const struct svc_status *st)
 	json_u64(o, 2, "version", 1, false);
 	json_text(o, 2, "role", svc_role_name(st->role), false);
 	json_text(o, 2, "name", st->name, false);
+	json_text(o, 2, "keys", st->keys, false);
 	json_u64(o, 2, "pid", (uint64_t)getpid(), false);
 	json_u64(o, 2, "uptime_ms", (svc_now_ns() - st->started_ns) / 1000000, false);
 	json_key(o, 2, "ready");

@@ -32,6 +32,11 @@ struct vc_peer {
 	uint8_t pub[VC_PUBKEY_LEN];
 	uint8_t key_id[VC_KEY_ID_LEN];	/* derived from pub */
 	int64_t created;		/* Unix seconds */
+	/*
+	 * Pinned but not confirmed: no session with this peer until
+	 * vc_peer_confirm() (record version 2, "state pending").
+	 */
+	bool pending;
 };
 
 const char *vc_role_name(enum vc_role role);
@@ -49,6 +54,8 @@ int vc_peer_format(const struct vc_peer *p, char *out, size_t cap);
  * different key or role under an existing name is refused (untrust first).
  */
 int vc_peer_trust(const char *dir, const struct vc_peer *p);
+/* Make a pending pin active (rewrites it atomically); 0 if it already is. */
+int vc_peer_confirm(const char *dir, const char *name);
 /* Remove DIR/peers/NAME (and fsync the directory); -1 if absent. */
 int vc_peer_untrust(const char *dir, const char *name);
 int vc_peer_load(const char *dir, const char *name, struct vc_peer *out);
@@ -57,6 +64,14 @@ int vc_peer_load(const char *dir, const char *name, struct vc_peer *out);
  * the whole call: a broken trust store is never half-used.
  */
 int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n);
+/*
+ * The usable peers, sorted by name; a file that is not a usable record
+ * (not a peer name, not a regular file, another user's or writable by
+ * others, malformed, a version this build does not know) is left out and
+ * named to skip(). -1 only when the directory cannot be read.
+ */
+int vc_peer_list_skipping(const char *dir, struct vc_peer **out, size_t *n,
+			  void (*skip)(void *ctx, const char *name, const char *why), void *ctx);
 
 /*
  * A fresh random pairing code, saved to DIR/pair-code (0600, atomic) and
@@ -64,6 +79,8 @@ int vc_peer_list(const char *dir, struct vc_peer **out, size_t *n);
  * (out holds VC_PAIR_PAYLOAD_LEN + 1).
  */
 int vc_pair_code_new(const char *dir, const struct vc_device_key *k, char *out);
+/* Eight uniform random digits. */
+int vc_pair_code_random(char code[VC_PAIR_CODE_DIGITS + 1]);
 int vc_pair_code_load(const char *dir, char code[VC_PAIR_CODE_DIGITS + 1]);
 /* Parse a payload; key_id may be NULL. */
 int vc_pair_payload_parse(const char *payload, uint8_t key_id[VC_KEY_ID_LEN],

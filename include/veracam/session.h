@@ -88,6 +88,7 @@ enum vc_session_cause {
 	VC_SESSION_CLOSED,	/* the peer closed the connection */
 	VC_SESSION_PROTOCOL,	/* a hello or control message broke the protocol */
 	VC_SESSION_TLS,		/* TLS or socket failure */
+	VC_SESSION_PENDING,	/* the peer proved a key pinned but not confirmed yet */
 };
 
 /* Result of one step of non-blocking work. */

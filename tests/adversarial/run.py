@@ -490,8 +490,8 @@ class Run:
                  for n in cams + [h for h, _ in hubs]}
         for h, cams in hubs:
             for c in cams:
-                self.ctl('trust', os.path.join(self.dir, h), c, ident[c], '--role', 'camera')
-                self.ctl('trust', os.path.join(self.dir, c), h, ident[h], '--role', 'hub')
+                self.ctl('trust', os.path.join(self.dir, h), c, ident[c], '--role', 'camera', '--confirmed')
+                self.ctl('trust', os.path.join(self.dir, c), h, ident[h], '--role', 'hub', '--confirmed')
 
     def camera_args(self, c, ip):
         self.cam_addr[c] = f'{ip}:{free_port(ip)}'

@@ -173,7 +173,7 @@ tap "untrust cam1 + systemctl reload: cell 1 unavailable, cell 0 live" reload_un
 record reload veracamd-hub.service
 # trusted again for what follows
 as_veracam veracamctl trust "$hubkeys" cam1 \
-	"$(as_veracam veracamctl identity /var/lib/veracam/camera/$id1)" --role camera
+	"$(as_veracam veracamctl identity /var/lib/veracam/camera/$id1)" --role camera --confirmed
 systemctl reload veracamd-hub
 glass_until 60 live live || note "cam1 not back after trusting it again"
 

@@ -10,7 +10,10 @@
 #                           the prebuilt $VERACAM_KO (svc_dkms=no)
 #   svc_module              veracam.ko with two sensors (/etc/modprobe.d)
 #   svc_pair                a hub and both cameras paired by veracamctl run
-#                           as the service user, in the units' directories
+#                           as the service user, in the units' directories:
+#                           each camera's pairing window (pair-mode, what a
+#                           board's button starts), the hub pairing from the
+#                           QR payload it prints (pair)
 #   svc_configure           /etc/veracam/camera/ID.conf per sensor (320x240,
 #                           10 fps, x264, 127.0.0.1:7701+I) and hub.conf
 #                           (both cameras, display=drm)
@@ -21,6 +24,7 @@ svc_id1=ca110002000000000000000000000002
 svc_cams="veracamd-camera@$svc_id0.service veracamd-camera@$svc_id1.service"
 svc_units="$svc_cams veracamd-hub.service"
 svc_hubkeys=/var/lib/veracam/hub
+svc_camkeys=/var/lib/veracam/camera
 svc_hubsock=/run/veracam/hub/status.sock
 svc_dkms=no
 
@@ -46,14 +50,29 @@ svc_module() {
 }
 
 svc_pair() {
+	local i keys out pm payload
+
 	as_veracam veracamctl keygen "$svc_hubkeys" >/dev/null || return 1
 	for i in 0 1; do
-		eval "keys=/var/lib/veracam/camera/\$svc_id$i"
-		as_veracam veracamctl keygen "$keys" >/dev/null &&
-		as_veracam veracamctl trust "$svc_hubkeys" "cam$i" \
-			"$(as_veracam veracamctl identity "$keys")" --role camera &&
-		as_veracam veracamctl trust "$keys" hub \
-			"$(as_veracam veracamctl identity "$svc_hubkeys")" --role hub || return 1
+		eval "keys=$svc_camkeys/\$svc_id$i"
+		as_veracam veracamctl keygen "$keys" >/dev/null || return 1
+		out=$(mktemp)
+		as_veracam veracamctl pair-mode "$keys" --listen 127.0.0.1:7001 --name "cam$i" \
+			--hub-name hub --ttl 60 >"$out" 2>&1 &
+		pm=$!
+		payload=
+		for _ in $(seq 100); do
+			payload=$(grep -o "veracam-pair2:[^']*" "$out") && break
+			sleep 0.1
+		done
+		if ! as_veracam veracamctl pair "$svc_hubkeys" "cam$i" "$payload" >/dev/null ||
+		   ! wait "$pm"; then
+			kill "$pm" 2>/dev/null
+			sed 's/^/# pair-mode: /' "$out"
+			rm -f "$out"
+			return 1
+		fi
+		rm -f "$out"
 	done
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
@@ -240,6 +241,87 @@ static void pair_code_and_sas(void)
 	vc_key_free(evil);
 }
 
+/* A pending pin round-trips as record version 2 and is confirmed in place. */
+static void pending_pin_and_confirm(void)
+{
+	struct vc_peer p = fx_peer("gate", 3, VC_ROLE_HUB), q;
+	char text[VC_PEER_RECORD_MAX];
+	int n;
+
+	p.pending = true;
+	n = vc_peer_format(&p, text, sizeof(text));
+	REQUIRE(n > 0);
+	CHECK(!strncmp(text, "veracam-peer 2\n", 15) && strstr(text, "\nstate pending\n"));
+	REQUIRE(vc_peer_parse(text, (size_t)n, &q) == 0);
+	CHECK(q.pending && !memcmp(&p, &q, sizeof(p)));
+	/* version 2 without the state line, or another state: refused */
+	CHECK(vc_peer_parse(text, (size_t)n - strlen("state pending\n"), &q) < 0);
+	text[n - 2] = 'x';
+	CHECK(vc_peer_parse(text, (size_t)n, &q) < 0);
+	REQUIRE(vc_peer_trust(dir, &p) == 0);
+	REQUIRE(vc_peer_load(dir, "gate", &q) == 0);
+	CHECK(q.pending);
+	/* a pending re-trust does not downgrade; confirm activates */
+	CHECK(vc_peer_confirm(dir, "gate") == 0);
+	REQUIRE(vc_peer_load(dir, "gate", &q) == 0);
+	CHECK(!q.pending);
+	CHECK(vc_peer_trust(dir, &p) == 0);
+	REQUIRE(vc_peer_load(dir, "gate", &q) == 0);
+	CHECK(!q.pending);
+	CHECK(vc_peer_confirm(dir, "nobody") < 0);
+	CHECK(vc_peer_untrust(dir, "gate") == 0);
+}
+
+static void note_skip(void *ctx, const char *name, const char *why)
+{
+	int *count = ctx;
+
+	printf("# skipped %s: %s\n", name, why);
+	(*count)++;
+}
+
+/*
+ * One stray or broken file among the records - an editor's backup, a
+ * README, a truncated record, a record of an unknown version, a
+ * directory - leaves every other peer trusted (skipped, each named once).
+ */
+static void stray_files_skipped_not_fatal(void)
+{
+	struct vc_peer a = fx_peer("alpha", 4, VC_ROLE_HUB), b = fx_peer("beta", 5, VC_ROLE_HUB);
+	char path[700], text[VC_PEER_RECORD_MAX];
+	struct vc_peer *v;
+	size_t n;
+	int skipped = 0, len;
+	FILE *f;
+
+	REQUIRE(vc_peer_trust(dir, &a) == 0 && vc_peer_trust(dir, &b) == 0);
+	len = vc_peer_format(&a, text, sizeof(text));
+	snprintf(path, sizeof(path), "%s/peers/alpha~", dir);	/* editor backup */
+	REQUIRE((f = fopen(path, "w")) && fwrite(text, 1, (size_t)len, f) && !fclose(f));
+	snprintf(path, sizeof(path), "%s/peers/README", dir);
+	REQUIRE((f = fopen(path, "w")) && fputs("pins live here\n", f) >= 0 && !fclose(f));
+	chmod(path, 0600);
+	snprintf(path, sizeof(path), "%s/peers/gamma", dir);	/* a future version */
+	REQUIRE((f = fopen(path, "w")) && fputs("veracam-peer 9\n", f) >= 0 && !fclose(f));
+	chmod(path, 0600);
+	snprintf(path, sizeof(path), "%s/peers/delta", dir);
+	REQUIRE(mkdir(path, 0700) == 0);
+	REQUIRE(vc_peer_list_skipping(dir, &v, &n, note_skip, &skipped) == 0);
+	CHECK(n == 2 && !strcmp(v[0].name, "alpha") && !strcmp(v[1].name, "beta"));
+	CHECK(skipped == 4);
+	free(v);
+	/* the strict list still refuses the whole directory (veracamctl checks) */
+	CHECK(vc_peer_list(dir, &v, &n) < 0 && n == 0);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/peers/gamma", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/peers/README", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/peers/alpha~", dir);
+	unlink(path);
+	CHECK(vc_peer_untrust(dir, "alpha") == 0 && vc_peer_untrust(dir, "beta") == 0);
+}
+
 int main(void)
 {
 	char base[400];
@@ -252,6 +334,8 @@ int main(void)
 	RUN(malformed_records_are_refused);
 	RUN(names_are_validated);
 	RUN(pair_code_and_sas);
+	RUN(pending_pin_and_confirm);
+	RUN(stray_files_skipped_not_fatal);
 	fx_rmtree(base);
 	return harness_done();
 }

@@ -187,6 +187,42 @@ static void unpinned_hub_is_refused(void)
 	side_fini(&hub);
 }
 
+/*
+ * A pending pin (made, not confirmed) of the right key: no session, cause
+ * pending; the same key also pinned active under another name is enough.
+ */
+static void pending_peer_is_refused(void)
+{
+	struct side cam, hub;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	cam.peers[0].pending = true;
+	CHECK(!connect_pair(&cam, &hub));
+	CHECK(cam.s == NULL && hub.s == NULL);
+	CHECK(cam.cause == VC_SESSION_PENDING);
+	CHECK(strstr(cam.err, "not confirmed") != NULL);
+	printf("# camera: %s\n", cam.err);
+	side_fini(&cam);
+	side_fini(&hub);
+	/* ... and the hub's side: a pending camera pin */
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	hub.peers[0].pending = true;
+	CHECK(!connect_pair(&cam, &hub));
+	CHECK(hub.cause == VC_SESSION_PENDING);
+	side_fini(&cam);
+	side_fini(&hub);
+	/* pending as one name, active as another: the active pin counts */
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	cam.peers[1] = cam.peers[0];
+	cam.peers[0].pending = true;
+	cam.cfg.n_peers = 2;
+	CHECK(connect_pair(&cam, &hub));
+	pair_close(&cam, &hub);
+}
+
 static void wrong_camera_is_refused(void)
 {
 	struct side cam, hub;
@@ -508,6 +544,7 @@ int main(void)
 	RUN(pinned_keys_accept);
 	RUN(keys_differ_across_sessions);
 	RUN(unpinned_hub_is_refused);
+	RUN(pending_peer_is_refused);
 	RUN(wrong_camera_is_refused);
 	RUN(role_confusion_is_refused);
 	RUN(unpaired_peer_is_refused);

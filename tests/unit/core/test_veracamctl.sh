@@ -50,6 +50,16 @@ fails 2 "trust refuses an identity that does not match the pairing code" \
 ok "hub trusts the camera (fingerprint checked)" \
 	$C trust "$T/hub" front-door "$CAM" --role camera --pair-code "$PAYLOAD"
 ok "camera trusts the hub" $C trust "$T/cam" living-room "$HUB" --role hub
+ok "... pending: the hub's pin by hand says to compare key ids and confirm" \
+	sh -c "$C trust '$T/cam' living-room '$HUB' --role hub 2>&1 | grep -q 'confirm $T/cam living-room' &&
+	       $C peers '$T/cam' | grep -Eq '^living-room +hub +'\$($C identity '$T/hub' --key-id)' .* pending\$'"
+ok "... the camera's pin checked by --pair-code is active" \
+	sh -c "$C peers '$T/hub' | grep -Eq '^front-door +camera .* active\$'"
+ok "confirm makes it active" sh -c "$C confirm '$T/cam' living-room &&
+	$C peers '$T/cam' | grep -Eq '^living-room .* active\$'"
+fails 2 "confirm of an unknown peer" $C confirm "$T/cam" nobody
+fails 2 "pair refuses a payload without an address" $C pair "$T/hub" porch "$PAYLOAD"
+fails 2 "pair refuses a malformed payload" $C pair "$T/hub" porch "veracam-pair2:zz"
 ok "SAS is the same on both screens" sh -c \
 	"[ \"\$($C sas $T/cam living-room)\" = \"\$($C sas $T/hub front-door $PAYLOAD)\" ]"
 ok "SAS format" sh -c "$C sas $T/cam living-room | grep -Eq '^[0-9]{3} [0-9]{3}$'"

@@ -161,17 +161,17 @@ for d in porch garden kitchen hall stranger attic; do
 	"$CTL" keygen "$T/$d" >/dev/null || exit 1
 done
 id() { "$CTL" identity "$T/$1"; }
-"$CTL" trust "$T/kitchen" porch "$(id porch)" --role camera &&
-"$CTL" trust "$T/kitchen" garden "$(id garden)" --role camera &&
-"$CTL" trust "$T/hall" porch "$(id porch)" --role camera &&
-"$CTL" trust "$T/stranger" porch "$(id porch)" --role camera &&
-"$CTL" trust "$T/stranger" porch2 "$(id porch)" --role camera &&
-"$CTL" trust "$T/porch" kitchen "$(id kitchen)" --role hub &&
-"$CTL" trust "$T/porch" hall "$(id hall)" --role hub &&
-"$CTL" trust "$T/porch" attic "$(id attic)" --role hub &&
-"$CTL" trust "$T/attic" porch "$(id porch)" --role camera &&
-"$CTL" trust "$T/attic" porch-x "$(id porch)" --role camera &&
-"$CTL" trust "$T/garden" kitchen "$(id kitchen)" --role hub || exit 1
+"$CTL" trust "$T/kitchen" porch "$(id porch)" --role camera --confirmed &&
+"$CTL" trust "$T/kitchen" garden "$(id garden)" --role camera --confirmed &&
+"$CTL" trust "$T/hall" porch "$(id porch)" --role camera --confirmed &&
+"$CTL" trust "$T/stranger" porch "$(id porch)" --role camera --confirmed &&
+"$CTL" trust "$T/stranger" porch2 "$(id porch)" --role camera --confirmed &&
+"$CTL" trust "$T/porch" kitchen "$(id kitchen)" --role hub --confirmed &&
+"$CTL" trust "$T/porch" hall "$(id hall)" --role hub --confirmed &&
+"$CTL" trust "$T/porch" attic "$(id attic)" --role hub --confirmed &&
+"$CTL" trust "$T/attic" porch "$(id porch)" --role camera --confirmed &&
+"$CTL" trust "$T/attic" porch-x "$(id porch)" --role camera --confirmed &&
+"$CTL" trust "$T/garden" kitchen "$(id kitchen)" --role hub --confirmed || exit 1
 
 PA=$(free_port) PB=$(free_port)
 notify porch
@@ -273,7 +273,7 @@ check "hall shows porch not connected" wait_until 5 hall \
 	'd["cameras"][0]["state"] == "not connected"'
 check "hall's reconnects are refused and counted" wait_until 10 porch \
 	"d['rejected_peers'].get('unpaired', 0) > $R0"
-"$CTL" trust "$T/porch" hall "$(id hall)" --role hub
+"$CTL" trust "$T/porch" hall "$(id hall)" --role hub --confirmed
 kill -HUP "${PID[porch]}"
 check "trusted again after SIGHUP: hall shows porch" wait_until 10 hall \
 	'd["cameras"][0]["state"] == "connected" and d["cameras"][0]["reconnects"] >= 1'
@@ -291,7 +291,7 @@ check "untrusted, no SIGHUP: the next handshake with hall's key is refused" wait
 	"d['rejected_peers'].get('unpaired', 0) > $R0"
 check "hall's running session stays until a SIGHUP" wait_until 2 porch \
 	'sorted(h["name"] for h in d["hubs"]) == ["hall", "kitchen"]'
-"$CTL" trust "$T/porch" hall "$(id hall)" --role hub
+"$CTL" trust "$T/porch" hall "$(id hall)" --role hub --confirmed
 check "trusted again, no SIGHUP: hall2's session replaced hall's (one per hub key)" \
 	wait_grep 10 "hub hall: session ended (replaced by a new session" "$T/porch.log"
 check "porch holds one session for hall's key" wait_until 2 porch \
@@ -414,10 +414,10 @@ check "porch restarted: a new holder" bash -c "[ \"\$(sed -n 's/.*key holder: pi
 # A camera at max-hubs tells the next paired hub why it is refused:
 # shed (max-hubs 1) streams to barn; byre, also paired, is told "busy".
 for d in shed barn byre; do "$CTL" keygen "$T/$d" >/dev/null; done
-"$CTL" trust "$T/shed" barn "$(id barn)" --role hub &&
-"$CTL" trust "$T/shed" byre "$(id byre)" --role hub &&
-"$CTL" trust "$T/barn" shed "$(id shed)" --role camera &&
-"$CTL" trust "$T/byre" shed "$(id shed)" --role camera || exit 1
+"$CTL" trust "$T/shed" barn "$(id barn)" --role hub --confirmed &&
+"$CTL" trust "$T/shed" byre "$(id byre)" --role hub --confirmed &&
+"$CTL" trust "$T/barn" shed "$(id shed)" --role camera --confirmed &&
+"$CTL" trust "$T/byre" shed "$(id shed)" --role camera --confirmed || exit 1
 PC=$(free_port)
 "$VD" camera --keys "$T/shed" --name shed --source pattern:00ff00 --listen "127.0.0.1:$PC" \
 	--width 320 --height 240 --fps 15 --max-hubs 1 --status-socket "$T/shed.sock" \

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* veracamctl's QR codes (qr.c). */
+#ifndef VERACAM_QR_H
+#define VERACAM_QR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* The QR code of text as half-block characters; 0 or -1. */
+int qr_print(FILE *f, const char *text);
+/* The QR code of text as a grey PNG, scale pixels a module; 0 or -1 and err. */
+int qr_png(const char *path, const char *text, int scale, char *err, size_t errlen);
+
+#endif /* VERACAM_QR_H */

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Network pairing end to end on 127.0.0.1 (TAP): `veracamctl pair-mode` on
+# the camera, `veracamctl pair` on the hub, then real daemons streaming with
+# those pins; a pending pin refused at the handshake until confirmed; stray
+# files in peers/ skipped without un-trusting the others; untrust effective
+# at the next handshake without a reload.
+#
+# usage: test_pair.sh VERACAMD VERACAMCTL
+set -u
+VD=$1 CTL=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/veracam-pair.XXXXXX")
+declare -A PID
+n=0 fails=0
+
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+cleanup() {
+	for p in "${PID[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "$fails" -ne 0 ]; then
+		for f in "$T"/*.log "$T"/*.out; do
+			[ -f "$f" ] && { echo "# --- $f"; tail -n 20 "$f" | sed 's/^/# /'; }
+		done
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# until SECONDS NAME EXPR: NAME's status snapshot d satisfies EXPR in time
+until_status() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		"$CTL" status "$T/$2.sock" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if eval(sys.argv[1]) else 1)' "$3" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+camera() {	# NAME PORT
+	"$VD" camera --keys "$T/$1" --name "$1" --source pattern:00ff00 --listen "127.0.0.1:$2" \
+		--width 160 --height 120 --fps 10 --status-socket "$T/$1.sock" >>"$T/$1.log" 2>&1 &
+	PID[$1]=$!
+}
+hub() {	# NAME CAMERA@ADDR
+	"$VD" hub --keys "$T/$1" --camera "$2" --display "y4m:$T/$1.y4m" --output-size 160x120 --backoff-max 1s \
+		--status-socket "$T/$1.sock" >>"$T/$1.log" 2>&1 &
+	PID[$1]=$!
+}
+stop() { kill -TERM "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }
+
+echo "TAP version 13"
+for d in porch kitchen shed barn; do
+	"$CTL" keygen "$T/$d" >/dev/null || exit 1
+done
+
+# pair_mode OUT DIR|--running: porch's pairing window on a fresh port, its payload in $payload
+pair_mode() {
+	PP=$(port)
+	"$CTL" pair-mode "$2" --listen "127.0.0.1:$PP" --ttl 30 >"$T/$1" 2>&1 &
+	PID[pair-mode]=$!
+	payload=
+	for _ in $(seq 100); do
+		payload=$(grep -o "veracam-pair2:[^']*" "$T/$1" 2>/dev/null) && break
+		sleep 0.1
+	done
+}
+
+# ---- pairing: camera in pairing mode, hub pairs from the payload
+pair_mode pair-mode.out "$T/porch"
+check "pair-mode prints a veracam-pair2 payload naming its address" \
+	test "${payload##*:}" = "$PP"
+check "pair-mode wrote the QR code as a PNG" \
+	bash -c "head -c 8 '$T/porch/pair-qr.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
+check "pair-mode drew the QR code on the terminal" grep -q $'\u2580' "$T/pair-mode.out"
+check "the hub pairs with the camera from the payload" \
+	bash -c "'$CTL' pair '$T/kitchen' porch '$payload' --hub-name kitchen >'$T/pair.out'"
+wait "${PID[pair-mode]}"
+check "pair-mode ends 0 after one pairing" test $? -eq 0
+unset "PID[pair-mode]"
+check "pair-mode removed its PNG with the spent code" test ! -e "$T/porch/pair-qr.png"
+check "camera lists the hub, active" \
+	bash -c "'$CTL' peers '$T/porch' | grep -Eq '^kitchen +hub +$("$CTL" identity "$T/kitchen" --key-id) .* active$'"
+check "hub lists the camera, active" \
+	bash -c "'$CTL' peers '$T/kitchen' | grep -Eq '^porch +camera +$("$CTL" identity "$T/porch" --key-id) .* active$'"
+check "the spent payload cannot pair again (the window is closed)" \
+	bash -c "! '$CTL' pair '$T/shed' porch '$payload' 2>/dev/null"
+
+# ---- the pins work: a live session
+PA=$(port)
+camera porch "$PA"
+hub kitchen "porch@127.0.0.1:$PA"
+check "kitchen verifies porch's frames over the pins pairing made" \
+	until_status 30 kitchen 'd["cameras"][0]["shown"] >= 5 and d["cameras"][0]["rejected"]["total"] == 0'
+
+# ---- pairing beside the running camera daemon (what a board's button starts):
+# its key directory and name from its status socket, where veracamctl looks
+mkdir "$T/rt" && ln -s "$T/porch.sock" "$T/rt/status.sock"
+RUNTIME_DIRECTORY=$T/rt pair_mode pair-mode-2.out --running
+check "pair-mode --running found the camera's keys and name on its status socket" \
+	grep -q "pair with this camera (porch)" "$T/pair-mode-2.out"
+check "a second hub pairs while the camera daemon runs" \
+	bash -c "'$CTL' pair '$T/barn' porch '$payload' --hub-name barn >'$T/pair-2.out'"
+wait "${PID[pair-mode]}"
+unset "PID[pair-mode]"
+hub barn "porch@127.0.0.1:$PA"
+check "the new hub streams from the running camera, no reload" \
+	until_status 30 barn 'd["cameras"][0]["shown"] >= 5'
+stop barn
+
+# ---- a pending pin: pinned by hand on the camera, not confirmed
+"$CTL" trust "$T/shed" porch "$("$CTL" identity "$T/porch")" --role camera --confirmed &&
+"$CTL" trust "$T/porch" shed "$("$CTL" identity "$T/shed")" --role hub 2>"$T/trust.out"
+check "a hand-made hub pin is pending and says how to confirm it" \
+	grep -q "veracamctl confirm" "$T/trust.out"
+hub shed "porch@127.0.0.1:$PA"
+check "the pending hub is refused at the handshake, counted as pending" \
+	until_status 20 porch 'd["rejected_peers"].get("pending", 0) >= 1'
+check "the pending hub received nothing" until_status 5 shed 'd["cameras"][0]["received"] == 0'
+"$CTL" confirm "$T/porch" shed
+check "confirmed: the same hub streams, no reload" \
+	until_status 20 shed 'd["cameras"][0]["shown"] >= 5'
+
+# ---- stray files in peers/: the other hubs stay trusted
+cp "$T/porch/peers/kitchen" "$T/porch/peers/kitchen~"
+echo "pins live here" >"$T/porch/peers/README"
+printf 'veracam-peer 1\nname broken\n' >"$T/porch/peers/broken"
+stop kitchen
+hub kitchen "porch@127.0.0.1:$PA"
+check "with three stray files, kitchen connects again" \
+	until_status 20 kitchen 'd["cameras"][0]["state"] == "live" or d["cameras"][0]["shown"] >= 5'
+check "porch counts the three files it skipped" until_status 5 porch 'd["peer_files_skipped"] == 3'
+check "each skipped file is logged by name once" \
+	bash -c "[ \$(grep -c 'skipped peers/README' '$T/porch.log') = 1 ] && grep -q 'skipped peers/kitchen~' '$T/porch.log' && grep -q 'skipped peers/broken' '$T/porch.log'"
+
+# ---- untrust: the next handshake is refused, no reload
+"$CTL" untrust "$T/porch" kitchen
+stop kitchen
+hub kitchen "porch@127.0.0.1:$PA"
+check "untrusted kitchen is refused at its next handshake" \
+	until_status 20 porch 'd["rejected_peers"].get("unpaired", 0) >= 1'
+
+echo "1..$n"
+[ "$fails" -eq 0 ]

@@ -40,6 +40,15 @@ struct vc_device_key {
 	bool holder_gone;
 };
 
+/* A device's X25519 encryption key (enckey.c). */
+struct vc_enc_key {
+	EVP_PKEY *pkey;
+	uint8_t pub[32];
+};
+
+/* Take ownership of an X25519 EVP_PKEY (freed on failure). */
+struct vc_enc_key *vc_enc_key_wrap(EVP_PKEY *pkey);
+
 /* libsodium initialised (once per process): 0 or -1. */
 int vc_sodium_ready(void);
 

@@ -68,3 +68,61 @@ const uint8_t *vc_enc_key_public(const struct vc_enc_key *k)
 {
 	return k->pub;
 }
+
+int vc_enc_keygen(const char *dir)
+{
+	return vc_keygen_pem(dir, VC_ENC_KEY_FILE, "X25519");
+}
+
+struct vc_enc_key *vc_enc_key_load(const char *dir)
+{
+	EVP_PKEY *pkey = vc_load_pem(dir, VC_ENC_KEY_FILE);
+
+	if (!pkey) {
+		if (strstr(vc_last_error(), "No such file"))
+			vc_err("%s/%s: no encryption key (make one with: veracamctl enc-keygen %s)",
+			       dir, VC_ENC_KEY_FILE, dir);
+		return NULL;
+	}
+	return enc_wrap(pkey);
+}
+
+void vc_enc_identity_format(const uint8_t pub[VC_ENC_PUBKEY_LEN], char *out)
+{
+	vc_keyline_format(VC_ENC_IDENTITY_PREFIX, pub, out);
+}
+
+int vc_enc_identity_parse(const char *line, uint8_t pub[VC_ENC_PUBKEY_LEN])
+{
+	return vc_keyline_parse(line, VC_ENC_IDENTITY_PREFIX, pub);
+}
+
+static const char binding_context[] = VC_ENC_BINDING_CONTEXT;	/* with its NUL */
+
+#define BINDING_LEN	(sizeof(binding_context) + VC_PUBKEY_LEN + VC_ENC_PUBKEY_LEN)
+
+static void binding_message(const uint8_t dev_pub[VC_PUBKEY_LEN],
+			    const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], uint8_t msg[BINDING_LEN])
+{
+	memcpy(msg, binding_context, sizeof(binding_context));
+	memcpy(msg + sizeof(binding_context), dev_pub, VC_PUBKEY_LEN);
+	memcpy(msg + sizeof(binding_context) + VC_PUBKEY_LEN, enc_pub, VC_ENC_PUBKEY_LEN);
+}
+
+int vc_enc_binding_sign(const struct vc_device_key *k, const uint8_t enc_pub[VC_ENC_PUBKEY_LEN],
+			uint8_t sig[VC_SIG_LEN])
+{
+	uint8_t msg[BINDING_LEN];
+
+	binding_message(vc_key_public(k), enc_pub, msg);
+	return vc_ed25519_sign(k, msg, sizeof(msg), sig);
+}
+
+bool vc_enc_binding_verify(const uint8_t dev_pub[VC_PUBKEY_LEN],
+			   const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], const uint8_t sig[VC_SIG_LEN])
+{
+	uint8_t msg[BINDING_LEN];
+
+	binding_message(dev_pub, enc_pub, msg);
+	return vc_ed25519_verify(dev_pub, msg, sizeof(msg), sig);
+}

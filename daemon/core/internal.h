@@ -49,6 +49,22 @@ struct vc_enc_key {
 /* Take ownership of an X25519 EVP_PKEY (freed on failure). */
 struct vc_enc_key *vc_enc_key_wrap(EVP_PKEY *pkey);
 
+/*
+ * DIR/NAME: a new private key of OpenSSL algorithm alg ("ED25519",
+ * "X25519") as PKCS#8 PEM, mode 0600, DIR made 0700 if needed; an
+ * existing NAME is never replaced. 0 or -1.
+ */
+int vc_keygen_pem(const char *dir, const char *name, const char *alg);
+/*
+ * Load DIR/NAME with the key file checks of vc_key_load() (regular file,
+ * no symlink, mode 0600 or stricter, this user's or root's), any type.
+ */
+EVP_PKEY *vc_load_pem(const char *dir, const char *name);
+
+/* PREFIX and 64 hex digits of a 32-byte key (identity lines); strict parse, 0 or -1. */
+void vc_keyline_format(const char *prefix, const uint8_t key[32], char *out);
+int vc_keyline_parse(const char *line, const char *prefix, uint8_t key[32]);
+
 /* libsodium initialised (once per process): 0 or -1. */
 int vc_sodium_ready(void);
 

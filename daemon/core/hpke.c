@@ -107,6 +107,13 @@ static int hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *sal
 	return ok ? 0 : vc_err_ssl("HKDF-SHA256");
 }
 
+int vc_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+		   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len)
+{
+	return hkdf(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ikm, ikm_len, salt, salt_len, info,
+		    info_len, out, out_len);
+}
+
 /* "HPKE-v1" || suite || label || data into buf; its length, or 0 when too long. */
 static size_t labeled(uint8_t *buf, size_t cap, const struct suite *s, const char *label,
 		      const uint8_t *data, size_t len)

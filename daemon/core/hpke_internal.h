@@ -53,6 +53,10 @@ int vc_hpke_ctx_open(struct vc_hpke_ctx *ctx, const uint8_t *aad, size_t aad_len
 /* Context.Export (RFC 9180 §5.3). */
 int vc_hpke_ctx_export(const struct vc_hpke_ctx *ctx, const uint8_t *exp_ctx, size_t exp_len,
 		       uint8_t *out, size_t out_len);
+/* HKDF-SHA256 (extract then expand, RFC 5869), no labels; 0 or -1. */
+int vc_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+		   const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len);
+
 /* Wipe a context's secrets. */
 void vc_hpke_ctx_clear(struct vc_hpke_ctx *ctx);
 

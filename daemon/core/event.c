@@ -176,6 +176,11 @@ int vc_event_record_sign(const struct vc_device_key *key, uint8_t rec[VC_EVREC_L
 	return sign_with(key, VC_HOLDER_OP_EVENT_RECORD, record_context, rec, VC_EVREC_LEN);
 }
 
+bool vc_event_record_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *rec, size_t len)
+{
+	return len == VC_EVREC_LEN && verify_with(pub, record_context, rec, len);
+}
+
 /* ---- manifest ---- */
 
 int vc_manifest_encode(const struct vc_manifest *m, uint8_t out[VC_MANIFEST_MAX_LEN])
@@ -320,7 +325,7 @@ enum vc_event_reject vc_clip_check_record(struct vc_clip_check *c, const uint8_t
 		return why;
 	if (CRYPTO_memcmp(r.key_id, c->m->key_id, VC_KEY_ID_LEN))
 		return VC_EV_CAMERA;
-	if (!verify_with(c->camera_pub, record_context, rec, len))
+	if (!vc_event_record_verify(c->camera_pub, rec, len))
 		return VC_EV_SIGNATURE;
 	if (CRYPTO_memcmp(r.event_id, c->m->event_id, VC_EVENT_ID_LEN))
 		return VC_EV_EVENT;

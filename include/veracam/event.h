@@ -118,6 +118,8 @@ enum vc_event_reject vc_manifest_parse(const uint8_t *p, size_t len, struct vc_m
  */
 int vc_event_record_sign(const struct vc_device_key *key, uint8_t rec[VC_EVREC_LEN]);
 int vc_manifest_sign(const struct vc_device_key *key, uint8_t *man, size_t len);
+/* True if an encoded event record's signature verifies under pub (nothing else checked). */
+bool vc_event_record_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *rec, size_t len);
 
 /* The hash other records and manifests chain to: SHA-256 of the whole encoding. */
 int vc_event_hash(const uint8_t *p, size_t len, uint8_t out[VC_HASH_LEN]);

@@ -7,7 +7,8 @@
  *   0 "VK"  2 version (1)  3 op  4 body length (2, big-endian)  6 00 00
  *   8 body: PUBLIC empty | RECORD an encoded record | TLS13 the
  *     CertificateVerify content (64 x 0x20, the server context string,
- *     00, a 32- or 48-byte transcript hash)
+ *     00, a 32- or 48-byte transcript hash) | EVENT_RECORD an encoded
+ *     event record | MANIFEST an encoded event manifest (event.h)
  * Reply, always VC_HOLDER_REPLY_LEN bytes:
  *   0 "VK"  2 version  3 status  4 requests refused so far (4)
  *   8 signature (64), or the public key (32) and zeroes

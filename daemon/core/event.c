@@ -34,6 +34,7 @@
 
 #include <veracam/event.h>
 #include <veracam/holder.h>
+#include <veracam/sei.h>
 #include "hpke_internal.h"
 #include "internal.h"
 
@@ -72,6 +73,8 @@ const char *vc_event_reject_name(enum vc_event_reject r)
 		[VC_EV_EXTRA] = "extra-frames",
 		[VC_EV_THUMBNAIL] = "thumbnail",
 		[VC_EV_DECRYPT] = "decrypt",
+		[VC_EV_NO_RECORD] = "no-record",
+		[VC_EV_AU_HASH] = "au-hash",
 	};
 
 	if ((unsigned int)r >= VC_EV__COUNT)
@@ -343,6 +346,29 @@ enum vc_event_reject vc_clip_check_record(struct vc_clip_check *c, const uint8_t
 	if (out)
 		*out = r;
 	return VC_EV_OK;
+}
+
+enum vc_event_reject vc_clip_check_au(struct vc_clip_check *c, const uint8_t *au, size_t len,
+				      struct vc_event_record *out)
+{
+	uint8_t rec[VC_RECORD_MAX_LEN];
+	size_t rec_len = sizeof(rec);
+	struct vc_event_record r;
+	struct vc_au_scan scan;
+	enum vc_event_reject why;
+
+	if (vc_sei_extract(au, len, &scan, rec, &rec_len) != VC_OK)
+		return VC_EV_NO_RECORD;
+	/* the record alone first: a bad one must not advance the check */
+	why = vc_event_record_parse(rec, rec_len, &r);
+	if (why != VC_EV_OK)
+		return why;
+	if (CRYPTO_memcmp(r.au_hash, scan.hash, VC_HASH_LEN)) {
+		if (vc_event_record_verify(c->camera_pub, rec, rec_len))
+			return VC_EV_AU_HASH;
+		return VC_EV_SIGNATURE;
+	}
+	return vc_clip_check_record(c, rec, rec_len, out);
 }
 
 enum vc_event_reject vc_clip_check_end(const struct vc_clip_check *c)

@@ -99,6 +99,8 @@ enum vc_event_reject {
 	VC_EV_EXTRA,		/* frames beyond the manifest's last one */
 	VC_EV_THUMBNAIL,	/* thumbnail bytes not the manifest's */
 	VC_EV_DECRYPT,		/* wrapped key or object does not open */
+	VC_EV_NO_RECORD,	/* an AU of the clip without (exactly one) event record */
+	VC_EV_AU_HASH,		/* the record belongs to other media */
 	VC_EV__COUNT
 };
 
@@ -165,6 +167,12 @@ void vc_clip_check_init(struct vc_clip_check *c, const struct vc_manifest *m,
 /* One encoded event record; on VC_EV_OK, *r (may be NULL) holds it. */
 enum vc_event_reject vc_clip_check_record(struct vc_clip_check *c, const uint8_t *rec,
 					  size_t len, struct vc_event_record *r);
+/*
+ * The same for a whole Annex-B AU of the clip: its event record (from the
+ * SEI, §7) checked as above, and the AU's hash must be the record's.
+ */
+enum vc_event_reject vc_clip_check_au(struct vc_clip_check *c, const uint8_t *au, size_t len,
+				      struct vc_event_record *r);
 enum vc_event_reject vc_clip_check_end(const struct vc_clip_check *c);
 
 /* The thumbnail's bytes against the manifest. */

@@ -16,6 +16,7 @@
 #include <veracam/event.h>
 #include <veracam/holder.h>
 #include <veracam/record.h>
+#include <veracam/sei.h>
 
 #include "fixture.h"
 #include "harness.h"
@@ -457,6 +458,58 @@ static void test_holder_ops(void)
 #undef ASK
 }
 
+/*
+ * The SEI carrier (§7) carries an event record as it carries a live one;
+ * the hub finds it, and the AU's hash binds the media to it.
+ */
+static void test_carrier(void)
+{
+	struct vc_buf au = { 0 }, signed_au = { 0 };
+	uint8_t rec[VC_EVREC_LEN], got[VC_RECORD_MAX_LEN];
+	struct vc_event_record r, back;
+	struct vc_au_scan scan, hub;
+	struct vc_clip_check chk;
+	struct vc_manifest m = { 0 };
+	size_t got_len = sizeof(got);
+
+	fx_au(&au, true, 3000, 77);
+	REQUIRE(vc_au_scan(au.data, au.len, &scan) == VC_OK);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.key_id, vc_key_id(cam), VC_KEY_ID_LEN);
+	fx_bytes(60, r.event_id, VC_EVENT_ID_LEN);
+	r.flags = VC_EVREC_F_IDR;
+	memcpy(r.au_hash, scan.hash, VC_HASH_LEN);
+	vc_event_record_encode(&r, rec);
+	REQUIRE(vc_event_record_sign(cam, rec) == 0);
+	REQUIRE(vc_sei_insert(au.data, au.len, &scan, rec, sizeof(rec), &signed_au) == 0);
+	REQUIRE(vc_sei_extract(signed_au.data, signed_au.len, &hub, got, &got_len) == VC_OK);
+	CHECK(got_len == VC_EVREC_LEN && !memcmp(got, rec, VC_EVREC_LEN));
+	CHECK(vc_event_record_verify(vc_key_public(cam), got, got_len));
+	CHECK_EV(vc_event_record_parse(got, got_len, &back), VC_EV_OK);
+	CHECK(!memcmp(back.au_hash, hub.hash, VC_HASH_LEN));
+	/* a one-frame clip of this AU, checked whole */
+	m.flags = 0;
+	m.trigger = VC_TRIGGER_DOORBELL;
+	m.n_recipients = 1;
+	memcpy(m.key_id, r.key_id, VC_KEY_ID_LEN);
+	memcpy(m.event_id, r.event_id, VC_EVENT_ID_LEN);
+	m.n_frames = 1;
+	REQUIRE(vc_event_hash(rec, VC_EVREC_LEN, m.last_record_hash) == 0);
+	vc_clip_check_init(&chk, &m, vc_key_public(cam));
+	CHECK_EV(vc_clip_check_au(&chk, signed_au.data, signed_au.len, NULL), VC_EV_OK);
+	CHECK_EV(vc_clip_check_end(&chk), VC_EV_OK);
+	/* the AU without its record, and another slice under the record */
+	vc_clip_check_init(&chk, &m, vc_key_public(cam));
+	CHECK_EV(vc_clip_check_au(&chk, au.data, au.len, NULL), VC_EV_NO_RECORD);
+	signed_au.data[signed_au.len - 5] ^= 0x01;
+	REQUIRE(vc_sei_extract(signed_au.data, signed_au.len, &hub, got, &got_len) == VC_OK);
+	CHECK(memcmp(back.au_hash, hub.hash, VC_HASH_LEN) != 0);
+	CHECK_EV(vc_clip_check_au(&chk, signed_au.data, signed_au.len, NULL), VC_EV_AU_HASH);
+	CHECK_EV(vc_clip_check_end(&chk), VC_EV_TRUNCATED);
+	vc_buf_free(&au);
+	vc_buf_free(&signed_au);
+}
+
 /* ---- vectors (docs/PROTOCOL.md §15.5) ---- */
 
 static FILE *out_file;
@@ -567,6 +620,7 @@ int main(int argc, char **argv)
 	RUN(test_clip_check);
 	RUN(test_envelope);
 	RUN(test_holder_ops);
+	RUN(test_carrier);
 	RUN(test_vectors);
 	return harness_done();
 }

@@ -2,8 +2,9 @@
 /*
  * libFuzzer target: every parser of recorded events (daemon/core/event.c),
  * the bytes a hub gets from a store or cache. The first input byte picks
- * the parser (mod 3): 0 an event frame record, 1 a manifest, 2 a sealed
- * event envelope. Records and manifests either are refused or encode back
+ * the parser (mod 4): 0 an event frame record, 1 a manifest, 2 a sealed
+ * event envelope, 3 an AU of a clip (its SEI, record and AU hash) checked
+ * against a manifest of the vectors' camera. Records and manifests either are refused or encode back
  * to exactly the input, and their signature check runs; an envelope runs
  * through the whole open (manifest check, HPKE unwrap) for the hub of
  * tests/vectors/event-v1.txt and, when it opens, names that hub and the
@@ -89,19 +90,39 @@ static void one_envelope(const uint8_t *p, size_t len)
 		abort();
 }
 
+/* An AU against a one-frame manifest of the vectors' camera: never accepted. */
+static void one_au(const uint8_t *p, size_t len)
+{
+	struct vc_clip_check c;
+	struct vc_manifest m;
+
+	memset(&m, 0, sizeof(m));
+	m.n_recipients = 1;
+	m.n_frames = 1;
+	if (vc_key_id_of(camera_pub, m.key_id) < 0)
+		abort();
+	vc_clip_check_init(&c, &m, camera_pub);
+	/* accepting one would take a signature of the vectors' camera over an all-zero event */
+	if (vc_clip_check_au(&c, p, len, NULL) == VC_EV_OK)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		one_record(data + 1, size - 1);
 		break;
 	case 1:
 		one_manifest(data + 1, size - 1);
 		break;
-	default:
+	case 2:
 		one_envelope(data + 1, size - 1);
+		break;
+	default:
+		one_au(data + 1, size - 1);
 		break;
 	}
 	return 0;

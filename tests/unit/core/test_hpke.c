@@ -219,11 +219,11 @@ static double now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* Not a pass/fail figure: what one wrap and one unwrap cost here. */
+/* Not a pass/fail figure: the CPU time of one wrap and one unwrap here. */
 static void test_cost(void)
 {
 	struct vc_enc_key *k = vc_enc_key_generate();
@@ -243,7 +243,7 @@ static void test_cost(void)
 				   sizeof(aad), ct.data, ct.len, &pt) == 0;
 	t2 = now_us();
 	CHECK(ok);
-	printf("# HPKE AES-128-GCM, 32-byte message: seal %.1f us, open %.1f us per call\n",
+	printf("# HPKE AES-128-GCM, 32-byte message: seal %.1f us, open %.1f us per call (CPU time)\n",
 	       (t1 - t0) / n, (t2 - t1) / n);
 	vc_enc_key_free(k);
 	vc_buf_free(&ct);

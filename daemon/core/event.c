@@ -26,6 +26,7 @@
  *   then per recipient, in the manifest's order: hub key id (16) | HPKE
  *   enc (32) | the content key sealed (48)
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -377,6 +378,125 @@ enum vc_event_reject vc_clip_check_end(const struct vc_clip_check *c)
 		return VC_EV_TRUNCATED;
 	return CRYPTO_memcmp(c->prev_hash, c->m->last_record_hash, VC_HASH_LEN) ? VC_EV_CHAIN
 										 : VC_EV_OK;
+}
+
+/* ---- the camera's writer ---- */
+
+struct vc_event_writer {
+	const struct vc_device_key *key;	/* borrowed */
+	struct vc_manifest m;			/* filled as the clip grows */
+	uint8_t prev[VC_HASH_LEN];
+	uint64_t next_seq;
+};
+
+struct vc_event_writer *vc_event_writer_new(const struct vc_device_key *key,
+					    const char *source_stable, uint64_t number,
+					    const uint8_t *prev_manifest_hash)
+{
+	struct vc_event_writer *w;
+
+	if ((number == 0) != (prev_manifest_hash == NULL)) {
+		vc_err("event: the first event has no previous manifest, every other one has");
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		vc_err("out of memory");
+		return NULL;
+	}
+	w->key = key;
+	memcpy(w->m.key_id, vc_key_id(key), VC_KEY_ID_LEN);
+	w->m.number = number;
+	if (prev_manifest_hash)
+		memcpy(w->m.prev_hash, prev_manifest_hash, VC_HASH_LEN);
+	if (vc_source_id(source_stable, w->m.source) < 0) {
+		free(w);
+		return NULL;
+	}
+	if (RAND_bytes(w->m.event_id, VC_EVENT_ID_LEN) != 1) {
+		vc_err_ssl("event id");
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void vc_event_writer_free(struct vc_event_writer *w)
+{
+	free(w);
+}
+
+const uint8_t *vc_event_writer_id(const struct vc_event_writer *w)
+{
+	return w->m.event_id;
+}
+
+int vc_event_writer_add(struct vc_event_writer *w, const struct vc_frame_info *info,
+			const uint8_t *au, size_t len, struct vc_buf *out)
+{
+	uint8_t rec[VC_EVREC_LEN];
+	struct vc_event_record r;
+	struct vc_au_scan scan;
+
+	if (w->next_seq == UINT32_MAX)
+		return vc_err("event: clip too long");
+	if (vc_au_scan(au, len, &scan) != VC_OK)
+		return vc_err("event: not an Annex-B H.264 access unit with a slice");
+	if (scan.n_records)
+		return vc_err("event: access unit already carries a veracam record");
+	if (w->next_seq == 0 && !scan.idr)
+		return vc_err("event: a clip starts with an IDR");
+	memset(&r, 0, sizeof(r));
+	r.flags = (scan.idr ? VC_EVREC_F_IDR : 0) |
+		  (info->has_sensor_seq ? VC_EVREC_F_SENSOR_SEQ : 0);
+	memcpy(r.key_id, w->m.key_id, VC_KEY_ID_LEN);
+	r.seq = w->next_seq;
+	r.capture_ns = info->capture_ns;
+	r.sensor_seq = info->has_sensor_seq ? info->sensor_seq : 0;
+	memcpy(r.au_hash, scan.hash, VC_HASH_LEN);
+	memcpy(r.prev_hash, w->prev, VC_HASH_LEN);
+	memcpy(r.source, w->m.source, VC_HASH_LEN);
+	memcpy(r.event_id, w->m.event_id, VC_EVENT_ID_LEN);
+	vc_event_record_encode(&r, rec);
+	if (vc_event_record_sign(w->key, rec) < 0 ||
+	    vc_sei_insert(au, len, &scan, rec, sizeof(rec), out) < 0 ||
+	    vc_event_hash(rec, sizeof(rec), w->prev) < 0)
+		return -1;
+	if (w->next_seq == 0)
+		w->m.start_ns = info->capture_ns;
+	if (info->capture_ns > w->m.end_ns)
+		w->m.end_ns = info->capture_ns;
+	w->next_seq++;
+	return 0;
+}
+
+int vc_event_writer_finish(struct vc_event_writer *w, enum vc_event_trigger trigger,
+			   const uint8_t *thumb, size_t thumb_len,
+			   const uint8_t (*recipients)[VC_KEY_ID_LEN], size_t n,
+			   uint8_t out[VC_MANIFEST_MAX_LEN])
+{
+	struct vc_manifest *m = &w->m;
+	int len;
+
+	if (!w->next_seq)
+		return vc_err("event: no frame recorded");
+	if (trigger < VC_TRIGGER_MOTION || trigger > VC_TRIGGER_DOORBELL)
+		return vc_err("event: unknown trigger %d", (int)trigger);
+	if (n < 1 || n > VC_MANIFEST_MAX_RECIPIENTS)
+		return vc_err("event: %zu recipients (1..%d)", n, VC_MANIFEST_MAX_RECIPIENTS);
+	m->trigger = (uint8_t)trigger;
+	m->n_recipients = (uint8_t)n;
+	memcpy(m->recipients, recipients, n * VC_KEY_ID_LEN);
+	m->n_frames = (uint32_t)w->next_seq;
+	memcpy(m->last_record_hash, w->prev, VC_HASH_LEN);
+	m->flags = thumb ? VC_MANIFEST_F_THUMBNAIL : 0;
+	memset(m->thumbnail_hash, 0, VC_HASH_LEN);
+	if (thumb && vc_event_hash(thumb, thumb_len, m->thumbnail_hash) < 0)
+		return -1;
+	len = vc_manifest_encode(m, out);
+	if (len < 0 || vc_manifest_sign(w->key, out, (size_t)len) < 0)
+		return -1;
+	return len;
 }
 
 /* ---- envelope ---- */

@@ -19,6 +19,7 @@
 #include <veracam/enckey.h>
 #include <veracam/hpke.h>
 #include <veracam/keys.h>
+#include <veracam/record.h>
 
 #define VC_EVENT_ID_LEN		16
 
@@ -179,7 +180,35 @@ enum vc_event_reject vc_clip_check_end(const struct vc_clip_check *c);
 enum vc_event_reject vc_manifest_check_thumbnail(const struct vc_manifest *m,
 						 const uint8_t *jpeg, size_t len);
 
-/* ---- the sealed-event envelope (§15.4) ---- */
+/*
+ * Camera: records one event. Each AU (the first an IDR; unsigned, as the
+ * encoder made it) gets its event record in the SEI, numbered and chained;
+ * finishing signs the manifest. The key is borrowed (a remote key signs
+ * through the key holder). The camera keeps its chain (the next event
+ * number and the last manifest's hash) across events and restarts.
+ */
+struct vc_event_writer;
+
+/* prev_manifest_hash: NULL for the camera's first event (number 0). */
+struct vc_event_writer *vc_event_writer_new(const struct vc_device_key *key,
+					    const char *source_stable, uint64_t number,
+					    const uint8_t *prev_manifest_hash);
+void vc_event_writer_free(struct vc_event_writer *w);
+/* The event's id (random, VC_EVENT_ID_LEN bytes). */
+const uint8_t *vc_event_writer_id(const struct vc_event_writer *w);
+/* Sign one AU of the clip into out (the AU with its event record's SEI). */
+int vc_event_writer_add(struct vc_event_writer *w, const struct vc_frame_info *info,
+			const uint8_t *au, size_t len, struct vc_buf *out);
+/*
+ * The signed manifest of the clip so far, for the hubs with the given key
+ * ids (1..8), with the thumbnail's bytes (NULL: none); its length, or -1.
+ */
+int vc_event_writer_finish(struct vc_event_writer *w, enum vc_event_trigger trigger,
+			   const uint8_t *thumb, size_t thumb_len,
+			   const uint8_t (*recipients)[VC_KEY_ID_LEN], size_t n,
+			   uint8_t out[VC_MANIFEST_MAX_LEN]);
+
+/* ---- the sealed-event envelope (§15.5) ---- */
 
 #define VC_ENVELOPE_VERSION	1
 #define VC_ENVELOPE_HDR_LEN	8

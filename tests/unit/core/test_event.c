@@ -510,6 +510,71 @@ static void test_carrier(void)
 	vc_buf_free(&signed_au);
 }
 
+/*
+ * The camera's writer makes what the hub's checks accept, AU by AU, and
+ * the next event chains to it.
+ */
+static void test_writer(void)
+{
+	uint8_t man[VC_MANIFEST_MAX_LEN], man2[VC_MANIFEST_MAX_LEN], mh[VC_HASH_LEN];
+	uint8_t ids[2][VC_KEY_ID_LEN];
+	struct vc_frame_info info = { .capture_ns = FX_NOW_NS };
+	struct vc_buf au = { 0 }, out[3] = { { 0 } };
+	struct vc_event_writer *w, *w2;
+	struct vc_manifest m, m2;
+	struct vc_clip_check chk;
+	int len, len2, i;
+
+	memcpy(ids[0], vc_key_id(hub_a), VC_KEY_ID_LEN);
+	memcpy(ids[1], vc_key_id(hub_b), VC_KEY_ID_LEN);
+	CHECK(!vc_event_writer_new(cam, "id:writer", 1, NULL));	/* number 1 needs a previous */
+	CHECK(!vc_event_writer_new(cam, "", 0, NULL));
+	w = vc_event_writer_new(cam, "id:writer", 0, NULL);
+	REQUIRE(w);
+	CHECK(vc_event_writer_finish(w, VC_TRIGGER_MOTION, NULL, 0, ids, 2, man) < 0);
+	fx_au(&au, false, 2000, 1);
+	CHECK(vc_event_writer_add(w, &info, au.data, au.len, &out[0]) < 0);	/* not an IDR */
+	for (i = 0; i < 3; i++) {
+		fx_au(&au, i == 0, 2000, (uint32_t)i + 1);
+		info.capture_ns = FX_NOW_NS + (uint64_t)i * 40000000;
+		REQUIRE(vc_event_writer_add(w, &info, au.data, au.len, &out[i]) == 0);
+	}
+	/* an AU that already carries a record is refused */
+	CHECK(vc_event_writer_add(w, &info, out[0].data, out[0].len, &au) < 0);
+	len = vc_event_writer_finish(w, VC_TRIGGER_MANUAL, thumb, sizeof(thumb), ids, 2, man);
+	REQUIRE(len == (int)VC_MANIFEST_LEN(2));
+	CHECK_EV(vc_manifest_verify(man, (size_t)len, vc_key_public(cam), vc_event_writer_id(w),
+				    vc_key_id(hub_b), &m), VC_EV_OK);
+	CHECK(m.n_frames == 3 && m.number == 0 && m.trigger == VC_TRIGGER_MANUAL);
+	CHECK(m.start_ns == FX_NOW_NS && m.end_ns == FX_NOW_NS + 80000000);
+	CHECK_EV(vc_manifest_check_thumbnail(&m, thumb, sizeof(thumb)), VC_EV_OK);
+	vc_clip_check_init(&chk, &m, vc_key_public(cam));
+	for (i = 0; i < 3; i++)
+		CHECK_EV(vc_clip_check_au(&chk, out[i].data, out[i].len, NULL), VC_EV_OK);
+	CHECK_EV(vc_clip_check_end(&chk), VC_EV_OK);
+	/* the next event */
+	REQUIRE(vc_event_hash(man, (size_t)len, mh) == 0);
+	w2 = vc_event_writer_new(cam, "id:writer", 1, mh);
+	REQUIRE(w2);
+	CHECK(memcmp(vc_event_writer_id(w), vc_event_writer_id(w2), VC_EVENT_ID_LEN) != 0);
+	fx_au(&au, true, 2000, 9);
+	REQUIRE(vc_event_writer_add(w2, &info, au.data, au.len, &out[0]) == 0);
+	len2 = vc_event_writer_finish(w2, VC_TRIGGER_DOORBELL, NULL, 0, ids, 1, man2);
+	REQUIRE(len2 > 0);
+	CHECK_EV(vc_manifest_verify(man2, (size_t)len2, vc_key_public(cam), NULL, vc_key_id(hub_a),
+				    &m2), VC_EV_OK);
+	CHECK_EV(vc_manifest_follows(&m, mh, &m2), VC_EV_OK);
+	CHECK(!(m2.flags & VC_MANIFEST_F_THUMBNAIL));
+	/* a clip AU of event 1 is not one of event 0 */
+	vc_clip_check_init(&chk, &m, vc_key_public(cam));
+	CHECK_EV(vc_clip_check_au(&chk, out[0].data, out[0].len, NULL), VC_EV_EVENT);
+	vc_event_writer_free(w);
+	vc_event_writer_free(w2);
+	vc_buf_free(&au);
+	for (i = 0; i < 3; i++)
+		vc_buf_free(&out[i]);
+}
+
 /* ---- vectors (docs/PROTOCOL.md §15.5) ---- */
 
 static FILE *out_file;
@@ -621,6 +686,7 @@ int main(int argc, char **argv)
 	RUN(test_envelope);
 	RUN(test_holder_ops);
 	RUN(test_carrier);
+	RUN(test_writer);
 	RUN(test_vectors);
 	return harness_done();
 }

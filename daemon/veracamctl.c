@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 
+#include <veracam/enckey.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
@@ -34,9 +35,13 @@
 
 static const char usage_text[] =
 	"usage: veracamctl COMMAND ...\n"
-	"  keygen DIR                       create this device's key in DIR\n"
+	"  keygen DIR                       create this device's keys in DIR (device.key,\n"
+	"                                   enc.key); prints the identity line\n"
 	"  identity DIR [--key-id]          print this device's public identity line\n"
 	"                                   (or its key id, to compare with a peer's)\n"
+	"  enc-keygen DIR                   create only the encryption key (enc.key) in a\n"
+	"                                   key directory made before it existed\n"
+	"  enc-identity DIR                 print this device's encryption key line\n"
 	"  trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] [--confirmed]\n"
 	"                                   pin a peer by hand (role defaults to camera),\n"
 	"                                   pending until confirmed; with --pair-code\n"
@@ -98,7 +103,38 @@ static int cmd_keygen(int argc, char **argv)
 		return usage();
 	if (vc_keygen(argv[0]) < 0)
 		return fail(EXIT_CONFIG, vc_last_error());
+	if (vc_enc_keygen(argv[0]) < 0)
+		return fail(EXIT_FAIL, vc_last_error());
 	return print_identity(argv[0], EXIT_FAIL);
+}
+
+static int print_enc_identity(const char *dir, int status_on_error)
+{
+	struct vc_enc_key *k = vc_enc_key_load(dir);
+	char line[VC_ENC_IDENTITY_LEN + 1];
+
+	if (!k)
+		return fail(status_on_error, vc_last_error());
+	vc_enc_identity_format(vc_enc_key_public(k), line);
+	printf("%s\n", line);
+	vc_enc_key_free(k);
+	return 0;
+}
+
+static int cmd_enc_keygen(int argc, char **argv)
+{
+	if (argc != 1)
+		return usage();
+	if (vc_enc_keygen(argv[0]) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	return print_enc_identity(argv[0], EXIT_FAIL);
+}
+
+static int cmd_enc_identity(int argc, char **argv)
+{
+	if (argc != 1)
+		return usage();
+	return print_enc_identity(argv[0], EXIT_CONFIG);
 }
 
 static int cmd_identity(int argc, char **argv)
@@ -718,6 +754,8 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "keygen", "keygen DIR", cmd_keygen },
 		{ "identity", "identity DIR [--key-id]", cmd_identity },
+		{ "enc-keygen", "enc-keygen DIR", cmd_enc_keygen },
+		{ "enc-identity", "enc-identity DIR", cmd_enc_identity },
 		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] "
 		  "[--confirmed]", cmd_trust },
 		{ "confirm", "confirm DIR NAME", cmd_confirm },

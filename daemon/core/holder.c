@@ -7,7 +7,8 @@
  *   0 "VK"  2 version (1)  3 op  4 body length (2, big-endian)  6 00 00
  *   8 body: PUBLIC empty | RECORD an encoded record | TLS13 the
  *     CertificateVerify content (64 x 0x20, the server context string,
- *     00, a 32- or 48-byte transcript hash)
+ *     00, a 32- or 48-byte transcript hash) | EVENT_RECORD an encoded
+ *     event record | MANIFEST an encoded event manifest (event.h)
  * Reply, always VC_HOLDER_REPLY_LEN bytes:
  *   0 "VK"  2 version  3 status  4 requests refused so far (4)
  *   8 signature (64), or the public key (32) and zeroes
@@ -38,6 +39,7 @@
 #include <openssl/provider.h>
 #include <sodium.h>
 
+#include <veracam/event.h>
 #include <veracam/holder.h>
 #include "internal.h"
 
@@ -80,6 +82,33 @@ static enum vc_holder_status sign_record(const struct vc_device_key *k, const ui
 	return VC_HOLDER_OK;
 }
 
+/* Event records and manifests: parsed as strictly as a hub does, this key's only. */
+static enum vc_holder_status sign_event(const struct vc_device_key *k, int op,
+					const uint8_t *body, size_t len, uint8_t sig[VC_SIG_LEN])
+{
+	uint8_t buf[VC_MANIFEST_MAX_LEN];
+	struct vc_event_record r;
+	struct vc_manifest m;
+	const uint8_t *id;
+	int ret;
+
+	if (op == VC_HOLDER_OP_EVENT_RECORD && vc_event_record_parse(body, len, &r) == VC_EV_OK)
+		id = r.key_id;
+	else if (op == VC_HOLDER_OP_MANIFEST && vc_manifest_parse(body, len, &m) == VC_EV_OK)
+		id = m.key_id;
+	else
+		return VC_HOLDER_REFUSED;
+	if (CRYPTO_memcmp(id, k->id, VC_KEY_ID_LEN) != 0)
+		return VC_HOLDER_REFUSED;
+	memcpy(buf, body, len);
+	ret = op == VC_HOLDER_OP_MANIFEST ? vc_manifest_sign(k, buf, len)
+					  : vc_event_record_sign(k, buf);
+	if (ret < 0)
+		return VC_HOLDER_FAILED;
+	memcpy(sig, buf + len - VC_SIG_LEN, VC_SIG_LEN);
+	return VC_HOLDER_OK;
+}
+
 static enum vc_holder_status answer(const struct vc_device_key *k, const uint8_t *req,
 				    size_t len, uint8_t *out)
 {
@@ -100,6 +129,9 @@ static enum vc_holder_status answer(const struct vc_device_key *k, const uint8_t
 		return VC_HOLDER_OK;
 	case VC_HOLDER_OP_RECORD:
 		return sign_record(k, body, blen, out);
+	case VC_HOLDER_OP_EVENT_RECORD:
+	case VC_HOLDER_OP_MANIFEST:
+		return sign_event(k, req[3], body, blen, out);
 	case VC_HOLDER_OP_TLS13:
 		if (!tls13_content_ok(body, blen))
 			return VC_HOLDER_REFUSED;
@@ -324,9 +356,14 @@ out:
 	return ret;
 }
 
+int vc_holder_sign(struct vc_device_key *k, int op, uint8_t *msg, size_t len)
+{
+	return holder_call(k, (enum vc_holder_op)op, msg, len, msg + len - VC_SIG_LEN);
+}
+
 int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len)
 {
-	return holder_call(k, VC_HOLDER_OP_RECORD, rec, len, rec + len - VC_SIG_LEN);
+	return vc_holder_sign(k, VC_HOLDER_OP_RECORD, rec, len);
 }
 
 int vc_key_holder_fd(const struct vc_device_key *k)

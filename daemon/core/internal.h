@@ -41,11 +41,38 @@ struct vc_device_key {
 	bool holder_gone;
 };
 
+/* A device's X25519 encryption key (enckey.c). */
+struct vc_enc_key {
+	EVP_PKEY *pkey;
+	uint8_t pub[32];
+};
+
+/* Take ownership of an X25519 EVP_PKEY (freed on failure). */
+struct vc_enc_key *vc_enc_key_wrap(EVP_PKEY *pkey);
+
+/*
+ * DIR/NAME: a new private key of OpenSSL algorithm alg ("ED25519",
+ * "X25519") as PKCS#8 PEM, mode 0600, DIR made 0700 if needed; an
+ * existing NAME is never replaced. 0 or -1.
+ */
+int vc_keygen_pem(const char *dir, const char *name, const char *alg);
+/*
+ * Load DIR/NAME with the key file checks of vc_key_load() (regular file,
+ * no symlink, mode 0600 or stricter, this user's or root's), any type.
+ */
+EVP_PKEY *vc_load_pem(const char *dir, const char *name);
+
+/* PREFIX and 64 hex digits of a 32-byte key (identity lines); strict parse, 0 or -1. */
+void vc_keyline_format(const char *prefix, const uint8_t key[32], char *out);
+int vc_keyline_parse(const char *line, const char *prefix, uint8_t key[32]);
+
 /* libsodium initialised (once per process): 0 or -1. */
 int vc_sodium_ready(void);
 
 /* Sign a whole encoded record in the key holder (record.c for a remote key). */
 int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len);
+/* The same for an operation of holder.h (event records and manifests, event.c). */
+int vc_holder_sign(struct vc_device_key *k, int op, uint8_t *msg, size_t len);
 
 static inline void vc_put_be32(uint8_t *p, uint32_t v)
 {

@@ -129,7 +129,7 @@ static int make_key_dir(const char *dir)
 	return 0;
 }
 
-int vc_keygen(const char *dir)
+int vc_keygen_pem(const char *dir, const char *name, const char *alg)
 {
 	EVP_PKEY *pkey = NULL;
 	BIO *mem = NULL;
@@ -139,23 +139,28 @@ int vc_keygen(const char *dir)
 
 	if (make_key_dir(dir) < 0)
 		return -1;
-	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	pkey = EVP_PKEY_Q_keygen(NULL, NULL, alg);
 	if (!pkey)
-		return vc_err_ssl("Ed25519 key generation");
+		return vc_err_ssl("%s key generation", alg);
 	mem = BIO_new(BIO_s_secmem());
 	if (!mem || PEM_write_bio_PrivateKey(mem, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
 		vc_err_ssl("encoding the private key");
 		goto out;
 	}
 	len = BIO_get_mem_data(mem, &pem);
-	ret = vc_write_file_atomic(dir, VC_KEY_FILE, pem, (size_t)len, 0600, 1);
+	ret = vc_write_file_atomic(dir, name, pem, (size_t)len, 0600, 1);
 out:
 	BIO_free(mem);
 	EVP_PKEY_free(pkey);
 	return ret;
 }
 
-struct vc_device_key *vc_key_load(const char *dir)
+int vc_keygen(const char *dir)
+{
+	return vc_keygen_pem(dir, VC_KEY_FILE, "ED25519");
+}
+
+EVP_PKEY *vc_load_pem(const char *dir, const char *name)
 {
 	char path[4096];
 	struct stat st;
@@ -166,7 +171,7 @@ struct vc_device_key *vc_key_load(const char *dir)
 	size_t got = 0;
 	int fd;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, VC_KEY_FILE) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
 		vc_err("%s: path too long", dir);
 		return NULL;
 	}
@@ -220,11 +225,16 @@ struct vc_device_key *vc_key_load(const char *dir)
 	pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
 	OPENSSL_secure_clear_free(buf, KEY_FILE_MAX);
-	if (!pkey) {
+	if (!pkey)
 		vc_err_ssl("%s: not a PEM private key", path);
-		return NULL;
-	}
-	return key_wrap(pkey);
+	return pkey;
+}
+
+struct vc_device_key *vc_key_load(const char *dir)
+{
+	EVP_PKEY *pkey = vc_load_pem(dir, VC_KEY_FILE);
+
+	return pkey ? key_wrap(pkey) : NULL;
 }
 
 struct vc_device_key *vc_key_from_seed(const uint8_t seed[32])
@@ -285,22 +295,32 @@ bool vc_ed25519_verify(const uint8_t pub[VC_PUBKEY_LEN], const uint8_t *msg, siz
 	       crypto_sign_ed25519_verify_detached(sig, msg, len, pub) == 0;
 }
 
+void vc_keyline_format(const char *prefix, const uint8_t key[32], char *out)
+{
+	size_t n = strlen(prefix);
+
+	memcpy(out, prefix, n);
+	vc_hex(key, 32, out + n);
+}
+
+int vc_keyline_parse(const char *line, const char *prefix, uint8_t key[32])
+{
+	const char *kind = strstr(prefix, "x25519") ? "encryption key" : "identity";
+	size_t n = strlen(prefix);
+
+	if (strlen(line) != n + 64 || strncmp(line, prefix, n) != 0)
+		return vc_err("not a veracam %s (expected %s<64 hex digits>)", kind, prefix);
+	if (vc_unhex(line + n, 64, key) < 0)
+		return vc_err("%s: bad hex digits", kind);
+	return 0;
+}
+
 void vc_identity_format(const uint8_t pub[VC_PUBKEY_LEN], char *out)
 {
-	size_t n = sizeof(VC_IDENTITY_PREFIX) - 1;
-
-	memcpy(out, VC_IDENTITY_PREFIX, n);
-	vc_hex(pub, VC_PUBKEY_LEN, out + n);
+	vc_keyline_format(VC_IDENTITY_PREFIX, pub, out);
 }
 
 int vc_identity_parse(const char *line, uint8_t pub[VC_PUBKEY_LEN])
 {
-	size_t n = sizeof(VC_IDENTITY_PREFIX) - 1;
-
-	if (strlen(line) != VC_IDENTITY_LEN || strncmp(line, VC_IDENTITY_PREFIX, n) != 0)
-		return vc_err("not a veracam identity (expected %s<64 hex digits>)",
-			      VC_IDENTITY_PREFIX);
-	if (vc_unhex(line + n, 2 * VC_PUBKEY_LEN, pub) < 0)
-		return vc_err("identity: bad hex digits");
-	return 0;
+	return vc_keyline_parse(line, VC_IDENTITY_PREFIX, pub);
 }

@@ -6,8 +6,9 @@
  * The holder is a child process forked before the camera opens anything
  * from the network. It alone reads device.key; it then installs a seccomp
  * filter, and answers, over one SOCK_SEQPACKET socketpair, exactly three
- * fixed-size requests: its public key, the signature of a frame record of
- * this camera, and the signature of a TLS 1.3 server CertificateVerify.
+ * fixed-size requests: its public key, the signature of a frame record, an
+ * event frame record or an event manifest of this camera, and the
+ * signature of a TLS 1.3 server CertificateVerify.
  * Anything else is refused and counted.
  *
  * The network process holds a "remote" struct vc_device_key
@@ -39,6 +40,8 @@ enum vc_holder_op {
 	VC_HOLDER_OP_PUBLIC = 1,	/* body empty; reply: public key (32) */
 	VC_HOLDER_OP_RECORD = 2,	/* body: an encoded record; reply: its signature */
 	VC_HOLDER_OP_TLS13 = 3,		/* body: CertificateVerify content; reply: signature */
+	VC_HOLDER_OP_EVENT_RECORD = 4,	/* body: an encoded event record; reply: its signature */
+	VC_HOLDER_OP_MANIFEST = 5,	/* body: an encoded event manifest; reply: its signature */
 };
 
 enum vc_holder_status {

@@ -2,13 +2,15 @@
 /*
  * libFuzzer target: the key holder's request parser (vc_holder_answer).
  * Any input is answered with a reply of the one fixed length; a signature
- * comes only for a request that is exactly a record of this key (which
- * then verifies) or a TLS 1.3 server CertificateVerify content; every
+ * comes only for a request that is exactly a record, an event record or an
+ * event manifest of this key (which then verifies) or a TLS 1.3 server
+ * CertificateVerify content; every
  * other answer is a refusal that the count shows.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include <veracam/event.h>
 #include <veracam/holder.h>
 #include <veracam/keys.h>
 #include <veracam/record.h>
@@ -66,6 +68,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(rec, body, blen);
 		memcpy(rec + blen - VC_SIG_LEN, reply + VC_HOLDER_HDR_LEN, VC_SIG_LEN);
 		if (!vc_record_verify(vc_key_public(key()), rec, blen))
+			abort();
+		break;
+	}
+	case VC_HOLDER_OP_EVENT_RECORD: {
+		struct vc_event_record er;
+		uint8_t rec[VC_EVREC_LEN];
+
+		if (vc_event_record_parse(body, blen, &er) != VC_EV_OK ||
+		    memcmp(er.key_id, vc_key_id(key()), VC_KEY_ID_LEN))
+			abort();
+		memcpy(rec, body, blen);
+		memcpy(rec + blen - VC_SIG_LEN, reply + VC_HOLDER_HDR_LEN, VC_SIG_LEN);
+		if (!vc_event_record_verify(vc_key_public(key()), rec, blen))
+			abort();
+		break;
+	}
+	case VC_HOLDER_OP_MANIFEST: {
+		uint8_t man[VC_MANIFEST_MAX_LEN];
+		struct vc_manifest m;
+
+		/* a manifest of this key, which then verifies as a hub checks it */
+		if (blen > sizeof(man))
+			abort();
+		memcpy(man, body, blen);
+		memcpy(man + blen - VC_SIG_LEN, reply + VC_HOLDER_HDR_LEN, VC_SIG_LEN);
+		if (vc_manifest_verify(man, blen, vc_key_public(key()), NULL, NULL, &m) != VC_EV_OK)
 			abort();
 		break;
 	}

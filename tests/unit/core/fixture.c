@@ -187,3 +187,59 @@ int fx_write(const char *path, const void *data, size_t len, unsigned int mode)
 	close(fd);
 	return ok ? 0 : -1;
 }
+
+#define FX_VEC_MAX	128
+
+static struct {
+	char name[48];
+	struct vc_buf val;
+} fx_vecs[FX_VEC_MAX];
+static size_t fx_n_vecs;
+
+int fx_vec_load(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '='), *v, *end;
+		size_t n;
+
+		if (line[0] == '#' || !eq || fx_n_vecs == FX_VEC_MAX)
+			continue;
+		for (end = eq; end > line && end[-1] == ' '; end--)
+			;
+		*end = '\0';
+		for (v = eq + 1; *v == ' '; v++)
+			;
+		n = strcspn(v, " \n");
+		if (strlen(line) >= sizeof(fx_vecs[0].name))
+			continue;
+		strcpy(fx_vecs[fx_n_vecs].name, line);
+		if (vc_buf_reserve(&fx_vecs[fx_n_vecs].val, n / 2 + 1) < 0 ||
+		    (n && vc_unhex(v, n, fx_vecs[fx_n_vecs].val.data) < 0)) {
+			fclose(f);
+			return -1;
+		}
+		fx_vecs[fx_n_vecs++].val.len = n / 2;
+	}
+	fclose(f);
+	return 0;
+}
+
+const uint8_t *fx_vec(const char *name, size_t *len)
+{
+	size_t i;
+
+	for (i = 0; i < fx_n_vecs; i++) {
+		if (!strcmp(fx_vecs[i].name, name)) {
+			if (len)
+				*len = fx_vecs[i].val.len;
+			return fx_vecs[i].val.data;
+		}
+	}
+	printf("# vector %s missing\n", name);
+	exit(1);
+}

@@ -44,6 +44,15 @@ void fx_rmtree(const char *path);
 /* Write a file with a mode (test setup of key and pairing directories). */
 int fx_write(const char *path, const void *data, size_t len, unsigned int mode);
 
+/*
+ * A file of "name = hex" lines ('#' comments; an empty value is zero
+ * bytes), as in tests/vectors/hpke-rfc9180.txt: fx_vec_load() reads it
+ * (0 or -1), fx_vec() gives a value's bytes and length, and exits the test
+ * with a message when the name is missing.
+ */
+int fx_vec_load(const char *path);
+const uint8_t *fx_vec(const char *name, size_t *len);
+
 /* The capture source a pipe's signer signs for: its stable identity. */
 #define FX_SOURCE_FMT	"id:fixture-camera-%u"
 

@@ -34,6 +34,25 @@ HUB=$(cat "$T/out")
 fails 2 "keygen refuses to overwrite" $C keygen "$T/cam"
 ok "identity matches keygen output" sh -c "[ \"\$($C identity $T/cam)\" = '$CAM' ]"
 ok "key file is 0600" sh -c "[ \"\$(stat -c %a $T/cam/device.key)\" = 600 ]"
+ok "keygen also made the encryption key, 0600" sh -c "[ \"\$(stat -c %a $T/cam/enc.key)\" = 600 ]"
+ok "enc-identity prints one veracam1:x25519: line" sh -c \
+	"$C enc-identity $T/cam | grep -Eqx 'veracam1:x25519:[0-9a-f]{64}'"
+ok "the encryption key is not the device key" sh -c \
+	"[ \"\$($C enc-identity $T/cam | cut -d: -f3)\" != \"\$($C identity $T/cam | cut -d: -f3)\" ]"
+fails 2 "enc-keygen refuses to overwrite" $C enc-keygen "$T/cam"
+# a key directory made before encryption keys existed
+mkdir -m 700 "$T/old" && cp -p "$T/cam/device.key" "$T/old/"
+fails 2 "no enc.key: enc-identity names the fix" $C enc-identity "$T/old"
+cp "$T/err" "$T/saved"
+ok "... which is veracamctl enc-keygen" grep -q "veracamctl enc-keygen $T/old" "$T/saved"
+ok "enc-keygen in an old key directory" $C enc-keygen "$T/old"
+cp "$T/out" "$T/saved"
+ok "... prints the same line as enc-identity" sh -c "[ \"\$($C enc-identity $T/old)\" = \"\$(cat $T/saved)\" ]"
+ok "... and leaves the device key alone" cmp "$T/cam/device.key" "$T/old/device.key"
+chmod 644 "$T/old/enc.key"
+fails 2 "group-readable enc.key refused" $C enc-identity "$T/old"
+cp -p "$T/cam/device.key" "$T/old/enc.key.ed" && mv "$T/old/enc.key.ed" "$T/old/enc.key"
+fails 2 "an Ed25519 key in enc.key refused" $C enc-identity "$T/old"
 # a first keygen into a directory whose parents do not exist yet (~/.veracam/cam)
 ok "keygen makes missing parent directories" $C keygen "$T/new/parent/cam"
 ok "... the key directory 0700, its key 0600" sh -c "[ \"\$(stat -c %a $T/new/parent/cam)\" = 700 ] && [ \"\$(stat -c %a $T/new/parent/cam/device.key)\" = 600 ]"

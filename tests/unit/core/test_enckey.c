@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Encryption keys (enckey.h): enc.key on disk beside device.key, its
+ * printable line, and the device key's binding signature over it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <veracam/enckey.h>
+#include <veracam/hpke.h>
+#include <veracam/keys.h>
+
+#include "fixture.h"
+#include "harness.h"
+
+static char dir[512];
+
+/* keygen on disk, load, and the loaded key opens what was sealed to its public key */
+static void test_file_round_trip(void)
+{
+	static const uint8_t msg[] = "content key";
+	struct vc_buf ct = { 0 }, pt = { 0 };
+	char path[600];
+	struct vc_enc_key *k;
+	struct stat st;
+	uint8_t enc[VC_HPKE_ENC_LEN];
+
+	REQUIRE(vc_enc_keygen(dir) == 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, VC_ENC_KEY_FILE);
+	REQUIRE(stat(path, &st) == 0);
+	CHECK((st.st_mode & 07777) == 0600);
+	CHECK(vc_enc_keygen(dir) < 0);	/* never overwritten */
+	k = vc_enc_key_load(dir);
+	REQUIRE(k);
+	REQUIRE(vc_hpke_seal(VC_HPKE_CHACHA20POLY1305, vc_enc_key_public(k), NULL, 0, NULL, 0,
+			     msg, sizeof(msg), enc, &ct) == 0);
+	vc_enc_key_free(k);
+	k = vc_enc_key_load(dir);
+	REQUIRE(k);
+	CHECK(vc_hpke_open(VC_HPKE_CHACHA20POLY1305, k, enc, NULL, 0, NULL, 0, ct.data, ct.len,
+			   &pt) == 0);
+	CHECK(pt.len == sizeof(msg) && !memcmp(pt.data, msg, sizeof(msg)));
+	vc_enc_key_free(k);
+	/* the same file checks as device.key */
+	chmod(path, 0640);
+	CHECK(!vc_enc_key_load(dir));
+	chmod(path, 0600);
+	vc_buf_free(&ct);
+	vc_buf_free(&pt);
+}
+
+/* A key directory of before: enc.key missing, the error names the fix. */
+static void test_missing_names_fix(void)
+{
+	struct vc_enc_key *k;
+	char old[600];
+
+	snprintf(old, sizeof(old), "%s/old", dir);
+	REQUIRE(vc_keygen(old) == 0);
+	CHECK(!vc_enc_key_load(old));
+	CHECK(strstr(vc_last_error(), "veracamctl enc-keygen") != NULL);
+	REQUIRE(vc_enc_keygen(old) == 0);
+	k = vc_enc_key_load(old);
+	CHECK(k != NULL);
+	vc_enc_key_free(k);
+}
+
+static void test_identity_line(void)
+{
+	struct vc_enc_key *k = vc_enc_key_generate();
+	char line[VC_ENC_IDENTITY_LEN + 1], bad[VC_ENC_IDENTITY_LEN + 2];
+	uint8_t pub[VC_ENC_PUBKEY_LEN];
+
+	REQUIRE(k);
+	vc_enc_identity_format(vc_enc_key_public(k), line);
+	CHECK(strlen(line) == VC_ENC_IDENTITY_LEN);
+	CHECK(!strncmp(line, "veracam1:x25519:", 16));
+	CHECK(vc_enc_identity_parse(line, pub) == 0);
+	CHECK(!memcmp(pub, vc_enc_key_public(k), VC_ENC_PUBKEY_LEN));
+	/* a device identity line is not an encryption key line, nor the reverse */
+	snprintf(bad, sizeof(bad), "veracam1:ed25519:%s", line + 16);
+	CHECK(vc_enc_identity_parse(bad, pub) < 0);
+	CHECK(vc_identity_parse(line, pub) < 0);
+	snprintf(bad, sizeof(bad), "%s0", line);
+	CHECK(vc_enc_identity_parse(bad, pub) < 0);
+	memcpy(bad, line, sizeof(line));
+	bad[VC_ENC_IDENTITY_LEN - 1] = 'g';
+	CHECK(vc_enc_identity_parse(bad, pub) < 0);
+	vc_enc_key_free(k);
+}
+
+/* The hub's device key vouches for its encryption key, and for nothing else. */
+static void test_binding(void)
+{
+	struct vc_device_key *hub = fx_key(2), *other = fx_key(3);
+	struct vc_enc_key *e = vc_enc_key_generate(), *e2 = vc_enc_key_generate();
+	uint8_t sig[VC_SIG_LEN];
+
+	REQUIRE(hub && other && e && e2);
+	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), sig) == 0);
+	CHECK(vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e), sig));
+	CHECK(!vc_enc_binding_verify(vc_key_public(other), vc_enc_key_public(e), sig));
+	CHECK(!vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e2), sig));
+	sig[5] ^= 1;
+	CHECK(!vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e), sig));
+	vc_key_free(hub);
+	vc_key_free(other);
+	vc_enc_key_free(e);
+	vc_enc_key_free(e2);
+}
+
+int main(void)
+{
+	if (fx_tmpdir(dir, sizeof(dir)) < 0)
+		return 1;
+	RUN(test_file_round_trip);
+	RUN(test_missing_names_fix);
+	RUN(test_identity_line);
+	RUN(test_binding);
+	fx_rmtree(dir);
+	return harness_done();
+}

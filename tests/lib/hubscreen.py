@@ -17,7 +17,8 @@ A cell is one of:
 
 The palette and the geometry are not typed here: they are read from the
 headers the hub draws with (daemon/hub/screen.h, daemon/hub/font.h) and
-the tag layout from <linux/veracam.h> (include/uapi). The rules that
+the tag layout from <linux/veracam.h> (include/uapi), in the source tree
+this file is in (or $VERACAM_SRC). The rules that
 combine them (where a cell is, where the picture lands in it) mirror
 display.c's layout() and render_frame(), as screen.h describes them.
 
@@ -97,10 +98,14 @@ class Spec:
 
     def __init__(self, src=SRC):
         hub = os.path.join(src, 'daemon', 'hub')
-        s = read_defines(os.path.join(hub, 'screen.h'), 'SCREEN_')
-        s.update(read_defines(os.path.join(hub, 'font.h'), 'FONT_'))
-        s.update(read_defines(os.path.join(src, 'include', 'uapi', 'linux', 'veracam.h'),
-                              'VERACAM_TAG_'))
+        try:
+            s = read_defines(os.path.join(hub, 'screen.h'), 'SCREEN_')
+            s.update(read_defines(os.path.join(hub, 'font.h'), 'FONT_'))
+            s.update(read_defines(os.path.join(src, 'include', 'uapi', 'linux', 'veracam.h'),
+                                  'VERACAM_TAG_'))
+        except OSError as e:
+            raise SystemExit(f'screen oracle: {e} (set VERACAM_SRC to the veracam source '
+                             f'tree the hub was built from)')
         self.raw = s
         try:
             self.black, self.white, self.badge, self.unavail_bg, self.unavail_fg = (

@@ -40,13 +40,8 @@
 #include "errmsg.h"
 #include "font.h"
 #include "kms.h"
+#include "screen.h"
 #include "y4m.h"
-
-#define COLOUR_BLACK		0x00000000u
-#define COLOUR_WHITE		0x00ffffffu
-#define COLOUR_BADGE		0x00106a2cu
-#define COLOUR_UNAVAIL_BG	0x001c1c24u
-#define COLOUR_UNAVAIL_FG	0x00f0a000u
 
 #define TICK_MAX_MS		250	/* output checks (unplug, master) */
 /* A commit not completed by then is given up: the output is restarted. */
@@ -248,8 +243,8 @@ static void draw_badge(const struct cell *cl, const struct canvas *c,
 		       const struct hub_picture *p, unsigned int fx,
 		       unsigned int fy, unsigned int fw, unsigned int fh)
 {
-	unsigned int scale = c->width >= 640 ? 2 : 1;
-	unsigned int pad = 3 * scale, fit;
+	unsigned int scale = c->width >= SCREEN_BADGE_WIDE ? 2 : 1;
+	unsigned int pad = SCREEN_BADGE_PAD * scale, fit;
 	time_t secs = (time_t)(p->capture_ns / 1000000000ull);
 	unsigned int ms = (unsigned int)(p->capture_ns % 1000000000ull / 1000000u);
 	char text[BADGE_MAX];
@@ -269,10 +264,10 @@ static void draw_badge(const struct cell *cl, const struct canvas *c,
 		len = fit;
 	canvas_fill(c, (int)(fx + pad), (int)(fy + fh - pad - FONT_LINE * scale),
 		    (int)(font_width(len, scale) + 2 * scale),
-		    (int)(FONT_LINE * scale), COLOUR_BADGE);
+		    (int)(FONT_LINE * scale), SCREEN_BADGE);
 	font_draw(c, (int)(fx + pad + scale),
 		  (int)(fy + fh - pad - FONT_LINE * scale + scale), text, len,
-		  scale, COLOUR_WHITE);
+		  scale, SCREEN_WHITE);
 }
 
 /* Nonzero if the picture could not be drawn: the cell is then black. */
@@ -302,14 +297,14 @@ static int render_frame(struct display *d, const struct cell *cl,
 	dy = (ch - dh) / 2 / a * a;
 
 	/* letterbox / pillarbox: only the parts the picture does not cover */
-	canvas_fill(c, 0, 0, (int)cw, (int)dy, COLOUR_BLACK);
-	canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), COLOUR_BLACK);
-	canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, COLOUR_BLACK);
-	canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, COLOUR_BLACK);
+	canvas_fill(c, 0, 0, (int)cw, (int)dy, SCREEN_BLACK);
+	canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), SCREEN_BLACK);
+	canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, SCREEN_BLACK);
+	canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, SCREEN_BLACK);
 	ret = c->format == CANVAS_I420 ? put_picture_i420(d, p, c, dx, dy, dw, dh) :
 					 put_picture_xrgb(d, p, c, dx, dy, dw, dh);
 	if (ret) {
-		canvas_fill(c, 0, 0, (int)cw, (int)ch, COLOUR_BLACK);
+		canvas_fill(c, 0, 0, (int)cw, (int)ch, SCREEN_BLACK);
 		return -EIO;
 	}
 	draw_badge(cl, c, p, dx, dy, dw, dh);
@@ -335,23 +330,24 @@ static void draw_centred(const struct canvas *c, int y, const char *s,
 
 static void render_unavailable(const struct cell *cl, const struct canvas *c)
 {
-	unsigned int scale = c->width / (FONT_ADVANCE * 24);	/* ~24 chars wide */
-	unsigned int border = c->width >= 320 ? 4 : 2;
+	unsigned int scale = c->width / (FONT_ADVANCE * SCREEN_UNAVAIL_CHARS);
+	unsigned int border = c->width >= SCREEN_UNAVAIL_WIDE ? SCREEN_UNAVAIL_BORDER_WIDE :
+							       SCREEN_UNAVAIL_BORDER;
 	char why[32];
 	int y;
 
 	if (scale < 1)
 		scale = 1;
-	while (scale > 1 && 4 * FONT_LINE * scale + 2 * border > c->height)
+	while (scale > 1 && SCREEN_UNAVAIL_LINES * FONT_LINE * scale + 2 * border > c->height)
 		scale--;
-	canvas_fill(c, 0, 0, (int)c->width, (int)c->height, COLOUR_UNAVAIL_FG);
+	canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_UNAVAIL_FG);
 	canvas_fill(c, (int)border, (int)border, (int)(c->width - 2 * border),
-		    (int)(c->height - 2 * border), COLOUR_UNAVAIL_BG);
+		    (int)(c->height - 2 * border), SCREEN_UNAVAIL_BG);
 	snprintf(why, sizeof(why), "(%s)", reason_text[cl->why]);
-	y = ((int)c->height - 4 * FONT_LINE * (int)scale) / 2;
-	draw_centred(c, y, "STREAM UNAVAILABLE", scale, COLOUR_UNAVAIL_FG);
-	draw_centred(c, y + 3 * FONT_LINE * (int)scale / 2, cl->name, scale, COLOUR_WHITE);
-	draw_centred(c, y + 3 * FONT_LINE * (int)scale, why, scale, COLOUR_WHITE);
+	y = ((int)c->height - SCREEN_UNAVAIL_LINES * FONT_LINE * (int)scale) / 2;
+	draw_centred(c, y, "STREAM UNAVAILABLE", scale, SCREEN_UNAVAIL_FG);
+	draw_centred(c, y + 3 * FONT_LINE * (int)scale / 2, cl->name, scale, SCREEN_WHITE);
+	draw_centred(c, y + 3 * FONT_LINE * (int)scale, why, scale, SCREEN_WHITE);
 }
 
 /* ---- cells: what each shows ---- */
@@ -469,7 +465,7 @@ static void compose(struct display *d, unsigned int index)
 		d->buf_gen[index][i] = cl->gen;
 		switch (cl->state) {
 		case CELL_EMPTY:
-			canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, COLOUR_BLACK);
+			canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, SCREEN_BLACK);
 			break;
 		case CELL_UNAVAILABLE:
 			render_unavailable(cl, &c);

@@ -53,7 +53,7 @@ import time
 # --------------------------------------------------------------------------
 
 # name, colour (RRGGBB): well apart from each other and from the hub's
-# unavailable screen (amber f0a000 border on 1c1c24) in every YCbCr channel.
+# unavailable screen (SCREEN_UNAVAIL_FG/BG, daemon/hub/screen.h) in every YCbCr channel.
 CAMERAS = [
     ('porch', 'd02020'),
     ('nursery', '20b030'),
@@ -99,21 +99,11 @@ def link_id(hub, cam):
 # Pixels
 # --------------------------------------------------------------------------
 
-# the y4m reader's colorimetry (tests/unit/daemon/y4m.py): the hub's frames
-# are in the matrix and range their header says
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                '..', 'unit', 'daemon'))
-import y4m as y4mfmt   # noqa: E402
+# the screen oracle: cells, colours and verdicts (tests/lib/hubscreen.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+import hubscreen as hs   # noqa: E402
 
-
-def hexrgb(s):
-    v = int(s, 16)
-    return (v >> 16 & 255, v >> 8 & 255, v & 255)
-
-
-UNAVAIL_FG, UNAVAIL_BG = hexrgb('f0a000'), hexrgb('1c1c24')
-TOL_Y, TOL_C = 40, 32
-OWN, UNAV, FOREIGN, NONE = 0, 1, 2, 3
+OWN, UNAV, FOREIGN = hs.OWN, hs.UNAVAILABLE, hs.FOREIGN
 CLASS_NAMES = ('own', 'unavailable', 'FOREIGN')
 
 # The pattern camera's capture time: 3x5 glyphs, 4-pixel cells, box at (0, 16);
@@ -123,56 +113,7 @@ DIGITS = {0x7b6f: 0, 0x2c97: 1, 0x73e7: 2, 0x73cf: 3, 0x5bc9: 4,
           0x79cf: 5, 0x79ef: 6, 0x7249: 7, 0x7bef: 8, 0x7bcf: 9}
 
 
-class Layout:
-    def __init__(self, w, h, ncams):
-        self.w, self.h, self.n = w, h, ncams
-        self.usize = w * h // 4
-        self.cells = []
-        for i in range(ncams):
-            if ncams == 1:
-                self.cells.append((0, 0, w, h))
-            else:
-                self.cells.append(((i % 2) * (w // 2), (i // 2) * (h // 2), w // 2, h // 2))
-
-    # code value -> luma on 0..255 (full range), what read_number's levels are in;
-    # set from the y4m header
-    luma = bytes(range(256))
-
-    def px(self, fr, x, y):
-        w = self.w
-        ci = (y >> 1) * (w >> 1) + (x >> 1)
-        return fr[y * w + x], fr[w * self.h + ci], fr[w * self.h + self.usize + ci]
-
-
-def near(p, ref):
-    return (abs(p[0] - ref[0]) <= TOL_Y and abs(p[1] - ref[1]) <= TOL_C and
-            abs(p[2] - ref[2]) <= TOL_C)
-
-
-def classify_cell(lay, fr, cell, colour, fg, bg):
-    """colour, fg, bg: Y, Cb, Cr of the camera and of the unavailable
-    screen's border and background, in the frame's colorimetry."""
-    x0, y0, cw, ch = lay.cells[cell]
-    own = True
-    for fx in (45, 60, 75, 90):
-        for fy in (40, 50, 60, 70):
-            if not near(lay.px(fr, x0 + cw * fx // 100, y0 + ch * fy // 100), colour):
-                own = False
-                break
-        if not own:
-            break
-    if own:
-        return OWN
-    if (near(lay.px(fr, x0, y0 + ch // 2), fg) and
-            near(lay.px(fr, x0 + cw - 1, y0 + ch // 2), fg) and
-            near(lay.px(fr, x0 + cw // 2, y0 + ch // 8), bg) and
-            near(lay.px(fr, x0 + cw // 8, y0 + ch * 7 // 8), bg) and
-            near(lay.px(fr, x0 + cw * 7 // 8, y0 + ch // 8), bg)):
-        return UNAV
-    return FOREIGN
-
-
-def read_number(lay, fr, cell):
+def read_number(fr, cell):
     """The burned-in capture time of an own cell shown 1:1, or None.
 
     The number sits in a black box at (0, 16), 16 px per digit + 4. The
@@ -181,14 +122,14 @@ def read_number(lay, fr, cell):
     and the gap after it black, so a blurred read fails instead of giving a
     wrong number (and evaluate() only trusts a number its neighbours agree
     with)."""
-    x0, y0, cw, ch = lay.cells[cell]
+    x0, y0, cw, ch = cell.x, cell.y, cell.w, cell.h
     if cw != WIDTH or ch != HEIGHT:
         return None
-    w = lay.w
+    w, luma, fr = fr.w, fr.lut, fr.d
     rows = [(y0 + y) * w + x0 for y in (16, 17, 18, 19)]     # the box's top margin
 
     def bright(x):
-        return all(lay.luma[fr[r + x]] >= 48 for r in rows)
+        return all(luma[fr[r + x]] >= 48 for r in rows)
     end = 0
     while end < cw - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
         end += 1
@@ -202,8 +143,8 @@ def read_number(lay, fr, cell):
         for r in range(5):
             base = (y0 + 22 + r * 4) * w
             for col in range(3):
-                glyph = glyph << 1 | (lay.luma[fr[base + gx + col * 4 + 2]] > 126)
-            if lay.luma[fr[base + gx + 13]] >= 48:      # the gap between digits
+                glyph = glyph << 1 | (luma[fr[base + gx + col * 4 + 2]] > 126)
+            if luma[fr[base + gx + 13]] >= 48:      # the gap between digits
                 return None
         d = DIGITS.get(glyph)
         if d is None:
@@ -323,9 +264,10 @@ class Hub:
         self.name, self.cams, self.transport = name, cams, transport
         self.tag = tag or name                 # process, file and socket name
         self.addrs = addrs                     # camera -> the HOST:PORT this hub dials
-        self.colours = None    # Y, Cb, Cr: camera colours, then the unavailable screen's
+        self.colours = [hs.parse_colour(COLOURS[c]) for c in cams]
+        self.col = None        # the stream's colorimetry, from its y4m header
         self.w, self.h = (WIDTH, HEIGHT) if len(cams) == 1 else (2 * WIDTH, 2 * HEIGHT)
-        self.lay = Layout(self.w, self.h, len(cams))
+        self.cells = hs.layout(self.w, self.h, len(cams), hs.Y4MFrame.align)
         self.flen = 6 + self.w * self.h * 3 // 2
         self.fifo = os.path.join(run.dir, self.tag + '.y4m') if fifo else None
         self.sock = os.path.join(run.dir, self.tag + '.sock')
@@ -375,21 +317,18 @@ class Hub:
                 del self.buf[:i + 1]
                 if f'W{self.w} H{self.h} '.encode() not in self.header:
                     raise RuntimeError(f'{self.tag}: unexpected y4m header {self.header!r}')
-                col = y4mfmt.colorimetry(self.header)
-                self.colours = [y4mfmt.to_ycc(hexrgb(COLOURS[c]), col) for c in self.cams]
-                self.unavail = [y4mfmt.to_ycc(c, col) for c in (UNAVAIL_FG, UNAVAIL_BG)]
-                self.lay.luma = y4mfmt.full_luma(col)
+                self.col = hs.colorimetry(self.header)
             new = []
             while len(self.buf) >= self.flen:
                 if self.buf[:6] != b'FRAME\n':
                     raise RuntimeError(f'{self.tag}: y4m stream out of sync')
-                fr = bytes(self.buf[6:self.flen])
+                fr = hs.Y4MFrame(bytes(self.buf[6:self.flen]), self.w, self.h, self.col)
                 del self.buf[:self.flen]
                 cls, num = [], []
-                for i, colour in enumerate(self.colours):
-                    c = classify_cell(self.lay, fr, i, colour, *self.unavail)
+                for cell, colour in zip(self.cells, self.colours):
+                    c = hs.classify(fr, cell, colour)
                     cls.append(c)
-                    num.append(read_number(self.lay, fr, i) if c == OWN else None)
+                    num.append(read_number(fr, cell) if c == OWN else None)
                 new.append((tuple(cls), tuple(num)))
             with self.lock:
                 for cls, num in new:

@@ -39,6 +39,7 @@
 
 #include "display.h"
 #include "hubtest.h"
+#include "screen.h"
 
 #define KSFT_SKIP	4
 #define MAX_FBS		8
@@ -237,11 +238,11 @@ static void check_screen(const char *png, unsigned int mw, unsigned int mh)
 	/* camera 0: 4:3 frame fills its cell (the mode may not be 4:3: inner part) */
 	result(count_in(px, w, cw / 4, ch / 4, cw * 3 / 4, ch * 3 / 4, cam_colour[0], 8) ==
 	       (cw / 2) * (ch / 2), "camera 0's cell shows camera 0's colour");
-	result(count_in(px, w, 0, ch - ch / 8, cw / 2, ch, 0x106a2c, 8) > 200,
+	result(count_in(px, w, 0, ch - ch / 8, cw / 2, ch, SCREEN_BADGE, 8) > 200,
 	       "camera 0's cell carries the verified badge");
 	result(count_in(px, w, w - cw, 0, w, ch, cam_colour[0], 40) == 0 &&
-	       count_in(px, w, w - cw + 2, 2, w - 2, ch - 2, 0x1c1c24, 8) > cw * ch / 2 &&
-	       count_in(px, w, w - cw, ch / 3, w, ch * 2 / 3, 0xf0a000, 8) > 200,
+	       count_in(px, w, w - cw + 2, 2, w - 2, ch - 2, SCREEN_UNAVAIL_BG, 8) > cw * ch / 2 &&
+	       count_in(px, w, w - cw, ch / 3, w, ch * 2 / 3, SCREEN_UNAVAIL_FG, 8) > 200,
 	       "camera 1's cell is the unavailable screen, nothing of camera 0");
 	result(count_in(px, w, 0, ch, w, h, 0, 0) == w * (h - ch),
 	       "cells without a camera are black");

@@ -16,14 +16,11 @@
 
 #include "display.h"
 #include "output.h"
+#include "screen.h"
 #include "hubtest.h"
 
 static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
 
-#define BLACK		0x000000u
-#define BADGE		0x106a2cu
-#define UNAVAIL_BG	0x1c1c24u
-#define UNAVAIL_FG	0xf0a000u
 #define TOL		14
 #define T0		1763712000123000000ull	/* a capture time, ns */
 
@@ -111,12 +108,12 @@ static void test_scale_to_fit(void)
 		goto out;
 	n = 1;
 	/* picture 480x360 at x = 80 */
-	CHECK(count_near(&f, n, 0, 0, 78, 360, BLACK) == 78 * 360, "left pillar not black");
-	CHECK(count_near(&f, n, 562, 0, 640, 360, BLACK) == 78 * 360, "right pillar not black");
+	CHECK(count_near(&f, n, 0, 0, 78, 360, SCREEN_BLACK) == 78 * 360, "left pillar not black");
+	CHECK(count_near(&f, n, 562, 0, 640, 360, SCREEN_BLACK) == 78 * 360, "right pillar not black");
 	CHECK(count_near(&f, n, 82, 2, 558, 330, cam_colour[0]) == 476 * 328,
 	      "picture area not the camera's colour");
 	/* badge: bottom-left of the picture, dark green box with white text */
-	CHECK(count_near(&f, n, 82, 334, 500, 356, BADGE) > 1000, "no verified badge");
+	CHECK(count_near(&f, n, 82, 334, 500, 356, SCREEN_BADGE) > 1000, "no verified badge");
 	CHECK(count_near(&f, n, 82, 334, 500, 356, 0xffffff) > 100, "no badge text");
 	/* the capture time is drawn: one second later, other badge pixels */
 	for (fx = 82; fx < 500; fx++)
@@ -153,9 +150,9 @@ static void test_unavailable(void)
 	if (f.frames != 3)
 		goto out;
 	/* frame 0: not connected; frame 2: not verified, after a red frame */
-	CHECK(colour_near(y4m_rgb(&f, 0, 1, 1), UNAVAIL_FG, TOL), "no border");
-	CHECK(colour_near(y4m_rgb(&f, 0, 20, 20), UNAVAIL_BG, TOL), "no background");
-	CHECK(count_near(&f, 0, 0, 100, 640, 260, UNAVAIL_FG) > 500,
+	CHECK(colour_near(y4m_rgb(&f, 0, 1, 1), SCREEN_UNAVAIL_FG, TOL), "no border");
+	CHECK(colour_near(y4m_rgb(&f, 0, 20, 20), SCREEN_UNAVAIL_BG, TOL), "no background");
+	CHECK(count_near(&f, 0, 0, 100, 640, 260, SCREEN_UNAVAIL_FG) > 500,
 	      "no 'STREAM UNAVAILABLE' text");
 	CHECK(count_near(&f, 0, 0, 100, 640, 260, 0xffffff) > 300,
 	      "no camera name / reason text");
@@ -216,7 +213,7 @@ static void test_grid(void)
 		}
 	}
 	/* camera 1 (16:9 in a 4:3 cell) is letterboxed: rows above it black */
-	CHECK(count_near(&f, last, 320, 0, 640, 28, BLACK) == 320 * 28,
+	CHECK(count_near(&f, last, 320, 0, 640, 28, SCREEN_BLACK) == 320 * 28,
 	      "letterbox of camera 1 not black");
 	y4m_unload(&f);
 
@@ -226,7 +223,7 @@ static void test_grid(void)
 	display_close(d);
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == 4 &&
-	      count_near(&f, f.frames - 1, 320, 240, 640, 480, BLACK) == 320 * 240,
+	      count_near(&f, f.frames - 1, 320, 240, 640, 480, SCREEN_BLACK) == 320 * 240,
 	      "the cell without a camera is not black");
 	y4m_unload(&f);
 
@@ -244,7 +241,7 @@ static void test_grid(void)
 			uint32_t px = y4m_rgb(&f, 2, x, y);
 
 			CHECK(colour_near(px, cam_colour[0], TOL) || colour_near(px, cam_colour[1], TOL) ||
-			      colour_near(px, BLACK, TOL), "%u,%u at the cells' edge is %06x", x, y, px);
+			      colour_near(px, SCREEN_BLACK, TOL), "%u,%u at the cells' edge is %06x", x, y, px);
 		}
 	y4m_unload(&f);
 	test_cleanup(path);
@@ -290,7 +287,7 @@ static void test_stale(void)
 
 		CHECK(count_near(&f, last, 0, 0, 320, 240, cam_colour[0]) == 0,
 		      "stale camera 0 still visible");
-		CHECK(count_near(&f, last, 0, 0, 320, 240, UNAVAIL_FG) > 500,
+		CHECK(count_near(&f, last, 0, 0, 320, 240, SCREEN_UNAVAIL_FG) > 500,
 		      "no unavailable screen for camera 0");
 		CHECK(colour_near(y4m_rgb(&f, last, 480, 120), cam_colour[1], TOL),
 		      "fresh camera 1 gone");
@@ -327,7 +324,7 @@ static void test_show_until(void)
 		      "camera 0 not shown while it could be");
 		CHECK(count_near(&f, 2, 0, 0, 320, 240, cam_colour[0]) == 0,
 		      "camera 0 composed after its show-until");
-		CHECK(count_near(&f, 2, 0, 0, 320, 240, UNAVAIL_FG) > 500,
+		CHECK(count_near(&f, 2, 0, 0, 320, 240, SCREEN_UNAVAIL_FG) > 500,
 		      "no stale screen for camera 0");
 		CHECK(colour_near(y4m_rgb(&f, 2, 480, 120), cam_colour[1], TOL),
 		      "camera 1 missing");
@@ -359,8 +356,8 @@ static void test_buffer_reuse(void)
 	for (n = 5; n < f.frames; n++) {
 		CHECK(count_near(&f, n, 0, 0, 640, 360, cam_colour[0]) == 0,
 		      "frame %u: red from an earlier frame", n);
-		CHECK(count_near(&f, n, 0, 0, 158, 360, BLACK) == 158 * 360 &&
-		      count_near(&f, n, 482, 0, 640, 360, BLACK) == 158 * 360,
+		CHECK(count_near(&f, n, 0, 0, 158, 360, SCREEN_BLACK) == 158 * 360 &&
+		      count_near(&f, n, 482, 0, 640, 360, SCREEN_BLACK) == 158 * 360,
 		      "frame %u: pillars not black", n);
 	}
 	y4m_unload(&f);

@@ -148,8 +148,10 @@ def main(vd, ctl):
         ident = {k: ch.run_ctl('identity', os.path.join(ch.dir, k))
                  for k in ('porch', 'garage', 'kitchen', 'hall')}
         for hub, cam in (('kitchen', 'porch'), ('kitchen', 'garage'), ('hall', 'porch')):
-            ch.run_ctl('trust', os.path.join(ch.dir, hub), cam, ident[cam], '--role', 'camera')
-            ch.run_ctl('trust', os.path.join(ch.dir, cam), hub, ident[hub], '--role', 'hub')
+            ch.run_ctl('trust', os.path.join(ch.dir, hub), cam, ident[cam], '--role', 'camera',
+                       '--confirmed')
+            ch.run_ctl('trust', os.path.join(ch.dir, cam), hub, ident[hub], '--role', 'hub',
+                       '--confirmed')
         port = {}
         for cam, colour in (('porch', PORCH), ('garage', GARAGE)):
             port[cam] = free_port()

@@ -61,6 +61,15 @@ wait_until() {
 	done
 	return 1
 }
+# wait_file SECONDS FILE: FILE exists within SECONDS
+wait_file() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		[ -e "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 # wait_grep SECONDS PATTERN FILE: a line of FILE matches within SECONDS
 wait_grep() {
 	local end=$((SECONDS + $1))
@@ -393,14 +402,22 @@ else
 	n=$((n + 1))
 	echo "ok $n # SKIP porch's memory not searched for the seed: needs root (the daemon is non-dumpable)"
 fi
-T0=$(now) S0=$(sched)
+# The watcher starts first, so that what is measured is the hub's reaction
+# from the kill on, not the camera's own exit or the watcher's start-up.
+rm -f "$T/kill-time" "$T/kill-time.ready"
+python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 unavailable "@$T/kill-time" >"$T/kill-watch" &
+WP=$!
+wait_file 60 "$T/kill-time.ready"
+S0=$(sched)
+now >"$T/kill-time"
 kill -KILL "$HP"
 wait "${PID[porch]}"
 RC=$?
 check "porch: holder killed -> exit status 1 (restart), not 2 (got $RC)" test "$RC" = 1
 check "porch: the log says the holder died and nothing is signed" \
 	grep -q "key holder (pid $HP) was killed by signal 9.*no frame is signed" "$T/porch.log"
-D=$(python3 "$Y4M" watch "$T/hall.y4m" 1 0 ff0000 unavailable "$T0")
+wait "$WP"
+D=$(cat "$T/kill-watch")
 L=$(stretched 1 "$S0")
 check "holder killed: hall unavailable after ${D}s (limit 1 s, stretched: ${L}s)" within "$D" "$L"
 T0=$(now) S0=$(sched)

@@ -10,7 +10,9 @@ frame is own, unavailable or foreign (must never happen).
       Exit 1 if any cell of any frame is foreign.
   y4m.py watch FILE NCELLS CELL COLOUR own|unavailable SINCE
       Wait (up to 30 s) until the newest frame's CELL is own/unavailable,
-      then print the seconds since SINCE (a time.time() value).
+      then print the seconds since SINCE (a time.time() value; or @PATH:
+      started before the event, it creates PATH.ready once loaded and
+      measures from the time the caller then writes to PATH).
   y4m.py tags FILE
       For a full-screen camera shown at its own size: the camera tag that
       veracam.ko burns into its frames (<linux/veracam.h>: row 1 of the
@@ -47,7 +49,30 @@ def cmd_classify(path, colours):
     return 0
 
 
+def wait_since(since):
+    """SINCE is a time.time() value, or @PATH: say ready (PATH.ready), then
+    wait for the event's time to be written to PATH. So a watcher started
+    before an event measures from the event itself, not from its own
+    start-up (which a loaded machine can make take seconds)."""
+    if not since.startswith('@'):
+        return float(since)
+    path = since[1:]
+    open(path + '.ready', 'w').close()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+            if text:
+                return float(text)
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise SystemExit('watch: no event time in ' + path)
+
+
 def cmd_watch(path, n, cell, colour, want, since):
+    since = wait_since(since)
     deadline = time.time() + 30
     while time.time() < deadline:
         fr = hs.y4m_last(path) if os.path.exists(path) else None
@@ -76,7 +101,7 @@ def main(argv):
         return cmd_classify(argv[1], [hs.parse_colour(c) for c in argv[2:]])
     if len(argv) == 7 and argv[0] == 'watch':
         return cmd_watch(argv[1], int(argv[2]), int(argv[3]), hs.parse_colour(argv[4]),
-                         argv[5], float(argv[6]))
+                         argv[5], argv[6])
     if len(argv) == 2 and argv[0] == 'tags':
         return cmd_tags(argv[1])
     print(__doc__, file=sys.stderr)

@@ -467,6 +467,9 @@ int main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 10, i;
 	struct result r[G_N_ELEMENTS(sizes)], grid;
+
+	if (decode_child_requested(argc, argv))
+		decode_child_main();
 	bool ok[G_N_ELEMENTS(sizes)];
 
 	if (rounds < 1)

@@ -323,6 +323,46 @@ check "garden resumed: video again after ${D}s (limit ${L}s)" within "$D" "$L"
 check "kitchen reports garden connected again" wait_until 5 kitchen \
 	'd["cameras"][1]["state"] == "connected"'
 
+# A decoder child killed (docs/ARCHITECTURE.md "The hub's decoders"): only
+# that camera's cell goes unavailable, within 1 s; the other cell keeps
+# playing; a fresh child shows the camera again from its next IDR. The
+# child itself: seccomp, no new privileges, no core, and no descriptor of a
+# DRM device, a key or a network socket (only root may list a non-dumpable
+# process's descriptors).
+DP=$(status kitchen | json 'd["cameras"][1]["decoder_pid"]')
+sandboxed() {	# PID
+	grep -q '^Seccomp:[[:space:]]*2' "/proc/$1/status" &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$1/status" &&
+		grep -q '^Max core file size *0 ' "/proc/$1/limits" &&
+		[ "$(ps -o ppid= -p "$1" | tr -d ' ')" = "${PID[kitchen]}" ] || return 1
+	[ "$EUID" = 0 ] || return 0
+	local l bad=0
+	for l in /proc/"$1"/fd/*; do
+		l=$(readlink "$l")
+		case $l in
+		/dev/dri/*|*key*|memfd:*) bad=1 ;;
+		socket:\[*\]) grep -q " ${l:8:-1} *\$" /proc/net/unix || bad=1 ;;
+		esac
+	done
+	return $bad
+}
+check "kitchen: garden's decoder child (pid $DP) sandboxed, no DRM, key or network descriptor" \
+	sandboxed "$DP"
+S0=$(sched) T0=$(now)
+P0=$(status kitchen | json 'd["cameras"][0]["shown"]')
+kill -KILL "$DP"
+D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff unavailable "$T0")
+L=$(stretched 1 "$S0")
+check "garden's decoder killed: its cell unavailable after ${D}s (limit 1 s, stretched: ${L}s)" within "$D" "$L"
+check "porch's cell kept playing" wait_until 5 kitchen \
+	"d['cameras'][0]['state'] == 'connected' and d['cameras'][0]['shown'] > $P0 and d['cameras'][0]['decoder_crashes'] == 0"
+D=$(python3 "$Y4M" watch "$T/kitchen.y4m" 2 1 0000ff own "$T0")
+L=$(stretched 4 "$S0")
+check "garden's cell back from its next IDR after ${D}s (limit ${L}s)" within "$D" "$L"
+check "kitchen counted the crash, garden runs a new decoder child" wait_until 5 kitchen \
+	"d['cameras'][1]['decoder_crashes'] == 1 and d['cameras'][1]['decoder_pid'] not in (None, $DP) and d['cameras'][1]['state'] == 'connected'" ||
+	status kitchen | diag
+
 # A killed camera: its session ends at once; restarted, video returns (the
 # time is the camera's start-up plus at most one --backoff-max of 1 s).
 T0=$(now)

@@ -54,6 +54,7 @@ struct decode {
 	bool wait_idr;
 	struct decode_stats st;
 	uint64_t last_sent, last_pic;	/* sequence numbers (PTS) */
+	uint64_t flushed;		/* pictures of units before it: discarded */
 	uint64_t done_idx;		/* ring index of the last AU with a picture */
 	struct {
 		uint64_t pts, capture_ns, show_until_ns;
@@ -239,6 +240,10 @@ static int on_picture(struct decode *d, const struct decproto_picture *p)
 		return -EBADMSG;
 	d->hub_has[p->slot] = true;
 	d->last_pic = p->seq;
+	if (p->seq < d->flushed) {	/* decoded before the flush reached the child */
+		send_release(d, p->slot);
+		return 0;
+	}
 	if (ring_find(d, p->seq, &idx))
 		d->done_idx = idx + 1;
 	if (d->pending) {
@@ -337,6 +342,26 @@ struct decode *decode_new(char *err, size_t errlen)
 }
 
 void decode_reset(struct decode *d)
+{
+	uint8_t msg[DECPROTO_HDR];
+
+	d->st.resets++;
+	d->wait_idr = true;
+	if (d->sock < 0)
+		return;
+	drain(d);
+	if (d->pending) {
+		send_release(d, d->pic.slot);
+		d->pending = false;
+	}
+	d->flushed = d->last_sent + 1;
+	d->done_idx = d->ring_next;
+	if (d->sock >= 0 &&
+	    send(d->sock, msg, decproto_put_flush(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		child_failed(d);
+}
+
+void decode_restart(struct decode *d)
 {
 	char err[160];
 

@@ -9,7 +9,7 @@
  * hub (decproto.h, docs/PROTOCOL.md §15). This file is the hub's side: it
  * starts the child (fork and exec of the running program with the single
  * argument DECODE_CHILD_ARG), checks everything it says, and starts a
- * fresh one when it dies, misbehaves or decode_reset() is called.
+ * fresh one when it dies, misbehaves or decode_restart() is called.
  *
  * Only access units the caller hands in are decoded; the caller hands in
  * verified ones only. The newest decoded frame wins: a frame not taken
@@ -87,9 +87,16 @@ int decode_take(struct decode *d, struct hub_picture *pic);
 /*
  * Flush: every queued AU and every decoded frame not yet taken is
  * discarded and nothing is decoded again before the next IDR. The child
- * is killed and a fresh one started: nothing of the old stream survives.
+ * stops and restarts its pipeline (a FLUSH message); pictures it decoded
+ * before it got there are given back unseen.
  */
 void decode_reset(struct decode *d);
+
+/*
+ * The same with a fresh child: the old one is killed and a new one
+ * started, so nothing of the old stream survives (a new camera session).
+ */
+void decode_restart(struct decode *d);
 
 /*
  * Readable (an epoll descriptor over the child's socket) while the child

@@ -314,6 +314,18 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 		g_mutex_unlock(&c->lock);
 		return;
 	}
+	if (type == DECPROTO_FLUSH && blen == 0) {
+		/* the streaming thread is joined, appsrc's queue and the decoder dropped */
+		gst_element_set_state(c->pipeline, GST_STATE_NULL);
+		gst_bus_set_flushing(c->bus, TRUE);
+		gst_bus_set_flushing(c->bus, FALSE);
+		g_free(c->au);
+		c->au = NULL;
+		if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) ==
+		    GST_STATE_CHANGE_FAILURE)
+			_exit(3);
+		return;
+	}
 	if (type != DECPROTO_AU || blen <= DECPROTO_AU_FIXED)
 		_exit(2);
 	uint64_t seq = decproto_get64(b);

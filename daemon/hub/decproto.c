@@ -101,6 +101,12 @@ size_t decproto_put_release(uint8_t buf[DECPROTO_HDR + DECPROTO_RELEASE_LEN], ui
 	return DECPROTO_HDR + DECPROTO_RELEASE_LEN;
 }
 
+size_t decproto_put_flush(uint8_t buf[DECPROTO_HDR])
+{
+	decproto_put_hdr(buf, DECPROTO_FLUSH, 0);
+	return DECPROTO_HDR;
+}
+
 size_t decproto_put_au_head(uint8_t *buf, uint64_t seq, uint32_t total, uint32_t offset,
 			    uint32_t chunk)
 {

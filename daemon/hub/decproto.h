@@ -9,6 +9,7 @@
  *   AU       seq (8) total (4) offset (4) then up to DECPROTO_CHUNK bytes of
  *            the access unit; an AU of more is sent in several, in order
  *   RELEASE  slot (4): the hub is done with that picture slot
+ *   FLUSH    empty: drop every queued unit and the decoder's state
  * child -> hub
  *   HELLO    flags (4) decoder element name (32, NUL-padded)
  *   FAIL     why the child could not start (1..200 bytes of text)
@@ -52,6 +53,7 @@
 enum decproto_type {
 	DECPROTO_AU = 1,
 	DECPROTO_RELEASE = 2,
+	DECPROTO_FLUSH = 3,
 	DECPROTO_HELLO = 16,
 	DECPROTO_FAIL = 17,
 	DECPROTO_PICTURE = 18,
@@ -102,6 +104,7 @@ size_t decproto_put_hello(uint8_t buf[DECPROTO_HDR + DECPROTO_HELLO_LEN], uint32
 			  const char *name);
 size_t decproto_put_fail(uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX], const char *why);
 size_t decproto_put_release(uint8_t buf[DECPROTO_HDR + DECPROTO_RELEASE_LEN], uint32_t slot);
+size_t decproto_put_flush(uint8_t buf[DECPROTO_HDR]);
 /* The AU message's header: DECPROTO_HDR + DECPROTO_AU_FIXED bytes; the chunk follows. */
 size_t decproto_put_au_head(uint8_t *buf, uint64_t seq, uint32_t total, uint32_t offset,
 			    uint32_t chunk);

@@ -300,6 +300,17 @@ static void schedule_retry(struct cam *c)
 /* Live session: receive -> open -> verify -> decode                    */
 /* ------------------------------------------------------------------ */
 
+static void update_decode_stats(struct cam *c)
+{
+	struct decode_stats ds;
+
+	decode_get_stats(c->dec, &ds);
+	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog;
+	c->st->decoder_crashes = ds.child_crashes;
+	c->st->decoder_restarts = ds.child_starts ? ds.child_starts - 1 : 0;
+	c->st->decoder_pid = decode_child_pid(c->dec);
+}
+
 /*
  * The decoder failed (its child died, lied or errored, decode.h): what is
  * on glass cannot be followed by its next frames, so the cell fails closed
@@ -311,17 +322,7 @@ static void decoder_failed(struct cam *c)
 	svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
 	if (c->showing)
 		show_unavailable(c, HUB_STALE);
-}
-
-static void update_decode_stats(struct cam *c)
-{
-	struct decode_stats ds;
-
-	decode_get_stats(c->dec, &ds);
-	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog;
-	c->st->decoder_crashes = ds.child_crashes;
-	c->st->decoder_restarts = ds.child_starts ? ds.child_starts - 1 : 0;
-	c->st->decoder_pid = decode_child_pid(c->dec);
+	update_decode_stats(c);
 }
 
 /* What the transport threw away before the core saw it, into the status. */
@@ -360,7 +361,9 @@ static void session_end(struct cam *c, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	show_unavailable(c, HUB_NOT_CONNECTED);	/* gives back the decoder's picture */
-	decode_reset(c->dec);
+	/* the next session's units go to a fresh child, started while we reconnect */
+	decode_restart(c->dec);
+	update_decode_stats(c);
 	c->last_verified_ns = 0;
 	c->st->reconnects++;
 	svc_log_begin(&e, LOG_WARNING);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -206,6 +207,15 @@ static void build(struct child *c)
 		fail(c->sock, "decoder pipeline does not start");
 }
 
+/* No capability at all, even when the hub runs as root (by hand). */
+static bool drop_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	return syscall(SYS_capset, &h, none) == 0;
+}
+
 static bool limits(void)
 {
 	struct rlimit core = { 0, 0 }, nofile = { CHILD_NOFILE, CHILD_NOFILE };
@@ -371,6 +381,8 @@ void decode_child_main(void)
 		_exit(0);	/* the hub died before we asked */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail(c.sock, "decoder child: prctl refused");
+	if (!drop_caps())
+		fail(c.sock, "decoder child: cannot drop its capabilities");
 	if (limits())
 		flags |= DECPROTO_F_RLIMITS;
 	c.shm = mmap(NULL, DECPROTO_SLOTS * DECPROTO_SLOT_SIZE, PROT_READ | PROT_WRITE,

@@ -315,6 +315,8 @@ static void test_sandbox(void)
 	pid = decode_child_pid(d);
 	CHECK(status_has(pid, "Seccomp:\t2\n"), "child %d: no seccomp filter", pid);
 	CHECK(status_has(pid, "NoNewPrivs:\t1\n"), "child %d: may gain privileges", pid);
+	CHECK(status_has(pid, "CapEff:\t0000000000000000\n") &&
+	      status_has(pid, "CapPrm:\t0000000000000000\n"), "child %d: has capabilities", pid);
 	CHECK(limit_is(pid, "Max core file size", "0"), "child: may dump core");
 	CHECK(limit_is(pid, "Max open files", "64"), "child: open files not limited");
 	if (geteuid() != 0) {

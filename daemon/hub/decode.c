@@ -30,6 +30,7 @@
 #define SHM_SIZE	(DECPROTO_SLOTS * DECPROTO_SLOT_SIZE)
 #define HELLO_WAIT_MS	10000
 #define SOCK_BUF	(1 << 20)
+#define DEAD_MAX	8	/* killed children not yet reaped */
 
 extern char **environ;
 
@@ -44,8 +45,11 @@ struct decode {
 	int epfd;
 	int sock;		/* -1: no child */
 	pid_t pid;
+	pid_t dead[DEAD_MAX];	/* killed, reaped when they are gone */
+	unsigned int ndead;
 	struct shm *shm;
 	bool ready;		/* its HELLO came */
+	bool used;		/* it was sent an AU */
 	bool hub_has[DECPROTO_SLOTS];
 	bool pending;		/* newest picture, not yet taken */
 	struct decproto_picture pic;
@@ -84,16 +88,36 @@ static void send_release(struct decode *d, uint32_t slot)
 		send(d->sock, msg, decproto_put_release(msg, slot), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-/* Kill the child (if any), forget its slots; held pictures stay mapped. */
+/* Reap the killed children that are gone; with @wait, wait for them all. */
+static void reap(struct decode *d, bool wait)
+{
+	unsigned int i = 0;
+
+	while (i < d->ndead) {
+		pid_t r = waitpid(d->dead[i], NULL, wait ? 0 : WNOHANG);
+
+		if (r == 0 || (r < 0 && errno == EINTR)) {
+			i++;
+			continue;
+		}
+		d->dead[i] = d->dead[--d->ndead];
+	}
+}
+
+/*
+ * Kill the child (if any), forget its slots; held pictures stay mapped.
+ * The loop does not wait for it to be gone (a large process takes a
+ * while to exit): it is reaped later.
+ */
 static void stop_child(struct decode *d)
 {
-	int status;
-
 	if (d->pid > 0) {
 		kill(d->pid, SIGKILL);
-		while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
-			;
+		if (d->ndead == DEAD_MAX)
+			reap(d, true);
+		d->dead[d->ndead++] = d->pid;
 	}
+	reap(d, false);
 	d->pid = -1;
 	if (d->sock >= 0) {
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->sock, NULL);
@@ -108,6 +132,7 @@ static void stop_child(struct decode *d)
 	memset(d->hub_has, 0, sizeof(d->hub_has));
 	d->pending = false;
 	d->ready = false;
+	d->used = false;
 	d->wait_idr = true;
 }
 
@@ -365,6 +390,12 @@ void decode_restart(struct decode *d)
 {
 	char err[160];
 
+	/* a child that was never sent a unit is as fresh as a new one */
+	if (d->sock >= 0 && !d->used) {
+		d->wait_idr = true;
+		d->st.resets++;
+		return;
+	}
 	stop_child(d);
 	start_child(d, err, sizeof(err));
 	d->st.resets++;
@@ -434,6 +465,7 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	d->ring[slot].pts = next_pts(d);
 	d->ring[slot].capture_ns = capture_ns;
 	d->ring[slot].show_until_ns = show_until_ns;
+	d->used = true;
 	if (send_au(d, au, len, d->ring[slot].pts) < 0) {
 		child_failed(d);
 		return -EIO;
@@ -528,6 +560,7 @@ void decode_free(struct decode *d)
 	if (!d)
 		return;
 	stop_child(d);
+	reap(d, true);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	free(d);

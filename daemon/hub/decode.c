@@ -49,7 +49,6 @@ struct decode {
 	unsigned int ndead;
 	struct shm *shm;
 	bool ready;		/* its HELLO came */
-	bool used;		/* it was sent an AU */
 	bool hub_has[DECPROTO_SLOTS];
 	bool pending;		/* newest picture, not yet taken */
 	struct decproto_picture pic;
@@ -132,7 +131,6 @@ static void stop_child(struct decode *d)
 	memset(d->hub_has, 0, sizeof(d->hub_has));
 	d->pending = false;
 	d->ready = false;
-	d->used = false;
 	d->wait_idr = true;
 }
 
@@ -386,21 +384,6 @@ void decode_reset(struct decode *d)
 		child_failed(d);
 }
 
-void decode_restart(struct decode *d)
-{
-	char err[160];
-
-	/* a child that was never sent a unit is as fresh as a new one */
-	if (d->sock >= 0 && !d->used) {
-		d->wait_idr = true;
-		d->st.resets++;
-		return;
-	}
-	stop_child(d);
-	start_child(d, err, sizeof(err));
-	d->st.resets++;
-}
-
 /* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
 static uint64_t next_pts(struct decode *d)
 {
@@ -465,7 +448,6 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	d->ring[slot].pts = next_pts(d);
 	d->ring[slot].capture_ns = capture_ns;
 	d->ring[slot].show_until_ns = show_until_ns;
-	d->used = true;
 	if (send_au(d, au, len, d->ring[slot].pts) < 0) {
 		child_failed(d);
 		return -EIO;

@@ -9,7 +9,7 @@
  * hub (decproto.h, docs/PROTOCOL.md §15). This file is the hub's side: it
  * starts the child (fork and exec of the running program with the single
  * argument DECODE_CHILD_ARG), checks everything it says, and starts a
- * fresh one when it dies, misbehaves or decode_restart() is called.
+ * fresh one when it dies or misbehaves.
  *
  * Only access units the caller hands in are decoded; the caller hands in
  * verified ones only. The newest decoded frame wins: a frame not taken
@@ -92,11 +92,6 @@ int decode_take(struct decode *d, struct hub_picture *pic);
  */
 void decode_reset(struct decode *d);
 
-/*
- * The same with a fresh child: the old one is killed and a new one
- * started, so nothing of the old stream survives (a new camera session).
- */
-void decode_restart(struct decode *d);
 
 /*
  * Readable (an epoll descriptor over the child's socket) while the child

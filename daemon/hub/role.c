@@ -361,9 +361,7 @@ static void session_end(struct cam *c, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	show_unavailable(c, HUB_NOT_CONNECTED);	/* gives back the decoder's picture */
-	/* the next session's units go to a fresh child, started while we reconnect */
-	decode_restart(c->dec);
-	update_decode_stats(c);
+	decode_reset(c->dec);
 	c->last_verified_ns = 0;
 	c->st->reconnects++;
 	svc_log_begin(&e, LOG_WARNING);

@@ -6,7 +6,7 @@
  *   appsrc (byte-stream, one AU per buffer) -> h264parse ->
  *   v4l2h264dec when present, else avdec_h264 -> appsink (I420 / NV12)
  * and returns each picture in a slot of a sealed memfd it shares with the
- * hub (decproto.h, docs/PROTOCOL.md §15). This file is the hub's side: it
+ * hub (decproto.h, docs/PROTOCOL.md §16). This file is the hub's side: it
  * starts the child (fork and exec of the running program with the single
  * argument DECODE_CHILD_ARG), checks everything it says, and starts a
  * fresh one when it dies or misbehaves.

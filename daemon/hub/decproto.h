@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * decproto - the messages between the hub and one camera's decoder child
- * (docs/PROTOCOL.md §15). One SOCK_SEQPACKET message each:
+ * (docs/PROTOCOL.md §16). One SOCK_SEQPACKET message each:
  *
  *   0 "VD"  2 version (1)  3 type  4 body length (4, little-endian)  8 body
  *

@@ -28,7 +28,7 @@
 #include "errmsg.h"
 
 #define SHM_SIZE	(DECPROTO_SLOTS * DECPROTO_SLOT_SIZE)
-#define HELLO_WAIT_MS	10000
+#define HELLO_WAIT_MS	30000	/* a loaded host, a sanitizer build: seconds */
 #define SOCK_BUF	(1 << 20)
 #define DEAD_MAX	8	/* killed children not yet reaped */
 
@@ -356,7 +356,7 @@ struct decode *decode_new(char *err, size_t errlen)
 				errmsg(err, errlen, "%s", d->why);
 			else
 				errmsg(err, errlen, "decoder child did not start (%s)",
-				       n ? "it exited" : "no answer in 10 s");
+				       n ? "it exited" : "no answer in 30 s");
 			decode_free(d);
 			return NULL;
 		}

@@ -354,16 +354,20 @@ check "kitchen: garden's decoder child (pid $DP) sandboxed, no DRM, key or netwo
 # before its unavailable screen are at most 1 s of them (30: two cameras
 # at 15 fps; in fact the pictures decoded before the kill); then its own
 # again; nothing else.
-after_kill() {	# Y4M SKIP: the frames written since SKIP, garden's cell in runs
-	python3 - "$1" "$2" "$Y4M" <<'PY'
+# hubscreen (tests/lib): the screen's cells, as y4m.py reads them
+hubscreen() { python3 - "$@" <<PY
 import os, sys
-sys.path.insert(0, os.path.dirname(sys.argv[3]))
-import y4m
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath("$Y4M")), "..", "..", "lib"))
+import hubscreen as hs
+$(cat)
+PY
+}
+after_kill() {	# Y4M SKIP: the frames written since SKIP, garden's cell in runs
+	hubscreen "$1" "$2" <<'PY'
 runs = []
-for k, fr in enumerate(y4m.frames(sys.argv[1])):
-    if k < int(sys.argv[2]):
-        continue
-    c = y4m.classify(fr, 2, 1, (0, 0, 0xff))
+for fr in hs.y4m_frames(sys.argv[1], int(sys.argv[2])):
+    cell = hs.layout(fr.w, fr.h, 2, fr.align)[1]
+    c = hs.NAMES[hs.classify(fr, cell, hs.parse_colour("0000ff"))]
     if runs and runs[-1][0] == c:
         runs[-1][1] += 1
     else:
@@ -372,13 +376,8 @@ print(" ".join(f"{c}x{n}" for c, n in runs))
 PY
 }
 frames_in() {	# Y4M: how many whole frames it holds now
-	python3 - "$1" "$Y4M" <<'PY'
-import os, sys
-sys.path.insert(0, os.path.dirname(sys.argv[2]))
-import y4m
-with open(sys.argv[1], 'rb') as f:
-    hlen, w, h, col = y4m.header(f)
-print((os.path.getsize(sys.argv[1]) - hlen) // (w * h * 3 // 2 + 6))
+	hubscreen "$1" <<'PY'
+print(hs.y4m_count(sys.argv[1]))
 PY
 }
 P0=$(status kitchen | json 'd["cameras"][0]["shown"]')

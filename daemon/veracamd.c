@@ -21,6 +21,7 @@
 #include <veracam/pairing.h>
 
 #include "camera.h"
+#include "decode.h"
 #include "veracamd.h"
 
 static char *check_source(const char *value)
@@ -133,6 +134,9 @@ int main(int argc, char **argv)
 	pid_t holder = -1;
 	int rc;
 
+	/* a hub's decoder child (decode.h): exec'd by this program, nothing else */
+	if (decode_child_requested(argc, argv))
+		decode_child_main();
 	/* no core dump, no ptrace by our own user: secrets stay in this process */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	rc = svc_service_init(&s, argc, argv, &checks);

@@ -1,222 +1,387 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * decode - H.264 access units in, newest decoded frame out (decode.h).
+ * decode - H.264 access units in, newest decoded frame out (decode.h): the
+ * hub's side of the decoder child. Nothing the child says is believed
+ * without a check (decproto_parse_child(), slot ownership, sequence); a
+ * child that lies, dies or falls silent mid-message is killed and replaced,
+ * which costs its own camera's cell until the next IDR and nothing else.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
-#include <gst/gst.h>
-#include <gst/video/video.h>
-
 #include "decode.h"
+#include "decproto.h"
 #include "errmsg.h"
 
-/* Hardware (V4L2 stateful M2M) first, then libav. */
-static const char *const decoder_names[] = { "v4l2h264dec", "avdec_h264" };
+#define SHM_SIZE	(DECPROTO_SLOTS * DECPROTO_SLOT_SIZE)
+#define HELLO_WAIT_MS	30000	/* a loaded host, a sanitizer build: seconds */
+#define SOCK_BUF	(1 << 20)
+#define DEAD_MAX	8	/* killed children not yet reaped */
+
+extern char **environ;
+
+/* One child's picture slots; pictures handed out keep it mapped. */
+struct shm {
+	unsigned int refs;
+	const uint8_t *map;
+	struct decode *owner;	/* NULL once its child is gone */
+};
 
 struct decode {
-	GstElement *pipeline;
-	GstAppSrc *src;
-	GstBus *bus;
-	const char *decoder;
+	int epfd;
+	int sock;		/* -1: no child */
+	pid_t pid;
+	pid_t dead[DEAD_MAX];	/* killed, reaped when they are gone */
+	unsigned int ndead;
+	struct shm *shm;
+	bool ready;		/* its HELLO came */
+	bool hub_has[DECPROTO_SLOTS];
+	bool pending;		/* newest picture, not yet taken */
+	struct decproto_picture pic;
+	char decoder[DECPROTO_NAME_LEN + 1];
+	char why[DECPROTO_FAIL_MAX + 1];	/* the last child's FAIL */
 	bool wait_idr;
-	int efd;
-	GMutex lock;		/* slot, stats.decoded/dropped_late, efd */
-	GstSample *slot;	/* newest decoded frame, not yet taken */
 	struct decode_stats st;
-	/* the caller's thread only: each queued AU's times, by PTS */
+	uint64_t last_sent, last_pic;	/* sequence numbers (PTS) */
+	uint64_t flushed;		/* pictures of units before it: discarded */
+	uint64_t done_idx;		/* ring index of the last AU with a picture */
 	struct {
 		uint64_t pts, capture_ns, show_until_ns;
 	} ring[DECODE_RING];
-	unsigned int ring_next;
-	uint64_t last_pts;
+	uint64_t ring_next;
 };
 
-struct mapped {
-	GstSample *sample;
-	GstVideoFrame frame;
+struct held {
+	struct shm *shm;
+	uint32_t slot;
 };
 
-/* Streaming thread: keep only the newest frame. */
-static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
+static void shm_unref(struct shm *s)
 {
-	struct decode *d = data;
-	GstSample *s = gst_app_sink_pull_sample(sink);
-	uint64_t one = 1;
-
-	if (!s)
-		return GST_FLOW_OK;
-	g_mutex_lock(&d->lock);
-	if (d->slot) {
-		gst_sample_unref(d->slot);
-		d->st.dropped_late++;
+	if (s && !--s->refs) {
+		munmap((void *)s->map, SHM_SIZE);
+		free(s);
 	}
-	d->slot = s;
-	d->st.decoded++;
-	if (write(d->efd, &one, sizeof(one)) != sizeof(one))
-		d->st.errors++;	/* cannot happen below 2^64 - 1 writes */
-	g_mutex_unlock(&d->lock);
-	return GST_FLOW_OK;
 }
 
-static void drain_efd(struct decode *d)
+static void send_release(struct decode *d, uint32_t slot)
 {
-	uint64_t n;
+	uint8_t msg[DECPROTO_HDR + DECPROTO_RELEASE_LEN];
 
-	if (read(d->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		d->st.errors++;
+	d->hub_has[slot] = false;
+	if (d->sock >= 0)
+		send(d->sock, msg, decproto_put_release(msg, slot), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static bool has_property(GstElement *e, const char *name)
+/* Reap the killed children that are gone; with @wait, wait for them all. */
+static void reap(struct decode *d, bool wait)
 {
-	return g_object_class_find_property(G_OBJECT_GET_CLASS(e), name);
-}
+	unsigned int i = 0;
 
-static GstElement *make_decoder(const char **name)
-{
-	size_t i;
+	while (i < d->ndead) {
+		pid_t r = waitpid(d->dead[i], NULL, wait ? 0 : WNOHANG);
 
-	for (i = 0; i < G_N_ELEMENTS(decoder_names); i++) {
-		GstElement *e = gst_element_factory_make(decoder_names[i], NULL);
-
-		if (!e)
+		if (r == 0 || (r < 0 && errno == EINTR)) {
+			i++;
 			continue;
-		*name = decoder_names[i];
-		/* never show what the decoder concealed */
-		if (has_property(e, "discard-corrupted-frames"))
-			g_object_set(e, "discard-corrupted-frames", TRUE, NULL);
-		if (has_property(e, "output-corrupt"))
-			g_object_set(e, "output-corrupt", FALSE, NULL);
-		/* frame threading holds frames back; slices do not */
-		if (has_property(e, "thread-type"))
-			gst_util_set_object_arg(G_OBJECT(e), "thread-type", "slice");
-		return e;
+		}
+		d->dead[i] = d->dead[--d->ndead];
 	}
-	return NULL;
 }
 
-static int build(struct decode *d, char *err, size_t errlen)
+/*
+ * Kill the child (if any), forget its slots; held pictures stay mapped.
+ * The loop does not wait for it to be gone (a large process takes a
+ * while to exit): it is reaped later.
+ */
+static void stop_child(struct decode *d)
 {
-	GstAppSinkCallbacks cb = { .new_sample = on_sample };
-	GstElement *src, *parse, *dec, *sink;
-	GstCaps *caps;
-
-	d->pipeline = gst_pipeline_new("veracam-decode");
-	src = gst_element_factory_make("appsrc", NULL);
-	parse = gst_element_factory_make("h264parse", NULL);
-	dec = make_decoder(&d->decoder);
-	sink = gst_element_factory_make("appsink", NULL);
-	if (!d->pipeline || !src || !parse || !dec || !sink) {
-		errmsg(err, errlen, "GStreamer elements missing (%s%s%s%s)",
-			src ? "" : "appsrc ", parse ? "" : "h264parse ",
-			dec ? "" : "avdec_h264 ", sink ? "" : "appsink");
-		if (src)
-			gst_object_unref(src);
-		if (parse)
-			gst_object_unref(parse);
-		if (dec)
-			gst_object_unref(dec);
-		if (sink)
-			gst_object_unref(sink);
-		return -ENOENT;
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		if (d->ndead == DEAD_MAX)
+			reap(d, true);
+		d->dead[d->ndead++] = d->pid;
 	}
-	gst_bin_add_many(GST_BIN(d->pipeline), src, parse, dec, sink, NULL);
-	if (!gst_element_link_many(src, parse, dec, sink, NULL)) {
-		errmsg(err, errlen, "cannot link appsrc ! h264parse ! %s ! appsink",
-			d->decoder);
-		return -EINVAL;
+	reap(d, false);
+	d->pid = -1;
+	if (d->sock >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->sock, NULL);
+		close(d->sock);
 	}
+	d->sock = -1;
+	if (d->shm) {
+		d->shm->owner = NULL;
+		shm_unref(d->shm);
+		d->shm = NULL;
+	}
+	memset(d->hub_has, 0, sizeof(d->hub_has));
+	d->pending = false;
+	d->ready = false;
+	d->wait_idr = true;
+}
 
-	d->src = GST_APP_SRC(src);
-	caps = gst_caps_from_string("video/x-h264, stream-format=byte-stream, alignment=au");
-	g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME,
-		     "is-live", TRUE, "block", FALSE, NULL);
-	gst_caps_unref(caps);
+/* The forked process, between fork and exec: async-signal-safe calls only. */
+static void exec_child(int sock, int shm)
+{
+	static char arg0[] = "veracam-decoder", arg1[] = DECODE_CHILD_ARG;
+	char *argv[] = { arg0, arg1, NULL };
+	struct stat st;
+	int null;
 
-	caps = gst_caps_from_string("video/x-raw, format={ I420, NV12 }");
-	g_object_set(sink, "caps", caps, "sync", FALSE, "max-buffers", 1u,
-		     "drop", TRUE, "enable-last-sample", FALSE, NULL);
-	gst_caps_unref(caps);
-	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, d, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* out of the way of 3 and 4 first, then into them (dup2 clears CLOEXEC) */
+	sock = fcntl(sock, F_DUPFD_CLOEXEC, 10);
+	shm = fcntl(shm, F_DUPFD_CLOEXEC, 10);
+	if (sock < 0 || shm < 0 || dup2(sock, DECPROTO_SOCK_FD) < 0 ||
+	    dup2(shm, DECPROTO_SHM_FD) < 0)
+		_exit(127);
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0)
+		_exit(127);
+	dup2(null, 0);
+	dup2(null, 1);
+	/* stderr stays when it is a terminal or file; a socket (the journal) does not */
+	if (fstat(2, &st) < 0 || S_ISSOCK(st.st_mode))
+		dup2(null, 2);
+	syscall(SYS_close_range, DECPROTO_SHM_FD + 1, ~0U, 0);
+	execve("/proc/self/exe", argv, environ);
+	_exit(127);
+}
 
-	d->bus = gst_element_get_bus(d->pipeline);
-	if (gst_element_set_state(d->pipeline, GST_STATE_PLAYING) ==
-	    GST_STATE_CHANGE_FAILURE) {
-		errmsg(err, errlen, "decoder pipeline does not start");
+static int start_child(struct decode *d, char *err, size_t errlen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int sv[2] = { -1, -1 }, mfd, buf = SOCK_BUF;
+	struct shm *s = NULL;
+	void *map;
+
+	mfd = memfd_create("veracam-decode", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0 || ftruncate(mfd, SHM_SIZE) < 0 ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		errmsg(err, errlen, "decoder child: picture memory: %s", strerror(errno));
+		goto fail;
+	}
+	map = mmap(NULL, SHM_SIZE, PROT_READ, MAP_SHARED, mfd, 0);
+	s = calloc(1, sizeof(*s));
+	if (map == MAP_FAILED || !s) {
+		errmsg(err, errlen, "decoder child: cannot map its picture memory");
+		if (map != MAP_FAILED)
+			munmap(map, SHM_SIZE);
+		goto fail;
+	}
+	s->map = map;
+	s->refs = 1;
+	s->owner = d;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		errmsg(err, errlen, "decoder child: socketpair: %s", strerror(errno));
+		goto fail;
+	}
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	d->pid = fork();
+	if (d->pid < 0) {
+		errmsg(err, errlen, "decoder child: fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (d->pid == 0)
+		exec_child(sv[1], mfd);
+	close(sv[1]);
+	close(mfd);
+	d->sock = sv[0];
+	d->shm = s;
+	ev.data.fd = d->sock;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sock, &ev) < 0) {
+		errmsg(err, errlen, "decoder child: epoll: %s", strerror(errno));
+		stop_child(d);
 		return -EIO;
 	}
+	d->done_idx = d->ring_next;
+	d->st.child_starts++;
 	return 0;
+fail:
+	if (s)
+		shm_unref(s);
+	if (sv[0] >= 0) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	if (mfd >= 0)
+		close(mfd);
+	d->pid = -1;
+	return -EIO;
+}
+
+/*
+ * A child that died, lied or wedged: gone. One that had started is
+ * replaced at once, ready for the next IDR; one that never started is
+ * replaced only when an IDR comes (no loop of children failing to start).
+ */
+static void child_failed(struct decode *d)
+{
+	bool was_ready = d->ready;
+	char err[160];
+
+	d->st.child_crashes++;
+	d->st.errors++;
+	stop_child(d);
+	if (was_ready)
+		start_child(d, err, sizeof(err));
+}
+
+static bool ring_find(const struct decode *d, uint64_t pts, uint64_t *idx)
+{
+	for (uint64_t k = 1; k <= DECODE_RING && k <= d->ring_next; k++) {
+		uint64_t i = d->ring_next - k;
+
+		if (d->ring[i % DECODE_RING].pts == pts) {
+			*idx = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A checked picture from the child: ours now; the newest one wins. */
+static int on_picture(struct decode *d, const struct decproto_picture *p)
+{
+	uint64_t idx;
+
+	if (d->hub_has[p->slot] || p->seq <= d->last_pic || p->seq > d->last_sent)
+		return -EBADMSG;
+	d->hub_has[p->slot] = true;
+	d->last_pic = p->seq;
+	if (p->seq < d->flushed) {	/* decoded before the flush reached the child */
+		send_release(d, p->slot);
+		return 0;
+	}
+	if (ring_find(d, p->seq, &idx))
+		d->done_idx = idx + 1;
+	if (d->pending) {
+		send_release(d, d->pic.slot);
+		d->st.dropped_late++;
+	}
+	d->pic = *p;
+	d->pending = true;
+	d->st.decoded++;
+	return 0;
+}
+
+/* Everything the child sent so far; -EIO when it had to be replaced. */
+static int drain(struct decode *d)
+{
+	uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX + 1];
+	struct decproto_msg m;
+	const char *why;
+
+	while (d->sock >= 0) {
+		ssize_t n = recv(d->sock, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0 || (size_t)n >= sizeof(buf) ||
+		    decproto_parse_child(buf, (size_t)n, &m, &why) < 0)
+			goto failed;
+		switch (m.type) {
+		case DECPROTO_HELLO:
+			if (d->ready || !(m.hello.flags & DECPROTO_F_SECCOMP))
+				goto failed;
+			d->ready = true;
+			d->done_idx = d->ring_next;	/* a backlog counts from now */
+			memcpy(d->decoder, m.hello.name, sizeof(d->decoder));
+			break;
+		case DECPROTO_FAIL:
+			memcpy(d->why, m.fail, sizeof(d->why));
+			goto failed;
+		case DECPROTO_PICTURE:
+			if (!d->ready || on_picture(d, &m.pic) < 0)
+				goto failed;
+			break;
+		default:
+			goto failed;
+		}
+	}
+	return 0;
+failed:
+	child_failed(d);
+	return -EIO;
 }
 
 struct decode *decode_new(char *err, size_t errlen)
 {
-	GError *gerr = NULL;
-	struct decode *d;
+	struct decode *d = calloc(1, sizeof(*d));
+	struct pollfd pfd;
 
-	if (!gst_init_check(NULL, NULL, &gerr)) {
-		errmsg(err, errlen, "GStreamer: %s", gerr ? gerr->message : "init failed");
-		g_clear_error(&gerr);
-		return NULL;
-	}
-	d = calloc(1, sizeof(*d));
 	if (!d) {
 		errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
-	g_mutex_init(&d->lock);
+	d->sock = -1;
+	d->pid = -1;
 	d->wait_idr = true;
-	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->efd < 0) {
-		errmsg(err, errlen, "eventfd: %s", strerror(errno));
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0) {
+		errmsg(err, errlen, "epoll: %s", strerror(errno));
+		free(d);
+		return NULL;
+	}
+	if (start_child(d, err, errlen) < 0) {
 		decode_free(d);
 		return NULL;
 	}
-	if (build(d, err, errlen)) {
-		decode_free(d);
-		return NULL;
+	/* the first child is waited for: its decoder's name, or why it failed */
+	pfd.fd = d->sock;
+	pfd.events = POLLIN;
+	while (!d->ready) {
+		int n = poll(&pfd, 1, HELLO_WAIT_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || drain(d) < 0 || !d->ready) {
+			if (d->why[0])
+				errmsg(err, errlen, "%s", d->why);
+			else
+				errmsg(err, errlen, "decoder child did not start (%s)",
+				       n ? "it exited" : "no answer in 30 s");
+			decode_free(d);
+			return NULL;
+		}
 	}
 	return d;
 }
 
-/*
- * Stop the pipeline (appsrc drops its queue, the decoder its state, the
- * streaming thread is joined), drop the waiting frame, start again.
- */
 void decode_reset(struct decode *d)
 {
-	gst_element_set_state(d->pipeline, GST_STATE_NULL);
-	gst_bus_set_flushing(d->bus, TRUE);
-	gst_bus_set_flushing(d->bus, FALSE);
-	g_mutex_lock(&d->lock);
-	if (d->slot) {
-		gst_sample_unref(d->slot);
-		d->slot = NULL;
-	}
-	drain_efd(d);
-	g_mutex_unlock(&d->lock);
-	d->wait_idr = true;
+	uint8_t msg[DECPROTO_HDR];
+
 	d->st.resets++;
-	gst_element_set_state(d->pipeline, GST_STATE_PLAYING);
-}
-
-/* A decoder error resets it: fail closed, resume at the next IDR. */
-static int check_bus(struct decode *d)
-{
-	GstMessage *m = gst_bus_pop_filtered(d->bus, GST_MESSAGE_ERROR);
-
-	if (!m)
-		return 0;
-	gst_message_unref(m);
-	d->st.errors++;
-	decode_reset(d);
-	return -EIO;
+	d->wait_idr = true;
+	if (d->sock < 0)
+		return;
+	drain(d);
+	if (d->pending) {
+		send_release(d, d->pic.slot);
+		d->pending = false;
+	}
+	d->flushed = d->last_sent + 1;
+	d->done_idx = d->ring_next;
+	if (d->sock >= 0 &&
+	    send(d->sock, msg, decproto_put_flush(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		child_failed(d);
 }
 
 /* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
@@ -227,29 +392,46 @@ static uint64_t next_pts(struct decode *d)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	d->last_pts = now > d->last_pts ? now : d->last_pts + 1;
-	return d->last_pts;
+	d->last_sent = now > d->last_sent ? now : d->last_sent + 1;
+	return d->last_sent;
+}
+
+/* The whole AU or nothing usable: a short send means a wedged child. */
+static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts)
+{
+	static uint8_t msg[DECPROTO_MSG_MAX];
+
+	for (size_t off = 0; off < len; off += DECPROTO_CHUNK) {
+		size_t chunk = len - off < DECPROTO_CHUNK ? len - off : DECPROTO_CHUNK;
+		size_t h = decproto_put_au_head(msg, pts, (uint32_t)len, (uint32_t)off,
+						(uint32_t)chunk);
+
+		memcpy(msg + h, au + off, chunk);
+		if (send(d->sock, msg, h + chunk, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+		    (ssize_t)(h + chunk))
+			return -EIO;
+	}
+	return 0;
 }
 
 int decode_au(struct decode *d, const void *au, size_t len,
 	      uint64_t capture_ns, uint64_t show_until_ns, bool idr)
 {
-	unsigned int slot;
-	GstBuffer *buf;
-	guint64 queued;
+	uint64_t queued, slot;
+	char err[160];
 
-	if (check_bus(d))
+	if (drain(d) < 0)
 		return -EIO;
-	if (!len)
+	if (!len || len > DECPROTO_AU_MAX)
 		return -EINVAL;
-	queued = gst_app_src_get_current_level_buffers(d->src);
+	queued = d->ready && d->ring_next > d->done_idx ? d->ring_next - d->done_idx : 0;
 	if (queued >= DECODE_BACKLOG) {
 		if (!idr) {
 			d->st.dropped_backlog++;
 			d->wait_idr = true;
 			return -EAGAIN;
 		}
-		/* an IDR starts afresh: drop what is queued, decode this */
+		/* an IDR starts afresh: a new child, this AU its first */
 		d->st.dropped_backlog += queued;
 		decode_reset(d);
 	}
@@ -257,102 +439,85 @@ int decode_au(struct decode *d, const void *au, size_t len,
 		d->st.dropped_wait_idr++;
 		return -EAGAIN;
 	}
+	if (d->sock < 0 && start_child(d, err, sizeof(err)) < 0) {
+		d->st.errors++;
+		return -EIO;
+	}
 	d->wait_idr = false;
-
-	buf = gst_buffer_new_memdup(au, len);
-	slot = d->ring_next++ % DECODE_RING;
+	slot = d->ring_next % DECODE_RING;
 	d->ring[slot].pts = next_pts(d);
 	d->ring[slot].capture_ns = capture_ns;
 	d->ring[slot].show_until_ns = show_until_ns;
-	GST_BUFFER_PTS(buf) = d->ring[slot].pts;
-	if (!idr)
-		GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-	if (gst_app_src_push_buffer(d->src, buf) != GST_FLOW_OK) {
-		d->st.errors++;
-		decode_reset(d);
+	if (send_au(d, au, len, d->ring[slot].pts) < 0) {
+		child_failed(d);
 		return -EIO;
 	}
+	d->ring_next++;
 	d->st.pushed++;
 	return 0;
 }
 
-/* The times its AU was queued with, newest first; false if no longer kept. */
-static bool ring_find(const struct decode *d, uint64_t pts, struct hub_picture *pic)
-{
-	for (unsigned int k = 1; k <= DECODE_RING && k <= d->ring_next; k++) {
-		unsigned int i = (d->ring_next - k) % DECODE_RING;
-
-		if (d->ring[i].pts == pts) {
-			pic->capture_ns = d->ring[i].capture_ns;
-			pic->show_until_ns = d->ring[i].show_until_ns;
-			return true;
-		}
-	}
-	return false;
-}
-
 static void decode_release(struct hub_picture *pic)
 {
-	struct mapped *m = pic->priv;
+	struct held *h = pic->priv;
 
-	if (!m)
+	if (!h)
 		return;
-	gst_video_frame_unmap(&m->frame);
-	gst_sample_unref(m->sample);
-	free(m);
+	if (h->shm->owner && h->shm->owner->hub_has[h->slot])
+		send_release(h->shm->owner, h->slot);
+	shm_unref(h->shm);
+	free(h);
 	memset(pic, 0, sizeof(*pic));
 }
 
 int decode_take(struct decode *d, struct hub_picture *pic)
 {
-	struct mapped *m;
-	GstVideoInfo info;
-	GstSample *s;
-	GstBuffer *b;
+	const struct decproto_picture *p = &d->pic;
+	const uint8_t *base;
+	struct held *h;
+	uint64_t idx;
 
-	if (check_bus(d))
+	if (drain(d) < 0)
 		return -EIO;
-	g_mutex_lock(&d->lock);
-	s = d->slot;
-	d->slot = NULL;
-	drain_efd(d);
-	g_mutex_unlock(&d->lock);
-	if (!s)
+	if (!d->pending)
 		return 0;
-
-	m = calloc(1, sizeof(*m));
-	b = gst_sample_get_buffer(s);
-	if (!m || !b || !gst_video_info_from_caps(&info, gst_sample_get_caps(s)) ||
-	    !gst_video_frame_map(&m->frame, &info, b, GST_MAP_READ)) {
-		free(m);
-		gst_sample_unref(s);
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		send_release(d, p->slot);
+		d->pending = false;
 		d->st.errors++;
 		return -EIO;
 	}
-	m->sample = s;
+	d->pending = false;
+	h->shm = d->shm;
+	h->slot = p->slot;
+	d->shm->refs++;
+	base = d->shm->map + (size_t)p->slot * DECPROTO_SLOT_SIZE;
 	memset(pic, 0, sizeof(*pic));
-	pic->format = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_NV12 ?
-		      HUB_PIX_NV12 : HUB_PIX_I420;
-	pic->matrix = info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709 ?
-		      HUB_MATRIX_BT709 : HUB_MATRIX_BT601;
-	pic->full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
-	pic->width = (unsigned int)GST_VIDEO_INFO_WIDTH(&info);
-	pic->height = (unsigned int)GST_VIDEO_INFO_HEIGHT(&info);
-	for (unsigned int i = 0; i < GST_VIDEO_FRAME_N_PLANES(&m->frame) && i < 3; i++) {
-		pic->plane[i] = GST_VIDEO_FRAME_PLANE_DATA(&m->frame, i);
-		pic->stride[i] = (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&m->frame, i);
+	pic->format = p->format == DECPROTO_NV12 ? HUB_PIX_NV12 : HUB_PIX_I420;
+	pic->matrix = p->matrix ? HUB_MATRIX_BT709 : HUB_MATRIX_BT601;
+	pic->full_range = p->full_range;
+	pic->width = p->width;
+	pic->height = p->height;
+	for (int i = 0; i < (p->format == DECPROTO_NV12 ? 2 : 3); i++) {
+		pic->plane[i] = base + p->offset[i];
+		pic->stride[i] = p->stride[i];
 	}
-	pic->priv = m;
+	pic->priv = h;
 	pic->release = decode_release;
-	if (!ring_find(d, GST_BUFFER_PTS(b), pic))
+	if (ring_find(d, p->seq, &idx)) {
+		pic->capture_ns = d->ring[idx % DECODE_RING].capture_ns;
+		pic->show_until_ns = d->ring[idx % DECODE_RING].show_until_ns;
+	} else {
 		d->st.unmatched++;
+	}
 	d->st.taken++;
 	return 1;
 }
 
 int decode_fd(const struct decode *d)
 {
-	return d->efd;
+	return d->epfd;
 }
 
 const char *decode_decoder(const struct decode *d)
@@ -360,27 +525,25 @@ const char *decode_decoder(const struct decode *d)
 	return d->decoder;
 }
 
+/* What the child has said so far is taken in first (and checked). */
 void decode_get_stats(struct decode *d, struct decode_stats *st)
 {
-	g_mutex_lock(&d->lock);
+	drain(d);
 	*st = d->st;
-	g_mutex_unlock(&d->lock);
+}
+
+int decode_child_pid(const struct decode *d)
+{
+	return d->pid;
 }
 
 void decode_free(struct decode *d)
 {
 	if (!d)
 		return;
-	if (d->pipeline) {
-		gst_element_set_state(d->pipeline, GST_STATE_NULL);
-		gst_object_unref(d->pipeline);
-	}
-	if (d->bus)
-		gst_object_unref(d->bus);
-	if (d->slot)
-		gst_sample_unref(d->slot);
-	if (d->efd >= 0)
-		close(d->efd);
-	g_mutex_clear(&d->lock);
+	stop_child(d);
+	reap(d, true);
+	if (d->epfd >= 0)
+		close(d->epfd);
 	free(d);
 }

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * decode - one camera's H.264 decoder, in-process GStreamer:
+ * decode - one camera's H.264 decoder. The decoding runs in a child
+ * process that holds nothing (decode_child.c): no key, no DRM descriptor,
+ * no socket but its own to the hub, a seccomp filter, rlimits. It runs
  *   appsrc (byte-stream, one AU per buffer) -> h264parse ->
  *   v4l2h264dec when present, else avdec_h264 -> appsink (I420 / NV12)
+ * and returns each picture in a slot of a sealed memfd it shares with the
+ * hub (decproto.h, docs/PROTOCOL.md §16). This file is the hub's side: it
+ * starts the child (fork and exec of the running program with the single
+ * argument DECODE_CHILD_ARG), checks everything it says, and starts a
+ * fresh one when it dies or misbehaves.
  *
  * Only access units the caller hands in are decoded; the caller hands in
  * verified ones only. The newest decoded frame wins: a frame not taken
@@ -17,8 +24,10 @@
  * decoder's timestamps never go back, whatever the camera's wall clock
  * (the capture time) does.
  *
- * decode_au()/decode_take()/decode_reset() are called from one thread; the
- * decoding itself runs on GStreamer's streaming thread.
+ * decode_au()/decode_take()/decode_reset() are called from one thread.
+ *
+ * Every program that calls decode_new() must, first thing in main(), run
+ * decode_child_main() when decode_child_requested(argc, argv).
  */
 #ifndef VERACAM_HUB_DECODE_H
 #define VERACAM_HUB_DECODE_H
@@ -45,7 +54,16 @@ struct decode_stats {
 					 * handed over with show_until_ns 0 */
 	uint64_t errors;		/* decoder errors (each followed by a reset) */
 	uint64_t resets;
+	uint64_t child_starts;		/* decoder children started */
+	uint64_t child_crashes;		/* ... that died or lied unasked */
 };
+
+#define DECODE_CHILD_ARG	"decoder"
+
+bool decode_child_requested(int argc, char **argv);
+/* The child's whole life, after exec: never returns. */
+__attribute__((noreturn)) void decode_child_main(void);
+
 
 struct decode *decode_new(char *err, size_t errlen);
 
@@ -68,16 +86,25 @@ int decode_take(struct decode *d, struct hub_picture *pic);
 
 /*
  * Flush: every queued AU and every decoded frame not yet taken is
- * discarded and nothing is decoded again before the next IDR.
+ * discarded and nothing is decoded again before the next IDR. The child
+ * stops and restarts its pipeline (a FLUSH message); pictures it decoded
+ * before it got there are given back unseen.
  */
 void decode_reset(struct decode *d);
 
-/* Readable (eventfd) while a decoded frame waits for decode_take(). */
+
+/*
+ * Readable (an epoll descriptor over the child's socket) while the child
+ * has something to say or has gone: call decode_take().
+ */
 int decode_fd(const struct decode *d);
 
 /* The GStreamer decoder element in use, e.g. "avdec_h264". */
 const char *decode_decoder(const struct decode *d);
 void decode_get_stats(struct decode *d, struct decode_stats *st);
 void decode_free(struct decode *d);
+
+/* The running child's process id, or -1 (for tests). */
+int decode_child_pid(const struct decode *d);
 
 #endif

@@ -306,6 +306,23 @@ static void update_decode_stats(struct cam *c)
 
 	decode_get_stats(c->dec, &ds);
 	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog;
+	c->st->decoder_crashes = ds.child_crashes;
+	c->st->decoder_restarts = ds.child_starts ? ds.child_starts - 1 : 0;
+	c->st->decoder_pid = decode_child_pid(c->dec);
+}
+
+/*
+ * The decoder failed (its child died, lied or errored, decode.h): what is
+ * on glass cannot be followed by its next frames, so the cell fails closed
+ * now rather than when the picture's freshness runs out; a fresh child
+ * shows the camera again from its next IDR.
+ */
+static void decoder_failed(struct cam *c)
+{
+	svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
+	if (c->showing)
+		show_unavailable(c, HUB_STALE);
+	update_decode_stats(c);
 }
 
 /* What the transport threw away before the core saw it, into the status. */
@@ -417,7 +434,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns,
 			now + (uint64_t)(left > 0 ? left : 0), out.idr);
 	if (ret == -EIO)
-		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
+		decoder_failed(c);
 	tick_by(hr, now + hr->cfg->unavailable_ns);
 }
 
@@ -678,7 +695,7 @@ static void on_decoded(void *data, uint32_t events)
 		}
 	}
 	if (ret == -EIO)
-		svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
+		decoder_failed(c);
 	update_decode_stats(c);
 	glass_check(hr);
 	svc_notify_progress(&hr->s->notify, svc_now_ns() / 1000);

@@ -382,6 +382,10 @@ struct svc_camera_stats {
 	uint64_t dropped_late;		/* decoded but superseded before display */
 	uint64_t expired;		/* decoded after its freshness ran out: not shown */
 	uint64_t reconnects;
+	uint64_t decoder_crashes;	/* decoder children that died or lied */
+	uint64_t decoder_restarts;	/* fresh decoder children: crashes, resets,
+					 * new sessions */
+	int decoder_pid;		/* its running decoder child; 0 = none */
 	struct svc_reasons rejected;	/* by reason */
 	struct svc_reasons discarded;	/* by the transport, before the core: packets
 					 * by vcn_pkt_name(), "incomplete" units */

@@ -311,6 +311,13 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
 		json_u64(o, 4, "expired", c->expired, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
+		json_u64(o, 4, "decoder_crashes", c->decoder_crashes, false);
+		json_u64(o, 4, "decoder_restarts", c->decoder_restarts, false);
+		json_key(o, 4, "decoder_pid");
+		if (c->decoder_pid > 0)
+			g_string_append_printf(o, "%d,\n", c->decoder_pid);
+		else
+			g_string_append(o, "null,\n");
 		json_reasons(o, 4, "rejected", &c->rejected, false);
 		json_reasons(o, 4, "discarded", &c->discarded, false);
 		json_key(o, 4, "last_verified_capture");
@@ -427,6 +434,8 @@ void svc_status_log(const struct svc_status *st)
 		svc_log_field(&e, "VERACAM_SHOWN", "%" PRIu64, c->shown);
 		svc_log_field(&e, "VERACAM_DROPPED_LATE", "%" PRIu64, c->dropped_late);
 		svc_log_field(&e, "VERACAM_EXPIRED", "%" PRIu64, c->expired);
+		svc_log_field(&e, "VERACAM_DECODER_CRASHES", "%" PRIu64, c->decoder_crashes);
+		svc_log_field(&e, "VERACAM_DECODER_RESTARTS", "%" PRIu64, c->decoder_restarts);
 		if (c->glass_ns)
 			svc_log_field(&e, "VERACAM_GLASS_LATENCY_US", "%" PRIu64,
 				      c->glass_ns / 1000);

@@ -332,6 +332,79 @@ check "garden resumed: video again after ${D}s (limit ${L}s)" within "$D" "$L"
 check "kitchen reports garden connected again" wait_until 5 kitchen \
 	'd["cameras"][1]["state"] == "connected"'
 
+# A decoder child killed (docs/ARCHITECTURE.md "The hub's decoders"): only
+# that camera's cell goes unavailable, within 1 s; the other cell keeps
+# playing; a fresh child shows the camera again from its next IDR. The
+# child itself: seccomp, no new privileges, no core, and no descriptor of a
+# DRM device, a key or a network socket (only root may list a non-dumpable
+# process's descriptors).
+DP=$(status kitchen | json 'd["cameras"][1]["decoder_pid"]')
+sandboxed() {	# PID
+	grep -q '^Seccomp:[[:space:]]*2' "/proc/$1/status" &&
+		grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$1/status" &&
+		grep -q '^Max core file size *0 ' "/proc/$1/limits" &&
+		[ "$(ps -o ppid= -p "$1" | tr -d ' ')" = "${PID[kitchen]}" ] || return 1
+	[ "$EUID" = 0 ] || return 0
+	local l bad=0
+	for l in /proc/"$1"/fd/*; do
+		l=$(readlink "$l")
+		case $l in
+		/dev/dri/*|*key*|memfd:*) bad=1 ;;
+		socket:\[*\]) grep -q " ${l:8:-1} *\$" /proc/net/unix || bad=1 ;;
+		esac
+	done
+	return $bad
+}
+check "kitchen: garden's decoder child (pid $DP) sandboxed, no DRM, key or network descriptor" \
+	sandboxed "$DP"
+# The cell is unavailable only until the new child's first IDR (a few
+# frames): rather than race it with a watch, kitchen's frames written after
+# the kill are read afterwards. Frames of garden's own after the kill and
+# before its unavailable screen are at most 1 s of them (30: two cameras
+# at 15 fps; in fact the pictures decoded before the kill); then its own
+# again; nothing else.
+# hubscreen (tests/lib): the screen's cells, as y4m.py reads them
+hubscreen() { python3 - "$@" <<PY
+import os, sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath("$Y4M")), "..", "..", "lib"))
+import hubscreen as hs
+$(cat)
+PY
+}
+after_kill() {	# Y4M SKIP: the frames written since SKIP, garden's cell in runs
+	hubscreen "$1" "$2" <<'PY'
+runs = []
+for fr in hs.y4m_frames(sys.argv[1], int(sys.argv[2])):
+    cell = hs.layout(fr.w, fr.h, 2, fr.align)[1]
+    c = hs.NAMES[hs.classify(fr, cell, hs.parse_colour("0000ff"))]
+    if runs and runs[-1][0] == c:
+        runs[-1][1] += 1
+    else:
+        runs.append([c, 1])
+print(" ".join(f"{c}x{n}" for c, n in runs))
+PY
+}
+frames_in() {	# Y4M: how many whole frames it holds now
+	hubscreen "$1" <<'PY'
+print(hs.y4m_count(sys.argv[1]))
+PY
+}
+P0=$(status kitchen | json 'd["cameras"][0]["shown"]')
+F0=$(frames_in "$T/kitchen.y4m")
+kill -KILL "$DP"
+check "kitchen counted the crash" wait_until 10 kitchen "d['cameras'][1]['decoder_crashes'] == 1"
+check "porch's cell kept playing" wait_until 5 kitchen \
+	"d['cameras'][0]['state'] == 'connected' and d['cameras'][0]['shown'] > $P0 + 15 and d['cameras'][0]['decoder_crashes'] == 0"
+G1=$(status kitchen | json 'd["cameras"][1]["shown"]')
+check "garden shown again from its next IDR, by a new child" wait_until 20 kitchen \
+	"d['cameras'][1]['shown'] > $G1 + 5 and d['cameras'][1]['state'] == 'connected'"
+R=$(after_kill "$T/kitchen.y4m" "$F0")
+check "garden's cell since the kill: own (<= 30 frames, 1 s of two cameras), unavailable, own: $R" \
+	python3 -c 'import re, sys; sys.exit(0 if re.fullmatch(r"(ownx([0-9]|[12][0-9]|30) )?unavailablex[0-9]+ ownx[0-9]+", sys.argv[1]) else 1)' "$R"
+check "garden runs a new decoder child and is connected" wait_until 5 kitchen \
+	"d['cameras'][1]['decoder_pid'] not in (None, $DP) and d['cameras'][1]['state'] == 'connected'" ||
+	status kitchen | diag
+
 # A killed camera: its session ends at once; restarted, video returns (the
 # time is the camera's start-up plus at most one --backoff-max of 1 s).
 T0=$(now)

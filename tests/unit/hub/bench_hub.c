@@ -24,7 +24,8 @@
  *   sign+seal     the camera's cost per unit (one hub);
  *   open+verify   the hub's cost per unit, averaged over whole 1 s GOPs:
  *                 units/s per core and streams of 30 fps per core;
- *   hub CPU/frame process CPU time (all threads: the decoder's too) of
+ *   hub CPU/frame CPU time of the process (all threads) and of its
+ *                 decoder child (all its threads, their schedstat) of
  *                 decode -> display ("plain", no security: the baseline)
  *                 and open -> verify -> decode -> display ("secure") of the
  *                 same units, passes alternated, in the same run;
@@ -41,6 +42,7 @@
  *
  *   bench_hub [ROUNDS]   sealed copies of the 3 s clip for open+verify (10)
  */
+#include <dirent.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,19 +235,46 @@ struct steps {
 	unsigned int shown;
 };
 
+/* The decoder child's CPU so far (ms): every thread's schedstat. */
+static double child_cpu_ms(const struct decode *dd)
+{
+	char path[64], line[128];
+	unsigned long long ns, sum = 0;
+	struct dirent *e;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", decode_child_pid(dd));
+	dir = opendir(path);
+	while (dir && (e = readdir(dir))) {
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(line, sizeof(line), "%s/%.16s/schedstat", path, e->d_name);
+		f = fopen(line, "r");
+		if (f && fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return sum / 1e6;
+}
+
 /*
  * One pass over the clip, as the next round of the session's timeline
  * (capture times and presentation times keep increasing): plain (the
  * encoder's units straight to the decoder) or secure (that round's sealed
- * units through @ver, the verified unit to the decoder). Returns process
- * CPU ms, or < 0.
+ * units through @ver, the verified unit to the decoder). Returns the CPU
+ * ms of the process and its decoder child, or < 0.
  */
 static double play(struct decode *dd, struct display *disp, const struct au *au, unsigned int n,
 		   struct sealed *s, bool secure, struct vc_verifier *ver, struct steps *st)
 {
 	unsigned int i, base = s->next_round * n;
 	const struct vc_buf *unit = secure ? &s->unit[(s->rounds + s->secure_used) * n] : NULL;
-	double cpu0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID), t;
+	double cpu0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID) + child_cpu_ms(dd), t;
 
 	st->shown = 0;
 	for (i = 0; i < n; i++) {
@@ -294,7 +323,7 @@ static double play(struct decode *dd, struct display *disp, const struct au *au,
 	}
 	s->next_round++;
 	s->secure_used += secure;
-	return clock_ms(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+	return clock_ms(CLOCK_PROCESS_CPUTIME_ID) + child_cpu_ms(dd) - cpu0;
 }
 
 static double memcpy_ms(unsigned int w, unsigned int h, unsigned int n)
@@ -467,6 +496,9 @@ int main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 10, i;
 	struct result r[G_N_ELEMENTS(sizes)], grid;
+
+	if (decode_child_requested(argc, argv))
+		decode_child_main();
 	bool ok[G_N_ELEMENTS(sizes)];
 
 	if (rounds < 1)

@@ -114,6 +114,26 @@ static bool frame_ready(struct decode *d, int timeout_ms)
 	return poll(&pfd, 1, timeout_ms) == 1;
 }
 
+/*
+ * The next picture within @timeout_ms: the descriptor is also readable for
+ * what is not a picture (a new decoder child's greeting).
+ */
+static bool take_within(struct decode *d, struct hub_picture *pic, int timeout_ms)
+{
+	struct timespec t0, t;
+	int left = timeout_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (left >= 0 && frame_ready(d, left)) {
+		if (decode_take(d, pic) == 1)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+	}
+	return false;
+}
+
 static void wait_decoded(struct decode *d, uint64_t count)
 {
 	struct decode_stats st;
@@ -310,7 +330,7 @@ static void test_reset(void)
 			  red.au[i].idr);
 	decode_reset(d);	/* red frames waiting and in flight */
 	CHECK(decode_take(d, &pic) == 0, "a frame from before the reset surfaced");
-	CHECK(!frame_ready(d, 300), "decoder still produces frames after reset");
+	CHECK(!take_within(d, &pic, 300), "decoder still produces frames after reset");
 	CHECK(decode_au(d, green.au[1].data, green.au[1].len, green.au[1].ts,
 			UNTIL(green.au[1].ts), false) == -EAGAIN,
 	      "P-frame decoded after reset, before an IDR");
@@ -318,7 +338,7 @@ static void test_reset(void)
 	for (i = 0; i < green.n; i++) {
 		decode_au(d, green.au[i].data, green.au[i].len, green.au[i].ts,
 			  UNTIL(green.au[i].ts), green.au[i].idr);
-		if (!frame_ready(d, 5000) || decode_take(d, &pic) != 1)
+		if (!take_within(d, &pic, 5000))
 			continue;
 		got++;
 		CHECK(pic.capture_ns >= green.au[0].ts, "red frame after reset");
@@ -446,9 +466,12 @@ static void test_two_cameras(void)
 	free_stream(&s[1]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	GError *gerr = NULL;
+
+	if (decode_child_requested(argc, argv))
+		decode_child_main();
 
 	if (!gst_init_check(NULL, NULL, &gerr)) {
 		printf("1..0 # SKIP GStreamer: %s\n", gerr ? gerr->message : "?");

@@ -108,6 +108,9 @@ static void test_hub_round_trip(void)
 	porch->state = "connected";
 	porch->received = 100;
 	porch->dropped_late = 4;
+	porch->decoder_crashes = 2;
+	porch->decoder_restarts = 5;
+	porch->decoder_pid = 4242;
 	porch->reconnects = 1;
 	porch->last_verified_capture_ns = now - 250000000;
 	svc_camera_shown(porch, now - 60000000, now);		/* 60 ms */
@@ -132,6 +135,9 @@ static void test_hub_round_trip(void)
 	assert_has(doc, "\"received\": 100");
 	assert_has(doc, "\"shown\": 3");
 	assert_has(doc, "\"dropped_late\": 4");
+	assert_has(doc, "\"decoder_crashes\": 2");
+	assert_has(doc, "\"decoder_restarts\": 5");
+	assert_has(doc, "\"decoder_pid\": 4242");
 	assert_has(doc, "\"reconnects\": 1");
 	assert_has(doc, "\"rejected\": { \"total\": 3, \"signature\": 2, \"stale\": 1 }");
 	assert_has(doc, "\"discarded\": { \"total\": 9, \"duplicate\": 9 }");

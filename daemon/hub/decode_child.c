@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * decode_child - the decoder child: one camera's GStreamer H.264 decoder
+ * in a process of its own that holds nothing (decode.h, docs/ARCHITECTURE.md
+ * "The hub's decoders"). It is exec'd by decode.c with two descriptors:
+ * DECPROTO_SOCK_FD, its socket to the hub, and DECPROTO_SHM_FD, the sealed
+ * memfd of picture slots. It reads access units, decodes them, and writes
+ * each decoded picture into a slot it owns, handing the slot to the hub
+ * with a PICTURE message; the hub hands it back with RELEASE.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include "decode.h"
+#include "decproto.h"
+
+/* Hardware (V4L2 stateful M2M) first, then libav. */
+static const char *const decoder_names[] = { "v4l2h264dec", "avdec_h264" };
+
+#define CHILD_NOFILE	64
+#define CHILD_AS	(2ull << 30)	/* GStreamer, libav's threads, the slots */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CHILD_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHILD_UNDER_ASAN 1
+#endif
+#endif
+
+struct child {
+	int sock;
+	uint8_t *shm;
+	GstElement *pipeline;
+	GstAppSrc *src;
+	GstBus *bus;
+	const char *decoder;
+	GMutex lock;			/* mine[] */
+	bool mine[DECPROTO_SLOTS];	/* the child may write the slot */
+	uint8_t *au;			/* the AU being received */
+	uint64_t au_seq;
+	uint32_t au_total, au_have;
+};
+
+static void fail(int sock, const char *why)
+{
+	uint8_t msg[DECPROTO_HDR + DECPROTO_FAIL_MAX];
+
+	send(sock, msg, decproto_put_fail(msg, why), MSG_NOSIGNAL);
+	_exit(1);
+}
+
+static bool has_property(GstElement *e, const char *name)
+{
+	return g_object_class_find_property(G_OBJECT_GET_CLASS(e), name);
+}
+
+static GstElement *make_decoder(const char **name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(decoder_names); i++) {
+		GstElement *e = gst_element_factory_make(decoder_names[i], NULL);
+
+		if (!e)
+			continue;
+		*name = decoder_names[i];
+		/* never show what the decoder concealed */
+		if (has_property(e, "discard-corrupted-frames"))
+			g_object_set(e, "discard-corrupted-frames", TRUE, NULL);
+		if (has_property(e, "output-corrupt"))
+			g_object_set(e, "output-corrupt", FALSE, NULL);
+		/* frame threading holds frames back; slices do not */
+		if (has_property(e, "thread-type"))
+			gst_util_set_object_arg(G_OBJECT(e), "thread-type", "slice");
+		return e;
+	}
+	return NULL;
+}
+
+/* Copy @rows rows of @bytes into the slot, tightly packed from @at. */
+static uint32_t copy_plane(uint8_t *slot, uint32_t at, const uint8_t *src, size_t stride,
+			   uint32_t bytes, uint32_t rows)
+{
+	for (uint32_t r = 0; r < rows; r++)
+		memcpy(slot + at + (size_t)r * bytes, src + (size_t)r * stride, bytes);
+	return at + bytes * rows;
+}
+
+/* Streaming thread: a decoded frame into a free slot, the slot to the hub. */
+static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
+{
+	struct child *c = data;
+	GstSample *s = gst_app_sink_pull_sample(sink);
+	struct decproto_picture p = { 0 };
+	uint8_t msg[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
+	GstVideoFrame f;
+	GstVideoInfo info;
+	GstBuffer *b;
+	uint32_t at = 0, cw, ch, planes;
+	uint8_t *slot;
+	int k = -1;
+
+	if (!s)
+		return GST_FLOW_OK;
+	b = gst_sample_get_buffer(s);
+	if (!b || !gst_video_info_from_caps(&info, gst_sample_get_caps(s)) ||
+	    GST_VIDEO_INFO_WIDTH(&info) > DECPROTO_MAX_W ||
+	    GST_VIDEO_INFO_HEIGHT(&info) > DECPROTO_MAX_H ||
+	    !gst_video_frame_map(&f, &info, b, GST_MAP_READ)) {
+		gst_sample_unref(s);
+		return GST_FLOW_ERROR;
+	}
+	g_mutex_lock(&c->lock);
+	for (int i = 0; i < DECPROTO_SLOTS && k < 0; i++)
+		if (c->mine[i])
+			k = i;
+	if (k >= 0)
+		c->mine[k] = false;
+	g_mutex_unlock(&c->lock);
+	if (k < 0)	/* the hub holds every slot: this one is late anyway */
+		goto out;
+
+	p.slot = (uint32_t)k;
+	p.format = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_NV12 ?
+		   DECPROTO_NV12 : DECPROTO_I420;
+	p.matrix = info.colorimetry.matrix == GST_VIDEO_COLOR_MATRIX_BT709;
+	p.full_range = info.colorimetry.range == GST_VIDEO_COLOR_RANGE_0_255;
+	p.width = (uint32_t)GST_VIDEO_INFO_WIDTH(&info);
+	p.height = (uint32_t)GST_VIDEO_INFO_HEIGHT(&info);
+	p.seq = GST_BUFFER_PTS(b);
+	cw = (p.width + 1) / 2;
+	ch = (p.height + 1) / 2;
+	slot = c->shm + (size_t)k * DECPROTO_SLOT_SIZE;
+	planes = p.format == DECPROTO_NV12 ? 2 : 3;
+	for (uint32_t i = 0; i < planes; i++) {
+		uint32_t bytes = i == 0 ? p.width : p.format == DECPROTO_NV12 ? 2 * cw : cw;
+		uint32_t rows = i == 0 ? p.height : ch;
+
+		p.offset[i] = at;
+		p.stride[i] = bytes;
+		at = copy_plane(slot, at, GST_VIDEO_FRAME_PLANE_DATA(&f, i),
+				(size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&f, i), bytes, rows);
+	}
+	if (send(c->sock, msg, decproto_put_picture(msg, &p), MSG_NOSIGNAL) < 0)
+		_exit(0);	/* the hub is gone */
+out:
+	gst_video_frame_unmap(&f);
+	gst_sample_unref(s);
+	return GST_FLOW_OK;
+}
+
+static void build(struct child *c)
+{
+	GstAppSinkCallbacks cb = { .new_sample = on_sample };
+	GstElement *src, *parse, *dec, *sink;
+	GstCaps *caps;
+	char why[160];
+
+	c->pipeline = gst_pipeline_new("veracam-decode");
+	src = gst_element_factory_make("appsrc", NULL);
+	parse = gst_element_factory_make("h264parse", NULL);
+	dec = make_decoder(&c->decoder);
+	sink = gst_element_factory_make("appsink", NULL);
+	if (!c->pipeline || !src || !parse || !dec || !sink) {
+		snprintf(why, sizeof(why), "GStreamer elements missing (%s%s%s%s)",
+			 src ? "" : "appsrc ", parse ? "" : "h264parse ",
+			 dec ? "" : "avdec_h264 ", sink ? "" : "appsink");
+		fail(c->sock, why);
+	}
+	gst_bin_add_many(GST_BIN(c->pipeline), src, parse, dec, sink, NULL);
+	if (!gst_element_link_many(src, parse, dec, sink, NULL)) {
+		snprintf(why, sizeof(why), "cannot link appsrc ! h264parse ! %s ! appsink",
+			 c->decoder);
+		fail(c->sock, why);
+	}
+	c->src = GST_APP_SRC(src);
+	caps = gst_caps_from_string("video/x-h264, stream-format=byte-stream, alignment=au");
+	g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME,
+		     "is-live", TRUE, "block", FALSE, NULL);
+	gst_caps_unref(caps);
+	caps = gst_caps_from_string("video/x-raw, format={ I420, NV12 }");
+	g_object_set(sink, "caps", caps, "sync", FALSE, "max-buffers", 1u,
+		     "drop", TRUE, "enable-last-sample", FALSE, NULL);
+	gst_caps_unref(caps);
+	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, c, NULL);
+	c->bus = gst_element_get_bus(c->pipeline);
+	if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+		fail(c->sock, "decoder pipeline does not start");
+}
+
+/* No capability at all, even when the hub runs as root (by hand). */
+static bool drop_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	return syscall(SYS_capset, &h, none) == 0;
+}
+
+static bool limits(void)
+{
+	struct rlimit core = { 0, 0 }, nofile = { CHILD_NOFILE, CHILD_NOFILE };
+	bool ok = setrlimit(RLIMIT_CORE, &core) == 0 && setrlimit(RLIMIT_NOFILE, &nofile) == 0;
+#ifndef CHILD_UNDER_ASAN
+	/* (AddressSanitizer reserves terabytes of shadow address space) */
+	struct rlimit as = { CHILD_AS, CHILD_AS };
+
+	ok = setrlimit(RLIMIT_AS, &as) == 0 && ok;
+#endif
+	return ok;
+}
+
+#if defined(__x86_64__)
+#define CHILD_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define CHILD_ARCH	AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef CHILD_ARCH
+/*
+ * What decoding needs once the pipeline is built: memory, threads, time,
+ * its own two descriptors. Refused with EPERM: everything else (opening a
+ * file, a socket, exec, ptrace, ...), so a library's optional call fails
+ * softly; killed at once: the calls that could only be an attack.
+ */
+static const int child_allowed[] = {
+	SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_pread64,
+	SYS_recvfrom, SYS_sendto, SYS_recvmsg, SYS_sendmsg, SYS_close,
+	SYS_mmap, SYS_munmap, SYS_mremap, SYS_mprotect, SYS_madvise, SYS_brk,
+	SYS_futex, SYS_clone, SYS_set_robust_list, SYS_rseq,
+	SYS_exit, SYS_exit_group, SYS_restart_syscall,
+	SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_sigaltstack,
+	SYS_tgkill, SYS_getpid, SYS_gettid, SYS_getppid,
+	SYS_ppoll, SYS_epoll_pwait, SYS_eventfd2, SYS_pipe2, SYS_fcntl,
+	SYS_fstat, SYS_newfstatat, SYS_lseek, SYS_ioctl,
+	SYS_clock_gettime, SYS_clock_nanosleep, SYS_nanosleep, SYS_gettimeofday,
+	SYS_sched_yield, SYS_sched_getaffinity, SYS_getrandom, SYS_membarrier,
+	SYS_prctl, SYS_getrusage, SYS_getuid, SYS_geteuid, SYS_getgid, SYS_getegid,
+#ifdef SYS_poll
+	SYS_poll, SYS_epoll_wait,
+#endif
+#ifdef SYS_clone3
+	SYS_clone3,
+#endif
+};
+
+static const int child_killed[] = {
+	SYS_execve, SYS_execveat, SYS_ptrace, SYS_socket, SYS_socketpair,
+	SYS_connect, SYS_bind, SYS_listen, SYS_process_vm_readv, SYS_process_vm_writev,
+	SYS_open_by_handle_at, SYS_kill,
+};
+
+#define N_ALLOWED	G_N_ELEMENTS(child_allowed)
+#define N_KILLED	G_N_ELEMENTS(child_killed)
+
+static void jump_ret(struct sock_filter *f, unsigned int *n, int nr, uint32_t ret)
+{
+	f[(*n)++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 1);
+	f[(*n)++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ret);
+}
+
+static bool filter(void)
+{
+	struct sock_filter f[6 + 2 * (N_ALLOWED + N_KILLED)];
+	struct sock_fprog prog = { .filter = f };
+	unsigned int n = 0;
+
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CHILD_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < N_KILLED; i++)
+		jump_ret(f, &n, child_killed[i], SECCOMP_RET_KILL_PROCESS);
+	for (size_t i = 0; i < N_ALLOWED; i++)
+		jump_ret(f, &n, child_allowed[i], SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
+	prog.len = (unsigned short)n;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0;
+}
+#else
+static bool filter(void)
+{
+	return false;	/* no filter for this architecture: the hub refuses us */
+}
+#endif
+
+/* One message from the hub. A malformed one ends the child: the hub lies. */
+static void on_message(struct child *c, const uint8_t *buf, size_t len)
+{
+	const uint8_t *b;
+	size_t blen;
+	uint8_t type;
+
+	if (decproto_hdr(buf, len, &type, &b, &blen) < 0)
+		_exit(2);
+	if (type == DECPROTO_RELEASE && blen == DECPROTO_RELEASE_LEN) {
+		uint32_t k = decproto_get32(b);
+
+		if (k >= DECPROTO_SLOTS)
+			_exit(2);
+		g_mutex_lock(&c->lock);
+		c->mine[k] = true;
+		g_mutex_unlock(&c->lock);
+		return;
+	}
+	if (type == DECPROTO_FLUSH && blen == 0) {
+		/* the streaming thread is joined, appsrc's queue and the decoder dropped */
+		gst_element_set_state(c->pipeline, GST_STATE_NULL);
+		gst_bus_set_flushing(c->bus, TRUE);
+		gst_bus_set_flushing(c->bus, FALSE);
+		g_free(c->au);
+		c->au = NULL;
+		if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) ==
+		    GST_STATE_CHANGE_FAILURE)
+			_exit(3);
+		return;
+	}
+	if (type != DECPROTO_AU || blen <= DECPROTO_AU_FIXED)
+		_exit(2);
+	uint64_t seq = decproto_get64(b);
+	uint32_t total = decproto_get32(b + 8), off = decproto_get32(b + 12);
+	size_t chunk = blen - DECPROTO_AU_FIXED;
+
+	if (off == 0) {
+		if (!total || total > DECPROTO_AU_MAX)
+			_exit(2);
+		g_free(c->au);
+		c->au = g_malloc(total);
+		c->au_seq = seq;
+		c->au_total = total;
+		c->au_have = 0;
+	} else if (!c->au || seq != c->au_seq || off != c->au_have || total != c->au_total) {
+		_exit(2);
+	}
+	if (chunk > c->au_total - c->au_have)
+		_exit(2);
+	memcpy(c->au + c->au_have, b + DECPROTO_AU_FIXED, chunk);
+	c->au_have += (uint32_t)chunk;
+	if (c->au_have == c->au_total) {
+		GstBuffer *buf2 = gst_buffer_new_wrapped(c->au, c->au_total);
+
+		c->au = NULL;
+		GST_BUFFER_PTS(buf2) = seq;
+		if (gst_app_src_push_buffer(c->src, buf2) != GST_FLOW_OK)
+			_exit(3);
+	}
+}
+
+void decode_child_main(void)
+{
+	static uint8_t buf[DECPROTO_MSG_MAX + 1];
+	uint8_t hello[DECPROTO_HDR + DECPROTO_HELLO_LEN];
+	struct child c = { .sock = DECPROTO_SOCK_FD };
+	uint32_t flags = 0;
+	GError *gerr = NULL;
+
+	prctl(PR_SET_NAME, "vc-decoder", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(0);	/* the hub died before we asked */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(c.sock, "decoder child: prctl refused");
+	if (!drop_caps())
+		fail(c.sock, "decoder child: cannot drop its capabilities");
+	if (limits())
+		flags |= DECPROTO_F_RLIMITS;
+	c.shm = mmap(NULL, DECPROTO_SLOTS * DECPROTO_SLOT_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, DECPROTO_SHM_FD, 0);
+	if (c.shm == MAP_FAILED)
+		fail(c.sock, "decoder child: cannot map the picture slots");
+	close(DECPROTO_SHM_FD);
+	for (int i = 0; i < DECPROTO_SLOTS; i++)
+		c.mine[i] = true;
+	g_mutex_init(&c.lock);
+	if (!gst_init_check(NULL, NULL, &gerr)) {
+		char why[DECPROTO_FAIL_MAX];
+
+		snprintf(why, sizeof(why), "GStreamer: %s", gerr ? gerr->message : "init failed");
+		fail(c.sock, why);
+	}
+	build(&c);
+	if (!filter())
+		fail(c.sock, "decoder child: cannot install its seccomp filter");
+	flags |= DECPROTO_F_SECCOMP;
+	if (send(c.sock, hello, decproto_put_hello(hello, flags, c.decoder), MSG_NOSIGNAL) < 0)
+		_exit(0);
+
+	for (;;) {
+		struct pollfd pfd = { .fd = c.sock, .events = POLLIN };
+		GstMessage *m = gst_bus_pop_filtered(c.bus, GST_MESSAGE_ERROR);
+		ssize_t n;
+
+		if (m)
+			_exit(3);	/* a decoder error: the hub starts a fresh child */
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = recv(c.sock, buf, sizeof(buf), MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);	/* the hub closed: done */
+		if ((size_t)n > DECPROTO_MSG_MAX)
+			_exit(2);
+		on_message(&c, buf, (size_t)n);
+	}
+}
+
+bool decode_child_requested(int argc, char **argv)
+{
+	return argc == 2 && !strcmp(argv[1], DECODE_CHILD_ARG);
+}

@@ -650,8 +650,48 @@ static int veracam_sensor_power_off(struct device *dev)
 	return 0;
 }
 
-DEFINE_RUNTIME_DEV_PM_OPS(veracam_sensor_pm_ops, veracam_sensor_power_off,
-			  veracam_sensor_power_on, NULL);
+/*
+ * System sleep while streaming: stop the frames, power the sensor off; on
+ * resume power it on, write the registers from the controls (power-on
+ * reset cleared them) and restart the frames, as imx219 does. Userspace
+ * sees a sequence gap and otherwise the same stream.
+ */
+static int veracam_sensor_suspend(struct device *dev)
+{
+	struct veracam *cam = dev_get_drvdata(dev);
+
+	veracam_stream_suspend(cam);
+	return pm_runtime_force_suspend(dev);
+}
+
+static int veracam_sensor_resume(struct device *dev)
+{
+	struct veracam *cam = dev_get_drvdata(dev);
+	struct veracam_sensor *sensor = &cam->sensor;
+	int ret;
+
+	ret = pm_runtime_force_resume(dev);
+	if (ret)
+		return ret;
+
+	mutex_lock(&sensor->lock);
+	if (sensor->streaming)
+		ret = __v4l2_ctrl_handler_setup(&sensor->ctrls);
+	mutex_unlock(&sensor->lock);
+	if (ret) {
+		dev_err(dev, "failed to restore the sensor's registers: %d\n",
+			ret);
+		return ret;
+	}
+
+	veracam_stream_resume(cam);
+	return 0;
+}
+
+const struct dev_pm_ops veracam_sensor_pm_ops = {
+	SYSTEM_SLEEP_PM_OPS(veracam_sensor_suspend, veracam_sensor_resume)
+	RUNTIME_PM_OPS(veracam_sensor_power_off, veracam_sensor_power_on, NULL)
+};
 
 /* The sensor starts powered off; it is powered while it streams. */
 void veracam_sensor_pm_enable(struct veracam_sensor *sensor)

@@ -14,8 +14,10 @@
  *
  * Frames are paced by an hrtimer at the sensor's frame period. Each tick
  * records the start-of-exposure time and a sequence number and queues a
- * kthread work item that produces the frame (pixels, frame tag, metadata)
- * and completes the buffers.
+ * work item on a freezable kthread worker that produces the frame
+ * (pixels, frame tag, metadata) and completes the buffers. Across system
+ * sleep the timer stops and the stream resumes with the sensor's
+ * registers restored from its controls.
  */
 #ifndef _VERACAM_H
 #define _VERACAM_H
@@ -264,6 +266,8 @@ void veracam_meta_fill(struct veracam *cam, struct veracam_meta *meta,
 void veracam_stream_init(struct veracam *cam);
 int veracam_stream_start(struct veracam_node *node);
 void veracam_stream_stop(struct veracam_node *node);
+void veracam_stream_suspend(struct veracam *cam);
+void veracam_stream_resume(struct veracam *cam);
 
 /* veracam-gen.c */
 int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag);

@@ -42,6 +42,7 @@
 #endif
 
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 struct clk;
 struct font_desc;

@@ -61,6 +61,9 @@ enum veracam_test_pattern {
  * The metadata capture node (V4L2_BUF_TYPE_META_CAPTURE) delivers one
  * struct veracam_meta per frame, in buffers of format
  * V4L2_META_FMT_VERACAM with buffersize sizeof(struct veracam_meta).
+ * docs/metafmt-veracam.rst documents the format: a fixed-size record (64
+ * bytes in version 1), every field little-endian; later versions only
+ * append fields, raising version and size.
  * The metadata buffer of a frame has the same v4l2_buffer.sequence and
  * timestamp as the frame's video buffer. If no metadata buffer is queued
  * when a frame completes, that frame's metadata is dropped (visible as a
@@ -70,7 +73,8 @@ enum veracam_test_pattern {
 #define V4L2_META_FMT_VERACAM \
 	((__u32)'V' | ((__u32)'C' << 8) | ((__u32)'A' << 16) | \
 	 ((__u32)'M' << 24))
-#define VERACAM_META_MAGIC		0x44434d56	/* "VMCD" little-endian */
+/* the bytes "VMCD" in memory, read as a little-endian __le32 */
+#define VERACAM_META_MAGIC		0x44434d56
 #define VERACAM_META_VERSION		1
 
 /* the frame's video buffer completed with V4L2_BUF_FLAG_ERROR */
@@ -79,17 +83,17 @@ enum veracam_test_pattern {
 #define VERACAM_META_FL_VFLIP		(1U << 2)
 
 struct veracam_meta {
-	__u32 magic;		/* VERACAM_META_MAGIC */
-	__u16 version;		/* VERACAM_META_VERSION */
-	__u16 size;		/* sizeof(struct veracam_meta) */
-	__u32 sequence;		/* frame sequence, == video buffer's */
-	__u32 flags;		/* VERACAM_META_FL_* */
-	__u64 soe_ns;		/* start of exposure, CLOCK_MONOTONIC ns */
-	__u64 eof_ns;		/* end of frame readout, CLOCK_MONOTONIC ns */
-	__u32 exposure;		/* V4L2_CID_EXPOSURE in effect, lines */
-	__u32 analogue_gain;	/* V4L2_CID_ANALOGUE_GAIN in effect */
-	__u32 digital_gain;	/* V4L2_CID_DIGITAL_GAIN in effect */
-	__u32 reserved;		/* zero */
+	__le32 magic;		/* VERACAM_META_MAGIC */
+	__le16 version;		/* VERACAM_META_VERSION */
+	__le16 size;		/* of the record: 64 in version 1 */
+	__le32 sequence;	/* frame sequence, == video buffer's */
+	__le32 flags;		/* VERACAM_META_FL_* */
+	__le64 soe_ns;		/* start of exposure, CLOCK_MONOTONIC ns */
+	__le64 eof_ns;		/* end of frame readout, CLOCK_MONOTONIC ns */
+	__le32 exposure;	/* V4L2_CID_EXPOSURE in effect, lines */
+	__le32 analogue_gain;	/* V4L2_CID_ANALOGUE_GAIN in effect */
+	__le32 digital_gain;	/* V4L2_CID_DIGITAL_GAIN in effect */
+	__le32 reserved;	/* zero */
 	__u8 unique_id[VERACAM_UNIQUE_ID_LEN];
 };
 

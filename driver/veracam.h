@@ -85,7 +85,7 @@ struct veracam_regs {
 struct veracam_sensor {
 	struct v4l2_subdev sd;
 	struct media_pad pad;
-	struct device *dev;		/* the platform device; probe to remove */
+	struct device *dev;	/* the platform device; probe to remove */
 
 	/*
 	 * Protects the control handler, the subdev states (formats and
@@ -126,7 +126,7 @@ struct veracam_node {
 	struct video_device vdev;
 	struct media_pad pad;
 	struct vb2_queue queue;
-	/* Serialises the node's ioctls and its vb2 queue (vdev.lock, queue.lock). */
+	/* Serialises the node's ioctls and vb2 queue (vdev.lock, queue.lock) */
 	struct mutex lock;
 	/* Protects @buf_list (buffers queued by userspace, not yet filled). */
 	spinlock_t buf_lock;
@@ -172,7 +172,7 @@ struct veracam_tick {
 #define VERACAM_TICKS	8	/* frame starts the engine may lag behind */
 
 struct veracam {
-	struct device *dev;		/* the platform device; probe to remove */
+	struct device *dev;	/* the platform device; probe to remove */
 	unsigned int index;
 	u8 unique_id[VERACAM_UNIQUE_ID_LEN];
 	char unique_id_hex[VERACAM_UNIQUE_ID_HEX_LEN + 1];

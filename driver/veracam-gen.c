@@ -22,8 +22,9 @@
 #define VERACAM_BLACK	0x000000U
 
 static const u32 veracam_camera_colours[] = VERACAM_CAMERA_COLOURS;
+#define VERACAM_NUM_COLOURS	ARRAY_SIZE(veracam_camera_colours)
 
-/* BT.601 limited range, as the uapi specifies for the frame tag */
+/* BT.601 limited range, as sim-sensor.h specifies for the frame tag */
 static void veracam_rgb_to_ycbcr(u32 rgb, u8 *y, u8 *cb, u8 *cr)
 {
 	int r = (rgb >> 16) & 0xff;
@@ -199,13 +200,14 @@ static void veracam_draw_text(const struct veracam_gen *gen, u8 *vaddr,
 			  ALIGN((font->height + 2) * scale, 2), VERACAM_BLACK);
 
 	for (n = 0; n < len; n++) {
+		u32 x0 = (n + 1) * font->width;
+
 		glyph = (const u8 *)font->data + (u8)text[n] * font->height;
 		for (row = 0; row < font->height; row++)
 			for (col = 0; col < font->width; col++)
 				if (glyph[row] & (0x80 >> col))
 					veracam_put_white(gen, vaddr,
-							  ((n + 1) * font->width +
-							   col) * scale,
+							  (x0 + col) * scale,
 							  y + (row + 1) * scale,
 							  scale);
 	}
@@ -267,13 +269,15 @@ static void veracam_gen_pattern(struct veracam_gen *gen, u8 *vaddr,
 	case VERACAM_PATTERN_CHECKERBOARD:
 		for (y = 0; y < h; y += VERACAM_CHECKER) {
 			for (x = 0; x < w; x += VERACAM_CHECKER) {
-				left = regs->hflip ? w - min(w, x + VERACAM_CHECKER) : x;
-				top = regs->vflip ? h - min(h, y + VERACAM_CHECKER) : y;
-				veracam_fill_rect(gen, vaddr, left, top,
-						  min(VERACAM_CHECKER, w - x),
-						  min(VERACAM_CHECKER, h - y),
-						  ((x + y) / VERACAM_CHECKER) & 1 ?
-						  VERACAM_BLACK : VERACAM_WHITE);
+				u32 cw = min(VERACAM_CHECKER, w - x);
+				u32 ch = min(VERACAM_CHECKER, h - y);
+				bool dark = ((x + y) / VERACAM_CHECKER) & 1;
+
+				left = regs->hflip ? w - (x + cw) : x;
+				top = regs->vflip ? h - (y + ch) : y;
+				veracam_fill_rect(gen, vaddr, left, top, cw, ch,
+						  dark ? VERACAM_BLACK :
+							 VERACAM_WHITE);
 			}
 		}
 		break;
@@ -333,8 +337,7 @@ int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag)
 {
 	gen->index = index;
 	gen->tag = tag;
-	gen->colour = veracam_camera_colours[index %
-					     ARRAY_SIZE(veracam_camera_colours)];
+	gen->colour = veracam_camera_colours[index % VERACAM_NUM_COLOURS];
 	gen->font = IS_ENABLED(CONFIG_FONT_SUPPORT) ? find_font("VGA8x16") :
 						       NULL;
 #if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)

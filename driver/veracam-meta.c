@@ -3,8 +3,9 @@
  * veracam - the metadata capture node
  *
  * The sensor sends its embedded data lines with every frame; this node
- * stores them as one struct veracam_meta (include/uapi/linux/veracam.h)
- * per frame, with the frame's sequence number and timestamp.
+ * stores them as one struct veracam_meta (include/uapi/linux/veracam.h,
+ * docs/metafmt-veracam.rst) per frame, with the frame's sequence number
+ * and timestamp.
  */
 
 #include <linux/string.h>
@@ -17,22 +18,29 @@ void veracam_meta_fill(struct veracam *cam, struct veracam_meta *meta,
 		       const struct veracam_regs *regs, u32 sequence,
 		       u64 soe_ns, u64 eof_ns, bool error)
 {
-	memset(meta, 0, sizeof(*meta));
-	meta->magic = VERACAM_META_MAGIC;
-	meta->version = VERACAM_META_VERSION;
-	meta->size = sizeof(*meta);
-	meta->sequence = sequence;
+	u32 flags = 0;
+
+	static_assert(sizeof(*meta) == 64);
+
 	if (error)
-		meta->flags |= VERACAM_META_FL_ERROR;
+		flags |= VERACAM_META_FL_ERROR;
 	if (regs->hflip)
-		meta->flags |= VERACAM_META_FL_HFLIP;
+		flags |= VERACAM_META_FL_HFLIP;
 	if (regs->vflip)
-		meta->flags |= VERACAM_META_FL_VFLIP;
-	meta->soe_ns = soe_ns;
-	meta->eof_ns = eof_ns;
-	meta->exposure = regs->exposure;
-	meta->analogue_gain = regs->analogue_gain;
-	meta->digital_gain = regs->digital_gain;
+		flags |= VERACAM_META_FL_VFLIP;
+
+	/* little-endian on every CPU (docs/metafmt-veracam.rst) */
+	memset(meta, 0, sizeof(*meta));
+	meta->magic = cpu_to_le32(VERACAM_META_MAGIC);
+	meta->version = cpu_to_le16(VERACAM_META_VERSION);
+	meta->size = cpu_to_le16(sizeof(*meta));
+	meta->sequence = cpu_to_le32(sequence);
+	meta->flags = cpu_to_le32(flags);
+	meta->soe_ns = cpu_to_le64(soe_ns);
+	meta->eof_ns = cpu_to_le64(eof_ns);
+	meta->exposure = cpu_to_le32(regs->exposure);
+	meta->analogue_gain = cpu_to_le32(regs->analogue_gain);
+	meta->digital_gain = cpu_to_le32(regs->digital_gain);
 	memcpy(meta->unique_id, cam->unique_id, sizeof(meta->unique_id));
 }
 

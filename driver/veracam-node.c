@@ -2,11 +2,8 @@
 /*
  * veracam - what the image and metadata capture nodes share: the vb2
  * queue, the buffer list the frame engine takes buffers from, the file
- * operations, registration and the unique_id sysfs attribute.
+ * operations and registration.
  */
-
-#include <linux/device.h>
-#include <linux/sysfs.h>
 
 #include <media/v4l2-ioctl.h>
 #include <media/videobuf2-vmalloc.h>
@@ -134,21 +131,6 @@ int veracam_node_querycap(struct file *file, void *priv,
 	return 0;
 }
 
-static ssize_t unique_id_show(struct device *dev, struct device_attribute *attr,
-			      char *buf)
-{
-	struct veracam_node *node = video_get_drvdata(to_video_device(dev));
-
-	return sysfs_emit(buf, "%s\n", node->cam->unique_id_hex);
-}
-static DEVICE_ATTR_RO(unique_id);
-
-static struct attribute *veracam_node_attrs[] = {
-	&dev_attr_unique_id.attr,
-	NULL
-};
-ATTRIBUTE_GROUPS(veracam_node);
-
 /*
  * Set up and register a node. Whether it fails or not, the node's memory
  * is released by veracam_node_cleanup() from the v4l2_device release.
@@ -198,7 +180,6 @@ int veracam_node_register(struct veracam_node *node, struct veracam *cam,
 	vdev->queue = q;
 	vdev->vfl_dir = VFL_DIR_RX;
 	vdev->device_caps = caps | V4L2_CAP_STREAMING | V4L2_CAP_IO_MC;
-	vdev->dev.groups = veracam_node_groups;
 	video_set_drvdata(vdev, node);
 
 	return video_register_device(vdev, VFL_TYPE_VIDEO, -1);

@@ -42,6 +42,8 @@ static const char * const veracam_pattern_menu[] = {
 	[VERACAM_PATTERN_BLACK] = "Black",
 };
 
+#define VERACAM_PATTERN_MAX	(ARRAY_SIZE(veracam_pattern_menu) - 1)
+
 /* frame intervals offered by enumeration: 60, 30 and 15 frames per second */
 static const u32 veracam_frame_lines[] = {
 	VERACAM_FRAME_LINES_MIN,
@@ -117,11 +119,14 @@ static int veracam_s_ctrl(struct v4l2_ctrl *ctrl)
 
 		fmt = v4l2_subdev_get_pad_format(&sensor->sd,
 						 sensor->sd.active_state, 0);
+		u32 exp_def;
+
 		exp_max = fmt->height + ctrl->val - VERACAM_EXPOSURE_MARGIN;
+		exp_def = min(exp_max, VERACAM_EXPOSURE_DEF);
 
 		ret = __v4l2_ctrl_modify_range(sensor->exposure,
 					       VERACAM_EXPOSURE_MIN, exp_max, 1,
-					       min(exp_max, VERACAM_EXPOSURE_DEF));
+					       exp_def);
 		if (ret)
 			return ret;
 	}
@@ -208,8 +213,8 @@ static int veracam_sensor_init_controls(struct veracam_sensor *sensor,
 	sensor->vflip = v4l2_ctrl_new_std(hdl, ops, V4L2_CID_VFLIP, 0, 1, 1, 0);
 	sensor->pattern =
 		v4l2_ctrl_new_std_menu_items(hdl, ops, V4L2_CID_TEST_PATTERN,
-					     ARRAY_SIZE(veracam_pattern_menu) - 1,
-					     0, VERACAM_PATTERN_CAMERA_COLOUR,
+					     VERACAM_PATTERN_MAX, 0,
+					     VERACAM_PATTERN_CAMERA_COLOUR,
 					     veracam_pattern_menu);
 	sensor->vblank = v4l2_ctrl_new_std(hdl, ops, V4L2_CID_VBLANK,
 					   VERACAM_FRAME_LINES_MIN -
@@ -265,9 +270,10 @@ static int veracam_sensor_init_cfg(struct v4l2_subdev *sd,
 	return 0;
 }
 
-static int veracam_sensor_enum_mbus_code(struct v4l2_subdev *sd,
-					 struct v4l2_subdev_state *state,
-					 struct v4l2_subdev_mbus_code_enum *code)
+static int
+veracam_sensor_enum_mbus_code(struct v4l2_subdev *sd,
+			      struct v4l2_subdev_state *state,
+			      struct v4l2_subdev_mbus_code_enum *code)
 {
 	if (code->index >= ARRAY_SIZE(veracam_mbus_codes))
 		return -EINVAL;
@@ -276,9 +282,10 @@ static int veracam_sensor_enum_mbus_code(struct v4l2_subdev *sd,
 	return 0;
 }
 
-static int veracam_sensor_enum_frame_size(struct v4l2_subdev *sd,
-					  struct v4l2_subdev_state *state,
-					  struct v4l2_subdev_frame_size_enum *fse)
+static int
+veracam_sensor_enum_frame_size(struct v4l2_subdev *sd,
+			       struct v4l2_subdev_state *state,
+			       struct v4l2_subdev_frame_size_enum *fse)
 {
 	if (fse->index || !veracam_sensor_code_supported(fse->code))
 		return -EINVAL;
@@ -462,14 +469,13 @@ int veracam_sensor_s_frame_interval(struct veracam_sensor *sensor,
 	struct v4l2_subdev_state *state;
 	const struct v4l2_mbus_framefmt *fmt;
 	u64 lines = VERACAM_FRAME_LINES_DEF;
+	u64 num = interval->numerator, den = interval->denominator;
 	int ret;
 
-	if (interval->numerator && interval->denominator)
-		lines = div64_u64((u64)interval->numerator * VERACAM_PIXEL_RATE +
-				  (u64)interval->denominator *
-				  VERACAM_LINE_LENGTH / 2,
-				  (u64)interval->denominator *
-				  VERACAM_LINE_LENGTH);
+	if (num && den)
+		lines = div64_u64(num * VERACAM_PIXEL_RATE +
+				  den * VERACAM_LINE_LENGTH / 2,
+				  den * VERACAM_LINE_LENGTH);
 	lines = clamp_t(u64, lines, VERACAM_FRAME_LINES_MIN,
 			VERACAM_FRAME_LINES_MAX);
 
@@ -650,8 +656,48 @@ static int veracam_sensor_power_off(struct device *dev)
 	return 0;
 }
 
-DEFINE_RUNTIME_DEV_PM_OPS(veracam_sensor_pm_ops, veracam_sensor_power_off,
-			  veracam_sensor_power_on, NULL);
+/*
+ * System sleep while streaming: stop the frames, power the sensor off; on
+ * resume power it on, write the registers from the controls (power-on
+ * reset cleared them) and restart the frames, as imx219 does. Userspace
+ * sees a sequence gap and otherwise the same stream.
+ */
+static int veracam_sensor_suspend(struct device *dev)
+{
+	struct veracam *cam = dev_get_drvdata(dev);
+
+	veracam_stream_suspend(cam);
+	return pm_runtime_force_suspend(dev);
+}
+
+static int veracam_sensor_resume(struct device *dev)
+{
+	struct veracam *cam = dev_get_drvdata(dev);
+	struct veracam_sensor *sensor = &cam->sensor;
+	int ret;
+
+	ret = pm_runtime_force_resume(dev);
+	if (ret)
+		return ret;
+
+	mutex_lock(&sensor->lock);
+	if (sensor->streaming)
+		ret = __v4l2_ctrl_handler_setup(&sensor->ctrls);
+	mutex_unlock(&sensor->lock);
+	if (ret) {
+		dev_err(dev, "failed to restore the sensor's registers: %d\n",
+			ret);
+		return ret;
+	}
+
+	veracam_stream_resume(cam);
+	return 0;
+}
+
+const struct dev_pm_ops veracam_sensor_pm_ops = {
+	SYSTEM_SLEEP_PM_OPS(veracam_sensor_suspend, veracam_sensor_resume)
+	RUNTIME_PM_OPS(veracam_sensor_power_off, veracam_sensor_power_on, NULL)
+};
 
 /* The sensor starts powered off; it is powered while it streams. */
 void veracam_sensor_pm_enable(struct veracam_sensor *sensor)

@@ -143,10 +143,18 @@ static int veracam_engine_start(struct veracam *cam)
 	u32 lines;
 	int ret;
 
-	worker = kthread_create_worker(0, "veracam%u", cam->index);
+	/*
+	 * Freezable: across system sleep no frame is produced while the
+	 * sensor is off, and none is half produced when it goes off.
+	 */
+	worker = kthread_create_worker(KTW_FREEZABLE, "veracam%u", cam->index);
 	if (IS_ERR(worker))
 		return PTR_ERR(worker);
-	/* it plays the capture DMA engine: it must not wait behind userspace */
+	/*
+	 * It plays the capture DMA engine: it must not wait behind userspace.
+	 * At normal priority, even nice -20, frames came late and buffers
+	 * were not back in time (v4l2-compliance saw sequence gaps).
+	 */
 	sched_set_fifo_low(worker->task);
 	/* the work item belonged to the previous stream's worker */
 	kthread_init_work(&cam->frame_work, veracam_frame_work);
@@ -230,6 +238,40 @@ void veracam_stream_stop(struct veracam_node *node)
 	mutex_unlock(&cam->stream_lock);
 
 	video_device_pipeline_stop(&node->vdev);
+}
+
+/*
+ * System sleep, before the sensor is powered off: the frame worker is
+ * already frozen. The frame timer stops; frames that started before and
+ * were not produced yet are dropped (a sequence gap), as a receiver loses
+ * the frames in flight when the sensor stops.
+ */
+void veracam_stream_suspend(struct veracam *cam)
+{
+	mutex_lock(&cam->stream_lock);
+	if (cam->stream_users) {
+		hrtimer_cancel(&cam->timer);
+		spin_lock_irq(&cam->tick_lock);
+		cam->tick_first = 0;
+		cam->tick_count = 0;
+		spin_unlock_irq(&cam->tick_lock);
+	}
+	mutex_unlock(&cam->stream_lock);
+}
+
+/* System resume, once the sensor's registers are restored. */
+void veracam_stream_resume(struct veracam *cam)
+{
+	u32 lines;
+
+	mutex_lock(&cam->stream_lock);
+	if (cam->stream_users) {
+		lines = veracam_sensor_frame_lines(&cam->sensor);
+		hrtimer_start(&cam->timer,
+			      ns_to_ktime(veracam_frame_period_ns(lines)),
+			      HRTIMER_MODE_REL);
+	}
+	mutex_unlock(&cam->stream_lock);
 }
 
 void veracam_stream_init(struct veracam *cam)

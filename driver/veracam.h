@@ -14,8 +14,10 @@
  *
  * Frames are paced by an hrtimer at the sensor's frame period. Each tick
  * records the start-of-exposure time and a sequence number and queues a
- * kthread work item that produces the frame (pixels, frame tag, metadata)
- * and completes the buffers.
+ * work item on a freezable kthread worker that produces the frame
+ * (pixels, frame tag, metadata) and completes the buffers. Across system
+ * sleep the timer stops and the stream resumes with the sensor's
+ * registers restored from its controls.
  */
 #ifndef _VERACAM_H
 #define _VERACAM_H
@@ -40,6 +42,7 @@
 #endif
 
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 struct clk;
 struct font_desc;
@@ -82,7 +85,7 @@ struct veracam_regs {
 struct veracam_sensor {
 	struct v4l2_subdev sd;
 	struct media_pad pad;
-	struct device *dev;		/* the platform device; probe to remove */
+	struct device *dev;	/* the platform device; probe to remove */
 
 	/*
 	 * Protects the control handler, the subdev states (formats and
@@ -123,7 +126,7 @@ struct veracam_node {
 	struct video_device vdev;
 	struct media_pad pad;
 	struct vb2_queue queue;
-	/* Serialises the node's ioctls and its vb2 queue (vdev.lock, queue.lock). */
+	/* Serialises the node's ioctls and vb2 queue (vdev.lock, queue.lock) */
 	struct mutex lock;
 	/* Protects @buf_list (buffers queued by userspace, not yet filled). */
 	spinlock_t buf_lock;
@@ -169,7 +172,7 @@ struct veracam_tick {
 #define VERACAM_TICKS	8	/* frame starts the engine may lag behind */
 
 struct veracam {
-	struct device *dev;		/* the platform device; probe to remove */
+	struct device *dev;	/* the platform device; probe to remove */
 	unsigned int index;
 	u8 unique_id[VERACAM_UNIQUE_ID_LEN];
 	char unique_id_hex[VERACAM_UNIQUE_ID_HEX_LEN + 1];
@@ -264,6 +267,8 @@ void veracam_meta_fill(struct veracam *cam, struct veracam_meta *meta,
 void veracam_stream_init(struct veracam *cam);
 int veracam_stream_start(struct veracam_node *node);
 void veracam_stream_stop(struct veracam_node *node);
+void veracam_stream_suspend(struct veracam *cam);
+void veracam_stream_resume(struct veracam *cam);
 
 /* veracam-gen.c */
 int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag);

@@ -462,7 +462,7 @@ TEST_F(fmt, frame_rate_is_sensor_blanking)
 	close(cfd);
 }
 
-TEST_F(fmt, unique_id_control_is_read_only_and_matches_sysfs)
+TEST_F(fmt, unique_id_control_is_read_only_and_matches_media_serial)
 {
 	struct v4l2_query_ext_ctrl q = { .id = V4L2_CID_VERACAM_UNIQUE_ID };
 	char hex[VERACAM_UNIQUE_ID_HEX_LEN + 1], sys[64];
@@ -485,8 +485,10 @@ TEST_F(fmt, unique_id_control_is_read_only_and_matches_sysfs)
 
 	ASSERT_EQ(0, vc_get_uid_ctrl(self->vfd, hex));
 	EXPECT_TRUE(vc_uid_parse(hex, bin)) TH_LOG("unique id \"%s\"", hex);
-	ASSERT_EQ(0, vc_sysfs_uid(self->cam.video, sys, sizeof(sys)));
+	ASSERT_EQ(0, vc_media_serial(&self->cam, sys, sizeof(sys)));
 	EXPECT_STREQ(hex, sys);
+	/* standard uAPI only: no private sysfs attribute */
+	EXPECT_FALSE(vc_has_sysfs_uid(self->cam.video));
 
 	/* the sensor subdev reports the same id */
 	if (self->cam.has_sensor) {

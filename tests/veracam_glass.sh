@@ -33,7 +33,7 @@ ctl=$build/daemon/veracamctl
 here=$(dirname "$0")
 out=${VERACAM_OUT:-/tmp}/veracam_glass
 # The sensors' unique ids; camera I's tag is bytes 0..3 of its id and its
-# colour VERACAM_CAMERA_COLOURS[I] (<linux/veracam.h>).
+# colour VERACAM_CAMERA_COLOURS[I] (include/veracam/sim-sensor.h).
 id0=6a1a5500000000000000000000000a0a
 id1=b1a55e0000000000000000000000b0b0
 expect0=6a1a5500:d02020

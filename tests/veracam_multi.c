@@ -173,7 +173,7 @@ TEST_F_TIMEOUT(multi, default_ids_follow_the_uapi, 60)
 		EXPECT_EQ(i, self->cams[i].index);
 		vc_default_uid(self->cams[i].index, want);
 		EXPECT_STREQ(want, self->cams[i].uid);
-		ASSERT_EQ(0, vc_sysfs_uid(self->cams[i].video, sys, sizeof(sys)));
+		ASSERT_EQ(0, vc_media_serial(&self->cams[i], sys, sizeof(sys)));
 		EXPECT_STREQ(want, sys);
 		EXPECT_EQ(0xca110000U | (i + 1), self->cams[i].tag);
 	}
@@ -224,10 +224,10 @@ TEST_F_TIMEOUT(multi, stable_ids_survive_reload_in_other_order, 120)
 		TH_LOG("%s: id A is %s %s, id B is %s %s", order[k], self->cams[a].bus_info,
 		       self->cams[a].video, self->cams[b].bus_info, self->cams[b].video);
 
-		/* sysfs agrees with the control */
-		ASSERT_EQ(0, vc_sysfs_uid(self->cams[a].video, sys, sizeof(sys)));
+		/* the media device's serial agrees with the control */
+		ASSERT_EQ(0, vc_media_serial(&self->cams[a], sys, sizeof(sys)));
 		EXPECT_STREQ(ID_A, sys);
-		ASSERT_EQ(0, vc_sysfs_uid(self->cams[b].video, sys, sizeof(sys)));
+		ASSERT_EQ(0, vc_media_serial(&self->cams[b], sys, sizeof(sys)));
 		EXPECT_STREQ(ID_B, sys);
 
 		/* the camera found by id A shows A's tag and A's id in metadata */

@@ -29,6 +29,7 @@
 #include <linux/v4l2-subdev.h>
 #include <linux/videodev2.h>
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -418,15 +419,31 @@ static inline int vc_find_by_uid(const struct vc_cam *cams, int n, const char *h
 	return -1;
 }
 
-/* The unique_id sysfs attribute of a video device node. */
-static inline int vc_sysfs_uid(const char *devnode, char *buf, size_t len)
+/* The serial of the camera's media device: its unique id, in hex. */
+static inline int vc_media_serial(const struct vc_cam *cam, char *buf, size_t len)
+{
+	struct media_device_info info = { 0 };
+	int fd = open(cam->media, O_RDWR | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	r = vc_ioctl(fd, MEDIA_IOC_DEVICE_INFO, &info);
+	close(fd);
+	if (!r)
+		snprintf(buf, len, "%.*s", (int)sizeof(info.serial), info.serial);
+	return r;
+}
+
+/* The private sysfs attribute older drivers had: gone. */
+static inline bool vc_has_sysfs_uid(const char *devnode)
 {
 	char path[128];
 	const char *name = strrchr(devnode, '/');
 
 	snprintf(path, sizeof(path), "/sys/class/video4linux/%s/unique_id",
 		 name ? name + 1 : devnode);
-	return vc_read_text(path, buf, len);
+	return access(path, F_OK) == 0;
 }
 
 /* ------------------------------------------------------------------ */

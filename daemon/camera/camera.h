@@ -30,6 +30,7 @@
 #include <gst/video/video.h>
 
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 G_BEGIN_DECLS
 
@@ -150,7 +151,7 @@ struct cam_frame {
 void cam_frame_clear(struct cam_frame *frame);
 
 /* ------------------------------------------------------------------ */
-/* Burned-in tag (frametag.c): the layout of <linux/veracam.h>          */
+/* Burned-in tag (frametag.c): the layout of <veracam/sim-sensor.h>     */
 /* ------------------------------------------------------------------ */
 
 /* Draw the sequence row and camera row into a YUV frame (NV12/I420/YUYV). */

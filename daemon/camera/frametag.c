@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * frametag.c - the burned-in frame tag of <linux/veracam.h>.
+ * frametag.c - the burned-in frame tag of <veracam/sim-sensor.h>.
  *
  * Two rows of 36 square cells at the top-left corner: the sequence row and
  * the camera row (white = 1, black = 0, guard cells white/black at each

@@ -4,8 +4,9 @@
  * UVC, ...), chosen by its stable identity.
  *
  * Finding the camera: every video capture node is listed with what
- * identifies it (unique id control or sysfs attribute, bus_info, the media
- * device's serial); the --source names one of them. The metadata node of
+ * identifies it (veracam's unique id: the control, else the media device's
+ * serial; bus_info; the media device's serial); the --source names one of
+ * them. The metadata node of
  * a veracam camera is the veracam-format META_CAPTURE node connected to
  * the video node in the media controller graph.
  *
@@ -140,8 +141,18 @@ static bool is_hex_id(const char *s)
 	return true;
 }
 
-/* The veracam unique id: the control, else the sysfs attribute. */
-static bool read_unique_id(int fd, const char *path, char out[VERACAM_UNIQUE_ID_HEX_LEN + 1])
+/* lowercase copy of a 32-hex-digit unique id */
+static bool take_hex_id(const char *s, char out[VERACAM_UNIQUE_ID_HEX_LEN + 1])
+{
+	if (!is_hex_id(s))
+		return false;
+	for (int i = 0; i <= VERACAM_UNIQUE_ID_HEX_LEN; i++)
+		out[i] = g_ascii_tolower(s[i]);
+	return true;
+}
+
+/* The veracam unique id from the control (the media device's serial later). */
+static bool read_unique_id(int fd, char out[VERACAM_UNIQUE_ID_HEX_LEN + 1])
 {
 	char buf[VERACAM_UNIQUE_ID_HEX_LEN + 8] = { 0 };
 	struct v4l2_ext_control c = {
@@ -154,24 +165,8 @@ static bool read_unique_id(int fd, const char *path, char out[VERACAM_UNIQUE_ID_
 		.count = 1,
 		.controls = &c,
 	};
-	g_autofree char *sys = NULL, *text = NULL;
 
-	if (xioctl(fd, VIDIOC_G_EXT_CTRLS, &cs) == 0 && is_hex_id(buf)) {
-		for (int i = 0; i <= VERACAM_UNIQUE_ID_HEX_LEN; i++)
-			out[i] = g_ascii_tolower(buf[i]);
-		return true;
-	}
-	sys = g_strdup_printf("/sys/class/video4linux/%s/unique_id",
-			      strrchr(path, '/') + 1);
-	if (g_file_get_contents(sys, &text, NULL, NULL)) {
-		g_strstrip(text);
-		if (is_hex_id(text)) {
-			for (int i = 0; i <= VERACAM_UNIQUE_ID_HEX_LEN; i++)
-				out[i] = g_ascii_tolower(text[i]);
-			return true;
-		}
-	}
-	return false;
+	return xioctl(fd, VIDIOC_G_EXT_CTRLS, &cs) == 0 && take_hex_id(buf, out);
 }
 
 static bool is_veracam_meta(const char *path)
@@ -307,7 +302,7 @@ static int load_nodes(struct node *nodes, struct media *medias, int n_media)
 		    (node_caps(&nd->caps) & V4L2_CAP_VIDEO_CAPTURE) &&
 		    (node_caps(&nd->caps) & V4L2_CAP_STREAMING)) {
 			nd->rdev = st.st_rdev;
-			nd->has_uid = read_unique_id(fd, nd->path, nd->uid);
+			nd->has_uid = read_unique_id(fd, nd->uid);
 			nd->media = -1;
 			n++;
 		}
@@ -320,6 +315,11 @@ static int load_nodes(struct node *nodes, struct media *medias, int n_media)
 		if (nodes[i].media < 0)
 			continue;
 		find_subdev(&medias[nodes[i].media], intf, &nodes[i]);
+		/* veracam's media device serial is the same id (the standard uAPI) */
+		if (!nodes[i].has_uid &&
+		    !strcmp(medias[nodes[i].media].info.driver, VERACAM_DRIVER_NAME))
+			nodes[i].has_uid = take_hex_id(medias[nodes[i].media].info.serial,
+						       nodes[i].uid);
 		if (nodes[i].has_uid)
 			find_meta(&medias[nodes[i].media], intf, &nodes[i]);
 	}

@@ -36,6 +36,7 @@
 #include <xf86drmMode.h>
 
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 #include "display.h"
 #include "hubtest.h"

@@ -17,6 +17,7 @@
 #include <gst/gst.h>
 
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 #include "decode.h"
 #include "display.h"

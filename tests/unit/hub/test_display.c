@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <linux/veracam.h>
+#include <veracam/sim-sensor.h>
 
 #include <libyuv/scale.h>
 

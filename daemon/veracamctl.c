@@ -477,8 +477,10 @@ static char *status_field(const char *doc, const char *key)
 /* The running camera's key directory and name, from its status socket. */
 static int running_camera(char **dir, char **name)
 {
-	g_autofree char *tried = NULL, *doc = NULL, *err = NULL;
+	g_autofree char *tried = NULL;
 	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+	char *doc, *err = NULL;
+	int ret = -1;
 
 	if (!path) {
 		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
@@ -488,6 +490,7 @@ static int running_camera(char **dir, char **name)
 	doc = svc_status_fetch(path, &err);
 	if (!doc) {
 		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path, err);
+		g_free(err);
 		return -1;
 	}
 	*dir = status_field(doc, "keys");
@@ -497,9 +500,11 @@ static int running_camera(char **dir, char **name)
 			"veracamd?); give the directory\n", path);
 		g_free(*dir);
 		g_free(*name);
-		return -1;
+	} else {
+		ret = 0;
 	}
-	return 0;
+	g_free(doc);
+	return ret;
 }
 
 static int cmd_pair_mode(int argc, char **argv)

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <png.h>
 #include <qrencode.h>
@@ -54,19 +56,30 @@ int qr_png(const char *path, const char *text, int scale, char *err, size_t errl
 	png_structp png = NULL;
 	png_infop info = NULL;
 	png_bytep row = NULL;
+	char tmp[4200] = "";
 	FILE *f = NULL;
-	int size, x, y, ret = -1;
+	int size, x, y, fd = -1, ret = -1;
 
 	if (!q) {
 		snprintf(err, errlen, "QR encoding: %s", strerror(errno));
 		return -1;
 	}
 	size = (q->width + 2 * QUIET) * scale;
-	f = fopen(path, "wb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/*
+	 * A new file renamed over PATH: the directory may be a service's,
+	 * writable by its user while this runs as root, and a symlink planted
+	 * at PATH must be replaced, never written through.
+	 */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "%s: path too long", path);
 		goto out;
 	}
+	fd = mkstemp(tmp);
+	if (fd < 0 || fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "wb"))) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	info = png ? png_create_info_struct(png) : NULL;
 	row = malloc((size_t)size);
@@ -97,6 +110,14 @@ out:
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		ret = -1;
 	}
+	if (fd >= 0)
+		close(fd);
+	if (ret == 0 && rename(tmp, path) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	if (ret < 0 && tmp[0])
+		unlink(tmp);
 	QRcode_free(q);
 	return ret;
 }

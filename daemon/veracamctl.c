@@ -625,8 +625,15 @@ static int cmd_pair_mode(int argc, char **argv)
 		if (fd < 0)
 			continue;
 		if (sas_mode) {
-			w.used = true;
+			/*
+			 * Only a pin ends a SAS window: a connection that fails
+			 * (a port scan, a stranger hanging up, a commitment
+			 * that does not open) pins nothing, and ending the
+			 * window on it would let anyone on the network deny
+			 * pairing with one TCP connect.
+			 */
 			if (vc_pair_serve_sas(dir, k, name, hub_name, fd, &hub, sas) == 0) {
+				w.used = true;
 				printf("SAS %s\nHub '%s' is pinned, pending. If the hub shows the "
 				       "same six digits, run:\n  veracamctl confirm %s %s\nIf not, "
 				       "run: veracamctl untrust %s %s\n", sas, hub.name, dir,

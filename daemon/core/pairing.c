@@ -158,8 +158,15 @@ int vc_peer_format(const struct vc_peer *p, char *out, size_t cap)
 	return n;
 }
 
+/*
+ * DIR/peers, a real directory: a symlink there (DIR may be a service's,
+ * writable by its user, while veracamctl runs as root) would have pins
+ * written into, or files unlinked from, whatever directory it names.
+ */
 static int peers_dir(const char *dir, char *out, size_t cap, bool create)
 {
+	struct stat st;
+
 	if ((size_t)snprintf(out, cap, "%s/%s", dir, PEERS_DIR) >= cap)
 		return vc_err("%s: path too long", dir);
 	if (create) {
@@ -168,6 +175,8 @@ static int peers_dir(const char *dir, char *out, size_t cap, bool create)
 		if (errno != EEXIST)
 			return vc_err("%s: %s", out, strerror(errno));
 	}
+	if (lstat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+		return vc_err("%s: not a directory (a symlink?); refusing to use it", out);
 	return 0;
 }
 

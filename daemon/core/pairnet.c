@@ -17,14 +17,16 @@
  * all fail the camera's check, and any attempt spends the window.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -271,11 +273,61 @@ reject:
 	return 0;
 }
 
+/*
+ * The socket is non-blocking and every TLS step waits in poll() for at most
+ * what is left until the connection's deadline: a per-read timeout alone
+ * lets a peer that sends one byte now and then hold a connection (and the
+ * camera's one-at-a-time listener) for as long as it likes.
+ */
 struct chan {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	struct pair_check pc;
+	int fd;
+	int64_t deadline_ns;
+	bool timed_out;
 };
+
+enum chan_step { STEP_HANDSHAKE, STEP_READ, STEP_WRITE };
+
+/* One TLS step, retried until done, failed or past the deadline; 1 when done. */
+static int chan_do(struct chan *c, enum chan_step step, void *buf, size_t n, size_t *done)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd };
+		int64_t left;
+		int r, e;
+
+		ERR_clear_error();
+		if (step == STEP_HANDSHAKE)
+			r = c->pc.me == VC_ROLE_HUB ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
+		else if (step == STEP_READ)
+			r = SSL_read_ex(c->ssl, buf, n, done);
+		else
+			r = SSL_write_ex(c->ssl, buf, n, done);
+		if (r == 1)
+			return 1;
+		e = SSL_get_error(c->ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return 0;
+		left = c->deadline_ns - mono_ns();
+		if (left <= 0) {
+			c->timed_out = true;
+			return 0;
+		}
+		pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+		if (poll(&pfd, 1, (int)((left + 999999) / 1000000)) < 0 && errno != EINTR)
+			return 0;
+	}
+}
+
+static int chan_fail(struct chan *c, const char *what)
+{
+	if (c->timed_out)
+		return vc_err("pairing: %s: the peer did not finish in time (the connection's "
+			      "deadline passed)", what);
+	return vc_err_ssl("pairing: %s", what);
+}
 
 static void chan_free(struct chan *c)
 {
@@ -288,31 +340,32 @@ static void chan_free(struct chan *c)
 	c->ctx = NULL;
 }
 
+/* deadline_ns: CLOCK_MONOTONIC time by which the whole exchange is over */
 static int chan_open(struct chan *c, const struct vc_device_key *k, enum vc_role me, int fd,
-		     const uint8_t *want_id)
+		     const uint8_t *want_id, int64_t deadline_ns)
 {
-	struct timeval tv = { .tv_sec = VC_PAIR_IO_TIMEOUT_S };
-	int ret;
+	int ret, fl;
 
 	memset(c, 0, sizeof(*c));
 	c->pc.me = me;
 	c->pc.want_id = want_id;
-	/* blocking, each read and write bounded */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		return vc_err("pairing: socket timeouts: %s", strerror(errno));
+	c->fd = fd;
+	c->deadline_ns = deadline_ns;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return vc_err("pairing: socket: %s", strerror(errno));
 	c->ctx = vc_tls_ctx_new(k, me, pair_leaf_check, &c->pc);
 	if (!c->ctx)
 		return -1;
 	c->ssl = SSL_new(c->ctx);
 	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
 		return vc_err_ssl("pairing: TLS connection");
-	ret = me == VC_ROLE_HUB ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
+	ret = chan_do(c, STEP_HANDSHAKE, NULL, 0, NULL);
 	if (ret != 1 || !c->pc.seen) {
-		if (me == VC_ROLE_HUB && c->pc.want_id && !c->pc.seen)
+		if (me == VC_ROLE_HUB && c->pc.want_id && !c->pc.seen && !c->timed_out)
 			return vc_err("pairing: the device at that address is not the camera of "
 				      "this QR code (its key does not match the fingerprint)");
-		return vc_err_ssl("pairing: TLS handshake");
+		return chan_fail(c, "TLS handshake");
 	}
 	return 0;
 }
@@ -332,18 +385,18 @@ static int chan_write(struct chan *c, const struct vc_pair_msg *m)
 	size_t n = vc_pair_msg_format(m, buf);
 	size_t written = 0;
 
-	if (SSL_write_ex(c->ssl, buf, n, &written) != 1 || written != n)
-		return vc_err_ssl("pairing: send");
+	if (chan_do(c, STEP_WRITE, buf, n, &written) != 1 || written != n)
+		return chan_fail(c, "send");
 	return 0;
 }
 
-static int read_all(SSL *ssl, uint8_t *buf, size_t n)
+static int read_all(struct chan *c, uint8_t *buf, size_t n)
 {
 	size_t got = 0, r;
 
 	while (got < n) {
-		if (SSL_read_ex(ssl, buf + got, n - got, &r) != 1)
-			return vc_err_ssl("pairing: the peer closed or timed out");
+		if (chan_do(c, STEP_READ, buf + got, n - got, &r) != 1)
+			return chan_fail(c, "the peer closed or timed out");
 		got += r;
 	}
 	return 0;
@@ -354,12 +407,12 @@ static int chan_read(struct chan *c, struct vc_pair_msg *m, enum vc_pair_msg_typ
 	uint8_t buf[VC_PAIR_MSG_MAX];
 	size_t n;
 
-	if (read_all(c->ssl, buf, 7) < 0)
+	if (read_all(c, buf, 7) < 0)
 		return -1;
 	n = 7 + (size_t)buf[6] + VC_PUBKEY_LEN + VC_PAIR_MAC_LEN;
 	if (n > sizeof(buf))
 		return vc_err("pairing message: bad length");
-	if (read_all(c->ssl, buf + 7, n - 7) < 0 || vc_pair_msg_parse(buf, n, m) < 0)
+	if (read_all(c, buf + 7, n - 7) < 0 || vc_pair_msg_parse(buf, n, m) < 0)
 		return -1;
 	if (m->type != want)
 		return vc_err("pairing message: unexpected type");
@@ -401,7 +454,12 @@ int vc_pair_serve(const char *dir, const struct vc_device_key *k, const char *ca
 	memset(&c, 0, sizeof(c));
 	if (!vc_name_valid(camera_name))
 		return vc_err("invalid camera name '%s'", camera_name);
-	if (chan_open(&c, k, VC_ROLE_CAMERA, fd, NULL) < 0 ||
+	/*
+	 * A connection lasts VC_PAIR_IO_TIMEOUT_S at most, from accept; one
+	 * accepted near the window's end gets its "expired" answer below.
+	 */
+	if (chan_open(&c, k, VC_ROLE_CAMERA, fd, NULL,
+		      mono_ns() + (int64_t)VC_PAIR_IO_TIMEOUT_S * 1000000000) < 0 ||
 	    chan_read(&c, &req, VC_PAIR_MSG_REQUEST) < 0)
 		goto out;
 	/* the attempt spends the window whatever its outcome: one guess per code */
@@ -447,6 +505,16 @@ out:
 
 /* ---- hub ---- */
 
+/*
+ * The hub waits longer than a camera gives any one connection: its
+ * connection may queue behind strangers' on the camera's listener, each of
+ * which the camera ends after VC_PAIR_IO_TIMEOUT_S.
+ */
+static int64_t hub_deadline(void)
+{
+	return mono_ns() + (int64_t)VC_PAIR_HUB_TIMEOUT_S * 1000000000;
+}
+
 int vc_pair_join(const char *dir, const struct vc_device_key *k, const char *camera_name,
 		 const char *hub_name, const struct vc_pair_target *t, int fd,
 		 const struct vc_pair_faults *faults, struct vc_peer *camera)
@@ -464,7 +532,7 @@ int vc_pair_join(const char *dir, const struct vc_device_key *k, const char *cam
 	if (vc_peer_load(dir, camera_name, &p) == 0)
 		return vc_err("'%s' is already a peer here; untrust it first or pick another name",
 			      camera_name);
-	if (chan_open(&c, k, VC_ROLE_HUB, fd, t->key_id) < 0)
+	if (chan_open(&c, k, VC_ROLE_HUB, fd, t->key_id, hub_deadline()) < 0)
 		goto out;
 	memset(&req, 0, sizeof(req));
 	req.type = VC_PAIR_MSG_REQUEST;
@@ -578,8 +646,8 @@ static int sas_send(struct chan *c, enum vc_sas_msg_type type, const uint8_t bod
 	size_t w = 0;
 
 	vc_sas_msg_format(type, body, buf);
-	if (SSL_write_ex(c->ssl, buf, sizeof(buf), &w) != 1 || w != sizeof(buf))
-		return vc_err_ssl("SAS pairing: send");
+	if (chan_do(c, STEP_WRITE, buf, sizeof(buf), &w) != 1 || w != sizeof(buf))
+		return chan_fail(c, "SAS send");
 	return 0;
 }
 
@@ -587,7 +655,7 @@ static int sas_recv(struct chan *c, enum vc_sas_msg_type want, uint8_t body[32])
 {
 	uint8_t buf[VC_SAS_MSG_LEN];
 
-	if (read_all(c->ssl, buf, sizeof(buf)) < 0)
+	if (read_all(c, buf, sizeof(buf)) < 0)
 		return -1;
 	return vc_sas_msg_parse(buf, sizeof(buf), want, body);
 }
@@ -622,7 +690,8 @@ int vc_pair_serve_sas(const char *dir, const struct vc_device_key *k, const char
 	memset(&c, 0, sizeof(c));
 	if (!vc_name_valid(camera_name) || (hub_name && !vc_name_valid(hub_name)))
 		return vc_err("invalid name");
-	if (chan_open(&c, k, VC_ROLE_CAMERA, fd, NULL) < 0 ||
+	if (chan_open(&c, k, VC_ROLE_CAMERA, fd, NULL,
+		      mono_ns() + (int64_t)VC_PAIR_IO_TIMEOUT_S * 1000000000) < 0 ||
 	    sas_recv(&c, VC_SAS_COMMIT, commit) < 0)
 		goto out;
 	/* our nonce only after the hub is bound to its own */
@@ -671,7 +740,7 @@ int vc_pair_join_sas(const char *dir, const struct vc_device_key *k, const char 
 			      camera_name);
 	if (RAND_bytes(nh, sizeof(nh)) != 1)
 		return vc_err_ssl("random");
-	if (chan_open(&c, k, VC_ROLE_HUB, fd, NULL) < 0 ||
+	if (chan_open(&c, k, VC_ROLE_HUB, fd, NULL, hub_deadline()) < 0 ||
 	    vc_sas_commit(vc_key_public(k), nh, commit) < 0 ||
 	    sas_send(&c, VC_SAS_COMMIT, commit) < 0 || sas_recv(&c, VC_SAS_CAMERA_NONCE, nc) < 0)
 		goto out;

@@ -26,7 +26,8 @@
 				 VC_PAIR_CODE_DIGITS + 1 + VC_PAIR_HOST_MAX + 2 + 6)
 #define VC_PAIR_PORT_DEFAULT	"7001"
 #define VC_PAIR_TTL_DEFAULT	300	/* seconds a pairing window stays open */
-#define VC_PAIR_IO_TIMEOUT_S	10	/* one pairing connection, whole */
+#define VC_PAIR_IO_TIMEOUT_S	10	/* camera: one pairing connection, whole */
+#define VC_PAIR_HUB_TIMEOUT_S	30	/* hub: its attempt, whole (it may queue) */
 
 /* What a QR payload names: "veracam-pair2:<key id hex>:<code>:<host>:<port>". */
 struct vc_pair_target {

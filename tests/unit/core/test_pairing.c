@@ -322,6 +322,32 @@ static void stray_files_skipped_not_fatal(void)
 	CHECK(vc_peer_untrust(dir, "alpha") == 0 && vc_peer_untrust(dir, "beta") == 0);
 }
 
+/*
+ * DIR/peers made a symlink (the service's user owns DIR; an admin runs
+ * veracamctl trust/confirm/untrust or pair-mode as root there): no pin is
+ * written into, and no file removed from, the directory it points to.
+ */
+static void peers_symlink_refused(void)
+{
+	struct vc_peer p = fx_peer("victim", 1, VC_ROLE_HUB);
+	char linked[600], elsewhere[600], path[800];
+	struct stat st;
+
+	snprintf(linked, sizeof(linked), "%s/linked", dir);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", dir);
+	REQUIRE(mkdir(linked, 0700) == 0 && mkdir(elsewhere, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/victim", elsewhere);
+	REQUIRE(fx_write(path, "precious\n", 9, 0600) == 0);
+	snprintf(path, sizeof(path), "%s/peers", linked);
+	REQUIRE(symlink(elsewhere, path) == 0);
+	CHECK(vc_peer_untrust(linked, "victim") < 0);
+	snprintf(path, sizeof(path), "%s/victim", elsewhere);
+	CHECK(stat(path, &st) == 0 && st.st_size == 9);
+	p = fx_peer("newpin", 1, VC_ROLE_HUB);
+	CHECK(vc_peer_trust(linked, &p) < 0);
+	CHECK(count_entries(elsewhere) == 1);
+}
+
 int main(void)
 {
 	char base[400];
@@ -336,6 +362,7 @@ int main(void)
 	RUN(pair_code_and_sas);
 	RUN(pending_pin_and_confirm);
 	RUN(stray_files_skipped_not_fatal);
+	RUN(peers_symlink_refused);
 	fx_rmtree(base);
 	return harness_done();
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <veracam/pairnet.h>
@@ -290,6 +291,63 @@ static int sas_attempt(struct side *cam, struct side *hub, const struct vc_pair_
 	return ret;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A stranger on the unauthenticated listener that never finishes its
+ * handshake: it starts a TLS record and then sends one byte every 300 ms,
+ * each well inside any per-read timeout. The camera serves one connection
+ * at a time, so for as long as this one lasts no hub can pair. The camera
+ * must hang up VC_PAIR_IO_TIMEOUT_S after accept, and nothing is pinned.
+ * (Before: a dribbler held the listener for as long as it liked, past the
+ * window's end.)
+ */
+static void slow_stranger_cannot_hold_the_listener(void)
+{
+	static const uint8_t head[] = { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 };
+	struct side cam, hub;
+	struct vc_pair_window w;
+	struct vc_pair_target t;
+	struct serve_args sa;
+	int64_t t0, took;
+	pthread_t th;
+	size_t i;
+	int sv[2];
+
+	setup(&cam, &hub, &w, &t);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.cam = &cam;
+	sa.w = &w;
+	sa.fd = sv[0];
+	t0 = mono_ms();
+	pthread_create(&th, NULL, serve_thread, &sa);
+	/* give up dribbling well after VC_PAIR_IO_TIMEOUT_S */
+	for (i = 0; mono_ms() - t0 < (VC_PAIR_IO_TIMEOUT_S + 5) * 1000; i++) {
+		uint8_t b = i < sizeof(head) ? head[i] : 0;
+
+		if (send(sv[1], &b, 1, MSG_NOSIGNAL) != 1)
+			break;	/* the camera hung up */
+		usleep(300000);
+	}
+	took = mono_ms() - t0;
+	shutdown(sv[1], SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(sv[0]);
+	close(sv[1]);
+	printf("# camera hung up on the dribbler after %lld ms: %s\n", (long long)took, sa.err);
+	CHECK(sa.ret < 0);
+	CHECK(took < (VC_PAIR_IO_TIMEOUT_S + 2) * 1000);
+	check_nothing_pinned(&cam, &hub);
+	teardown(&cam, &hub);
+}
+
 /* Both screens show the same SAS; both pins are pending until a person confirms. */
 static void sas_mode_pins_pending(void)
 {
@@ -411,6 +469,7 @@ int main(void)
 	RUN(sas_mode_pins_pending);
 	RUN(sas_commitment_checked);
 	RUN(sas_messages_strict);
+	RUN(slow_stranger_cannot_hold_the_listener);
 	fx_rmtree(base);
 	return harness_done();
 }

@@ -58,7 +58,7 @@ hub() {	# NAME CAMERA@ADDR
 stop() { kill -TERM "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }
 
 echo "TAP version 13"
-for d in porch kitchen shed barn; do
+for d in porch kitchen shed barn gate attic; do
 	"$CTL" keygen "$T/$d" >/dev/null || exit 1
 done
 
@@ -75,7 +75,14 @@ pair_mode() {
 }
 
 # ---- pairing: camera in pairing mode, hub pairs from the payload
+# (a pair-qr.png planted as a symlink in the key directory - which the
+# service's own user can write when an admin runs this as root - must be
+# replaced, not written through)
+echo precious >"$T/victim"
+ln -s "$T/victim" "$T/porch/pair-qr.png"
 pair_mode pair-mode.out "$T/porch"
+check "pair-mode does not write its PNG through a planted symlink" \
+	bash -c "[ \"\$(cat '$T/victim')\" = precious ]"
 check "pair-mode prints a veracam-pair2 payload naming its address" \
 	test "${payload##*:}" = "$PP"
 check "pair-mode wrote the QR code as a PNG" \
@@ -93,6 +100,22 @@ check "hub lists the camera, active" \
 	bash -c "'$CTL' peers '$T/kitchen' | grep -Eq '^porch +camera +$("$CTL" identity "$T/porch" --key-id) .* active$'"
 check "the spent payload cannot pair again (the window is closed)" \
 	bash -c "! '$CTL' pair '$T/shed' porch '$payload' 2>/dev/null"
+
+# ---- SAS mode: a stranger's connection that never starts (a port scan, a
+# stray TCP connect) must not end the window for the hub the person is using
+PP=$(port)
+"$CTL" pair-mode "$T/gate" --listen "127.0.0.1:$PP" --ttl 30 --name gate --sas >"$T/sas-mode.out" 2>&1 &
+PID[pair-mode]=$!
+for _ in $(seq 100); do grep -q Waiting "$T/sas-mode.out" 2>/dev/null && break; sleep 0.1; done
+python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1]))).close()' "$PP"
+sleep 0.5
+check "SAS pair-mode is still open after a stranger connected and hung up" \
+	kill -0 "${PID[pair-mode]}"
+check "the hub then pairs in SAS mode" \
+	bash -c "'$CTL' pair '$T/attic' gate --sas '127.0.0.1:$PP' >'$T/sas-pair.out' 2>&1"
+wait "${PID[pair-mode]}"
+check "SAS pair-mode ends 0 after the pin" test $? -eq 0
+unset "PID[pair-mode]"
 
 # ---- the pins work: a live session
 PA=$(port)

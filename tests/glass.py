@@ -10,7 +10,7 @@ KMS, read back pixel by pixel (tests/veracam_glass.sh).
       per camera, cell I = camera I. Prints one line per screendump:
       "NNNN TOKEN TOKEN TOKEN TOKEN", a token per grid cell:
         live=SEQ     camera I's picture: its colour and its burned-in camera
-                     tag (<linux/veracam.h>), SEQ from the sequence row
+                     tag (include/veracam/sim-sensor.h), SEQ from the sequence row
         unavailable  the hub's own "stream unavailable" screen
         black        a grid slot without a camera
         bad:WHAT     anything else (what was read)

@@ -17,7 +17,7 @@ A cell is one of:
 
 The palette and the geometry are not typed here: they are read from the
 headers the hub draws with (daemon/hub/screen.h, daemon/hub/font.h) and
-the tag layout from <linux/veracam.h> (include/uapi), in the source tree
+the tag layout from include/veracam/sim-sensor.h, in the source tree
 this file is in (or $VERACAM_SRC). The rules that
 combine them (where a cell is, where the picture lands in it) mirror
 display.c's layout() and render_frame(), as screen.h describes them.
@@ -101,7 +101,7 @@ class Spec:
         try:
             s = read_defines(os.path.join(hub, 'screen.h'), 'SCREEN_')
             s.update(read_defines(os.path.join(hub, 'font.h'), 'FONT_'))
-            s.update(read_defines(os.path.join(src, 'include', 'uapi', 'linux', 'veracam.h'),
+            s.update(read_defines(os.path.join(src, 'include', 'veracam', 'sim-sensor.h'),
                                   'VERACAM_TAG_'))
         except OSError as e:
             raise SystemExit(f'screen oracle: {e} (set VERACAM_SRC to the veracam source '
@@ -120,7 +120,7 @@ class Spec:
             self.tag_cells, self.tag_min_cell = s['VERACAM_TAG_CELLS'], s['VERACAM_TAG_MIN_CELL']
         except KeyError as e:
             raise SystemExit(f'screen oracle: {e.args[0]} is not defined in {src} '
-                             f'(daemon/hub/screen.h, font.h, linux/veracam.h)')
+                             f'(daemon/hub/screen.h, font.h, include/veracam/sim-sensor.h)')
 
 
 SPEC = Spec()

@@ -15,7 +15,7 @@ frame is own, unavailable or foreign (must never happen).
       measures from the time the caller then writes to PATH).
   y4m.py tags FILE
       For a full-screen camera shown at its own size: the camera tag that
-      veracam.ko burns into its frames (<linux/veracam.h>: row 1 of the
+      veracam.ko burns into its frames (include/veracam/sim-sensor.h: row 1 of the
       tag cells), read from every frame whose guard cells are intact;
       prints "TAG count" lines, most frequent first.
 """

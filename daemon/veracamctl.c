@@ -466,6 +466,85 @@ static int running_camera(char **dir, char **name)
 	return 0;
 }
 
+/* The pair_window state in a camera's status snapshot; NULL if none. */
+static char *window_state(const char *doc)
+{
+	const char *p = strstr(doc, "\"pair_window\": { \"state\": \"");
+
+	if (!p)
+		return NULL;
+	p = strchr(p + strlen("\"pair_window\": { \"state\": "), '"') + 1;
+	return g_strndup(p, strcspn(p, "\""));
+}
+
+/*
+ * The button: ask the running camera daemon to open its own pairing window
+ * ("pair-window" on its status socket), show the QR code it answers with,
+ * and wait for the window's outcome in its status.
+ */
+static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int ttl)
+{
+	g_autofree char *tried = NULL, *err = NULL, *req = NULL, *ans = NULL, *doc = NULL;
+	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried), *name = NULL;
+	g_auto(GStrv) f = NULL;
+	int64_t end_ms;
+
+	if (!path) {
+		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
+			"veracamd camera running? Else give its key directory\n", tried);
+		return EXIT_FAIL;
+	}
+	doc = svc_status_fetch(path, &err);
+	if (doc)
+		name = status_field(doc, "name");
+	req = g_strdup_printf("pair-window ttl=%d%s%s%s%s", ttl, listen_arg ? " listen=" : "",
+			      listen_arg ? listen_arg : "", hub_name ? " hub-name=" : "",
+			      hub_name ? hub_name : "");
+	g_clear_pointer(&err, g_free);
+	ans = svc_status_request(path, req, 30, &err);
+	if (!ans) {
+		fprintf(stderr, "veracamctl: pair-mode: %s\n", err);
+		return EXIT_FAIL;
+	}
+	g_strchomp(ans);
+	f = g_strsplit(ans, " ", 4);
+	if (g_strv_length(f) != 4 || strcmp(f[0], "open")) {
+		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path,
+			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ?
+			"this veracamd cannot open a pairing window (an older version?)" : ans);
+		return EXIT_FAIL;
+	}
+	printf("Pairing window open for %s s: one hub may pair with this camera (%s).\n"
+	       "On the hub, scan the QR code or run:\n"
+	       "  veracamctl pair HUBDIR %s '%s'\n", f[3], name ? name : "camera",
+	       name ? name : "camera", f[1]);
+	qr_print(stdout, f[1]);
+	printf("QR code also in %s\nThe camera daemon serves the window; waiting ...\n", f[2]);
+	fflush(stdout);
+	OPENSSL_cleanse(ans, strlen(ans));
+	end_ms = now_ms() + ((int64_t)atoi(f[3]) + 15) * 1000;
+	while (now_ms() < end_ms) {
+		g_autofree char *d = NULL, *state = NULL;
+
+		usleep(300000);
+		g_clear_pointer(&err, g_free);
+		d = svc_status_fetch(path, &err);
+		state = d ? window_state(d) : NULL;
+		if (!state || !strcmp(state, "open"))
+			continue;
+		if (!strcmp(state, "consumed")) {
+			printf("Paired: a hub is trusted by this camera (veracamctl peers).\n");
+			return 0;
+		}
+		fprintf(stderr, "veracamctl: pair-mode: the pairing window ended: %s%s\n", state,
+			!strcmp(state, "expired") ? "; nobody paired (press again for a new code)" :
+			!strcmp(state, "refused") ? "; a wrong code spent it" : "");
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "veracamctl: pair-mode: %s stopped answering about the window\n", path);
+	return EXIT_FAIL;
+}
+
 static int cmd_pair_mode(int argc, char **argv)
 {
 	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
@@ -478,7 +557,7 @@ static int cmd_pair_mode(int argc, char **argv)
 	struct vc_peer hub;
 	int64_t end_ms;
 	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
-	bool sas_mode = false;
+	bool sas_mode = false, listen_given = false;
 	char sas[VC_SAS_LEN + 1];
 
 	g_autofree char *run_dir = NULL, *run_name = NULL;
@@ -488,13 +567,6 @@ static int cmd_pair_mode(int argc, char **argv)
 		return usage();
 	default_name(name, sizeof(name), "camera");
 	dir = argv[0];
-	if (!strcmp(argv[0], "--running")) {
-		/* the camera daemon running here: its keys and name, from its status socket */
-		if (running_camera(&run_dir, &run_name) < 0)
-			return EXIT_FAIL;
-		dir = run_dir;
-		snprintf(name, sizeof(name), "%s", run_name);
-	}
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -504,8 +576,10 @@ static int cmd_pair_mode(int argc, char **argv)
 		}
 		if (!v)
 			return usage();
-		if (!strcmp(argv[i], "--listen"))
+		if (!strcmp(argv[i], "--listen")) {
 			listen_arg = v;
+			listen_given = true;
+		}
 		else if (!strcmp(argv[i], "--address"))
 			address = v;
 		else if (!strcmp(argv[i], "--name"))
@@ -519,6 +593,15 @@ static int cmd_pair_mode(int argc, char **argv)
 		else
 			return usage();
 		i++;
+	}
+	if (!strcmp(argv[0], "--running") && !sas_mode)
+		return pair_mode_daemon(listen_given ? listen_arg : NULL, hub_name, ttl);
+	if (!strcmp(argv[0], "--running")) {
+		/* SAS mode shows digits here: served by this process, beside the daemon */
+		if (running_camera(&run_dir, &run_name) < 0)
+			return EXIT_FAIL;
+		dir = run_dir;
+		snprintf(name, sizeof(name), "%s", run_name);
 	}
 	if (!vc_name_valid(name) || (hub_name && !vc_name_valid(hub_name)))
 		return fail(EXIT_CONFIG, "invalid --name/--hub-name (letters, digits, '_', '.', "

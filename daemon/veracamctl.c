@@ -26,6 +26,7 @@
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
 
+#include "mdns.h"
 #include "qr.h"
 #include "service.h"
 
@@ -56,6 +57,8 @@ static const char usage_text[] =
 	"                                   over the network; pins it as NAME\n"
 	"  pair DIR NAME --sas HOST:PORT    hub: pair by comparing six digits on both\n"
 	"                                   screens (pins pending until confirm)\n"
+	"  pair DIR NAME --discover         hub: list cameras announcing a pairing\n"
+	"                                   window on mDNS (a hint: check the key id)\n"
 	"  pair-code DIR                    new pairing code; prints the QR payload\n"
 	"  sas DIR NAME [CODE|PAYLOAD]      short authentication string to compare\n"
 	"                                   on both screens (code from DIR/pair-code\n"
@@ -558,7 +561,8 @@ static int cmd_pair_mode(int argc, char **argv)
 	int64_t end_ms;
 	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
 	bool sas_mode = false, listen_given = false;
-	char sas[VC_SAS_LEN + 1];
+	char sas[VC_SAS_LEN + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	struct mdns_announce *mdns = NULL;
 
 	g_autofree char *run_dir = NULL, *run_name = NULL;
 	const char *dir;
@@ -648,6 +652,13 @@ static int cmd_pair_mode(int argc, char **argv)
 		qr_print(stdout, payload);
 		printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*",
 		       port);
+		vc_hex(t.key_id, VC_KEY_ID_LEN, idhex);
+		mdns = mdns_announce_start(name, idhex, (uint16_t)atoi(port), err, sizeof(err));
+		if (mdns)
+			printf("Announced on mDNS as %s '%s' (key id and name, never the code).\n",
+			       MDNS_PAIR_TYPE, name);
+		else
+			printf("Not announced on mDNS (%s): pair from the QR code.\n", err);
 	}
 	fflush(stdout);
 	end_ms = now_ms() + (int64_t)ttl * 1000;
@@ -678,8 +689,6 @@ static int cmd_pair_mode(int argc, char **argv)
 				fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
 			}
 		} else if (vc_pair_serve(dir, k, name, hub_name, &w, fd, &hub) == 0) {
-			char idhex[2 * VC_KEY_ID_LEN + 1];
-
 			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
 			printf("Paired: hub '%s' (key id %s) is trusted by this camera.\n",
 			       hub.name, idhex);
@@ -691,6 +700,7 @@ static int cmd_pair_mode(int argc, char **argv)
 		if (w.used)
 			break;	/* a TLS failure before any attempt keeps the window open */
 	}
+	mdns_announce_stop(mdns);
 	if (png[0])
 		unlink(png);
 out:
@@ -701,6 +711,46 @@ out:
 	OPENSSL_cleanse(&t, sizeof(t));
 	vc_key_free(k);
 	return ret;
+}
+
+/*
+ * pair --discover: the cameras announcing a pairing window on the link. A
+ * hint: anyone can announce anything, so nothing is pinned from it; the
+ * person compares the key id with the camera's own (its screen, sticker or
+ * `veracamctl identity --key-id`) and types the code the camera shows.
+ */
+static int pair_discover(const char *dir, const char *name)
+{
+	char why[256];
+	GPtrArray *found = mdns_browse(3000, why, sizeof(why));
+
+	if (!found) {
+		fprintf(stderr, "veracamctl: pair --discover: mDNS: %s; pair from the QR code\n",
+			why);
+		return EXIT_FAIL;
+	}
+	if (!found->len) {
+		fprintf(stderr, "veracamctl: pair --discover: no camera in pairing mode announced "
+			"itself within 3 s (%s)\n", MDNS_PAIR_TYPE);
+		g_ptr_array_free(found, TRUE);
+		return EXIT_FAIL;
+	}
+	printf("Cameras in pairing mode (mDNS: a hint, not proof; check the key id on the "
+	       "camera):\n");
+	for (guint i = 0; i < found->len; i++) {
+		const struct mdns_camera *m = found->pdata[i];
+		bool v6 = strchr(m->host, ':') != NULL;
+
+		printf("  %-20s key id %s  at %s%s%s:%u\n", m->name[0] ? m->name : m->service,
+		       m->key_id[0] ? m->key_id : "(none)", v6 ? "[" : "", m->host, v6 ? "]" : "",
+		       m->port);
+		printf("    veracamctl pair %s %s 'veracam-pair2:%s:CODE:%s%s%s:%u'\n", dir, name,
+		       m->key_id, v6 ? "[" : "", m->host, v6 ? "]" : "", m->port);
+	}
+	printf("If the key id matches the camera's own, replace CODE with the 8 digits it "
+	       "shows.\n");
+	g_ptr_array_free(found, TRUE);
+	return 0;
 }
 
 static int cmd_pair(int argc, char **argv)
@@ -714,6 +764,8 @@ static int cmd_pair(int argc, char **argv)
 	char sas[VC_SAS_LEN + 1];
 
 	default_name(hub_name, sizeof(hub_name), "hub");
+	if (argc == 3 && !strcmp(argv[2], "--discover"))
+		return pair_discover(argv[0], argv[1]);
 	if (argc == 5 && !strcmp(argv[3], "--hub-name"))
 		snprintf(hub_name, sizeof(hub_name), "%s", argv[4]);
 	else if (argc == 4 && !strcmp(argv[2], "--sas"))
@@ -808,7 +860,8 @@ int main(int argc, char **argv)
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
 		{ "pair-mode", "pair-mode DIR|--running [--listen HOST:PORT] [--address HOST] [--name NAME] "
 		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH] [--sas]", cmd_pair_mode },
-		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT",
+		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT | "
+		  "pair DIR NAME --discover",
 		  cmd_pair },
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },

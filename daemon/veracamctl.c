@@ -27,6 +27,7 @@
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
 
+#include "mdns.h"
 #include "qr.h"
 #include "service.h"
 
@@ -61,6 +62,8 @@ static const char usage_text[] =
 	"                                   over the network; pins it as NAME\n"
 	"  pair DIR NAME --sas HOST:PORT    hub: pair by comparing six digits on both\n"
 	"                                   screens (pins pending until confirm)\n"
+	"  pair DIR NAME --discover         hub: list cameras announcing a pairing\n"
+	"                                   window on mDNS (a hint: check the key id)\n"
 	"  pair-code DIR                    new pairing code; prints the QR payload\n"
 	"  sas DIR NAME [CODE|PAYLOAD]      short authentication string to compare\n"
 	"                                   on both screens (code from DIR/pair-code\n"
@@ -507,6 +510,85 @@ static int running_camera(char **dir, char **name)
 	return ret;
 }
 
+/* The pair_window state in a camera's status snapshot; NULL if none. */
+static char *window_state(const char *doc)
+{
+	const char *p = strstr(doc, "\"pair_window\": { \"state\": \"");
+
+	if (!p)
+		return NULL;
+	p = strchr(p + strlen("\"pair_window\": { \"state\": "), '"') + 1;
+	return g_strndup(p, strcspn(p, "\""));
+}
+
+/*
+ * The button: ask the running camera daemon to open its own pairing window
+ * ("pair-window" on its status socket), show the QR code it answers with,
+ * and wait for the window's outcome in its status.
+ */
+static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int ttl)
+{
+	g_autofree char *tried = NULL, *err = NULL, *req = NULL, *ans = NULL, *doc = NULL;
+	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried), *name = NULL;
+	g_auto(GStrv) f = NULL;
+	int64_t end_ms;
+
+	if (!path) {
+		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
+			"veracamd camera running? Else give its key directory\n", tried);
+		return EXIT_FAIL;
+	}
+	doc = svc_status_fetch(path, &err);
+	if (doc)
+		name = status_field(doc, "name");
+	req = g_strdup_printf("pair-window ttl=%d%s%s%s%s", ttl, listen_arg ? " listen=" : "",
+			      listen_arg ? listen_arg : "", hub_name ? " hub-name=" : "",
+			      hub_name ? hub_name : "");
+	g_clear_pointer(&err, g_free);
+	ans = svc_status_request(path, req, 30, &err);
+	if (!ans) {
+		fprintf(stderr, "veracamctl: pair-mode: %s\n", err);
+		return EXIT_FAIL;
+	}
+	g_strchomp(ans);
+	f = g_strsplit(ans, " ", 4);
+	if (g_strv_length(f) != 4 || strcmp(f[0], "open")) {
+		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path,
+			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ?
+			"this veracamd cannot open a pairing window (an older version?)" : ans);
+		return EXIT_FAIL;
+	}
+	printf("Pairing window open for %s s: one hub may pair with this camera (%s).\n"
+	       "On the hub, scan the QR code or run:\n"
+	       "  veracamctl pair HUBDIR %s '%s'\n", f[3], name ? name : "camera",
+	       name ? name : "camera", f[1]);
+	qr_print(stdout, f[1]);
+	printf("QR code also in %s\nThe camera daemon serves the window; waiting ...\n", f[2]);
+	fflush(stdout);
+	OPENSSL_cleanse(ans, strlen(ans));
+	end_ms = now_ms() + ((int64_t)atoi(f[3]) + 15) * 1000;
+	while (now_ms() < end_ms) {
+		g_autofree char *d = NULL, *state = NULL;
+
+		usleep(300000);
+		g_clear_pointer(&err, g_free);
+		d = svc_status_fetch(path, &err);
+		state = d ? window_state(d) : NULL;
+		if (!state || !strcmp(state, "open"))
+			continue;
+		if (!strcmp(state, "consumed")) {
+			printf("Paired: a hub is trusted by this camera (veracamctl peers).\n");
+			return 0;
+		}
+		fprintf(stderr, "veracamctl: pair-mode: the pairing window ended: %s%s\n", state,
+			!strcmp(state, "expired") ? "; nobody paired (press again for a new code)" :
+			!strcmp(state, "refused") ? "; a wrong code spent it" : "");
+		return EXIT_FAIL;
+	}
+	fprintf(stderr, "veracamctl: pair-mode: %s stopped answering about the window\n", path);
+	return EXIT_FAIL;
+}
+
 static int cmd_pair_mode(int argc, char **argv)
 {
 	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
@@ -519,8 +601,9 @@ static int cmd_pair_mode(int argc, char **argv)
 	struct vc_peer hub;
 	int64_t end_ms;
 	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
-	bool sas_mode = false;
-	char sas[VC_SAS_LEN + 1];
+	bool sas_mode = false, listen_given = false;
+	char sas[VC_SAS_LEN + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	struct mdns_announce *mdns = NULL;
 
 	g_autofree char *run_dir = NULL, *run_name = NULL;
 	const char *dir;
@@ -529,13 +612,6 @@ static int cmd_pair_mode(int argc, char **argv)
 		return usage();
 	default_name(name, sizeof(name), "camera");
 	dir = argv[0];
-	if (!strcmp(argv[0], "--running")) {
-		/* the camera daemon running here: its keys and name, from its status socket */
-		if (running_camera(&run_dir, &run_name) < 0)
-			return EXIT_FAIL;
-		dir = run_dir;
-		snprintf(name, sizeof(name), "%s", run_name);
-	}
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -545,8 +621,10 @@ static int cmd_pair_mode(int argc, char **argv)
 		}
 		if (!v)
 			return usage();
-		if (!strcmp(argv[i], "--listen"))
+		if (!strcmp(argv[i], "--listen")) {
 			listen_arg = v;
+			listen_given = true;
+		}
 		else if (!strcmp(argv[i], "--address"))
 			address = v;
 		else if (!strcmp(argv[i], "--name"))
@@ -560,6 +638,15 @@ static int cmd_pair_mode(int argc, char **argv)
 		else
 			return usage();
 		i++;
+	}
+	if (!strcmp(argv[0], "--running") && !sas_mode)
+		return pair_mode_daemon(listen_given ? listen_arg : NULL, hub_name, ttl);
+	if (!strcmp(argv[0], "--running")) {
+		/* SAS mode shows digits here: served by this process, beside the daemon */
+		if (running_camera(&run_dir, &run_name) < 0)
+			return EXIT_FAIL;
+		dir = run_dir;
+		snprintf(name, sizeof(name), "%s", run_name);
 	}
 	if (!vc_name_valid(name) || (hub_name && !vc_name_valid(hub_name)))
 		return fail(EXIT_CONFIG, "invalid --name/--hub-name (letters, digits, '_', '.', "
@@ -606,6 +693,13 @@ static int cmd_pair_mode(int argc, char **argv)
 		qr_print(stdout, payload);
 		printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*",
 		       port);
+		vc_hex(t.key_id, VC_KEY_ID_LEN, idhex);
+		mdns = mdns_announce_start(name, idhex, (uint16_t)atoi(port), err, sizeof(err));
+		if (mdns)
+			printf("Announced on mDNS as %s '%s' (key id and name, never the code).\n",
+			       MDNS_PAIR_TYPE, name);
+		else
+			printf("Not announced on mDNS (%s): pair from the QR code.\n", err);
 	}
 	fflush(stdout);
 	end_ms = now_ms() + (int64_t)ttl * 1000;
@@ -643,8 +737,6 @@ static int cmd_pair_mode(int argc, char **argv)
 				fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
 			}
 		} else if (vc_pair_serve(dir, k, name, hub_name, &w, fd, &hub) == 0) {
-			char idhex[2 * VC_KEY_ID_LEN + 1];
-
 			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
 			printf("Paired: hub '%s' (key id %s) is trusted by this camera.\n",
 			       hub.name, idhex);
@@ -656,6 +748,7 @@ static int cmd_pair_mode(int argc, char **argv)
 		if (w.used)
 			break;	/* a TLS failure before any attempt keeps the window open */
 	}
+	mdns_announce_stop(mdns);
 	if (png[0])
 		unlink(png);
 out:
@@ -666,6 +759,46 @@ out:
 	OPENSSL_cleanse(&t, sizeof(t));
 	vc_key_free(k);
 	return ret;
+}
+
+/*
+ * pair --discover: the cameras announcing a pairing window on the link. A
+ * hint: anyone can announce anything, so nothing is pinned from it; the
+ * person compares the key id with the camera's own (its screen, sticker or
+ * `veracamctl identity --key-id`) and types the code the camera shows.
+ */
+static int pair_discover(const char *dir, const char *name)
+{
+	char why[256];
+	GPtrArray *found = mdns_browse(3000, why, sizeof(why));
+
+	if (!found) {
+		fprintf(stderr, "veracamctl: pair --discover: mDNS: %s; pair from the QR code\n",
+			why);
+		return EXIT_FAIL;
+	}
+	if (!found->len) {
+		fprintf(stderr, "veracamctl: pair --discover: no camera in pairing mode announced "
+			"itself within 3 s (%s)\n", MDNS_PAIR_TYPE);
+		g_ptr_array_free(found, TRUE);
+		return EXIT_FAIL;
+	}
+	printf("Cameras in pairing mode (mDNS: a hint, not proof; check the key id on the "
+	       "camera):\n");
+	for (guint i = 0; i < found->len; i++) {
+		const struct mdns_camera *m = found->pdata[i];
+		bool v6 = strchr(m->host, ':') != NULL;
+
+		printf("  %-20s key id %s  at %s%s%s:%u\n", m->name[0] ? m->name : m->service,
+		       m->key_id[0] ? m->key_id : "(none)", v6 ? "[" : "", m->host, v6 ? "]" : "",
+		       m->port);
+		printf("    veracamctl pair %s %s 'veracam-pair2:%s:CODE:%s%s%s:%u'\n", dir, name,
+		       m->key_id, v6 ? "[" : "", m->host, v6 ? "]" : "", m->port);
+	}
+	printf("If the key id matches the camera's own, replace CODE with the 8 digits it "
+	       "shows.\n");
+	g_ptr_array_free(found, TRUE);
+	return 0;
 }
 
 static int cmd_pair(int argc, char **argv)
@@ -679,6 +812,8 @@ static int cmd_pair(int argc, char **argv)
 	char sas[VC_SAS_LEN + 1];
 
 	default_name(hub_name, sizeof(hub_name), "hub");
+	if (argc == 3 && !strcmp(argv[2], "--discover"))
+		return pair_discover(argv[0], argv[1]);
 	if (argc == 5 && !strcmp(argv[3], "--hub-name"))
 		snprintf(hub_name, sizeof(hub_name), "%s", argv[4]);
 	else if (argc == 4 && !strcmp(argv[2], "--sas"))
@@ -775,7 +910,8 @@ int main(int argc, char **argv)
 		{ "untrust", "untrust DIR NAME", cmd_untrust },
 		{ "pair-mode", "pair-mode DIR|--running [--listen HOST:PORT] [--address HOST] [--name NAME] "
 		  "[--hub-name NAME] [--ttl SECONDS] [--png PATH] [--sas]", cmd_pair_mode },
-		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT",
+		{ "pair", "pair DIR NAME PAYLOAD [--hub-name NAME] | pair DIR NAME --sas HOST:PORT | "
+		  "pair DIR NAME --discover",
 		  cmd_pair },
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },

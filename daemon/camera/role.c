@@ -50,6 +50,7 @@
 
 #include "camera.h"
 #include "gate.h"
+#include "pairbutton.h"
 #include "send.h"
 #include "sock.h"
 #include "veracamd.h"
@@ -142,6 +143,7 @@ struct camera_role {
 
 	/* loop thread counters */
 	struct svc_timer *status_timer;
+	struct pair_button *pair_button;	/* "pair-window" on the status socket */
 	uint64_t replaced_seen;		/* AUs the loop was too late to take */
 	uint64_t stale_dropped;		/* AUs older than freshness: never sent */
 	uint64_t frames_at_status;
@@ -1109,6 +1111,8 @@ static int setup(struct camera_role *cr)
 	cr->media_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	cr->net_timer = svc_timer_new(loop, on_net_timer, cr);
 	cr->status_timer = svc_timer_new(loop, on_status_timer, cr);
+	if (cr->s->cfg.status_socket)
+		cr->pair_button = pair_button_new(cr->s);
 	cr->live_timer = svc_timer_new(loop, on_live_timer, cr);
 	if (!cr->gate || cr->media_efd < 0 || !cr->net_timer || !cr->status_timer ||
 	    !cr->live_timer ||
@@ -1158,6 +1162,7 @@ static void teardown(struct camera_role *cr)
 {
 	struct svc_loop *loop = cr->s->loop;
 
+	pair_button_free(cr->pair_button);
 	if (cr->media_started) {
 		pthread_mutex_lock(&cr->lock);
 		cr->stop = true;

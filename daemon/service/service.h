@@ -192,6 +192,11 @@ const char *svc_role_name(enum svc_role role);
  * at start-up); NULL if none applies.
  */
 char *svc_status_default_path(enum svc_role role, bool *make_dir);
+/*
+ * A request line other than "status" on the status socket: the role's
+ * answer (g_malloc'd, one or more lines), sent back to the client.
+ */
+typedef char *(*svc_status_command_fn)(void *data, const char *request);
 /* The role's status socket that exists, searched in the same places;
  * NULL (and *tried lists them) if none does. */
 char *svc_status_find(enum svc_role role, char **tried);
@@ -422,6 +427,15 @@ struct svc_camera_role_stats {
 	uint64_t peer_files_skipped;	/* files in peers/ not usable, at the last read */
 	char capture_identity[256];	/* stable identity signed for; "" = none yet */
 	char source[65];		/* its source id, hex (vc_source_id()) */
+	/* the pairing window a "pair-window" request opened (a board's button) */
+	struct svc_pair_window_stats {
+		const char *state;	/* NULL/"none", "open", "consumed", "expired",
+					 * "refused" (a wrong code spent it), "failed" */
+		int64_t expires_ns;	/* CLOCK_REALTIME; 0 = none */
+		uint64_t opened;	/* windows opened */
+		uint64_t paired;	/* hubs pinned through them */
+		uint64_t refused;	/* attempts refused: a wrong or spent code */
+	} pair_window;
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);
 
@@ -464,8 +478,14 @@ void svc_status_log(const struct svc_status *st);
  */
 int svc_status_listen(struct svc_status *st, const char *path, char **err);
 int svc_status_fd(const struct svc_status *st);
-/* Answer every pending connection (call when svc_status_fd() is readable). */
+/*
+ * Answer every pending connection (call when svc_status_fd() is readable):
+ * a client's first line (waited for up to 100 ms) "status" or none gets
+ * the snapshot, another the command hook's answer.
+ */
 void svc_status_serve(struct svc_status *st);
+/* The role's hook for request lines other than "status" (NULL: none). */
+void svc_status_on_command(struct svc_status *st, svc_status_command_fn fn, void *data);
 
 /*
  * Client (veracamctl status): fetch one snapshot from @path and write it
@@ -474,6 +494,8 @@ void svc_status_serve(struct svc_status *st);
 int svc_status_print(const char *path, FILE *out, char **err);
 /* The same, returning the document (g_free). */
 char *svc_status_fetch(const char *path, char **err);
+/* Send one request line, return the whole answer (g_free); NULL and *err. */
+char *svc_status_request(const char *path, const char *request, int timeout_s, char **err);
 
 /* ------------------------------------------------------------------ */
 /* The frame put together (service.c)                                 */

@@ -5,11 +5,14 @@
  *
  * The socket is AF_UNIX/SOCK_STREAM, mode 0660 (owner and the service's
  * group, e.g. admins in group veracam), in $RUNTIME_DIRECTORY by default.
- * Each connection receives one JSON snapshot and is closed; nothing is
- * read from the client. The snapshot holds names, addresses, counters and
+ * A client may send one request line first: "status" (or nothing, for
+ * REQUEST_WAIT_MS) gets one JSON snapshot; any other line goes to the
+ * role's command hook (the camera's "pair-window", a board's button) and
+ * its one-line answer is sent back. Then the connection is closed. The snapshot holds names, addresses, counters and
  * capture source ids only: never a key, never a frame.
  */
 #include <errno.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +26,8 @@
 #define SNAPSHOT_MAX	(1u << 20)
 #define SEND_TIMEOUT_MS	200
 #define RECV_TIMEOUT_MS	2000
+#define REQUEST_WAIT_MS	100	/* a client that sends no request gets the snapshot */
+#define REQUEST_MAX	256
 #define GLASS_SHIFT	3	/* estimate moves 1/8 of the way to each sample */
 
 struct svc_status {
@@ -38,6 +43,8 @@ struct svc_status {
 	struct svc_display_status display;
 	int fd;
 	char *path;			/* bound socket, unlinked on free */
+	svc_status_command_fn command;
+	void *command_data;
 };
 
 void svc_reasons_add_n(struct svc_reasons *r, const char *reason, uint64_t n)
@@ -268,6 +275,23 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 	json_u64(o, 2, "peer_files_skipped", st->cam.peer_files_skipped, false);
 	json_text_or_null(o, 2, "capture_identity", st->cam.capture_identity);
 	json_text_or_null(o, 2, "source", st->cam.source);
+	json_key(o, 2, "pair_window");
+	{
+		const struct svc_pair_window_stats *w = &st->cam.pair_window;
+		char exp[32] = "";
+
+		if (w->expires_ns)
+			iso_time(w->expires_ns, exp);
+		g_string_append_printf(o, "{ \"state\": \"%s\", \"expires\": ",
+				       w->state ? w->state : "none");
+		if (exp[0])
+			json_str(o, exp);
+		else
+			g_string_append(o, "null");
+		g_string_append_printf(o, ", \"opened\": %" PRIu64 ", \"paired\": %" PRIu64
+				       ", \"refused\": %" PRIu64 " },\n", w->opened, w->paired,
+				       w->refused);
+	}
 	json_key(o, 2, "hubs");
 	g_string_append(o, "[");
 	for (guint i = 0; i < st->sessions->len; i++) {
@@ -547,10 +571,40 @@ static void send_all(int fd, const char *buf, size_t len)
 	}
 }
 
+void svc_status_on_command(struct svc_status *st, svc_status_command_fn fn, void *data)
+{
+	st->command = fn;
+	st->command_data = data;
+}
+
+/* The client's request line, "" when it sent none in time; NULL for garbage. */
+static char *read_request(int c)
+{
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	char buf[REQUEST_MAX + 1];
+	ssize_t n;
+	char *nl;
+
+	if (poll(&p, 1, REQUEST_WAIT_MS) <= 0)
+		return g_strdup("");
+	n = recv(c, buf, REQUEST_MAX, MSG_DONTWAIT);
+	if (n <= 0)
+		return g_strdup("");
+	buf[n] = '\0';
+	nl = strpbrk(buf, "\r\n");
+	if (nl)
+		*nl = '\0';
+	for (char *q = buf; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+			return NULL;
+	return g_strdup(buf);
+}
+
 void svc_status_serve(struct svc_status *st)
 {
 	for (;;) {
 		int c = accept4(st->fd, NULL, NULL, SOCK_CLOEXEC);
+		g_autofree char *req = NULL;
 		char *doc;
 
 		if (c < 0) {
@@ -558,16 +612,23 @@ void svc_status_serve(struct svc_status *st)
 				continue;
 			return;		/* EAGAIN: nothing more pending */
 		}
-		doc = svc_status_json(st);
+		req = read_request(c);
+		if (req && (!req[0] || !strcmp(req, "status")))
+			doc = svc_status_json(st);
+		else if (req && st->command)
+			doc = st->command(st->command_data, req);
+		else
+			doc = g_strdup("error unknown request (this daemon serves: status)\n");
 		send_all(c, doc, strlen(doc));
 		g_free(doc);
 		close(c);
 	}
 }
 
-char *svc_status_fetch(const char *path, char **err)
+char *svc_status_request(const char *path, const char *request, int timeout_s, char **err)
 {
-	struct timeval tv = { RECV_TIMEOUT_MS / 1000, 0 };
+	struct timeval tv = { timeout_s, 0 };
+	g_autofree char *line = g_strconcat(request, "\n", NULL);
 	struct sockaddr_un sa;
 	GString *doc;
 	char buf[4096];
@@ -584,6 +645,9 @@ char *svc_status_fetch(const char *path, char **err)
 		return NULL;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* an older daemon reads nothing and sends its snapshot all the same */
+	send(fd, line, strlen(line), MSG_NOSIGNAL);
 	doc = g_string_new(NULL);
 	for (;;) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -603,14 +667,29 @@ char *svc_status_fetch(const char *path, char **err)
 		g_string_append_len(doc, buf, n);
 	}
 	close(fd);
-	if (!*err && (doc->len < 3 || doc->str[0] != '{' ||
-		      !g_str_has_suffix(doc->str, "}\n") || memchr(doc->str, 0, doc->len)))
-		*err = g_strdup_printf("%s: incomplete status snapshot", path);
+	if (!*err && memchr(doc->str, 0, doc->len))
+		*err = g_strdup_printf("%s: a NUL byte in the answer", path);
 	if (*err) {
 		g_string_free(doc, TRUE);
 		return NULL;
 	}
 	return g_string_free(doc, FALSE);
+}
+
+char *svc_status_fetch(const char *path, char **err)
+{
+	char *doc = svc_status_request(path, "status", RECV_TIMEOUT_MS / 1000, err);
+	size_t len;
+
+	if (!doc)
+		return NULL;
+	len = strlen(doc);
+	if (len < 3 || doc[0] != '{' || !g_str_has_suffix(doc, "}\n")) {
+		*err = g_strdup_printf("%s: incomplete status snapshot", path);
+		g_free(doc);
+		return NULL;
+	}
+	return doc;
 }
 
 int svc_status_print(const char *path, FILE *out, char **err)

@@ -139,6 +139,75 @@ check "the new hub streams from the running camera, no reload" \
 	until_status 30 barn 'd["cameras"][0]["shown"] >= 5'
 stop barn
 
+# ---- the button: the running daemon opens its own pairing window, asked on
+# its status socket with one request line (what a GPIO script sends)
+req() {	# SOCKET LINE: the daemon's one-line answer
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+out = b""
+while True:
+	b = s.recv(4096)
+	if not b:
+		break
+	out += b
+sys.stdout.write(out.decode())' "$1" "$2"
+}
+for d in loft attic cellar; do "$CTL" keygen "$T/$d" >/dev/null || exit 1; done
+check "the status socket is owner and group only (who may press the button)" \
+	test "$(stat -c %a "$T/porch.sock")" = 660
+check "a client sending no request still gets the snapshot" \
+	bash -c "python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print(s.recv(100).decode())' '$T/porch.sock' | grep -q '^{'"
+ans=$(req "$T/porch.sock" frobnicate)
+check "an unknown request is answered with an error naming what is served" \
+	test "${ans#error unknown request*pair-window}" != "$ans"
+ans=$(req "$T/porch.sock" "pair-window ttl=0")
+check "a bad ttl is refused" test "${ans#error ttl}" != "$ans"
+PW=$(port)
+ans=$(req "$T/porch.sock" "pair-window ttl=30 listen=127.0.0.1:$PW")
+read -r word payload png ttl <<<"$ans"
+check "pair-window on the status socket opens the camera daemon's window" \
+	test "$word $ttl" = "open 30" -a "${payload##*:}" = "$PW"
+check "the QR PNG is in the camera's runtime directory (beside its socket)" \
+	bash -c "test '$png' = '$T/pair-qr.png' && head -c 4 '$png' | od -An -tx1 | grep -q '89 50 4e 47'"
+check "status shows the window open with its expiry" \
+	until_status 5 porch 'd["pair_window"]["state"] == "open" and d["pair_window"]["expires"] and d["pair_window"]["opened"] == 2'
+check "the status snapshot never holds the code" \
+	bash -c "! '$CTL' status '$T/porch.sock' | grep -q '$(echo "$payload" | cut -d: -f3)'"
+ans=$(req "$T/porch.sock" pair-window)
+check "a second press while it is open is refused" \
+	test "${ans#error a pairing window is already open}" != "$ans"
+check "a hub pairs through the daemon's window" \
+	bash -c "'$CTL' pair '$T/loft' porch '$payload' --hub-name loft >'$T/pair-3.out'"
+check "status: consumed, a second hub paired through a window" \
+	until_status 10 porch 'd["pair_window"]["state"] == "consumed" and d["pair_window"]["paired"] == 2'
+check "the camera trusts that hub, active" \
+	bash -c "'$CTL' peers '$T/porch' | grep -Eq '^loft +hub +.* active$'"
+check "the spent window's PNG is removed" test ! -e "$T/pair-qr.png"
+check "a second attempt with the same payload is refused" \
+	bash -c "! '$CTL' pair '$T/attic' porch '$payload' 2>/dev/null && ! '$CTL' peers '$T/porch' | grep -q '^attic '"
+# a wrong code spends the window: refused, counted
+ans=$(req "$T/porch.sock" "pair-window ttl=30 listen=127.0.0.1:$PW")
+read -r word payload png ttl <<<"$ans"
+code=$(echo "$payload" | cut -d: -f3)
+wrong=$(printf '%08d' $(( (10#$code + 1) % 100000000 )))
+"$CTL" pair "$T/attic" porch "${payload/:$code:/:$wrong:}" >/dev/null 2>&1
+check "a wrong code is refused and counted; the window is spent" \
+	until_status 10 porch 'd["pair_window"]["state"] == "refused" and d["pair_window"]["refused"] == 1'
+check "... and the right code after it is refused too" \
+	bash -c "! '$CTL' pair '$T/attic' porch '$payload' 2>/dev/null"
+# an expired window
+ans=$(req "$T/porch.sock" "pair-window ttl=2 listen=127.0.0.1:$PW")
+read -r word payload png ttl <<<"$ans"
+check "status shows a short window expired" until_status 15 porch 'd["pair_window"]["state"] == "expired"'
+check "an expired window's payload is refused" \
+	bash -c "! '$CTL' pair '$T/cellar' porch '$payload' 2>/dev/null && ! '$CTL' peers '$T/porch' | grep -q '^cellar '"
+check "four windows opened in all (with --running's), two hubs paired" \
+	until_status 5 porch 'd["pair_window"]["opened"] == 4 and d["pair_window"]["paired"] == 2'
+
 # ---- a pending pin: pinned by hand on the camera, not confirmed
 "$CTL" trust "$T/shed" porch "$("$CTL" identity "$T/porch")" --role camera --confirmed &&
 "$CTL" trust "$T/porch" shed "$("$CTL" identity "$T/shed")" --role hub 2>"$T/trust.out"

@@ -58,7 +58,7 @@ hub() {	# NAME CAMERA@ADDR
 stop() { kill -TERM "${PID[$1]}" 2>/dev/null; wait "${PID[$1]}" 2>/dev/null; unset "PID[$1]"; }
 
 echo "TAP version 13"
-for d in porch kitchen shed barn gate attic; do
+for d in porch kitchen shed barn gate lobby; do
 	"$CTL" keygen "$T/$d" >/dev/null || exit 1
 done
 
@@ -112,7 +112,7 @@ sleep 0.5
 check "SAS pair-mode is still open after a stranger connected and hung up" \
 	kill -0 "${PID[pair-mode]}"
 check "the hub then pairs in SAS mode" \
-	bash -c "'$CTL' pair '$T/attic' gate --sas '127.0.0.1:$PP' >'$T/sas-pair.out' 2>&1"
+	bash -c "'$CTL' pair '$T/lobby' gate --sas '127.0.0.1:$PP' >'$T/sas-pair.out' 2>&1"
 wait "${PID[pair-mode]}"
 check "SAS pair-mode ends 0 after the pin" test $? -eq 0
 unset "PID[pair-mode]"

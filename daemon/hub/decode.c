@@ -396,19 +396,43 @@ static uint64_t next_pts(struct decode *d)
 	return d->last_sent;
 }
 
-/* The whole AU or nothing usable: a short send means a wedged child. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The whole AU or nothing usable. A full socket is a child that is behind
+ * (a starved CPU), not yet a wedged one: it is given SEND_WAIT_MS to take
+ * the rest, the hub's loop waiting that long at most; a child that still
+ * takes nothing is wedged and replaced.
+ */
+#define SEND_WAIT_MS	250
 static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts)
 {
 	static uint8_t msg[DECPROTO_MSG_MAX];
+	int64_t end = mono_ms() + SEND_WAIT_MS;
 
 	for (size_t off = 0; off < len; off += DECPROTO_CHUNK) {
 		size_t chunk = len - off < DECPROTO_CHUNK ? len - off : DECPROTO_CHUNK;
 		size_t h = decproto_put_au_head(msg, pts, (uint32_t)len, (uint32_t)off,
 						(uint32_t)chunk);
+		ssize_t n;
 
 		memcpy(msg + h, au + off, chunk);
-		if (send(d->sock, msg, h + chunk, MSG_NOSIGNAL | MSG_DONTWAIT) !=
-		    (ssize_t)(h + chunk))
+		while ((n = send(d->sock, msg, h + chunk, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 &&
+		       (errno == EAGAIN || errno == EINTR)) {
+			struct pollfd pfd = { .fd = d->sock, .events = POLLOUT };
+			int64_t left = end - mono_ms();
+
+			if (left <= 0)
+				return -EIO;
+			poll(&pfd, 1, (int)left);
+		}
+		if (n != (ssize_t)(h + chunk))
 			return -EIO;
 	}
 	return 0;

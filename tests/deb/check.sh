@@ -135,6 +135,7 @@ check_contents "$dkms_deb" veracam-dkms <<LIST
 -rw-r--r-- $src/driver/Kbuild
 $(cd "$top" && git ls-files 'driver/*.[ch]' 2>/dev/null | sed "s|^|-rw-r--r-- $src/|")
 -rw-r--r-- $src/include/uapi/linux/veracam.h
+-rw-r--r-- $src/include/veracam/sim-sensor.h
 -rw-r--r-- $doc/veracam-dkms/changelog.gz
 -rw-r--r-- $doc/veracam-dkms/copyright
 LIST

@@ -467,6 +467,17 @@ int decode_au(struct decode *d, const void *au, size_t len,
 		d->st.errors++;
 		return -EIO;
 	}
+	if (!d->ready) {
+		/*
+		 * A replacement child still starting (exec, GStreamer: seconds
+		 * on a loaded host) takes nothing yet: units sent now would fill
+		 * its socket and get it replaced again. The first IDR after its
+		 * HELLO starts it.
+		 */
+		d->st.dropped_wait_idr++;
+		d->wait_idr = true;
+		return -EAGAIN;
+	}
 	d->wait_idr = false;
 	slot = d->ring_next % DECODE_RING;
 	d->ring[slot].pts = next_pts(d);

@@ -356,9 +356,9 @@ out:
 	return ret;
 }
 
-int vc_holder_sign(struct vc_device_key *k, int op, uint8_t *msg, size_t len)
+int vc_holder_sign(struct vc_device_key *k, enum vc_holder_op op, uint8_t *msg, size_t len)
 {
-	return holder_call(k, (enum vc_holder_op)op, msg, len, msg + len - VC_SIG_LEN);
+	return holder_call(k, op, msg, len, msg + len - VC_SIG_LEN);
 }
 
 int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len)

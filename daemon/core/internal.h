@@ -9,6 +9,7 @@
 
 #include <openssl/types.h>
 #include <veracam/common.h>
+#include <veracam/holder.h>
 #include <veracam/pairing.h>
 
 #if defined(__GNUC__)
@@ -72,7 +73,7 @@ int vc_sodium_ready(void);
 /* Sign a whole encoded record in the key holder (record.c for a remote key). */
 int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len);
 /* The same for an operation of holder.h (event records and manifests, event.c). */
-int vc_holder_sign(struct vc_device_key *k, int op, uint8_t *msg, size_t len);
+int vc_holder_sign(struct vc_device_key *k, enum vc_holder_op op, uint8_t *msg, size_t len);
 
 static inline void vc_put_be32(uint8_t *p, uint32_t v)
 {

@@ -21,6 +21,7 @@
 #include <veracam/sim-sensor.h>
 
 #include "decode.h"
+#include "decproto.h"
 #include "display.h"
 #include "hubtest.h"
 
@@ -305,6 +306,51 @@ static void test_newest_wins(void)
 }
 
 /*
+ * The decoder writes each picture into a slot itself (the child's slot
+ * pool, decode_child.c): at a width whose rows GStreamer pads (170: Y rows
+ * of 172 bytes, U and V of 88) the hub gets those strides, where a picture
+ * the child copied into its slot is packed (170, 85). Three pictures at a
+ * time are held, the rest released, across more pictures than there are
+ * slots, and each has its own frame's colour and time.
+ */
+static void test_decoded_in_slot(void)
+{
+	struct hub_picture held[3] = { { 0 } };
+	struct stream s;
+	struct decode *d = new_decoder();
+	unsigned int i, in_place = 0;
+
+	if (strcmp(decode_decoder(d), "avdec_h264")) {
+		printf("# decoder %s: pictures in the slots not checked\n", decode_decoder(d));
+		decode_free(d);
+		return;
+	}
+	encode(&s, cam_colour[2], 170, 96, 3 * DECPROTO_SLOTS, 30, 5000000000ull);
+	for (i = 0; i < s.n; i++) {
+		struct hub_picture *pic = &held[i % 3];
+
+		release_picture(pic);
+		CHECK(decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
+				s.au[i].idr) == 0, "AU %u refused", i);
+		if (!take_within(d, pic, 5000)) {
+			CHECK(0, "AU %u: no picture within 5 s", i);
+			continue;
+		}
+		in_place += pic->stride[0] == 172 && pic->stride[1] == 88 && pic->stride[2] == 88;
+		CHECK(pic->width == 170 && pic->height == 96 && pic->capture_ns == s.au[i].ts,
+		      "picture %u: %ux%u, time of another AU", i, pic->width, pic->height);
+		CHECK(colour_near(centre_rgb(pic), cam_colour[2], 12), "picture %u is %06x",
+		      i, centre_rgb(pic));
+	}
+	CHECK(in_place == s.n, "%u of %u pictures written into their slot by the decoder "
+	      "(strides 172/88/88), the others copied", in_place, s.n);
+	for (i = 0; i < 3; i++)
+		release_picture(&held[i]);
+	decode_free(d);
+	free_stream(&s);
+}
+
+/*
  * After decode_reset() nothing decoded or queued before it comes out, and
  * nothing is decoded before the next IDR.
  */
@@ -557,6 +603,7 @@ int main(int argc, char **argv)
 	test_decode_colour();
 	test_wall_clock_steps();
 	test_newest_wins();
+	test_decoded_in_slot();
 	test_reset();
 	test_burst();
 	test_starved_child();

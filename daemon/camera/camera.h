@@ -371,6 +371,8 @@ struct cam_motion *cam_motion_new(const struct cam_motion_config *cfg, cam_motio
 /* One captured frame (NV12, NV21, I420, YV12, GRAY8, YUY2, UYVY); cb runs from here. */
 void cam_motion_frame(struct cam_motion *m, const GstVideoFrame *vf,
 		      const struct cam_frame_info *info);
+/* A new scene (the device reopened): no reference; an event in progress ends. */
+void cam_motion_reset(struct cam_motion *m);
 void cam_motion_get_stats(const struct cam_motion *m, struct cam_motion_stats *st);
 void cam_motion_free(struct cam_motion *m);
 

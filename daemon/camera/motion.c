@@ -46,6 +46,8 @@ struct cam_motion {
 	struct cam_motion_stats st;
 };
 
+static void emit(struct cam_motion *m, enum cam_motion_kind kind);
+
 void cam_motion_config_default(struct cam_motion_config *cfg)
 {
 	cfg->enabled = true;
@@ -87,6 +89,18 @@ void cam_motion_free(struct cam_motion *m)
 	free(m->ref);
 	free(m->luma);
 	free(m);
+}
+
+void cam_motion_reset(struct cam_motion *m)
+{
+	if (m->st.active) {
+		/* the event ends at the last frame seen with motion */
+		m->st.active = false;
+		m->st.end_wall_ns = m->last_wall_ns;
+		emit(m, CAM_MOTION_END);
+	}
+	m->have_ref = false;
+	m->run = 0;
 }
 
 void cam_motion_get_stats(const struct cam_motion *m, struct cam_motion_stats *st)

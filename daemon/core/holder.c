@@ -176,7 +176,14 @@ int vc_holder_head_open(struct vc_holder_state *st, const char *dir,
 		st->head_fd = fd;
 		return 0;
 	}
-	if (sb.st_size != sizeof(buf) || pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+	/*
+	 * Under 256 bytes: the first write (generation 1, the second slot,
+	 * which makes the file whole) did not complete, so its signature never
+	 * left; a whole slot in it still counts.
+	 */
+	memset(buf, 0, sizeof(buf));
+	if (sb.st_size > (off_t)sizeof(buf) ||
+	    pread(fd, buf, sizeof(buf), 0) != (ssize_t)sb.st_size) {
 		close(fd);
 		return vc_err("%s: not a veracam event chain file (%lld bytes)", path,
 			      (long long)sb.st_size);
@@ -189,6 +196,10 @@ int vc_holder_head_open(struct vc_holder_state *st, const char *dir,
 			memset(&h[i], 0, sizeof(h[i]));
 		if (ok[i] && (best < 0 || gen[i] > gen[best]))
 			best = i;
+	}
+	if (best < 0 && sb.st_size < (off_t)sizeof(buf)) {
+		st->head_fd = fd;	/* nothing was ever released from it */
+		return 0;
 	}
 	if (best < 0) {
 		close(fd);

@@ -80,8 +80,9 @@ void vc_holder_state_init(struct vc_holder_state *st);
  * Open (or create, 0600) DIR/event-chain and read the head of the key
  * with key_id from it (a head of another key counts as none). Refuses a
  * symlink, another file type, access for group or others, another owner
- * than this user or root, another size, and a file whose two copies are
- * both damaged. 0 or -1. Called by the holder before its sandbox.
+ * than this user or root, a file longer than its two copies, and one whose copies are
+ * both damaged (a shorter file without a whole copy: a first write that
+ * never completed, no head). 0 or -1. Called by the holder before its sandbox.
  */
 int vc_holder_head_open(struct vc_holder_state *st, const char *dir,
 			const uint8_t key_id[VC_KEY_ID_LEN]);

@@ -384,6 +384,25 @@ static void chain_head_survives_restarts(void)
 	close(fd);
 	CHECK(vc_holder_spawn(dir, &pid) == NULL);
 	CHECK(strstr(vc_last_error(), "event-chain") != NULL);
+	/* the very first write torn (the file never reached its size): no head yet */
+	REQUIRE(unlink(path) == 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0);
+	CHECK(pwrite(fd, slot, 60, 128) == 60);
+	close(fd);
+	k = vc_holder_spawn(dir, &pid);
+	REQUIRE(k);
+	REQUIRE(vc_holder_event_head(k, &head) == 0);
+	CHECK(!head.set);
+	vc_key_free(k);
+	waitpid(pid, NULL, 0);
+	/* longer than two slots: not ours */
+	fd = open(path, O_WRONLY);
+	REQUIRE(fd >= 0);
+	CHECK(pwrite(fd, slot, 1, 256) == 1);
+	close(fd);
+	CHECK(vc_holder_spawn(dir, &pid) == NULL);
+	CHECK(strstr(vc_last_error(), "not a veracam event chain file") != NULL);
 	/* a new, empty file: the chain starts again at 0 (the operator's choice) */
 	REQUIRE(unlink(path) == 0);
 	k = vc_holder_spawn(dir, &pid);

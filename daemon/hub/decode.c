@@ -231,6 +231,9 @@ fail:
  * replaced at once, ready for the next IDR; one that never started is
  * replaced only when an IDR comes (no loop of children failing to start).
  */
+/* child_failed()'s cause for a child whose socket closed: it waits a moment for its status */
+static const char child_closed[] = "closed its socket";
+
 static void child_failed(struct decode *d, const char *why)
 {
 	bool was_ready = d->ready;
@@ -246,7 +249,7 @@ static void child_failed(struct decode *d, const char *why)
 	 */
 	if (why != d->why && d->pid > 0) {
 		r = waitpid(d->pid, &status, WNOHANG);
-		for (int i = 0; r == 0 && !strcmp(why, "closed its socket") && i < 10; i++) {
+		for (int i = 0; r == 0 && why == child_closed && i < 10; i++) {
 			nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
 			r = waitpid(d->pid, &status, WNOHANG);
 		}
@@ -322,7 +325,7 @@ static int drain(struct decode *d)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		why = "closed its socket";
+		why = child_closed;
 		if (n > 0)
 			why = "sent a message too long";
 		if (n <= 0 || (size_t)n >= sizeof(buf) ||
@@ -423,7 +426,7 @@ void decode_reset(struct decode *d)
 	if (d->sock >= 0 &&
 	    send(d->sock, msg, decproto_put_flush(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
 	    errno != EAGAIN && errno != EWOULDBLOCK)
-		child_failed(d, "closed its socket");
+		child_failed(d, child_closed);
 }
 
 /* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
@@ -545,7 +548,7 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	if (ret == -EAGAIN)
 		return child_behind(d, &d->st.dropped_behind);
 	if (ret < 0) {
-		child_failed(d, "closed its socket");
+		child_failed(d, child_closed);
 		return -EIO;
 	}
 	d->ring_next++;

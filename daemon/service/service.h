@@ -391,6 +391,9 @@ struct svc_camera_stats {
 	uint64_t shown;			/* frames committed to the display */
 	uint64_t dropped_late;		/* decoded but superseded before display */
 	uint64_t expired;		/* decoded after its freshness ran out: not shown */
+	uint64_t went_stale;		/* pictures taken off the screen for their age:
+					 * the freshness window or the unavailable
+					 * timeout ran out before a newer one came */
 	uint64_t reconnects;
 	uint64_t decoder_crashes;	/* decoder children that died or lied */
 	uint64_t decoder_restarts;	/* fresh decoder children: crashes, resets,

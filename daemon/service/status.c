@@ -360,6 +360,7 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_u64(o, 4, "shown", c->shown, false);
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
 		json_u64(o, 4, "expired", c->expired, false);
+		json_u64(o, 4, "went_stale", c->went_stale, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
 		json_u64(o, 4, "decoder_crashes", c->decoder_crashes, false);
 		json_u64(o, 4, "decoder_restarts", c->decoder_restarts, false);

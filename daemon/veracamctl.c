@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <openssl/crypto.h>
@@ -479,17 +480,69 @@ static char *status_field(const char *doc, const char *key)
 	return g_string_free(v, FALSE);
 }
 
-/* The running camera's key directory and name, from its status socket. */
+/*
+ * Whether nobody but root and @path's owners can have put @path where it
+ * is: no directory from / down to it may be writable by group or others
+ * unless it is sticky (/tmp: others cannot rename or remove what is ours),
+ * and each belongs to root, to us, or to the owner of the entry below it.
+ * Checked on the path as given and on where its symlinks lead. Returns
+ * NULL or what is wrong.
+ */
+static char *path_unsafe(const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	const char *const both[] = { path, real };
+
+	if (!real)
+		return g_strdup_printf("%s: %s", path, g_strerror(errno));
+	for (size_t k = 0; k < G_N_ELEMENTS(both); k++) {
+		g_autofree char *p = g_canonicalize_filename(both[k], NULL);
+		struct stat below;
+
+		if (lstat(p, &below) < 0)
+			return g_strdup_printf("%s: %s", p, g_strerror(errno));
+		while (strcmp(p, "/")) {
+			char *up = g_path_get_dirname(p);
+			struct stat st;
+
+			g_free(p);
+			p = up;
+			if (stat(p, &st) < 0)
+				return g_strdup_printf("%s: %s", p, g_strerror(errno));
+			if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+				return g_strdup_printf("%s is writable by others than its owner", p);
+			if (st.st_uid && st.st_uid != geteuid() && st.st_uid != below.st_uid)
+				return g_strdup_printf("%s belongs to uid %u, who could replace what "
+						       "is in it", p, (unsigned int)st.st_uid);
+			below = st;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The running camera's key directory and name, from its status socket:
+ * only a socket nobody else could have planted is believed, since the key
+ * directory it names is the one this pairing pins.
+ */
 static int running_camera(char **dir, char **name)
 {
 	g_autofree char *tried = NULL;
 	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+	g_autofree char *unsafe = NULL;
+	struct stat sock, keys;
 	char *doc, *err = NULL;
 	int ret = -1;
 
 	if (!path) {
 		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
 			"veracamd camera running? Else give its key directory\n", tried);
+		return -1;
+	}
+	unsafe = path_unsafe(path);
+	if (unsafe) {
+		fprintf(stderr, "veracamctl: pair-mode: not trusting the status socket %s (%s): "
+			"give the camera's key directory instead\n", path, unsafe);
 		return -1;
 	}
 	doc = svc_status_fetch(path, &err);
@@ -503,10 +556,16 @@ static int running_camera(char **dir, char **name)
 	if (!*dir || !**dir || !*name) {
 		fprintf(stderr, "veracamctl: pair-mode: %s does not say its key directory (an older "
 			"veracamd?); give the directory\n", path);
-		g_free(*dir);
-		g_free(*name);
+	} else if (stat(path, &sock) < 0 || stat(*dir, &keys) < 0 || sock.st_uid != keys.st_uid) {
+		/* the daemon that made the socket owns the keys it says it runs with */
+		fprintf(stderr, "veracamctl: pair-mode: %s names the key directory %s, which its "
+			"daemon's user does not own; give the directory\n", path, *dir);
 	} else {
 		ret = 0;
+	}
+	if (ret < 0) {
+		g_clear_pointer(dir, g_free);
+		g_clear_pointer(name, g_free);
 	}
 	g_free(doc);
 	return ret;

@@ -77,7 +77,8 @@ struct rec_core {
 	size_t n, bytes;
 	enum core_state state;
 	enum vc_event_trigger trigger;
-	bool held;			/* the trigger is on */
+	unsigned int holds;		/* triggers not yet released (motion, manual) */
+	bool held;			/* holds > 0 */
 	bool released;			/* let go at release_ns (newest AU then) */
 	bool cont;			/* WAITING to continue a clip cut at max length */
 	uint64_t release_ns, clip_start_ns, newest_ns;
@@ -218,6 +219,7 @@ void rec_core_au(struct rec_core *c, struct rec_au *au)
 void rec_core_trigger(struct rec_core *c, enum vc_event_trigger trigger)
 {
 	c->st.triggers++;
+	c->holds++;
 	c->held = true;
 	c->released = false;
 	if (c->state != IDLE)
@@ -230,8 +232,8 @@ void rec_core_trigger(struct rec_core *c, enum vc_event_trigger trigger)
 
 void rec_core_release(struct rec_core *c)
 {
-	if (!c->held)
-		return;
+	if (!c->holds || --c->holds)
+		return;		/* another trigger still holds the event */
 	c->held = false;
 	c->released = true;
 	c->release_ns = c->newest_ns;
@@ -781,6 +783,11 @@ static void sink_begin(void *data, enum vc_event_trigger trigger, const struct r
 	ev->active = true;
 	ev->trigger = trigger;
 	ev->first_mono_ns = first->mono_ns;
+	if (!r->thumb) {	/* a clip that continues an event: its own thumbnail */
+		pthread_mutex_lock(&r->lock);
+		r->want_thumb = true;
+		pthread_mutex_unlock(&r->lock);
+	}
 	if (!r->recipients || !r->recipients(r->data, to, G_N_ELEMENTS(to))) {
 		ev->skip = true;
 		stats_update(r, count_no_recipient, NULL);
@@ -1048,6 +1055,11 @@ static void *recorder_main(void *arg)
 			it->au = NULL;
 			break;
 		case IT_TRIGGER:
+			rec_core_get_stats(r->core, &cs);
+			if (!cs.recording && r->thumb) {	/* an older trigger's */
+				gst_buffer_unref(r->thumb);
+				r->thumb = NULL;
+			}
 			rec_core_trigger(r->core, it->trigger);
 			break;
 		case IT_RELEASE:

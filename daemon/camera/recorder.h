@@ -111,11 +111,12 @@ void rec_core_free(struct rec_core *c);	/* ends a clip in progress (REC_END_STOP
 void rec_core_au(struct rec_core *c, struct rec_au *au);
 /*
  * An event starts (or, while one records, is held on): the clip reaches
- * back from the newest AU by the pre-roll, to an IDR. The trigger is held
- * until rec_core_release().
+ * back from the newest AU by the pre-roll, to an IDR. Each trigger holds
+ * the event until its rec_core_release() (a manual trigger is a trigger
+ * and its release at once: it never lets go of motion still going on).
  */
 void rec_core_trigger(struct rec_core *c, enum vc_event_trigger trigger);
-/* The trigger is let go: the clip ends post-roll after the newest AU. */
+/* A trigger is let go; when none holds it, the clip ends post-roll after the newest AU. */
 void rec_core_release(struct rec_core *c);
 /* AUs were lost before the core: the ring empties, a clip ends (REC_END_OVERRUN). */
 void rec_core_gap(struct rec_core *c);

@@ -47,7 +47,7 @@ struct clip {
 };
 
 struct seen {
-	struct clip clips[8];
+	struct clip clips[48];
 	unsigned int n;
 };
 
@@ -192,9 +192,16 @@ static void test_max_length(void)
 		g_assert_cmpuint(s.clips[i + 1].first_ns, <=, s.clips[i].last_ns + AU_NS);
 		g_assert_cmpuint(s.clips[i + 1].first_ns + 1000 * MS, >, s.clips[i].last_ns);
 	}
+	/* a manual trigger meanwhile (trigger and release) does not let go of the motion */
+	rec_core_trigger(c, VC_TRIGGER_MANUAL);
 	rec_core_release(c);
 	feed(c, 500, 600, 10);
+	g_assert_false(s.clips[s.n - 1].ended);
+	rec_core_release(c);		/* the motion ends at AU 599 */
+	feed(c, 600, 700, 10);
+	g_assert_true(s.clips[s.n - 1].ended);
 	g_assert_cmpint(s.clips[s.n - 1].why, ==, REC_END_POST_ROLL);
+	g_assert_cmpuint(s.clips[s.n - 1].last_ns, ==, at(649));
 	rec_core_free(c);
 }
 

@@ -83,7 +83,8 @@ check "... and nothing is in the spool" bash -c "[ -z \"\$(ls -A '$T/cam/events'
 stop_camera
 
 check "enc-pin keeps the hub's encryption key" \
-	"$CTL" enc-pin "$T/cam" kitchen "$("$CTL" enc-binding "$T/hub")"
+	bash -c "'$CTL' enc-pin '$T/cam' kitchen \"\$('$CTL' enc-binding '$T/hub')\" | grep -q 'sealed for hub kitchen' &&
+		 [ \"\$(stat -c %a '$T/cam/hub-enc/kitchen')\" = 600 ]"
 
 start_camera
 sleep 2		# the pre-roll ring fills

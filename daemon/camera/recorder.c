@@ -56,7 +56,7 @@ const char *rec_end_name(enum rec_end why)
 	static const char *const names[REC_END__COUNT] = {
 		[REC_END_POST_ROLL] = "post-roll",
 		[REC_END_MAX_LENGTH] = "max-length",
-		[REC_END_OVERRUN] = "overrun",
+		[REC_END_GAP] = "gap",
 		[REC_END_STOP] = "stop",
 	};
 
@@ -246,7 +246,7 @@ void rec_core_gap(struct rec_core *c)
 	ring_clear(c);
 	if (c->state != RECORDING)
 		return;
-	end_clip(c, REC_END_OVERRUN);
+	end_clip(c, REC_END_GAP);
 	if (c->held || !post_roll_over(c)) {
 		c->state = WAITING;	/* the next IDR starts the rest of the event */
 		c->cont = true;
@@ -1168,6 +1168,14 @@ void cam_recorder_release(struct cam_recorder *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void cam_recorder_restart(struct cam_recorder *r)
+{
+	pthread_mutex_lock(&r->lock);
+	enqueue(r, item_new(IT_GAP));
+	r->gap_pending = false;
+	pthread_mutex_unlock(&r->lock);
+}
+
 void cam_recorder_get_stats(struct cam_recorder *r, struct cam_recorder_stats *st)
 {
 	pthread_mutex_lock(&r->lock);
@@ -1206,10 +1214,13 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 				    strerror(errno));
 		rec_core_free(r->core);
 		g_array_unref(r->spool);
+		pthread_mutex_destroy(&r->lock);
+		pthread_cond_destroy(&r->cond);
 		g_free(r->spool_dir);
 		g_free(r);
 		return NULL;
 	}
+	pthread_setname_np(r->thread, "vc-rec");
 	return r;
 }
 

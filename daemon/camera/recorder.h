@@ -14,7 +14,7 @@
  * signs its clip's AUs with event records (docs/PROTOCOL.md §15.2), not the
  * live ones. When the queue is full the AU is dropped and counted, the ring
  * starts again at the next IDR and a clip being recorded ends there
- * ("overrun"), so no clip ever has a hole.
+ * ("gap"), so no clip ever has a hole; so does a device reopened.
  *
  * Two layers: rec_core (below) decides which AUs make which clip, with no
  * I/O, threads or clocks (its times are the AUs' capture times), so a test
@@ -71,7 +71,7 @@ void rec_au_free(struct rec_au *au);
 enum rec_end {
 	REC_END_POST_ROLL,	/* the post-roll after the trigger's release ran out */
 	REC_END_MAX_LENGTH,	/* the clip reached the maximum length (a held trigger continues) */
-	REC_END_OVERRUN,	/* AUs were lost before the recorder: the clip stops before the hole */
+	REC_END_GAP,		/* the stream broke (AUs lost before the recorder, device reopened) */
 	REC_END_STOP,		/* the recorder stops (SIGTERM) */
 	REC_END__COUNT
 };
@@ -118,7 +118,7 @@ void rec_core_au(struct rec_core *c, struct rec_au *au);
 void rec_core_trigger(struct rec_core *c, enum vc_event_trigger trigger);
 /* A trigger is let go; when none holds it, the clip ends post-roll after the newest AU. */
 void rec_core_release(struct rec_core *c);
-/* AUs were lost before the core: the ring empties, a clip ends (REC_END_OVERRUN). */
+/* The stream broke before the core: the ring empties, a clip ends (REC_END_GAP). */
 void rec_core_gap(struct rec_core *c);
 void rec_core_get_stats(const struct rec_core *c, struct rec_core_stats *st);
 
@@ -179,6 +179,8 @@ void cam_recorder_frame(struct cam_recorder *r, const GstVideoFrame *vf);
 /* Any thread: an event starts / its trigger is let go (motion start and end). */
 void cam_recorder_trigger(struct cam_recorder *r, enum vc_event_trigger trigger);
 void cam_recorder_release(struct cam_recorder *r);
+/* Media thread: the stream starts again (the device reopened): a clip ends, the ring empties. */
+void cam_recorder_restart(struct cam_recorder *r);
 void cam_recorder_get_stats(struct cam_recorder *r, struct cam_recorder_stats *st);
 /*
  * The recorder thread's log lines since the last call, to fn on the

@@ -321,6 +321,8 @@ static void *media_main(void *arg)
 		}
 		if (enc && cr->motion)
 			cam_motion_reset(cr->motion);	/* another device, or the same reopened */
+		if (enc && cr->recorder)
+			cam_recorder_restart(cr->recorder);	/* no clip across the break */
 		if (enc) {
 			const struct cam_identity *id = cam_capture_identity(cap);
 
@@ -1048,7 +1050,7 @@ static void event_status(struct camera_role *cr)
 	e->missed = st.core.missed;
 	e->ended_post_roll = st.core.ended[REC_END_POST_ROLL];
 	e->ended_max_length = st.core.ended[REC_END_MAX_LENGTH];
-	e->ended_overrun = st.core.ended[REC_END_OVERRUN];
+	e->ended_gap = st.core.ended[REC_END_GAP];
 	e->ring_aus = st.core.ring_aus;
 	e->ring_bytes = st.core.ring_bytes;
 	e->written = st.written;

@@ -466,7 +466,7 @@ struct svc_camera_role_stats {
 		uint64_t failed;	/* events that could not be written (logged) */
 		uint64_t no_recipient;	/* not recorded: no paired hub's encryption key */
 		uint64_t missed;	/* triggers that never got an IDR */
-		uint64_t ended_post_roll, ended_max_length, ended_overrun;
+		uint64_t ended_post_roll, ended_max_length, ended_gap;
 		uint64_t queue_dropped;	/* AUs the recorder was too late for */
 		uint64_t ring_aus, ring_bytes;	/* the pre-roll ring now */
 		uint64_t spool_events, spool_bytes, spool_max_bytes;

@@ -326,7 +326,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 				       ", \"clips\": %" PRIu64 ", \"written\": %" PRIu64
 				       ", \"failed\": %" PRIu64 ", \"no_recipient\": %" PRIu64
 				       ", \"missed\": %" PRIu64 ", \"ended\": { \"post_roll\": %"
-				       PRIu64 ", \"max_length\": %" PRIu64 ", \"overrun\": %" PRIu64
+				       PRIu64 ", \"max_length\": %" PRIu64 ", \"gap\": %" PRIu64
 				       " }, \"queue_dropped\": %" PRIu64 ", \"ring\": { \"aus\": %"
 				       PRIu64 ", \"bytes\": %" PRIu64 " }, \"spool\": { \"events\": %"
 				       PRIu64 ", \"bytes\": %" PRIu64 ", \"max_bytes\": %" PRIu64
@@ -334,7 +334,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 				       !e->enabled ? "off" : e->recording ? "recording" : "idle",
 				       e->triggers, e->clips, e->written, e->failed, e->no_recipient,
 				       e->missed, e->ended_post_roll, e->ended_max_length,
-				       e->ended_overrun, e->queue_dropped, e->ring_aus, e->ring_bytes,
+				       e->ended_gap, e->queue_dropped, e->ring_aus, e->ring_bytes,
 				       e->spool_events, e->spool_bytes, e->spool_max_bytes,
 				       e->spool_dropped);
 		if (e->have_last)

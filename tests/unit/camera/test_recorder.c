@@ -215,7 +215,7 @@ static void test_gap_ends_clip(void)
 	feed(c, 40, 45, 10);
 	rec_core_gap(c);		/* AUs 45..54 lost before the recorder */
 	g_assert_true(s.clips[0].ended);
-	g_assert_cmpint(s.clips[0].why, ==, REC_END_OVERRUN);
+	g_assert_cmpint(s.clips[0].why, ==, REC_END_GAP);
 	g_assert_cmpuint(s.clips[0].last_ns, ==, at(44));
 	feed(c, 55, 65, 10);		/* the rest of the event from the next IDR (60) */
 	g_assert_cmpuint(s.n, ==, 2);

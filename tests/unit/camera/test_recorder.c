@@ -23,11 +23,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include <gst/app/gstappsink.h>
-#include <gst/pbutils/pbutils.h>
 
 #include <veracam/event.h>
 
+#include "eventcheck.h"
 #include "recorder.h"
 
 #define MS		1000000ull
@@ -362,138 +361,6 @@ static void done(struct cam_recorder *r)
 	cam_recorder_free(r);
 }
 
-static GBytes *slurp(const char *dir, const char *name)
-{
-	char *p = g_build_filename(dir, name, NULL);
-	gchar *d = NULL;
-	gsize n = 0;
-
-	g_assert_true(g_file_get_contents(p, &d, &n, NULL));
-	g_free(p);
-	return g_bytes_new_take(d, n);
-}
-
-static gint cmp_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The spool's event names (NUMBER-ID), sorted. */
-static GPtrArray *spool_events(const char *dir)
-{
-	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-	GDir *d = g_dir_open(dir, 0, NULL);
-	const char *n;
-
-	g_assert_nonnull(d);
-	while ((n = g_dir_read_name(d)))
-		if (g_str_has_suffix(n, ".env"))
-			g_ptr_array_add(a, g_strndup(n, strlen(n) - 4));
-	g_dir_close(d);
-	g_ptr_array_sort(a, cmp_names);
-	return a;
-}
-
-/* Annex-B from an MP4 sample of 4-byte lengths. */
-static void sample_to_annexb(const uint8_t *p, size_t len, GByteArray *out)
-{
-	static const uint8_t sc[4] = { 0, 0, 0, 1 };
-	size_t i = 0;
-
-	g_byte_array_set_size(out, 0);
-	while (i + 4 <= len) {
-		uint32_t n = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
-			     (uint32_t)p[i + 2] << 8 | p[i + 3];
-
-		g_assert_cmpuint(i + 4 + n, <=, len);
-		g_byte_array_append(out, sc, 4);
-		g_byte_array_append(out, p + i + 4, n);
-		i += 4 + n;
-	}
-	g_assert_cmpuint(i, ==, len);
-}
-
-/* Every AU of the MP4 through qtdemux against the manifest; the count. */
-static unsigned int check_mp4(const char *path, const struct vc_manifest *m,
-			      const uint8_t cam_pub[VC_PUBKEY_LEN])
-{
-	char *desc = g_strdup_printf("filesrc location=%s ! qtdemux ! appsink name=sink sync=false",
-				     path);
-	GstElement *pipe = gst_parse_launch(desc, NULL);
-	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
-	struct vc_clip_check cc;
-	GByteArray *au = g_byte_array_new();
-	GstSample *s;
-	unsigned int n = 0;
-
-	g_assert_nonnull(pipe);
-	vc_clip_check_init(&cc, m, cam_pub);
-	g_assert_cmpint(gst_element_set_state(pipe, GST_STATE_PLAYING), !=,
-			GST_STATE_CHANGE_FAILURE);
-	while ((s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 10 * GST_SECOND))) {
-		GstBuffer *b = gst_sample_get_buffer(s);
-		struct vc_event_record rec;
-		GstMapInfo map;
-
-		if (n == 0) {
-			const GstStructure *cs = gst_caps_get_structure(gst_sample_get_caps(s), 0);
-
-			g_assert_cmpstr(gst_structure_get_name(cs), ==, "video/x-h264");
-			g_assert_cmpstr(gst_structure_get_string(cs, "stream-format"), ==, "avc3");
-		}
-		g_assert_true(gst_buffer_map(b, &map, GST_MAP_READ));
-		sample_to_annexb(map.data, map.size, au);
-		gst_buffer_unmap(b, &map);
-		g_assert_cmpint(vc_clip_check_au(&cc, au->data, au->len, &rec), ==, VC_EV_OK);
-		g_assert_cmpuint(rec.seq, ==, n);
-		if (n == 0)
-			g_assert_true(rec.flags & VC_EVREC_F_IDR);	/* reaches back to an IDR */
-		n++;
-		gst_sample_unref(s);
-	}
-	g_assert_cmpint(vc_clip_check_end(&cc), ==, VC_EV_OK);
-	gst_element_set_state(pipe, GST_STATE_NULL);
-	gst_object_unref(sink);
-	gst_object_unref(pipe);
-	g_byte_array_unref(au);
-	g_free(desc);
-	return n;
-}
-
-/* The file as gst-discoverer-1.0 sees it: one H.264 video stream of that many frames' time. */
-static void check_discoverer(const char *path, unsigned int frames)
-{
-	GError *err = NULL;
-	GstDiscoverer *d = gst_discoverer_new(20 * GST_SECOND, &err);
-	char *uri = gst_filename_to_uri(path, NULL);
-	GstDiscovererInfo *info;
-	GList *video;
-	GstCaps *caps;
-	char *text;
-
-	g_assert_no_error(err);
-	info = gst_discoverer_discover_uri(d, uri, &err);
-	g_assert_no_error(err);
-	g_assert_cmpint(gst_discoverer_info_get_result(info), ==, GST_DISCOVERER_OK);
-	video = gst_discoverer_info_get_video_streams(info);
-	g_assert_cmpuint(g_list_length(video), ==, 1);
-	g_assert_cmpuint(gst_discoverer_video_info_get_width(video->data), ==, W);
-	g_assert_cmpuint(gst_discoverer_video_info_get_height(video->data), ==, H);
-	caps = gst_discoverer_stream_info_get_caps(video->data);
-	text = gst_caps_to_string(caps);
-	g_test_message("discoverer: %s, %.2f s", text,
-		       (double)gst_discoverer_info_get_duration(info) / 1e9);
-	g_assert_true(g_str_has_prefix(text, "video/x-h264"));
-	/* the duration: the frames at 10 a second, the last one's included */
-	g_assert_cmpuint(gst_discoverer_info_get_duration(info), ==, frames * AU_NS);
-	g_free(text);
-	gst_caps_unref(caps);
-	gst_discoverer_stream_info_list_free(video);
-	gst_discoverer_info_unref(info);
-	g_free(uri);
-	g_object_unref(d);
-}
-
 static void test_event_in_spool(void)
 {
 	g_autofree char *dir = g_dir_make_tmp("recorder-XXXXXX", NULL);
@@ -525,15 +392,15 @@ static void test_event_in_spool(void)
 	one_event(&st, r);
 	done(r);	/* waits for the thread: the event is written */
 
-	ev = spool_events(dir);
+	ev = ev_spool_names(dir);
 	g_assert_cmpuint(ev->len, ==, 1);
 	g_assert_true(g_str_has_prefix(ev->pdata[0], "00000000000000000000-"));
 	snprintf(name, sizeof(name), "%s.env", (char *)ev->pdata[0]);
-	env = slurp(dir, name);
+	env = ev_slurp(dir, name);
 	snprintf(name, sizeof(name), "%s.thumb", (char *)ev->pdata[0]);
-	thumb = slurp(dir, name);
+	thumb = ev_slurp(dir, name);
 	snprintf(name, sizeof(name), "%s.clip", (char *)ev->pdata[0]);
-	clip = slurp(dir, name);
+	clip = ev_slurp(dir, name);
 	ep = g_bytes_get_data(env, &el);
 	tp = g_bytes_get_data(thumb, &tl);
 	cp = g_bytes_get_data(clip, &cl);
@@ -574,9 +441,9 @@ static void test_event_in_spool(void)
 	g_assert_true(g_file_set_contents(mp4, (const char *)plain.data, (gssize)plain.len, NULL));
 
 	/* GStreamer's discoverer (what gst-discoverer-1.0 runs) reads it as H.264 video */
-	check_discoverer(mp4, 40);
+	ev_check_discoverer(mp4, W, H, 40 * AU_NS);
 
-	g_assert_cmpuint(check_mp4(mp4, &m, vc_key_public(cam)), ==, 40);
+	g_assert_cmpuint(ev_check_mp4(mp4, &m, vc_key_public(cam)), ==, 40);
 
 	r = recorder(dir, 0, cam, &h);	/* reopened: the event is found, nothing else */
 	cam_recorder_get_stats(r, &rs);
@@ -622,7 +489,7 @@ static void test_spool_bound_and_no_recipient(void)
 	r = recorder(a, 0, cam, &none);
 	one_event(&st, r);
 	done(r);
-	ev = spool_events(a);
+	ev = ev_spool_names(a);
 	g_assert_cmpuint(ev->len, ==, 0);
 	g_ptr_array_unref(ev);
 
@@ -648,7 +515,7 @@ static void test_spool_bound_and_no_recipient(void)
 	g_assert_cmpuint(rs.spool_events, ==, 2);
 	g_assert_cmpuint(rs.spool_bytes, <=, bound);
 	done(r);
-	ev = spool_events(b);
+	ev = ev_spool_names(b);
 	g_assert_cmpuint(ev->len, ==, 2);
 	/* events 0 and 1 were dropped, 2 and 3 kept (a local key's chain starts at 0) */
 	g_assert_true(g_str_has_prefix(ev->pdata[0], "00000000000000000002-"));

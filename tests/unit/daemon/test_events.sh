@@ -3,27 +3,23 @@
 #
 # The camera's event recorder end to end (TAP), with its real key holder:
 # a hub's encryption key is pinned with veracamctl enc-binding / enc-pin
-# (a binding signed by another key is refused); a camera showing a still
-# pattern (no motion) records an event for each `veracamctl event`
+# (a binding signed by another key is refused); a camera (its motion
+# detector off: only these triggers) records an event for each `veracamctl event`
 # (manual, then doorbell) into its spool; the envelopes carry manifests
 # numbered 0 and 1, with their triggers, the second chained to the first
 # by hash (the holder signed them in its chain, refusing nothing); the
 # status counts them. Without a hub's encryption key nothing is written
 # and the event is counted as no_recipient; with events off the request
-# is refused. The sealed objects' contents are checked by camera-recorder
-# (tests/unit/camera/test_recorder.c).
+# is refused. The hub opens each event (event_check: envelope, thumbnail,
+# the clip as an MP4 GStreamer reads, every AU's record, signed through the
+# holder, against the manifest).
 #
-# usage: test_events.sh VERACAMD VERACAMCTL
+# usage: test_events.sh VERACAMD VERACAMCTL EVENT_CHECK
 set -u
-VD=$1 CTL=$2
+VD=$1 CTL=$2 CHECK=$3
 T=$(mktemp -d "${TMPDIR:-/tmp}/veracamd-events.XXXXXX")
 PID=
-n=0 fails=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi; }
-diag() { sed 's/^/# /'; }
+. "$(dirname "$0")/tap.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
@@ -35,10 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 status() { "$CTL" status "$T/cam.sock" 2>/dev/null; }
 wait_until() {
 	local end=$((SECONDS + $1))
@@ -52,7 +44,7 @@ wait_until() {
 start_camera() {
 	"$VD" camera --keys "$T/cam" --name porch --source pattern:3060a0 --width 320 --height 240 \
 		--fps 15 --listen "127.0.0.1:$(free_port)" --status-socket "$T/cam.sock" \
-		--event-pre-roll 1s --event-post-roll 1s "$@" >>"$T/cam.log" 2>&1 &
+		--event-pre-roll 1s --event-post-roll 1s --motion false "$@" >>"$T/cam.log" 2>&1 &
 	PID=$!
 	wait_until 30 'd["ready"]'
 }
@@ -131,6 +123,13 @@ PY
 }
 check "the spool: events 0 (manual) and 1 (doorbell), each with its clip and thumbnail, 1 chained to 0" \
 	manifests
+hub_opens() {
+	"$CHECK" "$T/cam/events" "$("$CTL" identity "$T/cam")" "$T/hub" 320 240 >"$T/check.out" 2>&1
+	local rc=$?
+	diag <"$T/check.out"
+	[ $rc = 0 ] && [ "$(grep -c 'frames verified' "$T/check.out")" = 2 ]
+}
+check "the hub opens both events: thumbnail, an MP4 GStreamer reads, every AU verified" hub_opens
 check "SIGTERM: the camera exits 0" stop_camera
 
 start_camera --events false

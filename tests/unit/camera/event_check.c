@@ -50,6 +50,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		ev_check_discoverer(mp4, (unsigned int)atoi(argv[4]), (unsigned int)atoi(argv[5]), 0);
+		ev_check_fragmented(mp4);
 		n = ev_check_mp4(mp4, &m, cam_pub);
 		g_assert_cmpuint(n, ==, m.n_frames);
 		printf("event %s: number %llu, trigger %u, %u frames verified, %.2f s, "

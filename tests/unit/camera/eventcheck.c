@@ -141,6 +141,40 @@ void ev_check_discoverer(const char *path, unsigned int width, unsigned int heig
 	g_object_unref(d);
 }
 
+unsigned int ev_check_fragmented(const char *path)
+{
+	gchar *d = NULL;
+	gsize n = 0, off = 0;
+	unsigned int moof = 0, mdat = 0, i = 0;
+
+	g_assert_true(g_file_get_contents(path, &d, &n, NULL));
+	while (off + 8 <= n) {
+		const uint8_t *b = (const uint8_t *)d + off;
+		uint64_t size = (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+		char type[5] = { (char)b[4], (char)b[5], (char)b[6], (char)b[7], 0 };
+
+		if (size == 1 && off + 16 <= n)
+			size = (uint64_t)b[8] << 56 | (uint64_t)b[9] << 48 | (uint64_t)b[10] << 40 |
+			       (uint64_t)b[11] << 32 | (uint64_t)b[12] << 24 | (uint64_t)b[13] << 16 |
+			       (uint64_t)b[14] << 8 | b[15];
+		g_assert_cmpuint(size, >=, 8);
+		g_assert_cmpuint(off + size, <=, n);
+		if (i == 0)
+			g_assert_cmpstr(type, ==, "ftyp");
+		if (i == 1)
+			g_assert_cmpstr(type, ==, "moov");
+		moof += !strcmp(type, "moof");
+		mdat += !strcmp(type, "mdat");
+		off += size;
+		i++;
+	}
+	g_assert_cmpuint(off, ==, n);
+	g_assert_cmpuint(moof, >=, 1);
+	g_assert_cmpuint(mdat, ==, moof);
+	g_free(d);
+	return moof;
+}
+
 enum vc_event_reject ev_open(const char *dir, const char *name,
 			     const uint8_t cam_pub[VC_PUBKEY_LEN], const uint8_t *hub_key_id,
 			     const struct vc_enc_key *hub_enc, struct vc_manifest *m,

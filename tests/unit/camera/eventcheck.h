@@ -38,6 +38,11 @@ enum vc_event_reject ev_open(const char *dir, const char *name,
 unsigned int ev_check_mp4(const char *path, const struct vc_manifest *m,
 			  const uint8_t cam_pub[VC_PUBKEY_LEN]);
 /*
+ * A fragmented MP4: its top-level boxes are ftyp, moov, then moof + mdat
+ * pairs (at least one), nothing past the end. Returns the moof count.
+ */
+unsigned int ev_check_fragmented(const char *path);
+/*
  * The file as gst-discoverer-1.0 sees it: one H.264 video stream of that
  * size and (when not 0) duration.
  */

@@ -15,7 +15,8 @@
  * library behind gst-discoverer-1.0) reads as H.264 video and whose
  * every AU, demuxed by qtdemux, carries an event record that verifies
  * against the manifest (vc_clip_check_au) with nothing missing at the end;
- * the thumbnail is a JPEG the manifest binds. A spool bound drops the
+ * the MP4 is fragmented (ftyp, moov, then moof + mdat); the thumbnail is
+ * a JPEG the manifest binds. A spool bound drops the
  * oldest events and counts them.
  */
 #include <stdio.h>
@@ -442,6 +443,8 @@ static void test_event_in_spool(void)
 
 	/* GStreamer's discoverer (what gst-discoverer-1.0 runs) reads it as H.264 video */
 	ev_check_discoverer(mp4, W, H, 40 * AU_NS);
+	/* fragments of 1 s: 4 s of clip */
+	g_assert_cmpuint(ev_check_fragmented(mp4), >=, 3);
 
 	g_assert_cmpuint(ev_check_mp4(mp4, &m, vc_key_public(cam)), ==, 40);
 

@@ -89,8 +89,12 @@ check "veracamctl event doorbell" \
 check "the doorbell event is written" wait_until 20 'd["events"]["written"] == 2'
 check "veracamctl event with another trigger is refused" \
 	bash -c "! '$CTL' event '$T/cam.sock' bell 2>/dev/null"
+# The pre-roll is not counted on: a capture device reopened under load
+# empties the ring (seen under ASan beside a second CI run: 28 frames in
+# 2.5 s); camera-recorder checks the pre-roll exactly. At least the 1 s
+# post-roll's frames must be there (hub_opens checks its time span).
 check "status: two clips ended by their post-roll, none dropped or failed, the last is number 1" \
-	wait_until 5 'd["events"]["ended"]["post_roll"] == 2 and d["events"]["failed"] == 0 and d["events"]["queue_dropped"] == 0 and d["events"]["last"]["number"] == 1 and d["events"]["last"]["frames"] >= 30 and d["events"]["spool"]["events"] == 2'
+	wait_until 5 'd["events"]["ended"]["post_roll"] == 2 and d["events"]["failed"] == 0 and d["events"]["queue_dropped"] == 0 and d["events"]["last"]["number"] == 1 and d["events"]["last"]["frames"] >= 10 and d["events"]["spool"]["events"] == 2'
 check "the key holder refused none of the recorder's requests" \
 	wait_until 5 'd["key_holder_refused"] == 0'
 
@@ -127,7 +131,10 @@ hub_opens() {
 	"$CHECK" "$T/cam/events" "$("$CTL" identity "$T/cam")" "$T/hub" 320 240 >"$T/check.out" 2>&1
 	local rc=$?
 	diag <"$T/check.out"
-	[ $rc = 0 ] && [ "$(grep -c 'frames verified' "$T/check.out")" = 2 ]
+	[ $rc = 0 ] && [ "$(grep -c 'frames verified' "$T/check.out")" = 2 ] &&
+		# each clip spans at least its 1 s post-roll
+		[ "$(grep -oE 'frames verified, [0-9.]+ s' "$T/check.out" |
+			awk '$3 >= 1.0' | wc -l)" = 2 ]
 }
 check "the hub opens both events: thumbnail, an MP4 GStreamer reads, every AU verified" hub_opens
 check "SIGTERM: the camera exits 0" stop_camera

@@ -3,7 +3,8 @@
  * veracamctl - keys, pairing and status for veracam devices.
  *
  * Exit status: 0 success, 1 an operation failed (I/O), 2 usage or
- * configuration error (bad arguments, key directory, pairing records).
+ * configuration error (bad arguments, key directory, pairing records),
+ * 3 (export, verify) the event or file was refused by its checks.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -26,6 +27,8 @@
 #include <openssl/crypto.h>
 
 #include <veracam/enckey.h>
+#include <veracam/event.h>
+#include <veracam/export.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
@@ -36,6 +39,7 @@
 
 #define EXIT_FAIL	1
 #define EXIT_CONFIG	2
+#define EXIT_REJECTED	3	/* verify, export: the file or event does not verify */
 
 static const char usage_text[] =
 	"usage: veracamctl COMMAND ...\n"
@@ -81,6 +85,15 @@ static const char usage_text[] =
 	"  event camera|SOCKET [manual|doorbell]\n"
 	"                                   the running camera records an event now\n"
 	"                                   (pre-roll before, post-roll after)\n"
+	"  export DIR EVENT OUT.mp4 [--camera NAME] [--no-thumbnail]\n"
+	"                                   hub: open a recorded event (NUMBER-ID.env of a\n"
+	"                                   spool, or a spool of one event) with its keys,\n"
+	"                                   check it and every frame against the pinned\n"
+	"                                   camera, write a playable MP4 that verifies offline\n"
+	"  verify FILE.mp4 --camera IDENTITY [--quiet]\n"
+	"                                   check an exported clip against a camera's\n"
+	"                                   identity line: each frame, then the file\n"
+	"                                   (exit 0 verified, 3 rejected or truncated)\n"
 	"  version                          print the version\n";
 
 static int fail(int status, const char *what)
@@ -1167,6 +1180,291 @@ static int cmd_event(int argc, char **argv)
 	return 0;
 }
 
+/* ---- recorded events: export (hub) and offline verification ---- */
+
+static const char *trigger_name(unsigned int t)
+{
+	return t == VC_TRIGGER_MOTION ? "motion" : t == VC_TRIGGER_MANUAL ? "manual" :
+	       t == VC_TRIGGER_DOORBELL ? "doorbell" : "?";
+}
+
+/* Capture time (wall clock ns) as UTC with milliseconds. */
+static void format_ns(uint64_t ns, char *out, size_t cap)
+{
+	time_t t = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char s[32];
+
+	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(s, sizeof(s), "%llu", (unsigned long long)t);
+	snprintf(out, cap, "%s.%03uZ", s, (unsigned int)(ns % 1000000000u / 1000000u));
+}
+
+/*
+ * The event's three files: ARG is NUMBER-ID.env (the others beside it) or
+ * a spool directory holding exactly one event. *base gets DIR/NUMBER-ID.
+ */
+static int event_files(const char *arg, char **base)
+{
+	g_autoptr(GDir) d = NULL;
+	unsigned int count = 0;
+	const char *n;
+
+	if (g_str_has_suffix(arg, ".env")) {
+		*base = g_strndup(arg, strlen(arg) - 4);
+		return 0;
+	}
+	d = g_dir_open(arg, 0, NULL);
+	if (!d)
+		return fail(EXIT_CONFIG, "export: EVENT is a spool's NUMBER-ID.env file or a "
+			    "spool directory");
+	while ((n = g_dir_read_name(d)))
+		if (g_str_has_suffix(n, ".env")) {
+			if (++count == 1)
+				*base = g_build_filename(arg, n, NULL);
+		}
+	if (count != 1) {
+		g_free(*base);
+		*base = NULL;
+		fprintf(stderr, "veracamctl: export: %s holds %u events: give one's .env file\n",
+			arg, count);
+		return EXIT_CONFIG;
+	}
+	(*base)[strlen(*base) - 4] = 0;
+	return 0;
+}
+
+/* The hub's confirmed camera pin NAME, or (NULL) the one with that key id. */
+static int camera_pin(const char *dir, const char *name, const uint8_t key_id[VC_KEY_ID_LEN],
+		      struct vc_peer *out)
+{
+	struct vc_peer *v;
+	size_t n, i;
+	int ret = -1;
+
+	if (name) {
+		if (vc_peer_load(dir, name, out) < 0) {
+			fail(EXIT_CONFIG, vc_last_error());
+			return -1;
+		}
+		if (out->role != VC_ROLE_CAMERA || out->pending) {
+			fprintf(stderr, "veracamctl: export: %s is not a confirmed camera pin\n",
+				name);
+			return -1;
+		}
+		return 0;
+	}
+	if (vc_peer_list_skipping(dir, &v, &n, say_skipped, (void *)dir) < 0) {
+		fail(EXIT_CONFIG, vc_last_error());
+		return -1;
+	}
+	for (i = 0; i < n && ret < 0; i++)
+		if (v[i].role == VC_ROLE_CAMERA && !v[i].pending &&
+		    !CRYPTO_memcmp(v[i].key_id, key_id, VC_KEY_ID_LEN)) {
+			*out = v[i];
+			ret = 0;
+		}
+	free(v);
+	return ret;
+}
+
+static GBytes *slurp(const char *base, const char *ext, bool optional)
+{
+	g_autofree char *path = g_strconcat(base, ext, NULL);
+	g_autoptr(GError) err = NULL;
+	gchar *d;
+	gsize n;
+
+	if (!g_file_get_contents(path, &d, &n, &err)) {
+		if (!optional || !g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+			fprintf(stderr, "veracamctl: export: %s\n", err->message);
+		return NULL;
+	}
+	return g_bytes_new_take(d, n);
+}
+
+/*
+ * Hub: open a sealed event with this hub's keys, check it against its
+ * pinned camera, check every frame, and write the export (the clip's MP4
+ * with the manifest and thumbnail in a uuid box, PROTOCOL.md §15.7).
+ */
+static int cmd_export(int argc, char **argv)
+{
+	g_autoptr(GBytes) env = NULL, thumb = NULL, clip = NULL;
+	g_autofree char *base = NULL, *cam_name = NULL;
+	g_autoptr(GError) err = NULL;
+	const char *pos[3] = { 0 };
+	struct vc_buf jpeg = { 0 }, mp4 = { 0 }, out = { 0 };
+	uint8_t man[VC_MANIFEST_MAX_LEN];
+	struct vc_export_verdict v;
+	struct vc_device_key *hub = NULL;
+	struct vc_enc_key *enc = NULL;
+	struct vc_manifest m, clear;
+	bool no_thumb = false;
+	struct vc_peer cam;
+	int i, np = 0, ret = EXIT_REJECTED;
+	enum vc_event_reject r;
+	const uint8_t *ep;
+	size_t man_len;
+	gsize el, tl = 0, cl;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--camera") && i + 1 < argc)
+			cam_name = g_strdup(argv[++i]);
+		else if (!strcmp(argv[i], "--no-thumbnail"))
+			no_thumb = true;
+		else if (argv[i][0] != '-' && np < 3)
+			pos[np++] = argv[i];
+		else
+			return usage();
+	}
+	if (np != 3)
+		return usage();
+	if ((ret = event_files(pos[1], &base)))
+		return ret;
+	ret = EXIT_REJECTED;
+	if (!(hub = vc_key_load(pos[0])) || !(enc = vc_enc_key_load(pos[0]))) {
+		ret = fail(EXIT_CONFIG, vc_last_error());
+		goto out;
+	}
+	env = slurp(base, ".env", false);
+	clip = env ? slurp(base, ".clip", false) : NULL;
+	thumb = clip ? slurp(base, ".thumb", true) : NULL;
+	if (!clip) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	ep = g_bytes_get_data(env, &el);
+	/* which pin: the manifest in the clear names the camera; the open checks it */
+	if (el < VC_ENVELOPE_HDR_LEN ||
+	    vc_manifest_parse(ep + VC_ENVELOPE_HDR_LEN,
+			      MIN(el - VC_ENVELOPE_HDR_LEN, (gsize)(ep[4] << 8 | ep[5])),
+			      &clear) != VC_EV_OK) {
+		printf("export: rejected: malformed (not a sealed event's envelope)\n");
+		goto out;
+	}
+	if (camera_pin(pos[0], cam_name, clear.key_id, &cam) < 0) {
+		if (!cam_name)
+			printf("export: rejected: wrong-camera (no confirmed camera pin in %s has "
+			       "the manifest's key id)\n", pos[0]);
+		ret = cam_name ? EXIT_CONFIG : EXIT_REJECTED;
+		goto out;
+	}
+	r = vc_event_open(ep, el, thumb ? g_bytes_get_data(thumb, &tl) : NULL, tl,
+			  g_bytes_get_data(clip, &cl), cl, cam.pub, vc_key_id(hub), enc, &m, man,
+			  &man_len, &jpeg, &mp4);
+	if (r != VC_EV_OK) {
+		printf("export: rejected: %s (camera %s)\n", vc_event_reject_name(r), cam.name);
+		goto out;
+	}
+	if (vc_export_build(mp4.data, mp4.len, man, man_len, no_thumb || !jpeg.len ? NULL :
+			    jpeg.data, jpeg.len, &out) < 0) {
+		printf("export: rejected: malformed (%s)\n", vc_last_error());
+		goto out;
+	}
+	/* what is written must verify: every frame, before anything is kept */
+	if (vc_export_verify(out.data, out.len, cam.pub, NULL, NULL, &v) != VC_EV_OK) {
+		printf("export: rejected: %s at frame %zu of %u\n", vc_event_reject_name(v.verdict),
+		       v.bad_frame == SIZE_MAX ? v.frames_ok : v.bad_frame, m.n_frames);
+		goto out;
+	}
+	if (!g_file_set_contents_full(pos[2], (const char *)out.data, (gssize)out.len,
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err)) {
+		ret = fail(EXIT_FAIL, err->message);
+		goto out;
+	}
+	printf("exported event %llu of camera %s: %u frames verified, %.2f s, thumbnail %s, "
+	       "%zu bytes to %s\n", (unsigned long long)m.number, cam.name, m.n_frames,
+	       (double)(m.end_ns - m.start_ns) / 1e9, v.thumbnail ? "included" : "left out",
+	       out.len, pos[2]);
+	ret = 0;
+out:
+	vc_buf_free(&jpeg);
+	vc_buf_free(&mp4);
+	vc_buf_free(&out);
+	vc_enc_key_free(enc);
+	vc_key_free(hub);
+	return ret;
+}
+
+static void print_frame(void *ctx, const struct vc_export_frame *f)
+{
+	char when[48];
+
+	(void)ctx;
+	if (f->have_record) {
+		format_ns(f->rec.capture_ns, when, sizeof(when));
+		printf("frame %zu: sequence %llu, captured %s%s, fragment %u: %s\n", f->index,
+		       (unsigned long long)f->rec.seq, when,
+		       f->rec.flags & VC_EVREC_F_IDR ? " (IDR)" : "", f->fragment,
+		       f->verdict == VC_EV_OK ? "ok" : vc_event_reject_name(f->verdict));
+	} else {
+		printf("frame %zu: no event record, fragment %u: %s\n", f->index, f->fragment,
+		       vc_event_reject_name(f->verdict));
+	}
+}
+
+/*
+ * Offline: an exported file against a camera's identity line. Per frame,
+ * then the file's verdict; 0 verified, 3 rejected (truncated included).
+ */
+static int cmd_verify(int argc, char **argv)
+{
+	g_autoptr(GMappedFile) f = NULL;
+	g_autoptr(GError) err = NULL;
+	char idhex[2 * VC_KEY_ID_LEN + 1], evhex[2 * VC_EVENT_ID_LEN + 1];
+	const char *file = NULL, *ident = NULL;
+	uint8_t pub[VC_PUBKEY_LEN];
+	struct vc_export_verdict v;
+	bool quiet = false;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--camera") && i + 1 < argc)
+			ident = argv[++i];
+		else if (!strcmp(argv[i], "--quiet"))
+			quiet = true;
+		else if (argv[i][0] != '-' && !file)
+			file = argv[i];
+		else
+			return usage();
+	}
+	if (!file || !ident)
+		return usage();
+	if (vc_identity_parse(ident, pub) < 0)
+		return fail(EXIT_CONFIG, "verify: --camera takes the camera's identity line "
+			    "(veracam1:ed25519:HEX, from 'veracamctl identity')");
+	f = g_mapped_file_new(file, FALSE, &err);
+	if (!f)
+		return fail(EXIT_FAIL, err->message);
+	vc_export_verify((const uint8_t *)g_mapped_file_get_contents(f), g_mapped_file_get_length(f),
+			 pub, quiet ? NULL : print_frame, NULL, &v);
+	if (v.have_manifest) {
+		vc_hex(v.m.key_id, VC_KEY_ID_LEN, idhex);
+		vc_hex(v.m.event_id, VC_EVENT_ID_LEN, evhex);
+		printf("manifest: camera %s, event %s, number %llu, %s, %u frames, thumbnail %s "
+		       "(recipients not checked offline)\n", idhex, evhex,
+		       (unsigned long long)v.m.number, trigger_name(v.m.trigger), v.m.n_frames,
+		       v.thumbnail ? "carried and matching" : "not carried");
+	}
+	if (v.verdict == VC_EV_OK) {
+		printf("file: ok: %zu of %u frames signed, chained and bound to the manifest\n",
+		       v.frames_ok, v.m.n_frames);
+		return 0;
+	}
+	if (v.verdict == VC_EV_TRUNCATED)
+		printf("file: truncated: %zu of %u frames, nothing after frame %zu%s\n",
+		       v.frames_ok, v.m.n_frames, v.frames_ok ? v.frames_ok - 1 : 0,
+		       v.cut ? " (the file ends inside a box)" : "");
+	else if (v.bad_frame != SIZE_MAX)
+		printf("file: rejected: %s at frame %zu (%zu frames before it verified)\n",
+		       vc_event_reject_name(v.verdict), v.bad_frame, v.frames_ok);
+	else
+		printf("file: rejected: %s%s%s\n", vc_event_reject_name(v.verdict),
+		       v.detail ? ": " : "", v.detail ? v.detail : "");
+	return EXIT_REJECTED;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	enum svc_role role;
@@ -1226,6 +1524,8 @@ int main(int argc, char **argv)
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
 		{ "status", "status camera|hub|SOCKET", cmd_status },
 		{ "event", "event camera|SOCKET [manual|doorbell]", cmd_event },
+		{ "export", "export DIR EVENT OUT.mp4 [--camera NAME] [--no-thumbnail]", cmd_export },
+		{ "verify", "verify FILE.mp4 --camera IDENTITY [--quiet]", cmd_verify },
 	};
 	size_t i;
 

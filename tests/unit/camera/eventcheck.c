@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * eventcheck.c - a recorded event checked as a hub would (eventcheck.h):
- * the spool's files, the MP4 through GStreamer's discoverer and qtdemux,
- * every AU's event record against the manifest. Failures are GLib
- * assertions (the callers are tests).
+ * the spool's files opened by the product's vc_event_open, the MP4 read by
+ * the product's parser (daemon/core/mp4.c) and, independently, by
+ * GStreamer's discoverer; every AU's event record against the manifest.
+ * Failures are GLib assertions (the callers are tests).
  */
 #include <string.h>
 
-#include <gst/app/gstappsink.h>
 #include <gst/pbutils/pbutils.h>
+
+#include <veracam/export.h>
+#include <veracam/mp4.h>
 
 #include "eventcheck.h"
 
@@ -43,68 +46,36 @@ GPtrArray *ev_spool_names(const char *dir)
 	return a;
 }
 
-void ev_sample_to_annexb(const uint8_t *p, size_t len, GByteArray *out)
-{
-	static const uint8_t sc[4] = { 0, 0, 0, 1 };
-	size_t i = 0;
-
-	g_byte_array_set_size(out, 0);
-	while (i + 4 <= len) {
-		uint32_t n = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
-			     (uint32_t)p[i + 2] << 8 | p[i + 3];
-
-		g_assert_cmpuint(i + 4 + n, <=, len);
-		g_byte_array_append(out, sc, 4);
-		g_byte_array_append(out, p + i + 4, n);
-		i += 4 + n;
-	}
-	g_assert_cmpuint(i, ==, len);
-}
-
 unsigned int ev_check_mp4(const char *path, const struct vc_manifest *m,
-			      const uint8_t cam_pub[VC_PUBKEY_LEN])
+			  const uint8_t cam_pub[VC_PUBKEY_LEN])
 {
-	char *desc = g_strdup_printf("filesrc location=%s ! qtdemux ! appsink name=sink sync=false",
-				     path);
-	GstElement *pipe = gst_parse_launch(desc, NULL);
-	GstElement *sink = gst_bin_get_by_name(GST_BIN(pipe), "sink");
+	gchar *d = NULL;
+	gsize len = 0;
 	struct vc_clip_check cc;
-	GByteArray *au = g_byte_array_new();
-	GstSample *s;
-	unsigned int n = 0;
+	struct vc_buf au = { 0 };
+	struct vc_mp4 mp4;
+	size_t n;
 
-	g_assert_nonnull(pipe);
+	g_assert_true(g_file_get_contents(path, &d, &len, NULL));
+	g_assert_cmpint(vc_mp4_parse((const uint8_t *)d, len, &mp4), ==, 0);
+	g_assert_false(mp4.truncated);
 	vc_clip_check_init(&cc, m, cam_pub);
-	g_assert_cmpint(gst_element_set_state(pipe, GST_STATE_PLAYING), !=,
-			GST_STATE_CHANGE_FAILURE);
-	while ((s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 10 * GST_SECOND))) {
-		GstBuffer *b = gst_sample_get_buffer(s);
+	for (size_t i = 0; i < mp4.n_samples; i++) {
 		struct vc_event_record rec;
-		GstMapInfo map;
 
-		if (n == 0) {
-			const GstStructure *cs = gst_caps_get_structure(gst_sample_get_caps(s), 0);
-
-			g_assert_cmpstr(gst_structure_get_name(cs), ==, "video/x-h264");
-			g_assert_cmpstr(gst_structure_get_string(cs, "stream-format"), ==, "avc3");
-		}
-		g_assert_true(gst_buffer_map(b, &map, GST_MAP_READ));
-		ev_sample_to_annexb(map.data, map.size, au);
-		gst_buffer_unmap(b, &map);
-		g_assert_cmpint(vc_clip_check_au(&cc, au->data, au->len, &rec), ==, VC_EV_OK);
-		g_assert_cmpuint(rec.seq, ==, n);
-		if (n == 0)
+		g_assert_cmpint(vc_mp4_sample_annexb((const uint8_t *)d + mp4.samples[i].off,
+						     mp4.samples[i].len, &au), ==, 0);
+		g_assert_cmpint(vc_clip_check_au(&cc, au.data, au.len, &rec), ==, VC_EV_OK);
+		g_assert_cmpuint(rec.seq, ==, i);
+		if (i == 0)
 			g_assert_true(rec.flags & VC_EVREC_F_IDR);	/* reaches back to an IDR */
-		n++;
-		gst_sample_unref(s);
 	}
 	g_assert_cmpint(vc_clip_check_end(&cc), ==, VC_EV_OK);
-	gst_element_set_state(pipe, GST_STATE_NULL);
-	gst_object_unref(sink);
-	gst_object_unref(pipe);
-	g_byte_array_unref(au);
-	g_free(desc);
-	return n;
+	n = mp4.n_samples;
+	vc_buf_free(&au);
+	vc_mp4_free(&mp4);
+	g_free(d);
+	return (unsigned int)n;
 }
 
 void ev_check_discoverer(const char *path, unsigned int width, unsigned int height,
@@ -144,35 +115,20 @@ void ev_check_discoverer(const char *path, unsigned int width, unsigned int heig
 unsigned int ev_check_fragmented(const char *path)
 {
 	gchar *d = NULL;
-	gsize n = 0, off = 0;
-	unsigned int moof = 0, mdat = 0, i = 0;
+	gsize n = 0;
+	struct vc_mp4 mp4;
+	unsigned int frags;
 
 	g_assert_true(g_file_get_contents(path, &d, &n, NULL));
-	while (off + 8 <= n) {
-		const uint8_t *b = (const uint8_t *)d + off;
-		uint64_t size = (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
-		char type[5] = { (char)b[4], (char)b[5], (char)b[6], (char)b[7], 0 };
-
-		if (size == 1 && off + 16 <= n)
-			size = (uint64_t)b[8] << 56 | (uint64_t)b[9] << 48 | (uint64_t)b[10] << 40 |
-			       (uint64_t)b[11] << 32 | (uint64_t)b[12] << 24 | (uint64_t)b[13] << 16 |
-			       (uint64_t)b[14] << 8 | b[15];
-		g_assert_cmpuint(size, >=, 8);
-		g_assert_cmpuint(off + size, <=, n);
-		if (i == 0)
-			g_assert_cmpstr(type, ==, "ftyp");
-		if (i == 1)
-			g_assert_cmpstr(type, ==, "moov");
-		moof += !strcmp(type, "moof");
-		mdat += !strcmp(type, "mdat");
-		off += size;
-		i++;
-	}
-	g_assert_cmpuint(off, ==, n);
-	g_assert_cmpuint(moof, >=, 1);
-	g_assert_cmpuint(mdat, ==, moof);
+	g_assert_cmpint(vc_mp4_parse((const uint8_t *)d, n, &mp4), ==, 0);
+	g_assert_cmpuint(mp4.moov_off, ==, mp4.ftyp_end);	/* ftyp, then moov */
+	g_assert_false(mp4.truncated);
+	g_assert_cmpuint(mp4.end, ==, n);			/* nothing past the end */
+	g_assert_cmpuint(mp4.n_fragments, >=, 1);
+	frags = mp4.n_fragments;
+	vc_mp4_free(&mp4);
 	g_free(d);
-	return moof;
+	return frags;
 }
 
 enum vc_event_reject ev_open(const char *dir, const char *name,
@@ -180,44 +136,29 @@ enum vc_event_reject ev_open(const char *dir, const char *name,
 			     const struct vc_enc_key *hub_enc, struct vc_manifest *m,
 			     const char *mp4, struct vc_buf *jpeg)
 {
-	char *fn = g_strdup_printf("%s.env", name);
-	GBytes *env = ev_slurp(dir, fn), *obj;
-	uint8_t man[VC_MANIFEST_MAX_LEN], mh[VC_HASH_LEN], ck[VC_CONTENT_KEY_LEN];
+	char *fn[3] = { g_strdup_printf("%s.env", name), g_strdup_printf("%s.thumb", name),
+			g_strdup_printf("%s.clip", name) };
+	GBytes *b[3];
+	const uint8_t *p[3];
+	gsize n[3];
+	uint8_t man[VC_MANIFEST_MAX_LEN];
 	struct vc_buf clip = { 0 };
-	enum vc_hpke_aead aead;
 	enum vc_event_reject r;
 	size_t man_len;
-	gsize n;
-	const uint8_t *p = g_bytes_get_data(env, &n);
 
-	r = vc_envelope_open(p, n, cam_pub, NULL, hub_key_id, hub_enc, m, man, &man_len, &aead,
-			     ck);
-	g_bytes_unref(env);
-	g_free(fn);
-	if (r != VC_EV_OK)
-		return r;
-	vc_event_hash(man, man_len, mh);
-	if (m->flags & VC_MANIFEST_F_THUMBNAIL) {
-		fn = g_strdup_printf("%s.thumb", name);
-		obj = ev_slurp(dir, fn);
-		p = g_bytes_get_data(obj, &n);
-		r = vc_event_object_open(aead, ck, mh, VC_OBJECT_THUMBNAIL, p, n, jpeg);
-		if (r == VC_EV_OK)
-			r = vc_manifest_check_thumbnail(m, jpeg->data, jpeg->len);
-		g_bytes_unref(obj);
-		g_free(fn);
-		if (r != VC_EV_OK)
-			return r;
+	for (int i = 0; i < 3; i++) {
+		b[i] = ev_slurp(dir, fn[i]);
+		p[i] = g_bytes_get_data(b[i], &n[i]);
 	}
-	fn = g_strdup_printf("%s.clip", name);
-	obj = ev_slurp(dir, fn);
-	p = g_bytes_get_data(obj, &n);
-	r = vc_event_object_open(aead, ck, mh, VC_OBJECT_CLIP, p, n, &clip);
+	r = vc_event_open(p[0], n[0], p[1], n[1], p[2], n[2], cam_pub, hub_key_id, hub_enc, m,
+			  man, &man_len, jpeg, &clip);
 	if (r == VC_EV_OK)
 		g_assert_true(g_file_set_contents(mp4, (const char *)clip.data, (gssize)clip.len,
 						  NULL));
 	vc_buf_free(&clip);
-	g_bytes_unref(obj);
-	g_free(fn);
+	for (int i = 0; i < 3; i++) {
+		g_bytes_unref(b[i]);
+		g_free(fn[i]);
+	}
 	return r;
 }

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * veracam security core - the fragmented MP4 of a recorded clip, read from
+ * untrusted bytes (an exported file, a clip opened from a store): the
+ * top-level boxes and, per fragment (moof + mdat), where each sample lies.
+ * Every length and offset is checked against the bytes given; nothing is
+ * trusted, nothing is decoded. The layout the camera's recorder writes is
+ * in docs/PROTOCOL.md §15 (avc3 samples: NAL units with 4-byte lengths).
+ */
+#ifndef VERACAM_MP4_H
+#define VERACAM_MP4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <veracam/common.h>
+
+/* Upper bound on samples in one file (a 60 s clip at 60 fps is 3600). */
+#define VC_MP4_MAX_SAMPLES	(1u << 18)
+
+struct vc_mp4_sample {
+	size_t off, len;	/* inside the bytes parsed, inside its fragment's mdat */
+	uint32_t fragment;	/* 0 for the first moof + mdat pair, then +1 */
+};
+
+struct vc_mp4 {
+	size_t ftyp_end;		/* offset just past the ftyp box (the first box) */
+	size_t moov_off, moov_len;	/* the moov box (exactly one, before any moof) */
+	size_t export_off, export_len;	/* veracam's export box (export.h); 0, 0 if none */
+	struct vc_mp4_sample *samples;	/* malloc'd, in file order */
+	size_t n_samples;
+	uint32_t n_fragments;		/* complete moof + mdat pairs */
+	/*
+	 * The bytes end inside a box (a cut file): the parse stopped at the
+	 * last complete fragment, whose samples are all listed.
+	 */
+	bool truncated;
+	size_t end;			/* offset where the complete boxes end */
+	const char *error;		/* on -1: why (static text) */
+};
+
+/*
+ * Parse a fragmented MP4: ftyp first, one moov (with mvex), then moof +
+ * mdat pairs, each moof one traf (tfhd, trun...) whose samples must lie in
+ * the mdat right after it; other top-level boxes (free, skip, mfra, uuid of
+ * others) are passed over. A box that would run past the end marks the
+ * file truncated (top level) or malformed (nested). 0, or -1 with
+ * out->error set; out->samples is freed by vc_mp4_free either way.
+ */
+int vc_mp4_parse(const uint8_t *p, size_t len, struct vc_mp4 *out);
+void vc_mp4_free(struct vc_mp4 *m);
+
+/*
+ * An avc3 sample (NAL units, each after its 4-byte big-endian length) as
+ * Annex-B (00 00 00 01 before each NAL unit) into out (replacing it); -1 if
+ * a length runs past the sample or one is 0.
+ */
+int vc_mp4_sample_annexb(const uint8_t *p, size_t len, struct vc_buf *out);
+
+#endif /* VERACAM_MP4_H */

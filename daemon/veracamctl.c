@@ -1304,7 +1304,7 @@ static int cmd_export(int argc, char **argv)
 	struct vc_peer cam;
 	int i, np = 0, ret = EXIT_REJECTED;
 	enum vc_event_reject r;
-	const uint8_t *ep;
+	const uint8_t *ep, *tp, *cp;
 	size_t man_len;
 	gsize el, tl = 0, cl;
 
@@ -1350,9 +1350,10 @@ static int cmd_export(int argc, char **argv)
 		ret = cam_name ? EXIT_CONFIG : EXIT_REJECTED;
 		goto out;
 	}
-	r = vc_event_open(ep, el, thumb ? g_bytes_get_data(thumb, &tl) : NULL, tl,
-			  g_bytes_get_data(clip, &cl), cl, cam.pub, vc_key_id(hub), enc, &m, man,
-			  &man_len, &jpeg, &mp4);
+	tp = thumb ? g_bytes_get_data(thumb, &tl) : NULL;
+	cp = g_bytes_get_data(clip, &cl);
+	r = vc_event_open(ep, el, tp, tl, cp, cl, cam.pub, vc_key_id(hub), enc, &m, man, &man_len,
+			  &jpeg, &mp4);
 	if (r != VC_EV_OK) {
 		printf("export: rejected: %s (camera %s)\n", vc_event_reject_name(r), cam.name);
 		goto out;
@@ -1387,11 +1388,25 @@ out:
 	return ret;
 }
 
+static void print_manifest(const struct vc_export_verdict *v)
+{
+	char idhex[2 * VC_KEY_ID_LEN + 1], evhex[2 * VC_EVENT_ID_LEN + 1];
+
+	vc_hex(v->m.key_id, VC_KEY_ID_LEN, idhex);
+	vc_hex(v->m.event_id, VC_EVENT_ID_LEN, evhex);
+	printf("manifest: camera %s, event %s, number %llu, %s, %u frames, thumbnail %s "
+	       "(recipients not checked offline)\n", idhex, evhex, (unsigned long long)v->m.number,
+	       trigger_name(v->m.trigger), v->m.n_frames,
+	       v->thumbnail ? "carried and matching" : "not carried");
+}
+
+/* ctx: the verdict being filled (its manifest is verified before any frame is checked). */
 static void print_frame(void *ctx, const struct vc_export_frame *f)
 {
 	char when[48];
 
-	(void)ctx;
+	if (f->index == 0)
+		print_manifest(ctx);
 	if (f->have_record) {
 		format_ns(f->rec.capture_ns, when, sizeof(when));
 		printf("frame %zu: sequence %llu, captured %s%s, fragment %u: %s\n", f->index,
@@ -1412,7 +1427,6 @@ static int cmd_verify(int argc, char **argv)
 {
 	g_autoptr(GMappedFile) f = NULL;
 	g_autoptr(GError) err = NULL;
-	char idhex[2 * VC_KEY_ID_LEN + 1], evhex[2 * VC_EVENT_ID_LEN + 1];
 	const char *file = NULL, *ident = NULL;
 	uint8_t pub[VC_PUBKEY_LEN];
 	struct vc_export_verdict v;
@@ -1438,15 +1452,9 @@ static int cmd_verify(int argc, char **argv)
 	if (!f)
 		return fail(EXIT_FAIL, err->message);
 	vc_export_verify((const uint8_t *)g_mapped_file_get_contents(f), g_mapped_file_get_length(f),
-			 pub, quiet ? NULL : print_frame, NULL, &v);
-	if (v.have_manifest) {
-		vc_hex(v.m.key_id, VC_KEY_ID_LEN, idhex);
-		vc_hex(v.m.event_id, VC_EVENT_ID_LEN, evhex);
-		printf("manifest: camera %s, event %s, number %llu, %s, %u frames, thumbnail %s "
-		       "(recipients not checked offline)\n", idhex, evhex,
-		       (unsigned long long)v.m.number, trigger_name(v.m.trigger), v.m.n_frames,
-		       v.thumbnail ? "carried and matching" : "not carried");
-	}
+			 pub, quiet ? NULL : print_frame, &v, &v);
+	if (v.have_manifest && (quiet || !v.frames))
+		print_manifest(&v);
 	if (v.verdict == VC_EV_OK) {
 		printf("file: ok: %zu of %u frames signed, chained and bound to the manifest\n",
 		       v.frames_ok, v.m.n_frames);

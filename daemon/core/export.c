@@ -84,9 +84,10 @@ int vc_export_build(const uint8_t *clip, size_t clip_len, const uint8_t *man, si
 		return vc_err("export: manifest or thumbnail too long");
 	if (vc_mp4_parse(clip, clip_len, &mp4) < 0)
 		return vc_err("export: the clip is not a fragmented MP4: %s", mp4.error);
-	if (mp4.truncated || mp4.export_len) {
+	if (mp4.truncated || mp4.export_len || mp4.absolute_offsets) {
 		vc_mp4_free(&mp4);
-		return vc_err("export: the clip is cut short or already an export");
+		return vc_err("export: the clip is cut short, already an export or has absolute "
+			      "sample offsets");
 	}
 	size = VC_EXPORT_HDR_LEN + man_len + (jpeg ? jpeg_len : 0);
 	vc_put_be32(hdr, (uint32_t)size);

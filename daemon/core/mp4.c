@@ -149,6 +149,7 @@ static int read_tfhd(struct parse *ps, const struct box *tfhd, size_t moof_off, 
 		if (b > SIZE_MAX)
 			return fail(ps, "tfhd base offset out of range");
 		*base = (size_t)b;
+		ps->out->absolute_offsets = true;
 		at += 8;
 	}
 	if (flags & 0x000002)	/* sample-description-index */

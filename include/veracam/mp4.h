@@ -36,6 +36,11 @@ struct vc_mp4 {
 	 * last complete fragment, whose samples are all listed.
 	 */
 	bool truncated;
+	/*
+	 * A tfhd gave an absolute base offset: the samples do not move with
+	 * their moof, so no box may be inserted before them.
+	 */
+	bool absolute_offsets;
 	size_t end;			/* offset where the complete boxes end */
 	const char *error;		/* on -1: why (static text) */
 };

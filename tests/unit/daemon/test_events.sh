@@ -12,7 +12,14 @@
 # and the event is counted as no_recipient; with events off the request
 # is refused. The hub opens each event (event_check: envelope, thumbnail,
 # the clip as an MP4 GStreamer reads, every AU's record, signed through the
-# holder, against the manifest).
+# holder, against the manifest). The hub exports each event (veracamctl
+# export: only with the camera pinned) into an MP4 that gst-discoverer-1.0
+# (and ffprobe, when installed) reads, and veracamctl verify checks it
+# offline; then each attack on the file (mp4edit.py) is fed and its refusal
+# asserted: the last fragment cut (truncated), the file cut mid-fragment,
+# a frame's byte flipped (refused at that frame), another camera's identity,
+# a fragment of the other event spliced in (wrong-event), a fragment cut out
+# or two reordered (sequence), the manifest replaced by another camera's.
 #
 # usage: test_events.sh VERACAMD VERACAMCTL EVENT_CHECK
 set -u
@@ -137,6 +144,105 @@ hub_opens() {
 			awk '$3 >= 1.0' | wc -l)" = 2 ]
 }
 check "the hub opens both events: thumbnail, an MP4 GStreamer reads, every AU verified" hub_opens
+
+# ---- export (the hub, with its keys and its pin of the camera) and offline verify ----
+CAM_ID=$("$CTL" identity "$T/cam")
+EDIT="python3 $(dirname "$0")/mp4edit.py"
+spool_event() { ls "$T/cam/events" | grep "^0*$1-.*\.env\$"; }
+# verify FILE [IDENTITY]: its output in $T/verify.out, its exit status in $T/verify.rc
+verify() {
+	"$CTL" verify "$1" --camera "${2:-$CAM_ID}" >"$T/verify.out" 2>&1
+	echo $? >"$T/verify.rc"
+	diag <"$T/verify.out" | tail -n 3
+}
+
+check "export without the camera pinned on the hub: rejected (wrong-camera), nothing written" \
+	bash -c "'$CTL' export '$T/hub' '$T/cam/events/$(spool_event 0)' '$T/e0.mp4' >'$T/x.out' 2>&1;
+		 [ \$? = 3 ] && grep -q 'rejected: wrong-camera' '$T/x.out' && [ ! -e '$T/e0.mp4' ]"
+"$CTL" trust "$T/hub" porch "$CAM_ID" --role camera --confirmed >/dev/null
+exported() {
+	"$CTL" export "$T/hub" "$T/cam/events/$(spool_event "$1")" "$T/e$1.mp4" >"$T/x.out" 2>&1
+	local rc=$?
+	diag <"$T/x.out"
+	[ $rc = 0 ] && grep -q "^exported event $1 of camera porch: .* frames verified.*thumbnail included" "$T/x.out"
+}
+check "export: the hub opens event 0 and writes a verified MP4" exported 0
+check "export: event 1" exported 1
+check "export of event 0's envelope with event 1's clip: rejected (decrypt)" \
+	bash -c "mkdir '$T/mix' && e0=\$(ls '$T/cam/events' | grep '^0*0-.*\.env\$') &&
+		 e1=\$(ls '$T/cam/events' | grep '^0*1-.*\.env\$') &&
+		 cp '$T/cam/events/'\$e0 '$T/mix/' && cp '$T/cam/events/'\${e0%.env}.thumb '$T/mix/' &&
+		 cp '$T/cam/events/'\${e1%.env}.clip '$T/mix/'\${e0%.env}.clip &&
+		 ! '$CTL' export '$T/hub' '$T/mix' '$T/mix.mp4' >'$T/x.out' 2>&1 &&
+		 grep -q 'rejected: decrypt' '$T/x.out' && [ ! -e '$T/mix.mp4' ]"
+
+verify "$T/e0.mp4"
+N0=$(grep -c '^frame [0-9]*: sequence [0-9]*, captured .*: ok$' "$T/verify.out")
+check "verify: the export is ok, every frame listed ok, exit 0" \
+	bash -c "[ \$(cat '$T/verify.rc') = 0 ] &&
+		 grep -q '^file: ok: $N0 of $N0 frames signed, chained and bound to the manifest' '$T/verify.out' &&
+		 grep -q 'recipients not checked offline' '$T/verify.out' && [ $N0 -ge 10 ]"
+check "verify: frame 0 is sequence 0, an IDR" grep -q '^frame 0: sequence 0, captured 20[0-9-]*T[0-9:.]*Z (IDR), fragment 0: ok$' "$T/verify.out"
+discovered() {
+	gst-discoverer-1.0 "$T/e0.mp4" >"$T/disc.out" 2>&1
+	local rc=$?
+	diag <"$T/disc.out" | grep -E 'video|Width|Height|Duration|error'
+	[ $rc = 0 ] && grep -q 'video #[0-9]*: H.264' "$T/disc.out" && grep -q 'Width: 320$' "$T/disc.out" &&
+		grep -q 'Height: 240$' "$T/disc.out" && ! grep -qi 'error' "$T/disc.out"
+}
+if command -v gst-discoverer-1.0 >/dev/null; then
+	check "gst-discoverer-1.0 reads the export as H.264 video 320x240" discovered
+else
+	ok "gst-discoverer-1.0 reads the export # SKIP gstreamer1.0-plugins-base-apps is not installed"
+fi
+if command -v ffprobe >/dev/null; then
+	check "ffprobe reads the export as one h264 stream" \
+		bash -c "ffprobe -v error -show_entries stream=codec_name -of csv=p=0 '$T/e0.mp4' | grep -qx h264"
+else
+	ok "ffprobe reads the export # SKIP ffprobe is not installed"
+fi
+
+$EDIT "$T/e0.mp4" "$T/cut.mp4" cut-fragment
+verify "$T/cut.mp4"
+check "attack: the last fragment cut off -> truncated (exit 3)" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: truncated: [0-9]* of $N0 frames' '$T/verify.out'"
+$EDIT "$T/e0.mp4" "$T/cut2.mp4" cut-bytes 3000
+verify "$T/cut2.mp4"
+check "attack: the file cut inside its last fragment -> truncated" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: truncated: .*(the file ends inside a box)' '$T/verify.out'"
+K=$((N0 / 2))
+$EDIT "$T/e0.mp4" "$T/flip.mp4" flip $K
+verify "$T/flip.mp4"
+check "attack: one byte of frame $K flipped -> rejected at frame $K (au-hash), the frames before it ok" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: au-hash at frame $K ($K frames before it verified)' '$T/verify.out' &&
+		 grep -q '^frame $K: sequence $K, .*: au-hash$' '$T/verify.out' &&
+		 [ \$(grep -c ': ok$' '$T/verify.out') = $K ]"
+verify "$T/e0.mp4" "$("$CTL" identity "$T/hub")"
+check "attack: verified against another camera's identity -> rejected (wrong-camera)" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: wrong-camera' '$T/verify.out'"
+$EDIT "$T/e0.mp4" "$T/splice.mp4" splice "$T/e1.mp4" 1
+F1=$($EDIT "$T/e0.mp4" - frames-in 1)
+verify "$T/splice.mp4"
+check "attack: event 1's fragment spliced into event 0 -> rejected (wrong-event) at frame $F1" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: wrong-event at frame $F1 ' '$T/verify.out'"
+$EDIT "$T/e0.mp4" "$T/drop.mp4" drop-fragment 1
+verify "$T/drop.mp4"
+check "attack: a fragment cut out of the middle -> rejected (sequence) at frame $F1" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: sequence at frame $F1 ' '$T/verify.out'"
+$EDIT "$T/e0.mp4" "$T/swap.mp4" swap-fragments 1 2
+verify "$T/swap.mp4"
+check "attack: two fragments reordered -> rejected (sequence) at frame $F1" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: sequence at frame $F1 ' '$T/verify.out'"
+FORGER=$($EDIT "$T/e0.mp4" "$T/forged.mp4" forge-manifest)
+verify "$T/forged.mp4"
+check "attack: the manifest replaced by another camera's (signed by it) -> rejected (wrong-camera)" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: wrong-camera$' '$T/verify.out'"
+verify "$T/forged.mp4" "$FORGER"
+check "... and checked as that camera's: its manifest verifies, frame 0 is not its (wrong-camera)" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^manifest: camera ' '$T/verify.out' &&
+		 grep -q '^file: rejected: wrong-camera at frame 0 ' '$T/verify.out'"
+check "verify: bad usage exits 2" bash -c "'$CTL' verify '$T/e0.mp4' 2>/dev/null; [ \$? = 2 ] &&
+	{ '$CTL' verify '$T/e0.mp4' --camera nonsense 2>/dev/null; [ \$? = 2 ]; }"
 check "SIGTERM: the camera exits 0" stop_camera
 
 start_camera --events false

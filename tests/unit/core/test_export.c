@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exported clips (core/mp4.c, core/export.c; docs/PROTOCOL.md §15.7): a
+ * clip of synthetic AUs signed by the event writer, muxed here into a
+ * minimal fragmented MP4 (ftyp, moov/mvex/trex, two moof + mdat pairs),
+ * exported and verified; the export box's bytes against the vector of
+ * §15.7 (event-v1.txt's manifest_0 and thumbnail); each attack fed and its
+ * refusal asserted; and the parser on every prefix of the file and every
+ * byte of its boxes' headers corrupted (never a sample outside the input).
+ *
+ * usage: test_export EVENT-VECTORS [CORPUS-DIR]
+ * (with CORPUS-DIR: also writes the clip and its export there, the seeds
+ * of tests/fuzz/corpus/mp4)
+ */
+#include <string.h>
+
+#include <veracam/event.h>
+#include <veracam/export.h>
+#include <veracam/mp4.h>
+
+#include "fixture.h"
+#include "harness.h"
+
+#define FRAMES		6
+#define PER_FRAG	3
+
+static struct vc_device_key *cam, *other;
+static uint8_t hub_id[VC_KEY_ID_LEN];
+
+static void put(struct vc_buf *b, const void *p, size_t n)
+{
+	vc_buf_reserve(b, b->len + n);
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void put32(struct vc_buf *b, uint32_t v)
+{
+	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+
+	put(b, x, 4);
+}
+
+/* Open a box: its size is patched by box_end. */
+static size_t box(struct vc_buf *b, const char *type)
+{
+	size_t at = b->len;
+
+	put32(b, 0);
+	put(b, type, 4);
+	return at;
+}
+
+static void box_end(struct vc_buf *b, size_t at)
+{
+	size_t n = b->len - at;
+
+	b->data[at] = (uint8_t)(n >> 24);
+	b->data[at + 1] = (uint8_t)(n >> 16);
+	b->data[at + 2] = (uint8_t)(n >> 8);
+	b->data[at + 3] = (uint8_t)n;
+}
+
+/* Annex-B AU (4-byte start codes, no start code inside a NAL) as an avc3 sample. */
+static void to_sample(const struct vc_buf *au, struct vc_buf *out)
+{
+	size_t i = 0;
+
+	out->len = 0;
+	while (i + 4 <= au->len) {
+		size_t j = i + 4;
+
+		while (j + 3 <= au->len && !(au->data[j] == 0 && au->data[j + 1] == 0 &&
+					    (au->data[j + 2] == 1 ||
+					     (j + 4 <= au->len && au->data[j + 2] == 0 &&
+					      au->data[j + 3] == 1))))
+			j++;
+		if (j + 3 > au->len)
+			j = au->len;
+		put32(out, (uint32_t)(j - i - 4));
+		put(out, au->data + i + 4, j - i - 4);
+		i = j;
+	}
+}
+
+/* The clip (fMP4 of FRAMES signed AUs, PER_FRAG a fragment) and its signed manifest. */
+static void make_clip(struct vc_buf *mp4, uint8_t man[VC_MANIFEST_MAX_LEN], size_t *man_len,
+		      const uint8_t *thumb, size_t thumb_len)
+{
+	struct vc_event_writer *w = vc_event_writer_new(cam, "id:export-test", 0, NULL);
+	struct vc_buf au = { 0 }, signed_au = { 0 }, s[FRAMES] = { 0 };
+	size_t at, moov, mvex, traf, trun, data_off;
+	int n;
+
+	for (int i = 0; i < FRAMES; i++) {
+		struct vc_frame_info info = { .capture_ns = 1795219200000000000ull +
+							   (uint64_t)i * 33333333u };
+
+		fx_au(&au, i % PER_FRAG == 0, 300, (uint32_t)i);
+		if (vc_event_writer_add(w, &info, au.data, au.len, &signed_au) < 0)
+			abort();
+		to_sample(&signed_au, &s[i]);
+	}
+	n = vc_event_writer_finish(w, VC_TRIGGER_MANUAL, thumb, thumb_len,
+				   (const uint8_t (*)[VC_KEY_ID_LEN])hub_id, 1, man);
+	if (n < 0)
+		abort();
+	*man_len = (size_t)n;
+	mp4->len = 0;
+	at = box(mp4, "ftyp");
+	put(mp4, "iso6\0\0\0\0iso6", 12);
+	box_end(mp4, at);
+	moov = box(mp4, "moov");
+	mvex = box(mp4, "mvex");
+	at = box(mp4, "trex");
+	put32(mp4, 0);
+	put32(mp4, 1);		/* track */
+	put32(mp4, 1);
+	put32(mp4, 3000);
+	put32(mp4, 0);		/* default size: none */
+	put32(mp4, 0);
+	box_end(mp4, at);
+	box_end(mp4, mvex);
+	box_end(mp4, moov);
+	for (int f = 0; f < FRAMES / PER_FRAG; f++) {
+		size_t moof = box(mp4, "moof"), mdat, pos;
+
+		at = box(mp4, "mfhd");
+		put32(mp4, 0);
+		put32(mp4, (uint32_t)f + 1);
+		box_end(mp4, at);
+		traf = box(mp4, "traf");
+		at = box(mp4, "tfhd");
+		put32(mp4, 0x020000);	/* default-base-is-moof */
+		put32(mp4, 1);
+		box_end(mp4, at);
+		trun = box(mp4, "trun");
+		put32(mp4, 0x000201);	/* data offset, sample sizes */
+		put32(mp4, PER_FRAG);
+		data_off = mp4->len;
+		put32(mp4, 0);
+		for (int i = 0; i < PER_FRAG; i++)
+			put32(mp4, (uint32_t)s[f * PER_FRAG + i].len);
+		box_end(mp4, trun);
+		box_end(mp4, traf);
+		box_end(mp4, moof);
+		mdat = box(mp4, "mdat");
+		pos = mp4->len - moof;
+		mp4->data[data_off] = (uint8_t)(pos >> 24);
+		mp4->data[data_off + 1] = (uint8_t)(pos >> 16);
+		mp4->data[data_off + 2] = (uint8_t)(pos >> 8);
+		mp4->data[data_off + 3] = (uint8_t)pos;
+		for (int i = 0; i < PER_FRAG; i++)
+			put(mp4, s[f * PER_FRAG + i].data, s[f * PER_FRAG + i].len);
+		box_end(mp4, mdat);
+	}
+	for (int i = 0; i < FRAMES; i++)
+		vc_buf_free(&s[i]);
+	vc_buf_free(&au);
+	vc_buf_free(&signed_au);
+	vc_event_writer_free(w);
+}
+
+static const uint8_t jpeg[] = { 0xff, 0xd8, 'e', 'x', 'p', 0xff, 0xd9 };
+static struct vc_buf clip, xp;
+static uint8_t man[VC_MANIFEST_MAX_LEN];
+static size_t man_len;
+
+static enum vc_event_reject verify(const struct vc_buf *b, const struct vc_device_key *k,
+				   struct vc_export_verdict *v)
+{
+	return vc_export_verify(b->data, b->len, vc_key_public(k), NULL, NULL, v);
+}
+
+static void test_parse_and_export(void)
+{
+	struct vc_export_verdict v;
+	struct vc_mp4 m;
+
+	make_clip(&clip, man, &man_len, jpeg, sizeof(jpeg));
+	REQUIRE(vc_mp4_parse(clip.data, clip.len, &m) == 0);
+	CHECK(m.n_samples == FRAMES && m.n_fragments == FRAMES / PER_FRAG && !m.truncated);
+	CHECK(m.moov_off == m.ftyp_end && m.end == clip.len && !m.export_len);
+	CHECK(m.samples[PER_FRAG].fragment == 1);
+	vc_mp4_free(&m);
+	REQUIRE(vc_export_build(clip.data, clip.len, man, man_len, jpeg, sizeof(jpeg), &xp) == 0);
+	CHECK(xp.len == clip.len + VC_EXPORT_HDR_LEN + man_len + sizeof(jpeg));
+	CHECK(!memcmp(xp.data + 20 + 4, "uuid", 4));	/* after the 20-byte ftyp */
+	CHECK(verify(&xp, cam, &v) == VC_EV_OK);
+	CHECK(v.frames == FRAMES && v.frames_ok == FRAMES && v.thumbnail && v.have_manifest);
+	CHECK(v.bad_frame == SIZE_MAX && v.m.n_frames == FRAMES);
+	/* the export of an export, or of a cut clip, is refused; without the thumbnail */
+	{
+		struct vc_buf e2 = { 0 };
+
+		CHECK(vc_export_build(xp.data, xp.len, man, man_len, NULL, 0, &e2) < 0);
+		CHECK(vc_export_build(clip.data, clip.len - 1, man, man_len, NULL, 0, &e2) < 0);
+		REQUIRE(vc_export_build(clip.data, clip.len, man, man_len, NULL, 0, &e2) == 0);
+		CHECK(verify(&e2, cam, &v) == VC_EV_OK && !v.thumbnail);
+		vc_buf_free(&e2);
+	}
+}
+
+/* The export box of §15.7's vector: manifest_0 and the thumbnail of event-v1.txt. */
+static void test_vector(void)
+{
+	static const char hdr_hex[] = "0000014b757569643d73517356854bf0914e38d39fd99894"
+				      "0101000001100000" "00000017";
+	uint8_t want[VC_EXPORT_HDR_LEN];
+	const uint8_t *m0, *th;
+	size_t m0_len, th_len;
+	struct vc_buf e = { 0 };
+	struct vc_mp4 m;
+
+	m0 = fx_vec("manifest_0", &m0_len);
+	th = fx_vec("thumbnail", &th_len);
+	REQUIRE(m0 && th && vc_unhex(hdr_hex, 2 * VC_EXPORT_HDR_LEN, want) == 0);
+	REQUIRE(vc_export_build(clip.data, clip.len, m0, m0_len, th, th_len, &e) == 0);
+	REQUIRE(vc_mp4_parse(e.data, e.len, &m) == 0);
+	CHECK(m.export_len == VC_EXPORT_HDR_LEN + m0_len + th_len);
+	CHECK(!memcmp(e.data + m.export_off, want, sizeof(want)));
+	CHECK(!memcmp(e.data + m.export_off + VC_EXPORT_HDR_LEN, m0, m0_len));
+	CHECK(!memcmp(e.data + m.export_off + VC_EXPORT_HDR_LEN + m0_len, th, th_len));
+	vc_mp4_free(&m);
+	vc_buf_free(&e);
+}
+
+static void test_attacks(void)
+{
+	struct vc_export_verdict v;
+	struct vc_buf b = { 0 };
+	struct vc_mp4 m;
+	size_t last_moof;
+
+	REQUIRE(vc_mp4_parse(xp.data, xp.len, &m) == 0);
+	/* the last fragment cut off: truncated */
+	last_moof = m.samples[FRAMES - 1].off;
+	while (memcmp(xp.data + last_moof + 4, "moof", 4))
+		last_moof--;
+	put(&b, xp.data, last_moof);
+	CHECK(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.frames_ok == PER_FRAG && !v.cut);
+	/* cut inside it: truncated too */
+	b.len = 0;
+	put(&b, xp.data, xp.len - 10);
+	CHECK(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.cut && v.frames_ok == PER_FRAG);
+	/* frame 4's last byte flipped: refused at frame 4 */
+	b.len = 0;
+	put(&b, xp.data, xp.len);
+	b.data[m.samples[4].off + m.samples[4].len - 1] ^= 0x01;
+	CHECK(verify(&b, cam, &v) == VC_EV_AU_HASH && v.bad_frame == 4 && v.frames_ok == 4);
+	/* another camera's identity */
+	CHECK(verify(&xp, other, &v) == VC_EV_CAMERA && !v.have_manifest);
+	/* the manifest's signature broken */
+	b.len = 0;
+	put(&b, xp.data, xp.len);
+	b.data[m.export_off + VC_EXPORT_HDR_LEN + man_len - 1] ^= 0x80;
+	CHECK(verify(&b, cam, &v) == VC_EV_SIGNATURE);
+	/* the thumbnail changed */
+	b.len = 0;
+	put(&b, xp.data, xp.len);
+	b.data[m.export_off + m.export_len - 3] ^= 0x01;
+	CHECK(verify(&b, cam, &v) == VC_EV_THUMBNAIL);
+	/* no export box: the plain clip */
+	CHECK(verify(&clip, cam, &v) == VC_EV_MALFORMED && v.detail);
+	vc_mp4_free(&m);
+	vc_buf_free(&b);
+}
+
+/* Every prefix, and every byte of the first 200 corrupted: no sample outside the input. */
+static void test_parser_bounds(void)
+{
+	struct vc_export_verdict v;
+	struct vc_mp4 m;
+	struct vc_buf b = { 0 };
+	size_t bad = 0;
+
+	for (size_t n = 0; n < xp.len; n++) {
+		if (vc_mp4_parse(xp.data, n, &m) == 0)
+			for (size_t i = 0; i < m.n_samples; i++)
+				bad += m.samples[i].off > n || m.samples[i].len > n - m.samples[i].off;
+		vc_mp4_free(&m);
+		bad += verify(&(struct vc_buf){ .data = xp.data, .len = n }, cam, &v) == VC_EV_OK;
+	}
+	put(&b, xp.data, xp.len);
+	for (size_t at = 0; at < 200 && at < xp.len; at++)
+		for (unsigned int x = 1; x < 256; x <<= 1) {
+			b.data[at] ^= (uint8_t)x;
+			if (vc_mp4_parse(b.data, b.len, &m) == 0)
+				for (size_t i = 0; i < m.n_samples; i++)
+					bad += m.samples[i].off > b.len ||
+					       m.samples[i].len > b.len - m.samples[i].off;
+			vc_mp4_free(&m);
+			b.data[at] ^= (uint8_t)x;
+		}
+	CHECK(bad == 0);
+	/* a box shorter than its header */
+	CHECK(vc_mp4_parse((const uint8_t *)"\0\0\0\4ftyp", 8, &m) < 0 && m.error);
+	vc_buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t seed[32];
+
+	if (argc < 2 || argc > 3 || fx_vec_load(argv[1]) < 0) {
+		printf("Bail out! usage: test_export EVENT-VECTORS [CORPUS-DIR]\n");
+		return 1;
+	}
+	cam = fx_key(1);
+	other = fx_key(2);
+	fx_bytes(3, seed, sizeof(seed));
+	memcpy(hub_id, seed, VC_KEY_ID_LEN);
+	RUN(test_parse_and_export);
+	RUN(test_vector);
+	RUN(test_attacks);
+	RUN(test_parser_bounds);
+	if (argc == 3) {
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/clip-0", argv[2]);
+		fx_write(p, clip.data, clip.len, 0644);
+		snprintf(p, sizeof(p), "%s/export-0", argv[2]);
+		fx_write(p, xp.data, xp.len, 0644);
+	}
+	vc_buf_free(&clip);
+	vc_buf_free(&xp);
+	vc_key_free(cam);
+	vc_key_free(other);
+	return harness_done();
+}

@@ -284,6 +284,8 @@ static int walk(struct parse *ps, size_t len)
 			m->ftyp_end = b.size;
 			continue;
 		}
+		if (have_moof && !is(&b, "mdat"))
+			return fail(ps, "a box between moof and its mdat");
 		if (is(&b, "moov")) {
 			if (m->moov_len)
 				return fail(ps, "two moov boxes");
@@ -296,8 +298,6 @@ static int walk(struct parse *ps, size_t len)
 		} else if (is(&b, "moof")) {
 			if (!m->moov_len)
 				return fail(ps, "moof before moov");
-			if (have_moof)
-				return fail(ps, "moof without its mdat");
 			moof = b;
 			have_moof = true;
 		} else if (is(&b, "mdat")) {
@@ -312,8 +312,6 @@ static int walk(struct parse *ps, size_t len)
 				return fail(ps, "two veracam export boxes");
 			m->export_off = b.off;
 			m->export_len = b.size;
-		} else if (have_moof) {
-			return fail(ps, "a box between moof and its mdat");
 		}
 	}
 	if (r == BOX_BAD)

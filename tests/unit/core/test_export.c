@@ -298,6 +298,67 @@ static void test_parser_bounds(void)
 	vc_buf_free(&b);
 }
 
+/* The top-level box of that type (the first), its offset; or SIZE_MAX. */
+static size_t top_box(const struct vc_buf *b, const char *type)
+{
+	for (size_t off = 0; off + 8 <= b->len;) {
+		size_t n = (size_t)b->data[off] << 24 | (size_t)b->data[off + 1] << 16 |
+			   (size_t)b->data[off + 2] << 8 | b->data[off + 3];
+
+		if (!memcmp(b->data + off + 4, type, 4))
+			return off;
+		if (n < 8)
+			break;
+		off += n;
+	}
+	return SIZE_MAX;
+}
+
+/* What the reader refuses in a clip: each one made from the good clip. */
+static void test_parser_refusals(void)
+{
+	struct vc_buf b = { 0 };
+	struct vc_mp4 m;
+	size_t moof, mdat, moov;
+	const uint8_t *trun;
+	static const uint8_t free_box[8] = { 0, 0, 0, 8, 'f', 'r', 'e', 'e' };
+
+	moof = top_box(&clip, "moof");
+	mdat = top_box(&clip, "mdat");
+	moov = top_box(&clip, "moov");
+	REQUIRE(moof != SIZE_MAX && mdat != SIZE_MAX && moov != SIZE_MAX);
+	/* a box between a moof and its mdat */
+	put(&b, clip.data, mdat);
+	put(&b, free_box, sizeof(free_box));
+	put(&b, clip.data + mdat, clip.len - mdat);
+	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error);
+	/* the first fragment's first sample one byte longer than the mdat holds it */
+	b.len = 0;
+	put(&b, clip.data, clip.len);
+	trun = memmem(b.data + moof, mdat - moof, "trun", 4);
+	REQUIRE(trun);
+	/* after the type: flags (4), count (4), data offset (4), then the sizes; the last */
+	b.data[(size_t)(trun - b.data) + 4 + 12 + 4 * (PER_FRAG - 1) + 3] += 1;
+	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error &&
+	      strstr(m.error, "outside its fragment"));
+	/* an mdat with no moof before it (the first moof removed) */
+	b.len = 0;
+	put(&b, clip.data, moof);
+	put(&b, clip.data + mdat, clip.len - mdat);
+	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0);
+	/* no moov */
+	b.len = 0;
+	put(&b, clip.data, moov);
+	put(&b, clip.data + moof, clip.len - moof);
+	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0);
+	/* not starting with ftyp */
+	CHECK(vc_mp4_parse(clip.data + moov, clip.len - moov, &m) < 0);
+	/* a NAL length past its sample */
+	CHECK(vc_mp4_sample_annexb((const uint8_t *)"\0\0\0\x09" "abc", 7, &b) < 0);
+	CHECK(vc_mp4_sample_annexb((const uint8_t *)"\0\0\0\0", 4, &b) < 0);
+	vc_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t seed[32];
@@ -314,6 +375,7 @@ int main(int argc, char **argv)
 	RUN(test_vector);
 	RUN(test_attacks);
 	RUN(test_parser_bounds);
+	RUN(test_parser_refusals);
 	if (argc == 3) {
 		char p[4096];
 

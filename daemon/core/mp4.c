@@ -215,6 +215,9 @@ static int read_trun(struct parse *ps, const struct box *trun, size_t base, size
 			s += 4;
 		if (flags & 0x200)
 			len = vc_get_be32(s);
+		/* an empty sample is no AU; and so a sample count costs file bytes */
+		if (len == 0)
+			return fail(ps, "an empty sample");
 		if (pos < lo || pos > hi || len > hi - pos)
 			return fail(ps, "a sample lies outside its fragment's mdat");
 		if (add_sample(ps, pos, len, ps->out->n_fragments) < 0)

@@ -11,6 +11,7 @@
 #include <veracam/enckey.h>
 #include <veracam/hpke.h>
 #include <veracam/keys.h>
+#include <veracam/session.h>
 
 #include "fixture.h"
 #include "harness.h"
@@ -167,6 +168,42 @@ static void test_hub_enc_file(void)
 	vc_enc_key_free(e2);
 }
 
+/*
+ * PROTOCOL.md §5.4's vector: the hub of §11 (hub_seed) with the X25519
+ * private key 40 41 .. 5f sends this encryption key message (computed
+ * independently with Python's cryptography package when it was written).
+ */
+static void test_enc_key_message_vector(void)
+{
+	static const char hub_seed[] =
+		"3f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7eef5fc030a1118";
+	static const char want[] =
+		"0460"
+		"79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a"
+		"9c109d64ea8853fcc9ad920d481ee4aef48f5466a146a5492611e7716270df1e"
+		"2723c6621643a6bf09800950868e943d14f918835c2e373ea656c757cce04a0c";
+	uint8_t seed[32], sk[VC_ENC_SECRET_LEN], msg[2 + VC_CTL_ENC_KEY_LEN];
+	char hex[2 * sizeof(msg) + 1];
+	struct vc_device_key *hub;
+	struct vc_enc_key *e;
+
+	REQUIRE(vc_unhex(hub_seed, 64, seed) == 0);
+	for (unsigned int i = 0; i < sizeof(sk); i++)
+		sk[i] = (uint8_t)(0x40 + i);
+	hub = vc_key_from_seed(seed);
+	e = vc_enc_key_from_raw(sk);
+	REQUIRE(hub && e);
+	msg[0] = VC_CTL_ENC_KEY;
+	msg[1] = VC_CTL_ENC_KEY_LEN;
+	memcpy(msg + 2, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
+	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), msg + 2 + VC_ENC_PUBKEY_LEN) == 0);
+	vc_hex(msg, sizeof(msg), hex);
+	CHECK(!strcmp(hex, want));
+	CHECK(vc_enc_binding_verify(vc_key_public(hub), msg + 2, msg + 2 + VC_ENC_PUBKEY_LEN));
+	vc_key_free(hub);
+	vc_enc_key_free(e);
+}
+
 int main(void)
 {
 	if (fx_tmpdir(dir, sizeof(dir)) < 0)
@@ -176,6 +213,7 @@ int main(void)
 	RUN(test_identity_line);
 	RUN(test_binding);
 	RUN(test_hub_enc_file);
+	RUN(test_enc_key_message_vector);
 	fx_rmtree(dir);
 	return harness_done();
 }

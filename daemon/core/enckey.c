@@ -3,10 +3,8 @@
  * veracam security core - a device's X25519 encryption key pair (enckey.h).
  * The private key lives only in its EVP_PKEY.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -158,26 +156,6 @@ int vc_hub_enc_parse(const char *text, uint8_t enc_pub[VC_ENC_PUBKEY_LEN],
 	return 0;
 }
 
-/* DIR/hub-enc, a real directory (as DIR/peers: no symlink to write through). */
-static int hub_enc_dir(const char *dir, char *out, size_t cap, bool create)
-{
-	struct stat st;
-
-	if ((size_t)snprintf(out, cap, "%s/%s", dir, VC_HUB_ENC_DIR) >= cap)
-		return vc_err("%s: path too long", dir);
-	if (create) {
-		if (mkdir(out, 0700) == 0)
-			return vc_give_to_dir_owner(dir, -1, out);
-		if (errno != EEXIST)
-			return vc_err("%s: %s", out, strerror(errno));
-	}
-	if (lstat(out, &st) < 0)
-		return vc_err("%s: %s", out, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return vc_err("%s: not a directory (a symlink?); refusing to use it", out);
-	return 0;
-}
-
 /* The file's text, NUL-terminated; length or -1. */
 static long hub_enc_read(const char *dir, const char *name, char *text, size_t cap)
 {
@@ -186,7 +164,7 @@ static long hub_enc_read(const char *dir, const char *name, char *text, size_t c
 
 	if (!vc_name_valid(name))
 		return vc_err("invalid peer name '%s'", name);
-	if (hub_enc_dir(dir, hdir, sizeof(hdir), false) < 0)
+	if (vc_key_subdir(dir, VC_HUB_ENC_DIR, hdir, sizeof(hdir), false) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", hdir, name);
 	n = vc_read_small_file(path, text, cap - 1, true);
@@ -207,7 +185,7 @@ int vc_hub_enc_store(const char *dir, const char *name, const uint8_t dev_pub[VC
 	vc_hub_enc_format(enc_pub, sig, line);
 	if (hub_enc_read(dir, name, old, sizeof(old)) >= 0 && !strcmp(old, line))
 		return 0;
-	if (hub_enc_dir(dir, hdir, sizeof(hdir), true) < 0 ||
+	if (vc_key_subdir(dir, VC_HUB_ENC_DIR, hdir, sizeof(hdir), true) < 0 ||
 	    vc_write_file_atomic(hdir, name, line, strlen(line), 0600, 0) < 0)
 		return -1;
 	return 1;

@@ -427,10 +427,6 @@ static void enc_key_msg(const struct vc_device_key *signer, uint8_t msg[VC_CTL_E
 	vc_enc_key_free(e);
 }
 
-/*
- * The hub's encryption key (PROTOCOL.md §5.4, type 4): the camera takes it
- * once, only with a binding by the key that proved itself in this session.
- */
 /* End both sessions, keep the sides' keys and pins for the next connect_pair(). */
 static void sessions_end(struct side *cam, struct side *hub)
 {
@@ -440,6 +436,28 @@ static void sessions_end(struct side *cam, struct side *hub)
 	hub->s = NULL;
 }
 
+/*
+ * In a new session, @from sends an encryption key message of @len bytes
+ * and @to ends the session for it (protocol), saying @why.
+ */
+static bool enc_key_refused(struct side *cam, struct side *hub, struct side *from,
+			    const uint8_t *msg, size_t len, const char *why)
+{
+	struct side *to = from == hub ? cam : hub;
+	struct vc_ctl m;
+
+	sessions_end(cam, hub);
+	return connect_pair(cam, hub) &&
+	       vc_session_send(from->s, VC_CTL_ENC_KEY, msg, len) == 0 &&
+	       vc_session_recv(to->s, &m) == -1 &&
+	       vc_session_cause(to->s) == VC_SESSION_PROTOCOL &&
+	       strstr(vc_last_error(), why) != NULL;
+}
+
+/*
+ * The hub's encryption key (PROTOCOL.md §5.4, type 4): the camera takes it
+ * once, only with a binding by the key that proved itself in this session.
+ */
 static void enc_key_reaches_the_camera(void)
 {
 	uint8_t msg[VC_CTL_ENC_KEY_LEN];
@@ -462,39 +480,17 @@ static void enc_key_reaches_the_camera(void)
 	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
 	CHECK(strstr(vc_last_error(), "second encryption key") != NULL);
 
-	/* signed by another key (a key the camera may even know): refused */
-	sessions_end(&cam, &hub);
-	REQUIRE(connect_pair(&cam, &hub));
-	enc_key_msg(evil, msg);
-	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
-	CHECK(strstr(vc_last_error(), "not signed by its pinned device key") != NULL);
-
-	/* the hub's own binding with one bit of the key flipped: refused */
-	sessions_end(&cam, &hub);
-	REQUIRE(connect_pair(&cam, &hub));
-	enc_key_msg(hub.key, msg);
+	/* another length */
+	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg) - 1, "unexpected message type 4"));
+	/* the hub's own binding with one bit of the key flipped */
 	msg[5] ^= 0x10;
-	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
-
-	/* another length: refused */
-	sessions_end(&cam, &hub);
-	REQUIRE(connect_pair(&cam, &hub));
-	enc_key_msg(hub.key, msg);
-	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg) - 1) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
-
+	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg), "not signed by its pinned"));
+	/* signed by another key (one the camera may even know) */
+	enc_key_msg(evil, msg);
+	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg), "not signed by its pinned"));
 	/* the wrong direction: a camera may not send one, a hub does not take it */
-	sessions_end(&cam, &hub);
-	REQUIRE(connect_pair(&cam, &hub));
 	enc_key_msg(cam.key, msg);
-	CHECK(vc_session_send(cam.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
-	CHECK(vc_session_recv(hub.s, &m) == -1);
-	CHECK(vc_session_cause(hub.s) == VC_SESSION_PROTOCOL);
+	CHECK(enc_key_refused(&cam, &hub, &cam, msg, sizeof(msg), "unexpected message type 4"));
 	pair_close(&cam, &hub);
 	vc_key_free(evil);
 }

@@ -286,11 +286,10 @@ static int cmd_enc_binding(int argc, char **argv)
  */
 static int cmd_enc_pin(int argc, char **argv)
 {
-	g_autofree char *dir = NULL, *path = NULL, *text = NULL;
-	g_auto(GStrv) f = NULL;
+	g_autofree char *text = NULL;
 	uint8_t enc[VC_ENC_PUBKEY_LEN], sig[VC_SIG_LEN];
-	g_autoptr(GError) err = NULL;
 	struct vc_peer p;
+	int r;
 
 	if (argc != 3 && argc != 4)
 		return usage();
@@ -299,22 +298,16 @@ static int cmd_enc_pin(int argc, char **argv)
 	if (p.role != VC_ROLE_HUB)
 		return fail(EXIT_CONFIG, "enc-pin: that peer is not a hub");
 	text = argc == 4 ? g_strdup_printf("%s %s", argv[2], argv[3]) : g_strdup(argv[2]);
-	f = g_strsplit_set(g_strstrip(text), " \t", 0);
-	if (g_strv_length(f) != 2 || vc_enc_identity_parse(f[0], enc) < 0 ||
-	    strlen(f[1]) != 2 * VC_SIG_LEN || vc_unhex(f[1], 2 * VC_SIG_LEN, sig) < 0)
+	if (vc_hub_enc_parse(g_strstrip(text), enc, sig) < 0)
 		return fail(EXIT_CONFIG, "enc-pin: expected the hub's enc-binding line "
 			    "(veracam1:x25519:HEX SIGNATURE)");
 	if (!vc_enc_binding_verify(p.pub, enc, sig))
 		return fail(EXIT_FAIL, "enc-pin: the signature is not the pinned hub's: not kept");
-	dir = g_build_filename(argv[0], "hub-enc", NULL);
-	path = g_build_filename(dir, argv[1], NULL);
-	if (g_mkdir_with_parents(dir, 0700) < 0)
-		return fail(EXIT_FAIL, g_strerror(errno));
-	g_free(text);
-	text = g_strdup_printf("%s %s\n", f[0], f[1]);
-	if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err))
-		return fail(EXIT_FAIL, err->message);
-	printf("events are sealed for hub %s from the next one on\n", argv[1]);
+	r = vc_hub_enc_store(argv[0], argv[1], p.pub, enc, sig);
+	if (r < 0)
+		return fail(EXIT_FAIL, vc_last_error());
+	printf("events are sealed for hub %s from the next one on%s\n", argv[1],
+	       r ? "" : " (that key was kept already)");
 	return 0;
 }
 

@@ -434,6 +434,9 @@ static void grant_idr(struct camera_role *cr, uint64_t now)
 	media_request_idr(cr);
 }
 
+static void reject_peer(struct camera_role *cr, const char *reason, const char *peer,
+			const char *why);
+
 static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
 {
 	const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
@@ -474,25 +477,68 @@ static void hub_watch(struct hub *h, enum vc_io io)
 }
 
 /*
- * The hub's control channel: its challenges arrive here (the session
- * keeps the newest), our offer may still be leaving. Anything else, a
- * close or a broken record, ends the session.
+ * The hub's encryption key, its binding already verified by the session
+ * against the hub's pinned device key (PROTOCOL.md §5.4): kept with the
+ * pin in KEYS/hub-enc/NAME, where event_recipients() finds it. Written
+ * here, by the network process, which has no device key and needs none
+ * for this; the file is checked again against the pin at every event.
  */
+static void keep_hub_enc(struct hub *h, const struct vc_ctl *m)
+{
+	const char *keys = h->cr->s->cfg.keys_dir;
+	char line[VC_ENC_IDENTITY_LEN + 1];
+	int r = vc_hub_enc_store(keys, h->name, h->pub, m->body, m->body + VC_ENC_PUBKEY_LEN);
+	struct svc_log_entry e;
+
+	vc_enc_identity_format(m->body, line);
+	svc_log_begin(&e, r < 0 ? LOG_ERR : r ? LOG_INFO : LOG_DEBUG);
+	svc_log_field(&e, "VERACAM_HUB", "%s", h->name);
+	if (r < 0)
+		svc_log_end(&e, "hub %s: cannot keep its encryption key: %s", h->name,
+			    vc_last_error());
+	else
+		svc_log_end(&e, "hub %s: encryption key %s %s", h->name, line,
+			    r ? "kept: events are sealed for it from the next one on" :
+			    "unchanged");
+}
+
+/*
+ * The hub's control channel: its challenges arrive here (the session
+ * keeps the newest), its encryption key once, our offer may still be
+ * leaving. Anything else, a close or a broken record, ends the session;
+ * a hub that broke the protocol is counted among the refusals
+ * ("protocol"). false: the session ended and h is gone.
+ */
+static bool hub_control(struct hub *h)
+{
+	enum vc_io io = vc_session_flush(h->session);
+	enum vc_session_cause cause;
+	struct vc_ctl m;
+	char why[256];
+	int r;
+
+	while ((r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
+		if (m.type != VC_CTL_ENC_KEY)
+			break;	/* the session returns nothing else to a camera */
+		keep_hub_enc(h, &m);
+	}
+	if (r == 0) {
+		hub_watch(h, io);
+		return true;
+	}
+	cause = r > 0 ? VC_SESSION_PROTOCOL : vc_session_cause(h->session);
+	snprintf(why, sizeof(why), "control channel %s: %s", vc_session_cause_name(cause),
+		 r > 0 ? "unexpected message" : vc_last_error());
+	if (cause == VC_SESSION_PROTOCOL)
+		reject_peer(h->cr, "protocol", h->st->peer, why);
+	hub_drop(h->cr, h, why);
+	return false;
+}
+
 static void on_hub_control(void *data, uint32_t events)
 {
-	struct hub *h = data;
-	enum vc_io io = vc_session_flush(h->session);
-	struct vc_ctl m;
-	char why[160];
-
 	(void)events;
-	if (io != VC_IO_FAIL && vc_session_recv(h->session, &m) == 0) {
-		hub_watch(h, io);
-		return;
-	}
-	snprintf(why, sizeof(why), "control channel %s: %s",
-		 vc_session_cause_name(vc_session_cause(h->session)), vc_last_error());
-	hub_drop(h->cr, h, why);
+	hub_control(data);
 }
 
 /*
@@ -546,16 +592,13 @@ static void on_live_timer(void *data)
 
 	check_suspend(cr);
 	for (h = cr->hubs; h; h = next) {
-		struct vc_ctl m;
 		uint64_t n;
 		int64_t at;
 
 		next = h->next;
 		/* what already arrived counts (this timer may run first after a stall) */
-		if (vc_session_recv(h->session, &m) != 0) {
-			on_hub_control(h, 0);
+		if (!hub_control(h))
 			continue;
-		}
 		vc_session_challenge(h->session, &n, &at);
 		if (now - at > VC_CHALLENGE_TIMEOUT_NS)
 			hub_drop(cr, h, "the hub's challenges stopped");
@@ -990,8 +1033,9 @@ static void log_motion(struct camera_role *cr)
  * The paired hubs an event is sealed for (the recorder thread asks at
  * each event's start and end): each confirmed hub pin with an encryption
  * key its device key vouches for, in KEYS/hub-enc/NAME ("veracam1:x25519:
- * HEX SIGNATURE-HEX", PROTOCOL.md §15.1). A file whose signature does not
- * verify under the pinned key is not used.
+ * HEX SIGNATURE-HEX", PROTOCOL.md §15.1: sent by the hub over its session,
+ * keep_hub_enc(), or kept by hand with veracamctl enc-pin). A file whose
+ * signature does not verify under the pinned key is not used.
  */
 static size_t event_recipients(void *data, struct vc_event_recipient *to, size_t max)
 {
@@ -1002,26 +1046,13 @@ static size_t event_recipients(void *data, struct vc_event_recipient *to, size_t
 	if (vc_peer_list_skipping(cr->s->cfg.keys_dir, &peers, &n_peers, NULL, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < n_peers && n < max; i++) {
-		char *path, *text = NULL;
-		uint8_t sig[VC_SIG_LEN];
-		char **f;
-
 		if (peers[i].role != VC_ROLE_HUB || peers[i].pending)
 			continue;
-		path = g_build_filename(cr->s->cfg.keys_dir, "hub-enc", peers[i].name, NULL);
-		if (g_file_get_contents(path, &text, NULL, NULL)) {
-			f = g_strsplit_set(g_strstrip(text), " \t", 0);
-			if (g_strv_length(f) == 2 && strlen(f[1]) == 2 * VC_SIG_LEN &&
-			    vc_enc_identity_parse(f[0], to[n].enc_pub) == 0 &&
-			    vc_unhex(f[1], 2 * VC_SIG_LEN, sig) == 0 &&
-			    vc_enc_binding_verify(peers[i].pub, to[n].enc_pub, sig)) {
-				memcpy(to[n].key_id, peers[i].key_id, VC_KEY_ID_LEN);
-				n++;
-			}
-			g_strfreev(f);
+		if (vc_hub_enc_load(cr->s->cfg.keys_dir, peers[i].name, peers[i].pub,
+				    to[n].enc_pub) == 0) {
+			memcpy(to[n].key_id, peers[i].key_id, VC_KEY_ID_LEN);
+			n++;
 		}
-		g_free(text);
-		g_free(path);
 	}
 	free(peers);
 	return n;

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include <veracam/enckey.h>
+#include <veracam/pairing.h>
 #include "internal.h"
 
 static struct vc_enc_key *enc_wrap(EVP_PKEY *pkey)
@@ -125,4 +126,82 @@ bool vc_enc_binding_verify(const uint8_t dev_pub[VC_PUBKEY_LEN],
 
 	binding_message(dev_pub, enc_pub, msg);
 	return vc_ed25519_verify(dev_pub, msg, sizeof(msg), sig);
+}
+
+void vc_hub_enc_format(const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], const uint8_t sig[VC_SIG_LEN],
+		       char *out)
+{
+	vc_enc_identity_format(enc_pub, out);
+	out[VC_ENC_IDENTITY_LEN] = ' ';
+	vc_hex(sig, VC_SIG_LEN, out + VC_ENC_IDENTITY_LEN + 1);
+	out[VC_HUB_ENC_LINE_LEN] = '\n';
+	out[VC_HUB_ENC_LINE_LEN + 1] = 0;
+}
+
+int vc_hub_enc_parse(const char *text, uint8_t enc_pub[VC_ENC_PUBKEY_LEN],
+		     uint8_t sig[VC_SIG_LEN])
+{
+	char line[VC_ENC_IDENTITY_LEN + 1];
+	size_t n = strlen(text);
+
+	while (n && strchr(" \t\r\n", text[n - 1]))
+		n--;
+	if (n != VC_HUB_ENC_LINE_LEN || !strchr(" \t", text[VC_ENC_IDENTITY_LEN]))
+		return vc_err("expected a hub's enc-binding line (veracam1:x25519:HEX SIGNATURE)");
+	memcpy(line, text, VC_ENC_IDENTITY_LEN);
+	line[VC_ENC_IDENTITY_LEN] = 0;
+	if (vc_enc_identity_parse(line, enc_pub) < 0 ||
+	    vc_unhex(text + VC_ENC_IDENTITY_LEN + 1, 2 * VC_SIG_LEN, sig) < 0)
+		return vc_err("expected a hub's enc-binding line (veracam1:x25519:HEX SIGNATURE)");
+	return 0;
+}
+
+/* The file's text, NUL-terminated; length or -1. */
+static long hub_enc_read(const char *dir, const char *name, char *text, size_t cap)
+{
+	char hdir[4096], path[4200];
+	long n;
+
+	if (!vc_name_valid(name))
+		return vc_err("invalid peer name '%s'", name);
+	if (vc_key_subdir(dir, VC_HUB_ENC_DIR, hdir, sizeof(hdir), false) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", hdir, name);
+	n = vc_read_small_file(path, text, cap - 1, true);
+	if (n >= 0)
+		text[n] = 0;
+	return n;
+}
+
+int vc_hub_enc_store(const char *dir, const char *name, const uint8_t dev_pub[VC_PUBKEY_LEN],
+		     const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], const uint8_t sig[VC_SIG_LEN])
+{
+	char line[VC_HUB_ENC_LINE_LEN + 2], old[VC_HUB_ENC_LINE_LEN + 8], hdir[4096];
+
+	if (!vc_name_valid(name))
+		return vc_err("invalid peer name '%s'", name);
+	if (!vc_enc_binding_verify(dev_pub, enc_pub, sig))
+		return vc_err("the encryption key is not signed by the pinned hub's device key");
+	vc_hub_enc_format(enc_pub, sig, line);
+	if (hub_enc_read(dir, name, old, sizeof(old)) >= 0 && !strcmp(old, line))
+		return 0;
+	if (vc_key_subdir(dir, VC_HUB_ENC_DIR, hdir, sizeof(hdir), true) < 0 ||
+	    vc_write_file_atomic(hdir, name, line, strlen(line), 0600, 0) < 0)
+		return -1;
+	return 1;
+}
+
+int vc_hub_enc_load(const char *dir, const char *name, const uint8_t dev_pub[VC_PUBKEY_LEN],
+		    uint8_t enc_pub[VC_ENC_PUBKEY_LEN])
+{
+	char text[VC_HUB_ENC_LINE_LEN + 8];
+	uint8_t sig[VC_SIG_LEN];
+
+	if (hub_enc_read(dir, name, text, sizeof(text)) < 0 ||
+	    vc_hub_enc_parse(text, enc_pub, sig) < 0)
+		return -1;
+	if (!vc_enc_binding_verify(dev_pub, enc_pub, sig))
+		return vc_err("%s/%s/%s: not signed by the pinned hub's device key", dir,
+			      VC_HUB_ENC_DIR, name);
+	return 0;
 }

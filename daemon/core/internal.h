@@ -113,6 +113,15 @@ int vc_give_to_dir_owner(const char *dir, int fd, const char *path);
 int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 			 size_t len, unsigned int mode, int exclusive);
 
+/*
+ * DIR/SUB (peers/, hub-enc/) into out, made 0700 when create (and given to
+ * DIR's owner, see above); refused when it is there but not a real
+ * directory: a symlink there (DIR may be a service's, writable by its
+ * user, while veracamctl runs as root) would have files written into, or
+ * unlinked from, whatever directory it names. 0 or -1.
+ */
+int vc_key_subdir(const char *dir, const char *sub, char *out, size_t cap, bool create);
+
 /* fsync a directory, making a rename or unlink in it durable. */
 int vc_fsync_dir(const char *dir);
 

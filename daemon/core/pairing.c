@@ -158,28 +158,6 @@ int vc_peer_format(const struct vc_peer *p, char *out, size_t cap)
 	return n;
 }
 
-/*
- * DIR/peers, a real directory: a symlink there (DIR may be a service's,
- * writable by its user, while veracamctl runs as root) would have pins
- * written into, or files unlinked from, whatever directory it names.
- */
-static int peers_dir(const char *dir, char *out, size_t cap, bool create)
-{
-	struct stat st;
-
-	if ((size_t)snprintf(out, cap, "%s/%s", dir, PEERS_DIR) >= cap)
-		return vc_err("%s: path too long", dir);
-	if (create) {
-		if (mkdir(out, 0700) == 0)
-			return vc_give_to_dir_owner(dir, -1, out);
-		if (errno != EEXIST)
-			return vc_err("%s: %s", out, strerror(errno));
-	}
-	if (lstat(out, &st) == 0 && !S_ISDIR(st.st_mode))
-		return vc_err("%s: not a directory (a symlink?); refusing to use it", out);
-	return 0;
-}
-
 int vc_peer_load(const char *dir, const char *name, struct vc_peer *out)
 {
 	char pdir[4096], path[4200], text[VC_PEER_RECORD_MAX + 1];
@@ -187,7 +165,7 @@ int vc_peer_load(const char *dir, const char *name, struct vc_peer *out)
 
 	if (!vc_name_valid(name))
 		return vc_err("invalid peer name '%s'", name);
-	if (peers_dir(dir, pdir, sizeof(pdir), false) < 0)
+	if (vc_key_subdir(dir, PEERS_DIR, pdir, sizeof(pdir), false) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", pdir, name);
 	n = vc_read_small_file(path, text, VC_PEER_RECORD_MAX, true);
@@ -211,7 +189,7 @@ int vc_peer_trust(const char *dir, const struct vc_peer *p)
 			      p->name, VC_NAME_MAX);
 	if (p->role != VC_ROLE_CAMERA && p->role != VC_ROLE_HUB)
 		return vc_err("invalid role");
-	if (peers_dir(dir, pdir, sizeof(pdir), true) < 0)
+	if (vc_key_subdir(dir, PEERS_DIR, pdir, sizeof(pdir), true) < 0)
 		return -1;
 	if (vc_peer_load(dir, p->name, &old) == 0) {
 		/* the same pin again: no-op, or a confirmation of a pending one */
@@ -237,7 +215,7 @@ int vc_peer_confirm(const char *dir, const char *name)
 	if (!p.pending)
 		return 0;
 	p.pending = false;
-	if (peers_dir(dir, pdir, sizeof(pdir), false) < 0)
+	if (vc_key_subdir(dir, PEERS_DIR, pdir, sizeof(pdir), false) < 0)
 		return -1;
 	n = vc_peer_format(&p, text, sizeof(text));
 	if (n < 0)
@@ -251,7 +229,7 @@ int vc_peer_untrust(const char *dir, const char *name)
 
 	if (!vc_name_valid(name))
 		return vc_err("invalid peer name '%s'", name);
-	if (peers_dir(dir, pdir, sizeof(pdir), false) < 0)
+	if (vc_key_subdir(dir, PEERS_DIR, pdir, sizeof(pdir), false) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", pdir, name);
 	if (unlink(path) < 0)
@@ -294,7 +272,7 @@ int vc_peer_list_skipping(const char *dir, struct vc_peer **out, size_t *n_out,
 
 	*out = NULL;
 	*n_out = 0;
-	if (peers_dir(dir, pdir, sizeof(pdir), false) < 0)
+	if (vc_key_subdir(dir, PEERS_DIR, pdir, sizeof(pdir), false) < 0)
 		return -1;
 	d = opendir(pdir);
 	if (!d) {

@@ -15,7 +15,9 @@
  *   media key(dir) = TLS-Exporter(label(dir), context = session id, key + 12)
  *   transport key(dir) = TLS-Exporter(label(dir), context = session id, 32)
  * then control messages, type(1) length(1) body: the camera's media
- * offer, the hub's challenges.
+ * offer, the hub's challenges and, once, the hub's encryption key with
+ * its device key's binding signature (checked here against the pinned
+ * key that proved itself in this very handshake).
  *
  * One state machine serves both roles and both ways of driving it: a
  * loop calling vc_session_advance() on readiness, or vc_session_run()
@@ -39,6 +41,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <veracam/enckey.h>
 #include <veracam/holder.h>
 #include <veracam/session.h>
 #include "internal.h"
@@ -50,6 +53,9 @@
 #define OUT_MAX		1024	/* queued control bytes; beyond this a sender gets "no room" */
 #define IN_MAX		(CTL_HDR + VC_CTL_BODY_MAX)
 #define READS_PER_CALL	1024	/* messages per vc_session_recv(): a flood cannot hold the loop */
+
+_Static_assert(VC_CTL_ENC_KEY_LEN == VC_ENC_PUBKEY_LEN + VC_SIG_LEN &&
+	       VC_CTL_ENC_KEY_LEN <= VC_CTL_BODY_MAX, "the encryption key message's body length");
 
 static const char label_c2h[] = "EXPORTER-veracam1 camera-to-hub";
 static const char label_h2c[] = "EXPORTER-veracam1 hub-to-camera";
@@ -88,6 +94,7 @@ struct vc_session {
 	/* camera: newest challenge received */
 	uint64_t challenge;
 	int64_t challenge_ns;
+	bool enc_key_seen;	/* VC_CTL_ENC_KEY taken: one per session */
 	/* the session's secrets: in OpenSSL's secure heap once TLS is done */
 	struct vc_session_params *p;
 };
@@ -742,6 +749,26 @@ static int take_message(struct vc_session *s, struct vc_ctl *m)
 		s->challenge = n;
 		s->challenge_ns = clock_ns(CLOCK_MONOTONIC);
 		return 0;
+	}
+	if (camera && type == VC_CTL_ENC_KEY && len == VC_CTL_ENC_KEY_LEN) {
+		const uint8_t *b = s->in + CTL_HDR;
+
+		if (s->enc_key_seen) {
+			fail_msg(s, VC_SESSION_PROTOCOL,
+				 "control channel: a second encryption key in one session");
+			return -1;
+		}
+		/* identity is the key that proved itself in this handshake, never the address */
+		if (!vc_enc_binding_verify(s->p->peer.pub, b, b + VC_ENC_PUBKEY_LEN)) {
+			fail_msg(s, VC_SESSION_PROTOCOL, "control channel: the hub's encryption key "
+				 "is not signed by its pinned device key");
+			return -1;
+		}
+		s->enc_key_seen = true;
+		m->type = type;
+		m->len = len;
+		memcpy(m->body, b, len);
+		return 1;
 	}
 	if (!camera && ((type == VC_CTL_OFFER && len == 32) ||
 			(type == VC_CTL_REFUSED && len == 1))) {

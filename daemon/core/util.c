@@ -173,6 +173,23 @@ int vc_give_to_dir_owner(const char *dir, int fd, const char *path)
 	return 0;
 }
 
+int vc_key_subdir(const char *dir, const char *sub, char *out, size_t cap, bool create)
+{
+	struct stat st;
+
+	if ((size_t)snprintf(out, cap, "%s/%s", dir, sub) >= cap)
+		return vc_err("%s: path too long", dir);
+	if (create) {
+		if (mkdir(out, 0700) == 0)
+			return vc_give_to_dir_owner(dir, -1, out);
+		if (errno != EEXIST)
+			return vc_err("%s: %s", out, strerror(errno));
+	}
+	if (lstat(out, &st) == 0 && !S_ISDIR(st.st_mode))
+		return vc_err("%s: not a directory (a symlink?); refusing to use it", out);
+	return 0;
+}
+
 int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 			 size_t len, unsigned int mode, int exclusive)
 {

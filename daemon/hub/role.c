@@ -30,6 +30,7 @@
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
 
+#include <veracam/enckey.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 #include <veracam/session.h>
@@ -103,6 +104,9 @@ struct hub_role {
 	struct svc_service *s;
 	const struct svc_hub_config *cfg;
 	struct vc_device_key *key;
+	/* VC_CTL_ENC_KEY's body: our encryption key and its binding; none without enc.key */
+	uint8_t enc_msg[VC_CTL_ENC_KEY_LEN];
+	bool has_enc;
 	struct display *display;
 	struct cam cams[SVC_MAX_CAMERAS];
 	pthread_mutex_t lock;
@@ -568,6 +572,15 @@ static void session_start(struct cam *c)
 		session_end(c, "setup failed");
 		return;
 	}
+	/*
+	 * Our encryption key, once, right after the offer (PROTOCOL.md §5.4):
+	 * the camera keeps it with our pin and seals its events for us.
+	 */
+	if (hr->has_enc &&
+	    vc_session_send(c->session, VC_CTL_ENC_KEY, hr->enc_msg, sizeof(hr->enc_msg)) != 0) {
+		session_end(c, "control channel failed");
+		return;
+	}
 	c->phase = PHASE_LIVE;
 	c->live_since_ns = svc_now_ns();
 	c->last_opened_ns = 0;
@@ -852,6 +865,32 @@ static void on_reload(void *data)
 }
 
 /* 0, VD_RETRY or VD_FATAL (veracamd.h). */
+/*
+ * The encryption key cameras seal events for us with, vouched for by our
+ * device key (what `veracamctl enc-binding` prints), sent in every
+ * session. Like enc-binding, the daemon makes no key: without enc.key it
+ * says how to make one and sends none (cameras then need enc-pin).
+ */
+static void load_enc_binding(struct hub_role *hr)
+{
+	const char *dir = hr->s->cfg.keys_dir;
+	struct vc_enc_key *e = vc_enc_key_load(dir);
+	char line[VC_ENC_IDENTITY_LEN + 1];
+
+	if (!e || vc_enc_binding_sign(hr->key, vc_enc_key_public(e),
+				      hr->enc_msg + VC_ENC_PUBKEY_LEN) < 0) {
+		svc_log(LOG_WARNING, "encryption key: %s; cameras are not sent one, so they record "
+			"events for this hub only with veracamctl enc-pin", vc_last_error());
+		vc_enc_key_free(e);
+		return;
+	}
+	memcpy(hr->enc_msg, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
+	vc_enc_key_free(e);	/* only its public half is needed here */
+	hr->has_enc = true;
+	vc_enc_identity_format(hr->enc_msg, line);
+	svc_log(LOG_INFO, "encryption key %s: sent to each camera with its binding", line);
+}
+
 static int setup(struct hub_role *hr)
 {
 	const struct svc_hub_config *cfg = hr->cfg;
@@ -869,6 +908,7 @@ static int setup(struct hub_role *hr)
 	hr->key = vd_load_key(&hr->s->cfg);
 	if (!hr->key)
 		return VD_FATAL;
+	load_enc_binding(hr);
 	for (unsigned int i = 0; i < cfg->n_cameras; i++)
 		dc.names[i] = cfg->cameras[i].name;
 	hr->display = display_open(&dc, err, sizeof(err));

@@ -64,4 +64,35 @@ int vc_enc_binding_sign(const struct vc_device_key *k, const uint8_t enc_pub[VC_
 bool vc_enc_binding_verify(const uint8_t dev_pub[VC_PUBKEY_LEN],
 			   const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], const uint8_t sig[VC_SIG_LEN]);
 
+/*
+ * A camera keeps each hub's vouched-for encryption key with its pin, in
+ * DIR/hub-enc/NAME (NAME: the hub's pin in DIR/peers), one line:
+ * "veracam1:x25519:HEX SIGNATURE-HEX\n" (docs/PROTOCOL.md §15.1), mode 0600.
+ * Written by `veracamctl enc-pin` (by hand) or by the camera daemon when
+ * the hub sends it over the session (VC_CTL_ENC_KEY, session.h).
+ */
+#define VC_HUB_ENC_DIR		"hub-enc"
+#define VC_HUB_ENC_LINE_LEN	(VC_ENC_IDENTITY_LEN + 1 + 2 * VC_SIG_LEN)
+
+/* The file's line, with its newline and NUL: out holds VC_HUB_ENC_LINE_LEN + 2 bytes. */
+void vc_hub_enc_format(const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], const uint8_t sig[VC_SIG_LEN],
+		       char *out);
+/* Strict: the encryption key line, one space or tab, 128 hex digits; trailing space ignored. */
+int vc_hub_enc_parse(const char *text, uint8_t enc_pub[VC_ENC_PUBKEY_LEN],
+		     uint8_t sig[VC_SIG_LEN]);
+/*
+ * Keep hub NAME's encryption key in DIR/hub-enc/NAME, only if the binding
+ * verifies under dev_pub (its pinned device key): written atomically
+ * (temporary file, fsync, rename), not written when the file already holds
+ * this very line. 1 written, 0 unchanged, -1 (vc_last_error()).
+ */
+int vc_hub_enc_store(const char *dir, const char *name, const uint8_t dev_pub[VC_PUBKEY_LEN],
+		     const uint8_t enc_pub[VC_ENC_PUBKEY_LEN], const uint8_t sig[VC_SIG_LEN]);
+/*
+ * Hub NAME's kept encryption key, only if its binding verifies under
+ * dev_pub. 0 or -1 (none, unreadable, malformed, or not vouched for).
+ */
+int vc_hub_enc_load(const char *dir, const char *name, const uint8_t dev_pub[VC_PUBKEY_LEN],
+		    uint8_t enc_pub[VC_ENC_PUBKEY_LEN]);
+
 #endif /* VERACAM_ENCKEY_H */

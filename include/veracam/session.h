@@ -104,7 +104,17 @@ enum vc_ctl_type {
 	VC_CTL_OFFER = 1,	/* camera -> hub: the media offer (docs/TRANSPORT.md) */
 	VC_CTL_CHALLENGE = 2,	/* hub -> camera: BE64 challenge number, rising */
 	VC_CTL_REFUSED = 3,	/* camera -> hub, instead of an offer: one byte, why */
+	VC_CTL_ENC_KEY = 4,	/* hub -> camera, at most once: its encryption key */
 };
+
+/*
+ * The body of VC_CTL_ENC_KEY: the hub's X25519 encryption public key (32)
+ * and its device key's binding signature of it (64, enckey.h,
+ * docs/PROTOCOL.md §3.1). The camera's vc_session_recv() returns it only
+ * after the binding verified under the session's pinned hub key; a bad
+ * one, one of another length or a second one ends the session (protocol).
+ */
+#define VC_CTL_ENC_KEY_LEN	96
 
 /* The body of VC_CTL_REFUSED: the camera closes the session after it. */
 enum vc_refused {
@@ -159,7 +169,8 @@ enum vc_io vc_session_flush(struct vc_session *s);
 /*
  * Read what has arrived. Challenges are taken here (camera side: the
  * newest, and the CLOCK_MONOTONIC time just after it was read); other
- * messages are returned one at a time. 1 = *m is a message, 0 = nothing
+ * messages are returned one at a time (camera side: VC_CTL_ENC_KEY, its
+ * binding already verified under the hub's pinned key). 1 = *m is a message, 0 = nothing
  * more now, -1 = the session ended (closed by the peer or broken;
  * vc_session_cause()).
  */

@@ -11,6 +11,7 @@
 #include <veracam/enckey.h>
 #include <veracam/hpke.h>
 #include <veracam/keys.h>
+#include <veracam/session.h>
 
 #include "fixture.h"
 #include "harness.h"
@@ -111,6 +112,98 @@ static void test_binding(void)
 	vc_enc_key_free(e2);
 }
 
+/*
+ * DIR/hub-enc/NAME: kept only when the binding verifies under the pin, 0600,
+ * not rewritten when unchanged, read back only while it still verifies.
+ */
+static void test_hub_enc_file(void)
+{
+	struct vc_device_key *hub = fx_key(2), *other = fx_key(3);
+	struct vc_enc_key *e = vc_enc_key_generate(), *e2 = vc_enc_key_generate();
+	uint8_t sig[VC_SIG_LEN], sig2[VC_SIG_LEN], bad[VC_SIG_LEN], pub[VC_ENC_PUBKEY_LEN];
+	char path[700], line[VC_HUB_ENC_LINE_LEN + 2];
+	struct stat st, st2;
+
+	REQUIRE(hub && other && e && e2);
+	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), sig) == 0);
+	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e2), sig2) == 0);
+	REQUIRE(vc_enc_binding_sign(other, vc_enc_key_public(e), bad) == 0);
+	snprintf(path, sizeof(path), "%s/%s/kitchen", dir, VC_HUB_ENC_DIR);
+
+	/* a binding by another key: refused, nothing written */
+	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e), bad) < 0);
+	CHECK(stat(path, &st) < 0);
+	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub) < 0);
+	/* a name that is not a pin's */
+	CHECK(vc_hub_enc_store(dir, "../x", vc_key_public(hub), vc_enc_key_public(e), sig) < 0);
+
+	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e), sig) == 1);
+	REQUIRE(stat(path, &st) == 0);
+	CHECK((st.st_mode & 07777) == 0600);
+	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub) == 0);
+	CHECK(!memcmp(pub, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN));
+	/* the same again: not rewritten (same inode: no rename happened) */
+	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e), sig) == 0);
+	REQUIRE(stat(path, &st2) == 0);
+	CHECK(st.st_ino == st2.st_ino);
+	/* a new key replaces it */
+	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e2), sig2) == 1);
+	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub) == 0);
+	CHECK(!memcmp(pub, vc_enc_key_public(e2), VC_ENC_PUBKEY_LEN));
+	/* under another pinned key the kept file is not used */
+	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(other), pub) < 0);
+
+	/* the line: strict parse, the format's round trip */
+	vc_hub_enc_format(vc_enc_key_public(e), sig, line);
+	CHECK(strlen(line) == VC_HUB_ENC_LINE_LEN + 1 && line[VC_HUB_ENC_LINE_LEN] == '\n');
+	CHECK(vc_hub_enc_parse(line, pub, bad) == 0 && !memcmp(bad, sig, VC_SIG_LEN));
+	line[VC_ENC_IDENTITY_LEN] = ':';
+	CHECK(vc_hub_enc_parse(line, pub, bad) < 0);
+	line[VC_ENC_IDENTITY_LEN] = ' ';
+	line[VC_HUB_ENC_LINE_LEN - 1] = 0;
+	CHECK(vc_hub_enc_parse(line, pub, bad) < 0);
+	vc_key_free(hub);
+	vc_key_free(other);
+	vc_enc_key_free(e);
+	vc_enc_key_free(e2);
+}
+
+/*
+ * PROTOCOL.md §5.4's vector: the hub of §11 (hub_seed) with the X25519
+ * private key 40 41 .. 5f sends this encryption key message (computed
+ * independently with Python's cryptography package when it was written).
+ */
+static void test_enc_key_message_vector(void)
+{
+	static const char hub_seed[] =
+		"3f464d545b626970777e858c939aa1a8afb6bdc4cbd2d9e0e7eef5fc030a1118";
+	static const char want[] =
+		"0460"
+		"79a631eede1bf9c98f12032cdeadd0e7a079398fc786b88cc846ec89af85a51a"
+		"9c109d64ea8853fcc9ad920d481ee4aef48f5466a146a5492611e7716270df1e"
+		"2723c6621643a6bf09800950868e943d14f918835c2e373ea656c757cce04a0c";
+	uint8_t seed[32], sk[VC_ENC_SECRET_LEN], msg[2 + VC_CTL_ENC_KEY_LEN];
+	char hex[2 * sizeof(msg) + 1];
+	struct vc_device_key *hub;
+	struct vc_enc_key *e;
+
+	REQUIRE(vc_unhex(hub_seed, 64, seed) == 0);
+	for (unsigned int i = 0; i < sizeof(sk); i++)
+		sk[i] = (uint8_t)(0x40 + i);
+	hub = vc_key_from_seed(seed);
+	e = vc_enc_key_from_raw(sk);
+	REQUIRE(hub && e);
+	msg[0] = VC_CTL_ENC_KEY;
+	msg[1] = VC_CTL_ENC_KEY_LEN;
+	memcpy(msg + 2, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
+	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), msg + 2 + VC_ENC_PUBKEY_LEN) == 0);
+	vc_hex(msg, sizeof(msg), hex);
+	CHECK(!strcmp(hex, want));
+	CHECK(vc_enc_binding_verify(vc_key_public(hub), msg + 2, msg + 2 + VC_ENC_PUBKEY_LEN));
+	vc_key_free(hub);
+	vc_enc_key_free(e);
+}
+
 int main(void)
 {
 	if (fx_tmpdir(dir, sizeof(dir)) < 0)
@@ -119,6 +212,8 @@ int main(void)
 	RUN(test_missing_names_fix);
 	RUN(test_identity_line);
 	RUN(test_binding);
+	RUN(test_hub_enc_file);
+	RUN(test_enc_key_message_vector);
 	fx_rmtree(dir);
 	return harness_done();
 }

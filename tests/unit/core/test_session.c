@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <veracam/enckey.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 #include <veracam/seal.h>
@@ -415,6 +416,85 @@ static void offer_reaches_the_hub(void)
 	pair_close(&cam, &hub);
 }
 
+/* The hub's encryption key and binding (VC_CTL_ENC_KEY's body), signed by signer. */
+static void enc_key_msg(const struct vc_device_key *signer, uint8_t msg[VC_CTL_ENC_KEY_LEN])
+{
+	struct vc_enc_key *e = vc_enc_key_generate();
+
+	REQUIRE(e);
+	memcpy(msg, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
+	REQUIRE(vc_enc_binding_sign(signer, vc_enc_key_public(e), msg + VC_ENC_PUBKEY_LEN) == 0);
+	vc_enc_key_free(e);
+}
+
+/* End both sessions, keep the sides' keys and pins for the next connect_pair(). */
+static void sessions_end(struct side *cam, struct side *hub)
+{
+	vc_session_free(cam->s);
+	vc_session_free(hub->s);
+	cam->s = NULL;
+	hub->s = NULL;
+}
+
+/*
+ * In a new session, @from sends an encryption key message of @len bytes
+ * and @to ends the session for it (protocol), saying @why.
+ */
+static bool enc_key_refused(struct side *cam, struct side *hub, struct side *from,
+			    const uint8_t *msg, size_t len, const char *why)
+{
+	struct side *to = from == hub ? cam : hub;
+	struct vc_ctl m;
+
+	sessions_end(cam, hub);
+	return connect_pair(cam, hub) &&
+	       vc_session_send(from->s, VC_CTL_ENC_KEY, msg, len) == 0 &&
+	       vc_session_recv(to->s, &m) == -1 &&
+	       vc_session_cause(to->s) == VC_SESSION_PROTOCOL &&
+	       strstr(vc_last_error(), why) != NULL;
+}
+
+/*
+ * The hub's encryption key (PROTOCOL.md §5.4, type 4): the camera takes it
+ * once, only with a binding by the key that proved itself in this session.
+ */
+static void enc_key_reaches_the_camera(void)
+{
+	uint8_t msg[VC_CTL_ENC_KEY_LEN];
+	struct vc_device_key *evil = fx_key(EVIL_TAG);
+	struct side cam, hub;
+	struct vc_ctl m;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	enc_key_msg(hub.key, msg);
+	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
+	CHECK(vc_session_send_challenge(hub.s, 1) == 0);
+	CHECK(vc_session_recv(cam.s, &m) == 1);
+	CHECK(m.type == VC_CTL_ENC_KEY && m.len == VC_CTL_ENC_KEY_LEN && !memcmp(m.body, msg, 96));
+	CHECK(vc_session_recv(cam.s, &m) == 0);	/* the challenge after it is taken */
+	/* a second one in the same session, even the same bytes, ends it */
+	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
+	CHECK(vc_session_recv(cam.s, &m) == -1);
+	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
+	CHECK(strstr(vc_last_error(), "second encryption key") != NULL);
+
+	/* another length */
+	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg) - 1, "unexpected message type 4"));
+	/* the hub's own binding with one bit of the key flipped */
+	msg[5] ^= 0x10;
+	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg), "not signed by its pinned"));
+	/* signed by another key (one the camera may even know) */
+	enc_key_msg(evil, msg);
+	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg), "not signed by its pinned"));
+	/* the wrong direction: a camera may not send one, a hub does not take it */
+	enc_key_msg(cam.key, msg);
+	CHECK(enc_key_refused(&cam, &hub, &cam, msg, sizeof(msg), "unexpected message type 4"));
+	pair_close(&cam, &hub);
+	vc_key_free(evil);
+}
+
 /* A closed peer ends the session with the cause "closed". */
 static void peer_close_is_seen(void)
 {
@@ -553,6 +633,7 @@ int main(void)
 	RUN(garbage_instead_of_tls_fails_cleanly);
 	RUN(challenges_reach_the_camera);
 	RUN(offer_reaches_the_hub);
+	RUN(enc_key_reaches_the_camera);
 	RUN(peer_close_is_seen);
 	RUN(trickling_peer_meets_the_deadline);
 	RUN(first_flight_is_seen);

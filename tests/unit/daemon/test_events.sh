@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The camera's event recorder end to end (TAP), with its real key holder:
-# a hub's encryption key is pinned with veracamctl enc-binding / enc-pin
-# (a binding signed by another key is refused); a camera (its motion
+# hub kitchen's encryption key reaches the camera over the session (a real
+# `veracamd hub` connects once; the camera keeps the key in hub-enc/, 0600,
+# as enc-binding prints it), after a paired hub's forged binding and, later,
+# a second key in one session were refused, counted ("protocol") and
+# kept nothing; hub hall's is pinned by hand with veracamctl enc-binding /
+# enc-pin (a binding signed by another key is refused); a camera (its motion
 # detector off: only these triggers) records an event for each `veracamctl event`
 # (manual, then doorbell) into its spool; the envelopes carry manifests
 # numbered 0 and 1, with their triggers, the second chained to the first
@@ -12,8 +16,9 @@
 # and the event is counted as no_recipient; with events off the request
 # is refused. The hub opens each event (event_check: envelope, thumbnail,
 # the clip as an MP4 GStreamer reads, every AU's record, signed through the
-# holder, against the manifest). The hub exports each event (veracamctl
-# export: only with the camera pinned) into an MP4 that gst-discoverer-1.0
+# holder, against the manifest), both hubs, offline when the events happened.
+# Hub hall exports each event (veracamctl export: only with the camera
+# pinned) into an MP4 that gst-discoverer-1.0
 # (and ffprobe, when installed) reads, and veracamctl verify checks it
 # offline; then each attack on the file (mp4edit.py) is fed and its refusal
 # asserted: the last fragment cut (truncated), the file cut mid-fragment,
@@ -21,15 +26,16 @@
 # a fragment of the other event spliced in (wrong-event), a fragment cut out
 # or two reordered (sequence), the manifest replaced by another camera's.
 #
-# usage: test_events.sh VERACAMD VERACAMCTL EVENT_CHECK
+# usage: test_events.sh VERACAMD VERACAMCTL EVENT_CHECK HUB_ENC_SEND
 set -u
-VD=$1 CTL=$2 CHECK=$3
+VD=$1 CTL=$2 CHECK=$3 SEND=$4
 T=$(mktemp -d "${TMPDIR:-/tmp}/veracamd-events.XXXXXX")
-PID=
+PID= HPID= PORT=
 . "$(dirname "$0")/tap.sh"
 
 cleanup() {
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+	[ -n "$HPID" ] && kill -KILL "$HPID" 2>/dev/null
 	wait 2>/dev/null
 	if [ "$fails" -ne 0 ]; then
 		for f in "$T"/*.log; do echo "# --- $f"; tail -n 30 "$f" | diag; done
@@ -50,7 +56,7 @@ wait_until() {
 
 start_camera() {
 	"$VD" camera --keys "$T/cam" --name porch --source pattern:3060a0 --width 320 --height 240 \
-		--fps 15 --listen "127.0.0.1:$(free_port)" --status-socket "$T/cam.sock" \
+		--fps 15 --listen "127.0.0.1:$PORT" --status-socket "$T/cam.sock" \
 		--event-pre-roll 1s --event-post-roll 1s --motion false "$@" >>"$T/cam.log" 2>&1 &
 	PID=$!
 	wait_until 30 'd["ready"]'
@@ -64,8 +70,12 @@ stop_camera() {
 }
 
 echo "TAP version 13"
+PORT=$(free_port)
 "$CTL" keygen "$T/cam" >/dev/null && "$CTL" keygen "$T/hub" >/dev/null &&
-	"$CTL" trust "$T/cam" kitchen "$("$CTL" identity "$T/hub")" --role hub --confirmed >/dev/null ||
+	"$CTL" keygen "$T/hall" >/dev/null &&
+	"$CTL" trust "$T/cam" kitchen "$("$CTL" identity "$T/hub")" --role hub --confirmed >/dev/null &&
+	"$CTL" trust "$T/cam" hall "$("$CTL" identity "$T/hall")" --role hub --confirmed >/dev/null &&
+	"$CTL" trust "$T/hub" porch "$("$CTL" identity "$T/cam")" --role camera --confirmed >/dev/null ||
 	exit 1
 
 check "enc-pin refuses a binding the pinned hub did not sign" \
@@ -79,11 +89,44 @@ sleep 1.5
 check "without a hub's encryption key an event is counted as no_recipient" \
 	wait_until 20 'd["events"]["no_recipient"] == 1 and d["events"]["written"] == 0'
 check "... and nothing is in the spool" bash -c "[ -z \"\$(ls -A '$T/cam/events')\" ]"
+
+# The hub's key over the session (PROTOCOL.md §5.4, type 4). First a paired
+# hub that sends its encryption key with a binding another key signed.
+send_bad() { "$SEND" "$T/hub" porch 127.0.0.1 "$PORT" "$1" >>"$T/send.log" 2>&1; }
+check "a paired hub's encryption key signed by another key: the camera ends the session" \
+	send_bad forged
+refused() {	# COUNT LOGGED: "protocol" refusals counted so far, and why (in the log)
+	wait_until 10 "d['rejected_peers'].get('protocol', 0) == $1" && grep -q "$2" "$T/cam.log"
+}
+check "... counts it among the refusals (protocol) and logs why" \
+	refused 1 'not signed by its pinned device key'
+check "... and keeps nothing for that hub" bash -c "[ ! -e '$T/cam/hub-enc/kitchen' ]"
+
+"$VD" hub --keys "$T/hub" --camera "porch@127.0.0.1:$PORT" --display "y4m:$T/hub.y4m" \
+	--output-size 320x240 --status-socket "$T/hub.sock" >>"$T/hub.log" 2>&1 &
+HPID=$!
+kept() {	# the camera keeps exactly what enc-binding prints on the hub
+	local end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ] && [ ! -e "$T/cam/hub-enc/kitchen" ]; do sleep 0.2; done
+	[ "$(cat "$T/cam/hub-enc/kitchen" 2>/dev/null)" = "$("$CTL" enc-binding "$T/hub")" ] &&
+		[ "$(stat -c %a "$T/cam/hub-enc/kitchen")" = 600 ]
+}
+check "a real hub connects with no enc-pin: the camera keeps its encryption key (0600), as enc-binding prints it" \
+	kept
+check "... and logs it" grep -q 'hub kitchen: encryption key veracam1:x25519:[0-9a-f]* kept' "$T/cam.log"
+kill -TERM "$HPID" && wait "$HPID"
+HPID=
+INODE=$(stat -c %i "$T/cam/hub-enc/kitchen")
+check "a second encryption key in one session ends it" send_bad twice
+check "... counted (protocol: 2 now) and logged" refused 2 'second encryption key'
+check "... and the kept key was not rewritten (the same bytes: no write)" \
+	test "$(stat -c %i "$T/cam/hub-enc/kitchen")" = "$INODE"
 stop_camera
 
-check "enc-pin keeps the hub's encryption key" \
-	bash -c "'$CTL' enc-pin '$T/cam' kitchen \"\$('$CTL' enc-binding '$T/hub')\" | grep -q 'sealed for hub kitchen' &&
-		 [ \"\$(stat -c %a '$T/cam/hub-enc/kitchen')\" = 600 ]"
+# hall is offline: its key by hand (the manual path)
+check "enc-pin keeps hall's encryption key" \
+	bash -c "'$CTL' enc-pin '$T/cam' hall \"\$('$CTL' enc-binding '$T/hall')\" | grep -q 'sealed for hub hall' &&
+		 [ \"\$(stat -c %a '$T/cam/hub-enc/hall')\" = 600 ]"
 
 start_camera
 sleep 2		# the pre-roll ring fills
@@ -121,7 +164,7 @@ for n in names:
     mlen = int.from_bytes(env[4:6], "big")
     m = env[8 : 8 + mlen]
     mans.append(m)
-    assert m[2] == 1 and m[20:36].hex() == n.split("-")[1], n   # one recipient, its event id
+    assert m[2] == 2 and m[20:36].hex() == n.split("-")[1], n   # two recipients, its event id
     assert int(n.split("-")[0]) == int.from_bytes(m[36:44], "big"), n
     assert os.path.getsize(os.path.join(d, n + ".clip")) > 1000, n
     assert m[1] & 1 and os.path.exists(os.path.join(d, n + ".thumb")), n
@@ -134,8 +177,8 @@ PY
 }
 check "the spool: events 0 (manual) and 1 (doorbell), each with its clip and thumbnail, 1 chained to 0" \
 	manifests
-hub_opens() {
-	"$CHECK" "$T/cam/events" "$("$CTL" identity "$T/cam")" "$T/hub" 320 240 >"$T/check.out" 2>&1
+hub_opens() {	# HUBDIR
+	"$CHECK" "$T/cam/events" "$("$CTL" identity "$T/cam")" "$1" 320 240 >"$T/check.out" 2>&1
 	local rc=$?
 	diag <"$T/check.out"
 	[ $rc = 0 ] && [ "$(grep -c 'frames verified' "$T/check.out")" = 2 ] &&
@@ -143,7 +186,10 @@ hub_opens() {
 		[ "$(grep -oE 'frames verified, [0-9.]+ s' "$T/check.out" |
 			awk '$3 >= 1.0' | wc -l)" = 2 ]
 }
-check "the hub opens both events: thumbnail, an MP4 GStreamer reads, every AU verified" hub_opens
+check "hub kitchen (key sent over the session) opens both events: thumbnail, an MP4 GStreamer reads, every AU verified" \
+	hub_opens "$T/hub"
+check "hub hall (key pinned with enc-pin) opens both events" hub_opens "$T/hall"
+
 
 # ---- export (the hub, with its keys and its pin of the camera) and offline verify ----
 CAM_ID=$("$CTL" identity "$T/cam")
@@ -157,11 +203,11 @@ verify() {
 }
 
 check "export without the camera pinned on the hub: rejected (wrong-camera), nothing written" \
-	bash -c "'$CTL' export '$T/hub' '$T/cam/events/$(spool_event 0)' '$T/e0.mp4' >'$T/x.out' 2>&1;
+	bash -c "'$CTL' export '$T/hall' '$T/cam/events/$(spool_event 0)' '$T/e0.mp4' >'$T/x.out' 2>&1;
 		 [ \$? = 3 ] && grep -q 'rejected: wrong-camera' '$T/x.out' && [ ! -e '$T/e0.mp4' ]"
-"$CTL" trust "$T/hub" porch "$CAM_ID" --role camera --confirmed >/dev/null
+"$CTL" trust "$T/hall" porch "$CAM_ID" --role camera --confirmed >/dev/null
 exported() {
-	"$CTL" export "$T/hub" "$T/cam/events/$(spool_event "$1")" "$T/e$1.mp4" >"$T/x.out" 2>&1
+	"$CTL" export "$T/hall" "$T/cam/events/$(spool_event "$1")" "$T/e$1.mp4" >"$T/x.out" 2>&1
 	local rc=$?
 	diag <"$T/x.out"
 	[ $rc = 0 ] && grep -q "^exported event $1 of camera porch: .* frames verified.*thumbnail included" "$T/x.out"
@@ -173,7 +219,7 @@ check "export of event 0's envelope with event 1's clip: rejected (decrypt)" \
 		 e1=\$(ls '$T/cam/events' | grep '^0*1-.*\.env\$') &&
 		 cp '$T/cam/events/'\$e0 '$T/mix/' && cp '$T/cam/events/'\${e0%.env}.thumb '$T/mix/' &&
 		 cp '$T/cam/events/'\${e1%.env}.clip '$T/mix/'\${e0%.env}.clip &&
-		 ! '$CTL' export '$T/hub' '$T/mix' '$T/mix.mp4' >'$T/x.out' 2>&1 &&
+		 ! '$CTL' export '$T/hall' '$T/mix' '$T/mix.mp4' >'$T/x.out' 2>&1 &&
 		 grep -q 'rejected: decrypt' '$T/x.out' && [ ! -e '$T/mix.mp4' ]"
 
 verify "$T/e0.mp4"

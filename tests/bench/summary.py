@@ -25,7 +25,7 @@ import time
 
 # Known programs and their arguments; bench_chain runs once per size.
 # Anything else named bench_* or *_bench in the build runs without arguments.
-ORDER = ["bench_core", "bench_net", "encode_bench", "bench_hub", "bench_chain"]
+ORDER = ["bench_core", "bench_net", "encode_bench", "bench_hub", "bench_events", "bench_chain"]
 ARGS = {"encode_bench": ["--seconds", "3"]}
 # Run by bench_chain, never on their own.
 HELPERS = {"bench_plain"}

@@ -111,6 +111,7 @@ static uint8_t *make_jpeg(size_t *len)
 	gst_element_set_state(pipe, GST_STATE_NULL);
 	gst_object_unref(sink);
 	gst_object_unref(pipe);
+	gst_deinit();	/* GStreamer is needed only for this one picture */
 	if (!out) {
 		fprintf(stderr, "bench_events: jpegenc gave no picture\n");
 		exit(1);

@@ -226,6 +226,12 @@ ROWS = [
 ]
 
 METHODS = [
+    "recorded events (issue 17, its own table above, figures events.* in the JSON): bench_events, "
+    "100 cameras x 60 sealed events in the spool layout on disk; a hub listing one camera's "
+    "directory and verifying its newest 50 thumbnails (envelope, thumbnail, hash, chain), wall "
+    "p50/p95 over 20 cameras cold (page cache dropped with posix_fadvise) and warm; thumbnail "
+    "verifications per core (thread CPU) against Ed25519 + SHA-256 + ChaCha20-Poly1305 open of "
+    "the same sizes, alternated in 5 rounds.",
     "motion detector: encode_bench, paced capture+encode of pattern:2040e0,scene=moving "
     "without and with the detector (daemon/camera/motion.c, defaults: 64x36 cells), 2 runs "
     "of each alternated, process CPU per frame of each and their ratio; then the CPU per "

@@ -401,11 +401,18 @@ struct cam_recorder {
 	int log_prio[LOG_LINES];
 	unsigned int n_log, log_lost;
 
+	/*
+	 * The spool's events (struct spooled, oldest first) and their files:
+	 * the recorder thread adds and drops, the uploader removes what the
+	 * store holds (cam_recorder_spool_done). Taken before lock.
+	 */
+	pthread_mutex_t spool_lock;
+	GArray *spool;
+
 	/* the recorder thread's own */
 	struct event ev;
 	GstBuffer *thumb;
 	GstVideoInfo thumb_info;
-	GArray *spool;			/* struct spooled, oldest first */
 	bool chain_set;			/* a local key's chain (tests) */
 	uint64_t chain_number;
 	uint8_t chain_hash[VC_HASH_LEN];
@@ -751,6 +758,7 @@ static bool spool_make_room(struct cam_recorder *r, uint64_t bytes)
 
 	if (bytes > r->cfg.spool_max_bytes)
 		return false;
+	pthread_mutex_lock(&r->spool_lock);
 	for (guint i = 0; i < r->spool->len; i++)
 		total += g_array_index(r->spool, struct spooled, i).bytes;
 	while (r->spool->len && total + bytes > r->cfg.spool_max_bytes) {
@@ -766,6 +774,7 @@ static bool spool_make_room(struct cam_recorder *r, uint64_t bytes)
 			"the oldest event %s (%" PRIu64 " bytes)", r->cfg.spool_max_bytes,
 			old.name, old.bytes);
 	}
+	pthread_mutex_unlock(&r->spool_lock);
 	return true;
 }
 
@@ -958,9 +967,13 @@ static int event_seal(struct cam_recorder *r, GBytes *mp4, GBytes *jpeg, enum re
 		struct spooled s = { .bytes = env.len + thumb.len + clip.len };
 
 		g_strlcpy(s.name, base, sizeof(s.name));
+		pthread_mutex_lock(&r->spool_lock);
 		g_array_append_val(r->spool, s);
+		spool_totals(r);
+		pthread_mutex_unlock(&r->spool_lock);
 	}
-	spool_totals(r);
+	if (r->cfg.spooled)
+		r->cfg.spooled(r->cfg.spooled_data);
 	wr = (struct written){ ev->number, ev->frames, cl };
 	stats_update(r, count_written, &wr);
 	rec_log(r, LOG_INFO, "event %" PRIu64 " (%s) recorded: %u frames, %.1f s, clip %zu bytes, "
@@ -1205,6 +1218,7 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 	r->data = data;
 	r->spool = g_array_new(FALSE, TRUE, sizeof(struct spooled));
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->spool_lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	g_queue_init(&r->queue);
 	r->core = rec_core_new(&r->cfg.core, &spool_sink, r);
@@ -1215,6 +1229,7 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 		rec_core_free(r->core);
 		g_array_unref(r->spool);
 		pthread_mutex_destroy(&r->lock);
+		pthread_mutex_destroy(&r->spool_lock);
 		pthread_cond_destroy(&r->cond);
 		g_free(r->spool_dir);
 		g_free(r);
@@ -1251,7 +1266,26 @@ void cam_recorder_free(struct cam_recorder *r)
 		gst_buffer_unref(r->thumb);
 	g_array_unref(r->spool);
 	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->spool_lock);
 	pthread_cond_destroy(&r->cond);
 	g_free(r->spool_dir);
 	g_free(r);
+}
+
+int cam_recorder_spool_done(struct cam_recorder *r, const char *name)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&r->spool_lock);
+	for (guint i = 0; i < r->spool->len; i++) {
+		if (strcmp(g_array_index(r->spool, struct spooled, i).name, name))
+			continue;
+		spool_remove(r, name);
+		g_array_remove_index(r->spool, i);
+		spool_totals(r);
+		rc = 0;
+		break;
+	}
+	pthread_mutex_unlock(&r->spool_lock);
+	return rc;
 }

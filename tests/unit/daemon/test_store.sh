@@ -192,9 +192,13 @@ stop_camera
 
 # 6. the hub: through the cache, every envelope opened with its key
 n_env=$(ls "$OBJ" | grep -c '\.env$')
-check "veracamctl events list: the hub lists and opens all $n_env events through the cache" \
-	bash -c "'$CTL' events list '$T/hub' --store '$CACHE/events' --camera porch >'$T/list.out' 2>&1;
-		 rc=\$?; diag <'$T/list.out'; [ \$rc = 0 ] && [ \$(grep -c ' opened' '$T/list.out') = $n_env ]"
+hub_lists() {
+	"$CTL" events list "$T/hub" --store "$CACHE/events" --camera porch >"$T/list.out" 2>&1
+	local rc=$?
+	diag <"$T/list.out"
+	[ $rc = 0 ] && [ "$(grep -c ' opened' "$T/list.out")" = "$n_env" ]
+}
+check "veracamctl events list: the hub lists and opens all $n_env events through the cache" hub_lists
 env0=$(ls "$OBJ" | grep '\.env$' | sort | head -1)
 check "a second fetch of an envelope through the cache is a HIT, byte-identical to the store" \
 	bash -c "curl -s -o '$T/a' -D '$T/h1' '$CACHE/events/$KEYID/$env0' && curl -s -o '$T/b' -D '$T/h2' '$CACHE/events/$KEYID/$env0' &&

@@ -1318,9 +1318,11 @@ static char *on_status_command(void *data, const char *request)
 static void event_spooled(void *data)
 {
 	struct camera_role *cr = data;
+	/* set by the loop thread after the recorder's thread started */
+	struct cam_upload *u = __atomic_load_n(&cr->upload, __ATOMIC_ACQUIRE);
 
-	if (cr->upload)
-		cam_upload_kick(cr->upload);
+	if (u)
+		cam_upload_kick(u);
 }
 
 static int event_stored(void *data, const char *name)
@@ -1347,7 +1349,7 @@ static int start_upload(struct camera_role *cr, const char *dir)
 	};
 
 	vc_hex(vc_key_id(cr->key), VC_KEY_ID_LEN, id);
-	cr->upload = cam_upload_new(&uc, why, sizeof(why));
+	__atomic_store_n(&cr->upload, cam_upload_new(&uc, why, sizeof(why)), __ATOMIC_RELEASE);
 	if (!cr->upload) {
 		svc_log(LOG_ERR, "%s", why);
 		return -1;

@@ -116,7 +116,7 @@ static int string(struct lex *l, char *out, size_t cap)
 		}
 		if (out) {
 			if (n + k >= cap)
-				return bad(l, "name too long");
+				return bad(l, "string too long");
 			memcpy(out + n, buf, k);
 		}
 		n += k;
@@ -208,7 +208,7 @@ static int entry(struct lex *l, struct store_entry *e)
 	if (take(l, '}'))
 		return bad(l, "an entry without a name");
 	do {
-		char key[16], type[8];
+		char key[64], type[32];
 		int64_t num = -1;
 		int rc;
 

@@ -44,14 +44,6 @@ cleanup() {
 trap cleanup EXIT
 
 status() { "$CTL" status "$T/cam.sock" 2>/dev/null; }
-wait_until() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt "$end" ]; do
-		[ "$(status | json "$2" 2>/dev/null)" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
 ev() { status | json "d['events']$1"; }
 
 start_camera() {
@@ -63,12 +55,20 @@ start_camera() {
 	wait_until 30 'd["ready"]'
 }
 
-stop_camera() {
-	kill -TERM "$PID" && wait "$PID"
-	local rc=$?
+# SIGTERM: the camera (and its uploader) gone within $1 s, exit 0
+quick_stop() {
+	local end=$((SECONDS + $1)) rc
+	kill -TERM "$PID"
+	while kill -0 "$PID" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+	wait "$PID"
+	rc=$?
 	PID=
 	return $rc
 }
+stop_camera() { quick_stop 60; }
 
 store_start() { read -r STORE CACHE < <("$NGS" start "$T/s" ${SPORT:-} ${CPORT:-}); }
 store_stop() { "$NGS" stop "$T/s"; }
@@ -110,19 +110,6 @@ r2=$(ev "['upload_retries']")
 check "retries back off (3 s: $((r2 - r1)) retries, 2..12 expected)" \
 	test $((r2 - r1)) -ge 2 -a $((r2 - r1)) -le 12
 cp -a "$SPOOL" "$T/spool-copy"
-# SIGTERM: the camera (and its uploader) gone within $1 s, exit 0
-quick_stop() {
-	local end=$((SECONDS + $1)) rc
-	kill -TERM "$PID"
-	while kill -0 "$PID" 2>/dev/null; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.1
-	done
-	wait "$PID"
-	rc=$?
-	PID=
-	return $rc
-}
 check "SIGTERM while retrying: the camera exits 0 within 3 s" quick_stop 3
 start_camera --event-store "$STORE/events"
 check "restarted with the store still down: the spool's 2 events are queued again" \

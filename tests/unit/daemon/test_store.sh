@@ -7,7 +7,8 @@
 # objects under STORE/KEYID/, byte-identical to what the spool held, the
 # spool drained. The store down (nginx stopped): events stay queued and
 # counted, retried with backoff; the camera restarted meanwhile finds them
-# on disk; the store back (same ports): every one uploaded. The bound
+# on disk; the store back (same ports): every one uploaded, objects
+# already stored (an upload cut after the clip) not sent again. The bound
 # reached while down: the oldest dropped, counted, the rest uploaded
 # after. A store answering 500, and one stopped (SIGSTOP): retries, a
 # status that answers, a SIGTERM that ends the camera at once. A store
@@ -114,9 +115,16 @@ check "SIGTERM while retrying: the camera exits 0 within 3 s" quick_stop 3
 start_camera --event-store "$STORE/events"
 check "restarted with the store still down: the spool's 2 events are queued again" \
 	wait_until 10 'd["events"]["upload_queue"]["events"] == 2 and d["events"]["uploaded"] == 0 and d["events"]["upload_retries"] >= 1'
+# as if the first one's upload had been cut after its clip: its thumbnail
+# and clip already in the store, no envelope
+first=$(ls "$SPOOL" | grep '\.env$' | sort | head -1)
+first=${first%.env}
+install -m 0644 "$SPOOL/$first.thumb" "$SPOOL/$first.clip" "$OBJ/"
 check "the store back on the same ports" store_start
 check "both uploaded (resume), the spool drained" \
 	wait_until 20 'd["events"]["uploaded"] == 2 and d["events"]["spool"]["events"] == 0 and d["events"]["upload_queue"]["events"] == 0 and d["events"]["upload_last_error"] is None'
+check "the cut upload resumed: its 2 stored objects not sent again (HEAD), 4 PUT" \
+	wait_until 2 'd["events"]["upload_skipped"] == 2 and d["events"]["upload_objects"] == 4'
 same_bytes() {
 	local f n=0
 	for f in "$T"/spool-copy/*; do

@@ -26,6 +26,7 @@
 #include <veracam/holder.h>
 #include <veracam/record.h>
 
+#include "linelog.h"
 #include "recorder.h"
 
 /* ------------------------------------------------------------------ */
@@ -348,7 +349,6 @@ static GstBuffer *avcc_new(GBytes *sps, GBytes *pps)
 /* The recorder thread and its spool sink                               */
 /* ------------------------------------------------------------------ */
 
-#define LOG_LINES	16
 
 enum item_kind { IT_AU, IT_TRIGGER, IT_RELEASE, IT_THUMB, IT_GAP, IT_STOP };
 
@@ -397,9 +397,6 @@ struct cam_recorder {
 	bool gap_pending, want_thumb;
 	unsigned int width, height;
 	struct cam_recorder_stats st;
-	char log[LOG_LINES][256];
-	int log_prio[LOG_LINES];
-	unsigned int n_log, log_lost;
 
 	/*
 	 * The spool's events (struct spooled, oldest first) and their files:
@@ -408,6 +405,7 @@ struct cam_recorder {
 	 */
 	pthread_mutex_t spool_lock;
 	GArray *spool;
+	struct linelog log;		/* the recorder thread's lines, for the loop */
 
 	/* the recorder thread's own */
 	struct event ev;
@@ -424,40 +422,14 @@ static void rec_log(struct cam_recorder *r, int prio, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&r->lock);
-	if (r->n_log < LOG_LINES) {
-		va_start(ap, fmt);
-		vsnprintf(r->log[r->n_log], sizeof(r->log[0]), fmt, ap);
-		va_end(ap);
-		r->log_prio[r->n_log++] = prio;
-	} else {
-		r->log_lost++;
-	}
-	pthread_mutex_unlock(&r->lock);
+	va_start(ap, fmt);
+	linelog_vadd(&r->log, prio, fmt, ap);
+	va_end(ap);
 }
 
 void cam_recorder_drain_log(struct cam_recorder *r, rec_log_fn fn, void *data)
 {
-	char lines[LOG_LINES][256];
-	int prio[LOG_LINES];
-	unsigned int n, lost;
-
-	pthread_mutex_lock(&r->lock);
-	n = r->n_log;
-	memcpy(lines, r->log, sizeof(lines[0]) * n);
-	memcpy(prio, r->log_prio, sizeof(prio[0]) * n);
-	lost = r->log_lost;
-	r->n_log = r->log_lost = 0;
-	pthread_mutex_unlock(&r->lock);
-	for (unsigned int i = 0; i < n; i++)
-		fn(data, prio[i], lines[i]);
-	if (lost) {
-		char m[96];
-
-		snprintf(m, sizeof(m), "events: %u log line(s) lost (the status has the counts)",
-			 lost);
-		fn(data, LOG_WARNING, m);
-	}
+	linelog_drain(&r->log, fn, data);
 }
 
 static void stats_update(struct cam_recorder *r, void (*fn)(struct cam_recorder_stats *st,
@@ -1219,6 +1191,7 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 	r->spool = g_array_new(FALSE, TRUE, sizeof(struct spooled));
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_mutex_init(&r->spool_lock, NULL);
+	linelog_init(&r->log, "events");
 	pthread_cond_init(&r->cond, NULL);
 	g_queue_init(&r->queue);
 	r->core = rec_core_new(&r->cfg.core, &spool_sink, r);
@@ -1230,6 +1203,7 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 		g_array_unref(r->spool);
 		pthread_mutex_destroy(&r->lock);
 		pthread_mutex_destroy(&r->spool_lock);
+		linelog_destroy(&r->log);
 		pthread_cond_destroy(&r->cond);
 		g_free(r->spool_dir);
 		g_free(r);
@@ -1267,6 +1241,7 @@ void cam_recorder_free(struct cam_recorder *r)
 	g_array_unref(r->spool);
 	pthread_mutex_destroy(&r->lock);
 	pthread_mutex_destroy(&r->spool_lock);
+	linelog_destroy(&r->log);
 	pthread_cond_destroy(&r->cond);
 	g_free(r->spool_dir);
 	g_free(r);

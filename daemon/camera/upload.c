@@ -21,9 +21,9 @@
 #include <curl/curl.h>
 #include <glib.h>
 
+#include "linelog.h"
 #include "upload.h"
 
-#define LOG_LINES	32
 #define RESCAN_NS	5000000000ull	/* look at the spool this often even when not kicked */
 
 struct cam_upload {
@@ -40,9 +40,7 @@ struct cam_upload {
 	pthread_cond_t cond;
 	bool stop, kicked;
 	struct cam_upload_stats st;
-	char log[LOG_LINES][256];
-	int log_prio[LOG_LINES];
-	unsigned int n_log, log_lost;
+	struct linelog log;		/* its own lock */
 };
 
 enum { UP_OK, UP_GONE, UP_RETRY, UP_GIVE_UP };
@@ -62,40 +60,14 @@ static void upl_log(struct cam_upload *u, int prio, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&u->lock);
-	if (u->n_log < LOG_LINES) {
-		va_start(ap, fmt);
-		vsnprintf(u->log[u->n_log], sizeof(u->log[0]), fmt, ap);
-		va_end(ap);
-		u->log_prio[u->n_log++] = prio;
-	} else {
-		u->log_lost++;
-	}
-	pthread_mutex_unlock(&u->lock);
+	va_start(ap, fmt);
+	linelog_vadd(&u->log, prio, fmt, ap);
+	va_end(ap);
 }
 
 void cam_upload_drain_log(struct cam_upload *u, upl_log_fn fn, void *data)
 {
-	char (*lines)[256];
-	int prio[LOG_LINES];
-	unsigned int n, lost;
-
-	pthread_mutex_lock(&u->lock);
-	n = u->n_log;
-	lost = u->log_lost;
-	lines = g_memdup2(u->log, sizeof(u->log));
-	memcpy(prio, u->log_prio, sizeof(prio));
-	u->n_log = u->log_lost = 0;
-	pthread_mutex_unlock(&u->lock);
-	for (unsigned int i = 0; i < n; i++)
-		fn(data, prio[i], lines[i]);
-	if (lost) {
-		char msg[64];
-
-		snprintf(msg, sizeof(msg), "event store: %u log lines lost", lost);
-		fn(data, LOG_WARNING, msg);
-	}
-	g_free(lines);
+	linelog_drain(&u->log, fn, data);
 }
 
 static void set_error(struct cam_upload *u, const char *msg)
@@ -437,6 +409,7 @@ struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why
 	u->given_up = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	u->curl = curl_easy_init();
 	pthread_mutex_init(&u->lock, NULL);
+	linelog_init(&u->log, "event store");
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&u->cond, &ca);
@@ -481,6 +454,7 @@ void cam_upload_free(struct cam_upload *u)
 		curl_easy_cleanup(u->curl);
 	g_hash_table_destroy(u->given_up);
 	pthread_mutex_destroy(&u->lock);
+	linelog_destroy(&u->log);
 	pthread_cond_destroy(&u->cond);
 	g_free(u->base);
 	g_free(u->spool_dir);

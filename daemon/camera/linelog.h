@@ -27,7 +27,8 @@ typedef void (*linelog_fn)(void *data, int priority, const char *msg);
 void linelog_init(struct linelog *l, const char *what);
 void linelog_destroy(struct linelog *l);
 /* Any thread: one line (priority LOG_*). */
-void linelog_vadd(struct linelog *l, int prio, const char *fmt, va_list ap);
+void linelog_vadd(struct linelog *l, int prio, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 /* The lines since the last call to fn, on the caller's thread. */
 void linelog_drain(struct linelog *l, linelog_fn fn, void *data);
 

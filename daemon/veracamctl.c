@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,6 +37,7 @@
 #include "mdns.h"
 #include "qr.h"
 #include "service.h"
+#include "store.h"
 
 #define EXIT_FAIL	1
 #define EXIT_CONFIG	2
@@ -94,6 +96,12 @@ static const char usage_text[] =
 	"                                   check an exported clip against a camera's\n"
 	"                                   identity line: each frame, then the file\n"
 	"                                   (exit 0 verified, 3 rejected or truncated)\n"
+	"  events list DIR --store URL --camera NAME [--timeout SECONDS] [--fetch OUTDIR]\n"
+	"                                   hub: list camera NAME's events in the event\n"
+	"                                   store (or a cache in front of it), each\n"
+	"                                   envelope opened with this hub's keys; with\n"
+	"                                   --fetch, each opened event's sealed objects\n"
+	"                                   and envelope saved in OUTDIR as stored\n"
 	"  version                          print the version\n";
 
 static int fail(int status, const char *what)
@@ -1499,6 +1507,202 @@ static int cmd_status(int argc, char **argv)
 	return ret;
 }
 
+#define EVENT_OBJECT_MAX	(512u << 20)	/* a fetched object longer is refused */
+
+/*
+ * The event's objects (sealed, as stored) and its envelope into out (made
+ * 0700): names as in the store. Appends what it did to note. 0 or -1.
+ */
+static int fetch_objects(struct store_fetch *f, const char *dir, const char *name, bool thumb,
+			 const uint8_t *env, size_t env_len, const char *out, GString *note)
+{
+	static const char *const ext[] = { "thumb", "clip" };
+	char base[STORE_EVENT_NAME_LEN + 1];
+
+	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
+	if (g_mkdir_with_parents(out, 0700) < 0) {
+		g_string_append_printf(note, "; %s: %s", out, g_strerror(errno));
+		return -1;
+	}
+	for (size_t i = thumb ? 0 : 1; i < G_N_ELEMENTS(ext); i++) {
+		g_autofree char *path = g_strdup_printf("%s/%s.%s", dir, base, ext[i]);
+		g_autofree char *dst = g_strdup_printf("%s/%s.%s", out, base, ext[i]);
+		char cache[16], why[512];
+		uint8_t *body;
+		size_t len;
+		long status = store_fetch_get(f, path, EVENT_OBJECT_MAX, &body, &len, cache, why,
+					      sizeof(why));
+		gboolean ok;
+
+		if (status != 200) {
+			g_string_append_printf(note, "; %s", why);
+			return -1;
+		}
+		ok = g_file_set_contents_full(dst, (const char *)body, (gssize)len,
+					      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+		free(body);
+		if (!ok) {
+			g_string_append_printf(note, "; %s: not written", dst);
+			return -1;
+		}
+		g_string_append_printf(note, ", %s %zu bytes (cache %s)", ext[i], len,
+				       cache[0] ? cache : "-");
+	}
+	{
+		g_autofree char *dst = g_strdup_printf("%s/%s", out, name);
+
+		if (!g_file_set_contents_full(dst, (const char *)env, (gssize)env_len,
+					      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL)) {
+			g_string_append_printf(note, "; %s: not written", dst);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One envelope fetched and opened (its objects fetched into out): a line, 0 when it opened. */
+static int list_one(struct store_fetch *f, const char *dir, const char *name,
+		    const struct vc_peer *cam, const uint8_t *hub_id, const struct vc_enc_key *enc,
+		    const char *out)
+{
+	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN], *env;
+	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16], why[512], when[32];
+	struct vc_manifest m;
+	enum vc_hpke_aead aead;
+	enum vc_event_reject r;
+	uint64_t number;
+	size_t len, man_len;
+	long status;
+	time_t t;
+	struct tm tm;
+	GString *note;
+	int rc;
+
+	if (!store_envelope_name(name, &number, id))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	status = store_fetch_get(f, path, 64 << 10, &env, &len, cache, why, sizeof(why));
+	if (status != 200) {
+		printf("%-20" PRIu64 " %s: not fetched (%s)\n", number, name, why);
+		return -1;
+	}
+	r = vc_envelope_open(env, len, cam->pub, id, hub_id, enc, &m, man, &man_len, &aead, ck);
+	OPENSSL_cleanse(ck, sizeof(ck));
+	if (r == VC_EV_OK && m.number != number)
+		r = VC_EV_EVENT;	/* renamed in the store */
+	if (r != VC_EV_OK) {
+		free(env);
+		printf("%-20" PRIu64 " %s: refused (%s)\n", number, name, vc_event_reject_name(r));
+		return -1;
+	}
+	note = g_string_new("");
+	rc = out ? fetch_objects(f, dir, name, m.flags & VC_MANIFEST_F_THUMBNAIL, env, len, out,
+				 note) : 0;
+	free(env);
+	t = (time_t)(m.start_ns / 1000000000u);
+	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(when, sizeof(when), "%" PRIu64, m.start_ns);
+	printf("%-20" PRIu64 " %.32s %-8s %s UTC %5.1f s %5u frames%s: opened (cache %s)%s\n",
+	       m.number, name + 21, trigger_name(m.trigger), when,
+	       (double)(m.end_ns - m.start_ns) / 1e9, m.n_frames,
+	       m.flags & VC_MANIFEST_F_THUMBNAIL ? ", thumbnail" : "", cache[0] ? cache : "-",
+	       note->str);
+	g_string_free(note, TRUE);
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_entry *)a)->name, ((const struct store_entry *)b)->name);
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	const char *dir, *store = NULL, *camera = NULL, *out = NULL;
+	char kid[2 * VC_KEY_ID_LEN + 1], why[512], cache[16];
+	struct store_fetch *f = NULL;
+	struct vc_device_key *hub = NULL;
+	struct vc_enc_key *enc = NULL;
+	struct store_entry *e = NULL;
+	struct vc_peer cam;
+	long timeout = 10, status;
+	uint8_t *list = NULL;
+	size_t len, n = 0, shown = 0;
+	int ret = EXIT_FAIL, bad = 0;
+
+	if (argc < 2 || strcmp(argv[0], "list"))
+		return usage();
+	dir = argv[1];
+	for (int i = 2; i < argc; i++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--store"))
+			store = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--camera"))
+			camera = argv[++i];
+		else if (i + 1 < argc && !strcmp(argv[i], "--timeout"))
+			timeout = atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--fetch"))
+			out = argv[++i];
+		else
+			return usage();
+	}
+	if (!store || !camera || timeout < 1 || timeout > 600)
+		return usage();
+	if (vc_peer_load(dir, camera, &cam) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	if (cam.role != VC_ROLE_CAMERA || cam.pending)
+		return fail(EXIT_CONFIG, "events: that peer is not a confirmed camera");
+	if (!(hub = vc_key_load(dir)) || !(enc = vc_enc_key_load(dir))) {
+		ret = fail(EXIT_CONFIG, vc_last_error());
+		goto out;
+	}
+	if (!(f = store_fetch_new(store, timeout, why, sizeof(why)))) {
+		ret = fail(EXIT_CONFIG, why);
+		goto out;
+	}
+	vc_hex(cam.key_id, VC_KEY_ID_LEN, kid);
+	{
+		char path[sizeof(kid) + 1];
+
+		snprintf(path, sizeof(path), "%s/", kid);
+		status = store_fetch_get(f, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
+					 sizeof(why));
+	}
+	if (status == 404) {
+		printf("no events of %s in the store\n", camera);
+		ret = 0;
+		goto out;
+	}
+	if (status != 200) {
+		fprintf(stderr, "veracamctl: events: %s\n", why);
+		goto out;
+	}
+	if (store_list_parse((const char *)list, len, &e, &n, why, sizeof(why)) < 0) {
+		fprintf(stderr, "veracamctl: events: %s\n", why);
+		goto out;
+	}
+	qsort(e, n, sizeof(*e), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t num;
+		uint8_t id[VC_EVENT_ID_LEN];
+
+		if (!e[i].is_file || !store_envelope_name(e[i].name, &num, id))
+			continue;
+		shown++;
+		if (list_one(f, kid, e[i].name, &cam, vc_key_id(hub), enc, out) < 0)
+			bad++;
+	}
+	printf("%zu event%s of %s (%s), %d refused or missing\n", shown, shown == 1 ? "" : "s",
+	       camera, kid, bad);
+	ret = bad ? EXIT_FAIL : 0;
+out:
+	free(e);
+	free(list);
+	store_fetch_free(f);
+	vc_enc_key_free(enc);
+	vc_key_free(hub);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -1527,6 +1731,9 @@ int main(int argc, char **argv)
 		{ "event", "event camera|SOCKET [manual|doorbell]", cmd_event },
 		{ "export", "export DIR EVENT OUT.mp4 [--camera NAME] [--no-thumbnail]", cmd_export },
 		{ "verify", "verify FILE.mp4 --camera IDENTITY [--quiet]", cmd_verify },
+		{ "events", "events list DIR --store URL --camera NAME [--timeout SECONDS] "
+		  "[--fetch OUTDIR]",
+		  cmd_events },
 	};
 	size_t i;
 

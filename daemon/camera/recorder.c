@@ -26,6 +26,7 @@
 #include <veracam/holder.h>
 #include <veracam/record.h>
 
+#include "linelog.h"
 #include "recorder.h"
 
 /* ------------------------------------------------------------------ */
@@ -348,7 +349,6 @@ static GstBuffer *avcc_new(GBytes *sps, GBytes *pps)
 /* The recorder thread and its spool sink                               */
 /* ------------------------------------------------------------------ */
 
-#define LOG_LINES	16
 
 enum item_kind { IT_AU, IT_TRIGGER, IT_RELEASE, IT_THUMB, IT_GAP, IT_STOP };
 
@@ -397,15 +397,20 @@ struct cam_recorder {
 	bool gap_pending, want_thumb;
 	unsigned int width, height;
 	struct cam_recorder_stats st;
-	char log[LOG_LINES][256];
-	int log_prio[LOG_LINES];
-	unsigned int n_log, log_lost;
+
+	/*
+	 * The spool's events (struct spooled, oldest first) and their files:
+	 * the recorder thread adds and drops, the uploader removes what the
+	 * store holds (cam_recorder_spool_done). Taken before lock.
+	 */
+	pthread_mutex_t spool_lock;
+	GArray *spool;
+	struct linelog log;		/* the recorder thread's lines, for the loop */
 
 	/* the recorder thread's own */
 	struct event ev;
 	GstBuffer *thumb;
 	GstVideoInfo thumb_info;
-	GArray *spool;			/* struct spooled, oldest first */
 	bool chain_set;			/* a local key's chain (tests) */
 	uint64_t chain_number;
 	uint8_t chain_hash[VC_HASH_LEN];
@@ -417,40 +422,14 @@ static void rec_log(struct cam_recorder *r, int prio, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&r->lock);
-	if (r->n_log < LOG_LINES) {
-		va_start(ap, fmt);
-		vsnprintf(r->log[r->n_log], sizeof(r->log[0]), fmt, ap);
-		va_end(ap);
-		r->log_prio[r->n_log++] = prio;
-	} else {
-		r->log_lost++;
-	}
-	pthread_mutex_unlock(&r->lock);
+	va_start(ap, fmt);
+	linelog_vadd(&r->log, prio, fmt, ap);
+	va_end(ap);
 }
 
 void cam_recorder_drain_log(struct cam_recorder *r, rec_log_fn fn, void *data)
 {
-	char lines[LOG_LINES][256];
-	int prio[LOG_LINES];
-	unsigned int n, lost;
-
-	pthread_mutex_lock(&r->lock);
-	n = r->n_log;
-	memcpy(lines, r->log, sizeof(lines[0]) * n);
-	memcpy(prio, r->log_prio, sizeof(prio[0]) * n);
-	lost = r->log_lost;
-	r->n_log = r->log_lost = 0;
-	pthread_mutex_unlock(&r->lock);
-	for (unsigned int i = 0; i < n; i++)
-		fn(data, prio[i], lines[i]);
-	if (lost) {
-		char m[96];
-
-		snprintf(m, sizeof(m), "events: %u log line(s) lost (the status has the counts)",
-			 lost);
-		fn(data, LOG_WARNING, m);
-	}
+	linelog_drain(&r->log, fn, data);
 }
 
 static void stats_update(struct cam_recorder *r, void (*fn)(struct cam_recorder_stats *st,
@@ -751,6 +730,7 @@ static bool spool_make_room(struct cam_recorder *r, uint64_t bytes)
 
 	if (bytes > r->cfg.spool_max_bytes)
 		return false;
+	pthread_mutex_lock(&r->spool_lock);
 	for (guint i = 0; i < r->spool->len; i++)
 		total += g_array_index(r->spool, struct spooled, i).bytes;
 	while (r->spool->len && total + bytes > r->cfg.spool_max_bytes) {
@@ -766,6 +746,7 @@ static bool spool_make_room(struct cam_recorder *r, uint64_t bytes)
 			"the oldest event %s (%" PRIu64 " bytes)", r->cfg.spool_max_bytes,
 			old.name, old.bytes);
 	}
+	pthread_mutex_unlock(&r->spool_lock);
 	return true;
 }
 
@@ -958,9 +939,13 @@ static int event_seal(struct cam_recorder *r, GBytes *mp4, GBytes *jpeg, enum re
 		struct spooled s = { .bytes = env.len + thumb.len + clip.len };
 
 		g_strlcpy(s.name, base, sizeof(s.name));
+		pthread_mutex_lock(&r->spool_lock);
 		g_array_append_val(r->spool, s);
+		spool_totals(r);
+		pthread_mutex_unlock(&r->spool_lock);
 	}
-	spool_totals(r);
+	if (r->cfg.spooled)
+		r->cfg.spooled(r->cfg.spooled_data);
 	wr = (struct written){ ev->number, ev->frames, cl };
 	stats_update(r, count_written, &wr);
 	rec_log(r, LOG_INFO, "event %" PRIu64 " (%s) recorded: %u frames, %.1f s, clip %zu bytes, "
@@ -1205,6 +1190,8 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 	r->data = data;
 	r->spool = g_array_new(FALSE, TRUE, sizeof(struct spooled));
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_mutex_init(&r->spool_lock, NULL);
+	linelog_init(&r->log, "events");
 	pthread_cond_init(&r->cond, NULL);
 	g_queue_init(&r->queue);
 	r->core = rec_core_new(&r->cfg.core, &spool_sink, r);
@@ -1215,6 +1202,8 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 		rec_core_free(r->core);
 		g_array_unref(r->spool);
 		pthread_mutex_destroy(&r->lock);
+		pthread_mutex_destroy(&r->spool_lock);
+		linelog_destroy(&r->log);
 		pthread_cond_destroy(&r->cond);
 		g_free(r->spool_dir);
 		g_free(r);
@@ -1251,7 +1240,27 @@ void cam_recorder_free(struct cam_recorder *r)
 		gst_buffer_unref(r->thumb);
 	g_array_unref(r->spool);
 	pthread_mutex_destroy(&r->lock);
+	pthread_mutex_destroy(&r->spool_lock);
+	linelog_destroy(&r->log);
 	pthread_cond_destroy(&r->cond);
 	g_free(r->spool_dir);
 	g_free(r);
+}
+
+int cam_recorder_spool_done(struct cam_recorder *r, const char *name)
+{
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&r->spool_lock);
+	for (guint i = 0; i < r->spool->len; i++) {
+		if (strcmp(g_array_index(r->spool, struct spooled, i).name, name))
+			continue;
+		spool_remove(r, name);
+		g_array_remove_index(r->spool, i);
+		spool_totals(r);
+		rc = 0;
+		break;
+	}
+	pthread_mutex_unlock(&r->spool_lock);
+	return rc;
 }

@@ -134,6 +134,9 @@ struct cam_recorder_config {
 	unsigned int queue_max;		/* 0: REC_QUEUE_MAX */
 	unsigned int fps;		/* the last AU's duration in the MP4 */
 	enum vc_hpke_aead aead;
+	/* recorder thread: an event was written into the spool (the uploader wakes) */
+	void (*spooled)(void *data);
+	void *spooled_data;
 };
 
 struct cam_recorder_stats {
@@ -188,5 +191,11 @@ void cam_recorder_get_stats(struct cam_recorder *r, struct cam_recorder_stats *s
  * are reported as a count.
  */
 void cam_recorder_drain_log(struct cam_recorder *r, rec_log_fn fn, void *data);
+/*
+ * Any thread (the uploader): the store holds every object of the event
+ * NAME (NUMBER-EVENTID); its files leave the spool. 0, or -ENOENT when it
+ * is not there (dropped for the bound meanwhile).
+ */
+int cam_recorder_spool_done(struct cam_recorder *r, const char *name);
 
 #endif /* VERACAM_CAMERA_RECORDER_H */

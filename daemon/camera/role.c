@@ -52,6 +52,7 @@
 #include "gate.h"
 #include "pairbutton.h"
 #include "recorder.h"
+#include "upload.h"
 #include "send.h"
 #include "sock.h"
 #include "veracamd.h"
@@ -142,6 +143,7 @@ struct camera_role {
 	struct cam_motion_stats motion_st;	/* its counters as of the last frame */
 	struct cam_motion_event motion_log[4];	/* events the loop has not logged yet */
 	struct cam_recorder *recorder;		/* fed by the media thread, its own thread */
+	struct cam_upload *upload;		/* the spool to the event store, its own thread */
 	unsigned int n_motion_log;
 	uint64_t motion_log_lost;
 	uint64_t captured, gaps, replaced;
@@ -1096,6 +1098,22 @@ static void event_status(struct camera_role *cr)
 	e->last_number = st.last_number;
 	e->last_frames = st.last_frames;
 	e->last_clip_bytes = st.last_clip_bytes;
+	if (cr->upload) {
+		struct cam_upload_stats us;
+
+		cam_upload_drain_log(cr->upload, log_event_line, cr);
+		cam_upload_get_stats(cr->upload, &us);
+		e->upload_state = upl_state_name(us.state);
+		e->uploaded = us.uploaded;
+		e->upload_failed = us.failed;
+		e->upload_retries = us.retries;
+		e->upload_objects = us.objects;
+		e->upload_bytes = us.bytes;
+		e->upload_skipped = us.skipped;
+		e->upload_queue_events = us.queue_events;
+		e->upload_queue_bytes = us.queue_bytes;
+		g_strlcpy(e->upload_last_error, us.last_error, sizeof(e->upload_last_error));
+	}
 }
 
 static void on_media(void *data, uint32_t events)
@@ -1327,6 +1345,54 @@ static char *on_status_command(void *data, const char *request)
 			"[ttl=SECONDS] [listen=HOST:PORT] [hub-name=NAME], event [manual|doorbell])\n");
 }
 
+/* The uploader's callbacks (their threads): a new event; one stored. */
+static void event_spooled(void *data)
+{
+	struct camera_role *cr = data;
+	/* set by the loop thread after the recorder's thread started */
+	struct cam_upload *u = __atomic_load_n(&cr->upload, __ATOMIC_ACQUIRE);
+
+	if (u)
+		cam_upload_kick(u);
+}
+
+static int event_stored(void *data, const char *name)
+{
+	struct camera_role *cr = data;
+
+	return cam_recorder_spool_done(cr->recorder, name);
+}
+
+/* The uploader, when an event store is configured (after the recorder). */
+static int start_upload(struct camera_role *cr, const char *dir)
+{
+	const struct svc_camera_config *c = cr->cfg;
+	char id[2 * VC_KEY_ID_LEN + 1], why[256];
+	size_t n = strlen(c->event_store);
+	struct cam_upload_config uc = {
+		.base_url = c->event_store,
+		.spool_dir = dir,
+		.camera_id = id,
+		.backoff_max_ns = c->event_store_backoff_ns,
+		.timeout_ns = c->event_store_timeout_ns,
+		.done = event_stored,
+		.data = cr,
+	};
+
+	vc_hex(vc_key_id(cr->key), VC_KEY_ID_LEN, id);
+	__atomic_store_n(&cr->upload, cam_upload_new(&uc, why, sizeof(why)), __ATOMIC_RELEASE);
+	if (!cr->upload) {
+		svc_log(LOG_ERR, "%s", why);
+		return -1;
+	}
+	while (n && c->event_store[n - 1] == '/')
+		n--;
+	svc_log(LOG_INFO, "event store: %.*s/%s/ (timeout %" PRIu64 " s, backoff up to %"
+		PRIu64 " ms)", (int)n, c->event_store, id, c->event_store_timeout_ns / 1000000000,
+		c->event_store_backoff_ns / 1000000);
+	return 0;
+}
+
 /* The event recorder and its spool (KEYS/events unless configured). */
 static int start_recorder(struct camera_role *cr)
 {
@@ -1342,6 +1408,8 @@ static int start_recorder(struct camera_role *cr)
 		.spool_dir = dir,
 		.spool_max_bytes = (uint64_t)c->event_spool_mib << 20,
 		.fps = c->fps,
+		.spooled = event_spooled,
+		.spooled_data = cr,
 	};
 	GError *err = NULL;
 
@@ -1356,6 +1424,10 @@ static int start_recorder(struct camera_role *cr)
 		"at most %" PRIu64 " s a clip; spool %s (%u MiB at most)",
 		c->event_pre_roll_ns / 1000000, c->event_post_roll_ns / 1000000,
 		c->event_max_len_ns / 1000000000, dir, c->event_spool_mib);
+	if (c->event_store && start_upload(cr, dir) < 0) {
+		g_free(dir);
+		return -1;
+	}
 	g_free(dir);
 	event_status(cr);
 	return 0;
@@ -1491,6 +1563,10 @@ static void teardown(struct camera_role *cr)
 	cr->motion = NULL;
 	if (cr->recorder) {	/* a clip in progress is finished and written */
 		cam_recorder_stop(cr->recorder);
+		if (cr->upload) {	/* an upload in progress is cut; the spool keeps it */
+			cam_upload_free(cr->upload);
+			cr->upload = NULL;
+		}
 		cam_recorder_drain_log(cr->recorder, log_event_line, cr);
 		cam_recorder_free(cr->recorder);
 		cr->recorder = NULL;

@@ -40,6 +40,7 @@ enum opt_type {
 	T_ADDR,
 	T_SOCKET,	/* path or "none" */
 	T_PATH,		/* absolute path (need not exist yet) */
+	T_URL,		/* http:// or https:// URL; empty: none */
 	T_CAMERAS,	/* NAME@HOST:PORT, repeatable */
 };
 
@@ -143,6 +144,15 @@ static const struct opt opts[] = {
 	{ "event-spool-max", CAM, T_UINT, F(camera.event_spool_mib), .min = 1,
 	  .max = 1048576, .def = "256", .arg = "MIB",
 	  .help = "the spool's bound in MiB: the oldest events are dropped beyond it" },
+	{ "event-store", CAM, T_URL, F(camera.event_store), .def = "", .arg = "URL",
+	  .help = "upload sealed events to this HTTP object store (PUT); empty: keep them "
+		  "in the spool" },
+	{ "event-store-timeout", CAM, T_DURATION, F(camera.event_store_timeout_ns),
+	  .min = 1 * SEC, .max = 600 * SEC, .def = "10s", .arg = "DURATION",
+	  .help = "give a store request up when connecting or a stall lasts this long" },
+	{ "event-store-backoff-max", CAM, T_DURATION, F(camera.event_store_backoff_ns),
+	  .min = 250 * MS, .max = 3600 * SEC, .def = "30s", .arg = "DURATION",
+	  .help = "longest wait between retries of a failed upload" },
 
 	{ "camera", HUB, T_CAMERAS, F(hub), .arg = "NAME@HOST:PORT[,source=STABLE_ID]",
 	  .help = "a paired camera (or a relay for it), optionally pinned to the capture "
@@ -470,6 +480,17 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 	case T_PATH:
 		if (v[0] != '/' || !printable(v))
 			return g_strdup_printf("\"%s\": expected an absolute path", v);
+		break;
+	case T_URL:
+		if (!*v) {
+			g_free(*(char **)dst);
+			*(char **)dst = NULL;
+			return NULL;
+		}
+		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || !printable(v) ||
+		    strpbrk(v, " \"'<>\\^`{|}?#") || strlen(v) > 1024)
+			return g_strdup_printf("\"%s\": expected an http:// or https:// URL "
+					       "(no query, no fragment)", v);
 		break;
 	case T_TEXT:
 		why = run_hook(p, o->hook, v);
@@ -882,6 +903,7 @@ void svc_config_clear(struct svc_config *cfg)
 	g_free(cfg->camera.source);
 	g_free(cfg->camera.name);
 	g_free(cfg->camera.event_spool);
+	g_free(cfg->camera.event_store);
 	for (unsigned int i = 0; i < cfg->hub.n_cameras; i++) {
 		g_free(cfg->hub.cameras[i].name);
 		g_free(cfg->hub.cameras[i].source);

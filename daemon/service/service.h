@@ -115,6 +115,8 @@ struct svc_camera_config {
 	uint64_t event_pre_roll_ns, event_post_roll_ns, event_max_len_ns;
 	char *event_spool;		/* NULL: KEYS/events */
 	unsigned int event_spool_mib;	/* the spool's bound */
+	char *event_store;		/* NULL: no uploads (daemon/camera/upload.c) */
+	uint64_t event_store_timeout_ns, event_store_backoff_ns;
 };
 
 struct svc_camera_ref {
@@ -478,6 +480,12 @@ struct svc_camera_role_stats {
 		uint64_t last_number;	/* the last event written */
 		uint32_t last_frames;
 		uint64_t last_clip_bytes;
+		/* the uploader (daemon/camera/upload.c); state NULL: no store */
+		const char *upload_state;
+		uint64_t uploaded, upload_objects, upload_bytes, upload_skipped;
+		uint64_t upload_failed, upload_retries;
+		uint64_t upload_queue_events, upload_queue_bytes;
+		char upload_last_error[160];
 	} events;
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);

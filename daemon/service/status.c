@@ -343,6 +343,20 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 					       e->last_frames, e->last_clip_bytes);
 		else
 			g_string_append(o, "null");
+		g_string_append_printf(o, ", \"upload\": \"%s\", \"uploaded\": %" PRIu64
+				       ", \"upload_failed\": %" PRIu64 ", \"upload_retries\": %" PRIu64
+				       ", \"upload_objects\": %" PRIu64 ", \"upload_bytes\": %" PRIu64
+				       ", \"upload_skipped\": %" PRIu64 ", \"upload_queue\": { "
+				       "\"events\": %" PRIu64 ", \"bytes\": %" PRIu64 " }, "
+				       "\"upload_last_error\": ",
+				       e->upload_state ? e->upload_state : "off", e->uploaded,
+				       e->upload_failed, e->upload_retries, e->upload_objects,
+				       e->upload_bytes, e->upload_skipped, e->upload_queue_events,
+				       e->upload_queue_bytes);
+		if (e->upload_last_error[0])
+			json_str(o, e->upload_last_error);
+		else
+			g_string_append(o, "null");
 		g_string_append(o, " },\n");
 	}
 	json_key(o, 2, "hubs");

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Sourced by the daemon tests (test_chain.sh, test_events.sh): TAP lines,
-# a free port on 127.0.0.1, an expression on a status snapshot.
+# Sourced by the daemon tests (test_chain.sh, test_events.sh, test_store.sh):
+# TAP lines, a free port on 127.0.0.1, an expression on a status snapshot.
 n=0 fails=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -10,6 +10,17 @@ diag() { sed 's/^/# /'; }
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_until SECONDS EXPR: EXPR (json below) is True on the caller's
+# `status` snapshot within SECONDS (test_chain.sh has its own, per daemon)
+wait_until() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		[ "$(status | json "$2" 2>/dev/null)" = True ] && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # json EXPR < document: evaluate EXPR on the parsed snapshot d

@@ -45,14 +45,6 @@ cleanup() {
 trap cleanup EXIT
 
 status() { "$CTL" status "$T/cam.sock" 2>/dev/null; }
-wait_until() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt "$end" ]; do
-		[ "$(status | json "$2" 2>/dev/null)" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 start_camera() {
 	"$VD" camera --keys "$T/cam" --name porch --source pattern:3060a0 --width 320 --height 240 \

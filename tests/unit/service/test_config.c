@@ -201,6 +201,18 @@ static void test_precedence(void)
 	g_assert_cmpuint(cfg.camera.event_max_len_ns, ==, 60000000000u);	/* default */
 	g_assert_null(cfg.camera.event_spool);				/* default: KEYS/events */
 	g_assert_cmpuint(cfg.camera.event_spool_mib, ==, 256);		/* default */
+	g_assert_null(cfg.camera.event_store);				/* default: no uploads */
+	g_assert_cmpuint(cfg.camera.event_store_timeout_ns, ==, 10000000000u);	/* default */
+	g_assert_cmpuint(cfg.camera.event_store_backoff_ns, ==, 30000000000u);	/* default */
+	svc_config_clear(&cfg);
+	g_free(args);
+
+	/* the event store's URL */
+	args = g_strdup_printf("camera --keys %s --source pattern:ff0000 --event-store "
+			       "https://store.example.net/events/ --event-store-timeout 2s", keys);
+	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
+	g_assert_cmpstr(cfg.camera.event_store, ==, "https://store.example.net/events/");
+	g_assert_cmpuint(cfg.camera.event_store_timeout_ns, ==, 2000000000u);
 	svc_config_clear(&cfg);
 	g_free(args);
 
@@ -407,6 +419,10 @@ static const struct bad_case bad_cases[] = {
 	{ "camera --keys KEYS --source pattern:ff0000 --event-max-length 500ms", NULL, "--event-max-length: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --event-spool spool", NULL, "--event-spool: ", "absolute" },
 	{ "camera --keys KEYS --source pattern:ff0000 --event-spool-max 0", NULL, "--event-spool-max: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-store ftp://store/x", NULL, "--event-store: ", "http://" },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-store http://store/x?a=1", NULL, "--event-store: ", "no query" },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-store-timeout 0s", NULL, "--event-store-timeout: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-store-backoff-max 100ms", NULL, "--event-store-backoff-max: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --freshness 50ms", NULL, "--freshness: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --log-level chatty", NULL, "--log-level: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --status-socket run/s.sock", NULL, "--status-socket: ", "absolute" },

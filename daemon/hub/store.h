@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * store.h - the hub's side of the event store: list a camera's events and
+ * fetch their objects over HTTP (libcurl), usually through a cache.
+ *
+ * Layout (written by the camera's uploader, daemon/camera/upload.c):
+ * BASE/KEYID/NUMBER-EVENTID.thumb, .clip and .env, KEYID the camera's
+ * device key id and NUMBER-EVENTID its spool name (20 decimal digits, 32
+ * lowercase hex), the envelope stored last. A listing is nginx's JSON
+ * autoindex of BASE/KEYID/. Nothing the store or a cache says is trusted:
+ * the listing is parsed strictly and bounded (store_list_parse, fuzzed by
+ * tests/fuzz/fuzz_storelist.c), every answer's size is capped, and each
+ * envelope is opened with the hub's keys (vc_envelope_open), which binds
+ * it to the pinned camera, to this hub and to the event id in its name.
+ */
+#ifndef VERACAM_HUB_STORE_H
+#define VERACAM_HUB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_LIST_MAX_BYTES	(8u << 20)	/* a listing longer is refused */
+#define STORE_LIST_MAX_ENTRIES	65536
+#define STORE_NAME_MAX		255
+#define STORE_EVENT_NAME_LEN	(20 + 1 + 32)	/* NUMBER-EVENTID */
+
+struct store_entry {
+	char name[STORE_NAME_MAX + 1];
+	bool is_file;			/* "type": "file" */
+	int64_t size;			/* "size", -1 when absent */
+};
+
+/*
+ * nginx's JSON autoindex: an array of objects whose members are strings,
+ * numbers, true, false or null ("name" a string without NUL, at most
+ * STORE_NAME_MAX bytes; "type" and "size" read when present). Anything
+ * else, or more than STORE_LIST_MAX_ENTRIES, refuses the whole listing.
+ * 0 and a malloc'ed array (free()), or -1 with why filled.
+ */
+int store_list_parse(const char *p, size_t len, struct store_entry **out, size_t *n,
+		     char *why, size_t cap);
+
+/*
+ * NAME is NUMBER-EVENTID.env (an event's envelope): its number and event
+ * id (16 bytes). Anything else false.
+ */
+bool store_envelope_name(const char *name, uint64_t *number, uint8_t event_id[16]);
+
+/* ---- fetching (libcurl) ---- */
+
+struct store_fetch;
+
+/* BASE is http:// or https://; timeout for connecting and for a stall. */
+struct store_fetch *store_fetch_new(const char *base, long timeout_s, char *why, size_t cap);
+void store_fetch_free(struct store_fetch *f);
+/*
+ * GET BASE/PATH into *body (malloc'ed, *len bytes; free()), at most max
+ * bytes (a longer answer is refused). The HTTP status (200 on success;
+ * *body only then), or -1 with why filled. cache gets the answer's
+ * X-Cache-Status ("" without one).
+ */
+long store_fetch_get(struct store_fetch *f, const char *path, size_t max, uint8_t **body,
+		     size_t *len, char cache[16], char *why, size_t cap);
+
+#endif /* VERACAM_HUB_STORE_H */

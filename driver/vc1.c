@@ -310,8 +310,8 @@ static int vc1_init_controls(struct vc1 *sensor)
 	sensor->vblank = v4l2_ctrl_new_std(hdl, ops, V4L2_CID_VBLANK,
 					   VC1_FRAME_LINES_MIN - VC1_DEF_HEIGHT,
 					   VC1_FRAME_LINES_MAX - VC1_DEF_HEIGHT,
-					   1,
-					   VC1_FRAME_LINES_DEF - VC1_DEF_HEIGHT);
+					   1, VC1_FRAME_LINES_DEF -
+					   VC1_DEF_HEIGHT);
 	sensor->hblank = v4l2_ctrl_new_std(hdl, ops, V4L2_CID_HBLANK,
 					   hblank, hblank, 1, hblank);
 	v4l2_ctrl_new_std(hdl, ops, V4L2_CID_PIXEL_RATE, VC1_PIXEL_RATE,
@@ -698,7 +698,8 @@ static int vc1_parse_endpoint(struct vc1 *sensor)
 		if (ep.link_frequencies[i] == freq)
 			ret = 0;
 	if (ret)
-		dev_err_probe(dev, ret, "link-frequencies lack %llu Hz\n", freq);
+		dev_err_probe(dev, ret, "link-frequencies lack %llu Hz\n",
+			      freq);
 	sensor->link_freq_menu[0] = freq;
 out:
 	v4l2_fwnode_endpoint_free(&ep);

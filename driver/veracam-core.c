@@ -261,22 +261,34 @@ static void veracam_notify_unbind(struct v4l2_async_notifier *notifier,
 	dev_dbg(cam->dev, "%s unbound\n", sd->name);
 }
 
-static int veracam_create_links(struct veracam *cam, struct v4l2_subdev *sd)
+/* The sensor's source to the receiver's sink. */
+static int veracam_link_sensor(struct veracam *cam, struct v4l2_subdev *sd)
 {
-	u32 flags = MEDIA_LNK_FL_ENABLED | MEDIA_LNK_FL_IMMUTABLE;
-	int pad, ret;
+	int pad;
 
 	pad = media_entity_get_fwnode_pad(&sd->entity, sd->fwnode,
 					  MEDIA_PAD_FL_SOURCE);
 	if (pad < 0)
 		return pad;
 
-	ret = media_create_pad_link(&sd->entity, pad, &cam->video.vdev.entity,
-				    0, flags);
+	return media_create_pad_link(&sd->entity, pad, &cam->csi2.entity,
+				     VERACAM_CSI2_PAD_SINK,
+				     MEDIA_LNK_FL_ENABLED |
+				     MEDIA_LNK_FL_IMMUTABLE);
+}
+
+/* The receiver's sources to the capture nodes. */
+static int veracam_link_nodes(struct veracam *cam)
+{
+	u32 flags = MEDIA_LNK_FL_ENABLED | MEDIA_LNK_FL_IMMUTABLE;
+	int ret;
+
+	ret = media_create_pad_link(&cam->csi2.entity, VERACAM_CSI2_PAD_IMAGE,
+				    &cam->video.vdev.entity, 0, flags);
 	if (ret)
 		return ret;
-	return media_create_pad_link(&sd->entity, pad, &cam->meta.vdev.entity,
-				     0, flags);
+	return media_create_pad_link(&cam->csi2.entity, VERACAM_CSI2_PAD_META,
+				     &cam->meta.vdev.entity, 0, flags);
 }
 
 /*
@@ -297,9 +309,12 @@ static int veracam_notify_complete(struct v4l2_async_notifier *notifier)
 		ret = veracam_meta_register(cam);
 		if (ret)
 			goto err_nodes;
+		ret = veracam_link_nodes(cam);
+		if (ret)
+			goto err_nodes;
 	}
 
-	ret = veracam_create_links(cam, cam->src.sd);
+	ret = veracam_link_sensor(cam, cam->src.sd);
 	if (ret)
 		goto err_nodes;
 
@@ -390,6 +405,7 @@ static void veracam_release(struct v4l2_device *v4l2_dev)
 
 	veracam_node_cleanup(&cam->meta);
 	veracam_node_cleanup(&cam->video);
+	veracam_csi2_cleanup(cam);
 	v4l2_ctrl_handler_free(&cam->ctrls);
 	media_device_cleanup(&cam->mdev);
 	veracam_gen_free(&cam->gen);
@@ -434,12 +450,20 @@ static int veracam_probe(struct platform_device *pdev)
 		 "platform:%s.%u", VERACAM_DRIVER_NAME, cam->index);
 	media_device_init(&cam->mdev);
 
+	ret = veracam_csi2_init(cam);
+	if (ret)
+		goto err_media;
+
 	cam->v4l2_dev.mdev = &cam->mdev;
 	ret = v4l2_device_register(dev, &cam->v4l2_dev);
 	if (ret)
-		goto err_media;
+		goto err_csi2;
 	/* from here on the last v4l2_device_put() frees the camera */
 	cam->v4l2_dev.release = veracam_release;
+
+	ret = v4l2_device_register_subdev(&cam->v4l2_dev, &cam->csi2);
+	if (ret)
+		goto err_notifier;
 
 	ret = veracam_notifier_init(cam);
 	if (ret)
@@ -461,6 +485,8 @@ err_notifier:
 	v4l2_device_unregister(&cam->v4l2_dev);
 	v4l2_device_put(&cam->v4l2_dev);
 	return ret;
+err_csi2:
+	veracam_csi2_cleanup(cam);
 err_media:
 	media_device_cleanup(&cam->mdev);
 	v4l2_ctrl_handler_free(&cam->ctrls);
@@ -565,4 +591,3 @@ module_exit(veracam_exit);
 MODULE_DESCRIPTION("veracam virtual CSI-2 receiver and capture engine");
 MODULE_AUTHOR("The veracam authors");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: i2c-stub post: vc1");

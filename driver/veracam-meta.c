@@ -47,7 +47,8 @@ void veracam_meta_fill(struct veracam *cam, struct veracam_meta *meta,
 static int veracam_meta_enum_fmt(struct file *file, void *priv,
 				 struct v4l2_fmtdesc *f)
 {
-	if (f->index || (f->mbus_code && !veracam_video_code_supported(f->mbus_code)))
+	if (f->index ||
+	    (f->mbus_code && f->mbus_code != MEDIA_BUS_FMT_METADATA_FIXED))
 		return -EINVAL;
 
 	f->pixelformat = V4L2_META_FMT_VERACAM;

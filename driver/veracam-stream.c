@@ -88,6 +88,7 @@ static void veracam_produce_frame(struct veracam *cam,
 	bool error = late;
 	u8 *vaddr;
 
+	veracam_csi2_frame_sync(cam, tick->sequence);
 	/* the sensor's configuration when this frame started */
 	if (veracam_source_read(cam, &regs))
 		error = true;

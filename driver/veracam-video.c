@@ -58,16 +58,6 @@ static void veracam_video_try(struct v4l2_pix_format *pix)
 				  V4L2_QUANTIZATION_LIM_RANGE;
 }
 
-bool veracam_video_code_supported(u32 code)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(veracam_formats); i++)
-		if (veracam_formats[i].code == code)
-			return true;
-	return false;
-}
-
 bool veracam_video_matches(const struct v4l2_pix_format *pix,
 			   const struct v4l2_mbus_framefmt *fmt)
 {
@@ -244,21 +234,18 @@ static const struct v4l2_ioctl_ops veracam_video_ioctl_ops = {
 	.vidioc_unsubscribe_event = v4l2_event_unsubscribe,
 };
 
-/* The sensor's active format must be what this node captures. */
+/* The receiver's image source format must be what this node captures. */
 static int veracam_video_link_validate(struct media_link *link)
 {
 	struct video_device *vdev =
 		media_entity_to_video_device(link->sink->entity);
 	struct veracam_node *node = video_get_drvdata(vdev);
 	struct v4l2_mbus_framefmt fmt;
-	int ret;
 
-	ret = veracam_source_get_format(node->cam, &fmt, NULL);
-	if (ret)
-		return ret;
+	veracam_csi2_get_image_format(node->cam, &fmt);
 	if (!veracam_video_matches(&node->fmt.pix, &fmt)) {
 		dev_dbg(node->cam->dev,
-			"sensor outputs %ux%u code 0x%04x, node wants %ux%u %p4cc\n",
+			"receiver outputs %ux%u code 0x%04x, node wants %ux%u %p4cc\n",
 			fmt.width, fmt.height, fmt.code, node->fmt.pix.width,
 			node->fmt.pix.height, &node->fmt.pix.pixelformat);
 		return -EPIPE;

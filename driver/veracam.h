@@ -6,12 +6,13 @@
  * device and the capture nodes, and binds the camera sensor its endpoint
  * points at through an async notifier. Its media graph is
  *
- *   [vc1 sensor] pad 0 --+--> [veracam video N]  (image capture)
- *                        +--> [veracam meta N]   (per-frame metadata)
+ *   [vc1 sensor] 0 --> 0 [veracam csi2 N] 1 --> [veracam video N]
+ *                                         2 --> [veracam meta N]
  *
- * The capture side has no scaler, so the image node's size and pixel
- * encoding must match the sensor's active format, checked at stream start
- * by link validation.
+ * The receiver has no scaler, so the image node's size and pixel encoding
+ * must match the receiver's image source, which is its sink's format,
+ * which must match the sensor's; checked at stream start by link
+ * validation.
  *
  * Frames are paced by an hrtimer at the sensor's frame period. Each tick
  * records the start-of-exposure time and a sequence number and queues a
@@ -87,6 +88,13 @@ struct veracam_source {
 
 struct veracam;
 
+enum {
+	VERACAM_CSI2_PAD_SINK,
+	VERACAM_CSI2_PAD_IMAGE,
+	VERACAM_CSI2_PAD_META,
+	VERACAM_CSI2_NUM_PADS
+};
+
 /* One capture video node: the image or the metadata node. */
 struct veracam_node {
 	struct veracam *cam;
@@ -150,6 +158,8 @@ struct veracam {
 	struct v4l2_ctrl *unique_id_ctrl;
 	struct media_pipeline pipe;
 	struct v4l2_async_notifier notifier;
+	struct v4l2_subdev csi2;
+	struct media_pad csi2_pads[VERACAM_CSI2_NUM_PADS];
 	struct i2c_client *client;	/* the sensor, on i2c-stub */
 	bool registered;		/* nodes and media device */
 
@@ -207,6 +217,13 @@ int veracam_source_g_frame_interval(struct veracam *cam,
 int veracam_source_s_frame_interval(struct veracam *cam,
 				    struct v4l2_fract *interval);
 
+/* veracam-csi2.c: the receiver subdev */
+int veracam_csi2_init(struct veracam *cam);
+void veracam_csi2_cleanup(struct veracam *cam);
+void veracam_csi2_frame_sync(struct veracam *cam, u32 sequence);
+void veracam_csi2_get_image_format(struct veracam *cam,
+				   struct v4l2_mbus_framefmt *fmt);
+
 /* veracam-node.c: what the image and metadata nodes share */
 int veracam_node_register(struct veracam_node *node, struct veracam *cam,
 			  const char *name, u32 caps,
@@ -220,7 +237,6 @@ int veracam_node_querycap(struct file *file, void *priv,
 
 /* veracam-video.c */
 int veracam_video_register(struct veracam *cam);
-bool veracam_video_code_supported(u32 code);
 bool veracam_video_matches(const struct v4l2_pix_format *pix,
 			   const struct v4l2_mbus_framefmt *fmt);
 

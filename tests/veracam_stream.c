@@ -390,12 +390,14 @@ TEST_F_TIMEOUT(stream, metadata_reports_controls_in_effect, 60)
 	close(cfd);
 }
 
+/* runtime PM status of the sensor's device (the I2C client) */
 static void runtime_status(const struct vc_cam *cam, char *buf, size_t len)
 {
-	char path[128];
+	const char *node = strrchr(cam->subdev[0], '/');
+	char path[160];
 
-	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/power/runtime_status",
-		 cam->platdev);
+	snprintf(path, sizeof(path), "/sys/class/video4linux/%s/device/power/runtime_status",
+		 node ? node + 1 : cam->subdev[0]);
 	if (vc_read_text(path, buf, len))
 		snprintf(buf, len, "unreadable");
 }

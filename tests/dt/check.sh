@@ -11,7 +11,7 @@
 #              fdtoverlay onto the base, dt-validate of the result against
 #              the binding (the camera node must match the veracam schema),
 #              endpoint linkage both ways
-#   negative:  a wrong unique-id length, three data lanes and a missing
+#   negative:  a unique-id property, three data lanes and a missing
 #              supply must each be reported by dt-validate
 #
 # The media schemas the binding references (video-interfaces.yaml,
@@ -165,9 +165,9 @@ expect_reject() {
 	grep -q "$3" "$m.log"
 }
 rc=1
-expect_reject short-id 's/0x00 0x00 0x00 0x00 0x00 0x00 0x00 0x01>;/0x00 0x00 0x00 0x00 0x00 0x00 0x01>;/' \
+expect_reject unique-id 's|rotation = <0>;|rotation = <0>;\n\t\tveracam,unique-id = /bits/ 8 <0xca 0x11>;|' \
 	'veracam,unique-id' && rc=0
-result $rc "dt-validate rejects a 15-byte veracam,unique-id"
+result $rc "dt-validate rejects a veracam,unique-id property (the id is in the sensor's OTP)"
 rc=1
 expect_reject lanes-supply 's/data-lanes = <1 2>;/data-lanes = <1 2 3>;/; /vana-supply/d' \
 	"'vana-supply' is a required property" &&

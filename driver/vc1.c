@@ -37,6 +37,8 @@
 
 #include <linux/veracam.h>
 
+#include "veracam-uid-ctrl.h"
+
 /* pixel array and timing (a 1080p60 CEA timing) */
 #define VC1_NATIVE_WIDTH	1920U
 #define VC1_NATIVE_HEIGHT	1080U
@@ -267,16 +269,6 @@ static const struct v4l2_ctrl_ops vc1_ctrl_ops = {
 	.s_ctrl = vc1_s_ctrl,
 };
 
-static const struct v4l2_ctrl_config vc1_unique_id_ctrl = {
-	.id = V4L2_CID_VERACAM_UNIQUE_ID,
-	.name = "Unique ID",
-	.type = V4L2_CTRL_TYPE_STRING,
-	.flags = V4L2_CTRL_FLAG_READ_ONLY,
-	.min = VERACAM_UNIQUE_ID_HEX_LEN,
-	.max = VERACAM_UNIQUE_ID_HEX_LEN,
-	.step = 1,
-};
-
 static int vc1_init_controls(struct vc1 *sensor)
 {
 	struct v4l2_ctrl_handler *hdl = &sensor->ctrls;
@@ -319,7 +311,7 @@ static int vc1_init_controls(struct vc1 *sensor)
 	sensor->link_freq = v4l2_ctrl_new_int_menu(hdl, ops, V4L2_CID_LINK_FREQ,
 						   0, 0,
 						   sensor->link_freq_menu);
-	sensor->unique_id = v4l2_ctrl_new_custom(hdl, &vc1_unique_id_ctrl,
+	sensor->unique_id = v4l2_ctrl_new_custom(hdl, &veracam_unique_id_ctrl,
 						 NULL);
 	v4l2_ctrl_new_fwnode_properties(hdl, ops, &props);
 

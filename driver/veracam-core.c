@@ -31,6 +31,7 @@
 #include <media/v4l2-fwnode.h>
 
 #include "veracam.h"
+#include "veracam-uid-ctrl.h"
 
 static int num_cameras = -1;
 module_param(num_cameras, int, 0444);
@@ -372,16 +373,6 @@ static int veracam_notifier_init(struct veracam *cam)
 /* ------------------------------------------------------------------ */
 /* Probe and remove                                                     */
 /* ------------------------------------------------------------------ */
-
-static const struct v4l2_ctrl_config veracam_unique_id_ctrl = {
-	.id = V4L2_CID_VERACAM_UNIQUE_ID,
-	.name = "Unique ID",
-	.type = V4L2_CTRL_TYPE_STRING,
-	.flags = V4L2_CTRL_FLAG_READ_ONLY,
-	.min = VERACAM_UNIQUE_ID_HEX_LEN,
-	.max = VERACAM_UNIQUE_ID_HEX_LEN,
-	.step = 1,
-};
 
 static int veracam_init_ctrls(struct veracam *cam)
 {

@@ -816,8 +816,15 @@ static int vc1_probe(struct i2c_client *client)
 
 err_pm:
 	pm_runtime_disable(dev);
+	if (!pm_runtime_status_suspended(dev))
+		vc1_power_off(dev);
 	pm_runtime_set_suspended(dev);
 	v4l2_subdev_cleanup(sd);
+	media_entity_cleanup(&sd->entity);
+	v4l2_ctrl_handler_free(&sensor->ctrls);
+	mutex_destroy(&sensor->lock);
+	return ret;
+
 err_entity:
 	media_entity_cleanup(&sd->entity);
 err_ctrls:
@@ -825,8 +832,8 @@ err_ctrls:
 err_mutex:
 	mutex_destroy(&sensor->lock);
 err_power:
-	if (!pm_runtime_status_suspended(dev))
-		vc1_power_off(dev);
+	/* runtime PM is not enabled yet: the sensor is still powered */
+	vc1_power_off(dev);
 	return ret;
 }
 

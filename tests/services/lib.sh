@@ -49,7 +49,9 @@ svc_install() {
 
 svc_module() {
 	echo "options veracam num_cameras=2" >/etc/modprobe.d/veracam.conf
-	tests/vc1-stub && modprobe -a vc1 veracam && udevadm settle
+	# the installed vc1 first: tests/vc1-stub inserts $VC1_KO only when
+	# no vc1 is loaded
+	modprobe vc1 && tests/vc1-stub && modprobe veracam && udevadm settle
 }
 
 svc_pair() {

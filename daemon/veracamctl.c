@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <netdb.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -589,6 +591,185 @@ static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int tt
 	return EXIT_FAIL;
 }
 
+/*
+ * pair-mode's connections, served side by side: a stranger who connects and
+ * stalls (or keeps reconnecting) holds one slot for at most
+ * VC_PAIR_IO_TIMEOUT_S, not the listener, so the person's hub is answered
+ * at once. Bounded: PAIR_SLOTS at once, PAIR_PER_ADDRESS from one address
+ * (more are closed at accept, and counted).
+ */
+#define PAIR_SLOTS		16
+#define PAIR_PER_ADDRESS	4
+
+struct pair_serve_ctx {
+	const char *dir, *name, *hub_name;
+	const struct vc_device_key *k;
+	struct vc_pair_window *w;
+	bool sas_mode;
+	int wake[2];		/* a connection's thread is done: one byte */
+};
+
+struct pair_slot {
+	struct pair_serve_ctx *ctx;
+	pthread_t thread;
+	int fd;			/* -1: the slot is free */
+	char from[INET6_ADDRSTRLEN];
+	bool done;		/* written by the thread, then wake; read after the join */
+	int ret;
+	struct vc_peer hub;
+	char sas[VC_SAS_LEN + 1];
+	char err[300];
+};
+
+static void *serve_one(void *arg)
+{
+	struct pair_slot *s = arg;
+	struct pair_serve_ctx *c = s->ctx;
+
+	if (c->sas_mode)
+		s->ret = vc_pair_serve_sas(c->dir, c->k, c->name, c->hub_name, c->w, s->fd,
+					   &s->hub, s->sas);
+	else
+		s->ret = vc_pair_serve(c->dir, c->k, c->name, c->hub_name, c->w, s->fd, &s->hub);
+	if (s->ret < 0)
+		snprintf(s->err, sizeof(s->err), "%s", vc_last_error());
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	if (write(c->wake[1], "x", 1) < 0) {
+		/* the pipe cannot be full (one byte per thread): nothing to do */
+	}
+	return NULL;
+}
+
+static void address_of(const struct sockaddr_storage *sa, char *out, size_t cap)
+{
+	const void *a = sa->ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (!inet_ntop(sa->ss_family, a, out, (socklen_t)cap))
+		snprintf(out, cap, "?");
+}
+
+/* Join a finished connection's thread; 1 when it was the one attempt of the window. */
+static int reap(struct pair_slot *s, bool quiet, int *result)
+{
+	char idhex[2 * VC_KEY_ID_LEN + 1];
+	const char *dir = s->ctx->dir;
+
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+	s->fd = -1;
+	if (s->ret == 0 && s->ctx->sas_mode) {
+		printf("SAS %s\nHub '%s' is pinned, pending. If the hub shows the same six "
+		       "digits, run:\n  veracamctl confirm %s %s\nIf not, run: veracamctl "
+		       "untrust %s %s\n", s->sas, s->hub.name, dir, s->hub.name, dir, s->hub.name);
+	} else if (s->ret == 0) {
+		vc_hex(s->hub.key_id, VC_KEY_ID_LEN, idhex);
+		printf("Paired: hub '%s' (key id %s) is trusted by this camera.\n", s->hub.name,
+		       idhex);
+	} else if (!quiet || s->ret == -2) {
+		fprintf(stderr, "veracamctl: pair-mode: %s (from %s)\n", s->err, s->from);
+	}
+	fflush(stdout);
+	if (s->ret == 0 || s->ret == -2) {
+		*result = s->ret == 0 ? 0 : EXIT_FAIL;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Accept and serve until one attempt has spent the window (code mode: the
+ * first request, right or wrong; SAS mode: the first pin) or it expires.
+ * A connection that fails before that (a port scan, a stranger hanging
+ * up, TLS garbage) leaves the window open for the person's hub.
+ */
+static int serve_window(struct pair_serve_ctx *c, int lfd, int64_t ttl_ms)
+{
+	struct pair_slot slot[PAIR_SLOTS];
+	int64_t end_ms = now_ms() + ttl_ms;
+	int i, j, result = EXIT_FAIL;
+	unsigned long refused = 0;
+	bool over = false;
+	char b[64];
+
+	if (pipe2(c->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		fprintf(stderr, "veracamctl: pair-mode: pipe: %s\n", strerror(errno));
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < PAIR_SLOTS; i++)
+		slot[i] = (struct pair_slot){ .ctx = c, .fd = -1 };
+	while (!over) {
+		struct pollfd pfd[2] = { { .fd = lfd, .events = POLLIN },
+					 { .fd = c->wake[0], .events = POLLIN } };
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int64_t left = end_ms - now_ms();
+		int fd, same = 0, free_slot = -1;
+		char from[INET6_ADDRSTRLEN];
+
+		if (left <= 0) {
+			fprintf(stderr, "veracamctl: pair-mode: the pairing window expired; nobody "
+				"paired (run pair-mode again for a new code)\n");
+			break;
+		}
+		if (poll(pfd, 2, left > 60000 ? 60000 : (int)left) <= 0)
+			continue;
+		if (pfd[1].revents) {
+			while (read(c->wake[0], b, sizeof(b)) > 0)
+				;
+			for (i = 0; i < PAIR_SLOTS && !over; i++)
+				if (slot[i].fd >= 0 && __atomic_load_n(&slot[i].done, __ATOMIC_ACQUIRE)) {
+					over = reap(&slot[i], false, &result);
+				}
+			continue;
+		}
+		fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		address_of(&sa, from, sizeof(from));
+		for (i = 0; i < PAIR_SLOTS; i++) {
+			if (slot[i].fd < 0 && free_slot < 0)
+				free_slot = i;
+			else if (slot[i].fd >= 0 && !strcmp(slot[i].from, from))
+				same++;
+		}
+		if (free_slot < 0 || same >= PAIR_PER_ADDRESS) {
+			refused++;
+			close(fd);
+			continue;
+		}
+		j = free_slot;
+		slot[j].fd = fd;
+		slot[j].done = false;
+		slot[j].ret = -1;
+		slot[j].err[0] = '\0';
+		snprintf(slot[j].from, sizeof(slot[j].from), "%s", from);
+		if (pthread_create(&slot[j].thread, NULL, serve_one, &slot[j]) != 0) {
+			close(fd);
+			slot[j].fd = -1;
+			refused++;
+			continue;
+		}
+	}
+	/* the window is over: cut the connections still open, then join them */
+	for (i = 0; i < PAIR_SLOTS; i++)
+		if (slot[i].fd >= 0)
+			shutdown(slot[i].fd, SHUT_RDWR);
+	for (i = 0; i < PAIR_SLOTS; i++)
+		if (slot[i].fd >= 0 && reap(&slot[i], true, &j) && !over) {
+			over = true;
+			result = j;
+		}
+	if (refused)
+		fprintf(stderr, "veracamctl: pair-mode: %lu connection(s) refused at accept "
+			"(%d at once, %d from one address)\n", refused, PAIR_SLOTS,
+			PAIR_PER_ADDRESS);
+	close(c->wake[0]);
+	close(c->wake[1]);
+	return result;
+}
+
 static int cmd_pair_mode(int argc, char **argv)
 {
 	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
@@ -598,11 +779,10 @@ static int cmd_pair_mode(int argc, char **argv)
 	struct vc_pair_window w;
 	struct vc_pair_target t;
 	struct vc_device_key *k;
-	struct vc_peer hub;
-	int64_t end_ms;
+	struct pair_serve_ctx ctx;
 	int i, ttl = VC_PAIR_TTL_DEFAULT, lfd, ret = EXIT_FAIL;
 	bool sas_mode = false, listen_given = false;
-	char sas[VC_SAS_LEN + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	char idhex[2 * VC_KEY_ID_LEN + 1];
 	struct mdns_announce *mdns = NULL;
 
 	g_autofree char *run_dir = NULL, *run_name = NULL;
@@ -702,52 +882,9 @@ static int cmd_pair_mode(int argc, char **argv)
 			printf("Not announced on mDNS (%s): pair from the QR code.\n", err);
 	}
 	fflush(stdout);
-	end_ms = now_ms() + (int64_t)ttl * 1000;
-	for (;;) {
-		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-		int64_t left = end_ms - now_ms();
-		int fd;
-
-		if (left <= 0) {
-			fprintf(stderr, "veracamctl: pair-mode: the pairing window expired; nobody "
-				"paired (run pair-mode again for a new code)\n");
-			break;
-		}
-		if (poll(&pfd, 1, left > 60000 ? 60000 : (int)left) <= 0)
-			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (sas_mode) {
-			/*
-			 * Only a pin ends a SAS window: a connection that fails
-			 * (a port scan, a stranger hanging up, a commitment
-			 * that does not open) pins nothing, and ending the
-			 * window on it would let anyone on the network deny
-			 * pairing with one TCP connect.
-			 */
-			if (vc_pair_serve_sas(dir, k, name, hub_name, fd, &hub, sas) == 0) {
-				w.used = true;
-				printf("SAS %s\nHub '%s' is pinned, pending. If the hub shows the "
-				       "same six digits, run:\n  veracamctl confirm %s %s\nIf not, "
-				       "run: veracamctl untrust %s %s\n", sas, hub.name, dir,
-				       hub.name, dir, hub.name);
-				ret = 0;
-			} else {
-				fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
-			}
-		} else if (vc_pair_serve(dir, k, name, hub_name, &w, fd, &hub) == 0) {
-			vc_hex(hub.key_id, VC_KEY_ID_LEN, idhex);
-			printf("Paired: hub '%s' (key id %s) is trusted by this camera.\n",
-			       hub.name, idhex);
-			ret = 0;
-		} else {
-			fprintf(stderr, "veracamctl: pair-mode: %s\n", vc_last_error());
-		}
-		close(fd);
-		if (w.used)
-			break;	/* a TLS failure before any attempt keeps the window open */
-	}
+	ctx = (struct pair_serve_ctx){ .dir = dir, .k = k, .name = name, .hub_name = hub_name,
+				       .w = &w, .sas_mode = sas_mode };
+	ret = serve_window(&ctx, lfd, (int64_t)ttl * 1000);
 	mdns_announce_stop(mdns);
 	if (png[0])
 		unlink(png);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * veracam camera side, media steps: capture -> timestamp -> encode.
+ * veracam camera side, media steps: capture -> timestamp -> motion -> encode.
  *
  * The camera role of veracamd runs, per frame:
  *
  *	cam_capture_next(cap, &frame)           pixels + capture time + sequence
+ *	cam_motion_frame(motion, &vf, &info)    motion events (start/end) to a callback
  *	cam_encode_frame(enc, &frame, &au)      one H.264 access unit (Annex-B)
  *	... sign / seal / send (security core, transport) ...
  *	cam_au_clear(&au)
@@ -13,7 +14,8 @@
  * controller graph), metapair.c (metadata <-> video pairing), timestamp.c
  * (MONOTONIC -> REALTIME), v4l2.c (libv4l2 capture), pattern.c (GStreamer
  * test source), frametag.c (burned-in tag cells), capture.c (the common
- * capture interface), encode.c (GStreamer H.264 encoder).
+ * capture interface), motion.c (motion detector), encode.c (GStreamer
+ * H.264 encoder).
  *
  * Errors are GErrors in the CAM_ERROR domain whose message is one line that
  * names what was wrong.
@@ -325,6 +327,57 @@ GstElement *cam_pattern_bin_new(const struct cam_source *source, const char *nam
 				bool live, GError **error);
 /* A pattern frame's production time (CLOCK_MONOTONIC); false if it has none. */
 bool cam_pattern_capture_ns(GstBuffer *buf, uint64_t *mono_ns);
+
+/* ------------------------------------------------------------------ */
+/* Motion (motion.c): between capture and encode                        */
+/* ------------------------------------------------------------------ */
+
+#define CAM_MOTION_START_FRAMES	2	/* frames with motion in a row before it starts */
+
+struct cam_motion_config {
+	bool enabled;
+	unsigned grid_w, grid_h;	/* cells the luma is averaged down to, default 64x36 */
+	unsigned threshold;		/* luma levels a cell must change by, default 16 */
+	unsigned min_area_permille;	/* changed cells for a frame with motion, default 20 */
+	uint64_t hold_ns;		/* motion ends this long after the last, default 2 s */
+};
+
+enum cam_motion_kind { CAM_MOTION_START, CAM_MOTION_END };
+
+/* An event's start or end, with the capture times of its frames (CLOCK_REALTIME). */
+struct cam_motion_event {
+	enum cam_motion_kind kind;
+	int64_t start_wall_ns;		/* the first frame with motion */
+	int64_t end_wall_ns;		/* END: the last frame with motion */
+	uint64_t number;		/* 1 for the first event since start */
+};
+
+typedef void (*cam_motion_cb)(void *data, const struct cam_motion_event *ev);
+
+struct cam_motion_stats {
+	uint64_t frames;		/* offered */
+	uint64_t analysed;		/* of them, read (enabled, a format it reads) */
+	uint64_t unreadable;		/* of them, in a format it does not read */
+	uint64_t moving_frames;		/* with at least the minimum area changed */
+	uint64_t events;		/* starts */
+	unsigned last_changed_permille;	/* the last analysed frame's changed cells */
+	bool active;			/* between a start and its end */
+	int64_t start_wall_ns, end_wall_ns;	/* the last event's (end 0 while active) */
+};
+
+struct cam_motion;
+
+void cam_motion_config_default(struct cam_motion_config *cfg);
+/* NULL when the grid is empty or over 1024 cells a side, or out of memory. */
+struct cam_motion *cam_motion_new(const struct cam_motion_config *cfg, cam_motion_cb cb,
+				  void *data);
+/* One captured frame (NV12, NV21, I420, YV12, GRAY8, YUY2, UYVY); cb runs from here. */
+void cam_motion_frame(struct cam_motion *m, const GstVideoFrame *vf,
+		      const struct cam_frame_info *info);
+/* A new scene (the device reopened): no reference; an event in progress ends. */
+void cam_motion_reset(struct cam_motion *m);
+void cam_motion_get_stats(const struct cam_motion *m, struct cam_motion_stats *st);
+void cam_motion_free(struct cam_motion *m);
 
 /* ------------------------------------------------------------------ */
 /* Encode (encode.c)                                                    */

@@ -137,6 +137,11 @@ struct camera_role {
 	bool stop, want_idr, full, state_changed;
 	struct cam_au au;
 	char au_source[VC_SOURCE_MAX_LEN + 1];	/* stable identity of au's device */
+	struct cam_motion *motion;		/* the media thread's */
+	struct cam_motion_stats motion_st;	/* its counters as of the last frame */
+	struct cam_motion_event motion_log[4];	/* events the loop has not logged yet */
+	unsigned int n_motion_log;
+	uint64_t motion_log_lost;
 	uint64_t captured, gaps, replaced;
 	char state[320];
 	int media_efd;
@@ -181,6 +186,36 @@ static bool media_stopping(struct camera_role *cr)
 	return stop;
 }
 
+/*
+ * The motion detector's events (media thread): kept for the loop thread,
+ * which logs them; the status shows the counters and the last event.
+ */
+static void on_motion(void *data, const struct cam_motion_event *ev)
+{
+	struct camera_role *cr = data;
+
+	pthread_mutex_lock(&cr->lock);
+	if (cr->n_motion_log < G_N_ELEMENTS(cr->motion_log))
+		cr->motion_log[cr->n_motion_log++] = *ev;
+	else
+		cr->motion_log_lost++;
+	pthread_mutex_unlock(&cr->lock);
+}
+
+/* One captured frame through the detector (the step between capture and encode). */
+static void media_motion(struct camera_role *cr, struct cam_capture *cap,
+			 const struct cam_frame *frame)
+{
+	GstVideoFrame vf;
+
+	if (!cr->motion)
+		return;
+	if (gst_video_frame_map(&vf, cam_capture_video_info(cap), frame->buffer, GST_MAP_READ)) {
+		cam_motion_frame(cr->motion, &vf, &frame->info);
+		gst_video_frame_unmap(&vf);
+	}
+}
+
 /* Stream until the device fails (the error is returned) or we stop (NULL). */
 static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 			    struct cam_encoder *enc)
@@ -198,11 +233,14 @@ static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 		if (!cam_capture_next(cap, &frame, &err))
 			return err;
 		cam_capture_get_stats(cap, &cs);
+		media_motion(cr, cap, &frame);
 		pthread_mutex_lock(&cr->lock);
 		idr = cr->want_idr;
 		cr->want_idr = false;
 		cr->captured++;
 		cr->gaps = cs.lost;
+		if (cr->motion)
+			cam_motion_get_stats(cr->motion, &cr->motion_st);
 		if (cr->stop) {
 			pthread_mutex_unlock(&cr->lock);
 			cam_frame_clear(&frame);
@@ -266,6 +304,8 @@ static void *media_main(void *arg)
 					cam_encoder_imports_dmabuf(element));
 			enc = cam_encoder_new(&enccfg, cam_capture_video_info(cap), &err);
 		}
+		if (enc && cr->motion)
+			cam_motion_reset(cr->motion);	/* another device, or the same reopened */
 		if (enc) {
 			const struct cam_identity *id = cam_capture_identity(cap);
 
@@ -884,6 +924,51 @@ static void take_media_state(struct camera_role *cr)
 	svc_notify_status(&cr->s->notify, "%s", state);
 }
 
+/* The detector's counters into the status (cr->lock held). */
+static void motion_status(struct camera_role *cr, struct svc_camera_role_stats *rs)
+{
+	const struct cam_motion_stats *m = &cr->motion_st;
+
+	rs->motion.enabled = cr->motion != NULL;
+	rs->motion.active = m->active;
+	rs->motion.analysed = m->analysed;
+	rs->motion.unreadable = m->unreadable;
+	rs->motion.moving_frames = m->moving_frames;
+	rs->motion.events = m->events;
+	rs->motion.changed_permille = m->last_changed_permille;
+	rs->motion.start_ns = m->start_wall_ns;
+	rs->motion.end_ns = m->end_wall_ns;
+}
+
+/* The detector's events, logged from the loop thread. */
+static void log_motion(struct camera_role *cr)
+{
+	struct cam_motion_event ev[G_N_ELEMENTS(cr->motion_log)];
+	unsigned int n;
+	uint64_t lost;
+
+	pthread_mutex_lock(&cr->lock);
+	n = cr->n_motion_log;
+	memcpy(ev, cr->motion_log, n * sizeof(ev[0]));
+	cr->n_motion_log = 0;
+	lost = cr->motion_log_lost;
+	cr->motion_log_lost = 0;
+	pthread_mutex_unlock(&cr->lock);
+	for (unsigned int i = 0; i < n; i++) {
+		if (ev[i].kind == CAM_MOTION_START)
+			svc_log(LOG_INFO, "motion event %" PRIu64 " started (capture time %" PRId64
+				" ns)", ev[i].number, ev[i].start_wall_ns);
+		else
+			svc_log(LOG_INFO, "motion event %" PRIu64 " ended: capture times %" PRId64
+				"..%" PRId64 " ns (%.1f s)", ev[i].number, ev[i].start_wall_ns,
+				ev[i].end_wall_ns,
+				(double)(ev[i].end_wall_ns - ev[i].start_wall_ns) / 1e9);
+	}
+	if (lost)
+		svc_log(LOG_WARNING, "motion: %" PRIu64 " event(s) not logged (the loop was late); "
+			"the status has the counts", lost);
+}
+
 static void on_media(void *data, uint32_t events)
 {
 	struct camera_role *cr = data;
@@ -908,7 +993,9 @@ static void on_media(void *data, uint32_t events)
 	rs->frames_captured = cr->captured;
 	rs->capture_gaps = cr->gaps;
 	cr->replaced_seen = cr->replaced;
+	motion_status(cr, rs);
 	pthread_mutex_unlock(&cr->lock);
+	log_motion(cr);
 	if (!full)
 		return;
 
@@ -1124,6 +1211,25 @@ static int setup(struct camera_role *cr)
 	svc_timer_arm(cr->status_timer, STATUS_INTERVAL_NS, STATUS_INTERVAL_NS);
 	svc_timer_arm(cr->live_timer, LIVE_CHECK_NS, LIVE_CHECK_NS);
 	svc_loop_on_reload(loop, on_reload, cr);
+	if (cr->cfg->motion) {
+		struct cam_motion_config mc = {
+			.enabled = true,
+			.grid_w = cr->cfg->motion_grid_w,
+			.grid_h = cr->cfg->motion_grid_h,
+			.threshold = cr->cfg->motion_threshold,
+			.min_area_permille = cr->cfg->motion_area * 10,
+			.hold_ns = cr->cfg->motion_hold_ns,
+		};
+
+		cr->motion = cam_motion_new(&mc, on_motion, cr);
+		if (!cr->motion) {
+			svc_log(LOG_ERR, "motion detector: cannot set it up");
+			return -1;
+		}
+		svc_log(LOG_INFO, "motion detector: %ux%u cells, threshold %u, %u%% of cells, "
+			"hold %" PRIu64 " ms", mc.grid_w, mc.grid_h, mc.threshold,
+			cr->cfg->motion_area, mc.hold_ns / 1000000);
+	}
 	if (pthread_create(&cr->media, NULL, media_main, cr)) {
 		svc_log(LOG_ERR, "media thread: %s", strerror(errno));
 		return -1;
@@ -1181,6 +1287,8 @@ static void teardown(struct camera_role *cr)
 	if (cr->media_started)
 		pthread_join(cr->media, NULL);
 	cam_au_clear(&cr->au);
+	cam_motion_free(cr->motion);
+	cr->motion = NULL;
 
 	if (cr->listen_fd >= 0)
 		close(cr->listen_fd);

@@ -25,6 +25,9 @@
  *   4 manifest length (2)  6 reserved (00 00)  8 the signed manifest
  *   then per recipient, in the manifest's order: hub key id (16) | HPKE
  *   enc (32) | the content key sealed (48)
+ *
+ * Object: 0 kind (1)  1 reserved (00 00 00)  4 index (4)  8 ciphertext || tag,
+ *   the 8-byte header being the AEAD's aad; nonce = base nonce XOR index.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,7 @@
 #include <veracam/event.h>
 #include <veracam/holder.h>
 #include <veracam/sei.h>
+#include "event_internal.h"
 #include "hpke_internal.h"
 #include "internal.h"
 
@@ -519,14 +523,15 @@ static void wrap_info(const uint8_t hub[VC_KEY_ID_LEN], const uint8_t event[VC_E
 
 int vc_envelope_seal(enum vc_hpke_aead aead, const uint8_t *man, size_t man_len,
 		     const struct vc_event_recipient *to, size_t n,
-		     uint8_t content_key[VC_CONTENT_KEY_LEN], struct vc_buf *env)
+		     struct vc_event_sealer **sealer, struct vc_buf *env)
 {
-	uint8_t mh[VC_HASH_LEN], info[WRAP_INFO_LEN];
+	uint8_t mh[VC_HASH_LEN], info[WRAP_INFO_LEN], content_key[VC_CONTENT_KEY_LEN];
 	struct vc_buf ct = { 0 };
 	struct vc_manifest m;
 	size_t i, off;
 	int ret = -1;
 
+	*sealer = NULL;
 	if (!aead_known(aead))
 		return vc_err("envelope: unknown AEAD %#x", (unsigned int)aead);
 	if (vc_manifest_parse(man, man_len, &m) != VC_EV_OK)
@@ -561,13 +566,16 @@ int vc_envelope_seal(enum vc_hpke_aead aead, const uint8_t *man, size_t man_len,
 			goto out;
 		memcpy(e + VC_KEY_ID_LEN + VC_HPKE_ENC_LEN, ct.data, ct.len);
 	}
+	/* the content key leaves only wrapped, and inside the event's one sealer */
+	*sealer = vc_event_sealer_new_from_key(aead, content_key, mh);
+	if (!*sealer)
+		goto out;
 	env->len = off;
 	ret = 0;
 out:
-	if (ret < 0) {
-		OPENSSL_cleanse(content_key, VC_CONTENT_KEY_LEN);
+	OPENSSL_cleanse(content_key, VC_CONTENT_KEY_LEN);
+	if (ret < 0)
 		env->len = 0;
-	}
 	vc_buf_free(&ct);
 	return ret;
 }
@@ -636,22 +644,26 @@ enum vc_event_reject vc_envelope_open(const uint8_t *env, size_t len,
 
 /* ---- objects ---- */
 
-/* An object's AEAD key and nonce: HKDF(salt = manifest hash, content key, context 00 kind). */
+/*
+ * The event's object key and base nonce: HKDF(salt = manifest hash, ikm =
+ * content key, info = context 00), Nk + 12 bytes. Each object's nonce is
+ * the base nonce XOR its index (RFC 9180's ComputeNonce), and the indexes
+ * come from the one sealer that holds the content key: no two objects of
+ * an event ever share a nonce, whatever their kinds.
+ */
 static int object_ctx(enum vc_hpke_aead aead, const uint8_t key[VC_CONTENT_KEY_LEN],
-		      const uint8_t mh[VC_HASH_LEN], enum vc_event_object kind,
-		      struct vc_hpke_ctx *ctx)
+		      const uint8_t mh[VC_HASH_LEN], struct vc_hpke_ctx *ctx)
 {
-	uint8_t info[sizeof(object_context) + 1], okm[VC_HPKE_NK_MAX + VC_HPKE_NN];
+	uint8_t okm[VC_HPKE_NK_MAX + VC_HPKE_NN];
 	size_t nk = aead == VC_HPKE_AES128GCM ? 16 : 32;
 	int ret;
 
+	memset(ctx, 0, sizeof(*ctx));
 	if (!aead_known(aead))
 		return vc_err("event object: unknown AEAD");
-	memcpy(info, object_context, sizeof(object_context));
-	info[sizeof(object_context)] = (uint8_t)kind;
-	ret = vc_hkdf_sha256(mh, VC_HASH_LEN, key, VC_CONTENT_KEY_LEN, info, sizeof(info), okm,
+	ret = vc_hkdf_sha256(mh, VC_HASH_LEN, key, VC_CONTENT_KEY_LEN,
+			     (const uint8_t *)object_context, sizeof(object_context), okm,
 			     nk + VC_HPKE_NN);
-	memset(ctx, 0, sizeof(*ctx));
 	if (ret == 0) {
 		ctx->aead = aead;
 		ctx->key_len = nk;
@@ -662,32 +674,90 @@ static int object_ctx(enum vc_hpke_aead aead, const uint8_t key[VC_CONTENT_KEY_L
 	return ret;
 }
 
-int vc_event_object_seal(enum vc_hpke_aead aead, const uint8_t content_key[VC_CONTENT_KEY_LEN],
-			 const uint8_t manifest_hash[VC_HASH_LEN], enum vc_event_object kind,
+struct vc_event_sealer {
+	struct vc_hpke_ctx ctx;		/* the object key; ctx.seq: the next index */
+};
+
+struct vc_event_sealer *vc_event_sealer_new_from_key(enum vc_hpke_aead aead,
+						     const uint8_t key[VC_CONTENT_KEY_LEN],
+						     const uint8_t mh[VC_HASH_LEN])
+{
+	struct vc_event_sealer *s = OPENSSL_secure_zalloc(sizeof(*s));
+
+	if (!s) {
+		vc_err("out of memory");
+		return NULL;
+	}
+	if (object_ctx(aead, key, mh, &s->ctx) < 0) {
+		OPENSSL_secure_clear_free(s, sizeof(*s));
+		return NULL;
+	}
+	return s;
+}
+
+void vc_event_sealer_free(struct vc_event_sealer *s)
+{
+	if (s)
+		OPENSSL_secure_clear_free(s, sizeof(*s));
+}
+
+uint32_t vc_event_sealer_next_index(const struct vc_event_sealer *s)
+{
+	return (uint32_t)s->ctx.seq;
+}
+
+static void object_header(enum vc_event_object kind, uint32_t index,
+			  uint8_t hdr[VC_OBJECT_HDR_LEN])
+{
+	hdr[0] = (uint8_t)kind;
+	hdr[1] = hdr[2] = hdr[3] = 0;
+	vc_put_be32(hdr + 4, index);
+}
+
+int vc_event_object_seal(struct vc_event_sealer *s, enum vc_event_object kind,
 			 const uint8_t *pt, size_t len, struct vc_buf *out)
 {
-	struct vc_hpke_ctx ctx;
-	uint8_t k = (uint8_t)kind;
-	int ret = object_ctx(aead, content_key, manifest_hash, kind, &ctx);
+	uint8_t hdr[VC_OBJECT_HDR_LEN];
+	uint64_t index = s->ctx.seq;
 
-	if (ret == 0)
-		ret = vc_hpke_ctx_seal(&ctx, &k, 1, pt, len, out);
-	vc_hpke_ctx_clear(&ctx);
-	return ret;
+	if (kind != VC_OBJECT_THUMBNAIL && kind != VC_OBJECT_CLIP)
+		return vc_err("event object: unknown kind %d", (int)kind);
+	if (index >= UINT32_MAX)
+		return vc_err("event object: this event's object indexes are used up");
+	object_header(kind, (uint32_t)index, hdr);
+	/* the index is used up whatever happens (on success the seal advances it) */
+	if (vc_hpke_ctx_seal(&s->ctx, hdr, sizeof(hdr), pt, len, out) < 0) {
+		s->ctx.seq = index + 1;
+		return -1;
+	}
+	if (vc_buf_reserve(out, out->len + VC_OBJECT_HDR_LEN) < 0)
+		return -1;
+	memmove(out->data + VC_OBJECT_HDR_LEN, out->data, out->len);
+	memcpy(out->data, hdr, VC_OBJECT_HDR_LEN);
+	out->len += VC_OBJECT_HDR_LEN;
+	return 0;
 }
 
 enum vc_event_reject vc_event_object_open(enum vc_hpke_aead aead,
 					  const uint8_t content_key[VC_CONTENT_KEY_LEN],
 					  const uint8_t manifest_hash[VC_HASH_LEN],
-					  enum vc_event_object kind, const uint8_t *ct,
+					  enum vc_event_object kind, const uint8_t *obj,
 					  size_t len, struct vc_buf *out)
 {
 	struct vc_hpke_ctx ctx;
-	uint8_t k = (uint8_t)kind;
-	int ret = object_ctx(aead, content_key, manifest_hash, kind, &ctx);
+	int ret;
 
-	if (ret == 0)
-		ret = vc_hpke_ctx_open(&ctx, &k, 1, ct, len, out);
+	if (len < VC_OBJECT_HDR_LEN + VC_HPKE_TAG_LEN || obj[1] || obj[2] || obj[3])
+		return VC_EV_MALFORMED;
+	/* a thumbnail served as a clip (or the reverse) does not open as one */
+	if (obj[0] != (uint8_t)kind)
+		return VC_EV_DECRYPT;
+	ret = object_ctx(aead, content_key, manifest_hash, &ctx);
+	if (ret == 0) {
+		ctx.seq = vc_get_be32(obj + 4);
+		ret = vc_hpke_ctx_open(&ctx, obj, VC_OBJECT_HDR_LEN, obj + VC_OBJECT_HDR_LEN,
+				       len - VC_OBJECT_HDR_LEN, out);
+	}
 	vc_hpke_ctx_clear(&ctx);
 	return ret == 0 ? VC_EV_OK : VC_EV_DECRYPT;
 }

@@ -8,14 +8,26 @@
  *   8 body: PUBLIC empty | RECORD an encoded record | TLS13 the
  *     CertificateVerify content (64 x 0x20, the server context string,
  *     00, a 32- or 48-byte transcript hash) | EVENT_RECORD an encoded
- *     event record | MANIFEST an encoded event manifest (event.h)
+ *     event frame record | MANIFEST an encoded event manifest (event.h)
+ *     that follows the holder's chain head | EVENT_HEAD empty
  * Reply, always VC_HOLDER_REPLY_LEN bytes:
  *   0 "VK"  2 version  3 status  4 requests refused so far (4)
- *   8 signature (64), or the public key (32) and zeroes
+ *   8 signature (64), or the public key (32) and zeroes, or the chain head
  * Whatever does not match exactly is refused and counted.
+ *
+ * The chain head (the last manifest signed: its number, hash and event
+ * id) is the holder's, kept in DIR/event-chain: two 128-byte slots, the
+ * newer generation written in place of the older with pwrite + fdatasync
+ * before the signature leaves; each slot carries its SHA-256, so a torn
+ * write leaves the previous head readable (docs/PROTOCOL.md §14).
+ *   slot: 0 "VCEH"  4 version (1)  5 flags (01 a head)  6 00 00
+ *         8 generation (8)  16 key id (16)  32 event number (8)
+ *         40 manifest hash (32)  72 event id (16)
+ *         88 SHA-256 of bytes 0..88 (32)  120 zero (8)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -48,6 +60,10 @@
 #define PARAM_LINK	"veracam-holder-key"	/* our own: the struct vc_device_key */
 #define STARTUP_MAX	256
 #define HOLDER_FD	3
+#define HEAD_FILE	"event-chain"
+#define HEAD_SLOT_LEN	128
+#define HEAD_SUM_AT	88
+#define HEAD_F_SET	0x01
 
 static const char tls_context[] = "TLS 1.3, server CertificateVerify";
 
@@ -82,35 +98,216 @@ static enum vc_holder_status sign_record(const struct vc_device_key *k, const ui
 	return VC_HOLDER_OK;
 }
 
-/* Event records and manifests: parsed as strictly as a hub does, this key's only. */
-static enum vc_holder_status sign_event(const struct vc_device_key *k, int op,
-					const uint8_t *body, size_t len, uint8_t sig[VC_SIG_LEN])
-{
-	uint8_t buf[VC_MANIFEST_MAX_LEN];
-	struct vc_event_record r;
-	struct vc_manifest m;
-	const uint8_t *id;
-	int ret;
+/* ---- the event chain head ---- */
 
-	if (op == VC_HOLDER_OP_EVENT_RECORD && vc_event_record_parse(body, len, &r) == VC_EV_OK)
-		id = r.key_id;
-	else if (op == VC_HOLDER_OP_MANIFEST && vc_manifest_parse(body, len, &m) == VC_EV_OK)
-		id = m.key_id;
-	else
-		return VC_HOLDER_REFUSED;
-	if (CRYPTO_memcmp(id, k->id, VC_KEY_ID_LEN) != 0)
+void vc_holder_state_init(struct vc_holder_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->head_fd = -1;
+}
+
+static void head_encode(const struct vc_event_head *h, uint64_t gen,
+			const uint8_t key_id[VC_KEY_ID_LEN], uint8_t slot[HEAD_SLOT_LEN])
+{
+	memset(slot, 0, HEAD_SLOT_LEN);
+	memcpy(slot, "VCEH", 4);
+	slot[4] = 1;
+	slot[5] = h->set ? HEAD_F_SET : 0;
+	vc_put_be64(slot + 8, gen);
+	memcpy(slot + 16, key_id, VC_KEY_ID_LEN);
+	vc_put_be64(slot + 32, h->number);
+	memcpy(slot + 40, h->hash, VC_HASH_LEN);
+	memcpy(slot + 72, h->event_id, VC_EVENT_ID_LEN);
+	crypto_hash_sha256(slot + HEAD_SUM_AT, slot, HEAD_SUM_AT);
+}
+
+/* A slot whose sum verifies: its generation, key id and head. */
+static bool head_decode(const uint8_t slot[HEAD_SLOT_LEN], uint64_t *gen,
+			uint8_t key_id[VC_KEY_ID_LEN], struct vc_event_head *h)
+{
+	uint8_t sum[VC_HASH_LEN];
+
+	crypto_hash_sha256(sum, slot, HEAD_SUM_AT);
+	if (memcmp(slot, "VCEH", 4) || slot[4] != 1 || (slot[5] & ~HEAD_F_SET) || slot[6] ||
+	    slot[7] || CRYPTO_memcmp(sum, slot + HEAD_SUM_AT, VC_HASH_LEN))
+		return false;
+	*gen = vc_get_be64(slot + 8);
+	memcpy(key_id, slot + 16, VC_KEY_ID_LEN);
+	memset(h, 0, sizeof(*h));
+	h->set = slot[5] & HEAD_F_SET;
+	h->number = vc_get_be64(slot + 32);
+	memcpy(h->hash, slot + 40, VC_HASH_LEN);
+	memcpy(h->event_id, slot + 72, VC_EVENT_ID_LEN);
+	return true;
+}
+
+int vc_holder_head_open(struct vc_holder_state *st, const char *dir,
+			const uint8_t key_id[VC_KEY_ID_LEN])
+{
+	uint8_t buf[2 * HEAD_SLOT_LEN], id[VC_KEY_ID_LEN];
+	struct vc_event_head h[2];
+	uint64_t gen[2];
+	bool ok[2];
+	char path[4096];
+	struct stat sb;
+	int fd, best = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, HEAD_FILE) >= sizeof(path))
+		return vc_err("%s: path too long", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return vc_err("%s: %s", path, errno == ELOOP ? "is a symlink; refused" :
+			      strerror(errno));
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return vc_err("%s: not a regular file", path);
+	}
+	if ((sb.st_mode & 077) || (sb.st_uid != geteuid() && sb.st_uid != 0)) {
+		close(fd);
+		return vc_err("%s: mode %04o, uid %u: only its owner (this user or root) may have "
+			      "access; refused", path, (unsigned int)(sb.st_mode & 07777),
+			      (unsigned int)sb.st_uid);
+	}
+	if (sb.st_size == 0) {		/* new: no event signed yet with any key */
+		if (vc_give_to_dir_owner(dir, fd, NULL) < 0) {
+			close(fd);
+			return -1;
+		}
+		st->head_fd = fd;
+		return 0;
+	}
+	/*
+	 * Under 256 bytes: the first write (generation 1, the second slot,
+	 * which makes the file whole) did not complete, so its signature never
+	 * left; a whole slot in it still counts.
+	 */
+	memset(buf, 0, sizeof(buf));
+	if (sb.st_size > (off_t)sizeof(buf) ||
+	    pread(fd, buf, sizeof(buf), 0) != (ssize_t)sb.st_size) {
+		close(fd);
+		return vc_err("%s: not a veracam event chain file (%lld bytes)", path,
+			      (long long)sb.st_size);
+	}
+	for (int i = 0; i < 2; i++) {
+		ok[i] = head_decode(buf + i * HEAD_SLOT_LEN, &gen[i], id, &h[i]) &&
+			(gen[i] & 1) == (uint64_t)i;
+		/* a head of another key (a new key made here) starts a new chain */
+		if (ok[i] && CRYPTO_memcmp(id, key_id, VC_KEY_ID_LEN))
+			memset(&h[i], 0, sizeof(h[i]));
+		if (ok[i] && (best < 0 || gen[i] > gen[best]))
+			best = i;
+	}
+	if (best < 0 && sb.st_size < (off_t)sizeof(buf)) {
+		st->head_fd = fd;	/* nothing was ever released from it */
+		return 0;
+	}
+	if (best < 0) {
+		close(fd);
+		return vc_err("%s: both copies of the event chain head are damaged; refusing to "
+			      "sign events that could fork the chain (remove the file only to "
+			      "start this camera's events again from number 0)", path);
+	}
+	st->head = h[best];
+	st->head_gen = gen[best];
+	st->head_fd = fd;
+	return 0;
+}
+
+/*
+ * The new head on disk (the older slot overwritten) before its signature
+ * leaves: after a crash the holder knows every manifest it released.
+ */
+static int head_store(struct vc_holder_state *st, const uint8_t key_id[VC_KEY_ID_LEN],
+		      const struct vc_event_head *h)
+{
+	uint8_t slot[HEAD_SLOT_LEN];
+	uint64_t gen = st->head_gen + 1;
+	ssize_t n;
+
+	if (st->head_fd < 0)
+		return 0;
+	head_encode(h, gen, key_id, slot);
+	do
+		n = pwrite(st->head_fd, slot, sizeof(slot), (off_t)((gen & 1) * HEAD_SLOT_LEN));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(slot) || fdatasync(st->head_fd) < 0)
+		return -1;
+	st->head_gen = gen;
+	return 0;
+}
+
+/* Event records: parsed as strictly as a hub does, this key's only. */
+static enum vc_holder_status sign_event_record(const struct vc_device_key *k,
+					       const uint8_t *body, size_t len,
+					       uint8_t sig[VC_SIG_LEN])
+{
+	uint8_t buf[VC_EVREC_LEN];
+	struct vc_event_record r;
+
+	if (vc_event_record_parse(body, len, &r) != VC_EV_OK ||
+	    CRYPTO_memcmp(r.key_id, k->id, VC_KEY_ID_LEN) != 0)
 		return VC_HOLDER_REFUSED;
 	memcpy(buf, body, len);
-	ret = op == VC_HOLDER_OP_MANIFEST ? vc_manifest_sign(k, buf, len)
-					  : vc_event_record_sign(k, buf);
-	if (ret < 0)
+	if (vc_event_record_sign(k, buf) < 0)
 		return VC_HOLDER_FAILED;
 	memcpy(sig, buf + len - VC_SIG_LEN, VC_SIG_LEN);
 	return VC_HOLDER_OK;
 }
 
-static enum vc_holder_status answer(const struct vc_device_key *k, const uint8_t *req,
-				    size_t len, uint8_t *out)
+/*
+ * Manifests: as strictly, this key's only, and only the next one of the
+ * chain the holder keeps: number 0 on an empty head, else the head's
+ * number + 1 linked to the head's hash under another event id. The same
+ * manifest as the head's again gets its (deterministic) signature again,
+ * for a network process that lost the reply; nothing else at or before
+ * the head, nothing beyond it: a network process taken over can neither
+ * fork the camera's chain nor sign an old position again.
+ */
+static enum vc_holder_status sign_manifest(const struct vc_device_key *k,
+					   struct vc_holder_state *st, const uint8_t *body,
+					   size_t len, uint8_t sig[VC_SIG_LEN])
+{
+	uint8_t buf[VC_MANIFEST_MAX_LEN];
+	struct vc_event_head next;
+	struct vc_manifest m;
+	const struct vc_event_head *h = &st->head;
+
+	if (vc_manifest_parse(body, len, &m) != VC_EV_OK ||
+	    CRYPTO_memcmp(m.key_id, k->id, VC_KEY_ID_LEN) != 0)
+		return VC_HOLDER_REFUSED;
+	memcpy(buf, body, len);
+	if (vc_manifest_sign(k, buf, len) < 0)
+		return VC_HOLDER_FAILED;
+	memset(&next, 0, sizeof(next));
+	next.set = true;
+	next.number = m.number;
+	memcpy(next.event_id, m.event_id, VC_EVENT_ID_LEN);
+	crypto_hash_sha256(next.hash, buf, len);
+	if (h->set && !CRYPTO_memcmp(next.hash, h->hash, VC_HASH_LEN))
+		goto signed_it;
+	if (h->set ? m.number != h->number + 1 || h->number == UINT64_MAX ||
+		     CRYPTO_memcmp(m.prev_hash, h->hash, VC_HASH_LEN) ||
+		     !CRYPTO_memcmp(m.event_id, h->event_id, VC_EVENT_ID_LEN)
+		   : m.number != 0)
+		return VC_HOLDER_REFUSED_CHAIN;
+	if (head_store(st, k->id, &next) < 0)
+		return VC_HOLDER_FAILED;
+	st->head = next;
+signed_it:
+	memcpy(sig, buf + len - VC_SIG_LEN, VC_SIG_LEN);
+	return VC_HOLDER_OK;
+}
+
+static void head_payload(const struct vc_event_head *h, uint8_t out[VC_SIG_LEN])
+{
+	out[0] = h->set ? HEAD_F_SET : 0;
+	vc_put_be64(out + 8, h->number);
+	memcpy(out + 16, h->hash, VC_HASH_LEN);
+	memcpy(out + 48, h->event_id, VC_EVENT_ID_LEN);
+}
+
+static enum vc_holder_status answer(const struct vc_device_key *k, struct vc_holder_state *st,
+				    const uint8_t *req, size_t len, uint8_t *out)
 {
 	const uint8_t *body = req + VC_HOLDER_HDR_LEN;
 	size_t blen;
@@ -130,8 +327,14 @@ static enum vc_holder_status answer(const struct vc_device_key *k, const uint8_t
 	case VC_HOLDER_OP_RECORD:
 		return sign_record(k, body, blen, out);
 	case VC_HOLDER_OP_EVENT_RECORD:
+		return sign_event_record(k, body, blen, out);
 	case VC_HOLDER_OP_MANIFEST:
-		return sign_event(k, req[3], body, blen, out);
+		return sign_manifest(k, st, body, blen, out);
+	case VC_HOLDER_OP_EVENT_HEAD:
+		if (blen)
+			return VC_HOLDER_REFUSED;
+		head_payload(&st->head, out);
+		return VC_HOLDER_OK;
 	case VC_HOLDER_OP_TLS13:
 		if (!tls13_content_ok(body, blen))
 			return VC_HOLDER_REFUSED;
@@ -140,25 +343,25 @@ static enum vc_holder_status answer(const struct vc_device_key *k, const uint8_t
 	return VC_HOLDER_REFUSED;
 }
 
-enum vc_holder_status vc_holder_answer(const struct vc_device_key *k, const uint8_t *req,
-				       size_t len, uint32_t *refused,
-				       uint8_t reply[VC_HOLDER_REPLY_LEN])
+enum vc_holder_status vc_holder_answer(const struct vc_device_key *k,
+				       struct vc_holder_state *st, const uint8_t *req,
+				       size_t len, uint8_t reply[VC_HOLDER_REPLY_LEN])
 {
-	enum vc_holder_status st;
+	enum vc_holder_status r;
 
 	memset(reply, 0, VC_HOLDER_REPLY_LEN);
-	st = answer(k, req, len, reply + VC_HOLDER_HDR_LEN);
-	if (st != VC_HOLDER_OK) {
+	r = answer(k, st, req, len, reply + VC_HOLDER_HDR_LEN);
+	if (r != VC_HOLDER_OK) {
 		memset(reply + VC_HOLDER_HDR_LEN, 0, VC_SIG_LEN);
-		if (st == VC_HOLDER_REFUSED)
-			(*refused)++;
+		if (r != VC_HOLDER_FAILED)
+			st->refused++;
 	}
 	reply[0] = 'V';
 	reply[1] = 'K';
 	reply[2] = VC_HOLDER_VERSION;
-	reply[3] = (uint8_t)st;
-	vc_put_be32(reply + 4, *refused);
-	return st;
+	reply[3] = (uint8_t)r;
+	vc_put_be32(reply + 4, st->refused);
+	return r;
 }
 
 #if defined(__x86_64__)
@@ -177,6 +380,7 @@ static const int allowed_syscalls[] = {
 	SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_restart_syscall,
 	SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_futex,
 	SYS_getrandom, SYS_clock_gettime,
+	SYS_pwrite64, SYS_fdatasync,	/* the event chain head, on its open file */
 #ifdef SYS_mmap2
 	SYS_mmap2,
 #endif
@@ -228,10 +432,9 @@ static void startup_send(int fd, enum vc_holder_status st, const void *payload, 
 	send(fd, msg, VC_HOLDER_HDR_LEN + len, MSG_NOSIGNAL);
 }
 
-static void serve(int fd, const struct vc_device_key *k)
+static void serve(int fd, const struct vc_device_key *k, struct vc_holder_state *st)
 {
 	uint8_t req[VC_HOLDER_REQ_MAX + 1], reply[VC_HOLDER_REPLY_LEN];
-	uint32_t refused = 0;
 
 	for (;;) {
 		/* MSG_TRUNC: the real length, so an oversized request is seen as one */
@@ -241,8 +444,8 @@ static void serve(int fd, const struct vc_device_key *k)
 			continue;
 		if (n <= 0)
 			return;
-		vc_holder_answer(k, req, (size_t)n < sizeof(req) ? (size_t)n : sizeof(req),
-				 &refused, reply);
+		vc_holder_answer(k, st, req, (size_t)n < sizeof(req) ? (size_t)n : sizeof(req),
+				 reply);
 		if (send(fd, reply, sizeof(reply), MSG_NOSIGNAL) != (ssize_t)sizeof(reply))
 			return;
 	}
@@ -251,6 +454,7 @@ static void serve(int fd, const struct vc_device_key *k)
 /* The forked child: never returns. */
 static void holder_main(int fd, const char *keys_dir)
 {
+	struct vc_holder_state st;
 	struct vc_device_key *k;
 
 	prctl(PR_SET_NAME, "vc-keyholder", 0, 0, 0);
@@ -273,14 +477,15 @@ static void holder_main(int fd, const char *keys_dir)
 		startup_send(fd, VC_HOLDER_FAILED, why, strlen(why));
 		_exit(1);
 	}
-	if (vc_holder_sandbox() < 0) {
+	vc_holder_state_init(&st);
+	if (vc_holder_head_open(&st, keys_dir, k->id) < 0 || vc_holder_sandbox() < 0) {
 		const char *why = vc_last_error();
 
 		startup_send(fd, VC_HOLDER_FAILED, why, strlen(why));
 		_exit(1);
 	}
 	startup_send(fd, VC_HOLDER_OK, k->pub, VC_PUBKEY_LEN);
-	serve(fd, k);
+	serve(fd, k, &st);
 	/* sodium_free needs mprotect, which the filter denies: wipe by hand */
 	sodium_memzero(k->sk, VC_KEY_SK_LEN);
 	_exit(0);
@@ -348,6 +553,9 @@ static int holder_call(struct vc_device_key *k, enum vc_holder_op op, const uint
 		ret = 0;
 	} else if (reply[3] == VC_HOLDER_REFUSED) {
 		vc_err("key holder: request refused (%u refused so far)", k->refused);
+	} else if (reply[3] == VC_HOLDER_REFUSED_CHAIN) {
+		vc_err("key holder: manifest refused: it does not follow the event chain head the "
+		       "holder keeps (%u refused so far)", k->refused);
 	} else {
 		vc_err("key holder: signing failed");
 	}
@@ -364,6 +572,22 @@ int vc_holder_sign(struct vc_device_key *k, enum vc_holder_op op, uint8_t *msg, 
 int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len)
 {
 	return vc_holder_sign(k, VC_HOLDER_OP_RECORD, rec, len);
+}
+
+int vc_holder_event_head(struct vc_device_key *k, struct vc_event_head *head)
+{
+	uint8_t p[VC_SIG_LEN];
+
+	if (k->sk)
+		return vc_err("key holder: a local key has no event chain head");
+	if (holder_call(k, VC_HOLDER_OP_EVENT_HEAD, NULL, 0, p) < 0)
+		return -1;
+	memset(head, 0, sizeof(*head));
+	head->set = p[0] & HEAD_F_SET;
+	head->number = vc_get_be64(p + 8);
+	memcpy(head->hash, p + 16, VC_HASH_LEN);
+	memcpy(head->event_id, p + 48, VC_EVENT_ID_LEN);
+	return 0;
 }
 
 int vc_key_holder_fd(const struct vc_device_key *k)

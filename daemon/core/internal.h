@@ -117,7 +117,11 @@ int vc_write_file_atomic(const char *dir, const char *name, const void *data,
 int vc_fsync_dir(const char *dir);
 
 /* Read a whole small regular file (no symlinks) into buf; returns length or -1. */
-long vc_read_small_file(const char *path, char *buf, size_t cap);
+/*
+ * Read a regular file of at most @cap bytes (no symlink, no FIFO). @own: it
+ * must also be this user's or root's and writable by its owner alone.
+ */
+long vc_read_small_file(const char *path, char *buf, size_t cap, bool own);
 
 /*
  * A TLS 1.3 context for key in role (client for the hub, server for the

@@ -190,7 +190,7 @@ int vc_peer_load(const char *dir, const char *name, struct vc_peer *out)
 	if (peers_dir(dir, pdir, sizeof(pdir), false) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", pdir, name);
-	n = vc_read_small_file(path, text, VC_PEER_RECORD_MAX);
+	n = vc_read_small_file(path, text, VC_PEER_RECORD_MAX, true);
 	if (n < 0)
 		return -1;
 	if (vc_peer_parse(text, (size_t)n, out) < 0)
@@ -264,30 +264,19 @@ static int cmp_peer(const void *a, const void *b)
 	return strcmp(((const struct vc_peer *)a)->name, ((const struct vc_peer *)b)->name);
 }
 
-/* Why the record file NAME in pdir cannot be used, or NULL if it can (*p is it). */
-static const char *record_unusable(const char *dir, const char *pdir, const char *name,
-				   struct vc_peer *p, char *why, size_t cap)
+/* Why the record file NAME cannot be used, or NULL if it can (*p is it). */
+static const char *record_unusable(const char *dir, const char *name, struct vc_peer *p,
+				   char *why, size_t cap)
 {
-	char path[4200];
-	struct stat st;
+	const char *e, *colon;
 
 	if (!vc_name_valid(name))
 		return "not a peer name (an editor's backup, a README?)";
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", pdir, name) >= sizeof(path))
-		return "path too long";
-	if (lstat(path, &st) < 0) {
-		snprintf(why, cap, "%s", strerror(errno));
-		return why;
-	}
-	if (!S_ISREG(st.st_mode))
-		return "not a regular file";
-	/* a pin is this service's own: a file another user put here is not */
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return "owned by another user";
-	if (st.st_mode & 0022)
-		return "writable by others than its owner";
+	/* type, owner and mode are checked on the opened file (vc_read_small_file) */
 	if (vc_peer_load(dir, name, p) < 0) {
-		snprintf(why, cap, "%s", vc_last_error());
+		e = vc_last_error();
+		colon = strstr(e, ": ");
+		snprintf(why, cap, "%s", colon ? colon + 2 : e);
 		return why;
 	}
 	return NULL;
@@ -323,7 +312,7 @@ int vc_peer_list_skipping(const char *dir, struct vc_peer **out, size_t *n_out,
 			return vc_err("out of memory");
 		}
 		v = nv;
-		bad = record_unusable(dir, pdir, de->d_name, &v[n], why, sizeof(why));
+		bad = record_unusable(dir, de->d_name, &v[n], why, sizeof(why));
 		if (!bad)
 			n++;
 		else if (skip)
@@ -422,7 +411,7 @@ int vc_pair_code_load(const char *dir, char code[VC_PAIR_CODE_DIGITS + 1])
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, VC_PAIR_CODE_FILE) >= sizeof(path))
 		return vc_err("%s: path too long", dir);
-	n = vc_read_small_file(path, text, sizeof(text));
+	n = vc_read_small_file(path, text, sizeof(text), false);
 	if (n < 0)
 		return -1;
 	if (n != VC_PAIR_CODE_DIGITS + 1 || text[VC_PAIR_CODE_DIGITS] != '\n' ||

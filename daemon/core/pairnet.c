@@ -447,6 +447,7 @@ int vc_pair_serve(const char *dir, const struct vc_device_key *k, const char *ca
 	char code[VC_PAIR_CODE_DIGITS + 1];
 	struct vc_pair_msg req;
 	struct vc_peer p;
+	bool claimed = false;
 	struct chan c;
 	int ret = -1;
 
@@ -462,11 +463,15 @@ int vc_pair_serve(const char *dir, const struct vc_device_key *k, const char *ca
 		      mono_ns() + (int64_t)VC_PAIR_IO_TIMEOUT_S * 1000000000) < 0 ||
 	    chan_read(&c, &req, VC_PAIR_MSG_REQUEST) < 0)
 		goto out;
-	/* the attempt spends the window whatever its outcome: one guess per code */
+	/*
+	 * The attempt spends the window whatever its outcome: one guess per
+	 * code. Connections are served side by side (veracamctl pair-mode), so
+	 * the claim is one atomic exchange: exactly one attempt gets the code.
+	 */
 	memcpy(code, w->code, sizeof(code));
-	if (w->used || mono_ns() >= w->expires_ns)
+	claimed = !__atomic_exchange_n(&w->used, true, __ATOMIC_ACQ_REL);
+	if (!claimed || mono_ns() >= w->expires_ns)
 		st = VC_PAIR_SPENT;
-	w->used = true;
 	memset(&p, 0, sizeof(p));
 	if (st == VC_PAIR_OK && CRYPTO_memcmp(req.pub, c.pc.pub, VC_PUBKEY_LEN) != 0)
 		st = VC_PAIR_IDENTITY;
@@ -500,7 +505,7 @@ out:
 	OPENSSL_cleanse(code, sizeof(code));
 	OPENSSL_cleanse(key, sizeof(key));
 	chan_free(&c);
-	return ret;
+	return ret < 0 && claimed ? -2 : ret;
 }
 
 /* ---- hub ---- */
@@ -680,10 +685,12 @@ static int pin_pending(const char *dir, struct chan *c, const char *name, enum v
 }
 
 int vc_pair_serve_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
-		      const char *hub_name, int fd, struct vc_peer *hub, char sas[VC_SAS_LEN + 1])
+		      const char *hub_name, struct vc_pair_window *w, int fd, struct vc_peer *hub,
+		      char sas[VC_SAS_LEN + 1])
 {
 	uint8_t commit[32], nc[32], nh[32], check[32];
 	char name[VC_NAME_MAX + 1], idhex[2 * VC_KEY_ID_LEN + 1];
+	bool claimed = false;
 	struct chan c;
 	int ret = -1;
 
@@ -714,13 +721,23 @@ int vc_pair_serve_sas(const char *dir, const struct vc_device_key *k, const char
 		vc_hex(vc_key_id_of(c.pc.pub, check) == 0 ? check : nc, 4, idhex);
 		snprintf(name, sizeof(name), "hub-%s", idhex);
 	}
+	/* only a pin spends a SAS window: the first connection to get here */
+	claimed = !__atomic_exchange_n(&w->used, true, __ATOMIC_ACQ_REL);
+	if (!claimed) {
+		vc_err("SAS pairing refused: another hub was pinned first");
+		goto out;
+	}
+	if (mono_ns() >= w->expires_ns) {
+		vc_err("SAS pairing refused: the pairing window expired");
+		goto out;
+	}
 	ret = pin_pending(dir, &c, name, VC_ROLE_HUB, hub);
 	memset(check, 0, sizeof(check));
 	if (ret == 0 && sas_send(&c, VC_SAS_DONE, check) < 0)
 		ret = -1;
 out:
 	chan_free(&c);
-	return ret;
+	return ret < 0 && claimed ? -2 : ret;
 }
 
 int vc_pair_join_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,

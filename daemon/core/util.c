@@ -230,17 +230,27 @@ fail:
 	return vc_err("%s: %s", dst, strerror(saved));
 }
 
-long vc_read_small_file(const char *path, char *buf, size_t cap)
+long vc_read_small_file(const char *path, char *buf, size_t cap, bool own)
 {
 	struct stat st;
 	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO put in place of the file cannot hang the open */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 
 	if (fd < 0)
 		return vc_err("%s: %s", path, strerror(errno));
+	/* every check on the file opened, not on its name: no window to swap it */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return vc_err("%s: not a regular file", path);
+	}
+	if (own && st.st_uid != geteuid() && st.st_uid != 0) {
+		close(fd);
+		return vc_err("%s: owned by another user", path);
+	}
+	if (own && (st.st_mode & 0022)) {
+		close(fd);
+		return vc_err("%s: writable by others than its owner", path);
 	}
 	if ((size_t)st.st_size > cap) {
 		close(fd);

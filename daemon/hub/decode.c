@@ -53,7 +53,8 @@ struct decode {
 	bool pending;		/* newest picture, not yet taken */
 	struct decproto_picture pic;
 	char decoder[DECPROTO_NAME_LEN + 1];
-	char why[DECPROTO_FAIL_MAX + 1];	/* the last child's FAIL */
+	char why[DECPROTO_FAIL_MAX + 1];	/* why the last child failed (its FAIL, a signal) */
+	int64_t behind_ms;		/* since when the child takes nothing (0: it does) */
 	bool wait_idr;
 	struct decode_stats st;
 	uint64_t last_sent, last_pic;	/* sequence numbers (PTS) */
@@ -132,6 +133,7 @@ static void stop_child(struct decode *d)
 	d->pending = false;
 	d->ready = false;
 	d->wait_idr = true;
+	d->behind_ms = 0;
 }
 
 /* The forked process, between fork and exec: async-signal-safe calls only. */
@@ -229,11 +231,40 @@ fail:
  * replaced at once, ready for the next IDR; one that never started is
  * replaced only when an IDR comes (no loop of children failing to start).
  */
-static void child_failed(struct decode *d)
+/* child_failed()'s cause for a child whose socket closed: it waits a moment for its status */
+static const char child_closed[] = "closed its socket";
+
+static void child_failed(struct decode *d, const char *why)
 {
 	bool was_ready = d->ready;
 	char err[160];
+	pid_t r = 0;
+	int status;
 
+	/*
+	 * What became of it, for the journal: a signal (SIGSYS: seccomp) or
+	 * an exit. A dying process closes its socket before it can be
+	 * reaped: it is given up to 50 ms (a crash is rare; the loop waits
+	 * no longer), else the journal says the socket closed.
+	 */
+	if (why != d->why && d->pid > 0) {
+		r = waitpid(d->pid, &status, WNOHANG);
+		for (int i = 0; r == 0 && why == child_closed && i < 10; i++) {
+			nanosleep(&(struct timespec){ .tv_nsec = 5000000 }, NULL);
+			r = waitpid(d->pid, &status, WNOHANG);
+		}
+	}
+	if (r == d->pid) {
+		if (WIFSIGNALED(status))
+			snprintf(d->why, sizeof(d->why), "child %d killed by signal %d (%s)",
+				 (int)d->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		else
+			snprintf(d->why, sizeof(d->why), "child %d exited with status %d",
+				 (int)d->pid, WEXITSTATUS(status));
+		d->pid = -1;	/* reaped */
+	} else if (why != d->why) {
+		snprintf(d->why, sizeof(d->why), "child %d %s", (int)d->pid, why);
+	}
 	d->st.child_crashes++;
 	d->st.errors++;
 	stop_child(d);
@@ -263,6 +294,7 @@ static int on_picture(struct decode *d, const struct decproto_picture *p)
 		return -EBADMSG;
 	d->hub_has[p->slot] = true;
 	d->last_pic = p->seq;
+	d->behind_ms = 0;	/* it decodes: not wedged */
 	if (p->seq < d->flushed) {	/* decoded before the flush reached the child */
 		send_release(d, p->slot);
 		return 0;
@@ -293,9 +325,13 @@ static int drain(struct decode *d)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
+		why = child_closed;
+		if (n > 0)
+			why = "sent a message too long";
 		if (n <= 0 || (size_t)n >= sizeof(buf) ||
 		    decproto_parse_child(buf, (size_t)n, &m, &why) < 0)
 			goto failed;
+		why = "sent a message out of turn";
 		switch (m.type) {
 		case DECPROTO_HELLO:
 			if (d->ready || !(m.hello.flags & DECPROTO_F_SECCOMP))
@@ -306,8 +342,11 @@ static int drain(struct decode *d)
 			break;
 		case DECPROTO_FAIL:
 			memcpy(d->why, m.fail, sizeof(d->why));
+			d->why[sizeof(d->why) - 1] = '\0';
+			why = d->why;
 			goto failed;
 		case DECPROTO_PICTURE:
+			why = "sent a picture the hub did not ask for (slot or sequence)";
 			if (!d->ready || on_picture(d, &m.pic) < 0)
 				goto failed;
 			break;
@@ -317,7 +356,7 @@ static int drain(struct decode *d)
 	}
 	return 0;
 failed:
-	child_failed(d);
+	child_failed(d, why);
 	return -EIO;
 }
 
@@ -379,9 +418,15 @@ void decode_reset(struct decode *d)
 	}
 	d->flushed = d->last_sent + 1;
 	d->done_idx = d->ring_next;
+	/*
+	 * The flush only spares the child work: pictures it decodes from
+	 * before it are released unseen (d->flushed). A full socket is a
+	 * child behind, not a failed one.
+	 */
 	if (d->sock >= 0 &&
-	    send(d->sock, msg, decproto_put_flush(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		child_failed(d);
+	    send(d->sock, msg, decproto_put_flush(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK)
+		child_failed(d, child_closed);
 }
 
 /* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
@@ -405,16 +450,17 @@ static int64_t mono_ms(void)
 }
 
 /*
- * The whole AU or nothing usable. A full socket is a child that is behind
- * (a starved CPU), not yet a wedged one: it is given SEND_WAIT_MS to take
- * the rest, the hub's loop waiting that long at most; a child that still
- * takes nothing is wedged and replaced.
+ * The AU, never waiting: the hub's loop serves every camera. A full socket
+ * (SOCK_BUF bytes unread) is a child that is behind, a starved CPU most
+ * often: -EAGAIN,
+ * the AU is dropped (one cut part-way is discarded by the child when the
+ * next AU starts) and decoding resumes at an IDR. Only a child that has
+ * taken nothing for WEDGE_MS is called wedged and replaced (decode_au()).
  */
-#define SEND_WAIT_MS	250
+#define WEDGE_MS	2000
 static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts)
 {
 	static uint8_t msg[DECPROTO_MSG_MAX];
-	int64_t end = mono_ms() + SEND_WAIT_MS;
 
 	for (size_t off = 0; off < len; off += DECPROTO_CHUNK) {
 		size_t chunk = len - off < DECPROTO_CHUNK ? len - off : DECPROTO_CHUNK;
@@ -424,18 +470,35 @@ static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts
 
 		memcpy(msg + h, au + off, chunk);
 		while ((n = send(d->sock, msg, h + chunk, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 &&
-		       (errno == EAGAIN || errno == EINTR)) {
-			struct pollfd pfd = { .fd = d->sock, .events = POLLOUT };
-			int64_t left = end - mono_ms();
-
-			if (left <= 0)
-				return -EIO;
-			poll(&pfd, 1, (int)left);
-		}
+		       errno == EINTR)
+			;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -EAGAIN;
 		if (n != (ssize_t)(h + chunk))
 			return -EIO;
 	}
 	return 0;
+}
+
+/*
+ * An AU refused because the child is behind (its socket full, or a
+ * backlog of AUs without pictures), counted in *count: -EAGAIN, decoding
+ * resumes at an IDR. A child that neither took an AU nor gave a picture
+ * for WEDGE_MS since the first refusal is wedged: replaced, -EIO.
+ */
+static int child_behind(struct decode *d, uint64_t *count)
+{
+	int64_t now = mono_ms();
+
+	if (!d->behind_ms)
+		d->behind_ms = now;
+	if (now - d->behind_ms < WEDGE_MS) {
+		(*count)++;
+		d->wait_idr = true;
+		return -EAGAIN;
+	}
+	child_failed(d, "took nothing and gave no picture for 2 s (wedged)");
+	return -EIO;
 }
 
 int decode_au(struct decode *d, const void *au, size_t len,
@@ -443,6 +506,7 @@ int decode_au(struct decode *d, const void *au, size_t len,
 {
 	uint64_t queued, slot;
 	char err[160];
+	int ret;
 
 	if (drain(d) < 0)
 		return -EIO;
@@ -450,11 +514,8 @@ int decode_au(struct decode *d, const void *au, size_t len,
 		return -EINVAL;
 	queued = d->ready && d->ring_next > d->done_idx ? d->ring_next - d->done_idx : 0;
 	if (queued >= DECODE_BACKLOG) {
-		if (!idr) {
-			d->st.dropped_backlog++;
-			d->wait_idr = true;
-			return -EAGAIN;
-		}
+		if (!idr)
+			return child_behind(d, &d->st.dropped_backlog);
 		/* an IDR starts afresh: a new child, this AU its first */
 		d->st.dropped_backlog += queued;
 		decode_reset(d);
@@ -483,8 +544,11 @@ int decode_au(struct decode *d, const void *au, size_t len,
 	d->ring[slot].pts = next_pts(d);
 	d->ring[slot].capture_ns = capture_ns;
 	d->ring[slot].show_until_ns = show_until_ns;
-	if (send_au(d, au, len, d->ring[slot].pts) < 0) {
-		child_failed(d);
+	ret = send_au(d, au, len, d->ring[slot].pts);
+	if (ret == -EAGAIN)
+		return child_behind(d, &d->st.dropped_behind);
+	if (ret < 0) {
+		child_failed(d, child_closed);
 		return -EIO;
 	}
 	d->ring_next++;
@@ -553,6 +617,11 @@ int decode_take(struct decode *d, struct hub_picture *pic)
 int decode_fd(const struct decode *d)
 {
 	return d->epfd;
+}
+
+const char *decode_last_failure(const struct decode *d)
+{
+	return d->why;
 }
 
 const char *decode_decoder(const struct decode *d)

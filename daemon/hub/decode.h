@@ -50,12 +50,13 @@ struct decode_stats {
 	uint64_t dropped_late;		/* decoded, replaced by a newer one before taken */
 	uint64_t dropped_backlog;	/* AUs not decoded because the decoder was behind */
 	uint64_t dropped_wait_idr;	/* non-IDR AUs refused while waiting for an IDR */
+	uint64_t dropped_behind;		/* AUs refused: the child's socket was full */
 	uint64_t unmatched;		/* frames whose AU's times were no longer kept:
 					 * handed over with show_until_ns 0 */
 	uint64_t errors;		/* decoder errors (each followed by a reset) */
 	uint64_t resets;
 	uint64_t child_starts;		/* decoder children started */
-	uint64_t child_crashes;		/* ... that died or lied unasked */
+	uint64_t child_crashes;		/* ... that died, lied or wedged unasked */
 };
 
 #define DECODE_CHILD_ARG	"decoder"
@@ -72,7 +73,9 @@ struct decode *decode_new(char *err, size_t errlen);
  * time its record signed (CLOCK_REALTIME) and the CLOCK_MONOTONIC time
  * until which its picture may be shown. Returns 0 when queued, -EAGAIN
  * when dropped (waiting for an IDR: after creation, decode_reset(), an
- * error or a backlog), -EIO on a decoder error (the decoder was reset).
+ * error or a backlog; or the child's socket is full: it is behind), -EIO
+ * on a decoder error (the decoder was reset; a child that took nothing for
+ * 2 s is wedged and replaced). It never waits for the child.
  */
 int decode_au(struct decode *d, const void *au, size_t len,
 	      uint64_t capture_ns, uint64_t show_until_ns, bool idr);
@@ -101,6 +104,8 @@ int decode_fd(const struct decode *d);
 
 /* The GStreamer decoder element in use, e.g. "avdec_h264". */
 const char *decode_decoder(const struct decode *d);
+/* Why the last child was replaced: its own FAIL text, a signal, a protocol breach. */
+const char *decode_last_failure(const struct decode *d);
 void decode_get_stats(struct decode *d, struct decode_stats *st);
 void decode_free(struct decode *d);
 

@@ -4,9 +4,10 @@
  * in a process of its own that holds nothing (decode.h, docs/ARCHITECTURE.md
  * "The hub's decoders"). It is exec'd by decode.c with two descriptors:
  * DECPROTO_SOCK_FD, its socket to the hub, and DECPROTO_SHM_FD, the sealed
- * memfd of picture slots. It reads access units, decodes them, and writes
- * each decoded picture into a slot it owns, handing the slot to the hub
- * with a PICTURE message; the hub hands it back with RELEASE.
+ * memfd of picture slots. It reads access units and decodes them; the
+ * decoder writes each picture into a slot (its output buffers are slots:
+ * slot_alloc()), and the child hands the slot to the hub with a PICTURE
+ * message; the hub hands it back with RELEASE.
  */
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +35,9 @@
 #include "decode.h"
 #include "decproto.h"
 
+GST_DEBUG_CATEGORY_STATIC(vc_decoder_debug);	/* GST_DEBUG=vc-decoder:6 */
+#define GST_CAT_DEFAULT vc_decoder_debug
+
 /* Hardware (V4L2 stateful M2M) first, then libav. */
 static const char *const decoder_names[] = { "v4l2h264dec", "avdec_h264" };
 
@@ -55,8 +59,11 @@ struct child {
 	GstAppSrc *src;
 	GstBus *bus;
 	const char *decoder;
-	GMutex lock;			/* mine[] */
-	bool mine[DECPROTO_SLOTS];	/* the child may write the slot */
+	GMutex lock;			/* used[], given[], held[] */
+	bool used[DECPROTO_SLOTS];	/* a GstMemory or a copy is in the slot */
+	bool given[DECPROTO_SLOTS];	/* handed to the hub, not released yet */
+	GstBuffer *held[DECPROTO_SLOTS];	/* the decoder's buffer the hub reads */
+	GstAllocator *slots;		/* the decoder's pictures in the slots */
 	uint8_t *au;			/* the AU being received */
 	uint64_t au_seq;
 	uint32_t au_total, au_have;
@@ -96,6 +103,108 @@ static GstElement *make_decoder(const char **name)
 	return NULL;
 }
 
+/*
+ * The slot allocator: the decoder's output buffers are slots of the memfd,
+ * so the one copy the decoder makes of each picture (libav decodes into
+ * its own reference frames, avdec_h264 copies the picture out into a
+ * buffer of its output pool) writes it where the hub reads it, and
+ * nothing is copied after. A slot's memory lives until the pool lets go
+ * of its buffer and the hub has released the picture. With every slot
+ * taken it falls back to ordinary memory, and on_sample() copies that
+ * picture into a free slot (so does a decoder that does not use the pool).
+ */
+typedef struct {
+	GstAllocator parent;
+	struct child *c;
+} SlotAllocator;
+
+typedef struct {
+	GstAllocatorClass parent_class;
+} SlotAllocatorClass;
+
+GType slot_allocator_get_type(void);
+G_DEFINE_TYPE(SlotAllocator, slot_allocator, GST_TYPE_ALLOCATOR)
+
+/* Index of a slot with nothing in it, taken; -1 when all are used. */
+static int take_slot(struct child *c)
+{
+	int k = -1;
+
+	g_mutex_lock(&c->lock);
+	for (int i = 0; i < DECPROTO_SLOTS && k < 0; i++)
+		if (!c->used[i])
+			k = i;
+	if (k >= 0)
+		c->used[k] = true;
+	g_mutex_unlock(&c->lock);
+	return k;
+}
+
+static void put_slot(struct child *c, int k)
+{
+	g_mutex_lock(&c->lock);
+	c->used[k] = false;
+	g_mutex_unlock(&c->lock);
+}
+
+static struct child *the_child;	/* one per process: the memories' owner */
+
+static void slot_memory_freed(gpointer data)
+{
+	put_slot(the_child, GPOINTER_TO_INT(data) - 1);
+}
+
+static GstMemory *slot_alloc(GstAllocator *a, gsize size, GstAllocationParams *params)
+{
+	struct child *c = ((SlotAllocator *)a)->c;
+	gsize need = size + params->prefix + params->padding;
+	int k;
+
+	if (need > DECPROTO_SLOT_SIZE || (k = take_slot(c)) < 0)
+		return gst_allocator_alloc(NULL, size, params);
+	return gst_memory_new_wrapped(0, c->shm + (size_t)k * DECPROTO_SLOT_SIZE,
+				      DECPROTO_SLOT_SIZE, params->prefix, size,
+				      GINT_TO_POINTER(k + 1), slot_memory_freed);
+}
+
+static void slot_free(GstAllocator *a, GstMemory *m)
+{
+	/* never called: the slots' memories are sysmem's wrapped ones */
+	(void)a;
+	(void)m;
+}
+
+static void slot_allocator_class_init(SlotAllocatorClass *k)
+{
+	GST_ALLOCATOR_CLASS(k)->alloc = slot_alloc;
+	GST_ALLOCATOR_CLASS(k)->free = slot_free;
+}
+
+static void slot_allocator_init(SlotAllocator *a)
+{
+	GST_OBJECT_FLAG_SET(a, GST_ALLOCATOR_FLAG_CUSTOM_ALLOC);
+}
+
+/* The slot the frame's planes all lie in, or -1 (ordinary memory). */
+static int frame_slot(const struct child *c, const GstVideoFrame *f)
+{
+	const uint8_t *end = c->shm + DECPROTO_SLOTS * DECPROTO_SLOT_SIZE;
+	const uint8_t *y = GST_VIDEO_FRAME_PLANE_DATA(f, 0);
+	int k;
+
+	if (y < c->shm || y >= end)
+		return -1;
+	k = (int)((size_t)(y - c->shm) / DECPROTO_SLOT_SIZE);
+	for (guint i = 0; i < GST_VIDEO_FRAME_N_PLANES(f); i++) {
+		const uint8_t *p = GST_VIDEO_FRAME_PLANE_DATA(f, i);
+		const uint8_t *base = c->shm + (size_t)k * DECPROTO_SLOT_SIZE;
+
+		if (p < base || p >= base + DECPROTO_SLOT_SIZE)
+			return -1;
+	}
+	return k;
+}
+
 /* Copy @rows rows of @bytes into the slot, tightly packed from @at. */
 static uint32_t copy_plane(uint8_t *slot, uint32_t at, const uint8_t *src, size_t stride,
 			   uint32_t bytes, uint32_t rows)
@@ -105,7 +214,11 @@ static uint32_t copy_plane(uint8_t *slot, uint32_t at, const uint8_t *src, size_
 	return at + bytes * rows;
 }
 
-/* Streaming thread: a decoded frame into a free slot, the slot to the hub. */
+/*
+ * Streaming thread: a decoded frame to the hub. One the decoder wrote into
+ * a slot goes as it is (the child keeps its buffer until RELEASE); any
+ * other is copied into a free slot first.
+ */
 static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 {
 	struct child *c = data;
@@ -117,7 +230,8 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 	GstBuffer *b;
 	uint32_t at = 0, cw, ch, planes;
 	uint8_t *slot;
-	int k = -1;
+	bool in_place = false;
+	int k;
 
 	if (!s)
 		return GST_FLOW_OK;
@@ -129,15 +243,22 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 		gst_sample_unref(s);
 		return GST_FLOW_ERROR;
 	}
+	k = frame_slot(c, &f);
 	g_mutex_lock(&c->lock);
-	for (int i = 0; i < DECPROTO_SLOTS && k < 0; i++)
-		if (c->mine[i])
-			k = i;
-	if (k >= 0)
-		c->mine[k] = false;
+	if (k >= 0 && !c->given[k]) {
+		c->given[k] = true;
+		c->held[k] = gst_buffer_ref(b);
+		in_place = true;
+	}
 	g_mutex_unlock(&c->lock);
-	if (k < 0)	/* the hub holds every slot: this one is late anyway */
-		goto out;
+	if (!in_place) {
+		k = take_slot(c);
+		if (k < 0)	/* the hub and the decoder hold every slot: late anyway */
+			goto out;
+		g_mutex_lock(&c->lock);
+		c->given[k] = true;	/* (no buffer: RELEASE frees the slot) */
+		g_mutex_unlock(&c->lock);
+	}
 
 	p.slot = (uint32_t)k;
 	p.format = GST_VIDEO_INFO_FORMAT(&info) == GST_VIDEO_FORMAT_NV12 ?
@@ -154,12 +275,20 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 	for (uint32_t i = 0; i < planes; i++) {
 		uint32_t bytes = i == 0 ? p.width : p.format == DECPROTO_NV12 ? 2 * cw : cw;
 		uint32_t rows = i == 0 ? p.height : ch;
+		const uint8_t *src = GST_VIDEO_FRAME_PLANE_DATA(&f, i);
+		size_t stride = (size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&f, i);
 
+		if (in_place) {	/* (the hub checks these against the slot again) */
+			p.offset[i] = (uint32_t)(src - slot);
+			p.stride[i] = (uint32_t)stride;
+			continue;
+		}
 		p.offset[i] = at;
 		p.stride[i] = bytes;
-		at = copy_plane(slot, at, GST_VIDEO_FRAME_PLANE_DATA(&f, i),
-				(size_t)GST_VIDEO_FRAME_PLANE_STRIDE(&f, i), bytes, rows);
+		at = copy_plane(slot, at, src, stride, bytes, rows);
 	}
+	GST_LOG("picture %" G_GUINT64_FORMAT " in slot %d: %s", p.seq, k,
+		in_place ? "written there by the decoder" : "copied");
 	if (send(c->sock, msg, decproto_put_picture(msg, &p), MSG_NOSIGNAL) < 0)
 		_exit(0);	/* the hub is gone */
 out:
@@ -168,11 +297,48 @@ out:
 	return GST_FLOW_OK;
 }
 
+/*
+ * appsink's answer to the decoder's allocation query: a video buffer pool
+ * over the slot allocator. No video meta is offered: with one, avdec_h264
+ * would push its own reference frames, which GstVideoDecoder then copies
+ * again (they stay mapped for libav), into ordinary memory.
+ */
+static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+	GstQuery *q = GST_PAD_PROBE_INFO_QUERY(info);
+	struct child *c = data;
+	GstAllocationParams params;
+	GstBufferPool *pool;
+	GstStructure *config;
+	GstVideoInfo vi;
+	GstCaps *caps;
+
+	(void)pad;
+	if (GST_QUERY_TYPE(q) != GST_QUERY_ALLOCATION)
+		return GST_PAD_PROBE_OK;
+	gst_query_parse_allocation(q, &caps, NULL);
+	if (!caps || !gst_video_info_from_caps(&vi, caps))
+		return GST_PAD_PROBE_HANDLED;
+	/* unbounded (avdec_h264 replaces a pool that cannot grow): see slot_alloc() */
+	gst_allocation_params_init(&params);
+	pool = gst_video_buffer_pool_new();
+	config = gst_buffer_pool_get_config(pool);
+	gst_buffer_pool_config_set_params(config, caps, (guint)GST_VIDEO_INFO_SIZE(&vi), 0, 0);
+	gst_buffer_pool_config_set_allocator(config, c->slots, &params);
+	if (gst_buffer_pool_set_config(pool, config)) {
+		gst_query_add_allocation_param(q, c->slots, &params);
+		gst_query_add_allocation_pool(q, pool, (guint)GST_VIDEO_INFO_SIZE(&vi), 0, 0);
+	}
+	gst_object_unref(pool);
+	return GST_PAD_PROBE_HANDLED;
+}
+
 static void build(struct child *c)
 {
 	GstAppSinkCallbacks cb = { .new_sample = on_sample };
 	GstElement *src, *parse, *dec, *sink;
 	GstCaps *caps;
+	GstPad *pad;
 	char why[160];
 
 	c->pipeline = gst_pipeline_new("veracam-decode");
@@ -202,6 +368,9 @@ static void build(struct child *c)
 		     "drop", TRUE, "enable-last-sample", FALSE, NULL);
 	gst_caps_unref(caps);
 	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, c, NULL);
+	pad = gst_element_get_static_pad(sink, "sink");
+	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_sink_query, c, NULL);
+	gst_object_unref(pad);
 	c->bus = gst_element_get_bus(c->pipeline);
 	if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
 		fail(c->sock, "decoder pipeline does not start");
@@ -284,6 +453,12 @@ static const int child_allowed[] = {
 	SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_sigaltstack,
 	SYS_tgkill, SYS_getpid, SYS_gettid, SYS_getppid,
 	SYS_ppoll, SYS_epoll_pwait, SYS_eventfd2, SYS_pipe2, SYS_fcntl,
+	/*
+	 * GstPoll's wake-up pair (a streaming thread's clock wait makes
+	 * one, seen on a loaded host): two connected AF_UNIX ends inside
+	 * this process, no way out of it. socket() stays killed.
+	 */
+	SYS_socketpair,
 	SYS_fstat, SYS_newfstatat, SYS_lseek, SYS_ioctl,
 	SYS_clock_gettime, SYS_clock_nanosleep, SYS_nanosleep, SYS_gettimeofday,
 	SYS_sched_yield, SYS_sched_getaffinity, SYS_getrandom, SYS_membarrier,
@@ -297,7 +472,7 @@ static const int child_allowed[] = {
 };
 
 static const int child_killed[] = {
-	SYS_execve, SYS_execveat, SYS_ptrace, SYS_socket, SYS_socketpair,
+	SYS_execve, SYS_execveat, SYS_ptrace, SYS_socket,
 	SYS_connect, SYS_bind, SYS_listen, SYS_process_vm_readv, SYS_process_vm_writev,
 	SYS_open_by_handle_at, SYS_kill,
 };
@@ -349,12 +524,23 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 		_exit(2);
 	if (type == DECPROTO_RELEASE && blen == DECPROTO_RELEASE_LEN) {
 		uint32_t k = decproto_get32(b);
+		GstBuffer *held;
 
 		if (k >= DECPROTO_SLOTS)
 			_exit(2);
 		g_mutex_lock(&c->lock);
-		c->mine[k] = true;
+		if (!c->given[k]) {	/* not the hub's to release */
+			g_mutex_unlock(&c->lock);
+			return;
+		}
+		c->given[k] = false;
+		held = c->held[k];
+		c->held[k] = NULL;
+		if (!held)	/* a copy: free again */
+			c->used[k] = false;
 		g_mutex_unlock(&c->lock);
+		if (held)	/* back to the decoder's pool (and the slot free if the pool is gone) */
+			gst_buffer_unref(held);
 		return;
 	}
 	if (type == DECPROTO_FLUSH && blen == 0) {
@@ -423,15 +609,17 @@ void decode_child_main(void)
 	if (c.shm == MAP_FAILED)
 		fail(c.sock, "decoder child: cannot map the picture slots");
 	close(DECPROTO_SHM_FD);
-	for (int i = 0; i < DECPROTO_SLOTS; i++)
-		c.mine[i] = true;
 	g_mutex_init(&c.lock);
+	the_child = &c;
 	if (!gst_init_check(NULL, NULL, &gerr)) {
 		char why[DECPROTO_FAIL_MAX];
 
 		snprintf(why, sizeof(why), "GStreamer: %s", gerr ? gerr->message : "init failed");
 		fail(c.sock, why);
 	}
+	GST_DEBUG_CATEGORY_INIT(vc_decoder_debug, "vc-decoder", 0, "veracam decoder child");
+	c.slots = gst_object_ref_sink(g_object_new(slot_allocator_get_type(), NULL));
+	((SlotAllocator *)c.slots)->c = &c;
 	build(&c);
 	if (!filter())
 		fail(c.sock, "decoder child: cannot install its seccomp filter");

@@ -38,8 +38,12 @@
 #define DECPROTO_MAX_H		2304
 #define DECPROTO_MIN_DIM	16
 
-/* The picture slots: DECPROTO_SLOTS of DECPROTO_SLOT_SIZE in one memfd. */
-#define DECPROTO_SLOTS		4
+/*
+ * The picture slots: DECPROTO_SLOTS of DECPROTO_SLOT_SIZE in one memfd:
+ * the decoder's output buffers (one being written, one in appsink's queue,
+ * the hub's newest and the one on its display) and room to spare.
+ */
+#define DECPROTO_SLOTS		8
 #define DECPROTO_SLOT_SIZE	((size_t)DECPROTO_MAX_W * DECPROTO_MAX_H * 3 / 2)
 
 /* The decoder child's fixed descriptors, after exec. */

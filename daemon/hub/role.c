@@ -305,7 +305,7 @@ static void update_decode_stats(struct cam *c)
 	struct decode_stats ds;
 
 	decode_get_stats(c->dec, &ds);
-	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog;
+	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog + ds.dropped_behind;
 	c->st->decoder_crashes = ds.child_crashes;
 	c->st->decoder_restarts = ds.child_starts ? ds.child_starts - 1 : 0;
 	c->st->decoder_pid = decode_child_pid(c->dec);
@@ -319,7 +319,8 @@ static void update_decode_stats(struct cam *c)
  */
 static void decoder_failed(struct cam *c)
 {
-	svc_log(LOG_WARNING, "camera %s: decoder error, waiting for an IDR", c->ref->name);
+	svc_log(LOG_WARNING, "camera %s: decoder error (%s), waiting for an IDR", c->ref->name,
+		decode_last_failure(c->dec));
 	if (c->showing)
 		show_unavailable(c, HUB_STALE);
 	update_decode_stats(c);

@@ -114,6 +114,18 @@ static const struct opt opts[] = {
 	  .help = "never send a frame captured longer ago" },
 	{ "max-hubs", CAM, T_UINT, F(camera.max_hubs), .min = 1, .max = 16,
 	  .def = "4", .arg = "N", .help = "concurrent hub sessions" },
+	{ "motion", CAM, T_BOOL, F(camera.motion), .def = "true", .arg = "true|false",
+	  .help = "detect motion on the captured frames (events)" },
+	{ "motion-grid", CAM, T_SIZE, F(camera.motion_grid_w), F(camera.motion_grid_h),
+	  .min = 4, .max = 256, .def = "64x36", .arg = "WxH",
+	  .help = "cells the picture's luma is averaged down to" },
+	{ "motion-threshold", CAM, T_UINT, F(camera.motion_threshold), .min = 1, .max = 255,
+	  .def = "16", .arg = "LEVELS", .help = "luma change of a cell that counts (0-255 scale)" },
+	{ "motion-area", CAM, T_PERCENT, F(camera.motion_area), .min = 1, .max = 100,
+	  .def = "2%", .arg = "PERCENT", .help = "changed cells for a frame with motion" },
+	{ "motion-hold", CAM, T_DURATION, F(camera.motion_hold_ns), .min = 100 * MS,
+	  .max = 600 * SEC, .def = "2s", .arg = "DURATION",
+	  .help = "motion ends this long after the last frame with motion" },
 
 	{ "camera", HUB, T_CAMERAS, F(hub), .arg = "NAME@HOST:PORT[,source=STABLE_ID]",
 	  .help = "a paired camera (or a relay for it), optionally pinned to the capture "
@@ -472,7 +484,7 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 
 		if ((strcmp(v + n, "") && strcmp(v + n, "%")) || !parse_digits(v, n, &x))
 			return g_strdup_printf("\"%s\" is not a percentage", v);
-		if (x > o->max)
+		if (x < o->min || x > o->max)
 			return range_error(v, o->min, o->max);
 		*(unsigned int *)dst = (unsigned int)x;
 		return NULL;

@@ -106,6 +106,11 @@ struct svc_camera_config {
 	enum svc_transport transport;	/* what hubs are offered */
 	uint64_t freshness_ns;		/* never send a frame captured longer ago */
 	unsigned int max_hubs;		/* concurrent hub sessions */
+	bool motion;			/* the motion detector runs */
+	unsigned int motion_grid_w, motion_grid_h;	/* even, 4..256 */
+	unsigned int motion_threshold;	/* luma levels, 1..255 */
+	unsigned int motion_area;	/* percent of the cells, 1..100 */
+	uint64_t motion_hold_ns;
 };
 
 struct svc_camera_ref {
@@ -436,6 +441,17 @@ struct svc_camera_role_stats {
 		uint64_t paired;	/* hubs pinned through them */
 		uint64_t refused;	/* attempts refused: a wrong or spent code */
 	} pair_window;
+	/* the motion detector (daemon/camera/motion.c) */
+	struct svc_motion_stats {
+		bool enabled;
+		bool active;		/* an event in progress */
+		uint64_t analysed;	/* frames read */
+		uint64_t unreadable;	/* frames in a format it does not read */
+		uint64_t moving_frames;	/* frames with motion */
+		uint64_t events;	/* events started */
+		unsigned int changed_permille;	/* the last frame's changed cells */
+		int64_t start_ns, end_ns;	/* the last event's capture times; 0 = none */
+	} motion;
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);
 

@@ -292,6 +292,32 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 				       ", \"refused\": %" PRIu64 " },\n", w->opened, w->paired,
 				       w->refused);
 	}
+	json_key(o, 2, "motion");
+	{
+		const struct svc_motion_stats *m = &st->cam.motion;
+		char start[32] = "", end[32] = "";
+
+		if (m->start_ns)
+			iso_time(m->start_ns, start);
+		if (m->end_ns)
+			iso_time(m->end_ns, end);
+		g_string_append_printf(o, "{ \"state\": \"%s\", \"analysed\": %" PRIu64
+				       ", \"unreadable\": %" PRIu64 ", \"frames_with_motion\": %"
+				       PRIu64 ", \"events\": %" PRIu64 ", \"changed_permille\": %u"
+				       ", \"last_start\": ", !m->enabled ? "off" :
+				       m->active ? "motion" : "idle", m->analysed, m->unreadable,
+				       m->moving_frames, m->events, m->changed_permille);
+		if (start[0])
+			json_str(o, start);
+		else
+			g_string_append(o, "null");
+		g_string_append(o, ", \"last_end\": ");
+		if (end[0])
+			json_str(o, end);
+		else
+			g_string_append(o, "null");
+		g_string_append(o, " },\n");
+	}
 	json_key(o, 2, "hubs");
 	g_string_append(o, "[");
 	for (guint i = 0; i < st->sessions->len; i++) {

@@ -224,13 +224,18 @@ struct vc_event_recipient {
 };
 
 /*
- * Camera: a fresh content key (out), wrapped for each recipient under
- * the signed manifest man (its recipients, in order, must be theirs), into
- * the envelope env (replacing its contents).
+ * Camera: a fresh content key, wrapped for each recipient under the signed
+ * manifest man (its recipients, in order, must be theirs), into the
+ * envelope env (replacing its contents). The content key itself goes
+ * nowhere but into *sealer, the event's one object sealer (free it with
+ * vc_event_sealer_free once the objects are sealed; NULL on failure).
  */
+struct vc_event_sealer;
+
 int vc_envelope_seal(enum vc_hpke_aead aead, const uint8_t *man, size_t man_len,
 		     const struct vc_event_recipient *to, size_t n,
-		     uint8_t content_key[VC_CONTENT_KEY_LEN], struct vc_buf *env);
+		     struct vc_event_sealer **sealer, struct vc_buf *env);
+void vc_event_sealer_free(struct vc_event_sealer *s);
 
 /*
  * Hub: check the envelope's manifest (vc_manifest_verify with this hub's
@@ -249,20 +254,29 @@ enum vc_event_reject vc_envelope_open(const uint8_t *env, size_t len,
 
 /*
  * The event's objects (thumbnail, clip) under the content key, bound to
- * the manifest and to their kind, with the envelope's AEAD.
+ * the manifest and to their kind, with the envelope's AEAD. An object is
+ * kind (1) | 00 00 00 | index (4, big-endian) | ciphertext || tag; its
+ * nonce is the event's base nonce XOR the index, and a sealer hands out
+ * each index once (0, 1, 2, ...): two objects of one event never share a
+ * nonce, whatever their kinds (docs/PROTOCOL.md §15.5).
  */
 enum vc_event_object {
 	VC_OBJECT_THUMBNAIL = 1,
 	VC_OBJECT_CLIP = 2,
 };
 
-int vc_event_object_seal(enum vc_hpke_aead aead, const uint8_t content_key[VC_CONTENT_KEY_LEN],
-			 const uint8_t manifest_hash[VC_HASH_LEN], enum vc_event_object kind,
+#define VC_OBJECT_HDR_LEN	8
+
+/* Seal one object with the sealer's next index into out (replacing it). */
+int vc_event_object_seal(struct vc_event_sealer *s, enum vc_event_object kind,
 			 const uint8_t *pt, size_t len, struct vc_buf *out);
+/* The index the next object will get. */
+uint32_t vc_event_sealer_next_index(const struct vc_event_sealer *s);
+/* Hub: open an object of the expected kind with the unwrapped content key. */
 enum vc_event_reject vc_event_object_open(enum vc_hpke_aead aead,
 					  const uint8_t content_key[VC_CONTENT_KEY_LEN],
 					  const uint8_t manifest_hash[VC_HASH_LEN],
-					  enum vc_event_object kind, const uint8_t *ct,
+					  enum vc_event_object kind, const uint8_t *obj,
 					  size_t len, struct vc_buf *out);
 
 #endif /* VERACAM_EVENT_H */

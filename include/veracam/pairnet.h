@@ -87,7 +87,11 @@ const char *vc_pair_status_text(enum vc_pair_status s);
  * Camera side: one pairing attempt on a connected socket fd (not closed
  * here). The hub is pinned (active) in DIR/peers under hub_name (NULL:
  * the name the hub suggests) when its proof checks. Any attempt spends
- * the window. 0 and *hub (the pinned record) or -1 and vc_last_error().
+ * the window; calls may run side by side on one window (one thread per
+ * connection) and exactly one gets the attempt. 0 and *hub (the pinned
+ * record); -1 and vc_last_error() when this connection failed without
+ * spending the window (TLS, a stranger hanging up, another had the
+ * attempt); -2 and vc_last_error() when its attempt failed and spent it.
  */
 int vc_pair_serve(const char *dir, const struct vc_device_key *k, const char *camera_name,
 		  const char *hub_name, struct vc_pair_window *w, int fd, struct vc_peer *hub);
@@ -142,10 +146,13 @@ int vc_sas_commit(const uint8_t hub_pub[VC_PUBKEY_LEN], const uint8_t nh[VC_SAS_
 /*
  * Camera / hub in SAS mode on a connected fd: the peer is pinned pending
  * under name (the hub's: NULL = the name it suggests) and *sas is what
- * this screen shows. 0 or -1.
+ * this screen shows. 0 or -1. The camera's window is spent by the first
+ * connection to reach its pin (calls may run side by side on one window);
+ * -2 when that pin then failed.
  */
 int vc_pair_serve_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
-		      const char *hub_name, int fd, struct vc_peer *hub, char sas[VC_SAS_LEN + 1]);
+		      const char *hub_name, struct vc_pair_window *w, int fd, struct vc_peer *hub,
+		      char sas[VC_SAS_LEN + 1]);
 int vc_pair_join_sas(const char *dir, const struct vc_device_key *k, const char *camera_name,
 		     const char *hub_name, int fd, const struct vc_pair_faults *faults,
 		     struct vc_peer *camera, char sas[VC_SAS_LEN + 1]);

@@ -42,6 +42,8 @@ GOALS = {
     "vs_plain_hub": (0.7, "<="),
     "vs_plain_glass": (1.0, "<="),
     "grid4": (3.0, "<="),
+    # issue 17: the motion detector on the camera
+    "motion": (1.05, "<="),
 }
 
 
@@ -216,9 +218,20 @@ ROWS = [
      "/frame", None, None),
     ("raw-frame copies, hub decoder -> display buffer", "hub.{s}.copies_per_frame",
      "/frame", None, None),
+    ("camera CPU/frame with / without the motion detector", "camera.{s}.motion_ratio", "x",
+     "motion", ["1280x720"]),
+    ("  the same, (without + the detector's own CPU) / without",
+     "camera.{s}.motion_ratio_own", "x", "motion", ["1280x720"]),
+    ("  the detector's own CPU per frame", "camera.{s}.motion_detector_ms", "ms", None, None),
 ]
 
 METHODS = [
+    "motion detector: encode_bench, paced capture+encode of pattern:2040e0,scene=moving "
+    "without and with the detector (daemon/camera/motion.c, defaults: 64x36 cells), 2 runs "
+    "of each alternated, process CPU per frame of each and their ratio; then the CPU per "
+    "frame without it plus the detector's own thread CPU inside cam_motion_frame, over the "
+    "CPU per frame without it (the run ratio carries the machine's noise, this does not). The daemon's camera also signs, "
+    "seals and sends, so its share there is smaller still.",
     "camera overhead: bench_chain, veracamd camera CPU (/proc, user+sys) per frame with one "
     "hub (capture+encode+sign+seal+send) over without a hub (capture+encode, nothing "
     "signed), in one run: 3 fresh cameras, each BENCH_SECONDS/12 without a hub, then "

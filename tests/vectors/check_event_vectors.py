@@ -4,7 +4,7 @@
 checking tests/vectors/event-v1.txt: the event records' fields, signatures
 (context "veracam1 event record" 00) and chain, the thumbnail hash, and the
 manifests' fields, signatures (context "veracam1 event manifest" 00) and
-their per-camera chain. Needs python3-cryptography; exits 77 (skip)
+their per-camera chain, and the sealed objects (opened with their index). Needs python3-cryptography; exits 77 (skip)
 without it."""
 import hashlib
 import struct
@@ -13,6 +13,9 @@ import sys
 try:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 except ImportError:
     print("1..0 # SKIP python3-cryptography not installed")
     sys.exit(77)
@@ -89,6 +92,34 @@ for i in range(2):
     check(ok, "manifest %d fields (§15.3)" % i)
     check(signed(b"veracam1 event manifest", m), "manifest %d signature" % i)
 check(sha(v["manifest_0"]) == v["manifest_hash_0"], "manifest hash")
+
+
+# Objects (§15.5): key || base nonce = HKDF-SHA256(salt = manifest hash,
+# ikm = content key, info = "veracam1 event object" 00, Nk + 12); object =
+# kind | 00 00 00 | index (4) | AEAD(key, base nonce XOR index, aad = those 8 bytes).
+def object_open(aead, nk, blob, kind, index):
+    okm = HKDF(algorithm=hashes.SHA256(), length=nk + 12, salt=v["manifest_hash_0"],
+               info=b"veracam1 event object\0").derive(v["content_key"])
+    key, base = okm[:nk], okm[nk:]
+    hdr = blob[:8]
+    if hdr != bytes([kind, 0, 0, 0]) + struct.pack(">I", index):
+        return None
+    nonce = base[:4] + bytes(a ^ b for a, b in zip(base[4:], struct.pack(">Q", index)))
+    try:
+        return aead(key).decrypt(nonce, blob[8:], hdr)
+    except Exception:
+        return None
+
+
+objects = [("object_chacha_0", ChaCha20Poly1305, 32, 1, 0, v["thumbnail"]),
+           ("object_chacha_1", ChaCha20Poly1305, 32, 2, 1, v["event_record_0"]),
+           ("object_chacha_2", ChaCha20Poly1305, 32, 1, 2, v["thumbnail"]),
+           ("object_aes_0", AESGCM, 16, 1, 0, v["thumbnail"])]
+for name, aead, nk, kind, index, pt in objects:
+    check(object_open(aead, nk, v[name], kind, index) == pt,
+          "%s: kind %d, index %d opens to its plaintext" % (name, kind, index))
+a, b = v["object_chacha_0"][8:-16], v["object_chacha_2"][8:-16]
+check(a != b, "the same thumbnail sealed twice: two keystreams (indexes 0 and 2)")
 
 print("1..%d" % n)
 sys.exit(1 if failed else 0)

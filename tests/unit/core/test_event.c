@@ -18,6 +18,7 @@
 #include <veracam/record.h>
 #include <veracam/sei.h>
 
+#include "event_internal.h"
 #include "fixture.h"
 #include "harness.h"
 
@@ -110,6 +111,12 @@ static int make_clip(struct clip *c, const struct vc_device_key *k, uint8_t ev,
 }
 
 static struct vc_device_key *cam, *other_cam, *hub_a, *hub_b, *hub_c;
+
+/* An object's index (its bytes 4..8). */
+static uint32_t object_index(const uint8_t *obj)
+{
+	return (uint32_t)obj[4] << 24 | (uint32_t)obj[5] << 16 | (uint32_t)obj[6] << 8 | obj[7];
+}
 
 /* Strict parsing of the record variant, and no crossing with the live record. */
 static void test_event_record_parse(void)
@@ -334,7 +341,8 @@ static void test_envelope(void)
 	struct vc_device_key *hubs[2] = { hub_a, hub_b };
 	struct vc_enc_key *ea = vc_enc_key_generate(), *eb = vc_enc_key_generate();
 	struct vc_event_recipient to[2];
-	uint8_t ck[32], ck_a[32], ck_b[32], man[VC_MANIFEST_MAX_LEN], other[VC_EVENT_ID_LEN];
+	uint8_t ck_a[32], ck_b[32], man[VC_MANIFEST_MAX_LEN];
+	struct vc_event_sealer *sealer, *sealer2;
 	struct vc_buf env = { 0 }, env2 = { 0 }, obj = { 0 }, pt = { 0 }, bad = { 0 };
 	enum vc_hpke_aead aead;
 	struct vc_manifest m;
@@ -348,15 +356,17 @@ static void test_envelope(void)
 	memcpy(to[0].enc_pub, vc_enc_key_public(ea), 32);
 	memcpy(to[1].key_id, vc_key_id(hub_b), VC_KEY_ID_LEN);
 	memcpy(to[1].enc_pub, vc_enc_key_public(eb), 32);
-	REQUIRE(vc_envelope_seal(VC_HPKE_CHACHA20POLY1305, c.man, c.man_len, to, 2, ck, &env) == 0);
+	REQUIRE(vc_envelope_seal(VC_HPKE_CHACHA20POLY1305, c.man, c.man_len, to, 2, &sealer,
+				 &env) == 0);
+	REQUIRE(sealer);
 	CHECK(env.len == VC_ENVELOPE_HDR_LEN + c.man_len + 2 * VC_WRAPPED_LEN);
 	CHECK_EV(vc_envelope_open(env.data, env.len, vc_key_public(cam), c.m.event_id,
 				  vc_key_id(hub_a), ea, &m, man, &man_len, &aead, ck_a), VC_EV_OK);
-	CHECK(!memcmp(ck_a, ck, 32) && aead == VC_HPKE_CHACHA20POLY1305);
+	CHECK(aead == VC_HPKE_CHACHA20POLY1305);
 	CHECK(man_len == c.man_len && !memcmp(man, c.man, man_len));
 	CHECK_EV(vc_envelope_open(env.data, env.len, vc_key_public(cam), NULL, vc_key_id(hub_b),
 				  eb, &m, man, &man_len, &aead, ck_b), VC_EV_OK);
-	CHECK(!memcmp(ck_b, ck, 32));
+	CHECK(!memcmp(ck_b, ck_a, 32));
 	/* a hub it was not sealed for; another camera's pin; another event asked for */
 	CHECK_EV(vc_envelope_open(env.data, env.len, vc_key_public(cam), NULL, vc_key_id(hub_c),
 				  ea, &m, man, &man_len, &aead, ck_a), VC_EV_RECIPIENT);
@@ -377,8 +387,9 @@ static void test_envelope(void)
 	CHECK_EV(vc_envelope_open(bad.data, env.len, vc_key_public(cam), NULL, vc_key_id(hub_a),
 				  ea, &m, man, &man_len, &aead, ck_a), VC_EV_DECRYPT);
 	/* A's wrapped key of event 31 moved under event 30's manifest (same hubs) */
-	REQUIRE(vc_envelope_seal(VC_HPKE_CHACHA20POLY1305, c2.man, c2.man_len, to, 2, ck_b,
+	REQUIRE(vc_envelope_seal(VC_HPKE_CHACHA20POLY1305, c2.man, c2.man_len, to, 2, &sealer2,
 				 &env2) == 0);
+	vc_event_sealer_free(sealer2);
 	memcpy(bad.data, env.data, env.len);
 	memcpy(bad.data + off, env2.data + VC_ENVELOPE_HDR_LEN + c2.man_len, VC_WRAPPED_LEN);
 	CHECK_EV(vc_envelope_open(bad.data, env.len, vc_key_public(cam), NULL, vc_key_id(hub_a),
@@ -396,27 +407,81 @@ static void test_envelope(void)
 		CHECK(vc_envelope_open(env.data, n, vc_key_public(cam), NULL, vc_key_id(hub_a), ea,
 				       &m, man, &man_len, &aead, ck_a) != VC_EV_OK);
 	/* sealing refuses recipients that are not the manifest's */
-	CHECK(vc_envelope_seal(VC_HPKE_AES128GCM, c.man, c.man_len, to, 1, ck, &env2) < 0);
+	CHECK(vc_envelope_seal(VC_HPKE_AES128GCM, c.man, c.man_len, to, 1, &sealer2, &env2) < 0);
+	CHECK(!sealer2);
 	memcpy(&to[1], &to[0], sizeof(to[0]));
-	CHECK(vc_envelope_seal(VC_HPKE_AES128GCM, c.man, c.man_len, to, 2, ck, &env2) < 0);
+	CHECK(vc_envelope_seal(VC_HPKE_AES128GCM, c.man, c.man_len, to, 2, &sealer2, &env2) < 0);
+	CHECK(!sealer2);
 
-	/* objects: bound to their kind and their manifest */
-	REQUIRE(vc_event_object_seal(VC_HPKE_CHACHA20POLY1305, ck, c.man_hash, VC_OBJECT_THUMBNAIL,
-				     thumb, sizeof(thumb), &obj) == 0);
-	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck, c.man_hash,
+	/* objects: bound to their kind and their manifest, opened with the unwrapped key */
+	REQUIRE(vc_event_object_seal(sealer, VC_OBJECT_THUMBNAIL, thumb, sizeof(thumb), &obj) == 0);
+	CHECK(obj.len == VC_OBJECT_HDR_LEN + sizeof(thumb) + VC_HPKE_TAG_LEN);
+	CHECK(object_index(obj.data) == 0);
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash,
 				      VC_OBJECT_THUMBNAIL, obj.data, obj.len, &pt), VC_EV_OK);
 	CHECK(pt.len == sizeof(thumb) && !memcmp(pt.data, thumb, sizeof(thumb)));
 	CHECK_EV(vc_manifest_check_thumbnail(&c.m, pt.data, pt.len), VC_EV_OK);
-	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck, c.man_hash, VC_OBJECT_CLIP,
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash, VC_OBJECT_CLIP,
 				      obj.data, obj.len, &pt), VC_EV_DECRYPT);
-	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck, c2.man_hash,
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c2.man_hash,
 				      VC_OBJECT_THUMBNAIL, obj.data, obj.len, &pt), VC_EV_DECRYPT);
-	CHECK_EV(vc_event_object_open(VC_HPKE_AES128GCM, ck, c.man_hash, VC_OBJECT_THUMBNAIL,
+	CHECK_EV(vc_event_object_open(VC_HPKE_AES128GCM, ck_a, c.man_hash, VC_OBJECT_THUMBNAIL,
 				      obj.data, obj.len, &pt), VC_EV_DECRYPT);
-	ck[0] ^= 1;
-	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck, c.man_hash,
+	/* the kind byte rewritten, another index claimed, a reserved byte, too short */
+	REQUIRE(vc_buf_reserve(&bad, obj.len) == 0);
+	memcpy(bad.data, obj.data, obj.len);
+	bad.data[0] = VC_OBJECT_CLIP;
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash, VC_OBJECT_CLIP,
+				      bad.data, obj.len, &pt), VC_EV_DECRYPT);
+	memcpy(bad.data, obj.data, obj.len);
+	bad.data[7] = 1;
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash,
+				      VC_OBJECT_THUMBNAIL, bad.data, obj.len, &pt), VC_EV_DECRYPT);
+	memcpy(bad.data, obj.data, obj.len);
+	bad.data[2] = 1;
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash,
+				      VC_OBJECT_THUMBNAIL, bad.data, obj.len, &pt), VC_EV_MALFORMED);
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash,
+				      VC_OBJECT_THUMBNAIL, obj.data, VC_OBJECT_HDR_LEN + 15, &pt),
+		 VC_EV_MALFORMED);
+	ck_a[0] ^= 1;
+	CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash,
 				      VC_OBJECT_THUMBNAIL, obj.data, obj.len, &pt), VC_EV_DECRYPT);
-	fx_bytes(1, other, sizeof(other));
+	ck_a[0] ^= 1;
+	/*
+	 * Nonce reuse: objects of one kind sealed again and again under one
+	 * content key (a clip re-sealed after an upload failed, a thumbnail
+	 * replaced) each get a fresh index, so no two share a keystream: the
+	 * XOR of two ciphertexts of the same zeros is never all zero.
+	 */
+	{
+		static const uint8_t zeros[64];
+		struct vc_buf o[4] = { { 0 } };
+		size_t i, j, k;
+
+		for (i = 0; i < 4; i++) {
+			REQUIRE(vc_event_object_seal(sealer, i < 3 ? VC_OBJECT_CLIP : VC_OBJECT_THUMBNAIL,
+						     zeros, sizeof(zeros), &o[i]) == 0);
+			CHECK(object_index(o[i].data) == i + 1);
+		}
+		CHECK(vc_event_sealer_next_index(sealer) == 5);
+		for (i = 0; i < 4; i++)
+			for (j = i + 1; j < 4; j++) {
+				uint8_t acc = 0;
+
+				for (k = 0; k < sizeof(zeros); k++)
+					acc |= o[i].data[VC_OBJECT_HDR_LEN + k] ^
+					       o[j].data[VC_OBJECT_HDR_LEN + k];
+				CHECK(acc != 0);
+			}
+		for (i = 0; i < 4; i++) {
+			CHECK_EV(vc_event_object_open(VC_HPKE_CHACHA20POLY1305, ck_a, c.man_hash,
+						      i < 3 ? VC_OBJECT_CLIP : VC_OBJECT_THUMBNAIL,
+						      o[i].data, o[i].len, &pt), VC_EV_OK);
+			vc_buf_free(&o[i]);
+		}
+	}
+	vc_event_sealer_free(sealer);
 	vc_enc_key_free(ea);
 	vc_enc_key_free(eb);
 	vc_buf_free(&env);
@@ -431,20 +496,21 @@ static void test_holder_ops(void)
 {
 	struct vc_device_key *hubs[1] = { hub_a };
 	uint8_t req[VC_HOLDER_REQ_MAX], reply[VC_HOLDER_REPLY_LEN], msg[64 + VC_MANIFEST_MAX_LEN];
-	uint32_t refused = 0;
+	struct vc_holder_state st;
 	struct clip c, foreign;
 
 	REQUIRE(make_clip(&c, cam, 40, 0, NULL, hubs, 1) == 0);
 	REQUIRE(make_clip(&foreign, other_cam, 40, 0, NULL, hubs, 1) == 0);
+	vc_holder_state_init(&st);
 #define ASK(op, body, len) (req[0] = 'V', req[1] = 'K', req[2] = VC_HOLDER_VERSION,	\
 	req[3] = (op), req[4] = (uint8_t)((len) >> 8), req[5] = (uint8_t)(len),	\
 	req[6] = req[7] = 0, memcpy(req + 8, (body), (len)),			\
-	vc_holder_answer(cam, req, 8 + (len), &refused, reply))
+	vc_holder_answer(cam, &st, req, 8 + (len), reply))
 	CHECK(ASK(VC_HOLDER_OP_EVENT_RECORD, c.rec[2], VC_EVREC_LEN) == VC_HOLDER_OK);
 	CHECK(!memcmp(reply + 8, c.rec[2] + VC_EVREC_LEN - 64, 64));
 	CHECK(ASK(VC_HOLDER_OP_MANIFEST, c.man, c.man_len) == VC_HOLDER_OK);
 	CHECK(!memcmp(reply + 8, c.man + c.man_len - 64, 64));
-	CHECK(refused == 0);
+	CHECK(st.refused == 0);
 	/* another camera's, or by the wrong op, or a signing oracle for anything else */
 	CHECK(ASK(VC_HOLDER_OP_EVENT_RECORD, foreign.rec[2], VC_EVREC_LEN) == VC_HOLDER_REFUSED);
 	CHECK(ASK(VC_HOLDER_OP_MANIFEST, foreign.man, foreign.man_len) == VC_HOLDER_REFUSED);
@@ -454,7 +520,55 @@ static void test_holder_ops(void)
 	CHECK(ASK(VC_HOLDER_OP_MANIFEST, c.man, c.man_len - 1) == VC_HOLDER_REFUSED);
 	memset(msg, 0x41, sizeof(msg));
 	CHECK(ASK(VC_HOLDER_OP_MANIFEST, msg, c.man_len) == VC_HOLDER_REFUSED);
-	CHECK(refused == 7);
+	CHECK(st.refused == 7);
+	/*
+	 * A network process taken over forks the chain: a second manifest at
+	 * the position just signed, a jump ahead, a next number linked to
+	 * another manifest, the next number under the head's event id, and,
+	 * once the next one is signed, the old position again. Each is
+	 * refused as out of chain and counted; the head does not move.
+	 */
+	{
+		struct clip fork0, c1, jump, badlink, sameid, c2;
+		uint8_t sig1[VC_SIG_LEN];
+
+		CHECK(st.head.set && st.head.number == 0 &&
+		      !memcmp(st.head.hash, c.man_hash, VC_HASH_LEN));
+		REQUIRE(make_clip(&fork0, cam, 41, 0, NULL, hubs, 1) == 0);
+		REQUIRE(make_clip(&c1, cam, 42, 1, c.man_hash, hubs, 1) == 0);
+		REQUIRE(make_clip(&jump, cam, 43, 5, c.man_hash, hubs, 1) == 0);
+		REQUIRE(make_clip(&badlink, cam, 44, 1, fork0.man_hash, hubs, 1) == 0);
+		REQUIRE(make_clip(&sameid, cam, 40, 1, c.man_hash, hubs, 1) == 0);
+		REQUIRE(make_clip(&c2, cam, 45, 2, c1.man_hash, hubs, 1) == 0);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, fork0.man, fork0.man_len) == VC_HOLDER_REFUSED_CHAIN);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, jump.man, jump.man_len) == VC_HOLDER_REFUSED_CHAIN);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, badlink.man, badlink.man_len) ==
+		      VC_HOLDER_REFUSED_CHAIN);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, sameid.man, sameid.man_len) ==
+		      VC_HOLDER_REFUSED_CHAIN);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, c2.man, c2.man_len) == VC_HOLDER_REFUSED_CHAIN);
+		CHECK(st.refused == 12 && reply[3] == VC_HOLDER_REFUSED_CHAIN);
+		CHECK(!memcmp(st.head.hash, c.man_hash, VC_HASH_LEN));
+		/* the head's own manifest again: the same signature (a lost reply) */
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, c.man, c.man_len) == VC_HOLDER_OK);
+		CHECK(!memcmp(reply + 8, c.man + c.man_len - 64, 64));
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, c1.man, c1.man_len) == VC_HOLDER_OK);
+		memcpy(sig1, reply + 8, sizeof(sig1));
+		CHECK(st.head.number == 1 && !memcmp(st.head.hash, c1.man_hash, VC_HASH_LEN) &&
+		      !memcmp(st.head.event_id, c1.m.event_id, VC_EVENT_ID_LEN));
+		/* the old position, and the fork at it, are refused from now on */
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, c.man, c.man_len) == VC_HOLDER_REFUSED_CHAIN);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, fork0.man, fork0.man_len) == VC_HOLDER_REFUSED_CHAIN);
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, c1.man, c1.man_len) == VC_HOLDER_OK);
+		CHECK(!memcmp(reply + 8, sig1, sizeof(sig1)));
+		CHECK(ASK(VC_HOLDER_OP_MANIFEST, c2.man, c2.man_len) == VC_HOLDER_OK);
+		/* the head, as the network process asks for it */
+		CHECK(ASK(VC_HOLDER_OP_EVENT_HEAD, msg, 0) == VC_HOLDER_OK);
+		CHECK(reply[8] == 1 && reply[16 + 7] == 2 && !memcmp(reply + 24, c2.man_hash, 32) &&
+		      !memcmp(reply + 56, c2.m.event_id, VC_EVENT_ID_LEN));
+		CHECK(ASK(VC_HOLDER_OP_EVENT_HEAD, msg, 1) == VC_HOLDER_REFUSED);
+		CHECK(st.refused == 15);
+	}
 #undef ASK
 }
 
@@ -582,7 +696,7 @@ static int vec_mismatch;
 
 static void vec(const char *name, const uint8_t *p, size_t len)
 {
-	char hex[2 * VC_MANIFEST_MAX_LEN + 1];
+	char hex[2 * VC_MANIFEST_MAX_LEN + 1];	/* the longest vector */
 	const uint8_t *want;
 	size_t wlen;
 
@@ -641,6 +755,35 @@ static void test_vectors(void)
 	vec("manifest_hash_0", c.man_hash, VC_HASH_LEN);
 	vec("event_id_1", c1.m.event_id, VC_EVENT_ID_LEN);
 	vec("manifest_1", c1.man, c1.man_len);
+	/*
+	 * Objects under a fixed content key (60 61 .. 7f) and manifest_0: with
+	 * ChaCha20-Poly1305, the thumbnail (index 0), event_record_0 as a clip
+	 * (index 1), the thumbnail again (index 2: another nonce); with
+	 * AES-128-GCM, the thumbnail (index 0).
+	 */
+	{
+		struct vc_event_sealer *s, *s2;
+		struct vc_buf o = { 0 };
+		uint8_t ck[VC_CONTENT_KEY_LEN];
+
+		for (int i = 0; i < VC_CONTENT_KEY_LEN; i++)
+			ck[i] = (uint8_t)(0x60 + i);
+		vec("content_key", ck, sizeof(ck));
+		s = vc_event_sealer_new_from_key(VC_HPKE_CHACHA20POLY1305, ck, c.man_hash);
+		s2 = vc_event_sealer_new_from_key(VC_HPKE_AES128GCM, ck, c.man_hash);
+		REQUIRE(s && s2);
+		REQUIRE(vc_event_object_seal(s, VC_OBJECT_THUMBNAIL, thumb, sizeof(thumb), &o) == 0);
+		vec("object_chacha_0", o.data, o.len);
+		REQUIRE(vc_event_object_seal(s, VC_OBJECT_CLIP, c.rec[0], VC_EVREC_LEN, &o) == 0);
+		vec("object_chacha_1", o.data, o.len);
+		REQUIRE(vc_event_object_seal(s, VC_OBJECT_THUMBNAIL, thumb, sizeof(thumb), &o) == 0);
+		vec("object_chacha_2", o.data, o.len);
+		REQUIRE(vc_event_object_seal(s2, VC_OBJECT_THUMBNAIL, thumb, sizeof(thumb), &o) == 0);
+		vec("object_aes_0", o.data, o.len);
+		vc_event_sealer_free(s);
+		vc_event_sealer_free(s2);
+		vc_buf_free(&o);
+	}
 	memcpy(id, c1.m.key_id, sizeof(id));
 	CHECK(!memcmp(id, vc_key_id(vcam), sizeof(id)));
 	CHECK(!vec_mismatch);
@@ -669,7 +812,8 @@ int main(int argc, char **argv)
 			"# Generated by test_event --write; checked by test_event (core-event).\n"
 			"# Keys: the camera and hub seeds of frame-v3.txt. Clip: %d frames,\n"
 			"# au_hash_i = SHA-256(\"event 50 frame i\"), capture time\n"
-			"# 1795219200000000000 + i * 33333333 ns, source id:c0ffee0000000000000000000000cafe.\n",
+			"# 1795219200000000000 + i * 33333333 ns, source id:c0ffee0000000000000000000000cafe.\n"
+			"# Objects: content key 60 61 .. 7f, manifest_0's hash; object_S_i is index i.\n",
 			N_FRAMES);
 		test_vectors();
 		fclose(out_file);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,6 +254,26 @@ static void network_process_never_holds_the_key(void)
  * Event records and manifests (PROTOCOL.md §15) are signed by the real,
  * sandboxed holder through the remote key, and verify under its public key.
  */
+static uint8_t first_manifest_hash[VC_HASH_LEN];
+
+/* An unsigned manifest of key k: event `ev`, number, after prev (NULL for none). */
+static int manifest_of(const struct vc_device_key *k, uint8_t ev, uint64_t number,
+		       const uint8_t *prev, uint8_t out[VC_MANIFEST_MAX_LEN])
+{
+	struct vc_manifest m;
+
+	memset(&m, 0, sizeof(m));
+	m.trigger = VC_TRIGGER_MOTION;
+	m.n_recipients = 1;
+	memcpy(m.key_id, vc_key_id(k), VC_KEY_ID_LEN);
+	fx_bytes(ev, m.event_id, VC_EVENT_ID_LEN);
+	m.number = number;
+	m.n_frames = 1;
+	if (prev)
+		memcpy(m.prev_hash, prev, VC_HASH_LEN);
+	return vc_manifest_encode(&m, out);
+}
+
 static void holder_signs_events(void)
 {
 	uint8_t man[VC_MANIFEST_MAX_LEN], rec[VC_EVREC_LEN];
@@ -280,6 +301,7 @@ static void holder_signs_events(void)
 	REQUIRE(vc_manifest_sign(remote, man, (size_t)len) == 0);
 	CHECK(vc_manifest_verify(man, (size_t)len, vc_key_public(remote), r.event_id, NULL,
 				 &got) == VC_EV_OK);
+	REQUIRE(vc_event_hash(man, (size_t)len, first_manifest_hash) == 0);
 	vc_clip_check_init(&chk, &got, vc_key_public(remote));
 	CHECK(vc_clip_check_record(&chk, rec, VC_EVREC_LEN, NULL) == VC_EV_OK);
 	CHECK(vc_clip_check_end(&chk) == VC_EV_OK);
@@ -287,6 +309,113 @@ static void holder_signs_events(void)
 	m.key_id[0] ^= 1;
 	len = vc_manifest_encode(&m, man);
 	CHECK(vc_manifest_sign(remote, man, (size_t)len) < 0);
+}
+
+/*
+ * The chain head outlives the holder: a holder started again on the same
+ * key directory (the camera restarted, or its network process taken over
+ * and the holder re-forked) still refuses a fork of the chain or an old
+ * position; a torn write of the head's file leaves the previous head; a
+ * file with both copies damaged, or readable by others, stops the holder.
+ */
+static void chain_head_survives_restarts(void)
+{
+	uint8_t man[VC_MANIFEST_MAX_LEN], h1[VC_HASH_LEN], slot[128];
+	struct vc_event_head head;
+	struct vc_device_key *k;
+	char path[PATH_MAX + 32];
+	pid_t pid;
+	int len, fd;
+
+	REQUIRE(dir[0] && first_manifest_hash[0] | first_manifest_hash[1]);
+	snprintf(path, sizeof(path), "%s/event-chain", dir);
+	k = vc_holder_spawn(dir, &pid);
+	REQUIRE(k);
+	REQUIRE(vc_holder_event_head(k, &head) == 0);
+	CHECK(head.set && head.number == 0 &&
+	      !memcmp(head.hash, first_manifest_hash, VC_HASH_LEN));
+	/* a second event 0, and an event 1 after it: the chain is not forked */
+	len = manifest_of(k, 70, 0, NULL, man);
+	REQUIRE(len > 0);
+	CHECK(vc_manifest_sign(k, man, (size_t)len) < 0);
+	CHECK(strstr(vc_last_error(), "chain head") != NULL);
+	len = manifest_of(k, 71, 1, first_manifest_hash, man);
+	REQUIRE(vc_manifest_sign(k, man, (size_t)len) == 0);
+	REQUIRE(vc_event_hash(man, (size_t)len, h1) == 0);
+	CHECK(vc_key_holder_refused(k) == 1);
+	/* killed at once after the reply: the head was on disk before it */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	vc_key_free(k);
+
+	k = vc_holder_spawn(dir, &pid);
+	REQUIRE(k);
+	REQUIRE(vc_holder_event_head(k, &head) == 0);
+	CHECK(head.set && head.number == 1 && !memcmp(head.hash, h1, VC_HASH_LEN));
+	len = manifest_of(k, 72, 1, first_manifest_hash, man);		/* another event 1 */
+	CHECK(vc_manifest_sign(k, man, (size_t)len) < 0);
+	len = manifest_of(k, 73, 0, NULL, man);				/* the old position */
+	CHECK(vc_manifest_sign(k, man, (size_t)len) < 0);
+	CHECK(vc_key_holder_refused(k) == 2);
+	vc_key_free(k);
+	waitpid(pid, NULL, 0);
+
+	/* a write torn by a crash damages the older copy: the head stays */
+	fd = open(path, O_RDWR);
+	REQUIRE(fd >= 0);
+	memset(slot, 0x5a, sizeof(slot));
+	CHECK(pwrite(fd, slot, 60, 128) == 60);		/* generation 1's slot, half written */
+	k = vc_holder_spawn(dir, &pid);
+	REQUIRE(k);
+	REQUIRE(vc_holder_event_head(k, &head) == 0);
+	CHECK(head.set && head.number == 1 && !memcmp(head.hash, h1, VC_HASH_LEN));
+	vc_key_free(k);
+	waitpid(pid, NULL, 0);
+	/* both damaged: the holder does not start (nothing would stop a fork) */
+	CHECK(pwrite(fd, slot, 60, 0) == 60);
+	close(fd);
+	CHECK(vc_holder_spawn(dir, &pid) == NULL);
+	CHECK(strstr(vc_last_error(), "damaged") != NULL);
+	/* readable by others */
+	REQUIRE(unlink(path) == 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	REQUIRE(fd >= 0);
+	fchmod(fd, 0644);
+	close(fd);
+	CHECK(vc_holder_spawn(dir, &pid) == NULL);
+	CHECK(strstr(vc_last_error(), "event-chain") != NULL);
+	/* the very first write torn (the file never reached its size): no head yet */
+	REQUIRE(unlink(path) == 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	REQUIRE(fd >= 0);
+	CHECK(pwrite(fd, slot, 60, 128) == 60);
+	close(fd);
+	k = vc_holder_spawn(dir, &pid);
+	REQUIRE(k);
+	REQUIRE(vc_holder_event_head(k, &head) == 0);
+	CHECK(!head.set);
+	vc_key_free(k);
+	waitpid(pid, NULL, 0);
+	/* longer than two slots: not ours */
+	fd = open(path, O_WRONLY);
+	REQUIRE(fd >= 0);
+	CHECK(pwrite(fd, slot, 1, 256) == 1);
+	close(fd);
+	CHECK(vc_holder_spawn(dir, &pid) == NULL);
+	CHECK(strstr(vc_last_error(), "not a veracam event chain file") != NULL);
+	/* a new, empty file: the chain starts again at 0 (the operator's choice) */
+	REQUIRE(unlink(path) == 0);
+	k = vc_holder_spawn(dir, &pid);
+	REQUIRE(k);
+	REQUIRE(vc_holder_event_head(k, &head) == 0);
+	CHECK(!head.set);
+	{
+		struct stat sb;
+
+		CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	}
+	vc_key_free(k);
+	waitpid(pid, NULL, 0);
 }
 
 struct tls_side {
@@ -462,6 +591,7 @@ int main(void)
 	RUN(holder_is_not_an_oracle);
 	RUN(sandbox_kills_forbidden_calls);
 	RUN(holder_gone_stops_signing);
+	RUN(chain_head_survives_restarts);
 	RUN(missing_key_is_reported);
 	if (dir[0])
 		fx_rmtree(dir);

@@ -289,7 +289,7 @@ static void stray_files_skipped_not_fatal(void)
 {
 	struct vc_peer a = fx_peer("alpha", 4, VC_ROLE_HUB), b = fx_peer("beta", 5, VC_ROLE_HUB);
 	char path[700], text[VC_PEER_RECORD_MAX];
-	struct vc_peer *v;
+	struct vc_peer *v, q;
 	size_t n;
 	int skipped = 0, len;
 	FILE *f;
@@ -306,10 +306,36 @@ static void stray_files_skipped_not_fatal(void)
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/peers/delta", dir);
 	REQUIRE(mkdir(path, 0700) == 0);
+	/*
+	 * A well-formed record made group-writable, a FIFO and a symlink to a
+	 * good record under peer names: each refused on the opened file itself
+	 * (loaded by name too: no check by name that a swap could slip past,
+	 * and the FIFO does not hang the load).
+	 */
+	snprintf(path, sizeof(path), "%s/peers/eta", dir);
+	q = fx_peer("eta", 6, VC_ROLE_HUB);
+	len = vc_peer_format(&q, text, sizeof(text));
+	REQUIRE(len > 0 && (f = fopen(path, "w")) && fwrite(text, 1, (size_t)len, f) &&
+		!fclose(f));
+	REQUIRE(chmod(path, 0620) == 0);
+	CHECK(vc_peer_load(dir, "eta", &q) < 0 && strstr(vc_last_error(), "writable by others"));
+	snprintf(path, sizeof(path), "%s/peers/epsilon", dir);
+	REQUIRE(mkfifo(path, 0600) == 0);
+	CHECK(vc_peer_load(dir, "epsilon", &q) < 0 &&
+	      strstr(vc_last_error(), "not a regular file"));
+	snprintf(path, sizeof(path), "%s/peers/zeta", dir);
+	REQUIRE(symlink("beta", path) == 0);
+	CHECK(vc_peer_load(dir, "zeta", &q) < 0);
 	REQUIRE(vc_peer_list_skipping(dir, &v, &n, note_skip, &skipped) == 0);
 	CHECK(n == 2 && !strcmp(v[0].name, "alpha") && !strcmp(v[1].name, "beta"));
-	CHECK(skipped == 4);
+	CHECK(skipped == 7);
 	free(v);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/peers/epsilon", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/peers/eta", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/peers/delta", dir);
 	/* the strict list still refuses the whole directory (veracamctl checks) */
 	CHECK(vc_peer_list(dir, &v, &n) < 0 && n == 0);
 	rmdir(path);

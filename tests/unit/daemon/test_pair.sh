@@ -101,6 +101,39 @@ check "hub lists the camera, active" \
 check "the spent payload cannot pair again (the window is closed)" \
 	bash -c "! '$CTL' pair '$T/shed' porch '$payload' 2>/dev/null"
 
+# ---- strangers holding the listener: eight TCP connections from another
+# address that connect first and never speak (each is given
+# VC_PAIR_IO_TIMEOUT_S, 10 s, by the camera) must not keep the person's hub,
+# which waits 30 s, from pairing (served one at a time, it came 9th: 80 s);
+# four of them are refused at accept (at most four at once from one address)
+"$CTL" keygen "$T/yard" >/dev/null || exit 1
+pair_mode pair-mode-held.out "$T/porch"
+python3 -c '
+import socket, sys, time
+held = []
+for i in range(8):
+    s = socket.socket()
+    s.bind(("127.0.0.9", 0))
+    try:
+        s.connect(("127.0.0.1", int(sys.argv[1])))
+    except OSError:
+        pass
+    held.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(45)
+' "$PP" "$T/held.ready" &
+PID[held]=$!
+for _ in $(seq 100); do [ -e "$T/held.ready" ] && break; sleep 0.1; done
+check "the hub pairs while eight strangers' connections hold the camera's listener" \
+	bash -c "'$CTL' pair '$T/yard' porch '$payload' --hub-name yard >'$T/pair-held.out' 2>&1"
+wait "${PID[pair-mode]}"
+check "pair-mode ends 0 after that pairing" test $? -eq 0
+unset "PID[pair-mode]"
+check "pair-mode counted the strangers' connections it refused at accept" \
+	grep -q "connection(s) refused at accept" "$T/pair-mode-held.out"
+stop held
+"$CTL" untrust "$T/porch" yard >/dev/null
+
 # ---- SAS mode: a stranger's connection that never starts (a port scan, a
 # stray TCP connect) must not end the window for the hub the person is using
 PP=$(port)

@@ -189,6 +189,12 @@ static void test_precedence(void)
 	g_assert_cmpuint(cfg.camera.idr_interval_ns, ==, 500000000u);	/* file */
 	g_assert_cmpstr(cfg.status_socket, ==, "/tmp/file.sock");	/* file */
 	g_assert_cmpuint(cfg.camera.max_hubs, ==, 4);			/* default */
+	g_assert_true(cfg.camera.motion);				/* default */
+	g_assert_cmpuint(cfg.camera.motion_grid_w, ==, 64);		/* default */
+	g_assert_cmpuint(cfg.camera.motion_grid_h, ==, 36);
+	g_assert_cmpuint(cfg.camera.motion_threshold, ==, 16);		/* default */
+	g_assert_cmpuint(cfg.camera.motion_area, ==, 2);		/* default */
+	g_assert_cmpuint(cfg.camera.motion_hold_ns, ==, 2000000000u);	/* default */
 	svc_config_clear(&cfg);
 	g_free(args);
 
@@ -387,6 +393,10 @@ static const struct bad_case bad_cases[] = {
 	{ "camera --keys KEYS --source pattern:ff0000 --listen ::1:7000", NULL, "--listen: ", "[ADDRESS]:PORT" },
 	{ "camera --keys KEYS --source pattern:ff0000 --listen 999.1.1.1:7000", NULL, "--listen: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --max-hubs 17", NULL, "--max-hubs: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --motion-area 0", NULL, "--motion-area: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --motion-grid 2x2", NULL, "--motion-grid: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --motion-threshold 256", NULL, "--motion-threshold: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --motion yes", NULL, "--motion: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --freshness 50ms", NULL, "--freshness: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --log-level chatty", NULL, "--log-level: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --status-socket run/s.sock", NULL, "--status-socket: ", "absolute" },

@@ -261,8 +261,11 @@ int veracam_source_g_frame_interval(struct veracam *cam,
 }
 
 /*
- * Any interval is accepted and rounded to whole lines within the VBLANK
- * control's range; 0/0 selects the default.
+ * An interval is rounded to the nearest of those the capture node
+ * enumerates (the VBLANK control's minimum, default and maximum at the
+ * active format), so S_PARM never sets a rate ENUM_FRAMEINTERVALS does
+ * not list; 0/0 selects the default. Other rates are set through the
+ * sensor's VBLANK control, the MC-centric way.
  */
 int veracam_source_s_frame_interval(struct veracam *cam,
 				    struct v4l2_fract *interval)
@@ -270,8 +273,9 @@ int veracam_source_s_frame_interval(struct veracam *cam,
 	u64 num = interval->numerator, den = interval->denominator;
 	struct v4l2_mbus_framefmt fmt;
 	struct v4l2_ctrl *vblank;
+	s64 offered[3], blank, best;
 	u64 rate, line;
-	s64 blank;
+	unsigned int i;
 	int ret;
 
 	mutex_lock(&cam->src_lock);
@@ -280,14 +284,25 @@ int veracam_source_s_frame_interval(struct veracam *cam,
 		goto unlock;
 
 	vblank = cam->src.vblank;
-	blank = vblank->default_value;
+	v4l2_ctrl_lock(vblank);
+	offered[0] = vblank->minimum;
+	offered[1] = vblank->default_value;
+	offered[2] = vblank->maximum;
+	v4l2_ctrl_unlock(vblank);
+
+	best = offered[1];
 	rate = v4l2_ctrl_g_ctrl_int64(cam->src.pixel_rate);
 	line = fmt.width + v4l2_ctrl_g_ctrl(cam->src.hblank);
-	if (num && den && rate)
+	if (num && den && rate) {
+		/* the asked frame length in lines, less the active lines */
 		blank = (s64)div64_u64(num * rate + den * line / 2,
 				       den * line) - fmt.height;
-	ret = v4l2_ctrl_s_ctrl(vblank, clamp_t(s64, blank, vblank->minimum,
-					       vblank->maximum));
+		best = offered[0];
+		for (i = 1; i < ARRAY_SIZE(offered); i++)
+			if (abs(offered[i] - blank) < abs(best - blank))
+				best = offered[i];
+	}
+	ret = v4l2_ctrl_s_ctrl(vblank, best);
 	if (!ret)
 		veracam_lines_to_interval(cam, fmt.width, fmt.height +
 					  v4l2_ctrl_g_ctrl(vblank), interval);

@@ -183,8 +183,24 @@ static const struct v4l2_subdev_ops veracam_csi2_ops = {
 	.pad = &veracam_csi2_pad_ops,
 };
 
+/*
+ * The image source carries the sink's pixels; the metadata source is the
+ * receiver's own per-frame record, with no dependency on the image pads.
+ * The metadata node's pipeline thus holds neither the image pads nor the
+ * image node: metadata streams alone without locking the image formats.
+ */
+static bool veracam_csi2_has_pad_interdep(struct media_entity *entity,
+					  unsigned int pad0, unsigned int pad1)
+{
+	return (pad0 == VERACAM_CSI2_PAD_SINK &&
+		pad1 == VERACAM_CSI2_PAD_IMAGE) ||
+	       (pad0 == VERACAM_CSI2_PAD_IMAGE &&
+		pad1 == VERACAM_CSI2_PAD_SINK);
+}
+
 static const struct media_entity_operations veracam_csi2_entity_ops = {
 	.link_validate = v4l2_subdev_link_validate,
+	.has_pad_interdep = veracam_csi2_has_pad_interdep,
 };
 
 void veracam_csi2_frame_sync(struct veracam *cam, u32 sequence)

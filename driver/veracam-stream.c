@@ -210,7 +210,7 @@ int veracam_stream_start(struct veracam_node *node)
 	struct v4l2_rect crop;
 	int ret;
 
-	ret = video_device_pipeline_start(&node->vdev, &cam->pipe);
+	ret = video_device_pipeline_start(&node->vdev, &node->pipe);
 	if (ret)
 		return ret;
 

@@ -103,6 +103,12 @@ struct veracam_node {
 	struct vb2_queue queue;
 	/* Serialises the node's ioctls and vb2 queue (vdev.lock, queue.lock) */
 	struct mutex lock;
+	/*
+	 * The node's own pipeline: the image and the metadata streams are
+	 * independent (the receiver's metadata pad has no interdependency
+	 * with its image pads), so either may stream alone.
+	 */
+	struct media_pipeline pipe;
 	/* Protects @buf_list (buffers queued by userspace, not yet filled). */
 	spinlock_t buf_lock;
 	struct list_head buf_list;
@@ -156,7 +162,6 @@ struct veracam {
 	/* the image node's: the unique id */
 	struct v4l2_ctrl_handler ctrls;
 	struct v4l2_ctrl *unique_id_ctrl;
-	struct media_pipeline pipe;
 	struct v4l2_async_notifier notifier;
 	struct v4l2_subdev csi2;
 	struct media_pad csi2_pads[VERACAM_CSI2_NUM_PADS];

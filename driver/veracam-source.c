@@ -211,6 +211,23 @@ static void veracam_lines_to_interval(struct veracam *cam, u32 width,
 }
 
 /*
+ * The capture node's frame intervals: the frames of the shortest, default
+ * and longest vertical blanking the sensor's VBLANK control allows.
+ */
+#define VERACAM_OFFERED_INTERVALS	3
+
+static void veracam_offered_vblanks(struct veracam *cam, s64 *offered)
+{
+	struct v4l2_ctrl *vblank = cam->src.vblank;
+
+	v4l2_ctrl_lock(vblank);
+	offered[0] = vblank->minimum;
+	offered[1] = vblank->default_value;
+	offered[2] = vblank->maximum;
+	v4l2_ctrl_unlock(vblank);
+}
+
+/*
  * Frame rate is set by the sensor's vertical blanking. The capture node
  * offers three intervals: the shortest, default and longest frame the
  * VBLANK control allows at the active format.
@@ -220,11 +237,10 @@ int veracam_source_enum_frame_interval(struct veracam *cam,
 				       struct v4l2_fract *interval)
 {
 	struct v4l2_mbus_framefmt fmt;
-	struct v4l2_ctrl *vblank;
-	s64 lines;
+	s64 offered[VERACAM_OFFERED_INTERVALS];
 	int ret;
 
-	if (index > 2)
+	if (index >= VERACAM_OFFERED_INTERVALS)
 		return -EINVAL;
 
 	mutex_lock(&cam->src_lock);
@@ -232,12 +248,8 @@ int veracam_source_enum_frame_interval(struct veracam *cam,
 	if (ret)
 		goto unlock;
 
-	vblank = cam->src.vblank;
-	v4l2_ctrl_lock(vblank);
-	lines = index == 0 ? vblank->minimum :
-		index == 1 ? vblank->default_value : vblank->maximum;
-	v4l2_ctrl_unlock(vblank);
-	veracam_lines_to_interval(cam, fmt.width, fmt.height + lines,
+	veracam_offered_vblanks(cam, offered);
+	veracam_lines_to_interval(cam, fmt.width, fmt.height + offered[index],
 				  interval);
 unlock:
 	mutex_unlock(&cam->src_lock);
@@ -273,7 +285,7 @@ int veracam_source_s_frame_interval(struct veracam *cam,
 	u64 num = interval->numerator, den = interval->denominator;
 	struct v4l2_mbus_framefmt fmt;
 	struct v4l2_ctrl *vblank;
-	s64 offered[3], blank, best;
+	s64 offered[VERACAM_OFFERED_INTERVALS], blank, best;
 	u64 rate, line;
 	unsigned int i;
 	int ret;
@@ -284,12 +296,7 @@ int veracam_source_s_frame_interval(struct veracam *cam,
 		goto unlock;
 
 	vblank = cam->src.vblank;
-	v4l2_ctrl_lock(vblank);
-	offered[0] = vblank->minimum;
-	offered[1] = vblank->default_value;
-	offered[2] = vblank->maximum;
-	v4l2_ctrl_unlock(vblank);
-
+	veracam_offered_vblanks(cam, offered);
 	best = offered[1];
 	rate = v4l2_ctrl_g_ctrl_int64(cam->src.pixel_rate);
 	line = fmt.width + v4l2_ctrl_g_ctrl(cam->src.hblank);

@@ -7,7 +7,7 @@
 #
 #   binding:   dt-doc-validate, dt-mk-schema, and dt-validate of the
 #              binding's own example
-#   overlays:  dtc -@ of the base board and both overlays (no warnings),
+#   overlays:  dtc -@ of the base board and both overlays (.dtso; no warnings),
 #              fdtoverlay onto the base, dt-validate of the result against
 #              the binding (the camera node must match the veracam schema),
 #              endpoint linkage both ways
@@ -119,13 +119,13 @@ result $rc "binding example passes dt-validate"
 # 4-6: base and overlays compile with symbols and without warnings.
 for f in veracam-test-base veracam-vc1-overlay veracam-vc1-rpi-overlay; do
 	case $f in
-	*-base) o=$out/$f.dtb ;;
-	*) o=$out/$f.dtbo ;;
+	*-base) o=$out/$f.dtb src=$f.dts ;;
+	*) o=$out/$f.dtbo src=$f.dtso ;;
 	esac
-	clean "$out/$f.dtc.log" dtc -@ -I dts -O dtb -o "$o" "$dts/$f.dts"
+	clean "$out/$f.dtc.log" dtc -@ -I dts -O dtb -o "$o" "$dts/$src"
 	rc=$?
 	diag "$out/$f.dtc.log"
-	result $rc "dtc -@ $f.dts"
+	result $rc "dtc -@ $src"
 done
 
 # 7-10: apply each overlay to the base and validate the merged tree.
@@ -165,8 +165,8 @@ result $rc "rpi overlay links camera and csi1 endpoints"
 # but fail validation with a message about the VC1 node.
 expect_reject() {
 	m=$out/neg-$1
-	sed "$2" "$dts/veracam-vc1-overlay.dts" >"$m.dts"
-	if cmp -s "$m.dts" "$dts/veracam-vc1-overlay.dts"; then
+	sed "$2" "$dts/veracam-vc1-overlay.dtso" >"$m.dts"
+	if cmp -s "$m.dts" "$dts/veracam-vc1-overlay.dtso"; then
 		echo "# mutation $1 did not change the overlay"
 		return 1
 	fi

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <openssl/crypto.h>
@@ -45,6 +46,11 @@ static const char usage_text[] =
 	"  enc-keygen DIR                   create only the encryption key (enc.key) in a\n"
 	"                                   key directory made before it existed\n"
 	"  enc-identity DIR                 print this device's encryption key line\n"
+	"  enc-binding DIR                  hub: print its encryption key line with its\n"
+	"                                   device key's signature, for enc-pin\n"
+	"  enc-pin DIR NAME BINDING         camera: keep pinned hub NAME's encryption key\n"
+	"                                   (enc-binding's line, checked against the pin);\n"
+	"                                   events are sealed for it\n"
 	"  trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] [--confirmed]\n"
 	"                                   pin a peer by hand (role defaults to camera),\n"
 	"                                   pending until confirmed; with --pair-code\n"
@@ -72,6 +78,9 @@ static const char usage_text[] =
 	"                                   when not given)\n"
 	"  status camera|hub|SOCKET         the running daemon's counters (JSON) from its\n"
 	"                                   status socket (the role's default path, or SOCKET)\n"
+	"  event camera|SOCKET [manual|doorbell]\n"
+	"                                   the running camera records an event now\n"
+	"                                   (pre-roll before, post-roll after)\n"
 	"  version                          print the version\n";
 
 static int fail(int status, const char *what)
@@ -230,6 +239,70 @@ static int cmd_confirm(int argc, char **argv)
 static void say_skipped(void *ctx, const char *name, const char *why)
 {
 	fprintf(stderr, "veracamctl: peers: skipped %s/peers/%s: %s\n", (const char *)ctx, name, why);
+}
+
+/* hub: "veracam1:x25519:HEX SIGHEX", the encryption key its device key vouches for. */
+static int cmd_enc_binding(int argc, char **argv)
+{
+	struct vc_device_key *k;
+	struct vc_enc_key *e;
+	char line[VC_ENC_IDENTITY_LEN + 1], sighex[2 * VC_SIG_LEN + 1];
+	uint8_t sig[VC_SIG_LEN];
+	int rc = 0;
+
+	if (argc != 1)
+		return usage();
+	k = vc_key_load(argv[0]);
+	e = k ? vc_enc_key_load(argv[0]) : NULL;
+	if (!e || vc_enc_binding_sign(k, vc_enc_key_public(e), sig) < 0) {
+		rc = fail(EXIT_CONFIG, vc_last_error());
+	} else {
+		vc_enc_identity_format(vc_enc_key_public(e), line);
+		vc_hex(sig, sizeof(sig), sighex);
+		printf("%s %s\n", line, sighex);
+	}
+	vc_enc_key_free(e);
+	vc_key_free(k);
+	return rc;
+}
+
+/*
+ * camera: DIR/hub-enc/NAME, the encryption key of pinned hub NAME, kept
+ * only when its binding verifies under the pinned device key (0600,
+ * written atomically). Events are sealed for the hubs found there.
+ */
+static int cmd_enc_pin(int argc, char **argv)
+{
+	g_autofree char *dir = NULL, *path = NULL, *text = NULL;
+	g_auto(GStrv) f = NULL;
+	uint8_t enc[VC_ENC_PUBKEY_LEN], sig[VC_SIG_LEN];
+	g_autoptr(GError) err = NULL;
+	struct vc_peer p;
+
+	if (argc != 3 && argc != 4)
+		return usage();
+	if (vc_peer_load(argv[0], argv[1], &p) < 0)
+		return fail(EXIT_CONFIG, vc_last_error());
+	if (p.role != VC_ROLE_HUB)
+		return fail(EXIT_CONFIG, "enc-pin: that peer is not a hub");
+	text = argc == 4 ? g_strdup_printf("%s %s", argv[2], argv[3]) : g_strdup(argv[2]);
+	f = g_strsplit_set(g_strstrip(text), " \t", 0);
+	if (g_strv_length(f) != 2 || vc_enc_identity_parse(f[0], enc) < 0 ||
+	    strlen(f[1]) != 2 * VC_SIG_LEN || vc_unhex(f[1], 2 * VC_SIG_LEN, sig) < 0)
+		return fail(EXIT_CONFIG, "enc-pin: expected the hub's enc-binding line "
+			    "(veracam1:x25519:HEX SIGNATURE)");
+	if (!vc_enc_binding_verify(p.pub, enc, sig))
+		return fail(EXIT_FAIL, "enc-pin: the signature is not the pinned hub's: not kept");
+	dir = g_build_filename(argv[0], "hub-enc", NULL);
+	path = g_build_filename(dir, argv[1], NULL);
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		return fail(EXIT_FAIL, g_strerror(errno));
+	g_free(text);
+	text = g_strdup_printf("%s %s\n", f[0], f[1]);
+	if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err))
+		return fail(EXIT_FAIL, err->message);
+	printf("events are sealed for hub %s from the next one on\n", argv[1]);
+	return 0;
 }
 
 static int cmd_peers(int argc, char **argv)
@@ -479,17 +552,69 @@ static char *status_field(const char *doc, const char *key)
 	return g_string_free(v, FALSE);
 }
 
-/* The running camera's key directory and name, from its status socket. */
+/*
+ * Whether nobody but root and @path's owners can have put @path where it
+ * is: no directory from / down to it may be writable by group or others
+ * unless it is sticky (/tmp: others cannot rename or remove what is ours),
+ * and each belongs to root, to us, or to the owner of the entry below it.
+ * Checked on the path as given and on where its symlinks lead. Returns
+ * NULL or what is wrong.
+ */
+static char *path_unsafe(const char *path)
+{
+	g_autofree char *real = realpath(path, NULL);
+	const char *const both[] = { path, real };
+
+	if (!real)
+		return g_strdup_printf("%s: %s", path, g_strerror(errno));
+	for (size_t k = 0; k < G_N_ELEMENTS(both); k++) {
+		g_autofree char *p = g_canonicalize_filename(both[k], NULL);
+		struct stat below;
+
+		if (lstat(p, &below) < 0)
+			return g_strdup_printf("%s: %s", p, g_strerror(errno));
+		while (strcmp(p, "/")) {
+			char *up = g_path_get_dirname(p);
+			struct stat st;
+
+			g_free(p);
+			p = up;
+			if (stat(p, &st) < 0)
+				return g_strdup_printf("%s: %s", p, g_strerror(errno));
+			if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+				return g_strdup_printf("%s is writable by others than its owner", p);
+			if (st.st_uid && st.st_uid != geteuid() && st.st_uid != below.st_uid)
+				return g_strdup_printf("%s belongs to uid %u, who could replace what "
+						       "is in it", p, (unsigned int)st.st_uid);
+			below = st;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The running camera's key directory and name, from its status socket:
+ * only a socket nobody else could have planted is believed, since the key
+ * directory it names is the one this pairing pins.
+ */
 static int running_camera(char **dir, char **name)
 {
 	g_autofree char *tried = NULL;
 	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+	g_autofree char *unsafe = NULL;
+	struct stat sock, keys;
 	char *doc, *err = NULL;
 	int ret = -1;
 
 	if (!path) {
 		fprintf(stderr, "veracamctl: pair-mode: no camera status socket (looked for %s): is "
 			"veracamd camera running? Else give its key directory\n", tried);
+		return -1;
+	}
+	unsafe = path_unsafe(path);
+	if (unsafe) {
+		fprintf(stderr, "veracamctl: pair-mode: not trusting the status socket %s (%s): "
+			"give the camera's key directory instead\n", path, unsafe);
 		return -1;
 	}
 	doc = svc_status_fetch(path, &err);
@@ -503,10 +628,16 @@ static int running_camera(char **dir, char **name)
 	if (!*dir || !**dir || !*name) {
 		fprintf(stderr, "veracamctl: pair-mode: %s does not say its key directory (an older "
 			"veracamd?); give the directory\n", path);
-		g_free(*dir);
-		g_free(*name);
+	} else if (stat(path, &sock) < 0 || stat(*dir, &keys) < 0 || sock.st_uid != keys.st_uid) {
+		/* the daemon that made the socket owns the keys it says it runs with */
+		fprintf(stderr, "veracamctl: pair-mode: %s names the key directory %s, which its "
+			"daemon's user does not own; give the directory\n", path, *dir);
 	} else {
 		ret = 0;
+	}
+	if (ret < 0) {
+		g_clear_pointer(dir, g_free);
+		g_clear_pointer(name, g_free);
 	}
 	g_free(doc);
 	return ret;
@@ -997,6 +1128,45 @@ static int cmd_pair(int argc, char **argv)
 	return ret;
 }
 
+/* A manual (or doorbell) event on the running camera: "event ..." on its status socket. */
+static int cmd_event(int argc, char **argv)
+{
+	g_autofree char *tried = NULL, *path = NULL, *req = NULL, *ans = NULL, *err = NULL;
+	const char *kind = argc == 2 ? argv[1] : "manual";
+
+	if (argc < 1 || argc > 2)
+		return usage();
+	if (strcmp(kind, "manual") && strcmp(kind, "doorbell"))
+		return fail(EXIT_CONFIG, "event: the trigger is manual or doorbell");
+	if (!strcmp(argv[0], "camera")) {
+		path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+		if (!path) {
+			fprintf(stderr, "veracamctl: event: no camera status socket (looked for %s): "
+				"is veracamd camera running? Else give the socket's path\n", tried);
+			return EXIT_FAIL;
+		}
+	} else if (argv[0][0] == '/') {
+		path = g_strdup(argv[0]);
+	} else {
+		return fail(EXIT_CONFIG, "event: give camera or the camera's status socket path");
+	}
+	req = g_strdup_printf("event %s", kind);
+	ans = svc_status_request(path, req, 10, &err);
+	if (!ans) {
+		fprintf(stderr, "veracamctl: event: %s\n", err);
+		return EXIT_FAIL;
+	}
+	g_strchomp(ans);
+	if (!g_str_has_prefix(ans, "ok ")) {
+		fprintf(stderr, "veracamctl: event: %s: %s\n", path,
+			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ?
+			"this veracamd records no events (an older version?)" : ans);
+		return EXIT_FAIL;
+	}
+	printf("%s\n", ans + 3);
+	return 0;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	enum svc_role role;
@@ -1039,6 +1209,8 @@ int main(int argc, char **argv)
 		{ "keygen", "keygen DIR", cmd_keygen },
 		{ "identity", "identity DIR [--key-id]", cmd_identity },
 		{ "enc-keygen", "enc-keygen DIR", cmd_enc_keygen },
+		{ "enc-binding", "enc-binding DIR", cmd_enc_binding },
+		{ "enc-pin", "enc-pin DIR NAME BINDING", cmd_enc_pin },
 		{ "enc-identity", "enc-identity DIR", cmd_enc_identity },
 		{ "trust", "trust DIR NAME IDENTITY [--role camera|hub] [--pair-code PAYLOAD] "
 		  "[--confirmed]", cmd_trust },
@@ -1053,6 +1225,7 @@ int main(int argc, char **argv)
 		{ "pair-code", "pair-code DIR", cmd_pair_code },
 		{ "sas", "sas DIR NAME [CODE|PAYLOAD]", cmd_sas },
 		{ "status", "status camera|hub|SOCKET", cmd_status },
+		{ "event", "event camera|SOCKET [manual|doorbell]", cmd_event },
 	};
 	size_t i;
 

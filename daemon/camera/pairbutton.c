@@ -294,15 +294,16 @@ static char *open_window(struct pair_button *b, const struct request *r)
 	return g_strdup_printf("open %.*s %s %d\n", (int)strcspn(pl, "'"), pl, b->png, r->ttl);
 }
 
-static char *on_command(void *data, const char *request)
+bool pair_button_serves(const char *request)
 {
-	struct pair_button *b = data;
+	return !strcmp(request, "pair-window") || g_str_has_prefix(request, "pair-window ");
+}
+
+char *pair_button_command(struct pair_button *b, const char *request)
+{
 	struct request r;
 	char *why;
 
-	if (strcmp(request, "pair-window") && !g_str_has_prefix(request, "pair-window "))
-		return g_strdup("error unknown request (a camera serves: status, pair-window "
-				"[ttl=SECONDS] [listen=HOST:PORT] [hub-name=NAME])\n");
 	if (b->pid)
 		return g_strdup("error a pairing window is already open\n");
 	why = parse_request(b, request, &r);
@@ -323,7 +324,6 @@ struct pair_button *pair_button_new(struct svc_service *s)
 	b->out_fd = -1;
 	b->out = g_string_new(NULL);
 	stats(b)->state = "none";
-	svc_status_on_command(s->status, on_command, b);
 	return b;
 }
 
@@ -331,7 +331,6 @@ void pair_button_free(struct pair_button *b)
 {
 	if (!b)
 		return;
-	svc_status_on_command(b->s->status, NULL, NULL);
 	if (b->pid) {
 		kill(b->pid, SIGTERM);
 		while (waitpid(b->pid, NULL, 0) < 0 && errno == EINTR)

@@ -51,6 +51,7 @@
 #include "camera.h"
 #include "gate.h"
 #include "pairbutton.h"
+#include "recorder.h"
 #include "send.h"
 #include "sock.h"
 #include "veracamd.h"
@@ -140,6 +141,7 @@ struct camera_role {
 	struct cam_motion *motion;		/* the media thread's */
 	struct cam_motion_stats motion_st;	/* its counters as of the last frame */
 	struct cam_motion_event motion_log[4];	/* events the loop has not logged yet */
+	struct cam_recorder *recorder;		/* fed by the media thread, its own thread */
 	unsigned int n_motion_log;
 	uint64_t motion_log_lost;
 	uint64_t captured, gaps, replaced;
@@ -194,6 +196,10 @@ static void on_motion(void *data, const struct cam_motion_event *ev)
 {
 	struct camera_role *cr = data;
 
+	if (cr->recorder && ev->kind == CAM_MOTION_START)
+		cam_recorder_trigger(cr->recorder, VC_TRIGGER_MOTION);
+	else if (cr->recorder)
+		cam_recorder_release(cr->recorder);
 	pthread_mutex_lock(&cr->lock);
 	if (cr->n_motion_log < G_N_ELEMENTS(cr->motion_log))
 		cr->motion_log[cr->n_motion_log++] = *ev;
@@ -202,16 +208,23 @@ static void on_motion(void *data, const struct cam_motion_event *ev)
 	pthread_mutex_unlock(&cr->lock);
 }
 
-/* One captured frame through the detector (the step between capture and encode). */
+/*
+ * One captured frame through the detector (the step between capture and
+ * encode); the recorder sees it too (it copies one when an event has just
+ * started: the thumbnail).
+ */
 static void media_motion(struct camera_role *cr, struct cam_capture *cap,
 			 const struct cam_frame *frame)
 {
 	GstVideoFrame vf;
 
-	if (!cr->motion)
+	if (!cr->motion && !cr->recorder)
 		return;
 	if (gst_video_frame_map(&vf, cam_capture_video_info(cap), frame->buffer, GST_MAP_READ)) {
-		cam_motion_frame(cr->motion, &vf, &frame->info);
+		if (cr->motion)
+			cam_motion_frame(cr->motion, &vf, &frame->info);
+		if (cr->recorder)
+			cam_recorder_frame(cr->recorder, &vf);
 		gst_video_frame_unmap(&vf);
 	}
 }
@@ -255,6 +268,8 @@ static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 			return err;
 		if (!n)
 			continue;
+		if (cr->recorder)	/* a copy: the live AU goes on as before */
+			cam_recorder_au(cr->recorder, &au, stable);
 		pthread_mutex_lock(&cr->lock);
 		if (cr->full) {
 			cam_au_clear(&cr->au);
@@ -306,6 +321,8 @@ static void *media_main(void *arg)
 		}
 		if (enc && cr->motion)
 			cam_motion_reset(cr->motion);	/* another device, or the same reopened */
+		if (enc && cr->recorder)
+			cam_recorder_restart(cr->recorder);	/* no clip across the break */
 		if (enc) {
 			const struct cam_identity *id = cam_capture_identity(cap);
 
@@ -969,6 +986,87 @@ static void log_motion(struct camera_role *cr)
 			"the status has the counts", lost);
 }
 
+/*
+ * The paired hubs an event is sealed for (the recorder thread asks at
+ * each event's start and end): each confirmed hub pin with an encryption
+ * key its device key vouches for, in KEYS/hub-enc/NAME ("veracam1:x25519:
+ * HEX SIGNATURE-HEX", PROTOCOL.md §15.1). A file whose signature does not
+ * verify under the pinned key is not used.
+ */
+static size_t event_recipients(void *data, struct vc_event_recipient *to, size_t max)
+{
+	struct camera_role *cr = data;
+	struct vc_peer *peers = NULL;
+	size_t n_peers = 0, n = 0;
+
+	if (vc_peer_list_skipping(cr->s->cfg.keys_dir, &peers, &n_peers, NULL, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < n_peers && n < max; i++) {
+		char *path, *text = NULL;
+		uint8_t sig[VC_SIG_LEN];
+		char **f;
+
+		if (peers[i].role != VC_ROLE_HUB || peers[i].pending)
+			continue;
+		path = g_build_filename(cr->s->cfg.keys_dir, "hub-enc", peers[i].name, NULL);
+		if (g_file_get_contents(path, &text, NULL, NULL)) {
+			f = g_strsplit_set(g_strstrip(text), " \t", 0);
+			if (g_strv_length(f) == 2 && strlen(f[1]) == 2 * VC_SIG_LEN &&
+			    vc_enc_identity_parse(f[0], to[n].enc_pub) == 0 &&
+			    vc_unhex(f[1], 2 * VC_SIG_LEN, sig) == 0 &&
+			    vc_enc_binding_verify(peers[i].pub, to[n].enc_pub, sig)) {
+				memcpy(to[n].key_id, peers[i].key_id, VC_KEY_ID_LEN);
+				n++;
+			}
+			g_strfreev(f);
+		}
+		g_free(text);
+		g_free(path);
+	}
+	free(peers);
+	return n;
+}
+
+static void log_event_line(void *data, int priority, const char *msg)
+{
+	(void)data;
+	svc_log(priority, "%s", msg);
+}
+
+/* The recorder's counters into the status, its log lines into the journal (loop thread). */
+static void event_status(struct camera_role *cr)
+{
+	struct svc_event_stats *e = &svc_status_camera_role(cr->s->status)->events;
+	struct cam_recorder_stats st;
+
+	e->enabled = cr->recorder != NULL;
+	if (!cr->recorder)
+		return;
+	cam_recorder_drain_log(cr->recorder, log_event_line, cr);
+	cam_recorder_get_stats(cr->recorder, &st);
+	e->recording = st.core.recording;
+	e->triggers = st.core.triggers;
+	e->clips = st.core.clips;
+	e->missed = st.core.missed;
+	e->ended_post_roll = st.core.ended[REC_END_POST_ROLL];
+	e->ended_max_length = st.core.ended[REC_END_MAX_LENGTH];
+	e->ended_gap = st.core.ended[REC_END_GAP];
+	e->ring_aus = st.core.ring_aus;
+	e->ring_bytes = st.core.ring_bytes;
+	e->written = st.written;
+	e->failed = st.failed;
+	e->no_recipient = st.no_recipient;
+	e->queue_dropped = st.queue_dropped;
+	e->spool_events = st.spool_events;
+	e->spool_bytes = st.spool_bytes;
+	e->spool_max_bytes = (uint64_t)cr->cfg->event_spool_mib << 20;
+	e->spool_dropped = st.spool_dropped;
+	e->have_last = st.have_last;
+	e->last_number = st.last_number;
+	e->last_frames = st.last_frames;
+	e->last_clip_bytes = st.last_clip_bytes;
+}
+
 static void on_media(void *data, uint32_t events)
 {
 	struct camera_role *cr = data;
@@ -1039,6 +1137,7 @@ static void on_status_timer(void *data)
 	double fps = 0;
 
 	take_media_state(cr);
+	event_status(cr);
 	rs->pending = gate_pending(cr->gate);
 	rs->handshake_waits = gate_waits(cr->gate);
 	if (cr->status_at_ns && now > cr->status_at_ns)
@@ -1167,6 +1266,70 @@ static void on_holder_gone(void *data, uint32_t events)
 	svc_loop_quit(cr->s->loop, 1);
 }
 
+/*
+ * Request lines on the status socket other than "status": "pair-window
+ * ..." for the pairing window, "event [manual|doorbell]" for an event
+ * recorded now (a manual or doorbell trigger: pre-roll, then post-roll
+ * from now).
+ */
+static char *on_status_command(void *data, const char *request)
+{
+	struct camera_role *cr = data;
+	enum vc_event_trigger t = VC_TRIGGER_MANUAL;
+
+	if (pair_button_serves(request) && cr->pair_button)
+		return pair_button_command(cr->pair_button, request);
+	if (!strcmp(request, "event") || !strcmp(request, "event manual") ||
+	    !strcmp(request, "event doorbell")) {
+		if (!cr->recorder)
+			return g_strdup("error events are off (events = false)\n");
+		if (!strcmp(request, "event doorbell"))
+			t = VC_TRIGGER_DOORBELL;
+		cam_recorder_trigger(cr->recorder, t);
+		cam_recorder_release(cr->recorder);
+		svc_log(LOG_INFO, "event: %s trigger (requested on the status socket)",
+			t == VC_TRIGGER_DOORBELL ? "doorbell" : "manual");
+		return g_strdup_printf("ok %s event triggered\n",
+				       t == VC_TRIGGER_DOORBELL ? "doorbell" : "manual");
+	}
+	return g_strdup("error unknown request (a camera serves: status, pair-window "
+			"[ttl=SECONDS] [listen=HOST:PORT] [hub-name=NAME], event [manual|doorbell])\n");
+}
+
+/* The event recorder and its spool (KEYS/events unless configured). */
+static int start_recorder(struct camera_role *cr)
+{
+	const struct svc_camera_config *c = cr->cfg;
+	char *dir = c->event_spool ? g_strdup(c->event_spool) :
+		    g_build_filename(cr->s->cfg.keys_dir, "events", NULL);
+	struct cam_recorder_config rc = {
+		.core = {
+			.pre_roll_ns = c->event_pre_roll_ns,
+			.post_roll_ns = c->event_post_roll_ns,
+			.max_len_ns = c->event_max_len_ns,
+		},
+		.spool_dir = dir,
+		.spool_max_bytes = (uint64_t)c->event_spool_mib << 20,
+		.fps = c->fps,
+	};
+	GError *err = NULL;
+
+	cr->recorder = cam_recorder_new(&rc, cr->key, event_recipients, cr, &err);
+	if (!cr->recorder) {
+		svc_log(LOG_ERR, "event recorder: %s", err->message);
+		g_error_free(err);
+		g_free(dir);
+		return -1;
+	}
+	svc_log(LOG_INFO, "event recorder: pre-roll %" PRIu64 " ms, post-roll %" PRIu64 " ms, "
+		"at most %" PRIu64 " s a clip; spool %s (%u MiB at most)",
+		c->event_pre_roll_ns / 1000000, c->event_post_roll_ns / 1000000,
+		c->event_max_len_ns / 1000000000, dir, c->event_spool_mib);
+	g_free(dir);
+	event_status(cr);
+	return 0;
+}
+
 /* 0, VD_RETRY or VD_FATAL (veracamd.h). */
 static int setup(struct camera_role *cr)
 {
@@ -1198,8 +1361,10 @@ static int setup(struct camera_role *cr)
 	cr->media_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	cr->net_timer = svc_timer_new(loop, on_net_timer, cr);
 	cr->status_timer = svc_timer_new(loop, on_status_timer, cr);
-	if (cr->s->cfg.status_socket)
+	if (cr->s->cfg.status_socket) {
 		cr->pair_button = pair_button_new(cr->s);
+		svc_status_on_command(cr->s->status, on_status_command, cr);
+	}
 	cr->live_timer = svc_timer_new(loop, on_live_timer, cr);
 	if (!cr->gate || cr->media_efd < 0 || !cr->net_timer || !cr->status_timer ||
 	    !cr->live_timer ||
@@ -1230,6 +1395,8 @@ static int setup(struct camera_role *cr)
 			"hold %" PRIu64 " ms", mc.grid_w, mc.grid_h, mc.threshold,
 			cr->cfg->motion_area, mc.hold_ns / 1000000);
 	}
+	if (cr->cfg->events && start_recorder(cr) < 0)
+		return -1;
 	if (pthread_create(&cr->media, NULL, media_main, cr)) {
 		svc_log(LOG_ERR, "media thread: %s", strerror(errno));
 		return -1;
@@ -1268,6 +1435,8 @@ static void teardown(struct camera_role *cr)
 {
 	struct svc_loop *loop = cr->s->loop;
 
+	if (cr->s->cfg.status_socket)
+		svc_status_on_command(cr->s->status, NULL, NULL);
 	pair_button_free(cr->pair_button);
 	if (cr->media_started) {
 		pthread_mutex_lock(&cr->lock);
@@ -1289,6 +1458,12 @@ static void teardown(struct camera_role *cr)
 	cam_au_clear(&cr->au);
 	cam_motion_free(cr->motion);
 	cr->motion = NULL;
+	if (cr->recorder) {	/* a clip in progress is finished and written */
+		cam_recorder_stop(cr->recorder);
+		cam_recorder_drain_log(cr->recorder, log_event_line, cr);
+		cam_recorder_free(cr->recorder);
+		cr->recorder = NULL;
+	}
 
 	if (cr->listen_fd >= 0)
 		close(cr->listen_fd);

@@ -540,6 +540,7 @@ static uint64_t expire_cells(struct display *d, uint64_t now)
 		if (now >= due) {
 			set_unavailable(d, cl, HUB_STALE);
 			d->st.unavailable[i]++;
+			d->st.expired[i]++;
 		} else if (due - now < next) {
 			next = due - now;
 		}

@@ -58,6 +58,8 @@ struct display_stats {
 	uint64_t output_restarted;
 	uint64_t shown[DISPLAY_MAX_CAMERAS];		/* frames accepted per camera */
 	uint64_t unavailable[DISPLAY_MAX_CAMERAS];	/* switches to the unavailable screen */
+	/* of those, the display's own: a frame's deadline passed before a newer one */
+	uint64_t expired[DISPLAY_MAX_CAMERAS];
 	/*
 	 * Per camera, at the last flip completion: the capture time of its
 	 * frame that reached the screen (0: its unavailable screen did), and

@@ -96,6 +96,7 @@ struct cam {
 	uint64_t live_since_ns;		/* CLOCK_MONOTONIC start of this session */
 	uint64_t last_opened_ns;	/* CLOCK_MONOTONIC of its last unit that opened */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
+	uint64_t display_expired;	/* display_stats.expired[idx] already handled */
 };
 
 struct hub_role {
@@ -424,7 +425,9 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
 		svc_log_field(&e, "VERACAM_VERIFIED_AGE_US", "%" PRId64,
 			      (svc_realtime_ns() - (int64_t)out.capture_ns) / 1000);
-		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified", c->ref->name, out.seq);
+		svc_log_field(&e, "VERACAM_AGE_BOUND_US", "%" PRId64, out.age_ns / 1000);
+		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified (age bound %" PRId64 " ms)",
+			    c->ref->name, out.seq, out.age_ns / 1000000);
 	}
 	/*
 	 * Its picture may be shown until its age bound reaches the window: the
@@ -578,7 +581,13 @@ static void session_start(struct cam *c)
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
 	svc_log_end(&e, "camera %s: session %s, %s", c->ref->name, sid,
 		    vc_cipher_name(p->cipher));
-	svc_timer_arm(c->challenge_timer, VC_CHALLENGE_INTERVAL_NS, VC_CHALLENGE_INTERVAL_NS);
+	/*
+	 * Challenge 1 at once: until it reaches the camera its frames are
+	 * bound to the hello, so their age bound carries the whole handshake
+	 * (over a second on a loaded hub, which would leave them little of
+	 * the window); after it, only its round trip.
+	 */
+	svc_timer_arm(c->challenge_timer, 1, VC_CHALLENGE_INTERVAL_NS);
 	rx_rearm(c);
 }
 
@@ -657,6 +666,24 @@ static void glass_check(struct hub_role *hr)
 		uint64_t cap = ds.on_screen_capture_ns[i];
 		int64_t glass_at;
 
+		if (ds.expired[i] != c->display_expired) {
+			/*
+			 * The display took the picture off at its deadline
+			 * before on_tick() did (a commit for another cell came
+			 * first): the same fail-closed step, said the same way.
+			 */
+			c->display_expired = ds.expired[i];
+			if (c->showing) {
+				c->showing = false;
+				c->st->state = unavailable_state(HUB_STALE);
+				c->st->went_stale++;
+				svc_log(LOG_WARNING, "camera %s: unavailable (%s), %" PRIu64
+					" ms after its last verified frame: its picture's age "
+					"bound reached the freshness window before a newer one "
+					"was decoded", c->ref->name, unavailable_reason(HUB_STALE),
+					(svc_now_ns() - c->last_verified_ns) / 1000000);
+			}
+		}
 		if (!cap || cap == c->on_screen_ns)
 			continue;
 		c->on_screen_ns = cap;
@@ -770,6 +797,7 @@ static void on_tick(void *data)
 			enum hub_unavailable why = c->rejected ? HUB_NOT_VERIFIED : HUB_STALE;
 
 			show_unavailable(c, why);
+			c->st->went_stale += why == HUB_STALE;
 			/*
 			 * Nothing verified for the timeout, or a reject: start
 			 * over at an IDR. Only the shown picture's deadline: the

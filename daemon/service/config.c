@@ -39,6 +39,7 @@ enum opt_type {
 	T_ENUM,
 	T_ADDR,
 	T_SOCKET,	/* path or "none" */
+	T_PATH,		/* absolute path (need not exist yet) */
 	T_CAMERAS,	/* NAME@HOST:PORT, repeatable */
 };
 
@@ -126,6 +127,22 @@ static const struct opt opts[] = {
 	{ "motion-hold", CAM, T_DURATION, F(camera.motion_hold_ns), .min = 100 * MS,
 	  .max = 600 * SEC, .def = "2s", .arg = "DURATION",
 	  .help = "motion ends this long after the last frame with motion" },
+	{ "events", CAM, T_BOOL, F(camera.events), .def = "true", .arg = "true|false",
+	  .help = "record events (motion, manual) as signed clips sealed for the paired hubs" },
+	{ "event-pre-roll", CAM, T_DURATION, F(camera.event_pre_roll_ns), .min = 0,
+	  .max = 30 * SEC, .def = "3s", .arg = "DURATION",
+	  .help = "a clip reaches back at least this far before the event, to an IDR" },
+	{ "event-post-roll", CAM, T_DURATION, F(camera.event_post_roll_ns), .min = 0,
+	  .max = 600 * SEC, .def = "5s", .arg = "DURATION",
+	  .help = "a clip goes on this long after the event ends" },
+	{ "event-max-length", CAM, T_DURATION, F(camera.event_max_len_ns), .min = SEC,
+	  .max = 3600 * SEC, .def = "60s", .arg = "DURATION",
+	  .help = "no clip is longer; a longer event goes on in the next clip" },
+	{ "event-spool", CAM, T_PATH, F(camera.event_spool), .arg = "DIR",
+	  .help = "where sealed events wait (default: events/ in the key directory)" },
+	{ "event-spool-max", CAM, T_UINT, F(camera.event_spool_mib), .min = 1,
+	  .max = 1048576, .def = "256", .arg = "MIB",
+	  .help = "the spool's bound in MiB: the oldest events are dropped beyond it" },
 
 	{ "camera", HUB, T_CAMERAS, F(hub), .arg = "NAME@HOST:PORT[,source=STABLE_ID]",
 	  .help = "a paired camera (or a relay for it), optionally pinned to the capture "
@@ -449,6 +466,10 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 			return g_strdup_printf("\"%s\": expected an absolute path or \"none\"", v);
 		if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 			return g_strdup_printf("\"%s\" is too long for a socket path", v);
+		break;
+	case T_PATH:
+		if (v[0] != '/' || !printable(v))
+			return g_strdup_printf("\"%s\": expected an absolute path", v);
 		break;
 	case T_TEXT:
 		why = run_hook(p, o->hook, v);
@@ -860,6 +881,7 @@ void svc_config_clear(struct svc_config *cfg)
 	g_free(cfg->status_socket);
 	g_free(cfg->camera.source);
 	g_free(cfg->camera.name);
+	g_free(cfg->camera.event_spool);
 	for (unsigned int i = 0; i < cfg->hub.n_cameras; i++) {
 		g_free(cfg->hub.cameras[i].name);
 		g_free(cfg->hub.cameras[i].source);

@@ -111,6 +111,10 @@ struct svc_camera_config {
 	unsigned int motion_threshold;	/* luma levels, 1..255 */
 	unsigned int motion_area;	/* percent of the cells, 1..100 */
 	uint64_t motion_hold_ns;
+	bool events;			/* the event recorder runs */
+	uint64_t event_pre_roll_ns, event_post_roll_ns, event_max_len_ns;
+	char *event_spool;		/* NULL: KEYS/events */
+	unsigned int event_spool_mib;	/* the spool's bound */
 };
 
 struct svc_camera_ref {
@@ -391,6 +395,9 @@ struct svc_camera_stats {
 	uint64_t shown;			/* frames committed to the display */
 	uint64_t dropped_late;		/* decoded but superseded before display */
 	uint64_t expired;		/* decoded after its freshness ran out: not shown */
+	uint64_t went_stale;		/* pictures taken off the screen for their age:
+					 * the freshness window or the unavailable
+					 * timeout ran out before a newer one came */
 	uint64_t reconnects;
 	uint64_t decoder_crashes;	/* decoder children that died or lied */
 	uint64_t decoder_restarts;	/* fresh decoder children: crashes, resets,
@@ -452,6 +459,26 @@ struct svc_camera_role_stats {
 		unsigned int changed_permille;	/* the last frame's changed cells */
 		int64_t start_ns, end_ns;	/* the last event's capture times; 0 = none */
 	} motion;
+	/* the event recorder (daemon/camera/recorder.c) */
+	struct svc_event_stats {
+		bool enabled;
+		bool recording;		/* a clip in progress */
+		uint64_t triggers;	/* event starts offered (motion, manual) */
+		uint64_t clips;		/* clips begun */
+		uint64_t written;	/* events sealed into the spool */
+		uint64_t failed;	/* events that could not be written (logged) */
+		uint64_t no_recipient;	/* not recorded: no paired hub's encryption key */
+		uint64_t missed;	/* triggers that never got an IDR */
+		uint64_t ended_post_roll, ended_max_length, ended_gap;
+		uint64_t queue_dropped;	/* AUs the recorder was too late for */
+		uint64_t ring_aus, ring_bytes;	/* the pre-roll ring now */
+		uint64_t spool_events, spool_bytes, spool_max_bytes;
+		uint64_t spool_dropped;	/* old events dropped for the bound */
+		bool have_last;
+		uint64_t last_number;	/* the last event written */
+		uint32_t last_frames;
+		uint64_t last_clip_bytes;
+	} events;
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);
 

@@ -318,6 +318,33 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 			g_string_append(o, "null");
 		g_string_append(o, " },\n");
 	}
+	json_key(o, 2, "events");
+	{
+		const struct svc_event_stats *e = &st->cam.events;
+
+		g_string_append_printf(o, "{ \"state\": \"%s\", \"triggers\": %" PRIu64
+				       ", \"clips\": %" PRIu64 ", \"written\": %" PRIu64
+				       ", \"failed\": %" PRIu64 ", \"no_recipient\": %" PRIu64
+				       ", \"missed\": %" PRIu64 ", \"ended\": { \"post_roll\": %"
+				       PRIu64 ", \"max_length\": %" PRIu64 ", \"gap\": %" PRIu64
+				       " }, \"queue_dropped\": %" PRIu64 ", \"ring\": { \"aus\": %"
+				       PRIu64 ", \"bytes\": %" PRIu64 " }, \"spool\": { \"events\": %"
+				       PRIu64 ", \"bytes\": %" PRIu64 ", \"max_bytes\": %" PRIu64
+				       ", \"dropped\": %" PRIu64 " }, \"last\": ",
+				       !e->enabled ? "off" : e->recording ? "recording" : "idle",
+				       e->triggers, e->clips, e->written, e->failed, e->no_recipient,
+				       e->missed, e->ended_post_roll, e->ended_max_length,
+				       e->ended_gap, e->queue_dropped, e->ring_aus, e->ring_bytes,
+				       e->spool_events, e->spool_bytes, e->spool_max_bytes,
+				       e->spool_dropped);
+		if (e->have_last)
+			g_string_append_printf(o, "{ \"number\": %" PRIu64 ", \"frames\": %u"
+					       ", \"clip_bytes\": %" PRIu64 " }", e->last_number,
+					       e->last_frames, e->last_clip_bytes);
+		else
+			g_string_append(o, "null");
+		g_string_append(o, " },\n");
+	}
 	json_key(o, 2, "hubs");
 	g_string_append(o, "[");
 	for (guint i = 0; i < st->sessions->len; i++) {
@@ -360,6 +387,7 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 		json_u64(o, 4, "shown", c->shown, false);
 		json_u64(o, 4, "dropped_late", c->dropped_late, false);
 		json_u64(o, 4, "expired", c->expired, false);
+		json_u64(o, 4, "went_stale", c->went_stale, false);
 		json_u64(o, 4, "reconnects", c->reconnects, false);
 		json_u64(o, 4, "decoder_crashes", c->decoder_crashes, false);
 		json_u64(o, 4, "decoder_restarts", c->decoder_restarts, false);

@@ -28,12 +28,7 @@ set -u
 VD=$1 CTL=$2 Y4M=$3
 T=$(mktemp -d "${TMPDIR:-/tmp}/veracamd-chain.XXXXXX")
 declare -A PID
-n=0 fails=0
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; return 1; fi; }
-diag() { sed 's/^/# /'; }
+. "$(dirname "$0")/tap.sh"
 
 cleanup() {
 	for p in "${PID[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
@@ -45,12 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# json EXPR < document: evaluate EXPR on the parsed snapshot d
-json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 status() { "$CTL" status "$T/$1.sock" 2>/dev/null; }
 # wait_until SECONDS NAME EXPR: poll NAME's status until EXPR is true
 wait_until() {

@@ -163,6 +163,19 @@ mkdir "$T/rt" && ln -s "$T/porch.sock" "$T/rt/status.sock"
 RUNTIME_DIRECTORY=$T/rt pair_mode pair-mode-2.out --running
 check "pair-mode --running found the camera's keys and name on its status socket" \
 	grep -q "pair with this camera (porch)" "$T/pair-mode-2.out"
+# SAS mode serves from this process with the key directory the socket names:
+# only a socket nobody else could have planted is believed
+timeout 20 env RUNTIME_DIRECTORY="$T/rt" "$CTL" pair-mode --running --sas \
+	--listen "127.0.0.1:$(port)" --ttl 1 >"$T/sas-running.out" 2>&1
+check "pair-mode --running --sas serves porch's keys from its status socket" \
+	grep -q "veracamctl pair HUBDIR porch --sas" "$T/sas-running.out"
+mkdir -m 0777 "$T/rt-open" && ln -s "$T/porch.sock" "$T/rt-open/status.sock"
+chmod 0777 "$T/rt-open"		# whatever the umask
+timeout 20 env RUNTIME_DIRECTORY="$T/rt-open" "$CTL" pair-mode --running --sas \
+	--listen "127.0.0.1:$(port)" --ttl 1 >"$T/sas-open.out" 2>&1
+check "pair-mode --running --sas refuses a status socket in a directory anyone can write" \
+	bash -c "[ $? -ne 0 ] && grep -q 'not trusting the status socket .*rt-open is writable' \
+		'$T/sas-open.out' && ! grep -q 'HUBDIR' '$T/sas-open.out'"
 check "a second hub pairs while the camera daemon runs" \
 	bash -c "'$CTL' pair '$T/barn' porch '$payload' --hub-name barn >'$T/pair-2.out'"
 wait "${PID[pair-mode]}"

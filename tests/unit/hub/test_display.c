@@ -278,6 +278,14 @@ static void test_stale(void)
 	CHECK(st.unavailable[0] == 1 && st.unavailable[1] == 0,
 	      "stale switches: %llu, %llu", (unsigned long long)st.unavailable[0],
 	      (unsigned long long)st.unavailable[1]);
+	/* the display's own switch, counted apart for the hub to say so */
+	CHECK(st.expired[0] == 1 && st.expired[1] == 0, "expired: %llu, %llu",
+	      (unsigned long long)st.expired[0], (unsigned long long)st.expired[1]);
+	display_unavailable(d, 0, HUB_NOT_CONNECTED);
+	settle(d);
+	display_get_stats(d, &st);
+	CHECK(st.unavailable[0] == 2 && st.expired[0] == 1,
+	      "a switch the caller asked for counted as the display's own");
 	display_close(d);
 
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
@@ -305,6 +313,7 @@ static void test_stale(void)
  */
 static void test_show_until(void)
 {
+	struct display_stats st;
 	struct hub_picture p;
 	struct y4m_file f;
 	struct display *d;
@@ -318,6 +327,9 @@ static void test_show_until(void)
 	settle(d);
 	nanosleep(&(struct timespec){ .tv_nsec = 600000000 }, NULL);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
+	display_get_stats(d, &st);
+	CHECK(st.expired[0] == 1, "show-until passed: expired %llu",
+	      (unsigned long long)st.expired[0]);
 	display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
 	if (f.frames == 3) {

@@ -195,6 +195,12 @@ static void test_precedence(void)
 	g_assert_cmpuint(cfg.camera.motion_threshold, ==, 16);		/* default */
 	g_assert_cmpuint(cfg.camera.motion_area, ==, 2);		/* default */
 	g_assert_cmpuint(cfg.camera.motion_hold_ns, ==, 2000000000u);	/* default */
+	g_assert_true(cfg.camera.events);				/* default */
+	g_assert_cmpuint(cfg.camera.event_pre_roll_ns, ==, 3000000000u);	/* default */
+	g_assert_cmpuint(cfg.camera.event_post_roll_ns, ==, 5000000000u);	/* default */
+	g_assert_cmpuint(cfg.camera.event_max_len_ns, ==, 60000000000u);	/* default */
+	g_assert_null(cfg.camera.event_spool);				/* default: KEYS/events */
+	g_assert_cmpuint(cfg.camera.event_spool_mib, ==, 256);		/* default */
 	svc_config_clear(&cfg);
 	g_free(args);
 
@@ -397,6 +403,10 @@ static const struct bad_case bad_cases[] = {
 	{ "camera --keys KEYS --source pattern:ff0000 --motion-grid 2x2", NULL, "--motion-grid: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --motion-threshold 256", NULL, "--motion-threshold: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --motion yes", NULL, "--motion: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-pre-roll 31s", NULL, "--event-pre-roll: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-max-length 500ms", NULL, "--event-max-length: ", NULL },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-spool spool", NULL, "--event-spool: ", "absolute" },
+	{ "camera --keys KEYS --source pattern:ff0000 --event-spool-max 0", NULL, "--event-spool-max: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --freshness 50ms", NULL, "--freshness: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --log-level chatty", NULL, "--log-level: ", NULL },
 	{ "camera --keys KEYS --source pattern:ff0000 --status-socket run/s.sock", NULL, "--status-socket: ", "absolute" },

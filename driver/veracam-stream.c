@@ -96,8 +96,13 @@ static void veracam_produce_frame(struct veracam *cam,
 		WRITE_ONCE(cam->period_ns, regs.period_ns);
 
 	mutex_lock(&cam->frame_lock);
-	if (cam->video.active)
+	if (cam->video.active) {
 		vbuf = veracam_node_next_buffer(&cam->video);
+		if (!vbuf)
+			dev_dbg(cam->dev,
+				"frame %u: no image buffer queued, dropped\n",
+				tick->sequence);
+	}
 	if (cam->meta.active)
 		mbuf = veracam_node_next_buffer(&cam->meta);
 
@@ -286,14 +291,24 @@ void veracam_stream_resume(struct veracam *cam)
 }
 
 /*
- * The sensor is going away: stop the engine. The nodes stay streaming
- * without frames until userspace stops them.
+ * The sensor is going away: stop the engine, and put each streaming node's
+ * queue in the error state, so that a reader blocked in DQBUF or poll()
+ * learns at once that no frame will come (EIO, EPOLLERR) instead of
+ * waiting forever. STREAMOFF clears the error; the node streams again once
+ * a sensor is bound.
  */
 void veracam_stream_unbind(struct veracam *cam)
 {
 	mutex_lock(&cam->stream_lock);
 	veracam_engine_stop(cam);
 	mutex_unlock(&cam->stream_lock);
+
+	mutex_lock(&cam->frame_lock);
+	if (cam->video.active)
+		vb2_queue_error(&cam->video.queue);
+	if (cam->meta.active)
+		vb2_queue_error(&cam->meta.queue);
+	mutex_unlock(&cam->frame_lock);
 }
 
 void veracam_stream_init(struct veracam *cam)

@@ -316,7 +316,7 @@ void veracam_gen_configure(struct veracam_gen *gen,
 	};
 	struct tpg_data *tpg = &gen->tpg;
 
-	tpg_reset_source(tpg, VERACAM_NATIVE_WIDTH, VERACAM_NATIVE_HEIGHT,
+	tpg_reset_source(tpg, VERACAM_MAX_WIDTH, VERACAM_MAX_HEIGHT,
 			 V4L2_FIELD_NONE);
 	tpg_s_fourcc(tpg, pix->pixelformat);
 	tpg_s_colorspace(tpg, pix->colorspace);
@@ -341,8 +341,8 @@ int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag)
 	gen->font = IS_ENABLED(CONFIG_FONT_SUPPORT) ? find_font("VGA8x16") :
 						       NULL;
 #if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
-	tpg_init(&gen->tpg, VERACAM_NATIVE_WIDTH, VERACAM_NATIVE_HEIGHT);
-	return tpg_alloc(&gen->tpg, VERACAM_NATIVE_WIDTH);
+	tpg_init(&gen->tpg, VERACAM_MAX_WIDTH, VERACAM_MAX_HEIGHT);
+	return tpg_alloc(&gen->tpg, VERACAM_MAX_WIDTH);
 #else
 	return 0;
 #endif

@@ -48,7 +48,7 @@ static int veracam_meta_enum_fmt(struct file *file, void *priv,
 				 struct v4l2_fmtdesc *f)
 {
 	if (f->index ||
-	    (f->mbus_code && !veracam_sensor_code_supported(f->mbus_code)))
+	    (f->mbus_code && f->mbus_code != MEDIA_BUS_FMT_METADATA_FIXED))
 		return -EINVAL;
 
 	f->pixelformat = V4L2_META_FMT_VERACAM;

@@ -194,7 +194,6 @@ void veracam_node_unregister(struct veracam_node *node)
 /* From the v4l2_device release, once no file handle is left. */
 void veracam_node_cleanup(struct veracam_node *node)
 {
-	v4l2_ctrl_handler_free(&node->ctrls);
 	media_entity_cleanup(&node->vdev.entity);
 	mutex_destroy(&node->lock);
 }

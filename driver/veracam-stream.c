@@ -27,16 +27,9 @@
 
 #define VERACAM_LATE_FRAMES	3
 
-static u64 veracam_frame_period_ns(u32 frame_lines)
-{
-	return div_u64((u64)frame_lines * VERACAM_LINE_LENGTH * NSEC_PER_SEC,
-		       VERACAM_PIXEL_RATE);
-}
-
 static enum hrtimer_restart veracam_frame_timer(struct hrtimer *timer)
 {
 	struct veracam *cam = container_of(timer, struct veracam, timer);
-	u32 lines = veracam_sensor_frame_lines(&cam->sensor);
 	struct veracam_tick *tick;
 	unsigned long flags;
 
@@ -53,7 +46,7 @@ static enum hrtimer_restart veracam_frame_timer(struct hrtimer *timer)
 	spin_unlock_irqrestore(&cam->tick_lock, flags);
 
 	kthread_queue_work(cam->worker, &cam->frame_work);
-	hrtimer_forward_now(timer, ns_to_ktime(veracam_frame_period_ns(lines)));
+	hrtimer_forward_now(timer, ns_to_ktime(READ_ONCE(cam->period_ns)));
 	return HRTIMER_RESTART;
 }
 
@@ -95,12 +88,21 @@ static void veracam_produce_frame(struct veracam *cam,
 	bool error = late;
 	u8 *vaddr;
 
-	veracam_sensor_frame_sync(&cam->sensor, tick->sequence);
-	veracam_sensor_read_regs(&cam->sensor, &regs);
+	veracam_csi2_frame_sync(cam, tick->sequence);
+	/* the sensor's configuration when this frame started */
+	if (veracam_source_read(cam, &regs))
+		error = true;
+	else
+		WRITE_ONCE(cam->period_ns, regs.period_ns);
 
 	mutex_lock(&cam->frame_lock);
-	if (cam->video.active)
+	if (cam->video.active) {
 		vbuf = veracam_node_next_buffer(&cam->video);
+		if (!vbuf)
+			dev_dbg(cam->dev,
+				"frame %u: no image buffer queued, dropped\n",
+				tick->sequence);
+	}
 	if (cam->meta.active)
 		mbuf = veracam_node_next_buffer(&cam->meta);
 
@@ -115,6 +117,8 @@ static void veracam_produce_frame(struct veracam *cam,
 
 	if (mbuf) {
 		meta = vb2_plane_vaddr(&mbuf->vb.vb2_buf, 0);
+		if (meta && error)
+			memset(&regs, 0, sizeof(regs));
 		if (meta)
 			veracam_meta_fill(cam, meta, &regs, tick->sequence,
 					  tick->soe_ns, ktime_get_ns(), error);
@@ -137,10 +141,21 @@ static void veracam_frame_work(struct kthread_work *work)
 		veracam_produce_frame(cam, &tick, late);
 }
 
+static int veracam_sensor_s_stream(struct veracam *cam, int enable)
+{
+	int ret = -ENODEV;
+
+	mutex_lock(&cam->src_lock);
+	if (cam->src.sd)
+		ret = v4l2_subdev_call(cam->src.sd, video, s_stream, enable);
+	mutex_unlock(&cam->src_lock);
+	return ret;
+}
+
 static int veracam_engine_start(struct veracam *cam)
 {
 	struct kthread_worker *worker;
-	u32 lines;
+	struct veracam_regs regs;
 	int ret;
 
 	/*
@@ -159,7 +174,9 @@ static int veracam_engine_start(struct veracam *cam)
 	/* the work item belonged to the previous stream's worker */
 	kthread_init_work(&cam->frame_work, veracam_frame_work);
 
-	ret = v4l2_subdev_call(&cam->sensor.sd, video, s_stream, 1);
+	ret = veracam_source_read(cam, &regs);
+	if (!ret)
+		ret = veracam_sensor_s_stream(cam, 1);
 	if (ret) {
 		kthread_destroy_worker(worker);
 		return ret;
@@ -172,19 +189,23 @@ static int veracam_engine_start(struct veracam *cam)
 	spin_unlock_irq(&cam->tick_lock);
 
 	cam->worker = worker;
-	lines = veracam_sensor_frame_lines(&cam->sensor);
-	hrtimer_start(&cam->timer, ns_to_ktime(veracam_frame_period_ns(lines)),
+	cam->running = true;
+	WRITE_ONCE(cam->period_ns, regs.period_ns);
+	hrtimer_start(&cam->timer, ns_to_ktime(regs.period_ns),
 		      HRTIMER_MODE_REL);
 	return 0;
 }
 
 static void veracam_engine_stop(struct veracam *cam)
 {
+	if (!cam->running)
+		return;
 	hrtimer_cancel(&cam->timer);
 	/* produces the frames already started, then ends the thread */
 	kthread_destroy_worker(cam->worker);
 	cam->worker = NULL;
-	v4l2_subdev_call(&cam->sensor.sd, video, s_stream, 0);
+	cam->running = false;
+	veracam_sensor_s_stream(cam, 0);
 }
 
 /* From a node's start_streaming: join the pipeline and the engine. */
@@ -194,7 +215,7 @@ int veracam_stream_start(struct veracam_node *node)
 	struct v4l2_rect crop;
 	int ret;
 
-	ret = video_device_pipeline_start(&node->vdev, &cam->pipe);
+	ret = video_device_pipeline_start(&node->vdev, &node->pipe);
 	if (ret)
 		return ret;
 
@@ -211,10 +232,9 @@ int veracam_stream_start(struct veracam_node *node)
 	mutex_unlock(&cam->stream_lock);
 
 	mutex_lock(&cam->frame_lock);
-	if (node == &cam->video) {
-		veracam_sensor_get_format(&cam->sensor, NULL, &crop);
+	if (node == &cam->video &&
+	    !veracam_source_get_format(cam, NULL, &crop))
 		veracam_gen_configure(&cam->gen, &node->fmt.pix, &crop);
-	}
 	node->active = true;
 	mutex_unlock(&cam->frame_lock);
 	return 0;
@@ -249,7 +269,7 @@ void veracam_stream_stop(struct veracam_node *node)
 void veracam_stream_suspend(struct veracam *cam)
 {
 	mutex_lock(&cam->stream_lock);
-	if (cam->stream_users) {
+	if (cam->running) {
 		hrtimer_cancel(&cam->timer);
 		spin_lock_irq(&cam->tick_lock);
 		cam->tick_first = 0;
@@ -262,21 +282,39 @@ void veracam_stream_suspend(struct veracam *cam)
 /* System resume, once the sensor's registers are restored. */
 void veracam_stream_resume(struct veracam *cam)
 {
-	u32 lines;
-
 	mutex_lock(&cam->stream_lock);
-	if (cam->stream_users) {
-		lines = veracam_sensor_frame_lines(&cam->sensor);
+	if (cam->running)
 		hrtimer_start(&cam->timer,
-			      ns_to_ktime(veracam_frame_period_ns(lines)),
+			      ns_to_ktime(READ_ONCE(cam->period_ns)),
 			      HRTIMER_MODE_REL);
-	}
 	mutex_unlock(&cam->stream_lock);
+}
+
+/*
+ * The sensor is going away: stop the engine, and put each streaming node's
+ * queue in the error state, so that a reader blocked in DQBUF or poll()
+ * learns at once that no frame will come (EIO, EPOLLERR) instead of
+ * waiting forever. STREAMOFF clears the error; the node streams again once
+ * a sensor is bound.
+ */
+void veracam_stream_unbind(struct veracam *cam)
+{
+	mutex_lock(&cam->stream_lock);
+	veracam_engine_stop(cam);
+	mutex_unlock(&cam->stream_lock);
+
+	mutex_lock(&cam->frame_lock);
+	if (cam->video.active)
+		vb2_queue_error(&cam->video.queue);
+	if (cam->meta.active)
+		vb2_queue_error(&cam->meta.queue);
+	mutex_unlock(&cam->frame_lock);
 }
 
 void veracam_stream_init(struct veracam *cam)
 {
 	mutex_init(&cam->stream_lock);
+	mutex_init(&cam->src_lock);
 	mutex_init(&cam->frame_lock);
 	spin_lock_init(&cam->tick_lock);
 	hrtimer_init(&cam->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);

@@ -46,9 +46,9 @@ static void veracam_video_try(struct v4l2_pix_format *pix)
 
 	v4l2_fill_pixfmt(pix, format->fourcc,
 			 clamp(ALIGN(pix->width, 2), VERACAM_MIN_WIDTH,
-			       VERACAM_NATIVE_WIDTH),
+			       VERACAM_MAX_WIDTH),
 			 clamp(ALIGN(pix->height, 2), VERACAM_MIN_HEIGHT,
-			       VERACAM_NATIVE_HEIGHT));
+			       VERACAM_MAX_HEIGHT));
 	pix->field = V4L2_FIELD_NONE;
 	pix->flags = 0;
 	pix->colorspace = V4L2_COLORSPACE_SRGB;
@@ -131,8 +131,7 @@ static int veracam_video_enum_framesizes(struct file *file, void *priv,
 		return -EINVAL;
 
 	fse.code = format->code;
-	ret = v4l2_subdev_call(&node->cam->sensor.sd, pad, enum_frame_size,
-			       NULL, &fse);
+	ret = veracam_source_enum_frame_size(node->cam, &fse);
 	if (ret)
 		return ret;
 
@@ -149,15 +148,27 @@ static int veracam_video_enum_framesizes(struct file *file, void *priv,
 static int veracam_video_enum_frameintervals(struct file *file, void *priv,
 					     struct v4l2_frmivalenum *fival)
 {
+	struct veracam_node *node = video_drvdata(file);
+	struct v4l2_subdev_frame_size_enum fse = {
+		.which = V4L2_SUBDEV_FORMAT_ACTIVE,
+	};
 	const struct veracam_format *format;
+	int ret;
 
 	format = veracam_find_format(fival->pixel_format);
 	if (!format || fival->width % 2 || fival->height % 2)
 		return -EINVAL;
 
+	fse.code = format->code;
+	ret = veracam_source_enum_frame_size(node->cam, &fse);
+	if (ret)
+		return ret;
+	if (fival->width < fse.min_width || fival->width > fse.max_width ||
+	    fival->height < fse.min_height || fival->height > fse.max_height)
+		return -EINVAL;
+
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
-	return veracam_sensor_enum_frame_interval(fival->index, format->code,
-						  fival->width, fival->height,
+	return veracam_source_enum_frame_interval(node->cam, fival->index,
 						  &fival->discrete);
 }
 
@@ -172,8 +183,7 @@ static int veracam_video_g_parm(struct file *file, void *priv,
 
 	memset(cp, 0, sizeof(*cp));
 	cp->capability = V4L2_CAP_TIMEPERFRAME;
-	veracam_sensor_g_frame_interval(&node->cam->sensor, &cp->timeperframe);
-	return 0;
+	return veracam_source_g_frame_interval(node->cam, &cp->timeperframe);
 }
 
 static int veracam_video_s_parm(struct file *file, void *priv,
@@ -186,8 +196,7 @@ static int veracam_video_s_parm(struct file *file, void *priv,
 	if (a->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
 		return -EINVAL;
 
-	ret = veracam_sensor_s_frame_interval(&node->cam->sensor,
-					      &cp->timeperframe);
+	ret = veracam_source_s_frame_interval(node->cam, &cp->timeperframe);
 	if (ret)
 		return ret;
 
@@ -225,7 +234,7 @@ static const struct v4l2_ioctl_ops veracam_video_ioctl_ops = {
 	.vidioc_unsubscribe_event = v4l2_event_unsubscribe,
 };
 
-/* The sensor's active format must be what this node captures. */
+/* The receiver's image source format must be what this node captures. */
 static int veracam_video_link_validate(struct media_link *link)
 {
 	struct video_device *vdev =
@@ -233,10 +242,10 @@ static int veracam_video_link_validate(struct media_link *link)
 	struct veracam_node *node = video_get_drvdata(vdev);
 	struct v4l2_mbus_framefmt fmt;
 
-	veracam_sensor_get_format(&node->cam->sensor, &fmt, NULL);
+	veracam_csi2_get_image_format(node->cam, &fmt);
 	if (!veracam_video_matches(&node->fmt.pix, &fmt)) {
 		dev_dbg(node->cam->dev,
-			"sensor outputs %ux%u code 0x%04x, node wants %ux%u %p4cc\n",
+			"receiver outputs %ux%u code 0x%04x, node wants %ux%u %p4cc\n",
 			fmt.width, fmt.height, fmt.code, node->fmt.pix.width,
 			node->fmt.pix.height, &node->fmt.pix.pixelformat);
 		return -EPIPE;
@@ -252,7 +261,6 @@ int veracam_video_register(struct veracam *cam)
 {
 	struct veracam_node *node = &cam->video;
 	char name[32];
-	int ret;
 
 	node->fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
 	node->fmt.pix.width = VERACAM_DEF_WIDTH;
@@ -260,13 +268,11 @@ int veracam_video_register(struct veracam *cam)
 	veracam_video_try(&node->fmt.pix);
 	node->sizeimage = node->fmt.pix.sizeimage;
 
-	/* the sensor controls, for applications that only open this node */
-	v4l2_ctrl_handler_init(&node->ctrls, 0);
-	ret = v4l2_ctrl_add_handler(&node->ctrls, &cam->sensor.ctrls, NULL,
-				    false);
-	if (ret)
-		return ret;
-	node->vdev.ctrl_handler = &node->ctrls;
+	/*
+	 * The sensor's controls are on its subdev node only; this node has
+	 * the camera's unique id (veracam_register_unique_id()).
+	 */
+	node->vdev.ctrl_handler = &cam->ctrls;
 
 	snprintf(name, sizeof(name), "veracam video %u", cam->index);
 	return veracam_node_register(node, cam, name, V4L2_CAP_VIDEO_CAPTURE,

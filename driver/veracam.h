@@ -1,23 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * veracam - simulated camera sensor and capture pipeline, driver internals
+ * veracam - virtual CSI-2 receiver and capture DMA engine, internals
  *
- * One struct veracam per camera. Its media graph is
+ * One struct veracam per receiver instance (camera). It owns the media
+ * device and the capture nodes, and binds the camera sensor its endpoint
+ * points at through an async notifier. Its media graph is
  *
- *   [veracam sensor N] pad 0 --+--> [veracam video N]  (image capture)
- *                              +--> [veracam meta N]   (per-frame metadata)
+ *   [vc1 sensor] 0 --> 0 [veracam csi2 N] 1 --> [veracam video N]
+ *                                         2 --> [veracam meta N]
  *
- * The sensor's single CSI-2 source carries both the image and the embedded
- * metadata lines; the capture side (the two video nodes) has no scaler, so
- * the image node's size and pixel encoding must match the sensor's active
- * format, checked at stream start by link validation.
+ * The receiver has no scaler, so the image node's size and pixel encoding
+ * must match the receiver's image source, which is its sink's format,
+ * which must match the sensor's; checked at stream start by link
+ * validation.
  *
  * Frames are paced by an hrtimer at the sensor's frame period. Each tick
  * records the start-of-exposure time and a sequence number and queues a
- * work item on a freezable kthread worker that produces the frame
- * (pixels, frame tag, metadata) and completes the buffers. Across system
- * sleep the timer stops and the stream resumes with the sensor's
- * registers restored from its controls.
+ * work item on a freezable kthread worker that produces the frame the
+ * sensor's configuration (format, crop, controls, read through subdev
+ * operations and the sensor's controls) describes, with the frame tag and
+ * metadata, and completes the buffers.
  */
 #ifndef _VERACAM_H
 #define _VERACAM_H
@@ -26,11 +28,11 @@
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/regulator/consumer.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include <media/media-device.h>
+#include <media/v4l2-async.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-dev.h>
 #include <media/v4l2-device.h>
@@ -44,34 +46,21 @@
 #include <linux/veracam.h>
 #include <veracam/sim-sensor.h>
 
-struct clk;
 struct font_desc;
-struct gpio_desc;
+struct i2c_client;
 
-/* Pixel array and timing of the simulated sensor (a 1080p60 CEA timing). */
-#define VERACAM_NATIVE_WIDTH		1920U
-#define VERACAM_NATIVE_HEIGHT		1080U
+/* Image sizes the capture DMA engine handles */
+#define VERACAM_MAX_WIDTH		1920U
+#define VERACAM_MAX_HEIGHT		1080U
 #define VERACAM_MIN_WIDTH		320U
 #define VERACAM_MIN_HEIGHT		240U
 #define VERACAM_DEF_WIDTH		640U
 #define VERACAM_DEF_HEIGHT		480U
-#define VERACAM_PIXEL_RATE		148500000ULL
-#define VERACAM_LINE_LENGTH		2200U
-/* frame length in lines: 60, 30 and 15 frames per second */
-#define VERACAM_FRAME_LINES_MIN		1125U
-#define VERACAM_FRAME_LINES_DEF		2250U
-#define VERACAM_FRAME_LINES_MAX		4500U
-#define VERACAM_EXPOSURE_MIN		4U
-#define VERACAM_EXPOSURE_MARGIN		4U
-#define VERACAM_EXPOSURE_DEF		1000U
-#define VERACAM_AGAIN_MIN		16U	/* 1.0x in 1/16 steps */
-#define VERACAM_AGAIN_MAX		256U
-#define VERACAM_DGAIN_MIN		256U	/* 1.0x in 1/256 steps */
-#define VERACAM_DGAIN_MAX		4095U
-#define VERACAM_BITS_PER_SAMPLE		24U	/* widest bus format */
-#define VERACAM_NUM_SUPPLIES		3
 
-/* sensor registers, as the frame engine sees them */
+/* I2C address of camera N's sensor on the i2c-stub adapter: 0x10 + N */
+#define VERACAM_SENSOR_ADDR		0x10
+
+/* The sensor's configuration for one frame, read from its controls. */
 struct veracam_regs {
 	u32 exposure;
 	u32 analogue_gain;
@@ -80,19 +69,12 @@ struct veracam_regs {
 	u32 pattern;		/* enum veracam_test_pattern */
 	bool hflip;
 	bool vflip;
+	u64 period_ns;		/* frame period */
 };
 
-struct veracam_sensor {
-	struct v4l2_subdev sd;
-	struct media_pad pad;
-	struct device *dev;	/* the platform device; probe to remove */
-
-	/*
-	 * Protects the control handler, the subdev states (formats and
-	 * crop rectangles, it is sd.state_lock) and @streaming.
-	 */
-	struct mutex lock;
-	struct v4l2_ctrl_handler ctrls;
+/* The bound sensor's controls the frame engine reads. */
+struct veracam_source {
+	struct v4l2_subdev *sd;
 	struct v4l2_ctrl *exposure;
 	struct v4l2_ctrl *again;
 	struct v4l2_ctrl *dgain;
@@ -102,23 +84,16 @@ struct veracam_sensor {
 	struct v4l2_ctrl *vblank;
 	struct v4l2_ctrl *hblank;
 	struct v4l2_ctrl *pixel_rate;
-	struct v4l2_ctrl *link_freq;
-	struct v4l2_ctrl *unique_id;
-	bool streaming;
-
-	/* Protects @regs; taken from hardirq (the frame timer). */
-	spinlock_t regs_lock;
-	struct veracam_regs regs;
-
-	/* board resources; optional ones are NULL when absent */
-	struct clk *xclk;
-	struct gpio_desc *reset;
-	struct regulator_bulk_data supplies[VERACAM_NUM_SUPPLIES];
-	unsigned int lanes;
-	s64 link_freq_menu[1];
 };
 
 struct veracam;
+
+enum {
+	VERACAM_CSI2_PAD_SINK,
+	VERACAM_CSI2_PAD_IMAGE,
+	VERACAM_CSI2_PAD_META,
+	VERACAM_CSI2_NUM_PADS
+};
 
 /* One capture video node: the image or the metadata node. */
 struct veracam_node {
@@ -128,6 +103,12 @@ struct veracam_node {
 	struct vb2_queue queue;
 	/* Serialises the node's ioctls and vb2 queue (vdev.lock, queue.lock) */
 	struct mutex lock;
+	/*
+	 * The node's own pipeline: the image and the metadata streams are
+	 * independent (the receiver's metadata pad has no interdependency
+	 * with its image pads), so either may stream alone.
+	 */
+	struct media_pipeline pipe;
 	/* Protects @buf_list (buffers queued by userspace, not yet filled). */
 	spinlock_t buf_lock;
 	struct list_head buf_list;
@@ -138,8 +119,6 @@ struct veracam_node {
 		struct v4l2_pix_format pix;	/* image node */
 		struct v4l2_meta_format meta;	/* metadata node */
 	} fmt;
-	/* image node only: the sensor controls, inherited */
-	struct v4l2_ctrl_handler ctrls;
 };
 
 struct veracam_buffer {
@@ -180,14 +159,32 @@ struct veracam {
 
 	struct v4l2_device v4l2_dev;
 	struct media_device mdev;
-	struct media_pipeline pipe;
-	struct veracam_sensor sensor;
+	/* the image node's: the unique id */
+	struct v4l2_ctrl_handler ctrls;
+	struct v4l2_ctrl *unique_id_ctrl;
+	struct v4l2_async_notifier notifier;
+	struct v4l2_subdev csi2;
+	struct media_pad csi2_pads[VERACAM_CSI2_NUM_PADS];
+	struct i2c_client *client;	/* the sensor, on i2c-stub */
+	bool registered;		/* nodes and media device */
+
+	/*
+	 * Protects @src: the sensor is bound (src.sd set) and unbound by
+	 * the async notifier.
+	 */
+	struct mutex src_lock;
+	struct veracam_source src;
 	struct veracam_node video;
 	struct veracam_node meta;
 
-	/* Protects @stream_users and starting and stopping the engine. */
+	/*
+	 * Protects @stream_users, @running and starting and stopping the
+	 * engine. Taken before @src_lock.
+	 */
 	struct mutex stream_lock;
 	unsigned int stream_users;
+	bool running;
+	u64 period_ns;		/* read by the frame timer */
 
 	/*
 	 * Held while a frame is produced: protects the nodes' @active flags
@@ -208,38 +205,29 @@ struct veracam {
 	struct kthread_work frame_work;
 };
 
-static inline struct veracam_sensor *to_veracam_sensor(struct v4l2_subdev *sd)
-{
-	return container_of(sd, struct veracam_sensor, sd);
-}
-
-static inline struct veracam *sensor_to_veracam(struct veracam_sensor *sensor)
-{
-	return container_of(sensor, struct veracam, sensor);
-}
-
-/* veracam-sensor.c */
-int veracam_sensor_init(struct veracam_sensor *sensor, struct device *dev,
-			const char *unique_id_hex, unsigned int index);
-void veracam_sensor_cleanup(struct veracam_sensor *sensor);
-int veracam_sensor_get_format(struct veracam_sensor *sensor,
+/* veracam-source.c: the bound sensor, as the receiver sees it */
+int veracam_source_bind(struct veracam *cam, struct v4l2_subdev *sd);
+void veracam_source_unbind(struct veracam *cam);
+int veracam_source_get_format(struct veracam *cam,
 			      struct v4l2_mbus_framefmt *fmt,
 			      struct v4l2_rect *crop);
-void veracam_sensor_read_regs(struct veracam_sensor *sensor,
-			      struct veracam_regs *regs);
-u32 veracam_sensor_frame_lines(struct veracam_sensor *sensor);
-void veracam_sensor_frame_sync(struct veracam_sensor *sensor, u32 sequence);
-bool veracam_sensor_code_supported(u32 code);
-int veracam_sensor_enum_frame_interval(unsigned int index, u32 code,
-				       u32 width, u32 height,
+int veracam_source_read(struct veracam *cam, struct veracam_regs *regs);
+int veracam_source_enum_frame_size(struct veracam *cam,
+				   struct v4l2_subdev_frame_size_enum *fse);
+int veracam_source_enum_frame_interval(struct veracam *cam,
+				       unsigned int index,
 				       struct v4l2_fract *interval);
-void veracam_sensor_g_frame_interval(struct veracam_sensor *sensor,
-				     struct v4l2_fract *interval);
-int veracam_sensor_s_frame_interval(struct veracam_sensor *sensor,
+int veracam_source_g_frame_interval(struct veracam *cam,
 				    struct v4l2_fract *interval);
-void veracam_sensor_pm_enable(struct veracam_sensor *sensor);
-void veracam_sensor_pm_disable(struct veracam_sensor *sensor);
-extern const struct dev_pm_ops veracam_sensor_pm_ops;
+int veracam_source_s_frame_interval(struct veracam *cam,
+				    struct v4l2_fract *interval);
+
+/* veracam-csi2.c: the receiver subdev */
+int veracam_csi2_init(struct veracam *cam);
+void veracam_csi2_cleanup(struct veracam *cam);
+void veracam_csi2_frame_sync(struct veracam *cam, u32 sequence);
+void veracam_csi2_get_image_format(struct veracam *cam,
+				   struct v4l2_mbus_framefmt *fmt);
 
 /* veracam-node.c: what the image and metadata nodes share */
 int veracam_node_register(struct veracam_node *node, struct veracam *cam,
@@ -269,6 +257,7 @@ int veracam_stream_start(struct veracam_node *node);
 void veracam_stream_stop(struct veracam_node *node);
 void veracam_stream_suspend(struct veracam *cam);
 void veracam_stream_resume(struct veracam *cam);
+void veracam_stream_unbind(struct veracam *cam);
 
 /* veracam-gen.c */
 int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag);

@@ -13,6 +13,9 @@ KMS, read back pixel by pixel (tests/veracam_glass.sh).
                      tag (include/veracam/sim-sensor.h), SEQ from the sequence row
         unavailable  the hub's own "stream unavailable" screen
         black        a grid slot without a camera
+        off          (every cell) the whole screen is dark: the hub's output
+                     is down (it takes its CRTC off when a page flip does not
+                     complete in time, and counts it: status display.lost)
         bad:WHAT     anything else (what was read)
   glass.py latency LOG
       Capture -> glass latency from a hub's --log-level debug output (one
@@ -57,6 +60,9 @@ def cmd_cells(folder, first, last, size, cams):
     shots = range(first, last + 1)
     for k, fr in zip(shots, hs.png_frames(['%s/shot-%04d.png' % (folder, k) for k in shots])):
         cells = [c.fit(pw, ph) for c in hs.layout(fr.w, fr.h, 4, fr.align)]
+        if all(hs.classify(fr, c, None) == hs.BLACK for c in cells):
+            print('%04d %s' % (k, ' '.join(['off'] * len(cells))))
+            continue
         print('%04d %s' % (k, ' '.join(token(fr, c, e) for c, e in zip(cells, expect))))
     return 0
 

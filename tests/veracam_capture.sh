@@ -13,5 +13,8 @@ if [ ! -x "$probe" ] || [ -z "${VERACAM_KO:-}" ]; then
 	exit 4
 fi
 rmmod veracam 2>/dev/null
+# the default unique ids in the sensors' registers, whatever an earlier
+# suite left there (veracam_multi swaps them)
+"$here/vc1-stub" >/dev/null || { echo "1..1"; echo "not ok 1 tests/vc1-stub: default ids"; exit 1; }
 insmod "$VERACAM_KO" num_cameras=2 || { echo "1..1"; echo "not ok 1 insmod num_cameras=2"; exit 1; }
 "$here/unit/camera/guest_capture.sh" "$probe"

@@ -3,7 +3,7 @@
 #
 # veracamd on veracam.ko (guest, KTAP): with two sensor instances, the
 # camera daemon chooses its sensor by stable id, not by device order. The
-# module is loaded with camera_ids=A,B, then reloaded with the ids swapped
+# module is loaded with sensors holding ids A,B, then reloaded with the ids swapped
 # between the two instances; both times `--source v4l2:id=B` must capture
 # B (the daemon names B's id and the instance that has it), and a paired
 # hub must verify every access unit and show frames whose burned-in camera
@@ -93,11 +93,13 @@ wait_grep() {	# wait_grep SECONDS PATTERN FILE [COUNT]: COUNT lines match within
 	return 1
 }
 
-# session IDS NAME INSTANCE: veracam.ko with camera_ids=IDS, where B is
-# instance INSTANCE; a camera daemon on v4l2:id=B and a hub on it.
+# session IDS NAME INSTANCE: veracam.ko with two VC1 sensors whose OTP
+# registers hold IDS (tests/vc1-stub), where B is instance INSTANCE; a
+# camera daemon on v4l2:id=B and a hub on it.
 session() {
 	rmmod veracam 2>/dev/null
-	tap "$2: insmod num_cameras=2 camera_ids=$1" insmod "$ko" num_cameras=2 "camera_ids=$1"
+	tap "$2: sensors with ids $1, insmod num_cameras=2" \
+		sh -c "tests/vc1-stub '$1' && insmod '$ko' num_cameras=2"
 	"$vd" camera --keys "$tmp/cam" --name cam-b --source "v4l2:id=$B" --encoder x264 \
 		--width 320 --height 240 --fps 10 --listen 127.0.0.1:7400 \
 		--status-socket "$tmp/cam.sock" >"$out/cam-$2.log" 2>&1 &
@@ -129,5 +131,6 @@ session "$A,$B" first 1
 session "$B,$A" swapped 0
 rmmod veracam
 # leave the module as the next test expects it: loaded, default parameters
+tests/vc1-stub
 [ "$was_loaded" -eq 0 ] || insmod "$ko"
 [ "$failed" -eq 0 ]

@@ -311,6 +311,32 @@ TEST_F(fmt, s_parm_sets_and_reports_the_interval)
 	EXPECT_EQ(60U, p.parm.capture.timeperframe.denominator /
 		      p.parm.capture.timeperframe.numerator);
 
+	/*
+	 * Rates between the offered ones are not set as asked: the nearest
+	 * offered interval is (1/24 s is nearest 1/30, 1/12 s nearest 1/15).
+	 * Other rates are the sensor's VBLANK control's business.
+	 */
+	{
+		static const uint32_t asked[] = { 24, 12, 50 }, got[] = { 30, 15, 60 };
+
+		for (i = 0; i < 3; i++) {
+			p.parm.capture.timeperframe.numerator = 1;
+			p.parm.capture.timeperframe.denominator = asked[i];
+			ASSERT_EQ(0, vc_ioctl(self->vfd, VIDIOC_S_PARM, &p));
+			ASSERT_NE(0U, p.parm.capture.timeperframe.numerator);
+			EXPECT_TRUE(fps_offered(self->vfd, V4L2_PIX_FMT_YUYV, 640, 480,
+						p.parm.capture.timeperframe.denominator /
+						p.parm.capture.timeperframe.numerator))
+				TH_LOG("S_PARM 1/%u set %u/%u, not an enumerated interval",
+				       asked[i], p.parm.capture.timeperframe.numerator,
+				       p.parm.capture.timeperframe.denominator);
+			EXPECT_EQ(0U, p.parm.capture.timeperframe.denominator %
+				      p.parm.capture.timeperframe.numerator);
+			EXPECT_EQ(got[i], p.parm.capture.timeperframe.denominator /
+					  p.parm.capture.timeperframe.numerator);
+		}
+	}
+
 	/* a zero interval asks for the default, never a division by zero */
 	p.parm.capture.timeperframe.numerator = 0;
 	p.parm.capture.timeperframe.denominator = 0;

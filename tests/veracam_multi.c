@@ -2,9 +2,10 @@
 /*
  * Several veracam cameras at once: every frame and metadata buffer a
  * camera delivers carries its own identity (never the other camera's),
- * default ids follow the uapi, and ids given with camera_ids= stay with
- * the camera across a reload in the other order, found by id and never
- * by /dev/videoN.
+ * default ids follow the uapi, and ids written to the sensors' OTP
+ * registers ("camera_ids=" in the reload helper: tests/vc1-stub) stay
+ * with the camera across a reload in the other order, found by id and
+ * never by /dev/videoN.
  */
 #include "kselftest_harness.h"
 #include "veracam_util.h"

@@ -390,12 +390,14 @@ TEST_F_TIMEOUT(stream, metadata_reports_controls_in_effect, 60)
 	close(cfd);
 }
 
+/* runtime PM status of the sensor's device (the I2C client) */
 static void runtime_status(const struct vc_cam *cam, char *buf, size_t len)
 {
-	char path[128];
+	const char *node = strrchr(cam->subdev[0], '/');
+	char path[160];
 
-	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/power/runtime_status",
-		 cam->platdev);
+	snprintf(path, sizeof(path), "/sys/class/video4linux/%s/device/power/runtime_status",
+		 node ? node + 1 : cam->subdev[0]);
 	if (vc_read_text(path, buf, len))
 		snprintf(buf, len, "unreadable");
 }
@@ -464,6 +466,95 @@ TEST_F_TIMEOUT(stream, mismatched_pipeline_refuses_to_stream, 60)
 	ASSERT_EQ(0, vc_queue_on(&self->vq));
 	ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
 	vc_queue_release(&self->vq);
+}
+
+/*
+ * Metadata is a stream of its own: the metadata node streams with the
+ * image node stopped, and while it does the image node's format and the
+ * receiver's image pads can still be set (they are not in the metadata
+ * pipeline). The image node then joins, validated on its own, and leaves
+ * again; the metadata stream goes on throughout.
+ */
+static void meta_frames(struct __test_metadata *_metadata, FIXTURE_DATA(stream) *self,
+			int n, uint32_t *last)
+{
+	struct v4l2_buffer mb;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		const struct veracam_meta *m;
+
+		ASSERT_EQ(0, vc_dequeue(&self->mq, &mb, VC_DQ_TIMEOUT_MS));
+		EXPECT_FALSE(mb.flags & V4L2_BUF_FLAG_ERROR);
+		m = self->mq.mem[mb.index];
+		EXPECT_EQ(VERACAM_META_MAGIC, m->magic);
+		EXPECT_EQ(mb.sequence, m->sequence);
+		EXPECT_EQ(0, memcmp(m->unique_id, self->cam.uid_bin, VERACAM_UNIQUE_ID_LEN));
+		if (*last != UINT32_MAX)
+			EXPECT_GT(mb.sequence, *last);
+		*last = mb.sequence;
+		ASSERT_EQ(0, vc_requeue(&self->mq, &mb));
+	}
+}
+
+TEST_F_TIMEOUT(stream, metadata_streams_alone_image_formats_stay_free, 60)
+{
+	struct v4l2_subdev_format sf = {
+		.which = V4L2_SUBDEV_FORMAT_ACTIVE, .pad = 0,
+	};
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	uint32_t last = UINT32_MAX;
+	struct v4l2_buffer vb;
+	int cfd, i;
+
+	VC_NEED_SETUP();
+	ASSERT_TRUE(self->cam.has_sensor);
+	ASSERT_GE(self->cam.nsubdevs, 2);
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 640, 480, NULL));
+
+	ASSERT_EQ(0, vc_queue_setup(&self->mq, self->mfd, V4L2_BUF_TYPE_META_CAPTURE, 4));
+	ASSERT_EQ(0, vc_queue_on(&self->mq)) TH_LOG("metadata alone does not stream");
+	meta_frames(_metadata, self, 5, &last);
+
+	/* the image side is free while metadata streams */
+	ASSERT_EQ(0, vc_ioctl(self->vfd, VIDIOC_G_FMT, &f));
+	f.fmt.pix.width = 320;
+	f.fmt.pix.height = 240;
+	EXPECT_EQ(0, vc_ioctl(self->vfd, VIDIOC_S_FMT, &f))
+		TH_LOG("S_FMT on the image node refused while only metadata streams");
+	cfd = open(self->cam.subdev[1], O_RDWR | O_CLOEXEC);
+	ASSERT_GE(cfd, 0);
+	ASSERT_EQ(0, vc_ioctl(cfd, VIDIOC_SUBDEV_G_FMT, &sf));
+	sf.format.width = 320;
+	sf.format.height = 240;
+	EXPECT_EQ(0, vc_ioctl(cfd, VIDIOC_SUBDEV_S_FMT, &sf))
+		TH_LOG("the receiver's sink format refused while only metadata streams");
+	meta_frames(_metadata, self, 2, &last);
+
+	/* the sensor still sends 640x480: the image node's own pipeline fails */
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+	EXPECT_EQ(-EPIPE, vc_queue_on(&self->vq));
+	vc_queue_release(&self->vq);
+
+	/* matched again, the image node joins and leaves; metadata goes on */
+	sf.format.width = 640;
+	sf.format.height = 480;
+	ASSERT_EQ(0, vc_ioctl(cfd, VIDIOC_SUBDEV_S_FMT, &sf));
+	close(cfd);
+	f.fmt.pix.width = 640;
+	f.fmt.pix.height = 480;
+	ASSERT_EQ(0, vc_ioctl(self->vfd, VIDIOC_S_FMT, &f));
+	ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+	ASSERT_EQ(0, vc_queue_on(&self->vq));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS));
+		EXPECT_GT(vb.sequence, last);
+		ASSERT_EQ(0, vc_requeue(&self->vq, &vb));
+		meta_frames(_metadata, self, 1, &last);
+	}
+	vc_queue_release(&self->vq);
+	meta_frames(_metadata, self, 3, &last);
+	vc_queue_release(&self->mq);
 }
 
 /* Tag and sequence decode in each format the driver offers. */

@@ -478,14 +478,54 @@ static inline int vc_load_deps(const char *ko)
 	return system(cmd) == 0 ? 0 : -EIO;
 }
 
+/*
+ * The unique ids are the sensors' OTP registers: "camera_ids=A,B" in
+ * params is written to the VC1s on i2c-stub (tests/vc1-stub) and taken
+ * out of params; without it the default ids are written back if others
+ * were written before. Returns 0 or
+ * -EIO; *rest receives the other parameters.
+ */
+/* tests/vc1-stub: the registers hold other ids than the defaults */
+#define VC_CUSTOM_IDS	"/run/veracam-custom-ids"
+
+static inline int vc_program_sensors(const char *params, char *rest,
+				     size_t size)
+{
+	char cmd[512], ids[320] = "";
+	const char *p = params ? params : "";
+	size_t n = 0;
+
+	while (*p) {
+		const char *end = p + strcspn(p, " ");
+
+		if (!strncmp(p, "camera_ids=", 11))
+			snprintf(ids, sizeof(ids), "%.*s", (int)(end - p - 11),
+				 p + 11);
+		else if (n + (size_t)(end - p) + 2 < size)
+			n += (size_t)snprintf(rest + n, size - n, "%s%.*s",
+					      n ? " " : "", (int)(end - p), p);
+		p = end + strspn(end, " ");
+	}
+	rest[n] = '\0';
+	/* the registers keep what was written last: rewrite only changes */
+	if (!*ids && access(VC_CUSTOM_IDS, F_OK))
+		return 0;
+	snprintf(cmd, sizeof(cmd), "tests/vc1-stub '%s'", ids);
+	return system(cmd) == 0 ? 0 : -EIO;
+}
+
 /* insmod $VERACAM_KO params: 0 or -errno (-ENOENT without a module file). */
 static inline int vc_load(const char *params)
 {
 	const char *ko = vc_ko_path();
+	char rest[256];
 	int fd, r;
 
 	if (!ko)
 		return -ENOENT;
+	if (vc_program_sensors(params, rest, sizeof(rest)))
+		return -EIO;
+	params = rest;
 	fd = open(ko, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -198,6 +198,9 @@ uint32_t cam_graph_meta_for_video(const struct cam_graph *g, uint32_t video_intf
  */
 uint32_t cam_graph_upstream(const struct cam_graph *g, uint32_t entity,
 			    uint32_t *pad_index);
+/* The same, with the index of @entity's sink pad of that link in *sink_index. */
+uint32_t cam_graph_upstream_link(const struct cam_graph *g, uint32_t entity,
+				 uint32_t *pad_index, uint32_t *sink_index);
 /* The interface of @type (MEDIA_INTF_T_*) linked to @entity, 0 when none. */
 uint32_t cam_graph_entity_intf(const struct cam_graph *g, uint32_t entity, uint32_t type);
 /* Read the topology of an open media device fd. */

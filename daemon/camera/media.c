@@ -52,6 +52,14 @@ static uint32_t pad_entity(const struct cam_graph *g, uint32_t pad_id)
 uint32_t cam_graph_upstream(const struct cam_graph *g, uint32_t entity,
 			    uint32_t *pad_index)
 {
+	uint32_t sink_index;
+
+	return cam_graph_upstream_link(g, entity, pad_index, &sink_index);
+}
+
+uint32_t cam_graph_upstream_link(const struct cam_graph *g, uint32_t entity,
+				 uint32_t *pad_index, uint32_t *sink_index)
+{
 	for (size_t i = 0; i < g->n_links; i++) {
 		const struct cam_graph_link *l = &g->links[i];
 		const struct cam_graph_pad *src, *sink;
@@ -62,6 +70,7 @@ uint32_t cam_graph_upstream(const struct cam_graph *g, uint32_t entity,
 		sink = find_pad(g, l->sink_id);
 		if (src && sink && sink->entity_id == entity) {
 			*pad_index = src->index;
+			*sink_index = sink->index;
 			return src->entity_id;
 		}
 	}

@@ -42,13 +42,26 @@ struct vbuf {
 	int dmabuf_fd;
 };
 
+/*
+ * One subdev of the pipeline feeding the capture node: its source pad
+ * towards the node and, but for the first one (the sensor), the sink pad
+ * the previous one feeds.
+ */
+struct hop {
+	char path[80];
+	uint32_t src_pad;
+	uint32_t sink_pad;
+};
+
+#define MAX_HOPS	4
+
 struct v4l2 {
 	int fd;
 	int meta_fd;
 	char path[80];
 	char meta_path[80];
-	char subdev_path[80];
-	uint32_t subdev_pad;
+	struct hop hops[MAX_HOPS];	/* [0] feeds the node, the sensor last */
+	size_t n_hops;
 	bool io_mc;			/* formats are set on the subdev first */
 	uint32_t pixelformat;
 	bool emulated;			/* libv4l2 converts from the native format */
@@ -78,8 +91,8 @@ struct node {
 	char uid[VERACAM_UNIQUE_ID_HEX_LEN + 1];
 	int media;			/* index into medias, -1 when none */
 	char meta_path[80];
-	char subdev_path[80];		/* the subdev feeding the node, if any */
-	uint32_t subdev_pad;
+	struct hop hops[MAX_HOPS];	/* the subdevs feeding the node, if any */
+	size_t n_hops;
 };
 
 struct media {
@@ -235,16 +248,30 @@ static bool intf_path(const struct cam_graph *g, uint32_t intf, char *out, size_
 	return false;
 }
 
-/* The subdev feeding the video node (MC-centric drivers configure it). */
+/*
+ * The subdevs feeding the video node, from the one linked to it up to the
+ * sensor (MC-centric drivers configure them).
+ */
 static void find_subdev(const struct media *m, uint32_t video_intf, struct node *nd)
 {
 	const struct cam_graph *g = &m->graph;
-	uint32_t pad = 0;
-	uint32_t up = cam_graph_upstream(g, cam_graph_intf_entity(g, video_intf), &pad);
-	uint32_t intf = up ? cam_graph_entity_intf(g, up, MEDIA_INTF_T_V4L_SUBDEV) : 0;
+	uint32_t ent = cam_graph_intf_entity(g, video_intf);
 
-	if (intf && intf_path(g, intf, nd->subdev_path, sizeof(nd->subdev_path)))
-		nd->subdev_pad = pad;
+	nd->n_hops = 0;
+	while (ent && nd->n_hops < MAX_HOPS) {
+		struct hop *h = &nd->hops[nd->n_hops];
+		uint32_t src = 0, sink = 0;
+		uint32_t up = cam_graph_upstream_link(g, ent, &src, &sink);
+		uint32_t intf = up ? cam_graph_entity_intf(g, up, MEDIA_INTF_T_V4L_SUBDEV) : 0;
+
+		if (!intf || !intf_path(g, intf, h->path, sizeof(h->path)))
+			break;
+		if (nd->n_hops)
+			nd->hops[nd->n_hops - 1].sink_pad = sink;
+		h->src_pad = src;
+		nd->n_hops++;
+		ent = up;
+	}
 }
 
 /* The veracam metadata node paired with video interface @video_intf. */
@@ -522,56 +549,80 @@ static bool node_takes(int fd, uint32_t code, uint32_t fourcc)
 	}
 }
 
+/* VIDIOC_SUBDEV_S_FMT of @fmt on @pad of the open subdev @sd; @fmt is updated. */
+static bool subdev_s_fmt(int sd, const char *path, uint32_t pad,
+			 struct v4l2_mbus_framefmt *fmt, GError **error)
+{
+	struct v4l2_subdev_format sf = {
+		.which = V4L2_SUBDEV_FORMAT_ACTIVE, .pad = pad, .format = *fmt,
+	};
+
+	if (xioctl(sd, VIDIOC_SUBDEV_S_FMT, &sf) < 0) {
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FORMAT, "%s: VIDIOC_SUBDEV_S_FMT pad %u: %s",
+			    path, pad, g_strerror(errno));
+		return false;
+	}
+	*fmt = sf.format;
+	return true;
+}
+
 /*
- * MC-centric node (V4L2_CAP_IO_MC): the subdev feeding it must output the
- * bus format and size the node captures, else STREAMON fails link
- * validation. Set it, and take the size the subdev settles on.
+ * MC-centric node (V4L2_CAP_IO_MC): the pipeline feeding it must output
+ * the bus format and size the node captures, else STREAMON fails link
+ * validation. Set it from the sensor down (each subdev's source pad, then
+ * the next one's sink pad), and take the size the last subdev settles on.
  */
 static bool set_subdev_format(struct cam_capture *cap, struct v4l2 *v,
 			      unsigned *w, unsigned *h, GError **error)
 {
-	int sd = open(v->subdev_path, O_RDWR | O_CLOEXEC);
-	struct v4l2_subdev_format sf = {
-		.which = V4L2_SUBDEV_FORMAT_ACTIVE, .pad = v->subdev_pad,
-	};
+	const struct hop *sensor = &v->hops[v->n_hops - 1];
+	struct v4l2_mbus_framefmt fmt = { .field = V4L2_FIELD_NONE };
 	bool ok = false;
+	int sd = open(sensor->path, O_RDWR | O_CLOEXEC);
 
 	if (sd < 0) {
-		g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "%s: %s", v->subdev_path,
+		g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "%s: %s", sensor->path,
 			    g_strerror(errno));
 		return false;
 	}
 	for (uint32_t i = 0; !ok; i++) {
 		struct v4l2_subdev_mbus_code_enum ce = {
-			.pad = v->subdev_pad, .index = i, .which = V4L2_SUBDEV_FORMAT_ACTIVE,
+			.pad = sensor->src_pad, .index = i, .which = V4L2_SUBDEV_FORMAT_ACTIVE,
 		};
 
 		if (xioctl(sd, VIDIOC_SUBDEV_ENUM_MBUS_CODE, &ce) < 0)
 			break;
 		if (node_takes(v->fd, ce.code, v->pixelformat)) {
-			sf.format.code = ce.code;
+			fmt.code = ce.code;
 			ok = true;
 		}
 	}
+	close(sd);
 	if (!ok) {
 		g_set_error(error, CAM_ERROR, CAM_ERROR_FORMAT,
-			    "%s: no bus format gives %.4s on %s", v->subdev_path,
+			    "%s: no bus format gives %.4s on %s", sensor->path,
 			    (const char *)&v->pixelformat, v->path);
-		close(sd);
 		return false;
 	}
-	sf.format.width = cap->cfg.width;
-	sf.format.height = cap->cfg.height;
-	sf.format.field = V4L2_FIELD_NONE;
-	if (xioctl(sd, VIDIOC_SUBDEV_S_FMT, &sf) < 0) {
-		g_set_error(error, CAM_ERROR, CAM_ERROR_FORMAT, "%s: VIDIOC_SUBDEV_S_FMT: %s",
-			    v->subdev_path, g_strerror(errno));
+	fmt.width = cap->cfg.width;
+	fmt.height = cap->cfg.height;
+	for (size_t i = v->n_hops; i-- > 0;) {
+		const struct hop *hp = &v->hops[i];
+
+		sd = open(hp->path, O_RDWR | O_CLOEXEC);
+		if (sd < 0) {
+			g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "%s: %s", hp->path,
+				    g_strerror(errno));
+			return false;
+		}
+		ok = (i == v->n_hops - 1 || subdev_s_fmt(sd, hp->path, hp->sink_pad, &fmt, error)) &&
+		     subdev_s_fmt(sd, hp->path, hp->src_pad, &fmt, error);
 		close(sd);
-		return false;
+		if (!ok)
+			return false;
 	}
-	close(sd);
-	*w = sf.format.width;
-	*h = sf.format.height;
+	*w = fmt.width;
+	*h = fmt.height;
 	return true;
 }
 
@@ -585,7 +636,7 @@ static bool set_format(struct cam_capture *cap, struct v4l2 *v, GError **error)
 
 	if (!choose_format(v->fd, &v->pixelformat, &gst, &v->emulated, error))
 		return false;
-	if (v->io_mc && v->subdev_path[0] && !v->emulated &&
+	if (v->io_mc && v->n_hops && !v->emulated &&
 	    !set_subdev_format(cap, v, &w, &h, error))
 		return false;
 	f.fmt.pix.width = w;
@@ -1058,8 +1109,8 @@ bool cam_v4l2_open(struct cam_capture *cap, GError **error)
 	fill_identity(&cap->id, &nd, &mi);
 	g_strlcpy(v->path, nd.path, sizeof(v->path));
 	g_strlcpy(v->meta_path, nd.meta_path, sizeof(v->meta_path));
-	g_strlcpy(v->subdev_path, nd.subdev_path, sizeof(v->subdev_path));
-	v->subdev_pad = nd.subdev_pad;
+	memcpy(v->hops, nd.hops, sizeof(v->hops));
+	v->n_hops = nd.n_hops;
 	v->io_mc = node_caps(&nd.caps) & V4L2_CAP_IO_MC;
 
 	v->fd = v4l2_open(v->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);

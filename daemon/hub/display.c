@@ -44,8 +44,7 @@
 #include "y4m.h"
 
 #define TICK_MAX_MS		250	/* output checks (unplug, master) */
-/* A commit not completed by then is given up: the output is restarted. */
-#define PENDING_MAX_NS		500000000ull
+#define PENDING_MAX_NS		(DISPLAY_PENDING_MAX_MS * 1000000ull)
 #define BADGE_MAX		96
 
 enum cell_state {

@@ -49,6 +49,13 @@ struct display_config {
 	uint64_t stale_ns;			/* 0 = DISPLAY_DEFAULT_STALE_NS */
 };
 
+/*
+ * A commit whose completion has not come by then is given up: the output
+ * is taken down and started again (what is on the screen may be past its
+ * show-until), and counted in display_stats.commits_given_up.
+ */
+#define DISPLAY_PENDING_MAX_MS	500u
+
 struct display_stats {
 	uint64_t commits;		/* buffers handed to the output */
 	uint64_t completed;		/* of those, on screen */

@@ -114,6 +114,7 @@ struct hub_role {
 	struct svc_timer *tick;
 	uint64_t tick_at;		/* CLOCK_MONOTONIC the tick is armed for */
 	uint64_t status_at;		/* last STATUS= line, CLOCK_MONOTONIC */
+	uint64_t given_up;		/* display_stats.commits_given_up logged */
 	bool debug;
 };
 
@@ -674,6 +675,15 @@ static void glass_check(struct hub_role *hr)
 			svc_log(LOG_NOTICE, "display %s: output back", out);
 	}
 	dst->lost_count = ds.output_lost;
+	/* taken down and back between two checks: still said */
+	if (ds.commits_given_up != hr->given_up) {
+		svc_log(LOG_WARNING, "display %s: a page flip did not complete within %u ms; "
+			"the output was taken down and started again, so that nothing "
+			"past its freshness stays on the screen (%" PRIu64 " time(s))",
+			hr->cfg->display ? hr->cfg->display : "drm", DISPLAY_PENDING_MAX_MS,
+			ds.commits_given_up);
+		hr->given_up = ds.commits_given_up;
+	}
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
 		uint64_t cap = ds.on_screen_capture_ns[i];

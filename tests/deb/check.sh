@@ -325,6 +325,7 @@ else
 	grep -qx 'PACKAGE_NAME="veracam"' "$conf" || why="$why PACKAGE_NAME"
 	grep -qx "PACKAGE_VERSION=\"$version\"" "$conf" || why="$why PACKAGE_VERSION"
 	grep -qx 'BUILT_MODULE_NAME\[0\]="veracam"' "$conf" || why="$why BUILT_MODULE_NAME"
+	grep -qx 'BUILT_MODULE_NAME\[1\]="vc1"' "$conf" || why="$why BUILT_MODULE_NAME[1]"
 	grep -qx 'AUTOINSTALL="yes"' "$conf" || why="$why AUTOINSTALL"
 	dpkg-deb -e "$dkms_deb" "$dk/ctrl"
 	grep -q '^DKMS_NAME=veracam$' "$dk/ctrl/postinst" &&
@@ -345,13 +346,15 @@ else
 	     mok_signing_key=$dk/mok.key mok_certificate=$dk/mok.pub \
 	     nice dkms build "${opts[@]}" >>"$log" 2>&1; then
 		ko=$(ls "$dk/tree/veracam/$version/$kver"/*/module/veracam.ko* 2>/dev/null | head -n 1)
+		sko=$(ls "$dk/tree/veracam/$version/$kver"/*/module/vc1.ko* 2>/dev/null | head -n 1)
 		info=$(modinfo -F vermagic "$ko" 2>/dev/null; modinfo -F signer "$ko" 2>/dev/null)
-		if [ -n "$ko" ] && [[ "$info" == "$kver "* ]] && grep -q 'DKMS module signing key' <<<"$info"; then
-			result 0 "dkms add + build for $kver: ${ko##*/}, vermagic $kver, signed by the scratch DKMS key"
+		if [ -n "$ko" ] && [ -n "$sko" ] && [[ "$info" == "$kver "* ]] &&
+		   grep -q 'DKMS module signing key' <<<"$info"; then
+			result 0 "dkms add + build for $kver: ${ko##*/} and ${sko##*/}, vermagic $kver, signed by the scratch DKMS key"
 		else
 			diag "$log" | tail -n 20
-			echo "# module: ${ko:-none}; modinfo: $info"
-			result 1 "dkms build for $kver: a signed veracam.ko for that kernel"
+			echo "# modules: ${ko:-none} ${sko:-none}; modinfo: $info"
+			result 1 "dkms build for $kver: signed veracam.ko and vc1.ko for that kernel"
 		fi
 	else
 		diag "$log" | tail -n 20

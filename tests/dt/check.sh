@@ -7,12 +7,16 @@
 #
 #   binding:   dt-doc-validate, dt-mk-schema, and dt-validate of the
 #              binding's own example
-#   overlays:  dtc -@ of the base board and both overlays (no warnings),
+#   overlays:  dtc -@ of the base board and both overlays (.dtso; no warnings),
 #              fdtoverlay onto the base, dt-validate of the result against
 #              the binding (the camera node must match the veracam schema),
 #              endpoint linkage both ways
-#   negative:  a wrong unique-id length, three data lanes and a missing
+#   negative:  a unique-id property, three data lanes and a missing
 #              supply must each be reported by dt-validate
+#   vendor:    every validation runs with the kernel's vendor-prefixes.yaml
+#              loaded, holding the "veracam" entry its registration patch
+#              adds (docs/veracam.rst); a property under a prefix that is
+#              not registered is reported
 #
 # The media schemas the binding references (video-interfaces.yaml,
 # video-interface-devices.yaml) and the dt-bindings headers come from the
@@ -26,7 +30,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 dts=$top/dts
 build=${VERACAM_BUILD:-$top/build}/dt
 tarball=${VERACAM_LINUX_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
-ntests=14
+ntests=16
 . "$top/tests/ktap.sh"
 
 # A tool run is clean when it exits 0 and prints nothing (dt-doc-validate
@@ -47,11 +51,13 @@ mkdir -p "$build/schemas/media" "$build/out"
 ksrc=${VERACAM_LINUX_SRC:-$build/linux-source-6.1}
 kbind=$ksrc/Documentation/devicetree/bindings
 if [ ! -f "$kbind/media/video-interfaces.yaml" ] ||
+   [ ! -f "$kbind/vendor-prefixes.yaml" ] ||
    [ ! -f "$ksrc/include/dt-bindings/gpio/gpio.h" ]; then
 	[ -r "$tarball" ] || skip_rest "no kernel source: set VERACAM_LINUX_SRC or install linux-source-6.1"
 	tar -C "$build" -xJf "$tarball" \
 		linux-source-6.1/Documentation/devicetree/bindings/media/video-interfaces.yaml \
 		linux-source-6.1/Documentation/devicetree/bindings/media/video-interface-devices.yaml \
+		linux-source-6.1/Documentation/devicetree/bindings/vendor-prefixes.yaml \
 		linux-source-6.1/include/dt-bindings/gpio/gpio.h ||
 		skip_rest "cannot extract the media schemas from $tarball"
 	ksrc=$build/linux-source-6.1
@@ -63,12 +69,18 @@ fi
 schemas=$build/schemas
 cp "$kbind/media/video-interfaces.yaml" "$kbind/media/video-interface-devices.yaml" \
 	"$schemas/media/"
-ln -sf "$dts/bindings/veracam,vc1.yaml" "$schemas/veracam,vc1.yaml"
+# The vendor prefix registry with the entry "veracam" would be registered
+# with: a patch to vendor-prefixes.yaml ahead of the binding's.
+sed 's/^  "\^vertexcom,\.\*":$/  "^veracam,.*":\n    description: veracam project (VC1 camera sensor)\n&/' \
+	"$kbind/vendor-prefixes.yaml" >"$schemas/vendor-prefixes.yaml"
+rm -f "$schemas/veracam,vc1.yaml"	# where the binding was before media/i2c
+mkdir -p "$schemas/media/i2c"
+ln -sf "$dts/bindings/media/i2c/veracam,vc1.yaml" "$schemas/media/i2c/veracam,vc1.yaml"
 out=$build/out
 processed=$build/processed-schema.json
 
 # 1: the binding is a valid dt-schema document.
-clean "$out/doc-validate.log" dt-doc-validate -u "$schemas" "$schemas/veracam,vc1.yaml"
+clean "$out/doc-validate.log" dt-doc-validate -u "$schemas" "$schemas/media/i2c/veracam,vc1.yaml"
 rc=$?
 diag "$out/doc-validate.log"
 result $rc "dt-doc-validate veracam,vc1.yaml"
@@ -76,7 +88,7 @@ result $rc "dt-doc-validate veracam,vc1.yaml"
 # 2: dtschema's core schemas + media schemas + the binding, processed.
 rc=1
 if dt-mk-schema -j -o "$processed" "$schemas" >"$out/mk-schema.log" 2>&1 &&
-   grep -q 'schemas/veracam,vc1.yaml#' "$processed"; then
+   grep -q 'schemas/media/i2c/veracam,vc1.yaml#' "$processed"; then
 	rc=0
 fi
 diag "$out/mk-schema.log"
@@ -89,12 +101,12 @@ result $rc "dt-mk-schema builds a processed schema holding veracam,vc1"
 validate() {
 	dt-validate -s "$processed" "$1" >"$2" 2>&1 && [ ! -s "$2" ] &&
 		dt-validate -M -s "$processed" "$1" 2>&1 |
-		grep -A1 'camera@36: matched on schema' | grep -q 'schemas/veracam,vc1.yaml#'
+		grep -A1 'camera@36: matched on schema' | grep -q 'schemas/media/i2c/veracam,vc1.yaml#'
 }
 
 # 3: the binding's own example validates against it.
 rc=1
-if dt-extract-example "$dts/bindings/veracam,vc1.yaml" >"$out/example.dts" &&
+if dt-extract-example "$dts/bindings/media/i2c/veracam,vc1.yaml" >"$out/example.dts" &&
    cpp -nostdinc -undef -D__DTS__ -x assembler-with-cpp -I "$ksrc/include" \
 	"$out/example.dts" -o "$out/example.pp.dts" &&
    dtc -q -I dts -O dtb -o "$out/example.dtb" "$out/example.pp.dts" &&
@@ -107,13 +119,13 @@ result $rc "binding example passes dt-validate"
 # 4-6: base and overlays compile with symbols and without warnings.
 for f in veracam-test-base veracam-vc1-overlay veracam-vc1-rpi-overlay; do
 	case $f in
-	*-base) o=$out/$f.dtb ;;
-	*) o=$out/$f.dtbo ;;
+	*-base) o=$out/$f.dtb src=$f.dts ;;
+	*) o=$out/$f.dtbo src=$f.dtso ;;
 	esac
-	clean "$out/$f.dtc.log" dtc -@ -I dts -O dtb -o "$o" "$dts/$f.dts"
+	clean "$out/$f.dtc.log" dtc -@ -I dts -O dtb -o "$o" "$dts/$src"
 	rc=$?
 	diag "$out/$f.dtc.log"
-	result $rc "dtc -@ $f.dts"
+	result $rc "dtc -@ $src"
 done
 
 # 7-10: apply each overlay to the base and validate the merged tree.
@@ -153,8 +165,8 @@ result $rc "rpi overlay links camera and csi1 endpoints"
 # but fail validation with a message about the VC1 node.
 expect_reject() {
 	m=$out/neg-$1
-	sed "$2" "$dts/veracam-vc1-overlay.dts" >"$m.dts"
-	if cmp -s "$m.dts" "$dts/veracam-vc1-overlay.dts"; then
+	sed "$2" "$dts/veracam-vc1-overlay.dtso" >"$m.dts"
+	if cmp -s "$m.dts" "$dts/veracam-vc1-overlay.dtso"; then
 		echo "# mutation $1 did not change the overlay"
 		return 1
 	fi
@@ -165,14 +177,26 @@ expect_reject() {
 	grep -q "$3" "$m.log"
 }
 rc=1
-expect_reject short-id 's/0x00 0x00 0x00 0x00 0x00 0x00 0x00 0x01>;/0x00 0x00 0x00 0x00 0x00 0x00 0x01>;/' \
+expect_reject unique-id 's|rotation = <0>;|rotation = <0>;\n\t\tveracam,unique-id = /bits/ 8 <0xca 0x11>;|' \
 	'veracam,unique-id' && rc=0
-result $rc "dt-validate rejects a 15-byte veracam,unique-id"
+result $rc "dt-validate rejects a veracam,unique-id property (the id is in the sensor's OTP)"
 rc=1
 expect_reject lanes-supply 's/data-lanes = <1 2>;/data-lanes = <1 2 3>;/; /vana-supply/d' \
 	"'vana-supply' is a required property" &&
 	grep -q 'data-lanes' "$out/neg-lanes-supply.log" && rc=0
 result $rc "dt-validate rejects three data lanes and a missing vana-supply"
+
+# 15-16: the vendor prefix registry is loaded, "veracam" in it, and a
+# property under a prefix nobody registered is reported.
+rc=1
+grep -q '"\^veracam,\.\*"' "$schemas/vendor-prefixes.yaml" &&
+	grep -q 'schemas/vendor-prefixes.yaml#' "$processed" && rc=0
+result $rc "vendor-prefixes.yaml loaded in every validation, with the veracam entry"
+rc=1
+expect_reject unregistered 's|rotation = <0>;|rotation = <0>;\n\t\tveracamx,mode = <1>;|' \
+	'veracamx,mode' &&
+	grep -q 'From schema: .*/vendor-prefixes.yaml' "$out/neg-unregistered.log" && rc=0
+result $rc "dt-validate (vendor-prefixes.yaml) reports a property under an unregistered vendor prefix"
 
 echo "# totals: pass:$((n - failed)) fail:$failed skip:0"
 [ "$failed" -eq 0 ]

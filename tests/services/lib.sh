@@ -5,10 +5,13 @@
 # way a user of the packages does it, then started with systemctl.
 #
 #   svc_install PKGDIR LOG  dpkg -i PKGDIR's veracam-dkms and veracamd
-#                           packages (DKMS builds veracam.ko); without them,
-#                           the `make install DESTDIR=` tree PKGDIR/stage and
-#                           the prebuilt $VERACAM_KO (svc_dkms=no)
-#   svc_module              veracam.ko with two sensors (/etc/modprobe.d)
+#                           packages (DKMS builds vc1.ko and veracam.ko);
+#                           without them, the `make install DESTDIR=` tree
+#                           PKGDIR/stage and the prebuilt $VC1_KO and
+#                           $VERACAM_KO (svc_dkms=no)
+#   svc_module              veracam.ko with two receivers (/etc/modprobe.d),
+#                           their VC1 sensors on i2c-stub with the registers
+#                           tests/vc1-stub writes
 #   svc_pair                a hub and both cameras paired by veracamctl run
 #                           as the service user, in the units' directories:
 #                           each camera's pairing window (pair-mode, what a
@@ -41,12 +44,14 @@ svc_install() {
 	tar -C "$1/stage" -cf - . | tar -C / -xf - --keep-directory-symlink &&
 		systemd-sysusers && systemd-tmpfiles --create && systemctl daemon-reload &&
 		mkdir -p "/lib/modules/$(uname -r)/updates" &&
-		cp "$VERACAM_KO" "/lib/modules/$(uname -r)/updates/" && depmod
+		cp "$VC1_KO" "$VERACAM_KO" "/lib/modules/$(uname -r)/updates/" && depmod
 }
 
 svc_module() {
 	echo "options veracam num_cameras=2" >/etc/modprobe.d/veracam.conf
-	modprobe veracam && udevadm settle
+	# the installed vc1 first: tests/vc1-stub inserts $VC1_KO only when
+	# no vc1 is loaded
+	modprobe vc1 && tests/vc1-stub && modprobe veracam && udevadm settle
 }
 
 svc_pair() {

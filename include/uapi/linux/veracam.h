@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
 /*
- * veracam - userspace API of the veracam camera driver (veracam.ko).
+ * veracam - userspace API of the veracam camera drivers (vc1.ko, the
+ * sensor, and veracam.ko, the virtual receiver).
  *
  * The ABI only: the unique id's size, the private control, the test
  * pattern menu and the metadata format. The simulated sensor's drawing
@@ -18,9 +19,8 @@
 /* ------------------------------------------------------------------ */
 
 /*
- * Every camera has a 128-bit unique id (the sensor's OTP id on hardware;
- * the module parameter camera_ids= or a deterministic default on the
- * simulated sensor). It is shown as 32 lowercase hex digits
+ * Every camera has a 128-bit unique id, which the VC1 sensor driver reads
+ * from the sensor's OTP registers. It is shown as 32 lowercase hex digits
  * (VERACAM_UNIQUE_ID_HEX_LEN) in:
  *   - the serial of the camera's media device (MEDIA_IOC_DEVICE_INFO,
  *     struct media_device_info.serial),
@@ -28,8 +28,8 @@
  *     sensor subdev and the video capture node,
  *   - every metadata buffer (struct veracam_meta.unique_id, binary).
  *
- * Default id of simulated camera instance i (0-based), when camera_ids=
- * does not name one:
+ * The ids the test bench programs into the sensors of camera instance i
+ * (0-based) on i2c-stub by default (tests/vc1-stub):
  *   bytes 0..3  = 0xca 0x11 0x00 (i + 1)
  *   bytes 4..14 = 0x00
  *   byte  15    = (i + 1)

@@ -123,6 +123,28 @@ static void test_upstream(void)
 	g_assert_cmpuint(cam_graph_upstream(&g, 3, &pad), ==, 0);
 }
 
+/*
+ * The pipeline a MC-centric capture node needs configured, hop by hop:
+ * each link's source pad and the sink pad it feeds (the daemon sets the
+ * sensor's source, then the receiver's sink, then its source).
+ */
+static void test_upstream_link(void)
+{
+	uint32_t pad = 99, sink = 99;
+
+	g_assert_cmpuint(cam_graph_upstream_link(&graph, 5, &pad, &sink), ==, 2);
+	g_assert_cmpuint(pad, ==, 2);
+	g_assert_cmpuint(sink, ==, 0);
+	g_assert_cmpuint(cam_graph_upstream_link(&graph, 2, &pad, &sink), ==, 1);
+	g_assert_cmpuint(pad, ==, 0);
+	g_assert_cmpuint(sink, ==, 0);
+	/* the sensor is the end of the chain */
+	pad = sink = 99;
+	g_assert_cmpuint(cam_graph_upstream_link(&graph, 1, &pad, &sink), ==, 0);
+	g_assert_cmpuint(pad, ==, 99);
+	g_assert_cmpuint(sink, ==, 99);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -131,5 +153,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/camera/graph/unlinked", test_unlinked);
 	g_test_add_func("/camera/graph/ambiguous", test_ambiguous);
 	g_test_add_func("/camera/graph/upstream", test_upstream);
+	g_test_add_func("/camera/graph/upstream-link", test_upstream_link);
 	return g_test_run();
 }

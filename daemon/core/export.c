@@ -213,6 +213,11 @@ enum vc_event_reject vc_export_verify(const uint8_t *p, size_t len,
 		v->frames_ok++;
 	}
 	v->verdict = vc_clip_check_end(&cc);
+	/* every frame good, but the file ends inside a box: cut, and what follows unknown */
+	if (v->verdict == VC_EV_OK && mp4.truncated) {
+		v->verdict = VC_EV_TRUNCATED;
+		v->detail = "the file ends inside a box";
+	}
 out:
 	vc_buf_free(&au);
 	vc_mp4_free(&mp4);

@@ -3,9 +3,12 @@
  * veracam security core - a fragmented MP4's samples from untrusted bytes
  * (mp4.h). ISO/IEC 14496-12 boxes: size (4) | type (4) [| largesize (8)];
  * size 0 runs to the end of the enclosing range. Only what a clip needs is
- * read: ftyp, moov/mvex/trex (default sample size), moof/traf/tfhd/trun and
- * the mdat after each moof. Each read is checked against the range it is
- * in; offsets are size_t and every sum is checked before it is made.
+ * read, and only the shape GStreamer's mp4mux gives the camera's clips is
+ * accepted (PROTOCOL.md §15.7): ftyp, [export box], moov (one video trak,
+ * empty sample tables, no edit list, mvex/trex), moof (mfhd, traf: tfhd,
+ * tfdt, trun...) + mdat pairs whose decode times follow each other, [mfra].
+ * Each read is checked against the range it is in; offsets are size_t and
+ * every sum is checked before it is made.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,26 +62,9 @@ static bool is(const struct box *b, const char *type)
 	return !memcmp(b->type, type, 4);
 }
 
-/* The first child of that type inside parent (full-box header skipped by the caller). */
-static int child(const uint8_t *p, const struct box *parent, size_t skip, const char *type,
-		 struct box *out)
-{
-	size_t off = parent->off + parent->hdr + skip, end = parent->off + parent->size;
-	enum box_read r;
-
-	if (skip > parent->size - parent->hdr)
-		return -1;
-	while ((r = box_at(p, off, end, out)) == BOX_OK) {
-		if (is(out, type))
-			return 0;
-		off += out->size;
-	}
-	return -1;
-}
-
 struct traf_defaults {
 	uint32_t sample_size;	/* from trex, then tfhd */
-	bool have_size;
+	uint32_t duration;	/* likewise */
 };
 
 struct parse {
@@ -86,6 +72,8 @@ struct parse {
 	struct vc_mp4 *out;
 	size_t cap;
 	struct traf_defaults trex;
+	uint32_t track;		/* tkhd's = trex's = every tfhd's */
+	uint64_t next_dts;	/* what the next fragment's tfdt must be */
 };
 
 static int fail(struct parse *ps, const char *why)
@@ -113,168 +101,339 @@ static int add_sample(struct parse *ps, size_t off, size_t len, uint32_t frag)
 	return 0;
 }
 
-/* moov: one trak; its mvex/trex gives the default sample size. */
-static int read_moov(struct parse *ps, const struct box *moov)
+/* The payload of a box (after its header and skip bytes of a full box); n its length. */
+static const uint8_t *payload(const struct parse *ps, const struct box *b, size_t skip, size_t *n)
 {
-	struct box mvex, trex;
-
-	if (child(ps->p, moov, 0, "mvex", &mvex) < 0)
-		return fail(ps, "moov without mvex: not a fragmented MP4");
-	if (child(ps->p, &mvex, 0, "trex", &trex) < 0 || trex.size - trex.hdr < 24)
-		return fail(ps, "mvex without a trex");
-	/* version/flags (4) track (4) description index (4) duration (4) size (4) flags (4) */
-	ps->trex.sample_size = vc_get_be32(ps->p + trex.off + trex.hdr + 16);
-	ps->trex.have_size = true;
-	return 0;
+	*n = b->size - b->hdr;
+	if (*n < skip)
+		return NULL;
+	*n -= skip;
+	return ps->p + b->off + b->hdr + skip;
 }
 
-/* tfhd: base offset (absolute, or the moof) and default size. */
-static int read_tfhd(struct parse *ps, const struct box *tfhd, size_t moof_off, size_t *base,
-		     struct traf_defaults *d)
+/*
+ * The children of parent, each of a type listed (types: 4-letter types one
+ * after the other); only types[0] may come more than once when many0.
+ * found[i] is the last of types[i], count[i] how many. Any other type, a
+ * second of one, or a child past the parent is refused with why.
+ */
+#define MAX_KIDS 8
+static int children(struct parse *ps, const struct box *parent, const char *types, bool many0,
+		    struct box found[MAX_KIDS], unsigned int count[MAX_KIDS], const char *why)
 {
-	const uint8_t *q = ps->p + tfhd->off + tfhd->hdr;
-	size_t n = tfhd->size - tfhd->hdr, at = 8;
-	uint32_t flags;
+	size_t off = parent->off + parent->hdr, end = parent->off + parent->size;
+	size_t nt = strlen(types) / 4;
+	enum box_read r;
+	struct box b;
 
-	if (n < 8)
-		return fail(ps, "tfhd too short");
-	flags = vc_get_be32(q) & 0xffffff;
-	*base = moof_off;
-	if (flags & 0x000001) {	/* base-data-offset-present */
-		uint64_t b;
+	memset(count, 0, MAX_KIDS * sizeof(*count));
+	for (; (r = box_at(ps->p, off, end, &b)) == BOX_OK; off += b.size) {
+		size_t i;
 
-		if (n < at + 8)
-			return fail(ps, "tfhd too short");
-		b = vc_get_be64(q + at);
-		if (b > SIZE_MAX)
-			return fail(ps, "tfhd base offset out of range");
-		*base = (size_t)b;
-		ps->out->absolute_offsets = true;
-		at += 8;
+		for (i = 0; i < nt && memcmp(b.type, types + 4 * i, 4); i++)
+			;
+		if (i == nt || (count[i] && !(i == 0 && many0)))
+			return fail(ps, why);
+		found[i] = b;
+		count[i]++;
 	}
-	if (flags & 0x000002)	/* sample-description-index */
-		at += 4;
-	if (flags & 0x000008)	/* default-sample-duration */
-		at += 4;
-	if (flags & 0x000010) {	/* default-sample-size */
-		if (n < at + 4)
-			return fail(ps, "tfhd too short");
-		d->sample_size = vc_get_be32(q + at);
-		d->have_size = true;
-		at += 4;
-	}
-	if (flags & 0x000020)	/* default-sample-flags */
-		at += 4;
-	if (n < at)
-		return fail(ps, "tfhd too short");
+	return r == BOX_END ? 0 : fail(ps, why);
+}
+
+static int full_box_v01(struct parse *ps, const struct box *b, size_t min0, size_t min1,
+			const uint8_t **q, size_t *n)
+{
+	*q = payload(ps, b, 0, n);
+	if (!*q || *n < 4 || (*q)[0] > 1 || *n < ((*q)[0] ? min1 : min0))
+		return fail(ps, "a box too short for its fields");
 	return 0;
 }
 
 /*
- * One trun: its samples, each inside the mdat payload [lo, hi). *next is
- * where a run without a data offset starts (after the previous run).
+ * stbl: the sample description (one avc3 entry) and empty sample tables:
+ * every sample of the clip is in a fragment, none in moov.
+ */
+static int read_stbl(struct parse *ps, const struct box *stbl)
+{
+	static const char why[] = "moov's sample table is not the empty one of a fragmented clip";
+	struct box k[MAX_KIDS];
+	unsigned int c[MAX_KIDS];
+	const uint8_t *q;
+	size_t n;
+
+	if (children(ps, stbl, "stsdsttsstscstszstcoco64", false, k, c, why) < 0)
+		return -1;
+	if (!c[0] || !c[1] || !c[2] || !c[3] || c[4] + c[5] != 1)
+		return fail(ps, why);
+	q = payload(ps, &k[0], 0, &n);	/* stsd: version/flags, count, entries */
+	if (!q || n < 16 || vc_get_be32(q + 4) != 1 || memcmp(q + 12, "avc3", 4))
+		return fail(ps, "the sample description is not one avc3 entry");
+	for (int i = 1; i <= 5; i++) {
+		if (!c[i])
+			continue;
+		q = payload(ps, &k[i], 0, &n);
+		if (i == 3) {	/* stsz: version/flags, sample size, count */
+			if (!q || n < 12 || vc_get_be32(q + 4) || vc_get_be32(q + 8))
+				return fail(ps, why);
+		} else if (!q || n < 8 || vc_get_be32(q + 4)) {
+			return fail(ps, why);
+		}
+	}
+	return 0;
+}
+
+/* trak: tkhd (enabled, its track id), no edit list, mdia of a video track. */
+static int read_trak(struct parse *ps, const struct box *trak)
+{
+	struct box k[MAX_KIDS], m[MAX_KIDS], mi[MAX_KIDS];
+	unsigned int c[MAX_KIDS], cm[MAX_KIDS], cmi[MAX_KIDS];
+	const uint8_t *q;
+	size_t n;
+
+	if (children(ps, trak, "udtatkhdmdia", true, k, c, "trak: a box other than tkhd, mdia, "
+		     "udta (an edit list, a reference...)") < 0)
+		return -1;
+	if (!c[1] || !c[2])
+		return fail(ps, "trak without tkhd or mdia");
+	if (full_box_v01(ps, &k[1], 16, 24, &q, &n) < 0)
+		return -1;
+	/* version/flags (4), times (8 or 16), track id (4) */
+	ps->track = vc_get_be32(q + (q[0] ? 20 : 12));
+	if (!(vc_get_be32(q) & 1) || !ps->track)
+		return fail(ps, "the track is not enabled, or has no id");
+	if (children(ps, &k[2], "mdhdhdlrminf", false, m, cm,
+		     "mdia: a box other than mdhd, hdlr, minf") < 0)
+		return -1;
+	if (!cm[0] || !cm[1] || !cm[2])
+		return fail(ps, "mdia without mdhd, hdlr or minf");
+	q = payload(ps, &m[1], 0, &n);	/* hdlr: version/flags, pre-defined, type */
+	if (!q || n < 12 || memcmp(q + 8, "vide", 4))
+		return fail(ps, "the track is not video");
+	if (children(ps, &m[2], "vmhddinfstbl", false, mi, cmi,
+		     "minf: a box other than vmhd, dinf, stbl") < 0)
+		return -1;
+	if (!cmi[2])
+		return fail(ps, "minf without stbl");
+	return read_stbl(ps, &mi[2]);
+}
+
+/*
+ * moov: exactly one trak, empty sample tables, no edit list; its mvex/trex
+ * (for the same track) gives the default sample size and duration.
+ */
+static int read_moov(struct parse *ps, const struct box *moov)
+{
+	struct box k[MAX_KIDS], x[MAX_KIDS];
+	unsigned int c[MAX_KIDS], cx[MAX_KIDS];
+	const uint8_t *q;
+	size_t n;
+
+	if (children(ps, moov, "udtamvhdtrakmvex", true, k, c,
+		     "moov: a box other than mvhd, one trak, mvex, udta") < 0)
+		return -1;
+	if (!c[3])
+		return fail(ps, "moov without mvex: not a fragmented MP4");
+	if (!c[2])
+		return fail(ps, "moov without a trak");
+	if (read_trak(ps, &k[2]) < 0)
+		return -1;
+	if (children(ps, &k[3], "mehdtrex", false, x, cx,
+		     "mvex: a box other than mehd, one trex") < 0)
+		return -1;
+	if (!cx[1])
+		return fail(ps, "mvex without a trex");
+	q = payload(ps, &x[1], 0, &n);
+	if (!q || n < 24)
+		return fail(ps, "mvex without a trex");
+	/* version/flags (4) track (4) description index (4) duration (4) size (4) flags (4) */
+	if (vc_get_be32(q + 4) != ps->track)
+		return fail(ps, "trex names another track than tkhd");
+	if (vc_get_be32(q + 8) != 1)
+		return fail(ps, "trex names another sample description than the one");
+	ps->trex.duration = vc_get_be32(q + 12);
+	ps->trex.sample_size = vc_get_be32(q + 16);
+	return 0;
+}
+
+/* tfhd flags read (all else refused); base-data-offset (0x000001) is not among them. */
+#define TFHD_DESC	0x000002u
+#define TFHD_DURATION	0x000008u
+#define TFHD_SIZE	0x000010u
+#define TFHD_FLAGS	0x000020u
+#define TFHD_MOOF	0x020000u	/* default-base-is-moof: what the base is anyway */
+
+/* tfhd: the track's, the moof as base; default size and duration. */
+static int read_tfhd(struct parse *ps, const struct box *tfhd, struct traf_defaults *d)
+{
+	const uint8_t *q;
+	size_t n, at = 8;
+	uint32_t flags;
+
+	q = payload(ps, tfhd, 0, &n);
+	if (!q || n < 8)
+		return fail(ps, "tfhd too short");
+	flags = vc_get_be32(q) & 0xffffff;
+	if (q[0] || (flags & ~(TFHD_DESC | TFHD_DURATION | TFHD_SIZE | TFHD_FLAGS | TFHD_MOOF)))
+		return fail(ps, "tfhd with a version or flag the camera does not write");
+	if (vc_get_be32(q + 4) != ps->track)
+		return fail(ps, "a fragment of another track than moov's");
+	if (flags & TFHD_DESC) {
+		if (n < at + 4 || vc_get_be32(q + at) != 1)
+			return fail(ps, "tfhd names another sample description than the one");
+		at += 4;
+	}
+	if (flags & TFHD_DURATION) {
+		if (n < at + 4)
+			return fail(ps, "tfhd too short");
+		d->duration = vc_get_be32(q + at);
+		at += 4;
+	}
+	if (flags & TFHD_SIZE) {
+		if (n < at + 4)
+			return fail(ps, "tfhd too short");
+		d->sample_size = vc_get_be32(q + at);
+		at += 4;
+	}
+	if (flags & TFHD_FLAGS)
+		at += 4;
+	if (n != at)
+		return fail(ps, "tfhd of the wrong size");
+	return 0;
+}
+
+#define TRUN_OFFSET	0x000001u
+#define TRUN_FIRST	0x000004u
+#define TRUN_DURATION	0x000100u
+#define TRUN_SIZE	0x000200u
+#define TRUN_FLAGS	0x000400u
+
+/*
+ * One trun: its samples, each inside the mdat payload [lo, hi) and right
+ * after the previous one (*next: the mdat's first payload byte for the
+ * first run); *dur += their durations. A duration may be 0: mp4mux writes
+ * one for an AU whose time rounds to its predecessor's tick.
  */
 static int read_trun(struct parse *ps, const struct box *trun, size_t base, size_t *next,
-		     const struct traf_defaults *d, size_t lo, size_t hi)
+		     const struct traf_defaults *d, size_t lo, size_t hi, uint64_t *dur)
 {
-	const uint8_t *q = ps->p + trun->off + trun->hdr;
-	size_t n = trun->size - trun->hdr, at = 8, per = 0, pos = *next;
+	const uint8_t *q;
+	size_t n, at = 12, per, pos;
 	uint32_t flags, count;
+	int64_t rel;
 
-	if (n < 8)
+	q = payload(ps, trun, 0, &n);
+	if (!q || n < 12)
 		return fail(ps, "trun too short");
 	flags = vc_get_be32(q) & 0xffffff;
 	count = vc_get_be32(q + 4);
-	if (flags & 0x000001) {	/* data-offset-present: signed, from the base */
-		int64_t rel;
-
-		if (n < at + 4)
-			return fail(ps, "trun too short");
-		rel = (int32_t)vc_get_be32(q + at);
-		if ((rel < 0 && (uint64_t)-rel > base) ||
-		    (rel > 0 && (uint64_t)rel > SIZE_MAX - base))
-			return fail(ps, "trun data offset out of range");
-		pos = rel < 0 ? base - (size_t)-rel : base + (size_t)rel;
+	/* no composition offsets (the camera's PTS is its DTS), no implicit data offset */
+	if (q[0] || !(flags & TRUN_OFFSET) ||
+	    (flags & ~(TRUN_OFFSET | TRUN_FIRST | TRUN_DURATION | TRUN_SIZE | TRUN_FLAGS)))
+		return fail(ps, "trun with a version or flag the camera does not write");
+	rel = (int32_t)vc_get_be32(q + 8);	/* signed, from the base (the moof) */
+	if ((rel < 0 && (uint64_t)-rel > base) || (rel > 0 && (uint64_t)rel > SIZE_MAX - base))
+		return fail(ps, "trun data offset out of range");
+	pos = rel < 0 ? base - (size_t)-rel : base + (size_t)rel;
+	if (flags & TRUN_FIRST)
 		at += 4;
-	}
-	if (flags & 0x000004)	/* first-sample-flags */
-		at += 4;
-	per = 4 * (size_t)(!!(flags & 0x100) + !!(flags & 0x200) + !!(flags & 0x400) +
-			   !!(flags & 0x800));
-	if (n < at || (per && count > (n - at) / per))
-		return fail(ps, "trun shorter than its sample count");
-	if (!(flags & 0x200) && !d->have_size)
-		return fail(ps, "no sample size");
+	per = 4 * (size_t)(!!(flags & TRUN_DURATION) + !!(flags & TRUN_SIZE) +
+			   !!(flags & TRUN_FLAGS));
+	if (n < at || (per ? count != (n - at) / per || (n - at) % per : n != at))
+		return fail(ps, "trun not the size of its sample count");
+	if (!count)
+		return fail(ps, "a trun without samples");
 	if (count > VC_MP4_MAX_SAMPLES)
 		return fail(ps, "more samples than a clip can have");
 	for (uint32_t i = 0; i < count; i++) {
 		size_t len = d->sample_size;
+		uint32_t du = d->duration;
 		const uint8_t *s = q + at + (size_t)i * per;
 
-		if (flags & 0x100)
+		if (flags & TRUN_DURATION) {
+			du = vc_get_be32(s);
 			s += 4;
-		if (flags & 0x200)
+		}
+		if (flags & TRUN_SIZE)
 			len = vc_get_be32(s);
 		/* an empty sample is no AU; and so a sample count costs file bytes */
 		if (len == 0)
 			return fail(ps, "an empty sample");
 		if (pos < lo || pos > hi || len > hi - pos)
 			return fail(ps, "a sample lies outside its fragment's mdat");
+		if (pos != *next)
+			return fail(ps, "the samples do not follow each other in the mdat");
 		if (add_sample(ps, pos, len, ps->out->n_fragments) < 0)
 			return -1;
+		*dur += du;
 		pos += len;
+		*next = pos;
 	}
-	*next = pos;
 	return 0;
 }
 
-/* A moof (one traf) and the mdat right after it. */
+/*
+ * A moof (mfhd, one traf: tfhd, tfdt, truns) and the mdat right after it,
+ * filled by its samples; its tfdt where the previous fragment ended.
+ */
 static int read_fragment(struct parse *ps, const struct box *moof, const struct box *mdat)
 {
 	struct traf_defaults d = ps->trex;
 	size_t lo = mdat->off + mdat->hdr, hi = mdat->off + mdat->size;
-	size_t off, end = moof->off + moof->size, base = 0, next;
-	struct box traf, b, tfhd;
-	unsigned int trafs = 0, truns = 0;
+	size_t off, end, next = lo, n;
+	struct box k[MAX_KIDS], t[MAX_KIDS], b;
+	unsigned int c[MAX_KIDS], ct[MAX_KIDS];
+	uint64_t dts, dur = 0;
+	const uint8_t *q;
 	enum box_read r;
 
-	for (off = moof->off + moof->hdr; (r = box_at(ps->p, off, end, &b)) == BOX_OK;
-	     off += b.size)
-		if (is(&b, "traf")) {
-			traf = b;
-			trafs++;
-		}
-	if (r != BOX_END)
-		return fail(ps, "a box inside moof runs past it");
-	if (trafs != 1)
-		return fail(ps, "a fragment must have exactly one track (traf)");
-	if (child(ps->p, &traf, 0, "tfhd", &tfhd) < 0)
-		return fail(ps, "traf without tfhd");
-	if (read_tfhd(ps, &tfhd, moof->off, &base, &d) < 0)
+	if (children(ps, moof, "mfhdtraf", false, k, c,
+		     "moof: a box other than mfhd and one traf") < 0)
 		return -1;
-	next = base;
-	end = traf.off + traf.size;
-	for (off = traf.off + traf.hdr; (r = box_at(ps->p, off, end, &b)) == BOX_OK;
-	     off += b.size) {
-		if (!is(&b, "trun"))
-			continue;
-		if (read_trun(ps, &b, base, &next, &d, lo, hi) < 0)
-			return -1;
-		truns++;
-	}
-	if (r != BOX_END)
-		return fail(ps, "a box inside traf runs past it");
-	if (!truns)
+	if (!c[0] || !c[1])
+		return fail(ps, "a fragment must have mfhd and exactly one track (traf)");
+	if (children(ps, &k[1], "truntfhdtfdt", true, t, ct,
+		     "traf: a box other than tfhd, tfdt, trun") < 0)
+		return -1;
+	if (!ct[1])
+		return fail(ps, "traf without tfhd");
+	if (!ct[2])
+		return fail(ps, "traf without tfdt (its decode time)");
+	if (!ct[0])
 		return fail(ps, "a fragment without samples (no trun)");
+	if (read_tfhd(ps, &t[1], &d) < 0)
+		return -1;
+	if (full_box_v01(ps, &t[2], 8, 12, &q, &n) < 0)
+		return -1;
+	dts = q[0] ? vc_get_be64(q + 4) : vc_get_be32(q + 4);
+	if (dts != ps->next_dts)
+		return fail(ps, "a fragment's decode time (tfdt) is not where the previous ended");
+	end = k[1].off + k[1].size;
+	for (off = k[1].off + k[1].hdr; (r = box_at(ps->p, off, end, &b)) == BOX_OK;
+	     off += b.size)
+		if (is(&b, "trun") && read_trun(ps, &b, moof->off, &next, &d, lo, hi, &dur) < 0)
+			return -1;
+	if (next != hi)
+		return fail(ps, "an mdat holds bytes that are no sample");
+	if (!dur)
+		return fail(ps, "a fragment without a duration");
+	if (dur > UINT64_MAX - dts)
+		return fail(ps, "decode times overflow");
+	ps->next_dts = dts + dur;
 	ps->out->n_fragments++;
 	return 0;
+}
+
+static bool is_export_box(const struct parse *ps, const struct box *b)
+{
+	return is(b, "uuid") && b->size - b->hdr >= 16 &&
+	       !memcmp(ps->p + b->off + b->hdr, vc_export_uuid, 16);
 }
 
 static int walk(struct parse *ps, size_t len)
 {
 	struct vc_mp4 *m = ps->out;
 	struct box b, moof = { 0 };
-	bool have_moof = false;
+	bool have_moof = false, have_mfra = false;
 	size_t off = 0;
 	enum box_read r;
 	unsigned int i;
@@ -289,6 +448,8 @@ static int walk(struct parse *ps, size_t len)
 		}
 		if (have_moof && !is(&b, "mdat"))
 			return fail(ps, "a box between moof and its mdat");
+		if (have_mfra)
+			return fail(ps, "a box after mfra");
 		if (is(&b, "moov")) {
 			if (m->moov_len)
 				return fail(ps, "two moov boxes");
@@ -309,12 +470,16 @@ static int walk(struct parse *ps, size_t len)
 			if (read_fragment(ps, &moof, &b) < 0)
 				return -1;
 			have_moof = false;
-		} else if (is(&b, "uuid") && b.size - b.hdr >= 16 &&
-			   !memcmp(ps->p + b.off + b.hdr, vc_export_uuid, 16)) {
-			if (m->export_len)
-				return fail(ps, "two veracam export boxes");
+		} else if (is(&b, "mfra") && m->n_fragments) {
+			have_mfra = true;	/* a seek index: last, after the fragments */
+		} else if (i == 1 && is_export_box(ps, &b)) {
 			m->export_off = b.off;
 			m->export_len = b.size;
+		} else {
+			return fail(ps, is_export_box(ps, &b) ?
+				    "a veracam export box other than right after ftyp" :
+				    "a top-level box the camera does not write (free, skip, "
+				    "sidx, another uuid...)");
 		}
 	}
 	if (r == BOX_BAD)

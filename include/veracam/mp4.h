@@ -38,7 +38,8 @@ struct vc_mp4 {
 	bool truncated;
 	/*
 	 * A tfhd gave an absolute base offset: the samples do not move with
-	 * their moof, so no box may be inserted before them.
+	 * their moof, so no box may be inserted before them. (Such a tfhd
+	 * is refused now; kept false for the callers' checks.)
 	 */
 	bool absolute_offsets;
 	size_t end;			/* offset where the complete boxes end */
@@ -46,11 +47,15 @@ struct vc_mp4 {
 };
 
 /*
- * Parse a fragmented MP4: ftyp first, one moov (with mvex), then moof +
- * mdat pairs, each moof one traf (tfhd, trun...) whose samples must lie in
- * the mdat right after it; other top-level boxes (free, skip, mfra, uuid of
- * others) are passed over. A box that would run past the end marks the
- * file truncated (top level) or malformed (nested). 0, or -1 with
+ * Parse a fragmented MP4 of the shape the camera's recorder writes
+ * (GStreamer mp4mux; PROTOCOL.md §15.7), refusing any other: ftyp first,
+ * then (an export) the veracam export box, one moov (one enabled video
+ * trak, no edit list, empty sample tables, one avc3 sample description,
+ * mvex/trex of the same track), then moof + mdat pairs (mfhd, one traf of
+ * that track: tfhd, tfdt, truns; the samples fill the mdat in order, each
+ * with a duration; each tfdt where the previous fragment ended, the first
+ * 0), then optionally mfra, last. A top-level box that would run past the
+ * end marks the file truncated (nested: malformed). 0, or -1 with
  * out->error set; out->samples is freed by vc_mp4_free either way.
  */
 int vc_mp4_parse(const uint8_t *p, size_t len, struct vc_mp4 *out);

@@ -23,6 +23,7 @@
 
 #define FRAMES		6
 #define PER_FRAG	3
+#define FRAME_MS	33
 
 static struct vc_device_key *cam, *other;
 static uint8_t hub_id[VC_KEY_ID_LEN];
@@ -89,7 +90,7 @@ static void make_clip(struct vc_buf *mp4, uint8_t man[VC_MANIFEST_MAX_LEN], size
 {
 	struct vc_event_writer *w = vc_event_writer_new(cam, "id:export-test", 0, NULL);
 	struct vc_buf au = { 0 }, signed_au = { 0 }, s[FRAMES] = { 0 };
-	size_t at, moov, mvex, traf, trun, data_off;
+	size_t at, moov, trak, mdia, minf, stbl, entry, mvex, traf, trun, data_off;
 	int n;
 
 	for (int i = 0; i < FRAMES; i++) {
@@ -110,13 +111,73 @@ static void make_clip(struct vc_buf *mp4, uint8_t man[VC_MANIFEST_MAX_LEN], size
 	at = box(mp4, "ftyp");
 	put(mp4, "iso6\0\0\0\0iso6", 12);
 	box_end(mp4, at);
+	/* moov as mp4mux writes it: one video trak, empty sample tables, mvex/trex */
 	moov = box(mp4, "moov");
+	trak = box(mp4, "trak");
+	at = box(mp4, "tkhd");
+	put32(mp4, 0x000007);	/* enabled, in movie, in preview */
+	put32(mp4, 0);
+	put32(mp4, 0);
+	put32(mp4, 1);		/* track */
+	for (int i = 0; i < 5; i++)
+		put32(mp4, 0);	/* reserved, duration, reserved, layer..volume */
+	for (int i = 0; i < 9; i++)	/* unity matrix */
+		put32(mp4, i == 0 || i == 4 ? 0x10000 : i == 8 ? 0x40000000 : 0);
+	put32(mp4, 64u << 16);
+	put32(mp4, 48u << 16);
+	box_end(mp4, at);
+	mdia = box(mp4, "mdia");
+	at = box(mp4, "mdhd");
+	put32(mp4, 0);
+	put32(mp4, 0);
+	put32(mp4, 0);
+	put32(mp4, 1000);	/* timescale: ms */
+	put32(mp4, 0);
+	put32(mp4, 0x55c40000);	/* "und" */
+	box_end(mp4, at);
+	at = box(mp4, "hdlr");
+	put32(mp4, 0);
+	put32(mp4, 0);
+	put(mp4, "vide", 4);
+	for (int i = 0; i < 3; i++)
+		put32(mp4, 0);
+	put(mp4, "", 1);
+	box_end(mp4, at);
+	minf = box(mp4, "minf");
+	at = box(mp4, "vmhd");
+	put32(mp4, 1);
+	put32(mp4, 0);
+	put32(mp4, 0);
+	box_end(mp4, at);
+	stbl = box(mp4, "stbl");
+	at = box(mp4, "stsd");
+	put32(mp4, 0);
+	put32(mp4, 1);
+	entry = box(mp4, "avc3");
+	put32(mp4, 0);
+	put32(mp4, 1);		/* reserved (6), data reference index 1 */
+	for (int i = 0; i < 70 / 2; i++)
+		put(mp4, "\0", 2);
+	box_end(mp4, entry);
+	box_end(mp4, at);
+	for (int i = 0; i < 4; i++) {
+		at = box(mp4, (const char *[]){ "stts", "stsc", "stsz", "stco" }[i]);
+		put32(mp4, 0);
+		if (i == 2)
+			put32(mp4, 0);	/* stsz: sample size */
+		put32(mp4, 0);		/* no entries */
+		box_end(mp4, at);
+	}
+	box_end(mp4, stbl);
+	box_end(mp4, minf);
+	box_end(mp4, mdia);
+	box_end(mp4, trak);
 	mvex = box(mp4, "mvex");
 	at = box(mp4, "trex");
 	put32(mp4, 0);
 	put32(mp4, 1);		/* track */
 	put32(mp4, 1);
-	put32(mp4, 3000);
+	put32(mp4, 0);
 	put32(mp4, 0);		/* default size: none */
 	put32(mp4, 0);
 	box_end(mp4, at);
@@ -131,16 +192,23 @@ static void make_clip(struct vc_buf *mp4, uint8_t man[VC_MANIFEST_MAX_LEN], size
 		box_end(mp4, at);
 		traf = box(mp4, "traf");
 		at = box(mp4, "tfhd");
-		put32(mp4, 0x020000);	/* default-base-is-moof */
+		put32(mp4, 0);		/* no flags: base is the moof */
 		put32(mp4, 1);
 		box_end(mp4, at);
+		at = box(mp4, "tfdt");
+		put32(mp4, 0);
+		put32(mp4, (uint32_t)(f * PER_FRAG * FRAME_MS));
+		box_end(mp4, at);
 		trun = box(mp4, "trun");
-		put32(mp4, 0x000201);	/* data offset, sample sizes */
+		put32(mp4, 0x000701);	/* data offset; duration, size, flags per sample */
 		put32(mp4, PER_FRAG);
 		data_off = mp4->len;
 		put32(mp4, 0);
-		for (int i = 0; i < PER_FRAG; i++)
+		for (int i = 0; i < PER_FRAG; i++) {
+			put32(mp4, FRAME_MS);
 			put32(mp4, (uint32_t)s[f * PER_FRAG + i].len);
+			put32(mp4, i ? 0x000100c0 : 0x00000040);	/* as mp4mux: sync first */
+		}
 		box_end(mp4, trun);
 		box_end(mp4, traf);
 		box_end(mp4, moof);
@@ -266,6 +334,155 @@ static void test_attacks(void)
 	vc_buf_free(&b);
 }
 
+/* The top-level box of that type (the first), its offset; or SIZE_MAX. */
+static size_t top_box(const struct vc_buf *b, const char *type)
+{
+	for (size_t off = 0; off + 8 <= b->len;) {
+		size_t n = (size_t)b->data[off] << 24 | (size_t)b->data[off + 1] << 16 |
+			   (size_t)b->data[off + 2] << 8 | b->data[off + 3];
+
+		if (!memcmp(b->data + off + 4, type, 4))
+			return off;
+		if (n < 8)
+			break;
+		off += n;
+	}
+	return SIZE_MAX;
+}
+
+/* The first box of that type in [from, to) (its header's offset); SIZE_MAX if none. */
+static size_t find_box(const struct vc_buf *b, size_t from, size_t to, const char *type)
+{
+	const uint8_t *t = memmem(b->data + from + 4, to - from - 4, type, 4);
+
+	return t ? (size_t)(t - b->data) - 4 : SIZE_MAX;
+}
+
+static uint32_t get32(const struct vc_buf *b, size_t at)
+{
+	return (uint32_t)b->data[at] << 24 | (uint32_t)b->data[at + 1] << 16 |
+	       (uint32_t)b->data[at + 2] << 8 | b->data[at + 3];
+}
+
+static void set32(struct vc_buf *b, size_t at, uint32_t v)
+{
+	b->data[at] = (uint8_t)(v >> 24);
+	b->data[at + 1] = (uint8_t)(v >> 16);
+	b->data[at + 2] = (uint8_t)(v >> 8);
+	b->data[at + 3] = (uint8_t)v;
+}
+
+/* n bytes inserted at at, each box of boxes[] (offsets before at; 0-ended) grown by n. */
+static void insert(struct vc_buf *b, size_t at, const void *p, size_t n, const size_t *boxes)
+{
+	vc_buf_reserve(b, b->len + n);
+	memmove(b->data + at + n, b->data + at, b->len - at);
+	memcpy(b->data + at, p, n);
+	b->len += n;
+	for (; *boxes; boxes++)
+		set32(b, *boxes, get32(b, *boxes) + (uint32_t)n);
+}
+
+/*
+ * What a player would show other than the frames verified (the review of
+ * session 11: each verified "ok" before): every one refused.
+ */
+static void test_playback_attacks(void)
+{
+	struct vc_export_verdict v;
+	struct vc_buf b = { 0 };
+	size_t moov = top_box(&xp, "moov"), moov_end, trak, tkhd, stsz, moof, off;
+
+	REQUIRE(moov != SIZE_MAX);
+	moov_end = moov + get32(&xp, moov);
+	trak = find_box(&xp, moov, moov_end, "trak");
+	tkhd = find_box(&xp, moov, moov_end, "tkhd");
+	stsz = find_box(&xp, moov, moov_end, "stsz");
+	moof = top_box(&xp, "moof");
+	REQUIRE(trak != SIZE_MAX && tkhd != SIZE_MAX && stsz != SIZE_MAX && moof != SIZE_MAX);
+	/* an edit list starting playback at the second fragment: frames never shown */
+	{
+		static const uint8_t edts[36] = {
+			0, 0, 0, 36, 'e', 'd', 't', 's', 0, 0, 0, 28, 'e', 'l', 's', 't',
+			0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x03, 0xe8, 0, 0, 0, PER_FRAG * FRAME_MS,
+			0, 1, 0, 0,
+		};
+
+		put(&b, xp.data, xp.len);
+		insert(&b, tkhd + get32(&xp, tkhd), edts, sizeof(edts),
+		       (const size_t[]){ moov, trak, 0 });
+		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	}
+	/* a sample listed in moov's own table (played before the fragments) */
+	{
+		static const uint8_t sz[4] = { 0, 0, 0, 100 };
+		size_t stbl = find_box(&xp, moov, moov_end, "stbl");
+		size_t minf = find_box(&xp, moov, moov_end, "minf");
+		size_t mdia = find_box(&xp, moov, moov_end, "mdia");
+
+		b.len = 0;
+		put(&b, xp.data, xp.len);
+		set32(&b, stsz + 16, 1);	/* size, type, version/flags, sample size, count */
+		insert(&b, stsz + 20, sz, 4, (const size_t[]){ moov, trak, mdia, minf, stbl, stsz, 0 });
+		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	}
+	/* a free box (where such samples would be) before the fragments */
+	{
+		static const uint8_t fr[16] = { 0, 0, 0, 16, 'f', 'r', 'e', 'e' };
+
+		b.len = 0;
+		put(&b, xp.data, xp.len);
+		insert(&b, moof, fr, sizeof(fr), (const size_t[]){ 0 });
+		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	}
+	/* every fragment's decode time a second later (a gap before them) */
+	b.len = 0;
+	put(&b, xp.data, xp.len);
+	for (off = moof; off < b.len; off += get32(&b, off)) {
+		size_t tfdt = find_box(&b, off, off + get32(&b, off), "tfdt");
+
+		if (tfdt != SIZE_MAX && !memcmp(b.data + off + 4, "moof", 4))
+			set32(&b, tfdt + 12, get32(&b, tfdt + 12) + 1000);
+	}
+	CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	/* every fragment of track 2, which moov does not have: nothing shown */
+	b.len = 0;
+	put(&b, xp.data, xp.len);
+	for (off = moof; off < b.len; off += get32(&b, off)) {
+		size_t tfhd = find_box(&b, off, off + get32(&b, off), "tfhd");
+
+		if (tfhd != SIZE_MAX && !memcmp(b.data + off + 4, "moof", 4))
+			set32(&b, tfhd + 12, 2);
+	}
+	CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	/* the first fragment's frames lasting 1 ms each: they flash past */
+	{
+		size_t trun = find_box(&xp, moof, moof + get32(&xp, moof), "trun");
+
+		REQUIRE(trun != SIZE_MAX);
+		b.len = 0;
+		put(&b, xp.data, xp.len);
+		for (int i = 0; i < PER_FRAG; i++)	/* after size, type, flags, count, offset */
+			set32(&b, trun + 20 + 12 * (size_t)i, 1);
+		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	}
+	/* a copy of the last fragment appended, its mdat one byte past the end: cut */
+	{
+		size_t last = moof, mdat;
+
+		for (off = moof; off < xp.len; off += get32(&xp, off))
+			if (!memcmp(xp.data + off + 4, "moof", 4))
+				last = off;
+		mdat = last + get32(&xp, last);
+		b.len = 0;
+		put(&b, xp.data, xp.len);
+		put(&b, xp.data + last, xp.len - last);
+		set32(&b, xp.len + (mdat - last), get32(&xp, mdat) + 1);
+		CHECK(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.cut && v.frames_ok == FRAMES);
+	}
+	vc_buf_free(&b);
+}
+
 /* Every prefix, and every byte of the first 200 corrupted: no sample outside the input. */
 static void test_parser_bounds(void)
 {
@@ -298,22 +515,6 @@ static void test_parser_bounds(void)
 	vc_buf_free(&b);
 }
 
-/* The top-level box of that type (the first), its offset; or SIZE_MAX. */
-static size_t top_box(const struct vc_buf *b, const char *type)
-{
-	for (size_t off = 0; off + 8 <= b->len;) {
-		size_t n = (size_t)b->data[off] << 24 | (size_t)b->data[off + 1] << 16 |
-			   (size_t)b->data[off + 2] << 8 | b->data[off + 3];
-
-		if (!memcmp(b->data + off + 4, type, 4))
-			return off;
-		if (n < 8)
-			break;
-		off += n;
-	}
-	return SIZE_MAX;
-}
-
 /* What the reader refuses in a clip: each one made from the good clip. */
 static void test_parser_refusals(void)
 {
@@ -337,8 +538,8 @@ static void test_parser_refusals(void)
 	put(&b, clip.data, clip.len);
 	trun = memmem(b.data + moof, mdat - moof, "trun", 4);
 	REQUIRE(trun);
-	/* after the type: flags (4), count (4), data offset (4), then the sizes; the last */
-	b.data[(size_t)(trun - b.data) + 4 + 12 + 4 * (PER_FRAG - 1) + 3] += 1;
+	/* after the type: flags (4), count (4), data offset (4), then duration, size, flags */
+	b.data[(size_t)(trun - b.data) + 4 + 12 + 12 * (PER_FRAG - 1) + 4 + 3] += 1;
 	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error &&
 	      strstr(m.error, "outside its fragment"));
 	/* an mdat with no moof before it (the first moof removed) */
@@ -374,6 +575,7 @@ int main(int argc, char **argv)
 	RUN(test_parse_and_export);
 	RUN(test_vector);
 	RUN(test_attacks);
+	RUN(test_playback_attacks);
 	RUN(test_parser_bounds);
 	RUN(test_parser_refusals);
 	if (argc == 3) {

@@ -271,6 +271,28 @@ $EDIT "$T/e0.mp4" "$T/swap.mp4" swap-fragments 1 2
 verify "$T/swap.mp4"
 check "attack: two fragments reordered -> rejected (sequence) at frame $F1" \
 	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: sequence at frame $F1 ' '$T/verify.out'"
+# what a player would show other than the frames verified (each verified ok before session 11)
+malformed() {
+	[ "$(cat "$T/verify.rc")" = 3 ] && grep -q '^file: rejected: malformed: ' "$T/verify.out" &&
+		! grep -q '^file: ok' "$T/verify.out"
+}
+$EDIT "$T/e0.mp4" "$T/elst.mp4" edit-list 3000
+verify "$T/elst.mp4"
+check "attack: an edit list starting playback 3 s in -> rejected (malformed)" malformed
+$EDIT "$T/e0.mp4" "$T/track2.mp4" track2
+verify "$T/track2.mp4"
+check "attack: every fragment of track 2 (none: nothing shown) -> rejected (malformed)" malformed
+$EDIT "$T/e0.mp4" "$T/dur.mp4" durations 0
+verify "$T/dur.mp4"
+check "attack: fragment 0's frames lasting 1 unit each -> rejected (malformed)" malformed
+$EDIT "$T/e0.mp4" "$T/moovs.mp4" moov-samples
+verify "$T/moovs.mp4"
+check "attack: frames listed in moov's sample table, played first -> rejected (malformed)" malformed
+$EDIT "$T/e0.mp4" "$T/tail.mp4" tail
+verify "$T/tail.mp4"
+check "attack: a fragment appended, its mdat past the end -> truncated, not ok" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && ! grep -q '^file: ok' '$T/verify.out' &&
+		 grep -q '^file: truncated: $N0 of $N0 frames, .*(the file ends inside a box)' '$T/verify.out'"
 FORGER=$($EDIT "$T/e0.mp4" "$T/forged.mp4" forge-manifest)
 verify "$T/forged.mp4"
 check "attack: the manifest replaced by another camera's (signed by it) -> rejected (wrong-camera)" \

@@ -101,14 +101,11 @@ static int add_sample(struct parse *ps, size_t off, size_t len, uint32_t frag)
 	return 0;
 }
 
-/* The payload of a box (after its header and skip bytes of a full box); n its length. */
-static const uint8_t *payload(const struct parse *ps, const struct box *b, size_t skip, size_t *n)
+/* The payload of a box (after its header); n its length. */
+static const uint8_t *payload(const struct parse *ps, const struct box *b, size_t *n)
 {
 	*n = b->size - b->hdr;
-	if (*n < skip)
-		return NULL;
-	*n -= skip;
-	return ps->p + b->off + b->hdr + skip;
+	return ps->p + b->off + b->hdr;
 }
 
 /*
@@ -143,8 +140,8 @@ static int children(struct parse *ps, const struct box *parent, const char *type
 static int full_box_v01(struct parse *ps, const struct box *b, size_t min0, size_t min1,
 			const uint8_t **q, size_t *n)
 {
-	*q = payload(ps, b, 0, n);
-	if (!*q || *n < 4 || (*q)[0] > 1 || *n < ((*q)[0] ? min1 : min0))
+	*q = payload(ps, b, n);
+	if (*n < 4 || (*q)[0] > 1 || *n < ((*q)[0] ? min1 : min0))
 		return fail(ps, "a box too short for its fields");
 	return 0;
 }
@@ -165,17 +162,17 @@ static int read_stbl(struct parse *ps, const struct box *stbl)
 		return -1;
 	if (!c[0] || !c[1] || !c[2] || !c[3] || c[4] + c[5] != 1)
 		return fail(ps, why);
-	q = payload(ps, &k[0], 0, &n);	/* stsd: version/flags, count, entries */
-	if (!q || n < 16 || vc_get_be32(q + 4) != 1 || memcmp(q + 12, "avc3", 4))
+	q = payload(ps, &k[0], &n);	/* stsd: version/flags, count, entries */
+	if (n < 16 || vc_get_be32(q + 4) != 1 || memcmp(q + 12, "avc3", 4))
 		return fail(ps, "the sample description is not one avc3 entry");
 	for (int i = 1; i <= 5; i++) {
 		if (!c[i])
 			continue;
-		q = payload(ps, &k[i], 0, &n);
+		q = payload(ps, &k[i], &n);
 		if (i == 3) {	/* stsz: version/flags, sample size, count */
-			if (!q || n < 12 || vc_get_be32(q + 4) || vc_get_be32(q + 8))
+			if (n < 12 || vc_get_be32(q + 4) || vc_get_be32(q + 8))
 				return fail(ps, why);
-		} else if (!q || n < 8 || vc_get_be32(q + 4)) {
+		} else if (n < 8 || vc_get_be32(q + 4)) {
 			return fail(ps, why);
 		}
 	}
@@ -206,8 +203,8 @@ static int read_trak(struct parse *ps, const struct box *trak)
 		return -1;
 	if (!cm[0] || !cm[1] || !cm[2])
 		return fail(ps, "mdia without mdhd, hdlr or minf");
-	q = payload(ps, &m[1], 0, &n);	/* hdlr: version/flags, pre-defined, type */
-	if (!q || n < 12 || memcmp(q + 8, "vide", 4))
+	q = payload(ps, &m[1], &n);	/* hdlr: version/flags, pre-defined, type */
+	if (n < 12 || memcmp(q + 8, "vide", 4))
 		return fail(ps, "the track is not video");
 	if (children(ps, &m[2], "vmhddinfstbl", false, mi, cmi,
 		     "minf: a box other than vmhd, dinf, stbl") < 0)
@@ -242,8 +239,8 @@ static int read_moov(struct parse *ps, const struct box *moov)
 		return -1;
 	if (!cx[1])
 		return fail(ps, "mvex without a trex");
-	q = payload(ps, &x[1], 0, &n);
-	if (!q || n < 24)
+	q = payload(ps, &x[1], &n);
+	if (n < 24)
 		return fail(ps, "mvex without a trex");
 	/* version/flags (4) track (4) description index (4) duration (4) size (4) flags (4) */
 	if (vc_get_be32(q + 4) != ps->track)
@@ -269,8 +266,8 @@ static int read_tfhd(struct parse *ps, const struct box *tfhd, struct traf_defau
 	size_t n, at = 8;
 	uint32_t flags;
 
-	q = payload(ps, tfhd, 0, &n);
-	if (!q || n < 8)
+	q = payload(ps, tfhd, &n);
+	if (n < 8)
 		return fail(ps, "tfhd too short");
 	flags = vc_get_be32(q) & 0xffffff;
 	if (q[0] || (flags & ~(TFHD_DESC | TFHD_DURATION | TFHD_SIZE | TFHD_FLAGS | TFHD_MOOF)))
@@ -321,8 +318,8 @@ static int read_trun(struct parse *ps, const struct box *trun, size_t base, size
 	uint32_t flags, count;
 	int64_t rel;
 
-	q = payload(ps, trun, 0, &n);
-	if (!q || n < 12)
+	q = payload(ps, trun, &n);
+	if (n < 12)
 		return fail(ps, "trun too short");
 	flags = vc_get_be32(q) & 0xffffff;
 	count = vc_get_be32(q + 4);

@@ -383,6 +383,17 @@ static void insert(struct vc_buf *b, size_t at, const void *p, size_t n, const s
 		set32(b, *boxes, get32(b, *boxes) + (uint32_t)n);
 }
 
+/* In each moof from first on, the box of that type: its first field after version/flags set to v (or + v). */
+static void each_fragment(struct vc_buf *b, size_t first, const char *type, uint32_t v, bool add)
+{
+	for (size_t off = first; off < b->len; off += get32(b, off)) {
+		size_t at = find_box(b, off, off + get32(b, off), type);
+
+		if (at != SIZE_MAX && !memcmp(b->data + off + 4, "moof", 4))
+			set32(b, at + 12, (add ? get32(b, at + 12) : 0) + v);
+	}
+}
+
 /*
  * What a player would show other than the frames verified (the review of
  * session 11: each verified "ok" before): every one refused.
@@ -438,22 +449,12 @@ static void test_playback_attacks(void)
 	/* every fragment's decode time a second later (a gap before them) */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
-	for (off = moof; off < b.len; off += get32(&b, off)) {
-		size_t tfdt = find_box(&b, off, off + get32(&b, off), "tfdt");
-
-		if (tfdt != SIZE_MAX && !memcmp(b.data + off + 4, "moof", 4))
-			set32(&b, tfdt + 12, get32(&b, tfdt + 12) + 1000);
-	}
+	each_fragment(&b, moof, "tfdt", 1000, true);
 	CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	/* every fragment of track 2, which moov does not have: nothing shown */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
-	for (off = moof; off < b.len; off += get32(&b, off)) {
-		size_t tfhd = find_box(&b, off, off + get32(&b, off), "tfhd");
-
-		if (tfhd != SIZE_MAX && !memcmp(b.data + off + 4, "moof", 4))
-			set32(&b, tfhd + 12, 2);
-	}
+	each_fragment(&b, moof, "tfhd", 2, false);
 	CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	/* the first fragment's frames lasting 1 ms each: they flash past */
 	{

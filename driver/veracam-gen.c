@@ -14,6 +14,7 @@
 
 #include <linux/font.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/string.h>
 
 #include "veracam.h"
@@ -289,6 +290,32 @@ static void veracam_gen_pattern(struct veracam_gen *gen, u8 *vaddr,
 
 #endif /* CONFIG_VIDEO_V4L2_TPG */
 
+/*
+ * The scene (the camera's colour) as the sensor sees it: brighter or
+ * darker in proportion to exposure x analogue gain x digital gain against
+ * the sensor's defaults, each channel clipped at full scale; exactly the
+ * camera's colour at the defaults. The test patterns are injected after
+ * the sensor's analogue chain, as a real sensor's are: they do not change.
+ */
+static u32 veracam_scene_colour(u32 rgb, const struct veracam_regs *regs)
+{
+	u64 num = (u64)regs->exposure * regs->analogue_gain *
+		  regs->digital_gain;
+	u64 den = (u64)regs->exposure_def * regs->analogue_gain_def *
+		  regs->digital_gain_def;
+	u32 out = 0;
+	int shift;
+
+	if (num == den || !den)
+		return rgb;
+	for (shift = 16; shift >= 0; shift -= 8) {
+		u64 c = div64_u64(((rgb >> shift) & 0xff) * num, den);
+
+		out |= (u32)min_t(u64, c, 0xff) << shift;
+	}
+	return out;
+}
+
 void veracam_gen_frame(struct veracam_gen *gen, u8 *vaddr,
 		       const struct veracam_regs *regs, u32 sequence)
 {
@@ -296,7 +323,7 @@ void veracam_gen_frame(struct veracam_gen *gen, u8 *vaddr,
 
 	if (regs->pattern == VERACAM_PATTERN_CAMERA_COLOUR)
 		veracam_fill_rect(gen, vaddr, 0, 0, gen->width, gen->height,
-				  gen->colour);
+				  veracam_scene_colour(gen->colour, regs));
 	else
 		veracam_gen_pattern(gen, vaddr, regs);
 

@@ -174,6 +174,11 @@ int veracam_source_read(struct veracam *cam, struct veracam_regs *regs)
 	regs->exposure = v4l2_ctrl_g_ctrl(cam->src.exposure);
 	regs->analogue_gain = veracam_ctrl_or(cam->src.again, 1);
 	regs->digital_gain = veracam_ctrl_or(cam->src.dgain, 1);
+	regs->exposure_def = max_t(s64, cam->src.exposure->default_value, 1);
+	regs->analogue_gain_def = cam->src.again ?
+		max_t(s64, cam->src.again->default_value, 1) : 1;
+	regs->digital_gain_def = cam->src.dgain ?
+		max_t(s64, cam->src.dgain->default_value, 1) : 1;
 	regs->hflip = veracam_ctrl_or(cam->src.hflip, 0);
 	regs->vflip = veracam_ctrl_or(cam->src.vflip, 0);
 	regs->pattern = veracam_ctrl_or(cam->src.pattern,

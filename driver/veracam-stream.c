@@ -79,6 +79,31 @@ static void veracam_complete(struct veracam_buffer *buf,
 	vb2_buffer_done(&buf->vb.vb2_buf, state);
 }
 
+/*
+ * The registers read at this frame start are the newest written; the
+ * frame is exposed with the exposure and gains written the control
+ * latency before it (at the first frames of a stream: those read when it
+ * started). A frame the engine lost (a gap) does not count.
+ */
+static void veracam_latch_controls(struct veracam *cam,
+				   struct veracam_regs *regs)
+{
+	struct veracam_regs *w = cam->written;
+	unsigned int i;
+
+	if (!cam->written_valid) {
+		for (i = 0; i < ARRAY_SIZE(cam->written); i++)
+			w[i] = *regs;
+		cam->written_valid = true;
+	} else {
+		memmove(&w[1], &w[0], sizeof(cam->written) - sizeof(w[0]));
+		w[0] = *regs;
+	}
+	regs->exposure = w[VERACAM_EXPOSURE_DELAY].exposure;
+	regs->analogue_gain = w[VERACAM_GAIN_DELAY].analogue_gain;
+	regs->digital_gain = w[VERACAM_GAIN_DELAY].digital_gain;
+}
+
 static void veracam_produce_frame(struct veracam *cam,
 				  const struct veracam_tick *tick, bool late)
 {
@@ -90,10 +115,12 @@ static void veracam_produce_frame(struct veracam *cam,
 
 	veracam_csi2_frame_sync(cam, tick->sequence);
 	/* the sensor's configuration when this frame started */
-	if (veracam_source_read(cam, &regs))
+	if (veracam_source_read(cam, &regs)) {
 		error = true;
-	else
+	} else {
 		WRITE_ONCE(cam->period_ns, regs.period_ns);
+		veracam_latch_controls(cam, &regs);
+	}
 
 	mutex_lock(&cam->frame_lock);
 	if (cam->video.active) {
@@ -182,6 +209,7 @@ static int veracam_engine_start(struct veracam *cam)
 		return ret;
 	}
 
+	cam->written_valid = false;
 	spin_lock_irq(&cam->tick_lock);
 	cam->sequence = 0;
 	cam->tick_first = 0;

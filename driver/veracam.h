@@ -65,6 +65,10 @@ struct veracam_regs {
 	u32 exposure;
 	u32 analogue_gain;
 	u32 digital_gain;
+	/* the sensor's defaults: the scene at these is drawn as it is */
+	u32 exposure_def;
+	u32 analogue_gain_def;
+	u32 digital_gain_def;
 	u32 frame_lines;
 	u32 pattern;		/* enum veracam_test_pattern */
 	bool hflip;
@@ -150,6 +154,15 @@ struct veracam_tick {
 
 #define VERACAM_TICKS	8	/* frame starts the engine may lag behind */
 
+/*
+ * Control latency, as many real sensors have (their exposure and gain
+ * registers are double-buffered and latched at a frame start): a frame
+ * is exposed with the exposure written VERACAM_EXPOSURE_DELAY frames
+ * before it and the gains written VERACAM_GAIN_DELAY frames before it.
+ */
+#define VERACAM_EXPOSURE_DELAY	2
+#define VERACAM_GAIN_DELAY	1
+
 struct veracam {
 	struct device *dev;	/* the platform device; probe to remove */
 	unsigned int index;
@@ -192,6 +205,13 @@ struct veracam {
 	 */
 	struct mutex frame_lock;
 	struct veracam_gen gen;
+
+	/*
+	 * The sensor's registers as read at the last frames, newest first:
+	 * only the frame worker uses them (reset before the timer starts).
+	 */
+	struct veracam_regs written[VERACAM_EXPOSURE_DELAY + 1];
+	bool written_valid;
 
 	/* Protects @ticks, @tick_first, @tick_count and @sequence. */
 	spinlock_t tick_lock;

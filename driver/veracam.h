@@ -39,9 +39,7 @@
 #include <media/v4l2-subdev.h>
 #include <media/videobuf2-v4l2.h>
 
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 #include <media/tpg/v4l2-tpg.h>
-#endif
 
 #include <linux/veracam.h>
 #include <veracam/sim-sensor.h>
@@ -132,9 +130,7 @@ struct veracam_buffer {
 
 /* Pixel generator of the simulated sensor (owned by the frame engine). */
 struct veracam_gen {
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 	struct tpg_data tpg;
-#endif
 	const struct font_desc *font;
 	unsigned int index;
 	u32 tag;
@@ -143,7 +139,6 @@ struct veracam_gen {
 	u32 width;
 	u32 height;
 	u32 bytesperline;
-	u32 pattern;		/* pattern the TPG is set up for */
 };
 
 /* A frame start recorded by the frame timer. */

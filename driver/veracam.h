@@ -68,6 +68,9 @@ struct veracam_regs {
 	u32 analogue_gain_def;
 	u32 digital_gain_def;
 	u32 frame_lines;
+	u32 height;		/* lines read out */
+	u32 line_length;	/* pixels, blanking included */
+	u64 pixel_rate;
 	u32 pattern;		/* enum veracam_test_pattern */
 	bool hflip;
 	bool vflip;
@@ -144,7 +147,7 @@ struct veracam_gen {
 /* A frame start recorded by the frame timer. */
 struct veracam_tick {
 	u32 sequence;
-	u64 soe_ns;
+	u64 fs_ns;	/* frame start: its first line read out */
 };
 
 #define VERACAM_TICKS	8	/* frame starts the engine may lag behind */
@@ -227,6 +230,7 @@ int veracam_source_get_format(struct veracam *cam,
 			      struct v4l2_mbus_framefmt *fmt,
 			      struct v4l2_rect *crop);
 int veracam_source_read(struct veracam *cam, struct veracam_regs *regs);
+u64 veracam_lines_ns(const struct veracam_regs *regs, u32 lines);
 int veracam_source_enum_frame_size(struct veracam *cam,
 				   struct v4l2_subdev_frame_size_enum *fse);
 int veracam_source_enum_frame_interval(struct veracam *cam,

@@ -401,14 +401,6 @@ static int vc_lit_frames(FIXTURE_DATA(ctrl) *self, struct vc_queue *mq, struct v
 	return n ? -1 : at;
 }
 
-static uint64_t vc_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Checks one control change of the exposure test: @field is the value in
  * each frame's metadata, @want the new value, @delay the documented
@@ -491,14 +483,14 @@ TEST_F_TIMEOUT(ctrl, exposure_and_gain_change_pixels_after_their_latency, 180)
 
 	n = vc_lit_frames(self, &mq, lit, 0, 4);
 	ASSERT_EQ(4, n);
-	t0 = vc_mono_ns();
+	t0 = vc_now_ns();
 	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_EXPOSURE, (int32_t)(e0 / 2)));
-	t1 = vc_mono_ns();
+	t1 = vc_now_ns();
 	n = vc_lit_frames(self, &mq, lit, n, 8);
 	ASSERT_EQ(12, n);
-	t2 = vc_mono_ns();
+	t2 = vc_now_ns();
 	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_ANALOGUE_GAIN, (int32_t)(3 * g0)));
-	t3 = vc_mono_ns();
+	t3 = vc_now_ns();
 	n = vc_lit_frames(self, &mq, lit, n, 8);
 	ASSERT_EQ(20, n);
 	vc_queue_release(&self->q);

@@ -19,6 +19,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <veracam/common.h>
+
 #include "service.h"
 
 #define CAM	(1u << SVC_ROLE_CAMERA)
@@ -488,9 +490,13 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 			return NULL;
 		}
 		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || !printable(v) ||
-		    strpbrk(v, " \"'<>\\^`{|}?#") || strlen(v) > 1024)
+		    strpbrk(v, " \"'<>\\^`{|}?#") || strlen(v) > 1024) {
+			char shown[1100];
+
 			return g_strdup_printf("\"%s\": expected an http:// or https:// URL "
-					       "(no query, no fragment)", v);
+					       "(no query, no fragment)",
+					       vc_url_redact(v, shown, sizeof(shown)));
+		}
 		break;
 	case T_TEXT:
 		why = run_hook(p, o->hook, v);

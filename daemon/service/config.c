@@ -151,7 +151,8 @@ static const struct opt opts[] = {
 		  "in the spool" },
 	{ "event-store-timeout", CAM, T_DURATION, F(camera.event_store_timeout_ns),
 	  .min = 1 * SEC, .max = 600 * SEC, .def = "10s", .arg = "DURATION",
-	  .help = "give a store request up when connecting or a stall lasts this long" },
+	  .help = "give a store request up when connecting or a stall (< 1 KiB/s) lasts "
+		  "this long" },
 	{ "event-store-backoff-max", CAM, T_DURATION, F(camera.event_store_backoff_ns),
 	  .min = 250 * MS, .max = 3600 * SEC, .def = "30s", .arg = "DURATION",
 	  .help = "longest wait between retries of a failed upload" },

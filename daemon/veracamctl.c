@@ -96,12 +96,16 @@ static const char usage_text[] =
 	"                                   check an exported clip against a camera's\n"
 	"                                   identity line: each frame, then the file\n"
 	"                                   (exit 0 verified, 3 rejected or truncated)\n"
-	"  events list DIR --store URL --camera NAME [--timeout SECONDS] [--fetch OUTDIR]\n"
+	"  events list DIR --store URL --camera NAME [--timeout SECONDS]\n"
+	"              [--deadline SECONDS] [--fetch OUTDIR]\n"
 	"                                   hub: list camera NAME's events in the event\n"
 	"                                   store (or a cache in front of it), each\n"
-	"                                   envelope opened with this hub's keys; with\n"
-	"                                   --fetch, each opened event's sealed objects\n"
-	"                                   and envelope saved in OUTDIR as stored\n"
+	"                                   envelope opened with this hub's keys and\n"
+	"                                   checked against the one before (gaps shown,\n"
+	"                                   a rollback refused: exit 3); the whole run\n"
+	"                                   within --deadline (300 s); with --fetch,\n"
+	"                                   each event's sealed objects that open, and\n"
+	"                                   its envelope, saved in OUTDIR as stored\n"
 	"  version                          print the version\n";
 
 static int fail(int status, const char *what)
@@ -1507,98 +1511,250 @@ static int cmd_status(int argc, char **argv)
 	return ret;
 }
 
-#define EVENT_OBJECT_MAX	(512u << 20)	/* a fetched object longer is refused */
+/*
+ * What a fetch may hold in memory: a thumbnail (at most 4 MiB of JPEG) and
+ * a clip (at most the camera's default spool bound), each with its object
+ * header and tag. A longer answer is refused before it is read.
+ */
+#define EVENT_THUMB_MAX		((4u << 20) + 64)
+#define EVENT_CLIP_MAX		((256u << 20) + 64)
+#define EVENTS_DEADLINE_S	300	/* `events list`, whole run, --deadline */
+
+/*
+ * One run of `events list` over one camera's listing (oldest first): the
+ * chain so far, the newest event seen by earlier runs (KEYS/events-seen/
+ * NAME) and what was refused, by reason.
+ */
+struct events_run {
+	struct store_fetch *f;
+	const struct vc_peer *cam;
+	const uint8_t *hub_id;
+	const struct vc_enc_key *enc;
+	const char *kid, *out;
+	bool have_prev, have_seen;
+	struct vc_manifest prev;		/* the last event accepted in this run */
+	uint8_t prev_hash[VC_HASH_LEN];
+	uint64_t seen_number;
+	uint8_t seen_hash[VC_HASH_LEN];
+	unsigned int refused[VC_EV__COUNT], missing, gaps;
+	uint64_t gap_events;
+};
+
+static void refuse(struct events_run *run, uint64_t number, const char *name,
+		   enum vc_event_reject r)
+{
+	run->refused[r]++;
+	printf("%-20" PRIu64 " %s: refused (%s)\n", number, name, vc_event_reject_name(r));
+}
+
+/* KEYS/events-seen/NAME: "NUMBER HASH" of the newest event seen before. */
+static char *seen_path(const char *keys, const char *camera)
+{
+	return g_strdup_printf("%s/events-seen/%s", keys, camera);
+}
+
+/* Into run; 0 (also when there is none yet) or -1 (unreadable, malformed). */
+static int seen_load(const char *keys, const char *camera, struct events_run *run)
+{
+	g_autofree char *path = seen_path(keys, camera), *text = NULL;
+	char hex[2 * VC_HASH_LEN + 2];
+	gsize len;
+	int end = 0;
+
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return g_file_test(path, G_FILE_TEST_EXISTS) ? -1 : 0;
+	if (sscanf(text, "%20" SCNu64 " %65s\n%n", &run->seen_number, hex, &end) != 2 ||
+	    (size_t)end != len || strlen(hex) != 2 * VC_HASH_LEN ||
+	    vc_unhex(hex, 2 * VC_HASH_LEN, run->seen_hash) < 0)
+		return -1;
+	run->have_seen = true;
+	return 0;
+}
+
+/* Atomically, 0600 in a 0700 directory. */
+static int seen_save(const char *keys, const char *camera, uint64_t number,
+		     const uint8_t hash[VC_HASH_LEN])
+{
+	g_autofree char *dir = g_strdup_printf("%s/events-seen", keys);
+	g_autofree char *path = seen_path(keys, camera), *text = NULL;
+	char hex[2 * VC_HASH_LEN + 1];
+
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		return -1;
+	vc_hex(hash, VC_HASH_LEN, hex);
+	text = g_strdup_printf("%" PRIu64 " %s\n", number, hex);
+	return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+					NULL) ? 0 : -1;
+}
 
 /*
  * The event's objects (sealed, as stored) and its envelope into out (made
- * 0700): names as in the store. Appends what it did to note. 0 or -1.
+ * 0700), names as in the store: each written only once it opened with the
+ * event's content key (the thumbnail's bytes also the manifest's), the
+ * envelope last. Appends what it did to note. VC_EV_OK, or why not
+ * (VC_EV__COUNT: not fetched or not written).
  */
-static int fetch_objects(struct store_fetch *f, const char *dir, const char *name, bool thumb,
-			 const uint8_t *env, size_t env_len, const char *out, GString *note)
+static enum vc_event_reject fetch_objects(struct events_run *run, const char *name,
+					  const struct vc_manifest *m,
+					  const uint8_t man_hash[VC_HASH_LEN],
+					  enum vc_hpke_aead aead, const uint8_t *ck,
+					  const uint8_t *env, size_t env_len, GString *note)
 {
-	static const char *const ext[] = { "thumb", "clip" };
+	static const struct {
+		const char *ext;
+		enum vc_event_object kind;
+		size_t max;
+	} obj[] = {
+		{ "thumb", VC_OBJECT_THUMBNAIL, EVENT_THUMB_MAX },
+		{ "clip", VC_OBJECT_CLIP, EVENT_CLIP_MAX },
+	};
 	char base[STORE_EVENT_NAME_LEN + 1];
+	bool thumb = m->flags & VC_MANIFEST_F_THUMBNAIL;
 
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
-	if (g_mkdir_with_parents(out, 0700) < 0) {
-		g_string_append_printf(note, "; %s: %s", out, g_strerror(errno));
-		return -1;
+	if (g_mkdir_with_parents(run->out, 0700) < 0) {
+		g_string_append_printf(note, "; %s: %s", run->out, g_strerror(errno));
+		return VC_EV__COUNT;
 	}
-	for (size_t i = thumb ? 0 : 1; i < G_N_ELEMENTS(ext); i++) {
-		g_autofree char *path = g_strdup_printf("%s/%s.%s", dir, base, ext[i]);
-		g_autofree char *dst = g_strdup_printf("%s/%s.%s", out, base, ext[i]);
+	for (size_t i = thumb ? 0 : 1; i < G_N_ELEMENTS(obj); i++) {
+		g_autofree char *path = g_strdup_printf("%s/%s.%s", run->kid, base, obj[i].ext);
+		g_autofree char *dst = g_strdup_printf("%s/%s.%s", run->out, base, obj[i].ext);
 		char cache[16], why[512];
+		struct vc_buf pt = { 0 };
+		enum vc_event_reject r;
 		uint8_t *body;
 		size_t len;
-		long status = store_fetch_get(f, path, EVENT_OBJECT_MAX, &body, &len, cache, why,
+		long status = store_fetch_get(run->f, path, obj[i].max, &body, &len, cache, why,
 					      sizeof(why));
 		gboolean ok;
 
 		if (status != 200) {
 			g_string_append_printf(note, "; %s", why);
-			return -1;
+			return VC_EV__COUNT;
+		}
+		r = vc_event_object_open(aead, ck, man_hash, obj[i].kind, body, len, &pt);
+		if (r == VC_EV_OK && obj[i].kind == VC_OBJECT_THUMBNAIL)
+			r = vc_manifest_check_thumbnail(m, pt.data, pt.len);
+		if (pt.data)
+			OPENSSL_cleanse(pt.data, pt.cap);
+		vc_buf_free(&pt);
+		if (r != VC_EV_OK) {
+			free(body);
+			g_string_append_printf(note, "; %s refused (%s), not written", obj[i].ext,
+					       vc_event_reject_name(r));
+			return r;
 		}
 		ok = g_file_set_contents_full(dst, (const char *)body, (gssize)len,
 					      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
 		free(body);
 		if (!ok) {
 			g_string_append_printf(note, "; %s: not written", dst);
-			return -1;
+			return VC_EV__COUNT;
 		}
-		g_string_append_printf(note, ", %s %zu bytes (cache %s)", ext[i], len,
+		g_string_append_printf(note, ", %s %zu bytes (cache %s)", obj[i].ext, len,
 				       cache[0] ? cache : "-");
 	}
 	{
-		g_autofree char *dst = g_strdup_printf("%s/%s", out, name);
+		g_autofree char *dst = g_strdup_printf("%s/%s", run->out, name);
 
 		if (!g_file_set_contents_full(dst, (const char *)env, (gssize)env_len,
 					      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL)) {
 			g_string_append_printf(note, "; %s: not written", dst);
-			return -1;
+			return VC_EV__COUNT;
 		}
 	}
-	return 0;
+	return VC_EV_OK;
 }
 
-/* One envelope fetched and opened (its objects fetched into out): a line, 0 when it opened. */
-static int list_one(struct store_fetch *f, const char *dir, const char *name,
-		    const struct vc_peer *cam, const uint8_t *hub_id, const struct vc_enc_key *enc,
-		    const char *out)
+/*
+ * Does m (hashing to h) follow the chain: the previous event of this run,
+ * else the newest one seen before (when m is not older)? VC_EV_OK (also
+ * for an older event with nothing before it in this listing), _GAP
+ * (events missing: m itself verified), _REPLAY or _CHAIN.
+ */
+static enum vc_event_reject chain_check(const struct events_run *run, const struct vc_manifest *m,
+					const uint8_t h[VC_HASH_LEN])
 {
-	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN], *env;
+	struct vc_manifest seen;
+	enum vc_event_reject r = VC_EV_OK;
+
+	if (run->have_prev) {
+		r = vc_manifest_follows(&run->prev, run->prev_hash, m);
+	} else if (run->have_seen && m->number > run->seen_number) {
+		memcpy(seen.key_id, m->key_id, VC_KEY_ID_LEN);
+		seen.number = run->seen_number;
+		r = vc_manifest_follows(&seen, run->seen_hash, m);
+	}
+	/* the event seen before must be the very same one (not a fork of the chain) */
+	if ((r == VC_EV_OK || r == VC_EV_GAP) && run->have_seen && m->number == run->seen_number &&
+	    CRYPTO_memcmp(h, run->seen_hash, VC_HASH_LEN))
+		r = VC_EV_CHAIN;
+	return r;
+}
+
+/* One envelope fetched, opened and chained (its objects fetched into out): a line, 0 when it opened. */
+static int list_one(struct events_run *run, const char *name)
+{
+	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
+	uint8_t h[VC_HASH_LEN], *env;
 	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16], why[512], when[32];
 	struct vc_manifest m;
 	enum vc_hpke_aead aead;
-	enum vc_event_reject r;
+	enum vc_event_reject r, objs = VC_EV_OK;
 	uint64_t number;
 	size_t len, man_len;
 	long status;
 	time_t t;
 	struct tm tm;
 	GString *note;
-	int rc;
 
 	if (!store_envelope_name(name, &number, id))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	status = store_fetch_get(f, path, 64 << 10, &env, &len, cache, why, sizeof(why));
+	snprintf(path, sizeof(path), "%s/%s", run->kid, name);
+	status = store_fetch_get(run->f, path, 64 << 10, &env, &len, cache, why, sizeof(why));
 	if (status != 200) {
+		run->missing++;
 		printf("%-20" PRIu64 " %s: not fetched (%s)\n", number, name, why);
 		return -1;
 	}
-	r = vc_envelope_open(env, len, cam->pub, id, hub_id, enc, &m, man, &man_len, &aead, ck);
-	OPENSSL_cleanse(ck, sizeof(ck));
+	r = vc_envelope_open(env, len, run->cam->pub, id, run->hub_id, run->enc, &m, man, &man_len,
+			     &aead, ck);
 	if (r == VC_EV_OK && m.number != number)
 		r = VC_EV_EVENT;	/* renamed in the store */
+	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
+		r = VC_EV_MALFORMED;
+	if (r == VC_EV_OK)
+		r = chain_check(run, &m, h);
+	if (r == VC_EV_GAP) {
+		uint64_t from = run->have_prev ? run->prev.number + 1 : run->seen_number + 1;
+
+		run->gaps++;
+		run->gap_events += m.number - from;
+		printf("%-20" PRIu64 " gap: event%s %" PRIu64 "..%" PRIu64 " missing (%" PRIu64
+		       " not in the store)\n", from, m.number - from == 1 ? "" : "s", from,
+		       m.number - 1, m.number - from);
+		r = VC_EV_OK;
+	}
 	if (r != VC_EV_OK) {
+		OPENSSL_cleanse(ck, sizeof(ck));
 		free(env);
-		printf("%-20" PRIu64 " %s: refused (%s)\n", number, name, vc_event_reject_name(r));
+		refuse(run, number, name, r);
 		return -1;
 	}
+	run->prev = m;
+	memcpy(run->prev_hash, h, VC_HASH_LEN);
+	run->have_prev = true;
 	note = g_string_new("");
-	rc = out ? fetch_objects(f, dir, name, m.flags & VC_MANIFEST_F_THUMBNAIL, env, len, out,
-				 note) : 0;
+	if (run->out)
+		objs = fetch_objects(run, name, &m, h, aead, ck, env, len, note);
+	OPENSSL_cleanse(ck, sizeof(ck));
 	free(env);
+	if (objs != VC_EV_OK) {
+		if (objs == VC_EV__COUNT)
+			run->missing++;
+		else
+			run->refused[objs]++;
+	}
 	t = (time_t)(m.start_ns / 1000000000u);
 	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(when, sizeof(when), "%" PRIu64, m.start_ns);
@@ -1608,7 +1764,7 @@ static int list_one(struct store_fetch *f, const char *dir, const char *name,
 	       m.flags & VC_MANIFEST_F_THUMBNAIL ? ", thumbnail" : "", cache[0] ? cache : "-",
 	       note->str);
 	g_string_free(note, TRUE);
-	return rc;
+	return objs == VC_EV_OK ? 0 : -1;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -1616,19 +1772,51 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(((const struct store_entry *)a)->name, ((const struct store_entry *)b)->name);
 }
 
+/* The listing is older than what this hub saw: a rollback (counted as replay). */
+static void rollback(struct events_run *run, const char *newest)
+{
+	run->refused[VC_EV_REPLAY]++;
+	printf("rollback: %s, but event %" PRIu64 " was seen before: refused (replay)\n", newest,
+	       run->seen_number);
+}
+
+/* "N events of NAME (KEYID), K refused or missing (reason n, ...), G gaps (E events missing)" */
+static void events_summary(const struct events_run *run, size_t shown, const char *camera)
+{
+	unsigned int bad = run->missing;
+	const char *sep = " (";
+
+	for (int r = 0; r < VC_EV__COUNT; r++)
+		bad += run->refused[r];
+	printf("%zu event%s of %s (%s), %u refused or missing", shown, shown == 1 ? "" : "s",
+	       camera, run->kid, bad);
+	for (int r = 0; r < VC_EV__COUNT; r++) {
+		if (run->refused[r]) {
+			printf("%s%s %u", sep, vc_event_reject_name((enum vc_event_reject)r),
+			       run->refused[r]);
+			sep = ", ";
+		}
+	}
+	if (run->missing)
+		printf("%snot-fetched %u", sep, run->missing);
+	printf("%s, %u gap%s (%" PRIu64 " event%s missing)\n", bad ? ")" : "", run->gaps,
+	       run->gaps == 1 ? "" : "s", run->gap_events, run->gap_events == 1 ? "" : "s");
+}
+
 static int cmd_events(int argc, char **argv)
 {
-	const char *dir, *store = NULL, *camera = NULL, *out = NULL;
+	const char *dir, *store = NULL, *camera = NULL;
 	char kid[2 * VC_KEY_ID_LEN + 1], why[512], cache[16];
-	struct store_fetch *f = NULL;
 	struct vc_device_key *hub = NULL;
 	struct vc_enc_key *enc = NULL;
 	struct store_entry *e = NULL;
 	struct vc_peer cam;
-	long timeout = 10, status;
+	struct events_run run = { .kid = kid };
+	long timeout = 10, deadline = EVENTS_DEADLINE_S, status;
 	uint8_t *list = NULL;
 	size_t len, n = 0, shown = 0;
-	int ret = EXIT_FAIL, bad = 0;
+	int ret = EXIT_FAIL;
+	bool bad = false;
 
 	if (argc < 2 || strcmp(argv[0], "list"))
 		return usage();
@@ -1640,36 +1828,50 @@ static int cmd_events(int argc, char **argv)
 			camera = argv[++i];
 		else if (i + 1 < argc && !strcmp(argv[i], "--timeout"))
 			timeout = atol(argv[++i]);
+		else if (i + 1 < argc && !strcmp(argv[i], "--deadline"))
+			deadline = atol(argv[++i]);
 		else if (i + 1 < argc && !strcmp(argv[i], "--fetch"))
-			out = argv[++i];
+			run.out = argv[++i];
 		else
 			return usage();
 	}
-	if (!store || !camera || timeout < 1 || timeout > 600)
+	if (!store || !camera || timeout < 1 || timeout > 600 || deadline < 1 || deadline > 86400)
 		return usage();
 	if (vc_peer_load(dir, camera, &cam) < 0)
 		return fail(EXIT_CONFIG, vc_last_error());
 	if (cam.role != VC_ROLE_CAMERA || cam.pending)
 		return fail(EXIT_CONFIG, "events: that peer is not a confirmed camera");
+	if (seen_load(dir, camera, &run) < 0)
+		return fail(EXIT_CONFIG, "events: events-seen: unreadable or malformed");
 	if (!(hub = vc_key_load(dir)) || !(enc = vc_enc_key_load(dir))) {
 		ret = fail(EXIT_CONFIG, vc_last_error());
 		goto out;
 	}
-	if (!(f = store_fetch_new(store, timeout, why, sizeof(why)))) {
+	if (!(run.f = store_fetch_new(store, timeout, why, sizeof(why)))) {
 		ret = fail(EXIT_CONFIG, why);
 		goto out;
 	}
+	store_fetch_set_deadline(run.f, store_fetch_now_ms() + (uint64_t)deadline * 1000u);
+	run.cam = &cam;
+	run.hub_id = vc_key_id(hub);
+	run.enc = enc;
 	vc_hex(cam.key_id, VC_KEY_ID_LEN, kid);
 	{
 		char path[sizeof(kid) + 1];
 
 		snprintf(path, sizeof(path), "%s/", kid);
-		status = store_fetch_get(f, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
+		status = store_fetch_get(run.f, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
 					 sizeof(why));
 	}
-	if (status == 404) {
+	if (status == 404 && !run.have_seen) {
 		printf("no events of %s in the store\n", camera);
 		ret = 0;
+		goto out;
+	}
+	if (status == 404) {
+		rollback(&run, "the store has no listing");
+		events_summary(&run, 0, camera);
+		ret = EXIT_REJECTED;
 		goto out;
 	}
 	if (status != 200) {
@@ -1680,7 +1882,7 @@ static int cmd_events(int argc, char **argv)
 		fprintf(stderr, "veracamctl: events: %s\n", why);
 		goto out;
 	}
-	qsort(e, n, sizeof(*e), name_cmp);
+	qsort(e, n, sizeof(*e), name_cmp);	/* 20-digit numbers: oldest first */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t num;
 		uint8_t id[VC_EVENT_ID_LEN];
@@ -1688,16 +1890,31 @@ static int cmd_events(int argc, char **argv)
 		if (!e[i].is_file || !store_envelope_name(e[i].name, &num, id))
 			continue;
 		shown++;
-		if (list_one(f, kid, e[i].name, &cam, vc_key_id(hub), enc, out) < 0)
-			bad++;
+		if (list_one(&run, e[i].name) < 0)
+			bad = true;
 	}
-	printf("%zu event%s of %s (%s), %d refused or missing\n", shown, shown == 1 ? "" : "s",
-	       camera, kid, bad);
-	ret = bad ? EXIT_FAIL : 0;
+	if (run.have_seen && (!run.have_prev || run.prev.number < run.seen_number)) {
+		char newest[64];
+
+		if (run.have_prev)
+			snprintf(newest, sizeof(newest), "the newest listed event is %" PRIu64,
+				 run.prev.number);
+		else
+			snprintf(newest, sizeof(newest), "no listed event opened");
+		rollback(&run, newest);
+		ret = EXIT_REJECTED;
+	} else if (run.have_prev && (!run.have_seen || run.prev.number > run.seen_number) &&
+		   seen_save(dir, camera, run.prev.number, run.prev_hash) < 0) {
+		fprintf(stderr, "veracamctl: events: %s/events-seen/%s: not written\n", dir, camera);
+		bad = true;
+	}
+	events_summary(&run, shown, camera);
+	if (ret != EXIT_REJECTED)
+		ret = bad ? EXIT_FAIL : 0;
 out:
 	free(e);
 	free(list);
-	store_fetch_free(f);
+	store_fetch_free(run.f);
 	vc_enc_key_free(enc);
 	vc_key_free(hub);
 	return ret;
@@ -1732,7 +1949,7 @@ int main(int argc, char **argv)
 		{ "export", "export DIR EVENT OUT.mp4 [--camera NAME] [--no-thumbnail]", cmd_export },
 		{ "verify", "verify FILE.mp4 --camera IDENTITY [--quiet]", cmd_verify },
 		{ "events", "events list DIR --store URL --camera NAME [--timeout SECONDS] "
-		  "[--fetch OUTDIR]",
+		  "[--deadline SECONDS] [--fetch OUTDIR]",
 		  cmd_events },
 	};
 	size_t i;

@@ -1367,8 +1367,8 @@ static int event_stored(void *data, const char *name)
 static int start_upload(struct camera_role *cr, const char *dir)
 {
 	const struct svc_camera_config *c = cr->cfg;
-	char id[2 * VC_KEY_ID_LEN + 1], why[256];
-	size_t n = strlen(c->event_store);
+	char id[2 * VC_KEY_ID_LEN + 1], why[256], shown[512];
+	size_t n;
 	struct cam_upload_config uc = {
 		.base_url = c->event_store,
 		.spool_dir = dir,
@@ -1385,10 +1385,12 @@ static int start_upload(struct camera_role *cr, const char *dir)
 		svc_log(LOG_ERR, "%s", why);
 		return -1;
 	}
-	while (n && c->event_store[n - 1] == '/')
+	vc_url_redact(c->event_store, shown, sizeof(shown));
+	n = strlen(shown);
+	while (n && shown[n - 1] == '/')
 		n--;
 	svc_log(LOG_INFO, "event store: %.*s/%s/ (timeout %" PRIu64 " s, backoff up to %"
-		PRIu64 " ms)", (int)n, c->event_store, id, c->event_store_timeout_ns / 1000000000,
+		PRIu64 " ms)", (int)n, shown, id, c->event_store_timeout_ns / 1000000000,
 		c->event_store_backoff_ns / 1000000);
 	return 0;
 }

@@ -21,13 +21,22 @@
 #include <curl/curl.h>
 #include <glib.h>
 
+#include <veracam/common.h>
+
 #include "linelog.h"
 #include "upload.h"
 
 #define RESCAN_NS	5000000000ull	/* look at the spool this often even when not kicked */
+/*
+ * A request may take the timeout plus its body at this rate, and is cut
+ * when it moves less than UPL_LOW_SPEED bytes/s for the timeout: a store
+ * that trickles a few bytes a second cannot hold the one upload thread.
+ */
+#define UPL_FLOOR_RATE	(64u << 10)
+#define UPL_LOW_SPEED	1024L
 
 struct cam_upload {
-	char *base, *spool_dir, *camera_id;
+	char *base, *shown, *spool_dir, *camera_id;	/* shown: base without credentials */
 	uint64_t backoff_max_ns, timeout_ns;
 	int (*done)(void *data, const char *name);
 	void *data;
@@ -100,23 +109,33 @@ static size_t discard(char *p, size_t size, size_t n, void *data)
 	return size * n;
 }
 
-/* One request; the HTTP status, or -1 with why filled (a transport failure). */
-static long request(struct cam_upload *u, const char *url, FILE *body, uint64_t len,
-		    curl_off_t *length, char *why, size_t cap)
+/*
+ * One request to url (shown as shown); the HTTP status, or -1 with why
+ * filled (a transport failure). The whole request is bounded: the timeout
+ * plus the body at UPL_FLOOR_RATE.
+ */
+static long request(struct cam_upload *u, const char *url, const char *shown, FILE *body,
+		    uint64_t len, curl_off_t *length, char *why, size_t cap)
 {
 	CURL *c = u->curl;
 	struct curl_slist *hdr = NULL;
 	char err[CURL_ERROR_SIZE] = "";
 	long secs = (long)(u->timeout_ns / 1000000000ull), status = 0;
+	uint64_t total_ms;
 	CURLcode rc;
+
+	if (secs < 1)
+		secs = 1;
+	total_ms = (uint64_t)secs * 1000u + (body ? len * 1000u / UPL_FLOOR_RATE : 0);
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, secs < 1 ? 1L : secs);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs < 1 ? 1L : secs);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, secs);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)total_ms);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, UPL_LOW_SPEED);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, secs);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -135,14 +154,14 @@ static long request(struct cam_upload *u, const char *url, FILE *body, uint64_t 
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK) {
-		snprintf(why, cap, "%s %s: %s", body ? "PUT" : "HEAD", url,
+		snprintf(why, cap, "%s %s: %s", body ? "PUT" : "HEAD", shown,
 			 err[0] ? err : curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (length && curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, length) != CURLE_OK)
 		*length = -1;
-	snprintf(why, cap, "%s %s: HTTP %ld", body ? "PUT" : "HEAD", url, status);
+	snprintf(why, cap, "%s %s: HTTP %ld", body ? "PUT" : "HEAD", shown, status);
 	return status;
 }
 
@@ -157,6 +176,7 @@ static int upload_object(struct cam_upload *u, const char *name, const char *ext
 {
 	char *path = g_strdup_printf("%s/%s.%s", u->spool_dir, name, ext);
 	char *url = g_strdup_printf("%s/%s/%s.%s", u->base, u->camera_id, name, ext);
+	char *shown = g_strdup_printf("%s/%s/%s.%s", u->shown, u->camera_id, name, ext);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat sb;
 	curl_off_t have = -1;
@@ -170,7 +190,7 @@ static int upload_object(struct cam_upload *u, const char *name, const char *ext
 		snprintf(why, cap, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	status = request(u, url, NULL, 0, &have, why, cap);
+	status = request(u, url, shown, NULL, 0, &have, why, cap);
 	if (status < 0) {
 		rc = UP_RETRY;
 		goto out;
@@ -189,7 +209,7 @@ static int upload_object(struct cam_upload *u, const char *name, const char *ext
 		goto out;
 	}
 	fd = -1;
-	status = request(u, url, f, (uint64_t)sb.st_size, NULL, why, cap);
+	status = request(u, url, shown, f, (uint64_t)sb.st_size, NULL, why, cap);
 	if (status >= 200 && status < 300) {
 		pthread_mutex_lock(&u->lock);
 		u->st.objects++;
@@ -206,6 +226,7 @@ out:
 		close(fd);
 	g_free(path);
 	g_free(url);
+	g_free(shown);
 	return rc;
 }
 
@@ -385,9 +406,11 @@ struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why
 	struct cam_upload *u;
 	pthread_condattr_t ca;
 	size_t n = strlen(cfg->base_url);
+	char shown[512];
 
+	vc_url_redact(cfg->base_url, shown, sizeof(shown));
 	if (strncmp(cfg->base_url, "http://", 7) && strncmp(cfg->base_url, "https://", 8)) {
-		snprintf(why, cap, "event store %s: not an http:// or https:// URL", cfg->base_url);
+		snprintf(why, cap, "event store %s: not an http:// or https:// URL", shown);
 		return NULL;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -398,6 +421,7 @@ struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why
 	while (n && cfg->base_url[n - 1] == '/')
 		n--;
 	u->base = g_strndup(cfg->base_url, n);
+	u->shown = g_strdup(vc_url_redact(u->base, shown, sizeof(shown)));
 	u->spool_dir = g_strdup(cfg->spool_dir);
 	u->camera_id = g_strdup(cfg->camera_id);
 	u->backoff_max_ns = cfg->backoff_max_ns ? cfg->backoff_max_ns : UPL_BACKOFF_MAX_NS;
@@ -457,6 +481,7 @@ void cam_upload_free(struct cam_upload *u)
 	linelog_destroy(&u->log);
 	pthread_cond_destroy(&u->cond);
 	g_free(u->base);
+	g_free(u->shown);
 	g_free(u->spool_dir);
 	g_free(u->camera_id);
 	g_free(u);

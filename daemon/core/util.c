@@ -114,6 +114,24 @@ int vc_unhex(const char *in, size_t hexlen, uint8_t *out)
 	return 0;
 }
 
+const char *vc_url_redact(const char *url, char *out, size_t cap)
+{
+	const char *auth = strstr(url, "://"), *at = NULL;
+
+	if (auth) {
+		auth += 3;
+		/* the authority ends at the path, query or fragment */
+		for (const char *p = auth; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+			if (*p == '@')
+				at = p;
+	}
+	if (at)
+		snprintf(out, cap, "%.*s***%s", (int)(auth - url), url, at);
+	else
+		snprintf(out, cap, "%s", url);
+	return out;
+}
+
 const char *vc_reject_name(enum vc_reject r)
 {
 	static const char *const names[VC_REJ__COUNT] = {

@@ -51,9 +51,25 @@ bool store_envelope_name(const char *name, uint64_t *number, uint8_t event_id[16
 
 struct store_fetch;
 
-/* BASE is http:// or https://; timeout for connecting and for a stall. */
+/*
+ * Each GET is bounded: connecting within the timeout, cut when it moves
+ * less than STORE_LOW_SPEED bytes/s for the timeout, and done within the
+ * timeout plus its answer's length at STORE_FLOOR_RATE (and before the
+ * deadline, when one is set): a store or cache that trickles cannot hold
+ * the hub.
+ */
+#define STORE_LOW_SPEED		1024L
+#define STORE_FLOOR_RATE	(64u << 10)
+
+/*
+ * BASE is http:// or https://; timeout as above. Errors show BASE without
+ * its credentials (vc_url_redact).
+ */
 struct store_fetch *store_fetch_new(const char *base, long timeout_s, char *why, size_t cap);
 void store_fetch_free(struct store_fetch *f);
+/* No GET goes on past deadline_ms (store_fetch_now_ms's clock; 0: none). */
+void store_fetch_set_deadline(struct store_fetch *f, uint64_t deadline_ms);
+uint64_t store_fetch_now_ms(void);
 /*
  * GET BASE/PATH into *body (malloc'ed, *len bytes; free()), at most max
  * bytes (a longer answer is refused). The HTTP status (200 on success;

@@ -19,6 +19,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <veracam/common.h>
+
 #include "service.h"
 
 #define CAM	(1u << SVC_ROLE_CAMERA)
@@ -149,7 +151,8 @@ static const struct opt opts[] = {
 		  "in the spool" },
 	{ "event-store-timeout", CAM, T_DURATION, F(camera.event_store_timeout_ns),
 	  .min = 1 * SEC, .max = 600 * SEC, .def = "10s", .arg = "DURATION",
-	  .help = "give a store request up when connecting or a stall lasts this long" },
+	  .help = "give a store request up when connecting or a stall (< 1 KiB/s) lasts "
+		  "this long" },
 	{ "event-store-backoff-max", CAM, T_DURATION, F(camera.event_store_backoff_ns),
 	  .min = 250 * MS, .max = 3600 * SEC, .def = "30s", .arg = "DURATION",
 	  .help = "longest wait between retries of a failed upload" },
@@ -488,9 +491,13 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 			return NULL;
 		}
 		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || !printable(v) ||
-		    strpbrk(v, " \"'<>\\^`{|}?#") || strlen(v) > 1024)
+		    strpbrk(v, " \"'<>\\^`{|}?#") || strlen(v) > 1024) {
+			char shown[1100];
+
 			return g_strdup_printf("\"%s\": expected an http:// or https:// URL "
-					       "(no query, no fragment)", v);
+					       "(no query, no fragment)",
+					       vc_url_redact(v, shown, sizeof(shown)));
+		}
 		break;
 	case T_TEXT:
 		why = run_hook(p, o->hook, v);

@@ -38,6 +38,13 @@ void vc_hex(const uint8_t *in, size_t len, char *out);
 int vc_unhex(const char *in, size_t hexlen, uint8_t *out);
 
 /*
+ * url as it may be shown (logs, status, errors): a userinfo part
+ * (scheme://user:password@host) becomes "***" so that credentials in a
+ * store's URL are never printed. out (cap bytes, truncated) is returned.
+ */
+const char *vc_url_redact(const char *url, char *out, size_t cap);
+
+/*
  * Why a received unit was not accepted. Every value is counted by the
  * verifier (see verify.h); vc_reject_name() gives a stable short name
  * for logs and status output.

@@ -15,8 +15,12 @@
 # refusing PUT (403): the event given up, counted, kept in the spool. The
 # hub lists the events through the cache (veracamctl events list) and
 # opens each envelope, fetches the objects byte-identical to the store; the
-# second fetch of each is a cache HIT with the same bytes. Skips when
-# nginx is not installed.
+# second fetch of each is a cache HIT with the same bytes. Attacks on the
+# hub: events left out (a gap shown), an old listing and a 404 after events
+# were seen (a rollback, exit 3), swapped and oversized thumbnails (not
+# written). A store trickling its answers: hub and camera give up within
+# their bound. A store URL with a password: never in a log or the status.
+# Skips when nginx is not installed.
 #
 # usage: test_store.sh VERACAMD VERACAMCTL NGINX_STORE
 set -u
@@ -34,6 +38,7 @@ fi
 
 cleanup() {
 	[ -n "$PID" ] && kill -KILL "$PID" 2>/dev/null
+	[ -n "${TPID:-}" ] && kill "$TPID" 2>/dev/null
 	# shellcheck disable=SC2046
 	kill -CONT "$(cat "$T/s/nginx.pid" 2>/dev/null)" $(pgrep -P "$(cat "$T/s/nginx.pid" 2>/dev/null)") 2>/dev/null
 	"$NGS" stop "$T/s" 2>/dev/null
@@ -168,7 +173,7 @@ stop_camera
 kill -STOP "$(cat "$T/s/nginx.pid")" $(pgrep -P "$(cat "$T/s/nginx.pid")")
 start_camera --event-store "$STORE/events"
 check "a stalled store (SIGSTOP): each request times out (1 s), retried; the status answers" \
-	wait_until 15 'd["events"]["upload_retries"] >= 2 and d["events"]["uploaded"] == 0 and ("too slow" in (d["events"]["upload_last_error"] or "") or "imeout" in (d["events"]["upload_last_error"] or ""))'
+	wait_until 15 'd["events"]["upload_retries"] >= 2 and d["events"]["uploaded"] == 0 and any(w in (d["events"]["upload_last_error"] or "") for w in ("too slow", "imeout", "timed out"))'
 check "SIGTERM with a request in flight to the stalled store: the camera exits 0 within 3 s" \
 	quick_stop 3
 # shellcheck disable=SC2046
@@ -216,6 +221,153 @@ hub_again() {
 		same_as_store "$T/f2"
 }
 check "the hub's second fetch: every envelope and object a cache HIT, the same bytes" hub_again
+
+# 7. the hub's chain across runs: gaps shown, a rollback refused. Straight
+# at the store (the cache keeps listings 1 s, objects 10 min).
+SEEN=$T/hub/events-seen/porch
+newest=$(ls "$OBJ" | grep '\.env$' | sort | tail -1)
+check "the first list kept the newest event seen (0600): ${newest%%-*}" \
+	bash -c "[ \"\$(stat -c %a '$SEEN')\" = 600 ] && [ \"\$(cut -d' ' -f1 '$SEEN')\" = $((10#${newest%%-*})) ]"
+check "the events the spool's bound dropped (section 3) are shown as a gap, not refused" \
+	bash -c "grep -q ' gap: event.* missing' '$T/list.out' && grep -qE 'refused or missing, [1-9][0-9]* gaps? \\(' '$T/list.out'"
+# events list of the store $1 into list3.out (shown); its exit status
+lst() {
+	"$CTL" events list "$T/hub" --store "$1" --camera porch >"$T/list3.out" 2>&1
+	local rc=$?
+	diag <"$T/list3.out"
+	return $rc
+}
+mkdir -p "$T/hidden"
+middle=$(ls "$OBJ" | grep '\.env$' | sort | sed -n 2p)
+mv "$OBJ/$middle" "$T/hidden/"
+left_out() {
+	lst "$STORE/events" && grep -q "gap: event $((10#${middle%%-*}))\\.\\.$((10#${middle%%-*})) missing" "$T/list3.out"
+}
+check "an event left out of the listing is shown as a gap" left_out
+mv "$T/hidden/$middle" "$OBJ/"
+seen_before=$(cat "$SEEN")
+mv "$OBJ/$newest" "$T/hidden/"
+rolled_back() {
+	lst "$STORE/events"
+	[ $? = 3 ] && grep -q '^rollback: the newest listed event is' "$T/list3.out" &&
+		grep -q 'refused or missing (replay 1)' "$T/list3.out" && [ "$(cat "$SEEN")" = "$seen_before" ]
+}
+check "an old listing served as the newest: a rollback, refused (replay, exit 3), the seen event kept" rolled_back
+mv "$T/hidden/$newest" "$OBJ/"
+gone() {
+	lst "$STORE/elsewhere"
+	[ $? = 3 ] && grep -q '^rollback: the store has no listing' "$T/list3.out"
+}
+check "a 404 listing after events were seen: a rollback, not \"no events\" (exit 3)" gone
+
+# 8. --fetch writes only objects that open: a thumbnail swapped for another
+# event's, a clip served as the thumbnail, an oversized thumbnail
+with_thumb=$(ls "$OBJ" | grep '\.thumb$' | sort | head -2)
+t1=$(echo "$with_thumb" | sed -n 1p) t2=$(echo "$with_thumb" | sed -n 2p)
+cp -a "$OBJ/$t1" "$T/hidden/orig.thumb"
+fetch_refused() {	# $1: what the note says
+	rm -rf "$T/f3"
+	"$CTL" events list "$T/hub" --store "$STORE/events" --camera porch --fetch "$T/f3" >"$T/list4.out" 2>&1
+	local rc=$?
+	diag <"$T/list4.out"
+	[ $rc = 1 ] && grep -q "${t1:21:32} .*$1" "$T/list4.out" && [ ! -e "$T/f3/$t1" ] &&
+		[ ! -e "$T/f3/${t1%.thumb}.env" ]
+}
+cp "$OBJ/$t2" "$OBJ/$t1"
+check "--fetch: another event's thumbnail is refused (decrypt), not written" fetch_refused "thumb refused (decrypt), not written"
+cp "$OBJ/${t1%.thumb}.clip" "$OBJ/$t1"
+check "--fetch: a clip served as the thumbnail is refused, not written" fetch_refused "thumb refused (decrypt), not written"
+head -c $((5 << 20)) /dev/zero >"$OBJ/$t1"
+check "--fetch: a 5 MiB thumbnail is refused before it is read (answer too long)" fetch_refused "\.thumb: answer too long"
+cp -a "$T/hidden/orig.thumb" "$OBJ/$t1"
+
+# 9. a store that trickles its answers (3 bytes every 0.9 s, above the old
+# 1 byte/s stall limit): the hub and the camera give up within their bound
+TP=$(free_port)
+python3 - "$TP" >"$T/trickle.log" 2>&1 <<'PY' &
+import socket, sys, threading, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(16)
+def serve(c):
+    # HEAD: not there; PUT (its body read) and GET: 200, then the answer's
+    # body 3 bytes every 0.9 s (curl counts body bytes, not header bytes,
+    # against its low-speed limit)
+    try:
+        c.settimeout(30)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            d = c.recv(65536)
+            if not d:
+                return
+            buf += d
+        head, body = buf.split(b"\r\n\r\n", 1)
+        if head.startswith(b"HEAD "):
+            c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return
+        want = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                want = int(v)
+        while len(body) < want:
+            d = c.recv(65536)
+            if not d:
+                return
+            body += d
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while True:
+            c.sendall(b"abc")
+            time.sleep(0.9)
+    except OSError:
+        pass
+    finally:
+        c.close()
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+TPID=$!
+listening() { local i; for i in $(seq 100); do (: </dev/tcp/127.0.0.1/"$TP") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+check "a trickling HTTP server (3 bytes every 0.9 s) listens" listening
+trickled_hub() {
+	local t0=$SECONDS rc
+	timeout 60 "$CTL" events list "$T/hub" --store "http://127.0.0.1:$TP/events" --camera porch \
+		--timeout 1 >"$T/list5.out" 2>&1
+	rc=$?
+	diag <"$T/list5.out"
+	echo "# gave up after $((SECONDS - t0)) s, exit $rc"
+	[ $rc = 1 ] && [ $((SECONDS - t0)) -le 5 ] && grep -q 'too slow\|imeout\|timed out' "$T/list5.out"
+}
+check "the hub gives up on a trickling store within 5 s (timeout 1 s)" trickled_hub
+start_camera --event-store "http://127.0.0.1:$TP/events"
+sleep 2
+record 1 >/dev/null
+check "the camera gives up on a trickling store and retries (each request cut after ~1 s)" \
+	wait_until 15 'd["events"]["upload_retries"] >= 2 and d["events"]["uploaded"] == 0 and any(w in (d["events"]["upload_last_error"] or "") for w in ("too slow", "imeout", "timed out"))'
+stop_camera
+kill "$TPID" 2>/dev/null
+wait "$TPID" 2>/dev/null
+
+# 10. credentials in the store's URL never shown: not at start, not in an
+# upload error (log, status), not by the hub
+start_camera --event-store "http://porchuser:s3cretPW@${CACHE#http://}/events"
+check "a store URL with a password: the refusal (403) is shown with the credentials redacted" \
+	wait_until 10 'd["events"]["upload_failed"] == 1 and "http://***@" in (d["events"]["upload_last_error"] or "")'
+no_password() {
+	! grep -q 's3cretPW\|porchuser' "$T/cam.log" && ! status | grep -q 's3cretPW\|porchuser' &&
+		grep -q 'event store: http://\*\*\*@' "$T/cam.log"
+}
+check "... the password (and user) appear neither in the log nor in the status" no_password
+stop_camera
+hub_no_password() {
+	"$CTL" events list "$T/hub" --store "http://porchuser:s3cretPW@127.0.0.1:$TP/events" --camera porch \
+		--timeout 1 >"$T/list6.out" 2>&1
+	diag <"$T/list6.out"
+	! grep -q 's3cretPW\|porchuser' "$T/list6.out" && grep -q 'http://\*\*\*@' "$T/list6.out"
+}
+check "the hub's errors show its store URL without the credentials" hub_no_password
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -2,10 +2,10 @@
 /*
  * veracam - pixel generator of the simulated sensor
  *
- * The test patterns come from the kernel's test pattern generator (v4l2-tpg)
- * when it is built, which also applies the flips and the crop and scale;
- * otherwise a small generator of this file draws them at the output size.
- * The default pattern is a solid field of the camera's own colour.
+ * The test patterns come from the kernel's test pattern generator (v4l2-tpg,
+ * which the Kconfig selects), which also applies the flips and the crop and
+ * scale. The default pattern, standing for the scene, is a solid field of
+ * the camera's own colour, lit by the exposure and gains.
  *
  * Drawn last, so that flips never touch them, are the frame tag of
  * include/uapi/linux/veracam.h (two rows of cells: sequence and camera
@@ -14,6 +14,7 @@
 
 #include <linux/font.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/string.h>
 
 #include "veracam.h"
@@ -213,8 +214,6 @@ static void veracam_draw_text(const struct veracam_gen *gen, u8 *vaddr,
 	}
 }
 
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
-
 static const enum tpg_pattern veracam_tpg_patterns[] = {
 	[VERACAM_PATTERN_COLOUR_BARS] = TPG_PAT_100_COLORBAR,
 	[VERACAM_PATTERN_CHECKERBOARD] = TPG_PAT_CHECKERS_16X16,
@@ -239,55 +238,31 @@ static void veracam_gen_pattern(struct veracam_gen *gen, u8 *vaddr,
 	}
 }
 
-#else /* !CONFIG_VIDEO_V4L2_TPG */
-
-static const u32 veracam_bar_colours[] = {
-	0xffffff, 0xffff00, 0x00ffff, 0x00ff00,
-	0xff00ff, 0xff0000, 0x0000ff, 0x000000,
-};
-
-#define VERACAM_CHECKER		16U
-
-/* Patterns at the output size, flipped like the TPG flips them. */
-static void veracam_gen_pattern(struct veracam_gen *gen, u8 *vaddr,
-				const struct veracam_regs *regs)
+/*
+ * The scene (the camera's colour) as the sensor sees it: brighter or
+ * darker in proportion to exposure x analogue gain x digital gain against
+ * the sensor's defaults, each channel clipped at full scale; exactly the
+ * camera's colour at the defaults. The test patterns are injected after
+ * the sensor's analogue chain, as a real sensor's are: they do not change.
+ */
+static u32 veracam_scene_colour(u32 rgb, const struct veracam_regs *regs)
 {
-	unsigned int n = ARRAY_SIZE(veracam_bar_colours);
-	u32 w = gen->width, h = gen->height;
-	u32 i, x, y, left, top;
+	u64 num = (u64)regs->exposure * regs->analogue_gain *
+		  regs->digital_gain;
+	u64 den = (u64)regs->exposure_def * regs->analogue_gain_def *
+		  regs->digital_gain_def;
+	u32 out = 0;
+	int shift;
 
-	switch (regs->pattern) {
-	case VERACAM_PATTERN_COLOUR_BARS:
-		for (i = 0; i < n; i++) {
-			x = ALIGN_DOWN(w * i / n, 2);
-			veracam_fill_rect(gen, vaddr, x, 0,
-					  ALIGN_DOWN(w * (i + 1) / n, 2) - x, h,
-					  veracam_bar_colours[regs->hflip ?
-							      n - 1 - i : i]);
-		}
-		break;
-	case VERACAM_PATTERN_CHECKERBOARD:
-		for (y = 0; y < h; y += VERACAM_CHECKER) {
-			for (x = 0; x < w; x += VERACAM_CHECKER) {
-				u32 cw = min(VERACAM_CHECKER, w - x);
-				u32 ch = min(VERACAM_CHECKER, h - y);
-				bool dark = ((x + y) / VERACAM_CHECKER) & 1;
+	if (num == den || !den)
+		return rgb;
+	for (shift = 16; shift >= 0; shift -= 8) {
+		u64 c = div64_u64(((rgb >> shift) & 0xff) * num, den);
 
-				left = regs->hflip ? w - (x + cw) : x;
-				top = regs->vflip ? h - (y + ch) : y;
-				veracam_fill_rect(gen, vaddr, left, top, cw, ch,
-						  dark ? VERACAM_BLACK :
-							 VERACAM_WHITE);
-			}
-		}
-		break;
-	default:
-		veracam_fill_rect(gen, vaddr, 0, 0, w, h, VERACAM_BLACK);
-		break;
+		out |= (u32)min_t(u64, c, 0xff) << shift;
 	}
+	return out;
 }
-
-#endif /* CONFIG_VIDEO_V4L2_TPG */
 
 void veracam_gen_frame(struct veracam_gen *gen, u8 *vaddr,
 		       const struct veracam_regs *regs, u32 sequence)
@@ -296,7 +271,7 @@ void veracam_gen_frame(struct veracam_gen *gen, u8 *vaddr,
 
 	if (regs->pattern == VERACAM_PATTERN_CAMERA_COLOUR)
 		veracam_fill_rect(gen, vaddr, 0, 0, gen->width, gen->height,
-				  gen->colour);
+				  veracam_scene_colour(gen->colour, regs));
 	else
 		veracam_gen_pattern(gen, vaddr, regs);
 
@@ -309,7 +284,6 @@ void veracam_gen_configure(struct veracam_gen *gen,
 			   const struct v4l2_pix_format *pix,
 			   const struct v4l2_rect *crop)
 {
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 	struct v4l2_rect compose = {
 		.width = pix->width,
 		.height = pix->height,
@@ -326,7 +300,6 @@ void veracam_gen_configure(struct veracam_gen *gen,
 	tpg_s_buf_height(tpg, pix->height);
 	tpg_s_bytesperline(tpg, 0, pix->bytesperline);
 	tpg_s_crop_compose(tpg, crop, &compose);
-#endif
 	gen->fourcc = pix->pixelformat;
 	gen->width = pix->width;
 	gen->height = pix->height;
@@ -340,17 +313,11 @@ int veracam_gen_init(struct veracam_gen *gen, unsigned int index, u32 tag)
 	gen->colour = veracam_camera_colours[index % VERACAM_NUM_COLOURS];
 	gen->font = IS_ENABLED(CONFIG_FONT_SUPPORT) ? find_font("VGA8x16") :
 						       NULL;
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 	tpg_init(&gen->tpg, VERACAM_MAX_WIDTH, VERACAM_MAX_HEIGHT);
 	return tpg_alloc(&gen->tpg, VERACAM_MAX_WIDTH);
-#else
-	return 0;
-#endif
 }
 
 void veracam_gen_free(struct veracam_gen *gen)
 {
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 	tpg_free(&gen->tpg);
-#endif
 }

@@ -160,6 +160,15 @@ static u64 veracam_period_ns(struct veracam *cam, u32 width, u32 lines)
 	return div64_u64(line * lines * NSEC_PER_SEC, rate);
 }
 
+/* The time @lines lines take at the sensor's line length and pixel rate. */
+u64 veracam_lines_ns(const struct veracam_regs *regs, u32 lines)
+{
+	if (!regs->pixel_rate)
+		return 0;
+	return div64_u64((u64)lines * regs->line_length * NSEC_PER_SEC,
+			 regs->pixel_rate);
+}
+
 /* The sensor's configuration for the next frame. */
 int veracam_source_read(struct veracam *cam, struct veracam_regs *regs)
 {
@@ -174,11 +183,19 @@ int veracam_source_read(struct veracam *cam, struct veracam_regs *regs)
 	regs->exposure = v4l2_ctrl_g_ctrl(cam->src.exposure);
 	regs->analogue_gain = veracam_ctrl_or(cam->src.again, 1);
 	regs->digital_gain = veracam_ctrl_or(cam->src.dgain, 1);
+	regs->exposure_def = max_t(s64, cam->src.exposure->default_value, 1);
+	regs->analogue_gain_def = cam->src.again ?
+		max_t(s64, cam->src.again->default_value, 1) : 1;
+	regs->digital_gain_def = cam->src.dgain ?
+		max_t(s64, cam->src.dgain->default_value, 1) : 1;
 	regs->hflip = veracam_ctrl_or(cam->src.hflip, 0);
 	regs->vflip = veracam_ctrl_or(cam->src.vflip, 0);
 	regs->pattern = veracam_ctrl_or(cam->src.pattern,
 					VERACAM_PATTERN_CAMERA_COLOUR);
 	regs->frame_lines = fmt.height + v4l2_ctrl_g_ctrl(cam->src.vblank);
+	regs->height = fmt.height;
+	regs->line_length = fmt.width + v4l2_ctrl_g_ctrl(cam->src.hblank);
+	regs->pixel_rate = v4l2_ctrl_g_ctrl_int64(cam->src.pixel_rate);
 	regs->period_ns = veracam_period_ns(cam, fmt.width, regs->frame_lines);
 unlock:
 	mutex_unlock(&cam->src_lock);

@@ -4,15 +4,21 @@
  *
  * While any capture node streams, an hrtimer fires at the sensor's frame
  * period. In hardirq context it only records the frame start (sequence
- * number, start-of-exposure time) and queues the frame work on a kthread
- * worker, which produces the frame into the oldest queued buffer of each
- * streaming node and completes them:
+ * number, the time the frame's first line is read out) and queues the
+ * frame work on a kthread worker, which reads the sensor's registers,
+ * waits for the end of the frame's readout, produces the frame into the
+ * oldest queued buffer of each streaming node and completes them. The
+ * timing is a rolling-shutter sensor's: the first line's exposure
+ * started an exposure time before the frame start (the buffers'
+ * timestamp, V4L2_BUF_FLAG_TSTAMP_SRC_SOE), and the last line is read out
+ * the frame's height in line times after it (the metadata's eof_ns); no
+ * buffer completes before then.
  *
  *  - no buffer queued on a node: the frame is dropped for that node, its
  *    sequence number is skipped (a visible gap);
  *  - the worker fell behind by a frame or two: the frame is produced late
- *    (its timestamp is still its start of exposure, the metadata's eof_ns
- *    shows when it was done);
+ *    (its timestamp is still its start of exposure, its eof_ns the end of
+ *    its readout: it completes later than that);
  *  - the worker fell further behind (VERACAM_LATE_FRAMES newer frames have
  *    already started) or the buffer cannot be mapped: the frame could not
  *    be produced, the buffer completes with V4L2_BUF_FLAG_ERROR and the
@@ -42,7 +48,7 @@ static enum hrtimer_restart veracam_frame_timer(struct hrtimer *timer)
 	tick = &cam->ticks[(cam->tick_first + cam->tick_count) % VERACAM_TICKS];
 	cam->tick_count++;
 	tick->sequence = cam->sequence++;
-	tick->soe_ns = ktime_get_ns();
+	tick->fs_ns = ktime_get_ns();
 	spin_unlock_irqrestore(&cam->tick_lock, flags);
 
 	kthread_queue_work(cam->worker, &cam->frame_work);
@@ -69,14 +75,49 @@ static bool veracam_next_tick(struct veracam *cam, struct veracam_tick *tick,
 	return found;
 }
 
-static void veracam_complete(struct veracam_buffer *buf,
-			     const struct veracam_tick *tick,
-			     enum vb2_buffer_state state)
+static void veracam_complete(struct veracam_buffer *buf, u32 sequence,
+			     u64 soe_ns, enum vb2_buffer_state state)
 {
-	buf->vb.vb2_buf.timestamp = tick->soe_ns;
-	buf->vb.sequence = tick->sequence;
+	buf->vb.vb2_buf.timestamp = soe_ns;
+	buf->vb.sequence = sequence;
 	buf->vb.field = V4L2_FIELD_NONE;
 	vb2_buffer_done(&buf->vb.vb2_buf, state);
+}
+
+/* Sleeps until CLOCK_MONOTONIC @t_ns (the worker may be late already). */
+static void veracam_wait_until(u64 t_ns)
+{
+	ktime_t t = ns_to_ktime(t_ns);
+
+	if (ktime_get_ns() >= t_ns)
+		return;
+	set_current_state(TASK_UNINTERRUPTIBLE);
+	schedule_hrtimeout(&t, HRTIMER_MODE_ABS);
+}
+
+/*
+ * The registers read at this frame start are the newest written; the
+ * frame is exposed with the exposure and gains written the control
+ * latency before it (at the first frames of a stream: those read when it
+ * started). A frame the engine lost (a gap) does not count.
+ */
+static void veracam_latch_controls(struct veracam *cam,
+				   struct veracam_regs *regs)
+{
+	struct veracam_regs *w = cam->written;
+	unsigned int i;
+
+	if (!cam->written_valid) {
+		for (i = 0; i < ARRAY_SIZE(cam->written); i++)
+			w[i] = *regs;
+		cam->written_valid = true;
+	} else {
+		memmove(&w[1], &w[0], sizeof(cam->written) - sizeof(w[0]));
+		w[0] = *regs;
+	}
+	regs->exposure = w[VERACAM_EXPOSURE_DELAY].exposure;
+	regs->analogue_gain = w[VERACAM_GAIN_DELAY].analogue_gain;
+	regs->digital_gain = w[VERACAM_GAIN_DELAY].digital_gain;
 }
 
 static void veracam_produce_frame(struct veracam *cam,
@@ -85,15 +126,22 @@ static void veracam_produce_frame(struct veracam *cam,
 	struct veracam_buffer *vbuf = NULL, *mbuf = NULL;
 	struct veracam_meta *meta = NULL;
 	struct veracam_regs regs;
+	u64 soe_ns = tick->fs_ns, eof_ns = tick->fs_ns;
 	bool error = late;
 	u8 *vaddr;
 
 	veracam_csi2_frame_sync(cam, tick->sequence);
 	/* the sensor's configuration when this frame started */
-	if (veracam_source_read(cam, &regs))
+	if (veracam_source_read(cam, &regs)) {
 		error = true;
-	else
+	} else {
 		WRITE_ONCE(cam->period_ns, regs.period_ns);
+		veracam_latch_controls(cam, &regs);
+		soe_ns -= veracam_lines_ns(&regs, regs.exposure);
+		eof_ns += veracam_lines_ns(&regs, regs.height);
+	}
+	/* the frame is in memory once its last line is read out */
+	veracam_wait_until(eof_ns);
 
 	mutex_lock(&cam->frame_lock);
 	if (cam->video.active) {
@@ -121,13 +169,15 @@ static void veracam_produce_frame(struct veracam *cam,
 			memset(&regs, 0, sizeof(regs));
 		if (meta)
 			veracam_meta_fill(cam, meta, &regs, tick->sequence,
-					  tick->soe_ns, ktime_get_ns(), error);
-		veracam_complete(mbuf, tick, meta ? VB2_BUF_STATE_DONE :
-						    VB2_BUF_STATE_ERROR);
+					  soe_ns, eof_ns, error);
+		veracam_complete(mbuf, tick->sequence, soe_ns,
+				 meta ? VB2_BUF_STATE_DONE :
+					VB2_BUF_STATE_ERROR);
 	}
 	if (vbuf)
-		veracam_complete(vbuf, tick, error ? VB2_BUF_STATE_ERROR :
-						     VB2_BUF_STATE_DONE);
+		veracam_complete(vbuf, tick->sequence, soe_ns,
+				 error ? VB2_BUF_STATE_ERROR :
+					 VB2_BUF_STATE_DONE);
 	mutex_unlock(&cam->frame_lock);
 }
 
@@ -182,6 +232,7 @@ static int veracam_engine_start(struct veracam *cam)
 		return ret;
 	}
 
+	cam->written_valid = false;
 	spin_lock_irq(&cam->tick_lock);
 	cam->sequence = 0;
 	cam->tick_first = 0;

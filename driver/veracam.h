@@ -39,9 +39,7 @@
 #include <media/v4l2-subdev.h>
 #include <media/videobuf2-v4l2.h>
 
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 #include <media/tpg/v4l2-tpg.h>
-#endif
 
 #include <linux/veracam.h>
 #include <veracam/sim-sensor.h>
@@ -65,7 +63,14 @@ struct veracam_regs {
 	u32 exposure;
 	u32 analogue_gain;
 	u32 digital_gain;
+	/* the sensor's defaults: the scene at these is drawn as it is */
+	u32 exposure_def;
+	u32 analogue_gain_def;
+	u32 digital_gain_def;
 	u32 frame_lines;
+	u32 height;		/* lines read out */
+	u32 line_length;	/* pixels, blanking included */
+	u64 pixel_rate;
 	u32 pattern;		/* enum veracam_test_pattern */
 	bool hflip;
 	bool vflip;
@@ -128,9 +133,7 @@ struct veracam_buffer {
 
 /* Pixel generator of the simulated sensor (owned by the frame engine). */
 struct veracam_gen {
-#if IS_ENABLED(CONFIG_VIDEO_V4L2_TPG)
 	struct tpg_data tpg;
-#endif
 	const struct font_desc *font;
 	unsigned int index;
 	u32 tag;
@@ -139,16 +142,24 @@ struct veracam_gen {
 	u32 width;
 	u32 height;
 	u32 bytesperline;
-	u32 pattern;		/* pattern the TPG is set up for */
 };
 
 /* A frame start recorded by the frame timer. */
 struct veracam_tick {
 	u32 sequence;
-	u64 soe_ns;
+	u64 fs_ns;	/* frame start: its first line read out */
 };
 
 #define VERACAM_TICKS	8	/* frame starts the engine may lag behind */
+
+/*
+ * Control latency, as many real sensors have (their exposure and gain
+ * registers are double-buffered and latched at a frame start): a frame
+ * is exposed with the exposure written VERACAM_EXPOSURE_DELAY frames
+ * before it and the gains written VERACAM_GAIN_DELAY frames before it.
+ */
+#define VERACAM_EXPOSURE_DELAY	2
+#define VERACAM_GAIN_DELAY	1
 
 struct veracam {
 	struct device *dev;	/* the platform device; probe to remove */
@@ -193,6 +204,13 @@ struct veracam {
 	struct mutex frame_lock;
 	struct veracam_gen gen;
 
+	/*
+	 * The sensor's registers as read at the last frames, newest first:
+	 * only the frame worker uses them (reset before the timer starts).
+	 */
+	struct veracam_regs written[VERACAM_EXPOSURE_DELAY + 1];
+	bool written_valid;
+
 	/* Protects @ticks, @tick_first, @tick_count and @sequence. */
 	spinlock_t tick_lock;
 	struct veracam_tick ticks[VERACAM_TICKS];
@@ -212,6 +230,7 @@ int veracam_source_get_format(struct veracam *cam,
 			      struct v4l2_mbus_framefmt *fmt,
 			      struct v4l2_rect *crop);
 int veracam_source_read(struct veracam *cam, struct veracam_regs *regs);
+u64 veracam_lines_ns(const struct veracam_regs *regs, u32 lines);
 int veracam_source_enum_frame_size(struct veracam *cam,
 				   struct v4l2_subdev_frame_size_enum *fse);
 int veracam_source_enum_frame_interval(struct veracam *cam,

@@ -3,14 +3,21 @@
  * veracam sensor controls, judged by the pixels they produce: each
  * TEST_PATTERN menu entry draws what the uapi documents, HFLIP and VFLIP
  * mirror the image while the burned-in tag stays readable, flips are busy
- * while streaming, and the receiver subdev signals FRAME_SYNC per frame.
+ * while streaming, exposure and gain change the scene's pixels after the
+ * sensor's control latency, and the receiver subdev signals FRAME_SYNC
+ * per frame.
  */
+#include <stddef.h>
+
 #include "kselftest_harness.h"
 #include "veracam_util.h"
 
 #define VC_DQ_TIMEOUT_MS	2000
 #define VC_W			320
 #define VC_H			240
+/* the control latency the driver documents (docs/veracam.rst) */
+#define VERACAM_EXPOSURE_DELAY_FRAMES	2
+#define VERACAM_GAIN_DELAY_FRAMES	1
 
 FIXTURE(ctrl) {
 	struct vc_cam cam;
@@ -333,6 +340,193 @@ TEST_F_TIMEOUT(ctrl, flips_reported_in_metadata, 60)
 	vc_queue_release(&self->q);
 	vc_queue_release(&mq);
 	close(mfd);
+}
+
+/* One frame of the exposure test: what the metadata says, what the pixels show. */
+struct vc_lit {
+	uint32_t seq;
+	uint64_t soe_ns, eof_ns;
+	uint32_t exposure, again, dgain;
+	struct vc_rgb px;
+};
+
+/* c * (e g d) / (e0 g0 d0), clipped: the scene at these settings */
+static int vc_lit_channel(int c, const struct vc_lit *l, uint64_t den)
+{
+	uint64_t v = (uint64_t)c * l->exposure * l->again * l->dgain / den;
+
+	return v > 255 ? 255 : (int)v;
+}
+
+/*
+ * Dequeues image and metadata frames until @n pairs of one sequence are
+ * in @out (from @at), each with the scene's colour read away from the tag.
+ */
+static int vc_lit_frames(FIXTURE_DATA(ctrl) *self, struct vc_queue *mq, struct vc_lit *out, int at, int n)
+{
+	struct v4l2_buffer b, mb;
+	int tries = 0;
+
+	while (n > 0 && tries++ < 200) {
+		const struct veracam_meta *m;
+
+		if (vc_dequeue(&self->q, &b, VC_DQ_TIMEOUT_MS) ||
+		    vc_dequeue(mq, &mb, VC_DQ_TIMEOUT_MS))
+			return -1;
+		/* the two nodes drop independently: catch up to one sequence */
+		while (mb.sequence < b.sequence) {
+			if (vc_requeue(mq, &mb) || vc_dequeue(mq, &mb, VC_DQ_TIMEOUT_MS))
+				return -1;
+		}
+		while (b.sequence < mb.sequence) {
+			if (vc_requeue(&self->q, &b) || vc_dequeue(&self->q, &b, VC_DQ_TIMEOUT_MS))
+				return -1;
+		}
+		m = mq->mem[mb.index];
+		if (!(b.flags & V4L2_BUF_FLAG_ERROR) && !(m->flags & VERACAM_META_FL_ERROR)) {
+			struct vc_lit *l = &out[at++];
+
+			l->seq = b.sequence;
+			l->soe_ns = m->soe_ns;
+			l->eof_ns = m->eof_ns;
+			l->exposure = m->exposure;
+			l->again = m->analogue_gain;
+			l->dgain = m->digital_gain;
+			l->px = vc_pixel(&self->fmt, self->q.mem[b.index], VC_W / 2, VC_H * 3 / 4);
+			n--;
+		}
+		if (vc_requeue(&self->q, &b) || vc_requeue(mq, &mb))
+			return -1;
+	}
+	return n ? -1 : at;
+}
+
+/*
+ * Checks one control change of the exposure test: @field is the value in
+ * each frame's metadata, @want the new value, @delay the documented
+ * latency. Which frame first read the new register is bracketed by the
+ * timestamps around the write: a frame whose readout ended before it
+ * read the old value, one whose exposure started after it the new one
+ * (the frame engine reads the sensor after a frame starts and before it
+ * ends). The new value must first be in effect exactly @delay frames
+ * after a frame in that bracket, never earlier, never later.
+ */
+static void vc_expect_latency(struct __test_metadata *_metadata, const struct vc_lit *l,
+			      int from, int to, size_t field, uint32_t want, int delay,
+			      uint64_t t_before, uint64_t t_after, const char *what)
+{
+	int i, first = -1, lo = -1, hi = -1;
+
+	for (i = from; i < to; i++) {
+		uint32_t v = *(const uint32_t *)((const char *)&l[i] + field);
+
+		if (first < 0 && v == want)
+			first = i;
+		if (lo < 0 && l[i].eof_ns > t_before)
+			lo = (int)l[i].seq;
+		if (hi < 0 && l[i].soe_ns > t_after)
+			hi = (int)l[i].seq;
+	}
+	ASSERT_GE(first, 0) TH_LOG("%s %u never in effect", what, want);
+	ASSERT_GE(lo, 0);
+	ASSERT_GE(hi, 0);
+	TH_LOG("%s %u: first in effect at frame %u; the register was first read by a frame in %d..%d; latency %d",
+	       what, want, l[first].seq, lo, hi, delay);
+	EXPECT_GE((int)l[first].seq - delay, lo);
+	EXPECT_LE((int)l[first].seq - delay, hi);
+	/* the frames in between are the contiguous ones (no gap hides it) */
+	if (first > from)
+		EXPECT_EQ(l[first - 1].seq + 1, l[first].seq);
+}
+
+/*
+ * EXPOSURE and ANALOGUE_GAIN on the sensor change the scene's pixels in
+ * proportion (the camera colour pattern; test patterns are injected after
+ * the analogue chain and do not change), with the sensor's control
+ * latency: exposure 2 frames, gain 1 frame after the frame that read the
+ * register. The metadata reports the values each frame was exposed
+ * with, and every frame's pixels match them.
+ */
+TEST_F_TIMEOUT(ctrl, exposure_and_gain_change_pixels_after_their_latency, 180)
+{
+	struct v4l2_query_ext_ctrl qe = { .id = V4L2_CID_EXPOSURE };
+	struct v4l2_query_ext_ctrl qg = { .id = V4L2_CID_ANALOGUE_GAIN };
+	static const uint32_t colours[] = VERACAM_CAMERA_COLOURS;
+	struct vc_lit lit[64];
+	struct vc_queue mq;
+	uint64_t t0, t1, t2, t3, den;
+	uint32_t e0, g0, d0, colour;
+	int mfd, n, i, bad = 0;
+	int32_t dg;
+
+	VC_NEED_SETUP();
+	ASSERT_NE(0, self->cam.meta[0]);
+	ASSERT_EQ(0, vc_ioctl(self->cfd, VIDIOC_QUERY_EXT_CTRL, &qe));
+	ASSERT_EQ(0, vc_ioctl(self->cfd, VIDIOC_QUERY_EXT_CTRL, &qg));
+	e0 = (uint32_t)qe.default_value;
+	g0 = (uint32_t)qg.default_value;
+	ASSERT_EQ(0, vc_get_ctrl(self->cfd, V4L2_CID_DIGITAL_GAIN, &dg));
+	d0 = (uint32_t)dg;
+	ASSERT_GE(qg.maximum, 3 * (int64_t)g0);
+	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_TEST_PATTERN, VERACAM_PATTERN_CAMERA_COLOUR));
+	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_EXPOSURE, (int32_t)e0));
+	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_ANALOGUE_GAIN, (int32_t)g0));
+	den = (uint64_t)e0 * g0 * d0;
+	colour = colours[self->cam.index % ARRAY_SIZE(colours)];
+
+	mfd = open(self->cam.meta, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_GE(mfd, 0);
+	ASSERT_EQ(0, vc_queue_setup(&mq, mfd, V4L2_BUF_TYPE_META_CAPTURE, 8));
+	ASSERT_EQ(0, vc_queue_on(&mq));
+	ASSERT_EQ(0, vc_queue_setup(&self->q, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 8));
+	ASSERT_EQ(0, vc_queue_on(&self->q));
+
+	n = vc_lit_frames(self, &mq, lit, 0, 4);
+	ASSERT_EQ(4, n);
+	t0 = vc_now_ns();
+	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_EXPOSURE, (int32_t)(e0 / 2)));
+	t1 = vc_now_ns();
+	n = vc_lit_frames(self, &mq, lit, n, 8);
+	ASSERT_EQ(12, n);
+	t2 = vc_now_ns();
+	ASSERT_EQ(0, vc_set_ctrl(self->cfd, V4L2_CID_ANALOGUE_GAIN, (int32_t)(3 * g0)));
+	t3 = vc_now_ns();
+	n = vc_lit_frames(self, &mq, lit, n, 8);
+	ASSERT_EQ(20, n);
+	vc_queue_release(&self->q);
+	vc_queue_release(&mq);
+	close(mfd);
+
+	/* every frame's pixels are the scene at the values it reports */
+	for (i = 0; i < n; i++) {
+		int r = vc_lit_channel((colour >> 16) & 0xff, &lit[i], den);
+		int g = vc_lit_channel((colour >> 8) & 0xff, &lit[i], den);
+		int b = vc_lit_channel(colour & 0xff, &lit[i], den);
+
+		if (abs(lit[i].px.r - r) > 2 || abs(lit[i].px.g - g) > 2 ||
+		    abs(lit[i].px.b - b) > 2) {
+			bad++;
+			TH_LOG("frame %u: exposure %u gain %u: rgb %d,%d,%d, expected %d,%d,%d",
+			       lit[i].seq, lit[i].exposure, lit[i].again,
+			       lit[i].px.r, lit[i].px.g, lit[i].px.b, r, g, b);
+		}
+	}
+	EXPECT_EQ(0, bad);
+	/* the changes are visible: half the light, then 1.5 times it */
+	EXPECT_EQ(e0, lit[0].exposure);
+	EXPECT_EQ(e0 / 2, lit[11].exposure);
+	EXPECT_EQ(3 * g0, lit[19].again);
+	EXPECT_LT(lit[11].px.r + lit[11].px.g + lit[11].px.b,
+		  (lit[0].px.r + lit[0].px.g + lit[0].px.b) * 6 / 10);
+	EXPECT_GT(lit[19].px.r + lit[19].px.g + lit[19].px.b,
+		  (lit[11].px.r + lit[11].px.g + lit[11].px.b) * 14 / 10);
+
+	vc_expect_latency(_metadata, lit, 4, 12, offsetof(struct vc_lit, exposure), e0 / 2,
+			  VERACAM_EXPOSURE_DELAY_FRAMES, t0, t1, "exposure");
+	vc_expect_latency(_metadata, lit, 12, 20, offsetof(struct vc_lit, again), 3 * g0,
+			  VERACAM_GAIN_DELAY_FRAMES, t2, t3, "analogue gain");
+	vc_set_ctrl(self->cfd, V4L2_CID_EXPOSURE, (int32_t)e0);
+	vc_set_ctrl(self->cfd, V4L2_CID_ANALOGUE_GAIN, (int32_t)g0);
 }
 
 /*

@@ -337,6 +337,81 @@ TEST_F_TIMEOUT(stream, metadata_matches_every_video_frame, 90)
 	EXPECT_EQ(0U, st.seq_errors);
 }
 
+/*
+ * The timing of a rolling-shutter sensor: a frame's timestamp (its start
+ * of exposure) is one exposure time before its first line is read out,
+ * and its end of frame (the metadata's eof_ns) the frame's height in line
+ * times after that: eof - soe = (exposure + height) line times, the line
+ * time being (width + HBLANK) / PIXEL_RATE. No buffer is dequeued before
+ * its frame's readout ended. Checked at two exposures.
+ */
+TEST_F_TIMEOUT(stream, timestamps_model_exposure_and_readout, 90)
+{
+	struct v4l2_ext_control pr = { .id = V4L2_CID_PIXEL_RATE };
+	struct v4l2_ext_controls cs = {
+		.which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &pr,
+	};
+	int32_t exposure = 0, hblank = 0, exposure0 = 0;
+	int cfd, k, i, early = 0, off = 0;
+
+	VC_NEED_SETUP();
+	cfd = vc_open_ctrl_node(&self->cam, V4L2_CID_EXPOSURE);
+	ASSERT_GE(cfd, 0) TH_LOG("no EXPOSURE control");
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure0));
+	ASSERT_EQ(0, vc_set_format(&self->cam, self->vfd, V4L2_PIX_FMT_YUYV, 320, 240, NULL));
+	ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_HBLANK, &hblank));
+	ASSERT_EQ(0, vc_ioctl(cfd, VIDIOC_G_EXT_CTRLS, &cs));
+	ASSERT_GT(pr.value64, 0);
+	for (k = 0; k < 2; k++) {
+		uint64_t line_len = 320 + (uint64_t)hblank;
+
+		ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure));
+		ASSERT_EQ(0, vc_set_ctrl(cfd, V4L2_CID_EXPOSURE, k ? exposure * 2 : exposure));
+		ASSERT_EQ(0, vc_get_ctrl(cfd, V4L2_CID_EXPOSURE, &exposure));
+		ASSERT_EQ(0, vc_queue_setup(&self->mq, self->mfd, V4L2_BUF_TYPE_META_CAPTURE, 4));
+		ASSERT_EQ(0, vc_queue_on(&self->mq));
+		ASSERT_EQ(0, vc_queue_setup(&self->vq, self->vfd, V4L2_BUF_TYPE_VIDEO_CAPTURE, 4));
+		ASSERT_EQ(0, vc_queue_on(&self->vq));
+		for (i = 0; i < 10; i++) {
+			struct v4l2_buffer vb, mb;
+			const struct veracam_meta *m;
+			uint64_t now, want, got;
+
+			ASSERT_EQ(0, vc_dequeue(&self->mq, &mb, VC_DQ_TIMEOUT_MS));
+			now = vc_now_ns();
+			m = self->mq.mem[mb.index];
+			/* the driver computes each part with its own rounding */
+			want = (uint64_t)m->exposure * line_len * 1000000000ULL / pr.value64 +
+			       240ULL * line_len * 1000000000ULL / pr.value64;
+			got = m->eof_ns - m->soe_ns;
+			if (!(m->flags & VERACAM_META_FL_ERROR) &&
+			    (m->exposure != (uint32_t)exposure || got < want - 2 || got > want + 2)) {
+				off++;
+				TH_LOG("frame %u: exposure %u lines: eof - soe %llu ns, want %llu",
+				       m->sequence, m->exposure, (unsigned long long)got,
+				       (unsigned long long)want);
+			}
+			if (now < m->eof_ns) {
+				early++;
+				TH_LOG("frame %u dequeued %llu ns before the end of its readout",
+				       m->sequence, (unsigned long long)(m->eof_ns - now));
+			}
+			if (!vc_dequeue(&self->vq, &vb, VC_DQ_TIMEOUT_MS))
+				ASSERT_EQ(0, vc_requeue(&self->vq, &vb));
+			ASSERT_EQ(0, vc_requeue(&self->mq, &mb));
+		}
+		TH_LOG("exposure %d lines, line %llu px at %lld px/s: eof - soe = %.3f ms",
+		       exposure, (unsigned long long)line_len, (long long)pr.value64,
+		       (double)((uint64_t)exposure + 240) * line_len * 1e3 / pr.value64);
+		vc_queue_release(&self->vq);
+		vc_queue_release(&self->mq);
+	}
+	vc_set_ctrl(cfd, V4L2_CID_EXPOSURE, exposure0);
+	EXPECT_EQ(0, off);
+	EXPECT_EQ(0, early);
+	close(cfd);
+}
+
 TEST_F_TIMEOUT(stream, metadata_reports_controls_in_effect, 60)
 {
 	struct v4l2_buffer vb, mb;

@@ -80,6 +80,7 @@ const char *vc_event_reject_name(enum vc_event_reject r)
 		[VC_EV_DECRYPT] = "decrypt",
 		[VC_EV_NO_RECORD] = "no-record",
 		[VC_EV_AU_HASH] = "au-hash",
+		[VC_EV_TIMING] = "timing",
 	};
 
 	if ((unsigned int)r >= VC_EV__COUNT)
@@ -382,6 +383,22 @@ enum vc_event_reject vc_clip_check_end(const struct vc_clip_check *c)
 		return VC_EV_TRUNCATED;
 	return CRYPTO_memcmp(c->prev_hash, c->m->last_record_hash, VC_HASH_LEN) ? VC_EV_CHAIN
 										 : VC_EV_OK;
+}
+
+enum vc_event_reject vc_clip_check_time(struct vc_clip_check *c, const struct vc_event_record *r,
+					uint64_t play_ns, uint64_t tick_ns)
+{
+	uint64_t seen, slack;
+
+	if (r->seq == 0)
+		c->first_capture_ns = r->capture_ns;
+	if (r->capture_ns < c->first_capture_ns)
+		return VC_EV_TIMING;
+	seen = r->capture_ns - c->first_capture_ns;
+	slack = VC_CLIP_TIME_SLACK_NS + tick_ns + seen / 1000;
+	if (play_ns > seen ? play_ns - seen > slack : seen - play_ns > slack)
+		return VC_EV_TIMING;
+	return VC_EV_OK;
 }
 
 /* ---- the camera's writer ---- */

@@ -164,17 +164,25 @@ static enum vc_event_reject read_box(const uint8_t *p, const struct vc_mp4 *mp4,
 	return v->verdict;
 }
 
-/* One frame: its record read for the report, then the check proper. */
+/*
+ * One frame: its record read for the report, then the check proper, then
+ * when the file plays it against when it was captured.
+ */
 static enum vc_event_reject one_frame(struct vc_clip_check *cc, const struct vc_buf *au,
-				      struct vc_export_frame *f)
+				      const struct vc_mp4 *mp4, size_t i, struct vc_export_frame *f)
 {
 	uint8_t rec[VC_RECORD_MAX_LEN];
 	size_t rec_len = sizeof(rec);
+	struct vc_event_record r;
 	struct vc_au_scan scan;
+	enum vc_event_reject why;
 
 	f->have_record = vc_sei_extract(au->data, au->len, &scan, rec, &rec_len) == VC_OK &&
 			 vc_event_record_parse(rec, rec_len, &f->rec) == VC_EV_OK;
-	return vc_clip_check_au(cc, au->data, au->len, NULL);
+	why = vc_clip_check_au(cc, au->data, au->len, &r);
+	if (why != VC_EV_OK)
+		return why;
+	return vc_clip_check_time(cc, &r, vc_mp4_sample_ns(mp4, i), vc_mp4_tick_ns(mp4));
 }
 
 enum vc_event_reject vc_export_verify(const uint8_t *p, size_t len,
@@ -202,7 +210,7 @@ enum vc_event_reject vc_export_verify(const uint8_t *p, size_t len,
 		if (vc_mp4_sample_annexb(p + s->off, s->len, &au) < 0)
 			f.verdict = VC_EV_NO_RECORD;
 		else
-			f.verdict = one_frame(&cc, &au, &f);
+			f.verdict = one_frame(&cc, &au, &mp4, i, &f);
 		if (on_frame)
 			on_frame(ctx, &f);
 		if (f.verdict != VC_EV_OK) {

@@ -74,6 +74,7 @@ struct parse {
 	struct traf_defaults trex;
 	uint32_t track;		/* tkhd's = trex's = every tfhd's */
 	uint64_t next_dts;	/* what the next fragment's tfdt must be */
+	uint64_t frag_dts;	/* the fragment being read: its tfdt */
 };
 
 static int fail(struct parse *ps, const char *why)
@@ -82,7 +83,7 @@ static int fail(struct parse *ps, const char *why)
 	return -1;
 }
 
-static int add_sample(struct parse *ps, size_t off, size_t len, uint32_t frag)
+static int add_sample(struct parse *ps, size_t off, size_t len, uint32_t frag, uint64_t dts)
 {
 	struct vc_mp4 *m = ps->out;
 
@@ -97,7 +98,7 @@ static int add_sample(struct parse *ps, size_t off, size_t len, uint32_t frag)
 		m->samples = s;
 		ps->cap = cap;
 	}
-	m->samples[m->n_samples++] = (struct vc_mp4_sample){ off, len, frag };
+	m->samples[m->n_samples++] = (struct vc_mp4_sample){ off, len, frag, dts };
 	return 0;
 }
 
@@ -203,6 +204,12 @@ static int read_trak(struct parse *ps, const struct box *trak)
 		return -1;
 	if (!cm[0] || !cm[1] || !cm[2])
 		return fail(ps, "mdia without mdhd, hdlr or minf");
+	/* mdhd: version/flags (4), times (8 or 16), timescale (4), duration, language */
+	if (full_box_v01(ps, &m[0], 24, 36, &q, &n) < 0)
+		return -1;
+	ps->out->timescale = vc_get_be32(q + (q[0] ? 20 : 12));
+	if (!ps->out->timescale)
+		return fail(ps, "the track's timescale is 0");
 	q = payload(ps, &m[1], &n);	/* hdlr: version/flags, pre-defined, type */
 	if (n < 12 || memcmp(q + 8, "vide", 4))
 		return fail(ps, "the track is not video");
@@ -359,7 +366,7 @@ static int read_trun(struct parse *ps, const struct box *trun, size_t base, size
 			return fail(ps, "a sample lies outside its fragment's mdat");
 		if (pos != *next)
 			return fail(ps, "the samples do not follow each other in the mdat");
-		if (add_sample(ps, pos, len, ps->out->n_fragments) < 0)
+		if (add_sample(ps, pos, len, ps->out->n_fragments, ps->frag_dts + *dur) < 0)
 			return -1;
 		*dur += du;
 		pos += len;
@@ -404,6 +411,7 @@ static int read_fragment(struct parse *ps, const struct box *moof, const struct 
 	dts = q[0] ? vc_get_be64(q + 4) : vc_get_be32(q + 4);
 	if (dts != ps->next_dts)
 		return fail(ps, "a fragment's decode time (tfdt) is not where the previous ended");
+	ps->frag_dts = dts;
 	end = k[1].off + k[1].size;
 	for (off = k[1].off + k[1].hdr; (r = box_at(ps->p, off, end, &b)) == BOX_OK;
 	     off += b.size)
@@ -537,4 +545,17 @@ int vc_mp4_sample_annexb(const uint8_t *p, size_t len, struct vc_buf *out)
 		i += 4 + (size_t)n;
 	}
 	return 0;
+}
+
+uint64_t vc_mp4_sample_ns(const struct vc_mp4 *m, size_t i)
+{
+	uint64_t t = m->samples[i].dts, ts = m->timescale;
+
+	/* whole seconds first: dts * 1e9 could overflow */
+	return t / ts * 1000000000ull + t % ts * 1000000000ull / ts;
+}
+
+uint64_t vc_mp4_tick_ns(const struct vc_mp4 *m)
+{
+	return (1000000000ull + m->timescale - 1) / m->timescale;
 }

@@ -102,6 +102,7 @@ enum vc_event_reject {
 	VC_EV_DECRYPT,		/* wrapped key or object does not open */
 	VC_EV_NO_RECORD,	/* an AU of the clip without (exactly one) event record */
 	VC_EV_AU_HASH,		/* the record belongs to other media */
+	VC_EV_TIMING,		/* a frame plays at another time than it was captured */
 	VC_EV__COUNT
 };
 
@@ -161,6 +162,7 @@ struct vc_clip_check {
 	uint64_t next_seq;
 	uint8_t prev_hash[VC_HASH_LEN];
 	bool failed;
+	uint64_t first_capture_ns;	/* the clip's frame 0 (vc_clip_check_time) */
 };
 
 void vc_clip_check_init(struct vc_clip_check *c, const struct vc_manifest *m,
@@ -175,6 +177,19 @@ enum vc_event_reject vc_clip_check_record(struct vc_clip_check *c, const uint8_t
 enum vc_event_reject vc_clip_check_au(struct vc_clip_check *c, const uint8_t *au, size_t len,
 				      struct vc_event_record *r);
 enum vc_event_reject vc_clip_check_end(const struct vc_clip_check *c);
+/*
+ * When a container plays the frame r (just checked as above): play_ns
+ * after the clip's first frame, which it gives in ticks of tick_ns. Its
+ * signed capture time, from the first frame's, must agree within
+ * VC_CLIP_TIME_SLACK_NS plus one tick plus 0.1 % of the time into the clip
+ * (NTP slews the camera's wall clock by at most 0.05 %): else
+ * VC_EV_TIMING, a frame held on screen longer or shorter than the camera
+ * saw it (durations moved between frames of one fragment). A step of the
+ * camera's wall clock during the recording is refused the same way.
+ */
+#define VC_CLIP_TIME_SLACK_NS	20000000ull
+enum vc_event_reject vc_clip_check_time(struct vc_clip_check *c, const struct vc_event_record *r,
+					uint64_t play_ns, uint64_t tick_ns);
 
 /* The thumbnail's bytes against the manifest. */
 enum vc_event_reject vc_manifest_check_thumbnail(const struct vc_manifest *m,

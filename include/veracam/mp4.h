@@ -22,6 +22,7 @@
 struct vc_mp4_sample {
 	size_t off, len;	/* inside the bytes parsed, inside its fragment's mdat */
 	uint32_t fragment;	/* 0 for the first moof + mdat pair, then +1 */
+	uint64_t dts;		/* when it plays, in the track's timescale (0 first) */
 };
 
 struct vc_mp4 {
@@ -31,6 +32,7 @@ struct vc_mp4 {
 	struct vc_mp4_sample *samples;	/* malloc'd, in file order */
 	size_t n_samples;
 	uint32_t n_fragments;		/* complete moof + mdat pairs */
+	uint32_t timescale;		/* the track's ticks per second (mdhd), > 0 */
 	/*
 	 * The bytes end inside a box (a cut file): the parse stopped at the
 	 * last complete fragment, whose samples are all listed.
@@ -60,6 +62,11 @@ struct vc_mp4 {
  */
 int vc_mp4_parse(const uint8_t *p, size_t len, struct vc_mp4 *out);
 void vc_mp4_free(struct vc_mp4 *m);
+
+/* When sample i plays, in ns from the clip's start (its dts in the timescale). */
+uint64_t vc_mp4_sample_ns(const struct vc_mp4 *m, size_t i);
+/* One tick of the track's timescale, in ns (rounded up). */
+uint64_t vc_mp4_tick_ns(const struct vc_mp4 *m);
 
 /*
  * An avc3 sample (NAL units, each after its 4-byte big-endian length) as

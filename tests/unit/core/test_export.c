@@ -249,7 +249,8 @@ static void test_parse_and_export(void)
 	REQUIRE(vc_mp4_parse(clip.data, clip.len, &m) == 0);
 	CHECK(m.n_samples == FRAMES && m.n_fragments == FRAMES / PER_FRAG && !m.truncated);
 	CHECK(m.moov_off == m.ftyp_end && m.end == clip.len && !m.export_len);
-	CHECK(m.samples[PER_FRAG].fragment == 1);
+	CHECK(m.samples[PER_FRAG].fragment == 1 && m.timescale == 1000);
+	CHECK(m.samples[4].dts == 4 * FRAME_MS && vc_mp4_sample_ns(&m, 4) == 4 * FRAME_MS * 1000000ull);
 	vc_mp4_free(&m);
 	REQUIRE(vc_export_build(clip.data, clip.len, man, man_len, jpeg, sizeof(jpeg), &xp) == 0);
 	CHECK(xp.len == clip.len + VC_EXPORT_HDR_LEN + man_len + sizeof(jpeg));
@@ -466,6 +467,26 @@ static void test_playback_attacks(void)
 		for (int i = 0; i < PER_FRAG; i++)	/* after size, type, flags, count, offset */
 			set32(&b, trun + 20 + 12 * (size_t)i, 1);
 		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	}
+	/*
+	 * Durations moved between the first fragment's frames, its total kept
+	 * (so every tfdt still follows): frame 0 held 97 ms, frames 1 and 2
+	 * flashed for 1 ms. Refused at frame 1 (timing); a 10 ms shift, within
+	 * what mp4mux's rounding and the camera's clock may do, plays.
+	 */
+	{
+		static const uint32_t held[PER_FRAG] = { 97, 1, 1 }, nudged[PER_FRAG] = { 43, 23, 33 };
+		size_t trun = find_box(&xp, moof, moof + get32(&xp, moof), "trun");
+
+		REQUIRE(trun != SIZE_MAX);
+		b.len = 0;
+		put(&b, xp.data, xp.len);
+		for (int i = 0; i < PER_FRAG; i++)
+			set32(&b, trun + 20 + 12 * (size_t)i, held[i]);
+		CHECK(verify(&b, cam, &v) == VC_EV_TIMING && v.bad_frame == 1 && v.frames_ok == 1);
+		for (int i = 0; i < PER_FRAG; i++)
+			set32(&b, trun + 20 + 12 * (size_t)i, nudged[i]);
+		CHECK(verify(&b, cam, &v) == VC_EV_OK && v.frames_ok == FRAMES);
 	}
 	/* a copy of the last fragment appended, its mdat one byte past the end: cut */
 	{

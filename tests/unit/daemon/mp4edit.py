@@ -26,6 +26,9 @@ verified "ok", session 11's review):
   mp4edit.py IN OUT edit-list MS          an edit list starting playback MS in
   mp4edit.py IN OUT track2                every tfhd names track 2 (none)
   mp4edit.py IN OUT durations K           fragment K's frames last 1 unit each
+  mp4edit.py IN OUT hold K               fragment K's first frame held for all
+                                          but one unit per other frame of it,
+                                          the others flashed (total unchanged)
   mp4edit.py IN OUT moov-samples          fragment 0's frames copied into a
                                           free box after moov and listed in
                                           moov's sample table; the fragments'
@@ -209,6 +212,13 @@ def main():
     elif op == "durations":
         for o in duration_fields(d, fr[int(sys.argv[4])][0])[0]:
             struct.pack_into(">I", d, o, 1)
+    elif op == "hold":
+        at, count = duration_fields(d, fr[int(sys.argv[4])][0])
+        if len(at) != count or count < 2:
+            sys.exit("mp4edit: hold: the fragment has no per-sample durations")
+        total = durations(d, fr[int(sys.argv[4])][0])
+        for i, o in enumerate(at):
+            struct.pack_into(">I", d, o, total - (count - 1) if i == 0 else 1)
     elif op == "moov-samples":
         moof0, end0 = fr[0]
         first = [s for s in samples(d) if moof0 <= s[0] < end0]

@@ -117,6 +117,24 @@ static int fail(int status, const char *what)
 /* The synopsis of the running command, for its one-line usage error. */
 static const char *synopsis;
 
+/*
+ * Seconds since the epoch as UTC, "YYYY-MM-DD hh:mm:ss" (iso: with a 'T'
+ * between date and time, ISO 8601); the number itself if it is beyond
+ * what the calendar functions take.
+ */
+static void format_utc(int64_t secs, bool iso, char *out, size_t cap)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+	size_t n = 0;
+
+	if (gmtime_r(&t, &tm))
+		n = iso ? strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm)
+			: strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!n)
+		snprintf(out, cap, "%lld", (long long)secs);
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "veracamctl: usage: veracamctl %s (see 'veracamctl help')\n", synopsis);
@@ -335,12 +353,8 @@ static int cmd_peers(int argc, char **argv)
 		return fail(EXIT_CONFIG, vc_last_error());
 	printf("%-20s %-6s %-32s %-20s %s\n", "NAME", "ROLE", "KEY ID", "CREATED (UTC)", "STATE");
 	for (i = 0; i < n; i++) {
-		time_t t = (time_t)v[i].created;
-		struct tm tm;
-
 		vc_hex(v[i].key_id, VC_KEY_ID_LEN, idhex);
-		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
-			snprintf(when, sizeof(when), "%lld", (long long)v[i].created);
+		format_utc(v[i].created, false, when, sizeof(when));
 		printf("%-20s %-6s %s %-20s %s\n", v[i].name, vc_role_name(v[i].role), idhex, when,
 		       v[i].pending ? "pending" : "active");
 	}
@@ -1193,15 +1207,12 @@ static const char *trigger_name(unsigned int t)
 	       t == VC_TRIGGER_DOORBELL ? "doorbell" : "?";
 }
 
-/* Capture time (wall clock ns) as UTC with milliseconds. */
+/* Capture time (wall clock ns) as UTC with milliseconds (ISO 8601). */
 static void format_ns(uint64_t ns, char *out, size_t cap)
 {
-	time_t t = (time_t)(ns / 1000000000u);
-	struct tm tm;
 	char s[32];
 
-	if (!gmtime_r(&t, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
-		snprintf(s, sizeof(s), "%llu", (unsigned long long)t);
+	format_utc((int64_t)(ns / 1000000000u), true, s, sizeof(s));
 	snprintf(out, cap, "%s.%03uZ", s, (unsigned int)(ns % 1000000000u / 1000000u));
 }
 
@@ -1704,8 +1715,6 @@ static int list_one(struct events_run *run, const char *name)
 	uint64_t number;
 	size_t len, man_len;
 	long status;
-	time_t t;
-	struct tm tm;
 	GString *note;
 
 	if (!store_envelope_name(name, &number, id))
@@ -1755,9 +1764,7 @@ static int list_one(struct events_run *run, const char *name)
 		else
 			run->refused[objs]++;
 	}
-	t = (time_t)(m.start_ns / 1000000000u);
-	if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(when, sizeof(when), "%" PRIu64, m.start_ns);
+	format_utc((int64_t)(m.start_ns / 1000000000u), false, when, sizeof(when));
 	printf("%-20" PRIu64 " %.32s %-8s %s UTC %5.1f s %5u frames%s: opened (cache %s)%s\n",
 	       m.number, name + 21, trigger_name(m.trigger), when,
 	       (double)(m.end_ns - m.start_ns) / 1e9, m.n_frames,

@@ -37,6 +37,7 @@
 #include "mdns.h"
 #include "qr.h"
 #include "service.h"
+#include "events.h"
 #include "store.h"
 
 #define EXIT_FAIL	1
@@ -1522,13 +1523,6 @@ static int cmd_status(int argc, char **argv)
 	return ret;
 }
 
-/*
- * What a fetch may hold in memory: a thumbnail (at most 4 MiB of JPEG) and
- * a clip (at most the camera's default spool bound), each with its object
- * header and tag. A longer answer is refused before it is read.
- */
-#define EVENT_THUMB_MAX		((4u << 20) + 64)
-#define EVENT_CLIP_MAX		((256u << 20) + 64)
 #define EVENTS_DEADLINE_S	300	/* `events list`, whole run, --deadline */
 
 /*
@@ -1542,11 +1536,10 @@ struct events_run {
 	const uint8_t *hub_id;
 	const struct vc_enc_key *enc;
 	const char *kid, *out;
-	bool have_prev, have_seen;
+	bool have_prev;
 	struct vc_manifest prev;		/* the last event accepted in this run */
 	uint8_t prev_hash[VC_HASH_LEN];
-	uint64_t seen_number;
-	uint8_t seen_hash[VC_HASH_LEN];
+	struct hub_event_seen seen;
 	unsigned int refused[VC_EV__COUNT], missing, gaps;
 	uint64_t gap_events;
 };
@@ -1558,52 +1551,11 @@ static void refuse(struct events_run *run, uint64_t number, const char *name,
 	printf("%-20" PRIu64 " %s: refused (%s)\n", number, name, vc_event_reject_name(r));
 }
 
-/* KEYS/events-seen/NAME: "NUMBER HASH" of the newest event seen before. */
-static char *seen_path(const char *keys, const char *camera)
-{
-	return g_strdup_printf("%s/events-seen/%s", keys, camera);
-}
-
-/* Into run; 0 (also when there is none yet) or -1 (unreadable, malformed). */
-static int seen_load(const char *keys, const char *camera, struct events_run *run)
-{
-	g_autofree char *path = seen_path(keys, camera), *text = NULL;
-	char hex[2 * VC_HASH_LEN + 2];
-	gsize len;
-	int end = 0;
-
-	if (!g_file_get_contents(path, &text, &len, NULL))
-		return g_file_test(path, G_FILE_TEST_EXISTS) ? -1 : 0;
-	if (sscanf(text, "%20" SCNu64 " %65s\n%n", &run->seen_number, hex, &end) != 2 ||
-	    (size_t)end != len || strlen(hex) != 2 * VC_HASH_LEN ||
-	    vc_unhex(hex, 2 * VC_HASH_LEN, run->seen_hash) < 0)
-		return -1;
-	run->have_seen = true;
-	return 0;
-}
-
-/* Atomically, 0600 in a 0700 directory. */
-static int seen_save(const char *keys, const char *camera, uint64_t number,
-		     const uint8_t hash[VC_HASH_LEN])
-{
-	g_autofree char *dir = g_strdup_printf("%s/events-seen", keys);
-	g_autofree char *path = seen_path(keys, camera), *text = NULL;
-	char hex[2 * VC_HASH_LEN + 1];
-
-	if (g_mkdir_with_parents(dir, 0700) < 0)
-		return -1;
-	vc_hex(hash, VC_HASH_LEN, hex);
-	text = g_strdup_printf("%" PRIu64 " %s\n", number, hex);
-	return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-					NULL) ? 0 : -1;
-}
-
 /*
- * The event's objects (sealed, as stored) and its envelope into out (made
- * 0700), names as in the store: each written only once it opened with the
- * event's content key (the thumbnail's bytes also the manifest's), the
- * envelope last. Appends what it did to note. VC_EV_OK, or why not
- * (VC_EV__COUNT: not fetched or not written).
+ * The event's objects (sealed, as stored) and its envelope into out, names
+ * as in the store (hub_event_fetch_objects, then hub_event_cache_put: the
+ * hub's own cache writer). Appends what it did to note. VC_EV_OK, or why
+ * not (VC_EV__COUNT: not fetched or not written).
  */
 static enum vc_event_reject fetch_objects(struct events_run *run, const char *name,
 					  const struct vc_manifest *m,
@@ -1611,96 +1563,29 @@ static enum vc_event_reject fetch_objects(struct events_run *run, const char *na
 					  enum vc_hpke_aead aead, const uint8_t *ck,
 					  const uint8_t *env, size_t env_len, GString *note)
 {
-	static const struct {
-		const char *ext;
-		enum vc_event_object kind;
-		size_t max;
-	} obj[] = {
-		{ "thumb", VC_OBJECT_THUMBNAIL, EVENT_THUMB_MAX },
-		{ "clip", VC_OBJECT_CLIP, EVENT_CLIP_MAX },
-	};
-	char base[STORE_EVENT_NAME_LEN + 1];
-	bool thumb = m->flags & VC_MANIFEST_F_THUMBNAIL;
+	char base[STORE_EVENT_NAME_LEN + 1], why[512];
+	struct hub_event_objects o;
+	enum vc_event_reject r;
 
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
-	if (g_mkdir_with_parents(run->out, 0700) < 0) {
-		g_string_append_printf(note, "; %s: %s", run->out, g_strerror(errno));
+	r = hub_event_fetch_objects(run->f, run->kid, base, m, man_hash, aead, ck, &o, why,
+				    sizeof(why));
+	if (r != VC_EV_OK) {
+		g_string_append_printf(note, "; %s%s", why, r == VC_EV__COUNT ? "" : ", not written");
+		return r;
+	}
+	if (hub_event_cache_put(run->out, name, env, env_len, &o, why, sizeof(why)) < 0) {
+		g_string_append_printf(note, "; %s", why);
+		hub_event_objects_free(&o);
 		return VC_EV__COUNT;
 	}
-	for (size_t i = thumb ? 0 : 1; i < G_N_ELEMENTS(obj); i++) {
-		g_autofree char *path = g_strdup_printf("%s/%s.%s", run->kid, base, obj[i].ext);
-		g_autofree char *dst = g_strdup_printf("%s/%s.%s", run->out, base, obj[i].ext);
-		char cache[16], why[512];
-		struct vc_buf pt = { 0 };
-		enum vc_event_reject r;
-		uint8_t *body;
-		size_t len;
-		long status = store_fetch_get(run->f, path, obj[i].max, &body, &len, cache, why,
-					      sizeof(why));
-		gboolean ok;
-
-		if (status != 200) {
-			g_string_append_printf(note, "; %s", why);
-			return VC_EV__COUNT;
-		}
-		r = vc_event_object_open(aead, ck, man_hash, obj[i].kind, body, len, &pt);
-		if (r == VC_EV_OK && obj[i].kind == VC_OBJECT_THUMBNAIL)
-			r = vc_manifest_check_thumbnail(m, pt.data, pt.len);
-		if (pt.data)
-			OPENSSL_cleanse(pt.data, pt.cap);
-		vc_buf_free(&pt);
-		if (r != VC_EV_OK) {
-			free(body);
-			g_string_append_printf(note, "; %s refused (%s), not written", obj[i].ext,
-					       vc_event_reject_name(r));
-			return r;
-		}
-		ok = g_file_set_contents_full(dst, (const char *)body, (gssize)len,
-					      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
-		free(body);
-		if (!ok) {
-			g_string_append_printf(note, "; %s: not written", dst);
-			return VC_EV__COUNT;
-		}
-		g_string_append_printf(note, ", %s %zu bytes (cache %s)", obj[i].ext, len,
-				       cache[0] ? cache : "-");
-	}
-	{
-		g_autofree char *dst = g_strdup_printf("%s/%s", run->out, name);
-
-		if (!g_file_set_contents_full(dst, (const char *)env, (gssize)env_len,
-					      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL)) {
-			g_string_append_printf(note, "; %s: not written", dst);
-			return VC_EV__COUNT;
-		}
-	}
+	if (o.thumb)
+		g_string_append_printf(note, ", thumb %zu bytes (cache %s)", o.thumb_len,
+				       o.thumb_cache[0] ? o.thumb_cache : "-");
+	g_string_append_printf(note, ", clip %zu bytes (cache %s)", o.clip_len,
+			       o.clip_cache[0] ? o.clip_cache : "-");
+	hub_event_objects_free(&o);
 	return VC_EV_OK;
-}
-
-/*
- * Does m (hashing to h) follow the chain: the previous event of this run,
- * else the newest one seen before (when m is not older)? VC_EV_OK (also
- * for an older event with nothing before it in this listing), _GAP
- * (events missing: m itself verified), _REPLAY or _CHAIN.
- */
-static enum vc_event_reject chain_check(const struct events_run *run, const struct vc_manifest *m,
-					const uint8_t h[VC_HASH_LEN])
-{
-	struct vc_manifest seen;
-	enum vc_event_reject r = VC_EV_OK;
-
-	if (run->have_prev) {
-		r = vc_manifest_follows(&run->prev, run->prev_hash, m);
-	} else if (run->have_seen && m->number > run->seen_number) {
-		memcpy(seen.key_id, m->key_id, VC_KEY_ID_LEN);
-		seen.number = run->seen_number;
-		r = vc_manifest_follows(&seen, run->seen_hash, m);
-	}
-	/* the event seen before must be the very same one (not a fork of the chain) */
-	if ((r == VC_EV_OK || r == VC_EV_GAP) && run->have_seen && m->number == run->seen_number &&
-	    CRYPTO_memcmp(h, run->seen_hash, VC_HASH_LEN))
-		r = VC_EV_CHAIN;
-	return r;
 }
 
 /* One envelope fetched, opened and chained (its objects fetched into out): a line, 0 when it opened. */
@@ -1733,9 +1618,10 @@ static int list_one(struct events_run *run, const char *name)
 	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
 		r = VC_EV_MALFORMED;
 	if (r == VC_EV_OK)
-		r = chain_check(run, &m, h);
+		r = hub_event_chain_check(run->have_prev ? &run->prev : NULL, run->prev_hash,
+					  &run->seen, &m, h);
 	if (r == VC_EV_GAP) {
-		uint64_t from = run->have_prev ? run->prev.number + 1 : run->seen_number + 1;
+		uint64_t from = run->have_prev ? run->prev.number + 1 : run->seen.number + 1;
 
 		run->gaps++;
 		run->gap_events += m.number - from;
@@ -1784,7 +1670,7 @@ static void rollback(struct events_run *run, const char *newest)
 {
 	run->refused[VC_EV_REPLAY]++;
 	printf("rollback: %s, but event %" PRIu64 " was seen before: refused (replay)\n", newest,
-	       run->seen_number);
+	       run->seen.number);
 }
 
 /* "N events of NAME (KEYID), K refused or missing (reason n, ...), G gaps (E events missing)" */
@@ -1848,7 +1734,7 @@ static int cmd_events(int argc, char **argv)
 		return fail(EXIT_CONFIG, vc_last_error());
 	if (cam.role != VC_ROLE_CAMERA || cam.pending)
 		return fail(EXIT_CONFIG, "events: that peer is not a confirmed camera");
-	if (seen_load(dir, camera, &run) < 0)
+	if (hub_event_seen_load(dir, camera, &run.seen) < 0)
 		return fail(EXIT_CONFIG, "events: events-seen: unreadable or malformed");
 	if (!(hub = vc_key_load(dir)) || !(enc = vc_enc_key_load(dir))) {
 		ret = fail(EXIT_CONFIG, vc_last_error());
@@ -1870,7 +1756,7 @@ static int cmd_events(int argc, char **argv)
 		status = store_fetch_get(run.f, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
 					 sizeof(why));
 	}
-	if (status == 404 && !run.have_seen) {
+	if (status == 404 && !run.seen.have) {
 		printf("no events of %s in the store\n", camera);
 		ret = 0;
 		goto out;
@@ -1900,7 +1786,7 @@ static int cmd_events(int argc, char **argv)
 		if (list_one(&run, e[i].name) < 0)
 			bad = true;
 	}
-	if (run.have_seen && (!run.have_prev || run.prev.number < run.seen_number)) {
+	if (run.seen.have && (!run.have_prev || run.prev.number < run.seen.number)) {
 		char newest[64];
 
 		if (run.have_prev)
@@ -1910,8 +1796,8 @@ static int cmd_events(int argc, char **argv)
 			snprintf(newest, sizeof(newest), "no listed event opened");
 		rollback(&run, newest);
 		ret = EXIT_REJECTED;
-	} else if (run.have_prev && (!run.have_seen || run.prev.number > run.seen_number) &&
-		   seen_save(dir, camera, run.prev.number, run.prev_hash) < 0) {
+	} else if (run.have_prev && (!run.seen.have || run.prev.number > run.seen.number) &&
+		   hub_event_seen_save(dir, camera, run.prev.number, run.prev_hash) < 0) {
 		fprintf(stderr, "veracamctl: events: %s/events-seen/%s: not written\n", dir, camera);
 		bad = true;
 	}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * events - a hub's sealed events: fetched from a store and checked
+ * (veracamctl events list --fetch and the hub's own fetcher call the same
+ * code), kept in a local cache, and opened again from there before
+ * anything of them is shown.
+ *
+ * The cache (written by hub_event_cache_put only, whatever fills it: the
+ * store fetcher here, a fetch from the camera over the session):
+ *
+ *   KEYDIR/event-cache/                0700
+ *     KEYID/                           0700, the camera's key id (32 hex)
+ *       NUMBER-EVENTID.thumb           0600, sealed, as the camera made it
+ *       NUMBER-EVENTID.clip            0600, sealed
+ *       NUMBER-EVENTID.env             0600, the envelope, written last
+ *
+ * NUMBER-EVENTID is the camera's spool name (20 decimal digits, 32 hex).
+ * Each file is written atomically (a temporary file renamed over it), and
+ * only after its object opened with the event's content key (the
+ * thumbnail's bytes hashing to the manifest's); the envelope last, so an
+ * envelope means a complete event. Nothing in the cache is trusted when
+ * read back: hub_event_cache_open opens the envelope and the objects again
+ * with the hub's keys and the pinned camera before anything is shown. The
+ * cache's total size is bounded (hub_event_cache_trim): the oldest events
+ * (by envelope time) are dropped beyond it.
+ */
+#ifndef VERACAM_HUB_EVENTS_H
+#define VERACAM_HUB_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <veracam/common.h>
+#include <veracam/enckey.h>
+#include <veracam/event.h>
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+
+#include "store.h"
+
+/*
+ * What a fetch may hold in memory: a thumbnail (at most 4 MiB of JPEG) and
+ * a clip (at most the camera's default spool bound), each with its object
+ * header and tag; an envelope. A longer answer is refused before it is read.
+ */
+#define HUB_EVENT_THUMB_MAX	((4u << 20) + 64)
+#define HUB_EVENT_CLIP_MAX	((256u << 20) + 64)
+#define HUB_EVENT_ENV_MAX	(64u << 10)
+
+#define HUB_EVENT_CACHE_DIR	"event-cache"
+
+/* The newest event seen of a camera: KEYS/events-seen/NAME, "NUMBER HASH". */
+struct hub_event_seen {
+	bool have;
+	uint64_t number;
+	uint8_t hash[VC_HASH_LEN];
+};
+
+/* 0 (also when there is none yet) or -1 (unreadable, malformed). */
+int hub_event_seen_load(const char *keys, const char *camera, struct hub_event_seen *s);
+/* Atomically, 0600 in a 0700 directory; 0 or -1. */
+int hub_event_seen_save(const char *keys, const char *camera, uint64_t number,
+			const uint8_t hash[VC_HASH_LEN]);
+
+/*
+ * Does m (hashing to h) follow the chain: prev (the event before it in
+ * this listing, NULL: none), else the newest one seen before (when m is
+ * not older)? VC_EV_OK (also for an older event with nothing before it),
+ * _GAP (events missing: m itself verified), _REPLAY or _CHAIN.
+ */
+enum vc_event_reject hub_event_chain_check(const struct vc_manifest *prev,
+					   const uint8_t prev_hash[VC_HASH_LEN],
+					   const struct hub_event_seen *seen,
+					   const struct vc_manifest *m, const uint8_t h[VC_HASH_LEN]);
+
+/* An event's sealed objects as stored, each checked to open; free with _free. */
+struct hub_event_objects {
+	uint8_t *thumb, *clip;
+	size_t thumb_len, clip_len;
+	char thumb_cache[16], clip_cache[16];	/* the answers' X-Cache-Status */
+};
+
+void hub_event_objects_free(struct hub_event_objects *o);
+
+/*
+ * GET KID/BASE.thumb (when the manifest has one) and KID/BASE.clip, each
+ * opened with the content key (the thumbnail's bytes also the manifest's).
+ * VC_EV_OK with o filled, the reason an object was refused, or
+ * VC_EV__COUNT when one could not be fetched (why filled).
+ */
+enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *kid,
+					     const char *base, const struct vc_manifest *m,
+					     const uint8_t man_hash[VC_HASH_LEN],
+					     enum vc_hpke_aead aead, const uint8_t *ck,
+					     struct hub_event_objects *o, char *why, size_t cap);
+
+/*
+ * The cache writer (also called by other sources of sealed events): an
+ * event's objects (already checked to open with its content key) and its
+ * envelope into DIR (made 0700) as NAME's .thumb (when thumb), .clip, then
+ * NAME (NUMBER-EVENTID.env) last; each 0600, atomically. 0, or -1 with why.
+ */
+int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, size_t env_len,
+			const struct hub_event_objects *o, char *why, size_t cap);
+
+/* KEYS/event-cache/KEYID (g_free). */
+char *hub_event_cache_dir(const char *keys, const uint8_t key_id[VC_KEY_ID_LEN]);
+
+/*
+ * The envelope names in a camera's cache directory, newest first (by the
+ * number in the name), at most max; a NULL-terminated g_strv (g_strfreev).
+ */
+char **hub_event_cache_list(const char *dir, unsigned int max);
+
+/* An event read back from the cache and opened again. */
+struct hub_event_opened {
+	struct vc_manifest m;
+	uint8_t man[VC_MANIFEST_MAX_LEN];
+	size_t man_len;
+	uint8_t man_hash[VC_HASH_LEN];
+	struct vc_buf jpeg;		/* the thumbnail (want_thumb) */
+	struct vc_buf mp4;		/* the clip (want_clip) */
+};
+
+void hub_event_opened_free(struct hub_event_opened *e);
+
+/*
+ * Open DIR/NAME (an envelope name) against the pinned camera, with the
+ * event id and number of its name, for this hub; with want_thumb its
+ * thumbnail (checked against the manifest), with want_clip its clip (its
+ * frames not checked here: vc_clip_check_au per AU). VC_EV_OK, or why it
+ * is refused; VC_EV__COUNT when a file is missing or unreadable.
+ */
+enum vc_event_reject hub_event_cache_open(const char *dir, const char *name,
+					  const uint8_t camera_pub[VC_PUBKEY_LEN],
+					  const uint8_t hub_key_id[VC_KEY_ID_LEN],
+					  const struct vc_enc_key *enc, bool want_thumb,
+					  bool want_clip, struct hub_event_opened *e);
+
+/*
+ * Keep KEYS/event-cache at most max_bytes: whole events dropped, oldest
+ * envelope first (their objects first, the envelope last). The number of
+ * events dropped.
+ */
+unsigned int hub_event_cache_trim(const char *keys, uint64_t max_bytes);
+
+#endif /* VERACAM_HUB_EVENTS_H */

@@ -107,6 +107,14 @@ static const char usage_text[] =
 	"                                   within --deadline (300 s); with --fetch,\n"
 	"                                   each event's sealed objects that open, and\n"
 	"                                   its envelope, saved in OUTDIR as stored\n"
+	"  events show|live [--socket PATH]\n"
+	"                                   hub: the running hub's screen to its events\n"
+	"                                   view (each camera's newest verified\n"
+	"                                   thumbnails) or back to live video\n"
+	"  events play CAMERA NUMBER [--socket PATH]\n"
+	"                                   hub: play that event's clip full screen,\n"
+	"                                   each frame verified before it is decoded,\n"
+	"                                   then back to the events view\n"
 	"  version                          print the version\n";
 
 static int fail(int status, const char *what)
@@ -1696,6 +1704,48 @@ static void events_summary(const struct events_run *run, size_t shown, const cha
 	       run->gaps == 1 ? "" : "s", run->gap_events, run->gap_events == 1 ? "" : "s");
 }
 
+/*
+ * events show|live [--socket PATH], events play CAMERA NUMBER [--socket PATH]:
+ * a request to the running hub's status socket.
+ */
+static int events_screen(int argc, char **argv)
+{
+	g_autofree char *tried = NULL, *path = NULL, *req = NULL, *ans = NULL, *err = NULL;
+	int words = !strcmp(argv[0], "play") ? 3 : 1;
+
+	if (argc != words && !(argc == words + 2 && !strcmp(argv[words], "--socket")))
+		return usage();
+	if (argc == words + 2) {
+		if (argv[words + 1][0] != '/')
+			return fail(EXIT_CONFIG, "events: --socket takes the hub's status socket's "
+				    "absolute path");
+		path = g_strdup(argv[words + 1]);
+	} else if (!(path = svc_status_find(SVC_ROLE_HUB, &tried))) {
+		fprintf(stderr, "veracamctl: events: no hub status socket (looked for %s): is "
+			"veracamd hub running? Else give --socket PATH\n", tried);
+		return EXIT_FAIL;
+	}
+	req = words == 3 ? g_strdup_printf("events play %s %s", argv[1], argv[2])
+			 : g_strdup_printf("events %s", argv[0]);
+	if (strpbrk(req, "\n\r"))
+		return fail(EXIT_CONFIG, "events: a camera name or number with a line break");
+	ans = svc_status_request(path, req, 10, &err);
+	if (!ans) {
+		fprintf(stderr, "veracamctl: events: %s\n", err);
+		return EXIT_FAIL;
+	}
+	g_strchomp(ans);
+	if (!g_str_has_prefix(ans, "ok ")) {
+		fprintf(stderr, "veracamctl: events %s: %s\n", argv[0],
+			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ?
+			"this veracamd has no events view (an older version?)" : ans);
+		return g_str_has_prefix(ans, "error ") && strstr(ans, "refused (") ?
+		       EXIT_REJECTED : EXIT_FAIL;
+	}
+	printf("%s\n", ans + 3);
+	return 0;
+}
+
 static int cmd_events(int argc, char **argv)
 {
 	const char *dir, *store = NULL, *camera = NULL;
@@ -1711,6 +1761,9 @@ static int cmd_events(int argc, char **argv)
 	int ret = EXIT_FAIL;
 	bool bad = false;
 
+	if (argc >= 1 && (!strcmp(argv[0], "show") || !strcmp(argv[0], "live") ||
+			  !strcmp(argv[0], "play")))
+		return events_screen(argc, argv);
 	if (argc < 2 || strcmp(argv[0], "list"))
 		return usage();
 	dir = argv[1];
@@ -1842,7 +1895,8 @@ int main(int argc, char **argv)
 		{ "export", "export DIR EVENT OUT.mp4 [--camera NAME] [--no-thumbnail]", cmd_export },
 		{ "verify", "verify FILE.mp4 --camera IDENTITY [--quiet]", cmd_verify },
 		{ "events", "events list DIR --store URL --camera NAME [--timeout SECONDS] "
-		  "[--deadline SECONDS] [--fetch OUTDIR]",
+		  "[--deadline SECONDS] [--fetch OUTDIR] | events show|live [--socket PATH] | "
+		  "events play CAMERA NUMBER [--socket PATH]",
 		  cmd_events },
 	};
 	size_t i;

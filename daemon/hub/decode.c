@@ -42,6 +42,7 @@ struct shm {
 };
 
 struct decode {
+	bool jpeg;		/* the child's JPEG mode */
 	int epfd;
 	int sock;		/* -1: no child */
 	pid_t pid;
@@ -137,10 +138,11 @@ static void stop_child(struct decode *d)
 }
 
 /* The forked process, between fork and exec: async-signal-safe calls only. */
-static void exec_child(int sock, int shm)
+static void exec_child(int sock, int shm, bool jpeg)
 {
 	static char arg0[] = "veracam-decoder", arg1[] = DECODE_CHILD_ARG;
-	char *argv[] = { arg0, arg1, NULL };
+	static char arg2[] = DECODE_CHILD_JPEG;
+	char *argv[] = { arg0, arg1, jpeg ? arg2 : NULL, NULL };
 	struct stat st;
 	int null;
 
@@ -199,7 +201,7 @@ static int start_child(struct decode *d, char *err, size_t errlen)
 		goto fail;
 	}
 	if (d->pid == 0)
-		exec_child(sv[1], mfd);
+		exec_child(sv[1], mfd, d->jpeg);
 	close(sv[1]);
 	close(mfd);
 	d->sock = sv[0];
@@ -360,7 +362,7 @@ failed:
 	return -EIO;
 }
 
-struct decode *decode_new(char *err, size_t errlen)
+static struct decode *decode_start(bool jpeg, char *err, size_t errlen)
 {
 	struct decode *d = calloc(1, sizeof(*d));
 	struct pollfd pfd;
@@ -369,6 +371,7 @@ struct decode *decode_new(char *err, size_t errlen)
 		errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
+	d->jpeg = jpeg;
 	d->sock = -1;
 	d->pid = -1;
 	d->wait_idr = true;
@@ -401,6 +404,16 @@ struct decode *decode_new(char *err, size_t errlen)
 		}
 	}
 	return d;
+}
+
+struct decode *decode_new(char *err, size_t errlen)
+{
+	return decode_start(false, err, errlen);
+}
+
+struct decode *decode_new_jpeg(char *err, size_t errlen)
+{
+	return decode_start(true, err, errlen);
 }
 
 void decode_reset(struct decode *d)

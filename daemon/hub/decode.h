@@ -60,6 +60,7 @@ struct decode_stats {
 };
 
 #define DECODE_CHILD_ARG	"decoder"
+#define DECODE_CHILD_JPEG	"jpeg"	/* a second argument: the JPEG mode */
 
 bool decode_child_requested(int argc, char **argv);
 /* The child's whole life, after exec: never returns. */
@@ -67,6 +68,13 @@ __attribute__((noreturn)) void decode_child_main(void);
 
 
 struct decode *decode_new(char *err, size_t errlen);
+/*
+ * The same sandboxed child with a JPEG pipeline (appsrc ! jpegdec !
+ * videoconvert ! appsink, I420): decode_au() takes one whole JPEG as an
+ * "IDR" and gives one picture back. The events view's thumbnails: the hub
+ * itself never parses JPEG.
+ */
+struct decode *decode_new_jpeg(char *err, size_t errlen);
 
 /*
  * Queue one verified access unit (Annex B byte stream) with the capture

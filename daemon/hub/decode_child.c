@@ -333,6 +333,13 @@ static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpoin
 	return GST_PAD_PROBE_HANDLED;
 }
 
+/*
+ * JPEG mode (decode_new_jpeg: the events view's thumbnails): appsrc
+ * (image/jpeg, one picture per buffer) ! jpegdec ! videoconvert ! appsink,
+ * the same sandbox and slots as the H.264 pipeline.
+ */
+static bool jpeg_mode;
+
 static void build(struct child *c)
 {
 	GstAppSinkCallbacks cb = { .new_sample = on_sample };
@@ -343,27 +350,36 @@ static void build(struct child *c)
 
 	c->pipeline = gst_pipeline_new("veracam-decode");
 	src = gst_element_factory_make("appsrc", NULL);
-	parse = gst_element_factory_make("h264parse", NULL);
-	dec = make_decoder(&c->decoder);
+	if (jpeg_mode) {
+		dec = gst_element_factory_make("jpegdec", NULL);
+		parse = gst_element_factory_make("videoconvert", NULL);
+		c->decoder = "jpegdec";
+	} else {
+		parse = gst_element_factory_make("h264parse", NULL);
+		dec = make_decoder(&c->decoder);
+	}
 	sink = gst_element_factory_make("appsink", NULL);
 	if (!c->pipeline || !src || !parse || !dec || !sink) {
 		snprintf(why, sizeof(why), "GStreamer elements missing (%s%s%s%s)",
-			 src ? "" : "appsrc ", parse ? "" : "h264parse ",
-			 dec ? "" : "avdec_h264 ", sink ? "" : "appsink");
+			 src ? "" : "appsrc ",
+			 parse ? "" : jpeg_mode ? "videoconvert " : "h264parse ",
+			 dec ? "" : jpeg_mode ? "jpegdec " : "avdec_h264 ", sink ? "" : "appsink");
 		fail(c->sock, why);
 	}
 	gst_bin_add_many(GST_BIN(c->pipeline), src, parse, dec, sink, NULL);
-	if (!gst_element_link_many(src, parse, dec, sink, NULL)) {
-		snprintf(why, sizeof(why), "cannot link appsrc ! h264parse ! %s ! appsink",
-			 c->decoder);
+	if (jpeg_mode ? !gst_element_link_many(src, dec, parse, sink, NULL) :
+			!gst_element_link_many(src, parse, dec, sink, NULL)) {
+		snprintf(why, sizeof(why), "cannot link the %s pipeline", c->decoder);
 		fail(c->sock, why);
 	}
 	c->src = GST_APP_SRC(src);
-	caps = gst_caps_from_string("video/x-h264, stream-format=byte-stream, alignment=au");
+	caps = gst_caps_from_string(jpeg_mode ? "image/jpeg, parsed=false" :
+				    "video/x-h264, stream-format=byte-stream, alignment=au");
 	g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME,
 		     "is-live", TRUE, "block", FALSE, NULL);
 	gst_caps_unref(caps);
-	caps = gst_caps_from_string("video/x-raw, format={ I420, NV12 }");
+	caps = gst_caps_from_string(jpeg_mode ? "video/x-raw, format=I420" :
+				    "video/x-raw, format={ I420, NV12 }");
 	g_object_set(sink, "caps", caps, "sync", FALSE, "max-buffers", 1u,
 		     "drop", TRUE, "enable-last-sample", FALSE, NULL);
 	gst_caps_unref(caps);
@@ -649,5 +665,10 @@ void decode_child_main(void)
 
 bool decode_child_requested(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], DECODE_CHILD_ARG) &&
+	    !strcmp(argv[2], DECODE_CHILD_JPEG)) {
+		jpeg_mode = true;
+		return true;
+	}
 	return argc == 2 && !strcmp(argv[1], DECODE_CHILD_ARG);
 }

@@ -67,6 +67,23 @@ struct cell {
 
 enum buf_state { BUF_FREE, BUF_PENDING, BUF_SCANOUT };
 
+/* One tile of the events view: drawn from the display's own copy of a picture. */
+struct tile {
+	enum display_tile kind;
+	uint8_t *mem;		/* DISPLAY_TILE_THUMB: pic's planes, owned */
+	struct hub_picture pic;	/* I420 over mem (release NULL) */
+	char text[48];		/* _UNAVAILABLE: the reason; _GAP: which events */
+};
+
+/* The clip view: the whole screen, one picture (owned, like a cell's) or a screen. */
+struct clip {
+	bool showing;		/* pic holds a frame, else the screen below */
+	struct hub_picture pic;
+	char name[64];
+	char text[48];		/* the reason on the hub's screen */
+	uint64_t gen;
+};
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -97,6 +114,10 @@ struct display {
 	unsigned int ncells;	/* 1 or 4 */
 	unsigned int lw, lh;	/* screen size the cells were cut for */
 	struct cell cell[DISPLAY_MAX_CAMERAS];
+	enum display_view view;
+	struct tile tiles[DISPLAY_MAX_CAMERAS][DISPLAY_EVENT_TILES];
+	struct clip clip;
+	uint64_t buf_clip_gen[OUTPUT_BUFFERS];	/* the clip's generation drawn there */
 	uint8_t *scratch;	/* 4:2:0 planes of the largest cell: the scaler's */
 	unsigned int align;	/* cells and pictures on multiples of it (I420: 2) */
 	uint64_t stale_ns;
@@ -238,24 +259,13 @@ static bool picture_valid(const struct hub_picture *p)
 
 /* ---- cell rendering ---- */
 
-static void draw_badge(const struct cell *cl, const struct canvas *c,
-		       const struct hub_picture *p, unsigned int fx,
+/* A label (SCREEN_BADGE box, white text) at the bottom left of the picture at (fx, fy). */
+static void draw_label(const struct canvas *c, const char *text, size_t len, unsigned int fx,
 		       unsigned int fy, unsigned int fw, unsigned int fh)
 {
 	unsigned int scale = c->width >= SCREEN_BADGE_WIDE ? 2 : 1;
 	unsigned int pad = SCREEN_BADGE_PAD * scale, fit;
-	time_t secs = (time_t)(p->capture_ns / 1000000000ull);
-	unsigned int ms = (unsigned int)(p->capture_ns % 1000000000ull / 1000000u);
-	char text[BADGE_MAX];
-	struct tm tm;
-	size_t len;
-	int n;
 
-	if (!gmtime_r(&secs, &tm))
-		memset(&tm, 0, sizeof(tm));
-	n = snprintf(text, sizeof(text), "VERIFIED %s %02d:%02d:%02d.%03u",
-		     cl->name, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
 	if (fw <= 2 * pad || fh <= FONT_LINE * scale + 2 * pad)
 		return;
 	fit = (fw - 2 * pad) / (FONT_ADVANCE * scale);
@@ -269,11 +279,35 @@ static void draw_badge(const struct cell *cl, const struct canvas *c,
 		  scale, SCREEN_WHITE);
 }
 
-/* Nonzero if the picture could not be drawn: the cell is then black. */
-static int render_frame(struct display *d, const struct cell *cl,
-			const struct canvas *c)
+/* "PREFIX NAME HH:MM:SS[.mmm]" of capture_ns (UTC) at the bottom left of the picture. */
+static void draw_badge(const char *prefix, const char *name, const struct canvas *c,
+		       uint64_t capture_ns, bool with_ms, unsigned int fx, unsigned int fy,
+		       unsigned int fw, unsigned int fh)
 {
-	const struct hub_picture *p = &cl->pic;
+	time_t secs = (time_t)(capture_ns / 1000000000ull);
+	unsigned int ms = (unsigned int)(capture_ns % 1000000000ull / 1000000u);
+	char text[BADGE_MAX], frac[8] = "";
+	struct tm tm;
+	int n;
+
+	if (!gmtime_r(&secs, &tm))
+		memset(&tm, 0, sizeof(tm));
+	if (with_ms)
+		snprintf(frac, sizeof(frac), ".%03u", ms);
+	n = snprintf(text, sizeof(text), "%s%s%s %02d:%02d:%02d%s", prefix, *prefix ? " " : "",
+		     name, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	draw_label(c, text, n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1,
+		   fx, fy, fw, fh);
+}
+
+/*
+ * @p fitted into canvas @c, centred, the rest black; its placement in
+ * *fx.. Nonzero if the picture could not be drawn: the canvas is then black.
+ */
+static int render_picture(struct display *d, const struct hub_picture *p,
+			  const struct canvas *c, unsigned int *fx, unsigned int *fy,
+			  unsigned int *fw, unsigned int *fh)
+{
 	unsigned int cw = c->width, ch = c->height, dw, dh, dx, dy, a = d->align;
 	int ret;
 
@@ -306,7 +340,22 @@ static int render_frame(struct display *d, const struct cell *cl,
 		canvas_fill(c, 0, 0, (int)cw, (int)ch, SCREEN_BLACK);
 		return -EIO;
 	}
-	draw_badge(cl, c, p, dx, dy, dw, dh);
+	*fx = dx;
+	*fy = dy;
+	*fw = dw;
+	*fh = dh;
+	return 0;
+}
+
+/* Nonzero if the picture could not be drawn: the cell is then black. */
+static int render_frame(struct display *d, const struct cell *cl,
+			const struct canvas *c)
+{
+	unsigned int dx, dy, dw, dh;
+
+	if (render_picture(d, &cl->pic, c, &dx, &dy, &dw, &dh))
+		return -EIO;
+	draw_badge("VERIFIED", cl->name, c, cl->pic.capture_ns, true, dx, dy, dw, dh);
 	return 0;
 }
 
@@ -327,12 +376,13 @@ static void draw_centred(const struct canvas *c, int y, const char *s,
 		  len, scale, colour);
 }
 
-static void render_unavailable(const struct cell *cl, const struct canvas *c)
+/* The hub's own screen: a border, a first line in amber, two in white. */
+static void render_screen(const struct canvas *c, const char *first, const char *second,
+			  const char *third)
 {
 	unsigned int scale = c->width / (FONT_ADVANCE * SCREEN_UNAVAIL_CHARS);
 	unsigned int border = c->width >= SCREEN_UNAVAIL_WIDE ? SCREEN_UNAVAIL_BORDER_WIDE :
 							       SCREEN_UNAVAIL_BORDER;
-	char why[32];
 	int y;
 
 	if (scale < 1)
@@ -342,11 +392,18 @@ static void render_unavailable(const struct cell *cl, const struct canvas *c)
 	canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_UNAVAIL_FG);
 	canvas_fill(c, (int)border, (int)border, (int)(c->width - 2 * border),
 		    (int)(c->height - 2 * border), SCREEN_UNAVAIL_BG);
-	snprintf(why, sizeof(why), "(%s)", reason_text[cl->why]);
 	y = ((int)c->height - SCREEN_UNAVAIL_LINES * FONT_LINE * (int)scale) / 2;
-	draw_centred(c, y, "STREAM UNAVAILABLE", scale, SCREEN_UNAVAIL_FG);
-	draw_centred(c, y + 3 * FONT_LINE * (int)scale / 2, cl->name, scale, SCREEN_WHITE);
-	draw_centred(c, y + 3 * FONT_LINE * (int)scale, why, scale, SCREEN_WHITE);
+	draw_centred(c, y, first, scale, SCREEN_UNAVAIL_FG);
+	draw_centred(c, y + 3 * FONT_LINE * (int)scale / 2, second, scale, SCREEN_WHITE);
+	draw_centred(c, y + 3 * FONT_LINE * (int)scale, third, scale, SCREEN_WHITE);
+}
+
+static void render_unavailable(const struct cell *cl, const struct canvas *c)
+{
+	char why[32];
+
+	snprintf(why, sizeof(why), "(%s)", reason_text[cl->why]);
+	render_screen(c, "STREAM UNAVAILABLE", cl->name, why);
 }
 
 /* ---- cells: what each shows ---- */
@@ -378,6 +435,7 @@ static void set_unavailable(struct display *d, struct cell *cl,
 static void forget_buffers(struct display *d)
 {
 	memset(d->buf_gen, 0, sizeof(d->buf_gen));
+	memset(d->buf_clip_gen, 0, sizeof(d->buf_clip_gen));
 }
 
 /*
@@ -392,8 +450,7 @@ static int layout(struct display *d)
 	/* I420: cells on whole 2x2 blocks, so no chroma sample is shared */
 	unsigned int lw = d->ncells == 1 ? w : w / 2 / a * a;
 	unsigned int th = d->ncells == 1 ? h : h / 2 / a * a;
-	/* the largest cell: the right column and bottom row take the odd pixel */
-	size_t cw = d->ncells == 1 ? w : w - lw, ch = d->ncells == 1 ? h : h - th;
+	size_t cw = w, ch = h;	/* the clip view's picture fills the screen */
 	uint8_t *scratch;
 
 	if (w < 2 * a || h < 2 * a)
@@ -444,6 +501,99 @@ static struct canvas cell_canvas(const struct display *d, const struct output_bu
 	return c;
 }
 
+/* The (x, y, w, h) part of canvas @c (I420: all even). */
+static struct canvas sub_canvas(const struct canvas *c, unsigned int x, unsigned int y,
+				unsigned int w, unsigned int h)
+{
+	struct canvas s = *c;
+
+	s.width = w;
+	s.height = h;
+	if (c->format == CANVAS_XRGB8888) {
+		s.plane[0] += (size_t)y * c->pitch[0] + (size_t)x * 4;
+		return s;
+	}
+	s.plane[0] += (size_t)y * c->pitch[0] + x;
+	s.plane[1] += (size_t)y / 2 * c->pitch[1] + x / 2;
+	s.plane[2] += (size_t)y / 2 * c->pitch[2] + x / 2;
+	return s;
+}
+
+static void render_tile(struct display *d, const struct cell *cl, const struct tile *t,
+			const struct canvas *c)
+{
+	unsigned int dx, dy, dw, dh;
+	char why[64];
+
+	switch (t->kind) {
+	case DISPLAY_TILE_EMPTY:
+		canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_BLACK);
+		break;
+	case DISPLAY_TILE_THUMB:
+		if (!render_picture(d, &t->pic, c, &dx, &dy, &dw, &dh))
+			draw_badge("", cl->name, c, t->pic.capture_ns, false, dx, dy, dw, dh);
+		break;
+	case DISPLAY_TILE_UNAVAILABLE:
+		snprintf(why, sizeof(why), "(%s)", t->text);
+		render_screen(c, "EVENT UNAVAILABLE", cl->name, why);
+		break;
+	case DISPLAY_TILE_GAP:
+		render_screen(c, "EVENTS MISSING", cl->name, t->text);
+		break;
+	}
+}
+
+/*
+ * The events view: each camera's cell cut 2x2 into its tiles (newest top
+ * left, then right, then the bottom row), each drawn completely; or the
+ * clip view: the whole screen.
+ */
+static void compose_events(struct display *d, unsigned int index)
+{
+	const struct output_buffer *b = &d->mode.buf[index];
+	unsigned int i, a = d->align;
+
+	memset(d->buf_capture[index], 0, sizeof(d->buf_capture[index]));
+	if (d->view == DISPLAY_VIEW_CLIP) {
+		struct cell whole = { .width = d->mode.width, .height = d->mode.height };
+		struct canvas c = cell_canvas(d, b, &whole);
+		unsigned int dx, dy, dw, dh;
+
+		if (d->buf_clip_gen[index] == d->clip.gen)
+			return;
+		d->buf_clip_gen[index] = d->clip.gen;
+		if (!d->clip.showing)
+			render_screen(&c, "EVENT UNAVAILABLE", d->clip.name, d->clip.text);
+		else if (!render_picture(d, &d->clip.pic, &c, &dx, &dy, &dw, &dh))
+			draw_badge("EVENT", d->clip.name, &c, d->clip.pic.capture_ns, true, dx, dy,
+				   dw, dh);
+		else
+			d->buf_clip_gen[index] = 0;
+		return;
+	}
+	for (i = 0; i < d->ncells; i++) {
+		struct cell *cl = &d->cell[i];
+		struct canvas c = cell_canvas(d, b, cl);
+		unsigned int lw = cl->width / 2 / a * a, th = cl->height / 2 / a * a;
+
+		if (d->buf_gen[index][i] == cl->gen)
+			continue;
+		d->buf_gen[index][i] = cl->gen;
+		if (i >= d->ncams || lw < a || th < a) {
+			canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, SCREEN_BLACK);
+			continue;
+		}
+		for (unsigned int k = 0; k < DISPLAY_EVENT_TILES; k++) {
+			bool right = k & 1, bottom = k & 2;
+			struct canvas tc = sub_canvas(&c, right ? lw : 0, bottom ? th : 0,
+						      right ? cl->width - lw : lw,
+						      bottom ? cl->height - th : th);
+
+			render_tile(d, cl, &d->tiles[i][k], &tc);
+		}
+	}
+}
+
 /*
  * Bring buffer @index up to date: every cell drawn there since it last
  * changed is kept, every other cell is drawn completely.
@@ -453,6 +603,10 @@ static void compose(struct display *d, unsigned int index)
 	const struct output_buffer *b = &d->mode.buf[index];
 	unsigned int i;
 
+	if (d->view != DISPLAY_VIEW_LIVE) {
+		compose_events(d, index);
+		return;
+	}
 	for (i = 0; i < d->ncells; i++) {
 		struct cell *cl = &d->cell[i];
 		struct canvas c = cell_canvas(d, b, cl);
@@ -700,8 +854,10 @@ int display_show(struct display *d, unsigned int cam, struct hub_picture *frame)
 	cl->state = CELL_FRAME;
 	cl->until_ns = cl->pic.show_until_ns;
 	cl->shown_ns = display_now_ns();
-	changed(d, cl);
 	d->st.shown[cam]++;
+	if (d->view != DISPLAY_VIEW_LIVE)
+		return 0;	/* kept (and expired) for the live view's return */
+	changed(d, cl);
 	return flush(d);
 }
 
@@ -789,8 +945,142 @@ void display_close(struct display *d)
 	if (!d)
 		return;
 	d->ops->close(d->out);
-	for (unsigned int i = 0; i < DISPLAY_MAX_CAMERAS; i++)
+	for (unsigned int i = 0; i < DISPLAY_MAX_CAMERAS; i++) {
 		release_picture(&d->cell[i]);
+		for (unsigned int k = 0; k < DISPLAY_EVENT_TILES; k++)
+			free(d->tiles[i][k].mem);
+	}
+	if (d->clip.pic.release)
+		d->clip.pic.release(&d->clip.pic);
 	free(d->scratch);
 	free(d);
+}
+
+/* ---- the events view (issue 17) ---- */
+
+/* Everything on screen is drawn again (a new view). */
+static void all_changed(struct display *d)
+{
+	for (unsigned int i = 0; i < d->ncells; i++)
+		changed(d, &d->cell[i]);
+	d->clip.gen = ++d->gen_seq;
+	forget_buffers(d);
+	d->dirty = true;
+}
+
+int display_set_view(struct display *d, enum display_view view)
+{
+	if ((unsigned int)view > DISPLAY_VIEW_CLIP)
+		return -EINVAL;
+	d->view = view;
+	if (view != DISPLAY_VIEW_CLIP)
+		display_clip_unavailable(d, "", "");	/* (the clip's picture given back) */
+	all_changed(d);
+	return flush(d);
+}
+
+enum display_view display_get_view(const struct display *d)
+{
+	return d->view;
+}
+
+/* @p copied into t's own I420 memory; 0 or -ENOMEM. */
+static int tile_copy(struct tile *t, const struct hub_picture *p)
+{
+	size_t w = p->width, h = p->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+	uint8_t *mem = malloc(w * h + 2 * cw * ch);
+	int ret;
+
+	if (!mem)
+		return -ENOMEM;
+	if (p->format == HUB_PIX_NV12)
+		ret = NV12ToI420(p->plane[0], (int)p->stride[0], p->plane[1], (int)p->stride[1],
+				 mem, (int)w, mem + w * h, (int)cw, mem + w * h + cw * ch, (int)cw,
+				 (int)w, (int)h);
+	else
+		ret = I420Copy(p->plane[0], (int)p->stride[0], p->plane[1], (int)p->stride[1],
+			       p->plane[2], (int)p->stride[2], mem, (int)w, mem + w * h, (int)cw,
+			       mem + w * h + cw * ch, (int)cw, (int)w, (int)h);
+	if (ret) {
+		free(mem);
+		return -EIO;
+	}
+	free(t->mem);
+	t->mem = mem;
+	t->pic = *p;
+	t->pic.format = HUB_PIX_I420;
+	t->pic.plane[0] = mem;
+	t->pic.plane[1] = mem + w * h;
+	t->pic.plane[2] = mem + w * h + cw * ch;
+	t->pic.stride[0] = w;
+	t->pic.stride[1] = cw;
+	t->pic.stride[2] = cw;
+	t->pic.release = NULL;
+	t->pic.priv = NULL;
+	return 0;
+}
+
+int display_event_tile(struct display *d, unsigned int cam, unsigned int tile,
+		       enum display_tile kind, struct hub_picture *pic, uint64_t capture_ns,
+		       const char *text)
+{
+	struct tile *t;
+	int ret = 0;
+
+	if (cam >= d->ncams || tile >= DISPLAY_EVENT_TILES ||
+	    (kind == DISPLAY_TILE_THUMB && !picture_valid(pic)))
+		ret = -EINVAL;
+	if (!ret) {
+		t = &d->tiles[cam][tile];
+		if (kind == DISPLAY_TILE_THUMB) {
+			ret = tile_copy(t, pic);
+			t->pic.capture_ns = capture_ns;
+		} else {
+			free(t->mem);
+			memset(t, 0, sizeof(*t));
+		}
+		if (!ret) {
+			t->kind = kind;
+			snprintf(t->text, sizeof(t->text), "%s", text ? text : "");
+			changed(d, &d->cell[cam]);
+		}
+	}
+	if (pic && pic->release)
+		pic->release(pic);
+	if (pic)
+		memset(pic, 0, sizeof(*pic));
+	return ret ? ret : d->view == DISPLAY_VIEW_EVENTS ? flush(d) : 0;
+}
+
+int display_clip_show(struct display *d, const char *name, struct hub_picture *frame)
+{
+	if (!picture_valid(frame)) {
+		if (frame && frame->release)
+			frame->release(frame);
+		if (frame)
+			memset(frame, 0, sizeof(*frame));
+		return -EINVAL;
+	}
+	if (d->clip.pic.release)
+		d->clip.pic.release(&d->clip.pic);
+	d->clip.pic = *frame;
+	memset(frame, 0, sizeof(*frame));
+	d->clip.showing = true;
+	snprintf(d->clip.name, sizeof(d->clip.name), "%s", name);
+	d->clip.gen = ++d->gen_seq;
+	d->dirty = true;
+	return d->view == DISPLAY_VIEW_CLIP ? flush(d) : 0;
+}
+
+int display_clip_unavailable(struct display *d, const char *name, const char *why)
+{
+	if (d->clip.pic.release)
+		d->clip.pic.release(&d->clip.pic);
+	memset(&d->clip.pic, 0, sizeof(d->clip.pic));
+	d->clip.showing = false;
+	snprintf(d->clip.name, sizeof(d->clip.name), "%s", name);
+	snprintf(d->clip.text, sizeof(d->clip.text), "(%s)", why);
+	d->clip.gen = ++d->gen_seq;
+	d->dirty = true;
+	return d->view == DISPLAY_VIEW_CLIP ? flush(d) : 0;
 }

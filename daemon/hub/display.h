@@ -130,6 +130,46 @@ int display_fd(const struct display *d);
 /* Handle completions on display_fd(); commits pending changes. */
 int display_dispatch(struct display *d);
 
+/*
+ * ---- the events view (issue 17) ----
+ * DISPLAY_VIEW_EVENTS: each camera's cell cut 2x2 into tiles, newest
+ * first (top left, top right, bottom left, bottom right): a thumbnail
+ * with its camera's name and capture time (UTC), the hub's "EVENT
+ * UNAVAILABLE" screen with a reason, "EVENTS MISSING" (a gap in the
+ * camera's chain of events), or black. DISPLAY_VIEW_CLIP: one picture (or
+ * the hub's screen) over the whole screen. Live frames go on arriving in
+ * both (display_show keeps and expires them, drawn again on the way back
+ * to DISPLAY_VIEW_LIVE). Every switch draws every region again in every
+ * buffer.
+ */
+#define DISPLAY_EVENT_TILES	4
+
+enum display_view {
+	DISPLAY_VIEW_LIVE,
+	DISPLAY_VIEW_EVENTS,
+	DISPLAY_VIEW_CLIP,
+};
+
+enum display_tile {
+	DISPLAY_TILE_EMPTY,
+	DISPLAY_TILE_THUMB,		/* a verified thumbnail */
+	DISPLAY_TILE_UNAVAILABLE,	/* refused: text is why */
+	DISPLAY_TILE_GAP,		/* events missing: text says which */
+};
+
+int display_set_view(struct display *d, enum display_view view);
+enum display_view display_get_view(const struct display *d);
+/*
+ * Camera @cam's tile @tile. A thumbnail (decoded from a verified JPEG,
+ * captured at capture_ns) is copied and @pic released (also on error).
+ */
+int display_event_tile(struct display *d, unsigned int cam, unsigned int tile,
+		       enum display_tile kind, struct hub_picture *pic, uint64_t capture_ns,
+		       const char *text);
+/* The clip view: a frame (taken over, as display_show) or the hub's screen with why. */
+int display_clip_show(struct display *d, const char *name, struct hub_picture *frame);
+int display_clip_unavailable(struct display *d, const char *name, const char *why);
+
 void display_get_stats(const struct display *d, struct display_stats *st);
 void display_get_size(const struct display *d, unsigned int *w,
 		      unsigned int *h);

@@ -38,6 +38,7 @@
 
 #include "decode.h"
 #include "display.h"
+#include "evview.h"
 #include "receive.h"
 #include "veracamd.h"
 
@@ -108,6 +109,7 @@ struct hub_role {
 	uint8_t enc_msg[VC_CTL_ENC_KEY_LEN];
 	bool has_enc;
 	struct display *display;
+	struct evview *evview;		/* the events view and its cache (issue 17) */
 	struct cam cams[SVC_MAX_CAMERAS];
 	pthread_mutex_t lock;
 	int efd;			/* a connect thread finished */
@@ -901,6 +903,49 @@ static void load_enc_binding(struct hub_role *hr)
 	svc_log(LOG_INFO, "encryption key %s: sent to each camera with its binding", line);
 }
 
+/* "events show|live|play CAMERA NUMBER" (veracamctl events ...). */
+static char *on_status_command(void *data, const char *request)
+{
+	struct hub_role *hr = data;
+	char *ans = hr->evview ? evview_command(hr->evview, request) : NULL;
+
+	return ans ? ans : g_strdup_printf("error unknown request \"%.40s\"\n", request);
+}
+
+/* The events view over the display, the fetcher with an event store. */
+static int events_setup(struct hub_role *hr)
+{
+	const struct svc_hub_config *cfg = hr->cfg;
+	struct evview_config ec = {
+		.loop = hr->s->loop,
+		.display = hr->display,
+		.st = svc_status_hub_events(hr->s->status),
+		.keys = hr->s->cfg.keys_dir,
+		.hub_key_id = vc_key_id(hr->key),
+		.n_cameras = cfg->n_cameras,
+		.store = cfg->event_store,
+	};
+	char err[256] = "";
+
+	for (unsigned int i = 0; i < cfg->n_cameras; i++)
+		ec.names[i] = cfg->cameras[i].name;
+	hr->evview = evview_new(&ec, err, sizeof(err));
+	if (!hr->evview) {
+		svc_log(LOG_ERR, "events view: %s", err);
+		return -1;
+	}
+	svc_status_on_command(hr->s->status, on_status_command, hr);
+	if (cfg->event_store) {
+		char shown[1100];
+
+		svc_log(LOG_INFO, "events: the newest events of each camera fetched from %s into "
+			"%s/" "event-cache", vc_url_redact(cfg->event_store, shown,
+								   sizeof(shown)),
+			hr->s->cfg.keys_dir);
+	}
+	return 0;
+}
+
 static int setup(struct hub_role *hr)
 {
 	const struct svc_hub_config *cfg = hr->cfg;
@@ -965,6 +1010,8 @@ static int setup(struct hub_role *hr)
 		}
 		on_retry(c);
 	}
+	if (events_setup(hr) < 0)
+		return -1;
 	svc_log(LOG_INFO, "display %s, decoder %s, %u camera%s", cfg->display,
 		decode_decoder(hr->cams[0].dec), cfg->n_cameras, cfg->n_cameras == 1 ? "" : "s");
 	svc_status_set_ready(hr->s->status, true);
@@ -977,12 +1024,14 @@ static void teardown(struct hub_role *hr)
 {
 	struct svc_loop *loop = hr->s->loop;
 
+	svc_status_on_command(hr->s->status, NULL, NULL);
 	/* first: it gives the decoders' pictures it still shows back */
 	if (hr->display) {
 		if (display_fd(hr->display) >= 0)
 			svc_loop_remove_fd(loop, display_fd(hr->display));
 		display_close(hr->display);
 	}
+	evview_free(hr->evview);
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
 

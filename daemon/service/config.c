@@ -188,6 +188,9 @@ static const struct opt opts[] = {
 	  .help = "longest reconnect delay" },
 	{ "backoff-jitter", HUB, T_PERCENT, F(hub.backoff_jitter), .max = 100,
 	  .def = "50%", .arg = "PERCENT", .help = "random part of each delay" },
+	{ "event-store", HUB, T_URL, F(hub.event_store), .def = "", .arg = "URL",
+	  .help = "fetch the cameras' newest sealed events from this HTTP store (or its cache) "
+		  "into the hub's event cache; empty: none" },
 };
 
 #define N_OPTS G_N_ELEMENTS(opts)
@@ -911,6 +914,7 @@ void svc_config_clear(struct svc_config *cfg)
 	g_free(cfg->camera.name);
 	g_free(cfg->camera.event_spool);
 	g_free(cfg->camera.event_store);
+	g_free(cfg->hub.event_store);
 	for (unsigned int i = 0; i < cfg->hub.n_cameras; i++) {
 		g_free(cfg->hub.cameras[i].name);
 		g_free(cfg->hub.cameras[i].source);

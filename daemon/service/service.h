@@ -138,6 +138,7 @@ struct svc_hub_config {
 	uint64_t unavailable_ns;	/* unavailable screen after this */
 	uint64_t backoff_min_ns, backoff_max_ns;
 	unsigned int backoff_jitter;	/* percent, 0..100 */
+	char *event_store;		/* NULL: no fetcher (hub/evfetch.c) */
 };
 
 struct svc_config {
@@ -504,6 +505,24 @@ struct svc_display_status {
 	uint64_t lost_count;		/* times it was lost */
 };
 struct svc_display_status *svc_status_display(struct svc_status *st);
+
+/* Hub role: recorded events, its cache and its events view (hub/evview.c, evfetch.c). */
+struct svc_hub_events_stats {
+	bool store;			/* event-store is set: the fetcher runs */
+	const char *view;		/* "live", "events", "clip" (static) */
+	uint64_t fetched;		/* events written into the cache */
+	uint64_t fetch_rounds;		/* polls of the store */
+	uint64_t fetch_errors;		/* requests that failed (the store down, 404, ...) */
+	uint64_t cache_dropped;		/* events dropped for the cache's bound */
+	uint64_t thumbnails_shown;	/* verified thumbnails put in a tile */
+	uint64_t gaps;			/* gap tiles shown (events missing) */
+	uint64_t clips_played;		/* clips started */
+	uint64_t clip_frames;		/* verified frames of clips handed to the decoder */
+	uint64_t clip_frames_shown;	/* clip pictures put on the screen */
+	struct svc_reasons rejected;	/* thumbnails, clips, envelopes refused, by reason */
+	char last_error[160];		/* the fetcher's last failure, "" = none */
+};
+struct svc_hub_events_stats *svc_status_hub_events(struct svc_status *st);
 
 /* Hub role: the stats of configured camera @index (0..n_cameras-1). */
 struct svc_camera_stats *svc_status_camera(struct svc_status *st,

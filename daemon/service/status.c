@@ -41,6 +41,7 @@ struct svc_status {
 	struct svc_camera_stats cameras[SVC_MAX_CAMERAS];
 	unsigned int n_cameras;
 	struct svc_display_status display;
+	struct svc_hub_events_stats events;
 	int fd;
 	char *path;			/* bound socket, unlinked on free */
 	svc_status_command_fn command;
@@ -119,6 +120,7 @@ void svc_status_free(struct svc_status *st)
 		reasons_clear(&st->cameras[i].discarded);
 	}
 	reasons_clear(&st->cam.rejected_peers);
+	reasons_clear(&st->events.rejected);
 	g_ptr_array_free(st->sessions, TRUE);
 	g_free(st->name);
 	g_free(st->keys);
@@ -153,6 +155,11 @@ void svc_status_session_end(struct svc_status *st, struct svc_hub_session *s)
 struct svc_display_status *svc_status_display(struct svc_status *st)
 {
 	return &st->display;
+}
+
+struct svc_hub_events_stats *svc_status_hub_events(struct svc_status *st)
+{
+	return &st->events;
 }
 
 struct svc_camera_stats *svc_status_camera(struct svc_status *st, unsigned int index)
@@ -386,6 +393,23 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 	g_string_append(o, "{\n");
 	json_text(o, 4, "state", st->display.lost ? "lost" : "on", false);
 	json_u64(o, 4, "lost", st->display.lost_count, true);
+	g_string_append(o, "  },\n");
+	json_key(o, 2, "events");
+	g_string_append(o, "{\n");
+	json_text(o, 4, "view", st->events.view ? st->events.view : "live", false);
+	json_key(o, 4, "store");
+	g_string_append(o, st->events.store ? "true,\n" : "false,\n");
+	json_u64(o, 4, "fetched", st->events.fetched, false);
+	json_u64(o, 4, "fetch_rounds", st->events.fetch_rounds, false);
+	json_u64(o, 4, "fetch_errors", st->events.fetch_errors, false);
+	json_u64(o, 4, "cache_dropped", st->events.cache_dropped, false);
+	json_u64(o, 4, "thumbnails_shown", st->events.thumbnails_shown, false);
+	json_u64(o, 4, "gaps", st->events.gaps, false);
+	json_u64(o, 4, "clips_played", st->events.clips_played, false);
+	json_u64(o, 4, "clip_frames", st->events.clip_frames, false);
+	json_u64(o, 4, "clip_frames_shown", st->events.clip_frames_shown, false);
+	json_text_or_null(o, 4, "last_error", st->events.last_error);
+	json_reasons(o, 4, "rejected", &st->events.rejected, true);
 	g_string_append(o, "  },\n");
 	json_key(o, 2, "cameras");
 	g_string_append(o, "[");

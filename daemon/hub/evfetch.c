@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * evfetch.c - the hub's event fetcher thread (evfetch.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+
+#include <glib.h>
+#include <openssl/crypto.h>
+
+#include <veracam/enckey.h>
+#include <veracam/keys.h>
+#include <veracam/pairing.h>
+
+#include "events.h"
+#include "evfetch.h"
+#include "service.h"
+
+struct evfetch {
+	struct evfetch_config cfg;
+	char *store, *keys;
+	char *names[8];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, poke;
+	GHashTable *refused;		/* the thread's: envelope names refused, not fetched again */
+	struct evfetch_stats st;	/* under lock */
+};
+
+static void fail_note(struct evfetch *f, const char *why)
+{
+	pthread_mutex_lock(&f->lock);
+	f->st.errors++;
+	snprintf(f->st.last_error, sizeof(f->st.last_error), "%s", why);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void reject_note(struct evfetch *f, enum vc_event_reject r)
+{
+	pthread_mutex_lock(&f->lock);
+	f->st.rejected[r]++;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* One envelope NAME of camera cam into the cache: 1 cached, 0 not. */
+static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_peer *cam,
+		     const uint8_t *hub_id, const struct vc_enc_key *enc, const char *kid,
+		     const char *dir, const char *name)
+{
+	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
+	uint8_t h[VC_HASH_LEN], *env = NULL;
+	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16], why[512];
+	char base[STORE_EVENT_NAME_LEN + 1];
+	struct hub_event_objects o;
+	struct vc_manifest m;
+	enum vc_hpke_aead aead;
+	enum vc_event_reject r;
+	uint64_t number;
+	size_t len, man_len;
+	long status;
+
+	if (!store_envelope_name(name, &number, id))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", kid, name);
+	status = store_fetch_get(sf, path, HUB_EVENT_ENV_MAX, &env, &len, cache, why, sizeof(why));
+	if (status != 200) {
+		fail_note(f, why);
+		return 0;
+	}
+	r = vc_envelope_open(env, len, cam->pub, id, hub_id, enc, &m, man, &man_len, &aead, ck);
+	if (r == VC_EV_OK && m.number != number)
+		r = VC_EV_EVENT;	/* renamed in the store */
+	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
+		r = VC_EV_MALFORMED;
+	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
+	if (r == VC_EV_OK)
+		r = hub_event_fetch_objects(sf, kid, base, &m, h, aead, ck, &o, why, sizeof(why));
+	OPENSSL_cleanse(ck, sizeof(ck));
+	if (r == VC_EV__COUNT) {
+		fail_note(f, why);
+	} else if (r != VC_EV_OK) {
+		/* counted and logged once: the same bytes are refused again */
+		reject_note(f, r);
+		g_hash_table_add(f->refused, g_strdup_printf("%s/%s", kid, name));
+		svc_log(LOG_WARNING, "events: camera %s: event %s refused (%s), not cached",
+			cam->name, name, vc_event_reject_name(r));
+	} else if (hub_event_cache_put(dir, name, env, len, &o, why, sizeof(why)) < 0) {
+		fail_note(f, why);
+		r = VC_EV__COUNT;
+	}
+	if (r == VC_EV_OK)
+		hub_event_objects_free(&o);
+	free(env);
+	return r == VC_EV_OK;
+}
+
+static int name_desc(const void *a, const void *b)
+{
+	return -strcmp(((const struct store_entry *)a)->name, ((const struct store_entry *)b)->name);
+}
+
+/* One camera's newest events not cached yet; how many were cached. */
+static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, const char *camera,
+				 const uint8_t *hub_id, const struct vc_enc_key *enc)
+{
+	char kid[2 * VC_KEY_ID_LEN + 1], path[2 * VC_KEY_ID_LEN + 2], cache[16], why[512];
+	g_autofree char *dir = NULL;
+	struct store_entry *e = NULL;
+	struct vc_peer cam;
+	uint8_t *list = NULL;
+	size_t len, n = 0;
+	unsigned int got = 0, looked = 0;
+	long status;
+
+	if (vc_peer_load(f->keys, camera, &cam) < 0 || cam.role != VC_ROLE_CAMERA || cam.pending)
+		return 0;	/* not (or no longer) a confirmed camera: nothing fetched */
+	vc_hex(cam.key_id, VC_KEY_ID_LEN, kid);
+	dir = hub_event_cache_dir(f->keys, cam.key_id);
+	snprintf(path, sizeof(path), "%s/", kid);
+	status = store_fetch_get(sf, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
+				 sizeof(why));
+	if (status == 404)
+		return 0;	/* no events yet */
+	if (status != 200) {
+		fail_note(f, why);
+		return 0;
+	}
+	if (store_list_parse((const char *)list, len, &e, &n, why, sizeof(why)) < 0) {
+		fail_note(f, why);
+		free(list);
+		return 0;
+	}
+	qsort(e, n, sizeof(*e), name_desc);	/* newest first */
+	for (size_t i = 0; i < n && looked < EVFETCH_NEWEST; i++) {
+		uint64_t num;
+		uint8_t id[VC_EVENT_ID_LEN];
+		g_autofree char *have = NULL;
+
+		if (!e[i].is_file || !store_envelope_name(e[i].name, &num, id))
+			continue;
+		looked++;
+		have = g_strdup_printf("%s/%s", dir, e[i].name);
+		if (g_file_test(have, G_FILE_TEST_EXISTS))
+			continue;
+		g_free(have);
+		have = g_strdup_printf("%s/%s", kid, e[i].name);
+		if (g_hash_table_contains(f->refused, have))
+			continue;
+		got += (unsigned int)fetch_one(f, sf, &cam, hub_id, enc, kid, dir, e[i].name);
+	}
+	free(e);
+	free(list);
+	return got;
+}
+
+static void round_once(struct evfetch *f)
+{
+	struct vc_device_key *hub = vc_key_load(f->keys);
+	struct vc_enc_key *enc = vc_enc_key_load(f->keys);
+	struct store_fetch *sf;
+	char why[512];
+	unsigned int got = 0, dropped;
+
+	if (!hub || !enc) {
+		fail_note(f, "no device or encryption key in the key directory");
+		goto out;
+	}
+	sf = store_fetch_new(f->store, EVFETCH_TIMEOUT_S, why, sizeof(why));
+	if (!sf) {
+		fail_note(f, why);
+		goto out;
+	}
+	store_fetch_set_deadline(sf, store_fetch_now_ms() + EVFETCH_ROUND_S * 1000u);
+	for (unsigned int i = 0; i < f->cfg.n_cameras; i++)
+		got += fetch_camera(f, sf, f->names[i], vc_key_id(hub), enc);
+	store_fetch_free(sf);
+	dropped = hub_event_cache_trim(f->keys, EVFETCH_CACHE_MAX);
+	pthread_mutex_lock(&f->lock);
+	f->st.fetched += got;
+	f->st.dropped += dropped;
+	pthread_mutex_unlock(&f->lock);
+	if (got || dropped) {
+		uint64_t one = 1;
+
+		if (write(f->cfg.notify_fd, &one, sizeof(one)) < 0)
+			(void)0;	/* the counter is full: the loop will look anyway */
+	}
+out:
+	pthread_mutex_lock(&f->lock);
+	f->st.rounds++;
+	pthread_mutex_unlock(&f->lock);
+	vc_enc_key_free(enc);
+	vc_key_free(hub);
+}
+
+static void *fetch_main(void *arg)
+{
+	struct evfetch *f = arg;
+
+	prctl(PR_SET_NAME, "vc-evfetch", 0, 0, 0);
+	pthread_mutex_lock(&f->lock);
+	while (!f->stop) {
+		struct timespec at;
+
+		f->poke = false;
+		pthread_mutex_unlock(&f->lock);
+		round_once(f);
+		pthread_mutex_lock(&f->lock);
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_sec += (time_t)(EVFETCH_INTERVAL_NS / 1000000000ull);
+		while (!f->stop && !f->poke &&
+		       pthread_cond_timedwait(&f->cond, &f->lock, &at) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_t cap)
+{
+	struct evfetch *f = calloc(1, sizeof(*f));
+	pthread_condattr_t ca;
+
+	if (!f || cfg->n_cameras > G_N_ELEMENTS(f->names)) {
+		snprintf(why, cap, "out of memory");
+		free(f);
+		return NULL;
+	}
+	f->cfg = *cfg;
+	f->refused = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f->store = g_strdup(cfg->store);
+	f->keys = g_strdup(cfg->keys);
+	for (unsigned int i = 0; i < cfg->n_cameras; i++)
+		f->names[i] = g_strdup(cfg->names[i]);
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&f->thread, NULL, fetch_main, f)) {
+		snprintf(why, cap, "cannot start its thread");
+		evfetch_stop(f);
+		return NULL;
+	}
+	return f;
+}
+
+void evfetch_poke(struct evfetch *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->poke = true;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+void evfetch_stats(struct evfetch *f, struct evfetch_stats *out)
+{
+	pthread_mutex_lock(&f->lock);
+	*out = f->st;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void evfetch_stop(struct evfetch *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+	if (f->thread)
+		pthread_join(f->thread, NULL);
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->lock);
+	for (unsigned int i = 0; i < G_N_ELEMENTS(f->names); i++)
+		g_free(f->names[i]);
+	g_hash_table_destroy(f->refused);
+	g_free(f->store);
+	g_free(f->keys);
+	free(f);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * evfetch - the hub's event fetcher: on its own thread (the loop never
+ * waits for a store), every poll interval, each paired camera's newest
+ * events from the event store (through its cache) into the hub's event
+ * cache (events.h), with veracamctl events list --fetch's code and bounds:
+ * each envelope opened with the hub's keys against the pinned camera,
+ * each object opened with the event's content key before it is written.
+ */
+#ifndef VERACAM_HUB_EVFETCH_H
+#define VERACAM_HUB_EVFETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <veracam/event.h>
+
+#define EVFETCH_NEWEST		8		/* events looked at per camera and round */
+#define EVFETCH_INTERVAL_NS	10000000000ull	/* between rounds */
+#define EVFETCH_TIMEOUT_S	10		/* per request, as veracamctl's --timeout */
+#define EVFETCH_ROUND_S		120		/* a whole round's deadline */
+#define EVFETCH_CACHE_MAX	(512ull << 20)	/* the cache's bound, bytes */
+
+struct evfetch;
+
+struct evfetch_config {
+	const char *store;		/* the store's (cache's) URL */
+	const char *keys;		/* the hub's key directory */
+	unsigned int n_cameras;
+	const char *names[8];		/* the cameras' pin names */
+	int notify_fd;			/* an eventfd written after a round that cached events */
+};
+
+/* What the fetcher did (copied out under its lock). */
+struct evfetch_stats {
+	uint64_t rounds, fetched, errors, dropped;
+	uint64_t rejected[VC_EV__COUNT];
+	char last_error[160];
+};
+
+struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_t cap);
+/* The next round now (after events were triggered, or a command). */
+void evfetch_poke(struct evfetch *f);
+void evfetch_stats(struct evfetch *f, struct evfetch_stats *out);
+/* Stops the thread (a request in flight ends within its timeout) and frees. */
+void evfetch_stop(struct evfetch *f);
+
+#endif

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * evview.c - the hub's events view (evview.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <glib.h>
+
+#include <veracam/enckey.h>
+#include <veracam/event.h>
+#include <veracam/mp4.h>
+#include <veracam/pairing.h>
+
+#include "decode.h"
+#include "events.h"
+#include "evfetch.h"
+#include "evview.h"
+
+#define THUMB_WAIT_NS	5000000000ull	/* a thumbnail not decoded by then: unavailable */
+#define CLIP_HOLD_NS	1000000000ull	/* the clip's end (or refusal) shown this long */
+#define CLIP_SHOW_NS	2000000000ull	/* a clip picture's show-until after its AU */
+
+struct thumb_job {
+	unsigned int cam, tile;
+	uint64_t capture_ns;
+	struct vc_buf jpeg;
+};
+
+struct evview {
+	struct evview_config cfg;
+	struct vc_enc_key *enc;		/* NULL: the key directory has none */
+	struct evfetch *fetch;
+	int notify_fd;			/* the fetcher cached events */
+	GHashTable *logged;		/* "KEYID/NAME reason" logged once */
+
+	/* thumbnails: decoded one at a time by the JPEG child */
+	struct decode *jdec;
+	GArray *jobs;			/* struct thumb_job, in order */
+	guint next_job;
+	bool in_flight;
+	struct svc_timer *thumb_timer;	/* THUMB_WAIT_NS for the job in flight */
+
+	/* a clip playing */
+	struct decode *cdec;		/* made at the first play */
+	struct svc_timer *clip_timer;
+	bool playing, holding;
+	unsigned int clip_cam;
+	struct hub_event_opened ev;
+	struct vc_mp4 mp4;
+	struct vc_clip_check chk;
+	size_t next_au;
+	uint64_t interval_ns;
+	struct vc_buf au;
+	char clip_name[64];
+};
+
+/* Counted always, logged once per event and reason. */
+static void refused(struct evview *v, unsigned int cam, const char *what, const char *name,
+		    const char *reason)
+{
+	g_autofree char *key = g_strdup_printf("%u/%s/%s/%s", cam, what, name, reason);
+
+	svc_reasons_add(&v->cfg.st->rejected, reason);
+	if (g_hash_table_contains(v->logged, key))
+		return;
+	g_hash_table_add(v->logged, g_steal_pointer(&key));
+	svc_log(LOG_WARNING, "events: camera %s: %s of %s refused (%s): the hub's screen shown "
+		"in its place", v->cfg.names[cam], what, name, reason);
+}
+
+static void jobs_clear(struct evview *v)
+{
+	for (guint i = 0; i < v->jobs->len; i++)
+		vc_buf_free(&g_array_index(v->jobs, struct thumb_job, i).jpeg);
+	g_array_set_size(v->jobs, 0);
+	v->next_job = 0;
+	v->in_flight = false;
+	if (v->thumb_timer)
+		svc_timer_arm(v->thumb_timer, 0, 0);
+}
+
+/* The next thumbnail to the JPEG child. */
+static void job_next(struct evview *v)
+{
+	while (!v->in_flight && v->next_job < v->jobs->len) {
+		struct thumb_job *j = &g_array_index(v->jobs, struct thumb_job, v->next_job);
+		int ret = decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
+				    svc_now_ns() + THUMB_WAIT_NS, true);
+
+		if (ret == 0) {
+			v->in_flight = true;
+			svc_timer_arm(v->thumb_timer, THUMB_WAIT_NS, 0);
+			return;
+		}
+		display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_UNAVAILABLE, NULL,
+				   0, "DECODE");
+		svc_reasons_add(&v->cfg.st->rejected, "decode");
+		v->next_job++;
+	}
+}
+
+static void job_done(struct evview *v, struct hub_picture *pic)
+{
+	struct thumb_job *j;
+
+	if (!v->in_flight || v->next_job >= v->jobs->len) {
+		if (pic && pic->release)
+			pic->release(pic);
+		return;
+	}
+	j = &g_array_index(v->jobs, struct thumb_job, v->next_job);
+	if (pic) {
+		if (display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_THUMB, pic,
+				       j->capture_ns, NULL) == 0)
+			v->cfg.st->thumbnails_shown++;
+	} else {
+		display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_UNAVAILABLE, NULL, 0,
+				   "DECODE");
+		svc_reasons_add(&v->cfg.st->rejected, "decode");
+	}
+	vc_buf_free(&j->jpeg);
+	v->next_job++;
+	v->in_flight = false;
+	svc_timer_arm(v->thumb_timer, 0, 0);
+	job_next(v);
+}
+
+static void on_jpeg(void *data, uint32_t events)
+{
+	struct evview *v = data;
+	struct hub_picture pic;
+	int ret;
+
+	(void)events;
+	while ((ret = decode_take(v->jdec, &pic)) == 1)
+		job_done(v, &pic);
+	if (ret == -EIO && v->in_flight)
+		job_done(v, NULL);
+}
+
+static void on_thumb_timeout(void *data)
+{
+	struct evview *v = data;
+
+	if (v->in_flight) {
+		decode_reset(v->jdec);
+		job_done(v, NULL);
+	}
+}
+
+static const char *upper_reason(enum vc_event_reject r, char *buf, size_t cap)
+{
+	const char *s = r == VC_EV__COUNT ? "not-cached" : vc_event_reject_name(r);
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < cap; i++)
+		buf[i] = (char)g_ascii_toupper(s[i]);
+	buf[i] = 0;
+	return buf;
+}
+
+/*
+ * Camera cam's tiles from its cache: the newest events, each opened again
+ * (never trusting the files), a gap tile where numbers are missing between
+ * two of them (vc_manifest_follows), thumbnails queued for the decoder.
+ */
+static void build_camera(struct evview *v, unsigned int cam)
+{
+	const char *name = v->cfg.names[cam];
+	g_autofree char *dir = NULL;
+	g_auto(GStrv) names = NULL;
+	struct vc_manifest newer;
+	uint8_t newer_hash[VC_HASH_LEN];
+	bool have_newer = false;
+	unsigned int tile = 0;
+	struct vc_peer peer;
+	char up[32];
+
+	for (unsigned int k = 0; k < DISPLAY_EVENT_TILES; k++)
+		display_event_tile(v->cfg.display, cam, k, DISPLAY_TILE_EMPTY, NULL, 0, NULL);
+	if (vc_peer_load(v->cfg.keys, name, &peer) < 0 || peer.role != VC_ROLE_CAMERA ||
+	    peer.pending || !v->enc)
+		return;
+	dir = hub_event_cache_dir(v->cfg.keys, peer.key_id);
+	names = hub_event_cache_list(dir, DISPLAY_EVENT_TILES);
+	for (unsigned int i = 0; names[i] && tile < DISPLAY_EVENT_TILES; i++) {
+		struct hub_event_opened e;
+		enum vc_event_reject r = hub_event_cache_open(dir, names[i], peer.pub,
+							      v->cfg.hub_key_id, v->enc, true,
+							      false, &e);
+
+		if (r == VC_EV_OK && have_newer) {
+			enum vc_event_reject f = vc_manifest_follows(&e.m, e.man_hash, &newer);
+
+			if (f == VC_EV_GAP) {
+				char text[48];
+
+				snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64,
+					 e.m.number + 1, newer.number - 1);
+				display_event_tile(v->cfg.display, cam, tile++, DISPLAY_TILE_GAP,
+						   NULL, 0, text);
+				v->cfg.st->gaps++;
+				if (tile >= DISPLAY_EVENT_TILES) {
+					hub_event_opened_free(&e);
+					break;
+				}
+			} else if (f != VC_EV_OK) {
+				r = f;	/* the newer one does not link to it */
+				hub_event_opened_free(&e);
+			}
+		}
+		if (r != VC_EV_OK) {
+			refused(v, cam, "thumbnail", names[i],
+				r == VC_EV__COUNT ? "not-cached" : vc_event_reject_name(r));
+			display_event_tile(v->cfg.display, cam, tile++, DISPLAY_TILE_UNAVAILABLE,
+					   NULL, 0, upper_reason(r, up, sizeof(up)));
+			continue;
+		}
+		{
+			struct thumb_job j = { .cam = cam, .tile = tile++,
+					       .capture_ns = e.m.start_ns, .jpeg = e.jpeg };
+
+			memset(&e.jpeg, 0, sizeof(e.jpeg));	/* the job's now */
+			g_array_append_val(v->jobs, j);
+		}
+		newer = e.m;
+		memcpy(newer_hash, e.man_hash, VC_HASH_LEN);
+		have_newer = true;
+		hub_event_opened_free(&e);
+	}
+}
+
+static void refresh(struct evview *v)
+{
+	if (v->in_flight)
+		decode_reset(v->jdec);	/* its picture is of the old tiles */
+	jobs_clear(v);
+	for (unsigned int i = 0; i < v->cfg.n_cameras; i++)
+		build_camera(v, i);
+	job_next(v);
+}
+
+static void on_fetched(void *data, uint32_t events)
+{
+	struct evview *v = data;
+	uint64_t n;
+
+	(void)events;
+	if (read(v->notify_fd, &n, sizeof(n)) < 0)
+		return;
+	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
+		refresh(v);
+}
+
+/* ---- a clip ---- */
+
+static void clip_close(struct evview *v)
+{
+	v->playing = false;
+	v->holding = false;
+	if (v->clip_timer)
+		svc_timer_arm(v->clip_timer, 0, 0);
+	vc_mp4_free(&v->mp4);
+	memset(&v->mp4, 0, sizeof(v->mp4));
+	hub_event_opened_free(&v->ev);
+	vc_buf_free(&v->au);
+	if (v->cdec)
+		decode_reset(v->cdec);
+}
+
+/* The clip stops on the hub's screen with why; the events view after CLIP_HOLD_NS. */
+static void clip_refused(struct evview *v, const char *reason)
+{
+	char up[32];
+	size_t i;
+
+	refused(v, v->clip_cam, "clip", v->clip_name, reason);
+	for (i = 0; reason[i] && i + 1 < sizeof(up); i++)
+		up[i] = (char)g_ascii_toupper(reason[i]);
+	up[i] = 0;
+	clip_close(v);
+	display_clip_unavailable(v->cfg.display, v->cfg.names[v->clip_cam], up);
+	v->holding = true;
+	svc_timer_arm(v->clip_timer, CLIP_HOLD_NS, 0);
+}
+
+static void on_clip_tick(void *data)
+{
+	struct evview *v = data;
+	const struct vc_mp4_sample *s;
+	struct vc_event_record rec;
+	enum vc_event_reject r;
+
+	if (v->holding) {	/* the end (or the refusal) was shown: back to the events view */
+		clip_close(v);
+		v->cfg.st->view = "events";
+		display_set_view(v->cfg.display, DISPLAY_VIEW_EVENTS);
+		refresh(v);
+		return;
+	}
+	if (!v->playing)
+		return;
+	if (v->next_au >= v->mp4.n_samples) {
+		r = vc_clip_check_end(&v->chk);
+		if (r != VC_EV_OK) {
+			clip_refused(v, vc_event_reject_name(r));
+			return;
+		}
+		v->holding = true;
+		svc_timer_arm(v->clip_timer, CLIP_HOLD_NS, 0);
+		return;
+	}
+	s = &v->mp4.samples[v->next_au++];
+	if (vc_mp4_sample_annexb(v->ev.mp4.data + s->off, s->len, &v->au) < 0) {
+		clip_refused(v, "malformed");
+		return;
+	}
+	/* verified before it is decoded: this event's record, signed, next, chained */
+	r = vc_clip_check_au(&v->chk, v->au.data, v->au.len, &rec);
+	if (r != VC_EV_OK) {
+		clip_refused(v, vc_event_reject_name(r));
+		return;
+	}
+	v->cfg.st->clip_frames++;
+	decode_au(v->cdec, v->au.data, v->au.len, rec.capture_ns, svc_now_ns() + CLIP_SHOW_NS,
+		  rec.flags & VC_EVREC_F_IDR);
+	svc_timer_arm(v->clip_timer, v->interval_ns, 0);
+}
+
+static void on_clip_decoded(void *data, uint32_t events)
+{
+	struct evview *v = data;
+	struct hub_picture pic;
+
+	(void)events;
+	while (decode_take(v->cdec, &pic) == 1) {
+		if (!v->playing || svc_now_ns() >= pic.show_until_ns) {
+			pic.release(&pic);
+			continue;
+		}
+		if (display_clip_show(v->cfg.display, v->cfg.names[v->clip_cam], &pic) == 0)
+			v->cfg.st->clip_frames_shown++;
+	}
+}
+
+static char *play(struct evview *v, const char *camera, const char *number)
+{
+	char prefix[32], *end, why[160] = "";
+	g_autofree char *dir = NULL;
+	g_auto(GStrv) names = NULL;
+	const char *name = NULL;
+	struct vc_peer peer;
+	enum vc_event_reject r;
+	unsigned int cam;
+	uint64_t n;
+
+	for (cam = 0; cam < v->cfg.n_cameras && strcmp(v->cfg.names[cam], camera); cam++)
+		;
+	if (cam == v->cfg.n_cameras)
+		return g_strdup_printf("error no camera %s on this hub\n", camera);
+	errno = 0;
+	n = strtoull(number, &end, 10);
+	if (!*number || *end || errno || number[0] == '-')
+		return g_strdup_printf("error %s: not an event number\n", number);
+	if (vc_peer_load(v->cfg.keys, camera, &peer) < 0 || peer.role != VC_ROLE_CAMERA ||
+	    peer.pending)
+		return g_strdup_printf("error camera %s is not a confirmed camera\n", camera);
+	if (!v->enc)
+		return g_strdup("error this hub has no encryption key (veracamctl enc-keygen)\n");
+	dir = hub_event_cache_dir(v->cfg.keys, peer.key_id);
+	names = hub_event_cache_list(dir, UINT32_MAX);
+	snprintf(prefix, sizeof(prefix), "%020" PRIu64 "-", n);
+	for (unsigned int i = 0; names[i] && !name; i++)
+		if (g_str_has_prefix(names[i], prefix))
+			name = names[i];
+	if (!name)
+		return g_strdup_printf("error camera %s: no event %" PRIu64 " in the hub's cache\n",
+				       camera, n);
+	if (!v->cdec) {
+		v->cdec = decode_new(why, sizeof(why));
+		if (!v->cdec ||
+		    svc_loop_add_fd(v->cfg.loop, decode_fd(v->cdec), EPOLLIN, on_clip_decoded,
+				    v) < 0) {
+			decode_free(v->cdec);
+			v->cdec = NULL;
+			return g_strdup_printf("error clip decoder: %s\n", why);
+		}
+	}
+	clip_close(v);
+	jobs_clear(v);
+	v->clip_cam = cam;
+	snprintf(v->clip_name, sizeof(v->clip_name), "%s", name);
+	v->cfg.st->view = "clip";
+	display_set_view(v->cfg.display, DISPLAY_VIEW_CLIP);
+	r = hub_event_cache_open(dir, name, peer.pub, v->cfg.hub_key_id, v->enc, false, true,
+				 &v->ev);
+	if (r == VC_EV_OK && vc_mp4_parse(v->ev.mp4.data, v->ev.mp4.len, &v->mp4) < 0)
+		r = VC_EV_MALFORMED;
+	if (r == VC_EV_OK && (!v->mp4.n_samples || v->mp4.truncated))
+		r = VC_EV_TRUNCATED;
+	if (r != VC_EV_OK) {
+		const char *reason = r == VC_EV__COUNT ? "not-cached" : vc_event_reject_name(r);
+
+		clip_refused(v, reason);
+		return g_strdup_printf("error camera %s: event %" PRIu64 " refused (%s)\n", camera,
+				       n, reason);
+	}
+	vc_clip_check_init(&v->chk, &v->ev.m, peer.pub);
+	v->interval_ns = v->ev.m.n_frames > 1 ?
+			 (v->ev.m.end_ns - v->ev.m.start_ns) / (v->ev.m.n_frames - 1) : 0;
+	if (v->interval_ns < 10000000u || v->interval_ns > 1000000000u)
+		v->interval_ns = 33333333u;
+	v->next_au = 0;
+	v->playing = true;
+	v->cfg.st->clips_played++;
+	display_clip_unavailable(v->cfg.display, camera, "STARTING");
+	svc_timer_arm(v->clip_timer, 1, 0);
+	return g_strdup_printf("ok playing event %" PRIu64 " of %s (%u frames)\n", n, camera,
+			       v->ev.m.n_frames);
+}
+
+char *evview_command(struct evview *v, const char *request)
+{
+	g_auto(GStrv) w = NULL;
+
+	if (!g_str_has_prefix(request, "events ") && strcmp(request, "events"))
+		return NULL;
+	w = g_strsplit(request, " ", 0);
+	if (g_strv_length(w) == 2 && !strcmp(w[1], "show")) {
+		clip_close(v);
+		v->cfg.st->view = "events";
+		display_set_view(v->cfg.display, DISPLAY_VIEW_EVENTS);
+		refresh(v);
+		if (v->fetch)
+			evfetch_poke(v->fetch);
+		svc_log(LOG_INFO, "events: the events view (requested on the status socket)");
+		return g_strdup("ok events view\n");
+	}
+	if (g_strv_length(w) == 2 && !strcmp(w[1], "live")) {
+		clip_close(v);
+		jobs_clear(v);
+		v->cfg.st->view = "live";
+		display_set_view(v->cfg.display, DISPLAY_VIEW_LIVE);
+		svc_log(LOG_INFO, "events: the live view (requested on the status socket)");
+		return g_strdup("ok live view\n");
+	}
+	if (g_strv_length(w) == 4 && !strcmp(w[1], "play"))
+		return play(v, w[2], w[3]);
+	return g_strdup("error events show | events live | events play CAMERA NUMBER\n");
+}
+
+struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap)
+{
+	struct evview *v = calloc(1, sizeof(*v));
+
+	if (!v) {
+		snprintf(why, cap, "out of memory");
+		return NULL;
+	}
+	v->cfg = *cfg;
+	v->notify_fd = -1;
+	v->logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	v->jobs = g_array_new(FALSE, TRUE, sizeof(struct thumb_job));
+	v->enc = vc_enc_key_load(cfg->keys);
+	cfg->st->view = "live";
+	cfg->st->store = cfg->store != NULL;
+	v->thumb_timer = svc_timer_new(cfg->loop, on_thumb_timeout, v);
+	v->clip_timer = svc_timer_new(cfg->loop, on_clip_tick, v);
+	v->jdec = decode_new_jpeg(why, cap);
+	if (!v->thumb_timer || !v->clip_timer || !v->jdec ||
+	    svc_loop_add_fd(cfg->loop, decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0)
+		goto fail;
+	if (cfg->store) {
+		struct evfetch_config fc = {
+			.store = cfg->store, .keys = cfg->keys, .n_cameras = cfg->n_cameras,
+		};
+
+		v->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->notify_fd < 0 ||
+		    svc_loop_add_fd(cfg->loop, v->notify_fd, EPOLLIN, on_fetched, v) < 0) {
+			snprintf(why, cap, "event loop setup failed");
+			goto fail;
+		}
+		fc.notify_fd = v->notify_fd;
+		for (unsigned int i = 0; i < cfg->n_cameras; i++)
+			fc.names[i] = cfg->names[i];
+		v->fetch = evfetch_start(&fc, why, cap);
+		if (!v->fetch)
+			goto fail;
+	}
+	return v;
+fail:
+	if (!why[0])
+		snprintf(why, cap, "setup failed");
+	evview_free(v);
+	return NULL;
+}
+
+void evview_free(struct evview *v)
+{
+	if (!v)
+		return;
+	evfetch_stop(v->fetch);
+	clip_close(v);
+	if (v->jobs)
+		jobs_clear(v);
+	if (v->jdec) {
+		svc_loop_remove_fd(v->cfg.loop, decode_fd(v->jdec));
+		decode_free(v->jdec);
+	}
+	if (v->cdec) {
+		svc_loop_remove_fd(v->cfg.loop, decode_fd(v->cdec));
+		decode_free(v->cdec);
+	}
+	if (v->notify_fd >= 0) {
+		svc_loop_remove_fd(v->cfg.loop, v->notify_fd);
+		close(v->notify_fd);
+	}
+	svc_timer_free(v->thumb_timer);
+	svc_timer_free(v->clip_timer);
+	if (v->jobs)
+		g_array_free(v->jobs, TRUE);
+	g_hash_table_destroy(v->logged);
+	vc_enc_key_free(v->enc);
+	free(v);
+}

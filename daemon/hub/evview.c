@@ -37,6 +37,8 @@ struct evview {
 	struct evview_config cfg;
 	struct vc_enc_key *enc;		/* NULL: the key directory has none */
 	struct evfetch *fetch;
+	struct evfetch_stats synced;	/* the fetcher's counters already in the status */
+	struct svc_timer *sync_timer;
 	int notify_fd;			/* the fetcher cached events */
 	GHashTable *logged;		/* "KEYID/NAME reason" logged once */
 
@@ -247,6 +249,29 @@ static void refresh(struct evview *v)
 	job_next(v);
 }
 
+/* The fetcher's counters into the status (its refusals by reason, as the view's). */
+static void sync_stats(struct evview *v)
+{
+	struct svc_hub_events_stats *st = v->cfg.st;
+	struct evfetch_stats now;
+
+	evfetch_stats(v->fetch, &now);
+	st->fetch_rounds = now.rounds;
+	st->fetched = now.fetched;
+	st->fetch_errors = now.errors;
+	st->cache_dropped = now.dropped;
+	snprintf(st->last_error, sizeof(st->last_error), "%s", now.last_error);
+	for (int r = 0; r < VC_EV__COUNT; r++)
+		svc_reasons_add_n(&st->rejected, vc_event_reject_name((enum vc_event_reject)r),
+				  now.rejected[r] - v->synced.rejected[r]);
+	v->synced = now;
+}
+
+static void on_sync(void *data)
+{
+	sync_stats(data);
+}
+
 static void on_fetched(void *data, uint32_t events)
 {
 	struct evview *v = data;
@@ -255,6 +280,7 @@ static void on_fetched(void *data, uint32_t events)
 	(void)events;
 	if (read(v->notify_fd, &n, sizeof(n)) < 0)
 		return;
+	sync_stats(v);
 	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
 		refresh(v);
 }
@@ -492,8 +518,10 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 		for (unsigned int i = 0; i < cfg->n_cameras; i++)
 			fc.names[i] = cfg->names[i];
 		v->fetch = evfetch_start(&fc, why, cap);
-		if (!v->fetch)
+		v->sync_timer = svc_timer_new(cfg->loop, on_sync, v);
+		if (!v->fetch || !v->sync_timer)
 			goto fail;
+		svc_timer_arm(v->sync_timer, 500000000u, 500000000u);
 	}
 	return v;
 fail:
@@ -523,6 +551,7 @@ void evview_free(struct evview *v)
 		svc_loop_remove_fd(v->cfg.loop, v->notify_fd);
 		close(v->notify_fd);
 	}
+	svc_timer_free(v->sync_timer);
 	svc_timer_free(v->thumb_timer);
 	svc_timer_free(v->clip_timer);
 	if (v->jobs)

@@ -13,6 +13,14 @@ frame is own, unavailable or foreign (must never happen).
       then print the seconds since SINCE (a time.time() value; or @PATH:
       started before the event, it creates PATH.ready once loaded and
       measures from the time the caller then writes to PATH).
+  y4m.py tiles FILE PW PH COLOUR [COLOUR ...]
+      The events view (daemon/hub/display.c compose_events): one COLOUR
+      per camera cell, each cell cut 2x2 into tiles; each tile of the
+      newest frame is own (the camera's colour, a thumbnail of PW x PH
+      fitted in it, with its badge: "own+badge"), placeholder (the hub's
+      own screen: an unavailable event or a gap), black (no event) or
+      foreign (anything else: another camera's colour included). Prints
+      "camI tileK CLASS" lines; exit 1 if any is foreign.
   y4m.py tags FILE
       For a full-screen camera shown at its own size: the camera tag that
       veracam.ko burns into its frames (include/veracam/sim-sensor.h: row 1 of the
@@ -85,6 +93,42 @@ def cmd_watch(path, n, cell, colour, want, since):
     return 1
 
 
+def tiles_of(cell, a):
+    lw, th = cell.w // 2 // a * a, cell.h // 2 // a * a
+    return [hs.Cell(cell.x + (lw if k & 1 else 0), cell.y + (th if k & 2 else 0),
+                    cell.w - lw if k & 1 else lw, cell.h - th if k & 2 else th, a)
+            for k in range(4)]
+
+
+def badge(fr, t):
+    """The SCREEN_BADGE box at the bottom left of the picture (luma: the
+    text's 2x2 blocks share its chroma)."""
+    pad, line = hs.SPEC.raw['SCREEN_BADGE_PAD'], hs.SPEC.font_line
+    y = t.y + t.dy + t.dh - pad - line
+    ref = fr.space(hs.SPEC.badge)[0]
+    return all(abs(fr.luma(t.x + t.dx + pad + k, y) - ref) <= fr.tol[0] for k in (1, 2, 3))
+
+
+def cmd_tiles(path, pw, ph, colours):
+    fr = hs.y4m_last(path)
+    cells = hs.layout(fr.w, fr.h, len(colours), fr.align)
+    foreign = 0
+    for i, colour in enumerate(colours):
+        for k, t in enumerate(tiles_of(cells[i], fr.align)):
+            t.fit(pw, ph)
+            if hs.own(fr, t, colour):
+                cls = 'own+badge' if badge(fr, t) else 'own'
+            elif hs.unavailable(fr, t):
+                cls = 'placeholder'
+            elif hs.black(fr, t):
+                cls = 'black'
+            else:
+                cls = 'foreign'
+                foreign += 1
+            print('cam%d tile%d %s' % (i, k, cls))
+    return 1 if foreign else 0
+
+
 def cmd_tags(path):
     seen = {}
     for fr in hs.y4m_frames(path):
@@ -102,6 +146,9 @@ def main(argv):
     if len(argv) == 7 and argv[0] == 'watch':
         return cmd_watch(argv[1], int(argv[2]), int(argv[3]), hs.parse_colour(argv[4]),
                          argv[5], argv[6])
+    if len(argv) >= 5 and argv[0] == 'tiles':
+        return cmd_tiles(argv[1], int(argv[2]), int(argv[3]),
+                         [hs.parse_colour(c) for c in argv[4:]])
     if len(argv) == 2 and argv[0] == 'tags':
         return cmd_tags(argv[1])
     print(__doc__, file=sys.stderr)

@@ -18,9 +18,14 @@
 # on the hub's disk (its thumbnail, then its clip). Skips when nginx is not
 # installed.
 #
-# usage: test_eventsview.sh VERACAMD VERACAMCTL NGINX_STORE Y4M_PY
+# The clip's own frame checks are reached only with an event's content key
+# (the AEAD refuses anything else first): event_tamper, with the hub's keys
+# standing in for such an attacker, changes one AU's bytes, and puts event
+# 0's clip (its records signed for event 0) under event 1's key.
+#
+# usage: test_eventsview.sh VERACAMD VERACAMCTL NGINX_STORE Y4M_PY EVENT_TAMPER
 set -u
-VD=$1 CTL=$2 NGS=$3 Y4M=$4
+VD=$1 CTL=$2 NGS=$3 Y4M=$4 TAMPER=$5
 T=$(mktemp -d "${TMPDIR:-/tmp}/veracamd-evview.XXXXXX")
 chmod 755 "$T"
 declare -A PID
@@ -250,6 +255,39 @@ check "a clip changed in the cache: refused, exit 3 ($(cat "$T/out"))" \
 	bash -c "[ $rc = 3 ] && grep -q 'refused (' '$T/out'"
 cf=$(clip_frames "$F0")
 check "... nothing of it on screen ($cf)" bash -c "! echo '$cf' | grep -q 'own=\\|foreign'"
+
+# e. with the content key: one AU's bytes changed (sample 8 of event 1's
+#    clip, re-sealed): frames 0..7 verified and shown, then the placeholder
+cp "$T/c1.saved" "$T/hub/event-cache/$PKID/$c1"
+n1=$(cd "$T/hub/event-cache/$PKID" && ls | grep '^0*1-.*\.env$')
+n0=$(cd "$T/hub/event-cache/$PKID" && ls | grep '^0*0-.*\.env$')
+check "event_tamper: sample 8 of event 1's clip changed, sealed again" \
+	"$TAMPER" "$T/hub" porch "$T/hub/event-cache/$PKID" "$n1" au 8
+F0=$(frames)
+r0=$(rejected au-hash)
+s0=$(hubev "['clip_frames']")
+out=$("$CTL" events play porch 1 --socket "$T/hub.sock")
+check "events play: the clip starts ($out)" bash -c "echo '$out' | grep -q '^playing'"
+check "... stopped at the changed AU: au-hash counted, 8 frames verified, back to the events view" \
+	wait_until 60 hub "d['events']['rejected'].get('au-hash', 0) == $r0 + 1 and d['events']['clip_frames'] == $s0 + 8 and d['events']['view'] == 'events'"
+cf=$(clip_frames "$F0")
+check "... its verified frames porch's own, then the placeholder ($cf), FOREIGN 0" \
+	bash -c "echo '$cf' | grep -q 'placeholder=[1-9]' && ! echo '$cf' | grep -q foreign"
+check "... logged once" bash -c "[ \$(grep -c 'clip of $n1 refused (au-hash)' '$T/hub.log') = 1 ]"
+
+# f. with the content key: event 0's clip (its records event 0's) as event 1's
+cp "$T/c1.saved" "$T/hub/event-cache/$PKID/$c1"
+check "event_tamper: event 0's clip sealed as event 1's" \
+	"$TAMPER" "$T/hub" porch "$T/hub/event-cache/$PKID" "$n1" splice "$n0"
+F0=$(frames)
+r0=$(rejected wrong-event)
+s0=$(hubev "['clip_frames']")
+"$CTL" events play porch 1 --socket "$T/hub.sock" >/dev/null
+check "... refused at its first AU: wrong-event counted, no frame decoded" \
+	wait_until 60 hub "d['events']['rejected'].get('wrong-event', 0) == $r0 + 1 and d['events']['clip_frames'] == $s0 and d['events']['view'] == 'events'"
+cf=$(clip_frames "$F0")
+check "... nothing of it on screen ($cf)" \
+	bash -c "echo '$cf' | grep -q 'placeholder=[1-9]' && ! echo '$cf' | grep -q 'own=\\|foreign'"
 
 # 4. back to live
 out=$("$CTL" events live --socket "$T/hub.sock")

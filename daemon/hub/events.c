@@ -86,6 +86,23 @@ void hub_event_objects_free(struct hub_event_objects *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* A sealed object opens with the content key (a thumbnail's bytes also the manifest's). */
+static enum vc_event_reject check_object(enum vc_hpke_aead aead, const uint8_t *ck,
+					 const uint8_t man_hash[VC_HASH_LEN],
+					 enum vc_event_object kind, const struct vc_manifest *m,
+					 const uint8_t *obj, size_t len)
+{
+	struct vc_buf pt = { 0 };
+	enum vc_event_reject r = vc_event_object_open(aead, ck, man_hash, kind, obj, len, &pt);
+
+	if (r == VC_EV_OK && kind == VC_OBJECT_THUMBNAIL)
+		r = vc_manifest_check_thumbnail(m, pt.data, pt.len);
+	if (pt.data)
+		OPENSSL_cleanse(pt.data, pt.cap);
+	vc_buf_free(&pt);
+	return r;
+}
+
 enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *kid,
 					     const char *base, const struct vc_manifest *m,
 					     const uint8_t man_hash[VC_HASH_LEN],
@@ -106,7 +123,6 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 	for (size_t i = thumb ? 0 : 1; i < G_N_ELEMENTS(obj); i++) {
 		g_autofree char *path = g_strdup_printf("%s/%s.%s", kid, base, obj[i].ext);
 		char *cache = i ? o->clip_cache : o->thumb_cache;
-		struct vc_buf pt = { 0 };
 		enum vc_event_reject r;
 		uint8_t *body;
 		size_t len;
@@ -116,12 +132,7 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 			hub_event_objects_free(o);
 			return VC_EV__COUNT;
 		}
-		r = vc_event_object_open(aead, ck, man_hash, obj[i].kind, body, len, &pt);
-		if (r == VC_EV_OK && obj[i].kind == VC_OBJECT_THUMBNAIL)
-			r = vc_manifest_check_thumbnail(m, pt.data, pt.len);
-		if (pt.data)
-			OPENSSL_cleanse(pt.data, pt.cap);
-		vc_buf_free(&pt);
+		r = check_object(aead, ck, man_hash, obj[i].kind, m, body, len);
 		if (r != VC_EV_OK) {
 			free(body);
 			hub_event_objects_free(o);
@@ -174,6 +185,46 @@ int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, s
 	    put_file(dir, name, NULL, env, env_len, why, cap) < 0)
 		return -1;
 	return 0;
+}
+
+enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer *cam,
+					 const uint8_t hub_key_id[VC_KEY_ID_LEN],
+					 const struct vc_enc_key *enc, const char *name,
+					 const uint8_t *env, size_t env_len,
+					 const struct hub_event_objects *o, char *why, size_t cap)
+{
+	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
+	uint8_t h[VC_HASH_LEN];
+	g_autofree char *dir = NULL;
+	struct vc_manifest m;
+	enum vc_hpke_aead aead;
+	enum vc_event_reject r;
+	uint64_t number;
+	size_t man_len;
+
+	if (!store_envelope_name(name, &number, id)) {
+		snprintf(why, cap, "%s: not an envelope's name", name);
+		return VC_EV_MALFORMED;
+	}
+	r = vc_envelope_open(env, env_len, cam->pub, id, hub_key_id, enc, &m, man, &man_len,
+			     &aead, ck);
+	if (r == VC_EV_OK && m.number != number)
+		r = VC_EV_EVENT;
+	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
+		r = VC_EV_MALFORMED;
+	if (r == VC_EV_OK && (m.flags & VC_MANIFEST_F_THUMBNAIL))
+		r = o->thumb ? check_object(aead, ck, h, VC_OBJECT_THUMBNAIL, &m, o->thumb,
+					    o->thumb_len) : VC_EV_THUMBNAIL;
+	if (r == VC_EV_OK)
+		r = check_object(aead, ck, h, VC_OBJECT_CLIP, &m, o->clip, o->clip_len);
+	OPENSSL_cleanse(ck, sizeof(ck));
+	if (r != VC_EV_OK) {
+		snprintf(why, cap, "%s refused (%s)", name, vc_event_reject_name(r));
+		return r;
+	}
+	dir = hub_event_cache_dir(keys, cam->key_id);
+	return hub_event_cache_put(dir, name, env, env_len, o, why, cap) < 0 ? VC_EV__COUNT
+									  : VC_EV_OK;
 }
 
 char *hub_event_cache_dir(const char *keys, const uint8_t key_id[VC_KEY_ID_LEN])

@@ -104,6 +104,21 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, size_t env_len,
 			const struct hub_event_objects *o, char *why, size_t cap);
 
+/*
+ * The same with every check first, for a source whose objects are not
+ * checked yet (a fetch from the camera over the session): the envelope
+ * opened against the pinned camera cam for this hub (the event id and
+ * number of NAME), the thumbnail (when the manifest has one) and the clip
+ * opened with its content key, then written into KEYS/event-cache/KEYID.
+ * VC_EV_OK, the reason it is refused, or VC_EV__COUNT when not written
+ * (why filled either way).
+ */
+enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer *cam,
+					 const uint8_t hub_key_id[VC_KEY_ID_LEN],
+					 const struct vc_enc_key *enc, const char *name,
+					 const uint8_t *env, size_t env_len,
+					 const struct hub_event_objects *o, char *why, size_t cap);
+
 /* KEYS/event-cache/KEYID (g_free). */
 char *hub_event_cache_dir(const char *keys, const uint8_t key_id[VC_KEY_ID_LEN]);
 

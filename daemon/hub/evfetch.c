@@ -39,7 +39,7 @@ static void fail_note(struct evfetch *f, const char *why)
 {
 	pthread_mutex_lock(&f->lock);
 	f->st.errors++;
-	snprintf(f->st.last_error, sizeof(f->st.last_error), "%s", why);
+	g_strlcpy(f->st.last_error, why, sizeof(f->st.last_error));	/* cut if longer */
 	pthread_mutex_unlock(&f->lock);
 }
 

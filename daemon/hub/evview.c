@@ -260,7 +260,7 @@ static void sync_stats(struct evview *v)
 	st->fetched = now.fetched;
 	st->fetch_errors = now.errors;
 	st->cache_dropped = now.dropped;
-	snprintf(st->last_error, sizeof(st->last_error), "%s", now.last_error);
+	g_strlcpy(st->last_error, now.last_error, sizeof(st->last_error));
 	for (int r = 0; r < VC_EV__COUNT; r++)
 		svc_reasons_add_n(&st->rejected, vc_event_reject_name((enum vc_event_reject)r),
 				  now.rejected[r] - v->synced.rejected[r]);

@@ -1170,9 +1170,36 @@ static int cmd_pair(int argc, char **argv)
 }
 
 /* A manual (or doorbell) event on the running camera: "event ..." on its status socket. */
+/*
+ * One request line to a daemon's status socket: its "ok ..." answer printed
+ * (0), or what is wrong on stderr: the daemon's "error ..." (EXIT_REJECTED
+ * when it says "refused (", else EXIT_FAIL), old_version when the daemon
+ * answered with its status document (it does not know the request).
+ */
+static int ask_daemon(const char *path, const char *req, const char *what,
+		      const char *old_version)
+{
+	g_autofree char *ans = NULL, *err = NULL;
+
+	ans = svc_status_request(path, req, 10, &err);
+	if (!ans) {
+		fprintf(stderr, "veracamctl: %s: %s\n", what, err);
+		return EXIT_FAIL;
+	}
+	g_strchomp(ans);
+	if (!g_str_has_prefix(ans, "ok ")) {
+		fprintf(stderr, "veracamctl: %s: %s: %s\n", what, path,
+			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ? old_version : ans);
+		return g_str_has_prefix(ans, "error ") && strstr(ans, "refused (") ?
+		       EXIT_REJECTED : EXIT_FAIL;
+	}
+	printf("%s\n", ans + 3);
+	return 0;
+}
+
 static int cmd_event(int argc, char **argv)
 {
-	g_autofree char *tried = NULL, *path = NULL, *req = NULL, *ans = NULL, *err = NULL;
+	g_autofree char *tried = NULL, *path = NULL, *req = NULL;
 	const char *kind = argc == 2 ? argv[1] : "manual";
 
 	if (argc < 1 || argc > 2)
@@ -1192,20 +1219,7 @@ static int cmd_event(int argc, char **argv)
 		return fail(EXIT_CONFIG, "event: give camera or the camera's status socket path");
 	}
 	req = g_strdup_printf("event %s", kind);
-	ans = svc_status_request(path, req, 10, &err);
-	if (!ans) {
-		fprintf(stderr, "veracamctl: event: %s\n", err);
-		return EXIT_FAIL;
-	}
-	g_strchomp(ans);
-	if (!g_str_has_prefix(ans, "ok ")) {
-		fprintf(stderr, "veracamctl: event: %s: %s\n", path,
-			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ?
-			"this veracamd records no events (an older version?)" : ans);
-		return EXIT_FAIL;
-	}
-	printf("%s\n", ans + 3);
-	return 0;
+	return ask_daemon(path, req, "event", "this veracamd records no events (an older version?)");
 }
 
 /* ---- recorded events: export (hub) and offline verification ---- */
@@ -1710,7 +1724,7 @@ static void events_summary(const struct events_run *run, size_t shown, const cha
  */
 static int events_screen(int argc, char **argv)
 {
-	g_autofree char *tried = NULL, *path = NULL, *req = NULL, *ans = NULL, *err = NULL;
+	g_autofree char *tried = NULL, *path = NULL, *req = NULL;
 	int words = !strcmp(argv[0], "play") ? 3 : 1;
 
 	if (argc != words && !(argc == words + 2 && !strcmp(argv[words], "--socket")))
@@ -1729,21 +1743,7 @@ static int events_screen(int argc, char **argv)
 			 : g_strdup_printf("events %s", argv[0]);
 	if (strpbrk(req, "\n\r"))
 		return fail(EXIT_CONFIG, "events: a camera name or number with a line break");
-	ans = svc_status_request(path, req, 10, &err);
-	if (!ans) {
-		fprintf(stderr, "veracamctl: events: %s\n", err);
-		return EXIT_FAIL;
-	}
-	g_strchomp(ans);
-	if (!g_str_has_prefix(ans, "ok ")) {
-		fprintf(stderr, "veracamctl: events %s: %s\n", argv[0],
-			g_str_has_prefix(ans, "error ") ? ans + 6 : ans[0] == '{' ?
-			"this veracamd has no events view (an older version?)" : ans);
-		return g_str_has_prefix(ans, "error ") && strstr(ans, "refused (") ?
-		       EXIT_REJECTED : EXIT_FAIL;
-	}
-	printf("%s\n", ans + 3);
-	return 0;
+	return ask_daemon(path, req, "events", "this veracamd has no events view (an older version?)");
 }
 
 static int cmd_events(int argc, char **argv)

@@ -258,7 +258,7 @@ char **hub_event_cache_list(const char *dir, unsigned int max)
 	/* 20-digit numbers: the name's order is the events' */
 	qsort(names->pdata, names->len, sizeof(char *), name_desc);
 	while (names->len > max)
-		g_ptr_array_remove_index(names, names->len - 1);
+		g_free(g_ptr_array_remove_index(names, names->len - 1));
 	g_ptr_array_add(names, NULL);
 	return (char **)g_ptr_array_free(names, FALSE);
 }

@@ -23,5 +23,16 @@ wait_until() {
 	return 1
 }
 
+# wait_for SECONDS NAME EXPR: the same on daemon NAME's snapshot (the
+# caller's `status NAME`), for tests with several daemons
+wait_for() {
+	local end=$((SECONDS + $1))
+	while [ $SECONDS -lt "$end" ]; do
+		[ "$(status "$2" | json "$3" 2>/dev/null)" = True ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # json EXPR < document: evaluate EXPR on the parsed snapshot d
 json() { python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }

@@ -41,15 +41,8 @@ cleanup() {
 trap cleanup EXIT
 
 status() { "$CTL" status "$T/$1.sock" 2>/dev/null; }
-# wait_until SECONDS NAME EXPR: poll NAME's status until EXPR is true
-wait_until() {
-	local end=$((SECONDS + $1))
-	while [ $SECONDS -lt "$end" ]; do
-		[ "$(status "$2" | json "$3" 2>/dev/null)" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+# wait_until SECONDS NAME EXPR: poll NAME's status until EXPR is true (tap.sh)
+wait_until() { wait_for "$@"; }
 # wait_file SECONDS FILE: FILE exists within SECONDS
 wait_file() {
 	local end=$((SECONDS + $1))

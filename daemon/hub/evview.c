@@ -323,6 +323,8 @@ static void on_clip_tick(void *data)
 	const struct vc_mp4_sample *s;
 	struct vc_event_record rec;
 	enum vc_event_reject r;
+	uint64_t wait;
+	size_t i;
 
 	if (v->holding) {	/* the end (or the refusal) was shown: back to the events view */
 		clip_close(v);
@@ -343,13 +345,21 @@ static void on_clip_tick(void *data)
 		svc_timer_arm(v->clip_timer, CLIP_HOLD_NS, 0);
 		return;
 	}
-	s = &v->mp4.samples[v->next_au++];
+	i = v->next_au++;
+	s = &v->mp4.samples[i];
 	if (vc_mp4_sample_annexb(v->ev.mp4.data + s->off, s->len, &v->au) < 0) {
 		clip_refused(v, "malformed");
 		return;
 	}
-	/* verified before it is decoded: this event's record, signed, next, chained */
+	/*
+	 * Verified before it is decoded: this event's record, signed, next,
+	 * chained, the AU's hash; and the container plays it when it was
+	 * captured (export.c's checks, PROTOCOL.md §15.4).
+	 */
 	r = vc_clip_check_au(&v->chk, v->au.data, v->au.len, &rec);
+	if (r == VC_EV_OK)
+		r = vc_clip_check_time(&v->chk, &rec, vc_mp4_sample_ns(&v->mp4, i),
+				       vc_mp4_tick_ns(&v->mp4));
 	if (r != VC_EV_OK) {
 		clip_refused(v, vc_event_reject_name(r));
 		return;
@@ -357,7 +367,15 @@ static void on_clip_tick(void *data)
 	v->cfg.st->clip_frames++;
 	decode_au(v->cdec, v->au.data, v->au.len, rec.capture_ns, svc_now_ns() + CLIP_SHOW_NS,
 		  rec.flags & VC_EVREC_F_IDR);
-	svc_timer_arm(v->clip_timer, v->interval_ns, 0);
+	/* the next at its time in the clip (checked in turn), within 10 ms..1 s */
+	wait = v->interval_ns;
+	if (i + 1 < v->mp4.n_samples) {
+		uint64_t at = vc_mp4_sample_ns(&v->mp4, i), next = vc_mp4_sample_ns(&v->mp4, i + 1);
+
+		wait = next > at ? next - at : 0;
+		wait = wait < 10000000u ? 10000000u : wait > 1000000000u ? 1000000000u : wait;
+	}
+	svc_timer_arm(v->clip_timer, wait, 0);
 }
 
 static void on_clip_decoded(void *data, uint32_t events)

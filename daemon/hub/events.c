@@ -256,7 +256,8 @@ char **hub_event_cache_list(const char *dir, unsigned int max)
 	if (d)
 		g_dir_close(d);
 	/* 20-digit numbers: the name's order is the events' */
-	qsort(names->pdata, names->len, sizeof(char *), name_desc);
+	if (names->len > 1)	/* (pdata is NULL while empty) */
+		qsort(names->pdata, names->len, sizeof(char *), name_desc);
 	while (names->len > max)
 		g_free(g_ptr_array_remove_index(names, names->len - 1));
 	g_ptr_array_add(names, NULL);

@@ -138,7 +138,8 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 		free(list);
 		return 0;
 	}
-	qsort(e, n, sizeof(*e), name_desc);	/* newest first */
+	if (n > 1)
+		qsort(e, n, sizeof(*e), name_desc);	/* newest first */
 	for (size_t i = 0; i < n && looked < EVFETCH_NEWEST; i++) {
 		uint64_t num;
 		uint8_t id[VC_EVENT_ID_LEN];

@@ -139,6 +139,10 @@ check "porch (red) and garden (blue) start" bash -c "true" &&
 check "the hub starts with --event-store on the cache, in the live view" start_hub
 check "its status: events view live, the store on" \
 	wait_until 5 hub 'd["events"]["view"] == "live" and d["events"]["store"]'
+out=$("$CTL" events show --socket "$T/hub.sock")
+check "events show before any event is cached: every tile black ($out)" \
+	want_tiles "cam0 tile0 black cam0 tile1 black cam0 tile2 black cam0 tile3 black cam1 tile0 black cam1 tile1 black cam1 tile2 black cam1 tile3 black"
+check "... and back: events live" "$CTL" events live --socket "$T/hub.sock"
 sleep 2		# the pre-roll rings fill
 check "porch: events 0 and 1 recorded and uploaded" bash -c "true" && record porch 1 && record porch 2
 check "garden: event 0 recorded and uploaded" record garden 1

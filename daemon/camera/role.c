@@ -49,6 +49,7 @@
 #include <veracam/session.h>
 
 #include "camera.h"
+#include "eventserve.h"
 #include "gate.h"
 #include "pairbutton.h"
 #include "recorder.h"
@@ -144,6 +145,8 @@ struct camera_role {
 	struct cam_motion_event motion_log[4];	/* events the loop has not logged yet */
 	struct cam_recorder *recorder;		/* fed by the media thread, its own thread */
 	struct cam_upload *upload;		/* the spool to the event store, its own thread */
+	struct cam_eventserve *serve;		/* hubs' event requests (loop thread) */
+	struct cam_eventserve_stats serve_st;
 	unsigned int n_motion_log;
 	uint64_t motion_log_lost;
 	uint64_t captured, gaps, replaced;
@@ -519,18 +522,32 @@ static bool hub_control(struct hub *h)
 	char why[256];
 	int r;
 
+	const char *bad = NULL;
+	char serve_why[160];
+
 	while ((r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
-		if (m.type != VC_CTL_ENC_KEY)
-			break;	/* the session returns nothing else to a camera */
-		keep_hub_enc(h, &m);
+		if (m.type == VC_CTL_ENC_KEY) {
+			keep_hub_enc(h, &m);
+			continue;
+		}
+		if ((m.type != VC_CTL_EVENTS_LIST && m.type != VC_CTL_EVENT_GET) || !h->cr->serve) {
+			bad = "unexpected message";
+			break;
+		}
+		/* one answer per request, at most one chunk: the hub asks again for more */
+		if (cam_eventserve_answer(h->cr->serve, h->session, &m, &h->cr->serve_st,
+					  serve_why, sizeof(serve_why)) != 0) {
+			bad = serve_why;
+			break;
+		}
 	}
 	if (r == 0) {
-		hub_watch(h, io);
+		hub_watch(h, vc_session_flush(h->session));
 		return true;
 	}
 	cause = r > 0 ? VC_SESSION_PROTOCOL : vc_session_cause(h->session);
 	snprintf(why, sizeof(why), "control channel %s: %s", vc_session_cause_name(cause),
-		 r > 0 ? "unexpected message" : vc_last_error());
+		 r > 0 ? bad : vc_last_error());
 	if (cause == VC_SESSION_PROTOCOL)
 		reject_peer(h->cr, "protocol", h->st->peer, why);
 	hub_drop(h->cr, h, why);
@@ -1072,6 +1089,12 @@ static void event_status(struct camera_role *cr)
 	struct svc_event_stats *e = &svc_status_camera_role(cr->s->status)->events;
 	struct cam_recorder_stats st;
 
+	e->served_lists = cr->serve_st.lists;
+	e->served_chunks = cr->serve_st.chunks;
+	e->served_objects = cr->serve_st.objects;
+	e->served_bytes = cr->serve_st.bytes;
+	e->served_gone = cr->serve_st.gone;
+	e->served_store = cr->serve_st.store;
 	e->enabled = cr->recorder != NULL;
 	if (!cr->recorder)
 		return;
@@ -1430,7 +1453,13 @@ static int start_recorder(struct camera_role *cr)
 		g_free(dir);
 		return -1;
 	}
+	/* hubs without a store fetch from the spool over their sessions (§5.7) */
+	cr->serve = cam_eventserve_new(dir, c->event_store != NULL);
 	g_free(dir);
+	if (!cr->serve) {
+		svc_log(LOG_ERR, "event recorder: out of memory");
+		return -1;
+	}
 	event_status(cr);
 	return 0;
 }
@@ -1500,6 +1529,9 @@ static int setup(struct camera_role *cr)
 			"hold %" PRIu64 " ms", mc.grid_w, mc.grid_h, mc.threshold,
 			cr->cfg->motion_area, mc.hold_ns / 1000000);
 	}
+	/* without a recorder the hubs' event requests get empty listings */
+	if (!cr->cfg->events && !(cr->serve = cam_eventserve_new(NULL, false)))
+		return VD_FATAL;
 	if (cr->cfg->events && start_recorder(cr) < 0)
 		return -1;
 	if (pthread_create(&cr->media, NULL, media_main, cr)) {
@@ -1558,6 +1590,8 @@ static void teardown(struct camera_role *cr)
 		hub_free(cr, h, "stopping");
 	}
 	gate_free(cr->gate);	/* connections not yet authenticated: closed */
+	cam_eventserve_free(cr->serve);
+	cr->serve = NULL;
 	if (cr->media_started)
 		pthread_join(cr->media, NULL);
 	cam_au_clear(&cr->au);

@@ -486,6 +486,9 @@ struct svc_camera_role_stats {
 		uint64_t upload_failed, upload_retries;
 		uint64_t upload_queue_events, upload_queue_bytes;
 		char upload_last_error[160];
+		/* served to hubs over the session (daemon/camera/eventserve.c) */
+		uint64_t served_lists, served_chunks, served_objects, served_bytes;
+		uint64_t served_gone, served_store;
 	} events;
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);

@@ -357,6 +357,11 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 			json_str(o, e->upload_last_error);
 		else
 			g_string_append(o, "null");
+		g_string_append_printf(o, ", \"served\": { \"lists\": %" PRIu64 ", \"chunks\": %"
+				       PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64
+				       ", \"gone\": %" PRIu64 ", \"store\": %" PRIu64 " }",
+				       e->served_lists, e->served_chunks, e->served_objects,
+				       e->served_bytes, e->served_gone, e->served_store);
 		g_string_append(o, " },\n");
 	}
 	json_key(o, 2, "hubs");

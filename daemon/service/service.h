@@ -411,6 +411,18 @@ struct svc_camera_stats {
 	int64_t last_verified_capture_ns;	/* CLOCK_REALTIME; 0 = never */
 	char source[65];		/* signed source id of that frame, hex; "" = none */
 	uint64_t glass_ns;		/* capture -> on glass, smoothed; 0 = none */
+	/* recorded events fetched from the camera over the session (hub/camfetch.c) */
+	struct svc_camfetch_stats {
+		const char *state;	/* NULL/"off", "idle", "listing", "fetching",
+					 * "store" (the camera has a store), "old-camera" */
+		uint64_t events;	/* events verified and written into the cache */
+		uint64_t objects, bytes;	/* objects written, chunk bytes received */
+		uint64_t gaps, gap_events;	/* chain gaps (events the spool lost) */
+		uint64_t gone;		/* objects gone from the spool before fetched */
+		bool have_newest;
+		uint64_t newest;	/* the newest event in the cache */
+		struct svc_reasons refused;	/* events refused, by vc_event_reject_name() */
+	} camfetch;
 };
 
 struct svc_status;

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * camfetch.c - the hub fetches its camera's recorded events over the
+ * session and keeps the verified ones in its event cache (camfetch.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+#include <openssl/crypto.h>
+
+#include "camfetch.h"
+
+enum phase { PH_IDLE, PH_LISTING, PH_FETCHING };
+
+struct camfetch {
+	struct camfetch_config cfg;
+	struct camfetch_stats st;
+	uint8_t camera_kid[VC_KEY_ID_LEN];
+	/* the chain: the newest event seen (KEYS/events-seen/NAME) */
+	bool have_seen;
+	uint64_t seen_number;
+	uint8_t seen_hash[VC_HASH_LEN];
+	uint64_t next_from;		/* the next listing's first number */
+	/* the last listing */
+	struct vc_evx_entry list[VC_EVX_LIST_MAX];
+	size_t n_list, at;
+	bool more;
+	uint64_t list_at_ns;		/* when to list again; 0: at once */
+	/* the event being fetched: resumes across sessions */
+	bool busy;
+	struct vc_evx_entry cur;
+	unsigned int kind;
+	uint8_t *obj[4];
+	size_t got[4];
+	/* this session */
+	bool asked, answered;
+	enum phase phase;
+	/* a camera whose sessions end when asked: an older one, not asked again */
+	unsigned int unanswered_ends;
+	bool ever_answered, old_camera;
+	uint64_t store_until_ns;	/* the camera uploads to a store: not before */
+};
+
+static void say(struct camfetch *f, int prio, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void say(struct camfetch *f, int prio, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (f->cfg.log)
+		f->cfg.log(f->cfg.data, prio, msg);
+}
+
+/* ---- the cache (camfetch.h) ---- */
+
+/* DIR (0700) made when missing; an fd, or -1. */
+static int dir_at(int at, const char *name)
+{
+	int fd;
+
+	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST)
+		return -1;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+static int write_at(int dfd, const char *name, const uint8_t *p, size_t len)
+{
+	char tmp[80];
+	size_t off = 0;
+	int fd, rc = -1;
+
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	while (fd >= 0 && off < len) {
+		ssize_t n = write(fd, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (fd >= 0 && off == len && fsync(fd) == 0) {
+		rc = renameat(dfd, tmp, dfd, name);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlinkat(dfd, tmp, 0);
+	return rc;
+}
+
+struct cached {
+	uint64_t number;
+	uint8_t id[VC_EVENT_ID_LEN];
+	uint64_t bytes;
+};
+
+static int cached_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct cached *)a)->number, y = ((const struct cached *)b)->number;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Oldest events out until need more bytes fit under max. */
+static void cache_make_room(int dfd, uint64_t need, uint64_t max)
+{
+	GArray *ev = g_array_new(FALSE, TRUE, sizeof(struct cached));
+	uint64_t total = 0;
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d && fd >= 0)
+		close(fd);
+	while (d && (de = readdir(d))) {
+		struct cached c = { 0 };
+		unsigned int kind;
+		struct stat st;
+		guint i;
+
+		if (!vc_evx_name_parse(de->d_name, &c.number, c.id, &kind) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		total += (uint64_t)st.st_size;
+		for (i = 0; i < ev->len; i++) {
+			struct cached *x = &g_array_index(ev, struct cached, i);
+
+			if (x->number == c.number && !memcmp(x->id, c.id, VC_EVENT_ID_LEN)) {
+				x->bytes += (uint64_t)st.st_size;
+				break;
+			}
+		}
+		if (i == ev->len) {
+			c.bytes = (uint64_t)st.st_size;
+			g_array_append_val(ev, c);
+		}
+	}
+	if (d)
+		closedir(d);
+	g_array_sort(ev, cached_cmp);
+	for (guint i = 0; i < ev->len && total + need > max; i++) {
+		struct cached *x = &g_array_index(ev, struct cached, i);
+		char name[64];
+
+		/* the envelope first: a partly removed event is no event */
+		for (unsigned int k = VC_EVX_ENV; k <= VC_EVX_CLIP; k++) {
+			vc_evx_name(x->number, x->id, k, name);
+			unlinkat(dfd, name, 0);
+		}
+		total -= x->bytes;
+	}
+	g_array_free(ev, TRUE);
+}
+
+int camfetch_cache_put(const char *keys_dir, const uint8_t camera_key_id[VC_KEY_ID_LEN],
+		       uint64_t number, const uint8_t event_id[VC_EVENT_ID_LEN],
+		       const uint8_t *const obj[4], const size_t len[4], uint64_t max_bytes,
+		       char *why, size_t cap)
+{
+	static const unsigned int order[] = { VC_EVX_THUMB, VC_EVX_CLIP, VC_EVX_ENV };
+	char kid[2 * VC_KEY_ID_LEN + 1], name[64];
+	int kfd = open(keys_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int cfd = kfd >= 0 ? dir_at(kfd, "event-cache") : -1;
+	int dfd;
+
+	vc_hex(camera_key_id, VC_KEY_ID_LEN, kid);
+	dfd = cfd >= 0 ? dir_at(cfd, kid) : -1;
+	if (kfd >= 0)
+		close(kfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (dfd < 0) {
+		snprintf(why, cap, "%s/event-cache/%s: %s", keys_dir, kid, strerror(errno));
+		return -1;
+	}
+	cache_make_room(dfd, (uint64_t)len[VC_EVX_ENV] + len[VC_EVX_THUMB] + len[VC_EVX_CLIP],
+			max_bytes);
+	for (size_t i = 0; i < G_N_ELEMENTS(order); i++) {
+		unsigned int k = order[i];
+
+		if (!len[k])
+			continue;
+		vc_evx_name(number, event_id, k, name);
+		if (write_at(dfd, name, obj[k], len[k]) < 0) {
+			snprintf(why, cap, "%s/event-cache/%s/%s: %s", keys_dir, kid, name,
+				 strerror(errno));
+			close(dfd);
+			return -1;
+		}
+	}
+	fsync(dfd);
+	close(dfd);
+	return 0;
+}
+
+/* ---- events-seen: "NUMBER HASH" of the newest event seen (veracamctl's format) ---- */
+
+static void seen_load(struct camfetch *f)
+{
+	g_autofree char *path = g_strdup_printf("%s/events-seen/%s", f->cfg.keys_dir, f->cfg.camera);
+	g_autofree char *text = NULL;
+	char hex[2 * VC_HASH_LEN + 2];
+	gsize len;
+	int end = 0;
+
+	f->have_seen = false;
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return;
+	if (sscanf(text, "%20" SCNu64 " %65s\n%n", &f->seen_number, hex, &end) == 2 &&
+	    (size_t)end == len && strlen(hex) == 2 * VC_HASH_LEN &&
+	    vc_unhex(hex, 2 * VC_HASH_LEN, f->seen_hash) == 0) {
+		f->have_seen = true;
+		f->next_from = f->seen_number + 1;
+		f->st.have_newest = true;
+		f->st.newest = f->seen_number;
+	} else {
+		say(f, LOG_WARNING, "%s: unreadable; events are fetched from the oldest the camera "
+		    "holds", path);
+	}
+}
+
+static int seen_save(struct camfetch *f, uint64_t number, const uint8_t hash[VC_HASH_LEN])
+{
+	g_autofree char *dir = g_strdup_printf("%s/events-seen", f->cfg.keys_dir);
+	g_autofree char *path = g_strdup_printf("%s/%s", dir, f->cfg.camera);
+	g_autofree char *text = NULL;
+	char hex[2 * VC_HASH_LEN + 1];
+
+	if (g_mkdir_with_parents(dir, 0700) < 0)
+		return -1;
+	vc_hex(hash, VC_HASH_LEN, hex);
+	text = g_strdup_printf("%" PRIu64 " %s\n", number, hex);
+	return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+					NULL) ? 0 : -1;
+}
+
+/* ---- the fetch ---- */
+
+struct camfetch *camfetch_new(const struct camfetch_config *cfg)
+{
+	struct camfetch *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->cfg = *cfg;
+	if (!f->cfg.cache_max_bytes)
+		f->cfg.cache_max_bytes = CAMFETCH_CACHE_MAX;
+	vc_key_id_of(cfg->camera_pub, f->camera_kid);
+	seen_load(f);
+	return f;
+}
+
+static void drop_current(struct camfetch *f)
+{
+	for (unsigned int k = 0; k < 4; k++) {
+		if (f->obj[k])
+			OPENSSL_cleanse(f->obj[k], f->cur.size[k]);
+		free(f->obj[k]);
+		f->obj[k] = NULL;
+		f->got[k] = 0;
+	}
+	if (f->busy && f->cur.number + 1 > f->next_from)
+		f->next_from = f->cur.number + 1;
+	f->busy = false;
+}
+
+void camfetch_free(struct camfetch *f)
+{
+	if (!f)
+		return;
+	drop_current(f);
+	free(f);
+}
+
+void camfetch_session_start(struct camfetch *f)
+{
+	f->asked = f->answered = false;
+	f->phase = PH_IDLE;
+	f->list_at_ns = 0;	/* list at once: the camera may have recorded while we were away */
+}
+
+void camfetch_session_end(struct camfetch *f, bool unanswered)
+{
+	/*
+	 * A camera from before §5.7 ends the session at the first event
+	 * request (an unknown type): after CAMFETCH_OLD_CAMERA such ends, and
+	 * never an answer, it is not asked again (its video matters more).
+	 */
+	if (unanswered && !f->ever_answered && !f->answered &&
+	    ++f->unanswered_ends >= CAMFETCH_OLD_CAMERA && !f->old_camera) {
+		f->old_camera = true;
+		say(f, LOG_WARNING, "camera %s ends the session when asked for its events "
+		    "(a veracamd from before event fetch?): not asking again until restart",
+		    f->cfg.camera);
+	}
+	f->phase = PH_IDLE;
+}
+
+bool camfetch_next(struct camfetch *f, uint64_t now_ns, enum vc_ctl_type *type,
+		   uint8_t body[VC_EVX_GET_LEN], size_t *len)
+{
+	if (f->old_camera || (f->store_until_ns && now_ns < f->store_until_ns))
+		return false;
+	if (!f->busy && f->at < f->n_list) {
+		f->cur = f->list[f->at++];
+		f->busy = true;
+		f->kind = VC_EVX_ENV;
+		for (unsigned int k = VC_EVX_ENV; k <= VC_EVX_CLIP; k++) {
+			f->obj[k] = f->cur.size[k] ? malloc(f->cur.size[k]) : NULL;
+			if (f->cur.size[k] && !f->obj[k]) {
+				say(f, LOG_ERR, "camera %s: event %" PRIu64 ": out of memory",
+				    f->cfg.camera, f->cur.number);
+				drop_current(f);
+				return false;
+			}
+		}
+	}
+	if (f->busy) {
+		struct vc_evx_get g = { .kind = (uint8_t)f->kind, .number = f->cur.number,
+					.offset = (uint32_t)f->got[f->kind] };
+		size_t left = f->cur.size[f->kind] - f->got[f->kind];
+
+		memcpy(g.event_id, f->cur.event_id, VC_EVENT_ID_LEN);
+		g.max = left < VC_EVX_CHUNK_MAX ? (uint32_t)left : VC_EVX_CHUNK_MAX;
+		*type = VC_CTL_EVENT_GET;
+		*len = vc_evx_get_encode(&g, body);
+		f->phase = PH_FETCHING;
+		f->asked = true;
+		return true;
+	}
+	if (!f->more && f->list_at_ns && now_ns < f->list_at_ns)
+		return false;
+	*type = VC_CTL_EVENTS_LIST;
+	*len = vc_evx_list_encode(f->next_from, body);
+	f->phase = PH_LISTING;
+	f->asked = true;
+	return true;
+}
+
+static void refuse(struct camfetch *f, enum vc_event_reject r, const char *what)
+{
+	f->st.refused[r]++;
+	say(f, LOG_WARNING, "camera %s: event %" PRIu64 ": %s refused (%s), not kept",
+	    f->cfg.camera, f->cur.number, what, vc_event_reject_name(r));
+	drop_current(f);
+}
+
+/* The chain against the newest event seen (veracamctl's chain_check, in order). */
+static enum vc_event_reject chain(struct camfetch *f, const struct vc_manifest *m,
+				  const uint8_t h[VC_HASH_LEN])
+{
+	struct vc_manifest seen;
+	enum vc_event_reject r;
+
+	if (!f->have_seen)
+		return VC_EV_OK;
+	if (m->number <= f->seen_number)
+		return VC_EV_REPLAY;
+	memset(&seen, 0, sizeof(seen));
+	memcpy(seen.key_id, m->key_id, VC_KEY_ID_LEN);
+	seen.number = f->seen_number;
+	r = vc_manifest_follows(&seen, f->seen_hash, m);
+	(void)h;
+	return r;
+}
+
+/* The whole event is here: open everything, then keep it. */
+static void event_complete(struct camfetch *f)
+{
+	static const struct {
+		unsigned int kind;
+		enum vc_event_object obj;
+		const char *what;
+	} objs[] = { { VC_EVX_THUMB, VC_OBJECT_THUMBNAIL, "thumbnail" },
+		     { VC_EVX_CLIP, VC_OBJECT_CLIP, "clip" } };
+	uint8_t man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN], h[VC_HASH_LEN];
+	const uint8_t *obj[4];
+	size_t len[4], man_len;
+	struct vc_manifest m;
+	enum vc_hpke_aead aead;
+	enum vc_event_reject r;
+	char why[512];
+
+	r = vc_envelope_open(f->obj[VC_EVX_ENV], f->cur.size[VC_EVX_ENV], f->cfg.camera_pub,
+			     f->cur.event_id, f->cfg.hub_key_id, f->cfg.enc, &m, man, &man_len,
+			     &aead, ck);
+	if (r == VC_EV_OK && m.number != f->cur.number)
+		r = VC_EV_EVENT;	/* listed under another number */
+	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
+		r = VC_EV_MALFORMED;
+	if (r == VC_EV_OK && !(m.flags & VC_MANIFEST_F_THUMBNAIL) != !f->cur.size[VC_EVX_THUMB])
+		r = VC_EV_THUMBNAIL;	/* a thumbnail the manifest does not have, or none */
+	if (r == VC_EV_OK)
+		r = chain(f, &m, h);
+	if (r == VC_EV_GAP) {
+		uint64_t from = f->seen_number + 1;
+
+		f->st.gaps++;
+		f->st.gap_events += m.number - from;
+		say(f, LOG_NOTICE, "camera %s: events %" PRIu64 "..%" PRIu64 " missing (not in its "
+		    "spool any more)", f->cfg.camera, from, m.number - 1);
+		r = VC_EV_OK;
+	}
+	if (r != VC_EV_OK) {
+		OPENSSL_cleanse(ck, sizeof(ck));
+		refuse(f, r, "envelope");
+		return;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(objs); i++) {
+		unsigned int k = objs[i].kind;
+		struct vc_buf pt = { 0 };
+
+		if (!f->cur.size[k])
+			continue;
+		r = vc_event_object_open(aead, ck, h, objs[i].obj, f->obj[k], f->cur.size[k], &pt);
+		if (r == VC_EV_OK && k == VC_EVX_THUMB)
+			r = vc_manifest_check_thumbnail(&m, pt.data, pt.len);
+		if (pt.data)
+			OPENSSL_cleanse(pt.data, pt.cap);
+		vc_buf_free(&pt);
+		if (r != VC_EV_OK) {
+			OPENSSL_cleanse(ck, sizeof(ck));
+			refuse(f, r, objs[i].what);
+			return;
+		}
+	}
+	OPENSSL_cleanse(ck, sizeof(ck));
+	for (unsigned int k = 0; k < 4; k++) {
+		obj[k] = f->obj[k];
+		len[k] = k ? f->cur.size[k] : 0;
+	}
+	if (camfetch_cache_put(f->cfg.keys_dir, f->camera_kid, f->cur.number, f->cur.event_id,
+			       obj, len, f->cfg.cache_max_bytes, why, sizeof(why)) < 0) {
+		say(f, LOG_ERR, "camera %s: event %" PRIu64 ": %s", f->cfg.camera, f->cur.number,
+		    why);
+		drop_current(f);	/* not asked again: a full disk would loop */
+		return;
+	}
+	if (seen_save(f, m.number, h) < 0)
+		say(f, LOG_ERR, "camera %s: %s/events-seen/%s: not written", f->cfg.camera,
+		    f->cfg.keys_dir, f->cfg.camera);
+	f->have_seen = true;
+	f->seen_number = m.number;
+	memcpy(f->seen_hash, h, VC_HASH_LEN);
+	f->st.events++;
+	f->st.objects += 1 + (len[VC_EVX_THUMB] != 0) + 1;
+	f->st.have_newest = true;
+	f->st.newest = m.number;
+	say(f, LOG_INFO, "camera %s: event %" PRIu64 " fetched and verified (%zu + %zu + %zu "
+	    "bytes)", f->cfg.camera, m.number, len[VC_EVX_ENV], len[VC_EVX_THUMB], len[VC_EVX_CLIP]);
+	drop_current(f);
+}
+
+static unsigned int next_kind(const struct camfetch *f, unsigned int k)
+{
+	for (k++; k <= VC_EVX_CLIP; k++)
+		if (f->cur.size[k])
+			return k;
+	return 0;
+}
+
+int camfetch_answer(struct camfetch *f, const struct vc_ctl *m, uint64_t now_ns)
+{
+	struct vc_evx_chunk c;
+	enum vc_evx_error code;
+	bool more;
+
+	f->answered = f->ever_answered = true;
+	f->unanswered_ends = 0;
+	f->asked = false;
+	f->phase = PH_IDLE;
+	switch (m->type) {
+	case VC_CTL_EVENTS:
+		if (vc_evx_listing_parse(m->body, m->len, f->next_from, f->list, &f->n_list, &more))
+			return -1;
+		f->at = 0;
+		f->more = more;
+		if (!f->n_list)
+			f->list_at_ns = now_ns + CAMFETCH_POLL_NS;
+		else if (!more)
+			f->list_at_ns = now_ns + CAMFETCH_POLL_NS;
+		return 0;
+	case VC_CTL_EVENT_CHUNK:
+		if (!f->busy || vc_evx_chunk_parse(m->body, m->len, &c))
+			return -1;
+		/* the session checked it answers our request; its size must be the listing's */
+		if (c.kind != f->kind || c.total != f->cur.size[f->kind] ||
+		    c.offset != f->got[f->kind]) {
+			say(f, LOG_WARNING, "camera %s: event %" PRIu64 ": %s is %" PRIu32
+			    " bytes, listed as %" PRIu32, f->cfg.camera, f->cur.number,
+			    vc_evx_ext(c.kind), c.total, f->cur.size[f->kind]);
+			drop_current(f);
+			return -1;
+		}
+		memcpy(f->obj[f->kind] + c.offset, c.data, c.len);
+		f->got[f->kind] += c.len;
+		f->st.bytes += c.len;
+		if (f->got[f->kind] < f->cur.size[f->kind])
+			return 0;
+		f->kind = next_kind(f, f->kind);
+		if (!f->kind)
+			event_complete(f);
+		return 0;
+	case VC_CTL_EVENT_ERROR:
+		if (vc_evx_error_parse(m->body, m->len, &code))
+			return -1;
+		if (code == VC_EVX_ERR_STORE) {
+			if (!f->store_until_ns)
+				say(f, LOG_INFO, "camera %s uploads its events to an event store: "
+				    "fetch them from there (veracamctl events list --store)",
+				    f->cfg.camera);
+			f->store_until_ns = now_ns + CAMFETCH_STORE_NS;
+			return 0;
+		}
+		if (f->busy) {
+			f->st.gone++;
+			say(f, LOG_NOTICE, "camera %s: event %" PRIu64 " left its spool before it "
+			    "was fetched", f->cfg.camera, f->cur.number);
+			drop_current(f);
+		}
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+const char *camfetch_state(const struct camfetch *f)
+{
+	if (f->old_camera)
+		return "old-camera";
+	if (f->store_until_ns)
+		return "store";
+	return f->busy ? "fetching" : f->phase == PH_LISTING ? "listing" : "idle";
+}
+
+const struct camfetch_stats *camfetch_stats(const struct camfetch *f)
+{
+	return &f->st;
+}

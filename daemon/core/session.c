@@ -752,7 +752,8 @@ static int event_send_check(struct vc_session *s, enum vc_ctl_type type, const v
 	}
 }
 
-int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len)
+static int send_msg(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len,
+		    bool checked)
 {
 	uint8_t hdr[CTL_LONG_HDR];
 	size_t hl = type & VC_CTL_LONG ? CTL_LONG_HDR : CTL_HDR;
@@ -763,7 +764,7 @@ int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *bod
 		return vc_err("control channel: message too long");
 	if (hl + len > OUT_MAX - s->out_len)
 		return 1;
-	if (event_send_check(s, type, body, len) < 0)
+	if (checked && event_send_check(s, type, body, len) < 0)
 		return -1;
 	hdr[0] = (uint8_t)type;
 	if (hl == CTL_LONG_HDR) {
@@ -774,11 +775,23 @@ int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *bod
 	}
 	queue(s, hdr, hl);
 	queue(s, body, len);
-	if (type == VC_CTL_EVENTS || type == VC_CTL_EVENT_CHUNK || type == VC_CTL_EVENT_ERROR) {
+	if (checked && (type == VC_CTL_EVENTS || type == VC_CTL_EVENT_CHUNK ||
+			type == VC_CTL_EVENT_ERROR)) {
 		s->asked = false;
 		s->answering = true;
 	}
 	return vc_session_flush(s) == VC_IO_FAIL ? -1 : 0;
+}
+
+int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len)
+{
+	return send_msg(s, type, body, len, true);
+}
+
+int vc_session_send_unchecked(struct vc_session *s, unsigned int type, const void *body,
+			      size_t len)
+{
+	return send_msg(s, (enum vc_ctl_type)type, body, len, false);
 }
 
 bool vc_session_event_idle(const struct vc_session *s)

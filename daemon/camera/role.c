@@ -519,11 +519,9 @@ static bool hub_control(struct hub *h)
 	enum vc_io io = vc_session_flush(h->session);
 	enum vc_session_cause cause;
 	struct vc_ctl m;
-	char why[256];
-	int r;
-
+	char why[256], serve_why[160] = "";
 	const char *bad = NULL;
-	char serve_why[160];
+	int r, a;
 
 	while ((r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
 		if (m.type == VC_CTL_ENC_KEY) {
@@ -535,9 +533,11 @@ static bool hub_control(struct hub *h)
 			break;
 		}
 		/* one answer per request, at most one chunk: the hub asks again for more */
-		if (cam_eventserve_answer(h->cr->serve, h->session, &m, &h->cr->serve_st,
-					  serve_why, sizeof(serve_why)) != 0) {
-			bad = serve_why;
+		a = cam_eventserve_answer(h->cr->serve, h->session, &m, &h->cr->serve_st,
+					  serve_why, sizeof(serve_why));
+		if (a != 0) {
+			/* the queue always has room for one answer: 1 is a bug, not the hub */
+			bad = a > 0 ? "no room for the answer" : serve_why;
 			break;
 		}
 	}
@@ -545,7 +545,9 @@ static bool hub_control(struct hub *h)
 		hub_watch(h, vc_session_flush(h->session));
 		return true;
 	}
-	cause = r > 0 ? VC_SESSION_PROTOCOL : vc_session_cause(h->session);
+	/* a message it must not send, or one it sent too early; else why the session failed */
+	cause = vc_session_cause(h->session) ? vc_session_cause(h->session) :
+		r > 0 ? VC_SESSION_PROTOCOL : VC_SESSION_CLOSED;
 	snprintf(why, sizeof(why), "control channel %s: %s", vc_session_cause_name(cause),
 		 r > 0 ? bad : vc_last_error());
 	if (cause == VC_SESSION_PROTOCOL)

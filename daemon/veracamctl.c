@@ -37,6 +37,7 @@
 #include "mdns.h"
 #include "qr.h"
 #include "service.h"
+#include "camfetch.h"
 #include "store.h"
 
 #define EXIT_FAIL	1
@@ -1547,44 +1548,13 @@ static void refuse(struct events_run *run, uint64_t number, const char *name,
 	printf("%-20" PRIu64 " %s: refused (%s)\n", number, name, vc_event_reject_name(r));
 }
 
-/* KEYS/events-seen/NAME: "NUMBER HASH" of the newest event seen before. */
-static char *seen_path(const char *keys, const char *camera)
-{
-	return g_strdup_printf("%s/events-seen/%s", keys, camera);
-}
-
 /* Into run; 0 (also when there is none yet) or -1 (unreadable, malformed). */
 static int seen_load(const char *keys, const char *camera, struct events_run *run)
 {
-	g_autofree char *path = seen_path(keys, camera), *text = NULL;
-	char hex[2 * VC_HASH_LEN + 2];
-	gsize len;
-	int end = 0;
+	int r = camfetch_seen_load(keys, camera, &run->seen_number, run->seen_hash);
 
-	if (!g_file_get_contents(path, &text, &len, NULL))
-		return g_file_test(path, G_FILE_TEST_EXISTS) ? -1 : 0;
-	if (sscanf(text, "%20" SCNu64 " %65s\n%n", &run->seen_number, hex, &end) != 2 ||
-	    (size_t)end != len || strlen(hex) != 2 * VC_HASH_LEN ||
-	    vc_unhex(hex, 2 * VC_HASH_LEN, run->seen_hash) < 0)
-		return -1;
-	run->have_seen = true;
-	return 0;
-}
-
-/* Atomically, 0600 in a 0700 directory. */
-static int seen_save(const char *keys, const char *camera, uint64_t number,
-		     const uint8_t hash[VC_HASH_LEN])
-{
-	g_autofree char *dir = g_strdup_printf("%s/events-seen", keys);
-	g_autofree char *path = seen_path(keys, camera), *text = NULL;
-	char hex[2 * VC_HASH_LEN + 1];
-
-	if (g_mkdir_with_parents(dir, 0700) < 0)
-		return -1;
-	vc_hex(hash, VC_HASH_LEN, hex);
-	text = g_strdup_printf("%" PRIu64 " %s\n", number, hex);
-	return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-					NULL) ? 0 : -1;
+	run->have_seen = r > 0;
+	return r < 0 ? -1 : 0;
 }
 
 /*
@@ -1904,7 +1874,7 @@ static int cmd_events(int argc, char **argv)
 		rollback(&run, newest);
 		ret = EXIT_REJECTED;
 	} else if (run.have_prev && (!run.have_seen || run.prev.number > run.seen_number) &&
-		   seen_save(dir, camera, run.prev.number, run.prev_hash) < 0) {
+		   camfetch_seen_save(dir, camera, run.prev.number, run.prev_hash) < 0) {
 		fprintf(stderr, "veracamctl: events: %s/events-seen/%s: not written\n", dir, camera);
 		bad = true;
 	}

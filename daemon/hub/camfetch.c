@@ -210,36 +210,31 @@ int camfetch_cache_put(const char *keys_dir, const uint8_t camera_key_id[VC_KEY_
 	return 0;
 }
 
-/* ---- events-seen: "NUMBER HASH" of the newest event seen (veracamctl's format) ---- */
+/* ---- events-seen (camfetch.h; veracamctl events list reads and writes it too) ---- */
 
-static void seen_load(struct camfetch *f)
+int camfetch_seen_load(const char *keys_dir, const char *camera, uint64_t *number,
+		       uint8_t hash[VC_HASH_LEN])
 {
-	g_autofree char *path = g_strdup_printf("%s/events-seen/%s", f->cfg.keys_dir, f->cfg.camera);
+	g_autofree char *path = g_strdup_printf("%s/events-seen/%s", keys_dir, camera);
 	g_autofree char *text = NULL;
 	char hex[2 * VC_HASH_LEN + 2];
 	gsize len;
 	int end = 0;
 
-	f->have_seen = false;
 	if (!g_file_get_contents(path, &text, &len, NULL))
-		return;
-	if (sscanf(text, "%20" SCNu64 " %65s\n%n", &f->seen_number, hex, &end) == 2 &&
-	    (size_t)end == len && strlen(hex) == 2 * VC_HASH_LEN &&
-	    vc_unhex(hex, 2 * VC_HASH_LEN, f->seen_hash) == 0) {
-		f->have_seen = true;
-		f->next_from = f->seen_number + 1;
-		f->st.have_newest = true;
-		f->st.newest = f->seen_number;
-	} else {
-		say(f, LOG_WARNING, "%s: unreadable; events are fetched from the oldest the camera "
-		    "holds", path);
-	}
+		return g_file_test(path, G_FILE_TEST_EXISTS) ? -1 : 0;
+	if (sscanf(text, "%20" SCNu64 " %65s\n%n", number, hex, &end) != 2 ||
+	    (size_t)end != len || strlen(hex) != 2 * VC_HASH_LEN ||
+	    vc_unhex(hex, 2 * VC_HASH_LEN, hash) < 0)
+		return -1;
+	return 1;
 }
 
-static int seen_save(struct camfetch *f, uint64_t number, const uint8_t hash[VC_HASH_LEN])
+int camfetch_seen_save(const char *keys_dir, const char *camera, uint64_t number,
+		       const uint8_t hash[VC_HASH_LEN])
 {
-	g_autofree char *dir = g_strdup_printf("%s/events-seen", f->cfg.keys_dir);
-	g_autofree char *path = g_strdup_printf("%s/%s", dir, f->cfg.camera);
+	g_autofree char *dir = g_strdup_printf("%s/events-seen", keys_dir);
+	g_autofree char *path = g_strdup_printf("%s/%s", dir, camera);
 	g_autofree char *text = NULL;
 	char hex[2 * VC_HASH_LEN + 1];
 
@@ -249,6 +244,21 @@ static int seen_save(struct camfetch *f, uint64_t number, const uint8_t hash[VC_
 	text = g_strdup_printf("%" PRIu64 " %s\n", number, hex);
 	return g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
 					NULL) ? 0 : -1;
+}
+
+static void seen_load(struct camfetch *f)
+{
+	int r = camfetch_seen_load(f->cfg.keys_dir, f->cfg.camera, &f->seen_number, f->seen_hash);
+
+	f->have_seen = r > 0;
+	if (r > 0) {
+		f->next_from = f->seen_number + 1;
+		f->st.have_newest = true;
+		f->st.newest = f->seen_number;
+	} else if (r < 0) {
+		say(f, LOG_WARNING, "%s/events-seen/%s: unreadable; events are fetched from the "
+		    "oldest the camera holds", f->cfg.keys_dir, f->cfg.camera);
+	}
 }
 
 /* ---- the fetch ---- */
@@ -453,7 +463,7 @@ static void event_complete(struct camfetch *f)
 		drop_current(f);	/* not asked again: a full disk would loop */
 		return;
 	}
-	if (seen_save(f, m.number, h) < 0)
+	if (camfetch_seen_save(f->cfg.keys_dir, f->cfg.camera, m.number, h) < 0)
 		say(f, LOG_ERR, "camera %s: %s/events-seen/%s: not written", f->cfg.camera,
 		    f->cfg.keys_dir, f->cfg.camera);
 	f->have_seen = true;

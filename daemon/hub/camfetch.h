@@ -54,6 +54,18 @@ int camfetch_cache_put(const char *keys_dir, const uint8_t camera_key_id[VC_KEY_
 		       const uint8_t *const obj[4], const size_t len[4], uint64_t max_bytes,
 		       char *why, size_t cap);
 
+/*
+ * KEYS/events-seen/NAME, "NUMBER HASH\n": the newest event of camera NAME
+ * this hub has seen and its manifest's hash, the anchor of the chain
+ * (shared with veracamctl events list). Load: 1 (read), 0 (none yet) or
+ * -1 (unreadable or malformed). Save: atomically, 0600 in a 0700
+ * directory; 0 or -1.
+ */
+int camfetch_seen_load(const char *keys_dir, const char *camera, uint64_t *number,
+		       uint8_t hash[VC_HASH_LEN]);
+int camfetch_seen_save(const char *keys_dir, const char *camera, uint64_t number,
+		       const uint8_t hash[VC_HASH_LEN]);
+
 struct camfetch_config {
 	const char *keys_dir;		/* KEYS: event-cache/ and events-seen/ */
 	const char *camera;		/* its pin's name (events-seen/NAME) */

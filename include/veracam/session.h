@@ -6,7 +6,9 @@
  * then one veracam hello each way giving the session id and the media
  * cipher, one media key per direction and one transport MAC key per
  * direction from the TLS exporter; then small framed control messages
- * (docs/PROTOCOL.md §5).
+ * (docs/PROTOCOL.md §5), among them the event fetch of a hub without an
+ * event store (§5.7, evfetch.h): one request at a time, answers checked
+ * against their request here.
  *
  * The hub is the TLS client and the camera the TLS server. Everything is
  * non-blocking and driven by the caller's loop: vc_session_advance() on

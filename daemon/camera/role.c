@@ -86,6 +86,14 @@ struct hub {
 	unsigned int group;		/* which signer signs its records */
 	uint64_t drops;			/* AUs not sealed for it (waiting for an IDR) */
 	bool wants_idr;			/* its media needs a keyframe the encoder must make */
+	/*
+	 * Event requests (eventserve.h): one answer per turn of the loop. A
+	 * request read after one was answered in the same turn waits here
+	 * for the next turn (serve_timer); the session refuses a third.
+	 */
+	struct svc_timer *serve_timer;
+	struct vc_ctl *deferred;	/* NULL: none waits */
+	bool answered;			/* in this call of hub_control() */
 };
 
 struct camera_role {
@@ -455,6 +463,8 @@ static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
 	svc_loop_remove_fd(cr->s->loop, h->fd);
 	vcn_cam_hub_remove(cr->net, h->media);
 	vc_sealer_free(h->sealer);
+	svc_timer_free(h->serve_timer);
+	free(h->deferred);
 	vc_session_free(h->session);	/* close_notify: the hub's authenticated end */
 	close(h->fd);
 	svc_status_session_end(cr->s->status, h->st);
@@ -514,6 +524,31 @@ static void keep_hub_enc(struct hub *h, const struct vc_ctl *m)
  * a hub that broke the protocol is counted among the refusals
  * ("protocol"). false: the session ended and h is gone.
  */
+/* Answer one event request: 0, or -1 with *bad saying why the session must end. */
+static int serve_request(struct hub *h, const struct vc_ctl *m, char *why, size_t cap,
+			 const char **bad)
+{
+	int a = cam_eventserve_answer(h->cr->serve, h->session, m, &h->cr->serve_st, why, cap);
+
+	h->answered = true;
+	if (!a)
+		return 0;
+	/* the queue always has room for one answer: 1 is a bug, not the hub */
+	*bad = a > 0 ? "no room for the answer" : why;
+	return -1;
+}
+
+static bool hub_control(struct hub *h);
+
+/* A request that waited for this turn of the loop. */
+static void on_serve_timer(void *data)
+{
+	struct hub *h = data;
+
+	if (h->deferred)
+		hub_control(h);
+}
+
 static bool hub_control(struct hub *h)
 {
 	enum vc_io io = vc_session_flush(h->session);
@@ -521,9 +556,18 @@ static bool hub_control(struct hub *h)
 	struct vc_ctl m;
 	char why[256], serve_why[160] = "";
 	const char *bad = NULL;
-	int r, a;
+	int r = 0;
 
-	while ((r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
+	h->answered = false;
+	if (h->deferred && io != VC_IO_FAIL) {
+		struct vc_ctl *d = h->deferred;
+
+		h->deferred = NULL;
+		if (serve_request(h, d, serve_why, sizeof(serve_why), &bad) < 0)
+			r = 1;
+		free(d);
+	}
+	while (!bad && (r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
 		if (m.type == VC_CTL_ENC_KEY) {
 			keep_hub_enc(h, &m);
 			continue;
@@ -532,14 +576,22 @@ static bool hub_control(struct hub *h)
 			bad = "unexpected message";
 			break;
 		}
-		/* one answer per request, at most one chunk: the hub asks again for more */
-		a = cam_eventserve_answer(h->cr->serve, h->session, &m, &h->cr->serve_st,
-					  serve_why, sizeof(serve_why));
-		if (a != 0) {
-			/* the queue always has room for one answer: 1 is a bug, not the hub */
-			bad = a > 0 ? "no room for the answer" : serve_why;
-			break;
+		/*
+		 * One answer per request, at most one chunk, and at most one
+		 * answer per turn of the loop: the live path goes first.
+		 */
+		if (h->answered) {
+			h->deferred = malloc(sizeof(*h->deferred));
+			if (!h->deferred) {
+				bad = "out of memory";
+				break;
+			}
+			memcpy(h->deferred, &m, offsetof(struct vc_ctl, body) + m.len);
+			svc_timer_arm(h->serve_timer, 1, 0);
+			continue;
 		}
+		if (serve_request(h, &m, serve_why, sizeof(serve_why), &bad) < 0)
+			break;
 	}
 	if (r == 0) {
 		hub_watch(h, vc_session_flush(h->session));
@@ -742,19 +794,21 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	g_strlcpy(h->name, p->peer.name, sizeof(h->name));
 	h->group = least_used_group(cr);
 	h->sealer = vc_sealer_new(&p->camera_to_hub, p->session_id);
+	h->serve_timer = svc_timer_new(cr->s->loop, on_serve_timer, h);
 	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
 	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
 	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &keys, &offer);
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	if (h->media)
 		vcn_offer_encode(&offer, offer_msg);
-	if (!h->sealer || !h->media ||
+	if (!h->sealer || !h->media || !h->serve_timer ||
 	    vc_session_send(s, VC_CTL_OFFER, offer_msg, sizeof(offer_msg)) != 0 ||
 	    svc_loop_add_fd(cr->s->loop, fd, EPOLLIN, on_hub_control, h) < 0) {
 		svc_log(LOG_ERR, "hub %s: cannot start its session", h->name);
 		if (h->media)
 			vcn_cam_hub_remove(cr->net, h->media);
 		vc_sealer_free(h->sealer);
+		svc_timer_free(h->serve_timer);
 		free(h);
 		goto refuse;
 	}

@@ -11,11 +11,14 @@
 # mid-transfer (a TCP proxy that closes the first control connection after
 # half of the bytes) resumes by offset in the next one: every object byte
 # crosses exactly once. A camera with an event store answers "store" and
-# serves nothing.
+# serves nothing. A paired hub that breaks the protocol (HUB_ENC_SEND: asks
+# three times without waiting, asks past an object's end, asks for an object
+# kind that does not exist) has its session ended, counted (protocol) and
+# logged.
 #
-# usage: test_camfetch.sh VERACAMD VERACAMCTL EVENT_CHECK
+# usage: test_camfetch.sh VERACAMD VERACAMCTL EVENT_CHECK HUB_ENC_SEND
 set -u
-VD=$1 CTL=$2 CHECK=$3
+VD=$1 CTL=$2 CHECK=$3 SEND=$4
 T=$(mktemp -d "${TMPDIR:-/tmp}/veracamd-camfetch.XXXXXX")
 PID= HPID= XPID= PORT=
 . "$(dirname "$0")/tap.sh"
@@ -124,6 +127,19 @@ check "no event was refused, the camera refused no hub" \
 	bash -c "$(declare -f hwait hstatus json wait_until status); CTL='$CTL' T='$T';
 		 hwait 5 'c[\"camera_events_refused\"][\"total\"] == 0' && wait_until 5 'd[\"rejected_peers\"][\"total\"] == 0'"
 stop HPID
+
+# ---- a paired hub that breaks the event protocol (its real daemon stopped) ----
+attack() { "$SEND" "$T/hub" porch 127.0.0.1 "$PORT" "$1" >>"$T/send.log" 2>&1; }
+refused() {	# COUNT LOGGED: "protocol" refusals so far, and the session's end in the log
+	wait_until 10 "d['rejected_peers'].get('protocol', 0) == $1" &&
+		grep -q "session ended (control channel protocol: .*$2" "$T/cam.log"
+}
+check "a hub that asks three times without waiting: the camera ends the session" attack pipeline
+check "... counted (protocol) and logged" refused 1 'before the answer to the last one'
+check "a hub that asks for a clip past its end: the session ends" attack past-end
+check "... counted (protocol: 2) and logged" refused 2 'past its end'
+check "a hub that asks for an object kind that does not exist: the session ends" attack bad-kind
+check "... counted (protocol: 3) and logged" refused 3 'event object request: malformed'
 
 # ---- resume: the first session through the proxy is cut after half the bytes ----
 event manual 3 && event doorbell 4

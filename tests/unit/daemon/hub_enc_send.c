@@ -145,7 +145,8 @@ static int event_attack(struct vc_session *s, int fd, const char *mode)
 	}
 	while (vc_session_flush(s) == VC_IO_WRITE)
 		poll(NULL, 0, 10);
-	return wait_close(fd, now_ns() + 5000000000LL);
+	/* within 3 s: before the camera's liveness limit (4 s without a challenge) */
+	return wait_close(fd, now_ns() + 3000000000LL);
 }
 
 static int setup_fail(const char *what)

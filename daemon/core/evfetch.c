@@ -91,27 +91,48 @@ int vc_evx_list_parse(const uint8_t *p, size_t len, uint64_t *from)
 	return 0;
 }
 
-size_t vc_evx_get_encode(const struct vc_evx_get *g, uint8_t out[VC_EVX_GET_LEN])
+/*
+ * The 36 bytes a request for an object and its chunk share: version, kind,
+ * 00 00, number, event id, offset, and last (the request's max, the
+ * chunk's total).
+ */
+static void object_put(uint8_t *out, uint8_t kind, uint64_t number, const uint8_t *id,
+		       uint32_t offset, uint32_t last)
 {
 	out[0] = VC_EVX_VERSION;
-	out[1] = g->kind;
+	out[1] = kind;
 	out[2] = out[3] = 0;
-	vc_put_be64(out + 4, g->number);
-	memcpy(out + 12, g->event_id, VC_EVENT_ID_LEN);
-	vc_put_be32(out + 28, g->offset);
-	vc_put_be32(out + 32, g->max);
+	vc_put_be64(out + 4, number);
+	memcpy(out + 12, id, VC_EVENT_ID_LEN);
+	vc_put_be32(out + 28, offset);
+	vc_put_be32(out + 32, last);
+}
+
+/* The same read back: false when the version, kind or reserved bytes are wrong. */
+static bool object_get(const uint8_t *p, uint8_t *kind, uint64_t *number, uint8_t *id,
+		       uint32_t *offset, uint32_t *last)
+{
+	if (p[0] != VC_EVX_VERSION || !vc_evx_ext(p[1]) || p[2] || p[3])
+		return false;
+	*kind = p[1];
+	*number = vc_get_be64(p + 4);
+	memcpy(id, p + 12, VC_EVENT_ID_LEN);
+	*offset = vc_get_be32(p + 28);
+	*last = vc_get_be32(p + 32);
+	return true;
+}
+
+size_t vc_evx_get_encode(const struct vc_evx_get *g, uint8_t out[VC_EVX_GET_LEN])
+{
+	object_put(out, g->kind, g->number, g->event_id, g->offset, g->max);
 	return VC_EVX_GET_LEN;
 }
 
 int vc_evx_get_parse(const uint8_t *p, size_t len, struct vc_evx_get *g)
 {
-	if (len != VC_EVX_GET_LEN || p[0] != VC_EVX_VERSION || !vc_evx_ext(p[1]) || p[2] || p[3])
+	if (len != VC_EVX_GET_LEN ||
+	    !object_get(p, &g->kind, &g->number, g->event_id, &g->offset, &g->max))
 		return vc_err("event object request: malformed");
-	g->kind = p[1];
-	g->number = vc_get_be64(p + 4);
-	memcpy(g->event_id, p + 12, VC_EVENT_ID_LEN);
-	g->offset = vc_get_be32(p + 28);
-	g->max = vc_get_be32(p + 32);
 	if (g->max < 1 || g->max > VC_EVX_CHUNK_MAX)
 		return vc_err("event object request: length %" PRIu32 " not in 1..%u", g->max,
 			      VC_EVX_CHUNK_MAX);
@@ -193,27 +214,16 @@ int vc_evx_listing_parse(const uint8_t *p, size_t len, uint64_t from,
 
 size_t vc_evx_chunk_encode(const struct vc_evx_chunk *c, uint8_t *out)
 {
-	out[0] = VC_EVX_VERSION;
-	out[1] = c->kind;
-	out[2] = out[3] = 0;
-	vc_put_be64(out + 4, c->number);
-	memcpy(out + 12, c->event_id, VC_EVENT_ID_LEN);
-	vc_put_be32(out + 28, c->offset);
-	vc_put_be32(out + 32, c->total);
+	object_put(out, c->kind, c->number, c->event_id, c->offset, c->total);
 	memcpy(out + VC_EVX_CHUNK_HDR, c->data, c->len);
 	return VC_EVX_CHUNK_HDR + c->len;
 }
 
 int vc_evx_chunk_parse(const uint8_t *p, size_t len, struct vc_evx_chunk *c)
 {
-	if (len < VC_EVX_CHUNK_HDR + 1 || len > VC_EVX_CHUNK_MAX_LEN || p[0] != VC_EVX_VERSION ||
-	    !vc_evx_ext(p[1]) || p[2] || p[3])
+	if (len < VC_EVX_CHUNK_HDR + 1 || len > VC_EVX_CHUNK_MAX_LEN ||
+	    !object_get(p, &c->kind, &c->number, c->event_id, &c->offset, &c->total))
 		return vc_err("event chunk: malformed (%zu bytes)", len);
-	c->kind = p[1];
-	c->number = vc_get_be64(p + 4);
-	memcpy(c->event_id, p + 12, VC_EVENT_ID_LEN);
-	c->offset = vc_get_be32(p + 28);
-	c->total = vc_get_be32(p + 32);
 	c->data = p + VC_EVX_CHUNK_HDR;
 	c->len = len - VC_EVX_CHUNK_HDR;
 	if (c->offset >= c->total || c->len > c->total - c->offset)

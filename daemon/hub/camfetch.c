@@ -502,6 +502,7 @@ int camfetch_answer(struct camfetch *f, const struct vc_ctl *m, uint64_t now_ns)
 			return -1;
 		f->at = 0;
 		f->more = more;
+		f->store_until_ns = 0;	/* it serves again (its store was removed) */
 		if (!f->n_list)
 			f->list_at_ns = now_ns + CAMFETCH_POLL_NS;
 		else if (!more)

@@ -299,6 +299,48 @@ static void refusals(void)
 	ev_free(&e5);
 }
 
+/*
+ * A camera from before the event fetch ends the session at the first
+ * request: after two such ends with no answer ever, it is not asked again;
+ * one that answered once is always asked again. A camera with a store is
+ * asked again only after CAMFETCH_STORE_NS.
+ */
+static void old_camera_and_store(void)
+{
+	struct camfetch *f = fetch_new();
+	uint8_t body[VC_EVX_GET_LEN];
+	enum vc_ctl_type type;
+	size_t len;
+
+	REQUIRE(f);
+	for (int i = 0; i < 2; i++) {
+		camfetch_session_start(f);
+		CHECK(camfetch_next(f, 1, &type, body, &len));
+		CHECK(strcmp(camfetch_state(f), "old-camera"));
+		camfetch_session_end(f, true);
+	}
+	CHECK(!strcmp(camfetch_state(f), "old-camera"));
+	camfetch_session_start(f);
+	CHECK(!camfetch_next(f, 1, &type, body, &len));
+	camfetch_free(f);
+
+	f = fetch_new();
+	REQUIRE(f);
+	camfetch_session_start(f);
+	CHECK(camfetch_next(f, 1, &type, body, &len));
+	msg.type = VC_CTL_EVENT_ERROR;
+	msg.len = vc_evx_error_encode(VC_EVX_ERR_STORE, msg.body);
+	CHECK(camfetch_answer(f, &msg, 1) == 0 && !strcmp(camfetch_state(f), "store"));
+	CHECK(!camfetch_next(f, 2, &type, body, &len));
+	for (int i = 0; i < 3; i++) {	/* it answered: not an old camera, whatever happens */
+		camfetch_session_end(f, true);
+		camfetch_session_start(f);
+	}
+	CHECK(camfetch_next(f, 2 + CAMFETCH_STORE_NS, &type, body, &len) &&
+	      type == VC_CTL_EVENTS_LIST);
+	camfetch_free(f);
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -309,6 +351,7 @@ int main(void)
 		return 1;
 	RUN(fetch_and_resume);
 	RUN(refusals);
+	RUN(old_camera_and_store);
 	fx_rmtree(dir);
 	vc_key_free(cam);
 	vc_key_free(hub);

@@ -206,16 +206,15 @@ int main(int argc, char **argv)
 		ended = event_attack(s, fd, argv[5]);
 		if (ended < 0)
 			return 2;
-		printf("%s: the camera %s the session\n", argv[5], ended ? "ended" : "did not end");
-		return ended ? 0 : 1;
+	} else {
+		if (vc_session_send(s, VC_CTL_ENC_KEY, msg, sizeof(msg)) != 0 ||
+		    vc_session_send_challenge(s, 1) != 0 ||
+		    (twice && vc_session_send(s, VC_CTL_ENC_KEY, msg, sizeof(msg)) != 0))
+			return setup_fail("send");
+		while (vc_session_flush(s) == VC_IO_WRITE)
+			poll(NULL, 0, 10);
+		ended = wait_end(s, fd, now_ns() + 5000000000LL, &m);
 	}
-	if (vc_session_send(s, VC_CTL_ENC_KEY, msg, sizeof(msg)) != 0 ||
-	    vc_session_send_challenge(s, 1) != 0 ||
-	    (twice && vc_session_send(s, VC_CTL_ENC_KEY, msg, sizeof(msg)) != 0))
-		return setup_fail("send");
-	while (vc_session_flush(s) == VC_IO_WRITE)
-		poll(NULL, 0, 10);
-	ended = wait_end(s, fd, now_ns() + 5000000000LL, &m);
 	printf("%s: the camera %s the session\n", argv[5], ended ? "ended" : "did not end");
 	vc_session_free(s);
 	close(fd);

@@ -49,6 +49,7 @@
 #include <veracam/session.h>
 
 #include "camera.h"
+#include "eventserve.h"
 #include "gate.h"
 #include "pairbutton.h"
 #include "recorder.h"
@@ -85,6 +86,14 @@ struct hub {
 	unsigned int group;		/* which signer signs its records */
 	uint64_t drops;			/* AUs not sealed for it (waiting for an IDR) */
 	bool wants_idr;			/* its media needs a keyframe the encoder must make */
+	/*
+	 * Event requests (eventserve.h): one answer per turn of the loop. A
+	 * request read after one was answered in the same turn waits here
+	 * for the next turn (serve_timer); the session refuses a third.
+	 */
+	struct svc_timer *serve_timer;
+	struct vc_ctl *deferred;	/* NULL: none waits */
+	bool answered;			/* in this call of hub_control() */
 };
 
 struct camera_role {
@@ -144,6 +153,8 @@ struct camera_role {
 	struct cam_motion_event motion_log[4];	/* events the loop has not logged yet */
 	struct cam_recorder *recorder;		/* fed by the media thread, its own thread */
 	struct cam_upload *upload;		/* the spool to the event store, its own thread */
+	struct cam_eventserve *serve;		/* hubs' event requests (loop thread) */
+	struct cam_eventserve_stats serve_st;
 	unsigned int n_motion_log;
 	uint64_t motion_log_lost;
 	uint64_t captured, gaps, replaced;
@@ -452,6 +463,8 @@ static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
 	svc_loop_remove_fd(cr->s->loop, h->fd);
 	vcn_cam_hub_remove(cr->net, h->media);
 	vc_sealer_free(h->sealer);
+	svc_timer_free(h->serve_timer);
+	free(h->deferred);
 	vc_session_free(h->session);	/* close_notify: the hub's authenticated end */
 	close(h->fd);
 	svc_status_session_end(cr->s->status, h->st);
@@ -511,26 +524,84 @@ static void keep_hub_enc(struct hub *h, const struct vc_ctl *m)
  * a hub that broke the protocol is counted among the refusals
  * ("protocol"). false: the session ended and h is gone.
  */
+/* Answer one event request: 0, or -1 with *bad saying why the session must end. */
+static int serve_request(struct hub *h, const struct vc_ctl *m, char *why, size_t cap,
+			 const char **bad)
+{
+	int a = cam_eventserve_answer(h->cr->serve, h->session, m, &h->cr->serve_st, why, cap);
+
+	h->answered = true;
+	if (!a)
+		return 0;
+	/* the queue always has room for one answer: 1 is a bug, not the hub */
+	*bad = a > 0 ? "no room for the answer" : why;
+	return -1;
+}
+
+static bool hub_control(struct hub *h);
+
+/* A request that waited for this turn of the loop. */
+static void on_serve_timer(void *data)
+{
+	struct hub *h = data;
+
+	if (h->deferred)
+		hub_control(h);
+}
+
 static bool hub_control(struct hub *h)
 {
 	enum vc_io io = vc_session_flush(h->session);
 	enum vc_session_cause cause;
 	struct vc_ctl m;
-	char why[256];
-	int r;
+	char why[256], serve_why[160] = "";
+	const char *bad = NULL;
+	int r = 0;
 
-	while ((r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
-		if (m.type != VC_CTL_ENC_KEY)
-			break;	/* the session returns nothing else to a camera */
-		keep_hub_enc(h, &m);
+	h->answered = false;
+	if (h->deferred && io != VC_IO_FAIL) {
+		struct vc_ctl *d = h->deferred;
+
+		h->deferred = NULL;
+		if (serve_request(h, d, serve_why, sizeof(serve_why), &bad) < 0)
+			r = 1;
+		free(d);
+	}
+	while (!bad && (r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
+		if (m.type == VC_CTL_ENC_KEY) {
+			keep_hub_enc(h, &m);
+			continue;
+		}
+		if ((m.type != VC_CTL_EVENTS_LIST && m.type != VC_CTL_EVENT_GET) || !h->cr->serve) {
+			bad = "unexpected message";
+			break;
+		}
+		/*
+		 * One answer per request, at most one chunk, and at most one
+		 * answer per turn of the loop: the live path goes first.
+		 */
+		if (h->answered) {
+			h->deferred = malloc(sizeof(*h->deferred));
+			if (!h->deferred) {
+				bad = "out of memory";
+				break;
+			}
+			memcpy(h->deferred, &m, offsetof(struct vc_ctl, body) + m.len);
+			svc_timer_arm(h->serve_timer, 1, 0);
+			continue;
+		}
+		if (serve_request(h, &m, serve_why, sizeof(serve_why), &bad) < 0)
+			break;
 	}
 	if (r == 0) {
-		hub_watch(h, io);
+		hub_watch(h, vc_session_flush(h->session));
 		return true;
 	}
-	cause = r > 0 ? VC_SESSION_PROTOCOL : vc_session_cause(h->session);
+	/* a message it must not send, or one it sent too early; else why the session failed */
+	cause = vc_session_cause(h->session) ? vc_session_cause(h->session) :
+		r > 0 ? VC_SESSION_PROTOCOL : VC_SESSION_CLOSED;
 	snprintf(why, sizeof(why), "control channel %s: %s", vc_session_cause_name(cause),
-		 r > 0 ? "unexpected message" : vc_last_error());
+		 r > 0 ? bad : vc_last_error());
 	if (cause == VC_SESSION_PROTOCOL)
 		reject_peer(h->cr, "protocol", h->st->peer, why);
 	hub_drop(h->cr, h, why);
@@ -723,19 +794,21 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	g_strlcpy(h->name, p->peer.name, sizeof(h->name));
 	h->group = least_used_group(cr);
 	h->sealer = vc_sealer_new(&p->camera_to_hub, p->session_id);
+	h->serve_timer = svc_timer_new(cr->s->loop, on_serve_timer, h);
 	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
 	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
 	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &keys, &offer);
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	if (h->media)
 		vcn_offer_encode(&offer, offer_msg);
-	if (!h->sealer || !h->media ||
+	if (!h->sealer || !h->media || !h->serve_timer ||
 	    vc_session_send(s, VC_CTL_OFFER, offer_msg, sizeof(offer_msg)) != 0 ||
 	    svc_loop_add_fd(cr->s->loop, fd, EPOLLIN, on_hub_control, h) < 0) {
 		svc_log(LOG_ERR, "hub %s: cannot start its session", h->name);
 		if (h->media)
 			vcn_cam_hub_remove(cr->net, h->media);
 		vc_sealer_free(h->sealer);
+		svc_timer_free(h->serve_timer);
 		free(h);
 		goto refuse;
 	}
@@ -1072,6 +1145,12 @@ static void event_status(struct camera_role *cr)
 	struct svc_event_stats *e = &svc_status_camera_role(cr->s->status)->events;
 	struct cam_recorder_stats st;
 
+	e->served_lists = cr->serve_st.lists;
+	e->served_chunks = cr->serve_st.chunks;
+	e->served_objects = cr->serve_st.objects;
+	e->served_bytes = cr->serve_st.bytes;
+	e->served_gone = cr->serve_st.gone;
+	e->served_store = cr->serve_st.store;
 	e->enabled = cr->recorder != NULL;
 	if (!cr->recorder)
 		return;
@@ -1430,7 +1509,13 @@ static int start_recorder(struct camera_role *cr)
 		g_free(dir);
 		return -1;
 	}
+	/* hubs without a store fetch from the spool over their sessions (§5.7) */
+	cr->serve = cam_eventserve_new(dir, c->event_store != NULL);
 	g_free(dir);
+	if (!cr->serve) {
+		svc_log(LOG_ERR, "event recorder: out of memory");
+		return -1;
+	}
 	event_status(cr);
 	return 0;
 }
@@ -1500,6 +1585,9 @@ static int setup(struct camera_role *cr)
 			"hold %" PRIu64 " ms", mc.grid_w, mc.grid_h, mc.threshold,
 			cr->cfg->motion_area, mc.hold_ns / 1000000);
 	}
+	/* without a recorder the hubs' event requests get empty listings */
+	if (!cr->cfg->events && !(cr->serve = cam_eventserve_new(NULL, false)))
+		return VD_FATAL;
 	if (cr->cfg->events && start_recorder(cr) < 0)
 		return -1;
 	if (pthread_create(&cr->media, NULL, media_main, cr)) {
@@ -1558,6 +1646,8 @@ static void teardown(struct camera_role *cr)
 		hub_free(cr, h, "stopping");
 	}
 	gate_free(cr->gate);	/* connections not yet authenticated: closed */
+	cam_eventserve_free(cr->serve);
+	cr->serve = NULL;
 	if (cr->media_started)
 		pthread_join(cr->media, NULL);
 	cam_au_clear(&cr->au);

@@ -75,6 +75,14 @@ int vc_holder_sign_record(struct vc_device_key *k, uint8_t *rec, size_t len);
 /* The same for an operation of holder.h (event records and manifests, event.c). */
 int vc_holder_sign(struct vc_device_key *k, enum vc_holder_op op, uint8_t *msg, size_t len);
 
+/*
+ * For tests that play a broken peer: vc_session_send() without the event
+ * fetch's rules for what this side sends (any type, unasked answers).
+ */
+struct vc_session;
+int vc_session_send_unchecked(struct vc_session *s, unsigned int type, const void *body,
+			      size_t len);
+
 static inline void vc_put_be32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)(v >> 24);

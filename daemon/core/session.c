@@ -42,6 +42,7 @@
 #include <openssl/x509.h>
 
 #include <veracam/enckey.h>
+#include <veracam/evfetch.h>
 #include <veracam/holder.h>
 #include <veracam/session.h>
 #include "internal.h"
@@ -50,10 +51,14 @@
 #define HELLO_VERSION	2
 #define NONCE_LEN	32
 #define CTL_HDR		2
-#define OUT_MAX		1024	/* queued control bytes; beyond this a sender gets "no room" */
-#define IN_MAX		(CTL_HDR + VC_CTL_BODY_MAX)
+#define CTL_LONG_HDR	3	/* type >= 0x80: a 16-bit length */
+/* queued control bytes; beyond this a sender gets "no room" (one long answer fits) */
+#define OUT_MAX		(1024 + CTL_LONG_HDR + VC_CTL_LONG_MAX)
+#define IN_MAX		(CTL_LONG_HDR + VC_CTL_LONG_MAX)
 #define READS_PER_CALL	1024	/* messages per vc_session_recv(): a flood cannot hold the loop */
 
+_Static_assert(VC_CTL_LONG_MAX == VC_EVX_CHUNK_MAX_LEN &&
+	       VC_EVX_LISTING_MAX_LEN <= VC_CTL_LONG_MAX, "an event chunk fills a long message");
 _Static_assert(VC_CTL_ENC_KEY_LEN == VC_ENC_PUBKEY_LEN + VC_SIG_LEN &&
 	       VC_CTL_ENC_KEY_LEN <= VC_CTL_BODY_MAX, "the encryption key message's body length");
 
@@ -95,6 +100,15 @@ struct vc_session {
 	uint64_t challenge;
 	int64_t challenge_ns;
 	bool enc_key_seen;	/* VC_CTL_ENC_KEY taken: one per session */
+	/*
+	 * Event fetch (§5.7). Camera: a request was returned and not answered
+	 * yet (asked), or its answer is still in the queue (answering). Hub:
+	 * the request waiting for its answer (req_type 0: none).
+	 */
+	bool asked, answering;
+	uint8_t req_type;
+	uint64_t req_from;
+	struct vc_evx_get req_get;
 	/* the session's secrets: in OpenSSL's secure heap once TLS is done */
 	struct vc_session_params *p;
 };
@@ -463,6 +477,8 @@ enum vc_io vc_session_flush(struct vc_session *s)
 		memmove(s->out, s->out + n, s->out_len - n);
 		s->out_len -= n;
 	}
+	if (!s->out_len)
+		s->answering = false;	/* the whole answer left: the hub may ask again */
 	return s->state == ST_FAILED ? VC_IO_FAIL : VC_IO_DONE;
 }
 
@@ -708,20 +724,79 @@ const struct vc_session_params *vc_session_params(const struct vc_session *s)
 	return s->p ? s->p : &none;
 }
 
-int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len)
+/* The event-fetch rules for a message we send (§5.7): 0, or -1 (not sent). */
+static int event_send_check(struct vc_session *s, enum vc_ctl_type type, const void *body,
+			    size_t len)
 {
-	uint8_t msg[CTL_HDR + VC_CTL_BODY_MAX];
+	bool camera = s->cfg.role == VC_ROLE_CAMERA;
+
+	switch (type) {
+	case VC_CTL_EVENTS_LIST:
+	case VC_CTL_EVENT_GET:
+		if (camera || s->req_type)
+			return vc_err("control channel: an event request %s",
+				      camera ? "from a camera" : "before the last one's answer");
+		if (type == VC_CTL_EVENTS_LIST ? vc_evx_list_parse(body, len, &s->req_from) :
+		    vc_evx_get_parse(body, len, &s->req_get))
+			return -1;
+		s->req_type = (uint8_t)type;
+		return 0;
+	case VC_CTL_EVENTS:
+	case VC_CTL_EVENT_CHUNK:
+	case VC_CTL_EVENT_ERROR:
+		if (!camera || !s->asked)
+			return vc_err("control channel: an event answer without a request");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int send_msg(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len,
+		    bool checked)
+{
+	uint8_t hdr[CTL_LONG_HDR];
+	size_t hl = type & VC_CTL_LONG ? CTL_LONG_HDR : CTL_HDR;
 
 	if (s->state != ST_UP)
 		return vc_err("control channel: session not established");
-	if (len > VC_CTL_BODY_MAX)
+	if (len > (type & VC_CTL_LONG ? VC_CTL_LONG_MAX : VC_CTL_BODY_MAX) || type > 0xff)
 		return vc_err("control channel: message too long");
-	msg[0] = (uint8_t)type;
-	msg[1] = (uint8_t)len;
-	memcpy(msg + CTL_HDR, body, len);
-	if (queue(s, msg, CTL_HDR + len))
+	if (hl + len > OUT_MAX - s->out_len)
 		return 1;
+	if (checked && event_send_check(s, type, body, len) < 0)
+		return -1;
+	hdr[0] = (uint8_t)type;
+	if (hl == CTL_LONG_HDR) {
+		hdr[1] = (uint8_t)(len >> 8);
+		hdr[2] = (uint8_t)len;
+	} else {
+		hdr[1] = (uint8_t)len;
+	}
+	queue(s, hdr, hl);
+	queue(s, body, len);
+	if (checked && (type == VC_CTL_EVENTS || type == VC_CTL_EVENT_CHUNK ||
+			type == VC_CTL_EVENT_ERROR)) {
+		s->asked = false;
+		s->answering = true;
+	}
 	return vc_session_flush(s) == VC_IO_FAIL ? -1 : 0;
+}
+
+int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body, size_t len)
+{
+	return send_msg(s, type, body, len, true);
+}
+
+int vc_session_send_unchecked(struct vc_session *s, unsigned int type, const void *body,
+			      size_t len)
+{
+	return send_msg(s, (enum vc_ctl_type)type, body, len, false);
+}
+
+bool vc_session_event_idle(const struct vc_session *s)
+{
+	return !s->req_type;
 }
 
 int vc_session_send_challenge(struct vc_session *s, uint64_t number)
@@ -732,11 +807,66 @@ int vc_session_send_challenge(struct vc_session *s, uint64_t number)
 	return vc_session_send(s, VC_CTL_CHALLENGE, body, sizeof(body));
 }
 
+static int give(struct vc_ctl *m, enum vc_ctl_type type, const uint8_t *b, size_t len)
+{
+	m->type = type;
+	m->len = len;
+	memcpy(m->body, b, len);
+	return 1;
+}
+
+/*
+ * An event-fetch message (§5.7) read by this side: 1 (given to the
+ * caller), or -1 (the session failed: malformed, unasked, too early).
+ */
+static int take_event(struct vc_session *s, struct vc_ctl *m, enum vc_ctl_type type,
+		      const uint8_t *b, size_t len)
+{
+	bool camera = s->cfg.role == VC_ROLE_CAMERA;
+	struct vc_evx_entry e[VC_EVX_LIST_MAX];
+	struct vc_evx_chunk c;
+	struct vc_evx_get g;
+	enum vc_evx_error code;
+	uint64_t from;
+	size_t n;
+	bool more;
+	int bad = -1;
+
+	if (camera && (type == VC_CTL_EVENTS_LIST || type == VC_CTL_EVENT_GET)) {
+		if (s->asked || s->answering) {
+			vc_err("control channel: an event request before the answer to the last "
+			       "one was read");
+		} else {
+			bad = type == VC_CTL_EVENTS_LIST ? vc_evx_list_parse(b, len, &from)
+							 : vc_evx_get_parse(b, len, &g);
+			s->asked = !bad;
+		}
+	} else if (!camera && type == VC_CTL_EVENTS && s->req_type == VC_CTL_EVENTS_LIST) {
+		bad = vc_evx_listing_parse(b, len, s->req_from, e, &n, &more);
+	} else if (!camera && type == VC_CTL_EVENT_CHUNK && s->req_type == VC_CTL_EVENT_GET) {
+		bad = vc_evx_chunk_parse(b, len, &c);
+		if (!bad && !vc_evx_chunk_answers(&c, &s->req_get))
+			bad = vc_err("event chunk: not the bytes asked for");
+	} else if (!camera && type == VC_CTL_EVENT_ERROR && s->req_type) {
+		bad = vc_evx_error_parse(b, len, &code);
+	} else {
+		vc_err("control channel: an unasked event message (type %u)", type);
+	}
+	if (bad) {
+		fail(s, VC_SESSION_PROTOCOL);
+		return -1;
+	}
+	if (!camera)
+		s->req_type = 0;
+	return give(m, type, b, len);
+}
+
 /* One whole message in s->in: check it against the protocol and take it. */
 static int take_message(struct vc_session *s, struct vc_ctl *m)
 {
 	enum vc_ctl_type type = s->in[0];
-	size_t len = s->in[1];
+	bool lng = type & VC_CTL_LONG;
+	size_t len = lng ? (size_t)s->in[1] << 8 | s->in[2] : s->in[1];
 	bool camera = s->cfg.role == VC_ROLE_CAMERA;
 
 	if (camera && type == VC_CTL_CHALLENGE && len == 8) {
@@ -770,6 +900,9 @@ static int take_message(struct vc_session *s, struct vc_ctl *m)
 		memcpy(m->body, b, len);
 		return 1;
 	}
+	if (type == VC_CTL_EVENTS_LIST || type == VC_CTL_EVENT_GET || type == VC_CTL_EVENTS ||
+	    type == VC_CTL_EVENT_CHUNK || type == VC_CTL_EVENT_ERROR)
+		return take_event(s, m, type, s->in + (lng ? CTL_LONG_HDR : CTL_HDR), len);
 	if (!camera && ((type == VC_CTL_OFFER && len == 32) ||
 			(type == VC_CTL_REFUSED && len == 1))) {
 		m->type = type;
@@ -791,8 +924,20 @@ int vc_session_recv(struct vc_session *s, struct vc_ctl *m)
 		if (s->state != ST_UP)
 			return s->state == ST_FAILED ? -1 : 0;
 		r = fill(s, CTL_HDR, "control channel");
-		if (r == VC_IO_DONE)
+		if (r == VC_IO_DONE && (s->in[0] & VC_CTL_LONG)) {
+			r = fill(s, CTL_LONG_HDR, "control channel");
+			if (r == VC_IO_DONE &&
+			    ((size_t)s->in[1] << 8 | s->in[2]) > VC_CTL_LONG_MAX) {
+				fail_msg(s, VC_SESSION_PROTOCOL,
+					 "control channel: a long message over its limit");
+				return -1;
+			}
+			if (r == VC_IO_DONE)
+				r = fill(s, CTL_LONG_HDR + ((size_t)s->in[1] << 8 | s->in[2]),
+					 "control channel");
+		} else if (r == VC_IO_DONE) {
 			r = fill(s, CTL_HDR + s->in[1], "control channel");
+		}
 		if (r == VC_IO_FAIL)
 			return -1;
 		if (r != VC_IO_DONE)

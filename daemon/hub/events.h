@@ -158,6 +158,7 @@ enum vc_event_reject hub_event_cache_open(const char *dir, const char *name,
  * envelope first (their objects first, the envelope last). The number of
  * events dropped.
  */
+#define HUB_EVENT_CACHE_MAX	(512ull << 20)	/* the cache's bound, bytes (all cameras) */
 unsigned int hub_event_cache_trim(const char *keys, uint64_t max_bytes);
 
 #endif /* VERACAM_HUB_EVENTS_H */

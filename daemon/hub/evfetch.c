@@ -183,7 +183,7 @@ static void round_once(struct evfetch *f)
 	for (unsigned int i = 0; i < f->cfg.n_cameras; i++)
 		got += fetch_camera(f, sf, f->names[i], vc_key_id(hub), enc);
 	store_fetch_free(sf);
-	dropped = hub_event_cache_trim(f->keys, EVFETCH_CACHE_MAX);
+	dropped = hub_event_cache_trim(f->keys, HUB_EVENT_CACHE_MAX);
 	pthread_mutex_lock(&f->lock);
 	f->st.fetched += got;
 	f->st.dropped += dropped;

@@ -19,7 +19,6 @@
 #define EVFETCH_INTERVAL_NS	10000000000ull	/* between rounds */
 #define EVFETCH_TIMEOUT_S	10		/* per request, as veracamctl's --timeout */
 #define EVFETCH_ROUND_S		120		/* a whole round's deadline */
-#define EVFETCH_CACHE_MAX	(512ull << 20)	/* the cache's bound, bytes */
 
 struct evfetch;
 

@@ -259,7 +259,7 @@ static void sync_stats(struct evview *v)
 	st->fetch_rounds = now.rounds;
 	st->fetched = now.fetched;
 	st->fetch_errors = now.errors;
-	st->cache_dropped = now.dropped;
+	st->cache_dropped += now.dropped - v->synced.dropped;	/* camfetch adds too */
 	g_strlcpy(st->last_error, now.last_error, sizeof(st->last_error));
 	for (int r = 0; r < VC_EV__COUNT; r++)
 		svc_reasons_add_n(&st->rejected, vc_event_reject_name((enum vc_event_reject)r),

@@ -36,6 +36,7 @@
 #include <veracam/session.h>
 #include <veracam/verify.h>
 
+#include "camfetch.h"
 #include "decode.h"
 #include "display.h"
 #include "evview.h"
@@ -99,6 +100,11 @@ struct cam {
 	uint64_t last_opened_ns;	/* CLOCK_MONOTONIC of its last unit that opened */
 	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
 	uint64_t display_expired;	/* display_stats.expired[idx] already handled */
+	/* its recorded events over the session (camfetch.h); NULL without enc.key */
+	struct camfetch *fetch;
+	uint8_t fetch_pub[VC_PUBKEY_LEN];
+	uint64_t fetch_refused[VC_EV__COUNT];	/* already in st->camfetch.refused */
+	uint64_t fetch_dropped;			/* already in events.cache_dropped */
 };
 
 struct hub_role {
@@ -108,6 +114,7 @@ struct hub_role {
 	/* VC_CTL_ENC_KEY's body: our encryption key and its binding; none without enc.key */
 	uint8_t enc_msg[VC_CTL_ENC_KEY_LEN];
 	bool has_enc;
+	struct vc_enc_key *enc;		/* its private half: opens the cameras' events */
 	struct display *display;
 	struct evview *evview;		/* the events view and its cache (issue 17) */
 	struct cam cams[SVC_MAX_CAMERAS];
@@ -365,6 +372,8 @@ static void session_end(struct cam *c, const char *why)
 	c->rx = NULL;
 	vc_verifier_free(c->verifier);
 	c->verifier = NULL;
+	if (c->fetch)
+		camfetch_session_end(c->fetch, !vc_session_event_idle(c->session));
 	vc_session_free(c->session);
 	c->session = NULL;
 	close(c->fd);
@@ -492,10 +501,37 @@ static void control_watch(struct cam *c, enum vc_io io)
 		c->events = ev;
 }
 
+static void fetch_status(struct cam *c);
+
+static void fetch_log(void *data, int priority, const char *msg)
+{
+	(void)data;
+	svc_log(priority, "%s", msg);
+}
+
 /*
- * The control channel after the offer: the camera sends nothing more, so
- * anything readable is its close (or a protocol error); our challenges
- * may be waiting to leave.
+ * The next event request, when the session has none outstanding (one at
+ * a time, PROTOCOL.md §5.7): asked after each answer and at each
+ * challenge, so an idle hub lists again every CAMFETCH_POLL_NS.
+ */
+static void fetch_poke(struct cam *c)
+{
+	uint8_t body[VC_EVX_GET_LEN];
+	enum vc_ctl_type type;
+	size_t len;
+
+	if (!c->fetch || !vc_session_event_idle(c->session) ||
+	    !camfetch_next(c->fetch, svc_now_ns(), &type, body, &len))
+		return;
+	/* no room (a camera that does not read): asked again at the next challenge */
+	if (vc_session_send(c->session, type, body, len) < 0)
+		svc_log(LOG_ERR, "camera %s: event request: %s", c->ref->name, vc_last_error());
+}
+
+/*
+ * The control channel after the offer: the camera answers our event
+ * requests; anything else readable is its close (or a protocol error);
+ * our challenges may be waiting to leave.
  */
 static void on_control(void *data, uint32_t events)
 {
@@ -506,10 +542,24 @@ static void on_control(void *data, uint32_t events)
 	char why[160];
 
 	(void)events;
+	while (r > 0 && c->fetch &&
+	       (m.type == VC_CTL_EVENTS || m.type == VC_CTL_EVENT_CHUNK ||
+		m.type == VC_CTL_EVENT_ERROR)) {
+		if (camfetch_answer(c->fetch, &m, svc_now_ns()) < 0) {
+			svc_reasons_add(&c->st->rejected, "event-protocol");
+			session_end(c, "the camera's event answer breaks the protocol");
+			return;
+		}
+		fetch_poke(c);
+		fetch_status(c);
+		r = vc_session_recv(c->session, &m);
+	}
 	if (r == 0) {
-		control_watch(c, io);
+		control_watch(c, vc_session_flush(c->session));
 		return;
 	}
+	if (r < 0 && vc_session_cause(c->session) == VC_SESSION_PROTOCOL)
+		svc_reasons_add(&c->st->rejected, "event-protocol");
 	if (r > 0)
 		snprintf(why, sizeof(why), "camera sent an unexpected control message");
 	else
@@ -533,7 +583,42 @@ static void on_challenge(void *data)
 		session_end(c, "control channel failed");
 		return;
 	}
+	fetch_poke(c);
 	control_watch(c, vc_session_flush(c->session));
+}
+
+/*
+ * The camera's events come over this session (camfetch.h) when the hub
+ * has no event store (with one, its fetcher fills the same cache:
+ * evfetch.c): with our encryption key to open them. A re-paired camera
+ * (another key under the name) starts afresh.
+ */
+static void fetch_start(struct cam *c, const struct vc_session_params *p)
+{
+	struct hub_role *hr = c->hr;
+	struct camfetch_config fc = {
+		.keys_dir = hr->s->cfg.keys_dir,
+		.camera = c->ref->name,
+		.enc = hr->enc,
+		.log = fetch_log,
+	};
+
+	if (!hr->enc || hr->cfg->event_store)
+		return;
+	if (c->fetch && CRYPTO_memcmp(p->peer.pub, c->fetch_pub, VC_PUBKEY_LEN)) {
+		camfetch_free(c->fetch);
+		c->fetch = NULL;
+	}
+	if (!c->fetch) {
+		memcpy(fc.camera_pub, p->peer.pub, VC_PUBKEY_LEN);
+		memcpy(fc.hub_key_id, vc_key_id(hr->key), VC_KEY_ID_LEN);
+		memcpy(c->fetch_pub, p->peer.pub, VC_PUBKEY_LEN);
+		memset(c->fetch_refused, 0, sizeof(c->fetch_refused));
+		c->fetch_dropped = 0;
+		c->fetch = camfetch_new(&fc);
+	}
+	if (c->fetch)
+		camfetch_session_start(c->fetch);
 }
 
 static void session_start(struct cam *c)
@@ -584,6 +669,7 @@ static void session_start(struct cam *c)
 		session_end(c, "control channel failed");
 		return;
 	}
+	fetch_start(c, p);
 	c->phase = PHASE_LIVE;
 	c->live_since_ns = svc_now_ns();
 	c->last_opened_ns = 0;
@@ -779,6 +865,35 @@ static void status_line(struct hub_role *hr)
 	g_string_free(line, TRUE);
 }
 
+/* The event fetch's counters into the camera's status. */
+static void fetch_status(struct cam *c)
+{
+	const struct camfetch_stats *fs;
+	struct svc_camfetch_stats *s = &c->st->camfetch;
+
+	if (!c->fetch)
+		return;
+	fs = camfetch_stats(c->fetch);
+	s->state = camfetch_state(c->fetch);
+	s->events = fs->events;
+	s->objects = fs->objects;
+	s->bytes = fs->bytes;
+	s->gaps = fs->gaps;
+	s->gap_events = fs->gap_events;
+	s->gone = fs->gone;
+	s->have_newest = fs->have_newest;
+	s->newest = fs->newest;
+	for (int r = 0; r < VC_EV__COUNT; r++) {
+		svc_reasons_add_n(&s->refused, vc_event_reject_name(r),
+				  fs->refused[r] - c->fetch_refused[r]);
+		c->fetch_refused[r] = fs->refused[r];
+	}
+	/* the cache is one, whichever source made room in it */
+	svc_status_hub_events(c->hr->s->status)->cache_dropped += fs->cache_dropped -
+								   c->fetch_dropped;
+	c->fetch_dropped = fs->cache_dropped;
+}
+
 /*
  * Fail closed on time: a camera whose last verified frame is
  * unavailable_ns old gets the unavailable screen; then the display's own
@@ -794,6 +909,8 @@ static void on_tick(void *data)
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
 		uint64_t due = c->last_verified_ns + hr->cfg->unavailable_ns;
+
+		fetch_status(c);
 
 		if (c->phase == PHASE_LIVE) {
 			/*
@@ -897,7 +1014,7 @@ static void load_enc_binding(struct hub_role *hr)
 		return;
 	}
 	memcpy(hr->enc_msg, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
-	vc_enc_key_free(e);	/* only its public half is needed here */
+	hr->enc = e;	/* kept: it opens the events fetched from the cameras */
 	hr->has_enc = true;
 	vc_enc_identity_format(hr->enc_msg, line);
 	svc_log(LOG_INFO, "encryption key %s: sent to each camera with its binding", line);
@@ -1056,6 +1173,7 @@ static void teardown(struct hub_role *hr)
 			close(c->fd);
 		}
 		svc_timer_free(c->retry);
+		camfetch_free(c->fetch);
 		if (c->dec) {
 			update_decode_stats(c);
 			svc_loop_remove_fd(loop, decode_fd(c->dec));
@@ -1068,6 +1186,7 @@ static void teardown(struct hub_role *hr)
 		close(hr->efd);
 	}
 	vc_key_free(hr->key);
+	vc_enc_key_free(hr->enc);
 	pthread_mutex_destroy(&hr->lock);
 }
 

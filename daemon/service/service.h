@@ -412,6 +412,18 @@ struct svc_camera_stats {
 	int64_t last_verified_capture_ns;	/* CLOCK_REALTIME; 0 = never */
 	char source[65];		/* signed source id of that frame, hex; "" = none */
 	uint64_t glass_ns;		/* capture -> on glass, smoothed; 0 = none */
+	/* recorded events fetched from the camera over the session (hub/camfetch.c) */
+	struct svc_camfetch_stats {
+		const char *state;	/* NULL/"off", "idle", "listing", "fetching",
+					 * "store" (the camera has a store), "old-camera" */
+		uint64_t events;	/* events verified and written into the cache */
+		uint64_t objects, bytes;	/* objects written, chunk bytes received */
+		uint64_t gaps, gap_events;	/* chain gaps (events the spool lost) */
+		uint64_t gone;		/* objects gone from the spool before fetched */
+		bool have_newest;
+		uint64_t newest;	/* the newest event in the cache */
+		struct svc_reasons refused;	/* events refused, by vc_event_reject_name() */
+	} camfetch;
 };
 
 struct svc_status;
@@ -487,6 +499,9 @@ struct svc_camera_role_stats {
 		uint64_t upload_failed, upload_retries;
 		uint64_t upload_queue_events, upload_queue_bytes;
 		char upload_last_error[160];
+		/* served to hubs over the session (daemon/camera/eventserve.c) */
+		uint64_t served_lists, served_chunks, served_objects, served_bytes;
+		uint64_t served_gone, served_store;
 	} events;
 };
 struct svc_camera_role_stats *svc_status_camera_role(struct svc_status *st);

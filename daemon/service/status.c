@@ -118,6 +118,7 @@ void svc_status_free(struct svc_status *st)
 	for (unsigned int i = 0; i < st->n_cameras; i++) {
 		reasons_clear(&st->cameras[i].rejected);
 		reasons_clear(&st->cameras[i].discarded);
+		reasons_clear(&st->cameras[i].camfetch.refused);
 	}
 	reasons_clear(&st->cam.rejected_peers);
 	reasons_clear(&st->events.rejected);
@@ -364,6 +365,11 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 			json_str(o, e->upload_last_error);
 		else
 			g_string_append(o, "null");
+		g_string_append_printf(o, ", \"served\": { \"lists\": %" PRIu64 ", \"chunks\": %"
+				       PRIu64 ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64
+				       ", \"gone\": %" PRIu64 ", \"store\": %" PRIu64 " }",
+				       e->served_lists, e->served_chunks, e->served_objects,
+				       e->served_bytes, e->served_gone, e->served_store);
 		g_string_append(o, " },\n");
 	}
 	json_key(o, 2, "hubs");
@@ -436,6 +442,19 @@ static void json_hub_role(const struct svc_status *st, GString *o)
 			g_string_append(o, "null,\n");
 		json_reasons(o, 4, "rejected", &c->rejected, false);
 		json_reasons(o, 4, "discarded", &c->discarded, false);
+		json_key(o, 4, "camera_events");
+		g_string_append_printf(o, "{ \"state\": \"%s\", \"events\": %" PRIu64
+				       ", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64
+				       ", \"gaps\": %" PRIu64 ", \"gap_events\": %" PRIu64
+				       ", \"gone\": %" PRIu64 ", \"newest\": ",
+				       c->camfetch.state ? c->camfetch.state : "off",
+				       c->camfetch.events, c->camfetch.objects, c->camfetch.bytes,
+				       c->camfetch.gaps, c->camfetch.gap_events, c->camfetch.gone);
+		if (c->camfetch.have_newest)
+			g_string_append_printf(o, "%" PRIu64 " },\n", c->camfetch.newest);
+		else
+			g_string_append(o, "null },\n");
+		json_reasons(o, 4, "camera_events_refused", &c->camfetch.refused, false);
 		json_key(o, 4, "last_verified_capture");
 		if (c->last_verified_capture_ns) {
 			iso_time(c->last_verified_capture_ns, when);

@@ -6,7 +6,9 @@
  * then one veracam hello each way giving the session id and the media
  * cipher, one media key per direction and one transport MAC key per
  * direction from the TLS exporter; then small framed control messages
- * (docs/PROTOCOL.md §5).
+ * (docs/PROTOCOL.md §5), among them the event fetch of a hub without an
+ * event store (§5.7, evfetch.h): one request at a time, answers checked
+ * against their request here.
  *
  * The hub is the TLS client and the camera the TLS server. Everything is
  * non-blocking and driven by the caller's loop: vc_session_advance() on
@@ -105,7 +107,15 @@ enum vc_ctl_type {
 	VC_CTL_CHALLENGE = 2,	/* hub -> camera: BE64 challenge number, rising */
 	VC_CTL_REFUSED = 3,	/* camera -> hub, instead of an offer: one byte, why */
 	VC_CTL_ENC_KEY = 4,	/* hub -> camera, at most once: its encryption key */
+	/* fetching recorded events (evfetch.h, docs/PROTOCOL.md §5.7) */
+	VC_CTL_EVENTS_LIST = 5,	/* hub -> camera: list complete events from a number on */
+	VC_CTL_EVENT_GET = 6,	/* hub -> camera: one chunk of one object */
+	VC_CTL_EVENT_ERROR = 7,	/* camera -> hub: the answer when there is nothing to give */
+	/* long messages (type >= 0x80): type (1) | length (2, big-endian) | body */
+	VC_CTL_EVENTS = 0x81,	/* camera -> hub: the listing */
+	VC_CTL_EVENT_CHUNK = 0x82,	/* camera -> hub: the chunk */
 };
+#define VC_CTL_LONG		0x80
 
 /*
  * The body of VC_CTL_ENC_KEY: the hub's X25519 encryption public key (32)
@@ -121,11 +131,13 @@ enum vc_refused {
 	VC_REFUSED_BUSY = 1,	/* max-hubs other hubs' sessions are running */
 };
 #define VC_CTL_BODY_MAX	255
+/* a long message's body: at most a chunk's header and 16 KiB (evfetch.h) */
+#define VC_CTL_LONG_MAX	(36 + 16384)
 
 struct vc_ctl {
 	enum vc_ctl_type type;
 	size_t len;
-	uint8_t body[VC_CTL_BODY_MAX];
+	uint8_t body[VC_CTL_LONG_MAX];
 };
 
 struct vc_session;
@@ -160,6 +172,15 @@ const struct vc_session_params *vc_session_params(const struct vc_session *s);
  * Queue one control message and write what the socket takes. 0 (sent or
  * queued), -1 when the session failed, or 1 when the queue has no room
  * (a peer that does not read: nothing was queued).
+ *
+ * Event fetch (PROTOCOL.md §5.7): a hub sends VC_CTL_EVENTS_LIST or
+ * VC_CTL_EVENT_GET only when vc_session_event_idle() (one request at a
+ * time; -1 otherwise); a camera answers each request it was given with
+ * exactly one VC_CTL_EVENTS, VC_CTL_EVENT_CHUNK or VC_CTL_EVENT_ERROR (-1
+ * with nothing to answer). The session checks the answers a hub reads
+ * against its request (vc_evx_listing_parse, vc_evx_chunk_answers) and
+ * ends a camera's session for a second request before the answer to the
+ * last one left (cause protocol).
  */
 int vc_session_send(struct vc_session *s, enum vc_ctl_type type, const void *body,
 		    size_t len);
@@ -180,6 +201,8 @@ int vc_session_recv(struct vc_session *s, struct vc_ctl *m);
  * hello) and the CLOCK_MONOTONIC ns it was read at.
  */
 void vc_session_challenge(const struct vc_session *s, uint64_t *number, int64_t *read_ns);
+/* Hub side: no event request waits for its answer. */
+bool vc_session_event_idle(const struct vc_session *s);
 
 /* Sends close_notify (best effort) and frees; wipes the keys. */
 void vc_session_free(struct vc_session *s);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <veracam/enckey.h>
+#include <veracam/evfetch.h>
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 #include <veracam/seal.h>
@@ -21,6 +22,7 @@
 #include <veracam/verify.h>
 
 #include "fixture.h"
+#include "internal.h"
 #include "harness.h"
 
 #define CAM_TAG	1
@@ -618,6 +620,173 @@ static void first_flight_is_seen(void)
 	close_both(sv, hv, &cam, &hub);
 }
 
+/* ---- event fetch (PROTOCOL.md §5.7) ---- */
+
+static const uint8_t ev_id[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+static size_t listing_of(uint64_t number, uint8_t *b)
+{
+	struct vc_evx_entry e = { .number = number, .size = { 0, 600, 0, 200 } };
+
+	memcpy(e.event_id, ev_id, 16);
+	return vc_evx_listing_encode(&e, 1, false, b);
+}
+
+static size_t get_of(uint32_t offset, uint32_t max, uint8_t *b)
+{
+	struct vc_evx_get g = { .kind = VC_EVX_CLIP, .number = 0, .offset = offset, .max = max };
+
+	memcpy(g.event_id, ev_id, 16);
+	return vc_evx_get_encode(&g, b);
+}
+
+static size_t chunk_of(uint32_t offset, size_t len, uint8_t kind, uint8_t *b)
+{
+	static uint8_t data[VC_EVX_CHUNK_MAX];
+	struct vc_evx_chunk c = { .kind = kind, .number = 0, .offset = offset, .total = 200 + 16384,
+				  .data = data, .len = len };
+
+	memcpy(c.event_id, ev_id, 16);
+	return vc_evx_chunk_encode(&c, b);
+}
+
+/* A list, a listing; a get, its chunk (16 KiB): one request at a time each way. */
+static void events_fetch_in_turn(void)
+{
+	uint8_t b[VC_EVX_CHUNK_MAX_LEN];
+	struct side cam, hub;
+	struct vc_ctl m;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	CHECK(vc_session_event_idle(hub.s));
+	CHECK(vc_session_send(hub.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)) == 0);
+	CHECK(!vc_session_event_idle(hub.s));
+	/* the hub's own library refuses a second request before the answer */
+	CHECK(vc_session_send(hub.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)) == -1);
+	/* the camera may not answer what nobody asked, nor a hub request */
+	CHECK(vc_session_send(cam.s, VC_CTL_EVENTS, b, listing_of(0, b)) == -1);
+	CHECK(vc_session_send(cam.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)) == -1);
+	CHECK(vc_session_recv(cam.s, &m) == 1 && m.type == VC_CTL_EVENTS_LIST);
+	CHECK(vc_session_send(cam.s, VC_CTL_EVENTS, b, listing_of(0, b)) == 0);
+	CHECK(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENTS && m.len == 40);
+	CHECK(vc_session_event_idle(hub.s));
+	CHECK(vc_session_send(hub.s, VC_CTL_EVENT_GET, b, get_of(200, 16384, b)) == 0);
+	CHECK(vc_session_recv(cam.s, &m) == 1 && m.type == VC_CTL_EVENT_GET);
+	CHECK(vc_session_send(cam.s, VC_CTL_EVENT_CHUNK, b, chunk_of(200, 16384, 3, b)) == 0);
+	CHECK(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENT_CHUNK &&
+	      m.len == VC_EVX_CHUNK_MAX_LEN);
+	/* and an error answers a request too */
+	CHECK(vc_session_send(hub.s, VC_CTL_EVENT_GET, b, get_of(0, 1, b)) == 0);
+	CHECK(vc_session_recv(cam.s, &m) == 1);
+	CHECK(vc_session_send(cam.s, VC_CTL_EVENT_ERROR, b, vc_evx_error_encode(VC_EVX_ERR_GONE, b)) == 0);
+	CHECK(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENT_ERROR);
+	CHECK(vc_session_recv(cam.s, &m) == 0 && vc_session_recv(hub.s, &m) == 0);
+	pair_close(&cam, &hub);
+}
+
+/*
+ * A new session in which @from sends (unchecked: a broken or hostile
+ * peer) first @pre (a request the other side answers properly, when
+ * @pre_len) then the message, and the other side ends the session
+ * (protocol) saying @why.
+ */
+static bool ev_refused(struct side *cam, struct side *hub, struct side *from, unsigned int pre,
+		       const uint8_t *pre_body, size_t pre_len, unsigned int type,
+		       const uint8_t *body, size_t len, const char *why)
+{
+	struct side *to = from == hub ? cam : hub;
+	struct vc_ctl m;
+
+	sessions_end(cam, hub);
+	if (!connect_pair(cam, hub))
+		return false;
+	if (pre_len && vc_session_send(hub->s, pre, pre_body, pre_len) != 0)
+		return false;
+	if (pre_len && vc_session_recv(cam->s, &m) != 1)
+		return false;
+	if (vc_session_send_unchecked(from->s, type, body, len) != 0)
+		return false;
+	if (vc_session_recv(to->s, &m) != -1 || vc_session_cause(to->s) != VC_SESSION_PROTOCOL) {
+		printf("# not refused (%s)\n", why);
+		return false;
+	}
+	if (!strstr(vc_last_error(), why)) {
+		printf("# refused for: %s\n", vc_last_error());
+		return false;
+	}
+	return true;
+}
+
+/* What a hub may not ask of a camera: each ends the session (protocol). */
+static void events_hub_attacks(void)
+{
+	uint8_t b[VC_EVX_CHUNK_MAX_LEN], req[VC_EVX_GET_LEN];
+	struct side cam, hub;
+	size_t len;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	/* too fast: a second request before the first one's answer */
+	len = vc_evx_list_encode(0, req);
+	CHECK(ev_refused(&cam, &hub, &hub, VC_CTL_EVENTS_LIST, req, len, VC_CTL_EVENTS_LIST, req,
+			 len, "before the answer"));
+	/* an object kind outside NUMBER-EVENTID.{env,thumb,clip} (no names on the wire) */
+	len = get_of(0, 100, b);
+	b[1] = 4;
+	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENT_GET, b, len, "malformed"));
+	/* more than one chunk asked at once */
+	len = get_of(0, VC_EVX_CHUNK_MAX + 1, b);
+	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENT_GET, b, len, "not in 1.."));
+	/* a request of another length, an answer from the hub */
+	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENTS_LIST, req, 11, "malformed"));
+	len = listing_of(0, b);
+	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENTS, b, len, "unasked"));
+	pair_close(&cam, &hub);
+}
+
+/* What a camera may not answer: each ends the hub's session (protocol). */
+static void events_camera_attacks(void)
+{
+	uint8_t b[VC_EVX_CHUNK_MAX_LEN], req[VC_EVX_GET_LEN], lst[VC_EVX_LIST_REQ_LEN];
+	struct side cam, hub;
+	size_t rlen, llen, len;
+
+	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
+	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
+	REQUIRE(connect_pair(&cam, &hub));
+	rlen = get_of(200, 100, req);
+	llen = vc_evx_list_encode(5, lst);
+	/* an answer nobody asked for */
+	len = listing_of(5, b);
+	CHECK(ev_refused(&cam, &hub, &cam, 0, NULL, 0, VC_CTL_EVENTS, b, len, "unasked"));
+	/* a listing that rolls back: event 4 when events from 5 on were asked for */
+	len = listing_of(4, b);
+	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENTS_LIST, lst, llen, VC_CTL_EVENTS, b, len,
+			 "rollback"));
+	/* a chunk longer than asked (100 bytes asked, 101 sent) */
+	len = chunk_of(200, 101, 3, b);
+	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b, len,
+			 "not the bytes asked for"));
+	/* a chunk of another object, or from another offset */
+	len = chunk_of(200, 100, 2, b);
+	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b, len,
+			 "not the bytes asked for"));
+	len = chunk_of(0, 100, 3, b);
+	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b, len,
+			 "not the bytes asked for"));
+	/* a listing where a chunk was asked for */
+	len = listing_of(5, b);
+	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENTS, b, len,
+			 "unasked"));
+	/* an empty chunk (nothing to move the transfer on) */
+	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b,
+			 VC_EVX_CHUNK_HDR, "malformed"));
+	pair_close(&cam, &hub);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -637,5 +806,8 @@ int main(void)
 	RUN(peer_close_is_seen);
 	RUN(trickling_peer_meets_the_deadline);
 	RUN(first_flight_is_seen);
+	RUN(events_fetch_in_turn);
+	RUN(events_hub_attacks);
+	RUN(events_camera_attacks);
 	return harness_done();
 }

@@ -117,10 +117,11 @@ def children(d, off, size, skip=0):
 def path(d, *types):
     """[offsets] of the nested boxes named, top level first (the first of each)."""
     out, kids = [], [(t, o, s) for t, o, s in boxes(d)]
-    for t in types:
+    for i, t in enumerate(types):
         _, o, s = next(x for x in kids if x[0] == t)
         out.append(o)
-        kids = children(d, o, s)
+        if i + 1 < len(types):	# the last may be a full box: its payload is no boxes
+            kids = children(d, o, s)
     return out
 
 
@@ -159,6 +160,35 @@ def durations(d, moof):
     at, count = duration_fields(d, moof)
     du = [struct.unpack_from(">I", d, o)[0] for o in at]
     return sum(du) if len(du) == count else du[0] * count
+
+
+def per_sample_durations(d, moof):
+    """The fragment's trun rewritten with a duration per sample (mp4mux leaves
+    them out, using tfhd's or trex's default, when every sample's is the same):
+    the boxes around it grown and its data offset moved with its mdat."""
+    at, count = duration_fields(d, moof)
+    if len(at) == count:
+        return
+    du = struct.unpack_from(">I", d, at[0])[0]
+    size = struct.unpack(">I", d[moof:moof + 4])[0]
+    traf = next(x for x in children(d, moof, size) if x[0] == "traf")
+    t = traf_box(d, moof, "trun")
+    ts, flags = struct.unpack(">I", d[t:t + 4])[0], struct.unpack(">I", d[t + 8:t + 12])[0]
+    p = t + 16
+    head = b""
+    if flags & 1:
+        head += struct.pack(">i", struct.unpack(">i", d[p:p + 4])[0] + 4 * count)
+        p += 4
+    if flags & 4:
+        head += bytes(d[p:p + 4])
+        p += 4
+    per = 4 * sum(1 for f in (0x200, 0x400, 0x800) if flags & f)
+    body = b"".join(struct.pack(">I", du) + bytes(d[p + per * i:p + per * (i + 1)])
+                    for i in range(count))
+    new = (struct.pack(">I4sII", ts + 4 * count, b"trun", flags | 0x100, count) + head + body)
+    for o in (moof, traf[1]):
+        struct.pack_into(">I", d, o, struct.unpack_from(">I", d, o)[0] + 4 * count)
+    d[t:t + ts] = new
 
 
 def retime(d, start=0):
@@ -213,9 +243,11 @@ def main():
         for o in duration_fields(d, fr[int(sys.argv[4])][0])[0]:
             struct.pack_into(">I", d, o, 1)
     elif op == "hold":
+        per_sample_durations(d, fr[int(sys.argv[4])][0])
+        fr = fragments(d)
         at, count = duration_fields(d, fr[int(sys.argv[4])][0])
         if len(at) != count or count < 2:
-            sys.exit("mp4edit: hold: the fragment has no per-sample durations")
+            sys.exit("mp4edit: hold: the fragment has fewer than 2 samples")
         total = durations(d, fr[int(sys.argv[4])][0])
         for i, o in enumerate(at):
             struct.pack_into(">I", d, o, total - (count - 1) if i == 0 else 1)

@@ -88,12 +88,40 @@ static void jobs_clear(struct evview *v)
 		svc_timer_arm(v->thumb_timer, 0, 0);
 }
 
+static void on_jpeg(void *data, uint32_t events);
+
+/*
+ * The JPEG child, started when a thumbnail first needs it (not at the
+ * hub's start: the live view must not wait for, or fail with, a child only
+ * the events view uses). A child that does not start is logged and tried
+ * again at the next thumbnail; meanwhile the tiles show the placeholder.
+ */
+static bool jdec_ready(struct evview *v)
+{
+	char why[256];
+
+	if (v->jdec)
+		return true;
+	v->jdec = decode_new_jpeg(why, sizeof(why));
+	if (v->jdec && svc_loop_add_fd(v->cfg.loop, decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0) {
+		snprintf(why, sizeof(why), "event loop setup failed");
+		decode_free(v->jdec);
+		v->jdec = NULL;
+	}
+	if (!v->jdec)
+		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
+	return v->jdec != NULL;
+}
+
 /* The next thumbnail to the JPEG child. */
 static void job_next(struct evview *v)
 {
+	bool ready = v->in_flight || v->next_job >= v->jobs->len || jdec_ready(v);
+
 	while (!v->in_flight && v->next_job < v->jobs->len) {
 		struct thumb_job *j = &g_array_index(v->jobs, struct thumb_job, v->next_job);
-		int ret = decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
+		int ret = !ready ? -EIO :
+			  decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
 				    svc_now_ns() + THUMB_WAIT_NS, true);
 
 		if (ret == 0) {
@@ -152,7 +180,8 @@ static void on_thumb_timeout(void *data)
 	struct evview *v = data;
 
 	if (v->in_flight) {
-		decode_reset(v->jdec);
+		if (v->jdec)
+			decode_reset(v->jdec);
 		job_done(v, NULL);
 	}
 }
@@ -517,10 +546,10 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 	cfg->st->store = cfg->store != NULL;
 	v->thumb_timer = svc_timer_new(cfg->loop, on_thumb_timeout, v);
 	v->clip_timer = svc_timer_new(cfg->loop, on_clip_tick, v);
-	v->jdec = decode_new_jpeg(why, cap);
-	if (!v->thumb_timer || !v->clip_timer || !v->jdec ||
-	    svc_loop_add_fd(cfg->loop, decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0)
+	if (!v->thumb_timer || !v->clip_timer) {
+		snprintf(why, cap, "timers: out of memory");
 		goto fail;
+	}
 	if (cfg->store) {
 		struct evfetch_config fc = {
 			.store = cfg->store, .keys = cfg->keys, .n_cameras = cfg->n_cameras,

@@ -49,8 +49,6 @@ cleanup() {
 trap cleanup EXIT
 
 status() { "$CTL" status "$T/$1.sock" 2>/dev/null; }
-# wait_until SECONDS NAME EXPR: poll NAME's status until EXPR is true (tap.sh)
-wait_until() { wait_for "$@"; }
 hubev() { status hub | json "d['events']$1"; }
 
 start_camera() {	# NAME COLOUR
@@ -60,7 +58,7 @@ start_camera() {	# NAME COLOUR
 		--event-store "$STORE/events" --event-store-timeout 2s \
 		--event-store-backoff-max 1s >>"$T/$1.log" 2>&1 &
 	PID[$1]=$!
-	wait_until 30 "$1" 'd["ready"]'
+	wait_for 30 "$1" 'd["ready"]'
 }
 start_hub() {
 	"$VD" hub --keys "$T/hub" --camera "porch@127.0.0.1:${PORT[porch]}" \
@@ -68,12 +66,12 @@ start_hub() {
 		--output-size 640x480 --status-socket "$T/hub.sock" \
 		--event-store "$CACHE/events" >>"$T/hub.log" 2>&1 &
 	PID[hub]=$!
-	wait_until 30 hub 'd["ready"]'
+	wait_for 30 hub 'd["ready"]'
 }
 # record CAMERA N: one event, uploaded (the camera's uploaded count reaches N)
 record() {
 	"$CTL" event "$T/$1.sock" >/dev/null &&
-		wait_until 30 "$1" "d['events']['uploaded'] == $2 and d['events']['state'] == 'idle'"
+		wait_for 30 "$1" "d['events']['uploaded'] == $2 and d['events']['state'] == 'idle'"
 }
 # tiles: the newest frame's tiles (thumbnails 320x240), one "camI tileK CLASS" a line
 tiles() { python3 "$Y4M" tiles "$T/hub.y4m" 320 240 ff0000 0000ff; }
@@ -138,7 +136,7 @@ check "porch (red) and garden (blue) start" bash -c "true" &&
 	start_camera porch ff0000 && start_camera garden 0000ff || exit 1
 check "the hub starts with --event-store on the cache, in the live view" start_hub
 check "its status: events view live, the store on" \
-	wait_until 5 hub 'd["events"]["view"] == "live" and d["events"]["store"]'
+	wait_for 5 hub 'd["events"]["view"] == "live" and d["events"]["store"]'
 out=$("$CTL" events show --socket "$T/hub.sock")
 check "events show before any event is cached: $out" test "$out" = "events view"
 check "... every tile black" \
@@ -152,7 +150,7 @@ check "garden: event 0 recorded and uploaded" record garden 1
 out=$("$CTL" events show --socket "$T/hub.sock")
 check "veracamctl events show: $out" test "$out" = "events view"
 check "the hub fetched the 3 events into its cache (KEYDIR/event-cache/KEYID, 0600)" \
-	wait_until 60 hub 'd["events"]["fetched"] >= 3'
+	wait_for 60 hub 'd["events"]["fetched"] >= 3'
 check "cache files: porch 2 events, garden 1, each .env .thumb .clip, mode 0600" \
 	bash -c "[ \$(ls '$T/hub/event-cache/$PKID' | wc -l) = 6 ] && [ \$(ls '$T/hub/event-cache/$GKID' | wc -l) = 3 ] &&
 		[ -z \"\$(find '$T/hub/event-cache' -type f ! -perm 0600)\" ]"
@@ -160,7 +158,7 @@ check "tiles: porch's 2 thumbnails and garden's 1, own with their time badges; t
 	want_tiles "cam0 tile0 own+badge cam0 tile1 own+badge cam0 tile2 black cam0 tile3 black cam1 tile0 own+badge cam1 tile1 black cam1 tile2 black cam1 tile3 black"
 check "no tile foreign" foreign0
 check "3 thumbnails shown, none refused" \
-	wait_until 5 hub 'd["events"]["thumbnails_shown"] >= 3 and d["events"]["rejected"]["total"] == 0'
+	wait_for 5 hub 'd["events"]["thumbnails_shown"] >= 3 and d["events"]["rejected"]["total"] == 0'
 check "live sessions keep running in the events view" \
 	bash -c "a=\$(\"$CTL\" status '$T/hub.sock' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"cameras\"][0][\"received\"])'); sleep 1.5;
 		b=\$(\"$CTL\" status '$T/hub.sock' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"cameras\"][0][\"received\"])'); [ \$b -gt \$a ]"
@@ -170,7 +168,7 @@ F0=$(frames)
 out=$("$CTL" events play porch 1 --socket "$T/hub.sock")
 check "veracamctl events play porch 1: $out" bash -c "echo '$out' | grep -q '^playing event 1 of porch'"
 check "the clip played: frames verified, decoded and shown, back to the events view" \
-	wait_until 60 hub 'd["events"]["clip_frames_shown"] > 0 and d["events"]["view"] == "events" and d["events"]["clips_played"] == 1'
+	wait_for 60 hub 'd["events"]["clip_frames_shown"] > 0 and d["events"]["view"] == "events" and d["events"]["clips_played"] == 1'
 cf=$(clip_frames "$F0")
 check "the clip's frames on screen are porch's own ($cf), none foreign" \
 	bash -c "echo '$cf' | grep -q 'own=[1-9]' && ! echo '$cf' | grep -q foreign"
@@ -194,7 +192,7 @@ check "hub not running: exit 1, said" bash -c "[ $rc = 1 ] && grep -qi 'connect\
 #    event 0's and event 3's is porch's own event 0's; the store back, both
 #    uploaded, then event 4 as recorded
 "$NGS" stop "$T/s"
-record_offline() { "$CTL" event "$T/$1.sock" >/dev/null && wait_until 30 "$1" "d['events']['written'] == $2 and d['events']['state'] == 'idle'"; }
+record_offline() { "$CTL" event "$T/$1.sock" >/dev/null && wait_for 30 "$1" "d['events']['written'] == $2 and d['events']['state'] == 'idle'"; }
 check "porch: events 2 and 3 recorded while the store is down" \
 	bash -c "true" && record_offline porch 3 && record_offline porch 4
 SP=$T/porch/events
@@ -204,11 +202,11 @@ cp "$SDIR/$GKID/$(cd "$SDIR/$GKID" && ls | grep '^0*0-.*\.thumb$')" "$SP/$ev2"
 cp "$SDIR/$PKID/$(cd "$SDIR/$PKID" && ls | grep '^0*0-.*\.thumb$')" "$SP/$ev3"
 read -r STORE CACHE < <("$NGS" start "$T/s" "${STORE##*:}" "${CACHE##*:}")
 check "porch: events 2 and 3 uploaded when the store is back" \
-	wait_until 60 porch 'd["events"]["uploaded"] == 4'
+	wait_for 60 porch 'd["events"]["uploaded"] == 4'
 check "porch: event 4 recorded and uploaded" record porch 5
 "$CTL" events show --socket "$T/hub.sock" >/dev/null
 check "both swapped thumbnails refused at the fetch, not cached: decrypt 2 counted" \
-	wait_until 60 hub 'd["events"]["rejected"].get("decrypt", 0) == 2 and d["events"]["fetched"] == 4'
+	wait_for 60 hub 'd["events"]["rejected"].get("decrypt", 0) == 2 and d["events"]["fetched"] == 4'
 check "porch's tiles: 4, a gap (events 2..3: the hub's screen), 1, 0; garden's own" \
 	want_tiles "cam0 tile0 own+badge cam0 tile1 placeholder cam0 tile2 own+badge cam0 tile3 own+badge cam1 tile0 own+badge cam1 tile1 black cam1 tile2 black cam1 tile3 black"
 check "FOREIGN 0" foreign0
@@ -238,7 +236,7 @@ rc=$?
 check "events play of event 1 holding event 0's clip: refused, exit 3 ($(cat "$T/out"))" \
 	bash -c "[ $rc = 3 ] && grep -q 'refused (decrypt)' '$T/out'"
 check "... the placeholder shown, then the events view again" \
-	wait_until 30 hub 'd["events"]["view"] == "events"'
+	wait_for 30 hub 'd["events"]["view"] == "events"'
 cf=$(clip_frames "$F0")
 check "... no frame of it on screen ($cf), FOREIGN 0" \
 	bash -c "echo '$cf' | grep -q 'placeholder=[1-9]' && ! echo '$cf' | grep -q 'own=\\|foreign'"
@@ -268,7 +266,7 @@ s0=$(hubev "['clip_frames']")
 out=$("$CTL" events play porch 1 --socket "$T/hub.sock")
 check "events play: the clip starts ($out)" bash -c "echo '$out' | grep -q '^playing'"
 check "... stopped at the changed AU: au-hash counted, 8 frames verified, back to the events view" \
-	wait_until 60 hub "d['events']['rejected'].get('au-hash', 0) == $r0 + 1 and d['events']['clip_frames'] == $s0 + 8 and d['events']['view'] == 'events'"
+	wait_for 60 hub "d['events']['rejected'].get('au-hash', 0) == $r0 + 1 and d['events']['clip_frames'] == $s0 + 8 and d['events']['view'] == 'events'"
 cf=$(clip_frames "$F0")
 check "... its verified frames porch's own, then the placeholder ($cf), FOREIGN 0" \
 	bash -c "echo '$cf' | grep -q 'placeholder=[1-9]' && ! echo '$cf' | grep -q foreign"
@@ -283,7 +281,7 @@ r0=$(rejected wrong-event)
 s0=$(hubev "['clip_frames']")
 "$CTL" events play porch 1 --socket "$T/hub.sock" >/dev/null
 check "... refused at its first AU: wrong-event counted, no frame decoded" \
-	wait_until 60 hub "d['events']['rejected'].get('wrong-event', 0) == $r0 + 1 and d['events']['clip_frames'] == $s0 and d['events']['view'] == 'events'"
+	wait_for 60 hub "d['events']['rejected'].get('wrong-event', 0) == $r0 + 1 and d['events']['clip_frames'] == $s0 and d['events']['view'] == 'events'"
 cf=$(clip_frames "$F0")
 check "... nothing of it on screen ($cf)" \
 	bash -c "echo '$cf' | grep -q 'placeholder=[1-9]' && ! echo '$cf' | grep -q 'own=\\|foreign'"
@@ -293,7 +291,7 @@ out=$("$CTL" events live --socket "$T/hub.sock")
 check "veracamctl events live: $out" test "$out" = "live view"
 check "the live view again: porch's and garden's video" \
 	bash -c "python3 '$Y4M' watch '$T/hub.y4m' 2 0 ff0000 own 0 >/dev/null && python3 '$Y4M' watch '$T/hub.y4m' 2 1 0000ff own 0 >/dev/null"
-check "status: view live" wait_until 5 hub 'd["events"]["view"] == "live"'
+check "status: view live" wait_for 5 hub 'd["events"]["view"] == "live"'
 
 for d in porch garden hub; do
 	kill -TERM "${PID[$d]}"

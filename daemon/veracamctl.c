@@ -1828,7 +1828,8 @@ static int cmd_events(int argc, char **argv)
 		fprintf(stderr, "veracamctl: events: %s\n", why);
 		goto out;
 	}
-	qsort(e, n, sizeof(*e), name_cmp);	/* 20-digit numbers: oldest first */
+	if (n > 1)
+		qsort(e, n, sizeof(*e), name_cmp);	/* 20-digit numbers: oldest first */
 	for (size_t i = 0; i < n; i++) {
 		uint64_t num;
 		uint8_t id[VC_EVENT_ID_LEN];

@@ -57,12 +57,14 @@ start_camera() {
 	"$VD" camera --keys "$T/cam" --name porch --source "${SRC:-pattern:3060a0}" --width 320 --height 240 \
 		--fps 15 --bitrate "${BR:-400k}" --listen "127.0.0.1:$(free_port)" --status-socket "$T/cam.sock" \
 		--event-pre-roll 1s --event-post-roll 1s --motion false \
-		--event-store-timeout 1s --event-store-backoff-max 1s "$@" >>"$T/cam.log" 2>&1 &
+		--event-store-timeout "${STORE_TIMEOUT:-1s}" --event-store-backoff-max "${STORE_BACKOFF:-1s}" "$@" >>"$T/cam.log" 2>&1 &
 	PID=$!
 	wait_until 30 'd["ready"]'
 }
 
-# SIGTERM: the camera (and its uploader) gone within $1 s, exit 0
+# SIGTERM: the camera (and its uploader) gone within $1 s, exit 0. The
+# bounds below are far from what a loaded ASan camera needs (it exits in
+# well under 1 s at rest) and far below the waits they prove are cut short.
 quick_stop() {
 	local end=$((SECONDS + $1)) rc
 	kill -TERM "$PID"
@@ -117,7 +119,7 @@ r2=$(ev "['upload_retries']")
 check "retries back off (3 s: $((r2 - r1)) retries, 2..12 expected)" \
 	test $((r2 - r1)) -ge 2 -a $((r2 - r1)) -le 12
 cp -a "$SPOOL" "$T/spool-copy"
-check "SIGTERM while retrying: the camera exits 0 within 3 s" quick_stop 3
+check "SIGTERM while retrying: the camera exits 0 (no hang in the uploader)" quick_stop 20
 start_camera --event-store "$STORE/events"
 check "restarted with the store still down: the spool's 2 events are queued again" \
 	wait_until 10 'd["events"]["upload_queue"]["events"] == 2 and d["events"]["uploaded"] == 0 and d["events"]["upload_retries"] >= 1'
@@ -147,12 +149,24 @@ store_stop
 rm -rf "$T/spool-copy"
 SRC=pattern:3060a0,scene=moving BR=1500k start_camera --event-store "$STORE/events" --event-spool-max 1
 sleep 2
-record3() { record 1 && record 2 && record 3; }
-check "3 events recorded with the store down and a 1 MiB spool" record3
+# events (a moving scene at 1.5 Mbit/s: some 300-600 KB each, fewer bytes
+# when a loaded machine drops frames) until the bound drops one, 8 at most
+recorded=0
+record_until_drop() {
+	while [ $recorded -lt 8 ]; do
+		recorded=$((recorded + 1))
+		record $recorded || return 1
+		[ "$(ev "['spool']['dropped']")" -ge 1 ] && return 0
+	done
+	return 1
+}
+check "events recorded with the store down and a 1 MiB spool, until the bound dropped one" \
+	record_until_drop
 dropped=$(ev "['spool']['dropped']")
 queued=$(ev "['spool']['events']")
-check "the bound held: $dropped dropped (counted, logged), $queued queued, none lost otherwise" \
-	bash -c "[ '$dropped' -ge 1 ] && [ \$(( $dropped + $queued )) = 3 ] && grep -q 'dropped the oldest event' '$T/cam.log'"
+spooled=$(ev "['spool']['bytes']")
+check "the bound held: $dropped of $recorded dropped (counted, logged), $queued queued ($spooled bytes <= 1 MiB), none lost otherwise" \
+	bash -c "[ '$dropped' -ge 1 ] && [ \$(( $dropped + $queued )) = $recorded ] && [ '$spooled' -le 1048576 ] && grep -q 'dropped the oldest event' '$T/cam.log'"
 oldest_kept=$(ls "$SPOOL" | grep '\.env$' | sort | head -1)
 store_start
 kept_uploaded() {
@@ -174,8 +188,15 @@ kill -STOP "$(cat "$T/s/nginx.pid")" $(pgrep -P "$(cat "$T/s/nginx.pid")")
 start_camera --event-store "$STORE/events"
 check "a stalled store (SIGSTOP): each request times out (1 s), retried; the status answers" \
 	wait_until 15 'd["events"]["upload_retries"] >= 2 and d["events"]["uploaded"] == 0 and any(w in (d["events"]["upload_last_error"] or "") for w in ("too slow", "imeout", "timed out"))'
-check "SIGTERM with a request in flight to the stalled store: the camera exits 0 within 3 s" \
-	quick_stop 3
+stop_camera
+# the same stalled store with a request timeout of 120 s: a SIGTERM must cut
+# the request in flight (libcurl's progress callback), not wait it out
+STORE_TIMEOUT=120s STORE_BACKOFF=120s start_camera --event-store "$STORE/events"
+check "a request of a 120 s timeout in flight to the stalled store" \
+	wait_until 10 'd["events"]["upload"] == "sending" and d["events"]["upload_retries"] == 0 and d["events"]["uploaded"] == 0'
+sleep 1
+check "SIGTERM with that request in flight: the camera exits 0 within 30 s, the request cut" \
+	quick_stop 30
 # shellcheck disable=SC2046
 kill -CONT "$(cat "$T/s/nginx.pid")" $(pgrep -P "$(cat "$T/s/nginx.pid")")
 
@@ -259,6 +280,12 @@ gone() {
 	[ $? = 3 ] && grep -q '^rollback: the store has no listing' "$T/list3.out"
 }
 check "a 404 listing after events were seen: a rollback, not \"no events\" (exit 3)" gone
+mkdir -p "$T/s/store/empty/$KEYID"
+emptied() {
+	lst "$STORE/empty"
+	[ $? = 3 ] && grep -q '^rollback: no listed event opened' "$T/list3.out"
+}
+check "an empty listing after events were seen: a rollback (exit 3)" emptied
 
 # 8. --fetch writes only objects that open: a thumbnail swapped for another
 # event's, a clip served as the thumbnail, an oversized thumbnail

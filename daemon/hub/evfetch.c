@@ -50,10 +50,15 @@ static void reject_note(struct evfetch *f, enum vc_event_reject r)
 	pthread_mutex_unlock(&f->lock);
 }
 
-/* One envelope NAME of camera cam into the cache: 1 cached, 0 not. */
+/*
+ * One envelope NAME of camera cam into the cache: 1 cached, 0 not. Checked
+ * against the newest event seen of that camera (KEYS/events-seen/NAME, as
+ * veracamctl events list and the fetch over the session do), which a newer
+ * event cached moves on.
+ */
 static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_peer *cam,
 		     const uint8_t *hub_id, const struct vc_enc_key *enc, const char *kid,
-		     const char *dir, const char *name)
+		     const char *dir, const char *name, struct hub_event_seen *seen)
 {
 	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
 	uint8_t h[VC_HASH_LEN], *env = NULL;
@@ -80,6 +85,12 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 		r = VC_EV_EVENT;	/* renamed in the store */
 	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
 		r = VC_EV_MALFORMED;
+	if (r == VC_EV_OK) {
+		enum vc_event_reject c = hub_event_chain_check(NULL, NULL, seen, &m, h);
+
+		if (c != VC_EV_OK && c != VC_EV_GAP)	/* events missing: a gap, shown */
+			r = c;
+	}
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
 	if (r == VC_EV_OK)
 		r = hub_event_fetch_objects(sf, kid, base, &m, h, aead, ck, &o, why, sizeof(why));
@@ -95,6 +106,13 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	} else if (hub_event_cache_put(dir, name, env, len, &o, why, sizeof(why)) < 0) {
 		fail_note(f, why);
 		r = VC_EV__COUNT;
+	} else if (!seen->have || m.number > seen->number) {
+		if (hub_event_seen_save(f->keys, cam->name, m.number, h) < 0)
+			svc_log(LOG_ERR, "events: camera %s: %s/events-seen/%s: not written",
+				cam->name, f->keys, cam->name);
+		seen->have = true;
+		seen->number = m.number;
+		memcpy(seen->hash, h, VC_HASH_LEN);
 	}
 	if (r == VC_EV_OK)
 		hub_event_objects_free(&o);
@@ -107,6 +125,36 @@ static int name_desc(const void *a, const void *b)
 	return -strcmp(((const struct store_entry *)a)->name, ((const struct store_entry *)b)->name);
 }
 
+/*
+ * A listing whose newest event (newest; none: no listing or no event in
+ * it) is older than the newest this hub saw: the store or its cache serves
+ * an old index (a rollback). Refused as a replay, counted and logged once
+ * per camera and listing; nothing is fetched from it. True if so.
+ */
+static bool rolled_back(struct evfetch *f, const char *camera, const char *kid,
+			const struct hub_event_seen *seen, bool any, uint64_t newest)
+{
+	g_autofree char *key = NULL;
+
+	if (!seen->have || (any && newest >= seen->number))
+		return false;
+	key = any ? g_strdup_printf("rollback %s %" PRIu64, kid, newest)
+		  : g_strdup_printf("rollback %s none", kid);
+	if (g_hash_table_contains(f->refused, key))
+		return true;
+	g_hash_table_add(f->refused, g_steal_pointer(&key));
+	reject_note(f, VC_EV_REPLAY);
+	if (any)
+		svc_log(LOG_WARNING, "events: camera %s: the store lists events up to %" PRIu64
+			", but event %" PRIu64 " was seen before: a rollback, refused (replay)",
+			camera, newest, seen->number);
+	else
+		svc_log(LOG_WARNING, "events: camera %s: the store lists no events, but event %"
+			PRIu64 " was seen before: a rollback, refused (replay)", camera,
+			seen->number);
+	return true;
+}
+
 /* One camera's newest events not cached yet; how many were cached. */
 static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, const char *camera,
 				 const uint8_t *hub_id, const struct vc_enc_key *enc)
@@ -114,21 +162,30 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 	char kid[2 * VC_KEY_ID_LEN + 1], path[2 * VC_KEY_ID_LEN + 2], cache[16], why[512];
 	g_autofree char *dir = NULL;
 	struct store_entry *e = NULL;
+	struct hub_event_seen seen;
 	struct vc_peer cam;
 	uint8_t *list = NULL;
 	size_t len, n = 0;
 	unsigned int got = 0, looked = 0;
+	bool any = false;
+	uint64_t newest = 0;
 	long status;
 
 	if (vc_peer_load(f->keys, camera, &cam) < 0 || cam.role != VC_ROLE_CAMERA || cam.pending)
 		return 0;	/* not (or no longer) a confirmed camera: nothing fetched */
 	vc_hex(cam.key_id, VC_KEY_ID_LEN, kid);
+	if (hub_event_seen_load(f->keys, camera, &seen) < 0) {
+		fail_note(f, "events-seen: unreadable or malformed");
+		return 0;	/* fail closed: the chain cannot be checked */
+	}
 	dir = hub_event_cache_dir(f->keys, cam.key_id);
 	snprintf(path, sizeof(path), "%s/", kid);
 	status = store_fetch_get(sf, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
 				 sizeof(why));
-	if (status == 404)
-		return 0;	/* no events yet */
+	if (status == 404) {	/* no events yet, or a listing withheld */
+		rolled_back(f, camera, kid, &seen, false, 0);
+		return 0;
+	}
 	if (status != 200) {
 		fail_note(f, why);
 		return 0;
@@ -140,6 +197,13 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 	}
 	if (n > 1)
 		qsort(e, n, sizeof(*e), name_desc);	/* newest first */
+	for (size_t i = 0; i < n && !any; i++) {
+		uint8_t id[VC_EVENT_ID_LEN];
+
+		any = e[i].is_file && store_envelope_name(e[i].name, &newest, id);
+	}
+	if (rolled_back(f, camera, kid, &seen, any, newest))
+		n = 0;		/* nothing fetched from an old index */
 	for (size_t i = 0; i < n && looked < EVFETCH_NEWEST; i++) {
 		uint64_t num;
 		uint8_t id[VC_EVENT_ID_LEN];
@@ -155,7 +219,8 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 		have = g_strdup_printf("%s/%s", kid, e[i].name);
 		if (g_hash_table_contains(f->refused, have))
 			continue;
-		got += (unsigned int)fetch_one(f, sf, &cam, hub_id, enc, kid, dir, e[i].name);
+		got += (unsigned int)fetch_one(f, sf, &cam, hub_id, enc, kid, dir, e[i].name,
+					       &seen);
 	}
 	free(e);
 	free(list);

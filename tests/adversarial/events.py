@@ -564,6 +564,21 @@ def scenarios(run):
         move(obj(sc, 'garden')[2], 'porch', EVENTS['porch'])
         move(obj(sc, 'attic')[2], 'garden', EVENTS['garden'])
         move(obj(sc, 'porch')[3], 'attic', EVENTS['attic'])
+    # 3. an index serving older events as the newest (a rollback): the
+    #    hubs of the baseline (their caches and KEYS/events-seen kept) see a
+    #    store whose listing ends before what they saw: porch's newest two
+    #    events gone, garden's newest, attic's listing missing (404). Each is
+    #    refused as `replay` (counted once per listing); the events already
+    #    cached still show, and nothing older is fetched from that listing
+    def rollback(sc):
+        p, g = obj(sc, 'porch'), obj(sc, 'garden')
+        for path in list(p[3].values()) + list(p[2].values()) + list(g[2].values()):
+            os.unlink(path)
+        shutil.rmtree(os.path.join(sc, 'store', 'events', run.kid['attic']))
+    if 'baseline' in [r[0] for r in run.rows]:
+        run.scenario('rollback', rollback, {'replay': 3}, full, 10,
+                     keys_from={h: os.path.join(run.T, 'baseline', h) for h in HUBS})
+
     run.scenario('env-other-camera', replay_env, {'wrong-camera': 3}, full, 10)
 
 

@@ -143,6 +143,7 @@ class Run:
         self.vd = os.path.join(args.build, 'daemon', 'veracamd')
         self.ctl_bin = os.path.join(args.build, 'daemon', 'veracamctl')
         self.ngs = os.path.join(SRC, 'tests', 'store', 'nginx-store')
+        self.tamper = os.path.join(args.build, 'tests', 'unit', 'daemon', 'event_tamper')
         self.T = tempfile.mkdtemp(prefix='veracam-advev.')
         os.chmod(self.T, 0o755)
         self.procs = {}
@@ -151,6 +152,7 @@ class Run:
         self.fails = 0
         self.n = 0
         self.store_dirs = []
+        self.f0 = {}
 
     # ---- plumbing
     def log(self, msg):
@@ -168,6 +170,12 @@ class Run:
         if check and r.returncode != 0:
             raise Fail('veracamctl %s: %s' % (' '.join(a), r.stderr.strip()))
         return r.stdout.strip()
+
+    def tool(self, *argv):
+        r = subprocess.run(list(argv), capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise Fail('%s: %s' % (os.path.basename(argv[0]), (r.stderr or r.stdout).strip()))
+        return r.stdout
 
     def status(self, sock):
         r = subprocess.run([self.ctl_bin, 'status', sock], capture_output=True, text=True,
@@ -207,9 +215,10 @@ class Run:
             p.wait()
             return -9
 
-    def nginx(self, d, env_extra=None):
+    def nginx(self, d, env_extra=None, ports=()):
         env = dict(os.environ, **(env_extra or {}))
-        r = subprocess.run([self.ngs, 'start', d], capture_output=True, text=True, env=env,
+        r = subprocess.run([self.ngs, 'start', d, *ports], capture_output=True, text=True,
+                           env=env,
                            timeout=60)
         if r.returncode != 0:
             raise Fail('nginx-store: ' + r.stderr.strip())
@@ -270,17 +279,29 @@ class Run:
         self.nginx_stop(self.pristine)
         self.log('event windows (cs): ' + json.dumps(self.windows))
 
-    def start_camera(self, c, colour, store, extra=()):
-        self.spawn(c, [self.vd, 'camera', '--keys', os.path.join(self.T, c), '--name', c,
-                       '--source', 'pattern:' + colour, '--width', str(W), '--height', str(H),
-                       '--fps', '15', '--bitrate', '300k',
-                       '--listen', '127.0.0.1:%d' % self.port[c],
-                       '--status-socket', os.path.join(self.T, c + '.sock'),
-                       '--event-pre-roll', '1s', '--event-post-roll', '1s', '--motion', 'false',
-                       '--event-store', store + '/events', '--event-store-timeout', '2s',
-                       '--event-store-backoff-max', '1s', *extra])
+    def start_camera(self, c, colour, store):
+        self.spawn(c, self.camera_argv(c, colour, store))
         sock = os.path.join(self.T, c + '.sock')
         self.wait(c + ' ready', lambda: self.status(sock)['ready'], 60)
+
+    def camera_argv(self, c, colour, store):
+        return [self.vd, 'camera', '--keys', os.path.join(self.T, c), '--name', c,
+                '--source', 'pattern:' + colour, '--width', str(W), '--height', str(H),
+                '--fps', '15', '--bitrate', '300k', '--listen', '127.0.0.1:%d' % self.port[c],
+                '--status-socket', os.path.join(self.T, c + '.sock'),
+                '--event-pre-roll', '1s', '--event-post-roll', '1s', '--motion', 'false',
+                '--event-store', store + '/events', '--event-store-timeout', '2s',
+                '--event-store-backoff-max', '1s']
+
+    def trigger(self, c, n):
+        """An event of c, written into its spool (its `written` count n)."""
+        sock = os.path.join(self.T, c + '.sock')
+        lo = mono_cs()
+        self.ctl('event', sock)
+        self.wait('%s: event written' % c,
+                  lambda: (self.status(sock)['events']['written'] == n and
+                           self.status(sock)['events']['state'] == 'idle'), 60)
+        return lo
 
     def record(self, c, n):
         sock = os.path.join(self.T, c + '.sock')
@@ -338,6 +359,7 @@ class Run:
         for h in HUBS:
             sock = os.path.join(sc, h + '.sock')
             start[h] = self.status(sock)['events']['fetch_rounds']
+            self.f0[h] = hs.y4m_count(os.path.join(sc, h + '.y4m'))   # live frames before
             self.ctl('events', 'show', '--socket', sock)
         for h in HUBS:
             sock = os.path.join(sc, h + '.sock')
@@ -363,7 +385,7 @@ class Run:
         for h, cams in HUBS.items():
             y4m = os.path.join(sc, h + '.y4m')
             final = None
-            for k, fr in enumerate(hs.y4m_frames(y4m)):
+            for k, fr in enumerate(hs.y4m_frames(y4m, self.f0[h]), self.f0[h]):
                 cells = hs.layout(fr.w, fr.h, len(cams), 2)
                 if all(hs.unavailable(fr, cells[i]) for i in range(len(cams))):
                     continue    # the live view (the cameras are off), before events show
@@ -430,7 +452,7 @@ class Run:
         return r, res
 
     def scenario(self, name, attack, expect, intact, min_own, env=None, keys_from=None,
-                 play=None, after=None, min_screen=0):
+                 play=None, after=None, min_screen=0, before_show=None):
         if self.args.only and name not in self.args.only:
             return
         self.log('scenario ' + name)
@@ -439,9 +461,11 @@ class Run:
         shutil.copytree(os.path.join(self.pristine, 'store'), os.path.join(sc, 'store'))
         if attack:
             attack(sc)
-        _, cache = self.nginx(sc, env)
+        store, cache = self.nginx(sc, env)
         try:
             self.start_hubs(sc, sc, cache, keys_from)
+            if before_show:
+                before_show(sc, store, cache)
             self.show_and_settle(sc)
             if after:
                 after(sc, cache)
@@ -578,6 +602,91 @@ def scenarios(run):
     if 'baseline' in [r[0] for r in run.rows]:
         run.scenario('rollback', rollback, {'replay': 3}, full, 10,
                      keys_from={h: os.path.join(run.T, 'baseline', h) for h in HUBS})
+
+    # 5. a clip truncated, or with frames cut out. In the store (sealed):
+    #    porch's event 2's clip cut to half its bytes: refused at the fetch,
+    #    a gap. With the content key (what only a hub holds: event_tamper
+    #    with the hub's keys stands in for such an attacker), in kitchen's
+    #    cache after the fetch: porch's event 3 with its second fragment cut
+    #    out, garden's event 2 cut to half its bytes; then both played:
+    #    frames before the cut may show, then the hub's screen; never a
+    #    frame of another event or camera
+    def cut_store(sc):
+        path = obj(sc, 'porch')[2]['clip']
+        with open(path, 'r+b') as f:
+            f.truncate(os.path.getsize(path) // 2)
+
+    def cut_cache(sc, cache):
+        for c, number, edit in (('porch', 3, ['drop-fragment', '1']),
+                                ('garden', 2, ['cut-bytes', None])):
+            d = os.path.join(sc, 'kitchen', 'event-cache', run.kid[c])
+            env = [f for f in os.listdir(d) if f.startswith('%020d-' % number) and
+                   f.endswith('.env')][0]
+            plain, cut = os.path.join(sc, 'plain.mp4'), os.path.join(sc, 'cut.mp4')
+            run.tool(run.tamper, os.path.join(sc, 'kitchen'), c, d, env, 'dump', plain)
+            if edit[1] is None:
+                edit = [edit[0], str(os.path.getsize(plain) // 2)]
+            run.tool(sys.executable, os.path.join(SRC, 'tests', 'unit', 'daemon', 'mp4edit.py'),
+                     plain, cut, *edit)
+            run.tool(run.tamper, os.path.join(sc, 'kitchen'), c, d, env, 'replace', cut)
+    run.scenario('clip-cut', cut_store, {'decrypt': 1, 'sequence': 1, 'truncated': 1},
+                 {'porch': {0, 1, 3}, 'garden': {0, 1, 2}, 'attic': {0, 1, 2}}, 9, min_screen=1,
+                 after=cut_cache, play=[('kitchen', 'porch', 3), ('kitchen', 'garden', 2)])
+
+    # 7. a reconnect storm: with the store down, every camera records two
+    #    events (its spool); then every camera is restarted at once and
+    #    all upload together while the store flaps (stopped and started
+    #    twice), the hubs fetching meanwhile. Afterwards every event is in
+    #    the store (none lost, no spool drop) and the hubs show only their
+    #    own cameras' events, the newest included
+    storm_intact = all_events()
+
+    def storm(sc, store, cache):
+        ports = (store.rsplit(':', 1)[1], cache.rsplit(':', 1)[1])
+        run.nginx_stop(sc)
+        for c, colour in CAMS.items():
+            run.start_camera(c, colour, store)
+        time.sleep(1.5)
+        for k in range(2):
+            time.sleep(3)
+            lo = {c: mono_cs() for c in CAMS}
+            for c in CAMS:
+                run.trigger(c, k + 1)
+            for c in CAMS:
+                run.windows[c].append((EVENTS[c] + k, lo[c], mono_cs()))
+                storm_intact[c].add(EVENTS[c] + k)
+        for c in CAMS:
+            run.stop(c)
+        for c, colour in CAMS.items():      # all at once: no wait for ready between
+            run.spawn(c, run.camera_argv(c, colour, store))
+        for flap in range(2):
+            run.nginx(sc, None, ports)
+            time.sleep(0.5)
+            run.nginx_stop(sc)
+            time.sleep(0.5)
+        run.nginx(sc, None, ports)
+
+        def stored():
+            for c in CAMS:
+                d = os.path.join(sc, 'store', 'events', run.kid[c])
+                if len([f for f in os.listdir(d) if f.endswith('.env')]) != EVENTS[c] + 2:
+                    return False
+            return True
+        run.wait('every event in the store', stored, 120)
+        for c in CAMS:
+            st = run.status(os.path.join(run.T, c + '.sock'))['events']
+            run.check('storm: %s: spool empty, nothing dropped (%s)' % (
+                c, json.dumps(st.get('spool'))),
+                st['spool']['dropped'] == 0 and st['spool']['events'] == 0)
+            run.check('storm: %s: SIGTERM, exit 0' % c, run.stop(c) == 0)
+
+        def dark(h):
+            fr = hs.y4m_last(os.path.join(sc, h + '.y4m'))
+            cells = hs.layout(fr.w, fr.h, len(HUBS[h]), 2)
+            return all(hs.unavailable(fr, cells[i]) for i in range(len(HUBS[h])))
+        for h in HUBS:      # the live view without cameras (skipped by the classifier)
+            run.wait(h + ': live cells unavailable', lambda: dark(h), 60)
+    run.scenario('reconnect-storm', None, {}, storm_intact, 12, before_show=storm)
 
     run.scenario('env-other-camera', replay_env, {'wrong-camera': 3}, full, 10)
 

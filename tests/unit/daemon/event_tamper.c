@@ -12,6 +12,12 @@
  *   event_tamper HUBKEYS CAMERA DIR NAME splice OTHER
  *       the clip replaced by event OTHER's clip (another event of the same
  *       camera, its records signed for OTHER's event id)
+ *   event_tamper HUBKEYS CAMERA DIR NAME dump FILE
+ *       the clip's plaintext (its fragmented MP4) written to FILE, nothing
+ *       changed (for tests/adversarial/events.py, which edits it with
+ *       tests/unit/daemon/mp4edit.py)
+ *   event_tamper HUBKEYS CAMERA DIR NAME replace FILE
+ *       the clip replaced by FILE's bytes (an edited plaintext)
  *
  * Uses the core's test-only sealer (event_internal.h); never in veracamd.
  */
@@ -74,7 +80,8 @@ int main(int argc, char **argv)
 	g_autofree char *out = NULL;
 
 	if (argc != 7)
-		return die("usage: event_tamper HUBKEYS CAMERA DIR NAME au N | splice OTHER");
+		return die("usage: event_tamper HUBKEYS CAMERA DIR NAME au N | splice OTHER | "
+			   "dump FILE | replace FILE");
 	if (vc_peer_load(argv[1], argv[2], &cam) < 0)
 		return die("no such camera");
 	if (open_clip(argv[1], &cam, argv[3], argv[4], ck, &aead, mh, &mp4) < 0)
@@ -93,8 +100,25 @@ int main(int argc, char **argv)
 			return die("the other event does not open");
 		vc_buf_free(&mp4);
 		mp4 = other;
+	} else if (!strcmp(argv[5], "dump")) {
+		bool ok = g_file_set_contents(argv[6], (const char *)mp4.data, (gssize)mp4.len, NULL);
+
+		vc_buf_free(&mp4);
+		return ok ? 0 : die("cannot write");
+	} else if (!strcmp(argv[5], "replace")) {
+		gchar *data;
+		gsize len;
+
+		if (!g_file_get_contents(argv[6], &data, &len, NULL))
+			return die("cannot read the replacement");
+		vc_buf_free(&mp4);
+		if (vc_buf_reserve(&mp4, len ? len : 1) < 0)
+			return die("out of memory");
+		memcpy(mp4.data, data, len);
+		mp4.len = len;
+		g_free(data);
 	} else {
-		return die("au N or splice OTHER");
+		return die("au N, splice OTHER, dump FILE or replace FILE");
 	}
 	s = vc_event_sealer_new_from_key(aead, ck, mh);
 	/* past the indexes the camera used (thumbnail 0, clip 1): no nonce again */

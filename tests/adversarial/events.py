@@ -710,6 +710,17 @@ def main():
     except Fail as e:
         run.check('the run: %s' % e, False)
     finally:
+        for name in list(run.procs):
+            run.stop(name)
+        bad = []
+        for f in sorted(os.listdir(run.T)):
+            if f.endswith('.log'):
+                with open(os.path.join(run.T, f), errors='replace') as fh:
+                    text = fh.read()
+                if 'runtime error:' in text or 'Sanitizer' in text:
+                    bad.append(f)
+        run.check('no sanitizer report in any daemon\'s log (%s)' % (' '.join(bad) or 'none'),
+                  not bad)
         run.table()
         run.cleanup()
     print('1..%d' % run.n)

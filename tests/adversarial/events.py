@@ -324,11 +324,15 @@ class Run:
         return out
 
     def event_of(self, c, value):
-        # windows: from before the trigger (the pre-roll, 1 s, reaches back
-        # to an IDR: up to 2 s in all; allow 2.5 s) to the event written;
-        # events are recorded 3 s apart, so the windows are disjoint
-        for num, lo, hi in self.windows[c]:
-            if (value - (lo - 250)) % CLOCK_WRAP <= (hi - lo + 250) % CLOCK_WRAP:
+        """The event of camera c whose window holds the number: from 2.5 s
+        before its trigger (the pre-roll, 1 s, reaches back to an IDR: up to
+        2 s) to 2.5 s before the next trigger (the last: 20 s on). Triggers
+        are 3 s apart or more, so the windows are disjoint; they depend only
+        on when the runner triggered, not on when it saw an event written."""
+        w = self.windows[c]
+        for k, (num, lo, _) in enumerate(w):
+            end = w[k + 1][1] if k + 1 < len(w) else lo + 2000
+            if (value - (lo - 250)) % CLOCK_WRAP < (end - lo) % CLOCK_WRAP:
                 return num
         return None
 
@@ -672,7 +676,7 @@ def scenarios(run):
                 if len([f for f in os.listdir(d) if f.endswith('.env')]) != EVENTS[c] + 2:
                     return False
             return True
-        run.wait('every event in the store', stored, 120)
+        run.wait('every event in the store', stored, 240)
         for c in CAMS:
             st = run.status(os.path.join(run.T, c + '.sock'))['events']
             run.check('storm: %s: spool empty, nothing dropped (%s)' % (

@@ -69,6 +69,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(SRC, 'tests', 'lib'))
 import hubscreen as hs   # noqa: E402
+sys.path.insert(0, os.path.join(SRC, 'tests', 'unit', 'daemon'))
+import y4m   # noqa: E402  (the events view's tiles, as test_eventsview.sh reads them)
 
 W, H = 320, 240                    # cameras, thumbnails and tiles
 # colours bright enough for the number's box to be found (luma >= 48)
@@ -127,10 +129,9 @@ def free_port():
 
 
 def tiles_of(cell):
-    lw, th = cell.w // 2 // 2 * 2, cell.h // 2 // 2 * 2
-    return [hs.Cell(cell.x + (lw if k & 1 else 0), cell.y + (th if k & 2 else 0),
-                    cell.w - lw if k & 1 else lw, cell.h - th if k & 2 else th, 2).fit(W, H)
-            for k in range(4)]
+    """A camera cell's four tiles (the events view's layout, as y4m.py
+    tiles reads it), each fitted to a 320x240 thumbnail."""
+    return [t.fit(W, H) for t in y4m.tiles_of(cell, 2)]
 
 
 class Fail(Exception):

@@ -362,10 +362,17 @@ failed:
 	return -EIO;
 }
 
-static struct decode *decode_start(bool jpeg, char *err, size_t errlen)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct decode *decode_spawn(bool jpeg, char *err, size_t errlen)
 {
 	struct decode *d = calloc(1, sizeof(*d));
-	struct pollfd pfd;
 
 	if (!d) {
 		errmsg(err, errlen, "out of memory");
@@ -385,23 +392,61 @@ static struct decode *decode_start(bool jpeg, char *err, size_t errlen)
 		decode_free(d);
 		return NULL;
 	}
-	/* the first child is waited for: its decoder's name, or why it failed */
-	pfd.fd = d->sock;
-	pfd.events = POLLIN;
-	while (!d->ready) {
-		int n = poll(&pfd, 1, HELLO_WAIT_MS);
+	return d;
+}
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || drain(d) < 0 || !d->ready) {
-			if (d->why[0])
-				errmsg(err, errlen, "%s", d->why);
-			else
-				errmsg(err, errlen, "decoder child did not start (%s)",
-				       n ? "it exited" : "no answer in 30 s");
-			decode_free(d);
-			return NULL;
-		}
+int decode_started(struct decode *d)
+{
+	if (d->ready)
+		return 1;
+	if (d->sock < 0 || drain(d) < 0)
+		return -EIO;
+	return d->ready ? 1 : 0;
+}
+
+int decode_wait_started(struct decode *d, int timeout_ms)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int64_t end = mono_ms() + timeout_ms;
+	int ret;
+
+	while ((ret = decode_started(d)) == 0) {
+		int64_t left = end - mono_ms();
+
+		if (left <= 0)
+			return 0;
+		pfd.fd = d->sock;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return -EIO;
+	}
+	return ret;
+}
+
+int decode_restart(struct decode *d, char *err, size_t errlen)
+{
+	if (d->sock >= 0)
+		stop_child(d);
+	d->wait_idr = true;
+	return start_child(d, err, errlen);
+}
+
+/* A child started and waited for: its decoder's name, or why it failed. */
+static struct decode *decode_start(bool jpeg, char *err, size_t errlen)
+{
+	struct decode *d = decode_spawn(jpeg, err, errlen);
+	int ret;
+
+	if (!d)
+		return NULL;
+	ret = decode_wait_started(d, HELLO_WAIT_MS);
+	if (ret <= 0) {
+		if (ret < 0 && d->why[0])
+			errmsg(err, errlen, "%s", d->why);
+		else
+			errmsg(err, errlen, "decoder child did not start (%s)",
+			       ret ? "it exited" : "no answer in 30 s");
+		decode_free(d);
+		return NULL;
 	}
 	return d;
 }
@@ -452,14 +497,6 @@ static uint64_t next_pts(struct decode *d)
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	d->last_sent = now > d->last_sent ? now : d->last_sent + 1;
 	return d->last_sent;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

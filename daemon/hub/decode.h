@@ -67,6 +67,27 @@ bool decode_child_requested(int argc, char **argv);
 __attribute__((noreturn)) void decode_child_main(void);
 
 
+/*
+ * Start the sandboxed child for H.264 (jpeg false) or JPEG (below) and
+ * return at once: exec and GStreamer's start take seconds on a loaded
+ * host, and the hub's loop never waits for them. Units are dropped
+ * (-EAGAIN) until the child has greeted; then the first IDR starts it.
+ * NULL only for what fails here (memory, fork).
+ */
+struct decode *decode_spawn(bool jpeg, char *err, size_t errlen);
+/*
+ * 1 once the child has greeted (decode_decoder() names its element), 0
+ * while it is still starting, -EIO when it failed before greeting
+ * (decode_last_failure() says why: its own FAIL text, an exit, a signal;
+ * the next decode_au() starts another). Never waits.
+ */
+int decode_started(struct decode *d);
+/* A new child in place of the one running or failed (not waited for); -EIO if none could start. */
+int decode_restart(struct decode *d, char *err, size_t errlen);
+/* decode_started(), waiting up to timeout_ms while it is 0. */
+int decode_wait_started(struct decode *d, int timeout_ms);
+
+/* decode_spawn() and wait up to 30 s for the greeting: for tools and tests. */
 struct decode *decode_new(char *err, size_t errlen);
 /*
  * The same sandboxed child with a JPEG pipeline (appsrc ! jpegdec !

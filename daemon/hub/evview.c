@@ -93,37 +93,50 @@ static void on_jpeg(void *data, uint32_t events);
 /*
  * The JPEG child, started when a thumbnail first needs it (not at the
  * hub's start: the live view must not wait for, or fail with, a child only
- * the events view uses). A child that does not start is logged and tried
- * again at the next thumbnail; meanwhile the tiles show the placeholder.
+ * the events view uses) and never waited for: 1 ready, 0 starting (on_jpeg()
+ * goes on when it greets), -1 failed (logged; another child is started for
+ * the next thumbnail, this one shows the placeholder).
  */
-static bool jdec_ready(struct evview *v)
+static int jdec_state(struct evview *v)
 {
 	char why[256];
+	int ret;
 
-	if (v->jdec)
-		return true;
-	v->jdec = decode_new_jpeg(why, sizeof(why));
-	if (v->jdec && svc_loop_add_fd(v->cfg.loop, decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0) {
-		snprintf(why, sizeof(why), "event loop setup failed");
-		decode_free(v->jdec);
-		v->jdec = NULL;
+	if (!v->jdec) {
+		v->jdec = decode_spawn(true, why, sizeof(why));
+		if (v->jdec &&
+		    svc_loop_add_fd(v->cfg.loop, decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0) {
+			snprintf(why, sizeof(why), "event loop setup failed");
+			decode_free(v->jdec);
+			v->jdec = NULL;
+		}
+		if (!v->jdec) {
+			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
+			return -1;
+		}
 	}
-	if (!v->jdec)
-		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
-	return v->jdec != NULL;
+	ret = decode_started(v->jdec);
+	if (ret < 0) {
+		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s",
+			decode_last_failure(v->jdec));
+		if (decode_restart(v->jdec, why, sizeof(why)) < 0)
+			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
+	}
+	return ret;
 }
 
 /* The next thumbnail to the JPEG child. */
 static void job_next(struct evview *v)
 {
-	bool ready = v->in_flight || v->next_job >= v->jobs->len || jdec_ready(v);
-
 	while (!v->in_flight && v->next_job < v->jobs->len) {
 		struct thumb_job *j = &g_array_index(v->jobs, struct thumb_job, v->next_job);
-		int ret = !ready ? -EIO :
-			  decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
-				    svc_now_ns() + THUMB_WAIT_NS, true);
+		int state = jdec_state(v), ret = -EIO;
 
+		if (state == 0)
+			return;
+		if (state > 0)
+			ret = decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
+					svc_now_ns() + THUMB_WAIT_NS, true);
 		if (ret == 0) {
 			v->in_flight = true;
 			svc_timer_arm(v->thumb_timer, THUMB_WAIT_NS, 0);
@@ -173,6 +186,8 @@ static void on_jpeg(void *data, uint32_t events)
 		job_done(v, &pic);
 	if (ret == -EIO && v->in_flight)
 		job_done(v, NULL);
+	else if (!v->in_flight)
+		job_next(v);	/* a child that greeted (or failed) before its first job */
 }
 
 static void on_thumb_timeout(void *data)
@@ -364,6 +379,21 @@ static void on_clip_tick(void *data)
 	}
 	if (!v->playing)
 		return;
+	if (v->next_au == 0) {	/* the clip's child, started without waiting */
+		char why[160];
+		int ret = decode_started(v->cdec);
+
+		if (ret == 0)
+			return;	/* on_clip_decoded() ticks again when it greets */
+		if (ret < 0) {
+			svc_log(LOG_WARNING, "events view: the clip decoder: %s",
+				decode_last_failure(v->cdec));
+			if (decode_restart(v->cdec, why, sizeof(why)) < 0)
+				svc_log(LOG_WARNING, "events view: the clip decoder: %s", why);
+			clip_refused(v, "decode");
+			return;
+		}
+	}
 	if (v->next_au >= v->mp4.n_samples) {
 		r = vc_clip_check_end(&v->chk);
 		if (r != VC_EV_OK) {
@@ -413,6 +443,8 @@ static void on_clip_decoded(void *data, uint32_t events)
 	struct hub_picture pic;
 
 	(void)events;
+	if (v->playing && v->next_au == 0)	/* its child greeted (or failed): start */
+		svc_timer_arm(v->clip_timer, 1, 0);
 	while (decode_take(v->cdec, &pic) == 1) {
 		if (!v->playing || svc_now_ns() >= pic.show_until_ns) {
 			pic.release(&pic);
@@ -457,7 +489,7 @@ static char *play(struct evview *v, const char *camera, const char *number)
 		return g_strdup_printf("error camera %s: no event %" PRIu64 " in the hub's cache\n",
 				       camera, n);
 	if (!v->cdec) {
-		v->cdec = decode_new(why, sizeof(why));
+		v->cdec = decode_spawn(false, why, sizeof(why));
 		if (!v->cdec ||
 		    svc_loop_add_fd(v->cfg.loop, decode_fd(v->cdec), EPOLLIN, on_clip_decoded,
 				    v) < 0) {

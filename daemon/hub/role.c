@@ -89,6 +89,7 @@ struct cam {
 	struct svc_timer *challenge_timer;	/* VC_CHALLENGE_INTERVAL_NS */
 	uint32_t events;			/* watched on fd */
 	struct decode *dec;
+	bool dec_started;		/* its first decoder child has greeted */
 	bool verified_once;		/* in this session */
 	bool rejected;			/* a reject since the last verified unit */
 	bool showing;			/* the cell holds a frame, not a screen */
@@ -811,6 +812,29 @@ static void glass_check(struct hub_role *hr)
 	}
 }
 
+/*
+ * The camera's first decoder child, started without waiting (decode.h):
+ * its greeting logged once; one that fails before it greets (no H.264
+ * decoder installed, a sandbox it cannot enter) stops the hub, as a bad
+ * configuration does, with the child's own reason. 1 started, 0 not yet,
+ * -1 failed.
+ */
+static int decoder_started(struct cam *c)
+{
+	int ret = decode_started(c->dec);
+
+	if (ret == 1) {
+		c->dec_started = true;
+		svc_log(LOG_INFO, "camera %s: decoder %s ready (sandboxed child %d)", c->ref->name,
+			decode_decoder(c->dec), decode_child_pid(c->dec));
+	} else if (ret < 0) {
+		svc_log(LOG_ERR, "camera %s: decoder: %s", c->ref->name,
+			decode_last_failure(c->dec));
+		svc_loop_quit(c->hr->s->loop, EXIT_FAILURE);
+	}
+	return ret;
+}
+
 static void on_decoded(void *data, uint32_t events)
 {
 	struct cam *c = data;
@@ -819,6 +843,8 @@ static void on_decoded(void *data, uint32_t events)
 	int ret;
 
 	(void)events;
+	if (!c->dec_started && decoder_started(c) <= 0)
+		return;
 	while ((ret = decode_take(c->dec, &pic)) == 1) {
 		/* on glass only while its unit is fresh (a hub short of CPU, a backlog) */
 		uint64_t until = pic.show_until_ns;
@@ -1100,7 +1126,7 @@ static int setup(struct hub_role *hr)
 	for (unsigned int i = 0; i < cfg->n_cameras; i++) {
 		struct cam *c = &hr->cams[i];
 
-		c->dec = decode_new(err, sizeof(err));
+		c->dec = decode_spawn(false, err, sizeof(err));
 		if (!c->dec) {
 			svc_log(LOG_ERR, "decoder: %s", err);
 			return -1;
@@ -1129,8 +1155,8 @@ static int setup(struct hub_role *hr)
 	}
 	if (events_setup(hr) < 0)
 		return -1;
-	svc_log(LOG_INFO, "display %s, decoder %s, %u camera%s", cfg->display,
-		decode_decoder(hr->cams[0].dec), cfg->n_cameras, cfg->n_cameras == 1 ? "" : "s");
+	svc_log(LOG_INFO, "display %s, %u camera%s, their decoders starting", cfg->display,
+		cfg->n_cameras, cfg->n_cameras == 1 ? "" : "s");
 	svc_status_set_ready(hr->s->status, true);
 	svc_notify_ready(&hr->s->notify, "display up, connecting to cameras");
 	tick_by(hr, svc_now_ns() + 1000000u);

@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +148,15 @@ static void liar_main(const char *lie)
 		   MAP_SHARED, DECPROTO_SHM_FD, 0);
 	if (shm == MAP_FAILED)
 		_exit(1);
+	if (!strcmp(lie, "slow")) {	/* a loaded host: greets only when the test says so */
+		const char *go = getenv("VERACAM_TEST_GO");
+
+		while (go && access(go, F_OK))
+			usleep(10000);
+	} else if (!strcmp(lie, "fail-early")) {	/* e.g. no H.264 decoder installed */
+		send(DECPROTO_SOCK_FD, buf, decproto_put_fail(buf, "no decoder for this test"), 0);
+		_exit(1);
+	}
 	send(DECPROTO_SOCK_FD, msg, decproto_put_hello(msg, DECPROTO_F_SECCOMP, "liar"), 0);
 	n = recv(DECPROTO_SOCK_FD, buf, sizeof(buf), 0);
 	if (n < DECPROTO_HDR + DECPROTO_AU_FIXED)
@@ -154,7 +164,7 @@ static void liar_main(const char *lie)
 	seq = decproto_get64(buf + DECPROTO_HDR);
 	p.seq = seq;
 	memset(shm + DECPROTO_SLOT_SIZE, 0x80, 320 * 240 * 3 / 2);
-	if (!strcmp(lie, "none")) {
+	if (!strcmp(lie, "none") || !strcmp(lie, "slow")) {
 		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
 	} else if (!strcmp(lie, "slot")) {
 		p.slot = DECPROTO_SLOTS;
@@ -406,6 +416,71 @@ static void test_killed(void)
 	decode_free(d);
 }
 
+/*
+ * decode_spawn() never waits: a child slow to greet (exec and GStreamer
+ * take tens of seconds on a starved host) is "starting", units meanwhile
+ * dropped; once it greets, the first IDR is decoded. A child that fails
+ * before greeting gives its reason, and decode_restart() starts another.
+ */
+static void test_slow_start(void)
+{
+	char err[256], go[] = "/tmp/veracam-decproto-go.XXXXXX";
+	struct hub_picture pic = { 0 };
+	struct decode *d;
+	int fd, ret = 0;
+
+	fd = mkstemp(go);
+	CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(go);
+	setenv("VERACAM_TEST_LIE", "slow", 1);
+	setenv("VERACAM_TEST_GO", go, 1);
+	d = decode_spawn(false, err, sizeof(err));
+	CHECK(d, "decode_spawn: %s", err);
+	if (!d)
+		goto out;
+	CHECK(decode_started(d) == 0, "a child that has not greeted counted as started");
+	CHECK(decode_au(d, fake_idr, sizeof(fake_idr), 1, ~0ull, true) == -EAGAIN,
+	      "an AU taken by a child that has not greeted");
+	CHECK(decode_wait_started(d, 200) == 0, "started without greeting");
+	fd = open(go, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	CHECK(decode_wait_started(d, 30000) == 1 && !strcmp(decode_decoder(d), "liar"),
+	      "the slow child's greeting not taken");
+	CHECK(decode_au(d, fake_idr, sizeof(fake_idr), 7, ~0ull, true) == 0,
+	      "the first IDR after the greeting not sent");
+	for (int i = 0; i < 1500 && ret == 0; i++) {
+		struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+
+		poll(&pfd, 1, 20);
+		ret = decode_take(d, &pic);
+	}
+	CHECK(ret == 1 && pic.capture_ns == 7, "no picture from the slow child (%d)", ret);
+	if (ret == 1)
+		pic.release(&pic);
+	decode_free(d);
+
+	setenv("VERACAM_TEST_LIE", "fail-early", 1);
+	d = decode_spawn(false, err, sizeof(err));
+	CHECK(d, "decode_spawn: %s", err);
+	if (!d)
+		goto out;
+	CHECK(decode_wait_started(d, 30000) == -EIO &&
+	      strstr(decode_last_failure(d), "no decoder for this test"),
+	      "a child failing before its greeting: not reported (%s)", decode_last_failure(d));
+	setenv("VERACAM_TEST_LIE", "none", 1);
+	CHECK(decode_restart(d, err, sizeof(err)) == 0 && decode_wait_started(d, 30000) == 1,
+	      "decode_restart: no new child greeted (%s)", err);
+	decode_free(d);
+out:
+	unsetenv("VERACAM_TEST_LIE");
+	unsetenv("VERACAM_TEST_GO");
+	unlink(go);
+}
+
 int main(int argc, char **argv)
 {
 	if (decode_child_requested(argc, argv)) {
@@ -426,6 +501,7 @@ int main(int argc, char **argv)
 	test_lie("garbage", false);
 	test_sandbox();
 	test_killed();
+	test_slow_start();
 	if (hubtest_failures)
 		fprintf(stderr, "%d checks failed\n", hubtest_failures);
 	return hubtest_failures ? 1 : 0;

@@ -188,9 +188,16 @@ bool camfetch_next(struct camfetch *f, uint64_t now_ns, enum vc_ctl_type *type,
 
 static void refuse(struct camfetch *f, enum vc_event_reject r, const char *what)
 {
+	g_autofree char *dir = hub_event_cache_dir(f->cfg.keys_dir, f->camera_kid);
+	char name[64];
+
 	f->st.refused[r]++;
 	say(f, LOG_WARNING, "camera %s: event %" PRIu64 ": %s refused (%s), not kept",
 	    f->cfg.camera, f->cur.number, what, vc_event_reject_name(r));
+	vc_evx_name(f->cur.number, f->cur.event_id, VC_EVX_ENV, name);
+	/* the number is the camera's own, over its authenticated session */
+	if (hub_event_cache_refuse(dir, name, r, true) < 0)	/* its place in the view */
+		say(f, LOG_ERR, "camera %s: %s: the refusal not noted", f->cfg.camera, dir);
 	drop_current(f);
 }
 

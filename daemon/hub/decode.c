@@ -28,7 +28,8 @@
 #include "errmsg.h"
 
 #define SHM_SIZE	(DECPROTO_SLOTS * DECPROTO_SLOT_SIZE)
-#define HELLO_WAIT_MS	30000	/* a loaded host, a sanitizer build: seconds */
+#define HELLO_WAIT_MS	30000	/* decode_new()'s wait: a loaded host, a sanitizer build */
+#define GREET_MAX_MS	120000	/* a child silent this long is replaced (a TCG guest: > 30 s) */
 #define SOCK_BUF	(1 << 20)
 #define DEAD_MAX	8	/* killed children not yet reaped */
 
@@ -50,6 +51,9 @@ struct decode {
 	unsigned int ndead;
 	struct shm *shm;
 	bool ready;		/* its HELLO came */
+	bool greeted;		/* some child of this decoder greeted, ever */
+	bool refused;		/* a child sent FAIL before any greeted (decode_refused_start) */
+	int64_t spawned_ms;	/* CLOCK_MONOTONIC ms when the running child was started */
 	bool hub_has[DECPROTO_SLOTS];
 	bool pending;		/* newest picture, not yet taken */
 	struct decproto_picture pic;
@@ -137,6 +141,14 @@ static void stop_child(struct decode *d)
 	d->behind_ms = 0;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The forked process, between fork and exec: async-signal-safe calls only. */
 static void exec_child(int sock, int shm, bool jpeg)
 {
@@ -214,6 +226,7 @@ static int start_child(struct decode *d, char *err, size_t errlen)
 	}
 	d->done_idx = d->ring_next;
 	d->st.child_starts++;
+	d->spawned_ms = mono_ms();
 	return 0;
 fail:
 	if (s)
@@ -339,6 +352,7 @@ static int drain(struct decode *d)
 			if (d->ready || !(m.hello.flags & DECPROTO_F_SECCOMP))
 				goto failed;
 			d->ready = true;
+			d->greeted = true;
 			d->done_idx = d->ring_next;	/* a backlog counts from now */
 			memcpy(d->decoder, m.hello.name, sizeof(d->decoder));
 			break;
@@ -346,6 +360,8 @@ static int drain(struct decode *d)
 			memcpy(d->why, m.fail, sizeof(d->why));
 			d->why[sizeof(d->why) - 1] = '\0';
 			why = d->why;
+			if (!d->greeted)
+				d->refused = true;
 			goto failed;
 		case DECPROTO_PICTURE:
 			why = "sent a picture the hub did not ask for (slot or sequence)";
@@ -360,14 +376,6 @@ static int drain(struct decode *d)
 failed:
 	child_failed(d, why);
 	return -EIO;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct decode *decode_spawn(bool jpeg, char *err, size_t errlen)
@@ -401,7 +409,16 @@ int decode_started(struct decode *d)
 		return 1;
 	if (d->sock < 0 || drain(d) < 0)
 		return -EIO;
+	if (!d->ready && mono_ms() - d->spawned_ms > GREET_MAX_MS) {
+		child_failed(d, "gave no greeting in 120 s");
+		return -EIO;
+	}
 	return d->ready ? 1 : 0;
+}
+
+bool decode_refused_start(const struct decode *d)
+{
+	return d->refused;
 }
 
 int decode_wait_started(struct decode *d, int timeout_ms)
@@ -416,8 +433,10 @@ int decode_wait_started(struct decode *d, int timeout_ms)
 		if (left <= 0)
 			return 0;
 		pfd.fd = d->sock;
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+			snprintf(d->why, sizeof(d->why), "poll: %s", strerror(errno));
 			return -EIO;
+		}
 	}
 	return ret;
 }
@@ -578,6 +597,8 @@ int decode_au(struct decode *d, const void *au, size_t len,
 		d->st.errors++;
 		return -EIO;
 	}
+	if (!d->ready && decode_started(d) < 0)
+		return -EIO;	/* failed before its greeting, or silent too long */
 	if (!d->ready) {
 		/*
 		 * A replacement child still starting (exec, GStreamer: seconds

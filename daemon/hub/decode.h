@@ -77,11 +77,19 @@ __attribute__((noreturn)) void decode_child_main(void);
 struct decode *decode_spawn(bool jpeg, char *err, size_t errlen);
 /*
  * 1 once the child has greeted (decode_decoder() names its element), 0
- * while it is still starting, -EIO when it failed before greeting
- * (decode_last_failure() says why: its own FAIL text, an exit, a signal;
- * the next decode_au() starts another). Never waits.
+ * while it is still starting, -EIO when it failed before greeting or gave
+ * no greeting in 120 s (then replaced: decode_last_failure() says why: its
+ * own FAIL text, an exit, a signal, the silence; the next decode_au()
+ * starts another). Never waits.
  */
 int decode_started(struct decode *d);
+/*
+ * True when a child said it cannot decode here (FAIL: no decoder element,
+ * a sandbox it cannot enter) before any child of d ever greeted: an
+ * installation or configuration error, not a crash. Children that crash,
+ * exit or stay silent (120 s) are replaced at the next IDR instead.
+ */
+bool decode_refused_start(const struct decode *d);
 /* A new child in place of the one running or failed (not waited for); -EIO if none could start. */
 int decode_restart(struct decode *d, char *err, size_t errlen);
 /* decode_started(), waiting up to timeout_ms while it is 0. */

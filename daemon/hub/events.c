@@ -150,6 +150,11 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 	return VC_EV_OK;
 }
 
+static int name_desc(const void *a, const void *b)
+{
+	return -strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int put_file(const char *dir, const char *name, const char *ext, const uint8_t *p,
 		    size_t len, char *why, size_t cap)
 {
@@ -184,7 +189,106 @@ int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, s
 	    put_file(dir, base, "clip", o->clip, o->clip_len, why, cap) < 0 ||
 	    put_file(dir, name, NULL, env, env_len, why, cap) < 0)
 		return -1;
+	{
+		g_autofree char *mark = g_strdup_printf("%s/%s.refused", dir, base);
+
+		g_unlink(mark);	/* refused once, cached now */
+	}
 	return 0;
+}
+
+/* "NNNNNNNNNNNNNNNNNNNN-<32 hex>.refused": its number. */
+static bool refusal_name(const char *e, uint64_t *number)
+{
+	char env[STORE_EVENT_NAME_LEN + 8];
+	uint8_t id[VC_EVENT_ID_LEN];
+
+	if (strlen(e) != STORE_EVENT_NAME_LEN + 8 || strcmp(e + STORE_EVENT_NAME_LEN, ".refused"))
+		return false;
+	snprintf(env, sizeof(env), "%.*s.env", STORE_EVENT_NAME_LEN, e);
+	return store_envelope_name(env, number, id);
+}
+
+/* Every refusal file name in dir, newest first (g_ptr_array_unref). */
+static GPtrArray *refusal_names(const char *dir)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *e;
+	uint64_t number;
+
+	while (d && (e = g_dir_read_name(d)))
+		if (refusal_name(e, &number))
+			g_ptr_array_add(names, g_strdup(e));
+	if (d)
+		g_dir_close(d);
+	if (names->len > 1)
+		qsort(names->pdata, names->len, sizeof(char *), name_desc);
+	return names;
+}
+
+int hub_event_cache_refuse(const char *dir, const char *name, enum vc_event_reject r,
+			   bool signed_number)
+{
+	char why[160], reason[40];
+	uint64_t number;
+	uint8_t id[VC_EVENT_ID_LEN];
+	GPtrArray *names;
+
+	if (!store_envelope_name(name, &number, id) || g_mkdir_with_parents(dir, 0700) < 0)
+		return -1;
+	snprintf(reason, sizeof(reason), "%s%s\n", vc_event_reject_name(r),
+		 signed_number ? " signed" : "");
+	{
+		char base[STORE_EVENT_NAME_LEN + 1];
+
+		snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
+		if (put_file(dir, base, "refused", (const uint8_t *)reason, strlen(reason), why,
+			     sizeof(why)) < 0)
+			return -1;
+	}
+	names = refusal_names(dir);
+	for (guint i = HUB_EVENT_REFUSALS_MAX; i < names->len; i++) {
+		g_autofree char *p = g_build_filename(dir, g_ptr_array_index(names, i), NULL);
+
+		g_unlink(p);
+	}
+	g_ptr_array_unref(names);
+	return 0;
+}
+
+size_t hub_event_cache_refusals(const char *dir, struct hub_event_refusal *out, size_t max)
+{
+	GPtrArray *names = refusal_names(dir);
+	size_t n = 0;
+
+	for (guint i = 0; i < names->len && n < max; i++) {
+		const char *e = g_ptr_array_index(names, i);
+		g_autofree char *p = g_build_filename(dir, e, NULL);
+		g_autofree char *text = NULL;
+		gsize len = 0;
+
+		size_t k;
+
+		if (!refusal_name(e, &out[n].number) ||
+		    !g_file_get_contents(p, &text, &len, NULL))
+			continue;
+		/* what the hub wrote: a reason (lower-case letters, '-'), maybe " signed", '\n' */
+		k = strspn(text, "abcdefghijklmnopqrstuvwxyz-");
+		if (!k || k >= sizeof(out[n].reason))
+			continue;
+		if (!strcmp(text + k, "\n"))
+			out[n].signed_number = false;
+		else if (!strcmp(text + k, " signed\n"))
+			out[n].signed_number = true;
+		else
+			continue;
+		memcpy(out[n].reason, text, k);
+		out[n].reason[k] = 0;
+		n++;
+	}
+	g_ptr_array_unref(names);
+	return n;
 }
 
 enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer *cam,
@@ -233,11 +337,6 @@ char *hub_event_cache_dir(const char *keys, const uint8_t key_id[VC_KEY_ID_LEN])
 
 	vc_hex(key_id, VC_KEY_ID_LEN, kid);
 	return g_strdup_printf("%s/" HUB_EVENT_CACHE_DIR "/%s", keys, kid);
-}
-
-static int name_desc(const void *a, const void *b)
-{
-	return -strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 char **hub_event_cache_list(const char *dir, unsigned int max)

@@ -119,6 +119,29 @@ enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer 
 					 const uint8_t *env, size_t env_len,
 					 const struct hub_event_objects *o, char *why, size_t cap);
 
+/*
+ * A refused event's place: DIR/NUMBER-EVENTID.refused, holding the reason's
+ * name (and " signed" when the number is the camera's: its envelope opened,
+ * or it came over the camera's own session), written (0600) by the fetchers
+ * when the event of envelope name NAME is refused, so that the events view
+ * shows the hub's own "unavailable" tile with the reason in its place;
+ * removed when that name is cached after all (hub_event_cache_put). At most
+ * HUB_EVENT_REFUSALS_MAX a camera, the oldest dropped. The hub's own note:
+ * it never makes anything shown but the hub's screen. 0, or -1.
+ */
+#define HUB_EVENT_REFUSALS_MAX	64
+int hub_event_cache_refuse(const char *dir, const char *name, enum vc_event_reject r,
+			   bool signed_number);
+
+struct hub_event_refusal {
+	uint64_t number;
+	bool signed_number;	/* else the number is only the store's name */
+	char reason[24];	/* a vc_event_reject_name() */
+};
+
+/* The refusals noted in DIR, newest first, at most max: how many. */
+size_t hub_event_cache_refusals(const char *dir, struct hub_event_refusal *out, size_t max);
+
 /* KEYS/event-cache/KEYID (g_free). */
 char *hub_event_cache_dir(const char *keys, const uint8_t key_id[VC_KEY_ID_LEN]);
 

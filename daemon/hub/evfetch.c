@@ -32,6 +32,7 @@ struct evfetch {
 	pthread_cond_t cond;
 	bool stop, poke;
 	GHashTable *refused;		/* the thread's: envelope names refused, not fetched again */
+	unsigned int noted;		/* the thread's: refusals noted in the cache this round */
 	struct evfetch_stats st;	/* under lock */
 };
 
@@ -70,6 +71,7 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	enum vc_event_reject r;
 	uint64_t number;
 	size_t len, man_len;
+	bool signed_number;
 	long status;
 
 	if (!store_envelope_name(name, &number, id))
@@ -83,6 +85,7 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	r = vc_envelope_open(env, len, cam->pub, id, hub_id, enc, &m, man, &man_len, &aead, ck);
 	if (r == VC_EV_OK && m.number != number)
 		r = VC_EV_EVENT;	/* renamed in the store */
+	signed_number = r == VC_EV_OK;	/* the camera signed this number */
 	if (r == VC_EV_OK && vc_event_hash(man, man_len, h) < 0)
 		r = VC_EV_MALFORMED;
 	if (r == VC_EV_OK) {
@@ -103,6 +106,11 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 		g_hash_table_add(f->refused, g_strdup_printf("%s/%s", kid, name));
 		svc_log(LOG_WARNING, "events: camera %s: event %s refused (%s), not cached",
 			cam->name, name, vc_event_reject_name(r));
+		if (hub_event_cache_refuse(dir, name, r, signed_number) < 0)	/* its place */
+			svc_log(LOG_ERR, "events: camera %s: %s: the refusal not noted", cam->name,
+				dir);
+		else
+			f->noted++;
 	} else if (hub_event_cache_put(dir, name, env, len, &o, why, sizeof(why)) < 0) {
 		fail_note(f, why);
 		r = VC_EV__COUNT;
@@ -245,6 +253,7 @@ static void round_once(struct evfetch *f)
 		goto out;
 	}
 	store_fetch_set_deadline(sf, store_fetch_now_ms() + EVFETCH_ROUND_S * 1000u);
+	f->noted = 0;
 	for (unsigned int i = 0; i < f->cfg.n_cameras; i++)
 		got += fetch_camera(f, sf, f->names[i], vc_key_id(hub), enc);
 	store_fetch_free(sf);
@@ -253,7 +262,7 @@ static void round_once(struct evfetch *f)
 	f->st.fetched += got;
 	f->st.dropped += dropped;
 	pthread_mutex_unlock(&f->lock);
-	if (got || dropped) {
+	if (got || dropped || f->noted) {
 		uint64_t one = 1;
 
 		if (write(f->cfg.notify_fd, &one, sizeof(one)) < 0)

@@ -24,6 +24,7 @@
 #include "evview.h"
 
 #define THUMB_WAIT_NS	5000000000ull	/* a thumbnail not decoded by then: unavailable */
+#define JDEC_RETRY_NS	5000000000ull	/* a JPEG child that failed: the next one after this */
 #define CLIP_HOLD_NS	1000000000ull	/* the clip's end (or refusal) shown this long */
 #define CLIP_SHOW_NS	2000000000ull	/* a clip picture's show-until after its AU */
 
@@ -48,6 +49,7 @@ struct evview {
 	guint next_job;
 	bool in_flight;
 	struct svc_timer *thumb_timer;	/* THUMB_WAIT_NS for the job in flight */
+	uint64_t jdec_retry_ns;		/* no new JPEG child before (svc_now_ns) */
 
 	/* a clip playing */
 	struct decode *cdec;		/* made at the first play */
@@ -116,7 +118,9 @@ static int jdec_state(struct evview *v)
 		}
 	}
 	ret = decode_started(v->jdec);
-	if (ret < 0) {
+	if (ret < 0 && svc_now_ns() >= v->jdec_retry_ns) {
+		/* another child at most every JDEC_RETRY_NS: logged then, not per tile */
+		v->jdec_retry_ns = svc_now_ns() + JDEC_RETRY_NS;
 		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s",
 			decode_last_failure(v->jdec));
 		if (decode_restart(v->jdec, why, sizeof(why)) < 0)
@@ -132,8 +136,10 @@ static void job_next(struct evview *v)
 		struct thumb_job *j = &g_array_index(v->jobs, struct thumb_job, v->next_job);
 		int state = jdec_state(v), ret = -EIO;
 
-		if (state == 0)
+		if (state == 0) {	/* looked at again when it greets, or after a while */
+			svc_timer_arm(v->thumb_timer, THUMB_WAIT_NS, 0);
 			return;
+		}
 		if (state > 0)
 			ret = decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
 					svc_now_ns() + THUMB_WAIT_NS, true);
@@ -198,6 +204,8 @@ static void on_thumb_timeout(void *data)
 		if (v->jdec)
 			decode_reset(v->jdec);
 		job_done(v, NULL);
+	} else {
+		job_next(v);	/* a child still starting: replaced when silent too long */
 	}
 }
 
@@ -212,20 +220,65 @@ static const char *upper_reason(enum vc_event_reject r, char *buf, size_t cap)
 	return buf;
 }
 
+/* A refused event's tile: the hub's screen with the fetcher's reason. */
+static void refusal_tile(struct evview *v, unsigned int cam, unsigned int tile,
+			 const struct hub_event_refusal *x)
+{
+	char up[32];
+	size_t i;
+
+	for (i = 0; x->reason[i] && i + 1 < sizeof(up); i++)
+		up[i] = (char)g_ascii_toupper(x->reason[i]);
+	up[i] = 0;
+	display_event_tile(v->cfg.display, cam, tile, DISPLAY_TILE_UNAVAILABLE, NULL, 0, up);
+}
+
+/*
+ * The refusals noted in dir that the view shows: every one whose number the
+ * camera signed, and the others only below the newest signed number known
+ * (cached, newest, or a signed refusal): a store cannot push the camera's
+ * events out of the view with refusals it named far ahead. Newest first.
+ */
+static size_t shown_refusals(const char *dir, const char *newest, struct hub_event_refusal *out,
+			     size_t max)
+{
+	size_t n = hub_event_cache_refusals(dir, out, max), k = 0;
+	uint64_t top = 0;
+	bool have = false;
+	uint8_t id[VC_EVENT_ID_LEN];
+
+	if (newest && store_envelope_name(newest, &top, id))
+		have = true;
+	for (size_t i = 0; i < n; i++)
+		if (out[i].signed_number && (!have || out[i].number > top)) {
+			top = out[i].number;
+			have = true;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (out[i].signed_number || (have && out[i].number < top))
+			out[k++] = out[i];
+	return k;
+}
+
 /*
  * Camera cam's tiles from its cache: the newest events, each opened again
- * (never trusting the files), a gap tile where numbers are missing between
- * two of them (vc_manifest_follows), thumbnails queued for the decoder.
+ * (never trusting the files), an unavailable tile in the place of each
+ * event the fetchers refused (hub_event_cache_refuse), a gap tile where
+ * numbers are missing between two of them (vc_manifest_follows) and not
+ * all refused, thumbnails queued for the decoder.
  */
 static void build_camera(struct evview *v, unsigned int cam)
 {
 	const char *name = v->cfg.names[cam];
 	g_autofree char *dir = NULL;
 	g_auto(GStrv) names = NULL;
+	struct hub_event_refusal refusals[DISPLAY_EVENT_TILES * 4];
 	struct vc_manifest newer;
 	uint8_t newer_hash[VC_HASH_LEN];
 	bool have_newer = false;
 	unsigned int tile = 0;
+	size_t n_ref, ri = 0;
+	uint64_t refused_between = 0;	/* refusal tiles since the newer event */
 	struct vc_peer peer;
 	char up[32];
 
@@ -236,16 +289,32 @@ static void build_camera(struct evview *v, unsigned int cam)
 		return;
 	dir = hub_event_cache_dir(v->cfg.keys, peer.key_id);
 	names = hub_event_cache_list(dir, DISPLAY_EVENT_TILES);
+	n_ref = shown_refusals(dir, names[0], refusals, G_N_ELEMENTS(refusals));
 	for (unsigned int i = 0; names[i] && tile < DISPLAY_EVENT_TILES; i++) {
 		struct hub_event_opened e;
-		enum vc_event_reject r = hub_event_cache_open(dir, names[i], peer.pub,
-							      v->cfg.hub_key_id, v->enc, true,
-							      false, &e);
+		uint64_t number;
+		uint8_t id[VC_EVENT_ID_LEN];
+		enum vc_event_reject r;
 
+		/* the refused events newer than this one, in their places */
+		if (!store_envelope_name(names[i], &number, id))
+			continue;
+		for (; ri < n_ref && refusals[ri].number >= number && tile < DISPLAY_EVENT_TILES;
+		     ri++) {
+			if (refusals[ri].number == number ||
+			    (have_newer && refusals[ri].number >= newer.number))
+				continue;	/* another name of a number shown */
+			refusal_tile(v, cam, tile++, &refusals[ri]);
+			refused_between++;
+		}
+		if (tile >= DISPLAY_EVENT_TILES)
+			break;
+		r = hub_event_cache_open(dir, names[i], peer.pub, v->cfg.hub_key_id, v->enc, true,
+					 false, &e);
 		if (r == VC_EV_OK && have_newer) {
 			enum vc_event_reject f = vc_manifest_follows(&e.m, e.man_hash, &newer);
 
-			if (f == VC_EV_GAP) {
+			if (f == VC_EV_GAP && refused_between < newer.number - e.m.number - 1) {
 				char text[48];
 
 				snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64,
@@ -257,7 +326,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 					hub_event_opened_free(&e);
 					break;
 				}
-			} else if (f != VC_EV_OK) {
+			} else if (f != VC_EV_OK && f != VC_EV_GAP) {
 				r = f;	/* the newer one does not link to it */
 				hub_event_opened_free(&e);
 			}
@@ -279,8 +348,13 @@ static void build_camera(struct evview *v, unsigned int cam)
 		newer = e.m;
 		memcpy(newer_hash, e.man_hash, VC_HASH_LEN);
 		have_newer = true;
+		refused_between = 0;
 		hub_event_opened_free(&e);
 	}
+	/* refused events older than every one shown */
+	for (; ri < n_ref && tile < DISPLAY_EVENT_TILES; ri++)
+		if (!have_newer || refusals[ri].number < newer.number)
+			refusal_tile(v, cam, tile++, &refusals[ri]);
 }
 
 static void refresh(struct evview *v)
@@ -383,8 +457,10 @@ static void on_clip_tick(void *data)
 		char why[160];
 		int ret = decode_started(v->cdec);
 
-		if (ret == 0)
-			return;	/* on_clip_decoded() ticks again when it greets */
+		if (ret == 0) {	/* on_clip_decoded() ticks when it greets; or look again */
+			svc_timer_arm(v->clip_timer, 1000000000u, 0);
+			return;
+		}
 		if (ret < 0) {
 			svc_log(LOG_WARNING, "events view: the clip decoder: %s",
 				decode_last_failure(v->cdec));
@@ -497,6 +573,8 @@ static char *play(struct evview *v, const char *camera, const char *number)
 			v->cdec = NULL;
 			return g_strdup_printf("error clip decoder: %s\n", why);
 		}
+	} else if (decode_started(v->cdec) < 0 && decode_restart(v->cdec, why, sizeof(why)) < 0) {
+		return g_strdup_printf("error clip decoder: %s\n", why);	/* the last one failed */
 	}
 	clip_close(v);
 	jobs_clear(v);

@@ -335,6 +335,12 @@ static void update_decode_stats(struct cam *c)
  */
 static void decoder_failed(struct cam *c)
 {
+	if (decode_refused_start(c->dec)) {	/* e.g. no H.264 decoder installed */
+		svc_log(LOG_ERR, "camera %s: decoder: %s", c->ref->name,
+			decode_last_failure(c->dec));
+		svc_loop_quit(c->hr->s->loop, EXIT_FAILURE);
+		return;
+	}
 	svc_log(LOG_WARNING, "camera %s: decoder error (%s), waiting for an IDR", c->ref->name,
 		decode_last_failure(c->dec));
 	if (c->showing)
@@ -813,11 +819,12 @@ static void glass_check(struct hub_role *hr)
 }
 
 /*
- * The camera's first decoder child, started without waiting (decode.h):
- * its greeting logged once; one that fails before it greets (no H.264
- * decoder installed, a sandbox it cannot enter) stops the hub, as a bad
- * configuration does, with the child's own reason. 1 started, 0 not yet,
- * -1 failed.
+ * The camera's decoder child, started without waiting (decode.h): its
+ * greeting logged once. One that fails before it greets is
+ * decoder_failed()'s: a child that says it cannot decode here (no H.264
+ * decoder installed) stops the hub, as a bad configuration does; a crash
+ * or 120 s of silence is replaced at the next IDR. 1 started, 0 not yet,
+ * -EIO failed.
  */
 static int decoder_started(struct cam *c)
 {
@@ -828,9 +835,7 @@ static int decoder_started(struct cam *c)
 		svc_log(LOG_INFO, "camera %s: decoder %s ready (sandboxed child %d)", c->ref->name,
 			decode_decoder(c->dec), decode_child_pid(c->dec));
 	} else if (ret < 0) {
-		svc_log(LOG_ERR, "camera %s: decoder: %s", c->ref->name,
-			decode_last_failure(c->dec));
-		svc_loop_quit(c->hr->s->loop, EXIT_FAILURE);
+		decoder_failed(c);
 	}
 	return ret;
 }

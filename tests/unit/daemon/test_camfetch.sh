@@ -204,6 +204,22 @@ check "... and they open with the hub's keys" cache_opens 4
 stop HPID
 stop PID
 
+# ---- an event the camera serves tampered with: refused, its place noted ----
+start_camera
+sleep 1.5	# the pre-roll ring fills
+event manual 1 || not_ok "event 4 written (no hub connected)"
+python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' \
+	"$(ls "$T"/cam/events/0*4-*.thumb)"
+start_hub "127.0.0.1:$PORT"
+check "event 4 with a byte of its sealed thumbnail flipped: refused (decrypt), not cached" \
+	bash -c "$(declare -f hwait hstatus json); CTL='$CTL' T='$T';
+		 hwait 60 'c[\"camera_events_refused\"].get(\"decrypt\", 0) == 1' &&
+		 ! ls '$CACHE' | grep -q '^0*4-.*\\.env\$'"
+check "... its place noted in the cache for the events view (0600, the reason)" \
+	bash -c "f=\$(ls '$CACHE'/0*4-*.refused) && [ \"\$(cat \"\$f\")\" = 'decrypt signed' ] && [ \$(stat -c %a \"\$f\") = 600 ]"
+stop HPID
+stop PID
+
 # ---- a camera with an event store: the store is the source ----
 start_camera --event-store "http://127.0.0.1:9/store"
 start_hub "127.0.0.1:$PORT"

@@ -207,8 +207,10 @@ check "porch: event 4 recorded and uploaded" record porch 5
 "$CTL" events show --socket "$T/hub.sock" >/dev/null
 check "both swapped thumbnails refused at the fetch, not cached: decrypt 2 counted" \
 	wait_for 60 hub 'd["events"]["rejected"].get("decrypt", 0) == 2 and d["events"]["fetched"] == 4'
-check "porch's tiles: 4, a gap (events 2..3: the hub's screen), 1, 0; garden's own" \
-	want_tiles "cam0 tile0 own+badge cam0 tile1 placeholder cam0 tile2 own+badge cam0 tile3 own+badge cam1 tile0 own+badge cam1 tile1 black cam1 tile2 black cam1 tile3 black"
+check "porch's tiles: 4, events 3 and 2 refused in their places (the hub's screen), 1; garden's own" \
+	want_tiles "cam0 tile0 own+badge cam0 tile1 placeholder cam0 tile2 placeholder cam0 tile3 own+badge cam1 tile0 own+badge cam1 tile1 black cam1 tile2 black cam1 tile3 black"
+check "... their places noted in the hub's cache with the reason (0600), no gap counted" \
+	bash -c "[ \$(ls '$T'/hub/event-cache/$PKID/*.refused | wc -l) = 2 ] && [ \"\$(sort -u '$T'/hub/event-cache/$PKID/*.refused)\" = 'decrypt signed' ] && [ \$(stat -c %a '$T'/hub/event-cache/$PKID/*.refused | sort -u) = 600 ] && [ '$(status hub | json "d['events']['gaps']")' = 0 ]"
 check "FOREIGN 0" foreign0
 check "each refusal logged once" \
 	bash -c "sleep 11; [ \$(grep -c 'refused (decrypt), not cached' '$T/hub.log') = 2 ]"
@@ -219,7 +221,7 @@ python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[
 r0=$(rejected decrypt)
 "$CTL" events show --socket "$T/hub.sock" >/dev/null
 check "a thumbnail tampered with in the cache: its tile the placeholder" \
-	want_tiles "cam0 tile0 placeholder cam0 tile1 own+badge cam0 tile2 own+badge cam0 tile3 black cam1 tile0 own+badge cam1 tile1 black cam1 tile2 black cam1 tile3 black"
+	want_tiles "cam0 tile0 placeholder cam0 tile1 placeholder cam0 tile2 placeholder cam0 tile3 own+badge cam1 tile0 own+badge cam1 tile1 black cam1 tile2 black cam1 tile3 black"
 check "... counted (decrypt +1), FOREIGN 0" \
 	bash -c "[ \$(\"$CTL\" status '$T/hub.sock' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"events\"][\"rejected\"].get(\"decrypt\", 0))') -gt $r0 ] && ! grep -q foreign '$T/tiles'"
 

@@ -459,6 +459,7 @@ static void test_slow_start(void)
 		ret = decode_take(d, &pic);
 	}
 	CHECK(ret == 1 && pic.capture_ns == 7, "no picture from the slow child (%d)", ret);
+	CHECK(!decode_refused_start(d), "a slow child taken for one that cannot decode");
 	if (ret == 1)
 		pic.release(&pic);
 	decode_free(d);
@@ -471,6 +472,7 @@ static void test_slow_start(void)
 	CHECK(decode_wait_started(d, 30000) == -EIO &&
 	      strstr(decode_last_failure(d), "no decoder for this test"),
 	      "a child failing before its greeting: not reported (%s)", decode_last_failure(d));
+	CHECK(decode_refused_start(d), "a FAIL before any greeting not told apart from a crash");
 	setenv("VERACAM_TEST_LIE", "none", 1);
 	CHECK(decode_restart(d, err, sizeof(err)) == 0 && decode_wait_started(d, 30000) == 1,
 	      "decode_restart: no new child greeted (%s)", err);

@@ -112,3 +112,36 @@ svc_configure() {
 			"/var/cache/veracam/$d/gst-registry.bin" || return 1
 	done
 }
+
+# For tests/demo's events part (none of the above uses them):
+#   svc_camsock I           camera I's status socket (its unit's RuntimeDirectory)
+#   svc_subdev ID           the sensor subdev (/dev/v4l-subdevN) whose read-only
+#                           unique id control is ID
+#   svc_get SOCKET EXPR     the Python expression EXPR over the status JSON
+#                           d (e.g. 'd["motion"]["events"]'), printed; an empty
+#                           line when the daemon does not answer or EXPR fails
+svc_camsock() {
+	local id
+	eval "id=\$svc_id$1"
+	echo "/run/veracam/camera/$id/status.sock"
+}
+
+svc_subdev() {
+	local n
+	for n in /dev/v4l-subdev*; do
+		[ "$(v4l2-ctl -d "$n" --get-ctrl unique_id 2>/dev/null | sed -n 's/^unique_id: *//p')" = "$1" ] &&
+			{ echo "$n"; return 0; }
+	done
+	return 1
+}
+
+svc_get() {
+	local j
+	j=$(veracamctl status "$1" 2>/dev/null) || { echo; return 0; }
+	printf '%s' "$j" | python3 -c 'import json,sys
+try:
+	d = json.load(sys.stdin); v = eval(sys.argv[1])
+	print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
+except Exception:
+	print()' "$2" 2>/dev/null || echo
+}

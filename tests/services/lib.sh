@@ -129,7 +129,7 @@ svc_camsock() {
 svc_subdev() {
 	local n
 	for n in /dev/v4l-subdev*; do
-		[ "$(v4l2-ctl -d "$n" --get-ctrl unique_id 2>/dev/null | sed -n 's/^unique_id: *//p')" = "$1" ] &&
+		[ "$(v4l2-ctl -d "$n" --get-ctrl unique_id 2>/dev/null | sed -n "s/^unique_id: *//; s/'//gp")" = "$1" ] &&
 			{ echo "$n"; return 0; }
 	done
 	return 1

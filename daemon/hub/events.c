@@ -227,31 +227,71 @@ static GPtrArray *refusal_names(const char *dir)
 	return names;
 }
 
+/* One refusal file read back: what the hub wrote, else false. */
+static bool read_refusal(const char *dir, const char *e, struct hub_event_refusal *out)
+{
+	g_autofree char *p = g_build_filename(dir, e, NULL);
+	g_autofree char *text = NULL;
+	gsize len = 0;
+	size_t k;
+
+	if (!refusal_name(e, &out->number) || !g_file_get_contents(p, &text, &len, NULL) ||
+	    strlen(text) != len)
+		return false;
+	/* a reason (lower-case letters, '-'), maybe " signed", '\n' */
+	k = strspn(text, "abcdefghijklmnopqrstuvwxyz-");
+	if (!k || k >= sizeof(out->reason))
+		return false;
+	if (!strcmp(text + k, "\n"))
+		out->signed_number = false;
+	else if (!strcmp(text + k, " signed\n"))
+		out->signed_number = true;
+	else
+		return false;
+	memcpy(out->reason, text, k);
+	out->reason[k] = 0;
+	return true;
+}
+
 int hub_event_cache_refuse(const char *dir, const char *name, enum vc_event_reject r,
 			   bool signed_number)
 {
-	char why[160], reason[40];
+	char why[160], reason[40], base[STORE_EVENT_NAME_LEN + 1];
 	uint64_t number;
 	uint8_t id[VC_EVENT_ID_LEN];
 	GPtrArray *names;
+	guint left;
 
 	if (!store_envelope_name(name, &number, id) || g_mkdir_with_parents(dir, 0700) < 0)
 		return -1;
 	snprintf(reason, sizeof(reason), "%s%s\n", vc_event_reject_name(r),
 		 signed_number ? " signed" : "");
-	{
-		char base[STORE_EVENT_NAME_LEN + 1];
-
-		snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
-		if (put_file(dir, base, "refused", (const uint8_t *)reason, strlen(reason), why,
-			     sizeof(why)) < 0)
-			return -1;
-	}
+	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
+	if (put_file(dir, base, "refused", (const uint8_t *)reason, strlen(reason), why,
+		     sizeof(why)) < 0)
+		return -1;
+	/*
+	 * The bound: the names only the store gave go first, the highest
+	 * numbers first (a store naming events far ahead); then the oldest
+	 * of those the camera signed.
+	 */
 	names = refusal_names(dir);
-	for (guint i = HUB_EVENT_REFUSALS_MAX; i < names->len; i++) {
-		g_autofree char *p = g_build_filename(dir, g_ptr_array_index(names, i), NULL);
+	left = names->len;
+	for (guint pass = 0; pass < 2 && left > HUB_EVENT_REFUSALS_MAX; pass++) {
+		for (guint k = 0; k < names->len && left > HUB_EVENT_REFUSALS_MAX; k++) {
+			guint i = pass ? names->len - 1 - k : k;
+			const char *e = g_ptr_array_index(names, i);
+			struct hub_event_refusal x;
+			g_autofree char *p = NULL;
 
-		g_unlink(p);
+			if (!e || (read_refusal(dir, e, &x) && x.signed_number != (pass == 1)))
+				continue;
+			p = g_build_filename(dir, e, NULL);
+			g_unlink(p);
+			g_free(g_ptr_array_index(names, i));
+			g_ptr_array_index(names, i) = NULL;
+			left--;
+		}
 	}
 	g_ptr_array_unref(names);
 	return 0;
@@ -262,31 +302,9 @@ size_t hub_event_cache_refusals(const char *dir, struct hub_event_refusal *out, 
 	GPtrArray *names = refusal_names(dir);
 	size_t n = 0;
 
-	for (guint i = 0; i < names->len && n < max; i++) {
-		const char *e = g_ptr_array_index(names, i);
-		g_autofree char *p = g_build_filename(dir, e, NULL);
-		g_autofree char *text = NULL;
-		gsize len = 0;
-
-		size_t k;
-
-		if (!refusal_name(e, &out[n].number) ||
-		    !g_file_get_contents(p, &text, &len, NULL))
-			continue;
-		/* what the hub wrote: a reason (lower-case letters, '-'), maybe " signed", '\n' */
-		k = strspn(text, "abcdefghijklmnopqrstuvwxyz-");
-		if (!k || k >= sizeof(out[n].reason))
-			continue;
-		if (!strcmp(text + k, "\n"))
-			out[n].signed_number = false;
-		else if (!strcmp(text + k, " signed\n"))
-			out[n].signed_number = true;
-		else
-			continue;
-		memcpy(out[n].reason, text, k);
-		out[n].reason[k] = 0;
-		n++;
-	}
+	for (guint i = 0; i < names->len && n < max; i++)
+		if (read_refusal(dir, g_ptr_array_index(names, i), &out[n]))
+			n++;
 	g_ptr_array_unref(names);
 	return n;
 }

@@ -126,7 +126,8 @@ enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer 
  * when the event of envelope name NAME is refused, so that the events view
  * shows the hub's own "unavailable" tile with the reason in its place;
  * removed when that name is cached after all (hub_event_cache_put). At most
- * HUB_EVENT_REFUSALS_MAX a camera, the oldest dropped. The hub's own note:
+ * HUB_EVENT_REFUSALS_MAX a camera: the unsigned ones dropped first (highest
+ * number first), then the oldest signed. The hub's own note:
  * it never makes anything shown but the hub's screen. 0, or -1.
  */
 #define HUB_EVENT_REFUSALS_MAX	64

@@ -234,15 +234,17 @@ static void refusal_tile(struct evview *v, unsigned int cam, unsigned int tile,
 }
 
 /*
- * The refusals noted in dir that the view shows: every one whose number the
- * camera signed, and the others only below the newest signed number known
- * (cached, newest, or a signed refusal): a store cannot push the camera's
- * events out of the view with refusals it named far ahead. Newest first.
+ * The refusals noted in dir that the view shows, newest first, one per
+ * number (the signed one when there are several): every one whose number
+ * the camera signed, and the others only below the newest signed number
+ * known (cached, newest, or a signed refusal), so a store cannot push the
+ * camera's events out of the view with names it gave far ahead.
  */
 static size_t shown_refusals(const char *dir, const char *newest, struct hub_event_refusal *out,
 			     size_t max)
 {
-	size_t n = hub_event_cache_refusals(dir, out, max), k = 0;
+	struct hub_event_refusal all[HUB_EVENT_REFUSALS_MAX];
+	size_t n = hub_event_cache_refusals(dir, all, G_N_ELEMENTS(all)), k = 0;
 	uint64_t top = 0;
 	bool have = false;
 	uint8_t id[VC_EVENT_ID_LEN];
@@ -250,13 +252,21 @@ static size_t shown_refusals(const char *dir, const char *newest, struct hub_eve
 	if (newest && store_envelope_name(newest, &top, id))
 		have = true;
 	for (size_t i = 0; i < n; i++)
-		if (out[i].signed_number && (!have || out[i].number > top)) {
-			top = out[i].number;
+		if (all[i].signed_number && (!have || all[i].number > top)) {
+			top = all[i].number;
 			have = true;
 		}
-	for (size_t i = 0; i < n; i++)
-		if (out[i].signed_number || (have && out[i].number < top))
-			out[k++] = out[i];
+	for (size_t i = 0; i < n; i++) {
+		if (!all[i].signed_number && !(have && all[i].number < top))
+			continue;
+		if (k && out[k - 1].number == all[i].number) {	/* one tile a number */
+			if (all[i].signed_number && !out[k - 1].signed_number)
+				out[k - 1] = all[i];
+			continue;
+		}
+		if (k < max)
+			out[k++] = all[i];
+	}
 	return k;
 }
 

@@ -110,10 +110,71 @@ static void test_trim(void)
 	g_assert_cmpuint(hub_event_cache_trim(keys, 0), ==, 2);
 }
 
+/*
+ * Refusal notes: written 0600 with the reason, read back newest first;
+ * removed when the event is cached; at most HUB_EVENT_REFUSALS_MAX, the
+ * names only a store gave (far ahead) dropped before any the camera signed.
+ */
+static void test_refusals(void)
+{
+	g_autofree char *keys = g_dir_make_tmp("evcache-XXXXXX", NULL);
+	uint8_t a[VC_KEY_ID_LEN] = { 3 };
+	g_autofree char *dir = hub_event_cache_dir(keys, a);
+	struct hub_event_refusal out[2 * HUB_EVENT_REFUSALS_MAX];
+	size_t n, signed_n = 0;
+
+	for (unsigned int i = 1; i <= 10; i++) {
+		g_autofree char *name = name_of(i);
+
+		g_assert_cmpint(hub_event_cache_refuse(dir, name, VC_EV_DECRYPT, true), ==, 0);
+	}
+	{
+		g_autofree char *p = g_strdup_printf("%s/%020u-" ID ".refused", dir, 10);
+		g_autofree char *text = NULL;
+
+		g_assert_cmpint(mode_of(p), ==, 0600);
+		g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
+		g_assert_cmpstr(text, ==, "decrypt signed\n");
+	}
+	/* a store naming 100 events far ahead: refused, unsigned */
+	for (unsigned int i = 0; i < 100; i++) {
+		g_autofree char *name = g_strdup_printf("%020llu-" ID ".env",
+							 1000000000000000000ull + i);
+
+		g_assert_cmpint(hub_event_cache_refuse(dir, name, VC_EV_CAMERA, false), ==, 0);
+	}
+	n = hub_event_cache_refusals(dir, out, G_N_ELEMENTS(out));
+	g_assert_cmpuint(n, ==, HUB_EVENT_REFUSALS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			g_assert_cmpuint(out[i].number, <, out[i - 1].number);
+		if (out[i].signed_number) {
+			signed_n++;
+			g_assert_cmpstr(out[i].reason, ==, "decrypt");
+		}
+	}
+	g_assert_cmpuint(signed_n, ==, 10);	/* the camera's kept, the store's dropped */
+	/* cached after all: its note goes */
+	put(dir, 10, 10, 100);
+	n = hub_event_cache_refusals(dir, out, G_N_ELEMENTS(out));
+	g_assert_cmpuint(n, ==, HUB_EVENT_REFUSALS_MAX - 1);
+	g_assert_cmpuint(out[n - 1].number, ==, 1);
+	g_assert_cmpuint(out[HUB_EVENT_REFUSALS_MAX - 10].number, ==, 9);
+	/* a file that is not the hub's note is not read as one */
+	{
+		g_autofree char *p = g_strdup_printf("%s/%020u-" ID ".refused", dir, 5);
+
+		g_assert_true(g_file_set_contents(p, "decrypt signed\nmore", -1, NULL));
+		n = hub_event_cache_refusals(dir, out, G_N_ELEMENTS(out));
+		g_assert_cmpuint(n, ==, HUB_EVENT_REFUSALS_MAX - 2);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/evcache/put-list", test_put_list);
 	g_test_add_func("/evcache/trim", test_trim);
+	g_test_add_func("/evcache/refusals", test_refusals);
 	return g_test_run();
 }

@@ -304,6 +304,15 @@ def main():
         k = int(sys.argv[4])
         print(sum(1 for off, _ in samples(d) if off < fr[k][0]))
         return
+    elif op == "fragment-with":
+        # the first fragment after the first with at least N samples (a
+        # recorder at load may close a fragment after one)
+        n = int(sys.argv[4])
+        for k in range(1, len(fr)):
+            if sum(1 for off, _ in samples(d) if fr[k][0] <= off < fr[k][1]) >= n:
+                print(k)
+                return
+        sys.exit("mp4edit: no fragment after the first has %d samples" % n)
     else:
         sys.exit("unknown operation " + op)
     open(dst, "wb").write(d)

@@ -285,10 +285,12 @@ check "attack: every fragment of track 2 (none: nothing shown) -> rejected (malf
 $EDIT "$T/e0.mp4" "$T/dur.mp4" durations 0
 verify "$T/dur.mp4"
 check "attack: fragment 0's frames lasting 1 unit each -> rejected (malformed)" malformed
-$EDIT "$T/e0.mp4" "$T/hold.mp4" hold 1
+HK=$($EDIT "$T/e0.mp4" - fragment-with 2)
+FH=$($EDIT "$T/e0.mp4" - frames-in "${HK:-1}")
+$EDIT "$T/e0.mp4" "$T/hold.mp4" hold "${HK:-1}"
 verify "$T/hold.mp4"
-check "attack: fragment 1's first frame held, the others flashed past (durations moved, tfdt kept) -> rejected (timing) at frame $((F1 + 1))" \
-	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: timing at frame $((F1 + 1)) ' '$T/verify.out'"
+check "attack: fragment $HK's first frame held, the others flashed past (durations moved, tfdt kept) -> rejected (timing) at frame $((FH + 1))" \
+	bash -c "[ \$(cat '$T/verify.rc') = 3 ] && grep -q '^file: rejected: timing at frame $((FH + 1)) ' '$T/verify.out'"
 $EDIT "$T/e0.mp4" "$T/moovs.mp4" moov-samples
 verify "$T/moovs.mp4"
 check "attack: frames listed in moov's sample table, played first -> rejected (malformed)" malformed

@@ -373,10 +373,23 @@ PY
 }
 P0=$(status kitchen | json 'd["cameras"][0]["shown"]')
 F0=$(frames_in "$T/kitchen.y4m")
+L0=$(wc -l <"$T/kitchen.log")
+C1=$(status kitchen | json 'd["cameras"][1]["decoder_crashes"]')	# a loaded host: wedged before?
 kill -KILL "$DP"
-check "kitchen counted the crash" wait_until 10 kitchen "d['cameras'][1]['decoder_crashes'] == 1"
-check "porch's cell kept playing" wait_until 5 kitchen \
-	"d['cameras'][0]['state'] == 'connected' and d['cameras'][0]['shown'] > $P0 + 15 and d['cameras'][0]['decoder_crashes'] == 0"
+check "kitchen counted the crash" wait_until 10 kitchen "d['cameras'][1]['decoder_crashes'] >= ${C1:-0} + 1"
+# porch's child untouched by it: no porch decoder failure since the kill
+# but its own "wedged" (a child starved of CPU for 2 s on a loaded host is
+# replaced, fail closed: that is not garden's crash reaching it)
+porch_untouched() {
+	! tail -n +"$((L0 + 1))" "$T/kitchen.log" | grep 'camera porch: decoder error' | grep -qv '(wedged)'
+}
+# (30 s: the isolation is the log's; this is liveness, which a host starving
+# porch's own child for seconds slows without anything being wrong)
+porch_kept_playing() {
+	wait_until 30 kitchen "d['cameras'][0]['state'] == 'connected' and d['cameras'][0]['shown'] > $P0 + 15" &&
+		porch_untouched
+}
+check "porch's cell kept playing, its decoder child untouched by garden's crash" porch_kept_playing
 G1=$(status kitchen | json 'd["cameras"][1]["shown"]')
 check "garden shown again from its next IDR, by a new child" wait_until 20 kitchen \
 	"d['cameras'][1]['shown'] > $G1 + 5 and d['cameras'][1]['state'] == 'connected'"

@@ -174,7 +174,8 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 	struct vc_peer cam;
 	uint8_t *list = NULL;
 	size_t len, n = 0;
-	unsigned int got = 0, looked = 0;
+	unsigned int got = 0, looked = 0, n_todo = 0;
+	size_t todo[EVFETCH_NEWEST];
 	bool any = false;
 	uint64_t newest = 0;
 	long status;
@@ -212,6 +213,7 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 	}
 	if (rolled_back(f, camera, kid, &seen, any, newest))
 		n = 0;		/* nothing fetched from an old index */
+	/* the newest EVFETCH_NEWEST not cached nor refused yet ... */
 	for (size_t i = 0; i < n && looked < EVFETCH_NEWEST; i++) {
 		uint64_t num;
 		uint8_t id[VC_EVENT_ID_LEN];
@@ -225,11 +227,18 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 			continue;
 		g_free(have);
 		have = g_strdup_printf("%s/%s", kid, e[i].name);
-		if (g_hash_table_contains(f->refused, have))
-			continue;
-		got += (unsigned int)fetch_one(f, sf, &cam, hub_id, enc, kid, dir, e[i].name,
-					       &seen);
+		if (!g_hash_table_contains(f->refused, have))
+			todo[n_todo++] = i;
 	}
+	/*
+	 * ... fetched oldest first: an event is cached only once every older
+	 * one of the round is cached or its refusal noted, so the view, which
+	 * may look at the cache at any moment, never sees a gap below a new
+	 * event that is only not fetched yet
+	 */
+	while (n_todo)
+		got += (unsigned int)fetch_one(f, sf, &cam, hub_id, enc, kid, dir,
+					       e[todo[--n_todo]].name, &seen);
 	free(e);
 	free(list);
 	return got;

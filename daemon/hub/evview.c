@@ -400,6 +400,12 @@ static void on_sync(void *data)
 	sync_stats(data);
 }
 
+void evview_cache_changed(struct evview *v)
+{
+	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
+		refresh(v);
+}
+
 static void on_fetched(void *data, uint32_t events)
 {
 	struct evview *v = data;
@@ -409,8 +415,7 @@ static void on_fetched(void *data, uint32_t events)
 	if (read(v->notify_fd, &n, sizeof(n)) < 0)
 		return;
 	sync_stats(v);
-	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
-		refresh(v);
+	evview_cache_changed(v);
 }
 
 /* ---- a clip ---- */

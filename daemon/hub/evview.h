@@ -43,6 +43,12 @@ struct evview_config {
 struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap);
 /* A status socket request: its answer (g_free), NULL if it is not an "events" one. */
 char *evview_command(struct evview *v, const char *request);
+/*
+ * The event cache changed under another writer (the fetch over a session,
+ * camfetch.h): the view, when it is showing, is built again from it, as
+ * after a round of the store's fetcher.
+ */
+void evview_cache_changed(struct evview *v);
 void evview_free(struct evview *v);
 
 #endif

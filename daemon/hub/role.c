@@ -896,15 +896,21 @@ static void status_line(struct hub_role *hr)
 	g_string_free(line, TRUE);
 }
 
-/* The event fetch's counters into the camera's status. */
+/*
+ * The event fetch's counters into the camera's status; the events view
+ * built again when the cache changed (an event cached, a refusal noted, an
+ * event the cache's bound removed).
+ */
 static void fetch_status(struct cam *c)
 {
 	const struct camfetch_stats *fs;
 	struct svc_camfetch_stats *s = &c->st->camfetch;
+	bool changed;
 
 	if (!c->fetch)
 		return;
 	fs = camfetch_stats(c->fetch);
+	changed = fs->events != s->events || fs->cache_dropped != c->fetch_dropped;
 	s->state = camfetch_state(c->fetch);
 	s->events = fs->events;
 	s->objects = fs->objects;
@@ -915,6 +921,7 @@ static void fetch_status(struct cam *c)
 	s->have_newest = fs->have_newest;
 	s->newest = fs->newest;
 	for (int r = 0; r < VC_EV__COUNT; r++) {
+		changed |= fs->refused[r] != c->fetch_refused[r];
 		svc_reasons_add_n(&s->refused, vc_event_reject_name(r),
 				  fs->refused[r] - c->fetch_refused[r]);
 		c->fetch_refused[r] = fs->refused[r];
@@ -923,6 +930,8 @@ static void fetch_status(struct cam *c)
 	svc_status_hub_events(c->hr->s->status)->cache_dropped += fs->cache_dropped -
 								   c->fetch_dropped;
 	c->fetch_dropped = fs->cache_dropped;
+	if (changed && c->hr->evview)
+		evview_cache_changed(c->hr->evview);
 }
 
 /*

@@ -82,11 +82,15 @@ start_camera
 start_hub "127.0.0.1:$PORT"
 check "the hub's encryption key reaches the camera over the session" \
 	bash -c "for i in \$(seq 150); do [ -e '$T/cam/hub-enc/kitchen' ] && exit 0; sleep 0.2; done; exit 1"
+out=$("$CTL" events show --socket "$T/hub.sock")
+check "the hub shows its events view (empty cache): $out" test "$out" = "events view"
 sleep 1.5	# the pre-roll ring fills
 check "two events (manual, doorbell) are written into the camera's spool" \
 	bash -c "$(declare -f event wait_until status json); CTL='$CTL' T='$T'; event manual 1 && event doorbell 2"
 check "the hub fetches both over the session (status: camera_events 2, idle)" \
 	hwait 60 'c["camera_events"]["events"] == 2 and c["camera_events"]["state"] == "idle" and c["camera_events"]["newest"] == 1'
+check "the events view shows both thumbnails as they arrive, without another events show" \
+	bash -c "for i in \$(seq 150); do [ \"\$('$CTL' status '$T/hub.sock' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"events\"][\"thumbnails_shown\"] >= 2)')\" = True ] && exit 0; sleep 0.2; done; exit 1"
 
 same_as_spool() {	# the cache holds exactly the spool's complete events, byte for byte, 0600
 	python3 - "$T/cam/events" "$CACHE" <<'PY'

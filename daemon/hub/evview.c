@@ -271,11 +271,31 @@ static size_t shown_refusals(const char *dir, const char *newest, struct hub_eve
 }
 
 /*
- * Camera cam's tiles from its cache: the newest events, each opened again
- * (never trusting the files), an unavailable tile in the place of each
- * event the fetchers refused (hub_event_cache_refuse), a gap tile where
- * numbers are missing between two of them (vc_manifest_follows) and not
- * all refused, thumbnails queued for the decoder.
+ * A gap tile in *tile when numbers are missing between the last tile drawn
+ * (*top, of an event shown or a refusal) and the next one's number n: the
+ * camera's chain goes on from there, so they were recorded and are not
+ * here. True when drawn (counted in the status' gaps).
+ */
+static bool gap_tile(struct evview *v, unsigned int cam, unsigned int *tile, bool have_top,
+		     uint64_t top, uint64_t n)
+{
+	char text[48];
+
+	if (!have_top || n + 1 >= top || *tile >= DISPLAY_EVENT_TILES)
+		return false;
+	snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64, n + 1, top - 1);
+	display_event_tile(v->cfg.display, cam, (*tile)++, DISPLAY_TILE_GAP, NULL, 0, text);
+	v->cfg.st->gaps++;
+	return true;
+}
+
+/*
+ * Camera cam's tiles from its cache, newest first: the newest events, each
+ * opened again (never trusting the files), an unavailable tile in the
+ * place of each event the fetchers refused (hub_event_cache_refuse), a gap
+ * tile wherever numbers are missing between two tiles (of events linked
+ * by vc_manifest_follows, or of refusals), thumbnails queued for the
+ * decoder.
  */
 static void build_camera(struct evview *v, unsigned int cam)
 {
@@ -284,11 +304,10 @@ static void build_camera(struct evview *v, unsigned int cam)
 	g_auto(GStrv) names = NULL;
 	struct hub_event_refusal refusals[DISPLAY_EVENT_TILES * 4];
 	struct vc_manifest newer;
-	uint8_t newer_hash[VC_HASH_LEN];
-	bool have_newer = false;
+	bool have_newer = false, have_top = false;
+	uint64_t top = 0;	/* the number of the last tile drawn */
 	unsigned int tile = 0;
 	size_t n_ref, ri = 0;
-	uint64_t refused_between = 0;	/* refusal tiles since the newer event */
 	struct vc_peer peer;
 	char up[32];
 
@@ -314,8 +333,12 @@ static void build_camera(struct evview *v, unsigned int cam)
 			if (refusals[ri].number == number ||
 			    (have_newer && refusals[ri].number >= newer.number))
 				continue;	/* another name of a number shown */
+			gap_tile(v, cam, &tile, have_top, top, refusals[ri].number);
+			if (tile >= DISPLAY_EVENT_TILES)
+				break;
 			refusal_tile(v, cam, tile++, &refusals[ri]);
-			refused_between++;
+			top = refusals[ri].number;
+			have_top = true;
 		}
 		if (tile >= DISPLAY_EVENT_TILES)
 			break;
@@ -324,19 +347,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 		if (r == VC_EV_OK && have_newer) {
 			enum vc_event_reject f = vc_manifest_follows(&e.m, e.man_hash, &newer);
 
-			if (f == VC_EV_GAP && refused_between < newer.number - e.m.number - 1) {
-				char text[48];
-
-				snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64,
-					 e.m.number + 1, newer.number - 1);
-				display_event_tile(v->cfg.display, cam, tile++, DISPLAY_TILE_GAP,
-						   NULL, 0, text);
-				v->cfg.st->gaps++;
-				if (tile >= DISPLAY_EVENT_TILES) {
-					hub_event_opened_free(&e);
-					break;
-				}
-			} else if (f != VC_EV_OK && f != VC_EV_GAP) {
+			if (f != VC_EV_OK && f != VC_EV_GAP) {
 				r = f;	/* the newer one does not link to it */
 				hub_event_opened_free(&e);
 			}
@@ -344,9 +355,19 @@ static void build_camera(struct evview *v, unsigned int cam)
 		if (r != VC_EV_OK) {
 			refused(v, cam, "thumbnail", names[i],
 				r == VC_EV__COUNT ? "not-cached" : vc_event_reject_name(r));
+			gap_tile(v, cam, &tile, have_top, top, number);
+			if (tile >= DISPLAY_EVENT_TILES)
+				break;
 			display_event_tile(v->cfg.display, cam, tile++, DISPLAY_TILE_UNAVAILABLE,
 					   NULL, 0, upper_reason(r, up, sizeof(up)));
+			top = number;	/* its place, by the name the hub cached it under */
+			have_top = true;
 			continue;
+		}
+		if (gap_tile(v, cam, &tile, have_top, top, e.m.number) &&
+		    tile >= DISPLAY_EVENT_TILES) {
+			hub_event_opened_free(&e);
+			break;
 		}
 		{
 			struct thumb_job j = { .cam = cam, .tile = tile++,
@@ -356,15 +377,22 @@ static void build_camera(struct evview *v, unsigned int cam)
 			g_array_append_val(v->jobs, j);
 		}
 		newer = e.m;
-		memcpy(newer_hash, e.man_hash, VC_HASH_LEN);
 		have_newer = true;
-		refused_between = 0;
+		top = e.m.number;
+		have_top = true;
 		hub_event_opened_free(&e);
 	}
 	/* refused events older than every one shown */
-	for (; ri < n_ref && tile < DISPLAY_EVENT_TILES; ri++)
-		if (!have_newer || refusals[ri].number < newer.number)
-			refusal_tile(v, cam, tile++, &refusals[ri]);
+	for (; ri < n_ref && tile < DISPLAY_EVENT_TILES; ri++) {
+		if (have_newer && refusals[ri].number >= newer.number)
+			continue;
+		gap_tile(v, cam, &tile, have_top, top, refusals[ri].number);
+		if (tile >= DISPLAY_EVENT_TILES)
+			break;
+		refusal_tile(v, cam, tile++, &refusals[ri]);
+		top = refusals[ri].number;
+		have_top = true;
+	}
 }
 
 static void refresh(struct evview *v)

@@ -208,19 +208,24 @@ check "... and they open with the hub's keys" cache_opens 4
 stop HPID
 stop PID
 
-# ---- an event the camera serves tampered with: refused, its place noted ----
+# ---- an event the camera serves tampered with: refused, its place noted;
+#      the event before it missing: a gap, shown ----
 start_camera
 sleep 1.5	# the pre-roll ring fills
-event manual 1 || not_ok "event 4 written (no hub connected)"
+event manual 1 && event manual 2 || not_ok "events 4 and 5 written (no hub connected)"
+rm -f "$T"/cam/events/0*4-*	# event 4 lost: the listing goes 3, 5
 python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' \
-	"$(ls "$T"/cam/events/0*4-*.thumb)"
+	"$(ls "$T"/cam/events/0*5-*.thumb)"
 start_hub "127.0.0.1:$PORT"
-check "event 4 with a byte of its sealed thumbnail flipped: refused (decrypt), not cached" \
+check "event 5 with a byte of its sealed thumbnail flipped: refused (decrypt), not cached" \
 	bash -c "$(declare -f hwait hstatus json); CTL='$CTL' T='$T';
 		 hwait 60 'c[\"camera_events_refused\"].get(\"decrypt\", 0) == 1' &&
-		 ! ls '$CACHE' | grep -q '^0*4-.*\\.env\$'"
+		 ! ls '$CACHE' | grep -q '^0*5-.*\\.env\$'"
 check "... its place noted in the cache for the events view (0600, the reason)" \
-	bash -c "f=\$(ls '$CACHE'/0*4-*.refused) && [ \"\$(cat \"\$f\")\" = 'decrypt signed' ] && [ \$(stat -c %a \"\$f\") = 600 ]"
+	bash -c "f=\$(ls '$CACHE'/0*5-*.refused) && [ \"\$(cat \"\$f\")\" = 'decrypt signed' ] && [ \$(stat -c %a \"\$f\") = 600 ]"
+"$CTL" events show --socket "$T/hub.sock" >/dev/null
+check "the events view: event 4 missing between the refused 5 and the cached 3 drawn as a gap (status gaps)" \
+	bash -c "for i in \$(seq 50); do [ \"\$('$CTL' status '$T/hub.sock' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"events\"][\"gaps\"] >= 1)')\" = True ] && exit 0; sleep 0.2; done; exit 1"
 stop HPID
 stop PID
 

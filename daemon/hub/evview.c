@@ -220,19 +220,6 @@ static const char *upper_reason(enum vc_event_reject r, char *buf, size_t cap)
 	return buf;
 }
 
-/* A refused event's tile: the hub's screen with the fetcher's reason. */
-static void refusal_tile(struct evview *v, unsigned int cam, unsigned int tile,
-			 const struct hub_event_refusal *x)
-{
-	char up[32];
-	size_t i;
-
-	for (i = 0; x->reason[i] && i + 1 < sizeof(up); i++)
-		up[i] = (char)g_ascii_toupper(x->reason[i]);
-	up[i] = 0;
-	display_event_tile(v->cfg.display, cam, tile, DISPLAY_TILE_UNAVAILABLE, NULL, 0, up);
-}
-
 /*
  * The refusals noted in dir that the view shows, newest first, one per
  * number (the signed one when there are several): every one whose number
@@ -270,23 +257,55 @@ static size_t shown_refusals(const char *dir, const char *newest, struct hub_eve
 	return k;
 }
 
+/* A camera's column of tiles as it is drawn, newest first. */
+struct column {
+	unsigned int cam, tile;		/* the next tile */
+	bool have_top;
+	uint64_t top;			/* the number of the last tile drawn */
+};
+
 /*
- * A gap tile in *tile when numbers are missing between the last tile drawn
- * (*top, of an event shown or a refusal) and the next one's number n: the
- * camera's chain goes on from there, so they were recorded and are not
- * here. True when drawn (counted in the status' gaps).
+ * A gap tile when numbers are missing between the last tile drawn and the
+ * next one's number n: the camera's chain goes on from there, so they were
+ * recorded and are not here (counted in the status' gaps). False when the
+ * column is full.
  */
-static bool gap_tile(struct evview *v, unsigned int cam, unsigned int *tile, bool have_top,
-		     uint64_t top, uint64_t n)
+static bool gap_tile(struct evview *v, struct column *c, uint64_t n)
 {
 	char text[48];
 
-	if (!have_top || n + 1 >= top || *tile >= DISPLAY_EVENT_TILES)
+	if (c->have_top && n + 1 < c->top && c->tile < DISPLAY_EVENT_TILES) {
+		snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64, n + 1, c->top - 1);
+		display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_GAP, NULL, 0,
+				   text);
+		v->cfg.st->gaps++;
+	}
+	return c->tile < DISPLAY_EVENT_TILES;
+}
+
+/* Number n's tile after the gap before it; false when the column is full. */
+static bool place(struct evview *v, struct column *c, uint64_t n)
+{
+	if (!gap_tile(v, c, n))
 		return false;
-	snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64, n + 1, top - 1);
-	display_event_tile(v->cfg.display, cam, (*tile)++, DISPLAY_TILE_GAP, NULL, 0, text);
-	v->cfg.st->gaps++;
+	c->top = n;
+	c->have_top = true;
 	return true;
+}
+
+/* A refused event's unavailable tile (the reason in capitals), in its place. */
+static void refusal_tile(struct evview *v, struct column *c, const struct hub_event_refusal *x)
+{
+	char up[32];
+	size_t i;
+
+	if (!place(v, c, x->number))
+		return;
+	for (i = 0; x->reason[i] && i + 1 < sizeof(up); i++)
+		up[i] = (char)g_ascii_toupper(x->reason[i]);
+	up[i] = 0;
+	display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_UNAVAILABLE, NULL, 0,
+			   up);
 }
 
 /*
@@ -303,10 +322,9 @@ static void build_camera(struct evview *v, unsigned int cam)
 	g_autofree char *dir = NULL;
 	g_auto(GStrv) names = NULL;
 	struct hub_event_refusal refusals[DISPLAY_EVENT_TILES * 4];
+	struct column col = { .cam = cam };
 	struct vc_manifest newer;
-	bool have_newer = false, have_top = false;
-	uint64_t top = 0;	/* the number of the last tile drawn */
-	unsigned int tile = 0;
+	bool have_newer = false;
 	size_t n_ref, ri = 0;
 	struct vc_peer peer;
 	char up[32];
@@ -319,7 +337,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 	dir = hub_event_cache_dir(v->cfg.keys, peer.key_id);
 	names = hub_event_cache_list(dir, DISPLAY_EVENT_TILES);
 	n_ref = shown_refusals(dir, names[0], refusals, G_N_ELEMENTS(refusals));
-	for (unsigned int i = 0; names[i] && tile < DISPLAY_EVENT_TILES; i++) {
+	for (unsigned int i = 0; names[i] && col.tile < DISPLAY_EVENT_TILES; i++) {
 		struct hub_event_opened e;
 		uint64_t number;
 		uint8_t id[VC_EVENT_ID_LEN];
@@ -328,20 +346,10 @@ static void build_camera(struct evview *v, unsigned int cam)
 		/* the refused events newer than this one, in their places */
 		if (!store_envelope_name(names[i], &number, id))
 			continue;
-		for (; ri < n_ref && refusals[ri].number >= number && tile < DISPLAY_EVENT_TILES;
-		     ri++) {
-			if (refusals[ri].number == number ||
-			    (have_newer && refusals[ri].number >= newer.number))
-				continue;	/* another name of a number shown */
-			gap_tile(v, cam, &tile, have_top, top, refusals[ri].number);
-			if (tile >= DISPLAY_EVENT_TILES)
-				break;
-			refusal_tile(v, cam, tile++, &refusals[ri]);
-			top = refusals[ri].number;
-			have_top = true;
-		}
-		if (tile >= DISPLAY_EVENT_TILES)
-			break;
+		for (; ri < n_ref && refusals[ri].number >= number; ri++)
+			if (refusals[ri].number != number &&
+			    !(have_newer && refusals[ri].number >= newer.number))
+				refusal_tile(v, &col, &refusals[ri]);	/* not a number shown */
 		r = hub_event_cache_open(dir, names[i], peer.pub, v->cfg.hub_key_id, v->enc, true,
 					 false, &e);
 		if (r == VC_EV_OK && have_newer) {
@@ -352,25 +360,20 @@ static void build_camera(struct evview *v, unsigned int cam)
 				hub_event_opened_free(&e);
 			}
 		}
+		if (!place(v, &col, number)) {	/* the name's number: the manifest's when opened */
+			if (r == VC_EV_OK)
+				hub_event_opened_free(&e);
+			break;
+		}
 		if (r != VC_EV_OK) {
 			refused(v, cam, "thumbnail", names[i],
 				r == VC_EV__COUNT ? "not-cached" : vc_event_reject_name(r));
-			gap_tile(v, cam, &tile, have_top, top, number);
-			if (tile >= DISPLAY_EVENT_TILES)
-				break;
-			display_event_tile(v->cfg.display, cam, tile++, DISPLAY_TILE_UNAVAILABLE,
+			display_event_tile(v->cfg.display, cam, col.tile++, DISPLAY_TILE_UNAVAILABLE,
 					   NULL, 0, upper_reason(r, up, sizeof(up)));
-			top = number;	/* its place, by the name the hub cached it under */
-			have_top = true;
 			continue;
 		}
-		if (gap_tile(v, cam, &tile, have_top, top, e.m.number) &&
-		    tile >= DISPLAY_EVENT_TILES) {
-			hub_event_opened_free(&e);
-			break;
-		}
 		{
-			struct thumb_job j = { .cam = cam, .tile = tile++,
+			struct thumb_job j = { .cam = cam, .tile = col.tile++,
 					       .capture_ns = e.m.start_ns, .jpeg = e.jpeg };
 
 			memset(&e.jpeg, 0, sizeof(e.jpeg));	/* the job's now */
@@ -378,21 +381,12 @@ static void build_camera(struct evview *v, unsigned int cam)
 		}
 		newer = e.m;
 		have_newer = true;
-		top = e.m.number;
-		have_top = true;
 		hub_event_opened_free(&e);
 	}
 	/* refused events older than every one shown */
-	for (; ri < n_ref && tile < DISPLAY_EVENT_TILES; ri++) {
-		if (have_newer && refusals[ri].number >= newer.number)
-			continue;
-		gap_tile(v, cam, &tile, have_top, top, refusals[ri].number);
-		if (tile >= DISPLAY_EVENT_TILES)
-			break;
-		refusal_tile(v, cam, tile++, &refusals[ri]);
-		top = refusals[ri].number;
-		have_top = true;
-	}
+	for (; ri < n_ref; ri++)
+		if (!have_newer || refusals[ri].number < newer.number)
+			refusal_tile(v, &col, &refusals[ri]);
 }
 
 static void refresh(struct evview *v)

@@ -377,6 +377,13 @@ stop_camera
 kill "$TPID" 2>/dev/null
 wait "$TPID" 2>/dev/null
 
+# 9b. the store takes PUT with the cameras' password only (nginx-store's
+# basic auth, the URL it prints carries it): a camera without it is refused
+start_camera --event-store "http://${STORE##*@}/events"
+check "a camera without the store's password: its upload refused (401), counted, shown" \
+	wait_until 10 'd["events"]["upload_failed"] >= 1 and "401" in (d["events"]["upload_last_error"] or "")'
+stop_camera
+
 # 10. credentials in the store's URL never shown: not at start, not in an
 # upload error (log, status), not by the hub
 start_camera --event-store "http://porchuser:s3cretPW@${CACHE#http://}/events"

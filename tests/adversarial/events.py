@@ -84,41 +84,12 @@ EVENTS = {'porch': 4, 'garden': 3, 'attic': 3}
 HUBS = {'kitchen': ['porch', 'garden'], 'neighbour': ['attic']}
 HUB_SIZE = {1: '640x480', 2: '1280x960'}
 CLOCK_WRAP = 100000                # the burned-in number: cs modulo 1000 s
-DIGITS = {0x7b6f: 0, 0x2c97: 1, 0x73e7: 2, 0x73cf: 3, 0x5bc9: 4,
-          0x79cf: 5, 0x79ef: 6, 0x7249: 7, 0x7bef: 8, 0x7bcf: 9}
 
 
 def read_number(fr, x0, y0, s=1):
     """The capture time burned into a 320x240 picture shown at (x0, y0),
-    scaled s times (1: 1:1), or None (the box's right edge gives the digit
-    count; every glyph must be a known one and the gap after it dark: a
-    blurred read fails)."""
-    def lum(x, y):
-        return fr.luma(x0 + x * s + s // 2, y0 + y * s + s // 2)
-
-    def bright(x):
-        return all(lum(x, y) >= 48 for y in (16, 17, 18, 19))
-    end = 0
-    while end < W - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
-        end += 1
-    ndig, rem = divmod(end - 4 + 2, 16)
-    if ndig < 1 or rem > 4 or end >= W - 3:
-        return None
-    value = 0
-    for i in range(ndig):
-        gx = 4 + i * 16
-        glyph = 0
-        for r in range(5):
-            y = 22 + r * 4
-            for col in range(3):
-                glyph = glyph << 1 | (lum(gx + col * 4 + 2, y) > 126)
-            if lum(gx + 13, y) >= 48:
-                return None
-        d = DIGITS.get(glyph)
-        if d is None:
-            return None
-        value = value * 10 + d
-    return value
+    scaled s times (1: 1:1), or None (hs.read_number)."""
+    return hs.read_number(hs.picture_rows(fr, x0, y0, W, s), W)
 
 
 def mono_cs():

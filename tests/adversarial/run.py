@@ -106,51 +106,17 @@ import hubscreen as hs   # noqa: E402
 OWN, UNAV, FOREIGN = hs.OWN, hs.UNAVAILABLE, hs.FOREIGN
 CLASS_NAMES = ('own', 'unavailable', 'FOREIGN')
 
-# The pattern camera's capture time: 3x5 glyphs, 4-pixel cells, box at (0, 16);
-# centiseconds of CLOCK_MONOTONIC modulo 1000 s (daemon/camera/pattern.c).
+# The pattern camera's capture time (hs.read_number): centiseconds of
+# CLOCK_MONOTONIC modulo 1000 s (daemon/camera/pattern.c).
 CLOCK_WRAP = 100000
-DIGITS = {0x7b6f: 0, 0x2c97: 1, 0x73e7: 2, 0x73cf: 3, 0x5bc9: 4,
-          0x79cf: 5, 0x79ef: 6, 0x7249: 7, 0x7bef: 8, 0x7bcf: 9}
 
 
 def read_number(fr, cell):
-    """The burned-in capture time of an own cell shown 1:1, or None.
-
-    The number sits in a black box at (0, 16), 16 px per digit + 4. The
-    box's right edge (three bright columns in a row across its 4-line top
-    margin) gives the digit count; every digit's glyph must be a known one
-    and the gap after it black, so a blurred read fails instead of giving a
-    wrong number (and evaluate() only trusts a number its neighbours agree
-    with)."""
-    x0, y0, cw, ch = cell.x, cell.y, cell.w, cell.h
-    if cw != WIDTH or ch != HEIGHT:
+    """The burned-in capture time of an own cell shown 1:1, or None
+    (evaluate() only trusts a number its neighbours agree with)."""
+    if cell.w != WIDTH or cell.h != HEIGHT:
         return None
-    w, luma, fr = fr.w, fr.lut, fr.d
-    rows = [(y0 + y) * w + x0 for y in (16, 17, 18, 19)]     # the box's top margin
-
-    def bright(x):
-        return all(luma[fr[r + x]] >= 48 for r in rows)
-    end = 0
-    while end < cw - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
-        end += 1
-    ndig, rem = divmod(end - 4 + 2, 16)
-    if ndig < 1 or rem > 4 or end >= cw - 3:
-        return None
-    value = 0
-    for i in range(ndig):
-        gx = x0 + 4 + i * 16
-        glyph = 0
-        for r in range(5):
-            base = (y0 + 22 + r * 4) * w
-            for col in range(3):
-                glyph = glyph << 1 | (luma[fr[base + gx + col * 4 + 2]] > 126)
-            if luma[fr[base + gx + 13]] >= 48:      # the gap between digits
-                return None
-        d = DIGITS.get(glyph)
-        if d is None:
-            return None
-        value = value * 10 + d
-    return value
+    return hs.read_number(hs.picture_rows(fr, cell.x, cell.y, cell.w), cell.w)
 
 
 # --------------------------------------------------------------------------

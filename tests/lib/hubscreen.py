@@ -309,6 +309,65 @@ def png_frames(paths):
 
 
 # --------------------------------------------------------------------------
+# The pattern camera's burned-in capture time (daemon/camera/pattern.c)
+# --------------------------------------------------------------------------
+
+# 3x5 glyphs of 4-pixel cells, each digit 16 px wide, in a black box at
+# (0, 16) of the camera's picture: glyph bits (row by row) -> digit
+NUMBER_GLYPHS = {0x7b6f: 0, 0x2c97: 1, 0x73e7: 2, 0x73cf: 3, 0x5bc9: 4,
+                 0x79cf: 5, 0x79ef: 6, 0x7249: 7, 0x7bef: 8, 0x7bcf: 9}
+
+
+def picture_rows(fr, x0, y0, width, s=1):
+    """row(y) for read_number: the luma (0..255) of row y of a picture
+    shown at (x0, y0) of fr, scaled s times (the centre of each s x s
+    block), width samples."""
+    if s == 1 and isinstance(fr, Y4MFrame):
+        w, d, lut = fr.w, fr.d, fr.lut
+
+        def row(y):
+            o = (y0 + y) * w + x0
+            return d[o:o + width].translate(lut)
+        return row
+    h = s // 2
+    return lambda y: bytes(fr.luma(x0 + x * s + h, y0 + y * s + h) for x in range(width))
+
+
+def read_number(row, width):
+    """The capture time the pattern camera burned into its picture, or
+    None. row(y): the picture's luma row y (picture_rows). The box's right
+    edge (three bright columns in a row across its 4-line top margin)
+    gives the digit count; every glyph must be a known one and the gap
+    after it dark, so a blurred read fails instead of giving a wrong
+    number."""
+    margin = [row(y) for y in (16, 17, 18, 19)]
+
+    def bright(x):
+        return all(r[x] >= 48 for r in margin)
+    end = 0
+    while end < width - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
+        end += 1
+    ndig, rem = divmod(end - 4 + 2, 16)
+    if ndig < 1 or rem > 4 or end >= width - 3:
+        return None
+    glyph_rows = [row(22 + r * 4) for r in range(5)]
+    value = 0
+    for i in range(ndig):
+        gx = 4 + i * 16
+        glyph = 0
+        for r in glyph_rows:
+            for col in range(3):
+                glyph = glyph << 1 | (r[gx + col * 4 + 2] > 126)
+            if r[gx + 13] >= 48:        # the gap between digits
+                return None
+        d = NUMBER_GLYPHS.get(glyph)
+        if d is None:
+            return None
+        value = value * 10 + d
+    return value
+
+
+# --------------------------------------------------------------------------
 # Layout: display.c's layout() and render_frame()
 # --------------------------------------------------------------------------
 

@@ -52,7 +52,8 @@ static void reject_note(struct evfetch *f, enum vc_event_reject r)
 }
 
 /*
- * One envelope NAME of camera cam into the cache: 1 cached, 0 not. Checked
+ * One envelope NAME of camera cam into the cache: 1 cached, 0 refused (its
+ * place noted), -1 not fetched (the store failed: tried again next round). Checked
  * against the newest event seen of that camera (KEYS/events-seen/NAME, as
  * veracamctl events list and the fetch over the session do), which a newer
  * event cached moves on.
@@ -80,7 +81,7 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	status = store_fetch_get(sf, path, HUB_EVENT_ENV_MAX, &env, &len, cache, why, sizeof(why));
 	if (status != 200) {
 		fail_note(f, why);
-		return 0;
+		return -1;
 	}
 	r = vc_envelope_open(env, len, cam->pub, id, hub_id, enc, &m, man, &man_len, &aead, ck);
 	if (r == VC_EV_OK && m.number != number)
@@ -125,7 +126,7 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	if (r == VC_EV_OK)
 		hub_event_objects_free(&o);
 	free(env);
-	return r == VC_EV_OK;
+	return r == VC_EV_OK ? 1 : r == VC_EV__COUNT ? -1 : 0;
 }
 
 static int name_desc(const void *a, const void *b)
@@ -213,7 +214,7 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 	}
 	if (rolled_back(f, camera, kid, &seen, any, newest))
 		n = 0;		/* nothing fetched from an old index */
-	/* the newest EVFETCH_NEWEST not cached nor refused yet ... */
+	/* of the EVFETCH_NEWEST newest listed, those not cached nor refused yet ... */
 	for (size_t i = 0; i < n && looked < EVFETCH_NEWEST; i++) {
 		uint64_t num;
 		uint8_t id[VC_EVENT_ID_LEN];
@@ -231,14 +232,20 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 			todo[n_todo++] = i;
 	}
 	/*
-	 * ... fetched oldest first: an event is cached only once every older
-	 * one of the round is cached or its refusal noted, so the view, which
-	 * may look at the cache at any moment, never sees a gap below a new
-	 * event that is only not fetched yet
+	 * ... fetched oldest first, the camera's round ended by the first the
+	 * store failed to give: an event is cached only once every older one
+	 * of the round is cached or its refusal noted, so the view, which may
+	 * look at the cache at any moment, never sees a gap below a new event
+	 * that is only not fetched yet
 	 */
-	while (n_todo)
-		got += (unsigned int)fetch_one(f, sf, &cam, hub_id, enc, kid, dir,
-					       e[todo[--n_todo]].name, &seen);
+	while (n_todo) {
+		int one = fetch_one(f, sf, &cam, hub_id, enc, kid, dir, e[todo[--n_todo]].name,
+				    &seen);
+
+		if (one < 0)
+			break;
+		got += (unsigned int)one;
+	}
 	free(e);
 	free(list);
 	return got;

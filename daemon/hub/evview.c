@@ -27,6 +27,7 @@
 #define JDEC_RETRY_NS	5000000000ull	/* a JPEG child that failed: the next one after this */
 #define CLIP_HOLD_NS	1000000000ull	/* the clip's end (or refusal) shown this long */
 #define CLIP_SHOW_NS	2000000000ull	/* a clip picture's show-until after its AU */
+#define REBUILD_NS	1000000000ull	/* the view built again at most this often */
 
 struct thumb_job {
 	unsigned int cam, tile;
@@ -41,6 +42,9 @@ struct evview {
 	struct evfetch_stats synced;	/* the fetcher's counters already in the status */
 	struct svc_timer *sync_timer;
 	int notify_fd;			/* the fetcher cached events */
+	/* a change of the cache rebuilds the view at most every REBUILD_NS */
+	struct svc_timer *rebuild_timer;
+	bool rebuild_due;
 	GHashTable *logged;		/* "KEYID/NAME reason" logged once */
 
 	/* thumbnails: decoded one at a time by the JPEG child */
@@ -261,20 +265,22 @@ static size_t shown_refusals(const char *dir, const char *newest, struct hub_eve
 struct column {
 	unsigned int cam, tile;		/* the next tile */
 	bool have_top;
-	uint64_t top;			/* the number of the last tile drawn */
+	uint64_t top;			/* the number of the last tile placed */
+	uint64_t unsigned_since;	/* refusals of the store's numbers drawn since */
 };
 
 /*
- * A gap tile when numbers are missing between the last tile drawn and the
- * next one's number n: the camera's chain goes on from there, so they were
- * recorded and are not here (counted in the status' gaps). False when the
- * column is full.
+ * A gap tile when numbers are missing between the last tile placed and the
+ * next one's number n, more of them than the refusals of numbers only the
+ * store's names gave drawn in between: the camera's chain goes on from
+ * there, so they were recorded and are not here (counted in the status'
+ * gaps). False when the column is full.
  */
 static bool gap_tile(struct evview *v, struct column *c, uint64_t n)
 {
 	char text[48];
 
-	if (c->have_top && n + 1 < c->top && c->tile < DISPLAY_EVENT_TILES) {
+	if (c->have_top && n + 1 + c->unsigned_since < c->top && c->tile < DISPLAY_EVENT_TILES) {
 		snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64, n + 1, c->top - 1);
 		display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_GAP, NULL, 0,
 				   text);
@@ -290,17 +296,31 @@ static bool place(struct evview *v, struct column *c, uint64_t n)
 		return false;
 	c->top = n;
 	c->have_top = true;
+	c->unsigned_since = 0;
 	return true;
 }
 
-/* A refused event's unavailable tile (the reason in capitals), in its place. */
-static void refusal_tile(struct evview *v, struct column *c, const struct hub_event_refusal *x)
+/*
+ * A refused event's unavailable tile (the reason in capitals), in its
+ * place. Only a number the camera signed bounds a gap; one only the store's
+ * name gives stands for one missing number of the gap it is in (as many as
+ * there are of them, not which); below every event shown no gap is drawn
+ * (the hub's own cache bound drops old events, their refusals' notes stay).
+ */
+static void refusal_tile(struct evview *v, struct column *c, const struct hub_event_refusal *x,
+			 bool below_all)
 {
 	char up[32];
 	size_t i;
 
-	if (!place(v, c, x->number))
+	if (x->signed_number && !below_all) {
+		if (!place(v, c, x->number))
+			return;
+	} else if (c->tile >= DISPLAY_EVENT_TILES) {
 		return;
+	} else if (!x->signed_number) {
+		c->unsigned_since++;
+	}
 	for (i = 0; x->reason[i] && i + 1 < sizeof(up); i++)
 		up[i] = (char)g_ascii_toupper(x->reason[i]);
 	up[i] = 0;
@@ -310,11 +330,11 @@ static void refusal_tile(struct evview *v, struct column *c, const struct hub_ev
 
 /*
  * Camera cam's tiles from its cache, newest first: the newest events, each
- * opened again (never trusting the files), an unavailable tile in the
- * place of each event the fetchers refused (hub_event_cache_refuse), a gap
- * tile wherever numbers are missing between two tiles (of events linked
- * by vc_manifest_follows, or of refusals), thumbnails queued for the
- * decoder.
+ * opened again (never trusting the files; a newer one shown must follow
+ * from it: vc_manifest_follows), an unavailable tile in the place of each
+ * event the fetchers refused (hub_event_cache_refuse), a gap tile wherever
+ * numbers are missing between two tiles of cached events or of refusals
+ * the camera signed (refusal_tile), thumbnails queued for the decoder.
  */
 static void build_camera(struct evview *v, unsigned int cam)
 {
@@ -349,7 +369,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 		for (; ri < n_ref && refusals[ri].number >= number; ri++)
 			if (refusals[ri].number != number &&
 			    !(have_newer && refusals[ri].number >= newer.number))
-				refusal_tile(v, &col, &refusals[ri]);	/* not a number shown */
+				refusal_tile(v, &col, &refusals[ri], false);	/* not one shown */
 		r = hub_event_cache_open(dir, names[i], peer.pub, v->cfg.hub_key_id, v->enc, true,
 					 false, &e);
 		if (r == VC_EV_OK && have_newer) {
@@ -386,7 +406,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 	/* refused events older than every one shown */
 	for (; ri < n_ref; ri++)
 		if (!have_newer || refusals[ri].number < newer.number)
-			refusal_tile(v, &col, &refusals[ri]);
+			refusal_tile(v, &col, &refusals[ri], true);
 }
 
 static void refresh(struct evview *v)
@@ -422,8 +442,25 @@ static void on_sync(void *data)
 	sync_stats(data);
 }
 
+/*
+ * The cache changed: the view, when it is showing, built again at most
+ * every REBUILD_NS (a fetcher can change it many times a second: a camera
+ * listing events it then fails to give), so the thumbnails of one build
+ * are decoded before the next.
+ */
 void evview_cache_changed(struct evview *v)
 {
+	if (!v->rebuild_due) {
+		v->rebuild_due = true;
+		svc_timer_arm(v->rebuild_timer, REBUILD_NS, 0);
+	}
+}
+
+static void on_rebuild(void *data)
+{
+	struct evview *v = data;
+
+	v->rebuild_due = false;
 	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
 		refresh(v);
 }
@@ -693,7 +730,8 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 	cfg->st->store = cfg->store != NULL;
 	v->thumb_timer = svc_timer_new(cfg->loop, on_thumb_timeout, v);
 	v->clip_timer = svc_timer_new(cfg->loop, on_clip_tick, v);
-	if (!v->thumb_timer || !v->clip_timer) {
+	v->rebuild_timer = svc_timer_new(cfg->loop, on_rebuild, v);
+	if (!v->thumb_timer || !v->clip_timer || !v->rebuild_timer) {
 		snprintf(why, cap, "timers: out of memory");
 		goto fail;
 	}
@@ -748,6 +786,7 @@ void evview_free(struct evview *v)
 	svc_timer_free(v->sync_timer);
 	svc_timer_free(v->thumb_timer);
 	svc_timer_free(v->clip_timer);
+	svc_timer_free(v->rebuild_timer);
 	if (v->jobs)
 		g_array_free(v->jobs, TRUE);
 	g_hash_table_destroy(v->logged);

@@ -363,13 +363,15 @@ static void build_camera(struct evview *v, unsigned int cam)
 		uint8_t id[VC_EVENT_ID_LEN];
 		enum vc_event_reject r;
 
-		/* the refused events newer than this one, in their places */
+		/*
+		 * the refused events newer than this one (and older than the one
+		 * before it: those were drawn then), in their places
+		 */
 		if (!store_envelope_name(names[i], &number, id))
 			continue;
 		for (; ri < n_ref && refusals[ri].number >= number; ri++)
-			if (refusals[ri].number != number &&
-			    !(have_newer && refusals[ri].number >= newer.number))
-				refusal_tile(v, &col, &refusals[ri], false);	/* not one shown */
+			if (refusals[ri].number != number)	/* another name of this number */
+				refusal_tile(v, &col, &refusals[ri], false);
 		r = hub_event_cache_open(dir, names[i], peer.pub, v->cfg.hub_key_id, v->enc, true,
 					 false, &e);
 		if (r == VC_EV_OK && have_newer) {
@@ -405,8 +407,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 	}
 	/* refused events older than every one shown */
 	for (; ri < n_ref; ri++)
-		if (!have_newer || refusals[ri].number < newer.number)
-			refusal_tile(v, &col, &refusals[ri], true);
+		refusal_tile(v, &col, &refusals[ri], true);
 }
 
 static void refresh(struct evview *v)

@@ -46,7 +46,7 @@ char *evview_command(struct evview *v, const char *request);
 /*
  * The event cache changed under another writer (the fetch over a session,
  * camfetch.h): the view, when it is showing, is built again from it, as
- * after a round of the store's fetcher.
+ * after a round of the store's fetcher, at most once a second.
  */
 void evview_cache_changed(struct evview *v);
 void evview_free(struct evview *v);

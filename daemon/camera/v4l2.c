@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -73,7 +74,7 @@ struct v4l2 {
 	bool dmabuf;
 	bool streaming;
 	bool stopped;
-	GMutex lock;			/* QBUF from the encoder's thread, streaming */
+	pthread_mutex_t lock;		/* QBUF from the encoder's thread, streaming */
 	GstAllocator *dmabuf_alloc;
 	GstBufferPool *pool;
 	struct cam_metapair mp;
@@ -883,10 +884,10 @@ static void lent_return(gpointer data)
 	struct lent *l = data;
 	struct v4l2 *v = l->cap->priv;
 
-	g_mutex_lock(&v->lock);
+	pthread_mutex_lock(&v->lock);
 	if (v->streaming)
 		queue(v->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, l->index);
-	g_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->lock);
 	cam_capture_unref(l->cap);
 	g_free(l);
 }
@@ -941,9 +942,9 @@ static bool v4l2_next(struct cam_capture *cap, struct cam_frame *frame, GError *
 		memset(&b, 0, sizeof(b));
 		b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		b.memory = V4L2_MEMORY_MMAP;
-		g_mutex_lock(&v->lock);
+		pthread_mutex_lock(&v->lock);
 		r = vioctl(v->fd, VIDIOC_DQBUF, &b);
-		g_mutex_unlock(&v->lock);
+		pthread_mutex_unlock(&v->lock);
 		if (r < 0 && errno == EAGAIN)
 			continue;
 		if (r < 0) {
@@ -956,9 +957,9 @@ static bool v4l2_next(struct cam_capture *cap, struct cam_frame *frame, GError *
 			break;
 		/* a frame the device could not produce: skipped, counted */
 		cap->stats.errors++;
-		g_mutex_lock(&v->lock);
+		pthread_mutex_lock(&v->lock);
 		queue(v->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, b.index);
-		g_mutex_unlock(&v->lock);
+		pthread_mutex_unlock(&v->lock);
 	}
 
 	ts_ns = (uint64_t)b.timestamp.tv_sec * 1000000000ull +
@@ -980,9 +981,9 @@ static bool v4l2_next(struct cam_capture *cap, struct cam_frame *frame, GError *
 		return true;
 	}
 	frame->buffer = copy_frame(cap, v, b.index, b.bytesused, error);
-	g_mutex_lock(&v->lock);
+	pthread_mutex_lock(&v->lock);
 	queue(v->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, b.index);
-	g_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->lock);
 	return frame->buffer != NULL;
 }
 
@@ -1034,14 +1035,14 @@ static void v4l2_stop(struct cam_capture *cap)
 	struct v4l2 *v = cap->priv;
 	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE, mtype = V4L2_BUF_TYPE_META_CAPTURE;
 
-	g_mutex_lock(&v->lock);
+	pthread_mutex_lock(&v->lock);
 	if (v->streaming) {
 		vioctl(v->fd, VIDIOC_STREAMOFF, &type);
 		if (v->meta_fd >= 0)
 			vioctl(v->meta_fd, VIDIOC_STREAMOFF, &mtype);
 		v->streaming = false;
 	}
-	g_mutex_unlock(&v->lock);
+	pthread_mutex_unlock(&v->lock);
 }
 
 static void v4l2_free(struct cam_capture *cap)
@@ -1063,7 +1064,7 @@ static void v4l2_free(struct cam_capture *cap)
 		unmap_buffers(v->fd, V4L2_BUF_TYPE_VIDEO_CAPTURE, v->bufs, v->n_bufs);
 		v4l2_close(v->fd);
 	}
-	g_mutex_clear(&v->lock);
+	pthread_mutex_destroy(&v->lock);
 	g_free(v);
 }
 
@@ -1100,7 +1101,7 @@ bool cam_v4l2_open(struct cam_capture *cap, GError **error)
 	if (!gst_is_initialized())
 		gst_init(NULL, NULL);
 	v->fd = v->meta_fd = -1;
-	g_mutex_init(&v->lock);
+	pthread_mutex_init(&v->lock, NULL);
 	cap->priv = v;
 	cap->ops = &v4l2_ops;
 

@@ -55,6 +55,15 @@ struct decode {
 	bool refused;		/* a child sent FAIL before any greeted (decode_refused_start) */
 	int64_t spawned_ms;	/* CLOCK_MONOTONIC ms when the running child was started */
 	bool hub_has[DECPROTO_SLOTS];
+	/*
+	 * Slots the hub is done with whose RELEASE is not sent yet: they go
+	 * in one batch with the next message to the child (an AU, a FLUSH),
+	 * so a frame wakes the child once, not twice. Nothing is lost by the
+	 * wait: the child needs a free slot only to decode, and it decodes
+	 * only what such a message brings.
+	 */
+	uint32_t unsent[DECPROTO_SLOTS];
+	unsigned int nunsent;
 	bool pending;		/* newest picture, not yet taken */
 	struct decproto_picture pic;
 	char decoder[DECPROTO_NAME_LEN + 1];
@@ -84,13 +93,55 @@ static void shm_unref(struct shm *s)
 	}
 }
 
-static void send_release(struct decode *d, uint32_t slot)
+/* The hub is done with @slot: its RELEASE goes with the next message. */
+static void release_slot(struct decode *d, uint32_t slot)
 {
-	uint8_t msg[DECPROTO_HDR + DECPROTO_RELEASE_LEN];
-
 	d->hub_has[slot] = false;
-	if (d->sock >= 0)
-		send(d->sock, msg, decproto_put_release(msg, slot), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (d->sock >= 0 && d->nunsent < DECPROTO_SLOTS)
+		d->unsent[d->nunsent++] = slot;
+}
+
+/*
+ * The RELEASEs not sent yet, then @len bytes of @msg (none: only the
+ * RELEASEs), in one sendmmsg(). Returns how many of the RELEASEs and the
+ * message went (a full socket takes a prefix: the rest wait), or -1 with
+ * errno for a socket that is gone.
+ */
+static int send_batch(struct decode *d, const uint8_t *msg, size_t len)
+{
+	uint8_t rel[DECPROTO_SLOTS][DECPROTO_HDR + DECPROTO_RELEASE_LEN];
+	struct mmsghdr mm[DECPROTO_SLOTS + 1];
+	struct iovec iov[DECPROTO_SLOTS + 1];
+	unsigned int n = 0;
+	int sent;
+
+	memset(mm, 0, sizeof(mm));
+	for (; n < d->nunsent; n++) {
+		iov[n].iov_base = rel[n];
+		iov[n].iov_len = decproto_put_release(rel[n], d->unsent[n]);
+	}
+	if (len) {
+		iov[n].iov_base = (void *)msg;
+		iov[n].iov_len = len;
+		n++;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (!n)
+		return 0;
+	while ((sent = sendmmsg(d->sock, mm, n, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 && errno == EINTR)
+		;
+	if (sent < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if ((unsigned int)sent >= d->nunsent) {
+		d->nunsent = 0;
+	} else {
+		d->nunsent -= (unsigned int)sent;
+		memmove(d->unsent, d->unsent + sent, d->nunsent * sizeof(d->unsent[0]));
+	}
+	return sent;
 }
 
 /* Reap the killed children that are gone; with @wait, wait for them all. */
@@ -135,6 +186,7 @@ static void stop_child(struct decode *d)
 		d->shm = NULL;
 	}
 	memset(d->hub_has, 0, sizeof(d->hub_has));
+	d->nunsent = 0;
 	d->pending = false;
 	d->ready = false;
 	d->wait_idr = true;
@@ -311,13 +363,13 @@ static int on_picture(struct decode *d, const struct decproto_picture *p)
 	d->last_pic = p->seq;
 	d->behind_ms = 0;	/* it decodes: not wedged */
 	if (p->seq < d->flushed) {	/* decoded before the flush reached the child */
-		send_release(d, p->slot);
+		release_slot(d, p->slot);
 		return 0;
 	}
 	if (ring_find(d, p->seq, &idx))
 		d->done_idx = idx + 1;
 	if (d->pending) {
-		send_release(d, d->pic.slot);
+		release_slot(d, d->pic.slot);
 		d->st.dropped_late++;
 	}
 	d->pic = *p;
@@ -490,7 +542,7 @@ void decode_reset(struct decode *d)
 		return;
 	drain(d);
 	if (d->pending) {
-		send_release(d, d->pic.slot);
+		release_slot(d, d->pic.slot);
 		d->pending = false;
 	}
 	d->flushed = d->last_sent + 1;
@@ -500,9 +552,7 @@ void decode_reset(struct decode *d)
 	 * before it are released unseen (d->flushed). A full socket is a
 	 * child behind, not a failed one.
 	 */
-	if (d->sock >= 0 &&
-	    send(d->sock, msg, decproto_put_flush(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK)
+	if (d->sock >= 0 && send_batch(d, msg, decproto_put_flush(msg)) < 0)
 		child_failed(d, child_closed);
 }
 
@@ -538,6 +588,16 @@ static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts
 		ssize_t n;
 
 		memcpy(msg + h, au + off, chunk);
+		if (off == 0) {	/* with the RELEASEs waiting */
+			unsigned int before = d->nunsent;
+			int sent = send_batch(d, msg, h + chunk);
+
+			if (sent < 0)
+				return -EIO;
+			if ((unsigned int)sent <= before)
+				return -EAGAIN;
+			continue;
+		}
 		while ((n = send(d->sock, msg, h + chunk, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0 &&
 		       errno == EINTR)
 			;
@@ -634,7 +694,7 @@ static void decode_release(struct hub_picture *pic)
 	if (!h)
 		return;
 	if (h->shm->owner && h->shm->owner->hub_has[h->slot])
-		send_release(h->shm->owner, h->slot);
+		release_slot(h->shm->owner, h->slot);
 	shm_unref(h->shm);
 	free(h);
 	memset(pic, 0, sizeof(*pic));
@@ -653,7 +713,7 @@ int decode_take(struct decode *d, struct hub_picture *pic)
 		return 0;
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		send_release(d, p->slot);
+		release_slot(d, p->slot);
 		d->pending = false;
 		d->st.errors++;
 		return -EIO;

@@ -2,9 +2,10 @@
 /*
  * decode - one camera's H.264 decoder. The decoding runs in a child
  * process that holds nothing (decode_child.c): no key, no DRM descriptor,
- * no socket but its own to the hub, a seccomp filter, rlimits. It runs
- *   appsrc (byte-stream, one AU per buffer) -> h264parse ->
- *   v4l2h264dec when present, else avdec_h264 -> appsink (I420 / NV12)
+ * no socket but its own to the hub, a seccomp filter, rlimits. Its main
+ * thread pushes each AU (byte-stream, one AU per buffer) into
+ *   h264parse -> v4l2h264dec when present, else avdec_h264 -> appsink
+ * (I420 / NV12) itself, decoded before it reads the next,
  * and returns each picture in a slot of a sealed memfd it shares with the
  * hub (decproto.h, docs/PROTOCOL.md §16). This file is the hub's side: it
  * starts the child (fork and exec of the running program with the single
@@ -98,8 +99,8 @@ int decode_wait_started(struct decode *d, int timeout_ms);
 /* decode_spawn() and wait up to 30 s for the greeting: for tools and tests. */
 struct decode *decode_new(char *err, size_t errlen);
 /*
- * The same sandboxed child with a JPEG pipeline (appsrc ! jpegdec !
- * videoconvert ! appsink, I420): decode_au() takes one whole JPEG as an
+ * The same sandboxed child with a JPEG pipeline (jpegdec ! videoconvert !
+ * appsink, I420, fed the same way): decode_au() takes one whole JPEG as an
  * "IDR" and gives one picture back. The events view's thumbnails: the hub
  * itself never parses JPEG.
  */

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,6 @@
 #include <linux/seccomp.h>
 
 #include <gst/app/gstappsink.h>
-#include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
@@ -42,6 +42,7 @@ GST_DEBUG_CATEGORY_STATIC(vc_decoder_debug);	/* GST_DEBUG=vc-decoder:6 */
 static const char *const decoder_names[] = { "v4l2h264dec", "avdec_h264" };
 
 #define CHILD_NOFILE	64
+#define READY_MAX	64	/* whole AUs read and not decoded yet */
 #define CHILD_AS	(2ull << 30)	/* GStreamer, libav's threads, the slots */
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -56,14 +57,16 @@ struct child {
 	int sock;
 	uint8_t *shm;
 	GstElement *pipeline;
-	GstAppSrc *src;
+	GstPad *feed;			/* the main thread's pad into the pipeline */
+	GstCaps *feed_caps;
 	GstBus *bus;
 	const char *decoder;
-	GMutex lock;			/* used[], given[], held[] */
+	pthread_mutex_t lock;		/* used[], given[], held[] */
 	bool used[DECPROTO_SLOTS];	/* a GstMemory or a copy is in the slot */
 	bool given[DECPROTO_SLOTS];	/* handed to the hub, not released yet */
 	GstBuffer *held[DECPROTO_SLOTS];	/* the decoder's buffer the hub reads */
 	GstAllocator *slots;		/* the decoder's pictures in the slots */
+	GQueue ready;			/* whole AUs read, not decoded yet */
 	uint8_t *au;			/* the AU being received */
 	uint64_t au_seq;
 	uint32_t au_total, au_have;
@@ -130,21 +133,21 @@ static int take_slot(struct child *c)
 {
 	int k = -1;
 
-	g_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < DECPROTO_SLOTS && k < 0; i++)
 		if (!c->used[i])
 			k = i;
 	if (k >= 0)
 		c->used[k] = true;
-	g_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->lock);
 	return k;
 }
 
 static void put_slot(struct child *c, int k)
 {
-	g_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->lock);
 	c->used[k] = false;
-	g_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static struct child *the_child;	/* one per process: the memories' owner */
@@ -215,9 +218,9 @@ static uint32_t copy_plane(uint8_t *slot, uint32_t at, const uint8_t *src, size_
 }
 
 /*
- * Streaming thread: a decoded frame to the hub. One the decoder wrote into
- * a slot goes as it is (the child keeps its buffer until RELEASE); any
- * other is copied into a free slot first.
+ * The main thread, inside gst_pad_push(): a decoded frame to the hub. One
+ * the decoder wrote into a slot goes as it is (the child keeps its buffer
+ * until RELEASE); any other is copied into a free slot first.
  */
 static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 {
@@ -244,20 +247,20 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 		return GST_FLOW_ERROR;
 	}
 	k = frame_slot(c, &f);
-	g_mutex_lock(&c->lock);
+	pthread_mutex_lock(&c->lock);
 	if (k >= 0 && !c->given[k]) {
 		c->given[k] = true;
 		c->held[k] = gst_buffer_ref(b);
 		in_place = true;
 	}
-	g_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->lock);
 	if (!in_place) {
 		k = take_slot(c);
 		if (k < 0)	/* the hub and the decoder hold every slot: late anyway */
 			goto out;
-		g_mutex_lock(&c->lock);
+		pthread_mutex_lock(&c->lock);
 		c->given[k] = true;	/* (no buffer: RELEASE frees the slot) */
-		g_mutex_unlock(&c->lock);
+		pthread_mutex_unlock(&c->lock);
 	}
 
 	p.slot = (uint32_t)k;
@@ -334,22 +337,44 @@ static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpoin
 }
 
 /*
- * JPEG mode (decode_new_jpeg: the events view's thumbnails): appsrc
- * (image/jpeg, one picture per buffer) ! jpegdec ! videoconvert ! appsink,
- * the same sandbox and slots as the H.264 pipeline.
+ * JPEG mode (decode_new_jpeg: the events view's thumbnails): image/jpeg,
+ * one picture per buffer, into jpegdec ! videoconvert ! appsink, the same
+ * sandbox and slots as the H.264 pipeline.
  */
 static bool jpeg_mode;
 
+/*
+ * The stream's opening events down the feed pad: at the start and again
+ * after each FLUSH (the pipeline's pads forgot them going to NULL).
+ */
+static bool feed_start(struct child *c)
+{
+	GstSegment seg;
+
+	gst_segment_init(&seg, GST_FORMAT_TIME);
+	return gst_pad_push_event(c->feed, gst_event_new_stream_start("veracam-decode")) &&
+	       gst_pad_push_event(c->feed, gst_event_new_caps(c->feed_caps)) &&
+	       gst_pad_push_event(c->feed, gst_event_new_segment(&seg));
+}
+
+/*
+ * The pipeline, fed by the child's main thread through a pad of its own
+ * (no appsrc): the unit it reads from the socket is parsed, decoded and
+ * handed to the hub (on_sample()) before it reads the next, so a frame
+ * wakes the child once, as an in-process decoder's one streaming thread
+ * would be woken (libav's slice threads help with the decoding itself).
+ * appsink does not wait for a preroll (async off): nothing here is timed
+ * by a clock.
+ */
 static void build(struct child *c)
 {
 	GstAppSinkCallbacks cb = { .new_sample = on_sample };
-	GstElement *src, *parse, *dec, *sink;
+	GstElement *parse, *dec, *sink;
 	GstCaps *caps;
 	GstPad *pad;
 	char why[160];
 
 	c->pipeline = gst_pipeline_new("veracam-decode");
-	src = gst_element_factory_make("appsrc", NULL);
 	if (jpeg_mode) {
 		dec = gst_element_factory_make("jpegdec", NULL);
 		parse = gst_element_factory_make("videoconvert", NULL);
@@ -359,28 +384,30 @@ static void build(struct child *c)
 		dec = make_decoder(&c->decoder);
 	}
 	sink = gst_element_factory_make("appsink", NULL);
-	if (!c->pipeline || !src || !parse || !dec || !sink) {
-		snprintf(why, sizeof(why), "GStreamer elements missing (%s%s%s%s)",
-			 src ? "" : "appsrc ",
+	if (!c->pipeline || !parse || !dec || !sink) {
+		snprintf(why, sizeof(why), "GStreamer elements missing (%s%s%s)",
 			 parse ? "" : jpeg_mode ? "videoconvert " : "h264parse ",
 			 dec ? "" : jpeg_mode ? "jpegdec " : "avdec_h264 ", sink ? "" : "appsink");
 		fail(c->sock, why);
 	}
-	gst_bin_add_many(GST_BIN(c->pipeline), src, parse, dec, sink, NULL);
-	if (jpeg_mode ? !gst_element_link_many(src, dec, parse, sink, NULL) :
-			!gst_element_link_many(src, parse, dec, sink, NULL)) {
+	gst_bin_add_many(GST_BIN(c->pipeline), parse, dec, sink, NULL);
+	if (jpeg_mode ? !gst_element_link_many(dec, parse, sink, NULL) :
+			!gst_element_link_many(parse, dec, sink, NULL)) {
 		snprintf(why, sizeof(why), "cannot link the %s pipeline", c->decoder);
 		fail(c->sock, why);
 	}
-	c->src = GST_APP_SRC(src);
-	caps = gst_caps_from_string(jpeg_mode ? "image/jpeg, parsed=false" :
-				    "video/x-h264, stream-format=byte-stream, alignment=au");
-	g_object_set(src, "caps", caps, "format", GST_FORMAT_TIME,
-		     "is-live", TRUE, "block", FALSE, NULL);
-	gst_caps_unref(caps);
+	c->feed = gst_pad_new("feed", GST_PAD_SRC);
+	pad = gst_element_get_static_pad(jpeg_mode ? dec : parse, "sink");
+	if (!c->feed || !pad || gst_pad_link(c->feed, pad) != GST_PAD_LINK_OK) {
+		snprintf(why, sizeof(why), "cannot feed the %s pipeline", c->decoder);
+		fail(c->sock, why);
+	}
+	gst_object_unref(pad);
+	c->feed_caps = gst_caps_from_string(jpeg_mode ? "image/jpeg, parsed=false" :
+					    "video/x-h264, stream-format=byte-stream, alignment=au");
 	caps = gst_caps_from_string(jpeg_mode ? "video/x-raw, format=I420" :
 				    "video/x-raw, format={ I420, NV12 }");
-	g_object_set(sink, "caps", caps, "sync", FALSE, "max-buffers", 1u,
+	g_object_set(sink, "caps", caps, "sync", FALSE, "async", FALSE, "max-buffers", 1u,
 		     "drop", TRUE, "enable-last-sample", FALSE, NULL);
 	gst_caps_unref(caps);
 	gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, c, NULL);
@@ -388,7 +415,8 @@ static void build(struct child *c)
 	gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_sink_query, c, NULL);
 	gst_object_unref(pad);
 	c->bus = gst_element_get_bus(c->pipeline);
-	if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+	if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE ||
+	    !gst_pad_set_active(c->feed, TRUE) || !feed_start(c))
 		fail(c->sock, "decoder pipeline does not start");
 }
 
@@ -544,9 +572,9 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 
 		if (k >= DECPROTO_SLOTS)
 			_exit(2);
-		g_mutex_lock(&c->lock);
+		pthread_mutex_lock(&c->lock);
 		if (!c->given[k]) {	/* not the hub's to release */
-			g_mutex_unlock(&c->lock);
+			pthread_mutex_unlock(&c->lock);
 			return;
 		}
 		c->given[k] = false;
@@ -554,20 +582,21 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 		c->held[k] = NULL;
 		if (!held)	/* a copy: free again */
 			c->used[k] = false;
-		g_mutex_unlock(&c->lock);
+		pthread_mutex_unlock(&c->lock);
 		if (held)	/* back to the decoder's pool (and the slot free if the pool is gone) */
 			gst_buffer_unref(held);
 		return;
 	}
 	if (type == DECPROTO_FLUSH && blen == 0) {
-		/* the streaming thread is joined, appsrc's queue and the decoder dropped */
+		/* the decoder's state dropped (libav's context closed) */
 		gst_element_set_state(c->pipeline, GST_STATE_NULL);
 		gst_bus_set_flushing(c->bus, TRUE);
 		gst_bus_set_flushing(c->bus, FALSE);
 		g_free(c->au);
 		c->au = NULL;
+		g_queue_clear_full(&c->ready, (GDestroyNotify)gst_buffer_unref);
 		if (gst_element_set_state(c->pipeline, GST_STATE_PLAYING) ==
-		    GST_STATE_CHANGE_FAILURE)
+		    GST_STATE_CHANGE_FAILURE || !feed_start(c))
 			_exit(3);
 		return;
 	}
@@ -597,8 +626,9 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 
 		c->au = NULL;
 		GST_BUFFER_PTS(buf2) = seq;
-		if (gst_app_src_push_buffer(c->src, buf2) != GST_FLOW_OK)
-			_exit(3);
+		if (c->ready.length >= READY_MAX)
+			_exit(2);	/* the hub keeps at most a backlog of 8 */
+		g_queue_push_tail(&c->ready, buf2);
 	}
 }
 
@@ -625,7 +655,7 @@ void decode_child_main(void)
 	if (c.shm == MAP_FAILED)
 		fail(c.sock, "decoder child: cannot map the picture slots");
 	close(DECPROTO_SHM_FD);
-	g_mutex_init(&c.lock);
+	pthread_mutex_init(&c.lock, NULL);
 	the_child = &c;
 	if (!gst_init_check(NULL, NULL, &gerr)) {
 		char why[DECPROTO_FAIL_MAX];
@@ -643,14 +673,27 @@ void decode_child_main(void)
 	if (send(c.sock, hello, decproto_put_hello(hello, flags, c.decoder), MSG_NOSIGNAL) < 0)
 		_exit(0);
 
+	/*
+	 * Every message waiting is read before the next unit is decoded, so a
+	 * FLUSH drops the units behind it undecoded and a RELEASE frees its
+	 * slot first; a unit is decoded, and its picture handed over, inside
+	 * gst_pad_push().
+	 */
 	for (;;) {
 		struct pollfd pfd = { .fd = c.sock, .events = POLLIN };
 		GstMessage *m = gst_bus_pop_filtered(c.bus, GST_MESSAGE_ERROR);
 		ssize_t n;
+		int r;
 
 		if (m)
 			_exit(3);	/* a decoder error: the hub starts a fresh child */
-		if (poll(&pfd, 1, 100) <= 0)
+		r = poll(&pfd, 1, c.ready.length ? 0 : 100);
+		if (r == 0 && c.ready.length) {
+			if (gst_pad_push(c.feed, g_queue_pop_head(&c.ready)) != GST_FLOW_OK)
+				_exit(3);
+			continue;
+		}
+		if (r <= 0)
 			continue;
 		n = recv(c.sock, buf, sizeof(buf), MSG_TRUNC);
 		if (n < 0 && errno == EINTR)

@@ -221,11 +221,26 @@ holder() {	# holder UNIT: the camera's key holder, its child, runs under seccomp
 	note "$1: key holder pid ${kid:-none}, $(grep -h '^Seccomp:' "/proc/$kid/status" 2>/dev/null)"
 	[ -n "$kid" ] && grep -q '^Seccomp:[[:space:]]*2$' "/proc/$kid/status"
 }
+decoders() {	# the hub's decoder children: seccomp and their own limits, under the unit
+	p=$(prop veracamd-hub MainPID) n=0
+	for kid in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+		[ "$(cat "/proc/$kid/comm" 2>/dev/null)" = vc-decoder ] || continue
+		files=$(awk '/^Max open files/ { print $4 "/" $5 }' "/proc/$kid/limits")
+		as=$(awk '/^Max address space/ { print $4 }' "/proc/$kid/limits")
+		core=$(awk '/^Max core file size/ { print $5 "/" $6 }' "/proc/$kid/limits")
+		note "hub decoder child $kid: $(grep -h '^Seccomp:' "/proc/$kid/status"), open files $files, address space $as, core $core"
+		grep -q '^Seccomp:[[:space:]]*2$' "/proc/$kid/status" && [ "$files" = 64/64 ] &&
+			[ "$as" = 2147483648 ] && [ "$core" = 0/0 ] || return 1
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]	# one per camera
+}
 allcreds() {
 	for u in $units; do creds "$u" || return 1; done
 	for u in $units; do case $u in veracamd-camera@*) holder "$u" || return 1 ;; esac; done
+	decoders
 }
-tap "each daemon: user veracam, no effective capability, no core dumps; each camera's key holder under seccomp" allcreds
+tap "each daemon: user veracam, no effective capability, no core dumps; each camera's key holder under seccomp; each hub decoder child under seccomp with its own limits" allcreds
 master() {	# the hub's process is the DRM master of card0
 	p=$(prop veracamd-hub MainPID)
 	mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug

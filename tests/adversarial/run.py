@@ -1386,6 +1386,61 @@ def sc_many_sessions(s):
 INJECT = ['kitchen.porch', 'hall.nursery', 'office.garage']
 
 
+def first_unavailable(hub, cell, since):
+    """Run time of the first unavailable frame in @cell after @since, or None."""
+    with hub.lock:
+        for j in range(bisect.bisect_left(hub.t, since), len(hub.t)):
+            if hub.cls[j][cell] == UNAV:
+                return hub.t[j]
+    return None
+
+
+def decoder_pids(hub):
+    st = status(hub.sock) or {}
+    return [c.get('decoder_pid') for c in st.get('cameras', [])]
+
+
+def sc_decoder_kill(s):
+    # Issue 13: office plays four cameras, each decoded by a child process of
+    # its own; one child is SIGKILLed (as a decoder exploit that crashed would
+    # be), then another cell's. Only that cell leaves its camera, for its
+    # unavailable screen within 1 s; the other three keep playing; nothing
+    # foreign or stale anywhere (the evaluation); a new child shows the camera
+    # again from its next IDR.
+    run = s.run
+    hub = run.hub('office')
+    limit = VIDEO_LIMIT * run.args.time_factor
+    for cell in (2, 0):
+        cam = hub.cams[cell]
+        pids = decoder_pids(hub)
+        victim = pids[cell] if len(pids) == len(hub.cams) else None
+        if not victim:
+            s.check(f'office decodes {cam} in a child of its own (decoder_pid {pids})', False)
+            return
+        t = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        back = time_to_video(run, [(hub, cell)], t, limit * WAIT_STRETCH + 3,
+                             after_blank=True)[(hub.tag, cell)]
+        run.sleep(3)
+        t1 = time.monotonic()
+        after = decoder_pids(hub)
+        blank = first_unavailable(hub, cell, t)
+        ok, lim = in_time(run, None if blank is None else blank - t, UNAVAILABLE, t)
+        s.check(f'office/{cam}: decoder child {victim} killed -> its cell unavailable within '
+                f'{lim} ({fmt_s(None if blank is None else blank - t)})', ok)
+        ok, lim = in_time(run, back, limit, t)
+        s.check(f'office/{cam}: shown again within {lim} ({fmt_s(back)}) by a new child '
+                f'({victim} -> {after[cell] if len(after) > cell else None})',
+                ok and len(after) > cell and after[cell] not in (None, victim))
+        for i, other in enumerate(hub.cams):
+            if i == cell:
+                continue
+            good, text = kept(run, hub, i, t, t1, cell_window(hub, i, t, t1))
+            s.check(f'office/{other} kept playing while {cam}\'s child died ({text}; its '
+                    f'child {pids[i]} -> {after[i] if len(after) > i else None})', good)
+    s.figure = 'killed 2 of 4'
+
+
 def sc_inject(s):
     # An on-path observer: the relay copies what passes and sends from a
     # third address (127.0.4.x, one per link) the hub's hellos to the camera,
@@ -1509,6 +1564,8 @@ SCENARIOS = [
      sc_inject),
     ('slow-reader', "bedroom stops reading nursery's TCP media; nursery's IDR rate",
      sc_slow_reader),
+    ('decoder-kill', "office's decoder child of garage, then of porch, SIGKILLed (4 cameras)",
+     sc_decoder_kill),
 ]
 
 

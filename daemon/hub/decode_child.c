@@ -626,8 +626,13 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 
 		c->au = NULL;
 		GST_BUFFER_PTS(buf2) = seq;
+		/*
+		 * The hub sends at most a backlog of 8 between FLUSHes; more
+		 * than READY_MAX (FLUSHes lost to a full socket again and again)
+		 * and the child gives up: replaced at the next IDR, fail closed.
+		 */
 		if (c->ready.length >= READY_MAX)
-			_exit(2);	/* the hub keeps at most a backlog of 8 */
+			_exit(3);
 		g_queue_push_tail(&c->ready, buf2);
 	}
 }

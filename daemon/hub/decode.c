@@ -32,6 +32,7 @@
 #define GREET_MAX_MS	120000	/* a child silent this long is replaced (a TCG guest: > 30 s) */
 #define SOCK_BUF	(1 << 20)
 #define DEAD_MAX	8	/* killed children not yet reaped */
+#define RELEASE_BATCH	2	/* RELEASEs waiting that go without a unit */
 
 extern char **environ;
 
@@ -58,9 +59,10 @@ struct decode {
 	/*
 	 * Slots the hub is done with whose RELEASE is not sent yet: they go
 	 * in one batch with the next message to the child (an AU, a FLUSH),
-	 * so a frame wakes the child once, not twice. Nothing is lost by the
-	 * wait: the child needs a free slot only to decode, and it decodes
-	 * only what such a message brings.
+	 * so a frame wakes the child once, not twice; or at once when
+	 * RELEASE_BATCH wait (the hub sends no unit while the child is
+	 * behind or an IDR is awaited, and a child catching up on the units
+	 * it holds needs free slots for their pictures).
 	 */
 	uint32_t unsent[DECPROTO_SLOTS];
 	unsigned int nunsent;
@@ -93,12 +95,16 @@ static void shm_unref(struct shm *s)
 	}
 }
 
+static int send_batch(struct decode *d, const uint8_t *msg, size_t len);
+
 /* The hub is done with @slot: its RELEASE goes with the next message. */
 static void release_slot(struct decode *d, uint32_t slot)
 {
 	d->hub_has[slot] = false;
 	if (d->sock >= 0 && d->nunsent < DECPROTO_SLOTS)
 		d->unsent[d->nunsent++] = slot;
+	if (d->nunsent >= RELEASE_BATCH)
+		send_batch(d, NULL, 0);	/* (a socket gone: drain() finds it) */
 }
 
 /*

@@ -3,9 +3,10 @@
  * decode - one camera's H.264 decoder. The decoding runs in a child
  * process that holds nothing (decode_child.c): no key, no DRM descriptor,
  * no socket but its own to the hub, a seccomp filter, rlimits. Its main
- * thread pushes each AU (byte-stream, one AU per buffer) into
+ * thread reads every message waiting, then pushes the AUs (byte-stream,
+ * one AU per buffer) in order into
  *   h264parse -> v4l2h264dec when present, else avdec_h264 -> appsink
- * (I420 / NV12) itself, decoded before it reads the next,
+ * (I420 / NV12) itself,
  * and returns each picture in a slot of a sealed memfd it shares with the
  * hub (decproto.h, docs/PROTOCOL.md §16). This file is the hub's side: it
  * starts the child (fork and exec of the running program with the single

@@ -218,9 +218,10 @@ static uint32_t copy_plane(uint8_t *slot, uint32_t at, const uint8_t *src, size_
 }
 
 /*
- * The main thread, inside gst_pad_push(): a decoded frame to the hub. One
- * the decoder wrote into a slot goes as it is (the child keeps its buffer
- * until RELEASE); any other is copied into a free slot first.
+ * A decoded frame to the hub: the main thread inside gst_pad_push() with
+ * avdec_h264, v4l2h264dec's capture thread with that decoder (hence the
+ * lock). One the decoder wrote into a slot goes as it is (the child keeps
+ * its buffer until RELEASE); any other is copied into a free slot first.
  */
 static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 {
@@ -359,10 +360,11 @@ static bool feed_start(struct child *c)
 
 /*
  * The pipeline, fed by the child's main thread through a pad of its own
- * (no appsrc): the unit it reads from the socket is parsed, decoded and
- * handed to the hub (on_sample()) before it reads the next, so a frame
- * wakes the child once, as an in-process decoder's one streaming thread
- * would be woken (libav's slice threads help with the decoding itself).
+ * (no appsrc, whose streaming thread was a second wake-up per frame):
+ * it reads every message waiting on its socket, then parses and decodes
+ * the next unit and (avdec_h264) hands its picture to the hub in
+ * on_sample() inside gst_pad_push(), so a frame wakes the child once
+ * (libav's slice threads help with the decoding itself).
  * appsink does not wait for a preroll (async off): nothing here is timed
  * by a clock.
  */
@@ -627,9 +629,10 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 		c->au = NULL;
 		GST_BUFFER_PTS(buf2) = seq;
 		/*
-		 * The hub sends at most a backlog of 8 between FLUSHes; more
-		 * than READY_MAX (FLUSHes lost to a full socket again and again)
-		 * and the child gives up: replaced at the next IDR, fail closed.
+		 * The hub keeps at most 8 units without a picture here, but a
+		 * FLUSH lost to a full socket lets 8 more come; more than
+		 * READY_MAX (that, again and again) and the child gives up:
+		 * replaced at the next IDR, fail closed.
 		 */
 		if (c->ready.length >= READY_MAX)
 			_exit(3);

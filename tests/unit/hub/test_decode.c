@@ -7,9 +7,11 @@
  * newest-frame-wins, waiting for an IDR, and that
  * decode_reset() lets nothing older surface.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -313,6 +315,43 @@ static void test_newest_wins(void)
  * time are held, the rest released, across more pictures than there are
  * slots, and each has its own frame's colour and time.
  */
+/*
+ * Threads of the decoder child that run without its seccomp filter (a
+ * thread made before the filter went in keeps running unfiltered unless
+ * the filter is synchronised to every thread); *threads counts them all.
+ */
+static unsigned int unfiltered_threads(int pid, unsigned int *threads)
+{
+	char path[64], line[128];
+	unsigned int bad = 0;
+	struct dirent *e;
+	DIR *dir;
+
+	*threads = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (e = readdir(dir))) {
+		char status[sizeof(path) + sizeof(e->d_name) + 16];
+		bool filtered = false;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(status, sizeof(status), "%s/%s/status", path, e->d_name);
+		f = fopen(status, "r");
+		if (!f)
+			continue;	/* a thread that ended meanwhile */
+		while (fgets(line, sizeof(line), f))
+			filtered |= !strcmp(line, "Seccomp:\t2\n");
+		fclose(f);
+		(*threads)++;
+		bad += !filtered;
+	}
+	if (dir)
+		closedir(dir);
+	return bad;
+}
+
 static void test_decoded_in_slot(void)
 {
 	struct hub_picture held[3] = { { 0 } };
@@ -344,6 +383,13 @@ static void test_decoded_in_slot(void)
 	}
 	CHECK(in_place == s.n, "%u of %u pictures written into their slot by the decoder "
 	      "(strides 172/88/88), the others copied", in_place, s.n);
+	/* every thread it decodes with, those made before its filter too */
+	{
+		unsigned int threads, bad = unfiltered_threads(decode_child_pid(d), &threads);
+
+		CHECK(threads >= 1 && bad == 0, "decoder child %d: %u of its %u threads run "
+		      "without its seccomp filter", decode_child_pid(d), bad, threads);
+	}
 	for (i = 0; i < 3; i++)
 		release_picture(&held[i]);
 	decode_free(d);

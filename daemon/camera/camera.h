@@ -158,7 +158,8 @@ void cam_frame_clear(struct cam_frame *frame);
 
 /* Draw the sequence row and camera row into a YUV frame (NV12/I420/YUYV). */
 void cam_tag_draw(GstVideoFrame *vf, uint32_t sequence, uint32_t camera_tag);
-/* Draw @value in decimal, white on black, font pixels of @scale (even). */
+/* Draw @value in decimal and a check digit that makes the digit sum a
+ * multiple of 10, white on black, font pixels of @scale (even). */
 void cam_tag_draw_number(GstVideoFrame *vf, unsigned x, unsigned y,
 			unsigned scale, uint32_t value);
 /* Read them back; false when the guard cells are not where they belong. */

@@ -206,9 +206,19 @@ static const uint16_t digit_font[10] = {
 void cam_tag_draw_number(GstVideoFrame *vf, unsigned x, unsigned y,
 			unsigned scale, uint32_t value)
 {
-	char digits[12];
-	int n = g_snprintf(digits, sizeof(digits), "%u", value);
-	unsigned w, h;
+	char digits[13];
+	int n = g_snprintf(digits, sizeof(digits) - 1, "%u", value);
+	unsigned w, h, sum = 0;
+
+	/*
+	 * A check digit after the number makes the digit sum a multiple of
+	 * ten: a reader that gets one digit wrong (5 and 6 differ in one
+	 * block of the 3x5 font) finds the sum off and rejects the reading.
+	 */
+	for (int i = 0; i < n; i++)
+		sum += (unsigned)(digits[i] - '0');
+	digits[n++] = (char)('0' + (10 - sum % 10) % 10);
+	digits[n] = '\0';
 
 	scale &= ~1u;
 	w = (unsigned)n * 4 * scale + scale;

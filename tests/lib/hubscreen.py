@@ -338,7 +338,8 @@ def read_number(row, width):
     None. row(y): the picture's luma row y (picture_rows). The box's right
     edge (three bright columns in a row across its 4-line top margin)
     gives the digit count; every glyph must be a known one and the gap
-    after it dark, so a blurred read fails instead of giving a wrong
+    after it dark, and the check digit (the last) must make the digit sum a
+    multiple of 10, so a blurred read fails instead of giving a wrong
     number."""
     margin = [row(y) for y in (16, 17, 18, 19)]
 
@@ -351,7 +352,7 @@ def read_number(row, width):
     if ndig < 1 or rem > 4 or end >= width - 3:
         return None
     glyph_rows = [row(22 + r * 4) for r in range(5)]
-    value = 0
+    value = digsum = 0
     for i in range(ndig):
         gx = 4 + i * 16
         glyph = 0
@@ -364,7 +365,12 @@ def read_number(row, width):
         if d is None:
             return None
         value = value * 10 + d
-    return value
+        digsum += d
+    # the last digit is a check digit: the digits' sum is a multiple of 10,
+    # so one digit read as another (5 and 6 differ in one block) is refused
+    if ndig < 2 or digsum % 10:
+        return None
+    return value // 10
 
 
 # --------------------------------------------------------------------------

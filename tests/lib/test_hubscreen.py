@@ -7,7 +7,9 @@ Two pattern cameras (porch red, garage blue), a hub showing both in a
 connected, its newest frame must read: cell 0 porch's own picture, cell 1
 garage's, cells 2 and 3 black. A camera's picture in another camera's
 cell is foreign, never own: read with the other camera's colour, and
-moved (garage's pixels copied into porch's cell). After garage stops and
+moved (garage's pixels copied into porch's cell). The capture time burned into
+porch's picture reads, and no picture with one block of one of its digits
+inverted reads as another number. After garage stops and
 the status says it is no longer connected, its cell must read as the
 unavailable screen, never as either camera's picture. The same frames
 drawn as PNG (GStreamer's rawvideoparse, videoconvert, pngenc; read back
@@ -138,6 +140,36 @@ def transplant(fr, src, dst):
     return hs.Y4MFrame(bytes(d), w, h, fr.col)
 
 
+def misreads(rows, value):
+    """Every picture rows() with one block of one digit of the burned-in
+    number inverted: how many of them turn that digit into another digit's
+    glyph, and the readings that came out as a number other than value."""
+    if value is None:
+        return 0, []
+    glyphs = set(hs.NUMBER_GLYPHS)
+    lands, wrong = 0, []
+    digits = str(value)
+    ndig = len(digits) + 1              # and the check digit
+    for i in range(ndig):
+        for r in range(5):
+            for c in range(3):
+                x0, y0 = 4 + i * 16 + c * 4, 20 + r * 4
+
+                def flipped(y, x0=x0, y0=y0):
+                    b = bytearray(rows(y))
+                    if y0 <= y < y0 + 4:
+                        v = 255 if b[x0 + 2] <= 126 else 0
+                        b[x0:x0 + 4] = bytes([v]) * 4
+                    return bytes(b)
+                got = hs.read_number(flipped, 320)
+                if i < len(digits):
+                    g = [k for k, d in hs.NUMBER_GLYPHS.items() if d == int(digits[i])][0]
+                    lands += (g ^ (1 << (14 - 3 * r - c))) in glyphs
+                if got is not None and got != value:
+                    wrong.append(got)
+    return lands, wrong
+
+
 def main(vd, ctl):
     print('TAP version 13')
     ch = Chain(vd, ctl)
@@ -209,6 +241,17 @@ def main(vd, ctl):
         v = [hs.NAMES[hs.classify(full, cell, c)] for c in (porch, garage)]
         tap(v == ['own', 'foreign'] and tag is not None and seq is not None,
             f'full screen: own, and foreign as garage; tag {tag and hex(tag)}, sequence {seq} ({v})')
+        # its burned-in capture time reads, and a one-block misread of any
+        # digit is refused, never a different number (the check digit)
+        rows = hs.picture_rows(full, cell.x + cell.dx, cell.y + cell.dy, 320)
+        t = hs.read_number(rows, 320)
+        age = t is not None and (int(time.monotonic() * 100) - t) % 100000
+        tap(t is not None and age < 50000,
+            f'full screen: the capture time reads ({t}: {age and age / 100} s ago)')
+        lands, wrong = misreads(rows, t)
+        tap(t is not None and lands > 0 and wrong == [],
+            f'every one-block misread of a digit refused ({lands} of them land on another '
+            f'digit\'s glyph; read as another number: {wrong[:4]})')
         tap(ch.stop('porch') == 0, 'camera porch stopped (SIGTERM, exit 0)')
         tap(ch.wait('hall', lambda d: d['cameras'][0]['state'] != 'connected', 10),
             'the hub hall says porch is unavailable (status)')

@@ -25,7 +25,6 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
-#include <openssl/crypto.h>
 
 #include <veracam/enckey.h>
 #include <veracam/event.h>
@@ -257,7 +256,7 @@ static int cmd_trust(int argc, char **argv)
 
 		if (vc_pair_payload_parse(payload, fp, code) < 0)
 			return fail(EXIT_CONFIG, vc_last_error());
-		if (CRYPTO_memcmp(fp, p.key_id, VC_KEY_ID_LEN) != 0)
+		if (!vc_equal(fp, p.key_id, VC_KEY_ID_LEN))
 			return fail(EXIT_CONFIG, "identity does not match the pairing code's "
 					    "fingerprint; not trusted");
 		/* the camera's 128-bit key id, read off the camera itself */
@@ -396,7 +395,7 @@ static int cmd_pair_code(int argc, char **argv)
 	else
 		printf("%s\n", payload);
 	vc_key_free(k);
-	OPENSSL_cleanse(payload, sizeof(payload));
+	vc_wipe(payload, sizeof(payload));
 	return ret;
 }
 
@@ -436,7 +435,7 @@ static int cmd_sas(int argc, char **argv)
 	else
 		printf("%s\n", sas);
 	vc_key_free(k);
-	OPENSSL_cleanse(code, sizeof(code));
+	vc_wipe(code, sizeof(code));
 	return ret;
 }
 
@@ -739,7 +738,7 @@ static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int tt
 	qr_print(stdout, f[1]);
 	printf("QR code also in %s\nThe camera daemon serves the window; waiting ...\n", f[2]);
 	fflush(stdout);
-	OPENSSL_cleanse(ans, strlen(ans));
+	vc_wipe(ans, strlen(ans));
 	end_ms = now_ms() + ((int64_t)atoi(f[3]) + 15) * 1000;
 	while (now_ms() < end_ms) {
 		g_autofree char *d = NULL, *state = NULL;
@@ -1064,8 +1063,8 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	vc_pair_window_close(&w);
-	OPENSSL_cleanse(payload, sizeof(payload));
-	OPENSSL_cleanse(&t, sizeof(t));
+	vc_wipe(payload, sizeof(payload));
+	vc_wipe(&t, sizeof(t));
 	vc_key_free(k);
 	return ret;
 }
@@ -1164,7 +1163,7 @@ static int cmd_pair(int argc, char **argv)
 		}
 		close(fd);
 	}
-	OPENSSL_cleanse(&t, sizeof(t));
+	vc_wipe(&t, sizeof(t));
 	vc_key_free(k);
 	return ret;
 }
@@ -1299,7 +1298,7 @@ static int camera_pin(const char *dir, const char *name, const uint8_t key_id[VC
 	}
 	for (i = 0; i < n && ret < 0; i++)
 		if (v[i].role == VC_ROLE_CAMERA && !v[i].pending &&
-		    !CRYPTO_memcmp(v[i].key_id, key_id, VC_KEY_ID_LEN)) {
+		    vc_equal(v[i].key_id, key_id, VC_KEY_ID_LEN)) {
 			*out = v[i];
 			ret = 0;
 		}
@@ -1653,7 +1652,7 @@ static int list_one(struct events_run *run, const char *name)
 		r = VC_EV_OK;
 	}
 	if (r != VC_EV_OK) {
-		OPENSSL_cleanse(ck, sizeof(ck));
+		vc_wipe(ck, sizeof(ck));
 		free(env);
 		refuse(run, number, name, r);
 		return -1;
@@ -1664,7 +1663,7 @@ static int list_one(struct events_run *run, const char *name)
 	note = g_string_new("");
 	if (run->out)
 		objs = fetch_objects(run, name, &m, h, aead, ck, env, len, note);
-	OPENSSL_cleanse(ck, sizeof(ck));
+	vc_wipe(ck, sizeof(ck));
 	free(env);
 	if (objs != VC_EV_OK) {
 		if (objs == VC_EV__COUNT)

@@ -31,7 +31,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <openssl/crypto.h>
 
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
@@ -55,7 +54,7 @@ struct pair_button {
 /* The output holds the code (the payload line): wiped, not just freed. */
 static void wipe(GString *s)
 {
-	OPENSSL_cleanse(s->str, s->allocated_len);
+	vc_wipe(s->str, s->allocated_len);
 	g_string_truncate(s, 0);
 }
 

@@ -38,8 +38,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <veracam/holder.h>
 #include <veracam/keys.h>
@@ -682,7 +680,7 @@ static bool trusted(const struct vc_peer *peers, size_t n, const uint8_t pub[VC_
 {
 	for (size_t i = 0; i < n; i++)
 		if (peers[i].role == VC_ROLE_HUB && !peers[i].pending &&
-		    CRYPTO_memcmp(peers[i].pub, pub, VC_PUBKEY_LEN) == 0)
+		    vc_equal(peers[i].pub, pub, VC_PUBKEY_LEN))
 			return true;
 	return false;
 }
@@ -769,7 +767,7 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	struct hub *h;
 
 	for (h = cr->hubs; h; h = h->next) {
-		if (!CRYPTO_memcmp(h->pub, p->peer.pub, VC_PUBKEY_LEN)) {
+		if (vc_equal(h->pub, p->peer.pub, VC_PUBKEY_LEN)) {
 			hub_drop(cr, h, "replaced by a new session of the same hub");
 			break;
 		}
@@ -798,7 +796,7 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
 	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
 	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &keys, &offer);
-	OPENSSL_cleanse(&keys, sizeof(keys));
+	vc_wipe(&keys, sizeof(keys));
 	if (h->media)
 		vcn_offer_encode(&offer, offer_msg);
 	if (!h->sealer || !h->media || !h->serve_timer ||
@@ -1538,8 +1536,10 @@ static int setup(struct camera_role *cr)
 			svc_log(LOG_ERR, "signer: %s", vc_last_error());
 			return -1;
 		}
-	if (RAND_bytes(cr->local_session, sizeof(cr->local_session)) != 1)
+	if (vc_random(cr->local_session, sizeof(cr->local_session)) < 0) {
+		svc_log(LOG_ERR, "session id: %s", vc_last_error());
 		return -1;
+	}
 	while (!boot_minus_mono(&cr->asleep_ns))
 		;
 	load_peers(cr);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * veracam security core - buffers, errors, hex and the atomic file write
- * every persistent file of the library goes through.
+ * veracam security core - buffers, errors, hex, the CSPRNG, constant-time
+ * compare and wipe, and the atomic file write every persistent file of the
+ * library goes through.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
@@ -74,6 +77,24 @@ void vc_buf_free(struct vc_buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+}
+
+int vc_random(void *out, size_t len)
+{
+	if (len > INT_MAX || RAND_bytes(out, (int)len) != 1)
+		return vc_err_ssl("no random bytes");
+	return 0;
+}
+
+bool vc_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void vc_wipe(void *p, size_t len)
+{
+	if (p)
+		OPENSSL_cleanse(p, len);
 }
 
 void vc_hex(const uint8_t *in, size_t len, char *out)

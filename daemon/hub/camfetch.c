@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include <glib.h>
-#include <openssl/crypto.h>
 
 #include "camfetch.h"
 #include "events.h"
@@ -103,7 +102,7 @@ static void drop_current(struct camfetch *f)
 {
 	for (unsigned int k = 0; k < 4; k++) {
 		if (f->obj[k])
-			OPENSSL_cleanse(f->obj[k], f->cur.size[k]);
+			vc_wipe(f->obj[k], f->cur.size[k]);
 		free(f->obj[k]);
 		f->obj[k] = NULL;
 		f->got[k] = 0;
@@ -260,7 +259,7 @@ static void event_complete(struct camfetch *f)
 		r = VC_EV_OK;
 	}
 	if (r != VC_EV_OK) {
-		OPENSSL_cleanse(ck, sizeof(ck));
+		vc_wipe(ck, sizeof(ck));
 		refuse(f, r, "envelope");
 		return;
 	}
@@ -274,15 +273,15 @@ static void event_complete(struct camfetch *f)
 		if (r == VC_EV_OK && k == VC_EVX_THUMB)
 			r = vc_manifest_check_thumbnail(&m, pt.data, pt.len);
 		if (pt.data)
-			OPENSSL_cleanse(pt.data, pt.cap);
+			vc_wipe(pt.data, pt.cap);
 		vc_buf_free(&pt);
 		if (r != VC_EV_OK) {
-			OPENSSL_cleanse(ck, sizeof(ck));
+			vc_wipe(ck, sizeof(ck));
 			refuse(f, r, objs[i].what);
 			return;
 		}
 	}
-	OPENSSL_cleanse(ck, sizeof(ck));
+	vc_wipe(ck, sizeof(ck));
 	o.thumb = f->obj[VC_EVX_THUMB];
 	o.thumb_len = f->cur.size[VC_EVX_THUMB];
 	o.clip = f->obj[VC_EVX_CLIP];

@@ -440,7 +440,7 @@ static void forget_buffers(struct display *d)
 
 /*
  * Cut the screen into cells that cover it exactly: the whole screen for
- * one camera, otherwise 2x2 (the right column and bottom row take the odd
+ * one camera (unless the config asks for a grid), otherwise 2x2 (the right column and bottom row take the odd
  * pixel, or block); the scaler's scratch fits the largest. Every cell is drawn
  * afresh in every buffer.
  */
@@ -785,7 +785,7 @@ struct display *display_open(const struct display_config *cfg,
 		return NULL;
 	}
 	d->ncams = cfg->cameras;
-	d->ncells = cfg->cameras == 1 ? 1 : 4;
+	d->ncells = cfg->cameras == 1 && !cfg->grid ? 1 : 4;
 	d->stale_ns = cfg->stale_ns ? cfg->stale_ns : DISPLAY_DEFAULT_STALE_NS;
 	for (i = 0; i < d->ncells; i++) {
 		struct cell *cl = &d->cell[i];

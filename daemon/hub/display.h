@@ -43,6 +43,7 @@ struct display_config {
 	/* "drm" (first card), "drm:/dev/dri/cardN" or "y4m:PATH"; NULL = "drm" */
 	const char *output;
 	unsigned int cameras;			/* 1 .. DISPLAY_MAX_CAMERAS */
+	bool grid;				/* 2x2 cells for one camera too */
 	const char *names[DISPLAY_MAX_CAMERAS];	/* names the cameras were trusted under */
 	unsigned int width, height;		/* y4m only (even); 0 = 1280x720 */
 	bool kms_legacy;			/* use SetCrtc/PageFlip even if atomic works */

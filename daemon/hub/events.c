@@ -15,7 +15,6 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <openssl/crypto.h>
 
 #include "events.h"
 
@@ -74,7 +73,7 @@ enum vc_event_reject hub_event_chain_check(const struct vc_manifest *prev,
 	}
 	/* the event seen before must be the very same one (not a fork of the chain) */
 	if ((r == VC_EV_OK || r == VC_EV_GAP) && seen->have && m->number == seen->number &&
-	    CRYPTO_memcmp(h, seen->hash, VC_HASH_LEN))
+	    !vc_equal(h, seen->hash, VC_HASH_LEN))
 		r = VC_EV_CHAIN;
 	return r;
 }
@@ -98,7 +97,7 @@ static enum vc_event_reject check_object(enum vc_hpke_aead aead, const uint8_t *
 	if (r == VC_EV_OK && kind == VC_OBJECT_THUMBNAIL)
 		r = vc_manifest_check_thumbnail(m, pt.data, pt.len);
 	if (pt.data)
-		OPENSSL_cleanse(pt.data, pt.cap);
+		vc_wipe(pt.data, pt.cap);
 	vc_buf_free(&pt);
 	return r;
 }
@@ -339,7 +338,7 @@ enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer 
 					    o->thumb_len) : VC_EV_THUMBNAIL;
 	if (r == VC_EV_OK)
 		r = check_object(aead, ck, h, VC_OBJECT_CLIP, &m, o->clip, o->clip_len);
-	OPENSSL_cleanse(ck, sizeof(ck));
+	vc_wipe(ck, sizeof(ck));
 	if (r != VC_EV_OK) {
 		snprintf(why, cap, "%s refused (%s)", name, vc_event_reject_name(r));
 		return r;
@@ -384,9 +383,9 @@ char **hub_event_cache_list(const char *dir, unsigned int max)
 void hub_event_opened_free(struct hub_event_opened *e)
 {
 	if (e->jpeg.data)
-		OPENSSL_cleanse(e->jpeg.data, e->jpeg.cap);
+		vc_wipe(e->jpeg.data, e->jpeg.cap);
 	if (e->mp4.data)
-		OPENSSL_cleanse(e->mp4.data, e->mp4.cap);
+		vc_wipe(e->mp4.data, e->mp4.cap);
 	vc_buf_free(&e->jpeg);
 	vc_buf_free(&e->mp4);
 }
@@ -459,7 +458,7 @@ enum vc_event_reject hub_event_cache_open(const char *dir, const char *name,
 			r = vc_event_object_open(aead, ck, e->man_hash, VC_OBJECT_CLIP, obj, olen,
 						 &e->mp4);
 	}
-	OPENSSL_cleanse(ck, sizeof(ck));
+	vc_wipe(ck, sizeof(ck));
 	if (r != VC_EV_OK)
 		hub_event_opened_free(e);
 	return r;

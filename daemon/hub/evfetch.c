@@ -13,7 +13,6 @@
 #include <sys/prctl.h>
 
 #include <glib.h>
-#include <openssl/crypto.h>
 
 #include <veracam/enckey.h>
 #include <veracam/keys.h>
@@ -98,7 +97,7 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
 	if (r == VC_EV_OK)
 		r = hub_event_fetch_objects(sf, kid, base, &m, h, aead, ck, &o, why, sizeof(why));
-	OPENSSL_cleanse(ck, sizeof(ck));
+	vc_wipe(ck, sizeof(ck));
 	if (r == VC_EV__COUNT) {
 		fail_note(f, why);
 	} else if (r != VC_EV_OK) {

@@ -27,8 +27,6 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
-#include <openssl/rand.h>
-#include <openssl/crypto.h>
 
 #include <veracam/enckey.h>
 #include <veracam/keys.h>
@@ -304,7 +302,7 @@ static void schedule_retry(struct cam *c)
 		delay *= 2;
 	if (delay > cfg->backoff_max_ns)
 		delay = cfg->backoff_max_ns;
-	RAND_bytes((uint8_t *)&r, sizeof(r));
+	(void)vc_random(&r, sizeof(r));	/* r = 0 on failure: no jitter */
 	delay -= (uint64_t)((double)delay * cfg->backoff_jitter / 100.0 * ((double)r / UINT32_MAX));
 	if (c->failures < 64)
 		c->failures++;
@@ -612,7 +610,7 @@ static void fetch_start(struct cam *c, const struct vc_session_params *p)
 
 	if (!hr->enc || hr->cfg->event_store)
 		return;
-	if (c->fetch && CRYPTO_memcmp(p->peer.pub, c->fetch_pub, VC_PUBKEY_LEN)) {
+	if (c->fetch && !vc_equal(p->peer.pub, c->fetch_pub, VC_PUBKEY_LEN)) {
 		camfetch_free(c->fetch);
 		c->fetch = NULL;
 	}
@@ -654,7 +652,7 @@ static void session_start(struct cam *c)
 	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
 	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
 	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)svc_now_ns()) : NULL;
-	OPENSSL_cleanse(&keys, sizeof(keys));
+	vc_wipe(&keys, sizeof(keys));
 	memset(&c->rx_counted, 0, sizeof(c->rx_counted));
 	c->rx_timer = svc_timer_new(hr->s->loop, on_rx_timer, c);
 	c->challenge_timer = svc_timer_new(hr->s->loop, on_challenge, c);
@@ -1110,6 +1108,7 @@ static int setup(struct hub_role *hr)
 	struct display_config dc = {
 		.output = cfg->display,
 		.cameras = cfg->n_cameras,
+		.grid = cfg->layout == SVC_LAYOUT_GRID,
 		.width = cfg->out_width,
 		.height = cfg->out_height,
 		.kms_legacy = cfg->kms_legacy,

@@ -6,6 +6,7 @@
 #ifndef VERACAM_COMMON_H
 #define VERACAM_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,17 @@ void vc_buf_free(struct vc_buf *b);
  * key material.
  */
 const char *vc_last_error(void);
+
+/*
+ * The three secret-handling primitives the rooms outside core/ need, so that
+ * none of them includes OpenSSL: vc_random() fills @out from the CSPRNG (0,
+ * or -1 when it cannot), vc_equal() compares in constant time (true when
+ * equal: keys, hashes, MACs), vc_wipe() clears memory the compiler may not
+ * optimise away (NULL is allowed).
+ */
+int vc_random(void *out, size_t len);
+bool vc_equal(const void *a, const void *b, size_t len);
+void vc_wipe(void *p, size_t len);
 
 /* Lowercase hex; out must hold 2 * len + 1 bytes. */
 void vc_hex(const uint8_t *in, size_t len, char *out);

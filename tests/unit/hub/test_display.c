@@ -30,12 +30,12 @@ static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
  * test is about staleness (test_stale() uses the default of 1 s): a
  * loaded machine must not turn another test's cells stale.
  */
-static struct display *open_y4m_stale(const char *path, unsigned int cams, unsigned int w,
-				      unsigned int h, uint64_t stale_ns)
+static struct display *open_y4m_cfg(const char *path, unsigned int cams, unsigned int w,
+				    unsigned int h, uint64_t stale_ns, bool grid)
 {
 	static const char *const names[] = { "front-door", "garden", "garage", "hall" };
 	struct display_config cfg = { .cameras = cams, .width = w, .height = h,
-				      .stale_ns = stale_ns };
+				      .stale_ns = stale_ns, .grid = grid };
 	char spec[512], err[256];
 	struct display *d;
 	unsigned int i;
@@ -49,6 +49,12 @@ static struct display *open_y4m_stale(const char *path, unsigned int cams, unsig
 	if (!d)
 		exit(1);
 	return d;
+}
+
+static struct display *open_y4m_stale(const char *path, unsigned int cams, unsigned int w,
+				      unsigned int h, uint64_t stale_ns)
+{
+	return open_y4m_cfg(path, cams, w, h, stale_ns, false);
 }
 
 static struct display *open_y4m(const char *path, unsigned int cams,
@@ -226,6 +232,20 @@ static void test_grid(void)
 	CHECK(f.frames == 4 &&
 	      count_near(&f, f.frames - 1, 320, 240, 640, 480, SCREEN_BLACK) == 320 * 240,
 	      "the cell without a camera is not black");
+	y4m_unload(&f);
+
+	/* layout = grid with one camera: its picture in the top-left cell, the rest black */
+	d = open_y4m_cfg(path, 1, 640, 480, 60000000000ull, true);
+	show_solid(d, 0, 320, 240, cam_colour[0], T0);
+	display_close(d);
+	CHECK(y4m_load(path, &f) && f.frames == 2, "one camera in a grid: want 2 frames");
+	if (f.frames == 2) {
+		CHECK(count_near(&f, 1, 2, 2, 318, 200, cam_colour[0]) == 316 * 198,
+		      "one camera in a grid: the top-left cell is not its picture");
+		CHECK(count_near(&f, 1, 320, 0, 640, 480, SCREEN_BLACK) == 320 * 480 &&
+		      count_near(&f, 1, 0, 240, 320, 480, SCREEN_BLACK) == 320 * 240,
+		      "one camera in a grid: the other three cells are not black");
+	}
 	y4m_unload(&f);
 
 	/*

@@ -547,7 +547,7 @@ static int holder_call(struct vc_device_key *k, enum vc_holder_op op, const uint
 		holder_gone(k, n == 0 ? "exited" : n < 0 ? strerror(errno) : "garbled answer");
 		goto out;
 	}
-	k->refused = vc_get_be32(reply + 4);
+	__atomic_store_n(&k->refused, vc_get_be32(reply + 4), __ATOMIC_RELAXED);
 	if (reply[3] == VC_HOLDER_OK) {
 		memcpy(out, reply + VC_HOLDER_HDR_LEN, VC_SIG_LEN);
 		ret = 0;
@@ -597,7 +597,7 @@ int vc_key_holder_fd(const struct vc_device_key *k)
 
 uint32_t vc_key_holder_refused(const struct vc_device_key *k)
 {
-	return k->refused;
+	return __atomic_load_n(&k->refused, __ATOMIC_RELAXED);
 }
 
 bool vc_key_is_remote(const struct vc_device_key *k)

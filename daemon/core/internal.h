@@ -38,7 +38,11 @@ struct vc_device_key {
 	uint8_t id[VC_KEY_ID_LEN];
 	int holder_fd;			/* -1 when local */
 	pthread_mutex_t lock;		/* one request at a time on holder_fd */
-	uint32_t refused;		/* the holder's count, from its last reply */
+	/*
+	 * The holder's count, from its last reply: written under lock, read
+	 * by vc_key_holder_refused() from any thread without it (atomic).
+	 */
+	uint32_t refused;
 	bool holder_gone;
 };
 

@@ -45,11 +45,12 @@ static const char *const decoder_names[] = { "v4l2h264dec", "avdec_h264" };
 #define READY_MAX	64	/* whole AUs read and not decoded yet */
 #define CHILD_AS	(2ull << 30)	/* GStreamer, libav's threads, the slots */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CHILD_UNDER_ASAN 1
+/* AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address space */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CHILD_UNDER_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CHILD_UNDER_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CHILD_UNDER_SANITIZER 1
 #endif
 #endif
 
@@ -468,8 +469,7 @@ static bool limits(void)
 {
 	struct rlimit core = { 0, 0 }, nofile = { CHILD_NOFILE, CHILD_NOFILE };
 	bool ok = setrlimit(RLIMIT_CORE, &core) == 0 && setrlimit(RLIMIT_NOFILE, &nofile) == 0;
-#ifndef CHILD_UNDER_ASAN
-	/* (AddressSanitizer reserves terabytes of shadow address space) */
+#ifndef CHILD_UNDER_SANITIZER
 	struct rlimit as = { CHILD_AS, CHILD_AS };
 
 	ok = setrlimit(RLIMIT_AS, &as) == 0 && ok;

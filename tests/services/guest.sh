@@ -32,7 +32,7 @@ id1=$svc_id1 hubkeys=$svc_hubkeys hubsock=$svc_hubsock units=$svc_units
 
 rm -rf "$out"
 mkdir -p "$out"
-ntests=16
+ntests=17
 . "$here/ktap.sh"
 if [ "$(cat /proc/1/comm)" != systemd ] || [ ! -x "$here/qemu/screendump" ]; then
 	skip_rest "not in the systemd test guest (tests/qemu/run --systemd)"
@@ -114,10 +114,13 @@ if ls "$pkgs"/veracam-dkms_*.deb "$pkgs"/veracamd_*.deb >/dev/null 2>&1; then
 		sh -c "dkms status veracam | grep -q 'installed' &&
 			modinfo -n veracam | grep -q '/updates/dkms/'"
 	dkms status >>"$out/dpkg.txt" 2>&1
+	tap "man veracamd, veracamd.conf and veracamctl: the packaged pages found" \
+		sh -c "man -w 8 veracamd && man -w 5 veracamd.conf && man -w 1 veracamctl"
 else
 	tap "installed from the make install tree (no packages in $pkgs)" \
 		svc_install "$pkgs" "$out/dpkg.txt"
 	skip "DKMS built veracam.ko" "no veracam-dkms package (make deb); the prebuilt driver/veracam.ko is used"
+	skip "the packaged man pages" "no veracamd package (make deb)"
 fi
 svc_module
 nodes() {	# every V4L2 node: group video, mode 0660 (udev's rules)

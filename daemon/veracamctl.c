@@ -640,7 +640,7 @@ static char *path_unsafe(const char *path)
 static int running_camera(char **dir, char **name)
 {
 	g_autofree char *tried = NULL;
-	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+	g_autofree char *path = svc_status_find(VC_ROLE_CAMERA, &tried);
 	g_autofree char *unsafe = NULL;
 	struct stat sock, keys;
 	char *doc, *err = NULL;
@@ -702,7 +702,7 @@ static char *window_state(const char *doc)
 static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int ttl)
 {
 	g_autofree char *tried = NULL, *err = NULL, *req = NULL, *ans = NULL, *doc = NULL;
-	g_autofree char *path = svc_status_find(SVC_ROLE_CAMERA, &tried), *name = NULL;
+	g_autofree char *path = svc_status_find(VC_ROLE_CAMERA, &tried), *name = NULL;
 	g_auto(GStrv) f = NULL;
 	int64_t end_ms;
 
@@ -1206,7 +1206,7 @@ static int cmd_event(int argc, char **argv)
 	if (strcmp(kind, "manual") && strcmp(kind, "doorbell"))
 		return fail(EXIT_CONFIG, "event: the trigger is manual or doorbell");
 	if (!strcmp(argv[0], "camera")) {
-		path = svc_status_find(SVC_ROLE_CAMERA, &tried);
+		path = svc_status_find(VC_ROLE_CAMERA, &tried);
 		if (!path) {
 			fprintf(stderr, "veracamctl: event: no camera status socket (looked for %s): "
 				"is veracamd camera running? Else give the socket's path\n", tried);
@@ -1513,7 +1513,7 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_status(int argc, char **argv)
 {
-	enum svc_role role;
+	enum vc_role role;
 	char *path, *err = NULL;
 	int ret = 0;
 
@@ -1522,7 +1522,7 @@ static int cmd_status(int argc, char **argv)
 	if (!strcmp(argv[0], "camera") || !strcmp(argv[0], "hub")) {
 		g_autofree char *tried = NULL;
 
-		role = !strcmp(argv[0], "camera") ? SVC_ROLE_CAMERA : SVC_ROLE_HUB;
+		role = !strcmp(argv[0], "camera") ? VC_ROLE_CAMERA : VC_ROLE_HUB;
 		path = svc_status_find(role, &tried);
 		if (!path) {
 			fprintf(stderr, "veracamctl: status: no %s status socket (looked for %s): is "
@@ -1733,7 +1733,7 @@ static int events_screen(int argc, char **argv)
 			return fail(EXIT_CONFIG, "events: --socket takes the hub's status socket's "
 				    "absolute path");
 		path = g_strdup(argv[words + 1]);
-	} else if (!(path = svc_status_find(SVC_ROLE_HUB, &tried))) {
+	} else if (!(path = svc_status_find(VC_ROLE_HUB, &tried))) {
 		fprintf(stderr, "veracamctl: events: no hub status socket (looked for %s): is "
 			"veracamd hub running? Else give --socket PATH\n", tried);
 		return EXIT_FAIL;

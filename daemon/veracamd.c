@@ -22,6 +22,7 @@
 
 #include "camera.h"
 #include "decode.h"
+#include "display.h"
 #include "veracamd.h"
 
 static char *check_source(const char *value)
@@ -47,9 +48,7 @@ static char *check_name(const char *value)
 
 static char *check_display(const char *value)
 {
-	if (!strcmp(value, "drm") ||
-	    (!strncmp(value, "drm:", 4) && value[4] == '/') ||
-	    (!strncmp(value, "y4m:", 4) && value[4]))
+	if (display_output_valid(value))
 		return NULL;
 	return g_strdup_printf("\"%s\": expected drm, drm:/dev/dri/cardN or y4m:PATH", value);
 }
@@ -149,14 +148,14 @@ int main(int argc, char **argv)
 	 * thread and has nothing from the network open (docs/ARCHITECTURE.md
 	 * "Key custody"); this process never reads the key.
 	 */
-	if (s.cfg.role == SVC_ROLE_CAMERA && !(key = vd_spawn_key_holder(&s.cfg, &holder))) {
+	if (s.cfg.role == VC_ROLE_CAMERA && !(key = vd_spawn_key_holder(&s.cfg, &holder))) {
 		svc_service_finish(&s);
 		return SVC_EXIT_USAGE;
 	}
 	/* TLS writes to a peer that vanished must fail, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	gst_init(NULL, NULL);
-	rc = s.cfg.role == SVC_ROLE_CAMERA ? camera_role_run(&s, key, holder) : hub_role_run(&s);
+	rc = s.cfg.role == VC_ROLE_CAMERA ? camera_role_run(&s, key, holder) : hub_role_run(&s);
 	svc_service_finish(&s);
 	gst_deinit();
 	return rc;

@@ -68,9 +68,9 @@
 
 struct camera_role;
 
-/* One authenticated hub session. */
-struct hub {
-	struct hub *next;
+/* One authenticated hub session: a subscriber to this camera's media. */
+struct subscriber {
+	struct subscriber *next;
 	struct camera_role *cr;
 	struct vc_session *session;	/* its control channel: challenges in, offer out */
 	int fd;
@@ -105,13 +105,13 @@ struct camera_role {
 	uint8_t local_session[VC_SESSION_ID_LEN];	/* readiness: signed, never sent */
 	bool ready;
 
-	/* hubs: the listener's gate, then one struct hub per authenticated session */
+	/* hubs: the listener's gate, then one struct subscriber per authenticated session */
 	int listen_fd;
 	struct gate *gate;
 	struct vcn_cam *net;
 	struct svc_timer *net_timer;
 	struct svc_timer *live_timer;	/* hubs whose challenges stopped */
-	struct hub *hubs;
+	struct subscriber *hubs;
 	unsigned int n_hubs;
 	struct vc_peer *peers;		/* pinned hubs as of the last reload */
 	size_t n_peers;
@@ -393,7 +393,7 @@ static void net_rearm(struct camera_role *cr)
 }
 
 /* Hub @h needs an IDR; granted when the limits allow (grant_idr()). */
-static void want_idr(struct hub *h)
+static void want_idr(struct subscriber *h)
 {
 	h->wants_idr = true;
 }
@@ -427,14 +427,14 @@ static void grant_idr(struct camera_role *cr, uint64_t now)
 
 	if (cr->idr_at_ns && now - cr->idr_at_ns < IDR_MIN_INTERVAL_NS)
 		return;
-	for (struct hub *h = cr->hubs; h && !due; h = h->next) {
+	for (struct subscriber *h = cr->hubs; h && !due; h = h->next) {
 		uint64_t at = idr_key_of(cr, h->pub)->at_ns;
 
 		due = h->wants_idr && (!at || now - at >= IDR_KEY_INTERVAL_NS);
 	}
 	if (!due)
 		return;
-	for (struct hub *h = cr->hubs; h; h = h->next) {
+	for (struct subscriber *h = cr->hubs; h; h = h->next) {
 		if (!h->wants_idr)
 			continue;
 		h->wants_idr = false;
@@ -448,7 +448,7 @@ static void grant_idr(struct camera_role *cr, uint64_t now)
 static void reject_peer(struct camera_role *cr, const char *reason, const char *peer,
 			const char *why);
 
-static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
+static void hub_free(struct camera_role *cr, struct subscriber *h, const char *why)
 {
 	const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
 	struct svc_log_entry e;
@@ -470,9 +470,9 @@ static void hub_free(struct camera_role *cr, struct hub *h, const char *why)
 	cr->n_hubs--;
 }
 
-static void hub_drop(struct camera_role *cr, struct hub *h, const char *why)
+static void hub_drop(struct camera_role *cr, struct subscriber *h, const char *why)
 {
-	for (struct hub **pp = &cr->hubs; *pp; pp = &(*pp)->next) {
+	for (struct subscriber **pp = &cr->hubs; *pp; pp = &(*pp)->next) {
 		if (*pp == h) {
 			*pp = h->next;
 			hub_free(cr, h, why);
@@ -481,7 +481,7 @@ static void hub_drop(struct camera_role *cr, struct hub *h, const char *why)
 	}
 }
 
-static void hub_watch(struct hub *h, enum vc_io io)
+static void hub_watch(struct subscriber *h, enum vc_io io)
 {
 	uint32_t ev = io == VC_IO_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN;
 
@@ -496,7 +496,7 @@ static void hub_watch(struct hub *h, enum vc_io io)
  * here, by the network process, which has no device key and needs none
  * for this; the file is checked again against the pin at every event.
  */
-static void keep_hub_enc(struct hub *h, const struct vc_ctl *m)
+static void keep_hub_enc(struct subscriber *h, const struct vc_ctl *m)
 {
 	const char *keys = h->cr->s->cfg.keys_dir;
 	char line[VC_ENC_IDENTITY_LEN + 1];
@@ -523,7 +523,7 @@ static void keep_hub_enc(struct hub *h, const struct vc_ctl *m)
  * ("protocol"). false: the session ended and h is gone.
  */
 /* Answer one event request: 0, or -1 with *bad saying why the session must end. */
-static int serve_request(struct hub *h, const struct vc_ctl *m, char *why, size_t cap,
+static int serve_request(struct subscriber *h, const struct vc_ctl *m, char *why, size_t cap,
 			 const char **bad)
 {
 	int a = cam_eventserve_answer(h->cr->serve, h->session, m, &h->cr->serve_st, why, cap);
@@ -536,18 +536,18 @@ static int serve_request(struct hub *h, const struct vc_ctl *m, char *why, size_
 	return -1;
 }
 
-static bool hub_control(struct hub *h);
+static bool hub_control(struct subscriber *h);
 
 /* A request that waited for this turn of the loop. */
 static void on_serve_timer(void *data)
 {
-	struct hub *h = data;
+	struct subscriber *h = data;
 
 	if (h->deferred)
 		hub_control(h);
 }
 
-static bool hub_control(struct hub *h)
+static bool hub_control(struct subscriber *h)
 {
 	enum vc_io io = vc_session_flush(h->session);
 	enum vc_session_cause cause;
@@ -642,7 +642,7 @@ static bool boot_minus_mono(int64_t *diff)
 static void check_suspend(struct camera_role *cr)
 {
 	int64_t asleep;
-	struct hub *h;
+	struct subscriber *h;
 
 	if (!boot_minus_mono(&asleep) || asleep - cr->asleep_ns < 1000000)
 		return;
@@ -659,7 +659,7 @@ static void on_live_timer(void *data)
 {
 	struct camera_role *cr = data;
 	int64_t now = (int64_t)svc_now_ns();
-	struct hub *h, *next;
+	struct subscriber *h, *next;
 
 	check_suspend(cr);
 	for (h = cr->hubs; h; h = next) {
@@ -730,7 +730,7 @@ static unsigned int least_used_group(const struct camera_role *cr)
 {
 	unsigned int count[GROUPS_MAX] = { 0 }, best = 0;
 
-	for (const struct hub *h = cr->hubs; h; h = h->next)
+	for (const struct subscriber *h = cr->hubs; h; h = h->next)
 		count[h->group]++;
 	for (unsigned int g = 1; g < cr->n_groups; g++)
 		if (count[g] < count[best])
@@ -738,7 +738,7 @@ static unsigned int least_used_group(const struct camera_role *cr)
 	return best;
 }
 
-static void log_session(struct camera_role *cr, const struct hub *h, const char *peer)
+static void log_session(struct camera_role *cr, const struct subscriber *h, const char *peer)
 {
 	char sid[2 * VC_SESSION_ID_LEN + 1];
 	struct svc_log_entry e;
@@ -764,7 +764,7 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	struct vcn_keys keys;
 	uint8_t offer_msg[VCN_OFFER_LEN];
 	struct vcn_offer offer;
-	struct hub *h;
+	struct subscriber *h;
 
 	for (h = cr->hubs; h; h = h->next) {
 		if (vc_equal(h->pub, p->peer.pub, VC_PUBKEY_LEN)) {
@@ -899,7 +899,7 @@ static void update_session_stats(struct camera_role *cr)
 		.path_challenges = cs->challenges_sent,
 		.tcp_refused = cs->tcp_refused,
 	};
-	for (struct hub *h = cr->hubs; h; h = h->next) {
+	for (struct subscriber *h = cr->hubs; h; h = h->next) {
 		const struct vcn_cam_hub_stats *ns = vcn_cam_hub_stats(h->media);
 
 		h->st->frames_sent = ns->units_sent;
@@ -915,7 +915,7 @@ static void update_session_stats(struct camera_role *cr)
 /* Hubs whose media went silent or whose TCP media connection closed. */
 static void drop_gone_hubs(struct camera_role *cr)
 {
-	struct hub *h = cr->hubs, *next;
+	struct subscriber *h = cr->hubs, *next;
 
 	for (; h; h = next) {
 		next = h->next;
@@ -925,7 +925,7 @@ static void drop_gone_hubs(struct camera_role *cr)
 }
 
 /* An IDR for a hub whose media has no path yet would be dropped anyway. */
-static bool has_path(const struct hub *h)
+static bool has_path(const struct subscriber *h)
 {
 	enum vcn_path p = vcn_cam_hub_path(h->media);
 
@@ -938,7 +938,7 @@ static bool has_path(const struct hub *h)
  * this camera's CLOCK_MONOTONIC), so the hub can bound the frame's age
  * from its own clock alone (PROTOCOL.md §9 rule 15).
  */
-static void record_entry(const struct hub *h, const struct cam_au *au,
+static void record_entry(const struct subscriber *h, const struct cam_au *au,
 			 struct vc_record_session *e)
 {
 	int64_t read_ns;
@@ -963,7 +963,7 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 	for (unsigned int g = 0; g < cr->n_groups; g++) {
 		size_t n = 0;
 
-		for (struct hub *h = cr->hubs; h; h = h->next)
+		for (struct subscriber *h = cr->hubs; h; h = h->next)
 			if (h->group == g && n < VC_RECORD_MAX_SESSIONS)
 				record_entry(h, au, &entries[n++]);
 		if (!n && (g || cr->ready))
@@ -978,7 +978,7 @@ static void send_au(struct camera_role *cr, const struct cam_au *au, int64_t now
 			continue;
 		}
 		signed_any = true;
-		for (struct hub *h = cr->hubs; h; h = h->next) {
+		for (struct subscriber *h = cr->hubs; h; h = h->next) {
 			if (h->group != g)
 				continue;
 			if (vcn_cam_hub_needs_keyframe(h->media) && !au->idr) {
@@ -1228,7 +1228,7 @@ static void on_media(void *data, uint32_t events)
 	if (now - au.info.mono_ns > cr->cfg->freshness_ns || au.info.mono_ns < cr->awake_since_ns) {
 		cr->stale_dropped++;	/* never send what is already too old */
 	} else if (set_source(cr, source) == 0) {
-		for (struct hub *h = cr->hubs; au.idr && h; h = h->next)
+		for (struct subscriber *h = cr->hubs; au.idr && h; h = h->next)
 			h->wants_idr = false;	/* this IDR answers every wish so far */
 		send_au(cr, &au, (int64_t)now);
 	}
@@ -1294,7 +1294,7 @@ static int load_peers(struct camera_role *cr)
 static void on_reload(void *data)
 {
 	struct camera_role *cr = data;
-	struct hub *h, *next;
+	struct subscriber *h, *next;
 	size_t n_hubs = 0;
 
 	svc_notify_reloading(&cr->s->notify);
@@ -1640,7 +1640,7 @@ static void teardown(struct camera_role *cr)
 	if (cr->net)
 		end_streams(cr);
 	while (cr->hubs) {
-		struct hub *h = cr->hubs;
+		struct subscriber *h = cr->hubs;
 
 		cr->hubs = h->next;
 		hub_free(cr, h, "stopping");

@@ -766,6 +766,12 @@ static void start_output(struct display *d)
 	d->dirty = true;
 }
 
+bool display_output_valid(const char *spec)
+{
+	return !strcmp(spec, "drm") || (!strncmp(spec, "drm:", 4) && spec[4] == '/') ||
+	       (!strncmp(spec, "y4m:", 4) && spec[4]);
+}
+
 struct display *display_open(const struct display_config *cfg,
 			     char *err, size_t errlen)
 {
@@ -800,19 +806,19 @@ struct display *display_open(const struct display_config *cfg,
 		cl->why = HUB_NOT_CONNECTED;
 	}
 
-	if (!strcmp(spec, "drm") || !strncmp(spec, "drm:", 4)) {
+	if (!display_output_valid(spec)) {
+		errmsg(err, errlen, "unknown display '%s' (drm, drm:/dev/dri/cardN or y4m:PATH)",
+		       spec);
+	} else if (spec[0] == 'd') {
 		d->ops = &kms_ops;
 		d->out = kms_open(spec[3] ? spec + 4 : NULL, cfg->kms_legacy,
 				  &d->mode, err, errlen);
-	} else if (!strncmp(spec, "y4m:", 4) && spec[4]) {
+	} else {
 		d->ops = &y4m_ops;
 		d->out = y4m_open(spec + 4,
 				  cfg->width ? cfg->width : DISPLAY_Y4M_DEFAULT_WIDTH,
 				  cfg->height ? cfg->height : DISPLAY_Y4M_DEFAULT_HEIGHT,
 				  &d->mode, err, errlen);
-	} else {
-		errmsg(err, errlen, "unknown display '%s' (drm[:DEVICE] or y4m:PATH)",
-			spec);
 	}
 	if (!d->out) {
 		free(d);

@@ -95,6 +95,13 @@ struct display_stats {
 };
 
 /*
+ * The output grammar, the one place it is defined (the configuration's
+ * check calls it too): "drm", "drm:/dev/dri/cardN" (an absolute path) or
+ * "y4m:PATH" (PATH not empty).
+ */
+bool display_output_valid(const char *spec);
+
+/*
  * Open the output and show every camera as "not connected". For DRM: take
  * master, disable every plane and CRTC (recovery commit), then modeset the
  * first connected connector with its preferred mode.

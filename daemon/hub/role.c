@@ -45,8 +45,6 @@
 /* a live session that opens no unit for this long is started anew */
 #define STALL_NS		5000000000ull
 
-_Static_assert(SVC_SOURCE_MAX == VC_SOURCE_MAX_LEN, "pinned source length limits differ");
-
 enum phase {
 	PHASE_WAIT,		/* retry timer armed */
 	PHASE_CONNECTING,	/* connect thread running */
@@ -55,7 +53,8 @@ enum phase {
 
 struct hub_role;
 
-struct cam {
+/* One camera the hub shows: its link (connect, backoff) and its session. */
+struct feed {
 	struct hub_role *hr;
 	unsigned int idx;
 	const struct svc_camera_ref *ref;
@@ -116,7 +115,7 @@ struct hub_role {
 	struct vc_enc_key *enc;		/* its private half: opens the cameras' events */
 	struct display *display;
 	struct evview *evview;		/* the events view and its cache (issue 17) */
-	struct cam cams[SVC_MAX_CAMERAS];
+	struct feed cams[SVC_MAX_CAMERAS];
 	pthread_mutex_t lock;
 	int efd;			/* a connect thread finished */
 	struct svc_timer *tick;
@@ -138,7 +137,7 @@ static const char *unavailable_reason(enum hub_unavailable why)
 	       why == HUB_STALE ? "no verified frame" : "not connected";
 }
 
-static void show_unavailable(struct cam *c, enum hub_unavailable why)
+static void show_unavailable(struct feed *c, enum hub_unavailable why)
 {
 	c->showing = false;
 	c->st->state = unavailable_state(why);
@@ -165,7 +164,7 @@ static void tick_by(struct hub_role *hr, uint64_t at)
 /* ------------------------------------------------------------------ */
 
 /* The camera's first control message: its media offer, by the deadline. */
-static int read_offer(struct cam *c, int64_t deadline)
+static int read_offer(struct feed *c, int64_t deadline)
 {
 	struct vc_ctl m;
 
@@ -208,7 +207,7 @@ static int read_offer(struct cam *c, int64_t deadline)
  * TCP connect, TLS, hellos and the offer, all within one absolute
  * deadline (a relay that trickles bytes cannot stretch it).
  */
-static int connect_camera(struct cam *c)
+static int connect_camera(struct feed *c)
 {
 	struct hub_role *hr = c->hr;
 	int64_t deadline = (int64_t)svc_now_ns() + VC_HANDSHAKE_TIMEOUT_NS;
@@ -262,7 +261,7 @@ sys_error:
 
 static void *connect_main(void *arg)
 {
-	struct cam *c = arg;
+	struct feed *c = arg;
 
 	if (connect_camera(c) < 0) {
 		vc_session_free(c->session);
@@ -277,7 +276,7 @@ static void *connect_main(void *arg)
 
 static void on_retry(void *data)
 {
-	struct cam *c = data;
+	struct feed *c = data;
 
 	c->fd = -1;
 	c->done = false;
@@ -292,7 +291,7 @@ static void on_retry(void *data)
 }
 
 /* Exponential backoff from backoff-min to backoff-max, jitter% of it random. */
-static void schedule_retry(struct cam *c)
+static void schedule_retry(struct feed *c)
 {
 	const struct svc_hub_config *cfg = c->hr->cfg;
 	uint64_t delay = cfg->backoff_min_ns;
@@ -314,7 +313,7 @@ static void schedule_retry(struct cam *c)
 /* Live session: receive -> open -> verify -> decode                    */
 /* ------------------------------------------------------------------ */
 
-static void update_decode_stats(struct cam *c)
+static void update_decode_stats(struct feed *c)
 {
 	struct decode_stats ds;
 
@@ -331,7 +330,7 @@ static void update_decode_stats(struct cam *c)
  * now rather than when the picture's freshness runs out; a fresh child
  * shows the camera again from its next IDR.
  */
-static void decoder_failed(struct cam *c)
+static void decoder_failed(struct feed *c)
 {
 	if (decode_refused_start(c->dec)) {	/* e.g. no H.264 decoder installed */
 		svc_log(LOG_ERR, "camera %s: decoder: %s", c->ref->name,
@@ -347,7 +346,7 @@ static void decoder_failed(struct cam *c)
 }
 
 /* What the transport threw away before the core saw it, into the status. */
-static void count_discards(struct cam *c)
+static void count_discards(struct feed *c)
 {
 	const struct vcn_reasm_stats *now = vcn_hub_reasm_stats(c->rx);
 	struct vcn_reasm_stats *was = &c->rx_counted;
@@ -359,7 +358,7 @@ static void count_discards(struct cam *c)
 	*was = *now;
 }
 
-static void session_end(struct cam *c, const char *why)
+static void session_end(struct feed *c, const char *why)
 {
 	struct hub_role *hr = c->hr;
 	struct svc_log_entry e;
@@ -393,7 +392,7 @@ static void session_end(struct cam *c, const char *why)
 	schedule_retry(c);
 }
 
-static void handle_unit(struct cam *c, const struct vcn_unit *u)
+static void handle_unit(struct feed *c, const struct vcn_unit *u)
 {
 	struct hub_role *hr = c->hr;
 	struct vc_verified out;
@@ -463,7 +462,7 @@ static void handle_unit(struct cam *c, const struct vcn_unit *u)
 	tick_by(hr, now + hr->cfg->unavailable_ns);
 }
 
-static void rx_rearm(struct cam *c)
+static void rx_rearm(struct feed *c)
 {
 	int ms = vcn_hub_timeout_ms(c->rx, (int64_t)svc_now_ns());
 
@@ -472,7 +471,7 @@ static void rx_rearm(struct cam *c)
 
 static void on_rx(void *data, uint32_t events)
 {
-	struct cam *c = data;
+	struct feed *c = data;
 	struct vcn_unit u;
 
 	(void)events;
@@ -498,7 +497,7 @@ static void on_rx_timer(void *data)
 	on_rx(data, 0);
 }
 
-static void control_watch(struct cam *c, enum vc_io io)
+static void control_watch(struct feed *c, enum vc_io io)
 {
 	uint32_t ev = io == VC_IO_WRITE ? EPOLLIN | EPOLLOUT : EPOLLIN;
 
@@ -506,7 +505,7 @@ static void control_watch(struct cam *c, enum vc_io io)
 		c->events = ev;
 }
 
-static void fetch_status(struct cam *c);
+static void fetch_status(struct feed *c);
 
 static void fetch_log(void *data, int priority, const char *msg)
 {
@@ -519,7 +518,7 @@ static void fetch_log(void *data, int priority, const char *msg)
  * a time, PROTOCOL.md §5.7): asked after each answer and at each
  * challenge, so an idle hub lists again every CAMFETCH_POLL_NS.
  */
-static void fetch_poke(struct cam *c)
+static void fetch_poke(struct feed *c)
 {
 	uint8_t body[VC_EVX_GET_LEN];
 	enum vc_ctl_type type;
@@ -540,7 +539,7 @@ static void fetch_poke(struct cam *c)
  */
 static void on_control(void *data, uint32_t events)
 {
-	struct cam *c = data;
+	struct feed *c = data;
 	enum vc_io io = vc_session_flush(c->session);
 	struct vc_ctl m;
 	int r = io == VC_IO_FAIL ? -1 : vc_session_recv(c->session, &m);
@@ -581,7 +580,7 @@ static void on_control(void *data, uint32_t events)
  */
 static void on_challenge(void *data)
 {
-	struct cam *c = data;
+	struct feed *c = data;
 	uint64_t k = vc_verifier_challenge(c->verifier, svc_boottime_ns());
 
 	if (vc_session_send_challenge(c->session, k) < 0) {
@@ -598,7 +597,7 @@ static void on_challenge(void *data)
  * evfetch.c): with our encryption key to open them. A re-paired camera
  * (another key under the name) starts afresh.
  */
-static void fetch_start(struct cam *c, const struct vc_session_params *p)
+static void fetch_start(struct feed *c, const struct vc_session_params *p)
 {
 	struct hub_role *hr = c->hr;
 	struct camfetch_config fc = {
@@ -626,7 +625,7 @@ static void fetch_start(struct cam *c, const struct vc_session_params *p)
 		camfetch_session_start(c->fetch);
 }
 
-static void session_start(struct cam *c)
+static void session_start(struct feed *c)
 {
 	struct hub_role *hr = c->hr;
 	const struct vc_session_params *p = vc_session_params(c->session);
@@ -706,7 +705,7 @@ static void on_connect_done(void *data, uint32_t events)
 	(void)events;
 	eventfd_read(hr->efd, &v);
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
-		struct cam *c = &hr->cams[i];
+		struct feed *c = &hr->cams[i];
 		bool done;
 
 		pthread_mutex_lock(&hr->lock);
@@ -778,7 +777,7 @@ static void glass_check(struct hub_role *hr)
 		hr->given_up = ds.commits_given_up;
 	}
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
-		struct cam *c = &hr->cams[i];
+		struct feed *c = &hr->cams[i];
 		uint64_t cap = ds.on_screen_capture_ns[i];
 		int64_t glass_at;
 
@@ -824,7 +823,7 @@ static void glass_check(struct hub_role *hr)
  * or 120 s of silence is replaced at the next IDR. 1 started, 0 not yet,
  * -EIO failed.
  */
-static int decoder_started(struct cam *c)
+static int decoder_started(struct feed *c)
 {
 	int ret = decode_started(c->dec);
 
@@ -840,7 +839,7 @@ static int decoder_started(struct cam *c)
 
 static void on_decoded(void *data, uint32_t events)
 {
-	struct cam *c = data;
+	struct feed *c = data;
 	struct hub_role *hr = c->hr;
 	struct hub_picture pic;
 	int ret;
@@ -899,7 +898,7 @@ static void status_line(struct hub_role *hr)
  * built again when the cache changed (an event cached, a refusal noted, an
  * event the cache's bound removed).
  */
-static void fetch_status(struct cam *c)
+static void fetch_status(struct feed *c)
 {
 	const struct camfetch_stats *fs;
 	struct svc_camfetch_stats *s = &c->st->camfetch;
@@ -945,7 +944,7 @@ static void on_tick(void *data)
 
 	hr->tick_at = 0;
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
-		struct cam *c = &hr->cams[i];
+		struct feed *c = &hr->cams[i];
 		uint64_t due = c->last_verified_ns + hr->cfg->unavailable_ns;
 
 		fetch_status(c);
@@ -1015,7 +1014,7 @@ static void on_reload(void *data)
 
 	svc_notify_reloading(&hr->s->notify);
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
-		struct cam *c = &hr->cams[i];
+		struct feed *c = &hr->cams[i];
 		const struct vc_session_params *p;
 		struct vc_peer peer;
 
@@ -1137,7 +1136,7 @@ static int setup(struct hub_role *hr)
 		return -1;
 	}
 	for (unsigned int i = 0; i < cfg->n_cameras; i++) {
-		struct cam *c = &hr->cams[i];
+		struct feed *c = &hr->cams[i];
 
 		c->dec = decode_spawn(false, err, sizeof(err));
 		if (!c->dec) {
@@ -1189,7 +1188,7 @@ static void teardown(struct hub_role *hr)
 	}
 	evview_free(hr->evview);
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
-		struct cam *c = &hr->cams[i];
+		struct feed *c = &hr->cams[i];
 
 		if (c->phase == PHASE_CONNECTING) {
 			pthread_mutex_lock(&hr->lock);

@@ -23,8 +23,8 @@
 
 #include "service.h"
 
-#define CAM	(1u << SVC_ROLE_CAMERA)
-#define HUB	(1u << SVC_ROLE_HUB)
+#define CAM	(1u << VC_ROLE_CAMERA)
+#define HUB	(1u << VC_ROLE_HUB)
 #define MS	((uint64_t)1000000)
 #define SEC	((uint64_t)1000000000)
 
@@ -196,7 +196,7 @@ static const struct opt opts[] = {
 #define N_OPTS G_N_ELEMENTS(opts)
 
 struct parse {
-	enum svc_role role;
+	enum vc_role role;
 	const struct svc_config_checks *checks;
 	struct svc_config *cfg;
 	char *flag[N_OPTS];		/* value given as a flag */
@@ -207,17 +207,17 @@ struct parse {
 	bool no_status;			/* status-socket=none */
 };
 
-const char *svc_role_name(enum svc_role role)
+const char *svc_role_name(enum vc_role role)
 {
-	return role == SVC_ROLE_CAMERA ? "camera" : role == SVC_ROLE_HUB ? "hub" : "?";
+	return role == VC_ROLE_CAMERA ? "camera" : role == VC_ROLE_HUB ? "hub" : "?";
 }
 
-static bool has_role(const struct opt *o, enum svc_role role)
+static bool has_role(const struct opt *o, enum vc_role role)
 {
 	return o->roles & (1u << role);
 }
 
-static const struct opt *find_opt(const char *key, enum svc_role role)
+static const struct opt *find_opt(const char *key, enum vc_role role)
 {
 	for (size_t i = 0; i < N_OPTS; i++)
 		if (!strcmp(opts[i].key, key) && has_role(&opts[i], role))
@@ -388,8 +388,8 @@ static char *parse_camera_source(const struct parse *p, const char *v, const cha
 {
 	char *why = run_hook(p, NO_HOOK, s);
 
-	if (!why && strlen(s) > SVC_SOURCE_MAX)
-		why = g_strdup_printf("longer than %d bytes", SVC_SOURCE_MAX);
+	if (!why && strlen(s) > VC_SOURCE_MAX_LEN)
+		why = g_strdup_printf("longer than %d bytes", VC_SOURCE_MAX_LEN);
 	if (why) {
 		char *w = g_strdup_printf("\"%s\": source: %s", v, why);
 
@@ -410,9 +410,9 @@ static char *parse_camera_ref(const struct parse *p, const char *v,
 	if (!at)
 		return g_strdup_printf("\"%s\": expected NAME@HOST:PORT", v);
 	name = g_strndup(v, (size_t)(at - v));
-	if (strlen(name) > SVC_NAME_MAX) {
+	if (strlen(name) > VC_NAME_MAX) {
 		why = g_strdup_printf("\"%s\": name longer than %d characters",
-				      v, SVC_NAME_MAX);
+				      v, VC_NAME_MAX);
 	} else {
 		why = run_hook(p, HOOK_NAME, name);
 		if (why) {
@@ -506,8 +506,8 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 		why = run_hook(p, o->hook, v);
 		if (why)
 			return why;
-		if (o->hook == HOOK_NAME && strlen(v) > SVC_NAME_MAX)
-			return g_strdup_printf("longer than %d characters", SVC_NAME_MAX);
+		if (o->hook == HOOK_NAME && strlen(v) > VC_NAME_MAX)
+			return g_strdup_printf("longer than %d characters", VC_NAME_MAX);
 		break;
 	case T_UINT:
 		return parse_uint(o, v, false, dst);
@@ -614,7 +614,7 @@ static GOptionContext *make_context(struct parse *p)
 
 	ctx = g_option_context_new(NULL);
 	g_option_context_set_help_enabled(ctx, FALSE);
-	g_option_context_set_summary(ctx, p->role == SVC_ROLE_CAMERA ?
+	g_option_context_set_summary(ctx, p->role == VC_ROLE_CAMERA ?
 		"veracamd camera: capture, sign, seal and stream to paired hubs." :
 		"veracamd hub: receive, verify and show paired cameras, fail-closed.");
 	g_option_context_set_description(ctx,
@@ -652,7 +652,7 @@ static char *check_file(const struct parse *p, GKeyFile *kf)
 
 	keys = g_key_file_get_keys(kf, group, NULL, NULL);
 	for (gsize i = 0; keys[i] && !why; i++) {
-		enum svc_role other = p->role == SVC_ROLE_CAMERA ? SVC_ROLE_HUB : SVC_ROLE_CAMERA;
+		enum vc_role other = p->role == VC_ROLE_CAMERA ? VC_ROLE_HUB : VC_ROLE_CAMERA;
 
 		if (find_opt(keys[i], p->role))
 			continue;
@@ -809,7 +809,7 @@ static char *cross_check(struct parse *p)
 {
 	struct svc_hub_config *hub = &p->cfg->hub;
 
-	if (p->role != SVC_ROLE_HUB)
+	if (p->role != VC_ROLE_HUB)
 		return NULL;
 
 	if (hub->layout == SVC_LAYOUT_AUTO)
@@ -836,7 +836,7 @@ static char *cross_check(struct parse *p)
  */
 #define PLACES 3
 
-static void status_places(enum svc_role role, char *out[PLACES])
+static void status_places(enum vc_role role, char *out[PLACES])
 {
 	const char *rt = g_getenv("RUNTIME_DIRECTORY"), *xdg = g_getenv("XDG_RUNTIME_DIR");
 
@@ -856,7 +856,7 @@ static char *keep_place(char *places[PLACES], int k)
 	return k < 0 ? NULL : places[k];
 }
 
-char *svc_status_default_path(enum svc_role role, bool *make_dir)
+char *svc_status_default_path(enum vc_role role, bool *make_dir)
 {
 	char *places[PLACES];
 	g_autofree char *sys_dir = NULL;
@@ -872,7 +872,7 @@ char *svc_status_default_path(enum svc_role role, bool *make_dir)
 	return keep_place(places, 2);
 }
 
-char *svc_status_find(enum svc_role role, char **tried)
+char *svc_status_find(enum vc_role role, char **tried)
 {
 	char *places[PLACES];
 	GString *t = g_string_new(NULL);
@@ -969,7 +969,7 @@ enum svc_config_result svc_config_parse(int argc, char **argv,
 		*err = g_strdup("usage: veracamd camera|hub [OPTIONS] (veracamd camera --help)");
 		return SVC_CONFIG_ERROR;
 	}
-	p.role = !strcmp(argv[1], "camera") ? SVC_ROLE_CAMERA : SVC_ROLE_HUB;
+	p.role = !strcmp(argv[1], "camera") ? VC_ROLE_CAMERA : VC_ROLE_HUB;
 	p.flag_cameras = g_ptr_array_new_with_free_func(g_free);
 	cfg->role = p.role;
 
@@ -1058,7 +1058,7 @@ void svc_config_log(const struct svc_config *cfg)
 		svc_log_field(&e, "VERACAM_CONFIG", "%s", cfg->config_file);
 	svc_log_field(&e, "VERACAM_STATUS_SOCKET", "%s",
 		      cfg->status_socket ? cfg->status_socket : "none");
-	if (cfg->role == SVC_ROLE_CAMERA) {
+	if (cfg->role == VC_ROLE_CAMERA) {
 		svc_addr_format(&c->listen, addr);
 		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->name);
 		svc_log_field(&e, "VERACAM_SOURCE", "%s", c->source);

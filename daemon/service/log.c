@@ -91,11 +91,11 @@ static GLogWriterOutput glib_writer(GLogLevelFlags level, const GLogField *field
 	return G_LOG_WRITER_HANDLED;
 }
 
-void svc_log_init(enum svc_role role, int level)
+void svc_log_init(enum vc_role role, int level)
 {
 	static bool glib_routed;
 
-	logger.ident = role == SVC_ROLE_CAMERA ? "veracamd-camera" : "veracamd-hub";
+	logger.ident = role == VC_ROLE_CAMERA ? "veracamd-camera" : "veracamd-hub";
 	logger.level = level;
 	logger.target = stderr_is_journal() ? SVC_LOG_JOURNAL : SVC_LOG_STDERR;
 	/* GLib takes a writer once per process */

@@ -44,6 +44,9 @@
 
 #include <glib.h>
 
+#include <veracam/pairing.h>	/* VC_NAME_MAX, enum vc_role */
+#include <veracam/record.h>	/* VC_SOURCE_MAX_LEN */
+
 /* Exit status for any configuration or usage error. */
 #define SVC_EXIT_USAGE		2
 
@@ -81,18 +84,11 @@ void svc_addr_format(const struct svc_addr *a, char out[SVC_ADDR_STR_MAX]);
 /* Configuration (config.c)                                           */
 /* ------------------------------------------------------------------ */
 
-enum svc_role {
-	SVC_ROLE_CAMERA = 1,
-	SVC_ROLE_HUB = 2,
-};
-
 enum svc_encoder { SVC_ENCODER_AUTO, SVC_ENCODER_X264, SVC_ENCODER_V4L2 };
 enum svc_transport { SVC_TRANSPORT_AUTO, SVC_TRANSPORT_UDP, SVC_TRANSPORT_TCP };
 enum svc_layout { SVC_LAYOUT_AUTO, SVC_LAYOUT_SINGLE, SVC_LAYOUT_GRID };
 
-#define SVC_NAME_MAX		64
 #define SVC_MAX_CAMERAS		4	/* the hub's 2x2 grid */
-#define SVC_SOURCE_MAX		255	/* a pinned stable identity (the core's VC_SOURCE_MAX_LEN) */
 
 struct svc_camera_config {
 	char *source;			/* checked by svc_config_checks.source */
@@ -142,14 +138,14 @@ struct svc_hub_config {
 };
 
 struct svc_config {
-	enum svc_role role;
+	enum vc_role role;
 	char *keys_dir;
 	char *config_file;		/* NULL when none was given */
 	char *status_socket;		/* NULL: no status socket */
 	bool status_dir_make;		/* the default under $XDG_RUNTIME_DIR: made at start */
 	int log_level;			/* LOG_ERR .. LOG_DEBUG */
-	struct svc_camera_config camera;	/* role == SVC_ROLE_CAMERA */
-	struct svc_hub_config hub;		/* role == SVC_ROLE_HUB */
+	struct svc_camera_config camera;	/* role == VC_ROLE_CAMERA */
+	struct svc_hub_config hub;		/* role == VC_ROLE_HUB */
 };
 
 /*
@@ -196,14 +192,14 @@ int svc_config_report(enum svc_config_result r, char *err, FILE *out, FILE *errf
 /* Log the effective configuration (one entry, structured fields). */
 void svc_config_log(const struct svc_config *cfg);
 
-const char *svc_role_name(enum svc_role role);
+const char *svc_role_name(enum vc_role role);
 /*
  * Where a daemon puts its status socket when status-socket is not set:
  * $RUNTIME_DIRECTORY (systemd), else /run/veracam/ROLE if writable, else
  * $XDG_RUNTIME_DIR/veracam/ROLE (*make_dir: its directory is to be made
  * at start-up); NULL if none applies.
  */
-char *svc_status_default_path(enum svc_role role, bool *make_dir);
+char *svc_status_default_path(enum vc_role role, bool *make_dir);
 /*
  * A request line other than "status" on the status socket: the role's
  * answer (g_malloc'd, one or more lines), sent back to the client.
@@ -211,7 +207,7 @@ char *svc_status_default_path(enum svc_role role, bool *make_dir);
 typedef char *(*svc_status_command_fn)(void *data, const char *request);
 /* The role's status socket that exists, searched in the same places;
  * NULL (and *tried lists them) if none does. */
-char *svc_status_find(enum svc_role role, char **tried);
+char *svc_status_find(enum vc_role role, char **tried);
 
 /* ------------------------------------------------------------------ */
 /* Main loop (loop.c)                                                 */
@@ -335,7 +331,7 @@ enum svc_log_target {
  * log (g_message(), g_warning(), ...) is routed here from then on, at
  * svc_log_glib_priority() and with its domain as GLIB_DOMAIN.
  */
-void svc_log_init(enum svc_role role, int level);
+void svc_log_init(enum vc_role role, int level);
 /* error/critical -> LOG_ERR, warning, message -> LOG_NOTICE, info, debug. */
 int svc_log_glib_priority(GLogLevelFlags level);
 enum svc_log_target svc_log_target(void);
@@ -379,7 +375,7 @@ void svc_reasons_add_n(struct svc_reasons *r, const char *reason, uint64_t n);
 
 /* Camera role: one per hub session. The role increments the counters. */
 struct svc_hub_session {
-	char name[SVC_NAME_MAX + 1];	/* the hub's trusted name */
+	char name[VC_NAME_MAX + 1];	/* the hub's trusted name */
 	char peer[SVC_ADDR_STR_MAX];	/* address as seen (maybe a relay) */
 	char transport[8];		/* "udp" or "tcp" */
 	uint64_t started_ns;		/* CLOCK_MONOTONIC */
@@ -390,7 +386,7 @@ struct svc_hub_session {
 
 /* Hub role: one per configured camera. */
 struct svc_camera_stats {
-	char name[SVC_NAME_MAX + 1];
+	char name[VC_NAME_MAX + 1];
 	char addr[SVC_ADDR_STR_MAX];
 	const char *state;		/* static string: "connected", "not connected", ... */
 	uint64_t received;		/* access units received */

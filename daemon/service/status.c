@@ -31,7 +31,7 @@
 #define GLASS_SHIFT	3	/* estimate moves 1/8 of the way to each sample */
 
 struct svc_status {
-	enum svc_role role;
+	enum vc_role role;
 	char *name;
 	char *keys;			/* the key directory (veracamctl pair-mode --running) */
 	uint64_t started_ns;
@@ -88,12 +88,12 @@ struct svc_status *svc_status_new(const struct svc_config *cfg)
 	struct svc_status *st = g_new0(struct svc_status, 1);
 
 	st->role = cfg->role;
-	st->name = g_strdup(cfg->role == SVC_ROLE_CAMERA ? cfg->camera.name : "hub");
+	st->name = g_strdup(cfg->role == VC_ROLE_CAMERA ? cfg->camera.name : "hub");
 	st->keys = g_strdup(cfg->keys_dir ? cfg->keys_dir : "");
 	st->started_ns = svc_now_ns();
 	st->sessions = g_ptr_array_new_with_free_func(g_free);
 	st->fd = -1;
-	if (cfg->role == SVC_ROLE_HUB) {
+	if (cfg->role == VC_ROLE_HUB) {
 		st->n_cameras = cfg->hub.n_cameras;
 		for (unsigned int i = 0; i < st->n_cameras; i++) {
 			struct svc_camera_stats *c = &st->cameras[i];
@@ -489,7 +489,7 @@ char *svc_status_json(const struct svc_status *st)
 	json_u64(o, 2, "uptime_ms", (svc_now_ns() - st->started_ns) / 1000000, false);
 	json_key(o, 2, "ready");
 	g_string_append_printf(o, "%s,\n", st->ready ? "true" : "false");
-	if (st->role == SVC_ROLE_CAMERA)
+	if (st->role == VC_ROLE_CAMERA)
 		json_camera_role(st, o);
 	else
 		json_hub_role(st, o);
@@ -520,7 +520,7 @@ void svc_status_log(const struct svc_status *st)
 {
 	struct svc_log_entry e;
 
-	if (st->role == SVC_ROLE_CAMERA) {
+	if (st->role == VC_ROLE_CAMERA) {
 		svc_log_begin(&e, LOG_INFO);
 		svc_log_field(&e, "VERACAM_ROLE", "camera");
 		svc_log_field(&e, "VERACAM_FRAMES_CAPTURED", "%" PRIu64, st->cam.frames_captured);

@@ -823,8 +823,28 @@ static void test_release(void)
 	test_cleanup(path);
 }
 
+/* The output grammar, as the configuration check and display_open() read it. */
+static void test_output_grammar(void)
+{
+	static const char *const good[] = { "drm", "drm:/dev/dri/card1", "y4m:/tmp/x.y4m",
+					    "y4m:out.y4m" };
+	static const char *const bad[] = { "", "vga", "drm:", "drm:card0", "y4m:", "DRM" };
+	struct display_config cfg = { .cameras = 1, .names = { "porch" } };
+	char err[256] = "";
+	unsigned int i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(display_output_valid(good[i]), "'%s' refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(!display_output_valid(bad[i]), "'%s' accepted", bad[i]);
+	cfg.output = "drm:card0";
+	CHECK(!display_open(&cfg, err, sizeof(err)) && strstr(err, "unknown display 'drm:card0'"),
+	      "display_open(drm:card0): '%s'", err);
+}
+
 int main(void)
 {
+	test_output_grammar();
 	test_scale_to_fit();
 	test_unavailable();
 	test_grid();

@@ -60,7 +60,7 @@ static void test_camera_defaults(void)
 	g_setenv("RUNTIME_DIRECTORY", "/run/veracam/camera:/run/other", TRUE);
 	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
 	g_assert_null(err);
-	g_assert_cmpint(cfg.role, ==, SVC_ROLE_CAMERA);
+	g_assert_cmpint(cfg.role, ==, VC_ROLE_CAMERA);
 	g_assert_cmpstr(cfg.keys_dir, ==, keys);
 	g_assert_cmpstr(cfg.camera.source, ==, "pattern:ff0000");
 	g_assert_cmpstr(cfg.camera.name, ==, "camera");
@@ -128,7 +128,7 @@ static void test_status_socket_by_hand(void)
 	svc_config_clear(&cfg);
 
 	/* veracamctl: nothing there yet, so every place tried is named */
-	found = svc_status_find(SVC_ROLE_HUB, &tried);
+	found = svc_status_find(VC_ROLE_HUB, &tried);
 	g_assert_null(found);
 	g_assert_nonnull(strstr(tried, "/run/veracam/hub/status.sock"));
 	g_assert_nonnull(strstr(tried, sock));
@@ -137,7 +137,7 @@ static void test_status_socket_by_hand(void)
 	dir = g_path_get_dirname(sock);
 	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
 	g_assert_true(g_file_set_contents(sock, "", 0, NULL));
-	found = svc_status_find(SVC_ROLE_HUB, &tried);
+	found = svc_status_find(VC_ROLE_HUB, &tried);
 	g_assert_cmpstr(found, ==, sock);
 	g_assert_null(tried);
 	g_free(found);
@@ -308,14 +308,14 @@ static void test_hub(void)
 static void test_source_pin(void)
 {
 	struct svc_config cfg;
-	char *err, *args, *pin = g_strnfill(SVC_SOURCE_MAX - 3, 'a');
+	char *err, *args, *pin = g_strnfill(VC_SOURCE_MAX_LEN - 3, 'a');
 
 	args = g_strdup_printf("hub --keys %s --camera front@[::1]:7000,source=bus:usb-1;serial:Y "
 			       "--camera back@10.0.0.3:7001,source=id:%s", keys, pin);
 	g_assert_cmpint(parse(args, &cfg, &err), ==, SVC_CONFIG_RUN);
 	g_assert_cmpstr(cfg.hub.cameras[0].source, ==, "bus:usb-1;serial:Y");
 	g_assert_cmpstr(cfg.hub.cameras[0].addr.host, ==, "::1");
-	g_assert_cmpuint(strlen(cfg.hub.cameras[1].source), ==, SVC_SOURCE_MAX);
+	g_assert_cmpuint(strlen(cfg.hub.cameras[1].source), ==, VC_SOURCE_MAX_LEN);
 	g_assert_cmpuint(cfg.hub.cameras[1].addr.port, ==, 7001);
 	svc_config_clear(&cfg);
 	g_free(args);

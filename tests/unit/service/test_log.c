@@ -38,7 +38,7 @@ static void test_journal_fields(void)
 	struct svc_log_entry e;
 	char **f;
 
-	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	svc_log_init(VC_ROLE_CAMERA, LOG_INFO);
 	svc_log_begin(&e, LOG_WARNING);
 	svc_log_field(&e, "VERACAM_HUB", "%s", "kitchen");
 	svc_log_field(&e, "VERACAM_FRAMES_SENT", "%u", 42u);
@@ -65,7 +65,7 @@ static void test_text_line(void)
 	struct svc_log_entry e;
 	char *line;
 
-	svc_log_init(SVC_ROLE_HUB, LOG_INFO);
+	svc_log_init(VC_ROLE_HUB, LOG_INFO);
 	svc_log_begin(&e, LOG_INFO);
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", "porch\nveracamd-hub: forged");
 	line = svc_log_text_line(&e, "camera porch:\tshown\x01");
@@ -88,12 +88,12 @@ static void test_levels(void)
 {
 	char *out;
 
-	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	svc_log_init(VC_ROLE_CAMERA, LOG_INFO);
 	out = capture(log_levels, NULL);
 	g_assert_cmpstr(out, ==, "veracamd-camera: info line\nveracamd-camera: error line\n");
 	g_free(out);
 
-	svc_log_init(SVC_ROLE_CAMERA, LOG_DEBUG);
+	svc_log_init(VC_ROLE_CAMERA, LOG_DEBUG);
 	out = capture(log_levels, NULL);
 	g_assert_nonnull(strstr(out, "debug detail"));
 	g_free(out);
@@ -120,14 +120,14 @@ static void test_glib_routed(void)
 {
 	char *out;
 
-	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	svc_log_init(VC_ROLE_CAMERA, LOG_INFO);
 	out = capture(glib_records, NULL);
 	g_assert_cmpstr(out, ==,
 		"veracamd-camera: a GStreamer warning [GLIB_DOMAIN=GStreamer]\n"
 		"veracamd-camera: capture: pattern 2040e0\n");
 	g_free(out);
 
-	svc_log_init(SVC_ROLE_CAMERA, LOG_WARNING);
+	svc_log_init(VC_ROLE_CAMERA, LOG_WARNING);
 	out = capture(glib_records, NULL);
 	g_assert_cmpstr(out, ==, "veracamd-camera: a GStreamer warning [GLIB_DOMAIN=GStreamer]\n");
 	g_free(out);
@@ -146,7 +146,7 @@ static void test_target(void)
 	js = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
 			     (unsigned long long)st.st_ino);
 	g_setenv("JOURNAL_STREAM", js, TRUE);
-	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	svc_log_init(VC_ROLE_CAMERA, LOG_INFO);
 	g_assert_cmpint(svc_log_target(), ==, SVC_LOG_JOURNAL);
 	g_free(js);
 
@@ -154,12 +154,12 @@ static void test_target(void)
 	js = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev,
 			     (unsigned long long)st.st_ino + 1);
 	g_setenv("JOURNAL_STREAM", js, TRUE);
-	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	svc_log_init(VC_ROLE_CAMERA, LOG_INFO);
 	g_assert_cmpint(svc_log_target(), ==, SVC_LOG_STDERR);
 	g_free(js);
 
 	g_unsetenv("JOURNAL_STREAM");
-	svc_log_init(SVC_ROLE_CAMERA, LOG_INFO);
+	svc_log_init(VC_ROLE_CAMERA, LOG_INFO);
 	g_assert_cmpint(svc_log_target(), ==, SVC_LOG_STDERR);
 }
 
@@ -209,7 +209,7 @@ static void test_no_key_material(void)
 
 	g_assert_true(g_file_set_contents(key, PEM, -1, NULL));
 	g_assert_cmpint(g_chmod(key, 0600), ==, 0);
-	svc_log_init(SVC_ROLE_HUB, LOG_DEBUG);
+	svc_log_init(VC_ROLE_HUB, LOG_DEBUG);
 	out = capture(log_startup, &s);
 
 	/* the key directory is named, its contents never appear */

@@ -343,7 +343,7 @@ class Run:
         self.env.setdefault('GST_REGISTRY', os.path.join(self.dir, 'gst-registry.bin'))
         self.env.setdefault('ASAN_OPTIONS', 'detect_leaks=1:abort_on_error=1')
         self.env.setdefault('UBSAN_OPTIONS', 'print_stacktrace=1:halt_on_error=1')
-        supp = os.path.join(args.source, 'tests/unit/camera/lsan.supp')
+        supp = os.path.join(args.source, 'tests/unit/lsan.supp')
         if os.path.exists(supp):
             self.env.setdefault('LSAN_OPTIONS',
                                 'fast_unwind_on_malloc=0:print_suppressions=0:suppressions=' + supp)

@@ -46,6 +46,9 @@ struct vc_device_key {
 	bool holder_gone;
 };
 
+/* The key's OpenSSL form, for TLS (session.c) and the core's tests; borrowed. */
+EVP_PKEY *vc_key_pkey(const struct vc_device_key *k);
+
 /* A device's X25519 encryption key (enckey.c). */
 struct vc_enc_key {
 	EVP_PKEY *pkey;

@@ -15,7 +15,6 @@
 
 #include <stdbool.h>
 
-#include <openssl/types.h>
 #include <veracam/common.h>
 
 #define VC_KEY_FILE		"device.key"
@@ -41,7 +40,6 @@ struct vc_device_key *vc_key_from_seed(const uint8_t seed[32]);
 
 void vc_key_free(struct vc_device_key *k);
 
-EVP_PKEY *vc_key_pkey(const struct vc_device_key *k);	/* borrowed */
 const uint8_t *vc_key_public(const struct vc_device_key *k);	/* VC_PUBKEY_LEN */
 const uint8_t *vc_key_id(const struct vc_device_key *k);	/* VC_KEY_ID_LEN */
 

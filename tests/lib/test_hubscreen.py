@@ -7,7 +7,8 @@ Two pattern cameras (porch red, garage blue), a hub showing both in a
 connected, its newest frame must read: cell 0 porch's own picture, cell 1
 garage's, cells 2 and 3 black. A camera's picture in another camera's
 cell is foreign, never own: read with the other camera's colour, and
-moved (garage's pixels copied into porch's cell). The capture time burned into
+moved (garage's pixels copied into porch's cell). A third hub shows porch alone
+with --layout grid: its top-left cell. The capture time burned into
 porch's picture reads, and no picture with one block of one of its digits
 inverted reads as another number. After garage stops and
 the status says it is no longer connected, its cell must read as the
@@ -175,11 +176,12 @@ def main(vd, ctl):
     ch = Chain(vd, ctl)
     porch, garage = hs.parse_colour(PORCH), hs.parse_colour(GARAGE)
     try:
-        for k in ('porch', 'garage', 'kitchen', 'hall'):
+        for k in ('porch', 'garage', 'kitchen', 'hall', 'attic'):
             ch.run_ctl('keygen', os.path.join(ch.dir, k))
         ident = {k: ch.run_ctl('identity', os.path.join(ch.dir, k))
-                 for k in ('porch', 'garage', 'kitchen', 'hall')}
-        for hub, cam in (('kitchen', 'porch'), ('kitchen', 'garage'), ('hall', 'porch')):
+                 for k in ('porch', 'garage', 'kitchen', 'hall', 'attic')}
+        for hub, cam in (('kitchen', 'porch'), ('kitchen', 'garage'), ('hall', 'porch'),
+                         ('attic', 'porch')):
             ch.run_ctl('trust', os.path.join(ch.dir, hub), cam, ident[cam], '--role', 'camera',
                        '--confirmed')
             ch.run_ctl('trust', os.path.join(ch.dir, cam), hub, ident[hub], '--role', 'hub',
@@ -197,6 +199,10 @@ def main(vd, ctl):
         hall = os.path.join(ch.dir, 'hall.y4m')
         ch.start('hall', 'hub', '--camera', f'porch@127.0.0.1:{port["porch"]}',
                  '--display', 'y4m:' + hall, '--output-size', '320x240', '--backoff-max', '1s')
+        attic = os.path.join(ch.dir, 'attic.y4m')
+        ch.start('attic', 'hub', '--camera', f'porch@127.0.0.1:{port["porch"]}',
+                 '--display', 'y4m:' + attic, '--output-size', '320x240', '--backoff-max', '1s',
+                 '--layout', 'grid')
         if not tap(ch.wait('kitchen', lambda d: all(c['shown'] >= 15 and c['state'] == 'connected'
                                                     for c in d['cameras']), 60) and
                    ch.wait('hall', lambda d: d['cameras'][0]['shown'] >= 15, 30),
@@ -206,6 +212,12 @@ def main(vd, ctl):
         v = verdicts(live, [porch, garage, None, None])
         tap(v == ['own', 'own', 'black', 'black'],
             f'both connected: cells read own, own, black, black ({v})')
+        if ch.wait('attic', lambda d: d['cameras'][0]['shown'] >= 15, 30):
+            v = verdicts(hs.y4m_last(attic), [porch, None, None, None])
+        else:
+            v = 'attic shows nothing (status)'
+        tap(v == ['own', 'black', 'black', 'black'],
+            f'one camera, --layout grid: own in the top-left cell, the others black ({v})')
         v = verdicts(live, [garage, porch])
         tap(v == ['foreign', 'foreign'],
             f"each camera's colour read in the other's cell: foreign ({v})")
@@ -260,7 +272,8 @@ def main(vd, ctl):
         tap(v == ['unavailable', 'unavailable'],
             f'full screen (a wider border) after porch stopped: unavailable ({v})')
 
-        tap(ch.stop('kitchen') == 0 and ch.stop('hall') == 0, 'hubs stopped (SIGTERM, exit 0)')
+        tap(ch.stop('kitchen') == 0 and ch.stop('hall') == 0 and ch.stop('attic') == 0,
+            'hubs stopped (SIGTERM, exit 0)')
         total = wrong = foreign = 0
         for fr in hs.y4m_frames(y4m):
             total += 1

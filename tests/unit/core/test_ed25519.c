@@ -14,6 +14,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "internal.h"	/* vc_key_pkey */
 
 /* "veracam1 record" 00 and a one-session record without its signature */
 #define RECORD_MSG_LEN	(16 + 136 + 32)

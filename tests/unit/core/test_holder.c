@@ -35,6 +35,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "internal.h"	/* vc_key_pkey */
 
 /*
  * The test must know the seed to look for it without ever holding it:

@@ -12,6 +12,7 @@
 
 #include "fixture.h"
 #include "harness.h"
+#include "internal.h"	/* vc_key_pkey */
 
 static char dir[512], keyfile[600];
 

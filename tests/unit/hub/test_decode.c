@@ -323,7 +323,12 @@ static void test_newest_wins(void)
 /* ThreadSanitizer's runtime starts a thread of its own before main() */
 #if defined(__SANITIZE_THREAD__)
 #define RUNTIME_THREADS	1u
-#else
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RUNTIME_THREADS	1u
+#endif
+#endif
+#ifndef RUNTIME_THREADS
 #define RUNTIME_THREADS	0u
 #endif
 

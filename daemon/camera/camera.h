@@ -11,11 +11,11 @@
  *	cam_au_clear(&au)
  *
  * Files, one step each: source.c (parse --source), media.c (media
- * controller graph), metapair.c (metadata <-> video pairing), timestamp.c
- * (MONOTONIC -> REALTIME), v4l2.c (libv4l2 capture), pattern.c (GStreamer
+ * controller graph), metapair.c (metadata <-> video pairing), v4l2.c (libv4l2 capture), pattern.c (GStreamer
  * test source), frametag.c (burned-in tag cells), capture.c (the common
  * capture interface), motion.c (motion detector), encode.c (GStreamer
- * H.264 encoder).
+ * H.264 encoder). The capture time's MONOTONIC -> REALTIME mapping is
+ * daemon/util/clock.c's, the same one the hub dates the glass with.
  *
  * Errors are GErrors in the CAM_ERROR domain whose message is one line that
  * names what was wrong.
@@ -33,6 +33,8 @@
 
 #include <linux/veracam.h>
 #include <veracam/sim-sensor.h>
+
+#include "clock.h"	/* clk_mono_ns, clk_map: the capture time's clock */
 
 G_BEGIN_DECLS
 
@@ -79,46 +81,6 @@ struct cam_source {
 
 /* Parse @str; on failure sets CAM_ERROR_SOURCE with a one-line message. */
 bool cam_source_parse(const char *str, struct cam_source *out, GError **error);
-
-/* ------------------------------------------------------------------ */
-/* Capture time (timestamp.c)                                           */
-/* ------------------------------------------------------------------ */
-
-/*
- * MONOTONIC -> REALTIME mapping. The offset is measured as the narrowest
- * of several [MONOTONIC, REALTIME, MONOTONIC] brackets and re-measured
- * when older than @interval_ns. Mapped times never go backwards for
- * increasing input, except across a REALTIME step larger than
- * CAM_CLOCK_STEP_NS (counted in @steps); smaller backward moves of the
- * offset are absorbed (counted in @clamped).
- */
-#define CAM_CLOCK_REMEASURE_NS	1000000000ull
-#define CAM_CLOCK_STEP_NS	100000000ll
-#define CAM_CLOCK_BRACKETS	5
-
-struct cam_clockmap {
-	uint64_t interval_ns;
-	int64_t offset_ns;		/* REALTIME - MONOTONIC */
-	uint64_t bracket_ns;		/* width of the chosen bracket */
-	uint64_t measured_at_ns;	/* MONOTONIC time of the measurement */
-	uint64_t measurements;
-	uint64_t steps;
-	uint64_t clamped;
-	uint64_t last_mono_ns;
-	int64_t last_wall_ns;
-	bool valid;
-};
-
-void cam_clockmap_init(struct cam_clockmap *cm, uint64_t interval_ns);
-/* Measure now (normally called by cam_clockmap_to_wall when due). */
-void cam_clockmap_measure(struct cam_clockmap *cm);
-/* Apply a measured offset (used by measure; exposed for tests). */
-void cam_clockmap_apply(struct cam_clockmap *cm, int64_t offset_ns,
-		       uint64_t bracket_ns, uint64_t now_mono_ns);
-int64_t cam_clockmap_to_wall(struct cam_clockmap *cm, uint64_t mono_ns);
-
-uint64_t cam_now_mono_ns(void);
-int64_t cam_now_real_ns(void);
 
 /* ------------------------------------------------------------------ */
 /* Frames                                                               */

@@ -28,7 +28,7 @@ struct cam_capture {
 	struct cam_source src;
 	struct cam_identity id;
 	GstVideoInfo info;
-	struct cam_clockmap clock;
+	struct clk_map clock;
 	struct cam_capture_stats stats;
 	bool have_seq;
 	uint32_t last_seq;

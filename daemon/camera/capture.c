@@ -70,7 +70,7 @@ struct cam_capture *cam_capture_open(const struct cam_capture_config *cfg, GErro
 		cap->cfg.meta_wait_ms = 5;
 	if (!cap->cfg.timeout_ms)
 		cap->cfg.timeout_ms = 2000;
-	cam_clockmap_init(&cap->clock, CAM_CLOCK_REMEASURE_NS);
+	clk_map_init(&cap->clock, CLK_REMEASURE_NS);
 
 	if (!cam_source_parse(cfg->source, &cap->src, error)) {
 		g_free(cap->name);
@@ -123,7 +123,7 @@ bool cam_capture_next(struct cam_capture *cap, struct cam_frame *frame, GError *
 	cap->last_seq = fi->sequence;
 	cap->stats.frames++;
 
-	fi->wall_ns = cam_clockmap_to_wall(&cap->clock, fi->mono_ns);
+	fi->wall_ns = clk_map_to_real(&cap->clock, fi->mono_ns);
 	return true;
 }
 

@@ -239,7 +239,7 @@ static void arm_wake(struct gate *g)
 
 static void rearm(struct gate *g)
 {
-	int64_t first = INT64_MAX, now = (int64_t)svc_now_ns();
+	int64_t first = INT64_MAX, now = (int64_t)clk_mono_ns();
 
 	for (unsigned int i = 0; i < g->n; i++)
 		if (g->conns[i]->deadline_ns < first)
@@ -397,7 +397,7 @@ static bool conn_step_tls(struct conn *c)
 	struct bucket *b;
 	enum vc_io io;
 
-	budget_refill(g, (int64_t)svc_now_ns());
+	budget_refill(g, (int64_t)clk_mono_ns());
 	/* with others waiting, wait too: on_wake takes the connections in order */
 	if (g->budget_ns <= 0 || (g->parked && g->turn != c)) {
 		if (!c->parked)
@@ -482,7 +482,7 @@ static void on_wake(void *data)
 	struct conn *c;
 	int64_t t0 = thread_cpu_ns();
 
-	budget_refill(g, (int64_t)svc_now_ns());
+	budget_refill(g, (int64_t)clk_mono_ns());
 	while (g->budget_ns > 0 && (c = next_turn(g))) {
 		c->parked = false;
 		g->parked--;
@@ -586,7 +586,7 @@ static void on_accept(void *data, uint32_t events)
 
 		if (fd < 0)
 			break;
-		admit(g, fd, &ss, (int64_t)svc_now_ns());
+		admit(g, fd, &ss, (int64_t)clk_mono_ns());
 	}
 	rearm(g);
 	budget_pay(g, t0);	/* strangers' accepts are paid from it too */
@@ -595,7 +595,7 @@ static void on_accept(void *data, uint32_t events)
 static void on_deadline(void *data)
 {
 	struct gate *g = data;
-	int64_t now = (int64_t)svc_now_ns(), t0 = thread_cpu_ns();
+	int64_t now = (int64_t)clk_mono_ns(), t0 = thread_cpu_ns();
 
 	g->timer_at = 0;
 	for (unsigned int i = 0; i < g->n;) {
@@ -640,7 +640,7 @@ struct gate *gate_new(struct svc_loop *loop, int listen_fd, const struct gate_co
 	if (g->cfg.hs_burst_ns <= 0)
 		g->cfg.hs_burst_ns = 50000000;
 	g->budget_ns = g->cfg.hs_burst_ns;
-	g->budget_at = (int64_t)svc_now_ns();
+	g->budget_at = (int64_t)clk_mono_ns();
 	g->schedstat_fd = -2;
 	g->run_delay_ns = -1;
 	g->conns = calloc(g->cfg.max_pending, sizeof(*g->conns));

@@ -287,7 +287,7 @@ static char *open_window(struct pair_button *b, const struct request *r)
 	svc_loop_add_fd(b->s->loop, b->out_fd, EPOLLIN, on_output, b);
 	w->state = "open";
 	w->opened++;
-	w->expires_ns = svc_realtime_ns() + (int64_t)r->ttl * 1000000000;
+	w->expires_ns = clk_real_ns() + (int64_t)r->ttl * 1000000000;
 	svc_log(LOG_NOTICE, "pairing window: open for %d s on %s (requested on the status socket)",
 		r->ttl, r->listen);
 	return g_strdup_printf("open %.*s %s %d\n", (int)strcspn(pl, "'"), pl, b->png, r->ttl);

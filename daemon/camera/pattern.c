@@ -71,7 +71,7 @@ static GstPadProbeReturn stamp_production(GstPad *pad, GstPadProbeInfo *info,
 
 	(void)pad;
 	(void)data;
-	gst_buffer_add_reference_timestamp_meta(buf, ref, cam_now_mono_ns(),
+	gst_buffer_add_reference_timestamp_meta(buf, ref, clk_mono_ns(),
 						GST_CLOCK_TIME_NONE);
 	GST_PAD_PROBE_INFO_DATA(info) = buf;
 	return GST_PAD_PROBE_OK;
@@ -91,7 +91,7 @@ static GstPadProbeReturn draw_tag(GstPad *pad, GstPadProbeInfo *info, gpointer d
 	buf = gst_buffer_make_writable(buf);
 	GST_BUFFER_OFFSET(buf) = p->produced;
 	if (!cam_pattern_capture_ns(buf, &mono_ns))
-		mono_ns = cam_now_mono_ns();
+		mono_ns = clk_mono_ns();
 	if (gst_video_frame_map(&vf, &p->info, buf, GST_MAP_WRITE)) {
 		cam_tag_draw(&vf, p->produced, p->camera_tag);
 		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2,
@@ -144,7 +144,7 @@ static bool pattern_next(struct cam_capture *cap, struct cam_frame *frame, GErro
 	gst_sample_unref(sample);
 
 	if (!cam_pattern_capture_ns(buf, &frame->info.mono_ns))
-		frame->info.mono_ns = cam_now_mono_ns();
+		frame->info.mono_ns = clk_mono_ns();
 	frame->info.ts_source = CAM_TS_PRODUCED;
 	frame->info.sequence = (uint32_t)GST_BUFFER_OFFSET(buf);
 	frame->buffer = buf;

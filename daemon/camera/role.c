@@ -384,7 +384,7 @@ static void media_request_idr(struct camera_role *cr)
 
 static void net_rearm(struct camera_role *cr)
 {
-	int ms = vcn_cam_timeout_ms(cr->net, (int64_t)svc_now_ns());
+	int ms = vcn_cam_timeout_ms(cr->net, (int64_t)clk_mono_ns());
 
 	if (ms < 0)
 		svc_timer_arm(cr->net_timer, 0, 0);
@@ -620,9 +620,9 @@ static void on_hub_control(void *data, uint32_t events)
 static bool boot_minus_mono(int64_t *diff)
 {
 	for (int i = 0; i < 4; i++) {
-		int64_t m1 = (int64_t)svc_now_ns();
-		int64_t b = svc_boottime_ns();
-		int64_t m2 = (int64_t)svc_now_ns();
+		int64_t m1 = (int64_t)clk_mono_ns();
+		int64_t b = clk_boot_ns();
+		int64_t m2 = (int64_t)clk_mono_ns();
 
 		if (m2 - m1 <= 100000) {
 			*diff = b - m2;
@@ -649,7 +649,7 @@ static void check_suspend(struct camera_role *cr)
 	svc_log(LOG_WARNING, "resumed after %" PRId64 " ms suspended: ending every hub session",
 		(asleep - cr->asleep_ns) / 1000000);
 	cr->asleep_ns = asleep;
-	cr->awake_since_ns = svc_now_ns();
+	cr->awake_since_ns = clk_mono_ns();
 	while ((h = cr->hubs))
 		hub_drop(cr, h, "the camera was suspended");
 }
@@ -658,7 +658,7 @@ static void check_suspend(struct camera_role *cr)
 static void on_live_timer(void *data)
 {
 	struct camera_role *cr = data;
-	int64_t now = (int64_t)svc_now_ns();
+	int64_t now = (int64_t)clk_mono_ns();
 	struct subscriber *h, *next;
 
 	check_suspend(cr);
@@ -691,7 +691,7 @@ static void reject_peer(struct camera_role *cr, const char *reason, const char *
 {
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
 	struct reject_log *rl = &cr->reject_log[0];
-	uint64_t now = svc_now_ns();
+	uint64_t now = clk_mono_ns();
 	struct svc_log_entry e;
 
 	svc_reasons_add(&rs->rejected_peers, reason);
@@ -795,7 +795,7 @@ static void on_gate_session(void *data, int fd, struct vc_session *s, const char
 	h->serve_timer = svc_timer_new(cr->s->loop, on_serve_timer, h);
 	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
 	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
-	h->media = vcn_cam_hub_add(cr->net, (int64_t)svc_now_ns(), &keys, &offer);
+	h->media = vcn_cam_hub_add(cr->net, (int64_t)clk_mono_ns(), &keys, &offer);
 	vc_wipe(&keys, sizeof(keys));
 	if (h->media)
 		vcn_offer_encode(&offer, offer_msg);
@@ -827,7 +827,7 @@ static void on_gate_media(void *data, int fd, const uint8_t hello[VCN_HELLO_LEN]
 {
 	struct camera_role *cr = data;
 
-	vcn_cam_adopt_tcp(cr->net, fd, hello, (int64_t)svc_now_ns());
+	vcn_cam_adopt_tcp(cr->net, fd, hello, (int64_t)clk_mono_ns());
 	net_rearm(cr);
 }
 
@@ -1199,7 +1199,7 @@ static void on_media(void *data, uint32_t events)
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
 	struct cam_au au = { 0 };
 	char source[sizeof(cr->au_source)];
-	uint64_t now = svc_now_ns();
+	uint64_t now = clk_mono_ns();
 	bool full;
 	eventfd_t v;
 
@@ -1244,7 +1244,7 @@ static void on_net(void *data, uint32_t events)
 	struct camera_role *cr = data;
 
 	(void)events;
-	vcn_cam_process(cr->net, (int64_t)svc_now_ns());
+	vcn_cam_process(cr->net, (int64_t)clk_mono_ns());
 	drop_gone_hubs(cr);
 	update_session_stats(cr);
 	net_rearm(cr);
@@ -1259,7 +1259,7 @@ static void on_status_timer(void *data)
 {
 	struct camera_role *cr = data;
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
-	uint64_t now = svc_now_ns();
+	uint64_t now = clk_mono_ns();
 	double fps = 0;
 
 	take_media_state(cr);
@@ -1606,12 +1606,12 @@ static int setup(struct camera_role *cr)
  */
 static void end_streams(struct camera_role *cr)
 {
-	int64_t deadline = (int64_t)svc_now_ns() + END_DRAIN_NS;
+	int64_t deadline = (int64_t)clk_mono_ns() + END_DRAIN_NS;
 
 	if (!cr->hubs)
 		return;
 	for (;;) {
-		int64_t now = (int64_t)svc_now_ns();
+		int64_t now = (int64_t)clk_mono_ns();
 		struct pollfd pfd = { .fd = vcn_cam_fd(cr->net), .events = POLLIN };
 		int ms = vcn_cam_timeout_ms(cr->net, now);
 

@@ -970,7 +970,7 @@ static bool v4l2_next(struct cam_capture *cap, struct cam_frame *frame, GError *
 		fi->ts_source = (b.flags & V4L2_BUF_FLAG_TSTAMP_SRC_MASK) ==
 				V4L2_BUF_FLAG_TSTAMP_SRC_SOE ? CAM_TS_SOE : CAM_TS_EOF;
 	} else {
-		fi->mono_ns = cam_now_mono_ns();
+		fi->mono_ns = clk_mono_ns();
 		fi->ts_source = CAM_TS_DEQUEUE;
 	}
 	if (v->meta_fd >= 0)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "decode.h"
 #include "decproto.h"
 #include "errmsg.h"
@@ -201,10 +202,7 @@ static void stop_child(struct decode *d)
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clk_mono_ns() / 1000000u);
 }
 
 /* The forked process, between fork and exec: async-signal-safe calls only. */
@@ -565,11 +563,8 @@ void decode_reset(struct decode *d)
 /* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
 static uint64_t next_pts(struct decode *d)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = clk_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	d->last_sent = now > d->last_sent ? now : d->last_sent + 1;
 	return d->last_sent;
 }

@@ -35,6 +35,7 @@
 #include <libyuv/scale_uv.h>
 
 #include "canvas.h"
+#include "clock.h"
 #include "colour.h"
 #include "display.h"
 #include "errmsg.h"
@@ -84,14 +85,6 @@ struct clip {
 	uint64_t gen;
 };
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct display {
 	void *out;
 	const struct output_ops *ops;
@@ -122,15 +115,9 @@ struct display {
 	unsigned int align;	/* cells and pictures on multiples of it (I420: 2) */
 	uint64_t stale_ns;
 	struct display_stats st;
+	/* the glass time on CLOCK_REALTIME: the mapping the camera signs with */
+	struct clk_map clock;
 };
-
-uint64_t display_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- YCbCr 4:2:0 -> XRGB8888, scaled to fit (libyuv) ---- */
 
@@ -624,12 +611,12 @@ static void compose(struct display *d, unsigned int index)
 			render_unavailable(cl, &c);
 			break;
 		case CELL_FRAME:
-			t = display_now_ns();
+			t = clk_mono_ns();
 			if (render_frame(d, cl, &c)) {
 				d->buf_gen[index][i] = 0;	/* black: draw it again next time */
 				d->buf_capture[index][i] = 0;
 			}
-			d->st.render_ns += display_now_ns() - t;
+			d->st.render_ns += clk_mono_ns() - t;
 			break;
 		}
 	}
@@ -649,12 +636,13 @@ static void output_lost(struct display *d)
 }
 
 /*
- * Buffer @index reached the screen at @done_ns (CLOCK_REALTIME; 0: now);
+ * Buffer @index reached the screen at @done_ns (CLOCK_MONOTONIC; 0: now);
  * the one it replaced is free again.
  */
 static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
 {
-	uint64_t now = done_ns ? done_ns : realtime_ns();
+	int64_t real = clk_map_to_real(&d->clock, done_ns ? done_ns : clk_mono_ns());
+	uint64_t now = real > 0 ? (uint64_t)real : 0;
 	unsigned int i;
 
 	for (i = 0; i < OUTPUT_BUFFERS; i++)
@@ -710,21 +698,21 @@ static int flush(struct display *d)
 
 	if (!d->active || d->pending >= 0)
 		return 0;
-	expire_cells(d, display_now_ns());
+	expire_cells(d, clk_mono_ns());
 	if (!d->dirty)
 		return 0;
 	for (i = 0; i < OUTPUT_BUFFERS && d->buf[i] != BUF_FREE; i++)
 		;
 	if (i == OUTPUT_BUFFERS)
 		return -EBUSY;	/* cannot happen: one scanout, one pending */
-	t = display_now_ns();
+	t = clk_mono_ns();
 	r = d->st.render_ns;
 	compose(d, i);
 	d->dirty = false;
-	t2 = display_now_ns();
+	t2 = clk_mono_ns();
 	d->st.compose_ns += t2 - t - (d->st.render_ns - r);
 	ret = d->ops->commit(d->out, i);
-	d->st.commit_ns += display_now_ns() - t2;
+	d->st.commit_ns += clk_mono_ns() - t2;
 	if (ret < 0) {
 		d->st.commit_errors++;
 		output_lost(d);
@@ -736,7 +724,7 @@ static int flush(struct display *d)
 	} else {
 		d->buf[i] = BUF_PENDING;
 		d->pending = (int)i;
-		d->pending_ns = display_now_ns();
+		d->pending_ns = clk_mono_ns();
 	}
 	return 0;
 }
@@ -791,6 +779,7 @@ struct display *display_open(const struct display_config *cfg,
 		return NULL;
 	}
 	d->ncams = cfg->cameras;
+	clk_map_init(&d->clock, 0);
 	d->ncells = cfg->cameras == 1 && !cfg->grid ? 1 : 4;
 	d->stale_ns = cfg->stale_ns ? cfg->stale_ns : DISPLAY_DEFAULT_STALE_NS;
 	for (i = 0; i < d->ncells; i++) {
@@ -859,7 +848,7 @@ int display_show(struct display *d, unsigned int cam, struct hub_picture *frame)
 	memset(frame, 0, sizeof(*frame));	/* the cell's now */
 	cl->state = CELL_FRAME;
 	cl->until_ns = cl->pic.show_until_ns;
-	cl->shown_ns = display_now_ns();
+	cl->shown_ns = clk_mono_ns();
 	d->st.shown[cam]++;
 	if (d->view != DISPLAY_VIEW_LIVE)
 		return 0;	/* kept (and expired) for the live view's return */

@@ -185,7 +185,4 @@ void display_get_size(const struct display *d, unsigned int *w,
 /* Disable the output (nothing of the hub stays on the CRTC) and free. */
 void display_close(struct display *d);
 
-/* CLOCK_MONOTONIC in ns, the clock display_tick() expects. */
-uint64_t display_now_ns(void);
-
 #endif

@@ -53,7 +53,7 @@ struct evview {
 	guint next_job;
 	bool in_flight;
 	struct svc_timer *thumb_timer;	/* THUMB_WAIT_NS for the job in flight */
-	uint64_t jdec_retry_ns;		/* no new JPEG child before (svc_now_ns) */
+	uint64_t jdec_retry_ns;		/* no new JPEG child before (clk_mono_ns) */
 
 	/* a clip playing */
 	struct decode *cdec;		/* made at the first play */
@@ -122,9 +122,9 @@ static int jdec_state(struct evview *v)
 		}
 	}
 	ret = decode_started(v->jdec);
-	if (ret < 0 && svc_now_ns() >= v->jdec_retry_ns) {
+	if (ret < 0 && clk_mono_ns() >= v->jdec_retry_ns) {
 		/* another child at most every JDEC_RETRY_NS: logged then, not per tile */
-		v->jdec_retry_ns = svc_now_ns() + JDEC_RETRY_NS;
+		v->jdec_retry_ns = clk_mono_ns() + JDEC_RETRY_NS;
 		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s",
 			decode_last_failure(v->jdec));
 		if (decode_restart(v->jdec, why, sizeof(why)) < 0)
@@ -146,7 +146,7 @@ static void job_next(struct evview *v)
 		}
 		if (state > 0)
 			ret = decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
-					svc_now_ns() + THUMB_WAIT_NS, true);
+					clk_mono_ns() + THUMB_WAIT_NS, true);
 		if (ret == 0) {
 			v->in_flight = true;
 			svc_timer_arm(v->thumb_timer, THUMB_WAIT_NS, 0);
@@ -575,7 +575,7 @@ static void on_clip_tick(void *data)
 		return;
 	}
 	v->cfg.st->clip_frames++;
-	decode_au(v->cdec, v->au.data, v->au.len, rec.capture_ns, svc_now_ns() + CLIP_SHOW_NS,
+	decode_au(v->cdec, v->au.data, v->au.len, rec.capture_ns, clk_mono_ns() + CLIP_SHOW_NS,
 		  rec.flags & VC_EVREC_F_IDR);
 	/* the next at its time in the clip (checked in turn), within 10 ms..1 s */
 	wait = v->interval_ns;
@@ -597,7 +597,7 @@ static void on_clip_decoded(void *data, uint32_t events)
 	if (v->playing && v->next_au == 0)	/* its child greeted (or failed): start */
 		svc_timer_arm(v->clip_timer, 1, 0);
 	while (decode_take(v->cdec, &pic) == 1) {
-		if (!v->playing || svc_now_ns() >= pic.show_until_ns) {
+		if (!v->playing || clk_mono_ns() >= pic.show_until_ns) {
 			pic.release(&pic);
 			continue;
 		}

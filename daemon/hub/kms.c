@@ -472,21 +472,6 @@ static int read_events(struct kms *k, int timeout_ms)
 	return drmHandleEvent(k->fd, &ev) ? -errno : 0;
 }
 
-/* A CLOCK_MONOTONIC instant of the recent past on CLOCK_REALTIME. */
-static uint64_t mono_to_realtime(uint64_t mono_ns)
-{
-	struct timespec m, r;
-	uint64_t now_m, now_r;
-
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	clock_gettime(CLOCK_REALTIME, &r);
-	now_m = (uint64_t)m.tv_sec * 1000000000u + (uint64_t)m.tv_nsec;
-	now_r = (uint64_t)r.tv_sec * 1000000000u + (uint64_t)r.tv_nsec;
-	if (!mono_ns || mono_ns > now_m || now_m - mono_ns > now_r)
-		return 0;
-	return now_r - (now_m - mono_ns);
-}
-
 static int kms_dispatch(void *out, uint64_t *done_ns)
 {
 	struct kms *k = out;
@@ -497,7 +482,7 @@ static int kms_dispatch(void *out, uint64_t *done_ns)
 	if (!k->flip_done)
 		return 0;
 	k->flip_done = false;
-	*done_ns = mono_to_realtime(k->flip_ns);
+	*done_ns = k->flip_ns;
 	return 1;
 }
 

@@ -55,8 +55,9 @@ struct output_ops {
 	int (*commit)(void *out, unsigned int index);
 	/*
 	 * Read completion events; 1 if the commit in flight completed, with
-	 * *done_ns its completion time (CLOCK_REALTIME ns, from the kernel's
-	 * event where there is one) or 0 when the backend cannot tell.
+	 * *done_ns its completion time (CLOCK_MONOTONIC ns, from the kernel's
+	 * event where there is one) or 0 when the backend cannot tell; the
+	 * display puts it on CLOCK_REALTIME with the one mapping (clock.h).
 	 */
 	int (*dispatch)(void *out, uint64_t *done_ns);
 	/* Poll for hot-unplug / replug and loss / return of master. */

@@ -151,7 +151,7 @@ static void show_unavailable(struct feed *c, enum hub_unavailable why)
  */
 static void tick_by(struct hub_role *hr, uint64_t at)
 {
-	uint64_t now = svc_now_ns();
+	uint64_t now = clk_mono_ns();
 
 	if (hr->tick_at && hr->tick_at <= at)
 		return;
@@ -169,7 +169,7 @@ static int read_offer(struct feed *c, int64_t deadline)
 	struct vc_ctl m;
 
 	for (;;) {
-		int64_t now = (int64_t)svc_now_ns();
+		int64_t now = (int64_t)clk_mono_ns();
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		int r = vc_session_recv(c->session, &m);
 
@@ -210,7 +210,7 @@ static int read_offer(struct feed *c, int64_t deadline)
 static int connect_camera(struct feed *c)
 {
 	struct hub_role *hr = c->hr;
-	int64_t deadline = (int64_t)svc_now_ns() + VC_HANDSHAKE_TIMEOUT_NS;
+	int64_t deadline = (int64_t)clk_mono_ns() + VC_HANDSHAKE_TIMEOUT_NS;
 	struct vc_peer peer;
 	struct vc_session_config sc = {
 		.role = VC_ROLE_HUB,
@@ -402,7 +402,7 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 	int ret;
 
 	c->st->received++;
-	r = vc_verifier_accept(c->verifier, u->data, u->len, svc_boottime_ns(), &out);
+	r = vc_verifier_accept(c->verifier, u->data, u->len, clk_boot_ns(), &out);
 	if (r != VC_OK) {
 		svc_reasons_add(&c->st->rejected, vc_reject_name(r));
 		/*
@@ -412,7 +412,7 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 		 */
 		if (r <= VC_REJ_REPLAY)
 			return;
-		c->last_opened_ns = svc_now_ns();	/* this session's media, late or not */
+		c->last_opened_ns = clk_mono_ns();	/* this session's media, late or not */
 		/*
 		 * Nothing more is decoded before the next verified IDR. The
 		 * decoder is flushed once, when the stream first fails: a reset
@@ -425,7 +425,7 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 			show_unavailable(c, HUB_NOT_VERIFIED);
 		return;
 	}
-	now = svc_now_ns();
+	now = clk_mono_ns();
 	c->last_opened_ns = now;
 	c->last_verified_ns = now;
 	c->rejected = false;
@@ -444,7 +444,7 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 		svc_log_begin(&e, LOG_DEBUG);
 		svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
 		svc_log_field(&e, "VERACAM_VERIFIED_AGE_US", "%" PRId64,
-			      (svc_realtime_ns() - (int64_t)out.capture_ns) / 1000);
+			      (clk_real_ns() - (int64_t)out.capture_ns) / 1000);
 		svc_log_field(&e, "VERACAM_AGE_BOUND_US", "%" PRId64, out.age_ns / 1000);
 		svc_log_end(&e, "camera %s: unit %" PRIu64 " verified (age bound %" PRId64 " ms)",
 			    c->ref->name, out.seq, out.age_ns / 1000000);
@@ -464,7 +464,7 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 
 static void rx_rearm(struct feed *c)
 {
-	int ms = vcn_hub_timeout_ms(c->rx, (int64_t)svc_now_ns());
+	int ms = vcn_hub_timeout_ms(c->rx, (int64_t)clk_mono_ns());
 
 	svc_timer_arm(c->rx_timer, ms < 0 ? 0 : (uint64_t)(ms ? ms : 1) * 1000000u, 0);
 }
@@ -476,7 +476,7 @@ static void on_rx(void *data, uint32_t events)
 
 	(void)events;
 	for (;;) {
-		switch (vcn_hub_receive(c->rx, (int64_t)svc_now_ns(), &u)) {
+		switch (vcn_hub_receive(c->rx, (int64_t)clk_mono_ns(), &u)) {
 		case VCN_RX_UNIT:
 			handle_unit(c, &u);
 			continue;
@@ -525,7 +525,7 @@ static void fetch_poke(struct feed *c)
 	size_t len;
 
 	if (!c->fetch || !vc_session_event_idle(c->session) ||
-	    !camfetch_next(c->fetch, svc_now_ns(), &type, body, &len))
+	    !camfetch_next(c->fetch, clk_mono_ns(), &type, body, &len))
 		return;
 	/* no room (a camera that does not read): asked again at the next challenge */
 	if (vc_session_send(c->session, type, body, len) < 0)
@@ -549,7 +549,7 @@ static void on_control(void *data, uint32_t events)
 	while (r > 0 && c->fetch &&
 	       (m.type == VC_CTL_EVENTS || m.type == VC_CTL_EVENT_CHUNK ||
 		m.type == VC_CTL_EVENT_ERROR)) {
-		if (camfetch_answer(c->fetch, &m, svc_now_ns()) < 0) {
+		if (camfetch_answer(c->fetch, &m, clk_mono_ns()) < 0) {
 			svc_reasons_add(&c->st->rejected, "event-protocol");
 			session_end(c, "the camera's event answer breaks the protocol");
 			return;
@@ -581,7 +581,7 @@ static void on_control(void *data, uint32_t events)
 static void on_challenge(void *data)
 {
 	struct feed *c = data;
-	uint64_t k = vc_verifier_challenge(c->verifier, svc_boottime_ns());
+	uint64_t k = vc_verifier_challenge(c->verifier, clk_boot_ns());
 
 	if (vc_session_send_challenge(c->session, k) < 0) {
 		session_end(c, "control channel failed");
@@ -650,7 +650,7 @@ static void session_start(struct feed *c)
 	c->verifier = vc_verifier_new(&vcfg);
 	memcpy(keys.camera_to_hub, p->transport_camera_to_hub, sizeof(keys.camera_to_hub));
 	memcpy(keys.hub_to_camera, p->transport_hub_to_camera, sizeof(keys.hub_to_camera));
-	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)svc_now_ns()) : NULL;
+	c->rx = c->verifier ? vcn_hub_new(&rc, (int64_t)clk_mono_ns()) : NULL;
 	vc_wipe(&keys, sizeof(keys));
 	memset(&c->rx_counted, 0, sizeof(c->rx_counted));
 	c->rx_timer = svc_timer_new(hr->s->loop, on_rx_timer, c);
@@ -675,7 +675,7 @@ static void session_start(struct feed *c)
 	}
 	fetch_start(c, p);
 	c->phase = PHASE_LIVE;
-	c->live_since_ns = svc_now_ns();
+	c->live_since_ns = clk_mono_ns();
 	c->last_opened_ns = 0;
 	c->fresh_until_ns = 0;
 	c->verified_once = false;
@@ -796,7 +796,7 @@ static void glass_check(struct hub_role *hr)
 					" ms after its last verified frame: its picture's age "
 					"bound reached the freshness window before a newer one "
 					"was decoded", c->ref->name, unavailable_reason(HUB_STALE),
-					(svc_now_ns() - c->last_verified_ns) / 1000000);
+					(clk_mono_ns() - c->last_verified_ns) / 1000000);
 			}
 		}
 		if (!cap || cap == c->on_screen_ns)
@@ -851,7 +851,7 @@ static void on_decoded(void *data, uint32_t events)
 		/* on glass only while its unit is fresh (a hub short of CPU, a backlog) */
 		uint64_t until = pic.show_until_ns;
 
-		if (svc_now_ns() >= until) {
+		if (clk_mono_ns() >= until) {
 			c->st->expired++;
 			pic.release(&pic);
 		} else if (display_show(hr->display, c->idx, &pic) == 0) {
@@ -865,7 +865,7 @@ static void on_decoded(void *data, uint32_t events)
 		decoder_failed(c);
 	update_decode_stats(c);
 	glass_check(hr);
-	svc_notify_progress(&hr->s->notify, svc_now_ns() / 1000);
+	svc_notify_progress(&hr->s->notify, clk_mono_ns() / 1000);
 }
 
 static void on_display(void *data, uint32_t events)
@@ -939,7 +939,7 @@ static void fetch_status(struct feed *c)
 static void on_tick(void *data)
 {
 	struct hub_role *hr = data;
-	uint64_t now = svc_now_ns(), next = UINT64_MAX;
+	uint64_t now = clk_mono_ns(), next = UINT64_MAX;
 	int ms;
 
 	hr->tick_at = 0;
@@ -1171,7 +1171,7 @@ static int setup(struct hub_role *hr)
 		cfg->n_cameras, cfg->n_cameras == 1 ? "" : "s");
 	svc_status_set_ready(hr->s->status, true);
 	svc_notify_ready(&hr->s->notify, "display up, connecting to cameras");
-	tick_by(hr, svc_now_ns() + 1000000u);
+	tick_by(hr, clk_mono_ns() + 1000000u);
 	return 0;
 }
 

@@ -19,8 +19,9 @@
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 
-#include "errmsg.h"
+#include "clock.h"
 #include "colour.h"
+#include "errmsg.h"
 #include "y4m.h"
 
 /* "FRAME\n" ends here in a buffer, so the planes start aligned */
@@ -31,7 +32,7 @@
 struct y4m {
 	int fd;			/* -1 while a FIFO has no reader */
 	int tfd;		/* timerfd: the refresh period after a write */
-	uint64_t written_ns;	/* CLOCK_REALTIME of the last frame's write */
+	uint64_t written_ns;	/* CLOCK_MONOTONIC of the last frame's write */
 	bool reset;		/* the compositor gave up: restart at check() */
 	bool fifo;
 	dev_t dev;		/* the FIFO's, as at start: reopened only if it is the same */
@@ -197,14 +198,6 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	return y;
 }
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int y4m_commit(void *out, unsigned int index)
 {
 	struct y4m *y = out;
@@ -220,7 +213,7 @@ static int y4m_commit(void *out, unsigned int index)
 	}
 	if (ret < 0)
 		return ret;
-	y->written_ns = realtime_ns();
+	y->written_ns = clk_mono_ns();
 	/* the refresh: the next frame no sooner than a period from now */
 	if (timerfd_settime(y->tfd, 0, &(struct itimerspec){
 				.it_value.tv_nsec = 1000000000 / Y4M_REFRESH_HZ }, NULL))

@@ -21,7 +21,7 @@
  *		return rc;			(help, config error: exit 2)
  *	... role setup: fds and timers on s.loop, counters in s.status,
  *	    svc_loop_on_reload(s.loop, reload_pairings, role) ...
- *	per frame: svc_notify_progress(&s.notify, svc_now_ns() / 1000)
+ *	per frame: svc_notify_progress(&s.notify, clk_mono_ns() / 1000)
  *	once working: svc_notify_ready(&s.notify, "..."), svc_status_set_ready()
  *	rc = svc_service_run(&s);		(SIGTERM -> STOPPING=1)
  *	... role teardown (stream end to hubs, CRTC off) ...
@@ -43,6 +43,8 @@
 #include <syslog.h>
 
 #include <glib.h>
+
+#include "clock.h"
 
 #include <veracam/pairing.h>	/* VC_NAME_MAX, enum vc_role */
 #include <veracam/record.h>	/* VC_SOURCE_MAX_LEN */
@@ -256,11 +258,8 @@ int svc_loop_run(struct svc_loop *l);
 void svc_loop_quit(struct svc_loop *l, int status);
 int svc_loop_signal(const struct svc_loop *l);
 
-/* CLOCK_MONOTONIC and CLOCK_REALTIME in ns. */
-uint64_t svc_now_ns(void);
-int64_t svc_realtime_ns(void);
-/* CLOCK_BOOTTIME in ns: the hub's freshness clock (it counts a suspend). */
-int64_t svc_boottime_ns(void);
+/* The clocks: clock.h (clk_mono_ns, clk_real_ns, clk_boot_ns: the hub's
+ * freshness clock, which counts a suspend). */
 
 /* ------------------------------------------------------------------ */
 /* sd_notify (notify.c)                                               */

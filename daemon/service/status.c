@@ -90,7 +90,7 @@ struct svc_status *svc_status_new(const struct svc_config *cfg)
 	st->role = cfg->role;
 	st->name = g_strdup(cfg->role == VC_ROLE_CAMERA ? cfg->camera.name : "hub");
 	st->keys = g_strdup(cfg->keys_dir ? cfg->keys_dir : "");
-	st->started_ns = svc_now_ns();
+	st->started_ns = clk_mono_ns();
 	st->sessions = g_ptr_array_new_with_free_func(g_free);
 	st->fd = -1;
 	if (cfg->role == VC_ROLE_HUB) {
@@ -143,7 +143,7 @@ struct svc_hub_session *svc_status_session_begin(struct svc_status *st,
 	g_strlcpy(s->name, hub_name, sizeof(s->name));
 	g_strlcpy(s->peer, peer, sizeof(s->peer));
 	g_strlcpy(s->transport, transport, sizeof(s->transport));
-	s->started_ns = svc_now_ns();
+	s->started_ns = clk_mono_ns();
 	g_ptr_array_add(st->sessions, s);
 	return s;
 }
@@ -263,7 +263,7 @@ static void iso_time(int64_t ns, char out[32])
 
 static void json_camera_role(const struct svc_status *st, GString *o)
 {
-	uint64_t now = svc_now_ns();
+	uint64_t now = clk_mono_ns();
 
 	json_u64(o, 2, "frames_captured", st->cam.frames_captured, false);
 	json_u64(o, 2, "capture_gaps", st->cam.capture_gaps, false);
@@ -392,7 +392,7 @@ static void json_camera_role(const struct svc_status *st, GString *o)
 
 static void json_hub_role(const struct svc_status *st, GString *o)
 {
-	int64_t now = svc_realtime_ns();
+	int64_t now = clk_real_ns();
 	char when[32];
 
 	json_key(o, 2, "display");
@@ -486,7 +486,7 @@ char *svc_status_json(const struct svc_status *st)
 	json_text(o, 2, "name", st->name, false);
 	json_text(o, 2, "keys", st->keys, false);
 	json_u64(o, 2, "pid", (uint64_t)getpid(), false);
-	json_u64(o, 2, "uptime_ms", (svc_now_ns() - st->started_ns) / 1000000, false);
+	json_u64(o, 2, "uptime_ms", (clk_mono_ns() - st->started_ns) / 1000000, false);
 	json_key(o, 2, "ready");
 	g_string_append_printf(o, "%s,\n", st->ready ? "true" : "false");
 	if (st->role == VC_ROLE_CAMERA)

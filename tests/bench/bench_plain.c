@@ -170,7 +170,7 @@ static GstPadProbeReturn frame_in(GstPad *pad, GstPadProbeInfo *info, gpointer d
 
 	(void)pad;
 	if (!cam_pattern_capture_ns(buf, &ns))
-		ns = cam_now_mono_ns();
+		ns = clk_mono_ns();
 	remember(s, (uint32_t)GST_BUFFER_OFFSET(buf), ns);
 	atomic_fetch_add(&s->frames, 1);
 	return GST_PAD_PROBE_OK;
@@ -416,7 +416,7 @@ static int show(struct side *s, GstSample *sample, struct y4m *y)
 	if (s->open) {
 		s->y4m_ns += thread_cpu_ns() - t0;
 		if (seq >= 0)
-			remember(s, (uint32_t)seq, cam_now_mono_ns());
+			remember(s, (uint32_t)seq, clk_mono_ns());
 		else
 			s->untagged++;
 	}
@@ -442,7 +442,7 @@ static void window_open(struct side *s)
 	s->open = true;
 	s->frames0 = atomic_load(&s->frames);
 	s->cpu0 = cpu_seconds();
-	s->t0_ns = cam_now_mono_ns();
+	s->t0_ns = clk_mono_ns();
 	s->y4m_ns = 0;
 	s->untagged = 0;
 	for (int i = 0; i < 2; i++) {
@@ -456,7 +456,7 @@ static void window_close(const struct side *s, struct figures *fig)
 	struct rusage ru;
 
 	fig->cpu = cpu_seconds() - s->cpu0;
-	fig->seconds = (double)(cam_now_mono_ns() - s->t0_ns) / 1e9;
+	fig->seconds = (double)(clk_mono_ns() - s->t0_ns) / 1e9;
 	fig->frames = atomic_load(&s->frames) - s->frames0;
 	for (int i = 0; i < 2; i++) {
 		fig->units[i] = atomic_load(&s->units[i]);

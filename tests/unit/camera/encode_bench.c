@@ -92,10 +92,10 @@ static bool run(unsigned w, unsigned h, bool paced, bool encode, const char *sou
 		cam_motion_config_default(&mcfg);
 		det = cam_motion_new(&mcfg, NULL, NULL);
 	}
-	t0 = cam_now_mono_ns();
+	t0 = clk_mono_ns();
 	c0 = cpu_seconds();
 	end = t0 + (uint64_t)opt_seconds * 1000000000ull;
-	while (cam_now_mono_ns() < end) {
+	while (clk_mono_ns() < end) {
 		struct cam_frame f;
 		struct cam_au au;
 
@@ -123,10 +123,10 @@ static bool run(unsigned w, unsigned h, bool paced, bool encode, const char *sou
 		r->bytes += au.size;
 		r->idrs += au.idr;
 		r->max_latency_ms = MAX(r->max_latency_ms,
-					(cam_now_mono_ns() - au.info.mono_ns) / 1e6);
+					(clk_mono_ns() - au.info.mono_ns) / 1e6);
 		cam_au_clear(&au);
 	}
-	r->wall_s = (cam_now_mono_ns() - t0) / 1e9;
+	r->wall_s = (clk_mono_ns() - t0) / 1e9;
 	r->cpu_s = cpu_seconds() - c0;
 	cam_capture_get_stats(cap, &r->cap);
 	if (det)

@@ -22,7 +22,7 @@ static struct cam_capture *open_pattern(const char *source, const char *name,
 static void check_frames(unsigned w, unsigned h, uint32_t rgb, bool unpaced)
 {
 	g_autofree char *src = g_strdup_printf("pattern:%06x", rgb);
-	int64_t opened = cam_now_real_ns();
+	int64_t opened = clk_real_ns();
 	struct cam_capture *cap = open_pattern(src, "porch", w, h, unpaced);
 	const struct cam_identity *id = cam_capture_identity(cap);
 	const GstVideoInfo *vi = cam_capture_video_info(cap);
@@ -41,8 +41,8 @@ static void check_frames(unsigned w, unsigned h, uint32_t rgb, bool unpaced)
 
 		g_assert_true(cam_capture_next(cap, &f, &err));
 		g_assert_no_error(err);
-		real = cam_now_real_ns();
-		offset = real - (int64_t)cam_now_mono_ns();
+		real = clk_real_ns();
+		offset = real - (int64_t)clk_mono_ns();
 		g_assert_cmpuint(f.info.sequence, ==, i);
 		g_assert_cmpuint(f.info.lost_before, ==, 0);
 		g_assert_cmpint(f.info.ts_source, ==, CAM_TS_PRODUCED);

@@ -7,14 +7,14 @@
 /* A frame stamped now maps to within a few ms of CLOCK_REALTIME now. */
 static void test_close_to_realtime(void)
 {
-	struct cam_clockmap cm;
+	struct clk_map cm;
 
-	cam_clockmap_init(&cm, 0);
+	clk_map_init(&cm, 0);
 	for (int i = 0; i < 200; i++) {
-		int64_t before = cam_now_real_ns();
-		uint64_t mono = cam_now_mono_ns();
-		int64_t after = cam_now_real_ns();
-		int64_t wall = cam_clockmap_to_wall(&cm, mono);
+		int64_t before = clk_real_ns();
+		uint64_t mono = clk_mono_ns();
+		int64_t after = clk_real_ns();
+		int64_t wall = clk_map_to_real(&cm, mono);
 
 		/* the instant lies between two REALTIME reads around it */
 		g_assert_cmpint(wall, >=, before - MS);
@@ -28,29 +28,29 @@ static void test_close_to_realtime(void)
 /* The offset is measured again once it is older than the interval. */
 static void test_remeasured(void)
 {
-	struct cam_clockmap cm;
+	struct clk_map cm;
 	uint64_t before;
 
-	cam_clockmap_init(&cm, 60000 * MS);
-	cam_clockmap_to_wall(&cm, cam_now_mono_ns());
+	clk_map_init(&cm, 60000 * MS);
+	clk_map_to_real(&cm, clk_mono_ns());
 	before = cm.measurements;
-	cam_clockmap_to_wall(&cm, cam_now_mono_ns());
+	clk_map_to_real(&cm, clk_mono_ns());
 	g_assert_cmpuint(cm.measurements, ==, before);
 	/* the last measurement is now older than the interval */
 	cm.measured_at_ns -= 60001 * MS;
-	cam_clockmap_to_wall(&cm, cam_now_mono_ns());
+	clk_map_to_real(&cm, clk_mono_ns());
 	g_assert_cmpuint(cm.measurements, ==, before + 1);
 }
 
 /* Increasing capture times map to increasing wall times, re-measuring each time. */
 static void test_monotonic_with_remeasure(void)
 {
-	struct cam_clockmap cm;
+	struct clk_map cm;
 	int64_t last = 0;
 
-	cam_clockmap_init(&cm, 1);	/* re-measure on every call */
+	clk_map_init(&cm, 1);	/* re-measure on every call */
 	for (int i = 0; i < 2000; i++) {
-		int64_t wall = cam_clockmap_to_wall(&cm, cam_now_mono_ns());
+		int64_t wall = clk_map_to_real(&cm, clk_mono_ns());
 
 		g_assert_cmpint(wall, >, last);
 		last = wall;
@@ -61,36 +61,36 @@ static void test_monotonic_with_remeasure(void)
 /* A slightly smaller offset must not make a later frame look earlier. */
 static void test_small_backward_absorbed(void)
 {
-	struct cam_clockmap cm;
+	struct clk_map cm;
 	uint64_t mono = 1000 * MS;
 	int64_t w1, w2;
 
-	cam_clockmap_init(&cm, UINT64_MAX / 2);
-	cam_clockmap_apply(&cm, 5000 * MS, 100, cam_now_mono_ns());
-	w1 = cam_clockmap_to_wall(&cm, mono);
+	clk_map_init(&cm, UINT64_MAX / 2);
+	clk_map_apply(&cm, 5000 * MS, 100, clk_mono_ns());
+	w1 = clk_map_to_real(&cm, mono);
 	g_assert_cmpint(w1, ==, 6000 * MS);
-	cam_clockmap_apply(&cm, 5000 * MS - 50000, 100, cam_now_mono_ns());
-	w2 = cam_clockmap_to_wall(&cm, mono + 10000);
+	clk_map_apply(&cm, 5000 * MS - 50000, 100, clk_mono_ns());
+	w2 = clk_map_to_real(&cm, mono + 10000);
 	g_assert_cmpint(w2, >, w1);
 	g_assert_cmpuint(cm.clamped, ==, 1);
 	g_assert_cmpuint(cm.steps, ==, 0);
 	/* once past the correction, times follow the new offset exactly */
-	g_assert_cmpint(cam_clockmap_to_wall(&cm, mono + 33 * MS), ==,
+	g_assert_cmpint(clk_map_to_real(&cm, mono + 33 * MS), ==,
 			(int64_t)(mono + 33 * MS) + 5000 * MS - 50000);
 }
 
 /* A REALTIME step is followed (and counted), not hidden. */
 static void test_step_counted(void)
 {
-	struct cam_clockmap cm;
+	struct clk_map cm;
 	uint64_t mono = 1000 * MS;
 
-	cam_clockmap_init(&cm, UINT64_MAX / 2);
-	cam_clockmap_apply(&cm, 5000 * MS, 100, cam_now_mono_ns());
-	cam_clockmap_to_wall(&cm, mono);
-	cam_clockmap_apply(&cm, 2000 * MS, 100, cam_now_mono_ns());
+	clk_map_init(&cm, UINT64_MAX / 2);
+	clk_map_apply(&cm, 5000 * MS, 100, clk_mono_ns());
+	clk_map_to_real(&cm, mono);
+	clk_map_apply(&cm, 2000 * MS, 100, clk_mono_ns());
 	g_assert_cmpuint(cm.steps, ==, 1);
-	g_assert_cmpint(cam_clockmap_to_wall(&cm, mono + 33 * MS), ==,
+	g_assert_cmpint(clk_map_to_real(&cm, mono + 33 * MS), ==,
 			(int64_t)(mono + 33 * MS) + 2000 * MS);
 	g_assert_cmpuint(cm.clamped, ==, 0);
 }

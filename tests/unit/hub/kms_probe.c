@@ -38,6 +38,7 @@
 #include <linux/veracam.h>
 #include <veracam/sim-sensor.h>
 
+#include "clock.h"
 #include "display.h"
 #include "hubtest.h"
 #include "screen.h"
@@ -52,14 +53,6 @@ static void result(bool ok, const char *what)
 {
 	printf("%s %d %s\n", ok ? "ok" : "not ok", ++test_no, what);
 	failed += !ok;
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Glass time (show -> flip completed) of the frames pump() showed, in us. */
@@ -77,7 +70,7 @@ static void pump(struct display *d, unsigned int n)
 		struct pollfd pfd = { .fd = display_fd(d), .events = POLLIN };
 
 		solid_picture(&p, 640, 480, cam_colour[0], 0);
-		p.capture_ns = realtime_ns();
+		p.capture_ns = (uint64_t)clk_real_ns();
 		display_show(d, 0, &p);
 		free_picture(&p);
 		display_unavailable(d, 1, HUB_NOT_VERIFIED);
@@ -86,7 +79,7 @@ static void pump(struct display *d, unsigned int n)
 		display_get_stats(d, &st);
 		if (st.on_screen_capture_ns[0] && nglass < 256)
 			glass_us[nglass++] = st.glass_ns[0] / 1000;
-		display_tick(d, display_now_ns());
+		display_tick(d, clk_mono_ns());
 	}
 	/* let the last flip land */
 	while (poll(&(struct pollfd){ .fd = display_fd(d), .events = POLLIN }, 1, 200) == 1)
@@ -312,7 +305,7 @@ int main(int argc, char **argv)
 
 	/* master: lose it (as on a VT switch), get it back */
 	drmDropMaster(display_fd(d));
-	display_tick(d, display_now_ns());
+	display_tick(d, clk_mono_ns());
 	pump(d, 3);
 	display_get_stats(d, &st);
 	result(st.output_lost == 1, "losing master takes the output down");
@@ -326,7 +319,7 @@ int main(int argc, char **argv)
 
 	/* hot-unplug and replug */
 	if (force_connector(device, "off")) {
-		display_tick(d, display_now_ns());
+		display_tick(d, clk_mono_ns());
 		pump(d, 3);
 		display_get_stats(d, &st);
 		result(st.output_lost == 2 && !crtc_active(display_fd(d)),

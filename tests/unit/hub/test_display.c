@@ -15,6 +15,7 @@
 
 #include <libyuv/scale.h>
 
+#include "clock.h"
 #include "display.h"
 #include "output.h"
 #include "screen.h"
@@ -282,7 +283,7 @@ static void test_stale(void)
 	d = open_y4m_stale(path, 2, 640, 480, 0);
 	show_solid(d, 0, 320, 240, cam_colour[0], T0);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
-	now = display_now_ns();
+	now = clk_mono_ns();
 	ms = display_tick(d, now + 500000000ull);
 	settle(d);
 	CHECK(ms > 0 && ms <= 500, "tick at 0.5 s asks for %d ms", ms);
@@ -290,7 +291,7 @@ static void test_stale(void)
 	CHECK(st.commits == 3, "tick at 0.5 s committed (%llu)", (unsigned long long)st.commits);
 	/* camera 1 stays fresh, camera 0 does not */
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
-	display_tick(d, display_now_ns() + 500000000ull + 1000000ull);
+	display_tick(d, clk_mono_ns() + 500000000ull + 1000000ull);
 	settle(d);
 	display_tick(d, now + DISPLAY_DEFAULT_STALE_NS);
 	settle(d);
@@ -342,7 +343,7 @@ static void test_show_until(void)
 	test_path(path, sizeof(path), "until.y4m");
 	d = open_y4m(path, 2, 640, 480);
 	solid_picture(&p, 320, 240, cam_colour[0], T0);
-	p.show_until_ns = display_now_ns() + 500000000ull;
+	p.show_until_ns = clk_mono_ns() + 500000000ull;
 	CHECK(display_show(d, 0, &p) == 0, "display_show");
 	settle(d);
 	nanosleep(&(struct timespec){ .tv_nsec = 600000000 }, NULL);
@@ -560,7 +561,7 @@ static void test_given_up(void)
 	solid_picture(&p, 320, 240, cam_colour[0], T0);
 	CHECK(display_show(d, 0, &p) == 0, "display_show");
 	/* no dispatch: the completion is lost; a tick comes 0.6 s later */
-	display_tick(d, display_now_ns() + 600000000ull);
+	display_tick(d, clk_mono_ns() + 600000000ull);
 	display_get_stats(d, &st);
 	CHECK(st.commits_given_up == 1 && st.output_lost == 1 && st.output_restarted == 1,
 	      "given up %llu, lost %llu, restarted %llu: want 1 each",

@@ -90,7 +90,7 @@ static void test_hub_round_trip(void)
 	char *path = g_build_filename(tmpdir, "hub.sock", NULL);
 	struct svc_status *st = svc_status_new(&cfg);
 	struct svc_camera_stats *porch = svc_status_camera(st, 0);
-	int64_t now = svc_realtime_ns();
+	int64_t now = clk_real_ns();
 	struct stat sb;
 	mode_t old;
 	char *err = NULL, *doc;

@@ -120,10 +120,11 @@ void cam_frame_clear(struct cam_frame *frame);
 
 /* Draw the sequence row and camera row into a YUV frame (NV12/I420/YUYV). */
 void cam_tag_draw(GstVideoFrame *vf, uint32_t sequence, uint32_t camera_tag);
-/* Draw @value in decimal and a check digit that makes the digit sum a
- * multiple of 10, white on black, font pixels of @scale (even). */
+/* Draw @value in decimal, zero-padded to @width digits (at most 10), and a
+ * check digit that makes the digit sum a multiple of 10, white on black,
+ * font pixels of @scale (even). */
 void cam_tag_draw_number(GstVideoFrame *vf, unsigned x, unsigned y,
-			unsigned scale, uint32_t value);
+			unsigned scale, uint32_t value, unsigned width);
 /* Read them back; false when the guard cells are not where they belong. */
 bool cam_tag_read(const GstVideoFrame *vf, uint32_t *sequence, uint32_t *camera_tag);
 /* Mean R, G, B (0..255) of a centred box of @frac_pct percent of each side. */

@@ -204,10 +204,10 @@ static const uint16_t digit_font[10] = {
 };
 
 void cam_tag_draw_number(GstVideoFrame *vf, unsigned x, unsigned y,
-			unsigned scale, uint32_t value)
+			unsigned scale, uint32_t value, unsigned width)
 {
 	char digits[13];
-	int n = g_snprintf(digits, sizeof(digits) - 1, "%u", value);
+	int n = g_snprintf(digits, sizeof(digits) - 1, "%0*u", (int)MIN(width, 10u), value);
 	unsigned w, h, sum = 0;
 
 	/*

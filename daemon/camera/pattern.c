@@ -33,6 +33,7 @@
 /* The capture time's digits: centiseconds of CLOCK_MONOTONIC, modulo 1000 s. */
 #define PATTERN_CLOCK_UNIT_NS	10000000ull
 #define PATTERN_CLOCK_WRAP	100000u
+#define PATTERN_CLOCK_DIGITS	5	/* always drawn with all five (and the check digit) */
 /* scene=moving: the bars' speed, pixels per frame (bench_hub's clip scrolls as much) */
 #define PATTERN_SCROLL_PX	8
 #define PICTURE_KEY		"veracam-pattern-picture"
@@ -95,7 +96,8 @@ static GstPadProbeReturn draw_tag(GstPad *pad, GstPadProbeInfo *info, gpointer d
 	if (gst_video_frame_map(&vf, &p->info, buf, GST_MAP_WRITE)) {
 		cam_tag_draw(&vf, p->produced, p->camera_tag);
 		cam_tag_draw_number(&vf, 0, VERACAM_TAG_ROWS * c, c / 2,
-				    (uint32_t)(mono_ns / PATTERN_CLOCK_UNIT_NS % PATTERN_CLOCK_WRAP));
+				    (uint32_t)(mono_ns / PATTERN_CLOCK_UNIT_NS % PATTERN_CLOCK_WRAP),
+				    PATTERN_CLOCK_DIGITS);
 		gst_video_frame_unmap(&vf);
 	}
 	p->produced++;

@@ -314,6 +314,9 @@ def png_frames(paths):
 
 # 3x5 glyphs of 4-pixel cells, each digit 16 px wide, in a black box at
 # (0, 16) of the camera's picture: glyph bits (row by row) -> digit
+# the capture time: 5 digits, zero-padded, then the check digit (a box of any
+# other width is refused: a misjudged edge does not shift the digits)
+NUMBER_DIGITS = 6
 NUMBER_GLYPHS = {0x7b6f: 0, 0x2c97: 1, 0x73e7: 2, 0x73cf: 3, 0x5bc9: 4,
                  0x79cf: 5, 0x79ef: 6, 0x7249: 7, 0x7bef: 8, 0x7bcf: 9}
 
@@ -337,7 +340,7 @@ def read_number(row, width):
     """The capture time the pattern camera burned into its picture, or
     None. row(y): the picture's luma row y (picture_rows). The box's right
     edge (three bright columns in a row across its 4-line top margin)
-    gives the digit count; every glyph must be a known one and the gap
+    must be where NUMBER_DIGITS digits end; every glyph must be a known one and the gap
     after it dark, and the check digit (the last) must make the digit sum a
     multiple of 10, so a blurred read fails instead of giving a wrong
     number."""
@@ -349,7 +352,7 @@ def read_number(row, width):
     while end < width - 3 and not (bright(end) and bright(end + 1) and bright(end + 2)):
         end += 1
     ndig, rem = divmod(end - 4 + 2, 16)
-    if ndig < 1 or rem > 4 or end >= width - 3:
+    if ndig != NUMBER_DIGITS or rem > 4 or end >= width - 3:
         return None
     glyph_rows = [row(22 + r * 4) for r in range(5)]
     value = digsum = 0
@@ -368,7 +371,7 @@ def read_number(row, width):
         digsum += d
     # the last digit is a check digit: the digits' sum is a multiple of 10,
     # so one digit read as another (5 and 6 differ in one block) is refused
-    if ndig < 2 or digsum % 10:
+    if digsum % 10:
         return None
     return value // 10
 

@@ -149,7 +149,7 @@ def misreads(rows, value):
         return 0, []
     glyphs = set(hs.NUMBER_GLYPHS)
     lands, wrong = 0, []
-    digits = str(value)
+    digits = f'{value:05d}'
     ndig = len(digits) + 1              # and the check digit
     for i in range(ndig):
         for r in range(5):
@@ -260,8 +260,19 @@ def main(vd, ctl):
         age = t is not None and (int(time.monotonic() * 100) - t) % 100000
         tap(t is not None and age < 50000,
             f'full screen: the capture time reads ({t}: {age and age / 100} s ago)')
+        # the box's edge misjudged one digit early (a bright blur in its top
+        # margin): a box of five digits is refused, not read shifted
+        def early(y):
+            b = bytearray(rows(y))
+            if 16 <= y < 20:
+                b[4 + 5 * 16 - 2:4 + 5 * 16 + 2] = b'\xff' * 4
+            return bytes(b)
+        e = hs.read_number(early, 320)
+        tap(t is not None and e is None, f'a box read one digit short is refused ({e})')
         lands, wrong = misreads(rows, t)
-        tap(t is not None and lands > 0 and wrong == [],
+        # (lands is 0 only for a time of the digits 1, 2, 4 and 7 alone,
+        # which no block flip turns into another digit)
+        tap(t is not None and wrong == [],
             f'every one-block misread of a digit refused ({lands} of them land on another '
             f'digit\'s glyph; read as another number: {wrong[:4]})')
         tap(ch.stop('porch') == 0, 'camera porch stopped (SIGTERM, exit 0)')

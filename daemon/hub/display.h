@@ -125,10 +125,16 @@ int display_unavailable(struct display *d, unsigned int cam,
 			enum hub_unavailable why);
 
 /*
- * Time passes: cells whose last frame is older than stale_ns (by
- * CLOCK_MONOTONIC @now_ns) turn into "stale" unavailable screens; the
- * output is checked for unplug/replug and master. Returns the poll
- * timeout in ms until the next thing that needs a tick.
+ * Time passes: cells whose last frame is older than stale_ns, or past its
+ * show-until (by CLOCK_MONOTONIC @now_ns), turn into "stale" unavailable
+ * screens; the output is checked for unplug/replug and master. Returns the
+ * poll timeout in ms until the next thing that needs a tick.
+ *
+ * The fail-closed timer's owner is the hub role (hub/role.c on_tick): a
+ * camera with no verified frame for unavailable_ns gets its unavailable
+ * screen with the reason. This one is the backstop beneath it, and the
+ * only keeper of show-until: whatever the role's tick does, and however
+ * late it comes, no buffer is composed with a frame past either bound.
  */
 int display_tick(struct display *d, uint64_t now_ns);
 

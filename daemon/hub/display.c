@@ -427,7 +427,8 @@ static void forget_buffers(struct display *d)
 
 /*
  * Cut the screen into cells that cover it exactly: the whole screen for
- * one camera (unless the config asks for a grid), otherwise 2x2 (the right column and bottom row take the odd
+ * one camera (unless the config asks for a grid), otherwise 2x2 (the
+ * right column and bottom row take the odd
  * pixel, or block); the scaler's scratch fits the largest. Every cell is drawn
  * afresh in every buffer.
  */
@@ -798,7 +799,7 @@ struct display *display_open(const struct display_config *cfg,
 	if (!display_output_valid(spec)) {
 		errmsg(err, errlen, "unknown display '%s' (drm, drm:/dev/dri/cardN or y4m:PATH)",
 		       spec);
-	} else if (spec[0] == 'd') {
+	} else if (!strncmp(spec, "drm", 3)) {
 		d->ops = &kms_ops;
 		d->out = kms_open(spec[3] ? spec + 4 : NULL, cfg->kms_legacy,
 				  &d->mode, err, errlen);

@@ -239,20 +239,15 @@ static void arm_wake(struct gate *g)
 
 static void rearm(struct gate *g)
 {
-	int64_t first = INT64_MAX, now = (int64_t)clk_mono_ns();
+	int64_t first = INT64_MAX;	/* none: disarmed */
 
 	for (unsigned int i = 0; i < g->n; i++)
 		if (g->conns[i]->deadline_ns < first)
 			first = g->conns[i]->deadline_ns;
-	if (first == INT64_MAX) {
-		svc_timer_arm(g->timer, 0, 0);
-		g->timer_at = 0;
-		return;
-	}
 	if (g->timer_at == first)
 		return;
 	g->timer_at = first;
-	svc_timer_arm(g->timer, first > now ? (uint64_t)(first - now) : 1, 0);
+	svc_timer_arm_at(g->timer, (uint64_t)first);
 }
 
 /* Out of the table; the fd is closed unless the caller took it (fd = -1). */

@@ -382,16 +382,6 @@ static void media_request_idr(struct camera_role *cr)
 /* Hub sessions                                                         */
 /* ------------------------------------------------------------------ */
 
-static void net_rearm(struct camera_role *cr)
-{
-	int ms = vcn_cam_timeout_ms(cr->net, (int64_t)clk_mono_ns());
-
-	if (ms < 0)
-		svc_timer_arm(cr->net_timer, 0, 0);
-	else
-		svc_timer_arm(cr->net_timer, (uint64_t)(ms ? ms : 1) * 1000000u, 0);
-}
-
 /* Hub @h needs an IDR; granted when the limits allow (grant_idr()). */
 static void want_idr(struct subscriber *h)
 {
@@ -828,7 +818,7 @@ static void on_gate_media(void *data, int fd, const uint8_t hello[VCN_HELLO_LEN]
 	struct camera_role *cr = data;
 
 	vcn_cam_adopt_tcp(cr->net, fd, hello, (int64_t)clk_mono_ns());
-	net_rearm(cr);
+	svc_timer_arm_at(cr->net_timer, (uint64_t)vcn_cam_deadline_ns(cr->net));
 }
 
 static void on_gate_reject(void *data, const char *reason, const char *peer, const char *why)
@@ -1235,7 +1225,7 @@ static void on_media(void *data, uint32_t events)
 	grant_idr(cr, now);
 	cam_au_clear(&au);
 	update_session_stats(cr);
-	net_rearm(cr);
+	svc_timer_arm_at(cr->net_timer, (uint64_t)vcn_cam_deadline_ns(cr->net));
 	svc_notify_progress(&cr->s->notify, now / 1000);
 }
 
@@ -1247,7 +1237,7 @@ static void on_net(void *data, uint32_t events)
 	vcn_cam_process(cr->net, (int64_t)clk_mono_ns());
 	drop_gone_hubs(cr);
 	update_session_stats(cr);
-	net_rearm(cr);
+	svc_timer_arm_at(cr->net_timer, (uint64_t)vcn_cam_deadline_ns(cr->net));
 }
 
 static void on_net_timer(void *data)
@@ -1613,7 +1603,7 @@ static void end_streams(struct camera_role *cr)
 	for (;;) {
 		int64_t now = (int64_t)clk_mono_ns();
 		struct pollfd pfd = { .fd = vcn_cam_fd(cr->net), .events = POLLIN };
-		int ms = vcn_cam_timeout_ms(cr->net, now);
+		int ms = vcn_timeout_ms(now, vcn_cam_deadline_ns(cr->net));
 
 		vcn_cam_process(cr->net, now);
 		if (vcn_cam_idle(cr->net) || now >= deadline)

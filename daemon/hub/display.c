@@ -872,7 +872,7 @@ int display_unavailable(struct display *d, unsigned int cam,
 	return flush(d);
 }
 
-int display_tick(struct display *d, uint64_t now_ns)
+uint64_t display_tick(struct display *d, uint64_t now_ns)
 {
 	uint64_t next = (uint64_t)TICK_MAX_MS * 1000000u, due;
 
@@ -902,7 +902,7 @@ int display_tick(struct display *d, uint64_t now_ns)
 		start_output(d);
 	}
 	flush(d);
-	return (int)((next + 999999u) / 1000000u);
+	return now_ns + next;
 }
 
 int display_fd(const struct display *d)

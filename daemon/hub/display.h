@@ -127,8 +127,8 @@ int display_unavailable(struct display *d, unsigned int cam,
 /*
  * Time passes: cells whose last frame is older than stale_ns, or past its
  * show-until (by CLOCK_MONOTONIC @now_ns), turn into "stale" unavailable
- * screens; the output is checked for unplug/replug and master. Returns the
- * poll timeout in ms until the next thing that needs a tick.
+ * screens; the output is checked for unplug/replug and master. Returns when
+ * the next tick is due (CLOCK_MONOTONIC ns, within 250 ms of @now_ns).
  *
  * The fail-closed timer's owner is the hub role (hub/role.c on_tick): a
  * camera with no verified frame for unavailable_ns gets its unavailable
@@ -136,7 +136,7 @@ int display_unavailable(struct display *d, unsigned int cam,
  * only keeper of show-until: whatever the role's tick does, and however
  * late it comes, no buffer is composed with a frame past either bound.
  */
-int display_tick(struct display *d, uint64_t now_ns);
+uint64_t display_tick(struct display *d, uint64_t now_ns);
 
 /* The fd that becomes readable on flip completion (-1: none needed). */
 int display_fd(const struct display *d);

@@ -151,12 +151,10 @@ static void show_unavailable(struct feed *c, enum hub_unavailable why)
  */
 static void tick_by(struct hub_role *hr, uint64_t at)
 {
-	uint64_t now = clk_mono_ns();
-
 	if (hr->tick_at && hr->tick_at <= at)
 		return;
-	hr->tick_at = at > now ? at : now + 1;
-	svc_timer_arm(hr->tick, hr->tick_at - now, 0);
+	hr->tick_at = at;
+	svc_timer_arm_at(hr->tick, at);
 }
 
 /* ------------------------------------------------------------------ */
@@ -462,13 +460,6 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 	tick_by(hr, now + hr->cfg->unavailable_ns);
 }
 
-static void rx_rearm(struct feed *c)
-{
-	int ms = vcn_hub_timeout_ms(c->rx, (int64_t)clk_mono_ns());
-
-	svc_timer_arm(c->rx_timer, ms < 0 ? 0 : (uint64_t)(ms ? ms : 1) * 1000000u, 0);
-}
-
 static void on_rx(void *data, uint32_t events)
 {
 	struct feed *c = data;
@@ -489,7 +480,7 @@ static void on_rx(void *data, uint32_t events)
 		break;
 	}
 	count_discards(c);
-	rx_rearm(c);
+	svc_timer_arm_at(c->rx_timer, (uint64_t)vcn_hub_deadline_ns(c->rx));
 }
 
 static void on_rx_timer(void *data)
@@ -694,7 +685,7 @@ static void session_start(struct feed *c)
 	 * the window); after it, only its round trip.
 	 */
 	svc_timer_arm(c->challenge_timer, 1, VC_CHALLENGE_INTERVAL_NS);
-	rx_rearm(c);
+	svc_timer_arm_at(c->rx_timer, (uint64_t)vcn_hub_deadline_ns(c->rx));
 }
 
 static void on_connect_done(void *data, uint32_t events)
@@ -939,8 +930,7 @@ static void fetch_status(struct feed *c)
 static void on_tick(void *data)
 {
 	struct hub_role *hr = data;
-	uint64_t now = clk_mono_ns(), next = UINT64_MAX;
-	int ms;
+	uint64_t now = clk_mono_ns(), next = UINT64_MAX, display_at;
 
 	hr->tick_at = 0;
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
@@ -991,9 +981,9 @@ static void on_tick(void *data)
 			next = due;
 		}
 	}
-	ms = display_tick(hr->display, now);
-	if (ms >= 0 && now + (uint64_t)ms * 1000000u < next)
-		next = now + (uint64_t)ms * 1000000u;
+	display_at = display_tick(hr->display, now);
+	if (display_at < next)
+		next = display_at;
 	glass_check(hr);
 	svc_notify_progress(&hr->s->notify, now / 1000);
 	if (now - hr->status_at >= STATUS_INTERVAL_NS) {

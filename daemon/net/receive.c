@@ -230,17 +230,17 @@ static bool fallback_pending(const struct vcn_hub *h)
 	       (h->offer.transports & VCN_TRANSPORT_TCP);
 }
 
-int vcn_hub_timeout_ms(const struct vcn_hub *h, int64_t now_ns)
+int64_t vcn_hub_deadline_ns(const struct vcn_hub *h)
 {
 	int64_t d = vcn_reasm_deadline(h->reasm);
 
 	if (h->path == VCN_PATH_GONE)
-		return -1;
+		return INT64_MAX;
 	if (!h->connecting && h->next_hello_ns < d)
 		d = h->next_hello_ns;
 	if (fallback_pending(h) && h->start_ns + h->fallback_ns < d)
 		d = h->start_ns + h->fallback_ns;
-	return vcn_timeout_ms(now_ns, d);
+	return d;
 }
 
 /* Finish connecting and write the pending TCP hello; -1 if the connection failed. */

@@ -16,7 +16,7 @@
  * The stream ends only by the control channel (the daemon's business);
  * the transport reports GONE only when a TCP media connection fails.
  *
- * Poll loop: wait for vcn_hub_fd() readable or vcn_hub_timeout_ms(), then
+ * Poll loop: wait for vcn_hub_fd() readable or vcn_hub_deadline_ns(), then
  * call vcn_hub_receive() until it returns VCN_RX_NONE. Every unit it
  * returns is a candidate for the security core's opener/verifier, which
  * alone decides whether it is authentic. Times are CLOCK_MONOTONIC ns.
@@ -72,7 +72,11 @@ struct vcn_hub *vcn_hub_new(const struct vcn_hub_config *cfg, int64_t now_ns);
 /* Says an authenticated bye to the camera (best effort), closes, wipes the keys. */
 void vcn_hub_free(struct vcn_hub *hub);
 int vcn_hub_fd(const struct vcn_hub *hub);
-int vcn_hub_timeout_ms(const struct vcn_hub *hub, int64_t now_ns);
+/*
+ * CLOCK_MONOTONIC ns by which vcn_hub_receive() must run again (reassembly,
+ * hellos, the TCP fallback); INT64_MAX for none (the path is gone).
+ */
+int64_t vcn_hub_deadline_ns(const struct vcn_hub *hub);
 /* Timers, reads, reassembly; out->data is valid until the next call. */
 enum vcn_rx vcn_hub_receive(struct vcn_hub *hub, int64_t now_ns, struct vcn_unit *out);
 enum vcn_path vcn_hub_path(const struct vcn_hub *hub);

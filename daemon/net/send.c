@@ -693,12 +693,12 @@ int vcn_cam_process(struct vcn_cam *cam, int64_t now_ns)
 	return 0;
 }
 
-int vcn_cam_timeout_ms(const struct vcn_cam *cam, int64_t now_ns)
+int64_t vcn_cam_deadline_ns(const struct vcn_cam *cam)
 {
 	int64_t d = INT64_MAX;
 
 	for (const struct vcn_cam_hub *h = cam->hubs; h; h = h->next)
 		if (h->pace_at < d)
 			d = h->pace_at;
-	return vcn_timeout_ms(now_ns, d);
+	return d;
 }

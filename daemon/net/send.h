@@ -20,7 +20,7 @@
  * control channel's business. A session's path becomes GONE only by an
  * authenticated bye or when its TCP media connection closes or breaks.
  *
- * Poll loop: wait for vcn_cam_fd() readable or vcn_cam_timeout_ms(), then
+ * Poll loop: wait for vcn_cam_fd() readable or vcn_cam_deadline_ns(), then
  * vcn_cam_process(). Times are CLOCK_MONOTONIC ns. No threads.
  */
 #ifndef VERACAM_NET_SEND_H
@@ -85,8 +85,8 @@ void vcn_cam_free(struct vcn_cam *cam);
 /* An epoll fd: readable when vcn_cam_process() has socket work. */
 int vcn_cam_fd(const struct vcn_cam *cam);
 uint16_t vcn_cam_port(const struct vcn_cam *cam);
-/* poll() timeout until the next timer (pacing); -1 for none. */
-int vcn_cam_timeout_ms(const struct vcn_cam *cam, int64_t now_ns);
+/* CLOCK_MONOTONIC ns of the next timer (pacing); INT64_MAX for none. */
+int64_t vcn_cam_deadline_ns(const struct vcn_cam *cam);
 /* Hellos, TCP keepalives, queued packets. 0, or -1 + errno. */
 int vcn_cam_process(struct vcn_cam *cam, int64_t now_ns);
 /*

@@ -179,6 +179,15 @@ void svc_timer_arm(struct svc_timer *t, uint64_t first_ns, uint64_t interval_ns)
 	timerfd_settime(t->fd, 0, &its, NULL);
 }
 
+void svc_timer_arm_at(struct svc_timer *t, uint64_t at_ns)
+{
+	struct itimerspec its = { 0 };
+
+	if (at_ns < (uint64_t)INT64_MAX)	/* else disarmed (all zero) */
+		its.it_value = ns_to_ts(at_ns ? at_ns : 1);	/* 0 would disarm */
+	timerfd_settime(t->fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
 void svc_timer_free(struct svc_timer *t)
 {
 	if (!t)

@@ -245,6 +245,13 @@ struct svc_timer *svc_timer_new(struct svc_loop *l, svc_timer_fn fn,
 /* Fire after @first_ns, then every @interval_ns (0: once); 0, 0 disarms. */
 void svc_timer_arm(struct svc_timer *t, uint64_t first_ns,
 		   uint64_t interval_ns);
+/*
+ * Fire once at the absolute CLOCK_MONOTONIC time @at_ns (clk_mono_ns()'s
+ * clock; TFD_TIMER_ABSTIME, so no time passes between reading the clock and
+ * arming). A time already past fires at once; INT64_MAX or more (the
+ * transport's "no deadline") disarms.
+ */
+void svc_timer_arm_at(struct svc_timer *t, uint64_t at_ns);
 void svc_timer_free(struct svc_timer *t);
 
 /* Called on SIGHUP (reload pairings). */

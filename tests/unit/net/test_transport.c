@@ -22,6 +22,7 @@
 #include "nettest.h"
 #include "receive.h"
 #include "send.h"
+#include "sock.h"
 #include "wire.h"
 
 #define MAX_UNITS	512
@@ -269,7 +270,7 @@ static void accept_media(struct world *w)
 static void step(struct world *w, int max_ms)
 {
 	struct pollfd p[16];
-	int n = 0, t = vcn_cam_timeout_ms(w->cam, now_ns());
+	int n = 0, t = vcn_timeout_ms(now_ns(), vcn_cam_deadline_ns(w->cam));
 
 	if (t < 0 || t > max_ms)
 		t = max_ms;
@@ -284,7 +285,7 @@ static void step(struct world *w, int max_ms)
 		if (!w->s[i].hub || w->s[i].paused)
 			continue;
 		p[n++] = (struct pollfd){ .fd = vcn_hub_fd(w->s[i].hub), .events = POLLIN };
-		ht = vcn_hub_timeout_ms(w->s[i].hub, now_ns());
+		ht = vcn_timeout_ms(now_ns(), vcn_hub_deadline_ns(w->s[i].hub));
 		if (ht >= 0 && ht < t)
 			t = ht;
 	}

@@ -34,7 +34,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -138,16 +137,19 @@ struct camera_role {
 	} idr_keys[IDR_KEYS];
 	uint64_t idr_at_ns;
 
-	/* media thread and its mailbox */
-	pthread_t media;
-	bool media_started;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop, want_idr, full, state_changed;
-	struct cam_au au;
-	char au_source[VC_SOURCE_MAX_LEN + 1];	/* stable identity of au's device */
+	/*
+	 * The media thread (a svc_job) hands the loop its newest AU and its
+	 * state line through two newest-wins mailboxes (struct media_au,
+	 * struct media_state); the loop's requests and the detector's
+	 * events go the other way under the lock.
+	 */
+	struct svc_job *media;
+	struct svc_mailbox *media_box;		/* struct media_au */
+	struct svc_mailbox *state_box;		/* struct media_state */
+	pthread_mutex_t lock;			/* stop, want_idr, motion_log* */
+	pthread_cond_t cond;			/* stop, for the retry waits */
+	bool stop, want_idr;
 	struct cam_motion *motion;		/* the media thread's */
-	struct cam_motion_stats motion_st;	/* its counters as of the last frame */
 	struct cam_motion_event motion_log[4];	/* events the loop has not logged yet */
 	struct cam_recorder *recorder;		/* fed by the media thread, its own thread */
 	struct cam_upload *upload;		/* the spool to the event store, its own thread */
@@ -155,14 +157,12 @@ struct camera_role {
 	struct cam_eventserve_stats serve_st;
 	unsigned int n_motion_log;
 	uint64_t motion_log_lost;
-	uint64_t captured, gaps, replaced;
-	char state[320];
-	int media_efd;
 
 	/* loop thread counters */
 	struct svc_timer *status_timer;
 	struct pair_button *pair_button;	/* "pair-window" on the status socket */
 	uint64_t replaced_seen;		/* AUs the loop was too late to take */
+	struct cam_motion_stats motion_st;	/* the detector's, as of the last AU */
 	uint64_t stale_dropped;		/* AUs older than freshness: never sent */
 	uint64_t frames_at_status;
 	uint64_t status_at_ns;
@@ -174,19 +174,36 @@ struct camera_role {
 /* Media thread: capture -> timestamp -> encode                          */
 /* ------------------------------------------------------------------ */
 
+/* The media thread's newest AU, for the loop (cr->media_box). */
+struct media_au {
+	struct cam_au au;
+	char source[VC_SOURCE_MAX_LEN + 1];	/* stable identity of au's device */
+	char encoder[32];			/* the element that made it */
+	uint64_t captured, gaps;		/* capture counters as of this AU */
+	struct cam_motion_stats motion;		/* the detector's, as of this AU */
+};
+
+/* Its newest state line (cr->state_box): logged and in STATUS=. */
+struct media_state {
+	char text[320];
+};
+
+static void media_au_clear(void *item)
+{
+	cam_au_clear(&((struct media_au *)item)->au);
+}
+
 static void media_state(struct camera_role *cr, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void media_state(struct camera_role *cr, const char *fmt, ...)
 {
+	struct media_state st;
 	va_list ap;
 
-	pthread_mutex_lock(&cr->lock);
 	va_start(ap, fmt);
-	vsnprintf(cr->state, sizeof(cr->state), fmt, ap);
+	vsnprintf(st.text, sizeof(st.text), fmt, ap);
 	va_end(ap);
-	cr->state_changed = true;
-	pthread_mutex_unlock(&cr->lock);
-	eventfd_write(cr->media_efd, 1);
+	svc_mailbox_post(cr->state_box, &st);
 }
 
 static bool media_stopping(struct camera_role *cr)
@@ -242,7 +259,7 @@ static void media_motion(struct camera_role *cr, struct cam_capture *cap,
 
 /* Stream until the device fails (the error is returned) or we stop (NULL). */
 static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
-			    struct cam_encoder *enc)
+			    struct cam_encoder *enc, uint64_t *captured)
 {
 	const char *stable = cam_capture_identity(cap)->stable;
 	struct cam_capture_stats cs;
@@ -250,7 +267,7 @@ static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 
 	for (;;) {
 		struct cam_frame frame = { 0 };
-		struct cam_au au = { 0 };
+		struct media_au m = { 0 };
 		bool idr;
 		int n;
 
@@ -258,13 +275,10 @@ static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 			return err;
 		cam_capture_get_stats(cap, &cs);
 		media_motion(cr, cap, &frame);
+		++*captured;
 		pthread_mutex_lock(&cr->lock);
 		idr = cr->want_idr;
 		cr->want_idr = false;
-		cr->captured++;
-		cr->gaps = cs.lost;
-		if (cr->motion)
-			cam_motion_get_stats(cr->motion, &cr->motion_st);
 		if (cr->stop) {
 			pthread_mutex_unlock(&cr->lock);
 			cam_frame_clear(&frame);
@@ -273,28 +287,25 @@ static GError *media_stream(struct camera_role *cr, struct cam_capture *cap,
 		pthread_mutex_unlock(&cr->lock);
 		if (idr)
 			cam_encoder_force_keyframe(enc);
-		n = cam_encode_frame(enc, &frame, &au, &err);
+		n = cam_encode_frame(enc, &frame, &m.au, &err);
 		cam_frame_clear(&frame);
 		if (n < 0)
 			return err;
 		if (!n)
 			continue;
 		if (cr->recorder)	/* a copy: the live AU goes on as before */
-			cam_recorder_au(cr->recorder, &au, stable);
-		pthread_mutex_lock(&cr->lock);
-		if (cr->full) {
-			cam_au_clear(&cr->au);
-			cr->replaced++;
-		}
-		cr->au = au;
-		g_strlcpy(cr->au_source, stable, sizeof(cr->au_source));
-		cr->full = true;
-		pthread_mutex_unlock(&cr->lock);
-		eventfd_write(cr->media_efd, 1);
+			cam_recorder_au(cr->recorder, &m.au, stable);
+		g_strlcpy(m.source, stable, sizeof(m.source));
+		g_strlcpy(m.encoder, cam_encoder_element(enc), sizeof(m.encoder));
+		m.captured = *captured;
+		m.gaps = cs.lost;
+		if (cr->motion)
+			cam_motion_get_stats(cr->motion, &m.motion);
+		svc_mailbox_post(cr->media_box, &m);
 	}
 }
 
-static void *media_main(void *arg)
+static void media_run(void *arg)
 {
 	struct camera_role *cr = arg;
 	const struct svc_camera_config *c = cr->cfg;
@@ -313,6 +324,7 @@ static void *media_main(void *arg)
 		.idr_interval = (unsigned int)(c->idr_interval_ns * c->fps / 1000000000ull),
 	};
 	unsigned int retry_ms = RETRY_MIN_MS;
+	uint64_t captured = 0;
 
 	if (!enccfg.idr_interval)
 		enccfg.idr_interval = 1;
@@ -340,11 +352,8 @@ static void *media_main(void *arg)
 			media_state(cr, "capturing %s (%s, bus %s), encoder %s, %s path",
 				    id->stable, id->card, id->bus_info, cam_encoder_element(enc),
 				    enccfg.dmabuf_input ? "dmabuf zero-copy" : "copy");
-			pthread_mutex_lock(&cr->lock);
-			g_strlcpy(cr->encoder, cam_encoder_element(enc), sizeof(cr->encoder));
-			pthread_mutex_unlock(&cr->lock);
 			retry_ms = RETRY_MIN_MS;
-			err = media_stream(cr, cap, enc);
+			err = media_stream(cr, cap, enc, &captured);
 		}
 		cam_encoder_free(enc);
 		if (cap)
@@ -368,7 +377,16 @@ static void *media_main(void *arg)
 		pthread_mutex_unlock(&cr->lock);
 		retry_ms = MIN(retry_ms * 2, RETRY_MAX_MS);
 	}
-	return NULL;
+}
+
+/* The media job ends only when teardown stops it: anything else is a bug. */
+static void media_ended(void *arg)
+{
+	struct camera_role *cr = arg;
+
+	cr->media = NULL;
+	svc_log(LOG_ERR, "media thread ended while the camera was running");
+	svc_loop_quit(cr->s->loop, EXIT_FAILURE);
 }
 
 static void media_request_idr(struct camera_role *cr)
@@ -1031,23 +1049,19 @@ static int set_source(struct camera_role *cr, const char *stable)
 	return 0;
 }
 
-static void take_media_state(struct camera_role *cr)
+/* The media thread's newest state line (cr->state_box). */
+static void on_media_state(void *data)
 {
-	char state[sizeof(cr->state)];
-	bool changed;
+	struct camera_role *cr = data;
+	struct media_state st;
 
-	pthread_mutex_lock(&cr->lock);
-	changed = cr->state_changed;
-	cr->state_changed = false;
-	memcpy(state, cr->state, sizeof(state));
-	pthread_mutex_unlock(&cr->lock);
-	if (!changed)
+	if (!svc_mailbox_take(cr->state_box, &st))
 		return;
-	svc_log(strstr(state, "unavailable") ? LOG_WARNING : LOG_INFO, "%s", state);
-	svc_notify_status(&cr->s->notify, "%s", state);
+	svc_log(strstr(st.text, "unavailable") ? LOG_WARNING : LOG_INFO, "%s", st.text);
+	svc_notify_status(&cr->s->notify, "%s", st.text);
 }
 
-/* The detector's counters into the status (cr->lock held). */
+/* The detector's counters into the status. */
 static void motion_status(struct camera_role *cr, struct svc_camera_role_stats *rs)
 {
 	const struct cam_motion_stats *m = &cr->motion_st;
@@ -1183,41 +1197,31 @@ static void event_status(struct camera_role *cr)
 	}
 }
 
-static void on_media(void *data, uint32_t events)
+/* The media thread's newest AU (cr->media_box): sign, seal, send. */
+static void on_media(void *data)
 {
 	struct camera_role *cr = data;
 	struct svc_camera_role_stats *rs = svc_status_camera_role(cr->s->status);
-	struct cam_au au = { 0 };
-	char source[sizeof(cr->au_source)];
+	struct cam_au au;
+	struct media_au m;
 	uint64_t now = clk_mono_ns();
-	bool full;
-	eventfd_t v;
 
-	(void)events;
-	eventfd_read(cr->media_efd, &v);
-	take_media_state(cr);
-	pthread_mutex_lock(&cr->lock);
-	full = cr->full;
-	if (full) {
-		au = cr->au;
-		memcpy(source, cr->au_source, sizeof(source));
-	}
-	cr->full = false;
-	memset(&cr->au, 0, sizeof(cr->au));
-	rs->frames_captured = cr->captured;
-	rs->capture_gaps = cr->gaps;
-	cr->replaced_seen = cr->replaced;
-	motion_status(cr, rs);
-	pthread_mutex_unlock(&cr->lock);
 	log_motion(cr);
-	if (!full)
+	if (!svc_mailbox_take(cr->media_box, &m))
 		return;
+	au = m.au;
+	rs->frames_captured = m.captured;
+	rs->capture_gaps = m.gaps;
+	cr->motion_st = m.motion;
+	motion_status(cr, rs);
+	cr->replaced_seen = svc_mailbox_replaced(cr->media_box);
+	g_strlcpy(cr->encoder, m.encoder, sizeof(cr->encoder));
 
 	drop_gone_hubs(cr);
 	check_suspend(cr);
 	if (now - au.info.mono_ns > cr->cfg->freshness_ns || au.info.mono_ns < cr->awake_since_ns) {
 		cr->stale_dropped++;	/* never send what is already too old */
-	} else if (set_source(cr, source) == 0) {
+	} else if (set_source(cr, m.source) == 0) {
 		for (struct subscriber *h = cr->hubs; au.idr && h; h = h->next)
 			h->wants_idr = false;	/* this IDR answers every wish so far */
 		send_au(cr, &au, (int64_t)now);
@@ -1252,7 +1256,7 @@ static void on_status_timer(void *data)
 	uint64_t now = clk_mono_ns();
 	double fps = 0;
 
-	take_media_state(cr);
+	log_motion(cr);	/* also when no AU comes */
 	event_status(cr);
 	rs->pending = gate_pending(cr->gate);
 	rs->handshake_waits = gate_waits(cr->gate);
@@ -1538,7 +1542,10 @@ static int setup(struct camera_role *cr)
 	cr->gate = gate_new(loop, cr->listen_fd, &(struct gate_config){
 				.key = cr->key,
 			    }, &gate_ops, cr);
-	cr->media_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	cr->media_box = svc_mailbox_new(loop, sizeof(struct media_au), media_au_clear,
+					on_media, cr);
+	cr->state_box = svc_mailbox_new(loop, sizeof(struct media_state), NULL,
+					on_media_state, cr);
 	cr->net_timer = svc_timer_new(loop, on_net_timer, cr);
 	cr->status_timer = svc_timer_new(loop, on_status_timer, cr);
 	if (cr->s->cfg.status_socket) {
@@ -1546,10 +1553,9 @@ static int setup(struct camera_role *cr)
 		svc_status_on_command(cr->s->status, on_status_command, cr);
 	}
 	cr->live_timer = svc_timer_new(loop, on_live_timer, cr);
-	if (!cr->gate || cr->media_efd < 0 || !cr->net_timer || !cr->status_timer ||
-	    !cr->live_timer ||
-	    svc_loop_add_fd(loop, vcn_cam_fd(cr->net), EPOLLIN, on_net, cr) < 0 ||
-	    svc_loop_add_fd(loop, cr->media_efd, EPOLLIN, on_media, cr) < 0) {
+	if (!cr->gate || !cr->media_box || !cr->state_box || !cr->net_timer ||
+	    !cr->status_timer || !cr->live_timer ||
+	    svc_loop_add_fd(loop, vcn_cam_fd(cr->net), EPOLLIN, on_net, cr) < 0) {
 		svc_log(LOG_ERR, "event loop setup failed");
 		return -1;
 	}
@@ -1580,11 +1586,11 @@ static int setup(struct camera_role *cr)
 		return VD_FATAL;
 	if (cr->cfg->events && start_recorder(cr) < 0)
 		return -1;
-	if (pthread_create(&cr->media, NULL, media_main, cr)) {
+	cr->media = svc_job_start(loop, "vc-media", media_run, media_ended, cr);
+	if (!cr->media) {
 		svc_log(LOG_ERR, "media thread: %s", strerror(errno));
 		return -1;
 	}
-	cr->media_started = true;
 	svc_notify_status(&cr->s->notify, "starting capture");
 	return 0;
 }
@@ -1621,7 +1627,7 @@ static void teardown(struct camera_role *cr)
 	if (cr->s->cfg.status_socket)
 		svc_status_on_command(cr->s->status, NULL, NULL);
 	pair_button_free(cr->pair_button);
-	if (cr->media_started) {
+	if (cr->media) {
 		pthread_mutex_lock(&cr->lock);
 		cr->stop = true;
 		pthread_cond_broadcast(&cr->cond);
@@ -1638,9 +1644,9 @@ static void teardown(struct camera_role *cr)
 	gate_free(cr->gate);	/* connections not yet authenticated: closed */
 	cam_eventserve_free(cr->serve);
 	cr->serve = NULL;
-	if (cr->media_started)
-		pthread_join(cr->media, NULL);
-	cam_au_clear(&cr->au);
+	svc_job_join(cr->media);
+	svc_mailbox_free(cr->media_box);	/* an AU not taken is freed */
+	svc_mailbox_free(cr->state_box);
 	cam_motion_free(cr->motion);
 	cr->motion = NULL;
 	if (cr->recorder) {	/* a clip in progress is finished and written */
@@ -1659,10 +1665,6 @@ static void teardown(struct camera_role *cr)
 	if (cr->net) {
 		svc_loop_remove_fd(loop, vcn_cam_fd(cr->net));
 		vcn_cam_free(cr->net);
-	}
-	if (cr->media_efd >= 0) {
-		svc_loop_remove_fd(loop, cr->media_efd);
-		close(cr->media_efd);
 	}
 	svc_timer_free(cr->net_timer);
 	svc_timer_free(cr->status_timer);
@@ -1690,7 +1692,6 @@ int camera_role_run(struct svc_service *s, struct vc_device_key *key, pid_t hold
 		.holder = holder,
 		.cfg = &s->cfg.camera,
 		.listen_fd = -1,
-		.media_efd = -1,
 	};
 	pthread_condattr_t ca;
 	int rc;

@@ -24,7 +24,6 @@
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 
@@ -65,9 +64,11 @@ struct feed {
 	bool pinned;			/* ref->source given: only that source is verified */
 	uint8_t source[VC_HASH_LEN];	/* its source id */
 
-	/* connect thread: inputs fixed before start, results read after done */
-	pthread_t thread;
-	bool done;			/* under hr->lock */
+	/*
+	 * connect job (svc_job): inputs fixed before it starts, results read
+	 * in its done callback; fd also under hr->lock (teardown shuts it)
+	 */
+	struct svc_job *connect;
 	int fd;
 	struct vc_session *session;
 	enum vc_session_cause cause;	/* why it failed */
@@ -116,8 +117,7 @@ struct hub_role {
 	struct display *display;
 	struct evview *evview;		/* the events view and its cache (issue 17) */
 	struct feed cams[SVC_MAX_CAMERAS];
-	pthread_mutex_t lock;
-	int efd;			/* a connect thread finished */
+	pthread_mutex_t lock;		/* each feed's fd while it connects */
 	struct svc_timer *tick;
 	uint64_t tick_at;		/* CLOCK_MONOTONIC the tick is armed for */
 	uint64_t status_at;		/* last STATUS= line, CLOCK_MONOTONIC */
@@ -158,7 +158,7 @@ static void tick_by(struct hub_role *hr, uint64_t at)
 }
 
 /* ------------------------------------------------------------------ */
-/* Connect thread                                                       */
+/* Connect job                                                          */
 /* ------------------------------------------------------------------ */
 
 /* The camera's first control message: its media offer, by the deadline. */
@@ -257,31 +257,29 @@ sys_error:
 	return -1;
 }
 
-static void *connect_main(void *arg)
+static void connect_run(void *data)
 {
-	struct feed *c = arg;
+	struct feed *c = data;
 
 	if (connect_camera(c) < 0) {
 		vc_session_free(c->session);
 		c->session = NULL;
 	}
-	pthread_mutex_lock(&c->hr->lock);
-	c->done = true;
-	pthread_mutex_unlock(&c->hr->lock);
-	eventfd_write(c->hr->efd, 1);
-	return NULL;
 }
+
+static void connect_done(void *data);
 
 static void on_retry(void *data)
 {
 	struct feed *c = data;
 
 	c->fd = -1;
-	c->done = false;
 	c->why[0] = 0;
 	c->refused = 0;
-	if (pthread_create(&c->thread, NULL, connect_main, c)) {
-		svc_log(LOG_ERR, "camera %s: cannot start a connection thread", c->ref->name);
+	c->connect = svc_job_start(c->hr->s->loop, "vc-connect", connect_run, connect_done, c);
+	if (!c->connect) {
+		svc_log(LOG_ERR, "camera %s: cannot start a connection thread: %s",
+			c->ref->name, strerror(errno));
 		svc_timer_arm(c->retry, c->hr->cfg->backoff_max_ns, 0);
 		return;
 	}
@@ -688,44 +686,32 @@ static void session_start(struct feed *c)
 	svc_timer_arm_at(c->rx_timer, (uint64_t)vcn_hub_deadline_ns(c->rx));
 }
 
-static void on_connect_done(void *data, uint32_t events)
+/* The connect job returned (loop thread): a session, or a retry later. */
+static void connect_done(void *data)
 {
-	struct hub_role *hr = data;
-	eventfd_t v;
+	struct feed *c = data;
 
-	(void)events;
-	eventfd_read(hr->efd, &v);
-	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
-		struct feed *c = &hr->cams[i];
-		bool done;
-
-		pthread_mutex_lock(&hr->lock);
-		done = c->phase == PHASE_CONNECTING && c->done;
-		pthread_mutex_unlock(&hr->lock);
-		if (!done)
-			continue;
-		pthread_join(c->thread, NULL);
-		if (c->session) {
-			session_start(c);
-			continue;
-		}
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
-		/* the key at that address is not the one pinned under the name */
-		if (c->cause == VC_SESSION_NOT_PAIRED)
-			svc_reasons_add(&c->st->rejected, "unpaired-camera");
-		if (c->cause == VC_SESSION_PENDING)
-			svc_reasons_add(&c->st->rejected, "pending-camera");
-		if (c->refused == VC_REFUSED_BUSY)
-			svc_reasons_add(&c->st->rejected, "camera-busy");
-		/* a retry that fails the same way is logged at debug: once is enough */
-		svc_log(!strcmp(c->why, c->logged_why) ? LOG_DEBUG :
-			c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
-			c->why);
-		memcpy(c->logged_why, c->why, sizeof(c->logged_why));
-		schedule_retry(c);
+	c->connect = NULL;
+	if (c->session) {
+		session_start(c);
+		return;
 	}
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	/* the key at that address is not the one pinned under the name */
+	if (c->cause == VC_SESSION_NOT_PAIRED)
+		svc_reasons_add(&c->st->rejected, "unpaired-camera");
+	if (c->cause == VC_SESSION_PENDING)
+		svc_reasons_add(&c->st->rejected, "pending-camera");
+	if (c->refused == VC_REFUSED_BUSY)
+		svc_reasons_add(&c->st->rejected, "camera-busy");
+	/* a retry that fails the same way is logged at debug: once is enough */
+	svc_log(!strcmp(c->why, c->logged_why) ? LOG_DEBUG :
+		c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
+		c->why);
+	memcpy(c->logged_why, c->why, sizeof(c->logged_why));
+	schedule_retry(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1116,10 +1102,8 @@ static int setup(struct hub_role *hr)
 		svc_log(LOG_ERR, "display %s: %s", cfg->display, err);
 		return VD_FATAL;
 	}
-	hr->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	hr->tick = svc_timer_new(loop, on_tick, hr);
-	if (hr->efd < 0 || !hr->tick ||
-	    svc_loop_add_fd(loop, hr->efd, EPOLLIN, on_connect_done, hr) < 0 ||
+	if (!hr->tick ||
 	    (display_fd(hr->display) >= 0 &&
 	     svc_loop_add_fd(loop, display_fd(hr->display), EPOLLIN, on_display, hr) < 0)) {
 		svc_log(LOG_ERR, "event loop setup failed");
@@ -1185,7 +1169,7 @@ static void teardown(struct hub_role *hr)
 			if (c->fd >= 0)
 				shutdown(c->fd, SHUT_RDWR);	/* ends a pending handshake */
 			pthread_mutex_unlock(&hr->lock);
-			pthread_join(c->thread, NULL);
+			svc_job_join(c->connect);
 			vc_session_free(c->session);
 			if (c->fd >= 0)
 				close(c->fd);
@@ -1209,10 +1193,6 @@ static void teardown(struct hub_role *hr)
 		}
 	}
 	svc_timer_free(hr->tick);
-	if (hr->efd >= 0) {
-		svc_loop_remove_fd(loop, hr->efd);
-		close(hr->efd);
-	}
 	vc_key_free(hr->key);
 	vc_enc_key_free(hr->enc);
 	pthread_mutex_destroy(&hr->lock);
@@ -1223,7 +1203,6 @@ int hub_role_run(struct svc_service *s)
 	struct hub_role hr = {
 		.s = s,
 		.cfg = &s->cfg.hub,
-		.efd = -1,
 		.debug = s->cfg.log_level >= LOG_DEBUG,
 	};
 	int rc;

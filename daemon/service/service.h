@@ -8,6 +8,8 @@
  *	          one-line errors naming the key or flag, exit status 2
  *	loop.c    epoll main loop: fds, timerfd timers, signalfd
  *	          (SIGTERM/SIGINT stop, SIGHUP reload hook)
+ *	handoff.c the one way work crosses threads: a job on a named
+ *	          thread that reports to the loop, a newest-wins mailbox
  *	notify.c  sd_notify READY/RELOADING/STOPPING/STATUS, and WATCHDOG=1
  *	          only while the role reports progress
  *	log.c     journal with structured fields, or stderr
@@ -30,7 +32,8 @@
  *
  * Nothing here reads a file in the keys directory: only its path passes
  * through, so no key material can reach a log line or a status snapshot.
- * None of it is thread-safe: call from the role's loop thread.
+ * None of it is thread-safe (call from the role's loop thread) except
+ * svc_mailbox_post(), which is for the role's other threads.
  */
 #ifndef VERACAM_SERVICE_H
 #define VERACAM_SERVICE_H
@@ -253,6 +256,46 @@ void svc_timer_arm(struct svc_timer *t, uint64_t first_ns,
  */
 void svc_timer_arm_at(struct svc_timer *t, uint64_t at_ns);
 void svc_timer_free(struct svc_timer *t);
+
+/* ------------------------------------------------------------------ */
+/* Thread hand-off (handoff.c)                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A job: @run(@data) on a thread of its own named @name (at most 15
+ * characters show in top, gdb and sanitizer reports), then @done(@data)
+ * on the loop thread once @run has returned and the thread is joined, so
+ * @done sees everything @run wrote. The job frees itself before @done:
+ * @done is where the caller forgets its pointer. NULL + errno when no
+ * thread could be started (nothing runs). The thread starts with the
+ * loop's signals blocked.
+ */
+typedef void (*svc_job_fn)(void *data);
+struct svc_job *svc_job_start(struct svc_loop *l, const char *name,
+			      svc_job_fn run, svc_job_fn done, void *data);
+/*
+ * For teardown: wait for @run to return (the caller makes it return: a
+ * stop flag, a shut-down socket) and free the job; @done is not called.
+ */
+void svc_job_join(struct svc_job *j);
+
+/*
+ * A newest-wins mailbox of one item of @size bytes: a producer thread
+ * posts, the loop thread takes. A post replaces an item not taken yet
+ * (@clear releases what it owned; counted in svc_mailbox_replaced()) and
+ * wakes the loop, which calls @fn(@data); @fn takes the item (or finds it
+ * already taken: false). svc_mailbox_free() clears an item left in it.
+ */
+typedef void (*svc_mailbox_fn)(void *data);
+struct svc_mailbox *svc_mailbox_new(struct svc_loop *l, size_t size,
+				    void (*clear)(void *item),
+				    svc_mailbox_fn fn, void *data);
+/* Any thread: @item (@size bytes, and what it owns) moves into the box. */
+void svc_mailbox_post(struct svc_mailbox *m, const void *item);
+/* The loop thread: the newest item moves out to @item; false if none. */
+bool svc_mailbox_take(struct svc_mailbox *m, void *item);
+uint64_t svc_mailbox_replaced(struct svc_mailbox *m);
+void svc_mailbox_free(struct svc_mailbox *m);
 
 /* Called on SIGHUP (reload pairings). */
 void svc_loop_on_reload(struct svc_loop *l, svc_reload_fn fn, void *data);

@@ -144,17 +144,24 @@ static void producer(void *data)
 	}
 }
 
+/* A loop and a mailbox of struct item on it. */
+static void mail_setup(struct mail_state *s)
+{
+	char *err = NULL;
+
+	clear_state = s;
+	s->loop = svc_loop_new(&err);
+	g_assert_nonnull(s->loop);
+	s->box = svc_mailbox_new(s->loop, sizeof(struct item), item_clear, on_mail, s);
+	g_assert_nonnull(s->box);
+}
+
 static void test_mailbox_newest_wins(void)
 {
 	struct mail_state s = { 0 };
 	struct svc_job *job;
-	char *err = NULL;
 
-	clear_state = &s;
-	s.loop = svc_loop_new(&err);
-	g_assert_nonnull(s.loop);
-	s.box = svc_mailbox_new(s.loop, sizeof(struct item), item_clear, on_mail, &s);
-	g_assert_nonnull(s.box);
+	mail_setup(&s);
 	job = svc_job_start(s.loop, "vc-test-post", producer, NULL, &s);
 	g_assert_nonnull(job);
 	g_assert_cmpint(svc_loop_run(s.loop), ==, 0);
@@ -174,14 +181,9 @@ static void test_mailbox_free_clears(void)
 {
 	struct mail_state s = { 0 };
 	struct item it = { .seq = 7, .owned = g_new(uint64_t, 1) };
-	char *err = NULL;
 
-	clear_state = &s;
+	mail_setup(&s);
 	*it.owned = 7;
-	s.loop = svc_loop_new(&err);
-	g_assert_nonnull(s.loop);
-	s.box = svc_mailbox_new(s.loop, sizeof(struct item), item_clear, on_mail, &s);
-	g_assert_nonnull(s.box);
 	svc_mailbox_post(s.box, &it);
 	svc_mailbox_free(s.box);
 	g_assert_cmpuint(atomic_load(&s.cleared), ==, 1);

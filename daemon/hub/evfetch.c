@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 
 #include <glib.h>
 
@@ -26,28 +25,32 @@ struct evfetch {
 	struct evfetch_config cfg;
 	char *store, *keys;
 	char *names[8];
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct svc_job *job;
+	pthread_mutex_t lock;		/* stop, poke */
+	pthread_cond_t cond;		/* stop, poke: the wait between rounds */
 	bool stop, poke;
 	GHashTable *refused;		/* the thread's: envelope names refused, not fetched again */
 	unsigned int noted;		/* the thread's: refusals noted in the cache this round */
-	struct evfetch_stats st;	/* under lock */
+	struct evfetch_stats st;	/* the thread's; a copy goes to cfg.report */
 };
+
+/* The counters changed: their copy to the loop. */
+static void report(struct evfetch *f)
+{
+	svc_mailbox_post(f->cfg.report, &f->st);
+}
 
 static void fail_note(struct evfetch *f, const char *why)
 {
-	pthread_mutex_lock(&f->lock);
 	f->st.errors++;
 	g_strlcpy(f->st.last_error, why, sizeof(f->st.last_error));	/* cut if longer */
-	pthread_mutex_unlock(&f->lock);
+	report(f);
 }
 
 static void reject_note(struct evfetch *f, enum vc_event_reject r)
 {
-	pthread_mutex_lock(&f->lock);
 	f->st.rejected[r]++;
-	pthread_mutex_unlock(&f->lock);
+	report(f);
 }
 
 /*
@@ -273,29 +276,20 @@ static void round_once(struct evfetch *f)
 		got += fetch_camera(f, sf, f->names[i], vc_key_id(hub), enc);
 	store_fetch_free(sf);
 	dropped = hub_event_cache_trim(f->keys, HUB_EVENT_CACHE_MAX);
-	pthread_mutex_lock(&f->lock);
 	f->st.fetched += got;
 	f->st.dropped += dropped;
-	pthread_mutex_unlock(&f->lock);
-	if (got || dropped || f->noted) {
-		uint64_t one = 1;
-
-		if (write(f->cfg.notify_fd, &one, sizeof(one)) < 0)
-			(void)0;	/* the counter is full: the loop will look anyway */
-	}
+	f->st.cache_changes += got || dropped || f->noted;
 out:
-	pthread_mutex_lock(&f->lock);
 	f->st.rounds++;
-	pthread_mutex_unlock(&f->lock);
+	report(f);
 	vc_enc_key_free(enc);
 	vc_key_free(hub);
 }
 
-static void *fetch_main(void *arg)
+static void fetch_run(void *arg)
 {
 	struct evfetch *f = arg;
 
-	prctl(PR_SET_NAME, "vc-evfetch", 0, 0, 0);
 	pthread_mutex_lock(&f->lock);
 	while (!f->stop) {
 		struct timespec at;
@@ -311,7 +305,14 @@ static void *fetch_main(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&f->lock);
-	return NULL;
+}
+
+/* The thread ends only when evfetch_stop() stops it. */
+static void fetch_ended(void *arg)
+{
+	struct evfetch *f = arg;
+
+	f->job = NULL;
 }
 
 struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_t cap)
@@ -335,8 +336,9 @@ struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&f->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&f->thread, NULL, fetch_main, f)) {
-		snprintf(why, cap, "cannot start its thread");
+	f->job = svc_job_start(cfg->loop, "vc-evfetch", fetch_run, fetch_ended, f);
+	if (!f->job) {
+		snprintf(why, cap, "cannot start its thread: %s", strerror(errno));
 		evfetch_stop(f);
 		return NULL;
 	}
@@ -351,13 +353,6 @@ void evfetch_poke(struct evfetch *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
-void evfetch_stats(struct evfetch *f, struct evfetch_stats *out)
-{
-	pthread_mutex_lock(&f->lock);
-	*out = f->st;
-	pthread_mutex_unlock(&f->lock);
-}
-
 void evfetch_stop(struct evfetch *f)
 {
 	if (!f)
@@ -366,8 +361,7 @@ void evfetch_stop(struct evfetch *f)
 	f->stop = true;
 	pthread_cond_signal(&f->cond);
 	pthread_mutex_unlock(&f->lock);
-	if (f->thread)
-		pthread_join(f->thread, NULL);
+	svc_job_join(f->job);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
 	for (unsigned int i = 0; i < G_N_ELEMENTS(f->names); i++)

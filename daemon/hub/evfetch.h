@@ -21,18 +21,23 @@
 #define EVFETCH_ROUND_S		120		/* a whole round's deadline */
 
 struct evfetch;
+struct svc_loop;
+struct svc_mailbox;
 
 struct evfetch_config {
+	struct svc_loop *loop;		/* the thread is a job of this loop's */
 	const char *store;		/* the store's (cache's) URL */
 	const char *keys;		/* the hub's key directory */
 	unsigned int n_cameras;
 	const char *names[8];		/* the cameras' pin names */
-	int notify_fd;			/* an eventfd written after a round that cached events */
+	/* gets a struct evfetch_stats at every change of them (newest wins) */
+	struct svc_mailbox *report;
 };
 
-/* What the fetcher did (copied out under its lock). */
+/* What the fetcher did, all counts since it started. */
 struct evfetch_stats {
 	uint64_t rounds, fetched, errors, dropped;
+	uint64_t cache_changes;		/* rounds that cached, noted or dropped events */
 	uint64_t rejected[VC_EV__COUNT];
 	char last_error[160];
 };
@@ -40,7 +45,6 @@ struct evfetch_stats {
 struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_t cap);
 /* The next round now (after events were triggered, or a command). */
 void evfetch_poke(struct evfetch *f);
-void evfetch_stats(struct evfetch *f, struct evfetch_stats *out);
 /* Stops the thread (a request in flight ends within its timeout) and frees. */
 void evfetch_stop(struct evfetch *f);
 

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 
 #include <glib.h>
 
@@ -39,9 +38,8 @@ struct evview {
 	struct evview_config cfg;
 	struct vc_enc_key *enc;		/* NULL: the key directory has none */
 	struct evfetch *fetch;
+	struct svc_mailbox *fetch_report;	/* the fetcher's struct evfetch_stats */
 	struct evfetch_stats synced;	/* the fetcher's counters already in the status */
-	struct svc_timer *sync_timer;
-	int notify_fd;			/* the fetcher cached events */
 	/* a change of the cache rebuilds the view at most every REBUILD_NS */
 	struct svc_timer *rebuild_timer;
 	bool rebuild_due;
@@ -420,13 +418,21 @@ static void refresh(struct evview *v)
 	job_next(v);
 }
 
-/* The fetcher's counters into the status (its refusals by reason, as the view's). */
-static void sync_stats(struct evview *v)
+/*
+ * The fetcher's newest counters (v->fetch_report) into the status, its
+ * refusals by reason as the view's; a round that changed the cache
+ * changes the view.
+ */
+static void on_fetch_report(void *data)
 {
+	struct evview *v = data;
 	struct svc_hub_events_stats *st = v->cfg.st;
 	struct evfetch_stats now;
+	bool changed;
 
-	evfetch_stats(v->fetch, &now);
+	if (!svc_mailbox_take(v->fetch_report, &now))
+		return;
+	changed = now.cache_changes != v->synced.cache_changes;
 	st->fetch_rounds = now.rounds;
 	st->fetched = now.fetched;
 	st->fetch_errors = now.errors;
@@ -436,11 +442,8 @@ static void sync_stats(struct evview *v)
 		svc_reasons_add_n(&st->rejected, vc_event_reject_name((enum vc_event_reject)r),
 				  now.rejected[r] - v->synced.rejected[r]);
 	v->synced = now;
-}
-
-static void on_sync(void *data)
-{
-	sync_stats(data);
+	if (changed)
+		evview_cache_changed(v);
 }
 
 /*
@@ -464,18 +467,6 @@ static void on_rebuild(void *data)
 	v->rebuild_due = false;
 	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
 		refresh(v);
-}
-
-static void on_fetched(void *data, uint32_t events)
-{
-	struct evview *v = data;
-	uint64_t n;
-
-	(void)events;
-	if (read(v->notify_fd, &n, sizeof(n)) < 0)
-		return;
-	sync_stats(v);
-	evview_cache_changed(v);
 }
 
 /* ---- a clip ---- */
@@ -723,7 +714,6 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 		return NULL;
 	}
 	v->cfg = *cfg;
-	v->notify_fd = -1;
 	v->logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	v->jobs = g_array_new(FALSE, TRUE, sizeof(struct thumb_job));
 	v->enc = vc_enc_key_load(cfg->keys);
@@ -738,23 +728,22 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 	}
 	if (cfg->store) {
 		struct evfetch_config fc = {
-			.store = cfg->store, .keys = cfg->keys, .n_cameras = cfg->n_cameras,
+			.loop = cfg->loop, .store = cfg->store, .keys = cfg->keys,
+			.n_cameras = cfg->n_cameras,
 		};
 
-		v->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (v->notify_fd < 0 ||
-		    svc_loop_add_fd(cfg->loop, v->notify_fd, EPOLLIN, on_fetched, v) < 0) {
+		v->fetch_report = svc_mailbox_new(cfg->loop, sizeof(struct evfetch_stats), NULL,
+						  on_fetch_report, v);
+		if (!v->fetch_report) {
 			snprintf(why, cap, "event loop setup failed");
 			goto fail;
 		}
-		fc.notify_fd = v->notify_fd;
+		fc.report = v->fetch_report;
 		for (unsigned int i = 0; i < cfg->n_cameras; i++)
 			fc.names[i] = cfg->names[i];
 		v->fetch = evfetch_start(&fc, why, cap);
-		v->sync_timer = svc_timer_new(cfg->loop, on_sync, v);
-		if (!v->fetch || !v->sync_timer)
+		if (!v->fetch)
 			goto fail;
-		svc_timer_arm(v->sync_timer, 500000000u, 500000000u);
 	}
 	return v;
 fail:
@@ -780,11 +769,7 @@ void evview_free(struct evview *v)
 		svc_loop_remove_fd(v->cfg.loop, decode_fd(v->cdec));
 		decode_free(v->cdec);
 	}
-	if (v->notify_fd >= 0) {
-		svc_loop_remove_fd(v->cfg.loop, v->notify_fd);
-		close(v->notify_fd);
-	}
-	svc_timer_free(v->sync_timer);
+	svc_mailbox_free(v->fetch_report);	/* after the fetcher: it posts to it */
 	svc_timer_free(v->thumb_timer);
 	svc_timer_free(v->clip_timer);
 	svc_timer_free(v->rebuild_timer);

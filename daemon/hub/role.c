@@ -3,8 +3,9 @@
  * role.c - veracamd's hub role, the hub side of the frame's path, per
  * configured camera NAME@HOST:PORT:
  *
- *   connect (thread: TCP, TLS with the camera's pinned key, the offer)
- *   -> receive -> open -> verify -> decode -> display
+ *   connect (link.c: a job on its own thread: TCP, TLS with the camera's
+ *   pinned key, the offer) -> receive -> open -> verify -> decode ->
+ *   display (this file)
  *
  * A camera configured with ",source=STABLE" is pinned to that capture
  * device: its verifier refuses records signed for any other source.
@@ -14,116 +15,11 @@
  * IDR. A camera whose last verified frame is unavailable_ns old (1 s at
  * most) is replaced by the hub's own unavailable screen with the reason;
  * so is a camera whose session ends. Lost sessions are retried with
- * exponential backoff and jitter.
+ * exponential backoff and jitter (link.c).
  *
- * Everything but the connect threads runs on the service loop's thread.
+ * Everything but the connect jobs runs on the service loop's thread.
  */
-#include <errno.h>
-#include <poll.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
-
-
-#include <veracam/enckey.h>
-#include <veracam/keys.h>
-#include <veracam/pairing.h>
-#include <veracam/session.h>
-#include <veracam/verify.h>
-
-#include "camfetch.h"
-#include "decode.h"
-#include "display.h"
-#include "evview.h"
-#include "receive.h"
-#include "veracamd.h"
-
-#define STATUS_INTERVAL_NS	2000000000ull
-/* a live session that opens no unit for this long is started anew */
-#define STALL_NS		5000000000ull
-
-enum phase {
-	PHASE_WAIT,		/* retry timer armed */
-	PHASE_CONNECTING,	/* connect thread running */
-	PHASE_LIVE,		/* session up: receiving */
-};
-
-struct hub_role;
-
-/* One camera the hub shows: its link (connect, backoff) and its session. */
-struct feed {
-	struct hub_role *hr;
-	unsigned int idx;
-	const struct svc_camera_ref *ref;
-	struct svc_camera_stats *st;
-	enum phase phase;
-	struct svc_timer *retry;
-	unsigned int failures;		/* attempts since the last verified frame */
-	bool pinned;			/* ref->source given: only that source is verified */
-	uint8_t source[VC_HASH_LEN];	/* its source id */
-
-	/*
-	 * connect job (svc_job): inputs fixed before it starts, results read
-	 * in its done callback; fd also under hr->lock (teardown shuts it)
-	 */
-	struct svc_job *connect;
-	int fd;
-	struct vc_session *session;
-	enum vc_session_cause cause;	/* why it failed */
-	uint8_t refused;		/* the camera's VC_REFUSED_* reason, 0 if none */
-	struct vcn_offer offer;
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-	char why[256];
-	char logged_why[256];		/* the last failure logged above debug */
-
-	/* live session */
-	struct vc_verifier *verifier;
-	struct vcn_hub *rx;
-	struct vcn_reasm_stats rx_counted;	/* rx's discards already in st->discarded */
-	struct svc_timer *rx_timer;
-	struct svc_timer *challenge_timer;	/* VC_CHALLENGE_INTERVAL_NS */
-	uint32_t events;			/* watched on fd */
-	struct decode *dec;
-	bool dec_started;		/* its first decoder child has greeted */
-	bool verified_once;		/* in this session */
-	bool rejected;			/* a reject since the last verified unit */
-	bool showing;			/* the cell holds a frame, not a screen */
-	uint64_t last_verified_ns;	/* CLOCK_MONOTONIC; 0 = none in this session */
-	uint64_t fresh_until_ns;	/* CLOCK_MONOTONIC when the age bound of the frame on
-					 * glass reaches the freshness window (its unit's, not
-					 * the newest verified unit's) */
-	uint64_t live_since_ns;		/* CLOCK_MONOTONIC start of this session */
-	uint64_t last_opened_ns;	/* CLOCK_MONOTONIC of its last unit that opened */
-	uint64_t on_screen_ns;		/* capture time of its frame last on glass */
-	uint64_t display_expired;	/* display_stats.expired[idx] already handled */
-	/* its recorded events over the session (camfetch.h); NULL without enc.key */
-	struct camfetch *fetch;
-	uint8_t fetch_pub[VC_PUBKEY_LEN];
-	uint64_t fetch_refused[VC_EV__COUNT];	/* already in st->camfetch.refused */
-	uint64_t fetch_dropped;			/* already in events.cache_dropped */
-};
-
-struct hub_role {
-	struct svc_service *s;
-	const struct svc_hub_config *cfg;
-	struct vc_device_key *key;
-	/* VC_CTL_ENC_KEY's body: our encryption key and its binding; none without enc.key */
-	uint8_t enc_msg[VC_CTL_ENC_KEY_LEN];
-	bool has_enc;
-	struct vc_enc_key *enc;		/* its private half: opens the cameras' events */
-	struct display *display;
-	struct evview *evview;		/* the events view and its cache (issue 17) */
-	struct feed cams[SVC_MAX_CAMERAS];
-	pthread_mutex_t lock;		/* each feed's fd while it connects */
-	struct svc_timer *tick;
-	uint64_t tick_at;		/* CLOCK_MONOTONIC the tick is armed for */
-	uint64_t status_at;		/* last STATUS= line, CLOCK_MONOTONIC */
-	uint64_t given_up;		/* display_stats.commits_given_up logged */
-	bool debug;
-};
+#include "role.h"
 
 static const char *unavailable_state(enum hub_unavailable why)
 {
@@ -155,154 +51,6 @@ static void tick_by(struct hub_role *hr, uint64_t at)
 		return;
 	hr->tick_at = at;
 	svc_timer_arm_at(hr->tick, at);
-}
-
-/* ------------------------------------------------------------------ */
-/* Connect job                                                          */
-/* ------------------------------------------------------------------ */
-
-/* The camera's first control message: its media offer, by the deadline. */
-static int read_offer(struct feed *c, int64_t deadline)
-{
-	struct vc_ctl m;
-
-	for (;;) {
-		int64_t now = (int64_t)clk_mono_ns();
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int r = vc_session_recv(c->session, &m);
-
-		if (r < 0) {
-			c->cause = vc_session_cause(c->session);
-			snprintf(c->why, sizeof(c->why), "camera closed the session before its offer");
-			return -1;
-		}
-		if (r == 1) {
-			if (m.type == VC_CTL_OFFER && vcn_offer_parse(m.body, m.len, &c->offer) == 0)
-				return 0;
-			if (m.type == VC_CTL_REFUSED) {
-				c->cause = VC_SESSION_CLOSED;
-				c->refused = m.body[0];
-				snprintf(c->why, sizeof(c->why), "camera refused the session: %s",
-					 m.body[0] == VC_REFUSED_BUSY ?
-					 "busy (its max-hubs other hubs are connected)" :
-					 "for a reason this hub does not know");
-				return -1;
-			}
-			c->cause = VC_SESSION_PROTOCOL;
-			snprintf(c->why, sizeof(c->why), "camera sent an invalid media offer");
-			return -1;
-		}
-		if (now >= deadline) {
-			c->cause = VC_SESSION_TIMEOUT;
-			snprintf(c->why, sizeof(c->why), "no media offer within the deadline");
-			return -1;
-		}
-		poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1));
-	}
-}
-
-/*
- * TCP connect, TLS, hellos and the offer, all within one absolute
- * deadline (a relay that trickles bytes cannot stretch it).
- */
-static int connect_camera(struct feed *c)
-{
-	struct hub_role *hr = c->hr;
-	int64_t deadline = (int64_t)clk_mono_ns() + VC_HANDSHAKE_TIMEOUT_NS;
-	struct vc_peer peer;
-	struct vc_session_config sc = {
-		.role = VC_ROLE_HUB,
-		.key = hr->key,
-		.peers = &peer,
-		.n_peers = 1,
-	};
-	char *why = NULL;
-	int fd;
-
-	c->cause = VC_SESSION_TLS;
-	if (vc_peer_load(hr->s->cfg.keys_dir, c->ref->name, &peer) < 0) {
-		snprintf(c->why, sizeof(c->why), "not paired: %s", vc_last_error());
-		return -1;
-	}
-	if (peer.role != VC_ROLE_CAMERA) {
-		snprintf(c->why, sizeof(c->why), "%s is paired as a hub, not a camera",
-			 c->ref->name);
-		return -1;
-	}
-	if (vd_resolve(&c->ref->addr, SOCK_STREAM, &c->addr, &c->addr_len, &why) < 0) {
-		g_strlcpy(c->why, why, sizeof(c->why));
-		g_free(why);
-		return -1;
-	}
-	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto sys_error;
-	pthread_mutex_lock(&hr->lock);	/* teardown may shut it down */
-	c->fd = fd;
-	pthread_mutex_unlock(&hr->lock);
-	/* Bounds connect(); the session's own steps are non-blocking. */
-	vd_socket_timeouts(c->fd, (unsigned int)(VC_HANDSHAKE_TIMEOUT_NS / 1000000));
-	if (connect(c->fd, (struct sockaddr *)&c->addr, c->addr_len) < 0)
-		goto sys_error;
-	c->session = vc_session_new(&sc, c->fd);
-	if (!c->session || vc_session_run(c->session, deadline) < 0) {
-		if (c->session)
-			c->cause = vc_session_cause(c->session);
-		g_strlcpy(c->why, vc_last_error(), sizeof(c->why));
-		return -1;
-	}
-	return read_offer(c, deadline);
-sys_error:
-	snprintf(c->why, sizeof(c->why), "%s", strerror(errno));
-	return -1;
-}
-
-static void connect_run(void *data)
-{
-	struct feed *c = data;
-
-	if (connect_camera(c) < 0) {
-		vc_session_free(c->session);
-		c->session = NULL;
-	}
-}
-
-static void connect_done(void *data);
-
-static void on_retry(void *data)
-{
-	struct feed *c = data;
-
-	c->fd = -1;
-	c->why[0] = 0;
-	c->refused = 0;
-	c->connect = svc_job_start(c->hr->s->loop, "vc-connect", connect_run, connect_done, c);
-	if (!c->connect) {
-		svc_log(LOG_ERR, "camera %s: cannot start a connection thread: %s",
-			c->ref->name, strerror(errno));
-		svc_timer_arm(c->retry, c->hr->cfg->backoff_max_ns, 0);
-		return;
-	}
-	c->phase = PHASE_CONNECTING;
-}
-
-/* Exponential backoff from backoff-min to backoff-max, jitter% of it random. */
-static void schedule_retry(struct feed *c)
-{
-	const struct svc_hub_config *cfg = c->hr->cfg;
-	uint64_t delay = cfg->backoff_min_ns;
-	uint32_t r = 0;
-
-	for (unsigned int i = 0; i < c->failures && delay < cfg->backoff_max_ns; i++)
-		delay *= 2;
-	if (delay > cfg->backoff_max_ns)
-		delay = cfg->backoff_max_ns;
-	(void)vc_random(&r, sizeof(r));	/* r = 0 on failure: no jitter */
-	delay -= (uint64_t)((double)delay * cfg->backoff_jitter / 100.0 * ((double)r / UINT32_MAX));
-	if (c->failures < 64)
-		c->failures++;
-	c->phase = PHASE_WAIT;
-	svc_timer_arm(c->retry, delay ? delay : 1, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,7 +133,7 @@ static void session_end(struct feed *c, const char *why)
 	svc_log_begin(&e, LOG_WARNING);
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
 	svc_log_end(&e, "camera %s: session ended (%s)", c->ref->name, why);
-	schedule_retry(c);
+	link_schedule_retry(c);
 }
 
 static void handle_unit(struct feed *c, const struct vcn_unit *u)
@@ -614,7 +362,7 @@ static void fetch_start(struct feed *c, const struct vc_session_params *p)
 		camfetch_session_start(c->fetch);
 }
 
-static void session_start(struct feed *c)
+void feed_session_start(struct feed *c)
 {
 	struct hub_role *hr = c->hr;
 	const struct vc_session_params *p = vc_session_params(c->session);
@@ -684,34 +432,6 @@ static void session_start(struct feed *c)
 	 */
 	svc_timer_arm(c->challenge_timer, 1, VC_CHALLENGE_INTERVAL_NS);
 	svc_timer_arm_at(c->rx_timer, (uint64_t)vcn_hub_deadline_ns(c->rx));
-}
-
-/* The connect job returned (loop thread): a session, or a retry later. */
-static void connect_done(void *data)
-{
-	struct feed *c = data;
-
-	c->connect = NULL;
-	if (c->session) {
-		session_start(c);
-		return;
-	}
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	/* the key at that address is not the one pinned under the name */
-	if (c->cause == VC_SESSION_NOT_PAIRED)
-		svc_reasons_add(&c->st->rejected, "unpaired-camera");
-	if (c->cause == VC_SESSION_PENDING)
-		svc_reasons_add(&c->st->rejected, "pending-camera");
-	if (c->refused == VC_REFUSED_BUSY)
-		svc_reasons_add(&c->st->rejected, "camera-busy");
-	/* a retry that fails the same way is logged at debug: once is enough */
-	svc_log(!strcmp(c->why, c->logged_why) ? LOG_DEBUG :
-		c->failures ? LOG_INFO : LOG_WARNING, "camera %s: %s", c->ref->name,
-		c->why);
-	memcpy(c->logged_why, c->why, sizeof(c->logged_why));
-	schedule_retry(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1117,7 +837,7 @@ static int setup(struct hub_role *hr)
 			svc_log(LOG_ERR, "decoder: %s", err);
 			return -1;
 		}
-		c->retry = svc_timer_new(loop, on_retry, c);
+		c->retry = svc_timer_new(loop, link_on_retry, c);
 		if (!c->retry ||
 		    svc_loop_add_fd(loop, decode_fd(c->dec), EPOLLIN, on_decoded, c) < 0) {
 			svc_log(LOG_ERR, "event loop setup failed");
@@ -1137,7 +857,7 @@ static int setup(struct hub_role *hr)
 			svc_log(LOG_INFO, "camera %s: pinned to capture source %s (source id %s)",
 				c->ref->name, c->ref->source, hex);
 		}
-		on_retry(c);
+		link_on_retry(c);
 	}
 	if (events_setup(hr) < 0)
 		return -1;

@@ -104,3 +104,23 @@ int64_t clk_map_to_real(struct clk_map *m, uint64_t mono_ns)
 	}
 	return real;
 }
+
+/*
+ * CLOCK_BOOTTIME - CLOCK_MONOTONIC, read between two monotonic readings no
+ * more than 100 us apart (a preemption between the reads must not look
+ * like a suspend); false when no such pair came in a few tries.
+ */
+bool clk_boot_minus_mono(int64_t *diff)
+{
+	for (int i = 0; i < 4; i++) {
+		int64_t m1 = (int64_t)clk_mono_ns();
+		int64_t b = clk_boot_ns();
+		int64_t m2 = (int64_t)clk_mono_ns();
+
+		if (m2 - m1 <= 100000) {
+			*diff = b - m2;
+			return true;
+		}
+	}
+	return false;
+}

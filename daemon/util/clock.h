@@ -17,6 +17,12 @@
 uint64_t clk_mono_ns(void);	/* CLOCK_MONOTONIC */
 int64_t clk_real_ns(void);	/* CLOCK_REALTIME */
 int64_t clk_boot_ns(void);	/* CLOCK_BOOTTIME (counts suspend) */
+/*
+ * CLOCK_BOOTTIME - CLOCK_MONOTONIC (grows by the time suspended), from a
+ * pair of readings close enough that a preemption cannot look like a
+ * suspend; false when none came in a few tries.
+ */
+bool clk_boot_minus_mono(int64_t *diff);
 
 /*
  * MONOTONIC -> REALTIME. The offset is measured as the narrowest of

@@ -100,15 +100,15 @@ struct display {
 	 * none, e.g. a new buffer), and the capture time of the frame drawn
 	 * (0: none).
 	 */
-	uint64_t buf_gen[OUTPUT_BUFFERS][DISPLAY_MAX_CAMERAS];
-	uint64_t buf_capture[OUTPUT_BUFFERS][DISPLAY_MAX_CAMERAS];
+	uint64_t buf_gen[OUTPUT_BUFFERS][VC_HUB_MAX_CAMERAS];
+	uint64_t buf_capture[OUTPUT_BUFFERS][VC_HUB_MAX_CAMERAS];
 	uint64_t gen_seq;	/* last generation handed out */
 	unsigned int ncams;	/* cameras */
 	unsigned int ncells;	/* 1 or 4 */
 	unsigned int lw, lh;	/* screen size the cells were cut for */
-	struct cell cell[DISPLAY_MAX_CAMERAS];
+	struct cell cell[VC_HUB_MAX_CAMERAS];
 	enum display_view view;
-	struct tile tiles[DISPLAY_MAX_CAMERAS][DISPLAY_EVENT_TILES];
+	struct tile tiles[VC_HUB_MAX_CAMERAS][DISPLAY_EVENT_TILES];
 	struct clip clip;
 	uint64_t buf_clip_gen[OUTPUT_BUFFERS];	/* the clip's generation drawn there */
 	uint8_t *scratch;	/* 4:2:0 planes of the largest cell: the scaler's */
@@ -769,9 +769,9 @@ struct display *display_open(const struct display_config *cfg,
 	unsigned int i;
 	int ret;
 
-	if (cfg->cameras < 1 || cfg->cameras > DISPLAY_MAX_CAMERAS) {
+	if (cfg->cameras < 1 || cfg->cameras > VC_HUB_MAX_CAMERAS) {
 		errmsg(err, errlen, "%u cameras: the hub shows 1 to %d",
-			cfg->cameras, DISPLAY_MAX_CAMERAS);
+			cfg->cameras, VC_HUB_MAX_CAMERAS);
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -941,7 +941,7 @@ void display_close(struct display *d)
 	if (!d)
 		return;
 	d->ops->close(d->out);
-	for (unsigned int i = 0; i < DISPLAY_MAX_CAMERAS; i++) {
+	for (unsigned int i = 0; i < VC_HUB_MAX_CAMERAS; i++) {
 		release_picture(&d->cell[i]);
 		for (unsigned int k = 0; k < DISPLAY_EVENT_TILES; k++)
 			free(d->tiles[i][k].mem);

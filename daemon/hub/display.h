@@ -26,9 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <veracam/common.h>	/* VC_HUB_MAX_CAMERAS: the cells */
+
 #include "picture.h"
 
-#define DISPLAY_MAX_CAMERAS		4
 #define DISPLAY_DEFAULT_STALE_NS	1000000000ull
 #define DISPLAY_Y4M_DEFAULT_WIDTH	1280
 #define DISPLAY_Y4M_DEFAULT_HEIGHT	720
@@ -42,9 +43,9 @@ enum hub_unavailable {
 struct display_config {
 	/* "drm" (first card), "drm:/dev/dri/cardN" or "y4m:PATH"; NULL = "drm" */
 	const char *output;
-	unsigned int cameras;			/* 1 .. DISPLAY_MAX_CAMERAS */
+	unsigned int cameras;			/* 1 .. VC_HUB_MAX_CAMERAS */
 	bool grid;				/* 2x2 cells for one camera too */
-	const char *names[DISPLAY_MAX_CAMERAS];	/* names the cameras were trusted under */
+	const char *names[VC_HUB_MAX_CAMERAS];	/* names the cameras were trusted under */
 	unsigned int width, height;		/* y4m only (even); 0 = 1280x720 */
 	bool kms_legacy;			/* use SetCrtc/PageFlip even if atomic works */
 	uint64_t stale_ns;			/* 0 = DISPLAY_DEFAULT_STALE_NS */
@@ -64,18 +65,18 @@ struct display_stats {
 	uint64_t commits_given_up;	/* no completion in time: output restarted */
 	uint64_t output_lost;		/* unplug / master lost events */
 	uint64_t output_restarted;
-	uint64_t shown[DISPLAY_MAX_CAMERAS];		/* frames accepted per camera */
-	uint64_t unavailable[DISPLAY_MAX_CAMERAS];	/* switches to the unavailable screen */
+	uint64_t shown[VC_HUB_MAX_CAMERAS];		/* frames accepted per camera */
+	uint64_t unavailable[VC_HUB_MAX_CAMERAS];	/* switches to the unavailable screen */
 	/* of those, the display's own: a frame's deadline passed before a newer one */
-	uint64_t expired[DISPLAY_MAX_CAMERAS];
+	uint64_t expired[VC_HUB_MAX_CAMERAS];
 	/*
 	 * Per camera, at the last flip completion: the capture time of its
 	 * frame that reached the screen (0: its unavailable screen did), and
 	 * the glass latency of that frame (CLOCK_REALTIME at completion minus
 	 * capture time; kept from the last frame shown).
 	 */
-	uint64_t on_screen_capture_ns[DISPLAY_MAX_CAMERAS];
-	uint64_t glass_ns[DISPLAY_MAX_CAMERAS];
+	uint64_t on_screen_capture_ns[VC_HUB_MAX_CAMERAS];
+	uint64_t glass_ns[VC_HUB_MAX_CAMERAS];
 	/* CPU time spent, CLOCK_MONOTONIC ns, cumulative */
 	uint64_t render_ns;	/* frames: scale + convert + badge into a buffer */
 	uint64_t compose_ns;	/* the rest of composing: screens, black, bookkeeping */

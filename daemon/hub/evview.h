@@ -36,7 +36,7 @@ struct evview_config {
 	const char *keys;			/* the hub's key directory */
 	const uint8_t *hub_key_id;		/* borrowed, VC_KEY_ID_LEN */
 	unsigned int n_cameras;
-	const char *names[DISPLAY_MAX_CAMERAS];
+	const char *names[VC_HUB_MAX_CAMERAS];
 	const char *store;			/* event-store URL, NULL: no fetcher */
 };
 

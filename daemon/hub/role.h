@@ -110,7 +110,7 @@ struct hub_role {
 	struct vc_enc_key *enc;		/* its private half: opens the cameras' events */
 	struct display *display;
 	struct evview *evview;		/* the events view and its cache (issue 17) */
-	struct feed cams[SVC_MAX_CAMERAS];
+	struct feed cams[VC_HUB_MAX_CAMERAS];
 	pthread_mutex_t lock;		/* each feed's fd while it connects */
 	struct svc_timer *tick;
 	uint64_t tick_at;		/* CLOCK_MONOTONIC the tick is armed for */

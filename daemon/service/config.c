@@ -443,8 +443,8 @@ static char *parse_cameras(const struct parse *p, char **list, guint n)
 	struct svc_hub_config *hub = &p->cfg->hub;
 	char *why;
 
-	if (n > SVC_MAX_CAMERAS)
-		return g_strdup_printf("%u cameras given; at most %d", n, SVC_MAX_CAMERAS);
+	if (n > VC_HUB_MAX_CAMERAS)
+		return g_strdup_printf("%u cameras given; at most %d", n, VC_HUB_MAX_CAMERAS);
 	for (guint i = 0; i < n; i++) {
 		why = parse_camera_ref(p, list[i], &hub->cameras[hub->n_cameras]);
 		if (why)

@@ -93,8 +93,6 @@ enum svc_encoder { SVC_ENCODER_AUTO, SVC_ENCODER_X264, SVC_ENCODER_V4L2 };
 enum svc_transport { SVC_TRANSPORT_AUTO, SVC_TRANSPORT_UDP, SVC_TRANSPORT_TCP };
 enum svc_layout { SVC_LAYOUT_AUTO, SVC_LAYOUT_SINGLE, SVC_LAYOUT_GRID };
 
-#define SVC_MAX_CAMERAS		4	/* the hub's 2x2 grid */
-
 struct svc_camera_config {
 	char *source;			/* checked by svc_config_checks.source */
 	char *name;			/* shown and burned in; checks.name */
@@ -128,8 +126,8 @@ struct svc_camera_ref {
 };
 
 struct svc_hub_config {
-	struct svc_camera_ref cameras[SVC_MAX_CAMERAS];
-	unsigned int n_cameras;		/* 1..SVC_MAX_CAMERAS */
+	struct svc_camera_ref cameras[VC_HUB_MAX_CAMERAS];
+	unsigned int n_cameras;		/* 1..VC_HUB_MAX_CAMERAS */
 	char *display;			/* "drm", "drm:DEVICE" or "y4m:PATH" */
 	unsigned int out_width, out_height;	/* y4m frame size */
 	bool kms_legacy;		/* SetCrtc/PageFlip even if atomic works */

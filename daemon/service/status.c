@@ -38,7 +38,7 @@ struct svc_status {
 	bool ready;
 	struct svc_camera_role_stats cam;
 	GPtrArray *sessions;		/* struct svc_hub_session * */
-	struct svc_camera_stats cameras[SVC_MAX_CAMERAS];
+	struct svc_camera_stats cameras[VC_HUB_MAX_CAMERAS];
 	unsigned int n_cameras;
 	struct svc_display_status display;
 	struct svc_hub_events_stats events;

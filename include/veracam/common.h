@@ -15,6 +15,7 @@
 #define VC_SESSION_ID_LEN	16
 #define VC_HASH_LEN		32	/* SHA-256 */
 #define VC_SIG_LEN		64	/* Ed25519 */
+#define VC_HUB_MAX_CAMERAS	4	/* cameras one hub shows: its 2x2 grid */
 
 /* A growable byte buffer. Zero-initialise; vc_buf_free() releases it. */
 struct vc_buf {

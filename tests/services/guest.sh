@@ -128,7 +128,7 @@ if ls "$pkgs"/veracam-dkms_*.deb "$pkgs"/veracamd_*.deb >/dev/null 2>&1; then
 			modinfo -n veracam | grep -q '/updates/dkms/'"
 	dkms status >>"$out/dpkg.txt" 2>&1
 	# DKMS's own build log ends with the build's elapsed time
-	cp /var/lib/dkms/veracam/*/build/make.log "$out/dkms-make.log" 2>/dev/null &&
+	cp /var/lib/dkms/veracam/*/*/*/log/make.log "$out/dkms-make.log" 2>/dev/null &&
 		note "DKMS build: $(grep -m1 'elapsed time' "$out/dkms-make.log")"
 	tap "man veracamd, veracamd.conf and veracamctl: the packaged pages found" \
 		sh -c "man -w 8 veracamd && man -w 5 veracamd.conf && man -w 1 veracamctl"

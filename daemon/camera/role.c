@@ -684,6 +684,8 @@ static int setup(struct camera_role *cr)
 			svc_log(LOG_ERR, "motion detector: cannot set it up");
 			return -1;
 		}
+		/* before any frame (the counters come with each AU) */
+		svc_status_camera_role(cr->s->status)->motion.enabled = true;
 		svc_log(LOG_INFO, "motion detector: %ux%u cells, threshold %u, %u%% of cells, "
 			"hold %" PRIu64 " ms", mc.grid_w, mc.grid_h, mc.threshold,
 			cr->cfg->motion_area, mc.hold_ns / 1000000);

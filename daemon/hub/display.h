@@ -15,7 +15,8 @@
  *   receive -> open -> verify -> decode_au() -> decode_take() ->
  *   display_show(d, cam, &frame) / display_unavailable(d, cam, reason)
  * and around it: poll display_fd() (flip completions -> display_dispatch())
- * with the timeout display_tick() returns (staleness, hot-unplug, master).
+ * and call display_tick() by the time it returns (staleness, hot-unplug,
+ * master).
  *
  * Not thread-safe: call from the hub's display loop only.
  */

@@ -261,8 +261,12 @@ static int tcp_write(struct vcn_hub *h)
 			 MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* the rest when the socket takes it (a relay may never read) */
+			if (!h->tcp_out && vcn_epoll_mod(h->ep, h->tcp, EPOLLIN | EPOLLOUT) == 0)
+				h->tcp_out = true;
 			return 0;	/* also while the connect is still in progress */
+		}
 		if (n <= 0)
 			return -1;
 		h->hello_off += (size_t)n;
@@ -300,10 +304,13 @@ static void timers(struct vcn_hub *h, int64_t now_ns)
 		return;
 	if (h->udp >= 0) {
 		udp_hello(h, now_ns);
-	} else if (h->tcp >= 0 && !h->connecting && h->hello_off == VCN_HELLO_LEN) {
-		/* TCP keepalive: a new hello (counter) each time */
-		make_hello(h, VCN_HELLO_TCP, h->hello);
-		h->hello_off = 0;
+	} else if (h->tcp >= 0 && !h->connecting) {
+		/* TCP keepalive: a new hello (counter) each time, unless the last
+		 * one is still being written (EPOLLOUT finishes it): then none */
+		if (h->hello_off == VCN_HELLO_LEN) {
+			make_hello(h, VCN_HELLO_TCP, h->hello);
+			h->hello_off = 0;
+		}
 		h->next_hello_ns = now_ns + h->hello_interval_ns;
 	}
 }

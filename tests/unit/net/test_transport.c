@@ -1093,6 +1093,69 @@ static void test_tcp_unreachable_gone(void)
 }
 
 /*
+ * A relay that forwards media to the hub but never reads what the hub
+ * sends: the hub's keepalive hellos fill the TCP connection. A hello half
+ * written waits for the socket (EPOLLOUT), and the hub's next deadline
+ * stays ahead of now: a loop that sleeps until it must not spin.
+ */
+static void test_tcp_hellos_unread_no_spin(void)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cfd = -1, small = 4096;
+	struct sockaddr_in a = loopback(0);
+	socklen_t alen = sizeof(a);
+	struct vcn_offer o;
+	struct vcn_hub *h;
+	struct vcn_unit u;
+	uint64_t sent = 0;
+	int64_t end;
+	int still = 0, past = 0;
+
+	ASSERT(lfd >= 0);
+	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	ASSERT(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 1) == 0 &&
+	       getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	memset(&o, 0, sizeof(o));
+	o.transports = VCN_TRANSPORT_TCP;
+	o.ssrc = 0x5eed;
+	{
+		struct vcn_hub_config c = {
+			.camera = (struct sockaddr *)&a, .camera_len = sizeof(a), .offer = &o,
+			.keys = &keys, .transport = VCN_HUB_TCP,
+			.hello_interval_ns = 10000,	/* 10 us: fills the socket fast */
+			.reasm_timeout_ns = 2000000000,
+		};
+
+		h = vcn_hub_new(&c, now_ns());
+	}
+	ASSERT(h);
+	cfd = accept(lfd, NULL, NULL);	/* and never read */
+	ASSERT(cfd >= 0);
+	/* keepalives until the socket takes no more (hellos_sent stops) */
+	end = now_ns() + 10000000000LL;
+	while (still < 2000 && now_ns() < end) {
+		if (vcn_hub_receive(h, now_ns(), &u) == VCN_RX_GONE)
+			break;
+		still = vcn_hub_stats(h)->hellos_sent == sent ? still + 1 : 0;
+		sent = vcn_hub_stats(h)->hellos_sent;
+	}
+	EXPECT(still >= 2000);
+	/* now the next deadline is ahead, each time */
+	for (int i = 0; i < 100; i++) {
+		int64_t now = now_ns();
+
+		vcn_hub_receive(h, now, &u);
+		past += vcn_hub_deadline_ns(h) <= now;
+		usleep(20);
+	}
+	printf("# %llu hellos sent before the socket filled; deadline not ahead %d/100\n",
+	       (unsigned long long)sent, past);
+	EXPECT(past == 0);
+	vcn_hub_free(h);
+	close(cfd);
+	close(lfd);
+}
+
+/*
  * One TCP port for control and media, as the daemon runs it: a TLS
  * connection stays the daemon's, the hub's media connection is handed to
  * the camera with the hello the daemon read.
@@ -1135,6 +1198,7 @@ int main(void)
 		{ "bounded_queue_needs_keyframe", test_bounded_queue_keyframe },
 		{ "udp_to_tcp_switch", test_udp_to_tcp_switch },
 		{ "tcp_unreachable_gone", test_tcp_unreachable_gone },
+		{ "tcp_hellos_unread_no_spin", test_tcp_hellos_unread_no_spin },
 		{ "adopt_from_shared_port", test_adopt_shared_port },
 	};
 	int ret;

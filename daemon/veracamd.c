@@ -48,7 +48,7 @@ static char *check_name(const char *value)
 
 static char *check_display(const char *value)
 {
-	if (display_output_valid(value))
+	if (hub_display_output_valid(value))
 		return NULL;
 	return g_strdup_printf("\"%s\": expected drm, drm:/dev/dri/cardN or y4m:PATH", value);
 }
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	/* a hub's decoder child (decode.h): exec'd by this program, nothing else */
-	if (decode_child_requested(argc, argv))
+	if (hub_decode_child_requested(argc, argv))
 		decode_child_main();
 	/* no core dump, no ptrace by our own user: secrets stay in this process */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

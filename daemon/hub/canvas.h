@@ -17,23 +17,23 @@
 
 #include "colour.h"
 
-enum canvas_format {
+enum hub_canvas_format {
 	CANVAS_XRGB8888,
 	CANVAS_I420,
 };
 
-struct canvas {
-	enum canvas_format format;
+struct hub_canvas {
+	enum hub_canvas_format format;
 	uint8_t *plane[3];	/* XRGB8888: [0]; I420: Y, Cb, Cr */
 	size_t pitch[3];	/* bytes from one row to the next */
-	struct colorimetry cs;	/* I420 */
+	struct hub_colorimetry cs;	/* I420 */
 	unsigned int width;
 	unsigned int height;
 };
 
 /* Fill the rectangle (x, y, w, h), clipped to the canvas, with colour
  * (0xRRGGBB). */
-void canvas_fill(const struct canvas *c, int x, int y, int w, int h,
-		 uint32_t colour);
+void hub_canvas_fill(const struct hub_canvas *c, int x, int y, int w, int h,
+		     uint32_t colour);
 
 #endif

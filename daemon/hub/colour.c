@@ -16,7 +16,7 @@ struct coeffs {
 	double y0, ys, cs;	/* luma offset and scale, chroma scale (code values) */
 };
 
-static struct coeffs coeffs(const struct colorimetry *c)
+static struct coeffs coeffs(const struct hub_colorimetry *c)
 {
 	struct coeffs k;
 
@@ -34,7 +34,7 @@ static struct coeffs coeffs(const struct colorimetry *c)
 }
 
 /* Code values -> R, G, B in 0..1 (not clamped). */
-static void ycc_to_rgb(const struct colorimetry *c, const double ycc[3], double rgb[3])
+static void ycc_to_rgb(const struct hub_colorimetry *c, const double ycc[3], double rgb[3])
 {
 	struct coeffs k = coeffs(c);
 	double y = (ycc[0] - k.y0) / k.ys;
@@ -46,7 +46,7 @@ static void ycc_to_rgb(const struct colorimetry *c, const double ycc[3], double 
 }
 
 /* R, G, B in 0..1 -> code values (not rounded or clamped). */
-static void rgb_to_ycc(const struct colorimetry *c, const double rgb[3], double ycc[3])
+static void rgb_to_ycc(const struct hub_colorimetry *c, const double rgb[3], double ycc[3])
 {
 	struct coeffs k = coeffs(c);
 	double y = k.kr * rgb[0] + (1 - k.kr - k.kb) * rgb[1] + k.kb * rgb[2];
@@ -61,7 +61,7 @@ static uint8_t clamp8(long v)
 	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-void colour_ycc(const struct colorimetry *cs, uint32_t rgb, uint8_t ycc[3])
+void hub_colour_ycc(const struct hub_colorimetry *cs, uint32_t rgb, uint8_t ycc[3])
 {
 	double in[3] = { (rgb >> 16 & 0xff) / 255.0, (rgb >> 8 & 0xff) / 255.0,
 			 (rgb & 0xff) / 255.0 }, out[3];
@@ -76,8 +76,8 @@ static long fix(double v)
 	return lround(v * FIX_ONE);
 }
 
-bool colour_xform_init(struct colour_xform *x, const struct colorimetry *from,
-		       const struct colorimetry *to)
+bool hub_colour_xform_init(struct hub_colour_xform *x, const struct hub_colorimetry *from,
+			   const struct hub_colorimetry *to)
 {
 	/* the conversion is affine: its value at (0, 128, 128) and its slopes */
 	static const double at[4][3] = {
@@ -108,8 +108,8 @@ static uint8_t fixed_to8(int32_t v)
 	return v < 0 ? 0 : v >= 256 * FIX_ONE ? 255 : (uint8_t)(v >> FIX);
 }
 
-void colour_xform_i420(const struct colour_xform *x, uint8_t *py, int ys,
-		       uint8_t *pu, int us, uint8_t *pv, int vs, int w, int h)
+void hub_colour_xform_i420(const struct hub_colour_xform *x, uint8_t *py, int ys,
+			   uint8_t *pu, int us, uint8_t *pv, int vs, int w, int h)
 {
 	const int32_t c_off = 128 * FIX_ONE + FIX_ONE / 2;
 

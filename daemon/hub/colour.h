@@ -13,30 +13,30 @@
 
 #include "picture.h"
 
-struct colorimetry {
+struct hub_colorimetry {
 	enum hub_matrix matrix;
 	bool full_range;
 };
 
 /* 0xRRGGBB as 8-bit Y, Cb, Cr of @cs (rounded, clamped). */
-void colour_ycc(const struct colorimetry *cs, uint32_t rgb, uint8_t ycc[3]);
+void hub_colour_ycc(const struct hub_colorimetry *cs, uint32_t rgb, uint8_t ycc[3]);
 
 /*
  * From @from to @to, per sample in fixed point: luma from the luma and its
  * 2x2 block's chroma, chroma from the chroma (the two matrices share R, G
  * and B, so nothing else enters).
  */
-struct colour_xform {
+struct hub_colour_xform {
 	int32_t y, y_cb, y_cr, y_off;		/* Y' = y Y + y_cb Cb + y_cr Cr + y_off */
 	int32_t cb_cb, cb_cr, cr_cb, cr_cr;	/* Cb', Cr' from Cb - 128, Cr - 128 */
 };
 
 /* False if @from and @to are the same: nothing to convert. */
-bool colour_xform_init(struct colour_xform *x, const struct colorimetry *from,
-		       const struct colorimetry *to);
+bool hub_colour_xform_init(struct hub_colour_xform *x, const struct hub_colorimetry *from,
+			   const struct hub_colorimetry *to);
 
 /* Convert the w x h I420 rectangle (w, h even) at the three planes in place. */
-void colour_xform_i420(const struct colour_xform *x, uint8_t *py, int ys,
-		       uint8_t *pu, int us, uint8_t *pv, int vs, int w, int h);
+void hub_colour_xform_i420(const struct hub_colour_xform *x, uint8_t *py, int ys,
+			   uint8_t *pu, int us, uint8_t *pv, int vs, int w, int h);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * decode - H.264 access units in, newest decoded frame out (decode.h): the
  * hub's side of the decoder child. Nothing the child says is believed
- * without a check (decproto_parse_child(), slot ownership, sequence); a
+ * without a check (hub_decproto_parse_child(), slot ownership, sequence); a
  * child that lies, dies or falls silent mid-message is killed and replaced,
  * which costs its own camera's cell until the next IDR and nothing else.
  */
@@ -29,7 +29,7 @@
 #include "errmsg.h"
 
 #define SHM_SIZE	(DECPROTO_SLOTS * DECPROTO_SLOT_SIZE)
-#define HELLO_WAIT_MS	30000	/* decode_new()'s wait: a loaded host, a sanitizer build */
+#define HELLO_WAIT_MS	30000	/* hub_decode_new()'s wait: a loaded host, a sanitizer build */
 #define GREET_MAX_MS	120000	/* a child silent this long is replaced (a TCG guest: > 30 s) */
 #define SOCK_BUF	(1 << 20)
 #define DEAD_MAX	8	/* killed children not yet reaped */
@@ -41,10 +41,10 @@ extern char **environ;
 struct shm {
 	unsigned int refs;
 	const uint8_t *map;
-	struct decode *owner;	/* NULL once its child is gone */
+	struct hub_decode *owner;	/* NULL once its child is gone */
 };
 
-struct decode {
+struct hub_decode {
 	bool jpeg;		/* the child's JPEG mode */
 	int epfd;
 	int sock;		/* -1: no child */
@@ -54,7 +54,7 @@ struct decode {
 	struct shm *shm;
 	bool ready;		/* its HELLO came */
 	bool greeted;		/* some child of this decoder greeted, ever */
-	bool refused;		/* a child sent FAIL before any greeted (decode_refused_start) */
+	bool refused;		/* a child sent FAIL before any greeted (hub_decode_refused_start) */
 	int64_t spawned_ms;	/* CLOCK_MONOTONIC ms when the running child was started */
 	bool hub_has[DECPROTO_SLOTS];
 	/*
@@ -68,12 +68,12 @@ struct decode {
 	uint32_t unsent[DECPROTO_SLOTS];
 	unsigned int nunsent;
 	bool pending;		/* newest picture, not yet taken */
-	struct decproto_picture pic;
+	struct hub_decproto_picture pic;
 	char decoder[DECPROTO_NAME_LEN + 1];
 	char why[DECPROTO_FAIL_MAX + 1];	/* why the last child failed (its FAIL, a signal) */
 	int64_t behind_ms;		/* since when the child takes nothing (0: it does) */
 	bool wait_idr;
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	uint64_t last_sent, last_pic;	/* sequence numbers (PTS) */
 	uint64_t flushed;		/* pictures of units before it: discarded */
 	uint64_t done_idx;		/* ring index of the last AU with a picture */
@@ -96,10 +96,10 @@ static void shm_unref(struct shm *s)
 	}
 }
 
-static int send_batch(struct decode *d, const uint8_t *msg, size_t len);
+static int send_batch(struct hub_decode *d, const uint8_t *msg, size_t len);
 
 /* The hub is done with @slot: its RELEASE goes with the next message. */
-static void release_slot(struct decode *d, uint32_t slot)
+static void release_slot(struct hub_decode *d, uint32_t slot)
 {
 	d->hub_has[slot] = false;
 	if (d->sock >= 0 && d->nunsent < DECPROTO_SLOTS)
@@ -114,7 +114,7 @@ static void release_slot(struct decode *d, uint32_t slot)
  * message went (a full socket takes a prefix: the rest wait), or -1 with
  * errno for a socket that is gone.
  */
-static int send_batch(struct decode *d, const uint8_t *msg, size_t len)
+static int send_batch(struct hub_decode *d, const uint8_t *msg, size_t len)
 {
 	uint8_t rel[DECPROTO_SLOTS][DECPROTO_HDR + DECPROTO_RELEASE_LEN];
 	struct mmsghdr mm[DECPROTO_SLOTS + 1];
@@ -125,7 +125,7 @@ static int send_batch(struct decode *d, const uint8_t *msg, size_t len)
 	memset(mm, 0, sizeof(mm));
 	for (; n < d->nunsent; n++) {
 		iov[n].iov_base = rel[n];
-		iov[n].iov_len = decproto_put_release(rel[n], d->unsent[n]);
+		iov[n].iov_len = hub_decproto_put_release(rel[n], d->unsent[n]);
 	}
 	if (len) {
 		iov[n].iov_base = (void *)msg;
@@ -152,7 +152,7 @@ static int send_batch(struct decode *d, const uint8_t *msg, size_t len)
 }
 
 /* Reap the killed children that are gone; with @wait, wait for them all. */
-static void reap(struct decode *d, bool wait)
+static void reap(struct hub_decode *d, bool wait)
 {
 	unsigned int i = 0;
 
@@ -172,7 +172,7 @@ static void reap(struct decode *d, bool wait)
  * The loop does not wait for it to be gone (a large process takes a
  * while to exit): it is reaped later.
  */
-static void stop_child(struct decode *d)
+static void stop_child(struct hub_decode *d)
 {
 	if (d->pid > 0) {
 		kill(d->pid, SIGKILL);
@@ -234,7 +234,7 @@ static void exec_child(int sock, int shm, bool jpeg)
 	_exit(127);
 }
 
-static int start_child(struct decode *d, char *err, size_t errlen)
+static int start_child(struct hub_decode *d, char *err, size_t errlen)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int sv[2] = { -1, -1 }, mfd, buf = SOCK_BUF;
@@ -244,13 +244,13 @@ static int start_child(struct decode *d, char *err, size_t errlen)
 	mfd = memfd_create("veracam-decode", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0 || ftruncate(mfd, SHM_SIZE) < 0 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		errmsg(err, errlen, "decoder child: picture memory: %s", strerror(errno));
+		hub_errmsg(err, errlen, "decoder child: picture memory: %s", strerror(errno));
 		goto fail;
 	}
 	map = mmap(NULL, SHM_SIZE, PROT_READ, MAP_SHARED, mfd, 0);
 	s = calloc(1, sizeof(*s));
 	if (map == MAP_FAILED || !s) {
-		errmsg(err, errlen, "decoder child: cannot map its picture memory");
+		hub_errmsg(err, errlen, "decoder child: cannot map its picture memory");
 		if (map != MAP_FAILED)
 			munmap(map, SHM_SIZE);
 		goto fail;
@@ -259,13 +259,13 @@ static int start_child(struct decode *d, char *err, size_t errlen)
 	s->refs = 1;
 	s->owner = d;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		errmsg(err, errlen, "decoder child: socketpair: %s", strerror(errno));
+		hub_errmsg(err, errlen, "decoder child: socketpair: %s", strerror(errno));
 		goto fail;
 	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	d->pid = fork();
 	if (d->pid < 0) {
-		errmsg(err, errlen, "decoder child: fork: %s", strerror(errno));
+		hub_errmsg(err, errlen, "decoder child: fork: %s", strerror(errno));
 		goto fail;
 	}
 	if (d->pid == 0)
@@ -276,7 +276,7 @@ static int start_child(struct decode *d, char *err, size_t errlen)
 	d->shm = s;
 	ev.data.fd = d->sock;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sock, &ev) < 0) {
-		errmsg(err, errlen, "decoder child: epoll: %s", strerror(errno));
+		hub_errmsg(err, errlen, "decoder child: epoll: %s", strerror(errno));
 		stop_child(d);
 		return -EIO;
 	}
@@ -305,7 +305,7 @@ fail:
 /* child_failed()'s cause for a child whose socket closed: it waits a moment for its status */
 static const char child_closed[] = "closed its socket";
 
-static void child_failed(struct decode *d, const char *why)
+static void child_failed(struct hub_decode *d, const char *why)
 {
 	bool was_ready = d->ready;
 	char err[160];
@@ -343,7 +343,7 @@ static void child_failed(struct decode *d, const char *why)
 		start_child(d, err, sizeof(err));
 }
 
-static bool ring_find(const struct decode *d, uint64_t pts, uint64_t *idx)
+static bool ring_find(const struct hub_decode *d, uint64_t pts, uint64_t *idx)
 {
 	for (uint64_t k = 1; k <= DECODE_RING && k <= d->ring_next; k++) {
 		uint64_t i = d->ring_next - k;
@@ -357,7 +357,7 @@ static bool ring_find(const struct decode *d, uint64_t pts, uint64_t *idx)
 }
 
 /* A checked picture from the child: ours now; the newest one wins. */
-static int on_picture(struct decode *d, const struct decproto_picture *p)
+static int on_picture(struct hub_decode *d, const struct hub_decproto_picture *p)
 {
 	uint64_t idx;
 
@@ -383,10 +383,10 @@ static int on_picture(struct decode *d, const struct decproto_picture *p)
 }
 
 /* Everything the child sent so far; -EIO when it had to be replaced. */
-static int drain(struct decode *d)
+static int drain(struct hub_decode *d)
 {
 	uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX + 1];
-	struct decproto_msg m;
+	struct hub_decproto_msg m;
 	const char *why;
 
 	while (d->sock >= 0) {
@@ -400,7 +400,7 @@ static int drain(struct decode *d)
 		if (n > 0)
 			why = "sent a message too long";
 		if (n <= 0 || (size_t)n >= sizeof(buf) ||
-		    decproto_parse_child(buf, (size_t)n, &m, &why) < 0)
+		    hub_decproto_parse_child(buf, (size_t)n, &m, &why) < 0)
 			goto failed;
 		why = "sent a message out of turn";
 		switch (m.type) {
@@ -434,12 +434,12 @@ failed:
 	return -EIO;
 }
 
-struct decode *decode_spawn(bool jpeg, char *err, size_t errlen)
+struct hub_decode *hub_decode_spawn(bool jpeg, char *err, size_t errlen)
 {
-	struct decode *d = calloc(1, sizeof(*d));
+	struct hub_decode *d = calloc(1, sizeof(*d));
 
 	if (!d) {
-		errmsg(err, errlen, "out of memory");
+		hub_errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
 	d->jpeg = jpeg;
@@ -448,18 +448,18 @@ struct decode *decode_spawn(bool jpeg, char *err, size_t errlen)
 	d->wait_idr = true;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0) {
-		errmsg(err, errlen, "epoll: %s", strerror(errno));
+		hub_errmsg(err, errlen, "epoll: %s", strerror(errno));
 		free(d);
 		return NULL;
 	}
 	if (start_child(d, err, errlen) < 0) {
-		decode_free(d);
+		hub_decode_free(d);
 		return NULL;
 	}
 	return d;
 }
 
-int decode_started(struct decode *d)
+int hub_decode_started(struct hub_decode *d)
 {
 	if (d->ready)
 		return 1;
@@ -472,18 +472,18 @@ int decode_started(struct decode *d)
 	return d->ready ? 1 : 0;
 }
 
-bool decode_refused_start(const struct decode *d)
+bool hub_decode_refused_start(const struct hub_decode *d)
 {
 	return d->refused;
 }
 
-int decode_wait_started(struct decode *d, int timeout_ms)
+int hub_decode_wait_started(struct hub_decode *d, int timeout_ms)
 {
 	struct pollfd pfd = { .events = POLLIN };
 	int64_t end = mono_ms() + timeout_ms;
 	int ret;
 
-	while ((ret = decode_started(d)) == 0) {
+	while ((ret = hub_decode_started(d)) == 0) {
 		int64_t left = end - mono_ms();
 
 		if (left <= 0)
@@ -497,7 +497,7 @@ int decode_wait_started(struct decode *d, int timeout_ms)
 	return ret;
 }
 
-int decode_restart(struct decode *d, char *err, size_t errlen)
+int hub_decode_restart(struct hub_decode *d, char *err, size_t errlen)
 {
 	if (d->sock >= 0)
 		stop_child(d);
@@ -506,37 +506,37 @@ int decode_restart(struct decode *d, char *err, size_t errlen)
 }
 
 /* A child started and waited for: its decoder's name, or why it failed. */
-static struct decode *decode_start(bool jpeg, char *err, size_t errlen)
+static struct hub_decode *decode_start(bool jpeg, char *err, size_t errlen)
 {
-	struct decode *d = decode_spawn(jpeg, err, errlen);
+	struct hub_decode *d = hub_decode_spawn(jpeg, err, errlen);
 	int ret;
 
 	if (!d)
 		return NULL;
-	ret = decode_wait_started(d, HELLO_WAIT_MS);
+	ret = hub_decode_wait_started(d, HELLO_WAIT_MS);
 	if (ret <= 0) {
 		if (ret < 0 && d->why[0])
-			errmsg(err, errlen, "%s", d->why);
+			hub_errmsg(err, errlen, "%s", d->why);
 		else
-			errmsg(err, errlen, "decoder child did not start (%s)",
-			       ret ? "it exited" : "no answer in 30 s");
-		decode_free(d);
+			hub_errmsg(err, errlen, "decoder child did not start (%s)",
+				   ret ? "it exited" : "no answer in 30 s");
+		hub_decode_free(d);
 		return NULL;
 	}
 	return d;
 }
 
-struct decode *decode_new(char *err, size_t errlen)
+struct hub_decode *hub_decode_new(char *err, size_t errlen)
 {
 	return decode_start(false, err, errlen);
 }
 
-struct decode *decode_new_jpeg(char *err, size_t errlen)
+struct hub_decode *hub_decode_new_jpeg(char *err, size_t errlen)
 {
 	return decode_start(true, err, errlen);
 }
 
-void decode_reset(struct decode *d)
+void hub_decode_reset(struct hub_decode *d)
 {
 	uint8_t msg[DECPROTO_HDR];
 
@@ -556,12 +556,12 @@ void decode_reset(struct decode *d)
 	 * before it are released unseen (d->flushed). A full socket is a
 	 * child behind, not a failed one.
 	 */
-	if (d->sock >= 0 && send_batch(d, msg, decproto_put_flush(msg)) < 0)
+	if (d->sock >= 0 && send_batch(d, msg, hub_decproto_put_flush(msg)) < 0)
 		child_failed(d, child_closed);
 }
 
 /* A PTS of the hub's CLOCK_MONOTONIC, later than every one before it. */
-static uint64_t next_pts(struct decode *d)
+static uint64_t next_pts(struct hub_decode *d)
 {
 	uint64_t now = clk_mono_ns();
 
@@ -575,17 +575,17 @@ static uint64_t next_pts(struct decode *d)
  * often: -EAGAIN,
  * the AU is dropped (one cut part-way is discarded by the child when the
  * next AU starts) and decoding resumes at an IDR. Only a child that has
- * taken nothing for WEDGE_MS is called wedged and replaced (decode_au()).
+ * taken nothing for WEDGE_MS is called wedged and replaced (hub_decode_au()).
  */
 #define WEDGE_MS	2000
-static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts)
+static int send_au(struct hub_decode *d, const uint8_t *au, size_t len, uint64_t pts)
 {
 	static uint8_t msg[DECPROTO_MSG_MAX];
 
 	for (size_t off = 0; off < len; off += DECPROTO_CHUNK) {
 		size_t chunk = len - off < DECPROTO_CHUNK ? len - off : DECPROTO_CHUNK;
-		size_t h = decproto_put_au_head(msg, pts, (uint32_t)len, (uint32_t)off,
-						(uint32_t)chunk);
+		size_t h = hub_decproto_put_au_head(msg, pts, (uint32_t)len, (uint32_t)off,
+						    (uint32_t)chunk);
 		ssize_t n;
 
 		memcpy(msg + h, au + off, chunk);
@@ -616,7 +616,7 @@ static int send_au(struct decode *d, const uint8_t *au, size_t len, uint64_t pts
  * resumes at an IDR. A child that neither took an AU nor gave a picture
  * for WEDGE_MS since the first refusal is wedged: replaced, -EIO.
  */
-static int child_behind(struct decode *d, uint64_t *count)
+static int child_behind(struct hub_decode *d, uint64_t *count)
 {
 	int64_t now = mono_ms();
 
@@ -631,8 +631,8 @@ static int child_behind(struct decode *d, uint64_t *count)
 	return -EIO;
 }
 
-int decode_au(struct decode *d, const void *au, size_t len,
-	      uint64_t capture_ns, uint64_t show_until_ns, bool idr)
+int hub_decode_au(struct hub_decode *d, const void *au, size_t len,
+		  uint64_t capture_ns, uint64_t show_until_ns, bool idr)
 {
 	uint64_t queued, slot;
 	char err[160];
@@ -648,7 +648,7 @@ int decode_au(struct decode *d, const void *au, size_t len,
 			return child_behind(d, &d->st.dropped_backlog);
 		/* an IDR starts afresh: a new child, this AU its first */
 		d->st.dropped_backlog += queued;
-		decode_reset(d);
+		hub_decode_reset(d);
 	}
 	if (d->wait_idr && !idr) {
 		d->st.dropped_wait_idr++;
@@ -658,7 +658,7 @@ int decode_au(struct decode *d, const void *au, size_t len,
 		d->st.errors++;
 		return -EIO;
 	}
-	if (!d->ready && decode_started(d) < 0)
+	if (!d->ready && hub_decode_started(d) < 0)
 		return -EIO;	/* failed before its greeting, or silent too long */
 	if (!d->ready) {
 		/*
@@ -701,9 +701,9 @@ static void decode_release(struct hub_picture *pic)
 	memset(pic, 0, sizeof(*pic));
 }
 
-int decode_take(struct decode *d, struct hub_picture *pic)
+int hub_decode_take(struct hub_decode *d, struct hub_picture *pic)
 {
-	const struct decproto_picture *p = &d->pic;
+	const struct hub_decproto_picture *p = &d->pic;
 	const uint8_t *base;
 	struct held *h;
 	uint64_t idx;
@@ -746,34 +746,34 @@ int decode_take(struct decode *d, struct hub_picture *pic)
 	return 1;
 }
 
-int decode_fd(const struct decode *d)
+int hub_decode_fd(const struct hub_decode *d)
 {
 	return d->epfd;
 }
 
-const char *decode_last_failure(const struct decode *d)
+const char *hub_decode_last_failure(const struct hub_decode *d)
 {
 	return d->why;
 }
 
-const char *decode_decoder(const struct decode *d)
+const char *hub_decode_decoder(const struct hub_decode *d)
 {
 	return d->decoder;
 }
 
 /* What the child has said so far is taken in first (and checked). */
-void decode_get_stats(struct decode *d, struct decode_stats *st)
+void hub_decode_get_stats(struct hub_decode *d, struct hub_decode_stats *st)
 {
 	drain(d);
 	*st = d->st;
 }
 
-int decode_child_pid(const struct decode *d)
+int hub_decode_child_pid(const struct hub_decode *d)
 {
 	return d->pid;
 }
 
-void decode_free(struct decode *d)
+void hub_decode_free(struct hub_decode *d)
 {
 	if (!d)
 		return;

@@ -26,10 +26,10 @@
  * decoder's timestamps never go back, whatever the camera's wall clock
  * (the capture time) does.
  *
- * decode_au()/decode_take()/decode_reset() are called from one thread.
+ * hub_decode_au()/decode_take()/decode_reset() are called from one thread.
  *
- * Every program that calls decode_new() must, first thing in main(), run
- * decode_child_main() when decode_child_requested(argc, argv).
+ * Every program that calls hub_decode_new() must, first thing in main(), run
+ * decode_child_main() when hub_decode_child_requested(argc, argv).
  */
 #ifndef VERACAM_HUB_DECODE_H
 #define VERACAM_HUB_DECODE_H
@@ -43,9 +43,9 @@
 #define DECODE_BACKLOG	8	/* AUs queued before input is cut (~0.27 s at 30 fps) */
 #define DECODE_RING	64	/* AUs whose times are kept until their frame is out */
 
-struct decode;
+struct hub_decode;
 
-struct decode_stats {
+struct hub_decode_stats {
 	uint64_t pushed;		/* AUs given to the decoder */
 	uint64_t decoded;		/* frames out of it */
 	uint64_t taken;			/* frames handed to the caller */
@@ -64,7 +64,7 @@ struct decode_stats {
 #define DECODE_CHILD_ARG	"decoder"
 #define DECODE_CHILD_JPEG	"jpeg"	/* a second argument: the JPEG mode */
 
-bool decode_child_requested(int argc, char **argv);
+bool hub_decode_child_requested(int argc, char **argv);
 /* The child's whole life, after exec: never returns. */
 __attribute__((noreturn)) void decode_child_main(void);
 
@@ -76,55 +76,55 @@ __attribute__((noreturn)) void decode_child_main(void);
  * (-EAGAIN) until the child has greeted; then the first IDR starts it.
  * NULL only for what fails here (memory, fork).
  */
-struct decode *decode_spawn(bool jpeg, char *err, size_t errlen);
+struct hub_decode *hub_decode_spawn(bool jpeg, char *err, size_t errlen);
 /*
- * 1 once the child has greeted (decode_decoder() names its element), 0
+ * 1 once the child has greeted (hub_decode_decoder() names its element), 0
  * while it is still starting, -EIO when it failed before greeting or gave
- * no greeting in 120 s (then replaced: decode_last_failure() says why: its
- * own FAIL text, an exit, a signal, the silence; the next decode_au()
+ * no greeting in 120 s (then replaced: hub_decode_last_failure() says why: its
+ * own FAIL text, an exit, a signal, the silence; the next hub_decode_au()
  * starts another). Never waits.
  */
-int decode_started(struct decode *d);
+int hub_decode_started(struct hub_decode *d);
 /*
  * True when a child said it cannot decode here (FAIL: no decoder element,
  * a sandbox it cannot enter) before any child of d ever greeted: an
  * installation or configuration error, not a crash. Children that crash,
  * exit or stay silent (120 s) are replaced at the next IDR instead.
  */
-bool decode_refused_start(const struct decode *d);
+bool hub_decode_refused_start(const struct hub_decode *d);
 /* A new child in place of the one running or failed (not waited for); -EIO if none could start. */
-int decode_restart(struct decode *d, char *err, size_t errlen);
-/* decode_started(), waiting up to timeout_ms while it is 0. */
-int decode_wait_started(struct decode *d, int timeout_ms);
+int hub_decode_restart(struct hub_decode *d, char *err, size_t errlen);
+/* hub_decode_started(), waiting up to timeout_ms while it is 0. */
+int hub_decode_wait_started(struct hub_decode *d, int timeout_ms);
 
-/* decode_spawn() and wait up to 30 s for the greeting: for tools and tests. */
-struct decode *decode_new(char *err, size_t errlen);
+/* hub_decode_spawn() and wait up to 30 s for the greeting: for tools and tests. */
+struct hub_decode *hub_decode_new(char *err, size_t errlen);
 /*
  * The same sandboxed child with a JPEG pipeline (jpegdec ! videoconvert !
- * appsink, I420, fed the same way): decode_au() takes one whole JPEG as an
+ * appsink, I420, fed the same way): hub_decode_au() takes one whole JPEG as an
  * "IDR" and gives one picture back. The events view's thumbnails: the hub
  * itself never parses JPEG.
  */
-struct decode *decode_new_jpeg(char *err, size_t errlen);
+struct hub_decode *hub_decode_new_jpeg(char *err, size_t errlen);
 
 /*
  * Queue one verified access unit (Annex B byte stream) with the capture
  * time its record signed (CLOCK_REALTIME) and the CLOCK_MONOTONIC time
  * until which its picture may be shown. Returns 0 when queued, -EAGAIN
- * when dropped (waiting for an IDR: after creation, decode_reset(), an
+ * when dropped (waiting for an IDR: after creation, hub_decode_reset(), an
  * error or a backlog; or the child's socket is full: it is behind), -EIO
  * on a decoder error (the decoder was reset; a child that took nothing for
  * 2 s is wedged and replaced). It never waits for the child.
  */
-int decode_au(struct decode *d, const void *au, size_t len,
-	      uint64_t capture_ns, uint64_t show_until_ns, bool idr);
+int hub_decode_au(struct hub_decode *d, const void *au, size_t len,
+		  uint64_t capture_ns, uint64_t show_until_ns, bool idr);
 
 /*
  * Take the newest decoded frame: 1 and @pic filled (its owner calls
- * pic->release(pic); display_show() takes it over), 0 when no new frame is
+ * pic->release(pic); hub_display_show() takes it over), 0 when no new frame is
  * waiting, -EIO on a decoder error (the decoder was reset).
  */
-int decode_take(struct decode *d, struct hub_picture *pic);
+int hub_decode_take(struct hub_decode *d, struct hub_picture *pic);
 
 /*
  * Flush: every queued AU and every decoded frame not yet taken is
@@ -132,23 +132,23 @@ int decode_take(struct decode *d, struct hub_picture *pic);
  * stops and restarts its pipeline (a FLUSH message); pictures it decoded
  * before it got there are given back unseen.
  */
-void decode_reset(struct decode *d);
+void hub_decode_reset(struct hub_decode *d);
 
 
 /*
  * Readable (an epoll descriptor over the child's socket) while the child
- * has something to say or has gone: call decode_take().
+ * has something to say or has gone: call hub_decode_take().
  */
-int decode_fd(const struct decode *d);
+int hub_decode_fd(const struct hub_decode *d);
 
 /* The GStreamer decoder element in use, e.g. "avdec_h264". */
-const char *decode_decoder(const struct decode *d);
+const char *hub_decode_decoder(const struct hub_decode *d);
 /* Why the last child was replaced: its own FAIL text, a signal, a protocol breach. */
-const char *decode_last_failure(const struct decode *d);
-void decode_get_stats(struct decode *d, struct decode_stats *st);
-void decode_free(struct decode *d);
+const char *hub_decode_last_failure(const struct hub_decode *d);
+void hub_decode_get_stats(struct hub_decode *d, struct hub_decode_stats *st);
+void hub_decode_free(struct hub_decode *d);
 
 /* The running child's process id, or -1 (for tests). */
-int decode_child_pid(const struct decode *d);
+int hub_decode_child_pid(const struct hub_decode *d);
 
 #endif

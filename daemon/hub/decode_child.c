@@ -77,7 +77,7 @@ static void fail(int sock, const char *why)
 {
 	uint8_t msg[DECPROTO_HDR + DECPROTO_FAIL_MAX];
 
-	send(sock, msg, decproto_put_fail(msg, why), MSG_NOSIGNAL);
+	send(sock, msg, hub_decproto_put_fail(msg, why), MSG_NOSIGNAL);
 	_exit(1);
 }
 
@@ -228,7 +228,7 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 {
 	struct child *c = data;
 	GstSample *s = gst_app_sink_pull_sample(sink);
-	struct decproto_picture p = { 0 };
+	struct hub_decproto_picture p = { 0 };
 	uint8_t msg[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
 	GstVideoFrame f;
 	GstVideoInfo info;
@@ -294,7 +294,7 @@ static GstFlowReturn on_sample(GstAppSink *sink, gpointer data)
 	}
 	GST_LOG("picture %" G_GUINT64_FORMAT " in slot %d: %s", p.seq, k,
 		in_place ? "written there by the decoder" : "copied");
-	if (send(c->sock, msg, decproto_put_picture(msg, &p), MSG_NOSIGNAL) < 0)
+	if (send(c->sock, msg, hub_decproto_put_picture(msg, &p), MSG_NOSIGNAL) < 0)
 		_exit(0);	/* the hub is gone */
 out:
 	gst_video_frame_unmap(&f);
@@ -339,7 +339,7 @@ static GstPadProbeReturn on_sink_query(GstPad *pad, GstPadProbeInfo *info, gpoin
 }
 
 /*
- * JPEG mode (decode_new_jpeg: the events view's thumbnails): image/jpeg,
+ * JPEG mode (hub_decode_new_jpeg: the events view's thumbnails): image/jpeg,
  * one picture per buffer, into jpegdec ! videoconvert ! appsink, the same
  * sandbox and slots as the H.264 pipeline.
  */
@@ -566,10 +566,10 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 	size_t blen;
 	uint8_t type;
 
-	if (decproto_hdr(buf, len, &type, &b, &blen) < 0)
+	if (hub_decproto_hdr(buf, len, &type, &b, &blen) < 0)
 		_exit(2);
 	if (type == DECPROTO_RELEASE && blen == DECPROTO_RELEASE_LEN) {
-		uint32_t k = decproto_get32(b);
+		uint32_t k = hub_decproto_get32(b);
 		GstBuffer *held;
 
 		if (k >= DECPROTO_SLOTS)
@@ -604,8 +604,8 @@ static void on_message(struct child *c, const uint8_t *buf, size_t len)
 	}
 	if (type != DECPROTO_AU || blen <= DECPROTO_AU_FIXED)
 		_exit(2);
-	uint64_t seq = decproto_get64(b);
-	uint32_t total = decproto_get32(b + 8), off = decproto_get32(b + 12);
+	uint64_t seq = hub_decproto_get64(b);
+	uint32_t total = hub_decproto_get32(b + 8), off = hub_decproto_get32(b + 12);
 	size_t chunk = blen - DECPROTO_AU_FIXED;
 
 	if (off == 0) {
@@ -678,7 +678,7 @@ void decode_child_main(void)
 	if (!filter())
 		fail(c.sock, "decoder child: cannot install its seccomp filter");
 	flags |= DECPROTO_F_SECCOMP;
-	if (send(c.sock, hello, decproto_put_hello(hello, flags, c.decoder), MSG_NOSIGNAL) < 0)
+	if (send(c.sock, hello, hub_decproto_put_hello(hello, flags, c.decoder), MSG_NOSIGNAL) < 0)
 		_exit(0);
 
 	/*
@@ -714,7 +714,7 @@ void decode_child_main(void)
 	}
 }
 
-bool decode_child_requested(int argc, char **argv)
+bool hub_decode_child_requested(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], DECODE_CHILD_ARG) &&
 	    !strcmp(argv[2], DECODE_CHILD_JPEG)) {

@@ -7,15 +7,15 @@
 
 #include "decproto.h"
 
-uint32_t decproto_get32(const uint8_t *p)
+uint32_t hub_decproto_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
-uint64_t decproto_get64(const uint8_t *p)
+uint64_t hub_decproto_get64(const uint8_t *p)
 {
-	return (uint64_t)decproto_get32(p) | (uint64_t)decproto_get32(p + 4) << 32;
+	return (uint64_t)hub_decproto_get32(p) | (uint64_t)hub_decproto_get32(p + 4) << 32;
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -30,7 +30,7 @@ static void put64(uint8_t *p, uint64_t v)
 	put32(p + 4, (uint32_t)(v >> 32));
 }
 
-void decproto_put_hdr(uint8_t *buf, enum decproto_type type, uint32_t body_len)
+void hub_decproto_put_hdr(uint8_t *buf, enum hub_decproto_type type, uint32_t body_len)
 {
 	buf[0] = 'V';
 	buf[1] = 'D';
@@ -39,11 +39,11 @@ void decproto_put_hdr(uint8_t *buf, enum decproto_type type, uint32_t body_len)
 	put32(buf + 4, body_len);
 }
 
-int decproto_hdr(const uint8_t *buf, size_t len, uint8_t *type, const uint8_t **body,
-		 size_t *body_len)
+int hub_decproto_hdr(const uint8_t *buf, size_t len, uint8_t *type, const uint8_t **body,
+		     size_t *body_len)
 {
 	if (len < DECPROTO_HDR || buf[0] != 'V' || buf[1] != 'D' ||
-	    buf[2] != DECPROTO_VERSION || decproto_get32(buf + 4) != len - DECPROTO_HDR)
+	    buf[2] != DECPROTO_VERSION || hub_decproto_get32(buf + 4) != len - DECPROTO_HDR)
 		return -EBADMSG;
 	*type = buf[3];
 	*body = buf + DECPROTO_HDR;
@@ -51,12 +51,12 @@ int decproto_hdr(const uint8_t *buf, size_t len, uint8_t *type, const uint8_t **
 	return 0;
 }
 
-size_t decproto_put_picture(uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN],
-			    const struct decproto_picture *p)
+size_t hub_decproto_put_picture(uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN],
+				const struct hub_decproto_picture *p)
 {
 	uint8_t *b = buf + DECPROTO_HDR;
 
-	decproto_put_hdr(buf, DECPROTO_PICTURE, DECPROTO_PICTURE_LEN);
+	hub_decproto_put_hdr(buf, DECPROTO_PICTURE, DECPROTO_PICTURE_LEN);
 	put32(b, p->slot);
 	put32(b + 4, p->format);
 	put32(b + 8, p->matrix);
@@ -71,46 +71,46 @@ size_t decproto_put_picture(uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN],
 	return DECPROTO_HDR + DECPROTO_PICTURE_LEN;
 }
 
-size_t decproto_put_hello(uint8_t buf[DECPROTO_HDR + DECPROTO_HELLO_LEN], uint32_t flags,
-			  const char *name)
+size_t hub_decproto_put_hello(uint8_t buf[DECPROTO_HDR + DECPROTO_HELLO_LEN], uint32_t flags,
+			      const char *name)
 {
 	size_t n = strnlen(name, DECPROTO_NAME_LEN);
 
-	decproto_put_hdr(buf, DECPROTO_HELLO, DECPROTO_HELLO_LEN);
+	hub_decproto_put_hdr(buf, DECPROTO_HELLO, DECPROTO_HELLO_LEN);
 	put32(buf + DECPROTO_HDR, flags);
 	memset(buf + DECPROTO_HDR + 4, 0, DECPROTO_NAME_LEN);
 	memcpy(buf + DECPROTO_HDR + 4, name, n);
 	return DECPROTO_HDR + DECPROTO_HELLO_LEN;
 }
 
-size_t decproto_put_fail(uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX], const char *why)
+size_t hub_decproto_put_fail(uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX], const char *why)
 {
 	size_t n = strnlen(why, DECPROTO_FAIL_MAX);
 
 	if (!n)
 		why = "?", n = 1;
-	decproto_put_hdr(buf, DECPROTO_FAIL, (uint32_t)n);
+	hub_decproto_put_hdr(buf, DECPROTO_FAIL, (uint32_t)n);
 	memcpy(buf + DECPROTO_HDR, why, n);
 	return DECPROTO_HDR + n;
 }
 
-size_t decproto_put_release(uint8_t buf[DECPROTO_HDR + DECPROTO_RELEASE_LEN], uint32_t slot)
+size_t hub_decproto_put_release(uint8_t buf[DECPROTO_HDR + DECPROTO_RELEASE_LEN], uint32_t slot)
 {
-	decproto_put_hdr(buf, DECPROTO_RELEASE, DECPROTO_RELEASE_LEN);
+	hub_decproto_put_hdr(buf, DECPROTO_RELEASE, DECPROTO_RELEASE_LEN);
 	put32(buf + DECPROTO_HDR, slot);
 	return DECPROTO_HDR + DECPROTO_RELEASE_LEN;
 }
 
-size_t decproto_put_flush(uint8_t buf[DECPROTO_HDR])
+size_t hub_decproto_put_flush(uint8_t buf[DECPROTO_HDR])
 {
-	decproto_put_hdr(buf, DECPROTO_FLUSH, 0);
+	hub_decproto_put_hdr(buf, DECPROTO_FLUSH, 0);
 	return DECPROTO_HDR;
 }
 
-size_t decproto_put_au_head(uint8_t *buf, uint64_t seq, uint32_t total, uint32_t offset,
-			    uint32_t chunk)
+size_t hub_decproto_put_au_head(uint8_t *buf, uint64_t seq, uint32_t total, uint32_t offset,
+				uint32_t chunk)
 {
-	decproto_put_hdr(buf, DECPROTO_AU, DECPROTO_AU_FIXED + chunk);
+	hub_decproto_put_hdr(buf, DECPROTO_AU, DECPROTO_AU_FIXED + chunk);
 	put64(buf + DECPROTO_HDR, seq);
 	put32(buf + DECPROTO_HDR + 8, total);
 	put32(buf + DECPROTO_HDR + 12, offset);
@@ -125,7 +125,7 @@ static bool plane_ok(uint32_t offset, uint32_t stride, uint64_t row_bytes, uint6
 	return (uint64_t)offset + (uint64_t)stride * (rows - 1) + row_bytes <= DECPROTO_SLOT_SIZE;
 }
 
-static int picture_ok(const struct decproto_picture *p, const char **why)
+static int picture_ok(const struct hub_decproto_picture *p, const char **why)
 {
 	uint64_t cw = (p->width + 1) / 2, ch = (p->height + 1) / 2;
 
@@ -153,8 +153,8 @@ static int picture_ok(const struct decproto_picture *p, const char **why)
 	return 0;
 }
 
-int decproto_parse_child(const uint8_t *buf, size_t len, struct decproto_msg *m,
-			 const char **why)
+int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto_msg *m,
+			     const char **why)
 {
 	const uint8_t *b;
 	size_t blen;
@@ -162,14 +162,14 @@ int decproto_parse_child(const uint8_t *buf, size_t len, struct decproto_msg *m,
 
 	*why = "";
 	memset(m, 0, sizeof(*m));
-	if (decproto_hdr(buf, len, &type, &b, &blen) < 0)
+	if (hub_decproto_hdr(buf, len, &type, &b, &blen) < 0)
 		return *why = "bad header", -EBADMSG;
 	m->type = type;
 	switch (type) {
 	case DECPROTO_HELLO:
 		if (blen != DECPROTO_HELLO_LEN)
 			break;
-		m->hello.flags = decproto_get32(b);
+		m->hello.flags = hub_decproto_get32(b);
 		memcpy(m->hello.name, b + 4, DECPROTO_NAME_LEN);
 		for (size_t i = 0; m->hello.name[i]; i++)
 			if (m->hello.name[i] < 0x20 || m->hello.name[i] > 0x7e)
@@ -184,16 +184,16 @@ int decproto_parse_child(const uint8_t *buf, size_t len, struct decproto_msg *m,
 	case DECPROTO_PICTURE:
 		if (blen != DECPROTO_PICTURE_LEN)
 			break;
-		m->pic.slot = decproto_get32(b);
-		m->pic.format = decproto_get32(b + 4);
-		m->pic.matrix = decproto_get32(b + 8);
-		m->pic.full_range = decproto_get32(b + 12);
-		m->pic.width = decproto_get32(b + 16);
-		m->pic.height = decproto_get32(b + 20);
-		m->pic.seq = decproto_get64(b + 24);
+		m->pic.slot = hub_decproto_get32(b);
+		m->pic.format = hub_decproto_get32(b + 4);
+		m->pic.matrix = hub_decproto_get32(b + 8);
+		m->pic.full_range = hub_decproto_get32(b + 12);
+		m->pic.width = hub_decproto_get32(b + 16);
+		m->pic.height = hub_decproto_get32(b + 20);
+		m->pic.seq = hub_decproto_get64(b + 24);
 		for (int i = 0; i < 3; i++) {
-			m->pic.offset[i] = decproto_get32(b + 32 + 4 * i);
-			m->pic.stride[i] = decproto_get32(b + 44 + 4 * i);
+			m->pic.offset[i] = hub_decproto_get32(b + 32 + 4 * i);
+			m->pic.stride[i] = hub_decproto_get32(b + 44 + 4 * i);
 		}
 		return picture_ok(&m->pic, why);
 	default:

@@ -16,7 +16,7 @@
  *   PICTURE  slot (4) format (4) matrix (4) full range (4) width (4)
  *            height (4) seq (8) offset[3] (4 each) stride[3] (4 each)
  *
- * The hub trusts nothing the child says: decproto_parse_child() takes a
+ * The hub trusts nothing the child says: hub_decproto_parse_child() takes a
  * message only when its length is exactly its type's, its slot exists and
  * each plane it names lies inside that slot of the shared memory.
  */
@@ -54,7 +54,7 @@
 #define DECPROTO_F_RLIMITS	1u	/* every rlimit was set */
 #define DECPROTO_F_SECCOMP	2u	/* the filter is installed */
 
-enum decproto_type {
+enum hub_decproto_type {
 	DECPROTO_AU = 1,
 	DECPROTO_RELEASE = 2,
 	DECPROTO_FLUSH = 3,
@@ -68,11 +68,11 @@ enum decproto_type {
 #define DECPROTO_HELLO_LEN	(4 + DECPROTO_NAME_LEN)
 #define DECPROTO_PICTURE_LEN	56
 
-enum decproto_format { DECPROTO_I420 = 0, DECPROTO_NV12 = 1 };
+enum hub_decproto_format { DECPROTO_I420 = 0, DECPROTO_NV12 = 1 };
 
-struct decproto_picture {
+struct hub_decproto_picture {
 	uint32_t slot;
-	uint32_t format;		/* enum decproto_format */
+	uint32_t format;		/* enum hub_decproto_format */
 	uint32_t matrix;		/* 0 BT.601, 1 BT.709 */
 	uint32_t full_range;		/* 0 or 1 */
 	uint32_t width, height;
@@ -81,15 +81,15 @@ struct decproto_picture {
 	uint32_t stride[3];
 };
 
-struct decproto_msg {
-	enum decproto_type type;
+struct hub_decproto_msg {
+	enum hub_decproto_type type;
 	union {
 		struct {
 			uint32_t flags;
 			char name[DECPROTO_NAME_LEN + 1];
 		} hello;
 		char fail[DECPROTO_FAIL_MAX + 1];
-		struct decproto_picture pic;
+		struct hub_decproto_picture pic;
 	};
 };
 
@@ -98,27 +98,27 @@ struct decproto_msg {
  * or -EBADMSG (wrong magic, version, type, length or field) with @why
  * saying what.
  */
-int decproto_parse_child(const uint8_t *buf, size_t len, struct decproto_msg *m,
-			 const char **why);
+int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto_msg *m,
+			     const char **why);
 
 /* The encoders: the message's length, written into @buf. */
-size_t decproto_put_picture(uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN],
-			    const struct decproto_picture *p);
-size_t decproto_put_hello(uint8_t buf[DECPROTO_HDR + DECPROTO_HELLO_LEN], uint32_t flags,
-			  const char *name);
-size_t decproto_put_fail(uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX], const char *why);
-size_t decproto_put_release(uint8_t buf[DECPROTO_HDR + DECPROTO_RELEASE_LEN], uint32_t slot);
-size_t decproto_put_flush(uint8_t buf[DECPROTO_HDR]);
+size_t hub_decproto_put_picture(uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN],
+				const struct hub_decproto_picture *p);
+size_t hub_decproto_put_hello(uint8_t buf[DECPROTO_HDR + DECPROTO_HELLO_LEN], uint32_t flags,
+			      const char *name);
+size_t hub_decproto_put_fail(uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX], const char *why);
+size_t hub_decproto_put_release(uint8_t buf[DECPROTO_HDR + DECPROTO_RELEASE_LEN], uint32_t slot);
+size_t hub_decproto_put_flush(uint8_t buf[DECPROTO_HDR]);
 /* The AU message's header: DECPROTO_HDR + DECPROTO_AU_FIXED bytes; the chunk follows. */
-size_t decproto_put_au_head(uint8_t *buf, uint64_t seq, uint32_t total, uint32_t offset,
-			    uint32_t chunk);
-void decproto_put_hdr(uint8_t *buf, enum decproto_type type, uint32_t body_len);
+size_t hub_decproto_put_au_head(uint8_t *buf, uint64_t seq, uint32_t total, uint32_t offset,
+				uint32_t chunk);
+void hub_decproto_put_hdr(uint8_t *buf, enum hub_decproto_type type, uint32_t body_len);
 
 /* The header of any message: its type and body, or -EBADMSG. */
-int decproto_hdr(const uint8_t *buf, size_t len, uint8_t *type, const uint8_t **body,
-		 size_t *body_len);
+int hub_decproto_hdr(const uint8_t *buf, size_t len, uint8_t *type, const uint8_t **body,
+		     size_t *body_len);
 
-uint32_t decproto_get32(const uint8_t *p);
-uint64_t decproto_get64(const uint8_t *p);
+uint32_t hub_decproto_get32(const uint8_t *p);
+uint64_t hub_decproto_get64(const uint8_t *p);
 
 #endif

@@ -70,7 +70,7 @@ enum buf_state { BUF_FREE, BUF_PENDING, BUF_SCANOUT };
 
 /* One tile of the events view: drawn from the display's own copy of a picture. */
 struct tile {
-	enum display_tile kind;
+	enum hub_display_tile kind;
 	uint8_t *mem;		/* DISPLAY_TILE_THUMB: pic's planes, owned */
 	struct hub_picture pic;	/* I420 over mem (release NULL) */
 	char text[48];		/* _UNAVAILABLE: the reason; _GAP: which events */
@@ -85,10 +85,10 @@ struct clip {
 	uint64_t gen;
 };
 
-struct display {
+struct hub_display {
 	void *out;
-	const struct output_ops *ops;
-	struct output_mode mode;
+	const struct hub_output_ops *ops;
+	struct hub_output_mode mode;
 	enum buf_state buf[OUTPUT_BUFFERS];
 	bool active;		/* the output can show something */
 	bool dirty;		/* cells changed since the last commit */
@@ -107,14 +107,14 @@ struct display {
 	unsigned int ncells;	/* 1 or 4 */
 	unsigned int lw, lh;	/* screen size the cells were cut for */
 	struct cell cell[VC_HUB_MAX_CAMERAS];
-	enum display_view view;
+	enum hub_display_view view;
 	struct tile tiles[VC_HUB_MAX_CAMERAS][DISPLAY_EVENT_TILES];
 	struct clip clip;
 	uint64_t buf_clip_gen[OUTPUT_BUFFERS];	/* the clip's generation drawn there */
 	uint8_t *scratch;	/* 4:2:0 planes of the largest cell: the scaler's */
 	unsigned int align;	/* cells and pictures on multiples of it (I420: 2) */
 	uint64_t stale_ns;
-	struct display_stats st;
+	struct hub_display_stats st;
 	/* the glass time on CLOCK_REALTIME: the mapping the camera signs with */
 	struct clk_map clock;
 };
@@ -136,8 +136,8 @@ static const struct YuvConstants *yuv_constants(const struct hub_picture *p)
  * converted from there. Nonzero if libyuv refused (the rectangle's
  * content is then undefined).
  */
-static int put_picture_xrgb(struct display *d, const struct hub_picture *p,
-			    const struct canvas *c, unsigned int dx, unsigned int dy,
+static int put_picture_xrgb(struct hub_display *d, const struct hub_picture *p,
+			    const struct hub_canvas *c, unsigned int dx, unsigned int dy,
 			    unsigned int dw, unsigned int dh)
 {
 	uint8_t *dst = c->plane[0] + (size_t)dy * c->pitch[0] + (size_t)dx * 4;
@@ -181,8 +181,8 @@ static int put_picture_xrgb(struct display *d, const struct hub_picture *p,
  * Then, if the picture's matrix or range is not the canvas's, converted
  * in place. Nonzero if libyuv refused.
  */
-static int put_picture_i420(struct display *d, const struct hub_picture *p,
-			    const struct canvas *c, unsigned int dx, unsigned int dy,
+static int put_picture_i420(struct hub_display *d, const struct hub_picture *p,
+			    const struct hub_canvas *c, unsigned int dx, unsigned int dy,
 			    unsigned int dw, unsigned int dh)
 {
 	uint8_t *py = c->plane[0] + (size_t)dy * c->pitch[0] + dx;
@@ -190,8 +190,8 @@ static int put_picture_i420(struct display *d, const struct hub_picture *p,
 	uint8_t *pv = c->plane[2] + (size_t)dy / 2 * c->pitch[2] + dx / 2;
 	int ys = (int)c->pitch[0], us = (int)c->pitch[1], vs = (int)c->pitch[2];
 	int w = (int)dw, h = (int)dh, sw = (int)p->width, sh = (int)p->height;
-	const struct colorimetry pcs = { p->matrix, p->full_range };
-	struct colour_xform x;
+	const struct hub_colorimetry pcs = { p->matrix, p->full_range };
+	struct hub_colour_xform x;
 	int ret = 0;
 
 	if (p->format == HUB_PIX_I420 && p->width == dw && p->height == dh) {
@@ -216,8 +216,8 @@ static int put_picture_i420(struct display *d, const struct hub_picture *p,
 	if (ret)
 		return ret;
 	d->st.frame_writes++;
-	if (colour_xform_init(&x, &pcs, &c->cs)) {
-		colour_xform_i420(&x, py, ys, pu, us, pv, vs, w, h);
+	if (hub_colour_xform_init(&x, &pcs, &c->cs)) {
+		hub_colour_xform_i420(&x, py, ys, pu, us, pv, vs, w, h);
 		d->st.frame_converts++;
 	}
 	return 0;
@@ -247,7 +247,7 @@ static bool picture_valid(const struct hub_picture *p)
 /* ---- cell rendering ---- */
 
 /* A label (SCREEN_BADGE box, white text) at the bottom left of the picture at (fx, fy). */
-static void draw_label(const struct canvas *c, const char *text, size_t len, unsigned int fx,
+static void draw_label(const struct hub_canvas *c, const char *text, size_t len, unsigned int fx,
 		       unsigned int fy, unsigned int fw, unsigned int fh)
 {
 	unsigned int scale = c->width >= SCREEN_BADGE_WIDE ? 2 : 1;
@@ -258,16 +258,16 @@ static void draw_label(const struct canvas *c, const char *text, size_t len, uns
 	fit = (fw - 2 * pad) / (FONT_ADVANCE * scale);
 	if (len > fit)
 		len = fit;
-	canvas_fill(c, (int)(fx + pad), (int)(fy + fh - pad - FONT_LINE * scale),
-		    (int)(font_width(len, scale) + 2 * scale),
-		    (int)(FONT_LINE * scale), SCREEN_BADGE);
-	font_draw(c, (int)(fx + pad + scale),
-		  (int)(fy + fh - pad - FONT_LINE * scale + scale), text, len,
-		  scale, SCREEN_WHITE);
+	hub_canvas_fill(c, (int)(fx + pad), (int)(fy + fh - pad - FONT_LINE * scale),
+			(int)(hub_font_width(len, scale) + 2 * scale),
+			(int)(FONT_LINE * scale), SCREEN_BADGE);
+	hub_font_draw(c, (int)(fx + pad + scale),
+		      (int)(fy + fh - pad - FONT_LINE * scale + scale), text, len,
+		      scale, SCREEN_WHITE);
 }
 
 /* "PREFIX NAME HH:MM:SS[.mmm]" of capture_ns (UTC) at the bottom left of the picture. */
-static void draw_badge(const char *prefix, const char *name, const struct canvas *c,
+static void draw_badge(const char *prefix, const char *name, const struct hub_canvas *c,
 		       uint64_t capture_ns, bool with_ms, unsigned int fx, unsigned int fy,
 		       unsigned int fw, unsigned int fh)
 {
@@ -291,8 +291,8 @@ static void draw_badge(const char *prefix, const char *name, const struct canvas
  * @p fitted into canvas @c, centred, the rest black; its placement in
  * *fx.. Nonzero if the picture could not be drawn: the canvas is then black.
  */
-static int render_picture(struct display *d, const struct hub_picture *p,
-			  const struct canvas *c, unsigned int *fx, unsigned int *fy,
+static int render_picture(struct hub_display *d, const struct hub_picture *p,
+			  const struct hub_canvas *c, unsigned int *fx, unsigned int *fy,
 			  unsigned int *fw, unsigned int *fh)
 {
 	unsigned int cw = c->width, ch = c->height, dw, dh, dx, dy, a = d->align;
@@ -317,14 +317,14 @@ static int render_picture(struct display *d, const struct hub_picture *p,
 	dy = (ch - dh) / 2 / a * a;
 
 	/* letterbox / pillarbox: only the parts the picture does not cover */
-	canvas_fill(c, 0, 0, (int)cw, (int)dy, SCREEN_BLACK);
-	canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), SCREEN_BLACK);
-	canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, SCREEN_BLACK);
-	canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, SCREEN_BLACK);
+	hub_canvas_fill(c, 0, 0, (int)cw, (int)dy, SCREEN_BLACK);
+	hub_canvas_fill(c, 0, (int)(dy + dh), (int)cw, (int)(ch - dy - dh), SCREEN_BLACK);
+	hub_canvas_fill(c, 0, (int)dy, (int)dx, (int)dh, SCREEN_BLACK);
+	hub_canvas_fill(c, (int)(dx + dw), (int)dy, (int)(cw - dx - dw), (int)dh, SCREEN_BLACK);
 	ret = c->format == CANVAS_I420 ? put_picture_i420(d, p, c, dx, dy, dw, dh) :
 					 put_picture_xrgb(d, p, c, dx, dy, dw, dh);
 	if (ret) {
-		canvas_fill(c, 0, 0, (int)cw, (int)ch, SCREEN_BLACK);
+		hub_canvas_fill(c, 0, 0, (int)cw, (int)ch, SCREEN_BLACK);
 		return -EIO;
 	}
 	*fx = dx;
@@ -335,8 +335,8 @@ static int render_picture(struct display *d, const struct hub_picture *p,
 }
 
 /* Nonzero if the picture could not be drawn: the cell is then black. */
-static int render_frame(struct display *d, const struct cell *cl,
-			const struct canvas *c)
+static int render_frame(struct hub_display *d, const struct cell *cl,
+			const struct hub_canvas *c)
 {
 	unsigned int dx, dy, dw, dh;
 
@@ -352,19 +352,19 @@ static const char *const reason_text[] = {
 	[HUB_STALE] = "STALE",
 };
 
-static void draw_centred(const struct canvas *c, int y, const char *s,
+static void draw_centred(const struct hub_canvas *c, int y, const char *s,
 			 unsigned int scale, uint32_t colour)
 {
 	size_t len = strlen(s), fit = c->width / (FONT_ADVANCE * scale);
 
 	if (len > fit)
 		len = fit;
-	font_draw(c, ((int)c->width - (int)font_width(len, scale)) / 2, y, s,
-		  len, scale, colour);
+	hub_font_draw(c, ((int)c->width - (int)hub_font_width(len, scale)) / 2, y, s,
+		      len, scale, colour);
 }
 
 /* The hub's own screen: a border, a first line in amber, two in white. */
-static void render_screen(const struct canvas *c, const char *first, const char *second,
+static void render_screen(const struct hub_canvas *c, const char *first, const char *second,
 			  const char *third)
 {
 	unsigned int scale = c->width / (FONT_ADVANCE * SCREEN_UNAVAIL_CHARS);
@@ -376,16 +376,16 @@ static void render_screen(const struct canvas *c, const char *first, const char 
 		scale = 1;
 	while (scale > 1 && SCREEN_UNAVAIL_LINES * FONT_LINE * scale + 2 * border > c->height)
 		scale--;
-	canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_UNAVAIL_FG);
-	canvas_fill(c, (int)border, (int)border, (int)(c->width - 2 * border),
-		    (int)(c->height - 2 * border), SCREEN_UNAVAIL_BG);
+	hub_canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_UNAVAIL_FG);
+	hub_canvas_fill(c, (int)border, (int)border, (int)(c->width - 2 * border),
+			(int)(c->height - 2 * border), SCREEN_UNAVAIL_BG);
 	y = ((int)c->height - SCREEN_UNAVAIL_LINES * FONT_LINE * (int)scale) / 2;
 	draw_centred(c, y, first, scale, SCREEN_UNAVAIL_FG);
 	draw_centred(c, y + 3 * FONT_LINE * (int)scale / 2, second, scale, SCREEN_WHITE);
 	draw_centred(c, y + 3 * FONT_LINE * (int)scale, third, scale, SCREEN_WHITE);
 }
 
-static void render_unavailable(const struct cell *cl, const struct canvas *c)
+static void render_unavailable(const struct cell *cl, const struct hub_canvas *c)
 {
 	char why[32];
 
@@ -403,13 +403,13 @@ static void release_picture(struct cell *cl)
 }
 
 /* The cell shows something else: every buffer must draw it again. */
-static void changed(struct display *d, struct cell *cl)
+static void changed(struct hub_display *d, struct cell *cl)
 {
 	cl->gen = ++d->gen_seq;
 	d->dirty = true;
 }
 
-static void set_unavailable(struct display *d, struct cell *cl,
+static void set_unavailable(struct hub_display *d, struct cell *cl,
 			    enum hub_unavailable why)
 {
 	release_picture(cl);
@@ -419,7 +419,7 @@ static void set_unavailable(struct display *d, struct cell *cl,
 }
 
 /* No buffer holds any cell's content (new, or not known to be kept). */
-static void forget_buffers(struct display *d)
+static void forget_buffers(struct hub_display *d)
 {
 	memset(d->buf_gen, 0, sizeof(d->buf_gen));
 	memset(d->buf_clip_gen, 0, sizeof(d->buf_clip_gen));
@@ -432,7 +432,7 @@ static void forget_buffers(struct display *d)
  * pixel, or block); the scaler's scratch fits the largest. Every cell is drawn
  * afresh in every buffer.
  */
-static int layout(struct display *d)
+static int layout(struct hub_display *d)
 {
 	unsigned int w = d->mode.width, h = d->mode.height, i, a = d->align;
 	/* I420: cells on whole 2x2 blocks, so no chroma sample is shared */
@@ -467,10 +467,10 @@ static int layout(struct display *d)
 /* ---- composition ---- */
 
 /* Cell @cl's rectangle of buffer @b, as a canvas. */
-static struct canvas cell_canvas(const struct display *d, const struct output_buffer *b,
-				 const struct cell *cl)
+static struct hub_canvas cell_canvas(const struct hub_display *d, const struct hub_output_buffer *b,
+				     const struct cell *cl)
 {
-	struct canvas c = { .width = cl->width, .height = cl->height };
+	struct hub_canvas c = { .width = cl->width, .height = cl->height };
 
 	if (d->ops->format == OUTPUT_XRGB8888) {
 		c.format = CANVAS_XRGB8888;
@@ -490,10 +490,10 @@ static struct canvas cell_canvas(const struct display *d, const struct output_bu
 }
 
 /* The (x, y, w, h) part of canvas @c (I420: all even). */
-static struct canvas sub_canvas(const struct canvas *c, unsigned int x, unsigned int y,
-				unsigned int w, unsigned int h)
+static struct hub_canvas sub_canvas(const struct hub_canvas *c, unsigned int x, unsigned int y,
+				    unsigned int w, unsigned int h)
 {
-	struct canvas s = *c;
+	struct hub_canvas s = *c;
 
 	s.width = w;
 	s.height = h;
@@ -507,15 +507,15 @@ static struct canvas sub_canvas(const struct canvas *c, unsigned int x, unsigned
 	return s;
 }
 
-static void render_tile(struct display *d, const struct cell *cl, const struct tile *t,
-			const struct canvas *c)
+static void render_tile(struct hub_display *d, const struct cell *cl, const struct tile *t,
+			const struct hub_canvas *c)
 {
 	unsigned int dx, dy, dw, dh;
 	char why[64];
 
 	switch (t->kind) {
 	case DISPLAY_TILE_EMPTY:
-		canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_BLACK);
+		hub_canvas_fill(c, 0, 0, (int)c->width, (int)c->height, SCREEN_BLACK);
 		break;
 	case DISPLAY_TILE_THUMB:
 		if (!render_picture(d, &t->pic, c, &dx, &dy, &dw, &dh))
@@ -536,15 +536,15 @@ static void render_tile(struct display *d, const struct cell *cl, const struct t
  * left, then right, then the bottom row), each drawn completely; or the
  * clip view: the whole screen.
  */
-static void compose_events(struct display *d, unsigned int index)
+static void compose_events(struct hub_display *d, unsigned int index)
 {
-	const struct output_buffer *b = &d->mode.buf[index];
+	const struct hub_output_buffer *b = &d->mode.buf[index];
 	unsigned int i, a = d->align;
 
 	memset(d->buf_capture[index], 0, sizeof(d->buf_capture[index]));
 	if (d->view == DISPLAY_VIEW_CLIP) {
 		struct cell whole = { .width = d->mode.width, .height = d->mode.height };
-		struct canvas c = cell_canvas(d, b, &whole);
+		struct hub_canvas c = cell_canvas(d, b, &whole);
 		unsigned int dx, dy, dw, dh;
 
 		if (d->buf_clip_gen[index] == d->clip.gen)
@@ -561,21 +561,21 @@ static void compose_events(struct display *d, unsigned int index)
 	}
 	for (i = 0; i < d->ncells; i++) {
 		struct cell *cl = &d->cell[i];
-		struct canvas c = cell_canvas(d, b, cl);
+		struct hub_canvas c = cell_canvas(d, b, cl);
 		unsigned int lw = cl->width / 2 / a * a, th = cl->height / 2 / a * a;
 
 		if (d->buf_gen[index][i] == cl->gen)
 			continue;
 		d->buf_gen[index][i] = cl->gen;
 		if (i >= d->ncams || lw < a || th < a) {
-			canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, SCREEN_BLACK);
+			hub_canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, SCREEN_BLACK);
 			continue;
 		}
 		for (unsigned int k = 0; k < DISPLAY_EVENT_TILES; k++) {
 			bool right = k & 1, bottom = k & 2;
-			struct canvas tc = sub_canvas(&c, right ? lw : 0, bottom ? th : 0,
-						      right ? cl->width - lw : lw,
-						      bottom ? cl->height - th : th);
+			struct hub_canvas tc = sub_canvas(&c, right ? lw : 0, bottom ? th : 0,
+							  right ? cl->width - lw : lw,
+							  bottom ? cl->height - th : th);
 
 			render_tile(d, cl, &d->tiles[i][k], &tc);
 		}
@@ -586,9 +586,9 @@ static void compose_events(struct display *d, unsigned int index)
  * Bring buffer @index up to date: every cell drawn there since it last
  * changed is kept, every other cell is drawn completely.
  */
-static void compose(struct display *d, unsigned int index)
+static void compose(struct hub_display *d, unsigned int index)
 {
-	const struct output_buffer *b = &d->mode.buf[index];
+	const struct hub_output_buffer *b = &d->mode.buf[index];
 	unsigned int i;
 
 	if (d->view != DISPLAY_VIEW_LIVE) {
@@ -597,7 +597,7 @@ static void compose(struct display *d, unsigned int index)
 	}
 	for (i = 0; i < d->ncells; i++) {
 		struct cell *cl = &d->cell[i];
-		struct canvas c = cell_canvas(d, b, cl);
+		struct hub_canvas c = cell_canvas(d, b, cl);
 		uint64_t t;
 
 		d->buf_capture[index][i] = cl->state == CELL_FRAME ? cl->pic.capture_ns : 0;
@@ -606,7 +606,7 @@ static void compose(struct display *d, unsigned int index)
 		d->buf_gen[index][i] = cl->gen;
 		switch (cl->state) {
 		case CELL_EMPTY:
-			canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, SCREEN_BLACK);
+			hub_canvas_fill(&c, 0, 0, (int)c.width, (int)c.height, SCREEN_BLACK);
 			break;
 		case CELL_UNAVAILABLE:
 			render_unavailable(cl, &c);
@@ -623,7 +623,7 @@ static void compose(struct display *d, unsigned int index)
 	}
 }
 
-static void output_lost(struct display *d)
+static void output_lost(struct hub_display *d)
 {
 	unsigned int i;
 
@@ -640,7 +640,7 @@ static void output_lost(struct display *d)
  * Buffer @index reached the screen at @done_ns (CLOCK_MONOTONIC; 0: now);
  * the one it replaced is free again.
  */
-static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
+static void on_screen(struct hub_display *d, unsigned int index, uint64_t done_ns)
 {
 	int64_t real = clk_map_to_real(&d->clock, done_ns ? done_ns : clk_mono_ns());
 	uint64_t now = real > 0 ? (uint64_t)real : 0;
@@ -667,7 +667,7 @@ static void on_screen(struct display *d, unsigned int index, uint64_t done_ns)
  * carry it to the glass. Returns the ns until the next such deadline
  * (UINT64_MAX: none).
  */
-static uint64_t expire_cells(struct display *d, uint64_t now)
+static uint64_t expire_cells(struct hub_display *d, uint64_t now)
 {
 	uint64_t next = UINT64_MAX;
 
@@ -691,7 +691,7 @@ static uint64_t expire_cells(struct display *d, uint64_t now)
 }
 
 /* Commit the cells if something changed and nothing is in flight. */
-static int flush(struct display *d)
+static int flush(struct hub_display *d)
 {
 	uint64_t t, t2, r;
 	unsigned int i;
@@ -735,7 +735,7 @@ static int flush(struct display *d)
  * failed): what is on screen may be a frame past its show-until, so the
  * output is taken down and started again at the next check.
  */
-static void give_up(struct display *d)
+static void give_up(struct hub_display *d)
 {
 	d->st.commits_given_up++;
 	output_lost(d);
@@ -743,7 +743,7 @@ static void give_up(struct display *d)
 }
 
 /* The output is (back) on: every buffer free and drawn afresh. */
-static void start_output(struct display *d)
+static void start_output(struct hub_display *d)
 {
 	unsigned int i;
 
@@ -755,28 +755,28 @@ static void start_output(struct display *d)
 	d->dirty = true;
 }
 
-bool display_output_valid(const char *spec)
+bool hub_display_output_valid(const char *spec)
 {
 	return !strcmp(spec, "drm") || (!strncmp(spec, "drm:", 4) && spec[4] == '/') ||
 	       (!strncmp(spec, "y4m:", 4) && spec[4]);
 }
 
-struct display *display_open(const struct display_config *cfg,
-			     char *err, size_t errlen)
+struct hub_display *hub_display_open(const struct hub_display_config *cfg,
+				     char *err, size_t errlen)
 {
 	const char *spec = cfg->output ? cfg->output : "drm";
-	struct display *d;
+	struct hub_display *d;
 	unsigned int i;
 	int ret;
 
 	if (cfg->cameras < 1 || cfg->cameras > VC_HUB_MAX_CAMERAS) {
-		errmsg(err, errlen, "%u cameras: the hub shows 1 to %d",
+		hub_errmsg(err, errlen, "%u cameras: the hub shows 1 to %d",
 			cfg->cameras, VC_HUB_MAX_CAMERAS);
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		errmsg(err, errlen, "out of memory");
+		hub_errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
 	d->ncams = cfg->cameras;
@@ -796,19 +796,20 @@ struct display *display_open(const struct display_config *cfg,
 		cl->why = HUB_NOT_CONNECTED;
 	}
 
-	if (!display_output_valid(spec)) {
-		errmsg(err, errlen, "unknown display '%s' (drm, drm:/dev/dri/cardN or y4m:PATH)",
-		       spec);
+	if (!hub_display_output_valid(spec)) {
+		hub_errmsg(err, errlen,
+			   "unknown display '%s' (drm, drm:/dev/dri/cardN or y4m:PATH)",
+			   spec);
 	} else if (!strncmp(spec, "drm", 3)) {
 		d->ops = &kms_ops;
-		d->out = kms_open(spec[3] ? spec + 4 : NULL, cfg->kms_legacy,
-				  &d->mode, err, errlen);
+		d->out = hub_kms_open(spec[3] ? spec + 4 : NULL, cfg->kms_legacy,
+				      &d->mode, err, errlen);
 	} else {
 		d->ops = &y4m_ops;
-		d->out = y4m_open(spec + 4,
-				  cfg->width ? cfg->width : DISPLAY_Y4M_DEFAULT_WIDTH,
-				  cfg->height ? cfg->height : DISPLAY_Y4M_DEFAULT_HEIGHT,
-				  &d->mode, err, errlen);
+		d->out = hub_y4m_open(spec + 4,
+				      cfg->width ? cfg->width : DISPLAY_Y4M_DEFAULT_WIDTH,
+				      cfg->height ? cfg->height : DISPLAY_Y4M_DEFAULT_HEIGHT,
+				      &d->mode, err, errlen);
 	}
 	if (!d->out) {
 		free(d);
@@ -817,22 +818,23 @@ struct display *display_open(const struct display_config *cfg,
 	d->align = d->ops->format == OUTPUT_I420 ? 2 : 1;
 	ret = layout(d);
 	if (ret) {
-		errmsg(err, errlen, ret == -EINVAL ? "screen %ux%u: too small" : "out of memory",
-		       d->mode.width, d->mode.height);
-		display_close(d);
+		hub_errmsg(err, errlen,
+			   ret == -EINVAL ? "screen %ux%u: too small" : "out of memory",
+			   d->mode.width, d->mode.height);
+		hub_display_close(d);
 		return NULL;
 	}
 	start_output(d);
 	ret = flush(d);
 	if (ret < 0) {
-		errmsg(err, errlen, "first commit failed: %s", strerror(-ret));
-		display_close(d);
+		hub_errmsg(err, errlen, "first commit failed: %s", strerror(-ret));
+		hub_display_close(d);
 		return NULL;
 	}
 	return d;
 }
 
-int display_show(struct display *d, unsigned int cam, struct hub_picture *frame)
+int hub_display_show(struct hub_display *d, unsigned int cam, struct hub_picture *frame)
 {
 	struct cell *cl;
 
@@ -857,8 +859,8 @@ int display_show(struct display *d, unsigned int cam, struct hub_picture *frame)
 	return flush(d);
 }
 
-int display_unavailable(struct display *d, unsigned int cam,
-			enum hub_unavailable why)
+int hub_display_unavailable(struct hub_display *d, unsigned int cam,
+			    enum hub_unavailable why)
 {
 	struct cell *cl;
 
@@ -872,7 +874,7 @@ int display_unavailable(struct display *d, unsigned int cam,
 	return flush(d);
 }
 
-uint64_t display_tick(struct display *d, uint64_t now_ns)
+uint64_t hub_display_tick(struct hub_display *d, uint64_t now_ns)
 {
 	uint64_t next = (uint64_t)TICK_MAX_MS * 1000000u, due;
 
@@ -905,12 +907,12 @@ uint64_t display_tick(struct display *d, uint64_t now_ns)
 	return now_ns + next;
 }
 
-int display_fd(const struct display *d)
+int hub_display_fd(const struct hub_display *d)
 {
 	return d->ops->fd(d->out);
 }
 
-int display_dispatch(struct display *d)
+int hub_display_dispatch(struct hub_display *d)
 {
 	uint64_t done_ns = 0;
 	int ret = d->ops->dispatch(d->out, &done_ns);
@@ -924,19 +926,19 @@ int display_dispatch(struct display *d)
 	return flush(d);
 }
 
-void display_get_stats(const struct display *d, struct display_stats *st)
+void hub_display_get_stats(const struct hub_display *d, struct hub_display_stats *st)
 {
 	*st = d->st;
 }
 
-void display_get_size(const struct display *d, unsigned int *w,
-		      unsigned int *h)
+void hub_display_get_size(const struct hub_display *d, unsigned int *w,
+			  unsigned int *h)
 {
 	*w = d->mode.width;
 	*h = d->mode.height;
 }
 
-void display_close(struct display *d)
+void hub_display_close(struct hub_display *d)
 {
 	if (!d)
 		return;
@@ -955,7 +957,7 @@ void display_close(struct display *d)
 /* ---- the events view (issue 17) ---- */
 
 /* Everything on screen is drawn again (a new view). */
-static void all_changed(struct display *d)
+static void all_changed(struct hub_display *d)
 {
 	for (unsigned int i = 0; i < d->ncells; i++)
 		changed(d, &d->cell[i]);
@@ -964,18 +966,19 @@ static void all_changed(struct display *d)
 	d->dirty = true;
 }
 
-int display_set_view(struct display *d, enum display_view view)
+int hub_display_set_view(struct hub_display *d, enum hub_display_view view)
 {
 	if ((unsigned int)view > DISPLAY_VIEW_CLIP)
 		return -EINVAL;
 	d->view = view;
 	if (view != DISPLAY_VIEW_CLIP)
-		display_clip_unavailable(d, "", "");	/* (the clip's picture given back) */
+		hub_display_clip_unavailable(d, "",
+					     "");	/* (the clip's picture given back) */
 	all_changed(d);
 	return flush(d);
 }
 
-enum display_view display_get_view(const struct display *d)
+enum hub_display_view hub_display_get_view(const struct hub_display *d)
 {
 	return d->view;
 }
@@ -1016,9 +1019,9 @@ static int tile_copy(struct tile *t, const struct hub_picture *p)
 	return 0;
 }
 
-int display_event_tile(struct display *d, unsigned int cam, unsigned int tile,
-		       enum display_tile kind, struct hub_picture *pic, uint64_t capture_ns,
-		       const char *text)
+int hub_display_event_tile(struct hub_display *d, unsigned int cam, unsigned int tile,
+			   enum hub_display_tile kind, struct hub_picture *pic, uint64_t capture_ns,
+			   const char *text)
 {
 	struct tile *t;
 	int ret = 0;
@@ -1048,7 +1051,7 @@ int display_event_tile(struct display *d, unsigned int cam, unsigned int tile,
 	return ret ? ret : d->view == DISPLAY_VIEW_EVENTS ? flush(d) : 0;
 }
 
-int display_clip_show(struct display *d, const char *name, struct hub_picture *frame)
+int hub_display_clip_show(struct hub_display *d, const char *name, struct hub_picture *frame)
 {
 	if (!picture_valid(frame)) {
 		if (frame && frame->release)
@@ -1068,7 +1071,7 @@ int display_clip_show(struct display *d, const char *name, struct hub_picture *f
 	return d->view == DISPLAY_VIEW_CLIP ? flush(d) : 0;
 }
 
-int display_clip_unavailable(struct display *d, const char *name, const char *why)
+int hub_display_clip_unavailable(struct hub_display *d, const char *name, const char *why)
 {
 	if (d->clip.pic.release)
 		d->clip.pic.release(&d->clip.pic);

@@ -12,10 +12,10 @@
  * older frame, another camera or unverified data can reach the screen.
  *
  * The hub loop, per camera:
- *   receive -> open -> verify -> decode_au() -> decode_take() ->
- *   display_show(d, cam, &frame) / display_unavailable(d, cam, reason)
- * and around it: poll display_fd() (flip completions -> display_dispatch())
- * and call display_tick() by the time it returns (staleness, hot-unplug,
+ *   receive -> open -> verify -> hub_decode_au() -> hub_decode_take() ->
+ *   hub_display_show(d, cam, &frame) / hub_display_unavailable(d, cam, reason)
+ * and around it: poll hub_display_fd() (flip completions -> hub_display_dispatch())
+ * and call hub_display_tick() by the time it returns (staleness, hot-unplug,
  * master).
  *
  * Not thread-safe: call from the hub's display loop only.
@@ -41,7 +41,7 @@ enum hub_unavailable {
 	HUB_STALE,		/* no verified frame for stale_ns */
 };
 
-struct display_config {
+struct hub_display_config {
 	/* "drm" (first card), "drm:/dev/dri/cardN" or "y4m:PATH"; NULL = "drm" */
 	const char *output;
 	unsigned int cameras;			/* 1 .. VC_HUB_MAX_CAMERAS */
@@ -59,7 +59,7 @@ struct display_config {
  */
 #define DISPLAY_PENDING_MAX_MS	500u
 
-struct display_stats {
+struct hub_display_stats {
 	uint64_t commits;		/* buffers handed to the output */
 	uint64_t completed;		/* of those, on screen */
 	uint64_t commit_errors;
@@ -101,15 +101,15 @@ struct display_stats {
  * check calls it too): "drm", "drm:/dev/dri/cardN" (an absolute path) or
  * "y4m:PATH" (PATH not empty).
  */
-bool display_output_valid(const char *spec);
+bool hub_display_output_valid(const char *spec);
 
 /*
  * Open the output and show every camera as "not connected". For DRM: take
  * master, disable every plane and CRTC (recovery commit), then modeset the
  * first connected connector with its preferred mode.
  */
-struct display *display_open(const struct display_config *cfg,
-			     char *err, size_t errlen);
+struct hub_display *hub_display_open(const struct hub_display_config *cfg,
+				     char *err, size_t errlen);
 
 /*
  * Show @frame (decoded from a verified AU of camera @cam) in its cell,
@@ -119,12 +119,12 @@ struct display *display_open(const struct display_config *cfg,
  * The display takes @frame over, also on error: it calls frame->release
  * when it no longer shows it, and clears the caller's copy.
  */
-int display_show(struct display *d, unsigned int cam, struct hub_picture *frame);
+int hub_display_show(struct hub_display *d, unsigned int cam, struct hub_picture *frame);
 
 /* Replace camera @cam's cell with the unavailable screen; cheap if it
  * already shows that reason. */
-int display_unavailable(struct display *d, unsigned int cam,
-			enum hub_unavailable why);
+int hub_display_unavailable(struct hub_display *d, unsigned int cam,
+			    enum hub_unavailable why);
 
 /*
  * Time passes: cells whose last frame is older than stale_ns, or past its
@@ -138,13 +138,13 @@ int display_unavailable(struct display *d, unsigned int cam,
  * only keeper of show-until: whatever the role's tick does, and however
  * late it comes, no buffer is composed with a frame past either bound.
  */
-uint64_t display_tick(struct display *d, uint64_t now_ns);
+uint64_t hub_display_tick(struct hub_display *d, uint64_t now_ns);
 
 /* The fd that becomes readable on flip completion (-1: none needed). */
-int display_fd(const struct display *d);
+int hub_display_fd(const struct hub_display *d);
 
-/* Handle completions on display_fd(); commits pending changes. */
-int display_dispatch(struct display *d);
+/* Handle completions on hub_display_fd(); commits pending changes. */
+int hub_display_dispatch(struct hub_display *d);
 
 /*
  * ---- the events view (issue 17) ----
@@ -154,43 +154,43 @@ int display_dispatch(struct display *d);
  * UNAVAILABLE" screen with a reason, "EVENTS MISSING" (a gap in the
  * camera's chain of events), or black. DISPLAY_VIEW_CLIP: one picture (or
  * the hub's screen) over the whole screen. Live frames go on arriving in
- * both (display_show keeps and expires them, drawn again on the way back
+ * both (hub_display_show keeps and expires them, drawn again on the way back
  * to DISPLAY_VIEW_LIVE). Every switch draws every region again in every
  * buffer.
  */
 #define DISPLAY_EVENT_TILES	4
 
-enum display_view {
+enum hub_display_view {
 	DISPLAY_VIEW_LIVE,
 	DISPLAY_VIEW_EVENTS,
 	DISPLAY_VIEW_CLIP,
 };
 
-enum display_tile {
+enum hub_display_tile {
 	DISPLAY_TILE_EMPTY,
 	DISPLAY_TILE_THUMB,		/* a verified thumbnail */
 	DISPLAY_TILE_UNAVAILABLE,	/* refused: text is why */
 	DISPLAY_TILE_GAP,		/* events missing: text says which */
 };
 
-int display_set_view(struct display *d, enum display_view view);
-enum display_view display_get_view(const struct display *d);
+int hub_display_set_view(struct hub_display *d, enum hub_display_view view);
+enum hub_display_view hub_display_get_view(const struct hub_display *d);
 /*
  * Camera @cam's tile @tile. A thumbnail (decoded from a verified JPEG,
  * captured at capture_ns) is copied and @pic released (also on error).
  */
-int display_event_tile(struct display *d, unsigned int cam, unsigned int tile,
-		       enum display_tile kind, struct hub_picture *pic, uint64_t capture_ns,
-		       const char *text);
-/* The clip view: a frame (taken over, as display_show) or the hub's screen with why. */
-int display_clip_show(struct display *d, const char *name, struct hub_picture *frame);
-int display_clip_unavailable(struct display *d, const char *name, const char *why);
+int hub_display_event_tile(struct hub_display *d, unsigned int cam, unsigned int tile,
+			   enum hub_display_tile kind, struct hub_picture *pic, uint64_t capture_ns,
+			   const char *text);
+/* The clip view: a frame (taken over, as hub_display_show) or the hub's screen with why. */
+int hub_display_clip_show(struct hub_display *d, const char *name, struct hub_picture *frame);
+int hub_display_clip_unavailable(struct hub_display *d, const char *name, const char *why);
 
-void display_get_stats(const struct display *d, struct display_stats *st);
-void display_get_size(const struct display *d, unsigned int *w,
-		      unsigned int *h);
+void hub_display_get_stats(const struct hub_display *d, struct hub_display_stats *st);
+void hub_display_get_size(const struct hub_display *d, unsigned int *w,
+			  unsigned int *h);
 
 /* Disable the output (nothing of the hub stays on the CRTC) and free. */
-void display_close(struct display *d);
+void hub_display_close(struct hub_display *d);
 
 #endif

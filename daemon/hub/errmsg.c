@@ -4,7 +4,7 @@
 
 #include "errmsg.h"
 
-void errmsg(char *err, size_t len, const char *fmt, ...)
+void hub_errmsg(char *err, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * errmsg - the hub library's way to explain a failure to its caller: a
+ * hub_errmsg - the hub library's way to explain a failure to its caller: a
  * printf-style message into the caller's buffer (which may be NULL).
  */
 #ifndef VERACAM_HUB_ERRMSG_H
@@ -9,6 +9,6 @@
 #include <stddef.h>
 
 __attribute__((format(printf, 3, 4)))
-void errmsg(char *err, size_t len, const char *fmt, ...);
+void hub_errmsg(char *err, size_t len, const char *fmt, ...);
 
 #endif

@@ -46,7 +46,7 @@ struct evview {
 	GHashTable *logged;		/* "KEYID/NAME reason" logged once */
 
 	/* thumbnails: decoded one at a time by the JPEG child */
-	struct decode *jdec;
+	struct hub_decode *jdec;
 	GArray *jobs;			/* struct thumb_job, in order */
 	guint next_job;
 	bool in_flight;
@@ -54,7 +54,7 @@ struct evview {
 	uint64_t jdec_retry_ns;		/* no new JPEG child before (clk_mono_ns) */
 
 	/* a clip playing */
-	struct decode *cdec;		/* made at the first play */
+	struct hub_decode *cdec;		/* made at the first play */
 	struct svc_timer *clip_timer;
 	bool playing, holding;
 	unsigned int clip_cam;
@@ -107,11 +107,11 @@ static int jdec_state(struct evview *v)
 	int ret;
 
 	if (!v->jdec) {
-		v->jdec = decode_spawn(true, why, sizeof(why));
+		v->jdec = hub_decode_spawn(true, why, sizeof(why));
 		if (v->jdec &&
-		    svc_loop_add_fd(v->cfg.loop, decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0) {
+		    svc_loop_add_fd(v->cfg.loop, hub_decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0) {
 			snprintf(why, sizeof(why), "event loop setup failed");
-			decode_free(v->jdec);
+			hub_decode_free(v->jdec);
 			v->jdec = NULL;
 		}
 		if (!v->jdec) {
@@ -119,13 +119,13 @@ static int jdec_state(struct evview *v)
 			return -1;
 		}
 	}
-	ret = decode_started(v->jdec);
+	ret = hub_decode_started(v->jdec);
 	if (ret < 0 && clk_mono_ns() >= v->jdec_retry_ns) {
 		/* another child at most every JDEC_RETRY_NS: logged then, not per tile */
 		v->jdec_retry_ns = clk_mono_ns() + JDEC_RETRY_NS;
 		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s",
-			decode_last_failure(v->jdec));
-		if (decode_restart(v->jdec, why, sizeof(why)) < 0)
+			hub_decode_last_failure(v->jdec));
+		if (hub_decode_restart(v->jdec, why, sizeof(why)) < 0)
 			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
 	}
 	return ret;
@@ -143,15 +143,15 @@ static void job_next(struct evview *v)
 			return;
 		}
 		if (state > 0)
-			ret = decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
-					clk_mono_ns() + THUMB_WAIT_NS, true);
+			ret = hub_decode_au(v->jdec, j->jpeg.data, j->jpeg.len, j->capture_ns,
+					    clk_mono_ns() + THUMB_WAIT_NS, true);
 		if (ret == 0) {
 			v->in_flight = true;
 			svc_timer_arm(v->thumb_timer, THUMB_WAIT_NS, 0);
 			return;
 		}
-		display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_UNAVAILABLE, NULL,
-				   0, "DECODE");
+		hub_display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_UNAVAILABLE,
+				       NULL, 0, "DECODE");
 		svc_reasons_add(&v->cfg.st->rejected, "decode");
 		v->next_job++;
 	}
@@ -168,12 +168,12 @@ static void job_done(struct evview *v, struct hub_picture *pic)
 	}
 	j = &g_array_index(v->jobs, struct thumb_job, v->next_job);
 	if (pic) {
-		if (display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_THUMB, pic,
-				       j->capture_ns, NULL) == 0)
+		if (hub_display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_THUMB, pic,
+					   j->capture_ns, NULL) == 0)
 			v->cfg.st->thumbnails_shown++;
 	} else {
-		display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_UNAVAILABLE, NULL, 0,
-				   "DECODE");
+		hub_display_event_tile(v->cfg.display, j->cam, j->tile, DISPLAY_TILE_UNAVAILABLE,
+				       NULL, 0, "DECODE");
 		svc_reasons_add(&v->cfg.st->rejected, "decode");
 	}
 	vc_buf_free(&j->jpeg);
@@ -190,7 +190,7 @@ static void on_jpeg(void *data, uint32_t events)
 	int ret;
 
 	(void)events;
-	while ((ret = decode_take(v->jdec, &pic)) == 1)
+	while ((ret = hub_decode_take(v->jdec, &pic)) == 1)
 		job_done(v, &pic);
 	if (ret == -EIO && v->in_flight)
 		job_done(v, NULL);
@@ -204,7 +204,7 @@ static void on_thumb_timeout(void *data)
 
 	if (v->in_flight) {
 		if (v->jdec)
-			decode_reset(v->jdec);
+			hub_decode_reset(v->jdec);
 		job_done(v, NULL);
 	} else {
 		job_next(v);	/* a child still starting: replaced when silent too long */
@@ -280,8 +280,8 @@ static bool gap_tile(struct evview *v, struct column *c, uint64_t n)
 
 	if (c->have_top && n + 1 + c->unsigned_since < c->top && c->tile < DISPLAY_EVENT_TILES) {
 		snprintf(text, sizeof(text), "%" PRIu64 "..%" PRIu64, n + 1, c->top - 1);
-		display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_GAP, NULL, 0,
-				   text);
+		hub_display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_GAP, NULL, 0,
+				       text);
 		v->cfg.st->gaps++;
 	}
 	return c->tile < DISPLAY_EVENT_TILES;
@@ -322,8 +322,8 @@ static void refusal_tile(struct evview *v, struct column *c, const struct hub_ev
 	for (i = 0; x->reason[i] && i + 1 < sizeof(up); i++)
 		up[i] = (char)g_ascii_toupper(x->reason[i]);
 	up[i] = 0;
-	display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_UNAVAILABLE, NULL, 0,
-			   up);
+	hub_display_event_tile(v->cfg.display, c->cam, c->tile++, DISPLAY_TILE_UNAVAILABLE, NULL, 0,
+			       up);
 }
 
 /*
@@ -348,7 +348,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 	char up[32];
 
 	for (unsigned int k = 0; k < DISPLAY_EVENT_TILES; k++)
-		display_event_tile(v->cfg.display, cam, k, DISPLAY_TILE_EMPTY, NULL, 0, NULL);
+		hub_display_event_tile(v->cfg.display, cam, k, DISPLAY_TILE_EMPTY, NULL, 0, NULL);
 	if (vc_peer_load(v->cfg.keys, name, &peer) < 0 || peer.role != VC_ROLE_CAMERA ||
 	    peer.pending || !v->enc)
 		return;
@@ -388,8 +388,9 @@ static void build_camera(struct evview *v, unsigned int cam)
 		if (r != VC_EV_OK) {
 			refused(v, cam, "thumbnail", names[i],
 				r == VC_EV__COUNT ? "not-cached" : vc_event_reject_name(r));
-			display_event_tile(v->cfg.display, cam, col.tile++, DISPLAY_TILE_UNAVAILABLE,
-					   NULL, 0, upper_reason(r, up, sizeof(up)));
+			hub_display_event_tile(v->cfg.display, cam, col.tile++,
+					       DISPLAY_TILE_UNAVAILABLE,
+					       NULL, 0, upper_reason(r, up, sizeof(up)));
 			continue;
 		}
 		{
@@ -411,7 +412,7 @@ static void build_camera(struct evview *v, unsigned int cam)
 static void refresh(struct evview *v)
 {
 	if (v->in_flight)
-		decode_reset(v->jdec);	/* its picture is of the old tiles */
+		hub_decode_reset(v->jdec);	/* its picture is of the old tiles */
 	jobs_clear(v);
 	for (unsigned int i = 0; i < v->cfg.n_cameras; i++)
 		build_camera(v, i);
@@ -465,7 +466,7 @@ static void on_rebuild(void *data)
 	struct evview *v = data;
 
 	v->rebuild_due = false;
-	if (display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
+	if (hub_display_get_view(v->cfg.display) == DISPLAY_VIEW_EVENTS && !v->playing)
 		refresh(v);
 }
 
@@ -482,7 +483,7 @@ static void clip_close(struct evview *v)
 	hub_event_opened_free(&v->ev);
 	vc_buf_free(&v->au);
 	if (v->cdec)
-		decode_reset(v->cdec);
+		hub_decode_reset(v->cdec);
 }
 
 /* The clip stops on the hub's screen with why; the events view after CLIP_HOLD_NS. */
@@ -496,7 +497,7 @@ static void clip_refused(struct evview *v, const char *reason)
 		up[i] = (char)g_ascii_toupper(reason[i]);
 	up[i] = 0;
 	clip_close(v);
-	display_clip_unavailable(v->cfg.display, v->cfg.names[v->clip_cam], up);
+	hub_display_clip_unavailable(v->cfg.display, v->cfg.names[v->clip_cam], up);
 	v->holding = true;
 	svc_timer_arm(v->clip_timer, CLIP_HOLD_NS, 0);
 }
@@ -513,7 +514,7 @@ static void on_clip_tick(void *data)
 	if (v->holding) {	/* the end (or the refusal) was shown: back to the events view */
 		clip_close(v);
 		v->cfg.st->view = "events";
-		display_set_view(v->cfg.display, DISPLAY_VIEW_EVENTS);
+		hub_display_set_view(v->cfg.display, DISPLAY_VIEW_EVENTS);
 		refresh(v);
 		return;
 	}
@@ -521,7 +522,7 @@ static void on_clip_tick(void *data)
 		return;
 	if (v->next_au == 0) {	/* the clip's child, started without waiting */
 		char why[160];
-		int ret = decode_started(v->cdec);
+		int ret = hub_decode_started(v->cdec);
 
 		if (ret == 0) {	/* on_clip_decoded() ticks when it greets; or look again */
 			svc_timer_arm(v->clip_timer, 1000000000u, 0);
@@ -529,8 +530,8 @@ static void on_clip_tick(void *data)
 		}
 		if (ret < 0) {
 			svc_log(LOG_WARNING, "events view: the clip decoder: %s",
-				decode_last_failure(v->cdec));
-			if (decode_restart(v->cdec, why, sizeof(why)) < 0)
+				hub_decode_last_failure(v->cdec));
+			if (hub_decode_restart(v->cdec, why, sizeof(why)) < 0)
 				svc_log(LOG_WARNING, "events view: the clip decoder: %s", why);
 			clip_refused(v, "decode");
 			return;
@@ -566,8 +567,8 @@ static void on_clip_tick(void *data)
 		return;
 	}
 	v->cfg.st->clip_frames++;
-	decode_au(v->cdec, v->au.data, v->au.len, rec.capture_ns, clk_mono_ns() + CLIP_SHOW_NS,
-		  rec.flags & VC_EVREC_F_IDR);
+	hub_decode_au(v->cdec, v->au.data, v->au.len, rec.capture_ns, clk_mono_ns() + CLIP_SHOW_NS,
+		      rec.flags & VC_EVREC_F_IDR);
 	/* the next at its time in the clip (checked in turn), within 10 ms..1 s */
 	wait = v->interval_ns;
 	if (i + 1 < v->mp4.n_samples) {
@@ -587,12 +588,12 @@ static void on_clip_decoded(void *data, uint32_t events)
 	(void)events;
 	if (v->playing && v->next_au == 0)	/* its child greeted (or failed): start */
 		svc_timer_arm(v->clip_timer, 1, 0);
-	while (decode_take(v->cdec, &pic) == 1) {
+	while (hub_decode_take(v->cdec, &pic) == 1) {
 		if (!v->playing || clk_mono_ns() >= pic.show_until_ns) {
 			pic.release(&pic);
 			continue;
 		}
-		if (display_clip_show(v->cfg.display, v->cfg.names[v->clip_cam], &pic) == 0)
+		if (hub_display_clip_show(v->cfg.display, v->cfg.names[v->clip_cam], &pic) == 0)
 			v->cfg.st->clip_frames_shown++;
 	}
 }
@@ -631,15 +632,16 @@ static char *play(struct evview *v, const char *camera, const char *number)
 		return g_strdup_printf("error camera %s: no event %" PRIu64 " in the hub's cache\n",
 				       camera, n);
 	if (!v->cdec) {
-		v->cdec = decode_spawn(false, why, sizeof(why));
+		v->cdec = hub_decode_spawn(false, why, sizeof(why));
 		if (!v->cdec ||
-		    svc_loop_add_fd(v->cfg.loop, decode_fd(v->cdec), EPOLLIN, on_clip_decoded,
+		    svc_loop_add_fd(v->cfg.loop, hub_decode_fd(v->cdec), EPOLLIN, on_clip_decoded,
 				    v) < 0) {
-			decode_free(v->cdec);
+			hub_decode_free(v->cdec);
 			v->cdec = NULL;
 			return g_strdup_printf("error clip decoder: %s\n", why);
 		}
-	} else if (decode_started(v->cdec) < 0 && decode_restart(v->cdec, why, sizeof(why)) < 0) {
+	} else if (hub_decode_started(v->cdec) < 0 && hub_decode_restart(v->cdec, why,
+									 sizeof(why)) < 0) {
 		return g_strdup_printf("error clip decoder: %s\n", why);	/* the last one failed */
 	}
 	clip_close(v);
@@ -647,7 +649,7 @@ static char *play(struct evview *v, const char *camera, const char *number)
 	v->clip_cam = cam;
 	snprintf(v->clip_name, sizeof(v->clip_name), "%s", name);
 	v->cfg.st->view = "clip";
-	display_set_view(v->cfg.display, DISPLAY_VIEW_CLIP);
+	hub_display_set_view(v->cfg.display, DISPLAY_VIEW_CLIP);
 	r = hub_event_cache_open(dir, name, peer.pub, v->cfg.hub_key_id, v->enc, false, true,
 				 &v->ev);
 	if (r == VC_EV_OK && vc_mp4_parse(v->ev.mp4.data, v->ev.mp4.len, &v->mp4) < 0)
@@ -669,7 +671,7 @@ static char *play(struct evview *v, const char *camera, const char *number)
 	v->next_au = 0;
 	v->playing = true;
 	v->cfg.st->clips_played++;
-	display_clip_unavailable(v->cfg.display, camera, "STARTING");
+	hub_display_clip_unavailable(v->cfg.display, camera, "STARTING");
 	svc_timer_arm(v->clip_timer, 1, 0);
 	return g_strdup_printf("ok playing event %" PRIu64 " of %s (%u frames)\n", n, camera,
 			       v->ev.m.n_frames);
@@ -685,7 +687,7 @@ char *evview_command(struct evview *v, const char *request)
 	if (g_strv_length(w) == 2 && !strcmp(w[1], "show")) {
 		clip_close(v);
 		v->cfg.st->view = "events";
-		display_set_view(v->cfg.display, DISPLAY_VIEW_EVENTS);
+		hub_display_set_view(v->cfg.display, DISPLAY_VIEW_EVENTS);
 		refresh(v);
 		if (v->fetch)
 			evfetch_poke(v->fetch);
@@ -696,7 +698,7 @@ char *evview_command(struct evview *v, const char *request)
 		clip_close(v);
 		jobs_clear(v);
 		v->cfg.st->view = "live";
-		display_set_view(v->cfg.display, DISPLAY_VIEW_LIVE);
+		hub_display_set_view(v->cfg.display, DISPLAY_VIEW_LIVE);
 		svc_log(LOG_INFO, "events: the live view (requested on the status socket)");
 		return g_strdup("ok live view\n");
 	}
@@ -762,12 +764,12 @@ void evview_free(struct evview *v)
 	if (v->jobs)
 		jobs_clear(v);
 	if (v->jdec) {
-		svc_loop_remove_fd(v->cfg.loop, decode_fd(v->jdec));
-		decode_free(v->jdec);
+		svc_loop_remove_fd(v->cfg.loop, hub_decode_fd(v->jdec));
+		hub_decode_free(v->jdec);
 	}
 	if (v->cdec) {
-		svc_loop_remove_fd(v->cfg.loop, decode_fd(v->cdec));
-		decode_free(v->cdec);
+		svc_loop_remove_fd(v->cfg.loop, hub_decode_fd(v->cdec));
+		hub_decode_free(v->cdec);
 	}
 	svc_mailbox_free(v->fetch_report);	/* after the fetcher: it posts to it */
 	svc_timer_free(v->thumb_timer);

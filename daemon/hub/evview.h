@@ -11,7 +11,7 @@
  * pinned under the cell's name (its event id and number those of the
  * file's name), the thumbnail opened with the content key and hashed as
  * the manifest says, then decoded by the sandboxed JPEG child
- * (decode_new_jpeg) and copied into its tile. Clip: the same envelope
+ * (hub_decode_new_jpeg) and copied into its tile. Clip: the same envelope
  * checks, the clip opened, then each AU in order checked
  * (vc_clip_check_au: this event's record, signed, in sequence, chained,
  * the AU's hash) before it goes to an H.264 decoder child; the first that
@@ -31,7 +31,7 @@ struct evview;
 
 struct evview_config {
 	struct svc_loop *loop;
-	struct display *display;
+	struct hub_display *display;
 	struct svc_hub_events_stats *st;
 	const char *keys;			/* the hub's key directory */
 	const uint8_t *hub_key_id;		/* borrowed, VC_KEY_ID_LEN */

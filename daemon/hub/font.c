@@ -86,11 +86,11 @@ static void fill_rows(uint8_t *p, size_t pitch, size_t x0, size_t x1, size_t y0,
 		memset(p + j * pitch + x0, v, x1 - x0);
 }
 
-void canvas_fill(const struct canvas *c, int x, int y, int w, int h,
-		 uint32_t colour)
+void hub_canvas_fill(const struct hub_canvas *c, int x, int y, int w, int h,
+		     uint32_t colour)
 {
-	/* the last colour converted (font_draw fills pixel by pixel) */
-	static _Thread_local struct { struct colorimetry cs; uint32_t rgb; uint8_t ycc[3];
+	/* the last colour converted (hub_font_draw fills pixel by pixel) */
+	static _Thread_local struct { struct hub_colorimetry cs; uint32_t rgb; uint8_t ycc[3];
 				      bool valid; } last;
 	long x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
 	long x1 = (long)x + w, y1 = (long)y + h;
@@ -112,7 +112,7 @@ void canvas_fill(const struct canvas *c, int x, int y, int w, int h,
 	}
 	if (!last.valid || last.rgb != colour || last.cs.matrix != c->cs.matrix ||
 	    last.cs.full_range != c->cs.full_range) {
-		colour_ycc(&c->cs, colour, last.ycc);
+		hub_colour_ycc(&c->cs, colour, last.ycc);
 		last.cs = c->cs;
 		last.rgb = colour;
 		last.valid = true;
@@ -125,13 +125,13 @@ void canvas_fill(const struct canvas *c, int x, int y, int w, int h,
 			  (size_t)y0 / 2, (size_t)(y1 + 1) / 2, last.ycc[k]);
 }
 
-unsigned int font_width(size_t len, unsigned int scale)
+unsigned int hub_font_width(size_t len, unsigned int scale)
 {
 	return len ? (unsigned int)(len * FONT_ADVANCE - 1) * scale : 0;
 }
 
-void font_draw(const struct canvas *c, int x, int y, const char *s,
-	       size_t len, unsigned int scale, uint32_t colour)
+void hub_font_draw(const struct hub_canvas *c, int x, int y, const char *s,
+		   size_t len, unsigned int scale, uint32_t colour)
 {
 	size_t n;
 	int r, k;
@@ -143,9 +143,9 @@ void font_draw(const struct canvas *c, int x, int y, const char *s,
 		for (r = 0; r < FONT_H; r++)
 			for (k = 0; k < FONT_W; k++)
 				if (g->rows[r][k] == '#')
-					canvas_fill(c, gx + k * (int)scale,
-						    y + r * (int)scale,
-						    (int)scale, (int)scale,
-						    colour);
+					hub_canvas_fill(c, gx + k * (int)scale,
+							y + r * (int)scale,
+							(int)scale, (int)scale,
+							colour);
 	}
 }

@@ -18,11 +18,11 @@
 #define FONT_LINE	(FONT_H + 2)
 
 /* Width in pixels of the first len characters of s at scale. */
-unsigned int font_width(size_t len, unsigned int scale);
+unsigned int hub_font_width(size_t len, unsigned int scale);
 
 /* Draw at most len characters of s with its top-left corner at (x, y),
  * clipped to the canvas. */
-void font_draw(const struct canvas *c, int x, int y, const char *s,
-	       size_t len, unsigned int scale, uint32_t colour);
+void hub_font_draw(const struct hub_canvas *c, int x, int y, const char *s,
+		   size_t len, unsigned int scale, uint32_t colour);
 
 #endif

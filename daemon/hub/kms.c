@@ -69,7 +69,7 @@ struct kms_fb {
 	uint8_t *map;
 };
 
-struct kms {
+struct hub_kms {
 	int fd;
 	bool atomic;
 	bool master;
@@ -118,7 +118,7 @@ static int resolve(int fd, struct kms_obj *o, uint32_t type,
 	return 0;
 }
 
-static int resolve_all(struct kms *k, const drmModeRes *res,
+static int resolve_all(struct hub_kms *k, const drmModeRes *res,
 		       const drmModePlaneRes *pres)
 {
 	unsigned int i;
@@ -168,7 +168,7 @@ static bool pick_mode(const drmModeConnector *c, drmModeModeInfo *mode)
 	return true;
 }
 
-static int pick_crtc(struct kms *k, const drmModeRes *res,
+static int pick_crtc(struct hub_kms *k, const drmModeRes *res,
 		     const drmModeConnector *c)
 {
 	int i, j;
@@ -192,7 +192,7 @@ static int pick_crtc(struct kms *k, const drmModeRes *res,
 	return -ENODEV;
 }
 
-static int pick_plane(struct kms *k)
+static int pick_plane(struct hub_kms *k)
 {
 	unsigned int i;
 	uint32_t f;
@@ -216,7 +216,7 @@ static int pick_plane(struct kms *k)
 	return -ENODEV;
 }
 
-static int pick_output(struct kms *k)
+static int pick_output(struct hub_kms *k)
 {
 	drmModeRes *res = drmModeGetResources(k->fd);
 	drmModePlaneRes *pres = drmModeGetPlaneResources(k->fd);
@@ -249,7 +249,7 @@ out:
 
 /* ---- buffers ---- */
 
-static void free_fbs(struct kms *k)
+static void free_fbs(struct hub_kms *k)
 {
 	unsigned int i;
 
@@ -268,7 +268,7 @@ static void free_fbs(struct kms *k)
 	k->fb_h = 0;
 }
 
-static int alloc_fbs(struct kms *k, struct output_mode *mode)
+static int alloc_fbs(struct hub_kms *k, struct hub_output_mode *mode)
 {
 	unsigned int w = k->mode.hdisplay, h = k->mode.vdisplay, i;
 	int ret;
@@ -317,7 +317,7 @@ static int alloc_fbs(struct kms *k, struct output_mode *mode)
 
 /* ---- commits ---- */
 
-static int atomic_commit(struct kms *k, drmModeAtomicReq *req, uint32_t flags)
+static int atomic_commit(struct hub_kms *k, drmModeAtomicReq *req, uint32_t flags)
 {
 	int ret = drmModeAtomicCommit(k->fd, req,
 				      DRM_MODE_ATOMIC_TEST_ONLY |
@@ -337,7 +337,7 @@ static void add(drmModeAtomicReq *req, const struct kms_obj *o,
 }
 
 /* Switch off everything, or only our CRTC, connector and plane. */
-static int disable(struct kms *k, bool everything)
+static int disable(struct hub_kms *k, bool everything)
 {
 	unsigned int i;
 
@@ -379,7 +379,7 @@ static int disable(struct kms *k, bool everything)
 	return 0;
 }
 
-static int commit_atomic(struct kms *k, const struct kms_fb *fb)
+static int commit_atomic(struct hub_kms *k, const struct kms_fb *fb)
 {
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	uint32_t flags;
@@ -413,7 +413,7 @@ static int commit_atomic(struct kms *k, const struct kms_fb *fb)
 	return atomic_commit(k, req, flags);
 }
 
-static int commit_legacy(struct kms *k, const struct kms_fb *fb)
+static int commit_legacy(struct hub_kms *k, const struct kms_fb *fb)
 {
 	if (k->modeset)
 		return drmModeSetCrtc(k->fd, k->crtc->id, fb->fb_id, 0, 0,
@@ -424,7 +424,7 @@ static int commit_legacy(struct kms *k, const struct kms_fb *fb)
 
 static int kms_commit(void *out, unsigned int index)
 {
-	struct kms *k = out;
+	struct hub_kms *k = out;
 	bool modeset = k->modeset;
 	int ret;
 
@@ -449,7 +449,7 @@ static int kms_commit(void *out, unsigned int index)
 static void flip_handler(int fd, unsigned int seq, unsigned int sec,
 			 unsigned int usec, void *data)
 {
-	struct kms *k = data;
+	struct hub_kms *k = data;
 
 	(void)fd;
 	(void)seq;
@@ -459,11 +459,10 @@ static void flip_handler(int fd, unsigned int seq, unsigned int sec,
 	k->flip_done = true;
 }
 
-static int read_events(struct kms *k, int timeout_ms)
+static int read_events(struct hub_kms *k, int timeout_ms)
 {
 	drmEventContext ev = {
-		.version = 2,
-		.page_flip_handler = flip_handler,
+		.version = 2, .page_flip_handler = flip_handler,
 	};
 	struct pollfd pfd = { .fd = k->fd, .events = POLLIN };
 
@@ -474,7 +473,7 @@ static int read_events(struct kms *k, int timeout_ms)
 
 static int kms_dispatch(void *out, uint64_t *done_ns)
 {
-	struct kms *k = out;
+	struct hub_kms *k = out;
 	int ret = read_events(k, 0);
 
 	if (ret < 0)
@@ -487,7 +486,7 @@ static int kms_dispatch(void *out, uint64_t *done_ns)
 }
 
 /* A flip still queued when the output changes must land first. */
-static void drain_flip(struct kms *k)
+static void drain_flip(struct hub_kms *k)
 {
 	if (k->flip_pending)
 		read_events(k, KMS_DRAIN_MS);
@@ -497,7 +496,7 @@ static void drain_flip(struct kms *k)
 
 /* ---- unplug / master ---- */
 
-static bool connected(struct kms *k, drmModeModeInfo *mode)
+static bool connected(struct hub_kms *k, drmModeModeInfo *mode)
 {
 	drmModeConnector *c = drmModeGetConnectorCurrent(k->fd, k->conn->id);
 	bool ok = c && pick_mode(c, mode);
@@ -506,9 +505,9 @@ static bool connected(struct kms *k, drmModeModeInfo *mode)
 	return ok;
 }
 
-static enum output_state kms_check(void *out, struct output_mode *mode)
+static enum hub_output_state kms_check(void *out, struct hub_output_mode *mode)
 {
-	struct kms *k = out;
+	struct hub_kms *k = out;
 	drmModeModeInfo m;
 
 	if (k->master && !drmIsMaster(k->fd)) {
@@ -551,17 +550,17 @@ static enum output_state kms_check(void *out, struct output_mode *mode)
 
 static void kms_reset(void *out)
 {
-	struct kms *k = out;
+	struct hub_kms *k = out;
 
 	k->down = true;		/* check(): drain, disable, modeset again */
 }
 
 static int kms_fd(void *out)
 {
-	return ((struct kms *)out)->fd;
+	return ((struct hub_kms *)out)->fd;
 }
 
-static void kms_free(struct kms *k)
+static void kms_free(struct hub_kms *k)
 {
 	free_fbs(k);
 	if (k->mode_blob)
@@ -578,7 +577,7 @@ static void kms_free(struct kms *k)
 
 static void kms_close(void *out)
 {
-	struct kms *k = out;
+	struct hub_kms *k = out;
 
 	drain_flip(k);
 	/* nothing of the hub may stay on the CRTC once it is gone */
@@ -587,17 +586,16 @@ static void kms_close(void *out)
 	kms_free(k);
 }
 
-const struct output_ops kms_ops = {
+const struct hub_output_ops kms_ops = {
 	.format = OUTPUT_XRGB8888,
 	.commit = kms_commit,
 	.dispatch = kms_dispatch,
 	.check = kms_check,
 	.reset = kms_reset,
-	.fd = kms_fd,
-	.close = kms_close,
+	.fd = kms_fd, .close = kms_close,
 };
 
-static int open_card(struct kms *k, const char *path, bool legacy)
+static int open_card(struct hub_kms *k, const char *path, bool legacy)
 {
 	uint64_t dumb = 0;
 	int ret;
@@ -617,11 +615,11 @@ static int open_card(struct kms *k, const char *path, bool legacy)
 	return ret;
 }
 
-struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
-		     char *err, size_t errlen)
+struct hub_kms *hub_kms_open(const char *path, bool legacy, struct hub_output_mode *mode,
+			     char *err, size_t errlen)
 {
 	char name[32];
-	struct kms *k = NULL;
+	struct hub_kms *k = NULL;
 	int i, ret = -ENODEV, cards = 0;
 
 	for (i = 0; i < KMS_MAX_CARDS; i++) {
@@ -648,13 +646,14 @@ struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
 			break;
 	}
 	if (!k && !path && !cards) {
-		errmsg(err, errlen, "drm: no DRM device (" DRM_DIR_NAME "/card0..%d do not exist): "
-		       "no display driver is loaded; a hub without a screen takes "
-		       "--display y4m:PATH", KMS_MAX_CARDS - 1);
+		hub_errmsg(err, errlen,
+			   "drm: no DRM device (" DRM_DIR_NAME "/card0..%d do not exist): "
+			   "no display driver is loaded; a hub without a screen takes "
+			   "--display y4m:PATH", KMS_MAX_CARDS - 1);
 		return NULL;
 	}
 	if (!k) {
-		errmsg(err, errlen, "drm: %s: %s", path ? path : DRM_DIR_NAME "/card*",
+		hub_errmsg(err, errlen, "drm: %s: %s", path ? path : DRM_DIR_NAME "/card*",
 			ret == -EBUSY ? "another process is DRM master" :
 			ret == -ENODEV ? "no connected connector" :
 			ret == -EACCES ? "permission denied (the hub's user needs the video "
@@ -665,7 +664,7 @@ struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
 	if (!ret)
 		ret = alloc_fbs(k, mode);
 	if (ret) {
-		errmsg(err, errlen, "drm: %s: %s", name, strerror(-ret));
+		hub_errmsg(err, errlen, "drm: %s: %s", name, strerror(-ret));
 		kms_free(k);
 		return NULL;
 	}

@@ -17,11 +17,11 @@
 
 #include "output.h"
 
-struct kms;
+struct hub_kms;
 
-extern const struct output_ops kms_ops;
+extern const struct hub_output_ops kms_ops;
 
-struct kms *kms_open(const char *path, bool legacy, struct output_mode *mode,
-		     char *err, size_t errlen);
+struct hub_kms *hub_kms_open(const char *path, bool legacy, struct hub_output_mode *mode,
+			     char *err, size_t errlen);
 
 #endif

@@ -20,33 +20,33 @@
 
 #define OUTPUT_BUFFERS	3
 
-enum output_format {
+enum hub_output_format {
 	OUTPUT_XRGB8888,
 	OUTPUT_I420,		/* even width and height */
 };
 
-struct output_buffer {
+struct hub_output_buffer {
 	uint8_t *map;		/* XRGB8888: the pixels; I420: the Y plane */
 	uint32_t stride;	/* bytes, as the kernel (or backend) chose */
 	uint8_t *cb, *cr;	/* I420: the chroma planes */
 	uint32_t cstride;
 };
 
-struct output_mode {
+struct hub_output_mode {
 	unsigned int width;
 	unsigned int height;
-	struct colorimetry cs;	/* I420: what the buffers' YCbCr means */
-	struct output_buffer buf[OUTPUT_BUFFERS];
+	struct hub_colorimetry cs;	/* I420: what the buffers' YCbCr means */
+	struct hub_output_buffer buf[OUTPUT_BUFFERS];
 };
 
-enum output_state {
+enum hub_output_state {
 	OUTPUT_UNCHANGED,	/* nothing happened */
 	OUTPUT_LOST,		/* nothing can be shown (unplugged, no master) */
 	OUTPUT_RESTARTED,	/* back; buffers and mode may have changed */
 };
 
-struct output_ops {
-	enum output_format format;
+struct hub_output_ops {
+	enum hub_output_format format;
 	/*
 	 * Scan out buffer @index. Returns 1 if it is on screen already,
 	 * 0 if its completion will come through dispatch(), or -errno
@@ -61,7 +61,7 @@ struct output_ops {
 	 */
 	int (*dispatch)(void *out, uint64_t *done_ns);
 	/* Poll for hot-unplug / replug and loss / return of master. */
-	enum output_state (*check)(void *out, struct output_mode *mode);
+	enum hub_output_state (*check)(void *out, struct hub_output_mode *mode);
 	/*
 	 * The compositor gave up on the commit in flight (no completion in
 	 * time, or dispatch() failed) and counts the output as lost: the next

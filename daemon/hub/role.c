@@ -37,7 +37,7 @@ static void show_unavailable(struct feed *c, enum hub_unavailable why)
 {
 	c->showing = false;
 	c->st->state = unavailable_state(why);
-	display_unavailable(c->hr->display, c->idx, why);
+	hub_display_unavailable(c->hr->display, c->idx, why);
 }
 
 /*
@@ -59,13 +59,13 @@ static void tick_by(struct hub_role *hr, uint64_t at)
 
 static void update_decode_stats(struct feed *c)
 {
-	struct decode_stats ds;
+	struct hub_decode_stats ds;
 
-	decode_get_stats(c->dec, &ds);
+	hub_decode_get_stats(c->dec, &ds);
 	c->st->dropped_late = ds.dropped_late + ds.dropped_backlog + ds.dropped_behind;
 	c->st->decoder_crashes = ds.child_crashes;
 	c->st->decoder_restarts = ds.child_starts ? ds.child_starts - 1 : 0;
-	c->st->decoder_pid = decode_child_pid(c->dec);
+	c->st->decoder_pid = hub_decode_child_pid(c->dec);
 }
 
 /*
@@ -76,14 +76,14 @@ static void update_decode_stats(struct feed *c)
  */
 static void decoder_failed(struct feed *c)
 {
-	if (decode_refused_start(c->dec)) {	/* e.g. no H.264 decoder installed */
+	if (hub_decode_refused_start(c->dec)) {	/* e.g. no H.264 decoder installed */
 		svc_log(LOG_ERR, "camera %s: decoder: %s", c->ref->name,
-			decode_last_failure(c->dec));
+			hub_decode_last_failure(c->dec));
 		svc_loop_quit(c->hr->s->loop, EXIT_FAILURE);
 		return;
 	}
 	svc_log(LOG_WARNING, "camera %s: decoder error (%s), waiting for an IDR", c->ref->name,
-		decode_last_failure(c->dec));
+		hub_decode_last_failure(c->dec));
 	if (c->showing)
 		show_unavailable(c, HUB_STALE);
 	update_decode_stats(c);
@@ -127,7 +127,7 @@ static void session_end(struct feed *c, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	show_unavailable(c, HUB_NOT_CONNECTED);	/* gives back the decoder's picture */
-	decode_reset(c->dec);
+	hub_decode_reset(c->dec);
 	c->last_verified_ns = 0;
 	c->st->reconnects++;
 	svc_log_begin(&e, LOG_WARNING);
@@ -163,7 +163,7 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 		 * per rejected unit would stall the loop and the fail-closed timer.
 		 */
 		if (!c->rejected)
-			decode_reset(c->dec);
+			hub_decode_reset(c->dec);
 		c->rejected = true;
 		if (!c->showing)
 			show_unavailable(c, HUB_NOT_VERIFIED);
@@ -199,8 +199,8 @@ static void handle_unit(struct feed *c, const struct vcn_unit *u)
 	 * waits in the decoder (on_decoded() holds the picture to it).
 	 */
 	left = (int64_t)hr->cfg->freshness_ns - out.age_ns;
-	ret = decode_au(c->dec, out.au, out.au_len, out.capture_ns,
-			now + (uint64_t)(left > 0 ? left : 0), out.idr);
+	ret = hub_decode_au(c->dec, out.au, out.au_len, out.capture_ns,
+			    now + (uint64_t)(left > 0 ? left : 0), out.idr);
 	if (ret == -EIO)
 		decoder_failed(c);
 	tick_by(hr, now + hr->cfg->unavailable_ns);
@@ -418,7 +418,7 @@ void feed_session_start(struct feed *c)
 	c->verified_once = false;
 	c->rejected = false;
 	c->logged_why[0] = 0;	/* connected: the next failure is news again */
-	decode_reset(c->dec);
+	hub_decode_reset(c->dec);
 	vc_hex(p->session_id, VC_SESSION_ID_LEN, sid);
 	svc_log_begin(&e, LOG_INFO);
 	svc_log_field(&e, "VERACAM_CAMERA", "%s", c->ref->name);
@@ -448,9 +448,9 @@ void feed_session_start(struct feed *c)
 static void glass_check(struct hub_role *hr)
 {
 	struct svc_display_status *dst = svc_status_display(hr->s->status);
-	struct display_stats ds;
+	struct hub_display_stats ds;
 
-	display_get_stats(hr->display, &ds);
+	hub_display_get_stats(hr->display, &ds);
 	/* the output lost or back: said once, and in the status */
 	if ((ds.output_lost > ds.output_restarted) != dst->lost) {
 		const char *out = hr->cfg->display ? hr->cfg->display : "drm";
@@ -522,12 +522,12 @@ static void glass_check(struct hub_role *hr)
  */
 static int decoder_started(struct feed *c)
 {
-	int ret = decode_started(c->dec);
+	int ret = hub_decode_started(c->dec);
 
 	if (ret == 1) {
 		c->dec_started = true;
 		svc_log(LOG_INFO, "camera %s: decoder %s ready (sandboxed child %d)", c->ref->name,
-			decode_decoder(c->dec), decode_child_pid(c->dec));
+			hub_decode_decoder(c->dec), hub_decode_child_pid(c->dec));
 	} else if (ret < 0) {
 		decoder_failed(c);
 	}
@@ -544,14 +544,14 @@ static void on_decoded(void *data, uint32_t events)
 	(void)events;
 	if (!c->dec_started && decoder_started(c) <= 0)
 		return;
-	while ((ret = decode_take(c->dec, &pic)) == 1) {
+	while ((ret = hub_decode_take(c->dec, &pic)) == 1) {
 		/* on glass only while its unit is fresh (a hub short of CPU, a backlog) */
 		uint64_t until = pic.show_until_ns;
 
 		if (clk_mono_ns() >= until) {
 			c->st->expired++;
 			pic.release(&pic);
-		} else if (display_show(hr->display, c->idx, &pic) == 0) {
+		} else if (hub_display_show(hr->display, c->idx, &pic) == 0) {
 			c->showing = true;
 			c->st->state = "connected";
 			c->fresh_until_ns = until;
@@ -570,7 +570,7 @@ static void on_display(void *data, uint32_t events)
 	struct hub_role *hr = data;
 
 	(void)events;
-	display_dispatch(hr->display);
+	hub_display_dispatch(hr->display);
 	glass_check(hr);
 }
 
@@ -679,7 +679,7 @@ static void on_tick(void *data)
 			 * units in the decoder are newer and may still be shown.
 			 */
 			if (c->rejected || now >= c->last_verified_ns + hr->cfg->unavailable_ns)
-				decode_reset(c->dec);
+				hub_decode_reset(c->dec);
 			svc_log(LOG_WARNING, "camera %s: unavailable (%s), %" PRIu64
 				" ms after its last verified frame", c->ref->name,
 				unavailable_reason(why), (now - c->last_verified_ns) / 1000000);
@@ -687,7 +687,7 @@ static void on_tick(void *data)
 			next = due;
 		}
 	}
-	display_at = display_tick(hr->display, now);
+	display_at = hub_display_tick(hr->display, now);
 	if (display_at < next)
 		next = display_at;
 	glass_check(hr);
@@ -800,7 +800,7 @@ static int setup(struct hub_role *hr)
 {
 	const struct svc_hub_config *cfg = hr->cfg;
 	struct svc_loop *loop = hr->s->loop;
-	struct display_config dc = {
+	struct hub_display_config dc = {
 		.output = cfg->display,
 		.cameras = cfg->n_cameras,
 		.grid = cfg->layout == SVC_LAYOUT_GRID,
@@ -817,29 +817,29 @@ static int setup(struct hub_role *hr)
 	load_enc_binding(hr);
 	for (unsigned int i = 0; i < cfg->n_cameras; i++)
 		dc.names[i] = cfg->cameras[i].name;
-	hr->display = display_open(&dc, err, sizeof(err));
+	hr->display = hub_display_open(&dc, err, sizeof(err));
 	if (!hr->display) {
 		svc_log(LOG_ERR, "display %s: %s", cfg->display, err);
 		return VD_FATAL;
 	}
 	hr->tick = svc_timer_new(loop, on_tick, hr);
 	if (!hr->tick ||
-	    (display_fd(hr->display) >= 0 &&
-	     svc_loop_add_fd(loop, display_fd(hr->display), EPOLLIN, on_display, hr) < 0)) {
+	    (hub_display_fd(hr->display) >= 0 &&
+	     svc_loop_add_fd(loop, hub_display_fd(hr->display), EPOLLIN, on_display, hr) < 0)) {
 		svc_log(LOG_ERR, "event loop setup failed");
 		return -1;
 	}
 	for (unsigned int i = 0; i < cfg->n_cameras; i++) {
 		struct feed *c = &hr->cams[i];
 
-		c->dec = decode_spawn(false, err, sizeof(err));
+		c->dec = hub_decode_spawn(false, err, sizeof(err));
 		if (!c->dec) {
 			svc_log(LOG_ERR, "decoder: %s", err);
 			return -1;
 		}
 		c->retry = svc_timer_new(loop, link_on_retry, c);
 		if (!c->retry ||
-		    svc_loop_add_fd(loop, decode_fd(c->dec), EPOLLIN, on_decoded, c) < 0) {
+		    svc_loop_add_fd(loop, hub_decode_fd(c->dec), EPOLLIN, on_decoded, c) < 0) {
 			svc_log(LOG_ERR, "event loop setup failed");
 			return -1;
 		}
@@ -876,9 +876,9 @@ static void teardown(struct hub_role *hr)
 	svc_status_on_command(hr->s->status, NULL, NULL);
 	/* first: it gives the decoders' pictures it still shows back */
 	if (hr->display) {
-		if (display_fd(hr->display) >= 0)
-			svc_loop_remove_fd(loop, display_fd(hr->display));
-		display_close(hr->display);
+		if (hub_display_fd(hr->display) >= 0)
+			svc_loop_remove_fd(loop, hub_display_fd(hr->display));
+		hub_display_close(hr->display);
 	}
 	evview_free(hr->evview);
 	for (unsigned int i = 0; i < hr->cfg->n_cameras; i++) {
@@ -908,8 +908,8 @@ static void teardown(struct hub_role *hr)
 		camfetch_free(c->fetch);
 		if (c->dec) {
 			update_decode_stats(c);
-			svc_loop_remove_fd(loop, decode_fd(c->dec));
-			decode_free(c->dec);
+			svc_loop_remove_fd(loop, hub_decode_fd(c->dec));
+			hub_decode_free(c->dec);
 		}
 	}
 	svc_timer_free(hr->tick);
@@ -921,8 +921,7 @@ static void teardown(struct hub_role *hr)
 int hub_role_run(struct svc_service *s)
 {
 	struct hub_role hr = {
-		.s = s,
-		.cfg = &s->cfg.hub,
+		.s = s, .cfg = &s->cfg.hub,
 		.debug = s->cfg.log_level >= LOG_DEBUG,
 	};
 	int rc;

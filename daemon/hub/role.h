@@ -80,7 +80,7 @@ struct feed {
 	struct svc_timer *rx_timer;
 	struct svc_timer *challenge_timer;	/* VC_CHALLENGE_INTERVAL_NS */
 	uint32_t events;			/* watched on fd */
-	struct decode *dec;
+	struct hub_decode *dec;
 	bool dec_started;		/* its first decoder child has greeted */
 	bool verified_once;		/* in this session */
 	bool rejected;			/* a reject since the last verified unit */
@@ -108,7 +108,7 @@ struct hub_role {
 	uint8_t enc_msg[VC_CTL_ENC_KEY_LEN];
 	bool has_enc;
 	struct vc_enc_key *enc;		/* its private half: opens the cameras' events */
-	struct display *display;
+	struct hub_display *display;
 	struct evview *evview;		/* the events view and its cache (issue 17) */
 	struct feed cams[VC_HUB_MAX_CAMERAS];
 	pthread_mutex_t lock;		/* each feed's fd while it connects */

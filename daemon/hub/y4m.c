@@ -29,7 +29,7 @@
 #define Y4M_FRAME_TAG		"FRAME\n"
 #define Y4M_TAG_LEN		6
 
-struct y4m {
+struct hub_y4m {
 	int fd;			/* -1 while a FIFO has no reader */
 	int tfd;		/* timerfd: the refresh period after a write */
 	uint64_t written_ns;	/* CLOCK_MONOTONIC of the last frame's write */
@@ -60,7 +60,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static void y4m_free(struct y4m *y)
+static void y4m_free(struct hub_y4m *y)
 {
 	unsigned int i;
 
@@ -79,7 +79,7 @@ static void y4m_free(struct y4m *y)
  * for a reader (ENXIO when there is none), then written blocking: a slow
  * reader slows the hub, as a display would.
  */
-static int y4m_start(struct y4m *y)
+static int y4m_start(struct hub_y4m *y)
 {
 	struct stat st;
 	int fd, flags;
@@ -115,11 +115,11 @@ static int y4m_start(struct y4m *y)
 	return 0;
 }
 
-struct y4m *y4m_open(const char *path, unsigned int width,
-		     unsigned int height, struct output_mode *mode,
-		     char *err, size_t errlen)
+struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
+			     unsigned int height, struct hub_output_mode *mode,
+			     char *err, size_t errlen)
 {
-	struct y4m *y;
+	struct hub_y4m *y;
 	struct stat st;
 	unsigned int i;
 	uint8_t black[3];
@@ -128,13 +128,13 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 
 	if (!width || !height || (width | height) & 1 || width > 16384 ||
 	    height > 16384) {
-		errmsg(err, errlen, "y4m: size %ux%u must be even and non-zero",
+		hub_errmsg(err, errlen, "y4m: size %ux%u must be even and non-zero",
 			width, height);
 		return NULL;
 	}
 	y = calloc(1, sizeof(*y));
 	if (!y) {
-		errmsg(err, errlen, "out of memory");
+		hub_errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
 	y->width = width;
@@ -145,14 +145,14 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	y->fd = -1;
 	y->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (y->tfd < 0) {
-		errmsg(err, errlen, "y4m: timerfd: %s", strerror(errno));
+		hub_errmsg(err, errlen, "y4m: timerfd: %s", strerror(errno));
 		y4m_free(y);
 		return NULL;
 	}
 	/* the usual convention for untagged video: BT.709 above SD, else BT.601 */
 	mode->cs.matrix = height > 576 ? HUB_MATRIX_BT709 : HUB_MATRIX_BT601;
 	mode->cs.full_range = false;
-	colour_ycc(&mode->cs, 0x000000, black);
+	hub_colour_ycc(&mode->cs, 0x000000, black);
 	for (i = 0; i < OUTPUT_BUFFERS; i++) {
 		uint8_t *b = malloc(Y4M_PLANES_AT + ysz * 3 / 2);
 
@@ -160,7 +160,7 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 		if (!b)
 			break;
 		memcpy(b + Y4M_PLANES_AT - Y4M_TAG_LEN, Y4M_FRAME_TAG, Y4M_TAG_LEN);
-		mode->buf[i] = (struct output_buffer){
+		mode->buf[i] = (struct hub_output_buffer){
 			.map = b + Y4M_PLANES_AT,
 			.stride = width,
 			.cb = b + Y4M_PLANES_AT + ysz,
@@ -172,7 +172,7 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 		memset(mode->buf[i].cr, black[2], ysz / 4);
 	}
 	if (i < OUTPUT_BUFFERS || !y->path) {
-		errmsg(err, errlen, "out of memory");
+		hub_errmsg(err, errlen, "out of memory");
 		y4m_free(y);
 		return NULL;
 	}
@@ -186,12 +186,13 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 	y->fifo = stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
 	ret = y4m_start(y);
 	if (ret == -ENXIO && y->fifo) {
-		errmsg(err, errlen, "y4m: %s is a FIFO with no reader: start its reader first", path);
+		hub_errmsg(err, errlen, "y4m: %s is a FIFO with no reader: start its reader first",
+			   path);
 		y4m_free(y);
 		return NULL;
 	}
 	if (ret) {
-		errmsg(err, errlen, "y4m: %s: %s", path, strerror(-ret));
+		hub_errmsg(err, errlen, "y4m: %s: %s", path, strerror(-ret));
 		y4m_free(y);
 		return NULL;
 	}
@@ -200,7 +201,7 @@ struct y4m *y4m_open(const char *path, unsigned int width,
 
 static int y4m_commit(void *out, unsigned int index)
 {
-	struct y4m *y = out;
+	struct hub_y4m *y = out;
 
 	int ret;
 
@@ -223,7 +224,7 @@ static int y4m_commit(void *out, unsigned int index)
 
 static int y4m_dispatch(void *out, uint64_t *done_ns)
 {
-	struct y4m *y = out;
+	struct hub_y4m *y = out;
 	uint64_t n;
 
 	if (read(y->tfd, &n, sizeof(n)) != (ssize_t)sizeof(n))
@@ -237,9 +238,9 @@ static int y4m_dispatch(void *out, uint64_t *done_ns)
  * POLLERR), not only at the next commit, which may be a while; a new
  * reader brings the output back.
  */
-static enum output_state y4m_check(void *out, struct output_mode *mode)
+static enum hub_output_state y4m_check(void *out, struct hub_output_mode *mode)
 {
-	struct y4m *y = out;
+	struct hub_y4m *y = out;
 	struct pollfd pfd;
 
 	(void)mode;
@@ -266,12 +267,12 @@ static enum output_state y4m_check(void *out, struct output_mode *mode)
 
 static void y4m_reset(void *out)
 {
-	((struct y4m *)out)->reset = true;
+	((struct hub_y4m *)out)->reset = true;
 }
 
 static int y4m_fd(void *out)
 {
-	return ((struct y4m *)out)->tfd;
+	return ((struct hub_y4m *)out)->tfd;
 }
 
 static void y4m_close(void *out)
@@ -279,12 +280,11 @@ static void y4m_close(void *out)
 	y4m_free(out);
 }
 
-const struct output_ops y4m_ops = {
+const struct hub_output_ops y4m_ops = {
 	.format = OUTPUT_I420,
 	.commit = y4m_commit,
 	.dispatch = y4m_dispatch,
 	.check = y4m_check,
 	.reset = y4m_reset,
-	.fd = y4m_fd,
-	.close = y4m_close,
+	.fd = y4m_fd, .close = y4m_close,
 };

@@ -27,9 +27,9 @@
 
 #define Y4M_REFRESH_HZ	60
 
-struct y4m;
+struct hub_y4m;
 
-extern const struct output_ops y4m_ops;
+extern const struct hub_output_ops y4m_ops;
 
 /*
  * @width and @height must be even. The file is created 0600. A FIFO must
@@ -37,8 +37,8 @@ extern const struct output_ops y4m_ops;
  * hanging); when its reader goes away the output is lost (check()), and
  * is back, with a new header, as soon as a new reader opens the FIFO.
  */
-struct y4m *y4m_open(const char *path, unsigned int width,
-		     unsigned int height, struct output_mode *mode,
-		     char *err, size_t errlen);
+struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
+			     unsigned int height, struct hub_output_mode *mode,
+			     char *err, size_t errlen);
 
 #endif

@@ -324,7 +324,7 @@ static GstElement *receiver(struct side *s, GError **error)
 }
 
 /* The y4m output: a 4:2:0 frame converted back from the display's BGRx. */
-struct y4m {
+struct hub_y4m {
 	int fd;
 	GstVideoConverter *conv;	/* NULL until the first frame */
 	GstVideoInfo out;
@@ -354,7 +354,7 @@ static int write_all(int fd, struct iovec *iov, int n)
 }
 
 /* First frame: the converter, the frame buffer and the stream header. */
-static int y4m_start(struct y4m *y, const GstVideoInfo *in)
+static int y4m_start(struct hub_y4m *y, const GstVideoInfo *in)
 {
 	char hdr[96];
 	struct iovec iov = { hdr, 0 };
@@ -375,7 +375,7 @@ static int y4m_start(struct y4m *y, const GstVideoInfo *in)
 }
 
 /* Convert back to 4:2:0 and write one frame, as the hub's y4m output does. */
-static int y4m_write(struct y4m *y, const GstVideoFrame *in)
+static int y4m_write(struct hub_y4m *y, const GstVideoFrame *in)
 {
 	static char frame_hdr[] = "FRAME\n";
 	GstVideoFrame out;
@@ -393,7 +393,7 @@ static int y4m_write(struct y4m *y, const GstVideoFrame *in)
 }
 
 /* Receiver, main thread: one displayed (BGRx) frame to the y4m output. */
-static int show(struct side *s, GstSample *sample, struct y4m *y)
+static int show(struct side *s, GstSample *sample, struct hub_y4m *y)
 {
 	GstBuffer *buf = gst_sample_get_buffer(sample);
 	int64_t seq = tag_of(s, GST_BUFFER_PTS(buf));
@@ -507,7 +507,7 @@ static int next_signal(const sigset_t *set, long ms)
 static int run(struct side *s, bool send, const sigset_t *set)
 {
 	g_autoptr(GstElement) sink = send ? NULL : by_name(s->pipeline, "sink");
-	struct y4m y = { .fd = -1 };
+	struct hub_y4m y = { .fd = -1 };
 	struct figures fig;
 	int ret = 1;
 

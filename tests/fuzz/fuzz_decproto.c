@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: the hub's parser of its decoder child's messages
- * (decproto_parse_child, daemon/hub/decproto.c). Whatever it accepts is a
+ * (hub_decproto_parse_child, daemon/hub/decproto.c). Whatever it accepts is a
  * message of one known type whose encoding gives back the input, and a
  * picture's every plane lies inside its slot of the shared memory.
  */
@@ -24,11 +24,11 @@ static void plane_inside(uint32_t slot, uint32_t offset, uint32_t stride, uint64
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t again[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
-	struct decproto_msg m;
+	struct hub_decproto_msg m;
 	const char *why;
 	uint64_t cw, ch;
 
-	if (decproto_parse_child(data, size, &m, &why) < 0) {
+	if (hub_decproto_parse_child(data, size, &m, &why) < 0) {
 		if (!why || !why[0])
 			abort();	/* a refusal always says why */
 		return 0;
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	case DECPROTO_PICTURE:
-		if (decproto_put_picture(again, &m.pic) != size || memcmp(again, data, size))
+		if (hub_decproto_put_picture(again, &m.pic) != size || memcmp(again, data, size))
 			abort();
 		cw = (m.pic.width + 1) / 2;
 		ch = (m.pic.height + 1) / 2;

@@ -10,8 +10,8 @@
  * rate control spends the bit rate on this picture, so the units have the
  * sizes of a real stream of that size (printed: mean I and P bytes).
  *
- * Table 1, median ms per frame (as before): decode (decode_au() until
- * decode_take() has the frame), render (the decoded picture copied, or
+ * Table 1, median ms per frame (as before): decode (hub_decode_au() until
+ * hub_decode_take() has the frame), render (the decoded picture copied, or
  * scaled, into the y4m output's I420 buffer, with letterbox and badge),
  * compose (the rest of composing the output buffer), y4m (the headless
  * output's write), against one memcpy of an XRGB8888 frame of the output's
@@ -236,14 +236,14 @@ struct steps {
 };
 
 /* The decoder child's CPU so far (ms): every thread's schedstat. */
-static double child_cpu_ms(const struct decode *dd)
+static double child_cpu_ms(const struct hub_decode *dd)
 {
 	char path[64], line[128];
 	unsigned long long ns, sum = 0;
 	struct dirent *e;
 	DIR *dir;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", decode_child_pid(dd));
+	snprintf(path, sizeof(path), "/proc/%d/task", hub_decode_child_pid(dd));
 	dir = opendir(path);
 	while (dir && (e = readdir(dir))) {
 		FILE *f;
@@ -269,7 +269,8 @@ static double child_cpu_ms(const struct decode *dd)
  * units through @ver, the verified unit to the decoder). Returns the CPU
  * ms of the process and its decoder child, or < 0.
  */
-static double play(struct decode *dd, struct display *disp, const struct au *au, unsigned int n,
+static double play(struct hub_decode *dd, struct hub_display *disp, const struct au *au,
+		   unsigned int n,
 		   struct sealed *s, bool secure, struct vc_verifier *ver, struct steps *st)
 {
 	unsigned int i, base = s->next_round * n;
@@ -278,8 +279,8 @@ static double play(struct decode *dd, struct display *disp, const struct au *au,
 
 	st->shown = 0;
 	for (i = 0; i < n; i++) {
-		struct pollfd pfd = { .fd = decode_fd(dd), .events = POLLIN };
-		struct display_stats s0, s1;
+		struct pollfd pfd = { .fd = hub_decode_fd(dd), .events = POLLIN };
+		struct hub_display_stats s0, s1;
 		struct hub_picture pic = { 0 };
 		const uint8_t *data = au[i].map.data;
 		size_t len = au[i].map.size;
@@ -304,18 +305,18 @@ static double play(struct decode *dd, struct display *disp, const struct au *au,
 			cap = v.capture_ns;
 			idr = v.idr;
 		}
-		decode_au(dd, data, len, cap, UINT64_MAX, idr);
-		if (poll(&pfd, 1, 2000) != 1 || decode_take(dd, &pic) != 1)
+		hub_decode_au(dd, data, len, cap, UINT64_MAX, idr);
+		if (poll(&pfd, 1, 2000) != 1 || hub_decode_take(dd, &pic) != 1)
 			continue;
 		st->dec[st->shown] = clock_ms(CLOCK_MONOTONIC) - t;
 		/* the output's refresh, as a live stream's frame would find it passed */
-		for (display_get_stats(disp, &s0); s0.completed < s0.commits;
-		     display_get_stats(disp, &s0))
-			if (poll(&(struct pollfd){ .fd = display_fd(disp), .events = POLLIN },
-				 1, 1000) != 1 || display_dispatch(disp) < 0)
+		for (hub_display_get_stats(disp, &s0); s0.completed < s0.commits;
+		     hub_display_get_stats(disp, &s0))
+			if (poll(&(struct pollfd){ .fd = hub_display_fd(disp), .events = POLLIN },
+				 1, 1000) != 1 || hub_display_dispatch(disp) < 0)
 				break;
-		display_show(disp, 0, &pic);
-		display_get_stats(disp, &s1);
+		hub_display_show(disp, 0, &pic);
+		hub_display_get_stats(disp, &s1);
 		st->ren[st->shown] = (s1.render_ns - s0.render_ns) / 1e6;
 		st->com[st->shown] = (s1.compose_ns - s0.compose_ns) / 1e6;
 		st->y4m[st->shown] = (s1.commit_ns - s0.commit_ns) / 1e6;
@@ -390,15 +391,15 @@ struct result {
 static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 		struct result *r)
 {
-	struct display_config cfg = { .output = "y4m:/dev/null", .cameras = cams,
+	struct hub_display_config cfg = { .output = "y4m:/dev/null", .cameras = cams,
 				      .names = { "bench", "b", "c", "d" },
 				      .width = sz->w, .height = sz->h };
 	struct au au[FRAMES];
 	struct steps *st = calloc(1, sizeof(*st));
-	struct display_stats d0, d1;
+	struct hub_display_stats d0, d1;
 	struct vc_verifier *ver = NULL;
-	struct display *disp = NULL;
-	struct decode *dd = NULL;
+	struct hub_display *disp = NULL;
+	struct hub_decode *dd = NULL;
 	unsigned int i, n_i = 0, shown = 0;
 	double plain = 0, secure = 0, ms;
 	char err[256] = "out of memory";
@@ -438,12 +439,12 @@ static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 			goto out;
 		}
 	}
-	dd = decode_new(err, sizeof(err));
-	disp = dd ? display_open(&cfg, err, sizeof(err)) : NULL;
+	dd = hub_decode_new(err, sizeof(err));
+	disp = dd ? hub_display_open(&cfg, err, sizeof(err)) : NULL;
 	if (!disp)
 		goto out;
 
-	display_get_stats(disp, &d0);
+	hub_display_get_stats(disp, &d0);
 	for (i = 0; i < (cams == 1 ? PASSES : 1); i++) {
 		ms = play(dd, disp, au, r->n, &r->s, false, NULL, st);
 		if (i == 0) {
@@ -465,7 +466,7 @@ static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 		secure += ms;
 		shown += st->shown;
 	}
-	display_get_stats(disp, &d1);
+	hub_display_get_stats(disp, &d1);
 	r->plain_ms = plain / PASSES / r->n;
 	r->secure_ms = secure / PASSES / r->n;
 	r->copies = (double)(d1.frame_writes - d0.frame_writes +
@@ -482,8 +483,8 @@ out:
 	}
 	if (ver)
 		vc_verifier_free(ver);
-	display_close(disp);
-	decode_free(dd);
+	hub_display_close(disp);
+	hub_decode_free(dd);
 	for (i = 0; i < r->n; i++) {
 		gst_buffer_unmap(au[i].buf, &au[i].map);
 		gst_buffer_unref(au[i].buf);
@@ -497,7 +498,7 @@ int main(int argc, char **argv)
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 10, i;
 	struct result r[G_N_ELEMENTS(sizes)], grid;
 
-	if (decode_child_requested(argc, argv))
+	if (hub_decode_child_requested(argc, argv))
 		decode_child_main();
 	bool ok[G_N_ELEMENTS(sizes)];
 

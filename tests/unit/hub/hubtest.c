@@ -61,18 +61,18 @@ void release_picture(struct hub_picture *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void settle(struct display *d)
+void settle(struct hub_display *d)
 {
-	struct pollfd pfd = { .fd = display_fd(d), .events = POLLIN };
-	struct display_stats st;
+	struct pollfd pfd = { .fd = hub_display_fd(d), .events = POLLIN };
+	struct hub_display_stats st;
 
 	/* a completion may commit what waited for it: until none is in flight */
 	for (;;) {
-		display_get_stats(d, &st);
+		hub_display_get_stats(d, &st);
 		if (st.completed >= st.commits || pfd.fd < 0 ||
 		    poll(&pfd, 1, 5000) != 1)
 			return;
-		display_dispatch(d);
+		hub_display_dispatch(d);
 	}
 }
 

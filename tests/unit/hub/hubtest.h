@@ -26,13 +26,13 @@ extern int hubtest_failures;
 
 /*
  * A solid-colour I420 picture (limited-range BT.601), planes malloc'ed;
- * its release is free_picture() (display_show() takes it over and clears
+ * its release is free_picture() (hub_display_show() takes it over and clears
  * the caller's copy, so a free_picture() after it frees nothing).
  */
 void solid_picture(struct hub_picture *p, unsigned int w, unsigned int h,
 		   uint32_t rgb, uint64_t capture_ns);
 void free_picture(struct hub_picture *p);
-/* Done with a picture not handed to display_show() (one cleared is fine). */
+/* Done with a picture not handed to hub_display_show() (one cleared is fine). */
 void release_picture(struct hub_picture *p);
 
 struct y4m_file {
@@ -43,13 +43,13 @@ struct y4m_file {
 	uint8_t *data;		/* frames * width * height * 3 / 2 */
 };
 
-struct display;
+struct hub_display;
 /*
  * Let the output's refresh pass: completions are dispatched, and what
  * waited for them committed, until nothing is in flight. After it, the
  * next change is committed at once (one commit per refresh period).
  */
-void settle(struct display *d);
+void settle(struct hub_display *d);
 
 /*
  * Read a 4:2:0 file written by y4m.c, with its colorimetry from the

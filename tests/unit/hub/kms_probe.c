@@ -16,7 +16,7 @@
  *  - unplugging the connector (forced off through sysfs
  *    /sys/class/drm/cardN-CONNECTOR/status) switches the CRTC off, plugging it back
  *    in sets it up again;
- *  - after display_close() no CRTC or plane scans out a hub framebuffer
+ *  - after hub_display_close() no CRTC or plane scans out a hub framebuffer
  *    and the hub's framebuffers are gone.
  * Exit 0 when all pass, 1 otherwise, 4 (KSFT_SKIP) without a DRM device.
  */
@@ -60,30 +60,30 @@ static uint64_t glass_us[256];
 static unsigned int nglass;
 
 /* Show @n frames of camera 0, each waited for through its flip event. */
-static void pump(struct display *d, unsigned int n)
+static void pump(struct hub_display *d, unsigned int n)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct hub_picture p;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		struct pollfd pfd = { .fd = display_fd(d), .events = POLLIN };
+		struct pollfd pfd = { .fd = hub_display_fd(d), .events = POLLIN };
 
 		solid_picture(&p, 640, 480, cam_colour[0], 0);
 		p.capture_ns = (uint64_t)clk_real_ns();
-		display_show(d, 0, &p);
+		hub_display_show(d, 0, &p);
 		free_picture(&p);
-		display_unavailable(d, 1, HUB_NOT_VERIFIED);
+		hub_display_unavailable(d, 1, HUB_NOT_VERIFIED);
 		if (poll(&pfd, 1, 200) == 1)
-			display_dispatch(d);
-		display_get_stats(d, &st);
+			hub_display_dispatch(d);
+		hub_display_get_stats(d, &st);
 		if (st.on_screen_capture_ns[0] && nglass < 256)
 			glass_us[nglass++] = st.glass_ns[0] / 1000;
-		display_tick(d, clk_mono_ns());
+		hub_display_tick(d, clk_mono_ns());
 	}
 	/* let the last flip land */
-	while (poll(&(struct pollfd){ .fd = display_fd(d), .events = POLLIN }, 1, 200) == 1)
-		display_dispatch(d);
+	while (poll(&(struct pollfd){ .fd = hub_display_fd(d), .events = POLLIN }, 1, 200) == 1)
+		hub_display_dispatch(d);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -245,10 +245,10 @@ static void check_screen(const char *png, unsigned int mw, unsigned int mh)
 
 int main(int argc, char **argv)
 {
-	struct display_config cfg = { .cameras = 2, .names = { "probe-red", "probe-door" } };
+	struct hub_display_config cfg = { .cameras = 2, .names = { "probe-red", "probe-door" } };
 	const char *device = "/dev/dri/card0", *shot = NULL;
-	struct display_stats st;
-	struct display *d;
+	struct hub_display_stats st;
+	struct hub_display *d;
 	uint32_t ours[MAX_FBS], after[MAX_FBS];
 	unsigned int nours, nafter, i, j, w, h;
 	char spec[300], err[256], cmd[600];
@@ -276,16 +276,16 @@ int main(int argc, char **argv)
 	gst_init(NULL, NULL);
 	snprintf(spec, sizeof(spec), "drm:%s", device);
 	cfg.output = spec;
-	d = display_open(&cfg, err, sizeof(err));
+	d = hub_display_open(&cfg, err, sizeof(err));
 	if (!d) {
-		printf("1..1\nnot ok 1 display_open: %s\n", err);
+		printf("1..1\nnot ok 1 hub_display_open: %s\n", err);
 		return 1;
 	}
-	display_get_size(d, &w, &h);
+	hub_display_get_size(d, &w, &h);
 	printf("# %s %ux%u, %s\n", device, w, h, cfg.kms_legacy ? "legacy" : "atomic if offered");
 
 	pump(d, 30);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	printf("# commits %llu completed %llu errors %llu\n",
 	       (unsigned long long)st.commits, (unsigned long long)st.completed,
 	       (unsigned long long)st.commit_errors);
@@ -304,13 +304,13 @@ int main(int argc, char **argv)
 	}
 
 	/* master: lose it (as on a VT switch), get it back */
-	drmDropMaster(display_fd(d));
-	display_tick(d, clk_mono_ns());
+	drmDropMaster(hub_display_fd(d));
+	hub_display_tick(d, clk_mono_ns());
 	pump(d, 3);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	result(st.output_lost == 1, "losing master takes the output down");
 	pump(d, 10);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	printf("# lost %llu restarted %llu commits %llu completed %llu\n",
 	       (unsigned long long)st.output_lost, (unsigned long long)st.output_restarted,
 	       (unsigned long long)st.commits, (unsigned long long)st.completed);
@@ -319,27 +319,27 @@ int main(int argc, char **argv)
 
 	/* hot-unplug and replug */
 	if (force_connector(device, "off")) {
-		display_tick(d, clk_mono_ns());
+		hub_display_tick(d, clk_mono_ns());
 		pump(d, 3);
-		display_get_stats(d, &st);
-		result(st.output_lost == 2 && !crtc_active(display_fd(d)),
+		hub_display_get_stats(d, &st);
+		result(st.output_lost == 2 && !crtc_active(hub_display_fd(d)),
 		       "connector unplugged: output down, CRTC off");
 		force_connector(device, "detect");
 		pump(d, 10);
-		display_get_stats(d, &st);
+		hub_display_get_stats(d, &st);
 		printf("# lost %llu restarted %llu commits %llu completed %llu\n",
 		       (unsigned long long)st.output_lost,
 		       (unsigned long long)st.output_restarted,
 		       (unsigned long long)st.commits, (unsigned long long)st.completed);
 		result(st.output_restarted == 2 && st.completed == st.commits &&
-		       crtc_active(display_fd(d)),
+		       crtc_active(hub_display_fd(d)),
 		       "connector back: output set up again, frames flip");
 	} else {
 		printf("ok %d # SKIP connector status not writable in sysfs\n", ++test_no);
 	}
 
-	nours = scanned_out(display_fd(d), ours, MAX_FBS);
-	display_close(d);
+	nours = scanned_out(hub_display_fd(d), ours, MAX_FBS);
+	hub_display_close(d);
 
 	fd = open(device, O_RDWR | O_CLOEXEC);
 	nafter = fd >= 0 ? scanned_out(fd, after, MAX_FBS) : 0;

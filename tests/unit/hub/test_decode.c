@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The hub's decoder: H.264 made here with GStreamer (videotestsrc solid
- * colour -> x264enc) goes through decode_au()/decode_take(), then through
+ * colour -> x264enc) goes through hub_decode_au()/decode_take(), then through
  * the display to its Y4M output. Checks the colour, the capture and
  * show-until times carried per frame (also across wall-clock steps),
  * newest-frame-wins, waiting for an IDR, and that
- * decode_reset() lets nothing older surface.
+ * hub_decode_reset() lets nothing older surface.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -101,20 +101,20 @@ static void free_stream(struct stream *s)
 	free(s->au);
 }
 
-static struct decode *new_decoder(void)
+static struct hub_decode *new_decoder(void)
 {
 	char err[256];
-	struct decode *d = decode_new(err, sizeof(err));
+	struct hub_decode *d = hub_decode_new(err, sizeof(err));
 
-	CHECK(d, "decode_new: %s", err);
+	CHECK(d, "hub_decode_new: %s", err);
 	if (!d)
 		exit(1);
 	return d;
 }
 
-static bool frame_ready(struct decode *d, int timeout_ms)
+static bool frame_ready(struct hub_decode *d, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+	struct pollfd pfd = { .fd = hub_decode_fd(d), .events = POLLIN };
 
 	return poll(&pfd, 1, timeout_ms) == 1;
 }
@@ -123,14 +123,14 @@ static bool frame_ready(struct decode *d, int timeout_ms)
  * The next picture within @timeout_ms: the descriptor is also readable for
  * what is not a picture (a new decoder child's greeting).
  */
-static bool take_within(struct decode *d, struct hub_picture *pic, int timeout_ms)
+static bool take_within(struct hub_decode *d, struct hub_picture *pic, int timeout_ms)
 {
 	struct timespec t0, t;
 	int left = timeout_ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (left >= 0 && frame_ready(d, left)) {
-		if (decode_take(d, pic) == 1)
+		if (hub_decode_take(d, pic) == 1)
 			return true;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
@@ -139,13 +139,13 @@ static bool take_within(struct decode *d, struct hub_picture *pic, int timeout_m
 	return false;
 }
 
-static void wait_decoded(struct decode *d, uint64_t count)
+static void wait_decoded(struct hub_decode *d, uint64_t count)
 {
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	int i;
 
 	for (i = 0; i < 500; i++) {
-		decode_get_stats(d, &st);
+		hub_decode_get_stats(d, &st);
 		if (st.decoded >= count)
 			return;
 		nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
@@ -187,14 +187,14 @@ static uint32_t centre_rgb(const struct hub_picture *p)
 /* One AU in, its frame out, with its colour and capture time; on screen. */
 static void test_decode_colour(void)
 {
-	struct display_config cfg = { .cameras = 1, .names = { "porch" },
+	struct hub_display_config cfg = { .cameras = 1, .names = { "porch" },
 				      .width = 320, .height = 240 };
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	struct stream s;
 	struct y4m_file f;
-	struct display *disp;
-	struct decode *d;
+	struct hub_display *disp;
+	struct hub_decode *d;
 	char path[256], spec[300], err[256];
 	unsigned int i;
 
@@ -202,17 +202,17 @@ static void test_decode_colour(void)
 	test_path(path, sizeof(path), "decode.y4m");
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
-	disp = display_open(&cfg, err, sizeof(err));
-	CHECK(disp, "display_open: %s", err);
+	disp = hub_display_open(&cfg, err, sizeof(err));
+	CHECK(disp, "hub_display_open: %s", err);
 	d = new_decoder();
-	printf("# decoder: %s\n", decode_decoder(d));
+	printf("# decoder: %s\n", hub_decode_decoder(d));
 	for (i = 0; i < s.n && disp; i++) {
-		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts,
-				    UNTIL(s.au[i].ts), s.au[i].idr);
+		int ret = hub_decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts,
+					UNTIL(s.au[i].ts), s.au[i].idr);
 
 		CHECK(ret == 0, "AU %u: %d", i, ret);
 		CHECK(frame_ready(d, 5000), "AU %u: no frame within 5 s", i);
-		if (decode_take(d, &pic) != 1) {
+		if (hub_decode_take(d, &pic) != 1) {
 			CHECK(0, "AU %u: nothing to take", i);
 			continue;
 		}
@@ -221,15 +221,15 @@ static void test_decode_colour(void)
 		      "frame %u carries the times of another AU", i);
 		CHECK(colour_near(centre_rgb(&pic), cam_colour[0], 12),
 		      "frame %u is %06x, want %06x", i, centre_rgb(&pic), cam_colour[0]);
-		CHECK(display_show(disp, 0, &pic) == 0, "display_show");
+		CHECK(hub_display_show(disp, 0, &pic) == 0, "hub_display_show");
 		settle(disp);
 	}
-	decode_get_stats(d, &st);
+	hub_decode_get_stats(d, &st);
 	CHECK(st.pushed == s.n && st.taken == s.n && st.dropped_late == 0,
 	      "pushed %llu taken %llu dropped %llu", (unsigned long long)st.pushed,
 	      (unsigned long long)st.taken, (unsigned long long)st.dropped_late);
-	decode_free(d);
-	display_close(disp);
+	hub_decode_free(d);
+	hub_display_close(disp);
 
 	CHECK(y4m_load(path, &f) && f.frames == s.n + 1, "want %u frames", s.n + 1);
 	if (f.frames)
@@ -249,9 +249,9 @@ static void test_wall_clock_steps(void)
 {
 	const uint64_t t0 = 1763712000000000000ull, hours2 = 7200000000000ull;
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	struct stream s;
-	struct decode *d = new_decoder();
+	struct hub_decode *d = new_decoder();
 	unsigned int i, right = 0;
 
 	encode(&s, cam_colour[3], 320, 240, 18, 30, t0);
@@ -261,22 +261,22 @@ static void test_wall_clock_steps(void)
 		s.au[i].ts += 30000000000ull;
 	/* three AUs in the decoder at a time, across each step; the newest comes out */
 	for (i = 0; i < s.n; i++) {
-		CHECK(decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
-				s.au[i].idr) == 0, "AU %u refused", i);
+		CHECK(hub_decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
+				    s.au[i].idr) == 0, "AU %u refused", i);
 		if (i % 3 != 2)
 			continue;
 		wait_decoded(d, i + 1);
-		if (decode_take(d, &pic) != 1) {
+		if (hub_decode_take(d, &pic) != 1) {
 			CHECK(0, "AU %u: no frame", i);
 			continue;
 		}
 		right += pic.capture_ns == s.au[i].ts && pic.show_until_ns == UNTIL(s.au[i].ts);
 		pic.release(&pic);
 	}
-	decode_get_stats(d, &st);
+	hub_decode_get_stats(d, &st);
 	CHECK(right == s.n / 3 && st.unmatched == 0, "%u of %u frames with their own times, "
 	      "%llu unmatched", right, s.n / 3, (unsigned long long)st.unmatched);
-	decode_free(d);
+	hub_decode_free(d);
 	free_stream(&s);
 }
 
@@ -284,26 +284,26 @@ static void test_wall_clock_steps(void)
 static void test_newest_wins(void)
 {
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	struct stream s;
-	struct decode *d = new_decoder();
+	struct hub_decode *d = new_decoder();
 	unsigned int i;
 
 	encode(&s, cam_colour[1], 320, 240, 10, 30, 1000000000ull);
 	for (i = 0; i < s.n; i++) {
-		decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
-			  s.au[i].idr);
+		hub_decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
+			      s.au[i].idr);
 		wait_decoded(d, i + 1);
 	}
-	CHECK(decode_take(d, &pic) == 1, "no frame");
+	CHECK(hub_decode_take(d, &pic) == 1, "no frame");
 	CHECK(pic.capture_ns == s.au[s.n - 1].ts && pic.show_until_ns == UNTIL(s.au[s.n - 1].ts),
 	      "not the newest frame");
 	release_picture(&pic);
-	CHECK(decode_take(d, &pic) == 0, "an older frame surfaced");
-	decode_get_stats(d, &st);
+	CHECK(hub_decode_take(d, &pic) == 0, "an older frame surfaced");
+	hub_decode_get_stats(d, &st);
 	CHECK(st.dropped_late == s.n - 1, "dropped_late %llu, want %u",
 	      (unsigned long long)st.dropped_late, s.n - 1);
-	decode_free(d);
+	hub_decode_free(d);
 	free_stream(&s);
 }
 
@@ -368,12 +368,12 @@ static void test_decoded_in_slot(void)
 {
 	struct hub_picture held[3] = { { 0 } };
 	struct stream s;
-	struct decode *d = new_decoder();
+	struct hub_decode *d = new_decoder();
 	unsigned int i, in_place = 0;
 
-	if (strcmp(decode_decoder(d), "avdec_h264")) {
-		printf("# decoder %s: pictures in the slots not checked\n", decode_decoder(d));
-		decode_free(d);
+	if (strcmp(hub_decode_decoder(d), "avdec_h264")) {
+		printf("# decoder %s: pictures in the slots not checked\n", hub_decode_decoder(d));
+		hub_decode_free(d);
 		return;
 	}
 	encode(&s, cam_colour[2], 170, 96, 3 * DECPROTO_SLOTS, 30, 5000000000ull);
@@ -381,8 +381,8 @@ static void test_decoded_in_slot(void)
 		struct hub_picture *pic = &held[i % 3];
 
 		release_picture(pic);
-		CHECK(decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
-				s.au[i].idr) == 0, "AU %u refused", i);
+		CHECK(hub_decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts, UNTIL(s.au[i].ts),
+				    s.au[i].idr) == 0, "AU %u refused", i);
 		if (!take_within(d, pic, 5000)) {
 			CHECK(0, "AU %u: no picture within 5 s", i);
 			continue;
@@ -397,54 +397,54 @@ static void test_decoded_in_slot(void)
 	      "(strides 172/88/88), the others copied", in_place, s.n);
 	/* every thread it decodes with, those made before its filter too */
 	{
-		unsigned int threads, bad = unfiltered_threads(decode_child_pid(d), &threads);
+		unsigned int threads, bad = unfiltered_threads(hub_decode_child_pid(d), &threads);
 
 		CHECK(threads >= 1 && bad <= RUNTIME_THREADS, "decoder child %d: %u of its %u "
 		      "threads run without its seccomp filter (%u the sanitizer's)",
-		      decode_child_pid(d), bad, threads, RUNTIME_THREADS);
+		      hub_decode_child_pid(d), bad, threads, RUNTIME_THREADS);
 	}
 	for (i = 0; i < 3; i++)
 		release_picture(&held[i]);
-	decode_free(d);
+	hub_decode_free(d);
 	free_stream(&s);
 }
 
 /*
- * After decode_reset() nothing decoded or queued before it comes out, and
+ * After hub_decode_reset() nothing decoded or queued before it comes out, and
  * nothing is decoded before the next IDR.
  */
 static void test_reset(void)
 {
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	struct stream red, green;
-	struct decode *d = new_decoder();
+	struct hub_decode *d = new_decoder();
 	unsigned int i, got = 0;
 
 	encode(&red, cam_colour[0], 320, 240, 10, 30, 1000000000ull);
 	encode(&green, cam_colour[1], 320, 240, 10, 5, 9000000000ull);
 
 	/* a fresh decoder waits for an IDR */
-	CHECK(decode_au(d, red.au[1].data, red.au[1].len, red.au[1].ts, UNTIL(red.au[1].ts),
-			false) == -EAGAIN,
+	CHECK(hub_decode_au(d, red.au[1].data, red.au[1].len, red.au[1].ts, UNTIL(red.au[1].ts),
+			    false) == -EAGAIN,
 	      "P-frame decoded before any IDR");
 	for (i = 0; i < 5; i++)
-		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, UNTIL(red.au[i].ts),
-			  red.au[i].idr);
+		hub_decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, UNTIL(red.au[i].ts),
+			      red.au[i].idr);
 	CHECK(frame_ready(d, 5000), "no red frame");
 	for (; i < red.n; i++)
-		decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, UNTIL(red.au[i].ts),
-			  red.au[i].idr);
-	decode_reset(d);	/* red frames waiting and in flight */
-	CHECK(decode_take(d, &pic) == 0, "a frame from before the reset surfaced");
+		hub_decode_au(d, red.au[i].data, red.au[i].len, red.au[i].ts, UNTIL(red.au[i].ts),
+			      red.au[i].idr);
+	hub_decode_reset(d);	/* red frames waiting and in flight */
+	CHECK(hub_decode_take(d, &pic) == 0, "a frame from before the reset surfaced");
 	CHECK(!take_within(d, &pic, 300), "decoder still produces frames after reset");
-	CHECK(decode_au(d, green.au[1].data, green.au[1].len, green.au[1].ts,
-			UNTIL(green.au[1].ts), false) == -EAGAIN,
+	CHECK(hub_decode_au(d, green.au[1].data, green.au[1].len, green.au[1].ts,
+			    UNTIL(green.au[1].ts), false) == -EAGAIN,
 	      "P-frame decoded after reset, before an IDR");
 
 	for (i = 0; i < green.n; i++) {
-		decode_au(d, green.au[i].data, green.au[i].len, green.au[i].ts,
-			  UNTIL(green.au[i].ts), green.au[i].idr);
+		hub_decode_au(d, green.au[i].data, green.au[i].len, green.au[i].ts,
+			      UNTIL(green.au[i].ts), green.au[i].idr);
 		if (!take_within(d, &pic, 5000))
 			continue;
 		got++;
@@ -454,10 +454,10 @@ static void test_reset(void)
 		release_picture(&pic);
 	}
 	CHECK(got == green.n, "%u of %u green frames", got, green.n);
-	decode_get_stats(d, &st);
+	hub_decode_get_stats(d, &st);
 	CHECK(st.resets == 1 && st.dropped_wait_idr == 2, "resets %llu wait_idr %llu",
 	      (unsigned long long)st.resets, (unsigned long long)st.dropped_wait_idr);
-	decode_free(d);
+	hub_decode_free(d);
 	free_stream(&red);
 	free_stream(&green);
 }
@@ -469,31 +469,31 @@ static void test_reset(void)
 static void test_burst(void)
 {
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	struct stream s;
-	struct decode *d = new_decoder();
+	struct hub_decode *d = new_decoder();
 	uint64_t last = 0;
 	unsigned int i, refused = 0;
 
 	encode(&s, cam_colour[2], 640, 360, 4 * DECODE_BACKLOG, 2 * DECODE_BACKLOG,
 	       5000000000ull);
 	for (i = 0; i < s.n; i++) {
-		int ret = decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts,
-				    UNTIL(s.au[i].ts), s.au[i].idr);
+		int ret = hub_decode_au(d, s.au[i].data, s.au[i].len, s.au[i].ts,
+					UNTIL(s.au[i].ts), s.au[i].idr);
 
 		CHECK(ret == 0 || ret == -EAGAIN, "AU %u: %d", i, ret);
 		refused += ret == -EAGAIN;
-		decode_get_stats(d, &st);
+		hub_decode_get_stats(d, &st);
 		/* an IDR goes in unless the child's socket is full right now */
 		if (ret == -EAGAIN && s.au[i].idr)
 			CHECK(st.dropped_behind > 0, "IDR %u refused", i);
-		if (decode_take(d, &pic) == 1) {
+		if (hub_decode_take(d, &pic) == 1) {
 			CHECK(pic.capture_ns > last, "frames out of order");
 			last = pic.capture_ns;
 			release_picture(&pic);
 		}
 	}
-	decode_get_stats(d, &st);
+	hub_decode_get_stats(d, &st);
 	CHECK(st.pushed + refused == s.n, "pushed %llu + refused %u != %u",
 	      (unsigned long long)st.pushed, refused, s.n);
 	CHECK(st.dropped_backlog + st.dropped_wait_idr + st.dropped_behind >= refused,
@@ -501,15 +501,15 @@ static void test_burst(void)
 	printf("# burst of %u AUs: %llu decoded, %u refused (backlog %llu)\n", s.n,
 	       (unsigned long long)st.pushed, refused,
 	       (unsigned long long)st.dropped_backlog);
-	decode_free(d);
+	hub_decode_free(d);
 	free_stream(&s);
 }
 
-/* AU @i of @s into @d; what decode_au() said. */
-static int feed(struct decode *d, const struct stream *s, unsigned int i)
+/* AU @i of @s into @d; what hub_decode_au() said. */
+static int feed(struct hub_decode *d, const struct stream *s, unsigned int i)
 {
-	return decode_au(d, s->au[i].data, s->au[i].len, s->au[i].ts, UNTIL(s->au[i].ts),
-			 s->au[i].idr);
+	return hub_decode_au(d, s->au[i].data, s->au[i].len, s->au[i].ts, UNTIL(s->au[i].ts),
+			     s->au[i].idr);
 }
 
 /*
@@ -522,12 +522,12 @@ static int feed(struct decode *d, const struct stream *s, unsigned int i)
 static void test_starved_child(void)
 {
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	struct timespec t0, t;
 	struct stream s;
-	struct decode *d = new_decoder();
+	struct hub_decode *d = new_decoder();
 	unsigned int i, eio = 0, again = 0;
-	int pid = decode_child_pid(d);
+	int pid = hub_decode_child_pid(d);
 	double waited;
 
 	encode(&s, cam_colour[1], 640, 360, 90, 15, 7000000000ull);
@@ -541,8 +541,8 @@ static void test_starved_child(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	waited = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
-	decode_get_stats(d, &st);
-	CHECK(eio == 0 && st.child_crashes == 0 && decode_child_pid(d) == pid,
+	hub_decode_get_stats(d, &st);
+	CHECK(eio == 0 && st.child_crashes == 0 && hub_decode_child_pid(d) == pid,
 	      "a stopped child was called failed at once: %u -EIO, %llu crashes", eio,
 	      (unsigned long long)st.child_crashes);
 	CHECK(again > 0 && st.dropped_behind + st.dropped_backlog > 0,
@@ -559,8 +559,8 @@ static void test_starved_child(void)
 		}
 	}
 	CHECK(i < 90, "no picture after the child ran again");
-	decode_get_stats(d, &st);
-	CHECK(st.child_crashes == 0 && decode_child_pid(d) == pid, "the child was replaced");
+	hub_decode_get_stats(d, &st);
+	CHECK(st.child_crashes == 0 && hub_decode_child_pid(d) == pid, "the child was replaced");
 
 	/* stopped for good: fed for 3 s at 30 fps, it is replaced once */
 	kill(pid, SIGSTOP);
@@ -569,12 +569,12 @@ static void test_starved_child(void)
 		eio += feed(d, &s, i) == -EIO;
 		nanosleep(&(struct timespec){ .tv_nsec = 33333333 }, NULL);
 	}
-	decode_get_stats(d, &st);
-	CHECK(eio == 1 && st.child_crashes == 1 && decode_child_pid(d) != pid,
+	hub_decode_get_stats(d, &st);
+	CHECK(eio == 1 && st.child_crashes == 1 && hub_decode_child_pid(d) != pid,
 	      "a child taking nothing for 3 s: %u -EIO, %llu crashes, pid %d (was %d)", eio,
-	      (unsigned long long)st.child_crashes, decode_child_pid(d), pid);
+	      (unsigned long long)st.child_crashes, hub_decode_child_pid(d), pid);
 	kill(pid, SIGKILL);
-	decode_free(d);
+	hub_decode_free(d);
 	free_stream(&s);
 }
 
@@ -585,12 +585,12 @@ static void test_starved_child(void)
  */
 static void test_two_cameras(void)
 {
-	struct display_config cfg = { .cameras = 2, .names = { "red", "blue" },
+	struct hub_display_config cfg = { .cameras = 2, .names = { "red", "blue" },
 				      .width = 640, .height = 480 };
 	struct stream s[2];
-	struct decode *d[2];
+	struct hub_decode *d[2];
 	struct y4m_file f;
-	struct display *disp;
+	struct hub_display *disp;
 	char path[256], spec[300], err[256];
 	unsigned int i, c, n, x, y, shown = 0;
 
@@ -599,8 +599,8 @@ static void test_two_cameras(void)
 	test_path(path, sizeof(path), "two.y4m");
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
-	disp = display_open(&cfg, err, sizeof(err));
-	CHECK(disp, "display_open: %s", err);
+	disp = hub_display_open(&cfg, err, sizeof(err));
+	CHECK(disp, "hub_display_open: %s", err);
 	if (!disp)
 		return;
 	d[0] = new_decoder();
@@ -609,17 +609,17 @@ static void test_two_cameras(void)
 		for (c = 0; c < 2; c++) {
 			struct hub_picture pic = { 0 };
 
-			decode_au(d[c], s[c].au[i].data, s[c].au[i].len, s[c].au[i].ts,
-				  UNTIL(s[c].au[i].ts), s[c].au[i].idr);
-			if (frame_ready(d[c], 5000) && decode_take(d[c], &pic) == 1) {
-				shown += display_show(disp, c, &pic) == 0;
+			hub_decode_au(d[c], s[c].au[i].data, s[c].au[i].len, s[c].au[i].ts,
+				      UNTIL(s[c].au[i].ts), s[c].au[i].idr);
+			if (frame_ready(d[c], 5000) && hub_decode_take(d[c], &pic) == 1) {
+				shown += hub_display_show(disp, c, &pic) == 0;
 				settle(disp);
 			}
 		}
 	}
-	display_close(disp);
-	decode_free(d[0]);
-	decode_free(d[1]);
+	hub_display_close(disp);
+	hub_decode_free(d[0]);
+	hub_decode_free(d[1]);
 	CHECK(shown == 20, "%u of 20 frames shown", shown);
 
 	CHECK(y4m_load(path, &f) && f.frames == 21, "want 21 frames");
@@ -652,7 +652,7 @@ int main(int argc, char **argv)
 {
 	GError *gerr = NULL;
 
-	if (decode_child_requested(argc, argv))
+	if (hub_decode_child_requested(argc, argv))
 		decode_child_main();
 
 	if (!gst_init_check(NULL, NULL, &gerr)) {

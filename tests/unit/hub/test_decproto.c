@@ -26,9 +26,9 @@
 
 /* ---- the parser ---------------------------------------------------------- */
 
-static struct decproto_picture good_pic(void)
+static struct hub_decproto_picture good_pic(void)
 {
-	struct decproto_picture p = {
+	struct hub_decproto_picture p = {
 		.slot = 1, .format = DECPROTO_I420, .width = 320, .height = 240, .seq = 7,
 		.offset = { 0, 320 * 240, 320 * 240 + 160 * 120 },
 		.stride = { 320, 160, 160 },
@@ -36,20 +36,20 @@ static struct decproto_picture good_pic(void)
 	return p;
 }
 
-static int parse_pic(const struct decproto_picture *p, const char **why)
+static int parse_pic(const struct hub_decproto_picture *p, const char **why)
 {
 	uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
-	struct decproto_msg m;
-	size_t n = decproto_put_picture(buf, p);
+	struct hub_decproto_msg m;
+	size_t n = hub_decproto_put_picture(buf, p);
 
-	return decproto_parse_child(buf, n, &m, why);
+	return hub_decproto_parse_child(buf, n, &m, why);
 }
 
 static void test_parser(void)
 {
 	uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN + 8];
-	struct decproto_picture p = good_pic();
-	struct decproto_msg m;
+	struct hub_decproto_picture p = good_pic();
+	struct hub_decproto_msg m;
 	const char *why;
 	size_t n;
 
@@ -104,30 +104,32 @@ static void test_parser(void)
 
 	/* the frame around it: magic, version, length, type */
 	p = good_pic();
-	n = decproto_put_picture(buf, &p);
+	n = hub_decproto_put_picture(buf, &p);
 	buf[0] = 'X';
-	CHECK(decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: bad magic");
-	n = decproto_put_picture(buf, &p);
+	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: bad magic");
+	n = hub_decproto_put_picture(buf, &p);
 	buf[2] = DECPROTO_VERSION + 1;
-	CHECK(decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: version 2");
-	n = decproto_put_picture(buf, &p);
-	CHECK(decproto_parse_child(buf, n - 1, &m, &why) == -EBADMSG, "accepted: truncated");
+	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: version 2");
+	n = hub_decproto_put_picture(buf, &p);
+	CHECK(hub_decproto_parse_child(buf, n - 1, &m, &why) == -EBADMSG, "accepted: truncated");
 	memset(buf + n, 0, 4);
-	CHECK(decproto_parse_child(buf, n + 4, &m, &why) == -EBADMSG, "accepted: trailing bytes");
+	CHECK(hub_decproto_parse_child(buf, n + 4, &m, &why) == -EBADMSG,
+	      "accepted: trailing bytes");
 	buf[4]++;
-	CHECK(decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: length field off");
-	n = decproto_put_picture(buf, &p);
+	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: length field off");
+	n = hub_decproto_put_picture(buf, &p);
 	buf[3] = DECPROTO_AU;
-	CHECK(decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: a hub's type");
-	CHECK(decproto_parse_child(buf, 3, &m, &why) == -EBADMSG, "accepted: 3 bytes");
-	decproto_put_hdr(buf, DECPROTO_FAIL, 0);
-	CHECK(decproto_parse_child(buf, DECPROTO_HDR, &m, &why) == -EBADMSG,
+	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: a hub's type");
+	CHECK(hub_decproto_parse_child(buf, 3, &m, &why) == -EBADMSG, "accepted: 3 bytes");
+	hub_decproto_put_hdr(buf, DECPROTO_FAIL, 0);
+	CHECK(hub_decproto_parse_child(buf, DECPROTO_HDR, &m, &why) == -EBADMSG,
 	      "accepted: an empty FAIL");
-	n = decproto_put_hello(buf, DECPROTO_F_SECCOMP, "avdec_h264");
-	CHECK(decproto_parse_child(buf, n, &m, &why) == 0 && m.type == DECPROTO_HELLO &&
+	n = hub_decproto_put_hello(buf, DECPROTO_F_SECCOMP, "avdec_h264");
+	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == 0 && m.type == DECPROTO_HELLO &&
 	      !strcmp(m.hello.name, "avdec_h264"), "HELLO refused: %s", why);
-	decproto_put_hdr(buf, DECPROTO_HELLO, DECPROTO_HELLO_LEN - 1);
-	CHECK(decproto_parse_child(buf, n - 1, &m, &why) == -EBADMSG, "accepted: a short HELLO");
+	hub_decproto_put_hdr(buf, DECPROTO_HELLO, DECPROTO_HELLO_LEN - 1);
+	CHECK(hub_decproto_parse_child(buf, n - 1, &m, &why) == -EBADMSG,
+	      "accepted: a short HELLO");
 }
 
 /* ---- a lying child ------------------------------------------------------- */
@@ -139,7 +141,7 @@ static void test_parser(void)
 static void liar_main(const char *lie)
 {
 	uint8_t buf[DECPROTO_MSG_MAX + 1], msg[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
-	struct decproto_picture p = good_pic();
+	struct hub_decproto_picture p = good_pic();
 	uint8_t *shm;
 	uint64_t seq;
 	ssize_t n;
@@ -154,34 +156,36 @@ static void liar_main(const char *lie)
 		while (go && access(go, F_OK))
 			usleep(10000);
 	} else if (!strcmp(lie, "fail-early")) {	/* e.g. no H.264 decoder installed */
-		send(DECPROTO_SOCK_FD, buf, decproto_put_fail(buf, "no decoder for this test"), 0);
+		send(DECPROTO_SOCK_FD, buf, hub_decproto_put_fail(buf, "no decoder for this test"),
+		     0);
 		_exit(1);
 	}
-	send(DECPROTO_SOCK_FD, msg, decproto_put_hello(msg, DECPROTO_F_SECCOMP, "liar"), 0);
+	send(DECPROTO_SOCK_FD, msg, hub_decproto_put_hello(msg, DECPROTO_F_SECCOMP, "liar"), 0);
 	n = recv(DECPROTO_SOCK_FD, buf, sizeof(buf), 0);
 	if (n < DECPROTO_HDR + DECPROTO_AU_FIXED)
 		_exit(1);
-	seq = decproto_get64(buf + DECPROTO_HDR);
+	seq = hub_decproto_get64(buf + DECPROTO_HDR);
 	p.seq = seq;
 	memset(shm + DECPROTO_SLOT_SIZE, 0x80, 320 * 240 * 3 / 2);
 	if (!strcmp(lie, "none") || !strcmp(lie, "slow")) {
-		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_picture(msg, &p), 0);
 	} else if (!strcmp(lie, "slot")) {
 		p.slot = DECPROTO_SLOTS;
-		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_picture(msg, &p), 0);
 	} else if (!strcmp(lie, "plane")) {
 		p.offset[2] = (uint32_t)DECPROTO_SLOT_SIZE - 100;
-		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_picture(msg, &p), 0);
 	} else if (!strcmp(lie, "twice")) {
 		/* the same slot handed over twice: the hub's already */
-		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_picture(msg, &p), 0);
 		p.seq = seq;	/* not newer either */
-		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_picture(msg, &p), 0);
 	} else if (!strcmp(lie, "future")) {
 		p.seq = seq + 1000000000ull;	/* an AU never sent */
-		send(DECPROTO_SOCK_FD, msg, decproto_put_picture(msg, &p), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_picture(msg, &p), 0);
 	} else if (!strcmp(lie, "hello")) {
-		send(DECPROTO_SOCK_FD, msg, decproto_put_hello(msg, DECPROTO_F_SECCOMP, "x"), 0);
+		send(DECPROTO_SOCK_FD, msg, hub_decproto_put_hello(msg, DECPROTO_F_SECCOMP, "x"),
+		     0);
 	} else if (!strcmp(lie, "garbage")) {
 		memset(msg, 0x41, sizeof(msg));
 		send(DECPROTO_SOCK_FD, msg, sizeof(msg), 0);
@@ -213,32 +217,32 @@ static bool dead(int pid)
 static void test_lie(const char *lie, bool believed)
 {
 	struct hub_picture pic = { 0 };
-	struct decode_stats st;
-	struct decode *d;
+	struct hub_decode_stats st;
+	struct hub_decode *d;
 	char err[256];
 	int ret = 0, pid;
 
 	setenv("VERACAM_TEST_LIE", lie, 1);
-	d = decode_new(err, sizeof(err));
+	d = hub_decode_new(err, sizeof(err));
 	unsetenv("VERACAM_TEST_LIE");
-	CHECK(d, "decode_new (%s): %s", lie, err);
+	CHECK(d, "hub_decode_new (%s): %s", lie, err);
 	if (!d)
 		return;
-	pid = decode_child_pid(d);
-	CHECK(decode_au(d, fake_idr, sizeof(fake_idr), 1, ~0ull, true) == 0, "%s: AU", lie);
+	pid = hub_decode_child_pid(d);
+	CHECK(hub_decode_au(d, fake_idr, sizeof(fake_idr), 1, ~0ull, true) == 0, "%s: AU", lie);
 	for (int i = 0; i < 200 && ret == 0; i++) {
-		struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+		struct pollfd pfd = { .fd = hub_decode_fd(d), .events = POLLIN };
 
 		poll(&pfd, 1, 20);
-		ret = decode_take(d, &pic);
+		ret = hub_decode_take(d, &pic);
 	}
 	/* "twice": the first is honest and held (its slot the hub's), then the lie */
 	for (int i = 0; i < 50 && ret == 1 && !believed; i++) {
 		struct hub_picture again;
-		struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+		struct pollfd pfd = { .fd = hub_decode_fd(d), .events = POLLIN };
 
 		poll(&pfd, 1, 20);
-		ret = decode_take(d, &again);
+		ret = hub_decode_take(d, &again);
 		if (ret == 1) {
 			again.release(&again);
 			ret = 1;
@@ -248,7 +252,7 @@ static void test_lie(const char *lie, bool believed)
 		if (ret != 1)
 			pic.release(&pic);
 	}
-	decode_get_stats(d, &st);
+	hub_decode_get_stats(d, &st);
 	if (believed) {
 		CHECK(ret == 1 && pic.width == 320 && pic.plane[0][0] == 0x80 &&
 		      pic.capture_ns == 1, "%s: the honest picture was not handed out (%d)",
@@ -265,11 +269,11 @@ static void test_lie(const char *lie, bool believed)
 		for (int i = 0; i < 100 && !dead(pid); i++)
 			nanosleep(&(struct timespec){ .tv_nsec = 10000000 }, NULL);
 		CHECK(dead(pid), "%s: the liar still runs", lie);
-		CHECK(decode_child_pid(d) != pid, "%s: the liar was not replaced", lie);
-		CHECK(decode_au(d, fake_idr, 4, 1, ~0ull, false) == -EAGAIN,
+		CHECK(hub_decode_child_pid(d) != pid, "%s: the liar was not replaced", lie);
+		CHECK(hub_decode_au(d, fake_idr, 4, 1, ~0ull, false) == -EAGAIN,
 		      "%s: a P-frame accepted after the lie", lie);
 	}
-	decode_free(d);
+	hub_decode_free(d);
 }
 
 /* ---- the real child's sandbox --------------------------------------------- */
@@ -333,15 +337,15 @@ static void test_sandbox(void)
 {
 	char err[256], path[64], link[256], fdpath[320];
 	unsigned int sockets = 0, fds = 0;
-	struct decode *d = decode_new(err, sizeof(err));
+	struct hub_decode *d = hub_decode_new(err, sizeof(err));
 	struct dirent *e;
 	DIR *dir;
 	int pid;
 
-	CHECK(d, "decode_new: %s", err);
+	CHECK(d, "hub_decode_new: %s", err);
 	if (!d)
 		return;
-	pid = decode_child_pid(d);
+	pid = hub_decode_child_pid(d);
 	CHECK(status_has(pid, "Seccomp:\t2\n"), "child %d: no seccomp filter", pid);
 	CHECK(status_has(pid, "NoNewPrivs:\t1\n"), "child %d: may gain privileges", pid);
 	CHECK(status_has(pid, "CapEff:\t0000000000000000\n") &&
@@ -351,7 +355,7 @@ static void test_sandbox(void)
 	if (geteuid() != 0) {
 		printf("# SKIP the child's descriptors: /proc/PID/fd of a non-dumpable "
 		       "process needs CAP_SYS_PTRACE\n");
-		decode_free(d);
+		hub_decode_free(d);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
@@ -385,48 +389,48 @@ static void test_sandbox(void)
 	CHECK(fds >= 4, "only %u descriptors seen", fds);
 	printf("# decoder child %d: %u descriptors (%u unnamed AF_UNIX sockets), seccomp, "
 	       "no new privileges\n", pid, fds, sockets);
-	decode_free(d);
+	hub_decode_free(d);
 }
 
 /* SIGKILL of the child: the next take says so, a new child decodes again. */
 static void test_killed(void)
 {
 	struct hub_picture pic;
-	struct decode_stats st;
+	struct hub_decode_stats st;
 	char err[256];
-	struct decode *d = decode_new(err, sizeof(err));
+	struct hub_decode *d = hub_decode_new(err, sizeof(err));
 	int pid, ret = 0;
 
-	CHECK(d, "decode_new: %s", err);
+	CHECK(d, "hub_decode_new: %s", err);
 	if (!d)
 		return;
-	pid = decode_child_pid(d);
+	pid = hub_decode_child_pid(d);
 	kill(pid, SIGKILL);
 	for (int i = 0; i < 100 && ret == 0; i++) {
-		struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+		struct pollfd pfd = { .fd = hub_decode_fd(d), .events = POLLIN };
 
 		poll(&pfd, 1, 20);
-		ret = decode_take(d, &pic);
+		ret = hub_decode_take(d, &pic);
 	}
 	CHECK(ret == -EIO, "a killed child went unnoticed (%d)", ret);
-	decode_get_stats(d, &st);
+	hub_decode_get_stats(d, &st);
 	CHECK(st.child_crashes == 1 && st.child_starts == 2, "crashes %llu starts %llu",
 	      (unsigned long long)st.child_crashes, (unsigned long long)st.child_starts);
-	CHECK(decode_child_pid(d) > 0 && decode_child_pid(d) != pid, "no new child");
-	decode_free(d);
+	CHECK(hub_decode_child_pid(d) > 0 && hub_decode_child_pid(d) != pid, "no new child");
+	hub_decode_free(d);
 }
 
 /*
- * decode_spawn() never waits: a child slow to greet (exec and GStreamer
+ * hub_decode_spawn() never waits: a child slow to greet (exec and GStreamer
  * take tens of seconds on a starved host) is "starting", units meanwhile
  * dropped; once it greets, the first IDR is decoded. A child that fails
- * before greeting gives its reason, and decode_restart() starts another.
+ * before greeting gives its reason, and hub_decode_restart() starts another.
  */
 static void test_slow_start(void)
 {
 	char err[256], go[] = "/tmp/veracam-decproto-go.XXXXXX";
 	struct hub_picture pic = { 0 };
-	struct decode *d;
+	struct hub_decode *d;
 	int fd, ret = 0;
 
 	fd = mkstemp(go);
@@ -437,46 +441,48 @@ static void test_slow_start(void)
 	unlink(go);
 	setenv("VERACAM_TEST_LIE", "slow", 1);
 	setenv("VERACAM_TEST_GO", go, 1);
-	d = decode_spawn(false, err, sizeof(err));
-	CHECK(d, "decode_spawn: %s", err);
+	d = hub_decode_spawn(false, err, sizeof(err));
+	CHECK(d, "hub_decode_spawn: %s", err);
 	if (!d)
 		goto out;
-	CHECK(decode_started(d) == 0, "a child that has not greeted counted as started");
-	CHECK(decode_au(d, fake_idr, sizeof(fake_idr), 1, ~0ull, true) == -EAGAIN,
+	CHECK(hub_decode_started(d) == 0, "a child that has not greeted counted as started");
+	CHECK(hub_decode_au(d, fake_idr, sizeof(fake_idr), 1, ~0ull, true) == -EAGAIN,
 	      "an AU taken by a child that has not greeted");
-	CHECK(decode_wait_started(d, 200) == 0, "started without greeting");
+	CHECK(hub_decode_wait_started(d, 200) == 0, "started without greeting");
 	fd = open(go, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
-	CHECK(decode_wait_started(d, 30000) == 1 && !strcmp(decode_decoder(d), "liar"),
+	CHECK(hub_decode_wait_started(d, 30000) == 1 && !strcmp(hub_decode_decoder(d), "liar"),
 	      "the slow child's greeting not taken");
-	CHECK(decode_au(d, fake_idr, sizeof(fake_idr), 7, ~0ull, true) == 0,
+	CHECK(hub_decode_au(d, fake_idr, sizeof(fake_idr), 7, ~0ull, true) == 0,
 	      "the first IDR after the greeting not sent");
 	for (int i = 0; i < 1500 && ret == 0; i++) {
-		struct pollfd pfd = { .fd = decode_fd(d), .events = POLLIN };
+		struct pollfd pfd = { .fd = hub_decode_fd(d), .events = POLLIN };
 
 		poll(&pfd, 1, 20);
-		ret = decode_take(d, &pic);
+		ret = hub_decode_take(d, &pic);
 	}
 	CHECK(ret == 1 && pic.capture_ns == 7, "no picture from the slow child (%d)", ret);
-	CHECK(!decode_refused_start(d), "a slow child taken for one that cannot decode");
+	CHECK(!hub_decode_refused_start(d), "a slow child taken for one that cannot decode");
 	if (ret == 1)
 		pic.release(&pic);
-	decode_free(d);
+	hub_decode_free(d);
 
 	setenv("VERACAM_TEST_LIE", "fail-early", 1);
-	d = decode_spawn(false, err, sizeof(err));
-	CHECK(d, "decode_spawn: %s", err);
+	d = hub_decode_spawn(false, err, sizeof(err));
+	CHECK(d, "hub_decode_spawn: %s", err);
 	if (!d)
 		goto out;
-	CHECK(decode_wait_started(d, 30000) == -EIO &&
-	      strstr(decode_last_failure(d), "no decoder for this test"),
-	      "a child failing before its greeting: not reported (%s)", decode_last_failure(d));
-	CHECK(decode_refused_start(d), "a FAIL before any greeting not told apart from a crash");
+	CHECK(hub_decode_wait_started(d, 30000) == -EIO &&
+	      strstr(hub_decode_last_failure(d), "no decoder for this test"),
+	      "a child failing before its greeting: not reported (%s)", hub_decode_last_failure(d));
+	CHECK(hub_decode_refused_start(d),
+	      "a FAIL before any greeting not told apart from a crash");
 	setenv("VERACAM_TEST_LIE", "none", 1);
-	CHECK(decode_restart(d, err, sizeof(err)) == 0 && decode_wait_started(d, 30000) == 1,
-	      "decode_restart: no new child greeted (%s)", err);
-	decode_free(d);
+	CHECK(hub_decode_restart(d, err, sizeof(err)) == 0 && hub_decode_wait_started(d,
+										      30000) == 1,
+	      "hub_decode_restart: no new child greeted (%s)", err);
+	hub_decode_free(d);
 out:
 	unsetenv("VERACAM_TEST_LIE");
 	unsetenv("VERACAM_TEST_GO");
@@ -485,7 +491,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	if (decode_child_requested(argc, argv)) {
+	if (hub_decode_child_requested(argc, argv)) {
 		const char *lie = getenv("VERACAM_TEST_LIE");
 
 		if (lie)

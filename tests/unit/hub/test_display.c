@@ -31,57 +31,57 @@ static const uint32_t cam_colour[] = VERACAM_CAMERA_COLOURS;
  * test is about staleness (test_stale() uses the default of 1 s): a
  * loaded machine must not turn another test's cells stale.
  */
-static struct display *open_y4m_cfg(const char *path, unsigned int cams, unsigned int w,
-				    unsigned int h, uint64_t stale_ns, bool grid)
+static struct hub_display *open_y4m_cfg(const char *path, unsigned int cams, unsigned int w,
+					unsigned int h, uint64_t stale_ns, bool grid)
 {
 	static const char *const names[] = { "front-door", "garden", "garage", "hall" };
-	struct display_config cfg = { .cameras = cams, .width = w, .height = h,
+	struct hub_display_config cfg = { .cameras = cams, .width = w, .height = h,
 				      .stale_ns = stale_ns, .grid = grid };
 	char spec[512], err[256];
-	struct display *d;
+	struct hub_display *d;
 	unsigned int i;
 
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
 	for (i = 0; i < cams; i++)
 		cfg.names[i] = names[i];
-	d = display_open(&cfg, err, sizeof(err));
-	CHECK(d, "display_open: %s", err);
+	d = hub_display_open(&cfg, err, sizeof(err));
+	CHECK(d, "hub_display_open: %s", err);
 	if (!d)
 		exit(1);
 	return d;
 }
 
-static struct display *open_y4m_stale(const char *path, unsigned int cams, unsigned int w,
-				      unsigned int h, uint64_t stale_ns)
+static struct hub_display *open_y4m_stale(const char *path, unsigned int cams, unsigned int w,
+					  unsigned int h, uint64_t stale_ns)
 {
 	return open_y4m_cfg(path, cams, w, h, stale_ns, false);
 }
 
-static struct display *open_y4m(const char *path, unsigned int cams,
-				unsigned int w, unsigned int h)
+static struct hub_display *open_y4m(const char *path, unsigned int cams,
+				    unsigned int w, unsigned int h)
 {
 	return open_y4m_stale(path, cams, w, h, 60000000000ull);
 }
 
-static void show_solid(struct display *d, unsigned int cam, unsigned int w,
+static void show_solid(struct hub_display *d, unsigned int cam, unsigned int w,
 		       unsigned int h, uint32_t rgb, uint64_t t)
 {
 	struct hub_picture p;
 	int ret;
 
 	solid_picture(&p, w, h, rgb, t);
-	ret = display_show(d, cam, &p);
-	CHECK(ret == 0, "display_show: %d", ret);
+	ret = hub_display_show(d, cam, &p);
+	CHECK(ret == 0, "hub_display_show: %d", ret);
 	free_picture(&p);	/* nothing left: the display has it */
 	settle(d);
 }
 
-static void unavailable(struct display *d, unsigned int cam, enum hub_unavailable why)
+static void unavailable(struct hub_display *d, unsigned int cam, enum hub_unavailable why)
 {
-	int ret = display_unavailable(d, cam, why);
+	int ret = hub_display_unavailable(d, cam, why);
 
-	CHECK(ret == 0, "display_unavailable: %d", ret);
+	CHECK(ret == 0, "hub_display_unavailable: %d", ret);
 	settle(d);
 }
 
@@ -101,7 +101,7 @@ static unsigned int count_near(const struct y4m_file *f, unsigned int n,
 static void test_scale_to_fit(void)
 {
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int fx, n, diff = 0;
 
@@ -109,7 +109,7 @@ static void test_scale_to_fit(void)
 	d = open_y4m(path, 1, 640, 360);
 	show_solid(d, 0, 320, 240, cam_colour[0], T0);
 	show_solid(d, 0, 320, 240, cam_colour[0], T0 + 1000000000ull);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == 3, "%u frames, want 3 (unavailable + 2 shown)", f.frames);
 	if (f.frames != 3)
@@ -135,9 +135,9 @@ out:
 /* The hub's own screen: border, text in the middle, per reason. */
 static void test_unavailable(void)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int x, y, red = 0, diff = 0;
 
@@ -147,11 +147,11 @@ static void test_unavailable(void)
 	unavailable(d, 0, HUB_NOT_VERIFIED);
 	/* the same reason again is free: no commit */
 	unavailable(d, 0, HUB_NOT_VERIFIED);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.commits == 3, "%llu commits, want 3", (unsigned long long)st.commits);
-	CHECK(display_show(d, 1, NULL) == -EINVAL, "camera 1 of 1 accepted");
-	CHECK(display_unavailable(d, 5, HUB_STALE) == -EINVAL, "camera 5 accepted");
-	display_close(d);
+	CHECK(hub_display_show(d, 1, NULL) == -EINVAL, "camera 1 of 1 accepted");
+	CHECK(hub_display_unavailable(d, 5, HUB_STALE) == -EINVAL, "camera 5 accepted");
+	hub_display_close(d);
 
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == 3, "%u frames, want 3", f.frames);
@@ -190,7 +190,7 @@ static void test_grid(void)
 		{ 320, 240 }, { 640, 360 }, { 240, 320 }, { 160, 120 },
 	};
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int c, j, x, y, last;
 
@@ -198,7 +198,7 @@ static void test_grid(void)
 	d = open_y4m(path, 4, 640, 480);
 	for (c = 0; c < 4; c++)
 		show_solid(d, c, shape[c][0], shape[c][1], cam_colour[c], T0);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == 5, "%u frames, want 5", f.frames);
 	last = f.frames - 1;
@@ -228,7 +228,7 @@ static void test_grid(void)
 	d = open_y4m(path, 3, 640, 480);
 	for (c = 0; c < 3; c++)
 		show_solid(d, c, 320, 240, cam_colour[c], T0);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == 4 &&
 	      count_near(&f, f.frames - 1, 320, 240, 640, 480, SCREEN_BLACK) == 320 * 240,
@@ -238,7 +238,7 @@ static void test_grid(void)
 	/* layout = grid with one camera: its picture in the top-left cell, the rest black */
 	d = open_y4m_cfg(path, 1, 640, 480, 60000000000ull, true);
 	show_solid(d, 0, 320, 240, cam_colour[0], T0);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 2, "one camera in a grid: want 2 frames");
 	if (f.frames == 2) {
 		CHECK(count_near(&f, 1, 2, 2, 318, 200, cam_colour[0]) == 316 * 198,
@@ -256,7 +256,7 @@ static void test_grid(void)
 	d = open_y4m(path, 2, 646, 486);
 	for (c = 0; c < 2; c++)
 		show_solid(d, c, 320, 240, cam_colour[c], T0);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
 	for (y = 10; f.frames == 3 && y < 200; y++)
 		for (x = 316; x < 330; x++) {
@@ -272,9 +272,9 @@ static void test_grid(void)
 /* No verified frame for 1 s: the cell turns into the stale screen. */
 static void test_stale(void)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	uint64_t now, at;
 
@@ -283,31 +283,31 @@ static void test_stale(void)
 	show_solid(d, 0, 320, 240, cam_colour[0], T0);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
 	now = clk_mono_ns();
-	at = display_tick(d, now + 500000000ull);
+	at = hub_display_tick(d, now + 500000000ull);
 	settle(d);
 	CHECK(at > now + 500000000ull && at <= now + 1000000000ull,
 	      "tick at 0.5 s asks for the next at %.3f s", (double)(at - now) / 1e9);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.commits == 3, "tick at 0.5 s committed (%llu)", (unsigned long long)st.commits);
 	/* camera 1 stays fresh, camera 0 does not */
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
-	display_tick(d, clk_mono_ns() + 500000000ull + 1000000ull);
+	hub_display_tick(d, clk_mono_ns() + 500000000ull + 1000000ull);
 	settle(d);
-	display_tick(d, now + DISPLAY_DEFAULT_STALE_NS);
+	hub_display_tick(d, now + DISPLAY_DEFAULT_STALE_NS);
 	settle(d);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.unavailable[0] == 1 && st.unavailable[1] == 0,
 	      "stale switches: %llu, %llu", (unsigned long long)st.unavailable[0],
 	      (unsigned long long)st.unavailable[1]);
 	/* the display's own switch, counted apart for the hub to say so */
 	CHECK(st.expired[0] == 1 && st.expired[1] == 0, "expired: %llu, %llu",
 	      (unsigned long long)st.expired[0], (unsigned long long)st.expired[1]);
-	display_unavailable(d, 0, HUB_NOT_CONNECTED);
+	hub_display_unavailable(d, 0, HUB_NOT_CONNECTED);
 	settle(d);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.unavailable[0] == 2 && st.expired[0] == 1,
 	      "a switch the caller asked for counted as the display's own");
-	display_close(d);
+	hub_display_close(d);
 
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == st.commits, "%u frames for %llu commits", f.frames,
@@ -334,24 +334,24 @@ static void test_stale(void)
  */
 static void test_show_until(void)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct hub_picture p;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 
 	test_path(path, sizeof(path), "until.y4m");
 	d = open_y4m(path, 2, 640, 480);
 	solid_picture(&p, 320, 240, cam_colour[0], T0);
 	p.show_until_ns = clk_mono_ns() + 500000000ull;
-	CHECK(display_show(d, 0, &p) == 0, "display_show");
+	CHECK(hub_display_show(d, 0, &p) == 0, "hub_display_show");
 	settle(d);
 	nanosleep(&(struct timespec){ .tv_nsec = 600000000 }, NULL);
 	show_solid(d, 1, 320, 240, cam_colour[1], T0);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.expired[0] == 1, "show-until passed: expired %llu",
 	      (unsigned long long)st.expired[0]);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
 	if (f.frames == 3) {
 		CHECK(colour_near(y4m_rgb(&f, 1, 160, 120), cam_colour[0], TOL),
@@ -374,7 +374,7 @@ static void test_show_until(void)
 static void test_buffer_reuse(void)
 {
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int i, n;
 
@@ -384,7 +384,7 @@ static void test_buffer_reuse(void)
 		show_solid(d, 0, 640, 360, cam_colour[0], T0);
 	for (i = 0; i < 4; i++)
 		show_solid(d, 0, 320, 360, cam_colour[1], T0);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f), "%s unreadable", path);
 	CHECK(f.frames == 9, "%u frames, want 9", f.frames);
 	for (n = 5; n < f.frames; n++) {
@@ -401,9 +401,9 @@ static void test_buffer_reuse(void)
 /* The capture time on screen and the glass latency follow the flips. */
 static void test_glass(void)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct timespec ts;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	uint64_t cap;
 
@@ -412,7 +412,7 @@ static void test_glass(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	cap = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - 50000000ull;
 	show_solid(d, 1, 160, 120, cam_colour[1], cap);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.on_screen_capture_ns[1] == cap && st.on_screen_capture_ns[0] == 0,
 	      "capture times on screen: %llu %llu",
 	      (unsigned long long)st.on_screen_capture_ns[0],
@@ -421,9 +421,9 @@ static void test_glass(void)
 	      "glass latency %llu ns for a frame captured 50 ms ago",
 	      (unsigned long long)st.glass_ns[1]);
 	unavailable(d, 1, HUB_NOT_VERIFIED);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.on_screen_capture_ns[1] == 0, "unavailable screen reports a frame on screen");
-	display_close(d);
+	hub_display_close(d);
 	test_cleanup(path);
 }
 
@@ -444,10 +444,10 @@ static void nv12_picture(struct hub_picture *p, const uint8_t *y, const uint8_t 
 /* Stride and format handling: NV12 and a padded stride. */
 static void test_nv12(void)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct hub_picture p;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	uint8_t *y, *uv;
 	size_t i;
@@ -462,11 +462,11 @@ static void test_nv12(void)
 	test_path(path, sizeof(path), "nv12.y4m");
 	d = open_y4m(path, 1, 320, 240);
 	nv12_picture(&p, y, uv, 400);
-	CHECK(display_show(d, 0, &p) == 0, "NV12 refused");
+	CHECK(hub_display_show(d, 0, &p) == 0, "NV12 refused");
 	settle(d);
 	nv12_picture(&p, y, uv, 100);
-	CHECK(display_show(d, 0, &p) == -EINVAL, "short UV stride accepted");
-	display_close(d);
+	CHECK(hub_display_show(d, 0, &p) == -EINVAL, "short UV stride accepted");
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
 	if (f.frames == 2)
 		CHECK(colour_near(y4m_rgb(&f, 1, 160, 100), 0xff0000, TOL),
@@ -475,12 +475,12 @@ static void test_nv12(void)
 	/* scaled into a larger I420 output: luma scaled there, chroma split from a scratch */
 	d = open_y4m(path, 1, 640, 480);
 	nv12_picture(&p, y, uv, 400);
-	CHECK(display_show(d, 0, &p) == 0, "NV12 refused");
+	CHECK(hub_display_show(d, 0, &p) == 0, "NV12 refused");
 	settle(d);
-	display_get_stats(d, &st);
+	hub_display_get_stats(d, &st);
 	CHECK(st.frame_writes == 1 && st.frame_scales == 1, "NV12 scaled: %llu writes, %llu scales",
 	      (unsigned long long)st.frame_writes, (unsigned long long)st.frame_scales);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
 	if (f.frames == 2)
 		CHECK(count_near(&f, 1, 0, 0, 640, 440, 0xff0000) == 640 * 440,
@@ -502,9 +502,9 @@ static void test_nv12(void)
 static void test_damage(void)
 {
 	static const uint32_t turn[3] = { 0xd02020, 0x20b030, 0xd0c020 };
-	struct display_stats s0, s1;
+	struct hub_display_stats s0, s1;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int c, i, first;
 
@@ -514,17 +514,17 @@ static void test_damage(void)
 		show_solid(d, c, 320, 240, cam_colour[c], T0);
 	for (i = 0; i < OUTPUT_BUFFERS; i++)	/* every buffer catches up */
 		show_solid(d, 2, 320, 240, turn[2], T0);
-	display_get_stats(d, &s0);
+	hub_display_get_stats(d, &s0);
 	for (i = 0; i < 6; i++)
 		show_solid(d, 2, 320, 240, turn[i % 3], T0);
-	display_get_stats(d, &s1);
+	hub_display_get_stats(d, &s1);
 	CHECK(s1.commits - s0.commits == 6, "%llu commits for 6 frames",
 	      (unsigned long long)(s1.commits - s0.commits));
 	CHECK(s1.frame_writes - s0.frame_writes == 6 && s1.frame_scales == s0.frame_scales,
 	      "6 frames of one camera cost %llu frame writes and %llu scales, want 6 and 0",
 	      (unsigned long long)(s1.frame_writes - s0.frame_writes),
 	      (unsigned long long)(s1.frame_scales - s0.frame_scales));
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames >= 6, "%s: want 6 frames or more", path);
 	first = f.frames >= 6 ? f.frames - 6 : 0;
 	for (i = 0; f.frames >= 6 && i < 6; i++) {
@@ -549,27 +549,27 @@ static void test_damage(void)
  */
 static void test_given_up(void)
 {
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct hub_picture p;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 
 	test_path(path, sizeof(path), "givenup.y4m");
 	d = open_y4m(path, 1, 320, 240);
 	settle(d);
 	solid_picture(&p, 320, 240, cam_colour[0], T0);
-	CHECK(display_show(d, 0, &p) == 0, "display_show");
+	CHECK(hub_display_show(d, 0, &p) == 0, "hub_display_show");
 	/* no dispatch: the completion is lost; a tick comes 0.6 s later */
-	display_tick(d, clk_mono_ns() + 600000000ull);
-	display_get_stats(d, &st);
+	hub_display_tick(d, clk_mono_ns() + 600000000ull);
+	hub_display_get_stats(d, &st);
 	CHECK(st.commits_given_up == 1 && st.output_lost == 1 && st.output_restarted == 1,
 	      "given up %llu, lost %llu, restarted %llu: want 1 each",
 	      (unsigned long long)st.commits_given_up, (unsigned long long)st.output_lost,
 	      (unsigned long long)st.output_restarted);
 	CHECK(st.commits == 3, "%llu commits, want 3 (open, frame, after the restart)",
 	      (unsigned long long)st.commits);
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
 	if (f.frames == 3)
 		CHECK(count_near(&f, 2, 0, 0, 320, 200, cam_colour[0]) == 320 * 200,
@@ -581,31 +581,31 @@ static void test_given_up(void)
 /* Frames shown faster than the refresh are coalesced: the newest wins. */
 static void test_refresh(void)
 {
-	struct display_stats s0, s1;
+	struct hub_display_stats s0, s1;
 	struct hub_picture p;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int i;
 
 	test_path(path, sizeof(path), "refresh.y4m");
 	d = open_y4m(path, 1, 320, 240);
 	settle(d);
-	display_get_stats(d, &s0);
+	hub_display_get_stats(d, &s0);
 	for (i = 0; i < 10; i++) {
 		solid_picture(&p, 320, 240, cam_colour[i % 4], T0 + i);
-		CHECK(display_show(d, 0, &p) == 0, "display_show");
+		CHECK(hub_display_show(d, 0, &p) == 0, "hub_display_show");
 	}
-	display_get_stats(d, &s1);
+	hub_display_get_stats(d, &s1);
 	CHECK(s1.commits - s0.commits == 1, "%llu commits for 10 frames in one refresh period",
 	      (unsigned long long)(s1.commits - s0.commits));
 	settle(d);
-	display_get_stats(d, &s1);
+	hub_display_get_stats(d, &s1);
 	CHECK(s1.commits - s0.commits == 2 && s1.on_screen_capture_ns[0] == T0 + 9,
 	      "%llu commits, on screen %llu: want 2, the newest frame",
 	      (unsigned long long)(s1.commits - s0.commits),
 	      (unsigned long long)(s1.on_screen_capture_ns[0] - T0));
-	display_close(d);
+	hub_display_close(d);
 	CHECK(y4m_load(path, &f) && f.frames == 3, "want 3 frames");
 	if (f.frames == 3)
 		CHECK(colour_near(y4m_rgb(&f, 2, 160, 100), cam_colour[9 % 4], TOL),
@@ -668,10 +668,10 @@ static void test_y4m_copy(void)
 		{ 320, 240, 1, HUB_MATRIX_BT601 }, { 1280, 720, 1, HUB_MATRIX_BT709 },
 		{ 1280, 720, 4, HUB_MATRIX_BT709 },
 	};
-	struct display_stats s0, s1;
+	struct hub_display_stats s0, s1;
 	struct hub_picture p, ref;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int i, k;
 
@@ -697,10 +697,10 @@ static void test_y4m_copy(void)
 				memcpy((uint8_t *)ref.plane[k], p.plane[k],
 				       k ? cw * ch / 4 : cw * ch);
 		settle(d);
-		display_get_stats(d, &s0);
-		CHECK(display_show(d, 0, &p) == 0, "display_show");
+		hub_display_get_stats(d, &s0);
+		CHECK(hub_display_show(d, 0, &p) == 0, "hub_display_show");
 		settle(d);
-		display_get_stats(d, &s1);
+		hub_display_get_stats(d, &s1);
 		CHECK(s1.frame_writes - s0.frame_writes == 1 && s1.frame_scales == s0.frame_scales &&
 		      s1.frame_converts == s0.frame_converts,
 		      "%ux%u: one frame cost %llu writes, %llu scales, %llu conversions; want 1, 0, 0",
@@ -708,7 +708,7 @@ static void test_y4m_copy(void)
 		      (unsigned long long)(s1.frame_writes - s0.frame_writes),
 		      (unsigned long long)(s1.frame_scales - s0.frame_scales),
 		      (unsigned long long)(s1.frame_converts - s0.frame_converts));
-		display_close(d);
+		hub_display_close(d);
 		CHECK(y4m_load(path, &f) && f.frames == 2, "%ux%u: want 2 frames", out[i].w,
 		      out[i].h);
 		if (f.frames == 2) {
@@ -741,10 +741,10 @@ static void test_y4m_convert(void)
 		{ 1280, 720, HUB_MATRIX_BT601, false }, { 1280, 720, HUB_MATRIX_BT601, true },
 		{ 320, 240, HUB_MATRIX_BT709, false },
 	};
-	struct display_stats st;
+	struct hub_display_stats st;
 	struct hub_picture p;
 	struct y4m_file f;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 	unsigned int i, j;
 
@@ -762,13 +762,13 @@ static void test_y4m_convert(void)
 		for (j = 0; j < 3; j++)
 			memcpy(src.data + (j ? (size_t)c[i].w * c[i].h * (j + 3) / 4 : 0),
 			       p.plane[j], (size_t)c[i].w * c[i].h / (j ? 4 : 1));
-		CHECK(display_show(d, 0, &p) == 0, "display_show");
+		CHECK(hub_display_show(d, 0, &p) == 0, "hub_display_show");
 		settle(d);
-		display_get_stats(d, &st);
+		hub_display_get_stats(d, &st);
 		CHECK(st.frame_converts == 1 && st.frame_writes == 1,
 		      "%u: %llu conversions, %llu writes; want 1, 1", i,
 		      (unsigned long long)st.frame_converts, (unsigned long long)st.frame_writes);
-		display_close(d);
+		hub_display_close(d);
 		CHECK(y4m_load(path, &f) && f.frames == 2, "want 2 frames");
 		for (y = 0; f.frames == 2 && y < c[i].h - 40; y += 3)
 			for (x = 0; x < c[i].w; x += 3)
@@ -796,51 +796,52 @@ static void count_release(struct hub_picture *p)
 static void test_release(void)
 {
 	struct hub_picture p;
-	struct display *d;
+	struct hub_display *d;
 	char path[256];
 
 	test_path(path, sizeof(path), "release.y4m");
 	d = open_y4m(path, 2, 320, 240);
 	solid_picture(&p, 160, 120, cam_colour[0], T0);
 	p.release = count_release;
-	display_show(d, 0, &p);
+	hub_display_show(d, 0, &p);
 	CHECK(released == 0 && !p.release, "shown picture released (%u) or not taken", released);
 	solid_picture(&p, 160, 120, cam_colour[0], T0);
 	p.release = count_release;
-	display_show(d, 0, &p);
+	hub_display_show(d, 0, &p);
 	CHECK(released == 1, "replaced picture: %u releases, want 1", released);
-	display_unavailable(d, 0, HUB_NOT_VERIFIED);
+	hub_display_unavailable(d, 0, HUB_NOT_VERIFIED);
 	CHECK(released == 2, "unavailable cell: %u releases, want 2", released);
 	solid_picture(&p, 160, 120, cam_colour[1], T0);
 	p.release = count_release;
 	p.stride[0] = 1;
-	CHECK(display_show(d, 1, &p) == -EINVAL && released == 3,
+	CHECK(hub_display_show(d, 1, &p) == -EINVAL && released == 3,
 	      "refused picture: %u releases, want 3", released);
 	solid_picture(&p, 160, 120, cam_colour[1], T0);
 	p.release = count_release;
-	display_show(d, 1, &p);
-	display_close(d);
+	hub_display_show(d, 1, &p);
+	hub_display_close(d);
 	CHECK(released == 4, "close: %u releases, want 4", released);
 	test_cleanup(path);
 }
 
-/* The output grammar, as the configuration check and display_open() read it. */
+/* The output grammar, as the configuration check and hub_display_open() read it. */
 static void test_output_grammar(void)
 {
 	static const char *const good[] = { "drm", "drm:/dev/dri/card1", "y4m:/tmp/x.y4m",
 					    "y4m:out.y4m" };
 	static const char *const bad[] = { "", "vga", "drm:", "drm:card0", "y4m:", "DRM" };
-	struct display_config cfg = { .cameras = 1, .names = { "porch" } };
+	struct hub_display_config cfg = { .cameras = 1, .names = { "porch" } };
 	char err[256] = "";
 	unsigned int i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		CHECK(display_output_valid(good[i]), "'%s' refused", good[i]);
+		CHECK(hub_display_output_valid(good[i]), "'%s' refused", good[i]);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(!display_output_valid(bad[i]), "'%s' accepted", bad[i]);
+		CHECK(!hub_display_output_valid(bad[i]), "'%s' accepted", bad[i]);
 	cfg.output = "drm:card0";
-	CHECK(!display_open(&cfg, err, sizeof(err)) && strstr(err, "unknown display 'drm:card0'"),
-	      "display_open(drm:card0): '%s'", err);
+	CHECK(!hub_display_open(&cfg, err, sizeof(err)) && strstr(err,
+								  "unknown display 'drm:card0'"),
+	      "hub_display_open(drm:card0): '%s'", err);
 }
 
 int main(void)

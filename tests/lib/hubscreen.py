@@ -3,7 +3,7 @@
 
 Every test that judges the hub's pixels asks this module: the glass test
 (tests/glass.py, QMP screendumps), the daemon chain test
-(tests/unit/daemon/y4m.py, --display y4m:PATH), the adversarial suite
+(tests/e2e/y4m.py, --display y4m:PATH), the adversarial suite
 (tests/adversarial/run.py) and its own test (tests/lib/test_hubscreen.py).
 A cell is one of:
 

@@ -7,7 +7,7 @@
  * identity line: the envelope's manifest, the thumbnail, the clip as an
  * MP4 that GStreamer's discoverer reads at WIDTHxHEIGHT, and every AU of it
  * against the manifest's records. One line per event; any failure aborts
- * (exit status non-zero). For daemon-events (tests/unit/daemon).
+ * (exit status non-zero). For daemon-events (tests/e2e).
  */
 #include <stdio.h>
 #include <stdlib.h>

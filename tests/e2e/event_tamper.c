@@ -15,7 +15,7 @@
  *   event_tamper HUBKEYS CAMERA DIR NAME dump FILE
  *       the clip's plaintext (its fragmented MP4) written to FILE, nothing
  *       changed (for tests/adversarial/events.py, which edits it with
- *       tests/unit/daemon/mp4edit.py)
+ *       tests/e2e/mp4edit.py)
  *   event_tamper HUBKEYS CAMERA DIR NAME replace FILE
  *       the clip replaced by FILE's bytes (an edited plaintext)
  *

@@ -348,7 +348,7 @@ check "kitchen: garden's decoder child (pid $DP) sandboxed, no DRM, key or netwo
 # hubscreen (tests/lib): the screen's cells, as y4m.py reads them
 hubscreen() { python3 - "$@" <<PY
 import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath("$Y4M")), "..", "..", "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath("$Y4M")), "..", "lib"))
 import hubscreen as hs
 $(cat)
 PY

@@ -120,7 +120,7 @@ first_gets() {
 	grep -o "\"GET /events/$1/[0-9]*-[^ ]*\.env " "$T/s/access.log" |
 		sed 's|.*/0*\([0-9][0-9]*\)-.*|\1|' | awk '!seen[$0]++'
 }
-export VERACAM_SRC=${VERACAM_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
+export VERACAM_SRC=${VERACAM_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 declare -A PORT
 PORT[porch]=$(free_port)

@@ -74,7 +74,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, os.path.join(SRC, 'tests', 'lib'))
 import hubscreen as hs   # noqa: E402
-sys.path.insert(0, os.path.join(SRC, 'tests', 'unit', 'daemon'))
+sys.path.insert(0, os.path.join(SRC, 'tests', 'e2e'))
 import y4m   # noqa: E402  (the events view's tiles, as test_eventsview.sh reads them)
 
 W, H = 320, 240                    # cameras, thumbnails and tiles
@@ -120,7 +120,7 @@ class Run:
         self.vd = os.path.join(args.build, 'daemon', 'veracamd')
         self.ctl_bin = os.path.join(args.build, 'daemon', 'veracamctl')
         self.ngs = os.path.join(SRC, 'tests', 'store', 'nginx-store')
-        self.tamper = os.path.join(args.build, 'tests', 'unit', 'daemon', 'event_tamper')
+        self.tamper = os.path.join(args.build, 'tests', 'e2e', 'event_tamper')
         self.T = tempfile.mkdtemp(prefix='veracam-advev.')
         os.chmod(self.T, 0o755)
         self.procs = {}
@@ -609,7 +609,7 @@ def scenarios(run):
             run.tool(run.tamper, os.path.join(sc, 'kitchen'), c, d, env, 'dump', plain)
             if edit[1] is None:
                 edit = [edit[0], str(os.path.getsize(plain) // 2)]
-            run.tool(sys.executable, os.path.join(SRC, 'tests', 'unit', 'daemon', 'mp4edit.py'),
+            run.tool(sys.executable, os.path.join(SRC, 'tests', 'e2e', 'mp4edit.py'),
                      plain, cut, *edit)
             run.tool(run.tamper, os.path.join(sc, 'kitchen'), c, d, env, 'replace', cut)
     run.scenario('clip-cut', cut_store, {'decrypt': 1, 'sequence': 1, 'truncated': 1},

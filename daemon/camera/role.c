@@ -199,9 +199,9 @@ static void on_media_state(void *data)
 }
 
 /* The detector's counters into the status. */
-static void motion_status(struct camera_role *cr, struct svc_camera_role_stats *rs)
+static void motion_status(struct camera_role *cr, struct svc_camera_role_stats *rs,
+			  const struct cam_motion_stats *m)
 {
-	const struct cam_motion_stats *m = &cr->motion_st;
 
 	rs->motion.enabled = cr->motion != NULL;
 	rs->motion.active = m->active;
@@ -349,8 +349,7 @@ static void on_media(void *data)
 	au = m.au;
 	rs->frames_captured = m.captured;
 	rs->capture_gaps = m.gaps;
-	cr->motion_st = m.motion;
-	motion_status(cr, rs);
+	motion_status(cr, rs, &m.motion);
 	cr->replaced_seen = svc_mailbox_replaced(cr->media_box);
 	g_strlcpy(cr->encoder, m.encoder, sizeof(cr->encoder));
 

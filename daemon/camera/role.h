@@ -155,7 +155,6 @@ struct camera_role {
 	struct svc_timer *status_timer;
 	struct pair_button *pair_button;	/* "pair-window" on the status socket */
 	uint64_t replaced_seen;		/* AUs the loop was too late to take */
-	struct cam_motion_stats motion_st;	/* the detector's, as of the last AU */
 	uint64_t stale_dropped;		/* AUs older than freshness: never sent */
 	uint64_t frames_at_status;
 	uint64_t status_at_ns;

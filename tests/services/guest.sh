@@ -127,9 +127,13 @@ if ls "$pkgs"/veracam-dkms_*.deb "$pkgs"/veracamd_*.deb >/dev/null 2>&1; then
 		sh -c "dkms status veracam | grep -q 'installed' &&
 			modinfo -n veracam | grep -q '/updates/dkms/'"
 	dkms status >>"$out/dpkg.txt" 2>&1
-	# DKMS's own build log ends with the build's elapsed time
-	cp /var/lib/dkms/veracam/*/*/*/log/make.log "$out/dkms-make.log" 2>/dev/null &&
-		note "DKMS build: $(grep -m1 'elapsed time' "$out/dkms-make.log")"
+	# DKMS 3.0's build log gives the build's start date on its second
+	# line; its last write is the build's end
+	dkmslog=$(ls /var/lib/dkms/veracam/*/*/*/log/make.log 2>/dev/null | head -n 1)
+	if [ -n "$dkmslog" ] && cp "$dkmslog" "$out/dkms-make.log"; then
+		t0=$(date -d "$(sed -n 2p "$dkmslog")" +%s 2>/dev/null) &&
+			note "DKMS build: $(($(stat -c %Y "$dkmslog") - t0)) s (make.log's start to its last write)"
+	fi
 	tap "man veracamd, veracamd.conf and veracamctl: the packaged pages found" \
 		sh -c "man -w 8 veracamd && man -w 5 veracamd.conf && man -w 1 veracamctl"
 else

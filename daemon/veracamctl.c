@@ -33,6 +33,7 @@
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
 
+#include "clock.h"
 #include "mdns.h"
 #include "qr.h"
 #include "service.h"
@@ -556,10 +557,7 @@ static int tcp_socket(const char *host, const char *port, bool passive)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(clk_mono_ns() / 1000000u);
 }
 
 /*

@@ -186,13 +186,7 @@ void pump_run(void *arg)
 			    retry_ms);
 		g_error_free(err);
 
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += retry_ms / 1000;
-		until.tv_nsec += (long)(retry_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		until = clk_mono_after((uint64_t)retry_ms * 1000000u);
 		pthread_mutex_lock(&cr->lock);
 		while (!cr->stop && pthread_cond_timedwait(&cr->cond, &cr->lock, &until) == 0)
 			;

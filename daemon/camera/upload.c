@@ -23,6 +23,7 @@
 
 #include <veracam/common.h>
 
+#include "clock.h"
 #include "linelog.h"
 #include "upload.h"
 
@@ -316,13 +317,7 @@ static void wait_for(struct cam_upload *u, uint64_t ns, bool kick_ends)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += (time_t)(ns / 1000000000ull);
-	until.tv_nsec += (long)(ns % 1000000000ull);
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = clk_mono_after(ns);
 	pthread_mutex_lock(&u->lock);
 	while (!u->stop && !(kick_ends && u->kicked))
 		if (pthread_cond_timedwait(&u->cond, &u->lock, &until) == ETIMEDOUT)

@@ -33,6 +33,7 @@
 #include <openssl/x509.h>
 
 #include <veracam/pairnet.h>
+#include "clock.h"
 #include "internal.h"
 
 static const char exporter_label[] = "EXPORTER-veracam pair";
@@ -134,10 +135,7 @@ int vc_pair_target_format(const struct vc_pair_target *t, char *out, size_t cap)
 
 static int64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return (int64_t)clk_mono_ns();
 }
 
 int vc_pair_window_open(struct vc_pair_window *w, int ttl_s)

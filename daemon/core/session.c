@@ -45,6 +45,7 @@
 #include <veracam/evfetch.h>
 #include <veracam/holder.h>
 #include <veracam/session.h>
+#include "clock.h"
 #include "internal.h"
 
 #define HELLO_LEN	40
@@ -150,15 +151,9 @@ const char *vc_session_cause_name(enum vc_session_cause c)
  * freshness bound conservative: the hub's send time of challenge 0 just
  * before the hello is queued (never later than it leaves), the camera's
  * read time of a challenge just after its last byte was read (never
- * earlier than it arrived).
+ * earlier than it arrived). The readings come from the daemons' one clock
+ * module (daemon/util/clock.h).
  */
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static size_t cipher_key_len(enum vc_cipher c)
 {
@@ -577,7 +572,7 @@ static enum vc_io tls_done(struct vc_session *s)
 	if (s->cfg.role == VC_ROLE_HUB) {
 		/* challenge 0: every later frame is judged from this instant on */
 		hello_encode(hello, "VCH1", (uint8_t)s->mask, s->my_nonce);
-		s->p->hello_ns = clock_ns(CLOCK_BOOTTIME);
+		s->p->hello_ns = clk_boot_ns();
 		queue(s, hello, HELLO_LEN);
 	}
 	s->state = ST_HELLO_IN;
@@ -618,7 +613,7 @@ static enum vc_io hello_in_camera(struct vc_session *s)
 	else
 		return fail_msg(s, VC_SESSION_PROTOCOL,
 				"session hello: no media cipher in common with the hub");
-	s->p->hello_ns = clock_ns(CLOCK_MONOTONIC);
+	s->p->hello_ns = (int64_t)clk_mono_ns();
 	s->challenge = 0;
 	s->challenge_ns = s->p->hello_ns;
 	hello_encode(mine, "VCC1", (uint8_t)s->p->cipher, s->my_nonce);
@@ -688,7 +683,7 @@ enum vc_io vc_session_advance(struct vc_session *s)
 int vc_session_run(struct vc_session *s, int64_t deadline_ns)
 {
 	for (;;) {
-		int64_t now = clock_ns(CLOCK_MONOTONIC);
+		int64_t now = (int64_t)clk_mono_ns();
 		enum vc_io r = vc_session_advance(s);
 		struct pollfd pfd = { .fd = s->fd };
 		int64_t left_ms;
@@ -877,7 +872,7 @@ static int take_message(struct vc_session *s, struct vc_ctl *m)
 			return -1;
 		}
 		s->challenge = n;
-		s->challenge_ns = clock_ns(CLOCK_MONOTONIC);
+		s->challenge_ns = (int64_t)clk_mono_ns();
 		return 0;
 	}
 	if (camera && type == VC_CTL_ENC_KEY && len == VC_CTL_ENC_KEY_LEN) {

@@ -17,6 +17,7 @@
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
 
+#include "clock.h"
 #include "events.h"
 #include "evfetch.h"
 #include "service.h"
@@ -298,8 +299,7 @@ static void fetch_run(void *arg)
 		pthread_mutex_unlock(&f->lock);
 		round_once(f);
 		pthread_mutex_lock(&f->lock);
-		clock_gettime(CLOCK_MONOTONIC, &at);
-		at.tv_sec += (time_t)(EVFETCH_INTERVAL_NS / 1000000000ull);
+		at = clk_mono_after(EVFETCH_INTERVAL_NS);
 		while (!f->stop && !f->poke &&
 		       pthread_cond_timedwait(&f->cond, &f->lock, &at) != ETIMEDOUT)
 			;

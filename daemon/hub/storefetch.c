@@ -14,6 +14,7 @@
 
 #include <veracam/common.h>
 
+#include "clock.h"
 #include "store.h"
 
 struct store_fetch {
@@ -34,10 +35,7 @@ struct answer {
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return clk_mono_ns() / 1000000u;
 }
 
 struct store_fetch *store_fetch_new(const char *base, long timeout_s, char *why, size_t cap)

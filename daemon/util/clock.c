@@ -35,6 +35,16 @@ int64_t clk_boot_ns(void)
 	return (int64_t)read_clock(CLOCK_BOOTTIME);
 }
 
+struct timespec clk_mono_after(uint64_t ns)
+{
+	uint64_t at = clk_mono_ns() + ns;
+
+	return (struct timespec){
+		.tv_sec = (time_t)(at / 1000000000ull),
+		.tv_nsec = (long)(at % 1000000000ull),
+	};
+}
+
 void clk_map_init(struct clk_map *m, uint64_t interval_ns)
 {
 	*m = (struct clk_map){

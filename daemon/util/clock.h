@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 uint64_t clk_mono_ns(void);	/* CLOCK_MONOTONIC */
 int64_t clk_real_ns(void);	/* CLOCK_REALTIME */
@@ -23,6 +24,14 @@ int64_t clk_boot_ns(void);	/* CLOCK_BOOTTIME (counts suspend) */
  * suspend; false when none came in a few tries.
  */
 bool clk_boot_minus_mono(int64_t *diff);
+
+/*
+ * CLOCK_MONOTONIC @ns from now, as the absolute deadline a worker thread
+ * waits to: pthread_cond_timedwait() on a condition created with
+ * pthread_condattr_setclock(CLOCK_MONOTONIC), or clock_nanosleep() with
+ * TIMER_ABSTIME. (The loop's timers take ns: svc_timer_arm_at().)
+ */
+struct timespec clk_mono_after(uint64_t ns);
 
 /*
  * MONOTONIC -> REALTIME. The offset is measured as the narrowest of

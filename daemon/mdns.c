@@ -19,6 +19,7 @@
 #include <avahi-common/thread-watch.h>
 #include <glib.h>
 
+#include "clock.h"
 #include "mdns.h"
 
 struct mdns_announce {
@@ -173,7 +174,7 @@ GPtrArray *mdns_browse(int timeout_ms, char *why, size_t cap)
 	struct browse b = { .found = g_ptr_array_new_with_free_func(g_free) };
 	AvahiServiceBrowser *sb = NULL;
 	const AvahiPoll *api;
-	gint64 end;
+	uint64_t end;
 	int err = 0;
 
 	b.poll = avahi_simple_poll_new();
@@ -193,8 +194,8 @@ GPtrArray *mdns_browse(int timeout_ms, char *why, size_t cap)
 		snprintf(why, cap, "%s", avahi_strerror(avahi_client_errno(b.client)));
 		goto fail;
 	}
-	end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-	while (g_get_monotonic_time() < end) {
+	end = clk_mono_ns() + (uint64_t)timeout_ms * 1000000u;
+	while (clk_mono_ns() < end) {
 		if (avahi_simple_poll_iterate(b.poll, 100) != 0)
 			break;	/* quit: all for now, every one resolved */
 	}

@@ -264,7 +264,7 @@ static int cmd_trust(int argc, char **argv)
 		if (p.role == VC_ROLE_CAMERA)
 			confirmed = true;
 	}
-	p.created = (int64_t)time(NULL);
+	p.created = clk_real_ns() / 1000000000;
 	p.pending = !confirmed;
 	if (vc_peer_trust(argv[0], &p) < 0)
 		return fail(EXIT_CONFIG, vc_last_error());

@@ -35,6 +35,7 @@
 #include <veracam/pairing.h>
 #include <veracam/pairnet.h>
 
+#include "clock.h"
 #include "pairbutton.h"
 
 #define START_WAIT_MS	15000	/* the child's payload line, at most (TCG guests are slow) */
@@ -138,12 +139,12 @@ static void on_output(void *data, uint32_t events)
 /* Read the child's output until its payload line (or EOF, or the wait). */
 static const char *await_payload(struct pair_button *b)
 {
-	gint64 end = g_get_monotonic_time() / 1000 + START_WAIT_MS;
+	int64_t end = (int64_t)(clk_mono_ns() / 1000000u) + START_WAIT_MS;
 	char buf[512];
 
 	for (;;) {
 		struct pollfd p = { .fd = b->out_fd, .events = POLLIN };
-		gint64 left = end - g_get_monotonic_time() / 1000;
+		int64_t left = end - (int64_t)(clk_mono_ns() / 1000000u);
 		const char *pl = strstr(b->out->str, VC_PAIR2_PREFIX);
 		ssize_t n;
 

@@ -485,7 +485,7 @@ int vc_pair_serve(const char *dir, const struct vc_device_key *k, const char *ca
 		snprintf(p.name, sizeof(p.name), "%s", hub_name ? hub_name : req.name);
 		p.role = VC_ROLE_HUB;
 		memcpy(p.pub, c.pc.pub, VC_PUBKEY_LEN);
-		p.created = (int64_t)time(NULL);
+		p.created = clk_real_ns() / 1000000000;
 		if (vc_key_id_of(p.pub, p.key_id) < 0 || vc_peer_trust(dir, &p) < 0) {
 			st = VC_PAIR_STORE;
 		}
@@ -566,7 +566,7 @@ int vc_pair_join(const char *dir, const struct vc_device_key *k, const char *cam
 	snprintf(p.name, sizeof(p.name), "%s", camera_name);
 	p.role = VC_ROLE_CAMERA;
 	memcpy(p.pub, c.pc.pub, VC_PUBKEY_LEN);
-	p.created = (int64_t)time(NULL);
+	p.created = clk_real_ns() / 1000000000;
 	if (vc_key_id_of(p.pub, p.key_id) < 0 || vc_peer_trust(dir, &p) < 0)
 		goto out;
 	if (camera)
@@ -674,7 +674,7 @@ static int pin_pending(const char *dir, struct chan *c, const char *name, enum v
 	p.role = role;
 	p.pending = true;
 	memcpy(p.pub, c->pc.pub, VC_PUBKEY_LEN);
-	p.created = (int64_t)time(NULL);
+	p.created = clk_real_ns() / 1000000000;
 	if (vc_key_id_of(p.pub, p.key_id) < 0 || vc_peer_trust(dir, &p) < 0)
 		return -1;
 	if (out)

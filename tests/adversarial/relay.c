@@ -2194,133 +2194,230 @@ static int select_links(const char *sel, struct link **out)
 	return n ? n : -1;
 }
 
+/*
+ * The commands on stdin, as a table: each handler gets the words after the
+ * command's name (and, for a command on links, the links its first word
+ * names) and returns NULL, or the error the reply carries. A line of the
+ * wrong shape is answered with the command's usage; usage() prints the
+ * same table.
+ */
+struct cmd_args {
+	char **argv;		/* the words after the command (and its links) */
+	int argc;
+	struct link **sel;	/* the links named, for a command on links */
+	int n;
+};
+
+static const char *cmd_quit(struct cmd_args *a)
+{
+	(void)a;
+	R.quit = true;
+	return NULL;
+}
+
+static const char *cmd_outage(struct cmd_args *a)
+{
+	bool refuse = !strcmp(a->argv[0], "refuse");
+
+	if (!refuse && strcmp(a->argv[0], "blackhole"))
+		return "outage refuse|blackhole";
+	if (R.outage != OUT_NONE)
+		return "already in an outage";
+	outage_begin(refuse);
+	return NULL;
+}
+
+static const char *cmd_restore(struct cmd_args *a)
+{
+	static char why[96];
+
+	(void)a;
+	if (outage_end() == 0)
+		return NULL;
+	snprintf(why, sizeof(why), "cannot reopen listeners: %s", strerror(errno));
+	return why;
+}
+
+static const char *cmd_swap(struct cmd_args *a)
+{
+	const char *how = a->argv[0];
+
+	if (!strcmp(how, "off")) {
+		R.swap = SWAP_OFF;
+		for (unsigned int i = 0; i < R.n_links; i++)
+			R.links[i].subst = -1;
+	} else if (!strcmp(how, "route")) {
+		R.swap = SWAP_ROUTE;
+	} else if ((!strcmp(how, "media") || !strcmp(how, "both")) && R.n_cams > 1) {
+		R.swap = !strcmp(how, "media") ? SWAP_MEDIA : SWAP_BOTH;
+		/* each link's media from a random camera other than its own */
+		for (unsigned int i = 0; i < R.n_links; i++) {
+			struct link *l = &R.links[i];
+			int c = (int)rng_below(&l->rng, R.n_cams - 1);
+
+			l->subst = c >= l->cam ? c + 1 : c;
+		}
+	} else {
+		return "swap route|media|both|off (media and both need two cameras)";
+	}
+	return NULL;
+}
+
+static const char *cmd_fault(struct cmd_args *a)
+{
+	static char why[160];
+
+	for (int i = 0; i < a->argc; i++)
+		for (int j = 0; j < a->n; j++) {
+			const char *bad = set_fault(&a->sel[j]->f, a->argv[i]);
+
+			if (bad) {
+				snprintf(why, sizeof(why), "%.64s: %s", a->argv[i], bad);
+				return why;
+			}
+		}
+	for (int j = 0; j < a->n; j++)
+		link_apply(a->sel[j]);
+	return NULL;
+}
+
+static const char *cmd_clear(struct cmd_args *a)
+{
+	for (int j = 0; j < a->n; j++) {
+		faults_reset(&a->sel[j]->f);
+		a->sel[j]->route = -1;
+		a->sel[j]->subst = -1;
+		a->sel[j]->replay = REPLAY_OFF;
+		link_apply(a->sel[j]);
+	}
+	return NULL;
+}
+
+/* route: a camera or "own"; subst: a camera or "off" (both -1) */
+static const char *set_camera(struct cmd_args *a, const char *none, bool route)
+{
+	int c = strcmp(a->argv[0], none) ? find_camera(a->argv[0]) : -1;
+
+	if (c < 0 && strcmp(a->argv[0], none))
+		return "unknown camera";
+	for (int j = 0; j < a->n; j++)
+		*(route ? &a->sel[j]->route : &a->sel[j]->subst) = c;
+	return NULL;
+}
+
+static const char *cmd_route(struct cmd_args *a)
+{
+	return set_camera(a, "own", true);
+}
+
+static const char *cmd_subst(struct cmd_args *a)
+{
+	return set_camera(a, "off", false);
+}
+
+static const char *cmd_record(struct cmd_args *a)
+{
+	bool on = !strcmp(a->argv[0], "on");
+
+	if (!on && strcmp(a->argv[0], "off"))
+		return "record LINK|all on|off";
+	for (int j = 0; j < a->n; j++) {
+		if (on)
+			record_clear(a->sel[j]);
+		a->sel[j]->recording = on;
+	}
+	return NULL;
+}
+
+static const char *cmd_replay(struct cmd_args *a)
+{
+	static const char *const modes[] = {
+		[REPLAY_OFF] = "off", [REPLAY_RAW] = "raw", [REPLAY_REWRITE] = "rewrite",
+		[REPLAY_RESESSION] = "resession",
+	};
+	uint64_t now = now_ns();
+	unsigned int m = 0;
+
+	while (m < sizeof(modes) / sizeof(modes[0]) && strcmp(a->argv[0], modes[m]))
+		m++;
+	if (m == sizeof(modes) / sizeof(modes[0]))
+		return "replay LINK|all raw|rewrite|resession|off";
+	for (int j = 0; j < a->n; j++) {
+		a->sel[j]->recording = false;
+		a->sel[j]->replay = (enum replay_mode)m;
+		a->sel[j]->replay_pos = 0;
+		a->sel[j]->replay_next_ns = now;
+	}
+	return NULL;
+}
+
+static const char *cmd_kick(struct cmd_args *a)
+{
+	for (int j = 0; j < a->n; j++)
+		kick_link(a->sel[j]);
+	return NULL;
+}
+
+static const struct relay_cmd {
+	const char *name;
+	bool links;		/* the first word names links: LINK or all */
+	int min, max;		/* words after the name (and the links) */
+	const char *(*run)(struct cmd_args *a);
+	const char *usage;
+} cmds[] = {
+	{ "fault", true, 1, 30, cmd_fault, "fault LINK|all key=value ..." },
+	{ "clear", true, 0, 0, cmd_clear, "clear LINK|all" },
+	{ "route", true, 1, 1, cmd_route, "route LINK|all CAMERA|own" },
+	{ "subst", true, 1, 1, cmd_subst, "subst LINK|all CAMERA|off" },
+	{ "record", true, 1, 1, cmd_record, "record LINK|all on|off" },
+	{ "replay", true, 1, 1, cmd_replay, "replay LINK|all raw|rewrite|resession|off" },
+	{ "kick", true, 0, 0, cmd_kick, "kick LINK|all" },
+	{ "swap", false, 1, 1, cmd_swap, "swap route|media|both|off" },
+	{ "outage", false, 1, 1, cmd_outage, "outage refuse|blackhole" },
+	{ "restore", false, 0, 0, cmd_restore, "restore" },
+	{ "stats", false, 0, 0, NULL, "stats" },
+	{ "quit", false, 0, 0, cmd_quit, "quit" },
+};
+
 static void command(char *line)
 {
 	char *argv[32];
-	int argc = 0, n;
+	int argc = 0;
 	struct link *sel[MAX_LINKS];
-	uint64_t now = now_ns();
+	const struct relay_cmd *c = NULL;
+	struct cmd_args a = { .sel = sel };
+	const char *why;
 
 	for (char *tok = strtok(line, " \t\r"); tok && argc < 32; tok = strtok(NULL, " \t\r"))
 		argv[argc++] = tok;
 	if (!argc)
 		return;
-	if (!strcmp(argv[0], "stats")) {
-		stats_json();
-		return;
-	}
-	if (!strcmp(argv[0], "quit")) {
-		R.quit = true;
-		reply("{\"ok\":true}");
-		return;
-	}
-	if (!strcmp(argv[0], "outage") && argc == 2 &&
-	    (!strcmp(argv[1], "refuse") || !strcmp(argv[1], "blackhole"))) {
-		if (R.outage != OUT_NONE) {
-			reply("{\"ok\":false,\"error\":\"already in an outage\"}");
-			return;
-		}
-		outage_begin(!strcmp(argv[1], "refuse"));
-		reply("{\"ok\":true}");
-		return;
-	}
-	if (!strcmp(argv[0], "restore") && argc == 1) {
-		if (outage_end() < 0)
-			reply("{\"ok\":false,\"error\":\"cannot reopen listeners: %s\"}", strerror(errno));
-		else
-			reply("{\"ok\":true}");
-		return;
-	}
-	if (!strcmp(argv[0], "swap") && argc == 2) {
-		if (!strcmp(argv[1], "off")) {
-			R.swap = SWAP_OFF;
-			for (unsigned int i = 0; i < R.n_links; i++)
-				R.links[i].subst = -1;
-		} else if (!strcmp(argv[1], "route")) {
-			R.swap = SWAP_ROUTE;
-		} else if ((!strcmp(argv[1], "media") || !strcmp(argv[1], "both")) && R.n_cams > 1) {
-			R.swap = !strcmp(argv[1], "media") ? SWAP_MEDIA : SWAP_BOTH;
-			/* each link's media from a random camera other than its own */
-			for (unsigned int i = 0; i < R.n_links; i++) {
-				struct link *l = &R.links[i];
-				int c = (int)rng_below(&l->rng, R.n_cams - 1);
-
-				l->subst = c >= l->cam ? c + 1 : c;
-			}
-		} else {
-			reply("{\"ok\":false,\"error\":\"swap route|media|both|off\"}");
-			return;
-		}
-		reply("{\"ok\":true}");
-		return;
-	}
-	if (argc < 2 || (n = select_links(argv[1], sel)) < 0) {
-		reply("{\"ok\":false,\"error\":\"unknown command or link\"}");
-		return;
-	}
-	if (!strcmp(argv[0], "fault")) {
-		for (int i = 2; i < argc; i++)
-			for (int j = 0; j < n; j++) {
-				const char *why = set_fault(&sel[j]->f, argv[i]);
-
-				if (why) {
-					reply("{\"ok\":false,\"error\":\"%s: %s\"}", argv[i], why);
-					return;
-				}
-			}
-		for (int j = 0; j < n; j++)
-			link_apply(sel[j]);
-	} else if (!strcmp(argv[0], "clear") && argc == 2) {
-		for (int j = 0; j < n; j++) {
-			faults_reset(&sel[j]->f);
-			sel[j]->route = -1;
-			sel[j]->subst = -1;
-			sel[j]->replay = REPLAY_OFF;
-			link_apply(sel[j]);
-		}
-	} else if ((!strcmp(argv[0], "route") || !strcmp(argv[0], "subst")) && argc == 3) {
-		/* a camera, or "own" (route) / "off" (subst): -1 */
-		bool route = !strcmp(argv[0], "route");
-		int c = strcmp(argv[2], route ? "own" : "off") ? find_camera(argv[2]) : -1;
-
-		if (c < 0 && strcmp(argv[2], route ? "own" : "off")) {
-			reply("{\"ok\":false,\"error\":\"unknown camera\"}");
-			return;
-		}
-		for (int j = 0; j < n; j++)
-			*(route ? &sel[j]->route : &sel[j]->subst) = c;
-	} else if (!strcmp(argv[0], "record") && argc == 3) {
-		for (int j = 0; j < n; j++) {
-			if (!strcmp(argv[2], "on")) {
-				record_clear(sel[j]);
-				sel[j]->recording = true;
-			} else {
-				sel[j]->recording = false;
-			}
-		}
-	} else if (!strcmp(argv[0], "replay") && argc == 3) {
-		enum replay_mode m = !strcmp(argv[2], "raw") ? REPLAY_RAW :
-				     !strcmp(argv[2], "rewrite") ? REPLAY_REWRITE :
-				     !strcmp(argv[2], "resession") ? REPLAY_RESESSION : REPLAY_OFF;
-
-		if (m == REPLAY_OFF && strcmp(argv[2], "off")) {
-			reply("{\"ok\":false,\"error\":\"replay raw|rewrite|resession|off\"}");
-			return;
-		}
-		for (int j = 0; j < n; j++) {
-			sel[j]->recording = false;
-			sel[j]->replay = m;
-			sel[j]->replay_pos = 0;
-			sel[j]->replay_next_ns = now;
-		}
-	} else if (!strcmp(argv[0], "kick") && argc == 2) {
-		for (int j = 0; j < n; j++)
-			kick_link(sel[j]);
-	} else {
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && !c; i++)
+		if (!strcmp(argv[0], cmds[i].name))
+			c = &cmds[i];
+	if (!c) {
 		reply("{\"ok\":false,\"error\":\"unknown command\"}");
 		return;
 	}
-	reply("{\"ok\":true}");
+	a.argv = argv + 1 + c->links;
+	a.argc = argc - 1 - c->links;
+	if (a.argc < c->min || a.argc > c->max) {
+		reply("{\"ok\":false,\"error\":\"usage: %s\"}", c->usage);
+		return;
+	}
+	if (c->links && (a.n = select_links(argv[1], sel)) < 0) {
+		reply("{\"ok\":false,\"error\":\"unknown link\"}");
+		return;
+	}
+	if (!c->run) {		/* stats: the reply is the statistics */
+		stats_json();
+		return;
+	}
+	why = c->run(&a);
+	if (why)
+		reply("{\"ok\":false,\"error\":\"%s\"}", why);
+	else
+		reply("{\"ok\":true}");
 }
 
 static void on_stdin(void)
@@ -2419,17 +2516,16 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: relay --seed N [--max-runtime SEC] --camera NAME=127.a.b.c:PORT ...\n"
 		"             --link ID=127.a.b.c:PORT,CAMERA ...\n"
-		"commands on stdin (one JSON reply line each):\n"
-		"  fault LINK|all key=value ...   drop dup reorder corrupt truncate splice_pkt\n"
-		"        splice_au ctl_corrupt renumber (probability: 0.01 or 1/100), splice_from=CAMERA,\n"
-		"        splice_mode=ahead|collide, delay_ms jitter_ms reorder_ms queue_ms rate_kbps,\n"
-		"        dir=down|both, delay_ctl=0|1 (delay the control stream too), hold_ms,\n"
-		"        hold_dir=to_hub|to_camera, hold_trickle_ms, zombie=0|1, zombie_ms, inject_ms,\n"
-		"        stall=0|1, stall_bps (stalled TCP media: bytes/s read from the camera)\n"
-		"  clear LINK|all    route LINK|all CAMERA|own    subst LINK|all CAMERA|off\n"
-		"  record LINK|all on|off    replay LINK|all raw|rewrite|resession|off\n"
-		"  swap route|media|both|off    outage refuse|blackhole    restore\n"
-		"  kick LINK|all    stats    quit\n");
+		"commands on stdin (one JSON reply line each):\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(stderr, "  %s\n", cmds[i].usage);
+	fprintf(stderr,
+		"fault keys: drop dup reorder corrupt truncate splice_pkt splice_au ctl_corrupt\n"
+		"  renumber (probability: 0.01 or 1/100), splice_from=CAMERA,\n"
+		"  splice_mode=ahead|collide, delay_ms jitter_ms reorder_ms queue_ms rate_kbps,\n"
+		"  dir=down|both, delay_ctl=0|1 (delay the control stream too), hold_ms,\n"
+		"  hold_dir=to_hub|to_camera, hold_trickle_ms, zombie=0|1, zombie_ms, inject_ms,\n"
+		"  stall=0|1, stall_bps (stalled TCP media: bytes/s read from the camera)\n");
 }
 
 static volatile sig_atomic_t stop_signal;

@@ -405,6 +405,28 @@ def main():
     d = hub_a.recv()
     dt = time.monotonic() - t
     ok(d == p and dt >= 0.299, f'delay_ms=300 delays by {dt * 1000:.0f} ms')
+    # commands of the wrong shape: each answered with its reason (the
+    # orchestrator's typo must not pass as an attack that ran), and the
+    # relay goes on serving
+    for line, want in [('nonsense ha', 'unknown command'), ('fault', 'usage: fault LINK|all'),
+                       ('fault ha', 'usage: fault'), ('fault nolink drop=1', 'unknown link'),
+                       ('fault ha drop', 'drop: expected key=value'),
+                       ('fault ha drop=lots', 'drop=lots: bad probability'),
+                       ('fault ha nokey=1', 'nokey=1: unknown key'),
+                       ('fault ha splice_from=nocam', 'unknown camera'),
+                       ('clear ha extra', 'usage: clear LINK|all'),
+                       ('route ha nocam', 'unknown camera'), ('subst all', 'usage: subst'),
+                       ('record ha maybe', 'record LINK|all on|off'),
+                       ('replay ha fast', 'replay LINK|all raw|rewrite|resession|off'),
+                       ('swap sideways', 'swap route|media|both|off'),
+                       ('outage maybe', 'outage refuse|blackhole'),
+                       ('restore now', 'usage: restore'), ('kick', 'usage: kick LINK|all'),
+                       ('stats now', 'usage: stats')]:
+        r = relay.cmd(line)
+        ok(r.get('ok') is False and want in r.get('error', ''),
+           f"'{line}' refused, saying why: {r.get('error')}")
+    ok(relay.cmd('clear all') == {'ok': True} and isinstance(relay.stats('ha'), dict),
+       'after them the relay still answers')
     ok(relay.close() == 0, 'quit: the relay exits 0')
     print(f'1..{N}')
     return 1 if FAILS else 0

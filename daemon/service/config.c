@@ -400,6 +400,16 @@ static char *parse_camera_source(const struct parse *p, const char *v, const cha
 	return NULL;
 }
 
+/* svc_addr_parse()'s reason as one of the config's reason strings; NULL if good. */
+static char *parse_addr(const char *v, struct svc_addr *dst)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (svc_addr_parse(v, dst, &err))
+		return NULL;
+	return g_steal_pointer(&err->message);
+}
+
 static char *parse_camera_ref(const struct parse *p, const char *v,
 			      struct svc_camera_ref *ref)
 {
@@ -427,7 +437,7 @@ static char *parse_camera_ref(const struct parse *p, const char *v,
 		return why;
 	}
 	addr = pin ? g_strndup(at + 1, (size_t)(pin - at - 1)) : g_strdup(at + 1);
-	if (!svc_addr_parse(addr, &ref->addr, &why) ||
+	if ((why = parse_addr(addr, &ref->addr)) ||
 	    (pin && (why = parse_camera_source(p, v, pin + strlen(",source="), ref)))) {
 		g_free(addr);
 		g_free(name);
@@ -549,7 +559,7 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 	case T_ENUM:
 		return parse_enum(o, v, dst);
 	case T_ADDR:
-		return svc_addr_parse(v, dst, &why) ? NULL : why;
+		return parse_addr(v, dst);
 	case T_CAMERAS:
 		return NULL;	/* lists go through parse_cameras() */
 	}

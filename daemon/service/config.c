@@ -64,7 +64,6 @@ struct opt {
 	const char *help;
 };
 
-static const char *const encoder_names[] = { "auto", "x264", "v4l2", NULL };
 static const char *const transport_names[] = { "auto", "udp", "tcp", NULL };
 static const char *const layout_names[] = { "auto", "single", "grid", NULL };
 /*
@@ -106,8 +105,8 @@ static const struct opt opts[] = {
 	{ "idr-interval", CAM, T_DURATION, F(camera.idr_interval_ns),
 	  .min = 100 * MS, .max = 60 * SEC, .def = "1s", .arg = "DURATION",
 	  .help = "time between IDR frames" },
-	{ "encoder", CAM, T_ENUM, F(camera.encoder), .names = encoder_names,
-	  .def = "auto", .arg = "auto|x264|v4l2", .help = "H.264 encoder" },
+	{ "encoder", CAM, T_ENUM, F(camera.encoder), .names = vc_encoder_names,
+	  .def = "auto", .arg = VC_ENCODER_GRAMMAR, .help = "H.264 encoder" },
 	{ "listen", CAM, T_ADDR, F(camera.listen), .def = "0.0.0.0:7000",
 	  .arg = "ADDR:PORT", .help = "where hubs connect" },
 	{ "transport", CAM, T_ENUM, F(camera.transport),
@@ -1076,7 +1075,7 @@ void svc_config_log(const struct svc_config *cfg)
 		svc_log_end(&e, "camera %s: source %s, %ux%u@%u, %u bit/s, encoder %s, "
 			    "listening on %s (%s), keys in %s", c->name, c->source,
 			    c->width, c->height, c->fps, c->bitrate,
-			    encoder_names[c->encoder], addr, transport_names[c->transport],
+			    vc_encoder_name(c->encoder), addr, transport_names[c->transport],
 			    cfg->keys_dir);
 		return;
 	}

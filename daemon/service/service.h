@@ -56,6 +56,7 @@
 
 #include "clock.h"
 
+#include <veracam/encoder.h>	/* enum vc_encoder */
 #include <veracam/pairing.h>	/* VC_NAME_MAX, enum vc_role */
 #include <veracam/record.h>	/* VC_SOURCE_MAX_LEN */
 
@@ -114,7 +115,6 @@ int svc_addr_resolve(const struct svc_addr *a, int socktype, struct sockaddr_sto
 /* Configuration (config.c)                                           */
 /* ------------------------------------------------------------------ */
 
-enum svc_encoder { SVC_ENCODER_AUTO, SVC_ENCODER_X264, SVC_ENCODER_V4L2 };
 enum svc_transport { SVC_TRANSPORT_AUTO, SVC_TRANSPORT_UDP, SVC_TRANSPORT_TCP };
 enum svc_layout { SVC_LAYOUT_AUTO, SVC_LAYOUT_SINGLE, SVC_LAYOUT_GRID };
 
@@ -125,7 +125,7 @@ struct svc_camera_config {
 	unsigned int fps;		/* 1..120 */
 	unsigned int bitrate;		/* bit/s */
 	uint64_t idr_interval_ns;
-	enum svc_encoder encoder;
+	enum vc_encoder encoder;	/* handed to the camera library as it is */
 	struct svc_addr listen;
 	enum svc_transport transport;	/* what hubs are offered */
 	uint64_t freshness_ns;		/* never send a frame captured longer ago */

@@ -69,7 +69,7 @@ static void test_camera_defaults(void)
 	g_assert_cmpuint(cfg.camera.fps, ==, 30);
 	g_assert_cmpuint(cfg.camera.bitrate, ==, 2000000);
 	g_assert_cmpuint(cfg.camera.idr_interval_ns, ==, 1000000000u);
-	g_assert_cmpint(cfg.camera.encoder, ==, SVC_ENCODER_AUTO);
+	g_assert_cmpint(cfg.camera.encoder, ==, VC_ENCODER_AUTO);
 	g_assert_cmpint(cfg.camera.transport, ==, SVC_TRANSPORT_AUTO);
 	g_assert_cmpint(cfg.camera.listen.kind, ==, SVC_ADDR_IPV4);
 	g_assert_cmpstr(cfg.camera.listen.host, ==, "0.0.0.0");

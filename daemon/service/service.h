@@ -3,7 +3,8 @@
  * veracamd service frame - what both roles run inside to be a well-behaved
  * systemd service:
  *
- *	addr.c    strict ADDR:PORT and NAME@HOST:PORT parsing
+ *	addr.c    strict ADDR:PORT and NAME@HOST:PORT parsing, resolving;
+ *	          the SVC_ERROR domain
  *	config.c  GLib key-file config + command-line flags (flags win),
  *	          one-line errors naming the key or flag, exit status 2
  *	loop.c    epoll main loop: fds, timerfd timers, signalfd
@@ -39,7 +40,8 @@
  * **error) whose message is one line naming what was wrong; the code says
  * which cause it was where a caller acts on it. The configuration is the
  * one exception: svc_config_parse() hands back help text or its one error
- * line as a string, for svc_config_report() to print.
+ * line as a string, for svc_config_report() to print, and the checks it
+ * calls (struct svc_config_checks) return their reason as a string.
  */
 #ifndef VERACAM_SERVICE_H
 #define VERACAM_SERVICE_H

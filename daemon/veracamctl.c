@@ -641,7 +641,8 @@ static int running_camera(char **dir, char **name)
 	g_autofree char *path = svc_status_find(VC_ROLE_CAMERA, &tried);
 	g_autofree char *unsafe = NULL;
 	struct stat sock, keys;
-	char *doc, *err = NULL;
+	g_autoptr(GError) err = NULL;
+	char *doc;
 	int ret = -1;
 
 	if (!path) {
@@ -657,8 +658,7 @@ static int running_camera(char **dir, char **name)
 	}
 	doc = svc_status_fetch(path, &err);
 	if (!doc) {
-		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path, err);
-		g_free(err);
+		fprintf(stderr, "veracamctl: pair-mode: %s: %s\n", path, err->message);
 		return -1;
 	}
 	*dir = status_field(doc, "keys");
@@ -699,7 +699,8 @@ static char *window_state(const char *doc)
  */
 static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int ttl)
 {
-	g_autofree char *tried = NULL, *err = NULL, *req = NULL, *ans = NULL, *doc = NULL;
+	g_autofree char *tried = NULL, *req = NULL, *ans = NULL, *doc = NULL;
+	g_autoptr(GError) err = NULL;
 	g_autofree char *path = svc_status_find(VC_ROLE_CAMERA, &tried), *name = NULL;
 	g_auto(GStrv) f = NULL;
 	int64_t end_ms;
@@ -709,16 +710,15 @@ static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int tt
 			"veracamd camera running? Else give its key directory\n", tried);
 		return EXIT_FAIL;
 	}
-	doc = svc_status_fetch(path, &err);
+	doc = svc_status_fetch(path, NULL);
 	if (doc)
 		name = status_field(doc, "name");
 	req = g_strdup_printf("pair-window ttl=%d%s%s%s%s", ttl, listen_arg ? " listen=" : "",
 			      listen_arg ? listen_arg : "", hub_name ? " hub-name=" : "",
 			      hub_name ? hub_name : "");
-	g_clear_pointer(&err, g_free);
 	ans = svc_status_request(path, req, 30, &err);
 	if (!ans) {
-		fprintf(stderr, "veracamctl: pair-mode: %s\n", err);
+		fprintf(stderr, "veracamctl: pair-mode: %s\n", err->message);
 		return EXIT_FAIL;
 	}
 	g_strchomp(ans);
@@ -742,8 +742,7 @@ static int pair_mode_daemon(const char *listen_arg, const char *hub_name, int tt
 		g_autofree char *d = NULL, *state = NULL;
 
 		usleep(300000);
-		g_clear_pointer(&err, g_free);
-		d = svc_status_fetch(path, &err);
+		d = svc_status_fetch(path, NULL);
 		state = d ? window_state(d) : NULL;
 		if (!state || !strcmp(state, "open"))
 			continue;
@@ -1176,11 +1175,12 @@ static int cmd_pair(int argc, char **argv)
 static int ask_daemon(const char *path, const char *req, const char *what,
 		      const char *old_version)
 {
-	g_autofree char *ans = NULL, *err = NULL;
+	g_autofree char *ans = NULL;
+	g_autoptr(GError) err = NULL;
 
 	ans = svc_status_request(path, req, 10, &err);
 	if (!ans) {
-		fprintf(stderr, "veracamctl: %s: %s\n", what, err);
+		fprintf(stderr, "veracamctl: %s: %s\n", what, err->message);
 		return EXIT_FAIL;
 	}
 	g_strchomp(ans);
@@ -1512,7 +1512,8 @@ static int cmd_verify(int argc, char **argv)
 static int cmd_status(int argc, char **argv)
 {
 	enum vc_role role;
-	char *path, *err = NULL;
+	g_autoptr(GError) err = NULL;
+	char *path;
 	int ret = 0;
 
 	if (argc != 1)
@@ -1534,10 +1535,9 @@ static int cmd_status(int argc, char **argv)
 		return fail(EXIT_CONFIG, "status: give camera, hub or the socket's absolute path");
 	}
 	if (svc_status_print(path, stdout, &err) < 0) {
-		fprintf(stderr, "veracamctl: status: %s\n", err);
+		fprintf(stderr, "veracamctl: status: %s\n", err->message);
 		ret = EXIT_FAIL;
 	}
-	g_free(err);
 	g_free(path);
 	return ret;
 }

@@ -53,32 +53,6 @@ static char *check_display(const char *value)
 	return g_strdup_printf("\"%s\": expected drm, drm:/dev/dri/cardN or y4m:PATH", value);
 }
 
-int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *ss,
-	       socklen_t *len, char **why)
-{
-	struct addrinfo hints = { .ai_socktype = socktype }, *res = NULL;
-	char port[8];
-	int rc;
-
-	hints.ai_family = a->kind == SVC_ADDR_IPV4 ? AF_INET :
-			  a->kind == SVC_ADDR_IPV6 ? AF_INET6 : AF_UNSPEC;
-	if (a->kind != SVC_ADDR_NAME)
-		hints.ai_flags = AI_NUMERICHOST;
-	snprintf(port, sizeof(port), "%u", a->port);
-	rc = getaddrinfo(a->host, port, &hints, &res);
-	if (rc || !res || res->ai_addrlen > sizeof(*ss)) {
-		*why = g_strdup_printf("%s: %s", a->host, rc ? gai_strerror(rc) : "no address");
-		if (res)
-			freeaddrinfo(res);
-		return -1;
-	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 /* Log why the device key could not be had, with the fix. */
 static void key_failed(const struct svc_config *cfg)
 {

@@ -23,14 +23,6 @@ struct vc_device_key;
 int camera_role_run(struct svc_service *s, struct vc_device_key *key, pid_t holder);
 int hub_role_run(struct svc_service *s);
 
-/*
- * Resolve an address for a stream or datagram socket (getaddrinfo: a host
- * name is resolved now; the first result wins). 0, or -1 and *why
- * (g_free).
- */
-int vd_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *ss,
-	       socklen_t *len, char **why);
-
 /* SO_RCVTIMEO and SO_SNDTIMEO of a blocking socket, in ms. */
 void vd_socket_timeouts(int fd, unsigned int ms);
 

@@ -32,6 +32,7 @@
 #include <gst/video/video.h>
 
 #include <linux/veracam.h>
+#include <veracam/encoder.h>
 #include <veracam/sim-sensor.h>
 
 #include "clock.h"	/* clk_mono_ns, clk_map: the capture time's clock */
@@ -348,7 +349,7 @@ void cam_motion_free(struct cam_motion *m);
 /* ------------------------------------------------------------------ */
 
 struct cam_encode_config {
-	const char *encoder;	/* "auto" (default), "x264", "v4l2" */
+	enum vc_encoder encoder;	/* VC_ENCODER_AUTO (0, the default), _X264, _V4L2 */
 	bool dmabuf_input;	/* frames arrive as dmabuf (cam_capture_use_dmabuf) */
 	unsigned bitrate_kbps;	/* default 2000 */
 	unsigned idr_interval;	/* frames between IDRs; 0 = one second */
@@ -369,11 +370,11 @@ void cam_au_clear(struct cam_au *au);
 struct cam_encoder;
 
 /*
- * The GStreamer element "auto"/"x264"/"v4l2" stands for here: v4l2h264enc
- * when a V4L2 M2M H.264 encoder exists, else x264enc. NULL + error when
- * the wanted one is not installed.
+ * The GStreamer element @want stands for here: v4l2h264enc for V4L2, and
+ * for AUTO when a V4L2 M2M H.264 encoder exists; else x264enc. NULL +
+ * CAM_ERROR_ENCODER when the wanted one is not installed.
  */
-const char *cam_encoder_choose(const char *want, GError **error);
+const char *cam_encoder_choose(enum vc_encoder want, GError **error);
 /* Whether that element takes dmabuf frames without a copy. */
 bool cam_encoder_imports_dmabuf(const char *element);
 /*

@@ -57,28 +57,28 @@ static bool have(const char *factory)
 	return f != NULL;
 }
 
-const char *cam_encoder_choose(const char *want, GError **error)
+const char *cam_encoder_choose(enum vc_encoder want, GError **error)
 {
 	if (!gst_is_initialized())
 		gst_init(NULL, NULL);
-	if (!want || !*want || !strcmp(want, "auto")) {
+	if (want == VC_ENCODER_AUTO) {
 		/* the v4l2 plugin registers v4l2h264enc only when an M2M encoder exists */
 		if (have("v4l2h264enc"))
 			return "v4l2h264enc";
-		want = "x264";
+		want = VC_ENCODER_X264;
 	}
-	if (!strcmp(want, "x264") && have("x264enc"))
+	if (want == VC_ENCODER_V4L2) {
+		if (have("v4l2h264enc"))
+			return "v4l2h264enc";
+		g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER,
+			    "encoder v4l2: GStreamer element not available "
+			    "(no V4L2 M2M H.264 encoder on this system)");
+		return NULL;
+	}
+	if (have("x264enc"))
 		return "x264enc";
-	if (!strcmp(want, "v4l2") && have("v4l2h264enc"))
-		return "v4l2h264enc";
-	if (strcmp(want, "x264") && strcmp(want, "v4l2"))
-		g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER,
-			    "encoder \"%s\" not understood; expected auto, x264 or v4l2", want);
-	else
-		g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER,
-			    "encoder %s: GStreamer element not available%s", want,
-			    strcmp(want, "v4l2") ? " (gstreamer1.0-plugins-ugly)" :
-			    " (no V4L2 M2M H.264 encoder on this system)");
+	g_set_error(error, CAM_ERROR, CAM_ERROR_ENCODER,
+		    "encoder x264: GStreamer element not available (gstreamer1.0-plugins-ugly)");
 	return NULL;
 }
 

@@ -177,7 +177,7 @@ static char *parse_request(struct pair_button *b, const char *line, struct reque
 	a.port = (uint16_t)atoi(VC_PAIR_PORT_DEFAULT);
 	for (unsigned int i = 1; words[i]; i++) {
 		const char *v = strchr(words[i], '=');
-		char *why = NULL;
+		g_autoptr(GError) err = NULL;
 
 		if (!words[i][0])
 			continue;
@@ -192,12 +192,8 @@ static char *parse_request(struct pair_button *b, const char *line, struct reque
 				return g_strdup_printf("ttl must be 1..%d seconds", TTL_MAX);
 			r->ttl = (int)t;
 		} else if (g_str_has_prefix(words[i], "listen=")) {
-			if (!svc_addr_parse(v, &a, &why)) {
-				char *e = g_strdup_printf("listen: %s", why);
-
-				g_free(why);
-				return e;
-			}
+			if (!svc_addr_parse(v, &a, &err))
+				return g_strdup_printf("listen: %s", err->message);
 		} else if (g_str_has_prefix(words[i], "hub-name=")) {
 			if (!vc_name_valid(v))
 				return g_strdup("hub-name: letters, digits, '_', '.', '-'; up to 64");

@@ -140,8 +140,7 @@ void pump_run(void *arg)
 		.fps_d = 1,
 	};
 	struct cam_encode_config enccfg = {
-		.encoder = c->encoder == SVC_ENCODER_X264 ? "x264" :
-			   c->encoder == SVC_ENCODER_V4L2 ? "v4l2" : "auto",
+		.encoder = c->encoder,
 		.bitrate_kbps = c->bitrate / 1000,
 		.idr_interval = (unsigned int)(c->idr_interval_ns * c->fps / 1000000000ull),
 	};

@@ -416,15 +416,15 @@ static void on_status_timer(void *data)
 
 static int open_listener(struct camera_role *cr)
 {
-	char *why = NULL, text[SVC_ADDR_STR_MAX];
+	g_autoptr(GError) err = NULL;
+	char text[SVC_ADDR_STR_MAX];
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const int one = 1;
 
 	svc_addr_format(&cr->cfg->listen, text);
-	if (vd_resolve(&cr->cfg->listen, SOCK_STREAM, &ss, &len, &why) < 0) {
-		svc_log(LOG_ERR, "listen %s: %s", text, why);
-		g_free(why);
+	if (svc_addr_resolve(&cr->cfg->listen, SOCK_STREAM, &ss, &len, &err) < 0) {
+		svc_log(LOG_ERR, "listen %s: %s", text, err->message);
 		return -1;
 	}
 	cr->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -62,7 +62,7 @@ static int connect_camera(struct feed *c)
 		.peers = &peer,
 		.n_peers = 1,
 	};
-	char *why = NULL;
+	GError *err = NULL;
 	int fd;
 
 	c->cause = VC_SESSION_TLS;
@@ -75,9 +75,9 @@ static int connect_camera(struct feed *c)
 			 c->ref->name);
 		return -1;
 	}
-	if (vd_resolve(&c->ref->addr, SOCK_STREAM, &c->addr, &c->addr_len, &why) < 0) {
-		g_strlcpy(c->why, why, sizeof(c->why));
-		g_free(why);
+	if (svc_addr_resolve(&c->ref->addr, SOCK_STREAM, &c->addr, &c->addr_len, &err) < 0) {
+		g_strlcpy(c->why, err->message, sizeof(c->why));
+		g_error_free(err);
 		return -1;
 	}
 	fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -64,7 +64,6 @@ struct opt {
 	const char *help;
 };
 
-static const char *const encoder_names[] = { "auto", "x264", "v4l2", NULL };
 static const char *const transport_names[] = { "auto", "udp", "tcp", NULL };
 static const char *const layout_names[] = { "auto", "single", "grid", NULL };
 /*
@@ -106,8 +105,8 @@ static const struct opt opts[] = {
 	{ "idr-interval", CAM, T_DURATION, F(camera.idr_interval_ns),
 	  .min = 100 * MS, .max = 60 * SEC, .def = "1s", .arg = "DURATION",
 	  .help = "time between IDR frames" },
-	{ "encoder", CAM, T_ENUM, F(camera.encoder), .names = encoder_names,
-	  .def = "auto", .arg = "auto|x264|v4l2", .help = "H.264 encoder" },
+	{ "encoder", CAM, T_ENUM, F(camera.encoder), .names = vc_encoder_names,
+	  .def = "auto", .arg = VC_ENCODER_GRAMMAR, .help = "H.264 encoder" },
 	{ "listen", CAM, T_ADDR, F(camera.listen), .def = "0.0.0.0:7000",
 	  .arg = "ADDR:PORT", .help = "where hubs connect" },
 	{ "transport", CAM, T_ENUM, F(camera.transport),
@@ -400,6 +399,16 @@ static char *parse_camera_source(const struct parse *p, const char *v, const cha
 	return NULL;
 }
 
+/* svc_addr_parse()'s reason as one of the config's reason strings; NULL if good. */
+static char *parse_addr(const char *v, struct svc_addr *dst)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (svc_addr_parse(v, dst, &err))
+		return NULL;
+	return g_steal_pointer(&err->message);
+}
+
 static char *parse_camera_ref(const struct parse *p, const char *v,
 			      struct svc_camera_ref *ref)
 {
@@ -427,7 +436,7 @@ static char *parse_camera_ref(const struct parse *p, const char *v,
 		return why;
 	}
 	addr = pin ? g_strndup(at + 1, (size_t)(pin - at - 1)) : g_strdup(at + 1);
-	if (!svc_addr_parse(addr, &ref->addr, &why) ||
+	if ((why = parse_addr(addr, &ref->addr)) ||
 	    (pin && (why = parse_camera_source(p, v, pin + strlen(",source="), ref)))) {
 		g_free(addr);
 		g_free(name);
@@ -549,7 +558,7 @@ static char *parse_value(struct parse *p, const struct opt *o, const char *v)
 	case T_ENUM:
 		return parse_enum(o, v, dst);
 	case T_ADDR:
-		return svc_addr_parse(v, dst, &why) ? NULL : why;
+		return parse_addr(v, dst);
 	case T_CAMERAS:
 		return NULL;	/* lists go through parse_cameras() */
 	}
@@ -1066,7 +1075,7 @@ void svc_config_log(const struct svc_config *cfg)
 		svc_log_end(&e, "camera %s: source %s, %ux%u@%u, %u bit/s, encoder %s, "
 			    "listening on %s (%s), keys in %s", c->name, c->source,
 			    c->width, c->height, c->fps, c->bitrate,
-			    encoder_names[c->encoder], addr, transport_names[c->transport],
+			    vc_encoder_name(c->encoder), addr, transport_names[c->transport],
 			    cfg->keys_dir);
 		return;
 	}

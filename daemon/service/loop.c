@@ -47,7 +47,7 @@ struct svc_loop {
 
 static void on_signal(void *data, uint32_t events);
 
-struct svc_loop *svc_loop_new(char **err)
+struct svc_loop *svc_loop_new(GError **error)
 {
 	struct svc_loop *l = g_new0(struct svc_loop, 1);
 	sigset_t mask;
@@ -61,7 +61,7 @@ struct svc_loop *svc_loop_new(char **err)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	if (pthread_sigmask(SIG_BLOCK, &mask, &l->old_mask)) {
-		*err = g_strdup("cannot block signals");
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, "cannot block signals");
 		g_ptr_array_free(l->watches, TRUE);
 		g_ptr_array_free(l->graveyard, TRUE);
 		g_free(l);
@@ -71,7 +71,7 @@ struct svc_loop *svc_loop_new(char **err)
 	l->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (l->epfd < 0 || l->sigfd < 0 ||
 	    svc_loop_add_fd(l, l->sigfd, EPOLLIN, on_signal, l)) {
-		*err = g_strdup_printf("main loop: %s", g_strerror(errno));
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "main loop: %s", g_strerror(errno));
 		svc_loop_free(l);
 		return NULL;
 	}

@@ -22,10 +22,10 @@ static void on_status_log(void *data)
 	svc_status_log(data);
 }
 
-static int start_failed(struct svc_service *s, char *err)
+static int start_failed(struct svc_service *s, GError *err)
 {
-	svc_log(LOG_ERR, "%s", err);
-	g_free(err);
+	svc_log(LOG_ERR, "%s", err->message);
+	g_error_free(err);
 	svc_service_finish(s);
 	return 1;
 }
@@ -34,12 +34,13 @@ int svc_service_init(struct svc_service *s, int argc, char **argv,
 		     const struct svc_config_checks *checks)
 {
 	enum svc_config_result r;
-	char *err = NULL;
+	char *text = NULL;
+	GError *err = NULL;
 
 	memset(s, 0, sizeof(*s));
-	r = svc_config_parse(argc, argv, checks, &s->cfg, &err);
+	r = svc_config_parse(argc, argv, checks, &s->cfg, &text);
 	if (r != SVC_CONFIG_RUN)
-		return svc_config_report(r, err, stdout, stderr);
+		return svc_config_report(r, text, stdout, stderr);
 
 	svc_log_init(s->cfg.role, s->cfg.log_level);
 	s->loop = svc_loop_new(&err);
@@ -52,17 +53,20 @@ int svc_service_init(struct svc_service *s, int argc, char **argv,
 
 		/* by hand, $XDG_RUNTIME_DIR/veracam/ROLE is ours to make (nothing else is) */
 		if (s->cfg.status_dir_make && g_mkdir_with_parents(dir, 0700) < 0)
-			return start_failed(s, g_strdup_printf("status socket directory %s: %s", dir,
-							       g_strerror(errno)));
+			return start_failed(s, g_error_new(SVC_ERROR, SVC_ERROR_SYSTEM,
+							   "status socket directory %s: %s", dir,
+							   g_strerror(errno)));
 		if (svc_status_listen(s->status, s->cfg.status_socket, &err))
 			return start_failed(s, err);
 		if (svc_loop_add_fd(s->loop, svc_status_fd(s->status), EPOLLIN,
 				    on_status, s->status))
-			return start_failed(s, g_strdup("status socket: cannot watch it"));
+			return start_failed(s, g_error_new_literal(SVC_ERROR, SVC_ERROR_SYSTEM,
+								   "status socket: cannot watch it"));
 	}
 	s->status_log = svc_timer_new(s->loop, on_status_log, s->status);
 	if (!s->status_log)
-		return start_failed(s, g_strdup("status log timer: cannot create it"));
+		return start_failed(s, g_error_new_literal(SVC_ERROR, SVC_ERROR_SYSTEM,
+							   "status log timer: cannot create it"));
 	svc_timer_arm(s->status_log, SVC_STATUS_LOG_INTERVAL_NS, SVC_STATUS_LOG_INTERVAL_NS);
 
 	svc_notify_init(&s->notify);

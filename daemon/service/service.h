@@ -3,7 +3,8 @@
  * veracamd service frame - what both roles run inside to be a well-behaved
  * systemd service:
  *
- *	addr.c    strict ADDR:PORT and NAME@HOST:PORT parsing
+ *	addr.c    strict ADDR:PORT and NAME@HOST:PORT parsing, resolving;
+ *	          the SVC_ERROR domain
  *	config.c  GLib key-file config + command-line flags (flags win),
  *	          one-line errors naming the key or flag, exit status 2
  *	loop.c    epoll main loop: fds, timerfd timers, signalfd
@@ -34,6 +35,13 @@
  * through, so no key material can reach a log line or a status snapshot.
  * None of it is thread-safe (call from the role's loop thread) except
  * svc_mailbox_post(), which is for the role's other threads.
+ *
+ * Errors are GErrors in the SVC_ERROR domain (last parameter, GError
+ * **error) whose message is one line naming what was wrong; the code says
+ * which cause it was where a caller acts on it. The configuration is the
+ * one exception: svc_config_parse() hands back help text or its one error
+ * line as a string, for svc_config_report() to print, and the checks it
+ * calls (struct svc_config_checks) return their reason as a string.
  */
 #ifndef VERACAM_SERVICE_H
 #define VERACAM_SERVICE_H
@@ -43,17 +51,31 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <syslog.h>
 
 #include <glib.h>
 
 #include "clock.h"
 
+#include <veracam/encoder.h>	/* enum vc_encoder */
 #include <veracam/pairing.h>	/* VC_NAME_MAX, enum vc_role */
 #include <veracam/record.h>	/* VC_SOURCE_MAX_LEN */
 
 /* Exit status for any configuration or usage error. */
 #define SVC_EXIT_USAGE		2
+
+#define SVC_ERROR (svc_error_quark())
+GQuark svc_error_quark(void);
+
+enum svc_error_code {
+	SVC_ERROR_ADDRESS,	/* not a HOST:PORT this parser takes */
+	SVC_ERROR_RESOLVE,	/* the host has no address (getaddrinfo) */
+	SVC_ERROR_SYSTEM,	/* a system call failed; the message has its strerror */
+	SVC_ERROR_IN_USE,	/* the status socket: another veracamd serves it */
+	SVC_ERROR_NO_DAEMON,	/* the status client: nothing accepts at that path */
+	SVC_ERROR_ANSWER,	/* the status client: the answer broke off or is malformed */
+};
 
 /* ------------------------------------------------------------------ */
 /* Addresses (addr.c)                                                 */
@@ -79,17 +101,22 @@ struct svc_addr {
  * Parse "HOST:PORT": IPv4 "192.0.2.1:7000", IPv6 "[2001:db8::1]:7000",
  * host name "cam.example:7000". Nothing else (no whitespace, no missing or
  * zero port, no leading zeros in the port, no bare IPv6). On failure
- * returns false and *why (g_free) says what is wrong.
+ * returns false with SVC_ERROR_ADDRESS saying what is wrong.
  */
-bool svc_addr_parse(const char *s, struct svc_addr *out, char **why);
+bool svc_addr_parse(const char *s, struct svc_addr *out, GError **error);
 /* The canonical text form; out holds SVC_ADDR_STR_MAX bytes. */
 void svc_addr_format(const struct svc_addr *a, char out[SVC_ADDR_STR_MAX]);
+/*
+ * Resolve @a for a stream or datagram socket (getaddrinfo: a host name is
+ * resolved now; the first result wins). 0, or -1 with SVC_ERROR_RESOLVE.
+ */
+int svc_addr_resolve(const struct svc_addr *a, int socktype, struct sockaddr_storage *ss,
+		     socklen_t *len, GError **error);
 
 /* ------------------------------------------------------------------ */
 /* Configuration (config.c)                                           */
 /* ------------------------------------------------------------------ */
 
-enum svc_encoder { SVC_ENCODER_AUTO, SVC_ENCODER_X264, SVC_ENCODER_V4L2 };
 enum svc_transport { SVC_TRANSPORT_AUTO, SVC_TRANSPORT_UDP, SVC_TRANSPORT_TCP };
 enum svc_layout { SVC_LAYOUT_AUTO, SVC_LAYOUT_SINGLE, SVC_LAYOUT_GRID };
 
@@ -100,7 +127,7 @@ struct svc_camera_config {
 	unsigned int fps;		/* 1..120 */
 	unsigned int bitrate;		/* bit/s */
 	uint64_t idr_interval_ns;
-	enum svc_encoder encoder;
+	enum vc_encoder encoder;	/* handed to the camera library as it is */
 	struct svc_addr listen;
 	enum svc_transport transport;	/* what hubs are offered */
 	uint64_t freshness_ns;		/* never send a frame captured longer ago */
@@ -226,9 +253,10 @@ typedef void (*svc_reload_fn)(void *data);
 /*
  * Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and reads them
  * from a signalfd: create the loop before any other thread (GStreamer's)
- * so that those threads inherit the mask. NULL and *err on failure.
+ * so that those threads inherit the mask. NULL and SVC_ERROR_SYSTEM on
+ * failure.
  */
-struct svc_loop *svc_loop_new(char **err);
+struct svc_loop *svc_loop_new(GError **error);
 /* Free the loop (after its timers) and restore the signal mask. */
 void svc_loop_free(struct svc_loop *l);
 
@@ -602,9 +630,10 @@ void svc_status_log(const struct svc_status *st);
 /*
  * Serve snapshots on an AF_UNIX stream socket at @path (mode 0660): every
  * connection gets one JSON snapshot and is closed. A stale socket file is
- * replaced; a live one (another daemon answers) is an error.
+ * replaced; a live one (another daemon answers) is SVC_ERROR_IN_USE. 0, or
+ * -1 and @error.
  */
-int svc_status_listen(struct svc_status *st, const char *path, char **err);
+int svc_status_listen(struct svc_status *st, const char *path, GError **error);
 int svc_status_fd(const struct svc_status *st);
 /*
  * Answer every pending connection (call when svc_status_fd() is readable):
@@ -617,13 +646,15 @@ void svc_status_on_command(struct svc_status *st, svc_status_command_fn fn, void
 
 /*
  * Client (veracamctl status): fetch one snapshot from @path and write it
- * to @out. 0, or -1 with *err (g_free).
+ * to @out. 0, or -1 with @error: SVC_ERROR_NO_DAEMON when nothing accepts
+ * at @path, SVC_ERROR_ANSWER for an answer cut short or not a snapshot.
  */
-int svc_status_print(const char *path, FILE *out, char **err);
+int svc_status_print(const char *path, FILE *out, GError **error);
 /* The same, returning the document (g_free). */
-char *svc_status_fetch(const char *path, char **err);
-/* Send one request line, return the whole answer (g_free); NULL and *err. */
-char *svc_status_request(const char *path, const char *request, int timeout_s, char **err);
+char *svc_status_fetch(const char *path, GError **error);
+/* Send one request line, return the whole answer (g_free); NULL and @error. */
+char *svc_status_request(const char *path, const char *request, int timeout_s,
+			 GError **error);
 
 /* ------------------------------------------------------------------ */
 /* The frame put together (service.c)                                 */

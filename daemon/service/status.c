@@ -586,12 +586,13 @@ void svc_status_log(const struct svc_status *st)
 
 /* ---------------------------------------------------------------- socket */
 
-static int unix_addr(const char *path, struct sockaddr_un *sa, char **err)
+static int unix_addr(const char *path, struct sockaddr_un *sa, GError **error)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa->sun_path)) {
-		*err = g_strdup_printf("status socket %s: path too long", path);
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "status socket %s: path too long",
+			    path);
 		return -1;
 	}
 	memcpy(sa->sun_path, path, strlen(path));
@@ -599,7 +600,7 @@ static int unix_addr(const char *path, struct sockaddr_un *sa, char **err)
 }
 
 /* A socket file is stale when nobody accepts on it. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa, char **err)
+static int clear_stale(const char *path, const struct sockaddr_un *sa, GError **error)
 {
 	struct stat sb;
 	int fd, rc;
@@ -607,7 +608,8 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa, char **er
 	if (lstat(path, &sb))
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(sb.st_mode)) {
-		*err = g_strdup_printf("status socket %s: exists and is not a socket", path);
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM,
+			    "status socket %s: exists and is not a socket", path);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -616,24 +618,27 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa, char **er
 	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	close(fd);
 	if (rc == 0) {
-		*err = g_strdup_printf("status socket %s: another veracamd is serving it", path);
+		g_set_error(error, SVC_ERROR, SVC_ERROR_IN_USE,
+			    "status socket %s: another veracamd is serving it", path);
 		return -1;
 	}
 	return unlink(path);
 }
 
-int svc_status_listen(struct svc_status *st, const char *path, char **err)
+int svc_status_listen(struct svc_status *st, const char *path, GError **error)
 {
+	GError *err = NULL;
 	struct sockaddr_un sa;
 	mode_t old;
 	int fd, rc;
 
-	*err = NULL;
-	if (unix_addr(path, &sa, err))
+	if (unix_addr(path, &sa, error))
 		return -1;
-	if (clear_stale(path, &sa, err)) {
-		if (!*err)
-			*err = g_strdup_printf("status socket %s: %s", path, g_strerror(errno));
+	if (clear_stale(path, &sa, &err)) {
+		if (!err)
+			err = g_error_new(SVC_ERROR, SVC_ERROR_SYSTEM, "status socket %s: %s",
+					  path, g_strerror(errno));
+		g_propagate_error(error, err);
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -651,7 +656,8 @@ int svc_status_listen(struct svc_status *st, const char *path, char **err)
 	st->fd = fd;
 	return 0;
 fail:
-	*err = g_strdup_printf("status socket %s: %s", path, g_strerror(errno));
+	g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "status socket %s: %s", path,
+		    g_strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (st->path)
@@ -736,23 +742,28 @@ void svc_status_serve(struct svc_status *st)
 	}
 }
 
-char *svc_status_request(const char *path, const char *request, int timeout_s, char **err)
+char *svc_status_request(const char *path, const char *request, int timeout_s,
+			 GError **error)
 {
 	struct timeval tv = { timeout_s, 0 };
 	g_autofree char *line = g_strconcat(request, "\n", NULL);
 	struct sockaddr_un sa;
+	GError *err = NULL;
 	GString *doc;
 	char buf[4096];
 	int fd;
 
-	*err = NULL;
-	if (unix_addr(path, &sa, err))
+	if (unix_addr(path, &sa, error))
 		return NULL;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (const struct sockaddr *)&sa, sizeof(sa))) {
-		*err = g_strdup_printf("%s: %s (is veracamd running?)", path, g_strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (fd < 0) {
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "%s: %s", path, g_strerror(errno));
+		return NULL;
+	}
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa))) {
+		g_set_error(error, SVC_ERROR, SVC_ERROR_NO_DAEMON, "%s: %s (is veracamd running?)",
+			    path, g_strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -766,46 +777,51 @@ char *svc_status_request(const char *path, const char *request, int timeout_s, c
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			*err = g_strdup_printf("%s: %s", path, g_strerror(errno));
+			err = g_error_new(SVC_ERROR, SVC_ERROR_ANSWER, "%s: %s", path,
+					  g_strerror(errno));
 			break;
 		}
 		if (n == 0)
 			break;
 		if (doc->len + (size_t)n > SNAPSHOT_MAX) {
-			*err = g_strdup_printf("%s: snapshot larger than %u bytes", path, SNAPSHOT_MAX);
+			err = g_error_new(SVC_ERROR, SVC_ERROR_ANSWER,
+					  "%s: snapshot larger than %u bytes", path, SNAPSHOT_MAX);
 			break;
 		}
 		g_string_append_len(doc, buf, n);
 	}
 	close(fd);
-	if (!*err && memchr(doc->str, 0, doc->len))
-		*err = g_strdup_printf("%s: a NUL byte in the answer", path);
-	if (*err) {
+	if (!err && memchr(doc->str, 0, doc->len))
+		err = g_error_new(SVC_ERROR, SVC_ERROR_ANSWER, "%s: a NUL byte in the answer",
+				  path);
+	if (err) {
+		g_propagate_error(error, err);
 		g_string_free(doc, TRUE);
 		return NULL;
 	}
 	return g_string_free(doc, FALSE);
 }
 
-char *svc_status_fetch(const char *path, char **err)
+char *svc_status_fetch(const char *path, GError **error)
 {
-	char *doc = svc_status_request(path, "status", RECV_TIMEOUT_MS / 1000, err);
+	char *doc = svc_status_request(path, "status", RECV_TIMEOUT_MS / 1000, error);
 	size_t len;
 
 	if (!doc)
 		return NULL;
 	len = strlen(doc);
 	if (len < 3 || doc[0] != '{' || !g_str_has_suffix(doc, "}\n")) {
-		*err = g_strdup_printf("%s: incomplete status snapshot", path);
+		g_set_error(error, SVC_ERROR, SVC_ERROR_ANSWER, "%s: incomplete status snapshot",
+			    path);
 		g_free(doc);
 		return NULL;
 	}
 	return doc;
 }
 
-int svc_status_print(const char *path, FILE *out, char **err)
+int svc_status_print(const char *path, FILE *out, GError **error)
 {
-	char *doc = svc_status_fetch(path, err);
+	char *doc = svc_status_fetch(path, error);
 
 	if (!doc)
 		return -1;

@@ -20,6 +20,7 @@
 #include "camera.h"
 
 static gchar *opt_size = "1280x720", *opt_encoder = "x264";
+static enum vc_encoder encoder;	/* opt_encoder parsed */
 static gint opt_fps = 30, opt_seconds = 5, opt_bitrate = 2000;
 
 static const GOptionEntry entries[] = {
@@ -64,7 +65,7 @@ static bool run(unsigned w, unsigned h, bool paced, bool encode, const char *sou
 		.source = source, .name = "bench", .width = w, .height = h,
 		.fps_n = (unsigned)opt_fps, .fps_d = 1, .unpaced = !paced,
 	};
-	struct cam_encode_config ecfg = { .encoder = opt_encoder,
+	struct cam_encode_config ecfg = { .encoder = encoder,
 					  .bitrate_kbps = (unsigned)opt_bitrate };
 	g_autoptr(GError) err = NULL;
 	struct cam_capture *cap = cam_capture_open(&ccfg, &err);
@@ -174,6 +175,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "encode_bench: %s\n", err ? err->message : "bad --size/--fps/--seconds");
 		return 2;
 	}
+	if (!vc_encoder_parse(opt_encoder, &encoder)) {
+		fprintf(stderr, "encode_bench: --encoder \"%s\": expected " VC_ENCODER_GRAMMAR "\n",
+			opt_encoder);
+		return 2;
+	}
 	g_log_set_handler(NULL, G_LOG_LEVEL_MESSAGE, g_log_default_handler, NULL);
 
 	if (!run(w, h, false, false, "pattern:2040e0", false, &cap_only) ||
@@ -188,7 +194,7 @@ int main(int argc, char **argv)
 	base = cap_only.cpu_s / MAX(cap_only.frames, 1u) * 1e3;
 
 	printf("camera media steps, pattern source %ux%u@%d, encoder %s, %d kbit/s, %d s per run, %u cores\n",
-	       w, h, opt_fps, cam_encoder_choose(opt_encoder, NULL), opt_bitrate, opt_seconds,
+	       w, h, opt_fps, cam_encoder_choose(encoder, NULL), opt_bitrate, opt_seconds,
 	       g_get_num_processors());
 	printf("%-34s %8s %9s %10s %8s %9s %6s\n", "run", "fps", "cpu%", "cpu ms/fr",
 	       "x base", "kbit/s", "lat ms");

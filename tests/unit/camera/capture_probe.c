@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 	struct cam_capture_stats st;
 	const struct cam_identity *id;
 	unsigned w, h;
+	bool encode;
 	int failures = 0;
 	uint64_t au_bytes = 0, idrs = 0, aus = 0;
 
@@ -128,6 +129,9 @@ int main(int argc, char **argv)
 	};
 	if (strcmp(opt_io, "auto") && strcmp(opt_io, "copy") && strcmp(opt_io, "dmabuf"))
 		return usage_error("--io must be auto, copy or dmabuf");
+	encode = strcmp(opt_encode, "none") != 0;
+	if (encode && !vc_encoder_parse(opt_encode, &ecfg.encoder))
+		return usage_error("--encode must be none|" VC_ENCODER_GRAMMAR);
 
 	cap = cam_capture_open(&ccfg, &err);
 	if (!cap)
@@ -141,14 +145,13 @@ int main(int argc, char **argv)
 		failures++;
 	}
 
-	if (strcmp(opt_encode, "none")) {
-		const char *el = cam_encoder_choose(opt_encode, &err);
+	if (encode) {
+		const char *el = cam_encoder_choose(ecfg.encoder, &err);
 
 		if (!el) {
 			cam_capture_close(cap);
 			return usage_error(err->message);
 		}
-		ecfg.encoder = opt_encode;
 		ecfg.dmabuf_input = cam_capture_use_dmabuf(cap, cam_encoder_imports_dmabuf(el));
 		enc = cam_encoder_new(&ecfg, cam_capture_video_info(cap), &err);
 		if (!enc) {

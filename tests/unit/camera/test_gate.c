@@ -123,7 +123,7 @@ static void fixture_init(struct fixture *f, const struct gate_config *cfg_in)
 	struct gate_config cfg = *cfg_in;
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
-	char *err = NULL;
+	GError *err = NULL;
 	uint8_t seed[32];
 
 	memset(f, 0, sizeof(*f));
@@ -139,6 +139,7 @@ static void fixture_init(struct fixture *f, const struct gate_config *cfg_in)
 	memcpy(f->hub_peer.pub, vc_key_public(f->hub_key), VC_PUBKEY_LEN);
 
 	f->loop = svc_loop_new(&err);
+	g_assert_no_error(err);
 	g_assert_nonnull(f->loop);
 	f->rejects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -274,7 +274,7 @@ struct stream {
 
 static void stream_init(struct stream *st)
 {
-	struct cam_encode_config cfg = { .encoder = "x264", .idr_interval = 10,
+	struct cam_encode_config cfg = { .encoder = VC_ENCODER_X264, .idr_interval = 10,
 					 .bitrate_kbps = 400, .timeout_ms = 20000 };
 
 	gst_video_info_set_format(&st->vi, GST_VIDEO_FORMAT_I420, W, H);

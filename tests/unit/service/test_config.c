@@ -69,7 +69,7 @@ static void test_camera_defaults(void)
 	g_assert_cmpuint(cfg.camera.fps, ==, 30);
 	g_assert_cmpuint(cfg.camera.bitrate, ==, 2000000);
 	g_assert_cmpuint(cfg.camera.idr_interval_ns, ==, 1000000000u);
-	g_assert_cmpint(cfg.camera.encoder, ==, SVC_ENCODER_AUTO);
+	g_assert_cmpint(cfg.camera.encoder, ==, VC_ENCODER_AUTO);
 	g_assert_cmpint(cfg.camera.transport, ==, SVC_TRANSPORT_AUTO);
 	g_assert_cmpint(cfg.camera.listen.kind, ==, SVC_ADDR_IPV4);
 	g_assert_cmpstr(cfg.camera.listen.host, ==, "0.0.0.0");
@@ -347,9 +347,11 @@ static void test_addresses(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
 		struct svc_addr a;
-		char *why = NULL, text[SVC_ADDR_STR_MAX];
+		GError *err = NULL;
+		char text[SVC_ADDR_STR_MAX];
 
-		g_assert_true(svc_addr_parse(good[i].in, &a, &why));
+		g_assert_true(svc_addr_parse(good[i].in, &a, &err));
+		g_assert_no_error(err);
 		g_assert_cmpint(a.kind, ==, good[i].kind);
 		g_assert_cmpstr(a.host, ==, good[i].host);
 		g_assert_cmpuint(a.port, ==, good[i].port);
@@ -358,13 +360,13 @@ static void test_addresses(void)
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		struct svc_addr a;
-		char *why = NULL;
+		GError *err = NULL;
 
-		if (svc_addr_parse(bad[i], &a, &why))
+		if (svc_addr_parse(bad[i], &a, &err))
 			g_error("accepted bad address \"%s\"", bad[i]);
-		g_assert_nonnull(why);
-		g_assert_null(strchr(why, '\n'));
-		g_free(why);
+		g_assert_error(err, SVC_ERROR, SVC_ERROR_ADDRESS);
+		g_assert_null(strchr(err->message, '\n'));
+		g_error_free(err);
 	}
 }
 

@@ -49,9 +49,10 @@ static void job_done(void *data)
 static void test_job_reports_on_the_loop(void)
 {
 	struct job_state s = { .gate = { -1, -1 } };
-	char *err = NULL;
+	GError *err = NULL;
 
 	s.loop = svc_loop_new(&err);
+	g_assert_no_error(err);
 	g_assert_nonnull(s.loop);
 	s.loop_thread = pthread_self();
 	s.job = svc_job_start(s.loop, "vc-test-job", job_run, job_done, &s);
@@ -70,11 +71,12 @@ static void test_job_reports_on_the_loop(void)
 static void test_job_join_without_done(void)
 {
 	struct job_state s;
-	char *err = NULL;
+	GError *err = NULL;
 
 	memset(&s, 0, sizeof(s));
 	g_assert_cmpint(pipe(s.gate), ==, 0);
 	s.loop = svc_loop_new(&err);
+	g_assert_no_error(err);
 	g_assert_nonnull(s.loop);
 	s.loop_thread = pthread_self();
 	s.job = svc_job_start(s.loop, "vc-test-join", job_run, job_done, &s);
@@ -147,10 +149,11 @@ static void producer(void *data)
 /* A loop and a mailbox of struct item on it. */
 static void mail_setup(struct mail_state *s)
 {
-	char *err = NULL;
+	GError *err = NULL;
 
 	clear_state = s;
 	s->loop = svc_loop_new(&err);
+	g_assert_no_error(err);
 	g_assert_nonnull(s->loop);
 	s->box = svc_mailbox_new(s->loop, sizeof(struct item), item_clear, on_mail, s);
 	g_assert_nonnull(s->box);

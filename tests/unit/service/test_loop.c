@@ -60,9 +60,10 @@ static void on_reload(void *data)
 static void test_run(void)
 {
 	struct state s = { 0 };
-	char *err = NULL;
+	GError *err = NULL;
 
 	s.loop = svc_loop_new(&err);
+	g_assert_no_error(err);
 	g_assert_nonnull(s.loop);
 	g_assert_cmpint(pipe(s.pipe), ==, 0);
 	g_assert_cmpint(svc_loop_add_fd(s.loop, s.pipe[0], EPOLLIN, on_readable, &s), ==, 0);
@@ -97,10 +98,13 @@ static void quit_now(void *data)
 
 static void test_quit(void)
 {
-	char *err = NULL;
+	GError *err = NULL;
 	struct svc_loop *l = svc_loop_new(&err);
-	struct svc_timer *t = svc_timer_new(l, quit_now, l);
+	struct svc_timer *t;
 	sigset_t mask;
+
+	g_assert_no_error(err);
+	t = svc_timer_new(l, quit_now, l);
 
 	svc_timer_arm(t, 1000000, 0);
 	g_assert_cmpint(svc_loop_run(l), ==, 3);

@@ -51,7 +51,7 @@ static char *notifications(void)
 struct client {
 	const char *path;
 	char *doc;
-	char *err;
+	GError *err;
 };
 
 /* What `veracamctl status` does while the daemon runs, then SIGTERM. */
@@ -90,7 +90,7 @@ static void test_lifecycle(void)
 	g_assert_cmpint(svc_loop_signal(s.loop), ==, SIGTERM);
 
 	if (!c.doc)
-		g_error("status: %s", c.err);
+		g_error("status: %s", c.err->message);
 	g_assert_nonnull(strstr(c.doc, "\"ready\": true"));
 	g_assert_nonnull(strstr(c.doc, "\"received\": 7"));
 	g_free(c.doc);

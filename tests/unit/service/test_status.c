@@ -20,7 +20,7 @@ static char *tmpdir;
 struct fetch {
 	const char *path;
 	char *doc;
-	char *err;
+	GError *err;
 	bool print;
 	gint done;
 };
@@ -57,7 +57,7 @@ static char *round_trip(struct svc_status *st, const char *path, bool print)
 	}
 	g_thread_join(t);
 	if (f.err)
-		g_error("client: %s", f.err);
+		g_error("client: %s", f.err->message);
 	doc = g_strdup(f.doc);
 	if (print)
 		free(f.doc);
@@ -93,11 +93,13 @@ static void test_hub_round_trip(void)
 	int64_t now = clk_real_ns();
 	struct stat sb;
 	mode_t old;
-	char *err = NULL, *doc;
+	GError *err = NULL;
+	char *doc;
 
 	/* even with a permissive umask the socket is owner + group only */
 	old = umask(0);
 	g_assert_cmpint(svc_status_listen(st, path, &err), ==, 0);
+	g_assert_no_error(err);
 	umask(old);
 	g_assert_cmpint(lstat(path, &sb), ==, 0);
 	g_assert_true(S_ISSOCK(sb.st_mode));
@@ -168,8 +170,9 @@ static void test_hub_round_trip(void)
 		struct svc_status *other = svc_status_new(&cfg);
 
 		g_assert_cmpint(svc_status_listen(other, path, &err), ==, -1);
-		g_assert_nonnull(strstr(err, "another veracamd"));
-		g_free(err);
+		g_assert_error(err, SVC_ERROR, SVC_ERROR_IN_USE);
+		g_assert_nonnull(strstr(err->message, "another veracamd"));
+		g_clear_error(&err);
 		svc_status_free(other);
 	}
 
@@ -188,10 +191,11 @@ static void test_camera_round_trip(void)
 	struct svc_hub_session *a, *b;
 	struct svc_config cfg;
 	struct svc_status *st;
-	char *err, *doc;
+	GError *err = NULL;
+	char *text, *doc;
 	int stale;
 
-	g_assert_cmpint(svc_config_parse(8, args, NULL, &cfg, &err), ==, SVC_CONFIG_RUN);
+	g_assert_cmpint(svc_config_parse(8, args, NULL, &cfg, &text), ==, SVC_CONFIG_RUN);
 	st = svc_status_new(&cfg);
 
 	/* a socket file left by a crashed daemon is replaced */
@@ -204,6 +208,7 @@ static void test_camera_round_trip(void)
 		close(stale);
 	}
 	g_assert_cmpint(svc_status_listen(st, path, &err), ==, 0);
+	g_assert_no_error(err);
 
 	role = svc_status_camera_role(st);
 	role->frames_captured = 300;
@@ -246,15 +251,17 @@ static void test_camera_round_trip(void)
 static void test_client_errors(void)
 {
 	char *path = g_build_filename(tmpdir, "absent.sock", NULL);
-	char *err = NULL, *out = NULL;
+	GError *err = NULL;
+	char *out = NULL;
 	size_t len;
 	FILE *f = open_memstream(&out, &len);
 
 	g_assert_cmpint(svc_status_print(path, f, &err), ==, -1);
 	fclose(f);
 	g_assert_cmpuint(len, ==, 0);
-	g_assert_nonnull(strstr(err, "is veracamd running?"));
-	g_free(err);
+	g_assert_error(err, SVC_ERROR, SVC_ERROR_NO_DAEMON);
+	g_assert_nonnull(strstr(err->message, "is veracamd running?"));
+	g_error_free(err);
 	free(out);
 	g_free(path);
 }

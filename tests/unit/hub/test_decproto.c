@@ -213,9 +213,14 @@ static bool dead(int pid)
 	return zombie;
 }
 
-/* The hub's view of one lie: the picture handed out (1) or the child replaced. */
-static void test_lie(const char *lie, bool believed)
+/*
+ * The hub's view of one lie: the picture handed out (1) when the child told
+ * none, else the child replaced.
+ */
+static void test_lie(gconstpointer data)
 {
+	const char *lie = data;
+	bool believed = !strcmp(lie, "none");
 	struct hub_picture pic = { 0 };
 	struct hub_decode_stats st;
 	struct hub_decode *d;
@@ -491,6 +496,11 @@ out:
 
 int main(int argc, char **argv)
 {
+	/* "none": the honest child; each other a lie of liar_main() */
+	static const char *const lies[] = {
+		"none", "slot", "plane", "twice", "future", "hello", "garbage",
+	};
+
 	if (hub_decode_child_requested(argc, argv)) {
 		const char *lie = getenv("VERACAM_TEST_LIE");
 
@@ -498,19 +508,17 @@ int main(int argc, char **argv)
 			liar_main(lie);
 		decode_child_main();
 	}
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	signal(SIGPIPE, SIG_IGN);
-	test_parser();
-	test_lie("none", true);
-	test_lie("slot", false);
-	test_lie("plane", false);
-	test_lie("twice", false);
-	test_lie("future", false);
-	test_lie("hello", false);
-	test_lie("garbage", false);
-	test_sandbox();
-	test_killed();
-	test_slow_start();
-	if (hubtest_failures)
-		fprintf(stderr, "%d checks failed\n", hubtest_failures);
-	return hubtest_failures ? 1 : 0;
+	g_test_add_func("/hub/decproto/parser", test_parser);
+	for (size_t i = 0; i < G_N_ELEMENTS(lies); i++) {
+		g_autofree char *name = g_strdup_printf("/hub/decproto/lie/%s", lies[i]);
+
+		g_test_add_data_func(name, lies[i], test_lie);
+	}
+	g_test_add_func("/hub/decproto/sandbox", test_sandbox);
+	g_test_add_func("/hub/decproto/killed", test_killed);
+	g_test_add_func("/hub/decproto/slow-start", test_slow_start);
+	return g_test_run();
 }

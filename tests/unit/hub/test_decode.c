@@ -102,11 +102,11 @@ static void free_stream(struct stream *s)
 
 static struct hub_decode *new_decoder(void)
 {
-	char err[256];
-	struct hub_decode *d = hub_decode_new(err, sizeof(err));
+	g_autoptr(GError) error = NULL;
+	struct hub_decode *d = hub_decode_new(&error);
 
 	if (!d)
-		g_error("hub_decode_new: %s", err);	/* nothing to test without it */
+		g_error("hub_decode_new: %s", error->message);	/* nothing to test without it */
 	return d;
 }
 
@@ -193,15 +193,16 @@ static void test_decode_colour(void)
 	struct y4m_file f;
 	struct hub_display *disp;
 	struct hub_decode *d;
-	char path[256], spec[300], err[256];
+	char path[256], spec[300];
+	g_autoptr(GError) error = NULL;
 	unsigned int i;
 
 	encode(&s, cam_colour[0], 320, 240, 12, 30, 1763712000000000000ull);
 	test_path(path, sizeof(path), "decode.y4m");
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
-	disp = hub_display_open(&cfg, err, sizeof(err));
-	CHECK(disp, "hub_display_open: %s", err);
+	disp = hub_display_open(&cfg, &error);
+	g_assert_no_error(error);
 	d = new_decoder();
 	printf("# decoder: %s\n", hub_decode_decoder(d));
 	for (i = 0; i < s.n && disp; i++) {
@@ -589,7 +590,8 @@ static void test_two_cameras(void)
 	struct hub_decode *d[2];
 	struct y4m_file f;
 	struct hub_display *disp;
-	char path[256], spec[300], err[256];
+	char path[256], spec[300];
+	g_autoptr(GError) error = NULL;
 	unsigned int i, c, n, x, y, shown = 0;
 
 	encode(&s[0], cam_colour[0], 320, 240, 10, 30, 1000000000ull);
@@ -597,8 +599,8 @@ static void test_two_cameras(void)
 	test_path(path, sizeof(path), "two.y4m");
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
-	disp = hub_display_open(&cfg, err, sizeof(err));
-	CHECK(disp, "hub_display_open: %s", err);
+	disp = hub_display_open(&cfg, &error);
+	g_assert_no_error(error);
 	if (!disp)
 		return;
 	d[0] = new_decoder();

@@ -37,7 +37,8 @@ static struct hub_display *open_y4m_cfg(const char *path, unsigned int cams, uns
 	static const char *const names[] = { "front-door", "garden", "garage", "hall" };
 	struct hub_display_config cfg = { .cameras = cams, .width = w, .height = h,
 				      .stale_ns = stale_ns, .grid = grid };
-	char spec[512], err[256];
+	g_autoptr(GError) error = NULL;
+	char spec[512];
 	struct hub_display *d;
 	unsigned int i;
 
@@ -45,9 +46,9 @@ static struct hub_display *open_y4m_cfg(const char *path, unsigned int cams, uns
 	cfg.output = spec;
 	for (i = 0; i < cams; i++)
 		cfg.names[i] = names[i];
-	d = hub_display_open(&cfg, err, sizeof(err));
+	d = hub_display_open(&cfg, &error);
 	if (!d)
-		g_error("hub_display_open: %s", err);	/* nothing to test without it */
+		g_error("hub_display_open: %s", error->message);	/* nothing to test without it */
 	return d;
 }
 
@@ -830,7 +831,7 @@ static void test_output_grammar(void)
 					    "y4m:out.y4m" };
 	static const char *const bad[] = { "", "vga", "drm:", "drm:card0", "y4m:", "DRM" };
 	struct hub_display_config cfg = { .cameras = 1, .names = { "porch" } };
-	char err[256] = "";
+	g_autoptr(GError) error = NULL;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -838,9 +839,10 @@ static void test_output_grammar(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(!hub_display_output_valid(bad[i]), "'%s' accepted", bad[i]);
 	cfg.output = "drm:card0";
-	CHECK(!hub_display_open(&cfg, err, sizeof(err)) && strstr(err,
-								  "unknown display 'drm:card0'"),
-	      "hub_display_open(drm:card0): '%s'", err);
+	g_assert_null(hub_display_open(&cfg, &error));
+	g_assert_error(error, HUB_ERROR, HUB_ERROR_CONFIG);
+	CHECK(error && strstr(error->message, "unknown display 'drm:card0'"),
+	      "hub_display_open(drm:card0): '%s'", error ? error->message : "");
 }
 
 int main(int argc, char **argv)

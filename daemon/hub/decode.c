@@ -26,7 +26,6 @@
 #include "clock.h"
 #include "decode.h"
 #include "decproto.h"
-#include "errmsg.h"
 
 #define SHM_SIZE	(DECPROTO_SLOTS * DECPROTO_SLOT_SIZE)
 #define HELLO_WAIT_MS	30000	/* hub_decode_new()'s wait: a loaded host, a sanitizer build */
@@ -234,7 +233,7 @@ static void exec_child(int sock, int shm, bool jpeg)
 	_exit(127);
 }
 
-static int start_child(struct hub_decode *d, char *err, size_t errlen)
+static int start_child(struct hub_decode *d, GError **error)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int sv[2] = { -1, -1 }, mfd, buf = SOCK_BUF;
@@ -244,13 +243,15 @@ static int start_child(struct hub_decode *d, char *err, size_t errlen)
 	mfd = memfd_create("veracam-decode", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0 || ftruncate(mfd, SHM_SIZE) < 0 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		hub_errmsg(err, errlen, "decoder child: picture memory: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "decoder child: picture memory: %s",
+			    strerror(errno));
 		goto fail;
 	}
 	map = mmap(NULL, SHM_SIZE, PROT_READ, MAP_SHARED, mfd, 0);
 	s = calloc(1, sizeof(*s));
 	if (map == MAP_FAILED || !s) {
-		hub_errmsg(err, errlen, "decoder child: cannot map its picture memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED,
+				    "decoder child: cannot map its picture memory");
 		if (map != MAP_FAILED)
 			munmap(map, SHM_SIZE);
 		goto fail;
@@ -259,13 +260,15 @@ static int start_child(struct hub_decode *d, char *err, size_t errlen)
 	s->refs = 1;
 	s->owner = d;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		hub_errmsg(err, errlen, "decoder child: socketpair: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "decoder child: socketpair: %s",
+			    strerror(errno));
 		goto fail;
 	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	d->pid = fork();
 	if (d->pid < 0) {
-		hub_errmsg(err, errlen, "decoder child: fork: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "decoder child: fork: %s",
+			    strerror(errno));
 		goto fail;
 	}
 	if (d->pid == 0)
@@ -276,7 +279,8 @@ static int start_child(struct hub_decode *d, char *err, size_t errlen)
 	d->shm = s;
 	ev.data.fd = d->sock;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sock, &ev) < 0) {
-		hub_errmsg(err, errlen, "decoder child: epoll: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "decoder child: epoll: %s",
+			    strerror(errno));
 		stop_child(d);
 		return -EIO;
 	}
@@ -308,7 +312,6 @@ static const char child_closed[] = "closed its socket";
 static void child_failed(struct hub_decode *d, const char *why)
 {
 	bool was_ready = d->ready;
-	char err[160];
 	pid_t r = 0;
 	int status;
 
@@ -339,8 +342,8 @@ static void child_failed(struct hub_decode *d, const char *why)
 	d->st.child_crashes++;
 	d->st.errors++;
 	stop_child(d);
-	if (was_ready)
-		start_child(d, err, sizeof(err));
+	if (was_ready)	/* if none starts, the next IDR's hub_decode_au() tries again */
+		start_child(d, NULL);
 }
 
 static bool ring_find(const struct hub_decode *d, uint64_t pts, uint64_t *idx)
@@ -387,6 +390,7 @@ static int drain(struct hub_decode *d)
 {
 	uint8_t buf[DECPROTO_HDR + DECPROTO_FAIL_MAX + 1];
 	struct hub_decproto_msg m;
+	GError *error = NULL;
 	const char *why;
 
 	while (d->sock >= 0) {
@@ -399,9 +403,13 @@ static int drain(struct hub_decode *d)
 		why = child_closed;
 		if (n > 0)
 			why = "sent a message too long";
-		if (n <= 0 || (size_t)n >= sizeof(buf) ||
-		    hub_decproto_parse_child(buf, (size_t)n, &m, &why) < 0)
+		if (n <= 0 || (size_t)n >= sizeof(buf))
 			goto failed;
+		if (hub_decproto_parse_child(buf, (size_t)n, &m, &error) < 0) {
+			child_failed(d, error->message);
+			g_error_free(error);
+			return -EIO;
+		}
 		why = "sent a message out of turn";
 		switch (m.type) {
 		case DECPROTO_HELLO:
@@ -434,12 +442,12 @@ failed:
 	return -EIO;
 }
 
-struct hub_decode *hub_decode_spawn(bool jpeg, char *err, size_t errlen)
+struct hub_decode *hub_decode_spawn(bool jpeg, GError **error)
 {
 	struct hub_decode *d = calloc(1, sizeof(*d));
 
 	if (!d) {
-		hub_errmsg(err, errlen, "out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "out of memory");
 		return NULL;
 	}
 	d->jpeg = jpeg;
@@ -448,11 +456,11 @@ struct hub_decode *hub_decode_spawn(bool jpeg, char *err, size_t errlen)
 	d->wait_idr = true;
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0) {
-		hub_errmsg(err, errlen, "epoll: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "epoll: %s", strerror(errno));
 		free(d);
 		return NULL;
 	}
-	if (start_child(d, err, errlen) < 0) {
+	if (start_child(d, error) < 0) {
 		hub_decode_free(d);
 		return NULL;
 	}
@@ -497,18 +505,18 @@ int hub_decode_wait_started(struct hub_decode *d, int timeout_ms)
 	return ret;
 }
 
-int hub_decode_restart(struct hub_decode *d, char *err, size_t errlen)
+int hub_decode_restart(struct hub_decode *d, GError **error)
 {
 	if (d->sock >= 0)
 		stop_child(d);
 	d->wait_idr = true;
-	return start_child(d, err, errlen);
+	return start_child(d, error);
 }
 
 /* A child started and waited for: its decoder's name, or why it failed. */
-static struct hub_decode *decode_start(bool jpeg, char *err, size_t errlen)
+static struct hub_decode *decode_start(bool jpeg, GError **error)
 {
-	struct hub_decode *d = hub_decode_spawn(jpeg, err, errlen);
+	struct hub_decode *d = hub_decode_spawn(jpeg, error);
 	int ret;
 
 	if (!d)
@@ -516,24 +524,25 @@ static struct hub_decode *decode_start(bool jpeg, char *err, size_t errlen)
 	ret = hub_decode_wait_started(d, HELLO_WAIT_MS);
 	if (ret <= 0) {
 		if (ret < 0 && d->why[0])
-			hub_errmsg(err, errlen, "%s", d->why);
+			g_set_error_literal(error, HUB_ERROR, HUB_ERROR_DECODER, d->why);
 		else
-			hub_errmsg(err, errlen, "decoder child did not start (%s)",
-				   ret ? "it exited" : "no answer in 30 s");
+			g_set_error(error, HUB_ERROR, HUB_ERROR_DECODER,
+				    "decoder child did not start (%s)",
+				    ret ? "it exited" : "no answer in 30 s");
 		hub_decode_free(d);
 		return NULL;
 	}
 	return d;
 }
 
-struct hub_decode *hub_decode_new(char *err, size_t errlen)
+struct hub_decode *hub_decode_new(GError **error)
 {
-	return decode_start(false, err, errlen);
+	return decode_start(false, error);
 }
 
-struct hub_decode *hub_decode_new_jpeg(char *err, size_t errlen)
+struct hub_decode *hub_decode_new_jpeg(GError **error)
 {
-	return decode_start(true, err, errlen);
+	return decode_start(true, error);
 }
 
 void hub_decode_reset(struct hub_decode *d)
@@ -635,7 +644,7 @@ int hub_decode_au(struct hub_decode *d, const void *au, size_t len,
 		  uint64_t capture_ns, uint64_t show_until_ns, bool idr)
 {
 	uint64_t queued, slot;
-	char err[160];
+	GError *error = NULL;
 	int ret;
 
 	if (drain(d) < 0)
@@ -654,7 +663,9 @@ int hub_decode_au(struct hub_decode *d, const void *au, size_t len,
 		d->st.dropped_wait_idr++;
 		return -EAGAIN;
 	}
-	if (d->sock < 0 && start_child(d, err, sizeof(err)) < 0) {
+	if (d->sock < 0 && start_child(d, &error) < 0) {
+		snprintf(d->why, sizeof(d->why), "%s", error->message);	/* last_failure's */
+		g_error_free(error);
 		d->st.errors++;
 		return -EIO;
 	}

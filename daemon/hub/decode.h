@@ -30,6 +30,8 @@
  *
  * Every program that calls hub_decode_new() must, first thing in main(), run
  * decode_child_main() when hub_decode_child_requested(argc, argv).
+ *
+ * Errors: HUB_ERROR (hub_error.h).
  */
 #ifndef VERACAM_HUB_DECODE_H
 #define VERACAM_HUB_DECODE_H
@@ -38,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hub_error.h"
 #include "picture.h"
 
 #define DECODE_BACKLOG	8	/* AUs queued before input is cut (~0.27 s at 30 fps) */
@@ -74,9 +77,9 @@ __attribute__((noreturn)) void decode_child_main(void);
  * return at once: exec and GStreamer's start take seconds on a loaded
  * host, and the hub's loop never waits for them. Units are dropped
  * (-EAGAIN) until the child has greeted; then the first IDR starts it.
- * NULL only for what fails here (memory, fork).
+ * NULL only for what fails here (memory, fork: HUB_ERROR_FAILED).
  */
-struct hub_decode *hub_decode_spawn(bool jpeg, char *err, size_t errlen);
+struct hub_decode *hub_decode_spawn(bool jpeg, GError **error);
 /*
  * 1 once the child has greeted (hub_decode_decoder() names its element), 0
  * while it is still starting, -EIO when it failed before greeting or gave
@@ -92,20 +95,27 @@ int hub_decode_started(struct hub_decode *d);
  * exit or stay silent (120 s) are replaced at the next IDR instead.
  */
 bool hub_decode_refused_start(const struct hub_decode *d);
-/* A new child in place of the one running or failed (not waited for); -EIO if none could start. */
-int hub_decode_restart(struct hub_decode *d, char *err, size_t errlen);
+/*
+ * A new child in place of the one running or failed (not waited for); -EIO
+ * and HUB_ERROR_FAILED if none could start.
+ */
+int hub_decode_restart(struct hub_decode *d, GError **error);
 /* hub_decode_started(), waiting up to timeout_ms while it is 0. */
 int hub_decode_wait_started(struct hub_decode *d, int timeout_ms);
 
-/* hub_decode_spawn() and wait up to 30 s for the greeting: for tools and tests. */
-struct hub_decode *hub_decode_new(char *err, size_t errlen);
+/*
+ * hub_decode_spawn() and wait up to 30 s for the greeting: for tools and
+ * tests. HUB_ERROR_DECODER when the child did not greet (its FAIL text, its
+ * exit, or the silence).
+ */
+struct hub_decode *hub_decode_new(GError **error);
 /*
  * The same sandboxed child with a JPEG pipeline (jpegdec ! videoconvert !
  * appsink, I420, fed the same way): hub_decode_au() takes one whole JPEG as an
  * "IDR" and gives one picture back. The events view's thumbnails: the hub
  * itself never parses JPEG.
  */
-struct hub_decode *hub_decode_new_jpeg(char *err, size_t errlen);
+struct hub_decode *hub_decode_new_jpeg(GError **error);
 
 /*
  * Queue one verified access unit (Annex B byte stream) with the capture

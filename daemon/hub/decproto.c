@@ -125,45 +125,45 @@ static bool plane_ok(uint32_t offset, uint32_t stride, uint64_t row_bytes, uint6
 	return (uint64_t)offset + (uint64_t)stride * (rows - 1) + row_bytes <= DECPROTO_SLOT_SIZE;
 }
 
-static int picture_ok(const struct hub_decproto_picture *p, const char **why)
+/* Why @p cannot be taken, or NULL when it can. */
+static const char *picture_bad(const struct hub_decproto_picture *p)
 {
 	uint64_t cw = (p->width + 1) / 2, ch = (p->height + 1) / 2;
 
 	if (p->slot >= DECPROTO_SLOTS)
-		return *why = "slot out of range", -EBADMSG;
+		return "slot out of range";
 	if (p->format != DECPROTO_I420 && p->format != DECPROTO_NV12)
-		return *why = "unknown pixel format", -EBADMSG;
+		return "unknown pixel format";
 	if (p->matrix > 1 || p->full_range > 1)
-		return *why = "unknown colour description", -EBADMSG;
+		return "unknown colour description";
 	if (p->width < DECPROTO_MIN_DIM || p->width > DECPROTO_MAX_W ||
 	    p->height < DECPROTO_MIN_DIM || p->height > DECPROTO_MAX_H)
-		return *why = "picture size out of range", -EBADMSG;
+		return "picture size out of range";
 	if (!plane_ok(p->offset[0], p->stride[0], p->width, p->height))
-		return *why = "luma plane outside its slot", -EBADMSG;
+		return "luma plane outside its slot";
 	if (p->format == DECPROTO_NV12) {
 		if (!plane_ok(p->offset[1], p->stride[1], 2 * cw, ch))
-			return *why = "chroma plane outside its slot", -EBADMSG;
+			return "chroma plane outside its slot";
 		if (p->offset[2] || p->stride[2])
-			return *why = "third plane given for NV12", -EBADMSG;
-		return 0;
+			return "third plane given for NV12";
+		return NULL;
 	}
 	if (!plane_ok(p->offset[1], p->stride[1], cw, ch) ||
 	    !plane_ok(p->offset[2], p->stride[2], cw, ch))
-		return *why = "chroma plane outside its slot", -EBADMSG;
-	return 0;
+		return "chroma plane outside its slot";
+	return NULL;
 }
 
-int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto_msg *m,
-			     const char **why)
+/* NULL when @buf is a message the hub takes (then in @m); else why not. */
+static const char *parse_child(const uint8_t *buf, size_t len, struct hub_decproto_msg *m)
 {
 	const uint8_t *b;
 	size_t blen;
 	uint8_t type;
 
-	*why = "";
 	memset(m, 0, sizeof(*m));
 	if (hub_decproto_hdr(buf, len, &type, &b, &blen) < 0)
-		return *why = "bad header", -EBADMSG;
+		return "bad header";
 	m->type = type;
 	switch (type) {
 	case DECPROTO_HELLO:
@@ -174,13 +174,13 @@ int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto
 		for (size_t i = 0; m->hello.name[i]; i++)
 			if (m->hello.name[i] < 0x20 || m->hello.name[i] > 0x7e)
 				m->hello.name[i] = '?';
-		return 0;
+		return NULL;
 	case DECPROTO_FAIL:
 		if (!blen || blen > DECPROTO_FAIL_MAX)
 			break;
 		for (size_t i = 0; i < blen; i++)
 			m->fail[i] = b[i] >= 0x20 && b[i] <= 0x7e ? (char)b[i] : '?';
-		return 0;
+		return NULL;
 	case DECPROTO_PICTURE:
 		if (blen != DECPROTO_PICTURE_LEN)
 			break;
@@ -195,9 +195,20 @@ int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto
 			m->pic.offset[i] = hub_decproto_get32(b + 32 + 4 * i);
 			m->pic.stride[i] = hub_decproto_get32(b + 44 + 4 * i);
 		}
-		return picture_ok(&m->pic, why);
+		return picture_bad(&m->pic);
 	default:
-		return *why = "unknown message type", -EBADMSG;
+		return "unknown message type";
 	}
-	return *why = "wrong length for its type", -EBADMSG;
+	return "wrong length for its type";
+}
+
+int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto_msg *m,
+			     GError **error)
+{
+	const char *why = parse_child(buf, len, m);
+
+	if (!why)
+		return 0;
+	g_set_error_literal(error, HUB_ERROR, HUB_ERROR_PROTOCOL, why);
+	return -EBADMSG;
 }

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hub_error.h"
+
 #define DECPROTO_VERSION	1
 #define DECPROTO_HDR		8
 #define DECPROTO_CHUNK		(48 * 1024)	/* AU bytes per message */
@@ -95,11 +97,11 @@ struct hub_decproto_msg {
 
 /*
  * A message from the child, checked against the slots: 0 and @m filled,
- * or -EBADMSG (wrong magic, version, type, length or field) with @why
- * saying what.
+ * or -EBADMSG (wrong magic, version, type, length or field) and
+ * HUB_ERROR_PROTOCOL saying what.
  */
 int hub_decproto_parse_child(const uint8_t *buf, size_t len, struct hub_decproto_msg *m,
-			     const char **why);
+			     GError **error);
 
 /* The encoders: the message's length, written into @buf. */
 size_t hub_decproto_put_picture(uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN],

@@ -38,8 +38,8 @@
 #include "clock.h"
 #include "colour.h"
 #include "display.h"
-#include "errmsg.h"
 #include "font.h"
+#include "hub_error.h"
 #include "kms.h"
 #include "screen.h"
 #include "y4m.h"
@@ -761,8 +761,7 @@ bool hub_display_output_valid(const char *spec)
 	       (!strncmp(spec, "y4m:", 4) && spec[4]);
 }
 
-struct hub_display *hub_display_open(const struct hub_display_config *cfg,
-				     char *err, size_t errlen)
+struct hub_display *hub_display_open(const struct hub_display_config *cfg, GError **error)
 {
 	const char *spec = cfg->output ? cfg->output : "drm";
 	struct hub_display *d;
@@ -770,13 +769,13 @@ struct hub_display *hub_display_open(const struct hub_display_config *cfg,
 	int ret;
 
 	if (cfg->cameras < 1 || cfg->cameras > VC_HUB_MAX_CAMERAS) {
-		hub_errmsg(err, errlen, "%u cameras: the hub shows 1 to %d",
-			cfg->cameras, VC_HUB_MAX_CAMERAS);
+		g_set_error(error, HUB_ERROR, HUB_ERROR_CONFIG, "%u cameras: the hub shows 1 to %d",
+			    cfg->cameras, VC_HUB_MAX_CAMERAS);
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		hub_errmsg(err, errlen, "out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "out of memory");
 		return NULL;
 	}
 	d->ncams = cfg->cameras;
@@ -797,19 +796,18 @@ struct hub_display *hub_display_open(const struct hub_display_config *cfg,
 	}
 
 	if (!hub_display_output_valid(spec)) {
-		hub_errmsg(err, errlen,
-			   "unknown display '%s' (drm, drm:/dev/dri/cardN or y4m:PATH)",
-			   spec);
+		g_set_error(error, HUB_ERROR, HUB_ERROR_CONFIG,
+			    "unknown display '%s' (drm, drm:/dev/dri/cardN or y4m:PATH)", spec);
 	} else if (!strncmp(spec, "drm", 3)) {
 		d->ops = &kms_ops;
 		d->out = hub_kms_open(spec[3] ? spec + 4 : NULL, cfg->kms_legacy,
-				      &d->mode, err, errlen);
+				      &d->mode, error);
 	} else {
 		d->ops = &y4m_ops;
 		d->out = hub_y4m_open(spec + 4,
 				      cfg->width ? cfg->width : DISPLAY_Y4M_DEFAULT_WIDTH,
 				      cfg->height ? cfg->height : DISPLAY_Y4M_DEFAULT_HEIGHT,
-				      &d->mode, err, errlen);
+				      &d->mode, error);
 	}
 	if (!d->out) {
 		free(d);
@@ -818,16 +816,19 @@ struct hub_display *hub_display_open(const struct hub_display_config *cfg,
 	d->align = d->ops->format == OUTPUT_I420 ? 2 : 1;
 	ret = layout(d);
 	if (ret) {
-		hub_errmsg(err, errlen,
-			   ret == -EINVAL ? "screen %ux%u: too small" : "out of memory",
-			   d->mode.width, d->mode.height);
+		if (ret == -EINVAL)
+			g_set_error(error, HUB_ERROR, HUB_ERROR_CONFIG, "screen %ux%u: too small",
+				    d->mode.width, d->mode.height);
+		else
+			g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "out of memory");
 		hub_display_close(d);
 		return NULL;
 	}
 	start_output(d);
 	ret = flush(d);
 	if (ret < 0) {
-		hub_errmsg(err, errlen, "first commit failed: %s", strerror(-ret));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "first commit failed: %s",
+			    strerror(-ret));
 		hub_display_close(d);
 		return NULL;
 	}

@@ -18,7 +18,8 @@
  * and call hub_display_tick() by the time it returns (staleness, hot-unplug,
  * master).
  *
- * Not thread-safe: call from the hub's display loop only.
+ * Not thread-safe: call from the hub's display loop only. Errors: HUB_ERROR
+ * (hub_error.h).
  */
 #ifndef VERACAM_HUB_DISPLAY_H
 #define VERACAM_HUB_DISPLAY_H
@@ -29,6 +30,7 @@
 
 #include <veracam/common.h>	/* VC_HUB_MAX_CAMERAS: the cells */
 
+#include "hub_error.h"
 #include "picture.h"
 
 #define DISPLAY_DEFAULT_STALE_NS	1000000000ull
@@ -106,10 +108,12 @@ bool hub_display_output_valid(const char *spec);
 /*
  * Open the output and show every camera as "not connected". For DRM: take
  * master, disable every plane and CRTC (recovery commit), then modeset the
- * first connected connector with its preferred mode.
+ * first connected connector with its preferred mode. NULL on failure:
+ * HUB_ERROR_CONFIG for what the configuration asked (an unknown output, a
+ * camera count or size the hub cannot show), HUB_ERROR_FAILED for what the
+ * system refused (kms.h, y4m.h).
  */
-struct hub_display *hub_display_open(const struct hub_display_config *cfg,
-				     char *err, size_t errlen);
+struct hub_display *hub_display_open(const struct hub_display_config *cfg, GError **error);
 
 /*
  * Show @frame (decoded from a verified AU of camera @cam) in its cell,

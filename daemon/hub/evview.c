@@ -94,6 +94,20 @@ static void jobs_clear(struct evview *v)
 
 static void on_jpeg(void *data, uint32_t events);
 
+/* A decoder child (not waited for) whose socket @fn watches on the hub's loop. */
+static struct hub_decode *spawn_watched(struct evview *v, bool jpeg, svc_fd_fn fn,
+					GError **error)
+{
+	struct hub_decode *d = hub_decode_spawn(jpeg, error);
+
+	if (d && svc_loop_add_fd(v->cfg.loop, hub_decode_fd(d), EPOLLIN, fn, v) < 0) {
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "event loop setup failed");
+		hub_decode_free(d);
+		d = NULL;
+	}
+	return d;
+}
+
 /*
  * The JPEG child, started when a thumbnail first needs it (not at the
  * hub's start: the live view must not wait for, or fail with, a child only
@@ -103,19 +117,13 @@ static void on_jpeg(void *data, uint32_t events);
  */
 static int jdec_state(struct evview *v)
 {
-	char why[256];
+	g_autoptr(GError) error = NULL;
 	int ret;
 
 	if (!v->jdec) {
-		v->jdec = hub_decode_spawn(true, why, sizeof(why));
-		if (v->jdec &&
-		    svc_loop_add_fd(v->cfg.loop, hub_decode_fd(v->jdec), EPOLLIN, on_jpeg, v) < 0) {
-			snprintf(why, sizeof(why), "event loop setup failed");
-			hub_decode_free(v->jdec);
-			v->jdec = NULL;
-		}
+		v->jdec = spawn_watched(v, true, on_jpeg, &error);
 		if (!v->jdec) {
-			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
+			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", error->message);
 			return -1;
 		}
 	}
@@ -125,8 +133,9 @@ static int jdec_state(struct evview *v)
 		v->jdec_retry_ns = clk_mono_ns() + JDEC_RETRY_NS;
 		svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s",
 			hub_decode_last_failure(v->jdec));
-		if (hub_decode_restart(v->jdec, why, sizeof(why)) < 0)
-			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s", why);
+		if (hub_decode_restart(v->jdec, &error) < 0)
+			svc_log(LOG_WARNING, "events view: the thumbnail decoder: %s",
+				error->message);
 	}
 	return ret;
 }
@@ -521,7 +530,7 @@ static void on_clip_tick(void *data)
 	if (!v->playing)
 		return;
 	if (v->next_au == 0) {	/* the clip's child, started without waiting */
-		char why[160];
+		g_autoptr(GError) error = NULL;
 		int ret = hub_decode_started(v->cdec);
 
 		if (ret == 0) {	/* on_clip_decoded() ticks when it greets; or look again */
@@ -531,8 +540,9 @@ static void on_clip_tick(void *data)
 		if (ret < 0) {
 			svc_log(LOG_WARNING, "events view: the clip decoder: %s",
 				hub_decode_last_failure(v->cdec));
-			if (hub_decode_restart(v->cdec, why, sizeof(why)) < 0)
-				svc_log(LOG_WARNING, "events view: the clip decoder: %s", why);
+			if (hub_decode_restart(v->cdec, &error) < 0)
+				svc_log(LOG_WARNING, "events view: the clip decoder: %s",
+					error->message);
 			clip_refused(v, "decode");
 			return;
 		}
@@ -600,7 +610,8 @@ static void on_clip_decoded(void *data, uint32_t events)
 
 static char *play(struct evview *v, const char *camera, const char *number)
 {
-	char prefix[32], *end, why[160] = "";
+	char prefix[32], *end;
+	g_autoptr(GError) error = NULL;
 	g_autofree char *dir = NULL;
 	g_auto(GStrv) names = NULL;
 	const char *name = NULL;
@@ -632,17 +643,12 @@ static char *play(struct evview *v, const char *camera, const char *number)
 		return g_strdup_printf("error camera %s: no event %" PRIu64 " in the hub's cache\n",
 				       camera, n);
 	if (!v->cdec) {
-		v->cdec = hub_decode_spawn(false, why, sizeof(why));
-		if (!v->cdec ||
-		    svc_loop_add_fd(v->cfg.loop, hub_decode_fd(v->cdec), EPOLLIN, on_clip_decoded,
-				    v) < 0) {
-			hub_decode_free(v->cdec);
-			v->cdec = NULL;
-			return g_strdup_printf("error clip decoder: %s\n", why);
-		}
-	} else if (hub_decode_started(v->cdec) < 0 && hub_decode_restart(v->cdec, why,
-									 sizeof(why)) < 0) {
-		return g_strdup_printf("error clip decoder: %s\n", why);	/* the last one failed */
+		v->cdec = spawn_watched(v, false, on_clip_decoded, &error);
+		if (!v->cdec)
+			return g_strdup_printf("error clip decoder: %s\n", error->message);
+	} else if (hub_decode_started(v->cdec) < 0 && hub_decode_restart(v->cdec, &error) < 0) {
+		/* the last one failed */
+		return g_strdup_printf("error clip decoder: %s\n", error->message);
 	}
 	clip_close(v);
 	jobs_clear(v);

@@ -32,7 +32,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
-#include "errmsg.h"
+#include "hub_error.h"
 #include "kms.h"
 
 #define KMS_MAX_CARDS	16
@@ -616,7 +616,7 @@ static int open_card(struct hub_kms *k, const char *path, bool legacy)
 }
 
 struct hub_kms *hub_kms_open(const char *path, bool legacy, struct hub_output_mode *mode,
-			     char *err, size_t errlen)
+			     GError **error)
 {
 	char name[32];
 	struct hub_kms *k = NULL;
@@ -646,25 +646,27 @@ struct hub_kms *hub_kms_open(const char *path, bool legacy, struct hub_output_mo
 			break;
 	}
 	if (!k && !path && !cards) {
-		hub_errmsg(err, errlen,
-			   "drm: no DRM device (" DRM_DIR_NAME "/card0..%d do not exist): "
-			   "no display driver is loaded; a hub without a screen takes "
-			   "--display y4m:PATH", KMS_MAX_CARDS - 1);
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED,
+			    "drm: no DRM device (" DRM_DIR_NAME "/card0..%d do not exist): "
+			    "no display driver is loaded; a hub without a screen takes "
+			    "--display y4m:PATH", KMS_MAX_CARDS - 1);
 		return NULL;
 	}
 	if (!k) {
-		hub_errmsg(err, errlen, "drm: %s: %s", path ? path : DRM_DIR_NAME "/card*",
-			ret == -EBUSY ? "another process is DRM master" :
-			ret == -ENODEV ? "no connected connector" :
-			ret == -EACCES ? "permission denied (the hub's user needs the video "
-					 "group, or the unit's DeviceAllow)" : strerror(-ret));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "drm: %s: %s",
+			    path ? path : DRM_DIR_NAME "/card*",
+			    ret == -EBUSY ? "another process is DRM master" :
+			    ret == -ENODEV ? "no connected connector" :
+			    ret == -EACCES ? "permission denied (the hub's user needs the video "
+					     "group, or the unit's DeviceAllow)" : strerror(-ret));
 		return NULL;
 	}
 	ret = disable(k, true);		/* recovery commit */
 	if (!ret)
 		ret = alloc_fbs(k, mode);
 	if (ret) {
-		hub_errmsg(err, errlen, "drm: %s: %s", name, strerror(-ret));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "drm: %s: %s", name,
+			    strerror(-ret));
 		kms_free(k);
 		return NULL;
 	}

@@ -15,13 +15,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hub_error.h"
 #include "output.h"
 
 struct hub_kms;
 
 extern const struct hub_output_ops kms_ops;
 
+/*
+ * The DRM device @path, or the first of card0..7 that has a connected
+ * connector (@path NULL): its mode and buffers in @mode. NULL and
+ * HUB_ERROR_FAILED (no device, DRM master taken, no connector, no access)
+ * on failure.
+ */
 struct hub_kms *hub_kms_open(const char *path, bool legacy, struct hub_output_mode *mode,
-			     char *err, size_t errlen);
+			     GError **error);
 
 #endif

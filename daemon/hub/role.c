@@ -809,7 +809,7 @@ static int setup(struct hub_role *hr)
 		.kms_legacy = cfg->kms_legacy,
 		.stale_ns = cfg->unavailable_ns,
 	};
-	char err[256];
+	g_autoptr(GError) error = NULL;
 
 	hr->key = vd_load_key(&hr->s->cfg);
 	if (!hr->key)
@@ -817,9 +817,9 @@ static int setup(struct hub_role *hr)
 	load_enc_binding(hr);
 	for (unsigned int i = 0; i < cfg->n_cameras; i++)
 		dc.names[i] = cfg->cameras[i].name;
-	hr->display = hub_display_open(&dc, err, sizeof(err));
+	hr->display = hub_display_open(&dc, &error);
 	if (!hr->display) {
-		svc_log(LOG_ERR, "display %s: %s", cfg->display, err);
+		svc_log(LOG_ERR, "display %s: %s", cfg->display, error->message);
 		return VD_FATAL;
 	}
 	hr->tick = svc_timer_new(loop, on_tick, hr);
@@ -832,9 +832,9 @@ static int setup(struct hub_role *hr)
 	for (unsigned int i = 0; i < cfg->n_cameras; i++) {
 		struct feed *c = &hr->cams[i];
 
-		c->dec = hub_decode_spawn(false, err, sizeof(err));
+		c->dec = hub_decode_spawn(false, &error);
 		if (!c->dec) {
-			svc_log(LOG_ERR, "decoder: %s", err);
+			svc_log(LOG_ERR, "decoder: %s", error->message);
 			return -1;
 		}
 		c->retry = svc_timer_new(loop, link_on_retry, c);

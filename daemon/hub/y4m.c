@@ -21,7 +21,7 @@
 
 #include "clock.h"
 #include "colour.h"
-#include "errmsg.h"
+#include "hub_error.h"
 #include "y4m.h"
 
 /* "FRAME\n" ends here in a buffer, so the planes start aligned */
@@ -117,7 +117,7 @@ static int y4m_start(struct hub_y4m *y)
 
 struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
 			     unsigned int height, struct hub_output_mode *mode,
-			     char *err, size_t errlen)
+			     GError **error)
 {
 	struct hub_y4m *y;
 	struct stat st;
@@ -128,13 +128,13 @@ struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
 
 	if (!width || !height || (width | height) & 1 || width > 16384 ||
 	    height > 16384) {
-		hub_errmsg(err, errlen, "y4m: size %ux%u must be even and non-zero",
-			width, height);
+		g_set_error(error, HUB_ERROR, HUB_ERROR_CONFIG,
+			    "y4m: size %ux%u must be even and non-zero", width, height);
 		return NULL;
 	}
 	y = calloc(1, sizeof(*y));
 	if (!y) {
-		hub_errmsg(err, errlen, "out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "y4m: out of memory");
 		return NULL;
 	}
 	y->width = width;
@@ -145,7 +145,8 @@ struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
 	y->fd = -1;
 	y->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (y->tfd < 0) {
-		hub_errmsg(err, errlen, "y4m: timerfd: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "y4m: timerfd: %s",
+			    strerror(errno));
 		y4m_free(y);
 		return NULL;
 	}
@@ -172,7 +173,7 @@ struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
 		memset(mode->buf[i].cr, black[2], ysz / 4);
 	}
 	if (i < OUTPUT_BUFFERS || !y->path) {
-		hub_errmsg(err, errlen, "out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "y4m: out of memory");
 		y4m_free(y);
 		return NULL;
 	}
@@ -186,13 +187,14 @@ struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
 	y->fifo = stat(path, &st) == 0 && S_ISFIFO(st.st_mode);
 	ret = y4m_start(y);
 	if (ret == -ENXIO && y->fifo) {
-		hub_errmsg(err, errlen, "y4m: %s is a FIFO with no reader: start its reader first",
-			   path);
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED,
+			    "y4m: %s is a FIFO with no reader: start its reader first", path);
 		y4m_free(y);
 		return NULL;
 	}
 	if (ret) {
-		hub_errmsg(err, errlen, "y4m: %s: %s", path, strerror(-ret));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "y4m: %s: %s", path,
+			    strerror(-ret));
 		y4m_free(y);
 		return NULL;
 	}

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 
+#include "hub_error.h"
 #include "output.h"
 
 #define Y4M_REFRESH_HZ	60
@@ -32,13 +33,13 @@ struct hub_y4m;
 extern const struct hub_output_ops y4m_ops;
 
 /*
- * @width and @height must be even. The file is created 0600. A FIFO must
+ * @width and @height must be even (else HUB_ERROR_CONFIG). The file is created 0600. A FIFO must
  * have a reader already (else an error says so, rather than the open
  * hanging); when its reader goes away the output is lost (check()), and
  * is back, with a new header, as soon as a new reader opens the FIFO.
  */
 struct hub_y4m *hub_y4m_open(const char *path, unsigned int width,
 			     unsigned int height, struct hub_output_mode *mode,
-			     char *err, size_t errlen);
+			     GError **error);
 
 #endif

@@ -403,6 +403,7 @@ static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 	unsigned int i, n_i = 0, shown = 0;
 	double plain = 0, secure = 0, ms;
 	char err[256] = "out of memory";
+	GError *error = NULL;
 	bool ok = false;
 
 	memset(r, 0, sizeof(*r));
@@ -439,10 +440,13 @@ static bool run(const struct size *sz, unsigned int cams, unsigned int rounds,
 			goto out;
 		}
 	}
-	dd = hub_decode_new(err, sizeof(err));
-	disp = dd ? hub_display_open(&cfg, err, sizeof(err)) : NULL;
-	if (!disp)
+	dd = hub_decode_new(&error);
+	disp = dd ? hub_display_open(&cfg, &error) : NULL;
+	if (!disp) {
+		snprintf(err, sizeof(err), "%s", error->message);
+		g_error_free(error);
 		goto out;
+	}
 
 	hub_display_get_stats(disp, &d0);
 	for (i = 0; i < (cams == 1 ? PASSES : 1); i++) {

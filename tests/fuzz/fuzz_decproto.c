@@ -25,14 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t again[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
 	struct hub_decproto_msg m;
-	const char *why;
+	g_autoptr(GError) error = NULL;
 	uint64_t cw, ch;
 
-	if (hub_decproto_parse_child(data, size, &m, &why) < 0) {
-		if (!why || !why[0])
-			abort();	/* a refusal always says why */
+	if (hub_decproto_parse_child(data, size, &m, &error) < 0) {
+		/* a refusal always says why */
+		if (!g_error_matches(error, HUB_ERROR, HUB_ERROR_PROTOCOL) || !error->message[0])
+			abort();
 		return 0;
 	}
+	if (error)
+		abort();	/* taken, yet an error set */
 	switch (m.type) {
 	case DECPROTO_HELLO:
 	case DECPROTO_FAIL:

@@ -11,8 +11,6 @@
 #include "display.h"
 #include "hubtest.h"
 
-int hubtest_failures;
-
 static uint8_t clip(int v)
 {
 	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);

@@ -6,23 +6,53 @@
 #ifndef VERACAM_HUBTEST_H
 #define VERACAM_HUBTEST_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include <glib.h>
+
 #include "picture.h"
 
-extern int hubtest_failures;
-
+/*
+ * The hub tests are GLib test programs (g_test, TAP with --tap); main()
+ * calls g_test_set_nonfatal_assertions(), so a failed check fails its test
+ * case and the case goes on. CHECK() is such a check with a message of its
+ * own, for what no g_assert_cmp*() says as well: the first failure of a
+ * case is its "not ok" line's reason, each one after it a TAP comment.
+ * REQUIRE() is the same, then leaves the test function (nothing after it
+ * can be checked).
+ */
 #define CHECK(cond, ...) do {						\
+	if (!(cond))							\
+		hubtest_fail(__FILE__, __LINE__, "CHECK", #cond,	\
+			     __VA_ARGS__);				\
+} while (0)
+
+#define REQUIRE(cond, ...) do {						\
 	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__,	\
-			__LINE__, #cond);				\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		hubtest_failures++;					\
+		hubtest_fail(__FILE__, __LINE__, "REQUIRE", #cond,	\
+			     __VA_ARGS__);				\
+		return;							\
 	}								\
 } while (0)
+
+G_GNUC_PRINTF(5, 6)
+static inline void hubtest_fail(const char *file, int line, const char *what,
+				const char *cond, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (g_test_failed())
+		g_test_message("%s:%d: %s(%s) failed: %s", file, line, what, cond, msg);
+	else
+		g_test_fail_printf("%s:%d: %s(%s) failed: %s", file, line, what, cond, msg);
+}
 
 /*
  * A solid-colour I420 picture (limited-range BT.601), planes malloc'ed;

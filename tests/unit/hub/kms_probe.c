@@ -251,7 +251,8 @@ int main(int argc, char **argv)
 	struct hub_display *d;
 	uint32_t ours[MAX_FBS], after[MAX_FBS];
 	unsigned int nours, nafter, i, j, w, h;
-	char spec[300], err[256], cmd[600];
+	char spec[300], cmd[600];
+	g_autoptr(GError) error = NULL;
 	bool clean;
 	int fd, opt;
 
@@ -276,9 +277,9 @@ int main(int argc, char **argv)
 	gst_init(NULL, NULL);
 	snprintf(spec, sizeof(spec), "drm:%s", device);
 	cfg.output = spec;
-	d = hub_display_open(&cfg, err, sizeof(err));
+	d = hub_display_open(&cfg, &error);
 	if (!d) {
-		printf("1..1\nnot ok 1 hub_display_open: %s\n", err);
+		printf("1..1\nnot ok 1 hub_display_open: %s\n", error->message);
 		return 1;
 	}
 	hub_display_get_size(d, &w, &h);

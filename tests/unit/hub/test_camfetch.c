@@ -20,7 +20,7 @@
 
 #include "camfetch.h"
 #include "fixture.h"
-#include "harness.h"
+#include "hubtest.h"
 
 static struct vc_device_key *cam, *hub;
 static struct vc_enc_key *enc;
@@ -121,7 +121,7 @@ static void listing(struct camfetch *f, struct ev *const *evs, size_t n)
 	}
 	msg.type = VC_CTL_EVENTS;
 	msg.len = vc_evx_listing_encode(e, n, false, msg.body);
-	CHECK(camfetch_answer(f, &msg, 1) == 0);
+	g_assert_cmpint(camfetch_answer(f, &msg, 1), ==, 0);
 }
 
 /*
@@ -212,31 +212,32 @@ static void fetch_and_resume(void)
 	enum vc_ctl_type type;
 	size_t len;
 
-	REQUIRE(f);
-	REQUIRE(make_event(&e0, 0, NULL, false) == 0);
-	REQUIRE(make_event(&e1, 1, e0.hash, false) == 0);
-	REQUIRE(e1.obj[VC_EVX_CLIP].len > VC_EVX_CHUNK_MAX);	/* more than one chunk */
+	REQUIRE(f, "camfetch_new");
+	REQUIRE(make_event(&e0, 0, NULL, false) == 0, "event 0 not made");
+	REQUIRE(make_event(&e1, 1, e0.hash, false) == 0, "event 1 not made");
+	REQUIRE(e1.obj[VC_EVX_CLIP].len > VC_EVX_CHUNK_MAX, "a clip of %zu bytes",
+		e1.obj[VC_EVX_CLIP].len);	/* more than one chunk */
 	camfetch_session_start(f);
-	CHECK(camfetch_next(f, 1, &type, body, &len) && type == VC_CTL_EVENTS_LIST);
+	g_assert_true(camfetch_next(f, 1, &type, body, &len) && type == VC_CTL_EVENTS_LIST);
 	listing(f, both, 2);
 	/* event 0 whole, then event 1's envelope, thumbnail and first clip chunk */
-	CHECK(serve(f, both, 2, 3 + 3, false) == 0);
-	CHECK(cached(&e0, true) && cached(&e1, false));
-	CHECK(!strcmp(camfetch_state(f), "fetching"));
+	g_assert_cmpint(serve(f, both, 2, 3 + 3, false), ==, 0);
+	g_assert_true(cached(&e0, true) && cached(&e1, false));
+	g_assert_cmpstr(camfetch_state(f), ==, "fetching");
 	/* the session ends mid-clip; the next one goes on from the offsets */
 	camfetch_session_end(f, true);
 	camfetch_session_start(f);
-	CHECK(serve(f, both, 2, 0, false) == 0);
-	CHECK(cached(&e0, true) && cached(&e1, true));
+	g_assert_cmpint(serve(f, both, 2, 0, false), ==, 0);
+	g_assert_true(cached(&e0, true) && cached(&e1, true));
 	st = camfetch_stats(f);
-	CHECK(st->events == 2 && st->bytes == total(&e0) + total(&e1) && st->newest == 1);
+	g_assert_true(st->events == 2 && st->bytes == total(&e0) + total(&e1) && st->newest == 1);
 	for (int r = 0; r < VC_EV__COUNT; r++)
-		CHECK(st->refused[r] == 0);
+		g_assert_cmpuint(st->refused[r], ==, 0);
 	camfetch_free(f);
 	/* a new fetch (a restarted hub) lists from event 2 on: events-seen */
 	f = fetch_new();
-	CHECK(camfetch_next(f, 1, &type, body, &len) && type == VC_CTL_EVENTS_LIST &&
-	      body[11] == 2);
+	g_assert_true(camfetch_next(f, 1, &type, body, &len) && type == VC_CTL_EVENTS_LIST &&
+		      body[11] == 2);
 	camfetch_free(f);
 	ev_free(&e0);
 	ev_free(&e1);
@@ -253,45 +254,46 @@ static void refusals(void)
 	g_autofree char *text = NULL;
 
 	/* the chain goes on from event 1 (fetch_and_resume): events 2.. follow it */
-	REQUIRE(g_file_get_contents(seen, &text, NULL, NULL));
-	REQUIRE(vc_unhex(strchr(text, ' ') + 1, 64, prev.hash) == 0);
+	REQUIRE(g_file_get_contents(seen, &text, NULL, NULL), "%s unreadable", seen);
+	REQUIRE(strchr(text, ' ') && vc_unhex(strchr(text, ' ') + 1, 64, prev.hash) == 0,
+		"%s: no hash in '%s'", seen, text);
 	f = fetch_new();
-	REQUIRE(f);
+	REQUIRE(f, "camfetch_new");
 	camfetch_session_start(f);
 	st = camfetch_stats(f);
 
 	/* a thumbnail that opens but is not the manifest's bytes */
-	REQUIRE(make_event(&e2, 2, prev.hash, true) == 0);
+	REQUIRE(make_event(&e2, 2, prev.hash, true) == 0, "event 2 not made");
 	one[0] = &e2;
 	listing(f, one, 1);
-	CHECK(serve(f, one, 1, 0, false) == 0);
-	CHECK(cached(&e2, false) && st->refused[VC_EV_THUMBNAIL] == 1 && st->events == 0);
+	g_assert_cmpint(serve(f, one, 1, 0, false), ==, 0);
+	g_assert_true(cached(&e2, false) && st->refused[VC_EV_THUMBNAIL] == 1 && st->events == 0);
 
 	/* a clip with one byte flipped: does not open (the thumbnail before it did) */
-	REQUIRE(make_event(&e3, 3, e2.hash, false) == 0);
+	REQUIRE(make_event(&e3, 3, e2.hash, false) == 0, "event 3 not made");
 	e3.obj[VC_EVX_CLIP].data[100] ^= 1;
 	one[0] = &e3;
 	listing(f, one, 1);
-	CHECK(serve(f, one, 1, 0, false) == 0);
-	CHECK(cached(&e3, false) && st->refused[VC_EV_DECRYPT] == 1 && st->events == 0);
+	g_assert_cmpint(serve(f, one, 1, 0, false), ==, 0);
+	g_assert_true(cached(&e3, false) && st->refused[VC_EV_DECRYPT] == 1 && st->events == 0);
 
 	/* an envelope listed under another number than its manifest's */
-	REQUIRE(make_event(&e4, 4, e3.hash, false) == 0);
+	REQUIRE(make_event(&e4, 4, e3.hash, false) == 0, "event 4 not made");
 	e4.number = 5;
 	one[0] = &e4;
 	listing(f, one, 1);
-	CHECK(serve(f, one, 1, 0, false) == 0);
+	g_assert_cmpint(serve(f, one, 1, 0, false), ==, 0);
 	e4.number = 4;
-	CHECK(cached(&e4, false) && st->refused[VC_EV_EVENT] == 1);
+	g_assert_true(cached(&e4, false) && st->refused[VC_EV_EVENT] == 1);
 	e4.number = 5;
-	CHECK(cached(&e4, false));
+	g_assert_true(cached(&e4, false));
 
 	/* an object longer than the listing said: the session must end */
-	REQUIRE(make_event(&e5, 6, e4.hash, false) == 0);
+	REQUIRE(make_event(&e5, 6, e4.hash, false) == 0, "event 6 not made");
 	one[0] = &e5;
 	listing(f, one, 1);
-	CHECK(serve(f, one, 1, 0, true) == -1);
-	CHECK(cached(&e5, false) && st->events == 0);
+	g_assert_cmpint(serve(f, one, 1, 0, true), ==, -1);
+	g_assert_true(cached(&e5, false) && st->events == 0);
 	camfetch_free(f);
 	ev_free(&e2);
 	ev_free(&e3);
@@ -312,49 +314,55 @@ static void old_camera_and_store(void)
 	enum vc_ctl_type type;
 	size_t len;
 
-	REQUIRE(f);
+	REQUIRE(f, "camfetch_new");
 	for (int i = 0; i < 2; i++) {
 		camfetch_session_start(f);
-		CHECK(camfetch_next(f, 1, &type, body, &len));
-		CHECK(strcmp(camfetch_state(f), "old-camera"));
+		g_assert_true(camfetch_next(f, 1, &type, body, &len));
+		g_assert_cmpstr(camfetch_state(f), !=, "old-camera");
 		camfetch_session_end(f, true);
 	}
-	CHECK(!strcmp(camfetch_state(f), "old-camera"));
+	g_assert_cmpstr(camfetch_state(f), ==, "old-camera");
 	camfetch_session_start(f);
-	CHECK(!camfetch_next(f, 1, &type, body, &len));
+	g_assert_false(camfetch_next(f, 1, &type, body, &len));
 	camfetch_free(f);
 
 	f = fetch_new();
-	REQUIRE(f);
+	REQUIRE(f, "camfetch_new");
 	camfetch_session_start(f);
-	CHECK(camfetch_next(f, 1, &type, body, &len));
+	g_assert_true(camfetch_next(f, 1, &type, body, &len));
 	msg.type = VC_CTL_EVENT_ERROR;
 	msg.len = vc_evx_error_encode(VC_EVX_ERR_STORE, msg.body);
-	CHECK(camfetch_answer(f, &msg, 1) == 0 && !strcmp(camfetch_state(f), "store"));
-	CHECK(!camfetch_next(f, 2, &type, body, &len));
+	g_assert_cmpint(camfetch_answer(f, &msg, 1), ==, 0);
+	g_assert_cmpstr(camfetch_state(f), ==, "store");
+	g_assert_false(camfetch_next(f, 2, &type, body, &len));
 	for (int i = 0; i < 3; i++) {	/* it answered: not an old camera, whatever happens */
 		camfetch_session_end(f, true);
 		camfetch_session_start(f);
 	}
-	CHECK(camfetch_next(f, 2 + CAMFETCH_STORE_NS, &type, body, &len) &&
-	      type == VC_CTL_EVENTS_LIST);
+	g_assert_true(camfetch_next(f, 2 + CAMFETCH_STORE_NS, &type, body, &len) &&
+		      type == VC_CTL_EVENTS_LIST);
 	camfetch_free(f);
 }
 
-int main(void)
+/* In this order: each test goes on from the events-seen chain the one before left. */
+int main(int argc, char **argv)
 {
-	printf("TAP version 13\n");
+	int ret;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	cam = fx_key(1);
 	hub = fx_key(2);
 	enc = vc_enc_key_generate();
 	if (!cam || !hub || !enc || fx_tmpdir(dir, sizeof(dir)) < 0)
-		return 1;
-	RUN(fetch_and_resume);
-	RUN(refusals);
-	RUN(old_camera_and_store);
+		g_error("keys or a temporary directory");
+	g_test_add_func("/hub/camfetch/fetch-and-resume", fetch_and_resume);
+	g_test_add_func("/hub/camfetch/refusals", refusals);
+	g_test_add_func("/hub/camfetch/old-camera-and-store", old_camera_and_store);
+	ret = g_test_run();
 	fx_rmtree(dir);
 	vc_key_free(cam);
 	vc_key_free(hub);
 	vc_enc_key_free(enc);
-	return harness_done();
+	return ret;
 }

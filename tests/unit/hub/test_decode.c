@@ -65,9 +65,8 @@ static void encode(struct stream *s, uint32_t rgb, unsigned int w,
 		 "video/x-h264,stream-format=byte-stream,alignment=au,profile=constrained-baseline ! "
 		 "appsink name=sink sync=false", rgb, n, w, h, gop);
 	p = gst_parse_launch(desc, &gerr);
-	CHECK(p && !gerr, "encoder pipeline: %s", gerr ? gerr->message : "?");
-	if (!p)
-		exit(1);
+	if (!p || gerr)
+		g_error("encoder pipeline: %s", gerr ? gerr->message : "?");
 	sink = GST_APP_SINK(gst_bin_get_by_name(GST_BIN(p), "sink"));
 	gst_element_set_state(p, GST_STATE_PLAYING);
 	s->au = calloc(n, sizeof(*s->au));
@@ -103,12 +102,11 @@ static void free_stream(struct stream *s)
 
 static struct hub_decode *new_decoder(void)
 {
-	char err[256];
-	struct hub_decode *d = hub_decode_new(err, sizeof(err));
+	g_autoptr(GError) error = NULL;
+	struct hub_decode *d = hub_decode_new(&error);
 
-	CHECK(d, "hub_decode_new: %s", err);
 	if (!d)
-		exit(1);
+		g_error("hub_decode_new: %s", error->message);	/* nothing to test without it */
 	return d;
 }
 
@@ -195,15 +193,16 @@ static void test_decode_colour(void)
 	struct y4m_file f;
 	struct hub_display *disp;
 	struct hub_decode *d;
-	char path[256], spec[300], err[256];
+	char path[256], spec[300];
+	g_autoptr(GError) error = NULL;
 	unsigned int i;
 
 	encode(&s, cam_colour[0], 320, 240, 12, 30, 1763712000000000000ull);
 	test_path(path, sizeof(path), "decode.y4m");
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
-	disp = hub_display_open(&cfg, err, sizeof(err));
-	CHECK(disp, "hub_display_open: %s", err);
+	disp = hub_display_open(&cfg, &error);
+	g_assert_no_error(error);
 	d = new_decoder();
 	printf("# decoder: %s\n", hub_decode_decoder(d));
 	for (i = 0; i < s.n && disp; i++) {
@@ -591,7 +590,8 @@ static void test_two_cameras(void)
 	struct hub_decode *d[2];
 	struct y4m_file f;
 	struct hub_display *disp;
-	char path[256], spec[300], err[256];
+	char path[256], spec[300];
+	g_autoptr(GError) error = NULL;
 	unsigned int i, c, n, x, y, shown = 0;
 
 	encode(&s[0], cam_colour[0], 320, 240, 10, 30, 1000000000ull);
@@ -599,8 +599,8 @@ static void test_two_cameras(void)
 	test_path(path, sizeof(path), "two.y4m");
 	snprintf(spec, sizeof(spec), "y4m:%s", path);
 	cfg.output = spec;
-	disp = hub_display_open(&cfg, err, sizeof(err));
-	CHECK(disp, "hub_display_open: %s", err);
+	disp = hub_display_open(&cfg, &error);
+	g_assert_no_error(error);
 	if (!disp)
 		return;
 	d[0] = new_decoder();
@@ -651,24 +651,27 @@ static void test_two_cameras(void)
 int main(int argc, char **argv)
 {
 	GError *gerr = NULL;
+	int ret;
 
 	if (hub_decode_child_requested(argc, argv))
 		decode_child_main();
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 
 	if (!gst_init_check(NULL, NULL, &gerr)) {
 		printf("1..0 # SKIP GStreamer: %s\n", gerr ? gerr->message : "?");
-		return 77;
+		g_clear_error(&gerr);
+		return 0;
 	}
-	test_decode_colour();
-	test_wall_clock_steps();
-	test_newest_wins();
-	test_decoded_in_slot();
-	test_reset();
-	test_burst();
-	test_starved_child();
-	test_two_cameras();
+	g_test_add_func("/hub/decode/decode-colour", test_decode_colour);
+	g_test_add_func("/hub/decode/wall-clock-steps", test_wall_clock_steps);
+	g_test_add_func("/hub/decode/newest-wins", test_newest_wins);
+	g_test_add_func("/hub/decode/decoded-in-slot", test_decoded_in_slot);
+	g_test_add_func("/hub/decode/reset", test_reset);
+	g_test_add_func("/hub/decode/burst", test_burst);
+	g_test_add_func("/hub/decode/starved-child", test_starved_child);
+	g_test_add_func("/hub/decode/two-cameras", test_two_cameras);
+	ret = g_test_run();
 	gst_deinit();
-	if (hubtest_failures)
-		fprintf(stderr, "%d checks failed\n", hubtest_failures);
-	return hubtest_failures ? 1 : 0;
+	return ret;
 }

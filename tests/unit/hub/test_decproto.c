@@ -36,13 +36,30 @@ static struct hub_decproto_picture good_pic(void)
 	return p;
 }
 
-static int parse_pic(const struct hub_decproto_picture *p, const char **why)
+/* Why the last parse() refused its message ("" when it took it). */
+static char why[DECPROTO_FAIL_MAX];
+
+/* hub_decproto_parse_child(), and its error: a refusal always says why, as HUB_ERROR_PROTOCOL. */
+static int parse(const uint8_t *buf, size_t len, struct hub_decproto_msg *m)
+{
+	g_autoptr(GError) error = NULL;
+	int ret = hub_decproto_parse_child(buf, len, m, &error);
+
+	if (ret < 0)
+		g_assert_error(error, HUB_ERROR, HUB_ERROR_PROTOCOL);
+	else
+		g_assert_no_error(error);
+	snprintf(why, sizeof(why), "%s", error ? error->message : "");
+	return ret;
+}
+
+static int parse_pic(const struct hub_decproto_picture *p)
 {
 	uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN];
 	struct hub_decproto_msg m;
 	size_t n = hub_decproto_put_picture(buf, p);
 
-	return hub_decproto_parse_child(buf, n, &m, why);
+	return parse(buf, n, &m);
 }
 
 static void test_parser(void)
@@ -50,19 +67,18 @@ static void test_parser(void)
 	uint8_t buf[DECPROTO_HDR + DECPROTO_PICTURE_LEN + 8];
 	struct hub_decproto_picture p = good_pic();
 	struct hub_decproto_msg m;
-	const char *why;
 	size_t n;
 
-	CHECK(parse_pic(&p, &why) == 0, "a good picture refused: %s", why);
+	CHECK(parse_pic(&p) == 0, "a good picture refused: %s", why);
 	p.format = DECPROTO_NV12;
 	p.stride[1] = 320;
 	p.offset[2] = p.stride[2] = 0;
-	CHECK(parse_pic(&p, &why) == 0, "a good NV12 picture refused: %s", why);
+	CHECK(parse_pic(&p) == 0, "a good NV12 picture refused: %s", why);
 	/* the last slot's last byte, exactly */
 	p = good_pic();
 	p.slot = DECPROTO_SLOTS - 1;
 	p.offset[2] = (uint32_t)(DECPROTO_SLOT_SIZE - 160 * 120);
-	CHECK(parse_pic(&p, &why) == 0, "a plane ending at its slot's end refused: %s", why);
+	CHECK(parse_pic(&p) == 0, "a plane ending at its slot's end refused: %s", why);
 
 	static const struct { const char *what; int field; uint32_t value; } bad[] = {
 		{ "slot out of range", 0, DECPROTO_SLOTS },
@@ -95,41 +111,38 @@ static void test_parser(void)
 		case 9: p.offset[2] = bad[i].value; break;
 		case 10: p.stride[1] = bad[i].value; break;
 		}
-		CHECK(parse_pic(&p, &why) == -EBADMSG, "accepted: %s", bad[i].what);
+		CHECK(parse_pic(&p) == -EBADMSG, "accepted: %s", bad[i].what);
 	}
 	p = good_pic();
 	p.format = DECPROTO_NV12;
 	p.stride[1] = 320;
-	CHECK(parse_pic(&p, &why) == -EBADMSG, "accepted: NV12 with a third plane");
+	CHECK(parse_pic(&p) == -EBADMSG, "accepted: NV12 with a third plane");
 
 	/* the frame around it: magic, version, length, type */
 	p = good_pic();
 	n = hub_decproto_put_picture(buf, &p);
 	buf[0] = 'X';
-	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: bad magic");
+	CHECK(parse(buf, n, &m) == -EBADMSG, "accepted: bad magic");
 	n = hub_decproto_put_picture(buf, &p);
 	buf[2] = DECPROTO_VERSION + 1;
-	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: version 2");
+	CHECK(parse(buf, n, &m) == -EBADMSG, "accepted: version 2");
 	n = hub_decproto_put_picture(buf, &p);
-	CHECK(hub_decproto_parse_child(buf, n - 1, &m, &why) == -EBADMSG, "accepted: truncated");
+	CHECK(parse(buf, n - 1, &m) == -EBADMSG, "accepted: truncated");
 	memset(buf + n, 0, 4);
-	CHECK(hub_decproto_parse_child(buf, n + 4, &m, &why) == -EBADMSG,
-	      "accepted: trailing bytes");
+	CHECK(parse(buf, n + 4, &m) == -EBADMSG, "accepted: trailing bytes");
 	buf[4]++;
-	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: length field off");
+	CHECK(parse(buf, n, &m) == -EBADMSG, "accepted: length field off");
 	n = hub_decproto_put_picture(buf, &p);
 	buf[3] = DECPROTO_AU;
-	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == -EBADMSG, "accepted: a hub's type");
-	CHECK(hub_decproto_parse_child(buf, 3, &m, &why) == -EBADMSG, "accepted: 3 bytes");
+	CHECK(parse(buf, n, &m) == -EBADMSG, "accepted: a hub's type");
+	CHECK(parse(buf, 3, &m) == -EBADMSG, "accepted: 3 bytes");
 	hub_decproto_put_hdr(buf, DECPROTO_FAIL, 0);
-	CHECK(hub_decproto_parse_child(buf, DECPROTO_HDR, &m, &why) == -EBADMSG,
-	      "accepted: an empty FAIL");
+	CHECK(parse(buf, DECPROTO_HDR, &m) == -EBADMSG, "accepted: an empty FAIL");
 	n = hub_decproto_put_hello(buf, DECPROTO_F_SECCOMP, "avdec_h264");
-	CHECK(hub_decproto_parse_child(buf, n, &m, &why) == 0 && m.type == DECPROTO_HELLO &&
+	CHECK(parse(buf, n, &m) == 0 && m.type == DECPROTO_HELLO &&
 	      !strcmp(m.hello.name, "avdec_h264"), "HELLO refused: %s", why);
 	hub_decproto_put_hdr(buf, DECPROTO_HELLO, DECPROTO_HELLO_LEN - 1);
-	CHECK(hub_decproto_parse_child(buf, n - 1, &m, &why) == -EBADMSG,
-	      "accepted: a short HELLO");
+	CHECK(parse(buf, n - 1, &m) == -EBADMSG, "accepted: a short HELLO");
 }
 
 /* ---- a lying child ------------------------------------------------------- */
@@ -213,19 +226,24 @@ static bool dead(int pid)
 	return zombie;
 }
 
-/* The hub's view of one lie: the picture handed out (1) or the child replaced. */
-static void test_lie(const char *lie, bool believed)
+/*
+ * The hub's view of one lie: the picture handed out (1) when the child told
+ * none, else the child replaced.
+ */
+static void test_lie(gconstpointer data)
 {
+	const char *lie = data;
+	bool believed = !strcmp(lie, "none");
 	struct hub_picture pic = { 0 };
 	struct hub_decode_stats st;
 	struct hub_decode *d;
-	char err[256];
+	g_autoptr(GError) error = NULL;
 	int ret = 0, pid;
 
 	setenv("VERACAM_TEST_LIE", lie, 1);
-	d = hub_decode_new(err, sizeof(err));
+	d = hub_decode_new(&error);
 	unsetenv("VERACAM_TEST_LIE");
-	CHECK(d, "hub_decode_new (%s): %s", lie, err);
+	CHECK(d, "hub_decode_new (%s): %s", lie, error->message);
 	if (!d)
 		return;
 	pid = hub_decode_child_pid(d);
@@ -335,14 +353,15 @@ static bool unnamed_unix(unsigned long inode)
 
 static void test_sandbox(void)
 {
-	char err[256], path[64], link[256], fdpath[320];
+	char path[64], link[256], fdpath[320];
 	unsigned int sockets = 0, fds = 0;
-	struct hub_decode *d = hub_decode_new(err, sizeof(err));
+	g_autoptr(GError) error = NULL;
+	struct hub_decode *d = hub_decode_new(&error);
 	struct dirent *e;
 	DIR *dir;
 	int pid;
 
-	CHECK(d, "hub_decode_new: %s", err);
+	g_assert_no_error(error);
 	if (!d)
 		return;
 	pid = hub_decode_child_pid(d);
@@ -397,11 +416,11 @@ static void test_killed(void)
 {
 	struct hub_picture pic;
 	struct hub_decode_stats st;
-	char err[256];
-	struct hub_decode *d = hub_decode_new(err, sizeof(err));
+	g_autoptr(GError) error = NULL;
+	struct hub_decode *d = hub_decode_new(&error);
 	int pid, ret = 0;
 
-	CHECK(d, "hub_decode_new: %s", err);
+	g_assert_no_error(error);
 	if (!d)
 		return;
 	pid = hub_decode_child_pid(d);
@@ -428,7 +447,8 @@ static void test_killed(void)
  */
 static void test_slow_start(void)
 {
-	char err[256], go[] = "/tmp/veracam-decproto-go.XXXXXX";
+	char go[] = "/tmp/veracam-decproto-go.XXXXXX";
+	g_autoptr(GError) error = NULL;
 	struct hub_picture pic = { 0 };
 	struct hub_decode *d;
 	int fd, ret = 0;
@@ -441,8 +461,8 @@ static void test_slow_start(void)
 	unlink(go);
 	setenv("VERACAM_TEST_LIE", "slow", 1);
 	setenv("VERACAM_TEST_GO", go, 1);
-	d = hub_decode_spawn(false, err, sizeof(err));
-	CHECK(d, "hub_decode_spawn: %s", err);
+	d = hub_decode_spawn(false, &error);
+	g_assert_no_error(error);
 	if (!d)
 		goto out;
 	CHECK(hub_decode_started(d) == 0, "a child that has not greeted counted as started");
@@ -469,8 +489,8 @@ static void test_slow_start(void)
 	hub_decode_free(d);
 
 	setenv("VERACAM_TEST_LIE", "fail-early", 1);
-	d = hub_decode_spawn(false, err, sizeof(err));
-	CHECK(d, "hub_decode_spawn: %s", err);
+	d = hub_decode_spawn(false, &error);
+	g_assert_no_error(error);
 	if (!d)
 		goto out;
 	CHECK(hub_decode_wait_started(d, 30000) == -EIO &&
@@ -479,9 +499,10 @@ static void test_slow_start(void)
 	CHECK(hub_decode_refused_start(d),
 	      "a FAIL before any greeting not told apart from a crash");
 	setenv("VERACAM_TEST_LIE", "none", 1);
-	CHECK(hub_decode_restart(d, err, sizeof(err)) == 0 && hub_decode_wait_started(d,
-										      30000) == 1,
-	      "hub_decode_restart: no new child greeted (%s)", err);
+	g_assert_cmpint(hub_decode_restart(d, &error), ==, 0);
+	g_assert_no_error(error);
+	CHECK(hub_decode_wait_started(d, 30000) == 1, "hub_decode_restart: no new child greeted (%s)",
+	      hub_decode_last_failure(d));
 	hub_decode_free(d);
 out:
 	unsetenv("VERACAM_TEST_LIE");
@@ -491,6 +512,11 @@ out:
 
 int main(int argc, char **argv)
 {
+	/* "none": the honest child; each other a lie of liar_main() */
+	static const char *const lies[] = {
+		"none", "slot", "plane", "twice", "future", "hello", "garbage",
+	};
+
 	if (hub_decode_child_requested(argc, argv)) {
 		const char *lie = getenv("VERACAM_TEST_LIE");
 
@@ -498,19 +524,17 @@ int main(int argc, char **argv)
 			liar_main(lie);
 		decode_child_main();
 	}
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	signal(SIGPIPE, SIG_IGN);
-	test_parser();
-	test_lie("none", true);
-	test_lie("slot", false);
-	test_lie("plane", false);
-	test_lie("twice", false);
-	test_lie("future", false);
-	test_lie("hello", false);
-	test_lie("garbage", false);
-	test_sandbox();
-	test_killed();
-	test_slow_start();
-	if (hubtest_failures)
-		fprintf(stderr, "%d checks failed\n", hubtest_failures);
-	return hubtest_failures ? 1 : 0;
+	g_test_add_func("/hub/decproto/parser", test_parser);
+	for (size_t i = 0; i < G_N_ELEMENTS(lies); i++) {
+		g_autofree char *name = g_strdup_printf("/hub/decproto/lie/%s", lies[i]);
+
+		g_test_add_data_func(name, lies[i], test_lie);
+	}
+	g_test_add_func("/hub/decproto/sandbox", test_sandbox);
+	g_test_add_func("/hub/decproto/killed", test_killed);
+	g_test_add_func("/hub/decproto/slow-start", test_slow_start);
+	return g_test_run();
 }

@@ -37,7 +37,8 @@ static struct hub_display *open_y4m_cfg(const char *path, unsigned int cams, uns
 	static const char *const names[] = { "front-door", "garden", "garage", "hall" };
 	struct hub_display_config cfg = { .cameras = cams, .width = w, .height = h,
 				      .stale_ns = stale_ns, .grid = grid };
-	char spec[512], err[256];
+	g_autoptr(GError) error = NULL;
+	char spec[512];
 	struct hub_display *d;
 	unsigned int i;
 
@@ -45,10 +46,9 @@ static struct hub_display *open_y4m_cfg(const char *path, unsigned int cams, uns
 	cfg.output = spec;
 	for (i = 0; i < cams; i++)
 		cfg.names[i] = names[i];
-	d = hub_display_open(&cfg, err, sizeof(err));
-	CHECK(d, "hub_display_open: %s", err);
+	d = hub_display_open(&cfg, &error);
 	if (!d)
-		exit(1);
+		g_error("hub_display_open: %s", error->message);	/* nothing to test without it */
 	return d;
 }
 
@@ -72,7 +72,7 @@ static void show_solid(struct hub_display *d, unsigned int cam, unsigned int w,
 
 	solid_picture(&p, w, h, rgb, t);
 	ret = hub_display_show(d, cam, &p);
-	CHECK(ret == 0, "hub_display_show: %d", ret);
+	g_assert_cmpint(ret, ==, 0);
 	free_picture(&p);	/* nothing left: the display has it */
 	settle(d);
 }
@@ -81,7 +81,7 @@ static void unavailable(struct hub_display *d, unsigned int cam, enum hub_unavai
 {
 	int ret = hub_display_unavailable(d, cam, why);
 
-	CHECK(ret == 0, "hub_display_unavailable: %d", ret);
+	g_assert_cmpint(ret, ==, 0);
 	settle(d);
 }
 
@@ -148,7 +148,7 @@ static void test_unavailable(void)
 	/* the same reason again is free: no commit */
 	unavailable(d, 0, HUB_NOT_VERIFIED);
 	hub_display_get_stats(d, &st);
-	CHECK(st.commits == 3, "%llu commits, want 3", (unsigned long long)st.commits);
+	g_assert_cmpuint(st.commits, ==, 3);
 	CHECK(hub_display_show(d, 1, NULL) == -EINVAL, "camera 1 of 1 accepted");
 	CHECK(hub_display_unavailable(d, 5, HUB_STALE) == -EINVAL, "camera 5 accepted");
 	hub_display_close(d);
@@ -831,7 +831,7 @@ static void test_output_grammar(void)
 					    "y4m:out.y4m" };
 	static const char *const bad[] = { "", "vga", "drm:", "drm:card0", "y4m:", "DRM" };
 	struct hub_display_config cfg = { .cameras = 1, .names = { "porch" } };
-	char err[256] = "";
+	g_autoptr(GError) error = NULL;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -839,29 +839,30 @@ static void test_output_grammar(void)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(!hub_display_output_valid(bad[i]), "'%s' accepted", bad[i]);
 	cfg.output = "drm:card0";
-	CHECK(!hub_display_open(&cfg, err, sizeof(err)) && strstr(err,
-								  "unknown display 'drm:card0'"),
-	      "hub_display_open(drm:card0): '%s'", err);
+	g_assert_null(hub_display_open(&cfg, &error));
+	g_assert_error(error, HUB_ERROR, HUB_ERROR_CONFIG);
+	CHECK(error && strstr(error->message, "unknown display 'drm:card0'"),
+	      "hub_display_open(drm:card0): '%s'", error ? error->message : "");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_output_grammar();
-	test_scale_to_fit();
-	test_unavailable();
-	test_grid();
-	test_stale();
-	test_show_until();
-	test_buffer_reuse();
-	test_nv12();
-	test_glass();
-	test_damage();
-	test_given_up();
-	test_refresh();
-	test_release();
-	test_y4m_copy();
-	test_y4m_convert();
-	if (hubtest_failures)
-		fprintf(stderr, "%d checks failed\n", hubtest_failures);
-	return hubtest_failures ? 1 : 0;
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	g_test_add_func("/hub/display/output-grammar", test_output_grammar);
+	g_test_add_func("/hub/display/scale-to-fit", test_scale_to_fit);
+	g_test_add_func("/hub/display/unavailable", test_unavailable);
+	g_test_add_func("/hub/display/grid", test_grid);
+	g_test_add_func("/hub/display/stale", test_stale);
+	g_test_add_func("/hub/display/show-until", test_show_until);
+	g_test_add_func("/hub/display/buffer-reuse", test_buffer_reuse);
+	g_test_add_func("/hub/display/nv12", test_nv12);
+	g_test_add_func("/hub/display/glass", test_glass);
+	g_test_add_func("/hub/display/damage", test_damage);
+	g_test_add_func("/hub/display/given-up", test_given_up);
+	g_test_add_func("/hub/display/refresh", test_refresh);
+	g_test_add_func("/hub/display/release", test_release);
+	g_test_add_func("/hub/display/y4m-copy", test_y4m_copy);
+	g_test_add_func("/hub/display/y4m-convert", test_y4m_convert);
+	return g_test_run();
 }

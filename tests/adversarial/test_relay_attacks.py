@@ -3,7 +3,7 @@
 """The relay's attacks of issue 12, against fake hubs and cameras on
 127.0.0.0/8 (TAP): the control hold (where it starts, the trickle, the
 learned handshake), zombie sessions, injection from a third address and the
-stalled TCP media. The scenarios in run.py rely on each of these doing
+stalled TCP media. The scenarios (scenarios.py) rely on each of these doing
 exactly what is checked here, whatever the daemons do.
 
     test_relay_attacks.py RELAY

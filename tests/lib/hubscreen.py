@@ -4,7 +4,7 @@
 Every test that judges the hub's pixels asks this module: the glass test
 (tests/glass.py, QMP screendumps), the daemon chain test
 (tests/e2e/y4m.py, --display y4m:PATH), the adversarial suite
-(tests/adversarial/run.py) and its own test (tests/lib/test_hubscreen.py).
+(tests/adversarial/world.py) and its own test (tests/lib/test_hubscreen.py).
 A cell is one of:
 
   OWN          its camera's picture: the camera's solid colour at every

@@ -3,12 +3,19 @@
  * Shared test fixtures for the core: deterministic keys, synthetic H.264
  * access units, and a camera -> hub pipeline without the network
  * (signer + sealer on one side, verifier on the other).
+ *
+ * The tests are GLib g_test programs (run with --tap) under
+ * g_test_set_nonfatal_assertions(): a failed g_assert_true() / _cmpint() /
+ * ... marks the test failed and the test goes on. fx_require() is the check
+ * after which going on makes no sense: it fails the test and returns.
  */
 #ifndef VC_TEST_FIXTURE_H
 #define VC_TEST_FIXTURE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <glib.h>
 
 #include <veracam/keys.h>
 #include <veracam/pairing.h>
@@ -17,6 +24,19 @@
 #include <veracam/sei.h>
 #include <veracam/session.h>
 #include <veracam/verify.h>
+
+/* Fail the test and leave the (void) test function, with the core's last error. */
+#define fx_require(cond) do {							\
+	if (!(cond)) {								\
+		g_test_fail_printf("%s:%d: fx_require(%s) failed: %s",		\
+				   __FILE__, __LINE__, #cond, vc_last_error());	\
+		return;								\
+	}									\
+} while (0)
+
+/* Two enum vc_reject values, compared by name (both printed on mismatch). */
+#define fx_assert_reject(got, want)						\
+	g_assert_cmpstr(vc_reject_name(got), ==, vc_reject_name(want))
 
 /* Test time: a fixed wall clock, 2026-11-21 00:00:00 UTC (capture times, display only). */
 #define FX_NOW_NS	1795219200000000000LL

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A minimal TAP harness for the core's unit tests: each TEST() is one TAP
- * test point; CHECK() records a failure and carries on; the plan comes
- * last. Exit status 1 when any test point failed.
+ * The old minimal TAP harness: each RUN() is one TAP test point; CHECK()
+ * records a failure and carries on; the plan comes last. Exit status 1
+ * when any test point failed.
+ *
+ * The core's tests are GLib g_test programs now (fixture.h); the one user
+ * left is tests/unit/hub/test_camfetch.c, converted with the rest of
+ * tests/unit/hub. Delete this file with that conversion.
  */
 #ifndef VC_TEST_HARNESS_H
 #define VC_TEST_HARNESS_H

@@ -13,7 +13,6 @@
 #include <veracam/keys.h>
 
 #include "fixture.h"
-#include "harness.h"
 #include "internal.h"	/* vc_key_pkey */
 
 /* "veracam1 record" 00 and a one-session record without its signature */
@@ -54,11 +53,11 @@ static void same_signatures_as_openssl(struct vc_device_key *k)
 		size_t n = msg_lens[i];
 
 		fx_bytes((uint8_t)(40 + i), msg, n);
-		REQUIRE(vc_ed25519_sign(k, msg, n, ours) == 0);
-		REQUIRE(openssl_sign(vc_key_pkey(k), msg, n, theirs));
-		CHECK(memcmp(ours, theirs, 64) == 0);
-		CHECK(vc_ed25519_verify(vc_key_public(k), msg, n, theirs));
-		CHECK(openssl_verify(vc_key_public(k), msg, n, ours));
+		fx_require(vc_ed25519_sign(k, msg, n, ours) == 0);
+		fx_require(openssl_sign(vc_key_pkey(k), msg, n, theirs));
+		g_assert_cmpmem(ours, 64, theirs, 64);
+		g_assert_true(vc_ed25519_verify(vc_key_public(k), msg, n, theirs));
+		g_assert_true(openssl_verify(vc_key_public(k), msg, n, ours));
 	}
 }
 
@@ -70,15 +69,15 @@ static void signatures_are_byte_identical_to_openssl(void)
 
 	for (tag = 1; tag <= 4; tag++) {
 		k = fx_key(tag);
-		REQUIRE(k);
+		fx_require(k);
 		same_signatures_as_openssl(k);
 		vc_key_free(k);
 	}
 	/* a generated key, loaded from its PEM file */
-	REQUIRE(fx_tmpdir(dir, sizeof(dir)) == 0);
+	fx_require(fx_tmpdir(dir, sizeof(dir)) == 0);
 	k = vc_keygen(dir) == 0 ? vc_key_load(dir) : NULL;
 	fx_rmtree(dir);
-	REQUIRE(k);
+	fx_require(k);
 	same_signatures_as_openssl(k);
 	vc_key_free(k);
 }
@@ -96,14 +95,14 @@ static void rfc8032_test_1(void)
 	uint8_t seed[32], pub[32], want[64], sig[64];
 	struct vc_device_key *k;
 
-	REQUIRE(vc_unhex(seed_hex, 64, seed) == 0 && vc_unhex(pub_hex, 64, pub) == 0 &&
-		vc_unhex(sig_hex, 128, want) == 0);
+	fx_require(vc_unhex(seed_hex, 64, seed) == 0 && vc_unhex(pub_hex, 64, pub) == 0 &&
+		   vc_unhex(sig_hex, 128, want) == 0);
 	k = vc_key_from_seed(seed);
-	REQUIRE(k);
-	CHECK(memcmp(vc_key_public(k), pub, 32) == 0);
-	REQUIRE(vc_ed25519_sign(k, (const uint8_t *)"", 0, sig) == 0);
-	CHECK(memcmp(sig, want, 64) == 0);
-	CHECK(vc_ed25519_verify(pub, (const uint8_t *)"", 0, want));
+	fx_require(k);
+	g_assert_cmpmem(vc_key_public(k), 32, pub, 32);
+	fx_require(vc_ed25519_sign(k, (const uint8_t *)"", 0, sig) == 0);
+	g_assert_cmpmem(sig, 64, want, 64);
+	g_assert_true(vc_ed25519_verify(pub, (const uint8_t *)"", 0, want));
 	same_signatures_as_openssl(k);
 	vc_key_free(k);
 }
@@ -114,27 +113,27 @@ static void every_flipped_bit_is_refused(void)
 	uint8_t msg[RECORD_MSG_LEN], sig[64], pub[32];
 	size_t bit;
 
-	REQUIRE(k);
+	fx_require(k);
 	memcpy(pub, vc_key_public(k), 32);
 	fx_bytes(50, msg, sizeof(msg));
-	REQUIRE(vc_ed25519_sign(k, msg, sizeof(msg), sig) == 0);
-	REQUIRE(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
+	fx_require(vc_ed25519_sign(k, msg, sizeof(msg), sig) == 0);
+	fx_require(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
 	for (bit = 0; bit < 8 * sizeof(msg); bit++) {
 		msg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		CHECK(!vc_ed25519_verify(pub, msg, sizeof(msg), sig));
+		g_assert_false(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
 		msg[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (bit = 0; bit < 8 * sizeof(sig); bit++) {
 		sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		CHECK(!vc_ed25519_verify(pub, msg, sizeof(msg), sig));
+		g_assert_false(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
 		sig[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (bit = 0; bit < 8 * sizeof(pub); bit++) {
 		pub[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		CHECK(!vc_ed25519_verify(pub, msg, sizeof(msg), sig));
+		g_assert_false(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
 		pub[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
-	CHECK(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
+	g_assert_true(vc_ed25519_verify(pub, msg, sizeof(msg), sig));
 	vc_key_free(k);
 }
 
@@ -157,7 +156,7 @@ static void small_order_and_unreduced_inputs_are_refused(void)
 	crypto_hash_sha512_state st;
 	uint8_t seed[32];
 
-	REQUIRE(k);
+	fx_require(k);
 	fx_bytes(60, msg, sizeof(msg));
 
 	/* public key = the neutral point; R = B, S = 1 satisfies [S]B = R + [h]A */
@@ -165,8 +164,8 @@ static void small_order_and_unreduced_inputs_are_refused(void)
 	sig[0] = 0x58;
 	memset(sig + 32, 0, 32);
 	sig[32] = 1;
-	CHECK(!vc_ed25519_verify(neutral, msg, sizeof(msg), sig));
-	printf("# neutral public key, forged signature: OpenSSL %s\n",
+	g_assert_false(vc_ed25519_verify(neutral, msg, sizeof(msg), sig));
+	g_test_message("neutral public key, forged signature: OpenSSL %s",
 	       openssl_verify(neutral, msg, sizeof(msg), sig) ? "accepts" : "refuses");
 
 	/* R = the neutral point, S = h * a: valid by the equation, made with the seed */
@@ -185,25 +184,29 @@ static void small_order_and_unreduced_inputs_are_refused(void)
 	crypto_core_ed25519_scalar_reduce(h, h);
 	memcpy(sig, neutral, 32);
 	crypto_core_ed25519_scalar_mul(sig + 32, h, e);
-	CHECK(!vc_ed25519_verify(vc_key_public(k), msg, sizeof(msg), sig));
-	printf("# small-order R made by the key's holder: OpenSSL %s\n",
+	g_assert_false(vc_ed25519_verify(vc_key_public(k), msg, sizeof(msg), sig));
+	g_test_message("small-order R made by the key's holder: OpenSSL %s",
 	       openssl_verify(vc_key_public(k), msg, sizeof(msg), sig) ? "accepts" : "refuses");
 
 	/* a valid signature with S + L */
-	REQUIRE(vc_ed25519_sign(k, msg, sizeof(msg), sig) == 0);
+	fx_require(vc_ed25519_sign(k, msg, sizeof(msg), sig) == 0);
 	sodium_add(sig + 32, order, 32);
-	CHECK(!vc_ed25519_verify(vc_key_public(k), msg, sizeof(msg), sig));
-	CHECK(!openssl_verify(vc_key_public(k), msg, sizeof(msg), sig));
+	g_assert_false(vc_ed25519_verify(vc_key_public(k), msg, sizeof(msg), sig));
+	g_assert_false(openssl_verify(vc_key_public(k), msg, sizeof(msg), sig));
 	sodium_memzero(a, sizeof(a));
 	sodium_memzero(e, sizeof(e));
 	vc_key_free(k);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	RUN(signatures_are_byte_identical_to_openssl);
-	RUN(rfc8032_test_1);
-	RUN(every_flipped_bit_is_refused);
-	RUN(small_order_and_unreduced_inputs_are_refused);
-	return harness_done();
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	g_test_add_func("/core/ed25519/signatures-are-byte-identical-to-openssl",
+			signatures_are_byte_identical_to_openssl);
+	g_test_add_func("/core/ed25519/rfc8032-test-1", rfc8032_test_1);
+	g_test_add_func("/core/ed25519/every-flipped-bit-is-refused", every_flipped_bit_is_refused);
+	g_test_add_func("/core/ed25519/small-order-and-unreduced-inputs-are-refused",
+			small_order_and_unreduced_inputs_are_refused);
+	return g_test_run();
 }

@@ -14,7 +14,6 @@
 #include <veracam/session.h>
 
 #include "fixture.h"
-#include "harness.h"
 
 static char dir[512];
 
@@ -28,25 +27,25 @@ static void test_file_round_trip(void)
 	struct stat st;
 	uint8_t enc[VC_HPKE_ENC_LEN];
 
-	REQUIRE(vc_enc_keygen(dir) == 0);
+	fx_require(vc_enc_keygen(dir) == 0);
 	snprintf(path, sizeof(path), "%s/%s", dir, VC_ENC_KEY_FILE);
-	REQUIRE(stat(path, &st) == 0);
-	CHECK((st.st_mode & 07777) == 0600);
-	CHECK(vc_enc_keygen(dir) < 0);	/* never overwritten */
+	fx_require(stat(path, &st) == 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+	g_assert_cmpint(vc_enc_keygen(dir), <, 0);	/* never overwritten */
 	k = vc_enc_key_load(dir);
-	REQUIRE(k);
-	REQUIRE(vc_hpke_seal(VC_HPKE_CHACHA20POLY1305, vc_enc_key_public(k), NULL, 0, NULL, 0,
-			     msg, sizeof(msg), enc, &ct) == 0);
+	fx_require(k);
+	fx_require(vc_hpke_seal(VC_HPKE_CHACHA20POLY1305, vc_enc_key_public(k), NULL, 0, NULL, 0,
+				msg, sizeof(msg), enc, &ct) == 0);
 	vc_enc_key_free(k);
 	k = vc_enc_key_load(dir);
-	REQUIRE(k);
-	CHECK(vc_hpke_open(VC_HPKE_CHACHA20POLY1305, k, enc, NULL, 0, NULL, 0, ct.data, ct.len,
-			   &pt) == 0);
-	CHECK(pt.len == sizeof(msg) && !memcmp(pt.data, msg, sizeof(msg)));
+	fx_require(k);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_CHACHA20POLY1305, k, enc, NULL, 0, NULL, 0, ct.data,
+				     ct.len, &pt), ==, 0);
+	g_assert_true(pt.len == sizeof(msg) && !memcmp(pt.data, msg, sizeof(msg)));
 	vc_enc_key_free(k);
 	/* the same file checks as device.key */
 	chmod(path, 0640);
-	CHECK(!vc_enc_key_load(dir));
+	g_assert_null(vc_enc_key_load(dir));
 	chmod(path, 0600);
 	vc_buf_free(&ct);
 	vc_buf_free(&pt);
@@ -59,12 +58,12 @@ static void test_missing_names_fix(void)
 	char old[600];
 
 	snprintf(old, sizeof(old), "%s/old", dir);
-	REQUIRE(vc_keygen(old) == 0);
-	CHECK(!vc_enc_key_load(old));
-	CHECK(strstr(vc_last_error(), "veracamctl enc-keygen") != NULL);
-	REQUIRE(vc_enc_keygen(old) == 0);
+	fx_require(vc_keygen(old) == 0);
+	g_assert_null(vc_enc_key_load(old));
+	g_assert_nonnull(strstr(vc_last_error(), "veracamctl enc-keygen"));
+	fx_require(vc_enc_keygen(old) == 0);
 	k = vc_enc_key_load(old);
-	CHECK(k != NULL);
+	g_assert_nonnull(k);
 	vc_enc_key_free(k);
 }
 
@@ -74,21 +73,21 @@ static void test_identity_line(void)
 	char line[VC_ENC_IDENTITY_LEN + 1], bad[VC_ENC_IDENTITY_LEN + 2];
 	uint8_t pub[VC_ENC_PUBKEY_LEN];
 
-	REQUIRE(k);
+	fx_require(k);
 	vc_enc_identity_format(vc_enc_key_public(k), line);
-	CHECK(strlen(line) == VC_ENC_IDENTITY_LEN);
-	CHECK(!strncmp(line, "veracam1:x25519:", 16));
-	CHECK(vc_enc_identity_parse(line, pub) == 0);
-	CHECK(!memcmp(pub, vc_enc_key_public(k), VC_ENC_PUBKEY_LEN));
+	g_assert_cmpint(strlen(line), ==, VC_ENC_IDENTITY_LEN);
+	g_assert_cmpint(strncmp(line, "veracam1:x25519:", 16), ==, 0);
+	g_assert_cmpint(vc_enc_identity_parse(line, pub), ==, 0);
+	g_assert_cmpmem(pub, VC_ENC_PUBKEY_LEN, vc_enc_key_public(k), VC_ENC_PUBKEY_LEN);
 	/* a device identity line is not an encryption key line, nor the reverse */
 	snprintf(bad, sizeof(bad), "veracam1:ed25519:%s", line + 16);
-	CHECK(vc_enc_identity_parse(bad, pub) < 0);
-	CHECK(vc_identity_parse(line, pub) < 0);
+	g_assert_cmpint(vc_enc_identity_parse(bad, pub), <, 0);
+	g_assert_cmpint(vc_identity_parse(line, pub), <, 0);
 	snprintf(bad, sizeof(bad), "%s0", line);
-	CHECK(vc_enc_identity_parse(bad, pub) < 0);
+	g_assert_cmpint(vc_enc_identity_parse(bad, pub), <, 0);
 	memcpy(bad, line, sizeof(line));
 	bad[VC_ENC_IDENTITY_LEN - 1] = 'g';
-	CHECK(vc_enc_identity_parse(bad, pub) < 0);
+	g_assert_cmpint(vc_enc_identity_parse(bad, pub), <, 0);
 	vc_enc_key_free(k);
 }
 
@@ -99,13 +98,13 @@ static void test_binding(void)
 	struct vc_enc_key *e = vc_enc_key_generate(), *e2 = vc_enc_key_generate();
 	uint8_t sig[VC_SIG_LEN];
 
-	REQUIRE(hub && other && e && e2);
-	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), sig) == 0);
-	CHECK(vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e), sig));
-	CHECK(!vc_enc_binding_verify(vc_key_public(other), vc_enc_key_public(e), sig));
-	CHECK(!vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e2), sig));
+	fx_require(hub && other && e && e2);
+	fx_require(vc_enc_binding_sign(hub, vc_enc_key_public(e), sig) == 0);
+	g_assert_true(vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e), sig));
+	g_assert_false(vc_enc_binding_verify(vc_key_public(other), vc_enc_key_public(e), sig));
+	g_assert_false(vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e2), sig));
 	sig[5] ^= 1;
-	CHECK(!vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e), sig));
+	g_assert_false(vc_enc_binding_verify(vc_key_public(hub), vc_enc_key_public(e), sig));
 	vc_key_free(hub);
 	vc_key_free(other);
 	vc_enc_key_free(e);
@@ -124,44 +123,49 @@ static void test_hub_enc_file(void)
 	char path[700], line[VC_HUB_ENC_LINE_LEN + 2];
 	struct stat st, st2;
 
-	REQUIRE(hub && other && e && e2);
-	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), sig) == 0);
-	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e2), sig2) == 0);
-	REQUIRE(vc_enc_binding_sign(other, vc_enc_key_public(e), bad) == 0);
+	fx_require(hub && other && e && e2);
+	fx_require(vc_enc_binding_sign(hub, vc_enc_key_public(e), sig) == 0);
+	fx_require(vc_enc_binding_sign(hub, vc_enc_key_public(e2), sig2) == 0);
+	fx_require(vc_enc_binding_sign(other, vc_enc_key_public(e), bad) == 0);
 	snprintf(path, sizeof(path), "%s/%s/kitchen", dir, VC_HUB_ENC_DIR);
 
 	/* a binding by another key: refused, nothing written */
-	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e), bad) < 0);
-	CHECK(stat(path, &st) < 0);
-	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub) < 0);
+	g_assert_cmpint(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e),
+					 bad), <, 0);
+	g_assert_cmpint(stat(path, &st), <, 0);
+	g_assert_cmpint(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub), <, 0);
 	/* a name that is not a pin's */
-	CHECK(vc_hub_enc_store(dir, "../x", vc_key_public(hub), vc_enc_key_public(e), sig) < 0);
+	g_assert_cmpint(vc_hub_enc_store(dir, "../x", vc_key_public(hub), vc_enc_key_public(e),
+					 sig), <, 0);
 
-	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e), sig) == 1);
-	REQUIRE(stat(path, &st) == 0);
-	CHECK((st.st_mode & 07777) == 0600);
-	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub) == 0);
-	CHECK(!memcmp(pub, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN));
+	g_assert_cmpint(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e),
+					 sig), ==, 1);
+	fx_require(stat(path, &st) == 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+	g_assert_cmpint(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub), ==, 0);
+	g_assert_cmpmem(pub, VC_ENC_PUBKEY_LEN, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
 	/* the same again: not rewritten (same inode: no rename happened) */
-	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e), sig) == 0);
-	REQUIRE(stat(path, &st2) == 0);
-	CHECK(st.st_ino == st2.st_ino);
+	g_assert_cmpint(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e),
+					 sig), ==, 0);
+	fx_require(stat(path, &st2) == 0);
+	g_assert_cmpint(st.st_ino, ==, st2.st_ino);
 	/* a new key replaces it */
-	CHECK(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e2), sig2) == 1);
-	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub) == 0);
-	CHECK(!memcmp(pub, vc_enc_key_public(e2), VC_ENC_PUBKEY_LEN));
+	g_assert_cmpint(vc_hub_enc_store(dir, "kitchen", vc_key_public(hub), vc_enc_key_public(e2),
+					 sig2), ==, 1);
+	g_assert_cmpint(vc_hub_enc_load(dir, "kitchen", vc_key_public(hub), pub), ==, 0);
+	g_assert_cmpmem(pub, VC_ENC_PUBKEY_LEN, vc_enc_key_public(e2), VC_ENC_PUBKEY_LEN);
 	/* under another pinned key the kept file is not used */
-	CHECK(vc_hub_enc_load(dir, "kitchen", vc_key_public(other), pub) < 0);
+	g_assert_cmpint(vc_hub_enc_load(dir, "kitchen", vc_key_public(other), pub), <, 0);
 
 	/* the line: strict parse, the format's round trip */
 	vc_hub_enc_format(vc_enc_key_public(e), sig, line);
-	CHECK(strlen(line) == VC_HUB_ENC_LINE_LEN + 1 && line[VC_HUB_ENC_LINE_LEN] == '\n');
-	CHECK(vc_hub_enc_parse(line, pub, bad) == 0 && !memcmp(bad, sig, VC_SIG_LEN));
+	g_assert_true(strlen(line) == VC_HUB_ENC_LINE_LEN + 1 && line[VC_HUB_ENC_LINE_LEN] == '\n');
+	g_assert_true(vc_hub_enc_parse(line, pub, bad) == 0 && !memcmp(bad, sig, VC_SIG_LEN));
 	line[VC_ENC_IDENTITY_LEN] = ':';
-	CHECK(vc_hub_enc_parse(line, pub, bad) < 0);
+	g_assert_cmpint(vc_hub_enc_parse(line, pub, bad), <, 0);
 	line[VC_ENC_IDENTITY_LEN] = ' ';
 	line[VC_HUB_ENC_LINE_LEN - 1] = 0;
-	CHECK(vc_hub_enc_parse(line, pub, bad) < 0);
+	g_assert_cmpint(vc_hub_enc_parse(line, pub, bad), <, 0);
 	vc_key_free(hub);
 	vc_key_free(other);
 	vc_enc_key_free(e);
@@ -187,33 +191,40 @@ static void test_enc_key_message_vector(void)
 	struct vc_device_key *hub;
 	struct vc_enc_key *e;
 
-	REQUIRE(vc_unhex(hub_seed, 64, seed) == 0);
+	fx_require(vc_unhex(hub_seed, 64, seed) == 0);
 	for (unsigned int i = 0; i < sizeof(sk); i++)
 		sk[i] = (uint8_t)(0x40 + i);
 	hub = vc_key_from_seed(seed);
 	e = vc_enc_key_from_raw(sk);
-	REQUIRE(hub && e);
+	fx_require(hub && e);
 	msg[0] = VC_CTL_ENC_KEY;
 	msg[1] = VC_CTL_ENC_KEY_LEN;
 	memcpy(msg + 2, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
-	REQUIRE(vc_enc_binding_sign(hub, vc_enc_key_public(e), msg + 2 + VC_ENC_PUBKEY_LEN) == 0);
+	fx_require(vc_enc_binding_sign(hub, vc_enc_key_public(e),
+				       msg + 2 + VC_ENC_PUBKEY_LEN) == 0);
 	vc_hex(msg, sizeof(msg), hex);
-	CHECK(!strcmp(hex, want));
-	CHECK(vc_enc_binding_verify(vc_key_public(hub), msg + 2, msg + 2 + VC_ENC_PUBKEY_LEN));
+	g_assert_cmpstr(hex, ==, want);
+	g_assert_true(vc_enc_binding_verify(vc_key_public(hub), msg + 2,
+					    msg + 2 + VC_ENC_PUBKEY_LEN));
 	vc_key_free(hub);
 	vc_enc_key_free(e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (fx_tmpdir(dir, sizeof(dir)) < 0)
 		return 1;
-	RUN(test_file_round_trip);
-	RUN(test_missing_names_fix);
-	RUN(test_identity_line);
-	RUN(test_binding);
-	RUN(test_hub_enc_file);
-	RUN(test_enc_key_message_vector);
+	g_test_add_func("/core/enckey/file-round-trip", test_file_round_trip);
+	g_test_add_func("/core/enckey/missing-names-fix", test_missing_names_fix);
+	g_test_add_func("/core/enckey/identity-line", test_identity_line);
+	g_test_add_func("/core/enckey/binding", test_binding);
+	g_test_add_func("/core/enckey/hub-enc-file", test_hub_enc_file);
+	g_test_add_func("/core/enckey/enc-key-message-vector", test_enc_key_message_vector);
+	rc = g_test_run();
 	fx_rmtree(dir);
-	return harness_done();
+	return rc;
 }

@@ -11,7 +11,7 @@
 #include <veracam/evfetch.h>
 #include <veracam/session.h>
 
-#include "harness.h"
+#include "fixture.h"
 
 static const uint8_t id[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
 				0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
@@ -36,7 +36,7 @@ static bool vector(unsigned int type, const uint8_t *body, size_t len, const cha
 
 	wire_hex(type, body, len, got);
 	if (strcmp(got, want)) {
-		printf("# got  %s\n# want %s\n", got, want);
+		g_test_message("got  %s\nwant %s", got, want);
 		return false;
 	}
 	return true;
@@ -56,19 +56,19 @@ static void vectors(void)
 	memcpy(g.event_id, id, 16);
 	memcpy(e.event_id, id, 16);
 	memcpy(c.event_id, id, 16);
-	CHECK(vector(VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(2, b),
-		     "050c010000000000000000000002"));
-	CHECK(vector(VC_CTL_EVENT_GET, b, vc_evx_get_encode(&g, b),
-		     "062401030000000000000000000200112233445566778899aabbccddeeff"
-		     "0000400000004000"));
-	CHECK(vector(VC_CTL_EVENT_ERROR, b, vc_evx_error_encode(VC_EVX_ERR_GONE, b),
-		     "070401020000"));
-	CHECK(vector(VC_CTL_EVENTS, b, vc_evx_listing_encode(&e, 1, true, b),
-		     "8100280101000100000000000000020011223344556677"
-		     "8899aabbccddeeff0000028c00000c4b0000d2f0"));
-	CHECK(vector(VC_CTL_EVENT_CHUNK, b, vc_evx_chunk_encode(&c, b),
-		     "82003001010000000000000000000200112233445566778899aabbccddeeff"
-		     "000002800000028ca0a1a2a3a4a5a6a7a8a9aaab"));
+	g_assert_true(vector(VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(2, b),
+			     "050c010000000000000000000002"));
+	g_assert_true(vector(VC_CTL_EVENT_GET, b, vc_evx_get_encode(&g, b),
+			     "062401030000000000000000000200112233445566778899aabbccddeeff"
+			     "0000400000004000"));
+	g_assert_true(vector(VC_CTL_EVENT_ERROR, b, vc_evx_error_encode(VC_EVX_ERR_GONE, b),
+			     "070401020000"));
+	g_assert_true(vector(VC_CTL_EVENTS, b, vc_evx_listing_encode(&e, 1, true, b),
+			     "8100280101000100000000000000020011223344556677"
+			     "8899aabbccddeeff0000028c00000c4b0000d2f0"));
+	g_assert_true(vector(VC_CTL_EVENT_CHUNK, b, vc_evx_chunk_encode(&c, b),
+			     "82003001010000000000000000000200112233445566778899aabbccddeeff"
+			     "000002800000028ca0a1a2a3a4a5a6a7a8a9aaab"));
 }
 
 /* Each body parses back to what was encoded. */
@@ -82,12 +82,13 @@ static void round_trips(void)
 	size_t n, len;
 	bool more;
 
-	CHECK(vc_evx_list_parse(b, vc_evx_list_encode(UINT64_MAX, b), &from) == 0 &&
-	      from == UINT64_MAX);
+	g_assert_true(vc_evx_list_parse(b, vc_evx_list_encode(UINT64_MAX, b), &from) == 0 &&
+		      from == UINT64_MAX);
 	memcpy(g.event_id, id, 16);
-	CHECK(vc_evx_get_parse(b, vc_evx_get_encode(&g, b), &g2) == 0 && !memcmp(&g, &g2, sizeof(g)));
-	CHECK(vc_evx_error_parse(b, vc_evx_error_encode(VC_EVX_ERR_STORE, b), &code) == 0 &&
-	      code == VC_EVX_ERR_STORE);
+	g_assert_true(vc_evx_get_parse(b, vc_evx_get_encode(&g, b), &g2) == 0 &&
+		      !memcmp(&g, &g2, sizeof(g)));
+	g_assert_true(vc_evx_error_parse(b, vc_evx_error_encode(VC_EVX_ERR_STORE, b), &code) == 0 &&
+		      code == VC_EVX_ERR_STORE);
 	memset(e, 0, sizeof(e));
 	for (size_t i = 0; i < VC_EVX_LIST_MAX; i++) {
 		e[i].number = 10 + 2 * i;
@@ -96,12 +97,13 @@ static void round_trips(void)
 		e[i].size[VC_EVX_CLIP] = 1 + (uint32_t)i;
 	}
 	len = vc_evx_listing_encode(e, VC_EVX_LIST_MAX, false, b);
-	CHECK(len == VC_EVX_LISTING_MAX_LEN);
-	CHECK(vc_evx_listing_parse(b, len, 10, back, &n, &more) == 0 && n == VC_EVX_LIST_MAX &&
-	      !more && !memcmp(back, e, sizeof(e)));
+	g_assert_cmpint(len, ==, VC_EVX_LISTING_MAX_LEN);
+	g_assert_true(vc_evx_listing_parse(b, len, 10, back, &n, &more) == 0 &&
+		      n == VC_EVX_LIST_MAX && !more && !memcmp(back, e, sizeof(e)));
 	/* an empty listing */
-	CHECK(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 0, false, b), 0, back, &n, &more) == 0 &&
-	      n == 0);
+	g_assert_true(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 0, false, b), 0, back, &n,
+					   &more) == 0 &&
+		      n == 0);
 }
 
 /* Every field out of its range refuses the message. */
@@ -120,11 +122,11 @@ static void refusals(void)
 
 	/* list request: length, version, reserved */
 	vc_evx_list_encode(1, b);
-	CHECK(vc_evx_list_parse(b, VC_EVX_LIST_REQ_LEN - 1, &from) < 0);
+	g_assert_cmpint(vc_evx_list_parse(b, VC_EVX_LIST_REQ_LEN - 1, &from), <, 0);
 	b[0] = 2;
-	CHECK(vc_evx_list_parse(b, VC_EVX_LIST_REQ_LEN, &from) < 0);
+	g_assert_cmpint(vc_evx_list_parse(b, VC_EVX_LIST_REQ_LEN, &from), <, 0);
 	b[0] = 1, b[3] = 1;
-	CHECK(vc_evx_list_parse(b, VC_EVX_LIST_REQ_LEN, &from) < 0);
+	g_assert_cmpint(vc_evx_list_parse(b, VC_EVX_LIST_REQ_LEN, &from), <, 0);
 	/* get: kind 0 and 4 (no such object), max 0 and over a chunk, reserved */
 	for (unsigned int k = 0; k < 6; k++) {
 		vc_evx_get_encode(&g, b);
@@ -136,59 +138,64 @@ static void refusals(void)
 		case 4: b[2] = 1; break;
 		case 5: b[0] = 0; break;
 		}
-		CHECK(vc_evx_get_parse(b, VC_EVX_GET_LEN, &g) < 0);
+		g_assert_cmpint(vc_evx_get_parse(b, VC_EVX_GET_LEN, &g), <, 0);
 	}
 	/* error: unknown code */
 	vc_evx_error_encode(VC_EVX_ERR_GONE, b);
 	b[1] = 3;
-	CHECK(vc_evx_error_parse(b, VC_EVX_ERROR_LEN, &code) < 0);
+	g_assert_cmpint(vc_evx_error_parse(b, VC_EVX_ERROR_LEN, &code), <, 0);
 	/* listing: a rollback (older than asked), not rising, sizes, count vs length, flags */
 	len = vc_evx_listing_encode(e, 2, false, b);
-	CHECK(vc_evx_listing_parse(b, len, 5, back, &n, &more) == 0);
-	CHECK(vc_evx_listing_parse(b, len, 6, back, &n, &more) < 0);	/* rollback */
+	g_assert_cmpint(vc_evx_listing_parse(b, len, 5, back, &n, &more), ==, 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, len, 6, back, &n, &more), <, 0);	/* rollback */
 	e[1].number = 5;
-	CHECK(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n,
+					     &more), <, 0);
 	e[1].number = 6;
 	e[1].size[VC_EVX_ENV] = VC_ENVELOPE_MAX_LEN + 1;
-	CHECK(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n,
+					     &more), <, 0);
 	e[1].size[VC_EVX_ENV] = 600;
 	e[1].size[VC_EVX_CLIP] = VC_EVX_CLIP_MAX + 1;
-	CHECK(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n,
+					     &more), <, 0);
 	e[1].size[VC_EVX_CLIP] = 0;
-	CHECK(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n,
+					     &more), <, 0);
 	e[1].size[VC_EVX_CLIP] = 100;
 	e[1].size[VC_EVX_THUMB] = VC_EVX_THUMB_MAX + 1;
-	CHECK(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, vc_evx_listing_encode(e, 2, false, b), 0, back, &n,
+					     &more), <, 0);
 	e[1].size[VC_EVX_THUMB] = 0;
 	len = vc_evx_listing_encode(e, 2, false, b);
-	CHECK(vc_evx_listing_parse(b, len - 1, 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, len - 1, 0, back, &n, &more), <, 0);
 	b[3] = 3;
-	CHECK(vc_evx_listing_parse(b, len, 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, len, 0, back, &n, &more), <, 0);
 	b[3] = 2, b[1] = 2;
-	CHECK(vc_evx_listing_parse(b, len, 0, back, &n, &more) < 0);
+	g_assert_cmpint(vc_evx_listing_parse(b, len, 0, back, &n, &more), <, 0);
 	/* chunk: empty, oversized, past the object's end, offset at the end */
 	len = vc_evx_chunk_encode(&c, b);
-	CHECK(vc_evx_chunk_parse(b, len, &c2) == 0 && c2.len == 100 && c2.total == 100);
-	CHECK(vc_evx_chunk_parse(b, VC_EVX_CHUNK_HDR, &c2) < 0);
+	g_assert_true(vc_evx_chunk_parse(b, len, &c2) == 0 && c2.len == 100 && c2.total == 100);
+	g_assert_cmpint(vc_evx_chunk_parse(b, VC_EVX_CHUNK_HDR, &c2), <, 0);
 	c.total = VC_EVX_CHUNK_MAX + 1, c.len = VC_EVX_CHUNK_MAX + 1;
-	CHECK(vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2) < 0);	/* 16 KiB + 1 */
+	g_assert_cmpint(vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2), <, 0);	/* 16 KiB + 1 */
 	c.total = 100, c.len = 100, c.offset = 1;
-	CHECK(vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2) < 0);	/* 1 + 100 > 100 */
+	g_assert_cmpint(vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2), <, 0);	/* 1 + 100 > 100 */
 	c.offset = 100, c.len = 1, c.total = 100;
-	CHECK(vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2) < 0);
+	g_assert_cmpint(vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2), <, 0);
 	/* a chunk answers only its own request, never more than asked */
 	c.offset = 0, c.len = 100, c.total = 100;
 	vc_evx_chunk_parse(b, vc_evx_chunk_encode(&c, b), &c2);
 	g = (struct vc_evx_get){ .kind = VC_EVX_CLIP, .number = 1, .offset = 0, .max = 100 };
-	CHECK(vc_evx_chunk_answers(&c2, &g));
+	g_assert_true(vc_evx_chunk_answers(&c2, &g));
 	g.max = 99;
-	CHECK(!vc_evx_chunk_answers(&c2, &g));
+	g_assert_false(vc_evx_chunk_answers(&c2, &g));
 	g.max = 100, g.number = 2;
-	CHECK(!vc_evx_chunk_answers(&c2, &g));
+	g_assert_false(vc_evx_chunk_answers(&c2, &g));
 	g.number = 1, g.kind = VC_EVX_THUMB;
-	CHECK(!vc_evx_chunk_answers(&c2, &g));
+	g_assert_false(vc_evx_chunk_answers(&c2, &g));
 	g.kind = VC_EVX_CLIP, g.event_id[3] = 1;
-	CHECK(!vc_evx_chunk_answers(&c2, &g));
+	g_assert_false(vc_evx_chunk_answers(&c2, &g));
 }
 
 /* NUMBER-EVENTID.EXT exactly: nothing else is a spool name. */
@@ -213,27 +220,29 @@ static void names(void)
 	unsigned int kind;
 	char name[64];
 
-	CHECK(vc_evx_name(2, id, VC_EVX_CLIP, name) == 0 &&
-	      !strcmp(name, "00000000000000000002-00112233445566778899aabbccddeeff.clip"));
-	CHECK(vc_evx_name(2, id, 4, name) < 0);
-	CHECK(vc_evx_name_parse(name, &n, got, &kind) && n == 2 && !memcmp(got, id, 16) &&
-	      kind == VC_EVX_CLIP);
-	CHECK(vc_evx_name_parse("18446744073709551615-00112233445566778899aabbccddeeff.thumb", &n,
-				got, &kind) && n == UINT64_MAX && kind == VC_EVX_THUMB);
+	g_assert_true(vc_evx_name(2, id, VC_EVX_CLIP, name) == 0 &&
+		      !strcmp(name, "00000000000000000002-00112233445566778899aabbccddeeff.clip"));
+	g_assert_cmpint(vc_evx_name(2, id, 4, name), <, 0);
+	g_assert_true(vc_evx_name_parse(name, &n, got, &kind) && n == 2 && !memcmp(got, id, 16) &&
+		      kind == VC_EVX_CLIP);
+	g_assert_true(vc_evx_name_parse("18446744073709551615-"
+					"00112233445566778899aabbccddeeff.thumb", &n, got, &kind) &&
+		      n == UINT64_MAX && kind == VC_EVX_THUMB);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (vc_evx_name_parse(bad[i], &n, got, &kind)) {
-			printf("# taken: %s\n", bad[i]);
-			CHECK(0);
+			g_test_message("taken: %s", bad[i]);
+			g_test_fail();
 		}
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	printf("TAP version 13\n");
-	RUN(vectors);
-	RUN(round_trips);
-	RUN(refusals);
-	RUN(names);
-	return harness_done();
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	g_test_add_func("/core/evfetch/vectors", vectors);
+	g_test_add_func("/core/evfetch/round-trips", round_trips);
+	g_test_add_func("/core/evfetch/refusals", refusals);
+	g_test_add_func("/core/evfetch/names", names);
+	return g_test_run();
 }

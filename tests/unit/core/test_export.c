@@ -12,6 +12,7 @@
  * (with CORPUS-DIR: also writes the clip and its export there, the seeds
  * of tests/fuzz/corpus/mp4)
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <veracam/event.h>
@@ -19,7 +20,6 @@
 #include <veracam/mp4.h>
 
 #include "fixture.h"
-#include "harness.h"
 
 #define FRAMES		6
 #define PER_FRAG	3
@@ -246,26 +246,30 @@ static void test_parse_and_export(void)
 	struct vc_mp4 m;
 
 	make_clip(&clip, man, &man_len, jpeg, sizeof(jpeg));
-	REQUIRE(vc_mp4_parse(clip.data, clip.len, &m) == 0);
-	CHECK(m.n_samples == FRAMES && m.n_fragments == FRAMES / PER_FRAG && !m.truncated);
-	CHECK(m.moov_off == m.ftyp_end && m.end == clip.len && !m.export_len);
-	CHECK(m.samples[PER_FRAG].fragment == 1 && m.timescale == 1000);
-	CHECK(m.samples[4].dts == 4 * FRAME_MS && vc_mp4_sample_ns(&m, 4) == 4 * FRAME_MS * 1000000ull);
+	fx_require(vc_mp4_parse(clip.data, clip.len, &m) == 0);
+	g_assert_true(m.n_samples == FRAMES && m.n_fragments == FRAMES / PER_FRAG && !m.truncated);
+	g_assert_true(m.moov_off == m.ftyp_end && m.end == clip.len && !m.export_len);
+	g_assert_true(m.samples[PER_FRAG].fragment == 1 && m.timescale == 1000);
+	g_assert_true(m.samples[4].dts == 4 * FRAME_MS &&
+		      vc_mp4_sample_ns(&m, 4) == 4 * FRAME_MS * 1000000ull);
 	vc_mp4_free(&m);
-	REQUIRE(vc_export_build(clip.data, clip.len, man, man_len, jpeg, sizeof(jpeg), &xp) == 0);
-	CHECK(xp.len == clip.len + VC_EXPORT_HDR_LEN + man_len + sizeof(jpeg));
-	CHECK(!memcmp(xp.data + 20 + 4, "uuid", 4));	/* after the 20-byte ftyp */
-	CHECK(verify(&xp, cam, &v) == VC_EV_OK);
-	CHECK(v.frames == FRAMES && v.frames_ok == FRAMES && v.thumbnail && v.have_manifest);
-	CHECK(v.bad_frame == SIZE_MAX && v.m.n_frames == FRAMES);
+	fx_require(vc_export_build(clip.data, clip.len, man, man_len, jpeg, sizeof(jpeg),
+				   &xp) == 0);
+	g_assert_cmpint(xp.len, ==, clip.len + VC_EXPORT_HDR_LEN + man_len + sizeof(jpeg));
+	g_assert_cmpmem(xp.data + 20 + 4, 4, "uuid", 4);	/* after the 20-byte ftyp */
+	g_assert_cmpint(verify(&xp, cam, &v), ==, VC_EV_OK);
+	g_assert_true(v.frames == FRAMES && v.frames_ok == FRAMES && v.thumbnail &&
+		      v.have_manifest);
+	g_assert_true(v.bad_frame == SIZE_MAX && v.m.n_frames == FRAMES);
 	/* the export of an export, or of a cut clip, is refused; without the thumbnail */
 	{
 		struct vc_buf e2 = { 0 };
 
-		CHECK(vc_export_build(xp.data, xp.len, man, man_len, NULL, 0, &e2) < 0);
-		CHECK(vc_export_build(clip.data, clip.len - 1, man, man_len, NULL, 0, &e2) < 0);
-		REQUIRE(vc_export_build(clip.data, clip.len, man, man_len, NULL, 0, &e2) == 0);
-		CHECK(verify(&e2, cam, &v) == VC_EV_OK && !v.thumbnail);
+		g_assert_cmpint(vc_export_build(xp.data, xp.len, man, man_len, NULL, 0, &e2), <, 0);
+		g_assert_cmpint(vc_export_build(clip.data, clip.len - 1, man, man_len, NULL, 0,
+						&e2), <, 0);
+		fx_require(vc_export_build(clip.data, clip.len, man, man_len, NULL, 0, &e2) == 0);
+		g_assert_true(verify(&e2, cam, &v) == VC_EV_OK && !v.thumbnail);
 		vc_buf_free(&e2);
 	}
 }
@@ -283,13 +287,13 @@ static void test_vector(void)
 
 	m0 = fx_vec("manifest_0", &m0_len);
 	th = fx_vec("thumbnail", &th_len);
-	REQUIRE(m0 && th && vc_unhex(hdr_hex, 2 * VC_EXPORT_HDR_LEN, want) == 0);
-	REQUIRE(vc_export_build(clip.data, clip.len, m0, m0_len, th, th_len, &e) == 0);
-	REQUIRE(vc_mp4_parse(e.data, e.len, &m) == 0);
-	CHECK(m.export_len == VC_EXPORT_HDR_LEN + m0_len + th_len);
-	CHECK(!memcmp(e.data + m.export_off, want, sizeof(want)));
-	CHECK(!memcmp(e.data + m.export_off + VC_EXPORT_HDR_LEN, m0, m0_len));
-	CHECK(!memcmp(e.data + m.export_off + VC_EXPORT_HDR_LEN + m0_len, th, th_len));
+	fx_require(m0 && th && vc_unhex(hdr_hex, 2 * VC_EXPORT_HDR_LEN, want) == 0);
+	fx_require(vc_export_build(clip.data, clip.len, m0, m0_len, th, th_len, &e) == 0);
+	fx_require(vc_mp4_parse(e.data, e.len, &m) == 0);
+	g_assert_cmpint(m.export_len, ==, VC_EXPORT_HDR_LEN + m0_len + th_len);
+	g_assert_cmpmem(e.data + m.export_off, sizeof(want), want, sizeof(want));
+	g_assert_cmpmem(e.data + m.export_off + VC_EXPORT_HDR_LEN, m0_len, m0, m0_len);
+	g_assert_cmpmem(e.data + m.export_off + VC_EXPORT_HDR_LEN + m0_len, th_len, th, th_len);
 	vc_mp4_free(&m);
 	vc_buf_free(&e);
 }
@@ -301,36 +305,36 @@ static void test_attacks(void)
 	struct vc_mp4 m;
 	size_t last_moof;
 
-	REQUIRE(vc_mp4_parse(xp.data, xp.len, &m) == 0);
+	fx_require(vc_mp4_parse(xp.data, xp.len, &m) == 0);
 	/* the last fragment cut off: truncated */
 	last_moof = m.samples[FRAMES - 1].off;
 	while (memcmp(xp.data + last_moof + 4, "moof", 4))
 		last_moof--;
 	put(&b, xp.data, last_moof);
-	CHECK(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.frames_ok == PER_FRAG && !v.cut);
+	g_assert_true(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.frames_ok == PER_FRAG && !v.cut);
 	/* cut inside it: truncated too */
 	b.len = 0;
 	put(&b, xp.data, xp.len - 10);
-	CHECK(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.cut && v.frames_ok == PER_FRAG);
+	g_assert_true(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.cut && v.frames_ok == PER_FRAG);
 	/* frame 4's last byte flipped: refused at frame 4 */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
 	b.data[m.samples[4].off + m.samples[4].len - 1] ^= 0x01;
-	CHECK(verify(&b, cam, &v) == VC_EV_AU_HASH && v.bad_frame == 4 && v.frames_ok == 4);
+	g_assert_true(verify(&b, cam, &v) == VC_EV_AU_HASH && v.bad_frame == 4 && v.frames_ok == 4);
 	/* another camera's identity */
-	CHECK(verify(&xp, other, &v) == VC_EV_CAMERA && !v.have_manifest);
+	g_assert_true(verify(&xp, other, &v) == VC_EV_CAMERA && !v.have_manifest);
 	/* the manifest's signature broken */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
 	b.data[m.export_off + VC_EXPORT_HDR_LEN + man_len - 1] ^= 0x80;
-	CHECK(verify(&b, cam, &v) == VC_EV_SIGNATURE);
+	g_assert_cmpint(verify(&b, cam, &v), ==, VC_EV_SIGNATURE);
 	/* the thumbnail changed */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
 	b.data[m.export_off + m.export_len - 3] ^= 0x01;
-	CHECK(verify(&b, cam, &v) == VC_EV_THUMBNAIL);
+	g_assert_cmpint(verify(&b, cam, &v), ==, VC_EV_THUMBNAIL);
 	/* no export box: the plain clip */
-	CHECK(verify(&clip, cam, &v) == VC_EV_MALFORMED && v.detail);
+	g_assert_true(verify(&clip, cam, &v) == VC_EV_MALFORMED && v.detail);
 	vc_mp4_free(&m);
 	vc_buf_free(&b);
 }
@@ -405,13 +409,13 @@ static void test_playback_attacks(void)
 	struct vc_buf b = { 0 };
 	size_t moov = top_box(&xp, "moov"), moov_end, trak, tkhd, stsz, moof, off;
 
-	REQUIRE(moov != SIZE_MAX);
+	fx_require(moov != SIZE_MAX);
 	moov_end = moov + get32(&xp, moov);
 	trak = find_box(&xp, moov, moov_end, "trak");
 	tkhd = find_box(&xp, moov, moov_end, "tkhd");
 	stsz = find_box(&xp, moov, moov_end, "stsz");
 	moof = top_box(&xp, "moof");
-	REQUIRE(trak != SIZE_MAX && tkhd != SIZE_MAX && stsz != SIZE_MAX && moof != SIZE_MAX);
+	fx_require(trak != SIZE_MAX && tkhd != SIZE_MAX && stsz != SIZE_MAX && moof != SIZE_MAX);
 	/* an edit list starting playback at the second fragment: frames never shown */
 	{
 		static const uint8_t edts[36] = {
@@ -423,7 +427,7 @@ static void test_playback_attacks(void)
 		put(&b, xp.data, xp.len);
 		insert(&b, tkhd + get32(&xp, tkhd), edts, sizeof(edts),
 		       (const size_t[]){ moov, trak, 0 });
-		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	}
 	/* a sample listed in moov's own table (played before the fragments) */
 	{
@@ -436,7 +440,7 @@ static void test_playback_attacks(void)
 		put(&b, xp.data, xp.len);
 		set32(&b, stsz + 16, 1);	/* size, type, version/flags, sample size, count */
 		insert(&b, stsz + 20, sz, 4, (const size_t[]){ moov, trak, mdia, minf, stbl, stsz, 0 });
-		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	}
 	/* a free box (where such samples would be) before the fragments */
 	{
@@ -445,28 +449,28 @@ static void test_playback_attacks(void)
 		b.len = 0;
 		put(&b, xp.data, xp.len);
 		insert(&b, moof, fr, sizeof(fr), (const size_t[]){ 0 });
-		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	}
 	/* every fragment's decode time a second later (a gap before them) */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
 	each_fragment(&b, moof, "tfdt", 1000, true);
-	CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	g_assert_true(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	/* every fragment of track 2, which moov does not have: nothing shown */
 	b.len = 0;
 	put(&b, xp.data, xp.len);
 	each_fragment(&b, moof, "tfhd", 2, false);
-	CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+	g_assert_true(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	/* the first fragment's frames lasting 1 ms each: they flash past */
 	{
 		size_t trun = find_box(&xp, moof, moof + get32(&xp, moof), "trun");
 
-		REQUIRE(trun != SIZE_MAX);
+		fx_require(trun != SIZE_MAX);
 		b.len = 0;
 		put(&b, xp.data, xp.len);
 		for (int i = 0; i < PER_FRAG; i++)	/* after size, type, flags, count, offset */
 			set32(&b, trun + 20 + 12 * (size_t)i, 1);
-		CHECK(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_MALFORMED && v.detail);
 	}
 	/*
 	 * Durations moved between the first fragment's frames, its total kept
@@ -478,15 +482,16 @@ static void test_playback_attacks(void)
 		static const uint32_t held[PER_FRAG] = { 97, 1, 1 }, nudged[PER_FRAG] = { 43, 23, 33 };
 		size_t trun = find_box(&xp, moof, moof + get32(&xp, moof), "trun");
 
-		REQUIRE(trun != SIZE_MAX);
+		fx_require(trun != SIZE_MAX);
 		b.len = 0;
 		put(&b, xp.data, xp.len);
 		for (int i = 0; i < PER_FRAG; i++)
 			set32(&b, trun + 20 + 12 * (size_t)i, held[i]);
-		CHECK(verify(&b, cam, &v) == VC_EV_TIMING && v.bad_frame == 1 && v.frames_ok == 1);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_TIMING && v.bad_frame == 1 &&
+			      v.frames_ok == 1);
 		for (int i = 0; i < PER_FRAG; i++)
 			set32(&b, trun + 20 + 12 * (size_t)i, nudged[i]);
-		CHECK(verify(&b, cam, &v) == VC_EV_OK && v.frames_ok == FRAMES);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_OK && v.frames_ok == FRAMES);
 	}
 	/* a copy of the last fragment appended, its mdat one byte past the end: cut */
 	{
@@ -500,7 +505,8 @@ static void test_playback_attacks(void)
 		put(&b, xp.data, xp.len);
 		put(&b, xp.data + last, xp.len - last);
 		set32(&b, xp.len + (mdat - last), get32(&xp, mdat) + 1);
-		CHECK(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.cut && v.frames_ok == FRAMES);
+		g_assert_true(verify(&b, cam, &v) == VC_EV_TRUNCATED && v.cut &&
+			      v.frames_ok == FRAMES);
 	}
 	vc_buf_free(&b);
 }
@@ -531,9 +537,9 @@ static void test_parser_bounds(void)
 			vc_mp4_free(&m);
 			b.data[at] ^= (uint8_t)x;
 		}
-	CHECK(bad == 0);
+	g_assert_cmpint(bad, ==, 0);
 	/* a box shorter than its header */
-	CHECK(vc_mp4_parse((const uint8_t *)"\0\0\0\4ftyp", 8, &m) < 0 && m.error);
+	g_assert_true(vc_mp4_parse((const uint8_t *)"\0\0\0\4ftyp", 8, &m) < 0 && m.error);
 	vc_buf_free(&b);
 }
 
@@ -549,57 +555,61 @@ static void test_parser_refusals(void)
 	moof = top_box(&clip, "moof");
 	mdat = top_box(&clip, "mdat");
 	moov = top_box(&clip, "moov");
-	REQUIRE(moof != SIZE_MAX && mdat != SIZE_MAX && moov != SIZE_MAX);
+	fx_require(moof != SIZE_MAX && mdat != SIZE_MAX && moov != SIZE_MAX);
 	/* a box between a moof and its mdat */
 	put(&b, clip.data, mdat);
 	put(&b, free_box, sizeof(free_box));
 	put(&b, clip.data + mdat, clip.len - mdat);
-	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error);
+	g_assert_true(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error);
 	/* the first fragment's first sample one byte longer than the mdat holds it */
 	b.len = 0;
 	put(&b, clip.data, clip.len);
 	trun = memmem(b.data + moof, mdat - moof, "trun", 4);
-	REQUIRE(trun);
+	fx_require(trun);
 	/* after the type: flags (4), count (4), data offset (4), then duration, size, flags */
 	b.data[(size_t)(trun - b.data) + 4 + 12 + 12 * (PER_FRAG - 1) + 4 + 3] += 1;
-	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error &&
-	      strstr(m.error, "outside its fragment"));
+	g_assert_true(vc_mp4_parse(b.data, b.len, &m) < 0 && m.error &&
+		      strstr(m.error, "outside its fragment"));
 	/* an mdat with no moof before it (the first moof removed) */
 	b.len = 0;
 	put(&b, clip.data, moof);
 	put(&b, clip.data + mdat, clip.len - mdat);
-	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0);
+	g_assert_cmpint(vc_mp4_parse(b.data, b.len, &m), <, 0);
 	/* no moov */
 	b.len = 0;
 	put(&b, clip.data, moov);
 	put(&b, clip.data + moof, clip.len - moof);
-	CHECK(vc_mp4_parse(b.data, b.len, &m) < 0);
+	g_assert_cmpint(vc_mp4_parse(b.data, b.len, &m), <, 0);
 	/* not starting with ftyp */
-	CHECK(vc_mp4_parse(clip.data + moov, clip.len - moov, &m) < 0);
+	g_assert_cmpint(vc_mp4_parse(clip.data + moov, clip.len - moov, &m), <, 0);
 	/* a NAL length past its sample */
-	CHECK(vc_mp4_sample_annexb((const uint8_t *)"\0\0\0\x09" "abc", 7, &b) < 0);
-	CHECK(vc_mp4_sample_annexb((const uint8_t *)"\0\0\0\0", 4, &b) < 0);
+	g_assert_cmpint(vc_mp4_sample_annexb((const uint8_t *)"\0\0\0\x09" "abc", 7, &b), <, 0);
+	g_assert_cmpint(vc_mp4_sample_annexb((const uint8_t *)"\0\0\0\0", 4, &b), <, 0);
 	vc_buf_free(&b);
 }
 
 int main(int argc, char **argv)
 {
 	uint8_t seed[32];
+	int rc;
 
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (argc < 2 || argc > 3 || fx_vec_load(argv[1]) < 0) {
-		printf("Bail out! usage: test_export EVENT-VECTORS [CORPUS-DIR]\n");
+		fprintf(stderr, "usage: test_export EVENT-VECTORS [CORPUS-DIR]\n");
 		return 1;
 	}
 	cam = fx_key(1);
 	other = fx_key(2);
 	fx_bytes(3, seed, sizeof(seed));
 	memcpy(hub_id, seed, VC_KEY_ID_LEN);
-	RUN(test_parse_and_export);
-	RUN(test_vector);
-	RUN(test_attacks);
-	RUN(test_playback_attacks);
-	RUN(test_parser_bounds);
-	RUN(test_parser_refusals);
+	g_test_add_func("/core/export/parse-and-export", test_parse_and_export);
+	g_test_add_func("/core/export/vector", test_vector);
+	g_test_add_func("/core/export/attacks", test_attacks);
+	g_test_add_func("/core/export/playback-attacks", test_playback_attacks);
+	g_test_add_func("/core/export/parser-bounds", test_parser_bounds);
+	g_test_add_func("/core/export/parser-refusals", test_parser_refusals);
+	rc = g_test_run();
 	if (argc == 3) {
 		char p[4096];
 
@@ -612,5 +622,5 @@ int main(int argc, char **argv)
 	vc_buf_free(&xp);
 	vc_key_free(cam);
 	vc_key_free(other);
-	return harness_done();
+	return rc;
 }

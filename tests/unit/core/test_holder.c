@@ -34,7 +34,6 @@
 #include <veracam/session.h>
 
 #include "fixture.h"
-#include "harness.h"
 #include "internal.h"	/* vc_key_pkey */
 
 /*
@@ -124,7 +123,7 @@ static void scanner_finds_the_seed(void)
 	pid_t pid;
 	int st;
 
-	REQUIRE(make_key() == 0);
+	fx_require(make_key() == 0);
 	pid = fork();
 	if (pid == 0) {
 		volatile uint8_t seed[32];
@@ -133,8 +132,8 @@ static void scanner_finds_the_seed(void)
 			seed[i] = masked[i] ^ mask[i];
 		_exit(seed_copies() >= 1 && seed[0] == (masked[0] ^ mask[0]) ? 0 : 1);
 	}
-	REQUIRE(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fx_require(waitpid(pid, &st, 0) == pid);
+	g_assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static bool fd_is_key(void)
@@ -233,22 +232,22 @@ static void network_process_never_holds_the_key(void)
 	char seccomp[256];
 	int len;
 
-	REQUIRE(dir[0]);
+	fx_require(dir[0]);
 	remote = vc_holder_spawn(dir, &holder);
-	REQUIRE(remote);
-	CHECK(vc_key_is_remote(remote));
+	fx_require(remote);
+	g_assert_true(vc_key_is_remote(remote));
 	/* it signs records as the device */
 	len = record_of(vc_key_id(remote), 2, rec);
-	REQUIRE(len > 0);
-	REQUIRE(vc_record_sign(remote, rec, (size_t)len) == 0);
-	CHECK(vc_record_verify(vc_key_public(remote), rec, (size_t)len));
+	fx_require(len > 0);
+	fx_require(vc_record_sign(remote, rec, (size_t)len) == 0);
+	g_assert_true(vc_record_verify(vc_key_public(remote), rec, (size_t)len));
 	/* and nothing else */
-	CHECK(vc_ed25519_sign(remote, rec, 10, rec) < 0);
-	CHECK(!maps_key());
-	CHECK(!fd_is_key());
-	CHECK(seed_copies() == 0);
+	g_assert_cmpint(vc_ed25519_sign(remote, rec, 10, rec), <, 0);
+	g_assert_false(maps_key());
+	g_assert_false(fd_is_key());
+	g_assert_cmpint(seed_copies(), ==, 0);
 	status_line(holder, "Seccomp:", seccomp, sizeof(seccomp));
-	CHECK(strtol(seccomp, NULL, 10) == 2);
+	g_assert_cmpint(strtol(seccomp, NULL, 10), ==, 2);
 }
 
 /*
@@ -283,33 +282,33 @@ static void holder_signs_events(void)
 	struct vc_clip_check chk;
 	int len;
 
-	REQUIRE(remote);
+	fx_require(remote);
 	memset(&r, 0, sizeof(r));
 	memcpy(r.key_id, vc_key_id(remote), VC_KEY_ID_LEN);
 	fx_bytes(9, r.event_id, VC_EVENT_ID_LEN);
 	r.flags = VC_EVREC_F_IDR;
 	vc_event_record_encode(&r, rec);
-	REQUIRE(vc_event_record_sign(remote, rec) == 0);
+	fx_require(vc_event_record_sign(remote, rec) == 0);
 	memset(&m, 0, sizeof(m));
 	m.trigger = VC_TRIGGER_MANUAL;
 	m.n_recipients = 1;
 	memcpy(m.key_id, vc_key_id(remote), VC_KEY_ID_LEN);
 	memcpy(m.event_id, r.event_id, VC_EVENT_ID_LEN);
 	m.n_frames = 1;
-	REQUIRE(vc_event_hash(rec, VC_EVREC_LEN, m.last_record_hash) == 0);
+	fx_require(vc_event_hash(rec, VC_EVREC_LEN, m.last_record_hash) == 0);
 	len = vc_manifest_encode(&m, man);
-	REQUIRE(len > 0);
-	REQUIRE(vc_manifest_sign(remote, man, (size_t)len) == 0);
-	CHECK(vc_manifest_verify(man, (size_t)len, vc_key_public(remote), r.event_id, NULL,
-				 &got) == VC_EV_OK);
-	REQUIRE(vc_event_hash(man, (size_t)len, first_manifest_hash) == 0);
+	fx_require(len > 0);
+	fx_require(vc_manifest_sign(remote, man, (size_t)len) == 0);
+	g_assert_cmpint(vc_manifest_verify(man, (size_t)len, vc_key_public(remote), r.event_id,
+					   NULL, &got), ==, VC_EV_OK);
+	fx_require(vc_event_hash(man, (size_t)len, first_manifest_hash) == 0);
 	vc_clip_check_init(&chk, &got, vc_key_public(remote));
-	CHECK(vc_clip_check_record(&chk, rec, VC_EVREC_LEN, NULL) == VC_EV_OK);
-	CHECK(vc_clip_check_end(&chk) == VC_EV_OK);
+	g_assert_cmpint(vc_clip_check_record(&chk, rec, VC_EVREC_LEN, NULL), ==, VC_EV_OK);
+	g_assert_cmpint(vc_clip_check_end(&chk), ==, VC_EV_OK);
 	/* another camera's manifest is refused by the holder, through the API too */
 	m.key_id[0] ^= 1;
 	len = vc_manifest_encode(&m, man);
-	CHECK(vc_manifest_sign(remote, man, (size_t)len) < 0);
+	g_assert_cmpint(vc_manifest_sign(remote, man, (size_t)len), <, 0);
 }
 
 /*
@@ -328,92 +327,92 @@ static void chain_head_survives_restarts(void)
 	pid_t pid;
 	int len, fd;
 
-	REQUIRE(dir[0] && first_manifest_hash[0] | first_manifest_hash[1]);
+	fx_require(dir[0] && first_manifest_hash[0] | first_manifest_hash[1]);
 	snprintf(path, sizeof(path), "%s/event-chain", dir);
 	k = vc_holder_spawn(dir, &pid);
-	REQUIRE(k);
-	REQUIRE(vc_holder_event_head(k, &head) == 0);
-	CHECK(head.set && head.number == 0 &&
-	      !memcmp(head.hash, first_manifest_hash, VC_HASH_LEN));
+	fx_require(k);
+	fx_require(vc_holder_event_head(k, &head) == 0);
+	g_assert_true(head.set && head.number == 0 &&
+		      !memcmp(head.hash, first_manifest_hash, VC_HASH_LEN));
 	/* a second event 0, and an event 1 after it: the chain is not forked */
 	len = manifest_of(k, 70, 0, NULL, man);
-	REQUIRE(len > 0);
-	CHECK(vc_manifest_sign(k, man, (size_t)len) < 0);
-	CHECK(strstr(vc_last_error(), "chain head") != NULL);
+	fx_require(len > 0);
+	g_assert_cmpint(vc_manifest_sign(k, man, (size_t)len), <, 0);
+	g_assert_nonnull(strstr(vc_last_error(), "chain head"));
 	len = manifest_of(k, 71, 1, first_manifest_hash, man);
-	REQUIRE(vc_manifest_sign(k, man, (size_t)len) == 0);
-	REQUIRE(vc_event_hash(man, (size_t)len, h1) == 0);
-	CHECK(vc_key_holder_refused(k) == 1);
+	fx_require(vc_manifest_sign(k, man, (size_t)len) == 0);
+	fx_require(vc_event_hash(man, (size_t)len, h1) == 0);
+	g_assert_cmpint(vc_key_holder_refused(k), ==, 1);
 	/* killed at once after the reply: the head was on disk before it */
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	vc_key_free(k);
 
 	k = vc_holder_spawn(dir, &pid);
-	REQUIRE(k);
-	REQUIRE(vc_holder_event_head(k, &head) == 0);
-	CHECK(head.set && head.number == 1 && !memcmp(head.hash, h1, VC_HASH_LEN));
+	fx_require(k);
+	fx_require(vc_holder_event_head(k, &head) == 0);
+	g_assert_true(head.set && head.number == 1 && !memcmp(head.hash, h1, VC_HASH_LEN));
 	len = manifest_of(k, 72, 1, first_manifest_hash, man);		/* another event 1 */
-	CHECK(vc_manifest_sign(k, man, (size_t)len) < 0);
+	g_assert_cmpint(vc_manifest_sign(k, man, (size_t)len), <, 0);
 	len = manifest_of(k, 73, 0, NULL, man);				/* the old position */
-	CHECK(vc_manifest_sign(k, man, (size_t)len) < 0);
-	CHECK(vc_key_holder_refused(k) == 2);
+	g_assert_cmpint(vc_manifest_sign(k, man, (size_t)len), <, 0);
+	g_assert_cmpint(vc_key_holder_refused(k), ==, 2);
 	vc_key_free(k);
 	waitpid(pid, NULL, 0);
 
 	/* a write torn by a crash damages the older copy: the head stays */
 	fd = open(path, O_RDWR);
-	REQUIRE(fd >= 0);
+	fx_require(fd >= 0);
 	memset(slot, 0x5a, sizeof(slot));
-	CHECK(pwrite(fd, slot, 60, 128) == 60);		/* generation 1's slot, half written */
+	g_assert_cmpint(pwrite(fd, slot, 60, 128), ==, 60);		/* generation 1's slot, half written */
 	k = vc_holder_spawn(dir, &pid);
-	REQUIRE(k);
-	REQUIRE(vc_holder_event_head(k, &head) == 0);
-	CHECK(head.set && head.number == 1 && !memcmp(head.hash, h1, VC_HASH_LEN));
+	fx_require(k);
+	fx_require(vc_holder_event_head(k, &head) == 0);
+	g_assert_true(head.set && head.number == 1 && !memcmp(head.hash, h1, VC_HASH_LEN));
 	vc_key_free(k);
 	waitpid(pid, NULL, 0);
 	/* both damaged: the holder does not start (nothing would stop a fork) */
-	CHECK(pwrite(fd, slot, 60, 0) == 60);
+	g_assert_cmpint(pwrite(fd, slot, 60, 0), ==, 60);
 	close(fd);
-	CHECK(vc_holder_spawn(dir, &pid) == NULL);
-	CHECK(strstr(vc_last_error(), "damaged") != NULL);
+	g_assert_null(vc_holder_spawn(dir, &pid));
+	g_assert_nonnull(strstr(vc_last_error(), "damaged"));
 	/* readable by others */
-	REQUIRE(unlink(path) == 0);
+	fx_require(unlink(path) == 0);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	REQUIRE(fd >= 0);
+	fx_require(fd >= 0);
 	fchmod(fd, 0644);
 	close(fd);
-	CHECK(vc_holder_spawn(dir, &pid) == NULL);
-	CHECK(strstr(vc_last_error(), "event-chain") != NULL);
+	g_assert_null(vc_holder_spawn(dir, &pid));
+	g_assert_nonnull(strstr(vc_last_error(), "event-chain"));
 	/* the very first write torn (the file never reached its size): no head yet */
-	REQUIRE(unlink(path) == 0);
+	fx_require(unlink(path) == 0);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	REQUIRE(fd >= 0);
-	CHECK(pwrite(fd, slot, 60, 128) == 60);
+	fx_require(fd >= 0);
+	g_assert_cmpint(pwrite(fd, slot, 60, 128), ==, 60);
 	close(fd);
 	k = vc_holder_spawn(dir, &pid);
-	REQUIRE(k);
-	REQUIRE(vc_holder_event_head(k, &head) == 0);
-	CHECK(!head.set);
+	fx_require(k);
+	fx_require(vc_holder_event_head(k, &head) == 0);
+	g_assert_false(head.set);
 	vc_key_free(k);
 	waitpid(pid, NULL, 0);
 	/* longer than two slots: not ours */
 	fd = open(path, O_WRONLY);
-	REQUIRE(fd >= 0);
-	CHECK(pwrite(fd, slot, 1, 256) == 1);
+	fx_require(fd >= 0);
+	g_assert_cmpint(pwrite(fd, slot, 1, 256), ==, 1);
 	close(fd);
-	CHECK(vc_holder_spawn(dir, &pid) == NULL);
-	CHECK(strstr(vc_last_error(), "not a veracam event chain file") != NULL);
+	g_assert_null(vc_holder_spawn(dir, &pid));
+	g_assert_nonnull(strstr(vc_last_error(), "not a veracam event chain file"));
 	/* a new, empty file: the chain starts again at 0 (the operator's choice) */
-	REQUIRE(unlink(path) == 0);
+	fx_require(unlink(path) == 0);
 	k = vc_holder_spawn(dir, &pid);
-	REQUIRE(k);
-	REQUIRE(vc_holder_event_head(k, &head) == 0);
-	CHECK(!head.set);
+	fx_require(k);
+	fx_require(vc_holder_event_head(k, &head) == 0);
+	g_assert_false(head.set);
 	{
 		struct stat sb;
 
-		CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+		g_assert_true(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
 	}
 	vc_key_free(k);
 	waitpid(pid, NULL, 0);
@@ -440,7 +439,8 @@ static void *tls_run(void *arg)
 
 	t->s = vc_session_new(&t->cfg, t->fd);
 	if (t->s && vc_session_run(t->s, mono_ns() + 5000000000LL) < 0) {
-		printf("# %s: %s\n", t->cfg.role == VC_ROLE_HUB ? "hub" : "camera", vc_last_error());
+		g_test_message("%s: %s", t->cfg.role == VC_ROLE_HUB ? "hub" : "camera",
+			       vc_last_error());
 		vc_session_free(t->s);
 		t->s = NULL;
 		shutdown(t->fd, SHUT_RDWR);
@@ -456,8 +456,8 @@ static void tls_through_the_holder(void)
 	int sv[2];
 	pthread_t t;
 
-	REQUIRE(remote && hub_key);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fx_require(remote && hub_key);
+	fx_require(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	cam.peer = fx_peer("hub", 2, VC_ROLE_HUB);
 	cam.cfg = (struct vc_session_config){ .role = VC_ROLE_CAMERA, .key = remote,
 					      .peers = &cam.peer, .n_peers = 1 };
@@ -473,16 +473,16 @@ static void tls_through_the_holder(void)
 	pthread_create(&t, NULL, tls_run, &cam);
 	tls_run(&hub);
 	pthread_join(t, NULL);
-	CHECK(cam.s && hub.s);
+	g_assert_true(cam.s && hub.s);
 	if (cam.s && hub.s)
-		CHECK(!memcmp(vc_session_params(cam.s)->session_id,
-			      vc_session_params(hub.s)->session_id, VC_SESSION_ID_LEN));
+		g_assert_cmpmem(vc_session_params(cam.s)->session_id, VC_SESSION_ID_LEN,
+				vc_session_params(hub.s)->session_id, VC_SESSION_ID_LEN);
 	vc_session_free(cam.s);
 	vc_session_free(hub.s);
 	close(sv[0]);
 	close(sv[1]);
 	vc_key_free(hub_key);
-	CHECK(seed_copies() == 0);
+	g_assert_cmpint(seed_copies(), ==, 0);
 }
 
 /* Not a well-formed record of this camera, or not TLS 1.3 content: refused, counted. */
@@ -493,34 +493,43 @@ static void holder_is_not_an_oracle(void)
 	uint32_t before, n;
 	int len;
 
-	REQUIRE(remote && other);
+	fx_require(remote && other);
 	len = record_of(vc_key_id(remote), 1, rec);
-	REQUIRE(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 1, &before) == VC_HOLDER_OK);
+	fx_require(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 1, &before) == VC_HOLDER_OK);
 
 	len = record_of(vc_key_id(other), 1, rec);		/* another camera's key id */
-	CHECK(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 1, &n) == VC_HOLDER_REFUSED);
-	CHECK(n == before + 1);
-	CHECK(vc_record_sign(remote, rec, (size_t)len) < 0);	/* the same through the API */
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 1, &n), ==,
+			VC_HOLDER_REFUSED);
+	g_assert_cmpint(n, ==, before + 1);
+	g_assert_cmpint(vc_record_sign(remote, rec, (size_t)len), <, 0);	/* the same through the API */
 	len = record_of(vc_key_id(remote), 2, rec);
-	CHECK(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len - 1, 1, &n) == VC_HOLDER_REFUSED);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len - 1, 1, &n), ==,
+			VC_HOLDER_REFUSED);
 	rec[0] = VC_RECORD_VERSION + 1;				/* record version */
-	CHECK(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 1, &n) == VC_HOLDER_REFUSED);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 1, &n), ==,
+			VC_HOLDER_REFUSED);
 	rec[0] = VC_RECORD_VERSION;
-	CHECK(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 2, &n) == VC_HOLDER_REFUSED);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_RECORD, rec, (size_t)len, 2, &n), ==,
+			VC_HOLDER_REFUSED);
 	memset(big, 0, sizeof(big));				/* oversized */
 	memcpy(big, rec, (size_t)len);
-	CHECK(raw(remote, VC_HOLDER_OP_RECORD, big, sizeof(big), 1, &n) == VC_HOLDER_REFUSED);
-	CHECK(raw(remote, 9, rec, (size_t)len, 1, &n) == VC_HOLDER_REFUSED);	/* unknown op */
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_RECORD, big, sizeof(big), 1, &n), ==,
+			VC_HOLDER_REFUSED);
+	g_assert_cmpint(raw(remote, 9, rec, (size_t)len, 1, &n), ==, VC_HOLDER_REFUSED);	/* unknown op */
 	/* TLS: a client context, or a message of any other shape */
 	memset(tls, 0x20, 64);
 	memcpy(tls + 64, "TLS 1.3, client CertificateVerify", 34);
-	CHECK(raw(remote, VC_HOLDER_OP_TLS13, tls, 64 + 34 + 32, 1, &n) == VC_HOLDER_REFUSED);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_TLS13, tls, 64 + 34 + 32, 1, &n), ==,
+			VC_HOLDER_REFUSED);
 	memcpy(tls + 64, "TLS 1.3, server CertificateVerify", 34);
-	CHECK(raw(remote, VC_HOLDER_OP_TLS13, tls, 64 + 34 + 40, 1, &n) == VC_HOLDER_REFUSED);
-	CHECK(raw(remote, VC_HOLDER_OP_TLS13, rec, (size_t)len, 1, &n) == VC_HOLDER_REFUSED);
-	CHECK(n == before + 10);
-	CHECK(raw(remote, VC_HOLDER_OP_TLS13, tls, 64 + 34 + 48, 1, &n) == VC_HOLDER_OK);
-	CHECK(n == before + 10);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_TLS13, tls, 64 + 34 + 40, 1, &n), ==,
+			VC_HOLDER_REFUSED);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_TLS13, rec, (size_t)len, 1, &n), ==,
+			VC_HOLDER_REFUSED);
+	g_assert_cmpint(n, ==, before + 10);
+	g_assert_cmpint(raw(remote, VC_HOLDER_OP_TLS13, tls, 64 + 34 + 48, 1, &n), ==,
+			VC_HOLDER_OK);
+	g_assert_cmpint(n, ==, before + 10);
 	vc_key_free(other);
 }
 
@@ -531,7 +540,7 @@ static void sandbox_kills_forbidden_calls(void)
 	pid_t pid;
 	char c = 0;
 
-	REQUIRE(pipe(p) == 0);
+	fx_require(pipe(p) == 0);
 	pid = fork();
 	if (pid == 0) {
 		if (vc_holder_sandbox() < 0)
@@ -542,12 +551,12 @@ static void sandbox_kills_forbidden_calls(void)
 		_exit(0);
 	}
 	close(p[1]);
-	CHECK(read(p[0], &c, 1) == 1 && c == 'x');
+	g_assert_true(read(p[0], &c, 1) == 1 && c == 'x');
 	close(p[0]);
-	REQUIRE(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	fx_require(waitpid(pid, &st, 0) == pid);
+	g_assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
 	if (!WIFSIGNALED(st))
-		printf("# child exited with %d\n", WEXITSTATUS(st));
+		g_test_message("child exited with %d", WEXITSTATUS(st));
 }
 
 /* The holder killed: no signature from then on, and the caller is told. */
@@ -556,16 +565,16 @@ static void holder_gone_stops_signing(void)
 	uint8_t rec[VC_RECORD_MAX_LEN];
 	int len;
 
-	REQUIRE(remote);
+	fx_require(remote);
 	len = record_of(vc_key_id(remote), 1, rec);
-	REQUIRE(vc_record_sign(remote, rec, (size_t)len) == 0);
+	fx_require(vc_record_sign(remote, rec, (size_t)len) == 0);
 	kill(holder, SIGKILL);
 	waitpid(holder, NULL, 0);
 	memset(rec + len - VC_SIG_LEN, 0, VC_SIG_LEN);
-	CHECK(vc_record_sign(remote, rec, (size_t)len) < 0);
-	CHECK(strstr(vc_last_error(), "key holder") != NULL);
+	g_assert_cmpint(vc_record_sign(remote, rec, (size_t)len), <, 0);
+	g_assert_nonnull(strstr(vc_last_error(), "key holder"));
 	for (int i = 0; i < VC_SIG_LEN; i++)
-		CHECK(rec[len - VC_SIG_LEN + i] == 0);
+		g_assert_cmpint(rec[len - VC_SIG_LEN + i], ==, 0);
 	vc_key_free(remote);
 	remote = NULL;
 }
@@ -576,25 +585,32 @@ static void missing_key_is_reported(void)
 	char empty[PATH_MAX];
 	pid_t pid;
 
-	REQUIRE(fx_tmpdir(empty, sizeof(empty)) == 0);
-	CHECK(vc_holder_spawn(empty, &pid) == NULL);
-	CHECK(strstr(vc_last_error(), VC_KEY_FILE) != NULL);
+	fx_require(fx_tmpdir(empty, sizeof(empty)) == 0);
+	g_assert_null(vc_holder_spawn(empty, &pid));
+	g_assert_nonnull(strstr(vc_last_error(), VC_KEY_FILE));
 	fx_rmtree(empty);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	vc_secure_heap_init();
-	RUN(scanner_finds_the_seed);
-	RUN(network_process_never_holds_the_key);
-	RUN(tls_through_the_holder);
-	RUN(holder_signs_events);
-	RUN(holder_is_not_an_oracle);
-	RUN(sandbox_kills_forbidden_calls);
-	RUN(holder_gone_stops_signing);
-	RUN(chain_head_survives_restarts);
-	RUN(missing_key_is_reported);
+	g_test_add_func("/core/holder/scanner-finds-the-seed", scanner_finds_the_seed);
+	g_test_add_func("/core/holder/network-process-never-holds-the-key",
+			network_process_never_holds_the_key);
+	g_test_add_func("/core/holder/tls-through-the-holder", tls_through_the_holder);
+	g_test_add_func("/core/holder/holder-signs-events", holder_signs_events);
+	g_test_add_func("/core/holder/holder-is-not-an-oracle", holder_is_not_an_oracle);
+	g_test_add_func("/core/holder/sandbox-kills-forbidden-calls",
+			sandbox_kills_forbidden_calls);
+	g_test_add_func("/core/holder/holder-gone-stops-signing", holder_gone_stops_signing);
+	g_test_add_func("/core/holder/chain-head-survives-restarts", chain_head_survives_restarts);
+	g_test_add_func("/core/holder/missing-key-is-reported", missing_key_is_reported);
+	rc = g_test_run();
 	if (dir[0])
 		fx_rmtree(dir);
-	return harness_done();
+	return rc;
 }

@@ -15,7 +15,6 @@
 #include <veracam/hpke.h>
 
 #include "fixture.h"
-#include "harness.h"
 #include "hpke_internal.h"
 
 #define V(name)		fx_vec(name, NULL)
@@ -46,29 +45,29 @@ static void check_suite(const char *s, enum vc_hpke_aead aead)
 	int i;
 
 	ikm = vp(s, "ikmE", &ikm_len);
-	REQUIRE(vc_hpke_derive_keypair(ikm, ikm_len, sk, pk) == 0);
-	CHECK(same(sk, vp(s, "skEm", NULL), 32));
-	CHECK(same(pk, vp(s, "pkEm", NULL), 32));
+	fx_require(vc_hpke_derive_keypair(ikm, ikm_len, sk, pk) == 0);
+	g_assert_true(same(sk, vp(s, "skEm", NULL), 32));
+	g_assert_true(same(pk, vp(s, "pkEm", NULL), 32));
 	ikm = vp(s, "ikmR", &ikm_len);
-	REQUIRE(vc_hpke_derive_keypair(ikm, ikm_len, sk, pk) == 0);
-	CHECK(same(sk, vp(s, "skRm", NULL), 32));
-	CHECK(same(pk, vp(s, "pkRm", NULL), 32));
+	fx_require(vc_hpke_derive_keypair(ikm, ikm_len, sk, pk) == 0);
+	g_assert_true(same(sk, vp(s, "skRm", NULL), 32));
+	g_assert_true(same(pk, vp(s, "pkRm", NULL), 32));
 
 	ikm = vp(s, "ikmE", &ikm_len);
-	REQUIRE(vc_hpke_setup_sender(aead, vp(s, "pkRm", NULL), info, info_len, ikm, ikm_len,
-				     enc, &cs, ss) == 0);
-	CHECK(same(enc, vp(s, "enc", NULL), 32));
-	CHECK(same(ss, vp(s, "shared_secret", NULL), 32));
-	CHECK(cs.key_len == (aead == VC_HPKE_AES128GCM ? 16u : 32u));
-	CHECK(same(cs.key, vp(s, "key", NULL), cs.key_len));
-	CHECK(same(cs.base_nonce, vp(s, "base_nonce", NULL), VC_HPKE_NN));
-	CHECK(same(cs.exporter_secret, vp(s, "exporter_secret", NULL), 32));
+	fx_require(vc_hpke_setup_sender(aead, vp(s, "pkRm", NULL), info, info_len, ikm, ikm_len,
+					enc, &cs, ss) == 0);
+	g_assert_true(same(enc, vp(s, "enc", NULL), 32));
+	g_assert_true(same(ss, vp(s, "shared_secret", NULL), 32));
+	g_assert_cmpint(cs.key_len, ==, aead == VC_HPKE_AES128GCM ? 16u : 32u);
+	g_assert_true(same(cs.key, vp(s, "key", NULL), cs.key_len));
+	g_assert_true(same(cs.base_nonce, vp(s, "base_nonce", NULL), VC_HPKE_NN));
+	g_assert_true(same(cs.exporter_secret, vp(s, "exporter_secret", NULL), 32));
 
 	kr = vc_enc_key_from_raw(vp(s, "skRm", NULL));
-	REQUIRE(kr);
-	CHECK(same(vc_enc_key_public(kr), vp(s, "pkRm", NULL), 32));
-	REQUIRE(vc_hpke_setup_recipient(aead, kr, enc, info, info_len, &cr, ss_r) == 0);
-	CHECK(same(ss_r, ss, 32));
+	fx_require(kr);
+	g_assert_true(same(vc_enc_key_public(kr), vp(s, "pkRm", NULL), 32));
+	fx_require(vc_hpke_setup_recipient(aead, kr, enc, info, info_len, &cr, ss_r) == 0);
+	g_assert_true(same(ss_r, ss, 32));
 
 	/* sequences 0 and 1: the second checks the nonce's XOR with the counter */
 	for (i = 0; i < 2; i++) {
@@ -78,10 +77,10 @@ static void check_suite(const char *s, enum vc_hpke_aead aead)
 		aad = fx_vec(name, &aad_len);
 		snprintf(name, sizeof(name), "ct%d", i);
 		want = vp(s, name, &ct_len);
-		CHECK(vc_hpke_ctx_seal(&cs, aad, aad_len, pt, pt_len, &ct) == 0);
-		CHECK(ct.len == ct_len && same(ct.data, want, ct_len));
-		CHECK(vc_hpke_ctx_open(&cr, aad, aad_len, want, ct_len, &back) == 0);
-		CHECK(back.len == pt_len && same(back.data, pt, pt_len));
+		g_assert_cmpint(vc_hpke_ctx_seal(&cs, aad, aad_len, pt, pt_len, &ct), ==, 0);
+		g_assert_true(ct.len == ct_len && same(ct.data, want, ct_len));
+		g_assert_cmpint(vc_hpke_ctx_open(&cr, aad, aad_len, want, ct_len, &back), ==, 0);
+		g_assert_true(back.len == pt_len && same(back.data, pt, pt_len));
 	}
 	for (i = 0; i < 3; i++) {
 		const uint8_t *ectx;
@@ -89,10 +88,10 @@ static void check_suite(const char *s, enum vc_hpke_aead aead)
 		snprintf(name, sizeof(name), "export_ctx%d", i);
 		ectx = fx_vec(name, &ctx_len);
 		snprintf(name, sizeof(name), "export%d", i);
-		CHECK(vc_hpke_ctx_export(&cs, ectx, ctx_len, out, 32) == 0);
-		CHECK(same(out, vp(s, name, NULL), 32));
-		CHECK(vc_hpke_ctx_export(&cr, ectx, ctx_len, out, 32) == 0);
-		CHECK(same(out, vp(s, name, NULL), 32));
+		g_assert_cmpint(vc_hpke_ctx_export(&cs, ectx, ctx_len, out, 32), ==, 0);
+		g_assert_true(same(out, vp(s, name, NULL), 32));
+		g_assert_cmpint(vc_hpke_ctx_export(&cr, ectx, ctx_len, out, 32), ==, 0);
+		g_assert_true(same(out, vp(s, name, NULL), 32));
 	}
 	vc_hpke_ctx_clear(&cs);
 	vc_hpke_ctx_clear(&cr);
@@ -124,22 +123,22 @@ static void test_round_trip(void)
 	uint8_t enc[32], enc2[32];
 	size_t i;
 
-	REQUIRE(k);
+	fx_require(k);
 	for (i = 0; i < 2; i++) {
-		REQUIRE(vc_hpke_seal(aeads[i], vc_enc_key_public(k), info, sizeof(info), aad,
-				     sizeof(aad), msg, sizeof(msg), enc, &ct) == 0);
-		CHECK(ct.len == sizeof(msg) + VC_HPKE_TAG_LEN);
-		CHECK(memcmp(ct.data, msg, sizeof(msg)) != 0);
-		CHECK(vc_hpke_open(aeads[i], k, enc, info, sizeof(info), aad, sizeof(aad),
-				   ct.data, ct.len, &pt) == 0);
-		CHECK(pt.len == sizeof(msg) && same(pt.data, msg, sizeof(msg)));
+		fx_require(vc_hpke_seal(aeads[i], vc_enc_key_public(k), info, sizeof(info), aad,
+					sizeof(aad), msg, sizeof(msg), enc, &ct) == 0);
+		g_assert_cmpint(ct.len, ==, sizeof(msg) + VC_HPKE_TAG_LEN);
+		g_assert_true(memcmp(ct.data, msg, sizeof(msg)) != 0);
+		g_assert_cmpint(vc_hpke_open(aeads[i], k, enc, info, sizeof(info), aad, sizeof(aad),
+					     ct.data, ct.len, &pt), ==, 0);
+		g_assert_true(pt.len == sizeof(msg) && same(pt.data, msg, sizeof(msg)));
 		/* empty info, aad and plaintext are allowed */
-		REQUIRE(vc_hpke_seal(aeads[i], vc_enc_key_public(k), NULL, 0, NULL, 0, NULL, 0,
-				     enc2, &ct) == 0);
-		CHECK(ct.len == VC_HPKE_TAG_LEN);
-		CHECK(memcmp(enc, enc2, 32) != 0);
-		CHECK(vc_hpke_open(aeads[i], k, enc2, NULL, 0, NULL, 0, ct.data, ct.len,
-				   &pt) == 0 && pt.len == 0);
+		fx_require(vc_hpke_seal(aeads[i], vc_enc_key_public(k), NULL, 0, NULL, 0, NULL, 0,
+					enc2, &ct) == 0);
+		g_assert_cmpint(ct.len, ==, VC_HPKE_TAG_LEN);
+		g_assert_true(memcmp(enc, enc2, 32) != 0);
+		g_assert_true(vc_hpke_open(aeads[i], k, enc2, NULL, 0, NULL, 0, ct.data, ct.len,
+					   &pt) == 0 && pt.len == 0);
 	}
 	vc_enc_key_free(k);
 	vc_buf_free(&ct);
@@ -154,60 +153,60 @@ static void test_refusals(void)
 	uint8_t enc[32], e2[32], zero[32] = { 0 };
 	size_t i;
 
-	REQUIRE(k && other);
-	REQUIRE(vc_hpke_seal(VC_HPKE_AES128GCM, vc_enc_key_public(k), info, sizeof(info), aad,
-			     sizeof(aad), msg, sizeof(msg), enc, &ct) == 0);
+	fx_require(k && other);
+	fx_require(vc_hpke_seal(VC_HPKE_AES128GCM, vc_enc_key_public(k), info, sizeof(info), aad,
+				sizeof(aad), msg, sizeof(msg), enc, &ct) == 0);
 	/* another recipient's key */
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, other, enc, info, sizeof(info), aad, sizeof(aad),
-			   ct.data, ct.len, &pt) < 0 && pt.len == 0);
+	g_assert_true(vc_hpke_open(VC_HPKE_AES128GCM, other, enc, info, sizeof(info), aad,
+				   sizeof(aad), ct.data, ct.len, &pt) < 0 && pt.len == 0);
 	/* enc changed in any byte */
 	for (i = 0; i < 32; i += 7) {
 		memcpy(e2, enc, 32);
 		e2[i] ^= 0x01;
-		CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, e2, info, sizeof(info), aad,
-				   sizeof(aad), ct.data, ct.len, &pt) < 0 && pt.len == 0);
+		g_assert_true(vc_hpke_open(VC_HPKE_AES128GCM, k, e2, info, sizeof(info), aad,
+					   sizeof(aad), ct.data, ct.len, &pt) < 0 && pt.len == 0);
 	}
 	/* a small-order enc: refused at the DH, before any AEAD */
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, zero, info, sizeof(info), aad, sizeof(aad),
-			   ct.data, ct.len, &pt) < 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, zero, info, sizeof(info), aad,
+				     sizeof(aad), ct.data, ct.len, &pt), <, 0);
 	/* ciphertext and tag changed in any byte, truncated, extended */
-	REQUIRE(vc_buf_reserve(&bad, ct.len + 1) == 0);
+	fx_require(vc_buf_reserve(&bad, ct.len + 1) == 0);
 	for (i = 0; i < ct.len; i++) {
 		memcpy(bad.data, ct.data, ct.len);
 		bad.data[i] ^= 0x80;
-		CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
-				   sizeof(aad), bad.data, ct.len, &pt) < 0 && pt.len == 0);
+		g_assert_true(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
+					   sizeof(aad), bad.data, ct.len, &pt) < 0 && pt.len == 0);
 	}
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad, sizeof(aad),
-			   ct.data, ct.len - 1, &pt) < 0);
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad, sizeof(aad),
-			   ct.data, VC_HPKE_TAG_LEN - 1, &pt) < 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
+				     sizeof(aad), ct.data, ct.len - 1, &pt), <, 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
+				     sizeof(aad), ct.data, VC_HPKE_TAG_LEN - 1, &pt), <, 0);
 	memcpy(bad.data, ct.data, ct.len);
 	bad.data[ct.len] = 0;
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad, sizeof(aad),
-			   bad.data, ct.len + 1, &pt) < 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
+				     sizeof(aad), bad.data, ct.len + 1, &pt), <, 0);
 	/* another info or aad: another event, another use */
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info) - 1, aad, sizeof(aad),
-			   ct.data, ct.len, &pt) < 0);
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, (const uint8_t *)"veracam event v2",
-			   sizeof(info), aad, sizeof(aad), ct.data, ct.len, &pt) < 0);
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad, sizeof(aad) - 1,
-			   ct.data, ct.len, &pt) < 0);
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), NULL, 0, ct.data,
-			   ct.len, &pt) < 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info) - 1, aad,
+				     sizeof(aad), ct.data, ct.len, &pt), <, 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, (const uint8_t *)"veracam event v2",
+				     sizeof(info), aad, sizeof(aad), ct.data, ct.len, &pt), <, 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
+				     sizeof(aad) - 1, ct.data, ct.len, &pt), <, 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), NULL, 0,
+				     ct.data, ct.len, &pt), <, 0);
 	/* another AEAD */
-	CHECK(vc_hpke_open(VC_HPKE_CHACHA20POLY1305, k, enc, info, sizeof(info), aad,
-			   sizeof(aad), ct.data, ct.len, &pt) < 0);
-	CHECK(vc_hpke_open((enum vc_hpke_aead)2, k, enc, info, sizeof(info), aad, sizeof(aad),
-			   ct.data, ct.len, &pt) < 0);
-	CHECK(vc_hpke_seal((enum vc_hpke_aead)0xffff, vc_enc_key_public(k), NULL, 0, NULL, 0,
-			   msg, sizeof(msg), e2, &bad) < 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_CHACHA20POLY1305, k, enc, info, sizeof(info), aad,
+				     sizeof(aad), ct.data, ct.len, &pt), <, 0);
+	g_assert_cmpint(vc_hpke_open((enum vc_hpke_aead)2, k, enc, info, sizeof(info), aad,
+				     sizeof(aad), ct.data, ct.len, &pt), <, 0);
+	g_assert_cmpint(vc_hpke_seal((enum vc_hpke_aead)0xffff, vc_enc_key_public(k), NULL, 0, NULL,
+				     0, msg, sizeof(msg), e2, &bad), <, 0);
 	/* sealing to a small-order public key is refused too */
-	CHECK(vc_hpke_seal(VC_HPKE_AES128GCM, zero, NULL, 0, NULL, 0, msg, sizeof(msg), e2,
-			   &bad) < 0);
+	g_assert_cmpint(vc_hpke_seal(VC_HPKE_AES128GCM, zero, NULL, 0, NULL, 0, msg, sizeof(msg),
+				     e2, &bad), <, 0);
 	/* and the right inputs still open */
-	CHECK(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad, sizeof(aad),
-			   ct.data, ct.len, &pt) == 0);
+	g_assert_cmpint(vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
+				     sizeof(aad), ct.data, ct.len, &pt), ==, 0);
 	vc_enc_key_free(k);
 	vc_enc_key_free(other);
 	vc_buf_free(&ct);
@@ -232,7 +231,7 @@ static void test_cost(void)
 	double t0, t1, t2;
 	int i, n = 200, ok = 1;
 
-	REQUIRE(k);
+	fx_require(k);
 	t0 = now_us();
 	for (i = 0; i < n; i++)
 		ok &= vc_hpke_seal(VC_HPKE_AES128GCM, vc_enc_key_public(k), info, sizeof(info),
@@ -242,9 +241,9 @@ static void test_cost(void)
 		ok &= vc_hpke_open(VC_HPKE_AES128GCM, k, enc, info, sizeof(info), aad,
 				   sizeof(aad), ct.data, ct.len, &pt) == 0;
 	t2 = now_us();
-	CHECK(ok);
-	printf("# HPKE AES-128-GCM, 32-byte message: seal %.1f us, open %.1f us per call (CPU time)\n",
-	       (t1 - t0) / n, (t2 - t1) / n);
+	g_assert_true(ok);
+	g_test_message("HPKE AES-128-GCM, 32-byte message: seal %.1f us, open %.1f us per call "
+		       "(CPU time)", (t1 - t0) / n, (t2 - t1) / n);
 	vc_enc_key_free(k);
 	vc_buf_free(&ct);
 	vc_buf_free(&pt);
@@ -252,14 +251,16 @@ static void test_cost(void)
 
 int main(int argc, char **argv)
 {
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (argc != 2 || fx_vec_load(argv[1]) < 0) {
-		printf("1..0 # SKIP usage: test_hpke VECTORS (cannot read the RFC 9180 vectors)\n");
+		fprintf(stderr, "usage: test_hpke VECTORS (cannot read the RFC 9180 vectors)\n");
 		return 1;
 	}
-	RUN(test_rfc9180_a1_aes128gcm);
-	RUN(test_rfc9180_a2_chacha20poly1305);
-	RUN(test_round_trip);
-	RUN(test_refusals);
-	RUN(test_cost);
-	return harness_done();
+	g_test_add_func("/core/hpke/rfc9180-a1-aes128gcm", test_rfc9180_a1_aes128gcm);
+	g_test_add_func("/core/hpke/rfc9180-a2-chacha20poly1305", test_rfc9180_a2_chacha20poly1305);
+	g_test_add_func("/core/hpke/round-trip", test_round_trip);
+	g_test_add_func("/core/hpke/refusals", test_refusals);
+	g_test_add_func("/core/hpke/cost", test_cost);
+	return g_test_run();
 }

@@ -11,7 +11,6 @@
 #include <veracam/keys.h>
 
 #include "fixture.h"
-#include "harness.h"
 #include "internal.h"	/* vc_key_pkey */
 
 static char dir[512], keyfile[600];
@@ -21,14 +20,14 @@ static void keygen_creates_private_key(void)
 	struct vc_device_key *k;
 	struct stat st;
 
-	REQUIRE(vc_keygen(dir) == 0);
-	REQUIRE(stat(keyfile, &st) == 0);
-	CHECK((st.st_mode & 07777) == 0600);
-	REQUIRE(stat(dir, &st) == 0);
-	CHECK(!(st.st_mode & 077));
+	fx_require(vc_keygen(dir) == 0);
+	fx_require(stat(keyfile, &st) == 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+	fx_require(stat(dir, &st) == 0);
+	g_assert_false(st.st_mode & 077);
 	k = vc_key_load(dir);
-	REQUIRE(k);
-	CHECK(EVP_PKEY_get_base_id(vc_key_pkey(k)) == EVP_PKEY_ED25519);
+	fx_require(k);
+	g_assert_cmpint(EVP_PKEY_get_base_id(vc_key_pkey(k)), ==, EVP_PKEY_ED25519);
 	vc_key_free(k);
 }
 
@@ -36,12 +35,12 @@ static void keygen_refuses_overwrite(void)
 {
 	struct vc_device_key *before = vc_key_load(dir), *after;
 
-	REQUIRE(before);
-	CHECK(vc_keygen(dir) < 0);
-	CHECK(strstr(vc_last_error(), "refusing to overwrite") != NULL);
+	fx_require(before);
+	g_assert_cmpint(vc_keygen(dir), <, 0);
+	g_assert_nonnull(strstr(vc_last_error(), "refusing to overwrite"));
 	after = vc_key_load(dir);
-	REQUIRE(after);
-	CHECK(!memcmp(vc_key_public(before), vc_key_public(after), VC_PUBKEY_LEN));
+	fx_require(after);
+	g_assert_cmpmem(vc_key_public(before), VC_PUBKEY_LEN, vc_key_public(after), VC_PUBKEY_LEN);
 	vc_key_free(before);
 	vc_key_free(after);
 }
@@ -53,19 +52,19 @@ static void load_refuses_bad_permissions(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		REQUIRE(chmod(keyfile, modes[i]) == 0);
+		fx_require(chmod(keyfile, modes[i]) == 0);
 		k = vc_key_load(dir);
 		if (modes[i] & 077) {
-			CHECK(k == NULL);
-			CHECK(strstr(vc_last_error(), "group or others") != NULL);
+			g_assert_null(k);
+			g_assert_nonnull(strstr(vc_last_error(), "group or others"));
 		} else {
-			CHECK(k != NULL);
+			g_assert_nonnull(k);
 		}
 		vc_key_free(k);
 	}
-	REQUIRE(chmod(keyfile, 0600) == 0);
+	fx_require(chmod(keyfile, 0600) == 0);
 	k = vc_key_load(dir);
-	CHECK(k != NULL);
+	g_assert_nonnull(k);
 	vc_key_free(k);
 }
 
@@ -75,20 +74,20 @@ static void load_refuses_symlink_and_foreign_owner(void)
 	struct vc_device_key *k;
 
 	snprintf(other, sizeof(other), "%s/elsewhere", dir);
-	REQUIRE(mkdir(other, 0700) == 0);
+	fx_require(mkdir(other, 0700) == 0);
 	snprintf(link, sizeof(link), "%s/%s", other, VC_KEY_FILE);
-	REQUIRE(symlink(keyfile, link) == 0);
-	CHECK(vc_key_load(other) == NULL);
-	CHECK(strstr(vc_last_error(), "symlink") != NULL);
+	fx_require(symlink(keyfile, link) == 0);
+	g_assert_null(vc_key_load(other));
+	g_assert_nonnull(strstr(vc_last_error(), "symlink"));
 	if (geteuid() == 0) {
-		REQUIRE(chown(keyfile, 4321, 4321) == 0);
+		fx_require(chown(keyfile, 4321, 4321) == 0);
 		k = vc_key_load(dir);
-		CHECK(k == NULL);
-		CHECK(strstr(vc_last_error(), "owned by uid 4321") != NULL);
+		g_assert_null(k);
+		g_assert_nonnull(strstr(vc_last_error(), "owned by uid 4321"));
 		vc_key_free(k);
-		REQUIRE(chown(keyfile, 0, 0) == 0);
+		fx_require(chown(keyfile, 0, 0) == 0);
 	} else {
-		printf("# not root: foreign-owner case not exercised\n");
+		g_test_message("not root: foreign-owner case not exercised");
 	}
 }
 
@@ -100,17 +99,17 @@ static void load_refuses_other_contents(void)
 
 	snprintf(d2, sizeof(d2), "%s/other", dir);
 	snprintf(f2, sizeof(f2), "%s/%s", d2, VC_KEY_FILE);
-	REQUIRE(mkdir(d2, 0700) == 0 && ec);
-	CHECK(vc_key_load(d2) == NULL);			/* missing */
-	REQUIRE(fx_write(f2, "garbage\n", 8, 0600) == 0);
-	CHECK(vc_key_load(d2) == NULL);			/* not PEM */
-	REQUIRE(fx_write(f2, "", 0, 0600) == 0);
-	CHECK(vc_key_load(d2) == NULL);			/* empty */
+	fx_require(mkdir(d2, 0700) == 0 && ec);
+	g_assert_null(vc_key_load(d2));			/* missing */
+	fx_require(fx_write(f2, "garbage\n", 8, 0600) == 0);
+	g_assert_null(vc_key_load(d2));			/* not PEM */
+	fx_require(fx_write(f2, "", 0, 0600) == 0);
+	g_assert_null(vc_key_load(d2));			/* empty */
 	f = fopen(f2, "w");
-	REQUIRE(f && PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL) == 1);
+	fx_require(f && PEM_write_PrivateKey(f, ec, NULL, NULL, 0, NULL, NULL) == 1);
 	fclose(f);
-	CHECK(vc_key_load(d2) == NULL);			/* not Ed25519 */
-	CHECK(strstr(vc_last_error(), "Ed25519") != NULL);
+	g_assert_null(vc_key_load(d2));			/* not Ed25519 */
+	g_assert_nonnull(strstr(vc_last_error(), "Ed25519"));
 	EVP_PKEY_free(ec);
 }
 
@@ -119,11 +118,11 @@ static void key_id_is_sha256_of_public_key(void)
 	struct vc_device_key *k = fx_key(9);
 	uint8_t h[32], id[VC_KEY_ID_LEN];
 
-	REQUIRE(k);
-	REQUIRE(EVP_Digest(vc_key_public(k), VC_PUBKEY_LEN, h, NULL, EVP_sha256(), NULL) == 1);
-	CHECK(!memcmp(vc_key_id(k), h, VC_KEY_ID_LEN));
-	REQUIRE(vc_key_id_of(vc_key_public(k), id) == 0);
-	CHECK(!memcmp(id, h, VC_KEY_ID_LEN));
+	fx_require(k);
+	fx_require(EVP_Digest(vc_key_public(k), VC_PUBKEY_LEN, h, NULL, EVP_sha256(), NULL) == 1);
+	g_assert_cmpmem(vc_key_id(k), VC_KEY_ID_LEN, h, VC_KEY_ID_LEN);
+	fx_require(vc_key_id_of(vc_key_public(k), id) == 0);
+	g_assert_cmpmem(id, VC_KEY_ID_LEN, h, VC_KEY_ID_LEN);
 	vc_key_free(k);
 }
 
@@ -133,27 +132,27 @@ static void identity_line_round_trip_and_strictness(void)
 	char line[VC_IDENTITY_LEN + 1], bad[VC_IDENTITY_LEN + 8];
 	uint8_t pub[VC_PUBKEY_LEN];
 
-	REQUIRE(k);
+	fx_require(k);
 	vc_identity_format(vc_key_public(k), line);
-	CHECK(strlen(line) == VC_IDENTITY_LEN && !strncmp(line, "veracam1:ed25519:", 17));
-	CHECK(vc_identity_parse(line, pub) == 0);
-	CHECK(!memcmp(pub, vc_key_public(k), VC_PUBKEY_LEN));
+	g_assert_true(strlen(line) == VC_IDENTITY_LEN && !strncmp(line, "veracam1:ed25519:", 17));
+	g_assert_cmpint(vc_identity_parse(line, pub), ==, 0);
+	g_assert_cmpmem(pub, VC_PUBKEY_LEN, vc_key_public(k), VC_PUBKEY_LEN);
 	snprintf(bad, sizeof(bad), "%s ", line);
-	CHECK(vc_identity_parse(bad, pub) < 0);		/* trailing space */
+	g_assert_cmpint(vc_identity_parse(bad, pub), <, 0);		/* trailing space */
 	snprintf(bad, sizeof(bad), "%.*s", (int)VC_IDENTITY_LEN - 2, line);
-	CHECK(vc_identity_parse(bad, pub) < 0);		/* short */
+	g_assert_cmpint(vc_identity_parse(bad, pub), <, 0);		/* short */
 	memcpy(bad, line, sizeof(line));
 	bad[20] = 'g';
-	CHECK(vc_identity_parse(bad, pub) < 0);		/* not hex */
+	g_assert_cmpint(vc_identity_parse(bad, pub), <, 0);		/* not hex */
 	memcpy(bad, line, sizeof(line));
 	bad[VC_IDENTITY_LEN - 1] = 'A';
-	CHECK(vc_identity_parse(bad, pub) < 0);		/* one spelling only: lowercase */
+	g_assert_cmpint(vc_identity_parse(bad, pub), <, 0);		/* one spelling only: lowercase */
 	memcpy(bad, line, sizeof(line));
 	bad[8] = '2';
-	CHECK(vc_identity_parse(bad, pub) < 0);		/* other version */
+	g_assert_cmpint(vc_identity_parse(bad, pub), <, 0);		/* other version */
 	memcpy(bad, line, sizeof(line));
 	memcpy(bad + 9, "ed448::", 7);
-	CHECK(vc_identity_parse(bad, pub) < 0);		/* other algorithm */
+	g_assert_cmpint(vc_identity_parse(bad, pub), <, 0);		/* other algorithm */
 	vc_key_free(k);
 }
 
@@ -161,30 +160,37 @@ static void seeded_keys_are_deterministic(void)
 {
 	struct vc_device_key *a = fx_key(3), *b = fx_key(3), *c = fx_key(4);
 
-	REQUIRE(a && b && c);
-	CHECK(!memcmp(vc_key_public(a), vc_key_public(b), VC_PUBKEY_LEN));
-	CHECK(memcmp(vc_key_public(a), vc_key_public(c), VC_PUBKEY_LEN) != 0);
+	fx_require(a && b && c);
+	g_assert_cmpmem(vc_key_public(a), VC_PUBKEY_LEN, vc_key_public(b), VC_PUBKEY_LEN);
+	g_assert_true(memcmp(vc_key_public(a), vc_key_public(c), VC_PUBKEY_LEN) != 0);
 	vc_key_free(a);
 	vc_key_free(b);
 	vc_key_free(c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char base[400];
+	int rc;
 
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (fx_tmpdir(base, sizeof(base)) < 0)
 		return 1;
 	snprintf(dir, sizeof(dir), "%s/keys", base);
 	snprintf(keyfile, sizeof(keyfile), "%s/%s", dir, VC_KEY_FILE);
-	RUN(keygen_creates_private_key);
-	RUN(keygen_refuses_overwrite);
-	RUN(load_refuses_bad_permissions);
-	RUN(load_refuses_symlink_and_foreign_owner);
-	RUN(load_refuses_other_contents);
-	RUN(key_id_is_sha256_of_public_key);
-	RUN(identity_line_round_trip_and_strictness);
-	RUN(seeded_keys_are_deterministic);
+	g_test_add_func("/core/keys/keygen-creates-private-key", keygen_creates_private_key);
+	g_test_add_func("/core/keys/keygen-refuses-overwrite", keygen_refuses_overwrite);
+	g_test_add_func("/core/keys/load-refuses-bad-permissions", load_refuses_bad_permissions);
+	g_test_add_func("/core/keys/load-refuses-symlink-and-foreign-owner",
+			load_refuses_symlink_and_foreign_owner);
+	g_test_add_func("/core/keys/load-refuses-other-contents", load_refuses_other_contents);
+	g_test_add_func("/core/keys/key-id-is-sha256-of-public-key",
+			key_id_is_sha256_of_public_key);
+	g_test_add_func("/core/keys/identity-line-round-trip-and-strictness",
+			identity_line_round_trip_and_strictness);
+	g_test_add_func("/core/keys/seeded-keys-are-deterministic", seeded_keys_are_deterministic);
+	rc = g_test_run();
 	fx_rmtree(base);
-	return harness_done();
+	return rc;
 }

@@ -11,7 +11,6 @@
 #include <veracam/pairing.h>
 
 #include "fixture.h"
-#include "harness.h"
 
 static char dir[512];
 
@@ -36,26 +35,26 @@ static void trust_load_untrust(void)
 	char path[700];
 	struct stat st;
 
-	REQUIRE(vc_peer_trust(dir, &p) == 0);
+	fx_require(vc_peer_trust(dir, &p) == 0);
 	snprintf(path, sizeof(path), "%s/peers/front-door", dir);
-	REQUIRE(stat(path, &st) == 0);
-	CHECK((st.st_mode & 07777) == 0600);
+	fx_require(stat(path, &st) == 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0600);
 	snprintf(path, sizeof(path), "%s/peers", dir);
-	CHECK(count_entries(path) == 1);	/* no temp file left behind */
-	REQUIRE(vc_peer_load(dir, "front-door", &q) == 0);
-	CHECK(!memcmp(&p, &q, sizeof(p)));
+	g_assert_cmpint(count_entries(path), ==, 1);	/* no temp file left behind */
+	fx_require(vc_peer_load(dir, "front-door", &q) == 0);
+	g_assert_cmpmem(&p, sizeof(p), &q, sizeof(p));
 	/* same key and role again: fine; another key or role under the name: refused */
-	CHECK(vc_peer_trust(dir, &p) == 0);
+	g_assert_cmpint(vc_peer_trust(dir, &p), ==, 0);
 	q = fx_peer("front-door", 2, VC_ROLE_CAMERA);
-	CHECK(vc_peer_trust(dir, &q) < 0);
+	g_assert_cmpint(vc_peer_trust(dir, &q), <, 0);
 	q = fx_peer("front-door", 1, VC_ROLE_HUB);
-	CHECK(vc_peer_trust(dir, &q) < 0);
-	REQUIRE(vc_peer_load(dir, "front-door", &q) == 0);
-	CHECK(!memcmp(&p, &q, sizeof(p)));
+	g_assert_cmpint(vc_peer_trust(dir, &q), <, 0);
+	fx_require(vc_peer_load(dir, "front-door", &q) == 0);
+	g_assert_cmpmem(&p, sizeof(p), &q, sizeof(p));
 	/* unpairing removes trust at once */
-	CHECK(vc_peer_untrust(dir, "front-door") == 0);
-	CHECK(vc_peer_load(dir, "front-door", &q) < 0);
-	CHECK(vc_peer_untrust(dir, "front-door") < 0);
+	g_assert_cmpint(vc_peer_untrust(dir, "front-door"), ==, 0);
+	g_assert_cmpint(vc_peer_load(dir, "front-door", &q), <, 0);
+	g_assert_cmpint(vc_peer_untrust(dir, "front-door"), <, 0);
 }
 
 static void list_is_sorted_and_fails_closed(void)
@@ -65,22 +64,22 @@ static void list_is_sorted_and_fails_closed(void)
 	char path[700];
 	size_t n;
 
-	REQUIRE(vc_peer_trust(dir, &a) == 0 && vc_peer_trust(dir, &b) == 0);
-	REQUIRE(vc_peer_list(dir, &list, &n) == 0);
-	CHECK(n == 2 && !strcmp(list[0].name, "a-hub") && !strcmp(list[1].name, "b-cam"));
+	fx_require(vc_peer_trust(dir, &a) == 0 && vc_peer_trust(dir, &b) == 0);
+	fx_require(vc_peer_list(dir, &list, &n) == 0);
+	g_assert_true(n == 2 && !strcmp(list[0].name, "a-hub") && !strcmp(list[1].name, "b-cam"));
 	free(list);
 	/* a half-written temp file is ignored */
 	snprintf(path, sizeof(path), "%s/peers/.b-cam.0123.tmp", dir);
-	REQUIRE(fx_write(path, "veracam-peer 1\n", 15, 0600) == 0);
-	REQUIRE(vc_peer_list(dir, &list, &n) == 0);
-	CHECK(n == 2);
+	fx_require(fx_write(path, "veracam-peer 1\n", 15, 0600) == 0);
+	fx_require(vc_peer_list(dir, &list, &n) == 0);
+	g_assert_cmpint(n, ==, 2);
 	free(list);
 	remove(path);
 	/* one malformed record: the whole trust store is refused */
 	snprintf(path, sizeof(path), "%s/peers/broken", dir);
-	REQUIRE(fx_write(path, "veracam-peer 1\nname broken\n", 27, 0600) == 0);
-	CHECK(vc_peer_list(dir, &list, &n) < 0);
-	CHECK(strstr(vc_last_error(), "broken") != NULL);
+	fx_require(fx_write(path, "veracam-peer 1\nname broken\n", 27, 0600) == 0);
+	g_assert_cmpint(vc_peer_list(dir, &list, &n), <, 0);
+	g_assert_nonnull(strstr(vc_last_error(), "broken"));
 	remove(path);
 	/* a record whose name differs from its file name */
 	snprintf(path, sizeof(path), "%s/peers/c-cam", dir);
@@ -88,10 +87,10 @@ static void list_is_sorted_and_fails_closed(void)
 		char text[VC_PEER_RECORD_MAX];
 		int len = vc_peer_format(&a, text, sizeof(text));
 
-		REQUIRE(len > 0 && fx_write(path, text, (size_t)len, 0600) == 0);
+		fx_require(len > 0 && fx_write(path, text, (size_t)len, 0600) == 0);
 	}
-	CHECK(vc_peer_load(dir, "c-cam", &a) < 0);
-	CHECK(vc_peer_list(dir, &list, &n) < 0);
+	g_assert_cmpint(vc_peer_load(dir, "c-cam", &a), <, 0);
+	g_assert_cmpint(vc_peer_list(dir, &list, &n), <, 0);
 	remove(path);
 	vc_peer_untrust(dir, "a-hub");
 	vc_peer_untrust(dir, "b-cam");
@@ -134,17 +133,17 @@ static void malformed_records_are_refused(void)
 	};
 
 	n = vc_peer_format(&p, good, sizeof(good));
-	REQUIRE(n > 0);
-	CHECK(vc_peer_parse(good, (size_t)n, &q) == 0);
-	CHECK(!memcmp(&p, &q, sizeof(p)));
+	fx_require(n > 0);
+	g_assert_cmpint(vc_peer_parse(good, (size_t)n, &q), ==, 0);
+	g_assert_cmpmem(&p, sizeof(p), &q, sizeof(p));
 	vc_identity_format(p.pub, id);
 	line4 = strstr(good, "key ");
-	REQUIRE(line4);
+	fx_require(line4);
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		const char *at = strstr(good, edits[i].from);
 		size_t pre, tolen = strlen(edits[i].to), len;
 
-		REQUIRE(at);
+		fx_require(at);
 		pre = (size_t)(at - good);
 		memcpy(text, good, pre);
 		if (strstr(edits[i].to, "cam") == edits[i].to + 5 && edits[i].to[8] == '\0')
@@ -154,43 +153,43 @@ static void malformed_records_are_refused(void)
 		memcpy(text + len, at + strlen(edits[i].from), (size_t)n - pre - strlen(edits[i].from));
 		len += (size_t)n - pre - strlen(edits[i].from);
 		if (vc_peer_parse(text, len, &q) == 0)
-			printf("# edit %zu (%s) accepted\n", i, edits[i].to);
-		CHECK(vc_peer_parse(text, len, &q) < 0);
+			g_test_message("edit %zu (%s) accepted", i, edits[i].to);
+		g_assert_cmpint(vc_peer_parse(text, len, &q), <, 0);
 	}
 	/* truncated at every length */
 	for (i = 0; i < (size_t)n; i++)
-		CHECK(vc_peer_parse(good, i, &q) < 0);
+		g_assert_cmpint(vc_peer_parse(good, i, &q), <, 0);
 	/* oversized */
 	memset(text, 'x', sizeof(text));
-	CHECK(vc_peer_parse(text, VC_PEER_RECORD_MAX + 1, &q) < 0);
+	g_assert_cmpint(vc_peer_parse(text, VC_PEER_RECORD_MAX + 1, &q), <, 0);
 }
 
 static void names_are_validated(void)
 {
 	char longname[VC_NAME_MAX + 2];
 
-	CHECK(vc_name_valid("kitchen"));
-	CHECK(vc_name_valid("Cam_2.north-side"));
-	CHECK(!vc_name_valid(""));
-	CHECK(!vc_name_valid("."));
-	CHECK(!vc_name_valid(".."));
-	CHECK(!vc_name_valid("../etc"));
-	CHECK(!vc_name_valid("a/b"));
-	CHECK(!vc_name_valid(".hidden"));
-	CHECK(!vc_name_valid("-rf"));
-	CHECK(!vc_name_valid("space name"));
-	CHECK(!vc_name_valid("tab\tname"));
+	g_assert_true(vc_name_valid("kitchen"));
+	g_assert_true(vc_name_valid("Cam_2.north-side"));
+	g_assert_false(vc_name_valid(""));
+	g_assert_false(vc_name_valid("."));
+	g_assert_false(vc_name_valid(".."));
+	g_assert_false(vc_name_valid("../etc"));
+	g_assert_false(vc_name_valid("a/b"));
+	g_assert_false(vc_name_valid(".hidden"));
+	g_assert_false(vc_name_valid("-rf"));
+	g_assert_false(vc_name_valid("space name"));
+	g_assert_false(vc_name_valid("tab\tname"));
 	memset(longname, 'a', sizeof(longname));
 	longname[VC_NAME_MAX] = '\0';
-	CHECK(vc_name_valid(longname));
+	g_assert_true(vc_name_valid(longname));
 	longname[VC_NAME_MAX] = 'a';
 	longname[VC_NAME_MAX + 1] = '\0';
-	CHECK(!vc_name_valid(longname));
+	g_assert_false(vc_name_valid(longname));
 	{
 		struct vc_peer p = fx_peer("ok", 1, VC_ROLE_CAMERA);
 
 		strcpy(p.name, "../escape");
-		CHECK(vc_peer_trust(dir, &p) < 0);
+		g_assert_cmpint(vc_peer_trust(dir, &p), <, 0);
 	}
 }
 
@@ -204,38 +203,38 @@ static void pair_code_and_sas(void)
 	char path[700];
 	struct stat st;
 
-	REQUIRE(cam && hub && evil);
-	REQUIRE(vc_pair_code_new(dir, cam, payload) == 0);
-	CHECK(strlen(payload) == VC_PAIR_PAYLOAD_LEN);
+	fx_require(cam && hub && evil);
+	fx_require(vc_pair_code_new(dir, cam, payload) == 0);
+	g_assert_cmpint(strlen(payload), ==, VC_PAIR_PAYLOAD_LEN);
 	snprintf(path, sizeof(path), "%s/%s", dir, VC_PAIR_CODE_FILE);
-	REQUIRE(stat(path, &st) == 0);
-	CHECK((st.st_mode & 07777) == 0600);
-	REQUIRE(vc_pair_payload_parse(payload, fp, code) == 0);
-	CHECK(!memcmp(fp, vc_key_id(cam), VC_KEY_ID_LEN));	/* carries the fingerprint */
-	REQUIRE(vc_pair_code_load(dir, code2) == 0);
-	CHECK(!strcmp(code, code2));
-	REQUIRE(vc_pair_code_new(dir, cam, payload2) == 0);
-	CHECK(strcmp(payload, payload2) != 0);			/* fresh each time */
+	fx_require(stat(path, &st) == 0);
+	g_assert_cmpint(st.st_mode & 07777, ==, 0600);
+	fx_require(vc_pair_payload_parse(payload, fp, code) == 0);
+	g_assert_cmpmem(fp, VC_KEY_ID_LEN, vc_key_id(cam), VC_KEY_ID_LEN);	/* carries the fingerprint */
+	fx_require(vc_pair_code_load(dir, code2) == 0);
+	g_assert_cmpstr(code, ==, code2);
+	fx_require(vc_pair_code_new(dir, cam, payload2) == 0);
+	g_assert_cmpstr(payload, !=, payload2);			/* fresh each time */
 
 	/* both screens compute the same string; any other key or code changes it */
-	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code, s1) == 0);
-	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code, s2) == 0);
-	CHECK(!strcmp(s1, s2) && strlen(s1) == VC_SAS_LEN && s1[3] == ' ');
-	REQUIRE(vc_sas(vc_key_public(evil), vc_key_public(hub), code, s3) == 0);
-	CHECK(strcmp(s1, s3) != 0);
-	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(evil), code, s3) == 0);
-	CHECK(strcmp(s1, s3) != 0);
+	fx_require(vc_sas(vc_key_public(cam), vc_key_public(hub), code, s1) == 0);
+	fx_require(vc_sas(vc_key_public(cam), vc_key_public(hub), code, s2) == 0);
+	g_assert_true(!strcmp(s1, s2) && strlen(s1) == VC_SAS_LEN && s1[3] == ' ');
+	fx_require(vc_sas(vc_key_public(evil), vc_key_public(hub), code, s3) == 0);
+	g_assert_cmpstr(s1, !=, s3);
+	fx_require(vc_sas(vc_key_public(cam), vc_key_public(evil), code, s3) == 0);
+	g_assert_cmpstr(s1, !=, s3);
 	code2[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
 	memcpy(code2 + 1, code + 1, VC_PAIR_CODE_DIGITS);
-	REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code2, s3) == 0);
-	CHECK(strcmp(s1, s3) != 0);
-	CHECK(vc_sas(vc_key_public(cam), vc_key_public(hub), "1234", s3) < 0);
+	fx_require(vc_sas(vc_key_public(cam), vc_key_public(hub), code2, s3) == 0);
+	g_assert_cmpstr(s1, !=, s3);
+	g_assert_cmpint(vc_sas(vc_key_public(cam), vc_key_public(hub), "1234", s3), <, 0);
 
-	CHECK(vc_pair_payload_parse("veracam-pair1:00:12345678", fp, code) < 0);
+	g_assert_cmpint(vc_pair_payload_parse("veracam-pair1:00:12345678", fp, code), <, 0);
 	payload[VC_PAIR_PAYLOAD_LEN - 1] = 'x';
-	CHECK(vc_pair_payload_parse(payload, fp, code) < 0);
-	REQUIRE(fx_write(path, "1234\n", 5, 0600) == 0);
-	CHECK(vc_pair_code_load(dir, code) < 0);
+	g_assert_cmpint(vc_pair_payload_parse(payload, fp, code), <, 0);
+	fx_require(fx_write(path, "1234\n", 5, 0600) == 0);
+	g_assert_cmpint(vc_pair_code_load(dir, code), <, 0);
 	vc_key_free(cam);
 	vc_key_free(hub);
 	vc_key_free(evil);
@@ -250,33 +249,33 @@ static void pending_pin_and_confirm(void)
 
 	p.pending = true;
 	n = vc_peer_format(&p, text, sizeof(text));
-	REQUIRE(n > 0);
-	CHECK(!strncmp(text, "veracam-peer 2\n", 15) && strstr(text, "\nstate pending\n"));
-	REQUIRE(vc_peer_parse(text, (size_t)n, &q) == 0);
-	CHECK(q.pending && !memcmp(&p, &q, sizeof(p)));
+	fx_require(n > 0);
+	g_assert_true(!strncmp(text, "veracam-peer 2\n", 15) && strstr(text, "\nstate pending\n"));
+	fx_require(vc_peer_parse(text, (size_t)n, &q) == 0);
+	g_assert_true(q.pending && !memcmp(&p, &q, sizeof(p)));
 	/* version 2 without the state line, or another state: refused */
-	CHECK(vc_peer_parse(text, (size_t)n - strlen("state pending\n"), &q) < 0);
+	g_assert_cmpint(vc_peer_parse(text, (size_t)n - strlen("state pending\n"), &q), <, 0);
 	text[n - 2] = 'x';
-	CHECK(vc_peer_parse(text, (size_t)n, &q) < 0);
-	REQUIRE(vc_peer_trust(dir, &p) == 0);
-	REQUIRE(vc_peer_load(dir, "gate", &q) == 0);
-	CHECK(q.pending);
+	g_assert_cmpint(vc_peer_parse(text, (size_t)n, &q), <, 0);
+	fx_require(vc_peer_trust(dir, &p) == 0);
+	fx_require(vc_peer_load(dir, "gate", &q) == 0);
+	g_assert_true(q.pending);
 	/* a pending re-trust does not downgrade; confirm activates */
-	CHECK(vc_peer_confirm(dir, "gate") == 0);
-	REQUIRE(vc_peer_load(dir, "gate", &q) == 0);
-	CHECK(!q.pending);
-	CHECK(vc_peer_trust(dir, &p) == 0);
-	REQUIRE(vc_peer_load(dir, "gate", &q) == 0);
-	CHECK(!q.pending);
-	CHECK(vc_peer_confirm(dir, "nobody") < 0);
-	CHECK(vc_peer_untrust(dir, "gate") == 0);
+	g_assert_cmpint(vc_peer_confirm(dir, "gate"), ==, 0);
+	fx_require(vc_peer_load(dir, "gate", &q) == 0);
+	g_assert_false(q.pending);
+	g_assert_cmpint(vc_peer_trust(dir, &p), ==, 0);
+	fx_require(vc_peer_load(dir, "gate", &q) == 0);
+	g_assert_false(q.pending);
+	g_assert_cmpint(vc_peer_confirm(dir, "nobody"), <, 0);
+	g_assert_cmpint(vc_peer_untrust(dir, "gate"), ==, 0);
 }
 
 static void note_skip(void *ctx, const char *name, const char *why)
 {
 	int *count = ctx;
 
-	printf("# skipped %s: %s\n", name, why);
+	g_test_message("skipped %s: %s", name, why);
 	(*count)++;
 }
 
@@ -294,18 +293,18 @@ static void stray_files_skipped_not_fatal(void)
 	int skipped = 0, len;
 	FILE *f;
 
-	REQUIRE(vc_peer_trust(dir, &a) == 0 && vc_peer_trust(dir, &b) == 0);
+	fx_require(vc_peer_trust(dir, &a) == 0 && vc_peer_trust(dir, &b) == 0);
 	len = vc_peer_format(&a, text, sizeof(text));
 	snprintf(path, sizeof(path), "%s/peers/alpha~", dir);	/* editor backup */
-	REQUIRE((f = fopen(path, "w")) && fwrite(text, 1, (size_t)len, f) && !fclose(f));
+	fx_require((f = fopen(path, "w")) && fwrite(text, 1, (size_t)len, f) && !fclose(f));
 	snprintf(path, sizeof(path), "%s/peers/README", dir);
-	REQUIRE((f = fopen(path, "w")) && fputs("pins live here\n", f) >= 0 && !fclose(f));
+	fx_require((f = fopen(path, "w")) && fputs("pins live here\n", f) >= 0 && !fclose(f));
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/peers/gamma", dir);	/* a future version */
-	REQUIRE((f = fopen(path, "w")) && fputs("veracam-peer 9\n", f) >= 0 && !fclose(f));
+	fx_require((f = fopen(path, "w")) && fputs("veracam-peer 9\n", f) >= 0 && !fclose(f));
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/peers/delta", dir);
-	REQUIRE(mkdir(path, 0700) == 0);
+	fx_require(mkdir(path, 0700) == 0);
 	/*
 	 * A well-formed record made group-writable, a FIFO and a symlink to a
 	 * good record under peer names: each refused on the opened file itself
@@ -315,20 +314,21 @@ static void stray_files_skipped_not_fatal(void)
 	snprintf(path, sizeof(path), "%s/peers/eta", dir);
 	q = fx_peer("eta", 6, VC_ROLE_HUB);
 	len = vc_peer_format(&q, text, sizeof(text));
-	REQUIRE(len > 0 && (f = fopen(path, "w")) && fwrite(text, 1, (size_t)len, f) &&
-		!fclose(f));
-	REQUIRE(chmod(path, 0620) == 0);
-	CHECK(vc_peer_load(dir, "eta", &q) < 0 && strstr(vc_last_error(), "writable by others"));
+	fx_require(len > 0 && (f = fopen(path, "w")) && fwrite(text, 1, (size_t)len, f) &&
+		   !fclose(f));
+	fx_require(chmod(path, 0620) == 0);
+	g_assert_true(vc_peer_load(dir, "eta", &q) < 0 &&
+		      strstr(vc_last_error(), "writable by others"));
 	snprintf(path, sizeof(path), "%s/peers/epsilon", dir);
-	REQUIRE(mkfifo(path, 0600) == 0);
-	CHECK(vc_peer_load(dir, "epsilon", &q) < 0 &&
-	      strstr(vc_last_error(), "not a regular file"));
+	fx_require(mkfifo(path, 0600) == 0);
+	g_assert_true(vc_peer_load(dir, "epsilon", &q) < 0 &&
+		      strstr(vc_last_error(), "not a regular file"));
 	snprintf(path, sizeof(path), "%s/peers/zeta", dir);
-	REQUIRE(symlink("beta", path) == 0);
-	CHECK(vc_peer_load(dir, "zeta", &q) < 0);
-	REQUIRE(vc_peer_list_skipping(dir, &v, &n, note_skip, &skipped) == 0);
-	CHECK(n == 2 && !strcmp(v[0].name, "alpha") && !strcmp(v[1].name, "beta"));
-	CHECK(skipped == 7);
+	fx_require(symlink("beta", path) == 0);
+	g_assert_cmpint(vc_peer_load(dir, "zeta", &q), <, 0);
+	fx_require(vc_peer_list_skipping(dir, &v, &n, note_skip, &skipped) == 0);
+	g_assert_true(n == 2 && !strcmp(v[0].name, "alpha") && !strcmp(v[1].name, "beta"));
+	g_assert_cmpint(skipped, ==, 7);
 	free(v);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/peers/epsilon", dir);
@@ -337,7 +337,7 @@ static void stray_files_skipped_not_fatal(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/peers/delta", dir);
 	/* the strict list still refuses the whole directory (veracamctl checks) */
-	CHECK(vc_peer_list(dir, &v, &n) < 0 && n == 0);
+	g_assert_true(vc_peer_list(dir, &v, &n) < 0 && n == 0);
 	rmdir(path);
 	snprintf(path, sizeof(path), "%s/peers/gamma", dir);
 	unlink(path);
@@ -345,7 +345,7 @@ static void stray_files_skipped_not_fatal(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/peers/alpha~", dir);
 	unlink(path);
-	CHECK(vc_peer_untrust(dir, "alpha") == 0 && vc_peer_untrust(dir, "beta") == 0);
+	g_assert_true(vc_peer_untrust(dir, "alpha") == 0 && vc_peer_untrust(dir, "beta") == 0);
 }
 
 /*
@@ -361,34 +361,41 @@ static void peers_symlink_refused(void)
 
 	snprintf(linked, sizeof(linked), "%s/linked", dir);
 	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", dir);
-	REQUIRE(mkdir(linked, 0700) == 0 && mkdir(elsewhere, 0700) == 0);
+	fx_require(mkdir(linked, 0700) == 0 && mkdir(elsewhere, 0700) == 0);
 	snprintf(path, sizeof(path), "%s/victim", elsewhere);
-	REQUIRE(fx_write(path, "precious\n", 9, 0600) == 0);
+	fx_require(fx_write(path, "precious\n", 9, 0600) == 0);
 	snprintf(path, sizeof(path), "%s/peers", linked);
-	REQUIRE(symlink(elsewhere, path) == 0);
-	CHECK(vc_peer_untrust(linked, "victim") < 0);
+	fx_require(symlink(elsewhere, path) == 0);
+	g_assert_cmpint(vc_peer_untrust(linked, "victim"), <, 0);
 	snprintf(path, sizeof(path), "%s/victim", elsewhere);
-	CHECK(stat(path, &st) == 0 && st.st_size == 9);
+	g_assert_true(stat(path, &st) == 0 && st.st_size == 9);
 	p = fx_peer("newpin", 1, VC_ROLE_HUB);
-	CHECK(vc_peer_trust(linked, &p) < 0);
-	CHECK(count_entries(elsewhere) == 1);
+	g_assert_cmpint(vc_peer_trust(linked, &p), <, 0);
+	g_assert_cmpint(count_entries(elsewhere), ==, 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char base[400];
+	int rc;
 
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (fx_tmpdir(base, sizeof(base)) < 0)
 		return 1;
 	snprintf(dir, sizeof(dir), "%s", base);
-	RUN(trust_load_untrust);
-	RUN(list_is_sorted_and_fails_closed);
-	RUN(malformed_records_are_refused);
-	RUN(names_are_validated);
-	RUN(pair_code_and_sas);
-	RUN(pending_pin_and_confirm);
-	RUN(stray_files_skipped_not_fatal);
-	RUN(peers_symlink_refused);
+	g_test_add_func("/core/pairing/trust-load-untrust", trust_load_untrust);
+	g_test_add_func("/core/pairing/list-is-sorted-and-fails-closed",
+			list_is_sorted_and_fails_closed);
+	g_test_add_func("/core/pairing/malformed-records-are-refused",
+			malformed_records_are_refused);
+	g_test_add_func("/core/pairing/names-are-validated", names_are_validated);
+	g_test_add_func("/core/pairing/pair-code-and-sas", pair_code_and_sas);
+	g_test_add_func("/core/pairing/pending-pin-and-confirm", pending_pin_and_confirm);
+	g_test_add_func("/core/pairing/stray-files-skipped-not-fatal",
+			stray_files_skipped_not_fatal);
+	g_test_add_func("/core/pairing/peers-symlink-refused", peers_symlink_refused);
+	rc = g_test_run();
 	fx_rmtree(base);
-	return harness_done();
+	return rc;
 }

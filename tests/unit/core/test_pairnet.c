@@ -18,7 +18,6 @@
 #include <veracam/pairnet.h>
 
 #include "fixture.h"
-#include "harness.h"
 
 static char base[400];
 static int case_no;
@@ -112,15 +111,17 @@ static void pairs_both_ways(void)
 	char err[256];
 
 	setup(&cam, &hub, &w, &t);
-	CHECK(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)) == 0);
-	CHECK(sa.ret == 0);
-	printf("# hub: %s camera: %s\n", err, sa.err);
+	g_assert_cmpint(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(sa.ret, ==, 0);
+	g_test_message("hub: %s camera: %s", err, sa.err);
 	/* each side pinned the other's real key, under the right role */
-	REQUIRE(vc_peer_load(cam.dir, "hub1", &p) == 0);
-	CHECK(p.role == VC_ROLE_HUB && !memcmp(p.pub, vc_key_public(hub.key), VC_PUBKEY_LEN));
-	REQUIRE(vc_peer_load(hub.dir, "porch", &p) == 0);
-	CHECK(p.role == VC_ROLE_CAMERA && !memcmp(p.pub, vc_key_public(cam.key), VC_PUBKEY_LEN));
-	CHECK(w.used);
+	fx_require(vc_peer_load(cam.dir, "hub1", &p) == 0);
+	g_assert_true(p.role == VC_ROLE_HUB &&
+		      !memcmp(p.pub, vc_key_public(hub.key), VC_PUBKEY_LEN));
+	fx_require(vc_peer_load(hub.dir, "porch", &p) == 0);
+	g_assert_true(p.role == VC_ROLE_CAMERA &&
+		      !memcmp(p.pub, vc_key_public(cam.key), VC_PUBKEY_LEN));
+	g_assert_true(w.used);
 	teardown(&cam, &hub);
 }
 
@@ -129,8 +130,8 @@ static void check_nothing_pinned(struct side *cam, struct side *hub)
 {
 	struct vc_peer p;
 
-	CHECK(vc_peer_load(cam->dir, "hub1", &p) < 0);
-	CHECK(vc_peer_load(hub->dir, "porch", &p) < 0);
+	g_assert_cmpint(vc_peer_load(cam->dir, "hub1", &p), <, 0);
+	g_assert_cmpint(vc_peer_load(hub->dir, "porch", &p), <, 0);
 }
 
 static void code_is_single_use(void)
@@ -143,16 +144,16 @@ static void code_is_single_use(void)
 	char err[256];
 
 	setup(&cam, &hub, &w, &t);
-	REQUIRE(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)) == 0);
+	fx_require(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)) == 0);
 	/* the same code again, from another hub that saw the QR: refused */
 	side_new(&hub2, "hub2", 3);
-	REQUIRE(vc_peer_untrust(cam.dir, "hub1") == 0);
-	CHECK(attempt(&cam, &hub2, &w, &t, NULL, &sa, err, sizeof(err)) < 0);
+	fx_require(vc_peer_untrust(cam.dir, "hub1") == 0);
+	g_assert_cmpint(attempt(&cam, &hub2, &w, &t, NULL, &sa, err, sizeof(err)), <, 0);
 	/* -1: this connection did not have the attempt (the first one did) */
-	CHECK(sa.ret == -1 && strstr(err, "already used or has expired"));
-	printf("# replay: hub: %s / camera: %s\n", err, sa.err);
-	CHECK(vc_peer_load(cam.dir, "hub1", &p) < 0);
-	CHECK(vc_peer_load(hub2.dir, "porch", &p) < 0);
+	g_assert_true(sa.ret == -1 && strstr(err, "already used or has expired"));
+	g_test_message("replay: hub: %s / camera: %s", err, sa.err);
+	g_assert_cmpint(vc_peer_load(cam.dir, "hub1", &p), <, 0);
+	g_assert_cmpint(vc_peer_load(hub2.dir, "porch", &p), <, 0);
 	vc_key_free(hub2.key);
 	teardown(&cam, &hub);
 }
@@ -171,11 +172,11 @@ static void expect_refused(int64_t age_s, const struct vc_pair_faults *f, const 
 
 	setup(&cam, &hub, &w, &t);
 	w.expires_ns -= age_s * 1000000000;
-	CHECK(attempt(&cam, &hub, &w, &t, f, &sa, err, sizeof(err)) < 0);
-	CHECK(strstr(err, want) != NULL);
-	printf("# hub: %s\n", err);
+	g_assert_cmpint(attempt(&cam, &hub, &w, &t, f, &sa, err, sizeof(err)), <, 0);
+	g_assert_nonnull(strstr(err, want));
+	g_test_message("hub: %s", err);
 	check_nothing_pinned(&cam, &hub);
-	CHECK(w.used);
+	g_assert_true(w.used);
 	teardown(&cam, &hub);
 }
 
@@ -194,14 +195,14 @@ static void wrong_code_spends_the_window(void)
 
 	setup(&cam, &hub, &w, &t);
 	t.code[0] = t.code[0] == '9' ? '0' : (char)(t.code[0] + 1);
-	CHECK(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "wrong pairing code") != NULL);
-	CHECK(sa.ret == -2);	/* this attempt spent the window (pair-mode ends) */
+	g_assert_cmpint(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)), <, 0);
+	g_assert_nonnull(strstr(err, "wrong pairing code"));
+	g_assert_cmpint(sa.ret, ==, -2);	/* this attempt spent the window (pair-mode ends) */
 	check_nothing_pinned(&cam, &hub);
 	/* one guess per window: now the right code is refused too */
 	target_of(&cam, &w, &t);
-	CHECK(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "already used") != NULL);
+	g_assert_cmpint(attempt(&cam, &hub, &w, &t, NULL, &sa, err, sizeof(err)), <, 0);
+	g_assert_nonnull(strstr(err, "already used"));
 	check_nothing_pinned(&cam, &hub);
 	teardown(&cam, &hub);
 }
@@ -243,10 +244,10 @@ static void impostor_camera_refused(void)
 
 	setup(&cam, &hub, &w, &t);
 	side_new(&impostor, "impostor", 7);
-	CHECK(attempt(&impostor, &hub, &w, &t, NULL, &sa, err, sizeof(err)) < 0);
-	CHECK(strstr(err, "not the camera of this QR code") != NULL);
+	g_assert_cmpint(attempt(&impostor, &hub, &w, &t, NULL, &sa, err, sizeof(err)), <, 0);
+	g_assert_nonnull(strstr(err, "not the camera of this QR code"));
 	/* the impostor got no request: the window was never touched */
-	CHECK(!w.used);
+	g_assert_false(w.used);
 	check_nothing_pinned(&impostor, &hub);
 	vc_key_free(impostor.key);
 	teardown(&cam, &hub);
@@ -273,7 +274,7 @@ static void *serve_sas_thread(void *arg)
 	a->ret = vc_pair_serve_sas(a->cam->dir, a->cam->key, "porch", NULL, &w, a->fd, &a->hub,
 				   a->sas);
 	if (a->ret < 0)
-		printf("# camera: %s\n", vc_last_error());
+		g_test_message("camera: %s", vc_last_error());
 	vc_pair_window_close(&w);
 	shutdown(a->fd, SHUT_RDWR);
 	return NULL;
@@ -293,7 +294,7 @@ static int sas_attempt(struct side *cam, struct side *hub, const struct vc_pair_
 	pthread_create(&th, NULL, serve_sas_thread, sa);
 	ret = vc_pair_join_sas(hub->dir, hub->key, "porch", "hub1", sv[1], f, NULL, hub_sas);
 	if (ret < 0)
-		printf("# hub: %s\n", vc_last_error());
+		g_test_message("hub: %s", vc_last_error());
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(th, NULL);
 	close(sv[0]);
@@ -331,7 +332,7 @@ static void slow_stranger_cannot_hold_the_listener(void)
 	int sv[2];
 
 	setup(&cam, &hub, &w, &t);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fx_require(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.cam = &cam;
 	sa.w = &w;
@@ -351,9 +352,9 @@ static void slow_stranger_cannot_hold_the_listener(void)
 	pthread_join(th, NULL);
 	close(sv[0]);
 	close(sv[1]);
-	printf("# camera hung up on the dribbler after %lld ms: %s\n", (long long)took, sa.err);
-	CHECK(sa.ret < 0);
-	CHECK(took < (VC_PAIR_IO_TIMEOUT_S + 2) * 1000);
+	g_test_message("camera hung up on the dribbler after %lld ms: %s", (long long)took, sa.err);
+	g_assert_cmpint(sa.ret, <, 0);
+	g_assert_cmpint(took, <, (VC_PAIR_IO_TIMEOUT_S + 2) * 1000);
 	check_nothing_pinned(&cam, &hub);
 	teardown(&cam, &hub);
 }
@@ -369,14 +370,14 @@ static void sas_mode_pins_pending(void)
 	case_no++;
 	side_new(&cam, "cam", 1);
 	side_new(&hub, "hub", 2);
-	CHECK(sas_attempt(&cam, &hub, NULL, &sa, sas) == 0 && sa.ret == 0);
-	CHECK(strlen(sas) == VC_SAS_LEN && !strcmp(sas, sa.sas));
-	printf("# SAS on both screens: %s\n", sas);
-	REQUIRE(vc_peer_load(hub.dir, "porch", &p) == 0);
-	CHECK(p.pending && !memcmp(p.pub, vc_key_public(cam.key), VC_PUBKEY_LEN));
-	CHECK(!strncmp(sa.hub.name, "hub-", 4));
-	REQUIRE(vc_peer_load(cam.dir, sa.hub.name, &p) == 0);
-	CHECK(p.pending && !memcmp(p.pub, vc_key_public(hub.key), VC_PUBKEY_LEN));
+	g_assert_true(sas_attempt(&cam, &hub, NULL, &sa, sas) == 0 && sa.ret == 0);
+	g_assert_true(strlen(sas) == VC_SAS_LEN && !strcmp(sas, sa.sas));
+	g_test_message("SAS on both screens: %s", sas);
+	fx_require(vc_peer_load(hub.dir, "porch", &p) == 0);
+	g_assert_true(p.pending && !memcmp(p.pub, vc_key_public(cam.key), VC_PUBKEY_LEN));
+	g_assert_cmpint(strncmp(sa.hub.name, "hub-", 4), ==, 0);
+	fx_require(vc_peer_load(cam.dir, sa.hub.name, &p) == 0);
+	g_assert_true(p.pending && !memcmp(p.pub, vc_key_public(hub.key), VC_PUBKEY_LEN));
 	teardown(&cam, &hub);
 }
 
@@ -406,12 +407,12 @@ static void sas_commitment_checked(void)
 	case_no++;
 	side_new(&cam, "cam", 1);
 	side_new(&hub, "hub", 2);
-	CHECK(sas_attempt(&cam, &hub, &f, &sa, sas) < 0);
-	CHECK(sa.ret < 0);
-	REQUIRE(vc_peer_list(cam.dir, &v, &n) == 0);
-	CHECK(n == 0);
+	g_assert_cmpint(sas_attempt(&cam, &hub, &f, &sa, sas), <, 0);
+	g_assert_cmpint(sa.ret, <, 0);
+	fx_require(vc_peer_list(cam.dir, &v, &n) == 0);
+	g_assert_cmpint(n, ==, 0);
 	free(v);
-	CHECK(vc_peer_load(hub.dir, "porch", &sa.hub) < 0);
+	g_assert_cmpint(vc_peer_load(hub.dir, "porch", &sa.hub), <, 0);
 	teardown(&cam, &hub);
 }
 
@@ -420,11 +421,11 @@ static void sas_messages_strict(void)
 	uint8_t body[VC_SAS_NONCE_LEN] = { 1 }, out[VC_SAS_NONCE_LEN], buf[VC_SAS_MSG_LEN];
 
 	vc_sas_msg_format(VC_SAS_OPEN, body, buf);
-	CHECK(vc_sas_msg_parse(buf, sizeof(buf), VC_SAS_OPEN, out) == 0 && out[0] == 1);
-	CHECK(vc_sas_msg_parse(buf, sizeof(buf), VC_SAS_COMMIT, out) < 0);
-	CHECK(vc_sas_msg_parse(buf, sizeof(buf) - 1, VC_SAS_OPEN, out) < 0);
+	g_assert_true(vc_sas_msg_parse(buf, sizeof(buf), VC_SAS_OPEN, out) == 0 && out[0] == 1);
+	g_assert_cmpint(vc_sas_msg_parse(buf, sizeof(buf), VC_SAS_COMMIT, out), <, 0);
+	g_assert_cmpint(vc_sas_msg_parse(buf, sizeof(buf) - 1, VC_SAS_OPEN, out), <, 0);
 	buf[0] = 'X';
-	CHECK(vc_sas_msg_parse(buf, sizeof(buf), VC_SAS_OPEN, out) < 0);
+	g_assert_cmpint(vc_sas_msg_parse(buf, sizeof(buf), VC_SAS_OPEN, out), <, 0);
 }
 
 static void payload_round_trip_and_strictness(void)
@@ -454,32 +455,42 @@ static void payload_round_trip_and_strictness(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		CHECK(vc_pair_target_parse(bad[i], &t) < 0);
+		g_assert_cmpint(vc_pair_target_parse(bad[i], &t), <, 0);
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		CHECK(vc_pair_target_parse(good[i], &t) == 0);
-		CHECK(vc_pair_target_format(&t, out, sizeof(out)) > 0 && !strcmp(out, good[i]));
+		g_assert_cmpint(vc_pair_target_parse(good[i], &t), ==, 0);
+		g_assert_true(vc_pair_target_format(&t, out, sizeof(out)) > 0 &&
+			      !strcmp(out, good[i]));
 	}
-	CHECK(vc_pair_target_parse(good[1], &t) == 0 && !strcmp(t.host, "2001:db8::7"));
+	g_assert_true(vc_pair_target_parse(good[1], &t) == 0 && !strcmp(t.host, "2001:db8::7"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	/* a peer that hangs up mid-write is an error return, not a signal */
 	signal(SIGPIPE, SIG_IGN);
 	if (fx_tmpdir(base, sizeof(base)) < 0)
 		return 1;
-	RUN(pairs_both_ways);
-	RUN(code_is_single_use);
-	RUN(expired_code_refused);
-	RUN(wrong_code_spends_the_window);
-	RUN(substituted_hub_identity_refused);
-	RUN(proof_from_another_channel_refused);
-	RUN(impostor_camera_refused);
-	RUN(payload_round_trip_and_strictness);
-	RUN(sas_mode_pins_pending);
-	RUN(sas_commitment_checked);
-	RUN(sas_messages_strict);
-	RUN(slow_stranger_cannot_hold_the_listener);
+	g_test_add_func("/core/pairnet/pairs-both-ways", pairs_both_ways);
+	g_test_add_func("/core/pairnet/code-is-single-use", code_is_single_use);
+	g_test_add_func("/core/pairnet/expired-code-refused", expired_code_refused);
+	g_test_add_func("/core/pairnet/wrong-code-spends-the-window", wrong_code_spends_the_window);
+	g_test_add_func("/core/pairnet/substituted-hub-identity-refused",
+			substituted_hub_identity_refused);
+	g_test_add_func("/core/pairnet/proof-from-another-channel-refused",
+			proof_from_another_channel_refused);
+	g_test_add_func("/core/pairnet/impostor-camera-refused", impostor_camera_refused);
+	g_test_add_func("/core/pairnet/payload-round-trip-and-strictness",
+			payload_round_trip_and_strictness);
+	g_test_add_func("/core/pairnet/sas-mode-pins-pending", sas_mode_pins_pending);
+	g_test_add_func("/core/pairnet/sas-commitment-checked", sas_commitment_checked);
+	g_test_add_func("/core/pairnet/sas-messages-strict", sas_messages_strict);
+	g_test_add_func("/core/pairnet/slow-stranger-cannot-hold-the-listener",
+			slow_stranger_cannot_hold_the_listener);
+	rc = g_test_run();
 	fx_rmtree(base);
-	return harness_done();
+	return rc;
 }

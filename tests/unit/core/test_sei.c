@@ -8,7 +8,6 @@
 #include <veracam/sei.h>
 
 #include "fixture.h"
-#include "harness.h"
 
 static void put(struct vc_buf *b, const void *p, size_t n)
 {
@@ -36,29 +35,31 @@ static void insert_extract_round_trip(void)
 	for (len = 1; len <= VC_RECORD_MAX_LEN; len += 37) {
 		nasty_record(rec, len);
 		fx_au(&au, true, 1000, (uint32_t)len);
-		REQUIRE(vc_au_scan(au.data, au.len, &scan) == VC_OK);
-		CHECK(scan.n_records == 0 && scan.idr);
-		REQUIRE(vc_sei_insert(au.data, au.len, &scan, rec, len, &out) == 0);
-		CHECK_REJ(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
-		CHECK(glen == len && !memcmp(got, rec, len));
+		fx_require(vc_au_scan(au.data, au.len, &scan) == VC_OK);
+		g_assert_true(scan.n_records == 0 && scan.idr);
+		fx_require(vc_sei_insert(au.data, au.len, &scan, rec, len, &out) == 0);
+		fx_assert_reject(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
+		g_assert_true(glen == len && !memcmp(got, rec, len));
 		/* the hash ignores exactly the veracam SEI */
-		CHECK(!memcmp(scan.hash, scan2.hash, VC_HASH_LEN));
-		CHECK(scan2.n_records == 1);
+		g_assert_cmpmem(scan.hash, VC_HASH_LEN, scan2.hash, VC_HASH_LEN);
+		g_assert_cmpint(scan2.n_records, ==, 1);
 		/* no start code emulation inside the inserted NAL */
 		for (i = 2; i < scan2.sei_len; i++) {
-			CHECK(!(scan2.sei[i - 2] == 0 && scan2.sei[i - 1] == 0 && scan2.sei[i] < 3));
+			g_assert_false(scan2.sei[i - 2] == 0 && scan2.sei[i - 1] == 0 &&
+				       scan2.sei[i] < 3);
 			escapes += scan2.sei[i - 2] == 0 && scan2.sei[i - 1] == 0 && scan2.sei[i] == 3;
 		}
 	}
-	CHECK(escapes > 0);	/* emulation prevention was exercised */
+	g_assert_cmpint(escapes, >, 0);	/* emulation prevention was exercised */
 	/* the longest record (8 sessions, 456 bytes) fits; one byte more is not inserted */
-	CHECK(VC_RECORD_MAX_LEN == 456);
+	g_assert_cmpint(VC_RECORD_MAX_LEN, ==, 456);
 	nasty_record(rec, VC_RECORD_MAX_LEN);
-	REQUIRE(vc_au_scan(au.data, au.len, &scan) == VC_OK);
-	REQUIRE(vc_sei_insert(au.data, au.len, &scan, rec, VC_RECORD_MAX_LEN, &out) == 0);
-	CHECK_REJ(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
-	CHECK(glen == VC_RECORD_MAX_LEN && !memcmp(got, rec, glen));
-	CHECK(vc_sei_insert(au.data, au.len, &scan, rec, VC_RECORD_MAX_LEN + 1, &out) < 0);
+	fx_require(vc_au_scan(au.data, au.len, &scan) == VC_OK);
+	fx_require(vc_sei_insert(au.data, au.len, &scan, rec, VC_RECORD_MAX_LEN, &out) == 0);
+	fx_assert_reject(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
+	g_assert_true(glen == VC_RECORD_MAX_LEN && !memcmp(got, rec, glen));
+	g_assert_cmpint(vc_sei_insert(au.data, au.len, &scan, rec, VC_RECORD_MAX_LEN + 1, &out), <,
+			0);
 	vc_buf_free(&au);
 	vc_buf_free(&out);
 }
@@ -77,16 +78,16 @@ static void placement_before_first_slice(void)
 	struct vc_au_scan scan, scan2;
 	size_t glen;
 
-	REQUIRE(vc_au_scan(au_bytes, sizeof(au_bytes), &scan) == VC_OK);
-	CHECK(scan.first_slice == 14);
-	REQUIRE(vc_sei_insert(au_bytes, sizeof(au_bytes), &scan, rec, sizeof(rec), &out) == 0);
-	CHECK(!memcmp(out.data, au_bytes, 14));
-	CHECK(!memcmp(out.data + 14, "\x00\x00\x00\x01\x06\x05", 6));
-	CHECK(!memcmp(out.data + out.len - (sizeof(au_bytes) - 14), au_bytes + 14,
-		      sizeof(au_bytes) - 14));
-	CHECK_REJ(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
-	CHECK(glen == sizeof(rec) && !memcmp(got, rec, glen));
-	CHECK(!memcmp(scan.hash, scan2.hash, VC_HASH_LEN));
+	fx_require(vc_au_scan(au_bytes, sizeof(au_bytes), &scan) == VC_OK);
+	g_assert_cmpint(scan.first_slice, ==, 14);
+	fx_require(vc_sei_insert(au_bytes, sizeof(au_bytes), &scan, rec, sizeof(rec), &out) == 0);
+	g_assert_cmpmem(out.data, 14, au_bytes, 14);
+	g_assert_cmpmem(out.data + 14, 6, "\x00\x00\x00\x01\x06\x05", 6);
+	g_assert_cmpmem(out.data + out.len - (sizeof(au_bytes) - 14), sizeof(au_bytes) - 14,
+			au_bytes + 14, sizeof(au_bytes) - 14);
+	fx_assert_reject(vc_sei_extract(out.data, out.len, &scan2, got, &glen), VC_OK);
+	g_assert_true(glen == sizeof(rec) && !memcmp(got, rec, glen));
+	g_assert_cmpmem(scan.hash, VC_HASH_LEN, scan2.hash, VC_HASH_LEN);
 	vc_buf_free(&out);
 }
 
@@ -102,18 +103,18 @@ static void hash_definition(void)
 	uint8_t expect[VC_HASH_LEN];
 	uint8_t msg[4 + 7] = { 0, 0, 0, 7 };
 
-	REQUIRE(vc_au_scan(a, sizeof(a), &sa) == VC_OK);
-	REQUIRE(vc_au_scan(b, sizeof(b), &sb) == VC_OK);
-	REQUIRE(vc_au_scan(c, sizeof(c), &sc) == VC_OK);
-	REQUIRE(vc_au_scan(d, sizeof(d), &sd) == VC_OK);
-	CHECK(!memcmp(sa.hash, sb.hash, VC_HASH_LEN));
-	CHECK(memcmp(sa.hash, sc.hash, VC_HASH_LEN) != 0);
-	CHECK(memcmp(sa.hash, sd.hash, VC_HASH_LEN) != 0);
-	CHECK(!sa.idr);
+	fx_require(vc_au_scan(a, sizeof(a), &sa) == VC_OK);
+	fx_require(vc_au_scan(b, sizeof(b), &sb) == VC_OK);
+	fx_require(vc_au_scan(c, sizeof(c), &sc) == VC_OK);
+	fx_require(vc_au_scan(d, sizeof(d), &sd) == VC_OK);
+	g_assert_cmpmem(sa.hash, VC_HASH_LEN, sb.hash, VC_HASH_LEN);
+	g_assert_true(memcmp(sa.hash, sc.hash, VC_HASH_LEN) != 0);
+	g_assert_true(memcmp(sa.hash, sd.hash, VC_HASH_LEN) != 0);
+	g_assert_false(sa.idr);
 	/* SHA-256(BE32(len) || NAL), escaped bytes included */
 	memcpy(msg + 4, a + 3, 7);
-	REQUIRE(EVP_Digest(msg, sizeof(msg), expect, NULL, EVP_sha256(), NULL) == 1);
-	CHECK(!memcmp(sa.hash, expect, VC_HASH_LEN));
+	fx_require(EVP_Digest(msg, sizeof(msg), expect, NULL, EVP_sha256(), NULL) == 1);
+	g_assert_cmpmem(sa.hash, VC_HASH_LEN, expect, VC_HASH_LEN);
 }
 
 static void malformed_access_units(void)
@@ -138,8 +139,8 @@ static void malformed_access_units(void)
 		enum vc_reject r = vc_au_scan(bad[i].p, bad[i].n, &scan);
 
 		if (r != VC_REJ_RECORD)
-			printf("# %s: %s\n", bad[i].what, vc_reject_name(r));
-		CHECK_REJ(r, VC_REJ_RECORD);
+			g_test_message("%s: %s", bad[i].what, vc_reject_name(r));
+		fx_assert_reject(r, VC_REJ_RECORD);
 	}
 }
 
@@ -160,37 +161,37 @@ static void sei_variants(void)
 	put(&sei, rec, 4);
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_OK);
-	CHECK(glen == 4);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_OK);
+	g_assert_cmpint(glen, ==, 4);
 	/* a second message after ours */
 	SEI_START();
 	put(&sei, rec, 4);
 	put(&sei, "\x05\x01\x44\x80", 4);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
 	/* size says 20 but the NAL ends early */
 	SEI_START();
 	put(&sei, rec, 2);
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
 	/* missing stop bit */
 	SEI_START();
 	put(&sei, rec, 4);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
 	/* illegal 00 00 02 inside */
 	SEI_START();
 	put(&sei, "\x00\x00\x02\x11\x80", 5);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
 	/* another UUID is someone else's SEI: hashed, and no record found */
 	SEI_START();
 	sei.data[6] ^= 1;
 	put(&sei, rec, 4);
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_NO_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_NO_RECORD);
 	/* record one byte longer than any valid record (payload 16 + 457 = 255 + 218) */
 	fx_au(&au, false, 600, 1);
 	sei.len = 0;
@@ -199,7 +200,7 @@ static void sei_variants(void)
 	put(&sei, au.data + 10, VC_RECORD_MAX_LEN + 1);
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
 	/* and far longer */
 	sei.len = 0;
 	put(&sei, "\x00\x00\x01\x06\x05\xff\xff", 7);
@@ -208,18 +209,20 @@ static void sei_variants(void)
 	put(&sei, au.data + 10, 512 - 16);
 	put(&sei, "\x80", 1);
 	put(&sei, slice, sizeof(slice));
-	CHECK_REJ(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
+	fx_assert_reject(vc_sei_extract(sei.data, sei.len, &scan, got, &glen), VC_REJ_RECORD);
 #undef SEI_START
 	vc_buf_free(&au);
 	vc_buf_free(&sei);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	RUN(insert_extract_round_trip);
-	RUN(placement_before_first_slice);
-	RUN(hash_definition);
-	RUN(malformed_access_units);
-	RUN(sei_variants);
-	return harness_done();
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
+	g_test_add_func("/core/sei/insert-extract-round-trip", insert_extract_round_trip);
+	g_test_add_func("/core/sei/placement-before-first-slice", placement_before_first_slice);
+	g_test_add_func("/core/sei/hash-definition", hash_definition);
+	g_test_add_func("/core/sei/malformed-access-units", malformed_access_units);
+	g_test_add_func("/core/sei/sei-variants", sei_variants);
+	return g_test_run();
 }

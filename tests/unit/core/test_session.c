@@ -23,7 +23,6 @@
 
 #include "fixture.h"
 #include "internal.h"
-#include "harness.h"
 
 #define CAM_TAG	1
 #define HUB_TAG	2
@@ -132,25 +131,27 @@ static void pinned_keys_accept(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	c = vc_session_params(cam.s);
 	h = vc_session_params(hub.s);
-	CHECK(!memcmp(c->session_id, h->session_id, VC_SESSION_ID_LEN));
-	CHECK(c->cipher == VC_CIPHER_AES128GCM && h->cipher == VC_CIPHER_AES128GCM);
-	CHECK(!memcmp(&c->camera_to_hub, &h->camera_to_hub, sizeof(c->camera_to_hub)));
-	CHECK(!memcmp(&c->hub_to_camera, &h->hub_to_camera, sizeof(c->hub_to_camera)));
-	CHECK(memcmp(c->camera_to_hub.key, c->hub_to_camera.key, 16) != 0);
-	CHECK(memcmp(c->camera_to_hub.iv, c->hub_to_camera.iv, VC_MEDIA_IV_LEN) != 0);
-	CHECK(!strcmp(c->peer.name, "living-room") && c->peer.role == VC_ROLE_HUB);
-	CHECK(!strcmp(h->peer.name, "front-door") && h->peer.role == VC_ROLE_CAMERA);
+	g_assert_cmpmem(c->session_id, VC_SESSION_ID_LEN, h->session_id, VC_SESSION_ID_LEN);
+	g_assert_true(c->cipher == VC_CIPHER_AES128GCM && h->cipher == VC_CIPHER_AES128GCM);
+	g_assert_cmpmem(&c->camera_to_hub, sizeof(c->camera_to_hub), &h->camera_to_hub,
+			sizeof(c->camera_to_hub));
+	g_assert_cmpmem(&c->hub_to_camera, sizeof(c->hub_to_camera), &h->hub_to_camera,
+			sizeof(c->hub_to_camera));
+	g_assert_true(memcmp(c->camera_to_hub.key, c->hub_to_camera.key, 16) != 0);
+	g_assert_true(memcmp(c->camera_to_hub.iv, c->hub_to_camera.iv, VC_MEDIA_IV_LEN) != 0);
+	g_assert_true(!strcmp(c->peer.name, "living-room") && c->peer.role == VC_ROLE_HUB);
+	g_assert_true(!strcmp(h->peer.name, "front-door") && h->peer.role == VC_ROLE_CAMERA);
 	/* transport keys: agreed, one per direction */
-	CHECK(!memcmp(c->transport_camera_to_hub, h->transport_camera_to_hub, 32));
-	CHECK(!memcmp(c->transport_hub_to_camera, h->transport_hub_to_camera, 32));
-	CHECK(memcmp(c->transport_camera_to_hub, c->transport_hub_to_camera, 32) != 0);
-	CHECK(memcmp(c->transport_camera_to_hub, c->camera_to_hub.key, 16) != 0);
+	g_assert_cmpmem(c->transport_camera_to_hub, 32, h->transport_camera_to_hub, 32);
+	g_assert_cmpmem(c->transport_hub_to_camera, 32, h->transport_hub_to_camera, 32);
+	g_assert_true(memcmp(c->transport_camera_to_hub, c->transport_hub_to_camera, 32) != 0);
+	g_assert_true(memcmp(c->transport_camera_to_hub, c->camera_to_hub.key, 16) != 0);
 	/* challenge 0: hub on CLOCK_BOOTTIME before sending, camera on MONOTONIC after reading */
-	CHECK(h->hello_ns > 0 && h->hello_ns <= boot_ns());
-	CHECK(c->hello_ns > 0 && c->hello_ns <= now_ns());
+	g_assert_true(h->hello_ns > 0 && h->hello_ns <= boot_ns());
+	g_assert_true(c->hello_ns > 0 && c->hello_ns <= now_ns());
 	pair_close(&cam, &hub);
 }
 
@@ -161,16 +162,20 @@ static void keys_differ_across_sessions(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	first = *vc_session_params(hub.s);
 	vc_session_free(cam.s);
 	vc_session_free(hub.s);
 	cam.s = hub.s = NULL;
-	REQUIRE(connect_pair(&cam, &hub));
-	CHECK(memcmp(first.session_id, vc_session_params(hub.s)->session_id, VC_SESSION_ID_LEN));
-	CHECK(memcmp(first.camera_to_hub.key, vc_session_params(hub.s)->camera_to_hub.key, 16));
-	CHECK(memcmp(first.camera_to_hub.iv, vc_session_params(cam.s)->camera_to_hub.iv, 12));
-	CHECK(memcmp(first.hub_to_camera.key, vc_session_params(cam.s)->hub_to_camera.key, 16));
+	fx_require(connect_pair(&cam, &hub));
+	g_assert_true(memcmp(first.session_id, vc_session_params(hub.s)->session_id,
+			     VC_SESSION_ID_LEN));
+	g_assert_true(memcmp(first.camera_to_hub.key, vc_session_params(hub.s)->camera_to_hub.key,
+			     16));
+	g_assert_true(memcmp(first.camera_to_hub.iv, vc_session_params(cam.s)->camera_to_hub.iv,
+			     12));
+	g_assert_true(memcmp(first.hub_to_camera.key, vc_session_params(cam.s)->hub_to_camera.key,
+			     16));
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -181,11 +186,11 @@ static void unpinned_hub_is_refused(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, EVIL_TAG, CAM_TAG, VC_ROLE_CAMERA);	/* other hub key */
-	CHECK(!connect_pair(&cam, &hub));
-	CHECK(cam.s == NULL && hub.s == NULL);
-	CHECK(strstr(cam.err, "not paired as a hub") != NULL);
-	CHECK(cam.cause == VC_SESSION_NOT_PAIRED);
-	printf("# camera: %s\n# hub: %s\n", cam.err, hub.err);
+	g_assert_false(connect_pair(&cam, &hub));
+	g_assert_true(cam.s == NULL && hub.s == NULL);
+	g_assert_nonnull(strstr(cam.err, "not paired as a hub"));
+	g_assert_cmpint(cam.cause, ==, VC_SESSION_NOT_PAIRED);
+	g_test_message("camera: %s\nhub: %s", cam.err, hub.err);
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -201,19 +206,19 @@ static void pending_peer_is_refused(void)
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
 	cam.peers[0].pending = true;
-	CHECK(!connect_pair(&cam, &hub));
-	CHECK(cam.s == NULL && hub.s == NULL);
-	CHECK(cam.cause == VC_SESSION_PENDING);
-	CHECK(strstr(cam.err, "not confirmed") != NULL);
-	printf("# camera: %s\n", cam.err);
+	g_assert_false(connect_pair(&cam, &hub));
+	g_assert_true(cam.s == NULL && hub.s == NULL);
+	g_assert_cmpint(cam.cause, ==, VC_SESSION_PENDING);
+	g_assert_nonnull(strstr(cam.err, "not confirmed"));
+	g_test_message("camera: %s", cam.err);
 	side_fini(&cam);
 	side_fini(&hub);
 	/* ... and the hub's side: a pending camera pin */
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
 	hub.peers[0].pending = true;
-	CHECK(!connect_pair(&cam, &hub));
-	CHECK(hub.cause == VC_SESSION_PENDING);
+	g_assert_false(connect_pair(&cam, &hub));
+	g_assert_cmpint(hub.cause, ==, VC_SESSION_PENDING);
 	side_fini(&cam);
 	side_fini(&hub);
 	/* pending as one name, active as another: the active pin counts */
@@ -222,7 +227,7 @@ static void pending_peer_is_refused(void)
 	cam.peers[1] = cam.peers[0];
 	cam.peers[0].pending = true;
 	cam.cfg.n_peers = 2;
-	CHECK(connect_pair(&cam, &hub));
+	g_assert_true(connect_pair(&cam, &hub));
 	pair_close(&cam, &hub);
 }
 
@@ -232,10 +237,10 @@ static void wrong_camera_is_refused(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, EVIL_TAG, HUB_TAG, VC_ROLE_HUB);	/* impostor camera */
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	CHECK(!connect_pair(&cam, &hub));
-	CHECK(cam.s == NULL && hub.s == NULL);
-	CHECK(strstr(hub.err, "not paired as a camera") != NULL);
-	CHECK(hub.cause == VC_SESSION_NOT_PAIRED);
+	g_assert_false(connect_pair(&cam, &hub));
+	g_assert_true(cam.s == NULL && hub.s == NULL);
+	g_assert_nonnull(strstr(hub.err, "not paired as a camera"));
+	g_assert_cmpint(hub.cause, ==, VC_SESSION_NOT_PAIRED);
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -247,7 +252,7 @@ static void role_confusion_is_refused(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_CAMERA);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	CHECK(!connect_pair(&cam, &hub));
+	g_assert_false(connect_pair(&cam, &hub));
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -260,7 +265,7 @@ static void unpaired_peer_is_refused(void)
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
 	cam.cfg.n_peers = 0;
-	CHECK(!connect_pair(&cam, &hub));
+	g_assert_false(connect_pair(&cam, &hub));
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -272,23 +277,23 @@ static void cipher_negotiation(void)
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
 	cam.cfg.prefer = VC_CIPHER_CHACHA20POLY1305;
-	REQUIRE(connect_pair(&cam, &hub));
-	CHECK(vc_session_params(hub.s)->cipher == VC_CIPHER_CHACHA20POLY1305);
-	CHECK(!memcmp(vc_session_params(hub.s)->camera_to_hub.key,
-		      vc_session_params(cam.s)->camera_to_hub.key, 32));
+	fx_require(connect_pair(&cam, &hub));
+	g_assert_cmpint(vc_session_params(hub.s)->cipher, ==, VC_CIPHER_CHACHA20POLY1305);
+	g_assert_cmpmem(vc_session_params(hub.s)->camera_to_hub.key, 32,
+			vc_session_params(cam.s)->camera_to_hub.key, 32);
 	vc_session_free(cam.s);
 	vc_session_free(hub.s);
 	cam.s = hub.s = NULL;
 	hub.cfg.ciphers = VC_CIPHER_MASK(VC_CIPHER_AES128GCM);
-	REQUIRE(connect_pair(&cam, &hub));
-	CHECK(vc_session_params(cam.s)->cipher == VC_CIPHER_AES128GCM);
+	fx_require(connect_pair(&cam, &hub));
+	g_assert_cmpint(vc_session_params(cam.s)->cipher, ==, VC_CIPHER_AES128GCM);
 	vc_session_free(cam.s);
 	vc_session_free(hub.s);
 	cam.s = hub.s = NULL;
 	cam.cfg.ciphers = VC_CIPHER_MASK(VC_CIPHER_CHACHA20POLY1305);
-	CHECK(!connect_pair(&cam, &hub));
-	CHECK(strstr(cam.err, "no media cipher in common") != NULL);
-	CHECK(cam.cause == VC_SESSION_PROTOCOL);
+	g_assert_false(connect_pair(&cam, &hub));
+	g_assert_nonnull(strstr(cam.err, "no media cipher in common"));
+	g_assert_cmpint(cam.cause, ==, VC_SESSION_PROTOCOL);
 	side_fini(&cam);
 	side_fini(&hub);
 }
@@ -311,23 +316,25 @@ static void session_keys_carry_media(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	c = vc_session_params(cam.s);
 	h = vc_session_params(hub.s);
 	vc_verifier_config_from_session(&vcfg, h);
 	ver = vc_verifier_new(&vcfg);
 	signer = vc_signer_new(cam.key);
 	sealer = vc_sealer_new(&c->camera_to_hub, c->session_id);
-	REQUIRE(ver && signer && sealer);
-	REQUIRE(vc_signer_set_source(signer, "id:00112233445566778899aabbccddeeff") == 0);
+	fx_require(ver && signer && sealer);
+	fx_require(vc_signer_set_source(signer, "id:00112233445566778899aabbccddeeff") == 0);
 	for (i = 0; i < 5; i++) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		info.capture_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		fx_au(&au, i == 0, 4000, (uint32_t)i);
 		memcpy(entry.id, c->session_id, VC_SESSION_ID_LEN);
-		REQUIRE(vc_signer_sign(signer, &info, &entry, 1, au.data, au.len, &signed_au) == 0);
-		REQUIRE(vc_seal(sealer, signed_au.data, signed_au.len, &unit) == 0);
-		CHECK_REJ(vc_verifier_accept(ver, unit.data, unit.len, boot_ns(), &out), VC_OK);
+		fx_require(vc_signer_sign(signer, &info, &entry, 1, au.data, au.len,
+					  &signed_au) == 0);
+		fx_require(vc_seal(sealer, signed_au.data, signed_au.len, &unit) == 0);
+		fx_assert_reject(vc_verifier_accept(ver, unit.data, unit.len, boot_ns(), &out),
+				 VC_OK);
 	}
 	/* the hub-to-camera key does not open camera-to-hub units */
 	{
@@ -335,8 +342,8 @@ static void session_keys_carry_media(void)
 		struct vc_buf plain = { 0 };
 		uint64_t seq;
 
-		REQUIRE(wrong);
-		CHECK_REJ(vc_open(wrong, unit.data, unit.len, &plain, &seq), VC_REJ_DECRYPT);
+		fx_require(wrong);
+		fx_assert_reject(vc_open(wrong, unit.data, unit.len, &plain, &seq), VC_REJ_DECRYPT);
 		vc_opener_free(wrong);
 		vc_buf_free(&plain);
 	}
@@ -356,13 +363,14 @@ static void garbage_instead_of_tls_fails_cleanly(void)
 	int sv[2];
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	REQUIRE(write(sv[1], "GET / HTTP/1.0\r\n\r\n", 18) == 18);
+	fx_require(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fx_require(write(sv[1], "GET / HTTP/1.0\r\n\r\n", 18) == 18);
 	shutdown(sv[1], SHUT_WR);
 	cam.s = vc_session_new(&cam.cfg, sv[0]);
-	REQUIRE(cam.s);
-	CHECK(vc_session_run(cam.s, now_ns() + VC_HANDSHAKE_TIMEOUT_NS) < 0);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_TLS || vc_session_cause(cam.s) == VC_SESSION_CLOSED);
+	fx_require(cam.s);
+	g_assert_cmpint(vc_session_run(cam.s, now_ns() + VC_HANDSHAKE_TIMEOUT_NS), <, 0);
+	g_assert_true(vc_session_cause(cam.s) == VC_SESSION_TLS ||
+		      vc_session_cause(cam.s) == VC_SESSION_CLOSED);
 	close(sv[0]);
 	close(sv[1]);
 	side_fini(&cam);
@@ -378,20 +386,20 @@ static void challenges_reach_the_camera(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	vc_session_challenge(cam.s, &n, &at);
-	CHECK(n == 0 && at == vc_session_params(cam.s)->hello_ns);
-	CHECK(vc_session_send_challenge(hub.s, 1) == 0);
-	CHECK(vc_session_send_challenge(hub.s, 2) == 0);
-	CHECK(vc_session_send_challenge(hub.s, 7) == 0);	/* numbers may skip */
+	g_assert_true(n == 0 && at == vc_session_params(cam.s)->hello_ns);
+	g_assert_cmpint(vc_session_send_challenge(hub.s, 1), ==, 0);
+	g_assert_cmpint(vc_session_send_challenge(hub.s, 2), ==, 0);
+	g_assert_cmpint(vc_session_send_challenge(hub.s, 7), ==, 0);	/* numbers may skip */
 	t = now_ns();
-	CHECK(vc_session_recv(cam.s, &m) == 0);	/* taken, nothing returned */
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, 0);	/* taken, nothing returned */
 	vc_session_challenge(cam.s, &n, &at);
-	CHECK(n == 7 && at >= t && at <= now_ns());	/* read time: after the bytes came */
+	g_assert_true(n == 7 && at >= t && at <= now_ns());	/* read time: after the bytes came */
 	/* a number that does not rise breaks the protocol: the session ends */
-	CHECK(vc_session_send_challenge(hub.s, 7) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
+	g_assert_cmpint(vc_session_send_challenge(hub.s, 7), ==, 0);
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, -1);
+	g_assert_cmpint(vc_session_cause(cam.s), ==, VC_SESSION_PROTOCOL);
 	pair_close(&cam, &hub);
 }
 
@@ -404,17 +412,17 @@ static void offer_reaches_the_hub(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	for (int i = 0; i < 32; i++)
 		offer[i] = (uint8_t)(0xa0 + i);
-	CHECK(vc_session_send(cam.s, VC_CTL_OFFER, offer, sizeof(offer)) == 0);
-	CHECK(vc_session_recv(hub.s, &m) == 1);
-	CHECK(m.type == VC_CTL_OFFER && m.len == 32 && !memcmp(m.body, offer, 32));
-	CHECK(vc_session_recv(hub.s, &m) == 0);
+	g_assert_cmpint(vc_session_send(cam.s, VC_CTL_OFFER, offer, sizeof(offer)), ==, 0);
+	g_assert_cmpint(vc_session_recv(hub.s, &m), ==, 1);
+	g_assert_true(m.type == VC_CTL_OFFER && m.len == 32 && !memcmp(m.body, offer, 32));
+	g_assert_cmpint(vc_session_recv(hub.s, &m), ==, 0);
 	/* a hub may not send an offer, a camera may not send challenges */
-	CHECK(vc_session_send(hub.s, VC_CTL_OFFER, offer, sizeof(offer)) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_OFFER, offer, sizeof(offer)), ==, 0);
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, -1);
+	g_assert_cmpint(vc_session_cause(cam.s), ==, VC_SESSION_PROTOCOL);
 	pair_close(&cam, &hub);
 }
 
@@ -423,9 +431,9 @@ static void enc_key_msg(const struct vc_device_key *signer, uint8_t msg[VC_CTL_E
 {
 	struct vc_enc_key *e = vc_enc_key_generate();
 
-	REQUIRE(e);
+	fx_require(e);
 	memcpy(msg, vc_enc_key_public(e), VC_ENC_PUBKEY_LEN);
-	REQUIRE(vc_enc_binding_sign(signer, vc_enc_key_public(e), msg + VC_ENC_PUBKEY_LEN) == 0);
+	fx_require(vc_enc_binding_sign(signer, vc_enc_key_public(e), msg + VC_ENC_PUBKEY_LEN) == 0);
 	vc_enc_key_free(e);
 }
 
@@ -469,30 +477,35 @@ static void enc_key_reaches_the_camera(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	enc_key_msg(hub.key, msg);
-	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
-	CHECK(vc_session_send_challenge(hub.s, 1) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == 1);
-	CHECK(m.type == VC_CTL_ENC_KEY && m.len == VC_CTL_ENC_KEY_LEN && !memcmp(m.body, msg, 96));
-	CHECK(vc_session_recv(cam.s, &m) == 0);	/* the challenge after it is taken */
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)), ==, 0);
+	g_assert_cmpint(vc_session_send_challenge(hub.s, 1), ==, 0);
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, 1);
+	g_assert_true(m.type == VC_CTL_ENC_KEY && m.len == VC_CTL_ENC_KEY_LEN &&
+		      !memcmp(m.body, msg, 96));
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, 0);	/* the challenge after it is taken */
 	/* a second one in the same session, even the same bytes, ends it */
-	CHECK(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_PROTOCOL);
-	CHECK(strstr(vc_last_error(), "second encryption key") != NULL);
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_ENC_KEY, msg, sizeof(msg)), ==, 0);
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, -1);
+	g_assert_cmpint(vc_session_cause(cam.s), ==, VC_SESSION_PROTOCOL);
+	g_assert_nonnull(strstr(vc_last_error(), "second encryption key"));
 
 	/* another length */
-	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg) - 1, "unexpected message type 4"));
+	g_assert_true(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg) - 1,
+				      "unexpected message type 4"));
 	/* the hub's own binding with one bit of the key flipped */
 	msg[5] ^= 0x10;
-	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg), "not signed by its pinned"));
+	g_assert_true(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg),
+				      "not signed by its pinned"));
 	/* signed by another key (one the camera may even know) */
 	enc_key_msg(evil, msg);
-	CHECK(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg), "not signed by its pinned"));
+	g_assert_true(enc_key_refused(&cam, &hub, &hub, msg, sizeof(msg),
+				      "not signed by its pinned"));
 	/* the wrong direction: a camera may not send one, a hub does not take it */
 	enc_key_msg(cam.key, msg);
-	CHECK(enc_key_refused(&cam, &hub, &cam, msg, sizeof(msg), "unexpected message type 4"));
+	g_assert_true(enc_key_refused(&cam, &hub, &cam, msg, sizeof(msg),
+				      "unexpected message type 4"));
 	pair_close(&cam, &hub);
 	vc_key_free(evil);
 }
@@ -505,12 +518,12 @@ static void peer_close_is_seen(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
-	CHECK(vc_session_recv(cam.s, &m) == 0);	/* idle: nothing, still up */
+	fx_require(connect_pair(&cam, &hub));
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, 0);	/* idle: nothing, still up */
 	vc_session_free(hub.s);		/* close_notify */
 	hub.s = NULL;
-	CHECK(vc_session_recv(cam.s, &m) == -1);
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_CLOSED);
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, -1);
+	g_assert_cmpint(vc_session_cause(cam.s), ==, VC_SESSION_CLOSED);
 	pair_close(&cam, &hub);
 }
 
@@ -542,10 +555,10 @@ static void *trickle_main(void *arg)
 static void client_hello(struct side *hub, int hv[2], uint8_t *buf, size_t cap, ssize_t *n)
 {
 	*n = -1;
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, hv) == 0);
+	fx_require(socketpair(AF_UNIX, SOCK_STREAM, 0, hv) == 0);
 	hub->s = vc_session_new(&hub->cfg, hv[0]);
-	REQUIRE(hub->s);
-	CHECK(vc_session_advance(hub->s) == VC_IO_READ);
+	fx_require(hub->s);
+	g_assert_cmpint(vc_session_advance(hub->s), ==, VC_IO_READ);
 	*n = read(hv[1], buf, cap);
 }
 
@@ -573,19 +586,19 @@ static void trickling_peer_meets_the_deadline(void)
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
 	client_hello(&hub, hv, hello, sizeof(hello), &n);
-	REQUIRE(n > 100);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fx_require(n > 100);
+	fx_require(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	tr = (struct trickle){ .fd = sv[1], .bytes = hello, .len = (size_t)n, .gap_ms = 20 };
 	pthread_create(&t, NULL, trickle_main, &tr);
 	cam.s = vc_session_new(&cam.cfg, sv[0]);
-	REQUIRE(cam.s);
+	fx_require(cam.s);
 	t0 = now_ns();
-	CHECK(vc_session_run(cam.s, t0 + 300000000) == -1);
+	g_assert_cmpint(vc_session_run(cam.s, t0 + 300000000), ==, -1);
 	took = now_ns() - t0;
-	CHECK(vc_session_cause(cam.s) == VC_SESSION_TIMEOUT);
-	printf("# trickled %zd-byte ClientHello: refused after %.0f ms (deadline 300 ms)\n",
+	g_assert_cmpint(vc_session_cause(cam.s), ==, VC_SESSION_TIMEOUT);
+	g_test_message("trickled %zd-byte ClientHello: refused after %.0f ms (deadline 300 ms)",
 	       n, (double)took / 1e6);
-	CHECK(took >= 300000000 && took < 300000000 + 2000000000LL);
+	g_assert_true(took >= 300000000 && took < 300000000 + 2000000000LL);
 	shutdown(sv[1], SHUT_RDWR);
 	pthread_join(t, NULL);
 	close_both(sv, hv, &cam, &hub);
@@ -606,17 +619,17 @@ static void first_flight_is_seen(void)
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
 	client_hello(&hub, hv, hello, sizeof(hello), &n);
-	REQUIRE(n > 100);
-	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	fx_require(n > 100);
+	fx_require(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	cam.s = vc_session_new(&cam.cfg, sv[0]);
-	REQUIRE(cam.s);
-	REQUIRE(write(sv[1], hello, 5) == 5);
-	CHECK(vc_session_advance(cam.s) == VC_IO_READ);
-	CHECK(!vc_session_past_first_flight(cam.s));
-	REQUIRE(write(sv[1], hello + 5, (size_t)n - 5) == n - 5);
-	CHECK(vc_session_advance(cam.s) == VC_IO_READ);
-	CHECK(vc_session_past_first_flight(cam.s));
-	CHECK(read(sv[1], flight, sizeof(flight)) > 200);	/* the flight itself */
+	fx_require(cam.s);
+	fx_require(write(sv[1], hello, 5) == 5);
+	g_assert_cmpint(vc_session_advance(cam.s), ==, VC_IO_READ);
+	g_assert_false(vc_session_past_first_flight(cam.s));
+	fx_require(write(sv[1], hello + 5, (size_t)n - 5) == n - 5);
+	g_assert_cmpint(vc_session_advance(cam.s), ==, VC_IO_READ);
+	g_assert_true(vc_session_past_first_flight(cam.s));
+	g_assert_cmpint(read(sv[1], flight, sizeof(flight)), >, 200);	/* the flight itself */
 	close_both(sv, hv, &cam, &hub);
 }
 
@@ -659,30 +672,35 @@ static void events_fetch_in_turn(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
-	CHECK(vc_session_event_idle(hub.s));
-	CHECK(vc_session_send(hub.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)) == 0);
-	CHECK(!vc_session_event_idle(hub.s));
+	fx_require(connect_pair(&cam, &hub));
+	g_assert_true(vc_session_event_idle(hub.s));
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)), ==,
+			0);
+	g_assert_false(vc_session_event_idle(hub.s));
 	/* the hub's own library refuses a second request before the answer */
-	CHECK(vc_session_send(hub.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)) == -1);
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)), ==,
+			-1);
 	/* the camera may not answer what nobody asked, nor a hub request */
-	CHECK(vc_session_send(cam.s, VC_CTL_EVENTS, b, listing_of(0, b)) == -1);
-	CHECK(vc_session_send(cam.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)) == -1);
-	CHECK(vc_session_recv(cam.s, &m) == 1 && m.type == VC_CTL_EVENTS_LIST);
-	CHECK(vc_session_send(cam.s, VC_CTL_EVENTS, b, listing_of(0, b)) == 0);
-	CHECK(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENTS && m.len == 40);
-	CHECK(vc_session_event_idle(hub.s));
-	CHECK(vc_session_send(hub.s, VC_CTL_EVENT_GET, b, get_of(200, 16384, b)) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == 1 && m.type == VC_CTL_EVENT_GET);
-	CHECK(vc_session_send(cam.s, VC_CTL_EVENT_CHUNK, b, chunk_of(200, 16384, 3, b)) == 0);
-	CHECK(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENT_CHUNK &&
-	      m.len == VC_EVX_CHUNK_MAX_LEN);
+	g_assert_cmpint(vc_session_send(cam.s, VC_CTL_EVENTS, b, listing_of(0, b)), ==, -1);
+	g_assert_cmpint(vc_session_send(cam.s, VC_CTL_EVENTS_LIST, b, vc_evx_list_encode(0, b)), ==,
+			-1);
+	g_assert_true(vc_session_recv(cam.s, &m) == 1 && m.type == VC_CTL_EVENTS_LIST);
+	g_assert_cmpint(vc_session_send(cam.s, VC_CTL_EVENTS, b, listing_of(0, b)), ==, 0);
+	g_assert_true(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENTS && m.len == 40);
+	g_assert_true(vc_session_event_idle(hub.s));
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_EVENT_GET, b, get_of(200, 16384, b)), ==, 0);
+	g_assert_true(vc_session_recv(cam.s, &m) == 1 && m.type == VC_CTL_EVENT_GET);
+	g_assert_cmpint(vc_session_send(cam.s, VC_CTL_EVENT_CHUNK, b, chunk_of(200, 16384, 3, b)),
+			==, 0);
+	g_assert_true(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENT_CHUNK &&
+		      m.len == VC_EVX_CHUNK_MAX_LEN);
 	/* and an error answers a request too */
-	CHECK(vc_session_send(hub.s, VC_CTL_EVENT_GET, b, get_of(0, 1, b)) == 0);
-	CHECK(vc_session_recv(cam.s, &m) == 1);
-	CHECK(vc_session_send(cam.s, VC_CTL_EVENT_ERROR, b, vc_evx_error_encode(VC_EVX_ERR_GONE, b)) == 0);
-	CHECK(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENT_ERROR);
-	CHECK(vc_session_recv(cam.s, &m) == 0 && vc_session_recv(hub.s, &m) == 0);
+	g_assert_cmpint(vc_session_send(hub.s, VC_CTL_EVENT_GET, b, get_of(0, 1, b)), ==, 0);
+	g_assert_cmpint(vc_session_recv(cam.s, &m), ==, 1);
+	g_assert_cmpint(vc_session_send(cam.s, VC_CTL_EVENT_ERROR, b,
+					vc_evx_error_encode(VC_EVX_ERR_GONE, b)), ==, 0);
+	g_assert_true(vc_session_recv(hub.s, &m) == 1 && m.type == VC_CTL_EVENT_ERROR);
+	g_assert_true(vc_session_recv(cam.s, &m) == 0 && vc_session_recv(hub.s, &m) == 0);
 	pair_close(&cam, &hub);
 }
 
@@ -709,11 +727,11 @@ static bool ev_refused(struct side *cam, struct side *hub, struct side *from, un
 	if (vc_session_send_unchecked(from->s, type, body, len) != 0)
 		return false;
 	if (vc_session_recv(to->s, &m) != -1 || vc_session_cause(to->s) != VC_SESSION_PROTOCOL) {
-		printf("# not refused (%s)\n", why);
+		g_test_message("not refused (%s)", why);
 		return false;
 	}
 	if (!strstr(vc_last_error(), why)) {
-		printf("# refused for: %s\n", vc_last_error());
+		g_test_message("refused for: %s", vc_last_error());
 		return false;
 	}
 	return true;
@@ -728,22 +746,25 @@ static void events_hub_attacks(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	/* too fast: a second request before the first one's answer */
 	len = vc_evx_list_encode(0, req);
-	CHECK(ev_refused(&cam, &hub, &hub, VC_CTL_EVENTS_LIST, req, len, VC_CTL_EVENTS_LIST, req,
-			 len, "before the answer"));
+	g_assert_true(ev_refused(&cam, &hub, &hub, VC_CTL_EVENTS_LIST, req, len, VC_CTL_EVENTS_LIST,
+				 req, len, "before the answer"));
 	/* an object kind outside NUMBER-EVENTID.{env,thumb,clip} (no names on the wire) */
 	len = get_of(0, 100, b);
 	b[1] = 4;
-	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENT_GET, b, len, "malformed"));
+	g_assert_true(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENT_GET, b, len,
+				 "malformed"));
 	/* more than one chunk asked at once */
 	len = get_of(0, VC_EVX_CHUNK_MAX + 1, b);
-	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENT_GET, b, len, "not in 1.."));
+	g_assert_true(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENT_GET, b, len,
+				 "not in 1.."));
 	/* a request of another length, an answer from the hub */
-	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENTS_LIST, req, 11, "malformed"));
+	g_assert_true(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENTS_LIST, req, 11,
+				 "malformed"));
 	len = listing_of(0, b);
-	CHECK(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENTS, b, len, "unasked"));
+	g_assert_true(ev_refused(&cam, &hub, &hub, 0, NULL, 0, VC_CTL_EVENTS, b, len, "unasked"));
 	pair_close(&cam, &hub);
 }
 
@@ -756,58 +777,62 @@ static void events_camera_attacks(void)
 
 	side_init(&cam, VC_ROLE_CAMERA, CAM_TAG, HUB_TAG, VC_ROLE_HUB);
 	side_init(&hub, VC_ROLE_HUB, HUB_TAG, CAM_TAG, VC_ROLE_CAMERA);
-	REQUIRE(connect_pair(&cam, &hub));
+	fx_require(connect_pair(&cam, &hub));
 	rlen = get_of(200, 100, req);
 	llen = vc_evx_list_encode(5, lst);
 	/* an answer nobody asked for */
 	len = listing_of(5, b);
-	CHECK(ev_refused(&cam, &hub, &cam, 0, NULL, 0, VC_CTL_EVENTS, b, len, "unasked"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, 0, NULL, 0, VC_CTL_EVENTS, b, len, "unasked"));
 	/* a listing that rolls back: event 4 when events from 5 on were asked for */
 	len = listing_of(4, b);
-	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENTS_LIST, lst, llen, VC_CTL_EVENTS, b, len,
-			 "rollback"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, VC_CTL_EVENTS_LIST, lst, llen, VC_CTL_EVENTS, b,
+				 len, "rollback"));
 	/* a chunk longer than asked (100 bytes asked, 101 sent) */
 	len = chunk_of(200, 101, 3, b);
-	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b, len,
-			 "not the bytes asked for"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK,
+				 b, len, "not the bytes asked for"));
 	/* a chunk of another object, or from another offset */
 	len = chunk_of(200, 100, 2, b);
-	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b, len,
-			 "not the bytes asked for"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK,
+				 b, len, "not the bytes asked for"));
 	len = chunk_of(0, 100, 3, b);
-	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b, len,
-			 "not the bytes asked for"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK,
+				 b, len, "not the bytes asked for"));
 	/* a listing where a chunk was asked for */
 	len = listing_of(5, b);
-	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENTS, b, len,
-			 "unasked"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENTS, b,
+				 len, "unasked"));
 	/* an empty chunk (nothing to move the transfer on) */
-	CHECK(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK, b,
-			 VC_EVX_CHUNK_HDR, "malformed"));
+	g_assert_true(ev_refused(&cam, &hub, &cam, VC_CTL_EVENT_GET, req, rlen, VC_CTL_EVENT_CHUNK,
+				 b, VC_EVX_CHUNK_HDR, "malformed"));
 	pair_close(&cam, &hub);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	signal(SIGPIPE, SIG_IGN);
-	RUN(pinned_keys_accept);
-	RUN(keys_differ_across_sessions);
-	RUN(unpinned_hub_is_refused);
-	RUN(pending_peer_is_refused);
-	RUN(wrong_camera_is_refused);
-	RUN(role_confusion_is_refused);
-	RUN(unpaired_peer_is_refused);
-	RUN(cipher_negotiation);
-	RUN(session_keys_carry_media);
-	RUN(garbage_instead_of_tls_fails_cleanly);
-	RUN(challenges_reach_the_camera);
-	RUN(offer_reaches_the_hub);
-	RUN(enc_key_reaches_the_camera);
-	RUN(peer_close_is_seen);
-	RUN(trickling_peer_meets_the_deadline);
-	RUN(first_flight_is_seen);
-	RUN(events_fetch_in_turn);
-	RUN(events_hub_attacks);
-	RUN(events_camera_attacks);
-	return harness_done();
+	g_test_add_func("/core/session/pinned-keys-accept", pinned_keys_accept);
+	g_test_add_func("/core/session/keys-differ-across-sessions", keys_differ_across_sessions);
+	g_test_add_func("/core/session/unpinned-hub-is-refused", unpinned_hub_is_refused);
+	g_test_add_func("/core/session/pending-peer-is-refused", pending_peer_is_refused);
+	g_test_add_func("/core/session/wrong-camera-is-refused", wrong_camera_is_refused);
+	g_test_add_func("/core/session/role-confusion-is-refused", role_confusion_is_refused);
+	g_test_add_func("/core/session/unpaired-peer-is-refused", unpaired_peer_is_refused);
+	g_test_add_func("/core/session/cipher-negotiation", cipher_negotiation);
+	g_test_add_func("/core/session/session-keys-carry-media", session_keys_carry_media);
+	g_test_add_func("/core/session/garbage-instead-of-tls-fails-cleanly",
+			garbage_instead_of_tls_fails_cleanly);
+	g_test_add_func("/core/session/challenges-reach-the-camera", challenges_reach_the_camera);
+	g_test_add_func("/core/session/offer-reaches-the-hub", offer_reaches_the_hub);
+	g_test_add_func("/core/session/enc-key-reaches-the-camera", enc_key_reaches_the_camera);
+	g_test_add_func("/core/session/peer-close-is-seen", peer_close_is_seen);
+	g_test_add_func("/core/session/trickling-peer-meets-the-deadline",
+			trickling_peer_meets_the_deadline);
+	g_test_add_func("/core/session/first-flight-is-seen", first_flight_is_seen);
+	g_test_add_func("/core/session/events-fetch-in-turn", events_fetch_in_turn);
+	g_test_add_func("/core/session/events-hub-attacks", events_hub_attacks);
+	g_test_add_func("/core/session/events-camera-attacks", events_camera_attacks);
+	return g_test_run();
 }

@@ -22,7 +22,6 @@
 #include <veracam/verify.h>
 
 #include "fixture.h"
-#include "harness.h"
 
 #define MAX_VARS	96
 #define N_FRAMES	3
@@ -110,7 +109,7 @@ static const uint8_t *in_bytes(const char *name, const uint8_t *def, size_t len)
 	}
 	x = find(name);
 	if (!x || !x->hex || x->val.len != len) {
-		printf("# input %s missing or wrong length\n", name);
+		g_test_message("input %s missing or wrong length", name);
 		exit(1);
 	}
 	return x->val.data;
@@ -127,7 +126,7 @@ static const char *in_text(const char *name, const char *def)
 	}
 	x = find(name);
 	if (!x || x->hex) {
-		printf("# input %s missing\n", name);
+		g_test_message("input %s missing", name);
 		exit(1);
 	}
 	return (const char *)x->val.data;
@@ -154,8 +153,8 @@ static void out_bytes(const char *name, const uint8_t *p, size_t len)
 	}
 	x = find(name);
 	if (!x || x->val.len != len || memcmp(x->val.data, p, len) != 0) {
-		printf("# %s differs from the vector\n", name);
-		harness_current_failed = 1;
+		g_test_message("%s differs from the vector", name);
+		g_test_fail();
 	}
 }
 
@@ -169,8 +168,8 @@ static void out_text(const char *name, const char *s)
 	}
 	x = find(name);
 	if (!x || strcmp((const char *)x->val.data, s) != 0) {
-		printf("# %s differs from the vector\n", name);
-		harness_current_failed = 1;
+		g_test_message("%s differs from the vector", name);
+		g_test_fail();
 	}
 }
 
@@ -232,7 +231,7 @@ static void vectors(void)
 	memcpy(hub_seed, in_bytes("hub_seed", def, 32), 32);
 	cam = vc_key_from_seed(cam_seed);
 	hub = vc_key_from_seed(hub_seed);
-	REQUIRE(cam && hub);
+	fx_require(cam && hub);
 	out_bytes("camera_public", vc_key_public(cam), VC_PUBKEY_LEN);
 	out_bytes("camera_key_id", vc_key_id(cam), VC_KEY_ID_LEN);
 	vc_identity_format(vc_key_public(cam), idline);
@@ -245,7 +244,7 @@ static void vectors(void)
 		struct var *x = out_file ? NULL : find("pair_code");
 		const char *code = x ? (const char *)x->val.data : "48213907";
 
-		REQUIRE(vc_sas(vc_key_public(cam), vc_key_public(hub), code, sas) == 0);
+		fx_require(vc_sas(vc_key_public(cam), vc_key_public(hub), code, sas) == 0);
 		out_text("sas", sas);
 	}
 
@@ -254,7 +253,7 @@ static void vectors(void)
 	memcpy(hub_nonce, in_bytes("hub_nonce", def, 32), 32);
 	fx_bytes(4, def, 32);
 	memcpy(cam_nonce, in_bytes("camera_nonce", def, 32), 32);
-	REQUIRE(vc_session_id_derive(hub_nonce, cam_nonce, sid) == 0);
+	fx_require(vc_session_id_derive(hub_nonce, cam_nonce, sid) == 0);
 	out_bytes("session_id", sid, VC_SESSION_ID_LEN);
 	memset(&aes, 0, sizeof(aes));
 	memset(&chacha, 0, sizeof(chacha));
@@ -269,7 +268,7 @@ static void vectors(void)
 
 	comment("capture source: the camera's stable identity (text) -> source id");
 	stable = in_text("source_stable", "id:c0ffee0000000000000000000000cafe");
-	REQUIRE(vc_source_id(stable, source) == 0);
+	fx_require(vc_source_id(stable, source) == 0);
 	out_bytes("source_id", source, VC_HASH_LEN);
 
 	comment("freshness: the hub's challenges (0 = its session hello) and their send times on"
@@ -301,8 +300,8 @@ static void vectors(void)
 	v_aes = hub_verifier(&cfg, sent);
 	cfg.key = &chacha;
 	v_chacha = hub_verifier(&cfg, sent);
-	REQUIRE(signer && s_aes && s_chacha && v_aes && v_chacha);
-	REQUIRE(vc_signer_set_source(signer, stable) == 0);
+	fx_require(signer && s_aes && s_chacha && v_aes && v_chacha);
+	fx_require(vc_signer_set_source(signer, stable) == 0);
 	for (i = 0; i < N_FRAMES; i++) {
 		static const long long chal[N_FRAMES] = { 1, 1, 2 };
 		static const long long cap_mono[N_FRAMES] = {
@@ -316,7 +315,7 @@ static void vectors(void)
 		fx_au(&defau, i == 0, i == 0 ? 120 : 60, (uint32_t)(i + 1));
 		if (!out_file) {
 			snprintf(name, sizeof(name), "au_%d", i);
-			REQUIRE(find(name));
+			fx_require(find(name));
 			defau.len = find(name)->val.len;
 			vc_buf_reserve(&defau, defau.len);
 		}
@@ -345,9 +344,11 @@ static void vectors(void)
 		entry.delay_ns = vc_challenge_delay(c, r);
 		snprintf(name, sizeof(name), "delay_ns_%d", i);
 		out_num(name, (long long)entry.delay_ns);
-		REQUIRE(entry.challenge < N_CHALLENGES);
-		REQUIRE(vc_signer_sign(signer, &info, &entry, 1, au.data, au.len, &signed_au) == 0);
-		REQUIRE(vc_sei_extract(signed_au.data, signed_au.len, &scan, rec, &rlen) == VC_OK);
+		fx_require(entry.challenge < N_CHALLENGES);
+		fx_require(vc_signer_sign(signer, &info, &entry, 1, au.data, au.len,
+					  &signed_au) == 0);
+		fx_require(vc_sei_extract(signed_au.data, signed_au.len, &scan, rec,
+					  &rlen) == VC_OK);
 		snprintf(name, sizeof(name), "record_%d", i);
 		out_bytes(name, rec, rlen);
 		snprintf(name, sizeof(name), "signed_au_%d", i);
@@ -355,24 +356,26 @@ static void vectors(void)
 		vc_record_hash(rec, rlen, rhash);
 		snprintf(name, sizeof(name), "record_hash_%d", i);
 		out_bytes(name, rhash, VC_HASH_LEN);
-		REQUIRE(vc_seal(s_aes, signed_au.data, signed_au.len, &unit) == 0);
+		fx_require(vc_seal(s_aes, signed_au.data, signed_au.len, &unit) == 0);
 		snprintf(name, sizeof(name), "unit_aes128gcm_%d", i);
 		out_bytes(name, unit.data, unit.len);
 		if (i == 0 && vc_buf_reserve(&unit0, unit.len) == 0) {
 			memcpy(unit0.data, unit.data, unit.len);
 			unit0.len = unit.len;
 		}
-		CHECK_REJ(vc_verifier_accept(v_aes, unit.data, unit.len, now, &vd), VC_OK);
-		CHECK(!memcmp(vd.source, source, VC_HASH_LEN));
-		CHECK(vd.age_ns == now - sent[entry.challenge] + (int64_t)entry.delay_ns);
+		fx_assert_reject(vc_verifier_accept(v_aes, unit.data, unit.len, now, &vd), VC_OK);
+		g_assert_cmpmem(vd.source, VC_HASH_LEN, source, VC_HASH_LEN);
+		g_assert_cmpint(vd.age_ns, ==,
+				now - sent[entry.challenge] + (int64_t)entry.delay_ns);
 		snprintf(name, sizeof(name), "age_bound_ns_%d", i);
 		out_num(name, vd.age_ns);
 		if (i == 0)
 			stale_at = sent[entry.challenge] + window - (int64_t)entry.delay_ns + 1;
-		REQUIRE(vc_seal(s_chacha, signed_au.data, signed_au.len, &unit) == 0);
+		fx_require(vc_seal(s_chacha, signed_au.data, signed_au.len, &unit) == 0);
 		snprintf(name, sizeof(name), "unit_chacha20poly1305_%d", i);
 		out_bytes(name, unit.data, unit.len);
-		CHECK_REJ(vc_verifier_accept(v_chacha, unit.data, unit.len, now, &vd), VC_OK);
+		fx_assert_reject(vc_verifier_accept(v_chacha, unit.data, unit.len, now, &vd),
+				 VC_OK);
 	}
 
 	comment("the first hub CLOCK_MONOTONIC time at which unit_aes128gcm_0 is refused as stale:"
@@ -381,13 +384,15 @@ static void vectors(void)
 	vc_verifier_free(v_aes);
 	cfg.key = &aes;
 	v_aes = hub_verifier(&cfg, sent);
-	REQUIRE(v_aes);
-	CHECK_REJ(vc_verifier_accept(v_aes, unit0.data, unit0.len, stale_at, &vd), VC_REJ_STALE);
+	fx_require(v_aes);
+	fx_assert_reject(vc_verifier_accept(v_aes, unit0.data, unit0.len, stale_at, &vd),
+			 VC_REJ_STALE);
 	vc_verifier_free(v_aes);
 	v_aes = hub_verifier(&cfg, sent);
-	REQUIRE(v_aes);
-	CHECK_REJ(vc_verifier_accept(v_aes, unit0.data, unit0.len, stale_at - 1, &vd), VC_OK);
-	CHECK(vd.age_ns == window);
+	fx_require(v_aes);
+	fx_assert_reject(vc_verifier_accept(v_aes, unit0.data, unit0.len, stale_at - 1, &vd),
+			 VC_OK);
+	g_assert_cmpint(vd.age_ns, ==, window);
 	vc_verifier_free(v_aes);
 	vc_verifier_free(v_chacha);
 	vc_sealer_free(s_aes);
@@ -404,7 +409,10 @@ static void vectors(void)
 int main(int argc, char **argv)
 {
 	size_t i;
+	int rc;
 
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (argc == 3 && !strcmp(argv[1], "--write")) {
 		out_file = fopen(argv[2], "w");
 		if (!out_file)
@@ -413,16 +421,18 @@ int main(int argc, char **argv)
 			"\"Test vectors\".\n"
 			"# name = value: hex bytes, or a decimal number / text. Generated by\n"
 			"# test_vectors --write and checked by test_vectors and check_vectors.py.\n");
-		vectors();
+		g_test_add_func("/core/vectors/write-frame-v3", vectors);
+		rc = g_test_run();
 		fclose(out_file);
-		return harness_current_failed;
+		return rc;
 	}
 	if (argc != 2 || load(argv[1]) < 0) {
 		fprintf(stderr, "usage: test_vectors FILE | --write FILE\n");
 		return 2;
 	}
-	RUN(vectors);
+	g_test_add_func("/core/vectors/frame-v3", vectors);
+	rc = g_test_run();
 	for (i = 0; i < n_vars; i++)
 		vc_buf_free(&vars[i].val);
-	return harness_done();
+	return rc;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers for the transport's unit tests: a TAP runner over a table of
- * test functions, self-describing test units, the monotonic clock and
- * loopback addresses. Header-only; each test program includes it once.
+ * Helpers for the transport's unit tests: a check that ends the test,
+ * self-describing test units, the monotonic clock and loopback addresses.
+ * Header-only; each test program includes it once.
  */
 #ifndef VERACAM_NETTEST_H
 #define VERACAM_NETTEST_H
@@ -11,45 +11,25 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct nettest {
-	const char *name;
-	void (*fn)(void);
-};
+#include <glib.h>
 
-static bool nettest_failed;
-
-static inline void nettest_expect(bool ok, const char *what, const char *file, int line)
-{
-	if (ok)
-		return;
-	printf("# %s:%d: expected %s\n", file, line, what);
-	nettest_failed = true;
-}
-
-/* Record a failure and go on. */
-#define EXPECT(c)	nettest_expect((c), #c, __FILE__, __LINE__)
-/* Record a failure and leave the test function. */
-#define ASSERT(c)	do { if (!(c)) { EXPECT(c); return; } } while (0)
-
-static inline int nettest_run(const struct nettest *t, size_t n)
-{
-	int failures = 0;
-
-	printf("TAP version 13\n1..%zu\n", n);
-	for (size_t i = 0; i < n; i++) {
-		nettest_failed = false;
-		t[i].fn();
-		printf("%sok %zu - %s\n", nettest_failed ? "not " : "", i + 1, t[i].name);
-		fflush(stdout);
-		failures += nettest_failed;
-	}
-	return failures ? 1 : 0;
-}
+/*
+ * The tests are GLib g_test programs (run with --tap) under
+ * g_test_set_nonfatal_assertions(): a failed g_assert_*() marks the test
+ * failed and it goes on; net_require() fails it and leaves the (void) test
+ * function, for a check the rest depends on.
+ */
+#define net_require(cond) do {							\
+	if (!(cond)) {								\
+		g_test_fail_printf("%s:%d: net_require(%s) failed",		\
+				   __FILE__, __LINE__, #cond);			\
+		return;								\
+	}									\
+} while (0)
 
 static inline int64_t now_ns(void)
 {

@@ -9,6 +9,8 @@
  * packets (mutations re-tagged, as a buggy camera would send them), and
  * a splice the transport cannot see is caught by the core's AEAD.
  */
+#include <stdio.h>
+
 #include <veracam/seal.h>
 
 #include "nettest.h"
@@ -69,7 +71,7 @@ static struct vcn_reasm *reasm_for(const struct vcn_packetizer *pk, unsigned int
 static void push_all(struct vcn_reasm *r, struct pkts *k, int64_t t)
 {
 	for (size_t i = 0; i < k->n; i++)
-		EXPECT(vcn_reasm_push(r, k->p[i], k->len[i], t) == VCN_PKT_FRAGMENT);
+		g_assert_cmpint(vcn_reasm_push(r, k->p[i], k->len[i], t), ==, VCN_PKT_FRAGMENT);
 }
 
 /* Deterministic shuffle (xorshift), so a failure reproduces. */
@@ -91,13 +93,14 @@ static void shuffle(struct pkts *k, uint32_t seed)
 
 static void test_rtp_clock(void)
 {
-	EXPECT(vcn_rtp_clock(0) == 0);
-	EXPECT(vcn_rtp_clock(1000000000ull) == 90000);
-	EXPECT(vcn_rtp_clock(11111ull) == 0);		/* 0.99 ticks */
-	EXPECT(vcn_rtp_clock(11112ull) == 1);
+	g_assert_cmpint(vcn_rtp_clock(0), ==, 0);
+	g_assert_cmpint(vcn_rtp_clock(1000000000ull), ==, 90000);
+	g_assert_cmpint(vcn_rtp_clock(11111ull), ==, 0);		/* 0.99 ticks */
+	g_assert_cmpint(vcn_rtp_clock(11112ull), ==, 1);
 	/* year-2100-sized wall clock: no overflow, exact modulo 2^32 */
 	for (uint64_t t = 4102444800ull * 1000000000ull; t < 4102444800ull * 1000000000ull + 5; t++)
-		EXPECT(vcn_rtp_clock(t) == (uint32_t)((unsigned __int128)t * 9 / 100000));
+		g_assert_cmpint(vcn_rtp_clock(t), ==,
+				(uint32_t)((unsigned __int128)t * 9 / 100000));
 }
 
 static void test_packet_format(void)
@@ -107,32 +110,34 @@ static void test_packet_format(void)
 	uint8_t *u = unit_make(1, 150000);
 	uint32_t ts;
 
-	ASSERT(vcn_packetizer_init(&pk, 101, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, 101, VCN_UDP_STRIDE, tmac) == 0);
 	cut(&pk, u, 150000, 1700000000123456789ull, true, &k);
-	EXPECT(k.n == (150000 + VCN_UDP_STRIDE - 1) / VCN_UDP_STRIDE);
+	g_assert_cmpint(k.n, ==, (150000 + VCN_UDP_STRIDE - 1) / VCN_UDP_STRIDE);
 	ts = vcn_get_be32(k.p[0] + 4);
 	for (size_t i = 0; i < k.n; i++) {
 		const uint8_t *p = k.p[i];
 
-		EXPECT(k.len[i] <= VCN_UDP_PACKET_MAX);
-		EXPECT(k.len[i] == (i < k.n - 1 ? VCN_UDP_PACKET_MAX :
-				    VCN_PACKET_OVERHEAD + 150000 % VCN_UDP_STRIDE));
-		EXPECT(vcn_mac_check(tmac, p, k.len[i] - VCN_TAG_LEN, p + k.len[i] - VCN_TAG_LEN));
-		EXPECT(!vcn_mac_check(other_mac, p, k.len[i] - VCN_TAG_LEN,
-				      p + k.len[i] - VCN_TAG_LEN));
-		EXPECT(p[0] == 0x80);
-		EXPECT((p[1] & 0x7f) == 101);
-		EXPECT(!!(p[1] & 0x80) == (i == k.n - 1));	/* marker on the last only */
-		EXPECT(vcn_get_be16(p + 2) == (uint16_t)(vcn_get_be16(k.p[0] + 2) + i));
-		EXPECT(vcn_get_be32(p + 4) == ts);
-		EXPECT(vcn_get_be32(p + 8) == pk.ssrc);
-		EXPECT(p[12] == VCN_FRAG_VERSION && p[13] == VCN_KIND_MEDIA);
-		EXPECT(p[14] == VCN_FLAG_KEYFRAME);
-		EXPECT(vcn_get_be32(p + 20) == 150000);
-		EXPECT(vcn_get_be32(p + 24) == i * VCN_UDP_STRIDE);
-		EXPECT(vcn_get_be16(p + 28) == VCN_UDP_STRIDE);
+		g_assert_cmpint(k.len[i], <=, VCN_UDP_PACKET_MAX);
+		g_assert_cmpint(k.len[i], ==, i < k.n - 1 ? VCN_UDP_PACKET_MAX :
+				VCN_PACKET_OVERHEAD + 150000 % VCN_UDP_STRIDE);
+		g_assert_true(vcn_mac_check(tmac, p, k.len[i] - VCN_TAG_LEN,
+					    p + k.len[i] - VCN_TAG_LEN));
+		g_assert_false(vcn_mac_check(other_mac, p, k.len[i] - VCN_TAG_LEN,
+					     p + k.len[i] - VCN_TAG_LEN));
+		g_assert_cmpint(p[0], ==, 0x80);
+		g_assert_cmpint(p[1] & 0x7f, ==, 101);
+		g_assert_true(!!(p[1] & 0x80) == (i == k.n - 1));	/* marker on the last only */
+		g_assert_cmpint(vcn_get_be16(p + 2), ==, (uint16_t)(vcn_get_be16(k.p[0] + 2) + i));
+		g_assert_cmpint(vcn_get_be32(p + 4), ==, ts);
+		g_assert_cmpint(vcn_get_be32(p + 8), ==, pk.ssrc);
+		g_assert_true(p[12] == VCN_FRAG_VERSION && p[13] == VCN_KIND_MEDIA);
+		g_assert_cmpint(p[14], ==, VCN_FLAG_KEYFRAME);
+		g_assert_cmpint(vcn_get_be32(p + 20), ==, 150000);
+		g_assert_cmpint(vcn_get_be32(p + 24), ==, i * VCN_UDP_STRIDE);
+		g_assert_cmpint(vcn_get_be16(p + 28), ==, VCN_UDP_STRIDE);
 	}
-	EXPECT(vcn_get_be32(k.p[0] + 4) - pk.ts_offset == vcn_rtp_clock(1700000000123456789ull));
+	g_assert_cmpint(vcn_get_be32(k.p[0] + 4) - pk.ts_offset, ==,
+			vcn_rtp_clock(1700000000123456789ull));
 	pkts_free(&k);
 	free(u);
 }
@@ -145,7 +150,7 @@ static void roundtrip(uint16_t stride)
 	struct vcn_reasm *r;
 	struct vcn_unit out;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, stride, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, stride, tmac) == 0);
 	r = reasm_for(&pk, 0);
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		struct pkts k = { .n = 0 };
@@ -153,14 +158,14 @@ static void roundtrip(uint16_t stride)
 
 		cut(&pk, u, sizes[s], 0, s == 0, &k);
 		push_all(r, &k, 0);
-		EXPECT(vcn_reasm_pop(r, 0, &out));
-		EXPECT(out.len == sizes[s] && (!sizes[s] || !memcmp(out.data, u, sizes[s])));
-		EXPECT(out.keyframe == (s == 0));
-		EXPECT(!vcn_reasm_pop(r, 0, &out));
+		g_assert_true(vcn_reasm_pop(r, 0, &out));
+		g_assert_true(out.len == sizes[s] && (!sizes[s] || !memcmp(out.data, u, sizes[s])));
+		g_assert_cmpint(out.keyframe, ==, s == 0);
+		g_assert_false(vcn_reasm_pop(r, 0, &out));
 		pkts_free(&k);
 		free(u);
 	}
-	EXPECT(vcn_reasm_stats(r)->units == sizeof(sizes) / sizeof(sizes[0]));
+	g_assert_cmpint(vcn_reasm_stats(r)->units, ==, sizeof(sizes) / sizeof(sizes[0]));
 	vcn_reasm_free(r);
 }
 
@@ -184,7 +189,7 @@ static void test_reorder(void)
 	struct vcn_unit out;
 	uint32_t next = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	for (uint32_t i = 0; i < 4; i++) {
 		u[i] = unit_make(i, 20000 + i * 3000);
 		cut(&pk, u[i], 20000 + i * 3000, i * 33333333ull, false, &k);
@@ -192,14 +197,14 @@ static void test_reorder(void)
 	shuffle(&k, 12345);
 	r = reasm_for(&pk, 4);
 	for (size_t i = 0; i < k.n; i++) {
-		EXPECT(vcn_reasm_push(r, k.p[i], k.len[i], 0) == VCN_PKT_FRAGMENT);
+		g_assert_cmpint(vcn_reasm_push(r, k.p[i], k.len[i], 0), ==, VCN_PKT_FRAGMENT);
 		while (vcn_reasm_pop(r, 0, &out)) {
-			EXPECT(unit_check(out.data, out.len) == next);
+			g_assert_cmpint(unit_check(out.data, out.len), ==, next);
 			next++;
 		}
 	}
-	EXPECT(next == 4);
-	EXPECT(vcn_reasm_stats(r)->incomplete == 0);
+	g_assert_cmpint(next, ==, 4);
+	g_assert_cmpint(vcn_reasm_stats(r)->incomplete, ==, 0);
 	vcn_reasm_free(r);
 	pkts_free(&k);
 	for (int i = 0; i < 4; i++)
@@ -215,7 +220,7 @@ static void test_duplicates(void)
 	struct vcn_unit out;
 	int got = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	cut(&pk, u, 50000, 0, false, &k);
 	r = reasm_for(&pk, 0);
 	/* each packet twice, the copies after the unit completed too */
@@ -224,13 +229,14 @@ static void test_duplicates(void)
 			enum vcn_pkt c = vcn_reasm_push(r, k.p[i], k.len[i], 0);
 
 			if (pass == 0 && i < k.n - 1)
-				EXPECT(vcn_reasm_push(r, k.p[i], k.len[i], 0) == VCN_PKT_DUPLICATE);
-			EXPECT(c == (pass ? VCN_PKT_DUPLICATE : VCN_PKT_FRAGMENT));
+				g_assert_cmpint(vcn_reasm_push(r, k.p[i], k.len[i], 0), ==,
+						VCN_PKT_DUPLICATE);
+			g_assert_cmpint(c, ==, pass ? VCN_PKT_DUPLICATE : VCN_PKT_FRAGMENT);
 			while (vcn_reasm_pop(r, 0, &out))
 				got += unit_check(out.data, out.len) == 7 ? 1 : 100;
 		}
-	EXPECT(got == 1);
-	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_DUPLICATE] == 2 * k.n - 1);
+	g_assert_cmpint(got, ==, 1);
+	g_assert_cmpint(vcn_reasm_stats(r)->discarded[VCN_PKT_DUPLICATE], ==, 2 * k.n - 1);
 	vcn_reasm_free(r);
 	pkts_free(&k);
 	free(u);
@@ -245,34 +251,34 @@ static void drop_middle(bool unit2_key)
 	struct vcn_reasm *r;
 	struct vcn_unit out;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	for (uint32_t i = 0; i < 3; i++) {
 		u[i] = unit_make(i, 5000);
 		cut(&pk, u[i], 5000, 0, i == 0 || (i == 2 && unit2_key), &k[i]);
 	}
 	r = reasm_for(&pk, 0);
 	push_all(r, &k[0], 0);
-	EXPECT(vcn_reasm_pop(r, 0, &out) && unit_check(out.data, out.len) == 0);
+	g_assert_true(vcn_reasm_pop(r, 0, &out) && unit_check(out.data, out.len) == 0);
 	for (size_t i = 0; i < k[1].n; i++)
 		if (i != 2)
 			vcn_reasm_push(r, k[1].p[i], k[1].len[i], 1000);
 	push_all(r, &k[2], 2000);
 	if (unit2_key) {
 		/* a keyframe supersedes the unfinished unit before it at once */
-		EXPECT(vcn_reasm_pop(r, 2000, &out) && unit_check(out.data, out.len) == 2);
+		g_assert_true(vcn_reasm_pop(r, 2000, &out) && unit_check(out.data, out.len) == 2);
 	} else {
 		/* a dependent unit waits for the older one until it times out */
-		EXPECT(!vcn_reasm_pop(r, 2000, &out));
-		EXPECT(vcn_reasm_deadline(r) == 1000 + 100000000);
-		EXPECT(!vcn_reasm_pop(r, 1000 + 99999999, &out));
-		EXPECT(vcn_reasm_pop(r, 1000 + 100000000, &out) &&
-		       unit_check(out.data, out.len) == 2);
+		g_assert_false(vcn_reasm_pop(r, 2000, &out));
+		g_assert_cmpint(vcn_reasm_deadline(r), ==, 1000 + 100000000);
+		g_assert_false(vcn_reasm_pop(r, 1000 + 99999999, &out));
+		g_assert_true(vcn_reasm_pop(r, 1000 + 100000000, &out) &&
+			      unit_check(out.data, out.len) == 2);
 	}
-	EXPECT(vcn_reasm_stats(r)->incomplete == 1);
-	EXPECT(vcn_reasm_stats(r)->units == 2);
+	g_assert_cmpint(vcn_reasm_stats(r)->incomplete, ==, 1);
+	g_assert_cmpint(vcn_reasm_stats(r)->units, ==, 2);
 	/* the lost packet arriving now is for a closed unit */
-	EXPECT(vcn_reasm_push(r, k[1].p[2], k[1].len[2], 200000000) != VCN_PKT_FRAGMENT);
-	EXPECT(!vcn_reasm_pop(r, 200000000, &out));
+	g_assert_cmpint(vcn_reasm_push(r, k[1].p[2], k[1].len[2], 200000000), !=, VCN_PKT_FRAGMENT);
+	g_assert_false(vcn_reasm_pop(r, 200000000, &out));
 	vcn_reasm_free(r);
 	for (int i = 0; i < 3; i++) {
 		pkts_free(&k[i]);
@@ -375,13 +381,13 @@ static bool mangled_case(struct vcn_packetizer *pk, const uint8_t *u, const char
 
 	cut(&at, u, 3 * S, 0, false, &k);
 	r = reasm_for(pk, 0);
-	EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_FRAGMENT);
+	g_assert_cmpint(vcn_reasm_push(r, k.p[0], k.len[0], 0), ==, VCN_PKT_FRAGMENT);
 	got = vcn_reasm_push(r, bad, bad_len, 0);
 	ok = got == want && vcn_reasm_stats(r)->discarded[want] == 1;
 	if (!ok)
-		printf("# %s: got %s, want %s\n", name, vcn_pkt_name(got), vcn_pkt_name(want));
-	EXPECT(vcn_reasm_push(r, k.p[1], k.len[1], 0) == VCN_PKT_FRAGMENT);
-	EXPECT(vcn_reasm_push(r, k.p[2], k.len[2], 0) == VCN_PKT_FRAGMENT);
+		g_test_message("%s: got %s, want %s", name, vcn_pkt_name(got), vcn_pkt_name(want));
+	g_assert_cmpint(vcn_reasm_push(r, k.p[1], k.len[1], 0), ==, VCN_PKT_FRAGMENT);
+	g_assert_cmpint(vcn_reasm_push(r, k.p[2], k.len[2], 0), ==, VCN_PKT_FRAGMENT);
 	while (vcn_reasm_pop(r, 0, &out))
 		units += unit_check(out.data, out.len) == 3 ? 1 : 100;
 	ok = ok && units == 1 && vcn_reasm_stats(r)->incomplete == 0;
@@ -415,7 +421,7 @@ static void test_mangled_fragments(void)
 	struct vcn_packetizer pk;
 	uint8_t *u = unit_make(3, 3 * S);
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	for (size_t m = 0; m < sizeof(muts) / sizeof(muts[0]); m++) {
 		for (int retag = 0; retag < 2; retag++) {
 			uint8_t p[VCN_UDP_PACKET_MAX + 1 + VCN_TAG_LEN], tag[VCN_TAG_LEN];
@@ -432,8 +438,8 @@ static void test_mangled_fragments(void)
 					want = VCN_PKT_FORGED;
 			}
 			if (!mangled_case(&pk, u, muts[m].name, p, len + VCN_TAG_LEN, want)) {
-				printf("# ... %s\n", retag ? "re-tagged" : "relay");
-				nettest_failed = true;
+				g_test_message("... %s", retag ? "re-tagged" : "relay");
+				g_test_fail();
 			}
 		}
 	}
@@ -451,9 +457,9 @@ static void test_flip_every_byte(void)
 	uint8_t *u = unit_make(3, 3 * S), p[VCN_UDP_PACKET_MAX + 1];
 	size_t plen, good = 0, total = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	plen = packet1(&pk, u, p);
-	ASSERT(plen == VCN_UDP_PACKET_MAX);
+	net_require(plen == VCN_UDP_PACKET_MAX);
 	for (size_t i = 0; i < plen; i++) {
 		for (unsigned int bit = 0x01; bit <= 0x80; bit <<= 7) {
 			p[i] ^= (uint8_t)bit;
@@ -462,7 +468,7 @@ static void test_flip_every_byte(void)
 			p[i] ^= (uint8_t)bit;
 		}
 	}
-	EXPECT(total == 2 * plen && good == total);
+	g_assert_true(total == 2 * plen && good == total);
 	free(u);
 }
 
@@ -476,7 +482,7 @@ static void test_splice_mixed_lengths(void)
 	struct vcn_unit out;
 	int units = 0;
 
-	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	b = a;
 	cut(&a, ua, 10000, 0, false, &ka);
 	cut(&b, ub, 9000, 0, false, &kb);
@@ -493,9 +499,9 @@ static void test_splice_mixed_lengths(void)
 			units += idx == 20 ? 1 : 100;
 		}
 	}
-	EXPECT(units == 1);
-	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_INCONSISTENT] +
-	       vcn_reasm_stats(r)->discarded[VCN_PKT_MALFORMED] > 0);
+	g_assert_cmpint(units, ==, 1);
+	g_assert_true(vcn_reasm_stats(r)->discarded[VCN_PKT_INCONSISTENT] +
+		      vcn_reasm_stats(r)->discarded[VCN_PKT_MALFORMED] > 0);
 	vcn_reasm_free(r);
 	pkts_free(&ka);
 	pkts_free(&kb);
@@ -522,10 +528,10 @@ static void test_splice_same_headers_aead(void)
 	struct vcn_unit out;
 	uint64_t seq;
 
-	ASSERT(sealer && opener);
-	ASSERT(vc_seal(sealer, pa, 6000, &sa) == 0 && vc_seal(sealer, pb, 6000, &sb) == 0);
-	ASSERT(sa.len == sb.len);
-	ASSERT(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(sealer && opener);
+	net_require(vc_seal(sealer, pa, 6000, &sa) == 0 && vc_seal(sealer, pb, 6000, &sb) == 0);
+	net_require(sa.len == sb.len);
+	net_require(vcn_packetizer_init(&a, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	b = a;
 	cut(&a, sa.data, sa.len, 0, true, &ka);
 	cut(&b, sb.data, sb.len, 0, true, &kb);
@@ -533,12 +539,12 @@ static void test_splice_same_headers_aead(void)
 	/* the relay swaps in the other unit's second fragment */
 	for (size_t i = 0; i < ka.n; i++)
 		vcn_reasm_push(r, i == 1 ? kb.p[i] : ka.p[i], ka.len[i], 0);
-	ASSERT(vcn_reasm_pop(r, 0, &out));
-	EXPECT(out.len == sa.len);
-	EXPECT(memcmp(out.data, sa.data, sa.len) != 0);
-	EXPECT(vc_open(opener, out.data, out.len, &plain, &seq) == VC_REJ_DECRYPT);
-	EXPECT(vc_open(opener, sa.data, sa.len, &plain, &seq) == VC_OK);
-	EXPECT(plain.len == 6000 && !memcmp(plain.data, pa, 6000));
+	net_require(vcn_reasm_pop(r, 0, &out));
+	g_assert_cmpint(out.len, ==, sa.len);
+	g_assert_true(memcmp(out.data, sa.data, sa.len) != 0);
+	g_assert_cmpint(vc_open(opener, out.data, out.len, &plain, &seq), ==, VC_REJ_DECRYPT);
+	g_assert_cmpint(vc_open(opener, sa.data, sa.len, &plain, &seq), ==, VC_OK);
+	g_assert_true(plain.len == 6000 && !memcmp(plain.data, pa, 6000));
 	vcn_reasm_free(r);
 	pkts_free(&ka);
 	pkts_free(&kb);
@@ -560,25 +566,25 @@ static void test_bounded_inflight(void)
 	uint8_t *u = unit_make(5, 3000);
 	struct pkts k = { .n = 0 };
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	r = reasm_for(&pk, 4);
 	for (int i = 0; i < 500; i++) {
 		cut(&pk, u, 3000, 0, false, &k);
-		EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_FRAGMENT);
-		EXPECT(!vcn_reasm_pop(r, 0, &out));
+		g_assert_cmpint(vcn_reasm_push(r, k.p[0], k.len[0], 0), ==, VCN_PKT_FRAGMENT);
+		g_assert_false(vcn_reasm_pop(r, 0, &out));
 		pkts_free(&k);
 	}
-	EXPECT(vcn_reasm_stats(r)->incomplete == 496);
+	g_assert_cmpint(vcn_reasm_stats(r)->incomplete, ==, 496);
 	/* an older unit than all held ones is refused, not stored */
 	pk.au_num -= 100;
 	cut(&pk, u, 3000, 0, false, &k);
-	EXPECT(vcn_reasm_push(r, k.p[0], k.len[0], 0) == VCN_PKT_LATE);
+	g_assert_cmpint(vcn_reasm_push(r, k.p[0], k.len[0], 0), ==, VCN_PKT_LATE);
 	pkts_free(&k);
 	/* a whole keyframe still gets through */
 	pk.au_num += 200;
 	cut(&pk, u, 3000, 0, true, &k);
 	push_all(r, &k, 0);
-	EXPECT(vcn_reasm_pop(r, 0, &out) && unit_check(out.data, out.len) == 5);
+	g_assert_true(vcn_reasm_pop(r, 0, &out) && unit_check(out.data, out.len) == 5);
 	pkts_free(&k);
 	vcn_reasm_free(r);
 	free(u);
@@ -603,11 +609,11 @@ static void test_forged_far_ahead_and_keyframe(void)
 	struct vcn_unit out;
 	uint64_t forged = 0;
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	r = reasm_for(&pk, 4);
 	cut(&pk, u0, 3 * S, 0, false, &g0);
-	EXPECT(vcn_reasm_push(r, g0.p[0], g0.len[0], 0) == VCN_PKT_FRAGMENT);
-	EXPECT(vcn_reasm_push(r, g0.p[2], g0.len[2], 0) == VCN_PKT_FRAGMENT);
+	g_assert_cmpint(vcn_reasm_push(r, g0.p[0], g0.len[0], 0), ==, VCN_PKT_FRAGMENT);
+	g_assert_cmpint(vcn_reasm_push(r, g0.p[2], g0.len[2], 0), ==, VCN_PKT_FRAGMENT);
 
 	forger = pk;
 	forger.mac = other_mac;
@@ -619,27 +625,27 @@ static void test_forged_far_ahead_and_keyframe(void)
 		cut(&forger, u1, 2000, 0, i % 2, &f);
 	}
 	for (size_t i = 0; i < f.n; i++) {
-		EXPECT(vcn_reasm_push(r, f.p[i], f.len[i], 1000) == VCN_PKT_FORGED);
+		g_assert_cmpint(vcn_reasm_push(r, f.p[i], f.len[i], 1000), ==, VCN_PKT_FORGED);
 		forged++;
-		EXPECT(!vcn_reasm_pop(r, 1000, &out));
+		g_assert_false(vcn_reasm_pop(r, 1000, &out));
 	}
 	/* the genuine next unit, and a keyframe-flagged copy of it ahead of it */
 	cut(&pk, u1, 2000, 0, false, &g1);
 	memcpy(flagged, g1.p[0], g1.len[0]);
 	flagged[14] |= VCN_FLAG_KEYFRAME;
-	EXPECT(vcn_reasm_push(r, flagged, g1.len[0], 2000) == VCN_PKT_FORGED);
+	g_assert_cmpint(vcn_reasm_push(r, flagged, g1.len[0], 2000), ==, VCN_PKT_FORGED);
 	forged++;
-	EXPECT(!vcn_reasm_pop(r, 2000, &out));		/* unit 0 is not abandoned */
+	g_assert_false(vcn_reasm_pop(r, 2000, &out));		/* unit 0 is not abandoned */
 	push_all(r, &g1, 2000);
-	EXPECT(!vcn_reasm_pop(r, 2000, &out));		/* unit 1 waits for unit 0 */
-	EXPECT(vcn_reasm_push(r, g0.p[1], g0.len[1], 3000) == VCN_PKT_FRAGMENT);
-	EXPECT(vcn_reasm_pop(r, 3000, &out) && unit_check(out.data, out.len) == 0);
-	EXPECT(vcn_reasm_pop(r, 3000, &out) && unit_check(out.data, out.len) == 1);
-	EXPECT(!vcn_reasm_pop(r, 3000, &out));
-	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_FORGED] == forged);
-	EXPECT(vcn_reasm_stats(r)->incomplete == 0);
-	EXPECT(vcn_reasm_stats(r)->discarded[VCN_PKT_LATE] == 0);
-	EXPECT(vcn_reasm_stats(r)->units == 2);
+	g_assert_false(vcn_reasm_pop(r, 2000, &out));		/* unit 1 waits for unit 0 */
+	g_assert_cmpint(vcn_reasm_push(r, g0.p[1], g0.len[1], 3000), ==, VCN_PKT_FRAGMENT);
+	g_assert_true(vcn_reasm_pop(r, 3000, &out) && unit_check(out.data, out.len) == 0);
+	g_assert_true(vcn_reasm_pop(r, 3000, &out) && unit_check(out.data, out.len) == 1);
+	g_assert_false(vcn_reasm_pop(r, 3000, &out));
+	g_assert_cmpint(vcn_reasm_stats(r)->discarded[VCN_PKT_FORGED], ==, forged);
+	g_assert_cmpint(vcn_reasm_stats(r)->incomplete, ==, 0);
+	g_assert_cmpint(vcn_reasm_stats(r)->discarded[VCN_PKT_LATE], ==, 0);
+	g_assert_cmpint(vcn_reasm_stats(r)->units, ==, 2);
 	vcn_reasm_free(r);
 	pkts_free(&g0);
 	pkts_free(&g1);
@@ -657,22 +663,22 @@ static void test_oversized_and_late(void)
 	uint8_t *u = unit_make(9, 10001);
 	struct pkts k = { .n = 0 }, old = { .n = 0 };
 
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	c.ssrc = pk.ssrc;
 	c.pt = pk.pt;
 	r = vcn_reasm_new(&c);
 	cut(&pk, u, 10001, 0, true, &k);
 	for (size_t i = 0; i < k.n; i++)
-		EXPECT(vcn_reasm_push(r, k.p[i], k.len[i], 0) == VCN_PKT_OVERSIZED);
-	EXPECT(!vcn_reasm_pop(r, 0, &out));
+		g_assert_cmpint(vcn_reasm_push(r, k.p[i], k.len[i], 0), ==, VCN_PKT_OVERSIZED);
+	g_assert_false(vcn_reasm_pop(r, 0, &out));
 	pkts_free(&k);
 	cut(&pk, u, 3000, 0, true, &old);
 	cut(&pk, u, 3000, 0, true, &k);
 	push_all(r, &k, 0);
-	EXPECT(vcn_reasm_pop(r, 0, &out));
+	g_assert_true(vcn_reasm_pop(r, 0, &out));
 	/* the unit before the delivered one turns up: too late */
-	EXPECT(vcn_reasm_push(r, old.p[0], old.len[0], 0) == VCN_PKT_LATE);
-	EXPECT(!vcn_reasm_pop(r, 0, &out));
+	g_assert_cmpint(vcn_reasm_push(r, old.p[0], old.len[0], 0), ==, VCN_PKT_LATE);
+	g_assert_false(vcn_reasm_pop(r, 0, &out));
 	pkts_free(&k);
 	pkts_free(&old);
 	vcn_reasm_free(r);
@@ -690,43 +696,45 @@ static void test_offer_and_hello(void)
 	for (int i = 0; i < VCN_TOKEN_LEN; i++)
 		o.token[i] = (uint8_t)(i * 7 + 1);
 	vcn_offer_encode(&o, buf);
-	EXPECT(!memcmp(buf, "VCMO\x02\x03\x60\x00\xde\xad\xbe\xef\x1b\x58\x00\x00", 16));
-	ASSERT(vcn_offer_parse(buf, sizeof(buf), &back) == 0);
-	EXPECT(!memcmp(&back.token, o.token, VCN_TOKEN_LEN) && back.ssrc == o.ssrc &&
-	       back.port == 7000 && back.pt == 96 && back.transports == 3);
-	EXPECT(vcn_offer_parse(buf, sizeof(buf) - 1, &back) < 0);
+	g_assert_cmpmem(buf, 16, "VCMO\x02\x03\x60\x00\xde\xad\xbe\xef\x1b\x58\x00\x00", 16);
+	net_require(vcn_offer_parse(buf, sizeof(buf), &back) == 0);
+	g_assert_true(!memcmp(&back.token, o.token, VCN_TOKEN_LEN) && back.ssrc == o.ssrc &&
+		      back.port == 7000 && back.pt == 96 && back.transports == 3);
+	g_assert_cmpint(vcn_offer_parse(buf, sizeof(buf) - 1, &back), <, 0);
 	buf[4] = 1;			/* a version-1 camera */
-	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
+	g_assert_cmpint(vcn_offer_parse(buf, sizeof(buf), &back), <, 0);
 	buf[4] = 2;
 	buf[5] = 4;
-	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
+	g_assert_cmpint(vcn_offer_parse(buf, sizeof(buf), &back), <, 0);
 	buf[5] = 0;
-	EXPECT(vcn_offer_parse(buf, sizeof(buf), &back) < 0);
+	g_assert_cmpint(vcn_offer_parse(buf, sizeof(buf), &back), <, 0);
 
 	memcpy(hi.token, o.token, VCN_TOKEN_LEN);
 	memset(hi.echo, 0xee, VCN_NONCE_LEN);
 	vcn_hello_encode(&hi, hmac, h);
-	EXPECT(vcn_hello_magic(h, 4) && !vcn_hello_magic((const uint8_t *)"\x16\x03\x01\x00", 4));
-	EXPECT(vcn_hello_parse(h, sizeof(h), &got) == VCN_HELLO_TCP);
-	EXPECT(vcn_token_equal(got.token, o.token) && got.counter == hi.counter &&
-	       !memcmp(got.echo, hi.echo, VCN_NONCE_LEN));
-	EXPECT(vcn_hello_authentic(hmac, h));
-	EXPECT(!vcn_hello_authentic(tmac, h));		/* the other direction's key */
-	EXPECT(!vcn_hello_authentic(other_mac, h));
+	g_assert_true(vcn_hello_magic(h, 4) &&
+		      !vcn_hello_magic((const uint8_t *)"\x16\x03\x01\x00", 4));
+	g_assert_cmpint(vcn_hello_parse(h, sizeof(h), &got), ==, VCN_HELLO_TCP);
+	g_assert_true(vcn_token_equal(got.token, o.token) && got.counter == hi.counter &&
+		      !memcmp(got.echo, hi.echo, VCN_NONCE_LEN));
+	g_assert_true(vcn_hello_authentic(hmac, h));
+	g_assert_false(vcn_hello_authentic(tmac, h));		/* the other direction's key */
+	g_assert_false(vcn_hello_authentic(other_mac, h));
 	got.token[15] ^= 1;
-	EXPECT(!vcn_token_equal(got.token, o.token));
+	g_assert_false(vcn_token_equal(got.token, o.token));
 	/* every byte matters: the format, or else the tag */
 	for (size_t i = 0; i < sizeof(h); i++) {
 		h[i] ^= 0x20;
-		EXPECT(vcn_hello_parse(h, sizeof(h), &got) == 0 || !vcn_hello_authentic(hmac, h));
+		g_assert_true(vcn_hello_parse(h, sizeof(h), &got) == 0 ||
+			      !vcn_hello_authentic(hmac, h));
 		h[i] ^= 0x20;
 	}
-	EXPECT(vcn_hello_parse(h, sizeof(h) - 1, &got) == 0);
+	g_assert_cmpint(vcn_hello_parse(h, sizeof(h) - 1, &got), ==, 0);
 	h[5] = 4;
-	EXPECT(vcn_hello_parse(h, sizeof(h), &got) == 0);
+	g_assert_cmpint(vcn_hello_parse(h, sizeof(h), &got), ==, 0);
 	h[5] = VCN_HELLO_BYE;
 	h[4] = 1;
-	EXPECT(vcn_hello_parse(h, sizeof(h), &got) == 0);
+	g_assert_cmpint(vcn_hello_parse(h, sizeof(h), &got), ==, 0);
 }
 
 /*
@@ -742,28 +750,28 @@ static void test_path_challenge(void)
 	for (int i = 0; i < VCN_NONCE_LEN; i++)
 		nonce[i] = (uint8_t)(0x90 + i);
 	vcn_challenge_encode(nonce, 0x01020304, tmac, c);
-	EXPECT(vcn_challenge_magic(c, sizeof(c)));
-	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back) == 0);
-	EXPECT(!memcmp(back, nonce, VCN_NONCE_LEN));
-	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020305, tmac, back) < 0);	/* other session */
-	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, hmac, back) < 0);
-	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, other_mac, back) < 0);
-	EXPECT(vcn_challenge_parse(c, sizeof(c) - 1, 0x01020304, tmac, back) < 0);
+	g_assert_true(vcn_challenge_magic(c, sizeof(c)));
+	g_assert_cmpint(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back), ==, 0);
+	g_assert_cmpmem(back, VCN_NONCE_LEN, nonce, VCN_NONCE_LEN);
+	g_assert_cmpint(vcn_challenge_parse(c, sizeof(c), 0x01020305, tmac, back), <, 0);	/* other session */
+	g_assert_cmpint(vcn_challenge_parse(c, sizeof(c), 0x01020304, hmac, back), <, 0);
+	g_assert_cmpint(vcn_challenge_parse(c, sizeof(c), 0x01020304, other_mac, back), <, 0);
+	g_assert_cmpint(vcn_challenge_parse(c, sizeof(c) - 1, 0x01020304, tmac, back), <, 0);
 	for (size_t i = 0; i < sizeof(c); i++) {
 		c[i] ^= 0x04;
-		EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back) < 0);
+		g_assert_cmpint(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back), <, 0);
 		c[i] ^= 0x04;
 	}
 	/* a re-tagged challenge with a reserved byte set is refused too */
 	c[6] = 1;
 	vcn_mac_tag(tmac, c, VCN_CHALLENGE_SIGNED, c + VCN_CHALLENGE_SIGNED);
-	EXPECT(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back) < 0);
+	g_assert_cmpint(vcn_challenge_parse(c, sizeof(c), 0x01020304, tmac, back), <, 0);
 	/* and a reassembler, under the same key, never takes it for a packet */
-	ASSERT(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
+	net_require(vcn_packetizer_init(&pk, VCN_PT_DEFAULT, VCN_UDP_STRIDE, tmac) == 0);
 	r = reasm_for(&pk, 0);
 	vcn_challenge_encode(nonce, pk.ssrc, tmac, c);
-	EXPECT(vcn_reasm_push(r, c, sizeof(c), 0) == VCN_PKT_MALFORMED);
-	EXPECT(!vcn_challenge_magic((const uint8_t *)"\x80\xe0\x00\x01", 4));
+	g_assert_cmpint(vcn_reasm_push(r, c, sizeof(c), 0), ==, VCN_PKT_MALFORMED);
+	g_assert_false(vcn_challenge_magic((const uint8_t *)"\x80\xe0\x00\x01", 4));
 	vcn_reasm_free(r);
 }
 
@@ -776,7 +784,7 @@ static bool hex_is(const uint8_t *p, size_t len, const char *hex)
 	buf[2 * len] = 0;
 	if (!strcmp(buf, hex))
 		return true;
-	printf("# got  %s\n# want %s\n", buf, hex);
+	g_test_message("got  %s\nwant %s", buf, hex);
 	return false;
 }
 
@@ -798,62 +806,63 @@ static void test_vectors(void)
 
 	vcn_fragmenter_start(&pk, &f, unit, sizeof(unit), 1500000000ull, true);
 	n = vcn_fragmenter_next(&pk, &f, p);
-	EXPECT(hex_is(p, n, "80e0010210020f581122334402010100000000050000000a00000000"
-			    "0480000000010203040506070809"
-			    "09dcd51dc3557bce6252b5c47b22c443"));
-	EXPECT(vcn_fragmenter_next(&pk, &f, p) == 0);
+	g_assert_true(hex_is(p, n, "80e0010210020f581122334402010100000000050000000a00000000"
+				   "0480000000010203040506070809"
+				   "09dcd51dc3557bce6252b5c47b22c443"));
+	g_assert_cmpint(vcn_fragmenter_next(&pk, &f, p), ==, 0);
 	for (int i = 0; i < VCN_TOKEN_LEN; i++)
 		o.token[i] = (uint8_t)i;
 	vcn_offer_encode(&o, offer);
-	EXPECT(hex_is(offer, sizeof(offer),
-		      "56434d4f02036000112233441b580000000102030405060708090a0b0c0d0e0f"));
+	g_assert_true(hex_is(offer, sizeof(offer),
+			     "56434d4f02036000112233441b580000000102030405060708090a0b0c0d0e0f"));
 	memcpy(hi.token, o.token, VCN_TOKEN_LEN);
 	for (int i = 0; i < VCN_NONCE_LEN; i++) {
 		hi.echo[i] = (uint8_t)(0xa0 + i);
 		nonce[i] = (uint8_t)(0xb0 + i);
 	}
 	vcn_hello_encode(&hi, hmac, hello);
-	EXPECT(hex_is(hello, sizeof(hello),
-		      "56434d4802010000000102030405060708090a0b0c0d0e0f0000000000000007"
-		      "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf6bb3c851e67bad16a5ef3ef6be8b7c12"));
+	g_assert_true(hex_is(hello, sizeof(hello),
+			     "56434d4802010000000102030405060708090a0b0c0d0e0f0000000000000007"
+			     "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf6bb3c851e67bad16a5ef3ef6be8b7c12"));
 	vcn_challenge_encode(nonce, 0x11223344, tmac, chal);
-	EXPECT(hex_is(chal, sizeof(chal), "56434d5002000000b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-					  "1122334436d2896d40882fa024d2448e94ad02b5"));
+	g_assert_true(hex_is(chal, sizeof(chal), "56434d5002000000b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+						 "1122334436d2896d40882fa024d2448e94ad02b5"));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const uint8_t other_key[VCN_KEY_LEN] = { 0x40 };
-	static const struct nettest tests[] = {
-		{ "rtp_clock", test_rtp_clock },
-		{ "packet_format_and_tag", test_packet_format },
-		{ "roundtrip_udp_stride_0_to_1MiB", test_roundtrip_udp },
-		{ "roundtrip_tcp_stride_0_to_1MiB", test_roundtrip_tcp },
-		{ "reorder", test_reorder },
-		{ "duplicates", test_duplicates },
-		{ "drop_waits_for_timeout", test_drop_waits_for_timeout },
-		{ "drop_keyframe_supersedes", test_drop_keyframe_supersedes },
-		{ "mangled_fragments_forged_or_refused", test_mangled_fragments },
-		{ "flip_every_byte_forged", test_flip_every_byte },
-		{ "splice_mixed_lengths", test_splice_mixed_lengths },
-		{ "splice_same_headers_aead", test_splice_same_headers_aead },
-		{ "bounded_inflight", test_bounded_inflight },
-		{ "forged_far_ahead_and_keyframe", test_forged_far_ahead_and_keyframe },
-		{ "oversized_and_late", test_oversized_and_late },
-		{ "offer_and_hello", test_offer_and_hello },
-		{ "path_challenge", test_path_challenge },
-		{ "test_vectors", test_vectors },
-	};
-	int ret;
+	int rc;
 
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	tmac = vcn_mac_new(c2h_key);
 	hmac = vcn_mac_new(h2c_key);
 	other_mac = vcn_mac_new(other_key);
 	if (!tmac || !hmac || !other_mac)
 		return 1;
-	ret = nettest_run(tests, sizeof(tests) / sizeof(tests[0]));
+	g_test_add_func("/net/rtp/rtp-clock", test_rtp_clock);
+	g_test_add_func("/net/rtp/packet-format-and-tag", test_packet_format);
+	g_test_add_func("/net/rtp/roundtrip-udp-stride-0-to-1MiB", test_roundtrip_udp);
+	g_test_add_func("/net/rtp/roundtrip-tcp-stride-0-to-1MiB", test_roundtrip_tcp);
+	g_test_add_func("/net/rtp/reorder", test_reorder);
+	g_test_add_func("/net/rtp/duplicates", test_duplicates);
+	g_test_add_func("/net/rtp/drop-waits-for-timeout", test_drop_waits_for_timeout);
+	g_test_add_func("/net/rtp/drop-keyframe-supersedes", test_drop_keyframe_supersedes);
+	g_test_add_func("/net/rtp/mangled-fragments-forged-or-refused", test_mangled_fragments);
+	g_test_add_func("/net/rtp/flip-every-byte-forged", test_flip_every_byte);
+	g_test_add_func("/net/rtp/splice-mixed-lengths", test_splice_mixed_lengths);
+	g_test_add_func("/net/rtp/splice-same-headers-aead", test_splice_same_headers_aead);
+	g_test_add_func("/net/rtp/bounded-inflight", test_bounded_inflight);
+	g_test_add_func("/net/rtp/forged-far-ahead-and-keyframe",
+			test_forged_far_ahead_and_keyframe);
+	g_test_add_func("/net/rtp/oversized-and-late", test_oversized_and_late);
+	g_test_add_func("/net/rtp/offer-and-hello", test_offer_and_hello);
+	g_test_add_func("/net/rtp/path-challenge", test_path_challenge);
+	g_test_add_func("/net/rtp/vectors", test_vectors);
+	rc = g_test_run();
 	vcn_mac_free(tmac);
 	vcn_mac_free(hmac);
 	vcn_mac_free(other_mac);
-	return ret;
+	return rc;
 }

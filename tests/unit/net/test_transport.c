@@ -472,35 +472,36 @@ static void roundtrip(enum vcn_hub_transport t, enum vcn_path want)
 	const struct vcn_cam_stats *cs;
 	struct vcn_offer o;
 
-	ASSERT(world_init(&w, 100u << 20, true));
+	net_require(world_init(&w, 100u << 20, true));
 	cs = vcn_cam_stats(w.cam);
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, t, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(vcn_cam_hub_needs_keyframe(cam_hub[0]));
-	EXPECT(vcn_cam_hub_add(w.cam, now_ns(), NULL, &o) == NULL);	/* keys are required */
-	EXPECT(run_until(&w, cam_path_is, want));
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(vcn_cam_hub_needs_keyframe(cam_hub[0]));
+	g_assert_null(vcn_cam_hub_add(w.cam, now_ns(), NULL, &o));	/* keys are required */
+	g_assert_true(run_until(&w, cam_path_is, want));
 	for (uint32_t i = 0; i < N_SIZES; i++) {
-		EXPECT(send_unit(&w, cam_hub[0], i, sizes[i], i == 0) == VCN_SEND_QUEUED);
-		EXPECT(run_until(&w, side0_got, i + 1));
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, sizes[i], i == 0), ==,
+				VCN_SEND_QUEUED);
+		g_assert_true(run_until(&w, side0_got, i + 1));
 	}
-	EXPECT(w.s[0].n == N_SIZES && w.s[0].bad == 0);
+	g_assert_true(w.s[0].n == N_SIZES && w.s[0].bad == 0);
 	for (size_t i = 0; i < w.s[0].n; i++)
-		EXPECT(w.s[0].got[i] == (i == 0 ? -2 : (long)i));
-	EXPECT(vcn_hub_path(w.s[0].hub) == want);
-	EXPECT(vcn_hub_stats(w.s[0].hub)->fallbacks == 0);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->units_sent == N_SIZES);
+		g_assert_cmpint(w.s[0].got[i], ==, i == 0 ? -2 : (long)i);
+	g_assert_cmpint(vcn_hub_path(w.s[0].hub), ==, want);
+	g_assert_cmpint(vcn_hub_stats(w.s[0].hub)->fallbacks, ==, 0);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->units_sent, ==, N_SIZES);
 	/* the first latch took one challenge round trip; nothing was refused */
-	EXPECT(want == VCN_PATH_TCP || (cs->challenges_sent >= 1 &&
-					vcn_hub_stats(w.s[0].hub)->challenges >= 1));
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->relatched == 0);
-	EXPECT(cs->hello_forged == 0 && cs->hello_replay == 0 && cs->tcp_refused == 0);
-	EXPECT(vcn_hub_reasm_stats(w.s[0].hub)->discarded[VCN_PKT_FORGED] == 0);
+	g_assert_true(want == VCN_PATH_TCP || (cs->challenges_sent >= 1 &&
+					       vcn_hub_stats(w.s[0].hub)->challenges >= 1));
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->relatched, ==, 0);
+	g_assert_true(cs->hello_forged == 0 && cs->hello_replay == 0 && cs->tcp_refused == 0);
+	g_assert_cmpint(vcn_hub_reasm_stats(w.s[0].hub)->discarded[VCN_PKT_FORGED], ==, 0);
 	/* keepalives keep coming, each accepted once (TCP ones too) */
 	run_for(&w, 250);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->hellos >= 2);
-	EXPECT(cs->hello_replay == 0 && vcn_cam_hub_path(cam_hub[0]) == want);
-	EXPECT(vcn_cam_idle(w.cam));
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->hellos, >=, 2);
+	g_assert_true(cs->hello_replay == 0 && vcn_cam_hub_path(cam_hub[0]) == want);
+	g_assert_true(vcn_cam_idle(w.cam));
 	world_free(&w);
 }
 
@@ -526,22 +527,22 @@ static void test_nat_rebinding(void)
 	struct vcn_offer o;
 	uint64_t chal;
 
-	ASSERT(relay_world(&w, &r, &o));
+	net_require(relay_world(&w, &r, &o));
 	for (uint32_t i = 1; i < 5; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 30000, false) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 5));
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, 30000, false), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 5));
 	chal = vcn_cam_stats(w.cam)->challenges_sent;
 	relay_rebind(&r);
-	EXPECT(run_until(&w, cam_relatched, 1));
-	EXPECT(vcn_cam_stats(w.cam)->challenges_sent > chal);
+	g_assert_true(run_until(&w, cam_relatched, 1));
+	g_assert_cmpint(vcn_cam_stats(w.cam)->challenges_sent, >, chal);
 	for (uint32_t i = 5; i < 10; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 30000, false) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 10));
-	EXPECT(w.s[0].bad == 0);
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, 30000, false), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 10));
+	g_assert_cmpint(w.s[0].bad, ==, 0);
 	for (size_t i = 0; i < w.s[0].n; i++)
-		EXPECT(w.s[0].got[i] == (long)i);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->relatched == 1);
-	EXPECT(vcn_cam_stats(w.cam)->hello_forged == 0);
+		g_assert_cmpint(w.s[0].got[i], ==, (long)i);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->relatched, ==, 1);
+	g_assert_cmpint(vcn_cam_stats(w.cam)->hello_forged, ==, 0);
 	world_free(&w);
 	relay_close(&r);
 }
@@ -556,12 +557,12 @@ static void test_wrong_token(void)
 	uint64_t before, first;
 	int rogue, rogue_tcp;
 
-	ASSERT(world_init(&w, 0, true));
+	net_require(world_init(&w, 0, true));
 	cam_addr = loopback(vcn_cam_port(w.cam));
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_UDP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_UDP));
 
 	rogue = udp_on(0);
 	memcpy(bad_token, o.token, VCN_TOKEN_LEN);
@@ -574,21 +575,21 @@ static void test_wrong_token(void)
 	sendto_cam(rogue, &w, hello, sizeof(hello));
 	sendto_cam(rogue, &w, "VCMH", 4);
 	rogue_tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT(connect(rogue_tcp, (struct sockaddr *)&cam_addr, sizeof(cam_addr)) == 0);
+	net_require(connect(rogue_tcp, (struct sockaddr *)&cam_addr, sizeof(cam_addr)) == 0);
 	hello_make(VCN_HELLO_TCP, bad_token, 1002, NULL, h2c, hello);
-	ASSERT(send(rogue_tcp, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	net_require(send(rogue_tcp, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
 	run_for(&w, 50);
 	for (uint32_t i = 0; i < 3; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 5000, i == 0) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 3));
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, 5000, i == 0), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 3));
 	run_for(&w, 50);
-	EXPECT(vcn_cam_stats(w.cam)->hello_bad_token == 2);
-	EXPECT(vcn_cam_stats(w.cam)->hello_malformed == 1);
-	EXPECT(vcn_cam_stats(w.cam)->tcp_refused == 1);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->relatched == 0);
-	EXPECT(recv(rogue, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN);
-	EXPECT(recv(rogue_tcp, buf, sizeof(buf), 0) == 0);	/* closed, nothing sent */
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP);
+	g_assert_cmpint(vcn_cam_stats(w.cam)->hello_bad_token, ==, 2);
+	g_assert_cmpint(vcn_cam_stats(w.cam)->hello_malformed, ==, 1);
+	g_assert_cmpint(vcn_cam_stats(w.cam)->tcp_refused, ==, 1);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->relatched, ==, 0);
+	g_assert_true(recv(rogue, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN);
+	g_assert_cmpint(recv(rogue_tcp, buf, sizeof(buf), 0), ==, 0);	/* closed, nothing sent */
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_UDP);
 	/* a flood is read in bounded rounds, so the daemon's loop keeps turning */
 	before = vcn_cam_stats(w.cam)->hello_malformed;
 	for (int i = 0; i < 300; i++)
@@ -596,8 +597,8 @@ static void test_wrong_token(void)
 	vcn_cam_process(w.cam, now_ns());
 	first = vcn_cam_stats(w.cam)->hello_malformed - before;
 	vcn_cam_process(w.cam, now_ns());
-	EXPECT(first > 0 && first <= 256);
-	EXPECT(vcn_cam_stats(w.cam)->hello_malformed - before > first);
+	g_assert_true(first > 0 && first <= 256);
+	g_assert_cmpint(vcn_cam_stats(w.cam)->hello_malformed - before, >, first);
 	close(rogue);
 	close(rogue_tcp);
 	world_free(&w);
@@ -624,10 +625,10 @@ static void test_replayed_hello(void)
 	size_t n;
 	int x;
 
-	ASSERT(relay_world(&w, &r, &o));
+	net_require(relay_world(&w, &r, &o));
 	cs = vcn_cam_stats(w.cam);
 	run_for(&w, 20);		/* the camera has taken the last hello the relay saw */
-	ASSERT(r.have_hello);
+	net_require(r.have_hello);
 	memcpy(rec, r.hello, sizeof(rec));
 	x = udp_on(0);
 	replay0 = cs->hello_replay;
@@ -637,7 +638,7 @@ static void test_replayed_hello(void)
 		sendto_cam(x, &w, rec, sizeof(rec));		/* a third one */
 	}
 	/* the observer also forges media (far-ahead keyframes) and challenges to the hub */
-	ASSERT(vcn_packetizer_init(&forger, o.pt, VCN_UDP_STRIDE, wrong) == 0);
+	net_require(vcn_packetizer_init(&forger, o.pt, VCN_UDP_STRIDE, wrong) == 0);
 	forger.ssrc = o.ssrc;
 	for (int i = 0; i < 8; i++) {
 		forger.au_num += 1000000;
@@ -652,21 +653,21 @@ static void test_replayed_hello(void)
 	vcn_challenge_encode(nonce, o.ssrc ^ 1, c2h, chal);	/* the right key, another session */
 	sendto(x, chal, sizeof(chal), 0, (struct sockaddr *)&r.hub_peer, sizeof(r.hub_peer));
 	for (uint32_t i = 1; i < 6; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 20000, false) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 6));
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, 20000, false), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 6));
 	run_for(&w, 50);
-	EXPECT(cs->hello_replay - replay0 >= 10);	/* the relay's own replays may add */
-	EXPECT(cs->challenges_sent == chal0);
-	EXPECT(cs->hello_forged == 0);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->relatched == 0);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP);
-	EXPECT(datagrams(x, NULL, 0, NULL) == 0);
-	EXPECT(vcn_hub_reasm_stats(w.s[0].hub)->discarded[VCN_PKT_FORGED] == forged);
-	EXPECT(vcn_hub_reasm_stats(w.s[0].hub)->incomplete == 0);
-	EXPECT(vcn_hub_stats(w.s[0].hub)->challenges_forged == 2);
-	EXPECT(w.s[0].n == 6 && w.s[0].bad == 0);
+	g_assert_cmpint(cs->hello_replay - replay0, >=, 10);	/* the relay's own replays may add */
+	g_assert_cmpint(cs->challenges_sent, ==, chal0);
+	g_assert_cmpint(cs->hello_forged, ==, 0);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->relatched, ==, 0);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_UDP);
+	g_assert_cmpint(datagrams(x, NULL, 0, NULL), ==, 0);
+	g_assert_cmpint(vcn_hub_reasm_stats(w.s[0].hub)->discarded[VCN_PKT_FORGED], ==, forged);
+	g_assert_cmpint(vcn_hub_reasm_stats(w.s[0].hub)->incomplete, ==, 0);
+	g_assert_cmpint(vcn_hub_stats(w.s[0].hub)->challenges_forged, ==, 2);
+	g_assert_true(w.s[0].n == 6 && w.s[0].bad == 0);
 	for (size_t i = 0; i < w.s[0].n; i++)
-		EXPECT(w.s[0].got[i] == (long)i);
+		g_assert_cmpint(w.s[0].got[i], ==, (long)i);
 	close(x);
 	free(fake);
 	world_free(&w);
@@ -691,13 +692,13 @@ static void test_copied_hello_third_address(void)
 	size_t got_len = 0;
 	int x, seen;
 
-	ASSERT(relay_world(&w, &r, &o));
+	net_require(relay_world(&w, &r, &o));
 	cs = vcn_cam_stats(w.cam);
 
 	x = udp_on(0);
 	r.hold_hellos = true;
 	r.held = false;
-	EXPECT(run_until(&w, relay_held, 0));
+	g_assert_true(run_until(&w, relay_held, 0));
 	memcpy(copy, r.hello, sizeof(copy));
 	chal0 = cs->challenges_sent;
 	replay0 = cs->hello_replay;
@@ -705,9 +706,9 @@ static void test_copied_hello_third_address(void)
 		sendto_cam(x, &w, copy, sizeof(copy));
 	run_for(&w, 30);
 	seen = datagrams(x, got, sizeof(got), &got_len);
-	EXPECT(seen == 1 && got_len == VCN_CHALLENGE_LEN && !memcmp(got, "VCMP", 4));
-	EXPECT(cs->challenges_sent == chal0 + 1);
-	EXPECT(cs->hello_replay == replay0 + 19);
+	g_assert_true(seen == 1 && got_len == VCN_CHALLENGE_LEN && !memcmp(got, "VCMP", 4));
+	g_assert_cmpint(cs->challenges_sent, ==, chal0 + 1);
+	g_assert_cmpint(cs->hello_replay, ==, replay0 + 19);
 	/* the observer knows the challenge now, but cannot tag a hello echoing it */
 	memcpy(copy + 32, got + 8, VCN_NONCE_LEN);
 	vcn_put_be64(copy + 24, vcn_get_be64(copy + 24) + 1000);
@@ -718,14 +719,14 @@ static void test_copied_hello_third_address(void)
 	sendto_cam(r.cam_udp, &w, r.hello, sizeof(r.hello));
 	r.hold_hellos = false;
 	for (uint32_t i = 1; i < 6; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 20000, false) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 6));
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, 20000, false), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 6));
 	run_for(&w, 300);
-	EXPECT(cs->hello_forged == 2);
-	EXPECT(cs->hello_replay >= replay0 + 20);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->relatched == 0);
-	EXPECT(datagrams(x, NULL, 0, NULL) == 0);	/* no media, ever */
-	EXPECT(w.s[0].n == 6 && w.s[0].bad == 0);
+	g_assert_cmpint(cs->hello_forged, ==, 2);
+	g_assert_cmpint(cs->hello_replay, >=, replay0 + 20);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->relatched, ==, 0);
+	g_assert_cmpint(datagrams(x, NULL, 0, NULL), ==, 0);	/* no media, ever */
+	g_assert_true(w.s[0].n == 6 && w.s[0].bad == 0);
 	close(x);
 	world_free(&w);
 	relay_close(&r);
@@ -744,35 +745,35 @@ static void test_bye_forged_genuine_and_silence(void)
 	struct vcn_offer o;
 	int x;
 
-	ASSERT(world_init(&w, 0, false));
+	net_require(world_init(&w, 0, false));
 	cs = vcn_cam_stats(w.cam);
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_UDP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_UDP));
 	x = udp_on(0);
 	hello_make(VCN_HELLO_BYE, o.token, 1ull << 40, NULL, wrong, bye);
 	sendto_cam(x, &w, bye, sizeof(bye));
 	hello_make(VCN_HELLO_BYE, o.token, 1, NULL, h2c, bye);	/* the hub's key, counter used */
 	sendto_cam(x, &w, bye, sizeof(bye));
 	run_for(&w, 50);
-	EXPECT(cs->hello_forged == 1 && cs->hello_replay == 1);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP && cs->hubs_gone == 0);
+	g_assert_true(cs->hello_forged == 1 && cs->hello_replay == 1);
+	g_assert_true(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP && cs->hubs_gone == 0);
 
 	/* silent for 1.5 s (version 1 dropped a hub after 5 s, or 1 s configured) */
 	w.s[0].paused = true;
 	run_for(&w, 1500);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP && cs->hubs_gone == 0);
-	EXPECT(send_unit(&w, cam_hub[0], 0, 20000, true) == VCN_SEND_QUEUED);
+	g_assert_true(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP && cs->hubs_gone == 0);
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 0, 20000, true), ==, VCN_SEND_QUEUED);
 	w.s[0].paused = false;
-	EXPECT(run_until(&w, side0_got, 1));
-	EXPECT(w.s[0].bad == 0 && w.s[0].got[0] == 0);
+	g_assert_true(run_until(&w, side0_got, 1));
+	g_assert_true(w.s[0].bad == 0 && w.s[0].got[0] == 0);
 
 	vcn_hub_free(w.s[0].hub);		/* says bye */
 	w.s[0].hub = NULL;
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_GONE));
-	EXPECT(cs->hubs_gone == 1);
-	EXPECT(send_unit(&w, cam_hub[0], 1, 100, true) == VCN_SEND_NO_PATH);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_GONE));
+	g_assert_cmpint(cs->hubs_gone, ==, 1);
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 1, 100, true), ==, VCN_SEND_NO_PATH);
 	close(x);
 	world_free(&w);
 }
@@ -810,41 +811,41 @@ static void test_tcp_attach_forged_replayed(void)
 	struct vcn_offer o;
 	int forged, genuine, replayed;
 
-	ASSERT(world_init(&w, 0, true));
+	net_require(world_init(&w, 0, true));
 	cs = vcn_cam_stats(w.cam);
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
-	ASSERT(cam_hub[0]);
+	net_require(cam_hub[0]);
 	forged = tcp_to(vcn_cam_port(w.cam));
-	ASSERT(forged >= 0);
+	net_require(forged >= 0);
 	hello_make(VCN_HELLO_TCP, o.token, 5, NULL, wrong, hello);
-	ASSERT(send(forged, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
-	EXPECT(run_until(&w, tcp_closed, forged));
-	EXPECT(cs->tcp_refused == 1 && cs->hello_forged == 1);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_NONE);
+	net_require(send(forged, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	g_assert_true(run_until(&w, tcp_closed, forged));
+	g_assert_true(cs->tcp_refused == 1 && cs->hello_forged == 1);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_NONE);
 
 	genuine = tcp_to(vcn_cam_port(w.cam));
-	ASSERT(genuine >= 0);
+	net_require(genuine >= 0);
 	hello_make(VCN_HELLO_TCP, o.token, 5, NULL, h2c, good);
-	ASSERT(send(genuine, good, sizeof(good), 0) == (ssize_t)sizeof(good));
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_TCP));
+	net_require(send(genuine, good, sizeof(good), 0) == (ssize_t)sizeof(good));
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_TCP));
 	replayed = tcp_to(vcn_cam_port(w.cam));
-	ASSERT(replayed >= 0);
-	ASSERT(send(replayed, good, sizeof(good), 0) == (ssize_t)sizeof(good));
-	EXPECT(run_until(&w, tcp_closed, replayed));
-	EXPECT(cs->tcp_refused == 2 && cs->hello_replay == 1);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_TCP);
-	EXPECT(!tcp_closed(&w, genuine));	/* the attached connection stays */
+	net_require(replayed >= 0);
+	net_require(send(replayed, good, sizeof(good), 0) == (ssize_t)sizeof(good));
+	g_assert_true(run_until(&w, tcp_closed, replayed));
+	g_assert_true(cs->tcp_refused == 2 && cs->hello_replay == 1);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_TCP);
+	g_assert_false(tcp_closed(&w, genuine));	/* the attached connection stays */
 
 	/* a keepalive on it: a right one is taken, a forged one ends the path */
 	hello_make(VCN_HELLO_TCP, o.token, 6, NULL, h2c, hello);
-	ASSERT(send(genuine, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	net_require(send(genuine, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
 	run_for(&w, 30);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_TCP);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->hellos == 2);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_TCP);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->hellos, ==, 2);
 	hello_make(VCN_HELLO_TCP, o.token, 7, NULL, wrong, hello);
-	ASSERT(send(genuine, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_GONE));
-	EXPECT(cs->hello_forged == 2 && cs->hubs_gone == 1);
+	net_require(send(genuine, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_GONE));
+	g_assert_true(cs->hello_forged == 2 && cs->hubs_gone == 1);
 	close(forged);
 	close(genuine);
 	close(replayed);
@@ -858,24 +859,24 @@ static void test_tcp_fallback(void)
 	struct relay r;
 	struct vcn_offer o;
 
-	ASSERT(world_init(&w, 0, true));
+	net_require(world_init(&w, 0, true));
 	relay_init(&r, vcn_cam_port(w.cam), true);
-	ASSERT(r.listen >= 0);
+	net_require(r.listen >= 0);
 	r.drop_udp = true;
 	w.relay = &r;
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(r.port, &o, VCN_HUB_AUTO, 300);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_NONE);
-	EXPECT(send_unit(&w, cam_hub[0], 99, 1000, true) == VCN_SEND_NO_PATH);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_TCP));
-	EXPECT(vcn_hub_stats(w.s[0].hub)->fallbacks == 1);
-	EXPECT(vcn_hub_path(w.s[0].hub) == VCN_PATH_TCP);
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_NONE);
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 99, 1000, true), ==, VCN_SEND_NO_PATH);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_TCP));
+	g_assert_cmpint(vcn_hub_stats(w.s[0].hub)->fallbacks, ==, 1);
+	g_assert_cmpint(vcn_hub_path(w.s[0].hub), ==, VCN_PATH_TCP);
 	for (uint32_t i = 0; i < 4; i++)
-		EXPECT(send_unit(&w, cam_hub[0], i, 100000, i == 0) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 4));
-	EXPECT(w.s[0].bad == 0 && w.s[0].got[0] == 0 && w.s[0].got[3] == 3);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->dropped_no_path == 1);
+		g_assert_cmpint(send_unit(&w, cam_hub[0], i, 100000, i == 0), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 4));
+	g_assert_true(w.s[0].bad == 0 && w.s[0].got[0] == 0 && w.s[0].got[3] == 3);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->dropped_no_path, ==, 1);
 	world_free(&w);
 	relay_close(&r);
 }
@@ -899,31 +900,33 @@ static void test_hubs_leave(void)
 	static const enum vcn_hub_transport t[3] = { VCN_HUB_UDP, VCN_HUB_TCP, VCN_HUB_UDP };
 	uint32_t sent = 0;
 
-	ASSERT(world_init(&w, 0, true));
+	net_require(world_init(&w, 0, true));
 	for (int i = 0; i < 3; i++) {
 		cam_hub[i] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o[i]);
 		w.s[i].hub = hub_to(vcn_cam_port(w.cam), &o[i], t[i], 0);
-		ASSERT(cam_hub[i] && w.s[i].hub);
+		net_require(cam_hub[i] && w.s[i].hub);
 	}
-	EXPECT(memcmp(o[0].token, o[1].token, VCN_TOKEN_LEN) && o[0].ssrc != o[1].ssrc);
+	g_assert_true(memcmp(o[0].token, o[1].token, VCN_TOKEN_LEN) && o[0].ssrc != o[1].ssrc);
 	cam_hub[3] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o[3]);
-	ASSERT(cam_hub[3]);
+	net_require(cam_hub[3]);
 	bare = tcp_to(vcn_cam_port(w.cam));
-	ASSERT(bare >= 0);
+	net_require(bare >= 0);
 	hello_make(VCN_HELLO_TCP, o[3].token, 1, NULL, h2c, hello);
-	ASSERT(send(bare, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
-	EXPECT(run_until(&w, cam_path3_is, VCN_PATH_TCP));
+	net_require(send(bare, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	g_assert_true(run_until(&w, cam_path3_is, VCN_PATH_TCP));
 	close(bare);
-	EXPECT(run_until(&w, cam_path3_is, VCN_PATH_GONE));
-	EXPECT(vcn_cam_stats(w.cam)->hubs_gone == 1);
+	g_assert_true(run_until(&w, cam_path3_is, VCN_PATH_GONE));
+	g_assert_cmpint(vcn_cam_stats(w.cam)->hubs_gone, ==, 1);
 	vcn_cam_hub_remove(w.cam, cam_hub[3]);
 	run_for(&w, 300);
 	for (int i = 0; i < 3; i++)
-		EXPECT(vcn_cam_hub_path(cam_hub[i]) == (t[i] == VCN_HUB_TCP ? VCN_PATH_TCP : VCN_PATH_UDP));
+		g_assert_cmpint(vcn_cam_hub_path(cam_hub[i]), ==,
+				t[i] == VCN_HUB_TCP ? VCN_PATH_TCP : VCN_PATH_UDP);
 	for (; sent < 3; sent++)
 		for (int i = 0; i < 3; i++)
-			EXPECT(send_unit(&w, cam_hub[i], sent, 20000, sent == 0) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, all_got, 3));
+			g_assert_cmpint(send_unit(&w, cam_hub[i], sent, 20000, sent == 0), ==,
+					VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, all_got, 3));
 
 	w.s[1].paused = true;		/* silent: no keepalives, socket left open */
 	vcn_hub_free(w.s[2].hub);	/* leaves with a bye */
@@ -934,19 +937,19 @@ static void test_hubs_leave(void)
 			send_unit(&w, cam_hub[i], sent, 20000, false);
 		run_for(&w, 20);
 	}
-	EXPECT(run_until(&w, side0_got, sent));
-	EXPECT(w.s[0].n == sent && w.s[0].bad == 0);
+	g_assert_true(run_until(&w, side0_got, sent));
+	g_assert_true(w.s[0].n == sent && w.s[0].bad == 0);
 	for (size_t i = 0; i < w.s[0].n; i++)
-		EXPECT(w.s[0].got[i] == (long)i);
-	EXPECT(vcn_cam_hub_path(cam_hub[0]) == VCN_PATH_UDP);
-	EXPECT(vcn_cam_hub_path(cam_hub[1]) == VCN_PATH_TCP);	/* silent, still there */
-	EXPECT(vcn_cam_hub_path(cam_hub[2]) == VCN_PATH_GONE);
-	EXPECT(vcn_cam_stats(w.cam)->hubs_gone == 2);
-	EXPECT(send_unit(&w, cam_hub[2], sent, 100, true) == VCN_SEND_NO_PATH);
+		g_assert_cmpint(w.s[0].got[i], ==, (long)i);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[0]), ==, VCN_PATH_UDP);
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[1]), ==, VCN_PATH_TCP);	/* silent, still there */
+	g_assert_cmpint(vcn_cam_hub_path(cam_hub[2]), ==, VCN_PATH_GONE);
+	g_assert_cmpint(vcn_cam_stats(w.cam)->hubs_gone, ==, 2);
+	g_assert_cmpint(send_unit(&w, cam_hub[2], sent, 100, true), ==, VCN_SEND_NO_PATH);
 	vcn_cam_hub_remove(w.cam, cam_hub[1]);
 	vcn_cam_hub_remove(w.cam, cam_hub[2]);
-	EXPECT(send_unit(&w, cam_hub[0], sent, 100, false) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, sent + 1));
+	g_assert_cmpint(send_unit(&w, cam_hub[0], sent, 100, false), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, sent + 1));
 	close(bare);
 	world_free(&w);
 }
@@ -964,45 +967,45 @@ static void test_bounded_queue_keyframe(void)
 	bool key[400], saw_full = false;
 	uint32_t queued = 0, full = 0, superseded;
 
-	ASSERT(world_init(&w, 0, true));
+	net_require(world_init(&w, 0, true));
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_TCP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_TCP));
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_TCP));
 	for (uint32_t i = 0; i < 400; i++) {
 		key[i] = i % 25 == 0;
 		if (!key[i])
-			EXPECT(vcn_cam_hub_needs_keyframe(cam_hub[0]) == saw_full);
+			g_assert_cmpint(vcn_cam_hub_needs_keyframe(cam_hub[0]), ==, saw_full);
 		res[i] = send_unit(&w, cam_hub[0], i, 150000, key[i]);
 		if (res[i] == VCN_SEND_QUEUE_FULL) {
 			full++;
 			saw_full = true;
-			EXPECT(vcn_cam_hub_needs_keyframe(cam_hub[0]));
+			g_assert_true(vcn_cam_hub_needs_keyframe(cam_hub[0]));
 		}
 		if (res[i] == VCN_SEND_QUEUED) {
 			queued++;
 			if (key[i])
 				saw_full = false;
 		}
-		EXPECT(res[i] != VCN_SEND_AWAIT_KEYFRAME || !key[i]);
+		g_assert_true(res[i] != VCN_SEND_AWAIT_KEYFRAME || !key[i]);
 	}
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->dropped_queue_full > 0);
-	EXPECT(vcn_cam_hub_stats(cam_hub[0])->dropped_await_keyframe > 0);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->dropped_queue_full, >, 0);
+	g_assert_cmpint(vcn_cam_hub_stats(cam_hub[0])->dropped_await_keyframe, >, 0);
 	/*
 	 * now the hub reads: the queued units arrive, intact, in order, except
 	 * those a later keyframe superseded while they waited in the queue
 	 */
 	superseded = vcn_cam_hub_stats(cam_hub[0])->dropped_queue_full - full;
-	EXPECT(run_until(&w, side0_got, queued - superseded));
+	g_assert_true(run_until(&w, side0_got, queued - superseded));
 	run_for(&w, 50);
-	EXPECT(vcn_cam_idle(w.cam));
-	EXPECT(w.s[0].n == queued - superseded && w.s[0].bad == 0);
+	g_assert_true(vcn_cam_idle(w.cam));
+	g_assert_true(w.s[0].n == queued - superseded && w.s[0].bad == 0);
 	for (size_t i = 0, prev = 0; i < w.s[0].n; i++) {
 		long idx = w.s[0].got[i];
 
-		EXPECT(idx >= 0 && idx < 400 && res[idx] == VCN_SEND_QUEUED);
+		g_assert_true(idx >= 0 && idx < 400 && res[idx] == VCN_SEND_QUEUED);
 		if (i && (size_t)idx != prev + 1)
-			EXPECT(key[idx]);	/* after a gap: a keyframe */
+			g_assert_true(key[idx]);	/* after a gap: a keyframe */
 		prev = (size_t)idx;
 	}
 	world_free(&w);
@@ -1026,28 +1029,28 @@ static void test_udp_to_tcp_switch(void)
 	bool got = false;
 	int tcp;
 
-	ASSERT(world_init(&w, 0, true) && buf);
+	net_require(world_init(&w, 0, true) && buf);
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_UDP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_UDP));
-	EXPECT(send_unit(&w, cam_hub[0], 0, 9000, true) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 1));
-	EXPECT(!vcn_cam_hub_needs_keyframe(cam_hub[0]));
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_UDP));
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 0, 9000, true), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 1));
+	g_assert_false(vcn_cam_hub_needs_keyframe(cam_hub[0]));
 
 	tcp = tcp_to(vcn_cam_port(w.cam));
-	ASSERT(tcp >= 0);
+	net_require(tcp >= 0);
 	hello_make(VCN_HELLO_TCP, o.token, 1ull << 40, NULL, h2c, hello);
-	ASSERT(send(tcp, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_TCP));
-	EXPECT(vcn_cam_hub_needs_keyframe(cam_hub[0]));
-	EXPECT(send_unit(&w, cam_hub[0], 1, 9000, false) == VCN_SEND_AWAIT_KEYFRAME);
-	EXPECT(send_unit(&w, cam_hub[0], 2, 200000, true) == VCN_SEND_QUEUED);
+	net_require(send(tcp, hello, sizeof(hello), 0) == (ssize_t)sizeof(hello));
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_TCP));
+	g_assert_true(vcn_cam_hub_needs_keyframe(cam_hub[0]));
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 1, 9000, false), ==, VCN_SEND_AWAIT_KEYFRAME);
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 2, 200000, true), ==, VCN_SEND_QUEUED);
 
 	rc.ssrc = o.ssrc;
 	rc.pt = o.pt;
 	r = vcn_reasm_new(&rc);
-	ASSERT(r);
+	net_require(r);
 	for (int i = 0; i < 500 && !got; i++) {
 		ssize_t n;
 
@@ -1056,15 +1059,16 @@ static void test_udp_to_tcp_switch(void)
 		if (n > 0)
 			have += (size_t)n;
 		while ((used = vcn_frame_next(buf, have, &pkt, &plen))) {
-			EXPECT(vcn_reasm_push(r, pkt, plen, now_ns()) == VCN_PKT_FRAGMENT);
+			g_assert_cmpint(vcn_reasm_push(r, pkt, plen, now_ns()), ==,
+					VCN_PKT_FRAGMENT);
 			memmove(buf, buf + used, have - used);
 			have -= used;
 		}
 		while (vcn_reasm_pop(r, now_ns(), &u))
 			got = unit_check(u.data, u.len) == 2;
 	}
-	EXPECT(got);
-	EXPECT(w.s[0].n == 1);		/* nothing more on the old UDP path */
+	g_assert_true(got);
+	g_assert_cmpint(w.s[0].n, ==, 1);		/* nothing more on the old UDP path */
 	vcn_reasm_free(r);
 	close(tcp);
 	free(buf);
@@ -1083,12 +1087,12 @@ static void test_tcp_unreachable_gone(void)
 	struct world w = { .ns = 1 };
 	struct vcn_offer o;
 
-	ASSERT(world_init(&w, 0, false));
+	net_require(world_init(&w, 0, false));
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_TCP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, side0_gone, 0));
-	EXPECT(vcn_hub_path(w.s[0].hub) == VCN_PATH_GONE);
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(run_until(&w, side0_gone, 0));
+	g_assert_cmpint(vcn_hub_path(w.s[0].hub), ==, VCN_PATH_GONE);
 	world_free(&w);
 }
 
@@ -1110,10 +1114,10 @@ static void test_tcp_hellos_unread_no_spin(void)
 	int64_t end;
 	int still = 0, past = 0;
 
-	ASSERT(lfd >= 0);
+	net_require(lfd >= 0);
 	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	ASSERT(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 1) == 0 &&
-	       getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	net_require(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 1) == 0 &&
+		    getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
 	memset(&o, 0, sizeof(o));
 	o.transports = VCN_TRANSPORT_TCP;
 	o.ssrc = 0x5eed;
@@ -1127,9 +1131,9 @@ static void test_tcp_hellos_unread_no_spin(void)
 
 		h = vcn_hub_new(&c, now_ns());
 	}
-	ASSERT(h);
+	net_require(h);
 	cfd = accept(lfd, NULL, NULL);	/* and never read */
-	ASSERT(cfd >= 0);
+	net_require(cfd >= 0);
 	/* keepalives until the socket takes no more (hellos_sent stops) */
 	end = now_ns() + 10000000000LL;
 	while (still < 2000 && now_ns() < end) {
@@ -1138,7 +1142,7 @@ static void test_tcp_hellos_unread_no_spin(void)
 		still = vcn_hub_stats(h)->hellos_sent == sent ? still + 1 : 0;
 		sent = vcn_hub_stats(h)->hellos_sent;
 	}
-	EXPECT(still >= 2000);
+	g_assert_cmpint(still, >=, 2000);
 	/* now the next deadline is ahead, each time */
 	for (int i = 0; i < 100; i++) {
 		int64_t now = now_ns();
@@ -1147,9 +1151,9 @@ static void test_tcp_hellos_unread_no_spin(void)
 		past += vcn_hub_deadline_ns(h) <= now;
 		usleep(20);
 	}
-	printf("# %llu hellos sent before the socket filled; deadline not ahead %d/100\n",
+	g_test_message("%llu hellos sent before the socket filled; deadline not ahead %d/100",
 	       (unsigned long long)sent, past);
-	EXPECT(past == 0);
+	g_assert_cmpint(past, ==, 0);
 	vcn_hub_free(h);
 	close(cfd);
 	close(lfd);
@@ -1166,52 +1170,55 @@ static void test_adopt_shared_port(void)
 	struct vcn_offer o;
 	int tls;
 
-	ASSERT(world_init(&w, 0, true));
+	net_require(world_init(&w, 0, true));
 	cam_hub[0] = vcn_cam_hub_add(w.cam, now_ns(), &keys, &o);
 	tls = tcp_to(vcn_cam_port(w.cam));
-	ASSERT(tls >= 0);
-	ASSERT(send(tls, "\x16\x03\x01\x00\x10", 5, 0) == 5);
+	net_require(tls >= 0);
+	net_require(send(tls, "\x16\x03\x01\x00\x10", 5, 0) == 5);
 	w.s[0].hub = hub_to(vcn_cam_port(w.cam), &o, VCN_HUB_TCP, 0);
-	ASSERT(cam_hub[0] && w.s[0].hub);
-	EXPECT(run_until(&w, cam_path_is, VCN_PATH_TCP));
-	EXPECT(send_unit(&w, cam_hub[0], 0, 70000, true) == VCN_SEND_QUEUED);
-	EXPECT(run_until(&w, side0_got, 1));
-	EXPECT(w.s[0].got[0] == 0 && w.s[0].bad == 0);
-	EXPECT(w.not_media == 1 && vcn_cam_stats(w.cam)->tcp_refused == 0);
+	net_require(cam_hub[0] && w.s[0].hub);
+	g_assert_true(run_until(&w, cam_path_is, VCN_PATH_TCP));
+	g_assert_cmpint(send_unit(&w, cam_hub[0], 0, 70000, true), ==, VCN_SEND_QUEUED);
+	g_assert_true(run_until(&w, side0_got, 1));
+	g_assert_true(w.s[0].got[0] == 0 && w.s[0].bad == 0);
+	g_assert_true(w.not_media == 1 && vcn_cam_stats(w.cam)->tcp_refused == 0);
 	close(tls);
 	world_free(&w);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	static const struct nettest tests[] = {
-		{ "udp_roundtrip_0_to_1MiB", test_udp_roundtrip },
-		{ "tcp_roundtrip_0_to_1MiB", test_tcp_roundtrip },
-		{ "nat_rebinding_relatch_after_challenge", test_nat_rebinding },
-		{ "wrong_token_dropped", test_wrong_token },
-		{ "replayed_hello_nothing_moves", test_replayed_hello },
-		{ "copied_hello_third_address_no_reflection", test_copied_hello_third_address },
-		{ "bye_forged_ignored_genuine_ends_silence_kept", test_bye_forged_genuine_and_silence },
-		{ "tcp_attach_forged_replayed_refused", test_tcp_attach_forged_replayed },
-		{ "tcp_fallback_udp_blocked", test_tcp_fallback },
-		{ "hubs_leave_others_unaffected", test_hubs_leave },
-		{ "bounded_queue_needs_keyframe", test_bounded_queue_keyframe },
-		{ "udp_to_tcp_switch", test_udp_to_tcp_switch },
-		{ "tcp_unreachable_gone", test_tcp_unreachable_gone },
-		{ "tcp_hellos_unread_no_spin", test_tcp_hellos_unread_no_spin },
-		{ "adopt_from_shared_port", test_adopt_shared_port },
-	};
-	int ret;
+	int rc;
 
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	signal(SIGPIPE, SIG_IGN);	/* a refused connection must fail a test, not end the run */
 	h2c = vcn_mac_new(keys.hub_to_camera);
 	c2h = vcn_mac_new(keys.camera_to_hub);
 	wrong = vcn_mac_new((const uint8_t[VCN_KEY_LEN]){ 0x77 });
 	if (!h2c || !c2h || !wrong)
 		return 1;
-	ret = nettest_run(tests, sizeof(tests) / sizeof(tests[0]));
+	g_test_add_func("/net/transport/udp-roundtrip-0-to-1MiB", test_udp_roundtrip);
+	g_test_add_func("/net/transport/tcp-roundtrip-0-to-1MiB", test_tcp_roundtrip);
+	g_test_add_func("/net/transport/nat-rebinding-relatch-after-challenge", test_nat_rebinding);
+	g_test_add_func("/net/transport/wrong-token-dropped", test_wrong_token);
+	g_test_add_func("/net/transport/replayed-hello-nothing-moves", test_replayed_hello);
+	g_test_add_func("/net/transport/copied-hello-third-address-no-reflection",
+			test_copied_hello_third_address);
+	g_test_add_func("/net/transport/bye-forged-ignored-genuine-ends-silence-kept",
+			test_bye_forged_genuine_and_silence);
+	g_test_add_func("/net/transport/tcp-attach-forged-replayed-refused",
+			test_tcp_attach_forged_replayed);
+	g_test_add_func("/net/transport/tcp-fallback-udp-blocked", test_tcp_fallback);
+	g_test_add_func("/net/transport/hubs-leave-others-unaffected", test_hubs_leave);
+	g_test_add_func("/net/transport/bounded-queue-needs-keyframe", test_bounded_queue_keyframe);
+	g_test_add_func("/net/transport/udp-to-tcp-switch", test_udp_to_tcp_switch);
+	g_test_add_func("/net/transport/tcp-unreachable-gone", test_tcp_unreachable_gone);
+	g_test_add_func("/net/transport/tcp-hellos-unread-no-spin", test_tcp_hellos_unread_no_spin);
+	g_test_add_func("/net/transport/adopt-from-shared-port", test_adopt_shared_port);
+	rc = g_test_run();
 	vcn_mac_free(h2c);
 	vcn_mac_free(c2h);
 	vcn_mac_free(wrong);
-	return ret;
+	return rc;
 }

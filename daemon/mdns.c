@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "mdns.h"
+#include "service.h"
 
 struct mdns_announce {
 	AvahiThreadedPoll *poll;
@@ -54,7 +55,7 @@ static void on_client(AvahiClient *c, AvahiClientState state, void *data)
 }
 
 struct mdns_announce *mdns_announce_start(const char *name, const char *key_id_hex,
-					  uint16_t port, char *why, size_t cap)
+					  uint16_t port, GError **error)
 {
 	struct mdns_announce *a = g_new0(struct mdns_announce, 1);
 	int err = 0;
@@ -64,7 +65,7 @@ struct mdns_announce *mdns_announce_start(const char *name, const char *key_id_h
 	a->port = port;
 	a->poll = avahi_threaded_poll_new();
 	if (!a->poll) {
-		snprintf(why, cap, "out of memory");
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, "out of memory");
 		goto fail;
 	}
 	avahi_threaded_poll_lock(a->poll);
@@ -72,15 +73,15 @@ struct mdns_announce *mdns_announce_start(const char *name, const char *key_id_h
 				     on_client, a, &err);
 	avahi_threaded_poll_unlock(a->poll);
 	if (!a->client) {
-		snprintf(why, cap, "%s", avahi_strerror(err));
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, avahi_strerror(err));
 		goto fail;
 	}
 	if (avahi_client_get_state(a->client) == AVAHI_CLIENT_CONNECTING) {
-		snprintf(why, cap, "no avahi-daemon running");
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, "no avahi-daemon running");
 		goto fail;
 	}
 	if (avahi_threaded_poll_start(a->poll) < 0) {
-		snprintf(why, cap, "cannot start its thread");
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, "cannot start its thread");
 		goto fail;
 	}
 	return a;
@@ -169,7 +170,7 @@ static void on_browse(AvahiServiceBrowser *sb, AvahiIfIndex ifc, AvahiProtocol p
 	}
 }
 
-GPtrArray *mdns_browse(int timeout_ms, char *why, size_t cap)
+GPtrArray *mdns_browse(int timeout_ms, GError **error)
 {
 	struct browse b = { .found = g_ptr_array_new_with_free_func(g_free) };
 	AvahiServiceBrowser *sb = NULL;
@@ -179,19 +180,21 @@ GPtrArray *mdns_browse(int timeout_ms, char *why, size_t cap)
 
 	b.poll = avahi_simple_poll_new();
 	if (!b.poll) {
-		snprintf(why, cap, "out of memory");
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, "out of memory");
 		goto fail;
 	}
 	api = avahi_simple_poll_get(b.poll);
 	b.client = avahi_client_new(api, 0, NULL, NULL, &err);
 	if (!b.client) {
-		snprintf(why, cap, "%s (is avahi-daemon running?)", avahi_strerror(err));
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM,
+			    "%s (is avahi-daemon running?)", avahi_strerror(err));
 		goto fail;
 	}
 	sb = avahi_service_browser_new(b.client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
 				       MDNS_PAIR_TYPE, NULL, 0, on_browse, &b);
 	if (!sb) {
-		snprintf(why, cap, "%s", avahi_strerror(avahi_client_errno(b.client)));
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM,
+				    avahi_strerror(avahi_client_errno(b.client)));
 		goto fail;
 	}
 	end = clk_mono_ns() + (uint64_t)timeout_ms * 1000000u;

@@ -14,9 +14,12 @@
 
 struct mdns_announce;
 
-/* Announce NAME's window on PORT until stopped; NULL and *why if not. */
+/*
+ * Announce NAME's window on PORT until stopped; NULL with error set if not
+ * (SVC_ERROR_SYSTEM: veracamctl's nearest domain, service.h).
+ */
 struct mdns_announce *mdns_announce_start(const char *name, const char *key_id_hex,
-					  uint16_t port, char *why, size_t cap);
+					  uint16_t port, GError **error);
 void mdns_announce_stop(struct mdns_announce *a);
 
 struct mdns_camera {
@@ -27,7 +30,10 @@ struct mdns_camera {
 	uint16_t port;
 };
 
-/* Cameras in pairing mode seen within timeout_ms; NULL and *why if no browse. */
-GPtrArray *mdns_browse(int timeout_ms, char *why, size_t cap);
+/*
+ * Cameras in pairing mode seen within timeout_ms; NULL with error set
+ * (SVC_ERROR_SYSTEM) if no browse.
+ */
+GPtrArray *mdns_browse(int timeout_ms, GError **error);
 
 #endif

@@ -14,6 +14,7 @@
 #include <qrencode.h>
 
 #include "qr.h"
+#include "service.h"
 
 #define QUIET	4	/* modules of white border the QR specification asks for */
 
@@ -50,7 +51,7 @@ int qr_print(FILE *f, const char *text)
 	return 0;
 }
 
-int qr_png(const char *path, const char *text, int scale, char *err, size_t errlen)
+int qr_png(const char *path, const char *text, int scale, GError **error)
 {
 	QRcode *q = encode(text);
 	png_structp png = NULL;
@@ -61,7 +62,7 @@ int qr_png(const char *path, const char *text, int scale, char *err, size_t errl
 	int size, x, y, fd = -1, ret = -1;
 
 	if (!q) {
-		snprintf(err, errlen, "QR encoding: %s", strerror(errno));
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "QR encoding: %s", strerror(errno));
 		return -1;
 	}
 	size = (q->width + 2 * QUIET) * scale;
@@ -71,12 +72,12 @@ int qr_png(const char *path, const char *text, int scale, char *err, size_t errl
 	 * at PATH must be replaced, never written through.
 	 */
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "%s: path too long", path);
 		goto out;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0 || fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "wb"))) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -84,11 +85,11 @@ int qr_png(const char *path, const char *text, int scale, char *err, size_t errl
 	info = png ? png_create_info_struct(png) : NULL;
 	row = malloc((size_t)size);
 	if (!png || !info || !row) {
-		snprintf(err, errlen, "PNG: out of memory");
+		g_set_error_literal(error, SVC_ERROR, SVC_ERROR_SYSTEM, "PNG: out of memory");
 		goto out;
 	}
 	if (setjmp(png_jmpbuf(png))) {
-		snprintf(err, errlen, "%s: PNG write failed", path);
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "%s: PNG write failed", path);
 		goto out;
 	}
 	png_init_io(png, f);
@@ -107,13 +108,13 @@ out:
 		png_destroy_write_struct(&png, info ? &info : NULL);
 	free(row);
 	if (f && fclose(f) != 0 && ret == 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "%s: %s", path, strerror(errno));
 		ret = -1;
 	}
 	if (fd >= 0)
 		close(fd);
 	if (ret == 0 && rename(tmp, path) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		g_set_error(error, SVC_ERROR, SVC_ERROR_SYSTEM, "%s: %s", path, strerror(errno));
 		ret = -1;
 	}
 	if (ret < 0 && tmp[0])

@@ -943,7 +943,8 @@ static int cmd_pair_mode(int argc, char **argv)
 	const char *listen_arg = "0.0.0.0:" VC_PAIR_PORT_DEFAULT, *address = NULL;
 	const char *hub_name = NULL, *png_arg = NULL;
 	char name[VC_NAME_MAX + 1], host[VC_PAIR_HOST_MAX + 1], port[6];
-	char payload[VC_PAIR2_PAYLOAD_MAX + 1], png[4200], err[512];
+	char payload[VC_PAIR2_PAYLOAD_MAX + 1], png[4200];
+	g_autoptr(GError) err = NULL;
 	struct vc_pair_window w;
 	struct vc_pair_target t;
 	struct vc_device_key *k;
@@ -1030,8 +1031,8 @@ static int cmd_pair_mode(int argc, char **argv)
 		       "digits to compare).\nOn the hub run:\n  veracamctl pair HUBDIR %s --sas "
 		       "%s%s%s:%s\nWaiting ...\n", ttl, name, strchr(t.host, ':') ? "[" : "", t.host,
 		       strchr(t.host, ':') ? "]" : "", t.port);
-	} else if (qr_png(png, payload, 8, err, sizeof(err)) < 0) {
-		fprintf(stderr, "veracamctl: pair-mode: QR PNG: %s\n", err);
+	} else if (qr_png(png, payload, 8, &err) < 0) {
+		fprintf(stderr, "veracamctl: pair-mode: QR PNG: %s\n", err->message);
 		goto out;
 	}
 	if (!sas_mode) {
@@ -1042,12 +1043,12 @@ static int cmd_pair_mode(int argc, char **argv)
 		printf("QR code also in %s\nWaiting on %s:%s ...\n", png, host[0] ? host : "*",
 		       port);
 		vc_hex(t.key_id, VC_KEY_ID_LEN, idhex);
-		mdns = mdns_announce_start(name, idhex, (uint16_t)atoi(port), err, sizeof(err));
+		mdns = mdns_announce_start(name, idhex, (uint16_t)atoi(port), &err);
 		if (mdns)
 			printf("Announced on mDNS as %s '%s' (key id and name, never the code).\n",
 			       MDNS_PAIR_TYPE, name);
 		else
-			printf("Not announced on mDNS (%s): pair from the QR code.\n", err);
+			printf("Not announced on mDNS (%s): pair from the QR code.\n", err->message);
 	}
 	fflush(stdout);
 	ctx = (struct pair_serve_ctx){ .dir = dir, .k = k, .name = name, .hub_name = hub_name,
@@ -1074,12 +1075,12 @@ out:
  */
 static int pair_discover(const char *dir, const char *name)
 {
-	char why[256];
-	GPtrArray *found = mdns_browse(3000, why, sizeof(why));
+	g_autoptr(GError) err = NULL;
+	GPtrArray *found = mdns_browse(3000, &err);
 
 	if (!found) {
 		fprintf(stderr, "veracamctl: pair --discover: mDNS: %s; pair from the QR code\n",
-			why);
+			err->message);
 		return EXIT_FAIL;
 	}
 	if (!found->len) {
@@ -1582,19 +1583,20 @@ static enum vc_event_reject fetch_objects(struct events_run *run, const char *na
 					  enum vc_hpke_aead aead, const uint8_t *ck,
 					  const uint8_t *env, size_t env_len, GString *note)
 {
-	char base[STORE_EVENT_NAME_LEN + 1], why[512];
+	char base[STORE_EVENT_NAME_LEN + 1];
+	g_autoptr(GError) err = NULL;
 	struct hub_event_objects o;
 	enum vc_event_reject r;
 
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
-	r = hub_event_fetch_objects(run->f, run->kid, base, m, man_hash, aead, ck, &o, why,
-				    sizeof(why));
+	r = hub_event_fetch_objects(run->f, run->kid, base, m, man_hash, aead, ck, &o, &err);
 	if (r != VC_EV_OK) {
-		g_string_append_printf(note, "; %s%s", why, r == VC_EV__COUNT ? "" : ", not written");
+		g_string_append_printf(note, "; %s%s", err->message,
+				       r == VC_EV__COUNT ? "" : ", not written");
 		return r;
 	}
-	if (hub_event_cache_put(run->out, name, env, env_len, &o, why, sizeof(why)) < 0) {
-		g_string_append_printf(note, "; %s", why);
+	if (hub_event_cache_put(run->out, name, env, env_len, &o, &err) < 0) {
+		g_string_append_printf(note, "; %s", err->message);
 		hub_event_objects_free(&o);
 		return VC_EV__COUNT;
 	}
@@ -1612,7 +1614,8 @@ static int list_one(struct events_run *run, const char *name)
 {
 	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
 	uint8_t h[VC_HASH_LEN], *env;
-	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16], why[512], when[32];
+	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16], when[32];
+	g_autoptr(GError) err = NULL;
 	struct vc_manifest m;
 	enum vc_hpke_aead aead;
 	enum vc_event_reject r, objs = VC_EV_OK;
@@ -1624,10 +1627,10 @@ static int list_one(struct events_run *run, const char *name)
 	if (!store_envelope_name(name, &number, id))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", run->kid, name);
-	status = store_fetch_get(run->f, path, 64 << 10, &env, &len, cache, why, sizeof(why));
+	status = store_fetch_get(run->f, path, 64 << 10, &env, &len, cache, &err);
 	if (status != 200) {
 		run->missing++;
-		printf("%-20" PRIu64 " %s: not fetched (%s)\n", number, name, why);
+		printf("%-20" PRIu64 " %s: not fetched (%s)\n", number, name, err->message);
 		return -1;
 	}
 	r = vc_envelope_open(env, len, run->cam->pub, id, run->hub_id, run->enc, &m, man, &man_len,
@@ -1746,7 +1749,8 @@ static int events_screen(int argc, char **argv)
 static int cmd_events(int argc, char **argv)
 {
 	const char *dir, *store = NULL, *camera = NULL;
-	char kid[2 * VC_KEY_ID_LEN + 1], why[512], cache[16];
+	char kid[2 * VC_KEY_ID_LEN + 1], cache[16];
+	g_autoptr(GError) err = NULL;
 	struct vc_device_key *hub = NULL;
 	struct vc_enc_key *enc = NULL;
 	struct store_entry *e = NULL;
@@ -1790,8 +1794,8 @@ static int cmd_events(int argc, char **argv)
 		ret = fail(EXIT_CONFIG, vc_last_error());
 		goto out;
 	}
-	if (!(run.f = store_fetch_new(store, timeout, why, sizeof(why)))) {
-		ret = fail(EXIT_CONFIG, why);
+	if (!(run.f = store_fetch_new(store, timeout, &err))) {
+		ret = fail(EXIT_CONFIG, err->message);
 		goto out;
 	}
 	store_fetch_set_deadline(run.f, store_fetch_now_ms() + (uint64_t)deadline * 1000u);
@@ -1803,8 +1807,7 @@ static int cmd_events(int argc, char **argv)
 		char path[sizeof(kid) + 1];
 
 		snprintf(path, sizeof(path), "%s/", kid);
-		status = store_fetch_get(run.f, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
-					 sizeof(why));
+		status = store_fetch_get(run.f, path, STORE_LIST_MAX_BYTES, &list, &len, cache, &err);
 	}
 	if (status == 404 && !run.seen.have) {
 		printf("no events of %s in the store\n", camera);
@@ -1818,11 +1821,11 @@ static int cmd_events(int argc, char **argv)
 		goto out;
 	}
 	if (status != 200) {
-		fprintf(stderr, "veracamctl: events: %s\n", why);
+		fprintf(stderr, "veracamctl: events: %s\n", err->message);
 		goto out;
 	}
-	if (store_list_parse((const char *)list, len, &e, &n, why, sizeof(why)) < 0) {
-		fprintf(stderr, "veracamctl: events: %s\n", why);
+	if (store_list_parse((const char *)list, len, &e, &n, &err) < 0) {
+		fprintf(stderr, "veracamctl: events: %s\n", err->message);
 		goto out;
 	}
 	if (n > 1)

@@ -51,6 +51,7 @@ enum cam_error_code {
 	CAM_ERROR_GONE,		/* device went away while streaming */
 	CAM_ERROR_ENCODER,	/* GStreamer pipeline error */
 	CAM_ERROR_TIMEOUT,	/* no frame / access unit within the deadline */
+	CAM_ERROR_FAILED,	/* anything else: the system, a URL, a hub's request (role side) */
 };
 
 /* ------------------------------------------------------------------ */

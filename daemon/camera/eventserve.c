@@ -15,6 +15,7 @@
 
 #include <veracam/evfetch.h>
 
+#include "camera.h"
 #include "eventserve.h"
 
 /* events looked at per listing: a spool larger than this is listed in turns */
@@ -142,7 +143,7 @@ static int answer_error(struct vc_session *s, enum vc_evx_error code)
 }
 
 static int answer_get(struct cam_eventserve *es, struct vc_session *s, const struct vc_evx_get *g,
-		      struct cam_eventserve_stats *st, char *why, size_t cap)
+		      struct cam_eventserve_stats *st, GError **error)
 {
 	uint8_t body[VC_EVX_CHUNK_MAX_LEN], data[VC_EVX_CHUNK_MAX];
 	struct vc_evx_chunk c = { .kind = g->kind, .number = g->number, .offset = g->offset,
@@ -166,8 +167,9 @@ static int answer_get(struct cam_eventserve *es, struct vc_session *s, const str
 	}
 	if (g->offset >= (uint64_t)sb.st_size) {
 		close(fd);
-		snprintf(why, cap, "asked for %s from byte %" PRIu32 ", past its end (%jd bytes)",
-			 name, g->offset, (intmax_t)sb.st_size);
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FAILED,
+			    "asked for %s from byte %" PRIu32 ", past its end (%jd bytes)", name,
+			    g->offset, (intmax_t)sb.st_size);
 		return -1;
 	}
 	c.total = (uint32_t)sb.st_size;
@@ -195,13 +197,13 @@ static int answer_get(struct cam_eventserve *es, struct vc_session *s, const str
 			st->objects++;
 	}
 	if (r < 0)
-		snprintf(why, cap, "control channel failed");
+		g_set_error_literal(error, CAM_ERROR, CAM_ERROR_FAILED, "control channel failed");
 	return r;
 }
 
 int cam_eventserve_answer(struct cam_eventserve *es, struct vc_session *s,
-			  const struct vc_ctl *m, struct cam_eventserve_stats *st, char *why,
-			  size_t cap)
+			  const struct vc_ctl *m, struct cam_eventserve_stats *st,
+			  GError **error)
 {
 	struct vc_evx_get g;
 	uint64_t from;
@@ -213,12 +215,12 @@ int cam_eventserve_answer(struct cam_eventserve *es, struct vc_session *s,
 	} else if (m->type == VC_CTL_EVENTS_LIST && vc_evx_list_parse(m->body, m->len, &from) == 0) {
 		r = answer_list(es, s, from, st);
 	} else if (m->type == VC_CTL_EVENT_GET && vc_evx_get_parse(m->body, m->len, &g) == 0) {
-		return answer_get(es, s, &g, st, why, cap);
+		return answer_get(es, s, &g, st, error);
 	} else {
-		snprintf(why, cap, "not an event request");
+		g_set_error_literal(error, CAM_ERROR, CAM_ERROR_FAILED, "not an event request");
 		return -1;
 	}
 	if (r < 0)
-		snprintf(why, cap, "control channel failed");
+		g_set_error_literal(error, CAM_ERROR, CAM_ERROR_FAILED, "control channel failed");
 	return r;
 }

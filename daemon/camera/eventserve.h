@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include <veracam/session.h>
 
 struct cam_eventserve_stats {
@@ -40,12 +42,12 @@ struct cam_eventserve *cam_eventserve_new(const char *spool_dir, bool store);
 void cam_eventserve_free(struct cam_eventserve *es);
 /*
  * Answer m (VC_CTL_EVENTS_LIST or VC_CTL_EVENT_GET, as the session gave
- * it) on s. 0; 1 when the session's queue had no room; -1 with why filled
- * when the hub broke the protocol (an offset at or past the object's end)
- * or the session failed.
+ * it) on s. 0; 1 when the session's queue had no room; -1 with error set
+ * (CAM_ERROR_FAILED) when the hub broke the protocol (an offset at or past
+ * the object's end) or the session failed.
  */
 int cam_eventserve_answer(struct cam_eventserve *es, struct vc_session *s,
-			  const struct vc_ctl *m, struct cam_eventserve_stats *st, char *why,
-			  size_t cap);
+			  const struct vc_ctl *m, struct cam_eventserve_stats *st,
+			  GError **error);
 
 #endif /* VERACAM_CAMERA_EVENTSERVE_H */

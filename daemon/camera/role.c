@@ -544,7 +544,8 @@ static int event_stored(void *data, const char *name)
 static int start_upload(struct camera_role *cr, const char *dir)
 {
 	const struct svc_camera_config *c = cr->cfg;
-	char id[2 * VC_KEY_ID_LEN + 1], why[256], shown[512];
+	char id[2 * VC_KEY_ID_LEN + 1], shown[512];
+	g_autoptr(GError) err = NULL;
 	size_t n;
 	struct cam_upload_config uc = {
 		.base_url = c->event_store,
@@ -557,9 +558,9 @@ static int start_upload(struct camera_role *cr, const char *dir)
 	};
 
 	vc_hex(vc_key_id(cr->key), VC_KEY_ID_LEN, id);
-	__atomic_store_n(&cr->upload, cam_upload_new(&uc, why, sizeof(why)), __ATOMIC_RELEASE);
+	__atomic_store_n(&cr->upload, cam_upload_new(&uc, &err), __ATOMIC_RELEASE);
 	if (!cr->upload) {
-		svc_log(LOG_ERR, "%s", why);
+		svc_log(LOG_ERR, "%s", err->message);
 		return -1;
 	}
 	vc_url_redact(c->event_store, shown, sizeof(shown));

@@ -129,16 +129,16 @@ static void keep_hub_enc(struct subscriber *h, const struct vc_ctl *m)
 }
 
 /* Answer one event request: 0, or -1 with *bad saying why the session must end. */
-static int serve_request(struct subscriber *h, const struct vc_ctl *m, char *why, size_t cap,
+static int serve_request(struct subscriber *h, const struct vc_ctl *m, GError **error,
 			 const char **bad)
 {
-	int a = cam_eventserve_answer(h->cr->serve, h->session, m, &h->cr->serve_st, why, cap);
+	int a = cam_eventserve_answer(h->cr->serve, h->session, m, &h->cr->serve_st, error);
 
 	h->answered = true;
 	if (!a)
 		return 0;
 	/* the queue always has room for one answer: 1 is a bug, not the hub */
-	*bad = a > 0 ? "no room for the answer" : why;
+	*bad = a > 0 ? "no room for the answer" : (*error)->message;
 	return -1;
 }
 
@@ -165,14 +165,15 @@ static bool hub_control(struct subscriber *h)
 	enum vc_io io = vc_session_flush(h->session);
 	enum vc_session_cause cause;
 	struct vc_ctl m;
-	char why[256], serve_why[160] = "";
+	char why[256];
+	g_autoptr(GError) serve_err = NULL;
 	const char *bad = NULL;
 	int r = 0;
 
 	h->answered = false;
 	if (h->has_deferred && io != VC_IO_FAIL) {
 		h->has_deferred = false;
-		if (serve_request(h, &h->deferred, serve_why, sizeof(serve_why), &bad) < 0)
+		if (serve_request(h, &h->deferred, &serve_err, &bad) < 0)
 			r = 1;
 	}
 	while (!bad && (r = io == VC_IO_FAIL ? -1 : vc_session_recv(h->session, &m)) > 0) {
@@ -198,7 +199,7 @@ static bool hub_control(struct subscriber *h)
 			svc_timer_arm(h->serve_timer, 1, 0);
 			continue;
 		}
-		if (serve_request(h, &m, serve_why, sizeof(serve_why), &bad) < 0)
+		if (serve_request(h, &m, &serve_err, &bad) < 0)
 			break;
 	}
 	if (r == 0) {

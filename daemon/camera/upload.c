@@ -23,6 +23,7 @@
 
 #include <veracam/common.h>
 
+#include "camera.h"
 #include "clock.h"
 #include "linelog.h"
 #include "upload.h"
@@ -396,7 +397,7 @@ static void *upload_main(void *arg)
 	return NULL;
 }
 
-struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why, size_t cap)
+struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, GError **error)
 {
 	struct cam_upload *u;
 	pthread_condattr_t ca;
@@ -405,11 +406,13 @@ struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why
 
 	vc_url_redact(cfg->base_url, shown, sizeof(shown));
 	if (strncmp(cfg->base_url, "http://", 7) && strncmp(cfg->base_url, "https://", 8)) {
-		snprintf(why, cap, "event store %s: not an http:// or https:// URL", shown);
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FAILED,
+			    "event store %s: not an http:// or https:// URL", shown);
 		return NULL;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(why, cap, "libcurl: initialisation failed");
+		g_set_error_literal(error, CAM_ERROR, CAM_ERROR_FAILED,
+				    "libcurl: initialisation failed");
 		return NULL;
 	}
 	u = g_new0(struct cam_upload, 1);
@@ -434,7 +437,8 @@ struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why
 	pthread_cond_init(&u->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (!u->curl || pthread_create(&u->thread, NULL, upload_main, u)) {
-		snprintf(why, cap, "event store: %s", u->curl ? "thread" : "libcurl handle");
+		g_set_error(error, CAM_ERROR, CAM_ERROR_FAILED, "event store: %s",
+			    u->curl ? "thread" : "libcurl handle");
 		cam_upload_free(u);
 		return NULL;
 	}

@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #define UPL_BACKOFF_MIN_NS	250000000ull
 #define UPL_BACKOFF_MAX_NS	30000000000ull
 #define UPL_TIMEOUT_NS		10000000000ull
@@ -62,8 +64,8 @@ typedef void (*upl_log_fn)(void *data, int priority, const char *msg);
 
 struct cam_upload;
 
-/* NULL (and *why filled) on failure. */
-struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, char *why, size_t cap);
+/* NULL with error set (CAM_ERROR_FAILED) on failure. */
+struct cam_upload *cam_upload_new(const struct cam_upload_config *cfg, GError **error);
 /* Any thread: something new in the spool. */
 void cam_upload_kick(struct cam_upload *u);
 void cam_upload_get_stats(struct cam_upload *u, struct cam_upload_stats *st);

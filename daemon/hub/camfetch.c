@@ -236,7 +236,7 @@ static void event_complete(struct camfetch *f)
 	struct vc_manifest m;
 	enum vc_hpke_aead aead;
 	enum vc_event_reject r;
-	char why[512];
+	g_autoptr(GError) err = NULL;
 
 	r = vc_envelope_open(f->obj[VC_EVX_ENV], f->cur.size[VC_EVX_ENV], f->cfg.camera_pub,
 			     f->cur.event_id, f->cfg.hub_key_id, f->cfg.enc, &m, man, &man_len,
@@ -288,10 +288,10 @@ static void event_complete(struct camfetch *f)
 	o.clip_len = f->cur.size[VC_EVX_CLIP];
 	dir = hub_event_cache_dir(f->cfg.keys_dir, f->camera_kid);
 	vc_evx_name(f->cur.number, f->cur.event_id, VC_EVX_ENV, name);
-	if (hub_event_cache_put(dir, name, f->obj[VC_EVX_ENV], f->cur.size[VC_EVX_ENV], &o, why,
-				sizeof(why)) < 0) {
+	if (hub_event_cache_put(dir, name, f->obj[VC_EVX_ENV], f->cur.size[VC_EVX_ENV], &o,
+				&err) < 0) {
 		say(f, LOG_ERR, "camera %s: event %" PRIu64 ": %s", f->cfg.camera, f->cur.number,
-		    why);
+		    err->message);
 		drop_current(f);	/* not asked again: a full disk would loop */
 		return;
 	}

@@ -106,7 +106,7 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 					     const char *base, const struct vc_manifest *m,
 					     const uint8_t man_hash[VC_HASH_LEN],
 					     enum vc_hpke_aead aead, const uint8_t *ck,
-					     struct hub_event_objects *o, char *why, size_t cap)
+					     struct hub_event_objects *o, GError **error)
 {
 	static const struct {
 		const char *ext;
@@ -125,7 +125,7 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 		enum vc_event_reject r;
 		uint8_t *body;
 		size_t len;
-		long status = store_fetch_get(f, path, obj[i].max, &body, &len, cache, why, cap);
+		long status = store_fetch_get(f, path, obj[i].max, &body, &len, cache, error);
 
 		if (status != 200) {
 			hub_event_objects_free(o);
@@ -135,7 +135,8 @@ enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *
 		if (r != VC_EV_OK) {
 			free(body);
 			hub_event_objects_free(o);
-			snprintf(why, cap, "%s refused (%s)", obj[i].ext, vc_event_reject_name(r));
+			g_set_error(error, STORE_ERROR, STORE_ERROR_REFUSED, "%s refused (%s)", obj[i].ext,
+				    vc_event_reject_name(r));
 			return r;
 		}
 		if (i) {
@@ -155,38 +156,38 @@ static int name_desc(const void *a, const void *b)
 }
 
 static int put_file(const char *dir, const char *name, const char *ext, const uint8_t *p,
-		    size_t len, char *why, size_t cap)
+		    size_t len, GError **error)
 {
 	g_autofree char *dst = ext ? g_strdup_printf("%s/%s.%s", dir, name, ext)
 				   : g_strdup_printf("%s/%s", dir, name);
 
 	if (!g_file_set_contents_full(dst, (const char *)p, (gssize)len,
 				      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL)) {
-		snprintf(why, cap, "%s: not written", dst);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "%s: not written", dst);
 		return -1;
 	}
 	return 0;
 }
 
 int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, size_t env_len,
-			const struct hub_event_objects *o, char *why, size_t cap)
+			const struct hub_event_objects *o, GError **error)
 {
 	char base[STORE_EVENT_NAME_LEN + 1];
 	uint64_t number;
 	uint8_t id[VC_EVENT_ID_LEN];
 
 	if (!store_envelope_name(name, &number, id)) {
-		snprintf(why, cap, "%s: not an envelope's name", name);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "%s: not an envelope's name", name);
 		return -1;
 	}
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
 	if (g_mkdir_with_parents(dir, 0700) < 0) {
-		snprintf(why, cap, "%s: %s", dir, g_strerror(errno));
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "%s: %s", dir, g_strerror(errno));
 		return -1;
 	}
-	if ((o->thumb && put_file(dir, base, "thumb", o->thumb, o->thumb_len, why, cap) < 0) ||
-	    put_file(dir, base, "clip", o->clip, o->clip_len, why, cap) < 0 ||
-	    put_file(dir, name, NULL, env, env_len, why, cap) < 0)
+	if ((o->thumb && put_file(dir, base, "thumb", o->thumb, o->thumb_len, error) < 0) ||
+	    put_file(dir, base, "clip", o->clip, o->clip_len, error) < 0 ||
+	    put_file(dir, name, NULL, env, env_len, error) < 0)
 		return -1;
 	{
 		g_autofree char *mark = g_strdup_printf("%s/%s.refused", dir, base);
@@ -255,7 +256,7 @@ static bool read_refusal(const char *dir, const char *e, struct hub_event_refusa
 int hub_event_cache_refuse(const char *dir, const char *name, enum vc_event_reject r,
 			   bool signed_number)
 {
-	char why[160], reason[40], base[STORE_EVENT_NAME_LEN + 1];
+	char reason[40], base[STORE_EVENT_NAME_LEN + 1];
 	uint64_t number;
 	uint8_t id[VC_EVENT_ID_LEN];
 	GPtrArray *names;
@@ -266,8 +267,7 @@ int hub_event_cache_refuse(const char *dir, const char *name, enum vc_event_reje
 	snprintf(reason, sizeof(reason), "%s%s\n", vc_event_reject_name(r),
 		 signed_number ? " signed" : "");
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
-	if (put_file(dir, base, "refused", (const uint8_t *)reason, strlen(reason), why,
-		     sizeof(why)) < 0)
+	if (put_file(dir, base, "refused", (const uint8_t *)reason, strlen(reason), NULL) < 0)
 		return -1;
 	/*
 	 * The bound: the names only the store gave go first, the highest
@@ -312,7 +312,7 @@ enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer 
 					 const uint8_t hub_key_id[VC_KEY_ID_LEN],
 					 const struct vc_enc_key *enc, const char *name,
 					 const uint8_t *env, size_t env_len,
-					 const struct hub_event_objects *o, char *why, size_t cap)
+					 const struct hub_event_objects *o, GError **error)
 {
 	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
 	uint8_t h[VC_HASH_LEN];
@@ -324,7 +324,8 @@ enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer 
 	size_t man_len;
 
 	if (!store_envelope_name(name, &number, id)) {
-		snprintf(why, cap, "%s: not an envelope's name", name);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_REFUSED, "%s: not an envelope's name",
+			    name);
 		return VC_EV_MALFORMED;
 	}
 	r = vc_envelope_open(env, env_len, cam->pub, id, hub_key_id, enc, &m, man, &man_len,
@@ -340,11 +341,12 @@ enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer 
 		r = check_object(aead, ck, h, VC_OBJECT_CLIP, &m, o->clip, o->clip_len);
 	vc_wipe(ck, sizeof(ck));
 	if (r != VC_EV_OK) {
-		snprintf(why, cap, "%s refused (%s)", name, vc_event_reject_name(r));
+		g_set_error(error, STORE_ERROR, STORE_ERROR_REFUSED, "%s refused (%s)", name,
+			    vc_event_reject_name(r));
 		return r;
 	}
 	dir = hub_event_cache_dir(keys, cam->key_id);
-	return hub_event_cache_put(dir, name, env, env_len, o, why, cap) < 0 ? VC_EV__COUNT
+	return hub_event_cache_put(dir, name, env, env_len, o, error) < 0 ? VC_EV__COUNT
 									  : VC_EV_OK;
 }
 

@@ -86,23 +86,25 @@ void hub_event_objects_free(struct hub_event_objects *o);
 /*
  * GET KID/BASE.thumb (when the manifest has one) and KID/BASE.clip, each
  * opened with the content key (the thumbnail's bytes also the manifest's).
- * VC_EV_OK with o filled, the reason an object was refused, or
- * VC_EV__COUNT when one could not be fetched (why filled).
+ * VC_EV_OK with o filled, the reason an object was refused
+ * (STORE_ERROR_REFUSED), or VC_EV__COUNT when one could not be fetched
+ * (store_fetch_get's error); error set but for VC_EV_OK.
  */
 enum vc_event_reject hub_event_fetch_objects(struct store_fetch *f, const char *kid,
 					     const char *base, const struct vc_manifest *m,
 					     const uint8_t man_hash[VC_HASH_LEN],
 					     enum vc_hpke_aead aead, const uint8_t *ck,
-					     struct hub_event_objects *o, char *why, size_t cap);
+					     struct hub_event_objects *o, GError **error);
 
 /*
  * The cache writer (also called by other sources of sealed events): an
  * event's objects (already checked to open with its content key) and its
  * envelope into DIR (made 0700) as NAME's .thumb (when thumb), .clip, then
- * NAME (NUMBER-EVENTID.env) last; each 0600, atomically. 0, or -1 with why.
+ * NAME (NUMBER-EVENTID.env) last; each 0600, atomically. 0, or -1 with
+ * error set (STORE_ERROR_FAILED).
  */
 int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, size_t env_len,
-			const struct hub_event_objects *o, char *why, size_t cap);
+			const struct hub_event_objects *o, GError **error);
 
 /*
  * The same with every check first, for a source whose objects are not
@@ -110,14 +112,14 @@ int hub_event_cache_put(const char *dir, const char *name, const uint8_t *env, s
  * opened against the pinned camera cam for this hub (the event id and
  * number of NAME), the thumbnail (when the manifest has one) and the clip
  * opened with its content key, then written into KEYS/event-cache/KEYID.
- * VC_EV_OK, the reason it is refused, or VC_EV__COUNT when not written
- * (why filled either way).
+ * VC_EV_OK, the reason it is refused (STORE_ERROR_REFUSED), or VC_EV__COUNT
+ * when not written (STORE_ERROR_FAILED); error set but for VC_EV_OK.
  */
 enum vc_event_reject hub_event_cache_add(const char *keys, const struct vc_peer *cam,
 					 const uint8_t hub_key_id[VC_KEY_ID_LEN],
 					 const struct vc_enc_key *enc, const char *name,
 					 const uint8_t *env, size_t env_len,
-					 const struct hub_event_objects *o, char *why, size_t cap);
+					 const struct hub_event_objects *o, GError **error);
 
 /*
  * A refused event's place: DIR/NUMBER-EVENTID.refused, holding the reason's

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "events.h"
 #include "evfetch.h"
+#include "hub_error.h"
 #include "service.h"
 
 struct evfetch {
@@ -67,8 +68,9 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 {
 	uint8_t id[VC_EVENT_ID_LEN], man[VC_MANIFEST_MAX_LEN], ck[VC_CONTENT_KEY_LEN];
 	uint8_t h[VC_HASH_LEN], *env = NULL;
-	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16], why[512];
+	char path[2 * VC_KEY_ID_LEN + STORE_NAME_MAX + 2], cache[16];
 	char base[STORE_EVENT_NAME_LEN + 1];
+	g_autoptr(GError) err = NULL;
 	struct hub_event_objects o;
 	struct vc_manifest m;
 	enum vc_hpke_aead aead;
@@ -81,9 +83,9 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	if (!store_envelope_name(name, &number, id))
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", kid, name);
-	status = store_fetch_get(sf, path, HUB_EVENT_ENV_MAX, &env, &len, cache, why, sizeof(why));
+	status = store_fetch_get(sf, path, HUB_EVENT_ENV_MAX, &env, &len, cache, &err);
 	if (status != 200) {
-		fail_note(f, why);
+		fail_note(f, err->message);
 		return -1;
 	}
 	r = vc_envelope_open(env, len, cam->pub, id, hub_id, enc, &m, man, &man_len, &aead, ck);
@@ -100,10 +102,10 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 	}
 	snprintf(base, sizeof(base), "%.*s", STORE_EVENT_NAME_LEN, name);
 	if (r == VC_EV_OK)
-		r = hub_event_fetch_objects(sf, kid, base, &m, h, aead, ck, &o, why, sizeof(why));
+		r = hub_event_fetch_objects(sf, kid, base, &m, h, aead, ck, &o, &err);
 	vc_wipe(ck, sizeof(ck));
 	if (r == VC_EV__COUNT) {
-		fail_note(f, why);
+		fail_note(f, err->message);
 	} else if (r != VC_EV_OK) {
 		/* counted and logged once: the same bytes are refused again */
 		reject_note(f, r);
@@ -115,8 +117,8 @@ static int fetch_one(struct evfetch *f, struct store_fetch *sf, const struct vc_
 				dir);
 		else
 			f->noted++;
-	} else if (hub_event_cache_put(dir, name, env, len, &o, why, sizeof(why)) < 0) {
-		fail_note(f, why);
+	} else if (hub_event_cache_put(dir, name, env, len, &o, &err) < 0) {
+		fail_note(f, err->message);
 		r = VC_EV__COUNT;
 	} else if (!seen->have || m.number > seen->number) {
 		if (hub_event_seen_save(f->keys, cam->name, m.number, h) < 0)
@@ -171,8 +173,9 @@ static bool rolled_back(struct evfetch *f, const char *camera, const char *kid,
 static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, const char *camera,
 				 const uint8_t *hub_id, const struct vc_enc_key *enc)
 {
-	char kid[2 * VC_KEY_ID_LEN + 1], path[2 * VC_KEY_ID_LEN + 2], cache[16], why[512];
+	char kid[2 * VC_KEY_ID_LEN + 1], path[2 * VC_KEY_ID_LEN + 2], cache[16];
 	g_autofree char *dir = NULL;
+	g_autoptr(GError) err = NULL;
 	struct store_entry *e = NULL;
 	struct hub_event_seen seen;
 	struct vc_peer cam;
@@ -193,18 +196,17 @@ static unsigned int fetch_camera(struct evfetch *f, struct store_fetch *sf, cons
 	}
 	dir = hub_event_cache_dir(f->keys, cam.key_id);
 	snprintf(path, sizeof(path), "%s/", kid);
-	status = store_fetch_get(sf, path, STORE_LIST_MAX_BYTES, &list, &len, cache, why,
-				 sizeof(why));
+	status = store_fetch_get(sf, path, STORE_LIST_MAX_BYTES, &list, &len, cache, &err);
 	if (status == 404) {	/* no events yet, or a listing withheld */
 		rolled_back(f, camera, kid, &seen, false, 0);
 		return 0;
 	}
 	if (status != 200) {
-		fail_note(f, why);
+		fail_note(f, err->message);
 		return 0;
 	}
-	if (store_list_parse((const char *)list, len, &e, &n, why, sizeof(why)) < 0) {
-		fail_note(f, why);
+	if (store_list_parse((const char *)list, len, &e, &n, &err) < 0) {
+		fail_note(f, err->message);
 		free(list);
 		return 0;
 	}
@@ -259,16 +261,16 @@ static void round_once(struct evfetch *f)
 	struct vc_device_key *hub = vc_key_load(f->keys);
 	struct vc_enc_key *enc = vc_enc_key_load(f->keys);
 	struct store_fetch *sf;
-	char why[512];
+	g_autoptr(GError) err = NULL;
 	unsigned int got = 0, dropped;
 
 	if (!hub || !enc) {
 		fail_note(f, "no device or encryption key in the key directory");
 		goto out;
 	}
-	sf = store_fetch_new(f->store, EVFETCH_TIMEOUT_S, why, sizeof(why));
+	sf = store_fetch_new(f->store, EVFETCH_TIMEOUT_S, &err);
 	if (!sf) {
-		fail_note(f, why);
+		fail_note(f, err->message);
 		goto out;
 	}
 	store_fetch_set_deadline(sf, store_fetch_now_ms() + EVFETCH_ROUND_S * 1000u);
@@ -315,13 +317,13 @@ static void fetch_ended(void *arg)
 	f->job = NULL;
 }
 
-struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_t cap)
+struct evfetch *evfetch_start(const struct evfetch_config *cfg, GError **error)
 {
 	struct evfetch *f = calloc(1, sizeof(*f));
 	pthread_condattr_t ca;
 
 	if (!f || cfg->n_cameras > G_N_ELEMENTS(f->names)) {
-		snprintf(why, cap, "out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "out of memory");
 		free(f);
 		return NULL;
 	}
@@ -338,7 +340,8 @@ struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_
 	pthread_condattr_destroy(&ca);
 	f->job = svc_job_start(cfg->loop, "vc-evfetch", fetch_run, fetch_ended, f);
 	if (!f->job) {
-		snprintf(why, cap, "cannot start its thread: %s", strerror(errno));
+		g_set_error(error, HUB_ERROR, HUB_ERROR_FAILED, "cannot start its thread: %s",
+			    strerror(errno));
 		evfetch_stop(f);
 		return NULL;
 	}

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include <veracam/event.h>
 
 #define EVFETCH_NEWEST		8		/* events looked at per camera and round */
@@ -42,7 +44,8 @@ struct evfetch_stats {
 	char last_error[160];
 };
 
-struct evfetch *evfetch_start(const struct evfetch_config *cfg, char *why, size_t cap);
+/* The fetcher's thread started, or NULL with error set (HUB_ERROR_FAILED). */
+struct evfetch *evfetch_start(const struct evfetch_config *cfg, GError **error);
 /* The next round now (after events were triggered, or a command). */
 void evfetch_poke(struct evfetch *f);
 /* Stops the thread (a request in flight ends within its timeout) and frees. */

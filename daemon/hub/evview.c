@@ -21,6 +21,7 @@
 #include "events.h"
 #include "evfetch.h"
 #include "evview.h"
+#include "hub_error.h"
 
 #define THUMB_WAIT_NS	5000000000ull	/* a thumbnail not decoded by then: unavailable */
 #define JDEC_RETRY_NS	5000000000ull	/* a JPEG child that failed: the next one after this */
@@ -713,12 +714,12 @@ char *evview_command(struct evview *v, const char *request)
 	return g_strdup("error events show | events live | events play CAMERA NUMBER\n");
 }
 
-struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap)
+struct evview *evview_new(const struct evview_config *cfg, GError **error)
 {
 	struct evview *v = calloc(1, sizeof(*v));
 
 	if (!v) {
-		snprintf(why, cap, "out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "out of memory");
 		return NULL;
 	}
 	v->cfg = *cfg;
@@ -731,7 +732,7 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 	v->clip_timer = svc_timer_new(cfg->loop, on_clip_tick, v);
 	v->rebuild_timer = svc_timer_new(cfg->loop, on_rebuild, v);
 	if (!v->thumb_timer || !v->clip_timer || !v->rebuild_timer) {
-		snprintf(why, cap, "timers: out of memory");
+		g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED, "timers: out of memory");
 		goto fail;
 	}
 	if (cfg->store) {
@@ -743,20 +744,19 @@ struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap
 		v->fetch_report = svc_mailbox_new(cfg->loop, sizeof(struct evfetch_stats), NULL,
 						  on_fetch_report, v);
 		if (!v->fetch_report) {
-			snprintf(why, cap, "event loop setup failed");
+			g_set_error_literal(error, HUB_ERROR, HUB_ERROR_FAILED,
+					    "event loop setup failed");
 			goto fail;
 		}
 		fc.report = v->fetch_report;
 		for (unsigned int i = 0; i < cfg->n_cameras; i++)
 			fc.names[i] = cfg->names[i];
-		v->fetch = evfetch_start(&fc, why, cap);
+		v->fetch = evfetch_start(&fc, error);
 		if (!v->fetch)
 			goto fail;
 	}
 	return v;
 fail:
-	if (!why[0])
-		snprintf(why, cap, "setup failed");
 	evview_free(v);
 	return NULL;
 }

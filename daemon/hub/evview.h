@@ -24,6 +24,8 @@
 
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "display.h"
 #include "service.h"
 
@@ -40,7 +42,8 @@ struct evview_config {
 	const char *store;			/* event-store URL, NULL: no fetcher */
 };
 
-struct evview *evview_new(const struct evview_config *cfg, char *why, size_t cap);
+/* The view (and its fetcher when a store is set), or NULL with error set (HUB_ERROR). */
+struct evview *evview_new(const struct evview_config *cfg, GError **error);
 /* A status socket request: its answer (g_free), NULL if it is not an "events" one. */
 char *evview_command(struct evview *v, const char *request);
 /*

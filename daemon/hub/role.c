@@ -775,13 +775,13 @@ static int events_setup(struct hub_role *hr)
 		.n_cameras = cfg->n_cameras,
 		.store = cfg->event_store,
 	};
-	char err[256] = "";
+	g_autoptr(GError) err = NULL;
 
 	for (unsigned int i = 0; i < cfg->n_cameras; i++)
 		ec.names[i] = cfg->cameras[i].name;
-	hr->evview = evview_new(&ec, err, sizeof(err));
+	hr->evview = evview_new(&ec, &err);
 	if (!hr->evview) {
-		svc_log(LOG_ERR, "events view: %s", err);
+		svc_log(LOG_ERR, "events view: %s", err->message);
 		return -1;
 	}
 	svc_status_on_command(hr->s->status, on_status_command, hr);

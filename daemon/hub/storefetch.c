@@ -38,7 +38,7 @@ static uint64_t mono_ms(void)
 	return clk_mono_ns() / 1000000u;
 }
 
-struct store_fetch *store_fetch_new(const char *base, long timeout_s, char *why, size_t cap)
+struct store_fetch *store_fetch_new(const char *base, long timeout_s, GError **error)
 {
 	struct store_fetch *f;
 	size_t n = strlen(base);
@@ -46,12 +46,14 @@ struct store_fetch *store_fetch_new(const char *base, long timeout_s, char *why,
 	if (strncmp(base, "http://", 7) && strncmp(base, "https://", 8)) {
 		char shown[512];
 
-		snprintf(why, cap, "store %s: not an http:// or https:// URL",
-			 vc_url_redact(base, shown, sizeof(shown)));
+		g_set_error(error, STORE_ERROR, STORE_ERROR_URL,
+			    "store %s: not an http:// or https:// URL",
+			    vc_url_redact(base, shown, sizeof(shown)));
 		return NULL;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(why, cap, "libcurl: initialisation failed");
+		g_set_error_literal(error, STORE_ERROR, STORE_ERROR_FAILED,
+				    "libcurl: initialisation failed");
 		return NULL;
 	}
 	f = calloc(1, sizeof(*f));
@@ -69,7 +71,7 @@ struct store_fetch *store_fetch_new(const char *base, long timeout_s, char *why,
 	if (f && f->shown)
 		f->curl = curl_easy_init();
 	if (!f || !f->curl) {
-		snprintf(why, cap, "libcurl: out of memory");
+		g_set_error_literal(error, STORE_ERROR, STORE_ERROR_FAILED, "libcurl: out of memory");
 		store_fetch_free(f);
 		return NULL;
 	}
@@ -159,7 +161,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *data)
 }
 
 long store_fetch_get(struct store_fetch *f, const char *path, size_t max, uint8_t **body,
-		     size_t *len, char cache[16], char *why, size_t cap)
+		     size_t *len, char cache[16], GError **error)
 {
 	struct answer a = { .max = max, .start_ms = mono_ms(), .f = f };
 	char err[CURL_ERROR_SIZE] = "", *url;
@@ -174,7 +176,8 @@ long store_fetch_get(struct store_fetch *f, const char *path, size_t max, uint8_
 	cache[0] = 0;
 	if (f->deadline_ms) {
 		if (a.start_ms >= f->deadline_ms) {
-			snprintf(why, cap, "GET %s/%s: the deadline passed", f->shown, path);
+			g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED,
+				    "GET %s/%s: the deadline passed", f->shown, path);
 			return -1;
 		}
 		if (total_ms > f->deadline_ms - a.start_ms)
@@ -182,7 +185,7 @@ long store_fetch_get(struct store_fetch *f, const char *path, size_t max, uint8_
 	}
 	url = malloc(ulen);
 	if (!url) {
-		snprintf(why, cap, "out of memory");
+		g_set_error_literal(error, STORE_ERROR, STORE_ERROR_FAILED, "out of memory");
 		return -1;
 	}
 	snprintf(url, ulen, "%s/%s", f->base, path);
@@ -205,22 +208,24 @@ long store_fetch_get(struct store_fetch *f, const char *path, size_t max, uint8_
 	curl_easy_setopt(f->curl, CURLOPT_HEADERDATA, &a);
 	rc = curl_easy_perform(f->curl);
 	if (rc != CURLE_OK) {
-		snprintf(why, cap, "GET %s/%s: %s", f->shown, path,
-			 a.too_long || rc == CURLE_FILESIZE_EXCEEDED ? "answer too long" :
-			 a.too_slow ? "too slow (time limit reached)" :
-			 err[0] ? err : curl_easy_strerror(rc));
+		g_set_error(error, STORE_ERROR, STORE_ERROR_FAILED, "GET %s/%s: %s", f->shown, path,
+			    a.too_long || rc == CURLE_FILESIZE_EXCEEDED ? "answer too long" :
+			    a.too_slow ? "too slow (time limit reached)" :
+			    err[0] ? err : curl_easy_strerror(rc));
 		free(a.data);
 		free(url);
 		return -1;
 	}
 	curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &status);
 	memcpy(cache, a.cache, sizeof(a.cache));
-	snprintf(why, cap, "GET %s/%s: HTTP %ld", f->shown, path, status);
-	free(url);
 	if (status != 200) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_HTTP, "GET %s/%s: HTTP %ld", f->shown,
+			    path, status);
 		free(a.data);
+		free(url);
 		return status;
 	}
+	free(url);
 	*body = a.data ? a.data : calloc(1, 1);
 	*len = a.len;
 	return status;

@@ -12,15 +12,20 @@
 
 #include "store.h"
 
+G_DEFINE_QUARK(veracam-store-error-quark, store_error)
+
 struct lex {
 	const char *start, *p, *end;
-	char *why;
-	size_t cap;
+	GError **error;
 };
 
+/* The listing refused: what and where (the last one said is kept). */
 static int bad(struct lex *l, const char *what)
 {
-	snprintf(l->why, l->cap, "listing: %s at byte %zu", what, (size_t)(l->p - l->start));
+	if (l->error)
+		g_clear_error(l->error);
+	g_set_error(l->error, STORE_ERROR, STORE_ERROR_LISTING, "listing: %s at byte %zu", what,
+		    (size_t)(l->p - l->start));
 	return -1;
 }
 
@@ -245,16 +250,17 @@ static int entry(struct lex *l, struct store_entry *e)
 }
 
 int store_list_parse(const char *p, size_t len, struct store_entry **out, size_t *n,
-		     char *why, size_t cap)
+		     GError **error)
 {
-	struct lex l = { p, p, p + len, why, cap };
+	struct lex l = { p, p, p + len, error };
 	struct store_entry *v = NULL;
 	size_t have = 0, room = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (len > STORE_LIST_MAX_BYTES) {
-		snprintf(why, cap, "listing: longer than %u bytes", STORE_LIST_MAX_BYTES);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_LISTING, "listing: longer than %u bytes",
+			    STORE_LIST_MAX_BYTES);
 		return -1;
 	}
 	if (!take(&l, '['))

@@ -20,9 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct store_entry *e;
 	size_t n;
-	char why[128];
+	GError *err = NULL;
 
-	if (store_list_parse((const char *)data, size, &e, &n, why, sizeof(why)) == 0) {
+	if (store_list_parse((const char *)data, size, &e, &n, &err) == 0) {
 		if (n > STORE_LIST_MAX_ENTRIES || (n && !e))
 			abort();
 		for (size_t i = 0; i < n; i++) {
@@ -41,9 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 		}
+		if (err)
+			abort();	/* set on success */
 		free(e);
-	} else if (!why[0]) {
-		abort();
+	} else if (!err || err->domain != STORE_ERROR || err->code != STORE_ERROR_LISTING ||
+		   !err->message[0] || e || n) {
+		abort();	/* refused without a listing error, or with a listing */
 	}
+	g_clear_error(&err);
 	return 0;
 }

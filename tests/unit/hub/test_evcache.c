@@ -35,10 +35,10 @@ static void put(const char *dir, unsigned int number, size_t clip, time_t mtime)
 	struct hub_event_objects o = { .thumb = (uint8_t *)"jpeg", .thumb_len = 4,
 				       .clip = bytes, .clip_len = clip };
 	struct utimbuf t = { mtime, mtime };
-	char why[256];
+	g_autoptr(GError) err = NULL;
 
-	g_assert_cmpint(hub_event_cache_put(dir, name, (const uint8_t *)"env", 3, &o, why,
-					    sizeof(why)), ==, 0);
+	g_assert_cmpint(hub_event_cache_put(dir, name, (const uint8_t *)"env", 3, &o, &err), ==, 0);
+	g_assert_no_error(err);
 	g_assert_cmpint(utime(env, &t), ==, 0);
 	g_free(bytes);
 }
@@ -51,7 +51,7 @@ static void test_put_list(void)
 	g_autofree char *clip = NULL, *env = NULL;
 	g_auto(GStrv) names = NULL;
 	struct hub_event_objects o = { 0 };
-	char why[256];
+	g_autoptr(GError) err = NULL;
 
 	g_assert_true(g_str_has_suffix(dir, "/event-cache/ab000000000000000000000000000000"));
 	for (unsigned int i = 0; i < 6; i++)	/* 0 3 6 2 5 1, out of order */
@@ -76,8 +76,10 @@ static void test_put_list(void)
 	/* not an envelope's name: nothing written */
 	o.clip = (uint8_t *)"c";
 	o.clip_len = 1;
-	g_assert_cmpint(hub_event_cache_put(dir, "../x.env", (const uint8_t *)"e", 1, &o, why,
-					    sizeof(why)), <, 0);
+	g_assert_cmpint(hub_event_cache_put(dir, "../x.env", (const uint8_t *)"e", 1, &o, &err),
+			<, 0);
+	g_assert_error(err, STORE_ERROR, STORE_ERROR_FAILED);
+	g_assert_cmpstr(err->message, ==, "../x.env: not an envelope's name");
 }
 
 static void test_trim(void)

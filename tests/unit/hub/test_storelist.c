@@ -12,11 +12,16 @@
 
 static int parse(const char *s, struct store_entry **e, size_t *n)
 {
-	char why[128] = "";
-	int rc = store_list_parse(s, strlen(s), e, n, why, sizeof(why));
+	g_autoptr(GError) err = NULL;
+	int rc = store_list_parse(s, strlen(s), e, n, &err);
 
-	if (rc < 0)
-		g_assert_true(why[0] && !*e && !*n);
+	if (rc < 0) {
+		g_assert_error(err, STORE_ERROR, STORE_ERROR_LISTING);
+		g_assert_true(g_str_has_prefix(err->message, "listing: "));
+		g_assert_true(!*e && !*n);
+	} else {
+		g_assert_no_error(err);
+	}
 	return rc;
 }
 

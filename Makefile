@@ -77,22 +77,22 @@ deb:
 # The kselftest target (tests/Makefile) with the kselftest headers and lib.mk
 # taken from Debian's linux-source package (never copied into the repository).
 ktests:
-	tests/linux-source $(BUILD)/linux-source
+	tests/tools/linux-source $(BUILD)/linux-source
 	mkdir -p $(BUILD)/ktests
 	$(MAKE) -C tests KSFT_DIR=$(BUILD)/linux-source/tools/testing/selftests OUTPUT=$(BUILD)/ktests \
 		KHDR_INCLUDES="-I$(CURDIR)/include/uapi -I$(CURDIR)/include"
 
 deps:
-	tests/deps
+	tests/tools/deps
 
 check: deps
-	tests/check
+	tests/tools/check
 
 # The demo installs the packages a user would (make deb, fresh each time),
 # so it never shows a stale build/deb.
 demo: deps
 	$(MAKE) deb
-	tests/demo
+	tests/tools/demo
 
 # Benchmarks from an optimised build: each prints its own tables, then one
 # summary table (figures, goals, pass/miss) and $(BUILD)/bench/bench.json.
@@ -107,7 +107,7 @@ bench: deps
 	python3 tests/bench/summary.py --build $(BUILD)/release --out $(BUILD)/bench/bench.json
 
 fuzz: deps
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/check --fuzz-only
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} tests/tools/check --fuzz-only
 
 soak: deps userspace
 	python3 tests/adversarial/run.py --build $(BUILD)/meson --scale 0.4 --soak $${SOAK_SECONDS:-840}

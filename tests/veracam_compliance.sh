@@ -7,17 +7,21 @@
 # as a single camera's): every node must report 0 failures and 0 warnings. Cameras are found by their media device's bus info
 # (platform:veracam.N), never by /dev/videoN. Each camera is checked by two
 # tools: Debian's v4l2-compliance (1.22 on bookworm) and the upstream one
-# (1.33) that tests/check builds from ../shared/tools when that is there
+# (1.33) that tests/tools/check builds from ../shared/tools when that is there
 # ($V4L2_COMPLIANCE_UPSTREAM, default the path it builds); without it those
 # tests are skipped, saying so. Prints KTAP; the totals of each run are the
 # diagnostics. Needs root, $VERACAM_KO (or driver/veracam.ko),
 # v4l2-compliance, media-ctl and Debian's vivid.
 
+here=$(cd "$(dirname "$0")" && pwd)
+# The paths below are the repository's: kselftest's runner starts each test
+# in its own directory.
+cd "$here/.." || exit 1
 ko=${VERACAM_KO:-driver/veracam.ko}
 upstream=${V4L2_COMPLIANCE_UPSTREAM:-build/v4l2-compliance-1.33/build/utils/v4l2-compliance/v4l2-compliance}
 # 1 exporter, 2 cameras (num_cameras=2) x 2 tools, 1 kernel log
 ntests=6
-. "$(dirname "$0")/ktap.sh"
+. "$here/ktap.sh"
 
 for tool in v4l2-compliance v4l2-ctl media-ctl modinfo modprobe insmod rmmod dmesg; do
 	command -v "$tool" >/dev/null 2>&1 || skip_rest "$tool is not installed"
@@ -73,7 +77,7 @@ if [ -x "$upstream" ]; then
 upstream $upstream"
 	echo "# upstream tool: $("$upstream" --version 2>&1 | head -n 1) ($upstream)"
 else
-	echo "# upstream tool: not built ($upstream): tests/check builds it from ../shared/tools/build-v4l2-compliance, which this checkout does not have"
+	echo "# upstream tool: not built ($upstream): tests/tools/check builds it from ../shared/tools/build-v4l2-compliance, which this checkout does not have"
 fi
 
 # One failure no driver can avoid on this kernel with bookworm's tool:

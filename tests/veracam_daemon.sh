@@ -21,6 +21,10 @@
 # holds daemon/veracamd and daemon/veracamctl. Needs root and $VERACAM_KO
 # (or driver/veracam.ko).
 # Logs and the hub's y4m files stay in $VERACAM_OUT/veracam_daemon.
+here=$(cd "$(dirname "$0")" && pwd)
+# The paths below are the repository's: kselftest's runner starts each test
+# in its own directory.
+cd "$here/.." || exit 1
 ko=${VERACAM_KO:-driver/veracam.ko}
 build=${1:-${VERACAM_BUILD:-build/meson}}
 vd=$build/daemon/veracamd
@@ -44,7 +48,7 @@ if [ -n "$why" ]; then
 fi
 echo "1..18"
 
-. "$(dirname "$0")/veracamd-guest-lib.sh"
+. "$here/veracamd-guest-lib.sh"
 for dep in $(modinfo -F depends "$ko" | tr , ' '); do
 	modprobe "$dep"
 done

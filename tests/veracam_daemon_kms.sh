@@ -11,6 +11,10 @@
 #
 # BUILDDIR (default $VERACAM_BUILD, else build/meson) holds daemon/veracamd and
 # daemon/veracamctl.
+here=$(cd "$(dirname "$0")" && pwd)
+# The paths below are the repository's: kselftest's runner starts each test
+# in its own directory.
+cd "$here/.." || exit 1
 build=${1:-${VERACAM_BUILD:-build/meson}}
 vd=$build/daemon/veracamd
 ctl=$build/daemon/veracamctl
@@ -31,14 +35,14 @@ if [ -n "$why" ]; then
 fi
 echo "1..5"
 
-. "$(dirname "$0")/veracamd-guest-lib.sh"
+. "$here/veracamd-guest-lib.sh"
 pair porch
 
 # screen NAME own|unavailable: screendump, read by the screen oracle
 # (tests/lib/hubscreen.py; the 320x240 picture is scaled to fit, letterboxed)
 screen() {
 	tests/qemu/screendump "$out/$1.png" &&
-	python3 - "$out/$1.png" "$2" "$(dirname "$0")/lib" <<'PY'
+	python3 - "$out/$1.png" "$2" "$here/lib" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[3])
 import hubscreen as hs

@@ -18,7 +18,7 @@
 # Diagnostics: capture -> flip completion latency (p50/p95/p99, the hub's
 # VERACAM_GLASS_US per frame on the glass) and the hub's frame counts.
 #
-#   tests/qemu/run --timeout 900 -- tests/qemu/ktap-run tests/veracam_glass.sh
+#   tests/qemu/run --timeout 900 -- tests/qemu/ksft-run tests tests/veracam_glass.sh
 #   (in the guest: tests/veracam_glass.sh [BUILDDIR])
 #
 # veracam.ko is (re)loaded with num_cameras=2 and ids of the test's own,
@@ -26,11 +26,14 @@
 # build/meson) holds daemon/veracamd and daemon/veracamctl. Screendumps,
 # their reading (glass.txt) and the daemons' logs stay in
 # $VERACAM_OUT/veracam_glass.
+here=$(cd "$(dirname "$0")" && pwd)
+# The paths below are the repository's: kselftest's runner starts each test
+# in its own directory.
+cd "$here/.." || exit 1
 ko=${VERACAM_KO:-driver/veracam.ko}
 build=${1:-${VERACAM_BUILD:-build/meson}}
 vd=$build/daemon/veracamd
 ctl=$build/daemon/veracamctl
-here=$(dirname "$0")
 out=${VERACAM_OUT:-/tmp}/veracam_glass
 # The sensors' unique ids; camera I's tag is bytes 0..3 of its id and its
 # colour VERACAM_CAMERA_COLOURS[I] (include/veracam/sim-sensor.h).

@@ -12,8 +12,12 @@
 #     capture node is open: the sensor leaves the graph, the receiver's
 #     nodes stay; bound again, it is linked again and streams.
 # Needs root, $VERACAM_KO and $VC1_KO (the guest bench sets them).
+here=$(cd "$(dirname "$0")" && pwd)
+# The paths below are the repository's: kselftest's runner starts each test
+# in its own directory.
+cd "$here/.." || exit 1
 ntests=8
-. "$(dirname "$0")/ktap.sh"
+. "$here/ktap.sh"
 
 ko=${VERACAM_KO:-driver/veracam.ko}
 sko=${VC1_KO:-driver/vc1.ko}

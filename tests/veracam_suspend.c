@@ -10,7 +10,7 @@
  * The test guest's root and out directory are virtio-9p shares, which do
  * not survive a system suspend (virtio-9p has no restore operation: the
  * device is reset and its requests hang). So this test only runs in a
- * guest of its own (tests/check's guest stage starts one with
+ * guest of its own (tests/tools/check's guest stage starts one with
  * VERACAM_SUSPEND_GUEST=1): it locks itself in memory first, reports on
  * the console, and powers the guest off when done, its exit status in the
  * kernel log ("veracam-guest-rc: N", which tests/qemu/run reads).
@@ -60,7 +60,7 @@ FIXTURE_SETUP(susp)
 	memset(&self->q, 0, sizeof(self->q));
 	memset(&self->mq, 0, sizeof(self->mq));
 	if (!own_guest())
-		SKIP(return, "system suspend resets the guest's 9p root: runs in a guest of its own (VERACAM_SUSPEND_GUEST=1, tests/check guest stage)");
+		SKIP(return, "system suspend resets the guest's 9p root: runs in a guest of its own (VERACAM_SUSPEND_GUEST=1, tests/tools/check guest stage)");
 	if (vc_read_text("/sys/power/state", states, sizeof(states)) ||
 	    !strstr(states, "freeze"))
 		SKIP(return, "no suspend-to-idle (/sys/power/state: \"%s\")", states);

@@ -510,7 +510,12 @@ static inline int vc_program_sensors(const char *params, char *rest,
 	/* the registers keep what was written last: rewrite only changes */
 	if (!*ids && access(VC_CUSTOM_IDS, F_OK))
 		return 0;
-	snprintf(cmd, sizeof(cmd), "tests/vc1-stub '%s'", ids);
+	/*
+	 * vc1-stub beside the program (TEST_PROGS_EXTENDED, where kselftest
+	 * installs it), or $VC1_STUB: the guest bench names tests/vc1-stub,
+	 * its programs being built apart (build/ktests).
+	 */
+	snprintf(cmd, sizeof(cmd), "\"${VC1_STUB:-./vc1-stub}\" '%s'", ids);
 	return system(cmd) == 0 ? 0 : -EIO;
 }
 

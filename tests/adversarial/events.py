@@ -686,7 +686,7 @@ def main():
                                       else None)
     print('TAP version 13')
     if not nginx:
-        print('1..0 # SKIP nginx is not installed (tests/deps installs it)')
+        print('1..0 # SKIP nginx is not installed (tests/tools/deps installs it)')
         return 0
     run = Run(args)
     try:

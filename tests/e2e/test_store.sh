@@ -32,7 +32,7 @@ PID=
 
 echo "TAP version 13"
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
-	echo "1..0 # SKIP nginx is not installed (tests/deps installs it)"
+	echo "1..0 # SKIP nginx is not installed (tests/tools/deps installs it)"
 	exit 0
 fi
 

@@ -25,6 +25,9 @@
 # (glass.txt), systemctl status and journal excerpts (*.txt).
 pkgs=${1:-${VERACAM_PKGS:?usage: guest.sh PKGDIR (or VERACAM_PKGS)}}
 here=$(cd "$(dirname "$0")/.." && pwd)
+# lib.sh's paths are the repository's (kselftest's runner starts a test in
+# its own directory)
+cd "$here/.." || exit 1
 out=$VERACAM_OUT/services
 expect="ca110001:d02020 ca110002:20b030"	# tag:colour per cell (glass.py)
 . "$here/services/lib.sh"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tests/services/lib.sh - sourced inside the systemd test guest by
-# tests/services/guest.sh and tests/demo: veracam installed and set up the
+# tests/services/guest.sh and tests/tools/demo: veracam installed and set up the
 # way a user of the packages does it, then started with systemctl.
 #
 #   svc_install PKGDIR LOG  dpkg -i PKGDIR's veracam-dkms and veracamd
@@ -118,7 +118,7 @@ svc_configure() {
 	done
 }
 
-# For tests/demo's events part (none of the above uses them):
+# For tests/tools/demo's events part (none of the above uses them):
 #   svc_camsock I           camera I's status socket (its unit's RuntimeDirectory)
 #   svc_subdev ID           the sensor subdev (/dev/v4l-subdevN) whose read-only
 #                           unique id control is ID

@@ -5,7 +5,9 @@
 # atomic and on the legacy path, each with a QMP screendump checked pixel
 # by pixel, then show with modetest what is left on the CRTC after exit.
 #
-#   tests/qemu/run --no-insmod -- tests/unit/hub/kms_guest.sh build/meson/tests/unit/hub/kms_probe
+#   tests/qemu/run --no-insmod -- tests/kms_guest.sh build/meson/tests/kms_probe
+#
+# A helper of veracam_kms.sh (TEST_PROGS_EXTENDED in tests/Makefile).
 #
 # Screendumps and modetest output go to $VERACAM_OUT. Exit 0 when all pass.
 set -u

@@ -5,17 +5,19 @@
 # loaded with num_cameras=2:
 #
 #   tests/qemu/run --modparams "num_cameras=2" -- \
-#       tests/unit/camera/guest_capture.sh BUILDDIR/tests/unit/camera/capture_probe
+#       tests/capture_guest.sh BUILDDIR/tests/capture_probe
 #
 # Cameras are chosen by stable identity; frames must carry the chosen
 # camera's burned-in tag and their own sensor record; after a reload that
 # swaps the instances' ids, the same id still selects the same camera.
-# Exit status 1 when any test point failed.
+# Exit status 1 when any test point failed. A helper of veracam_capture.sh
+# (TEST_PROGS_EXTENDED in tests/Makefile).
 probe=${1:?usage: $0 PATH/TO/capture_probe}
+here=$(cd "$(dirname "$0")" && pwd)
 ID1=ca110001000000000000000000000001
 ID2=ca110002000000000000000000000002
 n=0 failed=0
-log=${VERACAM_OUT:-/tmp}/guest_capture.log
+log=${VERACAM_OUT:-/tmp}/capture_guest.log
 : > "$log"
 
 point() {	# point NAME CMD...: one TAP test point
@@ -53,7 +55,7 @@ point "veracam: unknown id refused in one line" \
 	sh -c "! '$probe' --source v4l2:id=00000000000000000000000000000bad --frames 1"
 
 # the ids are the sensors' OTP registers (tests/vc1-stub writes them)
-if [ -n "${VERACAM_KO:-}" ] && rmmod veracam && tests/vc1-stub "$ID2,$ID1" &&
+if [ -n "${VERACAM_KO:-}" ] && rmmod veracam && "$here/vc1-stub" "$ID2,$ID1" &&
    insmod "$VERACAM_KO" num_cameras=2; then
 	sleep 1
 	point "veracam: after a reload swapping ids, id still selects its camera" check_swapped
@@ -104,6 +106,6 @@ else
 fi
 
 # the sensors' default ids back for the suites after this one
-[ -z "${VERACAM_KO:-}" ] || tests/vc1-stub
+[ -z "${VERACAM_KO:-}" ] || "$here/vc1-stub"
 echo "1..$n"
 [ $failed -eq 0 ]

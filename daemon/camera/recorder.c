@@ -1200,13 +1200,8 @@ struct cam_recorder *cam_recorder_new(const struct cam_recorder_config *cfg,
 			g_set_error(error, CAM_ERROR, CAM_ERROR_DEVICE, "recorder thread: %s",
 				    strerror(errno));
 		rec_core_free(r->core);
-		g_array_unref(r->spool);
-		pthread_mutex_destroy(&r->lock);
-		pthread_mutex_destroy(&r->spool_lock);
-		linelog_destroy(&r->log);
-		pthread_cond_destroy(&r->cond);
-		g_free(r->spool_dir);
-		g_free(r);
+		r->core = NULL;		/* no thread to stop: free() releases the rest */
+		cam_recorder_free(r);
 		return NULL;
 	}
 	pthread_setname_np(r->thread, "vc-rec");

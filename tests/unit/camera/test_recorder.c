@@ -533,6 +533,29 @@ static void test_spool_bound_and_no_recipient(void)
 	rm_rf(b);
 }
 
+/*
+ * A spool path the camera cannot use (a file stands there): no recorder,
+ * an error naming the path, and nothing left behind (ASan's leak check).
+ */
+static void test_spool_unusable(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("recorder-XXXXXX", NULL);
+	g_autofree char *file = g_build_filename(dir, "not-a-dir", NULL);
+	struct cam_recorder_config cfg = { .spool_dir = file, .fps = 10 };
+	uint8_t seed[32] = { 9 };
+	struct vc_device_key *cam = vc_key_from_seed(seed);
+	struct hubs h = { .n = 1 };
+	GError *err = NULL;
+
+	g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+	g_assert_null(cam_recorder_new(&cfg, cam, recipients, &h, &err));
+	g_assert_error(err, CAM_ERROR, CAM_ERROR_DEVICE);
+	g_assert_nonnull(strstr(err->message, file));
+	g_error_free(err);
+	vc_key_free(cam);
+	rm_rf(dir);
+}
+
 int main(int argc, char **argv)
 {
 	gst_init(&argc, &argv);
@@ -545,5 +568,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/camera/recorder/event-in-spool", test_event_in_spool);
 	g_test_add_func("/camera/recorder/spool-bound-and-no-recipient",
 			test_spool_bound_and_no_recipient);
+	g_test_add_func("/camera/recorder/spool-unusable", test_spool_unusable);
 	return g_test_run();
 }

@@ -355,7 +355,12 @@ static bool relay_held(struct world *w, long unused)
 	return w->relay->held;
 }
 
-/* A camera on 127.0.0.1 (any port), and the daemon's TCP port on the same number if tcp. */
+/*
+ * A camera on 127.0.0.1 (any port), and the daemon's TCP port on the same
+ * number if tcp. The UDP port is the kernel's pick; another process may
+ * hold its TCP twin (an outgoing connection's local port, a listener), so
+ * a taken one is given back and another tried. Nothing is left on failure.
+ */
 static bool world_init(struct world *w, uint64_t rate, bool tcp)
 {
 	struct sockaddr_in a = loopback(0);
@@ -364,11 +369,20 @@ static bool world_init(struct world *w, uint64_t rate, bool tcp)
 		.rate = rate, .burst = 128 << 10, .queue_units = 3,
 	};
 
-	w->listen = -1;
-	w->cam = vcn_cam_new(&c);
-	if (w->cam && tcp)
+	for (int tries = 0; tries < 64; tries++) {
+		w->listen = -1;
+		w->cam = vcn_cam_new(&c);
+		if (!w->cam)
+			return false;
+		if (!tcp)
+			return true;
 		w->listen = tcp_listener(vcn_cam_port(w->cam));
-	return w->cam && (!tcp || w->listen >= 0);
+		if (w->listen >= 0)
+			return true;
+		vcn_cam_free(w->cam);
+		w->cam = NULL;
+	}
+	return false;
 }
 
 /* fallback_ms 0: the default (2 s) */
